@@ -1,0 +1,64 @@
+// What every CLI shares: the version, and one mapping from outcomes to exit codes
+// (0 ok, 1 failure, 2 usage) with errors printed as one line on stderr.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { OvlError, UsageError } from '../errors.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** The package version, read once from package.json next to dist/ or src/. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** A commander program whose parse errors become UsageError (exit 2) instead of commander's exit 1. */
+export function newProgram(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .version(packageVersion(), '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined })
+    .showHelpAfterError(false);
+}
+
+/** The exit code for a thrown value; prints the one-line reason. */
+export function exitCodeFor(err: unknown, name: string): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      return EXIT_OK;
+    }
+    process.stderr.write(`${name}: ${err.message.replace(/^error: /, '')}\n`);
+    return EXIT_USAGE;
+  }
+  if (err instanceof UsageError) {
+    process.stderr.write(`${name}: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (err instanceof OvlError) {
+    process.stderr.write(`${name}: ${err.message}\n`);
+    return EXIT_FAILURE;
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`${name}: internal error: ${msg.split('\n')[0]}\n`);
+  if (process.env.OVLKIT_DEBUG) console.error(err);
+  return EXIT_FAILURE;
+}
+
+/** Run a program's action to completion and exit with the right code. */
+export async function runMain(name: string, main: (argv: string[]) => Promise<number | void>): Promise<void> {
+  let code: number;
+  try {
+    code = (await main(process.argv.slice(2))) ?? EXIT_OK;
+  } catch (err) {
+    code = exitCodeFor(err, name);
+  }
+  process.exitCode = code;
+}
+
+/** The honest answer of a command whose issue has not landed yet. */
+export function notImplemented(what: string): never {
+  throw new UsageError(`${what}: not implemented yet`);
+}

@@ -1,0 +1,45 @@
+import t from 'tap';
+import { formatRedirect, opaqueMeaning, parseRedirect } from './markers.js';
+import { parseOrigin } from './origin.js';
+
+t.test('opaque values: y is opaque, x only marks xattr whiteouts', async (t) => {
+  t.equal(opaqueMeaning('y'), 'opaque');
+  t.equal(opaqueMeaning(Buffer.from('y')), 'opaque');
+  t.equal(opaqueMeaning('x'), 'xwhiteouts');
+  t.equal(opaqueMeaning(''), 'none');
+  t.equal(opaqueMeaning(null), 'none');
+  t.equal(opaqueMeaning('yes'), 'none');
+});
+
+t.test('redirects: relative names a sibling, absolute a path from the root', async (t) => {
+  t.same(parseRedirect('ld'), { kind: 'relative', name: 'ld' });
+  t.same(parseRedirect('/a/sub'), { kind: 'absolute', path: ['a', 'sub'] });
+  for (const bad of ['', 'a/b', '..', '/a/../b']) t.equal(parseRedirect(bad), null, bad);
+  t.equal(formatRedirect(['ld'], []), 'ld');
+  t.equal(formatRedirect(['x', 'ld'], ['x']), 'ld');
+  t.equal(formatRedirect(['a', 'sub'], ['b']), '/a/sub');
+  t.equal(formatRedirect(['a', 'sub'], []), '/a/sub');
+});
+
+t.test('origin file handles', async (t) => {
+  t.equal(parseOrigin(Buffer.alloc(0)), 'unknown');
+  const fh = Buffer.alloc(29);
+  fh[0] = 0;
+  fh[1] = 0xfb;
+  fh[2] = 29;
+  fh[3] = 0x4;
+  fh[4] = 1;
+  fh.fill(7, 21);
+  const o = parseOrigin(fh);
+  t.not(o, null);
+  t.not(o, 'unknown');
+  if (o && o !== 'unknown') {
+    t.equal(o.flags, 4);
+    t.equal(o.uuid.length, 16);
+    t.same([...o.fid], [7, 7, 7, 7, 7, 7, 7, 7]);
+  }
+  t.equal(parseOrigin(Buffer.from([1, 0xfb, 3])), null);
+  const wrongLen = Buffer.from(fh);
+  wrongLen[2] = 30;
+  t.equal(parseOrigin(wrongLen), null);
+});

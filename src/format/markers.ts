@@ -1,0 +1,46 @@
+// Values of the overlay's directory and file markers: opaque, impure, redirect.
+
+/** `opaque=y`: the directory hides everything below it. */
+export const OPAQUE_YES = 'y';
+/** `opaque=x`: a lower directory that contains xattr whiteouts; NOT opaque (and ignored in the upper). */
+export const OPAQUE_XWHITEOUTS = 'x';
+/** `impure=y`: an upper directory holding copied-up or redirected entries. */
+export const IMPURE_YES = 'y';
+
+/** What a directory's opaque xattr value means. Missing, empty or unknown values are not opaque. */
+export function opaqueMeaning(value: Buffer | string | null | undefined): 'opaque' | 'xwhiteouts' | 'none' {
+  if (value === null || value === undefined) return 'none';
+  const s = typeof value === 'string' ? value : value.toString('latin1');
+  if (s === OPAQUE_YES) return 'opaque';
+  if (s === OPAQUE_XWHITEOUTS) return 'xwhiteouts';
+  return 'none';
+}
+
+/** The kernel's redirect_max default: an absolute redirect longer than this is refused (ENAMETOOLONG → EXDEV). */
+export const REDIRECT_MAX = 256;
+
+export type Redirect = { kind: 'relative'; name: string } | { kind: 'absolute'; path: string[] };
+
+/**
+ * Parse a `redirect` xattr value. Relative ("ld") names a sibling in the same parent of the
+ * lower layers; absolute ("/a/sub") is a path from the overlay root. Returns null for values the
+ * kernel rejects (empty, `.`/`..` components, a relative value containing '/').
+ */
+export function parseRedirect(value: Buffer | string): Redirect | null {
+  const s = typeof value === 'string' ? value : value.toString('utf8');
+  if (s.length === 0) return null;
+  if (s.startsWith('/')) {
+    const path = s.split('/').filter((c) => c.length > 0);
+    if (path.some((c) => c === '.' || c === '..')) return null;
+    return { kind: 'absolute', path };
+  }
+  if (s.includes('/') || s === '.' || s === '..') return null;
+  return { kind: 'relative', name: s };
+}
+
+/** The redirect value the kernel writes when a dir moves: relative if the parent is unchanged. */
+export function formatRedirect(originPath: string[], newParent: string[]): string {
+  const sameParent =
+    originPath.length === newParent.length + 1 && newParent.every((c, i) => originPath[i] === c);
+  return sameParent ? originPath[originPath.length - 1]! : '/' + originPath.join('/');
+}

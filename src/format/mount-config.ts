@@ -1,0 +1,102 @@
+// The effective configuration of an overlay mount: the given options with the kernel's defaults
+// (as configured on this machine) filled in and its dependency rules applied
+// (fs/overlayfs/params.c ovl_fs_params_verify, checked against kernel 6.18 here).
+import { UsageError } from '../errors.js';
+import { MAX_LOWERS, type MountOptions, type RedirectDir, type UuidMode, type Verity, type Xino } from './mount-options.js';
+
+export interface OverlayConfig {
+  lowerdirs: string[];
+  datadirs: string[];
+  upperdir: string | undefined;
+  workdir: string | undefined;
+  /** No upper, or `ro`: every write is EROFS. */
+  readonly: boolean;
+  userxattr: boolean;
+  redirectDir: RedirectDir;
+  index: boolean;
+  metacopy: boolean;
+  nfsExport: boolean;
+  xino: Xino;
+  uuid: UuidMode;
+  verity: Verity;
+  volatile: boolean;
+  extra: Record<string, string | true>;
+}
+
+/** This machine's overlay module defaults (CONFIG_OVERLAY_FS_*=n, redirect_always_follow=Y). */
+export const KERNEL_DEFAULTS = {
+  redirectDir: 'off',
+  index: false,
+  metacopy: false,
+  nfsExport: false,
+  xino: 'off',
+  uuid: 'auto',
+  verity: 'off',
+} as const;
+
+function conflict(what: string): UsageError {
+  return new UsageError(`conflicting options: ${what}`);
+}
+
+/** Apply defaults and the kernel's rules; throws UsageError (EINVAL) with the kernel's wording. */
+export function resolveMountOptions(o: MountOptions): OverlayConfig {
+  if (o.lowerdirs.length === 0) throw new UsageError("missing 'lowerdir'");
+  const layers = o.lowerdirs.length + o.datadirs.length;
+  if (layers > MAX_LOWERS) throw new UsageError(`too many lower directories, limit is ${MAX_LOWERS} (got ${layers})`);
+  const hasUpper = o.upperdir !== undefined;
+  if (hasUpper && o.workdir === undefined) throw new UsageError("missing 'workdir'");
+  if (!hasUpper && layers < 2) throw new UsageError('at least 2 lowerdir are needed while upperdir nonexistent');
+
+  const c: OverlayConfig = {
+    lowerdirs: o.lowerdirs,
+    datadirs: o.datadirs,
+    upperdir: o.upperdir,
+    // workdir, index and volatile are meaningless without an upper; the kernel ignores them.
+    workdir: hasUpper ? o.workdir : undefined,
+    readonly: !hasUpper || o.ro === true,
+    userxattr: o.userxattr === true,
+    redirectDir: o.redirectDir ?? KERNEL_DEFAULTS.redirectDir,
+    index: hasUpper && (o.index ?? KERNEL_DEFAULTS.index),
+    metacopy: o.metacopy ?? KERNEL_DEFAULTS.metacopy,
+    nfsExport: o.nfsExport ?? KERNEL_DEFAULTS.nfsExport,
+    xino: o.xino ?? KERNEL_DEFAULTS.xino,
+    uuid: o.uuid ?? KERNEL_DEFAULTS.uuid,
+    verity: o.verity ?? KERNEL_DEFAULTS.verity,
+    volatile: hasUpper && o.volatile === true,
+    extra: o.extra,
+  };
+  // metacopy needs redirects to find the data; with an upper it turns redirect_dir on unless told otherwise.
+  if (c.metacopy && hasUpper && c.redirectDir !== 'on') {
+    if (o.redirectDir !== undefined) throw conflict(`metacopy=on,redirect_dir=${o.redirectDir === 'off' ? 'follow' : o.redirectDir}`);
+    c.redirectDir = 'on';
+  }
+  // nfs_export needs the index.
+  if (c.nfsExport && !c.index && hasUpper) {
+    if (o.index === false) throw conflict('nfs_export=on,index=off');
+    c.index = true;
+  }
+  if (c.nfsExport && c.metacopy) {
+    if (o.nfsExport && o.metacopy) throw conflict('nfs_export=on,metacopy=on');
+    if (o.metacopy) c.nfsExport = false;
+    else c.metacopy = false;
+  }
+  // user.* xattrs cannot be trusted for redirects or metacopy.
+  if (c.userxattr) {
+    if (o.redirectDir !== undefined && o.redirectDir !== 'nofollow') throw conflict(`userxattr,redirect_dir=${o.redirectDir}`);
+    if (o.metacopy) throw conflict('userxattr,metacopy=on');
+    c.redirectDir = 'nofollow';
+    c.metacopy = false;
+  }
+  return c;
+}
+
+/** Does this configuration follow `redirect` xattrs found in the layers? */
+export function followsRedirects(c: OverlayConfig): boolean {
+  // redirect_dir=off means "follow" here because redirect_always_follow=Y.
+  return c.redirectDir !== 'nofollow';
+}
+
+/** Does this configuration create redirects (i.e. allow renaming lower/merged dirs)? */
+export function createsRedirects(c: OverlayConfig): boolean {
+  return c.redirectDir === 'on';
+}

@@ -1,0 +1,71 @@
+import t from 'tap';
+import { UsageError } from '../errors.js';
+import { MAX_LOWERS, escapePath, formatMountOptions, parseMountOptions, splitLowerdir, unescapePath } from './mount-options.js';
+
+t.test('lowerdir order is top first, upper and work are paths', async (t) => {
+  const o = parseMountOptions('lowerdir=/a:/b:/c,upperdir=/u,workdir=/w');
+  t.same(o.lowerdirs, ['/a', '/b', '/c']);
+  t.same(o.datadirs, []);
+  t.equal(o.upperdir, '/u');
+  t.equal(o.workdir, '/w');
+});
+
+t.test('escapes: \\: and \\, stay inside a path, backslash is removed once', async (t) => {
+  const o = parseMountOptions('lowerdir=/c\\:olon:/x\\,y\\\\z,upperdir=/u\\,1,workdir=/w');
+  t.same(o.lowerdirs, ['/c:olon', '/x,y\\z']);
+  t.equal(o.upperdir, '/u,1');
+  t.equal(unescapePath('a\\:b\\\\c'), 'a:b\\c');
+  t.equal(escapePath('a:b,c\\d'), 'a\\:b\\,c\\\\d');
+});
+
+t.test("'::' starts data-only layers", async (t) => {
+  t.same(splitLowerdir('/l1:/l2::/d1::/d2'), { lowerdirs: ['/l1', '/l2'], datadirs: ['/d1', '/d2'] });
+  for (const bad of ['/l1::/d1:/l2', '/l1:::/l2', '/l1:', ':/l1', '::/d1', '/l1::']) {
+    t.throws(() => splitLowerdir(bad), UsageError, bad);
+  }
+});
+
+t.test('round trip: format then parse gives the same options', async (t) => {
+  const cases = [
+    'lowerdir=/a:/b,upperdir=/u,workdir=/w',
+    'lowerdir=/a\\:1::/d,upperdir=/u,workdir=/w,userxattr,redirect_dir=on,index=off,metacopy=on',
+    'lowerdir=/a:/b,ro,xino=auto,uuid=null,verity=require,nfs_export=on,volatile',
+    'lowerdir=/a\\,b:/c\\\\d,upperdir=/u:x,workdir=/w',
+  ];
+  for (const s of cases) {
+    const o = parseMountOptions(s);
+    t.same(parseMountOptions(formatMountOptions(o)), o, s);
+  }
+  t.equal(formatMountOptions(parseMountOptions(cases[1]!)), cases[1]);
+});
+
+t.test('later options override earlier ones, as in the kernel', async (t) => {
+  const o = parseMountOptions('lowerdir=/a,lowerdir=/b,index=on,index=off');
+  t.same(o.lowerdirs, ['/b']);
+  t.equal(o.index, false);
+});
+
+t.test('unknown, malformed and fsconfig-only options are errors that name the option', async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    ['lowerdir=/a,bogus', /unknown mount option bogus/],
+    ['lowerdir=/a,index=maybe', /index=maybe/],
+    ['lowerdir=/a,userxattr=1', /userxattr takes no value/],
+    ['lowerdir=/a,redirect_dir', /redirect_dir=/],
+    ['lowerdir=/a,upperdir=', /upperdir: a path is required/],
+    ['lowerdir=', /lowerdir: a path is required/],
+    ['lowerdir+=/a', /lowerdir\+.*fsconfig/],
+  ];
+  for (const [s, re] of cases) t.throws(() => parseMountOptions(s), re, s);
+});
+
+t.test('callers may allow extra options of their own', async (t) => {
+  const o = parseMountOptions('lowerdir=/a,cache=auto,debug', { allow: ['cache', 'debug'] });
+  t.same(o.extra, { cache: 'auto', debug: true });
+  t.match(formatMountOptions(o), /cache=auto,debug$/);
+  t.throws(() => parseMountOptions('lowerdir=/a,cache=auto'), /unknown mount option cache/);
+});
+
+t.test('500 lowers parse; the limit is checked when resolving', async (t) => {
+  const lowers = Array.from({ length: MAX_LOWERS + 1 }, (_, i) => `/l${i}`);
+  t.equal(parseMountOptions(`lowerdir=${lowers.join(':')}`).lowerdirs.length, MAX_LOWERS + 1);
+});

@@ -1,0 +1,169 @@
+// The kernel's overlay mount-option string: `lowerdir=A:B::D,upperdir=U,workdir=W,...`.
+// Parse and format exactly as fs/overlayfs/params.c reads it: options split on unescaped ',';
+// lowerdir split on unescaped ':' (leftmost = top layer); '::' starts the data-only layers;
+// a backslash escapes the next character in any path.
+import { UsageError } from '../errors.js';
+
+/** The kernel's OVL_MAX_STACK. */
+export const MAX_LOWERS = 500;
+
+export type RedirectDir = 'on' | 'follow' | 'nofollow' | 'off';
+export type Xino = 'off' | 'auto' | 'on';
+export type UuidMode = 'null' | 'off' | 'on' | 'auto';
+export type Verity = 'off' | 'on' | 'require';
+
+/** Options exactly as given: undefined means "not given" (so formatting round-trips). */
+export interface MountOptions {
+  lowerdirs: string[];
+  datadirs: string[];
+  upperdir?: string;
+  workdir?: string;
+  ro?: boolean;
+  userxattr?: boolean;
+  redirectDir?: RedirectDir;
+  index?: boolean;
+  metacopy?: boolean;
+  nfsExport?: boolean;
+  xino?: Xino;
+  uuid?: UuidMode;
+  verity?: Verity;
+  volatile?: boolean;
+  /** Options outside the overlay's own set that the caller allowed (e.g. a FUSE tool's `cache=`). */
+  extra: Record<string, string | true>;
+}
+
+type Setter = (o: MountOptions, value: string | undefined, key: string) => void;
+
+function enumValue<T extends string>(allowed: readonly T[]): (value: string | undefined, key: string) => T {
+  return (value, key) => {
+    if (value === undefined || !(allowed as readonly string[]).includes(value)) {
+      throw new UsageError(`bad mount option ${key}=${value ?? ''}: expected one of ${allowed.join(', ')}`);
+    }
+    return value as T;
+  };
+}
+const onOff = enumValue(['on', 'off'] as const);
+function flag(value: string | undefined, key: string): true {
+  if (value !== undefined) throw new UsageError(`bad mount option ${key}=${value}: ${key} takes no value`);
+  return true;
+}
+function path(value: string | undefined, key: string): string {
+  if (value === undefined || value === '') throw new UsageError(`bad mount option ${key}: a path is required`);
+  return unescapePath(value);
+}
+
+const SETTERS: Record<string, Setter> = {
+  lowerdir: (o, v, k) => {
+    if (v === undefined || v === '') throw new UsageError(`bad mount option ${k}: a path is required`);
+    Object.assign(o, splitLowerdir(v));
+  },
+  upperdir: (o, v, k) => (o.upperdir = path(v, k)),
+  workdir: (o, v, k) => (o.workdir = path(v, k)),
+  ro: (o, v, k) => (o.ro = flag(v, k)),
+  rw: (o, v, k) => (o.ro = !flag(v, k)),
+  userxattr: (o, v, k) => (o.userxattr = flag(v, k)),
+  volatile: (o, v, k) => (o.volatile = flag(v, k)),
+  redirect_dir: (o, v, k) => (o.redirectDir = enumValue(['on', 'follow', 'nofollow', 'off'] as const)(v, k)),
+  index: (o, v, k) => (o.index = onOff(v, k) === 'on'),
+  metacopy: (o, v, k) => (o.metacopy = onOff(v, k) === 'on'),
+  nfs_export: (o, v, k) => (o.nfsExport = onOff(v, k) === 'on'),
+  xino: (o, v, k) => (o.xino = enumValue(['off', 'auto', 'on'] as const)(v, k)),
+  uuid: (o, v, k) => (o.uuid = enumValue(['null', 'off', 'on', 'auto'] as const)(v, k)),
+  verity: (o, v, k) => (o.verity = enumValue(['off', 'on', 'require'] as const)(v, k)),
+};
+
+/** Split on an unescaped separator character, keeping escapes (they are removed per path later). */
+function splitUnescaped(s: string, sep: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '\\' && i + 1 < s.length) {
+      cur += c + s[i + 1];
+      i++;
+    } else if (c === sep) {
+      parts.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  parts.push(cur);
+  return parts;
+}
+
+/** Remove one level of backslash escaping, as the kernel's ovl_unescape does. */
+export function unescapePath(s: string): string {
+  return s.replace(/\\(.)/gs, '$1');
+}
+
+/** Escape a path for use inside a mount-option string (`\`, `,` and `:`). */
+export function escapePath(s: string): string {
+  return s.replace(/[\\,:]/g, (c) => '\\' + c);
+}
+
+/** Parse a lowerdir value into regular layers (top first) and data-only layers (after '::'). */
+export function splitLowerdir(value: string): { lowerdirs: string[]; datadirs: string[] } {
+  const bad = (why: string) => new UsageError(`bad mount option lowerdir=${value}: ${why}`);
+  const parts = splitUnescaped(value, ':');
+  const lowerdirs: string[] = [];
+  const datadirs: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part === '') {
+      // Only the middle of a '::' may be empty; leading, trailing and ':::' are refused as by the kernel.
+      const inDoubleColon = i > 0 && i < parts.length - 1 && parts[i - 1] !== '' && parts[i + 1] !== '';
+      if (!inDoubleColon) throw bad("misplaced ':' (empty layer path)");
+      continue;
+    }
+    const afterDoubleColon = i > 0 && parts[i - 1] === '';
+    if (afterDoubleColon) datadirs.push(unescapePath(part));
+    else if (datadirs.length > 0) throw bad('regular lower layers cannot follow data-only layers');
+    else lowerdirs.push(unescapePath(part));
+  }
+  return { lowerdirs, datadirs };
+}
+
+export interface ParseOptions {
+  /** Extra option names the caller handles itself; anything else unknown is an error. */
+  allow?: readonly string[];
+}
+
+/** Parse one `-o` string (several `-o` are joined with ',' by the caller). Later options override earlier ones. */
+export function parseMountOptions(str: string, { allow = [] }: ParseOptions = {}): MountOptions {
+  const o: MountOptions = { lowerdirs: [], datadirs: [], extra: {} };
+  for (const token of splitUnescaped(str, ',')) {
+    if (token === '') continue;
+    const eq = token.indexOf('=');
+    const key = eq < 0 ? token : token.slice(0, eq);
+    const value = eq < 0 ? undefined : token.slice(eq + 1);
+    const setter = SETTERS[key];
+    if (setter) setter(o, value, key);
+    else if (allow.includes(key)) o.extra[key] = value ?? true;
+    else if (key === 'lowerdir+' || key === 'datadir+') {
+      throw new UsageError(`unsupported mount option ${key}: it exists only through fsconfig(2), use lowerdir=`);
+    } else throw new UsageError(`unknown mount option ${key}`);
+  }
+  return o;
+}
+
+/** Format options back into the kernel's string; parseMountOptions(formatMountOptions(o)) equals o. */
+export function formatMountOptions(o: MountOptions): string {
+  const out: string[] = [];
+  if (o.lowerdirs.length > 0) {
+    const data = o.datadirs.map(escapePath);
+    out.push('lowerdir=' + [o.lowerdirs.map(escapePath).join(':'), ...data].join('::'));
+  }
+  if (o.upperdir !== undefined) out.push('upperdir=' + escapePath(o.upperdir));
+  if (o.workdir !== undefined) out.push('workdir=' + escapePath(o.workdir));
+  if (o.ro !== undefined) out.push(o.ro ? 'ro' : 'rw');
+  if (o.userxattr) out.push('userxattr');
+  if (o.volatile) out.push('volatile');
+  if (o.redirectDir !== undefined) out.push(`redirect_dir=${o.redirectDir}`);
+  if (o.index !== undefined) out.push(`index=${o.index ? 'on' : 'off'}`);
+  if (o.metacopy !== undefined) out.push(`metacopy=${o.metacopy ? 'on' : 'off'}`);
+  if (o.nfsExport !== undefined) out.push(`nfs_export=${o.nfsExport ? 'on' : 'off'}`);
+  if (o.xino !== undefined) out.push(`xino=${o.xino}`);
+  if (o.uuid !== undefined) out.push(`uuid=${o.uuid}`);
+  if (o.verity !== undefined) out.push(`verity=${o.verity}`);
+  for (const [k, v] of Object.entries(o.extra)) out.push(v === true ? k : `${k}=${escapePath(v)}`);
+  return out.join(',');
+}

@@ -1,0 +1,26 @@
+import t from 'tap';
+import { TAR_OPAQUE_NAME, WHITEOUT_MODE, isCharWhiteout, mayBeXattrWhiteout, parseTarName, tarWhiteoutName } from './whiteout.js';
+
+t.test('char 0/0 of any mode is a whiteout; other devices and types are not', async (t) => {
+  t.ok(isCharWhiteout({ mode: WHITEOUT_MODE, rdev: 0 }));
+  t.ok(isCharWhiteout({ mode: 0o020644, rdev: 0 }));
+  t.notOk(isCharWhiteout({ mode: 0o020644, rdev: 0x103 }), 'char 1:3 is /dev/null, not a whiteout');
+  t.notOk(isCharWhiteout({ mode: 0o060000, rdev: 0 }), 'block 0/0 is not a whiteout');
+  t.notOk(isCharWhiteout({ mode: 0o100000, rdev: 0 }));
+});
+
+t.test('xattr whiteout candidates are empty regular files only', async (t) => {
+  t.ok(mayBeXattrWhiteout({ mode: 0o100644, size: 0 }));
+  t.notOk(mayBeXattrWhiteout({ mode: 0o100644, size: 1 }));
+  t.notOk(mayBeXattrWhiteout({ mode: 0o040755, size: 0 }));
+});
+
+t.test('layer-tar names', async (t) => {
+  t.same(parseTarName('.wh.foo'), { kind: 'whiteout', target: 'foo' });
+  t.same(parseTarName(TAR_OPAQUE_NAME), { kind: 'opaque' });
+  t.same(parseTarName('.wh..wh.plnk'), { kind: 'meta', name: '.wh..wh.plnk' });
+  t.same(parseTarName('.wh.'), { kind: 'plain', name: '.wh.' });
+  t.same(parseTarName('foo.wh.x'), { kind: 'plain', name: 'foo.wh.x' });
+  t.equal(tarWhiteoutName('bar'), '.wh.bar');
+  t.same(parseTarName(tarWhiteoutName('.hidden')), { kind: 'whiteout', target: '.hidden' });
+});

@@ -1,0 +1,59 @@
+// Whiteouts in all the forms the overlay world uses:
+// - the kernel's: a character device 0/0 (any mode; the kernel makes them 0000),
+// - the xattr whiteout: a zero-size regular file carrying `<prefix>whiteout` (read, never written, by the kernel),
+// - the layer-tar form: `.wh.<name>` and the opaque marker `.wh..wh..opq` (image tars only; the kernel treats
+//   such files as ordinary names, so only conversion code may interpret them).
+
+/** Character device numbers of a kernel whiteout. */
+export const WHITEOUT_RDEV = 0;
+/** File type and mode the kernel gives the whiteouts it creates (S_IFCHR | 0000). */
+export const WHITEOUT_MODE = 0o020000;
+
+const S_IFMT = 0o170000;
+const S_IFCHR = 0o020000;
+const S_IFREG = 0o100000;
+
+/** The stat fields a whiteout test needs (fs.Stats and fs.BigIntStats-as-number both fit). */
+export interface ModeRdevSize {
+  mode: number;
+  rdev: number;
+  size: number;
+}
+
+/** A char device 0/0, whatever its permission bits: a whiteout in every layer. */
+export function isCharWhiteout(st: Pick<ModeRdevSize, 'mode' | 'rdev'>): boolean {
+  return (st.mode & S_IFMT) === S_IFCHR && st.rdev === WHITEOUT_RDEV;
+}
+
+/** A candidate xattr whiteout: only the xattr (checked by the caller) decides; this is the cheap stat filter. */
+export function mayBeXattrWhiteout(st: Pick<ModeRdevSize, 'mode' | 'size'>): boolean {
+  return (st.mode & S_IFMT) === S_IFREG && st.size === 0;
+}
+
+/** Prefix of AUFS/OCI layer-tar whiteout names. */
+export const TAR_WHITEOUT_PREFIX = '.wh.';
+/** Name of the layer-tar opaque marker inside a directory. */
+export const TAR_OPAQUE_NAME = '.wh..wh..opq';
+/** Prefix of AUFS metadata names that carry no whiteout meaning (`.wh..wh.plnk`, …). */
+export const TAR_META_PREFIX = '.wh..wh.';
+
+export type TarName =
+  | { kind: 'plain'; name: string }
+  | { kind: 'whiteout'; target: string }
+  | { kind: 'opaque' }
+  | { kind: 'meta'; name: string };
+
+/** Classify one path component of a layer tar. */
+export function parseTarName(name: string): TarName {
+  if (name === TAR_OPAQUE_NAME) return { kind: 'opaque' };
+  if (name.startsWith(TAR_META_PREFIX)) return { kind: 'meta', name };
+  if (name.startsWith(TAR_WHITEOUT_PREFIX) && name.length > TAR_WHITEOUT_PREFIX.length) {
+    return { kind: 'whiteout', target: name.slice(TAR_WHITEOUT_PREFIX.length) };
+  }
+  return { kind: 'plain', name };
+}
+
+/** The layer-tar name that deletes `name` from the layers below. */
+export function tarWhiteoutName(name: string): string {
+  return TAR_WHITEOUT_PREFIX + name;
+}

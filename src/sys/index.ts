@@ -1,0 +1,4 @@
+// The only door to the OS beyond node:fs: xattrs, device nodes, renameat2, nanosecond times, mounts.
+export * from './xattr.js';
+export * from './nodes.js';
+export * from './mount.js';

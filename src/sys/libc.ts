@@ -1,0 +1,55 @@
+// The project's one door to libc, through koffi (a maintained FFI with prebuilt binaries, so no
+// addon of our own to build). Node has no xattr, mknod, renameat2, utimensat-with-nanoseconds or
+// mount API; everything else stays on node:fs. Every wrapper returns the raw result and leaves
+// errno for `lastErrno()`, so callers build typed errors in one place (./call.ts).
+import koffi from 'koffi';
+
+const libc = koffi.load('libc.so.6');
+
+const timespec = koffi.struct('ovl_timespec', { tv_sec: 'int64_t', tv_nsec: 'int64_t' });
+
+export const c = {
+  lgetxattr: libc.func('long lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
+  lsetxattr: libc.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+  llistxattr: libc.func('long llistxattr(const char *path, _Out_ void *list, size_t size)'),
+  lremovexattr: libc.func('int lremovexattr(const char *path, const char *name)'),
+  fgetxattr: libc.func('long fgetxattr(int fd, const char *name, _Out_ void *value, size_t size)'),
+  mknod: libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+  renameat2: libc.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, uint32_t flags)'),
+  utimensat: libc.func('int utimensat(int dirfd, const char *path, const ovl_timespec *times, int flags)'),
+  mount: libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+  umount2: libc.func('int umount2(const char *target, int flags)'),
+  fsopen: libc.func('int fsopen(const char *fsname, uint32_t flags)'),
+  fsconfig: libc.func('int fsconfig(int fd, uint32_t cmd, const char *key, const char *value, int aux)'),
+  fsmount: libc.func('int fsmount(int fd, uint32_t flags, uint32_t attr_flags)'),
+  move_mount: libc.func('int move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, uint32_t flags)'),
+  close: libc.func('int close(int fd)'),
+};
+
+/** The type tag koffi needs to marshal a `struct timespec[2]` for utimensat. */
+export const timespecType = timespec;
+
+/** errno of the last libc call made through koffi on this thread. */
+export function lastErrno(): number {
+  return koffi.errno();
+}
+
+// Constants from the kernel headers (stable ABI, x86_64 and arm64 alike).
+export const AT_FDCWD = -100;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const UTIME_NOW = (1 << 30) - 1;
+export const UTIME_OMIT = (1 << 30) - 2;
+export const RENAME_NOREPLACE = 1 << 0;
+export const RENAME_EXCHANGE = 1 << 1;
+export const RENAME_WHITEOUT = 1 << 2;
+export const XATTR_CREATE = 1;
+export const XATTR_REPLACE = 2;
+export const MNT_DETACH = 2;
+export const MS_RDONLY = 1;
+export const FSOPEN_CLOEXEC = 1;
+export const FSMOUNT_CLOEXEC = 1;
+export const MOVE_MOUNT_F_EMPTY_PATH = 4;
+export const FSCONFIG_SET_FLAG = 0;
+export const FSCONFIG_SET_STRING = 1;
+export const FSCONFIG_CMD_CREATE = 6;
+export const MOUNT_ATTR_RDONLY = 1;

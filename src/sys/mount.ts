@@ -1,0 +1,138 @@
+// Kernel overlay mounts and unmounts. Mounting goes through the new mount API (fsopen/fsconfig):
+// it takes each layer as its own `lowerdir+` string, so 500 absolute lower paths fit (mount(2)'s
+// data is cut at one page), and the kernel's own error text can be read back from the fs context.
+import { readFileSync } from 'node:fs';
+import { OvlError, errnoName } from '../errors.js';
+import { type MountOptions, formatMountOptions, parseMountOptions, resolveMountOptions } from '../format/index.js';
+import { check } from './call.js';
+import {
+  AT_FDCWD,
+  FSCONFIG_CMD_CREATE,
+  FSCONFIG_SET_FLAG,
+  FSCONFIG_SET_STRING,
+  FSMOUNT_CLOEXEC,
+  FSOPEN_CLOEXEC,
+  MNT_DETACH,
+  MOVE_MOUNT_F_EMPTY_PATH,
+  c,
+  lastErrno,
+} from './libc.js';
+
+/**
+ * Explain a refused mount. overlayfs reports its reasons with pr_err (dmesg), not in the fs
+ * context log, so the reason given is our own option rules' verdict, which mirrors the kernel's
+ * wording; when they find nothing wrong the cause is in the directories (e.g. overlapping layers).
+ */
+function refused(o: MountOptions, op: string, target: string): never {
+  const code = errnoName(lastErrno());
+  let why = `${op} refused`;
+  try {
+    resolveMountOptions(o);
+  } catch (e) {
+    why = (e as Error).message;
+  }
+  throw new OvlError(code, `mount overlay: ${why} (${code})`, { path: target });
+}
+
+/** The fsconfig(2) calls that express one option set: one `lowerdir+` per layer, then the rest. */
+function fsconfigCalls(o: MountOptions): Array<[number, string, string | null]> {
+  const calls: Array<[number, string, string | null]> = [];
+  for (const l of o.lowerdirs) calls.push([FSCONFIG_SET_STRING, 'lowerdir+', l]);
+  for (const d of o.datadirs) calls.push([FSCONFIG_SET_STRING, 'datadir+', d]);
+  if (o.upperdir !== undefined) calls.push([FSCONFIG_SET_STRING, 'upperdir', o.upperdir]);
+  if (o.workdir !== undefined) calls.push([FSCONFIG_SET_STRING, 'workdir', o.workdir]);
+  // The remaining options go through the same parser the kernel uses for mount(2) data.
+  const rest = formatMountOptions({ ...o, lowerdirs: [], datadirs: [], upperdir: undefined, workdir: undefined });
+  for (const token of rest.split(',').filter((t) => t.length > 0)) {
+    const eq = token.indexOf('=');
+    if (eq < 0) calls.push([FSCONFIG_SET_FLAG, token, null]);
+    else calls.push([FSCONFIG_SET_STRING, token.slice(0, eq), token.slice(eq + 1)]);
+  }
+  return calls;
+}
+
+/** Mount kernel overlayfs at `target`. `options` is a kernel option string or parsed options. */
+export function mountOverlay(options: string | MountOptions, target: string): void {
+  const o = typeof options === 'string' ? parseMountOptions(options) : options;
+  const fd = check(c.fsopen('overlay', FSOPEN_CLOEXEC) as number, 'fsopen', target);
+  try {
+    for (const [cmd, key, value] of fsconfigCalls(o)) {
+      if ((c.fsconfig(fd, cmd, key, value, 0) as number) < 0) refused(o, `${key}${value === null ? '' : '=' + value}`, target);
+    }
+    if ((c.fsconfig(fd, FSCONFIG_CMD_CREATE, null, null, 0) as number) < 0) refused(o, 'superblock creation', target);
+    const mfd = check(c.fsmount(fd, FSMOUNT_CLOEXEC, 0) as number, 'fsmount', target);
+    try {
+      check(c.move_mount(mfd, '', AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) as number, 'move_mount', target);
+    } finally {
+      c.close(mfd);
+    }
+  } finally {
+    c.close(fd);
+  }
+}
+
+/** Unmount whatever is mounted at `target` (kernel overlay or FUSE). `lazy` detaches a busy mount. */
+export function umount(target: string, { lazy = false } = {}): void {
+  check(c.umount2(target, lazy ? MNT_DETACH : 0) as number, 'umount', target);
+}
+
+/** Decode the octal escapes mountinfo uses for spaces and other bytes in paths. */
+function unmangle(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+export interface MountEntry {
+  target: string;
+  fstype: string;
+  source: string;
+  superOptions: string;
+}
+
+/** The mounts of this process's namespace, from /proc/self/mountinfo. */
+export function listMounts(): MountEntry[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((line) => {
+      const [pre, post = ''] = line.split(' - ');
+      const fields = pre!.split(' ');
+      const [fstype = '', source = '', superOptions = ''] = post.split(' ');
+      return { target: unmangle(fields[4] ?? ''), fstype, source: unmangle(source), superOptions };
+    });
+}
+
+/** True when `target` is itself a mount point. */
+export function isMounted(target: string): boolean {
+  return listMounts().some((m) => m.target === target);
+}
+
+/**
+ * Unmount `target`, retrying while it is busy (a closing fd, a FUSE daemon finishing a reply),
+ * then detaching lazily so a test or a run never leaves a mount behind.
+ */
+export async function umountSurely(target: string, { attempts = 20, delayMs = 50 } = {}): Promise<void> {
+  for (let i = 0; i < attempts && isMounted(target); i++) {
+    try {
+      umount(target);
+      return;
+    } catch (err) {
+      if (!(err instanceof OvlError) || err.code !== 'EBUSY') {
+        if (!isMounted(target)) return;
+        if (err instanceof OvlError && err.code === 'EINVAL') return; // not a mount point any more
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+  if (isMounted(target)) umount(target, { lazy: true });
+}
+
+/** Mount a kernel overlay for the duration of `fn`; it is unmounted afterwards, also when `fn` throws. */
+export async function withMount<T>(options: string | MountOptions, target: string, fn: () => T | Promise<T>): Promise<T> {
+  mountOverlay(options, target);
+  try {
+    return await fn();
+  } finally {
+    await umountSurely(target);
+  }
+}

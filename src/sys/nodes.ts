@@ -1,0 +1,64 @@
+// Creating and moving filesystem objects that node:fs cannot: device nodes (whiteouts), fifos,
+// renameat2 with its flags, and timestamps with nanoseconds (UTIME_NOW/UTIME_OMIT included).
+import { WHITEOUT_MODE, WHITEOUT_RDEV } from '../format/index.js';
+import { check } from './call.js';
+import {
+  AT_FDCWD,
+  AT_SYMLINK_NOFOLLOW,
+  RENAME_EXCHANGE,
+  RENAME_NOREPLACE,
+  RENAME_WHITEOUT,
+  UTIME_NOW,
+  UTIME_OMIT,
+  c,
+} from './libc.js';
+
+/** Linux makedev for the glibc dev_t layout. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
+}
+
+/** mknod(2): `mode` includes the file type bits (S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK, S_IFREG). */
+export function mknod(path: string, mode: number, rdev: bigint | number = 0): void {
+  check(c.mknod(path, mode, BigInt(rdev)) as number, 'mknod', path);
+}
+
+/** Create a kernel-style whiteout (char 0/0, mode 0000) at `path`. */
+export function makeWhiteout(path: string): void {
+  mknod(path, WHITEOUT_MODE, WHITEOUT_RDEV);
+}
+
+export type RenameFlag = 'noreplace' | 'exchange' | 'whiteout';
+const RENAME_BITS: Record<RenameFlag, number> = {
+  noreplace: RENAME_NOREPLACE,
+  exchange: RENAME_EXCHANGE,
+  whiteout: RENAME_WHITEOUT,
+};
+
+/** renameat2(2) on absolute or cwd-relative paths, e.g. ['whiteout'] leaves a whiteout at `from`. */
+export function rename2(from: string, to: string, flags: readonly RenameFlag[] = []): void {
+  const bits = flags.reduce((acc, f) => acc | RENAME_BITS[f], 0);
+  check(c.renameat2(AT_FDCWD, from, AT_FDCWD, to, bits) as number, 'renameat2', from);
+}
+
+/** A timestamp for setTimes: exact seconds+nanoseconds, 'now', or 'omit' (leave unchanged). */
+export type TimeSpec = { sec: number | bigint; nsec: number } | 'now' | 'omit';
+
+function toTimespec(t: TimeSpec): { tv_sec: bigint; tv_nsec: bigint } {
+  if (t === 'now') return { tv_sec: 0n, tv_nsec: BigInt(UTIME_NOW) };
+  if (t === 'omit') return { tv_sec: 0n, tv_nsec: BigInt(UTIME_OMIT) };
+  return { tv_sec: BigInt(t.sec), tv_nsec: BigInt(t.nsec) };
+}
+
+/** utimensat(2) with nanoseconds; `follow: false` sets the times of a symlink itself. */
+export function setTimes(path: string, atime: TimeSpec, mtime: TimeSpec, { follow = false } = {}): void {
+  const times = [toTimespec(atime), toTimespec(mtime)];
+  check(c.utimensat(AT_FDCWD, path, times, follow ? 0 : AT_SYMLINK_NOFOLLOW) as number, 'utimensat', path);
+}
+
+/** Split a BigInt nanosecond timestamp (fs.BigIntStats.mtimeNs) into a TimeSpec. */
+export function timeFromNs(ns: bigint): TimeSpec {
+  return { sec: ns / 1_000_000_000n, nsec: Number(ns % 1_000_000_000n) };
+}

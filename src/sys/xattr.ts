@@ -1,0 +1,73 @@
+// Extended attributes on a path without following symlinks (l*xattr), as Buffers.
+// Overlay xattrs are binary (origin) or text (opaque, redirect); callers decode.
+import { OvlError, errnoName } from '../errors.js';
+import { check } from './call.js';
+import { XATTR_CREATE, XATTR_REPLACE, c, lastErrno } from './libc.js';
+
+const ENODATA = 61;
+/** XATTR_SIZE_MAX: the largest value the kernel stores. */
+const MAX_VALUE = 65536;
+
+/** The value of `name` on `path`, or null when it is not set (ENODATA). Other errors throw. */
+export function getXattr(path: string, name: string): Buffer | null {
+  let size = 256;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(size);
+    const n = c.lgetxattr(path, name, buf, size) as number;
+    if (n >= 0) return buf.subarray(0, n);
+    const errno = lastErrno();
+    if (errno === ENODATA) return null;
+    // ERANGE: the value grew or is larger than our first guess; ask for the exact size.
+    if (errno === 34 && size < MAX_VALUE) {
+      size = Math.max(check(c.lgetxattr(path, name, null, 0) as number, 'getxattr', path), size * 2);
+      continue;
+    }
+    throw new OvlError(errnoName(errno), `getxattr ${name} failed: ${errnoName(errno)}`, { path });
+  }
+}
+
+/** True when `name` is set on `path` (cheaper than reading a value we only test for presence). */
+export function hasXattr(path: string, name: string): boolean {
+  const n = c.lgetxattr(path, name, null, 0) as number;
+  if (n >= 0) return true;
+  const errno = lastErrno();
+  if (errno === ENODATA || errno === 95 /* EOPNOTSUPP */) return false;
+  throw new OvlError(errnoName(errno), `getxattr ${name} failed: ${errnoName(errno)}`, { path });
+}
+
+export type SetMode = 'any' | 'create' | 'replace';
+
+/** Set `name` to `value` on `path` (XATTR_CREATE/REPLACE via `mode`, as setxattr(2)). */
+export function setXattr(path: string, name: string, value: Buffer | string, mode: SetMode = 'any'): void {
+  const buf = typeof value === 'string' ? Buffer.from(value) : value;
+  const flags = mode === 'create' ? XATTR_CREATE : mode === 'replace' ? XATTR_REPLACE : 0;
+  check(c.lsetxattr(path, name, buf, buf.length, flags) as number, `setxattr ${name}`, path);
+}
+
+/** Names of all xattrs on `path` that this process may see. */
+export function listXattrs(path: string): string[] {
+  for (;;) {
+    const size = check(c.llistxattr(path, null, 0) as number, 'listxattr', path);
+    if (size === 0) return [];
+    const buf = Buffer.allocUnsafe(size);
+    const n = c.llistxattr(path, buf, size) as number;
+    if (n < 0 && lastErrno() === 34) continue; // grew between the two calls
+    check(n, 'listxattr', path);
+    return buf.toString('utf8', 0, n).split('\0').filter((s) => s.length > 0);
+  }
+}
+
+/** Remove `name` from `path`; ENODATA when it is not set. */
+export function removeXattr(path: string, name: string): void {
+  check(c.lremovexattr(path, name) as number, `removexattr ${name}`, path);
+}
+
+/** All xattrs of `path` with their values (for copy-up and tree comparison). */
+export function readXattrs(path: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const name of listXattrs(path)) {
+    const v = getXattr(path, name);
+    if (v !== null) out.set(name, v);
+  }
+  return out;
+}

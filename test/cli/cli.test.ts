@@ -1,0 +1,41 @@
+// The three CLIs as a user runs them: help, version, and exit codes (0 ok, 1 failure, 2 usage)
+// with a one-line error on stderr.
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import t from 'tap';
+
+const bin = (name: string) => fileURLToPath(new URL(`../../bin/${name}`, import.meta.url));
+const run = (name: string, args: string[]) => execa(bin(name), args, { reject: false, env: { CI: '' } });
+
+for (const name of ['ovl-fuse', 'ovl-dedup', 'ovl-check']) {
+  t.test(`${name} --help and --version`, async (t) => {
+    const help = await run(name, ['--help']);
+    t.equal(help.exitCode, 0);
+    t.match(help.stdout, new RegExp(`^Usage: ${name}`));
+    const version = await run(name, ['--version']);
+    t.equal(version.exitCode, 0);
+    t.match(version.stdout, /^\d+\.\d+\.\d+$/);
+  });
+
+  t.test(`${name} with a bad option exits 2 with one line`, async (t) => {
+    const r = await run(name, ['--no-such-option', 'x']);
+    t.equal(r.exitCode, 2);
+    t.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    t.match(r.stderr, new RegExp(`^${name}: unknown option '--no-such-option'`));
+  });
+}
+
+t.test('ovl-fuse names the bad mount option', async (t) => {
+  const r = await run('ovl-fuse', ['-o', 'lowerdir=/a,upperdir=/u,frobnicate', '/m']);
+  t.equal(r.exitCode, 2);
+  t.equal(r.stderr.trim(), 'ovl-fuse: unknown mount option frobnicate');
+  const w = await run('ovl-fuse', ['-o', 'lowerdir=/a,upperdir=/u', '/m']);
+  t.equal(w.exitCode, 2);
+  t.equal(w.stderr.trim(), "ovl-fuse: missing 'workdir'");
+});
+
+t.test('an unknown subcommand is a usage error', async (t) => {
+  const r = await run('ovl-dedup', ['frobnicate']);
+  t.equal(r.exitCode, 2);
+  t.match(r.stderr, /unknown command 'frobnicate'/);
+});

@@ -1,0 +1,48 @@
+// Test fixture: a fresh temp tree of lower/upper/work/merged dirs per test, and kernel mounts
+// that are always unmounted in teardown (before the tree is removed), also when the test fails.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatMountOptions, type MountOptions } from '../../src/format/index.js';
+import { isMounted, mountOverlay, umountSurely } from '../../src/sys/index.js';
+
+/** The part of a tap Test these helpers need. */
+export interface Teardowns {
+  teardown(fn: () => void | Promise<void>): void;
+}
+
+export interface LayerDirs {
+  root: string;
+  /** Top first, as in lowerdir=. */
+  lowers: string[];
+  upper: string;
+  work: string;
+  merged: string;
+  /** Register a mount point so teardown unmounts it before removing the tree. */
+  track(mountpoint: string): void;
+}
+
+/** Make `nLowers` lower dirs plus upper, work and merged under a new temp dir, removed in teardown. */
+export function layerDirs(t: Teardowns, nLowers = 1, prefix = 'ovlkit-'): LayerDirs {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const lowers = Array.from({ length: nLowers }, (_, i) => join(root, `l${i + 1}`));
+  const [upper, work, merged] = ['upper', 'work', 'merged'].map((n) => join(root, n)) as [string, string, string];
+  for (const d of [...lowers, upper, work, merged]) mkdirSync(d);
+  const mounts = new Set<string>([merged]);
+  t.teardown(async () => {
+    for (const m of [...mounts].reverse()) if (isMounted(m)) await umountSurely(m);
+    rmSync(root, { recursive: true, force: true });
+  });
+  return { root, lowers, upper, work, merged, track: (m) => mounts.add(m) };
+}
+
+/** The kernel options for a LayerDirs, with extra options appended. */
+export function kernelOptions(d: LayerDirs, extra: Partial<MountOptions> = {}): MountOptions {
+  return { lowerdirs: d.lowers, datadirs: [], upperdir: d.upper, workdir: d.work, extra: {}, ...extra };
+}
+
+/** Mount the kernel overlay on d.merged (unmounted by the layerDirs teardown). */
+export function mountKernel(d: LayerDirs, extra: Partial<MountOptions> = {}): string {
+  mountOverlay(kernelOptions(d, extra), d.merged);
+  return formatMountOptions(kernelOptions(d, extra));
+}
