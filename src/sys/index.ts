@@ -2,3 +2,4 @@
 export * from './xattr.js';
 export * from './nodes.js';
 export * from './mount.js';
+export * from './exec.js';

@@ -1,0 +1,87 @@
+// The FUSE workloads on every overlay target, interleaved: round r runs all workloads on target 1,
+// then target 2, … (starting one target later each round), so drift on a shared machine hits every
+// target alike. Targets that cannot mount are probed once and reported unavailable.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { unmountBelow } from './cleanup.js';
+import type { DataSet } from './dataset.js';
+import { Recorder } from './record.js';
+import { type FsTarget, probe } from './targets.js';
+import type { Section } from './section.js';
+import type { Sample, Unavailable } from './types.js';
+import { runGuarded, type Workload } from './workload.js';
+import { deep, walk } from './wl-walk.js';
+import { copyup, create, readseq } from './wl-io.js';
+import { readdir, untar } from './wl-tree.js';
+
+export const SECTION = 'fuse';
+export const WORKLOADS: Workload[] = [walk, deep, readseq, copyup, create, readdir, untar];
+
+export interface FsPlan {
+  /** candidates in report order; the ones the probe refuses become `unavailable` */
+  targets: Array<FsTarget | { name: string; unavailable: string }>;
+  workloads: Workload[];
+  data: DataSet;
+  runRoot: string;
+  log: (m: string) => void;
+}
+
+/** Probe the candidates: the usable targets, and the reasons for the others. */
+export async function usableTargets(plan: FsPlan): Promise<{ usable: FsTarget[]; unavailable: Unavailable[] }> {
+  const usable: FsTarget[] = [];
+  const unavailable: Unavailable[] = [];
+  for (const t of plan.targets) {
+    if ('unavailable' in t) {
+      unavailable.push({ section: SECTION, target: t.name, reason: t.unavailable });
+      continue;
+    }
+    const why = await probe(t, join(plan.runRoot, `probe-${t.name}`));
+    if (why === null) usable.push(t);
+    else unavailable.push({ section: SECTION, target: t.name, reason: why });
+  }
+  for (const u of unavailable) plan.log(`${u.target}: unavailable (${u.reason})`);
+  return { usable, unavailable };
+}
+
+/** One round over the usable targets. */
+export async function fsRound(plan: FsPlan, usable: FsTarget[], round: number): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  for (let i = 0; i < usable.length; i++) {
+    const target = usable[(i + round - 1) % usable.length]!;
+    const runDir = join(plan.runRoot, `${target.name}-${round}`);
+    mkdirSync(runDir, { recursive: true });
+    const rec = new Recorder(SECTION, target.name, round);
+    for (const w of plan.workloads) {
+      const t0 = Date.now();
+      await runGuarded(w, { data: plan.data, rec, target, runDir });
+      const failed = rec.samples.filter((s) => s.fail !== undefined && s.metric.startsWith(w.name)).length;
+      plan.log(`round ${round} ${target.name} ${w.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s${failed ? `, ${failed} FAIL` : ''}`);
+    }
+    await unmountBelow(runDir);
+    rmSync(runDir, { recursive: true, force: true });
+    samples.push(...rec.samples);
+  }
+  return samples;
+}
+
+/** The FUSE section: ovl-fuse against kernel overlayfs and fuse-overlayfs. */
+export function fsSection(plan: Omit<FsPlan, 'data'>, data: () => Promise<DataSet>): Section {
+  let usable: FsTarget[] = [];
+  let full: FsPlan | undefined;
+  return {
+    spec: {
+      name: SECTION,
+      title: 'FUSE overlay workloads (ovl-fuse vs kernel overlayfs and fuse-overlayfs)',
+      subject: 'ovl-fuse',
+      anchors: ['fuse-overlayfs', 'kernel'],
+      targets: plan.targets.map((t) => t.name),
+    },
+    async prepare() {
+      full = { ...plan, data: await data() };
+      const r = await usableTargets(full);
+      usable = r.usable;
+      return r.unavailable;
+    },
+    round: (n) => fsRound(full!, usable, n),
+  };
+}

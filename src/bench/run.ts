@@ -1,0 +1,96 @@
+// One benchmark invocation: build the sections, prepare them, run their rounds interleaved
+// (round 1 of every section, then round 2, …), summarize, print and write the reports.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { unmountBelow } from './cleanup.js';
+import { prepareData } from './dataset.js';
+import { environment } from './environment.js';
+import { WORKLOADS, fsSection } from './fs-suite.js';
+import type { BenchOptions } from './options.js';
+import { renderMarkdown, renderTerminal } from './render.js';
+import type { Section } from './section.js';
+import { issueGoals, summarize } from './summary.js';
+import { type FsTarget, fuseOverlayfs, kernel, locateBin, ovlFuse } from './targets.js';
+import type { Report, Sample, Unavailable } from './types.js';
+
+export function log(m: string): void {
+  process.stderr.write(`bench: ${m}\n`);
+}
+
+function fuseTargets(opts: BenchOptions): Array<FsTarget | { name: string; unavailable: string }> {
+  const loc = locateBin('ovl-fuse', opts.bins['ovl-fuse']);
+  const subject = 'bin' in loc ? ovlFuse(loc.bin) : { name: 'ovl-fuse', unavailable: loc.reason };
+  return [kernel, fuseOverlayfs, subject];
+}
+
+function sections(opts: BenchOptions, runRoot: string): Section[] {
+  const out: Section[] = [];
+  if (opts.sections.includes('fuse')) {
+    const workloads = WORKLOADS.filter((w) => opts.workloads.includes(w.name));
+    const lowers = join(opts.dataDir, `lowers-${opts.profile}`);
+    out.push(fsSection({ targets: fuseTargets(opts), workloads, runRoot: join(runRoot, 'fuse'), log }, () => prepareData(lowers, opts.cacheDir, opts.sizes, log)));
+  }
+  return out;
+}
+
+/** The programs whose checkout versions go into the report. */
+function programBins(opts: BenchOptions): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['ovl-fuse', 'ovl-dedup', 'ovl-check'] as const) {
+    const loc = locateBin(name, opts.bins[name]);
+    if ('bin' in loc) out[name] = loc.bin;
+  }
+  return out;
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+export async function runBench(opts: BenchOptions): Promise<{ report: Report; files: string[]; failed: boolean }> {
+  const started = new Date();
+  const runRoot = join(opts.dataDir, 'run');
+  await unmountBelow(runRoot);
+  rmSync(runRoot, { recursive: true, force: true });
+  mkdirSync(runRoot, { recursive: true });
+  const onSignal = () => {
+    log('interrupted: unmounting');
+    void unmountBelow(runRoot).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const env = await environment(programBins(opts));
+  const secs = sections(opts, runRoot);
+  const unavailable: Unavailable[] = [];
+  const samples: Sample[] = [];
+  try {
+    for (const s of secs) unavailable.push(...(await s.prepare()));
+    for (let r = 1; r <= opts.sizes.rounds; r++) for (const s of secs) samples.push(...(await s.round(r)));
+  } finally {
+    await unmountBelow(runRoot);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  const deepMax = Math.max(...opts.sizes.deepLayers);
+  const goals = issueGoals(deepMax);
+  const report: Report = {
+    schema: 'ovlkit-bench/1',
+    profile: opts.profile,
+    rounds: opts.sizes.rounds,
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    environment: env,
+    sizes: { ...opts.sizes },
+    sections: secs.map((s) => summarize(s.spec, samples, goals)),
+    unavailable,
+    samples,
+    notes: [],
+  };
+  process.stdout.write(renderTerminal(report));
+  mkdirSync(opts.reportsDir, { recursive: true });
+  const base = join(opts.reportsDir, `bench-${stamp(started)}`);
+  writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(`${base}.md`, renderMarkdown(report));
+  log(`reports: ${base}.json, ${base}.md`);
+  return { report, files: [`${base}.json`, `${base}.md`], failed: samples.some((s) => s.fail !== undefined) };
+}
