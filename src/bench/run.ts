@@ -4,6 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unmountBelow } from './cleanup.js';
 import { prepareData } from './dataset.js';
+import { dedupSection } from './dedup-suite.js';
 import { environment } from './environment.js';
 import { WORKLOADS, fsSection } from './fs-suite.js';
 import type { BenchOptions } from './options.js';
@@ -29,6 +30,9 @@ function sections(opts: BenchOptions, runRoot: string): Section[] {
     const workloads = WORKLOADS.filter((w) => opts.workloads.includes(w.name));
     const lowers = join(opts.dataDir, `lowers-${opts.profile}`);
     out.push(fsSection({ targets: fuseTargets(opts), workloads, runRoot: join(runRoot, 'fuse'), log }, () => prepareData(lowers, opts.cacheDir, opts.sizes, log)));
+  }
+  if (opts.sections.includes('dedup')) {
+    out.push(dedupSection({ sizes: opts.sizes, cacheDir: opts.cacheDir, runRoot: join(runRoot, 'dedup'), bin: opts.bins['ovl-dedup'], log }));
   }
   return out;
 }
