@@ -18,6 +18,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--ovl-dedup <bin>', 'ovl-dedup to measure (default: this checkout; env OVLKIT_BENCH_OVL_DEDUP)')
     .option('--ovl-check <bin>', 'ovl-check to measure (default: this checkout; env OVLKIT_BENCH_OVL_CHECK)')
     .option('--strict', 'exit 1 when any value FAILed its check (default: FAILs are reported, exit 0)')
+    .option('--no-drop-caches', 'cold steps only remount, without dropping the page cache (shared machines)')
     .option('--reports <dir>', 'where bench-<timestamp>.json/.md go (default: reports/ of this checkout)')
     .option('--data-dir <dir>', 'generated lowers and run dirs (default /tmp/ovlkit-bench)')
     .option('--cache-dir <dir>', 'big random file, tarballs, dedup tree (default /tmp/ovlkit-bench-cache)')

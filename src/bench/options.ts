@@ -16,6 +16,7 @@ export interface BenchOptions {
   dataDir: string;
   cacheDir: string;
   strict: boolean;
+  dropCaches: boolean;
 }
 
 interface Raw {
@@ -30,6 +31,7 @@ interface Raw {
   dataDir?: string;
   cacheDir?: string;
   strict?: boolean;
+  dropCaches?: boolean;
 }
 
 function profileOf(raw: Raw, env: NodeJS.ProcessEnv): Profile {
@@ -77,5 +79,6 @@ export function parseOptions(raw: Raw, env: NodeJS.ProcessEnv): BenchOptions {
     dataDir: raw.dataDir ?? '/tmp/ovlkit-bench',
     cacheDir: raw.cacheDir ?? '/tmp/ovlkit-bench-cache',
     strict: raw.strict ?? false,
+    dropCaches: raw.dropCaches ?? true,
   };
 }

@@ -2,7 +2,7 @@
 // foreign drop_caches; every value goes through a check before it becomes a Sample, so a wrong
 // answer is recorded as a failure with its reason, never as a time.
 import { performance } from 'node:perf_hooks';
-import { dropCachesLogged } from '../sys/index.js';
+import { dropCaches, dropCachesLogged } from '../sys/index.js';
 import type { Better, Sample, Unit } from './types.js';
 
 export class CheckFailed extends Error {
@@ -12,6 +12,18 @@ export class CheckFailed extends Error {
 /** Throw CheckFailed with `what` unless `ok`. */
 export function expect(ok: boolean, what: string): asserts ok {
   if (!ok) throw new CheckFailed(what);
+}
+
+let dropping = true;
+
+/** --no-drop-caches: "cold" steps then only remount (kinder to a shared machine; the report says so). */
+export function setDropCaches(on: boolean): void {
+  dropping = on;
+}
+
+/** Before a cold step: sync and drop the page, dentry and inode caches (unless switched off). */
+export async function makeCold(): Promise<void> {
+  if (dropping) await dropCaches();
 }
 
 export interface Timed<T> {

@@ -59,7 +59,7 @@ export function renderTerminal(report: Report): string {
     const { head, body } = sectionGrid(s, unavailableOf(report, s.name));
     const table = new Table({ head, style: { head: [], border: [], compact: true } });
     table.push(...body);
-    parts.push(`${s.title}\n${table.toString()}`);
+    parts.push(`${s.title}\n${body.length > 0 ? table.toString() : '  (nothing measured)'}`);
     const n = notes(report, s);
     if (n.length > 0) parts.push(n.map((l) => `  ${l}`).join('\n'));
   }
@@ -81,8 +81,9 @@ export function renderMarkdown(report: Report): string {
   ];
   for (const s of report.sections) {
     const { head, body } = sectionGrid(s, unavailableOf(report, s.name));
-    lines.push('', `## ${s.title}`, '', `| ${head.map(mdEscape).join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
-    for (const r of body) lines.push(`| ${r.map(mdEscape).join(' | ')} |`);
+    lines.push('', `## ${s.title}`, '');
+    if (body.length === 0) lines.push('Nothing measured.');
+    else lines.push(`| ${head.map(mdEscape).join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.map(mdEscape).join(' | ')} |`));
     const n = notes(report, s);
     if (n.length > 0) lines.push('', ...n.map((l) => `- ${mdEscape(l)}`));
   }

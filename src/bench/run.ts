@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { unmountBelow } from './cleanup.js';
 import { prepareData } from './dataset.js';
 import { dedupSection } from './dedup-suite.js';
+import { checkSection } from './check-suite.js';
 import { environment } from './environment.js';
 import { WORKLOADS, fsSection } from './fs-suite.js';
 import type { BenchOptions } from './options.js';
@@ -12,6 +13,7 @@ import { renderMarkdown, renderTerminal } from './render.js';
 import type { Section } from './section.js';
 import { issueGoals, summarize } from './summary.js';
 import { type FsTarget, fuseOverlayfs, kernel, locateBin, ovlFuse } from './targets.js';
+import { setDropCaches } from './record.js';
 import type { Report, Sample, Unavailable } from './types.js';
 
 export function log(m: string): void {
@@ -34,6 +36,9 @@ function sections(opts: BenchOptions, runRoot: string): Section[] {
   if (opts.sections.includes('dedup')) {
     out.push(dedupSection({ sizes: opts.sizes, cacheDir: opts.cacheDir, runRoot: join(runRoot, 'dedup'), bin: opts.bins['ovl-dedup'], log }));
   }
+  if (opts.sections.includes('check')) {
+    out.push(checkSection({ sizes: opts.sizes, runRoot: join(runRoot, 'check'), checkBin: opts.bins['ovl-check'], fuseBin: opts.bins['ovl-fuse'], log }));
+  }
   return out;
 }
 
@@ -53,6 +58,7 @@ function stamp(d: Date): string {
 
 export async function runBench(opts: BenchOptions): Promise<{ report: Report; files: string[]; failed: boolean }> {
   const started = new Date();
+  setDropCaches(opts.dropCaches);
   const runRoot = join(opts.dataDir, 'run');
   await unmountBelow(runRoot);
   rmSync(runRoot, { recursive: true, force: true });
@@ -88,7 +94,7 @@ export async function runBench(opts: BenchOptions): Promise<{ report: Report; fi
     sections: secs.map((s) => summarize(s.spec, samples, goals)),
     unavailable,
     samples,
-    notes: [],
+    notes: opts.dropCaches ? [] : ['--no-drop-caches: "cold" values only had a remount, the page cache was not dropped'],
   };
   process.stdout.write(renderTerminal(report));
   mkdirSync(opts.reportsDir, { recursive: true });

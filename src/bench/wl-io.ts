@@ -3,9 +3,9 @@
 // dir and in the upper while the lower is untouched; created files have the exact name set and sizes.
 import { appendFileSync, closeSync, lstatSync, openSync, readFileSync, readSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dropCaches, syncAll } from '../sys/index.js';
+import { syncAll } from '../sys/index.js';
 import { CREATE_PRE, copyupContent, copyupNames } from './gen-tree.js';
-import { expect, median, timed } from './record.js';
+import { expect, makeCold, median, timed } from './record.js';
 import { Stack } from './stack.js';
 import type { Workload, WorkloadCtx } from './workload.js';
 
@@ -60,7 +60,7 @@ export const readseq: Workload = {
     const file = s.path('big.bin');
     try {
       await ctx.rec.measureAll(this.metrics(ctx.data), async () => {
-        await dropCaches();
+        await makeCold();
         const cold = await readOnce(ctx, file);
         const runs = [];
         for (let i = 0; i < ctx.data.sizes.warmReps; i++) runs.push(await readOnce(ctx, file));

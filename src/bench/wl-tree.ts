@@ -4,9 +4,9 @@
 // (content, mode, owner) and every mtime must match the archive.
 import { lstatSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { dropCaches, firstLine, runTool, syncAll } from '../sys/index.js';
+import { firstLine, runTool, syncAll } from '../sys/index.js';
 import { SMALL_SIZE, lowersOf } from './gen-tree.js';
-import { expect, median, timed, type Measured } from './record.js';
+import { expect, makeCold, median, timed, type Measured } from './record.js';
 import { Stack } from './stack.js';
 import type { Workload, WorkloadCtx } from './workload.js';
 
@@ -47,7 +47,7 @@ export const readdir: Workload = {
         const prefix = withStat ? 'readdir_stat' : 'readdir';
         await ctx.rec.measure(`${prefix}_cold`, 'ms', async () => {
           await s.remount();
-          await dropCaches();
+          await makeCold();
           return listOnce(ctx, dir, withStat);
         });
         await ctx.rec.measure(`${prefix}_warm`, 'ms', () => warmList(ctx, dir, withStat));

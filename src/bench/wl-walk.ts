@@ -3,9 +3,9 @@
 // entries and that every file shows its 64 bytes.
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { dropCaches, firstLine, runTool } from '../sys/index.js';
+import { firstLine, runTool } from '../sys/index.js';
 import { SMALL_SIZE, deepDir, lowersOf } from './gen-tree.js';
-import { expect, median, timed } from './record.js';
+import { expect, makeCold, median, timed } from './record.js';
 import { Stack } from './stack.js';
 import type { Workload, WorkloadCtx } from './workload.js';
 
@@ -35,7 +35,7 @@ export const walk: Workload = {
     try {
       await ctx.rec.measure('walk_cold', 'ms', async () => {
         await s.remount();
-        await dropCaches();
+        await makeCold();
         return walkOnce(ctx, s);
       });
       await ctx.rec.measure('walk_warm', 'ms', () => warm(ctx, s, ctx.data.sizes.warmReps));
@@ -75,7 +75,7 @@ export const deep: Workload = {
       try {
         await ctx.rec.measure(`deep_L${L}_walk_cold`, 'ms', async () => {
           await s.remount();
-          await dropCaches();
+          await makeCold();
           return walkOnce(ctx, s);
         });
         await ctx.rec.measure(`deep_L${L}_walk_warm`, 'ms', () => walkOnce(ctx, s));
