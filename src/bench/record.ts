@@ -3,6 +3,7 @@
 // answer is recorded as a failure with its reason, never as a time.
 import { performance } from 'node:perf_hooks';
 import { dropCaches, dropCachesLogged } from '../sys/index.js';
+import { firedCount, guardLimitMs, kick } from './guard.js';
 import type { Better, Sample, Unit } from './types.js';
 
 export class CheckFailed extends Error {
@@ -35,6 +36,7 @@ export interface Timed<T> {
 /** Time `fn`; counts foreign drop_caches logged while it ran. */
 export async function timed<T>(fn: () => T | Promise<T>): Promise<Timed<T>> {
   const before = await dropCachesLogged();
+  kick();
   const t0 = performance.now();
   const value = await fn();
   const ms = performance.now() - t0;
@@ -79,10 +81,13 @@ export class Recorder {
    */
   async measureAll(metrics: Array<[string, Unit]>, fn: () => Promise<Record<string, Measured>>): Promise<boolean> {
     let got: Record<string, Measured>;
+    const fired = firedCount();
+    kick();
     try {
       got = await fn();
     } catch (err) {
-      for (const [m, unit] of metrics) this.fail(m, reason(err), unit);
+      const hung = firedCount() > fired ? `no answer for ${guardLimitMs() / 1000} s, force-unmounted: ` : '';
+      for (const [m, unit] of metrics) this.fail(m, hung + reason(err), unit);
       return false;
     }
     for (const [m, unit] of metrics) {

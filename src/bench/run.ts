@@ -14,6 +14,7 @@ import type { Section } from './section.js';
 import { issueGoals, summarize } from './summary.js';
 import { type FsTarget, fuseOverlayfs, kernel, locateBin, ovlFuse } from './targets.js';
 import { setDropCaches } from './record.js';
+import { startGuard, stopGuard } from './guard.js';
 import type { Report, Sample, Unavailable } from './types.js';
 
 export function log(m: string): void {
@@ -59,6 +60,8 @@ function stamp(d: Date): string {
 export async function runBench(opts: BenchOptions): Promise<{ report: Report; files: string[]; failed: boolean }> {
   const started = new Date();
   setDropCaches(opts.dropCaches);
+  // A measurement may take a few timed steps; twice the step limit without progress is a hang.
+  startGuard(2 * opts.sizes.stepTimeoutMs);
   const runRoot = join(opts.dataDir, 'run');
   await unmountBelow(runRoot);
   rmSync(runRoot, { recursive: true, force: true });
@@ -78,6 +81,7 @@ export async function runBench(opts: BenchOptions): Promise<{ report: Report; fi
     for (let r = 1; r <= opts.sizes.rounds; r++) for (const s of secs) samples.push(...(await s.round(r)));
   } finally {
     await unmountBelow(runRoot);
+    await stopGuard();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMounted, umountSurely } from '../sys/index.js';
+import { kick, unwatch, watch } from './guard.js';
 import type { FsTarget, Layers } from './targets.js';
 
 export class Stack {
@@ -20,10 +21,14 @@ export class Stack {
   }
 
   async mount(): Promise<void> {
+    kick();
     await this.target.mount(this.layers, this.merged);
+    // Only a FUSE daemon can stop answering; the kernel overlay needs no watchdog.
+    if (this.target.name !== 'kernel') watch(this.merged);
   }
 
   async unmount(): Promise<void> {
+    unwatch(this.merged);
     if (isMounted(this.merged)) await umountSurely(this.merged);
     // A FUSE daemon exits after its unmount; give it a moment so it does not run into the next step.
     if (this.target.name !== 'kernel') await new Promise((r) => setTimeout(r, 100));

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { formatMountOptions, type MountOptions } from '../format/index.js';
 import { firstLine, isMounted, mountOverlay, runTool, umountSurely } from '../sys/index.js';
+import { kick, unwatch, watch } from './guard.js';
 
 export interface Layers {
   /** top first, as in lowerdir= */
@@ -68,12 +69,15 @@ export async function probe(target: FsTarget, scratch: string): Promise<string |
   for (const d of dirs) mkdirSync(d, { recursive: true });
   writeFileSync(join(dirs[0], 'probe'), 'probe\n');
   try {
+    kick();
     await target.mount({ lowers: [dirs[0]], upper: dirs[1], work: dirs[2] }, dirs[3]);
+    watch(dirs[3]);
     const seen = readFileSync(join(dirs[3], 'probe'), 'utf8');
     return seen === 'probe\n' ? null : `the merged dir shows ${JSON.stringify(seen)} for a lower file`;
   } catch (err) {
     return (err as Error).message.split('\n')[0]!;
   } finally {
+    unwatch(dirs[3]);
     if (isMounted(dirs[3])) await umountSurely(dirs[3]);
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -3,3 +3,4 @@ export * from './xattr.js';
 export * from './nodes.js';
 export * from './mount.js';
 export * from './exec.js';
+export * from './hang-guard.js';
