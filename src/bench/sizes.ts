@@ -22,7 +22,8 @@ export interface Sizes {
   /** entries of the generated Docker overlay2 root for the dedup scan */
   dedupEntries: number;
   dedupLayers: number;
-  /** scenarios per ovl-check run */
+  /** ovl-check --suite and --runs (scenarios per suite) */
+  checkSuite: string;
   checkRuns: number;
   /** limit for any one timed step */
   stepTimeoutMs: number;
@@ -43,7 +44,8 @@ const FULL: Sizes = {
   untarSource: '/usr/include',
   dedupEntries: 120000,
   dedupLayers: 12,
-  checkRuns: 50,
+  checkSuite: 'all',
+  checkRuns: 4,
   stepTimeoutMs: 240_000,
 };
 
@@ -62,7 +64,8 @@ const QUICK: Sizes = {
   untarSource: '/usr/include/linux',
   dedupEntries: 100000,
   dedupLayers: 8,
-  checkRuns: 10,
+  checkSuite: 'all',
+  checkRuns: 1,
   stepTimeoutMs: 60_000,
 };
 
@@ -81,6 +84,7 @@ const TINY: Sizes = {
   untarSource: '/usr/include/linux/netfilter',
   dedupEntries: 3000,
   dedupLayers: 3,
+  checkSuite: 'basic',
   checkRuns: 2,
   stepTimeoutMs: 30_000,
 };
