@@ -1,9 +1,8 @@
 // The generated inputs of one run and their expected answers. Lowers are regenerated only when
 // the sizes change (a marker file records them); the big random file and the tarball are cached
 // separately because they are the slowest to make.
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstLine, runTool, syncAll } from '../sys/index.js';
 import { genAllTrees, readdirExpected, treeEntries, treePaths } from './gen-tree.js';

@@ -3,12 +3,12 @@ import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
 import { runTool } from '../sys/index.js';
 import type { Environment } from './types.js';
 
-/** The first line of `cmd args` that matches `pick`, or 'missing'. */
+/** The version number on the first line of `cmd args` that matches `pick`, or 'missing'. */
 async function versionOf(cmd: string, args: string[], pick: RegExp): Promise<string> {
   const r = await runTool(cmd, args, { timeoutMs: 10_000 });
   if (r.exitCode === null) return 'missing';
   const line = (r.stdout + '\n' + r.stderr).split('\n').find((l) => pick.test(l));
-  return line?.trim() ?? 'unknown';
+  return line?.match(/\d+(\.\d+)+/)?.[0] ?? line?.trim() ?? 'unknown';
 }
 
 /** `git describe`-like id of the checkout that holds `bin` (a commit, + "-dirty" when modified). */

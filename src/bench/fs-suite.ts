@@ -1,6 +1,6 @@
-// The FUSE workloads on every overlay target, interleaved: round r runs all workloads on target 1,
-// then target 2, … (starting one target later each round), so drift on a shared machine hits every
-// target alike. Targets that cannot mount are probed once and reported unavailable.
+// The FUSE workloads on every overlay target, interleaved: each workload runs on target 1, 2, 3
+// before the next workload (starting one target later each round), so drift on a shared machine
+// hits every target alike. Targets that cannot mount are probed once and reported unavailable.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { unmountBelow } from './cleanup.js';
@@ -43,25 +43,30 @@ export async function usableTargets(plan: FsPlan): Promise<{ usable: FsTarget[];
   return { usable, unavailable };
 }
 
-/** One round over the usable targets. */
+/**
+ * One round: each workload runs on every target before the next workload starts (the first
+ * target rotates with the round), so drift over a long run spreads evenly over the targets.
+ */
 export async function fsRound(plan: FsPlan, usable: FsTarget[], round: number): Promise<Sample[]> {
-  const samples: Sample[] = [];
-  for (let i = 0; i < usable.length; i++) {
-    const target = usable[(i + round - 1) % usable.length]!;
-    const runDir = join(plan.runRoot, `${target.name}-${round}`);
-    mkdirSync(runDir, { recursive: true });
-    const rec = new Recorder(SECTION, target.name, round);
-    for (const w of plan.workloads) {
+  const order = usable.map((_, i) => usable[(i + round - 1) % usable.length]!);
+  const recs = new Map(order.map((t) => [t.name, new Recorder(SECTION, t.name, round)]));
+  const dirOf = (t: FsTarget) => join(plan.runRoot, `${t.name}-${round}`);
+  for (const t of order) mkdirSync(dirOf(t), { recursive: true });
+  for (const w of plan.workloads) {
+    for (const target of order) {
+      const rec = recs.get(target.name)!;
+      const before = rec.samples.length;
       const t0 = Date.now();
-      await runGuarded(w, { data: plan.data, rec, target, runDir });
-      const failed = rec.samples.filter((s) => s.fail !== undefined && s.metric.startsWith(w.name)).length;
-      plan.log(`round ${round} ${target.name} ${w.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s${failed ? `, ${failed} FAIL` : ''}`);
+      await runGuarded(w, { data: plan.data, rec, target, runDir: dirOf(target) });
+      const failed = rec.samples.slice(before).filter((s) => s.fail !== undefined).length;
+      plan.log(`round ${round} ${w.name} on ${target.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s${failed ? `, ${failed} FAIL` : ''}`);
     }
-    await unmountBelow(runDir);
-    rmSync(runDir, { recursive: true, force: true });
-    samples.push(...rec.samples);
   }
-  return samples;
+  for (const t of order) {
+    await unmountBelow(dirOf(t));
+    rmSync(dirOf(t), { recursive: true, force: true });
+  }
+  return order.flatMap((t) => recs.get(t.name)!.samples);
 }
 
 /** The FUSE section: ovl-fuse against kernel overlayfs and fuse-overlayfs. */
