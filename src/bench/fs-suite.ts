@@ -3,7 +3,7 @@
 // hits every target alike. Targets that cannot mount are probed once and reported unavailable.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { unmountBelow } from './cleanup.js';
+import { reapDaemons, unmountBelow } from './cleanup.js';
 import type { DataSet } from './dataset.js';
 import { Recorder } from './record.js';
 import { type FsTarget, probe } from './targets.js';
@@ -24,6 +24,8 @@ export interface FsPlan {
   data: DataSet;
   runRoot: string;
   log: (m: string) => void;
+  /** a line for the report's notes */
+  note: (m: string) => void;
 }
 
 /** Probe the candidates: the usable targets, and the reasons for the others. */
@@ -64,6 +66,7 @@ export async function fsRound(plan: FsPlan, usable: FsTarget[], round: number): 
   }
   for (const t of order) {
     await unmountBelow(dirOf(t));
+    for (const d of await reapDaemons(dirOf(t))) plan.note(`round ${round}: ${t.name} left pid ${d.pid} running after its unmounts (stopped with SIGTERM): ${d.cmd}`);
     rmSync(dirOf(t), { recursive: true, force: true });
   }
   return order.flatMap((t) => recs.get(t.name)!.samples);

@@ -27,12 +27,12 @@ function fuseTargets(opts: BenchOptions): Array<FsTarget | { name: string; unava
   return [kernel, fuseOverlayfs, subject];
 }
 
-function sections(opts: BenchOptions, runRoot: string): Section[] {
+function sections(opts: BenchOptions, runRoot: string, note: (m: string) => void): Section[] {
   const out: Section[] = [];
   if (opts.sections.includes('fuse')) {
     const workloads = WORKLOADS.filter((w) => opts.workloads.includes(w.name));
     const lowers = join(opts.dataDir, `lowers-${opts.profile}`);
-    out.push(fsSection({ targets: fuseTargets(opts), workloads, runRoot: join(runRoot, 'fuse'), log }, () => prepareData(lowers, opts.cacheDir, opts.sizes, log)));
+    out.push(fsSection({ targets: fuseTargets(opts), workloads, runRoot: join(runRoot, 'fuse'), log, note }, () => prepareData(lowers, opts.cacheDir, opts.sizes, log)));
   }
   if (opts.sections.includes('dedup')) {
     out.push(dedupSection({ sizes: opts.sizes, cacheDir: opts.cacheDir, runRoot: join(runRoot, 'dedup'), bin: opts.bins['ovl-dedup'], log }));
@@ -73,7 +73,12 @@ export async function runBench(opts: BenchOptions): Promise<{ report: Report; fi
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const env = await environment(programBins(opts));
-  const secs = sections(opts, runRoot);
+  const notes: string[] = opts.dropCaches ? [] : ['--no-drop-caches: "cold" values only had a remount, the page cache was not dropped'];
+  const note = (m: string) => {
+    log(m);
+    notes.push(m);
+  };
+  const secs = sections(opts, runRoot, note);
   const unavailable: Unavailable[] = [];
   const samples: Sample[] = [];
   try {
@@ -98,7 +103,7 @@ export async function runBench(opts: BenchOptions): Promise<{ report: Report; fi
     sections: secs.map((s) => summarize(s.spec, samples, goals)),
     unavailable,
     samples,
-    notes: opts.dropCaches ? [] : ['--no-drop-caches: "cold" values only had a remount, the page cache was not dropped'],
+    notes,
   };
   process.stdout.write(renderTerminal(report));
   mkdirSync(opts.reportsDir, { recursive: true });

@@ -2,7 +2,7 @@
 // the issue's goals judged on those ratios. Ratios are time ratios (subject time / anchor time,
 // > 1 = the subject is slower); a throughput metric is inverted so the reading is the same.
 import { median } from './record.js';
-import type { Cell, GoalVerdict, Row, Sample, SectionSummary, Unavailable } from './types.js';
+import type { Cell, GoalVerdict, Row, Sample, SectionSummary } from './types.js';
 
 export interface SectionSpec {
   name: string;
@@ -105,9 +105,4 @@ export function issueGoals(deepMax: number): Goal[] {
     vsOwn('fuse', `deep_L${deepMax}_lookup`, 'deep_L1_lookup', 1.5, `≤ 1.5× its own 1-lower lookup`),
     vsAnchor('dedup', 'scan', 'jdupes', 1.0, 'faster than jdupes -r'),
   ];
-}
-
-/** Targets of a section that have no samples, for "unavailable" columns. */
-export function missingTargets(spec: SectionSpec, unavailable: Unavailable[]): Unavailable[] {
-  return unavailable.filter((u) => u.section === spec.name);
 }
