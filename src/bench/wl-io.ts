@@ -1,7 +1,7 @@
 // readseq, copyup and create: the data path and the write path. Checks: bytes read and 16 sampled
 // 64 KiB blocks equal the lower file; copied-up files are the lower content + 'x' in the merged
 // dir and in the upper while the lower is untouched; created files have the exact name set and sizes.
-import { appendFileSync, closeSync, lstatSync, openSync, readFileSync, readSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, lstatSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { syncAll } from '../sys/index.js';
 import { CREATE_PRE, copyupContent, copyupNames } from './gen-tree.js';
@@ -79,12 +79,16 @@ function checkCopyup(ctx: WorkloadCtx, s: Stack): void {
   const { copyupFiles, copyupBytes } = ctx.data.sizes;
   const lowerDir = join(ctx.data.root, 'copyup', '0', 'cu');
   const names = copyupNames(copyupFiles);
+  const lowerData = copyupContent(copyupBytes);
+  // A lower written through the mount is restored first, so later targets get the same input.
+  const touched = names.filter((n) => !readFileSync(join(lowerDir, n)).equals(lowerData));
+  for (const n of touched) writeFileSync(join(lowerDir, n), lowerData);
+  expect(touched.length === 0, `${s.target.name} modified ${touched.length} lower files (cu/${touched[0]})`);
   for (const name of names) {
     expect(lstatSync(s.path(`cu/${name}`)).size === copyupBytes + 1, `merged cu/${name} is not ${copyupBytes + 1} bytes`);
     expect(lstatSync(join(s.layers.upper, 'cu', name)).size === copyupBytes + 1, `upper has no copy-up of cu/${name}`);
-    expect(lstatSync(join(lowerDir, name)).size === copyupBytes, `lower cu/${name} was modified`);
   }
-  const want = Buffer.concat([copyupContent(copyupBytes), Buffer.from('x')]);
+  const want = Buffer.concat([lowerData, Buffer.from('x')]);
   for (const name of [names[0]!, names[names.length - 1]!]) {
     expect(readFileSync(s.path(`cu/${name}`)).equals(want), `merged cu/${name} is not the lower content + 'x'`);
   }
@@ -118,7 +122,18 @@ export const copyup: Workload = {
   },
 };
 
+/**
+ * The lower must still hold only its own files. A target that wrote into it is failed, and the
+ * lower is put back so the targets after it are measured on the same input.
+ */
+export function keepLowerAsGenerated(dir: string, want: string[], target: string): void {
+  const extra = readdirSync(dir).filter((n) => !want.includes(n));
+  for (const n of extra) rmSync(join(dir, n), { recursive: true, force: true });
+  expect(extra.length === 0, `${target} wrote ${extra.length} entries into the lower dir ${dir}`);
+}
+
 function checkCreate(ctx: WorkloadCtx, s: Stack): void {
+  keepLowerAsGenerated(join(ctx.data.root, 'create', '0', 'out'), CREATE_PRE, s.target.name);
   const { createFiles, createBytes } = ctx.data.sizes;
   const want = [...CREATE_PRE, ...Array.from({ length: createFiles }, (_, i) => `n${i}`)].sort();
   const seen = readdirSync(s.path('out')).sort();

@@ -8,6 +8,7 @@ import { firstLine, runTool, syncAll } from '../sys/index.js';
 import { SMALL_SIZE, lowersOf } from './gen-tree.js';
 import { expect, makeCold, median, timed, type Measured } from './record.js';
 import { Stack } from './stack.js';
+import { keepLowerAsGenerated } from './wl-io.js';
 import type { Workload, WorkloadCtx } from './workload.js';
 
 function sameNames(seen: string[], want: string[]): boolean {
@@ -66,6 +67,7 @@ function compareLines(out: string): { mtime: number; other: string[] } {
 }
 
 async function checkUntar(ctx: WorkloadCtx, s: Stack): Promise<number> {
+  keepLowerAsGenerated(join(ctx.data.root, 'untar', '0', 'src'), [], s.target.name);
   const timeoutMs = ctx.data.sizes.stepTimeoutMs;
   const found = await runTool('find', [s.path(`src/${ctx.data.sizes.untarSource.replace(/^\//, '')}`)], { timeoutMs });
   expect(found.exitCode === 0, `find: ${firstLine(found)}`);
