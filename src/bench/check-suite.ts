@@ -57,10 +57,10 @@ interface CheckSummary {
 }
 
 /**
- * Read summary.json (contract: reports/README.md of ovl-check). Throughput is only comparable
- * when every suite ran its full budget: a suite error, or a divergence (fast-check stops the
- * suite there and shrinks), makes it a FAIL with the reason; the divergence count is returned
- * either way so it can be shown.
+ * Read summary.json (contract: reports/README.md of ovl-check). The speed counts when every
+ * suite ran its full budget without an error. Divergences are the suite's answer, shown beside
+ * the speed; their shrinking is included in the time (it can only make the number worse). A
+ * suite that stopped early (fast-check stops at a divergence) makes the run not comparable.
  */
 export function readSummary(text: string, runs: number): { scenarios: number; diverged: number; problem: string | null } {
   const j = JSON.parse(text) as CheckSummary;
@@ -72,8 +72,7 @@ export function readSummary(text: string, runs: number): { scenarios: number; di
   let problem: string | null = null;
   if (suites.length === 0) problem = 'summary.json lists no suites';
   else if (broken) problem = `suite ${broken.suite}: ${broken.error}`;
-  else if (diverged > 0) problem = `${diverged} scenario(s) diverged from the kernel; the run stops to shrink them, so its speed is not comparable`;
-  else if (short) problem = `suite ${short.suite} ran ${short.scenarios ?? 0} of ${runs} scenarios`;
+  else if (short) problem = `suite ${short.suite} stopped after ${short.scenarios ?? 0} of ${runs} scenarios${(short.diverged ?? 0) > 0 ? ' at a divergence' : ''}: not comparable`;
   return { scenarios, diverged, problem };
 }
 
