@@ -23,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--data-dir <dir>', 'generated lowers and run dirs (default /tmp/ovlkit-bench)')
     .option('--cache-dir <dir>', 'big random file, tarballs, dedup tree (default /tmp/ovlkit-bench-cache)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: () => undefined });
   program.parse(argv, { from: 'user' });
   const opts: BenchOptions = parseOptions(program.opts(), process.env);
   if (process.getuid?.() !== 0) throw new UsageError('npm run bench needs root (mounts, drop_caches)');
