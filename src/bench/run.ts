@@ -15,6 +15,7 @@ import { issueGoals, summarize } from './summary.js';
 import { type FsTarget, fuseOverlayfs, kernel, locateBin, ovlFuse } from './targets.js';
 import { setDropCaches } from './record.js';
 import { startGuard, stopGuard } from './guard.js';
+import { lockDataDir } from './lock.js';
 import type { Report, Sample, Unavailable } from './types.js';
 
 export function log(m: string): void {
@@ -57,8 +58,37 @@ function stamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
-export async function runBench(opts: BenchOptions): Promise<{ report: Report; files: string[]; failed: boolean }> {
+export async function runBench(opts: BenchOptions): Promise<Outcome> {
   const started = new Date();
+  const unlock = lockDataDir(opts.dataDir);
+  try {
+    return await runLocked(opts, started);
+  } finally {
+    unlock();
+  }
+}
+
+type Outcome = { report: Report; files: string[]; failed: boolean };
+
+/** Prepare every section, then run round r of each section before round r + 1 of any. */
+async function measure(secs: Section[], rounds: number): Promise<{ unavailable: Unavailable[]; samples: Sample[] }> {
+  const unavailable: Unavailable[] = [];
+  const samples: Sample[] = [];
+  for (const s of secs) unavailable.push(...(await s.prepare()));
+  for (let r = 1; r <= rounds; r++) for (const s of secs) samples.push(...(await s.round(r)));
+  return { unavailable, samples };
+}
+
+function writeReports(report: Report, dir: string, started: Date): string[] {
+  mkdirSync(dir, { recursive: true });
+  const base = join(dir, `bench-${stamp(started)}`);
+  writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(`${base}.md`, renderMarkdown(report));
+  log(`reports: ${base}.json, ${base}.md`);
+  return [`${base}.json`, `${base}.md`];
+}
+
+async function runLocked(opts: BenchOptions, started: Date): Promise<Outcome> {
   setDropCaches(opts.dropCaches);
   // A measurement may take a few timed steps; twice the step limit without progress is a hang.
   startGuard(2 * opts.sizes.stepTimeoutMs);
@@ -79,19 +109,17 @@ export async function runBench(opts: BenchOptions): Promise<{ report: Report; fi
     notes.push(m);
   };
   const secs = sections(opts, runRoot, note);
-  const unavailable: Unavailable[] = [];
-  const samples: Sample[] = [];
+  let measured: { unavailable: Unavailable[]; samples: Sample[] };
   try {
-    for (const s of secs) unavailable.push(...(await s.prepare()));
-    for (let r = 1; r <= opts.sizes.rounds; r++) for (const s of secs) samples.push(...(await s.round(r)));
+    measured = await measure(secs, opts.sizes.rounds);
   } finally {
     await unmountBelow(runRoot);
     await stopGuard();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  const deepMax = Math.max(...opts.sizes.deepLayers);
-  const goals = issueGoals(deepMax);
+  const { unavailable, samples } = measured;
+  const goals = issueGoals(Math.max(...opts.sizes.deepLayers));
   const report: Report = {
     schema: 'ovlkit-bench/1',
     profile: opts.profile,
@@ -106,10 +134,5 @@ export async function runBench(opts: BenchOptions): Promise<{ report: Report; fi
     notes,
   };
   process.stdout.write(renderTerminal(report));
-  mkdirSync(opts.reportsDir, { recursive: true });
-  const base = join(opts.reportsDir, `bench-${stamp(started)}`);
-  writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(`${base}.md`, renderMarkdown(report));
-  log(`reports: ${base}.json, ${base}.md`);
-  return { report, files: [`${base}.json`, `${base}.md`], failed: samples.some((s) => s.fail !== undefined) };
+  return { report, files: writeReports(report, opts.reportsDir, started), failed: samples.some((s) => s.fail !== undefined) };
 }
