@@ -1,0 +1,69 @@
+// Attribute operations: getattr/fgetattr, chmod, chown, utimens, truncate, readlink, statfs.
+// Reads never copy up; every change copies up first and then applies to the upper copy.
+import { chmodSync, fstatSync, lchownSync, readlinkSync, statfsSync, truncateSync } from 'node:fs';
+import { fuseStat, type FuseOps, type FuseTime } from '../sys/fuse-native.js';
+import { setTimes, type TimeSpec } from '../sys/index.js';
+import { copyUp, upperPath } from './copy-up.js';
+import { fail } from './errno.js';
+import { lookupPath } from './lookup.js';
+import type { Overlay } from './overlay.js';
+import { nodeStat } from './readdir.js';
+import { reply } from './reply.js';
+
+/** A utimens time (ms, or a UTIME_NOW/UTIME_OMIT marker) as an exact timespec. */
+export function timeSpec(t: FuseTime): TimeSpec {
+  if (t === 'now' || t === 'omit') return t;
+  const sec = Math.floor(t / 1000);
+  const nsec = Math.min(999_999_999, Math.max(0, Math.round((t - sec * 1000) * 1e6)));
+  return { sec, nsec };
+}
+
+export function attrOps(ovl: Overlay): Partial<FuseOps> {
+  return {
+    getattr(path, cb) {
+      reply('getattr', cb, () => nodeStat(ovl, lookupPath(ovl, path)) ?? fail('ENOENT', path));
+    },
+    fgetattr(path, fh, cb) {
+      reply('fgetattr', cb, () => {
+        const h = ovl.handles.get(fh);
+        if (!h) return nodeStat(ovl, lookupPath(ovl, path ?? fail('EBADF', '?'))) ?? fail('ENOENT', path ?? '?');
+        const st = fstatSync(h.fd, { bigint: true });
+        return fuseStat(st, h.ino);
+      });
+    },
+    chmod(path, mode, cb) {
+      reply('chmod', cb, () => chmodSync(upperPath(ovl, copyUp(ovl, path).path), mode & 0o7777));
+    },
+    chown(path, uid, gid, cb) {
+      reply('chown', cb, () => lchownSync(upperPath(ovl, copyUp(ovl, path).path), uid, gid));
+    },
+    utimens(path, atime, mtime, cb) {
+      reply('utimens', cb, () => setTimes(upperPath(ovl, copyUp(ovl, path).path), timeSpec(atime), timeSpec(mtime)));
+    },
+    truncate(path, size, cb) {
+      reply('truncate', cb, () => truncateSync(upperPath(ovl, copyUp(ovl, path).path), size));
+    },
+    readlink(path, cb) {
+      reply('readlink', cb, () => readlinkSync(lookupPath(ovl, path).hits[0]!.real));
+    },
+    statfs(path, cb) {
+      reply('statfs', cb, () => {
+        const root = (ovl.stack.upper ?? ovl.stack.lowers[0]!).root;
+        const s = statfsSync(root);
+        return {
+          bsize: s.bsize,
+          frsize: s.bsize,
+          blocks: s.blocks,
+          bfree: s.bfree,
+          bavail: s.bavail,
+          files: s.files,
+          ffree: s.ffree,
+          favail: s.ffree,
+          fsid: 0,
+          flag: 0,
+          namemax: 255,
+        };
+      });
+    },
+  };
+}

@@ -1,0 +1,49 @@
+// Directory operations: opendir/readdir/releasedir, mkdir, rmdir.
+import { mkdirSync } from 'node:fs';
+import type { FuseOps } from '../sys/fuse-native.js';
+import { createAt, removeAt } from './create.js';
+import { fail } from './errno.js';
+import { lookupPath } from './lookup.js';
+import type { Overlay } from './overlay.js';
+import { listDir, mergedNames } from './readdir.js';
+import { reply } from './reply.js';
+
+export function dirOps(ovl: Overlay): Partial<FuseOps> {
+  return {
+    opendir(path, flags, cb) {
+      reply('opendir', cb, () => {
+        if (!lookupPath(ovl, path).isDir) fail('ENOTDIR', path);
+        return 0;
+      });
+    },
+    releasedir(path, fh, cb) {
+      cb(0);
+    },
+    readdir(path, cb) {
+      let listing;
+      try {
+        listing = listDir(ovl, path);
+      } catch (err) {
+        reply('readdir', cb, () => {
+          throw err;
+        });
+        return;
+      }
+      cb(0, listing.names, listing.stats);
+    },
+    mkdir(path, mode, cb) {
+      reply('mkdir', cb, () => {
+        createAt(ovl, path, { isDir: true, make: (real) => mkdirSync(real, { mode: mode & 0o7777 }), mode });
+      });
+    },
+    rmdir(path, cb) {
+      reply('rmdir', cb, () => {
+        if (path === '/') fail('EBUSY', path);
+        const node = lookupPath(ovl, path);
+        if (!node.isDir) fail('ENOTDIR', path);
+        if (mergedNames(ovl, node).length > 0) fail('ENOTEMPTY', path);
+        removeAt(ovl, path, node);
+      });
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// The state of one mounted FUSE overlay: configuration, layers, the lookup cache, open file
+// handles and the copy-up bookkeeping that lets a read-only fd follow its file into the upper.
+import { OverlayXattrs, type OverlayConfig, followsRedirects } from '../format/index.js';
+import { type LayerStack, layerStack } from './layers.js';
+import type { Node } from './lookup.js';
+import { HandleTable } from './handles.js';
+
+export type CacheMode = 'auto' | 'never' | 'always';
+
+export interface Caller {
+  uid: number;
+  gid: number;
+}
+
+export class Overlay {
+  readonly stack: LayerStack;
+  readonly xattrs: OverlayXattrs;
+  readonly follow: boolean;
+  /** Resolved merged directories by merged path (files are looked up fresh every time). */
+  readonly dirs = new Map<string, Node>();
+  readonly handles = new HandleTable();
+  /** Origin inode of an upper object, by `<upper ino>:<ctime ns>` (the xattr is read once). */
+  readonly originInos = new Map<string, bigint>();
+  /** Lower object (`dev:ino`) → its upper copy, for fds opened before the copy-up. */
+  readonly copiedUp = new Map<string, string>();
+  copyUpGeneration = 0;
+  private tmpCounter = 0;
+
+  constructor(
+    readonly cfg: OverlayConfig,
+    readonly cache: CacheMode,
+    readonly caller: () => Caller,
+  ) {
+    this.stack = layerStack(cfg);
+    this.xattrs = new OverlayXattrs(cfg.userxattr);
+    this.follow = followsRedirects(cfg);
+  }
+
+  /** A fresh name under `workdir/work` for building an object before it is renamed into place. */
+  tempPath(): string {
+    if (!this.stack.work) throw new Error('read-only overlay has no workdir');
+    return `${this.stack.work}/#ovl${process.pid.toString(16)}.${(this.tmpCounter++).toString(16)}`;
+  }
+
+  /** Forget cached resolutions of `path` and everything below it. */
+  invalidate(path: string): void {
+    if (this.dirs.size === 0) return;
+    this.dirs.delete(path);
+    const prefix = path === '/' ? '/' : path + '/';
+    for (const key of this.dirs.keys()) if (key.startsWith(prefix)) this.dirs.delete(key);
+  }
+}
