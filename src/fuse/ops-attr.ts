@@ -2,20 +2,19 @@
 // Reads never copy up; every change copies up first and then applies to the upper copy.
 import { chmodSync, fstatSync, lchownSync, readlinkSync, statfsSync, truncateSync } from 'node:fs';
 import { fuseStat, type FuseOps, type FuseTime } from '../sys/fuse-native.js';
-import { setTimes, type TimeSpec } from '../sys/index.js';
+import { setTimes, timeFromNs, type TimeSpec } from '../sys/index.js';
 import { copyUp, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { lookupPath } from './lookup.js';
+import { current } from './ops-file.js';
 import type { Overlay } from './overlay.js';
 import { nodeStat } from './readdir.js';
 import { reply } from './reply.js';
 
-/** A utimens time (ms, or a UTIME_NOW/UTIME_OMIT marker) as an exact timespec. */
+/** A utimens time (exact ns, or a UTIME_NOW/UTIME_OMIT marker) as a timespec. */
 export function timeSpec(t: FuseTime): TimeSpec {
   if (t === 'now' || t === 'omit') return t;
-  const sec = Math.floor(t / 1000);
-  const nsec = Math.min(999_999_999, Math.max(0, Math.round((t - sec * 1000) * 1e6)));
-  return { sec, nsec };
+  return timeFromNs(t);
 }
 
 export function attrOps(ovl: Overlay): Partial<FuseOps> {
@@ -25,8 +24,9 @@ export function attrOps(ovl: Overlay): Partial<FuseOps> {
     },
     fgetattr(path, fh, cb) {
       reply('fgetattr', cb, () => {
-        const h = ovl.handles.get(fh);
-        if (!h) return nodeStat(ovl, lookupPath(ovl, path ?? fail('EBADF', '?'))) ?? fail('ENOENT', path ?? '?');
+        if (!ovl.handles.get(fh)) return nodeStat(ovl, lookupPath(ovl, path ?? fail('EBADF', '?'))) ?? fail('ENOENT', path ?? '?');
+        // Follow a copy-up made since the open, or the old fd would report the lower's size.
+        const h = current(ovl, fh);
         const st = fstatSync(h.fd, { bigint: true });
         return fuseStat(st, h.ino);
       });

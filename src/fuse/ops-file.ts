@@ -38,7 +38,7 @@ function openHandle(ovl: Overlay, path: string, flags: number): number {
 }
 
 /** The handle for `fh`, switched to the upper copy if its lower file was copied up meanwhile. */
-function current(ovl: Overlay, fh: number): Handle {
+export function current(ovl: Overlay, fh: number): Handle {
   const h = ovl.handles.get(fh) ?? fail('EBADF', String(fh));
   if (!h.upper && h.seen !== ovl.copyUpGeneration) {
     h.seen = ovl.copyUpGeneration;

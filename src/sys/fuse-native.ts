@@ -35,8 +35,8 @@ export interface FuseStatfs {
   namemax: number;
 }
 
-/** A time handed to utimens: ms since the epoch, or the UTIME_NOW / UTIME_OMIT marker. */
-export type FuseTime = number | 'now' | 'omit';
+/** A time handed to utimens: exact ns since the epoch, or the UTIME_NOW / UTIME_OMIT marker. */
+export type FuseTime = bigint | 'now' | 'omit';
 export type Cb<T = void> = T extends void ? (err: number) => void : (err: number, value?: T) => void;
 
 /** The operations the overlay implements, with fuse-native's (patched) signatures. */
@@ -128,6 +128,7 @@ export function mountFuse(mountpoint: string, ops: Partial<FuseOps>, opts: FuseM
     useIno: true,
     readdirIno: true,
     nullPath: true,
+    utimensNs: true,
     options: ['hard_remove', ...opts.options],
     onExit: opts.onExit,
   });
