@@ -10,6 +10,7 @@ import { getXattr, listXattrs } from '../../src/sys/index.js';
 export interface DumpOptions {
   mtime?: boolean;
   nlink?: boolean;
+  ino?: boolean;
 }
 
 function describe(path: string, opts: DumpOptions): string {
@@ -18,6 +19,7 @@ function describe(path: string, opts: DumpOptions): string {
   const fields = [`mode=${mode.toString(8)}`, `uid=${st.uid}`, `gid=${st.gid}`];
   if (opts.nlink) fields.push(`nlink=${st.nlink}`);
   if (opts.mtime) fields.push(`mtime=${st.mtimeNs}`);
+  if (opts.ino) fields.push(`ino=${st.ino}`);
   const type = mode & 0o170000;
   if (type === 0o100000) fields.push(`size=${st.size}`, `sha=${createHash('sha1').update(readFileSync(path)).digest('hex').slice(0, 12)}`);
   if (type === 0o120000) fields.push(`target=${readlinkSync(path)}`);
