@@ -6,6 +6,7 @@ import {
   constants,
   copyFileSync,
   lchownSync,
+  lstatSync,
   chmodSync,
   mkdirSync,
   readlinkSync,
@@ -69,7 +70,8 @@ export function markImpure(ovl: Overlay, upperDir: string): void {
 
 function copyUpOne(ovl: Overlay, node: Node): void {
   const src = node.hits[0]!;
-  const st = src.st;
+  // A cached dir node carries the stat of its lookup; copy what the lower has now.
+  const st = node.fresh ? src.st : lstatSync(src.real, { bigint: true });
   const type = Number(st.mode) & S_IFMT;
   const [parent] = splitPath(node.path);
   const parentUpper = upperPath(ovl, parent);

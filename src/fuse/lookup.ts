@@ -32,6 +32,8 @@ export interface Node {
   path: string;
   hits: Hit[];
   isDir: boolean;
+  /** The hits' stats were taken by this lookup (a cached dir's are not: re-stat before reporting). */
+  fresh: boolean;
 }
 
 export function isDirStat(st: BigIntStats): boolean {
@@ -89,7 +91,7 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | nu
     }
   }
   if (hits.length === 0) return null;
-  return { path: childPath(parent.path, name), hits, isDir: isDirStat(hits[0]!.st) };
+  return { path: childPath(parent.path, name), hits, isDir: isDirStat(hits[0]!.st), fresh: true };
 }
 
 function rootNode(ovl: Overlay): Node {
@@ -100,7 +102,7 @@ function rootNode(ovl: Overlay): Node {
     hits.push(hit);
     if (hit.opaque === 'opaque') break;
   }
-  return { path: '/', hits, isDir: true };
+  return { path: '/', hits, isDir: true, fresh: true };
 }
 
 /** The merged directory at `path` (cached); ENOENT / ENOTDIR as the kernel would answer. */
@@ -116,7 +118,7 @@ export function lookupDir(ovl: Overlay, path: string): Node {
     if (!found.isDir) fail('ENOTDIR', path);
     node = found;
   }
-  ovl.dirs.set(path, node);
+  ovl.dirs.set(path, { ...node, fresh: false });
   return node;
 }
 

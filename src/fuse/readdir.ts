@@ -12,7 +12,7 @@ import type { Overlay } from './overlay.js';
 
 /** Stat of a merged node as the kernel reports it (fresh stat of the top object). */
 export function nodeStat(ovl: Overlay, node: Node): FuseStat | null {
-  const st = lstatOrNull(node.hits[0]!.real);
+  const st = node.fresh ? node.hits[0]!.st : lstatOrNull(node.hits[0]!.real);
   if (!st) return null;
   return fuseStat(st, inoOf(ovl, node, st), nlinkOf(node, st));
 }

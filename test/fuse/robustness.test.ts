@@ -38,20 +38,20 @@ t.test('SIGKILL during the copy-up of a large file leaves no partial copy', asyn
 t.test('concurrent clients writing, renaming and listing one dir', async (t) => {
   const d = layerDirs(t, 1);
   mkdirSync(join(d.lowers[0]!, 'shared'));
-  for (let i = 0; i < 20; i++) writeFileSync(join(d.lowers[0]!, 'shared', `lower${i}`), `l${i}`);
+  for (let i = 0; i < 24; i++) writeFileSync(join(d.lowers[0]!, 'shared', `lower${i}`), `l${i}`);
   await mountFuse(t, d);
   const dir = join(d.merged, 'shared');
   const script = (id: number) =>
     `set -e; for i in $(seq 1 40); do echo ${id}-$i >> ${dir}/c${id}; echo x > ${dir}/t${id}-$i; ` +
     `mv ${dir}/t${id}-$i ${dir}/r${id}-$i; ls ${dir} > /dev/null; cat ${dir}/lower$((i % 20)) > /dev/null; done; ` +
-    `mv ${dir}/lower${id} ${dir}/moved${id}`;
+    `mv ${dir}/lower${20 + id} ${dir}/moved${id}`;
   const results = await Promise.all([0, 1, 2, 3].map((id) => execa('sh', ['-c', script(id)], { reject: false })));
   for (const r of results) t.equal(r.exitCode, 0, r.stderr);
   const names = readdirSync(dir);
   for (const id of [0, 1, 2, 3]) {
     t.equal(readFileSync(join(dir, `c${id}`), 'utf8').split('\n').filter(Boolean).length, 40, `no lost append for ${id}`);
     t.equal(names.filter((n) => n.startsWith(`r${id}-`)).length, 40);
-    t.ok(names.includes(`moved${id}`) && !names.includes(`lower${id}`));
+    t.ok(names.includes(`moved${id}`) && !names.includes(`lower${20 + id}`));
   }
 });
 
