@@ -5,7 +5,7 @@ import { appendFileSync, chmodSync, chownSync, linkSync, mkdirSync, renameSync, 
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
-import { setXattr, umountSurely } from '../../src/sys/index.js';
+import { getXattr, listXattrs, setXattr, umountSurely } from '../../src/sys/index.js';
 import { mountFuse } from '../helpers/fuse.js';
 import { type LayerDirs, layerDirs, mountKernel } from '../helpers/layers.js';
 import { dumpTree } from '../helpers/tree.js';
@@ -91,4 +91,21 @@ t.test('redirect_dir=on: dir renames round-trip between the kernel and ovl-fuse'
       await umountSurely(d.merged);
     });
   }
+});
+
+t.test('userxattr: ovl-fuse keeps its markers in user.overlay.* and the kernel reads them', async (t) => {
+  const d = layerDirs(t, 2, 'ovlkit-userxattr-');
+  lowerTree(d);
+  await mountFuse(t, d, 'userxattr');
+  rmSync(join(d.merged, 'var', 'cache'), { recursive: true });
+  mkdirSync(join(d.merged, 'var', 'cache'));
+  appendFileSync(join(d.merged, 'etc', 'passwd'), 'x');
+  setXattr(join(d.merged, 'etc', 'passwd'), 'user.overlay.mine', 'v');
+  const viaFuse = dumpTree(d.merged, full);
+  await remountAs(t, 'kernel', d, 'userxattr');
+  t.same(dumpTree(d.merged, full), viaFuse);
+  await umountSurely(d.merged);
+  t.equal(getXattr(join(d.upper, 'var', 'cache'), 'user.overlay.opaque')?.toString(), 'y');
+  t.equal(getXattr(join(d.upper, 'etc', 'passwd'), 'user.overlay.overlay.mine')?.toString(), 'v');
+  t.same(listXattrs(join(d.upper, 'etc', 'passwd')).filter((n) => n.startsWith('trusted.')), []);
 });
