@@ -68,6 +68,8 @@ async function runForeground(cfgArgs: ReturnType<typeof validateMount>, cache: C
     notify(`error: ${err instanceof Error ? err.message : String(err)}`);
     throw err;
   }
+  // All paths are absolute by now; do not keep the caller's cwd (and its filesystem) busy.
+  process.chdir('/');
   const stop = () => void umountSurely(cfgArgs.merged).catch(() => undefined);
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -1,12 +1,12 @@
 // Directory operations: opendir/readdir/releasedir, mkdir, rmdir.
 import { mkdirSync } from 'node:fs';
-import type { FuseOps } from '../sys/fuse-native.js';
+import type { FuseOps, FuseStat } from '../sys/fuse-native.js';
 import { createAt, removeAt } from './create.js';
 import { fail } from './errno.js';
 import { lookupPath } from './lookup.js';
 import type { Overlay } from './overlay.js';
 import { listDir, mergedNames } from './readdir.js';
-import { reply } from './reply.js';
+import { reply, replyMany } from './reply.js';
 
 export function dirOps(ovl: Overlay): Partial<FuseOps> {
   return {
@@ -20,16 +20,10 @@ export function dirOps(ovl: Overlay): Partial<FuseOps> {
       cb(0);
     },
     readdir(path, cb) {
-      let listing;
-      try {
-        listing = listDir(ovl, path);
-      } catch (err) {
-        reply('readdir', cb, () => {
-          throw err;
-        });
-        return;
-      }
-      cb(0, listing.names, listing.stats);
+      replyMany('readdir', cb, () => {
+        const listing = listDir(ovl, path);
+        return [listing.names, listing.stats] as [string[], FuseStat[]];
+      });
     },
     mkdir(path, mode, cb) {
       reply('mkdir', cb, () => {

@@ -60,7 +60,12 @@ export function fileOps(ovl: Overlay): Partial<FuseOps> {
     create(path, mode, flags, cb) {
       reply('create', cb, () => {
         let fd = -1;
-        createAt(ovl, path, { make: (real) => (fd = openSync(real, O_CREAT | O_EXCL | (flags & ~STRIP), mode)), mode });
+        try {
+          createAt(ovl, path, { make: (real) => (fd = openSync(real, O_CREAT | O_EXCL | (flags & ~STRIP), mode)), mode });
+        } catch (err) {
+          if (fd >= 0) closeSync(fd);
+          throw err;
+        }
         return ovl.handles.add({ fd, path, upper: true, lowerKey: null, seen: 0, ino: inoOf(ovl, lookupPath(ovl, path)), extraFds: [] });
       });
     },

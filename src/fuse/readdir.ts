@@ -3,11 +3,13 @@
 // (whiteouts included, as the kernel shows them). Every entry carries the stat the kernel would
 // report, so d_ino agrees with st_ino.
 import { readdirSync } from 'node:fs';
+import { isCharWhiteout } from '../format/index.js';
 import type { FuseStat } from '../sys/fuse-native.js';
 import { fuseStat } from '../sys/fuse-native.js';
+import { fail } from './errno.js';
 import { inoOf, nlinkOf } from './inode.js';
 import { splitPath } from './layers.js';
-import { type Node, isMergedDir, isWhiteoutAt, lookupChild, lookupDir, lstatOrNull } from './lookup.js';
+import { type Hit, type Node, isMergedDir, isWhiteoutAt, lookupChild, lookupDir, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
 /** Stat of a merged node as the kernel reports it (fresh stat of the top object). */
@@ -56,10 +58,10 @@ function straightListing(ovl: Overlay, node: Node, names: string[], stats: FuseS
 /** The full listing of the merged dir at `path`, `.` and `..` first. */
 export function listDir(ovl: Overlay, path: string): Listing {
   const node = lookupDir(ovl, path);
-  const self = nodeStat(ovl, node);
+  const self = nodeStat(ovl, node) ?? fail('ENOENT', path);
   const parent = path === '/' ? self : nodeStat(ovl, lookupDir(ovl, splitPath(path)[0]));
   const names = ['.', '..'];
-  const stats: FuseStat[] = [self!, parent ?? self!];
+  const stats: FuseStat[] = [self, parent ?? self];
   if (!isMergedDir(ovl, node)) {
     straightListing(ovl, node, names, stats);
     return { names, stats };
@@ -70,11 +72,23 @@ export function listDir(ovl: Overlay, path: string): Listing {
       if (seen.has(name)) continue;
       seen.add(name);
       const child = lookupChild(ovl, node, name);
-      const st = child && nodeStat(ovl, child);
+      const st = child ? nodeStat(ovl, child) : xattrWhiteoutShown(ovl, hit, name);
       if (!st) continue;
       names.push(name);
       stats.push(st);
     }
   }
   return { names, stats };
+}
+
+/**
+ * The kernel filters an xattr whiteout out of a listing only in a lower dir marked opaque=x;
+ * anywhere else it lists the name (whose lstat is ENOENT). Returns the entry to list, or null.
+ */
+function xattrWhiteoutShown(ovl: Overlay, hit: Hit, name: string): FuseStat | null {
+  if (hit.opaque === 'xwhiteouts') return null;
+  const real = hit.real + '/' + name;
+  const raw = lstatOrNull(real);
+  if (!raw || isCharWhiteout({ mode: Number(raw.mode), rdev: Number(raw.rdev) }) || !isWhiteoutAt(ovl, real, raw)) return null;
+  return fuseStat(raw, raw.ino);
 }

@@ -37,3 +37,15 @@ export function replyCount(op: string, cb: (n: number) => void, body: () => numb
   }
   cb(n);
 }
+
+/** Reply with several values (readdir's names and stats): `cb(0, ...values)` or `cb(-errno)`. */
+export function replyMany<A extends unknown[]>(op: string, cb: (err: number, ...values: Partial<A>) => void, body: () => A): void {
+  let values: A;
+  try {
+    values = body();
+  } catch (err) {
+    cb(report(op, err), ...([] as unknown as Partial<A>));
+    return;
+  }
+  cb(0, ...values);
+}

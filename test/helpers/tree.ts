@@ -14,7 +14,9 @@ export interface DumpOptions {
 }
 
 function describe(path: string, opts: DumpOptions): string {
-  const st = lstatSync(path, { bigint: true });
+  // A listed name can fail lstat (an xattr whiteout the kernel lists): record that, as the kernel shows it.
+  const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  if (!st) return 'lstat=ENOENT';
   const mode = Number(st.mode);
   const fields = [`mode=${mode.toString(8)}`, `uid=${st.uid}`, `gid=${st.gid}`];
   if (opts.nlink) fields.push(`nlink=${st.nlink}`);
@@ -38,7 +40,7 @@ export function dumpTree(root: string, opts: DumpOptions = {}): Record<string, s
     for (const name of readdirSync(join(root, rel)).sort()) {
       const r = rel ? `${rel}/${name}` : name;
       out[r] = describe(join(root, r), opts);
-      if (lstatSync(join(root, r)).isDirectory()) walk(r);
+      if (lstatSync(join(root, r), { throwIfNoEntry: false })?.isDirectory()) walk(r);
     }
   };
   walk('');
