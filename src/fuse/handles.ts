@@ -43,4 +43,8 @@ export class HandleTable {
   all(): IterableIterator<Handle> {
     return this.open.values();
   }
+
+  entries(): IterableIterator<[number, Handle]> {
+    return this.open.entries();
+  }
 }

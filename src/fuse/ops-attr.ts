@@ -5,6 +5,7 @@ import { fuseStat, type FuseOps, type FuseTime } from '../sys/fuse-native.js';
 import { setTimes, timeFromNs, type TimeSpec } from '../sys/index.js';
 import { copyUp, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
+import { hiddenStat } from './hidden.js';
 import { lookupPath } from './lookup.js';
 import { current } from './ops-file.js';
 import type { Overlay } from './overlay.js';
@@ -20,7 +21,7 @@ export function timeSpec(t: FuseTime): TimeSpec {
 export function attrOps(ovl: Overlay): Partial<FuseOps> {
   return {
     getattr(path, cb) {
-      reply('getattr', cb, () => nodeStat(ovl, lookupPath(ovl, path)) ?? fail('ENOENT', path));
+      reply('getattr', cb, () => hiddenStat(ovl, path) ?? nodeStat(ovl, lookupPath(ovl, path)) ?? fail('ENOENT', path));
     },
     fgetattr(path, fh, cb) {
       reply('fgetattr', cb, () => {

@@ -6,6 +6,7 @@ import { makedev, mknod } from '../sys/index.js';
 import { copyUp, markImpure, upperPath } from './copy-up.js';
 import { createAt, removeAt } from './create.js';
 import { fail } from './errno.js';
+import { forgetHidden } from './hidden.js';
 import { splitPath } from './layers.js';
 import { lookupPath } from './lookup.js';
 import type { Overlay } from './overlay.js';
@@ -20,6 +21,7 @@ export function nameOps(ovl: Overlay): Partial<FuseOps> {
   return {
     unlink(path, cb) {
       reply('unlink', cb, () => {
+        if (forgetHidden(ovl, path)) return;
         const node = lookupPath(ovl, path);
         if (node.isDir) fail('EISDIR', path);
         removeAt(ovl, path, node);

@@ -24,6 +24,8 @@ export class Overlay {
   /** Lower object (`dev:ino`) → its upper copy, for fds opened before the copy-up. */
   readonly copiedUp = new Map<string, string>();
   copyUpGeneration = 0;
+  /** `.fuse_hidden…` names libfuse gave to unlinked open files (see hidden.ts). */
+  readonly hidden = new Set<string>();
   private tmpCounter = 0;
 
   constructor(

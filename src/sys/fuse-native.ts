@@ -113,8 +113,7 @@ export interface FuseSession {
 
 /**
  * Mount `ops` at `mountpoint`; resolves once the kernel has sent INIT, i.e. the mount is live.
- * Handlers get a null path for an unlinked open file (hard_remove + nullpath_ok), so the
- * overlay never sees libfuse's `.fuse_hidden` renames.
+ * Handlers may get a null path for a file handle whose name is gone (nullpath_ok).
  */
 export function mountFuse(mountpoint: string, ops: Partial<FuseOps>, opts: FuseMountOptions): Promise<FuseSession> {
   const Fuse = fuseClass();
@@ -129,7 +128,7 @@ export function mountFuse(mountpoint: string, ops: Partial<FuseOps>, opts: FuseM
     readdirIno: true,
     nullPath: true,
     utimensNs: true,
-    options: ['hard_remove', ...opts.options],
+    options: opts.options,
     onExit: opts.onExit,
   });
   return new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 // ovl-fuse next to kernel overlayfs: metadata copy-up (chmod, chown, utimes incl. mtime-only and
 // UTIME_OMIT, truncate, user xattrs), hiding and escaping of the overlay's own xattrs, and an
 // fd opened read-only before another process copies the file up.
-import { chmodSync, chownSync, closeSync, lstatSync, openSync, readSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, fstatSync, lstatSync, openSync, readSync, readdirSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
@@ -72,5 +72,26 @@ await same('07 an fd opened read-only before a copy-up reads the new data', {
     const truncated = buf.toString('utf8', 0, readSync(tfd, buf, 0, 32, 0));
     closeSync(tfd);
     return { first, after, truncated };
+  },
+});
+
+await same('an open file stays usable after unlink (lower and new files)', {
+  lowers: 1,
+  setup(d) {
+    writeFileSync(join(d.lowers[0]!, 'f'), 'lowerdata');
+  },
+  steps(m) {
+    const o: Record<string, unknown> = {};
+    for (const [name, flags] of [['f', 'r+'], ['g', 'w+']] as const) {
+      const fd = openSync(join(m, name), flags);
+      unlinkSync(join(m, name));
+      writeSync(fd, 'NEW', 0);
+      const buf = Buffer.alloc(32);
+      const st = fstatSync(fd);
+      o[name] = [buf.toString('utf8', 0, readSync(fd, buf, 0, 32, 0)), st.size, st.nlink, readdirSync(m)];
+      closeSync(fd);
+    }
+    o.after = readdirSync(m);
+    return o;
   },
 });
