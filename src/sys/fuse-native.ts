@@ -37,7 +37,6 @@ export interface FuseStatfs {
 
 /** A time handed to utimens: exact ns since the epoch, or the UTIME_NOW / UTIME_OMIT marker. */
 export type FuseTime = bigint | 'now' | 'omit';
-export type Cb<T = void> = T extends void ? (err: number) => void : (err: number, value?: T) => void;
 
 /** The operations the overlay implements, with fuse-native's (patched) signatures. */
 export interface FuseOps {
