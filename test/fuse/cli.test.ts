@@ -98,6 +98,18 @@ t.test('workdir on another filesystem than upperdir is refused', async (t) => {
   t.match(r.stderr, /workdir and upperdir must reside under the same mount/);
 });
 
+t.test('layer paths with an escaped colon or comma', async (t) => {
+  const d = layerDirs(t, 1);
+  const odd = join(d.root, 'c:olon,comma');
+  mkdirSync(odd);
+  writeFileSync(join(odd, 'from-odd'), '');
+  writeFileSync(join(d.lowers[0]!, 'from-l1'), '');
+  const r = await run(['-o', `lowerdir=${d.lowers[0]}:${odd.replace(/[:,]/g, (c) => '\\' + c)},upperdir=${d.upper},workdir=${d.work}`, d.merged]);
+  t.equal(r.exitCode, 0, r.stderr);
+  t.teardown(() => umountSurely(d.merged));
+  t.same(readdirSync(d.merged).sort(), ['from-l1', 'from-odd']);
+});
+
 t.test('read-only overlays answer EROFS', async (t) => {
   const d = layerDirs(t, 2);
   writeFileSync(join(d.lowers[1]!, 'f'), 'f');
