@@ -16,8 +16,19 @@ import type { Overlay } from './overlay.js';
 /** libfuse 2.9's hidden_name(): ".fuse_hidden%08x%08x". */
 const HIDDEN_NAME = /^\.fuse_hidden[0-9a-f]{16}$/;
 
-export function isHiddenPath(path: string): boolean {
-  return HIDDEN_NAME.test(splitPath(path)[1]);
+/** Is this rename libfuse hiding an open file (and not a user's rename to a look-alike name)? */
+export function isHideRename(ovl: Overlay, src: string, dest: string): boolean {
+  if (!HIDDEN_NAME.test(splitPath(dest)[1])) return false;
+  for (const h of ovl.handles.all()) if (h.path === src) return true;
+  return false;
+}
+
+/** Keep open handles' paths current when a name or a dir above them moves. */
+export function moveHandles(ovl: Overlay, src: string, dest: string): void {
+  for (const h of ovl.handles.all()) {
+    if (h.path === src) h.path = dest;
+    else if (h.path.startsWith(src + '/')) h.path = dest + h.path.slice(src.length);
+  }
 }
 
 /** libfuse hides an open `path` by renaming it to `hiddenPath`: unlink it and retarget its handles. */

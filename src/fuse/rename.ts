@@ -8,7 +8,7 @@ import type { FuseOps } from '../sys/fuse-native.js';
 import { rename2, setXattr } from '../sys/index.js';
 import { copyUp, markImpure, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
-import { hideOpenFile, isHiddenPath } from './hidden.js';
+import { hideOpenFile, isHideRename, moveHandles } from './hidden.js';
 import { splitPath } from './layers.js';
 import { type Node, existsInLower, isWhiteoutAt, lookupOrNull, lookupPath, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
@@ -80,7 +80,11 @@ function renameNode(ovl: Overlay, src: string, dest: string): void {
 export function renameOps(ovl: Overlay): Partial<FuseOps> {
   return {
     rename(src, dest, cb) {
-      reply('rename', cb, () => (isHiddenPath(dest) ? hideOpenFile(ovl, src, dest) : renameNode(ovl, src, dest)));
+      reply('rename', cb, () => {
+        if (isHideRename(ovl, src, dest)) return hideOpenFile(ovl, src, dest);
+        renameNode(ovl, src, dest);
+        moveHandles(ovl, src, dest);
+      });
     },
   };
 }

@@ -1,7 +1,7 @@
 // ovl-fuse next to kernel overlayfs: metadata copy-up (chmod, chown, utimes incl. mtime-only and
 // UTIME_OMIT, truncate, user xattrs), hiding and escaping of the overlay's own xattrs, and an
 // fd opened read-only before another process copies the file up.
-import { chmodSync, chownSync, closeSync, fstatSync, lstatSync, openSync, readSync, readdirSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
@@ -93,5 +93,21 @@ await same('an open file stays usable after unlink (lower and new files)', {
     }
     o.after = readdirSync(m);
     return o;
+  },
+});
+
+await same('an open file in a renamed dir, then unlinked, still answers fstat', {
+  lowers: 1,
+  setup(d) {
+    mkdirSync(join(d.upper, 'dir'));
+    writeFileSync(join(d.upper, 'dir', 'f'), 'data');
+  },
+  steps(m) {
+    const fd = openSync(join(m, 'dir', 'f'), 'r');
+    renameSync(join(m, 'dir'), join(m, 'dir2'));
+    unlinkSync(join(m, 'dir2', 'f'));
+    const st = fstatSync(fd);
+    closeSync(fd);
+    return { size: st.size, nlink: st.nlink, dir2: readdirSync(join(m, 'dir2')) };
   },
 });
