@@ -35,6 +35,21 @@ t.test('SIGKILL during the copy-up of a large file leaves no partial copy', asyn
   t.same(readdirSync(join(d.work, 'work')), [], 'the remount cleared workdir/work');
 });
 
+t.test('a client killed mid-write leaves a consistent upper and a working mount', async (t) => {
+  const d = layerDirs(t, 1);
+  writeFileSync(join(d.lowers[0]!, 'big'), Buffer.alloc(1024 * 1024, 1));
+  const m = await mountFuse(t, d);
+  const dd = execa('dd', ['if=/dev/zero', `of=${join(d.merged, 'big')}`, 'bs=1M', 'count=400', 'conv=notrunc'], { reject: false });
+  await new Promise((r) => setTimeout(r, 200));
+  dd.kill('SIGKILL');
+  await dd;
+  t.equal(statSync(join(d.merged, 'big')).size, statSync(join(d.upper, 'big')).size, 'merged size is the upper size');
+  t.equal(readFileSync(join(d.lowers[0]!, 'big'))[0], 1, 'lower untouched');
+  writeFileSync(join(d.merged, 'after'), 'ok');
+  t.equal(readFileSync(join(d.merged, 'after'), 'utf8'), 'ok');
+  t.equal(m.child.exitCode, null, 'daemon alive');
+});
+
 t.test('concurrent clients writing, renaming and listing one dir', async (t) => {
   const d = layerDirs(t, 1);
   mkdirSync(join(d.lowers[0]!, 'shared'));
