@@ -10,12 +10,13 @@ import { type CacheMode, Overlay } from './overlay.js';
 
 /**
  * FUSE cache options per `-o cache=`. auto (the default) is kernel-like: attributes and sizes are
- * asked for every time (in-place lower changes and hard-link aliases show at once), names are
- * kept 1 s, unknown names are never cached (new lower names show on the next lookup). never
- * keeps nothing; always trusts everything for 60 s and keeps page caches (fast, can be stale).
+ * asked for every time (in-place lower changes and hard-link aliases show at once), names once
+ * looked up are kept (as the kernel keeps its dentries; 60 s), unknown names are never cached
+ * (new lower names show on the next lookup). never keeps nothing; always also trusts attributes
+ * for 60 s and keeps page caches (fast, can be stale).
  */
 const CACHE_OPTIONS: Record<CacheMode, string[]> = {
-  auto: ['entry_timeout=1', 'attr_timeout=0', 'negative_timeout=0'],
+  auto: ['entry_timeout=60', 'attr_timeout=0', 'negative_timeout=0'],
   never: ['entry_timeout=0', 'attr_timeout=0', 'negative_timeout=0'],
   always: ['entry_timeout=60', 'attr_timeout=60', 'negative_timeout=60', 'kernel_cache'],
 };
