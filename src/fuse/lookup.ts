@@ -125,10 +125,46 @@ export function lookupDir(ovl: Overlay, path: string): Node {
 /** The merged object at `path`, or null when it does not exist (its parent must exist). */
 export function lookupOrNull(ovl: Overlay, path: string): Node | null {
   if (path === '/') return lookupDir(ovl, '/');
-  const [parent, name] = splitPath(path);
   const cached = ovl.dirs.get(path);
   if (cached) return cached;
-  return lookupChild(ovl, lookupDir(ovl, parent), name);
+  const [parent, name] = splitPath(path);
+  const dir = lookupDir(ovl, parent);
+  const file = cachedFile(ovl, parent, name, path);
+  if (file) return file;
+  const node = lookupChild(ovl, dir, name);
+  if (node && !node.isDir) rememberFile(ovl, parent, name, node.hits[0]!);
+  return node;
+}
+
+/** Bound on remembered files, so a huge tree walk cannot grow the daemon without limit. */
+const MAX_FILES = 200_000;
+let rememberedFiles = 0;
+
+function rememberFile(ovl: Overlay, parent: string, name: string, hit: Hit): void {
+  if (rememberedFiles >= MAX_FILES) {
+    ovl.files.clear();
+    rememberedFiles = 0;
+  }
+  let names = ovl.files.get(parent);
+  if (!names) ovl.files.set(parent, (names = new Map()));
+  names.set(name, hit);
+  rememberedFiles++;
+}
+
+/**
+ * A non-dir found before, still a non-dir at the same real path: skip the layer search (which is
+ * one lstat per layer above it). Anything else falls back to a full lookup. Changes made through
+ * the mount invalidate the entry; a lower changing under it behaves like a kernel dentry.
+ */
+function cachedFile(ovl: Overlay, parent: string, name: string, path: string): Node | null {
+  const hit = ovl.files.get(parent)?.get(name);
+  if (!hit) return null;
+  const st = lstatOrNull(hit.real);
+  if (!st || isDirStat(st) || isWhiteoutAt(ovl, hit.real, st)) {
+    ovl.files.get(parent)?.delete(name);
+    return null;
+  }
+  return { path, hits: [{ ...hit, st }], isDir: false, fresh: true };
 }
 
 /** The merged object at `path`; ENOENT when it does not exist. */

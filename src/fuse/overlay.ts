@@ -1,8 +1,8 @@
 // The state of one mounted FUSE overlay: configuration, layers, the lookup cache, open file
 // handles and the copy-up bookkeeping that lets a read-only fd follow its file into the upper.
 import { OverlayXattrs, type OverlayConfig, followsRedirects } from '../format/index.js';
-import { type LayerStack, layerStack } from './layers.js';
-import type { Node } from './lookup.js';
+import { type LayerStack, layerStack, splitPath } from './layers.js';
+import type { Hit, Node } from './lookup.js';
 import { HandleTable } from './handles.js';
 
 export type CacheMode = 'auto' | 'never' | 'always';
@@ -16,8 +16,10 @@ export class Overlay {
   readonly stack: LayerStack;
   readonly xattrs: OverlayXattrs;
   readonly follow: boolean;
-  /** Resolved merged directories by merged path (files are looked up fresh every time). */
+  /** Resolved merged directories by merged path. */
   readonly dirs = new Map<string, Node>();
+  /** Where a non-dir was found, by parent dir path and name (re-checked by one lstat on use). */
+  readonly files = new Map<string, Map<string, Hit>>();
   readonly handles = new HandleTable();
   /** Origin inode of an upper object, by `<upper ino>:<ctime ns>` (the xattr is read once). */
   readonly originInos = new Map<string, bigint>();
@@ -46,9 +48,13 @@ export class Overlay {
 
   /** Forget cached resolutions of `path` and everything below it. */
   invalidate(path: string): void {
-    if (this.dirs.size === 0) return;
-    this.dirs.delete(path);
+    const [parent, name] = splitPath(path);
+    this.files.get(parent)?.delete(name);
+    this.files.delete(path);
+    // A cached dir's ancestors are always cached too, so an uncached path has nothing cached below it.
+    if (!this.dirs.delete(path)) return;
     const prefix = path === '/' ? '/' : path + '/';
     for (const key of this.dirs.keys()) if (key.startsWith(prefix)) this.dirs.delete(key);
+    for (const key of this.files.keys()) if (key.startsWith(prefix)) this.files.delete(key);
   }
 }
