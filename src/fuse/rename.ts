@@ -25,11 +25,11 @@ function lowerPath(node: Node): string[] {
   return lower.real.slice(lower.layer.root.length).split('/').filter((c) => c.length > 0);
 }
 
-function checkTypes(ovl: Overlay, src: Node, dst: Node | null, dest: string): void {
+/** The VFS's type checks come first, then the overlay's EXDEV, then emptiness (as the kernel orders them). */
+function checkTypes(src: Node, dst: Node | null, dest: string): void {
   if (!dst) return;
   if (src.isDir && !dst.isDir) fail('ENOTDIR', dest);
   if (!src.isDir && dst.isDir) fail('EISDIR', dest);
-  if (dst.isDir && mergedNames(ovl, dst).length > 0) fail('ENOTEMPTY', dest);
 }
 
 /** Clear the destination's upper entry so that rename(2) can put the source there. */
@@ -52,9 +52,10 @@ function renameNode(ovl: Overlay, src: string, dest: string): void {
   const srcNode = lookupPath(ovl, src);
   const dstNode = lookupOrNull(ovl, dest);
   if (dstNode && dstNode.hits[0]!.real === srcNode.hits[0]!.real) return;
-  checkTypes(ovl, srcNode, dstNode, dest);
+  checkTypes(srcNode, dstNode, dest);
   const redirect = srcNode.isDir && !isPureUpper(srcNode);
   if (redirect && !createsRedirects(ovl.cfg)) fail('EXDEV', src);
+  if (dstNode?.isDir && mergedNames(ovl, dstNode).length > 0) fail('ENOTEMPTY', dest);
   const [srcParent, srcName] = splitPath(src);
   const [dstParent] = splitPath(dest);
   const sp = copyUp(ovl, srcParent);
