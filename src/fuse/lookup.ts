@@ -83,7 +83,9 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | nu
     }
     const hit = dirHit(ovl, layer, real, st);
     hits.push(hit);
-    if (hit.opaque === 'opaque' || i === cands.length - 1) break;
+    if (hit.opaque === 'opaque') break;
+    // Even a dir with nothing below it by name may continue elsewhere: an absolute redirect
+    // searches from the root's lowers (the kernel switches to the root stack too).
     if (ovl.follow) {
       const value = getXattr(real, ovl.xattrs.name('redirect'));
       const red = value ? parseRedirect(value) : null;

@@ -1,7 +1,7 @@
 // redirect_dir=on next to the kernel (spec case 04b): lower and merged dirs rename, the upper gets
 // the same `redirect` values (relative in the same parent, absolute across parents, kept when
 // moved back) and whiteouts at the old names; the merged tree is the same.
-import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { OverlayXattrs } from '../../src/format/index.js';
@@ -43,5 +43,24 @@ t.test('04b dir renames with redirect_dir=on write the kernel’s redirects', as
     },
   });
   t.same(f.observed, k.observed, 'observations, redirect values included');
+  t.same(f.tree, k.tree, 'merged tree');
+});
+
+t.test('an absolute redirect is followed below a dir that has no lowers of its own', async (t) => {
+  const [k, f] = await runTwin(t, {
+    lowers: 1,
+    options: 'redirect_dir=on',
+    setup(d) {
+      mkdirSync(join(d.lowers[0]!, 'ld', 'sub'), { recursive: true });
+      writeFileSync(join(d.lowers[0]!, 'ld', 'f'), 'f');
+      mkdirSync(join(d.upper, 'pure'));
+    },
+    steps(m) {
+      renameSync(join(m, 'ld'), join(m, 'pure', 'ld'));
+      return { ld: readdirSync(join(m, 'pure', 'ld')).sort(), nlink: [statSync(join(m, 'pure', 'ld')).nlink, statSync(join(m, 'pure', 'ld', 'sub')).nlink] };
+    },
+    dump: { nlink: true },
+  });
+  t.same(f.observed, k.observed, 'observations');
   t.same(f.tree, k.tree, 'merged tree');
 });
