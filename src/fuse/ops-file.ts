@@ -1,4 +1,5 @@
-// Open files: open/create/read/write/flush/fsync/ftruncate/release. A write open (or O_TRUNC)
+// Open files: open/create/read/write/fsync/ftruncate/release (no flush: writes go straight to the
+// real file, and without the op the kernel stops sending FLUSH at all). A write open (or O_TRUNC)
 // copies up first; a read-only open reads the top real file, and switches to the upper copy
 // when another process copies the file up later (as the kernel shows new data to an old fd).
 import { closeSync, constants, fsyncSync, fdatasyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
@@ -74,9 +75,6 @@ export function fileOps(ovl: Overlay): Partial<FuseOps> {
     },
     write(path, fh, buf, len, pos, cb) {
       replyCount('write', cb, () => writeSync(current(ovl, fh).fd, buf, 0, len, pos));
-    },
-    flush(path, fh, cb) {
-      reply('flush', cb, () => undefined);
     },
     fsync(path, datasync, fh, cb) {
       reply('fsync', cb, () => {
