@@ -3,6 +3,7 @@
 // `overlay` and the `overlay2` driver from the same Dockerfiles, then stops the daemon.
 // The roots are built once per test process and removed in teardown.
 import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { get } from 'node:http';
 import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,13 @@ export interface DockerRoot {
   dataRoot: string;
   /** seconds spent starting dockerd, importing and building */
   seconds: number;
+  /** `docker system df -v` as JSON, captured before the daemon stopped: the numbers docker itself reports */
+  systemDf: SystemDf;
+}
+
+export interface SystemDf {
+  /** Engine API ImageSummary rows (UNIQUE SIZE is computed by the client as Size − SharedSize) */
+  Images: Array<{ Id: string; RepoTags: string[] | null; Size: number; SharedSize: number }>;
 }
 
 const run = promisify(execFile);
@@ -121,6 +129,19 @@ class Daemon {
     return stdout;
   }
 
+  /** GET on the Engine API over the daemon's socket (the client has no JSON form of system df -v). */
+  api(path: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const req = get({ socketPath: join(this.dir, 'docker.sock'), path }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`GET ${path}: ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+    });
+  }
+
   /** SIGTERM, then SIGKILL after 20 s; afterwards nothing of this daemon is mounted. */
   async stop(): Promise<void> {
     const p = this.proc;
@@ -144,6 +165,7 @@ export async function buildDockerRoot(driver: Driver, dir: string): Promise<Dock
   writeBaseTar(dir, join(ctx, 'base.tar'));
   for (const [name, text] of Object.entries(DOCKERFILES)) writeFileSync(join(ctx, `Dockerfile.${name}`), text + '\n');
   const daemon = new Daemon(dir, driver);
+  let systemDf: SystemDf = { Images: [] };
   try {
     await daemon.start();
     await daemon.docker(['import', join(ctx, 'base.tar'), 'base:1']);
@@ -151,10 +173,11 @@ export async function buildDockerRoot(driver: Driver, dir: string): Promise<Dock
     // One stopped container with a deletion, a new file and a removed dir in its RW layer.
     await daemon.docker(['run', '--network', 'none', '--name', 'c1', 'app:2', 'sh', '-c',
       'rm /data/a.txt; echo ctr > /data/new; rm -rf /data/tz']);
+    systemDf = JSON.parse(await daemon.api('/system/df')) as SystemDf;
   } finally {
     await daemon.stop();
   }
-  return { driver, dataRoot: join(dir, 'data'), seconds: (performance.now() - t0) / 1000 };
+  return { driver, dataRoot: join(dir, 'data'), seconds: (performance.now() - t0) / 1000, systemDf };
 }
 
 /** Builds both drivers' roots side by side in a fresh temp dir; `cleanup` removes everything. */
