@@ -1,6 +1,7 @@
 // ovl-dedup: analyse Docker's overlay/overlay2 stores and convert legacy chains.
 // Argument parsing and exit codes only; the work is in src/dedup.
 import { analyzeCommand } from '../dedup/analyze-cmd.js';
+import { convertCommand, type ConvertOptions } from '../dedup/convert-cmd.js';
 import { ttyProgress } from '../dedup/progress.js';
 import { EXIT_FAILURE, newProgram, runMain } from './run.js';
 
@@ -34,8 +35,13 @@ export async function main(argv: string[]): Promise<number> {
     .description('write overlay2-style multi-lower stacks for legacy chains')
     .argument('<data-root>', 'Docker data root')
     .requiredOption('--out <dir>', 'output directory (outside the data root)')
-    .action(() => {
-      throw new Error('convert: not implemented yet');
+    .option('--image <ref...>', 'only these images (repo:tag or ID prefix); default: all listed images')
+    .option('--verify', 'mount every converted stack read-only and compare it with the legacy root')
+    .option('--verify-with <engine>', 'kernel (default) or fuse; implies --verify')
+    .option('--json <file>', 'also write the result (layers, lowerdir strings, estimate, measured, verification) as JSON')
+    .action(async (root: string, flags: ConvertOptions) => {
+      const { verified } = await convertCommand(root, flags, { stdout: process.stdout, stderr: process.stderr });
+      if (verified.some((v) => !v.identical)) code = EXIT_FAILURE;
     });
   await program.parseAsync(argv, { from: 'user' });
   return code;

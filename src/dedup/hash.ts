@@ -2,7 +2,7 @@
 // inodes whose size collides with another inode's, as jdupes and rdfind do: a file with a unique
 // size cannot have a duplicate, so it is never read. Read-only (O_RDONLY|O_NOATIME when allowed).
 import { closeSync, constants, openSync, readSync } from 'node:fs';
-import xxhash from 'xxhash-wasm';
+import xxhash, { type XXHashAPI } from 'xxhash-wasm';
 import type { WarningLog } from './read-meta.js';
 import type { Entry } from './types.js';
 
@@ -31,6 +31,31 @@ function openForRead(abs: string): number {
   }
 }
 
+function hashFd(api: XXHashAPI, fd: number, buf: Buffer, onBytes?: (n: number) => void): string {
+  const h = api.create64();
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, null);
+    if (n <= 0) break;
+    h.update(buf.subarray(0, n));
+    onBytes?.(n);
+  }
+  return h.digest().toString(16).padStart(16, '0');
+}
+
+/** A synchronous xxh64-of-a-file function (errors propagate), for verification. */
+export async function contentHasher(): Promise<(abs: string) => string> {
+  const api = await xxhash();
+  const buf = Buffer.allocUnsafe(CHUNK);
+  return (abs) => {
+    const fd = openForRead(abs);
+    try {
+      return hashFd(api, fd, buf);
+    } finally {
+      closeSync(fd);
+    }
+  };
+}
+
 export interface HashOptions {
   log: WarningLog;
   onProgress?: (bytes: number) => void;
@@ -46,14 +71,7 @@ export async function hashInodes(targets: Map<string, string>, { log, onProgress
     let fd = -1;
     try {
       fd = openForRead(abs);
-      const h = api.create64();
-      for (;;) {
-        const n = readSync(fd, buf, 0, CHUNK, null);
-        if (n <= 0) break;
-        h.update(buf.subarray(0, n));
-        done += n;
-      }
-      out.set(inode, h.digest().toString(16).padStart(16, '0'));
+      out.set(inode, hashFd(api, fd, buf, (n) => (done += n)));
       onProgress?.(done);
     } catch (err) {
       log.add(abs, `cannot read for hashing: ${(err as { code?: string }).code ?? String(err)}`);

@@ -28,7 +28,7 @@ async function analyze(root: DockerRoot): Promise<Report> {
   return JSON.parse(readFileSync(json, 'utf8')) as Report;
 }
 
-function pick(c: Truth | LayerReport | Report['imageLayers']): Omit<Truth, 'duBytes'> {
+function pick(c: Omit<Truth, 'duBytes'>): Omit<Truth, 'duBytes'> {
   return { entries: c.entries, inodes: c.inodes, regularBytes: c.regularBytes, diskBytes: c.diskBytes, maxLinks: c.maxLinks };
 }
 
@@ -127,4 +127,96 @@ t.test('waste follows the Dockerfiles', async (t) => {
     t.same([k.metadataOnly, k.deleted], [true, false], `${driver}: touch -d is a metadata-only rewrite`);
     t.equal(reports[driver].waste.images.find((w) => w.image === 'base:1')!.wastedBytes, 0);
   }
+});
+
+interface ConvertJson {
+  result: { out: string; written: string[]; reused: string[]; images: Array<{ name: string; lowers: string[]; lowerdir: string }>;
+    estimate: Omit<Truth, 'duBytes'>; measured: Omit<Truth, 'duBytes'> };
+  verified: Array<{ image: string; identical: boolean; compared: number; differences: Array<{ path: string; what: string }> }>;
+}
+
+async function convert(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string; json: ConvertJson | null }> {
+  const json = join(scratch, `convert-${Math.random().toString(36).slice(2)}.json`);
+  const r = await execa(bin, ['convert', roots.overlay.dataRoot, '--json', json, ...args], { reject: false, env: { CI: '' } });
+  let parsed: ConvertJson | null = null;
+  try {
+    parsed = JSON.parse(readFileSync(json, 'utf8')) as ConvertJson;
+  } catch {
+    // no JSON: the command failed before converting
+  }
+  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, json: parsed };
+}
+
+t.test('convert --verify: every stack identical, estimate = what is written = find/du', async (t) => {
+  const out = join(scratch, 'converted');
+  const before = fingerprint(roots.overlay.dataRoot);
+  const r = await convert(['--out', out, '--verify']);
+  t.equal(r.exitCode, 0, r.stderr);
+  const res = r.json!;
+  t.equal(fingerprint(roots.overlay.dataRoot), before, 'the data root is untouched');
+  t.equal(res.verified.length, 4);
+  for (const v of res.verified) t.same([v.image, v.identical, v.differences], [v.image, true, []], `${v.image} identical`);
+  t.ok(res.verified.every((v) => v.compared > 250), 'whole trees were compared');
+  t.same(res.result.measured, res.result.estimate, 'measured on the output = analyze estimate');
+  t.same(res.result.estimate, pick(reports.overlay.imageLayers.asMultiLower), 'all layers converted: = imageLayers.asMultiLower');
+  const diffs = res.result.written.map((id) => join(out, id, 'diff'));
+  const truth = truthOf(diffs);
+  t.same(res.result.measured, pick(truth), 'measured = find over the written diff dirs');
+  t.equal(res.result.measured.diskBytes, truth.duBytes, 'measured disk = du');
+  t.equal(res.result.written.length, layerDirsOf(roots.overlay.dataRoot, 'overlay').image.size, 'shared layers written once');
+  const app2 = res.result.images.find((i) => i.name === 'app:2')!;
+  t.equal(app2.lowers.length, 6);
+  t.match(app2.lowerdir, new RegExp(`^lowerdir=${out}/[0-9a-f]{64}/diff(:${out}/[0-9a-f]{64}/diff){5}$`));
+  // overlay2 on-disk conventions: whiteouts are char 0/0, replaced dirs opaque, lower/link/l/ present.
+  const find = (dir: string, ...args: string[]) => execa('find', [dir, ...args]).then((x) => x.stdout.split('\n').filter(Boolean));
+  const whiteouts = await find(out, '-type', 'c');
+  t.ok(whiteouts.some((p) => p.endsWith('/diff/data/big.bin')), 'rm big.bin → whiteout');
+  t.ok(whiteouts.every((p) => !p.includes('/tz/Europe/')), 'rm -rf Europe && mkdir Europe → no per-file whiteouts');
+  const opaque = await execa('getfattr', ['-R', '-h', '--absolute-names', '-n', 'trusted.overlay.opaque', out], { reject: false });
+  t.match(opaque.stdout, /\/diff\/data\/tz\/Europe\ntrusted\.overlay\.opaque="y"/, 'replaced dir is opaque');
+  const top = res.result.images.find((i) => i.name === 'app:2')!.lowers[0]!;
+  const id = top.split('/').slice(-2)[0]!;
+  t.match(readFileSync(join(out, id, 'lower'), 'utf8'), /^l\/[A-Z2-7]{26}(:l\/[A-Z2-7]{26}){4}$/);
+  t.equal((await execa('readlink', [join(out, 'l', readFileSync(join(out, id, 'link'), 'utf8'))])).stdout, `../${id}/diff`);
+});
+
+t.test('convert is restartable and verify catches tampering', async (t) => {
+  const out = join(scratch, 'restart');
+  const first = await convert(['--out', out, '--image', 'app:1']);
+  t.equal(first.exitCode, 0, first.stderr);
+  t.equal(first.json!.result.written.length, 4, 'only app:1 layers');
+  const [victim, ...kept] = first.json!.result.written.slice().reverse();
+  // An interrupted run: the top layer half-written, never renamed into place.
+  rmSync(join(out, victim!), { recursive: true });
+  await execa('mkdir', ['-p', join(out, `.partial-${victim}`, 'diff', 'junk')]);
+  const again = await convert(['--out', out, '--image', 'app:1', '--verify']);
+  t.equal(again.exitCode, 0, again.stderr);
+  t.same(again.json!.result.written, [victim], 'only the missing layer is redone');
+  t.same(again.json!.result.reused.slice().sort(), kept.slice().sort());
+  t.same(again.json!.result.measured, first.json!.result.measured);
+  t.ok(again.json!.verified[0]!.identical);
+  t.notOk((await execa('ls', ['-a', out])).stdout.includes('.partial-'), 'partial dirs are cleaned up');
+  // Change one converted file: verification must fail and name it.
+  const bin2 = join(out, victim!, 'diff', 'data', 'bb-copy');
+  await execa('sh', ['-c', `printf x >> ${bin2}`]);
+  const bad = await convert(['--out', out, '--image', 'app:1', '--verify']);
+  t.equal(bad.exitCode, 1, 'a differing stack fails the command');
+  t.match(bad.stdout, /verify app:1: DIFFERENT\n {2}\/data\/bb-copy: size: converted 1982257, legacy 1982256/);
+});
+
+t.test('convert refuses bad input and changes nothing', async (t) => {
+  const inside = join(roots.overlay.dataRoot, 'converted');
+  const r = await convert(['--out', inside]);
+  t.equal(r.exitCode, 2);
+  t.match(r.stderr, /^ovl-dedup: --out .*: inside the data root/);
+  t.notOk((await execa('ls', [roots.overlay.dataRoot])).stdout.includes('converted'));
+  const fuse = await convert(['--out', join(scratch, 'f'), '--verify-with', 'fuse']);
+  t.equal(fuse.exitCode, 2);
+  t.match(fuse.stderr, /--verify-with fuse: ovl-fuse is not available/);
+  const noImage = await convert(['--out', join(scratch, 'n'), '--image', 'nope:1']);
+  t.equal(noImage.exitCode, 2);
+  t.match(noImage.stderr, /--image nope:1: no such image/);
+  const ov2 = await execa(bin, ['convert', roots.overlay2.dataRoot, '--out', join(scratch, 'o')], { reject: false });
+  t.equal(ov2.exitCode, 1);
+  t.match(ov2.stderr, /no legacy overlay store to convert/);
 });

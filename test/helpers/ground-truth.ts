@@ -69,7 +69,7 @@ export function layerDirsOf(root: string, driver: 'overlay' | 'overlay2'): Layer
 /** Paths, types, inodes, ctimes, mtimes, modes, owners, sizes, link counts, targets and xattrs of a tree. */
 export function fingerprint(root: string): string {
   const stat = sh('find', [root, '-printf', '%p %y %i %C@ %T@ %m %U %G %s %n %l\\n']).split('\n').sort().join('\n');
-  const xattrs = sh('getfattr', ['-R', '-h', '-d', '-m', '-', '-e', 'hex', root]);
+  const xattrs = sh('getfattr', ['-R', '-h', '--absolute-names', '-d', '-m', '-', '-e', 'hex', root]);
   return `${stat}\n--\n${xattrs}`;
 }
 
