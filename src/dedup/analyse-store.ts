@@ -78,14 +78,14 @@ export function analyseStore(store: Store, scans: Map<string, LayerScan>): Store
     const present = ids.filter((id) => scans.has(id));
     const now = tallyOf(present.map((id) => scans.get(id)!));
     const ml = legacy ? present.map((id) => multiLower.get(id)!).reduce(addCounts, { ...ZERO }) : now;
-    const ch = legacy ? now : chainedCounts(chainedInputs(present)).total;
+    const ch = legacy ? now : chainedAll!.totalOf(present);
     return totalsWith(now, ml, ch);
   };
   const imageNow = tallyOf(imageIds.map((id) => scans.get(id)!));
   const imageLayers = totalsWith(
     imageNow,
     legacy ? imageIds.map((id) => multiLower.get(id)!).reduce(addCounts, { ...ZERO }) : imageNow,
-    legacy ? imageNow : chainedAll!.total,
+    legacy ? imageNow : chainedAll!.totalOf(imageIds),
   );
   const ctrNow = tallyOf(scanned.filter((l) => l.role !== 'image').map((l) => scans.get(l.cacheId)!));
   return { store, diffs, layers, imageLayers, containerLayers: totalsWith(ctrNow, ctrNow, ctrNow), totalsOf };

@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync, chmodSync, lchownSync } from 'node:fs';
 import { join } from 'node:path';
-import { chainIds } from '../../src/dedup/chain.js';
-import { mknod, setTimes } from '../../src/sys/index.js';
+import { chainIds } from '../dedup/chain.js';
+import { mknod, setTimes } from '../sys/index.js';
 
 export interface FakeLayer {
   /** cache ID (driver dir name) */
