@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { writeFakeRoot, type FakeLayer } from '../bench/fake-docker.js';
+import { writeFakeRoot, type FakeLayer } from './fake-root.js';
 import { discover } from './discover.js';
 
 const tmp = (t: { teardown(fn: () => void): void }) => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import t from 'tap';
 import { getXattr, mknod, setTimes, setXattr } from '../../src/sys/index.js';
-import { writeFakeRoot, type FakeLayer } from '../../src/bench/fake-docker.js';
+import { writeFakeRoot, type FakeLayer } from '../../src/dedup/fake-root.js';
 import { fingerprint, truthOf } from '../helpers/ground-truth.js';
 
 const bin = fileURLToPath(new URL('../../bin/ovl-dedup', import.meta.url));

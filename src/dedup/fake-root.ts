@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync, chmodSync, lchownSync } from 'node:fs';
 import { join } from 'node:path';
-import { chainIds } from '../dedup/chain.js';
+import { chainIds } from './chain.js';
 import { mknod, setTimes } from '../sys/index.js';
 
 export interface FakeLayer {
