@@ -55,7 +55,7 @@ function layerDir(root: string, driver: 'overlay' | 'overlay2', id: string): str
 export function writeFakeRoot(root: string, driver: 'overlay' | 'overlay2', images: FakeImage[]): void {
   const imageDir = join(root, 'image', driver);
   for (const d of ['imagedb/content/sha256', 'imagedb/metadata/sha256', 'layerdb/sha256']) mkdirSync(join(imageDir, d), { recursive: true });
-  mkdirSync(join(root, driver, 'l'), { recursive: true });
+  mkdirSync(join(root, driver, driver === 'overlay2' ? 'l' : ''), { recursive: true });
   const built = new Set<string>();
   const repos: Record<string, Record<string, string>> = {};
   const ids = new Map<FakeImage, string>();
