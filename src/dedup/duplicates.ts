@@ -8,7 +8,7 @@ export const MAX_GROUP_PATHS = 20;
 
 export interface Located {
   entry: Entry;
-  /** path relative to the data root */
+  /** path relative to the data root (the first name seen is the one reported for an inode) */
   rel: string;
 }
 
@@ -26,8 +26,9 @@ export function findDuplicates(files: Iterable<Located>, hashes: Map<string, str
     const key = `${entry.size}:${hash}`;
     let g = byKey.get(key);
     if (!g) byKey.set(key, (g = { size: entry.size, hash, inodes: new Set(), paths: [] }));
+    // One path per inode: its other names are hard links, not copies.
+    if (!g.inodes.has(entry.inode)) g.paths.push(rel);
     g.inodes.add(entry.inode);
-    g.paths.push(rel);
   }
   const groups: DuplicateGroup[] = [];
   for (const g of byKey.values()) {

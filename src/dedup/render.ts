@@ -27,7 +27,7 @@ function summary(name: string, t: LayerTotals): string {
 }
 
 function images(r: Report): string {
-  const tab = table(['IMAGE', 'ID', 'DRIVER', 'LAYERS', 'SIZE', 'SHARED', 'UNIQUE', 'INODES', 'AS MULTI-LOWER', 'DISK', 'AS MULTI-LOWER'], [3, 4, 5, 6, 7, 8, 9, 10]);
+  const tab = table(['IMAGE', 'ID', 'DRIVER', 'LAYERS', 'SIZE', 'SHARED', 'UNIQUE', 'INODES', 'AS DIFFS', 'DISK', 'AS DIFFS'], [3, 4, 5, 6, 7, 8, 9, 10]);
   for (const img of r.images) {
     tab.push([img.names.join(', '), img.id.replace('sha256:', '').slice(0, 12), img.driver, String(img.layers.length),
       humanSize(img.size), humanSize(img.sharedSize), humanSize(img.uniqueSize), count(img.totals.inodes),

@@ -60,7 +60,7 @@ export interface DuplicateGroup {
   size: number;
   /** distinct inodes with this content */
   inodes: number;
-  /** every path (data-root relative) holding one of them */
+  /** one path (data-root relative) per inode, sorted, at most 20 */
   paths: string[];
   /** (inodes − 1) × size */
   redundantBytes: number;
