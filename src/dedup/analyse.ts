@@ -47,7 +47,7 @@ function storeReport(a: StoreAnalysis): StoreReport {
   const s = a.store;
   return {
     driver: s.driver, path: s.path, layers: s.layers.size, images: s.images.length, containers: s.containers.length,
-    orphans: s.orphans, imageLayers: a.imageLayers, containerLayers: a.containerLayers,
+    orphans: s.orphans, linkLimit: s.linkLimit, imageLayers: a.imageLayers, containerLayers: a.containerLayers,
   };
 }
 

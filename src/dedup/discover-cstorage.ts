@@ -3,6 +3,7 @@
 // (id, names, top layer) and overlay-containers/containers.json (id, image, RW layer).
 // Layer data lives in overlay/<id>/diff with overlay2-style whiteouts.
 import { join } from 'node:path';
+import { linkLimitOf } from './link-limit.js';
 import { WarningLog, isDir, listDir, readJson } from './read-meta.js';
 import type { ContainerRef, ImageRef, LayerRef, Store } from './types.js';
 
@@ -78,5 +79,5 @@ export function discoverContainersStorage(root: string, log: WarningLog): Store 
   const orphans = listDir(driverDir, log)
     .filter((name) => name !== 'l' && !layers.has(name))
     .map((name) => join(driverDir, name));
-  return { driver: 'containers-storage', path: driverDir, layers, images, containers, orphans };
+  return { driver: 'containers-storage', path: driverDir, layers, images, containers, orphans, linkLimit: linkLimitOf(driverDir) };
 }

@@ -4,6 +4,7 @@
 import { readlinkSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainIds, digestHex } from './chain.js';
+import { linkLimitOf } from './link-limit.js';
 import { WarningLog, isDir, listDir, readJson, readText } from './read-meta.js';
 import type { ContainerRef, ImageRef, LayerRef, Store } from './types.js';
 
@@ -188,5 +189,5 @@ export function discoverDockerStore(root: string, driver: DockerDriver, log: War
   const orphans = listDir(driverDir, log)
     .filter((name) => name !== 'l' && !layers.has(name))
     .map((name) => join(driverDir, name));
-  return { driver, path: driverDir, layers, images, containers, orphans };
+  return { driver, path: driverDir, layers, images, containers, orphans, linkLimit: linkLimitOf(driverDir) };
 }

@@ -19,7 +19,7 @@ const discovery: Discovery = {
     driver: 'overlay', path: '/data/overlay',
     layers: new Map([['aaaa', layer('aaaa', '', 120_040)], ['bbbb', layer('bbbb', 'aaaa', 120_040)]]),
     images: [{ names: ['app:1'], id: `sha256:${'c'.repeat(64)}`, layers: ['aaaa', 'bbbb'] }, { names: ['base:1'], id: `sha256:${'d'.repeat(64)}`, layers: ['aaaa'] }],
-    containers: [], orphans: [],
+    containers: [], orphans: [], linkLimit: 65000,
   }],
   warnings: [{ path: '/data/overlay/l/XYZ', reason: 'dangling short link to ../gone/diff' }],
 };

@@ -87,7 +87,8 @@ export function renderCi(results: RuleResult[]): string {
 
 export function renderReport(r: Report): string {
   const stores = r.stores.map((s) => `${s.driver} at ${s.path}: ${s.layers} layers, ${s.images} images, ` +
-    `${s.containers} containers${s.orphans.length ? `, ${s.orphans.length} orphaned dirs` : ''}`);
+    `${s.containers} containers${s.orphans.length ? `, ${s.orphans.length} orphaned dirs` : ''}` +
+    (s.linkLimit ? `; max ${count(s.imageLayers.maxLinks)} links of the filesystem's ${count(s.linkLimit)}` : ''));
   const parts = [
     `Data root ${r.root}` + (stores.length ? `\n  ${stores.join('\n  ')}` : '\n  no overlay or overlay2 store found'),
     summary('IMAGE LAYERS', r.imageLayers),

@@ -51,6 +51,8 @@ export interface StoreReport {
   images: number;
   containers: number;
   orphans: string[];
+  /** the filesystem's hard-link limit; imageLayers.maxLinks against it is the EMLINK headroom */
+  linkLimit: number | null;
   imageLayers: LayerTotals;
   containerLayers: LayerTotals;
 }

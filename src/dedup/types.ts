@@ -90,6 +90,8 @@ export interface Store {
   containers: ContainerRef[];
   /** driver dirs no image or container references */
   orphans: string[];
+  /** hard-link limit of the filesystem holding the store (EMLINK risk), null when unknown */
+  linkLimit: number | null;
 }
 
 export interface Discovery {

@@ -7,7 +7,7 @@
 'use strict'
 exports[`src/dedup/render.test.ts > TAP > analyze tables > must match snapshot 1`] = `
 Data root /data
-  overlay at /data/overlay: 2 layers, 2 images, 0 containers
+  overlay at /data/overlay: 2 layers, 2 images, 0 containers; max 2 links of the filesystem's 65,000
 
 ┌─────────────────────────────┬─────────┬──────────┬─────────┬───────────┬───────────┐
 │ IMAGE LAYERS                │ ENTRIES │   INODES │ REGULAR │      DISK │ MAX LINKS │
