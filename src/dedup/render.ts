@@ -2,7 +2,7 @@
 // warnings, CI verdicts). Only consumes the report; colours are off so output is stable.
 import Table from 'cli-table3';
 import type { RuleResult } from './ci.js';
-import type { Counts } from './types.js';
+import type { Counts, Driver } from './types.js';
 import type { LayerTotals, Report } from './report.js';
 import { count, humanSize, percent } from './units.js';
 
@@ -26,25 +26,34 @@ function summary(name: string, t: LayerTotals): string {
   return tab.toString();
 }
 
+/** The layout a store does not use: overlay2-style diffs for legacy layers, full trees otherwise. */
+function otherLayout(driver: Driver, c: { asMultiLower: Counts; asChained: Counts }): Counts {
+  return driver === 'overlay' ? c.asMultiLower : c.asChained;
+}
+
+const OTHER_NOTE = 'ALT = the other layout: overlay2-style diffs for legacy overlay layers, full legacy trees for overlay2 layers';
+
 function images(r: Report): string {
-  const tab = table(['IMAGE', 'ID', 'DRIVER', 'LAYERS', 'SIZE', 'SHARED', 'UNIQUE', 'INODES', 'AS DIFFS', 'DISK', 'AS DIFFS'], [3, 4, 5, 6, 7, 8, 9, 10]);
+  const tab = table(['IMAGE', 'ID', 'DRIVER', 'LAYERS', 'SIZE', 'SHARED', 'UNIQUE', 'INODES', 'ALT INODES', 'DISK', 'ALT DISK'], [3, 4, 5, 6, 7, 8, 9, 10]);
   for (const img of r.images) {
+    const alt = otherLayout(img.driver, img.totals);
     tab.push([img.names.join(', '), img.id.replace('sha256:', '').slice(0, 12), img.driver, String(img.layers.length),
       humanSize(img.size), humanSize(img.sharedSize), humanSize(img.uniqueSize), count(img.totals.inodes),
-      count(img.totals.asMultiLower.inodes), humanSize(img.totals.diskBytes), humanSize(img.totals.asMultiLower.diskBytes)]);
+      count(alt.inodes), humanSize(img.totals.diskBytes), humanSize(alt.diskBytes)]);
   }
   return tab.toString();
 }
 
 function layers(r: Report): string {
-  const tab = table(['IMAGE', '#', 'CACHE ID', 'SIZE', 'ENTRIES', 'INODES', 'DISK', 'MAX LINKS', 'DIFF ENTRIES', 'DIFF INODES', 'DIFF DISK'], [1, 3, 4, 5, 6, 7, 8, 9, 10]);
+  const tab = table(['IMAGE', '#', 'CACHE ID', 'SIZE', 'ENTRIES', 'INODES', 'DISK', 'MAX LINKS', 'ALT ENTRIES', 'ALT INODES', 'ALT DISK'], [1, 3, 4, 5, 6, 7, 8, 9, 10]);
   for (const img of r.images) {
     img.layers.forEach((l, i) => {
+      const alt = otherLayout(img.driver, l);
       tab.push([i === 0 ? img.name : '', String(i), l.cacheId.slice(0, 12), humanSize(l.size), count(l.entries), count(l.inodes),
-        humanSize(l.diskBytes), count(l.maxLinks), count(l.asMultiLower.entries), count(l.asMultiLower.inodes), humanSize(l.asMultiLower.diskBytes)]);
+        humanSize(l.diskBytes), count(l.maxLinks), count(alt.entries), count(alt.inodes), humanSize(alt.diskBytes)]);
     });
   }
-  return tab.toString();
+  return `${tab.toString()}\n${OTHER_NOTE}`;
 }
 
 function duplicates(r: Report): string {
