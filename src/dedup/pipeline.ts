@@ -34,10 +34,11 @@ export function scanStores(discovery: Discovery, log: WarningLog, progress?: Pro
   const layers = discovery.stores.flatMap((s) => [...s.layers.values()]);
   progress?.phase('scan', layers.length);
   let n = 0;
+  const xattrCache = new Map<string, Array<[string, Buffer]>>();
   const out = discovery.stores.map((store) => {
     const byId = new Map<string, LayerScan>();
     for (const layer of store.layers.values()) {
-      const scan = scanLayer(layer.dir, { log });
+      const scan = scanLayer(layer.dir, { log, xattrCache });
       if (scan) byId.set(layer.cacheId, scan);
       progress?.tick(++n);
     }

@@ -36,9 +36,18 @@ export function xattrsOf(abs: string): Array<[string, Buffer]> {
   return out;
 }
 
-export function entryFromStat(path: string, abs: string, st: BigIntStats): Entry {
+/** Xattrs belong to the inode: a hard link shared by many legacy layer roots is read once. */
+export type XattrCache = Map<string, Array<[string, Buffer]>>;
+
+export function entryFromStat(path: string, abs: string, st: BigIntStats, cache?: XattrCache): Entry {
   const mode = Number(st.mode);
   const type = TYPE_BY_FMT[mode & S_IFMT] ?? 'file';
+  const inode = `${st.dev}:${st.ino}`;
+  let xattrs = type === 'file' && st.nlink > 1n ? cache?.get(inode) : undefined;
+  if (xattrs === undefined) {
+    xattrs = xattrsOf(abs);
+    if (type === 'file' && st.nlink > 1n) cache?.set(inode, xattrs);
+  }
   return {
     path,
     type,
@@ -47,13 +56,13 @@ export function entryFromStat(path: string, abs: string, st: BigIntStats): Entry
     gid: Number(st.gid),
     size: Number(st.size),
     blocks: Number(st.blocks),
-    inode: `${st.dev}:${st.ino}`,
+    inode,
     nlink: Number(st.nlink),
     mtimeNs: st.mtimeNs,
     atimeNs: st.atimeNs,
     rdev: Number(st.rdev),
     target: type === 'symlink' ? readlinkSync(abs, 'utf8') : '',
-    xattrs: xattrsOf(abs),
+    xattrs,
   };
 }
 
@@ -61,10 +70,12 @@ export interface ScanOptions {
   log: WarningLog;
   /** called every few thousand entries with the running count (progress bars) */
   onProgress?: (entries: number) => void;
+  /** share between the layers of one root so hard-linked files have their xattrs read once */
+  xattrCache?: XattrCache;
 }
 
 /** Scan one layer dir. Unreadable entries and directory loops become warnings; the rest is returned. */
-export function scanLayer(dir: string, { log, onProgress }: ScanOptions): LayerScan | null {
+export function scanLayer(dir: string, { log, onProgress, xattrCache }: ScanOptions): LayerScan | null {
   let top: Entry;
   try {
     top = entryFromStat('', dir, lstatSync(dir, { bigint: true }));
@@ -90,7 +101,7 @@ export function scanLayer(dir: string, { log, onProgress }: ScanOptions): LayerS
       const abs = join(dir, path);
       let entry: Entry;
       try {
-        entry = entryFromStat(path, abs, lstatSync(abs, { bigint: true }));
+        entry = entryFromStat(path, abs, lstatSync(abs, { bigint: true }), xattrCache);
       } catch (err) {
         log.add(abs, `cannot stat: ${codeOf(err)}`);
         continue;

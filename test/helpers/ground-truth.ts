@@ -108,3 +108,13 @@ export function duplicateTruth(dirs: string[]): DupTruth {
     redundantBytes: groups.reduce((a, g) => a + (g.n - 1) * g.size, 0),
   };
 }
+
+/**
+ * Directories bigger than one 4 KiB block (ext4 htrees) below `dirs`. How many blocks an htree
+ * takes depends on the order names were inserted (leaves split by hash), which no estimate can
+ * know: each such directory may differ by a block between two layouts of the same names.
+ */
+export function htreeDirs(dirs: string[]): number {
+  if (dirs.length === 0) return 0;
+  return sh('find', [...dirs, '-type', 'd', '-size', '+4k', '-printf', 'x']).length;
+}
