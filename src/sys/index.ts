@@ -2,3 +2,6 @@
 export * from './xattr.js';
 export * from './nodes.js';
 export * from './mount.js';
+export * from './dirents.js';
+export * from './exec.js';
+export * from './hang-guard.js';
