@@ -7,7 +7,7 @@ import { convert, type ConvertResult } from './convert.js';
 import { checkedRoot, isInside, type Io } from './analyze-cmd.js';
 import type { Counts } from './types.js';
 import { count, humanSize } from './units.js';
-import { checkEngine, verifyStack, type VerifyResult } from './verify.js';
+import { checkEngine, probeEngine, verifyStack, type VerifyResult } from './verify.js';
 
 export interface ConvertOptions {
   out: string;
@@ -41,13 +41,14 @@ export function renderConvert({ result, verified }: ConvertOutcome): string {
 }
 
 export async function convertCommand(root: string, opts: ConvertOptions, io: Io): Promise<ConvertOutcome> {
-  const engine = checkEngine(opts.verifyWith ?? 'kernel');
+  const verify = opts.verify === true || opts.verifyWith !== undefined;
+  const engine = verify ? await probeEngine(opts.verifyWith ?? 'kernel') : checkEngine('kernel');
   if (opts.json !== undefined && isInside(opts.json, checkedRoot(root))) {
     throw new UsageError(`--json ${opts.json}: inside the data root; convert never writes there`);
   }
   const result = await convert(root, opts.out, opts.image ?? []);
   const verified: VerifyResult[] = [];
-  if (opts.verify || opts.verifyWith) {
+  if (verify) {
     for (const img of result.images) verified.push(await verifyStack(img.name, img.lowers, img.legacyRoot, engine));
   }
   const outcome = { result, verified };

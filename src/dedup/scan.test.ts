@@ -3,6 +3,7 @@ import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import * as sys from '../sys/index.js';
 import { mknod, setXattr } from '../sys/index.js';
 import { WarningLog } from './read-meta.js';
 import { scanLayer } from './scan.js';
@@ -50,9 +51,12 @@ t.test('unreadable entries become warnings and the scan goes on', async (t) => {
         if (p.endsWith('/fifo')) throw Object.assign(new Error('denied'), { code: 'EACCES' });
         return fs.lstatSync(p, o);
       },
-      readdirSync: (p: string) => {
+    },
+    '../sys/index.js': {
+      ...sys,
+      readDirents: (p: string) => {
         if (p.endsWith('/sub')) throw Object.assign(new Error('io'), { code: 'EIO' });
-        return fs.readdirSync(p);
+        return sys.readDirents(p);
       },
     },
   });

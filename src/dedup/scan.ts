@@ -2,9 +2,9 @@
 // nanosecond times, symlink targets, xattrs read without following symlinks). Strictly read-only.
 // Directories are read one at a time and their children lstat'ed as one batch of synchronous calls:
 // on a warm cache that beats a promise per entry by 4× (measured: 208k vs 47k entries/s on /usr).
-import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
-import { getXattr, listXattrs } from '../sys/index.js';
+import { getXattr, listXattrs, readDirents } from '../sys/index.js';
 import { comparePaths } from './paths.js';
 import type { WarningLog } from './read-meta.js';
 import type { Entry, EntryType, LayerScan } from './types.js';
@@ -91,7 +91,8 @@ export function scanLayer(dir: string, { log, onProgress, xattrCache }: ScanOpti
     const absDir = rel ? join(dir, rel) : dir;
     let names: string[];
     try {
-      names = readdirSync(absDir);
+      // getdents64 on an O_NOATIME fd: listing does not even change the directory's atime.
+      names = readDirents(absDir).map((d) => d.name);
     } catch (err) {
       log.add(absDir, `cannot read directory: ${codeOf(err)}`);
       continue;

@@ -1,11 +1,14 @@
 // verify: mount each converted stack read-only and compare it with the legacy `root/` it came
 // from: paths, types, modes, owners, sizes, symlink targets, device numbers, mtimes, xattrs and
-// content hashes. Mount points are private temp dirs, always unmounted (withMount).
+// content hashes. Mount points are private temp dirs, always unmounted. The kernel mounts through
+// src/sys; `fuse` runs this package's ovl-fuse.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
-import { withMount } from '../sys/index.js';
+import { fileURLToPath } from 'node:url';
+import { OvlError, UsageError } from '../errors.js';
+import { formatMountOptions, type MountOptions } from '../format/index.js';
+import { firstLine, runTool, umountSurely, withMount } from '../sys/index.js';
 import { contentHasher } from './hash.js';
 import { isOverlayPrivate } from './diff-overlay.js';
 import { WarningLog } from './read-meta.js';
@@ -65,27 +68,55 @@ export async function compareTrees(image: string, mounted: string, legacy: strin
   return { image, identical: differences.length === 0, compared: right.size, differences: differences.slice(0, MAX_DIFFERENCES) };
 }
 
-/** Refuse an engine this build cannot mount with, before any work is done. */
 export function checkEngine(engine: string): VerifyEngine {
-  if (engine === 'kernel') return engine;
-  // ovl-fuse lands on its own branch; until it is merged there is nothing to mount with.
-  if (engine === 'fuse') throw new UsageError('--verify-with fuse: ovl-fuse is not available in this build yet; use --verify-with kernel');
+  if (engine === 'kernel' || engine === 'fuse') return engine;
   throw new UsageError(`--verify-with ${engine}: expected kernel or fuse`);
+}
+
+const OVL_FUSE = fileURLToPath(new URL('../../bin/ovl-fuse', import.meta.url));
+
+/** Mount with this package's ovl-fuse (it detaches once the mount is live). */
+async function mountFuse(options: MountOptions, merged: string): Promise<void> {
+  const r = await runTool(process.execPath, [OVL_FUSE, '-o', formatMountOptions(options), merged], { timeoutMs: 60_000 });
+  if (r.exitCode === 0) return;
+  // ovl-fuse lands on its own branch; until it is merged its CLI answers "not implemented".
+  if (/not implemented/.test(r.stderr)) throw new UsageError('--verify-with fuse: ovl-fuse is not available in this build yet; use --verify-with kernel');
+  throw new OvlError('EIO', `ovl-fuse could not mount the stack: ${firstLine(r)}`, { path: merged });
+}
+
+/** Mount `lowers` (top first) read-only for the duration of `fn`; always unmounted. */
+async function withStack<T>(lowers: string[], engine: VerifyEngine, fn: (merged: string) => Promise<T>): Promise<T> {
+  const scratch = mkdtempSync(join(tmpdir(), 'ovl-dedup-verify-'));
+  try {
+    const merged = join(scratch, 'merged');
+    mkdirSync(merged);
+    // The kernel needs two lowers when there is no upper; empty bottom layers change nothing.
+    const lowerdirs = [...lowers];
+    while (lowerdirs.length < 2) {
+      lowerdirs.push(join(scratch, `empty${lowerdirs.length}`));
+      mkdirSync(lowerdirs[lowerdirs.length - 1]!);
+    }
+    const options: MountOptions = { lowerdirs, datadirs: [], extra: {} };
+    if (engine === 'kernel') return await withMount(options, merged, () => fn(merged));
+    await mountFuse(options, merged);
+    try {
+      return await fn(merged);
+    } finally {
+      await umountSurely(merged);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Refuse an engine this build cannot mount with (a trial mount of an empty stack), before any work is done. */
+export async function probeEngine(engine: string): Promise<VerifyEngine> {
+  const e = checkEngine(engine);
+  await withStack([], e, async () => undefined);
+  return e;
 }
 
 /** Mount `lowers` (top first) read-only and compare with `legacy`. */
 export async function verifyStack(image: string, lowers: string[], legacy: string, engine: VerifyEngine): Promise<VerifyResult> {
-  checkEngine(engine);
-  const scratch = mkdtempSync(join(tmpdir(), 'ovl-dedup-verify-'));
-  try {
-    const merged = join(scratch, 'merged');
-    const empty = join(scratch, 'empty');
-    mkdirSync(merged);
-    mkdirSync(empty);
-    // The kernel needs two lowers when there is no upper; an empty bottom layer changes nothing.
-    const lowerdirs = lowers.length > 1 ? lowers : [...lowers, empty];
-    return await withMount({ lowerdirs, datadirs: [], extra: {} }, merged, () => compareTrees(image, merged, legacy));
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  return withStack(lowers, engine, (merged) => compareTrees(image, merged, legacy));
 }
