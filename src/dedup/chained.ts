@@ -20,8 +20,31 @@ interface LayerPart {
   /** inodes and disk of the top dir and every non-regular entry (never shared between layers) */
   ownInodes: number;
   ownDisk: number;
-  /** regular inode → names it has in this tree */
-  regular: Map<string, number>;
+  /** names per regular inode in this tree, indexed by the inode's number in `RegularIndex` */
+  links: Uint32Array;
+}
+
+/** Regular inodes of all diffs numbered 0…n-1, so per-layer link counts are typed arrays, not maps. */
+interface RegularIndex {
+  byEntry: Map<Entry, number>;
+  entries: Entry[];
+}
+
+function indexRegular(inputs: ChainedLayerInput[]): RegularIndex {
+  const byInode = new Map<string, number>();
+  const index: RegularIndex = { byEntry: new Map(), entries: [] };
+  for (const i of inputs) {
+    for (const e of i.scan.entries) {
+      if (e.type !== 'file') continue;
+      let n = byInode.get(e.inode);
+      if (n === undefined) {
+        n = index.entries.push(e) - 1;
+        byInode.set(e.inode, n);
+      }
+      index.byEntry.set(e, n);
+    }
+  }
+  return index;
 }
 
 export interface ChainedResult {
@@ -42,12 +65,14 @@ function childrenOf(inputs: ChainedLayerInput[]): Map<string, ChainedLayerInput[
   return out;
 }
 
-function partOf(tree: MergedTree, top: Entry, sources: Map<Entry, DirSource>, files: Map<string, Entry>): LayerPart {
-  const part: LayerPart = { entries: tree.entries.size, ownInodes: 1, ownDisk: dirBlocks(tree.namesIn(''), sources.get(top)) * 512, regular: new Map() };
+function partOf(tree: MergedTree, top: Entry, sources: Map<Entry, DirSource>, index: RegularIndex): LayerPart {
+  const part: LayerPart = {
+    entries: tree.entries.size, ownInodes: 1, ownDisk: dirBlocks(tree.namesIn(''), sources.get(top)) * 512,
+    links: new Uint32Array(index.entries.length),
+  };
   for (const [path, e] of tree.entries) {
     if (e.type === 'file') {
-      part.regular.set(e.inode, (part.regular.get(e.inode) ?? 0) + 1);
-      files.set(e.inode, e);
+      part.links[index.byEntry.get(e)!]!++;
       continue;
     }
     part.ownInodes++;
@@ -56,56 +81,57 @@ function partOf(tree: MergedTree, top: Entry, sources: Map<Entry, DirSource>, fi
   return part;
 }
 
-function combine(parts: LayerPart[], files: Map<string, Entry>): Counts {
+/** Counts of the regular inodes with a non-zero link count in `links`. */
+function addRegular(c: Counts, links: Uint32Array, index: RegularIndex): void {
+  for (let i = 0; i < links.length; i++) {
+    const n = links[i]!;
+    if (n === 0) continue;
+    const e = index.entries[i]!;
+    c.inodes++;
+    c.regularBytes += e.size;
+    c.diskBytes += e.blocks * 512;
+    if (n > c.maxLinks) c.maxLinks = n;
+  }
+}
+
+function combine(parts: LayerPart[], index: RegularIndex): Counts {
   const c: Counts = { ...ZERO };
-  const links = new Map<string, number>();
+  const links = new Uint32Array(index.entries.length);
   for (const p of parts) {
     c.entries += p.entries;
     c.inodes += p.ownInodes;
     c.diskBytes += p.ownDisk;
     if (p.ownInodes > 1) c.maxLinks = Math.max(c.maxLinks, 1);
-    for (const [ino, n] of p.regular) links.set(ino, (links.get(ino) ?? 0) + n);
+    for (let i = 0; i < links.length; i++) links[i]! += p.links[i]!;
   }
-  for (const [ino, n] of links) {
-    const e = files.get(ino)!;
-    c.inodes++;
-    c.regularBytes += e.size;
-    c.diskBytes += e.blocks * 512;
-    c.maxLinks = Math.max(c.maxLinks, n);
-  }
+  addRegular(c, links, index);
   return c;
 }
 
 export function chainedCounts(inputs: ChainedLayerInput[]): ChainedResult {
   const sources = new Map<Entry, DirSource>();
   for (const i of inputs) for (const [, s] of dirSources(i.scan.top, i.scan.entries)) sources.set(s.entry, s);
+  const index = indexRegular(inputs);
   const parts = new Map<string, LayerPart>();
-  const files = new Map<string, Entry>();
   const children = childrenOf(inputs);
   // Depth first, handing the parent's tree to its last child and copying it only for the others:
   // a linear chain is merged in one tree instead of one copy per layer.
   const visit = (input: ChainedLayerInput, tree: MergedTree): void => {
     tree.apply(input.items);
-    parts.set(input.layer.cacheId, partOf(tree, input.scan.top, sources, files));
+    parts.set(input.layer.cacheId, partOf(tree, input.scan.top, sources, index));
     const kids = children.get(input.layer.cacheId) ?? [];
     kids.forEach((k, i) => visit(k, i === kids.length - 1 ? tree : new MergedTree(tree)));
   };
   for (const base of children.get('') ?? []) visit(base, new MergedTree());
   const totalOf = (ids: readonly string[]): Counts =>
-    combine(ids.map((id) => parts.get(id)).filter((p): p is LayerPart => p !== undefined), files);
-  const storeLinks = new Map<string, number>();
-  for (const p of parts.values()) for (const [ino, n] of p.regular) storeLinks.set(ino, (storeLinks.get(ino) ?? 0) + n);
+    combine(ids.map((id) => parts.get(id)).filter((p): p is LayerPart => p !== undefined), index);
+  // In a chained store every root links the same inode: a layer's link counts are the store's.
+  const storeLinks = new Uint32Array(index.entries.length);
+  for (const p of parts.values()) for (let i = 0; i < storeLinks.length; i++) storeLinks[i]! += p.links[i]!;
   const perLayer = new Map<string, Counts>();
   for (const [id, p] of parts) {
     const own: Counts = { entries: p.entries, inodes: p.ownInodes, regularBytes: 0, diskBytes: p.ownDisk, maxLinks: p.ownInodes > 1 ? 1 : 0 };
-    for (const ino of p.regular.keys()) {
-      const e = files.get(ino)!;
-      own.inodes++;
-      own.regularBytes += e.size;
-      own.diskBytes += e.blocks * 512;
-      // In a chained store every root links the same inode: the link count is the store's.
-      own.maxLinks = Math.max(own.maxLinks, storeLinks.get(ino)!);
-    }
+    addRegular(own, p.links.map((n, i) => (n > 0 ? storeLinks[i]! : 0)), index);
     perLayer.set(id, own);
   }
   return { perLayer, totalOf };

@@ -31,15 +31,22 @@ function openForRead(abs: string): number {
   }
 }
 
+const hex = (h: bigint): string => h.toString(16).padStart(16, '0');
+
 function hashFd(api: XXHashAPI, fd: number, buf: Buffer, onBytes?: (n: number) => void): string {
+  const first = readSync(fd, buf, 0, buf.length, null);
+  onBytes?.(first);
+  // Most files fit one read: hash them in one call, no streaming state.
+  if (first < buf.length) return hex(api.h64Raw(buf.subarray(0, first)));
   const h = api.create64();
+  h.update(buf.subarray(0, first));
   for (;;) {
     const n = readSync(fd, buf, 0, buf.length, null);
     if (n <= 0) break;
     h.update(buf.subarray(0, n));
     onBytes?.(n);
   }
-  return h.digest().toString(16).padStart(16, '0');
+  return hex(h.digest());
 }
 
 /** A synchronous xxh64-of-a-file function (errors propagate), for verification. */
