@@ -74,7 +74,7 @@ function* locatedFiles(root: string, scans: Array<Map<string, LayerScan>>): Gene
   for (const byId of scans) {
     for (const scan of byId.values()) {
       const base = relative(root, scan.dir);
-      for (const entry of scan.entries) if (entry.type === 'file') yield { entry, rel: `${base}/${entry.path}` };
+      for (const entry of scan.entries) if (entry.type === 'file') yield { entry, base };
     }
   }
 }

@@ -5,13 +5,13 @@ import { MAX_GROUP_PATHS, findDuplicates } from './duplicates.js';
 t.test('groups distinct inodes by size and hash, largest redundancy first', async (t) => {
   const a = file('a', 100, { inode: '1:1' });
   const files = [
-    { entry: a, rel: 'l1/a' },
-    { entry: { ...a, path: 'a-link' }, rel: 'l1/a-link' }, // a hard link: same inode, not a duplicate
-    { entry: file('b', 100, { inode: '1:2' }), rel: 'l2/b' },
-    { entry: file('c', 100, { inode: '1:3' }), rel: 'l2/c' }, // same size, other content
-    { entry: file('d', 5000, { inode: '1:4' }), rel: 'l3/d' },
-    { entry: file('e', 5000, { inode: '1:5' }), rel: 'l3/e' },
-    { entry: file('f', 7, { inode: '1:6' }), rel: 'l3/f' }, // unique size: never hashed
+    { entry: a, base: 'l1' },
+    { entry: { ...a, path: 'a-link' }, base: 'l1' }, // a hard link: same inode, not a duplicate
+    { entry: file('b', 100, { inode: '1:2' }), base: 'l2' },
+    { entry: file('c', 100, { inode: '1:3' }), base: 'l2' }, // same size, other content
+    { entry: file('d', 5000, { inode: '1:4' }), base: 'l3' },
+    { entry: file('e', 5000, { inode: '1:5' }), base: 'l3' },
+    { entry: file('f', 7, { inode: '1:6' }), base: 'l3' }, // unique size: never hashed
   ];
   const hashes = new Map([['1:1', 'aa'], ['1:2', 'aa'], ['1:3', 'cc'], ['1:4', 'dd'], ['1:5', 'dd']]);
   const d = findDuplicates(files, hashes);
@@ -21,7 +21,7 @@ t.test('groups distinct inodes by size and hash, largest redundancy first', asyn
 });
 
 t.test('paths per group are capped, counts are not', async (t) => {
-  const files = Array.from({ length: 30 }, (_, i) => ({ entry: file(`f${i}`, 9, { inode: `1:${i}` }), rel: `x/f${i}` }));
+  const files = Array.from({ length: 30 }, (_, i) => ({ entry: file(`f${i}`, 9, { inode: `1:${i}` }), base: 'x' }));
   const d = findDuplicates(files, new Map(files.map((f) => [f.entry.inode, 'same'])));
   t.equal(d.groups[0]!.paths.length, MAX_GROUP_PATHS);
   t.equal(d.groups[0]!.inodes, 30);

@@ -8,15 +8,15 @@ export const MAX_GROUP_PATHS = 20;
 
 export interface Located {
   entry: Entry;
-  /** path relative to the data root (the first name seen is the one reported for an inode) */
-  rel: string;
+  /** the layer dir relative to the data root; the entry's path is appended only for reported files */
+  base: string;
 }
 
 export function findDuplicates(files: Iterable<Located>, hashes: Map<string, string>): Duplicates {
   const byKey = new Map<string, { size: number; hash: string; inodes: Set<string>; paths: string[] }>();
   let hashedBytes = 0;
   const hashedSeen = new Set<string>();
-  for (const { entry, rel } of files) {
+  for (const { entry, base } of files) {
     const hash = hashes.get(entry.inode);
     if (hash === undefined || entry.type !== 'file') continue;
     if (!hashedSeen.has(entry.inode)) {
@@ -27,7 +27,7 @@ export function findDuplicates(files: Iterable<Located>, hashes: Map<string, str
     let g = byKey.get(key);
     if (!g) byKey.set(key, (g = { size: entry.size, hash, inodes: new Set(), paths: [] }));
     // One path per inode: its other names are hard links, not copies.
-    if (!g.inodes.has(entry.inode)) g.paths.push(rel);
+    if (!g.inodes.has(entry.inode)) g.paths.push(`${base}/${entry.path}`);
     g.inodes.add(entry.inode);
   }
   const groups: DuplicateGroup[] = [];

@@ -1,6 +1,5 @@
 // The analyze pipeline with its I/O: discover → scan every layer dir → hash size collisions →
 // analyse. Read-only on the data root: it opens, lists, stats and reads, nothing else.
-import { join } from 'node:path';
 import { analyse } from './analyse.js';
 import { discover } from './discover.js';
 import { hashInodes, sizeCollisions } from './hash.js';
@@ -25,7 +24,7 @@ export interface AnalysisRun {
 function* regularFiles(scans: Array<Map<string, LayerScan>>): Generator<{ entry: Entry; abs: string }> {
   for (const byId of scans) {
     for (const scan of byId.values()) {
-      for (const entry of scan.entries) if (entry.type === 'file') yield { entry, abs: join(scan.dir, entry.path) };
+      for (const entry of scan.entries) if (entry.type === 'file') yield { entry, abs: `${scan.dir}/${entry.path}` };
     }
   }
 }
@@ -55,9 +54,11 @@ export async function runAnalysis(root: string, progress?: Progress): Promise<An
   const discovery: Discovery = { ...found, warnings: log.list };
   const scans = scanStores(discovery, log, progress);
   const targets = sizeCollisions(regularFiles(scans));
-  let total = 0;
-  for (const f of regularFiles(scans)) if (targets.get(f.entry.inode) === f.abs) total += f.entry.size;
-  progress?.phase('hash', total);
+  if (progress) {
+    let total = 0;
+    for (const f of regularFiles(scans)) if (targets.get(f.entry.inode) === f.abs) total += f.entry.size;
+    progress.phase('hash', total);
+  }
   const hashes = await hashInodes(targets, { log, onProgress: (b) => progress?.tick(b) });
   progress?.done();
   return { discovery, scans, hashes, report: analyse({ discovery, scans, hashes }) };
