@@ -2,7 +2,7 @@
 // (multi-lower) and as legacy chains, so a legacy root and an overlay2 root of the same images
 // give comparable numbers. Pure: works on scans and metadata only.
 import { chainedCounts, type ChainedLayerInput } from './chained.js';
-import { InodeTally, ZERO, addCounts, savedBetween } from './counts.js';
+import { InodeTally, ZERO, addCounts, savedBetween, type Measured } from './counts.js';
 import { diffCounts, dirSources } from './estimate.js';
 import { legacyDiff } from './diff-legacy.js';
 import { overlayDiff } from './diff-overlay.js';
@@ -25,14 +25,21 @@ export function isChainedLayer(store: Store, layer: LayerRef): boolean {
   return store.driver === 'overlay' && layer.role === 'image';
 }
 
-function tallyOf(scans: Iterable<LayerScan>): Counts {
+function tallyOf(scans: Iterable<LayerScan>): Measured {
   const t = new InodeTally();
   for (const s of scans) t.addTree(s.top, s.entries);
-  return t.result();
+  return t.measured();
 }
 
-export function totalsWith(now: Counts, asMultiLower: Counts, asChained: Counts): LayerTotals {
-  return { ...now, asMultiLower, asChained, saved: savedBetween(asChained, asMultiLower) };
+/** Counts only (an estimate must not carry the measured breakdown along). */
+function countsOf(m: Counts): Counts {
+  return { entries: m.entries, inodes: m.inodes, regularBytes: m.regularBytes, diskBytes: m.diskBytes, maxLinks: m.maxLinks };
+}
+
+export function totalsWith(now: Measured, asMultiLower: Counts, asChained: Counts): LayerTotals {
+  const ml = countsOf(asMultiLower);
+  const ch = countsOf(asChained);
+  return { ...now, asMultiLower: ml, asChained: ch, saved: savedBetween(ch, ml) };
 }
 
 function computeDiffs(store: Store, scans: Map<string, LayerScan>): Map<string, DiffItem[]> {
@@ -51,7 +58,7 @@ export function analyseStore(store: Store, scans: Map<string, LayerScan>): Store
   const scanned = [...store.layers.values()].filter((l) => scans.has(l.cacheId));
   const imageIds = scanned.filter((l) => l.role === 'image').map((l) => l.cacheId);
   const multiLower = new Map<string, Counts>();
-  const nowOf = new Map<string, Counts>();
+  const nowOf = new Map<string, Measured>();
   for (const layer of scanned) {
     const scan = scans.get(layer.cacheId)!;
     const now = tallyOf([scan]);
@@ -70,7 +77,7 @@ export function analyseStore(store: Store, scans: Map<string, LayerScan>): Store
     const asChained = legacy || layer.role !== 'image' ? now : chainedAll!.perLayer.get(layer.cacheId) ?? now;
     layers.set(layer.cacheId, {
       cacheId: layer.cacheId, chainId: layer.chainId, diffId: layer.diffId, size: layer.size,
-      ...now, asMultiLower: multiLower.get(layer.cacheId)!, asChained,
+      ...now, asMultiLower: countsOf(multiLower.get(layer.cacheId)!), asChained: countsOf(asChained),
     });
   }
 

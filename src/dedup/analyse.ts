@@ -1,7 +1,7 @@
 // Analyse: discovery + scans + content hashes → the Report (plain data, no printing, no I/O).
 import { relative } from 'node:path';
 import { analyseStore, totalsWith, type StoreAnalysis } from './analyse-store.js';
-import { InodeTally, ZERO, addCounts } from './counts.js';
+import { InodeTally, ZERO, addBreakdowns, addCounts, emptyBreakdown } from './counts.js';
 import { findDuplicates, type Located } from './duplicates.js';
 import type { ContainerReport, ImageReport, LayerTotals, Report, StoreReport, Waste } from './report.js';
 import { REPORT_VERSION } from './report.js';
@@ -54,7 +54,8 @@ function storeReport(a: StoreAnalysis): StoreReport {
 /** Totals over several stores: the stores never share inodes, so the numbers add up. */
 function sumTotals(list: LayerTotals[]): LayerTotals {
   const add = (pick: (t: LayerTotals) => typeof ZERO) => list.map(pick).reduce(addCounts, { ...ZERO });
-  return totalsWith(add((t) => t), add((t) => t.asMultiLower), add((t) => t.asChained));
+  const breakdown = list.map((t) => t.breakdown).reduce(addBreakdowns, emptyBreakdown());
+  return totalsWith({ ...add((t) => t), breakdown }, add((t) => t.asMultiLower), add((t) => t.asChained));
 }
 
 function wasteOf(analyses: StoreAnalysis[], hashes: Map<string, string>): Waste {

@@ -23,7 +23,10 @@ function summary(name: string, t: LayerTotals): string {
   tab.push(countsRow('now', t), countsRow('as multi-lower (overlay2)', t.asMultiLower), countsRow('as chained (legacy overlay)', t.asChained));
   tab.push(['saved by multi-lower', '', `${count(t.saved.inodes)} (${percent(t.saved.inodesPercent)})`, '',
     `${humanSize(t.saved.bytes)} (${percent(t.saved.percent)})`, '']);
-  return tab.toString();
+  const b = t.breakdown;
+  const made = `now: ${count(b.inodesByType.file)} file, ${count(b.inodesByType.dir)} dir, ${count(b.inodesByType.symlink)} symlink, ` +
+    `${count(b.inodesByType.other)} other inodes; ${count(b.hardlinkedEntries)} hard-linked names; ${humanSize(b.dirBytes)} in directories`;
+  return `${tab.toString()}\n${made}`;
 }
 
 /** The layout a store does not use: overlay2-style diffs for legacy layers, full trees otherwise. */

@@ -1,12 +1,14 @@
 // The analyze result: the JSON contract other tools read (documented in docs/dedup.md).
 // Every size is exact bytes; every count is exact. Changing a field name is a breaking change.
-import type { Saved } from './counts.js';
+import type { Breakdown, Saved } from './counts.js';
 import type { Counts, Driver, Warning } from './types.js';
 
 export const REPORT_VERSION = 1;
 
 /** Counts now, as overlay2-style diffs, as legacy chains, and what the multi-lower layout saves. */
 export interface LayerTotals extends Counts {
+  /** what the measured ("now") numbers are made of */
+  breakdown: Breakdown;
   asMultiLower: Counts;
   asChained: Counts;
   saved: Saved;
@@ -18,6 +20,7 @@ export interface LayerReport extends Counts {
   diffId: string;
   /** layerdb `size`: tar content bytes, what `docker system df` adds up */
   size: number;
+  breakdown: Breakdown;
   asMultiLower: Counts;
   asChained: Counts;
 }

@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import t from 'tap';
 import type { LayerReport, Report } from '../../src/dedup/report.js';
 import { buildBothRoots, type DockerRoot, type Driver } from '../helpers/docker-roots.js';
-import { duplicateTruth, fingerprint, htreeDirs, layerDirsOf, truthOf, type Truth } from '../helpers/ground-truth.js';
+import { breakdownOf, duplicateTruth, fingerprint, htreeDirs, layerDirsOf, truthOf, type Truth } from '../helpers/ground-truth.js';
 
 const bin = fileURLToPath(new URL('../../bin/ovl-dedup', import.meta.url));
 const { roots, cleanup } = await buildBothRoots();
@@ -47,6 +47,8 @@ for (const driver of ['overlay', 'overlay2'] as const) {
     const dirs = layerDirsOf(roots[driver].dataRoot, driver);
     const truth = truthOf([...dirs.image.values()]);
     t.same(pick(r.imageLayers), pick(truth), 'imageLayers = find over all layerdb layers');
+    t.same(r.imageLayers.breakdown, breakdownOf([...dirs.image.values()]), 'inodes by type, hard-linked names, dir blocks = find');
+    t.same(r.containerLayers.breakdown, breakdownOf(dirs.container));
     t.equal(r.imageLayers.diskBytes, truth.duBytes, 'diskBytes = du -scB1');
     const ctr = truthOf(dirs.container);
     t.same(pick(r.containerLayers), pick(ctr), 'containerLayers = find over init and RW layers');
@@ -56,6 +58,7 @@ for (const driver of ['overlay', 'overlay2'] as const) {
     for (const [id, dir] of dirs.image) {
       const l = layers.get(id)!;
       t.same(pick(l), pick(truthOf([dir])), `layer ${id.slice(0, 12)} = find/du of ${driver === 'overlay' ? 'root' : 'diff'}/`);
+      t.same(l.breakdown, breakdownOf([dir]));
       t.equal(l.size, dirs.sizes.get(id), 'layer size is layerdb size');
     }
   });

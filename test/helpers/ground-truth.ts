@@ -13,6 +13,33 @@ export interface Truth {
   maxLinks: number;
 }
 
+export interface BreakdownTruth {
+  inodesByType: { file: number; dir: number; symlink: number; other: number };
+  hardlinkedEntries: number;
+  dirBytes: number;
+}
+
+/** Inodes by type, names sharing an inode, directory blocks: find over the same dirs. */
+export function breakdownOf(dirs: string[]): BreakdownTruth {
+  const out: BreakdownTruth = { inodesByType: { file: 0, dir: 0, symlink: 0, other: 0 }, hardlinkedEntries: 0, dirBytes: 0 };
+  const seen = new Set<string>();
+  for (const line of sh('find', [...dirs, '-printf', '%D:%i %y %b\\n']).split('\n')) {
+    if (!line) continue;
+    const [ino, type, blocks] = line.split(' ');
+    if (seen.has(ino!)) continue;
+    seen.add(ino!);
+    const kind = type === 'f' ? 'file' : type === 'd' ? 'dir' : type === 'l' ? 'symlink' : 'other';
+    out.inodesByType[kind]++;
+    if (type === 'd') out.dirBytes += Number(blocks) * 512;
+  }
+  const names = new Map<string, number>();
+  for (const ino of sh('find', [...dirs, '-mindepth', '1', '!', '-type', 'd', '-printf', '%D:%i\\n']).split('\n')) {
+    if (ino) names.set(ino, (names.get(ino) ?? 0) + 1);
+  }
+  for (const n of names.values()) if (n > 1) out.hardlinkedEntries += n;
+  return out;
+}
+
 const sh = (cmd: string, args: string[]): string =>
   execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30 });
 

@@ -17,6 +17,7 @@ Data root /data
 │ as chained (legacy overlay) │       9 │       10 │ 240.1kB │   278.5kB │         2 │
 │ saved by multi-lower        │         │ 0 (0.0%) │         │ 0B (0.0%) │           │
 └─────────────────────────────┴─────────┴──────────┴─────────┴───────────┴───────────┘
+now: 4 file, 6 dir, 0 symlink, 0 other inodes; 2 hard-linked names; 24.58kB in directories
 
 ┌─────────────────────────────┬─────────┬──────────┬─────────┬───────────┬───────────┐
 │ CONTAINER LAYERS            │ ENTRIES │   INODES │ REGULAR │      DISK │ MAX LINKS │
@@ -26,6 +27,7 @@ Data root /data
 │ as chained (legacy overlay) │       0 │        0 │      0B │        0B │         0 │
 │ saved by multi-lower        │         │ 0 (0.0%) │         │ 0B (0.0%) │           │
 └─────────────────────────────┴─────────┴──────────┴─────────┴───────────┴───────────┘
+now: 0 file, 0 dir, 0 symlink, 0 other inodes; 0 hard-linked names; 0B in directories
 
 ┌────────┬──────────────┬─────────┬────────┬─────────┬────────┬────────┬────────┬────────────┬─────────┬──────────┐
 │ IMAGE  │ ID           │ DRIVER  │ LAYERS │    SIZE │ SHARED │ UNIQUE │ INODES │ ALT INODES │    DISK │ ALT DISK │
