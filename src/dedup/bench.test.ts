@@ -12,7 +12,7 @@ t.test('a generated legacy chain is analysed to the find/du numbers', async (t) 
   const r = await timeAnalyze(root);
   const dirs = readdirSync(join(root, 'overlay')).map((id) => join(root, 'overlay', id, 'root'));
   const { duBytes, ...truth } = truthOf(dirs);
-  const { asMultiLower, asChained, saved, ...now } = r.report.imageLayers;
+  const { asMultiLower, asChained, saved, breakdown, ...now } = r.report.imageLayers;
   t.same(now, truth);
   t.equal(now.diskBytes, duBytes);
   t.equal(r.entries, truth.entries);
@@ -22,4 +22,5 @@ t.test('a generated legacy chain is analysed to the find/du numbers', async (t) 
   t.equal(saved.inodes, asChained.inodes - asMultiLower.inodes);
   t.ok(r.report.duplicates.groups.length > 0, 'pool contents repeat across layers');
   t.ok(r.entriesPerSecond > 0 && r.phases.scan >= 0);
+  t.equal(breakdown.inodesByType.file + breakdown.inodesByType.dir, truth.inodes, 'only files and dirs');
 });
