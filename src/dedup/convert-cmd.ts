@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { convert, type ConvertResult } from './convert.js';
 import { checkedRoot, isInside, type Io } from './analyze-cmd.js';
 import type { Counts } from './types.js';
-import { count, humanSize } from './units.js';
+import { count, humanSize, percent } from './units.js';
 import { checkEngine, probeEngine, verifyStack, type VerifyResult } from './verify.js';
 
 export interface ConvertOptions {
@@ -31,8 +31,9 @@ export function renderConvert({ result, verified }: ConvertOutcome): string {
   const lines = [`Converted ${result.written.length} layers (${result.reused.length} already done) into ${result.out}`, ''];
   for (const img of result.images) lines.push(`${img.name} (${img.id.slice(7, 19)}):`, `  ${img.lowerdir}`);
   const tab = new Table({ head: ['', 'ENTRIES', 'INODES', 'REGULAR', 'DISK', 'REGULAR BYTES', 'DISK BYTES'], style: { head: [], border: [], compact: true } });
-  tab.push(countsRow('analyze estimate', result.estimate), countsRow('measured on output', result.measured));
-  lines.push('', tab.toString());
+  tab.push(countsRow('legacy roots now', result.legacy), countsRow('analyze estimate', result.estimate), countsRow('measured on output', result.measured));
+  const s = result.saved;
+  lines.push('', tab.toString(), `saved (measured): ${count(s.inodes)} inodes (${percent(s.inodesPercent)}), ${humanSize(s.bytes)} of disk (${percent(s.percent)})`);
   for (const v of verified) {
     if (v.identical) lines.push(`verify ${v.image}: identical (${count(v.compared)} entries compared)`);
     else lines.push(`verify ${v.image}: DIFFERENT`, ...v.differences.map((d) => `  ${d.path}: ${d.what}`));

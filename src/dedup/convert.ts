@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
 import { formatMountOptions } from '../format/index.js';
 import { checkedRoot, isInside } from './analyze-cmd.js';
-import { InodeTally, ZERO, addCounts } from './counts.js';
+import { InodeTally, ZERO, addCounts, savedBetween, type Saved } from './counts.js';
 import { lowerFile, planConversion, shortLink, type ConvertPlan } from './convert-plan.js';
 import { writeDiff } from './convert-write.js';
 import { legacyDiff } from './diff-legacy.js';
@@ -37,6 +37,10 @@ export interface ConvertResult {
   estimate: Counts;
   /** the same numbers measured on what was written */
   measured: Counts;
+  /** the converted layers' legacy roots as they are now */
+  legacy: Counts;
+  /** legacy − measured: the saving measured on the output, not estimated */
+  saved: Saved;
 }
 
 /** --out must be outside DATA_ROOT (and must not contain it): convert never writes into the root. */
@@ -123,5 +127,12 @@ export async function convert(rootArg: string, outArg: string, refs: readonly st
     const lowerdir = formatMountOptions({ lowerdirs: lowers, datadirs: [], extra: {} });
     return { name: image.names[0]!, id: image.id, lowers, lowerdir, legacyRoot };
   });
-  return { out, written, reused, images, estimate, measured: measure(out, plan.layers) };
+  const legacy = new InodeTally();
+  for (const id of plan.layers) {
+    const scan = scans.get(id);
+    if (scan) legacy.addTree(scan.top, scan.entries);
+  }
+  const measured = measure(out, plan.layers);
+  const now = legacy.result();
+  return { out, written, reused, images, estimate, measured, legacy: now, saved: savedBetween(now, measured) };
 }

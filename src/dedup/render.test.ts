@@ -40,6 +40,7 @@ t.test('CI verdicts and convert summary', async (t) => {
   const counts = { entries: 9, inodes: 11, regularBytes: 240_080, diskBytes: 282_624, maxLinks: 2 };
   t.matchSnapshot(renderConvert({
     result: { out: '/out', written: ['aaaa'], reused: ['bbbb'], estimate: counts, measured: counts,
+      legacy: { ...counts, inodes: 15, diskBytes: 300_000 }, saved: { inodes: 4, bytes: 17_376, percent: 5.79, inodesPercent: 26.67 },
       images: [{ name: 'app:1', id: `sha256:${'c'.repeat(64)}`, lowers: ['/out/bbbb/diff', '/out/aaaa/diff'], lowerdir: 'lowerdir=/out/bbbb/diff:/out/aaaa/diff', legacyRoot: '/data/overlay/bbbb/root' }] },
     verified: [
       { image: 'app:1', identical: true, compared: 8, differences: [] },

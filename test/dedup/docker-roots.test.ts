@@ -138,7 +138,7 @@ t.test('waste follows the Dockerfiles', async (t) => {
 
 interface ConvertJson {
   result: { out: string; written: string[]; reused: string[]; images: Array<{ name: string; lowers: string[]; lowerdir: string }>;
-    estimate: Omit<Truth, 'duBytes'>; measured: Omit<Truth, 'duBytes'> };
+    estimate: Omit<Truth, 'duBytes'>; measured: Omit<Truth, 'duBytes'>; legacy: Omit<Truth, 'duBytes'>; saved: { inodes: number; bytes: number } };
   verified: Array<{ image: string; identical: boolean; compared: number; differences: Array<{ path: string; what: string }> }>;
 }
 
@@ -170,6 +170,9 @@ t.test('convert --verify: every stack identical, estimate = what is written = fi
   const slack = 4096 * htreeDirs(res.result.written.map((id) => join(out, id, 'diff')));
   t.ok(Math.abs(measuredDisk - estimatedDisk) <= slack, `disk ${measuredDisk} = estimate ${estimatedDisk} (± one leaf per htree dir: ${slack})`);
   t.same(res.result.estimate, pick(reports.overlay.imageLayers.asMultiLower), 'all layers converted: = imageLayers.asMultiLower');
+  t.same(res.result.legacy, pick(reports.overlay.imageLayers), 'the legacy side is what analyze measured');
+  t.same([res.result.saved.inodes, res.result.saved.bytes],
+    [res.result.legacy.inodes - res.result.measured.inodes, res.result.legacy.diskBytes - res.result.measured.diskBytes], 'saving measured on the output');
   const diffs = res.result.written.map((id) => join(out, id, 'diff'));
   const truth = truthOf(diffs);
   t.same(res.result.measured, pick(truth), 'measured = find over the written diff dirs');

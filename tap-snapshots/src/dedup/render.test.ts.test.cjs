@@ -90,9 +90,11 @@ app:1 (cccccccccccc):
 ┌────────────────────┬─────────┬────────┬─────────┬─────────┬───────────────┬────────────┐
 │                    │ ENTRIES │ INODES │ REGULAR │ DISK    │ REGULAR BYTES │ DISK BYTES │
 ├────────────────────┼─────────┼────────┼─────────┼─────────┼───────────────┼────────────┤
+│ legacy roots now   │ 9       │ 15     │ 240.1kB │ 300kB   │ 240080        │ 300000     │
 │ analyze estimate   │ 9       │ 11     │ 240.1kB │ 282.6kB │ 240080        │ 282624     │
 │ measured on output │ 9       │ 11     │ 240.1kB │ 282.6kB │ 240080        │ 282624     │
 └────────────────────┴─────────┴────────┴─────────┴─────────┴───────────────┴────────────┘
+saved (measured): 4 inodes (26.7%), 17.38kB of disk (5.8%)
 verify app:1: identical (8 entries compared)
 verify base:1: DIFFERENT
   /etc/os: content differs
