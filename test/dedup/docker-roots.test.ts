@@ -6,9 +6,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import t from 'tap';
-import type { LayerReport, Report } from '../../src/dedup/report.js';
+import { legacyDiff } from '../../src/dedup/diff-legacy.js';
+import { runAnalysis } from '../../src/dedup/pipeline.js';
+import type { Report } from '../../src/dedup/report.js';
 import { buildBothRoots, type DockerRoot, type Driver } from '../helpers/docker-roots.js';
 import { breakdownOf, duplicateTruth, fingerprint, htreeDirs, layerDirsOf, truthOf, type Truth } from '../helpers/ground-truth.js';
 
@@ -246,4 +249,26 @@ t.test('convert --verify-with fuse: identical through ovl-fuse, or refused befor
   t.equal(r.exitCode, 0, r.stderr);
   t.same(r.json!.verified.map((v) => [v.image, v.identical]), r.json!.verified.map((v) => [v.image, true]));
   t.equal(r.json!.verified.length, 4);
+});
+
+t.test("legacy diffs name exactly the paths of docker's own layer tars (tar-split)", async (t) => {
+  const run = await runAnalysis(roots.overlay.dataRoot);
+  const store = run.discovery.stores[0]!;
+  const scans = run.scans[0]!;
+  const db = join(roots.overlay.dataRoot, 'image', 'overlay', 'layerdb', 'sha256');
+  for (const layer of [...store.layers.values()].filter((l) => l.role === 'image')) {
+    const records = gunzipSync(readFileSync(join(db, layer.chainId.slice(7), 'tar-split.json.gz'))).toString('utf8')
+      .split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: number; name?: string });
+    const names = records.filter((r) => r.type === 1).map((r) => r.name!.replace(/^\.\//, '').replace(/\/$/, '')).filter(Boolean);
+    const diff = legacyDiff(scans.get(layer.parent) ?? null, scans.get(layer.cacheId)!);
+    const base = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+    const dirOf = (p: string) => p.slice(0, Math.max(0, p.lastIndexOf('/')));
+    const tarWhiteouts = names.filter((n) => base(n).startsWith('.wh.')).map((n) => `${dirOf(n) ? `${dirOf(n)}/` : ''}${base(n).slice(4)}`);
+    t.same(diff.filter((i) => !i.whiteout).map((i) => i.path).sort(), names.filter((n) => !base(n).startsWith('.wh.')).sort(),
+      `layer ${layer.cacheId.slice(0, 12)}: the same entries`);
+    const opaque = diff.filter((i) => i.opaque).map((i) => i.path);
+    const covered = (p: string) => diff.some((i) => i.whiteout && i.path === p) || opaque.some((o) => p.startsWith(`${o}/`));
+    t.ok(tarWhiteouts.every(covered), `layer ${layer.cacheId.slice(0, 12)}: every .wh. of the tar is a whiteout or under an opaque dir`);
+    t.ok(diff.filter((i) => i.whiteout).every((i) => tarWhiteouts.includes(i.path)), 'and no other whiteouts');
+  }
 });
