@@ -2,3 +2,7 @@
 export * from './xattr.js';
 export * from './nodes.js';
 export * from './mount.js';
+export * from './dirfd.js';
+export * from './tmpfs.js';
+export * from './mount-command.js';
+export * from './statvfs.js';
