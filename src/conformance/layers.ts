@@ -36,6 +36,14 @@ function exists(path: string): boolean {
   }
 }
 
+function isFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function create(root: string, e: LayerEntry): void {
   const p = join(root, e.path);
   switch (e.kind) {
@@ -53,8 +61,7 @@ function create(root: string, e: LayerEntry): void {
     case 'symlink':
       return symlinkSync(e.target, p);
     case 'hardlink':
-      if (lstatSync(join(root, e.to)).isFile()) linkSync(join(root, e.to), p);
-      return;
+      return linkSync(join(root, e.to), p);
     case 'fifo':
       return mknod(p, S_IFIFO | e.mode);
     case 'whiteout':
@@ -76,7 +83,7 @@ export function buildLayer(root: string, layer: Layer): string[] {
   const ordered = [...entries.filter((e) => e.kind !== 'hardlink'), ...entries.filter((e) => e.kind === 'hardlink')];
   for (const e of ordered) {
     const p = join(root, e.path);
-    if (!parentIsDir(root, e.path) || exists(p) || (e.kind === 'hardlink' && !exists(join(root, e.to)))) {
+    if (!parentIsDir(root, e.path) || exists(p) || (e.kind === 'hardlink' && !isFile(join(root, e.to)))) {
       skipped.push(e.path);
       continue;
     }

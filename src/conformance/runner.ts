@@ -102,11 +102,16 @@ export class ScenarioRunner {
   private async runIn(target: Target, s: Scenario, p: LayerPaths): Promise<Trace> {
     const trace: Trace = { target: target.name, skipped: {}, ops: [] };
     const raw: { ops: RawResult[]; merged?: RawEntry[] } = { ops: [] };
-    [...s.lowers, s.upper].forEach((layer, i) => {
-      const name = i < s.lowers.length ? layerName(i) : 'upper';
-      const skipped = buildLayer(i < s.lowers.length ? p.lowers[i]! : p.upper, layer);
-      if (skipped.length) trace.skipped[name] = skipped;
-    });
+    try {
+      [...s.lowers, s.upper].forEach((layer, i) => {
+        const name = i < s.lowers.length ? layerName(i) : 'upper';
+        const skipped = buildLayer(i < s.lowers.length ? p.lowers[i]! : p.upper, layer);
+        if (skipped.length) trace.skipped[name] = skipped;
+      });
+    } catch (e) {
+      trace.failure = { phase: 'setup', reason: `${errnoCodeOf(e)}: ${(e as Error).message}` };
+      return trace;
+    }
     let mounted: Mounted | undefined;
     try {
       mounted = await this.mount(target, s, p);

@@ -1,0 +1,122 @@
+// One suite run: fast-check generates scenarios from the suite's arbitraries with a seed, each
+// runs on the reference (the kernel) and on the target, and the traces are diffed and classified.
+// The first scenario with an unexpected difference fails the property and fast-check shrinks it;
+// the last failing scenario of the shrink is the minimal reproduction.
+import fc from 'fast-check';
+import { scenarioArb } from './arbitraries.js';
+import { diffTraces } from './diff.js';
+import { type AcceptRule, type Classified, classify } from './divergences.js';
+import type { ScenarioRunner } from './runner.js';
+import type { Scenario } from './scenario.js';
+import type { SuiteConfig } from './suite.js';
+import type { Target } from './targets.js';
+import type { Trace } from './trace.js';
+
+export type Status = 'pass' | 'accepted' | 'diverged' | 'recorded';
+
+export interface ScenarioResult {
+  suite: string;
+  /** 1-based index among the suite's generated runs. */
+  index: number;
+  status: Status;
+  scenario: Scenario;
+  classified: Classified[];
+  reference?: Trace;
+  target: Trace;
+  ms: number;
+}
+
+export interface Counterexample {
+  /** The minimal scenario's result after shrinking. */
+  minimal: ScenarioResult;
+  /** The run that first diverged, before shrinking. */
+  original: ScenarioResult;
+  shrinks: number;
+  /** fast-check's replay path (with the seed, `fc.check` reproduces the shrink). */
+  path: string | undefined;
+}
+
+export interface SuiteResult {
+  suite: string;
+  seed: number;
+  results: ScenarioResult[];
+  counterexample?: Counterexample;
+  /** Set when the reference could not be run or the suite aborted. */
+  error?: string;
+  ms: number;
+}
+
+export interface Progress {
+  suite: string;
+  done: number;
+  total: number;
+  shrinks: number;
+  status?: Status;
+}
+
+export interface SessionOptions {
+  runner: ScenarioRunner;
+  target: Target;
+  /** The live reference, or null to only record the target's traces (`--target kernel`). */
+  reference: Target | null;
+  rules: AcceptRule[];
+  seed: number;
+  runs: number;
+  onProgress?: (p: Progress) => void;
+}
+
+/** Run one scenario on both sides and classify the differences. */
+export async function compareOne(o: Omit<SessionOptions, 'seed' | 'runs'>, suite: string, index: number, scenario: Scenario, reference?: Trace): Promise<ScenarioResult> {
+  const start = Date.now();
+  const ref = reference ?? (o.reference ? await o.runner.run(o.reference, scenario) : undefined);
+  const tgt = await o.runner.run(o.target, scenario);
+  if (!ref) return { suite, index, status: 'recorded', scenario, classified: [], target: tgt, ms: Date.now() - start };
+  const classified = classify(o.rules, o.target.name, diffTraces(ref, tgt));
+  const status: Status = classified.length === 0 ? 'pass' : classified.every((c) => c.accepted) ? 'accepted' : 'diverged';
+  return { suite, index, status, scenario, classified, reference: ref, target: tgt, ms: Date.now() - start };
+}
+
+export async function runSuite(cfg: SuiteConfig, o: SessionOptions): Promise<SuiteResult> {
+  const start = Date.now();
+  const results: ScenarioResult[] = [];
+  let original: ScenarioResult | undefined;
+  let minimal: ScenarioResult | undefined;
+  let shrinks = 0;
+  const property = fc.asyncProperty(scenarioArb(cfg), async (scenario) => {
+    const shrinking = original !== undefined;
+    const r = await compareOne(o, cfg.name, shrinking ? original!.index : results.length + 1, scenario);
+    if (shrinking) {
+      shrinks++;
+      if (r.status === 'diverged') minimal = r;
+    } else {
+      results.push(r);
+      if (r.status === 'diverged') original = minimal = r;
+    }
+    o.onProgress?.({ suite: cfg.name, done: results.length, total: o.runs, shrinks, status: r.status });
+    return r.status !== 'diverged';
+  });
+  const details = await fc.check(property, { seed: o.seed, numRuns: o.runs, endOnFailure: false });
+  const out: SuiteResult = { suite: cfg.name, seed: o.seed, results, ms: Date.now() - start };
+  if (original && minimal) out.counterexample = { original, minimal, shrinks, path: details.counterexamplePath ?? undefined };
+  else if (details.failed) out.error = `property failed outside a scenario: ${String(details.errorInstance ?? 'unknown')}`;
+  return out;
+}
+
+/** Compare the target against recorded reference traces (`--reference FILE`); no shrinking without a live kernel. */
+export async function runAgainstRecorded(
+  suite: string,
+  recorded: Array<{ index: number; scenario: Scenario; trace: Trace }>,
+  o: Omit<SessionOptions, 'seed' | 'runs' | 'reference'> & { seed: number },
+): Promise<SuiteResult> {
+  const start = Date.now();
+  const results: ScenarioResult[] = [];
+  for (const r of recorded) {
+    const res = await compareOne({ ...o, reference: null }, suite, r.index, r.scenario, r.trace);
+    results.push(res);
+    o.onProgress?.({ suite, done: results.length, total: recorded.length, shrinks: 0, status: res.status });
+  }
+  const first = results.find((r) => r.status === 'diverged');
+  const out: SuiteResult = { suite, seed: o.seed, results, ms: Date.now() - start };
+  if (first) out.counterexample = { original: first, minimal: first, shrinks: 0, path: undefined };
+  return out;
+}
