@@ -14,6 +14,8 @@ export interface Difference {
   path?: string;
   /** 'result', 'stat.nlink', 'content', 'names', 'xattr:user.x', 'exists', … */
   field: string;
+  /** The object's type ('file', 'dir', …) on the reference side, else the target's, when a stat saw it. */
+  type?: string;
   reference: unknown;
   target: unknown;
 }
@@ -47,6 +49,8 @@ function flattenEntry(e: EntryObs): Flat {
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 function diffFlat(a: Flat, b: Flat, base: Omit<Difference, 'field' | 'reference' | 'target'>, out: Difference[]): void {
+  const type = (a['stat.type'] ?? b['stat.type']) as string | undefined;
+  if (type !== undefined) base = { ...base, type };
   // `exists` first, so a missing entry reads as one difference before its fields.
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort((x, y) => (x === 'exists' ? -1 : y === 'exists' ? 1 : x < y ? -1 : 1));
   for (const k of keys) if (!same(a[k], b[k])) out.push({ ...base, field: k, reference: a[k] ?? null, target: b[k] ?? null });

@@ -9,13 +9,18 @@ export interface AcceptRule {
   id: string;
   /** Target names as given to --target; globs ('exec:*fuse-overlayfs*'). */
   targets: string[];
-  where?: string;
-  field?: string;
-  path?: string;
-  op?: string;
+  where?: Pattern;
+  field?: Pattern;
+  path?: Pattern;
+  op?: Pattern;
+  /** Object type as stat saw it: file, dir, symlink, fifo, chr, whiteout. */
+  type?: Pattern;
   reason: string;
   spec: string;
 }
+
+/** A glob, or a list of globs any of which may match. */
+export type Pattern = string | string[];
 
 export interface Classified {
   difference: Difference;
@@ -28,13 +33,15 @@ function glob(pattern: string): RegExp {
 }
 
 function matches(rule: AcceptRule, target: string, d: Difference): boolean {
-  const test = (pat: string | undefined, v: string | undefined) => pat === undefined || (v !== undefined && glob(pat).test(v));
+  const test = (pat: Pattern | undefined, v: string | undefined) =>
+    pat === undefined || (v !== undefined && (Array.isArray(pat) ? pat : [pat]).some((p) => glob(p).test(v)));
   return (
     rule.targets.some((t) => glob(t).test(target)) &&
     test(rule.where, d.where) &&
     test(rule.field, d.field) &&
     test(rule.path, d.path) &&
-    test(rule.op, d.op)
+    test(rule.op, d.op) &&
+    test(rule.type, d.type)
   );
 }
 
