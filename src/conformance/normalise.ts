@@ -76,7 +76,7 @@ export class Normaliser {
   stat(st: RawStat, site: string, { layer = false } = {}): StatObs {
     const typeBits = st.mode & 0o170000;
     const type = TYPES[typeBits] ?? 'unknown';
-    const mode = '0' + (st.mode & 0o7777).toString(8);
+    const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
     // A whiteout's nlink and inode are the shared workdir whiteout's (spec S20), not a property of the name.
     if (layer && isCharWhiteout(st)) return { type: 'whiteout', mode };
     const o: StatObs = { type, mode };
