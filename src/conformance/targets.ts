@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { OvlError, UsageError } from '../errors.js';
 import { escapePath, parseMountOptions } from '../format/index.js';
 import { forceUnmount, mountOverlay, mountWithCommand, umountSurely } from '../sys/index.js';
+import { cleanup } from './cleanup.js';
 
 export interface LayerPaths {
   /** The dir everything lives in; exec commands run here. */
@@ -73,7 +74,10 @@ export function execTarget(template: string, name = `exec:${template}`): Target 
   return {
     name,
     async mount(p, options, timeoutMs) {
-      const cmd = await mountWithCommand(expandTemplate(template, p, options), p.merged, { timeoutMs, cwd: p.root });
+      // Until the command has mounted, an interrupted run must be able to stop it.
+      let unregister = () => {};
+      const onSpawn = (kill: () => void) => (unregister = cleanup.killer(kill));
+      const cmd = await mountWithCommand(expandTemplate(template, p, options), p.merged, { timeoutMs, cwd: p.root, onSpawn }).finally(() => unregister());
       return {
         unmount: async () => {
           await umountSurely(p.merged);

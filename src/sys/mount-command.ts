@@ -35,7 +35,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function mountWithCommand(
   command: string,
   merged: string,
-  { timeoutMs = 10_000, cwd }: { timeoutMs?: number; cwd?: string } = {},
+  {
+    timeoutMs = 10_000,
+    cwd,
+    onSpawn,
+  }: {
+    timeoutMs?: number;
+    cwd?: string;
+    /** Told how to kill the command while we wait, e.g. so a SIGINT handler can stop a half-done mount. */
+    onSpawn?: (kill: () => void) => void;
+  } = {},
 ): Promise<CommandMount> {
   // Output goes to a file, not a pipe: a daemon that detaches may keep a pipe open for ever.
   const log = join(cwd ?? tmpdir(), `.mount-command-${process.pid}.log`);
@@ -59,6 +68,7 @@ export async function mountWithCommand(
       }
     }
   };
+  onSpawn?.(kill);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (isMounted(merged)) return { get pid() { return exited ? undefined : child.pid; }, kill };

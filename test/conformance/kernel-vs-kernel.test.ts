@@ -1,0 +1,26 @@
+// The observations are deterministic: the kernel through its own mount command (an exec target)
+// against the kernel target gives zero divergences on every suite, and the reports say so.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { KERNEL_EXEC, leftovers, sandbox } from './helpers.js';
+
+t.test('kernel vs kernel (exec target): zero divergences on every suite', async (t) => {
+  const s = sandbox(t);
+  const r = await s.run(['run', '--target', KERNEL_EXEC, '--suite', 'all', '--test-budget', '--seed', '20261126']);
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const sum = s.summary();
+  t.equal(sum.exitCode, 0);
+  t.equal(sum.totals.diverged, 0);
+  t.equal(sum.totals.accepted, 0, 'not even an accepted difference');
+  t.ok(sum.totals.scenarios >= 100, `${sum.totals.scenarios} scenarios`);
+  t.equal(sum.suites.length, 12);
+  const dir = s.reportDir();
+  for (const f of ['summary.json', 'junit.xml', 'report.md']) t.ok(existsSync(join(dir, f)), f);
+  const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
+  t.equal(junit.match(/<testcase /g)?.length, sum.totals.scenarios, 'one junit testcase per scenario');
+  t.match(readFileSync(join(dir, 'report.md'), 'utf8'), /No unexpected divergences/);
+  t.match(String(r.stdout), /│ total +│ +\d+ │/, 'the cli-table3 summary');
+  t.same(s.leftMounts(), []);
+  t.same(leftovers(s.tmp), []);
+});
