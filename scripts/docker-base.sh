@@ -10,9 +10,12 @@ node -v | grep -q '^v20\.' || { echo "docker-base: needs Node 20 on this machine
 work=$(mktemp -d /tmp/ovlkit-base-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 debootstrap --variant=minbase bookworm "$work/rootfs" >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
-# The node binary, npm and corepack exactly as the nodejs package installed them here.
-dpkg -L nodejs | while read -r f; do if [ -f "$f" ] || [ -L "$f" ]; then echo "${f#/}"; fi; done \
-  | tar -C / --no-recursion -cf - -T - | tar -C "$work/rootfs" -xf -
+# Node as installed here: the nodejs package's files, and npm/corepack as they are now (npm may
+# have been upgraded in place, so its tree is taken whole rather than from the package list).
+{
+  dpkg -L nodejs | while read -r f; do if [ -f "$f" ] || [ -L "$f" ]; then echo "${f#/}"; fi; done
+  (cd / && find usr/lib/node_modules/npm usr/lib/node_modules/corepack \( -type f -o -type l \) 2>/dev/null)
+} | (cd / && sort -u | tar --no-recursion -cf - -T -) | tar -C "$work/rootfs" -xf -
 tar -C "$work/rootfs" -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'CMD ["node"]' - "$TAG"

@@ -2,10 +2,13 @@
 // plain data; ops and scenarios get a non-enumerable toString (and fast-check's toString hook)
 // so a counterexample prints as the calls it makes, while JSON.stringify still saves plain data.
 import fc from 'fast-check';
+import { OverlayXattrs } from '../format/index.js';
 import type { Op, OpName } from './ops.js';
 import { describeOp } from './ops.js';
 import { type Layer, type LayerEntry, type Scenario, layerName, layerToString, OLD_TIME_LIMIT_SEC, SETUP_TIME_SEC } from './scenario.js';
 import type { SuiteConfig } from './suite.js';
+
+const ovl = new OverlayXattrs(false);
 
 function withToString<T extends object>(value: T, fn: (v: T) => string): T {
   const str = () => fn(value);
@@ -48,6 +51,7 @@ function entryArb(cfg: SuiteConfig): fc.Arbitrary<LayerEntry> {
     symlink: fc.record({ path, target: fc.oneof(path, fc.constantFrom('../a', '/nonexistent')) }).map((e) => ({ ...e, kind: 'symlink' as const })),
     hardlink: fc.record({ path, to: path }).map((e) => ({ ...e, kind: 'hardlink' as const })),
     fifo: fc.record({ path, mode: fc.constant(0o644) }).map((e) => ({ ...e, kind: 'fifo' as const })),
+    chr: fc.record({ path, mode: fc.constant(0o644), major: fc.constant(1), minor: fc.constant(3) }).map((e) => ({ ...e, kind: 'chr' as const })),
     whiteout: fc.record({ path }).map((e) => ({ ...e, kind: 'whiteout' as const })),
     xwhiteout: fc.record({ path }).map((e) => ({ ...e, kind: 'xwhiteout' as const })),
   };
@@ -74,7 +78,8 @@ function opArbs(cfg: SuiteConfig): Record<OpName, fc.Arbitrary<Op>> {
   const dirPath = fc.oneof(fc.constant('.'), path);
   const mode = fc.constantFrom(0o644, 0o600, 0o755, 0o700, 0o444, 0o4755);
   const fd = fc.integer({ min: 0, max: 1 });
-  const xname = fc.constantFrom('user.a', 'user.b', 'trusted.overlay.opaque', 'trusted.overlay.x');
+  // Overlay-namespace names through the mount exercise the kernel's escaping (spec S32).
+  const xname = fc.constantFrom('user.a', 'user.b', ovl.name('opaque'), ovl.prefix + 'x');
   const oldTime = fc.integer({ min: SETUP_TIME_SEC - 1000, max: OLD_TIME_LIMIT_SEC - 1 });
   const offset = fc.integer({ min: 0, max: 8 });
   const r = <T extends Op['op']>(op: T, fields: Record<string, fc.Arbitrary<unknown>>) =>

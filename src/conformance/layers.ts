@@ -5,12 +5,13 @@
 import { chmodSync, lstatSync, mkdirSync, symlinkSync, writeFileSync, linkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OverlayXattrs, OPAQUE_YES } from '../format/index.js';
-import { makeWhiteout, mknod, setTimes, setXattr } from '../sys/index.js';
+import { makeWhiteout, makedev, mknod, setTimes, setXattr } from '../sys/index.js';
 import type { Layer, LayerEntry } from './scenario.js';
 import { SETUP_TIME_SEC } from './scenario.js';
 
 const ovl = new OverlayXattrs(false);
 const S_IFIFO = 0o010000;
+const S_IFCHR = 0o020000;
 
 function depth(p: string): number {
   return p.split('/').length;
@@ -64,6 +65,8 @@ function create(root: string, e: LayerEntry): void {
       return linkSync(join(root, e.to), p);
     case 'fifo':
       return mknod(p, S_IFIFO | e.mode);
+    case 'chr':
+      return mknod(p, S_IFCHR | e.mode, makedev(e.major, e.minor));
     case 'whiteout':
       return makeWhiteout(p);
     case 'xwhiteout':

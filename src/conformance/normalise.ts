@@ -51,13 +51,14 @@ export function normTime(ns: string): TimeObs {
   return frac === 0 ? sec : sec + frac / 1e9;
 }
 
-const ovl = new OverlayXattrs(false);
-/** Overlay xattrs whose bytes are kernel internals; only their presence is compared. */
-const OPAQUE_VALUE = new Map([
-  [ovl.name('origin'), '<file handle>'],
-  [ovl.name('uuid'), '<uuid>'],
-  [ovl.name('upper'), '<file handle>'],
-]);
+/** Overlay xattrs whose bytes are kernel internals (in both namespaces); only their presence is compared. */
+const OPAQUE_VALUE = new Map(
+  [new OverlayXattrs(false), new OverlayXattrs(true)].flatMap((ovl) => [
+    [ovl.name('origin'), '<file handle>'],
+    [ovl.name('uuid'), '<uuid>'],
+    [ovl.name('upper'), '<file handle>'],
+  ]),
+);
 
 /** One normaliser per target run: it owns the inode classes of that run. */
 export class Normaliser {

@@ -11,6 +11,8 @@ export type LayerEntry =
   /** A second name for the file at `to` in the same layer. */
   | { path: string; kind: 'hardlink'; to: string }
   | { path: string; kind: 'fifo'; mode: number }
+  /** A character device (major:minor other than 0:0, which would be a whiteout). */
+  | { path: string; kind: 'chr'; mode: number; major: number; minor: number }
   /** A kernel whiteout (char 0/0) already present in the layer. */
   | { path: string; kind: 'whiteout' }
   /** A zero-size file carrying the overlay `whiteout` xattr (read, never written, by the kernel). */
@@ -56,6 +58,8 @@ function entryToString(e: LayerEntry): string {
       return `${e.path} == ${e.to}`;
     case 'fifo':
       return `${e.path} fifo ${e.mode.toString(8)}`;
+    case 'chr':
+      return `${e.path} chr ${e.major}:${e.minor} ${e.mode.toString(8)}`;
     case 'whiteout':
       return `${e.path} whiteout`;
     case 'xwhiteout':

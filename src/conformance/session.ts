@@ -3,12 +3,12 @@
 // The first scenario with an unexpected difference fails the property and fast-check shrinks it;
 // the last failing scenario of the shrink is the minimal reproduction.
 import fc from 'fast-check';
-import { scenarioArb } from './arbitraries.js';
+import { attachToString, scenarioArb } from './arbitraries.js';
 import { diffTraces } from './diff.js';
 import { type AcceptRule, type Classified, classify } from './divergences.js';
 import type { ScenarioRunner } from './runner.js';
 import type { Scenario } from './scenario.js';
-import type { SuiteConfig } from './suite.js';
+import { loadCorpus, type SuiteConfig } from './suite.js';
 import type { Target } from './targets.js';
 import type { Trace } from './trace.js';
 
@@ -76,7 +76,24 @@ export async function compareOne(o: Omit<SessionOptions, 'seed' | 'runs'>, suite
   return { suite, index, status, scenario, classified, reference: ref, target: tgt, ms: Date.now() - start };
 }
 
+/** A corpus suite: its fixed scenarios, each compared as it is (they are small already; no shrinking). */
+async function runCorpus(cfg: SuiteConfig, o: SessionOptions): Promise<SuiteResult> {
+  const start = Date.now();
+  const results: ScenarioResult[] = [];
+  const cases = loadCorpus(cfg).slice(0, o.runs);
+  for (const [i, c] of cases.entries()) {
+    const r = await compareOne(o, cfg.name, i + 1, attachToString(c.scenario));
+    results.push(r);
+    o.onProgress?.({ suite: cfg.name, done: results.length, total: cases.length, shrinks: 0, status: r.status });
+  }
+  const first = results.find((r) => r.status === 'diverged');
+  const out: SuiteResult = { suite: cfg.name, seed: o.seed, results, ms: Date.now() - start };
+  if (first) out.counterexample = { original: first, minimal: first, shrinks: 0, path: undefined };
+  return out;
+}
+
 export async function runSuite(cfg: SuiteConfig, o: SessionOptions): Promise<SuiteResult> {
+  if (cfg.corpus) return runCorpus(cfg, o);
   const start = Date.now();
   const results: ScenarioResult[] = [];
   let original: ScenarioResult | undefined;

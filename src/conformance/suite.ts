@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { LayerEntry } from './scenario.js';
+import type { LayerEntry, Scenario } from './scenario.js';
 import type { OpName } from './ops.js';
 import { packageRoot } from './targets.js';
 
@@ -34,6 +34,25 @@ export interface SuiteConfig {
   /** Mount options every scenario of the suite gets. */
   options?: Record<string, string | true>;
   separateLowerFs?: boolean;
+  /** A file of fixed scenarios (relative to suites/) run as they are instead of generated ones. */
+  corpus?: string;
+}
+
+export interface CorpusCase {
+  id: string;
+  title: string;
+  spec: string[];
+  scenario: Scenario;
+  /** Steps of the original case the scenario language cannot express, if any. */
+  notExpressed?: string;
+}
+
+/** The fixed scenarios of a corpus suite. */
+export function loadCorpus(cfg: SuiteConfig, dir = suitesDir): CorpusCase[] {
+  const file = join(dir, cfg.corpus ?? '');
+  const data = JSON.parse(readFileSync(file, 'utf8')) as { cases?: CorpusCase[] };
+  if (!Array.isArray(data.cases)) throw new UsageError(`${file}: expected {"cases": [...]}`);
+  return data.cases;
 }
 
 export const suitesDir = join(packageRoot, 'suites');
@@ -49,7 +68,7 @@ export function loadSuite(name: string, dir = suitesDir): SuiteConfig {
   const names = suiteNames(dir);
   if (!names.includes(name)) throw new UsageError(`--suite ${name}: no such suite (have: ${names.join(', ')})`);
   const s = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as SuiteConfig;
-  if (s.name !== name || !Array.isArray(s.lowers) || !s.ops || Object.keys(s.ops).length === 0) {
+  if (s.name !== name || (!s.corpus && (!Array.isArray(s.lowers) || !s.ops || Object.keys(s.ops).length === 0))) {
     throw new UsageError(`${join(dir, name + '.json')}: a suite needs name (= file name), lowers and ops`);
   }
   return s;

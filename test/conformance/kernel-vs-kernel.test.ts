@@ -14,7 +14,7 @@ t.test('kernel vs kernel (exec target): zero divergences on every suite', async 
   t.equal(sum.totals.diverged, 0);
   t.equal(sum.totals.accepted, 0, 'not even an accepted difference');
   t.ok(sum.totals.scenarios >= 100, `${sum.totals.scenarios} scenarios`);
-  t.equal(sum.suites.length, 12);
+  t.equal(sum.suites.length, 13, '12 generated suites and the section C corpus');
   const dir = s.reportDir();
   for (const f of ['summary.json', 'junit.xml', 'report.md']) t.ok(existsSync(join(dir, f)), f);
   const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');

@@ -36,6 +36,9 @@ function layerCommands(dir: string, s: Scenario['upper']): string[] {
       case 'fifo':
         out.push(`mkfifo -m ${e.mode.toString(8)} ${p}`);
         break;
+      case 'chr':
+        out.push(`mknod -m ${e.mode.toString(8)} ${p} c ${e.major} ${e.minor}`);
+        break;
       case 'whiteout':
         out.push(`mknod -m 000 ${p} c 0 0`);
         break;
