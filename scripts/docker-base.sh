@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build a base image for Dockerfile.test without any image registry: Debian bookworm made by
 # debootstrap (minbase, from the machine's Debian mirror) plus this machine's Node 20 (the files
-# of its installed `nodejs` package), imported with `docker import`. Usage, as root:
+# of its installed `nodejs` package) and CA trust, imported with `docker import`. Usage, as root:
 #   DOCKER_HOST=unix:///tmp/ovlkit-docker/sock bash scripts/docker-base.sh [TAG]
 set -euo pipefail
 TAG=${1:-ovlkit-base:bookworm-node20}
@@ -16,7 +16,11 @@ debootstrap --variant=minbase bookworm "$work/rootfs" >"$work/debootstrap.log" 2
   dpkg -L nodejs | while read -r f; do if [ -f "$f" ] || [ -L "$f" ]; then echo "${f#/}"; fi; done
   (cd / && find usr/lib/node_modules/npm usr/lib/node_modules/corepack \( -type f -o -type l \) 2>/dev/null)
 } | (cd / && sort -u | tar --no-recursion -cf - -T -) | tar -C "$work/rootfs" -xf -
+# This machine's CA trust (local CAs and the bundle), so apt and npm inside reach what it reaches.
+if [ -d /usr/local/share/ca-certificates ]; then cp -a /usr/local/share/ca-certificates/. "$work/rootfs/usr/local/share/ca-certificates/"; fi
+mkdir -p "$work/rootfs/etc/ssl/certs" && cp /etc/ssl/certs/ca-certificates.crt "$work/rootfs/etc/ssl/certs/"
 tar -C "$work/rootfs" -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
   --change 'CMD ["node"]' - "$TAG"
 echo "docker-base: imported $TAG"

@@ -25,7 +25,7 @@ const SEED = 4242;
 for (const name of suiteNames()) {
   t.test(`suite ${name} (${target.name === 'fuse' ? 'ovl-fuse' : targetSpec.slice(0, 20)} vs kernel)`, async (t) => {
     const cfg = loadSuite(name);
-    const r = await runSuite(cfg, { runner, target, reference: kernelTarget, rules, seed: SEED, runs: cfg.testRuns });
+    const r = await runSuite(cfg, { runner, target, reference: kernelTarget, rules, seed: SEED, runs: cfg.testRuns, shrinkBudgetMs: 5000 });
     t.equal(r.error, undefined);
     const ce = r.counterexample;
     const detail = ce

@@ -27,6 +27,7 @@ export interface CheckOptions {
   divergences?: string;
   out: string;
   timeoutMs: number;
+  shrinkBudgetMs?: number;
   command: string;
   onProgress?: (p: Progress) => void;
   onSuiteDone?: (s: SuiteResult) => void;
@@ -78,7 +79,7 @@ async function runAll(target: Target, runner: ScenarioRunner, rules: AcceptRule[
       r = await runAgainstRecorded(cfg.name, traces.map((t) => ({ ...t, scenario: attachToString(t.scenario) })), { runner, target, rules, seed: o.seed, onProgress: o.onProgress });
     } else {
       const runs = o.runs ?? (o.testBudget ? cfg.testRuns : cfg.runs);
-      r = await runSuite(cfg, { runner, target, reference, rules, seed: o.seed, runs, onProgress: o.onProgress });
+      r = await runSuite(cfg, { runner, target, reference, rules, seed: o.seed, runs, shrinkBudgetMs: o.shrinkBudgetMs, onProgress: o.onProgress });
     }
     out.push(r);
     o.onSuiteDone?.(r);

@@ -62,6 +62,8 @@ export interface SessionOptions {
   rules: AcceptRule[];
   seed: number;
   runs: number;
+  /** Stop shrinking after this long and keep the smallest divergence found so far. */
+  shrinkBudgetMs?: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -80,7 +82,8 @@ export async function compareOne(o: Omit<SessionOptions, 'seed' | 'runs'>, suite
 async function runCorpus(cfg: SuiteConfig, o: SessionOptions): Promise<SuiteResult> {
   const start = Date.now();
   const results: ScenarioResult[] = [];
-  const cases = loadCorpus(cfg).slice(0, o.runs);
+  // Fixed scenarios run in full whatever --runs says: each is a case of the spec.
+  const cases = loadCorpus(cfg);
   for (const [i, c] of cases.entries()) {
     const r = await compareOne(o, cfg.name, i + 1, attachToString(c.scenario));
     results.push(r);
@@ -99,15 +102,22 @@ export async function runSuite(cfg: SuiteConfig, o: SessionOptions): Promise<Sui
   let original: ScenarioResult | undefined;
   let minimal: ScenarioResult | undefined;
   let shrinks = 0;
+  let shrinkStart = 0;
   const property = fc.asyncProperty(scenarioArb(cfg), async (scenario) => {
     const shrinking = original !== undefined;
+    // Out of shrink time: skip the remaining candidates (a failed precondition), so fast-check ends
+    // with the smallest divergence found so far instead of running every candidate on both targets.
+    if (shrinking && Date.now() - shrinkStart > (o.shrinkBudgetMs ?? Infinity)) fc.pre(false);
     const r = await compareOne(o, cfg.name, shrinking ? original!.index : results.length + 1, scenario);
     if (shrinking) {
       shrinks++;
       if (r.status === 'diverged') minimal = r;
     } else {
       results.push(r);
-      if (r.status === 'diverged') original = minimal = r;
+      if (r.status === 'diverged') {
+        original = minimal = r;
+        shrinkStart = Date.now();
+      }
     }
     o.onProgress?.({ suite: cfg.name, done: results.length, total: o.runs, shrinks, status: r.status });
     return r.status !== 'diverged';
