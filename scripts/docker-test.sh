@@ -14,7 +14,13 @@ if ! docker info >/dev/null 2>&1; then
   dockerd --iptables=false --ip6tables=false --bridge=none --data-root "$X/data" --exec-root "$X/exec" \
     --pidfile "$X/pid" --host "$DOCKER_HOST" --storage-driver overlay2 >"$X/dockerd.log" 2>&1 &
   started=$!
-  trap 'kill "$started" 2>/dev/null; wait "$started" 2>/dev/null || true' EXIT
+  # dockerd leaves its netns mount behind on exit; nothing of it may outlive the script.
+  stop() {
+    kill "$started" 2>/dev/null
+    wait "$started" 2>/dev/null || true
+    grep -o " $X/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  }
+  trap stop EXIT
   for _ in $(seq 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
   docker info >/dev/null 2>&1 || { echo "docker-test: dockerd did not start, see $X/dockerd.log" >&2; exit 1; }
 fi
