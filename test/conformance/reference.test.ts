@@ -7,7 +7,7 @@ import { KERNEL_EXEC, sandbox, SWAPPED_LOWERS } from './helpers.js';
 
 t.test('record on the kernel, then compare targets against the recording', async (t) => {
   const s = sandbox(t);
-  const rec = await s.run(['run', '--target', 'kernel', '--suite', 'basic,whiteouts', '--test-budget', '--seed', '77']);
+  const rec = await s.run(['run', '--target', 'kernel', '--suite', 'basic,whiteouts', '--runs', '15', '--seed', '77']);
   t.equal(rec.exitCode, 0, String(rec.stderr));
   const recorded = s.summary();
   t.equal(recorded.totals.recorded, recorded.totals.scenarios);
