@@ -27,14 +27,14 @@ for (const name of suiteNames()) {
     const cfg = loadSuite(name);
     const r = await runSuite(cfg, { runner, target, reference: kernelTarget, rules, seed: SEED, runs: cfg.testRuns, shrinkBudgetMs: 5000 });
     t.equal(r.error, undefined);
-    const ce = r.counterexample;
-    const detail = ce
-      ? `${scenarioToString(ce.minimal.scenario)}\n` +
+    for (const ce of r.counterexamples) {
+      const detail =
+        `${scenarioToString(ce.minimal.scenario)}\n` +
         ce.minimal.classified.filter((c) => !c.accepted).map((c) => JSON.stringify(c.difference)).join('\n') +
-        `\nreplay: ovl-check run --target '${targetSpec}' --suite ${name} --seed ${SEED} --runs ${cfg.testRuns}`
-      : '';
-    t.notOk(ce, `no unexpected divergence${detail ? ':\n' + detail : ''}`);
-    if (!ce) t.equal(r.results.length, cfg.testRuns, 'the whole budget ran');
+        `\nreplay: ovl-check run --target '${targetSpec}' --suite ${name} --seed ${SEED} --runs ${cfg.testRuns}`;
+      t.fail(`unexpected divergence:\n${detail}`);
+    }
+    if (!cfg.corpus && r.counterexamples.length === 0) t.equal(r.results.length, cfg.testRuns, 'the whole budget ran');
     t.same(listMounts().filter((m) => m.target.includes('/ovl-check-')), [], 'nothing left mounted');
   });
 }

@@ -3,6 +3,7 @@
 import { InvalidArgumentError } from 'commander';
 import { runCheck, shellQuote } from '../conformance/check.js';
 import { installSignalCleanup } from '../conformance/cleanup.js';
+import { keepDivergence } from '../conformance/keep.js';
 import { ProgressLine, renderTable } from '../conformance/report/table.js';
 import { loadSuite, suiteNames } from '../conformance/suite.js';
 import { EXIT_OK, newProgram, runMain } from './run.js';
@@ -65,6 +66,16 @@ export async function main(argv: string[]): Promise<number> {
       }
       process.stdout.write(`seed ${seed}; report: ${r.dir}/report.md\n`);
       code = r.exitCode;
+    });
+  program
+    .command('keep <divergence>')
+    .description('add the minimal scenario of a saved divergence to the regression corpus (suite "regressions")')
+    .option('--id <id>', 'case id (default <suite>-<seed>-run<N>)')
+    .option('--title <text>', 'one line saying what the case shows')
+    .option('--corpus <file>', 'corpus file (default suites/corpus/regressions.json)')
+    .action((file: string, opts: { id?: string; title?: string; corpus?: string }) => {
+      const c = keepDivergence(file, { id: opts.id, title: opts.title, corpusFile: opts.corpus });
+      process.stdout.write(`kept ${c.id}: ${c.title}\n`);
     });
   program
     .command('list')

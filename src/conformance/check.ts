@@ -9,7 +9,7 @@ import { buildModel, type RunModel } from './report/model.js';
 import { type DivergenceFile, reportDirName, writeReport } from './report/write.js';
 import { ScenarioRunner } from './runner.js';
 import type { Scenario } from './scenario.js';
-import { compareOne, type Progress, runAgainstRecorded, runSuite, type SuiteResult } from './session.js';
+import { compareOne, type Progress, runAgainstRecorded, runSuite, type SuiteResult, unshrunk } from './session.js';
 import { resolveSuites, suitesDir } from './suite.js';
 import { kernelTarget, parseTarget, type Target } from './targets.js';
 import type { Trace } from './trace.js';
@@ -61,9 +61,7 @@ async function replay(file: string, target: Target, runner: ScenarioRunner, rule
   const start = Date.now();
   const r = await compareOne({ runner, target, reference: kernelTarget, rules, onProgress: o.onProgress }, d.suite, d.run ?? 1, attachToString(d.scenario as Scenario));
   o.onProgress?.({ suite: d.suite, done: 1, total: 1, shrinks: 0, status: r.status });
-  const s: SuiteResult = { suite: d.suite, seed: d.seed, results: [r], ms: Date.now() - start };
-  if (r.status === 'diverged') s.counterexample = { original: r, minimal: r, shrinks: 0, path: undefined };
-  return [s];
+  return [{ suite: d.suite, seed: d.seed, results: [r], counterexamples: unshrunk([r]), ms: Date.now() - start }];
 }
 
 async function runAll(target: Target, runner: ScenarioRunner, rules: AcceptRule[], o: CheckOptions): Promise<SuiteResult[]> {

@@ -40,7 +40,8 @@ export interface SuiteResult {
   suite: string;
   seed: number;
   results: ScenarioResult[];
-  counterexample?: Counterexample;
+  /** Unexpected divergences: at most one (shrunk) for a generated suite; each diverged case for fixed scenarios. */
+  counterexamples: Counterexample[];
   /** Set when the reference could not be run or the suite aborted. */
   error?: string;
   ms: number;
@@ -67,6 +68,11 @@ export interface SessionOptions {
   onProgress?: (p: Progress) => void;
 }
 
+/** Every diverged result as its own counterexample (fixed scenarios are not shrunk). */
+export function unshrunk(results: ScenarioResult[]): Counterexample[] {
+  return results.filter((r) => r.status === 'diverged').map((r) => ({ original: r, minimal: r, shrinks: 0, path: undefined }));
+}
+
 /** Run one scenario on both sides and classify the differences. */
 export async function compareOne(o: Omit<SessionOptions, 'seed' | 'runs'>, suite: string, index: number, scenario: Scenario, reference?: Trace): Promise<ScenarioResult> {
   const start = Date.now();
@@ -89,10 +95,7 @@ async function runCorpus(cfg: SuiteConfig, o: SessionOptions): Promise<SuiteResu
     results.push(r);
     o.onProgress?.({ suite: cfg.name, done: results.length, total: cases.length, shrinks: 0, status: r.status });
   }
-  const first = results.find((r) => r.status === 'diverged');
-  const out: SuiteResult = { suite: cfg.name, seed: o.seed, results, ms: Date.now() - start };
-  if (first) out.counterexample = { original: first, minimal: first, shrinks: 0, path: undefined };
-  return out;
+  return { suite: cfg.name, seed: o.seed, results, counterexamples: unshrunk(results), ms: Date.now() - start };
 }
 
 export async function runSuite(cfg: SuiteConfig, o: SessionOptions): Promise<SuiteResult> {
@@ -123,9 +126,9 @@ export async function runSuite(cfg: SuiteConfig, o: SessionOptions): Promise<Sui
     return r.status !== 'diverged';
   });
   const details = await fc.check(property, { seed: o.seed, numRuns: o.runs, endOnFailure: false });
-  const out: SuiteResult = { suite: cfg.name, seed: o.seed, results, ms: Date.now() - start };
-  if (original && minimal) out.counterexample = { original, minimal, shrinks, path: details.counterexamplePath ?? undefined };
-  else if (details.failed) out.error = `property failed outside a scenario: ${String(details.errorInstance ?? 'unknown')}`;
+  const counterexamples = original && minimal ? [{ original, minimal, shrinks, path: details.counterexamplePath ?? undefined }] : [];
+  const out: SuiteResult = { suite: cfg.name, seed: o.seed, results, counterexamples, ms: Date.now() - start };
+  if (!original && details.failed) out.error = `property failed outside a scenario: ${String(details.errorInstance ?? 'unknown')}`;
   return out;
 }
 
@@ -142,8 +145,5 @@ export async function runAgainstRecorded(
     results.push(res);
     o.onProgress?.({ suite, done: results.length, total: recorded.length, shrinks: 0, status: res.status });
   }
-  const first = results.find((r) => r.status === 'diverged');
-  const out: SuiteResult = { suite, seed: o.seed, results, ms: Date.now() - start };
-  if (first) out.counterexample = { original: first, minimal: first, shrinks: 0, path: undefined };
-  return out;
+  return { suite, seed: o.seed, results, counterexamples: unshrunk(results), ms: Date.now() - start };
 }

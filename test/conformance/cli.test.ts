@@ -1,10 +1,11 @@
 // ovl-check's command line: usage errors exit 2 with one line, and --target fuse is honest about
 // a missing build.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { execa } from 'execa';
-import { bin, sandbox } from './helpers.js';
+import { bin, KERNEL_EXEC, sandbox, SWAPPED_LOWERS } from './helpers.js';
 
 const fuseBuilt = existsSync(fileURLToPath(new URL('../../dist/fuse', import.meta.url)));
 
@@ -38,4 +39,29 @@ t.test('list names every suite with its description', async (t) => {
   for (const n of ['basic', 'copy-up', 'whiteouts', 'rename', 'hardlinks', 'xattrs', 'special', 'permissions', 'many-layers', 'lower-mutation', 'fd-across-copy-up', 'remount']) {
     t.match(String(r.stdout), new RegExp(`^${n} +\\S`, 'm'));
   }
+});
+
+t.test('keep adds a divergence to a regression corpus, once', async (t) => {
+  const s = sandbox(t);
+  const r = await s.run(['run', '--target', SWAPPED_LOWERS, '--suite', 'basic', '--seed', '3', '--runs', '40']);
+  t.equal(r.exitCode, 1);
+  const div = join(s.reportDir(), s.summary().unexpected[0]!.json);
+  const corpus = join(s.tmp, 'corpus.json');
+  writeFileSync(corpus, '{"cases": []}\n');
+  const kept = await execa(bin, ['keep', div, '--corpus', corpus], { reject: false });
+  t.equal(kept.exitCode, 0, kept.stderr);
+  t.match(kept.stdout, /^kept basic-3-run\d+: exec: merged \S+ /);
+  const cases = (JSON.parse(readFileSync(corpus, 'utf8')) as { cases: Array<{ id: string; scenario: { lowers: unknown[] } }> }).cases;
+  t.equal(cases.length, 1);
+  t.equal(cases[0]!.scenario.lowers.length, 2);
+  const again = await execa(bin, ['keep', div, '--corpus', corpus], { reject: false });
+  t.equal(again.exitCode, 2);
+  t.match(again.stderr, /already has a case basic-3-run\d+; pass --id/);
+});
+
+t.test('the kept regressions hold on the kernel', async (t) => {
+  const s = sandbox(t);
+  const r = await s.run(['run', '--target', KERNEL_EXEC, '--suite', 'regressions']);
+  t.equal(r.exitCode, 0, String(r.stderr));
+  t.ok(s.summary().totals.pass >= 1);
 });

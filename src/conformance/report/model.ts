@@ -40,6 +40,8 @@ export interface UnexpectedDivergence {
   repro: string;
   replay: string;
   fcPath?: string;
+  /** The scenario as generated, before shrinking. */
+  original: ScenarioResult['scenario'];
 }
 
 export interface RunModel {
@@ -82,10 +84,8 @@ export function buildModel(info: RunInfo, suites: SuiteResult[], replayBase: str
       }
     }
   }
-  const unexpected = suites
-    .filter((s) => s.counterexample)
-    .map((s) => {
-      const ce = s.counterexample!;
+  const unexpected = suites.flatMap((s) =>
+    s.counterexamples.map((ce) => {
       const id = `${s.suite}-run${ce.original.index}`;
       const json = `divergence-${id}.json`;
       const parting = firstParting(ce.minimal.classified.filter((c) => !c.accepted).map((c) => c.difference));
@@ -100,7 +100,9 @@ export function buildModel(info: RunInfo, suites: SuiteResult[], replayBase: str
         repro: `repro-${id}.sh`,
         replay: `${replayBase} --replay ${dir}/${json}`,
         ...(ce.path ? { fcPath: ce.path } : {}),
+        original: ce.original.scenario,
       };
-    });
+    }),
+  );
   return { info, suites: counts, totals, categories: [...cat.values()], unexpected, results: suites.flatMap((s) => s.results) };
 }

@@ -37,8 +37,8 @@ const pass = result(1, trace('A'), trace('A'));
 const accepted = result(2, trace('A'), trace('A', 2));
 const diverged = result(3, trace('A'), trace('B'));
 const suites: SuiteResult[] = [
-  { suite: 'basic', seed: 42, results: [pass, accepted, diverged], ms: 1500, counterexample: { original: diverged, minimal: diverged, shrinks: 7, path: '2:0:0' } },
-  { suite: 'rename', seed: 42, results: [result(1, trace('A'), trace('A'), 'rename')], ms: 300 },
+  { suite: 'basic', seed: 42, results: [pass, accepted, diverged], ms: 1500, counterexamples: [{ original: diverged, minimal: diverged, shrinks: 7, path: '2:0:0' }] },
+  { suite: 'rename', seed: 42, results: [result(1, trace('A'), trace('A'), 'rename')], counterexamples: [], ms: 300 },
 ];
 const info = { target, reference: 'kernel', seed: 42, startedAt: '2026-11-26T21:00:00.000Z', ms: 1800, command: `ovl-check run --target '${target}' --seed 42` };
 const model = buildModel(info, suites, `npx ovl-check run --target '${target}'`, '/reports/x');

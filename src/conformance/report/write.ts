@@ -38,7 +38,6 @@ export function writeReport(dir: string, m: RunModel, suites: SuiteResult[], exi
   writeFileSync(join(dir, 'junit.xml'), renderJunit(m));
   writeFileSync(join(dir, 'report.md'), renderMarkdown(m));
   for (const u of m.unexpected) {
-    const original = suites.find((s) => s.suite === u.suite)?.counterexample?.original.scenario;
     const file: DivergenceFile = {
       id: u.id,
       suite: u.suite,
@@ -51,7 +50,7 @@ export function writeReport(dir: string, m: RunModel, suites: SuiteResult[], exi
       differences: u.minimal.classified,
       reference: u.minimal.reference ?? null,
       targetTrace: u.minimal.target,
-      original: original ?? null,
+      original: u.original,
     };
     writeFileSync(join(dir, u.json), JSON.stringify(file, null, 2) + '\n');
     const script = join(dir, u.repro);
