@@ -3,8 +3,6 @@
 // leaves either no upper copy or a complete one; lower layers are only ever read.
 import {
   type BigIntStats,
-  constants,
-  copyFileSync,
   lchownSync,
   lstatSync,
   chmodSync,
@@ -14,6 +12,7 @@ import {
   symlinkSync,
 } from 'node:fs';
 import { IMPURE_YES } from '../format/index.js';
+import { copyFileNoatime } from '../sys/dirents.js';
 import { fileHandle } from '../sys/handle.js';
 import { getXattr, listXattrs, mknod, rename2, setTimes, setXattr, timeFromNs } from '../sys/index.js';
 import { fail } from './errno.js';
@@ -41,7 +40,7 @@ export function objectKey(st: BigIntStats): string {
 function buildObject(src: string, st: BigIntStats, tmp: string): void {
   const type = Number(st.mode) & S_IFMT;
   if (type === S_IFDIR) mkdirSync(tmp, { mode: 0o700 });
-  else if (type === S_IFREG) copyFileSync(src, tmp, constants.COPYFILE_EXCL);
+  else if (type === S_IFREG) copyFileNoatime(src, tmp);
   else if (type === S_IFLNK) symlinkSync(readlinkSync(src), tmp);
   // fifos, sockets and device nodes keep their type; they carry no data to copy
   else mknod(tmp, Number(st.mode) & (S_IFMT | 0o7777), st.rdev);

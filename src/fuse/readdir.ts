@@ -2,8 +2,8 @@
 // whiteouts; a dir the kernel does not treat as merged lists straight from its one layer
 // (whiteouts included, as the kernel shows them). Every entry carries the stat the kernel would
 // report, so d_ino agrees with st_ino.
-import { readdirSync } from 'node:fs';
 import { isCharWhiteout } from '../format/index.js';
+import { readdirNoatime } from '../sys/dirents.js';
 import type { FuseStat } from '../sys/fuse-native.js';
 import { fuseStat } from '../sys/fuse-native.js';
 import { fail } from './errno.js';
@@ -24,7 +24,7 @@ export function mergedNames(ovl: Overlay, node: Node): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const hit of node.hits) {
-    for (const name of readdirSync(hit.real)) {
+    for (const name of readdirNoatime(hit.real)) {
       if (seen.has(name)) continue;
       seen.add(name);
       out.push(name);
@@ -41,7 +41,7 @@ export interface Listing {
 
 function straightListing(ovl: Overlay, node: Node, names: string[], stats: FuseStat[]): void {
   const dir = node.hits[0]!.real;
-  for (const name of readdirSync(dir)) {
+  for (const name of readdirNoatime(dir)) {
     const child = lookupChild(ovl, node, name);
     let st = child ? nodeStat(ovl, child) : null;
     if (!st) {
@@ -68,7 +68,7 @@ export function listDir(ovl: Overlay, path: string): Listing {
   }
   const seen = new Set<string>();
   for (const hit of node.hits) {
-    for (const name of readdirSync(hit.real)) {
+    for (const name of readdirNoatime(hit.real)) {
       if (seen.has(name)) continue;
       seen.add(name);
       const child = lookupChild(ovl, node, name);

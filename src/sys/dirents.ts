@@ -1,9 +1,11 @@
-// Reading a directory without touching it: node:fs opens directories without O_NOATIME, so every
-// listing of a lower dir would update its atime, which kernel overlayfs never does (spec S60).
-// getdents64 on an O_NOATIME fd also hands back d_ino and d_type, saving an lstat per entry.
-import { closeSync, constants, openSync } from 'node:fs';
+// Reading directories and copying file data without touching the layer: node:fs opens without
+// O_NOATIME, so a listing or a copy-up would update a lower's atime, which kernel overlayfs never
+// does (spec S60: it opens layer files and dirs with O_NOATIME). getdents64 on an O_NOATIME fd
+// also hands back d_ino and d_type, saving an lstat per entry.
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { errnoName } from '../errors.js';
 import { check } from './call.js';
-import { c } from './libc.js';
+import { c, lastErrno } from './libc.js';
 
 export type DirentType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block' | 'unknown';
 export interface RawDirent {
@@ -55,5 +57,41 @@ export function readDirents(path: string): RawDirent[] {
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Names in the directory `path` (without `.` and `..`), read without touching its atime. */
+export function readdirNoatime(path: string): string[] {
+  return readDirents(path).map((e) => e.name);
+}
+
+/** Copy the data of file `src` into a new file `dst` (O_EXCL, 0600), in the kernel, without touching src's atime. */
+export function copyFileNoatime(src: string, dst: string): void {
+  const fdIn = openSync(src, constants.O_RDONLY | constants.O_NOATIME);
+  try {
+    const fdOut = openSync(dst, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      copyData(fdIn, fdOut, src);
+    } finally {
+      closeSync(fdOut);
+    }
+  } finally {
+    closeSync(fdIn);
+  }
+}
+
+function copyData(fdIn: number, fdOut: number, src: string): void {
+  for (;;) {
+    const n = c.copy_file_range(fdIn, null, fdOut, null, 1 << 30, 0) as number;
+    if (n === 0) return;
+    if (n > 0) continue;
+    // Layers on different filesystems (EXDEV) or an fs without the call: copy through userspace.
+    const code = errnoName(lastErrno());
+    if (code !== 'EXDEV' && code !== 'EINVAL' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') check(n, 'copy_file_range', src);
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let r; (r = readSync(fdIn, buf, 0, buf.length, null)) > 0; ) {
+      for (let w = 0; w < r; ) w += writeSync(fdOut, buf, w, r - w);
+    }
+    return;
   }
 }

@@ -26,6 +26,9 @@ export const c = {
   close: libc.func('int close(int fd)'),
   sync: libc.func('void sync(void)'),
   getdents64: libc.func('long getdents64(int fd, _Out_ void *dirp, size_t count)'),
+  copy_file_range: libc.func(
+    'long copy_file_range(int fd_in, void *off_in, int fd_out, void *off_out, size_t len, unsigned int flags)',
+  ),
 };
 
 /** The type tag koffi needs to marshal a `struct timespec[2]` for utimensat. */

@@ -1,7 +1,7 @@
 // ovl-fuse next to kernel overlayfs: metadata copy-up (chmod, chown, utimes incl. mtime-only and
 // UTIME_OMIT, truncate, user xattrs), hiding and escaping of the overlay's own xattrs, and an
 // fd opened read-only before another process copies the file up.
-import { chmodSync, chownSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
@@ -109,5 +109,26 @@ await same('an open file in a renamed dir, then unlinked, still answers fstat', 
     const st = fstatSync(fd);
     closeSync(fd);
     return { size: st.size, nlink: st.nlink, dir2: readdirSync(join(m, 'dir2')) };
+  },
+});
+
+await same('listing, reading and copying up never stamp a lower atime', {
+  lowers: 1,
+  setup(d) {
+    const l1 = d.lowers[0]!;
+    mkdirSync(join(l1, 'dir'));
+    for (const n of ['dir/a', 'dir/b', 'c']) writeFileSync(join(l1, n), n);
+    // atime older than mtime: any plain access under relatime would update it.
+    for (const n of ['dir', 'dir/a', 'dir/b', 'c']) utimesSync(join(l1, n), 1000, 2_000_000_000);
+    utimesSync(l1, 1000, 2_000_000_000);
+  },
+  steps(m, d) {
+    const l1 = d.lowers[0]!;
+    readdirSync(m);
+    readdirSync(join(m, 'dir'));
+    readFileSync(join(m, 'dir', 'a'));
+    appendFileSync(join(m, 'dir', 'b'), '+');
+    appendFileSync(join(m, 'c'), '+');
+    return { lowerAtimes: ['.', 'dir', 'dir/a', 'dir/b', 'c'].map((n) => statSync(join(l1, n)).atimeMs) };
   },
 });
