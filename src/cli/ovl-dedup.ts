@@ -1,21 +1,50 @@
 // ovl-dedup: analyse Docker's overlay/overlay2 stores and convert legacy chains.
-import { newProgram, notImplemented, runMain } from './run.js';
+// Argument parsing and exit codes only; the work is in src/dedup.
+import { analyzeCommand } from '../dedup/analyze-cmd.js';
+import { convertCommand, type ConvertOptions } from '../dedup/convert-cmd.js';
+import { ttyProgress } from '../dedup/progress.js';
+import { EXIT_FAILURE, newProgram, runMain } from './run.js';
+
+interface AnalyzeFlags {
+  json?: string;
+  ci?: boolean;
+  maxWastedBytes?: string;
+  minEfficiency?: string;
+  maxDuplicateBytes?: string;
+}
 
 export async function main(argv: string[]): Promise<number> {
+  let code = 0;
   const program = newProgram('ovl-dedup', 'measure and remove the cost of chained (legacy overlay) Docker layers');
   program
     .command('analyze')
     .description('report inodes and disk per layer, image and root, against an overlay2-style stack')
-    .argument('[data-root]', 'Docker data root', '/var/lib/docker')
-    .action(() => notImplemented('ovl-dedup analyze'));
+    .argument('[data-root]', 'Docker data root or containers-storage root', '/var/lib/docker')
+    .option('--json <file>', "write the full report as JSON to FILE ('-' for stdout, tables suppressed)")
+    .option('--ci', 'evaluate the thresholds below; exit 1 when one fails')
+    .option('--max-wasted-bytes <size>', 'CI rule: dive-style wasted bytes at most SIZE (e.g. 20MB)')
+    .option('--min-efficiency <ratio>', 'CI rule: every image at least this dive efficiency (0..1)')
+    .option('--max-duplicate-bytes <size>', 'CI rule: redundant duplicate content at most SIZE')
+    .action(async (root: string, flags: AnalyzeFlags) => {
+      const io = { stdout: process.stdout, stderr: process.stderr, progress: ttyProgress(process.stderr) };
+      const { rules } = await analyzeCommand(root, flags, io);
+      if (rules.some((r) => !r.pass)) code = EXIT_FAILURE;
+    });
   program
     .command('convert')
     .description('write overlay2-style multi-lower stacks for legacy chains')
     .argument('<data-root>', 'Docker data root')
     .requiredOption('--out <dir>', 'output directory (outside the data root)')
-    .action(() => notImplemented('ovl-dedup convert'));
+    .option('--image <ref...>', 'only these images (repo:tag or ID prefix); default: all listed images')
+    .option('--verify', 'mount every converted stack read-only and compare it with the legacy root')
+    .option('--verify-with <engine>', 'kernel (default) or fuse; implies --verify')
+    .option('--json <file>', 'also write the result (layers, lowerdir strings, estimate, measured, verification) as JSON')
+    .action(async (root: string, flags: ConvertOptions) => {
+      const { verified } = await convertCommand(root, flags, { stdout: process.stdout, stderr: process.stderr });
+      if (verified.some((v) => !v.identical)) code = EXIT_FAILURE;
+    });
   await program.parseAsync(argv, { from: 'user' });
-  return 0;
+  return code;
 }
 
 await runMain('ovl-dedup', main);

@@ -1,12 +1,9 @@
 // Private tmpfs mounts and a global sync. The conformance suite builds each run's layers on a
 // fresh tmpfs: tmpfs hands out inode numbers from a per-mount counter and never reuses them, so
 // inode observations do not depend on what else the machine is doing, and teardown is one umount.
-import koffi from 'koffi';
 import { check } from './call.js';
 import { c } from './libc.js';
 
-const libc = koffi.load('libc.so.6');
-const sync = libc.func('void sync(void)');
 const MS_NOSUID = 2;
 
 /** Mount a new tmpfs at `target` (an existing dir); `size` as tmpfs takes it ('64m'). */
@@ -16,5 +13,5 @@ export function mountTmpfs(target: string, size = '256m'): void {
 
 /** sync(2): flush every filesystem, as `sync` before drop_caches. */
 export function syncAll(): void {
-  sync();
+  c.sync();
 }

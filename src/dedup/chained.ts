@@ -1,0 +1,138 @@
+// The reverse estimate for diff-based stores (overlay2, containers-storage): what the same layers
+// would cost as legacy `overlay` chains, where every layer holds a complete tree, non-regular
+// entries get a fresh inode per layer and unchanged regular files are hard links. Pure.
+// Each layer's merged tree is built once; totals for any set of layers (the store, one image)
+// are then combined from per-layer parts without merging again.
+import { ZERO } from './counts.js';
+import { dirBlocks, dirSources, type DirSource } from './estimate.js';
+import { MergedTree } from './merge.js';
+import type { Counts, DiffItem, Entry, LayerRef, LayerScan } from './types.js';
+
+export interface ChainedLayerInput {
+  layer: LayerRef;
+  scan: LayerScan;
+  items: DiffItem[];
+}
+
+/** One layer's full tree as a legacy root: its own inodes, and the regular inodes it links to. */
+interface LayerPart {
+  entries: number;
+  /** inodes and disk of the top dir and every non-regular entry (never shared between layers) */
+  ownInodes: number;
+  ownDisk: number;
+  /** names per regular inode in this tree, indexed by the inode's number in `RegularIndex` */
+  links: Uint32Array;
+}
+
+/** Regular inodes of all diffs numbered 0…n-1, so per-layer link counts are typed arrays, not maps. */
+interface RegularIndex {
+  byEntry: Map<Entry, number>;
+  entries: Entry[];
+}
+
+function indexRegular(inputs: ChainedLayerInput[]): RegularIndex {
+  const byInode = new Map<string, number>();
+  const index: RegularIndex = { byEntry: new Map(), entries: [] };
+  for (const i of inputs) {
+    for (const e of i.scan.entries) {
+      if (e.type !== 'file') continue;
+      let n = byInode.get(e.inode);
+      if (n === undefined) {
+        n = index.entries.push(e) - 1;
+        byInode.set(e.inode, n);
+      }
+      index.byEntry.set(e, n);
+    }
+  }
+  return index;
+}
+
+export interface ChainedResult {
+  /** each layer's root on its own (its regular files' link counts are those of the whole store) */
+  perLayer: Map<string, Counts>;
+  /** totals over a set of layers: regular inodes counted once, links as that set's roots make them */
+  totalOf(ids: readonly string[]): Counts;
+}
+
+/** Layers grouped under their parent ('' for layers whose parent is not among the inputs). */
+function childrenOf(inputs: ChainedLayerInput[]): Map<string, ChainedLayerInput[]> {
+  const ids = new Set(inputs.map((i) => i.layer.cacheId));
+  const out = new Map<string, ChainedLayerInput[]>();
+  for (const i of inputs) {
+    const parent = ids.has(i.layer.parent) ? i.layer.parent : '';
+    out.set(parent, [...(out.get(parent) ?? []), i]);
+  }
+  return out;
+}
+
+function partOf(tree: MergedTree, top: Entry, sources: Map<Entry, DirSource>, index: RegularIndex): LayerPart {
+  const part: LayerPart = {
+    entries: tree.entries.size, ownInodes: 1, ownDisk: dirBlocks(tree.namesIn(''), sources.get(top)) * 512,
+    links: new Uint32Array(index.entries.length),
+  };
+  for (const [path, e] of tree.entries) {
+    if (e.type === 'file') {
+      part.links[index.byEntry.get(e)!]!++;
+      continue;
+    }
+    part.ownInodes++;
+    part.ownDisk += (e.type === 'dir' ? dirBlocks(tree.namesIn(path), sources.get(e)) : e.blocks) * 512;
+  }
+  return part;
+}
+
+/** Counts of the regular inodes with a non-zero link count in `links`. */
+function addRegular(c: Counts, links: Uint32Array, index: RegularIndex): void {
+  for (let i = 0; i < links.length; i++) {
+    const n = links[i]!;
+    if (n === 0) continue;
+    const e = index.entries[i]!;
+    c.inodes++;
+    c.regularBytes += e.size;
+    c.diskBytes += e.blocks * 512;
+    if (n > c.maxLinks) c.maxLinks = n;
+  }
+}
+
+function combine(parts: LayerPart[], index: RegularIndex): Counts {
+  const c: Counts = { ...ZERO };
+  const links = new Uint32Array(index.entries.length);
+  for (const p of parts) {
+    c.entries += p.entries;
+    c.inodes += p.ownInodes;
+    c.diskBytes += p.ownDisk;
+    if (p.ownInodes > 1) c.maxLinks = Math.max(c.maxLinks, 1);
+    for (let i = 0; i < links.length; i++) links[i]! += p.links[i]!;
+  }
+  addRegular(c, links, index);
+  return c;
+}
+
+export function chainedCounts(inputs: ChainedLayerInput[]): ChainedResult {
+  const sources = new Map<Entry, DirSource>();
+  for (const i of inputs) for (const [, s] of dirSources(i.scan.top, i.scan.entries)) sources.set(s.entry, s);
+  const index = indexRegular(inputs);
+  const parts = new Map<string, LayerPart>();
+  const children = childrenOf(inputs);
+  // Depth first, handing the parent's tree to its last child and copying it only for the others:
+  // a linear chain is merged in one tree instead of one copy per layer.
+  const visit = (input: ChainedLayerInput, tree: MergedTree): void => {
+    tree.apply(input.items);
+    parts.set(input.layer.cacheId, partOf(tree, input.scan.top, sources, index));
+    const kids = children.get(input.layer.cacheId) ?? [];
+    kids.forEach((k, i) => visit(k, i === kids.length - 1 ? tree : new MergedTree(tree)));
+  };
+  for (const base of children.get('') ?? []) visit(base, new MergedTree());
+  const totalOf = (ids: readonly string[]): Counts =>
+    combine(ids.map((id) => parts.get(id)).filter((p): p is LayerPart => p !== undefined), index);
+  // In a chained store every root links the same inode: a layer's link counts are the store's.
+  const storeLinks = new Uint32Array(index.entries.length);
+  for (const p of parts.values()) for (let i = 0; i < storeLinks.length; i++) storeLinks[i]! += p.links[i]!;
+  const perLayer = new Map<string, Counts>();
+  for (const [id, p] of parts) {
+    const own: Counts = { entries: p.entries, inodes: p.ownInodes, regularBytes: 0, diskBytes: p.ownDisk, maxLinks: p.ownInodes > 1 ? 1 : 0 };
+    addRegular(own, p.links.map((n, i) => (n > 0 ? storeLinks[i]! : 0)), index);
+    perLayer.set(id, own);
+  }
+  return { perLayer, totalOf };
+}

@@ -1,0 +1,25 @@
+import t from 'tap';
+import { UsageError } from '../errors.js';
+import { evaluate, parseThresholds } from './ci.js';
+import type { Report } from './report.js';
+
+const report = {
+  waste: { wastedBytes: 2_000_000, efficiency: 0.95 },
+  duplicates: { redundantBytes: 500 },
+} as unknown as Report;
+
+t.test('thresholds parse sizes and ratios, and name the bad option', async (t) => {
+  t.same(parseThresholds({ maxWastedBytes: '1MB', minEfficiency: '0.9', maxDuplicateBytes: '1000' }),
+    { maxWastedBytes: 1_000_000, minEfficiency: 0.9, maxDuplicateBytes: 1000 });
+  t.same(parseThresholds({}), {});
+  t.throws(() => parseThresholds({ maxWastedBytes: 'lots' }), new UsageError("--max-wasted-bytes: expected a size such as 1000000, 20MB or 1GiB, got 'lots'"));
+  t.throws(() => parseThresholds({ maxDuplicateBytes: '-3' }), UsageError);
+  for (const bad of ['1.5', '-0.1', 'x', '']) t.throws(() => parseThresholds({ minEfficiency: bad }), UsageError, bad);
+});
+
+t.test('each threshold is one rule', async (t) => {
+  const r = evaluate(report, { maxWastedBytes: 1_000_000, minEfficiency: 0.9, maxDuplicateBytes: 500 });
+  t.same(r.map((x) => [x.rule, x.pass]), [['max-wasted-bytes', false], ['min-efficiency', true], ['max-duplicate-bytes', true]]);
+  t.same(r[0], { rule: 'max-wasted-bytes', limit: '1MB', actual: '2MB', pass: false });
+  t.same(evaluate(report, {}), []);
+});

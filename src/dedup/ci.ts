@@ -1,0 +1,62 @@
+// CI verdicts over a Report, dive-style: each threshold the user sets is one rule that passes or
+// fails. Pure; the CLI maps "any rule failed" to exit 1 and bad thresholds to exit 2.
+import { UsageError } from '../errors.js';
+import type { Report } from './report.js';
+import { humanSize, parseSize } from './units.js';
+
+export interface Thresholds {
+  maxWastedBytes?: number;
+  minEfficiency?: number;
+  maxDuplicateBytes?: number;
+}
+
+export interface RuleResult {
+  rule: string;
+  limit: string;
+  actual: string;
+  pass: boolean;
+}
+
+export interface ThresholdText {
+  maxWastedBytes?: string;
+  minEfficiency?: string;
+  maxDuplicateBytes?: string;
+}
+
+function sizeOption(name: string, text: string): number {
+  const v = parseSize(text);
+  if (v === null) throw new UsageError(`--${name}: expected a size such as 1000000, 20MB or 1GiB, got '${text}'`);
+  return v;
+}
+
+/** Parse the threshold options; a malformed one is a UsageError (exit 2) naming the option. */
+export function parseThresholds(t: ThresholdText): Thresholds {
+  const out: Thresholds = {};
+  if (t.maxWastedBytes !== undefined) out.maxWastedBytes = sizeOption('max-wasted-bytes', t.maxWastedBytes);
+  if (t.maxDuplicateBytes !== undefined) out.maxDuplicateBytes = sizeOption('max-duplicate-bytes', t.maxDuplicateBytes);
+  if (t.minEfficiency !== undefined) {
+    const v = Number(t.minEfficiency);
+    if (t.minEfficiency.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1) {
+      throw new UsageError(`--min-efficiency: expected a ratio between 0 and 1, got '${t.minEfficiency}'`);
+    }
+    out.minEfficiency = v;
+  }
+  return out;
+}
+
+export function evaluate(report: Report, th: Thresholds): RuleResult[] {
+  const out: RuleResult[] = [];
+  if (th.maxWastedBytes !== undefined) {
+    const a = report.waste.wastedBytes;
+    out.push({ rule: 'max-wasted-bytes', limit: humanSize(th.maxWastedBytes), actual: humanSize(a), pass: a <= th.maxWastedBytes });
+  }
+  if (th.minEfficiency !== undefined) {
+    const a = report.waste.efficiency;
+    out.push({ rule: 'min-efficiency', limit: String(th.minEfficiency), actual: a.toFixed(4), pass: a >= th.minEfficiency });
+  }
+  if (th.maxDuplicateBytes !== undefined) {
+    const a = report.duplicates.redundantBytes;
+    out.push({ rule: 'max-duplicate-bytes', limit: humanSize(th.maxDuplicateBytes), actual: humanSize(a), pass: a <= th.maxDuplicateBytes });
+  }
+  return out;
+}

@@ -1,0 +1,59 @@
+// The convert command's flow: convert, optionally verify every stack, print lowerdir= strings and
+// estimate-vs-measured numbers. The CLI maps "a stack differs" to exit 1.
+import { writeFileSync } from 'node:fs';
+import Table from 'cli-table3';
+import { UsageError } from '../errors.js';
+import { convert, type ConvertResult } from './convert.js';
+import { checkedRoot, isInside, type Io } from './analyze-cmd.js';
+import type { Counts } from './types.js';
+import { count, humanSize, percent } from './units.js';
+import { checkEngine, probeEngine, verifyStack, type VerifyResult } from './verify.js';
+
+export interface ConvertOptions {
+  out: string;
+  image?: string[];
+  verify?: boolean;
+  verifyWith?: string;
+  /** write the ConvertOutcome as JSON to this file */
+  json?: string;
+}
+
+export interface ConvertOutcome {
+  result: ConvertResult;
+  verified: VerifyResult[];
+}
+
+function countsRow(label: string, c: Counts): string[] {
+  return [label, count(c.entries), count(c.inodes), humanSize(c.regularBytes), humanSize(c.diskBytes), String(c.regularBytes), String(c.diskBytes)];
+}
+
+export function renderConvert({ result, verified }: ConvertOutcome): string {
+  const lines = [`Converted ${result.written.length} layers (${result.reused.length} already done) into ${result.out}`, ''];
+  for (const img of result.images) lines.push(`${img.name} (${img.id.slice(7, 19)}):`, `  ${img.lowerdir}`);
+  const tab = new Table({ head: ['', 'ENTRIES', 'INODES', 'REGULAR', 'DISK', 'REGULAR BYTES', 'DISK BYTES'], style: { head: [], border: [], compact: true } });
+  tab.push(countsRow('legacy roots now', result.legacy), countsRow('analyze estimate', result.estimate), countsRow('measured on output', result.measured));
+  const s = result.saved;
+  lines.push('', tab.toString(), `saved (measured): ${count(s.inodes)} inodes (${percent(s.inodesPercent)}), ${humanSize(s.bytes)} of disk (${percent(s.percent)})`);
+  for (const v of verified) {
+    if (v.identical) lines.push(`verify ${v.image}: identical (${count(v.compared)} entries compared)`);
+    else lines.push(`verify ${v.image}: DIFFERENT`, ...v.differences.map((d) => `  ${d.path}: ${d.what}`));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export async function convertCommand(root: string, opts: ConvertOptions, io: Io): Promise<ConvertOutcome> {
+  const verify = opts.verify === true || opts.verifyWith !== undefined;
+  const engine = verify ? await probeEngine(opts.verifyWith ?? 'kernel') : checkEngine('kernel');
+  if (opts.json !== undefined && isInside(opts.json, checkedRoot(root))) {
+    throw new UsageError(`--json ${opts.json}: inside the data root; convert never writes there`);
+  }
+  const result = await convert(root, opts.out, opts.image ?? []);
+  const verified: VerifyResult[] = [];
+  if (verify) {
+    for (const img of result.images) verified.push(await verifyStack(img.name, img.lowers, img.legacyRoot, engine));
+  }
+  const outcome = { result, verified };
+  if (opts.json !== undefined) writeFileSync(opts.json, JSON.stringify(outcome, null, 2) + '\n');
+  io.stdout.write(renderConvert(outcome));
+  return outcome;
+}

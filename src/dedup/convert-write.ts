@@ -1,0 +1,76 @@
+// Writing one layer's diff as an overlay2 `diff/` dir: kernel whiteouts (char 0/0), opaque dirs,
+// in-layer hard links kept, owners, modes, xattrs and nanosecond times, directory times last
+// (creating entries inside a directory changes its mtime). Reads the legacy root, writes only
+// below `dest`.
+import { copyFileSync, chmodSync, lchownSync, linkSync, mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { OPAQUE_YES, OverlayXattrs } from '../format/index.js';
+import { makeWhiteout, mknod, setTimes, setXattr, timeFromNs } from '../sys/index.js';
+import { isOverlayPrivate } from './diff-overlay.js';
+import { comparePaths } from './paths.js';
+import type { DiffItem, Entry } from './types.js';
+
+const TRUSTED = new OverlayXattrs(false);
+const S_IFMT_BY_TYPE: Partial<Record<Entry['type'], number>> = {
+  fifo: 0o010000,
+  char: 0o020000,
+  block: 0o060000,
+  socket: 0o140000,
+};
+
+/** Owner, mode, xattrs, times: in that order, because chown clears setuid bits and capabilities. */
+function applyMetadata(abs: string, e: Entry): void {
+  lchownSync(abs, e.uid, e.gid);
+  if (e.type !== 'symlink') chmodSync(abs, e.perm);
+  for (const [name, value] of e.xattrs) if (!isOverlayPrivate(name)) setXattr(abs, name, value);
+  if (e.type !== 'dir') setTimes(abs, timeFromNs(e.atimeNs), timeFromNs(e.mtimeNs));
+}
+
+function createEntry(abs: string, src: string, e: Entry): void {
+  switch (e.type) {
+    case 'dir':
+      mkdirSync(abs, { mode: 0o700 });
+      return;
+    case 'file':
+      copyFileSync(src, abs);
+      return;
+    case 'symlink':
+      symlinkSync(e.target, abs);
+      return;
+    default:
+      mknod(abs, S_IFMT_BY_TYPE[e.type]! | e.perm, BigInt(e.rdev));
+  }
+}
+
+/**
+ * Write `items` (a diff of the layer whose full tree is `srcRoot`) into the existing empty dir
+ * `dest`, whose own metadata is taken from `top`.
+ */
+export function writeDiff(dest: string, srcRoot: string, top: Entry, items: readonly DiffItem[]): void {
+  const written = new Map<string, string>();
+  const dirs: Array<[string, Entry]> = [['', top]];
+  for (const item of [...items].sort((a, b) => comparePaths(a.path, b.path))) {
+    const abs = join(dest, item.path);
+    if (item.whiteout || item.entry === null) {
+      makeWhiteout(abs);
+      continue;
+    }
+    const e = item.entry;
+    // A regular inode seen earlier in this layer: keep the hard link instead of a second copy.
+    const first = e.type === 'file' ? written.get(e.inode) : undefined;
+    if (first !== undefined) {
+      linkSync(first, abs);
+      continue;
+    }
+    createEntry(abs, join(srcRoot, item.path), e);
+    if (e.type === 'file') written.set(e.inode, abs);
+    applyMetadata(abs, e);
+    if (item.opaque) setXattr(abs, TRUSTED.name('opaque'), OPAQUE_YES);
+    if (e.type === 'dir') dirs.push([item.path, e]);
+  }
+  applyMetadata(dest, top);
+  // Deepest first, so setting a child's times cannot disturb its parent's afterwards.
+  for (const [path, e] of dirs.sort((a, b) => comparePaths(b[0], a[0]))) {
+    setTimes(path ? join(dest, path) : dest, timeFromNs(e.atimeNs), timeFromNs(e.mtimeNs));
+  }
+}

@@ -1,0 +1,138 @@
+// convert: legacy `overlay` chains → overlay2-style diffs under --out, shared layers written once.
+// Each layer is written into OUT/.partial-<id> and renamed into place when complete, so an
+// interrupted run leaves only .partial dirs, which the next run deletes and redoes; finished
+// layers are kept. DATA_ROOT is only read.
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, readlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { OvlError, UsageError } from '../errors.js';
+import { formatMountOptions } from '../format/index.js';
+import { checkedRoot, isInside } from './analyze-cmd.js';
+import { InodeTally, ZERO, addCounts, savedBetween, type Saved } from './counts.js';
+import { lowerFile, planConversion, shortLink, type ConvertPlan } from './convert-plan.js';
+import { writeDiff } from './convert-write.js';
+import { legacyDiff } from './diff-legacy.js';
+import { runAnalysis, type AnalysisRun } from './pipeline.js';
+import { WarningLog } from './read-meta.js';
+import { scanLayer } from './scan.js';
+import type { Counts, LayerScan, Store } from './types.js';
+
+const PARTIAL = '.partial-';
+
+export interface ConvertedImage {
+  name: string;
+  id: string;
+  /** overlay2-style diff dirs, top first, as lowerdir= takes them */
+  lowers: string[];
+  lowerdir: string;
+  /** the legacy root/ of the image's top layer: what the stack must show */
+  legacyRoot: string;
+}
+
+export interface ConvertResult {
+  out: string;
+  written: string[];
+  reused: string[];
+  images: ConvertedImage[];
+  /** analyze's estimate for these layers as multi-lower diffs */
+  estimate: Counts;
+  /** the same numbers measured on what was written */
+  measured: Counts;
+  /** the converted layers' legacy roots as they are now */
+  legacy: Counts;
+  /** legacy − measured: the saving measured on the output, not estimated */
+  saved: Saved;
+}
+
+/** --out must be outside DATA_ROOT (and must not contain it): convert never writes into the root. */
+export function checkedOut(root: string, outArg: string): string {
+  const out = resolve(outArg);
+  if (isInside(out, root)) throw new UsageError(`--out ${outArg}: inside the data root ${root}; convert never writes there`);
+  if (isInside(root, out)) throw new UsageError(`--out ${outArg}: contains the data root ${root}`);
+  return out;
+}
+
+function legacyStore(run: AnalysisRun): { store: Store; scans: Map<string, LayerScan> } {
+  const i = run.discovery.stores.findIndex((s) => s.driver === 'overlay');
+  if (i < 0) throw new OvlError('ENOENT', 'no legacy overlay store to convert', { path: run.discovery.root });
+  return { store: run.discovery.stores[i]!, scans: run.scans[i]! };
+}
+
+function writeLayer(out: string, store: Store, scans: Map<string, LayerScan>, id: string, below: string[]): void {
+  const layer = store.layers.get(id)!;
+  const scan = scans.get(id);
+  if (!scan) throw new OvlError('EIO', `layer ${id} could not be scanned`, { path: layer.dir });
+  const tmp = join(out, PARTIAL + id);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(join(tmp, 'diff'), { recursive: true });
+  writeDiff(join(tmp, 'diff'), layer.dir, scan.top, legacyDiff(scans.get(layer.parent) ?? null, scan));
+  writeFileSync(join(tmp, 'link'), shortLink(id));
+  if (below.length > 0) writeFileSync(join(tmp, 'lower'), lowerFile(below));
+  renameSync(tmp, join(out, id));
+}
+
+function ensureShortLink(out: string, id: string): void {
+  const link = join(out, 'l', shortLink(id));
+  const target = `../${id}/diff`;
+  try {
+    if (readlinkSync(link) === target) return;
+    rmSync(link);
+  } catch {
+    // absent: create it below
+  }
+  symlinkSync(target, link);
+}
+
+function measure(out: string, ids: readonly string[]): Counts {
+  const log = new WarningLog();
+  const t = new InodeTally();
+  for (const id of ids) {
+    const s = scanLayer(join(out, id, 'diff'), { log });
+    if (s) t.addTree(s.top, s.entries);
+  }
+  if (log.list.length > 0) throw new OvlError('EIO', `cannot measure output: ${log.list[0]!.reason}`, { path: log.list[0]!.path });
+  return t.result();
+}
+
+function chainBelow(plan: ConvertPlan, id: string): string[] {
+  for (const p of plan.images) {
+    const i = p.layers.indexOf(id);
+    if (i >= 0) return p.layers.slice(0, i);
+  }
+  return [];
+}
+
+export async function convert(rootArg: string, outArg: string, refs: readonly string[]): Promise<ConvertResult> {
+  const root = checkedRoot(rootArg);
+  const out = checkedOut(root, outArg);
+  const run = await runAnalysis(root);
+  const { store, scans } = legacyStore(run);
+  const plan = planConversion(store, refs);
+  mkdirSync(join(out, 'l'), { recursive: true });
+  for (const name of readdirSync(out)) if (name.startsWith(PARTIAL)) rmSync(join(out, name), { recursive: true, force: true });
+  const written: string[] = [];
+  const reused: string[] = [];
+  for (const id of plan.layers) {
+    if (existsSync(join(out, id, 'diff'))) reused.push(id);
+    else {
+      writeLayer(out, store, scans, id, chainBelow(plan, id));
+      written.push(id);
+    }
+    ensureShortLink(out, id);
+  }
+  const layerReports = new Map(run.report.images.flatMap((i) => i.layers).map((l) => [l.cacheId, l]));
+  const estimate = plan.layers.map((id) => layerReports.get(id)?.asMultiLower ?? ZERO).reduce(addCounts, { ...ZERO });
+  const images = plan.images.map(({ image, layers }) => {
+    const lowers = layers.slice().reverse().map((id) => join(out, id, 'diff'));
+    const legacyRoot = store.layers.get(layers[layers.length - 1]!)!.dir;
+    const lowerdir = formatMountOptions({ lowerdirs: lowers, datadirs: [], extra: {} });
+    return { name: image.names[0]!, id: image.id, lowers, lowerdir, legacyRoot };
+  });
+  const legacy = new InodeTally();
+  for (const id of plan.layers) {
+    const scan = scans.get(id);
+    if (scan) legacy.addTree(scan.top, scan.entries);
+  }
+  const measured = measure(out, plan.layers);
+  const now = legacy.result();
+  return { out, written, reused, images, estimate, measured, legacy: now, saved: savedBetween(now, measured) };
+}

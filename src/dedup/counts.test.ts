@@ -1,0 +1,25 @@
+import t from 'tap';
+import { dir, file } from '../../test/helpers/entries.js';
+import { InodeTally, addCounts, savedBetween } from './counts.js';
+
+t.test('inodes, bytes and blocks count once per inode across trees; entries count every name', async (t) => {
+  const shared = file('bin/sh', 10000, { nlink: 3 });
+  const tally = new InodeTally();
+  tally.addTree(dir(''), [dir('bin'), shared]);
+  tally.addTree(dir(''), [dir('bin'), { ...shared }, { ...shared, path: 'bin/sh2' }]);
+  t.same(tally.result(), { entries: 5, inodes: 5, regularBytes: 10000, diskBytes: 4 * 4096 + 12288, maxLinks: 3 });
+});
+
+t.test('directory link counts are not hard links', async (t) => {
+  const tally = new InodeTally();
+  tally.addTree(dir(''), [dir('a', { nlink: 40 })]);
+  t.equal(tally.result().maxLinks, 0);
+});
+
+t.test('savings and sums', async (t) => {
+  const a = { entries: 10, inodes: 100, regularBytes: 5, diskBytes: 4000, maxLinks: 7 };
+  const b = { entries: 2, inodes: 25, regularBytes: 5, diskBytes: 1000, maxLinks: 2 };
+  t.same(savedBetween(a, b), { inodes: 75, bytes: 3000, percent: 75, inodesPercent: 75 });
+  t.same(savedBetween({ ...a, inodes: 0, diskBytes: 0 }, { ...b, inodes: 0, diskBytes: 0 }), { inodes: 0, bytes: 0, percent: 0, inodesPercent: 0 });
+  t.same(addCounts(a, b), { entries: 12, inodes: 125, regularBytes: 10, diskBytes: 5000, maxLinks: 7 });
+});

@@ -1,0 +1,106 @@
+// Counting what layers cost on disk: entries, distinct inodes, regular bytes and disk blocks
+// once per inode (as `du` counts hard links), and the highest link count. Pure.
+import type { Counts, Entry } from './types.js';
+
+export const ZERO: Counts = { entries: 0, inodes: 0, regularBytes: 0, diskBytes: 0, maxLinks: 0 };
+
+/** What the measured numbers are made of (reported next to every measured Counts). */
+export interface Breakdown {
+  /** distinct inodes by type ('other': fifos, sockets, devices, whiteouts) */
+  inodesByType: { file: number; dir: number; symlink: number; other: number };
+  /** names whose inode has another name among the counted entries (hard links within or across layers) */
+  hardlinkedEntries: number;
+  /** st_blocks × 512 of the directory inodes */
+  dirBytes: number;
+}
+
+export type Measured = Counts & { breakdown: Breakdown };
+
+export function emptyBreakdown(): Breakdown {
+  return { inodesByType: { file: 0, dir: 0, symlink: 0, other: 0 }, hardlinkedEntries: 0, dirBytes: 0 };
+}
+
+export function addBreakdowns(a: Breakdown, b: Breakdown): Breakdown {
+  const t = (k: keyof Breakdown['inodesByType']) => a.inodesByType[k] + b.inodesByType[k];
+  return {
+    inodesByType: { file: t('file'), dir: t('dir'), symlink: t('symlink'), other: t('other') },
+    hardlinkedEntries: a.hardlinkedEntries + b.hardlinkedEntries,
+    dirBytes: a.dirBytes + b.dirBytes,
+  };
+}
+
+/** Union of inodes over any number of layer trees: a hard link shared by two layers counts once. */
+export class InodeTally {
+  private readonly seen = new Set<string>();
+  private readonly names = new Map<string, number>();
+  private c: Counts = { ...ZERO };
+  private b: Breakdown = emptyBreakdown();
+
+  /** Add a layer's top dir: an inode, but not an entry (the issue's contract). */
+  addTop(top: Entry): void {
+    this.addInode(top);
+  }
+
+  /** Add one entry below a top dir. */
+  add(entry: Entry): void {
+    this.c.entries++;
+    if (entry.type !== 'dir') this.names.set(entry.inode, (this.names.get(entry.inode) ?? 0) + 1);
+    this.addInode(entry);
+  }
+
+  addTree(top: Entry, entries: readonly Entry[]): void {
+    this.addTop(top);
+    for (const e of entries) this.add(e);
+  }
+
+  private addInode(e: Entry): void {
+    if (this.seen.has(e.inode)) return;
+    this.seen.add(e.inode);
+    this.c.inodes++;
+    if (e.type === 'file') this.c.regularBytes += e.size;
+    this.c.diskBytes += e.blocks * 512;
+    const kind = e.type === 'file' || e.type === 'dir' || e.type === 'symlink' ? e.type : 'other';
+    this.b.inodesByType[kind]++;
+    if (e.type === 'dir') this.b.dirBytes += e.blocks * 512;
+    // Directory link counts are 2 + subdirs, not hard links; EMLINK risk is about files.
+    if (e.type !== 'dir' && e.nlink > this.c.maxLinks) this.c.maxLinks = e.nlink;
+  }
+
+  result(): Counts {
+    return { ...this.c };
+  }
+
+  /** The counts with their breakdown. */
+  measured(): Measured {
+    let hardlinked = 0;
+    for (const n of this.names.values()) if (n > 1) hardlinked += n;
+    return { ...this.c, breakdown: { ...this.b, inodesByType: { ...this.b.inodesByType }, hardlinkedEntries: hardlinked } };
+  }
+}
+
+export function addCounts(a: Counts, b: Counts): Counts {
+  return {
+    entries: a.entries + b.entries,
+    inodes: a.inodes + b.inodes,
+    regularBytes: a.regularBytes + b.regularBytes,
+    diskBytes: a.diskBytes + b.diskBytes,
+    maxLinks: Math.max(a.maxLinks, b.maxLinks),
+  };
+}
+
+export interface Saved {
+  inodes: number;
+  bytes: number;
+  /** saved disk bytes as a percentage of the chained layout's disk bytes */
+  percent: number;
+  /** saved inodes as a percentage of the chained layout's inodes */
+  inodesPercent: number;
+}
+
+/** What the multi-lower layout saves over the chained one. */
+export function savedBetween(chained: Counts, multiLower: Counts): Saved {
+  const inodes = chained.inodes - multiLower.inodes;
+  const bytes = chained.diskBytes - multiLower.diskBytes;
+  const pct = (part: number, whole: number): number => (whole > 0 ? Math.round((part / whole) * 10000) / 100 : 0);
+  return { inodes, bytes, percent: pct(bytes, chained.diskBytes), inodesPercent: pct(inodes, chained.inodes) };
+}

@@ -1,0 +1,93 @@
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { writeFakeRoot, type FakeLayer } from './fake-root.js';
+import { discover } from './discover.js';
+
+const tmp = (t: { teardown(fn: () => void): void }) => {
+  const d = mkdtempSync(join(tmpdir(), 'ovl-dedup-discover-'));
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+};
+const layer = (id: string): FakeLayer => ({ id: id.padEnd(64, '0'), build: (dir) => writeFileSync(join(dir, id), id) });
+
+t.test('images resolve to ordered chains; intermediates are not listed', async (t) => {
+  const root = tmp(t);
+  const [a, b, c] = [layer('a'), layer('b'), layer('c')];
+  writeFakeRoot(root, 'overlay2', [
+    { tags: [], layers: [a, b], parentOf: 'app:1' },
+    { tags: ['app:1', 'app:latest'], layers: [a, b, c] },
+    { tags: ['base:1'], layers: [a] },
+  ]);
+  mkdirSync(join(root, 'overlay2', 'stray'));
+  const d = discover(root);
+  t.same(d.warnings, []);
+  t.equal(d.stores.length, 1);
+  const s = d.stores[0]!;
+  t.same(s.images.map((i) => [i.names, i.layers.map((l) => l[0])]), [[['app:1', 'app:latest'], ['a', 'b', 'c']], [['base:1'], ['a']]]);
+  t.same(s.orphans, [join(root, 'overlay2', 'stray')]);
+  t.equal(s.layers.get(c.id)!.parent, b.id);
+  t.equal(s.layers.get(c.id)!.dir, join(root, 'overlay2', c.id, 'diff'));
+});
+
+t.test('broken metadata becomes warnings with paths; the rest is still analysed', async (t) => {
+  const root = tmp(t);
+  const [a, b] = [layer('a'), layer('b')];
+  writeFakeRoot(root, 'overlay', [{ tags: ['x:1'], layers: [a, b] }, { tags: ['y:1'], layers: [layer('y')] }]);
+  const img = join(root, 'image', 'overlay');
+  writeFileSync(join(img, 'imagedb', 'content', 'sha256', 'f'.repeat(64)), '{"rootfs": {"diff_ids": ["sha256:');
+  rmSync(join(root, 'overlay', layer('y').id), { recursive: true });
+  mkdirSync(join(img, 'layerdb', 'sha256', `${'e'.repeat(64)}-abc-removing`));
+  const d = discover(root);
+  const reasons = d.warnings.map((w) => `${w.path.replace(root, '')}: ${w.reason.replace(/\(.*\)/, '()')}`);
+  t.match(reasons.join('\n'), /imagedb\/content\/sha256\/f{64}: invalid JSON \(\)/);
+  t.match(reasons.join('\n'), /overlay\/y0+\/root: layer sha256:[0-9a-f]{64} has no driver dir \(\)/);
+  t.equal(d.warnings.length, 2, 'a half-deleted layer is not a warning');
+  t.same(d.stores[0]!.images.map((i) => i.names[0]), ['x:1', 'y:1']);
+});
+
+t.test('dangling overlay2 short links, parent loops and missing layers are reported', async (t) => {
+  const root = tmp(t);
+  const [a, b] = [layer('a'), layer('b')];
+  writeFakeRoot(root, 'overlay2', [{ tags: ['x:1'], layers: [a, b] }]);
+  symlinkSync('../gone/diff', join(root, 'overlay2', 'l', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'));
+  const db = join(root, 'image', 'overlay2', 'layerdb', 'sha256');
+  const [first, second] = readdirSync(db).map((h) => [h, readFileSync(join(db, h, 'cache-id'), 'utf8')] as const)
+    .sort((x, y) => x[1].localeCompare(y[1]));
+  // a corrupt layerdb where the base layer claims the top layer as its parent
+  writeFileSync(join(db, first![0], 'parent'), `sha256:${second![0]}`);
+  const d = discover(root);
+  const text = d.warnings.map((w) => `${w.path}: ${w.reason}`).join('\n');
+  t.match(text, /l\/ABCDEFGHIJKLMNOPQRSTUVWXYZ: dangling short link to \.\.\/gone\/diff/);
+  t.match(text, /layer parent loop through/);
+});
+
+t.test('a containers-storage root', async (t) => {
+  const root = tmp(t);
+  for (const d of ['overlay/L1/diff', 'overlay/L2/diff', 'overlay/C1/diff', 'overlay-layers', 'overlay-images', 'overlay-containers']) {
+    mkdirSync(join(root, d), { recursive: true });
+  }
+  writeFileSync(join(root, 'overlay-layers', 'layers.json'), JSON.stringify([
+    { id: 'L1', 'diff-digest': 'sha256:1', 'diff-size': 10 },
+    { id: 'L2', parent: 'L1', 'diff-size': 20 },
+    { id: 'C1', parent: 'L2' },
+  ]));
+  writeFileSync(join(root, 'overlay-images', 'images.json'), JSON.stringify([{ id: 'I1', names: ['localhost/app:1'], layer: 'L2' }]));
+  writeFileSync(join(root, 'overlay-containers', 'containers.json'), JSON.stringify([{ id: 'K1', image: 'I1', layer: 'C1' }]));
+  writeFileSync(join(root, 'overlay-containers', 'bad.json'), '');
+  const d = discover(root);
+  t.same(d.warnings, []);
+  const s = d.stores[0]!;
+  t.equal(s.driver, 'containers-storage');
+  t.same(s.images, [{ names: ['localhost/app:1'], id: 'I1', layers: ['L1', 'L2'] }]);
+  t.same(s.containers.map((c) => [c.rwLayer, c.imageTop]), [['C1', 'L2']]);
+  t.equal(s.layers.get('C1')!.role, 'container');
+  t.equal(s.layers.get('L2')!.size, 20);
+});
+
+t.test('a path that is not a data root', async (t) => {
+  const d = discover(join(tmp(t), 'missing'));
+  t.same(d.stores, []);
+  t.match(d.warnings[0]!.reason, 'not a directory');
+});

@@ -1,0 +1,33 @@
+import t from 'tap';
+import { dir, file } from '../../test/helpers/entries.js';
+import { MergedTree } from './merge.js';
+import type { DiffItem, Entry } from './types.js';
+
+const put = (e: Entry, opaque = false): DiffItem => ({ path: e.path, whiteout: false, entry: e, opaque, reason: 'added' });
+const wh = (path: string): DiffItem => ({ path, whiteout: true, entry: null, opaque: false, reason: 'deleted' });
+const paths = (t: MergedTree) => [...t.entries.keys()].sort();
+
+const lower = new MergedTree();
+lower.apply([put(dir('a')), put(file('a/x', 1)), put(dir('a/d')), put(file('a/d/y', 1)), put(file('b', 1))]);
+
+t.test('directories merge, whiteouts remove subtrees', async (t) => {
+  const m = new MergedTree(lower);
+  m.apply([put(dir('a')), put(file('a/z', 1)), wh('a/d')]);
+  t.same(paths(m), ['a', 'a/x', 'a/z', 'b']);
+  t.same(paths(lower), ['a', 'a/d', 'a/d/y', 'a/x', 'b'], 'the lower tree is not changed');
+  t.same(m.namesIn('a').sort(), ['x', 'z']);
+});
+
+t.test('an opaque dir hides what was below it', async (t) => {
+  const m = new MergedTree(lower);
+  m.apply([put(dir('a'), true), put(file('a/new', 1))]);
+  t.same(paths(m), ['a', 'a/new', 'b']);
+  t.same(m.pathsBelow('a'), ['a/new']);
+});
+
+t.test('a non-dir replaces a dir and a dir replaces a non-dir', async (t) => {
+  const m = new MergedTree(lower);
+  m.apply([put(file('a', 3)), put(dir('b')), put(file('b/in', 1))]);
+  t.same(paths(m), ['a', 'b', 'b/in']);
+  t.equal(m.entries.get('a')!.type, 'file');
+});

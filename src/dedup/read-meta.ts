@@ -1,0 +1,57 @@
+// Small read-only helpers for the metadata files of a data root. A missing or broken file is a
+// warning with its path, never an exception: analyze goes on with whatever is readable.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import type { Warning } from './types.js';
+
+export class WarningLog {
+  readonly list: Warning[] = [];
+
+  add(path: string, reason: string): void {
+    this.list.push({ path, reason });
+  }
+}
+
+function reasonOf(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  return e.code ?? e.message ?? String(err);
+}
+
+/** File text, or null (with a warning unless `optional` and it does not exist). */
+export function readText(path: string, log: WarningLog, optional = false): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (!(optional && (err as { code?: string }).code === 'ENOENT')) log.add(path, `cannot read: ${reasonOf(err)}`);
+    return null;
+  }
+}
+
+/** Parsed JSON, or null with a warning naming the path (truncated or corrupt files happen after crashes). */
+export function readJson(path: string, log: WarningLog, optional = false): unknown {
+  const text = readText(path, log, optional);
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    log.add(path, `invalid JSON (${(err as Error).message})`);
+    return null;
+  }
+}
+
+/** Names in a directory, sorted; [] with a warning when unreadable, [] silently when absent and optional. */
+export function listDir(path: string, log: WarningLog, optional = false): string[] {
+  try {
+    return readdirSync(path).sort();
+  } catch (err) {
+    if (!(optional && (err as { code?: string }).code === 'ENOENT')) log.add(path, `cannot list: ${reasonOf(err)}`);
+    return [];
+  }
+}
+
+export function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

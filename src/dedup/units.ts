@@ -1,0 +1,36 @@
+// Sizes for humans the way docker prints them (decimal SI, 4 significant digits: 4.163MB, 98.3kB),
+// and the parser for size thresholds on the command line. JSON always carries exact bytes.
+
+const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+
+export function humanSize(bytes: number): string {
+  let v = Math.abs(bytes);
+  let i = 0;
+  while (v >= 1000 && i < UNITS.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${bytes < 0 ? '-' : ''}${Number(v.toPrecision(4))}${UNITS[i]}`;
+}
+
+const FACTOR: Record<string, number> = {
+  '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,
+  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+};
+
+/** '12345', '4.5MB', '10kB', '2GiB' → bytes; null when it is not a size. */
+export function parseSize(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  if (!m) return null;
+  const f = FACTOR[m[2]!.toLowerCase()];
+  return f === undefined ? null : Math.round(Number(m[1]) * f);
+}
+
+/** '1234567' → '1,234,567' for counts in tables. */
+export function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function percent(p: number): string {
+  return `${p.toFixed(1)}%`;
+}

@@ -1,0 +1,41 @@
+import t from 'tap';
+import { dir, file } from '../../test/helpers/entries.js';
+import { imageWaste, pathCopies } from './waste.js';
+import type { DiffItem, Entry } from './types.js';
+
+const put = (e: Entry, opaque = false): DiffItem => ({ path: e.path, whiteout: false, entry: e, opaque, reason: 'added' });
+const wh = (path: string): DiffItem => ({ path, whiteout: true, entry: null, opaque: false, reason: 'deleted' });
+
+const big = file('d/big', 1000, { inode: '1:1' });
+const chmodded = { ...big, inode: '1:2', perm: 0o600 };
+const layers: DiffItem[][] = [
+  [put(dir('d')), put(big), put(file('d/sub-x', 10)), put(file('keep', 7))],
+  [put(dir('d')), put(chmodded)],
+  [wh('d')],
+  [put(dir('d')), put(file('d/big', 3, { inode: '1:3' }))],
+];
+
+t.test('every copy of a path, deletions (also by a dir whiteout) as size 0', async (t) => {
+  const c = pathCopies(layers);
+  t.same(c.get('d/big')!.map((x) => [x.layer, x.size]), [[0, 1000], [1, 1000], [2, 0], [3, 3]]);
+  t.same(c.get('d/sub-x')!.map((x) => [x.layer, x.size]), [[0, 10], [2, 0]]);
+  t.same(c.get('keep')!.length, 1);
+  t.notOk(c.has('d'), 'directories are not paths with content');
+});
+
+t.test('dive numbers, N-1 reclaimable and metadata-only rewrites', async (t) => {
+  const hashes = new Map([['1:1', 'h'], ['1:2', 'h'], ['1:3', 'other']]);
+  const w = imageWaste('img', layers, hashes);
+  t.equal(w.wastedBytes, 1000 + 1000 + 3 + 10, "dive's wastedBytes counts every copy");
+  t.equal(w.reclaimableBytes, 2000 + 10, 'N-1: all but the visible copy');
+  t.equal(w.metadataOnlyBytes, 1000, 'the chmod duplicated 1000 bytes');
+  t.equal(w.efficiency, 7 / (2003 + 10 + 7));
+  t.same(w.paths.map((p) => [p.path, p.deleted, p.metadataOnly]), [['d/big', false, true], ['d/sub-x', true, false]]);
+  t.equal(imageWaste('none', [], hashes).efficiency, 1);
+});
+
+t.test('an opaque dir and a file replacing a dir delete what was below', async (t) => {
+  const c = pathCopies([[put(dir('a')), put(file('a/x', 5)), put(dir('b')), put(file('b/y', 6))], [put(dir('a'), true), put(file('b', 1))]]);
+  t.same(c.get('a/x')!.map((x) => x.size), [5, 0]);
+  t.same(c.get('b/y')!.map((x) => x.size), [6, 0]);
+});

@@ -1,0 +1,98 @@
+// Path-level waste as dive defines it, per image: a path written in one layer and overwritten or
+// deleted in a later one keeps its earlier copies in the image. Reported both as dive's
+// wastedBytes (every copy) and as N−1 reclaimable copies (dive#684), with metadata-only rewrites
+// (chmod/chown/touch that duplicated the whole file) flagged by content hash. Pure.
+import { MergedTree } from './merge.js';
+import type { ImageWaste, WastePath } from './report.js';
+import type { DiffItem, Entry } from './types.js';
+
+/** Paths listed per image in the report; the totals stay exact. */
+export const MAX_WASTE_PATHS = 50;
+
+interface Copy {
+  layer: number;
+  size: number;
+  entry: Entry | null;
+}
+
+function record(copies: Map<string, Copy[]>, path: string, copy: Copy): void {
+  const list = copies.get(path);
+  if (list) list.push(copy);
+  else copies.set(path, [copy]);
+}
+
+/** Deletions a layer causes: whiteouts, opaque dirs and non-dirs replacing dirs hide lower paths. */
+function hiddenBy(item: DiffItem, tree: MergedTree): string[] {
+  const old = tree.entries.get(item.path);
+  if (!old) return [];
+  const below = tree.pathsBelow(item.path);
+  if (item.whiteout || item.entry === null) return [item.path, ...below];
+  if (old.type === 'dir' && (item.entry.type !== 'dir' || item.opaque)) return below;
+  return [];
+}
+
+/** Every non-directory copy per path across the layers (bottom → top), deletions as size-0 copies. */
+export function pathCopies(layers: readonly DiffItem[][]): Map<string, Copy[]> {
+  const copies = new Map<string, Copy[]>();
+  const tree = new MergedTree();
+  layers.forEach((items, layer) => {
+    for (const item of items) {
+      for (const p of hiddenBy(item, tree)) {
+        if (tree.entries.get(p)?.type !== 'dir') record(copies, p, { layer, size: 0, entry: null });
+      }
+      const e = item.entry;
+      if (!item.whiteout && e && e.type !== 'dir') record(copies, item.path, { layer, size: e.type === 'file' ? e.size : 0, entry: e });
+    }
+    tree.apply(items);
+  });
+  return copies;
+}
+
+function sameContent(a: Entry | null, b: Entry | null, hashes: Map<string, string>): boolean {
+  if (!a || !b || a.type !== 'file' || b.type !== 'file' || a.size !== b.size || a.inode === b.inode) return false;
+  if (a.size === 0) return true;
+  const ha = hashes.get(a.inode);
+  return ha !== undefined && ha === hashes.get(b.inode);
+}
+
+function wastePath(path: string, list: Copy[], hashes: Map<string, string>): WastePath {
+  const last = list[list.length - 1]!;
+  const deleted = last.entry === null;
+  const totalBytes = list.reduce((n, c) => n + c.size, 0);
+  let metadataOnly = false;
+  for (let i = 1; i < list.length; i++) metadataOnly ||= sameContent(list[i - 1]!.entry, list[i]!.entry, hashes);
+  return {
+    path,
+    layers: list.map((c) => c.layer),
+    totalBytes,
+    reclaimableBytes: deleted ? totalBytes : totalBytes - last.size,
+    deleted,
+    metadataOnly,
+  };
+}
+
+export function imageWaste(image: string, layers: readonly DiffItem[][], hashes: Map<string, string>): ImageWaste {
+  let sumMin = 0;
+  let sumAll = 0;
+  let metadataOnlyBytes = 0;
+  const paths: WastePath[] = [];
+  for (const [path, list] of pathCopies(layers)) {
+    const sizes = list.map((c) => c.size);
+    sumMin += Math.min(...sizes);
+    sumAll += sizes.reduce((a, b) => a + b, 0);
+    if (list.length < 2) continue;
+    paths.push(wastePath(path, list, hashes));
+    for (let i = 1; i < list.length; i++) {
+      if (sameContent(list[i - 1]!.entry, list[i]!.entry, hashes)) metadataOnlyBytes += list[i - 1]!.size;
+    }
+  }
+  paths.sort((a, b) => b.reclaimableBytes - a.reclaimableBytes || a.path.localeCompare(b.path));
+  return {
+    image,
+    wastedBytes: paths.reduce((n, p) => n + p.totalBytes, 0),
+    reclaimableBytes: paths.reduce((n, p) => n + p.reclaimableBytes, 0),
+    efficiency: sumAll > 0 ? sumMin / sumAll : 1,
+    metadataOnlyBytes,
+    paths: paths.slice(0, MAX_WASTE_PATHS),
+  };
+}

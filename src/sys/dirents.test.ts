@@ -1,0 +1,46 @@
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { makeWhiteout, setTimes } from './nodes.js';
+import { readDirents } from './dirents.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ovlkit-dirents-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+t.test('names, inode numbers and types agree with readdir and lstat', async (t) => {
+  const d = join(dir, 'd');
+  mkdirSync(d);
+  writeFileSync(join(d, 'f'), 'x');
+  mkdirSync(join(d, 'sub'));
+  symlinkSync('f', join(d, 'ln'));
+  makeWhiteout(join(d, 'wh'));
+  const many = Array.from({ length: 3000 }, (_, i) => `n-${i}-${'x'.repeat(40)}`);
+  for (const n of many) writeFileSync(join(d, n), '');
+  const got = readDirents(d);
+  t.same(got.map((e) => e.name).sort(), readdirSync(d).sort(), 'every name, across several getdents64 buffers');
+  const byName = new Map(got.map((e) => [e.name, e]));
+  const expect: Record<string, string> = { f: 'file', sub: 'dir', ln: 'symlink', wh: 'char' };
+  for (const [name, type] of Object.entries(expect)) {
+    t.equal(byName.get(name)?.type, type, name);
+    t.equal(byName.get(name)?.ino, lstatSync(join(d, name), { bigint: true }).ino, `${name} ino`);
+  }
+  t.same(readDirents(join(d, 'sub')), []);
+});
+
+t.test('listing does not update the directory atime (O_NOATIME, as overlayfs reads lowers)', async (t) => {
+  const d = join(dir, 'a');
+  mkdirSync(d);
+  writeFileSync(join(d, 'x'), '');
+  setTimes(d, { sec: 1_000_000_000, nsec: 0 }, { sec: 1_000_000_000, nsec: 0 });
+  readDirents(d);
+  t.equal(lstatSync(d, { bigint: true }).atimeNs, 1_000_000_000_000_000_000n);
+  readdirSync(d);
+  t.not(lstatSync(d, { bigint: true }).atimeNs, 1_000_000_000_000_000_000n, 'node:fs would have (relatime)');
+});
+
+t.test('errors carry the path', async (t) => {
+  t.throws(() => readDirents(join(dir, 'missing')), { code: 'ENOENT' });
+  writeFileSync(join(dir, 'file'), '');
+  t.throws(() => readDirents(join(dir, 'file')), { code: 'ENOTDIR' });
+});

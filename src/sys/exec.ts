@@ -1,0 +1,69 @@
+// Running other programs (find, tar, fuse-overlayfs, jdupes …) and the page-cache controls a
+// benchmark needs. Kept in the sys door so nothing else in the project spawns processes itself.
+import { writeFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { syncAll } from './tmpfs.js';
+
+export interface ToolResult {
+  /** exit status; null when the program was killed (timeout) or could not start */
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  /** why it did not finish normally: 'timeout after Ns', 'ENOENT', a signal name; '' when it exited */
+  failure: string;
+}
+
+export interface ToolOptions {
+  cwd?: string;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+  /** send stdout to /dev/null instead of collecting it (big outputs nobody reads) */
+  discardStdout?: boolean;
+}
+
+/** Run `file args` to completion without a shell; never throws for a failing program. */
+export async function runTool(file: string, args: readonly string[], o: ToolOptions = {}): Promise<ToolResult> {
+  const r = await execa(file, args, {
+    reject: false,
+    stdin: 'ignore',
+    stdout: o.discardStdout ? 'ignore' : 'pipe',
+    cwd: o.cwd,
+    env: o.env,
+    timeout: o.timeoutMs,
+    maxBuffer: 256 * 1024 * 1024,
+    stripFinalNewline: false,
+  });
+  let failure = '';
+  if (r.timedOut) failure = `timeout after ${Math.round((o.timeoutMs ?? 0) / 1000)} s`;
+  else if (r.failed && r.exitCode === undefined) failure = r.signal ?? (r.code as string | undefined) ?? 'failed to start';
+  return {
+    exitCode: r.exitCode ?? null,
+    stdout: typeof r.stdout === 'string' ? r.stdout : '',
+    stderr: typeof r.stderr === 'string' ? r.stderr : '',
+    failure,
+  };
+}
+
+/** The first line of a program's complaint, for one-line failure reasons. */
+export function firstLine(r: ToolResult): string {
+  const text = r.failure || r.stderr.trim() || r.stdout.trim() || `exit ${r.exitCode}`;
+  return text.split('\n')[0]!.slice(0, 300);
+}
+
+/** sync, then drop the page, dentry and inode caches (root only): the next read comes from disk. */
+export async function dropCaches(): Promise<void> {
+  await syncAll();
+  writeFileSync('/proc/sys/vm/drop_caches', '3');
+}
+
+/**
+ * How many drop_caches events the kernel log holds (each write logs "drop_caches: N"). A change
+ * across a timed step means someone else emptied our caches mid-measurement; null without dmesg.
+ */
+export async function dropCachesLogged(): Promise<number | null> {
+  const r = await runTool('dmesg', []);
+  if (r.exitCode !== 0) return null;
+  let n = 0;
+  for (const line of r.stdout.split('\n')) if (line.includes('drop_caches:')) n++;
+  return n;
+}

@@ -1,0 +1,59 @@
+// ovl-dedup analyze as a user and a CI job run it: JSON on stdout, CI rules and exit codes
+// (0 ok, 1 rule failed or no store, 2 usage), one-line errors, nothing written into the root.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import t from 'tap';
+import { writeFakeRoot } from '../../src/dedup/fake-root.js';
+
+const bin = fileURLToPath(new URL('../../bin/ovl-dedup', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'ovl-dedup-cli-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const root = join(work, 'docker');
+writeFakeRoot(root, 'overlay', [{
+  tags: ['waste:1'],
+  layers: [
+    { id: 'a'.repeat(64), build: (d) => writeFileSync(join(d, 'big'), Buffer.alloc(300_000, 1)) },
+    { id: 'b'.repeat(64), build: (d) => rmSync(join(d, 'big')) },
+  ],
+}]);
+const run = (...args: string[]) => execa(bin, ['analyze', ...args], { reject: false, env: { CI: '' } });
+
+t.test('--json - prints only the JSON contract', async (t) => {
+  const r = await run(root, '--json', '-');
+  t.equal(r.exitCode, 0, r.stderr);
+  t.equal(r.stderr, '', 'no progress bar when stderr is not a terminal');
+  const j = JSON.parse(r.stdout);
+  t.equal(j.version, 1);
+  t.same(j.images.map((i: { name: string }) => i.name), ['waste:1']);
+  t.equal(j.waste.wastedBytes, 300_000);
+  t.equal(j.imageLayers.entries, 1, 'the base root holds big; the top root is empty');
+});
+
+t.test('--ci turns thresholds into rules and exit codes', async (t) => {
+  const fail = await run(root, '--ci', '--max-wasted-bytes', '100kB', '--min-efficiency', '0');
+  t.equal(fail.exitCode, 1);
+  t.match(fail.stdout, /max-wasted-bytes\s*│ 100kB\s*│ 300kB\s*│ FAIL/);
+  t.match(fail.stdout, /min-efficiency\s*│ 0\s*│ 0\.0000 │ PASS/);
+  const pass = await run(root, '--ci', '--max-wasted-bytes', '1MB', '--max-duplicate-bytes', '0');
+  t.equal(pass.exitCode, 0, pass.stdout);
+  const bad = await run(root, '--ci', '--min-efficiency', '2');
+  t.equal(bad.exitCode, 2);
+  t.equal(bad.stderr, "ovl-dedup: --min-efficiency: expected a ratio between 0 and 1, got '2'");
+});
+
+t.test('bad roots and outputs are one-line errors; nothing is written into the root', async (t) => {
+  const inside = await run(root, '--json', join(root, 'report.json'));
+  t.equal(inside.exitCode, 2);
+  t.match(inside.stderr, /^ovl-dedup: --json .*report\.json: inside the data root .*; analyze never writes there$/);
+  t.notOk(readdirSync(root).includes('report.json'));
+  const missing = await run(join(work, 'nope'));
+  t.same([missing.exitCode, missing.stderr], [2, `ovl-dedup: ${join(work, 'nope')}: no such directory`]);
+  writeFileSync(join(work, 'file'), '');
+  t.same((await run(join(work, 'file'))).exitCode, 2);
+  mkdirSync(join(work, 'empty'));
+  const empty = await run(join(work, 'empty'));
+  t.same([empty.exitCode, empty.stderr], [1, `ovl-dedup: ${join(work, 'empty')}: no overlay, overlay2 or containers-storage store found`]);
+});

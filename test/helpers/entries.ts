@@ -1,0 +1,48 @@
+// Hand-made layer entries for the pure dedup stages: every field has a plain default, so a test
+// states only what matters to it.
+import type { DiffItem, Entry, LayerScan } from '../../src/dedup/types.js';
+
+let nextInode = 1000;
+
+export function entry(path: string, over: Partial<Entry> = {}): Entry {
+  const type = over.type ?? (path.endsWith('/') ? 'dir' : 'file');
+  return {
+    path: path.replace(/\/$/, ''),
+    type,
+    perm: type === 'dir' ? 0o755 : type === 'symlink' ? 0o777 : 0o644,
+    uid: 0,
+    gid: 0,
+    size: type === 'dir' ? 4096 : 0,
+    blocks: type === 'dir' ? 8 : 0,
+    inode: `1:${nextInode++}`,
+    nlink: 1,
+    mtimeNs: 1_000_000_000n,
+    atimeNs: 1_000_000_000n,
+    rdev: 0,
+    target: '',
+    xattrs: [],
+    ...over,
+  };
+}
+
+export function file(path: string, size: number, over: Partial<Entry> = {}): Entry {
+  return entry(path, { type: 'file', size, blocks: Math.ceil(size / 4096) * 8, ...over });
+}
+
+export function dir(path: string, over: Partial<Entry> = {}): Entry {
+  return entry(path, { type: 'dir', ...over });
+}
+
+export function scan(entries: Entry[], dirPath = '/layer'): LayerScan {
+  return { dir: dirPath, top: dir('', { inode: `top:${nextInode++}` }), entries: [...entries].sort((a, b) => (a.path < b.path ? -1 : 1)) };
+}
+
+/** A child tree: the same entries (regular files keep their inode, as legacy hard links do; other types get new ones). */
+export function chainFrom(parent: LayerScan): Entry[] {
+  return parent.entries.map((e) => (e.type === 'file' ? { ...e } : { ...e, inode: `1:${nextInode++}` }));
+}
+
+/** Short form of a diff for assertions: 'path' (entry), '-path' (whiteout), 'path/*' (opaque dir). */
+export function shortDiff(items: DiffItem[]): string[] {
+  return items.map((i) => (i.whiteout ? `-${i.path}` : i.opaque ? `${i.path}/*` : i.path));
+}
