@@ -1,9 +1,9 @@
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeWhiteout, setTimes } from './nodes.js';
-import { readDirents } from './dirents.js';
+import { readDirents, rereadDirents } from './dirents.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovlkit-dirents-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,4 +43,16 @@ t.test('errors carry the path', async (t) => {
   t.throws(() => readDirents(join(dir, 'missing')), { code: 'ENOENT' });
   writeFileSync(join(dir, 'file'), '');
   t.throws(() => readDirents(join(dir, 'file')), { code: 'ENOTDIR' });
+});
+
+t.test('rereadDirents rewinds a held dir fd and sees entries added since', async (t) => {
+  const d = join(dir, 'reread');
+  mkdirSync(d);
+  writeFileSync(join(d, 'a'), '');
+  const fd = openSync(d, 'r');
+  t.teardown(() => closeSync(fd));
+  t.same(rereadDirents(fd).map((e) => e.name), ['a']);
+  writeFileSync(join(d, 'b'), '');
+  t.same(rereadDirents(fd).map((e) => e.name).sort(), ['a', 'b']);
+  t.throws(() => rereadDirents(9999, 'nope'), { code: 'EBADF' });
 });

@@ -26,6 +26,7 @@ export const c = {
   close: libc.func('int close(int fd)'),
   sync: libc.func('void sync(void)'),
   getdents64: libc.func('long getdents64(int fd, _Out_ void *dirp, size_t count)'),
+  lseek: libc.func('long lseek(int fd, long offset, int whence)'),
 };
 
 /** The type tag koffi needs to marshal a `struct timespec[2]` for utimensat. */
