@@ -54,10 +54,14 @@ export function cleanupNow(): void {
   roots.clear();
 }
 
-/** On SIGINT/SIGTERM: clean up, say so on stderr, exit 130/143 as a shell would. */
+/**
+ * On SIGINT/SIGTERM: clean up, say so on stderr, exit 130/143 as a shell would. Any other way out
+ * (an internal error, process.exit) also runs the cleanup for whatever is still registered.
+ */
 export function installSignalCleanup(name: string): void {
   if (installed) return;
   installed = true;
+  process.on('exit', () => cleanupNow());
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.on(sig, () => {
       process.stderr.write(`\n${name}: ${sig}: unmounting and removing temp dirs\n`);

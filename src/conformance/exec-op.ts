@@ -11,7 +11,7 @@ import {
   makeWhiteout,
   makedev,
   mknod,
-  readDirFd,
+  rereadDirents,
   removeXattr,
   rename2,
   setXattr,
@@ -150,10 +150,10 @@ function run(ctx: ExecContext, o: Op): RawValue | void {
       const old = ctx.dirs.get(o.dir);
       if (old !== undefined) fs.closeSync(old);
       ctx.dirs.set(o.dir, fd);
-      return { names: readDirFd(fd).map((d) => d.name).sort() };
+      return { names: rereadDirents(fd).map((d) => d.name).sort() };
     }
     case 'relist':
-      return { names: readDirFd(handle(ctx.dirs, o.dir)).map((d) => d.name).sort() };
+      return { names: rereadDirents(handle(ctx.dirs, o.dir)).map((d) => d.name).sort() };
     case 'closedir':
       fs.closeSync(handle(ctx.dirs, o.dir));
       return void ctx.dirs.delete(o.dir);

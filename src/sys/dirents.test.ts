@@ -1,9 +1,22 @@
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeWhiteout, setTimes } from './nodes.js';
-import { copyFileNoatime, readDirents, readdirNoatime } from './dirents.js';
+import { copyFileNoatime, readDirents, readdirNoatime, rereadDirents } from './dirents.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovlkit-dirents-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,4 +78,16 @@ t.test('listing and copying leave atimes alone', async (t) => {
   t.equal(readFileSync(join(root, 'dst')).compare(readFileSync(src)), 0);
   t.throws(() => copyFileNoatime(src, join(root, 'dst')), { code: 'EEXIST' });
   t.throws(() => readdirNoatime(join(root, 'nope')), { code: 'ENOENT' });
+});
+
+t.test('rereadDirents rewinds a held dir fd and sees entries added since', async (t) => {
+  const d = join(dir, 'reread');
+  mkdirSync(d);
+  writeFileSync(join(d, 'a'), '');
+  const fd = openSync(d, 'r');
+  t.teardown(() => closeSync(fd));
+  t.same(rereadDirents(fd).map((e) => e.name), ['a']);
+  writeFileSync(join(d, 'b'), '');
+  t.same(rereadDirents(fd).map((e) => e.name).sort(), ['a', 'b']);
+  t.throws(() => rereadDirents(9999, 'nope'), { code: 'EBADF' });
 });

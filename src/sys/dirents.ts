@@ -44,17 +44,21 @@ function parse(buf: Buffer, len: number, out: RawDirent[]): void {
   }
 }
 
+function readAll(fd: number, path: string): RawDirent[] {
+  const out: RawDirent[] = [];
+  const buf = Buffer.allocUnsafe(BUF_SIZE);
+  for (;;) {
+    const n = check(c.getdents64(fd, buf, BUF_SIZE) as number, 'getdents64', path);
+    if (n === 0) return out;
+    parse(buf, n, out);
+  }
+}
+
 /** All entries of the directory `path` except '.' and '..', in on-disk order, without updating its atime. */
 export function readDirents(path: string): RawDirent[] {
   const fd = openDirNoAtime(path);
   try {
-    const out: RawDirent[] = [];
-    const buf = Buffer.allocUnsafe(BUF_SIZE);
-    for (;;) {
-      const n = check(c.getdents64(fd, buf, BUF_SIZE) as number, 'getdents64', path);
-      if (n === 0) return out;
-      parse(buf, n, out);
-    }
+    return readAll(fd, path);
   } finally {
     closeSync(fd);
   }
@@ -94,4 +98,15 @@ function copyData(fdIn: number, fdOut: number, src: string): void {
     }
     return;
   }
+}
+
+const SEEK_SET = 0;
+
+/**
+ * Rewind a directory fd the caller holds open and read all its entries again: the "rewinddir +
+ * readdir on the same open dir" that shows overlayfs's per-open-file merged-dir cache (spec S39).
+ */
+export function rereadDirents(fd: number, path = `fd ${fd}`): RawDirent[] {
+  check(c.lseek(fd, 0, SEEK_SET) as number, 'lseek', path);
+  return readAll(fd, path);
 }

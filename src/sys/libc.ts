@@ -29,6 +29,7 @@ export const c = {
   copy_file_range: libc.func(
     'long copy_file_range(int fd_in, void *off_in, int fd_out, void *off_out, size_t len, unsigned int flags)',
   ),
+  lseek: libc.func('long lseek(int fd, long offset, int whence)'),
 };
 
 /** The type tag koffi needs to marshal a `struct timespec[2]` for utimensat. */

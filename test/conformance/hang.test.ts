@@ -37,3 +37,30 @@ t.test('a hung target is killed and unmounted, and the scenario fails with the r
   const daemons = await execa('pgrep', ['-f', `fuse-overlayfs -f -o lowerdir=${s.tmp}`], { reject: false });
   t.equal(daemons.stdout, '', 'the stopped daemon was killed');
 });
+
+const KILLED_AFTER_MOUNT =
+  'fuse-overlayfs -f -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir} {merged} & p=$!; ' +
+  'while ! mountpoint -q {merged}; do sleep 0.01; done; kill -9 $p; wait $p';
+
+t.test('a target that crashes: every later op sees ENOTCONN, the dead mount is still removed', async (t) => {
+  const s = sandbox(t);
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = s.tmp;
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  });
+  const runner = new ScenarioRunner({ timeoutMs: 5000 });
+  t.teardown(() => runner.close());
+  const trace = await runner.run(execTarget(KILLED_AFTER_MOUNT, 'crashed'), {
+    lowers: [{ entries: [{ path: 'a', kind: 'file', content: 'A', mode: 0o644 }] }],
+    upper: { entries: [] },
+    // The daemon dies right after mounting; the first ops give the kill time to land.
+    ops: [{ op: 'dropCaches' }, { op: 'dropCaches' }, { op: 'read', path: 'a' }, { op: 'stat', path: 'a' }],
+  });
+  t.equal(trace.failure, undefined, 'a crash is not a hang: the ops return');
+  t.same(trace.ops.at(-1)!.result, { ok: false, errno: 'ENOTCONN' });
+  t.match(trace.merged, [{ path: '.', errno: 'ENOTCONN' }]);
+  t.same(s.leftMounts(), []);
+  t.same(leftovers(s.tmp), []);
+});

@@ -13,7 +13,7 @@ function where(d: Difference): string {
   return d.path !== undefined ? `${d.where} \`${d.path}\`` : d.where;
 }
 
-function divergenceSection(u: UnexpectedDivergence, target: string): string[] {
+function divergenceSection(u: UnexpectedDivergence): string[] {
   const r = u.minimal;
   const out = [`### ${u.id}`, ''];
   out.push(`Suite \`${u.suite}\`, generated run ${u.run}, shrunk in ${u.shrinks} steps to ${r.scenario.ops.length} op(s).`, '');
@@ -21,7 +21,7 @@ function divergenceSection(u: UnexpectedDivergence, target: string): string[] {
   if (u.partingOp !== undefined) {
     out.push(`The targets part at op ${u.partingOp + 1}: \`${describeOp(r.scenario.ops[u.partingOp]!)}\``, '');
   } else out.push('Every op returned the same; the targets part in the final state.', '');
-  out.push(`| where | field | kernel | ${target} | accepted |`, '|---|---|---|---|---|');
+  out.push('| where | field | kernel | target | accepted |', '|---|---|---|---|---|');
   for (const c of r.classified) {
     const d = c.difference;
     out.push(`| ${where(d)} | ${d.field} | ${cell(d.reference)} | ${cell(d.target)} | ${c.accepted ?? ''} |`);
@@ -33,7 +33,8 @@ function divergenceSection(u: UnexpectedDivergence, target: string): string[] {
 
 export function renderMarkdown(m: RunModel): string {
   const i = m.info;
-  const out = [`# ovl-check: ${i.target} vs ${i.reference ?? '(recording only)'}`, ''];
+  // The target goes in code spans: exec templates may hold characters Markdown would read ('|', '*').
+  const out = [`# ovl-check: \`${i.target}\` vs ${i.reference ?? '(recording only)'}`, ''];
   out.push(`Started ${i.startedAt}, ${(i.ms / 1000).toFixed(1)} s, seed ${i.seed}. Command: \`${i.command}\``, '');
   out.push('| suite | scenarios | pass | accepted | unexpected | recorded | seconds |', '|---|---:|---:|---:|---:|---:|---:|');
   for (const s of m.suites) {
@@ -50,7 +51,7 @@ export function renderMarkdown(m: RunModel): string {
   for (const s of m.suites.filter((x) => x.error)) out.push(`Suite ${s.suite} error: ${s.error}`, '');
   if (m.unexpected.length) {
     out.push('## Unexpected divergences', '');
-    for (const u of m.unexpected) out.push(...divergenceSection(u, i.target));
+    for (const u of m.unexpected) out.push(...divergenceSection(u));
   } else if (i.reference) out.push('No unexpected divergences.', '');
   return out.join('\n');
 }

@@ -32,7 +32,7 @@ replay: npx ovl-check run --target &apos;exec:swap {lowerdir} {merged}&apos; --r
 `
 
 exports[`src/conformance/report/report.test.ts > TAP > report.md > must match snapshot 1`] = `
-# ovl-check: exec:swap {lowerdir} {merged} vs kernel
+# ovl-check: \`exec:swap {lowerdir} {merged}\` vs kernel
 
 Started 2026-11-26T21:00:00.000Z, 1.8 s, seed 42. Command: \`ovl-check run --target 'exec:swap {lowerdir} {merged}' --seed 42\`
 
@@ -69,7 +69,7 @@ upper: (empty)
 
 The targets part at op 1: \`read("a")\`
 
-| where | field | kernel | exec:swap {lowerdir} {merged} | accepted |
+| where | field | kernel | target | accepted |
 |---|---|---|---|---|
 | op 1 | content | \`{"size":1,"sha":"A","text":"A"}\` | \`{"size":1,"sha":"B","text":"B"}\` |  |
 | merged \`a\` | content | \`{"size":1,"sha":"A","text":"A"}\` | \`{"size":1,"sha":"B","text":"B"}\` |  |
