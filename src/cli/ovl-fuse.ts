@@ -1,22 +1,110 @@
 // ovl-fuse: mount a FUSE overlay with the kernel's option syntax.
-//   ovl-fuse -o lowerdir=A:B,upperdir=U,workdir=W MERGED
+//   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always] MERGED
+//   ovl-fuse umount MERGED
+// Without -f the command detaches: it starts the daemon and exits 0 only once the mount is live.
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { UsageError } from '../errors.js';
 import { parseMountOptions, resolveMountOptions } from '../format/index.js';
-import { newProgram, notImplemented, runMain } from './run.js';
+import { mountOverlayFuse } from '../fuse/mount.js';
+import type { CacheMode } from '../fuse/overlay.js';
+import { validateMount } from '../fuse/validate.js';
+import { umount, umountSurely } from '../sys/index.js';
+import { newProgram, runMain } from './run.js';
+
+const CACHE_MODES: readonly CacheMode[] = ['auto', 'never', 'always'];
+/** Set in the detached daemon: the fd on which it reports "ok" or the error to its parent. */
+const NOTIFY_ENV = 'OVL_FUSE_NOTIFY_FD';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+function cacheMode(extra: Record<string, string | true>): CacheMode {
+  const v = extra.cache ?? 'auto';
+  if (v === true || !CACHE_MODES.includes(v as CacheMode)) {
+    throw new UsageError(`bad mount option cache=${v === true ? '' : v}: expected one of ${CACHE_MODES.join(', ')}`);
+  }
+  return v as CacheMode;
+}
+
+/** Start this same command in the foreground as a detached daemon; resolve with its verdict. */
+function detach(argv: string[]): Promise<number> {
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '-f', ...argv], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    env: { ...process.env, [NOTIFY_ENV]: '3' },
+  });
+  return new Promise((resolve) => {
+    let text = '';
+    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    pipe.setEncoding('utf8');
+    pipe.on('data', (d: string) => (text += d));
+    const done = (code: number) => {
+      child.unref();
+      (pipe as unknown as { destroy(): void }).destroy();
+      resolve(code);
+    };
+    pipe.on('end', () => {
+      if (text.startsWith('ok')) return done(0);
+      process.stderr.write(`ovl-fuse: ${text.replace(/^error: /, '').trim() || 'daemon exited before the mount was live'}\n`);
+      done(text.startsWith('usage') ? 2 : 1);
+    });
+  });
+}
+
+function notify(message: string): void {
+  const fd = process.env[NOTIFY_ENV];
+  if (fd === undefined) return;
+  const out = createWriteStream('', { fd: Number(fd) });
+  out.end(message + '\n');
+}
+
+async function runForeground(cfgArgs: ReturnType<typeof validateMount>, cache: CacheMode): Promise<number> {
+  let mounted;
+  try {
+    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache);
+  } catch (err) {
+    notify(`error: ${err instanceof Error ? err.message : String(err)}`);
+    throw err;
+  }
+  // All paths are absolute by now; do not keep the caller's cwd (and its filesystem) busy.
+  process.chdir('/');
+  const stop = () => void umountSurely(cfgArgs.merged).catch(() => undefined);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  notify('ok');
+  await mounted.closed;
+  return 0;
+}
+
+async function umountCommand(argv: string[]): Promise<number> {
+  const program = newProgram('ovl-fuse umount', 'unmount an ovl-fuse overlay').argument('<merged>', 'mount point');
+  program.parse(argv, { from: 'user' });
+  umount(program.args[0]!);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'umount') return umountCommand(argv.slice(1));
   const program = newProgram('ovl-fuse', 'FUSE overlay filesystem that behaves like kernel overlayfs')
     .option('-o, --options <opts>', 'mount options, as for mount -t overlay (repeatable)', collect, [])
     .option('-f, --foreground', 'stay in the foreground')
     .argument('<merged>', 'mount point');
   program.parse(argv, { from: 'user' });
-  const opts = program.opts<{ options: string[] }>();
-  // Validate now, so a bad option is a usage error even before the FUSE overlay exists.
-  resolveMountOptions(parseMountOptions(opts.options.join(',')));
-  return notImplemented('ovl-fuse mount');
+  const opts = program.opts<{ options: string[]; foreground?: boolean }>();
+  let checked;
+  let cache: CacheMode;
+  try {
+    const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache'] });
+    cache = cacheMode(parsed.extra);
+    checked = validateMount(resolveMountOptions({ ...parsed, extra: {} }), program.args[0]!);
+  } catch (err) {
+    if (err instanceof UsageError) notify(`usage: ${err.message}`);
+    throw err;
+  }
+  if (!opts.foreground) return detach(argv);
+  return runForeground(checked, cache);
 }
 
 await runMain('ovl-fuse', main);

@@ -2,6 +2,7 @@
 // benchmark needs. Kept in the sys door so nothing else in the project spawns processes itself.
 import { writeFileSync } from 'node:fs';
 import { execa } from 'execa';
+import { syncAll } from './tmpfs.js';
 
 export interface ToolResult {
   /** exit status; null when the program was killed (timeout) or could not start */
@@ -47,12 +48,6 @@ export async function runTool(file: string, args: readonly string[], o: ToolOpti
 export function firstLine(r: ToolResult): string {
   const text = r.failure || r.stderr.trim() || r.stdout.trim() || `exit ${r.exitCode}`;
   return text.split('\n')[0]!.slice(0, 300);
-}
-
-/** Flush every dirty page of every filesystem (sync(1)). */
-export async function syncAll(): Promise<void> {
-  const r = await runTool('sync', []);
-  if (r.exitCode !== 0) throw new Error(`sync failed: ${firstLine(r)}`);
 }
 
 /** sync, then drop the page, dentry and inode caches (root only): the next read comes from disk. */

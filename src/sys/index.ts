@@ -5,3 +5,7 @@ export * from './mount.js';
 export * from './dirents.js';
 export * from './exec.js';
 export * from './hang-guard.js';
+export * from './dirfd.js';
+export * from './tmpfs.js';
+export * from './mount-command.js';
+export * from './statvfs.js';

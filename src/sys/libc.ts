@@ -24,6 +24,7 @@ export const c = {
   fsmount: libc.func('int fsmount(int fd, uint32_t flags, uint32_t attr_flags)'),
   move_mount: libc.func('int move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, uint32_t flags)'),
   close: libc.func('int close(int fd)'),
+  sync: libc.func('void sync(void)'),
   getdents64: libc.func('long getdents64(int fd, _Out_ void *dirp, size_t count)'),
 };
 

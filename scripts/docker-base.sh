@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Build a base image for Dockerfile.test without any image registry: Debian bookworm made by
+# debootstrap (minbase, from the machine's Debian mirror) plus this machine's Node 20 (the files
+# of its installed `nodejs` package) and CA trust, imported with `docker import`. Usage, as root:
+#   DOCKER_HOST=unix:///tmp/ovlkit-docker/sock bash scripts/docker-base.sh [TAG]
+set -euo pipefail
+TAG=${1:-ovlkit-base:bookworm-node20}
+command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap; }
+node -v | grep -q '^v20\.' || { echo "docker-base: needs Node 20 on this machine (have $(node -v))" >&2; exit 1; }
+work=$(mktemp -d /tmp/ovlkit-base-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+debootstrap --variant=minbase bookworm "$work/rootfs" >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
+# Node as installed here: the nodejs package's files, and npm/corepack as they are now (npm may
+# have been upgraded in place, so its tree is taken whole rather than from the package list).
+{
+  dpkg -L nodejs | while read -r f; do if [ -f "$f" ] || [ -L "$f" ]; then echo "${f#/}"; fi; done
+  (cd / && find usr/lib/node_modules/npm usr/lib/node_modules/corepack \( -type f -o -type l \) 2>/dev/null)
+} | (cd / && sort -u | tar --no-recursion -cf - -T -) | tar -C "$work/rootfs" -xf -
+# This machine's CA trust (local CAs and the bundle), so apt and npm inside reach what it reaches.
+if [ -d /usr/local/share/ca-certificates ]; then cp -a /usr/local/share/ca-certificates/. "$work/rootfs/usr/local/share/ca-certificates/"; fi
+mkdir -p "$work/rootfs/etc/ssl/certs" && cp /etc/ssl/certs/ca-certificates.crt "$work/rootfs/etc/ssl/certs/"
+tar -C "$work/rootfs" -c . | docker import \
+  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
+  --change 'CMD ["node"]' - "$TAG"
+echo "docker-base: imported $TAG"

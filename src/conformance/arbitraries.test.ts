@@ -1,0 +1,32 @@
+import fc from 'fast-check';
+import t from 'tap';
+import { scenarioArb, scenarioToString } from './arbitraries.js';
+import { describeOp } from './ops.js';
+import { loadSuite, suiteNames } from './suite.js';
+
+t.test('every shipped suite generates plain-data scenarios that print as their calls', async (t) => {
+  const names = suiteNames();
+  t.ok(names.length >= 12, names.join(', '));
+  for (const name of names) {
+    const cfg = loadSuite(name);
+    if (cfg.corpus) continue;
+    const samples = fc.sample(scenarioArb(cfg), { seed: 1, numRuns: 5 });
+    for (const s of samples) {
+      const copy = JSON.parse(JSON.stringify(s));
+      t.same(copy, s, `${name}: JSON round trip`);
+      t.ok(s.lowers.length >= cfg.lowers[0] && s.lowers.length <= cfg.lowers[1], `${name}: lower count`);
+      t.ok(s.ops.every((o) => (cfg.ops as Record<string, number>)[o.op]! > 0), `${name}: only the suite's ops`);
+      t.equal(String(s), scenarioToString(s));
+      for (const o of s.ops) t.equal(String(o), describeOp(o));
+    }
+  }
+});
+
+t.test('the same seed gives the same scenarios (what makes two targets comparable)', async (t) => {
+  const cfg = loadSuite('rename');
+  t.same(fc.sample(scenarioArb(cfg), { seed: 9, numRuns: 10 }), fc.sample(scenarioArb(cfg), { seed: 9, numRuns: 10 }));
+});
+
+t.test('an unknown suite is a usage error listing the suites', async (t) => {
+  t.throws(() => loadSuite('nope'), { name: 'UsageError', message: /no such suite \(have: .*basic/ });
+});

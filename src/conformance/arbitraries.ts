@@ -1,0 +1,165 @@
+// fast-check arbitraries for scenarios, driven by a suite's weights. Everything generated is
+// plain data; ops and scenarios get a non-enumerable toString (and fast-check's toString hook)
+// so a counterexample prints as the calls it makes, while JSON.stringify still saves plain data.
+import fc from 'fast-check';
+import { OverlayXattrs } from '../format/index.js';
+import type { Op, OpName } from './ops.js';
+import { describeOp } from './ops.js';
+import { type Layer, type LayerEntry, type Scenario, layerName, layerToString, OLD_TIME_LIMIT_SEC, SETUP_TIME_SEC } from './scenario.js';
+import type { SuiteConfig } from './suite.js';
+
+const ovl = new OverlayXattrs(false);
+
+function withToString<T extends object>(value: T, fn: (v: T) => string): T {
+  const str = () => fn(value);
+  Object.defineProperty(value, 'toString', { value: str, enumerable: false, configurable: true });
+  Object.defineProperty(value, fc.toStringMethod, { value: str, enumerable: false, configurable: true });
+  return value;
+}
+
+/** A scenario as readable lines: layers, then one op per line. */
+export function scenarioToString(s: Scenario): string {
+  const lines = [...s.lowers.map((l, i) => layerToString(layerName(i), l)).filter((l, i) => s.lowers.length < 10 || !l.endsWith('(empty)') || i === 0)];
+  if (s.lowers.length >= 10) lines.push(`(${s.lowers.length} lowers, empty ones not shown)`);
+  lines.push(layerToString('upper', s.upper));
+  if (s.options && Object.keys(s.options).length) lines.push(`options: ${JSON.stringify(s.options)}`);
+  s.ops.forEach((o, i) => lines.push(`${i + 1}. ${describeOp(o)}`));
+  return lines.join('\n');
+}
+
+export function attachToString(s: Scenario): Scenario {
+  s.ops.forEach((o) => withToString(o, describeOp));
+  return withToString(s, scenarioToString);
+}
+
+const text = fc.string({ unit: fc.constantFrom('a', 'b', 'x', 'y', 'Z'), maxLength: 6 });
+
+function pathArb(cfg: SuiteConfig): fc.Arbitrary<string> {
+  return fc.array(fc.constantFrom(...cfg.names), { minLength: 1, maxLength: cfg.depth }).map((c) => c.join('/'));
+}
+
+function entryArb(cfg: SuiteConfig): fc.Arbitrary<LayerEntry> {
+  const path = pathArb(cfg);
+  const xattrs = cfg.xattrs
+    ? fc.option(fc.dictionary(fc.constantFrom('user.a', 'user.b'), text, { maxKeys: 2 }), { nil: undefined })
+    : fc.constant(undefined);
+  const kinds: Record<LayerEntry['kind'], fc.Arbitrary<LayerEntry>> = {
+    file: fc.record({ path, content: text, mode: fc.constantFrom(0o644, 0o600, 0o755, 0o444), xattrs }).map((e) => ({ ...e, kind: 'file' as const })),
+    dir: fc
+      .record({ path, mode: fc.constantFrom(0o755, 0o700, 0o555), opaque: cfg.opaqueDirs ? fc.boolean() : fc.constant(false), xattrs })
+      .map((e) => ({ ...e, kind: 'dir' as const })),
+    symlink: fc.record({ path, target: fc.oneof(path, fc.constantFrom('../a', '/nonexistent')) }).map((e) => ({ ...e, kind: 'symlink' as const })),
+    hardlink: fc.record({ path, to: path }).map((e) => ({ ...e, kind: 'hardlink' as const })),
+    fifo: fc.record({ path, mode: fc.constant(0o644) }).map((e) => ({ ...e, kind: 'fifo' as const })),
+    chr: fc.record({ path, mode: fc.constant(0o644), major: fc.constant(1), minor: fc.constant(3) }).map((e) => ({ ...e, kind: 'chr' as const })),
+    whiteout: fc.record({ path }).map((e) => ({ ...e, kind: 'whiteout' as const })),
+    xwhiteout: fc.record({ path }).map((e) => ({ ...e, kind: 'xwhiteout' as const })),
+  };
+  const weighted = Object.entries(cfg.entries)
+    .filter(([, w]) => (w ?? 0) > 0)
+    .map(([k, w]) => ({ arbitrary: kinds[k as LayerEntry['kind']], weight: w! }));
+  // Strip undefined optionals so saved scenarios stay minimal JSON.
+  return fc.oneof(...weighted).map((e) => JSON.parse(JSON.stringify(e)) as LayerEntry);
+}
+
+function layerArb(cfg: SuiteConfig, maxEntries = cfg.maxEntries): fc.Arbitrary<Layer> {
+  return fc.uniqueArray(entryArb(cfg), { selector: (e) => e.path, maxLength: maxEntries }).map((entries) => ({ entries }));
+}
+
+function lowerArb(cfg: SuiteConfig): fc.Arbitrary<Layer> {
+  const density = cfg.layerDensity ?? 100;
+  if (density >= 100) return layerArb(cfg);
+  return fc.oneof({ arbitrary: layerArb(cfg), weight: density }, { arbitrary: fc.constant(null).map((): Layer => ({ entries: [] })), weight: 100 - density });
+}
+
+/** Arbitraries for every op kind; a suite picks kinds by weight. */
+function opArbs(cfg: SuiteConfig): Record<OpName, fc.Arbitrary<Op>> {
+  const path = pathArb(cfg);
+  const dirPath = fc.oneof(fc.constant('.'), path);
+  const mode = fc.constantFrom(0o644, 0o600, 0o755, 0o700, 0o444, 0o4755);
+  const fd = fc.integer({ min: 0, max: 1 });
+  // Overlay-namespace names through the mount exercise the kernel's escaping (spec S32).
+  const xname = fc.constantFrom('user.a', 'user.b', ovl.name('opaque'), ovl.prefix + 'x');
+  const oldTime = fc.integer({ min: SETUP_TIME_SEC - 1000, max: OLD_TIME_LIMIT_SEC - 1 });
+  const offset = fc.integer({ min: 0, max: 8 });
+  const r = <T extends Op['op']>(op: T, fields: Record<string, fc.Arbitrary<unknown>>) =>
+    fc.record(fields).map((f) => JSON.parse(JSON.stringify({ op, ...f })) as Op);
+  return {
+    read: r('read', { path }),
+    write: r('write', { path, offset, data: text }),
+    append: r('append', { path, data: text }),
+    create: r('create', { path, data: text, mode, excl: fc.boolean() }),
+    open: r('open', {
+      path,
+      access: fc.constantFrom('r', 'w', 'rw'),
+      trunc: fc.boolean(),
+      append: fc.boolean(),
+      creat: fc.boolean(),
+      excl: fc.boolean(),
+      fd: fc.option(fd, { nil: undefined }),
+    }),
+    fdRead: r('fdRead', { fd, offset, length: fc.integer({ min: 1, max: 16 }) }),
+    fdWrite: r('fdWrite', { fd, offset, data: text }),
+    fdStat: r('fdStat', { fd }),
+    close: r('close', { fd }),
+    truncate: r('truncate', { path, size: fc.integer({ min: 0, max: 10 }) }),
+    stat: r('stat', { path: dirPath }),
+    lstat: r('lstat', { path: dirPath }),
+    readdir: r('readdir', { path: dirPath }),
+    opendir: r('opendir', { path: dirPath, dir: fd }),
+    relist: r('relist', { dir: fd }),
+    closedir: r('closedir', { dir: fd }),
+    mkdir: r('mkdir', { path, mode: fc.constantFrom(0o755, 0o700) }),
+    rmdir: r('rmdir', { path }),
+    unlink: r('unlink', { path }),
+    rename: r('rename', { from: path, to: path, flag: fc.option(fc.constantFrom('noreplace', 'exchange'), { nil: undefined }) }),
+    link: r('link', { from: path, to: path }),
+    symlink: r('symlink', { target: fc.oneof(path, fc.constant('/nonexistent')), path }),
+    readlink: r('readlink', { path }),
+    chmod: r('chmod', { path, mode }),
+    chown: r('chown', { path, uid: fc.constantFrom(0, 1000), gid: fc.constantFrom(0, 1000) }),
+    utimes: r('utimes', { path, atime: oldTime, mtime: oldTime }),
+    getxattr: r('getxattr', { path, name: xname }),
+    setxattr: r('setxattr', { path, name: xname, value: text, mode: fc.option(fc.constantFrom('create', 'replace'), { nil: undefined }) }),
+    listxattr: r('listxattr', { path }),
+    removexattr: r('removexattr', { path, name: xname }),
+    mknod: fc.oneof(
+      r('mknod', { path, type: fc.constant('fifo'), mode: fc.constant(0o644) }),
+      r('mknod', { path, type: fc.constant('chr'), mode: fc.constant(0o644), major: fc.constantFrom(0, 1), minor: fc.constantFrom(0, 3) }),
+    ),
+    statfs: fc.constant({ op: 'statfs' }),
+    dropCaches: fc.constant({ op: 'dropCaches' }),
+    mutate: r('mutate', {
+      layer: fc.integer({ min: -1, max: Math.max(0, cfg.lowers[1] - 1) }),
+      action: fc.constantFrom('write', 'replace', 'delete', 'add', 'mkdir', 'rename', 'whiteout', 'opaque', 'chmod'),
+      path,
+      to: path,
+      data: text,
+    }),
+    remount: fc.constant({ op: 'remount' }),
+  };
+}
+
+export function opArb(cfg: SuiteConfig): fc.Arbitrary<Op> {
+  const all = opArbs(cfg);
+  const weighted = Object.entries(cfg.ops)
+    .filter(([, w]) => (w ?? 0) > 0)
+    .map(([k, w]) => ({ arbitrary: all[k as OpName], weight: w! }));
+  return fc.oneof(...weighted);
+}
+
+/** Scenarios for one suite. */
+export function scenarioArb(cfg: SuiteConfig): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      lowers: fc.array(lowerArb(cfg), { minLength: cfg.lowers[0], maxLength: cfg.lowers[1] }),
+      upper: layerArb(cfg),
+      ops: fc.array(opArb(cfg), { maxLength: cfg.maxOps }),
+    })
+    .map((s) => {
+      const sc: Scenario = { ...s };
+      if (cfg.options && Object.keys(cfg.options).length) sc.options = cfg.options;
+      if (cfg.separateLowerFs) sc.separateLowerFs = true;
+      return attachToString(sc);
+    });
+}

@@ -1,0 +1,109 @@
+// `ovl-check run` as a pipeline: resolve (target, reference, suites, rules) → run the suites →
+// build the report model → write the report dir. No printing here except through onProgress.
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { attachToString } from './arbitraries.js';
+import { type AcceptRule, loadRules } from './divergences.js';
+import { buildModel, type RunModel } from './report/model.js';
+import { type DivergenceFile, reportDirName, writeReport } from './report/write.js';
+import { ScenarioRunner } from './runner.js';
+import type { Scenario } from './scenario.js';
+import { compareOne, type Progress, runAgainstRecorded, runSuite, type SuiteResult, unshrunk } from './session.js';
+import { resolveSuites, suitesDir } from './suite.js';
+import { kernelTarget, parseTarget, type Target } from './targets.js';
+import type { Trace } from './trace.js';
+
+export interface CheckOptions {
+  target: string;
+  suites: string;
+  seed: number;
+  /** Overrides each suite's default run count. */
+  runs?: number;
+  /** Use each suite's small `testRuns` budget (npm test). */
+  testBudget?: boolean;
+  replay?: string;
+  reference?: string;
+  divergences?: string;
+  out: string;
+  timeoutMs: number;
+  shrinkBudgetMs?: number;
+  command: string;
+  onProgress?: (p: Progress) => void;
+  onSuiteDone?: (s: SuiteResult) => void;
+}
+
+export interface CheckResult {
+  model: RunModel;
+  dir: string;
+  exitCode: number;
+  suites: SuiteResult[];
+}
+
+/** Quote for sh only when needed, so replay commands paste back as they are. */
+export function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+type Recorded = Record<string, Array<{ index: number; scenario: Scenario; trace: Trace }>>;
+
+function readJson<T>(file: string, what: string): T {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    throw new UsageError(`${file}: cannot read ${what}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+async function replay(file: string, target: Target, runner: ScenarioRunner, rules: AcceptRule[], o: CheckOptions): Promise<SuiteResult[]> {
+  const d = readJson<DivergenceFile>(file, 'the divergence to replay');
+  if (!d.scenario || typeof d.suite !== 'string') throw new UsageError(`${file}: not an ovl-check divergence file (no scenario)`);
+  const start = Date.now();
+  const r = await compareOne({ runner, target, reference: kernelTarget, rules, onProgress: o.onProgress }, d.suite, d.run ?? 1, attachToString(d.scenario as Scenario));
+  o.onProgress?.({ suite: d.suite, done: 1, total: 1, shrinks: 0, status: r.status });
+  return [{ suite: d.suite, seed: d.seed, results: [r], counterexamples: unshrunk([r]), ms: Date.now() - start }];
+}
+
+async function runAll(target: Target, runner: ScenarioRunner, rules: AcceptRule[], o: CheckOptions): Promise<SuiteResult[]> {
+  const suites = resolveSuites(o.suites);
+  const recorded = o.reference ? readJson<{ suites: Recorded }>(o.reference, 'the reference traces').suites : undefined;
+  const reference = o.reference || target.name === 'kernel' ? null : kernelTarget;
+  const out: SuiteResult[] = [];
+  for (const cfg of suites) {
+    let r: SuiteResult;
+    if (recorded) {
+      const traces = recorded[cfg.name];
+      if (!traces) throw new UsageError(`${o.reference}: has no traces for suite ${cfg.name}`);
+      r = await runAgainstRecorded(cfg.name, traces.map((t) => ({ ...t, scenario: attachToString(t.scenario) })), { runner, target, rules, seed: o.seed, onProgress: o.onProgress });
+    } else {
+      const runs = o.runs ?? (o.testBudget ? cfg.testRuns : cfg.runs);
+      r = await runSuite(cfg, { runner, target, reference, rules, seed: o.seed, runs, shrinkBudgetMs: o.shrinkBudgetMs, onProgress: o.onProgress });
+    }
+    out.push(r);
+    o.onSuiteDone?.(r);
+  }
+  return out;
+}
+
+export async function runCheck(o: CheckOptions): Promise<CheckResult> {
+  const target = parseTarget(o.target);
+  if (o.replay && o.reference) throw new UsageError('--replay and --reference cannot be combined');
+  if (o.reference && target.name === 'kernel') throw new UsageError('--reference compares another target against recorded kernel traces; use --target fuse or exec:CMD');
+  const rules = loadRules(o.divergences ?? join(suitesDir, 'divergences.json'));
+  const startedAt = new Date().toISOString();
+  const start = Date.now();
+  const runner = new ScenarioRunner({ timeoutMs: o.timeoutMs });
+  let suites: SuiteResult[];
+  try {
+    suites = o.replay ? await replay(o.replay, target, runner, rules, o) : await runAll(target, runner, rules, o);
+  } finally {
+    runner.close();
+  }
+  const referenceName = o.reference ? `file:${o.reference}` : o.replay || target.name !== 'kernel' ? 'kernel' : null;
+  const dir = resolve(o.out, reportDirName(startedAt, target.name));
+  const info = { target: target.name, reference: referenceName, seed: o.seed, startedAt, ms: Date.now() - start, command: o.command };
+  const model = buildModel(info, suites, `npx ovl-check run --target ${shellQuote(target.name)}`, dir);
+  const exitCode = model.totals.diverged > 0 || suites.some((s) => s.error) ? 1 : 0;
+  writeReport(dir, model, suites, exitCode, { traces: referenceName === null });
+  return { model, dir, exitCode, suites };
+}

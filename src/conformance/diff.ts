@@ -1,0 +1,98 @@
+// Compares two traces of the same scenario field by field. Every difference names where it is
+// (an op, or a path in the merged tree / upper / a lower), the field, and both values, so that a
+// report can show them side by side and the accepted-divergence list can match them.
+import type { EntryObs } from './normalise.js';
+import type { ObsResult, Trace } from './trace.js';
+
+export interface Difference {
+  /** 'op', 'merged', 'upper', 'l1'…, 'failure' or 'setup'. */
+  where: string;
+  /** 0-based index of the op (where === 'op'). */
+  opIndex?: number;
+  /** The op as described in the trace. */
+  op?: string;
+  path?: string;
+  /** 'result', 'stat.nlink', 'content', 'names', 'xattr:user.x', 'exists', … */
+  field: string;
+  /** The object's type ('file', 'dir', …) on the reference side, else the target's, when a stat saw it. */
+  type?: string;
+  reference: unknown;
+  target: unknown;
+}
+
+type Flat = Record<string, unknown>;
+
+function flattenResult(r: ObsResult): Flat {
+  if (!r.ok) return { result: r.errno };
+  const f: Flat = { result: 'ok' };
+  const v = r.value;
+  if (!v) return f;
+  if ('stat' in v) for (const [k, x] of Object.entries(v.stat)) f[`stat.${k}`] = x;
+  else if ('content' in v) f.content = v.content;
+  else if ('names' in v) f.names = v.names;
+  else if ('text' in v) f.text = v.text;
+  else for (const [k, x] of Object.entries(v.statfs)) f[`statfs.${k}`] = x;
+  return f;
+}
+
+function flattenEntry(e: EntryObs): Flat {
+  const f: Flat = { exists: true };
+  if (e.errno) f.errno = e.errno;
+  if (e.stat) for (const [k, x] of Object.entries(e.stat)) f[`stat.${k}`] = x;
+  if (e.content) f.content = e.content;
+  if (e.target !== undefined) f.target = e.target;
+  for (const [k, x] of Object.entries(e.xattrs ?? {})) f[`xattr:${k}`] = x;
+  if (e.readErrno) f.readErrno = e.readErrno;
+  return f;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+function diffFlat(a: Flat, b: Flat, base: Omit<Difference, 'field' | 'reference' | 'target'>, out: Difference[]): void {
+  const type = (a['stat.type'] ?? b['stat.type']) as string | undefined;
+  if (type !== undefined) base = { ...base, type };
+  // `exists` first, so a missing entry reads as one difference before its fields.
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort((x, y) => (x === 'exists' ? -1 : y === 'exists' ? 1 : x < y ? -1 : 1));
+  for (const k of keys) if (!same(a[k], b[k])) out.push({ ...base, field: k, reference: a[k] ?? null, target: b[k] ?? null });
+}
+
+function diffTree(where: string, a: EntryObs[] | undefined, b: EntryObs[] | undefined, out: Difference[]): void {
+  if (!a || !b) return;
+  const am = new Map(a.map((e) => [e.path, e]));
+  const bm = new Map(b.map((e) => [e.path, e]));
+  const paths = [...new Set([...am.keys(), ...bm.keys()])].sort();
+  for (const p of paths) {
+    const ea = am.get(p);
+    const eb = bm.get(p);
+    if (!ea || !eb) {
+      out.push({ where, path: p, field: 'exists', reference: !!ea, target: !!eb });
+      continue;
+    }
+    diffFlat(flattenEntry(ea), flattenEntry(eb), { where, path: p }, out);
+  }
+}
+
+/** Every difference between a reference trace and a target trace of the same scenario. */
+export function diffTraces(ref: Trace, tgt: Trace): Difference[] {
+  const out: Difference[] = [];
+  if (!same(ref.skipped, tgt.skipped)) out.push({ where: 'setup', field: 'skipped', reference: ref.skipped, target: tgt.skipped });
+  const fa = ref.failure ? { phase: ref.failure.phase, opIndex: ref.failure.opIndex ?? null } : null;
+  const fb = tgt.failure ? { phase: tgt.failure.phase, opIndex: tgt.failure.opIndex ?? null } : null;
+  if (!same(fa, fb)) {
+    out.push({ where: 'failure', field: 'failure', reference: ref.failure ?? null, target: tgt.failure ?? null });
+  }
+  const n = Math.min(ref.ops.length, tgt.ops.length);
+  for (let i = 0; i < n; i++) {
+    diffFlat(flattenResult(ref.ops[i]!.result), flattenResult(tgt.ops[i]!.result), { where: 'op', opIndex: i, op: ref.ops[i]!.op }, out);
+  }
+  diffTree('merged', ref.merged, tgt.merged, out);
+  diffTree('upper', ref.upper, tgt.upper, out);
+  (ref.lowers ?? []).forEach((l, i) => diffTree(`l${i + 1}`, l, tgt.lowers?.[i], out));
+  return out;
+}
+
+/** The first op whose results differ: where the two targets part. */
+export function firstParting(diffs: Difference[]): number | undefined {
+  const ops = diffs.filter((d) => d.where === 'op').map((d) => d.opIndex!);
+  return ops.length ? Math.min(...ops) : undefined;
+}

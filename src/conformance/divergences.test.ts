@@ -1,0 +1,37 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { UsageError } from '../errors.js';
+import type { Difference } from './diff.js';
+import { type AcceptRule, classify, loadRules } from './divergences.js';
+import { suitesDir } from './suite.js';
+
+const nlink: Difference = { where: 'merged', path: 'd', field: 'stat.nlink', type: 'dir', reference: 1, target: 2 };
+const fileNlink: Difference = { ...nlink, path: 'f', type: 'file' };
+const rules: AcceptRule[] = [
+  { id: 'dir-nlink', targets: ['exec:*fuse-overlayfs*'], where: ['merged', 'op'], field: 'stat.nlink', type: 'dir', reason: 'r', spec: 'S37' },
+];
+
+t.test('a rule applies only to its targets, places, fields and object types', async (t) => {
+  const fo = 'exec:fuse-overlayfs -o lowerdir={lowerdir} {merged}';
+  t.same(classify(rules, fo, [nlink, fileNlink]).map((c) => c.accepted ?? null), ['dir-nlink', null]);
+  t.same(classify(rules, 'fuse', [nlink]).map((c) => c.accepted ?? null), [null]);
+  t.same(classify(rules, fo, [{ ...nlink, where: 'upper' }]).map((c) => c.accepted ?? null), [null]);
+  t.same(classify(rules, fo, [{ ...nlink, where: 'op', opIndex: 0 }]).map((c) => c.accepted ?? null), ['dir-nlink']);
+});
+
+t.test('the shipped list loads and every rule names a reason and a spec item', async (t) => {
+  const shipped = loadRules(join(suitesDir, 'divergences.json'));
+  t.ok(shipped.length > 0);
+  for (const r of shipped) t.match(r, { id: String, reason: String, spec: /S\d+/ });
+});
+
+t.test('a malformed list is a usage error naming the file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovlkit-rules-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const f = join(dir, 'd.json');
+  writeFileSync(f, '{"rules": [{"id": "x"}]}');
+  t.throws(() => loadRules(f), UsageError);
+  t.throws(() => loadRules(join(dir, 'missing.json')), { message: /missing\.json: cannot read/ });
+});

@@ -1,0 +1,124 @@
+// The operations a scenario runs, as plain data. Paths are relative to the merged dir (or, for
+// `mutate`, to one layer). `fd`/`dir` numbers name handles the scenario holds open across later
+// operations. describeOp() is what reports and fast-check print: it reads as the operation.
+
+export type Access = 'r' | 'w' | 'rw';
+export type MutateAction = 'write' | 'replace' | 'delete' | 'add' | 'mkdir' | 'rename' | 'whiteout' | 'opaque' | 'chmod';
+
+export type Op =
+  | { op: 'read'; path: string }
+  | { op: 'write'; path: string; offset: number; data: string }
+  | { op: 'append'; path: string; data: string }
+  | { op: 'create'; path: string; data: string; mode: number; excl?: boolean }
+  | { op: 'open'; path: string; access: Access; trunc?: boolean; append?: boolean; creat?: boolean; excl?: boolean; fd?: number }
+  | { op: 'fdRead'; fd: number; offset: number; length: number }
+  | { op: 'fdWrite'; fd: number; offset: number; data: string }
+  | { op: 'fdStat'; fd: number }
+  | { op: 'close'; fd: number }
+  | { op: 'truncate'; path: string; size: number }
+  | { op: 'stat'; path: string }
+  | { op: 'lstat'; path: string }
+  | { op: 'readdir'; path: string }
+  | { op: 'opendir'; path: string; dir: number }
+  | { op: 'relist'; dir: number }
+  | { op: 'closedir'; dir: number }
+  | { op: 'mkdir'; path: string; mode: number }
+  | { op: 'rmdir'; path: string }
+  | { op: 'unlink'; path: string }
+  | { op: 'rename'; from: string; to: string; flag?: 'noreplace' | 'exchange' }
+  | { op: 'link'; from: string; to: string }
+  | { op: 'symlink'; target: string; path: string }
+  | { op: 'readlink'; path: string }
+  | { op: 'chmod'; path: string; mode: number }
+  | { op: 'chown'; path: string; uid: number; gid: number }
+  | { op: 'utimes'; path: string; atime: number; mtime: number }
+  | { op: 'getxattr'; path: string; name: string }
+  | { op: 'setxattr'; path: string; name: string; value: string; mode?: 'create' | 'replace' }
+  | { op: 'listxattr'; path: string }
+  | { op: 'removexattr'; path: string; name: string }
+  | { op: 'mknod'; path: string; type: 'fifo' | 'chr'; mode: number; major?: number; minor?: number }
+  | { op: 'statfs' }
+  | { op: 'dropCaches' }
+  /** Change a layer directly while mounted: layer 0 is the top lower, -1 the upper. */
+  | { op: 'mutate'; layer: number; action: MutateAction; path: string; to?: string; data?: string; mode?: number }
+  /** Close every held handle, unmount, and mount the same dirs again. */
+  | { op: 'remount' };
+
+export type OpName = Op['op'];
+
+const q = (s: string) => JSON.stringify(s);
+const oct = (m: number) => '0' + m.toString(8);
+
+function openFlags(o: Extract<Op, { op: 'open' }>): string {
+  const f = [{ r: 'O_RDONLY', w: 'O_WRONLY', rw: 'O_RDWR' }[o.access]];
+  if (o.creat) f.push('O_CREAT');
+  if (o.excl) f.push('O_EXCL');
+  if (o.trunc) f.push('O_TRUNC');
+  if (o.append) f.push('O_APPEND');
+  return f.join('|');
+}
+
+function describeMutate(o: Extract<Op, { op: 'mutate' }>): string {
+  const layer = o.layer < 0 ? 'upper' : `l${o.layer + 1}`;
+  const extra = o.to !== undefined ? ` -> ${q(o.to)}` : o.data !== undefined ? ` ${q(o.data)}` : o.mode !== undefined ? ` ${oct(o.mode)}` : '';
+  return `mutate(${layer}: ${o.action} ${q(o.path)}${extra})`;
+}
+
+/** The operation as a call, e.g. `rename("a" -> "b", noreplace)`. */
+export function describeOp(o: Op): string {
+  switch (o.op) {
+    case 'write':
+      return `write(${q(o.path)}, @${o.offset}, ${q(o.data)})`;
+    case 'append':
+      return `append(${q(o.path)}, ${q(o.data)})`;
+    case 'create':
+      return `create(${q(o.path)}, ${q(o.data)}, ${oct(o.mode)}${o.excl ? ', O_EXCL' : ''})`;
+    case 'open':
+      return `${o.fd !== undefined ? `fd${o.fd} = ` : ''}open(${q(o.path)}, ${openFlags(o)})`;
+    case 'fdRead':
+      return `pread(fd${o.fd}, @${o.offset}, ${o.length})`;
+    case 'fdWrite':
+      return `pwrite(fd${o.fd}, @${o.offset}, ${q(o.data)})`;
+    case 'fdStat':
+      return `fstat(fd${o.fd})`;
+    case 'close':
+      return `close(fd${o.fd})`;
+    case 'truncate':
+      return `truncate(${q(o.path)}, ${o.size})`;
+    case 'opendir':
+      return `dir${o.dir} = opendir(${q(o.path)})`;
+    case 'relist':
+      return `rewind+readdir(dir${o.dir})`;
+    case 'closedir':
+      return `closedir(dir${o.dir})`;
+    case 'mkdir':
+      return `mkdir(${q(o.path)}, ${oct(o.mode)})`;
+    case 'rename':
+      return `rename(${q(o.from)} -> ${q(o.to)}${o.flag ? ', ' + o.flag : ''})`;
+    case 'link':
+      return `link(${q(o.from)} -> ${q(o.to)})`;
+    case 'symlink':
+      return `symlink(${q(o.path)} -> ${q(o.target)})`;
+    case 'chmod':
+      return `chmod(${q(o.path)}, ${oct(o.mode)})`;
+    case 'chown':
+      return `lchown(${q(o.path)}, ${o.uid}, ${o.gid})`;
+    case 'utimes':
+      return `lutimes(${q(o.path)}, atime=${o.atime}, mtime=${o.mtime})`;
+    case 'getxattr':
+    case 'removexattr':
+      return `${o.op}(${q(o.path)}, ${q(o.name)})`;
+    case 'setxattr':
+      return `setxattr(${q(o.path)}, ${q(o.name)}, ${q(o.value)}${o.mode ? ', ' + o.mode : ''})`;
+    case 'mknod':
+      return o.type === 'fifo' ? `mkfifo(${q(o.path)}, ${oct(o.mode)})` : `mknod(${q(o.path)}, chr ${o.major ?? 0}:${o.minor ?? 0}, ${oct(o.mode)})`;
+    case 'statfs':
+    case 'dropCaches':
+    case 'remount':
+      return `${o.op}()`;
+    case 'mutate':
+      return describeMutate(o);
+    default:
+      return `${o.op}(${q(o.path)})`;
+  }
+}

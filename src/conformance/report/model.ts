@@ -1,0 +1,108 @@
+// The run as reporters see it (pure data, built once): totals per suite and per category, and
+// the unexpected divergences with the files and replay command that go with them.
+import { firstParting } from '../diff.js';
+import type { ScenarioResult, Status, SuiteResult } from '../session.js';
+
+export interface RunInfo {
+  target: string;
+  /** 'kernel' (live), 'file:PATH' (--reference) or null (recording only). */
+  reference: string | null;
+  seed: number;
+  startedAt: string;
+  ms: number;
+  /** The command line that reproduces this run. */
+  command: string;
+}
+
+export interface SuiteCounts {
+  suite: string;
+  seed: number;
+  scenarios: number;
+  pass: number;
+  accepted: number;
+  diverged: number;
+  recorded: number;
+  ms: number;
+  error?: string;
+}
+
+export interface UnexpectedDivergence {
+  id: string;
+  suite: string;
+  /** 1-based index of the run that first diverged. */
+  run: number;
+  shrinks: number;
+  /** 0-based op index where the targets part, if an op differs. */
+  partingOp?: number;
+  minimal: ScenarioResult;
+  /** File names inside the report dir. */
+  json: string;
+  repro: string;
+  replay: string;
+  fcPath?: string;
+  /** The scenario as generated, before shrinking. */
+  original: ScenarioResult['scenario'];
+}
+
+export interface RunModel {
+  info: RunInfo;
+  suites: SuiteCounts[];
+  totals: Omit<SuiteCounts, 'suite' | 'seed' | 'error'>;
+  /** Differences by category: accepted rule id, or `unexpected where:field`. */
+  categories: Array<{ suite: string; category: string; accepted: boolean; count: number }>;
+  unexpected: UnexpectedDivergence[];
+  results: ScenarioResult[];
+}
+
+function count(results: ScenarioResult[], s: Status): number {
+  return results.filter((r) => r.status === s).length;
+}
+
+export function buildModel(info: RunInfo, suites: SuiteResult[], replayBase: string, dir: string): RunModel {
+  const counts = suites.map((s) => ({
+    suite: s.suite,
+    seed: s.seed,
+    scenarios: s.results.length,
+    pass: count(s.results, 'pass'),
+    accepted: count(s.results, 'accepted'),
+    diverged: count(s.results, 'diverged'),
+    recorded: count(s.results, 'recorded'),
+    ms: s.ms,
+    ...(s.error ? { error: s.error } : {}),
+  }));
+  const totals = { scenarios: 0, pass: 0, accepted: 0, diverged: 0, recorded: 0, ms: info.ms };
+  for (const c of counts) for (const k of ['scenarios', 'pass', 'accepted', 'diverged', 'recorded'] as const) totals[k] += c[k];
+  const cat = new Map<string, { suite: string; category: string; accepted: boolean; count: number }>();
+  for (const s of suites) {
+    for (const r of s.results) {
+      for (const c of r.classified) {
+        const category = c.accepted ?? `${c.difference.where}:${c.difference.field}`;
+        const key = `${s.suite}\0${category}\0${!!c.accepted}`;
+        const e = cat.get(key) ?? { suite: s.suite, category, accepted: !!c.accepted, count: 0 };
+        e.count++;
+        cat.set(key, e);
+      }
+    }
+  }
+  const unexpected = suites.flatMap((s) =>
+    s.counterexamples.map((ce) => {
+      const id = `${s.suite}-run${ce.original.index}`;
+      const json = `divergence-${id}.json`;
+      const parting = firstParting(ce.minimal.classified.filter((c) => !c.accepted).map((c) => c.difference));
+      return {
+        id,
+        suite: s.suite,
+        run: ce.original.index,
+        shrinks: ce.shrinks,
+        ...(parting !== undefined ? { partingOp: parting } : {}),
+        minimal: ce.minimal,
+        json,
+        repro: `repro-${id}.sh`,
+        replay: `${replayBase} --replay ${dir}/${json}`,
+        ...(ce.path ? { fcPath: ce.path } : {}),
+        original: ce.original.scenario,
+      };
+    }),
+  );
+  return { info, suites: counts, totals, categories: [...cat.values()], unexpected, results: suites.flatMap((s) => s.results) };
+}

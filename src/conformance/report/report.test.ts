@@ -1,0 +1,61 @@
+// Snapshots of the human output (report.md, the terminal table) and the machine formats, built
+// from a fixed run, so format changes are deliberate.
+import t from 'tap';
+import { diffTraces } from '../diff.js';
+import { classify } from '../divergences.js';
+import type { ScenarioResult, SuiteResult } from '../session.js';
+import type { Trace } from '../trace.js';
+import { renderJunit } from './junit.js';
+import { renderMarkdown } from './markdown.js';
+import { buildModel } from './model.js';
+import { renderRepro } from './repro.js';
+import { renderSummary } from './summary.js';
+import { renderTable } from './table.js';
+
+const stat = { type: 'file', mode: '0644', size: 1, nlink: 1, uid: 0, gid: 0, ino: 'op1', mtime: 1e9, atime: 1e9 };
+const trace = (text: string, nlink = 1): Trace => ({
+  target: 'x',
+  skipped: {},
+  ops: [{ op: 'read("a")', result: { ok: true, value: { content: { size: 1, sha: text, text } } } }],
+  merged: [{ path: '.', stat: { ...stat, type: 'dir', nlink } }, { path: 'a', stat, content: { size: 1, sha: text, text } }],
+  upper: [{ path: '.', stat: { ...stat, type: 'dir' } }],
+  lowers: [],
+});
+const scenario = {
+  lowers: [{ entries: [{ path: 'a', kind: 'file' as const, content: 'A', mode: 0o644 }] }, { entries: [{ path: 'a', kind: 'file' as const, content: 'B', mode: 0o644 }] }],
+  upper: { entries: [] },
+  ops: [{ op: 'read' as const, path: 'a' }],
+};
+const rules = [{ id: 'dir-nlink', targets: ['exec:*'], field: 'stat.nlink', type: 'dir', reason: 'r', spec: 'S37' }];
+const target = 'exec:swap {lowerdir} {merged}';
+const result = (index: number, ref: Trace, tgt: Trace, suite = 'basic'): ScenarioResult => {
+  const classified = classify(rules, target, diffTraces(ref, tgt));
+  const status = classified.length === 0 ? 'pass' : classified.every((c) => c.accepted) ? 'accepted' : 'diverged';
+  return { suite, index, status, scenario, classified, reference: ref, target: tgt, ms: 12 };
+};
+const pass = result(1, trace('A'), trace('A'));
+const accepted = result(2, trace('A'), trace('A', 2));
+const diverged = result(3, trace('A'), trace('B'));
+const suites: SuiteResult[] = [
+  { suite: 'basic', seed: 42, results: [pass, accepted, diverged], ms: 1500, counterexamples: [{ original: diverged, minimal: diverged, shrinks: 7, path: '2:0:0' }] },
+  { suite: 'rename', seed: 42, results: [result(1, trace('A'), trace('A'), 'rename')], counterexamples: [], ms: 300 },
+];
+const info = { target, reference: 'kernel', seed: 42, startedAt: '2026-11-26T21:00:00.000Z', ms: 1800, command: `ovl-check run --target '${target}' --seed 42` };
+const model = buildModel(info, suites, `npx ovl-check run --target '${target}'`, '/reports/x');
+
+t.test('the model counts per suite and category', async (t) => {
+  t.match(model.totals, { scenarios: 4, pass: 2, accepted: 1, diverged: 1 });
+  t.same(model.unexpected.map((u) => [u.id, u.partingOp, u.json, u.repro]), [['basic-run3', 0, 'divergence-basic-run3.json', 'repro-basic-run3.sh']]);
+  t.match(model.categories, [{ suite: 'basic', category: 'dir-nlink', accepted: true, count: 1 }]);
+});
+
+t.test('report.md', async (t) => t.matchSnapshot(renderMarkdown(model)));
+t.test('terminal table', async (t) => t.matchSnapshot(renderTable(model)));
+t.test('junit.xml', async (t) => {
+  const xml = renderJunit(model);
+  t.equal(xml.match(/<testcase /g)?.length, 4, 'one testcase per scenario');
+  t.equal(xml.match(/<failure /g)?.length, 1);
+  t.matchSnapshot(xml);
+});
+t.test('summary.json', async (t) => t.matchSnapshot(JSON.parse(renderSummary(model, 1))));
+t.test('repro script', async (t) => t.matchSnapshot(renderRepro(diverged, { id: 'basic-run3', suite: 'basic', seed: 42, target, parting: 0 })));

@@ -1,0 +1,73 @@
+// What a conformance scenario is, as plain JSON-able data: the layers to build before mounting
+// (lowers top first, then the upper) and the operations to run. Both targets get the same data,
+// so a scenario saved to disk replays byte for byte.
+import type { Op } from './ops.js';
+
+/** One object in a layer, at a path relative to the layer root ('d/a'). */
+export type LayerEntry =
+  | { path: string; kind: 'file'; content: string; mode: number; xattrs?: Record<string, string> }
+  | { path: string; kind: 'dir'; mode: number; opaque?: boolean; xattrs?: Record<string, string> }
+  | { path: string; kind: 'symlink'; target: string }
+  /** A second name for the file at `to` in the same layer. */
+  | { path: string; kind: 'hardlink'; to: string }
+  | { path: string; kind: 'fifo'; mode: number }
+  /** A character device (major:minor other than 0:0, which would be a whiteout). */
+  | { path: string; kind: 'chr'; mode: number; major: number; minor: number }
+  /** A kernel whiteout (char 0/0) already present in the layer. */
+  | { path: string; kind: 'whiteout' }
+  /** A zero-size file carrying the overlay `whiteout` xattr (read, never written, by the kernel). */
+  | { path: string; kind: 'xwhiteout' };
+
+export interface Layer {
+  entries: LayerEntry[];
+}
+
+export interface Scenario {
+  /** Top first, as in lowerdir=. At least one. */
+  lowers: Layer[];
+  upper: Layer;
+  ops: Op[];
+  /** Extra overlay mount options (e.g. redirect_dir=on); targets that cannot pass them refuse the scenario. */
+  options?: Record<string, string | true>;
+  /** Put the lowers on a tmpfs of their own (layers on different filesystems, spec S50). */
+  separateLowerFs?: boolean;
+}
+
+/** Fixed times for everything built in a layer: old enough that any write's "now" is clearly newer. */
+export const SETUP_TIME_SEC = 1_000_000_000;
+
+/** Times given by generated utimes ops stay below this, so "set on purpose" and "now" never mix. */
+export const OLD_TIME_LIMIT_SEC = 1_500_000_000;
+
+/** A layer's name in reports and ops: 'l1' is the top lower, 'upper' the upper. */
+export function layerName(index: number): string {
+  return index < 0 ? 'upper' : `l${index + 1}`;
+}
+
+function entryToString(e: LayerEntry): string {
+  switch (e.kind) {
+    case 'file': {
+      const x = e.xattrs && Object.keys(e.xattrs).length ? ` xattrs=${JSON.stringify(e.xattrs)}` : '';
+      return `${e.path}=${JSON.stringify(e.content)} ${e.mode.toString(8)}${x}`;
+    }
+    case 'dir':
+      return `${e.path}/ ${e.mode.toString(8)}${e.opaque ? ' opaque' : ''}`;
+    case 'symlink':
+      return `${e.path} -> ${e.target}`;
+    case 'hardlink':
+      return `${e.path} == ${e.to}`;
+    case 'fifo':
+      return `${e.path} fifo ${e.mode.toString(8)}`;
+    case 'chr':
+      return `${e.path} chr ${e.major}:${e.minor} ${e.mode.toString(8)}`;
+    case 'whiteout':
+      return `${e.path} whiteout`;
+    case 'xwhiteout':
+      return `${e.path} xattr-whiteout`;
+  }
+}
+
+/** A layer on one line, e.g. `l1: a="x" 644, d/ 755`. */
+export function layerToString(name: string, layer: Layer): string {
+  return `${name}: ${layer.entries.length ? layer.entries.map(entryToString).join(', ') : '(empty)'}`;
+}

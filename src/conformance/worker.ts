@@ -1,0 +1,48 @@
+// The worker process: runs scenario operations against a mount on the runner's behalf, so a
+// target that hangs a syscall blocks this process only (the runner kills it and unmounts).
+// Protocol: one request message in, one reply out, matched by id.
+import { closeAll, execOp, type ExecContext } from './exec-op.js';
+import type { Op } from './ops.js';
+import { walkTree } from './raw.js';
+
+export type WorkerRequest =
+  | { id: number; kind: 'init'; merged: string; lowers: string[]; upper: string }
+  | { id: number; kind: 'op'; op: Op }
+  | { id: number; kind: 'closeAll' }
+  | { id: number; kind: 'walk'; root: string };
+
+export interface WorkerReply {
+  id: number;
+  result?: unknown;
+  error?: string;
+}
+
+const ctx: ExecContext = { merged: '', lowers: [], upper: '', fds: new Map(), dirs: new Map() };
+
+function handle(req: WorkerRequest): unknown {
+  switch (req.kind) {
+    case 'init':
+      closeAll(ctx);
+      Object.assign(ctx, { merged: req.merged, lowers: req.lowers, upper: req.upper });
+      return null;
+    case 'op':
+      return execOp(ctx, req.op);
+    case 'closeAll':
+      return closeAll(ctx);
+    case 'walk':
+      return walkTree(req.root);
+  }
+}
+
+// Modes of created files must not depend on the caller's umask.
+process.umask(0o022);
+process.on('message', (req: WorkerRequest) => {
+  let reply: WorkerReply;
+  try {
+    reply = { id: req.id, result: handle(req) ?? null };
+  } catch (e) {
+    reply = { id: req.id, error: e instanceof Error ? e.message : String(e) };
+  }
+  process.send!(reply);
+});
+process.on('disconnect', () => process.exit(0));

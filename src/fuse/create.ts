@@ -1,0 +1,92 @@
+// Creating and removing names in the upper the way the kernel does: the parent chain is copied
+// up first; a new object replaces a whiteout atomically (built in workdir, renamed over it; a dir
+// made over a whiteout is opaque); removing a name that a lower still has leaves a whiteout.
+import { lchownSync, renameSync, rmSync, unlinkSync, chmodSync } from 'node:fs';
+import { OPAQUE_YES } from '../format/index.js';
+import { makeWhiteout, rename2, setXattr } from '../sys/index.js';
+import { copyUp, upperPath } from './copy-up.js';
+import { fail } from './errno.js';
+import { splitPath } from './layers.js';
+import { type Node, existsInLower, isWhiteoutAt, lookupChild, lstatOrNull } from './lookup.js';
+import type { Overlay } from './overlay.js';
+
+const S_ISGID = 0o2000;
+
+export interface NewObject {
+  /** Create the object at `real` (a temp or its final place). */
+  make(real: string): void;
+  isDir?: boolean;
+  /** Give the object its creator's owner (false for link(), which adds a name to an existing inode). */
+  chown?: boolean;
+  /** Permission bits to restore after chown (chown clears set-id bits). */
+  mode?: number;
+}
+
+function owner(ovl: Overlay, parent: Node): [number, number] {
+  const caller = ovl.caller();
+  const pst = parent.hits[0]!.st;
+  // A set-group-ID parent passes its group on, as in any Linux filesystem.
+  return [caller.uid, Number(pst.mode) & S_ISGID ? Number(pst.gid) : caller.gid];
+}
+
+function finish(ovl: Overlay, parent: Node, real: string, obj: NewObject): void {
+  if (obj.chown === false) return;
+  const [uid, gid] = owner(ovl, parent);
+  lchownSync(real, uid, gid);
+  if (obj.mode === undefined) return;
+  // chown cleared any set-id bits, and a dir built in workdir did not inherit the parent's setgid.
+  const setgid = obj.isDir && Number(parent.hits[0]!.st.mode) & S_ISGID ? S_ISGID : 0;
+  if ((obj.mode & 0o6000) !== 0 || setgid) chmodSync(real, (obj.mode & 0o7777) | setgid);
+}
+
+/** Create a new name at merged `path`; EEXIST when it exists. Returns the parent node. */
+export function createAt(ovl: Overlay, path: string, obj: NewObject): Node {
+  const [parentPath, name] = splitPath(path);
+  const parent = copyUp(ovl, parentPath);
+  if (!parent.isDir) fail('ENOTDIR', parentPath);
+  if (lookupChild(ovl, parent, name)) fail('EEXIST', path);
+  const real = upperPath(ovl, path);
+  const st = lstatOrNull(real);
+  if (st && isWhiteoutAt(ovl, real, st)) {
+    const tmp = ovl.tempPath();
+    try {
+      obj.make(tmp);
+      finish(ovl, parent, tmp, obj);
+      if (obj.isDir) {
+        // The new dir must hide the lower one the whiteout hid; a dir cannot replace a file by rename.
+        setXattr(tmp, ovl.xattrs.name('opaque'), OPAQUE_YES);
+        rename2(tmp, real, ['exchange']);
+        unlinkSync(tmp);
+      } else renameSync(tmp, real);
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  } else {
+    obj.make(real);
+    finish(ovl, parent, real, obj);
+  }
+  ovl.invalidate(path);
+  return parent;
+}
+
+/** Remove merged `path` (a file or an already-checked empty dir), leaving a whiteout if a lower has it. */
+export function removeAt(ovl: Overlay, path: string, node: Node): void {
+  const [parentPath, name] = splitPath(path);
+  const parent = copyUp(ovl, parentPath);
+  const real = upperPath(ovl, path);
+  const whiteout = existsInLower(ovl, parent, name);
+  if (node.hits[0]!.layer.upper) {
+    if (node.isDir) {
+      // Move the dir (which may still hold whiteouts) out of the way atomically, then clean it.
+      const tmp = ovl.tempPath();
+      rename2(real, tmp, whiteout ? ['whiteout'] : []);
+      rmSync(tmp, { recursive: true, force: true });
+    } else if (whiteout) {
+      const tmp = ovl.tempPath();
+      rename2(real, tmp, ['whiteout']);
+      unlinkSync(tmp);
+    } else unlinkSync(real);
+  } else makeWhiteout(real);
+  ovl.invalidate(path);
+}

@@ -1,0 +1,59 @@
+// Open files that are unlinked. libfuse's high-level API keeps such a file reachable by renaming
+// it to `.fuse_hidden<16 hex>` and unlinking that name on the last release; fstat() of the open
+// file then asks for the hidden path (the kernel sends no file handle with it). The overlay does
+// the real unlink at once (whiteout and all) and serves the hidden name from the open fd, so no
+// hidden name ever reaches a layer and a lower file is never copied up just to be deleted.
+import { fstatSync } from 'node:fs';
+import { type FuseStat, fuseStat } from '../sys/fuse-native.js';
+import { removeAt } from './create.js';
+import { fail } from './errno.js';
+import type { Handle } from './handles.js';
+import { splitPath } from './layers.js';
+import { lookupPath } from './lookup.js';
+import { current } from './ops-file.js';
+import type { Overlay } from './overlay.js';
+
+/** libfuse 2.9's hidden_name(): ".fuse_hidden%08x%08x". */
+const HIDDEN_NAME = /^\.fuse_hidden[0-9a-f]{16}$/;
+
+/** Is this rename libfuse hiding an open file (and not a user's rename to a look-alike name)? */
+export function isHideRename(ovl: Overlay, src: string, dest: string): boolean {
+  if (!HIDDEN_NAME.test(splitPath(dest)[1])) return false;
+  for (const h of ovl.handles.all()) if (h.path === src) return true;
+  return false;
+}
+
+/** Keep open handles' paths current when a name or a dir above them moves. */
+export function moveHandles(ovl: Overlay, src: string, dest: string): void {
+  for (const h of ovl.handles.all()) {
+    if (h.path === src) h.path = dest;
+    else if (h.path.startsWith(src + '/')) h.path = dest + h.path.slice(src.length);
+  }
+}
+
+/** libfuse hides an open `path` by renaming it to `hiddenPath`: unlink it and retarget its handles. */
+export function hideOpenFile(ovl: Overlay, path: string, hiddenPath: string): void {
+  const node = lookupPath(ovl, path);
+  if (node.isDir) fail('EISDIR', path);
+  removeAt(ovl, path, node);
+  for (const h of ovl.handles.all()) if (h.path === path) h.path = hiddenPath;
+  ovl.hidden.add(hiddenPath);
+}
+
+function handleFor(ovl: Overlay, hiddenPath: string): [number, Handle] | undefined {
+  for (const [fh, h] of ovl.handles.entries()) if (h.path === hiddenPath) return [fh, h];
+  return undefined;
+}
+
+/** Stat of a hidden (unlinked, still open) file, or null when `path` is not one. */
+export function hiddenStat(ovl: Overlay, path: string): FuseStat | null {
+  if (!ovl.hidden.has(path)) return null;
+  const found = handleFor(ovl, path) ?? fail('ENOENT', path);
+  const h = current(ovl, found[0]);
+  return fuseStat(fstatSync(h.fd, { bigint: true }), h.ino);
+}
+
+/** libfuse's final unlink of a hidden name: the real unlink happened already. */
+export function forgetHidden(ovl: Overlay, path: string): boolean {
+  return ovl.hidden.delete(path);
+}

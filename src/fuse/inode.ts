@@ -1,0 +1,58 @@
+// Inode numbers and link counts as the kernel reports them with all layers on one filesystem:
+// an object shows the inode of its origin (lowest) object, stable across copy-up and remount
+// (rebuilt from the `origin` xattr); a merged dir shows its top lower dir's inode and nlink 1.
+import type { BigIntStats } from 'node:fs';
+import { parseOrigin } from '../format/index.js';
+import type { FileHandle } from '../sys/handle.js';
+import { getXattr } from '../sys/index.js';
+import type { Hit, Node } from './lookup.js';
+import type { Overlay } from './overlay.js';
+
+/** ext4/xfs handle types whose fid starts with a 32-bit inode number (FILEID_INO32_GEN[_PARENT]). */
+const INO32_TYPES = new Set([1, 2]);
+
+/** The `origin` value the kernel writes for a file handle (struct ovl_fb, CPU = little endian). */
+export function encodeOrigin(fh: FileHandle): Buffer {
+  const header = Buffer.alloc(21);
+  header[0] = 0; // version
+  header[1] = 0xfb; // magic
+  header[2] = 21 + fh.bytes.length;
+  header[3] = 0; // flags: little-endian, lower path
+  header[4] = fh.type;
+  // bytes 5..20: uuid, all zero as the kernel writes it on this machine
+  return Buffer.concat([header, fh.bytes]);
+}
+
+/** Inode number stored in an origin value, or null when the handle type hides it. */
+export function originIno(value: Buffer): bigint | null {
+  const o = parseOrigin(value);
+  if (!o || o === 'unknown' || !INO32_TYPES.has(o.type) || o.fid.length < 4) return null;
+  return BigInt(o.fid.readUInt32LE(0));
+}
+
+function upperIno(ovl: Overlay, hit: Hit, st: BigIntStats): bigint {
+  const key = `${st.ino}:${st.ctimeNs}`;
+  const cached = ovl.originInos.get(key);
+  if (cached !== undefined) return cached;
+  const value = getXattr(hit.real, ovl.xattrs.name('origin'));
+  const ino = (value && originIno(value)) ?? st.ino;
+  ovl.originInos.set(key, ino);
+  return ino;
+}
+
+/** st_ino of a merged object, given a fresh stat of its top real object. */
+export function inoOf(ovl: Overlay, node: Node, st: BigIntStats = node.hits[0]!.st): bigint {
+  const top = node.hits[0]!;
+  if (node.isDir) {
+    // The root is never given an origin: the kernel reports its top layer's inode.
+    if (node.path === '/') return st.ino;
+    const lower = node.hits.find((h) => !h.layer.upper);
+    return lower ? lower.st.ino : top.layer.upper ? upperIno(ovl, top, st) : st.ino;
+  }
+  return top.layer.upper ? upperIno(ovl, top, st) : st.ino;
+}
+
+/** st_nlink: 1 for a dir present in two or more layers, else the real count. */
+export function nlinkOf(node: Node, st: BigIntStats = node.hits[0]!.st): bigint {
+  return node.isDir && node.hits.length > 1 ? 1n : st.nlink;
+}

@@ -1,0 +1,189 @@
+// Lookup: merged path → the real objects that make it up. Upper first, then lowers top to
+// bottom; same-name dirs merge until an opaque dir, a whiteout or a non-dir; a non-dir hides
+// everything below it; a `redirect` on a dir sends the lower search to the redirected path.
+// Resolved directories are cached (Overlay.dirs); files are looked up fresh on every call, so
+// in-place and new-name changes in a lower show at once.
+import { type BigIntStats, lstatSync } from 'node:fs';
+import {
+  type Redirect,
+  isCharWhiteout,
+  mayBeXattrWhiteout,
+  opaqueMeaning,
+  parseRedirect,
+} from '../format/index.js';
+import { getXattr, hasXattr } from '../sys/index.js';
+import { fail } from './errno.js';
+import { type Layer, childPath, splitPath } from './layers.js';
+import type { Overlay } from './overlay.js';
+
+const S_IFMT = 0o170000n;
+const S_IFDIR = 0o040000n;
+
+export interface Hit {
+  layer: Layer;
+  real: string;
+  st: BigIntStats;
+  /** For dirs: the layer's opaque marker (`xwhiteouts` only means something in a lower). */
+  opaque: 'opaque' | 'xwhiteouts' | 'none';
+}
+
+/** One merged object: its real objects, top first. A dir has ≥ 1 dir hits; a non-dir exactly 1. */
+export interface Node {
+  path: string;
+  hits: Hit[];
+  isDir: boolean;
+  /** The hits' stats were taken by this lookup (a cached dir's are not: re-stat before reporting). */
+  fresh: boolean;
+}
+
+export function isDirStat(st: BigIntStats): boolean {
+  return (st.mode & S_IFMT) === S_IFDIR;
+}
+
+export function lstatOrNull(real: string): BigIntStats | null {
+  return lstatSync(real, { bigint: true, throwIfNoEntry: false }) ?? null;
+}
+
+/** A kernel whiteout (char 0/0) or an xattr whiteout (empty file carrying `overlay.whiteout`). */
+export function isWhiteoutAt(ovl: Overlay, real: string, st: BigIntStats): boolean {
+  const small = { mode: Number(st.mode), rdev: Number(st.rdev), size: Number(st.size) };
+  if (isCharWhiteout(small)) return true;
+  return mayBeXattrWhiteout(small) && hasXattr(real, ovl.xattrs.name('whiteout'));
+}
+
+type Candidate = [Layer, string];
+
+function redirectCandidates(ovl: Overlay, parent: Node, red: Redirect, below: number): Candidate[] {
+  if (red.kind === 'relative') {
+    return parent.hits.filter((h) => h.layer.index > below).map((h) => [h.layer, h.real + '/' + red.name]);
+  }
+  const rel = red.path.length === 0 ? '' : '/' + red.path.join('/');
+  return ovl.stack.lowers.filter((l) => l.index > below).map((l) => [l, l.root + rel]);
+}
+
+function dirHit(ovl: Overlay, layer: Layer, real: string, st: BigIntStats): Hit {
+  const meaning = opaqueMeaning(getXattr(real, ovl.xattrs.name('opaque')));
+  // opaque=x marks a lower dir holding xattr whiteouts; in the upper it is ignored.
+  return { layer, real, st, opaque: meaning === 'xwhiteouts' && layer.upper ? 'none' : meaning };
+}
+
+/** Look `name` up in the merged dir `parent`; null when it does not exist (or is whited out). */
+export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | null {
+  const hits: Hit[] = [];
+  let cands: Candidate[] = parent.hits.map((h) => [h.layer, h.real + '/' + name]);
+  for (let i = 0; i < cands.length; i++) {
+    const [layer, real] = cands[i]!;
+    const st = lstatOrNull(real);
+    if (!st) continue;
+    if (isWhiteoutAt(ovl, real, st)) break;
+    const dir = isDirStat(st);
+    if (!dir) {
+      if (hits.length === 0) hits.push({ layer, real, st, opaque: 'none' });
+      break;
+    }
+    const hit = dirHit(ovl, layer, real, st);
+    hits.push(hit);
+    if (hit.opaque === 'opaque') break;
+    // Even a dir with nothing below it by name may continue elsewhere: an absolute redirect
+    // searches from the root's lowers (the kernel switches to the root stack too).
+    if (ovl.follow) {
+      const value = getXattr(real, ovl.xattrs.name('redirect'));
+      const red = value ? parseRedirect(value) : null;
+      if (red) cands = [...cands.slice(0, i + 1), ...redirectCandidates(ovl, parent, red, layer.index)];
+    }
+  }
+  if (hits.length === 0) return null;
+  return { path: childPath(parent.path, name), hits, isDir: isDirStat(hits[0]!.st), fresh: true };
+}
+
+function rootNode(ovl: Overlay): Node {
+  const hits: Hit[] = [];
+  for (const layer of ovl.stack.all) {
+    const st = lstatSync(layer.root, { bigint: true });
+    const hit = dirHit(ovl, layer, layer.root, st);
+    hits.push(hit);
+    if (hit.opaque === 'opaque') break;
+  }
+  return { path: '/', hits, isDir: true, fresh: true };
+}
+
+/** The merged directory at `path` (cached); ENOENT / ENOTDIR as the kernel would answer. */
+export function lookupDir(ovl: Overlay, path: string): Node {
+  const cached = ovl.dirs.get(path);
+  if (cached) return cached;
+  let node: Node;
+  if (path === '/') node = rootNode(ovl);
+  else {
+    const [parent, name] = splitPath(path);
+    const found = lookupChild(ovl, lookupDir(ovl, parent), name);
+    if (!found) fail('ENOENT', path);
+    if (!found.isDir) fail('ENOTDIR', path);
+    node = found;
+  }
+  ovl.dirs.set(path, { ...node, fresh: false });
+  return node;
+}
+
+/** The merged object at `path`, or null when it does not exist (its parent must exist). */
+export function lookupOrNull(ovl: Overlay, path: string): Node | null {
+  if (path === '/') return lookupDir(ovl, '/');
+  const cached = ovl.dirs.get(path);
+  if (cached) return cached;
+  const [parent, name] = splitPath(path);
+  const dir = lookupDir(ovl, parent);
+  const file = cachedFile(ovl, parent, name, path);
+  if (file) return file;
+  const node = lookupChild(ovl, dir, name);
+  if (node && !node.isDir) rememberFile(ovl, parent, name, node.hits[0]!);
+  return node;
+}
+
+/** Bound on remembered files, so a huge tree walk cannot grow the daemon without limit. */
+const MAX_FILES = 200_000;
+let rememberedFiles = 0;
+
+function rememberFile(ovl: Overlay, parent: string, name: string, hit: Hit): void {
+  if (rememberedFiles >= MAX_FILES) {
+    ovl.files.clear();
+    rememberedFiles = 0;
+  }
+  let names = ovl.files.get(parent);
+  if (!names) ovl.files.set(parent, (names = new Map()));
+  names.set(name, hit);
+  rememberedFiles++;
+}
+
+/**
+ * A non-dir found before, still a non-dir at the same real path: skip the layer search (which is
+ * one lstat per layer above it). Anything else falls back to a full lookup. Changes made through
+ * the mount invalidate the entry; a lower changing under it behaves like a kernel dentry.
+ */
+function cachedFile(ovl: Overlay, parent: string, name: string, path: string): Node | null {
+  const hit = ovl.files.get(parent)?.get(name);
+  if (!hit) return null;
+  const st = lstatOrNull(hit.real);
+  if (!st || isDirStat(st) || isWhiteoutAt(ovl, hit.real, st)) {
+    ovl.files.get(parent)?.delete(name);
+    return null;
+  }
+  return { path, hits: [{ ...hit, st }], isDir: false, fresh: true };
+}
+
+/** The merged object at `path`; ENOENT when it does not exist. */
+export function lookupPath(ovl: Overlay, path: string): Node {
+  return lookupOrNull(ovl, path) ?? fail('ENOENT', path);
+}
+
+/** The node as seen from the lowers only: does `name` exist below the upper in `parent`? */
+export function existsInLower(ovl: Overlay, parent: Node, name: string): boolean {
+  const lowerOnly: Node = { ...parent, hits: parent.hits.filter((h) => !h.layer.upper) };
+  if (parent.hits[0]?.opaque === 'opaque' && parent.hits[0].layer.upper) return false;
+  return lookupChild(ovl, lowerOnly, name) !== null;
+}
+
+/** Is this dir merged for readdir (whiteouts filtered), as the kernel decides it? */
+export function isMergedDir(ovl: Overlay, node: Node): boolean {
+  if (node.hits.length > 1) return true;
+  const top = node.hits[0]!;
+  return top.layer.upper && hasXattr(top.real, ovl.xattrs.name('origin'));
+}

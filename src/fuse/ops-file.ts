@@ -1,0 +1,96 @@
+// Open files: open/create/read/write/fsync/ftruncate/release (no flush: writes go straight to the
+// real file, and without the op the kernel stops sending FLUSH at all). A write open (or O_TRUNC)
+// copies up first; a read-only open reads the top real file, and switches to the upper copy
+// when another process copies the file up later (as the kernel shows new data to an old fd).
+import { closeSync, constants, fsyncSync, fdatasyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import type { FuseOps } from '../sys/fuse-native.js';
+import { copyUp, objectKey, upperPath } from './copy-up.js';
+import { createAt } from './create.js';
+import { fail } from './errno.js';
+import type { Handle } from './handles.js';
+import { inoOf } from './inode.js';
+import { lookupPath } from './lookup.js';
+import type { Overlay } from './overlay.js';
+import { reply, replyCount } from './reply.js';
+
+const { O_RDONLY, O_TRUNC, O_CREAT, O_EXCL, O_NOCTTY, O_DIRECT, O_NOATIME } = constants;
+const O_ACCMODE = 3;
+/** Flags that were the kernel's business (create, tty) or cannot work on FUSE's buffers (direct I/O). */
+const STRIP = O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT;
+
+export function wantsWrite(flags: number): boolean {
+  return (flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0;
+}
+
+function openHandle(ovl: Overlay, path: string, flags: number): number {
+  if (wantsWrite(flags)) {
+    const node = copyUp(ovl, path);
+    const fd = openSync(upperPath(ovl, path), flags & ~STRIP);
+    return ovl.handles.add({ fd, path, upper: true, lowerKey: null, seen: 0, ino: inoOf(ovl, node), extraFds: [] });
+  }
+  const node = lookupPath(ovl, path);
+  const top = node.hits[0]!;
+  // Reading through the overlay never updates a lower file's atime (the kernel's behaviour).
+  const fd = openSync(top.real, (flags & ~STRIP) | (top.layer.upper ? 0 : O_NOATIME));
+  const lowerKey = top.layer.upper ? null : objectKey(top.st);
+  return ovl.handles.add({
+    fd, path, upper: top.layer.upper, lowerKey, seen: ovl.copyUpGeneration, ino: inoOf(ovl, node), extraFds: [],
+  });
+}
+
+/** The handle for `fh`, switched to the upper copy if its lower file was copied up meanwhile. */
+export function current(ovl: Overlay, fh: number): Handle {
+  const h = ovl.handles.get(fh) ?? fail('EBADF', String(fh));
+  if (!h.upper && h.seen !== ovl.copyUpGeneration) {
+    h.seen = ovl.copyUpGeneration;
+    const upper = h.lowerKey ? ovl.copiedUp.get(h.lowerKey) : undefined;
+    if (upper) {
+      h.extraFds.push(h.fd);
+      h.fd = openSync(upper, O_RDONLY);
+      h.upper = true;
+    }
+  }
+  return h;
+}
+
+export function fileOps(ovl: Overlay): Partial<FuseOps> {
+  return {
+    open(path, flags, cb) {
+      reply('open', cb, () => openHandle(ovl, path, flags));
+    },
+    create(path, mode, flags, cb) {
+      reply('create', cb, () => {
+        let fd = -1;
+        try {
+          createAt(ovl, path, { make: (real) => (fd = openSync(real, O_CREAT | O_EXCL | (flags & ~STRIP), mode)), mode });
+        } catch (err) {
+          if (fd >= 0) closeSync(fd);
+          throw err;
+        }
+        return ovl.handles.add({ fd, path, upper: true, lowerKey: null, seen: 0, ino: inoOf(ovl, lookupPath(ovl, path)), extraFds: [] });
+      });
+    },
+    read(path, fh, buf, len, pos, cb) {
+      replyCount('read', cb, () => readSync(current(ovl, fh).fd, buf, 0, len, pos));
+    },
+    write(path, fh, buf, len, pos, cb) {
+      replyCount('write', cb, () => writeSync(current(ovl, fh).fd, buf, 0, len, pos));
+    },
+    fsync(path, datasync, fh, cb) {
+      reply('fsync', cb, () => {
+        const h = current(ovl, fh);
+        if (datasync) fdatasyncSync(h.fd);
+        else fsyncSync(h.fd);
+      });
+    },
+    ftruncate(path, fh, size, cb) {
+      reply('ftruncate', cb, () => ftruncateSync(current(ovl, fh).fd, size));
+    },
+    release(path, fh, cb) {
+      reply('release', cb, () => {
+        const h = ovl.handles.remove(fh);
+        if (h) for (const fd of [h.fd, ...h.extraFds]) closeSync(fd);
+      });
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// The state of one mounted FUSE overlay: configuration, layers, the lookup cache, open file
+// handles and the copy-up bookkeeping that lets a read-only fd follow its file into the upper.
+import { OverlayXattrs, type OverlayConfig, followsRedirects } from '../format/index.js';
+import { type LayerStack, layerStack, splitPath } from './layers.js';
+import type { Hit, Node } from './lookup.js';
+import { HandleTable } from './handles.js';
+
+export type CacheMode = 'auto' | 'never' | 'always';
+
+export interface Caller {
+  uid: number;
+  gid: number;
+}
+
+export class Overlay {
+  readonly stack: LayerStack;
+  readonly xattrs: OverlayXattrs;
+  readonly follow: boolean;
+  /** Resolved merged directories by merged path. */
+  readonly dirs = new Map<string, Node>();
+  /** Where a non-dir was found, by parent dir path and name (re-checked by one lstat on use). */
+  readonly files = new Map<string, Map<string, Hit>>();
+  readonly handles = new HandleTable();
+  /** Origin inode of an upper object, by `<upper ino>:<ctime ns>` (the xattr is read once). */
+  readonly originInos = new Map<string, bigint>();
+  /** Lower object (`dev:ino`) → its upper copy, for fds opened before the copy-up. */
+  readonly copiedUp = new Map<string, string>();
+  copyUpGeneration = 0;
+  /** `.fuse_hidden…` names libfuse gave to unlinked open files (see hidden.ts). */
+  readonly hidden = new Set<string>();
+  private tmpCounter = 0;
+
+  constructor(
+    readonly cfg: OverlayConfig,
+    readonly cache: CacheMode,
+    readonly caller: () => Caller,
+  ) {
+    this.stack = layerStack(cfg);
+    this.xattrs = new OverlayXattrs(cfg.userxattr);
+    this.follow = followsRedirects(cfg);
+  }
+
+  /** A fresh name under `workdir/work` for building an object before it is renamed into place. */
+  tempPath(): string {
+    if (!this.stack.work) throw new Error('read-only overlay has no workdir');
+    return `${this.stack.work}/#ovl${process.pid.toString(16)}.${(this.tmpCounter++).toString(16)}`;
+  }
+
+  /** Forget cached resolutions of `path` and everything below it. */
+  invalidate(path: string): void {
+    const [parent, name] = splitPath(path);
+    this.files.get(parent)?.delete(name);
+    this.files.delete(path);
+    // A cached dir's ancestors are always cached too, so an uncached path has nothing cached below it.
+    if (!this.dirs.delete(path)) return;
+    const prefix = path === '/' ? '/' : path + '/';
+    for (const key of this.dirs.keys()) if (key.startsWith(prefix)) this.dirs.delete(key);
+    for (const key of this.files.keys()) if (key.startsWith(prefix)) this.files.delete(key);
+  }
+}

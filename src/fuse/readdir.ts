@@ -1,0 +1,94 @@
+// readdir: a merged dir lists the upper's names, then each lower's names not seen yet, without
+// whiteouts; a dir the kernel does not treat as merged lists straight from its one layer
+// (whiteouts included, as the kernel shows them). Every entry carries the stat the kernel would
+// report, so d_ino agrees with st_ino.
+import { readdirSync } from 'node:fs';
+import { isCharWhiteout } from '../format/index.js';
+import type { FuseStat } from '../sys/fuse-native.js';
+import { fuseStat } from '../sys/fuse-native.js';
+import { fail } from './errno.js';
+import { inoOf, nlinkOf } from './inode.js';
+import { splitPath } from './layers.js';
+import { type Hit, type Node, isMergedDir, isWhiteoutAt, lookupChild, lookupDir, lstatOrNull } from './lookup.js';
+import type { Overlay } from './overlay.js';
+
+/** Stat of a merged node as the kernel reports it (fresh stat of the top object). */
+export function nodeStat(ovl: Overlay, node: Node): FuseStat | null {
+  const st = node.fresh ? node.hits[0]!.st : lstatOrNull(node.hits[0]!.real);
+  if (!st) return null;
+  return fuseStat(st, inoOf(ovl, node, st), nlinkOf(node, st));
+}
+
+/** Visible names of a merged dir, upper first, without duplicates or whiteouts. */
+export function mergedNames(ovl: Overlay, node: Node): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const hit of node.hits) {
+    for (const name of readdirSync(hit.real)) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      out.push(name);
+    }
+  }
+  // A name is visible when lookup finds it: that applies whiteouts, opaque dirs and redirects alike.
+  return out.filter((name) => lookupChild(ovl, node, name) !== null);
+}
+
+export interface Listing {
+  names: string[];
+  stats: FuseStat[];
+}
+
+function straightListing(ovl: Overlay, node: Node, names: string[], stats: FuseStat[]): void {
+  const dir = node.hits[0]!.real;
+  for (const name of readdirSync(dir)) {
+    const child = lookupChild(ovl, node, name);
+    let st = child ? nodeStat(ovl, child) : null;
+    if (!st) {
+      // A whiteout in a dir the kernel does not merge is listed as what it is.
+      const raw = lstatOrNull(dir + '/' + name);
+      if (!raw || !isWhiteoutAt(ovl, dir + '/' + name, raw)) continue;
+      st = fuseStat(raw, raw.ino);
+    }
+    names.push(name);
+    stats.push(st);
+  }
+}
+
+/** The full listing of the merged dir at `path`, `.` and `..` first. */
+export function listDir(ovl: Overlay, path: string): Listing {
+  const node = lookupDir(ovl, path);
+  const self = nodeStat(ovl, node) ?? fail('ENOENT', path);
+  const parent = path === '/' ? self : nodeStat(ovl, lookupDir(ovl, splitPath(path)[0]));
+  const names = ['.', '..'];
+  const stats: FuseStat[] = [self, parent ?? self];
+  if (!isMergedDir(ovl, node)) {
+    straightListing(ovl, node, names, stats);
+    return { names, stats };
+  }
+  const seen = new Set<string>();
+  for (const hit of node.hits) {
+    for (const name of readdirSync(hit.real)) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const child = lookupChild(ovl, node, name);
+      const st = child ? nodeStat(ovl, child) : xattrWhiteoutShown(ovl, hit, name);
+      if (!st) continue;
+      names.push(name);
+      stats.push(st);
+    }
+  }
+  return { names, stats };
+}
+
+/**
+ * The kernel filters an xattr whiteout out of a listing only in a lower dir marked opaque=x;
+ * anywhere else it lists the name (whose lstat is ENOENT). Returns the entry to list, or null.
+ */
+function xattrWhiteoutShown(ovl: Overlay, hit: Hit, name: string): FuseStat | null {
+  if (hit.opaque === 'xwhiteouts') return null;
+  const real = hit.real + '/' + name;
+  const raw = lstatOrNull(real);
+  if (!raw || isCharWhiteout({ mode: Number(raw.mode), rdev: Number(raw.rdev) }) || !isWhiteoutAt(ovl, real, raw)) return null;
+  return fuseStat(raw, raw.ino);
+}

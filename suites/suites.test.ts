@@ -1,0 +1,40 @@
+// Every named suite, with its small fixed budget, on every `npm test`: ovl-fuse against the
+// kernel once it is built (dist/fuse), until then the kernel's own mount command against the
+// kernel target, which checks that each suite observes deterministically. OVLKIT_CHECK_TARGET
+// overrides the target (any --target value).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { scenarioToString } from '../src/conformance/arbitraries.js';
+import { loadRules } from '../src/conformance/divergences.js';
+import { ScenarioRunner } from '../src/conformance/runner.js';
+import { runSuite } from '../src/conformance/session.js';
+import { loadSuite, suiteNames, suitesDir } from '../src/conformance/suite.js';
+import { kernelTarget, packageRoot, parseTarget } from '../src/conformance/targets.js';
+import { listMounts } from '../src/sys/index.js';
+
+const KERNEL_EXEC = 'exec:mount -t overlay overlay -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir}{options} {merged}';
+const targetSpec = process.env.OVLKIT_CHECK_TARGET ?? (existsSync(join(packageRoot, 'dist/fuse')) ? 'fuse' : KERNEL_EXEC);
+const target = parseTarget(targetSpec);
+const rules = loadRules(join(suitesDir, 'divergences.json'));
+const runner = new ScenarioRunner({ timeoutMs: 10_000 });
+t.teardown(() => runner.close());
+
+const SEED = 4242;
+
+for (const name of suiteNames()) {
+  t.test(`suite ${name} (${target.name === 'fuse' ? 'ovl-fuse' : targetSpec.slice(0, 20)} vs kernel)`, async (t) => {
+    const cfg = loadSuite(name);
+    const r = await runSuite(cfg, { runner, target, reference: kernelTarget, rules, seed: SEED, runs: cfg.testRuns, shrinkBudgetMs: 5000 });
+    t.equal(r.error, undefined);
+    for (const ce of r.counterexamples) {
+      const detail =
+        `${scenarioToString(ce.minimal.scenario)}\n` +
+        ce.minimal.classified.filter((c) => !c.accepted).map((c) => JSON.stringify(c.difference)).join('\n') +
+        `\nreplay: ovl-check run --target '${targetSpec}' --suite ${name} --seed ${SEED} --runs ${cfg.testRuns}`;
+      t.fail(`unexpected divergence:\n${detail}`);
+    }
+    if (!cfg.corpus && r.counterexamples.length === 0) t.equal(r.results.length, cfg.testRuns, 'the whole budget ran');
+    t.same(listMounts().filter((m) => m.target.includes('/ovl-check-')), [], 'nothing left mounted');
+  });
+}

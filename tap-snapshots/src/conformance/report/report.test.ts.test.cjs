@@ -1,0 +1,256 @@
+/* IMPORTANT
+ * This snapshot file is auto-generated, but designed for humans.
+ * It should be checked into source control and tracked carefully.
+ * Re-generate by setting TAP_SNAPSHOT=1 and running tests.
+ * Make sure to inspect the output below.  Do not ignore changes!
+ */
+'use strict'
+exports[`src/conformance/report/report.test.ts > TAP > junit.xml > must match snapshot 1`] = `
+<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="ovl-check exec:swap {lowerdir} {merged}" tests="4" failures="1" time="1.800">
+  <testsuite name="basic" tests="3" failures="1" errors="0" time="1.500">
+    <properties><property name="seed" value="42"/><property name="target" value="exec:swap {lowerdir} {merged}"/></properties>
+    <testcase classname="ovl-check.basic" name="basic #1" time="0.012">
+    </testcase>
+    <testcase classname="ovl-check.basic" name="basic #2" time="0.012">
+      <system-out>accepted (dir-nlink): merged .: stat.nlink: reference 1, target 2</system-out>
+    </testcase>
+    <testcase classname="ovl-check.basic" name="basic #3" time="0.012">
+      <failure message="op 1 read(&quot;a&quot;): content: reference {&quot;size&quot;:1,&quot;sha&quot;:&quot;A&quot;,&quot;text&quot;:&quot;A&quot;}, target {&quot;size&quot;:1,&quot;sha&quot;:&quot;B&quot;,&quot;text&quot;:&quot;B&quot;}" type="divergence">op 1 read(&quot;a&quot;): content: reference {&quot;size&quot;:1,&quot;sha&quot;:&quot;A&quot;,&quot;text&quot;:&quot;A&quot;}, target {&quot;size&quot;:1,&quot;sha&quot;:&quot;B&quot;,&quot;text&quot;:&quot;B&quot;}
+merged a: content: reference {&quot;size&quot;:1,&quot;sha&quot;:&quot;A&quot;,&quot;text&quot;:&quot;A&quot;}, target {&quot;size&quot;:1,&quot;sha&quot;:&quot;B&quot;,&quot;text&quot;:&quot;B&quot;}
+minimal: divergence-basic-run3.json
+replay: npx ovl-check run --target &apos;exec:swap {lowerdir} {merged}&apos; --replay /reports/x/divergence-basic-run3.json</failure>
+    </testcase>
+  </testsuite>
+  <testsuite name="rename" tests="1" failures="0" errors="0" time="0.300">
+    <properties><property name="seed" value="42"/><property name="target" value="exec:swap {lowerdir} {merged}"/></properties>
+    <testcase classname="ovl-check.rename" name="rename #1" time="0.012">
+    </testcase>
+  </testsuite>
+</testsuites>
+
+`
+
+exports[`src/conformance/report/report.test.ts > TAP > report.md > must match snapshot 1`] = `
+# ovl-check: exec:swap {lowerdir} {merged} vs kernel
+
+Started 2026-11-26T21:00:00.000Z, 1.8 s, seed 42. Command: \`ovl-check run --target 'exec:swap {lowerdir} {merged}' --seed 42\`
+
+| suite | scenarios | pass | accepted | unexpected | recorded | seconds |
+|---|---:|---:|---:|---:|---:|---:|
+| basic | 3 | 1 | 1 | 1 | 0 | 1.5 |
+| rename | 1 | 1 | 0 | 0 | 0 | 0.3 |
+| **total** | 4 | 2 | 1 | 1 | 0 | 1.8 |
+
+## Differences by category
+
+Accepted ones name their rule in suites/divergences.json; unexpected ones are \`where:field\`.
+
+| suite | category | accepted | differences |
+|---|---|---|---:|
+| basic | dir-nlink | yes | 1 |
+| basic | op:content | **no** | 1 |
+| basic | merged:content | **no** | 1 |
+
+## Unexpected divergences
+
+### basic-run3
+
+Suite \`basic\`, generated run 3, shrunk in 7 steps to 1 op(s).
+
+Minimal scenario:
+
+\`\`\`
+l1: a="A" 644
+l2: a="B" 644
+upper: (empty)
+1. read("a")
+\`\`\`
+
+The targets part at op 1: \`read("a")\`
+
+| where | field | kernel | exec:swap {lowerdir} {merged} | accepted |
+|---|---|---|---|---|
+| op 1 | content | \`{"size":1,"sha":"A","text":"A"}\` | \`{"size":1,"sha":"B","text":"B"}\` |  |
+| merged \`a\` | content | \`{"size":1,"sha":"A","text":"A"}\` | \`{"size":1,"sha":"B","text":"B"}\` |  |
+
+Replay:
+
+\`\`\`sh
+npx ovl-check run --target 'exec:swap {lowerdir} {merged}' --replay /reports/x/divergence-basic-run3.json
+bash repro-basic-run3.sh    # standalone, kernel; MOUNT_CMD='…' for another target
+\`\`\`
+
+`
+
+exports[`src/conformance/report/report.test.ts > TAP > repro script > must match snapshot 1`] = `
+#!/usr/bin/env bash
+# ovl-check reproduction basic-run3: suite basic, seed 42, target exec:swap {lowerdir} {merged}.
+# Needs root, attr (setfattr) and python3. Runs kernel overlayfs unless MOUNT_CMD is set, e.g.
+#   MOUNT_CMD='fuse-overlayfs -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir} {merged}' bash repro-basic-run3.sh
+# Each op prints what it returned here, on the kernel and on the target when the suite ran it.
+set -u
+MOUNT_CMD=\${MOUNT_CMD:-'mount -t overlay overlay -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir}{options} {merged}'}
+R=$(mktemp -d /tmp/ovl-repro-XXXXXX) || exit 1
+mount -t tmpfs tmpfs "$R" || exit 1
+cleanup() { cd /; umount "$R/merged" 2>/dev/null; umount "$R" 2>/dev/null; rmdir "$R"; }
+trap cleanup EXIT
+cd "$R" || exit 1
+mkdir l1 l2 upper work merged
+# l1
+printf %s 'A' > 'l1/a' && chmod 644 'l1/a' 2>/dev/null
+find 'l1' -depth -exec touch -h -d @1000000000 {} + 2>/dev/null 2>/dev/null
+# l2
+printf %s 'B' > 'l2/a' && chmod 644 'l2/a' 2>/dev/null
+find 'l2' -depth -exec touch -h -d @1000000000 {} + 2>/dev/null 2>/dev/null
+# upper
+find 'upper' -depth -exec touch -h -d @1000000000 {} + 2>/dev/null 2>/dev/null
+cmd=\${MOUNT_CMD//'{lowerdir}'/l1:l2}; cmd=\${cmd//'{upperdir}'/upper}; cmd=\${cmd//'{workdir}'/work}
+cmd=\${cmd//'{merged}'/merged}; cmd=\${cmd//'{options}'/}
+sh -c "$cmd" || { echo "mount failed: $cmd"; exit 1; }
+python3 - "$R/merged" "$R/l1:$R/l2" "$R/upper" "cd $R && $cmd" <<'PY'
+import ctypes, os, shutil, stat, subprocess, sys
+M, L, U, MOUNT = sys.argv[1], sys.argv[2].split(':'), sys.argv[3], sys.argv[4]
+fds, dirs = {}, {}
+libc = ctypes.CDLL(None, use_errno=True)
+def rename2(a, b, flags):
+    if libc.renameat2(-100, a.encode(), -100, b.encode(), flags) != 0:
+        e = ctypes.get_errno(); raise OSError(e, os.strerror(e))
+def content(b): return {'size': len(b), 'text': b.decode('latin1')}
+def rd(p):
+    with open(p, 'rb') as f: return content(f.read())
+def wr(p, flags, off, data, mode=0o644):
+    fd = os.open(p, flags, mode)
+    try: os.pwrite(fd, data.encode(), off) if off is not None else os.write(fd, data.encode())
+    finally: os.close(fd)
+def hold(table, n, fd):
+    if n is None: os.close(fd); return None
+    if n in table: os.close(table[n])
+    table[n] = fd; return fd
+def relist(fd):
+    os.lseek(fd, 0, 0); return sorted(os.listdir(fd))
+def st(s): return {'type': stat.filemode(s.st_mode), 'size': s.st_size, 'nlink': s.st_nlink, 'uid': s.st_uid, 'gid': s.st_gid, 'ino': s.st_ino, 'mtime': s.st_mtime}
+def mutate(layer, action, path, to, data, mode):
+    root = U if layer < 0 else L[layer]; p = root + '/' + path
+    if action == 'write': wr(p, os.O_WRONLY, 0, data)
+    elif action == 'replace':
+        t = os.path.dirname(root) + '/.ovl-check-replace'; open(t, 'w').write(data); os.rename(t, p)
+    elif action == 'delete':
+        os.lstat(p); shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+    elif action == 'add': wr(p, os.O_WRONLY|os.O_CREAT|os.O_EXCL, 0, data)
+    elif action == 'mkdir': os.mkdir(p, 0o755)
+    elif action == 'rename': os.rename(p, root + '/' + to)
+    elif action == 'whiteout':
+        if os.path.lexists(p): shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+        os.mknod(p, stat.S_IFCHR, 0)
+    elif action == 'opaque':
+        os.path.exists(p) or os.mkdir(p, 0o755); os.setxattr(p, 'trusted.overlay.opaque', b'y')
+    elif action == 'chmod': os.chmod(p, mode)
+def remount():
+    for t in (fds, dirs):
+        for fd in t.values(): os.close(fd)
+        t.clear()
+    subprocess.run(['umount', M], check=True); subprocess.run(['sh', '-c', MOUNT], check=True)
+def op(n, desc, f, kernel, target):
+    try: r = f(); out = 'ok' if r is None else r
+    except OSError as e: out = 'errno ' + __import__('errno').errorcode.get(e.errno, str(e.errno))
+    print(f'{n}. {desc}\\n     here:   {out}\\n     kernel: {kernel}\\n     target: {target}')
+op(1, "read(\\"a\\")", lambda: rd(M+"/a"), "{\\"content\\":{\\"size\\":1,\\"sha\\":\\"A\\",\\"text\\":\\"A\\"}}", "{\\"content\\":{\\"size\\":1,\\"sha\\":\\"B\\",\\"text\\":\\"B\\"}}")  # <-- the targets part here
+PY
+echo "== merged tree"
+find merged -mindepth 1 | sort | while read -r p; do stat -c "%n %F %a %s %h" "$p" 2>&1; done
+echo "== upper on disk"
+umount merged
+find upper -mindepth 1 | sort | while read -r p; do stat -c "%n %F %a %s" "$p"; getfattr -h -d -m - "$p" 2>/dev/null | grep -v "^#" | grep .; done
+
+`
+
+exports[`src/conformance/report/report.test.ts > TAP > summary.json > must match snapshot 1`] = `
+Object {
+  "categories": Array [
+    Object {
+      "accepted": true,
+      "category": "dir-nlink",
+      "count": 1,
+      "suite": "basic",
+    },
+    Object {
+      "accepted": false,
+      "category": "op:content",
+      "count": 1,
+      "suite": "basic",
+    },
+    Object {
+      "accepted": false,
+      "category": "merged:content",
+      "count": 1,
+      "suite": "basic",
+    },
+  ],
+  "command": "ovl-check run --target 'exec:swap {lowerdir} {merged}' --seed 42",
+  "exitCode": 1,
+  "ms": 1800,
+  "reference": "kernel",
+  "seed": 42,
+  "startedAt": "2026-11-26T21:00:00.000Z",
+  "suites": Array [
+    Object {
+      "accepted": 1,
+      "diverged": 1,
+      "ms": 1500,
+      "pass": 1,
+      "recorded": 0,
+      "scenarios": 3,
+      "seed": 42,
+      "suite": "basic",
+    },
+    Object {
+      "accepted": 0,
+      "diverged": 0,
+      "ms": 300,
+      "pass": 1,
+      "recorded": 0,
+      "scenarios": 1,
+      "seed": 42,
+      "suite": "rename",
+    },
+  ],
+  "target": "exec:swap {lowerdir} {merged}",
+  "tool": "ovl-check",
+  "totals": Object {
+    "accepted": 1,
+    "diverged": 1,
+    "ms": 1800,
+    "pass": 2,
+    "recorded": 0,
+    "scenarios": 4,
+  },
+  "unexpected": Array [
+    Object {
+      "differences": 2,
+      "fcPath": "2:0:0",
+      "id": "basic-run3",
+      "json": "divergence-basic-run3.json",
+      "ops": 1,
+      "partingOp": 0,
+      "replay": "npx ovl-check run --target 'exec:swap {lowerdir} {merged}' --replay /reports/x/divergence-basic-run3.json",
+      "repro": "repro-basic-run3.sh",
+      "run": 3,
+      "shrinks": 7,
+      "suite": "basic",
+    },
+  ],
+}
+`
+
+exports[`src/conformance/report/report.test.ts > TAP > terminal table > must match snapshot 1`] = `
+┌────────┬───────────┬──────┬──────────┬────────────┬─────────┐
+│ suite  │ scenarios │ pass │ accepted │ unexpected │ seconds │
+├────────┼───────────┼──────┼──────────┼────────────┼─────────┤
+│ basic  │         3 │    1 │        1 │          1 │     1.5 │
+├────────┼───────────┼──────┼──────────┼────────────┼─────────┤
+│ rename │         1 │    1 │        0 │          0 │     0.3 │
+├────────┼───────────┼──────┼──────────┼────────────┼─────────┤
+│ total  │         4 │    2 │        1 │          1 │     1.8 │
+└────────┴───────────┴──────┴──────────┴────────────┴─────────┘
+`

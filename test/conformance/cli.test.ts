@@ -1,0 +1,67 @@
+// ovl-check's command line: usage errors exit 2 with one line, and --target fuse is honest about
+// a missing build.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { execa } from 'execa';
+import { bin, KERNEL_EXEC, sandbox, SWAPPED_LOWERS } from './helpers.js';
+
+const fuseBuilt = existsSync(fileURLToPath(new URL('../../dist/fuse', import.meta.url)));
+
+t.test('--target fuse without a built ovl-fuse is a usage error', { skip: fuseBuilt && 'dist/fuse exists' }, async (t) => {
+  const s = sandbox(t);
+  const r = await s.run(['run', '--target', 'fuse', '--suite', 'basic']);
+  t.equal(r.exitCode, 2);
+  t.equal(String(r.stderr).trim().split('\n').length, 1);
+  t.match(String(r.stderr), /^ovl-check: --target fuse: ovl-fuse is not built/);
+});
+
+t.test('bad values exit 2 with one line naming them', async (t) => {
+  const s = sandbox(t);
+  for (const [args, msg] of [
+    [['--suite', 'nope'], /--suite nope: no such suite/],
+    [['--target', 'frob'], /--target frob: expected kernel, fuse or exec/],
+    [['--target', 'exec:mount'], /needs \{lowerdir\} and \{merged\}/],
+    [['--runs', '0'], /--runs must be an integer >= 1/],
+    [['--replay', '/nonexistent.json'], /nonexistent\.json: cannot read the divergence to replay/],
+  ] as const) {
+    const r = await s.run(['run', ...args]);
+    t.equal(r.exitCode, 2, args.join(' '));
+    t.equal(String(r.stderr).trim().split('\n').length, 1, String(r.stderr));
+    t.match(String(r.stderr), msg);
+  }
+});
+
+t.test('list names every suite with its description', async (t) => {
+  const r = await execa(bin, ['list'], { reject: false });
+  t.equal(r.exitCode, 0);
+  for (const n of ['basic', 'copy-up', 'whiteouts', 'rename', 'hardlinks', 'xattrs', 'special', 'permissions', 'many-layers', 'lower-mutation', 'fd-across-copy-up', 'remount']) {
+    t.match(String(r.stdout), new RegExp(`^${n} +\\S`, 'm'));
+  }
+});
+
+t.test('keep adds a divergence to a regression corpus, once', async (t) => {
+  const s = sandbox(t);
+  const r = await s.run(['run', '--target', SWAPPED_LOWERS, '--suite', 'basic', '--seed', '3', '--runs', '40']);
+  t.equal(r.exitCode, 1);
+  const div = join(s.reportDir(), s.summary().unexpected[0]!.json);
+  const corpus = join(s.tmp, 'corpus.json');
+  writeFileSync(corpus, '{"cases": []}\n');
+  const kept = await execa(bin, ['keep', div, '--corpus', corpus], { reject: false });
+  t.equal(kept.exitCode, 0, kept.stderr);
+  t.match(kept.stdout, /^kept basic-3-run\d+: exec: merged \S+ /);
+  const cases = (JSON.parse(readFileSync(corpus, 'utf8')) as { cases: Array<{ id: string; scenario: { lowers: unknown[] } }> }).cases;
+  t.equal(cases.length, 1);
+  t.equal(cases[0]!.scenario.lowers.length, 2);
+  const again = await execa(bin, ['keep', div, '--corpus', corpus], { reject: false });
+  t.equal(again.exitCode, 2);
+  t.match(again.stderr, /already has a case basic-3-run\d+; pass --id/);
+});
+
+t.test('the kept regressions hold on the kernel', async (t) => {
+  const s = sandbox(t);
+  const r = await s.run(['run', '--target', KERNEL_EXEC, '--suite', 'regressions']);
+  t.equal(r.exitCode, 0, String(r.stderr));
+  t.ok(s.summary().totals.pass >= 1);
+});

@@ -1,0 +1,39 @@
+// A target that hangs: fuse-overlayfs stopped with SIGSTOP right after it mounted. The op hits
+// its deadline, the worker is killed, the FUSE connection aborted, the mount and the daemon are
+// gone, and the scenario is recorded as a failure with the reason.
+import { execa } from 'execa';
+import t from 'tap';
+import { cleanup } from '../../src/conformance/cleanup.js';
+import { ScenarioRunner } from '../../src/conformance/runner.js';
+import { execTarget } from '../../src/conformance/targets.js';
+import { leftovers, sandbox } from './helpers.js';
+
+const STOPPED_AFTER_MOUNT =
+  'fuse-overlayfs -f -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir} {merged} & p=$!; ' +
+  'while ! mountpoint -q {merged}; do sleep 0.01; done; kill -STOP $p; wait $p';
+
+t.test('a hung target is killed and unmounted, and the scenario fails with the reason', async (t) => {
+  const s = sandbox(t);
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = s.tmp;
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  });
+  const runner = new ScenarioRunner({ timeoutMs: 1500 });
+  t.teardown(() => runner.close());
+  const trace = await runner.run(execTarget(STOPPED_AFTER_MOUNT, 'stopped'), {
+    lowers: [{ entries: [{ path: 'a', kind: 'file', content: 'A', mode: 0o644 }] }],
+    upper: { entries: [] },
+    ops: [{ op: 'stat', path: 'a' }, { op: 'read', path: 'a' }],
+  });
+  t.ok(trace.failure, 'recorded as a failure');
+  t.match(trace.failure!.reason, /ETIMEDOUT/);
+  t.ok(trace.failure!.phase === 'op' || trace.failure!.phase === 'final', trace.failure!.phase);
+  t.ok(trace.upper, 'the upper is still dumped for the report');
+  t.same(s.leftMounts(), [], 'nothing mounted');
+  t.same(leftovers(s.tmp), [], 'temp dirs removed');
+  t.equal(cleanup.pending(), 1, 'only the runner itself is still registered');
+  const daemons = await execa('pgrep', ['-f', `fuse-overlayfs -f -o lowerdir=${s.tmp}`], { reject: false });
+  t.equal(daemons.stdout, '', 'the stopped daemon was killed');
+});

@@ -1,0 +1,36 @@
+// --target kernel records traces; --reference compares another target against them without a
+// live kernel run (and without shrinking, which needs one).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { KERNEL_EXEC, sandbox, SWAPPED_LOWERS } from './helpers.js';
+
+t.test('record on the kernel, then compare targets against the recording', async (t) => {
+  const s = sandbox(t);
+  const rec = await s.run(['run', '--target', 'kernel', '--suite', 'basic,whiteouts', '--runs', '15', '--seed', '77']);
+  t.equal(rec.exitCode, 0, String(rec.stderr));
+  const recorded = s.summary();
+  t.equal(recorded.totals.recorded, recorded.totals.scenarios);
+  const traces = join(s.reportDir(), 'traces.json');
+  t.ok(existsSync(traces));
+
+  const same = await s.run(['run', '--target', KERNEL_EXEC, '--reference', traces, '--suite', 'basic,whiteouts']);
+  t.equal(same.exitCode, 0, String(same.stderr));
+  t.match(s.summary(), { totals: { scenarios: recorded.totals.scenarios, diverged: 0, pass: recorded.totals.scenarios } });
+
+  const broken = await s.run(['run', '--target', SWAPPED_LOWERS, '--reference', traces, '--suite', 'basic']);
+  t.equal(broken.exitCode, 1);
+  const sum = s.summary();
+  t.ok(sum.totals.diverged >= 1);
+  t.equal(sum.unexpected[0]!.shrinks, 0, 'no shrinking against a recording');
+});
+
+t.test('--reference with the kernel target, or a suite missing from the recording, is a usage error', async (t) => {
+  const s = sandbox(t);
+  const r = await s.run(['run', '--target', 'kernel', '--reference', '/nonexistent.json']);
+  t.equal(r.exitCode, 2);
+  t.match(String(r.stderr), /^ovl-check: --reference compares another target/);
+  const missing = await s.run(['run', '--target', KERNEL_EXEC, '--reference', '/nonexistent.json']);
+  t.equal(missing.exitCode, 2);
+  t.match(String(missing.stderr), /nonexistent\.json: cannot read the reference traces/);
+});

@@ -1,0 +1,120 @@
+// ovl-fuse as a user runs it: detaches once the mount is live, `ovl-fuse umount` and SIGTERM
+// stop it cleanly, validation errors are one line with exit 2 and leave the user's dirs alone,
+// read-only mounts answer EROFS.
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import t from 'tap';
+import { isMounted, listMounts, umountSurely } from '../../src/sys/index.js';
+import { fuseOptions, mountFuse, ovlFuseBin } from '../helpers/fuse.js';
+import { layerDirs } from '../helpers/layers.js';
+import { outcome } from '../helpers/tree.js';
+
+const run = (args: string[]) => execa(ovlFuseBin, args, { reject: false, env: { CI: '' } });
+
+/** pids of ovl-fuse daemons serving `merged` (from their command lines). */
+async function daemons(merged: string): Promise<string[]> {
+  const r = await execa('pgrep', ['-f', `ovl-fuse -f .* ${merged}$`], { reject: false });
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+async function waitGone(merged: string): Promise<void> {
+  for (let i = 0; i < 200 && (await daemons(merged)).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+}
+
+t.test('detaches once live, ovl-fuse umount stops the daemon', async (t) => {
+  const d = layerDirs(t, 1);
+  writeFileSync(join(d.lowers[0]!, 'f'), 'f');
+  t.teardown(() => waitGone(d.merged));
+  const r = await run(['-o', fuseOptions(d), d.merged]);
+  t.equal(r.exitCode, 0, r.stderr);
+  t.ok(isMounted(d.merged), 'mounted when the command returns');
+  t.same(readdirSync(d.merged), ['f']);
+  const m = listMounts().find((e) => e.target === d.merged)!;
+  t.equal(m.fstype, 'fuse.ovl-fuse');
+  t.equal((await daemons(d.merged)).length, 1);
+  const u = await run(['umount', d.merged]);
+  t.equal(u.exitCode, 0, u.stderr);
+  t.notOk(isMounted(d.merged));
+  await waitGone(d.merged);
+  t.same(await daemons(d.merged), [], 'daemon exited after the unmount');
+});
+
+t.test('SIGTERM unmounts and exits 0', async (t) => {
+  const d = layerDirs(t, 1);
+  const m = await mountFuse(t, d);
+  m.child.kill('SIGTERM');
+  t.equal(await m.exited, 0);
+  t.notOk(isMounted(d.merged));
+});
+
+t.test('a plain umount from outside ends the daemon too', async (t) => {
+  const d = layerDirs(t, 1);
+  const m = await mountFuse(t, d);
+  await umountSurely(d.merged);
+  t.equal(await m.exited, 0);
+});
+
+t.test('validation errors: one line, exit 2, nothing created', async (t) => {
+  const d = layerDirs(t, 2);
+  const other = join(d.root, 'other');
+  const cases: Array<[string, string, RegExp]> = [
+    ['missing workdir', `lowerdir=${d.lowers[0]},upperdir=${d.upper}`, /missing 'workdir'/],
+    ['workdir inside upper', `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${join(d.upper, 'w')}`, /separate subtrees|no such directory/],
+    ['lower inside upper', `lowerdir=${d.upper}/x,upperdir=${d.upper},workdir=${d.work}`, /overlapping|no such directory/],
+    ['upper equal to a lower', `lowerdir=${d.lowers[0]},upperdir=${d.lowers[0]},workdir=${d.work}`, /overlapping/],
+    ['missing lower', `lowerdir=${other},upperdir=${d.upper},workdir=${d.work}`, /lowerdir .*other: no such directory/],
+    ['one lower without upper', `lowerdir=${d.lowers[0]}`, /at least 2 lowerdir/],
+    ['index=on', `${fuseOptions(d)},index=on`, /unsupported mount option index=on/],
+    ['data-only layers', `lowerdir=${d.lowers[0]}::${d.lowers[1]},upperdir=${d.upper},workdir=${d.work}`, /data-only/],
+    ['bad cache', `${fuseOptions(d)},cache=sometimes`, /cache=sometimes/],
+    ['501 lowers', `lowerdir=${Array.from({ length: 501 }, () => d.lowers[0]).join(':')}`, /too many lower directories/],
+  ];
+  mkdirSync(join(d.upper, 'x'));
+  for (const [name, opts, msg] of cases) {
+    const r = await run(['-o', opts, d.merged]);
+    t.equal(r.exitCode, 2, `${name}: exit 2`);
+    t.equal(r.stderr.trim().split('\n').length, 1, `${name}: one line`);
+    t.match(r.stderr, msg, name);
+  }
+  writeFileSync(join(d.root, 'file'), '');
+  const notDir = await run(['-o', fuseOptions(d), join(d.root, 'file')]);
+  t.equal(notDir.exitCode, 2);
+  t.match(notDir.stderr, /mount point .*file: not a directory/);
+  t.same(readdirSync(d.work), [], 'workdir untouched');
+  t.same(readdirSync(d.upper), ['x'], 'upper untouched');
+  t.notOk(existsSync(join(d.work, 'work')));
+  t.notOk(isMounted(d.merged));
+});
+
+t.test('workdir on another filesystem than upperdir is refused', async (t) => {
+  const d = layerDirs(t, 1);
+  const tmpfs = join(d.root, 'tmpfs');
+  mkdirSync(tmpfs);
+  await execa('mount', ['-t', 'tmpfs', 'tmpfs', tmpfs]);
+  t.teardown(() => umountSurely(tmpfs));
+  const r = await run(['-o', `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${tmpfs}`, d.merged]);
+  t.equal(r.exitCode, 2);
+  t.match(r.stderr, /workdir and upperdir must reside under the same mount/);
+});
+
+t.test('layer paths with an escaped colon or comma', async (t) => {
+  const d = layerDirs(t, 1);
+  const odd = join(d.root, 'c:olon,comma');
+  mkdirSync(odd);
+  writeFileSync(join(odd, 'from-odd'), '');
+  writeFileSync(join(d.lowers[0]!, 'from-l1'), '');
+  const r = await run(['-o', `lowerdir=${d.lowers[0]}:${odd.replace(/[:,]/g, (c) => '\\' + c)},upperdir=${d.upper},workdir=${d.work}`, d.merged]);
+  t.equal(r.exitCode, 0, r.stderr);
+  t.teardown(() => umountSurely(d.merged));
+  t.same(readdirSync(d.merged).sort(), ['from-l1', 'from-odd']);
+});
+
+t.test('read-only overlays answer EROFS', async (t) => {
+  const d = layerDirs(t, 2);
+  writeFileSync(join(d.lowers[1]!, 'f'), 'f');
+  await mountFuse(t, d, '', true);
+  t.equal(outcome(() => writeFileSync(join(d.merged, 'f'), 'x')), 'EROFS');
+  t.equal(outcome(() => mkdirSync(join(d.merged, 'n'))), 'EROFS');
+  t.same(readdirSync(d.merged), ['f']);
+});

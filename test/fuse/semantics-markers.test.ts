@@ -1,0 +1,60 @@
+// ovl-fuse next to kernel overlayfs on the on-disk markers of spec case 15: char 0/0 and xattr
+// whiteouts (with and without opaque=x, in lower and upper), opaque markers of both namespaces,
+// and layer-tar names, which the kernel treats as ordinary files.
+import { lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { OPAQUE_XWHITEOUTS, OPAQUE_YES, OverlayXattrs, TAR_OPAQUE_NAME, tarWhiteoutName } from '../../src/format/index.js';
+import { makeWhiteout, setXattr } from '../../src/sys/index.js';
+import { outcome } from '../helpers/tree.js';
+import { runTwin } from '../helpers/twin.js';
+
+const trusted = new OverlayXattrs(false);
+const user = new OverlayXattrs(true);
+
+function xattrWhiteout(path: string): void {
+  writeFileSync(path, '');
+  setXattr(path, trusted.name('whiteout'), '');
+}
+
+t.test('15 on-disk markers read as the kernel reads them', async (t) => {
+  const [k, f] = await runTwin(t, {
+    lowers: 2,
+    setup(d) {
+      const [l1, l2] = d.lowers as [string, string];
+      for (const dir of ['X', 'Xn', 'Y', 'Z', 'T', 'UX', 'UY', 'UN']) {
+        mkdirSync(join(l1, dir));
+        mkdirSync(join(l2, dir));
+        writeFileSync(join(l2, dir, 'f'), 'lower');
+        writeFileSync(join(l2, dir, 'other'), 'o');
+      }
+      xattrWhiteout(join(l1, 'X', 'f'));
+      setXattr(join(l1, 'X'), trusted.name('opaque'), OPAQUE_XWHITEOUTS);
+      xattrWhiteout(join(l1, 'Xn', 'f'));
+      setXattr(join(l1, 'Y'), user.name('opaque'), OPAQUE_YES);
+      writeFileSync(join(l1, 'Z', TAR_OPAQUE_NAME), '');
+      setXattr(join(l1, 'T'), trusted.name('opaque'), OPAQUE_YES);
+      writeFileSync(join(l1, tarWhiteoutName('w_aufs')), '');
+      writeFileSync(join(l2, 'w_aufs'), 'w');
+      for (const dir of ['UX', 'UY', 'UN']) mkdirSync(join(d.upper, dir));
+      setXattr(join(d.upper, 'UX'), trusted.name('opaque'), OPAQUE_XWHITEOUTS);
+      xattrWhiteout(join(d.upper, 'UX', 'f'));
+      setXattr(join(d.upper, 'UY'), user.name('opaque'), OPAQUE_YES);
+      makeWhiteout(join(d.upper, 'UN', 'f'));
+      mkdirSync(join(d.upper, 'PU'));
+      setXattr(join(d.upper, 'PU'), trusted.name('opaque'), OPAQUE_YES);
+      makeWhiteout(join(d.upper, 'PU', 'ghost'));
+    },
+    steps(m) {
+      const o: Record<string, unknown> = { root: readdirSync(m).sort() };
+      for (const dir of ['X', 'Xn', 'Y', 'Z', 'T', 'UX', 'UY', 'UN', 'PU']) {
+        o[dir] = readdirSync(join(m, dir)).sort();
+        o[`${dir}/f`] = outcome(() => lstatSync(join(m, dir, 'f')));
+      }
+      o.ghost = outcome(() => lstatSync(join(m, 'PU', 'ghost')));
+      return o;
+    },
+  });
+  t.same(f.observed, k.observed, 'observations');
+  t.same(f.tree, k.tree, 'merged tree');
+});

@@ -1,0 +1,113 @@
+// ovl-fuse next to kernel overlayfs: metadata copy-up (chmod, chown, utimes incl. mtime-only and
+// UTIME_OMIT, truncate, user xattrs), hiding and escaping of the overlay's own xattrs, and an
+// fd opened read-only before another process copies the file up.
+import { chmodSync, chownSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import t from 'tap';
+import { OverlayXattrs } from '../../src/format/index.js';
+import { getXattr, listXattrs, removeXattr, setTimes, setXattr } from '../../src/sys/index.js';
+import { outcome } from '../helpers/tree.js';
+import { type Scenario, runTwin } from '../helpers/twin.js';
+
+const trusted = new OverlayXattrs(false);
+
+async function same(name: string, s: Scenario): Promise<void> {
+  await t.test(name, async (t) => {
+    const [k, f] = await runTwin(t, s);
+    t.same(f.observed, k.observed, 'observations');
+    t.same(f.tree, k.tree, 'merged tree');
+  });
+}
+
+await same('09 metadata copy-up and overlay xattrs through the mount', {
+  lowers: 1,
+  setup(d) {
+    const l1 = d.lowers[0]!;
+    for (const n of ['a', 'b', 'c', 'd', 'e', 'm', 'o']) writeFileSync(join(l1, n), n);
+    setXattr(join(l1, 'e'), 'user.keep', 'k');
+    setXattr(join(l1, 'e'), 'user.drop', 'd');
+    utimesSync(join(l1, 'm'), 1000, 2000);
+    utimesSync(join(l1, 'o'), 3000, 4000);
+  },
+  steps(m) {
+    const o: Record<string, unknown> = {};
+    chmodSync(join(m, 'a'), 0o751);
+    chownSync(join(m, 'b'), 42, 43);
+    utimesSync(join(m, 'c'), new Date('2007-01-02T03:04:05.678Z'), new Date('2007-01-02T03:04:05.678Z'));
+    execFileSync('touch', ['-m', '-d', '2005-06-07 08:09:10.123456789', join(m, 'm')]);
+    setTimes(join(m, 'o'), { sec: 5000, nsec: 5 }, 'omit');
+    setXattr(join(m, 'd'), 'user.new', 'v');
+    removeXattr(join(m, 'e'), 'user.drop');
+    o.times = ['c', 'm', 'o'].map((n) => [statSync(join(m, n)).atimeMs, statSync(join(m, n)).mtimeMs]);
+    o.mtimeNs = lstatSync(join(m, 'm'), { bigint: true }).mtimeNs.toString();
+    o.setOverlayX = outcome(() => setXattr(join(m, 'a'), trusted.name('opaque'), 'y'));
+    o.getOverlayX = getXattr(join(m, 'a'), trusted.name('opaque'))?.toString();
+    o.getOrigin = outcome(() => {
+      if (getXattr(join(m, 'b'), trusted.name('origin')) !== null) throw new Error('origin visible');
+    });
+    o.list = listXattrs(join(m, 'a')).sort();
+    truncateSync(join(m, 'e'), 20);
+    o.sizes = ['a', 'e'].map((n) => statSync(join(m, n)).size);
+    return o;
+  },
+});
+
+await same('07 an fd opened read-only before a copy-up reads the new data', {
+  lowers: 1,
+  setup(d) {
+    writeFileSync(join(d.lowers[0]!, 'f'), 'old-data');
+    writeFileSync(join(d.lowers[0]!, 't'), 'TTTT');
+  },
+  steps(m) {
+    const fd = openSync(join(m, 'f'), 'r');
+    const buf = Buffer.alloc(32);
+    const first = buf.toString('utf8', 0, readSync(fd, buf, 0, 32, 0));
+    // Another process copies the file up and rewrites it.
+    execFileSync('sh', ['-c', `printf NEWDATA-longer > ${join(m, 'f')}`]);
+    const after = buf.toString('utf8', 0, readSync(fd, buf, 0, 32, 0));
+    closeSync(fd);
+    const tfd = openSync(join(m, 't'), 'r');
+    execFileSync('truncate', ['-s', '1', join(m, 't')]);
+    const truncated = buf.toString('utf8', 0, readSync(tfd, buf, 0, 32, 0));
+    closeSync(tfd);
+    return { first, after, truncated };
+  },
+});
+
+await same('an open file stays usable after unlink (lower and new files)', {
+  lowers: 1,
+  setup(d) {
+    writeFileSync(join(d.lowers[0]!, 'f'), 'lowerdata');
+  },
+  steps(m) {
+    const o: Record<string, unknown> = {};
+    for (const [name, flags] of [['f', 'r+'], ['g', 'w+']] as const) {
+      const fd = openSync(join(m, name), flags);
+      unlinkSync(join(m, name));
+      writeSync(fd, 'NEW', 0);
+      const buf = Buffer.alloc(32);
+      const st = fstatSync(fd);
+      o[name] = [buf.toString('utf8', 0, readSync(fd, buf, 0, 32, 0)), st.size, st.nlink, readdirSync(m)];
+      closeSync(fd);
+    }
+    o.after = readdirSync(m);
+    return o;
+  },
+});
+
+await same('an open file in a renamed dir, then unlinked, still answers fstat', {
+  lowers: 1,
+  setup(d) {
+    mkdirSync(join(d.upper, 'dir'));
+    writeFileSync(join(d.upper, 'dir', 'f'), 'data');
+  },
+  steps(m) {
+    const fd = openSync(join(m, 'dir', 'f'), 'r');
+    renameSync(join(m, 'dir'), join(m, 'dir2'));
+    unlinkSync(join(m, 'dir2', 'f'));
+    const st = fstatSync(fd);
+    closeSync(fd);
+    return { size: st.size, nlink: st.nlink, dir2: readdirSync(join(m, 'dir2')) };
+  },
+});

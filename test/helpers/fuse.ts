@@ -1,0 +1,56 @@
+// Test fixture for ovl-fuse: start the real CLI (built dist/, as a user runs it) in the
+// foreground with its status pipe, wait until the mount is live, and in teardown unmount it and
+// wait for the daemon to exit (killing it only if it hangs), so no test leaves a mount or daemon.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { escapePath } from '../../src/format/index.js';
+import { isMounted, umountSurely } from '../../src/sys/index.js';
+import type { LayerDirs, Teardowns } from './layers.js';
+
+export const ovlFuseBin = fileURLToPath(new URL('../../bin/ovl-fuse', import.meta.url));
+
+export interface FuseMount {
+  child: ChildProcess;
+  merged: string;
+  /** Resolves with the daemon's exit code. */
+  exited: Promise<number | null>;
+}
+
+/** The -o string for a LayerDirs (upper and work unless `readonly`), plus `extra`. */
+export function fuseOptions(d: LayerDirs, extra = '', readonly = false): string {
+  const parts = [`lowerdir=${d.lowers.map(escapePath).join(':')}`];
+  if (!readonly) parts.push(`upperdir=${escapePath(d.upper)}`, `workdir=${escapePath(d.work)}`);
+  if (extra) parts.push(extra);
+  return parts.join(',');
+}
+
+/** Mount ovl-fuse with `options` on `merged`; rejects with the daemon's error line if it fails. */
+export function startFuse(t: Teardowns, options: string, merged: string): Promise<FuseMount> {
+  const child = spawn(process.execPath, [ovlFuseBin, '-f', '-o', options, merged], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    env: { ...process.env, OVL_FUSE_NOTIFY_FD: '3' },
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  t.teardown(async () => {
+    if (isMounted(merged)) await umountSurely(merged);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  });
+  return new Promise((resolve, reject) => {
+    let status = '';
+    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    pipe.on('data', (b: Buffer) => (status += b.toString()));
+    pipe.on('end', () => {
+      if (status.startsWith('ok')) resolve({ child, merged, exited });
+      else reject(new Error(`ovl-fuse did not mount: ${status.trim() || stderr.trim()}`));
+    });
+  });
+}
+
+/** Mount ovl-fuse over a LayerDirs on d.merged. */
+export function mountFuse(t: Teardowns, d: LayerDirs, extra = '', readonly = false): Promise<FuseMount> {
+  return startFuse(t, fuseOptions(d, extra, readonly), d.merged);
+}

@@ -1,0 +1,58 @@
+// A comparable picture of a mounted tree: for every path (sorted) its type, mode, owner, size,
+// link count (optional), symlink target, device numbers, content hash and the xattrs a user
+// sees. Inode numbers and times are left out unless asked for, since two trees made by the same
+// steps at different moments legitimately differ there.
+import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { getXattr, listXattrs } from '../../src/sys/index.js';
+
+export interface DumpOptions {
+  mtime?: boolean;
+  nlink?: boolean;
+  ino?: boolean;
+}
+
+function describe(path: string, opts: DumpOptions): string {
+  // A listed name can fail lstat (an xattr whiteout the kernel lists): record that, as the kernel shows it.
+  const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  if (!st) return 'lstat=ENOENT';
+  const mode = Number(st.mode);
+  const fields = [`mode=${mode.toString(8)}`, `uid=${st.uid}`, `gid=${st.gid}`];
+  if (opts.nlink) fields.push(`nlink=${st.nlink}`);
+  if (opts.mtime) fields.push(`mtime=${st.mtimeNs}`);
+  if (opts.ino) fields.push(`ino=${st.ino}`);
+  const type = mode & 0o170000;
+  if (type === 0o100000) fields.push(`size=${st.size}`, `sha=${createHash('sha1').update(readFileSync(path)).digest('hex').slice(0, 12)}`);
+  if (type === 0o120000) fields.push(`target=${readlinkSync(path)}`);
+  if (type === 0o020000 || type === 0o060000) fields.push(`rdev=${st.rdev}`);
+  const xattrs = listXattrs(path)
+    .sort()
+    .map((n) => `${n}=${getXattr(path, n)?.toString('hex')}`);
+  if (xattrs.length) fields.push(`xattrs[${xattrs.join(',')}]`);
+  return fields.join(' ');
+}
+
+/** Every path under `root` (relative, sorted) with its description. */
+export function dumpTree(root: string, opts: DumpOptions = {}): Record<string, string> {
+  const out: Record<string, string> = { '.': describe(root, opts) };
+  const walk = (rel: string) => {
+    for (const name of readdirSync(join(root, rel)).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      out[r] = describe(join(root, r), opts);
+      if (lstatSync(join(root, r), { throwIfNoEntry: false })?.isDirectory()) walk(r);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** Run `fn`, returning 'ok' or the error code it threw (to compare errno outcomes side by side). */
+export function outcome(fn: () => unknown): string {
+  try {
+    fn();
+    return 'ok';
+  } catch (err) {
+    return (err as { code?: string }).code ?? String(err);
+  }
+}
