@@ -79,7 +79,7 @@ const OVL_FUSE = fileURLToPath(new URL('../../bin/ovl-fuse', import.meta.url));
 async function mountFuse(options: MountOptions, merged: string): Promise<void> {
   const r = await runTool(process.execPath, [OVL_FUSE, '-o', formatMountOptions(options), merged], { timeoutMs: 60_000 });
   if (r.exitCode === 0) return;
-  // ovl-fuse lands on its own branch; until it is merged its CLI answers "not implemented".
+  // A build without a working ovl-fuse (its CLI answering "not implemented") cannot verify this way.
   if (/not implemented/.test(r.stderr)) throw new UsageError('--verify-with fuse: ovl-fuse is not available in this build yet; use --verify-with kernel');
   throw new OvlError('EIO', `ovl-fuse could not mount the stack: ${firstLine(r)}`, { path: merged });
 }

@@ -129,3 +129,17 @@ t.test('convert --verify: identical stacks, estimate = written = find/du', async
   t.equal(getXattr(join(d1, 'attr'), 'user.dir')?.toString(), 'changed', 'an xattr-only change of a dir is in the diff');
   t.equal(statSync(join(d1, 'etc')).mtimeMs, 2_000_000_123.456789, 'directory mtime restored last');
 });
+
+t.test('the same stacks verify identical through ovl-fuse', async (t) => {
+  const json = join(work, 'convert-fuse.json');
+  // The output of the previous test is reused: only verification runs again.
+  const r = await execa(bin, ['convert', root, '--out', join(work, 'out'), '--verify-with', 'fuse', '--json', json], { reject: false });
+  if (/ovl-fuse is not available in this build/.test(r.stderr)) {
+    t.equal(r.exitCode, 2, 'a build without ovl-fuse refuses with a usage error');
+    return;
+  }
+  t.equal(r.exitCode, 0, r.stdout + r.stderr);
+  const { result, verified } = JSON.parse(readFileSync(json, 'utf8'));
+  t.equal(result.written.length, 0, 'nothing rewritten');
+  t.same(verified.map((v: { identical: boolean }) => v.identical), [true, true], r.stdout);
+});
