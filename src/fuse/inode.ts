@@ -3,13 +3,11 @@
 // (rebuilt from the `origin` xattr); a merged dir shows its top lower dir's inode and nlink 1.
 import type { BigIntStats } from 'node:fs';
 import { parseOrigin } from '../format/index.js';
-import type { FileHandle } from '../sys/handle.js';
+import { lstatSync } from 'node:fs';
+import { type FileHandle, inodeOfHandle, openMountRef } from '../sys/handle.js';
 import { getXattr } from '../sys/index.js';
 import type { Hit, Node } from './lookup.js';
 import type { Overlay } from './overlay.js';
-
-/** ext4/xfs handle types whose fid starts with a 32-bit inode number (FILEID_INO32_GEN[_PARENT]). */
-const INO32_TYPES = new Set([1, 2]);
 
 /** The `origin` value the kernel writes for a file handle (struct ovl_fb, CPU = little endian). */
 export function encodeOrigin(fh: FileHandle): Buffer {
@@ -23,11 +21,36 @@ export function encodeOrigin(fh: FileHandle): Buffer {
   return Buffer.concat([header, fh.bytes]);
 }
 
-/** Inode number stored in an origin value, or null when the handle type hides it. */
-export function originIno(value: Buffer): bigint | null {
+/** The lower file handle stored in an origin value, or null for "origin unknown" or a malformed value. */
+export function originHandle(value: Buffer): FileHandle | null {
   const o = parseOrigin(value);
-  if (!o || o === 'unknown' || !INO32_TYPES.has(o.type) || o.fid.length < 4) return null;
-  return BigInt(o.fid.readUInt32LE(0));
+  if (!o || o === 'unknown') return null;
+  return { type: o.type, bytes: Buffer.from(o.fid) };
+}
+
+/** One O_PATH fd per lower filesystem, to let the kernel decode origin handles (opened on first use). */
+function lowerMountFds(ovl: Overlay): number[] {
+  if (ovl.lowerMountFds) return ovl.lowerMountFds;
+  const byDev = new Map<bigint, number>();
+  for (const l of ovl.stack.lowers) {
+    const dev = lstatSync(l.root, { bigint: true }).dev;
+    if (!byDev.has(dev)) byDev.set(dev, openMountRef(l.root));
+  }
+  return (ovl.lowerMountFds = [...byDev.values()]);
+}
+
+/**
+ * Inode number of the lower object an origin value names, decoded by the kernel as overlayfs
+ * does (the fid layout is each filesystem's own); null when the lower object is gone.
+ */
+export function originIno(ovl: Overlay, value: Buffer): bigint | null {
+  const fh = originHandle(value);
+  if (!fh) return null;
+  for (const fd of lowerMountFds(ovl)) {
+    const ino = inodeOfHandle(fd, fh);
+    if (ino !== null) return ino;
+  }
+  return null;
 }
 
 function upperIno(ovl: Overlay, hit: Hit, st: BigIntStats): bigint {
@@ -35,7 +58,7 @@ function upperIno(ovl: Overlay, hit: Hit, st: BigIntStats): bigint {
   const cached = ovl.originInos.get(key);
   if (cached !== undefined) return cached;
   const value = getXattr(hit.real, ovl.xattrs.name('origin'));
-  const ino = (value && originIno(value)) ?? st.ino;
+  const ino = (value && originIno(ovl, value)) ?? st.ino;
   ovl.originInos.set(key, ino);
   return ino;
 }

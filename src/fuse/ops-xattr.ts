@@ -34,7 +34,13 @@ export function xattrOps(ovl: Overlay): Partial<FuseOps> {
       });
     },
     removexattr(path, name, cb) {
-      reply('removexattr', cb, () => removeXattr(upperPath(ovl, copyUp(ovl, path).path), ovl.xattrs.escape(name)));
+      reply('removexattr', cb, () => {
+        const stored = ovl.xattrs.escape(name);
+        // Removing what a lower object does not have is ENODATA without a copy-up (ovl_xattr_set).
+        const top = lookupPath(ovl, path).hits[0]!;
+        if (!top.layer.upper && getXattr(top.real, stored) === null) fail('ENODATA', path);
+        removeXattr(upperPath(ovl, copyUp(ovl, path).path), stored);
+      });
     },
   };
 }

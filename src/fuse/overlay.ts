@@ -23,6 +23,8 @@ export class Overlay {
   readonly handles = new HandleTable();
   /** Origin inode of an upper object, by `<upper ino>:<ctime ns>` (the xattr is read once). */
   readonly originInos = new Map<string, bigint>();
+  /** O_PATH fds on each lower filesystem, for decoding origin handles (see inode.ts). */
+  lowerMountFds: number[] | null = null;
   /** Lower object (`dev:ino`) → its upper copy, for fds opened before the copy-up. */
   readonly copiedUp = new Map<string, string>();
   copyUpGeneration = 0;

@@ -3,6 +3,7 @@
 // (whiteouts included, as the kernel shows them). Every entry carries the stat the kernel would
 // report, so d_ino agrees with st_ino.
 import { isCharWhiteout } from '../format/index.js';
+import { readdirSync } from 'node:fs';
 import { readdirNoatime } from '../sys/dirents.js';
 import type { FuseStat } from '../sys/fuse-native.js';
 import { fuseStat } from '../sys/fuse-native.js';
@@ -19,6 +20,14 @@ export function nodeStat(ovl: Overlay, node: Node): FuseStat | null {
   return fuseStat(st, inoOf(ovl, node, st), nlinkOf(node, st));
 }
 
+/**
+ * Names in one layer's copy of a dir. The kernel never touches a lower's atime, but listing a dir
+ * that has an upper updates the upper's atime (ovl_update_time), under the upper mount's relatime.
+ */
+function layerNames(hit: Hit): string[] {
+  return hit.layer.upper ? readdirSync(hit.real) : readdirNoatime(hit.real);
+}
+
 /** Visible names of a merged dir, upper first, without duplicates or whiteouts. */
 export function mergedNames(ovl: Overlay, node: Node): string[] {
   const seen = new Set<string>();
@@ -30,6 +39,7 @@ export function mergedNames(ovl: Overlay, node: Node): string[] {
       out.push(name);
     }
   }
+  // An internal check (rmdir's emptiness), not a listing: no atime is touched, as in the kernel.
   // A name is visible when lookup finds it: that applies whiteouts, opaque dirs and redirects alike.
   return out.filter((name) => lookupChild(ovl, node, name) !== null);
 }
@@ -41,7 +51,7 @@ export interface Listing {
 
 function straightListing(ovl: Overlay, node: Node, names: string[], stats: FuseStat[]): void {
   const dir = node.hits[0]!.real;
-  for (const name of readdirNoatime(dir)) {
+  for (const name of layerNames(node.hits[0]!)) {
     const child = lookupChild(ovl, node, name);
     let st = child ? nodeStat(ovl, child) : null;
     if (!st) {
@@ -68,7 +78,7 @@ export function listDir(ovl: Overlay, path: string): Listing {
   }
   const seen = new Set<string>();
   for (const hit of node.hits) {
-    for (const name of readdirNoatime(hit.real)) {
+    for (const name of layerNames(hit)) {
       if (seen.has(name)) continue;
       seen.add(name);
       const child = lookupChild(ovl, node, name);

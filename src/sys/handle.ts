@@ -1,15 +1,14 @@
-// File handles (name_to_handle_at), the raw material of the overlay's `origin` xattr.
-import koffi from 'koffi';
+// File handles (name_to_handle_at / open_by_handle_at), the raw material of the overlay's
+// `origin` xattr: the kernel stores the lower object's handle at copy-up and decodes it later to
+// report the lower inode number. The fid layout is the filesystem's own (ext4 puts the inode
+// first, tmpfs the generation), so the only portable decoder is the kernel itself.
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { check } from './call.js';
-import { AT_FDCWD } from './libc.js';
-
-const libc = koffi.load('libc.so.6');
-const nameToHandleAt = libc.func(
-  'int name_to_handle_at(int dirfd, const char *path, _Inout_ uint8_t *handle, _Out_ int *mount_id, int flags)',
-);
+import { AT_FDCWD, c } from './libc.js';
 
 /** MAX_HANDLE_SZ of the kernel. */
 const MAX_HANDLE_SZ = 128;
+const O_PATH = 0o10000000;
 
 export interface FileHandle {
   /** The filesystem's handle type (ext4: 1 = FILEID_INO32_GEN). */
@@ -24,7 +23,31 @@ export function fileHandle(path: string): FileHandle {
   const buf = Buffer.alloc(8 + MAX_HANDLE_SZ);
   buf.writeUInt32LE(MAX_HANDLE_SZ, 0);
   const mountId = [0];
-  check(nameToHandleAt(AT_FDCWD, path, buf, mountId, 0) as number, 'name_to_handle_at', path);
+  check(c.name_to_handle_at(AT_FDCWD, path, buf, mountId, 0) as number, 'name_to_handle_at', path);
   const len = buf.readUInt32LE(0);
   return { type: buf.readInt32LE(4), bytes: Buffer.from(buf.subarray(8, 8 + len)) };
+}
+
+/** An fd on a filesystem, to decode handles of objects on it; close it with closeSync. */
+export function openMountRef(dir: string): number {
+  // Not O_PATH: open_by_handle_at refuses those (EBADF). Opening a dir does not touch its atime.
+  return openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+}
+
+/**
+ * The inode number of the object `fh` names on the filesystem of `mountFd`, or null when it is
+ * gone (ESTALE) or belongs to another filesystem: the caller falls back as the kernel does.
+ */
+export function inodeOfHandle(mountFd: number, fh: FileHandle): bigint | null {
+  const buf = Buffer.alloc(8 + fh.bytes.length);
+  buf.writeUInt32LE(fh.bytes.length, 0);
+  buf.writeInt32LE(fh.type, 4);
+  fh.bytes.copy(buf, 8);
+  const fd = c.open_by_handle_at(mountFd, buf, O_PATH) as number;
+  if (fd < 0) return null;
+  try {
+    return fstatSync(fd, { bigint: true }).ino;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -25,6 +25,10 @@ export const c = {
   move_mount: libc.func('int move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, uint32_t flags)'),
   close: libc.func('int close(int fd)'),
   sync: libc.func('void sync(void)'),
+  name_to_handle_at: libc.func(
+    'int name_to_handle_at(int dirfd, const char *path, _Inout_ uint8_t *handle, _Out_ int *mount_id, int flags)',
+  ),
+  open_by_handle_at: libc.func('int open_by_handle_at(int mount_fd, const uint8_t *handle, int flags)'),
   getdents64: libc.func('long getdents64(int fd, _Out_ void *dirp, size_t count)'),
   copy_file_range: libc.func(
     'long copy_file_range(int fd_in, void *off_in, int fd_out, void *off_out, size_t len, unsigned int flags)',

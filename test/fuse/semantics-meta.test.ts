@@ -132,3 +132,19 @@ await same('listing, reading and copying up never stamp a lower atime', {
     return { lowerAtimes: ['.', 'dir', 'dir/a', 'dir/b', 'c'].map((n) => statSync(join(l1, n)).atimeMs) };
   },
 });
+
+await same('removing an xattr a lower object lacks is ENODATA and copies nothing up', {
+  lowers: 1,
+  setup(d) {
+    writeFileSync(join(d.lowers[0]!, 'b'), '');
+    writeFileSync(join(d.lowers[0]!, 'c'), '');
+    setXattr(join(d.lowers[0]!, 'c'), 'user.a', '1');
+  },
+  steps(m, d) {
+    return {
+      missing: outcome(() => removeXattr(join(m, 'b'), 'user.a')),
+      present: outcome(() => removeXattr(join(m, 'c'), 'user.a')),
+      upper: readdirSync(d.upper).sort(),
+    };
+  },
+});
