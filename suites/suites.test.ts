@@ -2,7 +2,8 @@
 // kernel once it is built (dist/fuse), until then the kernel's own mount command against the
 // kernel target, which checks that each suite observes deterministically. OVLKIT_CHECK_TARGET
 // overrides the target (any --target value).
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { scenarioToString } from '../src/conformance/arbitraries.js';
@@ -17,8 +18,15 @@ const KERNEL_EXEC = 'exec:mount -t overlay overlay -o lowerdir={lowerdir},upperd
 const targetSpec = process.env.OVLKIT_CHECK_TARGET ?? (existsSync(join(packageRoot, 'dist/fuse')) ? 'fuse' : KERNEL_EXEC);
 const target = parseTarget(targetSpec);
 const rules = loadRules(join(suitesDir, 'divergences.json'));
+// Scenario dirs go under a root of this run's own, so the leftover check sees only our mounts
+// (other ovl-check runs on the same machine make /tmp/ovl-check-* mounts of their own).
+const ownTmp = mkdtempSync(join(tmpdir(), 'ovlkit-suites-'));
+process.env.TMPDIR = ownTmp;
 const runner = new ScenarioRunner({ timeoutMs: 10_000 });
-t.teardown(() => runner.close());
+t.teardown(async () => {
+  await runner.close();
+  rmSync(ownTmp, { recursive: true, force: true });
+});
 
 const SEED = 4242;
 
@@ -35,6 +43,6 @@ for (const name of suiteNames()) {
       t.fail(`unexpected divergence:\n${detail}`);
     }
     if (!cfg.corpus && r.counterexamples.length === 0) t.equal(r.results.length, cfg.testRuns, 'the whole budget ran');
-    t.same(listMounts().filter((m) => m.target.includes('/ovl-check-')), [], 'nothing left mounted');
+    t.same(listMounts().filter((m) => m.target.startsWith(ownTmp + '/')), [], 'nothing left mounted');
   });
 }

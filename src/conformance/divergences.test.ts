@@ -21,6 +21,25 @@ t.test('a rule applies only to its targets, places, fields and object types', as
   t.same(classify(rules, fo, [{ ...nlink, where: 'op', opIndex: 0 }]).map((c) => c.accepted ?? null), ['dir-nlink']);
 });
 
+t.test('an `after` rule accepts everything from the first matching op on, and only in such scenarios', async (t) => {
+  const after: AcceptRule[] = [{ id: 'flags', targets: ['fuse'], after: 'rename(*, noreplace)', reason: 'r', spec: 'S55' }];
+  const ops = ['stat("a")', 'rename("a" -> "b", noreplace)', 'read("b")'];
+  const early: Difference = { where: 'op', opIndex: 0, op: ops[0], field: 'result', reference: 'ok', target: 'EIO' };
+  const atOp: Difference = { ...early, opIndex: 1, op: ops[1] };
+  const later: Difference = { ...early, opIndex: 2, op: ops[2] };
+  const final: Difference = { where: 'merged', path: 'b', field: 'exists', reference: true, target: false };
+  t.same(classify(after, 'fuse', [early, atOp, later, final], ops).map((c) => c.accepted ?? null), [null, 'flags', 'flags', 'flags']);
+  t.same(classify(after, 'fuse', [final], ['stat("a")']).map((c) => c.accepted ?? null), [null], 'no such op: never');
+  t.same(classify(after, 'kernel', [later], ops).map((c) => c.accepted ?? null), [null], 'other targets: never');
+});
+
+t.test('a `value` pattern matches the target side as JSON', async (t) => {
+  const byValue: AcceptRule[] = [{ id: 'refused', targets: ['fuse'], where: 'failure', value: '*unsupported mount option index=on*', reason: 'r', spec: 'S11' }];
+  const refused: Difference = { where: 'failure', field: 'failure', reference: null, target: { phase: 'mount', reason: 'ovl-fuse: unsupported mount option index=on: …' } };
+  const crashed: Difference = { ...refused, target: { phase: 'op', reason: 'daemon died' } };
+  t.same(classify(byValue, 'fuse', [refused, crashed]).map((c) => c.accepted ?? null), ['refused', null]);
+});
+
 t.test('the shipped list loads and every rule names a reason and a spec item', async (t) => {
   const shipped = loadRules(join(suitesDir, 'divergences.json'));
   t.ok(shipped.length > 0);

@@ -15,6 +15,14 @@ export interface AcceptRule {
   op?: Pattern;
   /** Object type as stat saw it: file, dir, symlink, fifo, chr, whiteout. */
   type?: Pattern;
+  /** The target side's value, as JSON (e.g. a mount failure's reason). */
+  value?: Pattern;
+  /**
+   * Scenario-level: the rule only applies from the first op matching this pattern on, and then to
+   * every later difference (final tree included). For a limitation whose consequences spread, e.g.
+   * a refused renameat2 flag leaves both names where the kernel moved one.
+   */
+  after?: Pattern;
   reason: string;
   spec: string;
 }
@@ -32,22 +40,36 @@ function glob(pattern: string): RegExp {
   return new RegExp('^' + pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$', 's');
 }
 
-function matches(rule: AcceptRule, target: string, d: Difference): boolean {
-  const test = (pat: Pattern | undefined, v: string | undefined) =>
-    pat === undefined || (v !== undefined && (Array.isArray(pat) ? pat : [pat]).some((p) => glob(p).test(v)));
+const test = (pat: Pattern | undefined, v: string | undefined) =>
+  pat === undefined || (v !== undefined && (Array.isArray(pat) ? pat : [pat]).some((p) => glob(p).test(v)));
+
+/** Index of the first op an `after` rule starts at (undefined: the rule never applies). */
+function startOf(rule: AcceptRule, ops: readonly string[]): number | undefined {
+  if (rule.after === undefined) return 0;
+  const i = ops.findIndex((op) => test(rule.after, op));
+  return i < 0 ? undefined : i;
+}
+
+function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly string[]): boolean {
+  const start = startOf(rule, ops);
+  if (start === undefined) return false;
+  // Differences in the final state (no op index) come after every op.
+  if (rule.after !== undefined && d.where === 'op' && (d.opIndex ?? 0) < start) return false;
   return (
     rule.targets.some((t) => glob(t).test(target)) &&
     test(rule.where, d.where) &&
     test(rule.field, d.field) &&
     test(rule.path, d.path) &&
     test(rule.op, d.op) &&
-    test(rule.type, d.type)
+    test(rule.type, d.type) &&
+    test(rule.value, JSON.stringify(d.target))
   );
 }
 
-export function classify(rules: AcceptRule[], target: string, diffs: Difference[]): Classified[] {
+/** Sort each difference into accepted (by the first rule that matches) or unexpected; `ops` are the scenario's ops. */
+export function classify(rules: AcceptRule[], target: string, diffs: Difference[], ops: readonly string[] = []): Classified[] {
   return diffs.map((difference) => {
-    const rule = rules.find((r) => matches(r, target, difference));
+    const rule = rules.find((r) => matches(r, target, difference, ops));
     return rule ? { difference, accepted: rule.id } : { difference };
   });
 }

@@ -79,7 +79,7 @@ export async function compareOne(o: Omit<SessionOptions, 'seed' | 'runs'>, suite
   const ref = reference ?? (o.reference ? await o.runner.run(o.reference, scenario) : undefined);
   const tgt = await o.runner.run(o.target, scenario);
   if (!ref) return { suite, index, status: 'recorded', scenario, classified: [], target: tgt, ms: Date.now() - start };
-  const classified = classify(o.rules, o.target.name, diffTraces(ref, tgt));
+  const classified = classify(o.rules, o.target.name, diffTraces(ref, tgt), ref.ops.map((x) => x.op));
   const status: Status = classified.length === 0 ? 'pass' : classified.every((c) => c.accepted) ? 'accepted' : 'diverged';
   return { suite, index, status, scenario, classified, reference: ref, target: tgt, ms: Date.now() - start };
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { followsRedirects, createsRedirects, resolveMountOptions } from './mount-config.js';
+import { allowsOfflineChanges, followsRedirects, createsRedirects, resolveMountOptions } from './mount-config.js';
 import { MAX_LOWERS, parseMountOptions } from './mount-options.js';
 
 const resolve = (s: string) => resolveMountOptions(parseMountOptions(s));
@@ -49,4 +49,12 @@ t.test('userxattr forbids following redirects and metacopy', async (t) => {
   t.throws(() => resolve(`lowerdir=/a,${U},userxattr,redirect_dir=on`), /userxattr,redirect_dir=on/);
   t.throws(() => resolve(`lowerdir=/a,${U},userxattr,metacopy=on`), /userxattr,metacopy=on/);
   t.equal(resolve(`lowerdir=/a,${U},userxattr,redirect_dir=nofollow`).redirectDir, 'nofollow');
+});
+
+t.test('offline changes are allowed unless index, metacopy, redirect_dir=on or xino=on', async (t) => {
+  t.ok(allowsOfflineChanges(resolve(`lowerdir=/a,${U}`)));
+  t.notOk(allowsOfflineChanges(resolve(`lowerdir=/a,${U},redirect_dir=on`)));
+  t.notOk(allowsOfflineChanges(resolve(`lowerdir=/a,${U},index=on`)));
+  t.notOk(allowsOfflineChanges(resolve(`lowerdir=/a,${U},xino=on`)));
+  t.notOk(allowsOfflineChanges(resolve(`lowerdir=/a,${U},metacopy=on`)));
 });

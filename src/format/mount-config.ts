@@ -100,3 +100,12 @@ export function followsRedirects(c: OverlayConfig): boolean {
 export function createsRedirects(c: OverlayConfig): boolean {
   return c.redirectDir === 'on';
 }
+
+/**
+ * The kernel's ovl_allow_offline_changes: with none of index, metacopy, redirect_dir=on or xino=on,
+ * layers may be changed offline, so the kernel skips optimisations that record layer state
+ * (e.g. marking a dir made in a merged parent opaque).
+ */
+export function allowsOfflineChanges(c: OverlayConfig): boolean {
+  return !c.index && !c.metacopy && c.redirectDir !== 'on' && c.xino !== 'on';
+}

@@ -2,7 +2,7 @@
 // up first; a new object replaces a whiteout atomically (built in workdir, renamed over it; a dir
 // made over a whiteout is opaque); removing a name that a lower still has leaves a whiteout.
 import { lchownSync, renameSync, rmSync, unlinkSync, chmodSync } from 'node:fs';
-import { OPAQUE_YES } from '../format/index.js';
+import { OPAQUE_YES, allowsOfflineChanges } from '../format/index.js';
 import { makeWhiteout, rename2, setXattr } from '../sys/index.js';
 import { copyUp, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
@@ -65,6 +65,11 @@ export function createAt(ovl: Overlay, path: string, obj: NewObject): Node {
   } else {
     obj.make(real);
     finish(ovl, parent, real, obj);
+    // ovl_create_upper: a dir made in a merged parent is marked opaque, an optimisation the kernel
+    // skips only when layers may change offline (so not with redirect_dir=on).
+    if (obj.isDir && parent.hits.length > 1 && !allowsOfflineChanges(ovl.cfg)) {
+      setXattr(real, ovl.xattrs.name('opaque'), OPAQUE_YES);
+    }
   }
   ovl.invalidate(path);
   return parent;

@@ -148,3 +148,22 @@ await same('removing an xattr a lower object lacks is ENODATA and copies nothing
     };
   },
 });
+
+for (const options of [undefined, 'redirect_dir=on']) {
+  await same(`mkdir in a merged dir is opaque only when offline changes are off (${options ?? 'defaults'})`, {
+    lowers: 1,
+    options,
+    setup(d) {
+      mkdirSync(join(d.lowers[0]!, 'md'));
+      mkdirSync(join(d.upper, 'md'));
+    },
+    steps(m, d) {
+      mkdirSync(join(m, 'md', 'new'));
+      mkdirSync(join(m, 'top'));
+      return {
+        merged: getXattr(join(d.upper, 'md', 'new'), trusted.name('opaque'))?.toString() ?? null,
+        pureUpperParent: getXattr(join(d.upper, 'top'), trusted.name('opaque'))?.toString() ?? null,
+      };
+    },
+  });
+}
