@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { installSignalCleanup } from '../src/conformance/cleanup.js';
 import { scenarioToString } from '../src/conformance/arbitraries.js';
 import { loadRules } from '../src/conformance/divergences.js';
 import { ScenarioRunner } from '../src/conformance/runner.js';
@@ -13,6 +14,9 @@ import { loadSuite, suiteNames, suitesDir } from '../src/conformance/suite.js';
 import { kernelTarget, packageRoot, parseTarget } from '../src/conformance/targets.js';
 import { listMounts } from '../src/sys/index.js';
 
+
+// If tap kills this file on its timeout, the mounts it made still go.
+installSignalCleanup('suites.test');
 const KERNEL_EXEC = 'exec:mount -t overlay overlay -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir}{options} {merged}';
 const targetSpec = process.env.OVLKIT_CHECK_TARGET ?? (existsSync(join(packageRoot, 'dist/fuse')) ? 'fuse' : KERNEL_EXEC);
 const target = parseTarget(targetSpec);
