@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { scenarioToString } from '../src/conformance/arbitraries.js';
+import { installSignalCleanup } from '../src/conformance/cleanup.js';
 import { loadRules } from '../src/conformance/divergences.js';
 import { ScenarioRunner } from '../src/conformance/runner.js';
 import { runSuite } from '../src/conformance/session.js';
@@ -14,19 +15,20 @@ import { loadSuite, suiteNames, suitesDir } from '../src/conformance/suite.js';
 import { kernelTarget, packageRoot, parseTarget } from '../src/conformance/targets.js';
 import { listMounts } from '../src/sys/index.js';
 
+// If tap kills this file on its timeout, the mounts it made still go.
+installSignalCleanup('suites.test');
+// Run dirs go under a private TMPDIR, so the leak check sees only this file's mounts (other
+// checkouts may run the same suites on this machine at the same time).
+const privateTmp = mkdtempSync(join(tmpdir(), 'ovlkit-suites-'));
+process.env.TMPDIR = privateTmp;
+t.teardown(() => rmSync(privateTmp, { recursive: true, force: true }));
+
 const KERNEL_EXEC = 'exec:mount -t overlay overlay -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir}{options} {merged}';
 const targetSpec = process.env.OVLKIT_CHECK_TARGET ?? (existsSync(join(packageRoot, 'dist/fuse')) ? 'fuse' : KERNEL_EXEC);
 const target = parseTarget(targetSpec);
 const rules = loadRules(join(suitesDir, 'divergences.json'));
-// Scenario dirs go under a root of this run's own, so the leftover check sees only our mounts
-// (other ovl-check runs on the same machine make /tmp/ovl-check-* mounts of their own).
-const ownTmp = mkdtempSync(join(tmpdir(), 'ovlkit-suites-'));
-process.env.TMPDIR = ownTmp;
 const runner = new ScenarioRunner({ timeoutMs: 10_000 });
-t.teardown(async () => {
-  await runner.close();
-  rmSync(ownTmp, { recursive: true, force: true });
-});
+t.teardown(() => runner.close());
 
 const SEED = 4242;
 
@@ -43,6 +45,6 @@ for (const name of suiteNames()) {
       t.fail(`unexpected divergence:\n${detail}`);
     }
     if (!cfg.corpus && r.counterexamples.length === 0) t.equal(r.results.length, cfg.testRuns, 'the whole budget ran');
-    t.same(listMounts().filter((m) => m.target.startsWith(ownTmp + '/')), [], 'nothing left mounted');
+    t.same(listMounts().filter((m) => m.target.startsWith(privateTmp + '/')), [], 'nothing left mounted');
   });
 }

@@ -32,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--divergences <file>', 'accepted divergences (default suites/divergences.json)')
     .option('--out <dir>', 'where report dirs go', 'reports')
     .option('--timeout <ms>', 'deadline per operation, mount and tree walk', integer('--timeout', 100), 10_000)
-    .option('--shrink-time <s>', 'stop shrinking a divergence after this many seconds (keep the smallest so far)', integer('--shrink-time', 1), 300)
+    .option('--shrink-time <s>', 'stop shrinking a divergence after this many seconds (keep the smallest so far)', integer('--shrink-time', 1), 60)
     .action(async (opts) => {
       installSignalCleanup('ovl-check');
       const seed: number = opts.seed ?? (Date.now() % 2 ** 31);

@@ -3,11 +3,14 @@
 // gone, and the scenario is recorded as a failure with the reason.
 import { execa } from 'execa';
 import t from 'tap';
-import { cleanup } from '../../src/conformance/cleanup.js';
+import { cleanup, installSignalCleanup } from '../../src/conformance/cleanup.js';
 import { ScenarioRunner } from '../../src/conformance/runner.js';
 import { execTarget } from '../../src/conformance/targets.js';
 import { leftovers, sandbox } from './helpers.js';
 
+
+// If tap kills this file on its timeout, the mounts it made still go.
+installSignalCleanup('hang.test');
 const STOPPED_AFTER_MOUNT =
   'fuse-overlayfs -f -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir} {merged} & p=$!; ' +
   'while ! mountpoint -q {merged}; do sleep 0.01; done; kill -STOP $p; wait $p';

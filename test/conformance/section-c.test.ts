@@ -1,12 +1,16 @@
 // The section C corpus run on the kernel target reproduces what the spec observed on this kernel,
 // so the scenarios really express those cases (and a kernel change would show up here).
 import t from 'tap';
+import { installSignalCleanup } from '../../src/conformance/cleanup.js';
 import { attachToString } from '../../src/conformance/arbitraries.js';
 import { ScenarioRunner } from '../../src/conformance/runner.js';
 import { type CorpusCase, loadCorpus, loadSuite } from '../../src/conformance/suite.js';
 import { kernelTarget } from '../../src/conformance/targets.js';
 import type { ObsResult, Trace } from '../../src/conformance/trace.js';
 
+
+// If tap kills this file on its timeout, the mounts it made still go.
+installSignalCleanup('section-c.test');
 const cases = loadCorpus(loadSuite('edge-cases'));
 const runner = new ScenarioRunner();
 t.teardown(() => runner.close());
