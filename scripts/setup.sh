@@ -10,7 +10,7 @@ PACKAGES=(
   attr                          # getfattr/setfattr, used by reproduction scripts
   jdupes rdfind xxhash          # dedup benchmark anchors
   docker.io busybox-static      # real Docker data roots for ovl-dedup's tests
-  build-essential python3       # node-gyp
+  build-essential python3 patch # node-gyp; patch applies the fuse-native fixes at npm ci
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
