@@ -78,6 +78,7 @@ export function analyseStore(store: Store, scans: Map<string, LayerScan>): Store
     layers.set(layer.cacheId, {
       cacheId: layer.cacheId, chainId: layer.chainId, diffId: layer.diffId, size: layer.size,
       ...now, asMultiLower: countsOf(multiLower.get(layer.cacheId)!), asChained: countsOf(asChained),
+      saved: savedBetween(asChained, multiLower.get(layer.cacheId)!),
     });
   }
 

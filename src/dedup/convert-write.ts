@@ -2,10 +2,10 @@
 // in-layer hard links kept, owners, modes, xattrs and nanosecond times, directory times last
 // (creating entries inside a directory changes its mtime). Reads the legacy root, writes only
 // below `dest`.
-import { copyFileSync, chmodSync, lchownSync, linkSync, mkdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, lchownSync, linkSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPAQUE_YES, OverlayXattrs } from '../format/index.js';
-import { makeWhiteout, mknod, setTimes, setXattr, timeFromNs } from '../sys/index.js';
+import { copyFileNoatime, makeWhiteout, mknod, setTimes, setXattr, timeFromNs } from '../sys/index.js';
 import { isOverlayPrivate } from './diff-overlay.js';
 import { comparePaths } from './paths.js';
 import type { DiffItem, Entry } from './types.js';
@@ -32,7 +32,8 @@ function createEntry(abs: string, src: string, e: Entry): void {
       mkdirSync(abs, { mode: 0o700 });
       return;
     case 'file':
-      copyFileSync(src, abs);
+      // O_NOATIME on the source: converting does not even touch the data root's atimes.
+      copyFileNoatime(src, abs);
       return;
     case 'symlink':
       symlinkSync(e.target, abs);

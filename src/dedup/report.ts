@@ -23,6 +23,8 @@ export interface LayerReport extends Counts {
   breakdown: Breakdown;
   asMultiLower: Counts;
   asChained: Counts;
+  /** this layer's root as a full tree vs as a diff */
+  saved: Saved;
 }
 
 export interface ImageReport {

@@ -87,7 +87,13 @@ const L2: FakeLayer = {
   },
 };
 
-writeFakeRoot(root, 'overlay', [{ tags: ['edge:1'], layers: [L0, L1, L2] }, { tags: ['edge-base:1'], layers: [L0] }]);
+try {
+  writeFakeRoot(root, 'overlay', [{ tags: ['edge:1'], layers: [L0, L1, L2] }, { tags: ['edge-base:1'], layers: [L0] }]);
+} catch (err) {
+  // A throw at module level ends the process before tap runs teardowns: clean up here.
+  rmSync(work, { recursive: true, force: true });
+  throw err;
+}
 
 t.test('analyze on the generated root equals find/du and leaves it untouched', async (t) => {
   const before = fingerprint(root);

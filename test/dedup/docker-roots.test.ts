@@ -111,6 +111,7 @@ t.test('legacy and overlay2 roots of the same Dockerfiles agree', async (t) => {
     img.layers.forEach((l, i) => {
       const o = other.layers[i]!;
       t.equal(l.asMultiLower.entries, o.entries, `${img.name} layer ${i}: diff entries`);
+      t.equal(l.saved.inodes, l.inodes - l.asMultiLower.inodes, `${img.name} layer ${i}: saved per layer`);
       t.equal(l.entries, o.asChained.entries, `${img.name} layer ${i}: full-tree entries`);
     });
     const w = legacy.waste.images.find((x) => x.image === img.name)!;
