@@ -6,19 +6,13 @@ import t from 'tap';
 import { OPAQUE_YES, OverlayXattrs } from '../../src/format/index.js';
 import { makeWhiteout, setXattr } from '../../src/sys/index.js';
 import { outcome } from '../helpers/tree.js';
-import { type Scenario, runTwin } from '../helpers/twin.js';
+import { type Scenario, sameOnBoth } from '../helpers/twin.js';
 
 const ls = (p: string) => readdirSync(p).sort();
 const ino = (p: string) => lstatSync(p).ino;
 const trusted = new OverlayXattrs(false);
 
-async function same(name: string, s: Scenario): Promise<void> {
-  await t.test(name, async (t) => {
-    const [k, f] = await runTwin(t, s);
-    t.same(f.observed, k.observed, 'observations');
-    t.same(f.tree, k.tree, 'merged tree');
-  });
-}
+const same = (name: string, s: Scenario) => sameOnBoth(t, name, s);
 
 await same('01 basic merge and copy-up keep st_ino', {
   lowers: 2,

@@ -8,17 +8,11 @@ import t from 'tap';
 import { OverlayXattrs } from '../../src/format/index.js';
 import { getXattr, listXattrs, removeXattr, setTimes, setXattr } from '../../src/sys/index.js';
 import { outcome } from '../helpers/tree.js';
-import { type Scenario, runTwin } from '../helpers/twin.js';
+import { type Scenario, sameOnBoth } from '../helpers/twin.js';
 
 const trusted = new OverlayXattrs(false);
 
-async function same(name: string, s: Scenario): Promise<void> {
-  await t.test(name, async (t) => {
-    const [k, f] = await runTwin(t, s);
-    t.same(f.observed, k.observed, 'observations');
-    t.same(f.tree, k.tree, 'merged tree');
-  });
-}
+const same = (name: string, s: Scenario) => sameOnBoth(t, name, s);
 
 await same('09 metadata copy-up and overlay xattrs through the mount', {
   lowers: 1,

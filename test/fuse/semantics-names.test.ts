@@ -7,18 +7,12 @@ import { join } from 'node:path';
 import t from 'tap';
 import { mknod } from '../../src/sys/index.js';
 import { outcome } from '../helpers/tree.js';
-import { type Scenario, runTwin } from '../helpers/twin.js';
+import { type Scenario, sameOnBoth } from '../helpers/twin.js';
 
 const ls = (p: string) => readdirSync(p).sort();
 const ino = (p: string) => lstatSync(p).ino;
 
-async function same(name: string, s: Scenario): Promise<void> {
-  await t.test(name, async (t) => {
-    const [k, f] = await runTwin(t, s);
-    t.same(f.observed, k.observed, 'observations');
-    t.same(f.tree, k.tree, 'merged tree');
-  });
-}
+const same = (name: string, s: Scenario) => sameOnBoth(t, name, s);
 
 await same('04 dir rename: EXDEV for lower and merged dirs, upper dirs move', {
   lowers: 1,

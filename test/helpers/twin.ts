@@ -1,6 +1,7 @@
 // Side-by-side runs: the same layers are built twice, one copy mounted with kernel overlayfs and
 // the other with ovl-fuse; the same steps run on both and their observations must be equal.
 import { mkdirSync, rmSync } from 'node:fs';
+import type { Test } from 'tap';
 import { join } from 'node:path';
 import { umountSurely } from '../../src/sys/index.js';
 import { mountFuse } from './fuse.js';
@@ -65,4 +66,13 @@ export async function remountAs(t: Teardowns, target: Target, d: LayerDirs, opti
     const { redirect_dir: redirectDir, ...extra } = kernelExtra(options);
     mountKernel(d, { extra, ...(redirectDir ? { redirectDir: redirectDir as 'on' } : {}) });
   } else await mountFuse(t, d, options);
+}
+
+/** A subtest that runs `s` on the kernel and on ovl-fuse and requires the same observations and tree. */
+export async function sameOnBoth(t: Test, name: string, s: Scenario): Promise<void> {
+  await t.test(name, async (t) => {
+    const [k, f] = await runTwin(t, s);
+    t.same(f.observed, k.observed, 'observations');
+    t.same(f.tree, k.tree, 'merged tree');
+  });
 }
