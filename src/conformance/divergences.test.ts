@@ -46,6 +46,15 @@ t.test('the shipped list loads and every rule names a reason and a spec item', a
   for (const r of shipped) t.match(r, { id: String, reason: String, spec: /S\d+/ });
 });
 
+t.test('the shipped ovl-fuse rules hold however ovl-fuse is launched (--target fuse or exec:)', async (t) => {
+  const shipped = loadRules(join(suitesDir, 'divergences.json'));
+  const fsid: Difference = { where: 'op', opIndex: 0, op: 'statfs()', field: 'statfs.fsidSet', reference: true, target: false };
+  for (const target of ['fuse', 'exec:node /x/bin/ovl-fuse -o lowerdir={lowerdir} {merged}']) {
+    t.same(classify(shipped, target, [fsid]).map((c) => c.accepted ?? null), ['ovl-fuse-statfs-fsid'], target);
+  }
+  t.same(classify(shipped, 'exec:fuse-overlayfs {merged}', [fsid]).map((c) => c.accepted ?? null), [null]);
+});
+
 t.test('a malformed list is a usage error naming the file', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-rules-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
