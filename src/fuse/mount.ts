@@ -12,11 +12,12 @@ import { type CacheMode, Overlay } from './overlay.js';
  * FUSE cache options per `-o cache=`. auto (the default) is kernel-like: attributes and sizes are
  * asked for every time (in-place lower changes and hard-link aliases show at once), names once
  * looked up are kept (as the kernel keeps its dentries; 60 s), unknown names are never cached
- * (new lower names show on the next lookup). never keeps nothing; always also trusts attributes
+ * (new lower names show on the next lookup), and a file's page cache survives an open only while
+ * its mtime and size are unchanged (libfuse's auto_cache: warm reads at page-cache speed). never keeps nothing; always also trusts attributes
  * for 60 s and keeps page caches (fast, can be stale).
  */
 const CACHE_OPTIONS: Record<CacheMode, string[]> = {
-  auto: ['entry_timeout=60', 'attr_timeout=0', 'negative_timeout=0'],
+  auto: ['entry_timeout=60', 'attr_timeout=0', 'negative_timeout=0', 'auto_cache'],
   never: ['entry_timeout=0', 'attr_timeout=0', 'negative_timeout=0'],
   always: ['entry_timeout=60', 'attr_timeout=60', 'negative_timeout=60', 'kernel_cache'],
 };
