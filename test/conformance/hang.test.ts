@@ -2,7 +2,7 @@
 // its deadline, the worker is killed, the FUSE connection aborted, the mount and the daemon are
 // gone, and the scenario is recorded as a failure with the reason.
 import { execa } from 'execa';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { cleanup, installSignalCleanup } from '../../src/conformance/cleanup.js';
 import { ScenarioRunner } from '../../src/conformance/runner.js';
 import { execTarget } from '../../src/conformance/targets.js';
@@ -11,18 +11,25 @@ import { leftovers, sandbox } from './helpers.js';
 
 // If tap kills this file on its timeout, the mounts it made still go.
 installSignalCleanup('hang.test');
-const STOPPED_AFTER_MOUNT =
-  'fuse-overlayfs -f -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir} {merged} & p=$!; ' +
-  'while ! mountpoint -q {merged}; do sleep 0.01; done; kill -STOP $p; wait $p';
-
-t.test('a hung target is killed and unmounted, and the scenario fails with the reason', async (t) => {
-  const s = sandbox(t);
+/** Scenario temp dirs go under `dir` for this test (the runner's workers inherit TMPDIR). */
+function useTmpdir(t: Test, dir: string): void {
   const saved = process.env.TMPDIR;
-  process.env.TMPDIR = s.tmp;
+  process.env.TMPDIR = dir;
   t.teardown(() => {
     if (saved === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = saved;
   });
+}
+
+/** fuse-overlayfs in the foreground, sent `signal` as soon as its mount is live. */
+const signalledAfterMount = (signal: string) =>
+  'fuse-overlayfs -f -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir} {merged} & p=$!; ' +
+  `while ! mountpoint -q {merged}; do sleep 0.01; done; kill -${signal} $p; wait $p`;
+const STOPPED_AFTER_MOUNT = signalledAfterMount('STOP');
+
+t.test('a hung target is killed and unmounted, and the scenario fails with the reason', async (t) => {
+  const s = sandbox(t);
+  useTmpdir(t, s.tmp);
   const runner = new ScenarioRunner({ timeoutMs: 1500 });
   t.teardown(() => runner.close());
   const trace = await runner.run(execTarget(STOPPED_AFTER_MOUNT, 'stopped'), {
@@ -41,18 +48,11 @@ t.test('a hung target is killed and unmounted, and the scenario fails with the r
   t.equal(daemons.stdout, '', 'the stopped daemon was killed');
 });
 
-const KILLED_AFTER_MOUNT =
-  'fuse-overlayfs -f -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir} {merged} & p=$!; ' +
-  'while ! mountpoint -q {merged}; do sleep 0.01; done; kill -9 $p; wait $p';
+const KILLED_AFTER_MOUNT = signalledAfterMount('9');
 
 t.test('a target that crashes: every later op sees ENOTCONN, the dead mount is still removed', async (t) => {
   const s = sandbox(t);
-  const saved = process.env.TMPDIR;
-  process.env.TMPDIR = s.tmp;
-  t.teardown(() => {
-    if (saved === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = saved;
-  });
+  useTmpdir(t, s.tmp);
   const runner = new ScenarioRunner({ timeoutMs: 5000 });
   t.teardown(() => runner.close());
   const trace = await runner.run(execTarget(KILLED_AFTER_MOUNT, 'crashed'), {
