@@ -25,6 +25,7 @@ export const c = {
   move_mount: libc.func('int move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, uint32_t flags)'),
   close: libc.func('int close(int fd)'),
   sync: libc.func('void sync(void)'),
+  statvfs: libc.func('int statvfs(const char *path, _Out_ void *buf)'),
   name_to_handle_at: libc.func(
     'int name_to_handle_at(int dirfd, const char *path, _Inout_ uint8_t *handle, _Out_ int *mount_id, int flags)',
   ),

@@ -1,9 +1,6 @@
 // statvfs(2) for the fields node:fs.statfsSync leaves out: f_namemax, f_fsid and the mount flags.
-import koffi from 'koffi';
 import { check } from './call.js';
-
-const libc = koffi.load('libc.so.6');
-const statvfsFn = libc.func('int statvfs(const char *path, _Out_ void *buf)');
+import { c } from './libc.js';
 
 export interface StatVfs {
   namemax: number;
@@ -14,6 +11,6 @@ export interface StatVfs {
 /** statvfs of `path` (glibc's 64-bit struct statvfs: namemax at byte 80, fsid at 64, flag at 72). */
 export function statVfs(path: string): StatVfs {
   const buf = Buffer.alloc(128);
-  check(statvfsFn(path, buf) as number, 'statvfs', path);
+  check(c.statvfs(path, buf) as number, 'statvfs', path);
   return { fsid: buf.readBigUInt64LE(64), flag: Number(buf.readBigUInt64LE(72)), namemax: Number(buf.readBigUInt64LE(80)) };
 }
