@@ -1,0 +1,193 @@
+// The contract between the FUSE session loop (src/fuse/session, which owns /dev/fuse and the
+// codec in src/fuse/protocol) and a filesystem that answers it by node id, as the kernel asks.
+// Plain values only: the filesystem never sees a buffer of the wire format, the loop never sees
+// a layer. A method answers by returning; it fails by throwing an OvlError (or a Node system
+// error), which the loop turns into the negative errno of the reply (errors.ts: errnoOf).
+// Numbers, not bigints, on this path: inode numbers and sizes stay below 2^53 here, and
+// times travel as whole seconds plus nanoseconds so nothing is rounded.
+
+/** Who sent the request (fuse_in_header). */
+export interface RequestContext {
+  uid: number;
+  gid: number;
+  pid: number;
+}
+
+/** struct fuse_attr, as numbers. */
+export interface Attr {
+  ino: number;
+  size: number;
+  blocks: number;
+  atimeSec: number;
+  atimeNsec: number;
+  mtimeSec: number;
+  mtimeNsec: number;
+  ctimeSec: number;
+  ctimeNsec: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  rdev: number;
+  blksize: number;
+}
+
+/**
+ * A LOOKUP-like answer (fuse_entry_out). Every entry with nodeid ≠ 0 that reaches the kernel
+ * adds one to that node's lookup count; FORGET gives counts back. nodeid 0 is a negative entry
+ * (the name does not exist; cached for entryValidMs).
+ */
+export interface Entry {
+  nodeid: number;
+  generation: number;
+  /** How long the kernel may trust the name → node binding, in milliseconds (0 = ask again). */
+  entryValidMs: number;
+  /** How long the kernel may trust `attr`, in milliseconds. */
+  attrValidMs: number;
+  attr: Attr;
+}
+
+/** A GETATTR/SETATTR answer (fuse_attr_out). */
+export interface AttrReply {
+  attrValidMs: number;
+  attr: Attr;
+}
+
+/** FOPEN_* flags (fuse.h) a filesystem may set on an open/opendir/create answer. */
+export const FOPEN_DIRECT_IO = 1 << 0;
+export const FOPEN_KEEP_CACHE = 1 << 1;
+export const FOPEN_NONSEEKABLE = 1 << 2;
+export const FOPEN_CACHE_DIR = 1 << 3;
+export const FOPEN_STREAM = 1 << 4;
+export const FOPEN_NOFLUSH = 1 << 5;
+export const FOPEN_PARALLEL_DIRECT_WRITES = 1 << 6;
+export const FOPEN_PASSTHROUGH = 1 << 7;
+
+/** An OPEN/OPENDIR answer (fuse_open_out). */
+export interface Opened {
+  fh: number;
+  /** FOPEN_* bits. */
+  openFlags: number;
+  /** With FOPEN_PASSTHROUGH: the id Session.backingOpen returned for the real file's fd. */
+  backingId?: number;
+}
+
+/** What SETATTR asks to change (fuse_setattr_in, only the fields whose FATTR_* bit is set). */
+export interface SetAttr {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  /** 'now' for FATTR_ATIME_NOW / FATTR_MTIME_NOW. */
+  atime?: { sec: number; nsec: number } | 'now';
+  mtime?: { sec: number; nsec: number } | 'now';
+  ctime?: { sec: number; nsec: number };
+  /** FATTR_KILL_SUIDGID: a write/truncate by an unprivileged caller drops setuid/setgid. */
+  killSuidgid?: boolean;
+  /** The file handle when the kernel sent one (FATTR_FH), e.g. ftruncate. */
+  fh?: number;
+}
+
+/** One name of a directory listing, as READDIR needs it. `off` is the cookie of the NEXT entry. */
+export interface DirEntry {
+  name: string;
+  ino: number;
+  /** DT_* type (mode >> 12). */
+  type: number;
+  off: number;
+}
+
+/** struct fuse_kstatfs. */
+export interface Statfs {
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  bsize: number;
+  namelen: number;
+  frsize: number;
+}
+
+/**
+ * What the loop offers the filesystem. Notifications are queued and written between requests:
+ * INVAL_ENTRY takes the parent's lock in the kernel, so writing it while a request in that
+ * directory is being answered would deadlock a single-threaded daemon.
+ */
+export interface Session {
+  /** FUSE_NOTIFY_INVAL_INODE: drop cached attributes (and page cache from `off`, len -1 = all). */
+  invalInode(nodeid: number, off?: number, len?: number): void;
+  /** FUSE_NOTIFY_INVAL_ENTRY: drop the dentry `name` in `parent`. */
+  invalEntry(parent: number, name: string): void;
+  /** FUSE_DEV_IOC_BACKING_OPEN for passthrough; null when passthrough was not negotiated. */
+  backingOpen(fd: number): number | null;
+  backingClose(id: number): void;
+  /** The kernel granted these FUSE_* init flags (e.g. to know whether READDIRPLUS or passthrough is on). */
+  readonly grantedFlags: bigint;
+}
+
+/**
+ * The low-level filesystem a session serves. Node 1 is the root (FUSE_ROOT_ID); its lookup
+ * count is never given back. Optional methods the filesystem lacks answer ENOSYS (and the
+ * kernel stops asking where the protocol says so).
+ */
+export interface LowLevelFs {
+  /** Called once INIT has been answered; keep `session` for notifications and backing files. */
+  init(session: Session): void;
+  /** The loop ended (unmount or DESTROY): release everything. */
+  destroy(): void;
+
+  lookup(ctx: RequestContext, parent: number, name: string): Entry;
+  forget(nodeid: number, nlookup: number): void;
+  getattr(ctx: RequestContext, nodeid: number, fh: number | null): AttrReply;
+  setattr(ctx: RequestContext, nodeid: number, set: SetAttr): AttrReply;
+  readlink(ctx: RequestContext, nodeid: number): Buffer;
+  mknod(ctx: RequestContext, parent: number, name: string, mode: number, rdev: number, umask: number): Entry;
+  mkdir(ctx: RequestContext, parent: number, name: string, mode: number, umask: number): Entry;
+  symlink(ctx: RequestContext, parent: number, name: string, target: Buffer): Entry;
+  link(ctx: RequestContext, nodeid: number, newParent: number, newName: string): Entry;
+  unlink(ctx: RequestContext, parent: number, name: string): void;
+  rmdir(ctx: RequestContext, parent: number, name: string): void;
+  /** RENAME and RENAME2; flags are RENAME_NOREPLACE / RENAME_EXCHANGE / RENAME_WHITEOUT. */
+  rename(ctx: RequestContext, parent: number, name: string, newParent: number, newName: string, flags: number): void;
+
+  open(ctx: RequestContext, nodeid: number, flags: number): Opened;
+  create(ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number): { entry: Entry; opened: Opened };
+  /** Read up to `size` bytes at `offset` into `into` (≥ size bytes); return the count read. */
+  read(ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number, into: Buffer): number;
+  /** `data` is only valid during the call (it is the loop's receive buffer). */
+  write(ctx: RequestContext, nodeid: number, fh: number, offset: number, data: Buffer, writeFlags: number): number;
+  flush(ctx: RequestContext, nodeid: number, fh: number): void;
+  fsync(ctx: RequestContext, nodeid: number, fh: number, datasync: boolean): void;
+  release(ctx: RequestContext, nodeid: number, fh: number, flags: number): void;
+
+  opendir(ctx: RequestContext, nodeid: number, flags: number): Opened;
+  /**
+   * The entries of an open directory from cookie `offset` on (0 = from the start, "." and ".."
+   * included). The loop encodes as many as fit and, for READDIRPLUS, calls lookup() for each
+   * entry it actually sends (never for "." and "..", which go with nodeid 0).
+   */
+  readdir(ctx: RequestContext, nodeid: number, fh: number, offset: number): Iterable<DirEntry>;
+  fsyncdir?(ctx: RequestContext, nodeid: number, fh: number, datasync: boolean): void;
+  releasedir(ctx: RequestContext, nodeid: number, fh: number): void;
+
+  statfs(ctx: RequestContext, nodeid: number): Statfs;
+  setxattr(ctx: RequestContext, nodeid: number, name: string, value: Buffer, flags: number): void;
+  /** The whole value; the loop answers size-0 probes and ERANGE itself. */
+  getxattr(ctx: RequestContext, nodeid: number, name: string): Buffer;
+  /** The names; the loop encodes the NUL-separated list, answers size-0 probes and ERANGE. */
+  listxattr(ctx: RequestContext, nodeid: number): string[];
+  removexattr(ctx: RequestContext, nodeid: number, name: string): void;
+
+  fallocate?(ctx: RequestContext, nodeid: number, fh: number, offset: number, length: number, mode: number): void;
+  /** SEEK_DATA / SEEK_HOLE (SEEK_SET/CUR/END are the kernel's own business). */
+  lseek?(ctx: RequestContext, nodeid: number, fh: number, offset: number, whence: number): number;
+  copyFileRange?(
+    ctx: RequestContext,
+    nodeIn: number, fhIn: number, offIn: number,
+    nodeOut: number, fhOut: number, offOut: number,
+    len: number, flags: number,
+  ): number;
+  /** FUSE_TMPFILE (O_TMPFILE): an unnamed file in `parent`, opened. */
+  tmpfile?(ctx: RequestContext, parent: number, mode: number, flags: number, umask: number): { entry: Entry; opened: Opened };
+}
