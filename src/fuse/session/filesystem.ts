@@ -122,6 +122,11 @@ export interface Session {
   /** FUSE_DEV_IOC_BACKING_OPEN for passthrough; null when passthrough was not negotiated. */
   backingOpen(fd: number): number | null;
   backingClose(id: number): void;
+  /**
+   * Serve another fd from the same loop (the lower-layer watcher's fanotify fd): the loop polls it
+   * beside /dev/fuse and runs `onReadable` between requests whenever it is readable.
+   */
+  watchFd(fd: number, onReadable: () => void): void;
   /** The kernel granted these FUSE_* init flags (e.g. to know whether READDIRPLUS or passthrough is on). */
   readonly grantedFlags: bigint;
 }
