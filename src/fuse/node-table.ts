@@ -1,0 +1,193 @@
+// The kernel's view of the overlay as node ids: each id the kernel holds names one merged object
+// by its parent node and its name (the path is derived, so renaming a dir moves its whole subtree
+// in O(1)), with the lookup count the kernel owes us. Node 1 is the root and is never forgotten.
+// A node whose name is unlinked or replaced is detached (no parent) but stays valid, for open
+// handles, until the kernel forgets it. Freed ids are reused with the next generation number.
+
+export const ROOT_ID = 1;
+
+export interface NodeRec {
+  readonly id: number;
+  readonly generation: number;
+  /** null once the name is gone (unlinked, replaced by a rename); the root's is always null. */
+  parent: NodeRec | null;
+  name: string;
+  /** Lookups the kernel holds (each LOOKUP-like reply adds one, FORGET gives them back). */
+  lookups: number;
+  /** Live children by name (only nodes the kernel holds, or that hold such children). */
+  children: Map<string, NodeRec> | null;
+  /** The derived merged path and the table's rename epoch it was derived in. */
+  pathCache: string;
+  pathEpoch: number;
+  /** Caching state kept by the filesystem (overlay inode, and the file's mtime/size at its last open). */
+  ino: number;
+  nlink: number;
+  openMtimeNs: bigint | null;
+  openSize: number;
+}
+
+function newRec(id: number, generation: number, parent: NodeRec | null, name: string): NodeRec {
+  return {
+    id, generation, parent, name, lookups: 0, children: null,
+    pathCache: '', pathEpoch: -1, ino: 0, nlink: 0, openMtimeNs: null, openSize: -1,
+  };
+}
+
+export class NodeTable {
+  /** Records by id; a hole is a free id. Ids are small integers, so an array beats a Map here. */
+  private readonly recs: (NodeRec | undefined)[] = [];
+  private readonly generations: number[] = [];
+  private readonly free: number[] = [];
+  /** Bumped by every move or detach of a node that has children: derived paths are re-derived. */
+  private epoch = 0;
+  private live = 0;
+  readonly root: NodeRec;
+
+  constructor() {
+    this.root = newRec(ROOT_ID, 0, null, '');
+    this.root.pathCache = '/';
+    this.recs[ROOT_ID] = this.root;
+    this.live = 1;
+  }
+
+  /** Number of nodes in the table (the root included). */
+  get size(): number {
+    return this.live;
+  }
+
+  get(id: number): NodeRec | undefined {
+    return this.recs[id];
+  }
+
+  /** The child node already known for `name` in `parent` (no lookup counted). */
+  child(parent: NodeRec, name: string): NodeRec | undefined {
+    return parent.children?.get(name);
+  }
+
+  /** The node for `name` in `parent`, created if new; counts one lookup the kernel now holds. */
+  lookup(parent: NodeRec, name: string): NodeRec {
+    let rec = parent.children?.get(name);
+    if (!rec) {
+      rec = this.alloc(parent, name);
+      (parent.children ??= new Map()).set(name, rec);
+    }
+    rec.lookups++;
+    return rec;
+  }
+
+  private alloc(parent: NodeRec, name: string): NodeRec {
+    // recs[0] stays a hole (id 0 means "no node" on the wire) and recs[1] is the root.
+    const id = this.free.pop() ?? this.recs.length;
+    const generation = (this.generations[id] ?? -1) + 1;
+    this.generations[id] = generation;
+    const rec = newRec(id, generation, parent, name);
+    this.recs[id] = rec;
+    this.live++;
+    return rec;
+  }
+
+  /** FORGET: the kernel gives back `n` lookups; the node goes when none are left and nothing below it is held. */
+  forget(id: number, n: number): void {
+    const rec = this.recs[id];
+    if (!rec || id === ROOT_ID) return;
+    rec.lookups = Math.max(0, rec.lookups - n);
+    this.dropIfUnused(rec);
+  }
+
+  private dropIfUnused(rec: NodeRec): void {
+    let cur: NodeRec | null = rec;
+    // A held child keeps its parent (the kernel's dentry does the same), so drop upwards.
+    while (cur && cur.id !== ROOT_ID && cur.lookups === 0 && !cur.children?.size) {
+      const parent: NodeRec | null = cur.parent;
+      if (parent && parent.children?.get(cur.name) === cur) {
+        parent.children.delete(cur.name);
+        if (parent.children.size === 0) parent.children = null;
+      }
+      cur.parent = null;
+      this.recs[cur.id] = undefined;
+      this.free.push(cur.id);
+      this.live--;
+      cur = parent;
+    }
+  }
+
+  /** The name is gone from the merged tree (unlink, rmdir, replaced by a rename): detach its node. */
+  detach(parent: NodeRec, name: string): NodeRec | undefined {
+    const rec = parent.children?.get(name);
+    if (!rec) return undefined;
+    parent.children!.delete(name);
+    if (parent.children!.size === 0) parent.children = null;
+    rec.parent = null;
+    if (rec.children) this.epoch++;
+    this.dropIfUnused(rec);
+    this.dropIfUnused(parent);
+    return rec;
+  }
+
+  /** rename(2): the node at `name` moves to `newName` in `newParent`; what was there is detached. */
+  move(parent: NodeRec, name: string, newParent: NodeRec, newName: string): void {
+    const rec = parent.children?.get(name);
+    if (rec && parent === newParent && name === newName) return;
+    this.detach(newParent, newName);
+    if (!rec) return;
+    parent.children!.delete(name);
+    if (parent.children!.size === 0) parent.children = null;
+    rec.parent = newParent;
+    rec.name = newName;
+    (newParent.children ??= new Map()).set(newName, rec);
+    this.epoch++;
+    this.dropIfUnused(parent);
+  }
+
+  /** RENAME_EXCHANGE: the two names swap their nodes. */
+  exchange(a: NodeRec, aName: string, b: NodeRec, bName: string): void {
+    const ra = a.children?.get(aName);
+    const rb = b.children?.get(bName);
+    if (ra) a.children!.delete(aName);
+    if (rb) b.children!.delete(bName);
+    if (ra) {
+      ra.parent = b;
+      ra.name = bName;
+      (b.children ??= new Map()).set(bName, ra);
+    }
+    if (rb) {
+      rb.parent = a;
+      rb.name = aName;
+      (a.children ??= new Map()).set(aName, rb);
+    }
+    if (a.children?.size === 0) a.children = null;
+    if (b.children?.size === 0) b.children = null;
+    this.epoch++;
+  }
+
+  /** Merged path of a node ('/' for the root), or null for a detached node. */
+  path(rec: NodeRec): string | null {
+    if (rec.id === ROOT_ID) return '/';
+    const parent = rec.parent;
+    // Detaching a leaf keeps the epoch (no path below it changes), so check the link first.
+    if (!parent) return null;
+    if (rec.pathEpoch === this.epoch) return rec.pathCache;
+    const pp = this.path(parent);
+    if (pp === null) return null;
+    rec.pathCache = pp === '/' ? '/' + rec.name : pp + '/' + rec.name;
+    rec.pathEpoch = this.epoch;
+    return rec.pathCache;
+  }
+
+  /** The node at merged `path` if the kernel holds it (or something below it); no lookup counted. */
+  find(path: string): NodeRec | undefined {
+    let rec: NodeRec | undefined = this.root;
+    if (path === '/') return rec;
+    for (const name of path.split('/')) {
+      if (name.length === 0) continue;
+      rec = rec.children?.get(name);
+      if (!rec) return undefined;
+    }
+    return rec;
+  }
+
+  /** Every node in the table (the root first). */
+  *all(): IterableIterator<NodeRec> {
+    for (const rec of this.recs) if (rec) yield rec;
+  }
+}
