@@ -16,6 +16,10 @@ export const c = {
   fgetxattr: libc.func('long fgetxattr(int fd, const char *name, _Out_ void *value, size_t size)'),
   mknod: libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
   renameat2: libc.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, uint32_t flags)'),
+  // Space, unnamed files and paths of any length (./space.ts, ./long-path.ts).
+  fallocate: libc.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
+  openat: libc.func('int openat(int dirfd, const char *path, int flags, uint32_t mode)'),
+  linkat: libc.func('int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)'),
   utimensat: libc.func('int utimensat(int dirfd, const char *path, const ovl_timespec *times, int flags)'),
   mount: libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
   umount2: libc.func('int umount2(const char *target, int flags)'),
@@ -35,6 +39,9 @@ export const c = {
     'long copy_file_range(int fd_in, void *off_in, int fd_out, void *off_out, size_t len, unsigned int flags)',
   ),
   lseek: libc.func('long lseek(int fd, long offset, int whence)'),
+  // fanotify (./fanotify.ts): the lower-layer watcher of ovl-fuse.
+  fanotify_init: libc.func('int fanotify_init(unsigned int flags, unsigned int event_f_flags)'),
+  fanotify_mark: libc.func('int fanotify_mark(int fd, unsigned int flags, uint64_t mask, int dirfd, const char *path)'),
 };
 
 /** The type tag koffi needs to marshal a `struct timespec[2]` for utimensat. */

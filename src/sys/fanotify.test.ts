@@ -1,0 +1,158 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import {
+  FAN_ATTRIB,
+  FAN_CREATE,
+  FAN_DELETE,
+  FAN_MODIFY,
+  FAN_MOVED_FROM,
+  FAN_MOVED_TO,
+  FAN_ONDIR,
+  FAN_Q_OVERFLOW,
+  type FanEvent,
+  decodeEvents,
+  fanotifyGroup,
+  isOverflow,
+  markFilesystem,
+  pathOfHandle,
+  readEvents,
+} from './fanotify.js';
+import { umountSurely } from './mount.js';
+import { statVfs } from './statvfs.js';
+import { mountTmpfs } from './tmpfs.js';
+
+/** One event record as the kernel lays it out: metadata, then a DFID_NAME (or DFID) info record. */
+function record(mask: number, pid: number, fsid: [number, number], handle: Buffer, name: string | null): Buffer {
+  const nameBytes = name === null ? Buffer.alloc(0) : Buffer.from(name + '\0');
+  const unpadded = 4 + 8 + handle.length + nameBytes.length;
+  const infoLen = (unpadded + 3) & ~3;
+  const info = Buffer.alloc(infoLen);
+  info[0] = name === null ? 3 : 2;
+  info.writeUInt16LE(infoLen, 2);
+  info.writeInt32LE(fsid[0], 4);
+  info.writeInt32LE(fsid[1], 8);
+  handle.copy(info, 12);
+  nameBytes.copy(info, 12 + handle.length);
+  const meta = Buffer.alloc(24);
+  meta.writeUInt32LE(24 + infoLen, 0);
+  meta[4] = 3;
+  meta.writeUInt16LE(24, 6);
+  meta.writeUInt32LE(mask, 8);
+  meta.writeInt32LE(-1, 16);
+  meta.writeInt32LE(pid, 20);
+  return Buffer.concat([meta, info]);
+}
+
+const handle = Buffer.from([8, 0, 0, 0, 1, 0, 0, 0, 0x0c, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88]);
+
+t.test('decodeEvents reads metadata, fsid, the directory handle and the name', async (t) => {
+  const buf = Buffer.concat([
+    record(FAN_CREATE, 42, [0x390f1b4e, 0x4d59d1e6], handle, 'new'),
+    record(FAN_ATTRIB | FAN_ONDIR, 43, [1, 2], handle, '.'),
+    record(FAN_MOVED_TO, 44, [1, 2], handle, 'ünï'),
+  ]);
+  const evs = decodeEvents(buf);
+  t.equal(evs.length, 3);
+  t.same(evs[0], { mask: FAN_CREATE, pid: 42, fsid: 0x4d59d1e6390f1b4en, dirHandle: handle, name: 'new' });
+  t.equal(evs[1]!.name, null, '"." is the directory itself');
+  t.equal(evs[1]!.mask, FAN_ATTRIB | FAN_ONDIR);
+  t.equal(evs[2]!.name, 'ünï');
+});
+
+t.test('decodeEvents: overflow has no info record; a cut record ends the buffer', async (t) => {
+  const overflow = Buffer.alloc(24);
+  overflow.writeUInt32LE(24, 0);
+  overflow[4] = 3;
+  overflow.writeUInt16LE(24, 6);
+  overflow.writeUInt32LE(FAN_Q_OVERFLOW, 8);
+  overflow.writeInt32LE(-1, 20);
+  const full = record(FAN_DELETE, 7, [1, 2], handle, 'gone');
+  const evs = decodeEvents(Buffer.concat([overflow, full]), 24 + full.length - 3);
+  t.equal(evs.length, 1);
+  t.ok(isOverflow(evs[0]!));
+  t.equal(evs[0]!.dirHandle, null);
+  const wrongVersion = Buffer.from(full);
+  wrongVersion[4] = 2;
+  t.same(decodeEvents(wrongVersion), []);
+});
+
+// Real groups: the root filesystem (shared with every other process here) and a private tmpfs.
+const root = mkdtempSync(join(tmpdir(), 'ovlkit-fanotify-'));
+const tmpfs = join(root, 'tmpfs');
+mkdirSync(tmpfs);
+mountTmpfs(tmpfs, '8m');
+t.teardown(async () => {
+  await umountSurely(tmpfs);
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** Events of other processes under `dir`, with their directory resolved to a path. */
+function eventsUnder(fd: number, mountFd: number, dir: string): (FanEvent & { dir: string })[] {
+  const buf = Buffer.alloc(64 * 1024);
+  const out: (FanEvent & { dir: string })[] = [];
+  for (let evs = readEvents(fd, buf); evs.length > 0; evs = readEvents(fd, buf)) {
+    for (const ev of evs) {
+      if (ev.pid === process.pid || ev.dirHandle === null) continue;
+      const path = pathOfHandle(mountFd, ev.dirHandle);
+      if (path !== null && (path === dir || path.startsWith(dir + '/'))) out.push({ ...ev, dir: path });
+    }
+  }
+  return out;
+}
+
+for (const [fs, base] of [
+  ['the root filesystem', root],
+  ['tmpfs', tmpfs],
+] as const) {
+  t.test(`a filesystem mark on ${fs} reports each change with its directory and name`, async (t) => {
+    const dir = mkdtempSync(join(base, 'w-'));
+    const fd = fanotifyGroup();
+    const mountFd = openSync(dir, 'r');
+    t.teardown(() => {
+      closeSync(fd);
+      closeSync(mountFd);
+    });
+    markFilesystem(fd, dir);
+    // Another process makes the changes: ours are what the daemon ignores.
+    execFileSync('sh', ['-c', 'echo a > f && echo b >> f && mkdir d && chmod 700 d && mv f d/g && touch .'], { cwd: dir });
+    const evs = eventsUnder(fd, mountFd, dir);
+    const seen = evs.map((e) => [e.dir.slice(dir.length) || '/', e.name, e.mask]);
+    const has = (d: string, name: string | null, bits: number) =>
+      seen.some(([sd, sn, m]) => sd === d && sn === name && ((m as number) & bits) === bits);
+    t.ok(has('/', 'f', FAN_CREATE), 'create f');
+    t.ok(has('/', 'f', FAN_MODIFY), 'modify f');
+    t.ok(has('/', 'd', FAN_CREATE | FAN_ONDIR), 'mkdir d');
+    t.ok(has('/d', null, FAN_ATTRIB | FAN_ONDIR), 'chmod d is an event on d itself (its own handle, no name)');
+    t.ok(has('/', 'f', FAN_MOVED_FROM), 'f moved from /');
+    t.ok(has('/d', 'g', FAN_MOVED_TO), 'g moved into /d');
+    t.ok(has('/', null, FAN_ATTRIB | FAN_ONDIR), 'touch . is an event on the dir itself');
+    t.ok(evs.every((e) => e.fsid === statVfs(dir).fsid), 'fsid is the statvfs fsid');
+    t.ok(evs.every((e) => e.pid !== process.pid));
+  });
+}
+
+t.test('pathOfHandle: a deleted directory has no path', async (t) => {
+  const dir = mkdtempSync(join(root, 'gone-'));
+  const fd = fanotifyGroup();
+  const mountFd = openSync(root, 'r');
+  t.teardown(() => {
+    closeSync(fd);
+    closeSync(mountFd);
+  });
+  markFilesystem(fd, dir);
+  execFileSync('sh', ['-c', `touch ${dir}/x`]);
+  const ev = readEvents(fd, Buffer.alloc(64 * 1024)).find((e) => e.name === 'x' && e.pid !== process.pid);
+  t.ok(ev?.dirHandle);
+  t.equal(pathOfHandle(mountFd, ev!.dirHandle!), dir);
+  rmSync(dir, { recursive: true });
+  t.equal(pathOfHandle(mountFd, ev!.dirHandle!), null);
+});
+
+t.test('fanotify_mark on a path that does not exist fails with a typed error naming it', async (t) => {
+  const fd = fanotifyGroup();
+  t.teardown(() => closeSync(fd));
+  t.throws(() => markFilesystem(fd, join(root, 'nope')), { code: 'ENOENT', path: join(root, 'nope') });
+});

@@ -1,0 +1,151 @@
+// fanotify(7) as ovl-fuse's lower-layer watcher needs it: one notification group reporting the
+// parent directory's file handle plus the entry name (FAN_REPORT_DFID_NAME), filesystem-wide marks
+// (a layer can be anywhere on its filesystem, and inotify would need a watch per directory), and a
+// pure decoder of the event records. No fd per event (FID groups report FAN_NOFD), so a flood of
+// events never costs open files. Root only: filesystem marks need CAP_SYS_ADMIN.
+import { closeSync, readSync, readlinkSync } from 'node:fs';
+import { OvlError, errnoName } from '../errors.js';
+import { check } from './call.js';
+import { AT_FDCWD, c, lastErrno } from './libc.js';
+
+// include/uapi/linux/fanotify.h
+export const FAN_MODIFY = 0x2;
+export const FAN_ATTRIB = 0x4;
+export const FAN_CLOSE_WRITE = 0x8;
+export const FAN_MOVED_FROM = 0x40;
+export const FAN_MOVED_TO = 0x80;
+export const FAN_CREATE = 0x100;
+export const FAN_DELETE = 0x200;
+export const FAN_DELETE_SELF = 0x400;
+export const FAN_MOVE_SELF = 0x800;
+export const FAN_Q_OVERFLOW = 0x4000;
+export const FAN_ONDIR = 0x40000000;
+
+const FAN_CLOEXEC = 0x1;
+const FAN_NONBLOCK = 0x2;
+const FAN_CLASS_NOTIF = 0x0;
+const FAN_REPORT_DIR_FID = 0x400;
+const FAN_REPORT_NAME = 0x800;
+const FAN_MARK_ADD = 0x1;
+const FAN_MARK_FILESYSTEM = 0x100;
+const O_RDONLY = 0;
+const O_PATH = 0o10000000;
+const O_CLOEXEC = 0o2000000;
+
+const FAN_EVENT_INFO_TYPE_FID = 1;
+const FAN_EVENT_INFO_TYPE_DFID_NAME = 2;
+const FAN_EVENT_INFO_TYPE_DFID = 3;
+const FANOTIFY_METADATA_VERSION = 3;
+/** sizeof(struct fanotify_event_metadata). */
+const METADATA_LEN = 24;
+
+/**
+ * What a layer change looks like to the watcher: every entry event, and data or attribute changes
+ * of anything, directories included. FAN_CLOSE_WRITE adds nothing FAN_MODIFY does not already say.
+ */
+export const WATCH_MASK = FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_MODIFY | FAN_ATTRIB | FAN_ONDIR;
+
+/** One decoded event. */
+export interface FanEvent {
+  /** FAN_* bits (the low 32 bits of the 64-bit mask; no event this group asks for lives above). */
+  mask: number;
+  /** The process that caused it (the thread-group id). */
+  pid: number;
+  /** The filesystem id (statfs f_fsid as one little-endian 64-bit number, as statVfs reports it). */
+  fsid: bigint;
+  /** The directory's `struct file_handle` as the kernel wrote it (handle_bytes, handle_type, f_handle). */
+  dirHandle: Buffer | null;
+  /** The entry in that directory; null when the event is about the directory itself. */
+  name: string | null;
+}
+
+/** An overflow event (the kernel's queue was full and events were lost). */
+export function isOverflow(ev: FanEvent): boolean {
+  return (ev.mask & FAN_Q_OVERFLOW) !== 0;
+}
+
+/**
+ * Decode the records a read(2) on the group returned. Pure. Records of a version this code does
+ * not know end the buffer (the kernel would change the version before changing the layout).
+ */
+export function decodeEvents(buf: Buffer, len: number = buf.length): FanEvent[] {
+  const out: FanEvent[] = [];
+  let at = 0;
+  while (at + METADATA_LEN <= len) {
+    const eventLen = buf.readUInt32LE(at);
+    if (eventLen < METADATA_LEN || at + eventLen > len || buf[at + 4] !== FANOTIFY_METADATA_VERSION) break;
+    const metaLen = buf.readUInt16LE(at + 6);
+    const ev: FanEvent = { mask: buf.readUInt32LE(at + 8), pid: buf.readInt32LE(at + 20), fsid: 0n, dirHandle: null, name: null };
+    decodeInfo(buf.subarray(at + metaLen, at + eventLen), ev);
+    out.push(ev);
+    at += eventLen;
+  }
+  return out;
+}
+
+/** Fill `ev` from its info records (struct fanotify_event_info_fid, name after the handle). */
+function decodeInfo(info: Buffer, ev: FanEvent): void {
+  let at = 0;
+  while (at + 4 <= info.length) {
+    const type = info[at];
+    const recLen = info.readUInt16LE(at + 2);
+    if (recLen < 4 || at + recLen > info.length) return;
+    if (type === FAN_EVENT_INFO_TYPE_DFID_NAME || type === FAN_EVENT_INFO_TYPE_DFID || type === FAN_EVENT_INFO_TYPE_FID) {
+      ev.fsid = info.readBigUInt64LE(at + 4);
+      const hAt = at + 12;
+      const hEnd = hAt + 8 + info.readUInt32LE(hAt);
+      ev.dirHandle = Buffer.from(info.subarray(hAt, hEnd));
+      if (type === FAN_EVENT_INFO_TYPE_DFID_NAME) {
+        const nul = info.indexOf(0, hEnd);
+        const name = info.toString('utf8', hEnd, nul < 0 || nul > at + recLen ? at + recLen : nul);
+        // Events on a directory itself come with its own handle and the name ".".
+        ev.name = name === '.' || name === '' ? null : name;
+      }
+    }
+    at += recLen;
+  }
+}
+
+/** A non-blocking, close-on-exec notification group reporting directory handles and names. */
+export function fanotifyGroup(): number {
+  const flags = FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DIR_FID | FAN_REPORT_NAME;
+  return check(c.fanotify_init(flags, O_RDONLY | O_CLOEXEC) as number, 'fanotify_init');
+}
+
+/** Watch every object of the filesystem that holds `path` for the events of `mask`. */
+export function markFilesystem(fd: number, path: string, mask: number = WATCH_MASK): void {
+  check(c.fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, path) as number, 'fanotify_mark', path);
+}
+
+/** Read what is queued (nothing when the queue is empty: the group is non-blocking). */
+export function readEvents(fd: number, buf: Buffer): FanEvent[] {
+  let n: number;
+  try {
+    n = readSync(fd, buf, 0, buf.length, null);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return [];
+    throw err;
+  }
+  return decodeEvents(buf, n);
+}
+
+/**
+ * The path of the directory a handle names, as this process sees it (open_by_handle_at on any fd
+ * of the same filesystem, then the fd's /proc link). Null when the directory is gone (ESTALE) or
+ * has no path here (outside the mount that `mountFd` belongs to). Directories are always
+ * reconnected to their parents by the kernel, so the path is complete.
+ */
+export function pathOfHandle(mountFd: number, handle: Buffer): string | null {
+  const fd = c.open_by_handle_at(mountFd, handle, O_PATH | O_CLOEXEC) as number;
+  if (fd < 0) {
+    const code = errnoName(lastErrno());
+    if (code === 'ESTALE' || code === 'ENOENT') return null;
+    throw new OvlError(code, `open_by_handle_at failed: ${code}`);
+  }
+  try {
+    const path = readlinkSync(`/proc/self/fd/${fd}`);
+    return path.startsWith('/') && !path.endsWith(' (deleted)') ? path : null;
+  } finally {
+    closeSync(fd);
+  }
+}
