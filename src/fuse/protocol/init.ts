@@ -1,0 +1,98 @@
+// INIT negotiation: which protocol minor and flags we answer, given what the kernel offered.
+// We only ever grant flags the kernel offered, answer the smaller of the two minors, and refuse
+// a kernel older than the structs we encode with an error that names both versions.
+import { OvlError } from '../../errors.js';
+import { FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, FUSE_MIN_MINOR_VERSION, INIT_OUT_SIZE, InitFlag } from './constants.js';
+import type { InitIn } from './requests.js';
+
+/** What the filesystem side would like; negotiate() keeps what the kernel offers. */
+export interface InitWant {
+  flags: bigint;
+  /** Largest WRITE payload we accept (also sizes the receive buffer). */
+  maxWrite: number;
+  /** With FUSE_PASSTHROUGH: how deep the backing files' filesystems may be stacked. */
+  maxStackDepth: number;
+}
+
+export interface InitOut {
+  major: number;
+  minor: number;
+  maxReadahead: number;
+  /** The granted flags (what the kernel offered ∩ what we want). */
+  flags: bigint;
+  maxWrite: number;
+  maxPages: number;
+  maxStackDepth: number;
+  /** Timestamp granularity in ns: 1, our layers keep nanoseconds. */
+  timeGran: number;
+}
+
+const PAGE = 4096;
+
+/**
+ * Answer an INIT. A major other than 7, or a minor below FUSE_MIN_MINOR_VERSION, is an OvlError
+ * (EPROTO) saying what was found and what is needed; the loop answers it and ends the session.
+ */
+export function negotiate(init: InitIn, want: InitWant): InitOut {
+  if (init.major !== FUSE_KERNEL_VERSION || init.minor < FUSE_MIN_MINOR_VERSION) {
+    throw new OvlError(
+      'EPROTO',
+      `kernel speaks FUSE protocol ${init.major}.${init.minor}; ovl-fuse needs ${FUSE_KERNEL_VERSION}.${FUSE_MIN_MINOR_VERSION} or newer (kernel 4.20+)`,
+    );
+  }
+  let flags = want.flags & init.flags;
+  // The second flag word only travels when both sides say FUSE_INIT_EXT.
+  if (!(flags & InitFlag.INIT_EXT)) flags &= 0xffffffffn;
+  const pages = Math.ceil(want.maxWrite / PAGE);
+  return {
+    major: FUSE_KERNEL_VERSION,
+    minor: Math.min(init.minor, FUSE_KERNEL_MINOR_VERSION),
+    maxReadahead: init.maxReadahead,
+    flags,
+    maxWrite: flags & InitFlag.MAX_PAGES ? want.maxWrite : Math.min(want.maxWrite, 32 * PAGE),
+    maxPages: flags & InitFlag.MAX_PAGES ? pages : 0,
+    maxStackDepth: flags & InitFlag.PASSTHROUGH ? want.maxStackDepth : 0,
+    timeGran: 1,
+  };
+}
+
+/** fuse_init_out (64 bytes) at `o`; returns the offset after it. */
+export function encodeInitOut(b: Buffer, o: number, r: InitOut): number {
+  b.fill(0, o, o + INIT_OUT_SIZE);
+  b.writeUInt32LE(r.major, o);
+  b.writeUInt32LE(r.minor, o + 4);
+  b.writeUInt32LE(r.maxReadahead, o + 8);
+  b.writeUInt32LE(Number(r.flags & 0xffffffffn), o + 12);
+  // max_background / congestion_threshold (o+16, o+18): 0 keeps the kernel's defaults.
+  b.writeUInt32LE(r.maxWrite, o + 20);
+  b.writeUInt32LE(r.timeGran, o + 24);
+  b.writeUInt16LE(r.maxPages, o + 28);
+  // map_alignment (o+30): DAX only.
+  b.writeUInt32LE(Number(r.flags >> 32n), o + 32);
+  b.writeUInt32LE(r.maxStackDepth, o + 36);
+  return o + INIT_OUT_SIZE;
+}
+
+/**
+ * The flags ovl-fuse asks for, and why each (docs/fuse.md has the long form). Not asked:
+ * WRITEBACK_CACHE (the kernel would own mtime and size), DONT_MASK (the kernel applies the
+ * umask, so modes arrive masked as the core expects), POSIX/FLOCK locks (the kernel's local locks
+ * are right for one mount), EXPORT_SUPPORT, HANDLE_KILLPRIV(_V2) (the kernel drops setuid/setgid
+ * through SETATTR, which the core already does exactly as a chmod).
+ */
+export function wantedFlags(passthrough: boolean): bigint {
+  let f =
+    InitFlag.ASYNC_READ |
+    InitFlag.ATOMIC_O_TRUNC |
+    InitFlag.BIG_WRITES |
+    InitFlag.AUTO_INVAL_DATA |
+    InitFlag.DO_READDIRPLUS |
+    InitFlag.READDIRPLUS_AUTO |
+    InitFlag.PARALLEL_DIROPS |
+    InitFlag.MAX_PAGES |
+    InitFlag.CACHE_SYMLINKS |
+    InitFlag.SETXATTR_EXT |
+    InitFlag.INIT_EXT;
+  if (passthrough) f |= InitFlag.PASSTHROUGH;
+  return f;
+}

@@ -1,0 +1,89 @@
+// Encoders against the byte layouts of include/uapi/linux/fuse.h.
+import t from 'tap';
+import type { Attr } from '../session/filesystem.js';
+import {
+  direntPlusSize,
+  encodeAttrOut,
+  encodeDirent,
+  encodeDirentPlus,
+  encodeEntry,
+  encodeNotifyInvalEntry,
+  encodeNotifyInvalInode,
+  encodeOpenOut,
+  encodeOutHeader,
+  encodeStatfs,
+} from './replies.js';
+
+const attr: Attr = {
+  ino: 2 ** 40 + 1, size: 5000, blocks: 16, atimeSec: 1, atimeNsec: 2, mtimeSec: 3, mtimeNsec: 4,
+  ctimeSec: -1, ctimeNsec: 6, mode: 0o100644, nlink: 2, uid: 1000, gid: 100, rdev: 0, blksize: 4096,
+};
+
+t.test('fuse_out_header', async (t) => {
+  const b = Buffer.alloc(16);
+  encodeOutHeader(b, 16, -2, 2 ** 32 + 9);
+  t.same([b.readUInt32LE(0), b.readInt32LE(4), b.readBigUInt64LE(8)], [16, -2, 2n ** 32n + 9n]);
+});
+
+t.test('fuse_entry_out: ids, validity as sec + nsec, then fuse_attr', async (t) => {
+  const b = Buffer.alloc(128);
+  t.equal(encodeEntry(b, 0, { nodeid: 7, generation: 1, entryValidMs: 60_000, attrValidMs: 1500, attr }), 128);
+  t.equal(b.readBigUInt64LE(0), 7n);
+  t.equal(b.readBigUInt64LE(8), 1n);
+  t.equal(b.readBigUInt64LE(16), 60n);
+  t.equal(b.readBigUInt64LE(24), 1n);
+  t.equal(b.readUInt32LE(32), 0);
+  t.equal(b.readUInt32LE(36), 500_000_000);
+  const a = 40;
+  t.equal(b.readBigUInt64LE(a), 2n ** 40n + 1n, 'ino');
+  t.equal(b.readBigUInt64LE(a + 8), 5000n, 'size');
+  t.equal(b.readBigUInt64LE(a + 16), 16n, 'blocks');
+  t.equal(b.readBigInt64LE(a + 40), -1n, 'ctime');
+  t.equal(b.readUInt32LE(a + 56), 6, 'ctimensec');
+  t.equal(b.readUInt32LE(a + 60), 0o100644, 'mode');
+  t.equal(b.readUInt32LE(a + 64), 2, 'nlink');
+  t.equal(b.readUInt32LE(a + 68), 1000, 'uid');
+  t.equal(b.readUInt32LE(a + 80), 4096, 'blksize');
+});
+
+t.test('fuse_attr_out and fuse_open_out', async (t) => {
+  const b = Buffer.alloc(104);
+  t.equal(encodeAttrOut(b, 0, { attrValidMs: 0, attr }), 104);
+  t.equal(b.readUInt32LE(16 + 60), 0o100644);
+  const o = Buffer.alloc(16);
+  encodeOpenOut(o, 0, { fh: 3, openFlags: 0b1010, backingId: 5 });
+  t.same([o.readBigUInt64LE(0), o.readUInt32LE(8), o.readInt32LE(12)], [3n, 10, 5]);
+});
+
+t.test('fuse_kstatfs', async (t) => {
+  const b = Buffer.alloc(80, 1);
+  encodeStatfs(b, 0, { blocks: 10, bfree: 9, bavail: 8, files: 7, ffree: 6, bsize: 4096, namelen: 255, frsize: 4096 });
+  t.same([b.readBigUInt64LE(32), b.readUInt32LE(40), b.readUInt32LE(44), b.readUInt32LE(48), b.readUInt32LE(52)], [6n, 4096, 255, 4096, 0]);
+});
+
+t.test('fuse_dirent: padded to 8, off is the next cookie, -1 when it does not fit', async (t) => {
+  const b = Buffer.alloc(64, 0xff);
+  const end = encodeDirent(b, 0, 64, { name: 'abc', ino: 9, type: 8, off: 3 });
+  t.equal(end, 32);
+  t.same([b.readBigUInt64LE(0), b.readBigUInt64LE(8), b.readUInt32LE(16), b.readUInt32LE(20)], [9n, 3n, 3, 8]);
+  t.equal(b.toString('utf8', 24, 27), 'abc');
+  t.ok(b.subarray(27, 32).every((x) => x === 0), 'padding zeroed');
+  t.equal(encodeDirent(b, 32, 64, { name: 'x'.repeat(9), ino: 1, type: 4, off: 4 }), -1);
+});
+
+t.test('fuse_direntplus: entry_out then dirent', async (t) => {
+  t.equal(direntPlusSize('abc'), 128 + 32);
+  const b = Buffer.alloc(160);
+  t.equal(encodeDirentPlus(b, 0, { nodeid: 0, generation: 0, entryValidMs: 0, attrValidMs: 0, attr }, { name: '..', ino: 1, type: 4, off: 2 }), 160);
+  t.equal(b.readBigUInt64LE(0), 0n, 'nodeid 0');
+  t.equal(b.readUInt32LE(40 + 60), 0, 'attr zeroed for nodeid 0');
+  t.equal(b.toString('utf8', 128 + 24, 128 + 26), '..');
+});
+
+t.test('notifications: unique 0, the code in the error field', async (t) => {
+  const b = Buffer.alloc(64);
+  t.equal(encodeNotifyInvalInode(b, 5, 0, -1), 40);
+  t.same([b.readUInt32LE(0), b.readInt32LE(4), b.readBigUInt64LE(8), b.readBigUInt64LE(16), b.readBigInt64LE(32)], [40, 2, 0n, 5n, -1n]);
+  t.equal(encodeNotifyInvalEntry(b, 1, 'name'), 16 + 16 + 5);
+  t.same([b.readInt32LE(4), b.readBigUInt64LE(16), b.readUInt32LE(24), b.toString('utf8', 32, 36), b[36]], [3, 1n, 4, 'name', 0]);
+});

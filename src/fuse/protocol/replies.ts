@@ -1,0 +1,156 @@
+// Encoders for replies and notifications, into a caller-provided buffer (the loop reuses one).
+// A reply is fuse_out_header (16 bytes) + payload; encoders write the payload at `o` and return
+// the offset after it, so the loop writes the header last with the total length.
+import type { Attr, AttrReply, DirEntry, Entry, Opened, Statfs } from '../session/filesystem.js';
+import {
+  ATTR_OUT_SIZE,
+  ATTR_SIZE,
+  DIRENT_HEADER_SIZE,
+  ENTRY_OUT_SIZE,
+  NOTIFY_INVAL_ENTRY_SIZE,
+  NOTIFY_INVAL_INODE_SIZE,
+  Notify,
+  OUT_HEADER_SIZE,
+} from './constants.js';
+import { align8, writeI64, writeValid } from './wire.js';
+
+/** fuse_out_header: total length, 0 or a negative errno, the request's unique id. */
+export function encodeOutHeader(b: Buffer, len: number, error: number, unique: number): void {
+  b.writeUInt32LE(len, 0);
+  b.writeInt32LE(error, 4);
+  writeI64(b, 8, unique);
+}
+
+/** struct fuse_attr (88 bytes). */
+export function encodeAttr(b: Buffer, o: number, a: Attr): number {
+  writeI64(b, o, a.ino);
+  writeI64(b, o + 8, a.size);
+  writeI64(b, o + 16, a.blocks);
+  writeI64(b, o + 24, a.atimeSec);
+  writeI64(b, o + 32, a.mtimeSec);
+  writeI64(b, o + 40, a.ctimeSec);
+  b.writeUInt32LE(a.atimeNsec, o + 48);
+  b.writeUInt32LE(a.mtimeNsec, o + 52);
+  b.writeUInt32LE(a.ctimeNsec, o + 56);
+  b.writeUInt32LE(a.mode >>> 0, o + 60);
+  b.writeUInt32LE(a.nlink >>> 0, o + 64);
+  b.writeUInt32LE(a.uid >>> 0, o + 68);
+  b.writeUInt32LE(a.gid >>> 0, o + 72);
+  b.writeUInt32LE(a.rdev >>> 0, o + 76);
+  b.writeUInt32LE(a.blksize >>> 0, o + 80);
+  b.writeUInt32LE(0, o + 84);
+  return o + ATTR_SIZE;
+}
+
+const ZERO_ATTR: Attr = {
+  ino: 0, size: 0, blocks: 0, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0,
+  ctimeSec: 0, ctimeNsec: 0, mode: 0, nlink: 0, uid: 0, gid: 0, rdev: 0, blksize: 0,
+};
+
+/** fuse_entry_out (128 bytes). */
+export function encodeEntry(b: Buffer, o: number, e: Entry): number {
+  writeI64(b, o, e.nodeid);
+  writeI64(b, o + 8, e.generation);
+  writeValid(b, o + 16, o + 32, e.entryValidMs);
+  writeValid(b, o + 24, o + 36, e.attrValidMs);
+  return encodeAttr(b, o + 40, e.nodeid === 0 ? ZERO_ATTR : e.attr);
+}
+
+/** fuse_attr_out (104 bytes). */
+export function encodeAttrOut(b: Buffer, o: number, r: AttrReply): number {
+  writeValid(b, o, o + 8, r.attrValidMs);
+  b.writeUInt32LE(0, o + 12);
+  encodeAttr(b, o + 16, r.attr);
+  return o + ATTR_OUT_SIZE;
+}
+
+/** fuse_open_out (16 bytes): fh, FOPEN_* flags, backing id for passthrough. */
+export function encodeOpenOut(b: Buffer, o: number, r: Opened): number {
+  writeI64(b, o, r.fh);
+  b.writeUInt32LE(r.openFlags >>> 0, o + 8);
+  b.writeInt32LE(r.backingId ?? 0, o + 12);
+  return o + 16;
+}
+
+/** fuse_write_out (8 bytes), also COPY_FILE_RANGE's answer. */
+export function encodeWriteOut(b: Buffer, o: number, size: number): number {
+  b.writeUInt32LE(size >>> 0, o);
+  b.writeUInt32LE(0, o + 4);
+  return o + 8;
+}
+
+/** A single u64 (fuse_lseek_out, fuse_copy_file_range_out). */
+export function encodeU64Out(b: Buffer, o: number, v: number): number {
+  writeI64(b, o, v);
+  return o + 8;
+}
+
+/** fuse_getxattr_out (8 bytes): the size a size-0 probe asked for. */
+export function encodeXattrSize(b: Buffer, o: number, size: number): number {
+  return encodeWriteOut(b, o, size);
+}
+
+/** fuse_statfs_out = fuse_kstatfs (80 bytes). */
+export function encodeStatfs(b: Buffer, o: number, s: Statfs): number {
+  writeI64(b, o, s.blocks);
+  writeI64(b, o + 8, s.bfree);
+  writeI64(b, o + 16, s.bavail);
+  writeI64(b, o + 24, s.files);
+  writeI64(b, o + 32, s.ffree);
+  b.writeUInt32LE(s.bsize >>> 0, o + 40);
+  b.writeUInt32LE(s.namelen >>> 0, o + 44);
+  b.writeUInt32LE(s.frsize >>> 0, o + 48);
+  b.fill(0, o + 52, o + 80);
+  return o + 80;
+}
+
+/**
+ * One fuse_dirent (24 bytes + name, padded to 8) at `o` if it fits before `limit`; returns the
+ * offset after it, or -1 when it does not fit (the kernel gets it on the next READDIR).
+ */
+export function encodeDirent(b: Buffer, o: number, limit: number, d: DirEntry): number {
+  const nameLen = Buffer.byteLength(d.name);
+  const end = o + align8(DIRENT_HEADER_SIZE + nameLen);
+  if (end > limit) return -1;
+  writeI64(b, o, d.ino);
+  writeI64(b, o + 8, d.off);
+  b.writeUInt32LE(nameLen, o + 16);
+  b.writeUInt32LE(d.type, o + 20);
+  b.write(d.name, o + DIRENT_HEADER_SIZE, nameLen, 'utf8');
+  b.fill(0, o + DIRENT_HEADER_SIZE + nameLen, end);
+  return end;
+}
+
+/** The size one fuse_direntplus takes (entry_out + dirent + name, padded). */
+export function direntPlusSize(name: string): number {
+  return ENTRY_OUT_SIZE + align8(DIRENT_HEADER_SIZE + Buffer.byteLength(name));
+}
+
+/** One fuse_direntplus; the caller checked it fits (direntPlusSize). */
+export function encodeDirentPlus(b: Buffer, o: number, e: Entry, d: DirEntry): number {
+  encodeEntry(b, o, e);
+  return encodeDirent(b, o + ENTRY_OUT_SIZE, Number.MAX_SAFE_INTEGER, d);
+}
+
+/** FUSE_NOTIFY_INVAL_INODE, header included (unique 0, the code in the error field); returns its length. */
+export function encodeNotifyInvalInode(b: Buffer, nodeid: number, off: number, len: number): number {
+  const total = OUT_HEADER_SIZE + NOTIFY_INVAL_INODE_SIZE;
+  encodeOutHeader(b, total, Notify.INVAL_INODE, 0);
+  writeI64(b, 16, nodeid);
+  writeI64(b, 24, off);
+  writeI64(b, 32, len);
+  return total;
+}
+
+/** FUSE_NOTIFY_INVAL_ENTRY, header included: parent, name length, flags 0, name + NUL. */
+export function encodeNotifyInvalEntry(b: Buffer, parent: number, name: string): number {
+  const nameLen = Buffer.byteLength(name);
+  const total = OUT_HEADER_SIZE + NOTIFY_INVAL_ENTRY_SIZE + nameLen + 1;
+  encodeOutHeader(b, total, Notify.INVAL_ENTRY, 0);
+  writeI64(b, 16, parent);
+  b.writeUInt32LE(nameLen, 24);
+  b.writeUInt32LE(0, 28);
+  b.write(name, 32, nameLen, 'utf8');
+  b[32 + nameLen] = 0;
+  return total;
+}

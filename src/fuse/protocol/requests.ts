@@ -1,0 +1,267 @@
+// Decoders for the requests the kernel sends (fuse_*_in structs after the 40-byte fuse_in_header).
+// Each takes the receive buffer, the offset of the body (IN_HEADER_SIZE) and the request's end,
+// and returns plain values; nothing here does I/O or keeps a reference to the buffer except
+// WRITE's and SETXATTR's `data`, which are views valid until the next read.
+import {
+  FATTR_ATIME,
+  FATTR_ATIME_NOW,
+  FATTR_CTIME,
+  FATTR_FH,
+  FATTR_GID,
+  FATTR_KILL_SUIDGID,
+  FATTR_MODE,
+  FATTR_MTIME,
+  FATTR_MTIME_NOW,
+  FATTR_SIZE,
+  FATTR_UID,
+  FORGET_ONE_SIZE,
+  FUSE_FSYNC_FDATASYNC,
+  FUSE_GETATTR_FH,
+  SETXATTR_IN_COMPAT_SIZE,
+  SETXATTR_IN_EXT_SIZE,
+} from './constants.js';
+import { readI64, readName, readU64, readU64Big } from './wire.js';
+
+/** fuse_in_header; decoded into a caller-owned object so the loop allocates none per request. */
+export interface InHeader {
+  len: number;
+  opcode: number;
+  unique: number;
+  nodeid: number;
+  uid: number;
+  gid: number;
+  pid: number;
+  /** Length of extension headers after the arguments, in bytes. */
+  extLen: number;
+}
+
+export function newInHeader(): InHeader {
+  return { len: 0, opcode: 0, unique: 0, nodeid: 0, uid: 0, gid: 0, pid: 0, extLen: 0 };
+}
+
+export function decodeInHeader(b: Buffer, h: InHeader): InHeader {
+  h.len = b.readUInt32LE(0);
+  h.opcode = b.readUInt32LE(4);
+  h.unique = readU64(b, 8);
+  h.nodeid = readU64(b, 16);
+  h.uid = b.readUInt32LE(24);
+  h.gid = b.readUInt32LE(28);
+  h.pid = b.readUInt32LE(32);
+  h.extLen = b.readUInt16LE(36) * 8;
+  return h;
+}
+
+/** LOOKUP, UNLINK, RMDIR, REMOVEXATTR, GETXATTR's name part: one name. */
+export function decodeName(b: Buffer, o: number, end: number): string {
+  return readName(b, o, end).name;
+}
+
+export function decodeForget(b: Buffer, o: number): number {
+  return readU64(b, o);
+}
+
+/** BATCH_FORGET: calls `each(nodeid, nlookup)` for every fuse_forget_one. */
+export function decodeBatchForget(b: Buffer, o: number, each: (nodeid: number, nlookup: number) => void): void {
+  const count = b.readUInt32LE(o);
+  let p = o + 8;
+  for (let i = 0; i < count; i++, p += FORGET_ONE_SIZE) each(readU64(b, p), readU64(b, p + 8));
+}
+
+/** GETATTR: the file handle when the kernel sent one (fstat), else null. */
+export function decodeGetattr(b: Buffer, o: number): number | null {
+  return b.readUInt32LE(o) & FUSE_GETATTR_FH ? readU64(b, o + 8) : null;
+}
+
+export interface SetattrIn {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  atime?: { sec: number; nsec: number } | 'now';
+  mtime?: { sec: number; nsec: number } | 'now';
+  ctime?: { sec: number; nsec: number };
+  killSuidgid?: boolean;
+  fh?: number;
+}
+
+/** SETATTR (fuse_setattr_in, 88 bytes): only the fields whose FATTR_* bit is set. */
+export function decodeSetattr(b: Buffer, o: number): SetattrIn {
+  const valid = b.readUInt32LE(o);
+  const s: SetattrIn = {};
+  if (valid & FATTR_FH) s.fh = readU64(b, o + 8);
+  if (valid & FATTR_SIZE) s.size = readU64(b, o + 16);
+  if (valid & FATTR_ATIME_NOW) s.atime = 'now';
+  else if (valid & FATTR_ATIME) s.atime = { sec: readI64(b, o + 32), nsec: b.readUInt32LE(o + 56) };
+  if (valid & FATTR_MTIME_NOW) s.mtime = 'now';
+  else if (valid & FATTR_MTIME) s.mtime = { sec: readI64(b, o + 40), nsec: b.readUInt32LE(o + 60) };
+  if (valid & FATTR_CTIME) s.ctime = { sec: readI64(b, o + 48), nsec: b.readUInt32LE(o + 64) };
+  if (valid & FATTR_MODE) s.mode = b.readUInt32LE(o + 68);
+  if (valid & FATTR_UID) s.uid = b.readUInt32LE(o + 76);
+  if (valid & FATTR_GID) s.gid = b.readUInt32LE(o + 80);
+  if (valid & FATTR_KILL_SUIDGID) s.killSuidgid = true;
+  return s;
+}
+
+/** SYMLINK: the new name, then the target (both NUL-terminated). */
+export function decodeSymlink(b: Buffer, o: number, end: number): { name: string; target: Buffer } {
+  const { name, next } = readName(b, o, end);
+  let z = b.indexOf(0, next);
+  if (z < 0 || z > end) z = end;
+  return { name, target: Buffer.from(b.subarray(next, z)) };
+}
+
+/** MKNOD (fuse_mknod_in, 16 bytes) + name. */
+export function decodeMknod(b: Buffer, o: number, end: number): { mode: number; rdev: number; umask: number; name: string } {
+  return { mode: b.readUInt32LE(o), rdev: b.readUInt32LE(o + 4), umask: b.readUInt32LE(o + 8), name: readName(b, o + 16, end).name };
+}
+
+/** MKDIR (fuse_mkdir_in, 8 bytes) + name. */
+export function decodeMkdir(b: Buffer, o: number, end: number): { mode: number; umask: number; name: string } {
+  return { mode: b.readUInt32LE(o), umask: b.readUInt32LE(o + 4), name: readName(b, o + 8, end).name };
+}
+
+export interface RenameIn {
+  newParent: number;
+  flags: number;
+  name: string;
+  newName: string;
+}
+
+/** RENAME (fuse_rename_in, 8 bytes) or RENAME2 (fuse_rename2_in, 16 bytes), then two names. */
+export function decodeRename(b: Buffer, o: number, end: number, two: boolean): RenameIn {
+  const first = readName(b, o + (two ? 16 : 8), end);
+  return {
+    newParent: readU64(b, o),
+    flags: two ? b.readUInt32LE(o + 8) : 0,
+    name: first.name,
+    newName: readName(b, first.next, end).name,
+  };
+}
+
+/** LINK (fuse_link_in) + the new name; the header's nodeid is the new parent. */
+export function decodeLink(b: Buffer, o: number, end: number): { oldNode: number; newName: string } {
+  return { oldNode: readU64(b, o), newName: readName(b, o + 8, end).name };
+}
+
+/** OPEN / OPENDIR (fuse_open_in): the open(2) flags. */
+export function decodeOpen(b: Buffer, o: number): number {
+  return b.readUInt32LE(o);
+}
+
+/** CREATE / TMPFILE (fuse_create_in, 16 bytes) + name. */
+export function decodeCreate(b: Buffer, o: number, end: number): { flags: number; mode: number; umask: number; name: string } {
+  return { flags: b.readUInt32LE(o), mode: b.readUInt32LE(o + 4), umask: b.readUInt32LE(o + 8), name: readName(b, o + 16, end).name };
+}
+
+/** READ / READDIR / READDIRPLUS (fuse_read_in, 40 bytes). */
+export interface ReadIn {
+  fh: number;
+  offset: number;
+  size: number;
+}
+export function decodeRead(b: Buffer, o: number, r: ReadIn): ReadIn {
+  r.fh = readU64(b, o);
+  r.offset = readU64(b, o + 8);
+  r.size = b.readUInt32LE(o + 16);
+  return r;
+}
+
+/** WRITE (fuse_write_in, 40 bytes) + data; `data` is a view of the receive buffer. */
+export function decodeWrite(b: Buffer, o: number): { fh: number; offset: number; writeFlags: number; data: Buffer } {
+  const size = b.readUInt32LE(o + 16);
+  return { fh: readU64(b, o), offset: readU64(b, o + 8), writeFlags: b.readUInt32LE(o + 20), data: b.subarray(o + 40, o + 40 + size) };
+}
+
+/** RELEASE / RELEASEDIR (fuse_release_in, 24 bytes). */
+export function decodeRelease(b: Buffer, o: number): { fh: number; flags: number } {
+  return { fh: readU64(b, o), flags: b.readUInt32LE(o + 8) };
+}
+
+/** FLUSH (fuse_flush_in): the handle. */
+export function decodeFh(b: Buffer, o: number): number {
+  return readU64(b, o);
+}
+
+/** FSYNC / FSYNCDIR (fuse_fsync_in). */
+export function decodeFsync(b: Buffer, o: number): { fh: number; datasync: boolean } {
+  return { fh: readU64(b, o), datasync: (b.readUInt32LE(o + 8) & FUSE_FSYNC_FDATASYNC) !== 0 };
+}
+
+/**
+ * SETXATTR: fuse_setxattr_in is 8 bytes, or 16 once FUSE_SETXATTR_EXT was granted (it adds
+ * setxattr_flags); then the name and the value. `value` is a view of the receive buffer.
+ */
+export function decodeSetxattr(b: Buffer, o: number, end: number, ext: boolean): { name: string; value: Buffer; flags: number } {
+  const size = b.readUInt32LE(o);
+  const { name, next } = readName(b, o + (ext ? SETXATTR_IN_EXT_SIZE : SETXATTR_IN_COMPAT_SIZE), end);
+  return { name, value: b.subarray(next, next + size), flags: b.readUInt32LE(o + 4) };
+}
+
+/** GETXATTR (fuse_getxattr_in, 8 bytes) + name; LISTXATTR has the struct alone. */
+export function decodeGetxattr(b: Buffer, o: number, end: number): { size: number; name: string } {
+  return { size: b.readUInt32LE(o), name: readName(b, o + 8, end).name };
+}
+
+export function decodeXattrSize(b: Buffer, o: number): number {
+  return b.readUInt32LE(o);
+}
+
+/** ACCESS (fuse_access_in): the mask. */
+export function decodeAccess(b: Buffer, o: number): number {
+  return b.readUInt32LE(o);
+}
+
+/** INTERRUPT (fuse_interrupt_in): the unique id of the request to interrupt. */
+export function decodeInterrupt(b: Buffer, o: number): number {
+  return readU64(b, o);
+}
+
+export interface InitIn {
+  major: number;
+  minor: number;
+  maxReadahead: number;
+  /** flags | flags2 << 32 (flags2 only when the kernel sets FUSE_INIT_EXT). */
+  flags: bigint;
+}
+
+/** INIT (fuse_init_in: 16 bytes before 7.36, 64 after). */
+export function decodeInit(b: Buffer, o: number, end: number): InitIn {
+  const major = b.readUInt32LE(o);
+  const minor = b.readUInt32LE(o + 4);
+  let flags = BigInt(b.readUInt32LE(o + 12));
+  if (end - o >= 20 && flags & (1n << 30n)) flags |= BigInt(b.readUInt32LE(o + 16)) << 32n;
+  return { major, minor, maxReadahead: b.readUInt32LE(o + 8), flags };
+}
+
+/** FALLOCATE (fuse_fallocate_in, 32 bytes). */
+export function decodeFallocate(b: Buffer, o: number): { fh: number; offset: number; length: number; mode: number } {
+  return { fh: readU64(b, o), offset: readU64(b, o + 8), length: readU64(b, o + 16), mode: b.readUInt32LE(o + 24) };
+}
+
+/** LSEEK (fuse_lseek_in, 24 bytes). */
+export function decodeLseek(b: Buffer, o: number): { fh: number; offset: number; whence: number } {
+  return { fh: readU64(b, o), offset: readI64(b, o + 8), whence: b.readUInt32LE(o + 16) };
+}
+
+export interface CopyFileRangeIn {
+  fhIn: number;
+  offIn: number;
+  nodeOut: number;
+  fhOut: number;
+  offOut: number;
+  len: number;
+  flags: number;
+}
+
+/** COPY_FILE_RANGE and COPY_FILE_RANGE_64 (fuse_copy_file_range_in, 56 bytes). */
+export function decodeCopyFileRange(b: Buffer, o: number): CopyFileRangeIn {
+  return {
+    fhIn: readU64(b, o),
+    offIn: readU64(b, o + 8),
+    nodeOut: readU64(b, o + 16),
+    fhOut: readU64(b, o + 24),
+    offOut: readU64(b, o + 32),
+    len: readU64(b, o + 40),
+    flags: Number(readU64Big(b, o + 48) & 0xffffffffn),
+  };
+}
