@@ -1,13 +1,17 @@
-// rename: files always (copy-up, then a whiteout at the source when a lower still has it);
-// directories that exist only in the upper always (they become opaque, as with the kernel);
+// rename and renameat2 as kernel overlayfs answers them (fs/overlayfs/dir.c ovl_rename).
+// Files always move (copy-up, then a whiteout at the source when a lower still has it);
+// directories that exist only in the upper always (opaque when they land in a merged dir);
 // lower or merged directories only with redirect_dir=on, which writes the kernel's `redirect`
-// xattr, otherwise EXDEV so that mv(1) falls back to copying.
+// xattr, otherwise EXDEV so that mv(1) falls back to copying. RENAME_NOREPLACE and
+// RENAME_EXCHANGE work as on any filesystem; RENAME_WHITEOUT is EINVAL, as the overlay refuses it.
 import { renameSync, rmSync } from 'node:fs';
 import { OPAQUE_YES, createsRedirects, formatRedirect } from '../format/index.js';
 import type { FuseOps } from '../sys/fuse-native.js';
-import { rename2, setXattr } from '../sys/index.js';
+import { fileHandle } from '../sys/handle.js';
+import { getXattr, rename2, setXattr } from '../sys/index.js';
 import { copyUp, markImpure, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
+import { encodeOrigin } from './inode.js';
 import { hideOpenFile, isHideRename, moveHandles } from './hidden.js';
 import { splitPath } from './layers.js';
 import { type Node, existsInLower, isWhiteoutAt, lookupOrNull, lookupPath, lstatOrNull } from './lookup.js';
@@ -15,8 +19,24 @@ import type { Overlay } from './overlay.js';
 import { mergedNames } from './readdir.js';
 import { reply } from './reply.js';
 
+/** renameat2(2) flags (linux/fs.h), as FUSE_RENAME2 carries them. */
+export const RENAME_NOREPLACE = 1;
+export const RENAME_EXCHANGE = 2;
+export const RENAME_WHITEOUT = 4;
+
 function isPureUpper(node: Node): boolean {
   return node.hits.length === 1 && node.hits[0]!.layer.upper;
+}
+
+/** ovl_type_merge: a dir with an upper and a lower part (after its copy-up). */
+function isMergedParent(node: Node): boolean {
+  return node.hits.some((h) => !h.layer.upper);
+}
+
+/** ovl_type_origin: the object came from a lower (copied up now or earlier). */
+function hasOrigin(ovl: Overlay, node: Node): boolean {
+  if (!isPureUpper(node)) return true;
+  return getXattr(node.hits[0]!.real, ovl.xattrs.name('origin')) !== null;
 }
 
 /** Path of a dir's origin in the lowers ('/a/sub' → ['a', 'sub']), following any redirect it has. */
@@ -25,11 +45,29 @@ function lowerPath(node: Node): string[] {
   return lower.real.slice(lower.layer.root.length).split('/').filter((c) => c.length > 0);
 }
 
-/** The VFS's type checks come first, then the overlay's EXDEV, then emptiness (as the kernel orders them). */
-function checkTypes(src: Node, dst: Node | null, dest: string): void {
+function components(path: string): string[] {
+  return path.split('/').filter((c) => c.length > 0);
+}
+
+/** The VFS's checks come first (do_renameat2, may_delete), before the overlay sees the rename. */
+function checkVfs(src: Node, dst: Node | null, dest: string, flags: number): void {
+  if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) fail('EINVAL', dest);
+  if (flags & RENAME_EXCHANGE && flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) fail('EINVAL', dest);
+  if (flags & RENAME_NOREPLACE && dst) fail('EEXIST', dest);
+  if (flags & RENAME_EXCHANGE) {
+    if (!dst) fail('ENOENT', dest);
+    return;
+  }
   if (!dst) return;
   if (src.isDir && !dst.isDir) fail('ENOTDIR', dest);
   if (!src.isDir && dst.isDir) fail('EISDIR', dest);
+}
+
+/** ovl_can_move: a lower or merged dir moves only by writing a redirect. */
+function needsRedirect(ovl: Overlay, node: Node, path: string): boolean {
+  const redirect = node.isDir && !isPureUpper(node);
+  if (redirect && !createsRedirects(ovl.cfg)) fail('EXDEV', path);
+  return redirect;
 }
 
 /** Clear the destination's upper entry so that rename(2) can put the source there. */
@@ -48,34 +86,85 @@ function clearDest(ovl: Overlay, dst: Node | null, dstReal: string, srcIsDir: bo
   }
 }
 
-function renameNode(ovl: Overlay, src: string, dest: string): void {
-  const srcNode = lookupPath(ovl, src);
-  const dstNode = lookupOrNull(ovl, dest);
-  if (dstNode && dstNode.hits[0]!.real === srcNode.hits[0]!.real) return;
-  checkTypes(srcNode, dstNode, dest);
-  const redirect = srcNode.isDir && !isPureUpper(srcNode);
-  if (redirect && !createsRedirects(ovl.cfg)) fail('EXDEV', src);
+/**
+ * After the move, mark the dir that went from `from` to `to` as the kernel does (ovl_set_redirect,
+ * ovl_set_opaque_xerr): a lower/merged dir gets a redirect to its origin (relative when it stayed
+ * in its parent), an upper-only dir that lands in a merged dir becomes opaque.
+ */
+function markMovedDir(ovl: Overlay, node: Node, redirect: boolean, to: string, toParent: Node): void {
+  const real = upperPath(ovl, to);
+  if (redirect) {
+    // A merged dir the upper never recorded an origin for gets one with its redirect (as observed).
+    const origin = ovl.xattrs.name('origin');
+    const lower = node.hits.find((h) => !h.layer.upper)!;
+    if (getXattr(real, origin) === null) setXattr(real, origin, encodeOrigin(fileHandle(lower.real)));
+    setXattr(real, ovl.xattrs.name('redirect'), formatRedirect(lowerPath(node), components(to).slice(0, -1)));
+  } else if (node.isDir && isMergedParent(toParent) && node.hits[0]!.opaque !== 'opaque') {
+    setXattr(real, ovl.xattrs.name('opaque'), OPAQUE_YES);
+  }
+}
+
+function renameNode(ovl: Overlay, src: string, dest: string, srcNode: Node, dstNode: Node | null): void {
+  const redirect = needsRedirect(ovl, srcNode, src);
   if (dstNode?.isDir && mergedNames(ovl, dstNode).length > 0) fail('ENOTEMPTY', dest);
   const [srcParent, srcName] = splitPath(src);
   const [dstParent] = splitPath(dest);
   const sp = copyUp(ovl, srcParent);
-  copyUp(ovl, dstParent);
+  const dp = copyUp(ovl, dstParent);
   copyUp(ovl, src);
   const whiteout = existsInLower(ovl, sp, srcName);
   const srcReal = upperPath(ovl, src);
   const dstReal = upperPath(ovl, dest);
+  if (srcParent !== dstParent && hasOrigin(ovl, srcNode)) markImpure(ovl, upperPath(ovl, dstParent));
   clearDest(ovl, dstNode, dstReal, srcNode.isDir);
   rename2(srcReal, dstReal, whiteout ? ['whiteout'] : []);
-  if (srcNode.isDir && !redirect) setXattr(dstReal, ovl.xattrs.name('opaque'), OPAQUE_YES);
-  if (redirect) {
-    // Relative ("ld") when the parent is unchanged, else absolute from the root ("/a/sub").
-    const parent = dest.split('/').filter((c) => c.length > 0).slice(0, -1);
-    setXattr(dstReal, ovl.xattrs.name('redirect'), formatRedirect(lowerPath(srcNode), parent));
-    markImpure(ovl, upperPath(ovl, srcParent));
+  markMovedDir(ovl, srcNode, redirect, dest, dp);
+  if (redirect) markImpure(ovl, upperPath(ovl, srcParent));
+}
+
+/** RENAME_EXCHANGE: both objects copied up and swapped; no whiteouts, each marked as a move. */
+function exchangeNodes(ovl: Overlay, src: string, dest: string, srcNode: Node, dstNode: Node): void {
+  const srcRedirect = needsRedirect(ovl, srcNode, src);
+  const dstRedirect = needsRedirect(ovl, dstNode, dest);
+  const [srcParent] = splitPath(src);
+  const [dstParent] = splitPath(dest);
+  const sp = copyUp(ovl, srcParent);
+  const dp = copyUp(ovl, dstParent);
+  copyUp(ovl, src);
+  copyUp(ovl, dest);
+  if (srcParent !== dstParent) {
+    if (hasOrigin(ovl, srcNode)) markImpure(ovl, upperPath(ovl, dstParent));
+    if (hasOrigin(ovl, dstNode)) markImpure(ovl, upperPath(ovl, srcParent));
   }
-  if (!isPureUpper(srcNode)) markImpure(ovl, upperPath(ovl, dstParent));
+  rename2(upperPath(ovl, src), upperPath(ovl, dest), ['exchange']);
+  markMovedDir(ovl, srcNode, srcRedirect, dest, dp);
+  markMovedDir(ovl, dstNode, dstRedirect, src, sp);
+}
+
+/**
+ * rename/renameat2 of merged `src` to merged `dest` with RENAME_* `flags`, as kernel overlayfs
+ * answers it: EINVAL for RENAME_WHITEOUT or bad combinations, EEXIST (NOREPLACE onto any merged
+ * name, lower-only included), ENOENT (EXCHANGE with a missing side), ENOTDIR/EISDIR, EXDEV (a
+ * lower/merged dir without redirect_dir=on), ENOTEMPTY. Throws OvlError; invalidates both names.
+ */
+export function renameMerged(ovl: Overlay, src: string, dest: string, flags = 0): void {
+  const srcNode = lookupPath(ovl, src);
+  const dstNode = lookupOrNull(ovl, dest);
+  checkVfs(srcNode, dstNode, dest, flags);
+  if (flags & RENAME_WHITEOUT) fail('EINVAL', src);
+  if (dstNode && dstNode.hits[0]!.real === srcNode.hits[0]!.real) return;
+  if (flags & RENAME_EXCHANGE) exchangeNodes(ovl, src, dest, srcNode, dstNode!);
+  else renameNode(ovl, src, dest, srcNode, dstNode);
   ovl.invalidate(src);
   ovl.invalidate(dest);
+}
+
+/** Open handles follow their files: swap the paths of handles below `a` and `b`. */
+function swapHandles(ovl: Overlay, a: string, b: string): void {
+  const parked = '\0exchange';
+  moveHandles(ovl, a, parked);
+  moveHandles(ovl, b, a);
+  moveHandles(ovl, parked, b);
 }
 
 export function renameOps(ovl: Overlay): Partial<FuseOps> {
@@ -83,9 +172,15 @@ export function renameOps(ovl: Overlay): Partial<FuseOps> {
     rename(src, dest, cb) {
       reply('rename', cb, () => {
         if (isHideRename(ovl, src, dest)) return hideOpenFile(ovl, src, dest);
-        renameNode(ovl, src, dest);
+        renameMerged(ovl, src, dest);
         moveHandles(ovl, src, dest);
       });
     },
   };
+}
+
+/** For a path-keyed handle table after renameMerged: where the open handles go. */
+export function moveHandlesAfterRename(ovl: Overlay, src: string, dest: string, flags: number): void {
+  if (flags & RENAME_EXCHANGE) swapHandles(ovl, src, dest);
+  else moveHandles(ovl, src, dest);
 }
