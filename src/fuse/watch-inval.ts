@@ -1,0 +1,108 @@
+// What a change made directly in a layer means for the caches of a mounted ovl-fuse: which
+// dentries and inodes the kernel must drop (FUSE_NOTIFY_INVAL_ENTRY / _INODE) and which of the
+// core's own cached resolutions to forget. A path inside a layer is the merged path of the same
+// name (redirected dirs are the exception: a change under a redirect's lower source is not mapped
+// to its merged name). Notifications go to nodes the kernel holds only: a name it never looked up
+// is resolved fresh anyway, so unrelated churn in a big layer costs one table lookup per event.
+import { FAN_ATTRIB, FAN_CREATE, FAN_DELETE, FAN_MODIFY, FAN_MOVED_FROM, FAN_MOVED_TO, FAN_ONDIR } from '../sys/fanotify.js';
+import { type NodeRec, type NodeTable, ROOT_ID } from './node-table.js';
+import type { Session } from './session/filesystem.js';
+import type { ChangeBatch, LayerChange } from './watch.js';
+
+const ENTRY_EVENTS = FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO;
+
+export interface InvalTarget {
+  table: NodeTable;
+  session: Pick<Session, 'invalInode' | 'invalEntry'>;
+  /**
+   * Forget the core's own cached knowledge of merged `path` and what lies below it (its layer
+   * hits, cached attributes, the mtime/size that decides keeping the page cache); null: all of it.
+   * `node` is the kernel's node for it, when there is one.
+   */
+  forget(path: string | null, node: NodeRec | undefined): void;
+}
+
+/** Counters of what the watcher told the kernel (for tests and the cost figures). */
+export interface InvalStats {
+  entries: number;
+  inodes: number;
+  fullDrops: number;
+}
+
+/** Turn one drained batch into invalidations; each entry or inode is told once per batch. */
+export function applyChanges(batch: ChangeBatch, target: InvalTarget, stats?: InvalStats): void {
+  const told = new Set<string>();
+  const tell = {
+    entry(parent: NodeRec, name: string): void {
+      const key = `e${parent.id}/${name}`;
+      if (told.has(key)) return;
+      told.add(key);
+      target.session.invalEntry(parent.id, name);
+      if (stats) stats.entries++;
+    },
+    // off -1: attributes only; off 0 and len -1: attributes and every cached page (file data, or a directory's listing).
+    inode(node: NodeRec, withData: boolean): void {
+      const key = `${withData ? 'd' : 'a'}${node.id}`;
+      if (told.has(key) || told.has(`d${node.id}`)) return;
+      told.add(key);
+      target.session.invalInode(node.id, withData ? 0 : -1, withData ? -1 : 0);
+      if (stats) stats.inodes++;
+    },
+  };
+  if (batch.overflow) {
+    dropEverything(target, tell);
+    if (stats) stats.fullDrops++;
+    return;
+  }
+  for (const change of batch.changes) applyOne(change, target, tell);
+}
+
+interface Teller {
+  entry(parent: NodeRec, name: string): void;
+  inode(node: NodeRec, withData: boolean): void;
+}
+
+function applyOne(change: LayerChange, target: InvalTarget, tell: Teller): void {
+  const dirNode = target.table.find(change.dir);
+  if (change.name === null) {
+    // The directory's own attributes or xattrs: an opaque marker set or removed changes which
+    // lower names show, so the names held below it go too.
+    target.forget(change.dir, dirNode);
+    if (!dirNode) return;
+    tell.inode(dirNode, true);
+    for (const child of childrenOf(dirNode)) tell.entry(dirNode, child.name);
+    return;
+  }
+  const path = change.dir === '/' ? '/' + change.name : change.dir + '/' + change.name;
+  const node = dirNode ? target.table.child(dirNode, change.name) : undefined;
+  target.forget(path, node);
+  if (!dirNode) return;
+  if ((change.mask & ENTRY_EVENTS) !== 0) {
+    // The name now means something else (or nothing), and the parent's listing and mtime changed.
+    tell.entry(dirNode, change.name);
+    tell.inode(dirNode, true);
+    if (node) tell.inode(node, true);
+    return;
+  }
+  if (!node) return;
+  if ((change.mask & FAN_MODIFY) !== 0) tell.inode(node, true);
+  if ((change.mask & FAN_ATTRIB) !== 0) {
+    tell.inode(node, false);
+    // An xattr can turn a file into a whiteout or a dir opaque: look the name up again.
+    tell.entry(dirNode, change.name);
+    if ((change.mask & FAN_ONDIR) !== 0) for (const child of childrenOf(node)) tell.entry(node, child.name);
+  }
+}
+
+function childrenOf(node: NodeRec): Iterable<NodeRec> {
+  return node.children?.values() ?? [];
+}
+
+/** Events were lost: everything the kernel or the core holds may be stale. */
+function dropEverything(target: InvalTarget, tell: Teller): void {
+  target.forget(null, undefined);
+  for (const node of target.table.all()) {
+    tell.inode(node, true);
+    if (node.id !== ROOT_ID && node.parent) tell.entry(node.parent, node.name);
+  }
+}

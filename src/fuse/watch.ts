@@ -1,0 +1,161 @@
+// The lower-layer watcher of ovl-fuse: one fanotify group with a filesystem mark on each filesystem
+// that holds a layer, turned into changes named by layer and path inside the layer. Everything
+// else on those filesystems (a layer under /tmp shares it with every process on the machine) is
+// dropped after one cached handle lookup. The daemon's own changes (copy-up, whiteouts, anything
+// done through the mount) carry its pid and are dropped first: it invalidates those itself.
+import { closeSync, constants, openSync, realpathSync } from 'node:fs';
+import {
+  FAN_MOVED_FROM,
+  FAN_MOVED_TO,
+  FAN_ONDIR,
+  type FanEvent,
+  fanotifyGroup,
+  isOverflow,
+  markFilesystem,
+  pathOfHandle,
+  readEvents,
+} from '../sys/fanotify.js';
+import { statVfs } from '../sys/statvfs.js';
+
+/** One change in one layer of this mount. */
+export interface LayerChange {
+  /** Index of the layer in the stack (0 is the top: the upper when there is one). */
+  layer: number;
+  /** The real directory, as a path inside its layer ('/' is the layer root). */
+  dir: string;
+  /** The entry of `dir` that changed; null when the change is to `dir` itself (its attributes). */
+  name: string | null;
+  /** fanotify FAN_* bits (FAN_ONDIR when the object is a directory). */
+  mask: number;
+}
+
+/** What one drain found: changes to this mount's layers, and whether events were lost. */
+export interface ChangeBatch {
+  changes: LayerChange[];
+  overflow: boolean;
+  /** Events read in all (including dropped ones), for the cost figures. */
+  events: number;
+}
+
+interface LayerRoot {
+  index: number;
+  /** The canonical real path (readlink of /proc/self/fd gives canonical paths). */
+  root: string;
+}
+
+interface WatchedFs {
+  /** An fd on the filesystem, to open directory handles with. */
+  mountFd: number;
+  layers: LayerRoot[];
+}
+
+/** Where a directory handle points: which layers it is in, and at which path inside each. */
+interface DirHit {
+  path: string | null;
+  inLayers: { layer: number; dir: string }[];
+}
+
+/** Enough for many unrelated busy directories; past it the cache starts over. */
+const HANDLE_CACHE_MAX = 8192;
+/** Reads per drain, so a flood elsewhere cannot keep the loop from /dev/fuse for long. */
+const READS_PER_DRAIN = 16;
+const DIR_MOVED = FAN_MOVED_FROM | FAN_MOVED_TO;
+
+export class LayerWatcher {
+  private readonly byFsid = new Map<bigint, WatchedFs>();
+  private readonly dirs = new Map<string, DirHit>();
+  private readonly buf = Buffer.alloc(64 * 1024);
+  private closed = false;
+
+  private constructor(readonly fd: number, private readonly ownPid: number) {}
+
+  /**
+   * Watch the filesystems of `roots` (layer roots, top first). Throws an OvlError when fanotify is
+   * not available (EPERM without CAP_SYS_ADMIN, ENODEV/EXDEV/EOPNOTSUPP for a filesystem it cannot
+   * mark); the caller warns and mounts without the watcher.
+   */
+  static start(roots: readonly string[], ownPid: number = process.pid): LayerWatcher {
+    const w = new LayerWatcher(fanotifyGroup(), ownPid);
+    try {
+      roots.forEach((root, index) => w.add(index, root));
+    } catch (err) {
+      w.close();
+      throw err;
+    }
+    return w;
+  }
+
+  private add(index: number, root: string): void {
+    const real = realpathSync(root);
+    const fsid = statVfs(real).fsid;
+    let fs = this.byFsid.get(fsid);
+    if (!fs) {
+      markFilesystem(this.fd, real);
+      fs = { mountFd: openSync(real, constants.O_RDONLY | constants.O_DIRECTORY), layers: [] };
+      this.byFsid.set(fsid, fs);
+    }
+    fs.layers.push({ index, root: real });
+  }
+
+  /** Read what is queued (a bounded amount) and keep what concerns this mount's layers. */
+  drain(): ChangeBatch {
+    const batch: ChangeBatch = { changes: [], overflow: false, events: 0 };
+    for (let i = 0; i < READS_PER_DRAIN && !this.closed; i++) {
+      const evs = readEvents(this.fd, this.buf);
+      if (evs.length === 0) break;
+      batch.events += evs.length;
+      for (const ev of evs) this.take(ev, batch);
+    }
+    return batch;
+  }
+
+  private take(ev: FanEvent, batch: ChangeBatch): void {
+    if (isOverflow(ev)) {
+      batch.overflow = true;
+      return;
+    }
+    if (ev.pid === this.ownPid || ev.dirHandle === null) return;
+    const fs = this.byFsid.get(ev.fsid);
+    if (!fs) return;
+    const hit = this.resolve(ev, fs);
+    // A moved directory keeps its handle but not its path: every cached path may be stale now.
+    if ((ev.mask & FAN_ONDIR) !== 0 && (ev.mask & DIR_MOVED) !== 0) this.dirs.clear();
+    for (const { layer, dir } of hit.inLayers) batch.changes.push({ layer, dir, name: ev.name, mask: ev.mask });
+  }
+
+  private resolve(ev: FanEvent, fs: WatchedFs): DirHit {
+    const key = ev.fsid.toString(16) + ':' + ev.dirHandle!.toString('latin1');
+    let hit = this.dirs.get(key);
+    if (hit) return hit;
+    const path = pathOfHandle(fs.mountFd, ev.dirHandle!);
+    hit = { path, inLayers: path === null ? [] : layersOf(path, fs.layers) };
+    // A handle that names nothing now (deleted dir) is not cached: the next one may resolve.
+    if (path !== null) {
+      if (this.dirs.size >= HANDLE_CACHE_MAX) this.dirs.clear();
+      this.dirs.set(key, hit);
+    }
+    return hit;
+  }
+
+  /** Number of directory handles whose path is cached (for tests and the cost figures). */
+  get cachedDirs(): number {
+    return this.dirs.size;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const fs of this.byFsid.values()) closeSync(fs.mountFd);
+    closeSync(this.fd);
+  }
+}
+
+/** The layers `path` lies in, with its path inside each ('/' for the root). */
+export function layersOf(path: string, layers: readonly LayerRoot[]): { layer: number; dir: string }[] {
+  const out: { layer: number; dir: string }[] = [];
+  for (const l of layers) {
+    if (path === l.root) out.push({ layer: l.index, dir: '/' });
+    else if (path.startsWith(l.root) && path[l.root.length] === '/') out.push({ layer: l.index, dir: path.slice(l.root.length) });
+  }
+  return out;
+}
