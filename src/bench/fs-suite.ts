@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { reapDaemons, unmountBelow } from './cleanup.js';
 import type { DataSet } from './dataset.js';
 import { Recorder } from './record.js';
-import { type FsTarget, probe } from './targets.js';
+import { type FsTarget, OVL_FUSE_PREVIOUS, probe } from './targets.js';
 import type { Section } from './section.js';
 import type { Sample, Unavailable } from './types.js';
 import { runGuarded, type Workload } from './workload.js';
@@ -72,16 +72,16 @@ export async function fsRound(plan: FsPlan, usable: FsTarget[], round: number): 
   return order.flatMap((t) => recs.get(t.name)!.samples);
 }
 
-/** The FUSE section: ovl-fuse against kernel overlayfs and fuse-overlayfs. */
+/** The FUSE section: ovl-fuse against kernel overlayfs, fuse-overlayfs and ovl-fuse's previous transport. */
 export function fsSection(plan: Omit<FsPlan, 'data'>, data: () => Promise<DataSet>): Section {
   let usable: FsTarget[] = [];
   let full: FsPlan | undefined;
   return {
     spec: {
       name: SECTION,
-      title: 'FUSE overlay workloads (ovl-fuse vs kernel overlayfs and fuse-overlayfs)',
+      title: `FUSE overlay workloads (ovl-fuse vs kernel overlayfs, fuse-overlayfs and its previous transport, ${OVL_FUSE_PREVIOUS})`,
       subject: 'ovl-fuse',
-      anchors: ['fuse-overlayfs', 'kernel'],
+      anchors: ['fuse-overlayfs', 'kernel', OVL_FUSE_PREVIOUS],
       targets: plan.targets.map((t) => t.name),
     },
     async prepare() {

@@ -12,7 +12,7 @@ import type { BenchOptions } from './options.js';
 import { renderMarkdown, renderTerminal } from './render.js';
 import type { Section } from './section.js';
 import { issueGoals, summarize } from './summary.js';
-import { type FsTarget, fuseOverlayfs, kernel, locateBin, ovlFuse } from './targets.js';
+import { type FsTarget, OVL_FUSE_PREVIOUS, PREVIOUS_TRANSPORT, fuseOverlayfs, kernel, locateBin, ovlFuse } from './targets.js';
 import { setDropCaches } from './record.js';
 import { startGuard, stopGuard } from './guard.js';
 import { lockDataDir } from './lock.js';
@@ -24,8 +24,11 @@ export function log(m: string): void {
 
 function fuseTargets(opts: BenchOptions): Array<FsTarget | { name: string; unavailable: string }> {
   const loc = locateBin('ovl-fuse', opts.bins['ovl-fuse']);
-  const subject = 'bin' in loc ? ovlFuse(loc.bin) : { name: 'ovl-fuse', unavailable: loc.reason };
-  return [kernel, fuseOverlayfs, subject];
+  if (!('bin' in loc)) {
+    return [kernel, fuseOverlayfs, { name: 'ovl-fuse', unavailable: loc.reason }, { name: OVL_FUSE_PREVIOUS, unavailable: loc.reason }];
+  }
+  // The previous transport runs beside the default one, so the report shows what the change bought.
+  return [kernel, fuseOverlayfs, ovlFuse(loc.bin), ovlFuse(loc.bin, PREVIOUS_TRANSPORT)];
 }
 
 function sections(opts: BenchOptions, runRoot: string, note: (m: string) => void): Section[] {

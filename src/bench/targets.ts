@@ -20,8 +20,8 @@ export interface FsTarget {
   mount(layers: Layers, merged: string): Promise<void>;
 }
 
-function options(layers: Layers): MountOptions {
-  return { lowerdirs: layers.lowers, datadirs: [], upperdir: layers.upper, workdir: layers.work, extra: {} };
+function options(layers: Layers, extra: MountOptions['extra'] = {}): MountOptions {
+  return { lowerdirs: layers.lowers, datadirs: [], upperdir: layers.upper, workdir: layers.work, extra };
 }
 
 /** Kernel overlayfs through the new mount API (500 absolute lowers fit). */
@@ -49,12 +49,21 @@ export const fuseOverlayfs: FsTarget = {
   },
 };
 
-/** The project's ovl-fuse, run from `bin` (a checkout's bin/ovl-fuse, or another build's). */
-export function ovlFuse(bin: string): FsTarget {
+/** The previous transport, measured beside the default one in the same run. */
+export const PREVIOUS_TRANSPORT = 'fuse-native';
+export const OVL_FUSE_PREVIOUS = `ovl-fuse/${PREVIOUS_TRANSPORT}`;
+
+/**
+ * The project's ovl-fuse, run from `bin` (a checkout's bin/ovl-fuse, or another build's), on its
+ * default transport, or with `-o transport=T` (named `ovl-fuse/T`).
+ */
+export function ovlFuse(bin: string, transport?: string): FsTarget {
+  const name = transport ? `ovl-fuse/${transport}` : 'ovl-fuse';
+  const extra: MountOptions['extra'] = transport ? { transport } : {};
   return {
-    name: 'ovl-fuse',
+    name,
     async mount(layers, merged) {
-      await mountDaemon('ovl-fuse', process.execPath, [bin, '-o', formatMountOptions(options(layers)), merged], merged);
+      await mountDaemon(name, process.execPath, [bin, '-o', formatMountOptions(options(layers, extra)), merged], merged);
     },
   };
 }

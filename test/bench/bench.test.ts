@@ -59,7 +59,7 @@ t.test('--size tiny runs every section and writes a well-formed report', async (
   t.equal(report.profile, 'tiny');
   t.same(report.sections.map((s) => s.name), ['fuse', 'dedup', 'check']);
   const fuse = section(t, report, 'fuse');
-  t.same(fuse.targets, ['kernel', 'fuse-overlayfs', 'ovl-fuse']);
+  t.same(fuse.targets, ['kernel', 'fuse-overlayfs', 'ovl-fuse', 'ovl-fuse/fuse-native']);
   for (const target of ['kernel', 'fuse-overlayfs']) passing(t, fuse, target, FUSE_METRICS);
   t.equal(fuse.rows.find((r) => r.metric === 'untar_mtime_wrong')?.cells.kernel?.median, 0, 'kernel keeps every mtime');
   const dedup = section(t, report, 'dedup');
@@ -70,7 +70,7 @@ t.test('--size tiny runs every section and writes a well-formed report', async (
     t.match(md, `## ${s.title}`);
     t.match(stdout, s.title);
   }
-  t.match(md, /\| metric \| kernel \| fuse-overlayfs \| ovl-fuse \|/);
+  t.match(md, /\| metric \| kernel \| fuse-overlayfs \| ovl-fuse \| ovl-fuse\/fuse-native \|/);
 });
 
 t.test('a subject that mounts gets its own column, ratios and goal verdicts', async (t) => {
@@ -78,8 +78,10 @@ t.test('a subject that mounts gets its own column, ratios and goal verdicts', as
   const fuse = section(t, report, 'fuse');
   t.same(report.unavailable.filter((u) => u.section === 'fuse'), [], 'the stand-in mounts');
   passing(t, fuse, 'ovl-fuse', ['walk_cold', 'walk_warm', 'walk_remount', 'copyup_total']);
+  passing(t, fuse, 'ovl-fuse/fuse-native', ['walk_cold', 'walk_warm']);
   const walkWarm = fuse.rows.find((r) => r.metric === 'walk_warm')!;
   const ratio = walkWarm.ratios['fuse-overlayfs'];
   t.equal(ratio, walkWarm.cells['ovl-fuse']!.median! / walkWarm.cells['fuse-overlayfs']!.median!);
   t.not(walkWarm.goal?.met, null, 'the walk_warm goal is judged');
+  t.equal(walkWarm.ratios['ovl-fuse/fuse-native'], walkWarm.cells['ovl-fuse']!.median! / walkWarm.cells['ovl-fuse/fuse-native']!.median!, 'ratio to the previous transport');
 });
