@@ -94,6 +94,7 @@ function copyUpOne(ovl: Overlay, node: Node): void {
   if (parentSt) setTimes(parentUpper, timeFromNs(parentSt.atimeNs), timeFromNs(parentSt.mtimeNs));
   ovl.copiedUp.set(objectKey(st), upperPath(ovl, node.path));
   ovl.copyUpGeneration++;
+  ovl.onCopyUp?.(node.path);
 }
 
 /** Make sure the merged object at `path` has an upper copy; returns its node afterwards. */

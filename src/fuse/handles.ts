@@ -15,6 +15,8 @@ export interface Handle {
   ino: bigint;
   /** fds to close on release (the original one stays open after a swap). */
   extraFds: number[];
+  /** The node id it was opened on (node-based transport): serves the node after its name is gone. */
+  nodeid?: number;
 }
 
 export class HandleTable {

@@ -22,6 +22,7 @@ export interface NodeRec {
   /** Caching state kept by the filesystem (overlay inode, and the file's mtime/size at its last open). */
   ino: number;
   nlink: number;
+  isDir: boolean;
   openMtimeNs: bigint | null;
   openSize: number;
 }
@@ -29,7 +30,7 @@ export interface NodeRec {
 function newRec(id: number, generation: number, parent: NodeRec | null, name: string): NodeRec {
   return {
     id, generation, parent, name, lookups: 0, children: null,
-    pathCache: '', pathEpoch: -1, ino: 0, nlink: 0, openMtimeNs: null, openSize: -1,
+    pathCache: '', pathEpoch: -1, ino: 0, nlink: 0, isDir: false, openMtimeNs: null, openSize: -1,
   };
 }
 
@@ -46,6 +47,7 @@ export class NodeTable {
   constructor() {
     this.root = newRec(ROOT_ID, 0, null, '');
     this.root.pathCache = '/';
+    this.root.isDir = true;
     this.recs[ROOT_ID] = this.root;
     this.live = 1;
   }

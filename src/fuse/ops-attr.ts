@@ -1,9 +1,9 @@
 // Attribute operations: getattr/fgetattr, chmod, chown, utimens, truncate, readlink, statfs.
 // Reads never copy up; every change copies up first and then applies to the upper copy.
-import { chmodSync, fstatSync, lchownSync, readlinkSync, statfsSync, truncateSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { fuseStat, type FuseOps, type FuseTime } from '../sys/fuse-native.js';
-import { setTimes, timeFromNs, type TimeSpec } from '../sys/index.js';
-import { copyUp, upperPath } from './copy-up.js';
+import { timeFromNs, type TimeSpec } from '../sys/index.js';
+import { changeMode, changeOwner, changeTimes, overlayStatfs, readLink, truncatePath } from './attrs.js';
 import { fail } from './errno.js';
 import { hiddenStat } from './hidden.js';
 import { lookupPath } from './lookup.js';
@@ -33,37 +33,24 @@ export function attrOps(ovl: Overlay): Partial<FuseOps> {
       });
     },
     chmod(path, mode, cb) {
-      reply('chmod', cb, () => chmodSync(upperPath(ovl, copyUp(ovl, path).path), mode & 0o7777));
+      reply('chmod', cb, () => changeMode(ovl, path, mode));
     },
     chown(path, uid, gid, cb) {
-      reply('chown', cb, () => lchownSync(upperPath(ovl, copyUp(ovl, path).path), uid, gid));
+      reply('chown', cb, () => changeOwner(ovl, path, uid, gid));
     },
     utimens(path, atime, mtime, cb) {
-      reply('utimens', cb, () => setTimes(upperPath(ovl, copyUp(ovl, path).path), timeSpec(atime), timeSpec(mtime)));
+      reply('utimens', cb, () => changeTimes(ovl, path, timeSpec(atime), timeSpec(mtime)));
     },
     truncate(path, size, cb) {
-      reply('truncate', cb, () => truncateSync(upperPath(ovl, copyUp(ovl, path).path), size));
+      reply('truncate', cb, () => truncatePath(ovl, path, size));
     },
     readlink(path, cb) {
-      reply('readlink', cb, () => readlinkSync(lookupPath(ovl, path).hits[0]!.real));
+      reply('readlink', cb, () => readLink(ovl, path).toString());
     },
     statfs(path, cb) {
       reply('statfs', cb, () => {
-        const root = (ovl.stack.upper ?? ovl.stack.lowers[0]!).root;
-        const s = statfsSync(root);
-        return {
-          bsize: s.bsize,
-          frsize: s.bsize,
-          blocks: s.blocks,
-          bfree: s.bfree,
-          bavail: s.bavail,
-          files: s.files,
-          ffree: s.ffree,
-          favail: s.ffree,
-          fsid: 0,
-          flag: 0,
-          namemax: 255,
-        };
+        const s = overlayStatfs(ovl);
+        return { ...s, frsize: s.bsize, favail: s.ffree, fsid: 0, flag: 0 };
       });
     },
   };

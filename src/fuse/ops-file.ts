@@ -22,7 +22,7 @@ export function wantsWrite(flags: number): boolean {
   return (flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0;
 }
 
-function openHandle(ovl: Overlay, path: string, flags: number): number {
+export function openHandle(ovl: Overlay, path: string, flags: number): number {
   if (wantsWrite(flags)) {
     const node = copyUp(ovl, path);
     const fd = openSync(upperPath(ovl, path), flags & ~STRIP);
@@ -53,22 +53,31 @@ export function current(ovl: Overlay, fh: number): Handle {
   return h;
 }
 
+/** O_CREAT|O_EXCL of a new file at merged `path`, opened with `flags`; returns its handle. */
+export function createHandle(ovl: Overlay, path: string, mode: number, flags: number): number {
+  let fd = -1;
+  try {
+    createAt(ovl, path, { make: (real) => (fd = openSync(real, O_CREAT | O_EXCL | (flags & ~STRIP), mode)), mode });
+  } catch (err) {
+    if (fd >= 0) closeSync(fd);
+    throw err;
+  }
+  return ovl.handles.add({ fd, path, upper: true, lowerKey: null, seen: 0, ino: inoOf(ovl, lookupPath(ovl, path)), extraFds: [] });
+}
+
+/** Close a handle's fds (release). */
+export function releaseHandle(ovl: Overlay, fh: number): void {
+  const h = ovl.handles.remove(fh);
+  if (h) for (const fd of [h.fd, ...h.extraFds]) closeSync(fd);
+}
+
 export function fileOps(ovl: Overlay): Partial<FuseOps> {
   return {
     open(path, flags, cb) {
       reply('open', cb, () => openHandle(ovl, path, flags));
     },
     create(path, mode, flags, cb) {
-      reply('create', cb, () => {
-        let fd = -1;
-        try {
-          createAt(ovl, path, { make: (real) => (fd = openSync(real, O_CREAT | O_EXCL | (flags & ~STRIP), mode)), mode });
-        } catch (err) {
-          if (fd >= 0) closeSync(fd);
-          throw err;
-        }
-        return ovl.handles.add({ fd, path, upper: true, lowerKey: null, seen: 0, ino: inoOf(ovl, lookupPath(ovl, path)), extraFds: [] });
-      });
+      reply('create', cb, () => createHandle(ovl, path, mode, flags));
     },
     read(path, fh, buf, len, pos, cb) {
       replyCount('read', cb, () => readSync(current(ovl, fh).fd, buf, 0, len, pos));
@@ -87,10 +96,7 @@ export function fileOps(ovl: Overlay): Partial<FuseOps> {
       reply('ftruncate', cb, () => ftruncateSync(current(ovl, fh).fd, size));
     },
     release(path, fh, cb) {
-      reply('release', cb, () => {
-        const h = ovl.handles.remove(fh);
-        if (h) for (const fd of [h.fd, ...h.extraFds]) closeSync(fd);
-      });
+      reply('release', cb, () => releaseHandle(ovl, fh));
     },
   };
 }

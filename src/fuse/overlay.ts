@@ -28,6 +28,8 @@ export class Overlay {
   /** Lower object (`dev:ino`) → its upper copy, for fds opened before the copy-up. */
   readonly copiedUp = new Map<string, string>();
   copyUpGeneration = 0;
+  /** Told the merged path of every object copied up (the node transport invalidates the kernel's attributes). */
+  onCopyUp: ((path: string) => void) | null = null;
   /** `.fuse_hidden…` names libfuse gave to unlinked open files (see hidden.ts). */
   readonly hidden = new Set<string>();
   private tmpCounter = 0;

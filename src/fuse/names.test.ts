@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeFuseDev } from './ops-names.js';
+import { decodeFuseDev } from './names.js';
 
 t.test('FUSE rdev (new_encode_dev) decodes to major/minor', async (t) => {
   t.same(decodeFuseDev(0x103), [1, 3]);

@@ -1,0 +1,44 @@
+// Attribute changes on a merged path, shared by both transports: each copies up first and then
+// changes the upper copy; reads (readlink, statfs) never copy up.
+import { chmodSync, lchownSync, readlinkSync, statfsSync, truncateSync } from 'node:fs';
+import { setTimes, type TimeSpec } from '../sys/index.js';
+import { copyUp, upperPath } from './copy-up.js';
+import { lookupPath } from './lookup.js';
+import type { Overlay } from './overlay.js';
+
+export function changeMode(ovl: Overlay, path: string, mode: number): void {
+  chmodSync(upperPath(ovl, copyUp(ovl, path).path), mode & 0o7777);
+}
+
+/** chown(2); -1 leaves that id unchanged. */
+export function changeOwner(ovl: Overlay, path: string, uid: number, gid: number): void {
+  lchownSync(upperPath(ovl, copyUp(ovl, path).path), uid, gid);
+}
+
+export function changeTimes(ovl: Overlay, path: string, atime: TimeSpec, mtime: TimeSpec): void {
+  setTimes(upperPath(ovl, copyUp(ovl, path).path), atime, mtime);
+}
+
+export function truncatePath(ovl: Overlay, path: string, size: number): void {
+  truncateSync(upperPath(ovl, copyUp(ovl, path).path), size);
+}
+
+export function readLink(ovl: Overlay, path: string): Buffer {
+  return readlinkSync(lookupPath(ovl, path).hits[0]!.real, { encoding: 'buffer' });
+}
+
+export interface OverlayStatfs {
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  namemax: number;
+}
+
+/** statfs of the merged mount: the upper's filesystem (the top lower's when read-only), as the kernel reports. */
+export function overlayStatfs(ovl: Overlay): OverlayStatfs {
+  const s = statfsSync((ovl.stack.upper ?? ovl.stack.lowers[0]!).root);
+  return { bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree, namemax: 255 };
+}

@@ -1,0 +1,115 @@
+// Attributes for the node-based transport: a merged object's stat as the kernel's overlay reports
+// it (inode of the origin, nlink 1 for merged dirs), as the plain numbers of fuse_attr; and
+// SETATTR applied through the path-based core, or to an open fd when the name is gone.
+import { type BigIntStats, fchmodSync, fchownSync, fstatSync, ftruncateSync, futimesSync } from 'node:fs';
+import type { TimeSpec } from '../sys/index.js';
+import { changeMode, changeOwner, changeTimes, truncatePath } from './attrs.js';
+import type { Handle } from './handles.js';
+import { inoOf, nlinkOf } from './inode.js';
+import { type Node, lstatOrNull } from './lookup.js';
+import { fail } from './errno.js';
+import { current } from './ops-file.js';
+import type { Overlay } from './overlay.js';
+import type { Attr, SetAttr } from './session/filesystem.js';
+
+const NS = 1_000_000_000n;
+const S_ISUID = 0o4000;
+const S_ISGID = 0o2000;
+const S_IXGRP = 0o0010;
+
+function sec(ns: bigint): number {
+  // Floor, so a time before 1970 keeps 0 ≤ nsec < 1e9 as struct fuse_attr wants.
+  const s = ns / NS;
+  return Number(ns < 0n && s * NS !== ns ? s - 1n : s);
+}
+
+function nsec(ns: bigint): number {
+  const r = Number(ns % NS);
+  return r < 0 ? r + 1_000_000_000 : r;
+}
+
+/** fuse_attr of a real object's stat, with the overlay's inode number and link count. */
+export function attrOf(st: BigIntStats, ino: bigint, nlink: bigint = st.nlink): Attr {
+  return {
+    ino: Number(ino),
+    size: Number(st.size),
+    blocks: Number(st.blocks),
+    atimeSec: sec(st.atimeNs),
+    atimeNsec: nsec(st.atimeNs),
+    mtimeSec: sec(st.mtimeNs),
+    mtimeNsec: nsec(st.mtimeNs),
+    ctimeSec: sec(st.ctimeNs),
+    ctimeNsec: nsec(st.ctimeNs),
+    mode: Number(st.mode),
+    nlink: Number(nlink),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    rdev: Number(st.rdev),
+    blksize: Number(st.blksize),
+  };
+}
+
+/** The attributes of a merged node (a fresh stat of its top object), or null when it vanished. */
+export function nodeAttr(ovl: Overlay, node: Node): Attr | null {
+  const st = node.fresh ? node.hits[0]!.st : lstatOrNull(node.hits[0]!.real);
+  if (!st) return null;
+  return attrOf(st, inoOf(ovl, node, st), nlinkOf(node, st));
+}
+
+/** The attributes of an open file, following a copy-up made since it was opened. */
+export function handleAttr(ovl: Overlay, fh: number): Attr {
+  const h = current(ovl, fh);
+  return attrOf(fstatSync(h.fd, { bigint: true }), h.ino);
+}
+
+function timeSpec(t: SetAttr['atime']): TimeSpec {
+  if (t === undefined) return 'omit';
+  if (t === 'now') return 'now';
+  return { sec: t.sec, nsec: t.nsec };
+}
+
+/**
+ * FATTR_KILL_SUIDGID: what a write or truncate by an unprivileged caller leaves of the mode
+ * (setgid only goes when group-execute makes it a real setgid, as in the VFS's should_remove_suid).
+ */
+export function killSuidgid(mode: number): number {
+  let m = mode & 0o7777;
+  m &= ~S_ISUID;
+  if (m & S_IXGRP) m &= ~S_ISGID;
+  return m;
+}
+
+/** SETATTR on a named merged object: owner first (chown clears set-id bits), then mode, size, times. */
+export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, currentMode: number): void {
+  if (set.uid !== undefined || set.gid !== undefined) changeOwner(ovl, path, set.uid ?? -1, set.gid ?? -1);
+  const mode = set.mode ?? (set.killSuidgid ? killSuidgid(currentMode) : undefined);
+  if (mode !== undefined) changeMode(ovl, path, mode);
+  if (set.size !== undefined) {
+    const h = set.fh !== undefined ? ovl.handles.get(set.fh) : undefined;
+    // ftruncate: the open fd is the upper file already (a write open copied up).
+    if (h && h.upper) ftruncateSync(h.fd, set.size);
+    else truncatePath(ovl, path, set.size);
+  }
+  if (set.atime !== undefined || set.mtime !== undefined) changeTimes(ovl, path, timeSpec(set.atime), timeSpec(set.mtime));
+}
+
+function seconds(t: SetAttr['atime'], old: bigint): number {
+  if (t === undefined) return Number(old) / 1e9;
+  if (t === 'now') return Date.now() / 1000;
+  return t.sec + t.nsec / 1e9;
+}
+
+/** SETATTR on an open file whose name is gone (unlinked or replaced): straight to its fd. */
+export function setAttrHandle(h: Handle, set: SetAttr): void {
+  // A lower file is never changed in place, and a gone name cannot be copied up.
+  if (!h.upper) fail('ENOENT', h.path);
+  if (set.uid !== undefined || set.gid !== undefined) fchownSync(h.fd, set.uid ?? -1, set.gid ?? -1);
+  const st = fstatSync(h.fd, { bigint: true });
+  const mode = set.mode ?? (set.killSuidgid ? killSuidgid(Number(st.mode)) : undefined);
+  if (mode !== undefined) fchmodSync(h.fd, mode & 0o7777);
+  if (set.size !== undefined) ftruncateSync(h.fd, set.size);
+  // futimes has microseconds only; an unlinked file's times are seen through this fd alone.
+  if (set.atime !== undefined || set.mtime !== undefined) {
+    futimesSync(h.fd, seconds(set.atime, st.atimeNs), seconds(set.mtime, st.mtimeNs));
+  }
+}

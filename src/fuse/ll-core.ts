@@ -1,0 +1,159 @@
+// The state the node-based transport shares between its op families: the path-based overlay core,
+// the node table that maps the kernel's node ids onto merged paths, the cache policy, and the
+// session for notifications. Requests are served one at a time, so the caller is plain state.
+import { fail } from './errno.js';
+import { childPath } from './layers.js';
+import { CachePolicy } from './ll-cache.js';
+import { handleAttr, nodeAttr } from './ll-attr.js';
+import { type Node, lookupPath } from './lookup.js';
+import { NodeTable, type NodeRec } from './node-table.js';
+import type { Caller, CacheMode, Overlay } from './overlay.js';
+import type { Attr, Entry, RequestContext, Session } from './session/filesystem.js';
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+
+const NO_ATTR: Attr = {
+  ino: 0, size: 0, blocks: 0, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0,
+  ctimeSec: 0, ctimeNsec: 0, mode: 0, nlink: 0, uid: 0, gid: 0, rdev: 0, blksize: 0,
+};
+
+/** Before INIT (and in unit tests) nothing is cached by a kernel, so there is nothing to tell. */
+const NO_SESSION: Session = {
+  invalInode() {},
+  invalEntry() {},
+  backingOpen: () => null,
+  backingClose() {},
+  watchFd() {},
+  grantedFlags: 0n,
+};
+
+export class LlCore {
+  readonly table = new NodeTable();
+  readonly policy: CachePolicy;
+  session: Session = NO_SESSION;
+  /** Nodes seen with nlink > 1 by overlay inode: the other names of a hard-linked file. */
+  private readonly aliases = new Map<number, Set<NodeRec>>();
+  /** The sender of the request being served: new objects belong to it (Overlay.caller). */
+  caller: Caller = { uid: 0, gid: 0 };
+
+  constructor(
+    readonly ovl: Overlay,
+    cache: CacheMode,
+  ) {
+    this.policy = new CachePolicy(cache);
+    ovl.onCopyUp = (path) => this.copiedUp(path);
+  }
+
+  enter(ctx: RequestContext): void {
+    this.caller = ctx;
+  }
+
+  rec(id: number): NodeRec {
+    return this.table.get(id) ?? fail('ESTALE', `node ${id}`);
+  }
+
+  /** Merged path of a node; ENOENT once its name is gone (only open handles still reach it). */
+  pathOf(rec: NodeRec): string {
+    return this.table.path(rec) ?? fail('ENOENT', `node ${rec.id} (unlinked)`);
+  }
+
+  childPathOf(parent: NodeRec, name: string): string {
+    return childPath(this.pathOf(parent), name);
+  }
+
+  negative(): Entry {
+    return { nodeid: 0, generation: 0, entryValidMs: this.policy.negativeMs(), attrValidMs: 0, attr: NO_ATTR };
+  }
+
+  /** The reply for `name` in `parent` resolved to `node`: counts one lookup the kernel now holds. */
+  entry(parent: NodeRec, name: string, node: Node): Entry {
+    const attr = nodeAttr(this.ovl, node);
+    if (!attr) return this.negative();
+    const rec = this.table.lookup(parent, name);
+    this.remember(rec, attr);
+    const isDir = (attr.mode & S_IFMT) === S_IFDIR;
+    return {
+      nodeid: rec.id,
+      generation: rec.generation,
+      entryValidMs: this.policy.entryMs(),
+      attrValidMs: this.policy.attrMs(isDir),
+      attr,
+    };
+  }
+
+  /** The entry of a name just created through the mount. */
+  created(parent: NodeRec, name: string): Entry {
+    return this.entry(parent, name, lookupPath(this.ovl, this.childPathOf(parent, name)));
+  }
+
+  remember(rec: NodeRec, attr: Attr): void {
+    rec.ino = attr.ino;
+    rec.nlink = attr.nlink;
+    rec.isDir = (attr.mode & S_IFMT) === S_IFDIR;
+    if (attr.nlink > 1 && !rec.isDir) {
+      let set = this.aliases.get(attr.ino);
+      if (!set) this.aliases.set(attr.ino, (set = new Set()));
+      set.add(rec);
+    }
+  }
+
+  /** Attributes of a node: its merged path, or an open handle once the name is gone. */
+  attrOf(rec: NodeRec): Attr {
+    const path = this.table.path(rec);
+    if (path !== null) {
+      const attr = nodeAttr(this.ovl, lookupPath(this.ovl, path)) ?? fail('ENOENT', path);
+      this.remember(rec, attr);
+      return attr;
+    }
+    const fh = this.handleOf(rec) ?? fail('ENOENT', `node ${rec.id} (unlinked)`);
+    return handleAttr(this.ovl, fh);
+  }
+
+  /** Some open file handle on this node (for nodes whose name is gone). */
+  handleOf(rec: NodeRec): number | undefined {
+    for (const [fh, h] of this.ovl.handles.entries()) if (h.nodeid === rec.id) return fh;
+    return undefined;
+  }
+
+  /**
+   * Hard-link aliases are separate nodes with one inode: when its link count or ctime changes
+   * through one name, the kernel's cached attributes of the others are stale.
+   */
+  invalidateAliases(ino: number, except: NodeRec | null, data = false): void {
+    if (this.policy.mode === 'never') return;
+    const set = this.aliases.get(ino);
+    if (!set) return;
+    for (const rec of set) {
+      // Forgotten, or no longer this inode (copied up apart): drop from the index.
+      if (this.table.get(rec.id) !== rec || rec.ino !== ino) set.delete(rec);
+      else if (rec !== except) this.session.invalInode(rec.id, data ? 0 : -1, data ? -1 : 0);
+    }
+    if (set.size === 0) this.aliases.delete(ino);
+  }
+
+  /** A copy-up switched a node's real object (a dir may become merged: nlink, listing). */
+  private copiedUp(path: string): void {
+    if (this.policy.mode === 'never') return;
+    const rec = this.table.find(path);
+    if (!rec) return;
+    if (rec.isDir) this.session.invalInode(rec.id, 0, -1);
+    else this.session.invalInode(rec.id, -1, 0);
+  }
+}
+
+/**
+ * A layer changed outside the mount at merged `path` (null: anywhere): drop the core's resolved
+ * dirs and files there and below, and the node's open-time mtime/size, so the next open does not
+ * keep a page cache the change made stale.
+ */
+export function forgetCached(core: LlCore, path: string | null, node: NodeRec | undefined): void {
+  if (path === null) {
+    core.ovl.dirs.clear();
+    core.ovl.files.clear();
+    for (const rec of core.table.all()) rec.openMtimeNs = null;
+    return;
+  }
+  core.ovl.invalidate(path);
+  if (node) node.openMtimeNs = null;
+}

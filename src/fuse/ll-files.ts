@@ -1,0 +1,87 @@
+// File requests of the node-based transport: GETATTR/SETATTR, OPEN/CREATE, READ/WRITE, FLUSH,
+// FSYNC, RELEASE. Handles are the core's (a read-only handle on a lower file follows a copy-up
+// made later); each remembers its node, so an unlinked file is still served through its fd.
+import { fdatasyncSync, fstatSync, fsyncSync, readSync, writeSync } from 'node:fs';
+import { fail } from './errno.js';
+import { handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
+import type { LlCore } from './ll-core.js';
+import { masked } from './ll-names.js';
+import type { NodeRec } from './node-table.js';
+import { createHandle, current, openHandle, releaseHandle } from './ops-file.js';
+import type { AttrReply, Entry, Opened, SetAttr } from './session/filesystem.js';
+
+/** A handle of this node (a stale or foreign fh is not trusted: the kernel sends fh only for files). */
+function ownHandle(core: LlCore, rec: NodeRec, fh: number | null | undefined): number | undefined {
+  if (fh === null || fh === undefined) return undefined;
+  return core.ovl.handles.get(fh)?.nodeid === rec.id ? fh : undefined;
+}
+
+export function getAttr(core: LlCore, nodeid: number, fh: number | null): AttrReply {
+  const rec = core.rec(nodeid);
+  const own = ownHandle(core, rec, fh);
+  // fstat follows a copy-up made since the open, as the kernel shows it to an old fd.
+  const attr = own !== undefined ? handleAttr(core.ovl, own) : core.attrOf(rec);
+  return { attrValidMs: core.policy.attrMs(rec.isDir), attr };
+}
+
+export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
+  const rec = core.rec(nodeid);
+  const path = core.table.path(rec);
+  if (path === null) {
+    const fh = ownHandle(core, rec, set.fh) ?? core.handleOf(rec) ?? fail('ENOENT', `node ${nodeid} (unlinked)`);
+    setAttrHandle(current(core.ovl, fh), set);
+    return { attrValidMs: core.policy.attrMs(rec.isDir), attr: handleAttr(core.ovl, fh) };
+  }
+  const before = core.attrOf(rec);
+  setAttrPath(core.ovl, path, set, before.mode);
+  if (before.nlink > 1) core.invalidateAliases(before.ino, rec);
+  return { attrValidMs: core.policy.attrMs(rec.isDir), attr: core.attrOf(rec) };
+}
+
+/** FOPEN_KEEP_CACHE only while the file's mtime and size are those of its previous open (auto). */
+function opened(core: LlCore, rec: NodeRec, fh: number): Opened {
+  const h = core.ovl.handles.get(fh)!;
+  h.nodeid = rec.id;
+  const st = fstatSync(h.fd, { bigint: true });
+  const size = Number(st.size);
+  const unchanged = rec.openMtimeNs === st.mtimeNs && rec.openSize === size;
+  rec.openMtimeNs = st.mtimeNs;
+  rec.openSize = size;
+  return { fh, openFlags: core.policy.openFlags(unchanged) };
+}
+
+export function openFile(core: LlCore, nodeid: number, flags: number): Opened {
+  const rec = core.rec(nodeid);
+  return opened(core, rec, openHandle(core.ovl, core.pathOf(rec), flags));
+}
+
+export function createFile(
+  core: LlCore, parent: number, name: string, mode: number, flags: number, umask: number,
+): { entry: Entry; opened: Opened } {
+  const prec = core.rec(parent);
+  const fh = createHandle(core.ovl, core.childPathOf(prec, name), masked(mode, umask), flags);
+  const entry = core.created(prec, name);
+  return { entry, opened: opened(core, core.rec(entry.nodeid), fh) };
+}
+
+export function readFile(core: LlCore, fh: number, offset: number, size: number, into: Buffer): number {
+  return readSync(current(core.ovl, fh).fd, into, 0, size, offset);
+}
+
+export function writeFile(core: LlCore, nodeid: number, fh: number, offset: number, data: Buffer): number {
+  const n = writeSync(current(core.ovl, fh).fd, data, 0, data.length, offset);
+  const rec = core.table.get(nodeid);
+  // Data, size and mtime of the inode changed under its other names (other kernel inodes) too.
+  if (rec && rec.nlink > 1) core.invalidateAliases(rec.ino, rec, true);
+  return n;
+}
+
+export function syncFile(core: LlCore, fh: number, datasync: boolean): void {
+  const h = current(core.ovl, fh);
+  if (datasync) fdatasyncSync(h.fd);
+  else fsyncSync(h.fd);
+}
+
+export function releaseFile(core: LlCore, fh: number): void {
+  releaseHandle(core.ovl, fh);
+}

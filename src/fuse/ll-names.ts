@@ -1,0 +1,76 @@
+// Name requests of the node-based transport (LOOKUP, MKNOD, MKDIR, SYMLINK, LINK, UNLINK, RMDIR,
+// RENAME2): resolve node ids to merged paths, run the path-based core, then keep the node table
+// and the kernel's caches in step with what changed.
+import type { LlCore } from './ll-core.js';
+import { lookupOrNull } from './lookup.js';
+import { linkAt, mkdirAt, mknodAt, rmdirAt, symlinkAt, unlinkAt } from './names.js';
+import { RENAME_EXCHANGE, moveHandlesAfterRename, renameMerged } from './rename.js';
+import type { Entry } from './session/filesystem.js';
+
+export function lookupEntry(core: LlCore, parent: number, name: string): Entry {
+  const prec = core.rec(parent);
+  const node = lookupOrNull(core.ovl, core.childPathOf(prec, name));
+  return node ? core.entry(prec, name, node) : core.negative();
+}
+
+/** mkdir/mknod/create modes come with the umask applied unless FUSE_DONT_MASK; applying it again changes nothing. */
+export function masked(mode: number, umask: number): number {
+  return mode & ~umask;
+}
+
+export function mknodEntry(core: LlCore, parent: number, name: string, mode: number, rdev: number, umask: number): Entry {
+  const prec = core.rec(parent);
+  mknodAt(core.ovl, core.childPathOf(prec, name), masked(mode, umask), rdev);
+  return core.created(prec, name);
+}
+
+export function mkdirEntry(core: LlCore, parent: number, name: string, mode: number, umask: number): Entry {
+  const prec = core.rec(parent);
+  mkdirAt(core.ovl, core.childPathOf(prec, name), masked(mode, umask));
+  return core.created(prec, name);
+}
+
+export function symlinkEntry(core: LlCore, parent: number, name: string, target: Buffer): Entry {
+  const prec = core.rec(parent);
+  symlinkAt(core.ovl, core.childPathOf(prec, name), target);
+  return core.created(prec, name);
+}
+
+export function linkEntry(core: LlCore, nodeid: number, newParent: number, newName: string): Entry {
+  const rec = core.rec(nodeid);
+  const prec = core.rec(newParent);
+  linkAt(core.ovl, core.pathOf(rec), core.childPathOf(prec, newName));
+  const entry = core.created(prec, newName);
+  // Every other name of the inode now has one more link (the source included: the kernel only
+  // learns the new name's attributes from this reply).
+  core.invalidateAliases(entry.attr.ino, null);
+  return entry;
+}
+
+/** UNLINK and RMDIR: the node stays valid for open handles until the kernel forgets it. */
+export function removeName(core: LlCore, parent: number, name: string, dir: boolean): void {
+  const prec = core.rec(parent);
+  const path = core.childPathOf(prec, name);
+  if (dir) rmdirAt(core.ovl, path);
+  else unlinkAt(core.ovl, path);
+  const gone = core.table.detach(prec, name);
+  if (gone && gone.nlink > 1) core.invalidateAliases(gone.ino, gone);
+}
+
+export function renameEntry(core: LlCore, parent: number, name: string, newParent: number, newName: string, flags: number): void {
+  const prec = core.rec(parent);
+  const nprec = core.rec(newParent);
+  const src = core.childPathOf(prec, name);
+  const dest = core.childPathOf(nprec, newName);
+  const replaced = core.table.child(nprec, newName);
+  renameMerged(core.ovl, src, dest, flags);
+  moveHandlesAfterRename(core.ovl, src, dest, flags);
+  if (flags & RENAME_EXCHANGE) {
+    core.table.exchange(prec, name, nprec, newName);
+    return;
+  }
+  // Two names of one inode: rename(2) leaves both in place (the core did nothing either).
+  if (lookupOrNull(core.ovl, src) !== null) return;
+  core.table.move(prec, name, nprec, newName);
+  if (replaced && replaced.nlink > 1) core.invalidateAliases(replaced.ino, replaced);
+}

@@ -1,0 +1,224 @@
+// The node-based filesystem called as the session loop calls it, on real layer dirs (no mount):
+// lookup counts, entries and attributes, copy-up-follow, unlinked-but-open files, subtree renames,
+// readdir cookies, ownership from the request, and the invalidations the kernel is sent.
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { constants } from 'node:fs';
+import { createOverlayFs, type OverlayFs } from './lowlevel.js';
+import type { CacheMode } from './overlay.js';
+import type { RequestContext, Session } from './session/filesystem.js';
+
+const ctx: RequestContext = { uid: 0, gid: 0, pid: 1 };
+const ROOT = 1;
+
+interface Fixture {
+  fs: OverlayFs;
+  lower: string;
+  upper: string;
+  notes: string[];
+}
+
+function fixture(t: Test, cache: CacheMode = 'auto', build?: (lower: string) => void): Fixture {
+  const root = mkdtempSync(join(tmpdir(), 'ovlkit-ll-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const [lower, upper, work] = ['lower', 'upper', 'work'].map((n) => join(root, n)) as [string, string, string];
+  for (const d of [lower, upper, work, join(work, 'work')]) mkdirSync(d);
+  build?.(lower);
+  const fs = createOverlayFs({ lowerdirs: [lower], upperdir: upper, workdir: work } as never, cache);
+  const notes: string[] = [];
+  const session: Session = {
+    invalInode: (id, off = 0, len = 0) => void notes.push(`inode ${id} ${off} ${len}`),
+    invalEntry: (parent, name) => void notes.push(`entry ${parent} ${name}`),
+    backingOpen: () => null,
+    backingClose() {},
+    watchFd() {},
+    grantedFlags: 0n,
+  };
+  fs.init(session);
+  t.teardown(() => fs.destroy());
+  return { fs, lower, upper, notes };
+}
+
+t.test('lookup counts: the same name is one node, and every count given back leaves the root', async (t) => {
+  const { fs, lower } = fixture(t, 'auto', (l) => {
+    mkdirSync(join(l, 'd'));
+    writeFileSync(join(l, 'd/f'), 'x');
+  });
+  const d = fs.lookup(ctx, ROOT, 'd');
+  const f1 = fs.lookup(ctx, d.nodeid, 'f');
+  const f2 = fs.lookup(ctx, d.nodeid, 'f');
+  t.equal(f1.nodeid, f2.nodeid);
+  t.equal(f1.attr.ino, lstatSync(join(lower, 'd/f')).ino, 'st_ino of the lower file');
+  t.equal(fs.lookup(ctx, d.nodeid, 'nope').nodeid, 0, 'negative entry');
+  t.equal(f1.attrValidMs, 0, 'cache=auto without a watcher: file attributes are not kept');
+  t.equal(d.attrValidMs, 60_000, 'dir attributes are');
+  fs.forget(f1.nodeid, 2);
+  t.equal(fs.nodeCount, 2, 'the dir is still held');
+  fs.forget(d.nodeid, 1);
+  t.equal(fs.nodeCount, 1, 'back to the root');
+});
+
+t.test('create, write, read; new objects belong to the caller', async (t) => {
+  const { fs, upper } = fixture(t);
+  const user = { uid: 1234, gid: 567, pid: 2 };
+  const { entry, opened } = fs.create(user, ROOT, 'new', 0o100666, constants.O_RDWR, 0o022);
+  t.equal(entry.attr.mode & 0o777, 0o644, 'umask applied');
+  t.equal(entry.attr.uid, 1234);
+  t.equal(entry.attr.gid, 567);
+  t.equal(fs.write(user, entry.nodeid, opened.fh, 0, Buffer.from('hello'), 0), 5);
+  const buf = Buffer.alloc(16);
+  t.equal(fs.read(user, entry.nodeid, opened.fh, 1, 16, buf), 4);
+  t.equal(buf.subarray(0, 4).toString(), 'ello');
+  fs.release(user, entry.nodeid, opened.fh, 0);
+  t.equal(readFileSync(join(upper, 'new'), 'utf8'), 'hello');
+  const dir = fs.mkdir(user, ROOT, 'sub', 0o40777, 0o022);
+  t.equal(dir.attr.uid, 1234);
+  t.equal(dir.attr.mode & 0o777, 0o755);
+});
+
+t.test('a read-only fd opened before a copy-up reads the copied-up data', async (t) => {
+  const { fs } = fixture(t, 'auto', (l) => writeFileSync(join(l, 'f'), 'old'));
+  const f = fs.lookup(ctx, ROOT, 'f');
+  const ro = fs.open(ctx, f.nodeid, constants.O_RDONLY);
+  const rw = fs.open(ctx, f.nodeid, constants.O_WRONLY | constants.O_TRUNC);
+  fs.write(ctx, f.nodeid, rw.fh, 0, Buffer.from('new!'), 0);
+  const buf = Buffer.alloc(8);
+  const n = fs.read(ctx, f.nodeid, ro.fh, 0, 8, buf);
+  t.equal(buf.subarray(0, n).toString(), 'new!');
+  t.equal(fs.getattr(ctx, f.nodeid, ro.fh).attr.size, 4, 'fstat follows too');
+});
+
+t.test('an unlinked open file stays reachable through its node until released', async (t) => {
+  const { fs } = fixture(t, 'auto', (l) => writeFileSync(join(l, 'f'), 'data'));
+  const f = fs.lookup(ctx, ROOT, 'f');
+  const h = fs.open(ctx, f.nodeid, constants.O_RDONLY);
+  fs.unlink(ctx, ROOT, 'f');
+  t.equal(fs.lookup(ctx, ROOT, 'f').nodeid, 0, 'the name is gone');
+  t.equal(fs.getattr(ctx, f.nodeid, null).attr.size, 4, 'getattr without fh uses the open handle');
+  const buf = Buffer.alloc(8);
+  t.equal(fs.read(ctx, f.nodeid, h.fh, 0, 8, buf), 4);
+  fs.release(ctx, f.nodeid, h.fh, 0);
+  t.throws(() => fs.getattr(ctx, f.nodeid, null), { code: 'ENOENT' });
+  fs.forget(f.nodeid, 1);
+  t.equal(fs.nodeCount, 1);
+});
+
+t.test('a dir rename moves the nodes below it; their ids keep working', async (t) => {
+  const { fs } = fixture(t, 'auto', (l) => {
+    mkdirSync(join(l, 'a/b'), { recursive: true });
+    writeFileSync(join(l, 'a/b/c'), 'c');
+  });
+  const a = fs.mkdir(ctx, ROOT, 'top', 0o40755, 0);
+  const b = fs.mkdir(ctx, a.nodeid, 'b', 0o40755, 0);
+  const c = fs.create(ctx, b.nodeid, 'c', 0o100644, constants.O_WRONLY, 0);
+  fs.release(ctx, c.entry.nodeid, c.opened.fh, 0);
+  fs.rename(ctx, ROOT, 'top', ROOT, 'moved', 0);
+  t.equal(fs.getattr(ctx, c.entry.nodeid, null).attr.ino, c.entry.attr.ino);
+  t.equal(fs.lookup(ctx, b.nodeid, 'c').nodeid, c.entry.nodeid, 'same node under the new path');
+  t.throws(() => fs.rename(ctx, ROOT, 'a', ROOT, 'z', 0), { code: 'EXDEV' }, 'a lower dir without redirect_dir');
+});
+
+t.test('readdir: ".", "..", d_ino == st_ino, stable cookies, listing taken at the first READDIR', async (t) => {
+  const { fs } = fixture(t, 'auto', (l) => {
+    mkdirSync(join(l, 'd'));
+    for (const n of ['x', 'y', 'z']) writeFileSync(join(l, 'd', n), n);
+    symlinkSync('x', join(l, 'd/s'));
+  });
+  const d = fs.lookup(ctx, ROOT, 'd');
+  const h = fs.opendir(ctx, d.nodeid, 0);
+  fs.create(ctx, d.nodeid, 'late', 0o100644, constants.O_WRONLY, 0);
+  const all = [...fs.readdir(ctx, d.nodeid, h.fh, 0)];
+  t.same(all.map((e) => e.name).sort(), ['.', '..', 'late', 's', 'x', 'y', 'z'], 'created after OPENDIR, before READDIR: listed');
+  t.same(all.map((e) => e.off), [1, 2, 3, 4, 5, 6, 7]);
+  const x = all.find((e) => e.name === 'x')!;
+  t.equal(x.ino, fs.lookup(ctx, d.nodeid, 'x').attr.ino);
+  t.equal(x.type, 8, 'DT_REG');
+  t.equal(all.find((e) => e.name === 's')!.type, 10, 'DT_LNK');
+  fs.unlink(ctx, d.nodeid, 'y');
+  const rest = [...fs.readdir(ctx, d.nodeid, h.fh, 3)];
+  t.same(rest.map((e) => e.name), all.slice(3).map((e) => e.name), 'cookies index the same snapshot');
+  fs.releasedir(ctx, d.nodeid, h.fh);
+});
+
+t.test('setattr: ns times, mode, truncate through fh, kill suid/sgid', async (t) => {
+  const { fs } = fixture(t, 'auto', (l) => writeFileSync(join(l, 'f'), '0123456789'));
+  const f = fs.lookup(ctx, ROOT, 'f');
+  const a = fs.setattr(ctx, f.nodeid, { atime: { sec: 1000, nsec: 123456789 }, mtime: { sec: 2000, nsec: 987654321 } });
+  t.equal(a.attr.mtimeSec, 2000);
+  t.equal(a.attr.mtimeNsec, 987654321);
+  t.equal(a.attr.atimeNsec, 123456789);
+  t.equal(fs.setattr(ctx, f.nodeid, { mode: 0o100600 }).attr.mode & 0o7777, 0o600);
+  const h = fs.open(ctx, f.nodeid, constants.O_WRONLY);
+  t.equal(fs.setattr(ctx, f.nodeid, { size: 3, fh: h.fh }).attr.size, 3);
+  fs.release(ctx, f.nodeid, h.fh, 0);
+  t.equal(fs.setattr(ctx, f.nodeid, { mode: 0o106755, killSuidgid: false }).attr.mode & 0o7777, 0o6755);
+  t.equal(fs.setattr(ctx, f.nodeid, { killSuidgid: true }).attr.mode & 0o7777, 0o755, 'kill suid/sgid');
+});
+
+t.test('hard-link aliases: the other names are invalidated when the link count changes', async (t) => {
+  const { fs, notes } = fixture(t);
+  const a = fs.create(ctx, ROOT, 'a', 0o100644, constants.O_WRONLY, 0);
+  fs.release(ctx, a.entry.nodeid, a.opened.fh, 0);
+  const b = fs.link(ctx, a.entry.nodeid, ROOT, 'b');
+  t.equal(b.attr.nlink, 2);
+  t.equal(b.attr.ino, a.entry.attr.ino);
+  fs.getattr(ctx, a.entry.nodeid, null);
+  notes.length = 0;
+  fs.unlink(ctx, ROOT, 'b');
+  t.same(notes, [`inode ${a.entry.nodeid} -1 0`], 'the remaining alias is told');
+});
+
+t.test('xattrs: escaped and hidden as the kernel does; rename flags reach the core', async (t) => {
+  const { fs } = fixture(t, 'auto', (l) => writeFileSync(join(l, 'f'), 'x'));
+  const f = fs.lookup(ctx, ROOT, 'f');
+  fs.setxattr(ctx, f.nodeid, 'user.k', Buffer.from('v'), 0);
+  t.equal(fs.getxattr(ctx, f.nodeid, 'user.k').toString(), 'v');
+  t.ok(fs.listxattr(ctx, f.nodeid).includes('user.k'));
+  t.ok(!fs.listxattr(ctx, f.nodeid).some((n) => n.startsWith('trusted.overlay.origin')), 'origin hidden');
+  const g = fs.create(ctx, ROOT, 'g', 0o100644, constants.O_WRONLY, 0);
+  fs.release(ctx, g.entry.nodeid, g.opened.fh, 0);
+  t.throws(() => fs.rename(ctx, ROOT, 'f', ROOT, 'g', 1), { code: 'EEXIST' }, 'RENAME_NOREPLACE');
+  fs.rename(ctx, ROOT, 'f', ROOT, 'g', 2);
+  t.equal(fs.lookup(ctx, ROOT, 'g').nodeid, f.nodeid, 'RENAME_EXCHANGE swapped the nodes');
+  t.equal(fs.lookup(ctx, ROOT, 'f').nodeid, g.entry.nodeid);
+});
+
+t.test('cache modes: timeouts and open flags per node', async (t) => {
+  const never = fixture(t, 'never', (l) => mkdirSync(join(l, 'd')));
+  const d = never.fs.lookup(ctx, ROOT, 'd');
+  t.equal(d.entryValidMs, 0);
+  t.equal(d.attrValidMs, 0);
+  t.equal(never.fs.opendir(ctx, d.nodeid, 0).openFlags, 0);
+  const always = fixture(t, 'always', (l) => writeFileSync(join(l, 'f'), 'x'));
+  const f = always.fs.lookup(ctx, ROOT, 'f');
+  t.equal(f.attrValidMs, 60_000);
+  t.equal(always.fs.opendir(ctx, ROOT, 0).openFlags, 0b1010, 'CACHE_DIR|KEEP_CACHE');
+  const auto = fixture(t, 'auto', (l) => writeFileSync(join(l, 'f'), 'x'));
+  const g = auto.fs.lookup(ctx, ROOT, 'f');
+  t.equal(auto.fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, 0, 'first open: nothing cached to keep');
+  t.equal(auto.fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, 2, 'unchanged since: KEEP_CACHE');
+  t.equal(auto.fs.opendir(ctx, ROOT, 0).openFlags, 0, 'no dir cache without a watcher');
+  auto.fs.setWatching(true);
+  t.equal(auto.fs.lookup(ctx, ROOT, 'f').attrValidMs, 60_000, 'with a watcher');
+  t.equal(auto.fs.opendir(ctx, ROOT, 0).openFlags, 0b1010);
+});
+
+t.test('watchTarget.forget: the core forgets a changed path, and its page cache is not kept', async (t) => {
+  const { fs, lower } = fixture(t, 'auto', (l) => writeFileSync(join(l, 'f'), 'x'));
+  const f = fs.lookup(ctx, ROOT, 'f');
+  fs.release(ctx, f.nodeid, fs.open(ctx, f.nodeid, constants.O_RDONLY).fh, 0);
+  const target = fs.watchTarget();
+  const rec = target.table.find('/f');
+  t.equal(rec?.id, f.nodeid, 'the watcher finds the node by merged path');
+  rmSync(join(lower, 'f'));
+  mkdirSync(join(lower, 'f'));
+  target.forget('/f', rec);
+  t.ok((fs.lookup(ctx, ROOT, 'f').attr.mode & 0o170000) === 0o040000, 'now a dir');
+  writeFileSync(join(lower, 'g'), 'g');
+  const g = fs.lookup(ctx, ROOT, 'g');
+  fs.release(ctx, g.nodeid, fs.open(ctx, g.nodeid, constants.O_RDONLY).fh, 0);
+  target.forget(null, undefined);
+  t.equal(fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, 0, 'no KEEP_CACHE after a full drop');
+});

@@ -1,0 +1,201 @@
+// The overlay as a low-level (node id) FUSE filesystem: the contract of src/fuse/session served by
+// the same path-based core as the fuse-native transport. Node ids map to merged paths through the
+// node table; each request sets the caller (new objects belong to it), runs the core, and keeps
+// the table and the kernel's caches in step (ll-cache.ts says what the kernel may keep, per mode).
+import { isMainThread } from 'node:worker_threads';
+import type { OverlayConfig } from '../format/index.js';
+import { overlayStatfs, readLink } from './attrs.js';
+import { LlCore, forgetCached } from './ll-core.js';
+import { DirHandles, openDir, readDir } from './ll-dirs.js';
+import { createFile, getAttr, openFile, readFile, releaseFile, setAttr, syncFile, writeFile } from './ll-files.js';
+import {
+  linkEntry, lookupEntry, mkdirEntry, mknodEntry, removeName, renameEntry, symlinkEntry,
+} from './ll-names.js';
+import { type CacheMode, Overlay } from './overlay.js';
+import type {
+  AttrReply, DirEntry, Entry, LowLevelFs, Opened, RequestContext, Session, SetAttr, Statfs,
+} from './session/filesystem.js';
+import type { InvalTarget } from './watch-inval.js';
+import { xattrGet, xattrList, xattrRemove, xattrSet } from './xattrs.js';
+
+export class OverlayFs implements LowLevelFs {
+  readonly ovl: Overlay;
+  private readonly core: LlCore;
+  private readonly dirs = new DirHandles();
+
+  constructor(cfg: OverlayConfig, cache: CacheMode) {
+    this.ovl = new Overlay(cfg, cache, () => this.core.caller);
+    this.core = new LlCore(this.ovl, cache);
+  }
+
+  init(session: Session): void {
+    this.core.session = session;
+  }
+
+  destroy(): void {
+    for (const fh of [...this.ovl.handles.entries()].map(([fh]) => fh)) releaseFile(this.core, fh);
+    this.dirs.clear();
+  }
+
+  // Hooks of the layer watcher (watch-start.ts, watch-inval.ts): it runs between requests,
+  // from the Session.watchFd callback, and tells the kernel itself what changed in the layers.
+
+  /**
+   * The watcher runs: cache=auto may let the kernel keep file attributes, negative entries and
+   * listings for 60 s, because every change in a layer now reaches the kernel as an invalidation.
+   */
+  setWatching(on: boolean): void {
+    this.core.policy.watching = on;
+  }
+
+  /** What the watcher invalidates against: the node table, and the core's own caches. */
+  watchTarget(): Omit<InvalTarget, 'session'> {
+    return { table: this.core.table, forget: (path, node) => forgetCached(this.core, path, node) };
+  }
+
+  /** Nodes the kernel holds (the root included): 1 once every lookup was given back. */
+  get nodeCount(): number {
+    return this.core.table.size;
+  }
+
+  lookup(ctx: RequestContext, parent: number, name: string): Entry {
+    this.core.enter(ctx);
+    return lookupEntry(this.core, parent, name);
+  }
+
+  forget(nodeid: number, nlookup: number): void {
+    this.core.table.forget(nodeid, nlookup);
+  }
+
+  getattr(ctx: RequestContext, nodeid: number, fh: number | null): AttrReply {
+    this.core.enter(ctx);
+    return getAttr(this.core, nodeid, fh);
+  }
+
+  setattr(ctx: RequestContext, nodeid: number, set: SetAttr): AttrReply {
+    this.core.enter(ctx);
+    return setAttr(this.core, nodeid, set);
+  }
+
+  readlink(ctx: RequestContext, nodeid: number): Buffer {
+    this.core.enter(ctx);
+    return readLinkOf(this.core, nodeid);
+  }
+
+  mknod(ctx: RequestContext, parent: number, name: string, mode: number, rdev: number, umask: number): Entry {
+    this.core.enter(ctx);
+    return mknodEntry(this.core, parent, name, mode, rdev, umask);
+  }
+
+  mkdir(ctx: RequestContext, parent: number, name: string, mode: number, umask: number): Entry {
+    this.core.enter(ctx);
+    return mkdirEntry(this.core, parent, name, mode, umask);
+  }
+
+  symlink(ctx: RequestContext, parent: number, name: string, target: Buffer): Entry {
+    this.core.enter(ctx);
+    return symlinkEntry(this.core, parent, name, target);
+  }
+
+  link(ctx: RequestContext, nodeid: number, newParent: number, newName: string): Entry {
+    this.core.enter(ctx);
+    return linkEntry(this.core, nodeid, newParent, newName);
+  }
+
+  unlink(ctx: RequestContext, parent: number, name: string): void {
+    this.core.enter(ctx);
+    removeName(this.core, parent, name, false);
+  }
+
+  rmdir(ctx: RequestContext, parent: number, name: string): void {
+    this.core.enter(ctx);
+    removeName(this.core, parent, name, true);
+  }
+
+  rename(ctx: RequestContext, parent: number, name: string, newParent: number, newName: string, flags: number): void {
+    this.core.enter(ctx);
+    renameEntry(this.core, parent, name, newParent, newName, flags);
+  }
+
+  open(ctx: RequestContext, nodeid: number, flags: number): Opened {
+    this.core.enter(ctx);
+    return openFile(this.core, nodeid, flags);
+  }
+
+  create(ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number): { entry: Entry; opened: Opened } {
+    this.core.enter(ctx);
+    return createFile(this.core, parent, name, mode, flags, umask);
+  }
+
+  read(ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number, into: Buffer): number {
+    return readFile(this.core, fh, offset, size, into);
+  }
+
+  write(ctx: RequestContext, nodeid: number, fh: number, offset: number, data: Buffer, _writeFlags = 0): number {
+    this.core.enter(ctx);
+    return writeFile(this.core, nodeid, fh, offset, data);
+  }
+
+  flush(_ctx: RequestContext, _nodeid: number, _fh: number): void {
+    // Writes go straight to the real file: there is nothing buffered to push out at close.
+  }
+
+  fsync(ctx: RequestContext, nodeid: number, fh: number, datasync: boolean): void {
+    syncFile(this.core, fh, datasync);
+  }
+
+  release(_ctx: RequestContext, _nodeid: number, fh: number, _flags = 0): void {
+    releaseFile(this.core, fh);
+  }
+
+  opendir(ctx: RequestContext, nodeid: number, _flags = 0): Opened {
+    this.core.enter(ctx);
+    return openDir(this.core, this.dirs, nodeid);
+  }
+
+  readdir(ctx: RequestContext, nodeid: number, fh: number, offset: number): Iterable<DirEntry> {
+    this.core.enter(ctx);
+    return readDir(this.core, this.dirs, nodeid, fh, offset);
+  }
+
+  releasedir(ctx: RequestContext, nodeid: number, fh: number): void {
+    this.dirs.remove(fh);
+  }
+
+  statfs(_ctx: RequestContext, _nodeid: number): Statfs {
+    const s = overlayStatfs(this.ovl);
+    return { blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree, bsize: s.bsize, namelen: s.namemax, frsize: s.bsize };
+  }
+
+  setxattr(ctx: RequestContext, nodeid: number, name: string, value: Buffer, flags: number): void {
+    this.core.enter(ctx);
+    xattrSet(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name, value, flags);
+  }
+
+  getxattr(ctx: RequestContext, nodeid: number, name: string): Buffer {
+    return xattrGet(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name);
+  }
+
+  listxattr(ctx: RequestContext, nodeid: number): string[] {
+    return xattrList(this.ovl, this.core.pathOf(this.core.rec(nodeid)));
+  }
+
+  removexattr(ctx: RequestContext, nodeid: number, name: string): void {
+    this.core.enter(ctx);
+    xattrRemove(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name);
+  }
+}
+
+function readLinkOf(core: LlCore, nodeid: number): Buffer {
+  return readLink(core.ovl, core.pathOf(core.rec(nodeid)));
+}
+
+/**
+ * The filesystem H1's session worker serves. The process umask must be 0 (modes arrive with the
+ * caller's umask applied): set here on the main thread; a worker cannot set it, so its parent must.
+ */
+export function createOverlayFs(cfg: OverlayConfig, cache: CacheMode): OverlayFs {
+  if (isMainThread) process.umask(0);
+  else if (process.umask() !== 0) throw new Error('ovl-fuse: set process.umask(0) before starting the session worker');
+  return new OverlayFs(cfg, cache);
+}

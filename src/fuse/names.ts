@@ -1,0 +1,58 @@
+// Adding and removing names on merged paths, shared by both transports (the rules of where and
+// how live in create.ts; rename in rename.ts).
+import { linkSync, mkdirSync, symlinkSync } from 'node:fs';
+import { isCharWhiteout } from '../format/index.js';
+import { makedev, mknod } from '../sys/index.js';
+import { copyUp, markImpure, upperPath } from './copy-up.js';
+import { createAt, removeAt } from './create.js';
+import { fail } from './errno.js';
+import { splitPath } from './layers.js';
+import { lookupPath } from './lookup.js';
+import type { Overlay } from './overlay.js';
+import { mergedNames } from './readdir.js';
+
+/** The kernel's encoding of rdev in FUSE requests (new_encode_dev) → major/minor. */
+export function decodeFuseDev(dev: number): [number, number] {
+  return [(dev & 0xfff00) >>> 8, (dev & 0xff) | ((dev >>> 12) & 0xfff00)];
+}
+
+export function mkdirAt(ovl: Overlay, path: string, mode: number): void {
+  createAt(ovl, path, { isDir: true, make: (real) => mkdirSync(real, { mode: mode & 0o7777 }), mode });
+}
+
+export function symlinkAt(ovl: Overlay, path: string, target: string | Buffer): void {
+  createAt(ovl, path, { make: (real) => symlinkSync(target, real) });
+}
+
+/** mknod(2) with a FUSE-encoded device number. */
+export function mknodAt(ovl: Overlay, path: string, mode: number, dev: number): void {
+  // A 0/0 char device is a whiteout: the kernel overlay refuses to create one.
+  if (isCharWhiteout({ mode, rdev: dev })) fail('EPERM', path);
+  const [major, minor] = decodeFuseDev(dev);
+  createAt(ovl, path, { make: (real) => mknod(real, mode, makedev(major, minor)), mode });
+}
+
+/** link(2): the source is copied up, and the new name shares its upper inode. */
+export function linkAt(ovl: Overlay, src: string, dest: string): void {
+  const node = lookupPath(ovl, src);
+  if (node.isDir) fail('EPERM', src);
+  copyUp(ovl, src);
+  const parent = createAt(ovl, dest, { make: (real) => linkSync(upperPath(ovl, src), real), chown: false });
+  // The new name may carry an origin: its parent holds a copied-up object now.
+  if (!node.hits[0]!.layer.upper || parent.hits.length > 1) markImpure(ovl, upperPath(ovl, splitPath(dest)[0]));
+  ovl.invalidate(src);
+}
+
+export function unlinkAt(ovl: Overlay, path: string): void {
+  const node = lookupPath(ovl, path);
+  if (node.isDir) fail('EISDIR', path);
+  removeAt(ovl, path, node);
+}
+
+export function rmdirAt(ovl: Overlay, path: string): void {
+  if (path === '/') fail('EBUSY', path);
+  const node = lookupPath(ovl, path);
+  if (!node.isDir) fail('ENOTDIR', path);
+  if (mergedNames(ovl, node).length > 0) fail('ENOTEMPTY', path);
+  removeAt(ovl, path, node);
+}
