@@ -39,6 +39,9 @@ export const c = {
     'long copy_file_range(int fd_in, void *off_in, int fd_out, void *off_out, size_t len, unsigned int flags)',
   ),
   lseek: libc.func('long lseek(int fd, long offset, int whence)'),
+  // /dev/fuse (./devfuse.ts): waiting on several fds, and the device's ioctls for passthrough.
+  poll: libc.func('int poll(void *fds, unsigned long nfds, int timeout)'),
+  ioctl: libc.func('int ioctl(int fd, unsigned long request, void *arg)'),
   // fanotify (./fanotify.ts): the lower-layer watcher of ovl-fuse.
   fanotify_init: libc.func('int fanotify_init(unsigned int flags, unsigned int event_f_flags)'),
   fanotify_mark: libc.func('int fanotify_mark(int fd, unsigned int flags, uint64_t mask, int dirfd, const char *path)'),
@@ -71,3 +74,8 @@ export const FSCONFIG_SET_FLAG = 0;
 export const FSCONFIG_SET_STRING = 1;
 export const FSCONFIG_CMD_CREATE = 6;
 export const MOUNT_ATTR_RDONLY = 1;
+// /dev/fuse (./devfuse.ts)
+export const POLLIN = 0x1;
+export const POLLERR = 0x8;
+export const POLLHUP = 0x10;
+export const POLLNVAL = 0x20;

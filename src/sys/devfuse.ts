@@ -1,0 +1,95 @@
+// The kernel FUSE device: open /dev/fuse, mount(2) a fuse filesystem served through that fd,
+// wait on it (and on other fds) with poll(2), and register backing files for FUSE passthrough.
+// Reading and writing requests is plain node:fs on the fd (as cheap as an FFI call).
+import { closeSync, openSync } from 'node:fs';
+import { OvlError, errnoName } from '../errors.js';
+import { check } from './call.js';
+import { MS_RDONLY, POLLERR, POLLHUP, POLLIN, POLLNVAL, c, lastErrno } from './libc.js';
+
+// <linux/fuse.h>: _IOW(229, 1, struct fuse_backing_map) and _IOW(229, 2, uint32_t).
+const FUSE_DEV_IOC_BACKING_OPEN = 0x4010e501;
+const FUSE_DEV_IOC_BACKING_CLOSE = 0x4004e502;
+
+export interface DevFuseMountOptions {
+  /** The fs type becomes fuse.<subtype> (mountinfo shows it; `umount -t` matches it). */
+  subtype: string;
+  /** The mount source shown in mountinfo. */
+  source: string;
+  readonly: boolean;
+}
+
+/** Open the FUSE device (O_RDWR, close-on-exec); the fd is what mount(2)'s `fd=` names. */
+export function openDevFuse(): number {
+  try {
+    return openSync('/dev/fuse', 'r+');
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'EIO';
+    throw new OvlError(code in { ENOENT: 1, EACCES: 1, EPERM: 1, ENXIO: 1, ENODEV: 1 } ? code : 'EIO', `cannot open the FUSE device (${code})`, { path: '/dev/fuse', cause: err });
+  }
+}
+
+/**
+ * Mount a fuse filesystem at `target` served by `fd`. Root needs no fusermount. `allow_other` and
+ * `default_permissions` make it usable by every user with the kernel's permission checks, as an
+ * overlay mount is; devices and setuid stay honoured (no MS_NODEV/MS_NOSUID), as before.
+ * The mount is live when this returns: the kernel has queued INIT for the fd's reader.
+ */
+export function mountDevFuse(fd: number, target: string, o: DevFuseMountOptions): void {
+  const data = `fd=${fd},rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions`;
+  const flags = o.readonly ? MS_RDONLY : 0;
+  check(c.mount(o.source, target, `fuse.${o.subtype}`, flags, data) as number, `mount fuse.${o.subtype}`, target);
+}
+
+export function closeDevFuse(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed: nothing to release.
+  }
+}
+
+/** What poll(2) reported for one fd. */
+export interface Readiness {
+  readable: boolean;
+  /** POLLERR/POLLHUP/POLLNVAL: for /dev/fuse after umount, the next read says ENODEV. */
+  failed: boolean;
+}
+
+/** A reusable pollfd array for a fixed set of fds (no allocation per wait). */
+export class PollSet {
+  private buf: Buffer;
+  constructor(private fds: number[]) {
+    this.buf = Buffer.alloc(8 * fds.length);
+    fds.forEach((fd, i) => {
+      this.buf.writeInt32LE(fd, 8 * i);
+      this.buf.writeInt16LE(POLLIN, 8 * i + 4);
+    });
+  }
+
+  /** Block until one fd is ready (or `timeoutMs`, -1 = forever); EINTR counts as nothing ready. */
+  wait(timeoutMs = -1): void {
+    for (let i = 0; i < this.fds.length; i++) this.buf.writeInt16LE(0, 8 * i + 6);
+    const n = c.poll(this.buf, this.fds.length, timeoutMs) as number;
+    if (n < 0 && lastErrno() !== 4 /* EINTR */) throw new OvlError(errnoName(lastErrno()), 'poll failed');
+  }
+
+  /** The readiness of the i-th fd after the last wait. */
+  state(i: number): Readiness {
+    const r = this.buf.readInt16LE(8 * i + 6);
+    return { readable: (r & POLLIN) !== 0, failed: (r & (POLLERR | POLLHUP | POLLNVAL)) !== 0 };
+  }
+}
+
+/** FUSE_DEV_IOC_BACKING_OPEN: register `backingFd` for passthrough; returns the backing id. */
+export function backingOpen(devFd: number, backingFd: number): number {
+  const map = Buffer.alloc(16);
+  map.writeInt32LE(backingFd, 0);
+  return check(c.ioctl(devFd, FUSE_DEV_IOC_BACKING_OPEN, map) as number, 'FUSE_DEV_IOC_BACKING_OPEN');
+}
+
+/** FUSE_DEV_IOC_BACKING_CLOSE: drop a backing id (open files keep their backing file). */
+export function backingClose(devFd: number, id: number): void {
+  const arg = Buffer.alloc(4);
+  arg.writeUInt32LE(id, 0);
+  check(c.ioctl(devFd, FUSE_DEV_IOC_BACKING_CLOSE, arg) as number, 'FUSE_DEV_IOC_BACKING_CLOSE');
+}
