@@ -1,0 +1,232 @@
+// One request in, one reply out: decode the body with the codec, call the filesystem, encode the
+// answer after the 16-byte out header. Returns the reply's total length, or NO_REPLY for the
+// requests the kernel expects no answer to (FORGET, BATCH_FORGET, INTERRUPT). A throw becomes the
+// reply's errno in the loop. The filesystem never sees the wire format, the codec never sees fs.
+import { OvlError } from '../../errors.js';
+import {
+  ENTRY_OUT_SIZE,
+  InitFlag,
+  type InHeader,
+  OUT_HEADER_SIZE,
+  Op,
+  type ReadIn,
+  decodeBatchForget,
+  decodeCopyFileRange,
+  decodeCreate,
+  decodeFallocate,
+  decodeFh,
+  decodeForget,
+  decodeFsync,
+  decodeGetattr,
+  decodeGetxattr,
+  decodeLink,
+  decodeLseek,
+  decodeMkdir,
+  decodeMknod,
+  decodeName,
+  decodeOpen,
+  decodeRead,
+  decodeRelease,
+  decodeRename,
+  decodeSetattr,
+  decodeSetxattr,
+  decodeSymlink,
+  decodeWrite,
+  decodeXattrSize,
+  encodeAttrOut,
+  encodeEntry,
+  encodeOpenOut,
+  encodeStatfs,
+  encodeU64Out,
+  encodeWriteOut,
+} from '../protocol/index.js';
+import { fillReaddir, fillReaddirPlus } from './dispatch-dir.js';
+import { replyXattr, xattrList } from './dispatch-xattr.js';
+import type { LowLevelFs, RequestContext } from './filesystem.js';
+
+export const NO_REPLY = -1;
+const H = 40; // IN_HEADER_SIZE: every body starts there
+const O = OUT_HEADER_SIZE;
+
+function enosys(what: string): never {
+  throw new OvlError('ENOSYS', `${what} is not implemented`);
+}
+
+export class Dispatcher {
+  /** FUSE_SETXATTR_EXT changes fuse_setxattr_in's size; set once INIT is answered. */
+  setxattrExt = false;
+  private readIn: ReadIn = { fh: 0, offset: 0, size: 0 };
+  private outData: Buffer;
+
+  constructor(
+    private fs: LowLevelFs,
+    private out: Buffer,
+    private onLookupError: (name: string, err: unknown) => void,
+  ) {
+    this.outData = out.subarray(O);
+  }
+
+  granted(flags: bigint): void {
+    this.setxattrExt = (flags & InitFlag.SETXATTR_EXT) !== 0n;
+  }
+
+  /** Answer request `h` (body in `b` from 40 to h.len) into the out buffer; returns the reply length. */
+  handle(h: InHeader, b: Buffer): number {
+    const fs = this.fs;
+    const out = this.out;
+    const end = h.len - h.extLen;
+    const node = h.nodeid;
+    const ctx: RequestContext = { uid: h.uid, gid: h.gid, pid: h.pid };
+    switch (h.opcode) {
+      case Op.LOOKUP:
+        return encodeEntry(out, O, fs.lookup(ctx, node, decodeName(b, H, end)));
+      case Op.FORGET:
+        fs.forget(node, decodeForget(b, H));
+        return NO_REPLY;
+      case Op.BATCH_FORGET:
+        decodeBatchForget(b, H, (n, c) => fs.forget(n, c));
+        return NO_REPLY;
+      case Op.GETATTR:
+        return encodeAttrOut(out, O, fs.getattr(ctx, node, decodeGetattr(b, H)));
+      case Op.SETATTR:
+        return encodeAttrOut(out, O, fs.setattr(ctx, node, decodeSetattr(b, H)));
+      case Op.READLINK:
+        return O + fs.readlink(ctx, node).copy(out, O);
+      case Op.SYMLINK: {
+        const r = decodeSymlink(b, H, end);
+        return encodeEntry(out, O, fs.symlink(ctx, node, r.name, r.target));
+      }
+      case Op.MKNOD: {
+        const r = decodeMknod(b, H, end);
+        return encodeEntry(out, O, fs.mknod(ctx, node, r.name, r.mode, r.rdev, r.umask));
+      }
+      case Op.MKDIR: {
+        const r = decodeMkdir(b, H, end);
+        return encodeEntry(out, O, fs.mkdir(ctx, node, r.name, r.mode, r.umask));
+      }
+      case Op.UNLINK:
+        fs.unlink(ctx, node, decodeName(b, H, end));
+        return O;
+      case Op.RMDIR:
+        fs.rmdir(ctx, node, decodeName(b, H, end));
+        return O;
+      case Op.RENAME:
+      case Op.RENAME2: {
+        const r = decodeRename(b, H, end, h.opcode === Op.RENAME2);
+        fs.rename(ctx, node, r.name, r.newParent, r.newName, r.flags);
+        return O;
+      }
+      case Op.LINK: {
+        const r = decodeLink(b, H, end);
+        return encodeEntry(out, O, fs.link(ctx, r.oldNode, node, r.newName));
+      }
+      case Op.OPEN:
+        return encodeOpenOut(out, O, fs.open(ctx, node, decodeOpen(b, H)));
+      case Op.READ: {
+        const r = decodeRead(b, H, this.readIn);
+        const size = Math.min(r.size, this.outData.length);
+        return O + fs.read(ctx, node, r.fh, r.offset, size, this.outData);
+      }
+      case Op.WRITE: {
+        const r = decodeWrite(b, H);
+        return encodeWriteOut(out, O, fs.write(ctx, node, r.fh, r.offset, r.data, r.writeFlags));
+      }
+      case Op.STATFS:
+        return encodeStatfs(out, O, fs.statfs(ctx, node));
+      case Op.RELEASE: {
+        const r = decodeRelease(b, H);
+        fs.release(ctx, node, r.fh, r.flags);
+        return O;
+      }
+      case Op.FSYNC: {
+        const r = decodeFsync(b, H);
+        fs.fsync(ctx, node, r.fh, r.datasync);
+        return O;
+      }
+      case Op.FLUSH:
+        fs.flush(ctx, node, decodeFh(b, H));
+        return O;
+      default:
+        return this.handleMore(h, b, end, ctx);
+    }
+  }
+
+  /** Directories, xattrs and the newer optional requests. */
+  private handleMore(h: InHeader, b: Buffer, end: number, ctx: RequestContext): number {
+    const fs = this.fs;
+    const out = this.out;
+    const node = h.nodeid;
+    switch (h.opcode) {
+      case Op.SETXATTR: {
+        const r = decodeSetxattr(b, H, end, this.setxattrExt);
+        fs.setxattr(ctx, node, r.name, r.value, r.flags);
+        return O;
+      }
+      case Op.GETXATTR: {
+        const r = decodeGetxattr(b, H, end);
+        return replyXattr(out, O, r.size, fs.getxattr(ctx, node, r.name));
+      }
+      case Op.LISTXATTR:
+        return replyXattr(out, O, decodeXattrSize(b, H), xattrList(fs.listxattr(ctx, node)));
+      case Op.REMOVEXATTR:
+        fs.removexattr(ctx, node, decodeName(b, H, end));
+        return O;
+      case Op.OPENDIR:
+        return encodeOpenOut(out, O, fs.opendir(ctx, node, decodeOpen(b, H)));
+      case Op.READDIR:
+      case Op.READDIRPLUS: {
+        const r = decodeRead(b, H, this.readIn);
+        const limit = Math.min(O + r.size, out.length);
+        const entries = fs.readdir(ctx, node, r.fh, r.offset);
+        if (h.opcode === Op.READDIR) return fillReaddir(out, O, limit, entries);
+        return fillReaddirPlus(fs, ctx, node, out, O, limit, entries, this.onLookupError);
+      }
+      case Op.RELEASEDIR:
+        fs.releasedir(ctx, node, decodeRelease(b, H).fh);
+        return O;
+      case Op.FSYNCDIR: {
+        if (!fs.fsyncdir) enosys('FSYNCDIR');
+        const r = decodeFsync(b, H);
+        fs.fsyncdir(ctx, node, r.fh, r.datasync);
+        return O;
+      }
+      case Op.CREATE:
+      case Op.TMPFILE: {
+        const r = decodeCreate(b, H, end);
+        let made;
+        if (h.opcode === Op.CREATE) made = fs.create(ctx, node, r.name, r.mode, r.flags, r.umask);
+        else if (fs.tmpfile) made = fs.tmpfile(ctx, node, r.mode, r.flags, r.umask);
+        else enosys('TMPFILE');
+        encodeEntry(out, O, made.entry);
+        return encodeOpenOut(out, O + ENTRY_OUT_SIZE, made.opened);
+      }
+      case Op.FALLOCATE: {
+        if (!fs.fallocate) enosys('FALLOCATE');
+        const r = decodeFallocate(b, H);
+        fs.fallocate(ctx, node, r.fh, r.offset, r.length, r.mode);
+        return O;
+      }
+      case Op.LSEEK: {
+        if (!fs.lseek) enosys('LSEEK');
+        const r = decodeLseek(b, H);
+        return encodeU64Out(out, O, fs.lseek(ctx, node, r.fh, r.offset, r.whence));
+      }
+      case Op.COPY_FILE_RANGE:
+      case Op.COPY_FILE_RANGE_64: {
+        if (!fs.copyFileRange) enosys('COPY_FILE_RANGE');
+        const r = decodeCopyFileRange(b, H);
+        // The 32-bit answer of the old request caps what one call may copy.
+        const len = h.opcode === Op.COPY_FILE_RANGE ? Math.min(r.len, 0xfffff000) : r.len;
+        const n = fs.copyFileRange(ctx, node, r.fhIn, r.offIn, r.nodeOut, r.fhOut, r.offOut, len, r.flags);
+        return h.opcode === Op.COPY_FILE_RANGE ? encodeWriteOut(out, O, n) : encodeU64Out(out, O, n);
+      }
+      case Op.INTERRUPT:
+        // Requests are answered one at a time, so the one interrupted is done or about to be.
+        return NO_REPLY;
+      default:
+        // ACCESS (default_permissions checks in the kernel), locks, ioctl, poll, bmap, statx, syncfs:
+        // ENOSYS tells the kernel to stop asking or fall back to what it does itself.
+        return enosys(`opcode ${h.opcode}`);
+    }
+  }
+}

@@ -1,0 +1,141 @@
+// The session loop: synchronous, one request at a time, on the thread that owns the filesystem.
+// One receive and one reply buffer for the whole session; read → decode → dispatch → encode →
+// write. A handler's throw becomes the reply's errno (never a crash); unmount ends the loop
+// (read answers ENODEV); extra fds (the layer watcher) are polled beside /dev/fuse and served
+// between requests.
+import { readSync, writeSync } from 'node:fs';
+import { errnoOf } from '../../errors.js';
+import { PollSet } from '../../sys/devfuse.js';
+import {
+  INIT_OUT_SIZE,
+  IN_HEADER_SIZE,
+  type InitOut,
+  type InitWant,
+  OUT_HEADER_SIZE,
+  Op,
+  decodeInHeader,
+  decodeInit,
+  encodeInitOut,
+  encodeOutHeader,
+  negotiate,
+  newInHeader,
+} from '../protocol/index.js';
+import type { DevSession } from './dev-session.js';
+import { Dispatcher, NO_REPLY } from './dispatch.js';
+import type { LowLevelFs } from './filesystem.js';
+
+export interface LoopOptions {
+  want: InitWant;
+  /** Log handler bugs (non-errno throws) and failed lookups to stderr (OVL_FUSE_DEBUG). */
+  debug: boolean;
+  /** Called once INIT is answered (the mount is usable). */
+  onReady?: (init: InitOut) => void;
+}
+
+// Room for the largest request: a WRITE of max_write plus headers, or a 64 KiB xattr value.
+const SLACK = 128 * 1024;
+
+function code(err: unknown): string | undefined {
+  return (err as { code?: string } | null)?.code;
+}
+
+/** Serve `fs` on the /dev/fuse fd until the filesystem is unmounted. */
+export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts: LoopOptions): void {
+  const inBuf = Buffer.allocUnsafe(opts.want.maxWrite + SLACK);
+  const out = Buffer.allocUnsafe(opts.want.maxWrite + SLACK);
+  const h = newInHeader();
+  const log = (what: string, err: unknown) => {
+    if (opts.debug) process.stderr.write(`ovl-fuse: ${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  };
+  const dispatcher = new Dispatcher(fs, out, (name, err) => {
+    if (code(err) !== 'ENOENT') log(`readdirplus lookup of ${name}`, err);
+  });
+  const reply = (len: number, error: number) => {
+    encodeOutHeader(out, len, error, h.unique);
+    try {
+      writeSync(devFd, out, 0, len);
+    } catch (err) {
+      // ENOENT: the request was interrupted and is gone; ENODEV: unmounted meanwhile.
+      if (code(err) !== 'ENOENT' && code(err) !== 'ENODEV') throw err;
+    }
+  };
+  let poll: PollSet | null = null;
+  let pollGeneration = -1;
+  let initialised = false;
+  try {
+    for (;;) {
+      if (session.watched.length > 0) {
+        if (pollGeneration !== session.watchGeneration) {
+          poll = new PollSet([devFd, ...session.watched.map((w) => w.fd)]);
+          pollGeneration = session.watchGeneration;
+        }
+        poll!.wait();
+        for (let i = 0; i < session.watched.length; i++) {
+          if (poll!.state(i + 1).readable) serveWatched(session.watched[i]!.onReadable, log);
+        }
+        const dev = poll!.state(0);
+        // POLLERR after umount: fall through to the read, which answers ENODEV.
+        if (!dev.readable && !dev.failed) continue;
+      }
+      let n: number;
+      try {
+        n = readSync(devFd, inBuf, 0, inBuf.length, null);
+      } catch (err) {
+        const c = code(err);
+        if (c === 'ENODEV') return;
+        if (c === 'EINTR' || c === 'EAGAIN' || c === 'ENOENT') continue;
+        throw err;
+      }
+      if (n < IN_HEADER_SIZE) continue;
+      decodeInHeader(inBuf, h);
+      if (h.opcode === Op.INIT) {
+        const init = negotiateInit(inBuf, h.len, opts.want, out, reply);
+        session.grantedFlags = init.flags;
+        dispatcher.granted(init.flags);
+        if (!initialised) fs.init(session);
+        initialised = true;
+        opts.onReady?.(init);
+        continue;
+      }
+      if (h.opcode === Op.DESTROY) {
+        reply(OUT_HEADER_SIZE, 0);
+        return;
+      }
+      let len: number;
+      try {
+        len = dispatcher.handle(h, inBuf);
+      } catch (err) {
+        const errno = errnoOf(err);
+        if (!(err && typeof err === 'object' && ('errno' in err || 'code' in err))) log(`opcode ${h.opcode}`, err);
+        if (h.opcode === Op.FORGET || h.opcode === Op.BATCH_FORGET) continue;
+        reply(OUT_HEADER_SIZE, -errno);
+        continue;
+      }
+      if (len !== NO_REPLY) reply(len, 0);
+    }
+  } finally {
+    if (initialised) fs.destroy();
+  }
+}
+
+/** Answer INIT; a kernel we cannot speak to gets EPROTO and the error ends the session. */
+function negotiateInit(inBuf: Buffer, len: number, want: InitWant, out: Buffer, reply: (len: number, error: number) => void): InitOut {
+  let init: InitOut;
+  try {
+    init = negotiate(decodeInit(inBuf, IN_HEADER_SIZE, len), want);
+  } catch (err) {
+    reply(OUT_HEADER_SIZE, -errnoOf(err));
+    throw err;
+  }
+  encodeInitOut(out, OUT_HEADER_SIZE, init);
+  reply(OUT_HEADER_SIZE + INIT_OUT_SIZE, 0);
+  return init;
+}
+
+function serveWatched(cb: () => void, log: (what: string, err: unknown) => void): void {
+  try {
+    cb();
+  } catch (err) {
+    log('watched fd callback', err);
+  }
+}

@@ -1,0 +1,22 @@
+// The worker thread that owns the filesystem and runs the session loop. A blocked JS thread runs
+// no timers or signal handlers, so the loop blocks here while the main thread stays free for
+// signals, `ovl-fuse umount`, writing notifications and exiting. The filesystem is built here from
+// a module and factory named in workerData, so nothing of it has to cross threads.
+import { parentPort, workerData } from 'node:worker_threads';
+import { DevSession } from './dev-session.js';
+import type { LowLevelFs } from './filesystem.js';
+import { runLoop } from './loop.js';
+import type { WorkerData } from './worker-data.js';
+
+const data = workerData as WorkerData;
+const port = parentPort!;
+const mod = (await import(data.fsModule)) as Record<string, (...args: unknown[]) => LowLevelFs>;
+const factory = mod[data.fsExport];
+if (typeof factory !== 'function') throw new TypeError(`${data.fsModule} has no export ${data.fsExport}`);
+const fs = factory(...data.fsArgs);
+const session = new DevSession(data.devFd, (message) => port.postMessage({ type: 'notify', message }, [message.buffer as ArrayBuffer]));
+runLoop(data.devFd, fs, session, {
+  want: data.want,
+  debug: data.debug,
+  onReady: (init) => port.postMessage({ type: 'ready', flags: init.flags, minor: init.minor }),
+});
