@@ -22,7 +22,8 @@ export interface NewObject {
   mode?: number;
 }
 
-function owner(ovl: Overlay, parent: Node): [number, number] {
+/** uid and gid of a new object made by the caller in merged dir `parent`. */
+export function newOwner(ovl: Overlay, parent: Node): [number, number] {
   const caller = ovl.caller();
   const pst = parent.hits[0]!.st;
   // A set-group-ID parent passes its group on, as in any Linux filesystem.
@@ -31,7 +32,7 @@ function owner(ovl: Overlay, parent: Node): [number, number] {
 
 function finish(ovl: Overlay, parent: Node, real: string, obj: NewObject): void {
   if (obj.chown === false) return;
-  const [uid, gid] = owner(ovl, parent);
+  const [uid, gid] = newOwner(ovl, parent);
   lchownSync(real, uid, gid);
   if (obj.mode === undefined) return;
   // chown cleared any set-id bits, and a dir built in workdir did not inherit the parent's setgid.

@@ -94,7 +94,8 @@ function clearDest(ovl: Overlay, dst: Node | null, dstReal: string, srcIsDir: bo
 function markMovedDir(ovl: Overlay, node: Node, redirect: boolean, to: string, toParent: Node): void {
   const real = upperPath(ovl, to);
   if (redirect) {
-    // A merged dir the upper never recorded an origin for gets one with its redirect (as observed).
+    // ovl_fix_origin: the kernel's lookup gives a merged dir without an origin one (the core's
+    // lookup writes nothing); a redirected dir must have it.
     const origin = ovl.xattrs.name('origin');
     const lower = node.hits.find((h) => !h.layer.upper)!;
     if (getXattr(real, origin) === null) setXattr(real, origin, encodeOrigin(fileHandle(lower.real)));

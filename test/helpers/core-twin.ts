@@ -9,7 +9,7 @@ import { prepareWorkdir } from '../../src/fuse/mount.js';
 import { Overlay } from '../../src/fuse/overlay.js';
 import { umountSurely } from '../../src/sys/index.js';
 import { type LayerDirs, type Teardowns, kernelOptions, layerDirs, mountKernel } from './layers.js';
-import { dumpTree, outcome } from './tree.js';
+import { dumpTree } from './tree.js';
 
 export interface CoreScenario {
   lowers?: number;
@@ -23,6 +23,16 @@ export interface CoreTwinResult {
   outcomes: Record<string, string>;
   upper: Record<string, string>;
   merged: Record<string, string>;
+}
+
+/** 'ok', 'ok <value>' when the step returned one, or the errno code it threw. */
+function outcome(fn: () => unknown): string {
+  try {
+    const v = fn();
+    return v === undefined ? 'ok' : `ok ${JSON.stringify(v)}`;
+  } catch (err) {
+    return (err as { code?: string }).code ?? String(err);
+  }
 }
 
 /** Origin values encode file handles of two different copies; only their presence compares. */

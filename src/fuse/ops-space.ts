@@ -1,0 +1,27 @@
+// File space on open handles, as kernel overlayfs does it (fs/overlayfs/file.c): fallocate,
+// lseek SEEK_DATA/SEEK_HOLE and copy_file_range act on the real file behind the handle. A handle
+// opened for writing is already on the upper copy (the open copied up), so nothing is copied up
+// here; a read-only handle reads whatever real file is current (the upper once copied up), and
+// the real filesystem answers every mode and errno: EBADF on a read-only fd, EOPNOTSUPP for a
+// mode it lacks, ENXIO for SEEK_DATA/SEEK_HOLE at or past EOF, EXDEV between two filesystems
+// (the caller's kernel then falls back to copying through splice, as it does for the overlay).
+import { copyRange, fallocate, seek } from '../sys/space.js';
+import { current } from './ops-file.js';
+import type { Overlay } from './overlay.js';
+
+/** fallocate(2) with FALLOC_FL_* `mode` on the real file of handle `fh`. */
+export function fallocateHandle(ovl: Overlay, fh: number, offset: number, length: number, mode: number): void {
+  fallocate(current(ovl, fh).fd, mode, offset, length);
+}
+
+/** lseek(2) on the real file of handle `fh` (FUSE_LSEEK carries SEEK_DATA / SEEK_HOLE); the new offset. */
+export function seekHandle(ovl: Overlay, fh: number, offset: number, whence: number): number {
+  return seek(current(ovl, fh).fd, offset, whence);
+}
+
+/** copy_file_range(2) between the real files of two handles at explicit offsets; bytes copied. */
+export function copyRangeHandles(
+  ovl: Overlay, fhIn: number, offIn: number, fhOut: number, offOut: number, len: number, flags: number,
+): number {
+  return copyRange(current(ovl, fhIn).fd, offIn, current(ovl, fhOut).fd, offOut, len, flags);
+}

@@ -1,0 +1,43 @@
+// O_TMPFILE as kernel overlayfs does it since 6.6 (ovl_tmpfile): the parent is copied up and the
+// unnamed file is created in the upper parent dir itself, owned by the caller; nothing is written
+// to the upper until linkat(AT_EMPTY_PATH) gives it a name, which is an ordinary new name there
+// (a whiteout under it is replaced, as create does). Closing it unlinked leaves no trace.
+import { chmodSync, closeSync, constants, fchownSync, fstatSync, openSync } from 'node:fs';
+import { O_TMPFILE, linkFd } from '../sys/space.js';
+import { copyUp, upperPath } from './copy-up.js';
+import { createAt, newOwner } from './create.js';
+import { fail } from './errno.js';
+import { lookupPath } from './lookup.js';
+import type { Overlay } from './overlay.js';
+
+const { O_CREAT, O_NOCTTY } = constants;
+/** Flags that were the caller's kernel's business (O_TMPFILE itself is added here; O_EXCL stays). */
+const STRIP = O_TMPFILE | O_CREAT | O_NOCTTY;
+
+/**
+ * An unnamed file in merged dir `parentPath`, opened with `flags`, mode `mode` (umask applied);
+ * returns its handle. O_EXCL in `flags` makes it unlinkable, as on any filesystem.
+ */
+export function tmpfileHandle(ovl: Overlay, parentPath: string, mode: number, flags: number): number {
+  if (!lookupPath(ovl, parentPath).isDir) fail('ENOTDIR', parentPath);
+  const parent = copyUp(ovl, parentPath);
+  const fd = openSync(upperPath(ovl, parentPath), O_TMPFILE | (flags & ~STRIP), mode & 0o7777);
+  try {
+    const [uid, gid] = newOwner(ovl, parent);
+    fchownSync(fd, uid, gid);
+    // chown cleared any set-id bits the caller asked for.
+    if (mode & 0o6000) chmodSync(`/proc/self/fd/${fd}`, mode & 0o7777);
+    const st = fstatSync(fd, { bigint: true });
+    return ovl.handles.add({ fd, path: parentPath, upper: true, lowerKey: null, seen: 0, ino: st.ino, extraFds: [] });
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/** linkat(AT_EMPTY_PATH) of the unnamed file behind handle `fh` to merged `path` (EEXIST if taken). */
+export function linkTmpfile(ovl: Overlay, fh: number, path: string): void {
+  const h = ovl.handles.get(fh) ?? fail('EBADF', String(fh));
+  createAt(ovl, path, { make: (real) => linkFd(h.fd, real), chown: false });
+  h.path = path;
+}

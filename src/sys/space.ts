@@ -1,0 +1,42 @@
+// File space and unnamed files on real fds: fallocate(2) in every mode, lseek(2) SEEK_DATA/
+// SEEK_HOLE, copy_file_range(2) at explicit offsets, and linking an O_TMPFILE fd to a name.
+// Node has none of these beyond plain lseek; results and errnos are the real filesystem's.
+import { check } from './call.js';
+import { AT_FDCWD, c } from './libc.js';
+
+// fallocate modes (linux/falloc.h).
+export const FALLOC_FL_KEEP_SIZE = 0x01;
+export const FALLOC_FL_PUNCH_HOLE = 0x02;
+export const FALLOC_FL_COLLAPSE_RANGE = 0x08;
+export const FALLOC_FL_ZERO_RANGE = 0x10;
+export const FALLOC_FL_INSERT_RANGE = 0x20;
+export const FALLOC_FL_UNSHARE_RANGE = 0x40;
+export const SEEK_DATA = 3;
+export const SEEK_HOLE = 4;
+/** O_TMPFILE as open(2) takes it (it includes O_DIRECTORY). */
+export const O_TMPFILE = 0o20200000;
+const AT_SYMLINK_FOLLOW = 0x400;
+
+/** fallocate(2) on `fd`; `mode` is any combination of FALLOC_FL_* the filesystem supports. */
+export function fallocate(fd: number, mode: number, offset: number, length: number): void {
+  check(c.fallocate(fd, mode, BigInt(offset), BigInt(length)) as number, 'fallocate', `fd ${fd}`);
+}
+
+/** lseek(2) with any whence (SEEK_DATA/SEEK_HOLE give ENXIO at or past EOF); the new offset. */
+export function seek(fd: number, offset: number, whence: number): number {
+  return check(c.lseek(fd, offset, whence) as number, 'lseek', `fd ${fd}`);
+}
+
+/** copy_file_range(2) from `offIn` of `fdIn` to `offOut` of `fdOut`, fd positions untouched; bytes copied. */
+export function copyRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number, flags = 0): number {
+  const inPos = Buffer.alloc(8);
+  const outPos = Buffer.alloc(8);
+  inPos.writeBigInt64LE(BigInt(offIn));
+  outPos.writeBigInt64LE(BigInt(offOut));
+  return check(c.copy_file_range(fdIn, inPos, fdOut, outPos, len, flags) as number, 'copy_file_range', `fd ${fdIn}`);
+}
+
+/** Give the unnamed file open as `fd` (O_TMPFILE without O_EXCL) the name `path`. */
+export function linkFd(fd: number, path: string): void {
+  check(c.linkat(AT_FDCWD, `/proc/self/fd/${fd}`, AT_FDCWD, path, AT_SYMLINK_FOLLOW) as number, 'linkat', path);
+}
