@@ -1,0 +1,66 @@
+// When ovl-fuse watches its layers (`-o watch=on|off`), and starting the watcher inside a session:
+// the fanotify fd is served by the session loop between requests, so invalidations never race a
+// request in the same directory. Without the means to watch (not root, a filesystem fanotify
+// cannot mark) the mount still comes up: one warning on stderr, and the caller's caching policy
+// falls back to asking the layers every time (watching() answers false).
+import { UsageError } from '../errors.js';
+import type { CacheMode } from './overlay.js';
+import type { Session } from './session/filesystem.js';
+import { LayerWatcher } from './watch.js';
+import { type InvalStats, type InvalTarget, applyChanges } from './watch-inval.js';
+
+export type WatchMode = 'on' | 'off';
+
+/**
+ * `-o watch=` (the value of the extra option, undefined when absent). The default follows the
+ * cache mode: auto keeps names and attributes and relies on the watcher to stay current; never
+ * caches nothing the watcher could refresh; always is the explicit choice of speed over freshness.
+ */
+export function watchMode(value: string | true | undefined, cache: CacheMode): WatchMode {
+  if (value === undefined) return cache === 'auto' ? 'on' : 'off';
+  if (value === 'on' || value === 'off') return value;
+  throw new UsageError(`bad mount option watch=${value === true ? '' : value}: expected on or off`);
+}
+
+export interface RunningWatch {
+  readonly stats: InvalStats & { events: number; changes: number };
+  close(): void;
+}
+
+/**
+ * Start watching `roots` (the layer roots, top first, upper included) and hand the fd to the
+ * session loop. Returns null, after one line on `warn`, when fanotify is not available to us.
+ */
+export function startWatch(
+  roots: readonly string[],
+  session: Pick<Session, 'watchFd' | 'invalInode' | 'invalEntry'>,
+  target: Omit<InvalTarget, 'session'>,
+  warn: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+): RunningWatch | null {
+  let watcher: LayerWatcher;
+  try {
+    watcher = LayerWatcher.start(roots);
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? String(err);
+    const why = code === 'EPERM' ? 'fanotify filesystem marks need root (CAP_SYS_ADMIN)' : `fanotify: ${(err as Error).message ?? code}`;
+    warn(`ovl-fuse: warning: not watching the layers for outside changes (${why}); attributes are asked for on every access instead`);
+    return null;
+  }
+  const stats = { entries: 0, inodes: 0, fullDrops: 0, events: 0, changes: 0 };
+  const full: InvalTarget = { ...target, session };
+  session.watchFd(watcher.fd, () => {
+    let batch;
+    try {
+      batch = watcher.drain();
+    } catch (err) {
+      // Never a reason to fail a request or end the mount: treat it as lost events.
+      warn(`ovl-fuse: warning: reading layer events failed (${(err as Error).message}); dropping every cache`);
+      batch = { changes: [], overflow: true, events: 0 };
+    }
+    stats.events += batch.events;
+    stats.changes += batch.changes.length;
+    applyChanges(batch, full, stats);
+  });
+  // Close only once the session loop has ended: it polls the fd until then.
+  return { stats, close: () => watcher.close() };
+}
