@@ -2,6 +2,7 @@
 // `lowerdir=`. Each layer is a real directory; the merged path `/a/b` lives at `<root>/a/b`.
 import { join } from 'node:path';
 import type { OverlayConfig } from '../format/index.js';
+import { shortPath } from '../sys/long-path.js';
 
 export interface Layer {
   /** Position in the stack: 0 is the top (the upper when there is one). */
@@ -31,9 +32,14 @@ export function layerStack(cfg: OverlayConfig): LayerStack {
   };
 }
 
-/** Real path of merged path `path` ('/' or '/a/b') inside `root`. */
+/** Real path of merged path `path` ('/' or '/a/b') inside `root` (shortened when near PATH_MAX). */
 export function realPath(root: string, path: string): string {
-  return path === '/' ? root : root + path;
+  return path === '/' ? root : shortPath(root + path);
+}
+
+/** Real path of `name` in the real dir `dir` (shortened when near PATH_MAX). */
+export function realChild(dir: string, name: string): string {
+  return shortPath(dir + '/' + name);
 }
 
 /** Parent merged path and last name of a merged path ('/a/b' → ['/a', 'b']). */

@@ -13,7 +13,7 @@ import {
 } from '../format/index.js';
 import { getXattr, hasXattr } from '../sys/index.js';
 import { fail } from './errno.js';
-import { type Layer, childPath, splitPath } from './layers.js';
+import { type Layer, childPath, realChild, realPath, splitPath } from './layers.js';
 import type { Overlay } from './overlay.js';
 
 const S_IFMT = 0o170000n;
@@ -55,10 +55,10 @@ type Candidate = [Layer, string];
 
 function redirectCandidates(ovl: Overlay, parent: Node, red: Redirect, below: number): Candidate[] {
   if (red.kind === 'relative') {
-    return parent.hits.filter((h) => h.layer.index > below).map((h) => [h.layer, h.real + '/' + red.name]);
+    return parent.hits.filter((h) => h.layer.index > below).map((h) => [h.layer, realChild(h.real, red.name)]);
   }
   const rel = red.path.length === 0 ? '' : '/' + red.path.join('/');
-  return ovl.stack.lowers.filter((l) => l.index > below).map((l) => [l, l.root + rel]);
+  return ovl.stack.lowers.filter((l) => l.index > below).map((l) => [l, realPath(l.root, rel || '/')]);
 }
 
 function dirHit(ovl: Overlay, layer: Layer, real: string, st: BigIntStats): Hit {
@@ -70,7 +70,7 @@ function dirHit(ovl: Overlay, layer: Layer, real: string, st: BigIntStats): Hit 
 /** Look `name` up in the merged dir `parent`; null when it does not exist (or is whited out). */
 export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | null {
   const hits: Hit[] = [];
-  let cands: Candidate[] = parent.hits.map((h) => [h.layer, h.real + '/' + name]);
+  let cands: Candidate[] = parent.hits.map((h) => [h.layer, realChild(h.real, name)]);
   for (let i = 0; i < cands.length; i++) {
     const [layer, real] = cands[i]!;
     const st = lstatOrNull(real);

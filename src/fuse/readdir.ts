@@ -9,7 +9,7 @@ import type { FuseStat } from '../sys/fuse-native.js';
 import { fuseStat } from '../sys/fuse-native.js';
 import { fail } from './errno.js';
 import { inoOf, nlinkOf } from './inode.js';
-import { splitPath } from './layers.js';
+import { realChild, splitPath } from './layers.js';
 import { type Hit, type Node, isMergedDir, isWhiteoutAt, lookupChild, lookupDir, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
@@ -56,8 +56,9 @@ function straightListing(ovl: Overlay, node: Node, names: string[], stats: FuseS
     let st = child ? nodeStat(ovl, child) : null;
     if (!st) {
       // A whiteout in a dir the kernel does not merge is listed as what it is.
-      const raw = lstatOrNull(dir + '/' + name);
-      if (!raw || !isWhiteoutAt(ovl, dir + '/' + name, raw)) continue;
+      const real = realChild(dir, name);
+      const raw = lstatOrNull(real);
+      if (!raw || !isWhiteoutAt(ovl, real, raw)) continue;
       st = fuseStat(raw, raw.ino);
     }
     names.push(name);
@@ -97,7 +98,7 @@ export function listDir(ovl: Overlay, path: string): Listing {
  */
 function xattrWhiteoutShown(ovl: Overlay, hit: Hit, name: string): FuseStat | null {
   if (hit.opaque === 'xwhiteouts') return null;
-  const real = hit.real + '/' + name;
+  const real = realChild(hit.real, name);
   const raw = lstatOrNull(real);
   if (!raw || isCharWhiteout({ mode: Number(raw.mode), rdev: Number(raw.rdev) }) || !isWhiteoutAt(ovl, real, raw)) return null;
   return fuseStat(raw, raw.ino);

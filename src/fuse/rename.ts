@@ -9,6 +9,7 @@ import { OPAQUE_YES, createsRedirects, formatRedirect } from '../format/index.js
 import type { FuseOps } from '../sys/fuse-native.js';
 import { fileHandle } from '../sys/handle.js';
 import { getXattr, rename2, setXattr } from '../sys/index.js';
+import { longPath } from '../sys/long-path.js';
 import { copyUp, markImpure, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { encodeOrigin } from './inode.js';
@@ -42,7 +43,7 @@ function hasOrigin(ovl: Overlay, node: Node): boolean {
 /** Path of a dir's origin in the lowers ('/a/sub' → ['a', 'sub']), following any redirect it has. */
 function lowerPath(node: Node): string[] {
   const lower = node.hits.find((h) => !h.layer.upper)!;
-  return lower.real.slice(lower.layer.root.length).split('/').filter((c) => c.length > 0);
+  return longPath(lower.real).slice(lower.layer.root.length).split('/').filter((c) => c.length > 0);
 }
 
 function components(path: string): string[] {
