@@ -1,12 +1,12 @@
 // ovl-fuse: mount a FUSE overlay with the kernel's option syntax.
-//   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always] MERGED
+//   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always][,transport=dev|fuse-native] MERGED
 //   ovl-fuse umount MERGED
 // Without -f the command detaches: it starts the daemon and exits 0 only once the mount is live.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { parseMountOptions, resolveMountOptions } from '../format/index.js';
-import { mountOverlayFuse } from '../fuse/mount.js';
+import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse } from '../fuse/mount.js';
 import type { CacheMode } from '../fuse/overlay.js';
 import { validateMount } from '../fuse/validate.js';
 import { umount, umountSurely } from '../sys/index.js';
@@ -26,6 +26,14 @@ function cacheMode(extra: Record<string, string | true>): CacheMode {
     throw new UsageError(`bad mount option cache=${v === true ? '' : v}: expected one of ${CACHE_MODES.join(', ')}`);
   }
   return v as CacheMode;
+}
+
+function transportOf(extra: Record<string, string | true>): Transport {
+  const v = extra.transport ?? DEFAULT_TRANSPORT;
+  if (v === true || !TRANSPORTS.includes(v as Transport)) {
+    throw new UsageError(`bad mount option transport=${v === true ? '' : v}: expected one of ${TRANSPORTS.join(', ')}`);
+  }
+  return v as Transport;
 }
 
 /** Start this same command in the foreground as a detached daemon; resolve with its verdict. */
@@ -60,10 +68,10 @@ function notify(message: string): void {
   out.end(message + '\n');
 }
 
-async function runForeground(cfgArgs: ReturnType<typeof validateMount>, cache: CacheMode): Promise<number> {
+async function runForeground(cfgArgs: ReturnType<typeof validateMount>, cache: CacheMode, transport: Transport): Promise<number> {
   let mounted;
   try {
-    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache);
+    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache, transport);
   } catch (err) {
     notify(`error: ${err instanceof Error ? err.message : String(err)}`);
     throw err;
@@ -95,16 +103,18 @@ export async function main(argv: string[]): Promise<number> {
   const opts = program.opts<{ options: string[]; foreground?: boolean }>();
   let checked;
   let cache: CacheMode;
+  let transport: Transport;
   try {
-    const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache'] });
+    const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache', 'transport'] });
     cache = cacheMode(parsed.extra);
+    transport = transportOf(parsed.extra);
     checked = validateMount(resolveMountOptions({ ...parsed, extra: {} }), program.args[0]!);
   } catch (err) {
     if (err instanceof UsageError) notify(`usage: ${err.message}`);
     throw err;
   }
   if (!opts.foreground) return detach(argv);
-  return runForeground(checked, cache);
+  return runForeground(checked, cache, transport);
 }
 
 await runMain('ovl-fuse', main);

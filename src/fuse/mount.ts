@@ -1,26 +1,16 @@
-// Mount a FUSE overlay: prepare workdir/work, pick the FUSE options that make the mount behave
-// like the kernel's (usable by every user with normal permission checks, devices allowed), and
-// hand the operation table to fuse-native.
+// Mount a FUSE overlay: prepare workdir/work, then hand the overlay to one of two transports.
+// `dev` (the kernel's protocol on /dev/fuse, served by a worker thread running the node-based
+// core) or `fuse-native` (libfuse 2.9, path based; kept as a second transport under the same
+// semantics and as a differential check). Each is loaded only when chosen: start-up time counts.
 import { chmodSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OverlayConfig } from '../format/index.js';
-import { mountFuse } from '../sys/fuse-native.js';
-import { overlayOps } from './ops.js';
-import { type CacheMode, Overlay } from './overlay.js';
+import type { CacheMode } from './overlay.js';
 
-/**
- * FUSE cache options per `-o cache=`. auto (the default) is kernel-like: attributes and sizes are
- * asked for every time (in-place lower changes and hard-link aliases show at once), names once
- * looked up are kept (as the kernel keeps its dentries; 60 s), unknown names are never cached
- * (new lower names show on the next lookup), and a file's page cache survives an open only while
- * its mtime and size are unchanged (libfuse's auto_cache: warm reads at page-cache speed). never keeps nothing; always also trusts attributes
- * for 60 s and keeps page caches (fast, can be stale).
- */
-const CACHE_OPTIONS: Record<CacheMode, string[]> = {
-  auto: ['entry_timeout=60', 'attr_timeout=0', 'negative_timeout=0', 'auto_cache'],
-  never: ['entry_timeout=0', 'attr_timeout=0', 'negative_timeout=0'],
-  always: ['entry_timeout=60', 'attr_timeout=60', 'negative_timeout=60', 'kernel_cache'],
-};
+export type Transport = 'dev' | 'fuse-native';
+export const TRANSPORTS: readonly Transport[] = ['dev', 'fuse-native'];
+/** The transport used when `-o transport=` is not given. */
+export const DEFAULT_TRANSPORT: Transport = 'fuse-native';
 
 /** Create `workdir/work` (mode 000, as the kernel does) and clear what a previous run left there. */
 export function prepareWorkdir(workdir: string): void {
@@ -31,31 +21,30 @@ export function prepareWorkdir(workdir: string): void {
 }
 
 export interface MountedOverlay {
-  overlay: Overlay;
-  /** Resolves when the FUSE loop has ended (the mount is gone). */
+  /** Resolves when the FUSE session has ended (the mount is gone); rejects if the daemon failed. */
   closed: Promise<void>;
 }
 
 /** Mount the validated configuration at `merged`; resolves once the mount is live. */
-export async function mountOverlayFuse(cfg: OverlayConfig, merged: string, cache: CacheMode): Promise<MountedOverlay> {
+export async function mountOverlayFuse(
+  cfg: OverlayConfig,
+  merged: string,
+  cache: CacheMode,
+  transport: Transport = DEFAULT_TRANSPORT,
+): Promise<MountedOverlay> {
   if (cfg.workdir !== undefined && !cfg.readonly) prepareWorkdir(cfg.workdir);
   // Modes arrive with the caller's umask applied already; ours must not apply a second time.
+  // Process-wide, so set here: the dev transport's worker cannot set it.
   process.umask(0);
-  let session: { context(): { uid: number; gid: number } } | undefined;
-  const overlay = new Overlay(cfg, cache, () => session?.context() ?? { uid: 0, gid: 0 });
-  let onExit!: () => void;
-  const closed = new Promise<void>((resolve) => (onExit = resolve));
-  const options = [
-    'fsname=overlay',
-    'subtype=ovl-fuse',
-    'allow_other',
-    'default_permissions',
-    'dev',
-    'suid',
-    'big_writes',
-    ...CACHE_OPTIONS[cache],
-    ...(cfg.readonly ? ['ro'] : []),
-  ];
-  session = await mountFuse(merged, overlayOps(overlay), { options, onExit });
-  return { overlay, closed };
+  if (transport === 'fuse-native') {
+    const { mountNative } = await import('./mount-native.js');
+    return mountNative(cfg, merged, cache);
+  }
+  const { mountDev } = await import('./session/daemon.js');
+  const lowlevel = new URL(import.meta.url.endsWith('.ts') ? './lowlevel.ts' : './lowlevel.js', import.meta.url).href;
+  const mounted = await mountDev(merged, {
+    readonly: cfg.readonly,
+    fs: { module: lowlevel, export: 'createOverlayFs', args: [cfg, cache] },
+  });
+  return { closed: mounted.closed };
 }
