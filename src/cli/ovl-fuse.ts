@@ -9,7 +9,7 @@ import { parseMountOptions, resolveMountOptions } from '../format/index.js';
 import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse } from '../fuse/mount.js';
 import type { CacheMode } from '../fuse/overlay.js';
 import { validateMount } from '../fuse/validate.js';
-import { umount, umountSurely } from '../sys/index.js';
+import { umount, umountSurely } from '../sys/mount.js';
 import { newProgram, runMain } from './run.js';
 
 const CACHE_MODES: readonly CacheMode[] = ['auto', 'never', 'always'];

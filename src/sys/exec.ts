@@ -1,7 +1,6 @@
 // Running other programs (find, tar, fuse-overlayfs, jdupes …) and the page-cache controls a
 // benchmark needs. Kept in the sys door so nothing else in the project spawns processes itself.
 import { writeFileSync } from 'node:fs';
-import { execa } from 'execa';
 import { syncAll } from './tmpfs.js';
 
 export interface ToolResult {
@@ -23,6 +22,8 @@ export interface ToolOptions {
 
 /** Run `file args` to completion without a shell; never throws for a failing program. */
 export async function runTool(file: string, args: readonly string[], o: ToolOptions = {}): Promise<ToolResult> {
+  // Loaded on first use: execa costs ~30 ms of start-up that ovl-fuse's mount path never needs.
+  const { execa } = await import('execa');
   const r = await execa(file, args, {
     reject: false,
     stdin: 'ignore',

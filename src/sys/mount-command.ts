@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { OvlError } from '../errors.js';
 import { check } from './call.js';
 import { c, MNT_DETACH } from './libc.js';
@@ -48,6 +48,8 @@ export async function mountWithCommand(
 ): Promise<CommandMount> {
   // Output goes to a file, not a pipe: a daemon that detaches may keep a pipe open for ever.
   const log = join(cwd ?? tmpdir(), `.mount-command-${process.pid}.log`);
+  // Loaded on first use (see ./exec.ts).
+  const { execa } = await import('execa');
   const child: ResultPromise = execa(command, {
     shell: '/bin/sh',
     cwd,
