@@ -66,6 +66,14 @@ function forget(dir: string, fd: number): void {
   closeSync(fd);
 }
 
+/**
+ * Close the ancestor fds kept for paths under `prefix` (all when omitted): an O_PATH fd inside a
+ * mount keeps it busy, so a process that shortened paths in a mount releases them before umount.
+ */
+export function releaseLongPaths(prefix = '/'): void {
+  for (const [dir, fd] of [...fdOf]) if (dir === prefix || dir.startsWith(prefix.endsWith('/') ? prefix : prefix + '/')) forget(dir, fd);
+}
+
 /** An O_PATH fd on the real dir `dir`, kept open for the next path below it. */
 function dirFd(dir: string): number {
   const fd = fdOf.get(dir);

@@ -1,5 +1,6 @@
 // Test fixture: a fresh temp tree of lower/upper/work/merged dirs per test, and kernel mounts
 // that are always unmounted in teardown (before the tree is removed), also when the test fails.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,16 @@ export interface LayerDirs {
   track(mountpoint: string): void;
 }
 
+/** rm -rf, also for trees deeper than PATH_MAX (which rmSync cannot remove; rm(1) uses *at calls). */
+export function removeTree(root: string): void {
+  try {
+    rmSync(root, { recursive: true, force: true });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ENAMETOOLONG') throw err;
+    execFileSync('rm', ['-rf', root]);
+  }
+}
+
 /** Make `nLowers` lower dirs plus upper, work and merged under a new temp dir, removed in teardown. */
 export function layerDirs(t: Teardowns, nLowers = 1, prefix = 'ovlkit-'): LayerDirs {
   const root = mkdtempSync(join(tmpdir(), prefix));
@@ -31,7 +42,7 @@ export function layerDirs(t: Teardowns, nLowers = 1, prefix = 'ovlkit-'): LayerD
   const mounts = new Set<string>([merged]);
   t.teardown(async () => {
     for (const m of [...mounts].reverse()) if (isMounted(m)) await umountSurely(m);
-    rmSync(root, { recursive: true, force: true });
+    removeTree(root);
   });
   return { root, lowers, upper, work, merged, track: (m) => mounts.add(m) };
 }

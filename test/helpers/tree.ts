@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { getXattr, listXattrs } from '../../src/sys/index.js';
+import { releaseLongPaths, shortPath } from '../../src/sys/long-path.js';
 
 export interface DumpOptions {
   mtime?: boolean;
@@ -13,7 +14,9 @@ export interface DumpOptions {
   ino?: boolean;
 }
 
-function describe(path: string, opts: DumpOptions): string {
+function describe(real: string, opts: DumpOptions): string {
+  // Trees may hold paths past PATH_MAX (long-path tests): reach them through an ancestor fd.
+  const path = shortPath(real);
   // A listed name can fail lstat (an xattr whiteout the kernel lists): record that, as the kernel shows it.
   const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
   if (!st) return 'lstat=ENOENT';
@@ -37,13 +40,15 @@ function describe(path: string, opts: DumpOptions): string {
 export function dumpTree(root: string, opts: DumpOptions = {}): Record<string, string> {
   const out: Record<string, string> = { '.': describe(root, opts) };
   const walk = (rel: string) => {
-    for (const name of readdirSync(join(root, rel)).sort()) {
+    for (const name of readdirSync(shortPath(join(root, rel))).sort()) {
       const r = rel ? `${rel}/${name}` : name;
       out[r] = describe(join(root, r), opts);
-      if (lstatSync(join(root, r), { throwIfNoEntry: false })?.isDirectory()) walk(r);
+      if (lstatSync(shortPath(join(root, r)), { throwIfNoEntry: false })?.isDirectory()) walk(r);
     }
   };
   walk('');
+  // Ancestor fds inside a mount would keep it busy.
+  releaseLongPaths(root);
   return out;
 }
 
