@@ -6,10 +6,11 @@ import { isMainThread } from 'node:worker_threads';
 import type { OverlayConfig } from '../format/index.js';
 import { overlayStatfs, readLink } from './attrs.js';
 import { LlCore, forgetCached } from './ll-core.js';
+import { copyFileRange, fallocateFile, linkFile, seekFile, tmpfileEntry } from './ll-space.js';
 import { DirHandles, openDir, readDir } from './ll-dirs.js';
 import { createFile, getAttr, openFile, readFile, releaseFile, setAttr, syncFile, writeFile } from './ll-files.js';
 import {
-  linkEntry, lookupEntry, mkdirEntry, mknodEntry, removeName, renameEntry, symlinkEntry,
+  lookupEntry, mkdirEntry, mknodEntry, removeName, renameEntry, symlinkEntry,
 } from './ll-names.js';
 import { type CacheMode, Overlay } from './overlay.js';
 import type {
@@ -99,7 +100,7 @@ export class OverlayFs implements LowLevelFs {
 
   link(ctx: RequestContext, nodeid: number, newParent: number, newName: string): Entry {
     this.core.enter(ctx);
-    return linkEntry(this.core, nodeid, newParent, newName);
+    return linkFile(this.core, nodeid, newParent, newName);
   }
 
   unlink(ctx: RequestContext, parent: number, name: string): void {
@@ -146,6 +147,28 @@ export class OverlayFs implements LowLevelFs {
 
   release(_ctx: RequestContext, _nodeid: number, fh: number, _flags = 0): void {
     releaseFile(this.core, fh);
+  }
+
+  fallocate(ctx: RequestContext, nodeid: number, fh: number, offset: number, length: number, mode: number): void {
+    this.core.enter(ctx);
+    fallocateFile(this.core, nodeid, fh, offset, length, mode);
+  }
+
+  lseek(_ctx: RequestContext, _nodeid: number, fh: number, offset: number, whence: number): number {
+    return seekFile(this.core, fh, offset, whence);
+  }
+
+  copyFileRange(
+    ctx: RequestContext, _nodeIn: number, fhIn: number, offIn: number,
+    nodeOut: number, fhOut: number, offOut: number, len: number, flags: number,
+  ): number {
+    this.core.enter(ctx);
+    return copyFileRange(this.core, fhIn, offIn, nodeOut, fhOut, offOut, len, flags);
+  }
+
+  tmpfile(ctx: RequestContext, parent: number, mode: number, flags: number, umask: number): { entry: Entry; opened: Opened } {
+    this.core.enter(ctx);
+    return tmpfileEntry(this.core, parent, mode, flags, umask);
   }
 
   opendir(ctx: RequestContext, nodeid: number, _flags = 0): Opened {

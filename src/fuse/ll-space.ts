@@ -1,0 +1,65 @@
+// FALLOCATE, LSEEK, COPY_FILE_RANGE and TMPFILE of the node-based transport, over the core's
+// ops-space.ts and tmpfile.ts. A change to a file's data or size reaches the kernel's cached
+// attributes of its other hard-link names, as WRITE does; an O_TMPFILE file is a node with no
+// name (detached from the start), served through its handle until a LINK names it.
+import { handleAttr } from './ll-attr.js';
+import type { LlCore } from './ll-core.js';
+import { linkEntry, masked } from './ll-names.js';
+import type { NodeRec } from './node-table.js';
+import { copyRangeHandles, fallocateHandle, seekHandle } from './ops-space.js';
+import type { Entry, Opened } from './session/filesystem.js';
+import { linkTmpfile, tmpfileHandle } from './tmpfile.js';
+
+/** Key of an unnamed file's node while it is being made; '/' never occurs in a real name. */
+const UNNAMED = '/tmpfile';
+
+function dataChanged(core: LlCore, nodeid: number): void {
+  const rec = core.table.get(nodeid);
+  if (rec && rec.nlink > 1) core.invalidateAliases(rec.ino, rec, true);
+}
+
+export function fallocateFile(core: LlCore, nodeid: number, fh: number, offset: number, length: number, mode: number): void {
+  fallocateHandle(core.ovl, fh, offset, length, mode);
+  dataChanged(core, nodeid);
+}
+
+export function seekFile(core: LlCore, fh: number, offset: number, whence: number): number {
+  return seekHandle(core.ovl, fh, offset, whence);
+}
+
+export function copyFileRange(
+  core: LlCore, fhIn: number, offIn: number, nodeOut: number, fhOut: number, offOut: number, len: number, flags: number,
+): number {
+  const n = copyRangeHandles(core.ovl, fhIn, offIn, fhOut, offOut, len, flags);
+  dataChanged(core, nodeOut);
+  return n;
+}
+
+/** TMPFILE: an open unnamed file in `parent`; its node has one lookup and no name. */
+export function tmpfileEntry(
+  core: LlCore, parent: number, mode: number, flags: number, umask: number,
+): { entry: Entry; opened: Opened } {
+  const prec = core.rec(parent);
+  const fh = tmpfileHandle(core.ovl, core.pathOf(prec), masked(mode, umask), flags);
+  core.table.lookup(prec, UNNAMED);
+  const rec = core.table.detach(prec, UNNAMED)!;
+  core.ovl.handles.get(fh)!.nodeid = rec.id;
+  const attr = handleAttr(core.ovl, fh);
+  core.remember(rec, attr);
+  const entry = { nodeid: rec.id, generation: rec.generation, entryValidMs: 0, attrValidMs: core.policy.attrMs(false), attr };
+  return { entry, opened: { fh, openFlags: core.policy.openFlags(false) } };
+}
+
+function unnamedHandle(core: LlCore, rec: NodeRec): number | undefined {
+  return core.table.path(rec) === null ? core.handleOf(rec) : undefined;
+}
+
+/** LINK: an unnamed file (linkat with AT_EMPTY_PATH of an O_TMPFILE fd) gets its first name. */
+export function linkFile(core: LlCore, nodeid: number, newParent: number, newName: string): Entry {
+  const rec = core.rec(nodeid);
+  const fh = unnamedHandle(core, rec);
+  if (fh === undefined) return linkEntry(core, nodeid, newParent, newName);
+  const prec = core.rec(newParent);
+  linkTmpfile(core.ovl, fh, core.childPathOf(prec, newName));
+  return core.created(prec, newName);
+}
