@@ -4,6 +4,8 @@
 // cannot mark) the mount still comes up: one warning on stderr, and the caller's caching policy
 // falls back to asking the layers every time (watching() answers false).
 import { UsageError } from '../errors.js';
+import type { OverlayConfig } from '../format/index.js';
+import { type OverlayFs, createOverlayFs } from './lowlevel.js';
 import type { CacheMode } from './overlay.js';
 import type { Session } from './session/filesystem.js';
 import { LayerWatcher } from './watch.js';
@@ -63,4 +65,31 @@ export function startWatch(
   });
   // Close only once the session loop has ended: it polls the fd until then.
   return { stats, close: () => watcher.close() };
+}
+
+/**
+ * The overlay filesystem as the session worker builds it (FsSpec: this module,
+ * `createWatchedOverlayFs`, args [cfg, cache, watch]): with `watch` on, the watcher starts when
+ * the session does (before the kernel holds any node) and ends with it.
+ */
+export function createWatchedOverlayFs(cfg: OverlayConfig, cache: CacheMode, watch: WatchMode): OverlayFs {
+  const fs = createOverlayFs(cfg, cache);
+  if (watch === 'off') return fs;
+  let running: RunningWatch | null = null;
+  const { init, destroy } = fs;
+  fs.init = (session) => {
+    init.call(fs, session);
+    running = startWatch(
+      fs.ovl.stack.all.map((l) => l.root),
+      session,
+      fs.watchTarget(),
+    );
+    fs.setWatching(running !== null);
+  };
+  fs.destroy = () => {
+    destroy.call(fs);
+    running?.close();
+    running = null;
+  };
+  return fs;
 }

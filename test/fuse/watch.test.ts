@@ -1,0 +1,186 @@
+// Layers changed outside the mount, seen through ovl-fuse on the /dev/fuse transport with the layer
+// watcher: each change shows within one event round although the kernel was told to keep names and
+// attributes for 60 s. A control mount of the same lower with the same long timeouts and no
+// watcher still shows the old state when the watched one already shows the new one, which proves
+// the watcher is what does it. Changes are made by child processes: the daemon runs in this
+// process, and the watcher ignores its own pid. Every mount is unmounted in teardown.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { parseMountOptions, resolveMountOptions } from '../../src/format/index.js';
+import { prepareWorkdir } from '../../src/fuse/mount.js';
+import type { CacheMode } from '../../src/fuse/overlay.js';
+import { type DevMount, mountDev } from '../../src/fuse/session/daemon.js';
+import type { WatchMode } from '../../src/fuse/watch-start.js';
+import { isMounted, listMounts, umountSurely } from '../../src/sys/index.js';
+import type { Teardowns } from '../helpers/layers.js';
+
+const factory = new URL('../../src/fuse/watch-start.ts', import.meta.url).href;
+// Modes arrive with the caller's umask applied; the worker refuses to start otherwise.
+process.umask(0);
+
+interface Stack {
+  root: string;
+  lower: string;
+  /** Mount points by name, with their uppers. */
+  mounts: Map<string, { merged: string; upper: string; mount: DevMount }>;
+}
+
+function stack(tt: Teardowns, populate: (lower: string) => void): Stack {
+  const root = mkdtempSync(join(tmpdir(), 'ovlkit-watch-'));
+  const lower = join(root, 'lower');
+  mkdirSync(lower);
+  populate(lower);
+  const s: Stack = { root, lower, mounts: new Map() };
+  tt.teardown(async () => {
+    for (const { merged, mount } of s.mounts.values()) {
+      if (isMounted(merged)) await umountSurely(merged);
+      await mount.closed;
+    }
+    rmSync(root, { recursive: true, force: true });
+  });
+  return s;
+}
+
+/** Mount the stack's lower with a fresh upper as `name`, with these cache and watch modes. */
+async function mount(s: Stack, name: string, cache: CacheMode, watch: WatchMode): Promise<string> {
+  const [merged, upper, work] = ['m', 'u', 'w'].map((d) => join(s.root, `${name}-${d}`)) as [string, string, string];
+  for (const d of [merged, upper, work]) mkdirSync(d);
+  const cfg = resolveMountOptions({ ...parseMountOptions(`lowerdir=${s.lower},upperdir=${upper},workdir=${work}`), extra: {} });
+  prepareWorkdir(work);
+  const m = await mountDev(merged, { readonly: false, fs: { module: factory, export: 'createWatchedOverlayFs', args: [cfg, cache, watch] } });
+  s.mounts.set(name, { merged, upper, mount: m });
+  return merged;
+}
+
+const sh = (script: string, cwd: string) => execFileSync('sh', ['-c', script], { cwd });
+const tick = () => new Promise((r) => setTimeout(r, 10));
+
+/** Whether `seen()` holds within 2 s (asked again every 10 ms; an error counts as not yet). */
+async function becomes(seen: () => boolean): Promise<boolean> {
+  const until = Date.now() + 2000;
+  for (;;) {
+    try {
+      if (seen()) return true;
+    } catch {
+      // Not there yet.
+    }
+    if (Date.now() > until) return false;
+    await tick();
+  }
+}
+
+const listing = (dir: string) => readdirSync(dir).sort();
+
+interface Case {
+  name: string;
+  populate(lower: string): void;
+  /** Look at everything the change will touch, so the kernel caches it. */
+  warm(m: string): void;
+  change(s: Stack): void;
+  /** The new state, as seen through merged dir `m`. */
+  changed(m: string): boolean;
+  /**
+   * The old state still shows through the control mount: what the kernel answers from its caches
+   * (a read makes the next stat ask the daemon, since it invalidates the atime, and a listing can
+   * be read afresh, so the control looks at attributes and names only).
+   */
+  stale(m: string): boolean;
+  /** How the control mount is warmed, when it is not as `warm`. */
+  warmControl?(m: string): void;
+}
+
+const cases: Case[] = [
+  {
+    name: 'a file grown and changed in place in the lower',
+    populate: (l) => writeFileSync(join(l, 'f'), 'old\n'),
+    warm: (m) => void [statSync(join(m, 'f')), readFileSync(join(m, 'f'))],
+    change: (s) => sh('printf new > f && echo er >> f', s.lower),
+    changed: (m) => statSync(join(m, 'f')).size === 6 && readFileSync(join(m, 'f'), 'utf8') === 'newer\n',
+    stale: (m) => statSync(join(m, 'f')).size === 4,
+    warmControl: (m) => void statSync(join(m, 'f')),
+  },
+  {
+    name: 'a new name in a lower dir already listed and looked up (a negative entry)',
+    populate: (l) => mkdirSync(join(l, 'd')),
+    warm: (m) => void [listing(join(m, 'd')), existsSync(join(m, 'd', 'n'))],
+    change: (s) => sh('echo n > d/n', s.lower),
+    changed: (m) => listing(join(m, 'd')).includes('n') && readFileSync(join(m, 'd', 'n'), 'utf8') === 'n\n',
+    stale: (m) => !existsSync(join(m, 'd', 'n')),
+  },
+  {
+    name: 'a deletion in the lower',
+    populate: (l) => {
+      mkdirSync(join(l, 'd'));
+      writeFileSync(join(l, 'd', 'f'), 'x');
+    },
+    warm: (m) => void [listing(join(m, 'd')), statSync(join(m, 'd', 'f'))],
+    change: (s) => sh('rm d/f', s.lower),
+    changed: (m) => !existsSync(join(m, 'd', 'f')) && listing(join(m, 'd')).length === 0,
+    stale: (m) => existsSync(join(m, 'd', 'f')),
+  },
+  {
+    name: 'a rename in the lower',
+    populate: (l) => {
+      mkdirSync(join(l, 'd'));
+      writeFileSync(join(l, 'd', 'a'), 'a');
+    },
+    warm: (m) => void [listing(join(m, 'd')), statSync(join(m, 'd', 'a')), existsSync(join(m, 'd', 'b'))],
+    change: (s) => sh('mv d/a d/b', s.lower),
+    changed: (m) => !existsSync(join(m, 'd', 'a')) && readFileSync(join(m, 'd', 'b'), 'utf8') === 'a' && listing(join(m, 'd')).join() === 'b',
+    stale: (m) => existsSync(join(m, 'd', 'a')) && !existsSync(join(m, 'd', 'b')),
+  },
+  {
+    name: 'a new dir in the lower under a listed merged dir, then a file in it',
+    populate: (l) => mkdirSync(join(l, 'd')),
+    warm: (m) => void [listing(join(m, 'd')), existsSync(join(m, 'd', 'e'))],
+    change: (s) => sh('mkdir d/e && echo y > d/e/g', s.lower),
+    changed: (m) => listing(join(m, 'd')).includes('e') && readFileSync(join(m, 'd', 'e', 'g'), 'utf8') === 'y\n',
+    stale: (m) => !existsSync(join(m, 'd', 'e')),
+  },
+];
+
+for (const c of cases) {
+  t.test(c.name, async (t) => {
+    const s = stack(t, c.populate);
+    const auto = await mount(s, 'auto', 'auto', 'on');
+    const always = await mount(s, 'always', 'always', 'on');
+    const control = await mount(s, 'control', 'always', 'off');
+    c.warm(auto);
+    c.warm(always);
+    (c.warmControl ?? c.warm)(control);
+    t.notOk(c.changed(auto), 'not changed before');
+    c.change(s);
+    t.ok(await becomes(() => c.changed(auto)), 'cache=auto (default, watch on): visible within one event round');
+    t.ok(await becomes(() => c.changed(always)), 'cache=always,watch=on: visible too');
+    t.ok(c.stale(control), 'cache=always,watch=off: still the old state (so the watcher did it)');
+  });
+}
+
+t.test('a change made directly in the upper is visible too', async (t) => {
+  const s = stack(t, (l) => writeFileSync(join(l, 'f'), 'lower\n'));
+  const m = await mount(s, 'auto', 'auto', 'on');
+  const upper = s.mounts.get('auto')!.upper;
+  t.equal(readFileSync(join(m, 'f'), 'utf8'), 'lower\n');
+  void listing(m);
+  sh('echo upper > f && echo new > g', upper);
+  t.ok(await becomes(() => readFileSync(join(m, 'f'), 'utf8') === 'upper\n' && listing(m).join() === 'f,g'));
+});
+
+t.test('a file written through the mount stays; a storm of 300 creates and 111 deletes outside is absorbed', async (t) => {
+  const s = stack(t, (l) => mkdirSync(join(l, 'd')));
+  const m = await mount(s, 'auto', 'auto', 'on');
+  writeFileSync(join(m, 'd', 'mine'), 'through the mount');
+  t.equal(readFileSync(join(m, 'd', 'mine'), 'utf8'), 'through the mount');
+  void listing(join(m, 'd'));
+  sh('for i in $(seq 1 300); do echo $i > d/f$i; done; rm d/f1*', s.lower);
+  t.ok(await becomes(() => listing(join(m, 'd')).length === 1 + 300 - 111), 'all 189 remaining names and ours, no error');
+  t.equal(readFileSync(join(m, 'd', 'f299'), 'utf8'), '299\n');
+});
+
+t.teardown(() => {
+  const left = listMounts().filter((e) => e.target.includes('ovlkit-watch-'));
+  if (left.length > 0) throw new Error(`left mounted: ${left.map((e) => e.target).join(', ')}`);
+});
