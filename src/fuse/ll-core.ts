@@ -32,6 +32,8 @@ export class LlCore {
   readonly table = new NodeTable();
   readonly policy: CachePolicy;
   session: Session = NO_SESSION;
+  private prefetchedDir = 0;
+  private prefetched: Map<string, Node> | null = null;
   /** Nodes seen with nlink > 1 by overlay inode: the other names of a hard-linked file. */
   private readonly aliases = new Map<number, Set<NodeRec>>();
   /** The sender of the request being served: new objects belong to it (Overlay.caller). */
@@ -47,6 +49,20 @@ export class LlCore {
 
   enter(ctx: RequestContext): void {
     this.caller = ctx;
+  }
+
+  /** While a READDIRPLUS reply is filled: its lookups may take these resolved nodes (each once); null ends it. */
+  prefetch(dir: number, nodes: Map<string, Node> | null): void {
+    this.prefetchedDir = dir;
+    this.prefetched = nodes;
+  }
+
+  /** The node the listing of `dir` resolved for `name`, if a READDIRPLUS of `dir` is being filled. */
+  takePrefetched(dir: number, name: string): Node | undefined {
+    if (dir !== this.prefetchedDir || !this.prefetched) return undefined;
+    const node = this.prefetched.get(name);
+    if (node) this.prefetched.delete(name);
+    return node;
   }
 
   rec(id: number): NodeRec {

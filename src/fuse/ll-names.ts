@@ -7,9 +7,10 @@ import { linkAt, mkdirAt, mknodAt, rmdirAt, symlinkAt, unlinkAt } from './names.
 import { RENAME_EXCHANGE, moveHandlesAfterRename, renameMerged } from './rename.js';
 import type { Entry } from './session/filesystem.js';
 
+/** LOOKUP (also each READDIRPLUS entry, which the loop looks up without a request of its own). */
 export function lookupEntry(core: LlCore, parent: number, name: string): Entry {
   const prec = core.rec(parent);
-  const node = lookupOrNull(core.ovl, core.childPathOf(prec, name));
+  const node = core.takePrefetched(parent, name) ?? lookupOrNull(core.ovl, core.childPathOf(prec, name));
   return node ? core.entry(prec, name, node) : core.negative();
 }
 

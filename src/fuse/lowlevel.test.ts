@@ -222,3 +222,19 @@ t.test('watchTarget.forget: the core forgets a changed path, and its page cache 
   target.forget(null, undefined);
   t.equal(fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, 0, 'no KEEP_CACHE after a full drop');
 });
+
+t.test('READDIRPLUS lookups use the listing only while the reply is filled', async (t) => {
+  const { fs, lower } = fixture(t, 'auto', (l) => {
+    mkdirSync(join(l, 'd'));
+    writeFileSync(join(l, 'd/f'), 'x');
+  });
+  const d = fs.lookup(ctx, ROOT, 'd');
+  const h = fs.opendir(ctx, d.nodeid, 0);
+  for (const e of fs.readdir(ctx, d.nodeid, h.fh, 0)) {
+    if (e.name !== 'f') continue;
+    writeFileSync(join(lower, 'd/f'), 'grown');
+    t.equal(fs.lookup(ctx, d.nodeid, 'f').attr.size, 1, 'inside the fill: the listing\'s view');
+  }
+  t.equal(fs.lookup(ctx, d.nodeid, 'f').attr.size, 5, 'afterwards: the layers again');
+  fs.releasedir(ctx, d.nodeid, h.fh);
+});

@@ -49,10 +49,11 @@ export interface Listing {
   stats: FuseStat[];
 }
 
-function straightListing(ovl: Overlay, node: Node, names: string[], stats: FuseStat[]): void {
+function straightListing(ovl: Overlay, node: Node, names: string[], stats: FuseStat[], children?: Map<string, Node>): void {
   const dir = node.hits[0]!.real;
   for (const name of layerNames(node.hits[0]!)) {
     const child = lookupChild(ovl, node, name);
+    if (child) children?.set(name, child);
     let st = child ? nodeStat(ovl, child) : null;
     if (!st) {
       // A whiteout in a dir the kernel does not merge is listed as what it is.
@@ -66,15 +67,18 @@ function straightListing(ovl: Overlay, node: Node, names: string[], stats: FuseS
   }
 }
 
-/** The full listing of the merged dir at `path`, `.` and `..` first. */
-export function listDir(ovl: Overlay, path: string): Listing {
+/**
+ * The full listing of the merged dir at `path`, `.` and `..` first; `children` receives the
+ * resolved node of each name (READDIRPLUS answers its lookups from them).
+ */
+export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>): Listing {
   const node = lookupDir(ovl, path);
   const self = nodeStat(ovl, node) ?? fail('ENOENT', path);
   const parent = path === '/' ? self : nodeStat(ovl, lookupDir(ovl, splitPath(path)[0]));
   const names = ['.', '..'];
   const stats: FuseStat[] = [self, parent ?? self];
   if (!isMergedDir(ovl, node)) {
-    straightListing(ovl, node, names, stats);
+    straightListing(ovl, node, names, stats, children);
     return { names, stats };
   }
   const seen = new Set<string>();
@@ -83,6 +87,7 @@ export function listDir(ovl: Overlay, path: string): Listing {
       if (seen.has(name)) continue;
       seen.add(name);
       const child = lookupChild(ovl, node, name);
+      if (child) children?.set(name, child);
       const st = child ? nodeStat(ovl, child) : xattrWhiteoutShown(ovl, hit, name);
       if (!st) continue;
       names.push(name);
