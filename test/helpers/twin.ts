@@ -14,6 +14,8 @@ export interface Scenario {
   lowers: number;
   /** Extra mount options for both targets (e.g. 'redirect_dir=on'). */
   options?: string;
+  /** Options for the ovl-fuse mount only (e.g. 'transport=dev'). */
+  fuseOptions?: string;
   setup(d: LayerDirs): void;
   /** Steps through the mount; returns named observations (must not depend on the target). */
   steps(m: string, d: LayerDirs): Record<string, unknown>;
@@ -43,7 +45,7 @@ export async function runOn(t: Teardowns, target: Target, s: Scenario): Promise<
   if (target === 'kernel') {
     const { redirect_dir: redirectDir, ...extra } = kernelExtra(s.options);
     mountKernel(d, { extra, ...(redirectDir ? { redirectDir: redirectDir as 'on' } : {}) });
-  } else await mountFuse(t, d, s.options);
+  } else await mountFuse(t, d, [s.options, s.fuseOptions].filter(Boolean).join(','));
   const observed = s.steps(d.merged, d);
   const tree = dumpTree(d.merged, s.dump);
   return { observed, tree, dirs: d };
