@@ -12,7 +12,7 @@ import t from 'tap';
 import { getXattr, listXattrs, removeXattr, rename2, setXattr } from '../../src/sys/index.js';
 import { releaseLongPaths, shortPath } from '../../src/sys/long-path.js';
 import { outcome } from '../helpers/tree.js';
-import { sameOnBoth } from '../helpers/twin.js';
+import { type Scenario, sameOnBoth } from '../helpers/twin.js';
 
 /** 39 dirs of 99 bytes: the deepest dir's merged path is 3900 bytes, a 194-byte name in it makes 4095. */
 const CHAIN = Array.from({ length: 39 }, (_, i) => String(i).padStart(2, '0') + 'p'.repeat(97)).join('/');
@@ -28,7 +28,7 @@ const st = (p: string) => {
   return { mode: s.mode.toString(8), size: s.size, nlink: s.nlink, uid: s.uid, gid: s.gid };
 };
 
-await sameOnBoth(t, 'every name op on 4095-byte merged paths', {
+const scenario: Omit<Scenario, 'fuseOptions'> = {
   lowers: 1,
   setup(d) {
     const [l] = d.lowers as [string];
@@ -79,4 +79,7 @@ await sameOnBoth(t, 'every name op on 4095-byte merged paths', {
     releaseLongPaths(m);
     return o;
   },
-});
+};
+
+await sameOnBoth(t, 'every name op on 4095-byte merged paths (fuse-native)', { ...scenario, fuseOptions: 'transport=fuse-native' });
+await sameOnBoth(t, 'every name op on 4095-byte merged paths (/dev/fuse)', { ...scenario, fuseOptions: 'transport=dev' });
