@@ -8,7 +8,7 @@ import t from 'tap';
 import { type RenameFlag, makeWhiteout, rename2 } from '../../src/sys/index.js';
 import * as sp from '../../src/sys/space.js';
 import { outcome } from '../helpers/tree.js';
-import { type Scenario, sameOnBoth } from '../helpers/twin.js';
+import { type Scenario, runOn, sameOnBoth } from '../helpers/twin.js';
 
 const { O_RDONLY, O_RDWR, O_WRONLY, O_EXCL } = constants;
 const K = 4096;
@@ -158,4 +158,23 @@ await sameOnBoth(t, 'O_TMPFILE: unnamed until linked, in a lower dir, over a whi
     step('root', () => readdirSync(m).sort());
     return o;
   },
+});
+
+// Not a choice of ovl-fuse: fs/fuse/file.c fuse_file_fallocate answers EOPNOTSUPP for any mode
+// beyond KEEP_SIZE|PUNCH_HOLE|ZERO_RANGE before a request is sent. If a kernel ever forwards them,
+// this fails and they join the side-by-side test above.
+t.test('COLLAPSE_RANGE and INSERT_RANGE: the kernel overlay passes them on, the FUSE client refuses them', async (t) => {
+  const steps = (m: string) => {
+    const [o, step] = recorder();
+    const fd = openSync(join(m, 'big'), O_RDWR);
+    step('COLLAPSE_RANGE', () => sp.fallocate(fd, sp.FALLOC_FL_COLLAPSE_RANGE, 4 * K, 4 * K));
+    step('INSERT_RANGE', () => sp.fallocate(fd, sp.FALLOC_FL_INSERT_RANGE, 4 * K, 4 * K));
+    closeSync(fd);
+    return o;
+  };
+  const s: Scenario = { lowers: 1, fuseOptions: DEV, setup: spaceLayers, steps };
+  const k = await runOn(t, 'kernel', s);
+  const f = await runOn(t, 'fuse', s);
+  t.same(k.observed, { COLLAPSE_RANGE: 'ok', INSERT_RANGE: 'ok' }, 'kernel overlay on ext4');
+  t.same(f.observed, { COLLAPSE_RANGE: 'EOPNOTSUPP', INSERT_RANGE: 'EOPNOTSUPP' }, 'ovl-fuse: refused by the FUSE client');
 });
