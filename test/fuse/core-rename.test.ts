@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, renameMerged } from '../../src/fuse/rename.js';
 import { type RenameFlag, makeWhiteout, rename2 } from '../../src/sys/index.js';
-import { type CoreScenario, runCoreTwin } from '../helpers/core-twin.js';
+import { type CoreScenario, sameAsKernel } from '../helpers/core-twin.js';
 import type { LayerDirs } from '../helpers/layers.js';
 
 function layers(d: LayerDirs): void {
@@ -81,11 +81,4 @@ const cases: Record<string, Pick<CoreScenario, 'steps' | 'redirectDir'>> = {
   },
 };
 
-for (const [name, c] of Object.entries(cases)) {
-  t.test(name, async (t) => {
-    const [k, core] = await runCoreTwin(t, { setup: layers, ...c });
-    t.same(core.outcomes, k.outcomes, 'errno of every step');
-    t.same(core.upper, k.upper, 'upper dir');
-    t.same(core.merged, k.merged, 'merged tree');
-  });
-}
+for (const [name, c] of Object.entries(cases)) await sameAsKernel(t, name, { setup: layers, ...c });

@@ -4,6 +4,7 @@
 // mounted with the kernel to compare the merged trees the two leave behind.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Test } from 'tap';
 import { resolveMountOptions } from '../../src/format/index.js';
 import { prepareWorkdir } from '../../src/fuse/mount.js';
 import { Overlay } from '../../src/fuse/overlay.js';
@@ -83,4 +84,14 @@ async function runCore(t: Teardowns, s: CoreScenario): Promise<CoreTwinResult> {
 /** Run `s` with the kernel and with the core; returns [kernel, core]. */
 export async function runCoreTwin(t: Teardowns, s: CoreScenario): Promise<[CoreTwinResult, CoreTwinResult]> {
   return [await runKernel(t, s), await runCore(t, s)];
+}
+
+/** A subtest requiring the core to answer every step as the kernel and leave the same upper and merged tree. */
+export async function sameAsKernel(t: Test, name: string, s: CoreScenario): Promise<void> {
+  await t.test(name, async (t) => {
+    const [k, core] = await runCoreTwin(t, s);
+    t.same(core.outcomes, k.outcomes, 'result or errno of every step');
+    t.same(core.upper, k.upper, 'upper dir');
+    t.same(core.merged, k.merged, 'merged tree');
+  });
 }
