@@ -9,7 +9,6 @@ import { parseMountOptions, resolveMountOptions } from '../format/index.js';
 import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse } from '../fuse/mount.js';
 import type { CacheMode } from '../fuse/overlay.js';
 import { validateMount } from '../fuse/validate.js';
-import { umount, umountSurely } from '../sys/mount.js';
 import { newProgram, runMain } from './run.js';
 
 const CACHE_MODES: readonly CacheMode[] = ['auto', 'never', 'always'];
@@ -78,6 +77,8 @@ async function runForeground(cfgArgs: ReturnType<typeof validateMount>, cache: C
   }
   // All paths are absolute by now; do not keep the caller's cwd (and its filesystem) busy.
   process.chdir('/');
+  // Loaded here, not at the top: the detaching parent never needs libc (start-up time counts).
+  const { umountSurely } = await import('../sys/mount.js');
   const stop = () => void umountSurely(cfgArgs.merged).catch(() => undefined);
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -89,6 +90,7 @@ async function runForeground(cfgArgs: ReturnType<typeof validateMount>, cache: C
 async function umountCommand(argv: string[]): Promise<number> {
   const program = newProgram('ovl-fuse umount', 'unmount an ovl-fuse overlay').argument('<merged>', 'mount point');
   program.parse(argv, { from: 'user' });
+  const { umount } = await import('../sys/mount.js');
   umount(program.args[0]!);
   return 0;
 }

@@ -42,7 +42,7 @@ export async function mountOverlayFuse(
   }
   const { mountDev } = await import('./session/daemon.js');
   const lowlevel = new URL(import.meta.url.endsWith('.ts') ? './lowlevel.ts' : './lowlevel.js', import.meta.url).href;
-  const mounted = await mountDev(merged, {
+  const mounted = mountDev(merged, {
     readonly: cfg.readonly,
     fs: { module: lowlevel, export: 'createOverlayFs', args: [cfg, cache] },
   });

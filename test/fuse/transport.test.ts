@@ -14,6 +14,8 @@ import { type DevMount, mountDev } from '../../src/fuse/session/daemon.js';
 import { InitFlag } from '../../src/fuse/protocol/index.js';
 import { getXattr, isMounted, listXattrs, setXattr, umountSurely } from '../../src/sys/index.js';
 
+import type { Teardowns } from '../helpers/layers.js';
+
 const helper = new URL('../helpers/passthrough-fs.ts', import.meta.url).href;
 
 interface Served {
@@ -23,7 +25,7 @@ interface Served {
   nodes: Int32Array;
 }
 
-async function serve(tt: Tap.Test, populate: (src: string) => void = () => undefined, attrMs = 1000): Promise<Served> {
+async function serve(tt: Teardowns, populate: (src: string) => void = () => undefined, attrMs = 1000): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-transport-'));
   const src = join(dir, 'src');
   const mnt = join(dir, 'mnt');
@@ -31,7 +33,7 @@ async function serve(tt: Tap.Test, populate: (src: string) => void = () => undef
   mkdirSync(mnt);
   populate(src);
   const counter = new SharedArrayBuffer(4);
-  const mount = await mountDev(mnt, { readonly: false, fs: { module: helper, export: 'createPassthroughFs', args: [src, { counter, attrMs }] } });
+  const mount = mountDev(mnt, { readonly: false, fs: { module: helper, export: 'createPassthroughFs', args: [src, { counter, attrMs }] } });
   tt.teardown(async () => {
     if (isMounted(mnt)) await umountSurely(mnt);
     await mount.closed;
@@ -40,15 +42,12 @@ async function serve(tt: Tap.Test, populate: (src: string) => void = () => undef
   return { src, mnt, mount, nodes: new Int32Array(counter) };
 }
 
-type Tap = typeof t;
-declare namespace Tap { type Test = typeof t; }
-
 t.test('a live mount answers stat, read, write, create, mkdir, rename, unlink, symlink, link', async (t) => {
   const s = await serve(t, (src) => {
     writeFileSync(join(src, 'a'), 'hello\n');
     mkdirSync(join(src, 'd'));
   }, 0);
-  t.ok(s.mount.granted & InitFlag.DO_READDIRPLUS, 'READDIRPLUS granted');
+  t.ok((await s.mount.ready) & InitFlag.DO_READDIRPLUS, 'READDIRPLUS granted');
   t.equal(readFileSync(join(s.mnt, 'a'), 'utf8'), 'hello\n');
   t.equal(statSync(join(s.mnt, 'a')).ino, statSync(join(s.src, 'a')).ino, 'inode numbers pass through');
   t.same(readdirSync(s.mnt).sort(), ['a', 'd']);

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { closeDevFuse, mountDevFuse, openDevFuse } from '../../sys/devfuse.js';
 import { umount } from '../../sys/mount.js';
 import { wantedFlags } from '../protocol/index.js';
-import type { WorkerData, WorkerMessage } from './worker-data.js';
+import { GATE_ABANDONED, GATE_MOUNTED, type WorkerData, type WorkerMessage } from './worker-data.js';
 
 export interface FsSpec {
   /** Module URL and factory export that build the LowLevelFs inside the worker. */
@@ -25,8 +25,8 @@ export interface DevMountOptions {
 }
 
 export interface DevMount {
-  /** The FUSE_* flags the kernel granted. */
-  granted: bigint;
+  /** Resolves with the FUSE_* flags the kernel granted once INIT is answered. */
+  ready: Promise<bigint>;
   /** Resolves when the mount is gone and the worker has ended; rejects if the worker failed. */
   closed: Promise<void>;
 }
@@ -35,15 +35,13 @@ const MAX_WRITE = 1 << 20;
 // Tests run the TypeScript sources; the built CLI runs dist/.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
-/** Mount a FUSE filesystem at `target` served by a worker; resolves once INIT is answered. */
-export function mountDev(target: string, o: DevMountOptions): Promise<DevMount> {
+/**
+ * Mount a FUSE filesystem at `target` served by a worker. Returns as soon as mount(2) has: the
+ * mount is live (the kernel queues INIT, and a first access waits for the worker to answer it), so
+ * the worker's start-up overlaps with whatever the caller does next.
+ */
+export function mountDev(target: string, o: DevMountOptions): DevMount {
   const fd = openDevFuse();
-  try {
-    mountDevFuse(fd, target, { subtype: 'ovl-fuse', source: 'overlay', readonly: o.readonly });
-  } catch (err) {
-    closeDevFuse(fd);
-    throw err;
-  }
   const data: WorkerData = {
     devFd: fd,
     fsModule: o.fs.module,
@@ -51,33 +49,53 @@ export function mountDev(target: string, o: DevMountOptions): Promise<DevMount> 
     fsArgs: o.fs.args,
     want: { flags: wantedFlags(o.passthrough ?? process.getuid?.() === 0), maxWrite: MAX_WRITE, maxStackDepth: 1 },
     debug: o.debug ?? process.env.OVL_FUSE_DEBUG !== undefined,
+    gate: new SharedArrayBuffer(4),
   };
+  const gate = new Int32Array(data.gate);
+  const open = (state: number) => {
+    Atomics.store(gate, 0, state);
+    Atomics.notify(gate, 0);
+  };
+  // Started before mount(2) so its module loading overlaps with ours; it blocks reading the fd
+  // until the kernel sends INIT.
   const worker = new Worker(WORKER_URL, { workerData: data, stdout: false, stderr: false });
-  return new Promise((resolveMount, rejectMount) => {
-    let live = false;
-    let failure: unknown;
-    const closed = new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: WorkerMessage) => {
-        if (m.type === 'notify') write(fd, m.message, () => undefined);
-        else if (!live) {
-          live = true;
-          resolveMount({ granted: m.flags, closed });
-        }
-      });
-      worker.on('error', (err) => {
-        failure = err;
-        try {
-          umount(target, { lazy: true });
-        } catch {
-          // Already gone.
-        }
-      });
-      worker.on('exit', () => {
-        closeDevFuse(fd);
-        if (!live) rejectMount(failure ?? new Error('the FUSE session ended before the mount was live'));
-        else if (failure !== undefined) reject(failure);
-        else resolve();
-      });
+  try {
+    mountDevFuse(fd, target, { subtype: 'ovl-fuse', source: 'overlay', readonly: o.readonly });
+  } catch (err) {
+    open(GATE_ABANDONED);
+    closeDevFuse(fd);
+    throw err;
+  }
+  open(GATE_MOUNTED);
+  let failure: unknown;
+  let onReady!: (flags: bigint) => void;
+  let onNotReady!: (err: unknown) => void;
+  const ready = new Promise<bigint>((resolve, reject) => {
+    onReady = resolve;
+    onNotReady = reject;
+  });
+  // `closed` carries a failure to whoever waits for the end; `ready` alone must not be unhandled.
+  ready.catch(() => undefined);
+  worker.on('message', (m: WorkerMessage) => {
+    if (m.type === 'notify') write(fd, m.message, () => undefined);
+    else onReady(m.flags);
+  });
+  worker.on('error', (err) => {
+    failure = err;
+    // A dead daemon must not leave a mount whose every access hangs or fails.
+    try {
+      umount(target, { lazy: true });
+    } catch {
+      // Already gone.
+    }
+  });
+  const closed = new Promise<void>((resolve, reject) => {
+    worker.on('exit', () => {
+      closeDevFuse(fd);
+      onNotReady(failure ?? new Error('the FUSE session ended before INIT'));
+      if (failure !== undefined) reject(failure);
+      else resolve();
     });
   });
+  return { ready, closed };
 }

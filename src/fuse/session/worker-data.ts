@@ -9,7 +9,13 @@ export interface WorkerData {
   fsArgs: unknown[];
   want: InitWant;
   debug: boolean;
+  /** Int32 slot 0: GATE_WAIT until the main thread's mount(2) is done, then GATE_MOUNTED or GATE_ABANDONED. */
+  gate: SharedArrayBuffer;
 }
+
+export const GATE_WAIT = 0;
+export const GATE_MOUNTED = 1;
+export const GATE_ABANDONED = 2;
 
 /** Messages from the worker. */
 export type WorkerMessage =

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DevSession } from './dev-session.js';
 import type { LowLevelFs } from './filesystem.js';
 import { runLoop } from './loop.js';
-import type { WorkerData } from './worker-data.js';
+import { GATE_MOUNTED, GATE_WAIT, type WorkerData } from './worker-data.js';
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -14,6 +14,10 @@ const mod = (await import(data.fsModule)) as Record<string, (...args: unknown[])
 const factory = mod[data.fsExport];
 if (typeof factory !== 'function') throw new TypeError(`${data.fsModule} has no export ${data.fsExport}`);
 const fs = factory(...data.fsArgs);
+// Reading the fd before mount(2) has attached it would fail (EPERM): wait for the main thread.
+const gate = new Int32Array(data.gate);
+Atomics.wait(gate, 0, GATE_WAIT);
+if (Atomics.load(gate, 0) !== GATE_MOUNTED) process.exit(0);
 const session = new DevSession(data.devFd, (message) => port.postMessage({ type: 'notify', message }, [message.buffer as ArrayBuffer]));
 runLoop(data.devFd, fs, session, {
   want: data.want,
