@@ -9,6 +9,7 @@ import {
   FAN_MOVED_TO,
   FAN_ONDIR,
   type FanEvent,
+  closeGroup,
   fanotifyGroup,
   isOverflow,
   markFilesystem,
@@ -101,10 +102,12 @@ export class LayerWatcher {
   drain(): ChangeBatch {
     const batch: ChangeBatch = { changes: [], overflow: false, events: 0 };
     for (let i = 0; i < READS_PER_DRAIN && !this.closed; i++) {
-      const evs = readEvents(this.fd, this.buf);
-      if (evs.length === 0) break;
-      batch.events += evs.length;
-      for (const ev of evs) this.take(ev, batch);
+      const { events, bytes } = readEvents(this.fd, this.buf);
+      batch.events += events.length;
+      for (const ev of events) this.take(ev, batch);
+      // A read that left room took everything queued: skip the read that would say EAGAIN (the
+      // loop polls the fd again anyway). Halves the reads when events trickle in.
+      if (bytes < this.buf.length / 2) break;
     }
     return batch;
   }
@@ -124,7 +127,7 @@ export class LayerWatcher {
   }
 
   private resolve(ev: FanEvent, fs: WatchedFs): DirHit {
-    const key = ev.fsid.toString(16) + ':' + ev.dirHandle!.toString('latin1');
+    const key = ev.dirKey;
     let hit = this.dirs.get(key);
     if (hit) return hit;
     const path = pathOfHandle(fs.mountFd, ev.dirHandle!);
@@ -146,7 +149,7 @@ export class LayerWatcher {
     if (this.closed) return;
     this.closed = true;
     for (const fs of this.byFsid.values()) closeSync(fs.mountFd);
-    closeSync(this.fd);
+    closeGroup(this.fd);
   }
 }
 

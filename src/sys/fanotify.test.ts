@@ -13,6 +13,7 @@ import {
   FAN_ONDIR,
   FAN_Q_OVERFLOW,
   type FanEvent,
+  closeGroup,
   decodeEvents,
   fanotifyGroup,
   isOverflow,
@@ -56,10 +57,18 @@ t.test('decodeEvents reads metadata, fsid, the directory handle and the name', a
   ]);
   const evs = decodeEvents(buf);
   t.equal(evs.length, 3);
-  t.same(evs[0], { mask: FAN_CREATE, pid: 42, fsid: 0x4d59d1e6390f1b4en, dirHandle: handle, name: 'new' });
+  t.same(evs[0], {
+    mask: FAN_CREATE,
+    pid: 42,
+    fsid: 0x4d59d1e6390f1b4en,
+    dirHandle: handle,
+    dirKey: Buffer.concat([Buffer.from('4e1b0f39e6d1594d', 'hex'), handle]).toString('latin1'),
+    name: 'new',
+  });
   t.equal(evs[1]!.name, null, '"." is the directory itself');
   t.equal(evs[1]!.mask, FAN_ATTRIB | FAN_ONDIR);
   t.equal(evs[2]!.name, 'ünï');
+  t.not(evs[1]!.dirKey, evs[0]!.dirKey, 'the same handle on another filesystem is another dir');
 });
 
 t.test('decodeEvents: overflow has no info record; a cut record ends the buffer', async (t) => {
@@ -93,11 +102,11 @@ t.teardown(async () => {
 function eventsUnder(fd: number, mountFd: number, dir: string): (FanEvent & { dir: string })[] {
   const buf = Buffer.alloc(64 * 1024);
   const out: (FanEvent & { dir: string })[] = [];
-  for (let evs = readEvents(fd, buf); evs.length > 0; evs = readEvents(fd, buf)) {
+  for (let evs = readEvents(fd, buf).events; evs.length > 0; evs = readEvents(fd, buf).events) {
     for (const ev of evs) {
       if (ev.pid === process.pid || ev.dirHandle === null) continue;
       const path = pathOfHandle(mountFd, ev.dirHandle);
-      if (path !== null && (path === dir || path.startsWith(dir + '/'))) out.push({ ...ev, dir: path });
+      if (path !== null && (path === dir || path.startsWith(dir + '/'))) out.push({ ...ev, dirHandle: Buffer.from(ev.dirHandle), dir: path });
     }
   }
   return out;
@@ -112,7 +121,7 @@ for (const [fs, base] of [
     const fd = fanotifyGroup();
     const mountFd = openSync(dir, 'r');
     t.teardown(() => {
-      closeSync(fd);
+      closeGroup(fd);
       closeSync(mountFd);
     });
     markFilesystem(fd, dir);
@@ -139,12 +148,12 @@ t.test('pathOfHandle: a deleted directory has no path', async (t) => {
   const fd = fanotifyGroup();
   const mountFd = openSync(root, 'r');
   t.teardown(() => {
-    closeSync(fd);
+    closeGroup(fd);
     closeSync(mountFd);
   });
   markFilesystem(fd, dir);
   execFileSync('sh', ['-c', `touch ${dir}/x`]);
-  const ev = readEvents(fd, Buffer.alloc(64 * 1024)).find((e) => e.name === 'x' && e.pid !== process.pid);
+  const ev = readEvents(fd, Buffer.alloc(64 * 1024)).events.find((e) => e.name === 'x' && e.pid !== process.pid);
   t.ok(ev?.dirHandle);
   t.equal(pathOfHandle(mountFd, ev!.dirHandle!), dir);
   rmSync(dir, { recursive: true });
@@ -153,6 +162,6 @@ t.test('pathOfHandle: a deleted directory has no path', async (t) => {
 
 t.test('fanotify_mark on a path that does not exist fails with a typed error naming it', async (t) => {
   const fd = fanotifyGroup();
-  t.teardown(() => closeSync(fd));
+  t.teardown(() => closeGroup(fd));
   t.throws(() => markFilesystem(fd, join(root, 'nope')), { code: 'ENOENT', path: join(root, 'nope') });
 });

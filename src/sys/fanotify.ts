@@ -3,7 +3,7 @@
 // (a layer can be anywhere on its filesystem, and inotify would need a watch per directory), and a
 // pure decoder of the event records. No fd per event (FID groups report FAN_NOFD), so a flood of
 // events never costs open files. Root only: filesystem marks need CAP_SYS_ADMIN.
-import { closeSync, readSync, readlinkSync } from 'node:fs';
+import { readSync, readlinkSync } from 'node:fs';
 import { OvlError, errnoName } from '../errors.js';
 import { check } from './call.js';
 import { AT_FDCWD, c, lastErrno } from './libc.js';
@@ -53,8 +53,13 @@ export interface FanEvent {
   pid: number;
   /** The filesystem id (statfs f_fsid as one little-endian 64-bit number, as statVfs reports it). */
   fsid: bigint;
-  /** The directory's `struct file_handle` as the kernel wrote it (handle_bytes, handle_type, f_handle). */
+  /**
+   * The directory's `struct file_handle` as the kernel wrote it (handle_bytes, handle_type,
+   * f_handle): a view into the read buffer, valid until the next read into it.
+   */
   dirHandle: Buffer | null;
+  /** fsid and handle bytes as one string: names the directory across filesystems, for a Map key. */
+  dirKey: string;
   /** The entry in that directory; null when the event is about the directory itself. */
   name: string | null;
 }
@@ -75,7 +80,7 @@ export function decodeEvents(buf: Buffer, len: number = buf.length): FanEvent[] 
     const eventLen = buf.readUInt32LE(at);
     if (eventLen < METADATA_LEN || at + eventLen > len || buf[at + 4] !== FANOTIFY_METADATA_VERSION) break;
     const metaLen = buf.readUInt16LE(at + 6);
-    const ev: FanEvent = { mask: buf.readUInt32LE(at + 8), pid: buf.readInt32LE(at + 20), fsid: 0n, dirHandle: null, name: null };
+    const ev: FanEvent = { mask: buf.readUInt32LE(at + 8), pid: buf.readInt32LE(at + 20), fsid: 0n, dirHandle: null, dirKey: '', name: null };
     decodeInfo(buf.subarray(at + metaLen, at + eventLen), ev);
     out.push(ev);
     at += eventLen;
@@ -94,7 +99,8 @@ function decodeInfo(info: Buffer, ev: FanEvent): void {
       ev.fsid = info.readBigUInt64LE(at + 4);
       const hAt = at + 12;
       const hEnd = hAt + 8 + info.readUInt32LE(hAt);
-      ev.dirHandle = Buffer.from(info.subarray(hAt, hEnd));
+      ev.dirHandle = info.subarray(hAt, hEnd);
+      ev.dirKey = info.toString('latin1', at + 4, hEnd);
       if (type === FAN_EVENT_INFO_TYPE_DFID_NAME) {
         const nul = info.indexOf(0, hEnd);
         const name = info.toString('utf8', hEnd, nul < 0 || nul > at + recLen ? at + recLen : nul);
@@ -117,16 +123,19 @@ export function markFilesystem(fd: number, path: string, mask: number = WATCH_MA
   check(c.fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, path) as number, 'fanotify_mark', path);
 }
 
-/** Read what is queued (nothing when the queue is empty: the group is non-blocking). */
-export function readEvents(fd: number, buf: Buffer): FanEvent[] {
+/**
+ * Read what is queued into `buf` (nothing when the queue is empty: the group is non-blocking).
+ * `bytes` tells whether the buffer was nearly full (more may be waiting).
+ */
+export function readEvents(fd: number, buf: Buffer): { events: FanEvent[]; bytes: number } {
   let n: number;
   try {
     n = readSync(fd, buf, 0, buf.length, null);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return [];
+    if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return { events: [], bytes: 0 };
     throw err;
   }
-  return decodeEvents(buf, n);
+  return { events: decodeEvents(buf, n), bytes: n };
 }
 
 /**
@@ -137,6 +146,7 @@ export function readEvents(fd: number, buf: Buffer): FanEvent[] {
  */
 export function pathOfHandle(mountFd: number, handle: Buffer): string | null {
   const fd = c.open_by_handle_at(mountFd, handle, O_PATH | O_CLOEXEC) as number;
+  // Closed with libc's close: node:fs did not open it (and a worker thread warns when it closes such fds).
   if (fd < 0) {
     const code = errnoName(lastErrno());
     if (code === 'ESTALE' || code === 'ENOENT') return null;
@@ -146,6 +156,11 @@ export function pathOfHandle(mountFd: number, handle: Buffer): string | null {
     const path = readlinkSync(`/proc/self/fd/${fd}`);
     return path.startsWith('/') && !path.endsWith(' (deleted)') ? path : null;
   } finally {
-    closeSync(fd);
+    c.close(fd);
   }
+}
+
+/** Close a group made by fanotifyGroup (libc's close, for the same reason). */
+export function closeGroup(fd: number): void {
+  c.close(fd);
 }
