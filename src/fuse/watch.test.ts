@@ -96,6 +96,17 @@ t.test('start fails with a typed error for a missing layer, and leaks no fd', as
   t.equal(fds(), before);
 });
 
+t.test('more events than the queue holds (16384) come out as an overflow', async (t) => {
+  const layer = mkdtempSync(join(root, 'flood-'));
+  const w = LayerWatcher.start([layer]);
+  t.teardown(() => w.close());
+  // 2 × 9000 distinct names: nothing merges, and nobody drains meanwhile.
+  sh('seq 1 9000 | sed s/^/f/ | xargs touch && seq 1 9000 | sed s/^/f/ | xargs rm', layer);
+  let overflow = false;
+  for (let b = w.drain(); b.events > 0 && !overflow; b = w.drain()) overflow = b.overflow;
+  t.ok(overflow, 'the kernel said events were lost');
+});
+
 t.test('layersOf: a path inside, at and beside layer roots', async (t) => {
   const layers = [
     { index: 0, root: '/u' },
