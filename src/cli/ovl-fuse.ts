@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { parseMountOptions, resolveMountOptions } from '../format/index.js';
-import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse } from '../fuse/mount.js';
+import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse, premountDev } from '../fuse/mount.js';
 import type { CacheMode } from '../fuse/overlay.js';
 import { validateMount } from '../fuse/validate.js';
 import { newProgram, runMain } from './run.js';
@@ -14,6 +14,13 @@ import { newProgram, runMain } from './run.js';
 const CACHE_MODES: readonly CacheMode[] = ['auto', 'never', 'always'];
 /** Set in the detached daemon: the fd on which it reports "ok" or the error to its parent. */
 const NOTIFY_ENV = 'OVL_FUSE_NOTIFY_FD';
+/** Set in a dev-transport daemon whose parent already mounted: the /dev/fuse fd it inherits. */
+const DEV_FD_ENV = 'OVL_FUSE_DEV_FD';
+/**
+ * With DEV_FD_ENV: the configuration the parent validated. The daemon must not validate again:
+ * that stats the mount point, which is already our own mount, not yet served: it would wait for ever.
+ */
+const CONFIG_ENV = 'OVL_FUSE_CONFIG';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -60,6 +67,23 @@ function detach(argv: string[]): Promise<number> {
   });
 }
 
+/**
+ * Detach on the dev transport: mount here (the mount is live when mount(2) returns), hand the
+ * /dev/fuse fd to the daemon and return at once, as libfuse's daemonizing filesystems do: the
+ * daemon's start-up then overlaps with the caller's first access, which waits for INIT. A daemon
+ * that fails to start unmounts (lazily) what it was given.
+ */
+async function detachMounted(argv: string[], cfgArgs: ReturnType<typeof validateMount>): Promise<number> {
+  const fd = await premountDev(cfgArgs.cfg, cfgArgs.merged);
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '-f', ...argv], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', fd],
+    env: { ...process.env, [DEV_FD_ENV]: '3', [CONFIG_ENV]: JSON.stringify(cfgArgs) },
+  });
+  child.unref();
+  return 0;
+}
+
 function notify(message: string): void {
   const fd = process.env[NOTIFY_ENV];
   if (fd === undefined) return;
@@ -68,11 +92,15 @@ function notify(message: string): void {
 }
 
 async function runForeground(cfgArgs: ReturnType<typeof validateMount>, cache: CacheMode, transport: Transport): Promise<number> {
+  const given = process.env[CONFIG_ENV] === undefined ? undefined : process.env[DEV_FD_ENV];
+  const devFd = given === undefined ? undefined : Number(given);
   let mounted;
   try {
-    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache, transport);
+    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache, transport, devFd);
   } catch (err) {
     notify(`error: ${err instanceof Error ? err.message : String(err)}`);
+    // Mounted by our parent: nobody would ever serve it.
+    if (devFd !== undefined) await import('../sys/mount.js').then((m) => m.umount(cfgArgs.merged, { lazy: true })).catch(() => undefined);
     throw err;
   }
   // All paths are absolute by now; do not keep the caller's cwd (and its filesystem) busy.
@@ -110,12 +138,14 @@ export async function main(argv: string[]): Promise<number> {
     const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache', 'transport'] });
     cache = cacheMode(parsed.extra);
     transport = transportOf(parsed.extra);
-    checked = validateMount(resolveMountOptions({ ...parsed, extra: {} }), program.args[0]!);
+    const handed = process.env[CONFIG_ENV];
+    if (handed !== undefined && opts.foreground) checked = JSON.parse(handed) as ReturnType<typeof validateMount>;
+    else checked = validateMount(resolveMountOptions({ ...parsed, extra: {} }), program.args[0]!);
   } catch (err) {
     if (err instanceof UsageError) notify(`usage: ${err.message}`);
     throw err;
   }
-  if (!opts.foreground) return detach(argv);
+  if (!opts.foreground) return transport === 'dev' ? detachMounted(argv, checked) : detach(argv);
   return runForeground(checked, cache, transport);
 }
 

@@ -25,14 +25,29 @@ export interface MountedOverlay {
   closed: Promise<void>;
 }
 
-/** Mount the validated configuration at `merged`; resolves once the mount is live. */
+/**
+ * The first half of a `dev` mount, for a detaching command: prepare the workdir and mount(2) a
+ * /dev/fuse fd at `merged`. The mount is live at once; whoever gets the fd (mountOverlayFuse's
+ * `devFd`, in the daemon) serves it, and a first access waits until it does.
+ */
+export async function premountDev(cfg: OverlayConfig, merged: string): Promise<number> {
+  if (cfg.workdir !== undefined && !cfg.readonly) prepareWorkdir(cfg.workdir);
+  const { openAndMount } = await import('./session/daemon.js');
+  return openAndMount(merged, cfg.readonly);
+}
+
+/**
+ * Mount the validated configuration at `merged`; resolves once the mount is live. With `devFd`
+ * (transport dev only) the mount exists already (premountDev) and is only served.
+ */
 export async function mountOverlayFuse(
   cfg: OverlayConfig,
   merged: string,
   cache: CacheMode,
   transport: Transport = DEFAULT_TRANSPORT,
+  devFd?: number,
 ): Promise<MountedOverlay> {
-  if (cfg.workdir !== undefined && !cfg.readonly) prepareWorkdir(cfg.workdir);
+  if (cfg.workdir !== undefined && !cfg.readonly && devFd === undefined) prepareWorkdir(cfg.workdir);
   // Modes arrive with the caller's umask applied already; ours must not apply a second time.
   // Process-wide, so set here: the dev transport's worker cannot set it.
   process.umask(0);
@@ -44,6 +59,7 @@ export async function mountOverlayFuse(
   const lowlevel = new URL(import.meta.url.endsWith('.ts') ? './lowlevel.ts' : './lowlevel.js', import.meta.url).href;
   const mounted = mountDev(merged, {
     readonly: cfg.readonly,
+    ...(devFd === undefined ? {} : { devFd }),
     fs: { module: lowlevel, export: 'createOverlayFs', args: [cfg, cache] },
   });
   return { closed: mounted.closed };

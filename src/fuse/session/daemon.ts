@@ -22,6 +22,8 @@ export interface DevMountOptions {
   /** Ask for FUSE passthrough (root only; the filesystem decides per open). */
   passthrough?: boolean;
   debug?: boolean;
+  /** A /dev/fuse fd already mounted at `target` (by the detaching parent, see openAndMount). */
+  devFd?: number;
 }
 
 export interface DevMount {
@@ -40,8 +42,20 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './
  * mount is live (the kernel queues INIT, and a first access waits for the worker to answer it), so
  * the worker's start-up overlaps with whatever the caller does next.
  */
-export function mountDev(target: string, o: DevMountOptions): DevMount {
+/** Open /dev/fuse and mount it at `target` as ovl-fuse's fuse filesystem; returns the fd. */
+export function openAndMount(target: string, readonly: boolean): number {
   const fd = openDevFuse();
+  try {
+    mountDevFuse(fd, target, { subtype: 'ovl-fuse', source: 'overlay', readonly });
+  } catch (err) {
+    closeDevFuse(fd);
+    throw err;
+  }
+  return fd;
+}
+
+export function mountDev(target: string, o: DevMountOptions): DevMount {
+  const fd = o.devFd ?? openDevFuse();
   const data: WorkerData = {
     devFd: fd,
     fsModule: o.fs.module,
@@ -58,9 +72,11 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
   };
   // Started before mount(2) so its module loading overlaps with ours; it blocks reading the fd
   // until the kernel sends INIT.
-  const worker = new Worker(WORKER_URL, { workerData: data, stdout: false, stderr: false });
+  // trackUnmanagedFds off: the worker lives as long as the process, and fds it gets from libc
+  // (open_by_handle_at) are closed with node:fs, which would warn on every close.
+  const worker = new Worker(WORKER_URL, { workerData: data, stdout: false, stderr: false, trackUnmanagedFds: false });
   try {
-    mountDevFuse(fd, target, { subtype: 'ovl-fuse', source: 'overlay', readonly: o.readonly });
+    if (o.devFd === undefined) mountDevFuse(fd, target, { subtype: 'ovl-fuse', source: 'overlay', readonly: o.readonly });
   } catch (err) {
     open(GATE_ABANDONED);
     closeDevFuse(fd);
