@@ -19,14 +19,27 @@ import type {
 import type { InvalTarget } from './watch-inval.js';
 import { xattrGet, xattrList, xattrRemove, xattrSet } from './xattrs.js';
 
+export interface OverlayFsOptions {
+  /** A 4-byte SharedArrayBuffer that mirrors the node table's size (root included). */
+  nodeCounter?: SharedArrayBuffer;
+}
+
 export class OverlayFs implements LowLevelFs {
   readonly ovl: Overlay;
   private readonly core: LlCore;
   private readonly dirs = new DirHandles();
 
-  constructor(cfg: OverlayConfig, cache: CacheMode) {
+  /** Slot 0 receives the node count after every LOOKUP and FORGET (tests watch FORGET from another thread). */
+  private readonly nodeCounter: Int32Array | null;
+
+  constructor(cfg: OverlayConfig, cache: CacheMode, opts: OverlayFsOptions = {}) {
     this.ovl = new Overlay(cfg, cache, () => this.core.caller);
     this.core = new LlCore(this.ovl, cache);
+    this.nodeCounter = opts.nodeCounter ? new Int32Array(opts.nodeCounter) : null;
+  }
+
+  private publishCount(): void {
+    if (this.nodeCounter) Atomics.store(this.nodeCounter, 0, this.core.table.size);
   }
 
   init(session: Session): void {
@@ -61,11 +74,14 @@ export class OverlayFs implements LowLevelFs {
 
   lookup(ctx: RequestContext, parent: number, name: string): Entry {
     this.core.enter(ctx);
-    return lookupEntry(this.core, parent, name);
+    const entry = lookupEntry(this.core, parent, name);
+    this.publishCount();
+    return entry;
   }
 
   forget(nodeid: number, nlookup: number): void {
     this.core.table.forget(nodeid, nlookup);
+    this.publishCount();
   }
 
   getattr(ctx: RequestContext, nodeid: number, fh: number | null): AttrReply {
@@ -217,8 +233,8 @@ function readLinkOf(core: LlCore, nodeid: number): Buffer {
  * The filesystem H1's session worker serves. The process umask must be 0 (modes arrive with the
  * caller's umask applied): set here on the main thread; a worker cannot set it, so its parent must.
  */
-export function createOverlayFs(cfg: OverlayConfig, cache: CacheMode): OverlayFs {
+export function createOverlayFs(cfg: OverlayConfig, cache: CacheMode, opts: OverlayFsOptions = {}): OverlayFs {
   if (isMainThread) process.umask(0);
   else if (process.umask() !== 0) throw new Error('ovl-fuse: set process.umask(0) before starting the session worker');
-  return new OverlayFs(cfg, cache);
+  return new OverlayFs(cfg, cache, opts);
 }
