@@ -34,8 +34,12 @@ function cacheMode(extra: Record<string, string | true>): CacheMode {
   return v as CacheMode;
 }
 
+/**
+ * `-o transport=`, else OVL_FUSE_TRANSPORT (so a whole test suite or benchmark can run on either
+ * transport without changing its mount options), else the default.
+ */
 function transportOf(extra: Record<string, string | true>): Transport {
-  const v = extra.transport ?? DEFAULT_TRANSPORT;
+  const v = extra.transport ?? process.env.OVL_FUSE_TRANSPORT ?? DEFAULT_TRANSPORT;
   if (v === true || !TRANSPORTS.includes(v as Transport)) {
     throw new UsageError(`bad mount option transport=${v === true ? '' : v}: expected one of ${TRANSPORTS.join(', ')}`);
   }
