@@ -31,6 +31,7 @@ export function fillReaddirPlus(
   limit: number,
   entries: Iterable<DirEntry>,
   onLookupError: (name: string, err: unknown) => void,
+  sentNodes: number[],
 ): number {
   for (const d of entries) {
     if (o + direntPlusSize(d.name) > limit) break;
@@ -38,6 +39,7 @@ export function fillReaddirPlus(
     if (d.name !== '.' && d.name !== '..') {
       try {
         e = fs.lookup(ctx, dir, d.name);
+        if (e.nodeid !== 0) sentNodes.push(e.nodeid);
       } catch (err) {
         onLookupError(d.name, err);
       }

@@ -42,7 +42,7 @@ import {
 } from '../protocol/index.js';
 import { fillReaddir, fillReaddirPlus } from './dispatch-dir.js';
 import { replyXattr, xattrList } from './dispatch-xattr.js';
-import type { LowLevelFs, RequestContext } from './filesystem.js';
+import type { Entry, LowLevelFs, RequestContext } from './filesystem.js';
 
 export const NO_REPLY = -1;
 const H = 40; // IN_HEADER_SIZE: every body starts there
@@ -55,6 +55,11 @@ function enosys(what: string): never {
 export class Dispatcher {
   /** FUSE_SETXATTR_EXT changes fuse_setxattr_in's size; set once INIT is answered. */
   setxattrExt = false;
+  /**
+   * Node ids the reply being built hands the kernel (each adds one to its lookup count). If the
+   * reply cannot be delivered (the request was interrupted), the loop gives them back.
+   */
+  readonly sentNodes: number[] = [];
   private readIn: ReadIn = { fh: 0, offset: 0, size: 0 };
   private outData: Buffer;
 
@@ -66,12 +71,19 @@ export class Dispatcher {
     this.outData = out.subarray(O);
   }
 
+  /** Encode a fuse_entry_out at the payload start, noting the node id it hands out. */
+  private entry(e: Entry): number {
+    if (e.nodeid !== 0) this.sentNodes.push(e.nodeid);
+    return encodeEntry(this.out, O, e);
+  }
+
   granted(flags: bigint): void {
     this.setxattrExt = (flags & InitFlag.SETXATTR_EXT) !== 0n;
   }
 
   /** Answer request `h` (body in `b` from 40 to h.len) into the out buffer; returns the reply length. */
   handle(h: InHeader, b: Buffer): number {
+    this.sentNodes.length = 0;
     const fs = this.fs;
     const out = this.out;
     const end = h.len - h.extLen;
@@ -79,7 +91,7 @@ export class Dispatcher {
     const ctx: RequestContext = { uid: h.uid, gid: h.gid, pid: h.pid };
     switch (h.opcode) {
       case Op.LOOKUP:
-        return encodeEntry(out, O, fs.lookup(ctx, node, decodeName(b, H, end)));
+        return this.entry(fs.lookup(ctx, node, decodeName(b, H, end)));
       case Op.FORGET:
         fs.forget(node, decodeForget(b, H));
         return NO_REPLY;
@@ -94,15 +106,15 @@ export class Dispatcher {
         return O + fs.readlink(ctx, node).copy(out, O);
       case Op.SYMLINK: {
         const r = decodeSymlink(b, H, end);
-        return encodeEntry(out, O, fs.symlink(ctx, node, r.name, r.target));
+        return this.entry(fs.symlink(ctx, node, r.name, r.target));
       }
       case Op.MKNOD: {
         const r = decodeMknod(b, H, end);
-        return encodeEntry(out, O, fs.mknod(ctx, node, r.name, r.mode, r.rdev, r.umask));
+        return this.entry(fs.mknod(ctx, node, r.name, r.mode, r.rdev, r.umask));
       }
       case Op.MKDIR: {
         const r = decodeMkdir(b, H, end);
-        return encodeEntry(out, O, fs.mkdir(ctx, node, r.name, r.mode, r.umask));
+        return this.entry(fs.mkdir(ctx, node, r.name, r.mode, r.umask));
       }
       case Op.UNLINK:
         fs.unlink(ctx, node, decodeName(b, H, end));
@@ -118,7 +130,7 @@ export class Dispatcher {
       }
       case Op.LINK: {
         const r = decodeLink(b, H, end);
-        return encodeEntry(out, O, fs.link(ctx, r.oldNode, node, r.newName));
+        return this.entry(fs.link(ctx, r.oldNode, node, r.newName));
       }
       case Op.OPEN:
         return encodeOpenOut(out, O, fs.open(ctx, node, decodeOpen(b, H)));
@@ -179,7 +191,7 @@ export class Dispatcher {
         const limit = Math.min(O + r.size, out.length);
         const entries = fs.readdir(ctx, node, r.fh, r.offset);
         if (h.opcode === Op.READDIR) return fillReaddir(out, O, limit, entries);
-        return fillReaddirPlus(fs, ctx, node, out, O, limit, entries, this.onLookupError);
+        return fillReaddirPlus(fs, ctx, node, out, O, limit, entries, this.onLookupError, this.sentNodes);
       }
       case Op.RELEASEDIR:
         fs.releasedir(ctx, node, decodeRelease(b, H).fh);
@@ -197,7 +209,7 @@ export class Dispatcher {
         if (h.opcode === Op.CREATE) made = fs.create(ctx, node, r.name, r.mode, r.flags, r.umask);
         else if (fs.tmpfile) made = fs.tmpfile(ctx, node, r.mode, r.flags, r.umask);
         else enosys('TMPFILE');
-        encodeEntry(out, O, made.entry);
+        this.entry(made.entry);
         return encodeOpenOut(out, O + ENTRY_OUT_SIZE, made.opened);
       }
       case Op.FALLOCATE: {

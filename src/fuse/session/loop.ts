@@ -57,7 +57,10 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
     } catch (err) {
       // ENOENT: the request was interrupted and is gone; ENODEV: unmounted meanwhile.
       if (code(err) !== 'ENOENT' && code(err) !== 'ENODEV') throw err;
+      // The kernel never saw the node ids this reply carried: give their lookups back.
+      if (error === 0) for (const id of dispatcher.sentNodes) fs.forget(id, 1);
     }
+    dispatcher.sentNodes.length = 0;
   };
   let poll: PollSet | null = null;
   let pollGeneration = -1;

@@ -1,0 +1,106 @@
+// The dispatcher against a scripted filesystem: requests as bytes in, replies as bytes out,
+// and the node ids each reply hands the kernel (what the loop gives back if delivery fails).
+import t from 'tap';
+import { OvlError } from '../../errors.js';
+import { Op, decodeInHeader, newInHeader } from '../protocol/index.js';
+import type { Attr, DirEntry, Entry, LowLevelFs } from './filesystem.js';
+import { Dispatcher, NO_REPLY } from './dispatch.js';
+
+const attr = (ino: number): Attr => ({
+  ino, size: 0, blocks: 0, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0, ctimeSec: 0, ctimeNsec: 0,
+  mode: 0o100644, nlink: 1, uid: 0, gid: 0, rdev: 0, blksize: 4096,
+});
+const entry = (nodeid: number): Entry => ({ nodeid, generation: 0, entryValidMs: 0, attrValidMs: 0, attr: attr(nodeid) });
+
+function request(opcode: number, nodeid: number, body: Buffer): Buffer {
+  const b = Buffer.alloc(40 + body.length);
+  b.writeUInt32LE(b.length, 0);
+  b.writeUInt32LE(opcode, 4);
+  b.writeBigUInt64LE(9n, 8);
+  b.writeBigUInt64LE(BigInt(nodeid), 16);
+  body.copy(b, 40);
+  return b;
+}
+
+function readIn(size: number, offset = 0): Buffer {
+  const b = Buffer.alloc(40);
+  b.writeBigUInt64LE(5n, 0);
+  b.writeBigUInt64LE(BigInt(offset), 8);
+  b.writeUInt32LE(size, 16);
+  return b;
+}
+
+const names = ['.', '..', 'a', 'gone', 'b'];
+const fs = {
+  lookup: (_c: unknown, _p: number, name: string) => {
+    if (name === 'gone') throw new OvlError('ENOENT', 'gone');
+    return entry(name === 'a' ? 10 : name === 'b' ? 11 : 12);
+  },
+  forget: () => undefined,
+  readdir: function* (_c: unknown, _n: number, _fh: number, offset: number): Iterable<DirEntry> {
+    for (let i = offset; i < names.length; i++) yield { name: names[i]!, ino: 100 + i, type: 8, off: i + 1 };
+  },
+  getxattr: () => Buffer.from('value'),
+} as unknown as LowLevelFs;
+
+function run(d: Dispatcher, req: Buffer): number {
+  return d.handle(decodeInHeader(req, newInHeader()), req);
+}
+
+t.test('LOOKUP: fuse_entry_out after the header; the node id is noted as sent', async (t) => {
+  const out = Buffer.alloc(4096);
+  const d = new Dispatcher(fs, out, () => undefined);
+  t.equal(run(d, request(Op.LOOKUP, 1, Buffer.from('a\0'))), 16 + 128);
+  t.equal(out.readBigUInt64LE(16), 10n);
+  t.same(d.sentNodes, [10]);
+  t.throws(() => run(d, request(Op.LOOKUP, 1, Buffer.from('gone\0'))), { code: 'ENOENT' });
+  t.same(d.sentNodes, [], 'a failed request hands out nothing');
+});
+
+t.test('READDIRPLUS: . and .. and vanished names with node id 0, only sent entries looked up', async (t) => {
+  const out = Buffer.alloc(4096);
+  const errors: string[] = [];
+  const d = new Dispatcher(fs, out, (name) => errors.push(name));
+  const end = run(d, request(Op.READDIRPLUS, 1, readIn(4096)));
+  const ids: number[] = [];
+  for (let o = 16; o < end; ) {
+    ids.push(Number(out.readBigUInt64LE(o)));
+    o += 128 + ((24 + out.readUInt32LE(o + 128 + 16) + 7) & ~7);
+  }
+  t.same(ids, [0, 0, 10, 0, 11]);
+  t.same(d.sentNodes, [10, 11]);
+  t.same(errors, ['gone']);
+  // A buffer with room for two records: only "." and ".." are sent, nothing is looked up.
+  const small = run(d, request(Op.READDIRPLUS, 1, readIn(2 * 160)));
+  t.equal(small, 16 + 2 * 160);
+  t.same(d.sentNodes, []);
+});
+
+t.test('READDIR: dirents until the size is reached, from the cookie on', async (t) => {
+  const out = Buffer.alloc(4096);
+  const d = new Dispatcher(fs, out, () => undefined);
+  const end = run(d, request(Op.READDIR, 1, readIn(64, 2)));
+  t.equal(end, 16 + 32 + 32, 'two 32-byte records fit in 64');
+  t.equal(out.toString('utf8', 16 + 24, 16 + 25), 'a');
+  t.equal(out.readBigUInt64LE(16 + 8), 3n, 'off is the next cookie');
+});
+
+t.test('GETXATTR: size-0 probe, ERANGE, value', async (t) => {
+  const out = Buffer.alloc(4096);
+  const d = new Dispatcher(fs, out, () => undefined);
+  const body = (size: number) => Buffer.concat([Buffer.from([size, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('user.x\0')]);
+  t.equal(run(d, request(Op.GETXATTR, 1, body(0))), 24);
+  t.equal(out.readUInt32LE(16), 5);
+  t.throws(() => run(d, request(Op.GETXATTR, 1, body(4))), { code: 'ERANGE' });
+  t.equal(run(d, request(Op.GETXATTR, 1, body(5))), 21);
+  t.equal(out.toString('utf8', 16, 21), 'value');
+});
+
+t.test('FORGET and INTERRUPT get no reply; unknown and missing optional ops are ENOSYS', async (t) => {
+  const d = new Dispatcher(fs, Buffer.alloc(4096), () => undefined);
+  t.equal(run(d, request(Op.FORGET, 10, Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]))), NO_REPLY);
+  t.equal(run(d, request(Op.INTERRUPT, 0, Buffer.alloc(8))), NO_REPLY);
+  t.throws(() => run(d, request(Op.STATX, 1, Buffer.alloc(24))), { code: 'ENOSYS' });
+  t.throws(() => run(d, request(Op.LSEEK, 1, Buffer.alloc(24))), { code: 'ENOSYS' });
+  t.throws(() => run(d, request(999, 1, Buffer.alloc(0))), { code: 'ENOSYS' });
+});
