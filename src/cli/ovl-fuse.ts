@@ -1,5 +1,5 @@
 // ovl-fuse: mount a FUSE overlay with the kernel's option syntax.
-//   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always][,transport=dev|fuse-native] MERGED
+//   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always][,transport=dev|fuse-native][,watch=on|off] MERGED
 //   ovl-fuse umount MERGED
 // Without -f the command detaches: it starts the daemon and exits 0 only once the mount is live.
 import { spawn } from 'node:child_process';
@@ -9,6 +9,7 @@ import { parseMountOptions, resolveMountOptions } from '../format/index.js';
 import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse, premountDev } from '../fuse/mount.js';
 import type { CacheMode } from '../fuse/overlay.js';
 import { validateMount } from '../fuse/validate.js';
+import { type WatchMode, watchMode } from '../fuse/watch-mode.js';
 import { newProgram, runMain } from './run.js';
 
 const CACHE_MODES: readonly CacheMode[] = ['auto', 'never', 'always'];
@@ -95,12 +96,17 @@ function notify(message: string): void {
   out.end(message + '\n');
 }
 
-async function runForeground(cfgArgs: ReturnType<typeof validateMount>, cache: CacheMode, transport: Transport): Promise<number> {
+async function runForeground(
+  cfgArgs: ReturnType<typeof validateMount>,
+  cache: CacheMode,
+  transport: Transport,
+  watch: WatchMode,
+): Promise<number> {
   const given = process.env[CONFIG_ENV] === undefined ? undefined : process.env[DEV_FD_ENV];
   const devFd = given === undefined ? undefined : Number(given);
   let mounted;
   try {
-    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache, transport, devFd);
+    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache, transport, devFd, watch);
   } catch (err) {
     notify(`error: ${err instanceof Error ? err.message : String(err)}`);
     // Mounted by our parent: nobody would ever serve it.
@@ -138,10 +144,12 @@ export async function main(argv: string[]): Promise<number> {
   let checked;
   let cache: CacheMode;
   let transport: Transport;
+  let watch: WatchMode;
   try {
-    const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache', 'transport'] });
+    const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache', 'transport', 'watch'] });
     cache = cacheMode(parsed.extra);
     transport = transportOf(parsed.extra);
+    watch = watchMode(parsed.extra.watch, cache);
     const handed = process.env[CONFIG_ENV];
     if (handed !== undefined && opts.foreground) checked = JSON.parse(handed) as ReturnType<typeof validateMount>;
     else checked = validateMount(resolveMountOptions({ ...parsed, extra: {} }), program.args[0]!);
@@ -150,7 +158,7 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   if (!opts.foreground) return transport === 'dev' ? detachMounted(argv, checked) : detach(argv);
-  return runForeground(checked, cache, transport);
+  return runForeground(checked, cache, transport, watch);
 }
 
 await runMain('ovl-fuse', main);

@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OverlayConfig } from '../format/index.js';
 import type { CacheMode } from './overlay.js';
+import type { WatchMode } from './watch-mode.js';
 
 export type Transport = 'dev' | 'fuse-native';
 export const TRANSPORTS: readonly Transport[] = ['dev', 'fuse-native'];
@@ -38,7 +39,8 @@ export async function premountDev(cfg: OverlayConfig, merged: string): Promise<n
 
 /**
  * Mount the validated configuration at `merged`; resolves once the mount is live. With `devFd`
- * (transport dev only) the mount exists already (premountDev) and is only served.
+ * (transport dev only) the mount exists already (premountDev) and is only served. `watch`
+ * (transport dev only; default: on for cache=auto) runs the layer watcher (watch-start.ts).
  */
 export async function mountOverlayFuse(
   cfg: OverlayConfig,
@@ -46,6 +48,7 @@ export async function mountOverlayFuse(
   cache: CacheMode,
   transport: Transport = DEFAULT_TRANSPORT,
   devFd?: number,
+  watch?: WatchMode,
 ): Promise<MountedOverlay> {
   if (cfg.workdir !== undefined && !cfg.readonly && devFd === undefined) prepareWorkdir(cfg.workdir);
   // Modes arrive with the caller's umask applied already; ours must not apply a second time.
@@ -56,11 +59,12 @@ export async function mountOverlayFuse(
     return mountNative(cfg, merged, cache);
   }
   const { mountDev } = await import('./session/daemon.js');
-  const lowlevel = new URL(import.meta.url.endsWith('.ts') ? './lowlevel.ts' : './lowlevel.js', import.meta.url).href;
+  // The node core with its layer watcher (watch-start.ts builds lowlevel's OverlayFs).
+  const core = new URL(import.meta.url.endsWith('.ts') ? './watch-start.ts' : './watch-start.js', import.meta.url).href;
   const mounted = mountDev(merged, {
     readonly: cfg.readonly,
     ...(devFd === undefined ? {} : { devFd }),
-    fs: { module: lowlevel, export: 'createOverlayFs', args: [cfg, cache] },
+    fs: { module: core, export: 'createWatchedOverlayFs', args: [cfg, cache, watch] },
   });
   return { closed: mounted.closed };
 }

@@ -13,7 +13,7 @@ import { parseMountOptions, resolveMountOptions } from '../format/index.js';
 import { umountSurely } from '../sys/index.js';
 import { prepareWorkdir } from './mount.js';
 import { mountDev } from './session/daemon.js';
-import type { WatchMode } from './watch-start.js';
+import type { WatchMode } from './watch-mode.js';
 import { LayerWatcher } from './watch.js';
 
 const nap = new Int32Array(new SharedArrayBuffer(4));

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { UsageError } from '../errors.js';
 import { NodeTable } from './node-table.js';
-import { startWatch, watchMode } from './watch-start.js';
+import { startWatch } from './watch-start.js';
+import { watchMode } from './watch-mode.js';
 
 t.test('watch= defaults to on for cache=auto only; bad values are usage errors', async (t) => {
   t.equal(watchMode(undefined, 'auto'), 'on');

@@ -1,28 +1,15 @@
-// When ovl-fuse watches its layers (`-o watch=on|off`), and starting the watcher inside a session:
-// the fanotify fd is served by the session loop between requests, so invalidations never race a
-// request in the same directory. Without the means to watch (not root, a filesystem fanotify
-// cannot mark) the mount still comes up: one warning on stderr, and the caller's caching policy
-// falls back to asking the layers every time (watching() answers false).
-import { UsageError } from '../errors.js';
+// Starting the layer watcher inside a session (`-o watch=on`, watch-mode.ts): the fanotify fd is
+// served by the session loop between requests, so invalidations never race a request in the same
+// directory. Without the means to watch (not root, a filesystem fanotify cannot mark) the mount
+// still comes up: one warning on stderr, and the cache policy falls back to asking the layers
+// every time (OverlayFs.setWatching(false)).
 import type { OverlayConfig } from '../format/index.js';
 import { type OverlayFs, createOverlayFs } from './lowlevel.js';
 import type { CacheMode } from './overlay.js';
 import type { Session } from './session/filesystem.js';
 import { LayerWatcher } from './watch.js';
+import { type WatchMode, watchMode } from './watch-mode.js';
 import { type InvalStats, type InvalTarget, applyChanges } from './watch-inval.js';
-
-export type WatchMode = 'on' | 'off';
-
-/**
- * `-o watch=` (the value of the extra option, undefined when absent). The default follows the
- * cache mode: auto keeps names and attributes and relies on the watcher to stay current; never
- * caches nothing the watcher could refresh; always is the explicit choice of speed over freshness.
- */
-export function watchMode(value: string | true | undefined, cache: CacheMode): WatchMode {
-  if (value === undefined) return cache === 'auto' ? 'on' : 'off';
-  if (value === 'on' || value === 'off') return value;
-  throw new UsageError(`bad mount option watch=${value === true ? '' : value}: expected on or off`);
-}
 
 export interface RunningWatch {
   readonly stats: InvalStats & { events: number; changes: number };
@@ -69,12 +56,13 @@ export function startWatch(
 
 /**
  * The overlay filesystem as the session worker builds it (FsSpec: this module,
- * `createWatchedOverlayFs`, args [cfg, cache, watch]): with `watch` on, the watcher starts when
- * the session does (before the kernel holds any node) and ends with it.
+ * `createWatchedOverlayFs`, args [cfg, cache, watch]): with `watch` on (by default for
+ * cache=auto), the watcher starts when the session does (before the kernel holds any node) and
+ * ends with it.
  */
-export function createWatchedOverlayFs(cfg: OverlayConfig, cache: CacheMode, watch: WatchMode): OverlayFs {
+export function createWatchedOverlayFs(cfg: OverlayConfig, cache: CacheMode, watch?: WatchMode): OverlayFs {
   const fs = createOverlayFs(cfg, cache);
-  if (watch === 'off') return fs;
+  if (watchMode(watch, cache) === 'off') return fs;
   let running: RunningWatch | null = null;
   const { init, destroy } = fs;
   fs.init = (session) => {

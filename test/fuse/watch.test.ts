@@ -13,7 +13,7 @@ import { parseMountOptions, resolveMountOptions } from '../../src/format/index.j
 import { prepareWorkdir } from '../../src/fuse/mount.js';
 import type { CacheMode } from '../../src/fuse/overlay.js';
 import { type DevMount, mountDev } from '../../src/fuse/session/daemon.js';
-import type { WatchMode } from '../../src/fuse/watch-start.js';
+import type { WatchMode } from '../../src/fuse/watch-mode.js';
 import { isMounted, listMounts, umountSurely } from '../../src/sys/index.js';
 import type { Teardowns } from '../helpers/layers.js';
 
