@@ -120,6 +120,17 @@ async function runForeground(
   const stop = () => void umountSurely(cfgArgs.merged).catch(() => undefined);
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // A foreground daemon says "ok" only once it serves requests, so whoever waited for it (tests,
+  // scripts) can act at once; the detaching dev command does not wait for this (detachMounted).
+  // The status pipe only exists when someone waits for it.
+  if (process.env[NOTIFY_ENV] !== undefined) {
+    try {
+      await mounted.ready;
+    } catch (err) {
+      notify(`error: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
+  }
   notify('ok');
   await mounted.closed;
   return 0;

@@ -24,6 +24,8 @@ export function prepareWorkdir(workdir: string): void {
 export interface MountedOverlay {
   /** Resolves when the FUSE session has ended (the mount is gone); rejects if the daemon failed. */
   closed: Promise<void>;
+  /** Resolves once the daemon serves requests (dev: INIT answered; fuse-native: at once). */
+  ready: Promise<unknown>;
 }
 
 /**
@@ -56,7 +58,8 @@ export async function mountOverlayFuse(
   process.umask(0);
   if (transport === 'fuse-native') {
     const { mountNative } = await import('./mount-native.js');
-    return mountNative(cfg, merged, cache);
+    const m = await mountNative(cfg, merged, cache);
+    return { closed: m.closed, ready: Promise.resolve() };
   }
   const { mountDev } = await import('./session/daemon.js');
   // The node core with its layer watcher (watch-start.ts builds lowlevel's OverlayFs).
@@ -66,5 +69,5 @@ export async function mountOverlayFuse(
     ...(devFd === undefined ? {} : { devFd }),
     fs: { module: core, export: 'createWatchedOverlayFs', args: [cfg, cache, watch] },
   });
-  return { closed: mounted.closed };
+  return { closed: mounted.closed, ready: mounted.ready };
 }
