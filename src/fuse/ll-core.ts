@@ -136,6 +136,11 @@ export class LlCore {
    * Hard-link aliases are separate nodes with one inode: when its link count or ctime changes
    * through one name, the kernel's cached attributes of the others are stale.
    */
+  /** A node the kernel looked up with one link just got another name (LINK): index it as an alias. */
+  linked(rec: NodeRec, attr: Attr): void {
+    this.remember(rec, attr);
+  }
+
   invalidateAliases(ino: number, except: NodeRec | null, data = false): void {
     if (this.policy.mode === 'never') return;
     const set = this.aliases.get(ino);

@@ -42,9 +42,11 @@ export function linkEntry(core: LlCore, nodeid: number, newParent: number, newNa
   const prec = core.rec(newParent);
   linkAt(core.ovl, core.pathOf(rec), core.childPathOf(prec, newName));
   const entry = core.created(prec, newName);
-  // Every other name of the inode now has one more link (the source included: the kernel only
-  // learns the new name's attributes from this reply).
-  core.invalidateAliases(entry.attr.ino, null);
+  // The source is an alias now (its link count, ctime and, after a copy-up of a lower hard link,
+  // its inode changed); the kernel only learns the new name's attributes from this reply, so
+  // every other name of the inode, the source included, is told.
+  core.linked(rec, entry.attr);
+  core.invalidateAliases(entry.attr.ino, core.rec(entry.nodeid));
   return entry;
 }
 

@@ -238,3 +238,18 @@ t.test('READDIRPLUS lookups use the listing only while the reply is filled', asy
   t.equal(fs.lookup(ctx, d.nodeid, 'f').attr.size, 5, 'afterwards: the layers again');
   fs.releasedir(ctx, d.nodeid, h.fh);
 });
+
+t.test('LINK makes the source an alias: writes through the new name invalidate it', async (t) => {
+  const { fs, notes } = fixture(t, 'auto', (l) => writeFileSync(join(l, 'z'), 'z'));
+  const z = fs.lookup(ctx, ROOT, 'z');
+  t.equal(z.attr.nlink, 1);
+  notes.length = 0;
+  const z2 = fs.link(ctx, z.nodeid, ROOT, 'z2');
+  t.ok(notes.includes(`inode ${z.nodeid} -1 0`), 'the source\'s cached link count is dropped');
+  notes.length = 0;
+  const h = fs.open(ctx, z2.nodeid, constants.O_WRONLY | constants.O_APPEND);
+  fs.write(ctx, z2.nodeid, h.fh, 1, Buffer.from('w'), 0);
+  fs.release(ctx, z2.nodeid, h.fh, 0);
+  t.ok(notes.includes(`inode ${z.nodeid} 0 -1`), 'data and attributes of the other name are dropped');
+  t.equal(fs.getattr(ctx, z.nodeid, null).attr.size, 2);
+});
