@@ -62,24 +62,11 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
     }
     dispatcher.sentNodes.length = 0;
   };
-  let poll: PollSet | null = null;
-  let pollGeneration = -1;
+  const watcher = new WatchedFds(devFd, session, log);
   let initialised = false;
   try {
     for (;;) {
-      if (session.watched.length > 0) {
-        if (pollGeneration !== session.watchGeneration) {
-          poll = new PollSet([devFd, ...session.watched.map((w) => w.fd)]);
-          pollGeneration = session.watchGeneration;
-        }
-        poll!.wait();
-        for (let i = 0; i < session.watched.length; i++) {
-          if (poll!.state(i + 1).readable) serveWatched(session.watched[i]!.onReadable, log);
-        }
-        const dev = poll!.state(0);
-        // POLLERR after umount: fall through to the read, which answers ENODEV.
-        if (!dev.readable && !dev.failed) continue;
-      }
+      if (!watcher.serve()) continue;
       let n: number;
       try {
         n = readSync(devFd, inBuf, 0, inBuf.length, null);
@@ -135,10 +122,41 @@ function negotiateInit(inBuf: Buffer, len: number, want: InitWant, out: Buffer, 
   return init;
 }
 
-function serveWatched(cb: () => void, log: (what: string, err: unknown) => void): void {
-  try {
-    cb();
-  } catch (err) {
-    log('watched fd callback', err);
+/** The extra fds of Session.watchFd, polled beside /dev/fuse and served between requests. */
+class WatchedFds {
+  private poll: PollSet | null = null;
+  private generation = -1;
+
+  constructor(
+    private devFd: number,
+    private session: DevSession,
+    private log: (what: string, err: unknown) => void,
+  ) {}
+
+  /**
+   * With no watched fds, true at once (the loop blocks in read). Otherwise wait until something
+   * is ready, run the callbacks of the readable ones, and say whether /dev/fuse should be read:
+   * also on POLLERR, which umount gives and the read then reports as ENODEV (a loop that only
+   * read on POLLIN would spin for ever).
+   */
+  serve(): boolean {
+    const watched = this.session.watched;
+    if (watched.length === 0) return true;
+    if (this.generation !== this.session.watchGeneration) {
+      this.poll = new PollSet([this.devFd, ...watched.map((w) => w.fd)]);
+      this.generation = this.session.watchGeneration;
+    }
+    const poll = this.poll!;
+    poll.wait();
+    for (let i = 0; i < watched.length; i++) {
+      if (!poll.state(i + 1).readable) continue;
+      try {
+        watched[i]!.onReadable();
+      } catch (err) {
+        this.log('watched fd callback', err);
+      }
+    }
+    const dev = poll.state(0);
+    return dev.readable || dev.failed;
   }
 }
