@@ -61,5 +61,8 @@ export function linkFile(core: LlCore, nodeid: number, newParent: number, newNam
   if (fh === undefined) return linkEntry(core, nodeid, newParent, newName);
   const prec = core.rec(newParent);
   linkTmpfile(core.ovl, fh, core.childPathOf(prec, newName));
+  // The unnamed node itself gets the name: a new node would leave the kernel's inode behind the
+  // fd at nlink 0, and a second linkat of that fd would fail with ENOENT (the kernel's does not).
+  core.table.attach(rec, prec, newName);
   return core.created(prec, newName);
 }

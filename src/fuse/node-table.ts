@@ -141,6 +141,18 @@ export class NodeTable {
     this.dropIfUnused(parent);
   }
 
+  /**
+   * LINK of a detached node (an O_TMPFILE file getting its first name): the node itself takes the
+   * name, so the kernel's inode behind the open fd learns its new link count from the reply.
+   */
+  attach(rec: NodeRec, parent: NodeRec, name: string): void {
+    this.detach(parent, name);
+    rec.parent = parent;
+    rec.name = name;
+    rec.pathEpoch = -1;
+    (parent.children ??= new Map()).set(name, rec);
+  }
+
   /** RENAME_EXCHANGE: the two names swap their nodes. */
   exchange(a: NodeRec, aName: string, b: NodeRec, bName: string): void {
     const ra = a.children?.get(aName);
