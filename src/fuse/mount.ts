@@ -11,7 +11,7 @@ import type { WatchMode } from './watch-mode.js';
 export type Transport = 'dev' | 'fuse-native';
 export const TRANSPORTS: readonly Transport[] = ['dev', 'fuse-native'];
 /** The transport used when `-o transport=` is not given. */
-export const DEFAULT_TRANSPORT: Transport = 'fuse-native';
+export const DEFAULT_TRANSPORT: Transport = 'dev';
 
 /** Create `workdir/work` (mode 000, as the kernel does) and clear what a previous run left there. */
 export function prepareWorkdir(workdir: string): void {
