@@ -35,15 +35,15 @@ export function compareStores(legacy: Store, migrated: Store): string[] {
 
 /**
  * Read `root` (a data root, or the staging dir that mirrors one) as an overlay2 store and compare it
- * with `legacy`. `pending` are container diffs that arrive only at commit: their absence is expected.
+ * with `legacy`. `pending` are layers whose diff arrives only at commit (renamed container uppers):
+ * their missing diff and dangling short link are expected.
  */
 export async function checkMigrated(root: string, legacy: Store, pending: ReadonlySet<string> = new Set()): Promise<StoreCheck> {
   const log = new WarningLog();
   const store = discoverDockerStore(root, 'overlay2', log);
   if (!store) return { problems: [`${root}: no overlay2 store`], stacks: [] };
-  const problems = log.list
-    .filter((w) => !pending.has(w.path))
-    .map((w) => `${w.path}: ${w.reason}`);
+  const expected = (w: { path: string; reason: string }) => [...pending].some((id) => w.path.includes(`/${id}/`) || w.reason.endsWith(`../${id}/diff`));
+  const problems = log.list.filter((w) => !expected(w)).map((w) => `${w.path}: ${w.reason}`);
   problems.push(...compareStores(legacy, store));
   if (store.orphans.length > 0) problems.push(`unreferenced layer dirs: ${store.orphans.join(', ')}`);
   const stacks: VerifyResult[] = [];

@@ -193,7 +193,7 @@ export async function migrate(rootArg: string, opts: MigrateOptions): Promise<Mi
   writeJournal(staging, j);
   const written = await stageLayers(plan, staging, legacy.scans);
   await stageMetadata(plan, staging);
-  const pending = new Set(plan.layers.filter((l) => l.work === 'move').map((l) => join(staging, 'overlay2', l.id, 'diff')));
+  const pending = new Set(plan.layers.filter((l) => l.work === 'move').map((l) => l.id));
   const check = await checkMigrated(staging, legacy.store, pending);
   failIf(check.problems, `staged layout in ${staging} differs from the legacy root; nothing committed`);
   const added = measureAdded(staging, legacy.scans);
