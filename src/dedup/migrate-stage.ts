@@ -5,7 +5,7 @@
 // Every piece is written under a `.partial-` name and renamed when complete, so a killed run leaves
 // whole pieces and partial ones, and a rerun deletes the partial ones and goes on. Reads the legacy
 // root, writes only below the staging dir.
-import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OvlError } from '../errors.js';
 import { copyTree } from '../sys/index.js';
@@ -46,9 +46,14 @@ async function writeLayerDiff(tmp: string, l: PlannedLayer, scans: Map<string, L
   writeDiff(diff, l.src, scan.top, legacyDiff(scans.get(parentOf(l.id)) ?? null, scan), { link: true });
 }
 
-/** One layer dir, complete, under `<driverDir>/<id>`; already there → nothing to do. */
+/**
+ * One layer dir, complete, under `<driverDir>/<id>`. An image layer staged by an earlier run is
+ * kept (image layers never change); a copied container layer is redone, because the legacy
+ * dockerd may have run that container in between.
+ */
 export async function stageLayer(driverDir: string, l: PlannedLayer, scans: Map<string, LayerScan>, parentOf: (id: string) => string): Promise<boolean> {
   const final = join(driverDir, l.id);
+  if (l.work === 'copy') rmSync(final, { recursive: true, force: true });
   if (!existsSync(final)) {
     const tmp = join(driverDir, PARTIAL + l.id);
     rmSync(tmp, { recursive: true, force: true });
@@ -69,9 +74,9 @@ export async function stageLayer(driverDir: string, l: PlannedLayer, scans: Map<
   return false;
 }
 
-/** Copy `src` to `dst` through a partial name; an existing `dst` is a finished copy. */
+/** Copy `src` to `dst` through a partial name, afresh: metadata may have changed since an earlier run. */
 async function stageCopy(src: string, dst: string): Promise<void> {
-  if (existsSync(dst)) return;
+  rmSync(dst, { recursive: true, force: true });
   const tmp = join(dst, '..', PARTIAL + dst.slice(dst.lastIndexOf('/') + 1));
   rmSync(tmp, { recursive: true, force: true });
   await copyTree(src, tmp);
@@ -102,6 +107,15 @@ export async function stageLayers(plan: MigratePlan, staging: string, scans: Map
   chmodSync(driverDir, 0o710);
   chmodSync(join(driverDir, 'l'), 0o700);
   dropPartials(driverDir);
+  // Layers an earlier run staged that are gone from the legacy root since (docker rmi in between).
+  const wanted = new Set(plan.layers.map((l) => l.id));
+  for (const name of readdirSync(driverDir)) {
+    if (name !== 'l' && !wanted.has(name)) rmSync(join(driverDir, name), { recursive: true, force: true });
+  }
+  for (const name of readdirSync(join(driverDir, 'l'))) {
+    const target = readlinkSync(join(driverDir, 'l', name));
+    if (!wanted.has(target.split('/')[1] ?? '')) rmSync(join(driverDir, 'l', name));
+  }
   const parent = new Map(plan.layers.map((l) => [l.id, l.below[l.below.length - 1] ?? '']));
   const written: string[] = [];
   for (const l of plan.layers) {
