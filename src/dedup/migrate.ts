@@ -156,8 +156,8 @@ async function removeAfterwards(root: string): Promise<MigrateResult> {
 
 async function finishCommit(staging: string, j: Journal, opts: MigrateOptions): Promise<MigrateResult> {
   commit(staging, j);
-  const after = await runAnalysis(j.target);
-  return { ...EMPTY, plan: null, resumedCommit: true, after: storeCounts(after, 'overlay2'), removedLegacy: false, dryRun: opts.dryRun === true };
+  if (opts.removeLegacy) return { ...(await removeAfterwards(j.root)), resumedCommit: true };
+  return { ...EMPTY, plan: null, resumedCommit: true, after: storeCounts(await runAnalysis(j.target), 'overlay2') };
 }
 
 export async function migrate(rootArg: string, opts: MigrateOptions): Promise<MigrateResult> {

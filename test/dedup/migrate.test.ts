@@ -196,7 +196,7 @@ async function cpA(name: string): Promise<string> {
   return dir;
 }
 
-t.test('--in-place survives kill -9 while staging and while committing, then --remove-legacy', async (t) => {
+t.test('--in-place survives kill -9 while staging and twice while committing, then --remove-legacy', async (t) => {
   const root = await cpA('inplace');
   const legacyParts = () => ['overlay', 'image/overlay', 'containers'].map((p) => fingerprintNoLinks(join(root, p))).join('\n');
   const fp = legacyParts();
@@ -211,8 +211,11 @@ t.test('--in-place survives kill -9 while staging and while committing, then --r
     t.equal(await d.docker(['run', '--rm', '--network', 'none', 'app:2', 'cat', '/data/keep/big-text']), 'x'.repeat(5000));
     await d.stop();
   }
-  const killed2 = await migrate([root, '--in-place'], 'commit-move');
-  t.equal(killed2.signal, 'SIGKILL', 'killed in the middle of the commit');
+  const killed2 = await migrate([root, '--in-place'], 'commit-overlay2');
+  t.equal(killed2.signal, 'SIGKILL', 'killed at the first step of the commit');
+  t.ok(existsSync(join(root, 'overlay2')) && existsSync(join(root, '.ovl-migrate', 'journal.json')));
+  const killed3 = await migrate([root, '--in-place'], 'commit-move');
+  t.equal(killed3.signal, 'SIGKILL', 'the rerun resumed the commit and was killed after moving one RW layer');
   const dry = await migrate([root, '--in-place', '--dry-run']);
   t.equal(dry.code, 2, 'no dry run of a half-committed migration');
   const done = await migrate([root, '--in-place']);
