@@ -273,3 +273,24 @@ t.test('refusals: one line, exit 2, root unchanged', async (t) => {
   await check(legacy, [], /give exactly one of --out NEW_ROOT and --in-place/);
   t.notOk(existsSync(join(base, 'x1')) || existsSync(join(base, 'x2')));
 });
+
+t.test('--dry-run changes nothing; --out to another filesystem copies instead of linking', async (t) => {
+  const fp = fingerprint(legacy);
+  const dry = await migrate([legacy, '--out', join(base, 'dry'), '--dry-run']);
+  t.equal(dry.code, 0, dry.stderr);
+  t.match(dry.stdout, /^Into .*: 4 images, 11 layers \(7 image layers as diffs, 4 container layers copied\), 2 containers\n/);
+  t.match(dry.stdout, /new on disk \(estimate\): [\d,]+ inodes, .*\nshared with the legacy files by hard link: 325 inodes/);
+  t.match(dry.stdout, /dry run: nothing written/);
+  t.same([dry.json!.dryRun, dry.json!.written, dry.json!.after], [true, [], null]);
+  t.notOk(existsSync(join(base, 'dry')), 'no output dir');
+  t.equal(fingerprint(legacy), fp, 'root unchanged');
+  const other = join(base, 'otherfs');
+  mkdirSync(other);
+  await execa('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', other]);
+  const r = await migrate([legacy, '--out', join(other, 'new')]);
+  t.equal(r.code, 0, r.stderr);
+  t.same(r.json!.plan!.linked, { inodes: 0, bytes: 0 }, 'nothing can be linked across filesystems');
+  t.equal(r.json!.verified.images, 4, 'every stack still mounted and compared');
+  t.ok(r.json!.added!.bytes >= r.json!.after!.imageLayers.regularBytes, `the data is copied: ${r.json!.added!.bytes} B added`);
+  t.equal(fingerprint(legacy), fp, 'root unchanged (no links, so not even link counts)');
+});
