@@ -39,7 +39,11 @@ t.test('a commit cut short is finished by running it again', async (t) => {
   t.equal(readFileSync(join(target, 'overlay2', 'C', 'diff', 'data'), 'utf8'), 'rw', 'the pending move is done');
   t.ok(existsSync(join(target, 'image', 'overlay2')));
   t.same(retargetContainers(target), [], 'configs retargeted: nothing left to do');
+  // Killed while cleaning up: only the journal is left, and it still finishes.
+  writeJournal(staging, j);
+  t.same(readJournal(staging), j);
   commit(staging, j);
+  t.notOk(existsSync(staging));
   t.ok(existsSync(join(target, 'overlay2', 'C', 'diff')), 'a third run changes nothing');
   const lost: Journal = { ...j, moves: [[join(target, 'gone'), join(target, 'overlay2', 'X', 'diff')]] };
   t.throws(() => commit(staging, lost), /journal step lost: neither .*gone nor its destination exists/);

@@ -81,5 +81,7 @@ export function commit(staging: string, j: Journal): void {
     crashPoint('commit-move');
   }
   retargetContainers(j.target);
+  // The journal goes last: killed while cleaning up, a rerun still finds it and finishes.
+  for (const name of existsSync(staging) ? readdirSync(staging) : []) if (name !== 'journal.json') rmSync(join(staging, name), { recursive: true, force: true });
   rmSync(staging, { recursive: true, force: true });
 }
