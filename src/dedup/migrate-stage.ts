@@ -8,7 +8,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OvlError } from '../errors.js';
-import { copyTree } from '../sys/index.js';
+import { copyTree, listMounts, umount } from '../sys/index.js';
 import { shortLink } from './convert-plan.js';
 import { ensureShortLink } from './convert.js';
 import { writeDiff } from './convert-write.js';
@@ -22,6 +22,21 @@ const NOT_COPIED = new Set(['overlay', 'image', 'tmp', '.ovl-migrate']);
 
 export function stagingDir(target: string): string {
   return join(target, '.ovl-migrate');
+}
+
+/** Where verification mounts the staged stacks: inside the staging dir, so a killed run's mount is found again. */
+export function verifyMountDir(staging: string): string {
+  const dir = join(staging, 'mnt');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Unmount what a run killed while verifying left mounted (only below our own `mnt/`), and drop the dir. */
+export function dropStaleMounts(staging: string): void {
+  const mnt = join(staging, 'mnt');
+  const stale = listMounts().map((m) => m.target).filter((p) => p.startsWith(mnt + '/'));
+  for (const p of stale.sort((a, b) => b.length - a.length)) umount(p, { lazy: true });
+  rmSync(mnt, { recursive: true, force: true });
 }
 
 /** Remove what a killed run left half-written below `dir`. */

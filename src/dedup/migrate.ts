@@ -11,7 +11,7 @@ import { checkedRoot, isInside } from './analyze-cmd.js';
 import { refuseBroken, refuseInUse, refuseNoSpace, refuseNotLegacy } from './migrate-guard.js';
 import { commit, readJournal, writeJournal, type Journal } from './migrate-commit.js';
 import { planMigration, treeCost, type Cost, type MigrateMode, type MigratePlan } from './migrate-plan.js';
-import { stageLayers, stageMetadata, stagingDir } from './migrate-stage.js';
+import { dropStaleMounts, stageLayers, stageMetadata, stagingDir, verifyMountDir } from './migrate-stage.js';
 import { checkMigrated, compareStores } from './migrate-verify.js';
 import { discoverDockerStore } from './discover-docker.js';
 import { runAnalysis, type AnalysisRun } from './pipeline.js';
@@ -147,7 +147,9 @@ async function removeAfterwards(root: string): Promise<MigrateResult> {
   const log = new WarningLog();
   const legacy = discoverDockerStore(root, 'overlay', log);
   if (!legacy) throw new UsageError(`${root}: has no legacy overlay store left to remove`);
-  const check = await checkMigrated(root, legacy);
+  const staging = stagingDir(root);
+  const check = await checkMigrated(root, legacy, new Set(), verifyMountDir(staging));
+  rmSync(staging, { recursive: true, force: true });
   failIf(check.problems, 'the migrated store does not match the legacy one; legacy kept');
   removeLegacy(root);
   const verified = { images: check.stacks.length, entries: check.stacks.reduce((n, s) => n + s.compared, 0) };
@@ -163,9 +165,11 @@ async function finishCommit(staging: string, j: Journal, opts: MigrateOptions): 
 export async function migrate(rootArg: string, opts: MigrateOptions): Promise<MigrateResult> {
   const root = checkedRoot(rootArg);
   const { mode, target } = checkedTarget(root, opts);
+  const staging = stagingDir(target);
+  // A run killed while verifying leaves its read-only stack mounted inside the staging dir.
+  dropStaleMounts(staging);
   refuseInUse(root);
   if (mode === 'out') refuseInUse(target, opts.out);
-  const staging = stagingDir(target);
   const journal = readJournal(staging);
   if (journal?.phase === 'commit') {
     if (opts.dryRun) throw new UsageError(`${staging}: a migration is half committed; run migrate again without --dry-run to finish it`);
@@ -194,7 +198,8 @@ export async function migrate(rootArg: string, opts: MigrateOptions): Promise<Mi
   const written = await stageLayers(plan, staging, legacy.scans);
   await stageMetadata(plan, staging);
   const pending = new Set(plan.layers.filter((l) => l.work === 'move').map((l) => l.id));
-  const check = await checkMigrated(staging, legacy.store, pending);
+  const check = await checkMigrated(staging, legacy.store, pending, verifyMountDir(staging));
+  dropStaleMounts(staging);
   failIf(check.problems, `staged layout in ${staging} differs from the legacy root; nothing committed`);
   const added = measureAdded(staging, legacy.scans);
   writeJournal(staging, { ...j, phase: 'commit' });

@@ -241,6 +241,45 @@ t.test('--in-place survives kill -9 while staging and twice while committing, th
   t.notOk(existsSync(join(root, 'image', 'overlay')));
 });
 
+t.test('--in-place killed by an outside kill -9 in every phase: legacy intact until commit, a rerun always finishes', async (t) => {
+  const root = await cpA('random');
+  const staging = join(root, '.ovl-migrate');
+  const legacyParts = () => ['overlay', 'image/overlay', 'containers'].map((p) => fingerprintNoLinks(join(root, p))).join('\n');
+  const fp = legacyParts();
+  const layersStaged = () => (existsSync(join(staging, 'overlay2')) ? readdirSync(join(staging, 'overlay2')).filter((x) => /^[0-9a-f]{64}/.test(x)).length : 0);
+  // Moments picked by watching the disk, not the clock: the run is killed as soon as it gets there.
+  const moments: Array<[string, () => boolean]> = [
+    ['journal written', () => existsSync(join(staging, 'journal.json'))],
+    ['a layer half written', () => existsSync(join(staging, 'overlay2')) && readdirSync(join(staging, 'overlay2')).some((x) => x.startsWith('.partial-'))],
+    ['5 layers staged', () => layersStaged() >= 5],
+    ['an image stack mounted for verification', () => mountsBelow(join(staging, 'mnt')).length > 0],
+    ['committing', () => existsSync(join(root, 'overlay2'))],
+  ];
+  for (const [what, reached] of moments) {
+    const child = execa(bin, ['migrate', root, '--in-place'], { reject: false, env: { CI: '' } });
+    const poll = setInterval(() => reached() && child.kill('SIGKILL'), 2);
+    const r = await child;
+    clearInterval(poll);
+    if (r.exitCode === 0) {
+      t.pass(`${what}: the run finished before the kill`);
+      break;
+    }
+    const journal = join(staging, 'journal.json');
+    const phase = existsSync(journal) ? (JSON.parse(readFileSync(journal, 'utf8')) as { phase: string }).phase : 'none';
+    t.equal(r.signal, 'SIGKILL', `killed at "${what}" (journal: ${phase})`);
+    if (phase !== 'commit' && !existsSync(join(root, 'overlay2'))) t.equal(legacyParts(), fp, 'legacy store untouched');
+    if (what.includes('mounted')) t.ok(mountsBelow(join(staging, 'mnt')).length > 0, 'the killed run left its stack mounted (the next run unmounts it)');
+  }
+  const done = await migrate([root, '--in-place', '--remove-legacy']);
+  t.equal(done.code, 0, done.stderr);
+  t.same(mountsBelow(root), [], 'a verification mount left by a killed run is gone');
+  t.equal(done.json!.verified.images, 4, 'verified before the legacy store went');
+  t.ok(done.json!.removedLegacy);
+  const report = await analyzeJson(root, 'random');
+  t.same(report.warnings, [], 'the result reads cleanly');
+  t.same(report.stores.map((s) => [s.driver, s.images, s.containers]), [['overlay2', 4, 2]]);
+});
+
 function fingerprintNoLinks(dir: string): string {
   // Staging hard-links legacy files: their link count and ctime change, nothing else may.
   return fingerprint(dir).split('\n').map((l) => l.split(' ').filter((_, i) => i !== 3 && i !== 9).join(' ')).join('\n');
