@@ -148,8 +148,12 @@ async function removeAfterwards(root: string): Promise<MigrateResult> {
   const legacy = discoverDockerStore(root, 'overlay', log);
   if (!legacy) throw new UsageError(`${root}: has no legacy overlay store left to remove`);
   const staging = stagingDir(root);
-  const check = await checkMigrated(root, legacy, new Set(), verifyMountDir(staging));
-  rmSync(staging, { recursive: true, force: true });
+  let check;
+  try {
+    check = await checkMigrated(root, legacy, new Set(), verifyMountDir(staging));
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
   failIf(check.problems, 'the migrated store does not match the legacy one; legacy kept');
   removeLegacy(root);
   const verified = { images: check.stacks.length, entries: check.stacks.reduce((n, s) => n + s.compared, 0) };
