@@ -2,6 +2,7 @@
 // Argument parsing and exit codes only; the work is in src/dedup.
 import { analyzeCommand } from '../dedup/analyze-cmd.js';
 import { convertCommand, type ConvertOptions } from '../dedup/convert-cmd.js';
+import { migrateCommand, type MigrateCliOptions } from '../dedup/migrate-cmd.js';
 import { ttyProgress } from '../dedup/progress.js';
 import { EXIT_FAILURE, newProgram, runMain } from './run.js';
 
@@ -42,6 +43,18 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (root: string, flags: ConvertOptions) => {
       const { verified } = await convertCommand(root, flags, { stdout: process.stdout, stderr: process.stderr });
       if (verified.some((v) => !v.identical)) code = EXIT_FAILURE;
+    });
+  program
+    .command('migrate')
+    .description('turn a legacy overlay data root into an overlay2 one (dockerd stopped)')
+    .argument('<data-root>', 'Docker data root with a legacy overlay store')
+    .option('--out <new-root>', 'write a new data root there (empty or absent, outside DATA_ROOT)')
+    .option('--in-place', 'add overlay2/ and image/overlay2/ to DATA_ROOT itself')
+    .option('--dry-run', 'print the plan (layers, containers, new inodes and bytes) and change nothing')
+    .option('--remove-legacy', 'with --in-place: remove overlay/ and image/overlay/ once the new layout is verified')
+    .option('--json <file>', 'also write the plan and result as JSON')
+    .action(async (root: string, flags: MigrateCliOptions) => {
+      await migrateCommand(root, flags, { stdout: process.stdout, stderr: process.stderr });
     });
   await program.parseAsync(argv, { from: 'user' });
   return code;

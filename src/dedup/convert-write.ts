@@ -44,10 +44,30 @@ function createEntry(abs: string, src: string, e: Entry): void {
 }
 
 /**
+ * Hard-link `src` as `abs` instead of copying: the inode already carries the entry's owner, mode,
+ * xattrs and times. False when the filesystem refuses (another device, EMLINK): copy then.
+ */
+function tryLink(src: string, abs: string): boolean {
+  try {
+    linkSync(src, abs);
+    return true;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'EXDEV' || code === 'EMLINK' || code === 'EPERM') return false;
+    throw err;
+  }
+}
+
+export interface WriteDiffOptions {
+  /** hard-link regular files to the source instead of copying (the result must never be written) */
+  link?: boolean;
+}
+
+/**
  * Write `items` (a diff of the layer whose full tree is `srcRoot`) into the existing empty dir
  * `dest`, whose own metadata is taken from `top`.
  */
-export function writeDiff(dest: string, srcRoot: string, top: Entry, items: readonly DiffItem[]): void {
+export function writeDiff(dest: string, srcRoot: string, top: Entry, items: readonly DiffItem[], opts: WriteDiffOptions = {}): void {
   const written = new Map<string, string>();
   const dirs: Array<[string, Entry]> = [['', top]];
   for (const item of [...items].sort((a, b) => comparePaths(a.path, b.path))) {
@@ -63,9 +83,11 @@ export function writeDiff(dest: string, srcRoot: string, top: Entry, items: read
       linkSync(first, abs);
       continue;
     }
-    createEntry(abs, join(srcRoot, item.path), e);
+    const linked = opts.link === true && e.type === 'file' && tryLink(join(srcRoot, item.path), abs);
+    if (!linked) createEntry(abs, join(srcRoot, item.path), e);
     if (e.type === 'file') written.set(e.inode, abs);
-    applyMetadata(abs, e);
+    // A linked inode is the source's own: touching its metadata would only bump the source's ctime.
+    if (!linked) applyMetadata(abs, e);
     if (item.opaque) setXattr(abs, TRUSTED.name('opaque'), OPAQUE_YES);
     if (e.type === 'dir') dirs.push([item.path, e]);
   }

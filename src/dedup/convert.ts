@@ -70,7 +70,7 @@ function writeLayer(out: string, store: Store, scans: Map<string, LayerScan>, id
   renameSync(tmp, join(out, id));
 }
 
-function ensureShortLink(out: string, id: string): void {
+export function ensureShortLink(out: string, id: string): void {
   const link = join(out, 'l', shortLink(id));
   const target = `../${id}/diff`;
   try {

@@ -85,8 +85,8 @@ async function mountFuse(options: MountOptions, merged: string): Promise<void> {
 }
 
 /** Mount `lowers` (top first) read-only for the duration of `fn`; always unmounted. */
-async function withStack<T>(lowers: string[], engine: VerifyEngine, fn: (merged: string) => Promise<T>): Promise<T> {
-  const scratch = mkdtempSync(join(tmpdir(), 'ovl-dedup-verify-'));
+async function withStack<T>(lowers: string[], engine: VerifyEngine, fn: (merged: string) => Promise<T>, parent = tmpdir()): Promise<T> {
+  const scratch = mkdtempSync(join(parent, 'ovl-dedup-verify-'));
   try {
     const merged = join(scratch, 'merged');
     mkdirSync(merged);
@@ -116,7 +116,10 @@ export async function probeEngine(engine: string): Promise<VerifyEngine> {
   return e;
 }
 
-/** Mount `lowers` (top first) read-only and compare with `legacy`. */
-export async function verifyStack(image: string, lowers: string[], legacy: string, engine: VerifyEngine): Promise<VerifyResult> {
-  return withStack(lowers, engine, (merged) => compareTrees(image, merged, legacy));
+/**
+ * Mount `lowers` (top first) read-only and compare with `legacy`. The mount point is a temp dir
+ * below `scratch` (default: the system's temp dir).
+ */
+export async function verifyStack(image: string, lowers: string[], legacy: string, engine: VerifyEngine, scratch?: string): Promise<VerifyResult> {
+  return withStack(lowers, engine, (merged) => compareTrees(image, merged, legacy), scratch);
 }

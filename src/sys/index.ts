@@ -8,3 +8,4 @@ export * from './hang-guard.js';
 export * from './tmpfs.js';
 export * from './mount-command.js';
 export * from './statvfs.js';
+export * from './copy-tree.js';

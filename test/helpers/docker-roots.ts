@@ -93,21 +93,23 @@ export function mountsBelow(dir: string): string[] {
   return points.sort((a, b) => b.length - a.length);
 }
 
-class Daemon {
+/** A private dockerd: socket, pid file, exec root and log under `dir`; data root `dir/data` unless given. */
+export class Daemon {
   private proc: ChildProcess | undefined;
   readonly env: NodeJS.ProcessEnv;
 
   constructor(
     readonly dir: string,
     readonly driver: Driver,
+    readonly dataRoot = join(dir, 'data'),
   ) {
     this.env = { ...process.env, DOCKER_HOST: `unix://${join(dir, 'docker.sock')}`, DOCKER_BUILDKIT: '0' };
   }
 
   async start(): Promise<void> {
-    for (const d of ['data', 'exec']) mkdirSync(join(this.dir, d), { recursive: true });
+    for (const d of [this.dataRoot, join(this.dir, 'exec')]) mkdirSync(d, { recursive: true });
     const log = openSync(join(this.dir, 'dockerd.log'), 'a');
-    const args = ['--iptables=false', '--ip6tables=false', '--bridge=none', '--data-root', join(this.dir, 'data'),
+    const args = ['--iptables=false', '--ip6tables=false', '--bridge=none', '--data-root', this.dataRoot,
       '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'docker.pid'),
       '--host', `unix://${join(this.dir, 'docker.sock')}`, '--storage-driver', this.driver];
     this.proc = spawn('dockerd', args, { stdio: ['ignore', log, log] });

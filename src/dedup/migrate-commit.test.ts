@@ -1,0 +1,50 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { commit, readJournal, retargetContainers, writeJournal, type Journal } from './migrate-commit.js';
+
+function fixture(t: { teardown(fn: () => void): void }): { target: string; staging: string; j: Journal } {
+  const target = mkdtempSync(join(tmpdir(), 'ovl-commit-'));
+  t.teardown(() => rmSync(target, { recursive: true, force: true }));
+  const staging = join(target, '.ovl-migrate');
+  mkdirSync(join(staging, 'overlay2', 'C'), { recursive: true });
+  mkdirSync(join(staging, 'image', 'overlay2'), { recursive: true });
+  mkdirSync(join(target, 'overlay', 'C', 'upper'), { recursive: true });
+  writeFileSync(join(target, 'overlay', 'C', 'upper', 'data'), 'rw');
+  mkdirSync(join(target, 'containers', 'c1'), { recursive: true });
+  writeFileSync(join(target, 'containers', 'c1', 'config.v2.json'), JSON.stringify({ ID: 'c1', Driver: 'overlay' }));
+  const j: Journal = { version: 1, phase: 'commit', mode: 'in-place', root: target, target,
+    moves: [[join(target, 'overlay', 'C', 'upper'), join(target, 'overlay2', 'C', 'diff')]] };
+  writeJournal(staging, j);
+  return { target, staging, j };
+}
+
+t.test('commit renames staging into place, moves the RW upper and retargets configs', async (t) => {
+  const { target, staging, j } = fixture(t);
+  t.same(readJournal(staging), j);
+  commit(staging, j);
+  t.equal(readFileSync(join(target, 'overlay2', 'C', 'diff', 'data'), 'utf8'), 'rw');
+  t.notOk(existsSync(join(target, 'overlay', 'C', 'upper')));
+  t.ok(existsSync(join(target, 'image', 'overlay2')));
+  t.equal((JSON.parse(readFileSync(join(target, 'containers', 'c1', 'config.v2.json'), 'utf8')) as { Driver: string }).Driver, 'overlay2');
+  t.notOk(existsSync(staging), 'staging removed at the end');
+});
+
+t.test('a commit cut short is finished by running it again', async (t) => {
+  const { target, staging, j } = fixture(t);
+  // As if killed right after the first step: overlay2/ is in place, nothing else is.
+  renameSync(join(staging, 'overlay2'), join(target, 'overlay2'));
+  commit(staging, j);
+  t.equal(readFileSync(join(target, 'overlay2', 'C', 'diff', 'data'), 'utf8'), 'rw', 'the pending move is done');
+  t.ok(existsSync(join(target, 'image', 'overlay2')));
+  t.same(retargetContainers(target), [], 'configs retargeted: nothing left to do');
+  // Killed while cleaning up: only the journal is left, and it still finishes.
+  writeJournal(staging, j);
+  t.same(readJournal(staging), j);
+  commit(staging, j);
+  t.notOk(existsSync(staging));
+  t.ok(existsSync(join(target, 'overlay2', 'C', 'diff')), 'a third run changes nothing');
+  const lost: Journal = { ...j, moves: [[join(target, 'gone'), join(target, 'overlay2', 'X', 'diff')]] };
+  t.throws(() => commit(staging, lost), /journal step lost: neither .*gone nor its destination exists/);
+});

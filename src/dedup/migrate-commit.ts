@@ -1,0 +1,87 @@
+// Switching a data root over to the staged overlay2 layout, as a journal of idempotent renames.
+// Until the journal says `commit`, the legacy root is untouched (only `.ovl-migrate/` exists) and
+// a killed run just stages on. Once it says `commit`, every step checks whether it is already done,
+// so a rerun after kill -9 finishes the same steps: rename staging into place, move the
+// container diffs (--in-place), name overlay2 in each container's config, drop the staging dir.
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { OvlError } from '../errors.js';
+import type { MigrateMode } from './migrate-plan.js';
+import { crashPoint } from './migrate-stage.js';
+
+export interface Journal {
+  version: 1;
+  phase: 'staging' | 'commit';
+  mode: MigrateMode;
+  root: string;
+  target: string;
+  /** legacy container `upper/` → overlay2 `diff/` (--in-place only) */
+  moves: Array<[string, string]>;
+}
+
+export function journalPath(staging: string): string {
+  return join(staging, 'journal.json');
+}
+
+export function readJournal(staging: string): Journal | null {
+  try {
+    return JSON.parse(readFileSync(journalPath(staging), 'utf8')) as Journal;
+  } catch {
+    return null;
+  }
+}
+
+/** Write-then-rename: the journal is always either the old or the new one, never half. */
+export function writeJournal(staging: string, j: Journal): void {
+  mkdirSync(staging, { recursive: true });
+  const tmp = journalPath(staging) + '.tmp';
+  writeFileSync(tmp, JSON.stringify(j, null, 2) + '\n', { flush: true });
+  renameSync(tmp, journalPath(staging));
+}
+
+/** Rename `src` to `dst` unless that already happened; neither existing is a broken journal. */
+function renameOnce(src: string, dst: string): void {
+  if (existsSync(src)) {
+    if (existsSync(dst)) throw new OvlError('EEXIST', `cannot move ${src} into place: already exists`, { path: dst });
+    mkdirSync(dirname(dst), { recursive: true });
+    renameSync(src, dst);
+  } else if (!existsSync(dst)) {
+    throw new OvlError('ENOENT', `journal step lost: neither ${src} nor its destination exists`, { path: dst });
+  }
+}
+
+/** Set `Driver` to overlay2 in every container's config.v2.json (write-then-rename each). */
+export function retargetContainers(target: string): string[] {
+  const dir = join(target, 'containers');
+  const changed: string[] = [];
+  if (!existsSync(dir)) return changed;
+  for (const id of readdirSync(dir)) {
+    const file = join(dir, id, 'config.v2.json');
+    if (!existsSync(file)) continue;
+    const cfg = JSON.parse(readFileSync(file, 'utf8')) as { Driver?: string };
+    if (cfg.Driver === 'overlay2') continue;
+    cfg.Driver = 'overlay2';
+    writeFileSync(file + '.tmp', JSON.stringify(cfg), { mode: 0o600, flush: true });
+    renameSync(file + '.tmp', file);
+    changed.push(id);
+  }
+  return changed;
+}
+
+/** Run (or finish) the commit phase the journal describes. */
+export function commit(staging: string, j: Journal): void {
+  const driverDir = join(j.target, 'overlay2');
+  if (existsSync(join(staging, 'overlay2'))) renameOnce(join(staging, 'overlay2'), driverDir);
+  crashPoint('commit-overlay2');
+  if (existsSync(join(staging, 'image', 'overlay2'))) renameOnce(join(staging, 'image', 'overlay2'), join(j.target, 'image', 'overlay2'));
+  const rest = join(staging, 'root');
+  if (existsSync(rest)) for (const name of readdirSync(rest)) renameOnce(join(rest, name), join(j.target, name));
+  for (const [src, dst] of j.moves) {
+    renameOnce(src, dst);
+    crashPoint('commit-move');
+  }
+  retargetContainers(j.target);
+  // The journal goes last: killed while cleaning up, a rerun still finds it and finishes.
+  for (const name of existsSync(staging) ? readdirSync(staging) : []) if (name !== 'journal.json') rmSync(join(staging, name), { recursive: true, force: true });
+  rmSync(staging, { recursive: true, force: true });
+}

@@ -1,0 +1,219 @@
+// migrate: a legacy `overlay` data root → an `overlay2` one that dockerd starts on, with the same
+// image IDs, tags, layer chain IDs, container IDs, names and read-write data.
+// Flow: refuse (in use, not legacy, incomplete, no room) → analyse → plan (--dry-run stops here) →
+// stage into `<target>/.ovl-migrate/` → verify the staged store against the legacy one (metadata
+// and every image stack mounted) → journal `commit` → renames into place → verify again →
+// --remove-legacy. A killed run resumes from the journal.
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { OvlError, UsageError } from '../errors.js';
+import { checkedRoot, isInside } from './analyze-cmd.js';
+import { refuseBroken, refuseInUse, refuseNoSpace, refuseNotLegacy } from './migrate-guard.js';
+import { commit, readJournal, writeJournal, type Journal } from './migrate-commit.js';
+import { planMigration, treeCost, type Cost, type MigrateMode, type MigratePlan } from './migrate-plan.js';
+import { dropStaleMounts, stageLayers, stageMetadata, stagingDir, verifyMountDir } from './migrate-stage.js';
+import { checkMigrated, compareStores } from './migrate-verify.js';
+import { discoverDockerStore } from './discover-docker.js';
+import { runAnalysis, type AnalysisRun } from './pipeline.js';
+import { WarningLog, readJson } from './read-meta.js';
+import type { LayerTotals } from './report.js';
+import { scanLayer } from './scan.js';
+import type { Counts, LayerScan, Store } from './types.js';
+
+export interface MigrateOptions {
+  out?: string;
+  inPlace?: boolean;
+  dryRun?: boolean;
+  removeLegacy?: boolean;
+}
+
+export interface StoreCounts {
+  imageLayers: Counts;
+  containerLayers: Counts;
+}
+
+export interface MigrateResult {
+  plan: MigratePlan | null;
+  dryRun: boolean;
+  /** this run finished a commit a killed run had started */
+  resumedCommit: boolean;
+  /** layers this run wrote (a resumed run skips finished ones) */
+  written: string[];
+  /** image stacks mounted and compared with the legacy root/, and entries compared */
+  verified: { images: number; entries: number };
+  /** analyze's numbers for the legacy store before and the overlay2 store after */
+  before: StoreCounts | null;
+  after: StoreCounts | null;
+  /** measured: inodes and disk the new layout added (hard links to the legacy inodes not counted) */
+  added: Cost | null;
+  removedLegacy: boolean;
+}
+
+function pickCounts(t: LayerTotals): Counts {
+  return { entries: t.entries, inodes: t.inodes, regularBytes: t.regularBytes, diskBytes: t.diskBytes, maxLinks: t.maxLinks };
+}
+
+function storeCounts(run: AnalysisRun, driver: 'overlay' | 'overlay2'): StoreCounts | null {
+  const s = run.report.stores.find((x) => x.driver === driver);
+  return s ? { imageLayers: pickCounts(s.imageLayers), containerLayers: pickCounts(s.containerLayers) } : null;
+}
+
+/** --out: outside the root, not containing it, and empty but for a previous run's staging dir. */
+function checkedTarget(root: string, opts: MigrateOptions): { mode: MigrateMode; target: string } {
+  if ((opts.out === undefined) === (opts.inPlace !== true)) throw new UsageError('migrate: give exactly one of --out NEW_ROOT and --in-place');
+  if (opts.removeLegacy && opts.inPlace !== true) throw new UsageError('--remove-legacy: only with --in-place (with --out the legacy root is never touched)');
+  if (opts.inPlace) return { mode: 'in-place', target: root };
+  const target = resolve(opts.out!);
+  if (isInside(target, root)) throw new UsageError(`--out ${opts.out}: inside the data root ${root}`);
+  if (isInside(root, target)) throw new UsageError(`--out ${opts.out}: contains the data root ${root}`);
+  if (existsSync(target)) {
+    if (!statSync(target).isDirectory()) throw new UsageError(`--out ${opts.out}: not a directory`);
+    const other = readdirSync(target).filter((n) => n !== '.ovl-migrate');
+    if (other.length > 0) throw new UsageError(`--out ${opts.out}: not empty (has ${other[0]})`);
+  }
+  return { mode: 'out', target };
+}
+
+/** Container names (config.v2.json `Name`, without the leading slash) for the plan. */
+function containerNames(root: string, store: Store): Map<string, string> {
+  const log = new WarningLog();
+  const names = new Map<string, string>();
+  for (const c of store.containers) {
+    const cfg = readJson(join(root, 'containers', c.id, 'config.v2.json'), log, true) as { Name?: string } | null;
+    names.set(c.id, (cfg?.Name ?? '').replace(/^\//, ''));
+  }
+  return names;
+}
+
+/** What copying the metadata costs: image/overlay, and for --out every other top-level dir. */
+function metadataCost(root: string, mode: MigrateMode): Cost {
+  const log = new WarningLog();
+  const dirs = [join(root, 'image', 'overlay')];
+  if (mode === 'out') for (const n of readdirSync(root)) if (!['overlay', 'image', 'tmp', '.ovl-migrate'].includes(n)) dirs.push(join(root, n));
+  const total = { inodes: 0, bytes: 0 };
+  for (const d of dirs) {
+    const c = treeCost(statSync(d).isDirectory() ? scanLayer(d, { log }) : null);
+    total.inodes += c.inodes || 1;
+    total.bytes += c.bytes || 4096;
+  }
+  return total;
+}
+
+function deviceOf(path: string): number {
+  let p = path;
+  while (!existsSync(p)) p = dirname(p);
+  return statSync(p).dev;
+}
+
+/** New inodes below `dir` that are not legacy inodes (hard links to the legacy root are free). */
+function measureAdded(dir: string, legacy: Map<string, LayerScan>): Cost {
+  const known = new Set<string>();
+  for (const s of legacy.values()) for (const e of s.entries) if (e.type === 'file') known.add(e.inode);
+  const scan = scanLayer(dir, { log: new WarningLog() });
+  if (!scan) return { inodes: 0, bytes: 0 };
+  const seen = new Set<string>();
+  const total = { inodes: 0, bytes: 0 };
+  for (const e of [scan.top, ...scan.entries]) {
+    if (known.has(e.inode) || seen.has(e.inode)) continue;
+    seen.add(e.inode);
+    total.inodes++;
+    total.bytes += e.blocks * 512;
+  }
+  return total;
+}
+
+function legacyOf(run: AnalysisRun): { store: Store; scans: Map<string, LayerScan> } {
+  const i = run.discovery.stores.findIndex((s) => s.driver === 'overlay');
+  refuseNotLegacy(run.discovery.root, i >= 0);
+  return { store: run.discovery.stores[i]!, scans: run.scans[i]! };
+}
+
+function failIf(problems: readonly string[], what: string): void {
+  if (problems.length === 0) return;
+  throw new OvlError('EIO', `${what}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
+}
+
+function removeLegacy(root: string): void {
+  rmSync(join(root, 'image', 'overlay'), { recursive: true, force: true });
+  rmSync(join(root, 'overlay'), { recursive: true, force: true });
+}
+
+const EMPTY: Omit<MigrateResult, 'plan'> = {
+  dryRun: false, resumedCommit: false, written: [], verified: { images: 0, entries: 0 }, before: null, after: null, added: null, removedLegacy: false,
+};
+
+/** --in-place --remove-legacy on a root migrated earlier: verify again, then drop the legacy store. */
+async function removeAfterwards(root: string): Promise<MigrateResult> {
+  const log = new WarningLog();
+  const legacy = discoverDockerStore(root, 'overlay', log);
+  if (!legacy) throw new UsageError(`${root}: has no legacy overlay store left to remove`);
+  const staging = stagingDir(root);
+  let check;
+  try {
+    check = await checkMigrated(root, legacy, new Set(), verifyMountDir(staging));
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  failIf(check.problems, 'the migrated store does not match the legacy one; legacy kept');
+  removeLegacy(root);
+  const verified = { images: check.stacks.length, entries: check.stacks.reduce((n, s) => n + s.compared, 0) };
+  return { ...EMPTY, plan: null, verified, after: storeCounts(await runAnalysis(root), 'overlay2'), removedLegacy: true };
+}
+
+async function finishCommit(staging: string, j: Journal, opts: MigrateOptions): Promise<MigrateResult> {
+  commit(staging, j);
+  if (opts.removeLegacy) return { ...(await removeAfterwards(j.root)), resumedCommit: true };
+  return { ...EMPTY, plan: null, resumedCommit: true, after: storeCounts(await runAnalysis(j.target), 'overlay2') };
+}
+
+export async function migrate(rootArg: string, opts: MigrateOptions): Promise<MigrateResult> {
+  const root = checkedRoot(rootArg);
+  const { mode, target } = checkedTarget(root, opts);
+  const staging = stagingDir(target);
+  // A run killed while verifying leaves its read-only stack mounted inside the staging dir.
+  dropStaleMounts(staging);
+  refuseInUse(root);
+  if (mode === 'out') refuseInUse(target, opts.out);
+  const journal = readJournal(staging);
+  if (journal?.phase === 'commit') {
+    if (opts.dryRun) throw new UsageError(`${staging}: a migration is half committed; run migrate again without --dry-run to finish it`);
+    return finishCommit(staging, journal, opts);
+  }
+  if (mode === 'in-place' && existsSync(join(root, 'overlay2'))) {
+    if (opts.removeLegacy && !opts.dryRun) return removeAfterwards(root);
+    throw new UsageError(`${root}: already has an overlay2 store (migrated before?); --in-place --remove-legacy drops the legacy one`);
+  }
+  const run = await runAnalysis(root);
+  const legacy = legacyOf(run);
+  refuseBroken(run.discovery.warnings);
+  const plan = planMigration({
+    mode, root, target, store: legacy.store, scans: legacy.scans,
+    layerReports: new Map(run.report.images.flatMap((i) => i.layers).map((l) => [l.cacheId, l])),
+    names: containerNames(root, legacy.store),
+    sameDevice: deviceOf(root) === deviceOf(target),
+    metadata: metadataCost(root, mode),
+  });
+  const before = storeCounts(run, 'overlay');
+  if (opts.dryRun) return { ...EMPTY, plan, dryRun: true, before };
+  if (journal === null) refuseNoSpace(target, plan.newCost);
+  const moves = plan.layers.filter((l) => l.work === 'move').map((l): [string, string] => [l.src, join(target, 'overlay2', l.id, 'diff')]);
+  const j: Journal = { version: 1, phase: 'staging', mode, root, target, moves };
+  writeJournal(staging, j);
+  const written = await stageLayers(plan, staging, legacy.scans);
+  await stageMetadata(plan, staging);
+  const pending = new Set(plan.layers.filter((l) => l.work === 'move').map((l) => l.id));
+  const check = await checkMigrated(staging, legacy.store, pending, verifyMountDir(staging));
+  dropStaleMounts(staging);
+  failIf(check.problems, `staged layout in ${staging} differs from the legacy root; nothing committed`);
+  const added = measureAdded(staging, legacy.scans);
+  writeJournal(staging, { ...j, phase: 'commit' });
+  commit(staging, j);
+  const log = new WarningLog();
+  const migrated = discoverDockerStore(target, 'overlay2', log);
+  failIf([...log.list.map((w) => `${w.path}: ${w.reason}`), ...(migrated ? compareStores(legacy.store, migrated) : ['no overlay2 store'])],
+    'the committed overlay2 store does not match; legacy kept');
+  if (opts.removeLegacy) removeLegacy(root);
+  const after = await runAnalysis(target);
+  const verified = { images: check.stacks.length, entries: check.stacks.reduce((n, s) => n + s.compared, 0) };
+  return { plan, dryRun: false, resumedCommit: false, written, verified, before, after: storeCounts(after, 'overlay2'), added, removedLegacy: opts.removeLegacy === true };
+}
