@@ -9,6 +9,8 @@ export interface AcceptRule {
   id: string;
   /** Target names as given to --target; globs ('exec:*fuse-overlayfs*'). */
   targets: string[];
+  /** Targets the rule does not apply to even though `targets` matches them (globs). */
+  except?: string[];
   where?: Pattern;
   field?: Pattern;
   path?: Pattern;
@@ -57,6 +59,7 @@ function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly 
   if (rule.after !== undefined && d.where === 'op' && (d.opIndex ?? 0) < start) return false;
   return (
     rule.targets.some((t) => glob(t).test(target)) &&
+    !(rule.except ?? []).some((t) => glob(t).test(target)) &&
     test(rule.where, d.where) &&
     test(rule.field, d.field) &&
     test(rule.path, d.path) &&

@@ -1,10 +1,12 @@
 // Mount a FUSE overlay: prepare workdir/work, pick the FUSE options that make the mount behave
 // like the kernel's (usable by every user with normal permission checks, devices allowed), and
 // hand the operation table to fuse-native.
+import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OverlayConfig } from '../format/index.js';
+import { type OverlayConfig, OverlayXattrs, uuidBytes, writesUpperUuid } from '../format/index.js';
 import { mountFuse } from '../sys/fuse-native.js';
+import { getXattr, hasXattr, setXattr } from '../sys/index.js';
 import { overlayOps } from './ops.js';
 import { type CacheMode, Overlay } from './overlay.js';
 
@@ -30,6 +32,18 @@ export function prepareWorkdir(workdir: string): void {
   for (const name of readdirSync(work)) rmSync(join(work, name), { recursive: true, force: true });
 }
 
+/**
+ * Store a persistent uuid on the upper root as the kernel does at mount (uuid=auto/on, see
+ * format/uuid.ts): the same on-disk state, so either overlay can mount the other's upper next.
+ */
+export function initUpperUuid(cfg: OverlayConfig): void {
+  if (cfg.upperdir === undefined) return;
+  const ovl = new OverlayXattrs(cfg.userxattr);
+  const existing = getXattr(cfg.upperdir, ovl.name('uuid'));
+  if (!writesUpperUuid(cfg.uuid, existing, existing === null && hasXattr(cfg.upperdir, ovl.name('impure')))) return;
+  setXattr(cfg.upperdir, ovl.name('uuid'), uuidBytes(randomUUID()), 'create');
+}
+
 export interface MountedOverlay {
   overlay: Overlay;
   /** Resolves when the FUSE loop has ended (the mount is gone). */
@@ -39,6 +53,7 @@ export interface MountedOverlay {
 /** Mount the validated configuration at `merged`; resolves once the mount is live. */
 export async function mountOverlayFuse(cfg: OverlayConfig, merged: string, cache: CacheMode): Promise<MountedOverlay> {
   if (cfg.workdir !== undefined && !cfg.readonly) prepareWorkdir(cfg.workdir);
+  initUpperUuid(cfg);
   // Modes arrive with the caller's umask applied already; ours must not apply a second time.
   process.umask(0);
   let session: { context(): { uid: number; gid: number } } | undefined;
