@@ -11,12 +11,12 @@ import {
   rmSync,
   symlinkSync,
 } from 'node:fs';
-import { IMPURE_YES } from '../format/index.js';
 import { copyFileNoatime } from '../sys/dirents.js';
 import { fileHandle } from '../sys/handle.js';
 import { getXattr, listXattrs, mknod, rename2, setTimes, setXattr, timeFromNs } from '../sys/index.js';
 import { fail } from './errno.js';
 import { encodeOrigin } from './inode.js';
+import { markImpure } from './origin-fix.js';
 import { realPath, splitPath } from './layers.js';
 import { type Node, lookupDir, lookupPath, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
@@ -61,11 +61,7 @@ function copyXattrs(ovl: Overlay, src: string, dst: string): void {
   }
 }
 
-/** Set `impure=y` on an upper dir that now holds an object with an origin (as the kernel does). */
-export function markImpure(ovl: Overlay, upperDir: string): void {
-  const name = ovl.xattrs.name('impure');
-  if (getXattr(upperDir, name) === null) setXattr(upperDir, name, IMPURE_YES);
-}
+export { markImpure } from './origin-fix.js';
 
 function copyUpOne(ovl: Overlay, node: Node): void {
   const src = node.hits[0]!;
