@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { attachToString, scenarioArb } from './arbitraries.js';
 import { diffTraces } from './diff.js';
 import { type AcceptRule, type Classified, classify } from './divergences.js';
+import { freshScenario, judgeFreshness } from './freshness.js';
 import type { ScenarioRunner } from './runner.js';
 import type { Scenario } from './scenario.js';
 import { loadCorpus, type SuiteConfig } from './suite.js';
@@ -79,9 +80,20 @@ export async function compareOne(o: Omit<SessionOptions, 'seed' | 'runs'>, suite
   const ref = reference ?? (o.reference ? await o.runner.run(o.reference, scenario) : undefined);
   const tgt = await o.runner.run(o.target, scenario);
   if (!ref) return { suite, index, status: 'recorded', scenario, classified: [], target: tgt, ms: Date.now() - start };
-  const classified = classify(o.rules, o.target.name, diffTraces(ref, tgt), ref.ops.map((x) => x.op));
+  const classified = classify(o.rules, o.target.name, diffTraces(ref, tgt), scenario.ops);
+  if (o.reference) await judgeLayerChanges(o, scenario, classified);
   const status: Status = classified.length === 0 ? 'pass' : classified.every((c) => c.accepted) ? 'accepted' : 'diverged';
   return { suite, index, status, scenario, classified, reference: ref, target: tgt, ms: Date.now() - start };
+}
+
+/** Label each difference accepted as a layer change with its freshness (one more kernel run, only when there are such). */
+async function judgeLayerChanges(o: Omit<SessionOptions, 'seed' | 'runs'>, scenario: Scenario, classified: Classified[]): Promise<void> {
+  const ids = new Set(o.rules.filter((r) => r.afterLayerChange).map((r) => r.id));
+  const judged = classified.filter((c) => c.accepted && ids.has(c.accepted) && c.derivedFrom === undefined);
+  if (!judged.length || !o.reference) return;
+  const { scenario: freshOne, opIndex } = freshScenario(scenario);
+  const fresh = await o.runner.run(o.reference, freshOne);
+  for (const c of judged) c.freshness = judgeFreshness(c.difference, fresh, opIndex);
 }
 
 /** A corpus suite: its fixed scenarios, each compared as it is (they are small already; no shrinking). */
