@@ -77,11 +77,15 @@ function afterLayerChange(d: Difference, ops: readonly Op[]): boolean {
   return !EIO.test(JSON.stringify(d.target));
 }
 
+/** Does the rule apply to this target at all (targets minus except)? */
+export function appliesTo(rule: AcceptRule, target: string): boolean {
+  return rule.targets.some((t) => glob(t).test(target)) && !(rule.except ?? []).some((t) => glob(t).test(target));
+}
+
 function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly Op[]): boolean {
   if (rule.afterLayerChange && !afterLayerChange(d, ops)) return false;
   return (
-    rule.targets.some((t) => glob(t).test(target)) &&
-    !(rule.except ?? []).some((t) => glob(t).test(target)) &&
+    appliesTo(rule, target) &&
     test(rule.where, d.where) &&
     test(rule.field, d.field) &&
     test(rule.path, d.path) &&
