@@ -100,3 +100,16 @@ t.test('a malformed list is a usage error naming the file', async (t) => {
   t.throws(() => loadRules(f), UsageError);
   t.throws(() => loadRules(join(dir, 'missing.json')), { message: /missing\.json: cannot read/ });
 });
+
+t.test('the shipped layer-change rule keeps the invariants for every target: no crash, no hang, no EIO', async (t) => {
+  const shipped = loadRules(join(suitesDir, 'divergences.json'));
+  const ops: Op[] = [{ op: 'mutate', layer: 0, action: 'delete', path: 'a' }, { op: 'read', path: 'a' }];
+  const stale: Difference = { where: 'op', opIndex: 1, op: describeOp(ops[1]!), field: 'result', reference: 'ok', target: 'ENOENT' };
+  const eio: Difference = { ...stale, target: 'EIO' };
+  const walkEio: Difference = { where: 'merged', path: 'a', field: 'readErrno', reference: null, target: 'EIO' };
+  const hang: Difference = { where: 'failure', field: 'failure', reference: null, target: { phase: 'op', opIndex: 1, reason: 'ETIMEDOUT: no answer within 10000 ms' } };
+  const crash: Difference = { where: 'failure', field: 'failure', reference: null, target: { phase: 'final', reason: 'ENOTCONN: daemon died' } };
+  for (const target of ['fuse', 'exec:fuse-overlayfs {merged}', 'exec:mount -t overlay overlay {merged}']) {
+    t.same(classify(shipped, target, [stale, eio, walkEio, hang, crash], ops).map((c) => c.accepted ?? null), ['layers-changed-while-mounted', null, null, null, null], target);
+  }
+});

@@ -107,7 +107,9 @@ export function classify(rules: AcceptRule[], target: string, diffs: Difference[
   const deriving = new Set(rules.filter((r) => r.derives || r.afterLayerChange).map((r) => r.id));
   const roots = out.flatMap((c, i) => (c.accepted && deriving.has(c.accepted) && c.difference.where === 'op' ? [i] : []));
   deriveFrom(roots, diffs, ops).forEach((root, i) => {
-    if (root === undefined || out[i]!.accepted) return;
+    // A crash, a hang or an EIO is never a consequence to accept, whatever came before it.
+    const d = out[i]!.difference;
+    if (root === undefined || out[i]!.accepted || d.where === 'failure' || EIO.test(JSON.stringify(d.target))) return;
     out[i] = { ...out[i]!, accepted: out[root]!.accepted!, derivedFrom: root };
   });
   return out;
