@@ -37,11 +37,26 @@ export function objectKey(st: BigIntStats): string {
   return `${st.dev}:${st.ino}`;
 }
 
+/**
+ * readlink(2) of a lower symlink, its atime put back: readlink stamps it (relatime; there is no
+ * O_NOATIME for it) and the kernel overlay never touches a lower's atime (it stamps only an
+ * upper link's, ovl_update_time). Errors restoring are ignored: a read-only lower had nothing stamped.
+ */
+export function readLowerLink(real: string, atimeNs: bigint): string {
+  const target = readlinkSync(real);
+  try {
+    setTimes(real, timeFromNs(atimeNs), 'omit');
+  } catch {
+    // nothing stamped, or nothing we may undo
+  }
+  return target;
+}
+
 function buildObject(src: string, st: BigIntStats, tmp: string): void {
   const type = Number(st.mode) & S_IFMT;
   if (type === S_IFDIR) mkdirSync(tmp, { mode: 0o700 });
   else if (type === S_IFREG) copyFileNoatime(src, tmp);
-  else if (type === S_IFLNK) symlinkSync(readlinkSync(src), tmp);
+  else if (type === S_IFLNK) symlinkSync(readLowerLink(src, st.atimeNs), tmp);
   // fifos, sockets and device nodes keep their type; they carry no data to copy
   else mknod(tmp, Number(st.mode) & (S_IFMT | 0o7777), st.rdev);
 }

@@ -3,29 +3,14 @@
 import { chmodSync, fstatSync, lchownSync, readlinkSync, statfsSync, truncateSync } from 'node:fs';
 import { fuseStat, type FuseOps, type FuseTime } from '../sys/fuse-native.js';
 import { setTimes, timeFromNs, type TimeSpec } from '../sys/index.js';
-import { copyUp, upperPath } from './copy-up.js';
+import { copyUp, readLowerLink, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { hiddenStat } from './hidden.js';
-import { type Hit, lookupPath } from './lookup.js';
+import { lookupPath } from './lookup.js';
 import { current } from './ops-file.js';
 import type { Overlay } from './overlay.js';
 import { nodeStat } from './readdir.js';
 import { reply } from './reply.js';
-
-/**
- * readlink(2) stamps the link's atime (relatime; there is no O_NOATIME for it). The kernel overlay
- * stamps an upper link's (ovl_update_time) but never a lower's, so a lower link gets its atime back.
- */
-function readLink(hit: Hit): string {
-  const target = readlinkSync(hit.real);
-  if (hit.layer.upper) return target;
-  try {
-    setTimes(hit.real, timeFromNs(hit.st.atimeNs), 'omit');
-  } catch {
-    // A read-only lower (or one we may not touch) had no atime stamped either: nothing to undo.
-  }
-  return target;
-}
 
 /** A utimens time (exact ns, or a UTIME_NOW/UTIME_OMIT marker) as a timespec. */
 export function timeSpec(t: FuseTime): TimeSpec {
@@ -60,7 +45,10 @@ export function attrOps(ovl: Overlay): Partial<FuseOps> {
       reply('truncate', cb, () => truncateSync(upperPath(ovl, copyUp(ovl, path).path), size));
     },
     readlink(path, cb) {
-      reply('readlink', cb, () => readLink(lookupPath(ovl, path).hits[0]!));
+      reply('readlink', cb, () => {
+        const hit = lookupPath(ovl, path).hits[0]!;
+        return hit.layer.upper ? readlinkSync(hit.real) : readLowerLink(hit.real, hit.st.atimeNs);
+      });
     },
     statfs(path, cb) {
       reply('statfs', cb, () => {

@@ -28,11 +28,22 @@ function replayFile(root: string, name: string, suite: string, scenario: Scenari
   return f;
 }
 
-/** Merged dirs looked up, a chmod copying up from a merged dir: origin, impure and uuid all written. */
+/**
+ * Merged dirs looked up, a chmod copying up from a merged dir: origin, impure and uuid all written;
+ * lower symlinks read and copied up: their atime untouched, as the kernel leaves it.
+ */
+const link = (path: string, target: string) => ({ path, kind: 'symlink' as const, target });
 const matching: Scenario = {
-  lowers: [{ entries: [dir('d'), file('d/a', 'A'), dir('e'), file('e/x', 'X')] }],
+  lowers: [{ entries: [dir('d'), file('d/a', 'A'), dir('e'), file('e/x', 'X'), link('s', 'd/a'), link('t', 'e/x')] }],
   upper: { entries: [dir('d'), file('d/u', 'U'), dir('e')] },
-  ops: [{ op: 'readdir', path: 'd' }, { op: 'stat', path: 'e/x' }, { op: 'chmod', path: 'd/a', mode: 0o600 }, { op: 'readdir', path: '.' }],
+  ops: [
+    { op: 'readdir', path: 'd' },
+    { op: 'stat', path: 'e/x' },
+    { op: 'chmod', path: 'd/a', mode: 0o600 },
+    { op: 'readdir', path: '.' },
+    { op: 'readlink', path: 's' },
+    { op: 'chown', path: 't', uid: 1000, gid: 1000 },
+  ],
 };
 
 /** A lower file replaced while mounted after the kernel cached it: the kernel shows the old one. */
