@@ -32,6 +32,10 @@ t.teardown(() => runner.close());
 
 const SEED = 4242;
 
+// Every suite mounts both overlays per scenario (layer-change scenarios a fresh mount and a fresh
+// kernel run more): about two minutes alone, more on a shared machine than .taprc's 300 s allow.
+t.setTimeout(900_000);
+
 for (const name of suiteNames()) {
   t.test(`suite ${name} (${target.name === 'fuse' ? 'ovl-fuse' : targetSpec.slice(0, 20)} vs kernel)`, async (t) => {
     const cfg = loadSuite(name);

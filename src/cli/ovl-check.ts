@@ -3,6 +3,7 @@
 import { InvalidArgumentError } from 'commander';
 import { runCheck, shellQuote } from '../conformance/check.js';
 import { installSignalCleanup } from '../conformance/cleanup.js';
+import { MAX_DIVERGENCES } from '../conformance/generated.js';
 import { keepDivergence } from '../conformance/keep.js';
 import { ProgressLine, renderTable } from '../conformance/report/table.js';
 import { loadSuite, suiteNames } from '../conformance/suite.js';
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--out <dir>', 'where report dirs go', 'reports')
     .option('--timeout <ms>', 'deadline per operation, mount and tree walk', integer('--timeout', 100), 10_000)
     .option('--shrink-time <s>', 'stop shrinking a divergence after this many seconds (keep the smallest so far)', integer('--shrink-time', 1), 60)
+    .option('--max-divergences <n>', 'distinct divergences (by category) to shrink and keep per generated suite', integer('--max-divergences', 1), MAX_DIVERGENCES)
     .action(async (opts) => {
       installSignalCleanup('ovl-check');
       const seed: number = opts.seed ?? (Date.now() % 2 ** 31);
@@ -49,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
         out: opts.out,
         timeoutMs: opts.timeout,
         shrinkBudgetMs: opts.shrinkTime * 1000,
+        maxDivergences: opts.maxDivergences,
         command: ['ovl-check', ...argv.map(shellQuote)].join(' ') + (opts.seed === undefined ? ` --seed ${seed}` : ''),
         onProgress: (p) => progress.update(p),
         onSuiteDone: (s) => {

@@ -28,6 +28,7 @@ export interface CheckOptions {
   out: string;
   timeoutMs: number;
   shrinkBudgetMs?: number;
+  maxDivergences?: number;
   command: string;
   onProgress?: (p: Progress) => void;
   onSuiteDone?: (s: SuiteResult) => void;
@@ -77,7 +78,7 @@ async function runAll(target: Target, runner: ScenarioRunner, rules: AcceptRule[
       r = await runAgainstRecorded(cfg.name, traces.map((t) => ({ ...t, scenario: attachToString(t.scenario) })), { runner, target, rules, seed: o.seed, onProgress: o.onProgress });
     } else {
       const runs = o.runs ?? (o.testBudget ? cfg.testRuns : cfg.runs);
-      r = await runSuite(cfg, { runner, target, reference, rules, seed: o.seed, runs, shrinkBudgetMs: o.shrinkBudgetMs, onProgress: o.onProgress });
+      r = await runSuite(cfg, { runner, target, reference, rules, seed: o.seed, runs, shrinkBudgetMs: o.shrinkBudgetMs, maxDivergences: o.maxDivergences, onProgress: o.onProgress });
     }
     out.push(r);
     o.onSuiteDone?.(r);
@@ -102,7 +103,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckResult> {
   const referenceName = o.reference ? `file:${o.reference}` : o.replay || target.name !== 'kernel' ? 'kernel' : null;
   const dir = resolve(o.out, reportDirName(startedAt, target.name));
   const info = { target: target.name, reference: referenceName, seed: o.seed, startedAt, ms: Date.now() - start, command: o.command };
-  const model = buildModel(info, suites, `npx ovl-check run --target ${shellQuote(target.name)}`, dir);
+  const model = buildModel(info, suites, `npx ovl-check run --target ${shellQuote(target.name)}`, dir, rules);
   const exitCode = model.totals.diverged > 0 || suites.some((s) => s.error) ? 1 : 0;
   writeReport(dir, model, suites, exitCode, { traces: referenceName === null });
   return { model, dir, exitCode, suites };

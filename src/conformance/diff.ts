@@ -86,6 +86,7 @@ export function diffTraces(ref: Trace, tgt: Trace): Difference[] {
     diffFlat(flattenResult(ref.ops[i]!.result), flattenResult(tgt.ops[i]!.result), { where: 'op', opIndex: i, op: ref.ops[i]!.op }, out);
   }
   diffTree('merged', ref.merged, tgt.merged, out);
+  diffTree('remounted', ref.remounted, tgt.remounted, out);
   diffTree('upper', ref.upper, tgt.upper, out);
   (ref.lowers ?? []).forEach((l, i) => diffTree(`l${i + 1}`, l, tgt.lowers?.[i], out));
   return out;
@@ -96,3 +97,17 @@ export function firstParting(diffs: Difference[]): number | undefined {
   const ops = diffs.filter((d) => d.where === 'op').map((d) => d.opIndex!);
   return ops.length ? Math.min(...ops) : undefined;
 }
+
+/** The value `t` has where `d` was seen (for an op at `opIndex` of `t`), as diffTraces flattens it. */
+export function valueAt(t: Trace, d: Difference, opIndex = d.opIndex): unknown {
+  if (d.where === 'op') {
+    const r = opIndex === undefined ? undefined : t.ops[opIndex]?.result;
+    return r ? (flattenResult(r)[d.field] ?? null) : null;
+  }
+  const tree = d.where === 'merged' ? t.merged : d.where === 'remounted' ? t.remounted : d.where === 'upper' ? t.upper : t.lowers?.[Number(d.where.slice(1)) - 1];
+  const e = tree?.find((x) => x.path === d.path);
+  if (d.field === 'exists') return !!e;
+  return e ? (flattenEntry(e)[d.field] ?? null) : null;
+}
+
+export const sameValue = same;

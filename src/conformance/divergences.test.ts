@@ -5,6 +5,7 @@ import t from 'tap';
 import { UsageError } from '../errors.js';
 import type { Difference } from './diff.js';
 import { type AcceptRule, classify, loadRules } from './divergences.js';
+import { describeOp, type Op } from './ops.js';
 import { suitesDir } from './suite.js';
 
 const nlink: Difference = { where: 'merged', path: 'd', field: 'stat.nlink', type: 'dir', reference: 1, target: 2 };
@@ -21,16 +22,52 @@ t.test('a rule applies only to its targets, places, fields and object types', as
   t.same(classify(rules, fo, [{ ...nlink, where: 'op', opIndex: 0 }]).map((c) => c.accepted ?? null), ['dir-nlink']);
 });
 
-t.test('an `after` rule accepts everything from the first matching op on, and only in such scenarios', async (t) => {
-  const after: AcceptRule[] = [{ id: 'flags', targets: ['fuse'], after: 'rename(*, noreplace)', reason: 'r', spec: 'S55' }];
-  const ops = ['stat("a")', 'rename("a" -> "b", noreplace)', 'read("b")'];
-  const early: Difference = { where: 'op', opIndex: 0, op: ops[0], field: 'result', reference: 'ok', target: 'EIO' };
-  const atOp: Difference = { ...early, opIndex: 1, op: ops[1] };
-  const later: Difference = { ...early, opIndex: 2, op: ops[2] };
-  const final: Difference = { where: 'merged', path: 'b', field: 'exists', reference: true, target: false };
-  t.same(classify(after, 'fuse', [early, atOp, later, final], ops).map((c) => c.accepted ?? null), [null, 'flags', 'flags', 'flags']);
-  t.same(classify(after, 'fuse', [final], ['stat("a")']).map((c) => c.accepted ?? null), [null], 'no such op: never');
-  t.same(classify(after, 'kernel', [later], ops).map((c) => c.accepted ?? null), [null], 'other targets: never');
+t.test('a `derives` rule accepts its op and links later differences on the same names to it', async (t) => {
+  const flags: AcceptRule[] = [{ id: 'flags', targets: ['fuse'], where: 'op', op: 'rename(*, noreplace)', field: 'result', value: '"EINVAL"', derives: true, reason: 'r', spec: 'S55' }];
+  const ops: Op[] = [{ op: 'stat', path: 'a' }, { op: 'rename', from: 'a', to: 'b', flag: 'noreplace' }, { op: 'read', path: 'b' }, { op: 'read', path: 'c' }];
+  const d = (i: number, target: unknown): Difference => ({ where: 'op', opIndex: i, op: describeOp(ops[i]!), field: 'result', reference: 'ok', target });
+  const merged = (path: string): Difference => ({ where: 'merged', path, field: 'exists', reference: path === 'b', target: path !== 'b' });
+  const got = classify(flags, 'fuse', [d(0, 'EIO'), d(1, 'EINVAL'), d(2, 'ENOENT'), d(3, 'EIO'), merged('a'), merged('b'), merged('x/y')], ops);
+  t.same(got.map((c) => c.accepted ?? null), [null, 'flags', 'flags', null, 'flags', 'flags', null], 'before the op and on other names: unexpected');
+  t.same(got.map((c) => c.derivedFrom ?? null), [null, null, 1, null, 1, 1, null]);
+  t.same(classify(flags, 'fuse', [d(1, 'EXDEV')], ops).map((c) => c.accepted ?? null), [null], 'another errno is not the limitation');
+  t.same(classify(flags, 'kernel', [d(1, 'EINVAL')], ops).map((c) => c.accepted ?? null), [null], 'other targets: never');
+});
+
+t.test('an `afterLayerChange` rule: only after a mutate, only ops and the merged tree, never EIO', async (t) => {
+  const lc: AcceptRule[] = [{ id: 'lc', targets: ['*'], afterLayerChange: true, reason: 'r', spec: 'S39' }];
+  const ops: Op[] = [{ op: 'read', path: 'a' }, { op: 'mutate', layer: 0, action: 'write', path: 'a', data: 'x' }, { op: 'read', path: 'a' }];
+  const read = (i: number, target: unknown): Difference => ({ where: 'op', opIndex: i, op: describeOp(ops[i]!), field: 'content', reference: 'old', target });
+  const tree = (where: string, target: unknown): Difference => ({ where, path: 'a', field: 'content', reference: 'old', target });
+  const got = classify(lc, 'fuse', [read(0, 'new'), read(2, 'EIO'), tree('merged', 'new'), tree('upper', 'new'), tree('remounted', 'new'), tree('merged', { errno: 'EIO' })], ops);
+  t.same(got.map((c) => c.accepted ?? null), [null, null, 'lc', null, null, null], 'the disk and a fresh mount are invariants');
+  const after = classify(lc, 'fuse', [read(2, 'new'), tree('upper', 'new'), tree('remounted', 'new'), { ...tree('upper', 'x'), path: 'b' }], ops);
+  t.same(after.map((c) => [c.accepted ?? null, c.derivedFrom ?? null]), [['lc', null], ['lc', 0], ['lc', 0], [null, null]], 'unless an op on that name already differed');
+  t.same(classify(lc, 'fuse', [read(2, 'new')], [ops[0]!, ops[0]!, ops[2]!]).map((c) => c.accepted ?? null), [null], 'no layer change: never');
+});
+
+t.test('a list with an `after` rule or a `derives` without `op` is refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovlkit-rules-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const f = join(dir, 'd.json');
+  writeFileSync(f, JSON.stringify({ rules: [{ id: 'x', targets: ['*'], after: 'mutate(*)', reason: 'r', spec: 'S1' }] }));
+  t.throws(() => loadRules(f), { message: /rule x: `after` is gone/ });
+  writeFileSync(f, JSON.stringify({ rules: [{ id: 'y', targets: ['*'], derives: true, reason: 'r', spec: 'S1' }] }));
+  t.throws(() => loadRules(f), { message: /rule y: `derives` needs/ });
+});
+
+t.test('`except` takes targets out of a rule', async (t) => {
+  const shipped = loadRules(join(suitesDir, 'divergences.json'));
+  const origin: Difference = { where: 'upper', path: 'd', field: 'xattr:trusted.overlay.origin', reference: '<file handle>', target: null };
+  t.same(classify(shipped, 'exec:fuse-overlayfs {merged}', [origin]).map((c) => c.accepted ?? null), ['side-effect-origin']);
+  t.same(classify(shipped, 'fuse', [origin]).map((c) => c.accepted ?? null), [null], 'ovl-fuse claims the kernel origin');
+});
+
+t.test('no shipped rule for ovl-fuse accepts every difference after an op', async (t) => {
+  for (const r of loadRules(join(suitesDir, 'divergences.json'))) {
+    t.notOk('after' in r, r.id);
+    if (r.derives) t.ok(r.op && r.field && r.value, `${r.id}: a derives rule names the op, field and value it starts from`);
+  }
 });
 
 t.test('a `value` pattern matches the target side as JSON', async (t) => {
@@ -62,4 +99,17 @@ t.test('a malformed list is a usage error naming the file', async (t) => {
   writeFileSync(f, '{"rules": [{"id": "x"}]}');
   t.throws(() => loadRules(f), UsageError);
   t.throws(() => loadRules(join(dir, 'missing.json')), { message: /missing\.json: cannot read/ });
+});
+
+t.test('the shipped layer-change rule keeps the invariants for every target: no crash, no hang, no EIO', async (t) => {
+  const shipped = loadRules(join(suitesDir, 'divergences.json'));
+  const ops: Op[] = [{ op: 'mutate', layer: 0, action: 'delete', path: 'a' }, { op: 'read', path: 'a' }];
+  const stale: Difference = { where: 'op', opIndex: 1, op: describeOp(ops[1]!), field: 'result', reference: 'ok', target: 'ENOENT' };
+  const eio: Difference = { ...stale, target: 'EIO' };
+  const walkEio: Difference = { where: 'merged', path: 'a', field: 'readErrno', reference: null, target: 'EIO' };
+  const hang: Difference = { where: 'failure', field: 'failure', reference: null, target: { phase: 'op', opIndex: 1, reason: 'ETIMEDOUT: no answer within 10000 ms' } };
+  const crash: Difference = { where: 'failure', field: 'failure', reference: null, target: { phase: 'final', reason: 'ENOTCONN: daemon died' } };
+  for (const target of ['fuse', 'exec:fuse-overlayfs {merged}', 'exec:mount -t overlay overlay {merged}']) {
+    t.same(classify(shipped, target, [stale, eio, walkEio, hang, crash], ops).map((c) => c.accepted ?? null), ['layers-changed-while-mounted', null, null, null, null], target);
+  }
 });

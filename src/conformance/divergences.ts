@@ -3,12 +3,16 @@
 // A scenario whose differences are all accepted is reported as such; anything else is unexpected.
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { comesAfter, deriveFrom } from './derived.js';
 import type { Difference } from './diff.js';
+import type { Op } from './ops.js';
 
 export interface AcceptRule {
   id: string;
   /** Target names as given to --target; globs ('exec:*fuse-overlayfs*'). */
   targets: string[];
+  /** Targets the rule does not apply to even though `targets` matches them (globs). */
+  except?: string[];
   where?: Pattern;
   field?: Pattern;
   path?: Pattern;
@@ -18,11 +22,19 @@ export interface AcceptRule {
   /** The target side's value, as JSON (e.g. a mount failure's reason). */
   value?: Pattern;
   /**
-   * Scenario-level: the rule only applies from the first op matching this pattern on, and then to
-   * every later difference (final tree included). For a limitation whose consequences spread, e.g.
-   * a refused renameat2 flag leaves both names where the kernel moved one.
+   * The accepted difference is an op's own (e.g. a refused flag); later differences on the names
+   * that op used (and names later differing ops used) are reported as derived from it. Needs `op`.
    */
-  after?: Pattern;
+  derives?: boolean;
+  /**
+   * Only differences seen after the scenario changed a layer while mounted (a `mutate` op), in op
+   * results and the merged tree; never an EIO, never the upper or lowers on disk or the view after
+   * a remount (the invariants every target keeps). Each is reported with its freshness. An op's
+   * difference accepted this way is a root as with `derives`: what it left on disk (a write the
+   * target refused, a delete it did not see) is reported as derived from it; an upper or remount
+   * difference with no differing op on its names before it stays unexpected (e.g. lost data).
+   */
+  afterLayerChange?: boolean;
   reason: string;
   spec: string;
 }
@@ -34,7 +46,14 @@ export interface Classified {
   difference: Difference;
   /** The rule that accepts it, if any. */
   accepted?: string;
+  /** Index (in the same list) of the accepted difference this one follows from. */
+  derivedFrom?: number;
+  /** After a layer change: the target against the kernel, judged by a fresh mount's view. */
+  freshness?: Freshness;
 }
+
+/** `fresher`: the target shows what a fresh mount shows and the kernel does not; `staler`: the reverse; `unlike`: neither. */
+export type Freshness = 'fresher' | 'staler' | 'unlike';
 
 function glob(pattern: string): RegExp {
   return new RegExp('^' + pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$', 's');
@@ -43,20 +62,30 @@ function glob(pattern: string): RegExp {
 const test = (pat: Pattern | undefined, v: string | undefined) =>
   pat === undefined || (v !== undefined && (Array.isArray(pat) ? pat : [pat]).some((p) => glob(p).test(v)));
 
-/** Index of the first op an `after` rule starts at (undefined: the rule never applies). */
-function startOf(rule: AcceptRule, ops: readonly string[]): number | undefined {
-  if (rule.after === undefined) return 0;
-  const i = ops.findIndex((op) => test(rule.after, op));
+/** Index of the first `mutate` op (layers changed while mounted), if any. */
+export function firstLayerChange(ops: readonly Op[]): number | undefined {
+  const i = ops.findIndex((o) => o.op === 'mutate');
   return i < 0 ? undefined : i;
 }
 
-function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly string[]): boolean {
-  const start = startOf(rule, ops);
-  if (start === undefined) return false;
-  // Differences in the final state (no op index) come after every op.
-  if (rule.after !== undefined && d.where === 'op' && (d.opIndex ?? 0) < start) return false;
+const EIO = /"EIO"/;
+
+/** The invariants of a layer change: no EIO anywhere, nothing on disk, nothing after a remount. */
+function afterLayerChange(d: Difference, ops: readonly Op[]): boolean {
+  const first = firstLayerChange(ops);
+  if (first === undefined || !comesAfter(d, first) || !(d.where === 'op' || d.where === 'merged')) return false;
+  return !EIO.test(JSON.stringify(d.target));
+}
+
+/** Does the rule apply to this target at all (targets minus except)? */
+export function appliesTo(rule: AcceptRule, target: string): boolean {
+  return rule.targets.some((t) => glob(t).test(target)) && !(rule.except ?? []).some((t) => glob(t).test(target));
+}
+
+function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly Op[]): boolean {
+  if (rule.afterLayerChange && !afterLayerChange(d, ops)) return false;
   return (
-    rule.targets.some((t) => glob(t).test(target)) &&
+    appliesTo(rule, target) &&
     test(rule.where, d.where) &&
     test(rule.field, d.field) &&
     test(rule.path, d.path) &&
@@ -66,12 +95,24 @@ function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly 
   );
 }
 
-/** Sort each difference into accepted (by the first rule that matches) or unexpected; `ops` are the scenario's ops. */
-export function classify(rules: AcceptRule[], target: string, diffs: Difference[], ops: readonly string[] = []): Classified[] {
-  return diffs.map((difference) => {
+/**
+ * Sort each difference into accepted (by the first rule that matches), derived (from an accepted
+ * difference whose rule `derives`) or unexpected; `ops` are the scenario's ops.
+ */
+export function classify(rules: AcceptRule[], target: string, diffs: Difference[], ops: readonly Op[] = []): Classified[] {
+  const out: Classified[] = diffs.map((difference) => {
     const rule = rules.find((r) => matches(r, target, difference, ops));
     return rule ? { difference, accepted: rule.id } : { difference };
   });
+  const deriving = new Set(rules.filter((r) => r.derives || r.afterLayerChange).map((r) => r.id));
+  const roots = out.flatMap((c, i) => (c.accepted && deriving.has(c.accepted) && c.difference.where === 'op' ? [i] : []));
+  deriveFrom(roots, diffs, ops).forEach((root, i) => {
+    // A crash, a hang or an EIO is never a consequence to accept, whatever came before it.
+    const d = out[i]!.difference;
+    if (root === undefined || out[i]!.accepted || d.where === 'failure' || EIO.test(JSON.stringify(d.target))) return;
+    out[i] = { ...out[i]!, accepted: out[root]!.accepted!, derivedFrom: root };
+  });
+  return out;
 }
 
 /** Load and check an accepted-divergence list. */
@@ -88,6 +129,8 @@ export function loadRules(file: string): AcceptRule[] {
     if (typeof r.id !== 'string' || !Array.isArray(r.targets) || typeof r.reason !== 'string' || typeof r.spec !== 'string') {
       throw new UsageError(`${file}: rule ${JSON.stringify(r.id)} needs id, targets, reason and spec`);
     }
+    if (r.derives && r.op === undefined) throw new UsageError(`${file}: rule ${r.id}: \`derives\` needs the \`op\` it follows from`);
+    if ('after' in r) throw new UsageError(`${file}: rule ${r.id}: \`after\` is gone; name the op (\`op\`, \`derives\`) or use \`afterLayerChange\``);
   }
   return rules as AcceptRule[];
 }

@@ -37,11 +37,12 @@ t.test('types, modes and devices are spelled out; dirs have no size', async (t) 
 });
 
 t.test('kernel-internal xattr values keep their presence only', async (t) => {
-  t.same(normaliseLayerXattrs({ 'trusted.overlay.origin': 'hex:00fb', 'trusted.overlay.uuid': 'hex:12', 'trusted.overlay.opaque': 'y', 'user.a': 'v' }), {
+  t.same(normaliseLayerXattrs({ 'trusted.overlay.origin': 'hex:00fb', 'trusted.overlay.uuid': 'hex:' + 'ab'.repeat(16), 'trusted.overlay.opaque': 'y', 'user.a': 'v' }), {
     'trusted.overlay.origin': '<file handle>',
     'trusted.overlay.uuid': '<uuid>',
     'trusted.overlay.opaque': 'y',
     'user.a': 'v',
   });
+  t.same(normaliseLayerXattrs({ 'user.overlay.uuid': 'hex:0011' }), { 'user.overlay.uuid': '<2-byte uuid>' }, 'a uuid must be 16 bytes');
   t.same(normaliseLayerXattrs({ 'trusted.overlay.origin': '' }), { 'trusted.overlay.origin': '' }, 'empty origin means "unknown" and is kept');
 });

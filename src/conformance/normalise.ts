@@ -2,7 +2,7 @@
 // equality classes (named after the place the inode was first seen), times become either the
 // exact value a scenario set on purpose or "now", and the kernel's side-effect xattrs (origin
 // file handles, the mount uuid) keep their presence but lose their bytes.
-import { isCharWhiteout, OverlayXattrs } from '../format/index.js';
+import { isCharWhiteout, OVL_UUID_SIZE, OverlayXattrs } from '../format/index.js';
 import type { RawEntry, RawStat } from './raw.js';
 import { OLD_TIME_LIMIT_SEC } from './scenario.js';
 
@@ -51,14 +51,14 @@ export function normTime(ns: string): TimeObs {
   return frac === 0 ? sec : sec + frac / 1e9;
 }
 
+const BOTH = [new OverlayXattrs(false), new OverlayXattrs(true)];
 /** Overlay xattrs whose bytes are kernel internals (in both namespaces); only their presence is compared. */
-const OPAQUE_VALUE = new Map(
-  [new OverlayXattrs(false), new OverlayXattrs(true)].flatMap((ovl) => [
-    [ovl.name('origin'), '<file handle>'],
-    [ovl.name('uuid'), '<uuid>'],
-    [ovl.name('upper'), '<file handle>'],
-  ]),
-);
+const OPAQUE_VALUE = new Map(BOTH.flatMap((ovl) => [[ovl.name('origin'), '<file handle>'], [ovl.name('upper'), '<file handle>']]));
+/** The persistent uuid is random per mount: compared as "a 16-byte value", any other size shows as such. */
+const UUID = new Set(BOTH.map((ovl) => ovl.name('uuid')));
+
+/** Byte length of a value as raw.ts's xattrText wrote it. */
+const byteLength = (v: string) => (v.startsWith('hex:') ? (v.length - 4) / 2 : Buffer.byteLength(v, 'latin1'));
 
 /** One normaliser per target run: it owns the inode classes of that run. */
 export class Normaliser {
@@ -108,6 +108,9 @@ export class Normaliser {
 
 export function normaliseLayerXattrs(x: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(x)) out[k] = v !== '' && OPAQUE_VALUE.has(k) ? OPAQUE_VALUE.get(k)! : v;
+  for (const [k, v] of Object.entries(x)) {
+    if (UUID.has(k)) out[k] = byteLength(v) === OVL_UUID_SIZE ? '<uuid>' : `<${byteLength(v)}-byte uuid>`;
+    else out[k] = v !== '' && OPAQUE_VALUE.has(k) ? OPAQUE_VALUE.get(k)! : v;
+  }
   return out;
 }

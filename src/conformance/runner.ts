@@ -18,6 +18,12 @@ import type { LayerPaths, Mounted, Target } from './targets.js';
 import type { ObsResult, Trace } from './trace.js';
 import { WorkerClient } from './worker-client.js';
 
+interface RawTrace {
+  ops: RawResult[];
+  merged?: RawEntry[];
+  remounted?: RawEntry[];
+}
+
 export interface RunnerOptions {
   /** Deadline for each operation, mount and tree walk. */
   timeoutMs?: number;
@@ -101,7 +107,7 @@ export class ScenarioRunner {
 
   private async runIn(target: Target, s: Scenario, p: LayerPaths): Promise<Trace> {
     const trace: Trace = { target: target.name, skipped: {}, ops: [] };
-    const raw: { ops: RawResult[]; merged?: RawEntry[] } = { ops: [] };
+    const raw: RawTrace = { ops: [] };
     try {
       [...s.lowers, s.upper].forEach((layer, i) => {
         const name = i < s.lowers.length ? layerName(i) : 'upper';
@@ -135,6 +141,13 @@ export class ScenarioRunner {
       raw.merged = await this.worker.request<RawEntry[]>({ kind: 'walk', root: p.merged }, this.timeoutMs);
       await this.unmount(mounted, p);
       mounted = undefined;
+      // After layers changed while mounted, a fresh mount must show the same on every target.
+      if (s.ops.some((o) => o.op === 'mutate')) {
+        mounted = await this.mount(target, s, p);
+        raw.remounted = await this.worker.request<RawEntry[]>({ kind: 'walk', root: p.merged }, this.timeoutMs);
+        await this.unmount(mounted, p);
+        mounted = undefined;
+      }
     } catch (e) {
       const opIndex = raw.ops.length < s.ops.length && !raw.merged ? raw.ops.length : undefined;
       trace.failure = { phase: opIndex === undefined ? 'final' : 'op', reason: `${errnoCodeOf(e)}: ${(e as Error).message}` };
@@ -147,14 +160,21 @@ export class ScenarioRunner {
     return trace;
   }
 
-  /** Normalise in one fixed order (ops, merged, upper, lowers) so inode classes line up across targets. */
-  private normalise(trace: Trace, raw: { ops: RawResult[]; merged?: RawEntry[] }, p: LayerPaths): void {
+  /**
+   * Normalise in one fixed order so inode classes line up across targets: ops and the merged tree
+   * in one set of classes; what is on disk and what a fresh mount shows in another, so that an
+   * accepted difference seen through the mount (e.g. a stale inode after a layer change) cannot
+   * shift the labels of the invariants checked after it.
+   */
+  private normalise(trace: Trace, raw: RawTrace, p: LayerPaths): void {
     const n = new Normaliser();
     raw.ops.forEach((r, i) => (trace.ops[i]!.result = normaliseResult(n, r, `op${i + 1}`)));
     trace.ops.length = raw.ops.length;
     if (raw.merged) trace.merged = n.entries(raw.merged, 'merged');
-    trace.upper = n.entries(walkTree(p.upper), 'upper', { layer: true });
-    trace.lowers = p.lowers.map((l, i) => n.entries(walkTree(l), layerName(i), { layer: true }));
+    const disk = raw.remounted ? new Normaliser() : n;
+    if (raw.remounted) trace.remounted = disk.entries(raw.remounted, 'remounted');
+    trace.upper = disk.entries(walkTree(p.upper), 'upper', { layer: true });
+    trace.lowers = p.lowers.map((l, i) => disk.entries(walkTree(l), layerName(i), { layer: true }));
   }
 }
 

@@ -2,10 +2,11 @@
 // runs on the reference (the kernel) and on the target, and the traces are diffed and classified.
 // The first scenario with an unexpected difference fails the property and fast-check shrinks it;
 // the last failing scenario of the shrink is the minimal reproduction.
-import fc from 'fast-check';
-import { attachToString, scenarioArb } from './arbitraries.js';
+import { attachToString } from './arbitraries.js';
 import { diffTraces } from './diff.js';
 import { type AcceptRule, type Classified, classify } from './divergences.js';
+import { freshScenario, judgeFreshness } from './freshness.js';
+import { runGenerated } from './generated.js';
 import type { ScenarioRunner } from './runner.js';
 import type { Scenario } from './scenario.js';
 import { loadCorpus, type SuiteConfig } from './suite.js';
@@ -27,6 +28,10 @@ export interface ScenarioResult {
 }
 
 export interface Counterexample {
+  /** What kind of divergence: the first unexpected difference's place and field (and op). */
+  category?: string;
+  /** Other generated scenarios of the suite that diverged in the same category (not shrunk). */
+  alsoIn?: number[];
   /** The minimal scenario's result after shrinking. */
   minimal: ScenarioResult;
   /** The run that first diverged, before shrinking. */
@@ -40,7 +45,7 @@ export interface SuiteResult {
   suite: string;
   seed: number;
   results: ScenarioResult[];
-  /** Unexpected divergences: at most one (shrunk) for a generated suite; each diverged case for fixed scenarios. */
+  /** Unexpected divergences: one shrunk per category (up to maxDivergences) for a generated suite; each diverged case for fixed scenarios. */
   counterexamples: Counterexample[];
   /** Set when the reference could not be run or the suite aborted. */
   error?: string;
@@ -65,6 +70,8 @@ export interface SessionOptions {
   runs: number;
   /** Stop shrinking after this long and keep the smallest divergence found so far. */
   shrinkBudgetMs?: number;
+  /** Distinct divergences (by category) shrunk and kept per generated suite; more are counted only. */
+  maxDivergences?: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -79,9 +86,20 @@ export async function compareOne(o: Omit<SessionOptions, 'seed' | 'runs'>, suite
   const ref = reference ?? (o.reference ? await o.runner.run(o.reference, scenario) : undefined);
   const tgt = await o.runner.run(o.target, scenario);
   if (!ref) return { suite, index, status: 'recorded', scenario, classified: [], target: tgt, ms: Date.now() - start };
-  const classified = classify(o.rules, o.target.name, diffTraces(ref, tgt), ref.ops.map((x) => x.op));
+  const classified = classify(o.rules, o.target.name, diffTraces(ref, tgt), scenario.ops);
+  if (o.reference) await judgeLayerChanges(o, scenario, classified);
   const status: Status = classified.length === 0 ? 'pass' : classified.every((c) => c.accepted) ? 'accepted' : 'diverged';
   return { suite, index, status, scenario, classified, reference: ref, target: tgt, ms: Date.now() - start };
+}
+
+/** Label each difference accepted as a layer change with its freshness (one more kernel run, only when there are such). */
+async function judgeLayerChanges(o: Omit<SessionOptions, 'seed' | 'runs'>, scenario: Scenario, classified: Classified[]): Promise<void> {
+  const ids = new Set(o.rules.filter((r) => r.afterLayerChange).map((r) => r.id));
+  const judged = classified.filter((c) => c.accepted && ids.has(c.accepted) && c.derivedFrom === undefined);
+  if (!judged.length || !o.reference) return;
+  const { scenario: freshOne, opIndex } = freshScenario(scenario);
+  const fresh = await o.runner.run(o.reference, freshOne);
+  for (const c of judged) c.freshness = judgeFreshness(c.difference, fresh, opIndex);
 }
 
 /** A corpus suite: its fixed scenarios, each compared as it is (they are small already; no shrinking). */
@@ -99,37 +117,7 @@ async function runCorpus(cfg: SuiteConfig, o: SessionOptions): Promise<SuiteResu
 }
 
 export async function runSuite(cfg: SuiteConfig, o: SessionOptions): Promise<SuiteResult> {
-  if (cfg.corpus) return runCorpus(cfg, o);
-  const start = Date.now();
-  const results: ScenarioResult[] = [];
-  let original: ScenarioResult | undefined;
-  let minimal: ScenarioResult | undefined;
-  let shrinks = 0;
-  let shrinkStart = 0;
-  const property = fc.asyncProperty(scenarioArb(cfg), async (scenario) => {
-    const shrinking = original !== undefined;
-    // Out of shrink time: skip the remaining candidates (a failed precondition), so fast-check ends
-    // with the smallest divergence found so far instead of running every candidate on both targets.
-    if (shrinking && Date.now() - shrinkStart > (o.shrinkBudgetMs ?? Infinity)) fc.pre(false);
-    const r = await compareOne(o, cfg.name, shrinking ? original!.index : results.length + 1, scenario);
-    if (shrinking) {
-      shrinks++;
-      if (r.status === 'diverged') minimal = r;
-    } else {
-      results.push(r);
-      if (r.status === 'diverged') {
-        original = minimal = r;
-        shrinkStart = Date.now();
-      }
-    }
-    o.onProgress?.({ suite: cfg.name, done: results.length, total: o.runs, shrinks, status: r.status });
-    return r.status !== 'diverged';
-  });
-  const details = await fc.check(property, { seed: o.seed, numRuns: o.runs, endOnFailure: false });
-  const counterexamples = original && minimal ? [{ original, minimal, shrinks, path: details.counterexamplePath ?? undefined }] : [];
-  const out: SuiteResult = { suite: cfg.name, seed: o.seed, results, counterexamples, ms: Date.now() - start };
-  if (!original && details.failed) out.error = `property failed outside a scenario: ${String(details.errorInstance ?? 'unknown')}`;
-  return out;
+  return cfg.corpus ? runCorpus(cfg, o) : runGenerated(cfg, o);
 }
 
 /** Compare the target against recorded reference traces (`--reference FILE`); no shrinking without a live kernel. */

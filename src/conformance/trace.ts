@@ -30,6 +30,8 @@ export interface Trace {
   ops: OpObs[];
   /** The merged tree through the mount at the end, sorted depth first. */
   merged?: EntryObs[];
+  /** After a scenario changed layers while mounted: the merged tree of a fresh mount at the end. */
+  remounted?: EntryObs[];
   /** The upper dir as stored on disk after unmount (overlay xattr values normalised). */
   upper?: EntryObs[];
   /** Each lower as stored after unmount: an overlay must never write there. */

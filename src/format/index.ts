@@ -5,3 +5,4 @@ export * from './markers.js';
 export * from './origin.js';
 export * from './mount-options.js';
 export * from './mount-config.js';
+export * from './uuid.js';

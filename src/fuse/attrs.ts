@@ -2,7 +2,7 @@
 // changes the upper copy; reads (readlink, statfs) never copy up.
 import { chmodSync, lchownSync, readlinkSync, statfsSync, truncateSync } from 'node:fs';
 import { setTimes, type TimeSpec } from '../sys/index.js';
-import { copyUp, upperPath } from './copy-up.js';
+import { copyUp, readLowerLink, upperPath } from './copy-up.js';
 import { lookupPath } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
@@ -23,8 +23,10 @@ export function truncatePath(ovl: Overlay, path: string, size: number): void {
   truncateSync(upperPath(ovl, copyUp(ovl, path).path), size);
 }
 
+/** readlink(2); a lower symlink's atime is put back, as the kernel overlay never stamps it. */
 export function readLink(ovl: Overlay, path: string): Buffer {
-  return readlinkSync(lookupPath(ovl, path).hits[0]!.real, { encoding: 'buffer' });
+  const hit = lookupPath(ovl, path).hits[0]!;
+  return hit.layer.upper ? readlinkSync(hit.real, { encoding: 'buffer' }) : readLowerLink(hit.real, hit.st.atimeNs);
 }
 
 export interface OverlayStatfs {

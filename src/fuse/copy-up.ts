@@ -11,12 +11,12 @@ import {
   rmSync,
   symlinkSync,
 } from 'node:fs';
-import { IMPURE_YES } from '../format/index.js';
 import { copyFileNoatime } from '../sys/dirents.js';
 import { fileHandle } from '../sys/handle.js';
 import { getXattr, listXattrs, mknod, rename2, setTimes, setXattr, timeFromNs } from '../sys/index.js';
 import { fail } from './errno.js';
 import { encodeOrigin } from './inode.js';
+import { markImpure } from './origin-fix.js';
 import { realPath, splitPath } from './layers.js';
 import { type Node, lookupDir, lookupPath, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
@@ -37,11 +37,26 @@ export function objectKey(st: BigIntStats): string {
   return `${st.dev}:${st.ino}`;
 }
 
+/**
+ * readlink(2) of a lower symlink, its atime put back: readlink stamps it (relatime; there is no
+ * O_NOATIME for it) and the kernel overlay never touches a lower's atime (it stamps only an
+ * upper link's, ovl_update_time). Errors restoring are ignored: a read-only lower had nothing stamped.
+ */
+export function readLowerLink(real: string, atimeNs: bigint): Buffer {
+  const target = readlinkSync(real, { encoding: 'buffer' });
+  try {
+    setTimes(real, timeFromNs(atimeNs), 'omit');
+  } catch {
+    // nothing stamped, or nothing we may undo
+  }
+  return target;
+}
+
 function buildObject(src: string, st: BigIntStats, tmp: string): void {
   const type = Number(st.mode) & S_IFMT;
   if (type === S_IFDIR) mkdirSync(tmp, { mode: 0o700 });
   else if (type === S_IFREG) copyFileNoatime(src, tmp);
-  else if (type === S_IFLNK) symlinkSync(readlinkSync(src), tmp);
+  else if (type === S_IFLNK) symlinkSync(readLowerLink(src, st.atimeNs), tmp);
   // fifos, sockets and device nodes keep their type; they carry no data to copy
   else mknod(tmp, Number(st.mode) & (S_IFMT | 0o7777), st.rdev);
 }
@@ -61,11 +76,7 @@ function copyXattrs(ovl: Overlay, src: string, dst: string): void {
   }
 }
 
-/** Set `impure=y` on an upper dir that now holds an object with an origin (as the kernel does). */
-export function markImpure(ovl: Overlay, upperDir: string): void {
-  const name = ovl.xattrs.name('impure');
-  if (getXattr(upperDir, name) === null) setXattr(upperDir, name, IMPURE_YES);
-}
+export { markImpure } from './origin-fix.js';
 
 function copyUpOne(ovl: Overlay, node: Node): void {
   const src = node.hits[0]!;

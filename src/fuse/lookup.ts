@@ -14,6 +14,7 @@ import {
 import { getXattr, hasXattr } from '../sys/index.js';
 import { fail } from './errno.js';
 import { type Layer, childPath, realChild, realPath, splitPath } from './layers.js';
+import { fixDirOrigin } from './origin-fix.js';
 import type { Overlay } from './overlay.js';
 
 const S_IFMT = 0o170000n;
@@ -93,6 +94,7 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | nu
     }
   }
   if (hits.length === 0) return null;
+  if (hits.length > 1) fixDirOrigin(ovl, parent.hits[0]?.layer.upper ? parent.hits[0].real : undefined, hits);
   return { path: childPath(parent.path, name), hits, isDir: isDirStat(hits[0]!.st), fresh: true };
 }
 

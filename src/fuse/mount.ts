@@ -2,9 +2,11 @@
 // `dev` (the kernel's protocol on /dev/fuse, served by a worker thread running the node-based
 // core) or `fuse-native` (libfuse 2.9, path based; kept as a second transport under the same
 // semantics and as a differential check). Each is loaded only when chosen: start-up time counts.
+import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OverlayConfig } from '../format/index.js';
+import { type OverlayConfig, OverlayXattrs, uuidBytes, writesUpperUuid } from '../format/index.js';
+import { getXattr, hasXattr, setXattr } from '../sys/xattr.js';
 import type { CacheMode } from './overlay.js';
 import type { WatchMode } from './watch-mode.js';
 
@@ -21,6 +23,24 @@ export function prepareWorkdir(workdir: string): void {
   for (const name of readdirSync(work)) rmSync(join(work, name), { recursive: true, force: true });
 }
 
+/**
+ * Store a persistent uuid on the upper root as the kernel does at mount (uuid=auto/on, see
+ * format/uuid.ts): the same on-disk state, so either overlay can mount the other's upper next.
+ */
+export function initUpperUuid(cfg: OverlayConfig): void {
+  if (cfg.upperdir === undefined) return;
+  const ovl = new OverlayXattrs(cfg.userxattr);
+  const existing = getXattr(cfg.upperdir, ovl.name('uuid'));
+  if (!writesUpperUuid(cfg.uuid, existing, existing === null && hasXattr(cfg.upperdir, ovl.name('impure')))) return;
+  setXattr(cfg.upperdir, ovl.name('uuid'), uuidBytes(randomUUID()), 'create');
+}
+
+/** What the kernel does to the layers at mount time, before the first request: workdir/work and the upper's uuid. */
+function prepareLayers(cfg: OverlayConfig): void {
+  if (cfg.workdir !== undefined && !cfg.readonly) prepareWorkdir(cfg.workdir);
+  initUpperUuid(cfg);
+}
+
 export interface MountedOverlay {
   /** Resolves when the FUSE session has ended (the mount is gone); rejects if the daemon failed. */
   closed: Promise<void>;
@@ -34,7 +54,7 @@ export interface MountedOverlay {
  * `devFd`, in the daemon) serves it, and a first access waits until it does.
  */
 export async function premountDev(cfg: OverlayConfig, merged: string): Promise<number> {
-  if (cfg.workdir !== undefined && !cfg.readonly) prepareWorkdir(cfg.workdir);
+  prepareLayers(cfg);
   const { openAndMount } = await import('./session/daemon.js');
   return openAndMount(merged, cfg.readonly);
 }
@@ -52,7 +72,7 @@ export async function mountOverlayFuse(
   devFd?: number,
   watch?: WatchMode,
 ): Promise<MountedOverlay> {
-  if (cfg.workdir !== undefined && !cfg.readonly && devFd === undefined) prepareWorkdir(cfg.workdir);
+  if (devFd === undefined) prepareLayers(cfg);
   // Modes arrive with the caller's umask applied already; ours must not apply a second time.
   // Process-wide, so set here: the dev transport's worker cannot set it.
   process.umask(0);

@@ -1,6 +1,8 @@
 // junit.xml: one testsuite per suite, one testcase per generated scenario; a scenario with an
 // unexpected divergence is a failure whose message names the first differing field.
 import type { Difference } from '../diff.js';
+import type { Classified } from '../divergences.js';
+import { FRESHNESS_WORDS } from '../freshness.js';
 import type { RunModel } from './model.js';
 
 const esc = (s: string) =>
@@ -9,6 +11,11 @@ const esc = (s: string) =>
 export function describeDifference(d: Difference): string {
   const at = d.where === 'op' ? `op ${d.opIndex! + 1} ${d.op}` : d.path !== undefined ? `${d.where} ${d.path}` : d.where;
   return `${at}: ${d.field}: reference ${JSON.stringify(d.reference)}, target ${JSON.stringify(d.target)}`;
+}
+
+function acceptedHow(c: Classified): string {
+  const derived = c.derivedFrom !== undefined ? ', derived' : '';
+  return `${c.accepted}${derived}${c.freshness ? `, target ${FRESHNESS_WORDS[c.freshness]} the kernel` : ''}`;
 }
 
 export function renderJunit(m: RunModel): string {
@@ -31,7 +38,7 @@ export function renderJunit(m: RunModel): string {
       }
       const accepted = r.classified.filter((c) => c.accepted);
       if (accepted.length) {
-        lines.push(`      <system-out>${esc(accepted.map((c) => `accepted (${c.accepted}): ${describeDifference(c.difference)}`).join('\n'))}</system-out>`);
+        lines.push(`      <system-out>${esc(accepted.map((c) => `accepted (${acceptedHow(c)}): ${describeDifference(c.difference)}`).join('\n'))}</system-out>`);
       }
       lines.push('    </testcase>');
     }

@@ -1,7 +1,9 @@
 // The run as reporters see it (pure data, built once): totals per suite and per category, and
 // the unexpected divergences with the files and replay command that go with them.
 import { firstParting } from '../diff.js';
+import type { AcceptRule } from '../divergences.js';
 import type { ScenarioResult, Status, SuiteResult } from '../session.js';
+import { type FreshnessCounts, type LayerChangeReport, layerChanges, type RuleUse, ruleUsage } from './rules.js';
 
 export interface RunInfo {
   target: string;
@@ -29,6 +31,10 @@ export interface SuiteCounts {
 export interface UnexpectedDivergence {
   id: string;
   suite: string;
+  /** The first unexpected difference's `where:field@op`; one divergence is kept per category. */
+  category?: string;
+  /** Other scenarios of the suite that diverged in the same category. */
+  alsoIn: number[];
   /** 1-based index of the run that first diverged. */
   run: number;
   shrinks: number;
@@ -52,13 +58,20 @@ export interface RunModel {
   categories: Array<{ suite: string; category: string; accepted: boolean; count: number }>;
   unexpected: UnexpectedDivergence[];
   results: ScenarioResult[];
+  /** Per accepting rule: how many scenarios and differences (own and derived) it accepted. */
+  rules: RuleUse[];
+  /** Rules that apply to the target and accepted nothing in this run. */
+  staleRules: string[];
+  /** After layers changed while mounted: freshness counts per suite, and each judged scenario. */
+  freshness: FreshnessCounts[];
+  layerChanges: LayerChangeReport[];
 }
 
 function count(results: ScenarioResult[], s: Status): number {
   return results.filter((r) => r.status === s).length;
 }
 
-export function buildModel(info: RunInfo, suites: SuiteResult[], replayBase: string, dir: string): RunModel {
+export function buildModel(info: RunInfo, suites: SuiteResult[], replayBase: string, dir: string, rules: AcceptRule[] = []): RunModel {
   const counts = suites.map((s) => ({
     suite: s.suite,
     seed: s.seed,
@@ -76,7 +89,7 @@ export function buildModel(info: RunInfo, suites: SuiteResult[], replayBase: str
   for (const s of suites) {
     for (const r of s.results) {
       for (const c of r.classified) {
-        const category = c.accepted ?? `${c.difference.where}:${c.difference.field}`;
+        const category = c.accepted ? c.accepted + (c.derivedFrom !== undefined ? ' (derived)' : '') : `${c.difference.where}:${c.difference.field}`;
         const key = `${s.suite}\0${category}\0${!!c.accepted}`;
         const e = cat.get(key) ?? { suite: s.suite, category, accepted: !!c.accepted, count: 0 };
         e.count++;
@@ -92,6 +105,8 @@ export function buildModel(info: RunInfo, suites: SuiteResult[], replayBase: str
       return {
         id,
         suite: s.suite,
+        ...(ce.category ? { category: ce.category } : {}),
+        alsoIn: ce.alsoIn ?? [],
         run: ce.original.index,
         shrinks: ce.shrinks,
         ...(parting !== undefined ? { partingOp: parting } : {}),
@@ -104,5 +119,19 @@ export function buildModel(info: RunInfo, suites: SuiteResult[], replayBase: str
       };
     }),
   );
-  return { info, suites: counts, totals, categories: [...cat.values()], unexpected, results: suites.flatMap((s) => s.results) };
+  const results = suites.flatMap((s) => s.results);
+  const usage = info.reference ? ruleUsage(rules, info.target, results) : { used: [], stale: [] };
+  const changes = layerChanges(results);
+  return {
+    info,
+    suites: counts,
+    totals,
+    categories: [...cat.values()],
+    unexpected,
+    results,
+    rules: usage.used,
+    staleRules: usage.stale,
+    freshness: changes.counts,
+    layerChanges: changes.reports,
+  };
 }

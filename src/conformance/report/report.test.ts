@@ -26,7 +26,11 @@ const scenario = {
   upper: { entries: [] },
   ops: [{ op: 'read' as const, path: 'a' }],
 };
-const rules = [{ id: 'dir-nlink', targets: ['exec:*'], field: 'stat.nlink', type: 'dir', reason: 'r', spec: 'S37' }];
+const rules = [
+  { id: 'dir-nlink', targets: ['exec:*'], field: 'stat.nlink', type: 'dir', reason: 'r', spec: 'S37' },
+  { id: 'never-used', targets: ['exec:*'], field: 'stat.rdev', reason: 'r', spec: 'S56' },
+  { id: 'other-target', targets: ['fuse'], field: 'stat.rdev', reason: 'r', spec: 'S56' },
+];
 const target = 'exec:swap {lowerdir} {merged}';
 const result = (index: number, ref: Trace, tgt: Trace, suite = 'basic'): ScenarioResult => {
   const classified = classify(rules, target, diffTraces(ref, tgt));
@@ -41,19 +45,36 @@ const suites: SuiteResult[] = [
   { suite: 'rename', seed: 42, results: [result(1, trace('A'), trace('A'), 'rename')], counterexamples: [], ms: 300 },
 ];
 const info = { target, reference: 'kernel', seed: 42, startedAt: '2026-11-26T21:00:00.000Z', ms: 1800, command: `ovl-check run --target '${target}' --seed 42` };
-const model = buildModel(info, suites, `npx ovl-check run --target '${target}'`, '/reports/x');
+// A layer-change scenario: the target saw a lower's new content that the kernel's cache hid.
+const changed: ScenarioResult = {
+  ...pass,
+  suite: 'lower-mutation',
+  status: 'accepted',
+  classified: [{ difference: { where: 'op', opIndex: 1, op: 'read("a")', field: 'content', reference: 'old', target: 'new' }, accepted: 'dir-nlink', freshness: 'fresher' }],
+};
+suites.push({ suite: 'lower-mutation', seed: 42, results: [changed], counterexamples: [], ms: 100 });
+const model = buildModel(info, suites, `npx ovl-check run --target '${target}'`, '/reports/x', rules);
 
 t.test('the model counts per suite and category', async (t) => {
-  t.match(model.totals, { scenarios: 4, pass: 2, accepted: 1, diverged: 1 });
+  t.match(model.totals, { scenarios: 5, pass: 2, accepted: 2, diverged: 1 });
   t.same(model.unexpected.map((u) => [u.id, u.partingOp, u.json, u.repro]), [['basic-run3', 0, 'divergence-basic-run3.json', 'repro-basic-run3.sh']]);
   t.match(model.categories, [{ suite: 'basic', category: 'dir-nlink', accepted: true, count: 1 }]);
+});
+
+t.test('which rule accepted what, and the rules of this target that matched nothing', async (t) => {
+  t.same(model.rules, [{ id: 'dir-nlink', scenarios: 2, differences: 2, derived: 0 }]);
+  t.same(model.staleRules, ['never-used'], 'a rule for another target is not stale here');
+  t.same(model.freshness, [{ suite: 'lower-mutation', scenarios: 1, fresher: 1, staler: 0, unlike: 0 }]);
+  t.match(renderMarkdown(model), /identical to the kernel/);
+  t.match(renderMarkdown(model), /Stale rules .*`never-used`/);
+  t.match(renderMarkdown(model), /\| op 2 \| content \| `"old"` \| `"new"` \| fresher than the kernel \|/);
 });
 
 t.test('report.md', async (t) => t.matchSnapshot(renderMarkdown(model)));
 t.test('terminal table', async (t) => t.matchSnapshot(renderTable(model)));
 t.test('junit.xml', async (t) => {
   const xml = renderJunit(model);
-  t.equal(xml.match(/<testcase /g)?.length, 4, 'one testcase per scenario');
+  t.equal(xml.match(/<testcase /g)?.length, 5, 'one testcase per scenario');
   t.equal(xml.match(/<failure /g)?.length, 1);
   t.matchSnapshot(xml);
 });

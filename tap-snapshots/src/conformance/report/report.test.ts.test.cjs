@@ -7,7 +7,7 @@
 'use strict'
 exports[`src/conformance/report/report.test.ts > TAP > junit.xml > must match snapshot 1`] = `
 <?xml version="1.0" encoding="UTF-8"?>
-<testsuites name="ovl-check exec:swap {lowerdir} {merged}" tests="4" failures="1" time="1.800">
+<testsuites name="ovl-check exec:swap {lowerdir} {merged}" tests="5" failures="1" time="1.800">
   <testsuite name="basic" tests="3" failures="1" errors="0" time="1.500">
     <properties><property name="seed" value="42"/><property name="target" value="exec:swap {lowerdir} {merged}"/></properties>
     <testcase classname="ovl-check.basic" name="basic #1" time="0.012">
@@ -27,6 +27,12 @@ replay: npx ovl-check run --target &apos;exec:swap {lowerdir} {merged}&apos; --r
     <testcase classname="ovl-check.rename" name="rename #1" time="0.012">
     </testcase>
   </testsuite>
+  <testsuite name="lower-mutation" tests="1" failures="0" errors="0" time="0.100">
+    <properties><property name="seed" value="42"/><property name="target" value="exec:swap {lowerdir} {merged}"/></properties>
+    <testcase classname="ovl-check.lower-mutation" name="lower-mutation #1" time="0.012">
+      <system-out>accepted (dir-nlink, target fresher than the kernel): op 2 read(&quot;a&quot;): content: reference &quot;old&quot;, target &quot;new&quot;</system-out>
+    </testcase>
+  </testsuite>
 </testsuites>
 
 `
@@ -40,7 +46,34 @@ Started 2026-11-26T21:00:00.000Z, 1.8 s, seed 42. Command: \`ovl-check run --tar
 |---|---:|---:|---:|---:|---:|---:|
 | basic | 3 | 1 | 1 | 1 | 0 | 1.5 |
 | rename | 1 | 1 | 0 | 0 | 0 | 0.3 |
-| **total** | 4 | 2 | 1 | 1 | 0 | 1.8 |
+| lower-mutation | 1 | 0 | 1 | 0 | 0 | 0.1 |
+| **total** | 5 | 2 | 2 | 1 | 0 | 1.8 |
+
+**2 of 5 scenarios (40%) identical to the kernel**; 2 (40%) differ only as accepted rules say; 1 unexpected.
+
+## Accepted, by rule
+
+Each accepted difference names its rule in suites/divergences.json; derived ones follow from an accepted op difference on the same names.
+
+| rule | scenarios | differences | derived |
+|---|---:|---:|---:|
+| dir-nlink | 2 | 2 | 0 |
+
+Stale rules (apply to this target, matched nothing in this run): \`never-used\`
+
+## Layers changed while mounted
+
+Each difference after a layer changed under the mount, judged by a mount made right after the change: is the target fresher than, staler than, or unlike the kernel? (Identical observations are as fresh as the kernel and not listed.)
+
+| suite | scenarios | target fresher | target staler | unlike both |
+|---|---:|---:|---:|---:|
+| lower-mutation | 1 | 1 | 0 | 0 |
+
+### lower-mutation #1
+
+| where | field | kernel | target | target is |
+|---|---|---|---|---|
+| op 2 | content | \`"old"\` | \`"new"\` | fresher than the kernel |
 
 ## Differences by category
 
@@ -51,6 +84,7 @@ Accepted ones name their rule in suites/divergences.json; unexpected ones are \`
 | basic | dir-nlink | yes | 1 |
 | basic | op:content | **no** | 1 |
 | basic | merged:content | **no** | 1 |
+| lower-mutation | dir-nlink | yes | 1 |
 
 ## Unexpected divergences
 
@@ -69,10 +103,10 @@ upper: (empty)
 
 The targets part at op 1: \`read("a")\`
 
-| where | field | kernel | target | accepted |
+| row. where | field | kernel | target | accepted |
 |---|---|---|---|---|
-| op 1 | content | \`{"size":1,"sha":"A","text":"A"}\` | \`{"size":1,"sha":"B","text":"B"}\` |  |
-| merged \`a\` | content | \`{"size":1,"sha":"A","text":"A"}\` | \`{"size":1,"sha":"B","text":"B"}\` |  |
+| 1. op 1 | content | \`{"size":1,"sha":"A","text":"A"}\` | \`{"size":1,"sha":"B","text":"B"}\` |  |
+| 2. merged \`a\` | content | \`{"size":1,"sha":"A","text":"A"}\` | \`{"size":1,"sha":"B","text":"B"}\` |  |
 
 Replay:
 
@@ -186,12 +220,38 @@ Object {
       "count": 1,
       "suite": "basic",
     },
+    Object {
+      "accepted": true,
+      "category": "dir-nlink",
+      "count": 1,
+      "suite": "lower-mutation",
+    },
   ],
   "command": "ovl-check run --target 'exec:swap {lowerdir} {merged}' --seed 42",
   "exitCode": 1,
+  "layerChanges": Array [
+    Object {
+      "fresher": 1,
+      "scenarios": 1,
+      "staler": 0,
+      "suite": "lower-mutation",
+      "unlike": 0,
+    },
+  ],
   "ms": 1800,
   "reference": "kernel",
+  "rules": Array [
+    Object {
+      "derived": 0,
+      "differences": 2,
+      "id": "dir-nlink",
+      "scenarios": 2,
+    },
+  ],
   "seed": 42,
+  "staleRules": Array [
+    "never-used",
+  ],
   "startedAt": "2026-11-26T21:00:00.000Z",
   "suites": Array [
     Object {
@@ -214,19 +274,31 @@ Object {
       "seed": 42,
       "suite": "rename",
     },
+    Object {
+      "accepted": 1,
+      "diverged": 0,
+      "ms": 100,
+      "pass": 0,
+      "recorded": 0,
+      "scenarios": 1,
+      "seed": 42,
+      "suite": "lower-mutation",
+    },
   ],
   "target": "exec:swap {lowerdir} {merged}",
   "tool": "ovl-check",
   "totals": Object {
-    "accepted": 1,
+    "accepted": 2,
     "diverged": 1,
     "ms": 1800,
     "pass": 2,
     "recorded": 0,
-    "scenarios": 4,
+    "scenarios": 5,
   },
   "unexpected": Array [
     Object {
+      "alsoIn": Array [],
+      "category": null,
       "differences": 2,
       "fcPath": "2:0:0",
       "id": "basic-run3",
@@ -244,13 +316,15 @@ Object {
 `
 
 exports[`src/conformance/report/report.test.ts > TAP > terminal table > must match snapshot 1`] = `
-┌────────┬───────────┬──────┬──────────┬────────────┬─────────┐
-│ suite  │ scenarios │ pass │ accepted │ unexpected │ seconds │
-├────────┼───────────┼──────┼──────────┼────────────┼─────────┤
-│ basic  │         3 │    1 │        1 │          1 │     1.5 │
-├────────┼───────────┼──────┼──────────┼────────────┼─────────┤
-│ rename │         1 │    1 │        0 │          0 │     0.3 │
-├────────┼───────────┼──────┼──────────┼────────────┼─────────┤
-│ total  │         4 │    2 │        1 │          1 │     1.8 │
-└────────┴───────────┴──────┴──────────┴────────────┴─────────┘
+┌────────────────┬───────────┬──────┬──────────┬────────────┬─────────┐
+│ suite          │ scenarios │ pass │ accepted │ unexpected │ seconds │
+├────────────────┼───────────┼──────┼──────────┼────────────┼─────────┤
+│ basic          │         3 │    1 │        1 │          1 │     1.5 │
+├────────────────┼───────────┼──────┼──────────┼────────────┼─────────┤
+│ rename         │         1 │    1 │        0 │          0 │     0.3 │
+├────────────────┼───────────┼──────┼──────────┼────────────┼─────────┤
+│ lower-mutation │         1 │    0 │        1 │          0 │     0.1 │
+├────────────────┼───────────┼──────┼──────────┼────────────┼─────────┤
+│ total          │         5 │    2 │        2 │          1 │     1.8 │
+└────────────────┴───────────┴──────┴──────────┴────────────┴─────────┘
 `

@@ -1,0 +1,65 @@
+// Which later differences follow from an earlier accepted one. A rule with `derives` accepts one
+// op's difference (e.g. a refused rename flag); what that op left behind differently shows again
+// later, on the same names: those differences are reported as derived from it (linked to the
+// first), not as new problems and not silently. Anything on other names stays unexpected.
+import type { Difference } from './diff.js';
+import type { Op } from './ops.js';
+
+/** The merged paths an op names; fd and dir-handle ops name the path they were opened on. */
+export function opPaths(ops: readonly Op[], i: number): string[] {
+  const o = ops[i];
+  if (!o) return [];
+  if ('from' in o) return [o.from, o.to];
+  if (o.op === 'mutate') return o.to !== undefined ? [o.path, o.to] : [o.path];
+  if ('path' in o) return [o.path];
+  const handle = 'fd' in o ? { key: 'fd' as const, n: o.fd } : 'dir' in o ? { key: 'dir' as const, n: o.dir } : undefined;
+  if (!handle) return [];
+  for (let j = i - 1; j >= 0; j--) {
+    const p = ops[j]!;
+    if ((p.op === 'open' && handle.key === 'fd' && p.fd === handle.n) || (p.op === 'opendir' && handle.key === 'dir' && p.dir === handle.n)) return [p.path];
+  }
+  return [];
+}
+
+const parent = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '.');
+
+/** Same name, one inside the other, or one the parent dir of the other (its listing, nlink, mtime). */
+export function related(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (a === '.' || b === '.') return parent(a === '.' ? b : a) === '.';
+  return a.startsWith(b + '/') || b.startsWith(a + '/') || parent(a) === b || parent(b) === a;
+}
+
+/** The paths a difference is about: its tree path, or the names its op used. */
+export function differencePaths(d: Difference, ops: readonly Op[]): string[] {
+  if (d.where === 'op') return opPaths(ops, d.opIndex ?? -1);
+  return d.path !== undefined ? [d.path] : [];
+}
+
+/** Does `d` come after op `root` (final-state differences come after every op)? */
+export const comesAfter = (d: Difference, root: number) => d.where !== 'op' || (d.opIndex ?? 0) > root;
+
+/**
+ * Tainted names grow as derived op differences are found (a later op on a tainted name that
+ * differs names more paths), in op order. Returns for each difference the index of the root it
+ * derives from, or undefined.
+ */
+export function deriveFrom(roots: number[], diffs: readonly Difference[], ops: readonly Op[]): Array<number | undefined> {
+  const out: Array<number | undefined> = diffs.map(() => undefined);
+  for (const r of roots) {
+    const root = diffs[r]!;
+    const tainted = new Set(differencePaths(root, ops));
+    const order = diffs.map((_, i) => i).sort((x, y) => rank(diffs[x]!) - rank(diffs[y]!));
+    for (const i of order) {
+      const d = diffs[i]!;
+      if (i === r || out[i] !== undefined || roots.includes(i) || !comesAfter(d, root.opIndex ?? 0)) continue;
+      const paths = differencePaths(d, ops);
+      if (!paths.some((p) => [...tainted].some((t) => related(p, t)))) continue;
+      out[i] = r;
+      if (d.where === 'op') for (const p of paths) tainted.add(p);
+    }
+  }
+  return out;
+}
+
+const rank = (d: Difference) => (d.where === 'op' ? (d.opIndex ?? 0) : Number.MAX_SAFE_INTEGER);
