@@ -7,6 +7,7 @@ import { errnoCodeOf } from '../errors.js';
 import { OverlayXattrs, OPAQUE_YES } from '../format/index.js';
 import {
   getXattr,
+  listDirents,
   listXattrs,
   makeWhiteout,
   makedev,
@@ -24,7 +25,8 @@ import { type ContentObs, type RawStat, contentObs, rawStat, xattrText } from '.
 export type RawValue =
   | { stat: RawStat }
   | { content: ContentObs }
-  | { names: string[] }
+  /** `order`: the names as the listing returned them (getdents order); `names` sorted. */
+  | { names: string[]; order?: string[] }
   | { text: string }
   | { statfs: { namemax: number; fsidSet: boolean } };
 
@@ -107,6 +109,12 @@ function mutate(ctx: ExecContext, o: Extract<Op, { op: 'mutate' }>): void {
   }
 }
 
+/** A listing as a program sees it: the names in getdents order, and sorted for the set comparison. */
+function listing(dirents: Array<{ name: string }>): RawValue {
+  const order = dirents.map((d) => d.name);
+  return { names: [...order].sort(), order };
+}
+
 function run(ctx: ExecContext, o: Op): RawValue | void {
   const p = (rel: string) => join(ctx.merged, rel);
   switch (o.op) {
@@ -144,16 +152,16 @@ function run(ctx: ExecContext, o: Op): RawValue | void {
     case 'lstat':
       return { stat: rawStat(fs.lstatSync(p(o.path), { bigint: true })) };
     case 'readdir':
-      return { names: fs.readdirSync(p(o.path)).sort() };
+      return listing(listDirents(p(o.path)));
     case 'opendir': {
       const fd = fs.openSync(p(o.path), K.O_RDONLY | K.O_DIRECTORY);
       const old = ctx.dirs.get(o.dir);
       if (old !== undefined) fs.closeSync(old);
       ctx.dirs.set(o.dir, fd);
-      return { names: rereadDirents(fd).map((d) => d.name).sort() };
+      return listing(rereadDirents(fd));
     }
     case 'relist':
-      return { names: rereadDirents(handle(ctx.dirs, o.dir)).map((d) => d.name).sort() };
+      return listing(rereadDirents(handle(ctx.dirs, o.dir)));
     case 'closedir':
       fs.closeSync(handle(ctx.dirs, o.dir));
       return void ctx.dirs.delete(o.dir);

@@ -132,7 +132,7 @@ export class ScenarioRunner {
         } else raw.ops.push(await this.worker.request<RawResult>({ kind: 'op', op }, this.timeoutMs));
       }
       await this.worker.request({ kind: 'closeAll' }, this.timeoutMs);
-      raw.merged = await this.worker.request<RawEntry[]>({ kind: 'walk', root: p.merged }, this.timeoutMs);
+      raw.merged = await this.worker.request<RawEntry[]>({ kind: 'walk', root: p.merged, order: true }, this.timeoutMs);
       await this.unmount(mounted, p);
       mounted = undefined;
     } catch (e) {

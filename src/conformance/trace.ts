@@ -6,7 +6,7 @@ import type { ContentObs } from './raw.js';
 export type ObsValue =
   | { stat: StatObs }
   | { content: ContentObs }
-  | { names: string[] }
+  | { names: string[]; order?: string[] }
   | { text: string }
   | { statfs: { namemax: number; fsidSet: boolean } };
 

@@ -9,7 +9,7 @@ export type WorkerRequest =
   | { id: number; kind: 'init'; merged: string; lowers: string[]; upper: string }
   | { id: number; kind: 'op'; op: Op }
   | { id: number; kind: 'closeAll' }
-  | { id: number; kind: 'walk'; root: string };
+  | { id: number; kind: 'walk'; root: string; order?: boolean };
 
 export interface WorkerReply {
   id: number;
@@ -30,7 +30,7 @@ function handle(req: WorkerRequest): unknown {
     case 'closeAll':
       return closeAll(ctx);
     case 'walk':
-      return walkTree(req.root);
+      return walkTree(req.root, { order: req.order ?? false });
   }
 }
 
