@@ -34,6 +34,7 @@ function flattenResult(r: ObsResult): Flat {
     if (v.order) f.order = v.order;
   }
   else if ('text' in v) f.text = v.text;
+  else if ('fields' in v) for (const [k, x] of Object.entries(v.fields)) f[`fields.${k}`] = x;
   else for (const [k, x] of Object.entries(v.statfs)) f[`statfs.${k}`] = x;
   return f;
 }

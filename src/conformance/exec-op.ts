@@ -7,6 +7,7 @@ import { errnoCodeOf } from '../errors.js';
 import { OverlayXattrs, OPAQUE_YES } from '../format/index.js';
 import {
   getXattr,
+  type HeldProgram,
   listDirents,
   listXattrs,
   makeWhiteout,
@@ -19,6 +20,7 @@ import {
   statVfs,
   syncAll,
 } from '../sys/index.js';
+import { runObserveOp } from './exec-observe.js';
 import type { Op } from './ops.js';
 import { type ContentObs, type RawStat, contentObs, rawStat, xattrText } from './raw.js';
 
@@ -28,7 +30,9 @@ export type RawValue =
   /** `order`: the names as the listing returned them (getdents order); `names` sorted. */
   | { names: string[]; order?: string[] }
   | { text: string }
-  | { statfs: { namemax: number; fsidSet: boolean } };
+  | { statfs: { namemax: number; fsidSet: boolean } }
+  /** Named observations of one op (statx fields, ctime relations, each name's dirent). */
+  | { fields: Record<string, string | number> };
 
 export type RawResult = { ok: true; value?: RawValue } | { ok: false; errno: string };
 
@@ -39,6 +43,10 @@ export interface ExecContext {
   upper: string;
   fds: Map<number, number>;
   dirs: Map<number, number>;
+  /** An empty dir outside every layer: the cwd of programs the scenario runs. */
+  scratch: string;
+  /** Processes the scenario holds running (spawn), by number. */
+  procs: Map<number, HeldProgram>;
 }
 
 const K = fs.constants;
@@ -223,9 +231,10 @@ function runNamespaceOp(ctx: ExecContext, o: Op): RawValue | void {
 }
 
 /** Run `o` and capture its outcome; never throws. */
-export function execOp(ctx: ExecContext, o: Op): RawResult {
+export async function execOp(ctx: ExecContext, o: Op): Promise<RawResult> {
   try {
-    const value = run(ctx, o) ?? undefined;
+    const mine = await runObserveOp(ctx, o);
+    const value = (mine === 'not mine' ? run(ctx, o) : mine) ?? undefined;
     return value === undefined ? { ok: true } : { ok: true, value };
   } catch (e) {
     return { ok: false, errno: errnoCodeOf(e) };
@@ -243,4 +252,7 @@ export function closeAll(ctx: ExecContext): void {
   }
   ctx.fds.clear();
   ctx.dirs.clear();
+  // A running binary keeps the mount busy: stop it before an unmount.
+  for (const p of ctx.procs.values()) p.stop();
+  ctx.procs.clear();
 }

@@ -3,7 +3,7 @@
 // normalise. A hang or crash ends the scenario as a failure after the target is torn down hard.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { errnoCodeOf } from '../errors.js';
 import { mountTmpfs, umountSurely } from '../sys/index.js';
 import { cleanup } from './cleanup.js';
@@ -22,6 +22,9 @@ export interface RunnerOptions {
   /** Deadline for each operation, mount and tree walk. */
   timeoutMs?: number;
 }
+
+/** The cwd of programs a scenario runs: beside the layers' tmpfs, removed with the run dir. */
+const scratchOf = (p: LayerPaths) => join(dirname(p.root), 'scratch');
 
 /** Make the run dirs: one tmpfs for everything, or a second one for the lowers. */
 function makeDirs(s: Scenario): LayerPaths & { tmpfs: string[]; base: string } {
@@ -47,7 +50,7 @@ function makeDirs(s: Scenario): LayerPaths & { tmpfs: string[]; base: string } {
     work: join(root, 'work'),
     merged: join(root, 'merged'),
   };
-  for (const d of [...p.lowers, p.upper, p.work, p.merged]) mkdirSync(d);
+  for (const d of [...p.lowers, p.upper, p.work, p.merged, scratchOf(p)]) mkdirSync(d);
   return p;
 }
 
@@ -120,7 +123,7 @@ export class ScenarioRunner {
       return trace;
     }
     try {
-      await this.worker.request({ kind: 'init', merged: p.merged, lowers: p.lowers, upper: p.upper }, this.timeoutMs);
+      await this.worker.request({ kind: 'init', merged: p.merged, lowers: p.lowers, upper: p.upper, scratch: scratchOf(p) }, this.timeoutMs);
       for (const [i, op] of s.ops.entries()) {
         trace.ops.push({ op: describeOp(op), result: { ok: true } });
         if (op.op === 'remount') {

@@ -8,7 +8,8 @@ export type ObsValue =
   | { content: ContentObs }
   | { names: string[]; order?: string[] }
   | { text: string }
-  | { statfs: { namemax: number; fsidSet: boolean } };
+  | { statfs: { namemax: number; fsidSet: boolean } }
+  | { fields: Record<string, string | number> };
 
 export type ObsResult = { ok: true; value?: ObsValue } | { ok: false; errno: string };
 

@@ -8,3 +8,6 @@ export * from './hang-guard.js';
 export * from './tmpfs.js';
 export * from './mount-command.js';
 export * from './statvfs.js';
+export * from './mapped.js';
+export * from './statx.js';
+export * from './programs.js';
