@@ -138,6 +138,7 @@ function opArbs(cfg: SuiteConfig): Record<OpName, fc.Arbitrary<Op>> {
       data: text,
     }),
     remount: fc.constant({ op: 'remount' }),
+    rotate: fc.constant({ op: 'rotate' }),
     mmap: r('mmap', { path, offset: fc.integer({ min: 0, max: 4 }), data: text }),
     direct: r('direct', { path, data: fc.option(text, { nil: undefined }) }),
     statx: r('statx', { path: dirPath }),

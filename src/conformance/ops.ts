@@ -43,6 +43,11 @@ export type Op =
   | { op: 'mutate'; layer: number; action: MutateAction; path: string; to?: string; data?: string; mode?: number }
   /** Close every held handle, unmount, and mount the same dirs again. */
   | { op: 'remount' }
+  /**
+   * Close every held handle, unmount, and mount again with the upper as the new top lower and a
+   * fresh empty upper: a layer rotation, as an image build commits one step and starts the next.
+   */
+  | { op: 'rotate' }
   /** MAP_SHARED the whole file read-write, read it, write `data` at `offset` (inside the file), msync, unmap. */
   | { op: 'mmap'; path: string; offset: number; data: string }
   /** open with O_DIRECT and read the first 4 KiB into aligned memory (and write one 4 KiB block of `data`). */
@@ -132,6 +137,7 @@ export function describeOp(o: Op): string {
     case 'statfs':
     case 'dropCaches':
     case 'remount':
+    case 'rotate':
       return `${o.op}()`;
     case 'mutate':
       return describeMutate(o);

@@ -63,6 +63,13 @@ async function removeDirs(p: { tmpfs: string[]; base: string }): Promise<void> {
   cleanup.removed(p.base);
 }
 
+/** The mount a scenario is running on, and its layer dirs (which a rotation changes). */
+interface Live {
+  p: LayerPaths;
+  mounted?: Mounted;
+  rotations: number;
+}
+
 export class ScenarioRunner {
   readonly worker = new WorkerClient();
   private readonly timeoutMs: number;
@@ -102,51 +109,69 @@ export class ScenarioRunner {
     cleanup.unmounted(p.merged);
   }
 
-  private async runIn(target: Target, s: Scenario, p: LayerPaths): Promise<Trace> {
+  private init(p: LayerPaths): Promise<unknown> {
+    return this.worker.request({ kind: 'init', merged: p.merged, lowers: p.lowers, upper: p.upper, scratch: scratchOf(p) }, this.timeoutMs);
+  }
+
+  /** remount and rotate: unmount, then mount the same dirs, or the upper as the new top lower over a fresh upper. */
+  private async remount(target: Target, s: Scenario, live: Live, rotate: boolean): Promise<void> {
+    await this.worker.request({ kind: 'closeAll' }, this.timeoutMs);
+    await this.unmount(live.mounted!, live.p);
+    live.mounted = undefined;
+    if (rotate) {
+      live.rotations++;
+      const p = live.p;
+      live.p = { ...p, lowers: [p.upper, ...p.lowers], upper: join(p.root, `upper${live.rotations}`), work: join(p.root, `work${live.rotations}`) };
+      mkdirSync(live.p.upper);
+      mkdirSync(live.p.work);
+    }
+    live.mounted = await this.mount(target, s, live.p);
+    if (rotate) await this.init(live.p);
+  }
+
+  private async runIn(target: Target, s: Scenario, p0: LayerPaths): Promise<Trace> {
     const trace: Trace = { target: target.name, skipped: {}, ops: [] };
     const raw: { ops: RawResult[]; merged?: RawEntry[] } = { ops: [] };
     try {
       [...s.lowers, s.upper].forEach((layer, i) => {
         const name = i < s.lowers.length ? layerName(i) : 'upper';
-        const skipped = buildLayer(i < s.lowers.length ? p.lowers[i]! : p.upper, layer);
+        const skipped = buildLayer(i < s.lowers.length ? p0.lowers[i]! : p0.upper, layer);
         if (skipped.length) trace.skipped[name] = skipped;
       });
     } catch (e) {
       trace.failure = { phase: 'setup', reason: `${errnoCodeOf(e)}: ${(e as Error).message}` };
       return trace;
     }
-    let mounted: Mounted | undefined;
+    const live: Live = { p: p0, rotations: 0 };
     try {
-      mounted = await this.mount(target, s, p);
+      live.mounted = await this.mount(target, s, p0);
     } catch (e) {
       trace.failure = { phase: 'mount', reason: (e as Error).message };
       return trace;
     }
     try {
-      await this.worker.request({ kind: 'init', merged: p.merged, lowers: p.lowers, upper: p.upper, scratch: scratchOf(p) }, this.timeoutMs);
-      for (const [i, op] of s.ops.entries()) {
+      await this.init(p0);
+      for (const op of s.ops) {
         trace.ops.push({ op: describeOp(op), result: { ok: true } });
-        if (op.op === 'remount') {
-          await this.worker.request({ kind: 'closeAll' }, this.timeoutMs);
-          await this.unmount(mounted, p);
-          mounted = undefined;
-          mounted = await this.mount(target, s, p);
+        if (op.op === 'remount' || op.op === 'rotate') {
+          await this.remount(target, s, live, op.op === 'rotate');
           raw.ops.push({ ok: true });
         } else raw.ops.push(await this.worker.request<RawResult>({ kind: 'op', op }, this.timeoutMs));
       }
       await this.worker.request({ kind: 'closeAll' }, this.timeoutMs);
-      raw.merged = await this.worker.request<RawEntry[]>({ kind: 'walk', root: p.merged, order: true }, this.timeoutMs);
-      await this.unmount(mounted, p);
-      mounted = undefined;
+      raw.merged = await this.worker.request<RawEntry[]>({ kind: 'walk', root: p0.merged, order: true }, this.timeoutMs);
+      await this.unmount(live.mounted!, p0);
+      live.mounted = undefined;
     } catch (e) {
       const opIndex = raw.ops.length < s.ops.length && !raw.merged ? raw.ops.length : undefined;
       trace.failure = { phase: opIndex === undefined ? 'final' : 'op', reason: `${errnoCodeOf(e)}: ${(e as Error).message}` };
       if (opIndex !== undefined) trace.failure.opIndex = opIndex;
       this.worker.kill();
-      mounted?.abort();
-      cleanup.unmounted(p.merged);
+      live.mounted?.abort();
+      cleanup.unmounted(p0.merged);
     }
-    this.normalise(trace, raw, p);
+    // After rotations the layers are the ones of the last mount: the old uppers are lowers now.
+    this.normalise(trace, raw, live.p);
     return trace;
   }
 

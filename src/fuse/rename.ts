@@ -3,9 +3,9 @@
 // lower or merged directories only with redirect_dir=on, which writes the kernel's `redirect`
 // xattr, otherwise EXDEV so that mv(1) falls back to copying.
 import { renameSync, rmSync } from 'node:fs';
-import { OPAQUE_YES, createsRedirects, formatRedirect } from '../format/index.js';
+import { OPAQUE_YES, createsRedirects, redirectForMove } from '../format/index.js';
 import type { FuseOps } from '../sys/fuse-native.js';
-import { rename2, setXattr } from '../sys/index.js';
+import { getXattr, rename2, setXattr } from '../sys/index.js';
 import { copyUp, markImpure, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { hideOpenFile, isHideRename, moveHandles } from './hidden.js';
@@ -19,10 +19,16 @@ function isPureUpper(node: Node): boolean {
   return node.hits.length === 1 && node.hits[0]!.layer.upper;
 }
 
-/** Path of a dir's origin in the lowers ('/a/sub' → ['a', 'sub']), following any redirect it has. */
-function lowerPath(node: Node): string[] {
-  const lower = node.hits.find((h) => !h.layer.upper)!;
-  return lower.real.slice(lower.layer.root.length).split('/').filter((c) => c.length > 0);
+/**
+ * The redirect to store on the dir moved from `src` to `dest`, as the kernel computes it from the
+ * names and the upper's own redirects of `src` and its ancestors (all copied up by now). Not the
+ * dir's real path in a lower: after a layer rotation that path can run through a dir the next
+ * lower has whited out, and the kernel, reading this upper later, would lose the dir's children.
+ */
+function movedRedirect(ovl: Overlay, src: string, dest: string): string {
+  const comps = src.split('/').filter((c) => c.length > 0);
+  const redirects = comps.map((_, i) => getXattr(upperPath(ovl, '/' + comps.slice(0, i + 1).join('/')), ovl.xattrs.name('redirect'))?.toString() ?? null);
+  return redirectForMove(comps, redirects, splitPath(src)[0] === splitPath(dest)[0]);
 }
 
 /** The VFS's type checks come first, then the overlay's EXDEV, then emptiness (as the kernel orders them). */
@@ -62,15 +68,14 @@ function renameNode(ovl: Overlay, src: string, dest: string): void {
   copyUp(ovl, dstParent);
   copyUp(ovl, src);
   const whiteout = existsInLower(ovl, sp, srcName);
+  const redirectValue = redirect ? movedRedirect(ovl, src, dest) : '';
   const srcReal = upperPath(ovl, src);
   const dstReal = upperPath(ovl, dest);
   clearDest(ovl, dstNode, dstReal, srcNode.isDir);
   rename2(srcReal, dstReal, whiteout ? ['whiteout'] : []);
   if (srcNode.isDir && !redirect) setXattr(dstReal, ovl.xattrs.name('opaque'), OPAQUE_YES);
   if (redirect) {
-    // Relative ("ld") when the parent is unchanged, else absolute from the root ("/a/sub").
-    const parent = dest.split('/').filter((c) => c.length > 0).slice(0, -1);
-    setXattr(dstReal, ovl.xattrs.name('redirect'), formatRedirect(lowerPath(srcNode), parent));
+    setXattr(dstReal, ovl.xattrs.name('redirect'), redirectValue);
     markImpure(ovl, upperPath(ovl, srcParent));
   }
   if (!isPureUpper(srcNode)) markImpure(ovl, upperPath(ovl, dstParent));

@@ -57,6 +57,8 @@ export function pyObserveOp(o: Op, m: (p: string) => string): string | undefined
       return `spawn(${o.proc}, ${m(o.path)})`;
     case 'kill':
       return `kill(${o.proc})`;
+    case 'rotate':
+      return `None  # rotate(): not reproduced by this script (the layer list changes); see the scenario JSON`;
     default:
       return undefined;
   }
