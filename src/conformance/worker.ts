@@ -46,3 +46,5 @@ process.on('message', async (req: WorkerRequest) => {
   process.send!(reply);
 });
 process.on('disconnect', () => process.exit(0));
+// Loaded: from now on the runner's deadlines are about the target, not about starting node.
+process.send!({ id: 0 });
