@@ -3,6 +3,7 @@
 # debootstrap (minbase, from the machine's Debian mirror) plus this machine's Node 20 (the files
 # of its installed `nodejs` package) and CA trust, imported with `docker import`. Usage, as root:
 #   DOCKER_HOST=unix:///tmp/ovlkit-docker/sock bash scripts/docker-base.sh [TAG]
+# Debian's client (/usr/bin/docker, matching dockerd 20.10) unless DOCKER names another.
 set -euo pipefail
 TAG=${1:-ovlkit-base:bookworm-node20}
 command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap; }
@@ -19,7 +20,7 @@ debootstrap --variant=minbase bookworm "$work/rootfs" >"$work/debootstrap.log" 2
 # This machine's CA trust (local CAs and the bundle), so apt and npm inside reach what it reaches.
 if [ -d /usr/local/share/ca-certificates ]; then cp -a /usr/local/share/ca-certificates/. "$work/rootfs/usr/local/share/ca-certificates/"; fi
 mkdir -p "$work/rootfs/etc/ssl/certs" && cp /etc/ssl/certs/ca-certificates.crt "$work/rootfs/etc/ssl/certs/"
-tar -C "$work/rootfs" -c . | docker import \
+tar -C "$work/rootfs" -c . | "${DOCKER:-/usr/bin/docker}" import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
   --change 'CMD ["node"]' - "$TAG"

@@ -1,31 +1,59 @@
 #!/usr/bin/env bash
 # Build and run Dockerfile.test for real on this machine, with a private dockerd that never
-# touches the host's /var/lib/docker, and no image registry: the base image is imported by
-# scripts/docker-base.sh. The daemon is stopped on exit. Reports land in ./reports.
+# touches the host's /var/lib/docker, and no image registry. Reports land in ./reports.
 #   bash scripts/docker-test.sh [docker run args…]     e.g. -e OVL_CHECK_ARGS="--suite basic --runs 5"
+# The daemon lives in a fresh temp dir and is stopped, and the dir removed, however the script
+# ends. The base (debootstrap bookworm + this machine's Node + the image's system packages, i.e.
+# Dockerfile.test's `deps` stage) is cached as a `docker save` tar under $OVLKIT_DOCKER_CACHE
+# (default /var/cache/ovlkit), keyed by that stage, scripts/docker-base.sh and the Node version:
+# the first run on a machine builds it (debootstrap + apt), later runs only load it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-X=${OVLKIT_DOCKER_DIR:-/tmp/ovlkit-docker}
-BASE_TAG=ovlkit-base:bookworm-node20
-mkdir -p "$X" reports
+# Debian's client: /usr/local/bin/docker on these machines is a newer client dockerd 20.10 refuses.
+export DOCKER=/usr/bin/docker
+CACHE=${OVLKIT_DOCKER_CACHE:-/var/cache/ovlkit}
+X=$(mktemp -d /tmp/ovlkit-docker.XXXXXX)
 export DOCKER_HOST="unix://$X/sock"
-started=""
-if ! docker info >/dev/null 2>&1; then
-  dockerd --iptables=false --ip6tables=false --bridge=none --data-root "$X/data" --exec-root "$X/exec" \
-    --pidfile "$X/pid" --host "$DOCKER_HOST" --storage-driver overlay2 >"$X/dockerd.log" 2>&1 &
-  started=$!
-  # dockerd leaves its netns mount behind on exit; nothing of it may outlive the script.
-  stop() {
-    kill "$started" 2>/dev/null
-    wait "$started" 2>/dev/null || true
-    grep -o " $X/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-  }
-  trap stop EXIT
-  for _ in $(seq 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
-  docker info >/dev/null 2>&1 || { echo "docker-test: dockerd did not start, see $X/dockerd.log" >&2; exit 1; }
-fi
-docker image inspect "$BASE_TAG" >/dev/null 2>&1 || bash scripts/docker-base.sh "$BASE_TAG"
-DOCKER_BUILDKIT=0 docker build --network host -f Dockerfile.test --build-arg BASE="$BASE_TAG" -t ovlkit-test .
+daemon=""
+stop() {
+  if [ -n "$daemon" ]; then
+    kill "$daemon" 2>/dev/null || true
+    for _ in $(seq 150); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$daemon" 2>/dev/null || true
+    wait "$daemon" 2>/dev/null || true
+  fi
+  # dockerd leaves its netns and overlay mounts behind on exit; nothing of it may outlive the script.
+  grep -o " $X/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf "$X"
+}
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+dockerd --iptables=false --ip6tables=false --bridge=none --data-root "$X/data" --exec-root "$X/exec" \
+  --pidfile "$X/pid" --host "$DOCKER_HOST" --storage-driver overlay2 >"$X/dockerd.log" 2>&1 &
+daemon=$!
+for _ in $(seq 150); do "$DOCKER" info >/dev/null 2>&1 && break; sleep 0.2; done
+"$DOCKER" info >/dev/null 2>&1 || { echo "docker-test: dockerd did not start:" >&2; tail -5 "$X/dockerd.log" >&2; exit 1; }
+
+# Only what goes into the base: the `deps` stage (up to the final FROM), the base script, Node.
+key=$( (sed '/^FROM deps/q' Dockerfile.test; cat scripts/docker-base.sh; node -v) | sha256sum | cut -c1-16)
+deps="ovlkit-deps:$key"
+mkdir -p "$CACHE"
+(
+  # One builder at a time per machine; the others wait and then load what it saved.
+  flock 9
+  if [ ! -s "$CACHE/deps-$key.tar" ]; then
+    echo "docker-test: building the cached base $CACHE/deps-$key.tar (debootstrap + apt; once per machine)"
+    bash scripts/docker-base.sh ovlkit-base:bookworm-node20
+    DOCKER_BUILDKIT=0 "$DOCKER" build -q --network host -f Dockerfile.test --target deps \
+      --build-arg BASE=ovlkit-base:bookworm-node20 -t "$deps" . >/dev/null
+    "$DOCKER" save -o "$CACHE/deps-$key.tmp" "$deps" && mv "$CACHE/deps-$key.tmp" "$CACHE/deps-$key.tar"
+    find "$CACHE" -maxdepth 1 -name 'deps-*.tar' ! -name "deps-$key.tar" -delete
+  else
+    "$DOCKER" load -q -i "$CACHE/deps-$key.tar" >/dev/null
+  fi
+) 9>"$CACHE/lock"
+DOCKER_BUILDKIT=0 "$DOCKER" build -q --network host -f Dockerfile.test --build-arg BASE="$deps" -t ovlkit-test . >/dev/null
 # --privileged asks for every capability; where this machine's bounding set lacks one (as on the
 # team machines: no CAP_SYS_RESOURCE) runc refuses it, so ask for the same rights one by one.
 if grep -q '^CapBnd:[[:space:]]*000001ffffffffff$' /proc/self/status; then
@@ -34,4 +62,5 @@ else
   rights=(--cap-add ALL --cap-drop SYS_RESOURCE --device /dev/fuse --security-opt apparmor=unconfined
     --security-opt seccomp=unconfined --security-opt systempaths=unconfined)
 fi
-docker run --rm "${rights[@]}" --network none -v "$PWD/reports:/app/reports" "$@" ovlkit-test
+mkdir -p reports
+"$DOCKER" run --rm "${rights[@]}" --network none -v "$PWD/reports:/app/reports" "$@" ovlkit-test

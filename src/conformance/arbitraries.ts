@@ -54,6 +54,7 @@ function entryArb(cfg: SuiteConfig): fc.Arbitrary<LayerEntry> {
     chr: fc.record({ path, mode: fc.constant(0o644), major: fc.constant(1), minor: fc.constant(3) }).map((e) => ({ ...e, kind: 'chr' as const })),
     whiteout: fc.record({ path }).map((e) => ({ ...e, kind: 'whiteout' as const })),
     xwhiteout: fc.record({ path }).map((e) => ({ ...e, kind: 'xwhiteout' as const })),
+    exe: fc.record({ path }).map((e) => ({ ...e, kind: 'exe' as const })),
   };
   const weighted = Object.entries(cfg.entries)
     .filter(([, w]) => (w ?? 0) > 0)
@@ -137,6 +138,15 @@ function opArbs(cfg: SuiteConfig): Record<OpName, fc.Arbitrary<Op>> {
       data: text,
     }),
     remount: fc.constant({ op: 'remount' }),
+    rotate: fc.constant({ op: 'rotate' }),
+    mmap: r('mmap', { path, offset: fc.integer({ min: 0, max: 4 }), data: text }),
+    direct: r('direct', { path, data: fc.option(text, { nil: undefined }) }),
+    statx: r('statx', { path: dirPath }),
+    ctime: r('ctime', { path: dirPath, via: fc.constantFrom('chown', 'chmod', 'xattr', 'read') }),
+    dirents: r('dirents', { path: dirPath }),
+    exec: r('exec', { path }),
+    spawn: r('spawn', { path, proc: fd }),
+    kill: r('kill', { proc: fd }),
   };
 }
 

@@ -29,8 +29,12 @@ function flattenResult(r: ObsResult): Flat {
   if (!v) return f;
   if ('stat' in v) for (const [k, x] of Object.entries(v.stat)) f[`stat.${k}`] = x;
   else if ('content' in v) f.content = v.content;
-  else if ('names' in v) f.names = v.names;
+  else if ('names' in v) {
+    f.names = v.names;
+    if (v.order) f.order = v.order;
+  }
   else if ('text' in v) f.text = v.text;
+  else if ('fields' in v) for (const [k, x] of Object.entries(v.fields)) f[`fields.${k}`] = x;
   else for (const [k, x] of Object.entries(v.statfs)) f[`statfs.${k}`] = x;
   return f;
 }
@@ -43,17 +47,21 @@ function flattenEntry(e: EntryObs): Flat {
   if (e.target !== undefined) f.target = e.target;
   for (const [k, x] of Object.entries(e.xattrs ?? {})) f[`xattr:${k}`] = x;
   if (e.readErrno) f.readErrno = e.readErrno;
+  if (e.order) f.order = e.order;
   return f;
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Listing order is compared only between listings of the same names: a missing name is its own difference. */
+const sameNames = (a: unknown, b: unknown) => Array.isArray(a) && Array.isArray(b) && same([...a].sort(), [...b].sort());
 
 function diffFlat(a: Flat, b: Flat, base: Omit<Difference, 'field' | 'reference' | 'target'>, out: Difference[]): void {
   const type = (a['stat.type'] ?? b['stat.type']) as string | undefined;
   if (type !== undefined) base = { ...base, type };
   // `exists` first, so a missing entry reads as one difference before its fields.
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort((x, y) => (x === 'exists' ? -1 : y === 'exists' ? 1 : x < y ? -1 : 1));
-  for (const k of keys) if (!same(a[k], b[k])) out.push({ ...base, field: k, reference: a[k] ?? null, target: b[k] ?? null });
+  for (const k of keys) if (!same(a[k], b[k]) && (k !== 'order' || sameNames(a[k], b[k]))) out.push({ ...base, field: k, reference: a[k] ?? null, target: b[k] ?? null });
 }
 
 function diffTree(where: string, a: EntryObs[] | undefined, b: EntryObs[] | undefined, out: Difference[]): void {

@@ -7,6 +7,8 @@ import { errnoCodeOf } from '../errors.js';
 import { OverlayXattrs, OPAQUE_YES } from '../format/index.js';
 import {
   getXattr,
+  type HeldProgram,
+  listDirents,
   listXattrs,
   makeWhiteout,
   makedev,
@@ -18,15 +20,19 @@ import {
   statVfs,
   syncAll,
 } from '../sys/index.js';
+import { runObserveOp } from './exec-observe.js';
 import type { Op } from './ops.js';
 import { type ContentObs, type RawStat, contentObs, rawStat, xattrText } from './raw.js';
 
 export type RawValue =
   | { stat: RawStat }
   | { content: ContentObs }
-  | { names: string[] }
+  /** `order`: the names as the listing returned them (getdents order); `names` sorted. */
+  | { names: string[]; order?: string[] }
   | { text: string }
-  | { statfs: { namemax: number; fsidSet: boolean } };
+  | { statfs: { namemax: number; fsidSet: boolean } }
+  /** Named observations of one op (statx fields, ctime relations, each name's dirent). */
+  | { fields: Record<string, string | number> };
 
 export type RawResult = { ok: true; value?: RawValue } | { ok: false; errno: string };
 
@@ -37,6 +43,10 @@ export interface ExecContext {
   upper: string;
   fds: Map<number, number>;
   dirs: Map<number, number>;
+  /** An empty dir outside every layer: the cwd of programs the scenario runs. */
+  scratch: string;
+  /** Processes the scenario holds running (spawn), by number. */
+  procs: Map<number, HeldProgram>;
 }
 
 const K = fs.constants;
@@ -107,6 +117,12 @@ function mutate(ctx: ExecContext, o: Extract<Op, { op: 'mutate' }>): void {
   }
 }
 
+/** A listing as a program sees it: the names in getdents order, and sorted for the set comparison. */
+function listing(dirents: Array<{ name: string }>): RawValue {
+  const order = dirents.map((d) => d.name);
+  return { names: [...order].sort(), order };
+}
+
 function run(ctx: ExecContext, o: Op): RawValue | void {
   const p = (rel: string) => join(ctx.merged, rel);
   switch (o.op) {
@@ -144,16 +160,16 @@ function run(ctx: ExecContext, o: Op): RawValue | void {
     case 'lstat':
       return { stat: rawStat(fs.lstatSync(p(o.path), { bigint: true })) };
     case 'readdir':
-      return { names: fs.readdirSync(p(o.path)).sort() };
+      return listing(listDirents(p(o.path)));
     case 'opendir': {
       const fd = fs.openSync(p(o.path), K.O_RDONLY | K.O_DIRECTORY);
       const old = ctx.dirs.get(o.dir);
       if (old !== undefined) fs.closeSync(old);
       ctx.dirs.set(o.dir, fd);
-      return { names: rereadDirents(fd).map((d) => d.name).sort() };
+      return listing(rereadDirents(fd));
     }
     case 'relist':
-      return { names: rereadDirents(handle(ctx.dirs, o.dir)).map((d) => d.name).sort() };
+      return listing(rereadDirents(handle(ctx.dirs, o.dir)));
     case 'closedir':
       fs.closeSync(handle(ctx.dirs, o.dir));
       return void ctx.dirs.delete(o.dir);
@@ -215,9 +231,10 @@ function runNamespaceOp(ctx: ExecContext, o: Op): RawValue | void {
 }
 
 /** Run `o` and capture its outcome; never throws. */
-export function execOp(ctx: ExecContext, o: Op): RawResult {
+export async function execOp(ctx: ExecContext, o: Op): Promise<RawResult> {
   try {
-    const value = run(ctx, o) ?? undefined;
+    const mine = await runObserveOp(ctx, o);
+    const value = (mine === 'not mine' ? run(ctx, o) : mine) ?? undefined;
     return value === undefined ? { ok: true } : { ok: true, value };
   } catch (e) {
     return { ok: false, errno: errnoCodeOf(e) };
@@ -235,4 +252,7 @@ export function closeAll(ctx: ExecContext): void {
   }
   ctx.fds.clear();
   ctx.dirs.clear();
+  // A running binary keeps the mount busy: stop it before an unmount.
+  for (const p of ctx.procs.values()) p.stop();
+  ctx.procs.clear();
 }

@@ -2,10 +2,10 @@
 // whose parent is not a directory in that layer, or a hard link to something that is not a file
 // there, is skipped the same way on every target, so both sides start from identical layers.
 // Every object then gets the fixed setup times, so later "now" stamps are told apart.
-import { chmodSync, lstatSync, mkdirSync, symlinkSync, writeFileSync, linkSync } from 'node:fs';
+import { chmodSync, copyFileSync, lstatSync, mkdirSync, symlinkSync, writeFileSync, linkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OverlayXattrs, OPAQUE_YES } from '../format/index.js';
-import { makeWhiteout, makedev, mknod, setTimes, setXattr } from '../sys/index.js';
+import { makeWhiteout, makedev, mknod, setTimes, setXattr, STATIC_BINARY } from '../sys/index.js';
 import type { Layer, LayerEntry } from './scenario.js';
 import { SETUP_TIME_SEC } from './scenario.js';
 
@@ -72,6 +72,9 @@ function create(root: string, e: LayerEntry): void {
     case 'xwhiteout':
       writeFileSync(p, '');
       return setXattr(p, ovl.name('whiteout'), '');
+    case 'exe':
+      copyFileSync(STATIC_BINARY, p);
+      return chmodSync(p, 0o755);
   }
 }
 

@@ -30,6 +30,8 @@ export interface EntryObs {
   target?: string;
   xattrs?: Record<string, string>;
   readErrno?: string;
+  /** A dir's names in listing order (merged tree only). */
+  order?: string[];
 }
 
 const TYPES: Record<number, string> = {
@@ -101,6 +103,7 @@ export class Normaliser {
       if (r.target !== undefined) e.target = r.target;
       if (r.xattrs) e.xattrs = layer ? normaliseLayerXattrs(r.xattrs) : r.xattrs;
       if (r.readErrno) e.readErrno = r.readErrno;
+      if (r.order) e.order = r.order;
       return e;
     });
   }

@@ -42,7 +42,29 @@ export type Op =
   /** Change a layer directly while mounted: layer 0 is the top lower, -1 the upper. */
   | { op: 'mutate'; layer: number; action: MutateAction; path: string; to?: string; data?: string; mode?: number }
   /** Close every held handle, unmount, and mount the same dirs again. */
-  | { op: 'remount' };
+  | { op: 'remount' }
+  /**
+   * Close every held handle, unmount, and mount again with the upper as the new top lower and a
+   * fresh empty upper: a layer rotation, as an image build commits one step and starts the next.
+   */
+  | { op: 'rotate' }
+  /** MAP_SHARED the whole file read-write, read it, write `data` at `offset` (inside the file), msync, unmap. */
+  | { op: 'mmap'; path: string; offset: number; data: string }
+  /** open with O_DIRECT and read the first 4 KiB into aligned memory (and write one 4 KiB block of `data`). */
+  | { op: 'direct'; path: string; data?: string }
+  /** statx: which fields the kernel filled, attributes, birth time, DIO alignment. */
+  | { op: 'statx'; path: string }
+  /** Whether ctime (and mtime) moved across one change: chown(-1, -1), chmod to the same mode, a user xattr, a read. */
+  | { op: 'ctime'; path: string; via: CtimeVia }
+  /** getdents of a dir: each name's d_type, and whether its d_ino is the st_ino lstat reports. */
+  | { op: 'dirents'; path: string }
+  /** execve the file (a busybox: `echo ok`), report exit status and output. */
+  | { op: 'exec'; path: string }
+  /** Start the file (busybox `sleep`) and keep it running as procN: writes to it then meet ETXTBSY. */
+  | { op: 'spawn'; path: string; proc: number }
+  | { op: 'kill'; proc: number };
+
+export type CtimeVia = 'chown' | 'chmod' | 'xattr' | 'read';
 
 export type OpName = Op['op'];
 
@@ -115,9 +137,20 @@ export function describeOp(o: Op): string {
     case 'statfs':
     case 'dropCaches':
     case 'remount':
+    case 'rotate':
       return `${o.op}()`;
     case 'mutate':
       return describeMutate(o);
+    case 'mmap':
+      return `mmap(${q(o.path)}, MAP_SHARED, write @${o.offset} ${q(o.data)}, msync)`;
+    case 'direct':
+      return `open(${q(o.path)}, O_DIRECT)${o.data !== undefined ? ` write 4K of ${q(o.data)}` : ''} read 4K`;
+    case 'ctime':
+      return `ctime(${q(o.path)} across ${o.via === 'chown' ? 'lchown -1 -1' : o.via === 'chmod' ? 'chmod same mode' : o.via === 'xattr' ? 'setxattr user.c' : 'read'})`;
+    case 'spawn':
+      return `proc${o.proc} = spawn(${q(o.path)} sleep)`;
+    case 'kill':
+      return `kill(proc${o.proc})`;
     default:
       return `${o.op}(${q(o.path)})`;
   }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { type BigIntStats, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCodeOf } from '../errors.js';
-import { getXattr, listXattrs } from '../sys/index.js';
+import { getXattr, listDirents, listXattrs } from '../sys/index.js';
 
 export interface RawStat {
   mode: number;
@@ -36,6 +36,8 @@ export interface RawEntry {
   xattrs?: Record<string, string>;
   /** errno of reading the content, the link or the xattrs. */
   readErrno?: string;
+  /** A dir's names in getdents order (walks with `order`: through the mount). */
+  order?: string[];
 }
 
 export function rawStat(st: BigIntStats): RawStat {
@@ -102,8 +104,9 @@ function entry(root: string, rel: string, withContent: boolean): RawEntry {
 /**
  * Every object under `root` in sorted depth-first order, root itself first as ''. A name that the
  * listing shows but lstat refuses is kept with its errno; a dir whose listing fails gets readErrno.
+ * With `order`, each dir also keeps its names in listing order (what `ls -U`, tar and grep -r see).
  */
-export function walkTree(root: string, { withContent = true } = {}): RawEntry[] {
+export function walkTree(root: string, { withContent = true, order = false } = {}): RawEntry[] {
   const out: RawEntry[] = [];
   const visit = (rel: string) => {
     const e = entry(root, rel, withContent);
@@ -111,12 +114,13 @@ export function walkTree(root: string, { withContent = true } = {}): RawEntry[] 
     if (!e.stat || (e.stat.mode & S_IFMT) !== S_IFDIR) return;
     let names: string[];
     try {
-      names = readdirSync(join(root, rel)).sort();
+      names = order ? listDirents(join(root, rel)).map((d) => d.name) : readdirSync(join(root, rel));
     } catch (err) {
       e.readErrno = errnoCodeOf(err);
       return;
     }
-    for (const n of names) visit(rel === '' ? n : `${rel}/${n}`);
+    if (order) e.order = names;
+    for (const n of [...names].sort()) visit(rel === '' ? n : `${rel}/${n}`);
   };
   visit('');
   return out;

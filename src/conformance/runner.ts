@@ -1,12 +1,11 @@
 // Runs one scenario on one target in fresh temp dirs: build the layers on a private tmpfs, mount,
 // run each op in the worker with a deadline, walk the merged tree, unmount, dump the layers,
 // normalise. A hang or crash ends the scenario as a failure after the target is torn down hard.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCodeOf } from '../errors.js';
-import { mountTmpfs, umountSurely } from '../sys/index.js';
 import { cleanup } from './cleanup.js';
+import { RunDirs, type ScenarioDirs } from './run-dirs.js';
 import type { RawResult } from './exec-op.js';
 import { buildLayer } from './layers.js';
 import { Normaliser } from './normalise.js';
@@ -29,64 +28,43 @@ export interface RunnerOptions {
   timeoutMs?: number;
 }
 
-/** Make the run dirs: one tmpfs for everything, or a second one for the lowers. */
-function makeDirs(s: Scenario): LayerPaths & { tmpfs: string[]; base: string } {
-  const base = mkdtempSync(join(tmpdir(), 'ovl-check-'));
-  cleanup.root(base);
-  const tmpfs: string[] = [];
-  const fsDir = (name: string) => {
-    const d = join(base, name);
-    mkdirSync(d);
-    mountTmpfs(d);
-    cleanup.mount(d);
-    tmpfs.push(d);
-    return d;
-  };
-  const root = fsDir('fs');
-  const lowerRoot = s.separateLowerFs ? fsDir('lfs') : root;
-  const p = {
-    base,
-    tmpfs,
-    root,
-    lowers: s.lowers.map((_, i) => join(lowerRoot, `l${i + 1}`)),
-    upper: join(root, 'upper'),
-    work: join(root, 'work'),
-    merged: join(root, 'merged'),
-  };
-  for (const d of [...p.lowers, p.upper, p.work, p.merged]) mkdirSync(d);
-  return p;
-}
-
-async function removeDirs(p: { tmpfs: string[]; base: string }): Promise<void> {
-  for (const d of [...p.tmpfs].reverse()) {
-    await umountSurely(d);
-    cleanup.unmounted(d);
-  }
-  rmSync(p.base, { recursive: true, force: true });
-  cleanup.removed(p.base);
+/** The mount a scenario is running on, and its layer dirs (which a rotation changes). */
+interface Live {
+  p: ScenarioDirs;
+  mounted?: Mounted;
+  rotations: number;
 }
 
 export class ScenarioRunner {
-  readonly worker = new WorkerClient();
   private readonly timeoutMs: number;
   private readonly unregister: () => void;
+  private readonly dirs = new RunDirs();
+  /** Workers not running a scenario now; run() takes one or starts one (two run at once at most: reference and target). */
+  private readonly idle: WorkerClient[] = [];
+  private readonly all = new Set<WorkerClient>();
 
   constructor(opts: RunnerOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
-    this.unregister = cleanup.killer(() => this.worker.kill());
+    this.unregister = cleanup.killer(() => this.all.forEach((w) => w.kill()));
   }
 
   close(): void {
-    this.worker.close();
+    this.all.forEach((w) => w.close());
+    this.all.clear();
+    this.idle.length = 0;
+    this.dirs.close();
     this.unregister();
   }
 
   async run(target: Target, s: Scenario): Promise<Trace> {
-    const p = makeDirs(s);
+    const p = this.dirs.make(s);
+    const w = this.idle.pop() ?? new WorkerClient();
+    this.all.add(w);
     try {
-      return await this.runIn(target, s, p);
+      return await this.runIn(w, target, s, p);
     } finally {
-      await removeDirs(p);
+      this.idle.push(w);
+      this.dirs.remove(p);
     }
   }
 
@@ -105,58 +83,76 @@ export class ScenarioRunner {
     cleanup.unmounted(p.merged);
   }
 
-  private async runIn(target: Target, s: Scenario, p: LayerPaths): Promise<Trace> {
+  private init(w: WorkerClient, p: ScenarioDirs): Promise<unknown> {
+    return w.request({ kind: 'init', merged: p.merged, lowers: p.lowers, upper: p.upper, scratch: p.scratch }, this.timeoutMs);
+  }
+
+  /** remount and rotate: unmount, then mount the same dirs, or the upper as the new top lower over a fresh upper. */
+  private async remount(w: WorkerClient, target: Target, s: Scenario, live: Live, rotate: boolean): Promise<void> {
+    await w.request({ kind: 'closeAll' }, this.timeoutMs);
+    await this.unmount(live.mounted!, live.p);
+    live.mounted = undefined;
+    if (rotate) {
+      live.rotations++;
+      const p = live.p;
+      live.p = { ...p, lowers: [p.upper, ...p.lowers], upper: join(p.root, `upper${live.rotations}`), work: join(p.root, `work${live.rotations}`) };
+      mkdirSync(live.p.upper);
+      mkdirSync(live.p.work);
+    }
+    live.mounted = await this.mount(target, s, live.p);
+    if (rotate) await this.init(w, live.p);
+  }
+
+  private async runIn(w: WorkerClient, target: Target, s: Scenario, p0: ScenarioDirs): Promise<Trace> {
     const trace: Trace = { target: target.name, skipped: {}, ops: [] };
     const raw: RawTrace = { ops: [] };
     try {
       [...s.lowers, s.upper].forEach((layer, i) => {
         const name = i < s.lowers.length ? layerName(i) : 'upper';
-        const skipped = buildLayer(i < s.lowers.length ? p.lowers[i]! : p.upper, layer);
+        const skipped = buildLayer(i < s.lowers.length ? p0.lowers[i]! : p0.upper, layer);
         if (skipped.length) trace.skipped[name] = skipped;
       });
     } catch (e) {
       trace.failure = { phase: 'setup', reason: `${errnoCodeOf(e)}: ${(e as Error).message}` };
       return trace;
     }
-    let mounted: Mounted | undefined;
+    const live: Live = { p: p0, rotations: 0 };
     try {
-      mounted = await this.mount(target, s, p);
+      live.mounted = await this.mount(target, s, p0);
     } catch (e) {
       trace.failure = { phase: 'mount', reason: (e as Error).message };
       return trace;
     }
     try {
-      await this.worker.request({ kind: 'init', merged: p.merged, lowers: p.lowers, upper: p.upper }, this.timeoutMs);
-      for (const [i, op] of s.ops.entries()) {
+      await this.init(w, p0);
+      for (const op of s.ops) {
         trace.ops.push({ op: describeOp(op), result: { ok: true } });
-        if (op.op === 'remount') {
-          await this.worker.request({ kind: 'closeAll' }, this.timeoutMs);
-          await this.unmount(mounted, p);
-          mounted = undefined;
-          mounted = await this.mount(target, s, p);
+        if (op.op === 'remount' || op.op === 'rotate') {
+          await this.remount(w, target, s, live, op.op === 'rotate');
           raw.ops.push({ ok: true });
-        } else raw.ops.push(await this.worker.request<RawResult>({ kind: 'op', op }, this.timeoutMs));
+        } else raw.ops.push(await w.request<RawResult>({ kind: 'op', op }, this.timeoutMs));
       }
-      await this.worker.request({ kind: 'closeAll' }, this.timeoutMs);
-      raw.merged = await this.worker.request<RawEntry[]>({ kind: 'walk', root: p.merged }, this.timeoutMs);
-      await this.unmount(mounted, p);
-      mounted = undefined;
+      await w.request({ kind: 'closeAll' }, this.timeoutMs);
+      raw.merged = await w.request<RawEntry[]>({ kind: 'walk', root: p0.merged, order: true }, this.timeoutMs);
+      await this.unmount(live.mounted!, p0);
+      live.mounted = undefined;
       // After layers changed while mounted, a fresh mount must show the same on every target.
       if (s.ops.some((o) => o.op === 'mutate')) {
-        mounted = await this.mount(target, s, p);
-        raw.remounted = await this.worker.request<RawEntry[]>({ kind: 'walk', root: p.merged }, this.timeoutMs);
-        await this.unmount(mounted, p);
-        mounted = undefined;
+        live.mounted = await this.mount(target, s, live.p);
+        raw.remounted = await w.request<RawEntry[]>({ kind: 'walk', root: p0.merged, order: true }, this.timeoutMs);
+        await this.unmount(live.mounted, live.p);
+        live.mounted = undefined;
       }
     } catch (e) {
       const opIndex = raw.ops.length < s.ops.length && !raw.merged ? raw.ops.length : undefined;
       trace.failure = { phase: opIndex === undefined ? 'final' : 'op', reason: `${errnoCodeOf(e)}: ${(e as Error).message}` };
       if (opIndex !== undefined) trace.failure.opIndex = opIndex;
-      this.worker.kill();
-      mounted?.abort();
-      cleanup.unmounted(p.merged);
+      w.kill();
+      live.mounted?.abort();
+      cleanup.unmounted(p0.merged);
     }
-    this.normalise(trace, raw, p);
+    // After rotations the layers are the ones of the last mount: the old uppers are lowers now.
+    this.normalise(trace, raw, live.p);
     return trace;
   }
 

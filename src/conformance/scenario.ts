@@ -16,7 +16,9 @@ export type LayerEntry =
   /** A kernel whiteout (char 0/0) already present in the layer. */
   | { path: string; kind: 'whiteout' }
   /** A zero-size file carrying the overlay `whiteout` xattr (read, never written, by the kernel). */
-  | { path: string; kind: 'xwhiteout' };
+  | { path: string; kind: 'xwhiteout' }
+  /** An executable: a copy of a static busybox, mode 0755 (for exec, spawn and ETXTBSY). */
+  | { path: string; kind: 'exe' };
 
 export interface Layer {
   entries: LayerEntry[];
@@ -64,6 +66,8 @@ function entryToString(e: LayerEntry): string {
       return `${e.path} whiteout`;
     case 'xwhiteout':
       return `${e.path} xattr-whiteout`;
+    case 'exe':
+      return `${e.path} busybox 755`;
   }
 }
 

@@ -6,9 +6,10 @@ import type { ContentObs } from './raw.js';
 export type ObsValue =
   | { stat: StatObs }
   | { content: ContentObs }
-  | { names: string[] }
+  | { names: string[]; order?: string[] }
   | { text: string }
-  | { statfs: { namemax: number; fsidSet: boolean } };
+  | { statfs: { namemax: number; fsidSet: boolean } }
+  | { fields: Record<string, string | number> };
 
 export type ObsResult = { ok: true; value?: ObsValue } | { ok: false; errno: string };
 

@@ -13,8 +13,13 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 // Under tap the sources run as .ts through a loader that fork() passes on via execArgv.
 const workerPath = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url));
 
+/** How long a worker may take to start (node and the sources loading on a loaded machine). */
+const START_TIMEOUT_MS = 120_000;
+
 export class WorkerClient {
   private child: ChildProcess | undefined;
+  /** Resolves when the current worker has loaded (its first message, id 0). */
+  private ready: Promise<void> = Promise.resolve();
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
@@ -24,7 +29,10 @@ export class WorkerClient {
 
   private start(): ChildProcess {
     const child = fork(workerPath, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    let loaded = () => {};
+    this.ready = new Promise<void>((resolve) => (loaded = resolve));
     child.on('message', (m: WorkerReply) => {
+      if (m.id === 0) return loaded();
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -33,6 +41,7 @@ export class WorkerClient {
       else p.resolve(m.result);
     });
     child.on('exit', (code, signal) => {
+      loaded();
       if (this.child === child) this.child = undefined;
       for (const [id, p] of this.pending) {
         clearTimeout(p.timer);
@@ -44,9 +53,23 @@ export class WorkerClient {
     return child;
   }
 
-  /** Send one request; rejects with ETIMEDOUT (and kills the worker) after `timeoutMs`. */
-  request<T>(req: WithoutId<WorkerRequest>, timeoutMs: number): Promise<T> {
+  /**
+   * Send one request; rejects with ETIMEDOUT (and kills the worker) after `timeoutMs`, counted
+   * from when the worker has loaded: starting node is not the target's time.
+   */
+  async request<T>(req: WithoutId<WorkerRequest>, timeoutMs: number): Promise<T> {
     const child = this.child ?? this.start();
+    let startTimer: NodeJS.Timeout | undefined;
+    const started = await Promise.race([
+      this.ready.then(() => true),
+      new Promise<boolean>((resolve) => (startTimer = setTimeout(() => resolve(false), START_TIMEOUT_MS))),
+    ]);
+    clearTimeout(startTimer);
+    if (!started) {
+      this.kill();
+      throw new OvlError('ETIMEDOUT', `the worker did not start within ${START_TIMEOUT_MS} ms`);
+    }
+    if (child.exitCode !== null || child.signalCode !== null) throw new OvlError('EIO', 'worker exited before the request');
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {

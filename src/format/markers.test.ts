@@ -1,5 +1,5 @@
 import t from 'tap';
-import { formatRedirect, opaqueMeaning, parseRedirect } from './markers.js';
+import { formatRedirect, opaqueMeaning, parseRedirect, redirectForMove } from './markers.js';
 import { parseOrigin } from './origin.js';
 
 t.test('opaque values: y is opaque, x only marks xattr whiteouts', async (t) => {
@@ -42,4 +42,14 @@ t.test('origin file handles', async (t) => {
   const wrongLen = Buffer.from(fh);
   wrongLen[2] = 30;
   t.equal(parseOrigin(wrongLen), null);
+});
+
+t.test('redirectForMove: the kernel\'s redirect for a moved dir', async (t) => {
+  t.equal(redirectForMove(['a'], [null], true), 'a', 'renamed in its parent: the old name');
+  t.equal(redirectForMove(['b'], ['d'], true), 'd', 'a relative redirect is kept in the same parent');
+  t.equal(redirectForMove(['b'], ['d'], false), '/d', 'moved elsewhere: its redirect replaces its name');
+  // After a layer rotation the moved parent's redirect lives in a lower: not the upper's to use.
+  t.equal(redirectForMove(['a', 'b', 'y'], [null, null, null], false), '/a/b/y');
+  t.equal(redirectForMove(['a', 'b', 'y'], [null, '/b', null], false), '/b/y', 'stops at an absolute ancestor');
+  t.equal(redirectForMove(['x', 'y'], [null, '/q'], false), '/q', 'its own absolute redirect is kept');
 });

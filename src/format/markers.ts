@@ -44,3 +44,23 @@ export function formatRedirect(originPath: string[], newParent: string[]): strin
     originPath.length === newParent.length + 1 && newParent.every((c, i) => originPath[i] === c);
   return sameParent ? originPath[originPath.length - 1]! : '/' + originPath.join('/');
 }
+
+/**
+ * The `redirect` the kernel stores on a dir moved away from `src` (ovl_set_redirect and
+ * ovl_get_redirect): `redirects[i]` is the redirect the upper copy of the dir at src[0..i] already
+ * carries (null: none). A dir that has one keeps it when it stays in its parent or when it is
+ * absolute. Otherwise, in the same parent, the old name; moved elsewhere, the path from the root
+ * built from the bottom up of each dir's redirect or name, stopping at the first absolute one.
+ */
+export function redirectForMove(src: string[], redirects: Array<string | null>, sameParent: boolean): string {
+  const own = redirects[src.length - 1] ?? null;
+  if (own !== null && (sameParent || own.startsWith('/'))) return own;
+  if (sameParent) return src[src.length - 1]!;
+  const parts: string[] = [];
+  for (let i = src.length - 1; i >= 0; i--) {
+    const part = redirects[i] ?? src[i]!;
+    parts.unshift(part);
+    if (part.startsWith('/')) return parts.join('/');
+  }
+  return '/' + parts.join('/');
+}

@@ -52,14 +52,26 @@ export function isWhiteoutAt(ovl: Overlay, real: string, st: BigIntStats): boole
   return mayBeXattrWhiteout(small) && hasXattr(real, ovl.xattrs.name('whiteout'));
 }
 
-type Candidate = [Layer, string];
+/** A place to look: layer and real path; `resolved` when a lookup below already followed its redirects. */
+type Candidate = [Layer, string, boolean?];
 
+/**
+ * Where the search goes on below a dir carrying a redirect. Relative ("d"): beside it, in the
+ * parent's copies further down. Absolute ("/a/b/y"): the path looked up from the root of the
+ * layers below, component by component, so that the dirs on the way apply their own redirects,
+ * whiteouts and opaque markers (as the kernel's ovl_lookup_layer does) — after a layer rotation a
+ * path such as /a/b/y may lead through a dir renamed in an older layer.
+ */
 function redirectCandidates(ovl: Overlay, parent: Node, red: Redirect, below: number): Candidate[] {
   if (red.kind === 'relative') {
     return parent.hits.filter((h) => h.layer.index > below).map((h) => [h.layer, realChild(h.real, red.name)]);
   }
-  const rel = red.path.length === 0 ? '' : '/' + red.path.join('/');
-  return ovl.stack.lowers.filter((l) => l.index > below).map((l) => [l, realPath(l.root, rel || '/')]);
+  let node: Node | null = layerRoots(ovl, ovl.stack.lowers.filter((l) => l.index > below));
+  for (const name of red.path) {
+    node = node && node.hits.length > 0 ? lookupChild(ovl, node, name) : null;
+    if (!node?.isDir) return [];
+  }
+  return node.hits.map((h) => [h.layer, h.real, true]);
 }
 
 function dirHit(ovl: Overlay, layer: Layer, real: string, st: BigIntStats): Hit {
@@ -73,7 +85,7 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | nu
   const hits: Hit[] = [];
   let cands: Candidate[] = parent.hits.map((h) => [h.layer, realChild(h.real, name)]);
   for (let i = 0; i < cands.length; i++) {
-    const [layer, real] = cands[i]!;
+    const [layer, real, resolved] = cands[i]!;
     const st = lstatOrNull(real);
     if (!st) continue;
     if (isWhiteoutAt(ovl, real, st)) break;
@@ -87,7 +99,7 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | nu
     if (hit.opaque === 'opaque') break;
     // Even a dir with nothing below it by name may continue elsewhere: an absolute redirect
     // searches from the root's lowers (the kernel switches to the root stack too).
-    if (ovl.follow) {
+    if (ovl.follow && !resolved) {
       const value = getXattr(real, ovl.xattrs.name('redirect'));
       const red = value ? parseRedirect(value) : null;
       if (red) cands = [...cands.slice(0, i + 1), ...redirectCandidates(ovl, parent, red, layer.index)];
@@ -99,8 +111,13 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | nu
 }
 
 function rootNode(ovl: Overlay): Node {
+  return layerRoots(ovl, ovl.stack.all);
+}
+
+/** The root dir merged from `layers` (top first), down to the first opaque one. */
+function layerRoots(ovl: Overlay, layers: readonly Layer[]): Node {
   const hits: Hit[] = [];
-  for (const layer of ovl.stack.all) {
+  for (const layer of layers) {
     const st = lstatSync(layer.root, { bigint: true });
     const hit = dirHit(ovl, layer, layer.root, st);
     hits.push(hit);

@@ -1,10 +1,9 @@
-// readdir: a merged dir lists the upper's names, then each lower's names not seen yet, without
-// whiteouts; a dir the kernel does not treat as merged lists straight from its one layer
-// (whiteouts included, as the kernel shows them). Every entry carries the stat the kernel would
-// report, so d_ino agrees with st_ino.
+// readdir: a merged dir lists its names in the kernel's order (mergedOrder), without whiteouts;
+// a dir the kernel does not treat as merged lists straight from its one layer in that layer's
+// getdents order (whiteouts included, as the kernel shows them). Every entry carries the stat the
+// kernel would report, so d_ino agrees with st_ino.
 import { isCharWhiteout } from '../format/index.js';
-import { readdirSync } from 'node:fs';
-import { readdirNoatime } from '../sys/dirents.js';
+import { listDirents, readdirNoatime } from '../sys/dirents.js';
 import type { FuseStat } from '../sys/fuse-native.js';
 import { fuseStat } from '../sys/fuse-native.js';
 import { fail } from './errno.js';
@@ -25,7 +24,30 @@ export function nodeStat(ovl: Overlay, node: Node): FuseStat | null {
  * that has an upper updates the upper's atime (ovl_update_time), under the upper mount's relatime.
  */
 function layerNames(hit: Hit): string[] {
-  return hit.layer.upper ? readdirSync(hit.real) : readdirNoatime(hit.real);
+  return hit.layer.upper ? listDirents(hit.real).map((e) => e.name) : readdirNoatime(hit.real);
+}
+
+/**
+ * The names of a merged dir in the order kernel overlayfs lists them (ovl_dir_read_merged): the
+ * lowest layer's names first, in its getdents order ("insert lowest layer entries before upper
+ * ones, this allows offsets to be reasonably constant"), then the upper's and the middle lowers'
+ * names not seen yet, top to bottom, each layer in its own getdents order. Each name comes with
+ * the top-most layer copy that has it, which decides what is shown.
+ */
+export function mergedOrder(layers: Array<{ hit: Hit; names: string[] }>): Array<{ name: string; hit: Hit }> {
+  const top = new Map<string, Hit>();
+  for (const { hit, names } of layers) for (const name of names) if (!top.has(name)) top.set(name, hit);
+  const out: Array<{ name: string; hit: Hit }> = [];
+  const seen = new Set<string>();
+  const lowest = layers[layers.length - 1];
+  for (const { names } of lowest ? [lowest, ...layers.slice(0, -1)] : []) {
+    for (const name of names) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      out.push({ name, hit: top.get(name)! });
+    }
+  }
+  return out;
 }
 
 /** Visible names of a merged dir, upper first, without duplicates or whiteouts. */
@@ -81,18 +103,13 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
     straightListing(ovl, node, names, stats, children);
     return { names, stats };
   }
-  const seen = new Set<string>();
-  for (const hit of node.hits) {
-    for (const name of layerNames(hit)) {
-      if (seen.has(name)) continue;
-      seen.add(name);
-      const child = lookupChild(ovl, node, name);
-      if (child) children?.set(name, child);
-      const st = child ? nodeStat(ovl, child) : xattrWhiteoutShown(ovl, hit, name);
-      if (!st) continue;
-      names.push(name);
-      stats.push(st);
-    }
+  for (const { name, hit } of mergedOrder(node.hits.map((hit) => ({ hit, names: layerNames(hit) })))) {
+    const child = lookupChild(ovl, node, name);
+    if (child) children?.set(name, child);
+    const st = child ? nodeStat(ovl, child) : xattrWhiteoutShown(ovl, hit, name);
+    if (!st) continue;
+    names.push(name);
+    stats.push(st);
   }
   return { names, stats };
 }

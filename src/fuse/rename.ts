@@ -5,11 +5,10 @@
 // xattr, otherwise EXDEV so that mv(1) falls back to copying. RENAME_NOREPLACE and
 // RENAME_EXCHANGE work as on any filesystem; RENAME_WHITEOUT is EINVAL, as the overlay refuses it.
 import { renameSync, rmSync } from 'node:fs';
-import { OPAQUE_YES, createsRedirects, formatRedirect } from '../format/index.js';
+import { OPAQUE_YES, createsRedirects, redirectForMove } from '../format/index.js';
 import type { FuseOps } from '../sys/fuse-native.js';
 import { fileHandle } from '../sys/handle.js';
 import { getXattr, rename2, setXattr } from '../sys/index.js';
-import { longPath } from '../sys/long-path.js';
 import { copyUp, markImpure, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { encodeOrigin } from './inode.js';
@@ -40,14 +39,16 @@ function hasOrigin(ovl: Overlay, node: Node): boolean {
   return getXattr(node.hits[0]!.real, ovl.xattrs.name('origin')) !== null;
 }
 
-/** Path of a dir's origin in the lowers ('/a/sub' → ['a', 'sub']), following any redirect it has. */
-function lowerPath(node: Node): string[] {
-  const lower = node.hits.find((h) => !h.layer.upper)!;
-  return longPath(lower.real).slice(lower.layer.root.length).split('/').filter((c) => c.length > 0);
-}
-
-function components(path: string): string[] {
-  return path.split('/').filter((c) => c.length > 0);
+/**
+ * The redirect to store on the dir moved from `src` to `dest`, as the kernel computes it from the
+ * names and the upper's own redirects of `src` and its ancestors (all copied up by now). Not the
+ * dir's real path in a lower: after a layer rotation that path can run through a dir the next
+ * lower has whited out, and the kernel, reading this upper later, would lose the dir's children.
+ */
+function movedRedirect(ovl: Overlay, src: string, dest: string): string {
+  const comps = src.split('/').filter((c) => c.length > 0);
+  const redirects = comps.map((_, i) => getXattr(upperPath(ovl, '/' + comps.slice(0, i + 1).join('/')), ovl.xattrs.name('redirect'))?.toString() ?? null);
+  return redirectForMove(comps, redirects, splitPath(src)[0] === splitPath(dest)[0]);
 }
 
 /** The VFS's checks come first (do_renameat2, may_delete), before the overlay sees the rename. */
@@ -92,15 +93,15 @@ function clearDest(ovl: Overlay, dst: Node | null, dstReal: string, srcIsDir: bo
  * ovl_set_opaque_xerr): a lower/merged dir gets a redirect to its origin (relative when it stayed
  * in its parent), an upper-only dir that lands in a merged dir becomes opaque.
  */
-function markMovedDir(ovl: Overlay, node: Node, redirect: boolean, to: string, toParent: Node): void {
+function markMovedDir(ovl: Overlay, node: Node, redirect: string | null, to: string, toParent: Node): void {
   const real = upperPath(ovl, to);
-  if (redirect) {
+  if (redirect !== null) {
     // ovl_fix_origin: the kernel's lookup gives a merged dir without an origin one (the core's
     // lookup writes nothing); a redirected dir must have it.
     const origin = ovl.xattrs.name('origin');
     const lower = node.hits.find((h) => !h.layer.upper)!;
     if (getXattr(real, origin) === null) setXattr(real, origin, encodeOrigin(fileHandle(lower.real)));
-    setXattr(real, ovl.xattrs.name('redirect'), formatRedirect(lowerPath(node), components(to).slice(0, -1)));
+    setXattr(real, ovl.xattrs.name('redirect'), redirect);
   } else if (node.isDir && isMergedParent(toParent) && node.hits[0]!.opaque !== 'opaque') {
     setXattr(real, ovl.xattrs.name('opaque'), OPAQUE_YES);
   }
@@ -115,12 +116,14 @@ function renameNode(ovl: Overlay, src: string, dest: string, srcNode: Node, dstN
   const dp = copyUp(ovl, dstParent);
   copyUp(ovl, src);
   const whiteout = existsInLower(ovl, sp, srcName);
+  // Read from the upper before the move: the value depends on src's ancestors' own redirects.
+  const redirectValue = redirect ? movedRedirect(ovl, src, dest) : null;
   const srcReal = upperPath(ovl, src);
   const dstReal = upperPath(ovl, dest);
   if (srcParent !== dstParent && hasOrigin(ovl, srcNode)) markImpure(ovl, upperPath(ovl, dstParent));
   clearDest(ovl, dstNode, dstReal, srcNode.isDir);
   rename2(srcReal, dstReal, whiteout ? ['whiteout'] : []);
-  markMovedDir(ovl, srcNode, redirect, dest, dp);
+  markMovedDir(ovl, srcNode, redirectValue, dest, dp);
   if (redirect) markImpure(ovl, upperPath(ovl, srcParent));
 }
 
@@ -134,13 +137,15 @@ function exchangeNodes(ovl: Overlay, src: string, dest: string, srcNode: Node, d
   const dp = copyUp(ovl, dstParent);
   copyUp(ovl, src);
   copyUp(ovl, dest);
+  const srcValue = srcRedirect ? movedRedirect(ovl, src, dest) : null;
+  const dstValue = dstRedirect ? movedRedirect(ovl, dest, src) : null;
   if (srcParent !== dstParent) {
     if (hasOrigin(ovl, srcNode)) markImpure(ovl, upperPath(ovl, dstParent));
     if (hasOrigin(ovl, dstNode)) markImpure(ovl, upperPath(ovl, srcParent));
   }
   rename2(upperPath(ovl, src), upperPath(ovl, dest), ['exchange']);
-  markMovedDir(ovl, srcNode, srcRedirect, dest, dp);
-  markMovedDir(ovl, dstNode, dstRedirect, src, sp);
+  markMovedDir(ovl, srcNode, srcValue, dest, dp);
+  markMovedDir(ovl, dstNode, dstValue, src, sp);
 }
 
 /**

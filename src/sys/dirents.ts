@@ -44,11 +44,11 @@ function parse(buf: Buffer, len: number, out: RawDirent[]): void {
   }
 }
 
-function readAll(fd: number, path: string): RawDirent[] {
+function readAll(fd: number, path: string, size = BUF_SIZE): RawDirent[] {
   const out: RawDirent[] = [];
-  const buf = Buffer.allocUnsafe(BUF_SIZE);
+  const buf = Buffer.allocUnsafe(size);
   for (;;) {
-    const n = check(c.getdents64(fd, buf, BUF_SIZE) as number, 'getdents64', path);
+    const n = check(c.getdents64(fd, buf, size) as number, 'getdents64', path);
     if (n === 0) return out;
     parse(buf, n, out);
   }
@@ -59,6 +59,20 @@ export function readDirents(path: string): RawDirent[] {
   const fd = openDirNoAtime(path);
   try {
     return readAll(fd, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * All entries of the directory `path` except '.' and '..', in getdents order, opened as any reader
+ * would (its atime is updated): a listing as a program sees it, unlike node's readdirSync, which sorts.
+ * `bufSize` is getdents64's buffer: a small one reads the listing in several calls.
+ */
+export function listDirents(path: string, bufSize = BUF_SIZE): RawDirent[] {
+  const fd = openSync(path, PLAIN_FLAGS);
+  try {
+    return readAll(fd, path, bufSize);
   } finally {
     closeSync(fd);
   }

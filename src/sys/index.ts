@@ -9,3 +9,6 @@ export * from './tmpfs.js';
 export * from './mount-command.js';
 export * from './statvfs.js';
 export * from './copy-tree.js';
+export * from './mapped.js';
+export * from './statx.js';
+export * from './programs.js';

@@ -45,6 +45,11 @@ export const c = {
   // fanotify (./fanotify.ts): the lower-layer watcher of ovl-fuse.
   fanotify_init: libc.func('int fanotify_init(unsigned int flags, unsigned int event_f_flags)'),
   fanotify_mark: libc.func('int fanotify_mark(int fd, unsigned int flags, uint64_t mask, int dirfd, const char *path)'),
+  // mmap and statx (./mapped.ts, ./statx.ts): what ovl-check observes beyond node:fs.
+  mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)'),
+  msync: libc.func('int msync(void *addr, size_t len, int flags)'),
+  munmap: libc.func('int munmap(void *addr, size_t len)'),
+  statx: libc.func('int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ uint8_t *buf)'),
 };
 
 /** The type tag koffi needs to marshal a `struct timespec[2]` for utimensat. */

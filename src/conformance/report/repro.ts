@@ -7,6 +7,7 @@ import { describeOp, type Op } from '../ops.js';
 import { SETUP_TIME_SEC, type Scenario } from '../scenario.js';
 import type { ScenarioResult } from '../session.js';
 import type { ObsResult } from '../trace.js';
+import { PY_OBSERVE_PRELUDE, pyObserveOp } from './repro-observe.js';
 
 const ovl = new OverlayXattrs(false);
 const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -44,6 +45,9 @@ function layerCommands(dir: string, s: Scenario['upper']): string[] {
         break;
       case 'xwhiteout':
         out.push(`: > ${p} && setfattr -n ${ovl.name('whiteout')} ${p}`);
+        break;
+      case 'exe':
+        out.push(`cp /bin/busybox ${p} && chmod 755 ${p}`);
         break;
     }
   }
@@ -131,6 +135,8 @@ function pyOp(o: Op): string {
       return `mutate(${o.layer}, ${py(o.action)}, ${py(o.path)}, ${py(o.to ?? o.path)}, ${py(o.data ?? '')}, ${o.mode ?? 0o600})`;
     case 'remount':
       return 'remount()';
+    default:
+      return pyObserveOp(o, m) ?? 'None';
   }
 }
 
@@ -214,6 +220,7 @@ export function renderRepro(r: ScenarioResult, meta: { id: string; suite: string
     'sh -c "$cmd" || { echo "mount failed: $cmd"; exit 1; }',
     `python3 - "$R/merged" "${lowers.map((l) => `$R/${l}`).join(':')}" "$R/upper" "cd $R && $cmd" <<'PY'`,
     PY_PRELUDE.trimEnd(),
+    PY_OBSERVE_PRELUDE.trimEnd(),
   ];
   s.ops.forEach((o, i) => {
     const mark = meta.parting === i ? '  # <-- the targets part here' : '';

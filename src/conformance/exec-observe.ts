@@ -1,0 +1,128 @@
+// The ops that observe what node:fs cannot: MAP_SHARED mmap with msync, O_DIRECT, statx, ctime
+// across a change, d_ino against st_ino, execve of a file in the overlay and a process held
+// running it (ETXTBSY). Run in the worker like every op (exec-op.ts); errors are results.
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { holdProgram, listDirents, runProgram, setXattr, statxOf, STATX_BTIME, withAlignedBuffer, withSharedMapping } from '../sys/index.js';
+import type { ExecContext, RawValue } from './exec-op.js';
+import type { CtimeVia, Op } from './ops.js';
+import { contentObs } from './raw.js';
+
+const K = fs.constants;
+const BLOCK = 4096;
+const STATX_FIELDS = ['type', 'mode', 'nlink', 'uid', 'gid', 'atime', 'mtime', 'ctime', 'ino', 'size', 'blocks', 'btime', 'mnt_id', 'dioalign'];
+const ATTRIBUTES: Record<number, string> = { 0x4: 'compressed', 0x10: 'immutable', 0x20: 'append', 0x40: 'nodump', 0x400: 'encrypted', 0x1000: 'automount', 0x2000: 'mount_root', 0x100000: 'verity', 0x200000: 'dax' };
+
+const bits = (v: bigint | number, names: Record<number, string>) =>
+  Object.entries(names)
+    .filter(([b]) => (BigInt(v) & BigInt(b)) !== 0n)
+    .map(([, n]) => n);
+
+function mmapOp(path: string, offset: number, data: string): RawValue {
+  const fd = fs.openSync(path, K.O_RDWR);
+  try {
+    const size = fs.fstatSync(fd).size;
+    return withSharedMapping(fd, size, true, path, (mem) => {
+      const before = contentObs(Buffer.from(mem));
+      // Only inside the file: a store past EOF in the last page is never written back.
+      mem.set(Buffer.from(data).subarray(0, Math.max(0, size - offset)), Math.min(offset, size));
+      return { content: before };
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function directOp(path: string, data: string | undefined): RawValue {
+  const fd = fs.openSync(path, (data === undefined ? K.O_RDONLY : K.O_RDWR) | K.O_DIRECT);
+  try {
+    return withAlignedBuffer(BLOCK, (buf) => {
+      if (data !== undefined) {
+        buf.fill(data.length ? data : '\n');
+        fs.writeSync(fd, buf, 0, BLOCK, 0);
+      }
+      const n = fs.readSync(fd, buf, 0, BLOCK, 0);
+      return { content: contentObs(Buffer.from(buf.subarray(0, n))) };
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function statxOp(path: string): RawValue {
+  const s = statxOf(path);
+  const out: Record<string, string | number> = {
+    mask: bits(s.mask, Object.fromEntries(STATX_FIELDS.map((n, i) => [1 << i, n]))).join(','),
+    attributes: bits(s.attributes, ATTRIBUTES).join(','),
+    attributesMask: bits(s.attributesMask, ATTRIBUTES).join(','),
+    blksize: s.blksize,
+  };
+  // Birth time is "now" for everything a scenario makes, and its relation to ctime depends on when
+  // the kernel's own xattr writes land in the clock tick: only whether it is given is compared
+  // (the mask), and that it is not in the future.
+  if (s.mask & STATX_BTIME) out.btime = s.btimeNs! <= BigInt(Date.now() + 1000) * 1_000_000n ? 'past' : 'future';
+  if (s.dioMemAlign !== undefined) out.dio = `${s.dioMemAlign}/${s.dioOffsetAlign}`;
+  return { fields: out };
+}
+
+const rel = (a: bigint, b: bigint) => (b > a ? 'later' : b === a ? 'same' : 'earlier');
+
+function ctimeOp(path: string, via: CtimeVia): RawValue {
+  const before = fs.lstatSync(path, { bigint: true });
+  if (via === 'chown') fs.lchownSync(path, -1, -1);
+  else if (via === 'chmod') fs.chmodSync(path, Number(before.mode) & 0o7777);
+  else if (via === 'xattr') setXattr(path, 'user.c', 'x');
+  else fs.readFileSync(path);
+  const after = fs.lstatSync(path, { bigint: true });
+  return { fields: { ctime: rel(before.ctimeNs, after.ctimeNs), mtime: rel(before.mtimeNs, after.mtimeNs) } };
+}
+
+function direntsOp(path: string): RawValue {
+  const out: Record<string, string> = {};
+  for (const d of listDirents(path)) {
+    try {
+      const st = fs.lstatSync(join(path, d.name), { bigint: true });
+      out[d.name] = st.ino === d.ino ? d.type : `${d.type} d_ino!=st_ino`;
+    } catch (e) {
+      out[d.name] = `${d.type} lstat ${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+    }
+  }
+  return { fields: out };
+}
+
+async function spawnOp(ctx: ExecContext, path: string, n: number): Promise<void> {
+  ctx.procs.get(n)?.stop();
+  ctx.procs.delete(n);
+  ctx.procs.set(n, await holdProgram(path, 'sleep', ['60'], ctx.scratch));
+}
+
+/** Run one of this module's ops; undefined when `o` is not one of them. */
+export async function runObserveOp(ctx: ExecContext, o: Op): Promise<RawValue | void | 'not mine'> {
+  const p = (rel: string) => join(ctx.merged, rel);
+  switch (o.op) {
+    case 'mmap':
+      return mmapOp(p(o.path), o.offset, o.data);
+    case 'direct':
+      return directOp(p(o.path), o.data);
+    case 'statx':
+      return statxOp(p(o.path));
+    case 'ctime':
+      return ctimeOp(p(o.path), o.via);
+    case 'dirents':
+      return direntsOp(p(o.path));
+    case 'exec': {
+      const r = runProgram(p(o.path), 'echo', ['ok'], 5000, ctx.scratch);
+      return { text: `status ${r.status ?? r.signal}: ${r.stdout}` };
+    }
+    case 'spawn':
+      return spawnOp(ctx, p(o.path), o.proc);
+    case 'kill': {
+      const h = ctx.procs.get(o.proc);
+      if (!h) throw Object.assign(new Error('no such process'), { code: 'ESRCH' });
+      h.stop();
+      return void ctx.procs.delete(o.proc);
+    }
+    default:
+      return 'not mine';
+  }
+}

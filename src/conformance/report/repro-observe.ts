@@ -1,0 +1,65 @@
+// The repro script's python for the observing ops (exec-observe.ts): mmap through python's mmap
+// module, O_DIRECT through an anonymous (page-aligned) mmap buffer, ctime around one change,
+// d_ino from scandir, execve through subprocess with busybox's argv0. statx has no python call:
+// the script prints the plain stat instead and says so.
+import type { Op } from '../ops.js';
+
+const py = (s: string) => JSON.stringify(s);
+
+export const PY_OBSERVE_PRELUDE = `import mmap
+procs = {}
+def mm(p, off, data):
+    fd = os.open(p, os.O_RDWR)
+    try:
+        size = os.fstat(fd).st_size; m = mmap.mmap(fd, size, mmap.MAP_SHARED)
+        before = content(m[:]); b = data.encode()[:max(0, size - off)]; m[off:off + len(b)] = b; m.flush(); m.close(); return before
+    finally: os.close(fd)
+def direct(p, data):
+    fd = os.open(p, (os.O_RDONLY if data is None else os.O_RDWR) | os.O_DIRECT); buf = mmap.mmap(-1, 4096)
+    try:
+        if data is not None: buf[:] = ((data or '\\n') * 4096)[:4096].encode(); os.pwritev(fd, [buf], 0); buf.seek(0)
+        n = os.preadv(fd, [buf], 0); return content(buf[:n])
+    finally: os.close(fd)
+def ctime(p, via):
+    a = os.lstat(p)
+    if via == 'chown': os.lchown(p, -1, -1)
+    elif via == 'chmod': os.chmod(p, stat.S_IMODE(a.st_mode))
+    elif via == 'xattr': os.setxattr(p, 'user.c', b'x', follow_symlinks=False)
+    else: open(p, 'rb').read()
+    b = os.lstat(p); rel = lambda x, y: 'later' if y > x else 'same' if y == x else 'earlier'
+    return {'ctime': rel(a.st_ctime_ns, b.st_ctime_ns), 'mtime': rel(a.st_mtime_ns, b.st_mtime_ns)}
+def dirents(p):
+    return {e.name: ('' if e.inode() == os.lstat(e.path).st_ino else 'd_ino!=st_ino') for e in os.scandir(p)}
+def run_exe(p):
+    r = subprocess.run(['echo', 'ok'], executable=p, capture_output=True); return 'status %d: %s' % (r.returncode, r.stdout.decode())
+def spawn(n, p):
+    procs[n] = subprocess.Popen(['sleep', '60'], executable=p)
+def kill(n):
+    procs[n].kill(); procs.pop(n).wait()
+`;
+
+/** One observing op as a python expression, or undefined when `o` is not one of them. */
+export function pyObserveOp(o: Op, m: (p: string) => string): string | undefined {
+  switch (o.op) {
+    case 'mmap':
+      return `mm(${m(o.path)}, ${o.offset}, ${py(o.data)})`;
+    case 'direct':
+      return `direct(${m(o.path)}, ${o.data === undefined ? 'None' : py(o.data)})`;
+    case 'statx':
+      return `st(os.lstat(${m(o.path)}))  # no statx in python: the plain stat`;
+    case 'ctime':
+      return `ctime(${m(o.path)}, ${py(o.via)})`;
+    case 'dirents':
+      return `dirents(${m(o.path)})`;
+    case 'exec':
+      return `run_exe(${m(o.path)})`;
+    case 'spawn':
+      return `spawn(${o.proc}, ${m(o.path)})`;
+    case 'kill':
+      return `kill(${o.proc})`;
+    case 'rotate':
+      return `None  # rotate(): not reproduced by this script (the layer list changes); see the scenario JSON`;
+    default:
+      return undefined;
+  }
+}
