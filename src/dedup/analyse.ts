@@ -3,10 +3,11 @@ import { relative } from 'node:path';
 import { analyseStore, totalsWith, type StoreAnalysis } from './analyse-store.js';
 import { InodeTally, ZERO, addBreakdowns, addCounts, emptyBreakdown } from './counts.js';
 import { findDuplicates, type Located } from './duplicates.js';
+import { sizeCollisions } from './hash.js';
 import type { ContainerReport, ImageReport, LayerTotals, Report, StoreReport, Waste } from './report.js';
 import { REPORT_VERSION } from './report.js';
 import type { Discovery, LayerScan, Store } from './types.js';
-import { imageWaste } from './waste.js';
+import { pathCopies, wasteOfCopies, type PathCopies } from './waste.js';
 
 export interface AnalyseInput {
   discovery: Discovery;
@@ -58,10 +59,15 @@ function sumTotals(list: LayerTotals[]): LayerTotals {
   return totalsWith({ ...add((t) => t), breakdown }, add((t) => t.asMultiLower), add((t) => t.asChained));
 }
 
-function wasteOf(analyses: StoreAnalysis[], hashes: Map<string, string>): Waste {
-  const images = analyses.flatMap((a) =>
-    a.store.images.map((img) => imageWaste(img.names[0]!, img.layers.map((id) => a.diffs.get(id) ?? []), hashes)),
+/** Each image's path copies, per store: the costly half of the waste, which needs no content hash. */
+function imageCopies(analyses: StoreAnalysis[]): Array<{ image: string; copies: PathCopies }> {
+  return analyses.flatMap((a) =>
+    a.store.images.map((img) => ({ image: img.names[0]!, copies: pathCopies(img.layers.map((id) => a.diffs.get(id) ?? [])) })),
   );
+}
+
+function wasteOf(copies: Array<{ image: string; copies: PathCopies }>, hashes: Map<string, string>): Waste {
+  const images = copies.map((c) => wasteOfCopies(c.image, c.copies, hashes));
   return {
     images,
     wastedBytes: images.reduce((n, w) => n + w.wastedBytes, 0),
@@ -71,7 +77,17 @@ function wasteOf(analyses: StoreAnalysis[], hashes: Map<string, string>): Waste 
   };
 }
 
-function* locatedFiles(root: string, scans: Array<Map<string, LayerScan>>): Generator<Located> {
+
+/** Everything of the report that needs no content hash: computed while the hashes are being made. */
+export interface LayerAnalysis {
+  report: Omit<Report, 'duplicates' | 'waste'>;
+  /** one name per size-colliding inode: all that duplicates need */
+  located: Located[];
+  copies: Array<{ image: string; copies: PathCopies }>;
+}
+
+/** Every regular file of the root's layers, with its layer dir relative to the root. */
+export function* locatedFiles(root: string, scans: Array<Map<string, LayerScan>>): Generator<Located> {
   for (const byId of scans) {
     for (const scan of byId.values()) {
       const base = relative(root, scan.dir);
@@ -80,18 +96,30 @@ function* locatedFiles(root: string, scans: Array<Map<string, LayerScan>>): Gene
   }
 }
 
-export function analyse({ discovery, scans, hashes }: AnalyseInput): Report {
+/** `targets`: the size-colliding files (`sizeCollisions(locatedFiles(…))`) when the caller has them. */
+export function analyseLayers(discovery: Discovery, scans: Array<Map<string, LayerScan>>, targets?: Located[]): LayerAnalysis {
   const analyses = discovery.stores.map((store, i) => analyseStore(store, scans[i] ?? new Map()));
   return {
-    version: REPORT_VERSION,
-    root: discovery.root,
-    stores: analyses.map(storeReport),
-    imageLayers: sumTotals(analyses.map((a) => a.imageLayers)),
-    containerLayers: sumTotals(analyses.map((a) => a.containerLayers)),
-    images: analyses.flatMap(imageReports),
-    containers: analyses.flatMap((a, i) => containerReports(a.store, scans[i] ?? new Map())),
-    duplicates: findDuplicates(locatedFiles(discovery.root, scans), hashes),
-    waste: wasteOf(analyses, hashes),
-    warnings: discovery.warnings,
+    report: {
+      version: REPORT_VERSION,
+      root: discovery.root,
+      stores: analyses.map(storeReport),
+      imageLayers: sumTotals(analyses.map((a) => a.imageLayers)),
+      containerLayers: sumTotals(analyses.map((a) => a.containerLayers)),
+      images: analyses.flatMap(imageReports),
+      containers: analyses.flatMap((a, i) => containerReports(a.store, scans[i] ?? new Map())),
+      warnings: discovery.warnings,
+    },
+    located: targets ?? sizeCollisions(locatedFiles(discovery.root, scans)),
+    copies: imageCopies(analyses),
   };
+}
+
+export function finishReport({ report, located, copies }: LayerAnalysis, hashes: Map<string, string>): Report {
+  const { warnings, ...rest } = report;
+  return { ...rest, duplicates: findDuplicates(located, hashes), waste: wasteOf(copies, hashes), warnings };
+}
+
+export function analyse({ discovery, scans, hashes }: AnalyseInput): Report {
+  return finishReport(analyseLayers(discovery, scans), hashes);
 }

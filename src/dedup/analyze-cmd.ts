@@ -57,7 +57,7 @@ export async function analyzeCommand(rootArg: string, opts: AnalyzeOptions, io: 
   if (opts.json !== undefined && opts.json !== '-' && isInside(opts.json, root)) {
     throw new UsageError(`--json ${opts.json}: inside the data root ${root}; analyze never writes there`);
   }
-  const { report } = await runAnalysis(root, io.progress);
+  const { report } = await runAnalysis(root, { progress: io.progress, fileXattrs: false });
   if (report.stores.length === 0) {
     throw new OvlError('ENOENT', 'no overlay, overlay2 or containers-storage store found', { path: root });
   }
