@@ -3,6 +3,7 @@
 import { analyzeCommand } from '../dedup/analyze-cmd.js';
 import { convertCommand, type ConvertOptions } from '../dedup/convert-cmd.js';
 import { ttyProgress } from '../dedup/progress.js';
+import { terminalWidth } from '../dedup/text-table.js';
 import { EXIT_FAILURE, newProgram, runMain } from './run.js';
 
 interface AnalyzeFlags {
@@ -11,6 +12,7 @@ interface AnalyzeFlags {
   maxWastedBytes?: string;
   minEfficiency?: string;
   maxDuplicateBytes?: string;
+  binary?: boolean;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -25,8 +27,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--max-wasted-bytes <size>', 'CI rule: dive-style wasted bytes at most SIZE (e.g. 20MB)')
     .option('--min-efficiency <ratio>', 'CI rule: every image at least this dive efficiency (0..1)')
     .option('--max-duplicate-bytes <size>', 'CI rule: redundant duplicate content at most SIZE')
+    .option('--binary', 'sizes in KiB/MiB/GiB (powers of 1024, as du -h) instead of kB/MB/GB (as docker)')
     .action(async (root: string, flags: AnalyzeFlags) => {
-      const io = { stdout: process.stdout, stderr: process.stderr, progress: ttyProgress(process.stderr) };
+      const io = { stdout: process.stdout, stderr: process.stderr, progress: ttyProgress(process.stderr), width: terminalWidth(process.stdout) };
       const { rules } = await analyzeCommand(root, flags, io);
       if (rules.some((r) => !r.pass)) code = EXIT_FAILURE;
     });

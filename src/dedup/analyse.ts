@@ -4,6 +4,7 @@ import { analyseStore, totalsWith, type StoreAnalysis } from './analyse-store.js
 import { InodeTally, ZERO, addBreakdowns, addCounts, emptyBreakdown } from './counts.js';
 import { findDuplicates, type Located } from './duplicates.js';
 import { sizeCollisions } from './hash.js';
+import type { OutsideCounts } from './outside.js';
 import type { ContainerReport, ImageReport, LayerTotals, Report, StoreReport, Waste } from './report.js';
 import { REPORT_VERSION } from './report.js';
 import type { Discovery, LayerScan, Store } from './types.js';
@@ -15,6 +16,7 @@ export interface AnalyseInput {
   scans: Array<Map<string, LayerScan>>;
   /** inode → xxh64 of size-colliding regular files */
   hashes: Map<string, string>;
+  outside?: OutsideCounts;
 }
 
 /** docker system df: shared = layers referenced by more than one listed image of the store. */
@@ -80,18 +82,34 @@ function wasteOf(copies: Array<{ image: string; copies: PathCopies }>, hashes: M
 
 /** Everything of the report that needs no content hash: computed while the hashes are being made. */
 export interface LayerAnalysis {
-  report: Omit<Report, 'duplicates' | 'waste'>;
+  report: Omit<Report, 'duplicates' | 'waste' | 'wholeRoot'>;
   /** one name per size-colliding inode: all that duplicates need */
   located: Located[];
   copies: Array<{ image: string; copies: PathCopies }>;
 }
 
-/** Every regular file of the root's layers, with its layer dir relative to the root. */
-export function* locatedFiles(root: string, scans: Array<Map<string, LayerScan>>): Generator<Located> {
-  for (const byId of scans) {
-    for (const scan of byId.values()) {
-      const base = relative(root, scan.dir);
-      for (const entry of scan.entries) if (entry.type === 'file') yield { entry, base };
+/** A store's layers parents first, so a file hard-linked up a legacy chain is met in the layer that added it. */
+function bottomUp(store: Store, scans: Map<string, LayerScan>): string[] {
+  const depth = new Map<string, number>();
+  const depthOf = (id: string, guard = 0): number => {
+    const known = depth.get(id);
+    if (known !== undefined) return known;
+    const parent = store.layers.get(id)?.parent ?? '';
+    const d = parent && guard < 10_000 ? depthOf(parent, guard + 1) + 1 : 0;
+    depth.set(id, d);
+    return d;
+  };
+  return [...scans.keys()].sort((a, b) => depthOf(a) - depthOf(b));
+}
+
+/** Every regular file of the root's layers, bottom layers first, with its layer dir relative to the root. */
+export function* locatedFiles(discovery: Discovery, scans: Array<Map<string, LayerScan>>): Generator<Located> {
+  for (const [i, byId] of scans.entries()) {
+    const store = discovery.stores[i];
+    for (const layer of store ? bottomUp(store, byId) : byId.keys()) {
+      const scan = byId.get(layer)!;
+      const base = relative(discovery.root, scan.dir);
+      for (const entry of scan.entries) if (entry.type === 'file') yield { entry, base, layer };
     }
   }
 }
@@ -110,16 +128,21 @@ export function analyseLayers(discovery: Discovery, scans: Array<Map<string, Lay
       containers: analyses.flatMap((a, i) => containerReports(a.store, scans[i] ?? new Map())),
       warnings: discovery.warnings,
     },
-    located: targets ?? sizeCollisions(locatedFiles(discovery.root, scans)),
+    located: targets ?? sizeCollisions(locatedFiles(discovery, scans)),
     copies: imageCopies(analyses),
   };
 }
 
-export function finishReport({ report, located, copies }: LayerAnalysis, hashes: Map<string, string>): Report {
+/** `outside`: what the data root holds outside its layer dirs, when it was walked. */
+export function finishReport({ report, located, copies }: LayerAnalysis, hashes: Map<string, string>, outside?: OutsideCounts): Report {
   const { warnings, ...rest } = report;
-  return { ...rest, duplicates: findDuplicates(located, hashes), waste: wasteOf(copies, hashes), warnings };
+  const layers = addCounts(report.imageLayers, report.containerLayers);
+  const wholeRoot = outside
+    ? { entries: layers.entries + outside.entries, inodes: layers.inodes + outside.inodes, diskBytes: layers.diskBytes + outside.diskBytes, outside }
+    : null;
+  return { ...rest, duplicates: findDuplicates(located, hashes), waste: wasteOf(copies, hashes), wholeRoot, warnings };
 }
 
-export function analyse({ discovery, scans, hashes }: AnalyseInput): Report {
-  return finishReport(analyseLayers(discovery, scans), hashes);
+export function analyse({ discovery, scans, hashes, outside }: AnalyseInput): Report {
+  return finishReport(analyseLayers(discovery, scans), hashes, outside);
 }

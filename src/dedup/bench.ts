@@ -89,7 +89,7 @@ export async function timeAnalyze(root: string): Promise<AnalyzeTiming> {
   const scans = scanStores(discovery, log, { fileXattrs: false });
   const scan = t();
   t = timer();
-  const targets = sizeCollisions(locatedFiles(discovery.root, scans));
+  const targets = sizeCollisions(locatedFiles(discovery, scans));
   const sizes = t();
   t = timer();
   const hashT = timer();

@@ -10,6 +10,8 @@ export interface Located {
   entry: Entry;
   /** the layer dir relative to the data root; the entry's path is appended only for reported files */
   base: string;
+  /** the layer's cache ID ('' when unknown) */
+  layer?: string;
 }
 
 interface Group {
@@ -27,8 +29,8 @@ function groupOf(byKey: Map<string, Group>, size: number, hash: string): Group {
   return g;
 }
 
-// Called once per regular file of the root (every layer): only the first name of each hashed inode
-// does any work, and path strings are built only for the groups that are reported.
+// Only the first name of each hashed inode counts (give the files bottom layer first, so that name
+// is in the layer that added the file); path strings are built only for the groups reported.
 export function findDuplicates(files: Iterable<Located>, hashes: Map<string, string>): Duplicates {
   const byKey = new Map<string, Group>();
   const seen = new Set<string>();
@@ -45,11 +47,14 @@ export function findDuplicates(files: Iterable<Located>, hashes: Map<string, str
   const groups: DuplicateGroup[] = [];
   for (const g of byKey.values()) {
     if (g.first.length < 2) continue;
+    const named = g.first.map((l) => ({ root: `${l.base}/${l.entry.path}`, layer: l.layer ?? '', path: l.entry.path }));
+    const listed = named.slice(0, MAX_GROUP_PATHS);
     groups.push({
       hash: g.hash,
       size: g.size,
       inodes: g.first.length,
-      paths: g.first.map((l) => `${l.base}/${l.entry.path}`).sort().slice(0, MAX_GROUP_PATHS),
+      paths: listed.map((n) => n.root),
+      files: listed.map((n) => ({ layer: n.layer, path: n.path })),
       redundantBytes: (g.first.length - 1) * g.size,
     });
   }

@@ -5,6 +5,7 @@ import { discover } from './discover.js';
 import { hashInodes, sizeCollisions } from './hash.js';
 import { WarningLog } from './read-meta.js';
 import type { Report } from './report.js';
+import { scanOutside } from './outside.js';
 import { scanLayer } from './scan.js';
 import type { Discovery, LayerScan } from './types.js';
 
@@ -52,13 +53,15 @@ export async function runAnalysis(root: string, { progress, fileXattrs = true }:
   log.list.push(...found.warnings);
   const discovery: Discovery = { ...found, warnings: log.list };
   const scans = scanStores(discovery, log, { progress, fileXattrs });
-  const targets = sizeCollisions(locatedFiles(root, scans));
+  const targets = sizeCollisions(locatedFiles(discovery, scans));
   progress?.phase('hash', targets.reduce((n, t) => n + t.entry.size, 0));
   // The worker hashes while this thread analyses the layers (which needs no hashes).
   const paths = new Map(targets.map((t) => [t.entry.inode, `${root}/${t.base}/${t.entry.path}`]));
   const hashing = hashInodes(paths, { log, onProgress: (b) => progress?.tick(b) });
+  const layerDirs = new Set(scans.flatMap((byId) => [...byId.values()].map((s) => s.dir)));
+  const outside = scanOutside(root, layerDirs, log);
   const layers = analyseLayers(discovery, scans, targets);
   const hashes = await hashing;
   progress?.done();
-  return { discovery, scans, hashes, report: finishReport(layers, hashes) };
+  return { discovery, scans, hashes, report: finishReport(layers, hashes, outside) };
 }
