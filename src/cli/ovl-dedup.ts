@@ -13,6 +13,7 @@ interface AnalyzeFlags {
   minEfficiency?: string;
   maxDuplicateBytes?: string;
   binary?: boolean;
+  html?: string;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--max-wasted-bytes <size>', 'CI rule: dive-style wasted bytes at most SIZE (e.g. 20MB)')
     .option('--min-efficiency <ratio>', 'CI rule: every image at least this dive efficiency (0..1)')
     .option('--max-duplicate-bytes <size>', 'CI rule: redundant duplicate content at most SIZE')
+    .option('--html <file>', 'also write the report as one self-contained HTML page (charts, sortable tables, the JSON)')
     .option('--binary', 'sizes in KiB/MiB/GiB (powers of 1024, as du -h) instead of kB/MB/GB (as docker)')
     .action(async (root: string, flags: AnalyzeFlags) => {
       const io = { stdout: process.stdout, stderr: process.stderr, progress: ttyProgress(process.stderr), width: terminalWidth(process.stdout) };

@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
 import { evaluate, parseThresholds, type RuleResult, type ThresholdText } from './ci.js';
 import { runAnalysis, type Progress } from './pipeline.js';
+import { renderHtml } from './html.js';
 import { renderCi, renderReport } from './render.js';
 import type { Report } from './report.js';
 
@@ -13,6 +14,8 @@ export interface AnalyzeOptions extends ThresholdText {
   ci?: boolean;
   /** sizes in KiB/MiB (du -h) instead of kB/MB (docker) */
   binary?: boolean;
+  /** also write the report as a self-contained HTML page to this file */
+  html?: string;
 }
 
 export interface Io {
@@ -77,6 +80,9 @@ export async function analyzeCommand(rootArg: string, opts: AnalyzeOptions, io: 
   if (opts.json !== undefined && opts.json !== '-' && isInside(opts.json, root)) {
     throw new UsageError(`--json ${opts.json}: inside the data root ${root}; analyze never writes there`);
   }
+  if (opts.html !== undefined && isInside(opts.html, root)) {
+    throw new UsageError(`--html ${opts.html}: inside the data root ${root}; analyze never writes there`);
+  }
   const { report } = await runAnalysis(root, { progress: io.progress, fileXattrs: false });
   if (report.stores.length === 0) {
     throw new OvlError('ENOENT', 'no overlay, overlay2 or containers-storage store found (give the data root, the dir holding image/ and overlay2/)', { path: root });
@@ -88,6 +94,7 @@ export async function analyzeCommand(rootArg: string, opts: AnalyzeOptions, io: 
     if (opts.json !== undefined) writeFileSync(opts.json, json);
     io.stdout.write(renderReport(report, { binary: opts.binary ?? false, width: io.width ?? 80 }));
   }
+  if (opts.html !== undefined) writeFileSync(opts.html, renderHtml(report, { binary: opts.binary ?? false }));
   if (opts.ci) (opts.json === '-' ? io.stderr : io.stdout).write(renderCi(rules) + '\n');
   return { report, rules };
 }
