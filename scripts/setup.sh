@@ -11,6 +11,7 @@ PACKAGES=(
   jdupes rdfind xxhash          # dedup benchmark anchors
   docker.io busybox-static      # real Docker data roots for ovl-dedup's tests
   build-essential python3 patch # node-gyp; patch applies the fuse-native fixes at npm ci
+  chromium                      # headless rendering checks of the --html reports
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

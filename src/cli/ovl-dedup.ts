@@ -4,6 +4,7 @@ import { analyzeCommand } from '../dedup/analyze-cmd.js';
 import { convertCommand, type ConvertOptions } from '../dedup/convert-cmd.js';
 import { migrateCommand, type MigrateCliOptions } from '../dedup/migrate-cmd.js';
 import { ttyProgress } from '../dedup/progress.js';
+import { terminalWidth } from '../dedup/text-table.js';
 import { EXIT_FAILURE, newProgram, runMain } from './run.js';
 
 interface AnalyzeFlags {
@@ -12,6 +13,8 @@ interface AnalyzeFlags {
   maxWastedBytes?: string;
   minEfficiency?: string;
   maxDuplicateBytes?: string;
+  binary?: boolean;
+  html?: string;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -26,8 +29,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--max-wasted-bytes <size>', 'CI rule: dive-style wasted bytes at most SIZE (e.g. 20MB)')
     .option('--min-efficiency <ratio>', 'CI rule: every image at least this dive efficiency (0..1)')
     .option('--max-duplicate-bytes <size>', 'CI rule: redundant duplicate content at most SIZE')
+    .option('--html <file>', 'also write the report as one self-contained HTML page (charts, sortable tables, the JSON)')
+    .option('--binary', 'sizes in KiB/MiB/GiB (powers of 1024, as du -h) instead of kB/MB/GB (as docker)')
     .action(async (root: string, flags: AnalyzeFlags) => {
-      const io = { stdout: process.stdout, stderr: process.stderr, progress: ttyProgress(process.stderr) };
+      const io = { stdout: process.stdout, stderr: process.stderr, progress: ttyProgress(process.stderr), width: terminalWidth(process.stdout) };
       const { rules } = await analyzeCommand(root, flags, io);
       if (rules.some((r) => !r.pass)) code = EXIT_FAILURE;
     });

@@ -3,10 +3,12 @@ import { relative } from 'node:path';
 import { analyseStore, totalsWith, type StoreAnalysis } from './analyse-store.js';
 import { InodeTally, ZERO, addBreakdowns, addCounts, emptyBreakdown } from './counts.js';
 import { findDuplicates, type Located } from './duplicates.js';
+import { sizeCollisions } from './hash.js';
+import type { OutsideCounts } from './outside.js';
 import type { ContainerReport, ImageReport, LayerTotals, Report, StoreReport, Waste } from './report.js';
 import { REPORT_VERSION } from './report.js';
 import type { Discovery, LayerScan, Store } from './types.js';
-import { imageWaste } from './waste.js';
+import { pathCopies, wasteOfCopies, type PathCopies } from './waste.js';
 
 export interface AnalyseInput {
   discovery: Discovery;
@@ -14,6 +16,7 @@ export interface AnalyseInput {
   scans: Array<Map<string, LayerScan>>;
   /** inode → xxh64 of size-colliding regular files */
   hashes: Map<string, string>;
+  outside?: OutsideCounts;
 }
 
 /** docker system df: shared = layers referenced by more than one listed image of the store. */
@@ -58,10 +61,15 @@ function sumTotals(list: LayerTotals[]): LayerTotals {
   return totalsWith({ ...add((t) => t), breakdown }, add((t) => t.asMultiLower), add((t) => t.asChained));
 }
 
-function wasteOf(analyses: StoreAnalysis[], hashes: Map<string, string>): Waste {
-  const images = analyses.flatMap((a) =>
-    a.store.images.map((img) => imageWaste(img.names[0]!, img.layers.map((id) => a.diffs.get(id) ?? []), hashes)),
+/** Each image's path copies, per store: the costly half of the waste, which needs no content hash. */
+function imageCopies(analyses: StoreAnalysis[]): Array<{ image: string; copies: PathCopies }> {
+  return analyses.flatMap((a) =>
+    a.store.images.map((img) => ({ image: img.names[0]!, copies: pathCopies(img.layers.map((id) => a.diffs.get(id) ?? [])) })),
   );
+}
+
+function wasteOf(copies: Array<{ image: string; copies: PathCopies }>, hashes: Map<string, string>): Waste {
+  const images = copies.map((c) => wasteOfCopies(c.image, c.copies, hashes));
   return {
     images,
     wastedBytes: images.reduce((n, w) => n + w.wastedBytes, 0),
@@ -71,27 +79,70 @@ function wasteOf(analyses: StoreAnalysis[], hashes: Map<string, string>): Waste 
   };
 }
 
-function* locatedFiles(root: string, scans: Array<Map<string, LayerScan>>): Generator<Located> {
-  for (const byId of scans) {
-    for (const scan of byId.values()) {
-      const base = relative(root, scan.dir);
-      for (const entry of scan.entries) if (entry.type === 'file') yield { entry, base };
+
+/** Everything of the report that needs no content hash: computed while the hashes are being made. */
+export interface LayerAnalysis {
+  report: Omit<Report, 'duplicates' | 'waste' | 'wholeRoot'>;
+  /** one name per size-colliding inode: all that duplicates need */
+  located: Located[];
+  copies: Array<{ image: string; copies: PathCopies }>;
+}
+
+/** A store's layers parents first, so a file hard-linked up a legacy chain is met in the layer that added it. */
+function bottomUp(store: Store, scans: Map<string, LayerScan>): string[] {
+  const depth = new Map<string, number>();
+  const depthOf = (id: string, guard = 0): number => {
+    const known = depth.get(id);
+    if (known !== undefined) return known;
+    const parent = store.layers.get(id)?.parent ?? '';
+    const d = parent && guard < 10_000 ? depthOf(parent, guard + 1) + 1 : 0;
+    depth.set(id, d);
+    return d;
+  };
+  return [...scans.keys()].sort((a, b) => depthOf(a) - depthOf(b));
+}
+
+/** Every regular file of the root's layers, bottom layers first, with its layer dir relative to the root. */
+export function* locatedFiles(discovery: Discovery, scans: Array<Map<string, LayerScan>>): Generator<Located> {
+  for (const [i, byId] of scans.entries()) {
+    const store = discovery.stores[i];
+    for (const layer of store ? bottomUp(store, byId) : byId.keys()) {
+      const scan = byId.get(layer)!;
+      const base = relative(discovery.root, scan.dir);
+      for (const entry of scan.entries) if (entry.type === 'file') yield { entry, base, layer };
     }
   }
 }
 
-export function analyse({ discovery, scans, hashes }: AnalyseInput): Report {
+/** `targets`: the size-colliding files (`sizeCollisions(locatedFiles(…))`) when the caller has them. */
+export function analyseLayers(discovery: Discovery, scans: Array<Map<string, LayerScan>>, targets?: Located[]): LayerAnalysis {
   const analyses = discovery.stores.map((store, i) => analyseStore(store, scans[i] ?? new Map()));
   return {
-    version: REPORT_VERSION,
-    root: discovery.root,
-    stores: analyses.map(storeReport),
-    imageLayers: sumTotals(analyses.map((a) => a.imageLayers)),
-    containerLayers: sumTotals(analyses.map((a) => a.containerLayers)),
-    images: analyses.flatMap(imageReports),
-    containers: analyses.flatMap((a, i) => containerReports(a.store, scans[i] ?? new Map())),
-    duplicates: findDuplicates(locatedFiles(discovery.root, scans), hashes),
-    waste: wasteOf(analyses, hashes),
-    warnings: discovery.warnings,
+    report: {
+      version: REPORT_VERSION,
+      root: discovery.root,
+      stores: analyses.map(storeReport),
+      imageLayers: sumTotals(analyses.map((a) => a.imageLayers)),
+      containerLayers: sumTotals(analyses.map((a) => a.containerLayers)),
+      images: analyses.flatMap(imageReports),
+      containers: analyses.flatMap((a, i) => containerReports(a.store, scans[i] ?? new Map())),
+      warnings: discovery.warnings,
+    },
+    located: targets ?? sizeCollisions(locatedFiles(discovery, scans)),
+    copies: imageCopies(analyses),
   };
+}
+
+/** `outside`: what the data root holds outside its layer dirs, when it was walked. */
+export function finishReport({ report, located, copies }: LayerAnalysis, hashes: Map<string, string>, outside?: OutsideCounts): Report {
+  const { warnings, ...rest } = report;
+  const layers = addCounts(report.imageLayers, report.containerLayers);
+  const wholeRoot = outside
+    ? { entries: layers.entries + outside.entries, inodes: layers.inodes + outside.inodes, diskBytes: layers.diskBytes + outside.diskBytes, outside }
+    : null;
+  return { ...rest, duplicates: findDuplicates(located, hashes), waste: wasteOf(copies, hashes), wholeRoot, warnings };
+}
+
+export function analyse({ discovery, scans, hashes, outside }: AnalyseInput): Report {
+  return finishReport(analyseLayers(discovery, scans), hashes, outside);
 }

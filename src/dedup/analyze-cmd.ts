@@ -1,22 +1,29 @@
 // The analyze command's flow: check the arguments, run the pipeline, write JSON and tables,
 // evaluate CI rules. The CLI only parses options and turns the outcome into an exit code.
-import { realpathSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
+import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
 import { evaluate, parseThresholds, type RuleResult, type ThresholdText } from './ci.js';
 import { runAnalysis, type Progress } from './pipeline.js';
+import { renderHtml } from './html.js';
 import { renderCi, renderReport } from './render.js';
 import type { Report } from './report.js';
 
 export interface AnalyzeOptions extends ThresholdText {
   json?: string;
   ci?: boolean;
+  /** sizes in KiB/MiB (du -h) instead of kB/MB (docker) */
+  binary?: boolean;
+  /** also write the report as a self-contained HTML page to this file */
+  html?: string;
 }
 
 export interface Io {
   stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown };
   progress?: Progress;
+  /** terminal width for the tables (default 80) */
+  width?: number;
 }
 
 export interface AnalyzeOutcome {
@@ -51,23 +58,43 @@ export function isInside(path: string, root: string): boolean {
   return p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
+/**
+ * A store dir given instead of its data root (`/var/lib/docker/overlay2`, or a containers-storage
+ * `…/overlay`) is answered for the data root that holds it: the layers mean nothing without the
+ * image and layer metadata beside them.
+ */
+export function dataRootOf(root: string): string {
+  const name = basename(root);
+  const parent = dirname(root);
+  if (name !== 'overlay' && name !== 'overlay2') return root;
+  const docker = existsSync(join(parent, 'image', name));
+  const cstorage = name === 'overlay' && existsSync(join(parent, 'overlay-layers'));
+  return docker || cstorage ? parent : root;
+}
+
 export async function analyzeCommand(rootArg: string, opts: AnalyzeOptions, io: Io): Promise<AnalyzeOutcome> {
-  const root = checkedRoot(rootArg);
+  const given = checkedRoot(rootArg);
+  const root = dataRootOf(given);
+  if (root !== given) io.stderr.write(`ovl-dedup: ${given} is a store of the data root ${root}; analyzing ${root}\n`);
   const thresholds = parseThresholds(opts);
   if (opts.json !== undefined && opts.json !== '-' && isInside(opts.json, root)) {
     throw new UsageError(`--json ${opts.json}: inside the data root ${root}; analyze never writes there`);
   }
-  const { report } = await runAnalysis(root, io.progress);
+  if (opts.html !== undefined && isInside(opts.html, root)) {
+    throw new UsageError(`--html ${opts.html}: inside the data root ${root}; analyze never writes there`);
+  }
+  const { report } = await runAnalysis(root, { progress: io.progress, fileXattrs: false });
   if (report.stores.length === 0) {
-    throw new OvlError('ENOENT', 'no overlay, overlay2 or containers-storage store found', { path: root });
+    throw new OvlError('ENOENT', 'no overlay, overlay2 or containers-storage store found (give the data root, the dir holding image/ and overlay2/)', { path: root });
   }
   const rules = opts.ci ? evaluate(report, thresholds) : [];
   const json = JSON.stringify(report, null, 2) + '\n';
   if (opts.json === '-') io.stdout.write(json);
   else {
     if (opts.json !== undefined) writeFileSync(opts.json, json);
-    io.stdout.write(renderReport(report));
+    io.stdout.write(renderReport(report, { binary: opts.binary ?? false, width: io.width ?? 80 }));
   }
+  if (opts.html !== undefined) writeFileSync(opts.html, renderHtml(report, { binary: opts.binary ?? false }));
   if (opts.ci) (opts.json === '-' ? io.stderr : io.stdout).write(renderCi(rules) + '\n');
   return { report, rules };
 }

@@ -10,40 +10,57 @@ export interface Located {
   entry: Entry;
   /** the layer dir relative to the data root; the entry's path is appended only for reported files */
   base: string;
+  /** the layer's cache ID ('' when unknown) */
+  layer?: string;
 }
 
+interface Group {
+  size: number;
+  hash: string;
+  /** the first name seen of each inode (its other names are hard links, not copies) */
+  first: Located[];
+}
+
+/** Group key: the hash alone, unless another size already holds it (an xxh64 collision). */
+function groupOf(byKey: Map<string, Group>, size: number, hash: string): Group {
+  const key = (byKey.get(hash)?.size ?? size) === size ? hash : `${size}:${hash}`;
+  let g = byKey.get(key);
+  if (!g) byKey.set(key, (g = { size, hash, first: [] }));
+  return g;
+}
+
+// Only the first name of each hashed inode counts (give the files bottom layer first, so that name
+// is in the layer that added the file); path strings are built only for the groups reported.
 export function findDuplicates(files: Iterable<Located>, hashes: Map<string, string>): Duplicates {
-  const byKey = new Map<string, { size: number; hash: string; inodes: Set<string>; paths: string[] }>();
+  const byKey = new Map<string, Group>();
+  const seen = new Set<string>();
   let hashedBytes = 0;
-  const hashedSeen = new Set<string>();
-  for (const { entry, base } of files) {
+  for (const located of files) {
+    const { entry } = located;
+    if (entry.type !== 'file' || seen.has(entry.inode)) continue;
     const hash = hashes.get(entry.inode);
-    if (hash === undefined || entry.type !== 'file') continue;
-    if (!hashedSeen.has(entry.inode)) {
-      hashedSeen.add(entry.inode);
-      hashedBytes += entry.size;
-    }
-    const key = `${entry.size}:${hash}`;
-    let g = byKey.get(key);
-    if (!g) byKey.set(key, (g = { size: entry.size, hash, inodes: new Set(), paths: [] }));
-    // One path per inode: its other names are hard links, not copies.
-    if (!g.inodes.has(entry.inode)) g.paths.push(`${base}/${entry.path}`);
-    g.inodes.add(entry.inode);
+    if (hash === undefined) continue;
+    seen.add(entry.inode);
+    hashedBytes += entry.size;
+    groupOf(byKey, entry.size, hash).first.push(located);
   }
   const groups: DuplicateGroup[] = [];
   for (const g of byKey.values()) {
-    if (g.inodes.size < 2) continue;
+    if (g.first.length < 2) continue;
+    const named = g.first.map((l) => ({ root: `${l.base}/${l.entry.path}`, layer: l.layer ?? '', path: l.entry.path }));
+    const listed = named.slice(0, MAX_GROUP_PATHS);
     groups.push({
       hash: g.hash,
       size: g.size,
-      inodes: g.inodes.size,
-      paths: g.paths.sort().slice(0, MAX_GROUP_PATHS),
-      redundantBytes: (g.inodes.size - 1) * g.size,
+      inodes: g.first.length,
+      paths: listed.map((n) => n.root),
+      files: listed.map((n) => ({ layer: n.layer, path: n.path })),
+      redundantBytes: (g.first.length - 1) * g.size,
     });
   }
   groups.sort((a, b) => b.redundantBytes - a.redundantBytes || a.hash.localeCompare(b.hash));
   return {
-    hashedInodes: hashedSeen.size,
+    hashedInodes: seen.size,
     hashedBytes,
     groups,
     redundantInodes: groups.reduce((n, g) => n + g.inodes - 1, 0),

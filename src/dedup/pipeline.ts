@@ -1,12 +1,13 @@
 // The analyze pipeline with its I/O: discover → scan every layer dir → hash size collisions →
 // analyse. Read-only on the data root: it opens, lists, stats and reads, nothing else.
-import { analyse } from './analyse.js';
+import { analyseLayers, finishReport, locatedFiles } from './analyse.js';
 import { discover } from './discover.js';
 import { hashInodes, sizeCollisions } from './hash.js';
 import { WarningLog } from './read-meta.js';
 import type { Report } from './report.js';
+import { scanOutside } from './outside.js';
 import { scanLayer } from './scan.js';
-import type { Discovery, Entry, LayerScan } from './types.js';
+import type { Discovery, LayerScan } from './types.js';
 
 export interface Progress {
   phase(name: 'scan' | 'hash', total: number): void;
@@ -21,15 +22,8 @@ export interface AnalysisRun {
   report: Report;
 }
 
-function* regularFiles(scans: Array<Map<string, LayerScan>>): Generator<{ entry: Entry; abs: string }> {
-  for (const byId of scans) {
-    for (const scan of byId.values()) {
-      for (const entry of scan.entries) if (entry.type === 'file') yield { entry, abs: `${scan.dir}/${entry.path}` };
-    }
-  }
-}
 
-export function scanStores(discovery: Discovery, log: WarningLog, progress?: Progress): Array<Map<string, LayerScan>> {
+export function scanStores(discovery: Discovery, log: WarningLog, { progress, fileXattrs }: Omit<RunOptions, 'progress'> & { progress?: Progress | undefined } = {}): Array<Map<string, LayerScan>> {
   const layers = discovery.stores.flatMap((s) => [...s.layers.values()]);
   progress?.phase('scan', layers.length);
   let n = 0;
@@ -37,7 +31,7 @@ export function scanStores(discovery: Discovery, log: WarningLog, progress?: Pro
   const out = discovery.stores.map((store) => {
     const byId = new Map<string, LayerScan>();
     for (const layer of store.layers.values()) {
-      const scan = scanLayer(layer.dir, { log, xattrCache });
+      const scan = scanLayer(layer.dir, { log, xattrCache, fileXattrs });
       if (scan) byId.set(layer.cacheId, scan);
       progress?.tick(++n);
     }
@@ -47,19 +41,27 @@ export function scanStores(discovery: Discovery, log: WarningLog, progress?: Pro
   return out;
 }
 
-export async function runAnalysis(root: string, progress?: Progress): Promise<AnalysisRun> {
+export interface RunOptions {
+  progress?: Progress;
+  /** read regular files' xattrs too (convert writes them; analyze compares files by inode only) */
+  fileXattrs?: boolean;
+}
+
+export async function runAnalysis(root: string, { progress, fileXattrs = true }: RunOptions = {}): Promise<AnalysisRun> {
   const found = discover(root);
   const log = new WarningLog();
   log.list.push(...found.warnings);
   const discovery: Discovery = { ...found, warnings: log.list };
-  const scans = scanStores(discovery, log, progress);
-  const targets = sizeCollisions(regularFiles(scans));
-  if (progress) {
-    let total = 0;
-    for (const f of regularFiles(scans)) if (targets.get(f.entry.inode) === f.abs) total += f.entry.size;
-    progress.phase('hash', total);
-  }
-  const hashes = await hashInodes(targets, { log, onProgress: (b) => progress?.tick(b) });
+  const scans = scanStores(discovery, log, { progress, fileXattrs });
+  const targets = sizeCollisions(locatedFiles(discovery, scans));
+  progress?.phase('hash', targets.reduce((n, t) => n + t.entry.size, 0));
+  // The worker hashes while this thread analyses the layers (which needs no hashes).
+  const paths = new Map(targets.map((t) => [t.entry.inode, `${root}/${t.base}/${t.entry.path}`]));
+  const hashing = hashInodes(paths, { log, onProgress: (b) => progress?.tick(b) });
+  const layerDirs = new Set(scans.flatMap((byId) => [...byId.values()].map((s) => s.dir)));
+  const outside = scanOutside(root, layerDirs, log);
+  const layers = analyseLayers(discovery, scans, targets);
+  const hashes = await hashing;
   progress?.done();
-  return { discovery, scans, hashes, report: analyse({ discovery, scans, hashes }) };
+  return { discovery, scans, hashes, report: finishReport(layers, hashes, outside) };
 }

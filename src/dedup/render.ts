@@ -1,89 +1,189 @@
-// Render: a Report → cli-table3 tables for humans (summary, images, layers, duplicates, waste,
-// warnings, CI verdicts). Only consumes the report; colours are off so output is stable.
+// Render: a Report → plain text for a person who has not read the docs: units said once, one
+// precision per column, every layer named as docker history/dive name it, tables fitted to the
+// terminal width, each column name readable on its own. Only consumes the report.
 import Table from 'cli-table3';
 import type { RuleResult } from './ci.js';
+import { layerLabel, layerNames, type LayerName } from './layer-names.js';
 import type { Counts, Driver } from './types.js';
 import type { LayerTotals, Report } from './report.js';
-import { count, humanSize, percent } from './units.js';
+import { textTable, wrap } from './text-table.js';
+import { count, percent, sizeFormat, type SizeFormat } from './units.js';
 
 const TOP_GROUPS = 10;
 const TOP_WASTE = 10;
 
-function table(head: string[], right: number[] = []): Table.Table {
-  const colAligns = head.map((_, i) => (right.includes(i) ? 'right' : 'left')) as Array<'left' | 'right'>;
-  return new Table({ head, colAligns, style: { head: [], border: [], compact: true } });
+export interface RenderOptions {
+  /** IEC units (KiB, MiB) as `du -h` prints them; default SI (kB, MB) as docker prints them */
+  binary?: boolean;
+  /** terminal width in columns */
+  width?: number;
 }
 
-function countsRow(label: string, c: Counts): string[] {
-  return [label, count(c.entries), count(c.inodes), humanSize(c.regularBytes), humanSize(c.diskBytes), count(c.maxLinks)];
+interface Ctx {
+  size: SizeFormat;
+  width: number;
+  names: Map<string, LayerName>;
+  /** what the store is on disk and what the other layout is, for row and column labels */
+  onDisk: string;
+  other: string;
+  legacy: boolean;
 }
 
-function summary(name: string, t: LayerTotals): string {
-  const tab = table([name, 'ENTRIES', 'INODES', 'REGULAR', 'DISK', 'MAX LINKS'], [1, 2, 3, 4, 5]);
-  tab.push(countsRow('now', t), countsRow('as multi-lower (overlay2)', t.asMultiLower), countsRow('as chained (legacy overlay)', t.asChained));
-  tab.push(['saved by multi-lower', '', `${count(t.saved.inodes)} (${percent(t.saved.inodesPercent)})`, '',
-    `${humanSize(t.saved.bytes)} (${percent(t.saved.percent)})`, '']);
+function layouts(drivers: Driver[]): Pick<Ctx, 'onDisk' | 'other' | 'legacy'> {
+  if (drivers.length > 0 && drivers.every((d) => d === 'overlay')) return { onDisk: 'legacy overlay', other: 'overlay2', legacy: true };
+  if (drivers.every((d) => d !== 'overlay')) return { onDisk: 'overlay2', other: 'legacy', legacy: false };
+  return { onDisk: 'mixed', other: 'other layout', legacy: false };
+}
+
+function header(r: Report, c: Ctx): string {
+  const units = c.size(1000) === '1000 B' ? 'IEC units (1 KiB = 1024 B, as du -h)' : 'SI units (1 kB = 1000 B, as docker prints them; --binary for KiB/MiB as du -h)';
+  const lines = [`Data root ${r.root}`, wrap(`  Sizes in ${units}.`, c.width, '    ')];
+  for (const s of r.stores) {
+    const links = s.linkLimit ? `; most names of one file: ${count(s.imageLayers.maxLinks)} (the filesystem allows ${count(s.linkLimit)})` : '';
+    const orphans = s.orphans.length ? `, ${s.orphans.length} dirs no layer uses` : '';
+    lines.push(wrap(`  ${s.driver} store ${s.path}: ${s.layers} layers, ${s.images} images, ${s.containers} containers${orphans}${links}`, c.width, '    '));
+  }
+  if (r.stores.length === 0) lines.push('  no overlay, overlay2 or containers-storage store found');
+  return lines.join('\n');
+}
+
+function wholeRoot(r: Report, c: Ctx): string {
+  const row = (label: string, x: { entries: number; inodes: number; diskBytes: number }): string[] =>
+    [label, count(x.entries), count(x.inodes), c.size(x.diskBytes)];
+  const rows = [row('image layers', r.imageLayers), row('container layers', r.containerLayers)];
+  if (r.wholeRoot) rows.push(row('outside the layers (metadata)', r.wholeRoot.outside), row('whole data root', r.wholeRoot));
+  const tab = textTable([{ head: 'DATA ROOT' }, { head: 'NAMES', right: true }, { head: 'INODES', right: true }, { head: 'DISK', right: true }], rows, c.width);
+  const hint = r.wholeRoot ? `\n${wrap(`The whole-root row counts what \`find DATA_ROOT | wc -l\` and \`du -s -x DATA_ROOT\` count (hard links once).`, c.width, '')}` : '';
+  return tab + hint;
+}
+
+function countsRow(label: string, x: Counts, c: Ctx): string[] {
+  return [label, count(x.entries), count(x.inodes), c.size(x.regularBytes), c.size(x.diskBytes), count(x.maxLinks)];
+}
+
+function layout(t: LayerTotals, c: Ctx): string {
+  const rows = [
+    countsRow(`${c.onDisk} (on disk)`, t, c),
+    c.legacy ? countsRow('as overlay2 diffs (estimated)', t.asMultiLower, c) : countsRow('as legacy chains (estimated)', t.asChained, c),
+  ];
+  rows.push(['saved by overlay2 (estimated)', '', count(t.saved.inodes), '', c.size(t.saved.bytes), '']);
+  const saved = `overlay2 saves an estimated ${count(t.saved.inodes)} inodes (${percent(t.saved.inodesPercent)}) and ` +
+    `${c.size(t.saved.bytes)} of disk (${percent(t.saved.percent)}) over legacy chains` + (c.legacy ? '; `ovl-dedup convert` measures it.' : '.');
+  const cols = [{ head: 'IMAGE LAYERS' }, { head: 'NAMES', right: true }, { head: 'INODES', right: true },
+    { head: 'FILE DATA', right: true }, { head: 'DISK', right: true }, { head: 'MAX LINKS', right: true }];
   const b = t.breakdown;
-  const made = `now: ${count(b.inodesByType.file)} file, ${count(b.inodesByType.dir)} dir, ${count(b.inodesByType.symlink)} symlink, ` +
-    `${count(b.inodesByType.other)} other inodes; ${count(b.hardlinkedEntries)} hard-linked names; ${humanSize(b.dirBytes)} in directories`;
-  return `${tab.toString()}\n${made}`;
+  const made = wrap(`On disk: ${count(b.inodesByType.file)} files, ${count(b.inodesByType.dir)} dirs, ${count(b.inodesByType.symlink)} symlinks, ` +
+    `${count(b.inodesByType.other)} other inodes; ${count(b.hardlinkedEntries)} names are hard links; ${c.size(b.dirBytes)} of directory blocks.`, c.width, '');
+  return `${textTable(cols, rows, c.width)}\n${wrap(saved, c.width, '')}\n${made}`;
 }
 
-/** The layout a store does not use: overlay2-style diffs for legacy layers, full trees otherwise. */
-function otherLayout(driver: Driver, c: { asMultiLower: Counts; asChained: Counts }): Counts {
-  return driver === 'overlay' ? c.asMultiLower : c.asChained;
+function images(r: Report, c: Ctx): string {
+  const df = textTable(
+    [{ head: 'IMAGE', flex: true }, { head: 'ID' }, { head: 'LAYERS', right: true }, { head: 'SIZE', right: true },
+      { head: 'SHARED', right: true }, { head: 'UNIQUE', right: true }],
+    r.images.map((i) => [i.names.join(', '), i.id.replace('sha256:', '').slice(0, 12), String(i.layers.length),
+      c.size(i.size), c.size(i.sharedSize), c.size(i.uniqueSize)]),
+    c.width,
+  );
+  const est = c.legacy ? 'as overlay2' : `as ${c.other}`;
+  const costs = textTable(
+    [{ head: 'IMAGE', flex: true }, { head: 'INODES', right: true }, { head: 'DISK', right: true },
+      { head: `INODES\n${est}`, right: true }, { head: `DISK\n${est}`, right: true }, { head: 'SAVED\n(estimated)', right: true }],
+    r.images.map((i) => {
+      const alt = c.legacy ? i.totals.asMultiLower : i.totals.asChained;
+      return [i.name, count(i.totals.inodes), c.size(i.totals.diskBytes), count(alt.inodes), c.size(alt.diskBytes), percent(i.totals.saved.percent)];
+    }),
+    c.width,
+  );
+  return `Images (SIZE, SHARED, UNIQUE as docker system df -v):\n${df}\n\n${costs}`;
 }
 
-const OTHER_NOTE = 'ALT = the other layout: overlay2-style diffs for legacy overlay layers, full legacy trees for overlay2 layers';
-
-function images(r: Report): string {
-  const tab = table(['IMAGE', 'ID', 'DRIVER', 'LAYERS', 'SIZE', 'SHARED', 'UNIQUE', 'INODES', 'ALT INODES', 'DISK', 'ALT DISK'], [3, 4, 5, 6, 7, 8, 9, 10]);
+/** Each layer once, bottom-up per image, with every image that uses it. */
+function layers(r: Report, c: Ctx): string {
+  const est = c.legacy ? 'as overlay2' : `as ${c.other}`;
+  const seen = new Set<string>();
+  const rows: string[][] = [];
   for (const img of r.images) {
-    const alt = otherLayout(img.driver, img.totals);
-    tab.push([img.names.join(', '), img.id.replace('sha256:', '').slice(0, 12), img.driver, String(img.layers.length),
-      humanSize(img.size), humanSize(img.sharedSize), humanSize(img.uniqueSize), count(img.totals.inodes),
-      count(alt.inodes), humanSize(img.totals.diskBytes), humanSize(alt.diskBytes)]);
-  }
-  return tab.toString();
-}
-
-function layers(r: Report): string {
-  const tab = table(['IMAGE', '#', 'CACHE ID', 'SIZE', 'ENTRIES', 'INODES', 'DISK', 'MAX LINKS', 'ALT ENTRIES', 'ALT INODES', 'ALT DISK'], [1, 3, 4, 5, 6, 7, 8, 9, 10]);
-  for (const img of r.images) {
-    img.layers.forEach((l, i) => {
-      const alt = otherLayout(img.driver, l);
-      tab.push([i === 0 ? img.name : '', String(i), l.cacheId.slice(0, 12), humanSize(l.size), count(l.entries), count(l.inodes),
-        humanSize(l.diskBytes), count(l.maxLinks), count(alt.entries), count(alt.inodes), humanSize(alt.diskBytes)]);
-    });
-  }
-  return `${tab.toString()}\n${OTHER_NOTE}`;
-}
-
-function duplicates(r: Report): string {
-  const d = r.duplicates;
-  const tab = table(['SIZE', 'COPIES', 'REDUNDANT', 'XXH64', 'PATHS'], [0, 1, 2]);
-  for (const g of d.groups.slice(0, TOP_GROUPS)) {
-    tab.push([humanSize(g.size), String(g.inodes), humanSize(g.redundantBytes), g.hash, g.paths.slice(0, 3).join('\n')]);
-  }
-  const head = `Content duplicates: ${count(d.groups.length)} groups, ${count(d.redundantInodes)} redundant inodes, ` +
-    `${humanSize(d.redundantBytes)} redundant (${count(d.hashedInodes)} inodes hashed, ${humanSize(d.hashedBytes)})`;
-  return d.groups.length > 0 ? `${head}\n${tab.toString()}` : head;
-}
-
-function waste(r: Report): string {
-  const w = r.waste;
-  const tab = table(['IMAGE', 'EFFICIENCY', 'WASTED (dive)', 'RECLAIMABLE (N-1)', 'METADATA-ONLY'], [1, 2, 3, 4]);
-  for (const i of w.images) {
-    tab.push([i.image, percent(i.efficiency * 100), humanSize(i.wastedBytes), humanSize(i.reclaimableBytes), humanSize(i.metadataOnlyBytes)]);
-  }
-  const paths = table(['IMAGE', 'PATH', 'LAYERS', 'RECLAIMABLE', 'WHY'], [3]);
-  for (const i of w.images) {
-    for (const p of i.paths.slice(0, TOP_WASTE)) {
-      const why = p.deleted ? 'deleted later' : p.metadataOnly ? 'metadata-only rewrite' : 'overwritten';
-      paths.push([i.image, p.path, p.layers.join(','), humanSize(p.reclaimableBytes), why]);
+    for (const l of img.layers) {
+      if (seen.has(l.cacheId)) continue;
+      seen.add(l.cacheId);
+      const alt = c.legacy ? l.asMultiLower : l.asChained;
+      const n = c.names.get(l.cacheId);
+      rows.push([n?.short ?? l.cacheId.slice(0, 12), (n?.usedBy ?? []).join(', '), count(l.entries), count(l.inodes), c.size(l.diskBytes),
+        count(alt.inodes), c.size(alt.diskBytes)]);
     }
   }
-  return `Path waste (dive):\n${tab.toString()}` + (paths.length > 0 ? `\n${paths.toString()}` : '');
+  return textTable(
+    [{ head: 'LAYER' }, { head: 'USED BY\nimage #index', flex: true, keep: 'start' }, { head: 'NAMES', right: true }, { head: 'INODES', right: true },
+      { head: 'DISK', right: true }, { head: `INODES\n${est}`, right: true }, { head: `DISK\n${est}`, right: true }],
+    rows,
+    c.width,
+  );
+}
+
+function duplicates(r: Report, c: Ctx): string {
+  const d = r.duplicates;
+  const groups = d.groups.length === 1 ? '1 group' : `${count(d.groups.length)} groups`;
+  const head = [
+    wrap(`Duplicates: ${groups} of identical files; ${count(d.redundantInodes)} redundant copies hold ${c.size(d.redundantBytes)}.`, c.width),
+    wrap('  Counted: non-empty regular files with the same size and content (xxh64), in any image or container layer; ' +
+      'a hard-linked file counts once; "redundant" is every copy but one.', c.width),
+    wrap(`  Files hashed: ${count(d.hashedInodes)} (${c.size(d.hashedBytes)}), the ones whose size another file has.`, c.width),
+  ].join('\n');
+  if (d.groups.length === 0) return head;
+  const rows: string[][] = [];
+  for (const g of d.groups.slice(0, TOP_GROUPS)) {
+    g.files.slice(0, 3).forEach((f, i) => {
+      rows.push(i === 0 ? [c.size(g.redundantBytes), String(g.inodes), c.size(g.size)] : ['', '', '']);
+      rows[rows.length - 1]!.push(`/${f.path}`, layerLabel(c.names, f.layer));
+    });
+    if (g.inodes > 3) rows.push(['', '', '', `… ${g.inodes - 3} more`, '']);
+  }
+  const shown = d.groups.length > TOP_GROUPS ? `\nLargest ${TOP_GROUPS} groups shown; --json lists all.` : '';
+  const tab = textTable(
+    [{ head: 'REDUNDANT', right: true }, { head: 'COPIES', right: true }, { head: 'SIZE', right: true },
+      { head: 'FILE', flex: true }, { head: 'IN LAYER (that added it)', flex: true }],
+    rows,
+    c.width,
+  );
+  return `${head}\n${tab}${shown}`;
+}
+
+/** Path rows of images that share the layers involved are printed once, with every such image. */
+function wasteRows(r: Report, c: Ctx): string[][] {
+  const byKey = new Map<string, { row: string[]; images: string[] }>();
+  for (const w of r.waste.images) {
+    const img = r.images.find((i) => i.name === w.image);
+    for (const p of w.paths.slice(0, TOP_WASTE)) {
+      const ids = p.layers.map((i) => img?.layers[i]?.cacheId ?? String(i));
+      const key = `${p.path}\0${ids.join(':')}`;
+      const known = byKey.get(key);
+      if (known) {
+        known.images.push(w.image);
+        continue;
+      }
+      const why = p.deleted ? 'deleted later' : p.metadataOnly ? 'chmod/chown/touch copied it' : 'overwritten';
+      byKey.set(key, { row: [`/${p.path}`, p.layers.map((i) => `#${i}`).join(' → '), c.size(p.reclaimableBytes), why], images: [w.image] });
+    }
+  }
+  return [...byKey.values()].map((v) => [v.row[0]!, v.images.join(', '), ...v.row.slice(1)]);
+}
+
+function waste(r: Report, c: Ctx): string {
+  const head = wrap('Waste (as dive counts it): a file written in one layer and overwritten or deleted in a later one still takes space.', c.width, '');
+  const per = textTable(
+    [{ head: 'IMAGE', flex: true }, { head: 'EFFICIENCY', right: true }, { head: 'WASTED\nall copies', right: true },
+      { head: 'RECLAIMABLE\nall but the last', right: true }, { head: 'BY METADATA\nchanges only', right: true }],
+    r.waste.images.map((i) => [i.image, percent(i.efficiency * 100), c.size(i.wastedBytes), c.size(i.reclaimableBytes), c.size(i.metadataOnlyBytes)]),
+    c.width,
+  );
+  const rows = wasteRows(r, c);
+  const paths = rows.length === 0 ? '' : '\n\n' + textTable(
+    [{ head: 'PATH', flex: true }, { head: 'IMAGES', flex: true, keep: 'start' }, { head: 'LAYERS' }, { head: 'RECLAIMABLE', right: true }, { head: 'WHY' }],
+    rows,
+    c.width,
+  );
+  return `${head}\n${per}${paths}`;
 }
 
 function warnings(r: Report): string {
@@ -92,24 +192,15 @@ function warnings(r: Report): string {
 }
 
 export function renderCi(results: RuleResult[]): string {
-  const tab = table(['RULE', 'LIMIT', 'ACTUAL', 'RESULT']);
+  const tab = new Table({ head: ['RULE', 'LIMIT', 'ACTUAL', 'RESULT'], style: { head: [], border: [], compact: true } });
   for (const r of results) tab.push([r.rule, r.limit, r.actual, r.pass ? 'PASS' : 'FAIL']);
   return `CI rules:\n${tab.toString()}`;
 }
 
-export function renderReport(r: Report): string {
-  const stores = r.stores.map((s) => `${s.driver} at ${s.path}: ${s.layers} layers, ${s.images} images, ` +
-    `${s.containers} containers${s.orphans.length ? `, ${s.orphans.length} orphaned dirs` : ''}` +
-    (s.linkLimit ? `; max ${count(s.imageLayers.maxLinks)} links of the filesystem's ${count(s.linkLimit)}` : ''));
-  const parts = [
-    `Data root ${r.root}` + (stores.length ? `\n  ${stores.join('\n  ')}` : '\n  no overlay or overlay2 store found'),
-    summary('IMAGE LAYERS', r.imageLayers),
-    summary('CONTAINER LAYERS', r.containerLayers),
-    images(r),
-    layers(r),
-    duplicates(r),
-    waste(r),
-    warnings(r),
-  ];
+export function renderReport(r: Report, opts: RenderOptions = {}): string {
+  const c: Ctx = { size: sizeFormat(opts.binary ?? false), width: opts.width ?? 80, names: layerNames(r), ...layouts(r.stores.map((s) => s.driver)) };
+  const parts = [header(r, c)];
+  if (r.stores.length > 0) parts.push(wholeRoot(r, c), layout(r.imageLayers, c), images(r, c), layers(r, c), duplicates(r, c), waste(r, c));
+  parts.push(warnings(r));
   return parts.filter((p) => p.length > 0).join('\n\n') + '\n';
 }

@@ -49,6 +49,16 @@ export interface ContainerReport {
   counts: Counts;
 }
 
+/** The whole data root, as `find DATA_ROOT | wc -l` and `du -s -x DATA_ROOT` count it. */
+export interface WholeRoot {
+  /** every name: the root, image and container layer entries, and everything outside the layers */
+  entries: number;
+  inodes: number;
+  diskBytes: number;
+  /** the part outside the layer dirs (metadata, links, work dirs, orphans), root and layer dir names included */
+  outside: { entries: number; inodes: number; diskBytes: number };
+}
+
 export interface StoreReport {
   driver: Driver;
   path: string;
@@ -67,8 +77,10 @@ export interface DuplicateGroup {
   size: number;
   /** distinct inodes with this content */
   inodes: number;
-  /** one path (data-root relative) per inode, sorted, at most 20 */
+  /** one path (data-root relative) per inode, bottom layer first (the first name met of each inode), at most 20 */
   paths: string[];
+  /** the same files as (layer cache ID, path in the layer): the layer that added each file */
+  files: Array<{ layer: string; path: string }>;
   /** (inodes − 1) × size */
   redundantBytes: number;
 }
@@ -124,5 +136,7 @@ export interface Report {
   containers: ContainerReport[];
   duplicates: Duplicates;
   waste: Waste;
+  /** null when only the layers were analysed (no walk of the rest of the root) */
+  wholeRoot: WholeRoot | null;
   warnings: Warning[];
 }

@@ -39,11 +39,13 @@ export function xattrsOf(abs: string): Array<[string, Buffer]> {
 /** Xattrs belong to the inode: a hard link shared by many legacy layer roots is read once. */
 export type XattrCache = Map<string, Array<[string, Buffer]>>;
 
-export function entryFromStat(path: string, abs: string, st: BigIntStats, cache?: XattrCache): Entry {
+const NONE: Array<[string, Buffer]> = [];
+
+export function entryFromStat(path: string, abs: string, st: BigIntStats, cache?: XattrCache, fileXattrs = true): Entry {
   const mode = Number(st.mode);
   const type = TYPE_BY_FMT[mode & S_IFMT] ?? 'file';
   const inode = `${st.dev}:${st.ino}`;
-  let xattrs = type === 'file' && st.nlink > 1n ? cache?.get(inode) : undefined;
+  let xattrs = type === 'file' && !fileXattrs ? NONE : type === 'file' && st.nlink > 1n ? cache?.get(inode) : undefined;
   if (xattrs === undefined) {
     xattrs = xattrsOf(abs);
     if (type === 'file' && st.nlink > 1n) cache?.set(inode, xattrs);
@@ -72,10 +74,15 @@ export interface ScanOptions {
   onProgress?: (entries: number) => void;
   /** share between the layers of one root so hard-linked files have their xattrs read once */
   xattrCache?: XattrCache;
+  /**
+   * false: leave regular files' xattrs empty, unread. analyze compares regular files by inode and
+   * reads only the xattrs that can change a diff (dirs, symlinks, specials); convert copies them all.
+   */
+  fileXattrs?: boolean | undefined;
 }
 
 /** Scan one layer dir. Unreadable entries and directory loops become warnings; the rest is returned. */
-export function scanLayer(dir: string, { log, onProgress, xattrCache }: ScanOptions): LayerScan | null {
+export function scanLayer(dir: string, { log, onProgress, xattrCache, fileXattrs = true }: ScanOptions): LayerScan | null {
   let top: Entry;
   try {
     top = entryFromStat('', dir, lstatSync(dir, { bigint: true }));
@@ -102,7 +109,7 @@ export function scanLayer(dir: string, { log, onProgress, xattrCache }: ScanOpti
       const abs = join(dir, path);
       let entry: Entry;
       try {
-        entry = entryFromStat(path, abs, lstatSync(abs, { bigint: true }), xattrCache);
+        entry = entryFromStat(path, abs, lstatSync(abs, { bigint: true }), xattrCache, fileXattrs);
       } catch (err) {
         log.add(abs, `cannot stat: ${codeOf(err)}`);
         continue;

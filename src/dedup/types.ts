@@ -26,7 +26,7 @@ export interface Entry {
   rdev: number;
   /** symlink target, '' for other types */
   target: string;
-  /** xattr name → value, sorted by name; empty when none */
+  /** xattr name → value, sorted by name; empty when none (or, for regular files, when the scan skipped them) */
   xattrs: Array<[string, Buffer]>;
 }
 

@@ -34,3 +34,28 @@ export function count(n: number): string {
 export function percent(p: number): string {
   return `${p.toFixed(1)}%`;
 }
+
+/** A size formatter for tables: one decimal everywhere, SI (kB = 1000 B, as docker) or IEC (KiB, as du -h). */
+export type SizeFormat = (bytes: number) => string;
+
+const SI = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+const IEC = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+export function sizeFormat(binary: boolean): SizeFormat {
+  const base = binary ? 1024 : 1000;
+  const units = binary ? IEC : SI;
+  return (bytes) => {
+    let v = Math.abs(bytes);
+    let i = 0;
+    while (v >= base && i < units.length - 1) {
+      v /= base;
+      i++;
+    }
+    // Rounding can carry into the next unit (999.96 kB → 1000.0 kB): step up instead.
+    if (i > 0 && Number(v.toFixed(1)) >= base && i < units.length - 1) {
+      v /= base;
+      i++;
+    }
+    return `${bytes < 0 ? '-' : ''}${i === 0 ? String(v) : v.toFixed(1)} ${units[i]}`;
+  };
+}

@@ -32,7 +32,7 @@ function hiddenBy(item: DiffItem, tree: MergedTree): string[] {
 }
 
 /** Every non-directory copy per path across the layers (bottom → top), deletions as size-0 copies. */
-export function pathCopies(layers: readonly DiffItem[][]): Map<string, Copy[]> {
+export function pathCopies(layers: readonly DiffItem[][]): PathCopies {
   const copies = new Map<string, Copy[]>();
   const tree = new MergedTree();
   layers.forEach((items, layer) => {
@@ -71,16 +71,27 @@ function wastePath(path: string, list: Copy[], hashes: Map<string, string>): Was
   };
 }
 
+export type PathCopies = Map<string, Copy[]>;
+
 export function imageWaste(image: string, layers: readonly DiffItem[][], hashes: Map<string, string>): ImageWaste {
+  return wasteOfCopies(image, pathCopies(layers), hashes);
+}
+
+/** The waste of an image from its path copies (computed before the content hashes are known). */
+export function wasteOfCopies(image: string, copies: PathCopies, hashes: Map<string, string>): ImageWaste {
   let sumMin = 0;
   let sumAll = 0;
   let metadataOnlyBytes = 0;
   const paths: WastePath[] = [];
-  for (const [path, list] of pathCopies(layers)) {
+  for (const [path, list] of copies) {
+    if (list.length < 2) {
+      sumMin += list[0]!.size;
+      sumAll += list[0]!.size;
+      continue;
+    }
     const sizes = list.map((c) => c.size);
     sumMin += Math.min(...sizes);
     sumAll += sizes.reduce((a, b) => a + b, 0);
-    if (list.length < 2) continue;
     paths.push(wastePath(path, list, hashes));
     for (let i = 1; i < list.length; i++) {
       if (sameContent(list[i - 1]!.entry, list[i]!.entry, hashes)) metadataOnlyBytes += list[i - 1]!.size;

@@ -88,6 +88,29 @@ for (const driver of ['overlay', 'overlay2'] as const) {
   });
 }
 
+for (const driver of ['overlay', 'overlay2'] as const) {
+  t.test(`${driver}: the human output reconciles with find | wc -l, du --si -s and a hand count of duplicates`, async (t) => {
+    const root = roots[driver].dataRoot;
+    const r = await execa(bin, ['analyze', root], { reject: false, env: { CI: '', COLUMNS: '200' } });
+    t.equal(r.exitCode, 0, r.stderr);
+    const names = Number((await execa('sh', ['-c', `find '${root}' | wc -l`])).stdout.trim());
+    const du = Number((await execa('du', ['-s', '-x', '-B1', root])).stdout.split('\t')[0]);
+    const row = /^whole data root\s+([\d,]+)\s+[\d,]+\s+([\d.]+) (B|kB|MB|GB)$/m.exec(r.stdout);
+    t.ok(row, 'a whole-root row');
+    t.equal(Number(row![1]!.replaceAll(',', '')), names, 'names = find DATA_ROOT | wc -l');
+    const scale = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 }[row![3] as 'B'];
+    t.ok(Math.abs(Number(row![2]) * scale - du) <= 0.05 * scale, `disk ${row![2]} ${row![3]} = du -s -B1 ${du} to the printed digit`);
+    // du --si rounds up to 2 significant digits ("8.1M"): ours, rounded the same way, says the same.
+    const si = (await execa('du', ['--si', '-s', '-x', root])).stdout.split('\t')[0]!;
+    const duSi = Number(si.slice(0, -1)) * { k: 1e3, M: 1e6, G: 1e9 }[si.slice(-1) as 'k'];
+    t.ok(du <= duSi && duSi - du < duSi * 0.1, `du --si -s says ${si}`);
+    const dirs = layerDirsOf(root, driver);
+    const hand = duplicateTruth([...dirs.image.values(), ...dirs.container]);
+    t.match(r.stdout, new RegExp(`^Duplicates: ${hand.groups} groups of identical files; ${hand.redundantInodes} redundant copies`, 'm'),
+      'the duplicates line counts what sha256sum over every layer file counts');
+  });
+}
+
 t.test('legacy and overlay2 roots of the same Dockerfiles agree', async (t) => {
   const legacy = reports.overlay;
   const ov2 = reports.overlay2;

@@ -1,8 +1,9 @@
-// Writes a run's report dir: summary.json, junit.xml, report.md, traces.json (when recording),
+// Writes a run's report dir: summary.json, junit.xml, report.md, report.html, traces.json (when recording),
 // and per unexpected divergence its minimal scenario as JSON plus a standalone repro script.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SuiteResult } from '../session.js';
+import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
 import type { RunModel } from './model.js';
@@ -35,6 +36,7 @@ export interface DivergenceFile {
 export function writeReport(dir: string, m: RunModel, suites: SuiteResult[], exitCode: number, { traces = false } = {}): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'summary.json'), renderSummary(m, exitCode));
+  writeFileSync(join(dir, 'report.html'), renderHtml(m, JSON.parse(renderSummary(m, exitCode))));
   writeFileSync(join(dir, 'junit.xml'), renderJunit(m));
   writeFileSync(join(dir, 'report.md'), renderMarkdown(m));
   for (const u of m.unexpected) {

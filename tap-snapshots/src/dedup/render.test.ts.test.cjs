@@ -7,64 +7,57 @@
 'use strict'
 exports[`src/dedup/render.test.ts > TAP > analyze tables > must match snapshot 1`] = `
 Data root /data
-  overlay at /data/overlay: 2 layers, 2 images, 0 containers; max 2 links of the filesystem's 65,000
+  Sizes in SI units (1 kB = 1000 B, as docker prints them; --binary for KiB/MiB
+    as du -h).
+  overlay store /data/overlay: 2 layers, 2 images, 0 containers; most names of
+    one file: 2 (the filesystem allows 65,000)
 
-┌─────────────────────────────┬─────────┬──────────┬─────────┬───────────┬───────────┐
-│ IMAGE LAYERS                │ ENTRIES │   INODES │ REGULAR │      DISK │ MAX LINKS │
-├─────────────────────────────┼─────────┼──────────┼─────────┼───────────┼───────────┤
-│ now                         │       9 │       10 │ 240.1kB │   278.5kB │         2 │
-│ as multi-lower (overlay2)   │       8 │       10 │ 240.1kB │   278.5kB │         1 │
-│ as chained (legacy overlay) │       9 │       10 │ 240.1kB │   278.5kB │         2 │
-│ saved by multi-lower        │         │ 0 (0.0%) │         │ 0B (0.0%) │           │
-└─────────────────────────────┴─────────┴──────────┴─────────┴───────────┴───────────┘
-now: 4 file, 6 dir, 0 symlink, 0 other inodes; 2 hard-linked names; 24.58kB in directories
+DATA ROOT         NAMES  INODES      DISK
+image layers          9      10  278.5 kB
+container layers      0       0       0 B
 
-┌─────────────────────────────┬─────────┬──────────┬─────────┬───────────┬───────────┐
-│ CONTAINER LAYERS            │ ENTRIES │   INODES │ REGULAR │      DISK │ MAX LINKS │
-├─────────────────────────────┼─────────┼──────────┼─────────┼───────────┼───────────┤
-│ now                         │       0 │        0 │      0B │        0B │         0 │
-│ as multi-lower (overlay2)   │       0 │        0 │      0B │        0B │         0 │
-│ as chained (legacy overlay) │       0 │        0 │      0B │        0B │         0 │
-│ saved by multi-lower        │         │ 0 (0.0%) │         │ 0B (0.0%) │           │
-└─────────────────────────────┴─────────┴──────────┴─────────┴───────────┴───────────┘
-now: 0 file, 0 dir, 0 symlink, 0 other inodes; 0 hard-linked names; 0B in directories
+IMAGE LAYERS                   NAMES  INODES  FILE DATA      DISK  MAX LINKS
+legacy overlay (on disk)           9      10   240.1 kB  278.5 kB          2
+as overlay2 diffs (estimated)      8      10   240.1 kB  278.5 kB          1
+saved by overlay2 (estimated)              0                  0 B
+overlay2 saves an estimated 0 inodes (0.0%) and 0 B of disk (0.0%) over legacy
+chains; \`ovl-dedup convert\` measures it.
+On disk: 4 files, 6 dirs, 0 symlinks, 0 other inodes; 2 names are hard links;
+24.6 kB of directory blocks.
 
-┌────────┬──────────────┬─────────┬────────┬─────────┬────────┬────────┬────────┬────────────┬─────────┬──────────┐
-│ IMAGE  │ ID           │ DRIVER  │ LAYERS │    SIZE │ SHARED │ UNIQUE │ INODES │ ALT INODES │    DISK │ ALT DISK │
-├────────┼──────────────┼─────────┼────────┼─────────┼────────┼────────┼────────┼────────────┼─────────┼──────────┤
-│ app:1  │ cccccccccccc │ overlay │      2 │ 240.1kB │  120kB │  120kB │     10 │         10 │ 278.5kB │  278.5kB │
-│ base:1 │ dddddddddddd │ overlay │      1 │   120kB │  120kB │     0B │      5 │          5 │ 139.3kB │  139.3kB │
-└────────┴──────────────┴─────────┴────────┴─────────┴────────┴────────┴────────┴────────────┴─────────┴──────────┘
+Images (SIZE, SHARED, UNIQUE as docker system df -v):
+IMAGE   ID            LAYERS      SIZE    SHARED    UNIQUE
+app:1   cccccccccccc       2  240.1 kB  120.0 kB  120.0 kB
+base:1  dddddddddddd       1  120.0 kB  120.0 kB       0 B
 
-┌────────┬───┬──────────┬───────┬─────────┬────────┬─────────┬───────────┬─────────────┬────────────┬──────────┐
-│ IMAGE  │ # │ CACHE ID │  SIZE │ ENTRIES │ INODES │    DISK │ MAX LINKS │ ALT ENTRIES │ ALT INODES │ ALT DISK │
-├────────┼───┼──────────┼───────┼─────────┼────────┼─────────┼───────────┼─────────────┼────────────┼──────────┤
-│ app:1  │ 0 │ aaaa     │ 120kB │       4 │      5 │ 139.3kB │         2 │           4 │          5 │  139.3kB │
-│        │ 1 │ bbbb     │ 120kB │       5 │      6 │ 262.1kB │         2 │           4 │          5 │  139.3kB │
-│ base:1 │ 0 │ aaaa     │ 120kB │       4 │      5 │ 139.3kB │         2 │           4 │          5 │  139.3kB │
-└────────┴───┴──────────┴───────┴─────────┴────────┴─────────┴───────────┴─────────────┴────────────┴──────────┘
-ALT = the other layout: overlay2-style diffs for legacy overlay layers, full legacy trees for overlay2 layers
+                               INODES         DISK        SAVED
+IMAGE   INODES      DISK  as overlay2  as overlay2  (estimated)
+app:1       10  278.5 kB           10     278.5 kB         0.0%
+base:1       5  139.3 kB            5     139.3 kB         0.0%
 
-Content duplicates: 1 groups, 1 redundant inodes, 120kB redundant (4 inodes hashed, 240.1kB)
-┌───────┬────────┬───────────┬──────────────────┬───────────────────────────────┐
-│  SIZE │ COPIES │ REDUNDANT │ XXH64            │ PATHS                         │
-├───────┼────────┼───────────┼──────────────────┼───────────────────────────────┤
-│ 120kB │      2 │     120kB │ 00ff00ff00ff00ff │ overlay/aaaa/root/bin/sh      │
-│       │        │           │                  │ overlay/bbbb/root/bin/sh-copy │
-└───────┴────────┴───────────┴──────────────────┴───────────────────────────────┘
+       USED BY                                            INODES         DISK
+LAYER  image #index         NAMES  INODES      DISK  as overlay2  as overlay2
+aaaa   base:1 #0, app:1 #0      4       5  139.3 kB            5     139.3 kB
+bbbb   app:1 #1                 5       6  262.1 kB            5     139.3 kB
 
-Path waste (dive):
-┌────────┬────────────┬───────────────┬───────────────────┬───────────────┐
-│ IMAGE  │ EFFICIENCY │ WASTED (dive) │ RECLAIMABLE (N-1) │ METADATA-ONLY │
-├────────┼────────────┼───────────────┼───────────────────┼───────────────┤
-│ app:1  │     100.0% │           40B │               40B │            0B │
-│ base:1 │     100.0% │            0B │                0B │            0B │
-└────────┴────────────┴───────────────┴───────────────────┴───────────────┘
-┌───────┬────────┬────────┬─────────────┬───────────────┐
-│ IMAGE │ PATH   │ LAYERS │ RECLAIMABLE │ WHY           │
-├───────┼────────┼────────┼─────────────┼───────────────┤
-│ app:1 │ etc/os │ 0,1    │         40B │ deleted later │
-└───────┴────────┴────────┴─────────────┴───────────────┘
+Duplicates: 1 group of identical files; 1 redundant copies hold 120.0 kB.
+  Counted: non-empty regular files with the same size and content (xxh64), in
+  any image or container layer; a hard-linked file counts once; "redundant" is
+  every copy but one.
+  Files hashed: 4 (240.1 kB), the ones whose size another file has.
+REDUNDANT  COPIES      SIZE  FILE          IN LAYER (that added it)
+ 120.0 kB       2  120.0 kB  /bin/sh       base:1 #0 aaaa
+                             /bin/sh-copy  app:1 #1 bbbb
+
+Waste (as dive counts it): a file written in one layer and overwritten or
+deleted in a later one still takes space.
+                        WASTED       RECLAIMABLE   BY METADATA
+IMAGE   EFFICIENCY  all copies  all but the last  changes only
+app:1       100.0%        40 B              40 B           0 B
+base:1      100.0%         0 B               0 B           0 B
+
+PATH     IMAGES  LAYERS   RECLAIMABLE  WHY
+/etc/os  app:1   #0 → #1         40 B  deleted later
 
 Warnings (1):
   /data/overlay/l/XYZ: dangling short link to ../gone/diff
