@@ -3,6 +3,7 @@ export * from './xattr.js';
 export * from './nodes.js';
 export * from './mount.js';
 export * from './dirents.js';
+export * from './statx.js';
 export * from './exec.js';
 export * from './hang-guard.js';
 export * from './tmpfs.js';

@@ -35,6 +35,7 @@ export const c = {
     'long copy_file_range(int fd_in, void *off_in, int fd_out, void *off_out, size_t len, unsigned int flags)',
   ),
   lseek: libc.func('long lseek(int fd, long offset, int whence)'),
+  statx: libc.func('int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ uint8_t *buf)'),
 };
 
 /** The type tag koffi needs to marshal a `struct timespec[2]` for utimensat. */
