@@ -45,18 +45,15 @@ t.test('every entry type, sorted, with targets, links and xattrs', async (t) => 
 t.test('unreadable entries become warnings and the scan goes on', async (t) => {
   const d = layer(t);
   const { scanLayer: mocked } = await t.mockImport<typeof import('./scan.js')>('./scan.js', {
-    'node:fs': {
-      ...fs,
-      lstatSync: (p: string, o: fs.StatOptions) => {
-        if (p.endsWith('/fifo')) throw Object.assign(new Error('denied'), { code: 'EACCES' });
-        return fs.lstatSync(p, o);
-      },
-    },
     '../sys/index.js': {
       ...sys,
-      readDirents: (p: string) => {
+      lstatAt: (fd: number, name: string, p: string) => {
+        if (p.endsWith('/fifo')) throw Object.assign(new Error('denied'), { code: 'EACCES' });
+        return sys.lstatAt(fd, name, p);
+      },
+      rereadDirents: (fd: number, p: string) => {
         if (p.endsWith('/sub')) throw Object.assign(new Error('io'), { code: 'EIO' });
-        return sys.readDirents(p);
+        return sys.rereadDirents(fd, p);
       },
     },
   });

@@ -2,9 +2,9 @@
 // nanosecond times, symlink targets, xattrs read without following symlinks). Strictly read-only.
 // Directories are read one at a time and their children lstat'ed as one batch of synchronous calls:
 // on a warm cache that beats a promise per entry by 4× (measured: 208k vs 47k entries/s on /usr).
-import { lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { closeSync, lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
-import { getXattr, listXattrs, readDirents } from '../sys/index.js';
+import { getXattr, listXattrs, lstatAt, openDirNoAtime, rereadDirents, type DirStat } from '../sys/index.js';
 import { comparePaths } from './paths.js';
 import type { WarningLog } from './read-meta.js';
 import type { Entry, EntryType, LayerScan } from './types.js';
@@ -41,28 +41,37 @@ export type XattrCache = Map<string, Array<[string, Buffer]>>;
 
 const NONE: Array<[string, Buffer]> = [];
 
-export function entryFromStat(path: string, abs: string, st: BigIntStats, cache?: XattrCache, fileXattrs = true): Entry {
-  const mode = Number(st.mode);
+/** node's lstat in the shape lstatAt gives (the layer's top dir is stat'ed by path). */
+export function dirStatOf(st: BigIntStats): DirStat {
+  return {
+    dev: Number(st.dev), ino: st.ino <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(st.ino) : st.ino, mode: Number(st.mode), nlink: Number(st.nlink),
+    uid: Number(st.uid), gid: Number(st.gid), rdev: Number(st.rdev), size: Number(st.size), blocks: Number(st.blocks),
+    atimeNs: st.atimeNs, mtimeNs: st.mtimeNs,
+  };
+}
+
+export function entryFromStat(path: string, abs: string, st: DirStat, cache?: XattrCache, fileXattrs = true): Entry {
+  const mode = st.mode;
   const type = TYPE_BY_FMT[mode & S_IFMT] ?? 'file';
   const inode = `${st.dev}:${st.ino}`;
-  let xattrs = type === 'file' && !fileXattrs ? NONE : type === 'file' && st.nlink > 1n ? cache?.get(inode) : undefined;
+  let xattrs = type === 'file' && !fileXattrs ? NONE : type === 'file' && st.nlink > 1 ? cache?.get(inode) : undefined;
   if (xattrs === undefined) {
     xattrs = xattrsOf(abs);
-    if (type === 'file' && st.nlink > 1n) cache?.set(inode, xattrs);
+    if (type === 'file' && st.nlink > 1) cache?.set(inode, xattrs);
   }
   return {
     path,
     type,
     perm: mode & 0o7777,
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    size: Number(st.size),
-    blocks: Number(st.blocks),
+    uid: st.uid,
+    gid: st.gid,
+    size: st.size,
+    blocks: st.blocks,
     inode,
-    nlink: Number(st.nlink),
+    nlink: st.nlink,
     mtimeNs: st.mtimeNs,
     atimeNs: st.atimeNs,
-    rdev: Number(st.rdev),
+    rdev: st.rdev,
     target: type === 'symlink' ? readlinkSync(abs, 'utf8') : '',
     xattrs,
   };
@@ -85,7 +94,7 @@ export interface ScanOptions {
 export function scanLayer(dir: string, { log, onProgress, xattrCache, fileXattrs = true }: ScanOptions): LayerScan | null {
   let top: Entry;
   try {
-    top = entryFromStat('', dir, lstatSync(dir, { bigint: true }));
+    top = entryFromStat('', dir, dirStatOf(lstatSync(dir, { bigint: true })));
   } catch (err) {
     log.add(dir, `cannot scan layer: ${codeOf(err)}`);
     return null;
@@ -97,31 +106,44 @@ export function scanLayer(dir: string, { log, onProgress, xattrCache, fileXattrs
     const rel = stack.pop()!;
     const absDir = rel ? join(dir, rel) : dir;
     let names: string[];
+    let fd: number;
     try {
-      // getdents64 on an O_NOATIME fd: listing does not even change the directory's atime.
-      names = readDirents(absDir).map((d) => d.name);
+      // getdents64 on an O_NOATIME fd: listing does not even change the directory's atime. The
+      // entries are then stat'ed relative to that fd: one path component to resolve, not the whole path.
+      fd = openDirNoAtime(absDir);
     } catch (err) {
       log.add(absDir, `cannot read directory: ${codeOf(err)}`);
       continue;
     }
-    for (const name of names) {
-      const path = rel ? `${rel}/${name}` : name;
-      const abs = join(dir, path);
-      let entry: Entry;
-      try {
-        entry = entryFromStat(path, abs, lstatSync(abs, { bigint: true }), xattrCache, fileXattrs);
-      } catch (err) {
-        log.add(abs, `cannot stat: ${codeOf(err)}`);
-        continue;
+    try {
+      names = rereadDirents(fd, absDir).map((d) => d.name);
+    } catch (err) {
+      closeSync(fd);
+      log.add(absDir, `cannot read directory: ${codeOf(err)}`);
+      continue;
+    }
+    try {
+      for (const name of names) {
+        const path = rel ? `${rel}/${name}` : name;
+        const abs = join(dir, path);
+        let entry: Entry;
+        try {
+          entry = entryFromStat(path, abs, lstatAt(fd, name, abs), xattrCache, fileXattrs);
+        } catch (err) {
+          log.add(abs, `cannot stat: ${codeOf(err)}`);
+          continue;
+        }
+        entries.push(entry);
+        if (entry.type !== 'dir') continue;
+        // A directory inode seen twice means a bind mount or a corrupt fs: do not walk it again.
+        if (seenDirs.has(entry.inode)) log.add(abs, 'directory loop; not descending');
+        else {
+          seenDirs.add(entry.inode);
+          stack.push(path);
+        }
       }
-      entries.push(entry);
-      if (entry.type !== 'dir') continue;
-      // A directory inode seen twice means a bind mount or a corrupt fs: do not walk it again.
-      if (seenDirs.has(entry.inode)) log.add(abs, 'directory loop; not descending');
-      else {
-        seenDirs.add(entry.inode);
-        stack.push(path);
-      }
+    } finally {
+      closeSync(fd);
     }
     if (onProgress && entries.length % 4096 < names.length) onProgress(entries.length);
   }

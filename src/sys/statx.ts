@@ -1,6 +1,9 @@
-// statx(2): the fields node:fs does not give, as the kernel fills them — which fields it filled
-// (stx_mask), file attributes, birth time, O_DIRECT alignment. Layout of struct statx from
-// include/uapi/linux/stat.h (stable ABI).
+// statx(2), one reader of struct statx (include/uapi/linux/stat.h; the same on every
+// architecture, unlike struct stat) for two uses: the fields node:fs does not give, as the kernel
+// fills them (stx_mask, attributes, birth time, O_DIRECT alignment: ovl-check observes them), and
+// a cheap lstat relative to an open directory for the dedup scan, which stats every entry of a
+// data root (node's lstatSync(…, {bigint: true}) builds Dates per call and resolves the whole
+// path again; measured on 121k entries: 333 ms against 767 ms).
 import { check } from './call.js';
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, c } from './libc.js';
 
@@ -8,6 +11,11 @@ export const STATX_BTIME = 0x800;
 export const STATX_DIOALIGN = 0x2000;
 const STATX_BASIC_STATS = 0x7ff;
 const STATX_MNT_ID = 0x1000;
+/** One buffer per thread for the hot scan path; statx fills it synchronously. */
+const buf = Buffer.alloc(256);
+
+const nsAt = (b: Buffer, off: number): bigint => b.readBigInt64LE(off) * 1_000_000_000n + BigInt(b.readUInt32LE(off + 8));
+const u64 = (off: number): number => buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * 0x100000000;
 
 export interface Statx {
   mask: number;
@@ -20,8 +28,6 @@ export interface Statx {
   dioMemAlign?: number;
   dioOffsetAlign?: number;
 }
-
-const nsAt = (b: Buffer, off: number) => b.readBigInt64LE(off) * 1_000_000_000n + BigInt(b.readUInt32LE(off + 8));
 
 /** statx of `path` without following a final symlink, asking for the basic stats, btime and DIO alignment. */
 export function statxOf(path: string): Statx {
@@ -41,4 +47,45 @@ export function statxOf(path: string): Statx {
     s.dioOffsetAlign = b.readUInt32LE(156);
   }
   return s;
+}
+
+export interface DirStat {
+  /** st_dev as glibc's makedev encodes it (what node's lstat reports) */
+  dev: number;
+  ino: number | bigint;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  /** st_rdev, encoded like dev */
+  rdev: number;
+  size: number;
+  blocks: number;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+}
+
+/** glibc's makedev: the dev_t that stat(2) and node report for a major:minor pair. */
+function makedev(major: number, minor: number): number {
+  return (major & 0xfff) * 256 + (minor & 0xff) + (minor >>> 8) * 0x100000 + Math.floor(major / 0x1000) * 0x100000000000;
+}
+
+/** lstat of `name` in the directory open as `dirfd`; throws an OvlError naming `path`. */
+export function lstatAt(dirfd: number, name: string, path: string): DirStat {
+  check(c.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, buf) as number, 'statx', path);
+  const inoHi = buf.readUInt32LE(36);
+  return {
+    // Inode numbers past 2^53 (possible on XFS/btrfs) stay exact as bigints.
+    ino: inoHi < 0x200000 ? u64(32) : buf.readBigUInt64LE(32),
+    dev: makedev(buf.readUInt32LE(136), buf.readUInt32LE(140)),
+    mode: buf.readUInt16LE(28),
+    nlink: buf.readUInt32LE(16),
+    uid: buf.readUInt32LE(20),
+    gid: buf.readUInt32LE(24),
+    rdev: makedev(buf.readUInt32LE(128), buf.readUInt32LE(132)),
+    size: u64(40),
+    blocks: u64(48),
+    atimeNs: nsAt(buf, 64),
+    mtimeNs: nsAt(buf, 112),
+  };
 }
