@@ -46,6 +46,15 @@ t.test('an `afterLayerChange` rule: only after a mutate, only ops and the merged
   t.same(classify(lc, 'fuse', [read(2, 'new')], [ops[0]!, ops[0]!, ops[2]!]).map((c) => c.accepted ?? null), [null], 'no layer change: never');
 });
 
+t.test('an `afterOp` rule: only after that op, only on the names it used', async (t) => {
+  const rule: AcceptRule[] = [{ id: 'mm', targets: ['*'], field: 'stat.mtime', afterOp: 'mmap(*', reason: 'r', spec: 'S47' }];
+  const ops: Op[] = [{ op: 'stat', path: 'a' }, { op: 'mmap', path: 'a', offset: 0, data: 'x' }, { op: 'stat', path: 'a' }, { op: 'stat', path: 'b' }];
+  const stat = (i: number): Difference => ({ where: 'op', opIndex: i, op: describeOp(ops[i]!), field: 'stat.mtime', reference: 1, target: 2 });
+  const tree = (path: string): Difference => ({ where: 'upper', path, field: 'stat.mtime', reference: 1, target: 2 });
+  const got = classify(rule, 'fuse', [stat(0), stat(2), stat(3), tree('a'), tree('b')], ops);
+  t.same(got.map((c) => c.accepted ?? null), [null, 'mm', null, 'mm', null], 'before the op and other names stay unexpected');
+});
+
 t.test('a list with an `after` rule or a `derives` without `op` is refused', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-rules-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,9 +3,9 @@
 // A scenario whose differences are all accepted is reported as such; anything else is unexpected.
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { comesAfter, deriveFrom } from './derived.js';
+import { comesAfter, deriveFrom, differencePaths, opPaths, related } from './derived.js';
 import type { Difference } from './diff.js';
-import type { Op } from './ops.js';
+import { type Op, describeOp } from './ops.js';
 
 export interface AcceptRule {
   id: string;
@@ -35,6 +35,12 @@ export interface AcceptRule {
    * difference with no differing op on its names before it stays unexpected (e.g. lost data).
    */
   afterLayerChange?: boolean;
+  /**
+   * Only differences that come after an op matching this pattern and concern a name that op used
+   * (e.g. a file's mtime after an `mmap` op on it): the narrow form of what a difference left
+   * behind when the op's own result does not differ.
+   */
+  afterOp?: Pattern;
   reason: string;
   spec: string;
 }
@@ -82,8 +88,15 @@ export function appliesTo(rule: AcceptRule, target: string): boolean {
   return rule.targets.some((t) => glob(t).test(target)) && !(rule.except ?? []).some((t) => glob(t).test(target));
 }
 
+/** Does `d` follow an op matching `pattern` and concern one of the names that op used? */
+function afterOpOnItsNames(pattern: Pattern, d: Difference, ops: readonly Op[]): boolean {
+  const paths = differencePaths(d, ops);
+  return ops.some((op, i) => comesAfter(d, i) && test(pattern, describeOp(op)) && opPaths(ops, i).some((p) => paths.some((q) => related(p, q))));
+}
+
 function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly Op[]): boolean {
   if (rule.afterLayerChange && !afterLayerChange(d, ops)) return false;
+  if (rule.afterOp !== undefined && !afterOpOnItsNames(rule.afterOp, d, ops)) return false;
   return (
     appliesTo(rule, target) &&
     test(rule.where, d.where) &&
@@ -130,7 +143,7 @@ export function loadRules(file: string): AcceptRule[] {
       throw new UsageError(`${file}: rule ${JSON.stringify(r.id)} needs id, targets, reason and spec`);
     }
     if (r.derives && r.op === undefined) throw new UsageError(`${file}: rule ${r.id}: \`derives\` needs the \`op\` it follows from`);
-    if ('after' in r) throw new UsageError(`${file}: rule ${r.id}: \`after\` is gone; name the op (\`op\`, \`derives\`) or use \`afterLayerChange\``);
+    if ('after' in r) throw new UsageError(`${file}: rule ${r.id}: \`after\` is gone; name the op (\`op\`, \`derives\`), or use \`afterOp\` (its names only) or \`afterLayerChange\``);
   }
   return rules as AcceptRule[];
 }

@@ -79,8 +79,19 @@ export function killSuidgid(mode: number): number {
   return m;
 }
 
+function changesNothing(set: SetAttr): boolean {
+  return set.uid === undefined && set.gid === undefined && set.mode === undefined && !set.killSuidgid &&
+    set.size === undefined && set.atime === undefined && set.mtime === undefined;
+}
+
 /** SETATTR on a named merged object: owner first (chown clears set-id bits), then mode, size, times. */
 export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, currentMode: number): void {
+  if (changesNothing(set)) {
+    // chown(p, -1, -1) and the like: the kernel's FUSE client sends a SETATTR without fields, and
+    // kernel overlayfs still copies up and lets the upper stamp ctime (ovl_setattr → notify_change).
+    changeOwner(ovl, path, -1, -1);
+    return;
+  }
   if (set.uid !== undefined || set.gid !== undefined) changeOwner(ovl, path, set.uid ?? -1, set.gid ?? -1);
   const mode = set.mode ?? (set.killSuidgid ? killSuidgid(currentMode) : undefined);
   if (mode !== undefined) changeMode(ovl, path, mode);
