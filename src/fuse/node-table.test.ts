@@ -169,6 +169,18 @@ t.test('random lookup/forget/unlink/rename/exchange sequences agree with the mod
   t.pass('model agreed');
 });
 
+t.test('an exchange that empties a forgotten dir drops it (a shrunk counterexample)', async (t) => {
+  const table = new NodeTable();
+  const dir = table.lookup(table.root, 'b');
+  const child = table.lookup(dir, 'c');
+  table.forget(dir.id, 1);
+  t.ok(table.get(dir.id), 'a forgotten dir stays while a held child is below it');
+  table.exchange(table.root, 'a', dir, 'c');
+  t.equal(table.get(dir.id), undefined, 'once its child moved out, nothing holds it');
+  t.equal(table.child(table.root, 'a'), child);
+  t.equal(table.size, 2);
+});
+
 t.test('a subtree rename moves every descendant path without renumbering', async (t) => {
   const table = new NodeTable();
   const a = table.lookup(table.root, 'a');

@@ -172,6 +172,9 @@ export class NodeTable {
     if (a.children?.size === 0) a.children = null;
     if (b.children?.size === 0) b.children = null;
     this.epoch++;
+    // A side that only one name existed in has lost a child: it goes if nothing else holds it.
+    this.dropIfUnused(a);
+    this.dropIfUnused(b);
   }
 
   /** Merged path of a node ('/' for the root), or null for a detached node. */
