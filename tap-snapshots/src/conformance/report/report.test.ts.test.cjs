@@ -155,6 +155,36 @@ def op(n, desc, f, kernel, target):
     try: r = f(); out = 'ok' if r is None else r
     except OSError as e: out = 'errno ' + __import__('errno').errorcode.get(e.errno, str(e.errno))
     print(f'{n}. {desc}\\n     here:   {out}\\n     kernel: {kernel}\\n     target: {target}')
+import mmap
+procs = {}
+def mm(p, off, data):
+    fd = os.open(p, os.O_RDWR)
+    try:
+        size = os.fstat(fd).st_size; m = mmap.mmap(fd, size, mmap.MAP_SHARED)
+        before = content(m[:]); b = data.encode()[:max(0, size - off)]; m[off:off + len(b)] = b; m.flush(); m.close(); return before
+    finally: os.close(fd)
+def direct(p, data):
+    fd = os.open(p, (os.O_RDONLY if data is None else os.O_RDWR) | os.O_DIRECT); buf = mmap.mmap(-1, 4096)
+    try:
+        if data is not None: buf[:] = ((data or '\\n') * 4096)[:4096].encode(); os.pwritev(fd, [buf], 0); buf.seek(0)
+        n = os.preadv(fd, [buf], 0); return content(buf[:n])
+    finally: os.close(fd)
+def ctime(p, via):
+    a = os.lstat(p)
+    if via == 'chown': os.lchown(p, -1, -1)
+    elif via == 'chmod': os.chmod(p, stat.S_IMODE(a.st_mode))
+    elif via == 'xattr': os.setxattr(p, 'user.c', b'x', follow_symlinks=False)
+    else: open(p, 'rb').read()
+    b = os.lstat(p); rel = lambda x, y: 'later' if y > x else 'same' if y == x else 'earlier'
+    return {'ctime': rel(a.st_ctime_ns, b.st_ctime_ns), 'mtime': rel(a.st_mtime_ns, b.st_mtime_ns)}
+def dirents(p):
+    return {e.name: ('' if e.inode() == os.lstat(e.path).st_ino else 'd_ino!=st_ino') for e in os.scandir(p)}
+def run_exe(p):
+    r = subprocess.run(['echo', 'ok'], executable=p, capture_output=True); return 'status %d: %s' % (r.returncode, r.stdout.decode())
+def spawn(n, p):
+    procs[n] = subprocess.Popen(['sleep', '60'], executable=p)
+def kill(n):
+    procs[n].kill(); procs.pop(n).wait()
 op(1, "read(\\"a\\")", lambda: rd(M+"/a"), "{\\"content\\":{\\"size\\":1,\\"sha\\":\\"A\\",\\"text\\":\\"A\\"}}", "{\\"content\\":{\\"size\\":1,\\"sha\\":\\"B\\",\\"text\\":\\"B\\"}}")  # <-- the targets part here
 PY
 echo "== merged tree"
