@@ -74,7 +74,11 @@ const planted = async (t: Test, name: string, target: Target, want: string[]) =>
 t.test('planted differences are caught at the op that observes them', async (t) => {
   await planted(t, 'another lower content: mmap sees it first', execTarget(`printf HELLO > {lowerdir}/a; ${MOUNT}`), ['op0:content', 'op1:content']);
   await planted(t, 'the binary not executable', execTarget(`chmod 644 {lowerdir}/bin; ${MOUNT}`), ['op7:result', 'op7:text', 'op8:result', 'op9:result', 'op10:result']);
-  await planted(t, 'a bind mount over a name: its d_ino is not its st_ino', execTarget(`${MOUNT} && mount --bind {upperdir}/../work {merged}/d`), ['op6:fields.d']);
+  // Mounted beside, bound over d, then moved into place: the runner starts once {merged} is a mount
+  // point, so the bind must already be there.
+  const beside = MOUNT.replace('{options} {merged}', '{options} {merged}.t');
+  const bound = `mkdir {merged}.t && ${beside} && mount --bind {upperdir}/../work {merged}.t/d && mount --rbind {merged}.t {merged} && umount -l {merged}.t`;
+  await planted(t, 'a bind mount over a name: its d_ino is not its st_ino', execTarget(bound), ['op6:fields.d']);
 });
 
 t.test('ovl-fuse: only differences its rules name', { skip: !existsSync(join(packageRoot, 'dist/fuse')) && 'ovl-fuse not built' }, async (t) => {

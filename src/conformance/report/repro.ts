@@ -227,6 +227,8 @@ export function renderRepro(r: ScenarioResult, meta: { id: string; suite: string
     lines.push(`op(${i + 1}, ${py(describeOp(o))}, lambda: ${pyOp(o)}, ${py(show(r.reference?.ops[i]?.result))}, ${py(show(r.target.ops[i]?.result))})${mark}`);
   });
   lines.push('PY', 'echo "== merged tree"', 'find merged -mindepth 1 | sort | while read -r p; do stat -c "%n %F %a %s %h" "$p" 2>&1; done');
-  lines.push('echo "== upper on disk"', 'umount merged', 'find upper -mindepth 1 | sort | while read -r p; do stat -c "%n %F %a %s" "$p"; getfattr -h -d -m - "$p" 2>/dev/null | grep -v "^#" | grep .; done');
+  // Listing order is compared too: each merged dir's names as getdents returns them.
+  lines.push('echo "== listing order"', 'find merged -type d | sort | while read -r d; do echo "$d: $(ls -U -A "$d" | tr "\\n" " ")"; done');
+  lines.push('echo "== upper on disk"', 'umount merged', 'find upper -mindepth 1 | sort | while read -r p; do stat -c "%n %F %a %s" "$p"; getfattr -h -d -m - "$p" 2>/dev/null | grep -v "^#" | grep . || true; done');
   return lines.join('\n') + '\n';
 }

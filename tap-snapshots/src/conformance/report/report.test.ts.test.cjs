@@ -223,9 +223,11 @@ op(1, "read(\\"a\\")", lambda: rd(M+"/a"), "{\\"content\\":{\\"size\\":1,\\"sha\
 PY
 echo "== merged tree"
 find merged -mindepth 1 | sort | while read -r p; do stat -c "%n %F %a %s %h" "$p" 2>&1; done
+echo "== listing order"
+find merged -type d | sort | while read -r d; do echo "$d: $(ls -U -A "$d" | tr "\\n" " ")"; done
 echo "== upper on disk"
 umount merged
-find upper -mindepth 1 | sort | while read -r p; do stat -c "%n %F %a %s" "$p"; getfattr -h -d -m - "$p" 2>/dev/null | grep -v "^#" | grep .; done
+find upper -mindepth 1 | sort | while read -r p; do stat -c "%n %F %a %s" "$p"; getfattr -h -d -m - "$p" 2>/dev/null | grep -v "^#" | grep . || true; done
 
 `
 
