@@ -4,6 +4,7 @@
 import { fail } from './errno.js';
 import { childPath } from './layers.js';
 import { CachePolicy } from './ll-cache.js';
+import { IoModes } from './ll-passthrough.js';
 import { handleAttr, nodeAttr } from './ll-attr.js';
 import { type Node, lookupPath } from './lookup.js';
 import { NodeTable, type NodeRec } from './node-table.js';
@@ -31,6 +32,8 @@ const NO_SESSION: Session = {
 export class LlCore {
   readonly table = new NodeTable();
   readonly policy: CachePolicy;
+  /** Which opens pass through to their upper file, per node (ll-passthrough.ts). */
+  readonly io = new IoModes(true);
   session: Session = NO_SESSION;
   private prefetchedDir = 0;
   private prefetched: Map<string, Node> | null = null;
@@ -130,6 +133,11 @@ export class LlCore {
   handleOf(rec: NodeRec): number | undefined {
     for (const [fh, h] of this.ovl.handles.entries()) if (h.nodeid === rec.id) return fh;
     return undefined;
+  }
+
+  /** The other names of a hard-linked node the kernel holds (itself included, or nothing). */
+  aliasesOf(rec: NodeRec): Iterable<NodeRec> {
+    return (rec.nlink > 1 && this.aliases.get(rec.ino)) || [];
   }
 
   /**

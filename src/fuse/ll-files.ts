@@ -47,7 +47,7 @@ function opened(core: LlCore, rec: NodeRec, fh: number): Opened {
   const unchanged = rec.openMtimeNs === st.mtimeNs && rec.openSize === size;
   rec.openMtimeNs = st.mtimeNs;
   rec.openSize = size;
-  return { fh, openFlags: core.policy.openFlags(unchanged) };
+  return { fh, ...core.io.open(core.session, rec, fh, h, core.aliasesOf(rec), core.policy.openFlags(unchanged)) };
 }
 
 export function openFile(core: LlCore, nodeid: number, flags: number): Opened {
@@ -83,5 +83,6 @@ export function syncFile(core: LlCore, fh: number, datasync: boolean): void {
 }
 
 export function releaseFile(core: LlCore, fh: number): void {
+  core.io.release(core.session, fh);
   releaseHandle(core.ovl, fh);
 }
