@@ -158,3 +158,15 @@ t.test('handles of passthrough opens are closed on release', async (t) => {
   for (let i = 0; i < 20; i++) statSync(join(d.merged, `f${i}`));
   t.equal(daemonFdsUnder(m.child.pid!, d.upper), 0, 'no upper fds left in the daemon');
 });
+
+t.test('-o passthrough=off serves upper files from the daemon; a bad value is exit 2', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-pt-');
+  writeFileSync(join(d.upper, 'f'), 'abc');
+  await mountFuse(t, d, 'passthrough=off');
+  const fd = openSync(join(d.merged, 'f'), 'r+');
+  writeSync(fd, 'xy', 0);
+  closeSync(fd);
+  t.equal(readFileSync(join(d.merged, 'f'), 'utf8'), 'xyc');
+  const bad = layerDirs(t, 1, 'ovlkit-pt-');
+  await t.rejects(mountFuse(t, bad, 'passthrough=maybe'), /passthrough=maybe: expected on or off/);
+});
