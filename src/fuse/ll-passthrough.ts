@@ -106,7 +106,11 @@ export class IoModes {
       const id = io.backingId;
       io.backingId = null;
       this.liveBackings--;
-      session.backingClose(id);
+      try {
+        session.backingClose(id);
+      } catch {
+        // The connection is gone (unmounted): the kernel dropped every backing id with it.
+      }
     }
     if (io.cached === 0 && io.passthrough === 0) this.nodes.delete(o.rec);
   }

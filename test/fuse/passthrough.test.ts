@@ -69,6 +69,21 @@ await sameOnBoth(t, 'write then read through the mount shows the new size and mt
   },
 });
 
+t.test('a write-only open first, then a reader and an appender share the backing file', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-pt-');
+  writeFileSync(join(d.upper, 'f'), 'old');
+  await mountFuse(t, d);
+  const w = openSync(join(d.merged, 'f'), 'w');
+  writeSync(w, 'newdata');
+  t.equal(readFileSync(join(d.merged, 'f'), 'utf8'), 'newdata');
+  const a = openSync(join(d.merged, 'f'), 'a');
+  writeSync(a, 'APP');
+  closeSync(a);
+  closeSync(w);
+  t.equal(readFileSync(join(d.upper, 'f'), 'utf8'), 'newdataAPP');
+  t.equal(statSync(join(d.merged, 'f')).size, 10);
+});
+
 t.test('mmap of an upper file reads and writes the upper file', async (t) => {
   const d = layerDirs(t, 1, 'ovlkit-pt-');
   writeFileSync(join(d.upper, 'm'), 'abcdef');
