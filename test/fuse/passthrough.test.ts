@@ -185,3 +185,18 @@ t.test('-o passthrough=off serves upper files from the daemon; a bad value is ex
   const bad = layerDirs(t, 1, 'ovlkit-pt-');
   await t.rejects(mountFuse(t, bad, 'passthrough=maybe'), /passthrough=maybe: expected on or off/);
 });
+
+await sameOnBoth(t, 'hard-link aliases: a read and a write through one name show in the other name\'s stat', {
+  lowers: 1,
+  setup(d) {
+    oldFile(join(d.upper, 'z'), 'z');
+    linkSync(join(d.upper, 'z'), join(d.upper, 'z2'));
+  },
+  steps(m) {
+    const before = statSync(join(m, 'z2')).size;
+    writeFileSync(join(m, 'z'), 'longer', { flag: 'a' });
+    readFileSync(join(m, 'z'));
+    const st = statSync(join(m, 'z2'));
+    return { before, size: st.size, stamped: st.atimeMs > OLD.getTime(), mtimeMoved: st.mtimeMs > OLD.getTime() };
+  },
+});
