@@ -1,5 +1,5 @@
 // ovl-fuse: mount a FUSE overlay with the kernel's option syntax.
-//   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always][,transport=dev|fuse-native][,watch=on|off] MERGED
+//   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always][,transport=dev|fuse-native][,watch=on|off][,passthrough=on|off] MERGED
 //   ovl-fuse umount MERGED
 // Without -f the command detaches: it starts the daemon and exits 0 only once the mount is live.
 import { spawn } from 'node:child_process';
@@ -45,6 +45,16 @@ function transportOf(extra: Record<string, string | true>): Transport {
     throw new UsageError(`bad mount option transport=${v === true ? '' : v}: expected one of ${TRANSPORTS.join(', ')}`);
   }
   return v as Transport;
+}
+
+/**
+ * `-o passthrough=on|off` (dev transport): whether reads and writes of upper files may go straight
+ * to the upper file (FUSE_PASSTHROUGH, root only, kernel >= 6.9). On by default.
+ */
+function passthroughOf(extra: Record<string, string | true>): boolean {
+  const v = extra.passthrough ?? 'on';
+  if (v !== 'on' && v !== 'off') throw new UsageError(`bad mount option passthrough=${v === true ? '' : v}: expected on or off`);
+  return v === 'on';
 }
 
 /** Start this same command in the foreground as a detached daemon; resolve with its verdict. */
@@ -101,12 +111,13 @@ async function runForeground(
   cache: CacheMode,
   transport: Transport,
   watch: WatchMode,
+  passthrough: boolean,
 ): Promise<number> {
   const given = process.env[CONFIG_ENV] === undefined ? undefined : process.env[DEV_FD_ENV];
   const devFd = given === undefined ? undefined : Number(given);
   let mounted;
   try {
-    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache, transport, devFd, watch);
+    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache, transport, devFd, watch, passthrough);
   } catch (err) {
     notify(`error: ${err instanceof Error ? err.message : String(err)}`);
     // Mounted by our parent: nobody would ever serve it.
@@ -156,11 +167,13 @@ export async function main(argv: string[]): Promise<number> {
   let cache: CacheMode;
   let transport: Transport;
   let watch: WatchMode;
+  let passthrough: boolean;
   try {
-    const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache', 'transport', 'watch'] });
+    const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache', 'transport', 'watch', 'passthrough'] });
     cache = cacheMode(parsed.extra);
     transport = transportOf(parsed.extra);
     watch = watchMode(parsed.extra.watch, cache);
+    passthrough = passthroughOf(parsed.extra);
     const handed = process.env[CONFIG_ENV];
     if (handed !== undefined && opts.foreground) checked = JSON.parse(handed) as ReturnType<typeof validateMount>;
     else checked = validateMount(resolveMountOptions({ ...parsed, extra: {} }), program.args[0]!);
@@ -169,7 +182,7 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   if (!opts.foreground) return transport === 'dev' ? detachMounted(argv, checked) : detach(argv);
-  return runForeground(checked, cache, transport, watch);
+  return runForeground(checked, cache, transport, watch, passthrough);
 }
 
 await runMain('ovl-fuse', main);

@@ -4,6 +4,8 @@
 import { fail } from './errno.js';
 import { childPath } from './layers.js';
 import { CachePolicy } from './ll-cache.js';
+import { IoModes } from './ll-passthrough.js';
+import { InitFlag } from './protocol/constants.js';
 import { handleAttr, nodeAttr } from './ll-attr.js';
 import { type Node, lookupPath } from './lookup.js';
 import { NodeTable, type NodeRec } from './node-table.js';
@@ -31,6 +33,8 @@ const NO_SESSION: Session = {
 export class LlCore {
   readonly table = new NodeTable();
   readonly policy: CachePolicy;
+  /** Which opens pass through to their upper file, per node (ll-passthrough.ts). */
+  readonly io = new IoModes(true);
   session: Session = NO_SESSION;
   private prefetchedDir = 0;
   private prefetched: Map<string, Node> | null = null;
@@ -88,12 +92,11 @@ export class LlCore {
     if (!attr) return this.negative();
     const rec = this.table.lookup(parent, name);
     this.remember(rec, attr);
-    const isDir = (attr.mode & S_IFMT) === S_IFDIR;
     return {
       nodeid: rec.id,
       generation: rec.generation,
       entryValidMs: this.policy.entryMs(),
-      attrValidMs: this.policy.attrMs(isDir),
+      attrValidMs: this.attrMs(rec),
       attr,
     };
   }
@@ -130,6 +133,21 @@ export class LlCore {
   handleOf(rec: NodeRec): number | undefined {
     for (const [fh, h] of this.ovl.handles.entries()) if (h.nodeid === rec.id) return fh;
     return undefined;
+  }
+
+  /**
+   * How long the kernel may keep `rec`'s attributes. A hard-linked file's, not at all while
+   * passthrough is on: I/O through one name never reaches the daemon, so the times and size the
+   * kernel keeps for its other names (other kernel inodes) could not be invalidated.
+   */
+  attrMs(rec: NodeRec): number {
+    if (!rec.isDir && rec.nlink > 1 && this.session.grantedFlags & InitFlag.PASSTHROUGH) return 0;
+    return this.policy.attrMs(rec.isDir);
+  }
+
+  /** The other names of a hard-linked node the kernel holds (itself included, or nothing). */
+  aliasesOf(rec: NodeRec): Iterable<NodeRec> {
+    return (rec.nlink > 1 && this.aliases.get(rec.ino)) || [];
   }
 
   /**

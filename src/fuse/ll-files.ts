@@ -21,7 +21,7 @@ export function getAttr(core: LlCore, nodeid: number, fh: number | null): AttrRe
   const own = ownHandle(core, rec, fh);
   // fstat follows a copy-up made since the open, as the kernel shows it to an old fd.
   const attr = own !== undefined ? handleAttr(core.ovl, own) : core.attrOf(rec);
-  return { attrValidMs: core.policy.attrMs(rec.isDir), attr };
+  return { attrValidMs: core.attrMs(rec), attr };
 }
 
 export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
@@ -30,12 +30,12 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
   if (path === null) {
     const fh = ownHandle(core, rec, set.fh) ?? core.handleOf(rec) ?? fail('ENOENT', `node ${nodeid} (unlinked)`);
     setAttrHandle(current(core.ovl, fh), set);
-    return { attrValidMs: core.policy.attrMs(rec.isDir), attr: handleAttr(core.ovl, fh) };
+    return { attrValidMs: core.attrMs(rec), attr: handleAttr(core.ovl, fh) };
   }
   const before = core.attrOf(rec);
   setAttrPath(core.ovl, path, set, before.mode);
   if (before.nlink > 1) core.invalidateAliases(before.ino, rec);
-  return { attrValidMs: core.policy.attrMs(rec.isDir), attr: core.attrOf(rec) };
+  return { attrValidMs: core.attrMs(rec), attr: core.attrOf(rec) };
 }
 
 /** FOPEN_KEEP_CACHE only while the file's mtime and size are those of its previous open (auto). */
@@ -47,7 +47,7 @@ function opened(core: LlCore, rec: NodeRec, fh: number): Opened {
   const unchanged = rec.openMtimeNs === st.mtimeNs && rec.openSize === size;
   rec.openMtimeNs = st.mtimeNs;
   rec.openSize = size;
-  return { fh, openFlags: core.policy.openFlags(unchanged) };
+  return { fh, ...core.io.open(core.session, rec, fh, h, core.aliasesOf(rec), core.policy.openFlags(unchanged)) };
 }
 
 export function openFile(core: LlCore, nodeid: number, flags: number): Opened {
@@ -83,5 +83,6 @@ export function syncFile(core: LlCore, fh: number, datasync: boolean): void {
 }
 
 export function releaseFile(core: LlCore, fh: number): void {
+  core.io.release(core.session, fh);
   releaseHandle(core.ovl, fh);
 }

@@ -63,6 +63,8 @@ export async function premountDev(cfg: OverlayConfig, merged: string): Promise<n
  * Mount the validated configuration at `merged`; resolves once the mount is live. With `devFd`
  * (transport dev only) the mount exists already (premountDev) and is only served. `watch`
  * (transport dev only; default: on for cache=auto) runs the layer watcher (watch-start.ts).
+ * `passthrough` (transport dev only) lets upper files' data go straight to the upper file
+ * (ll-passthrough.ts) where the kernel grants FUSE_PASSTHROUGH.
  */
 export async function mountOverlayFuse(
   cfg: OverlayConfig,
@@ -71,6 +73,7 @@ export async function mountOverlayFuse(
   transport: Transport = DEFAULT_TRANSPORT,
   devFd?: number,
   watch?: WatchMode,
+  passthrough = true,
 ): Promise<MountedOverlay> {
   if (devFd === undefined) prepareLayers(cfg);
   // Modes arrive with the caller's umask applied already; ours must not apply a second time.
@@ -86,6 +89,7 @@ export async function mountOverlayFuse(
   const core = new URL(import.meta.url.endsWith('.ts') ? './watch-start.ts' : './watch-start.js', import.meta.url).href;
   const mounted = mountDev(merged, {
     readonly: cfg.readonly,
+    ...(passthrough ? {} : { passthrough: false }),
     ...(devFd === undefined ? {} : { devFd }),
     fs: { module: core, export: 'createWatchedOverlayFs', args: [cfg, cache, watch] },
   });

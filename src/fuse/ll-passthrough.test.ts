@@ -1,0 +1,97 @@
+// The io-mode bookkeeping of ll-passthrough.ts against a session that records the backing ids it
+// hands out (the kernel's side is exercised by test/fuse/passthrough.test.ts on real mounts).
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import type { Handle } from './handles.js';
+import { IoModes } from './ll-passthrough.js';
+import { NodeTable } from './node-table.js';
+import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH, type Session } from './session/filesystem.js';
+
+function recordingSession(): Session & { live: Set<number> } {
+  const live = new Set<number>();
+  let next = 1;
+  return {
+    live,
+    invalInode() {},
+    invalEntry() {},
+    backingOpen: () => {
+      live.add(next);
+      return next++;
+    },
+    backingClose: (id) => {
+      if (!live.delete(id)) throw new Error(`backing id ${id} closed twice`);
+    },
+    watchFd() {},
+    grantedFlags: 0n,
+  };
+}
+
+t.test('one backing id per node, given back by the last passthrough release; cached opens block it', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovlkit-io-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'f'), 'x');
+  const fd = openSync(join(dir, 'f'), 'r');
+  t.teardown(() => closeSync(fd));
+  const table = new NodeTable();
+  const rec = table.lookup(table.root, 'f');
+  const s = recordingSession();
+  const io = new IoModes(true);
+  const upper: Handle = { fd, path: '/f', upper: true, lowerKey: null, seen: 0, ino: 1n, extraFds: [] };
+  const lower: Handle = { ...upper, upper: false };
+
+  const a = io.open(s, rec, 1, upper, [], 0);
+  const b = io.open(s, rec, 2, upper, [], 0);
+  t.equal(a.openFlags, FOPEN_PASSTHROUGH);
+  t.equal(b.backingId, a.backingId, 'the node keeps one backing id');
+  t.equal(s.live.size, 1);
+  // A lower open while passthrough opens exist cannot take the page cache: direct io.
+  t.equal(io.open(s, rec, 3, lower, [], 7).openFlags, FOPEN_DIRECT_IO);
+  io.release(s, 1);
+  t.equal(s.live.size, 1, 'still one passthrough open');
+  io.release(s, 2);
+  io.release(s, 3);
+  t.equal(s.live.size, 0, 'the last passthrough release closed the backing id');
+  t.equal(io.liveBackings, 0);
+
+  // A cached open (lower) first: an upper open of the same node stays cached.
+  t.equal(io.open(s, rec, 4, lower, [], 7).openFlags, 7);
+  t.equal(io.open(s, rec, 5, upper, [], 7).openFlags, 7);
+  t.equal(s.live.size, 0);
+  io.release(s, 4);
+  io.release(s, 5);
+  t.equal(io.open(s, rec, 6, upper, [], 7).openFlags, FOPEN_PASSTHROUGH, 'passes through again once released');
+  io.release(s, 6);
+  t.equal(s.live.size, 0);
+  t.end();
+});
+
+t.test('hard-link aliases: cached opens on one name keep the other from passing through', (t) => {
+  const table = new NodeTable();
+  const a = table.lookup(table.root, 'a');
+  const b = table.lookup(table.root, 'b');
+  const s = recordingSession();
+  const io = new IoModes(true);
+  const h: Handle = { fd: 0, path: '/a', upper: true, lowerKey: null, seen: 0, ino: 1n, extraFds: [] };
+  t.equal(io.open(s, a, 1, { ...h, upper: false }, [a, b], 7).openFlags, 7);
+  t.equal(io.open(s, b, 2, h, [a, b], 7).openFlags, 7, 'alias has a cached open');
+  io.release(s, 1);
+  io.release(s, 2);
+  t.equal(io.open(s, b, 3, h, [a, b], 7).openFlags, FOPEN_PASSTHROUGH);
+  t.equal(io.open(s, a, 4, { ...h, upper: false }, [a, b], 7).openFlags, FOPEN_DIRECT_IO, 'alias passes through');
+  io.release(s, 3);
+  io.release(s, 4);
+  t.equal(s.live.size, 0);
+  t.end();
+});
+
+t.test('disabled, or not negotiated: every open is cached', (t) => {
+  const table = new NodeTable();
+  const rec = table.lookup(table.root, 'f');
+  const h: Handle = { fd: 0, path: '/f', upper: true, lowerKey: null, seen: 0, ino: 1n, extraFds: [] };
+  const s = recordingSession();
+  t.equal(new IoModes(false).open(s, rec, 1, h, [], 7).openFlags, 7);
+  t.equal(new IoModes(true).open({ ...s, backingOpen: () => null }, rec, 1, h, [], 7).openFlags, 7);
+  t.end();
+});

@@ -1,0 +1,117 @@
+// FUSE passthrough of upper files (kernel >= 6.9): reads, writes, splice and mmap of an open answered
+// with FOPEN_PASSTHROUGH go straight to the real upper file, so the upper filesystem stamps atime and
+// mtime itself, as under kernel overlayfs, and data moves at native speed.
+//
+// The kernel's rules (fs/fuse/iomode.c) decide the bookkeeping, per node (= kernel inode):
+//   - an inode cannot mix cached-io opens and passthrough opens: a passthrough open while cached
+//     opens exist fails the open (ETXTBSY), so those opens stay daemon-served (cached);
+//   - one backing file per inode at a time: the node keeps one backing id while it has passthrough
+//     opens and gives it back when the last of them is released;
+//   - an FOPEN_DIRECT_IO open takes no io mode: an open that cannot pass through while the node (or a
+//     hard-link alias of it) has passthrough opens is served by the daemon without page cache, so it
+//     cannot read stale pages the passthrough writes bypassed.
+// Lower files never pass through: a read-only fd on a lower file must switch to the upper copy when
+// another process copies it up (ops-file.ts current()), which a backing file cannot do; and lower
+// reads owe no atime (O_NOATIME, as the kernel reads its layers).
+import type { Handle } from './handles.js';
+import type { NodeRec } from './node-table.js';
+import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH, type Session } from './session/filesystem.js';
+
+export type IoMode = 'cached' | 'passthrough' | 'direct';
+
+interface NodeIo {
+  cached: number;
+  passthrough: number;
+  backingId: number | null;
+}
+
+/** How a handle was opened, by file handle (the release must undo exactly what the open counted). */
+interface OpenIo {
+  rec: NodeRec;
+  mode: IoMode;
+}
+
+export class IoModes {
+  private readonly nodes = new Map<NodeRec, NodeIo>();
+  private readonly opens = new Map<number, OpenIo>();
+  /** Backing ids registered with the kernel and not yet closed. */
+  liveBackings = 0;
+
+  constructor(readonly enabled: boolean) {}
+
+  private io(rec: NodeRec): NodeIo {
+    let io = this.nodes.get(rec);
+    if (!io) this.nodes.set(rec, (io = { cached: 0, passthrough: 0, backingId: null }));
+    return io;
+  }
+
+  /** Passthrough or cached opens on any of `recs` other than `rec` (hard-link aliases). */
+  private othersHave(recs: Iterable<NodeRec>, rec: NodeRec, kind: 'cached' | 'passthrough'): boolean {
+    for (const r of recs) if (r !== rec && (this.nodes.get(r)?.[kind] ?? 0) > 0) return true;
+    return false;
+  }
+
+  /**
+   * The io mode of a new open `fh` of `rec` served by `h`: FOPEN bits (with `cachedFlags` for a
+   * daemon-served open with page cache) and the backing id of a passthrough open.
+   */
+  open(
+    session: Session, rec: NodeRec, fh: number, h: Handle, aliases: Iterable<NodeRec>, cachedFlags: number,
+  ): { openFlags: number; backingId?: number } {
+    const io = this.io(rec);
+    if (this.enabled && h.upper && io.cached === 0 && !this.othersHave(aliases, rec, 'cached')) {
+      const id = io.backingId ?? this.register(session, h.fd);
+      if (id !== null) {
+        io.backingId = id;
+        io.passthrough++;
+        this.opens.set(fh, { rec, mode: 'passthrough' });
+        return { openFlags: FOPEN_PASSTHROUGH, backingId: id };
+      }
+    }
+    if (io.passthrough > 0 || this.othersHave(aliases, rec, 'passthrough')) {
+      this.opens.set(fh, { rec, mode: 'direct' });
+      return { openFlags: FOPEN_DIRECT_IO };
+    }
+    io.cached++;
+    this.opens.set(fh, { rec, mode: 'cached' });
+    return { openFlags: cachedFlags };
+  }
+
+  private register(session: Session, fd: number): number | null {
+    let id: number | null;
+    try {
+      id = session.backingOpen(fd);
+    } catch {
+      // The upper filesystem cannot back a FUSE file (e.g. stacked too deep): serve it ourselves.
+      return null;
+    }
+    if (id !== null) this.liveBackings++;
+    return id;
+  }
+
+  /** The mode `fh` was opened in (undefined for handles opened elsewhere, e.g. O_TMPFILE). */
+  modeOf(fh: number): IoMode | undefined {
+    return this.opens.get(fh)?.mode;
+  }
+
+  /** RELEASE of `fh`: the node's last passthrough open gives its backing id back. */
+  release(session: Session, fh: number): void {
+    const o = this.opens.get(fh);
+    if (!o) return;
+    this.opens.delete(fh);
+    const io = this.nodes.get(o.rec);
+    if (!io) return;
+    if (o.mode === 'cached') io.cached--;
+    else if (o.mode === 'passthrough' && --io.passthrough === 0 && io.backingId !== null) {
+      const id = io.backingId;
+      io.backingId = null;
+      this.liveBackings--;
+      try {
+        session.backingClose(id);
+      } catch {
+        // The connection is gone (unmounted): the kernel dropped every backing id with it.
+      }
+    }
+    if (io.cached === 0 && io.passthrough === 0) this.nodes.delete(o.rec);
+  }
+}
