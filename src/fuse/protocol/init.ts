@@ -78,7 +78,9 @@ export function encodeInitOut(b: Buffer, o: number, r: InitOut): number {
  * WRITEBACK_CACHE (the kernel would own mtime and size), DONT_MASK (the kernel applies the
  * umask, so modes arrive masked as the core expects), POSIX/FLOCK locks (the kernel's local locks
  * are right for one mount), EXPORT_SUPPORT, HANDLE_KILLPRIV(_V2) (the kernel drops setuid/setgid
- * through SETATTR, which the core already does exactly as a chmod).
+ * through SETATTR, which the core already does exactly as a chmod), CACHE_SYMLINKS (following an
+overlay symlink stamps the upper symlink's atime on the kernel's overlay; a cached target would
+never reach the daemon's readlink, whose upper filesystem stamps it the same way).
  */
 export function wantedFlags(passthrough: boolean): bigint {
   let f =
@@ -90,7 +92,6 @@ export function wantedFlags(passthrough: boolean): bigint {
     InitFlag.READDIRPLUS_AUTO |
     InitFlag.PARALLEL_DIROPS |
     InitFlag.MAX_PAGES |
-    InitFlag.CACHE_SYMLINKS |
     InitFlag.SETXATTR_EXT |
     InitFlag.INIT_EXT;
   if (passthrough) f |= InitFlag.PASSTHROUGH;
