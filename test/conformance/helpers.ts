@@ -26,7 +26,7 @@ export interface Sandbox {
   /** --out for the CLI. */
   out: string;
   run(args: string[], opts?: Options): ReturnType<typeof execa>;
-  /** The single report dir the CLI wrote (the newest). */
+  /** The report dir the last run wrote (by name alone two runs in one second could swap). */
   reportDir(): string;
   summary(): Summary;
   /** Mounts still under the sandbox (should always be none). */
@@ -51,14 +51,28 @@ export function sandbox(t: Teardowns): Sandbox {
   });
   mkdirSync(tmp);
   mkdirSync(out);
+  // Dir names are `<second>-<target>`: two runs in the same second sort by target, not by time,
+  // so remember which dir each run added.
+  let last: string | undefined;
   const reportDir = () => {
+    if (last !== undefined) return last;
     const dirs = readdirSync(out).sort();
     return join(out, dirs[dirs.length - 1]!);
+  };
+  const run = (args: string[], opts: Options = {}) => {
+    const before = new Set(readdirSync(out));
+    const child = execa(bin, [...args, '--out', out], { reject: false, env: { TMPDIR: tmp, CI: '' }, ...opts });
+    // Registered before the caller's await, so it runs first once the run has ended.
+    void child.then(() => {
+      const added = readdirSync(out).filter((d) => !before.has(d)).sort();
+      if (added.length > 0) last = join(out, added[added.length - 1]!);
+    });
+    return child;
   };
   return {
     tmp,
     out,
-    run: (args, opts = {}) => execa(bin, [...args, '--out', out], { reject: false, env: { TMPDIR: tmp, CI: '' }, ...opts }),
+    run,
     reportDir,
     summary: () => JSON.parse(readFileSync(join(reportDir(), 'summary.json'), 'utf8')) as Summary,
     leftMounts,
