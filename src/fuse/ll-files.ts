@@ -11,7 +11,7 @@ import { createHandle, current, openHandle, releaseHandle } from './ops-file.js'
 import type { AttrReply, Entry, Opened, SetAttr } from './session/filesystem.js';
 
 /** A handle of this node (a stale or foreign fh is not trusted: the kernel sends fh only for files). */
-function ownHandle(core: LlCore, rec: NodeRec, fh: number | null | undefined): number | undefined {
+export function ownHandle(core: LlCore, rec: NodeRec, fh: number | null | undefined): number | undefined {
   if (fh === null || fh === undefined) return undefined;
   return core.ovl.handles.get(fh)?.nodeid === rec.id ? fh : undefined;
 }

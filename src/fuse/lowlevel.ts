@@ -8,13 +8,14 @@ import { overlayStatfs, readLink } from './attrs.js';
 import { LlCore, forgetCached } from './ll-core.js';
 import { copyFileRange, fallocateFile, linkFile, seekFile, tmpfileEntry } from './ll-space.js';
 import { DirHandles, openDir, readDir } from './ll-dirs.js';
+import { statxAttr } from './ll-statx.js';
 import { createFile, getAttr, openFile, readFile, releaseFile, setAttr, syncFile, writeFile } from './ll-files.js';
 import {
   lookupEntry, mkdirEntry, mknodEntry, removeName, renameEntry, symlinkEntry,
 } from './ll-names.js';
 import { type CacheMode, Overlay } from './overlay.js';
 import type {
-  AttrReply, DirEntry, Entry, LowLevelFs, Opened, RequestContext, Session, SetAttr, Statfs,
+  AttrReply, DirEntry, Entry, LowLevelFs, Opened, RequestContext, Session, SetAttr, Statfs, StatxReply,
 } from './session/filesystem.js';
 import type { InvalTarget } from './watch-inval.js';
 import { xattrGet, xattrList, xattrRemove, xattrSet } from './xattrs.js';
@@ -87,6 +88,11 @@ export class OverlayFs implements LowLevelFs {
   getattr(ctx: RequestContext, nodeid: number, fh: number | null): AttrReply {
     this.core.enter(ctx);
     return getAttr(this.core, nodeid, fh);
+  }
+
+  statx(ctx: RequestContext, nodeid: number, fh: number | null): StatxReply {
+    this.core.enter(ctx);
+    return statxAttr(this.core, nodeid, fh);
   }
 
   setattr(ctx: RequestContext, nodeid: number, set: SetAttr): AttrReply {

@@ -9,8 +9,9 @@ import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, c } from './libc.js';
 
 export const STATX_BTIME = 0x800;
 export const STATX_DIOALIGN = 0x2000;
-const STATX_BASIC_STATS = 0x7ff;
+export const STATX_BASIC_STATS = 0x7ff;
 const STATX_MNT_ID = 0x1000;
+const AT_EMPTY_PATH = 0x1000;
 /** One buffer per thread for the hot scan path; statx fills it synchronously. */
 const buf = Buffer.alloc(256);
 
@@ -31,8 +32,17 @@ export interface Statx {
 
 /** statx of `path` without following a final symlink, asking for the basic stats, btime and DIO alignment. */
 export function statxOf(path: string): Statx {
+  return statxAt(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, path);
+}
+
+/** statx of an open file (AT_EMPTY_PATH), e.g. one whose name is gone; `path` names it in errors. */
+export function statxOfFd(fd: number, path: string): Statx {
+  return statxAt(fd, '', AT_EMPTY_PATH, path);
+}
+
+function statxAt(dirfd: number, name: string, flags: number, path: string): Statx {
   const b = Buffer.alloc(256);
-  check(c.statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME | STATX_DIOALIGN, b) as number, 'statx', path);
+  check(c.statx(dirfd, name, flags, STATX_BASIC_STATS | STATX_BTIME | STATX_DIOALIGN, b) as number, 'statx', path);
   const mask = b.readUInt32LE(0) & ~STATX_MNT_ID;
   const s: Statx = {
     mask,

@@ -135,3 +135,6 @@ export const SETXATTR_IN_COMPAT_SIZE = 8;
 export const SETXATTR_IN_EXT_SIZE = 16;
 export const NOTIFY_INVAL_INODE_SIZE = 24;
 export const NOTIFY_INVAL_ENTRY_SIZE = 16;
+export const STATX_IN_SIZE = 24;
+/** fuse_statx_out: validity (16), spare (16), then struct fuse_statx (256, laid out as struct statx). */
+export const STATX_OUT_SIZE = 32 + 256;

@@ -12,6 +12,7 @@ import {
   encodeOpenOut,
   encodeOutHeader,
   encodeStatfs,
+  encodeStatxOut,
 } from './replies.js';
 
 const attr: Attr = {
@@ -86,4 +87,26 @@ t.test('notifications: unique 0, the code in the error field', async (t) => {
   t.same([b.readUInt32LE(0), b.readInt32LE(4), b.readBigUInt64LE(8), b.readBigUInt64LE(16), b.readBigInt64LE(32)], [40, 2, 0n, 5n, -1n]);
   t.equal(encodeNotifyInvalEntry(b, 1, 'name'), 16 + 16 + 5);
   t.same([b.readInt32LE(4), b.readBigUInt64LE(16), b.readUInt32LE(24), b.toString('utf8', 32, 36), b[36]], [3, 1n, 4, 'name', 0]);
+});
+
+t.test('fuse_statx_out: validity, then struct fuse_statx laid out as struct statx', async (t) => {
+  const b = Buffer.alloc(288, 0xff);
+  const dev = { ...attr, mode: 0o20600, rdev: (0x1234 & 0xff) | (0x105 << 8) | ((0x1234 & ~0xff) << 12) };
+  const r = { attrValidMs: 2500, attr: dev, mask: 0xfff, btimeSec: -2, btimeNsec: 7, attributes: 0x20, attributesMask: 0x2000 };
+  t.equal(encodeStatxOut(b, 0, r), 288);
+  t.same([b.readBigUInt64LE(0), b.readUInt32LE(8), b.readUInt32LE(12)], [2n, 500_000_000, 0], 'attr_valid, nsec, flags');
+  t.ok(b.subarray(16, 32).every((x) => x === 0), 'spare zeroed');
+  const s = 32;
+  t.same([b.readUInt32LE(s), b.readUInt32LE(s + 4), b.readBigUInt64LE(s + 8)], [0xfff, 4096, 0x20n], 'mask, blksize, attributes');
+  t.same([b.readUInt32LE(s + 16), b.readUInt32LE(s + 20), b.readUInt32LE(s + 24), b.readUInt16LE(s + 28), b.readUInt16LE(s + 30)],
+    [2, 1000, 100, 0o20600, 0], 'nlink, uid, gid, mode, spare');
+  t.same([b.readBigUInt64LE(s + 32), b.readBigUInt64LE(s + 40), b.readBigUInt64LE(s + 48), b.readBigUInt64LE(s + 56)],
+    [2n ** 40n + 1n, 5000n, 16n, 0x2000n], 'ino, size, blocks, attributes_mask');
+  const time = (o: number) => [b.readBigInt64LE(o), b.readUInt32LE(o + 8), b.readInt32LE(o + 12)];
+  t.same(time(s + 64), [1n, 2, 0], 'atime');
+  t.same(time(s + 80), [-2n, 7, 0], 'btime');
+  t.same(time(s + 96), [-1n, 6, 0], 'ctime');
+  t.same(time(s + 112), [3n, 4, 0], 'mtime');
+  t.same([b.readUInt32LE(s + 128), b.readUInt32LE(s + 132)], [0x105, 0x1234], 'rdev split into major, minor');
+  t.ok(b.subarray(s + 136, 288).every((x) => x === 0), 'dev and spare zeroed');
 });

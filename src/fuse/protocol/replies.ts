@@ -1,7 +1,7 @@
 // Encoders for replies and notifications, into a caller-provided buffer (the loop reuses one).
 // A reply is fuse_out_header (16 bytes) + payload; encoders write the payload at `o` and return
 // the offset after it, so the loop writes the header last with the total length.
-import type { Attr, AttrReply, DirEntry, Entry, Opened, Statfs } from '../session/filesystem.js';
+import type { Attr, AttrReply, DirEntry, Entry, Opened, Statfs, StatxReply } from '../session/filesystem.js';
 import {
   ATTR_OUT_SIZE,
   ATTR_SIZE,
@@ -11,6 +11,7 @@ import {
   NOTIFY_INVAL_INODE_SIZE,
   Notify,
   OUT_HEADER_SIZE,
+  STATX_OUT_SIZE,
 } from './constants.js';
 import { align8, writeI64, writeValid } from './wire.js';
 
@@ -62,6 +63,44 @@ export function encodeAttrOut(b: Buffer, o: number, r: AttrReply): number {
   b.writeUInt32LE(0, o + 12);
   encodeAttr(b, o + 16, r.attr);
   return o + ATTR_OUT_SIZE;
+}
+
+/** struct fuse_sx_time (16 bytes): seconds, nanoseconds, reserved. */
+function encodeSxTime(b: Buffer, o: number, sec: number, nsec: number): void {
+  writeI64(b, o, sec);
+  b.writeUInt32LE(nsec, o + 8);
+  b.writeInt32LE(0, o + 12);
+}
+
+/**
+ * fuse_statx_out (288 bytes): validity, flags and spare, then struct fuse_statx. rdev goes as
+ * major/minor, split from the dev_t encoding fuse_attr uses; dev is left 0, as the kernel puts
+ * its own superblock's there.
+ */
+export function encodeStatxOut(b: Buffer, o: number, r: StatxReply): number {
+  const a = r.attr;
+  b.fill(0, o, o + STATX_OUT_SIZE);
+  writeValid(b, o, o + 8, r.attrValidMs);
+  const s = o + 32;
+  b.writeUInt32LE(r.mask >>> 0, s);
+  b.writeUInt32LE(a.blksize >>> 0, s + 4);
+  writeI64(b, s + 8, r.attributes);
+  b.writeUInt32LE(a.nlink >>> 0, s + 16);
+  b.writeUInt32LE(a.uid >>> 0, s + 20);
+  b.writeUInt32LE(a.gid >>> 0, s + 24);
+  b.writeUInt16LE(a.mode & 0xffff, s + 28);
+  writeI64(b, s + 32, a.ino);
+  writeI64(b, s + 40, a.size);
+  writeI64(b, s + 48, a.blocks);
+  writeI64(b, s + 56, r.attributesMask);
+  encodeSxTime(b, s + 64, a.atimeSec, a.atimeNsec);
+  encodeSxTime(b, s + 80, r.btimeSec, r.btimeNsec);
+  encodeSxTime(b, s + 96, a.ctimeSec, a.ctimeNsec);
+  encodeSxTime(b, s + 112, a.mtimeSec, a.mtimeNsec);
+  // new_decode_dev: major in bits 8-19, minor in bits 0-7 and 20-31.
+  b.writeUInt32LE((a.rdev >>> 8) & 0xfff, s + 128);
+  b.writeUInt32LE(((a.rdev & 0xff) | ((a.rdev >>> 12) & 0xfff00)) >>> 0, s + 132);
+  return o + STATX_OUT_SIZE;
 }
 
 /** fuse_open_out (16 bytes): fh, FOPEN_* flags, backing id for passthrough. */

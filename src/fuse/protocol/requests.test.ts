@@ -18,6 +18,7 @@ import {
   decodeRename,
   decodeSetattr,
   decodeSetxattr,
+  decodeStatx,
   decodeSymlink,
   decodeWrite,
   newInHeader,
@@ -61,6 +62,17 @@ t.test('BATCH_FORGET walks every fuse_forget_one', async (t) => {
 t.test('GETATTR carries fh only with FUSE_GETATTR_FH', async (t) => {
   t.equal(decodeGetattr(request(Op.GETATTR, 16, (b, o) => b.writeBigUInt64LE(9n, o + 8)), H), null);
   t.equal(decodeGetattr(request(Op.GETATTR, 16, (b, o) => { b.writeUInt32LE(1, o); b.writeBigUInt64LE(9n, o + 8); }), H), 9);
+});
+
+t.test('STATX: fh with FUSE_GETATTR_FH, then sx_flags and sx_mask', async (t) => {
+  const body = (flags: number) => (b: Buffer, o: number) => {
+    b.writeUInt32LE(flags, o);
+    b.writeBigUInt64LE(9n, o + 8);
+    b.writeUInt32LE(0x2000, o + 16);
+    b.writeUInt32LE(0xfff, o + 20);
+  };
+  t.same(decodeStatx(request(Op.STATX, 24, body(0)), H), { fh: null, flags: 0x2000, mask: 0xfff });
+  t.same(decodeStatx(request(Op.STATX, 24, body(1)), H), { fh: 9, flags: 0x2000, mask: 0xfff });
 });
 
 t.test('SETATTR takes only the valid fields', async (t) => {

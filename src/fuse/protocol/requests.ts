@@ -72,6 +72,11 @@ export function decodeGetattr(b: Buffer, o: number): number | null {
   return b.readUInt32LE(o) & FUSE_GETATTR_FH ? readU64(b, o + 8) : null;
 }
 
+/** STATX (fuse_statx_in, 24 bytes): the fh as GETATTR's, the caller's AT_STATX_* sync flags and STATX_* mask. */
+export function decodeStatx(b: Buffer, o: number): { fh: number | null; flags: number; mask: number } {
+  return { fh: decodeGetattr(b, o), flags: b.readUInt32LE(o + 16), mask: b.readUInt32LE(o + 20) };
+}
+
 export interface SetattrIn {
   mode?: number;
   uid?: number;

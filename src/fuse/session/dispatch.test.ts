@@ -43,6 +43,13 @@ const fs = {
   getxattr: () => Buffer.from('value'),
 } as unknown as LowLevelFs;
 
+const withStatx = {
+  ...fs,
+  statx: (_c: unknown, node: number, fh: number | null) => ({
+    attrValidMs: 0, attr: attr(node), mask: 0xfff, btimeSec: fh ?? 0, btimeNsec: 0, attributes: 0, attributesMask: 0,
+  }),
+} as unknown as LowLevelFs;
+
 function run(d: Dispatcher, req: Buffer): number {
   return d.handle(decodeInHeader(req, newInHeader()), req);
 }
@@ -94,6 +101,18 @@ t.test('GETXATTR: size-0 probe, ERANGE, value', async (t) => {
   t.throws(() => run(d, request(Op.GETXATTR, 1, body(4))), { code: 'ERANGE' });
   t.equal(run(d, request(Op.GETXATTR, 1, body(5))), 21);
   t.equal(out.toString('utf8', 16, 21), 'value');
+});
+
+t.test('STATX: fuse_statx_out from the filesystem answer, fh passed when sent', async (t) => {
+  const out = Buffer.alloc(4096);
+  const d = new Dispatcher(withStatx, out, () => undefined);
+  const body = Buffer.alloc(24);
+  body.writeUInt32LE(1, 0);
+  body.writeBigUInt64LE(6n, 8);
+  t.equal(run(d, request(Op.STATX, 7, body)), 16 + 288);
+  t.equal(out.readUInt32LE(16 + 32), 0xfff, 'mask');
+  t.equal(out.readBigUInt64LE(16 + 32 + 32), 7n, 'ino');
+  t.equal(out.readBigInt64LE(16 + 32 + 80), 6n, 'btime carries what the fs made of fh');
 });
 
 t.test('FORGET and INTERRUPT get no reply; unknown and missing optional ops are ENOSYS', async (t) => {

@@ -30,6 +30,7 @@ import {
   decodeRename,
   decodeSetattr,
   decodeSetxattr,
+  decodeStatx,
   decodeSymlink,
   decodeWrite,
   decodeXattrSize,
@@ -37,6 +38,7 @@ import {
   encodeEntry,
   encodeOpenOut,
   encodeStatfs,
+  encodeStatxOut,
   encodeU64Out,
   encodeWriteOut,
 } from '../protocol/index.js';
@@ -232,11 +234,16 @@ export class Dispatcher {
         const n = fs.copyFileRange(ctx, node, r.fhIn, r.offIn, r.nodeOut, r.fhOut, r.offOut, len, r.flags);
         return h.opcode === Op.COPY_FILE_RANGE ? encodeWriteOut(out, O, n) : encodeU64Out(out, O, n);
       }
+      case Op.STATX: {
+        if (!fs.statx) enosys('STATX');
+        const r = decodeStatx(b, H);
+        return encodeStatxOut(out, O, fs.statx(ctx, node, r.fh, r.flags, r.mask));
+      }
       case Op.INTERRUPT:
         // Requests are answered one at a time, so the one interrupted is done or about to be.
         return NO_REPLY;
       default:
-        // ACCESS (default_permissions checks in the kernel), locks, ioctl, poll, bmap, statx, syncfs:
+        // ACCESS (default_permissions checks in the kernel), locks, ioctl, poll, bmap, syncfs:
         // ENOSYS tells the kernel to stop asking or fall back to what it does itself.
         return enosys(`opcode ${h.opcode}`);
     }

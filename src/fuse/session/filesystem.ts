@@ -53,6 +53,20 @@ export interface AttrReply {
   attr: Attr;
 }
 
+/**
+ * A STATX answer (fuse_statx_out): GETATTR's attributes plus what only statx(2) carries. The
+ * kernel asks for it when a caller's statx wants more than the basic stats (the birth time).
+ */
+export interface StatxReply extends AttrReply {
+  /** STATX_* bits filled: all basic stats, plus STATX_BTIME when the real file has a birth time. */
+  mask: number;
+  btimeSec: number;
+  btimeNsec: number;
+  /** STATX_ATTR_* bits and which of them the filesystem supports. */
+  attributes: number;
+  attributesMask: number;
+}
+
 /** FOPEN_* flags (fuse.h) a filesystem may set on an open/opendir/create answer. */
 export const FOPEN_DIRECT_IO = 1 << 0;
 export const FOPEN_KEEP_CACHE = 1 << 1;
@@ -145,6 +159,8 @@ export interface LowLevelFs {
   lookup(ctx: RequestContext, parent: number, name: string): Entry;
   forget(nodeid: number, nlookup: number): void;
   getattr(ctx: RequestContext, nodeid: number, fh: number | null): AttrReply;
+  /** FUSE_STATX; `flags` are the caller's AT_STATX_* sync hints, `mask` the STATX_* it asked for. */
+  statx?(ctx: RequestContext, nodeid: number, fh: number | null, flags: number, mask: number): StatxReply;
   setattr(ctx: RequestContext, nodeid: number, set: SetAttr): AttrReply;
   readlink(ctx: RequestContext, nodeid: number): Buffer;
   mknod(ctx: RequestContext, parent: number, name: string, mode: number, rdev: number, umask: number): Entry;
