@@ -18,6 +18,8 @@ import type {
   AttrReply, DirEntry, Entry, LowLevelFs, Opened, RequestContext, Session, SetAttr, Statfs, StatxReply,
 } from './session/filesystem.js';
 import type { InvalTarget } from './watch-inval.js';
+import { movedSources } from './watch-redirects.js';
+import type { NodeRec } from './node-table.js';
 import { xattrGet, xattrList, xattrRemove, xattrSet } from './xattrs.js';
 
 export interface OverlayFsOptions {
@@ -65,7 +67,8 @@ export class OverlayFs implements LowLevelFs {
 
   /** What the watcher invalidates against: the node table, and the core's own caches. */
   watchTarget(): Omit<InvalTarget, 'session'> {
-    return { table: this.core.table, forget: (path, node) => forgetCached(this.core, path, node) };
+    const target = { table: this.core.table, forget: (path: string | null, node: NodeRec | undefined) => forgetCached(this.core, path, node) };
+    return this.ovl.follow ? { ...target, movedSources: () => movedSources(this.ovl, this.core.table) } : target;
   }
 
   /** Nodes the kernel holds (the root included): 1 once every lookup was given back. */

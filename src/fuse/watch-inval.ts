@@ -1,13 +1,14 @@
 // What a change made directly in a layer means for the caches of a mounted ovl-fuse: which
 // dentries and inodes the kernel must drop (FUSE_NOTIFY_INVAL_ENTRY / _INODE) and which of the
 // core's own cached resolutions to forget. A path inside a layer is the merged path of the same
-// name (redirected dirs are the exception: a change under a redirect's lower source is not mapped
-// to its merged name). Notifications go to nodes the kernel holds only: a name it never looked up
+// name, and also, when redirects are followed, the merged path of each held dir whose source in
+// that layer it lies under (watch-redirects.ts). Notifications go to nodes the kernel holds only: a name it never looked up
 // is resolved fresh anyway, so unrelated churn in a big layer costs one table lookup per event.
 import { FAN_ATTRIB, FAN_CREATE, FAN_DELETE, FAN_MODIFY, FAN_MOVED_FROM, FAN_MOVED_TO, FAN_ONDIR } from '../sys/fanotify.js';
 import { type NodeRec, type NodeTable, ROOT_ID } from './node-table.js';
 import type { Session } from './session/filesystem.js';
 import type { ChangeBatch, LayerChange } from './watch.js';
+import { type MovedSource, movedDirsOf } from './watch-redirects.js';
 
 const ENTRY_EVENTS = FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO;
 
@@ -20,6 +21,12 @@ export interface InvalTarget {
    * `node` is the kernel's node for it, when there is one.
    */
   forget(path: string | null, node: NodeRec | undefined): void;
+  /**
+   * With redirects followed: the held dirs whose source in some layer lies at another path,
+   * asked at most once per batch, and only for a change below the top layer (which no merged dir
+   * is redirected into).
+   */
+  movedSources?(): MovedSource[];
 }
 
 /** Counters of what the watcher told the kernel (for tests and the cost figures). */
@@ -54,7 +61,13 @@ export function applyChanges(batch: ChangeBatch, target: InvalTarget, stats?: In
     if (stats) stats.fullDrops++;
     return;
   }
-  for (const change of batch.changes) applyOne(change, target, tell);
+  let moved: MovedSource[] | null = null;
+  for (const change of batch.changes) {
+    applyOne(change, target, tell);
+    if (change.layer === 0 || !target.movedSources) continue;
+    moved ??= target.movedSources();
+    for (const dir of movedDirsOf(change.layer, change.dir, moved)) applyOne({ ...change, dir }, target, tell);
+  }
 }
 
 interface Teller {

@@ -2,77 +2,13 @@
 // watcher: each change shows within one event round although the kernel was told to keep names and
 // attributes for 60 s. A control mount of the same lower with the same long timeouts and no
 // watcher still shows the old state when the watched one already shows the new one, which proves
-// the watcher is what does it. Changes are made by child processes: the daemon runs in this
-// process, and the watcher ignores its own pid. Every mount is unmounted in teardown.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// the watcher is what does it (test/helpers/watch-stack.ts: changes come from child processes,
+// every mount is unmounted in teardown).
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { parseMountOptions, resolveMountOptions } from '../../src/format/index.js';
-import { prepareWorkdir } from '../../src/fuse/mount.js';
-import type { CacheMode } from '../../src/fuse/overlay.js';
-import { type DevMount, mountDev } from '../../src/fuse/session/daemon.js';
-import type { WatchMode } from '../../src/fuse/watch-mode.js';
-import { isMounted, listMounts, umountSurely } from '../../src/sys/index.js';
-import type { Teardowns } from '../helpers/layers.js';
-
-const factory = new URL('../../src/fuse/watch-start.ts', import.meta.url).href;
-// Modes arrive with the caller's umask applied; the worker refuses to start otherwise.
-process.umask(0);
-
-interface Stack {
-  root: string;
-  lower: string;
-  /** Mount points by name, with their uppers. */
-  mounts: Map<string, { merged: string; upper: string; mount: DevMount }>;
-}
-
-function stack(tt: Teardowns, populate: (lower: string) => void): Stack {
-  const root = mkdtempSync(join(tmpdir(), 'ovlkit-watch-'));
-  const lower = join(root, 'lower');
-  mkdirSync(lower);
-  populate(lower);
-  const s: Stack = { root, lower, mounts: new Map() };
-  tt.teardown(async () => {
-    for (const { merged, mount } of s.mounts.values()) {
-      if (isMounted(merged)) await umountSurely(merged);
-      await mount.closed;
-    }
-    rmSync(root, { recursive: true, force: true });
-  });
-  return s;
-}
-
-/** Mount the stack's lower with a fresh upper as `name`, with these cache and watch modes. */
-async function mount(s: Stack, name: string, cache: CacheMode, watch: WatchMode): Promise<string> {
-  const [merged, upper, work] = ['m', 'u', 'w'].map((d) => join(s.root, `${name}-${d}`)) as [string, string, string];
-  for (const d of [merged, upper, work]) mkdirSync(d);
-  const cfg = resolveMountOptions({ ...parseMountOptions(`lowerdir=${s.lower},upperdir=${upper},workdir=${work}`), extra: {} });
-  prepareWorkdir(work);
-  const m = await mountDev(merged, { readonly: false, fs: { module: factory, export: 'createWatchedOverlayFs', args: [cfg, cache, watch] } });
-  s.mounts.set(name, { merged, upper, mount: m });
-  return merged;
-}
-
-const sh = (script: string, cwd: string) => execFileSync('sh', ['-c', script], { cwd });
-const tick = () => new Promise((r) => setTimeout(r, 10));
-
-/** Whether `seen()` holds within 2 s (asked again every 10 ms; an error counts as not yet). */
-async function becomes(seen: () => boolean): Promise<boolean> {
-  const until = Date.now() + 2000;
-  for (;;) {
-    try {
-      if (seen()) return true;
-    } catch {
-      // Not there yet.
-    }
-    if (Date.now() > until) return false;
-    await tick();
-  }
-}
-
-const listing = (dir: string) => readdirSync(dir).sort();
+import { listMounts } from '../../src/sys/index.js';
+import { type Stack, becomes, listing, mount, sh, stack } from '../helpers/watch-stack.js';
 
 interface Case {
   name: string;
