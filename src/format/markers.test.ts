@@ -1,5 +1,5 @@
 import t from 'tap';
-import { formatRedirect, opaqueMeaning, parseRedirect, redirectForMove } from './markers.js';
+import { formatRedirect, isImpureValue, opaqueMeaning, parseRedirect, redirectForMove } from './markers.js';
 import { parseOrigin } from './origin.js';
 
 t.test('opaque values: y is opaque, x only marks xattr whiteouts', async (t) => {
@@ -52,4 +52,12 @@ t.test('redirectForMove: the kernel\'s redirect for a moved dir', async (t) => {
   t.equal(redirectForMove(['a', 'b', 'y'], [null, null, null], false), '/a/b/y');
   t.equal(redirectForMove(['a', 'b', 'y'], [null, '/b', null], false), '/b/y', 'stops at an absolute ancestor');
   t.equal(redirectForMove(['x', 'y'], [null, '/q'], false), '/q', 'its own absolute redirect is kept');
+});
+
+t.test('impure is exactly "y"', async (t) => {
+  t.ok(isImpureValue('y'));
+  t.ok(isImpureValue(Buffer.from('y')));
+  t.notOk(isImpureValue('yes'));
+  t.notOk(isImpureValue(''));
+  t.notOk(isImpureValue(null));
 });

@@ -7,6 +7,12 @@ export const OPAQUE_XWHITEOUTS = 'x';
 /** `impure=y`: an upper directory holding copied-up or redirected entries. */
 export const IMPURE_YES = 'y';
 
+/** Whether an `impure` xattr value marks the dir impure (the kernel wants exactly "y"). */
+export function isImpureValue(value: Buffer | string | null | undefined): boolean {
+  if (value === null || value === undefined) return false;
+  return (typeof value === 'string' ? value : value.toString('latin1')) === IMPURE_YES;
+}
+
 /** What a directory's opaque xattr value means. Missing, empty or unknown values are not opaque. */
 export function opaqueMeaning(value: Buffer | string | null | undefined): 'opaque' | 'xwhiteouts' | 'none' {
   if (value === null || value === undefined) return 'none';

@@ -1,5 +1,7 @@
 import t from 'tap';
-import { TAR_OPAQUE_NAME, WHITEOUT_MODE, isCharWhiteout, mayBeXattrWhiteout, parseTarName, tarWhiteoutName } from './whiteout.js';
+import {
+  TAR_OPAQUE_NAME, WHITEOUT_MODE, isCharWhiteout, mayBeXattrWhiteout, mergedListingDropsXattrWhiteout, parseTarName, tarWhiteoutName,
+} from './whiteout.js';
 
 t.test('char 0/0 of any mode is a whiteout; other devices and types are not', async (t) => {
   t.ok(isCharWhiteout({ mode: WHITEOUT_MODE, rdev: 0 }));
@@ -13,6 +15,15 @@ t.test('xattr whiteout candidates are empty regular files only', async (t) => {
   t.ok(mayBeXattrWhiteout({ mode: 0o100644, size: 0 }));
   t.notOk(mayBeXattrWhiteout({ mode: 0o100644, size: 1 }));
   t.notOk(mayBeXattrWhiteout({ mode: 0o040755, size: 0 }));
+});
+
+t.test('a merged listing drops an xattr whiteout in an impure upper, or in a lower dir marked opaque=x', async (t) => {
+  const at = (upper: boolean, upperImpure: boolean, xwhiteoutsMarked: boolean) => mergedListingDropsXattrWhiteout({ upper, upperImpure, xwhiteoutsMarked });
+  t.ok(at(true, true, false), 'upper, dir impure: looked up for d_ino, so dropped');
+  t.notOk(at(true, false, false), 'upper, dir pure: listed');
+  t.notOk(at(true, false, true), 'opaque=x means nothing in the upper');
+  t.ok(at(false, false, true), 'lower dir marked opaque=x');
+  t.notOk(at(false, true, false), 'a lower name is not looked up because the upper is impure');
 });
 
 t.test('layer-tar names', async (t) => {

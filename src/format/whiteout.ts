@@ -30,6 +30,29 @@ export function mayBeXattrWhiteout(st: Pick<ModeRdevSize, 'mode' | 'size'>): boo
   return (st.mode & S_IFMT) === S_IFREG && st.size === 0;
 }
 
+/** Where an xattr whiteout sits in a merged dir, as far as the kernel's listing of it cares. */
+export interface XattrWhiteoutPlace {
+  /** In the upper layer's copy of the dir (else in a lower's). */
+  upper: boolean;
+  /** The upper copy of the dir carries `impure=y` (copied-up or moved entries live in it). */
+  upperImpure: boolean;
+  /** This layer's copy of the dir carries `opaque=x` (meaningful in a lower only). */
+  xwhiteoutsMarked: boolean;
+}
+
+/**
+ * Whether kernel overlayfs leaves an xattr whiteout out of the listing of a MERGED dir (lookup
+ * always takes it for a whiteout; a listing drops only the names it looks up, fs/overlayfs/
+ * readdir.c, xino off). An upper name is looked up when the upper dir is impure, to give every
+ * entry its origin's d_ino (ovl_calc_d_ino), and the failed lookup marks it stale; an upper is
+ * never checked for xattr whiteouts otherwise ("we do not support xwhiteouts on upper"). A lower
+ * name is checked only in a dir that layer marks `opaque=x` (check_xwhiteout). A dir the kernel
+ * does not merge is read straight from its one layer: there every name is listed.
+ */
+export function mergedListingDropsXattrWhiteout(at: XattrWhiteoutPlace): boolean {
+  return at.upper ? at.upperImpure : at.xwhiteoutsMarked;
+}
+
 /** Prefix of AUFS/OCI layer-tar whiteout names. */
 export const TAR_WHITEOUT_PREFIX = '.wh.';
 /** Name of the layer-tar opaque marker inside a directory. */

@@ -2,7 +2,7 @@
 // the node table that maps the kernel's node ids onto merged paths, the cache policy, and the
 // session for notifications. Requests are served one at a time, so the caller is plain state.
 import { fail } from './errno.js';
-import { childPath } from './layers.js';
+import { childPath, splitPath } from './layers.js';
 import { CachePolicy } from './ll-cache.js';
 import { IoModes } from './ll-passthrough.js';
 import { InitFlag } from './protocol/constants.js';
@@ -174,6 +174,10 @@ export class LlCore {
   /** A copy-up switched a node's real object (a dir may become merged: nlink, listing). */
   private copiedUp(path: string): void {
     if (this.policy.mode === 'never') return;
+    // Its upper parent got an entry (mtime) and may have become impure, which hides the parent's
+    // upper xattr whiteouts from a listing (format: mergedListingDropsXattrWhiteout).
+    const parent = path === '/' ? undefined : this.table.find(splitPath(path)[0]);
+    if (parent) this.session.invalInode(parent.id, 0, -1);
     const rec = this.table.find(path);
     if (!rec) return;
     if (rec.isDir) this.session.invalInode(rec.id, 0, -1);

@@ -2,7 +2,8 @@
 // a dir the kernel does not treat as merged lists straight from its one layer in that layer's
 // getdents order (whiteouts included, as the kernel shows them). Every entry carries the stat the
 // kernel would report, so d_ino agrees with st_ino.
-import { isCharWhiteout } from '../format/index.js';
+import { isCharWhiteout, isImpureValue, mergedListingDropsXattrWhiteout } from '../format/index.js';
+import { getXattr } from '../sys/index.js';
 import { listDirents, readdirNoatime } from '../sys/dirents.js';
 import type { FuseStat } from '../sys/fuse-native.js';
 import { fuseStat } from '../sys/fuse-native.js';
@@ -115,11 +116,14 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
 }
 
 /**
- * The kernel filters an xattr whiteout out of a listing only in a lower dir marked opaque=x;
- * anywhere else it lists the name (whose lstat is ENOENT). Returns the entry to list, or null.
+ * An xattr whiteout the kernel still lists in a merged dir (mergedListingDropsXattrWhiteout: not
+ * in an impure upper, nor in a lower dir marked opaque=x), with its real stat (its lstat through
+ * the mount is ENOENT). Returns the entry to list, or null.
  */
 function xattrWhiteoutShown(ovl: Overlay, hit: Hit, name: string): FuseStat | null {
-  if (hit.opaque === 'xwhiteouts') return null;
+  const upper = hit.layer.upper;
+  const upperImpure = upper && isImpureValue(getXattr(hit.real, ovl.xattrs.name('impure')));
+  if (mergedListingDropsXattrWhiteout({ upper, upperImpure, xwhiteoutsMarked: hit.opaque === 'xwhiteouts' })) return null;
   const real = realChild(hit.real, name);
   const raw = lstatOrNull(real);
   if (!raw || isCharWhiteout({ mode: Number(raw.mode), rdev: Number(raw.rdev) }) || !isWhiteoutAt(ovl, real, raw)) return null;
