@@ -20,6 +20,7 @@ import {
   SETXATTR_IN_COMPAT_SIZE,
   SETXATTR_IN_EXT_SIZE,
 } from './constants.js';
+import type { SetAttr } from '../session/filesystem.js';
 import { readI64, readName, readU64, readU64Big } from './wire.js';
 
 /** fuse_in_header; decoded into a caller-owned object so the loop allocates none per request. */
@@ -77,22 +78,10 @@ export function decodeStatx(b: Buffer, o: number): { fh: number | null; flags: n
   return { fh: decodeGetattr(b, o), flags: b.readUInt32LE(o + 16), mask: b.readUInt32LE(o + 20) };
 }
 
-export interface SetattrIn {
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  size?: number;
-  atime?: { sec: number; nsec: number } | 'now';
-  mtime?: { sec: number; nsec: number } | 'now';
-  ctime?: { sec: number; nsec: number };
-  killSuidgid?: boolean;
-  fh?: number;
-}
-
 /** SETATTR (fuse_setattr_in, 88 bytes): only the fields whose FATTR_* bit is set. */
-export function decodeSetattr(b: Buffer, o: number): SetattrIn {
+export function decodeSetattr(b: Buffer, o: number): SetAttr {
   const valid = b.readUInt32LE(o);
-  const s: SetattrIn = {};
+  const s: SetAttr = {};
   if (valid & FATTR_FH) s.fh = readU64(b, o + 8);
   if (valid & FATTR_SIZE) s.size = readU64(b, o + 16);
   if (valid & FATTR_ATIME_NOW) s.atime = 'now';
