@@ -2,10 +2,14 @@
 import { OvlError, errnoName } from '../errors.js';
 import { lastErrno } from './libc.js';
 
+/** Throw an OvlError for the current errno (a call that just failed). */
+export function throwErrno(op: string, path?: string): never {
+  const code = errnoName(lastErrno());
+  throw new OvlError(code, `${op} failed: ${code}`, path === undefined ? {} : { path });
+}
+
 /** Throw an OvlError for the current errno when `ret` is negative; otherwise return `ret`. */
 export function check(ret: number, op: string, path?: string): number {
   if (ret >= 0) return ret;
-  const errno = lastErrno();
-  const code = errnoName(errno);
-  throw new OvlError(code, `${op} failed: ${code}`, path === undefined ? {} : { path });
+  return throwErrno(op, path);
 }

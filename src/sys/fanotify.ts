@@ -4,9 +4,9 @@
 // pure decoder of the event records. No fd per event (FID groups report FAN_NOFD), so a flood of
 // events never costs open files. Root only: filesystem marks need CAP_SYS_ADMIN.
 import { readSync, readlinkSync } from 'node:fs';
-import { OvlError, errnoName } from '../errors.js';
+import type { OvlError } from '../errors.js';
 import { check } from './call.js';
-import { AT_FDCWD, c, lastErrno } from './libc.js';
+import { AT_FDCWD, c } from './libc.js';
 
 // include/uapi/linux/fanotify.h
 export const FAN_MODIFY = 0x2;
@@ -145,12 +145,14 @@ export function readEvents(fd: number, buf: Buffer): { events: FanEvent[]; bytes
  * reconnected to their parents by the kernel, so the path is complete.
  */
 export function pathOfHandle(mountFd: number, handle: Buffer): string | null {
-  const fd = c.open_by_handle_at(mountFd, handle, O_PATH | O_CLOEXEC) as number;
-  // Closed with libc's close: node:fs did not open it (and a worker thread warns when it closes such fds).
-  if (fd < 0) {
-    const code = errnoName(lastErrno());
+  let fd: number;
+  try {
+    // Closed with libc's close: node:fs did not open it (and a worker thread warns when it closes such fds).
+    fd = check(c.open_by_handle_at(mountFd, handle, O_PATH | O_CLOEXEC) as number, 'open_by_handle_at');
+  } catch (err) {
+    const code = (err as OvlError).code;
     if (code === 'ESTALE' || code === 'ENOENT') return null;
-    throw new OvlError(code, `open_by_handle_at failed: ${code}`);
+    throw err;
   }
   try {
     const path = readlinkSync(`/proc/self/fd/${fd}`);

@@ -2,8 +2,8 @@
 // page-aligned buffers for O_DIRECT. The mapping is visible to JS as a Uint8Array over the mapped
 // memory (koffi.view); it is unmapped before the call returns, so no view outlives its mapping.
 import koffi from 'koffi';
-import { OvlError, errnoName } from '../errors.js';
-import { c, lastErrno } from './libc.js';
+import { check, throwErrno } from './call.js';
+import { c } from './libc.js';
 
 const PROT_READ = 1;
 const PROT_WRITE = 2;
@@ -15,15 +15,12 @@ const MAP_FAILED = (1n << 64n) - 1n;
 
 function mapOrThrow(len: number, prot: number, flags: number, fd: number, what: string): unknown {
   const p = c.mmap(null, len, prot, flags, fd, 0);
-  if (p === null || koffi.address(p) === MAP_FAILED) {
-    const code = errnoName(lastErrno());
-    throw new OvlError(code, `mmap failed: ${code}`, { path: what });
-  }
+  if (p === null || koffi.address(p) === MAP_FAILED) throwErrno('mmap', what);
   return p;
 }
 
 function unmap(p: unknown, len: number, what: string): void {
-  if ((c.munmap(p, len) as number) < 0) throw new OvlError(errnoName(lastErrno()), 'munmap failed', { path: what });
+  check(c.munmap(p, len) as number, 'munmap', what);
 }
 
 /**
@@ -34,9 +31,7 @@ export function withSharedMapping<T>(fd: number, length: number, writable: boole
   const p = mapOrThrow(length, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, what);
   try {
     const out = fn(new Uint8Array(koffi.view(p, length)));
-    if (writable && (c.msync(p, length, MS_SYNC) as number) < 0) {
-      throw new OvlError(errnoName(lastErrno()), 'msync failed', { path: what });
-    }
+    if (writable) check(c.msync(p, length, MS_SYNC) as number, 'msync', what);
     return out;
   } finally {
     unmap(p, length, what);
