@@ -23,22 +23,13 @@ import {
   decodeWrite,
   newInHeader,
 } from './requests.js';
+import { fuseBody, fuseRequest } from '../../../test/helpers/fuse-request.js';
 
 const H = IN_HEADER_SIZE;
 
-/** A request: header fields, then the body written by `body(b, o)`. */
-function request(opcode: number, bodyLen: number, body: (b: Buffer, o: number) => void): Buffer {
-  const b = Buffer.alloc(H + bodyLen);
-  b.writeUInt32LE(b.length, 0);
-  b.writeUInt32LE(opcode, 4);
-  b.writeBigUInt64LE(0x1_0000_0007n, 8);
-  b.writeBigUInt64LE(42n, 16);
-  b.writeUInt32LE(1000, 24);
-  b.writeUInt32LE(100, 28);
-  b.writeUInt32LE(4242, 32);
-  body(b, H);
-  return b;
-}
+/** A request with node 42 whose body is written by `body(b, o)` (`o` is where the body starts). */
+const request = (opcode: number, bodyLen: number, body: (b: Buffer, o: number) => void): Buffer =>
+  fuseRequest(opcode, fuseBody(bodyLen, body), { nodeid: 42 });
 
 t.test('fuse_in_header', async (t) => {
   const b = request(Op.LOOKUP, 8, (b, o) => b.write('name\0', o));

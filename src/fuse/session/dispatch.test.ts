@@ -5,6 +5,7 @@ import { OvlError } from '../../errors.js';
 import { Op, decodeInHeader, newInHeader } from '../protocol/index.js';
 import type { Attr, DirEntry, Entry, LowLevelFs } from './filesystem.js';
 import { Dispatcher, NO_REPLY } from './dispatch.js';
+import { fuseBody, fuseRequest } from '../../../test/helpers/fuse-request.js';
 
 const attr = (ino: number): Attr => ({
   ino, size: 0, blocks: 0, atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0, ctimeSec: 0, ctimeNsec: 0,
@@ -12,23 +13,15 @@ const attr = (ino: number): Attr => ({
 });
 const entry = (nodeid: number): Entry => ({ nodeid, generation: 0, entryValidMs: 0, attrValidMs: 0, attr: attr(nodeid) });
 
-function request(opcode: number, nodeid: number, body: Buffer): Buffer {
-  const b = Buffer.alloc(40 + body.length);
-  b.writeUInt32LE(b.length, 0);
-  b.writeUInt32LE(opcode, 4);
-  b.writeBigUInt64LE(9n, 8);
-  b.writeBigUInt64LE(BigInt(nodeid), 16);
-  body.copy(b, 40);
-  return b;
-}
+const request = (opcode: number, nodeid: number, body: Buffer): Buffer => fuseRequest(opcode, body, { nodeid });
 
-function readIn(size: number, offset = 0): Buffer {
-  const b = Buffer.alloc(40);
-  b.writeBigUInt64LE(5n, 0);
-  b.writeBigUInt64LE(BigInt(offset), 8);
-  b.writeUInt32LE(size, 16);
-  return b;
-}
+/** fuse_read_in (also READDIR's): fh 5, offset, size. */
+const readIn = (size: number, offset = 0): Buffer =>
+  fuseBody(40, (b, o) => {
+    b.writeBigUInt64LE(5n, o);
+    b.writeBigUInt64LE(BigInt(offset), o + 8);
+    b.writeUInt32LE(size, o + 16);
+  });
 
 const names = ['.', '..', 'a', 'gone', 'b'];
 const fs = {
