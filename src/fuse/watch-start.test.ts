@@ -1,12 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { UsageError } from '../errors.js';
 import { NodeTable } from './node-table.js';
 import { startWatch } from './watch-start.js';
 import { watchMode } from './watch-mode.js';
+import { scratchDir, sh } from '../../test/helpers/scratch.js';
 
 t.test('watch= defaults to on for cache=auto only; bad values are usage errors', async (t) => {
   t.equal(watchMode(undefined, 'auto'), 'on');
@@ -18,8 +18,7 @@ t.test('watch= defaults to on for cache=auto only; bad values are usage errors',
   t.throws(() => watchMode(true, 'auto'), /watch=: expected on or off/);
 });
 
-const root = mkdtempSync(join(tmpdir(), 'ovlkit-watch-start-'));
-t.teardown(() => rmSync(root, { recursive: true, force: true }));
+const root = scratchDir(t, 'watch-start');
 
 t.test('served by the loop: an outside change in a lower reaches the session as invalidations', async (t) => {
   const upper = join(root, 'u');
@@ -39,7 +38,7 @@ t.test('served by the loop: an outside change in a lower reaches the session as 
   const w = startWatch([upper, lower], session, { table, forget: (p) => forgot.push(p) });
   t.ok(w && served, 'running, fd handed to the loop');
   t.teardown(() => w?.close());
-  execFileSync('sh', ['-c', 'touch d/new'], { cwd: lower });
+  sh('touch d/new', lower);
   for (let i = 0; i < 200 && !told.includes(`entry ${d.id} new`); i++) {
     served!();
     execFileSync('sleep', ['0.01']);

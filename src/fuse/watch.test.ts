@@ -2,25 +2,14 @@
 // come out named by layer and path inside it; the process's own changes and everything outside
 // the layers (same filesystem) are dropped.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { FAN_CREATE, FAN_MODIFY, FAN_MOVED_FROM, FAN_MOVED_TO, FAN_ONDIR } from '../sys/fanotify.js';
-import { umountSurely } from '../sys/mount.js';
-import { mountTmpfs } from '../sys/tmpfs.js';
+import { scratchFilesystems, sh } from '../../test/helpers/scratch.js';
 import { type LayerChange, LayerWatcher, layersOf } from './watch.js';
 
-const root = mkdtempSync(join(tmpdir(), 'ovlkit-watch-'));
-const tmpfs = join(root, 'tmpfs');
-mkdirSync(tmpfs);
-mountTmpfs(tmpfs, '8m');
-t.teardown(async () => {
-  await umountSurely(tmpfs);
-  rmSync(root, { recursive: true, force: true });
-});
-
-const sh = (script: string, cwd: string) => execFileSync('sh', ['-c', script], { cwd });
+const { root, tmpfs } = scratchFilesystems(t, 'watch');
 
 /** Drain until `pred` holds for the changes seen so far (events arrive at once; this bounds a stuck test). */
 function changesUntil(w: LayerWatcher, pred: (cs: LayerChange[]) => boolean): LayerChange[] {

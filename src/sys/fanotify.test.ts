@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import {
@@ -21,9 +20,8 @@ import {
   pathOfHandle,
   readEvents,
 } from './fanotify.js';
-import { umountSurely } from './mount.js';
 import { statVfs } from './statvfs.js';
-import { mountTmpfs } from './tmpfs.js';
+import { scratchFilesystems } from '../../test/helpers/scratch.js';
 
 /** One event record as the kernel lays it out: metadata, then a DFID_NAME (or DFID) info record. */
 function record(mask: number, pid: number, fsid: [number, number], handle: Buffer, name: string | null): Buffer {
@@ -89,14 +87,7 @@ t.test('decodeEvents: overflow has no info record; a cut record ends the buffer'
 });
 
 // Real groups: the root filesystem (shared with every other process here) and a private tmpfs.
-const root = mkdtempSync(join(tmpdir(), 'ovlkit-fanotify-'));
-const tmpfs = join(root, 'tmpfs');
-mkdirSync(tmpfs);
-mountTmpfs(tmpfs, '8m');
-t.teardown(async () => {
-  await umountSurely(tmpfs);
-  rmSync(root, { recursive: true, force: true });
-});
+const { root, tmpfs } = scratchFilesystems(t, 'fanotify');
 
 /** Events of other processes under `dir`, with their directory resolved to a path. */
 function eventsUnder(fd: number, mountFd: number, dir: string): (FanEvent & { dir: string })[] {

@@ -1,19 +1,10 @@
-import { closeSync, lstatSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, lstatSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { fileHandle, inodeOfHandle, openMountRef } from './handle.js';
-import { umountSurely } from './mount.js';
-import { mountTmpfs } from './tmpfs.js';
+import { scratchFilesystems } from '../../test/helpers/scratch.js';
 
-const root = mkdtempSync(join(tmpdir(), 'ovlkit-handle-'));
-const tmpfs = join(root, 'tmpfs');
-mkdirSync(tmpfs);
-mountTmpfs(tmpfs, '8m');
-t.teardown(async () => {
-  await umountSurely(tmpfs);
-  rmSync(root, { recursive: true, force: true });
-});
+const { root, tmpfs } = scratchFilesystems(t, 'handle');
 
 // ext4 puts the inode first in its fid, tmpfs the generation: only the kernel decodes both.
 for (const [fs, dir] of [

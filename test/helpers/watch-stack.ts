@@ -2,7 +2,6 @@
 // (ovl-fuse on the /dev/fuse transport in this process, with given cache and watch modes, or
 // kernel overlayfs), all unmounted in teardown before the tree goes. Changes to the layers are
 // made by child processes: the daemon runs in this process, and the watcher ignores its own pid.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,7 +83,7 @@ async function viaKernel(opts: MountOptions, merged: string, prepare: (m: string
   }
 }
 
-export const sh = (script: string, cwd: string) => execFileSync('sh', ['-c', script], { cwd });
+export { sh } from './scratch.js';
 const tick = () => new Promise((r) => setTimeout(r, 10));
 
 /** Whether `seen()` holds within 2 s (asked again every 10 ms; an error counts as not yet). */
