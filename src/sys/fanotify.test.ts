@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -21,7 +20,8 @@ import {
   readEvents,
 } from './fanotify.js';
 import { statVfs } from './statvfs.js';
-import { scratchFilesystems } from '../../test/helpers/scratch.js';
+import type { Teardowns } from '../../test/helpers/layers.js';
+import { scratchFilesystems, sh } from '../../test/helpers/scratch.js';
 
 /** One event record as the kernel lays it out: metadata, then a DFID_NAME (or DFID) info record. */
 function record(mask: number, pid: number, fsid: [number, number], handle: Buffer, name: string | null): Buffer {
@@ -89,6 +89,18 @@ t.test('decodeEvents: overflow has no info record; a cut record ends the buffer'
 // Real groups: the root filesystem (shared with every other process here) and a private tmpfs.
 const { root, tmpfs } = scratchFilesystems(t, 'fanotify');
 
+/** A group with a filesystem mark on `dir`'s filesystem and an fd to resolve handles with, closed in teardown. */
+function markedGroup(t: Teardowns, dir: string, mountDir: string): { fd: number; mountFd: number } {
+  const fd = fanotifyGroup();
+  const mountFd = openSync(mountDir, 'r');
+  t.teardown(() => {
+    closeGroup(fd);
+    closeSync(mountFd);
+  });
+  markFilesystem(fd, dir);
+  return { fd, mountFd };
+}
+
 /** Events of other processes under `dir`, with their directory resolved to a path. */
 function eventsUnder(fd: number, mountFd: number, dir: string): (FanEvent & { dir: string })[] {
   const buf = Buffer.alloc(64 * 1024);
@@ -109,15 +121,9 @@ for (const [fs, base] of [
 ] as const) {
   t.test(`a filesystem mark on ${fs} reports each change with its directory and name`, async (t) => {
     const dir = mkdtempSync(join(base, 'w-'));
-    const fd = fanotifyGroup();
-    const mountFd = openSync(dir, 'r');
-    t.teardown(() => {
-      closeGroup(fd);
-      closeSync(mountFd);
-    });
-    markFilesystem(fd, dir);
+    const { fd, mountFd } = markedGroup(t, dir, dir);
     // Another process makes the changes: ours are what the daemon ignores.
-    execFileSync('sh', ['-c', 'echo a > f && echo b >> f && mkdir d && chmod 700 d && mv f d/g && touch .'], { cwd: dir });
+    sh('echo a > f && echo b >> f && mkdir d && chmod 700 d && mv f d/g && touch .', dir);
     const evs = eventsUnder(fd, mountFd, dir);
     const seen = evs.map((e) => [e.dir.slice(dir.length) || '/', e.name, e.mask]);
     const has = (d: string, name: string | null, bits: number) =>
@@ -136,14 +142,8 @@ for (const [fs, base] of [
 
 t.test('pathOfHandle: a deleted directory has no path', async (t) => {
   const dir = mkdtempSync(join(root, 'gone-'));
-  const fd = fanotifyGroup();
-  const mountFd = openSync(root, 'r');
-  t.teardown(() => {
-    closeGroup(fd);
-    closeSync(mountFd);
-  });
-  markFilesystem(fd, dir);
-  execFileSync('sh', ['-c', `touch ${dir}/x`]);
+  const { fd, mountFd } = markedGroup(t, dir, root);
+  sh('touch x', dir);
   const ev = readEvents(fd, Buffer.alloc(64 * 1024)).events.find((e) => e.name === 'x' && e.pid !== process.pid);
   t.ok(ev?.dirHandle);
   t.equal(pathOfHandle(mountFd, ev!.dirHandle!), dir);
