@@ -1,6 +1,7 @@
 import t from 'tap';
 import {
   TAR_OPAQUE_NAME, WHITEOUT_MODE, isCharWhiteout, mayBeXattrWhiteout, mergedListingDropsXattrWhiteout, parseTarName, tarWhiteoutName,
+  xwhiteoutsMarkerRead,
 } from './whiteout.js';
 
 t.test('char 0/0 of any mode is a whiteout; other devices and types are not', async (t) => {
@@ -24,6 +25,12 @@ t.test('a merged listing drops an xattr whiteout in an impure upper, or in a low
   t.notOk(at(true, false, true), 'opaque=x means nothing in the upper');
   t.ok(at(false, false, true), 'lower dir marked opaque=x');
   t.notOk(at(false, true, false), 'a lower name is not looked up because the upper is impure');
+});
+
+t.test('opaque=x is read in a lower that is not the bottom one only', async (t) => {
+  t.ok(xwhiteoutsMarkerRead({ upper: false, lastLower: false }));
+  t.notOk(xwhiteoutsMarkerRead({ upper: false, lastLower: true }), 'the bottom lower');
+  t.notOk(xwhiteoutsMarkerRead({ upper: true, lastLower: false }), 'the upper');
 });
 
 t.test('layer-tar names', async (t) => {

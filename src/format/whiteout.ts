@@ -30,13 +30,22 @@ export function mayBeXattrWhiteout(st: Pick<ModeRdevSize, 'mode' | 'size'>): boo
   return (st.mode & S_IFMT) === S_IFREG && st.size === 0;
 }
 
+/**
+ * Whether the kernel reads a dir's `opaque=x` marker in this layer (ovl_lookup_single): only in a
+ * lower that is not the last one. The upper and the bottom lower are not expected to hold xattr
+ * whiteouts, so there the marker means nothing (the dir is not opaque either).
+ */
+export function xwhiteoutsMarkerRead(layer: { upper: boolean; lastLower: boolean }): boolean {
+  return !layer.upper && !layer.lastLower;
+}
+
 /** Where an xattr whiteout sits in a merged dir, as far as the kernel's listing of it cares. */
 export interface XattrWhiteoutPlace {
   /** In the upper layer's copy of the dir (else in a lower's). */
   upper: boolean;
   /** The upper copy of the dir carries `impure=y` (copied-up or moved entries live in it). */
   upperImpure: boolean;
-  /** This layer's copy of the dir carries `opaque=x` (meaningful in a lower only). */
+  /** This layer's copy of the dir carries `opaque=x`, in a layer where it is read (xwhiteoutsMarkerRead). */
   xwhiteoutsMarked: boolean;
 }
 

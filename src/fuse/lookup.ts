@@ -10,6 +10,7 @@ import {
   mayBeXattrWhiteout,
   opaqueMeaning,
   parseRedirect,
+  xwhiteoutsMarkerRead,
 } from '../format/index.js';
 import { getXattr, hasXattr } from '../sys/index.js';
 import { fail } from './errno.js';
@@ -76,8 +77,9 @@ function redirectCandidates(ovl: Overlay, parent: Node, red: Redirect, below: nu
 
 function dirHit(ovl: Overlay, layer: Layer, real: string, st: BigIntStats): Hit {
   const meaning = opaqueMeaning(getXattr(real, ovl.xattrs.name('opaque')));
-  // opaque=x marks a lower dir holding xattr whiteouts; in the upper it is ignored.
-  return { layer, real, st, opaque: meaning === 'xwhiteouts' && layer.upper ? 'none' : meaning };
+  // opaque=x marks a lower dir holding xattr whiteouts; in the upper and the bottom lower it is ignored.
+  const read = xwhiteoutsMarkerRead({ upper: layer.upper, lastLower: layer.index === ovl.stack.all.length - 1 });
+  return { layer, real, st, opaque: meaning === 'xwhiteouts' && !read ? 'none' : meaning };
 }
 
 /** Look `name` up in the merged dir `parent`; null when it does not exist (or is whited out). */

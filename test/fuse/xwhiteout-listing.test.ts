@@ -3,6 +3,8 @@
 // upper's names are looked up (for their d_ino) once the upper dir is impure, which a copy-up into
 // it makes it. So the same upper xattr whiteout is listed before a copy-up beside it and not after
 // (also after a remount), while a lower one and one in a dir the kernel does not merge stay listed.
+// A lower's are dropped in a dir marked opaque=x, a marker the kernel reads in a lower that is not
+// the bottom one only.
 import { appendFileSync, lstatSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -70,4 +72,36 @@ t.test('an upper xattr whiteout leaves the listing of its merged dir once a copy
   const fuseAgain = look(fuseDirs.merged);
   await remountAs(t, 'kernel', fuseDirs, 'redirect_dir=on');
   t.same(fuseAgain, look(fuseDirs.merged), 'after a remount: the same through both');
+});
+
+t.test('opaque=x counts in a lower above the bottom one only', async (t) => {
+  const [k, f] = await runTwin(t, {
+    lowers: 2,
+    setup(d) {
+      const [l1, l2] = d.lowers as [string, string];
+      // D: merged, marked in the bottom lower (not read there); E: marked in the top lower.
+      for (const dir of ['D', 'E']) for (const root of [l1, l2, d.upper]) mkdirSync(join(root, dir));
+      setXattr(join(l2, 'D'), trusted.name('opaque'), 'x');
+      xattrWhiteout(join(l2, 'D', 'z'));
+      writeFileSync(join(l2, 'D', 'a'), 'a');
+      setXattr(join(l1, 'E'), trusted.name('opaque'), 'x');
+      xattrWhiteout(join(l1, 'E', 'z'));
+      xattrWhiteout(join(l2, 'E', 'y'));
+      // S: only in the bottom lower, marked: not merged, listed as it is.
+      mkdirSync(join(l2, 'S'));
+      setXattr(join(l2, 'S'), trusted.name('opaque'), 'x');
+      xattrWhiteout(join(l2, 'S', 's'));
+    },
+    steps(m) {
+      const o: Record<string, unknown> = {};
+      for (const dir of ['D', 'E', 'S']) {
+        const names = readdirSync(join(m, dir)).sort();
+        o[dir] = names;
+        for (const n of names) o[`${dir}/${n}`] = outcome(() => lstatSync(join(m, dir, n)));
+      }
+      return o;
+    },
+  });
+  t.same(f.observed, k.observed, 'listings and lstat');
+  t.same((k.observed as { D: string[] }).D, ['a', 'z'], 'the kernel lists z under a bottom-layer marker');
 });
