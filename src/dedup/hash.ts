@@ -145,7 +145,10 @@ function inoOf(inode: string): number {
  * a virtual disk busier than one, and each thread hashes on its own core.
  */
 export async function hashInodes(targets: Map<string, string>, { log, onProgress, worker = true, workers = 2 }: HashOptions): Promise<Map<string, string>> {
-  const list = [...targets].sort((a, b) => inoOf(a[0]) - inoOf(b[0]));
+  // The inode numbers are parsed once, not in the comparator (that was 1.2 s of 118k files' sort).
+  const keyed = [...targets].map((t) => ({ ino: inoOf(t[0]), t }));
+  keyed.sort((a, b) => a.ino - b.ino);
+  const list = keyed.map((k) => k.t);
   let r: HashResult;
   if (!worker || list.length === 0) r = hashFiles(list, await xxhash(), fs, onProgress);
   else {
