@@ -2,7 +2,7 @@
 // (multi-lower) and as legacy chains, so a legacy root and an overlay2 root of the same images
 // give comparable numbers. Pure: works on scans and metadata only.
 import { chainedCounts, type ChainedLayerInput } from './chained.js';
-import { InodeTally, ZERO, addCounts, savedBetween, type Measured } from './counts.js';
+import { ZERO, addCounts, savedBetween, tallyParts, unionOf, type Measured } from './counts.js';
 import { diffCounts, dirSources } from './estimate.js';
 import { legacyDiff } from './diff-legacy.js';
 import { overlayDiff } from './diff-overlay.js';
@@ -23,12 +23,6 @@ export interface StoreAnalysis {
 /** Legacy image layers are full trees; every other kind of layer is already a diff. */
 export function isChainedLayer(store: Store, layer: LayerRef): boolean {
   return store.driver === 'overlay' && layer.role === 'image';
-}
-
-function tallyOf(scans: Iterable<LayerScan>): Measured {
-  const t = new InodeTally();
-  for (const s of scans) t.addTree(s.top, s.entries);
-  return t.measured();
 }
 
 /** Counts only (an estimate must not carry the measured breakdown along). */
@@ -57,11 +51,13 @@ export function analyseStore(store: Store, scans: Map<string, LayerScan>): Store
   const diffs = computeDiffs(store, scans);
   const scanned = [...store.layers.values()].filter((l) => scans.has(l.cacheId));
   const imageIds = scanned.filter((l) => l.role === 'image').map((l) => l.cacheId);
+  const parts = new Map(tallyParts(scanned.map((l) => scans.get(l.cacheId)!)).map((p, i) => [scanned[i]!.cacheId, p]));
+  const tallyOf = (ids: readonly string[]): Measured => unionOf([...new Set(ids)].map((id) => parts.get(id)!));
   const multiLower = new Map<string, Counts>();
   const nowOf = new Map<string, Measured>();
   for (const layer of scanned) {
     const scan = scans.get(layer.cacheId)!;
-    const now = tallyOf([scan]);
+    const now = tallyOf([layer.cacheId]);
     nowOf.set(layer.cacheId, now);
     const chained = isChainedLayer(store, layer);
     multiLower.set(layer.cacheId, chained ? diffCounts(diffs.get(layer.cacheId)!, dirSources(scan.top, scan.entries)) : now);
@@ -84,17 +80,17 @@ export function analyseStore(store: Store, scans: Map<string, LayerScan>): Store
 
   const totalsOf = (ids: readonly string[]): LayerTotals => {
     const present = ids.filter((id) => scans.has(id));
-    const now = tallyOf(present.map((id) => scans.get(id)!));
+    const now = tallyOf(present);
     const ml = legacy ? present.map((id) => multiLower.get(id)!).reduce(addCounts, { ...ZERO }) : now;
     const ch = legacy ? now : chainedAll!.totalOf(present);
     return totalsWith(now, ml, ch);
   };
-  const imageNow = tallyOf(imageIds.map((id) => scans.get(id)!));
+  const imageNow = tallyOf(imageIds);
   const imageLayers = totalsWith(
     imageNow,
     legacy ? imageIds.map((id) => multiLower.get(id)!).reduce(addCounts, { ...ZERO }) : imageNow,
     legacy ? imageNow : chainedAll!.totalOf(imageIds),
   );
-  const ctrNow = tallyOf(scanned.filter((l) => l.role !== 'image').map((l) => scans.get(l.cacheId)!));
+  const ctrNow = tallyOf(scanned.filter((l) => l.role !== 'image').map((l) => l.cacheId));
   return { store, diffs, layers, imageLayers, containerLayers: totalsWith(ctrNow, ctrNow, ctrNow), totalsOf };
 }

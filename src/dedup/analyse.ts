@@ -7,7 +7,7 @@ import { sizeCollisions } from './hash.js';
 import type { OutsideCounts } from './outside.js';
 import type { ContainerReport, ImageReport, LayerTotals, Report, StoreReport, Waste } from './report.js';
 import { REPORT_VERSION } from './report.js';
-import type { Discovery, LayerScan, Store } from './types.js';
+import type { Discovery, ImageRef, LayerScan, Store } from './types.js';
 import { pathCopies, wasteOfCopies, type PathCopies } from './waste.js';
 
 export interface AnalyseInput {
@@ -61,15 +61,35 @@ function sumTotals(list: LayerTotals[]): LayerTotals {
   return totalsWith({ ...add((t) => t), breakdown }, add((t) => t.asMultiLower), add((t) => t.asChained));
 }
 
-/** Each image's path copies, per store: the costly half of the waste, which needs no content hash. */
-function imageCopies(analyses: StoreAnalysis[]): Array<{ image: string; copies: PathCopies }> {
-  return analyses.flatMap((a) =>
-    a.store.images.map((img) => ({ image: img.names[0]!, copies: pathCopies(img.layers.map((id) => a.diffs.get(id) ?? [])) })),
-  );
+/** An image's path copies: those of `copies`' chain, up to the image's own layer count. */
+interface ImageCopies {
+  image: string;
+  copies: PathCopies;
+  upTo: number;
 }
 
-function wasteOf(copies: Array<{ image: string; copies: PathCopies }>, hashes: Map<string, string>): Waste {
-  const images = copies.map((c) => wasteOfCopies(c.image, c.copies, hashes));
+/**
+ * Each image's path copies, per store: the costly half of the waste, which needs no content hash.
+ * An image whose layers are the bottom of another image's shares that image's copies (on the bench
+ * root the base image is the app image's lower half: one merge of 12 layers instead of 12 + 6).
+ */
+function imageCopies(analyses: StoreAnalysis[]): ImageCopies[] {
+  return analyses.flatMap((a) => {
+    const longestFirst = [...a.store.images].sort((x, y) => y.layers.length - x.layers.length);
+    const made: Array<{ layers: string[]; copies: PathCopies }> = [];
+    const byImage = new Map<ImageRef, ImageCopies>();
+    for (const img of longestFirst) {
+      const isBottomOf = (m: { layers: string[] }): boolean => img.layers.every((id, i) => m.layers[i] === id);
+      let shared = made.find(isBottomOf);
+      if (!shared) made.push((shared = { layers: img.layers, copies: pathCopies(img.layers.map((id) => a.diffs.get(id) ?? [])) }));
+      byImage.set(img, { image: img.names[0]!, copies: shared.copies, upTo: img.layers.length });
+    }
+    return a.store.images.map((img) => byImage.get(img)!);
+  });
+}
+
+function wasteOf(copies: ImageCopies[], hashes: Map<string, string>): Waste {
+  const images = copies.map((c) => wasteOfCopies(c.image, c.copies, hashes, c.upTo));
   return {
     images,
     wastedBytes: images.reduce((n, w) => n + w.wastedBytes, 0),
@@ -85,7 +105,7 @@ export interface LayerAnalysis {
   report: Omit<Report, 'duplicates' | 'waste' | 'wholeRoot'>;
   /** one name per size-colliding inode: all that duplicates need */
   located: Located[];
-  copies: Array<{ image: string; copies: PathCopies }>;
+  copies: ImageCopies[];
 }
 
 /** A store's layers parents first, so a file hard-linked up a legacy chain is met in the layer that added it. */

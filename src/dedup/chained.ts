@@ -4,7 +4,7 @@
 // Each layer's merged tree is built once; totals for any set of layers (the store, one image)
 // are then combined from per-layer parts without merging again.
 import { ZERO } from './counts.js';
-import { dirBlocks, dirSources, type DirSource } from './estimate.js';
+import { dirBlocksOf, dirSources, recordBytes, type DirSource } from './estimate.js';
 import { MergedTree } from './merge.js';
 import type { Counts, DiffItem, Entry, LayerRef, LayerScan } from './types.js';
 
@@ -65,20 +65,65 @@ function childrenOf(inputs: ChainedLayerInput[]): Map<string, ChainedLayerInput[
   return out;
 }
 
-function partOf(tree: MergedTree, top: Entry, sources: Map<Entry, DirSource>, index: RegularIndex): LayerPart {
-  const part: LayerPart = {
-    entries: tree.entries.size, ownInodes: 1, ownDisk: dirBlocks(tree.namesIn(''), sources.get(top)) * 512,
-    links: new Uint32Array(index.entries.length),
-  };
-  for (const [path, e] of tree.entries) {
-    if (e.type === 'file') {
-      part.links[index.byEntry.get(e)!]!++;
-      continue;
-    }
-    part.ownInodes++;
-    part.ownDisk += (e.type === 'dir' ? dirBlocks(tree.namesIn(path), sources.get(e)) : e.blocks) * 512;
+/**
+ * A merged tree that keeps what a layer's part needs as it changes: names per regular inode,
+ * non-regular inodes and their blocks, directory record bytes. Each layer then costs its diff,
+ * not a walk of its whole merged tree (766 800 names over the bench root's 12 layers).
+ */
+class CountedTree extends MergedTree {
+  readonly links: Uint32Array;
+  /** non-regular entries (each its own inode in a legacy root) */
+  private nonFile: number;
+  /** blocks of the non-regular entries that are not directories */
+  private otherBlocks: number;
+  /** directory path → bytes of its names' records ('' is the top dir) */
+  private readonly dirBytes: Map<string, number>;
+
+  constructor(private readonly index: RegularIndex, from?: CountedTree) {
+    super(from);
+    this.links = from ? from.links.slice() : new Uint32Array(index.entries.length);
+    this.nonFile = from?.nonFile ?? 0;
+    this.otherBlocks = from?.otherBlocks ?? 0;
+    this.dirBytes = new Map(from?.dirBytes);
   }
-  return part;
+
+  protected override added(path: string, e: Entry): void {
+    this.count(e, 1);
+    // An empty directory still costs its block: give it a record total of its own.
+    if (e.type === 'dir' && !this.dirBytes.has(path)) this.dirBytes.set(path, 0);
+  }
+
+  protected override removed(path: string, e: Entry): void {
+    this.count(e, -1);
+    // A directory replaced by one that merges keeps its names (and their bytes); a removed one has none left.
+    if (e.type === 'dir' && !this.children.has(path)) this.dirBytes.delete(path);
+  }
+
+  protected override named(dir: string, name: string, on: boolean): void {
+    this.dirBytes.set(dir, (this.dirBytes.get(dir) ?? 0) + (on ? 1 : -1) * recordBytes(name));
+  }
+
+  private count(e: Entry, n: 1 | -1): void {
+    if (e.type === 'file') this.links[this.index.byEntry.get(e)!]! += n;
+    else {
+      this.nonFile += n;
+      if (e.type !== 'dir') this.otherBlocks += n * e.blocks;
+    }
+  }
+
+  /** st_blocks of the directory at `path` (its entry `e`) as a fresh ext4 directory. */
+  private dirBlocksAt(path: string, e: Entry, sources: Map<Entry, DirSource>): number {
+    return dirBlocksOf(this.children.get(path)?.size ?? 0, 24 + (this.dirBytes.get(path) ?? 0), sources.get(e));
+  }
+
+  partOf(top: Entry, sources: Map<Entry, DirSource>): LayerPart {
+    let disk = this.dirBlocksAt('', top, sources) + this.otherBlocks;
+    for (const path of this.dirBytes.keys()) {
+      const e = path === '' ? undefined : this.entries.get(path);
+      if (e?.type === 'dir') disk += this.dirBlocksAt(path, e, sources);
+    }
+    return { entries: this.entries.size, ownInodes: 1 + this.nonFile, ownDisk: disk * 512, links: this.links.slice() };
+  }
 }
 
 /** Counts of the regular inodes with a non-zero link count in `links`. */
@@ -116,13 +161,13 @@ export function chainedCounts(inputs: ChainedLayerInput[]): ChainedResult {
   const children = childrenOf(inputs);
   // Depth first, handing the parent's tree to its last child and copying it only for the others:
   // a linear chain is merged in one tree instead of one copy per layer.
-  const visit = (input: ChainedLayerInput, tree: MergedTree): void => {
+  const visit = (input: ChainedLayerInput, tree: CountedTree): void => {
     tree.apply(input.items);
-    parts.set(input.layer.cacheId, partOf(tree, input.scan.top, sources, index));
+    parts.set(input.layer.cacheId, tree.partOf(input.scan.top, sources));
     const kids = children.get(input.layer.cacheId) ?? [];
-    kids.forEach((k, i) => visit(k, i === kids.length - 1 ? tree : new MergedTree(tree)));
+    kids.forEach((k, i) => visit(k, i === kids.length - 1 ? tree : new CountedTree(index, tree)));
   };
-  for (const base of children.get('') ?? []) visit(base, new MergedTree());
+  for (const base of children.get('') ?? []) visit(base, new CountedTree(index));
   const totalOf = (ids: readonly string[]): Counts =>
     combine(ids.map((id) => parts.get(id)).filter((p): p is LayerPart => p !== undefined), index);
   // In a chained store every root links the same inode: a layer's link counts are the store's.

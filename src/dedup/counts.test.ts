@@ -1,6 +1,6 @@
 import t from 'tap';
 import { dir, file } from '../../test/helpers/entries.js';
-import { InodeTally, addCounts, savedBetween } from './counts.js';
+import { InodeTally, addCounts, savedBetween, tallyParts, unionOf } from './counts.js';
 
 t.test('inodes, bytes and blocks count once per inode across trees; entries count every name', async (t) => {
   const shared = file('bin/sh', 10000, { nlink: 3 });
@@ -22,4 +22,22 @@ t.test('savings and sums', async (t) => {
   t.same(savedBetween(a, b), { inodes: 75, bytes: 3000, percent: 75, inodesPercent: 75 });
   t.same(savedBetween({ ...a, inodes: 0, diskBytes: 0 }, { ...b, inodes: 0, diskBytes: 0 }), { inodes: 0, bytes: 0, percent: 0, inodesPercent: 0 });
   t.same(addCounts(a, b), { entries: 12, inodes: 125, regularBytes: 10, diskBytes: 5000, maxLinks: 7 });
+});
+
+t.test('unions of tally parts equal one tally over the same trees, for every subset', async (t) => {
+  const sh = file('bin/sh', 10000, { nlink: 4 });
+  const own = file('etc/own', 300, { nlink: 2 });
+  const trees = [
+    { top: dir(''), entries: [dir('bin'), sh, dir('etc'), own, { ...own, path: 'etc/own2' }] },
+    { top: dir(''), entries: [dir('bin'), { ...sh }, file('x', 5)] },
+    { top: dir(''), entries: [{ ...sh, path: 'sh' }, { ...sh, path: 'sh2' }, file('y', 9000)] },
+  ];
+  const parts = tallyParts(trees);
+  for (let mask = 1; mask < 8; mask++) {
+    const chosen = trees.filter((_, i) => mask & (1 << i));
+    const tally = new InodeTally();
+    for (const tr of chosen) tally.addTree(tr.top, tr.entries);
+    t.same(unionOf(parts.filter((_, i) => mask & (1 << i))), tally.measured(), `trees ${mask.toString(2)}`);
+  }
+  t.same(parts.map((p) => p.shared.length), [1, 1, 2], 'only the inode several trees hold is recounted');
 });

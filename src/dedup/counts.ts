@@ -78,6 +78,60 @@ export class InodeTally {
   }
 }
 
+/** One tree's share of unions over several trees (see `tallyParts`). */
+export interface TallyPart {
+  /** the tree's entries and the inodes no other tree has, counted */
+  own: Measured;
+  /** tops and entries whose inode another tree has too: recounted in each union */
+  sharedTops: Entry[];
+  shared: Entry[];
+}
+
+/**
+ * Split trees (layers) into parts once, so the union over any subset of them (a layer, an image,
+ * the store) adds the parts and recounts only the inodes several trees share: on an overlay2 root
+ * almost none, so each entry is tallied once instead of once per image that holds its layer.
+ */
+export function tallyParts(trees: ReadonlyArray<{ top: Entry; entries: readonly Entry[] }>): TallyPart[] {
+  const first = new Map<string, number>();
+  const shared = new Set<string>();
+  const mark = (e: Entry, i: number): void => {
+    const f = first.get(e.inode);
+    if (f === undefined) first.set(e.inode, i);
+    else if (f !== i) shared.add(e.inode);
+  };
+  trees.forEach((t, i) => {
+    mark(t.top, i);
+    for (const e of t.entries) mark(e, i);
+  });
+  return trees.map((t) => {
+    const tally = new InodeTally();
+    const part: TallyPart = { own: tally.measured(), sharedTops: [], shared: [] };
+    if (shared.has(t.top.inode)) part.sharedTops.push(t.top);
+    else tally.addTop(t.top);
+    for (const e of t.entries) {
+      if (shared.has(e.inode)) part.shared.push(e);
+      else tally.add(e);
+    }
+    part.own = tally.measured();
+    return part;
+  });
+}
+
+export function addMeasured(a: Measured, b: Measured): Measured {
+  return { ...addCounts(a, b), breakdown: addBreakdowns(a.breakdown, b.breakdown) };
+}
+
+/** The tally of the union of the parts' trees: what one InodeTally over all of them would give. */
+export function unionOf(parts: readonly TallyPart[]): Measured {
+  const t = new InodeTally();
+  for (const p of parts) {
+    for (const top of p.sharedTops) t.addTop(top);
+    for (const e of p.shared) t.add(e);
+  }
+  return parts.reduce((m, p) => addMeasured(m, p.own), t.measured());
+}
+
 export function addCounts(a: Counts, b: Counts): Counts {
   return {
     entries: a.entries + b.entries,

@@ -15,8 +15,13 @@ const LEAF_FILL = 3063;
 /** Bytes of directory records for these names in an ext4 linear directory. */
 export function dirRecordBytes(names: readonly string[]): number {
   let bytes = 24;
-  for (const n of names) bytes += 8 + Math.ceil(Buffer.byteLength(n) / 4) * 4;
+  for (const n of names) bytes += recordBytes(n);
   return bytes;
+}
+
+/** Bytes of one name's record in an ext4 directory block. */
+export function recordBytes(name: string): number {
+  return 8 + Math.ceil(Buffer.byteLength(name) / 4) * 4;
 }
 
 /** A source directory whose size we can reuse when the new one holds as many names. */
@@ -28,7 +33,16 @@ export interface DirSource {
 /** st_blocks (512 B units) of a freshly written directory holding `names`. */
 export function dirBlocks(names: readonly string[], source?: DirSource): number {
   if (source && source.childCount === names.length) return source.entry.blocks;
-  const bytes = dirRecordBytes(names);
+  return blocksForRecords(dirRecordBytes(names));
+}
+
+/** dirBlocks from a running total: `count` names whose records take `bytes` (`.`/`..` included). */
+export function dirBlocksOf(count: number, bytes: number, source?: DirSource): number {
+  if (source && source.childCount === count) return source.entry.blocks;
+  return blocksForRecords(bytes);
+}
+
+function blocksForRecords(bytes: number): number {
   if (bytes <= LINEAR_CAPACITY) return BLOCK / 512;
   const leaves = Math.max(2, Math.ceil((bytes - 24) / LEAF_FILL));
   return ((leaves + 1) * BLOCK) / 512;

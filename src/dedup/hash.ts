@@ -106,25 +106,37 @@ export interface HashOptions {
   workers?: number;
 }
 
+// Targets go in and hashes come back as one string each (inodes and hashes joined by '\n', paths
+// by NUL, which no path holds): cloning two strings costs nothing next to 118k [inode, path] pairs.
 const WORKER = (fn: string): string => `
 const { parentPort, workerData } = require('node:worker_threads');
 const hashFiles = ${fn};
 require(workerData.xxhash)().then((api) => {
+  const paths = workerData.paths.split('\\0');
+  const targets = workerData.inodes.split('\\n').map((inode, i) => [inode, paths[i]]);
   let next = 0;
-  const r = hashFiles(workerData.targets, api, require('node:fs'), (done) => {
+  const r = hashFiles(targets, api, require('node:fs'), (done) => {
     if (done >= next) { parentPort.postMessage({ done }); next = done + (4 << 20); }
   });
-  parentPort.postMessage({ result: r });
+  parentPort.postMessage({ hashed: r.hashes.map((h) => h[0] + ' ' + h[1]).join('\\n'), failed: r.failed });
 });
 `;
 
+interface WorkerMessage {
+  done?: number;
+  hashed?: string;
+  failed?: HashResult['failed'];
+}
+
 function inWorker(targets: Array<[string, string]>, onProgress?: (bytes: number) => void): Promise<HashResult> {
   const xxhashPath = createRequire(import.meta.url).resolve('xxhash-wasm');
-  const w = new Worker(WORKER(hashFiles.toString()), { eval: true, workerData: { targets, xxhash: xxhashPath } });
+  const workerData = { inodes: targets.map((t) => t[0]).join('\n'), paths: targets.map((t) => t[1]).join('\0'), xxhash: xxhashPath };
+  const w = new Worker(WORKER(hashFiles.toString()), { eval: true, workerData });
   return new Promise((resolve, reject) => {
-    w.on('message', (m: { done?: number; result?: HashResult }) => {
-      if (m.result) {
-        resolve(m.result);
+    w.on('message', (m: WorkerMessage) => {
+      if (m.hashed !== undefined) {
+        const hashes = m.hashed === '' ? [] : m.hashed.split('\n').map((l): [string, string] => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]);
+        resolve({ hashes, failed: m.failed ?? [] });
         void w.terminate();
       } else if (m.done !== undefined) onProgress?.(m.done);
     });
@@ -145,7 +157,10 @@ function inoOf(inode: string): number {
  * a virtual disk busier than one, and each thread hashes on its own core.
  */
 export async function hashInodes(targets: Map<string, string>, { log, onProgress, worker = true, workers = 2 }: HashOptions): Promise<Map<string, string>> {
-  const list = [...targets].sort((a, b) => inoOf(a[0]) - inoOf(b[0]));
+  // The inode numbers are parsed once, not in the comparator (that was 1.2 s of 118k files' sort).
+  const keyed = [...targets].map((t) => ({ ino: inoOf(t[0]), t }));
+  keyed.sort((a, b) => a.ino - b.ino);
+  const list = keyed.map((k) => k.t);
   let r: HashResult;
   if (!worker || list.length === 0) r = hashFiles(list, await xxhash(), fs, onProgress);
   else {

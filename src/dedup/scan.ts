@@ -122,10 +122,12 @@ export function scanLayer(dir: string, { log, onProgress, xattrCache, fileXattrs
       log.add(absDir, `cannot read directory: ${codeOf(err)}`);
       continue;
     }
+    // absDir is a joined (normalised) path: appending a name needs no path.join of the whole path.
+    const prefix = absDir.endsWith('/') ? absDir : `${absDir}/`;
     try {
       for (const name of names) {
         const path = rel ? `${rel}/${name}` : name;
-        const abs = join(dir, path);
+        const abs = prefix + name;
         let entry: Entry;
         try {
           entry = entryFromStat(path, abs, lstatAt(fd, name, abs), xattrCache, fileXattrs);

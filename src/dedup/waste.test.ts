@@ -1,6 +1,6 @@
 import t from 'tap';
 import { dir, file } from '../../test/helpers/entries.js';
-import { imageWaste, pathCopies } from './waste.js';
+import { imageWaste, pathCopies, wasteOfCopies } from './waste.js';
 import type { DiffItem, Entry } from './types.js';
 
 const put = (e: Entry, opaque = false): DiffItem => ({ path: e.path, whiteout: false, entry: e, opaque, reason: 'added' });
@@ -38,4 +38,10 @@ t.test('an opaque dir and a file replacing a dir delete what was below', async (
   const c = pathCopies([[put(dir('a')), put(file('a/x', 5)), put(dir('b')), put(file('b/y', 6))], [put(dir('a'), true), put(file('b', 1))]]);
   t.same(c.get('a/x')!.map((x) => x.size), [5, 0]);
   t.same(c.get('b/y')!.map((x) => x.size), [6, 0]);
+});
+
+t.test("an image that is another's bottom layers gets the same waste from the longer chain's copies", async (t) => {
+  const hashes = new Map([['1:1', 'h'], ['1:2', 'h'], ['1:3', 'other']]);
+  const all = pathCopies(layers);
+  for (let n = 1; n <= layers.length; n++) t.same(wasteOfCopies('img', all, hashes, n), imageWaste('img', layers.slice(0, n), hashes), `${n} layers`);
 });

@@ -77,13 +77,26 @@ export function imageWaste(image: string, layers: readonly DiffItem[][], hashes:
   return wasteOfCopies(image, pathCopies(layers), hashes);
 }
 
-/** The waste of an image from its path copies (computed before the content hashes are known). */
-export function wasteOfCopies(image: string, copies: PathCopies, hashes: Map<string, string>): ImageWaste {
+/** The copies a path had in the first `upTo` layers (copies are listed bottom → top). */
+function below(list: Copy[], upTo: number): Copy[] {
+  let n = list.length;
+  while (n > 0 && list[n - 1]!.layer >= upTo) n--;
+  return n === list.length ? list : list.slice(0, n);
+}
+
+/**
+ * The waste of an image from its path copies (computed before the content hashes are known).
+ * `upTo`: the image's layer count when `copies` are those of a longer chain it is the bottom of
+ * (the copies a layer adds depend only on the layers below it, so the image's are a prefix).
+ */
+export function wasteOfCopies(image: string, copies: PathCopies, hashes: Map<string, string>, upTo = Infinity): ImageWaste {
   let sumMin = 0;
   let sumAll = 0;
   let metadataOnlyBytes = 0;
   const paths: WastePath[] = [];
-  for (const [path, list] of copies) {
+  for (const [path, all] of copies) {
+    const list = below(all, upTo);
+    if (list.length === 0) continue;
     if (list.length < 2) {
       sumMin += list[0]!.size;
       sumAll += list[0]!.size;

@@ -1,0 +1,68 @@
+import t from 'tap';
+import { dir, entry, file, scan } from '../../test/helpers/entries.js';
+import { chainedCounts, type ChainedLayerInput } from './chained.js';
+import { dirBlocks, dirSources, type DirSource } from './estimate.js';
+import { overlayDiff } from './diff-overlay.js';
+import { MergedTree } from './merge.js';
+import type { Counts, Entry, LayerRef, LayerScan } from './types.js';
+
+const whiteout = (path: string): Entry => entry(path, { type: 'char', perm: 0, rdev: 0 });
+const opaque = (path: string): Entry => dir(path, { xattrs: [['trusted.overlay.opaque', Buffer.from('y')]] });
+const many = (d: string, n: number, size: number): Entry[] =>
+  Array.from({ length: n }, (_, i) => file(`${d}/a-name-long-enough-to-fill-blocks-${i}`, size));
+
+function input(id: string, parent: string, s: LayerScan): ChainedLayerInput {
+  const layer: LayerRef = { cacheId: id, chainId: '', diffId: '', size: 0, role: 'image', dir: s.dir, parent };
+  return { layer, scan: s, items: overlayDiff(s) };
+}
+
+const link = file('h1', 7);
+const base = input('b', '', scan([
+  dir('a/'), file('a/x', 10), file('a/y', 20), dir('d/'), ...many('d', 200, 30), dir('e/'), file('t', 5),
+  entry('s', { type: 'symlink', target: 'a', size: 1 }), link, { ...link, path: 'h2', nlink: 2 }, dir('c/'), file('c/k', 3),
+  dir('g/'), ...many('g', 300, 8),
+]));
+const mid = input('m', 'b', scan([
+  dir('a/'), whiteout('a/x'), file('a/n', 40), whiteout('d'), dir('t/'), file('t/in', 2), file('e', 9),
+  opaque('c/'), file('c/o', 4), dir('g/'), file('g/more', 1),
+]));
+const top1 = input('p1', 'm', scan([whiteout('a'), dir('x/'), ...many('x', 150, 50)]));
+const top2 = input('p2', 'm', scan([dir('a/'), ...many('a', 50, 60), whiteout('t')]));
+
+/** The oracle: one layer's legacy root counted by walking its whole merged tree. */
+function walked(tree: MergedTree, top: Entry, sources: Map<Entry, DirSource>): Counts {
+  const links = new Map<string, number>();
+  let own = 1;
+  let disk = dirBlocks(tree.namesIn(''), sources.get(top)) * 512;
+  let regularBytes = 0;
+  for (const [path, e] of tree.entries) {
+    if (e.type === 'file') {
+      if (!links.has(e.inode)) (regularBytes += e.size), (disk += e.blocks * 512);
+      links.set(e.inode, (links.get(e.inode) ?? 0) + 1);
+      continue;
+    }
+    own++;
+    disk += (e.type === 'dir' ? dirBlocks(tree.namesIn(path), sources.get(e)) : e.blocks) * 512;
+  }
+  const maxLinks = Math.max(own > 1 ? 1 : 0, ...links.values());
+  return { entries: tree.entries.size, inodes: own + links.size, regularBytes, diskBytes: disk, maxLinks };
+}
+
+t.test('per-layer totals kept while merging equal a walk of each merged tree, branches included', async (t) => {
+  const inputs = [base, mid, top1, top2];
+  const sources = new Map<Entry, DirSource>();
+  for (const i of inputs) for (const [, s] of dirSources(i.scan.top, i.scan.entries)) sources.set(s.entry, s);
+  const r = chainedCounts(inputs);
+  const tree = new MergedTree();
+  for (const i of [base, mid]) {
+    tree.apply(i.items);
+    t.same(r.totalOf([i.layer.cacheId]), walked(tree, i.scan.top, sources), i.layer.cacheId);
+  }
+  for (const i of [top1, top2]) {
+    const branch = new MergedTree(tree);
+    branch.apply(i.items);
+    t.same(r.totalOf([i.layer.cacheId]), walked(branch, i.scan.top, sources), i.layer.cacheId);
+  }
+  // g/ (an htree of 300 names) merges with the layer above's g/: its names stay counted.
+  t.ok(r.totalOf(['m']).diskBytes > 4 * 4096, 'the merged htree is more than a few blocks');
+});
