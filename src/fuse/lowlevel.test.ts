@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import { constants } from 'node:fs';
 import { createOverlayFs, type OverlayFs } from './lowlevel.js';
 import type { CacheMode } from './overlay.js';
-import type { RequestContext, Session } from './session/filesystem.js';
+import { FOPEN_NOFLUSH, type RequestContext, type Session } from './session/filesystem.js';
 
 const ctx: RequestContext = { uid: 0, gid: 0, pid: 1 };
 const ROOT = 1;
@@ -197,8 +197,8 @@ t.test('cache modes: timeouts and open flags per node', async (t) => {
   t.equal(always.fs.opendir(ctx, ROOT, 0).openFlags, 0b1010, 'CACHE_DIR|KEEP_CACHE');
   const auto = fixture(t, 'auto', (l) => writeFileSync(join(l, 'f'), 'x'));
   const g = auto.fs.lookup(ctx, ROOT, 'f');
-  t.equal(auto.fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, 0, 'first open: nothing cached to keep');
-  t.equal(auto.fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, 2, 'unchanged since: KEEP_CACHE');
+  t.equal(auto.fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, FOPEN_NOFLUSH, 'first open: nothing cached to keep (and no FLUSH at close)');
+  t.equal(auto.fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, 2 | FOPEN_NOFLUSH, 'unchanged since: KEEP_CACHE');
   t.equal(auto.fs.opendir(ctx, ROOT, 0).openFlags, 0, 'no dir cache without a watcher');
   auto.fs.setWatching(true);
   t.equal(auto.fs.lookup(ctx, ROOT, 'f').attrValidMs, 60_000, 'with a watcher');
@@ -220,7 +220,7 @@ t.test('watchTarget.forget: the core forgets a changed path, and its page cache 
   const g = fs.lookup(ctx, ROOT, 'g');
   fs.release(ctx, g.nodeid, fs.open(ctx, g.nodeid, constants.O_RDONLY).fh, 0);
   target.forget(null, undefined);
-  t.equal(fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, 0, 'no KEEP_CACHE after a full drop');
+  t.equal(fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, FOPEN_NOFLUSH, 'no KEEP_CACHE after a full drop');
 });
 
 t.test('READDIRPLUS lookups use the listing only while the reply is filled', async (t) => {
