@@ -63,8 +63,8 @@ export class OverlayFs implements LowLevelFs {
   }
 
   /** What the watcher invalidates against: the node table, and the core's own caches. */
-  watchTarget(): Omit<InvalTarget, 'session'> {
-    return { table: this.core.table, forget: (path, node) => forgetCached(this.core, path, node) };
+  watchTarget(): InvalTarget {
+    return { table: this.core.table, session: this.core.watchSession(), forget: (path, node) => forgetCached(this.core, path, node) };
   }
 
   /** Nodes the kernel holds (the root included): 1 once every lookup was given back. */
