@@ -196,6 +196,8 @@ export class LlCore {
     const rec = this.table.find(path);
     if (!rec) return;
     if (rec.isDir) this.session.invalInode(rec.id, 0, -1);
+    // Attributes only: written at once (no hand-off to the notifying thread), safe mid-request.
+    else if (this.session.invalAttrs) this.session.invalAttrs(rec.id);
     else this.session.invalInode(rec.id, -1, 0);
   }
 }
