@@ -55,7 +55,7 @@ export function readLowerLink(real: string, atimeNs: bigint): Buffer {
 function buildObject(src: string, st: BigIntStats, tmp: string): void {
   const type = Number(st.mode) & S_IFMT;
   if (type === S_IFDIR) mkdirSync(tmp, { mode: 0o700 });
-  else if (type === S_IFREG) copyFileNoatime(src, tmp);
+  else if (type === S_IFREG) copyFileNoatime(src, tmp, Number(st.size));
   else if (type === S_IFLNK) symlinkSync(readLowerLink(src, st.atimeNs), tmp);
   // fifos, sockets and device nodes keep their type; they carry no data to copy
   else mknod(tmp, Number(st.mode) & (S_IFMT | 0o7777), st.rdev);
@@ -78,7 +78,8 @@ function copyXattrs(ovl: Overlay, src: string, dst: string): void {
 
 export { markImpure } from './origin-fix.js';
 
-function copyUpOne(ovl: Overlay, node: Node): void {
+/** Copy `node` up; returns the inode its origin names, for a non-dir given one (else null). */
+function copyUpOne(ovl: Overlay, node: Node): bigint | null {
   const src = node.hits[0]!;
   // A cached dir node carries the stat of its lookup; copy what the lower has now.
   const st = node.fresh ? src.st : lstatSync(src.real, { bigint: true });
@@ -106,6 +107,7 @@ function copyUpOne(ovl: Overlay, node: Node): void {
   ovl.copiedUp.set(objectKey(st), upperPath(ovl, node.path));
   ovl.copyUpGeneration++;
   ovl.onCopyUp?.(node.path);
+  return type !== S_IFDIR && st.nlink === 1n ? st.ino : null;
 }
 
 /** Make sure the merged object at `path` has an upper copy; returns its node afterwards. */
@@ -114,7 +116,12 @@ export function copyUp(ovl: Overlay, path: string): Node {
   if (node.hits[0]!.layer.upper) return node;
   if (!ovl.stack.upper) fail('EROFS', path);
   copyUp(ovl, splitPath(path)[0]);
-  copyUpOne(ovl, node);
+  const origin = copyUpOne(ovl, node);
   ovl.invalidate(path);
-  return lookupPath(ovl, path);
+  const copied = lookupPath(ovl, path);
+  // The merged file keeps the inode number of the lower object its origin names (inode.ts): known
+  // here, so it need not be read back and decoded by handle (getxattr + open_by_handle_at).
+  const top = copied.hits[0]!;
+  if (origin !== null && top.layer.upper) ovl.originInos.set(`${top.st.ino}:${top.st.ctimeNs}`, origin);
+  return copied;
 }

@@ -20,6 +20,12 @@ export interface NewObject {
   chown?: boolean;
   /** Permission bits to restore after chown (chown clears set-id bits). */
   mode?: number;
+  /**
+   * Whether the object `make` created is already owned by `uid`:`gid` (create: one fstat of the
+   * new fd, needed for its reply anyway), so the chown (a syscall, and an ATTRIB event for the
+   * layer watcher) is skipped; the owner a root daemon gets by default is usually the caller's.
+   */
+  ownedBy?(uid: number, gid: number): boolean;
 }
 
 /** uid and gid of a new object made by the caller in merged dir `parent`. */
@@ -33,6 +39,7 @@ export function newOwner(ovl: Overlay, parent: Node): [number, number] {
 function finish(ovl: Overlay, parent: Node, real: string, obj: NewObject): void {
   if (obj.chown === false) return;
   const [uid, gid] = newOwner(ovl, parent);
+  if (obj.ownedBy?.(uid, gid)) return;
   lchownSync(real, uid, gid);
   if (obj.mode === undefined) return;
   // chown cleared any set-id bits, and a dir built in workdir did not inherit the parent's setgid.
@@ -47,24 +54,14 @@ export function createAt(ovl: Overlay, path: string, obj: NewObject): Node {
   if (!parent.isDir) fail('ENOTDIR', parentPath);
   if (lookupChild(ovl, parent, name)) fail('EEXIST', path);
   const real = upperPath(ovl, path);
-  const st = lstatOrNull(real);
-  if (st && isWhiteoutAt(ovl, real, st)) {
-    const tmp = ovl.tempPath();
-    try {
-      obj.make(tmp);
-      finish(ovl, parent, tmp, obj);
-      if (obj.isDir) {
-        // The new dir must hide the lower one the whiteout hid; a dir cannot replace a file by rename.
-        setXattr(tmp, ovl.xattrs.name('opaque'), OPAQUE_YES);
-        rename2(tmp, real, ['exchange']);
-        unlinkSync(tmp);
-      } else renameSync(tmp, real);
-    } catch (err) {
-      rmSync(tmp, { recursive: true, force: true });
-      throw err;
-    }
+  // The name is free in the merged dir, so the upper holds nothing there or a whiteout: make the
+  // object in place, and only when that finds something (EEXIST) look whether it is a whiteout
+  // to replace. Saves the upper lstat the lookup above has just done on the usual path.
+  if (!makeInPlace(real, obj)) {
+    const st = lstatOrNull(real);
+    if (!st || !isWhiteoutAt(ovl, real, st)) fail('EEXIST', path);
+    replaceWhiteout(ovl, parent, real, obj);
   } else {
-    obj.make(real);
     finish(ovl, parent, real, obj);
     // ovl_create_upper: a dir made in a merged parent is marked opaque, an optimisation the kernel
     // skips only when layers may change offline (so not with redirect_dir=on).
@@ -74,6 +71,35 @@ export function createAt(ovl: Overlay, path: string, obj: NewObject): Node {
   }
   ovl.invalidate(path);
   return parent;
+}
+
+/** `obj.make(real)`; false when something is already at `real`. */
+function makeInPlace(real: string, obj: NewObject): boolean {
+  try {
+    obj.make(real);
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
+/** Build the object in workdir and rename it over the whiteout at `real`, atomically. */
+function replaceWhiteout(ovl: Overlay, parent: Node, real: string, obj: NewObject): void {
+  const tmp = ovl.tempPath();
+  try {
+    obj.make(tmp);
+    finish(ovl, parent, tmp, obj);
+    if (obj.isDir) {
+      // The new dir must hide the lower one the whiteout hid; a dir cannot replace a file by rename.
+      setXattr(tmp, ovl.xattrs.name('opaque'), OPAQUE_YES);
+      rename2(tmp, real, ['exchange']);
+      unlinkSync(tmp);
+    } else renameSync(tmp, real);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** Remove merged `path` (a file or an already-checked empty dir), leaving a whiteout if a lower has it. */

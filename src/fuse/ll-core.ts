@@ -171,6 +171,25 @@ export class LlCore {
     if (set.size === 0) this.aliases.delete(ino);
   }
 
+  /**
+   * The session as the layer watcher tells it, between requests. An invalidation of attributes
+   * only, or of a node whose opens pass through (no page cache to drop: reads and mmaps go to the
+   * upper file), is written at once by the loop (Session.invalAttrs); one that must drop pages
+   * goes through the notifying thread. A passthrough write through the mount is such an event
+   * (FAN_MODIFY from the writer's pid) on every create-and-write, so this is the common case.
+   */
+  watchSession(): Pick<Session, 'invalInode' | 'invalEntry'> {
+    return {
+      invalEntry: (parent, name) => this.session.invalEntry(parent, name),
+      invalInode: (nodeid, off = 0, len = -1) => {
+        const rec = this.table.get(nodeid);
+        const attrsOnly = off < 0 || (rec !== undefined && !rec.isDir && this.io.passesThrough(rec));
+        if (attrsOnly && this.session.invalAttrs) this.session.invalAttrs(nodeid);
+        else this.session.invalInode(nodeid, off, len);
+      },
+    };
+  }
+
   /** A copy-up switched a node's real object (a dir may become merged: nlink, listing). */
   private copiedUp(path: string): void {
     if (this.policy.mode === 'never') return;
@@ -181,6 +200,8 @@ export class LlCore {
     const rec = this.table.find(path);
     if (!rec) return;
     if (rec.isDir) this.session.invalInode(rec.id, 0, -1);
+    // Attributes only: written at once (no hand-off to the notifying thread), safe mid-request.
+    else if (this.session.invalAttrs) this.session.invalAttrs(rec.id);
     else this.session.invalInode(rec.id, -1, 0);
   }
 }

@@ -7,8 +7,8 @@ import { handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
 import { masked } from './ll-names.js';
 import type { NodeRec } from './node-table.js';
-import { createHandle, current, openHandle, releaseHandle } from './ops-file.js';
-import type { AttrReply, Entry, Opened, SetAttr } from './session/filesystem.js';
+import { createFileHandle, current, openHandle, releaseHandle } from './ops-file.js';
+import { type AttrReply, type Entry, FOPEN_NOFLUSH, type Opened, type SetAttr } from './session/filesystem.js';
 
 /** A handle of this node (a stale or foreign fh is not trusted: the kernel sends fh only for files). */
 export function ownHandle(core: LlCore, rec: NodeRec, fh: number | null | undefined): number | undefined {
@@ -38,16 +38,21 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
   return { attrValidMs: core.attrMs(rec), attr: core.attrOf(rec) };
 }
 
-/** FOPEN_KEEP_CACHE only while the file's mtime and size are those of its previous open (auto). */
-function opened(core: LlCore, rec: NodeRec, fh: number): Opened {
+/**
+ * FOPEN_KEEP_CACHE only while the file's mtime and size are those of its previous open (auto).
+ * FOPEN_NOFLUSH always: writes go straight to the real file (or pass through), so a close has
+ * nothing to push out and the FLUSH request each close() would cost is a round trip for nothing
+ * (POSIX locks are the kernel's own: LK/SETLK answer ENOSYS).
+ */
+function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatSync(core.ovl.handles.get(fh)!.fd, { bigint: true })): Opened {
   const h = core.ovl.handles.get(fh)!;
   h.nodeid = rec.id;
-  const st = fstatSync(h.fd, { bigint: true });
   const size = Number(st.size);
   const unchanged = rec.openMtimeNs === st.mtimeNs && rec.openSize === size;
   rec.openMtimeNs = st.mtimeNs;
   rec.openSize = size;
-  return { fh, ...core.io.open(core.session, rec, fh, h, core.aliasesOf(rec), core.policy.openFlags(unchanged)) };
+  const io = core.io.open(core.session, rec, fh, h, core.aliasesOf(rec), core.policy.openFlags(unchanged));
+  return { fh, ...io, openFlags: io.openFlags | FOPEN_NOFLUSH };
 }
 
 export function openFile(core: LlCore, nodeid: number, flags: number): Opened {
@@ -59,9 +64,9 @@ export function createFile(
   core: LlCore, parent: number, name: string, mode: number, flags: number, umask: number,
 ): { entry: Entry; opened: Opened } {
   const prec = core.rec(parent);
-  const fh = createHandle(core.ovl, core.childPathOf(prec, name), masked(mode, umask), flags);
-  const entry = core.created(prec, name);
-  return { entry, opened: opened(core, core.rec(entry.nodeid), fh) };
+  const made = createFileHandle(core.ovl, core.childPathOf(prec, name), masked(mode, umask), flags);
+  const entry = core.entry(prec, name, made.node);
+  return { entry, opened: opened(core, core.rec(entry.nodeid), made.fh, made.st) };
 }
 
 export function readFile(core: LlCore, fh: number, offset: number, size: number, into: Buffer): number {

@@ -89,6 +89,11 @@ export class IoModes {
     return id;
   }
 
+  /** Whether `rec` has passthrough opens now: its kernel inode then uses no page cache (the rules above). */
+  passesThrough(rec: NodeRec): boolean {
+    return (this.nodes.get(rec)?.passthrough ?? 0) > 0;
+  }
+
   /** The mode `fh` was opened in (undefined for handles opened elsewhere, e.g. O_TMPFILE). */
   modeOf(fh: number): IoMode | undefined {
     return this.opens.get(fh)?.mode;

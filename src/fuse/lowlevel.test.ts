@@ -8,7 +8,8 @@ import t, { type Test } from 'tap';
 import { constants } from 'node:fs';
 import { createOverlayFs, type OverlayFs } from './lowlevel.js';
 import type { CacheMode } from './overlay.js';
-import type { RequestContext, Session } from './session/filesystem.js';
+import { InitFlag } from './protocol/constants.js';
+import { FOPEN_NOFLUSH, FOPEN_PASSTHROUGH, type RequestContext, type Session } from './session/filesystem.js';
 
 const ctx: RequestContext = { uid: 0, gid: 0, pid: 1 };
 const ROOT = 1;
@@ -20,7 +21,7 @@ interface Fixture {
   notes: string[];
 }
 
-function fixture(t: Test, cache: CacheMode = 'auto', build?: (lower: string) => void): Fixture {
+function fixture(t: Test, cache: CacheMode = 'auto', build?: (lower: string) => void, extra: Partial<Session> = {}): Fixture {
   const root = mkdtempSync(join(tmpdir(), 'ovlkit-ll-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const [lower, upper, work] = ['lower', 'upper', 'work'].map((n) => join(root, n)) as [string, string, string];
@@ -35,6 +36,7 @@ function fixture(t: Test, cache: CacheMode = 'auto', build?: (lower: string) => 
     backingClose() {},
     watchFd() {},
     grantedFlags: 0n,
+    ...extra,
   };
   fs.init(session);
   t.teardown(() => fs.destroy());
@@ -197,8 +199,8 @@ t.test('cache modes: timeouts and open flags per node', async (t) => {
   t.equal(always.fs.opendir(ctx, ROOT, 0).openFlags, 0b1010, 'CACHE_DIR|KEEP_CACHE');
   const auto = fixture(t, 'auto', (l) => writeFileSync(join(l, 'f'), 'x'));
   const g = auto.fs.lookup(ctx, ROOT, 'f');
-  t.equal(auto.fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, 0, 'first open: nothing cached to keep');
-  t.equal(auto.fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, 2, 'unchanged since: KEEP_CACHE');
+  t.equal(auto.fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, FOPEN_NOFLUSH, 'first open: nothing cached to keep (and no FLUSH at close)');
+  t.equal(auto.fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, 2 | FOPEN_NOFLUSH, 'unchanged since: KEEP_CACHE');
   t.equal(auto.fs.opendir(ctx, ROOT, 0).openFlags, 0, 'no dir cache without a watcher');
   auto.fs.setWatching(true);
   t.equal(auto.fs.lookup(ctx, ROOT, 'f').attrValidMs, 60_000, 'with a watcher');
@@ -220,7 +222,29 @@ t.test('watchTarget.forget: the core forgets a changed path, and its page cache 
   const g = fs.lookup(ctx, ROOT, 'g');
   fs.release(ctx, g.nodeid, fs.open(ctx, g.nodeid, constants.O_RDONLY).fh, 0);
   target.forget(null, undefined);
-  t.equal(fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, 0, 'no KEEP_CACHE after a full drop');
+  t.equal(fs.open(ctx, g.nodeid, constants.O_RDONLY).openFlags, FOPEN_NOFLUSH, 'no KEEP_CACHE after a full drop');
+});
+
+t.test('watchTarget.session: attribute drops and passthrough nodes are told at once, page drops handed off', async (t) => {
+  const now: string[] = [];
+  const { fs, notes } = fixture(t, 'auto', (l) => writeFileSync(join(l, 'f'), 'x'), {
+    invalAttrs: (id) => void now.push(`attrs ${id}`),
+    backingOpen: () => 7,
+    grantedFlags: InitFlag.PASSTHROUGH,
+  });
+  const { session } = fs.watchTarget();
+  const made = fs.create(ctx, ROOT, 'new', 0o100644, constants.O_WRONLY, 0);
+  t.ok(made.opened.openFlags & FOPEN_PASSTHROUGH, 'the new upper file passes through');
+  session.invalInode(made.entry.nodeid, 0, -1);
+  t.same(now, [`attrs ${made.entry.nodeid}`], 'its writes leave no page cache: attributes only, by the loop');
+  fs.release(ctx, made.entry.nodeid, made.opened.fh, 0);
+  session.invalInode(made.entry.nodeid, 0, -1);
+  t.same(notes, [`inode ${made.entry.nodeid} 0 -1`], 'closed, it may have cached pages again: handed off');
+  const f = fs.lookup(ctx, ROOT, 'f');
+  session.invalInode(f.nodeid, -1, 0);
+  t.same(now.at(-1), `attrs ${f.nodeid}`, 'an attribute-only drop never waits on a page: by the loop');
+  session.invalInode(ROOT, 0, -1);
+  t.same(notes.at(-1), `inode ${ROOT} 0 -1`, 'a dir listing is pages: handed off');
 });
 
 t.test('READDIRPLUS lookups use the listing only while the reply is filled', async (t) => {

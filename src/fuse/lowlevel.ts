@@ -66,8 +66,8 @@ export class OverlayFs implements LowLevelFs {
   }
 
   /** What the watcher invalidates against: the node table, and the core's own caches. */
-  watchTarget(): Omit<InvalTarget, 'session'> {
-    const target = { table: this.core.table, forget: (path: string | null, node: NodeRec | undefined) => forgetCached(this.core, path, node) };
+  watchTarget(): InvalTarget {
+    const target = { table: this.core.table, session: this.core.watchSession(), forget: (path: string | null, node: NodeRec | undefined) => forgetCached(this.core, path, node) };
     return this.ovl.follow ? { ...target, movedSources: () => movedSources(this.ovl, this.core.table) } : target;
   }
 

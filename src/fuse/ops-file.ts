@@ -2,14 +2,14 @@
 // real file, and without the op the kernel stops sending FLUSH at all). A write open (or O_TRUNC)
 // copies up first; a read-only open reads the top real file, and switches to the upper copy
 // when another process copies the file up later (as the kernel shows new data to an old fd).
-import { closeSync, constants, fsyncSync, fdatasyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { type BigIntStats, closeSync, constants, fstatSync, fsyncSync, fdatasyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { FuseOps } from '../sys/fuse-native.js';
 import { copyUp, objectKey, upperPath } from './copy-up.js';
 import { createAt } from './create.js';
 import { fail } from './errno.js';
 import type { Handle } from './handles.js';
 import { inoOf } from './inode.js';
-import { lookupPath } from './lookup.js';
+import { type Node, lookupPath } from './lookup.js';
 import type { Overlay } from './overlay.js';
 import { reply, replyCount } from './reply.js';
 
@@ -53,16 +53,52 @@ export function current(ovl: Overlay, fh: number): Handle {
   return h;
 }
 
-/** O_CREAT|O_EXCL of a new file at merged `path`, opened with `flags`; returns its handle. */
-export function createHandle(ovl: Overlay, path: string, mode: number, flags: number): number {
+/** A file just created: its handle, its merged node and the stat of its fd (for the entry and open replies). */
+export interface Created {
+  fh: number;
+  node: Node;
+  st: BigIntStats;
+}
+
+/**
+ * O_CREAT|O_EXCL of a new file at merged `path`, opened with `flags`. The node is built from
+ * the new fd's fstat rather than looked up again: it is a plain upper file we just made, so no
+ * whiteout xattr, no origin (its inode number is its own) and nothing below it to search.
+ */
+export function createFileHandle(ovl: Overlay, path: string, mode: number, flags: number): Created {
+  const real = upperPath(ovl, path);
   let fd = -1;
+  let madeAt = '';
+  let st: BigIntStats | null = null;
+  let owned = false;
   try {
-    createAt(ovl, path, { make: (real) => (fd = openSync(real, O_CREAT | O_EXCL | (flags & ~STRIP), mode)), mode });
+    createAt(ovl, path, {
+      make: (at) => {
+        fd = openSync(at, O_CREAT | O_EXCL | (flags & ~STRIP), mode);
+        madeAt = at;
+      },
+      mode,
+      ownedBy: (uid, gid) => {
+        st = fstatSync(fd, { bigint: true });
+        return (owned = Number(st.uid) === uid && Number(st.gid) === gid);
+      },
+    });
+    // A chown, or a rename over a whiteout, came after that stat (ctime): take it again.
+    if (!st || !owned || madeAt !== real) st = fstatSync(fd, { bigint: true });
   } catch (err) {
     if (fd >= 0) closeSync(fd);
     throw err;
   }
-  return ovl.handles.add({ fd, path, upper: true, lowerKey: null, seen: 0, ino: inoOf(ovl, lookupPath(ovl, path)), extraFds: [] });
+  const fresh: BigIntStats = st;
+  const node: Node = { path, hits: [{ layer: ovl.stack.upper!, real, st: fresh, opaque: 'none' }], isDir: false, fresh: true };
+  ovl.originInos.set(`${fresh.ino}:${fresh.ctimeNs}`, fresh.ino);
+  const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, seen: 0, ino: fresh.ino, extraFds: [] });
+  return { fh, node, st: fresh };
+}
+
+/** O_CREAT|O_EXCL of a new file at merged `path`, opened with `flags`; returns its handle. */
+export function createHandle(ovl: Overlay, path: string, mode: number, flags: number): number {
+  return createFileHandle(ovl, path, mode, flags).fh;
 }
 
 /** Close a handle's fds (release). */

@@ -23,7 +23,7 @@ export interface RunningWatch {
 export function startWatch(
   roots: readonly string[],
   session: Pick<Session, 'watchFd' | 'invalInode' | 'invalEntry'>,
-  target: Omit<InvalTarget, 'session'>,
+  target: Omit<InvalTarget, 'session'> & Partial<Pick<InvalTarget, 'session'>>,
   warn: (line: string) => void = (line) => process.stderr.write(line + '\n'),
 ): RunningWatch | null {
   let watcher: LayerWatcher;
@@ -36,7 +36,8 @@ export function startWatch(
     return null;
   }
   const stats = { entries: 0, inodes: 0, fullDrops: 0, events: 0, changes: 0 };
-  const full: InvalTarget = { ...target, session };
+  // The target may tell the kernel its own way (LlCore.watchSession); else through `session`.
+  const full: InvalTarget = { session, ...target };
   session.watchFd(watcher.fd, () => {
     let batch;
     try {

@@ -3,6 +3,7 @@
 // thread: a notification can wait in the kernel for a lock (INVAL_ENTRY: the parent directory;
 // INVAL_INODE: a page under read) that a request still queued for this very loop holds, so the
 // loop must never write one itself.
+import { writeSync } from 'node:fs';
 import { backingClose, backingOpen } from '../../sys/devfuse.js';
 import { InitFlag, NOTIFY_INVAL_ENTRY_SIZE, OUT_HEADER_SIZE, encodeNotifyInvalEntry, encodeNotifyInvalInode } from '../protocol/index.js';
 import type { Session } from './filesystem.js';
@@ -17,6 +18,7 @@ export class DevSession implements Session {
   readonly watched: WatchedFd[] = [];
   /** Bumped when watched changes, so the loop rebuilds its poll set. */
   watchGeneration = 0;
+  private readonly attrsOnly = Buffer.alloc(OUT_HEADER_SIZE + 24);
 
   constructor(
     private devFd: number,
@@ -27,6 +29,15 @@ export class DevSession implements Session {
     const b = Buffer.alloc(OUT_HEADER_SIZE + 24);
     encodeNotifyInvalInode(b, nodeid, off, len);
     this.sendNotify(b);
+  }
+
+  invalAttrs(nodeid: number): void {
+    encodeNotifyInvalInode(this.attrsOnly, nodeid, -1, 0);
+    try {
+      writeSync(this.devFd, this.attrsOnly);
+    } catch {
+      // ENOENT: the kernel dropped the inode meanwhile (nothing to invalidate); ENODEV: unmounted.
+    }
   }
 
   invalEntry(parent: number, name: string): void {

@@ -131,6 +131,13 @@ export interface Statfs {
 export interface Session {
   /** FUSE_NOTIFY_INVAL_INODE: drop cached attributes (and page cache from `off`, len -1 = all). */
   invalInode(nodeid: number, off?: number, len?: number): void;
+  /**
+   * FUSE_NOTIFY_INVAL_INODE for attributes only, written at once from the loop's thread (between
+   * requests or while serving one): it locks no page and no directory, so it cannot wait on a
+   * request queued for this loop, and it costs one write instead of a hand-off to another thread.
+   * Absent: use invalInode.
+   */
+  invalAttrs?(nodeid: number): void;
   /** FUSE_NOTIFY_INVAL_ENTRY: drop the dentry `name` in `parent`. */
   invalEntry(parent: number, name: string): void;
   /** FUSE_DEV_IOC_BACKING_OPEN for passthrough; null when passthrough was not negotiated. */
