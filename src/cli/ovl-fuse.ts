@@ -221,6 +221,8 @@ export async function main(argv: string[]): Promise<number> {
     transport = transportOf(parsed.extra);
     watch = watchMode(parsed.extra.watch, cache);
     passthrough = passthroughOf(parsed.extra);
+    // The daemon's worker starts first: its start-up overlaps with validation and the mount.
+    if (opts.foreground && transport === 'dev') (await import('../fuse/session/prestart.js')).prestartWorker();
     const handed = process.env[CONFIG_ENV];
     if (handed !== undefined && opts.foreground) checked = JSON.parse(handed) as ReturnType<typeof validateMount>;
     else checked = validateMount(resolveMountOptions({ ...parsed, extra: {} }), opts.args[0]!);
