@@ -65,7 +65,9 @@ function parseCli(argv: string[], positionals: number): CliArgs {
       },
     });
   } catch (err) {
-    throw new UsageError((err as Error).message.split(/\n|\. /)[0]!);
+    // node's first sentence, worded as the other commands' (commander's) errors: "unknown option '-x'".
+    const first = (err as Error).message.split(/\n|\. /)[0]!;
+    throw new UsageError(first.charAt(0).toLowerCase() + first.slice(1));
   }
   const v = parsed.values;
   const done = v.help === true || v.version === true;
