@@ -155,6 +155,8 @@ function notify(message: string): void {
   const fd = process.env[NOTIFY_ENV];
   if (fd === undefined) return;
   const out = createWriteStream('', { fd: Number(fd) });
+  // Whoever waited may be gone (the detaching sh interrupted): EPIPE must not kill a live daemon.
+  out.on('error', () => undefined);
   out.end(message + '\n');
 }
 
