@@ -108,7 +108,8 @@ export function checkSection(plan: CheckPlan): Section {
       usable = [{ name: 'kernel', spec: 'kernel' }, { name: 'fuse-overlayfs', spec: execSpec('fuse-overlayfs') }];
       // The same probe as the FUSE section: ovl-fuse must mount before its throughput means anything.
       const why = 'bin' in fuse ? await probe(ovlFuse(fuse.bin), join(plan.runRoot, 'probe-ovl-fuse')) : fuse.reason;
-      if (why === null && 'bin' in fuse) usable.push({ name: 'ovl-fuse', spec: execSpec(`${process.execPath} ${fuse.bin}`) });
+      // Exec'd as a user runs it (bin/ovl-fuse detaches in sh), on the node that runs the bench.
+      if (why === null && 'bin' in fuse) usable.push({ name: 'ovl-fuse', spec: execSpec(`OVL_FUSE_NODE=${process.execPath} ${fuse.bin}`) });
       else unavailable.push({ section: SECTION, target: 'ovl-fuse', reason: why ?? 'unknown' });
       return unavailable;
     },

@@ -7,7 +7,8 @@ import { MAX_DIVERGENCES } from '../conformance/generated.js';
 import { keepDivergence } from '../conformance/keep.js';
 import { ProgressLine, renderTable } from '../conformance/report/table.js';
 import { loadSuite, suiteNames } from '../conformance/suite.js';
-import { EXIT_OK, newProgram, runMain } from './run.js';
+import { newProgram } from './program.js';
+import { EXIT_OK, runMain } from './run.js';
 
 function integer(name: string, min: number): (v: string) => number {
   return (v) => {

@@ -5,7 +5,8 @@ import { convertCommand, type ConvertOptions } from '../dedup/convert-cmd.js';
 import { migrateCommand, type MigrateCliOptions } from '../dedup/migrate-cmd.js';
 import { ttyProgress } from '../dedup/progress.js';
 import { terminalWidth } from '../dedup/text-table.js';
-import { EXIT_FAILURE, newProgram, runMain } from './run.js';
+import { newProgram } from './program.js';
+import { EXIT_FAILURE, runMain } from './run.js';
 
 interface AnalyzeFlags {
   json?: string;

@@ -4,13 +4,14 @@
 // Without -f the command detaches: it starts the daemon and exits 0 only once the mount is live.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { parseMountOptions, resolveMountOptions } from '../format/index.js';
 import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse, premountDev } from '../fuse/mount.js';
 import type { CacheMode } from '../fuse/overlay.js';
 import { validateMount } from '../fuse/validate.js';
 import { type WatchMode, watchMode } from '../fuse/watch-mode.js';
-import { newProgram, runMain } from './run.js';
+import { packageVersion, runMain } from './run.js';
 
 const CACHE_MODES: readonly CacheMode[] = ['auto', 'never', 'always'];
 /** Set in the detached daemon: the fd on which it reports "ok" or the error to its parent. */
@@ -23,8 +24,59 @@ const DEV_FD_ENV = 'OVL_FUSE_DEV_FD';
  */
 const CONFIG_ENV = 'OVL_FUSE_CONFIG';
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+const HELP = `Usage: ovl-fuse [-f] -o OPTIONS MERGED
+       ovl-fuse umount MERGED
+
+FUSE overlay filesystem that behaves like kernel overlayfs
+
+Options:
+  -o, --options <opts>  mount options, as for mount -t overlay (repeatable); besides the kernel's:
+                        cache=auto|never|always, transport=dev|fuse-native, watch=on|off,
+                        passthrough=on|off
+  -f, --foreground      stay in the foreground
+  -V, --version         output the version number
+  -h, --help            display help
+`;
+
+interface CliArgs {
+  options: string[];
+  foreground: boolean;
+  /** The positional arguments. */
+  args: string[];
+  /** --help or --version: printed, nothing else to do. */
+  done: boolean;
+}
+
+/**
+ * The command line, parsed by node:util rather than commander: this is the whole grammar, and
+ * every mount pays for what the command loads before it mounts.
+ */
+function parseCli(argv: string[], positionals: number): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        options: { type: 'string', short: 'o', multiple: true },
+        foreground: { type: 'boolean', short: 'f' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    });
+  } catch (err) {
+    // node's first sentence, worded as the other commands' (commander's) errors: "unknown option '-x'".
+    const first = (err as Error).message.split(/\n|\. /)[0]!;
+    throw new UsageError(first.charAt(0).toLowerCase() + first.slice(1));
+  }
+  const v = parsed.values;
+  const done = v.help === true || v.version === true;
+  if (v.help) process.stdout.write(HELP);
+  else if (v.version) process.stdout.write(`${packageVersion()}\n`);
+  else if (parsed.positionals.length !== positionals) {
+    throw new UsageError(parsed.positionals.length < positionals ? "missing required argument 'merged'" : `too many arguments: expected ${positionals}`);
+  }
+  return { options: v.options ?? [], foreground: v.foreground === true, args: parsed.positionals, done };
 }
 
 function cacheMode(extra: Record<string, string | true>): CacheMode {
@@ -103,6 +155,8 @@ function notify(message: string): void {
   const fd = process.env[NOTIFY_ENV];
   if (fd === undefined) return;
   const out = createWriteStream('', { fd: Number(fd) });
+  // Whoever waited may be gone (the detaching sh interrupted): EPIPE must not kill a live daemon.
+  out.on('error', () => undefined);
   out.end(message + '\n');
 }
 
@@ -148,35 +202,34 @@ async function runForeground(
 }
 
 async function umountCommand(argv: string[]): Promise<number> {
-  const program = newProgram('ovl-fuse umount', 'unmount an ovl-fuse overlay').argument('<merged>', 'mount point');
-  program.parse(argv, { from: 'user' });
+  const cli = parseCli(argv, 1);
+  if (cli.done) return 0;
   const { umount } = await import('../sys/mount.js');
-  umount(program.args[0]!);
+  umount(cli.args[0]!);
   return 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'umount') return umountCommand(argv.slice(1));
-  const program = newProgram('ovl-fuse', 'FUSE overlay filesystem that behaves like kernel overlayfs')
-    .option('-o, --options <opts>', 'mount options, as for mount -t overlay (repeatable)', collect, [])
-    .option('-f, --foreground', 'stay in the foreground')
-    .argument('<merged>', 'mount point');
-  program.parse(argv, { from: 'user' });
-  const opts = program.opts<{ options: string[]; foreground?: boolean }>();
+  let opts;
   let checked;
   let cache: CacheMode;
   let transport: Transport;
   let watch: WatchMode;
   let passthrough: boolean;
   try {
+    opts = parseCli(argv, 1);
+    if (opts.done) return 0;
     const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache', 'transport', 'watch', 'passthrough'] });
     cache = cacheMode(parsed.extra);
     transport = transportOf(parsed.extra);
     watch = watchMode(parsed.extra.watch, cache);
     passthrough = passthroughOf(parsed.extra);
+    // The daemon's worker starts first: its start-up overlaps with validation and the mount.
+    if (opts.foreground && transport === 'dev') (await import('../fuse/session/prestart.js')).prestartWorker();
     const handed = process.env[CONFIG_ENV];
     if (handed !== undefined && opts.foreground) checked = JSON.parse(handed) as ReturnType<typeof validateMount>;
-    else checked = validateMount(resolveMountOptions({ ...parsed, extra: {} }), program.args[0]!);
+    else checked = validateMount(resolveMountOptions({ ...parsed, extra: {} }), opts.args[0]!);
   } catch (err) {
     if (err instanceof UsageError) notify(`usage: ${err.message}`);
     throw err;

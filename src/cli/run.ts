@@ -1,7 +1,7 @@
 // What every CLI shares: the version, and one mapping from outcomes to exit codes
-// (0 ok, 1 failure, 2 usage) with errors printed as one line on stderr.
+// (0 ok, 1 failure, 2 usage) with errors printed as one line on stderr. Commander itself is in
+// program.ts: ovl-fuse parses its few options without it (start-up time counts there).
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
 import { OvlError, UsageError } from '../errors.js';
 
 export const EXIT_OK = 0;
@@ -14,23 +14,21 @@ export function packageVersion(): string {
   return pkg.version;
 }
 
-/** A commander program whose parse errors become UsageError (exit 2) instead of commander's exit 1. */
-export function newProgram(name: string, description: string): Command {
-  return new Command(name)
-    .description(description)
-    .version(packageVersion(), '-V, --version')
-    .exitOverride()
-    .configureOutput({ writeErr: () => undefined })
-    .showHelpAfterError(false);
+/**
+ * The `commander.*` code of a CommanderError (or its subclasses), by shape rather than by class,
+ * so that recognising one does not load commander.
+ */
+function commanderCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('commander.') ? code : undefined;
 }
 
 /** The exit code for a thrown value; prints the one-line reason. */
 export function exitCodeFor(err: unknown, name: string): number {
-  if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
-      return EXIT_OK;
-    }
-    process.stderr.write(`${name}: ${err.message.replace(/^error: /, '')}\n`);
+  const code = commanderCode(err);
+  if (code !== undefined) {
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return EXIT_OK;
+    process.stderr.write(`${name}: ${(err as Error).message.replace(/^error: /, '')}\n`);
     return EXIT_USAGE;
   }
   if (err instanceof UsageError) {

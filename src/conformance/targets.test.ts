@@ -44,5 +44,5 @@ t.test('--target fuse says honestly when ovl-fuse is not built', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'ovlkit-nofuse-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   t.throws(() => fuseTarget(root + '/'), UsageError);
-  t.throws(() => fuseTarget(root + '/'), { message: /ovl-fuse is not built .*dist\/fuse is missing/ });
+  t.throws(() => fuseTarget(root + '/'), { message: /ovl-fuse is not built .*dist\/bundle\/ovl-fuse.js is missing/ });
 });

@@ -95,14 +95,17 @@ export function execTarget(template: string, name = `exec:${template}`): Target 
 /** The package root (dist/conformance/ or src/conformance/ → ../..). */
 export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-/** ovl-fuse started as the user would: `node bin/ovl-fuse -o … MERGED` (it detaches once mounted). */
+/**
+ * ovl-fuse started as the user would: `bin/ovl-fuse -o … MERGED` (it detaches once mounted), on
+ * the node that runs ovl-check.
+ */
 export function fuseTarget(root = packageRoot): Target {
-  if (!existsSync(`${root}dist/fuse`)) {
+  if (!existsSync(`${root}dist/bundle/ovl-fuse.js`)) {
     throw new UsageError(
-      `--target fuse: ovl-fuse is not built (${root}dist/fuse is missing); build the fuse branch, or use --target exec:'CMD'`,
+      `--target fuse: ovl-fuse is not built (${root}dist/bundle/ovl-fuse.js is missing: npm run build), or use --target exec:'CMD'`,
     );
   }
-  const template = `${shq(process.execPath)} ${shq(root + 'bin/ovl-fuse')} -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir}{options} {merged}`;
+  const template = `OVL_FUSE_NODE=${shq(process.execPath)} ${shq(root + 'bin/ovl-fuse')} -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir}{options} {merged}`;
   return execTarget(template, 'fuse');
 }
 

@@ -40,6 +40,20 @@ t.test('detaches once live, ovl-fuse umount stops the daemon', async (t) => {
   t.same(await daemons(d.merged), [], 'daemon exited after the unmount');
 });
 
+t.test('run with node (`node bin/ovl-fuse`, as scripts do) it detaches too', async (t) => {
+  // bin/ovl-fuse is an sh script and an ES module: node runs the module part, which detaches itself.
+  const d = layerDirs(t, 1);
+  writeFileSync(join(d.lowers[0]!, 'f'), 'f');
+  t.teardown(async () => {
+    if (isMounted(d.merged)) await umountSurely(d.merged);
+    await waitGone(d.merged);
+  });
+  const r = await execa(process.execPath, [ovlFuseBin, '-o', fuseOptions(d), d.merged], { reject: false });
+  t.equal(r.exitCode, 0, r.stderr);
+  t.same(readdirSync(d.merged), ['f']);
+  t.equal((await daemons(d.merged)).length, 1);
+});
+
 t.test('SIGTERM unmounts and exits 0', async (t) => {
   const d = layerDirs(t, 1);
   const m = await mountFuse(t, d);

@@ -3,10 +3,10 @@
 // answered) and when it has ended (unmounted: the worker's read said ENODEV). A worker that
 // fails takes the mount with it (lazy unmount), so a dead daemon never leaves a hung mount.
 import { write } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import { closeDevFuse, mountDevFuse, openDevFuse } from '../../sys/devfuse.js';
 import { umount } from '../../sys/mount.js';
 import { wantedFlags } from '../protocol/index.js';
+import { takeWorker } from './prestart.js';
 import { GATE_ABANDONED, GATE_MOUNTED, type WorkerData, type WorkerMessage } from './worker-data.js';
 
 export interface FsSpec {
@@ -34,8 +34,6 @@ export interface DevMount {
 }
 
 const MAX_WRITE = 1 << 20;
-// Tests run the TypeScript sources; the built CLI runs dist/.
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
 /**
  * Mount a FUSE filesystem at `target` served by a worker. Returns as soon as mount(2) has: the
@@ -70,11 +68,10 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
     Atomics.store(gate, 0, state);
     Atomics.notify(gate, 0);
   };
-  // Started before mount(2) so its module loading overlaps with ours; it blocks reading the fd
-  // until the kernel sends INIT.
-  // trackUnmanagedFds off: the worker lives as long as the process, and fds it gets from libc
-  // (open_by_handle_at) are closed with node:fs, which would warn on every close.
-  const worker = new Worker(WORKER_URL, { workerData: data, stdout: false, stderr: false, trackUnmanagedFds: false });
+  // Started before mount(2) (or earlier still, prestart.ts) so its module loading overlaps with
+  // ours; it blocks reading the fd until the kernel sends INIT.
+  const worker = takeWorker();
+  worker.postMessage(data);
   try {
     if (o.devFd === undefined) mountDevFuse(fd, target, { subtype: 'ovl-fuse', source: 'overlay', readonly: o.readonly });
   } catch (err) {

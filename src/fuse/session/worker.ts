@@ -1,15 +1,16 @@
 // The worker thread that owns the filesystem and runs the session loop. A blocked JS thread runs
 // no timers or signal handlers, so the loop blocks here while the main thread stays free for
 // signals, `ovl-fuse umount`, writing notifications and exiting. The filesystem is built here from
-// a module and factory named in workerData, so nothing of it has to cross threads.
-import { parentPort, workerData } from 'node:worker_threads';
+// a module and factory named in its WorkerData, so nothing of it has to cross threads. That data
+// comes as the first message, not as workerData: the worker may start before it exists (prestart.ts).
+import { parentPort } from 'node:worker_threads';
 import { DevSession } from './dev-session.js';
 import type { LowLevelFs } from './filesystem.js';
 import { runLoop } from './loop.js';
 import { GATE_MOUNTED, GATE_WAIT, type WorkerData } from './worker-data.js';
 
-const data = workerData as WorkerData;
 const port = parentPort!;
+const data = await new Promise<WorkerData>((resolve) => port.once('message', resolve));
 const mod = (await import(data.fsModule)) as Record<string, (...args: unknown[]) => LowLevelFs>;
 const factory = mod[data.fsExport];
 if (typeof factory !== 'function') throw new TypeError(`${data.fsModule} has no export ${data.fsExport}`);

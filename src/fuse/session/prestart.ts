@@ -1,0 +1,39 @@
+// The session worker, started as early as the daemon knows it will need one. A worker's start-up
+// (a new V8 isolate, node's bootstrap, then the session loop's modules) is the largest single
+// part of a mount's start-up; started before the daemon validates, prepares the layers and loads
+// libc, it proceeds on the other CPU meanwhile. It waits for its WorkerData in a message
+// (worker.ts), so it can start before that data exists. Nothing here loads koffi.
+import { Worker } from 'node:worker_threads';
+
+// Tests run the TypeScript sources; the built CLI runs dist/.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+
+let early: { worker: Worker; failure?: unknown } | undefined;
+
+function newWorker(): Worker {
+  // trackUnmanagedFds off: the worker lives as long as the process, and fds it gets from libc
+  // (open_by_handle_at) are closed with node:fs, which would warn on every close.
+  return new Worker(WORKER_URL, { stdout: false, stderr: false, trackUnmanagedFds: false });
+}
+
+/**
+ * Start the worker now. Unreferenced until taken, so a command that fails validation still exits;
+ * a failure to start is kept for takeWorker.
+ */
+export function prestartWorker(): void {
+  if (early) return;
+  const e: { worker: Worker; failure?: unknown } = { worker: newWorker() };
+  e.worker.on('error', (err) => (e.failure ??= err));
+  e.worker.unref();
+  early = e;
+}
+
+/** The prestarted worker (referenced again), or a new one; throws what killed a prestarted one. */
+export function takeWorker(): Worker {
+  const e = early;
+  early = undefined;
+  if (!e) return newWorker();
+  if (e.failure !== undefined) throw e.failure;
+  e.worker.ref();
+  return e.worker;
+}
