@@ -80,14 +80,38 @@ function dirHit(ovl: Overlay, layer: Layer, real: string, st: BigIntStats): Hit 
   return { layer, real, st, opaque: meaning === 'xwhiteouts' && layer.upper ? 'none' : meaning };
 }
 
+/**
+ * Where to look for `name` in `parent`: every copy of the dir, or, when the lower index knows
+ * (lower-index.ts), the upper copy and the lower copies that hold the name.
+ */
+function childCandidates(ovl: Overlay, parent: Node, name: string): Candidate[] {
+  const only = ovl.lowerIndex.lookup(parent.hits, name);
+  if (only === null) return parent.hits.map((h) => [h.layer, realChild(h.real, name)]);
+  const out: Candidate[] = [];
+  const top = parent.hits[0]!;
+  if (top.layer.upper) out.push([top.layer, realChild(top.real, name)]);
+  if (typeof only === 'number') {
+    const h = parent.hits[only]!;
+    out.push([h.layer, realChild(h.real, name)]);
+  } else {
+    for (const i of only) out.push([parent.hits[i]!.layer, realChild(parent.hits[i]!.real, name)]);
+  }
+  return out;
+}
+
 /** Look `name` up in the merged dir `parent`; null when it does not exist (or is whited out). */
 export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | null {
   const hits: Hit[] = [];
-  let cands: Candidate[] = parent.hits.map((h) => [h.layer, realChild(h.real, name)]);
+  let cands = childCandidates(ovl, parent, name);
+  // Lower copies lstat'ed in vain: they tell the index when reading the dir once pays off.
+  let misses = 0;
   for (let i = 0; i < cands.length; i++) {
     const [layer, real, resolved] = cands[i]!;
     const st = lstatOrNull(real);
-    if (!st) continue;
+    if (!st) {
+      if (!layer.upper && !resolved) misses++;
+      continue;
+    }
     if (isWhiteoutAt(ovl, real, st)) break;
     const dir = isDirStat(st);
     if (!dir) {
@@ -105,6 +129,7 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | nu
       if (red) cands = [...cands.slice(0, i + 1), ...redirectCandidates(ovl, parent, red, layer.index)];
     }
   }
+  ovl.lowerIndex.missed(parent.hits, misses);
   if (hits.length === 0) return null;
   if (hits.length > 1) fixDirOrigin(ovl, parent.hits[0]?.layer.upper ? parent.hits[0].real : undefined, hits);
   return { path: childPath(parent.path, name), hits, isDir: isDirStat(hits[0]!.st), fresh: true };

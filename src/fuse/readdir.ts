@@ -71,11 +71,18 @@ export interface Listing {
   stats: FuseStat[];
 }
 
+/** A listed name resolved, and handed to READDIRPLUS. */
+function resolveChild(ovl: Overlay, node: Node, name: string, children?: Map<string, Node>): Node | null {
+  const child = lookupChild(ovl, node, name);
+  if (!child) return null;
+  children?.set(name, child);
+  return child;
+}
+
 function straightListing(ovl: Overlay, node: Node, names: string[], stats: FuseStat[], children?: Map<string, Node>): void {
   const dir = node.hits[0]!.real;
   for (const name of layerNames(node.hits[0]!)) {
-    const child = lookupChild(ovl, node, name);
-    if (child) children?.set(name, child);
+    const child = resolveChild(ovl, node, name, children);
     let st = child ? nodeStat(ovl, child) : null;
     if (!st) {
       // A whiteout in a dir the kernel does not merge is listed as what it is.
@@ -103,9 +110,10 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
     straightListing(ovl, node, names, stats, children);
     return { names, stats };
   }
-  for (const { name, hit } of mergedOrder(node.hits.map((hit) => ({ hit, names: layerNames(hit) })))) {
-    const child = lookupChild(ovl, node, name);
-    if (child) children?.set(name, child);
+  const layers = node.hits.map((hit) => ({ hit, names: layerNames(hit) }));
+  ovl.lowerIndex.fromListing(node.hits, layers.map((l) => l.names));
+  for (const { name, hit } of mergedOrder(layers)) {
+    const child = resolveChild(ovl, node, name, children);
     const st = child ? nodeStat(ovl, child) : xattrWhiteoutShown(ovl, hit, name);
     if (!st) continue;
     names.push(name);
