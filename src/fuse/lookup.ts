@@ -164,8 +164,16 @@ export function lookupDir(ovl: Overlay, path: string): Node {
     if (!found.isDir) fail('ENOTDIR', path);
     node = found;
   }
-  ovl.dirs.set(path, { ...node, fresh: false });
+  rememberDir(ovl, node);
   return node;
+}
+
+/**
+ * Keep a resolved dir for the lookups, listings and opens below it (its stats are taken again
+ * before they are reported). Its parent is cached already, as invalidate() relies on.
+ */
+export function rememberDir(ovl: Overlay, node: Node): void {
+  ovl.dirs.set(node.path, { ...node, fresh: false });
 }
 
 /** The merged object at `path`, or null when it does not exist (its parent must exist). */
@@ -178,7 +186,8 @@ export function lookupOrNull(ovl: Overlay, path: string): Node | null {
   const file = cachedFile(ovl, parent, name, path);
   if (file) return file;
   const node = lookupChild(ovl, dir, name);
-  if (node && !node.isDir) rememberFile(ovl, parent, name, node.hits[0]!);
+  if (node?.isDir) rememberDir(ovl, node);
+  else if (node) rememberFile(ovl, parent, name, node.hits[0]!);
   return node;
 }
 

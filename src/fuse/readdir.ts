@@ -9,7 +9,7 @@ import { fuseStat } from '../sys/fuse-native.js';
 import { fail } from './errno.js';
 import { inoOf, nlinkOf } from './inode.js';
 import { realChild, splitPath } from './layers.js';
-import { type Hit, type Node, isMergedDir, isWhiteoutAt, lookupChild, lookupDir, lstatOrNull } from './lookup.js';
+import { type Hit, type Node, isMergedDir, isWhiteoutAt, lookupChild, lookupDir, lstatOrNull, rememberDir } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
 /** Stat of a merged node as the kernel reports it (fresh stat of the top object). */
@@ -71,11 +71,12 @@ export interface Listing {
   stats: FuseStat[];
 }
 
-/** A listed name resolved, and handed to READDIRPLUS. */
+/** A listed name resolved: handed to READDIRPLUS, and a dir kept for the walk that goes into it next. */
 function resolveChild(ovl: Overlay, node: Node, name: string, children?: Map<string, Node>): Node | null {
   const child = lookupChild(ovl, node, name);
   if (!child) return null;
   children?.set(name, child);
+  if (child.isDir) rememberDir(ovl, child);
   return child;
 }
 
