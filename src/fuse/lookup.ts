@@ -11,7 +11,7 @@ import {
   opaqueMeaning,
   parseRedirect,
 } from '../format/index.js';
-import { getXattr, hasXattr } from '../sys/index.js';
+import { getXattr, hasXattr, listXattrs } from '../sys/index.js';
 import { fail } from './errno.js';
 import { type Layer, childPath, realChild, realPath, splitPath } from './layers.js';
 import { fixDirOrigin } from './origin-fix.js';
@@ -74,8 +74,29 @@ function redirectCandidates(ovl: Overlay, parent: Node, red: Redirect, below: nu
   return node.hits.map((h) => [h.layer, h.real, true]);
 }
 
-function dirHit(ovl: Overlay, layer: Layer, real: string, st: BigIntStats): Hit {
-  const meaning = opaqueMeaning(getXattr(real, ovl.xattrs.name('opaque')));
+interface Markers {
+  opaque: Buffer | null;
+  redirect: Buffer | null;
+}
+const NO_MARKERS: Markers = { opaque: null, redirect: null };
+
+/**
+ * A dir copy's opaque marker and (when asked) its redirect. One listxattr answers for the many
+ * copies that carry no xattrs at all (lower dirs mostly), where two getxattr calls were made.
+ */
+function dirMarkers(ovl: Overlay, real: string, withRedirect: boolean): Markers {
+  const names = listXattrs(real);
+  if (names.length === 0) return NO_MARKERS;
+  const opaque = ovl.xattrs.name('opaque');
+  const redirect = ovl.xattrs.name('redirect');
+  return {
+    opaque: names.includes(opaque) ? getXattr(real, opaque) : null,
+    redirect: withRedirect && names.includes(redirect) ? getXattr(real, redirect) : null,
+  };
+}
+
+function dirHit(layer: Layer, real: string, st: BigIntStats, opaque: Buffer | null): Hit {
+  const meaning = opaqueMeaning(opaque);
   // opaque=x marks a lower dir holding xattr whiteouts; in the upper it is ignored.
   return { layer, real, st, opaque: meaning === 'xwhiteouts' && layer.upper ? 'none' : meaning };
 }
@@ -118,16 +139,14 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | nu
       if (hits.length === 0) hits.push({ layer, real, st, opaque: 'none' });
       break;
     }
-    const hit = dirHit(ovl, layer, real, st);
+    const markers = dirMarkers(ovl, real, ovl.follow && !resolved);
+    const hit = dirHit(layer, real, st, markers.opaque);
     hits.push(hit);
     if (hit.opaque === 'opaque') break;
     // Even a dir with nothing below it by name may continue elsewhere: an absolute redirect
     // searches from the root's lowers (the kernel switches to the root stack too).
-    if (ovl.follow && !resolved) {
-      const value = getXattr(real, ovl.xattrs.name('redirect'));
-      const red = value ? parseRedirect(value) : null;
-      if (red) cands = [...cands.slice(0, i + 1), ...redirectCandidates(ovl, parent, red, layer.index)];
-    }
+    const red = markers.redirect ? parseRedirect(markers.redirect) : null;
+    if (red) cands = [...cands.slice(0, i + 1), ...redirectCandidates(ovl, parent, red, layer.index)];
   }
   ovl.lowerIndex.missed(parent.hits, misses);
   if (hits.length === 0) return null;
@@ -144,7 +163,7 @@ function layerRoots(ovl: Overlay, layers: readonly Layer[]): Node {
   const hits: Hit[] = [];
   for (const layer of layers) {
     const st = lstatSync(layer.root, { bigint: true });
-    const hit = dirHit(ovl, layer, layer.root, st);
+    const hit = dirHit(layer, layer.root, st, dirMarkers(ovl, layer.root, false).opaque);
     hits.push(hit);
     if (hit.opaque === 'opaque') break;
   }
