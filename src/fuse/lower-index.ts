@@ -17,7 +17,7 @@ interface DirIndex {
   epoch: number;
   /** Lower-copy lstats that found nothing, while there is no index yet. */
   misses: number;
-  /** Misses after which reading every lower copy is cheaper than going on without (about 2 per copy). */
+  /** Misses after which reading every lower copy pays off: one per copy (a full miss-through), plus size. */
   threshold: number;
   /** name → positions in the hit list (ascending) of the lower copies holding it; null until built. */
   names: Map<string, number | number[]> | null;
@@ -39,7 +39,7 @@ function lowerCount(hits: readonly Hit[]): number {
 function thresholdOf(hits: readonly Hit[]): number {
   let bytes = 0;
   for (const h of hits) if (!h.layer.upper) bytes += Number(h.st.size);
-  return 2 * lowerCount(hits) + Math.floor(bytes / DIR_BYTES_PER_LSTAT);
+  return lowerCount(hits) + Math.floor(bytes / DIR_BYTES_PER_LSTAT);
 }
 
 export class LowerIndex {
