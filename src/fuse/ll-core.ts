@@ -21,7 +21,7 @@ const NO_ATTR: Attr = {
 };
 
 /** Before INIT (and in unit tests) nothing is cached by a kernel, so there is nothing to tell. */
-const NO_SESSION: Session = {
+export const NO_SESSION: Session = {
   invalInode() {},
   invalEntry() {},
   backingOpen: () => null,
@@ -212,6 +212,9 @@ export class LlCore {
  * keep a page cache the change made stale.
  */
 export function forgetCached(core: LlCore, path: string | null, node: NodeRec | undefined): void {
+  // A name may have come or gone in some lower copy of any merged dir (a redirect's source is not
+  // under its merged name): the lower index starts over.
+  core.ovl.lowerIndex.changed();
   if (path === null) {
     core.ovl.dirs.clear();
     core.ovl.files.clear();

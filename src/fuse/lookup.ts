@@ -12,7 +12,7 @@ import {
   parseRedirect,
   xwhiteoutsMarkerRead,
 } from '../format/index.js';
-import { getXattr, hasXattr } from '../sys/index.js';
+import { getXattr, hasXattr, listXattrs } from '../sys/index.js';
 import { fail } from './errno.js';
 import { type Layer, childPath, realChild, realPath, splitPath } from './layers.js';
 import { fixDirOrigin } from './origin-fix.js';
@@ -75,38 +75,82 @@ function redirectCandidates(ovl: Overlay, parent: Node, red: Redirect, below: nu
   return node.hits.map((h) => [h.layer, h.real, true]);
 }
 
-function dirHit(ovl: Overlay, layer: Layer, real: string, st: BigIntStats): Hit {
-  const meaning = opaqueMeaning(getXattr(real, ovl.xattrs.name('opaque')));
+interface Markers {
+  opaque: Buffer | null;
+  redirect: Buffer | null;
+}
+const NO_MARKERS: Markers = { opaque: null, redirect: null };
+
+/**
+ * A dir copy's opaque marker and (when asked) its redirect. One listxattr answers for the many
+ * copies that carry no xattrs at all (lower dirs mostly), where two getxattr calls were made.
+ */
+function dirMarkers(ovl: Overlay, real: string, withRedirect: boolean): Markers {
+  const names = listXattrs(real);
+  if (names.length === 0) return NO_MARKERS;
+  const opaque = ovl.xattrs.name('opaque');
+  const redirect = ovl.xattrs.name('redirect');
+  return {
+    opaque: names.includes(opaque) ? getXattr(real, opaque) : null,
+    redirect: withRedirect && names.includes(redirect) ? getXattr(real, redirect) : null,
+  };
+}
+
+function dirHit(ovl: Overlay, layer: Layer, real: string, st: BigIntStats, opaque: Buffer | null): Hit {
+  const meaning = opaqueMeaning(opaque);
   // opaque=x marks a lower dir holding xattr whiteouts; in the upper and the bottom lower it is ignored.
   const read = xwhiteoutsMarkerRead({ upper: layer.upper, lastLower: layer.index === ovl.stack.all.length - 1 });
   return { layer, real, st, opaque: meaning === 'xwhiteouts' && !read ? 'none' : meaning };
 }
 
+/**
+ * Where to look for `name` in `parent`: every copy of the dir, or, when the lower index knows
+ * (lower-index.ts), the upper copy and the lower copies that hold the name.
+ */
+function childCandidates(ovl: Overlay, parent: Node, name: string): Candidate[] {
+  const only = ovl.lowerIndex.lookup(parent.hits, name);
+  if (only === null) return parent.hits.map((h) => [h.layer, realChild(h.real, name)]);
+  const out: Candidate[] = [];
+  const top = parent.hits[0]!;
+  if (top.layer.upper) out.push([top.layer, realChild(top.real, name)]);
+  if (typeof only === 'number') {
+    const h = parent.hits[only]!;
+    out.push([h.layer, realChild(h.real, name)]);
+  } else {
+    for (const i of only) out.push([parent.hits[i]!.layer, realChild(parent.hits[i]!.real, name)]);
+  }
+  return out;
+}
+
 /** Look `name` up in the merged dir `parent`; null when it does not exist (or is whited out). */
 export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | null {
   const hits: Hit[] = [];
-  let cands: Candidate[] = parent.hits.map((h) => [h.layer, realChild(h.real, name)]);
+  let cands = childCandidates(ovl, parent, name);
+  // Lower copies lstat'ed in vain: they tell the index when reading the dir once pays off.
+  let misses = 0;
   for (let i = 0; i < cands.length; i++) {
     const [layer, real, resolved] = cands[i]!;
     const st = lstatOrNull(real);
-    if (!st) continue;
+    if (!st) {
+      if (!layer.upper && !resolved) misses++;
+      continue;
+    }
     if (isWhiteoutAt(ovl, real, st)) break;
     const dir = isDirStat(st);
     if (!dir) {
       if (hits.length === 0) hits.push({ layer, real, st, opaque: 'none' });
       break;
     }
-    const hit = dirHit(ovl, layer, real, st);
+    const markers = dirMarkers(ovl, real, ovl.follow && !resolved);
+    const hit = dirHit(ovl, layer, real, st, markers.opaque);
     hits.push(hit);
     if (hit.opaque === 'opaque') break;
     // Even a dir with nothing below it by name may continue elsewhere: an absolute redirect
     // searches from the root's lowers (the kernel switches to the root stack too).
-    if (ovl.follow && !resolved) {
-      const value = getXattr(real, ovl.xattrs.name('redirect'));
-      const red = value ? parseRedirect(value) : null;
-      if (red) cands = [...cands.slice(0, i + 1), ...redirectCandidates(ovl, parent, red, layer.index)];
-    }
+    const red = markers.redirect ? parseRedirect(markers.redirect) : null;
+    if (red) cands = [...cands.slice(0, i + 1), ...redirectCandidates(ovl, parent, red, layer.index)];
   }
+  ovl.lowerIndex.missed(parent.hits, misses);
   if (hits.length === 0) return null;
   if (hits.length > 1) fixDirOrigin(ovl, parent.hits[0]?.layer.upper ? parent.hits[0].real : undefined, hits);
   return { path: childPath(parent.path, name), hits, isDir: isDirStat(hits[0]!.st), fresh: true };
@@ -121,7 +165,7 @@ function layerRoots(ovl: Overlay, layers: readonly Layer[]): Node {
   const hits: Hit[] = [];
   for (const layer of layers) {
     const st = lstatSync(layer.root, { bigint: true });
-    const hit = dirHit(ovl, layer, layer.root, st);
+    const hit = dirHit(ovl, layer, layer.root, st, dirMarkers(ovl, layer.root, false).opaque);
     hits.push(hit);
     if (hit.opaque === 'opaque') break;
   }
@@ -141,8 +185,16 @@ export function lookupDir(ovl: Overlay, path: string): Node {
     if (!found.isDir) fail('ENOTDIR', path);
     node = found;
   }
-  ovl.dirs.set(path, { ...node, fresh: false });
+  rememberDir(ovl, node);
   return node;
+}
+
+/**
+ * Keep a resolved dir for the lookups, listings and opens below it (its stats are taken again
+ * before they are reported). Its parent is cached already, as invalidate() relies on.
+ */
+export function rememberDir(ovl: Overlay, node: Node): void {
+  ovl.dirs.set(node.path, { ...node, fresh: false });
 }
 
 /** The merged object at `path`, or null when it does not exist (its parent must exist). */
@@ -155,7 +207,8 @@ export function lookupOrNull(ovl: Overlay, path: string): Node | null {
   const file = cachedFile(ovl, parent, name, path);
   if (file) return file;
   const node = lookupChild(ovl, dir, name);
-  if (node && !node.isDir) rememberFile(ovl, parent, name, node.hits[0]!);
+  if (node?.isDir) rememberDir(ovl, node);
+  else if (node) rememberFile(ovl, parent, name, node.hits[0]!);
   return node;
 }
 

@@ -63,6 +63,8 @@ export class OverlayFs implements LowLevelFs {
    */
   setWatching(on: boolean): void {
     this.core.policy.watching = on;
+    // Only the watcher's events keep the lower index current; cache=never promises every layer asked.
+    this.ovl.lowerIndex.enabled = on && this.core.policy.mode !== 'never';
   }
 
   /** What the watcher invalidates against: the node table, and the core's own caches. */

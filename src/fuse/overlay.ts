@@ -4,6 +4,7 @@ import { OverlayXattrs, type OverlayConfig, followsRedirects } from '../format/i
 import { type LayerStack, layerStack, splitPath } from './layers.js';
 import type { Hit, Node } from './lookup.js';
 import { HandleTable } from './handles.js';
+import { LowerIndex } from './lower-index.js';
 
 export type CacheMode = 'auto' | 'never' | 'always';
 
@@ -20,6 +21,8 @@ export class Overlay {
   readonly dirs = new Map<string, Node>();
   /** Where a non-dir was found, by parent dir path and name (re-checked by one lstat on use). */
   readonly files = new Map<string, Map<string, Hit>>();
+  /** Which lower copies of a merged dir hold a name (used while the layer watcher runs). */
+  readonly lowerIndex = new LowerIndex();
   readonly handles = new HandleTable();
   /** Origin inode of an upper object, by `<upper ino>:<ctime ns>` (the xattr is read once). */
   readonly originInos = new Map<string, bigint>();

@@ -10,7 +10,7 @@ import { fuseStat } from '../sys/fuse-native.js';
 import { fail } from './errno.js';
 import { inoOf, nlinkOf } from './inode.js';
 import { realChild, splitPath } from './layers.js';
-import { type Hit, type Node, isMergedDir, isWhiteoutAt, lookupChild, lookupDir, lstatOrNull } from './lookup.js';
+import { type Hit, type Node, isMergedDir, isWhiteoutAt, lookupChild, lookupDir, lstatOrNull, rememberDir } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
 /** Stat of a merged node as the kernel reports it (fresh stat of the top object). */
@@ -72,11 +72,19 @@ export interface Listing {
   stats: FuseStat[];
 }
 
+/** A listed name resolved: handed to READDIRPLUS, and a dir kept for the walk that goes into it next. */
+function resolveChild(ovl: Overlay, node: Node, name: string, children?: Map<string, Node>): Node | null {
+  const child = lookupChild(ovl, node, name);
+  if (!child) return null;
+  children?.set(name, child);
+  if (child.isDir) rememberDir(ovl, child);
+  return child;
+}
+
 function straightListing(ovl: Overlay, node: Node, names: string[], stats: FuseStat[], children?: Map<string, Node>): void {
   const dir = node.hits[0]!.real;
   for (const name of layerNames(node.hits[0]!)) {
-    const child = lookupChild(ovl, node, name);
-    if (child) children?.set(name, child);
+    const child = resolveChild(ovl, node, name, children);
     let st = child ? nodeStat(ovl, child) : null;
     if (!st) {
       // A whiteout in a dir the kernel does not merge is listed as what it is.
@@ -104,9 +112,10 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
     straightListing(ovl, node, names, stats, children);
     return { names, stats };
   }
-  for (const { name, hit } of mergedOrder(node.hits.map((hit) => ({ hit, names: layerNames(hit) })))) {
-    const child = lookupChild(ovl, node, name);
-    if (child) children?.set(name, child);
+  const layers = node.hits.map((hit) => ({ hit, names: layerNames(hit) }));
+  ovl.lowerIndex.fromListing(node.hits, layers.map((l) => l.names));
+  for (const { name, hit } of mergedOrder(layers)) {
+    const child = resolveChild(ovl, node, name, children);
     const st = child ? nodeStat(ovl, child) : xattrWhiteoutShown(ovl, hit, name);
     if (!st) continue;
     names.push(name);

@@ -44,8 +44,16 @@ export function setXattr(path: string, name: string, value: Buffer | string, mod
   check(c.lsetxattr(path, name, buf, buf.length, flags) as number, `setxattr ${name}`, path);
 }
 
+/** One buffer for the usual short list: a single llistxattr call instead of a size probe first. */
+const LIST_BUF = Buffer.allocUnsafe(4096);
+
 /** Names of all xattrs on `path` that this process may see. */
 export function listXattrs(path: string): string[] {
+  const first = c.llistxattr(path, LIST_BUF, LIST_BUF.length) as number;
+  if (first === 0) return [];
+  if (first > 0) return LIST_BUF.toString('utf8', 0, first).split('\0').filter((s) => s.length > 0);
+  if (lastErrno() !== 34) check(first, 'listxattr', path);
+  // ERANGE: longer than the buffer; ask for the size.
   for (;;) {
     const size = check(c.llistxattr(path, null, 0) as number, 'listxattr', path);
     if (size === 0) return [];
