@@ -1,7 +1,7 @@
 // The overlay implementations the FUSE workloads run on. Each mounts N lowers (top first) + upper +
 // work on a merged dir and unmounts it; a target whose program is missing or refuses to mount is
 // reported "unavailable (reason)" by its probe, never measured.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatMountOptions, type MountOptions } from '../format/index.js';
 import { firstLine, isMounted, mountOverlay, runTool, umountSurely } from '../sys/index.js';
@@ -39,6 +39,10 @@ async function mountDaemon(name: string, file: string, args: string[], merged: s
   // A daemon may return a moment before the kernel lists the mount.
   for (let i = 0; i < 100 && !isMounted(merged); i++) await new Promise((res) => setTimeout(res, 20));
   if (!isMounted(merged)) throw new Error(`${name} exited 0 but ${merged} is not a mount`);
+  // Listed is not serving: a daemon may still be starting (ovl-fuse's node form returns right
+  // after mount(2), before its worker answers INIT). One stat waits for it, so a timed step that
+  // follows a (re)mount measures the filesystem, not the daemon's start-up.
+  statSync(merged);
 }
 
 /** Debian's fuse-overlayfs, with its defaults. */
