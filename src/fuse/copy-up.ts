@@ -104,8 +104,7 @@ function copyUpOne(ovl: Overlay, node: Node): bigint | null {
   markImpure(ovl, parentUpper);
   // Copy-up is invisible: the upper parent keeps its times, as with the kernel.
   if (parentSt) setTimes(parentUpper, timeFromNs(parentSt.atimeNs), timeFromNs(parentSt.mtimeNs));
-  ovl.copiedUp.set(objectKey(st), upperPath(ovl, node.path));
-  ovl.copyUpGeneration++;
+  ovl.handles.followCopyUp(objectKey(st), upperPath(ovl, node.path));
   ovl.onCopyUp?.(node.path);
   return type !== S_IFDIR && st.nlink === 1n ? st.ino : null;
 }

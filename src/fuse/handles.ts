@@ -1,5 +1,8 @@
 // Open files and directories by FUSE file handle. Handles are our own small integers, not fds,
 // so a handle can swap its fd (a lower fd follows its file after a copy-up) without aliasing.
+import { constants, openSync } from 'node:fs';
+
+const { O_RDONLY, O_NOATIME } = constants;
 
 export interface Handle {
   fd: number;
@@ -9,8 +12,8 @@ export interface Handle {
   upper: boolean;
   /** `dev:ino` of the lower object a read-only handle was opened on. */
   lowerKey: string | null;
-  /** The overlay's copy-up generation last checked by this handle. */
-  seen: number;
+  /** Opened by execve (FMODE_EXEC): only the kernel's page faults read it, see followCopyUp. */
+  exec?: boolean;
   /** st_ino the overlay reports for this file. */
   ino: bigint;
   /** fds to close on release (the original one stays open after a swap). */
@@ -40,6 +43,22 @@ export class HandleTable {
     const h = this.open.get(fh);
     this.open.delete(fh);
     return h;
+  }
+
+  /**
+   * The lower object `lowerKey` was just copied up to `upper`: switch every read-only handle still
+   * on it to the new upper file now, while `upper` is surely that object (a later rename, exchange
+   * or unlink of the name must not make an old fd read another file, as the kernel's reopen
+   * follows the inode). An exec handle is read only by page faults of a mapping, which the
+   * kernel serves from the lower without touching any atime: its upper fd is O_NOATIME.
+   */
+  followCopyUp(lowerKey: string, upper: string): void {
+    for (const h of this.open.values()) {
+      if (h.upper || h.lowerKey !== lowerKey) continue;
+      h.extraFds.push(h.fd);
+      h.fd = openSync(upper, O_RDONLY | (h.exec ? O_NOATIME : 0));
+      h.upper = true;
+    }
   }
 
   all(): IterableIterator<Handle> {

@@ -38,7 +38,7 @@ t.test('one backing id per node, given back by the last passthrough release; cac
   const rec = table.lookup(table.root, 'f');
   const s = recordingSession();
   const io = new IoModes(true);
-  const upper: Handle = { fd, path: '/f', upper: true, lowerKey: null, seen: 0, ino: 1n, extraFds: [] };
+  const upper: Handle = { fd, path: '/f', upper: true, lowerKey: null, ino: 1n, extraFds: [] };
   const lower: Handle = { ...upper, upper: false };
 
   const a = io.open(s, rec, 1, upper, [], 0);
@@ -73,7 +73,7 @@ t.test('hard-link aliases: cached opens on one name keep the other from passing 
   const b = table.lookup(table.root, 'b');
   const s = recordingSession();
   const io = new IoModes(true);
-  const h: Handle = { fd: 0, path: '/a', upper: true, lowerKey: null, seen: 0, ino: 1n, extraFds: [] };
+  const h: Handle = { fd: 0, path: '/a', upper: true, lowerKey: null, ino: 1n, extraFds: [] };
   t.equal(io.open(s, a, 1, { ...h, upper: false }, [a, b], 7).openFlags, 7);
   t.equal(io.open(s, b, 2, h, [a, b], 7).openFlags, 7, 'alias has a cached open');
   io.release(s, 1);
@@ -89,7 +89,7 @@ t.test('hard-link aliases: cached opens on one name keep the other from passing 
 t.test('disabled, or not negotiated: every open is cached', (t) => {
   const table = new NodeTable();
   const rec = table.lookup(table.root, 'f');
-  const h: Handle = { fd: 0, path: '/f', upper: true, lowerKey: null, seen: 0, ino: 1n, extraFds: [] };
+  const h: Handle = { fd: 0, path: '/f', upper: true, lowerKey: null, ino: 1n, extraFds: [] };
   const s = recordingSession();
   t.equal(new IoModes(false).open(s, rec, 1, h, [], 7).openFlags, 7);
   t.equal(new IoModes(true).open({ ...s, backingOpen: () => null }, rec, 1, h, [], 7).openFlags, 7);

@@ -15,6 +15,8 @@ import { reply, replyCount } from './reply.js';
 
 const { O_RDONLY, O_TRUNC, O_CREAT, O_EXCL, O_NOCTTY, O_DIRECT, O_NOATIME } = constants;
 const O_ACCMODE = 3;
+/** __FMODE_EXEC: the kernel's execve opens with it, and FUSE passes it on in OPEN's flags. */
+const FMODE_EXEC = 0x20;
 /** Flags that were the kernel's business (create, tty) or cannot work on FUSE's buffers (direct I/O). */
 const STRIP = O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT;
 
@@ -26,7 +28,7 @@ export function openHandle(ovl: Overlay, path: string, flags: number): number {
   if (wantsWrite(flags)) {
     const node = copyUp(ovl, path);
     const fd = openSync(upperPath(ovl, path), flags & ~STRIP);
-    return ovl.handles.add({ fd, path, upper: true, lowerKey: null, seen: 0, ino: inoOf(ovl, node), extraFds: [] });
+    return ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: inoOf(ovl, node), extraFds: [] });
   }
   const node = lookupPath(ovl, path);
   const top = node.hits[0]!;
@@ -34,23 +36,13 @@ export function openHandle(ovl: Overlay, path: string, flags: number): number {
   const fd = openSync(top.real, (flags & ~STRIP) | (top.layer.upper ? 0 : O_NOATIME));
   const lowerKey = top.layer.upper ? null : objectKey(top.st);
   return ovl.handles.add({
-    fd, path, upper: top.layer.upper, lowerKey, seen: ovl.copyUpGeneration, ino: inoOf(ovl, node), extraFds: [],
+    fd, path, upper: top.layer.upper, lowerKey, ino: inoOf(ovl, node), extraFds: [], exec: (flags & FMODE_EXEC) !== 0,
   });
 }
 
-/** The handle for `fh`, switched to the upper copy if its lower file was copied up meanwhile. */
+/** The handle for `fh` (already on the upper copy if its lower file was copied up: followCopyUp). */
 export function current(ovl: Overlay, fh: number): Handle {
-  const h = ovl.handles.get(fh) ?? fail('EBADF', String(fh));
-  if (!h.upper && h.seen !== ovl.copyUpGeneration) {
-    h.seen = ovl.copyUpGeneration;
-    const upper = h.lowerKey ? ovl.copiedUp.get(h.lowerKey) : undefined;
-    if (upper) {
-      h.extraFds.push(h.fd);
-      h.fd = openSync(upper, O_RDONLY);
-      h.upper = true;
-    }
-  }
-  return h;
+  return ovl.handles.get(fh) ?? fail('EBADF', String(fh));
 }
 
 /** A file just created: its handle, its merged node and the stat of its fd (for the entry and open replies). */
@@ -92,7 +84,7 @@ export function createFileHandle(ovl: Overlay, path: string, mode: number, flags
   const fresh: BigIntStats = st;
   const node: Node = { path, hits: [{ layer: ovl.stack.upper!, real, st: fresh, opaque: 'none' }], isDir: false, fresh: true };
   ovl.originInos.set(`${fresh.ino}:${fresh.ctimeNs}`, fresh.ino);
-  const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, seen: 0, ino: fresh.ino, extraFds: [] });
+  const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: fresh.ino, extraFds: [] });
   return { fh, node, st: fresh };
 }
 

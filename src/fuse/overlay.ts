@@ -1,5 +1,5 @@
 // The state of one mounted FUSE overlay: configuration, layers, the lookup cache, open file
-// handles and the copy-up bookkeeping that lets a read-only fd follow its file into the upper.
+// handles (a read-only one follows its file into the upper at copy-up: HandleTable.followCopyUp).
 import { OverlayXattrs, type OverlayConfig, followsRedirects } from '../format/index.js';
 import { type LayerStack, layerStack, splitPath } from './layers.js';
 import type { Hit, Node } from './lookup.js';
@@ -28,9 +28,6 @@ export class Overlay {
   readonly originInos = new Map<string, bigint>();
   /** O_PATH fds on each lower filesystem, for decoding origin handles (see inode.ts). */
   lowerMountFds: number[] | null = null;
-  /** Lower object (`dev:ino`) → its upper copy, for fds opened before the copy-up. */
-  readonly copiedUp = new Map<string, string>();
-  copyUpGeneration = 0;
   /** Told the merged path of every object copied up (the node transport invalidates the kernel's attributes). */
   onCopyUp: ((path: string) => void) | null = null;
   /** `.fuse_hidden…` names libfuse gave to unlinked open files (see hidden.ts). */
