@@ -82,8 +82,11 @@ function dirHit(ovl: Overlay, layer: Layer, real: string, st: BigIntStats): Hit 
   return { layer, real, st, opaque: meaning === 'xwhiteouts' && !read ? 'none' : meaning };
 }
 
-/** Look `name` up in the merged dir `parent`; null when it does not exist (or is whited out). */
-export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | null {
+/**
+ * Look `name` up in the merged dir `parent`; null when it does not exist (or is whited out).
+ * `fixOrigin` false: a listing's resolution, which the kernel does not make a lookup (readdir.ts).
+ */
+export function lookupChild(ovl: Overlay, parent: Node, name: string, fixOrigin = true): Node | null {
   const hits: Hit[] = [];
   let cands: Candidate[] = parent.hits.map((h) => [h.layer, realChild(h.real, name)]);
   for (let i = 0; i < cands.length; i++) {
@@ -108,8 +111,9 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | nu
     }
   }
   if (hits.length === 0) return null;
-  if (hits.length > 1) fixDirOrigin(ovl, parent.hits[0]?.layer.upper ? parent.hits[0].real : undefined, hits);
-  return { path: childPath(parent.path, name), hits, isDir: isDirStat(hits[0]!.st), fresh: true };
+  const path = childPath(parent.path, name);
+  if (hits.length > 1 && fixOrigin) fixDirOrigin(ovl, path, parent.hits[0]?.layer.upper ? parent.hits[0].real : undefined, hits);
+  return { path, hits, isDir: isDirStat(hits[0]!.st), fresh: true };
 }
 
 function rootNode(ovl: Overlay): Node {
