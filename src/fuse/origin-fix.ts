@@ -16,11 +16,14 @@ export function markImpure(ovl: Overlay, upperDir: string): void {
 }
 
 /**
- * ovl_type_origin: the object came from a lower (copied up now or earlier). ovl_link marks the new
- * name's parent impure only then; a pure upper file without an origin leaves it alone.
+ * ovl_type_origin: the object came from a lower (copied up now or earlier) and keeps that lower's
+ * inode. link and rename mark the new parent impure only then: not for a pure upper file without
+ * an origin, nor for a lower hard link, which copy-up breaks (without index the kernel does not
+ * hash it by its lower inode: ovl_hash_bylower, so OVL_CONST_INO is not set).
  */
 export function hasOrigin(ovl: Overlay, node: Node): boolean {
-  if (node.hits.length !== 1 || !node.hits[0]!.layer.upper) return true;
+  const top = node.hits[0]!;
+  if (node.hits.length !== 1 || !top.layer.upper) return node.isDir || top.st.nlink === 1n;
   return getXattr(node.hits[0]!.real, ovl.xattrs.name('origin')) !== null;
 }
 

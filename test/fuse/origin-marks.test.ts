@@ -1,11 +1,11 @@
 // When ovl-fuse writes `origin` and `impure`, and what d_ino a merged listing shows, next to kernel
 // overlayfs (three differences `ovl-check run --target fuse` found). link(2) marks the new parent
 // impure only when the linked file has an origin (ovl_link → ovl_type_origin), whether or not that
-// parent merges with a lower. A merged subdir whose upper lacks an origin gets one (and its parent
+// parent merges with a lower; a lower hard link, which copy-up breaks, does not count (nor for rename). A merged subdir whose upper lacks an origin gets one (and its parent
 // becomes impure) when it is looked up (ovl_fix_origin), which a listing does not do while its
 // upper dir is pure; so its d_ino is the upper's real inode until then, and its st_ino (the lower
 // dir's inode) once the dir is impure.
-import { linkSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { getXattr, listDirents } from '../../src/sys/index.js';
@@ -44,6 +44,11 @@ t.test('link marks the new parent impure only when the linked file has an origin
       mkdirSync(join(d.upper, 'm'));
       mkdirSync(join(d.upper, 'p'));
       writeFileSync(join(l, 'low'), 'x');
+      mkdirSync(join(l, 'h'));
+      writeFileSync(join(l, 'h', 'f'), 'x');
+      linkSync(join(l, 'h', 'f'), join(l, 'h', 'g'));
+      mkdirSync(join(d.upper, 'q'));
+      mkdirSync(join(d.upper, 'r'));
     },
     steps(m, d) {
       linkSync(join(m, 'a'), join(m, 'd'));
@@ -51,13 +56,19 @@ t.test('link marks the new parent impure only when the linked file has an origin
       linkSync(join(m, 'a'), join(m, 'm', 'd'));
       const intoMerged = marks(d, ['.', 'm']);
       linkSync(join(m, 'low'), join(m, 'p', 'low'));
-      return { pureUpper, intoMerged, fromLower: marks(d, ['.', 'p', 'low', 'p/low']) };
+      const fromLower = marks(d, ['.', 'p', 'low', 'p/low']);
+      // A lower hard link: copy-up breaks it, and neither link nor rename marks the new parent.
+      linkSync(join(m, 'h', 'f'), join(m, 'q', 'f'));
+      renameSync(join(m, 'h', 'g'), join(m, 'r', 'g'));
+      return { pureUpper, intoMerged, fromLower, lowerHardLink: marks(d, ['h', 'h/f', 'q', 'r']) };
     },
   });
   t.same(f.observed, k.observed, 'marks after each link');
   t.same(f.tree, k.tree, 'merged tree');
   t.same((k.observed.pureUpper as Record<string, string[]>)['.'], [], 'the kernel leaves the root pure');
   t.same((k.observed.fromLower as Record<string, string[]>).p, ['impure'], 'and marks the parent of a copied-up link');
+  const hard = k.observed.lowerHardLink as Record<string, string[]>;
+  t.same([hard.q, hard.r], [[], []], 'but not the new parent of a lower hard link');
 });
 
 t.test('a listing does not fix a merged subdir origin; a lookup does, and then d_ino is st_ino', async (t) => {
