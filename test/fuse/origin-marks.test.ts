@@ -71,26 +71,29 @@ t.test('link marks the new parent impure only when the linked file has an origin
   t.same([hard.q, hard.r], [[], []], 'but not the new parent of a lower hard link');
 });
 
-t.test('a listing does not fix a merged subdir origin; a lookup does, and then d_ino is st_ino', async (t) => {
-  const [k, f] = await runTwin(t, {
-    lowers: 2,
-    options: 'redirect_dir=on',
-    setup(d) {
-      const [l1] = d.lowers as [string, string];
-      for (const root of [l1, d.upper]) mkdirSync(join(root, 'b'));
-      writeFileSync(join(d.upper, 'u'), 'u');
-      writeFileSync(join(l1, 'l'), 'l');
-    },
-    steps(m, d) {
-      readdirSync(m);
-      const afterList = marks(d, ['.', 'b']);
-      const first = dIno(m, d, '');
-      return { afterList, first, afterLookup: marks(d, ['.', 'b']), second: dIno(m, d, '') };
-    },
+for (const transport of ['dev', 'fuse-native']) {
+  t.test(`a listing does not fix a merged subdir origin; a lookup does, and then d_ino is st_ino (${transport})`, async (t) => {
+    const [k, f] = await runTwin(t, {
+      lowers: 2,
+      options: 'redirect_dir=on',
+      fuseOptions: `transport=${transport}`,
+      setup(d) {
+        const [l1] = d.lowers as [string, string];
+        for (const root of [l1, d.upper]) mkdirSync(join(root, 'b'));
+        writeFileSync(join(d.upper, 'u'), 'u');
+        writeFileSync(join(l1, 'l'), 'l');
+      },
+      steps(m, d) {
+        readdirSync(m);
+        const afterList = marks(d, ['.', 'b']);
+        const first = dIno(m, d, '');
+        return { afterList, first, afterLookup: marks(d, ['.', 'b']), second: dIno(m, d, '') };
+      },
+    });
+    t.same(f.observed, k.observed, 'marks and d_ino before and after the lookup');
+    t.same(f.tree, k.tree, 'merged tree');
+    t.same((k.observed.afterList as Record<string, string[]>)['.'], [], 'the kernel lists without writing');
+    t.equal((k.observed.first as Record<string, string>).b, 'upper real inode', 'a pure dir lists the real inode');
+    t.equal((k.observed.second as Record<string, string>).b, 'st_ino', 'an impure one the looked-up st_ino');
   });
-  t.same(f.observed, k.observed, 'marks and d_ino before and after the lookup');
-  t.same(f.tree, k.tree, 'merged tree');
-  t.same((k.observed.afterList as Record<string, string[]>)['.'], [], 'the kernel lists without writing');
-  t.equal((k.observed.first as Record<string, string>).b, 'upper real inode', 'a pure dir lists the real inode');
-  t.equal((k.observed.second as Record<string, string>).b, 'st_ino', 'an impure one the looked-up st_ino');
-});
+}
