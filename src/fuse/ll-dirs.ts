@@ -49,9 +49,10 @@ function snapshot(core: LlCore, nodeid: number, resolved: Map<string, Node>): Di
   const listing = listDir(core.ovl, core.pathOf(core.rec(nodeid)), resolved);
   const out: DirEntry[] = new Array(listing.names.length);
   for (let i = 0; i < listing.names.length; i++) {
-    const st = listing.stats[i]!;
+    const name = listing.names[i]!;
     // d_type is the file type bits of the mode; `off` is the cookie of the next entry.
-    out[i] = { name: listing.names[i]!, ino: st.ino, type: (st.mode >> 12) & 0xf, off: i + 1 };
+    out[i] = { name, ino: listing.dIno[i]!, type: (listing.stats[i]!.mode >> 12) & 0xf, off: i + 1 };
+    if (listing.unlooked.has(name)) out[i]!.noLookup = true;
   }
   return out;
 }

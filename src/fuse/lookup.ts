@@ -122,8 +122,11 @@ function childCandidates(ovl: Overlay, parent: Node, name: string): Candidate[] 
   return out;
 }
 
-/** Look `name` up in the merged dir `parent`; null when it does not exist (or is whited out). */
-export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | null {
+/**
+ * Look `name` up in the merged dir `parent`; null when it does not exist (or is whited out).
+ * `fixOrigin` false: a listing's resolution, which the kernel does not make a lookup (readdir.ts).
+ */
+export function lookupChild(ovl: Overlay, parent: Node, name: string, fixOrigin = true): Node | null {
   const hits: Hit[] = [];
   let cands = childCandidates(ovl, parent, name);
   // Lower copies lstat'ed in vain: they tell the index when reading the dir once pays off.
@@ -152,8 +155,9 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string): Node | nu
   }
   ovl.lowerIndex.missed(parent.hits, misses);
   if (hits.length === 0) return null;
-  if (hits.length > 1) fixDirOrigin(ovl, parent.hits[0]?.layer.upper ? parent.hits[0].real : undefined, hits);
-  return { path: childPath(parent.path, name), hits, isDir: isDirStat(hits[0]!.st), fresh: true };
+  const path = childPath(parent.path, name);
+  if (hits.length > 1 && fixOrigin) fixDirOrigin(ovl, path, parent.hits[0]?.layer.upper ? parent.hits[0].real : undefined, hits);
+  return { path, hits, isDir: isDirStat(hits[0]!.st), fresh: true };
 }
 
 function rootNode(ovl: Overlay): Node {

@@ -8,6 +8,7 @@ import { createAt, removeAt } from './create.js';
 import { fail } from './errno.js';
 import { splitPath } from './layers.js';
 import { lookupPath } from './lookup.js';
+import { hasOrigin } from './origin-fix.js';
 import type { Overlay } from './overlay.js';
 import { mergedNames } from './readdir.js';
 
@@ -37,9 +38,10 @@ export function linkAt(ovl: Overlay, src: string, dest: string): void {
   const node = lookupPath(ovl, src);
   if (node.isDir) fail('EPERM', src);
   copyUp(ovl, src);
-  const parent = createAt(ovl, dest, { make: (real) => linkSync(upperPath(ovl, src), real), chown: false });
-  // The new name may carry an origin: its parent holds a copied-up object now.
-  if (!node.hits[0]!.layer.upper || parent.hits.length > 1) markImpure(ovl, upperPath(ovl, splitPath(dest)[0]));
+  createAt(ovl, dest, { make: (real) => linkSync(upperPath(ovl, src), real), chown: false });
+  // ovl_link → ovl_create_or_link(…, ovl_type_origin(old)): the new parent holds an object with an
+  // origin only when the linked file has one; whether that parent merges with a lower is no matter.
+  if (hasOrigin(ovl, node)) markImpure(ovl, upperPath(ovl, splitPath(dest)[0]));
   ovl.invalidate(src);
 }
 

@@ -11,7 +11,9 @@ export function dirOps(ovl: Overlay): Partial<FuseOps> {
     readdir(path, cb) {
       replyMany('readdir', cb, () => {
         const listing = listDir(ovl, path);
-        return [listing.names, listing.stats] as [string[], FuseStat[]];
+        // libfuse takes d_ino from each stat's ino (use_ino): give it the listing's d_ino.
+        const stats = listing.stats.map((st, i) => ({ ...st, ino: listing.dIno[i]! }));
+        return [listing.names, stats] as [string[], FuseStat[]];
       });
     },
     mkdir(path, mode, cb) {

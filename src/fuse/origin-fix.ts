@@ -6,7 +6,7 @@ import { IMPURE_YES } from '../format/index.js';
 import { fileHandle } from '../sys/handle.js';
 import { getXattr, hasXattr, setXattr } from '../sys/index.js';
 import { encodeOrigin } from './inode.js';
-import type { Hit } from './lookup.js';
+import type { Hit, Node } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
 /** Set `impure=y` on an upper dir that now holds an object with an origin (as the kernel does). */
@@ -16,15 +16,36 @@ export function markImpure(ovl: Overlay, upperDir: string): void {
 }
 
 /**
- * `hits` of a dir just looked up in `parentUpper`: when the upper dir merges with a lower dir and
- * carries no origin (not even the empty "unknown" one), store the lower dir's handle. The kernel
- * does this on every mount, ro included (its private upper mount stays writable).
+ * ovl_type_origin: the object came from a lower (copied up now or earlier) and keeps that lower's
+ * inode. link and rename mark the new parent impure only then: not for a pure upper file without
+ * an origin, nor for a lower hard link, which copy-up breaks (without index the kernel does not
+ * hash it by its lower inode: ovl_hash_bylower, so OVL_CONST_INO is not set).
  */
-export function fixDirOrigin(ovl: Overlay, parentUpper: string | undefined, hits: readonly Hit[]): void {
+export function hasOrigin(ovl: Overlay, node: Node): boolean {
+  const top = node.hits[0]!;
+  if (node.hits.length !== 1 || !top.layer.upper) return node.isDir || top.st.nlink === 1n;
+  return getXattr(node.hits[0]!.real, ovl.xattrs.name('origin')) !== null;
+}
+
+/**
+ * Whether looking up the dir with `hits` in `parentUpper` writes its origin (fixDirOrigin): an
+ * upper dir that merges with a lower dir and carries no origin (not even the empty "unknown" one).
+ */
+export function lacksDirOrigin(ovl: Overlay, parentUpper: string | undefined, hits: readonly Hit[]): boolean {
   const [upper, lower] = hits;
-  if (!upper?.layer.upper || !lower || parentUpper === undefined) return;
-  const name = ovl.xattrs.name('origin');
-  if (hasXattr(upper.real, name)) return;
-  setXattr(upper.real, name, encodeOrigin(fileHandle(lower.real)));
-  markImpure(ovl, parentUpper);
+  if (!upper?.layer.upper || !lower || parentUpper === undefined) return false;
+  return !hasXattr(upper.real, ovl.xattrs.name('origin'));
+}
+
+/**
+ * `hits` of the dir at merged `path` just looked up in `parentUpper`: store the lower dir's handle
+ * when it lacks an origin. The kernel does this on every mount, ro included (its private upper
+ * mount stays writable). The parent may have just become impure, which changes the d_ino its
+ * listing shows: the node transport drops what the kernel cached of both (onCopyUp).
+ */
+export function fixDirOrigin(ovl: Overlay, path: string, parentUpper: string | undefined, hits: readonly Hit[]): void {
+  if (!lacksDirOrigin(ovl, parentUpper, hits)) return;
+  setXattr(hits[0]!.real, ovl.xattrs.name('origin'), encodeOrigin(fileHandle(hits[1]!.real)));
+  markImpure(ovl, parentUpper!);
+  ovl.onCopyUp?.(path);
 }

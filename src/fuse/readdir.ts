@@ -1,7 +1,7 @@
 // readdir: a merged dir lists its names in the kernel's order (mergedOrder), without whiteouts;
 // a dir the kernel does not treat as merged lists straight from its one layer in that layer's
 // getdents order (whiteouts included, as the kernel shows them). Every entry carries the stat the
-// kernel would report, so d_ino agrees with st_ino.
+// kernel would report, and the d_ino its listing shows (mergedDIno).
 import { isCharWhiteout, isImpureValue, mergedListingDropsXattrWhiteout } from '../format/index.js';
 import { getXattr } from '../sys/index.js';
 import { listDirents, readdirNoatime } from '../sys/dirents.js';
@@ -11,6 +11,7 @@ import { fail } from './errno.js';
 import { inoOf, nlinkOf } from './inode.js';
 import { realChild, splitPath } from './layers.js';
 import { type Hit, type Node, isMergedDir, isWhiteoutAt, lookupChild, lookupDir, lstatOrNull, rememberDir } from './lookup.js';
+import { lacksDirOrigin } from './origin-fix.js';
 import type { Overlay } from './overlay.js';
 
 /** Stat of a merged node as the kernel reports it (fresh stat of the top object). */
@@ -70,14 +71,24 @@ export function mergedNames(ovl: Overlay, node: Node): string[] {
 export interface Listing {
   names: string[];
   stats: FuseStat[];
+  /** d_ino of each entry: its st_ino, except where the kernel shows the real inode (mergedDIno). */
+  dIno: number[];
+  /**
+   * Names the kernel's listing leaves unresolved although looking them up writes an origin
+   * (fixDirOrigin): READDIRPLUS offers no attributes for them, so the first stat is a LOOKUP.
+   */
+  unlooked: Set<string>;
 }
 
 /** A listed name resolved: handed to READDIRPLUS, and a dir kept for the walk that goes into it next. */
-function resolveChild(ovl: Overlay, node: Node, name: string, children?: Map<string, Node>): Node | null {
-  const child = lookupChild(ovl, node, name);
-  if (!child) return null;
+function keepChild(ovl: Overlay, name: string, child: Node, children?: Map<string, Node>): void {
   children?.set(name, child);
   if (child.isDir) rememberDir(ovl, child);
+}
+
+function resolveChild(ovl: Overlay, node: Node, name: string, children?: Map<string, Node>): Node | null {
+  const child = lookupChild(ovl, node, name);
+  if (child) keepChild(ovl, name, child, children);
   return child;
 }
 
@@ -99,6 +110,16 @@ function straightListing(ovl: Overlay, node: Node, names: string[], stats: FuseS
 }
 
 /**
+ * d_ino in a merged listing (readdir.c ovl_calc_d_ino, ovl_cache_update; layers on one fs): an
+ * upper entry keeps its real inode unless the upper dir is impure, when the kernel looks the name
+ * up and shows its st_ino (the origin's inode for a merged dir); a lower entry shows its real
+ * inode, which is its st_ino.
+ */
+function mergedDIno(hit: Hit, child: Node | null, st: FuseStat, impure: boolean): number {
+  return hit.layer.upper && !impure && child ? Number(child.hits[0]!.st.ino) : st.ino;
+}
+
+/**
  * The full listing of the merged dir at `path`, `.` and `..` first; `children` receives the
  * resolved node of each name (READDIRPLUS answers its lookups from them).
  */
@@ -108,20 +129,29 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
   const parent = path === '/' ? self : nodeStat(ovl, lookupDir(ovl, splitPath(path)[0]));
   const names = ['.', '..'];
   const stats: FuseStat[] = [self, parent ?? self];
+  const unlooked = new Set<string>();
   if (!isMergedDir(ovl, node)) {
     straightListing(ovl, node, names, stats, children);
-    return { names, stats };
+    return { names, stats, dIno: stats.map((st) => st.ino), unlooked };
   }
   const layers = node.hits.map((hit) => ({ hit, names: layerNames(hit) }));
   ovl.lowerIndex.fromListing(node.hits, layers.map((l) => l.names));
+  const dIno = [self.ino, stats[1]!.ino];
+  // Only an impure upper makes the kernel look each upper name up while listing (and so fix origins).
+  const upper = node.hits[0]!.layer.upper ? node.hits[0]!.real : undefined;
+  const impure = upper !== undefined && isImpureValue(getXattr(upper, ovl.xattrs.name('impure')));
   for (const { name, hit } of mergedOrder(layers)) {
-    const child = resolveChild(ovl, node, name, children);
+    const child = lookupChild(ovl, node, name, impure);
+    // Not kept: the kernel's own LOOKUP of it must come here and write the origin then.
+    if (child && !impure && lacksDirOrigin(ovl, upper, child.hits)) unlooked.add(name);
+    else if (child) keepChild(ovl, name, child, children);
     const st = child ? nodeStat(ovl, child) : xattrWhiteoutShown(ovl, hit, name);
     if (!st) continue;
     names.push(name);
     stats.push(st);
+    dIno.push(mergedDIno(hit, child, st, impure));
   }
-  return { names, stats };
+  return { names, stats, dIno, unlooked };
 }
 
 /**

@@ -13,6 +13,7 @@ import { copyUp, markImpure, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { encodeOrigin } from './inode.js';
 import { hideOpenFile, isHideRename, moveHandles } from './hidden.js';
+import { hasOrigin } from './origin-fix.js';
 import { splitPath } from './layers.js';
 import { type Node, existsInLower, isWhiteoutAt, lookupOrNull, lookupPath, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
@@ -31,12 +32,6 @@ function isPureUpper(node: Node): boolean {
 /** ovl_type_merge: a dir with an upper and a lower part (after its copy-up). */
 function isMergedParent(node: Node): boolean {
   return node.hits.some((h) => !h.layer.upper);
-}
-
-/** ovl_type_origin: the object came from a lower (copied up now or earlier). */
-function hasOrigin(ovl: Overlay, node: Node): boolean {
-  if (!isPureUpper(node)) return true;
-  return getXattr(node.hits[0]!.real, ovl.xattrs.name('origin')) !== null;
 }
 
 /**

@@ -1,7 +1,8 @@
 // READDIR and READDIRPLUS: encode entries from the filesystem's listing until the kernel's size
 // is reached. READDIRPLUS looks up only the entries that are actually sent, since every entry with
 // a node id adds to that node's lookup count; "." and ".." (and names that vanished) go with node
-// id 0, which the kernel takes as "no attributes offered", not as an error.
+// id 0, which the kernel takes as "no attributes offered", not as an error; so does an entry the
+// filesystem marks noLookup.
 import { direntPlusSize, encodeDirent, encodeDirentPlus } from '../protocol/index.js';
 import type { Attr, DirEntry, Entry, LowLevelFs, RequestContext } from './filesystem.js';
 
@@ -36,7 +37,7 @@ export function fillReaddirPlus(
   for (const d of entries) {
     if (o + direntPlusSize(d.name) > limit) break;
     let e = NO_ENTRY;
-    if (d.name !== '.' && d.name !== '..') {
+    if (d.name !== '.' && d.name !== '..' && !d.noLookup) {
       try {
         e = fs.lookup(ctx, dir, d.name);
         if (e.nodeid !== 0) sentNodes.push(e.nodeid);

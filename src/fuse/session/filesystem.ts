@@ -109,6 +109,8 @@ export interface DirEntry {
   /** DT_* type (mode >> 12). */
   type: number;
   off: number;
+  /** READDIRPLUS sends it without attributes (node id 0): the kernel will LOOKUP it itself. */
+  noLookup?: boolean;
 }
 
 /** struct fuse_kstatfs. */

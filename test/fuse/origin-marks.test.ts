@@ -1,0 +1,99 @@
+// When ovl-fuse writes `origin` and `impure`, and what d_ino a merged listing shows, next to kernel
+// overlayfs (three differences `ovl-check run --target fuse` found). link(2) marks the new parent
+// impure only when the linked file has an origin (ovl_link → ovl_type_origin), whether or not that
+// parent merges with a lower; a lower hard link, which copy-up breaks, does not count (nor for rename). A merged subdir whose upper lacks an origin gets one (and its parent
+// becomes impure) when it is looked up (ovl_fix_origin), which a listing does not do while its
+// upper dir is pure; so its d_ino is the upper's real inode until then, and its st_ino (the lower
+// dir's inode) once the dir is impure.
+import { linkSync, lstatSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { getXattr, listDirents } from '../../src/sys/index.js';
+import type { LayerDirs } from '../helpers/layers.js';
+import { runTwin } from '../helpers/twin.js';
+
+/** Which of the origin/impure marks the upper holds at `rels` (handles differ per copy: presence only). */
+function marks(d: LayerDirs, rels: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const rel of rels) {
+    const p = join(d.upper, rel);
+    out[rel] = ['origin', 'impure'].filter((x) => getXattr(p, `trusted.overlay.${x}`) !== null);
+  }
+  return out;
+}
+
+/** Each entry of a listing: whether its d_ino is its st_ino, or else the upper's real inode. */
+function dIno(m: string, d: LayerDirs, dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of listDirents(join(m, dir))) {
+    if (e.name === '.' || e.name === '..') continue;
+    const st = lstatSync(join(m, dir, e.name), { bigint: true }).ino;
+    const real = lstatSync(join(d.upper, dir, e.name), { throwIfNoEntry: false, bigint: true })?.ino;
+    out[e.name] = e.ino === st ? 'st_ino' : e.ino === real ? 'upper real inode' : 'other';
+  }
+  return out;
+}
+
+t.test('link marks the new parent impure only when the linked file has an origin', async (t) => {
+  const [k, f] = await runTwin(t, {
+    lowers: 1,
+    setup(d) {
+      const [l] = d.lowers as [string];
+      writeFileSync(join(d.upper, 'a'), '');
+      mkdirSync(join(l, 'm'));
+      mkdirSync(join(d.upper, 'm'));
+      mkdirSync(join(d.upper, 'p'));
+      writeFileSync(join(l, 'low'), 'x');
+      mkdirSync(join(l, 'h'));
+      writeFileSync(join(l, 'h', 'f'), 'x');
+      linkSync(join(l, 'h', 'f'), join(l, 'h', 'g'));
+      mkdirSync(join(d.upper, 'q'));
+      mkdirSync(join(d.upper, 'r'));
+    },
+    steps(m, d) {
+      linkSync(join(m, 'a'), join(m, 'd'));
+      const pureUpper = marks(d, ['.', 'a', 'd']);
+      linkSync(join(m, 'a'), join(m, 'm', 'd'));
+      const intoMerged = marks(d, ['.', 'm']);
+      linkSync(join(m, 'low'), join(m, 'p', 'low'));
+      const fromLower = marks(d, ['.', 'p', 'low', 'p/low']);
+      // A lower hard link: copy-up breaks it, and neither link nor rename marks the new parent.
+      linkSync(join(m, 'h', 'f'), join(m, 'q', 'f'));
+      renameSync(join(m, 'h', 'g'), join(m, 'r', 'g'));
+      return { pureUpper, intoMerged, fromLower, lowerHardLink: marks(d, ['h', 'h/f', 'q', 'r']) };
+    },
+  });
+  t.same(f.observed, k.observed, 'marks after each link');
+  t.same(f.tree, k.tree, 'merged tree');
+  t.same((k.observed.pureUpper as Record<string, string[]>)['.'], [], 'the kernel leaves the root pure');
+  t.same((k.observed.fromLower as Record<string, string[]>).p, ['impure'], 'and marks the parent of a copied-up link');
+  const hard = k.observed.lowerHardLink as Record<string, string[]>;
+  t.same([hard.q, hard.r], [[], []], 'but not the new parent of a lower hard link');
+});
+
+for (const transport of ['dev', 'fuse-native']) {
+  t.test(`a listing does not fix a merged subdir origin; a lookup does, and then d_ino is st_ino (${transport})`, async (t) => {
+    const [k, f] = await runTwin(t, {
+      lowers: 2,
+      options: 'redirect_dir=on',
+      fuseOptions: `transport=${transport}`,
+      setup(d) {
+        const [l1] = d.lowers as [string, string];
+        for (const root of [l1, d.upper]) mkdirSync(join(root, 'b'));
+        writeFileSync(join(d.upper, 'u'), 'u');
+        writeFileSync(join(l1, 'l'), 'l');
+      },
+      steps(m, d) {
+        readdirSync(m);
+        const afterList = marks(d, ['.', 'b']);
+        const first = dIno(m, d, '');
+        return { afterList, first, afterLookup: marks(d, ['.', 'b']), second: dIno(m, d, '') };
+      },
+    });
+    t.same(f.observed, k.observed, 'marks and d_ino before and after the lookup');
+    t.same(f.tree, k.tree, 'merged tree');
+    t.same((k.observed.afterList as Record<string, string[]>)['.'], [], 'the kernel lists without writing');
+    t.equal((k.observed.first as Record<string, string>).b, 'upper real inode', 'a pure dir lists the real inode');
+    t.equal((k.observed.second as Record<string, string>).b, 'st_ino', 'an impure one the looked-up st_ino');
+  });
+}
