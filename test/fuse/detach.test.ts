@@ -63,3 +63,44 @@ t.test('once live, the daemon holds neither the verdict pipe nor the stderr it s
   t.equal(readlinkSync(`/proc/${pid}/fd/2`), '/dev/null');
   t.equal(readlinkSync(`/proc/${pid}/fd/1`), '/dev/null');
 });
+
+t.test('mounts side by side while the bundle is rebuilt all succeed', async (t) => {
+  // Two lanes mount, list and unmount in turn (one remounting the same dirs at once, as ovl-check's
+  // remount ops do) while scripts/bundle.mjs rebuilds the code every daemon loads. A rebuild that
+  // removed the old bundle before writing the new one failed about a third of such mounts.
+  const lanes = [layerDirs(t, 1), layerDirs(t, 1)];
+  for (const d of lanes) writeFileSync(join(d.lowers[0]!, 'f'), 'f');
+  t.teardown(async () => {
+    for (const d of lanes) {
+      if (isMounted(d.merged)) await umountSurely(d.merged);
+      await waitGone(d.merged);
+    }
+  });
+  let lanesDone = false;
+  const rebuilds = (async () => {
+    let n = 0;
+    while (!lanesDone || n === 0) {
+      const b = await execa(process.execPath, ['scripts/bundle.mjs'], { reject: false, cwd: new URL('../..', import.meta.url) });
+      t.equal(b.exitCode, 0, b.stderr);
+      n++;
+    }
+    return n;
+  })();
+  const failures: string[] = [];
+  await Promise.all(
+    lanes.map(async (d) => {
+      for (let i = 0; i < 8; i++) {
+        const r = await run(['-o', fuseOptions(d), d.merged]);
+        if (r.exitCode !== 0) {
+          failures.push(r.stderr);
+          continue;
+        }
+        if (readdirSync(d.merged).join() !== 'f') failures.push(`listing ${readdirSync(d.merged).join()}`);
+        await umountSurely(d.merged);
+      }
+    }),
+  );
+  lanesDone = true;
+  t.ok((await rebuilds) > 0);
+  t.same(failures, []);
+});
