@@ -164,13 +164,24 @@ async function notify(message: string): Promise<void> {
   if (given === undefined || notified) return;
   notified = true;
   const fd = Number(given);
-  if (sameFile(2, fd)) (await import('../sys/stdio.js')).pointAtDevNull(2);
+  if (sameFile(2, fd)) {
+    try {
+      (await import('../sys/stdio.js')).pointAtDevNull(2);
+    } catch {
+      // No libc (the failure being reported may be that): the verdict matters more; the waiter
+      // then reads on until this process exits.
+    }
+  }
   try {
     writeSync(fd, message + '\n');
   } catch {
     // EPIPE: whoever waited is gone (the detaching sh interrupted); that must not kill a live daemon.
   }
-  closeSync(fd);
+  try {
+    closeSync(fd);
+  } catch {
+    // Not open (EBADF): there was nobody to tell.
+  }
 }
 
 /** Whether fds `a` and `b` are one file (a pipe passed twice, say). */
