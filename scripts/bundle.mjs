@@ -7,15 +7,22 @@
 // native addons next to their own files). Entry and chunk files sit in one directory, so the
 // `new URL('./worker.js', import.meta.url)` and `./watch-start.js` references in the sources
 // resolve to the bundled entries.
-import { rmSync } from 'node:fs';
+//
+// A rebuild must not break mounts made meanwhile (ovl-check and test suites mount hundreds of
+// times, and one was running while its tree was rebuilt: every mount then failed with "daemon
+// exited before the mount was live"). So each build goes to a directory of its own and
+// dist/bundle, a symlink, is switched to it with one rename(2). A daemon that started on the
+// previous build keeps loading that build's chunks (node resolves the symlink to the real path
+// once), so the previous two builds are kept.
+import { existsSync, lstatSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const outdir = new URL('../dist/bundle/', import.meta.url).pathname;
-rmSync(outdir, { recursive: true, force: true });
+const dist = new URL('../dist/', import.meta.url).pathname;
+const name = `bundle-${Date.now().toString(36)}-${process.pid}`;
 await build({
   entryPoints: ['src/cli/ovl-fuse.ts', 'src/fuse/session/worker.ts', 'src/fuse/watch-start.ts'],
   absWorkingDir: new URL('..', import.meta.url).pathname,
-  outdir,
+  outdir: dist + name,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -27,3 +34,12 @@ await build({
   chunkNames: 'chunk-[hash]',
   logLevel: 'warning',
 });
+// A plain directory from an older build: replaced once (rename cannot put a link over it).
+if (existsSync(dist + 'bundle') && !lstatSync(dist + 'bundle').isSymbolicLink()) rmSync(dist + 'bundle', { recursive: true });
+symlinkSync(name, dist + name + '.link');
+renameSync(dist + name + '.link', dist + 'bundle');
+const builds = readdirSync(dist)
+  .filter((n) => /^bundle-[0-9a-z]+-\d+$/.test(n))
+  .map((n) => ({ n, t: lstatSync(dist + n).mtimeMs }))
+  .sort((a, b) => b.t - a.t);
+for (const { n } of builds.slice(3)) rmSync(dist + n, { recursive: true, force: true });

@@ -3,9 +3,9 @@
 //   ovl-fuse umount MERGED
 // Without -f the command detaches: it starts the daemon and exits 0 only once the mount is live.
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { closeSync, fstatSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.js';
+import { OvlError, UsageError } from '../errors.js';
 import { parseMountOptions, resolveMountOptions } from '../format/index.js';
 import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse, premountDev } from '../fuse/mount.js';
 import type { CacheMode } from '../fuse/overlay.js';
@@ -151,13 +151,55 @@ async function detachMounted(argv: string[], cfgArgs: ReturnType<typeof validate
   return 0;
 }
 
-function notify(message: string): void {
-  const fd = process.env[NOTIFY_ENV];
-  if (fd === undefined) return;
-  const out = createWriteStream('', { fd: Number(fd) });
-  // Whoever waited may be gone (the detaching sh interrupted): EPIPE must not kill a live daemon.
-  out.on('error', () => undefined);
-  out.end(message + '\n');
+let notified = false;
+
+/**
+ * Tell whoever waits on NOTIFY_ENV's fd the verdict: "ok", "usage: …" or "error: …", once. Written
+ * synchronously, before anything else this process prints about the same failure. A waiter that
+ * also holds our stderr (bin/ovl-fuse passes it the same pipe, so that a daemon that dies before
+ * its verdict is not silent) gets it back now: the verdict is the last line it reads.
+ */
+async function notify(message: string): Promise<void> {
+  const given = process.env[NOTIFY_ENV];
+  if (given === undefined || notified) return;
+  notified = true;
+  const fd = Number(given);
+  if (sameFile(2, fd)) {
+    try {
+      (await import('../sys/stdio.js')).pointAtDevNull(2);
+    } catch {
+      // No libc (the failure being reported may be that): the verdict matters more; the waiter
+      // then reads on until this process exits.
+    }
+  }
+  try {
+    writeSync(fd, message + '\n');
+  } catch {
+    // EPIPE: whoever waited is gone (the detaching sh interrupted); that must not kill a live daemon.
+  }
+  try {
+    closeSync(fd);
+  } catch {
+    // Not open (EBADF): there was nobody to tell.
+  }
+}
+
+/** Whether fds `a` and `b` are one file (a pipe passed twice, say). */
+function sameFile(a: number, b: number): boolean {
+  try {
+    const x = fstatSync(a);
+    const y = fstatSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** The verdict line for an error, worded as runMain prints it (run.ts exitCodeFor). */
+function verdictFor(err: unknown): string {
+  if (err instanceof UsageError) return `usage: ${err.message}`;
+  if (err instanceof OvlError) return `error: ${err.message}`;
+  return `error: internal error: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`;
 }
 
 async function runForeground(
@@ -173,7 +215,6 @@ async function runForeground(
   try {
     mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache, transport, devFd, watch, passthrough);
   } catch (err) {
-    notify(`error: ${err instanceof Error ? err.message : String(err)}`);
     // Mounted by our parent: nobody would ever serve it.
     if (devFd !== undefined) await import('../sys/mount.js').then((m) => m.umount(cfgArgs.merged, { lazy: true })).catch(() => undefined);
     throw err;
@@ -188,15 +229,8 @@ async function runForeground(
   // A foreground daemon says "ok" only once it serves requests, so whoever waited for it (tests,
   // scripts) can act at once; the detaching dev command does not wait for this (detachMounted).
   // The status pipe only exists when someone waits for it.
-  if (process.env[NOTIFY_ENV] !== undefined) {
-    try {
-      await mounted.ready;
-    } catch (err) {
-      notify(`error: ${err instanceof Error ? err.message : String(err)}`);
-      throw err;
-    }
-  }
-  notify('ok');
+  if (process.env[NOTIFY_ENV] !== undefined) await mounted.ready;
+  await notify('ok');
   await mounted.closed;
   return 0;
 }
@@ -211,29 +245,30 @@ async function umountCommand(argv: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'umount') return umountCommand(argv.slice(1));
-  let opts;
-  let checked;
-  let cache: CacheMode;
-  let transport: Transport;
-  let watch: WatchMode;
-  let passthrough: boolean;
   try {
-    opts = parseCli(argv, 1);
-    if (opts.done) return 0;
-    const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache', 'transport', 'watch', 'passthrough'] });
-    cache = cacheMode(parsed.extra);
-    transport = transportOf(parsed.extra);
-    watch = watchMode(parsed.extra.watch, cache);
-    passthrough = passthroughOf(parsed.extra);
-    // The daemon's worker starts first: its start-up overlaps with validation and the mount.
-    if (opts.foreground && transport === 'dev') (await import('../fuse/session/prestart.js')).prestartWorker();
-    const handed = process.env[CONFIG_ENV];
-    if (handed !== undefined && opts.foreground) checked = JSON.parse(handed) as ReturnType<typeof validateMount>;
-    else checked = validateMount(resolveMountOptions({ ...parsed, extra: {} }), opts.args[0]!);
+    return await mountCommand(argv);
   } catch (err) {
-    if (err instanceof UsageError) notify(`usage: ${err.message}`);
+    // Every way this daemon can fail before it serves ends in a verdict (no-op once "ok" is sent).
+    await notify(verdictFor(err));
     throw err;
   }
+}
+
+async function mountCommand(argv: string[]): Promise<number> {
+  const opts = parseCli(argv, 1);
+  if (opts.done) return 0;
+  const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache', 'transport', 'watch', 'passthrough'] });
+  const cache = cacheMode(parsed.extra);
+  const transport = transportOf(parsed.extra);
+  const watch = watchMode(parsed.extra.watch, cache);
+  const passthrough = passthroughOf(parsed.extra);
+  // The daemon's worker starts first: its start-up overlaps with validation and the mount.
+  if (opts.foreground && transport === 'dev') (await import('../fuse/session/prestart.js')).prestartWorker();
+  const handed = process.env[CONFIG_ENV];
+  const checked =
+    handed !== undefined && opts.foreground
+      ? (JSON.parse(handed) as ReturnType<typeof validateMount>)
+      : validateMount(resolveMountOptions({ ...parsed, extra: {} }), opts.args[0]!);
   if (!opts.foreground) return transport === 'dev' ? detachMounted(argv, checked) : detach(argv);
   return runForeground(checked, cache, transport, watch, passthrough);
 }

@@ -28,6 +28,8 @@ export const c = {
   fsmount: libc.func('int fsmount(int fd, uint32_t flags, uint32_t attr_flags)'),
   move_mount: libc.func('int move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, uint32_t flags)'),
   close: libc.func('int close(int fd)'),
+  // Re-pointing an fd in place (./stdio.ts): node:fs can open and close, not replace.
+  dup2: libc.func('int dup2(int oldfd, int newfd)'),
   sync: libc.func('void sync(void)'),
   statvfs: libc.func('int statvfs(const char *path, _Out_ void *buf)'),
   name_to_handle_at: libc.func(
