@@ -84,12 +84,12 @@ function clearDest(ovl: Overlay, dst: Node | null, dstReal: string, srcIsDir: bo
 }
 
 /**
- * After the move, mark the dir that went from `from` to `to` as the kernel does (ovl_set_redirect,
- * ovl_set_opaque_xerr): a lower/merged dir gets a redirect to its origin (relative when it stayed
- * in its parent), an upper-only dir that lands in a merged dir becomes opaque.
+ * Mark the dir that moves to a dir `toParent` as the kernel does (ovl_set_redirect,
+ * ovl_set_opaque_xerr), on its upper copy at `real`: a lower/merged dir gets a redirect to its
+ * origin (relative when it stays in its parent), an upper-only dir that lands in a merged dir
+ * becomes opaque. A rename marks before it moves (the kernel's order); an exchange after.
  */
-function markMovedDir(ovl: Overlay, node: Node, redirect: string | null, to: string, toParent: Node): void {
-  const real = upperPath(ovl, to);
+function markMovedDir(ovl: Overlay, node: Node, redirect: string | null, real: string, toParent: Node): void {
   if (redirect !== null) {
     // ovl_fix_origin: the kernel's lookup gives a merged dir without an origin one (the core's
     // lookup writes nothing); a redirected dir must have it.
@@ -104,7 +104,11 @@ function markMovedDir(ovl: Overlay, node: Node, redirect: string | null, to: str
 
 function renameNode(ovl: Overlay, src: string, dest: string, srcNode: Node, dstNode: Node | null): void {
   const redirect = needsRedirect(ovl, srcNode, src);
-  if (dstNode?.isDir && mergedNames(ovl, dstNode).length > 0) fail('ENOTEMPTY', dest);
+  // ovl_rename checks a merged (or opaque) destination dir for emptiness up front; a plain
+  // upper-only one is left to the upper's rename(2), after the copy-ups and after the source dir
+  // is marked, so a failing ENOTEMPTY leaves those marks on disk as the kernel's does.
+  const upperOnlyDest = dstNode?.isDir === true && isPureUpper(dstNode) && dstNode.hits[0]!.opaque !== 'opaque';
+  if (dstNode?.isDir && !upperOnlyDest && mergedNames(ovl, dstNode).length > 0) fail('ENOTEMPTY', dest);
   const [srcParent, srcName] = splitPath(src);
   const [dstParent] = splitPath(dest);
   const sp = copyUp(ovl, srcParent);
@@ -116,9 +120,10 @@ function renameNode(ovl: Overlay, src: string, dest: string, srcNode: Node, dstN
   const srcReal = upperPath(ovl, src);
   const dstReal = upperPath(ovl, dest);
   if (srcParent !== dstParent && hasOrigin(ovl, srcNode)) markImpure(ovl, upperPath(ovl, dstParent));
+  markMovedDir(ovl, srcNode, redirectValue, srcReal, dp);
+  if (upperOnlyDest && mergedNames(ovl, dstNode!).length > 0) fail('ENOTEMPTY', dest);
   clearDest(ovl, dstNode, dstReal, srcNode.isDir);
   rename2(srcReal, dstReal, whiteout ? ['whiteout'] : []);
-  markMovedDir(ovl, srcNode, redirectValue, dest, dp);
   if (redirect) markImpure(ovl, upperPath(ovl, srcParent));
 }
 
@@ -139,8 +144,8 @@ function exchangeNodes(ovl: Overlay, src: string, dest: string, srcNode: Node, d
     if (hasOrigin(ovl, dstNode)) markImpure(ovl, upperPath(ovl, srcParent));
   }
   rename2(upperPath(ovl, src), upperPath(ovl, dest), ['exchange']);
-  markMovedDir(ovl, srcNode, srcValue, dest, dp);
-  markMovedDir(ovl, dstNode, dstValue, src, sp);
+  markMovedDir(ovl, srcNode, srcValue, upperPath(ovl, dest), dp);
+  markMovedDir(ovl, dstNode, dstValue, upperPath(ovl, src), sp);
 }
 
 /**
