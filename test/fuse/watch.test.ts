@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { listMounts } from '../../src/sys/index.js';
+import { dropCachesLogged, listMounts } from '../../src/sys/index.js';
 import { type Stack, becomes, listing, mount, sh, stack } from '../helpers/watch-stack.js';
 
 interface Case {
@@ -81,6 +81,7 @@ const cases: Case[] = [
 for (const c of cases) {
   t.test(c.name, async (t) => {
     const s = stack(t, c.populate);
+    const drops = await dropCachesLogged();
     const auto = await mount(s, 'auto', 'auto', 'on');
     const always = await mount(s, 'always', 'always', 'on');
     const control = await mount(s, 'control', 'always', 'off');
@@ -91,7 +92,14 @@ for (const c of cases) {
     c.change(s);
     t.ok(await becomes(() => c.changed(auto)), 'cache=auto (default, watch on): visible within one event round');
     t.ok(await becomes(() => c.changed(always)), 'cache=always,watch=on: visible too');
-    t.ok(c.stale(control), 'cache=always,watch=off: still the old state (so the watcher did it)');
+    const stale = c.stale(control);
+    // Tests running beside this one drop the caches (node-counts, transport, section-c): the
+    // control then forgets its cached state and shows the change without any watcher.
+    if (!stale && drops !== null && (await dropCachesLogged()) !== drops) {
+      t.comment('another test dropped the caches meanwhile: the watch=off control proves nothing this time');
+    } else {
+      t.ok(stale, 'cache=always,watch=off: still the old state (so the watcher did it)');
+    }
   });
 }
 
