@@ -12,6 +12,7 @@ import { OPAQUE_YES, OverlayXattrs, parseMountOptions, resolveMountOptions } fro
 import { prepareWorkdir } from '../../src/fuse/mount.js';
 import { mountDev } from '../../src/fuse/session/daemon.js';
 import { isMounted, umountSurely } from '../../src/sys/index.js';
+import { becomes } from '../helpers/watch-stack.js';
 
 const factory = new URL('../../src/fuse/watch-start.ts', import.meta.url).href;
 // Modes arrive with the caller's umask applied; the worker refuses to start otherwise.
@@ -29,20 +30,6 @@ function populate(lowers: string[]): void {
   }
   writeFileSync(join(lowers[300]!, 'd', 'hid'), 'below a whiteout soon');
   writeFileSync(join(lowers[400]!, 'd', 'gone'), 'deleted soon');
-}
-
-/** Whether `seen()` holds within 2 s (asked again every 10 ms; an error counts as not yet). */
-async function becomes(seen: () => boolean): Promise<boolean> {
-  const until = Date.now() + 2000;
-  for (;;) {
-    try {
-      if (seen()) return true;
-    } catch {
-      // Not there yet.
-    }
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 t.test('lower changes in the middle of 500 lowers show through an indexed dir', async (t) => {
