@@ -13,6 +13,8 @@ import type { Caller, CacheMode, Overlay } from './overlay.js';
 import type { Attr, Entry, RequestContext, Session } from './session/filesystem.js';
 
 const S_IFMT = 0o170000;
+/** Longest attribute timeout of a lower file with other names (attrMs). */
+const HARDLINK_MS = 1000;
 const S_IFDIR = 0o040000;
 
 const NO_ATTR: Attr = {
@@ -91,7 +93,7 @@ export class LlCore {
     const attr = nodeAttr(this.ovl, node);
     if (!attr) return this.negative();
     const rec = this.table.lookup(parent, name);
-    this.remember(rec, attr);
+    this.remember(rec, attr, node.hits[0]!.layer.upper);
     return {
       nodeid: rec.id,
       generation: rec.generation,
@@ -106,7 +108,9 @@ export class LlCore {
     return this.entry(parent, name, lookupPath(this.ovl, this.childPathOf(parent, name)));
   }
 
-  remember(rec: NodeRec, attr: Attr): void {
+  /** What the kernel now knows of `rec`; `upper`: its top object is in the upper layer. */
+  remember(rec: NodeRec, attr: Attr, upper = true): void {
+    rec.upper = upper;
     rec.ino = attr.ino;
     rec.nlink = attr.nlink;
     rec.isDir = (attr.mode & S_IFMT) === S_IFDIR;
@@ -121,8 +125,9 @@ export class LlCore {
   attrOf(rec: NodeRec): Attr {
     const path = this.table.path(rec);
     if (path !== null) {
-      const attr = nodeAttr(this.ovl, lookupPath(this.ovl, path)) ?? fail('ENOENT', path);
-      this.remember(rec, attr);
+      const node = lookupPath(this.ovl, path);
+      const attr = nodeAttr(this.ovl, node) ?? fail('ENOENT', path);
+      this.remember(rec, attr, node.hits[0]!.layer.upper);
       return attr;
     }
     const fh = this.handleOf(rec) ?? fail('ENOENT', `node ${rec.id} (unlinked)`);
@@ -136,13 +141,20 @@ export class LlCore {
   }
 
   /**
-   * How long the kernel may keep `rec`'s attributes. A hard-linked file's, not at all while
-   * passthrough is on: I/O through one name never reaches the daemon, so the times and size the
-   * kernel keeps for its other names (other kernel inodes) could not be invalidated.
+   * How long the kernel may keep `rec`'s attributes. A hard-linked file's other names are other
+   * kernel inodes whose times and size the kernel cannot know changed:
+   *   - an upper one's, not at all while passthrough is on: I/O through one name never reaches
+   *     the daemon, so it could not invalidate the others;
+   *   - a lower one's (never written through the mount: a write copies one alias up apart, as
+   *     the kernel does with index=off), at most HARDLINK_MS: the layer watcher names a change by
+   *     the name it was made through, which may be another name of the inode, even outside the
+   *     layers. Each read(2) asks for attributes once they expire (AUTO_INVAL_DATA), so a timeout
+   *     of 0 here cost a GETATTR round trip per read: half the throughput of a warm 1 MiB read.
    */
   attrMs(rec: NodeRec): number {
-    if (!rec.isDir && rec.nlink > 1 && this.session.grantedFlags & InitFlag.PASSTHROUGH) return 0;
-    return this.policy.attrMs(rec.isDir);
+    if (rec.isDir || rec.nlink <= 1) return this.policy.attrMs(rec.isDir);
+    if (rec.upper) return this.session.grantedFlags & InitFlag.PASSTHROUGH ? 0 : this.policy.attrMs(false);
+    return Math.min(HARDLINK_MS, this.policy.attrMs(false));
   }
 
   /** The other names of a hard-linked node the kernel holds (itself included, or nothing). */

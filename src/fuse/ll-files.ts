@@ -21,6 +21,8 @@ export function getAttr(core: LlCore, nodeid: number, fh: number | null): AttrRe
   const own = ownHandle(core, rec, fh);
   // fstat follows a copy-up made since the open, as the kernel shows it to an old fd.
   const attr = own !== undefined ? handleAttr(core.ovl, own) : core.attrOf(rec);
+  // A handle that followed a copy-up makes the node upper before any lookup says so (attrMs).
+  if (own !== undefined && core.ovl.handles.get(own)!.upper) rec.upper = true;
   return { attrValidMs: core.attrMs(rec), attr };
 }
 

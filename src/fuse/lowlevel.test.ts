@@ -1,7 +1,7 @@
 // The node-based filesystem called as the session loop calls it, on real layer dirs (no mount):
 // lookup counts, entries and attributes, copy-up-follow, unlinked-but-open files, subtree renames,
 // readdir cookies, ownership from the request, and the invalidations the kernel is sent.
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -276,4 +276,29 @@ t.test('LINK makes the source an alias: writes through the new name invalidate i
   fs.release(ctx, z2.nodeid, h.fh, 0);
   t.ok(notes.includes(`inode ${z.nodeid} 0 -1`), 'data and attributes of the other name are dropped');
   t.equal(fs.getattr(ctx, z.nodeid, null).attr.size, 2);
+});
+
+t.test('attribute timeouts of hard-linked files: lower ones 1 s at most, upper ones 0 under passthrough', async (t) => {
+  const { fs } = fixture(t, 'always', (l) => {
+    writeFileSync(join(l, 'a'), 'a');
+    linkSync(join(l, 'a'), join(l, 'b'));
+    writeFileSync(join(l, 'one'), '1');
+  }, { grantedFlags: InitFlag.PASSTHROUGH });
+  const a = fs.lookup(ctx, ROOT, 'a');
+  t.equal(a.attr.nlink, 2);
+  // 0 made every read(2) of it ask GETATTR (AUTO_INVAL_DATA): half the warm read throughput.
+  t.equal(a.attrValidMs, 1000, 'a lower hard link: bounded, not 0');
+  t.equal(fs.getattr(ctx, a.nodeid, null).attrValidMs, 1000);
+  t.equal(fs.lookup(ctx, ROOT, 'one').attrValidMs, 60_000, 'a lower file with one name: the mode\'s timeout');
+  const u = fs.create(ctx, ROOT, 'u', 0o100644, constants.O_WRONLY, 0);
+  fs.release(ctx, u.entry.nodeid, u.opened.fh, 0);
+  const v = fs.link(ctx, u.entry.nodeid, ROOT, 'v');
+  t.equal(v.attrValidMs, 0, 'an upper hard link under passthrough: never kept');
+  t.equal(fs.getattr(ctx, u.entry.nodeid, null).attrValidMs, 0);
+  // A write open copies one lower alias up apart (index=off): it is an upper file with one name.
+  const h = fs.open(ctx, a.nodeid, constants.O_WRONLY);
+  const after = fs.getattr(ctx, a.nodeid, h.fh);
+  t.equal(after.attr.nlink, 1);
+  fs.release(ctx, a.nodeid, h.fh, 0);
+  t.equal(fs.getattr(ctx, a.nodeid, null).attrValidMs, 60_000);
 });

@@ -23,6 +23,8 @@ export interface NodeRec {
   ino: number;
   nlink: number;
   isDir: boolean;
+  /** The top object is in the upper layer (true until known otherwise: the cautious default). */
+  upper: boolean;
   openMtimeNs: bigint | null;
   openSize: number;
 }
@@ -30,7 +32,7 @@ export interface NodeRec {
 function newRec(id: number, generation: number, parent: NodeRec | null, name: string): NodeRec {
   return {
     id, generation, parent, name, lookups: 0, children: null,
-    pathCache: '', pathEpoch: -1, ino: 0, nlink: 0, isDir: false, openMtimeNs: null, openSize: -1,
+    pathCache: '', pathEpoch: -1, ino: 0, nlink: 0, isDir: false, upper: true, openMtimeNs: null, openSize: -1,
   };
 }
 
