@@ -1,10 +1,12 @@
 // The kernel FUSE device: open /dev/fuse, mount(2) a fuse filesystem served through that fd,
 // wait on it (and on other fds) with poll(2), and register backing files for FUSE passthrough.
 // Reading and writing requests is plain node:fs on the fd (as cheap as an FFI call).
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, realpathSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { OvlError, errnoName } from '../errors.js';
 import { check } from './call.js';
 import { MS_RDONLY, POLLERR, POLLHUP, POLLIN, POLLNVAL, c, lastErrno } from './libc.js';
+import { listMounts } from './mount.js';
 
 // <linux/fuse.h>: _IOW(229, 1, struct fuse_backing_map) and _IOW(229, 2, uint32_t).
 const FUSE_DEV_IOC_BACKING_OPEN = 0x4010e501;
@@ -38,6 +40,28 @@ export function mountDevFuse(fd: number, target: string, o: DevFuseMountOptions)
   const data = `fd=${fd},rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions`;
   const flags = o.readonly ? MS_RDONLY : 0;
   check(c.mount(o.source, target, `fuse.${o.subtype}`, flags, data) as number, `mount fuse.${o.subtype}`, target);
+}
+
+/**
+ * Let the kernel read ahead up to `kb` KiB on the fuse mount at `target` (its bdi's
+ * read_ahead_kb). INIT can only lower the kernel's 128 KiB default (fs/fuse/inode.c keeps the
+ * smaller of the two), so without this a sequential read reaches the daemon as 128 KiB READs
+ * whatever max_pages allows. Call it once INIT is answered (INIT would lower it again). Best
+ * effort, root only: false when it could not be set, and the mount works as before.
+ */
+export function setFuseReadahead(target: string, kb: number): boolean {
+  try {
+    // mountinfo shows the canonical path; resolving the mount point itself would ask the daemon.
+    const abs = resolve(target);
+    const where = abs === '/' ? abs : join(realpathSync(dirname(abs)), basename(abs));
+    let dev: string | undefined;
+    for (const m of listMounts()) if (m.target === where && m.fstype.startsWith('fuse')) dev = m.dev;
+    if (dev === undefined) return false;
+    writeFileSync(`/sys/class/bdi/${dev}/read_ahead_kb`, String(kb));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function closeDevFuse(fd: number): void {

@@ -83,6 +83,8 @@ function unmangle(s: string): string {
 
 export interface MountEntry {
   target: string;
+  /** "major:minor" of the mounted filesystem (st_dev; names its bdi in /sys/class/bdi). */
+  dev: string;
   fstype: string;
   source: string;
   superOptions: string;
@@ -97,7 +99,7 @@ export function listMounts(): MountEntry[] {
       const [pre, post = ''] = line.split(' - ');
       const fields = pre!.split(' ');
       const [fstype = '', source = '', superOptions = ''] = post.split(' ');
-      return { target: unmangle(fields[4] ?? ''), fstype, source: unmangle(source), superOptions };
+      return { target: unmangle(fields[4] ?? ''), dev: fields[2] ?? '', fstype, source: unmangle(source), superOptions };
     });
 }
 

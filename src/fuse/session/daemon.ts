@@ -3,7 +3,7 @@
 // answered) and when it has ended (unmounted: the worker's read said ENODEV). A worker that
 // fails takes the mount with it (lazy unmount), so a dead daemon never leaves a hung mount.
 import { write } from 'node:fs';
-import { closeDevFuse, mountDevFuse, openDevFuse } from '../../sys/devfuse.js';
+import { closeDevFuse, mountDevFuse, openDevFuse, setFuseReadahead } from '../../sys/devfuse.js';
 import { umount } from '../../sys/mount.js';
 import { wantedFlags } from '../protocol/index.js';
 import { takeWorker } from './prestart.js';
@@ -34,6 +34,8 @@ export interface DevMount {
 }
 
 const MAX_WRITE = 1 << 20;
+/** Read-ahead of the mount: one READ of max_pages (= MAX_WRITE) per window, not 8 of 128 KiB. */
+const READAHEAD_KB = MAX_WRITE >> 10;
 
 /**
  * Mount a FUSE filesystem at `target` served by a worker. Returns as soon as mount(2) has: the
@@ -91,7 +93,10 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
   ready.catch(() => undefined);
   worker.on('message', (m: WorkerMessage) => {
     if (m.type === 'notify') write(fd, m.message, () => undefined);
-    else onReady(m.flags);
+    else {
+      setFuseReadahead(target, READAHEAD_KB);
+      onReady(m.flags);
+    }
   });
   worker.on('error', (err) => {
     failure = err;
