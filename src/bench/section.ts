@@ -1,7 +1,6 @@
 // A benchmark section: a subject program, the anchors it is compared with, and rounds that the
 // main loop interleaves with the other sections' rounds.
-import type { SectionSpec } from './summary.js';
-import type { Sample, Unavailable } from './types.js';
+import type { Sample, SectionSpec, Unavailable } from './types.js';
 
 export interface Section {
   spec: SectionSpec;
