@@ -6,7 +6,7 @@
 import { readSync, readlinkSync } from 'node:fs';
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
-import { AT_FDCWD, c } from './libc.js';
+import { AT_FDCWD, O_CLOEXEC, O_PATH, c } from './libc.js';
 
 // include/uapi/linux/fanotify.h
 export const FAN_MODIFY = 0x2;
@@ -29,8 +29,6 @@ const FAN_REPORT_NAME = 0x800;
 const FAN_MARK_ADD = 0x1;
 const FAN_MARK_FILESYSTEM = 0x100;
 const O_RDONLY = 0;
-const O_PATH = 0o10000000;
-const O_CLOEXEC = 0o2000000;
 
 const FAN_EVENT_INFO_TYPE_FID = 1;
 const FAN_EVENT_INFO_TYPE_DFID_NAME = 2;
