@@ -9,3 +9,11 @@ export interface Section {
   /** One round over the available targets. */
   round(n: number): Promise<Sample[]>;
 }
+
+/**
+ * The targets in the order round `n` (from 1) runs them: the first rotates with the round, so
+ * drift over a long run (a warming cache, a neighbour's load) spreads evenly over the targets.
+ */
+export function roundOrder<T>(targets: readonly T[], n: number): T[] {
+  return targets.map((_, i) => targets[(i + n - 1) % targets.length]!);
+}
