@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } fr
 import { join } from 'node:path';
 import { firstLine, runTool } from '../sys/index.js';
 import { Recorder, expect, timed } from './record.js';
-import type { Section } from './section.js';
+import { type Section, roundOrder } from './section.js';
 import type { Sizes } from './sizes.js';
 import { locateBin, ovlFuse, probe } from './targets.js';
 import type { Sample, Unavailable } from './types.js';
@@ -115,8 +115,7 @@ export function checkSection(plan: CheckPlan): Section {
     },
     async round(n) {
       const samples: Sample[] = [];
-      for (let i = 0; i < usable.length; i++) {
-        const t = usable[(i + n - 1) % usable.length]!;
+      for (const t of roundOrder(usable, n)) {
         const rec = new Recorder(SECTION, t.name, n);
         let diverged = -1;
         await rec.measure('throughput', 'scenarios/min', async () => {

@@ -7,7 +7,7 @@ import { runTool } from '../sys/index.js';
 import { type DedupExpect, genDockerRoot } from './dedup-gen.js';
 import { type DedupTool, jdupes, ovlDedup, probeOvlDedup, probeProgram, rdfind } from './dedup-tools.js';
 import { Recorder, expect, timed } from './record.js';
-import type { Section } from './section.js';
+import { type Section, roundOrder } from './section.js';
 import type { Sizes } from './sizes.js';
 import { locateBin } from './targets.js';
 import type { Sample, Unavailable } from './types.js';
@@ -90,8 +90,7 @@ export function dedupSection(plan: DedupPlan): Section {
     },
     async round(n) {
       const samples: Sample[] = [];
-      for (let i = 0; i < tools.length; i++) {
-        const t = tools[(i + n - 1) % tools.length]!;
+      for (const t of roundOrder(tools, n)) {
         const rec = new Recorder(SECTION, t.name, n);
         const t0 = Date.now();
         await measureTool(t, tree!.root, tree!.exp, join(plan.runRoot, `${t.name}-${n}`), rec, plan.sizes.stepTimeoutMs);

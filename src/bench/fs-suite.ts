@@ -7,7 +7,7 @@ import { reapDaemons, unmountBelow } from './cleanup.js';
 import type { DataSet } from './dataset.js';
 import { Recorder } from './record.js';
 import { type FsTarget, OVL_FUSE_PREVIOUS, probe } from './targets.js';
-import type { Section } from './section.js';
+import { type Section, roundOrder } from './section.js';
 import type { Sample, Unavailable } from './types.js';
 import { runGuarded, type Workload } from './workload.js';
 import { deep, walk } from './wl-walk.js';
@@ -45,12 +45,9 @@ export async function usableTargets(plan: FsPlan): Promise<{ usable: FsTarget[];
   return { usable, unavailable };
 }
 
-/**
- * One round: each workload runs on every target before the next workload starts (the first
- * target rotates with the round), so drift over a long run spreads evenly over the targets.
- */
+/** One round: each workload runs on every target (in roundOrder) before the next workload starts. */
 export async function fsRound(plan: FsPlan, usable: FsTarget[], round: number): Promise<Sample[]> {
-  const order = usable.map((_, i) => usable[(i + round - 1) % usable.length]!);
+  const order = roundOrder(usable, round);
   const recs = new Map(order.map((t) => [t.name, new Recorder(SECTION, t.name, round)]));
   const dirOf = (t: FsTarget) => join(plan.runRoot, `${t.name}-${round}`);
   for (const t of order) mkdirSync(dirOf(t), { recursive: true });

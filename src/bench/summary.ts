@@ -2,16 +2,7 @@
 // the goals judged on those ratios. Ratios are time ratios (subject time / anchor time,
 // > 1 = the subject is slower); a throughput metric is inverted so the reading is the same.
 import { median } from './record.js';
-import type { Cell, GoalVerdict, Row, Sample, SectionSummary } from './types.js';
-
-export interface SectionSpec {
-  name: string;
-  title: string;
-  subject: string;
-  anchors: string[];
-  /** every target in display order (unavailable ones get an empty column) */
-  targets: string[];
-}
+import type { Cell, GoalVerdict, Row, Sample, SectionSpec, SectionSummary } from './types.js';
 
 export interface Goal {
   section: string;

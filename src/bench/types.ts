@@ -55,14 +55,20 @@ export interface GoalVerdict {
   ratio: number | null;
 }
 
-export interface SectionSummary {
+/** What a section measures: its subject, the anchors it is compared with, every target. */
+export interface SectionSpec {
   name: string;
   title: string;
   /** the project's program measured in this section */
   subject: string;
   /** the targets it is compared with */
   anchors: string[];
+  /** every target in display order (unavailable ones get an empty column) */
   targets: string[];
+}
+
+/** A section's spec with its rows (summarize's result). */
+export interface SectionSummary extends SectionSpec {
   rows: Row[];
 }
 

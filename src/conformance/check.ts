@@ -1,12 +1,12 @@
 // `ovl-check run` as a pipeline: resolve (target, reference, suites, rules) → run the suites →
 // build the report model → write the report dir. No printing here except through onProgress.
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { attachToString } from './arbitraries.js';
 import { type AcceptRule, loadRules } from './divergences.js';
+import { readDivergenceFile, readJsonFile } from './json-file.js';
 import { buildModel, type RunModel } from './report/model.js';
-import { type DivergenceFile, reportDirName, writeReport } from './report/write.js';
+import { reportDirName, writeReport } from './report/write.js';
 import { ScenarioRunner } from './runner.js';
 import type { Scenario } from './scenario.js';
 import { compareOne, type Progress, runAgainstRecorded, runSuite, type SuiteResult, unshrunk } from './session.js';
@@ -48,17 +48,8 @@ export function shellQuote(s: string): string {
 
 type Recorded = Record<string, Array<{ index: number; scenario: Scenario; trace: Trace }>>;
 
-function readJson<T>(file: string, what: string): T {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch (e) {
-    throw new UsageError(`${file}: cannot read ${what}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
 async function replay(file: string, target: Target, runner: ScenarioRunner, rules: AcceptRule[], o: CheckOptions): Promise<SuiteResult[]> {
-  const d = readJson<DivergenceFile>(file, 'the divergence to replay');
-  if (!d.scenario || typeof d.suite !== 'string') throw new UsageError(`${file}: not an ovl-check divergence file (no scenario)`);
+  const d = readDivergenceFile(file, 'the divergence to replay');
   const start = Date.now();
   const r = await compareOne({ runner, target, reference: kernelTarget, rules, onProgress: o.onProgress }, d.suite, d.run ?? 1, attachToString(d.scenario as Scenario));
   o.onProgress?.({ suite: d.suite, done: 1, total: 1, shrinks: 0, status: r.status });
@@ -67,7 +58,7 @@ async function replay(file: string, target: Target, runner: ScenarioRunner, rule
 
 async function runAll(target: Target, runner: ScenarioRunner, rules: AcceptRule[], o: CheckOptions): Promise<SuiteResult[]> {
   const suites = resolveSuites(o.suites);
-  const recorded = o.reference ? readJson<{ suites: Recorded }>(o.reference, 'the reference traces').suites : undefined;
+  const recorded = o.reference ? readJsonFile<{ suites: Recorded }>(o.reference, 'the reference traces').suites : undefined;
   const reference = o.reference || target.name === 'kernel' ? null : kernelTarget;
   const out: SuiteResult[] = [];
   for (const cfg of suites) {

@@ -1,10 +1,10 @@
 // Differences accepted on purpose (suites/divergences.json): each rule names the targets it
 // applies to, what it matches (where, field, path, op; `*` globs) and why, with the spec item.
 // A scenario whose differences are all accepted is reported as such; anything else is unexpected.
-import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { comesAfter, deriveFrom, differencePaths, opPaths, related } from './derived.js';
 import type { Difference } from './diff.js';
+import { readJsonFile } from './json-file.js';
 import { type Op, describeOp } from './ops.js';
 
 export interface AcceptRule {
@@ -130,12 +130,7 @@ export function classify(rules: AcceptRule[], target: string, diffs: Difference[
 
 /** Load and check an accepted-divergence list. */
 export function loadRules(file: string): AcceptRule[] {
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`${file}: cannot read the accepted divergences: ${(e as Error).message}`, { cause: e });
-  }
+  const data = readJsonFile<unknown>(file, 'the accepted divergences');
   const rules = (data as { rules?: unknown }).rules;
   if (!Array.isArray(rules)) throw new UsageError(`${file}: expected {"rules": [...]}`);
   for (const r of rules as AcceptRule[]) {

@@ -22,19 +22,10 @@ import {
 } from '../sys/index.js';
 import { runObserveOp } from './exec-observe.js';
 import type { Op } from './ops.js';
-import { type ContentObs, type RawStat, contentObs, rawStat, xattrText } from './raw.js';
+import { type ContentObs, type OpOutcome, type OpValue, type RawStat, contentObs, rawStat, xattrText } from './raw.js';
 
-export type RawValue =
-  | { stat: RawStat }
-  | { content: ContentObs }
-  /** `order`: the names as the listing returned them (getdents order); `names` sorted. */
-  | { names: string[]; order?: string[] }
-  | { text: string }
-  | { statfs: { namemax: number; fsidSet: boolean } }
-  /** Named observations of one op (statx fields, ctime relations, each name's dirent). */
-  | { fields: Record<string, string | number> };
-
-export type RawResult = { ok: true; value?: RawValue } | { ok: false; errno: string };
+export type RawValue = OpValue<RawStat>;
+export type RawResult = OpOutcome<RawValue>;
 
 /** Where the worker finds things: the mount, the layers (lowers top first), and its open handles. */
 export interface ExecContext {

@@ -1,9 +1,9 @@
 // The regression corpus: minimal scenarios of divergences worth keeping, appended from a saved
 // divergence file and replayed by the `regressions` suite on every run (suites/corpus/regressions.json).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { DivergenceFile } from './report/write.js';
+import { readDivergenceFile, readJsonFile } from './json-file.js';
 import type { CorpusCase } from './suite.js';
 import { suitesDir } from './suite.js';
 
@@ -14,20 +14,11 @@ interface CorpusFile {
   cases: CorpusCase[];
 }
 
-function read<T>(file: string, what: string): T {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch (e) {
-    throw new UsageError(`${file}: cannot read ${what}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
 /** Append the minimal scenario of `divergenceFile` to `corpusFile` under `id`; returns the case. */
 export function keepDivergence(divergenceFile: string, opts: { id?: string; title?: string; corpusFile?: string } = {}): CorpusCase {
-  const d = read<DivergenceFile>(divergenceFile, 'the divergence to keep');
-  if (!d.scenario || typeof d.suite !== 'string') throw new UsageError(`${divergenceFile}: not an ovl-check divergence file (no scenario)`);
+  const d = readDivergenceFile(divergenceFile, 'the divergence to keep');
   const file = opts.corpusFile ?? regressionsFile;
-  const corpus = read<CorpusFile>(file, 'the regression corpus');
+  const corpus = readJsonFile<CorpusFile>(file, 'the regression corpus');
   const id = opts.id ?? `${d.suite}-${d.seed}-run${d.run}`;
   if (corpus.cases.some((c) => c.id === id)) throw new UsageError(`${file}: already has a case ${id}; pass --id`);
   // Name the case after what was unexpected, not after differences a rule accepts.

@@ -26,6 +26,23 @@ export interface ContentObs {
   text?: string;
 }
 
+/**
+ * What one op returned. `Stat` is the form of its stat: RawStat as the worker took it, StatObs
+ * once normalised (trace.ts); every other kind passes normalisation unchanged.
+ */
+export type OpValue<Stat> =
+  | { stat: Stat }
+  | { content: ContentObs }
+  /** `order`: the names as the listing returned them (getdents order); `names` sorted. */
+  | { names: string[]; order?: string[] }
+  | { text: string }
+  | { statfs: { namemax: number; fsidSet: boolean } }
+  /** Named observations of one op (statx fields, ctime relations, each name's dirent). */
+  | { fields: Record<string, string | number> };
+
+/** How one op ended: its value, or the errno name it failed with. */
+export type OpOutcome<Value> = { ok: true; value?: Value } | { ok: false; errno: string };
+
 export interface RawEntry {
   path: string;
   stat?: RawStat;

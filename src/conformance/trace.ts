@@ -1,17 +1,10 @@
 // What one run of a scenario on one target observed, after normalisation: the trace two targets
 // are compared by, and what `--target kernel` records for `--reference`.
 import type { EntryObs, StatObs } from './normalise.js';
-import type { ContentObs } from './raw.js';
+import type { OpOutcome, OpValue } from './raw.js';
 
-export type ObsValue =
-  | { stat: StatObs }
-  | { content: ContentObs }
-  | { names: string[]; order?: string[] }
-  | { text: string }
-  | { statfs: { namemax: number; fsidSet: boolean } }
-  | { fields: Record<string, string | number> };
-
-export type ObsResult = { ok: true; value?: ObsValue } | { ok: false; errno: string };
+export type ObsValue = OpValue<StatObs>;
+export type ObsResult = OpOutcome<ObsValue>;
 
 export interface OpObs {
   op: string;

@@ -3,14 +3,16 @@
 // Reading and writing requests is plain node:fs on the fd (as cheap as an FFI call).
 import { closeSync, openSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { OvlError, errnoName } from '../errors.js';
-import { check } from './call.js';
-import { MS_RDONLY, POLLERR, POLLHUP, POLLIN, POLLNVAL, c, lastErrno } from './libc.js';
+import { OvlError, errnoNumber } from '../errors.js';
+import { check, checkUnless } from './call.js';
+import { MS_RDONLY, POLLERR, POLLHUP, POLLIN, POLLNVAL, c } from './libc.js';
 import { listMounts } from './mount.js';
 
 // <linux/fuse.h>: _IOW(229, 1, struct fuse_backing_map) and _IOW(229, 2, uint32_t).
 const FUSE_DEV_IOC_BACKING_OPEN = 0x4010e501;
 const FUSE_DEV_IOC_BACKING_CLOSE = 0x4004e502;
+/** A signal cut the wait short: nothing is ready, the caller looks again. */
+const INTERRUPTED = [errnoNumber('EINTR')];
 
 export interface DevFuseMountOptions {
   /** The fs type becomes fuse.<subtype> (mountinfo shows it; `umount -t` matches it). */
@@ -93,8 +95,7 @@ export class PollSet {
   /** Block until one fd is ready (or `timeoutMs`, -1 = forever); EINTR counts as nothing ready. */
   wait(timeoutMs = -1): void {
     for (let i = 0; i < this.fds.length; i++) this.buf.writeInt16LE(0, 8 * i + 6);
-    const n = c.poll(this.buf, this.fds.length, timeoutMs) as number;
-    if (n < 0 && lastErrno() !== 4 /* EINTR */) throw new OvlError(errnoName(lastErrno()), 'poll failed');
+    checkUnless(c.poll(this.buf, this.fds.length, timeoutMs) as number, INTERRUPTED, 'poll');
   }
 
   /** The readiness of the i-th fd after the last wait. */

@@ -3,9 +3,9 @@
 // does (spec S60: it opens layer files and dirs with O_NOATIME). getdents64 on an O_NOATIME fd
 // also hands back d_ino and d_type, saving an lstat per entry.
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
-import { errnoName } from '../errors.js';
-import { check } from './call.js';
-import { c, lastErrno } from './libc.js';
+import { errnoNumber } from '../errors.js';
+import { check, checkUnless } from './call.js';
+import { c } from './libc.js';
 
 export type DirentType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block' | 'unknown';
 export interface RawDirent {
@@ -19,6 +19,8 @@ const BUF_SIZE = 64 * 1024;
 // O_NOATIME is refused (EPERM) on files the caller does not own unless it has CAP_FOWNER.
 const NOATIME_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOATIME;
 const PLAIN_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY;
+/** copy_file_range cannot copy between these two files (other filesystems, or no support): copy by hand. */
+const NO_KERNEL_COPY = ['EXDEV', 'EINVAL', 'ENOSYS', 'EOPNOTSUPP'].map(errnoNumber);
 
 /** Open `path` as a directory, without updating its atime where the kernel lets us. */
 export function openDirNoAtime(path: string): number {
@@ -104,7 +106,7 @@ export function copyFileNoatime(src: string, dst: string, size?: number): void {
 
 function copyData(fdIn: number, fdOut: number, src: string, size = Infinity): void {
   for (let done = 0; ; ) {
-    const n = c.copy_file_range(fdIn, null, fdOut, null, 1 << 30, 0) as number;
+    const n = checkUnless(c.copy_file_range(fdIn, null, fdOut, null, 1 << 30, 0) as number, NO_KERNEL_COPY, 'copy_file_range', src);
     if (n === 0) return;
     if (n > 0) {
       done += n;
@@ -112,8 +114,6 @@ function copyData(fdIn: number, fdOut: number, src: string, size = Infinity): vo
       continue;
     }
     // Layers on different filesystems (EXDEV) or an fs without the call: copy through userspace.
-    const code = errnoName(lastErrno());
-    if (code !== 'EXDEV' && code !== 'EINVAL' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') check(n, 'copy_file_range', src);
     const buf = Buffer.allocUnsafe(1 << 20);
     for (let r; (r = readSync(fdIn, buf, 0, buf.length, null)) > 0; ) {
       for (let w = 0; w < r; ) w += writeSync(fdOut, buf, w, r - w);

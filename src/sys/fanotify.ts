@@ -4,9 +4,9 @@
 // pure decoder of the event records. No fd per event (FID groups report FAN_NOFD), so a flood of
 // events never costs open files. Root only: filesystem marks need CAP_SYS_ADMIN.
 import { readSync, readlinkSync } from 'node:fs';
-import type { OvlError } from '../errors.js';
-import { check } from './call.js';
-import { AT_FDCWD, c } from './libc.js';
+import { errnoNumber } from '../errors.js';
+import { check, checkUnless } from './call.js';
+import { AT_FDCWD, O_CLOEXEC, O_PATH, c } from './libc.js';
 
 // include/uapi/linux/fanotify.h
 export const FAN_MODIFY = 0x2;
@@ -29,8 +29,6 @@ const FAN_REPORT_NAME = 0x800;
 const FAN_MARK_ADD = 0x1;
 const FAN_MARK_FILESYSTEM = 0x100;
 const O_RDONLY = 0;
-const O_PATH = 0o10000000;
-const O_CLOEXEC = 0o2000000;
 
 const FAN_EVENT_INFO_TYPE_FID = 1;
 const FAN_EVENT_INFO_TYPE_DFID_NAME = 2;
@@ -38,6 +36,8 @@ const FAN_EVENT_INFO_TYPE_DFID = 3;
 const FANOTIFY_METADATA_VERSION = 3;
 /** sizeof(struct fanotify_event_metadata). */
 const METADATA_LEN = 24;
+/** open_by_handle_at's answers for a directory that no longer exists. */
+const GONE = [errnoNumber('ESTALE'), errnoNumber('ENOENT')];
 
 /**
  * What a layer change looks like to the watcher: every entry event, and data or attribute changes
@@ -145,15 +145,9 @@ export function readEvents(fd: number, buf: Buffer): { events: FanEvent[]; bytes
  * reconnected to their parents by the kernel, so the path is complete.
  */
 export function pathOfHandle(mountFd: number, handle: Buffer): string | null {
-  let fd: number;
-  try {
-    // Closed with libc's close: node:fs did not open it (and a worker thread warns when it closes such fds).
-    fd = check(c.open_by_handle_at(mountFd, handle, O_PATH | O_CLOEXEC) as number, 'open_by_handle_at');
-  } catch (err) {
-    const code = (err as OvlError).code;
-    if (code === 'ESTALE' || code === 'ENOENT') return null;
-    throw err;
-  }
+  // Closed with libc's close: node:fs did not open it (and a worker thread warns when it closes such fds).
+  const fd = checkUnless(c.open_by_handle_at(mountFd, handle, O_PATH | O_CLOEXEC) as number, GONE, 'open_by_handle_at');
+  if (fd < 0) return null;
   try {
     const path = readlinkSync(`/proc/self/fd/${fd}`);
     return path.startsWith('/') && !path.endsWith(' (deleted)') ? path : null;

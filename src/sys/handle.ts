@@ -4,11 +4,10 @@
 // first, tmpfs the generation), so the only portable decoder is the kernel itself.
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { check } from './call.js';
-import { AT_FDCWD, c } from './libc.js';
+import { AT_FDCWD, O_PATH, c } from './libc.js';
 
 /** MAX_HANDLE_SZ of the kernel. */
 const MAX_HANDLE_SZ = 128;
-const O_PATH = 0o10000000;
 
 export interface FileHandle {
   /** The filesystem's handle type (ext4: 1 = FILEID_INO32_GEN). */

@@ -64,6 +64,9 @@ export function lastErrno(): number {
 
 // Constants from the kernel headers (stable ABI, x86_64 and arm64 alike).
 export const AT_FDCWD = -100;
+// open(2) flags node's fs.constants does not export.
+export const O_PATH = 0o10000000;
+export const O_CLOEXEC = 0o2000000;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
 export const UTIME_NOW = (1 << 30) - 1;
 export const UTIME_OMIT = (1 << 30) - 2;

@@ -6,7 +6,7 @@
 // pass through untouched (one length check), so the common case costs nothing.
 import { closeSync, readlinkSync } from 'node:fs';
 import { check } from './call.js';
-import { AT_FDCWD, c } from './libc.js';
+import { AT_FDCWD, O_CLOEXEC, O_PATH, c } from './libc.js';
 
 /** Paths of this many bytes or more are shortened (PATH_MAX is 4096 with the NUL). */
 const LIMIT = 3800;
@@ -15,9 +15,7 @@ const GRID = 1024;
 /** The rest after the ancestor is at least this long (leaves room to append names). */
 const MIN_REST = 1200;
 const PROC = '/proc/self/fd/';
-const O_PATH = 0o10000000;
 const O_DIRECTORY = 0o200000;
-const O_CLOEXEC = 0o2000000;
 /** Ancestor fds kept open at most (a deep tree has few ancestors on the grid). */
 const MAX_FDS = 256;
 

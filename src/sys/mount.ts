@@ -2,9 +2,9 @@
 // it takes each layer as its own `lowerdir+` string, so 500 absolute lower paths fit (mount(2)'s
 // data is cut at one page), and the kernel's own error text can be read back from the fs context.
 import { readFileSync } from 'node:fs';
-import { OvlError, errnoName } from '../errors.js';
+import { OvlError } from '../errors.js';
 import { type MountOptions, formatMountOptions, parseMountOptions, resolveMountOptions } from '../format/index.js';
-import { check } from './call.js';
+import { check, throwErrno } from './call.js';
 import {
   AT_FDCWD,
   FSCONFIG_CMD_CREATE,
@@ -15,7 +15,6 @@ import {
   MNT_DETACH,
   MOVE_MOUNT_F_EMPTY_PATH,
   c,
-  lastErrno,
 } from './libc.js';
 
 /**
@@ -24,14 +23,13 @@ import {
  * wording; when they find nothing wrong the cause is in the directories (e.g. overlapping layers).
  */
 function refused(o: MountOptions, op: string, target: string): never {
-  const code = errnoName(lastErrno());
   let why = `${op} refused`;
   try {
     resolveMountOptions(o);
   } catch (e) {
     why = (e as Error).message;
   }
-  throw new OvlError(code, `mount overlay: ${why} (${code})`, { path: target });
+  return throwErrno('mount overlay', target, { why });
 }
 
 /** The fsconfig(2) calls that express one option set: one `lowerdir+` per layer, then the rest. */

@@ -1,10 +1,16 @@
 // Extended attributes on a path without following symlinks (l*xattr), as Buffers.
 // Overlay xattrs are binary (origin) or text (opaque, redirect); callers decode.
-import { OvlError, errnoName } from '../errors.js';
-import { check } from './call.js';
-import { XATTR_CREATE, XATTR_REPLACE, c, lastErrno } from './libc.js';
+import { errnoNumber } from '../errors.js';
+import { check, checkUnless } from './call.js';
+import { XATTR_CREATE, XATTR_REPLACE, c } from './libc.js';
 
-const ENODATA = 61;
+const ENODATA = errnoNumber('ENODATA');
+const ERANGE = errnoNumber('ERANGE');
+/** Not set, or the filesystem has no xattrs at all: both mean "absent" to a presence test. */
+const ABSENT = [ENODATA, errnoNumber('EOPNOTSUPP')];
+const UNSET_OR_LONGER = [ENODATA, ERANGE];
+const UNSET = [ENODATA];
+const LONGER = [ERANGE];
 /** XATTR_SIZE_MAX: the largest value the kernel stores. */
 const MAX_VALUE = 65536;
 
@@ -13,26 +19,17 @@ export function getXattr(path: string, name: string): Buffer | null {
   let size = 256;
   for (;;) {
     const buf = Buffer.allocUnsafe(size);
-    const n = c.lgetxattr(path, name, buf, size) as number;
+    const n = checkUnless(c.lgetxattr(path, name, buf, size) as number, size < MAX_VALUE ? UNSET_OR_LONGER : UNSET, `getxattr ${name}`, path);
     if (n >= 0) return buf.subarray(0, n);
-    const errno = lastErrno();
-    if (errno === ENODATA) return null;
+    if (n === -ENODATA) return null;
     // ERANGE: the value grew or is larger than our first guess; ask for the exact size.
-    if (errno === 34 && size < MAX_VALUE) {
-      size = Math.max(check(c.lgetxattr(path, name, null, 0) as number, 'getxattr', path), size * 2);
-      continue;
-    }
-    throw new OvlError(errnoName(errno), `getxattr ${name} failed: ${errnoName(errno)}`, { path });
+    size = Math.max(check(c.lgetxattr(path, name, null, 0) as number, `getxattr ${name}`, path), size * 2);
   }
 }
 
 /** True when `name` is set on `path` (cheaper than reading a value we only test for presence). */
 export function hasXattr(path: string, name: string): boolean {
-  const n = c.lgetxattr(path, name, null, 0) as number;
-  if (n >= 0) return true;
-  const errno = lastErrno();
-  if (errno === ENODATA || errno === 95 /* EOPNOTSUPP */) return false;
-  throw new OvlError(errnoName(errno), `getxattr ${name} failed: ${errnoName(errno)}`, { path });
+  return checkUnless(c.lgetxattr(path, name, null, 0) as number, ABSENT, `getxattr ${name}`, path) >= 0;
 }
 
 export type SetMode = 'any' | 'create' | 'replace';
@@ -49,18 +46,16 @@ const LIST_BUF = Buffer.allocUnsafe(4096);
 
 /** Names of all xattrs on `path` that this process may see. */
 export function listXattrs(path: string): string[] {
-  const first = c.llistxattr(path, LIST_BUF, LIST_BUF.length) as number;
+  const first = checkUnless(c.llistxattr(path, LIST_BUF, LIST_BUF.length) as number, LONGER, 'listxattr', path);
   if (first === 0) return [];
   if (first > 0) return LIST_BUF.toString('utf8', 0, first).split('\0').filter((s) => s.length > 0);
-  if (lastErrno() !== 34) check(first, 'listxattr', path);
   // ERANGE: longer than the buffer; ask for the size.
   for (;;) {
     const size = check(c.llistxattr(path, null, 0) as number, 'listxattr', path);
     if (size === 0) return [];
     const buf = Buffer.allocUnsafe(size);
-    const n = c.llistxattr(path, buf, size) as number;
-    if (n < 0 && lastErrno() === 34) continue; // grew between the two calls
-    check(n, 'listxattr', path);
+    const n = checkUnless(c.llistxattr(path, buf, size) as number, LONGER, 'listxattr', path);
+    if (n < 0) continue; // ERANGE: the list grew between the two calls
     return buf.toString('utf8', 0, n).split('\0').filter((s) => s.length > 0);
   }
 }

@@ -1,7 +1,7 @@
 // fallocate, SEEK_DATA/SEEK_HOLE, copy_file_range and O_TMPFILE in the overlay core, step for step
 // against kernel overlayfs on equal layers (ext4 here, which has every fallocate mode): each step's
 // result or errno, the upper dir and the merged tree must be the same.
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { copyRangeHandles, fallocateHandle, seekHandle } from '../../src/fuse/ops-space.js';
@@ -15,17 +15,14 @@ import { makeWhiteout, setXattr } from '../../src/sys/index.js';
 import * as sp from '../../src/sys/space.js';
 import { type CoreScenario, sameAsKernel } from '../helpers/core-twin.js';
 import type { LayerDirs } from '../helpers/layers.js';
+import { K, sizeAndBlocks, spaceLayers } from '../helpers/space-layers.js';
 
 const { O_RDONLY, O_RDWR, O_WRONLY, O_EXCL } = constants;
-const K = 4096;
 
+/** The shared space layers, with `ld` merged already: its `gone` whited out in the upper. */
 function layers(d: LayerDirs): void {
+  spaceLayers(d);
   const [l] = d.lowers as [string];
-  writeFileSync(join(l, 'big'), Buffer.alloc(16 * K, 'a'));
-  writeFileSync(join(l, 'src'), Buffer.alloc(8 * K, 'b'));
-  writeFileSync(join(l, 'ro'), 'ro');
-  mkdirSync(join(l, 'ld'));
-  writeFileSync(join(l, 'ld/gone'), 'gone');
   mkdirSync(join(d.upper, 'ld'));
   makeWhiteout(join(d.upper, 'ld/gone'));
   // As the kernel's first lookup leaves a merged dir (ovl_fix_origin; the core's lookup writes nothing).
@@ -103,7 +100,6 @@ class Files {
 /** Steps over one fresh set of open files. */
 const withFiles = (make: (f: Files) => Step[]): Step[] => make(new Files());
 
-const blocks = (fd: number) => ({ size: fstatSync(fd).size, blocks: fstatSync(fd).blocks });
 const write = (s: string) => (fd: number) => writeSync(fd, s, 0);
 const read = (fd: number) => {
   const b = Buffer.alloc(64);
@@ -116,7 +112,7 @@ await sameAsKernel(t, 'fallocate in every mode ext4 has, then SEEK_DATA/SEEK_HOL
     f.open('w', 'big', O_RDWR),
     f.fallocate('w', 0, 16 * K, 8 * K),
     f.fallocate('w', sp.FALLOC_FL_KEEP_SIZE, 24 * K, 8 * K),
-    f.onFd('size after KEEP_SIZE', 'w', blocks),
+    f.onFd('size after KEEP_SIZE', 'w', sizeAndBlocks),
     f.fallocate('w', sp.FALLOC_FL_PUNCH_HOLE | sp.FALLOC_FL_KEEP_SIZE, 2 * K, 4 * K),
     f.fallocate('w', sp.FALLOC_FL_PUNCH_HOLE, 0, K),
     f.fallocate('w', sp.FALLOC_FL_ZERO_RANGE, 8 * K, 2 * K),
@@ -125,7 +121,7 @@ await sameAsKernel(t, 'fallocate in every mode ext4 has, then SEEK_DATA/SEEK_HOL
     f.fallocate('w', sp.FALLOC_FL_INSERT_RANGE, 4 * K, 4 * K),
     f.fallocate('w', sp.FALLOC_FL_COLLAPSE_RANGE, 1, K),
     f.fallocate('w', 0x80, 0, K),
-    f.onFd('size and blocks', 'w', blocks),
+    f.onFd('size and blocks', 'w', sizeAndBlocks),
     ...[0, K, 4 * K, 5 * K, 9 * K, 20 * K].flatMap((o) => [f.seek('w', o, sp.SEEK_DATA), f.seek('w', o, sp.SEEK_HOLE)]),
     f.seek('w', 22 * K, sp.SEEK_DATA),
     f.seek('w', 64 * K, sp.SEEK_HOLE),
@@ -149,7 +145,7 @@ await sameAsKernel(t, 'copy_file_range between overlay files: lower source, uppe
     f.copy('s', 0, 'd', 0, K, 1),
     f.copy('d', 0, 's', 0, K),
     f.copy('d', 0, 'd', K, K),
-    f.onFd('size', 'd', blocks),
+    f.onFd('size', 'd', sizeAndBlocks),
     f.close('s'),
     f.close('d'),
   ]),

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import t from 'tap';
 import { type RenameFlag, makeWhiteout, rename2 } from '../../src/sys/index.js';
 import * as sp from '../../src/sys/space.js';
+import { K, sizeAndBlocks, spaceLayers } from '../helpers/space-layers.js';
 import { outcome } from '../helpers/tree.js';
 import { type Scenario, runOn, sameOnBoth } from '../helpers/twin.js';
 
 const { O_RDONLY, O_RDWR, O_WRONLY, O_EXCL } = constants;
-const K = 4096;
 const DEV = 'transport=dev';
 
 /** Record each step's outcome (and value) under its label, in order. */
@@ -68,16 +68,6 @@ await sameOnBoth(t, 'renameat2 EXCHANGE of lower dirs with redirect_dir=on', {
   },
 });
 
-function spaceLayers(d: Parameters<Scenario['setup']>[0]): void {
-  const [l] = d.lowers as [string];
-  writeFileSync(join(l, 'big'), Buffer.alloc(16 * K, 'a'));
-  writeFileSync(join(l, 'src'), Buffer.alloc(8 * K, 'b'));
-  writeFileSync(join(l, 'ro'), 'ro');
-  mkdirSync(join(l, 'ld'));
-  writeFileSync(join(l, 'ld/gone'), 'gone');
-}
-
-const sizes = (fd: number) => ({ size: fstatSync(fd).size, blocks: fstatSync(fd).blocks });
 
 await sameOnBoth(t, 'fallocate modes FUSE carries, then SEEK_DATA/SEEK_HOLE over the holes', {
   lowers: 1,
@@ -91,12 +81,12 @@ await sameOnBoth(t, 'fallocate modes FUSE carries, then SEEK_DATA/SEEK_HOLE over
     step('fsync', () => fsyncSync(fd));
     step('extend (mode 0)', () => sp.fallocate(fd, 0, 16 * K, 8 * K));
     step('KEEP_SIZE past EOF', () => sp.fallocate(fd, sp.FALLOC_FL_KEEP_SIZE, 24 * K, 8 * K));
-    step('size after KEEP_SIZE', () => sizes(fd));
+    step('size after KEEP_SIZE', () => sizeAndBlocks(fd));
     step('PUNCH_HOLE|KEEP_SIZE', () => sp.fallocate(fd, sp.FALLOC_FL_PUNCH_HOLE | sp.FALLOC_FL_KEEP_SIZE, 2 * K, 4 * K));
     step('PUNCH_HOLE alone', () => sp.fallocate(fd, sp.FALLOC_FL_PUNCH_HOLE, 0, K));
     step('ZERO_RANGE', () => sp.fallocate(fd, sp.FALLOC_FL_ZERO_RANGE, 8 * K, 2 * K));
     step('ZERO_RANGE|KEEP_SIZE', () => sp.fallocate(fd, sp.FALLOC_FL_ZERO_RANGE | sp.FALLOC_FL_KEEP_SIZE, 20 * K, 8 * K));
-    step('size and blocks', () => sizes(fd));
+    step('size and blocks', () => sizeAndBlocks(fd));
     for (const off of [0, K, 2 * K, 6 * K, 9 * K, 23 * K, 24 * K, 64 * K]) {
       step(`SEEK_DATA ${off}`, () => sp.seek(fd, off, sp.SEEK_DATA));
       step(`SEEK_HOLE ${off}`, () => sp.seek(fd, off, sp.SEEK_HOLE));
@@ -125,7 +115,7 @@ await sameOnBoth(t, 'copy_file_range between overlay files', {
     step('from EOF', () => sp.copyRange(src, 8 * K, dst, 0, K));
     step('flags', () => sp.copyRange(src, 0, dst, 0, K, 1));
     step('into a read-only fd', () => sp.copyRange(dst, 0, src, 0, K));
-    step('size', () => sizes(dst));
+    step('size', () => sizeAndBlocks(dst));
     closeSync(src);
     closeSync(dst);
     return o;
