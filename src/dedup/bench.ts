@@ -94,7 +94,7 @@ export async function timeAnalyze(root: string): Promise<AnalyzeTiming> {
   t = timer();
   const hashT = timer();
   let hash: PhaseTime = { wall: 0, cpu: 0 };
-  const hashing = hashInodes(new Map(targets.map((f) => [f.entry.inode, join(discovery.root, f.base, f.entry.path)])), { log })
+  const hashing = hashInodes(discovery.root, targets, { log })
     .then((h) => ((hash = hashT()), h));
   const layerAnalysis = analyseLayers(discovery, scans, targets);
   const layers = t();

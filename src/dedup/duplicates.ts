@@ -31,16 +31,16 @@ function groupOf(byKey: Map<string, Group>, size: number, hash: string): Group {
 
 // Only the first name of each hashed inode counts (give the files bottom layer first, so that name
 // is in the layer that added the file); path strings are built only for the groups reported.
-export function findDuplicates(files: Iterable<Located>, hashes: Map<string, string>): Duplicates {
+export function findDuplicates(files: Iterable<Located>, hashes: Map<number, string>): Duplicates {
   const byKey = new Map<string, Group>();
-  const seen = new Set<string>();
+  const seen = new Set<number>();
   let hashedBytes = 0;
   for (const located of files) {
     const { entry } = located;
-    if (entry.type !== 'file' || seen.has(entry.inode)) continue;
-    const hash = hashes.get(entry.inode);
+    if (entry.type !== 'file' || seen.has(entry.id)) continue;
+    const hash = hashes.get(entry.id);
     if (hash === undefined) continue;
-    seen.add(entry.inode);
+    seen.add(entry.id);
     hashedBytes += entry.size;
     groupOf(byKey, entry.size, hash).first.push(located);
   }

@@ -68,7 +68,7 @@ export function childNames(paths: Iterable<string>): Map<string, string[]> {
  */
 export function diffCounts(items: readonly DiffItem[], sources: Map<string, DirSource>): Counts {
   const names = childNames(items.map((i) => i.path));
-  const seen = new Map<string, number>();
+  const seen = new Map<number, number>();
   const c: Counts = { entries: items.length, inodes: 1, regularBytes: 0, diskBytes: 0, maxLinks: 0 };
   c.diskBytes += dirBlocks(names.get('') ?? [], sources.get('')) * 512;
   for (const item of items) {
@@ -79,8 +79,8 @@ export function diffCounts(items: readonly DiffItem[], sources: Map<string, DirS
       continue;
     }
     if (e.type === 'file') {
-      const links = (seen.get(e.inode) ?? 0) + 1;
-      seen.set(e.inode, links);
+      const links = (seen.get(e.id) ?? 0) + 1;
+      seen.set(e.id, links);
       c.maxLinks = Math.max(c.maxLinks, links);
       if (links > 1) continue;
       c.regularBytes += e.size;

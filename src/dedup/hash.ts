@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
+import type { Located } from './duplicates.js';
 import type { WarningLog } from './read-meta.js';
 import type { Entry } from './types.js';
 
@@ -16,11 +17,11 @@ import type { Entry } from './types.js';
  */
 export function sizeCollisions<T extends { entry: Entry }>(files: Iterable<T>): T[] {
   const bySize = new Map<number, T[]>();
-  const seen = new Set<string>();
+  const seen = new Set<number>();
   for (const f of files) {
     const e = f.entry;
-    if (e.type !== 'file' || e.size === 0 || seen.has(e.inode)) continue;
-    seen.add(e.inode);
+    if (e.type !== 'file' || e.size === 0 || seen.has(e.id)) continue;
+    seen.add(e.id);
     const group = bySize.get(e.size);
     if (group) group.push(f);
     else bySize.set(e.size, [f]);
@@ -30,23 +31,23 @@ export function sizeCollisions<T extends { entry: Entry }>(files: Iterable<T>): 
   return out;
 }
 
-export interface HashResult {
-  /** [inode, 16-hex-digit xxh64] */
-  hashes: Array<[string, string]>;
+export interface HashResult<K = number> {
+  /** [key (an inode id), 16-hex-digit xxh64] */
+  hashes: Array<[K, string]>;
   /** [path, errno code] of files that could not be read */
   failed: Array<[string, string]>;
 }
 
 /**
- * Hash every [inode, path]. Self-contained on purpose (no imports, no closure): its source is also
+ * Hash every [key, path]. Self-contained on purpose (no imports, no closure): its source is also
  * the hashing worker's code, so the worker and the in-process path cannot drift apart.
  */
-export function hashFiles(
-  targets: Array<[string, string]>,
+export function hashFiles<K>(
+  targets: Array<[K, string]>,
   api: Pick<XXHashAPI, 'h64Raw' | 'create64'>,
   io: Pick<typeof fs, 'openSync' | 'readSync' | 'closeSync' | 'constants'>,
   onBytes?: (done: number) => void,
-): HashResult {
+): HashResult<K> {
   const CHUNK = 1 << 20;
   const buf = Buffer.allocUnsafe(CHUNK);
   const hex = (h: bigint): string => h.toString(16).padStart(16, '0');
@@ -59,7 +60,7 @@ export function hashFiles(
       return io.openSync(abs, io.constants.O_RDONLY);
     }
   };
-  const out: HashResult = { hashes: [], failed: [] };
+  const out: HashResult<K> = { hashes: [], failed: [] };
   let done = 0;
   for (const [inode, abs] of targets) {
     let fd = -1;
@@ -106,14 +107,14 @@ export interface HashOptions {
   workers?: number;
 }
 
-// Targets go in and hashes come back as one string each (inodes and hashes joined by '\n', paths
-// by NUL, which no path holds): cloning two strings costs nothing next to 118k [inode, path] pairs.
+// Targets go in and hashes come back as one string each (inode ids and hashes joined by '\n', paths
+// by NUL, which no path holds): cloning two strings costs nothing next to 118k [id, path] pairs.
 const WORKER = (fn: string): string => `
 const { parentPort, workerData } = require('node:worker_threads');
 const hashFiles = ${fn};
 require(workerData.xxhash)().then((api) => {
   const paths = workerData.paths.split('\\0');
-  const targets = workerData.inodes.split('\\n').map((inode, i) => [inode, paths[i]]);
+  const targets = workerData.ids.split('\\n').map((id, i) => [id, paths[i]]);
   let next = 0;
   const r = hashFiles(targets, api, require('node:fs'), (done) => {
     if (done >= next) { parentPort.postMessage({ done }); next = done + (4 << 20); }
@@ -125,17 +126,17 @@ require(workerData.xxhash)().then((api) => {
 interface WorkerMessage {
   done?: number;
   hashed?: string;
-  failed?: HashResult['failed'];
+  failed?: Array<[string, string]>;
 }
 
-function inWorker(targets: Array<[string, string]>, onProgress?: (bytes: number) => void): Promise<HashResult> {
+function inWorker(targets: Array<[number, string]>, onProgress?: (bytes: number) => void): Promise<HashResult> {
   const xxhashPath = createRequire(import.meta.url).resolve('xxhash-wasm');
-  const workerData = { inodes: targets.map((t) => t[0]).join('\n'), paths: targets.map((t) => t[1]).join('\0'), xxhash: xxhashPath };
+  const workerData = { ids: targets.map((t) => t[0]).join('\n'), paths: targets.map((t) => t[1]).join('\0'), xxhash: xxhashPath };
   const w = new Worker(WORKER(hashFiles.toString()), { eval: true, workerData });
   return new Promise((resolve, reject) => {
     w.on('message', (m: WorkerMessage) => {
       if (m.hashed !== undefined) {
-        const hashes = m.hashed === '' ? [] : m.hashed.split('\n').map((l): [string, string] => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]);
+        const hashes = m.hashed === '' ? [] : m.hashed.split('\n').map((l): [number, string] => [Number(l.slice(0, l.indexOf(' '))), l.slice(l.indexOf(' ') + 1)]);
         resolve({ hashes, failed: m.failed ?? [] });
         void w.terminate();
       } else if (m.done !== undefined) onProgress?.(m.done);
@@ -151,16 +152,17 @@ function inoOf(inode: string): number {
 }
 
 /**
- * inode → 16-hex-digit xxh64 of the content, for each (inode, path) given. Unreadable files are
- * warnings. Files are read in inode order (on a cold cache that is close to disk order) by
- * `workers` threads at once, each taking a contiguous half: two outstanding reads keep a disk or
- * a virtual disk busier than one, and each thread hashes on its own core.
+ * inode id → 16-hex-digit xxh64 of the content, for each file given (one name per inode: the
+ * file's path is `root/base/entry.path`). Unreadable files are warnings. Files are read in inode
+ * order (on a cold cache that is close to disk order) by `workers` threads at once, each taking a
+ * contiguous half: two outstanding reads keep a disk or a virtual disk busier than one, and each
+ * thread hashes on its own core.
  */
-export async function hashInodes(targets: Map<string, string>, { log, onProgress, worker = true, workers = 2 }: HashOptions): Promise<Map<string, string>> {
+export async function hashInodes(root: string, files: readonly Located[], { log, onProgress, worker = true, workers = 2 }: HashOptions): Promise<Map<number, string>> {
   // The inode numbers are parsed once, not in the comparator (that was 1.2 s of 118k files' sort).
-  const keyed = [...targets].map((t) => ({ ino: inoOf(t[0]), t }));
+  const keyed = files.map((f) => ({ ino: inoOf(f.entry.inode), f }));
   keyed.sort((a, b) => a.ino - b.ino);
-  const list = keyed.map((k) => k.t);
+  const list = keyed.map(({ f }): [number, string] => [f.entry.id, `${root}/${f.base}/${f.entry.path}`]);
   let r: HashResult;
   if (!worker || list.length === 0) r = hashFiles(list, await xxhash(), fs, onProgress);
   else {

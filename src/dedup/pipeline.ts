@@ -18,7 +18,7 @@ export interface Progress {
 export interface AnalysisRun {
   discovery: Discovery;
   scans: Array<Map<string, LayerScan>>;
-  hashes: Map<string, string>;
+  hashes: Map<number, string>;
   report: Report;
 }
 
@@ -56,8 +56,7 @@ export async function runAnalysis(root: string, { progress, fileXattrs = true }:
   const targets = sizeCollisions(locatedFiles(discovery, scans));
   progress?.phase('hash', targets.reduce((n, t) => n + t.entry.size, 0));
   // The worker hashes while this thread analyses the layers (which needs no hashes).
-  const paths = new Map(targets.map((t) => [t.entry.inode, `${root}/${t.base}/${t.entry.path}`]));
-  const hashing = hashInodes(paths, { log, onProgress: (b) => progress?.tick(b) });
+  const hashing = hashInodes(root, targets, { log, onProgress: (b) => progress?.tick(b) });
   const layerDirs = new Set(scans.flatMap((byId) => [...byId.values()].map((s) => s.dir)));
   const outside = scanOutside(root, layerDirs, log);
   const layers = analyseLayers(discovery, scans, targets);
