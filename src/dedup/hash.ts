@@ -1,14 +1,10 @@
 // Content hashing for duplicate detection: xxh64 (xxhash-wasm) over distinct inodes, and only over
 // inodes whose size collides with another inode's, as jdupes and rdfind do: a file with a unique
 // size cannot have a duplicate, so it is never read. Read-only (O_RDONLY|O_NOATIME when allowed).
-// analyze hashes in a worker thread while the main thread computes the layer analysis, which needs
-// no hashes: the two together take the time of the longer one on a 2-core machine.
+// analyze hashes in worker threads (hash-workers.ts) while the main thread computes the layer
+// analysis, which needs no hashes: the two together take the time of the longer one.
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
-import type { Located } from './duplicates.js';
-import type { WarningLog } from './read-meta.js';
 import type { Entry } from './types.js';
 
 /**
@@ -96,86 +92,4 @@ export async function contentHasher(): Promise<(abs: string) => string> {
     if (r.failed.length > 0) throw Object.assign(new Error(`${abs}: ${r.failed[0]![1]}`), { code: r.failed[0]![1] });
     return r.hashes[0]![1];
   };
-}
-
-export interface HashOptions {
-  log: WarningLog;
-  onProgress?: (bytes: number) => void;
-  /** hash in worker threads (default); false hashes on the calling thread */
-  worker?: boolean;
-  /** how many worker threads (default 2) */
-  workers?: number;
-}
-
-// Targets go in and hashes come back as one string each (inode ids and hashes joined by '\n', paths
-// by NUL, which no path holds): cloning two strings costs nothing next to 118k [id, path] pairs.
-const WORKER = (fn: string): string => `
-const { parentPort, workerData } = require('node:worker_threads');
-const hashFiles = ${fn};
-require(workerData.xxhash)().then((api) => {
-  const paths = workerData.paths.split('\\0');
-  const targets = workerData.ids.split('\\n').map((id, i) => [id, paths[i]]);
-  let next = 0;
-  const r = hashFiles(targets, api, require('node:fs'), (done) => {
-    if (done >= next) { parentPort.postMessage({ done }); next = done + (4 << 20); }
-  });
-  parentPort.postMessage({ hashed: r.hashes.map((h) => h[0] + ' ' + h[1]).join('\\n'), failed: r.failed });
-});
-`;
-
-interface WorkerMessage {
-  done?: number;
-  hashed?: string;
-  failed?: Array<[string, string]>;
-}
-
-function inWorker(targets: Array<[number, string]>, onProgress?: (bytes: number) => void): Promise<HashResult> {
-  const xxhashPath = createRequire(import.meta.url).resolve('xxhash-wasm');
-  const workerData = { ids: targets.map((t) => t[0]).join('\n'), paths: targets.map((t) => t[1]).join('\0'), xxhash: xxhashPath };
-  const w = new Worker(WORKER(hashFiles.toString()), { eval: true, workerData });
-  return new Promise((resolve, reject) => {
-    w.on('message', (m: WorkerMessage) => {
-      if (m.hashed !== undefined) {
-        const hashes = m.hashed === '' ? [] : m.hashed.split('\n').map((l): [number, string] => [Number(l.slice(0, l.indexOf(' '))), l.slice(l.indexOf(' ') + 1)]);
-        resolve({ hashes, failed: m.failed ?? [] });
-        void w.terminate();
-      } else if (m.done !== undefined) onProgress?.(m.done);
-    });
-    w.on('error', reject);
-    w.on('exit', (code) => reject(new Error(`hash worker exited with ${code}`)));
-  });
-}
-
-/** `${dev}:${ino}` → ino, for ordering reads the way the inodes lie on disk. */
-function inoOf(inode: string): number {
-  return Number(inode.slice(inode.indexOf(':') + 1)) || 0;
-}
-
-/**
- * inode id → 16-hex-digit xxh64 of the content, for each file given (one name per inode: the
- * file's path is `root/base/entry.path`). Unreadable files are warnings. Files are read in inode
- * order (on a cold cache that is close to disk order) by `workers` threads at once, each taking a
- * contiguous half: two outstanding reads keep a disk or a virtual disk busier than one, and each
- * thread hashes on its own core.
- */
-export async function hashInodes(root: string, files: readonly Located[], { log, onProgress, worker = true, workers = 2 }: HashOptions): Promise<Map<number, string>> {
-  // The inode numbers are parsed once, not in the comparator (that was 1.2 s of 118k files' sort).
-  const keyed = files.map((f) => ({ ino: inoOf(f.entry.inode), f }));
-  keyed.sort((a, b) => a.ino - b.ino);
-  const list = keyed.map(({ f }): [number, string] => [f.entry.id, `${root}/${f.base}/${f.entry.path}`]);
-  let r: HashResult;
-  if (!worker || list.length === 0) r = hashFiles(list, await xxhash(), fs, onProgress);
-  else {
-    const n = Math.max(1, Math.min(workers, Math.ceil(list.length / 1000)));
-    const per = Math.ceil(list.length / n);
-    const done = new Array<number>(n).fill(0);
-    const parts = await Promise.all(Array.from({ length: n }, (_, i) =>
-      inWorker(list.slice(i * per, (i + 1) * per), (b) => {
-        done[i] = b;
-        onProgress?.(done.reduce((a, x) => a + x, 0));
-      })));
-    r = { hashes: parts.flatMap((p) => p.hashes), failed: parts.flatMap((p) => p.failed) };
-  }
-  for (const [abs, code] of r.failed) log.add(abs, `cannot read for hashing: ${code}`);
-  return new Map(r.hashes);
 }

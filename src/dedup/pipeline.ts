@@ -2,11 +2,13 @@
 // analyse. Read-only on the data root: it opens, lists, stats and reads, nothing else.
 import { analyseLayers, finishReport, locatedFiles } from './analyse.js';
 import { discover } from './discover.js';
-import { hashInodes, sizeCollisions } from './hash.js';
+import { sizeCollisions } from './hash.js';
+import { HashWorkers } from './hash-workers.js';
 import { WarningLog } from './read-meta.js';
 import type { Report } from './report.js';
 import { scanOutside } from './outside.js';
 import { scanLayer } from './scan.js';
+import type { Located } from './duplicates.js';
 import type { Discovery, LayerScan } from './types.js';
 
 export interface Progress {
@@ -52,11 +54,19 @@ export async function runAnalysis(root: string, { progress, fileXattrs = true }:
   const log = new WarningLog();
   log.list.push(...found.warnings);
   const discovery: Discovery = { ...found, warnings: log.list };
-  const scans = scanStores(discovery, log, { progress, fileXattrs });
-  const targets = sizeCollisions(locatedFiles(discovery, scans));
+  // The hashing threads start while this one scans, and hash while it analyses the layers (which needs no hashes).
+  const hashers = new HashWorkers();
+  let scans: Array<Map<string, LayerScan>>;
+  let targets: Located[];
+  try {
+    scans = scanStores(discovery, log, { progress, fileXattrs });
+    targets = sizeCollisions(locatedFiles(discovery, scans));
+  } catch (err) {
+    hashers.close();
+    throw err;
+  }
   progress?.phase('hash', targets.reduce((n, t) => n + t.entry.size, 0));
-  // The worker hashes while this thread analyses the layers (which needs no hashes).
-  const hashing = hashInodes(root, targets, { log, onProgress: (b) => progress?.tick(b) });
+  const hashing = hashers.hash(root, targets, { log, onProgress: (b) => progress?.tick(b) });
   const layerDirs = new Set(scans.flatMap((byId) => [...byId.values()].map((s) => s.dir)));
   const outside = scanOutside(root, layerDirs, log);
   const layers = analyseLayers(discovery, scans, targets);
