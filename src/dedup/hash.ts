@@ -27,6 +27,34 @@ export function sizeCollisions<T extends { entry: Entry }>(files: Iterable<T>): 
   return out;
 }
 
+/**
+ * The same choice made while files come in (layer by layer, as the scan finds them): a file is
+ * due for hashing once another inode of its size has been seen, the first of each size together
+ * with the second. Over all files, exactly the inodes `sizeCollisions` gives.
+ */
+export class CollisionStream<T extends { entry: Entry }> {
+  /** size → the first file of that size while it is the only one; null once handed out */
+  private readonly first = new Map<number, T | null>();
+  private readonly seen = new Set<number>();
+
+  /** Take `f`; push onto `due` whatever is now due for hashing. */
+  add(f: T, due: T[]): void {
+    const e = f.entry;
+    if (e.type !== 'file' || e.size === 0 || this.seen.has(e.id)) return;
+    this.seen.add(e.id);
+    const held = this.first.get(e.size);
+    if (held === undefined) {
+      this.first.set(e.size, f);
+      return;
+    }
+    if (held !== null) {
+      due.push(held);
+      this.first.set(e.size, null);
+    }
+    due.push(f);
+  }
+}
+
 export interface HashResult<K = number> {
   /** [key (an inode id), 16-hex-digit xxh64] */
   hashes: Array<[K, string]>;
