@@ -99,10 +99,21 @@ export function diffCounts(items: readonly DiffItem[], sources: Map<string, DirS
 /** Source directories of a scanned tree with their child counts, for `diffCounts`. */
 export function dirSources(top: Entry, entries: readonly Entry[]): Map<string, DirSource> {
   const counts = new Map<string, number>();
+  // Siblings mostly come one after another: count a run of them under one parent string, cut
+  // (and hashed into the map) once per run, not once per entry.
+  let dir: string | null = null;
+  let run = 0;
   for (const e of entries) {
-    const d = parentPath(e.path);
-    counts.set(d, (counts.get(d) ?? 0) + 1);
+    const cut = e.path.lastIndexOf('/');
+    const same = dir !== null && (cut < 0 ? dir === '' : cut === dir.length && e.path.startsWith(dir));
+    if (!same) {
+      if (dir !== null) counts.set(dir, (counts.get(dir) ?? 0) + run);
+      dir = cut < 0 ? '' : e.path.slice(0, cut);
+      run = 0;
+    }
+    run++;
   }
+  if (dir !== null) counts.set(dir, (counts.get(dir) ?? 0) + run);
   const out = new Map<string, DirSource>([['', { entry: top, childCount: counts.get('') ?? 0 }]]);
   for (const e of entries) if (e.type === 'dir') out.set(e.path, { entry: e, childCount: counts.get(e.path) ?? 0 });
   return out;
