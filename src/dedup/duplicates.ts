@@ -23,9 +23,13 @@ interface Group {
 
 /** Group key: the hash alone, unless another size already holds it (an xxh64 collision). */
 function groupOf(byKey: Map<string, Group>, size: number, hash: string): Group {
-  const key = (byKey.get(hash)?.size ?? size) === size ? hash : `${size}:${hash}`;
-  let g = byKey.get(key);
-  if (!g) byKey.set(key, (g = { size, hash, first: [] }));
+  let g = byKey.get(hash);
+  if (g === undefined) byKey.set(hash, (g = { size, hash, first: [] }));
+  else if (g.size !== size) {
+    const key = `${size}:${hash}`;
+    g = byKey.get(key);
+    if (g === undefined) byKey.set(key, (g = { size, hash, first: [] }));
+  }
   return g;
 }
 
