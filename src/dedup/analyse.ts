@@ -14,8 +14,8 @@ export interface AnalyseInput {
   discovery: Discovery;
   /** per store (same order as discovery.stores): cacheId → scan */
   scans: Array<Map<string, LayerScan>>;
-  /** inode → xxh64 of size-colliding regular files */
-  hashes: Map<string, string>;
+  /** inode id → xxh64 of size-colliding regular files */
+  hashes: Map<number, string>;
   outside?: OutsideCounts;
 }
 
@@ -88,7 +88,7 @@ function imageCopies(analyses: StoreAnalysis[]): ImageCopies[] {
   });
 }
 
-function wasteOf(copies: ImageCopies[], hashes: Map<string, string>): Waste {
+function wasteOf(copies: ImageCopies[], hashes: Map<number, string>): Waste {
   const images = copies.map((c) => wasteOfCopies(c.image, c.copies, hashes, c.upTo));
   return {
     images,
@@ -154,7 +154,7 @@ export function analyseLayers(discovery: Discovery, scans: Array<Map<string, Lay
 }
 
 /** `outside`: what the data root holds outside its layer dirs, when it was walked. */
-export function finishReport({ report, located, copies }: LayerAnalysis, hashes: Map<string, string>, outside?: OutsideCounts): Report {
+export function finishReport({ report, located, copies }: LayerAnalysis, hashes: Map<number, string>, outside?: OutsideCounts): Report {
   const { warnings, ...rest } = report;
   const layers = addCounts(report.imageLayers, report.containerLayers);
   const wholeRoot = outside

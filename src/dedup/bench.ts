@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { analyseLayers, finishReport, locatedFiles } from './analyse.js';
 import { discover } from './discover.js';
 import { writeFakeRoot, type FakeLayer } from './fake-root.js';
-import { hashInodes, sizeCollisions } from './hash.js';
+import { sizeCollisions } from './hash.js';
+import { hashInodes } from './hash-workers.js';
 import { WarningLog } from './read-meta.js';
 import type { Report } from './report.js';
 import { scanStores } from './pipeline.js';
@@ -94,7 +95,7 @@ export async function timeAnalyze(root: string): Promise<AnalyzeTiming> {
   t = timer();
   const hashT = timer();
   let hash: PhaseTime = { wall: 0, cpu: 0 };
-  const hashing = hashInodes(new Map(targets.map((f) => [f.entry.inode, join(discovery.root, f.base, f.entry.path)])), { log })
+  const hashing = hashInodes(discovery.root, targets, { log })
     .then((h) => ((hash = hashT()), h));
   const layerAnalysis = analyseLayers(discovery, scans, targets);
   const layers = t();

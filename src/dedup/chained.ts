@@ -26,22 +26,16 @@ interface LayerPart {
 
 /** Regular inodes of all diffs numbered 0…n-1, so per-layer link counts are typed arrays, not maps. */
 interface RegularIndex {
-  byEntry: Map<Entry, number>;
+  /** inode id → its number here */
+  byId: Map<number, number>;
   entries: Entry[];
 }
 
 function indexRegular(inputs: ChainedLayerInput[]): RegularIndex {
-  const byInode = new Map<string, number>();
-  const index: RegularIndex = { byEntry: new Map(), entries: [] };
+  const index: RegularIndex = { byId: new Map(), entries: [] };
   for (const i of inputs) {
     for (const e of i.scan.entries) {
-      if (e.type !== 'file') continue;
-      let n = byInode.get(e.inode);
-      if (n === undefined) {
-        n = index.entries.push(e) - 1;
-        byInode.set(e.inode, n);
-      }
-      index.byEntry.set(e, n);
+      if (e.type === 'file' && !index.byId.has(e.id)) index.byId.set(e.id, index.entries.push(e) - 1);
     }
   }
   return index;
@@ -104,7 +98,7 @@ class CountedTree extends MergedTree {
   }
 
   private count(e: Entry, n: 1 | -1): void {
-    if (e.type === 'file') this.links[this.index.byEntry.get(e)!]! += n;
+    if (e.type === 'file') this.links[this.index.byId.get(e.id)!]! += n;
     else {
       this.nonFile += n;
       if (e.type !== 'dir') this.otherBlocks += n * e.blocks;

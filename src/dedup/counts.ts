@@ -31,8 +31,8 @@ export function addBreakdowns(a: Breakdown, b: Breakdown): Breakdown {
 
 /** Union of inodes over any number of layer trees: a hard link shared by two layers counts once. */
 export class InodeTally {
-  private readonly seen = new Set<string>();
-  private readonly names = new Map<string, number>();
+  private readonly seen = new Set<number>();
+  private readonly names = new Map<number, number>();
   private c: Counts = { ...ZERO };
   private b: Breakdown = emptyBreakdown();
 
@@ -44,7 +44,7 @@ export class InodeTally {
   /** Add one entry below a top dir. */
   add(entry: Entry): void {
     this.c.entries++;
-    if (entry.type !== 'dir') this.names.set(entry.inode, (this.names.get(entry.inode) ?? 0) + 1);
+    if (entry.type !== 'dir') this.names.set(entry.id, (this.names.get(entry.id) ?? 0) + 1);
     this.addInode(entry);
   }
 
@@ -54,8 +54,8 @@ export class InodeTally {
   }
 
   private addInode(e: Entry): void {
-    if (this.seen.has(e.inode)) return;
-    this.seen.add(e.inode);
+    if (this.seen.has(e.id)) return;
+    this.seen.add(e.id);
     this.c.inodes++;
     if (e.type === 'file') this.c.regularBytes += e.size;
     this.c.diskBytes += e.blocks * 512;
@@ -93,12 +93,12 @@ export interface TallyPart {
  * almost none, so each entry is tallied once instead of once per image that holds its layer.
  */
 export function tallyParts(trees: ReadonlyArray<{ top: Entry; entries: readonly Entry[] }>): TallyPart[] {
-  const first = new Map<string, number>();
-  const shared = new Set<string>();
+  const first = new Map<number, number>();
+  const shared = new Set<number>();
   const mark = (e: Entry, i: number): void => {
-    const f = first.get(e.inode);
-    if (f === undefined) first.set(e.inode, i);
-    else if (f !== i) shared.add(e.inode);
+    const f = first.get(e.id);
+    if (f === undefined) first.set(e.id, i);
+    else if (f !== i) shared.add(e.id);
   };
   trees.forEach((t, i) => {
     mark(t.top, i);
@@ -107,10 +107,10 @@ export function tallyParts(trees: ReadonlyArray<{ top: Entry; entries: readonly 
   return trees.map((t) => {
     const tally = new InodeTally();
     const part: TallyPart = { own: tally.measured(), sharedTops: [], shared: [] };
-    if (shared.has(t.top.inode)) part.sharedTops.push(t.top);
+    if (shared.has(t.top.id)) part.sharedTops.push(t.top);
     else tally.addTop(t.top);
     for (const e of t.entries) {
-      if (shared.has(e.inode)) part.shared.push(e);
+      if (shared.has(e.id)) part.shared.push(e);
       else tally.add(e);
     }
     part.own = tally.measured();

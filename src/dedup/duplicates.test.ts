@@ -1,5 +1,5 @@
 import t from 'tap';
-import { file } from '../../test/helpers/entries.js';
+import { file, hashesOf } from '../../test/helpers/entries.js';
 import { MAX_GROUP_PATHS, findDuplicates } from './duplicates.js';
 
 t.test('groups distinct inodes by size and hash, largest redundancy first', async (t) => {
@@ -13,7 +13,7 @@ t.test('groups distinct inodes by size and hash, largest redundancy first', asyn
     { entry: file('e', 5000, { inode: '1:5' }), base: 'l3' },
     { entry: file('f', 7, { inode: '1:6' }), base: 'l3' }, // unique size: never hashed
   ];
-  const hashes = new Map([['1:1', 'aa'], ['1:2', 'aa'], ['1:3', 'cc'], ['1:4', 'dd'], ['1:5', 'dd']]);
+  const hashes = hashesOf([['1:1', 'aa'], ['1:2', 'aa'], ['1:3', 'cc'], ['1:4', 'dd'], ['1:5', 'dd']]);
   const d = findDuplicates(files, hashes);
   t.same(d.groups.map((g) => [g.hash, g.inodes, g.redundantBytes]), [['dd', 2, 5000], ['aa', 2, 100]]);
   t.same(d.groups[1]!.paths, ['l1/a', 'l2/b'], 'one path per inode');
@@ -22,7 +22,7 @@ t.test('groups distinct inodes by size and hash, largest redundancy first', asyn
 
 t.test('paths per group are capped, counts are not', async (t) => {
   const files = Array.from({ length: 30 }, (_, i) => ({ entry: file(`f${i}`, 9, { inode: `1:${i}` }), base: 'x' }));
-  const d = findDuplicates(files, new Map(files.map((f) => [f.entry.inode, 'same'])));
+  const d = findDuplicates(files, new Map(files.map((f) => [f.entry.id, 'same'])));
   t.equal(d.groups[0]!.paths.length, MAX_GROUP_PATHS);
   t.equal(d.groups[0]!.inodes, 30);
   t.equal(d.redundantBytes, 29 * 9);

@@ -23,24 +23,28 @@ interface Group {
 
 /** Group key: the hash alone, unless another size already holds it (an xxh64 collision). */
 function groupOf(byKey: Map<string, Group>, size: number, hash: string): Group {
-  const key = (byKey.get(hash)?.size ?? size) === size ? hash : `${size}:${hash}`;
-  let g = byKey.get(key);
-  if (!g) byKey.set(key, (g = { size, hash, first: [] }));
+  let g = byKey.get(hash);
+  if (g === undefined) byKey.set(hash, (g = { size, hash, first: [] }));
+  else if (g.size !== size) {
+    const key = `${size}:${hash}`;
+    g = byKey.get(key);
+    if (g === undefined) byKey.set(key, (g = { size, hash, first: [] }));
+  }
   return g;
 }
 
 // Only the first name of each hashed inode counts (give the files bottom layer first, so that name
 // is in the layer that added the file); path strings are built only for the groups reported.
-export function findDuplicates(files: Iterable<Located>, hashes: Map<string, string>): Duplicates {
+export function findDuplicates(files: Iterable<Located>, hashes: Map<number, string>): Duplicates {
   const byKey = new Map<string, Group>();
-  const seen = new Set<string>();
+  const seen = new Set<number>();
   let hashedBytes = 0;
   for (const located of files) {
     const { entry } = located;
-    if (entry.type !== 'file' || seen.has(entry.inode)) continue;
-    const hash = hashes.get(entry.inode);
+    if (entry.type !== 'file' || seen.has(entry.id)) continue;
+    const hash = hashes.get(entry.id);
     if (hash === undefined) continue;
-    seen.add(entry.inode);
+    seen.add(entry.id);
     hashedBytes += entry.size;
     groupOf(byKey, entry.size, hash).first.push(located);
   }

@@ -68,7 +68,7 @@ export function childNames(paths: Iterable<string>): Map<string, string[]> {
  */
 export function diffCounts(items: readonly DiffItem[], sources: Map<string, DirSource>): Counts {
   const names = childNames(items.map((i) => i.path));
-  const seen = new Map<string, number>();
+  const seen = new Map<number, number>();
   const c: Counts = { entries: items.length, inodes: 1, regularBytes: 0, diskBytes: 0, maxLinks: 0 };
   c.diskBytes += dirBlocks(names.get('') ?? [], sources.get('')) * 512;
   for (const item of items) {
@@ -79,8 +79,8 @@ export function diffCounts(items: readonly DiffItem[], sources: Map<string, DirS
       continue;
     }
     if (e.type === 'file') {
-      const links = (seen.get(e.inode) ?? 0) + 1;
-      seen.set(e.inode, links);
+      const links = (seen.get(e.id) ?? 0) + 1;
+      seen.set(e.id, links);
       c.maxLinks = Math.max(c.maxLinks, links);
       if (links > 1) continue;
       c.regularBytes += e.size;
@@ -99,10 +99,21 @@ export function diffCounts(items: readonly DiffItem[], sources: Map<string, DirS
 /** Source directories of a scanned tree with their child counts, for `diffCounts`. */
 export function dirSources(top: Entry, entries: readonly Entry[]): Map<string, DirSource> {
   const counts = new Map<string, number>();
+  // Siblings mostly come one after another: count a run of them under one parent string, cut
+  // (and hashed into the map) once per run, not once per entry.
+  let dir: string | null = null;
+  let run = 0;
   for (const e of entries) {
-    const d = parentPath(e.path);
-    counts.set(d, (counts.get(d) ?? 0) + 1);
+    const cut = e.path.lastIndexOf('/');
+    const same = dir !== null && (cut < 0 ? dir === '' : cut === dir.length && e.path.startsWith(dir));
+    if (!same) {
+      if (dir !== null) counts.set(dir, (counts.get(dir) ?? 0) + run);
+      dir = cut < 0 ? '' : e.path.slice(0, cut);
+      run = 0;
+    }
+    run++;
   }
+  if (dir !== null) counts.set(dir, (counts.get(dir) ?? 0) + run);
   const out = new Map<string, DirSource>([['', { entry: top, childCount: counts.get('') ?? 0 }]]);
   for (const e of entries) if (e.type === 'dir') out.set(e.path, { entry: e, childCount: counts.get(e.path) ?? 0 });
   return out;

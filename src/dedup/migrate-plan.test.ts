@@ -1,9 +1,10 @@
 import t from 'tap';
+import { numbered } from '../../test/helpers/entries.js';
 import { lowerFile } from './convert-plan.js';
 import { planMigration, type PlanInput } from './migrate-plan.js';
 import type { Entry, LayerRef, LayerScan, Store } from './types.js';
 
-const entry = (path: string, type: Entry['type'], inode: string, blocks = 8): Entry => ({
+const entry = (path: string, type: Entry['type'], inode: string, blocks = 8): Entry => numbered({
   path, type, perm: 0o755, uid: 0, gid: 0, size: type === 'file' ? 10 : 4096, blocks, inode, nlink: 1,
   mtimeNs: 1n, atimeNs: 1n, rdev: 0, target: type === 'symlink' ? 'x' : '', xattrs: [],
 });

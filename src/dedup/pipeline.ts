@@ -1,12 +1,15 @@
 // The analyze pipeline with its I/O: discover → scan every layer dir → hash size collisions →
 // analyse. Read-only on the data root: it opens, lists, stats and reads, nothing else.
+import { relative } from 'node:path';
 import { analyseLayers, finishReport, locatedFiles } from './analyse.js';
 import { discover } from './discover.js';
-import { hashInodes, sizeCollisions } from './hash.js';
+import { CollisionStream, sizeCollisions } from './hash.js';
+import { HashWorkers } from './hash-workers.js';
 import { WarningLog } from './read-meta.js';
 import type { Report } from './report.js';
 import { scanOutside } from './outside.js';
 import { scanLayer } from './scan.js';
+import type { Located } from './duplicates.js';
 import type { Discovery, LayerScan } from './types.js';
 
 export interface Progress {
@@ -18,12 +21,18 @@ export interface Progress {
 export interface AnalysisRun {
   discovery: Discovery;
   scans: Array<Map<string, LayerScan>>;
-  hashes: Map<string, string>;
+  hashes: Map<number, string>;
   report: Report;
 }
 
 
-export function scanStores(discovery: Discovery, log: WarningLog, { progress, fileXattrs }: Omit<RunOptions, 'progress'> & { progress?: Progress | undefined } = {}): Array<Map<string, LayerScan>> {
+interface ScanStoresOptions extends Omit<RunOptions, 'progress'> {
+  progress?: Progress | undefined;
+  /** called with each layer as soon as it is scanned */
+  onLayer?: (scan: LayerScan) => void;
+}
+
+export function scanStores(discovery: Discovery, log: WarningLog, { progress, fileXattrs, onLayer }: ScanStoresOptions = {}): Array<Map<string, LayerScan>> {
   const layers = discovery.stores.flatMap((s) => [...s.layers.values()]);
   progress?.phase('scan', layers.length);
   let n = 0;
@@ -32,7 +41,10 @@ export function scanStores(discovery: Discovery, log: WarningLog, { progress, fi
     const byId = new Map<string, LayerScan>();
     for (const layer of store.layers.values()) {
       const scan = scanLayer(layer.dir, { log, xattrCache, fileXattrs });
-      if (scan) byId.set(layer.cacheId, scan);
+      if (scan) {
+        byId.set(layer.cacheId, scan);
+        onLayer?.(scan);
+      }
       progress?.tick(++n);
     }
     return byId;
@@ -52,12 +64,28 @@ export async function runAnalysis(root: string, { progress, fileXattrs = true }:
   const log = new WarningLog();
   log.list.push(...found.warnings);
   const discovery: Discovery = { ...found, warnings: log.list };
-  const scans = scanStores(discovery, log, { progress, fileXattrs });
-  const targets = sizeCollisions(locatedFiles(discovery, scans));
+  // The hashing threads hash size collisions as each layer's scan finds them, and go on while this
+  // thread analyses the layers (which needs no hashes).
+  const hashers = new HashWorkers(root);
+  const collisions = new CollisionStream<Located>();
+  const onLayer = (scan: LayerScan): void => {
+    const base = relative(discovery.root, scan.dir);
+    const due: Located[] = [];
+    for (const entry of scan.entries) collisions.add({ entry, base }, due);
+    hashers.feed(due);
+  };
+  let scans: Array<Map<string, LayerScan>>;
+  let targets: Located[];
+  try {
+    scans = scanStores(discovery, log, { progress, fileXattrs, onLayer });
+    // The names the report lists: each inode's first name, bottom layers first.
+    targets = sizeCollisions(locatedFiles(discovery, scans));
+  } catch (err) {
+    hashers.close();
+    throw err;
+  }
   progress?.phase('hash', targets.reduce((n, t) => n + t.entry.size, 0));
-  // The worker hashes while this thread analyses the layers (which needs no hashes).
-  const paths = new Map(targets.map((t) => [t.entry.inode, `${root}/${t.base}/${t.entry.path}`]));
-  const hashing = hashInodes(paths, { log, onProgress: (b) => progress?.tick(b) });
+  const hashing = hashers.finish({ log, onProgress: (b) => progress?.tick(b) });
   const layerDirs = new Set(scans.flatMap((byId) => [...byId.values()].map((s) => s.dir)));
   const outside = scanOutside(root, layerDirs, log);
   const layers = analyseLayers(discovery, scans, targets);

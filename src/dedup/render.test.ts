@@ -1,7 +1,7 @@
 // Snapshots of the human output, so a change to the tables is a deliberate one
 // (regenerate with `npx tap --snapshot src/dedup/render.test.ts`).
 import t from 'tap';
-import { chainFrom, dir, file, scan } from '../../test/helpers/entries.js';
+import { chainFrom, dir, file, hashesOf, scan } from '../../test/helpers/entries.js';
 import { analyse } from './analyse.js';
 import { renderConvert } from './convert-cmd.js';
 import { renderCi, renderReport } from './render.js';
@@ -24,7 +24,7 @@ const discovery: Discovery = {
   warnings: [{ path: '/data/overlay/l/XYZ', reason: 'dangling short link to ../gone/diff' }],
 };
 const scans = [new Map<string, LayerScan>([['aaaa', base], ['bbbb', top]])];
-const report = analyse({ discovery, scans, hashes: new Map([['i:sh', '00ff00ff00ff00ff'], ['i:copy', '00ff00ff00ff00ff'], ['i:os', 'aa'], ['i:conf', 'bb']]) });
+const report = analyse({ discovery, scans, hashes: hashesOf([['i:sh', '00ff00ff00ff00ff'], ['i:copy', '00ff00ff00ff00ff'], ['i:os', 'aa'], ['i:conf', 'bb']]) });
 
 t.test('analyze tables', async (t) => {
   t.equal(report.duplicates.groups.length, 1, 'sh-copy duplicates sh');

@@ -5,6 +5,7 @@
 import { closeSync, lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { getXattr, listXattrs, lstatAt, openDirNoAtime, rereadDirents, type DirStat } from '../sys/index.js';
+import { INODE_IDS } from './inode-ids.js';
 import { comparePaths } from './paths.js';
 import type { WarningLog } from './read-meta.js';
 import type { Entry, EntryType, LayerScan } from './types.js';
@@ -68,6 +69,7 @@ export function entryFromStat(path: string, abs: string, st: DirStat, cache?: Xa
     size: st.size,
     blocks: st.blocks,
     inode,
+    id: INODE_IDS.of(st.dev, st.ino),
     nlink: st.nlink,
     mtimeNs: st.mtimeNs,
     atimeNs: st.atimeNs,
@@ -100,7 +102,7 @@ export function scanLayer(dir: string, { log, onProgress, xattrCache, fileXattrs
     return null;
   }
   const entries: Entry[] = [];
-  const seenDirs = new Set<string>([top.inode]);
+  const seenDirs = new Set<number>([top.id]);
   const stack: string[] = [''];
   while (stack.length > 0) {
     const rel = stack.pop()!;
@@ -138,9 +140,9 @@ export function scanLayer(dir: string, { log, onProgress, xattrCache, fileXattrs
         entries.push(entry);
         if (entry.type !== 'dir') continue;
         // A directory inode seen twice means a bind mount or a corrupt fs: do not walk it again.
-        if (seenDirs.has(entry.inode)) log.add(abs, 'directory loop; not descending');
+        if (seenDirs.has(entry.id)) log.add(abs, 'directory loop; not descending');
         else {
-          seenDirs.add(entry.inode);
+          seenDirs.add(entry.id);
           stack.push(path);
         }
       }

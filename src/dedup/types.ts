@@ -20,6 +20,8 @@ export interface Entry {
   blocks: number;
   /** `${st_dev}:${st_ino}`: identity of the inode across all layers of one root */
   inode: string;
+  /** the same identity as a dense number (`INODE_IDS`): what the analysis keys its sets and maps by */
+  id: number;
   nlink: number;
   mtimeNs: bigint;
   atimeNs: bigint;

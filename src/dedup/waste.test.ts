@@ -1,5 +1,5 @@
 import t from 'tap';
-import { dir, file } from '../../test/helpers/entries.js';
+import { dir, file, hashesOf, numbered } from '../../test/helpers/entries.js';
 import { imageWaste, pathCopies, wasteOfCopies } from './waste.js';
 import type { DiffItem, Entry } from './types.js';
 
@@ -7,7 +7,7 @@ const put = (e: Entry, opaque = false): DiffItem => ({ path: e.path, whiteout: f
 const wh = (path: string): DiffItem => ({ path, whiteout: true, entry: null, opaque: false, reason: 'deleted' });
 
 const big = file('d/big', 1000, { inode: '1:1' });
-const chmodded = { ...big, inode: '1:2', perm: 0o600 };
+const chmodded = numbered({ ...big, inode: '1:2', perm: 0o600 });
 const layers: DiffItem[][] = [
   [put(dir('d')), put(big), put(file('d/sub-x', 10)), put(file('keep', 7))],
   [put(dir('d')), put(chmodded)],
@@ -24,7 +24,7 @@ t.test('every copy of a path, deletions (also by a dir whiteout) as size 0', asy
 });
 
 t.test('dive numbers, N-1 reclaimable and metadata-only rewrites', async (t) => {
-  const hashes = new Map([['1:1', 'h'], ['1:2', 'h'], ['1:3', 'other']]);
+  const hashes = hashesOf([['1:1', 'h'], ['1:2', 'h'], ['1:3', 'other']]);
   const w = imageWaste('img', layers, hashes);
   t.equal(w.wastedBytes, 1000 + 1000 + 3 + 10, "dive's wastedBytes counts every copy");
   t.equal(w.reclaimableBytes, 2000 + 10, 'N-1: all but the visible copy');
@@ -41,7 +41,7 @@ t.test('an opaque dir and a file replacing a dir delete what was below', async (
 });
 
 t.test("an image that is another's bottom layers gets the same waste from the longer chain's copies", async (t) => {
-  const hashes = new Map([['1:1', 'h'], ['1:2', 'h'], ['1:3', 'other']]);
+  const hashes = hashesOf([['1:1', 'h'], ['1:2', 'h'], ['1:3', 'other']]);
   const all = pathCopies(layers);
   for (let n = 1; n <= layers.length; n++) t.same(wasteOfCopies('img', all, hashes, n), imageWaste('img', layers.slice(0, n), hashes), `${n} layers`);
 });

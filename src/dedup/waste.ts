@@ -48,14 +48,14 @@ export function pathCopies(layers: readonly DiffItem[][]): PathCopies {
   return copies;
 }
 
-function sameContent(a: Entry | null, b: Entry | null, hashes: Map<string, string>): boolean {
-  if (!a || !b || a.type !== 'file' || b.type !== 'file' || a.size !== b.size || a.inode === b.inode) return false;
+function sameContent(a: Entry | null, b: Entry | null, hashes: Map<number, string>): boolean {
+  if (!a || !b || a.type !== 'file' || b.type !== 'file' || a.size !== b.size || a.id === b.id) return false;
   if (a.size === 0) return true;
-  const ha = hashes.get(a.inode);
-  return ha !== undefined && ha === hashes.get(b.inode);
+  const ha = hashes.get(a.id);
+  return ha !== undefined && ha === hashes.get(b.id);
 }
 
-function wastePath(path: string, list: Copy[], hashes: Map<string, string>): WastePath {
+function wastePath(path: string, list: Copy[], hashes: Map<number, string>): WastePath {
   const last = list[list.length - 1]!;
   const deleted = last.entry === null;
   const totalBytes = list.reduce((n, c) => n + c.size, 0);
@@ -73,7 +73,7 @@ function wastePath(path: string, list: Copy[], hashes: Map<string, string>): Was
 
 export type PathCopies = Map<string, Copy[]>;
 
-export function imageWaste(image: string, layers: readonly DiffItem[][], hashes: Map<string, string>): ImageWaste {
+export function imageWaste(image: string, layers: readonly DiffItem[][], hashes: Map<number, string>): ImageWaste {
   return wasteOfCopies(image, pathCopies(layers), hashes);
 }
 
@@ -89,7 +89,7 @@ function below(list: Copy[], upTo: number): Copy[] {
  * `upTo`: the image's layer count when `copies` are those of a longer chain it is the bottom of
  * (the copies a layer adds depend only on the layers below it, so the image's are a prefix).
  */
-export function wasteOfCopies(image: string, copies: PathCopies, hashes: Map<string, string>, upTo = Infinity): ImageWaste {
+export function wasteOfCopies(image: string, copies: PathCopies, hashes: Map<number, string>, upTo = Infinity): ImageWaste {
   let sumMin = 0;
   let sumAll = 0;
   let metadataOnlyBytes = 0;

@@ -1,12 +1,18 @@
 // Hand-made layer entries for the pure dedup stages: every field has a plain default, so a test
 // states only what matters to it.
+import { INODE_IDS } from '../../src/dedup/inode-ids.js';
 import type { DiffItem, Entry, LayerScan } from '../../src/dedup/types.js';
 
 let nextInode = 1000;
 
+/** `e` with its `inode` key numbered (give a changed copy of an entry a new `inode` through this). */
+export function numbered(e: Omit<Entry, 'id'> & { id?: number }): Entry {
+  return { ...e, id: INODE_IDS.ofKey(e.inode) };
+}
+
 export function entry(path: string, over: Partial<Entry> = {}): Entry {
   const type = over.type ?? (path.endsWith('/') ? 'dir' : 'file');
-  return {
+  return numbered({
     path: path.replace(/\/$/, ''),
     type,
     perm: type === 'dir' ? 0o755 : type === 'symlink' ? 0o777 : 0o644,
@@ -22,7 +28,7 @@ export function entry(path: string, over: Partial<Entry> = {}): Entry {
     target: '',
     xattrs: [],
     ...over,
-  };
+  });
 }
 
 export function file(path: string, size: number, over: Partial<Entry> = {}): Entry {
@@ -39,10 +45,15 @@ export function scan(entries: Entry[], dirPath = '/layer'): LayerScan {
 
 /** A child tree: the same entries (regular files keep their inode, as legacy hard links do; other types get new ones). */
 export function chainFrom(parent: LayerScan): Entry[] {
-  return parent.entries.map((e) => (e.type === 'file' ? { ...e } : { ...e, inode: `1:${nextInode++}` }));
+  return parent.entries.map((e) => (e.type === 'file' ? { ...e } : numbered({ ...e, inode: `1:${nextInode++}` })));
 }
 
 /** Short form of a diff for assertions: 'path' (entry), '-path' (whiteout), 'path/*' (opaque dir). */
 export function shortDiff(items: DiffItem[]): string[] {
   return items.map((i) => (i.whiteout ? `-${i.path}` : i.opaque ? `${i.path}/*` : i.path));
+}
+
+/** Content hashes keyed as the analysis keys them (inode id), given by hand-made `inode` keys. */
+export function hashesOf(pairs: Array<[string, string]>): Map<number, string> {
+  return new Map(pairs.map(([inode, hash]) => [INODE_IDS.ofKey(inode), hash]));
 }

@@ -1,0 +1,212 @@
+// The hashing threads of analyze. They are started before the scan and fed while it runs: after
+// each layer, the files whose size another inode already has (the first of each size once a
+// second arrives), so hashing overlaps the scan and the layer analysis, and still only size
+// collisions are read, as jdupes does. Each batch is split into contiguous shares in inode order
+// (on a cold cache that is close to disk order): two outstanding reads keep a disk or a virtual
+// disk busier than one, and each thread hashes on its own core.
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import xxhash from 'xxhash-wasm';
+import type { Located } from './duplicates.js';
+import { hashFiles, type HashResult } from './hash.js';
+import type { WarningLog } from './read-meta.js';
+
+export interface HashOptions {
+  log: WarningLog;
+  onProgress?: (bytes: number) => void;
+}
+
+/** Width of one xxh64 in hex: the workers answer with one string of these, in the order given. */
+const HEX = 16;
+const UNREAD = ' '.repeat(HEX);
+
+// A job goes in as few values as possible (the layer dirs once, per file its layer's index and its
+// path, paths joined by NUL, which no path holds) and the hashes come back, once all jobs are
+// done, as one string: cloning that costs nothing next to 118k [id, path] pairs. A file that could
+// not be read is 16 spaces. Jobs arrive while the main thread is still scanning; `end` asks for
+// the answer.
+const WORKER = (fn: string): string => `
+const { parentPort, workerData } = require('node:worker_threads');
+const hashFiles = ${fn};
+const ready = require(workerData.xxhash)();
+const hex = [];
+const failed = [];
+let bytes = 0;
+let next = 0;
+let queue = Promise.resolve();
+parentPort.on('message', (job) => {
+  queue = queue.then(async () => {
+    if (job.end) {
+      parentPort.postMessage({ hashed: hex.join(''), failed });
+      return;
+    }
+    const api = await ready;
+    const paths = job.paths.split('\\0');
+    const targets = paths.map((p, i) => [i, job.bases[job.layer[i]] + '/' + p]);
+    const base = bytes;
+    const r = hashFiles(targets, api, require('node:fs'), (done) => {
+      bytes = base + done;
+      if (bytes >= next) { parentPort.postMessage({ done: bytes }); next = bytes + (4 << 20); }
+    });
+    const mine = new Array(paths.length).fill(${JSON.stringify(UNREAD)});
+    for (const [i, h] of r.hashes) mine[i] = h;
+    hex.push(mine.join(''));
+    failed.push(...r.failed);
+  });
+});
+`;
+
+interface WorkerMessage {
+  done?: number;
+  hashed?: string;
+  failed?: Array<[string, string]>;
+}
+
+/** `${dev}:${ino}` → ino, for ordering reads the way the inodes lie on disk. */
+function inoOf(inode: string): number {
+  return Number(inode.slice(inode.indexOf(':') + 1)) || 0;
+}
+
+const IDX = 2 ** 21;
+
+/**
+ * Indexes of `files` by inode number (ties in the given order). As one Float64Array of
+ * ino × 2^21 + index sorted natively while the numbers fit in 53 bits: a comparator sort of 118k
+ * objects was most of the time the workers waited for their first file.
+ */
+function inodeOrder(files: readonly Located[]): Uint32Array {
+  const n = files.length;
+  const keys = new Float64Array(n);
+  let fits = n < IDX;
+  for (let i = 0; i < n && fits; i++) {
+    const ino = inoOf(files[i]!.entry.inode);
+    fits = ino < 2 ** 32;
+    keys[i] = ino * IDX + i;
+  }
+  const order = new Uint32Array(n);
+  if (fits) {
+    keys.sort();
+    for (let i = 0; i < n; i++) order[i] = keys[i]! % IDX;
+  } else {
+    const inos = files.map((f) => inoOf(f.entry.inode));
+    const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => inos[a]! - inos[b]! || a - b);
+    order.set(idx);
+  }
+  return order;
+}
+
+interface Thread {
+  worker: Worker;
+  /** the files handed to it, in the order it hashes them */
+  sent: Located[];
+  /** bytes it has read so far */
+  done: number;
+  /** why it ended before answering */
+  ended?: Error;
+  answer?: Promise<HashResult>;
+}
+
+/**
+ * Hashing threads started ahead of their work: `feed` hands them files as the scan finds them
+ * (each file's path is `root/base/entry.path`), `finish` collects inode id → 16-hex-digit xxh64.
+ */
+export class HashWorkers {
+  private readonly threads: Thread[];
+  private onProgress: ((bytes: number) => void) | undefined;
+
+  constructor(private readonly root: string, count = 2) {
+    const xxhashPath = createRequire(import.meta.url).resolve('xxhash-wasm');
+    this.threads = Array.from({ length: count }, () => {
+      const t: Thread = { worker: new Worker(WORKER(hashFiles.toString()), { eval: true, workerData: { xxhash: xxhashPath } }), sent: [], done: 0 };
+      // Until `finish` waits for it, a thread must not keep the process alive (an analysis that
+      // fails early just ends); what ends it meanwhile is kept for `finish`.
+      t.worker.unref();
+      t.worker.on('error', (err) => (t.ended ??= err));
+      t.worker.on('exit', (code) => (t.ended ??= new Error(`hash worker exited with ${code}`)));
+      t.worker.on('message', (m: WorkerMessage) => {
+        if (m.done === undefined) return;
+        t.done = m.done;
+        this.onProgress?.(this.threads.reduce((a, x) => a + x.done, 0));
+      });
+      return t;
+    });
+  }
+
+  /** End the threads without an answer (the analysis failed). */
+  close(): void {
+    for (const t of this.threads) void t.worker.terminate();
+  }
+
+  /** Hash these files (each inode once over all calls), in inode order, split between the threads. */
+  feed(files: readonly Located[]): void {
+    if (files.length === 0) return;
+    const order = inodeOrder(files);
+    const n = Math.max(1, Math.min(this.threads.length, Math.ceil(files.length / 1000)));
+    const per = Math.ceil(files.length / n);
+    // Small batches go to the thread with least handed to it so far.
+    const byLoad = [...this.threads].sort((a, b) => a.sent.length - b.sent.length);
+    for (let i = 0; i < n; i++) this.post(byLoad[i]!, files, order.subarray(i * per, (i + 1) * per));
+  }
+
+  private post(t: Thread, files: readonly Located[], share: Uint32Array): void {
+    const bases = new Map<string, number>();
+    const layer = new Uint32Array(share.length);
+    const paths = new Array<string>(share.length);
+    for (let i = 0; i < share.length; i++) {
+      const f = files[share[i]!]!;
+      let b = bases.get(f.base);
+      if (b === undefined) bases.set(f.base, (b = bases.size));
+      layer[i] = b;
+      paths[i] = f.entry.path;
+      t.sent.push(f);
+    }
+    t.worker.postMessage({ bases: [...bases.keys()].map((b) => `${this.root}/${b}`), layer, paths: paths.join('\0') });
+  }
+
+  /** Wait for every file fed so far; unreadable files become warnings. */
+  async finish({ log, onProgress }: HashOptions): Promise<Map<number, string>> {
+    this.onProgress = onProgress;
+    const parts = await Promise.all(this.threads.map((t) => this.answer(t)));
+    const hashes = new Map<number, string>();
+    for (const p of parts) {
+      for (const [abs, code] of p.failed) log.add(abs, `cannot read for hashing: ${code}`);
+      for (const [id, h] of p.hashes) hashes.set(id, h);
+    }
+    return hashes;
+  }
+
+  private answer(t: Thread): Promise<HashResult> {
+    if (t.ended) return Promise.reject(t.ended);
+    t.worker.ref();
+    return new Promise((resolve, reject) => {
+      t.worker.on('message', (m: WorkerMessage) => {
+        if (m.hashed === undefined) return;
+        const hashes: Array<[number, string]> = [];
+        for (let i = 0; i < t.sent.length; i++) {
+          const h = m.hashed.slice(i * HEX, (i + 1) * HEX);
+          if (h !== UNREAD) hashes.push([t.sent[i]!.entry.id, h]);
+        }
+        resolve({ hashes, failed: m.failed ?? [] });
+        void t.worker.terminate();
+      });
+      t.worker.on('error', reject);
+      t.worker.on('exit', (code) => reject(new Error(`hash worker exited with ${code}`)));
+      t.worker.postMessage({ end: true });
+    });
+  }
+}
+
+/** `HashWorkers.hash` on threads started now, or (worker: false) on the calling thread. */
+export async function hashInodes(root: string, files: readonly Located[], opts: HashOptions & { worker?: boolean; workers?: number }): Promise<Map<number, string>> {
+  if (opts.worker !== false && files.length > 0) {
+    const threads = new HashWorkers(root, opts.workers);
+    threads.feed(files);
+    return threads.finish(opts);
+  }
+  const order = inodeOrder(files);
+  const list = Array.from(order, (i): [number, string] => [files[i]!.entry.id, `${root}/${files[i]!.base}/${files[i]!.entry.path}`]);
+  const r = hashFiles(list, await xxhash(), fs, opts.onProgress);
+  for (const [abs, code] of r.failed) opts.log.add(abs, `cannot read for hashing: ${code}`);
+  return new Map(r.hashes);
+}
