@@ -18,6 +18,8 @@ export interface FsTarget {
   name: string;
   /** Mount `layers` on `merged`; resolves once the merged dir is a live mount. */
   mount(layers: Layers, merged: string): Promise<void>;
+  /** The command a user types to mount `layers` on `merged` (it returns once the mount is live). */
+  command?(layers: Layers, merged: string): string[];
 }
 
 function options(layers: Layers, extra: MountOptions['extra'] = {}): MountOptions {
@@ -30,6 +32,7 @@ export const kernel: FsTarget = {
   async mount(layers, merged) {
     mountOverlay(options(layers), merged);
   },
+  command: (layers, merged) => ['mount', '-t', 'overlay', 'overlay', '-o', formatMountOptions(options(layers)), merged],
 };
 
 /** Start a FUSE program that detaches once mounted, and insist the mount is really there. */
@@ -51,6 +54,7 @@ export const fuseOverlayfs: FsTarget = {
   async mount(layers, merged) {
     await mountDaemon('fuse-overlayfs', 'fuse-overlayfs', ['-o', formatMountOptions(options(layers)), merged], merged);
   },
+  command: (layers, merged) => ['fuse-overlayfs', '-o', formatMountOptions(options(layers)), merged],
 };
 
 /** The previous transport, measured beside the default one in the same run. */
@@ -69,6 +73,8 @@ export function ovlFuse(bin: string, transport?: string): FsTarget {
     async mount(layers, merged) {
       await mountDaemon(name, process.execPath, [bin, '-o', formatMountOptions(options(layers, extra)), merged], merged);
     },
+    // As a user runs it: bin/ovl-fuse's sh part detaches (the form above is node's own).
+    command: (layers, merged) => [bin, '-o', formatMountOptions(options(layers, extra)), merged],
   };
 }
 

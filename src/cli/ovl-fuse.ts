@@ -10,6 +10,7 @@ import { parseMountOptions, resolveMountOptions } from '../format/index.js';
 import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse, premountDev } from '../fuse/mount.js';
 import type { CacheMode } from '../fuse/overlay.js';
 import { validateMount } from '../fuse/validate.js';
+import { mark } from '../fuse/startup-marks.js';
 import { type WatchMode, watchMode } from '../fuse/watch-mode.js';
 import { packageVersion, runMain } from './run.js';
 
@@ -230,6 +231,7 @@ async function runForeground(
   // scripts) can act at once; the detaching dev command does not wait for this (detachMounted).
   // The status pipe only exists when someone waits for it.
   if (process.env[NOTIFY_ENV] !== undefined) await mounted.ready;
+  mark('verdict');
   await notify('ok');
   await mounted.closed;
   return 0;
@@ -244,6 +246,7 @@ async function umountCommand(argv: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  mark('main-running');
   if (argv[0] === 'umount') return umountCommand(argv.slice(1));
   try {
     return await mountCommand(argv);
@@ -269,6 +272,7 @@ async function mountCommand(argv: string[]): Promise<number> {
     handed !== undefined && opts.foreground
       ? (JSON.parse(handed) as ReturnType<typeof validateMount>)
       : validateMount(resolveMountOptions({ ...parsed, extra: {} }), opts.args[0]!);
+  mark('validated');
   if (!opts.foreground) return transport === 'dev' ? detachMounted(argv, checked) : detach(argv);
   return runForeground(checked, cache, transport, watch, passthrough);
 }

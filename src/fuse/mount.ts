@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type OverlayConfig, OverlayXattrs, uuidBytes, writesUpperUuid } from '../format/index.js';
 import { getXattr, hasXattr, setXattr } from '../sys/xattr.js';
 import type { CacheMode } from './overlay.js';
+import { mark } from './startup-marks.js';
 import type { WatchMode } from './watch-mode.js';
 
 export type Transport = 'dev' | 'fuse-native';
@@ -76,6 +77,7 @@ export async function mountOverlayFuse(
   passthrough = true,
 ): Promise<MountedOverlay> {
   if (devFd === undefined) prepareLayers(cfg);
+  mark('layers-prepared');
   // Modes arrive with the caller's umask applied already; ours must not apply a second time.
   // Process-wide, so set here: the dev transport's worker cannot set it.
   process.umask(0);
@@ -85,6 +87,7 @@ export async function mountOverlayFuse(
     return { closed: m.closed, ready: Promise.resolve() };
   }
   const { mountDev } = await import('./session/daemon.js');
+  mark('daemon-loaded');
   // The node core with its layer watcher (watch-start.ts builds lowlevel's OverlayFs).
   const core = new URL(import.meta.url.endsWith('.ts') ? './watch-start.ts' : './watch-start.js', import.meta.url).href;
   const mounted = mountDev(merged, {

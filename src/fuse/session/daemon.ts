@@ -6,6 +6,7 @@ import { write } from 'node:fs';
 import { closeDevFuse, mountDevFuse, openDevFuse } from '../../sys/devfuse.js';
 import { umount } from '../../sys/mount.js';
 import { wantedFlags } from '../protocol/index.js';
+import { mark } from '../startup-marks.js';
 import { takeWorker } from './prestart.js';
 import { GATE_ABANDONED, GATE_MOUNTED, type WorkerData, type WorkerMessage } from './worker-data.js';
 
@@ -80,6 +81,7 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
     throw err;
   }
   open(GATE_MOUNTED);
+  mark('mounted');
   let failure: unknown;
   let onReady!: (flags: bigint) => void;
   let onNotReady!: (err: unknown) => void;
@@ -91,7 +93,10 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
   ready.catch(() => undefined);
   worker.on('message', (m: WorkerMessage) => {
     if (m.type === 'notify') write(fd, m.message, () => undefined);
-    else onReady(m.flags);
+    else {
+      mark('ready-message');
+      onReady(m.flags);
+    }
   });
   worker.on('error', (err) => {
     failure = err;
