@@ -2,7 +2,6 @@
 //   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always][,transport=dev|fuse-native][,watch=on|off][,passthrough=on|off] MERGED
 //   ovl-fuse umount MERGED
 // Without -f the command detaches: it starts the daemon and exits 0 only once the mount is live.
-import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { OvlError, UsageError } from '../errors.js';
@@ -110,8 +109,17 @@ function passthroughOf(extra: Record<string, string | true>): boolean {
   return v === 'on';
 }
 
+/**
+ * node:child_process is loaded only by the two detaching forms run with node: it brings net,
+ * dgram and streams along, ~7 of node's own modules to compile, which a daemon never needs.
+ */
+async function spawner(): Promise<typeof import('node:child_process').spawn> {
+  return (await import('node:child_process')).spawn;
+}
+
 /** Start this same command in the foreground as a detached daemon; resolve with its verdict. */
-function detach(argv: string[]): Promise<number> {
+async function detach(argv: string[]): Promise<number> {
+  const spawn = await spawner();
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '-f', ...argv], {
     detached: true,
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
@@ -143,6 +151,7 @@ function detach(argv: string[]): Promise<number> {
  */
 async function detachMounted(argv: string[], cfgArgs: ReturnType<typeof validateMount>): Promise<number> {
   const fd = await premountDev(cfgArgs.cfg, cfgArgs.merged);
+  const spawn = await spawner();
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '-f', ...argv], {
     detached: true,
     stdio: ['ignore', 'ignore', 'ignore', fd],
