@@ -39,15 +39,11 @@ export function breakdown(runs: ReadonlyArray<Map<string, number>>): Array<{ mar
   return rows.sort((a, b) => a.ms - b.ms);
 }
 
-function epochMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
 /** Run a command to completion; the ms it took. Throws with its first line of complaint. */
 export function timeCommand(argv: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): number {
-  const t0 = epochMs();
+  const t0 = performance.now();
   const r = spawnSync(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs, encoding: 'utf8' });
-  const ms = epochMs() - t0;
+  const ms = performance.now() - t0;
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`${argv[0]} exited ${r.status ?? r.signal}: ${r.stderr.split('\n')[0]}`);
   return ms;
@@ -68,7 +64,10 @@ export interface StartupRun {
 export async function startupOnce(argv: readonly string[], merged: string, log: string | null, timeoutMs: number): Promise<StartupRun> {
   if (log !== null) rmSync(log, { force: true });
   const parentDev = statSync(join(merged, '..')).dev;
-  const t0 = epochMs();
+  // The marks are Date.now() of the daemon: compare them with ours. Not timeOrigin + now(): in a
+  // long-running process that drifts from the wall clock (by 23 s in one bench run here).
+  const epoch0 = Date.now();
+  const t0 = performance.now();
   try {
     const r = spawnSync(argv[0]!, argv.slice(1), {
       env: log === null ? process.env : { ...process.env, OVL_FUSE_STARTUP_LOG: log },
@@ -79,11 +78,11 @@ export async function startupOnce(argv: readonly string[], merged: string, log: 
     if (r.error) throw r.error;
     expect(r.status === 0, `${argv[0]} exited ${r.status ?? r.signal}: ${r.stderr.split('\n')[0]}`);
     const dev = statSync(merged).dev;
-    const ms = epochMs() - t0;
+    const ms = performance.now() - t0;
     expect(dev !== parentDev, `${merged} is not a new mount after ${argv[0]} returned`);
     let marks = new Map<string, number>();
     try {
-      if (log !== null) marks = parseMarks(readFileSync(log, 'utf8'), t0);
+      if (log !== null) marks = parseMarks(readFileSync(log, 'utf8'), epoch0);
     } catch {
       // No marks: not ovl-fuse, or a build without them.
     }
