@@ -4,16 +4,17 @@
 // a module and factory named in its WorkerData, so nothing of it has to cross threads. That data
 // comes as the first message, not as workerData: the worker may start before it exists (prestart.ts).
 import { parentPort } from 'node:worker_threads';
-import { DevSession } from './dev-session.js';
 import type { LowLevelFs } from './filesystem.js';
-import { runLoop } from './loop.js';
 import { mark } from '../startup-marks.js';
 import { GATE_MOUNTED, GATE_WAIT, type WorkerData } from './worker-data.js';
 
 mark('worker-running');
 const port = parentPort!;
 const data = await new Promise<WorkerData>((resolve) => port.once('message', resolve));
-const mod = (await import(data.fsModule)) as Record<string, (...args: unknown[]) => LowLevelFs>;
+// The session's modules and the filesystem's load as one batch, not one after the other: started
+// early (bin/ovl-fuse), the worker has its data by now, and loading is most of its start-up.
+const [{ DevSession }, { runLoop }, loaded] = await Promise.all([import('./dev-session.js'), import('./loop.js'), import(data.fsModule)]);
+const mod = loaded as Record<string, (...args: unknown[]) => LowLevelFs>;
 const factory = mod[data.fsExport];
 mark('worker-core-loaded');
 if (typeof factory !== 'function') throw new TypeError(`${data.fsModule} has no export ${data.fsExport}`);
