@@ -1,7 +1,7 @@
 // The overlay implementations the FUSE workloads run on. Each mounts N lowers (top first) + upper +
 // work on a merged dir and unmounts it; a target whose program is missing or refuses to mount is
 // reported "unavailable (reason)" by its probe, never measured.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatMountOptions, type MountOptions } from '../format/index.js';
 import { firstLine, isMounted, mountOverlay, runTool, umountSurely } from '../sys/index.js';
@@ -73,9 +73,19 @@ export function ovlFuse(bin: string, transport?: string): FsTarget {
     async mount(layers, merged) {
       await mountDaemon(name, process.execPath, [bin, '-o', formatMountOptions(options(layers, extra)), merged], merged);
     },
-    // As a user runs it: bin/ovl-fuse's sh part detaches (the form above is node's own).
-    command: (layers, merged) => [bin, '-o', formatMountOptions(options(layers, extra)), merged],
+    // As a user runs it: bin/ovl-fuse's sh part detaches (the form above is node's own). A bin that
+    // is not executable (a stand-in module) runs with node.
+    command: (layers, merged) => [...(executable(bin) ? [] : [process.execPath]), bin, '-o', formatMountOptions(options(layers, extra)), merged],
   };
+}
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
