@@ -6,7 +6,8 @@
 // `instanceof OvlError` holds across them); npm packages stay external (koffi, fuse-native load
 // native addons next to their own files). Entry and chunk files sit in one directory, so the
 // `new URL('./worker.js', import.meta.url)` and `./watch-start.js` references in the sources
-// resolve to the bundled entries.
+// resolve to the bundled entries. prestart.js is an entry so that bin/ovl-fuse can start the
+// session worker before it loads the CLI (its state is in a chunk the CLI shares).
 //
 // A rebuild must not break mounts made meanwhile (ovl-check and test suites mount hundreds of
 // times, and one was running while its tree was rebuilt: every mount then failed with "daemon
@@ -20,7 +21,7 @@ import { build } from 'esbuild';
 const dist = new URL('../dist/', import.meta.url).pathname;
 const name = `bundle-${Date.now().toString(36)}-${process.pid}`;
 await build({
-  entryPoints: ['src/cli/ovl-fuse.ts', 'src/fuse/session/worker.ts', 'src/fuse/watch-start.ts'],
+  entryPoints: ['src/cli/ovl-fuse.ts', 'src/fuse/session/worker.ts', 'src/fuse/watch-start.ts', 'src/fuse/session/prestart.ts'],
   absWorkingDir: new URL('..', import.meta.url).pathname,
   outdir: dist + name,
   bundle: true,

@@ -13,9 +13,10 @@ import { runGuarded, type Workload } from './workload.js';
 import { deep, walk } from './wl-walk.js';
 import { copyup, create, readseq } from './wl-io.js';
 import { readdir, untar } from './wl-tree.js';
+import { startup } from './wl-startup.js';
 
 export const SECTION = 'fuse';
-export const WORKLOADS: Workload[] = [walk, deep, readseq, copyup, create, readdir, untar];
+export const WORKLOADS: Workload[] = [startup, walk, deep, readseq, copyup, create, readdir, untar];
 
 export interface FsPlan {
   /** candidates in report order; the ones the probe refuses become `unavailable` */

@@ -7,7 +7,7 @@ t.test('defaults: full profile, every section and workload, drop caches on', asy
   t.equal(o.profile, 'full');
   t.equal(o.sizes.rounds, 3);
   t.same(o.sections, ['fuse', 'dedup', 'check']);
-  t.equal(o.workloads.length, 7);
+  t.equal(o.workloads.length, 8);
   t.equal(o.dropCaches, true);
   t.same(o.bins, {});
 });
@@ -27,4 +27,10 @@ t.test('bad values are usage errors naming the value', async (t) => {
   t.throws(() => parseOptions({ rounds: '0' }, {}), UsageError);
   t.throws(() => parseOptions({ only: 'walk,frob' }, {}), /bad --only frob/);
   t.throws(() => parseOptions({ quick: true, size: 'tiny' }, {}), /--quick conflicts/);
+});
+
+t.test('--only startup selects the start-up workload alone', async (t) => {
+  const o = parseOptions({ only: 'startup' }, {});
+  t.same(o.sections, ['fuse']);
+  t.same(o.workloads, ['startup']);
 });

@@ -7,6 +7,8 @@ export interface Sizes {
   rounds: number;
   /** files of the walk tree (in 20 × 20 dirs) */
   walkFiles: number;
+  /** mounts timed by the startup workload (median reported) */
+  startupReps: number;
   /** lower counts of the deep stacks; the same tree with file k in lower k % L */
   deepLayers: number[];
   /** passes of each "warm" measurement; the median is reported */
@@ -35,6 +37,7 @@ export interface Sizes {
 const FULL: Sizes = {
   rounds: 3,
   walkFiles: 20000,
+  startupReps: 20,
   deepLayers: [1, 16, 128, 500],
   warmReps: 3,
   readMiB: 512,
@@ -55,6 +58,7 @@ const FULL: Sizes = {
 const QUICK: Sizes = {
   rounds: 1,
   walkFiles: 4000,
+  startupReps: 10,
   deepLayers: [1, 500],
   warmReps: 2,
   readMiB: 64,
@@ -75,6 +79,7 @@ const QUICK: Sizes = {
 const TINY: Sizes = {
   rounds: 1,
   walkFiles: 400,
+  startupReps: 3,
   deepLayers: [1, 8],
   warmReps: 1,
   readMiB: 2,

@@ -1,7 +1,7 @@
 // The overlay implementations the FUSE workloads run on. Each mounts N lowers (top first) + upper +
 // work on a merged dir and unmounts it; a target whose program is missing or refuses to mount is
 // reported "unavailable (reason)" by its probe, never measured.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatMountOptions, type MountOptions } from '../format/index.js';
 import { firstLine, isMounted, mountOverlay, runTool, umountSurely } from '../sys/index.js';
@@ -18,6 +18,8 @@ export interface FsTarget {
   name: string;
   /** Mount `layers` on `merged`; resolves once the merged dir is a live mount. */
   mount(layers: Layers, merged: string): Promise<void>;
+  /** The command a user types to mount `layers` on `merged` (it returns once the mount is live). */
+  command?(layers: Layers, merged: string): string[];
 }
 
 function options(layers: Layers, extra: MountOptions['extra'] = {}): MountOptions {
@@ -30,6 +32,7 @@ export const kernel: FsTarget = {
   async mount(layers, merged) {
     mountOverlay(options(layers), merged);
   },
+  command: (layers, merged) => ['mount', '-t', 'overlay', 'overlay', '-o', formatMountOptions(options(layers)), merged],
 };
 
 /** Start a FUSE program that detaches once mounted, and insist the mount is really there. */
@@ -51,6 +54,7 @@ export const fuseOverlayfs: FsTarget = {
   async mount(layers, merged) {
     await mountDaemon('fuse-overlayfs', 'fuse-overlayfs', ['-o', formatMountOptions(options(layers)), merged], merged);
   },
+  command: (layers, merged) => ['fuse-overlayfs', '-o', formatMountOptions(options(layers)), merged],
 };
 
 /** The previous transport, measured beside the default one in the same run. */
@@ -69,7 +73,19 @@ export function ovlFuse(bin: string, transport?: string): FsTarget {
     async mount(layers, merged) {
       await mountDaemon(name, process.execPath, [bin, '-o', formatMountOptions(options(layers, extra)), merged], merged);
     },
+    // As a user runs it: bin/ovl-fuse's sh part detaches (the form above is node's own). A bin that
+    // is not executable (a stand-in module) runs with node.
+    command: (layers, merged) => [...(executable(bin) ? [] : [process.execPath]), bin, '-o', formatMountOptions(options(layers, extra)), merged],
   };
+}
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -2,7 +2,6 @@
 //   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always][,transport=dev|fuse-native][,watch=on|off][,passthrough=on|off] MERGED
 //   ovl-fuse umount MERGED
 // Without -f the command detaches: it starts the daemon and exits 0 only once the mount is live.
-import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { OvlError, UsageError } from '../errors.js';
@@ -10,6 +9,7 @@ import { parseMountOptions, resolveMountOptions } from '../format/index.js';
 import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse, premountDev } from '../fuse/mount.js';
 import type { CacheMode } from '../fuse/overlay.js';
 import { validateMount } from '../fuse/validate.js';
+import { mark } from '../fuse/startup-marks.js';
 import { type WatchMode, watchMode } from '../fuse/watch-mode.js';
 import { packageVersion, runMain } from './run.js';
 
@@ -109,8 +109,17 @@ function passthroughOf(extra: Record<string, string | true>): boolean {
   return v === 'on';
 }
 
+/**
+ * node:child_process is loaded only by the two detaching forms run with node: it brings net,
+ * dgram and streams along, ~7 of node's own modules to compile, which a daemon never needs.
+ */
+async function spawner(): Promise<typeof import('node:child_process').spawn> {
+  return (await import('node:child_process')).spawn;
+}
+
 /** Start this same command in the foreground as a detached daemon; resolve with its verdict. */
-function detach(argv: string[]): Promise<number> {
+async function detach(argv: string[]): Promise<number> {
+  const spawn = await spawner();
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '-f', ...argv], {
     detached: true,
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
@@ -142,6 +151,7 @@ function detach(argv: string[]): Promise<number> {
  */
 async function detachMounted(argv: string[], cfgArgs: ReturnType<typeof validateMount>): Promise<number> {
   const fd = await premountDev(cfgArgs.cfg, cfgArgs.merged);
+  const spawn = await spawner();
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '-f', ...argv], {
     detached: true,
     stdio: ['ignore', 'ignore', 'ignore', fd],
@@ -230,6 +240,7 @@ async function runForeground(
   // scripts) can act at once; the detaching dev command does not wait for this (detachMounted).
   // The status pipe only exists when someone waits for it.
   if (process.env[NOTIFY_ENV] !== undefined) await mounted.ready;
+  mark('verdict');
   await notify('ok');
   await mounted.closed;
   return 0;
@@ -244,6 +255,7 @@ async function umountCommand(argv: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  mark('main-running');
   if (argv[0] === 'umount') return umountCommand(argv.slice(1));
   try {
     return await mountCommand(argv);
@@ -269,6 +281,7 @@ async function mountCommand(argv: string[]): Promise<number> {
     handed !== undefined && opts.foreground
       ? (JSON.parse(handed) as ReturnType<typeof validateMount>)
       : validateMount(resolveMountOptions({ ...parsed, extra: {} }), opts.args[0]!);
+  mark('validated');
   if (!opts.foreground) return transport === 'dev' ? detachMounted(argv, checked) : detach(argv);
   return runForeground(checked, cache, transport, watch, passthrough);
 }

@@ -2,12 +2,12 @@
 // `dev` (the kernel's protocol on /dev/fuse, served by a worker thread running the node-based
 // core) or `fuse-native` (libfuse 2.9, path based; kept as a second transport under the same
 // semantics and as a differential check). Each is loaded only when chosen: start-up time counts.
-import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type OverlayConfig, OverlayXattrs, uuidBytes, writesUpperUuid } from '../format/index.js';
 import { getXattr, hasXattr, setXattr } from '../sys/xattr.js';
 import type { CacheMode } from './overlay.js';
+import { mark } from './startup-marks.js';
 import type { WatchMode } from './watch-mode.js';
 
 export type Transport = 'dev' | 'fuse-native';
@@ -32,7 +32,15 @@ export function initUpperUuid(cfg: OverlayConfig): void {
   const ovl = new OverlayXattrs(cfg.userxattr);
   const existing = getXattr(cfg.upperdir, ovl.name('uuid'));
   if (!writesUpperUuid(cfg.uuid, existing, existing === null && hasXattr(cfg.upperdir, ovl.name('impure')))) return;
-  setXattr(cfg.upperdir, ovl.name('uuid'), uuidBytes(randomUUID()), 'create');
+  setXattr(cfg.upperdir, ovl.name('uuid'), uuidBytes(randomUuid()), 'create');
+}
+
+/**
+ * A random (version 4) uuid from the kernel, as the overlay's own uuid_gen does: node:crypto's
+ * randomUUID would load ~15 of node's crypto modules into every daemon for these 16 bytes.
+ */
+function randomUuid(): string {
+  return readFileSync('/proc/sys/kernel/random/uuid', 'utf8').trim();
 }
 
 /** What the kernel does to the layers at mount time, before the first request: workdir/work and the upper's uuid. */
@@ -76,6 +84,7 @@ export async function mountOverlayFuse(
   passthrough = true,
 ): Promise<MountedOverlay> {
   if (devFd === undefined) prepareLayers(cfg);
+  mark('layers-prepared');
   // Modes arrive with the caller's umask applied already; ours must not apply a second time.
   // Process-wide, so set here: the dev transport's worker cannot set it.
   process.umask(0);
@@ -85,6 +94,7 @@ export async function mountOverlayFuse(
     return { closed: m.closed, ready: Promise.resolve() };
   }
   const { mountDev } = await import('./session/daemon.js');
+  mark('daemon-loaded');
   // The node core with its layer watcher (watch-start.ts builds lowlevel's OverlayFs).
   const core = new URL(import.meta.url.endsWith('.ts') ? './watch-start.ts' : './watch-start.js', import.meta.url).href;
   const mounted = mountDev(merged, {

@@ -6,6 +6,7 @@ import { write } from 'node:fs';
 import { closeDevFuse, mountDevFuse, openDevFuse, setFuseReadahead } from '../../sys/devfuse.js';
 import { umount } from '../../sys/mount.js';
 import { wantedFlags } from '../protocol/index.js';
+import { mark } from '../startup-marks.js';
 import { takeWorker } from './prestart.js';
 import { GATE_ABANDONED, GATE_MOUNTED, type WorkerData, type WorkerMessage } from './worker-data.js';
 
@@ -82,6 +83,7 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
     throw err;
   }
   open(GATE_MOUNTED);
+  mark('mounted');
   let failure: unknown;
   let onReady!: (flags: bigint) => void;
   let onNotReady!: (err: unknown) => void;
@@ -94,6 +96,7 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
   worker.on('message', (m: WorkerMessage) => {
     if (m.type === 'notify') write(fd, m.message, () => undefined);
     else {
+      mark('ready-message');
       setFuseReadahead(target, READAHEAD_KB);
       onReady(m.flags);
     }

@@ -23,6 +23,7 @@ import {
 import type { DevSession } from './dev-session.js';
 import { Dispatcher, NO_REPLY } from './dispatch.js';
 import type { LowLevelFs } from './filesystem.js';
+import { mark } from '../startup-marks.js';
 
 export interface LoopOptions {
   want: InitWant;
@@ -80,11 +81,15 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
       decodeInHeader(inBuf, h);
       if (h.opcode === Op.INIT) {
         const init = negotiateInit(inBuf, h.len, opts.want, out, reply);
+        mark('init-answered');
         session.grantedFlags = init.flags;
         dispatcher.granted(init.flags);
-        if (!initialised) fs.init(session);
-        initialised = true;
+        // Told before fs.init (the layer watcher's set-up): the verdict then travels to whoever
+        // waits while that runs, and no request is read until it is done.
         opts.onReady?.(init);
+        if (!initialised) fs.init(session);
+        mark('fs-init-done');
+        initialised = true;
         continue;
       }
       if (h.opcode === Op.DESTROY) {

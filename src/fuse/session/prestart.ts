@@ -4,6 +4,7 @@
 // libc, it proceeds on the other CPU meanwhile. It waits for its WorkerData in a message
 // (worker.ts), so it can start before that data exists. Nothing here loads koffi.
 import { Worker } from 'node:worker_threads';
+import { mark } from '../startup-marks.js';
 
 // Tests run the TypeScript sources; the built CLI runs dist/.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
@@ -26,6 +27,25 @@ export function prestartWorker(): void {
   e.worker.on('error', (err) => (e.failure ??= err));
   e.worker.unref();
   early = e;
+  mark('worker-spawned');
+}
+
+/**
+ * bin/ovl-fuse's early start, before the CLI is even loaded, from the raw arguments: only for a
+ * foreground daemon that will be on the dev transport, as far as that can be told without parsing
+ * (the CLI decides exactly later; a worker started in vain is unreferenced and ends with the process).
+ */
+export function prestartForArgs(argv: readonly string[], env: NodeJS.ProcessEnv): void {
+  mark('bin-running');
+  if (wantsWorker(argv, env)) prestartWorker();
+}
+
+/** Whether these arguments look like a foreground mount on the dev transport. */
+export function wantsWorker(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  if (argv[0] === 'umount' || !argv.some((a) => a === '-f' || a === '--foreground')) return false;
+  if (argv.some((a) => a === '-h' || a === '--help' || a === '-V' || a === '--version')) return false;
+  const named = argv.flatMap((a) => [...a.matchAll(/(?:^|,)transport=([^,]*)/g)].map((m) => m[1]));
+  return (named.at(-1) ?? env.OVL_FUSE_TRANSPORT ?? 'dev') === 'dev';
 }
 
 /** The prestarted worker (referenced again), or a new one; throws what killed a prestarted one. */

@@ -4,21 +4,27 @@
 // a module and factory named in its WorkerData, so nothing of it has to cross threads. That data
 // comes as the first message, not as workerData: the worker may start before it exists (prestart.ts).
 import { parentPort } from 'node:worker_threads';
-import { DevSession } from './dev-session.js';
 import type { LowLevelFs } from './filesystem.js';
-import { runLoop } from './loop.js';
+import { mark } from '../startup-marks.js';
 import { GATE_MOUNTED, GATE_WAIT, type WorkerData } from './worker-data.js';
 
+mark('worker-running');
 const port = parentPort!;
 const data = await new Promise<WorkerData>((resolve) => port.once('message', resolve));
-const mod = (await import(data.fsModule)) as Record<string, (...args: unknown[]) => LowLevelFs>;
+// The session's modules and the filesystem's load as one batch, not one after the other: started
+// early (bin/ovl-fuse), the worker has its data by now, and loading is most of its start-up.
+const [{ DevSession }, { runLoop }, loaded] = await Promise.all([import('./dev-session.js'), import('./loop.js'), import(data.fsModule)]);
+const mod = loaded as Record<string, (...args: unknown[]) => LowLevelFs>;
 const factory = mod[data.fsExport];
+mark('worker-core-loaded');
 if (typeof factory !== 'function') throw new TypeError(`${data.fsModule} has no export ${data.fsExport}`);
 const fs = factory(...data.fsArgs);
+mark('worker-fs-built');
 // Reading the fd before mount(2) has attached it would fail (EPERM): wait for the main thread.
 const gate = new Int32Array(data.gate);
 Atomics.wait(gate, 0, GATE_WAIT);
 if (Atomics.load(gate, 0) !== GATE_MOUNTED) process.exit(0);
+mark('worker-gate-open');
 const session = new DevSession(data.devFd, (message) => port.postMessage({ type: 'notify', message }, [message.buffer as ArrayBuffer]));
 runLoop(data.devFd, fs, session, {
   want: data.want,
