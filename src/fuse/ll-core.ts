@@ -50,7 +50,7 @@ export class LlCore {
     cache: CacheMode,
   ) {
     this.policy = new CachePolicy(cache);
-    ovl.onCopyUp = (path) => this.copiedUp(path);
+    ovl.onCopyUp = (path, parentNowImpure) => this.copiedUp(path, parentNowImpure);
   }
 
   enter(ctx: RequestContext): void {
@@ -203,15 +203,20 @@ export class LlCore {
   }
 
   /** A copy-up switched a node's real object (a dir may become merged: nlink, listing). */
-  private copiedUp(path: string): void {
+  private copiedUp(path: string, parentNowImpure: boolean): void {
     if (this.policy.mode === 'never') return;
-    // Its upper parent got an entry (mtime) and may have become impure, which hides the parent's
-    // upper xattr whiteouts from a listing (format: mergedListingDropsXattrWhiteout).
+    // Its upper parent got an entry (ctime; its times are put back). Only when it became impure
+    // does its listing change (that hides the parent's upper xattr whiteouts: format,
+    // mergedListingDropsXattrWhiteout), so the cached listing goes only then.
     const parent = path === '/' ? undefined : this.table.find(splitPath(path)[0]);
-    if (parent) this.session.invalInode(parent.id, 0, -1);
+    if (parent) this.invalidate(parent, parentNowImpure);
     const rec = this.table.find(path);
-    if (!rec) return;
-    if (rec.isDir) this.session.invalInode(rec.id, 0, -1);
+    if (rec) this.invalidate(rec, rec.isDir);
+  }
+
+  /** Drop the kernel's attributes of `rec`, and its cached data (a dir's listing) with `data`. */
+  private invalidate(rec: NodeRec, data: boolean): void {
+    if (data) this.session.invalInode(rec.id, 0, -1);
     // Attributes only: written at once (no hand-off to the notifying thread), safe mid-request.
     else if (this.session.invalAttrs) this.session.invalAttrs(rec.id);
     else this.session.invalInode(rec.id, -1, 0);

@@ -9,10 +9,19 @@ import { encodeOrigin } from './inode.js';
 import type { Hit, Node } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
-/** Set `impure=y` on an upper dir that now holds an object with an origin (as the kernel does). */
-export function markImpure(ovl: Overlay, upperDir: string): void {
+/**
+ * Set `impure=y` on an upper dir that now holds an object with an origin (as the kernel does);
+ * true when it was not set before. `hit`, the dir's upper hit, remembers that it is set, as the
+ * kernel's OVL_IMPURE inode flag does: a cached dir's hit lives until the dir is invalidated
+ * (renamed, removed, changed in the layer), so the copy-ups into one dir read the xattr once.
+ */
+export function markImpure(ovl: Overlay, upperDir: string, hit?: Hit): boolean {
+  if (hit && ovl.impureDirs.has(hit)) return false;
   const name = ovl.xattrs.name('impure');
-  if (getXattr(upperDir, name) === null) setXattr(upperDir, name, IMPURE_YES);
+  const set = getXattr(upperDir, name) === null;
+  if (set) setXattr(upperDir, name, IMPURE_YES);
+  if (hit) ovl.impureDirs.add(hit);
+  return set;
 }
 
 /**
@@ -46,6 +55,6 @@ export function lacksDirOrigin(ovl: Overlay, parentUpper: string | undefined, hi
 export function fixDirOrigin(ovl: Overlay, path: string, parentUpper: string | undefined, hits: readonly Hit[]): void {
   if (!lacksDirOrigin(ovl, parentUpper, hits)) return;
   setXattr(hits[0]!.real, ovl.xattrs.name('origin'), encodeOrigin(fileHandle(hits[1]!.real)));
-  markImpure(ovl, parentUpper!);
-  ovl.onCopyUp?.(path);
+  const nowImpure = markImpure(ovl, parentUpper!);
+  ovl.onCopyUp?.(path, nowImpure);
 }

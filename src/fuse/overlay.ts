@@ -28,8 +28,15 @@ export class Overlay {
   readonly originInos = new Map<string, bigint>();
   /** O_PATH fds on each lower filesystem, for decoding origin handles (see inode.ts). */
   lowerMountFds: number[] | null = null;
-  /** Told the merged path of every object copied up (the node transport invalidates the kernel's attributes). */
-  onCopyUp: ((path: string) => void) | null = null;
+  /**
+   * Told the merged path of every object copied up, and whether its upper parent just became
+   * impure (which changes the parent's listing): the node transport invalidates what the kernel cached.
+   */
+  onCopyUp: ((path: string, parentNowImpure: boolean) => void) | null = null;
+  /** Upper hits of cached dirs known to carry `impure=y` (markImpure). */
+  readonly impureDirs = new WeakSet<Hit>();
+  /** Copy-up makes regular files as O_TMPFILE in the work dir until the upper refuses it. */
+  tmpfileCopyUp = true;
   /** `.fuse_hidden…` names libfuse gave to unlinked open files (see hidden.ts). */
   readonly hidden = new Set<string>();
   private tmpCounter = 0;

@@ -95,7 +95,7 @@ export function copyFileNoatime(src: string, dst: string, size?: number): void {
   try {
     const fdOut = openSync(dst, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     try {
-      if (size !== 0) copyData(fdIn, fdOut, src, size);
+      if (size !== 0) copyFdData(fdIn, fdOut, src, size);
     } finally {
       closeSync(fdOut);
     }
@@ -104,7 +104,11 @@ export function copyFileNoatime(src: string, dst: string, size?: number): void {
   }
 }
 
-function copyData(fdIn: number, fdOut: number, src: string, size = Infinity): void {
+/**
+ * Copy what is left of `fdIn` (named `src` in errors) to `fdOut`, in the kernel where both are on
+ * one filesystem; with `size`, stop once that many bytes are copied.
+ */
+export function copyFdData(fdIn: number, fdOut: number, src: string, size = Infinity): void {
   for (let done = 0; ; ) {
     const n = checkUnless(c.copy_file_range(fdIn, null, fdOut, null, 1 << 30, 0) as number, NO_KERNEL_COPY, 'copy_file_range', src);
     if (n === 0) return;

@@ -1,4 +1,4 @@
-import { closeSync, lstatSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { fileHandle, inodeOfHandle, openMountRef } from './handle.js';
@@ -22,3 +22,11 @@ for (const [fs, dir] of [
     t.equal(inodeOfHandle(ref, fh), null, 'ESTALE');
   });
 }
+
+t.test('the handle of an open fd is that of its file', async (t) => {
+  const f = join(root, 'byfd');
+  writeFileSync(f, 'x');
+  const fd = openSync(f, 'r');
+  t.teardown(() => closeSync(fd));
+  t.same(fileHandle(fd), fileHandle(f));
+});

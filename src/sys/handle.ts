@@ -4,7 +4,7 @@
 // first, tmpfs the generation), so the only portable decoder is the kernel itself.
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { check } from './call.js';
-import { AT_FDCWD, O_PATH, c } from './libc.js';
+import { AT_EMPTY_PATH, AT_FDCWD, O_PATH, c } from './libc.js';
 
 /** MAX_HANDLE_SZ of the kernel. */
 const MAX_HANDLE_SZ = 128;
@@ -16,13 +16,14 @@ export interface FileHandle {
   bytes: Buffer;
 }
 
-/** The file handle of `path` itself (a symlink is not followed). */
-export function fileHandle(path: string): FileHandle {
+/** The file handle of `path` itself (a symlink is not followed), or of the file open as fd `path`. */
+export function fileHandle(path: string | number): FileHandle {
   // struct file_handle { unsigned int handle_bytes; int handle_type; unsigned char f_handle[]; }
   const buf = Buffer.alloc(8 + MAX_HANDLE_SZ);
   buf.writeUInt32LE(MAX_HANDLE_SZ, 0);
   const mountId = [0];
-  check(c.name_to_handle_at(AT_FDCWD, path, buf, mountId, 0) as number, 'name_to_handle_at', path);
+  const ret = typeof path === 'number' ? c.name_to_handle_at(path, '', buf, mountId, AT_EMPTY_PATH) : c.name_to_handle_at(AT_FDCWD, path, buf, mountId, 0);
+  check(ret as number, 'name_to_handle_at', typeof path === 'number' ? `fd ${path}` : path);
   const len = buf.readUInt32LE(0);
   return { type: buf.readInt32LE(4), bytes: Buffer.from(buf.subarray(8, 8 + len)) };
 }

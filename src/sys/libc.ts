@@ -14,6 +14,8 @@ export const c = {
   llistxattr: libc.func('long llistxattr(const char *path, _Out_ void *list, size_t size)'),
   lremovexattr: libc.func('int lremovexattr(const char *path, const char *name)'),
   fgetxattr: libc.func('long fgetxattr(int fd, const char *name, _Out_ void *value, size_t size)'),
+  fsetxattr: libc.func('int fsetxattr(int fd, const char *name, const void *value, size_t size, int flags)'),
+  flistxattr: libc.func('long flistxattr(int fd, _Out_ void *list, size_t size)'),
   mknod: libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
   renameat2: libc.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, uint32_t flags)'),
   // Space, unnamed files and paths of any length (./space.ts, ./long-path.ts).
@@ -21,6 +23,8 @@ export const c = {
   openat: libc.func('int openat(int dirfd, const char *path, int flags, uint32_t mode)'),
   linkat: libc.func('int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)'),
   utimensat: libc.func('int utimensat(int dirfd, const char *path, const ovl_timespec *times, int flags)'),
+  // glibc's utimensat refuses a null path (EINVAL): futimens is its form for an fd.
+  futimens: libc.func('int futimens(int fd, const ovl_timespec *times)'),
   mount: libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
   umount2: libc.func('int umount2(const char *target, int flags)'),
   fsopen: libc.func('int fsopen(const char *fsname, uint32_t flags)'),
@@ -68,6 +72,7 @@ export const AT_FDCWD = -100;
 export const O_PATH = 0o10000000;
 export const O_CLOEXEC = 0o2000000;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_EMPTY_PATH = 0x1000;
 export const UTIME_NOW = (1 << 30) - 1;
 export const UTIME_OMIT = (1 << 30) - 2;
 export const RENAME_NOREPLACE = 1 << 0;

@@ -1,4 +1,4 @@
-import { lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -60,4 +60,15 @@ t.test('setTimes keeps nanoseconds, honours omit and does not follow symlinks', 
   setTimes(l, { sec: 7, nsec: 0 }, { sec: 8, nsec: 0 });
   t.equal(lstatSync(l, { bigint: true }).mtimeNs, 8_000_000_000n);
   t.equal(lstatSync(f, { bigint: true }).mtimeNs, 5_000_000_001n, 'the target is untouched');
+});
+
+t.test('setTimes on an open fd sets its file times to the nanosecond (futimens)', async (t) => {
+  const f = join(dir, 'timed-fd');
+  writeFileSync(f, '');
+  const fd = openSync(f, 'r');
+  t.teardown(() => closeSync(fd));
+  setTimes(fd, timeFromNs(3_000_000_007n), timeFromNs(4_000_000_009n));
+  const st = lstatSync(f, { bigint: true });
+  t.equal(st.atimeNs, 3_000_000_007n);
+  t.equal(st.mtimeNs, 4_000_000_009n);
 });

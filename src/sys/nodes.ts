@@ -52,10 +52,14 @@ function toTimespec(t: TimeSpec): { tv_sec: bigint; tv_nsec: bigint } {
   return { tv_sec: BigInt(t.sec), tv_nsec: BigInt(t.nsec) };
 }
 
-/** utimensat(2) with nanoseconds; `follow: false` sets the times of a symlink itself. */
-export function setTimes(path: string, atime: TimeSpec, mtime: TimeSpec, { follow = false } = {}): void {
+/**
+ * utimensat(2) with nanoseconds; `follow: false` sets the times of a symlink itself. An fd for
+ * `path` sets the times of the open file (futimens).
+ */
+export function setTimes(path: string | number, atime: TimeSpec, mtime: TimeSpec, { follow = false } = {}): void {
   const times = [toTimespec(atime), toTimespec(mtime)];
-  check(c.utimensat(AT_FDCWD, path, times, follow ? 0 : AT_SYMLINK_NOFOLLOW) as number, 'utimensat', path);
+  const ret = typeof path === 'number' ? c.futimens(path, times) : c.utimensat(AT_FDCWD, path, times, follow ? 0 : AT_SYMLINK_NOFOLLOW);
+  check(ret as number, 'utimensat', typeof path === 'number' ? `fd ${path}` : path);
 }
 
 /** Split a BigInt nanosecond timestamp (fs.BigIntStats.mtimeNs) into a TimeSpec. */

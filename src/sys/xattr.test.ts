@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -54,4 +54,20 @@ t.test('symlinks are not followed', async (t) => {
   t.same(listXattrs(link), []);
   t.throws(() => setXattr(link, 'user.t', 'x'), { code: 'EPERM' }, 'user.* xattrs are not allowed on symlinks');
   t.same(listXattrs(join(dir, 't')), ['user.t']);
+});
+
+t.test('an open fd works as the path does (f*xattr), even once the name is gone', async (t) => {
+  const f = join(dir, 'fd');
+  writeFileSync(f, '');
+  const fd = openSync(f, 'r+');
+  t.teardown(() => closeSync(fd));
+  unlinkSync(f);
+  t.same(listXattrs(fd), []);
+  setXattr(fd, 'user.a', 'one');
+  setXattr(fd, 'trusted.overlay.origin', Buffer.alloc(300, 1));
+  t.equal(getXattr(fd, 'user.a')?.toString(), 'one');
+  t.same(getXattr(fd, 'trusted.overlay.origin'), Buffer.alloc(300, 1), 'values larger than the first buffer guess');
+  t.same(listXattrs(fd).sort(), ['trusted.overlay.origin', 'user.a']);
+  t.equal(getXattr(fd, 'user.none'), null);
+  t.throws(() => setXattr(fd, 'user.a', '2', 'create'), { code: 'EEXIST', path: `fd ${fd}` });
 });

@@ -1,4 +1,5 @@
-// Extended attributes on a path without following symlinks (l*xattr), as Buffers.
+// Extended attributes on a path without following symlinks (l*xattr), or on an open fd (f*xattr:
+// copy-up works on the fds it has open, sparing a path walk per call), as Buffers.
 // Overlay xattrs are binary (origin) or text (opaque, redirect); callers decode.
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
@@ -11,19 +12,34 @@ const ABSENT = [ENODATA, errnoNumber('EOPNOTSUPP')];
 const UNSET_OR_LONGER = [ENODATA, ERANGE];
 const UNSET = [ENODATA];
 const LONGER = [ERANGE];
+
+/** A path (symlinks not followed) or an open fd. */
+export type XattrTarget = string | number;
+
+function named(t: XattrTarget): string {
+  return typeof t === 'number' ? `fd ${t}` : t;
+}
+
+function get(t: XattrTarget, name: string, buf: Buffer | null, size: number): number {
+  return (typeof t === 'number' ? c.fgetxattr(t, name, buf, size) : c.lgetxattr(t, name, buf, size)) as number;
+}
+
+function list(t: XattrTarget, buf: Buffer | null, size: number): number {
+  return (typeof t === 'number' ? c.flistxattr(t, buf, size) : c.llistxattr(t, buf, size)) as number;
+}
 /** XATTR_SIZE_MAX: the largest value the kernel stores. */
 const MAX_VALUE = 65536;
 
 /** The value of `name` on `path`, or null when it is not set (ENODATA). Other errors throw. */
-export function getXattr(path: string, name: string): Buffer | null {
+export function getXattr(path: XattrTarget, name: string): Buffer | null {
   let size = 256;
   for (;;) {
     const buf = Buffer.allocUnsafe(size);
-    const n = checkUnless(c.lgetxattr(path, name, buf, size) as number, size < MAX_VALUE ? UNSET_OR_LONGER : UNSET, `getxattr ${name}`, path);
+    const n = checkUnless(get(path, name, buf, size), size < MAX_VALUE ? UNSET_OR_LONGER : UNSET, `getxattr ${name}`, named(path));
     if (n >= 0) return buf.subarray(0, n);
     if (n === -ENODATA) return null;
     // ERANGE: the value grew or is larger than our first guess; ask for the exact size.
-    size = Math.max(check(c.lgetxattr(path, name, null, 0) as number, `getxattr ${name}`, path), size * 2);
+    size = Math.max(check(get(path, name, null, 0), `getxattr ${name}`, named(path)), size * 2);
   }
 }
 
@@ -35,26 +51,27 @@ export function hasXattr(path: string, name: string): boolean {
 export type SetMode = 'any' | 'create' | 'replace';
 
 /** Set `name` to `value` on `path` (XATTR_CREATE/REPLACE via `mode`, as setxattr(2)). */
-export function setXattr(path: string, name: string, value: Buffer | string, mode: SetMode = 'any'): void {
+export function setXattr(path: XattrTarget, name: string, value: Buffer | string, mode: SetMode = 'any'): void {
   const buf = typeof value === 'string' ? Buffer.from(value) : value;
   const flags = mode === 'create' ? XATTR_CREATE : mode === 'replace' ? XATTR_REPLACE : 0;
-  check(c.lsetxattr(path, name, buf, buf.length, flags) as number, `setxattr ${name}`, path);
+  const ret = typeof path === 'number' ? c.fsetxattr(path, name, buf, buf.length, flags) : c.lsetxattr(path, name, buf, buf.length, flags);
+  check(ret as number, `setxattr ${name}`, named(path));
 }
 
 /** One buffer for the usual short list: a single llistxattr call instead of a size probe first. */
 const LIST_BUF = Buffer.allocUnsafe(4096);
 
 /** Names of all xattrs on `path` that this process may see. */
-export function listXattrs(path: string): string[] {
-  const first = checkUnless(c.llistxattr(path, LIST_BUF, LIST_BUF.length) as number, LONGER, 'listxattr', path);
+export function listXattrs(path: XattrTarget): string[] {
+  const first = checkUnless(list(path, LIST_BUF, LIST_BUF.length), LONGER, 'listxattr', named(path));
   if (first === 0) return [];
   if (first > 0) return LIST_BUF.toString('utf8', 0, first).split('\0').filter((s) => s.length > 0);
   // ERANGE: longer than the buffer; ask for the size.
   for (;;) {
-    const size = check(c.llistxattr(path, null, 0) as number, 'listxattr', path);
+    const size = check(list(path, null, 0), 'listxattr', named(path));
     if (size === 0) return [];
     const buf = Buffer.allocUnsafe(size);
-    const n = checkUnless(c.llistxattr(path, buf, size) as number, LONGER, 'listxattr', path);
+    const n = checkUnless(list(path, buf, size), LONGER, 'listxattr', named(path));
     if (n < 0) continue; // ERANGE: the list grew between the two calls
     return buf.toString('utf8', 0, n).split('\0').filter((s) => s.length > 0);
   }

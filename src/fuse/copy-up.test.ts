@@ -1,0 +1,71 @@
+// Copy-up by the core (no FUSE in between) against the kernel's, on twin layer trees: owner, mode
+// with set-id bits, xattrs (the overlay's private ones left out), times, origin, the parent's
+// impure mark and kept times, and nothing left in the work dir; with the O_TMPFILE copy and with
+// the named temp file an upper without O_TMPFILE gets.
+import { appendFileSync, chownSync, chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { resolveMountOptions } from '../format/index.js';
+import { getXattr, listXattrs, setTimes, setXattr, timeFromNs } from '../sys/index.js';
+import { type LayerDirs, kernelOptions, layerDirs, mountKernel } from '../../test/helpers/layers.js';
+import { copyUp } from './copy-up.js';
+import { prepareWorkdir } from './mount.js';
+import { Overlay } from './overlay.js';
+
+function fixture(d: LayerDirs): void {
+  const dir = join(d.lowers[0]!, 'd');
+  mkdirSync(dir);
+  for (const [name, mode] of [['f', 0o4755], ['g', 0o640], ['empty', 0o600]] as const) {
+    const f = join(dir, name);
+    writeFileSync(f, name === 'empty' ? '' : `data of ${name}\n`.repeat(1000));
+    chownSync(f, 1234, 5678);
+    chmodSync(f, mode);
+    setXattr(f, 'user.note', name);
+    setXattr(f, 'trusted.overlay.opaque', 'y');
+    setTimes(f, timeFromNs(1_000_000_001n), timeFromNs(2_000_000_002n));
+  }
+  mkdirSync(join(d.upper, 'd'));
+  setTimes(join(d.upper, 'd'), timeFromNs(3_000_000_003n), timeFromNs(4_000_000_004n));
+}
+
+/** What copy-up leaves in the upper: file metadata, xattr names, data, and the parent's. */
+function observe(d: LayerDirs): unknown {
+  const dir = join(d.upper, 'd');
+  const files = Object.fromEntries(
+    readdirSync(dir).sort().map((name) => {
+      const f = join(dir, name);
+      const st = lstatSync(f, { bigint: true });
+      const data = readFileSync(f);
+      return [name, { uid: st.uid, gid: st.gid, mode: st.mode, nlink: st.nlink, atime: st.atimeNs, mtime: st.mtimeNs, size: data.length, xattrs: listXattrs(f).sort() }];
+    }),
+  );
+  // Not the parent's atime: listing it above stamped it (relatime).
+  const mtime = lstatSync(dir, { bigint: true }).mtimeNs;
+  return { files, parent: { impure: getXattr(dir, 'trusted.overlay.impure')?.toString(), mtime }, work: readdirSync(join(d.work, 'work')) };
+}
+
+async function kernelCopy(t: Test): Promise<unknown> {
+  const d = layerDirs(t, 1, 'ovlkit-copyup-k-');
+  fixture(d);
+  mountKernel(d);
+  // A write open copies up; reading the data back does not stamp the copy's times on close.
+  for (const name of ['f', 'g', 'empty']) appendFileSync(join(d.merged, 'd', name), '', { flag: 'r+' });
+  return observe(d);
+}
+
+function coreCopy(t: Test, tmpfile: boolean): unknown {
+  const d = layerDirs(t, 1, 'ovlkit-copyup-c-');
+  fixture(d);
+  prepareWorkdir(d.work);
+  const ovl = new Overlay(resolveMountOptions(kernelOptions(d)), 'never', () => ({ uid: 0, gid: 0 }));
+  ovl.tmpfileCopyUp = tmpfile;
+  for (const name of ['f', 'g', 'empty']) t.ok(copyUp(ovl, `/d/${name}`).hits[0]!.layer.upper, `${name} is upper`);
+  t.equal(ovl.tmpfileCopyUp, tmpfile, 'the upper takes O_TMPFILE (ext4)');
+  return observe(d);
+}
+
+t.test('copy-up leaves what the kernel leaves, O_TMPFILE or named temp', async (t) => {
+  const kernel = await kernelCopy(t);
+  t.same(coreCopy(t, true), kernel, 'O_TMPFILE linked into place');
+  t.same(coreCopy(t, false), kernel, 'named temp renamed into place');
+});
