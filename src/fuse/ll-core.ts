@@ -124,14 +124,16 @@ export class LlCore {
   /** Attributes of a node: its merged path, or an open handle once the name is gone. */
   attrOf(rec: NodeRec): Attr {
     const path = this.table.path(rec);
-    if (path !== null) {
-      const node = lookupPath(this.ovl, path);
-      const attr = nodeAttr(this.ovl, node) ?? fail('ENOENT', path);
-      this.remember(rec, attr, node.hits[0]!.layer.upper);
-      return attr;
-    }
+    if (path !== null) return this.attrOfNode(rec, lookupPath(this.ovl, path));
     const fh = this.handleOf(rec) ?? fail('ENOENT', `node ${rec.id} (unlinked)`);
     return handleAttr(this.ovl, fh);
+  }
+
+  /** Attributes of a node from its merged path's resolution `node` (taken by the caller, who may need its real objects too). */
+  attrOfNode(rec: NodeRec, node: Node): Attr {
+    const attr = nodeAttr(this.ovl, node) ?? fail('ENOENT', node.path);
+    this.remember(rec, attr, node.hits[0]!.layer.upper);
+    return attr;
   }
 
   /** Some open file handle on this node (for nodes whose name is gone). */

@@ -1,11 +1,16 @@
 // Directory handles of the node-based transport. The merged listing is taken at the first READDIR
 // (not at OPENDIR: with the kernel's dir cache most opens never read), kept for the handle's life
 // so cookies stay stable across calls, and taken afresh when a reader seeks back to 0 (rewinddir).
+// When the kernel keeps every listing anyway (FOPEN_CACHE_DIR in this cache mode) and supports
+// FUSE_NO_OPENDIR_SUPPORT, OPENDIR answers ENOSYS once and the kernel stops sending OPENDIR and
+// RELEASEDIR (two round trips per opendir(3) of a cached dir, all a warm walk asked); its READDIRs
+// then carry fh 0 and the listing is kept per node instead, from offset 0 to the end.
 import { fail } from './errno.js';
+import { InitFlag } from './protocol/index.js';
 import type { LlCore } from './ll-core.js';
 import { type Node, lookupDir } from './lookup.js';
 import { listDir } from './readdir.js';
-import type { DirEntry, Opened } from './session/filesystem.js';
+import { FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, type DirEntry, type Opened } from './session/filesystem.js';
 
 interface DirHandle {
   nodeid: number;
@@ -14,9 +19,15 @@ interface DirHandle {
   resolved: Map<string, Node>;
 }
 
+/** Listings kept for handle-less readers (fh 0): the most recently read dirs, oldest dropped first. */
+const NODE_LISTINGS = 64;
+
 export class DirHandles {
   private readonly open = new Map<number, DirHandle>();
   private next = 1;
+  /** Set once OPENDIR answered ENOSYS: fh 0 is then the kernel's one handle of every dir. */
+  private handleless = false;
+  private readonly byNode = new Map<number, DirHandle>();
 
   add(h: DirHandle): number {
     while (this.open.has(this.next) || this.next === 0) this.next = (this.next + 1) >>> 0;
@@ -25,22 +36,43 @@ export class DirHandles {
     return fh;
   }
 
-  get(fh: number): DirHandle | undefined {
-    return this.open.get(fh);
-  }
-
   remove(fh: number): void {
     this.open.delete(fh);
   }
 
   clear(): void {
     this.open.clear();
+    this.byNode.clear();
+  }
+
+  /** Stop OPENDIR for good, if the kernel can and would cache every listing we hand it anyway. */
+  goHandleless(core: LlCore): boolean {
+    const cached = FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE;
+    if (!this.handleless && core.policy.opendirFlags() === cached && core.session.grantedFlags & InitFlag.NO_OPENDIR_SUPPORT) this.handleless = true;
+    return this.handleless;
+  }
+
+  /** The handle READDIR `fh` reads: a handle OPENDIR gave, or the node's own after the ENOSYS. */
+  of(nodeid: number, fh: number): DirHandle | undefined {
+    if (fh !== 0 || !this.handleless) return this.open.get(fh);
+    let h = this.byNode.get(nodeid);
+    if (h) this.byNode.delete(nodeid);
+    else h = { nodeid, entries: null, resolved: new Map() };
+    this.byNode.set(nodeid, h);
+    if (this.byNode.size > NODE_LISTINGS) this.byNode.delete(this.byNode.keys().next().value!);
+    return h;
+  }
+
+  /** A handle-less listing read to its end: the kernel holds it now (until told otherwise). */
+  done(h: DirHandle): void {
+    if (this.byNode.get(h.nodeid) === h) this.byNode.delete(h.nodeid);
   }
 }
 
 export function openDir(core: LlCore, dirs: DirHandles, nodeid: number): Opened {
   // ENOENT / ENOTDIR now rather than at the first READDIR.
   lookupDir(core.ovl, core.pathOf(core.rec(nodeid)));
+  if (dirs.goHandleless(core)) fail('ENOSYS', 'OPENDIR: the kernel keeps the listings (FUSE_NO_OPENDIR_SUPPORT)');
   return { fh: dirs.add({ nodeid, entries: null, resolved: new Map() }), openFlags: core.policy.opendirFlags() };
 }
 
@@ -74,8 +106,9 @@ function* from(core: LlCore, h: DirHandle, offset: number): Generator<DirEntry> 
 
 /** The entries from cookie `offset` on; the listing is read here, so its errors reach the reply. */
 export function readDir(core: LlCore, dirs: DirHandles, nodeid: number, fh: number, offset: number): Iterable<DirEntry> {
-  const h = dirs.get(fh);
+  const h = dirs.of(nodeid, fh);
   if (!h || h.nodeid !== nodeid) fail('EBADF', `dir handle ${fh}`);
   if (h.entries === null || offset === 0) h.entries = snapshot(core, nodeid, h.resolved);
+  if (fh === 0 && offset >= h.entries.length) dirs.done(h);
   return from(core, h, offset);
 }

@@ -5,33 +5,40 @@
 // time of the copy-up.
 import { STATX_BASIC_STATS, STATX_BTIME, type Statx, statxOf, statxOfFd } from '../sys/index.js';
 import type { LlCore } from './ll-core.js';
-import { getAttr, ownHandle } from './ll-files.js';
+import { handleAttr } from './ll-attr.js';
+import { ownHandle } from './ll-files.js';
 import { lookupPath } from './lookup.js';
 import { current } from './ops-file.js';
-import type { StatxReply } from './session/filesystem.js';
+import type { Attr, StatxReply } from './session/filesystem.js';
 
 const NS = 1_000_000_000n;
 
-/** statx of the object `nodeid` shows: through the open handle GETATTR would use, else its merged path's top object. */
-function realStatx(core: LlCore, nodeid: number, fh: number | null): Statx {
+/**
+ * GETATTR's attributes and the statx of the same real object: through the open handle GETATTR
+ * would use, else from one resolution of the merged path (a STATX follows the LOOKUP of every
+ * file whose btime a caller asks, e.g. each of node's lstat calls: half the requests of a lookup
+ * by path, so the path is resolved once, not once per half).
+ */
+function attrAndStatx(core: LlCore, nodeid: number, fh: number | null): { attr: Attr; sx: Statx } {
   const rec = core.rec(nodeid);
   const path = core.table.path(rec);
   const handle = ownHandle(core, rec, fh) ?? (path === null ? core.handleOf(rec) : undefined);
   if (handle !== undefined) {
     const h = current(core.ovl, handle);
-    return statxOfFd(h.fd, h.path);
+    return { attr: handleAttr(core.ovl, handle), sx: statxOfFd(h.fd, h.path) };
   }
-  return statxOf(lookupPath(core.ovl, core.pathOf(rec)).hits[0]!.real);
+  const node = lookupPath(core.ovl, path ?? core.pathOf(rec));
+  return { attr: core.attrOfNode(rec, node), sx: statxOf(node.hits[0]!.real) };
 }
 
 export function statxAttr(core: LlCore, nodeid: number, fh: number | null): StatxReply {
-  const reply = getAttr(core, nodeid, fh);
-  const sx = realStatx(core, nodeid, fh);
+  const { attr, sx } = attrAndStatx(core, nodeid, fh);
   const btime = sx.btimeNs ?? 0n;
   // Floor division, so a birth time before 1970 keeps 0 ≤ nsec < 1e9.
   const sec = btime / NS - (btime < 0n && btime % NS !== 0n ? 1n : 0n);
   return {
-    ...reply,
+    attrValidMs: core.attrMs(core.rec(nodeid)),
+    attr,
     mask: STATX_BASIC_STATS | (sx.mask & STATX_BTIME),
     btimeSec: Number(sec),
     btimeNsec: Number(btime - sec * NS),

@@ -20,7 +20,7 @@ import type {
 import type { InvalTarget } from './watch-inval.js';
 import { movedSources } from './watch-redirects.js';
 import type { NodeRec } from './node-table.js';
-import { xattrGet, xattrList, xattrRemove, xattrSet } from './xattrs.js';
+import { xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
 
 export interface OverlayFsOptions {
   /** A 4-byte SharedArrayBuffer that mirrors the node table's size (root included). */
@@ -222,8 +222,8 @@ export class OverlayFs implements LowLevelFs {
     xattrSet(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name, value, flags);
   }
 
-  getxattr(ctx: RequestContext, nodeid: number, name: string): Buffer {
-    return xattrGet(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name);
+  getxattr(ctx: RequestContext, nodeid: number, name: string): Buffer | null {
+    return xattrGetOrNull(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name);
   }
 
   listxattr(ctx: RequestContext, nodeid: number): string[] {

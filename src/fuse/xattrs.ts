@@ -11,7 +11,12 @@ const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;
 
 export function xattrGet(ovl: Overlay, path: string, name: string): Buffer {
-  return getXattr(lookupPath(ovl, path).hits[0]!.real, ovl.xattrs.escape(name)) ?? fail('ENODATA', path);
+  return xattrGetOrNull(ovl, path, name) ?? fail('ENODATA', path);
+}
+
+/** The value, or null when the merged object has no such attribute. */
+export function xattrGetOrNull(ovl: Overlay, path: string, name: string): Buffer | null {
+  return getXattr(lookupPath(ovl, path).hits[0]!.real, ovl.xattrs.escape(name));
 }
 
 export function xattrList(ovl: Overlay, path: string): string[] {

@@ -93,6 +93,7 @@ export const InitFlag = {
   POSIX_ACL: 1n << 20n,
   MAX_PAGES: 1n << 22n,
   CACHE_SYMLINKS: 1n << 23n,
+  NO_OPENDIR_SUPPORT: 1n << 24n,
   HANDLE_KILLPRIV_V2: 1n << 28n,
   SETXATTR_EXT: 1n << 29n,
   INIT_EXT: 1n << 30n,

@@ -81,6 +81,9 @@ export function encodeInitOut(b: Buffer, o: number, r: InitOut): number {
  * through SETATTR, which the core already does exactly as a chmod), CACHE_SYMLINKS (following an
 overlay symlink stamps the upper symlink's atime on the kernel's overlay; a cached target would
 never reach the daemon's readlink, whose upper filesystem stamps it the same way).
+NO_OPENDIR_SUPPORT is the kernel saying an ENOSYS to OPENDIR means "no OPENDIR/RELEASEDIR from
+now on, keep every listing (FOPEN_KEEP_CACHE|FOPEN_CACHE_DIR)"; asking it back is how the core
+learns it may answer so (ll-dirs.ts).
  */
 export function wantedFlags(passthrough: boolean): bigint {
   let f =
@@ -93,6 +96,7 @@ export function wantedFlags(passthrough: boolean): bigint {
     InitFlag.PARALLEL_DIROPS |
     InitFlag.MAX_PAGES |
     InitFlag.SETXATTR_EXT |
+    InitFlag.NO_OPENDIR_SUPPORT |
     InitFlag.INIT_EXT;
   if (passthrough) f |= InitFlag.PASSTHROUGH;
   return f;

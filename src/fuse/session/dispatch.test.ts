@@ -33,7 +33,7 @@ const fs = {
   readdir: function* (_c: unknown, _n: number, _fh: number, offset: number): Iterable<DirEntry> {
     for (let i = offset; i < names.length; i++) yield { name: names[i]!, ino: 100 + i, type: 8, off: i + 1 };
   },
-  getxattr: () => Buffer.from('value'),
+  getxattr: (_c: unknown, _n: number, name: string) => (name === 'user.x' ? Buffer.from('value') : null),
 } as unknown as LowLevelFs;
 
 const withStatx = {
@@ -85,7 +85,7 @@ t.test('READDIR: dirents until the size is reached, from the cookie on', async (
   t.equal(out.readBigUInt64LE(16 + 8), 3n, 'off is the next cookie');
 });
 
-t.test('GETXATTR: size-0 probe, ERANGE, value', async (t) => {
+t.test('GETXATTR: size-0 probe, ERANGE, value, ENODATA for null', async (t) => {
   const out = Buffer.alloc(4096);
   const d = new Dispatcher(fs, out, () => undefined);
   const body = (size: number) => Buffer.concat([Buffer.from([size, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('user.x\0')]);
@@ -94,6 +94,8 @@ t.test('GETXATTR: size-0 probe, ERANGE, value', async (t) => {
   t.throws(() => run(d, request(Op.GETXATTR, 1, body(4))), { code: 'ERANGE' });
   t.equal(run(d, request(Op.GETXATTR, 1, body(5))), 21);
   t.equal(out.toString('utf8', 16, 21), 'value');
+  const absent = Buffer.concat([Buffer.from([0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from('security.capability\0')]);
+  t.throws(() => run(d, request(Op.GETXATTR, 1, absent)), { code: 'ENODATA', errno: 61 });
 });
 
 t.test('STATX: fuse_statx_out from the filesystem answer, fh passed when sent', async (t) => {

@@ -54,6 +54,10 @@ function enosys(what: string): never {
   throw new OvlError('ENOSYS', `${what} is not implemented`);
 }
 
+// Made once: the loop needs only its errno, and building an error per GETXATTR cost more than
+// the rest of the request.
+const NO_DATA = new OvlError('ENODATA', 'no such attribute');
+
 export class Dispatcher {
   /** FUSE_SETXATTR_EXT changes fuse_setxattr_in's size; set once INIT is answered. */
   setxattrExt = false;
@@ -178,7 +182,9 @@ export class Dispatcher {
       }
       case Op.GETXATTR: {
         const r = decodeGetxattr(b, H, end);
-        return replyXattr(out, O, r.size, fs.getxattr(ctx, node, r.name));
+        const value = fs.getxattr(ctx, node, r.name);
+        if (value === null) throw NO_DATA;
+        return replyXattr(out, O, r.size, value);
       }
       case Op.LISTXATTR:
         return replyXattr(out, O, decodeXattrSize(b, H), xattrList(fs.listxattr(ctx, node)));

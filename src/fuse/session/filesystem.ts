@@ -203,8 +203,11 @@ export interface LowLevelFs {
 
   statfs(ctx: RequestContext, nodeid: number): Statfs;
   setxattr(ctx: RequestContext, nodeid: number, name: string, value: Buffer, flags: number): void;
-  /** The whole value; the loop answers size-0 probes and ERANGE itself. */
-  getxattr(ctx: RequestContext, nodeid: number, name: string): Buffer;
+  /**
+   * The whole value; the loop answers size-0 probes and ERANGE itself. null: not set (ENODATA),
+   * answered without building an error: the kernel asks security.capability before every write.
+   */
+  getxattr(ctx: RequestContext, nodeid: number, name: string): Buffer | null;
   /** The names; the loop encodes the NUL-separated list, answers size-0 probes and ERANGE. */
   listxattr(ctx: RequestContext, nodeid: number): string[];
   removexattr(ctx: RequestContext, nodeid: number, name: string): void;

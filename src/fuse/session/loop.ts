@@ -3,7 +3,7 @@
 // write. A handler's throw becomes the reply's errno (never a crash); unmount ends the loop
 // (read answers ENODEV); extra fds (the layer watcher) are polled beside /dev/fuse and served
 // between requests.
-import { readSync, writeSync } from 'node:fs';
+import { readSync, writeFileSync, writeSync } from 'node:fs';
 import { errnoOf } from '../../errors.js';
 import { PollSet } from '../../sys/devfuse.js';
 import {
@@ -64,6 +64,10 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
     dispatcher.sentNodes.length = 0;
   };
   const watcher = new WatchedFds(devFd, session, log);
+  // OVL_FUSE_STATS=<file>: count the requests by opcode and write them there at unmount, to see
+  // what the kernel still asks in a workload (a typed-array increment per request otherwise).
+  const statsFile = process.env.OVL_FUSE_STATS;
+  const counts = new Float64Array(64);
   let initialised = false;
   try {
     for (;;) {
@@ -79,6 +83,7 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
       }
       if (n < IN_HEADER_SIZE) continue;
       decodeInHeader(inBuf, h);
+      counts[h.opcode & 63]!++;
       if (h.opcode === Op.INIT) {
         const init = negotiateInit(inBuf, h.len, opts.want, out, reply);
         mark('init-answered');
@@ -110,7 +115,17 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
     }
   } finally {
     if (initialised) fs.destroy();
+    if (statsFile) writeStats(statsFile, counts);
   }
+}
+
+function writeStats(file: string, counts: Float64Array): void {
+  const names = new Map(Object.entries(Op).map(([k, v]) => [v & 63, k]));
+  const by: Record<string, number> = {};
+  counts.forEach((n, op) => {
+    if (n > 0) by[names.get(op) ?? String(op)] = n;
+  });
+  writeFileSync(file, JSON.stringify(by) + '\n');
 }
 
 /** Answer INIT; a kernel we cannot speak to gets EPROTO and the error ends the session. */

@@ -1,0 +1,50 @@
+// Handle-less directory reads (FUSE_NO_OPENDIR_SUPPORT): OPENDIR answers ENOSYS only where the
+// kernel would cache every listing anyway and says it can do without OPENDIR; READDIR with fh 0
+// then lists from the node's own snapshot, with stable cookies from offset 0 to the end.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { createOverlayFs } from './lowlevel.js';
+import type { CacheMode } from './overlay.js';
+import { InitFlag } from './protocol/constants.js';
+import type { RequestContext, Session } from './session/filesystem.js';
+
+const ctx: RequestContext = { uid: 0, gid: 0, pid: 1 };
+
+function mounted(t: Test, cache: CacheMode, grantedFlags: bigint) {
+  const root = mkdtempSync(join(tmpdir(), 'ovlkit-lldirs-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const [lower, upper, work] = ['lower', 'upper', 'work'].map((n) => join(root, n)) as [string, string, string];
+  for (const d of [lower, upper, work, join(work, 'work'), join(lower, 'd')]) mkdirSync(d);
+  for (const n of ['a', 'b', 'c']) writeFileSync(join(lower, 'd', n), n);
+  const fs = createOverlayFs({ lowerdirs: [lower], upperdir: upper, workdir: work } as never, cache);
+  const noop = () => {};
+  fs.init({ invalInode: noop, invalEntry: noop, backingOpen: () => null, backingClose: noop, watchFd: noop, grantedFlags } as Session);
+  t.teardown(() => fs.destroy());
+  return { fs, d: fs.lookup(ctx, 1, 'd').nodeid };
+}
+
+const names = (it: Iterable<{ name: string }>) => [...it].map((e) => e.name);
+
+t.test('cache=always on a kernel that offers it: ENOSYS once, then fh 0 reads the node', async (t) => {
+  const { fs, d } = mounted(t, 'always', InitFlag.NO_OPENDIR_SUPPORT);
+  t.throws(() => fs.opendir(ctx, d, 0), { code: 'ENOSYS' });
+  const all = [...fs.readdir(ctx, d, 0, 0)];
+  t.same(all.map((e) => e.name).sort(), ['.', '..', 'a', 'b', 'c']);
+  fs.unlink(ctx, d, 'a');
+  t.same(names(fs.readdir(ctx, d, 0, 2)), all.slice(2).map((e) => e.name), 'cookies index the snapshot taken at offset 0');
+  t.same(names(fs.readdir(ctx, d, 0, all.length)), [], 'the end');
+  t.notOk(names(fs.readdir(ctx, d, 0, 0)).includes('a'), 'a read from 0 takes the listing again');
+  t.throws(() => fs.opendir(ctx, 1, 0), { code: 'ENOSYS' }, 'for every dir');
+});
+
+t.test('OPENDIR stays where the kernel must not keep listings, or cannot go without it', async (t) => {
+  const never = mounted(t, 'never', InitFlag.NO_OPENDIR_SUPPORT);
+  t.equal(never.fs.opendir(ctx, never.d, 0).openFlags, 0, 'cache=never');
+  t.throws(() => [...never.fs.readdir(ctx, never.d, 0, 0)], { code: 'EBADF' }, 'and fh 0 is no handle');
+  const auto = mounted(t, 'auto', InitFlag.NO_OPENDIR_SUPPORT);
+  t.ok(auto.fs.opendir(ctx, auto.d, 0).fh > 0, 'cache=auto without a watcher');
+  const old = mounted(t, 'always', 0n);
+  t.ok(old.fs.opendir(ctx, old.d, 0).fh > 0, 'a kernel without FUSE_NO_OPENDIR_SUPPORT');
+});
