@@ -12,6 +12,7 @@ PACKAGES=(
   docker.io busybox-static      # real Docker data roots for ovl-dedup's tests
   build-essential python3 patch # node-gyp; patch applies the fuse-native fixes at npm ci
   chromium                      # headless rendering checks of the --html reports
+  strace                        # tests that see syscalls only a tracer sees (copy-up's fsync)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

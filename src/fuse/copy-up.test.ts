@@ -2,7 +2,10 @@
 // with set-id bits, xattrs (the overlay's private ones left out), times, origin, the parent's
 // impure mark and kept times, and nothing left in the work dir; with the O_TMPFILE copy and with
 // the named temp file an upper without O_TMPFILE gets.
-import { appendFileSync, chownSync, chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { appendFileSync, chownSync, chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { resolveMountOptions } from '../format/index.js';
@@ -68,4 +71,41 @@ t.test('copy-up leaves what the kernel leaves, O_TMPFILE or named temp', async (
   const kernel = await kernelCopy(t);
   t.same(coreCopy(t, true), kernel, 'O_TMPFILE linked into place');
   t.same(coreCopy(t, false), kernel, 'named temp renamed into place');
+});
+
+/** The fsync(2) calls this process makes while `fn` runs, as strace attached to it sees them. */
+async function fsyncsDuring(t: Test, fn: () => void): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'ovlkit-strace-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const log = join(dir, 'log');
+  const tracer = spawn('strace', ['-f', '-e', 'trace=fsync,fdatasync', '-o', log, '-p', String(process.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.teardown(() => void tracer.kill('SIGKILL'));
+  await new Promise<void>((resolve, reject) => {
+    let said = '';
+    tracer.stderr.on('data', (b: Buffer) => {
+      said += b.toString();
+      if (/attached/.test(said)) resolve();
+    });
+    tracer.on('error', reject);
+    tracer.on('exit', (code) => reject(new Error(`strace exited ${code}: ${said}`)));
+  });
+  fn();
+  const exited = once(tracer, 'exit');
+  tracer.kill('SIGINT');
+  await exited;
+  return readFileSync(log, 'utf8').split('\n').filter((l) => /\bf(data)?sync\(/.test(l)).length;
+}
+
+t.test('copy-up fsyncs the copied data before linking it, unless the mount is volatile (as ovl_copy_up_file)', async (t) => {
+  for (const volatile of [false, true]) {
+    const d = layerDirs(t, 1, 'ovlkit-copyup-sync-');
+    fixture(d);
+    prepareWorkdir(d.work);
+    const ovl = new Overlay(resolveMountOptions(kernelOptions(d, volatile ? { volatile: true } : {})), 'never', () => ({ uid: 0, gid: 0 }));
+    const n = await fsyncsDuring(t, () => {
+      for (const name of ['f', 'g', 'empty']) copyUp(ovl, `/d/${name}`);
+    });
+    // f and g have data; the kernel copies (and syncs) no data of an empty file.
+    t.equal(n, volatile ? 0 : 2, volatile ? 'volatile: no fsync' : 'one fsync per copied file with data');
+  }
 });

@@ -9,6 +9,7 @@ import {
   constants,
   fchmodSync,
   fchownSync,
+  fsyncSync,
   lchownSync,
   lstatSync,
   mkdirSync,
@@ -128,7 +129,9 @@ function openCopy(ovl: Overlay): { fd: number; tmp: string | null } {
 /**
  * A regular file's copy: the data in the kernel (copy_file_range, stopping at the size stat'ed as
  * ovl_copy_up_data does), the metadata on the fds, then the complete file given its upper name
- * `dest` (linkat, or renameat2 NOREPLACE of the named temp). No fsync: see docs/fuse.md.
+ * `dest` (linkat, or renameat2 NOREPLACE of the named temp). The data is fsynced before the name
+ * appears, as ovl_copy_up_file does unless the mount is `volatile`: otherwise a power cut after the
+ * link could leave an empty upper file hiding the lower's data the user never changed.
  */
 function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string): void {
   // The kernel overlay never touches a lower's atime.
@@ -136,7 +139,10 @@ function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string): v
   let out: { fd: number; tmp: string | null } | null = null;
   try {
     out = openCopy(ovl);
-    if (st.size !== 0n) copyFdData(fdIn, out.fd, src, Number(st.size));
+    if (st.size !== 0n) {
+      copyFdData(fdIn, out.fd, src, Number(st.size));
+      if (!ovl.cfg.volatile) fsyncSync(out.fd);
+    }
     copyMetadata(ovl, fdIn, st, out.fd);
     if (out.tmp === null) linkFd(out.fd, dest);
     else rename2(out.tmp, dest, ['noreplace']);
