@@ -16,6 +16,7 @@
 // previous build keeps loading that build's chunks (node resolves the symlink to the real path
 // once), so the previous two builds are kept.
 import { existsSync, lstatSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
@@ -34,6 +35,31 @@ await build({
   entryNames: '[name]',
   chunkNames: 'chunk-[hash]',
   logLevel: 'warning',
+});
+// The session worker's core once more, as one CommonJS file with a V8 code cache (see
+// src/fuse/session/code-cache.ts: ~30 ms of ES module loading was most of the worker's start-up).
+// The cache is made in a worker thread, as the session worker would load it, so that running the
+// core's top level (which sets the umask on a main thread) leaves this build alone.
+await build({
+  entryPoints: ['src/fuse/session/worker-core.ts'],
+  absWorkingDir: new URL('..', import.meta.url).pathname,
+  outfile: dist + name + '/worker-core.cjs',
+  // It sits beside the ES entries, so URLs made relative to import.meta.url stay right.
+  banner: { js: 'const __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+  define: { 'import.meta.url': '__import_meta_url' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+await new Promise((resolve, reject) => {
+  const file = dist + name + '/worker-core.cjs';
+  const code = `import(${JSON.stringify(dist + 'fuse/session/code-cache.js')})
+    .then((m) => m.writeCodeCache(${JSON.stringify(file)}, ${JSON.stringify(file.replace(/\.cjs$/, '.cache'))}));`;
+  new Worker(code, { eval: true }).on('error', reject).on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`code cache: exit ${c}`))));
 });
 // A plain directory from an older build: replaced once (rename cannot put a link over it).
 if (existsSync(dist + 'bundle') && !lstatSync(dist + 'bundle').isSymbolicLink()) rmSync(dist + 'bundle', { recursive: true });

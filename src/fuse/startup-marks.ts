@@ -7,15 +7,19 @@
 import { appendFileSync } from 'node:fs';
 
 const LOG = process.env.OVL_FUSE_STARTUP_LOG;
-let first = true;
+// Kept on the thread's global, not in this module: the session worker's bundled core
+// (session/worker-core.ts) holds a second copy of this module, and the thread's first mark must
+// still be the one that says when it started.
+const FIRST_DONE = Symbol.for('ovl-fuse.startup-marks.first-done');
+const marked = globalThis as { [FIRST_DONE]?: true };
 
 /** Append `name` with the current time; the first mark of the process also records its start. */
 export function mark(name: string): void {
   if (LOG === undefined) return;
   const now = Date.now();
   // In a worker, process.uptime() too counts from the process's start: only the first mark says it.
-  const text = (first ? `node-start ${(now - process.uptime() * 1000).toFixed(1)}\n` : '') + `${name} ${now}\n`;
-  first = false;
+  const text = (marked[FIRST_DONE] ? '' : `node-start ${(now - process.uptime() * 1000).toFixed(1)}\n`) + `${name} ${now}\n`;
+  marked[FIRST_DONE] = true;
   try {
     appendFileSync(LOG, text);
   } catch {

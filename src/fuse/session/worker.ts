@@ -6,14 +6,20 @@
 import { parentPort } from 'node:worker_threads';
 import type { LowLevelFs } from './filesystem.js';
 import { mark } from '../startup-marks.js';
+import { loadBundledCore } from './worker-core-load.js';
 import { GATE_MOUNTED, GATE_WAIT, type WorkerData } from './worker-data.js';
 
 mark('worker-running');
 const port = parentPort!;
 const data = await new Promise<WorkerData>((resolve) => port.once('message', resolve));
-// The session's modules and the filesystem's load as one batch, not one after the other: started
-// early (bin/ovl-fuse), the worker has its data by now, and loading is most of its start-up.
-const [{ DevSession }, { runLoop }, loaded] = await Promise.all([import('./dev-session.js'), import('./loop.js'), import(data.fsModule)]);
+// Loading is most of the worker's start-up. Built (dist/bundle), this program's own filesystem and
+// the session come as one CommonJS file with a code cache (worker-core.ts); otherwise the modules
+// load as one batch, not one after the other: started early (bin/ovl-fuse), the worker has its
+// data by now.
+const core = loadBundledCore(data.fsModule);
+const [{ DevSession }, { runLoop }, loaded] = core
+  ? [core, core, core.watchStart]
+  : await Promise.all([import('./dev-session.js'), import('./loop.js'), import(data.fsModule)]);
 const mod = loaded as Record<string, (...args: unknown[]) => LowLevelFs>;
 const factory = mod[data.fsExport];
 mark('worker-core-loaded');

@@ -1,0 +1,53 @@
+// The session worker's code cache (src/fuse/session/code-cache.ts) as a user meets it: an install
+// whose cache file is damaged, stale or missing still mounts and serves the overlay right. Each
+// case mounts from its own copy of the built bundle, so the real dist/ is never touched.
+import { cpSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import t from 'tap';
+import { fuseOptions, ovlFuseBin } from '../helpers/fuse.js';
+import { layerDirs } from '../helpers/layers.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const bundle = realpathSync(join(repo, 'dist/bundle'));
+
+/** bin/ovl-fuse beside a copy of the bundle (under `root`), with `damage` done to the copy's cache. */
+function install(root: string, damage: (cache: string) => void): string {
+  mkdirSync(join(root, 'bin'), { recursive: true });
+  mkdirSync(join(root, 'dist'));
+  cpSync(ovlFuseBin, join(root, 'bin/ovl-fuse'));
+  cpSync(bundle, join(root, 'dist/bundle'), { recursive: true });
+  symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
+  damage(join(root, 'dist/bundle/worker-core.cache'));
+  return join(root, 'bin/ovl-fuse');
+}
+
+const damages: [string, (cache: string) => void][] = [
+  ['garbage', (c) => writeFileSync(c, 'not a code cache\n')],
+  ['bits flipped in the V8 data', (c) => {
+    const b = readFileSync(c);
+    for (let i = b.length >> 1; i < b.length; i += 97) b[i] = b[i]! ^ 0x5a;
+    writeFileSync(c, b);
+  }],
+  ['truncated', (c) => writeFileSync(c, readFileSync(c).subarray(0, 4096))],
+  ['missing', (c) => rmSync(c)],
+];
+
+t.test('the built bundle has its worker core and cache', async (t) => {
+  t.ok(readFileSync(join(bundle, 'worker-core.cjs')).length > 0);
+  t.ok(readFileSync(join(bundle, 'worker-core.cache')).length > 0);
+});
+
+for (const [what, damage] of damages) {
+  t.test(`a cache ${what}: the mount still comes up and serves the overlay`, async (t) => {
+    const d = layerDirs(t, 1, 'ovlkit-code-cache-');
+    writeFileSync(join(d.lowers[0]!, 'a'), 'lower\n');
+    const bin = install(join(d.root, 'install'), damage);
+    const r = await execa(bin, ['-o', fuseOptions(d), d.merged], { reject: false, env: { CI: '' }, timeout: 60_000 });
+    t.equal(r.exitCode, 0, r.stderr);
+    t.equal(readFileSync(join(d.merged, 'a'), 'utf8'), 'lower\n');
+    writeFileSync(join(d.merged, 'a'), 'upper\n');
+    t.equal(readFileSync(join(d.upper, 'a'), 'utf8'), 'upper\n');
+  });
+}
