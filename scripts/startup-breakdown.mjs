@@ -9,6 +9,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { median } from '../dist/bench/record.js';
 import { NODE_FLOORS, breakdown, startupOnce, timeCommand } from '../dist/bench/wl-startup.js';
 
 const args = process.argv.slice(2);
@@ -34,10 +35,6 @@ const commands = [
 ];
 const runs = new Map(commands.map(([name]) => [name, []]));
 const floors = new Map(NODE_FLOORS.map(([m]) => [m, []]));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 try {
   for (let r = 0; r < n; r++) {
     // Each round starts one command later, so none always runs right after another's unmount.
