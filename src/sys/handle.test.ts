@@ -30,3 +30,10 @@ t.test('the handle of an open fd is that of its file', async (t) => {
   t.teardown(() => closeSync(fd));
   t.same(fileHandle(fd), fileHandle(f));
 });
+
+t.test('a handle the kernel refuses outright is an error, not a missing origin', async (t) => {
+  const ref = openMountRef(root);
+  t.teardown(() => closeSync(ref));
+  // handle_bytes 0 is EINVAL before any filesystem looks at it: only ESTALE/EPERM mean "no object".
+  t.throws(() => inodeOfHandle(ref, { type: 1, bytes: Buffer.alloc(0) }), { code: 'EINVAL' });
+});

@@ -3,7 +3,8 @@
 // report the lower inode number. The fid layout is the filesystem's own (ext4 puts the inode
 // first, tmpfs the generation), so the only portable decoder is the kernel itself.
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
-import { check } from './call.js';
+import { errnoNumber } from '../errors.js';
+import { check, checkUnless } from './call.js';
 import { AT_EMPTY_PATH, AT_FDCWD, O_PATH, c } from './libc.js';
 
 /** MAX_HANDLE_SZ of the kernel. */
@@ -35,15 +36,25 @@ export function openMountRef(dir: string): number {
 }
 
 /**
+ * What open_by_handle_at answers when there is no object to report rather than a failure: ESTALE
+ * (deleted, or a handle this filesystem does not know: the caller tries each lower filesystem)
+ * and EPERM (a daemon without CAP_DAC_READ_SEARCH may not decode; the kernel decodes origins
+ * without that check, so the closest we can do is the fallback for an unknown origin, not an
+ * error on every lookup of a copied-up file). Anything else (EIO, ENOMEM…) fails the lookup, as
+ * ovl_check_origin passes on every error but ESTALE.
+ */
+const NO_OBJECT = [errnoNumber('ESTALE'), errnoNumber('EPERM')];
+
+/**
  * The inode number of the object `fh` names on the filesystem of `mountFd`, or null when it is
- * gone (ESTALE) or belongs to another filesystem: the caller falls back as the kernel does.
+ * gone or not decodable here (see NO_OBJECT): the caller falls back as the kernel does.
  */
 export function inodeOfHandle(mountFd: number, fh: FileHandle): bigint | null {
   const buf = Buffer.alloc(8 + fh.bytes.length);
   buf.writeUInt32LE(fh.bytes.length, 0);
   buf.writeInt32LE(fh.type, 4);
   fh.bytes.copy(buf, 8);
-  const fd = c.open_by_handle_at(mountFd, buf, O_PATH) as number;
+  const fd = checkUnless(c.open_by_handle_at(mountFd, buf, O_PATH) as number, NO_OBJECT, 'open_by_handle_at');
   if (fd < 0) return null;
   try {
     return fstatSync(fd, { bigint: true }).ino;
