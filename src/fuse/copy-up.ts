@@ -9,6 +9,7 @@ import {
   constants,
   fchmodSync,
   fchownSync,
+  fstatSync,
   fsyncSync,
   lchownSync,
   lstatSync,
@@ -26,7 +27,7 @@ import { fail } from './errno.js';
 import { encodeOrigin } from './inode.js';
 import { markImpure } from './origin-fix.js';
 import { realPath, splitPath } from './layers.js';
-import { type Node, lookupDir, lookupPath, lstatOrNull } from './lookup.js';
+import { type Node, lookupDir, lookupPath, lstatOrNull, upperFileNode } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
 const S_IFMT = 0o170000;
@@ -133,7 +134,7 @@ function openCopy(ovl: Overlay): { fd: number; tmp: string | null } {
  * appears, as ovl_copy_up_file does unless the mount is `volatile`: otherwise a power cut after the
  * link could leave an empty upper file hiding the lower's data the user never changed.
  */
-function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string): void {
+function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string): BigIntStats {
   // The kernel overlay never touches a lower's atime.
   const fdIn = openSync(src, constants.O_RDONLY | constants.O_NOATIME);
   let out: { fd: number; tmp: string | null } | null = null;
@@ -147,6 +148,8 @@ function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string): v
     if (out.tmp === null) linkFd(out.fd, dest);
     else rename2(out.tmp, dest, ['noreplace']);
     out.tmp = null;
+    // The copy as a lookup of `dest` would stat it now (the link moved its ctime and nlink).
+    return fstatSync(out.fd, { bigint: true });
   } finally {
     if (out) closeSync(out.fd);
     if (out?.tmp) rmSync(out.tmp, { force: true });
@@ -169,11 +172,14 @@ function copyOtherUp(ovl: Overlay, src: string, st: BigIntStats, dest: string): 
 
 export { markImpure } from './origin-fix.js';
 
-/**
- * Copy `node` (in the merged dir `parent`, already copied up) up; returns the inode its origin
- * names, for a non-dir given one (else null).
- */
-function copyUpOne(ovl: Overlay, node: Node, parent: Node): bigint | null {
+/** What copyUpOne made: the inode the origin names (a non-dir given one), the copy's stat (a regular file). */
+interface Copied {
+  origin: bigint | null;
+  st: BigIntStats | null;
+}
+
+/** Copy `node` (in the merged dir `parent`, already copied up) up. */
+function copyUpOne(ovl: Overlay, node: Node, parent: Node): Copied {
   const src = node.hits[0]!;
   // A cached dir node carries the stat of its lookup; copy what the lower has now.
   const st = node.fresh ? src.st : lstatSync(src.real, { bigint: true });
@@ -181,14 +187,15 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node): bigint | null {
   const parentUpper = parent.hits[0]!.real;
   const parentSt = lstatOrNull(parentUpper);
   const dest = upperPath(ovl, node.path);
-  if (type === S_IFREG) copyFileUp(ovl, src.real, st, dest);
+  let copySt: BigIntStats | null = null;
+  if (type === S_IFREG) copySt = copyFileUp(ovl, src.real, st, dest);
   else copyOtherUp(ovl, src.real, st, dest);
   const nowImpure = markImpure(ovl, parentUpper, parent.hits[0]);
   // Copy-up is invisible: the upper parent keeps its times, as with the kernel.
   if (parentSt) setTimes(parentUpper, timeFromNs(parentSt.atimeNs), timeFromNs(parentSt.mtimeNs));
   ovl.handles.followCopyUp(objectKey(st), dest);
   ovl.onCopyUp?.(node.path, nowImpure);
-  return type !== S_IFDIR && st.nlink === 1n ? st.ino : null;
+  return { origin: type !== S_IFDIR && st.nlink === 1n ? st.ino : null, st: copySt };
 }
 
 /** Make sure the merged object at `path` has an upper copy; returns its node afterwards. */
@@ -197,9 +204,10 @@ export function copyUp(ovl: Overlay, path: string): Node {
   if (node.hits[0]!.layer.upper) return node;
   if (!ovl.stack.upper) fail('EROFS', path);
   const parent = copyUp(ovl, splitPath(path)[0]);
-  const origin = copyUpOne(ovl, node, parent);
+  const { origin, st } = copyUpOne(ovl, node, parent);
   ovl.invalidate(path);
-  const copied = lookupPath(ovl, path);
+  // A regular file's copy was stat'ed on its fd: no lookup by path needed to build its node.
+  const copied = st ? upperFileNode(ovl, path, upperPath(ovl, path), st) : lookupPath(ovl, path);
   // The merged file keeps the inode number of the lower object its origin names (inode.ts): known
   // here, so it need not be read back and decoded by handle (getxattr + open_by_handle_at).
   const top = copied.hits[0]!;

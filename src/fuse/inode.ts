@@ -11,14 +11,15 @@ import type { Overlay } from './overlay.js';
 
 /** The `origin` value the kernel writes for a file handle (struct ovl_fb, CPU = little endian). */
 export function encodeOrigin(fh: FileHandle): Buffer {
-  const header = Buffer.alloc(21);
-  header[0] = 0; // version
-  header[1] = 0xfb; // magic
-  header[2] = 21 + fh.bytes.length;
-  header[3] = 0; // flags: little-endian, lower path
-  header[4] = fh.type;
+  const out = Buffer.alloc(21 + fh.bytes.length);
+  out[0] = 0; // version
+  out[1] = 0xfb; // magic
+  out[2] = 21 + fh.bytes.length;
+  out[3] = 0; // flags: little-endian, lower path
+  out[4] = fh.type;
   // bytes 5..20: uuid, all zero as the kernel writes it on this machine
-  return Buffer.concat([header, fh.bytes]);
+  fh.bytes.copy(out, 21);
+  return out;
 }
 
 /** The lower file handle stored in an origin value, or null for "origin unknown" or a malformed value. */

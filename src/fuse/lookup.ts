@@ -247,6 +247,18 @@ function cachedFile(ovl: Overlay, parent: string, name: string, path: string): N
   return { path, hits: [{ ...hit, st }], isDir: false, fresh: true };
 }
 
+/**
+ * The node of a regular file just given its upper name at `real` (a copy-up), from the stat of
+ * its fd: what a lookup would find now (an upper non-dir hides everything below it), without the
+ * path walk, and remembered as a lookup would.
+ */
+export function upperFileNode(ovl: Overlay, path: string, real: string, st: BigIntStats): Node {
+  const hit: Hit = { layer: ovl.stack.upper!, real, st, opaque: 'none' };
+  const [parent, name] = splitPath(path);
+  rememberFile(ovl, parent, name, hit);
+  return { path, hits: [hit], isDir: false, fresh: true };
+}
+
 /** The merged object at `path`; ENOENT when it does not exist. */
 export function lookupPath(ovl: Overlay, path: string): Node {
   return lookupOrNull(ovl, path) ?? fail('ENOENT', path);

@@ -17,18 +17,20 @@ export interface RunningWatch {
 }
 
 /**
- * Start watching `roots` (the layer roots, top first, upper included) and hand the fd to the
- * session loop. Returns null, after one line on `warn`, when fanotify is not available to us.
+ * Start watching `roots` (the layer roots, top first, upper included; `work`, the work dir, is
+ * not watched) and hand the fd to the session loop. Returns null, after one line on `warn`, when
+ * fanotify is not available to us.
  */
 export function startWatch(
   roots: readonly string[],
   session: Pick<Session, 'watchFd' | 'invalInode' | 'invalEntry'>,
   target: Omit<InvalTarget, 'session'> & Partial<Pick<InvalTarget, 'session'>>,
   warn: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  work: string | null = null,
 ): RunningWatch | null {
   let watcher: LayerWatcher;
   try {
-    watcher = LayerWatcher.start(roots);
+    watcher = LayerWatcher.start(roots, { work });
   } catch (err) {
     const code = (err as { code?: string }).code ?? String(err);
     const why = code === 'EPERM' ? 'fanotify filesystem marks need root (CAP_SYS_ADMIN)' : `fanotify: ${(err as Error).message ?? code}`;
@@ -72,6 +74,8 @@ export function createWatchedOverlayFs(cfg: OverlayConfig, cache: CacheMode, wat
       fs.ovl.stack.all.map((l) => l.root),
       session,
       fs.watchTarget(),
+      undefined,
+      fs.ovl.stack.work,
     );
     fs.setWatching(running !== null);
   };

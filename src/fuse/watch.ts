@@ -2,7 +2,8 @@
 // that holds a layer, turned into changes named by layer and path inside the layer. Everything
 // else on those filesystems (a layer under /tmp shares it with every process on the machine) is
 // dropped after one cached handle lookup. The daemon's own changes (copy-up, whiteouts, anything
-// done through the mount) carry its pid and are dropped first: it invalidates those itself.
+// done through the mount) carry its pid and are dropped undecoded: it invalidates those itself; those
+// in the work dir are not even queued.
 import { closeSync, constants, openSync, realpathSync } from 'node:fs';
 import {
   FAN_MOVED_FROM,
@@ -11,6 +12,7 @@ import {
   type FanEvent,
   closeGroup,
   fanotifyGroup,
+  ignoreDir,
   isOverflow,
   markFilesystem,
   pathOfHandle,
@@ -73,9 +75,11 @@ export class LayerWatcher {
   /**
    * Watch the filesystems of `roots` (layer roots, top first). Throws an OvlError when fanotify is
    * not available (EPERM without CAP_SYS_ADMIN, ENODEV/EXDEV/EOPNOTSUPP for a filesystem it cannot
-   * mark); the caller warns and mounts without the watcher.
+   * mark); the caller warns and mounts without the watcher. `work`: the overlay's work dir, where
+   * only the daemon writes (every copy-up's data and metadata go to a file there): the kernel is
+   * asked not to queue its events at all, which the watcher would read only to drop.
    */
-  static start(roots: readonly string[], ownPid: number = process.pid): LayerWatcher {
+  static start(roots: readonly string[], { ownPid = process.pid, work }: { ownPid?: number; work?: string | null } = {}): LayerWatcher {
     const w = new LayerWatcher(fanotifyGroup(), ownPid);
     try {
       roots.forEach((root, index) => w.add(index, root));
@@ -83,7 +87,16 @@ export class LayerWatcher {
       w.close();
       throw err;
     }
+    if (work) w.quiet(work);
     return w;
+  }
+
+  private quiet(dir: string): void {
+    try {
+      ignoreDir(this.fd, dir);
+    } catch {
+      // Before Linux 6.0 (no FAN_MARK_IGNORE): its events are read and dropped by pid instead.
+    }
   }
 
   private add(index: number, root: string): void {
@@ -102,7 +115,7 @@ export class LayerWatcher {
   drain(): ChangeBatch {
     const batch: ChangeBatch = { changes: [], overflow: false, events: 0 };
     for (let i = 0; i < READS_PER_DRAIN && !this.closed; i++) {
-      const { events, bytes } = readEvents(this.fd, this.buf);
+      const { events, bytes } = readEvents(this.fd, this.buf, this.ownPid);
       batch.events += events.length;
       for (const ev of events) this.take(ev, batch);
       // A read that left room took everything queued: skip the read that would say EAGAIN (the

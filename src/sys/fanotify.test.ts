@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import {
@@ -14,11 +14,13 @@ import {
   closeGroup,
   decodeEvents,
   fanotifyGroup,
+  ignoreDir,
   isOverflow,
   markFilesystem,
   pathOfHandle,
   readEvents,
 } from './fanotify.js';
+import { O_TMPFILE } from './space.js';
 import { statVfs } from './statvfs.js';
 import type { Teardowns } from '../../test/helpers/layers.js';
 import { scratchFilesystems, sh } from '../../test/helpers/scratch.js';
@@ -155,4 +157,32 @@ t.test('fanotify_mark on a path that does not exist fails with a typed error nam
   const fd = fanotifyGroup();
   t.teardown(() => closeGroup(fd));
   t.throws(() => markFilesystem(fd, join(root, 'nope')), { code: 'ENOENT', path: join(root, 'nope') });
+});
+
+t.test('ignoreDir: changes in the dir and to its entries are not queued; elsewhere they are', async (t) => {
+  const dir = mkdtempSync(join(root, 'quiet-'));
+  const { fd, mountFd } = markedGroup(t, dir, dir);
+  sh('mkdir work layer', dir);
+  ignoreDir(fd, join(dir, 'work'));
+  // An O_TMPFILE's data and attributes (as a copy-up makes them), a named file, the dir itself.
+  sh('echo a > work/f && chmod 600 work/f && touch work && echo b > layer/g', dir);
+  const tmp = openSync(join(dir, 'work'), O_TMPFILE | constants.O_WRONLY, 0o600);
+  writeSync(tmp, 'data');
+  closeSync(tmp);
+  sh('echo c > layer/h', dir);
+  const buf = Buffer.alloc(64 * 1024);
+  const all: FanEvent[] = [];
+  for (let evs = readEvents(fd, buf).events; evs.length > 0; evs = readEvents(fd, buf).events) all.push(...evs);
+  const names = all.filter((e) => e.dirHandle && pathOfHandle(mountFd, e.dirHandle) === join(dir, 'layer')).map((e) => e.name);
+  t.same([...new Set(names)].sort(), ['g', 'h'], 'the other dir is reported');
+  const inWork = all.filter((e) => e.dirHandle && pathOfHandle(mountFd, e.dirHandle)?.startsWith(join(dir, 'work')));
+  t.same(inWork, [], 'nothing from the ignored dir, by this process or another');
+});
+
+t.test('decodeEvents: events of the skipped pid keep mask and pid, undecoded', async (t) => {
+  const buf = Buffer.concat([record(FAN_CREATE, 42, [1, 2], handle, 'mine'), record(FAN_MODIFY, 7, [1, 2], handle, 'theirs')]);
+  const [mine, theirs] = decodeEvents(buf, buf.length, 42);
+  t.match(mine, { mask: FAN_CREATE, pid: 42, dirHandle: null, name: null });
+  t.match(theirs, { mask: FAN_MODIFY, pid: 7, name: 'theirs' });
+  t.ok(theirs!.dirHandle);
 });

@@ -72,8 +72,9 @@ export function isOverflow(ev: FanEvent): boolean {
 /**
  * Decode the records a read(2) on the group returned. Pure. Records of a version this code does
  * not know end the buffer (the kernel would change the version before changing the layout).
+ * Events of `skipPid` keep their mask and pid only (no fsid, handle or name).
  */
-export function decodeEvents(buf: Buffer, len: number = buf.length): FanEvent[] {
+export function decodeEvents(buf: Buffer, len: number = buf.length, skipPid?: number): FanEvent[] {
   const out: FanEvent[] = [];
   let at = 0;
   while (at + METADATA_LEN <= len) {
@@ -81,7 +82,8 @@ export function decodeEvents(buf: Buffer, len: number = buf.length): FanEvent[] 
     if (eventLen < METADATA_LEN || at + eventLen > len || buf[at + 4] !== FANOTIFY_METADATA_VERSION) break;
     const metaLen = buf.readUInt16LE(at + 6);
     const ev: FanEvent = { mask: buf.readUInt32LE(at + 8), pid: buf.readInt32LE(at + 20), fsid: 0n, dirHandle: null, dirKey: '', name: null };
-    decodeInfo(buf.subarray(at + metaLen, at + eventLen), ev);
+    // The reader's own changes are counted but not decoded: it drops them unread.
+    if (ev.pid !== skipPid) decodeInfo(buf.subarray(at + metaLen, at + eventLen), ev);
     out.push(ev);
     at += eventLen;
   }
@@ -123,11 +125,25 @@ export function markFilesystem(fd: number, path: string, mask: number = WATCH_MA
   check(c.fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, path) as number, 'fanotify_mark', path);
 }
 
+const FAN_MARK_IGNORE = 0x400;
+const FAN_MARK_IGNORED_SURV_MODIFY = 0x40;
+const FAN_EVENT_ON_CHILD = 0x08000000;
+
+/**
+ * Never queue the events of `mask` on the directory `path` and its entries (an ignore mark, Linux
+ * 6.0+: FAN_MARK_IGNORE, which a directory's mark needs with SURV_MODIFY), whatever other mark of
+ * the group (a filesystem mark) asks for them.
+ */
+export function ignoreDir(fd: number, path: string, mask: number = WATCH_MASK): void {
+  const flags = FAN_MARK_ADD | FAN_MARK_IGNORE | FAN_MARK_IGNORED_SURV_MODIFY;
+  check(c.fanotify_mark(fd, flags, mask | FAN_ONDIR | FAN_EVENT_ON_CHILD, AT_FDCWD, path) as number, 'fanotify_mark', path);
+}
+
 /**
  * Read what is queued into `buf` (nothing when the queue is empty: the group is non-blocking).
- * `bytes` tells whether the buffer was nearly full (more may be waiting).
+ * `bytes` tells whether the buffer was nearly full (more may be waiting); `skipPid` as decodeEvents.
  */
-export function readEvents(fd: number, buf: Buffer): { events: FanEvent[]; bytes: number } {
+export function readEvents(fd: number, buf: Buffer, skipPid?: number): { events: FanEvent[]; bytes: number } {
   let n: number;
   try {
     n = readSync(fd, buf, 0, buf.length, null);
@@ -135,7 +151,7 @@ export function readEvents(fd: number, buf: Buffer): { events: FanEvent[]; bytes
     if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return { events: [], bytes: 0 };
     throw err;
   }
-  return { events: decodeEvents(buf, n), bytes: n };
+  return { events: decodeEvents(buf, n, skipPid), bytes: n };
 }
 
 /**

@@ -17,12 +17,17 @@ export interface FileHandle {
   bytes: Buffer;
 }
 
+/** Scratch space for name_to_handle_at: every copy-up asks for one handle (the bytes are copied out). */
+const HANDLE_BUF = Buffer.alloc(8 + MAX_HANDLE_SZ);
+/** A typed array, which koffi passes as is; a JS array for an out-parameter is converted both ways. */
+const MOUNT_ID = new Int32Array(1);
+
 /** The file handle of `path` itself (a symlink is not followed), or of the file open as fd `path`. */
 export function fileHandle(path: string | number): FileHandle {
   // struct file_handle { unsigned int handle_bytes; int handle_type; unsigned char f_handle[]; }
-  const buf = Buffer.alloc(8 + MAX_HANDLE_SZ);
+  const buf = HANDLE_BUF;
   buf.writeUInt32LE(MAX_HANDLE_SZ, 0);
-  const mountId = [0];
+  const mountId = MOUNT_ID;
   const ret = typeof path === 'number' ? c.name_to_handle_at(path, '', buf, mountId, AT_EMPTY_PATH) : c.name_to_handle_at(AT_FDCWD, path, buf, mountId, 0);
   check(ret as number, 'name_to_handle_at', typeof path === 'number' ? `fd ${path}` : path);
   const len = buf.readUInt32LE(0);

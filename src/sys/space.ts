@@ -1,8 +1,9 @@
 // File space and unnamed files on real fds: fallocate(2) in every mode, lseek(2) SEEK_DATA/
 // SEEK_HOLE, copy_file_range(2) at explicit offsets, and linking an O_TMPFILE fd to a name.
 // Node has none of these beyond plain lseek; results and errnos are the real filesystem's.
-import { check } from './call.js';
-import { AT_FDCWD, c } from './libc.js';
+import { errnoNumber } from '../errors.js';
+import { check, checkUnless } from './call.js';
+import { AT_EMPTY_PATH, AT_FDCWD, c } from './libc.js';
 
 // fallocate modes (linux/falloc.h).
 export const FALLOC_FL_KEEP_SIZE = 0x01;
@@ -16,6 +17,7 @@ export const SEEK_HOLE = 4;
 /** O_TMPFILE as open(2) takes it (it includes O_DIRECTORY). */
 export const O_TMPFILE = 0o20200000;
 const AT_SYMLINK_FOLLOW = 0x400;
+const NO_EMPTY_PATH = [errnoNumber('ENOENT')];
 
 /** fallocate(2) on `fd`; `mode` is any combination of FALLOC_FL_* the filesystem supports. */
 export function fallocate(fd: number, mode: number, offset: number, length: number): void {
@@ -36,7 +38,19 @@ export function copyRange(fdIn: number, offIn: number, fdOut: number, offOut: nu
   return check(c.copy_file_range(fdIn, inPos, fdOut, outPos, len, flags) as number, 'copy_file_range', `fd ${fdIn}`);
 }
 
-/** Give the unnamed file open as `fd` (O_TMPFILE without O_EXCL) the name `path`. */
+/** Whether linkat(AT_EMPTY_PATH) is allowed here (else ENOENT; see linkFd). */
+let emptyPathLinks = true;
+
+/**
+ * Give the unnamed file open as `fd` (O_TMPFILE without O_EXCL) the name `path`. By the fd itself
+ * (AT_EMPTY_PATH, as the kernel overlay links its tmpfile's dentry) rather than through
+ * /proc/self/fd, whose walk looks the fd up through procfs on every call. Without
+ * CAP_DAC_READ_SEARCH the kernel refuses that with ENOENT (since 6.10 only for an fd opened with
+ * other credentials); the /proc link is used from then on.
+ */
 export function linkFd(fd: number, path: string): void {
+  if (emptyPathLinks && checkUnless(c.linkat(fd, '', AT_FDCWD, path, AT_EMPTY_PATH) as number, NO_EMPTY_PATH, 'linkat', path) >= 0) return;
   check(c.linkat(AT_FDCWD, `/proc/self/fd/${fd}`, AT_FDCWD, path, AT_SYMLINK_FOLLOW) as number, 'linkat', path);
+  // The ENOENT was the refusal, not a missing dir on the way (which /proc would have met too).
+  emptyPathLinks = false;
 }
