@@ -37,24 +37,27 @@ await build({
   logLevel: 'warning',
 });
 // The session worker's core once more, as one CommonJS file with a V8 code cache (see
-// src/fuse/session/code-cache.ts: ~30 ms of ES module loading was most of the worker's start-up).
+// src/fuse/session/code-cache.ts: ~30 ms of ES module loading was most of the worker's start-up),
+// and the worker's entry for it, worker-boot.cjs (CommonJS too: a worker with an ES entry starts
+// slower). Both sit beside the ES entries, so URLs made relative to import.meta.url stay right.
 // The cache is made in a worker thread, as the session worker would load it, so that running the
 // core's top level (which sets the umask on a main thread) leaves this build alone.
-await build({
-  entryPoints: ['src/fuse/session/worker-core.ts'],
-  absWorkingDir: new URL('..', import.meta.url).pathname,
-  outfile: dist + name + '/worker-core.cjs',
-  // It sits beside the ES entries, so URLs made relative to import.meta.url stay right.
-  banner: { js: 'const __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
-  define: { 'import.meta.url': '__import_meta_url' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  sourcemap: true,
-  logLevel: 'warning',
-});
+for (const [entry, out] of [['src/fuse/session/worker-core.ts', 'worker-core.cjs'], ['src/fuse/session/worker-boot.ts', 'worker-boot.cjs']]) {
+  await build({
+    entryPoints: [entry],
+    absWorkingDir: new URL('..', import.meta.url).pathname,
+    outfile: dist + name + '/' + out,
+    banner: { js: 'const __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+    define: { 'import.meta.url': '__import_meta_url' },
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+}
 await new Promise((resolve, reject) => {
   const file = dist + name + '/worker-core.cjs';
   const code = `import(${JSON.stringify(dist + 'fuse/session/code-cache.js')})

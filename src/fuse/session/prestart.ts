@@ -3,18 +3,24 @@
 // part of a mount's start-up; started before the daemon validates, prepares the layers and loads
 // libc, it proceeds on the other CPU meanwhile. It waits for its WorkerData in a message
 // (worker.ts), so it can start before that data exists. Nothing here loads koffi.
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { mark } from '../startup-marks.js';
 
 // Tests run the TypeScript sources; the built CLI runs dist/.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+// Run from the bundle (dist/bundle), the worker for the bundle's own filesystem is the CommonJS
+// worker-boot.cjs beside this file (faster to start, see worker-boot.ts); it serves only that one.
+const BOOT_URL = new URL('./worker-boot.cjs', import.meta.url);
+const BOOT_FS = new URL('./watch-start.js', import.meta.url).href;
+const hasBoot = import.meta.url.endsWith('.js') && existsSync(BOOT_URL);
 
-let early: { worker: Worker; failure?: unknown } | undefined;
+let early: { worker: Worker; boot: boolean; failure?: unknown } | undefined;
 
-function newWorker(): Worker {
+function newWorker(boot: boolean): Worker {
   // trackUnmanagedFds off: the worker lives as long as the process, and fds it gets from libc
   // (open_by_handle_at) are closed with node:fs, which would warn on every close.
-  return new Worker(WORKER_URL, { stdout: false, stderr: false, trackUnmanagedFds: false });
+  return new Worker(boot ? BOOT_URL : WORKER_URL, { stdout: false, stderr: false, trackUnmanagedFds: false });
 }
 
 /**
@@ -23,7 +29,7 @@ function newWorker(): Worker {
  */
 export function prestartWorker(): void {
   if (early) return;
-  const e: { worker: Worker; failure?: unknown } = { worker: newWorker() };
+  const e: { worker: Worker; boot: boolean; failure?: unknown } = { worker: newWorker(hasBoot), boot: hasBoot };
   e.worker.on('error', (err) => (e.failure ??= err));
   e.worker.unref();
   early = e;
@@ -48,11 +54,16 @@ export function wantsWorker(argv: readonly string[], env: NodeJS.ProcessEnv): bo
   return (named.at(-1) ?? env.OVL_FUSE_TRANSPORT ?? 'dev') === 'dev';
 }
 
-/** The prestarted worker (referenced again), or a new one; throws what killed a prestarted one. */
-export function takeWorker(): Worker {
+/**
+ * A worker for a mount whose filesystem is `fsModule`: the prestarted one (referenced again) if it
+ * can serve it, else a new one; throws what killed a prestarted one.
+ */
+export function takeWorker(fsModule: string): Worker {
+  const boot = hasBoot && fsModule === BOOT_FS;
   const e = early;
   early = undefined;
-  if (!e) return newWorker();
+  if (e && e.boot !== boot) void e.worker.terminate();
+  if (!e || e.boot !== boot) return newWorker(boot);
   if (e.failure !== undefined) throw e.failure;
   e.worker.ref();
   return e.worker;
