@@ -12,6 +12,9 @@
 // adversary (who could write the source itself), and node:crypto plus SHA-256 of ~230 KB cost the
 // worker's start-up ~3.4 ms against ~1.3 ms for node:zlib's crc32 (Node >= 20.15; on an older
 // node no cache is made or used).
+// import() does not work in such a script (Node 20: a script compiled from a cache has no dynamic
+// import callback, even with vm's USE_MAIN_CONTEXT_DEFAULT_LOADER), so code bundled for it loads
+// node's modules with require; scripts/bundle.mjs refuses a bundle that still has import().
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';

@@ -13,14 +13,31 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './
 // worker-boot.cjs beside this file (faster to start, see worker-boot.ts); it serves only that one.
 const BOOT_URL = new URL('./worker-boot.cjs', import.meta.url);
 const BOOT_FS = new URL('./watch-start.js', import.meta.url).href;
-const hasBoot = import.meta.url.endsWith('.js') && existsSync(BOOT_URL);
+const hasBoot = !import.meta.url.endsWith('.ts') && existsSync(BOOT_URL);
 
-let early: { worker: Worker; boot: boolean; failure?: unknown } | undefined;
+interface Early {
+  worker: Worker;
+  boot: boolean;
+  failure?: unknown;
+}
+// Kept on the thread's global, not in this module: bin/ovl-fuse starts the worker from the bundle's
+// ovl-fuse-boot.cjs, and the command that takes it (ovl-fuse-cli.cjs) holds a second copy of this module.
+const EARLY = Symbol.for('ovl-fuse.prestart.early');
+const slot = globalThis as { [EARLY]?: Early };
 
 function newWorker(boot: boolean): Worker {
   // trackUnmanagedFds off: the worker lives as long as the process, and fds it gets from libc
-  // (open_by_handle_at) are closed with node:fs, which would warn on every close.
-  return new Worker(boot ? BOOT_URL : WORKER_URL, { stdout: false, stderr: false, trackUnmanagedFds: false });
+  // (open_by_handle_at) are closed with node:fs, which would warn on every close. stdout and
+  // stderr: true, so that node does not pipe them to ours right here (making process.stdout and
+  // two pipes cost the main thread ~4 ms before the worker even starts); takeWorker pipes them.
+  return new Worker(boot ? BOOT_URL : WORKER_URL, { stdout: true, stderr: true, trackUnmanagedFds: false });
+}
+
+/** The worker's output, buffered until now, goes to ours from here on. */
+function piped(worker: Worker): Worker {
+  worker.stdout.pipe(process.stdout);
+  worker.stderr.pipe(process.stderr);
+  return worker;
 }
 
 /**
@@ -28,11 +45,11 @@ function newWorker(boot: boolean): Worker {
  * a failure to start is kept for takeWorker.
  */
 export function prestartWorker(): void {
-  if (early) return;
-  const e: { worker: Worker; boot: boolean; failure?: unknown } = { worker: newWorker(hasBoot), boot: hasBoot };
+  if (slot[EARLY]) return;
+  const e: Early = { worker: newWorker(hasBoot), boot: hasBoot };
   e.worker.on('error', (err) => (e.failure ??= err));
   e.worker.unref();
-  early = e;
+  slot[EARLY] = e;
   mark('worker-spawned');
 }
 
@@ -60,11 +77,11 @@ export function wantsWorker(argv: readonly string[], env: NodeJS.ProcessEnv): bo
  */
 export function takeWorker(fsModule: string): Worker {
   const boot = hasBoot && fsModule === BOOT_FS;
-  const e = early;
-  early = undefined;
+  const e = slot[EARLY];
+  slot[EARLY] = undefined;
   if (e && e.boot !== boot) void e.worker.terminate();
-  if (!e || e.boot !== boot) return newWorker(boot);
+  if (!e || e.boot !== boot) return piped(newWorker(boot));
   if (e.failure !== undefined) throw e.failure;
   e.worker.ref();
-  return e.worker;
+  return piped(e.worker);
 }
