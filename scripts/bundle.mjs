@@ -15,7 +15,7 @@
 // dist/bundle, a symlink, is switched to it with one rename(2). A daemon that started on the
 // previous build keeps loading that build's chunks (node resolves the symlink to the real path
 // once), so the previous two builds are kept.
-import { existsSync, lstatSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 
@@ -37,30 +37,47 @@ await build({
   logLevel: 'warning',
 });
 // The session worker's core once more, as one CommonJS file with a V8 code cache (see
-// src/fuse/session/code-cache.ts: ~30 ms of ES module loading was most of the worker's start-up).
-// The cache is made in a worker thread, as the session worker would load it, so that running the
-// core's top level (which sets the umask on a main thread) leaves this build alone.
-await build({
-  entryPoints: ['src/fuse/session/worker-core.ts'],
-  absWorkingDir: new URL('..', import.meta.url).pathname,
-  outfile: dist + name + '/worker-core.cjs',
-  // It sits beside the ES entries, so URLs made relative to import.meta.url stay right.
-  banner: { js: 'const __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
-  define: { 'import.meta.url': '__import_meta_url' },
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  sourcemap: true,
-  logLevel: 'warning',
-});
-await new Promise((resolve, reject) => {
-  const file = dist + name + '/worker-core.cjs';
-  const code = `import(${JSON.stringify(dist + 'fuse/session/code-cache.js')})
-    .then((m) => m.writeCodeCache(${JSON.stringify(file)}, ${JSON.stringify(file.replace(/\.cjs$/, '.cache'))}));`;
-  new Worker(code, { eval: true }).on('error', reject).on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`code cache: exit ${c}`))));
-});
+// src/fuse/session/code-cache.ts: ~30 ms of ES module loading was most of the worker's start-up),
+// and the worker's entry for it, worker-boot.cjs (CommonJS too: a worker with an ES entry starts
+// slower). Likewise the command on the main thread: ovl-fuse-boot.cjs (bin/ovl-fuse's entry)
+// starts the worker and loads ovl-fuse-cli.cjs from its cache. All sit beside the ES entries, so
+// URLs made relative to import.meta.url stay right.
+const cjs = [
+  ['src/fuse/session/worker-core.ts', 'worker-core.cjs', true],
+  ['src/fuse/session/worker-boot.ts', 'worker-boot.cjs', false],
+  ['src/cli/ovl-fuse-main.ts', 'ovl-fuse-cli.cjs', true],
+  ['src/cli/ovl-fuse-boot.ts', 'ovl-fuse-boot.cjs', false],
+];
+for (const [entry, out] of cjs) {
+  await build({
+    entryPoints: [entry],
+    absWorkingDir: new URL('..', import.meta.url).pathname,
+    outfile: dist + name + '/' + out,
+    banner: { js: 'const __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+    define: { 'import.meta.url': '__import_meta_url' },
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+}
+// The caches are made in a worker thread, so that running a bundle's top level (the core sets the
+// umask on a main thread) leaves this build alone.
+for (const [, out] of cjs.filter(([, , cached]) => cached)) {
+  // A script compiled from a code cache has no import() in Node 20 (it throws
+  // ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING when called): better a failed build than failed mounts.
+  const at = /(?<![\w$.])import\(/.exec(readFileSync(dist + name + '/' + out, 'utf8'));
+  if (at) throw new Error(`${out}: import() at offset ${at.index} cannot run from a code cache; use require`);
+  await new Promise((resolve, reject) => {
+    const file = dist + name + '/' + out;
+    const code = `import(${JSON.stringify(dist + 'fuse/session/code-cache.js')})
+      .then((m) => m.writeCodeCache(${JSON.stringify(file)}, ${JSON.stringify(file.replace(/\.cjs$/, '.cache'))}));`;
+    new Worker(code, { eval: true }).on('error', reject).on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`code cache of ${out}: exit ${c}`))));
+  });
+}
 // A plain directory from an older build: replaced once (rename cannot put a link over it).
 if (existsSync(dist + 'bundle') && !lstatSync(dist + 'bundle').isSymbolicLink()) rmSync(dist + 'bundle', { recursive: true });
 symlinkSync(name, dist + name + '.link');

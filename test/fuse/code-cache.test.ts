@@ -1,5 +1,6 @@
-// The session worker's code cache (src/fuse/session/code-cache.ts) as a user meets it: an install
-// whose cache file is damaged, stale or missing still mounts and serves the overlay right. Each
+// The code caches (src/fuse/session/code-cache.ts: the session worker's core and the command's) as a
+// user meets them: an install whose cache files are damaged, stale or missing still mounts and
+// serves the overlay right. Each
 // case mounts from its own copy of the built bundle, so the real dist/ is never touched.
 import { cpSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,15 +12,16 @@ import { layerDirs } from '../helpers/layers.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const bundle = realpathSync(join(repo, 'dist/bundle'));
+const CACHES = ['worker-core.cache', 'ovl-fuse-cli.cache'];
 
-/** bin/ovl-fuse beside a copy of the bundle (under `root`), with `damage` done to the copy's cache. */
+/** bin/ovl-fuse beside a copy of the bundle (under `root`), with `damage` done to the copy's caches. */
 function install(root: string, damage: (cache: string) => void): string {
   mkdirSync(join(root, 'bin'), { recursive: true });
   mkdirSync(join(root, 'dist'));
   cpSync(ovlFuseBin, join(root, 'bin/ovl-fuse'));
   cpSync(bundle, join(root, 'dist/bundle'), { recursive: true });
   symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
-  damage(join(root, 'dist/bundle/worker-core.cache'));
+  for (const cache of CACHES) damage(join(root, 'dist/bundle', cache));
   return join(root, 'bin/ovl-fuse');
 }
 
@@ -34,9 +36,8 @@ const damages: [string, (cache: string) => void][] = [
   ['missing', (c) => rmSync(c)],
 ];
 
-t.test('the built bundle has its worker core and cache', async (t) => {
-  t.ok(readFileSync(join(bundle, 'worker-core.cjs')).length > 0);
-  t.ok(readFileSync(join(bundle, 'worker-core.cache')).length > 0);
+t.test('the built bundle has its worker core, its command and their caches', async (t) => {
+  for (const file of ['worker-core.cjs', 'ovl-fuse-cli.cjs', ...CACHES]) t.ok(readFileSync(join(bundle, file)).length > 0, file);
 });
 
 for (const [what, damage] of damages) {

@@ -73,7 +73,7 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
   };
   // Started before mount(2) (or earlier still, prestart.ts) so its module loading overlaps with
   // ours; it blocks reading the fd until the kernel sends INIT.
-  const worker = takeWorker();
+  const worker = takeWorker(o.fs.module);
   worker.postMessage(data);
   try {
     if (o.devFd === undefined) mountDevFuse(fd, target, { subtype: 'ovl-fuse', source: 'overlay', readonly: o.readonly });

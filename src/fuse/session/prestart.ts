@@ -3,18 +3,41 @@
 // part of a mount's start-up; started before the daemon validates, prepares the layers and loads
 // libc, it proceeds on the other CPU meanwhile. It waits for its WorkerData in a message
 // (worker.ts), so it can start before that data exists. Nothing here loads koffi.
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { mark } from '../startup-marks.js';
 
 // Tests run the TypeScript sources; the built CLI runs dist/.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+// Run from the bundle (dist/bundle), the worker for the bundle's own filesystem is the CommonJS
+// worker-boot.cjs beside this file (faster to start, see worker-boot.ts); it serves only that one.
+const BOOT_URL = new URL('./worker-boot.cjs', import.meta.url);
+const BOOT_FS = new URL('./watch-start.js', import.meta.url).href;
+const hasBoot = !import.meta.url.endsWith('.ts') && existsSync(BOOT_URL);
 
-let early: { worker: Worker; failure?: unknown } | undefined;
+interface Early {
+  worker: Worker;
+  boot: boolean;
+  failure?: unknown;
+}
+// Kept on the thread's global, not in this module: bin/ovl-fuse starts the worker from the bundle's
+// ovl-fuse-boot.cjs, and the command that takes it (ovl-fuse-cli.cjs) holds a second copy of this module.
+const EARLY = Symbol.for('ovl-fuse.prestart.early');
+const slot = globalThis as { [EARLY]?: Early };
 
-function newWorker(): Worker {
+function newWorker(boot: boolean): Worker {
   // trackUnmanagedFds off: the worker lives as long as the process, and fds it gets from libc
-  // (open_by_handle_at) are closed with node:fs, which would warn on every close.
-  return new Worker(WORKER_URL, { stdout: false, stderr: false, trackUnmanagedFds: false });
+  // (open_by_handle_at) are closed with node:fs, which would warn on every close. stdout and
+  // stderr: true, so that node does not pipe them to ours right here (making process.stdout and
+  // two pipes cost the main thread ~4 ms before the worker even starts); takeWorker pipes them.
+  return new Worker(boot ? BOOT_URL : WORKER_URL, { stdout: true, stderr: true, trackUnmanagedFds: false });
+}
+
+/** The worker's output, buffered until now, goes to ours from here on. */
+function piped(worker: Worker): Worker {
+  worker.stdout.pipe(process.stdout);
+  worker.stderr.pipe(process.stderr);
+  return worker;
 }
 
 /**
@@ -22,11 +45,11 @@ function newWorker(): Worker {
  * a failure to start is kept for takeWorker.
  */
 export function prestartWorker(): void {
-  if (early) return;
-  const e: { worker: Worker; failure?: unknown } = { worker: newWorker() };
+  if (slot[EARLY]) return;
+  const e: Early = { worker: newWorker(hasBoot), boot: hasBoot };
   e.worker.on('error', (err) => (e.failure ??= err));
   e.worker.unref();
-  early = e;
+  slot[EARLY] = e;
   mark('worker-spawned');
 }
 
@@ -48,12 +71,17 @@ export function wantsWorker(argv: readonly string[], env: NodeJS.ProcessEnv): bo
   return (named.at(-1) ?? env.OVL_FUSE_TRANSPORT ?? 'dev') === 'dev';
 }
 
-/** The prestarted worker (referenced again), or a new one; throws what killed a prestarted one. */
-export function takeWorker(): Worker {
-  const e = early;
-  early = undefined;
-  if (!e) return newWorker();
+/**
+ * A worker for a mount whose filesystem is `fsModule`: the prestarted one (referenced again) if it
+ * can serve it, else a new one; throws what killed a prestarted one.
+ */
+export function takeWorker(fsModule: string): Worker {
+  const boot = hasBoot && fsModule === BOOT_FS;
+  const e = slot[EARLY];
+  slot[EARLY] = undefined;
+  if (e && e.boot !== boot) void e.worker.terminate();
+  if (!e || e.boot !== boot) return piped(newWorker(boot));
   if (e.failure !== undefined) throw e.failure;
   e.worker.ref();
-  return e.worker;
+  return piped(e.worker);
 }

@@ -1,0 +1,296 @@
+// ovl-fuse's command: mount a FUSE overlay with the kernel's option syntax. Run by ovl-fuse.ts, or
+// (bin/ovl-fuse, from the bundle) by ovl-fuse-boot.ts as a code-cached CommonJS file.
+//   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always][,transport=dev|fuse-native][,watch=on|off][,passthrough=on|off] MERGED
+//   ovl-fuse umount MERGED
+// Without -f the command detaches: it starts the daemon and exits 0 only once the mount is live.
+import { closeSync, fstatSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import { OvlError, UsageError } from '../errors.js';
+import { parseMountOptions, resolveMountOptions } from '../format/index.js';
+import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse, premountDev } from '../fuse/mount.js';
+import type { CacheMode } from '../fuse/overlay.js';
+import { validateMount } from '../fuse/validate.js';
+import { mark } from '../fuse/startup-marks.js';
+import { type WatchMode, watchMode } from '../fuse/watch-mode.js';
+import { packageVersion, runMain } from './run.js';
+
+const CACHE_MODES: readonly CacheMode[] = ['auto', 'never', 'always'];
+/** Set in the detached daemon: the fd on which it reports "ok" or the error to its parent. */
+const NOTIFY_ENV = 'OVL_FUSE_NOTIFY_FD';
+/** Set in a dev-transport daemon whose parent already mounted: the /dev/fuse fd it inherits. */
+const DEV_FD_ENV = 'OVL_FUSE_DEV_FD';
+/**
+ * With DEV_FD_ENV: the configuration the parent validated. The daemon must not validate again:
+ * that stats the mount point, which is already our own mount, not yet served: it would wait for ever.
+ */
+const CONFIG_ENV = 'OVL_FUSE_CONFIG';
+
+const HELP = `Usage: ovl-fuse [-f] -o OPTIONS MERGED
+       ovl-fuse umount MERGED
+
+FUSE overlay filesystem that behaves like kernel overlayfs
+
+Options:
+  -o, --options <opts>  mount options, as for mount -t overlay (repeatable); besides the kernel's:
+                        cache=auto|never|always, transport=dev|fuse-native, watch=on|off,
+                        passthrough=on|off
+  -f, --foreground      stay in the foreground
+  -V, --version         output the version number
+  -h, --help            display help
+`;
+
+interface CliArgs {
+  options: string[];
+  foreground: boolean;
+  /** The positional arguments. */
+  args: string[];
+  /** --help or --version: printed, nothing else to do. */
+  done: boolean;
+}
+
+/**
+ * The command line, parsed by node:util rather than commander: this is the whole grammar, and
+ * every mount pays for what the command loads before it mounts.
+ */
+function parseCli(argv: string[], positionals: number): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        options: { type: 'string', short: 'o', multiple: true },
+        foreground: { type: 'boolean', short: 'f' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    });
+  } catch (err) {
+    // node's first sentence, worded as the other commands' (commander's) errors: "unknown option '-x'".
+    const first = (err as Error).message.split(/\n|\. /)[0]!;
+    throw new UsageError(first.charAt(0).toLowerCase() + first.slice(1));
+  }
+  const v = parsed.values;
+  const done = v.help === true || v.version === true;
+  if (v.help) process.stdout.write(HELP);
+  else if (v.version) process.stdout.write(`${packageVersion()}\n`);
+  else if (parsed.positionals.length !== positionals) {
+    throw new UsageError(parsed.positionals.length < positionals ? "missing required argument 'merged'" : `too many arguments: expected ${positionals}`);
+  }
+  return { options: v.options ?? [], foreground: v.foreground === true, args: parsed.positionals, done };
+}
+
+function cacheMode(extra: Record<string, string | true>): CacheMode {
+  const v = extra.cache ?? 'auto';
+  if (v === true || !CACHE_MODES.includes(v as CacheMode)) {
+    throw new UsageError(`bad mount option cache=${v === true ? '' : v}: expected one of ${CACHE_MODES.join(', ')}`);
+  }
+  return v as CacheMode;
+}
+
+/**
+ * `-o transport=`, else OVL_FUSE_TRANSPORT (so a whole test suite or benchmark can run on either
+ * transport without changing its mount options), else the default.
+ */
+function transportOf(extra: Record<string, string | true>): Transport {
+  const v = extra.transport ?? process.env.OVL_FUSE_TRANSPORT ?? DEFAULT_TRANSPORT;
+  if (v === true || !TRANSPORTS.includes(v as Transport)) {
+    throw new UsageError(`bad mount option transport=${v === true ? '' : v}: expected one of ${TRANSPORTS.join(', ')}`);
+  }
+  return v as Transport;
+}
+
+/**
+ * `-o passthrough=on|off` (dev transport): whether reads and writes of upper files may go straight
+ * to the upper file (FUSE_PASSTHROUGH, root only, kernel >= 6.9). On by default.
+ */
+function passthroughOf(extra: Record<string, string | true>): boolean {
+  const v = extra.passthrough ?? 'on';
+  if (v !== 'on' && v !== 'off') throw new UsageError(`bad mount option passthrough=${v === true ? '' : v}: expected on or off`);
+  return v === 'on';
+}
+
+/**
+ * node:child_process is loaded only by the two detaching forms run with node: it brings net,
+ * dgram and streams along, ~7 of node's own modules to compile, which a daemon never needs.
+ */
+async function spawner(): Promise<typeof import('node:child_process').spawn> {
+  // require, not import(): bin/ovl-fuse runs this module as a code-cached script, which has no
+  // import() (src/fuse/session/code-cache.ts).
+  return (createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')).spawn;
+}
+
+/** Start this same command in the foreground as a detached daemon; resolve with its verdict. */
+async function detach(argv: string[]): Promise<number> {
+  const spawn = await spawner();
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '-f', ...argv], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    env: { ...process.env, [NOTIFY_ENV]: '3' },
+  });
+  return new Promise((resolve) => {
+    let text = '';
+    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    pipe.setEncoding('utf8');
+    pipe.on('data', (d: string) => (text += d));
+    const done = (code: number) => {
+      child.unref();
+      (pipe as unknown as { destroy(): void }).destroy();
+      resolve(code);
+    };
+    pipe.on('end', () => {
+      if (text.startsWith('ok')) return done(0);
+      process.stderr.write(`ovl-fuse: ${text.replace(/^error: /, '').trim() || 'daemon exited before the mount was live'}\n`);
+      done(text.startsWith('usage') ? 2 : 1);
+    });
+  });
+}
+
+/**
+ * Detach on the dev transport: mount here (the mount is live when mount(2) returns), hand the
+ * /dev/fuse fd to the daemon and return at once, as libfuse's daemonizing filesystems do: the
+ * daemon's start-up then overlaps with the caller's first access, which waits for INIT. A daemon
+ * that fails to start unmounts (lazily) what it was given.
+ */
+async function detachMounted(argv: string[], cfgArgs: ReturnType<typeof validateMount>): Promise<number> {
+  const fd = await premountDev(cfgArgs.cfg, cfgArgs.merged);
+  const spawn = await spawner();
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '-f', ...argv], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', fd],
+    env: { ...process.env, [DEV_FD_ENV]: '3', [CONFIG_ENV]: JSON.stringify(cfgArgs) },
+  });
+  child.unref();
+  return 0;
+}
+
+let notified = false;
+
+/**
+ * Tell whoever waits on NOTIFY_ENV's fd the verdict: "ok", "usage: …" or "error: …", once. Written
+ * synchronously, before anything else this process prints about the same failure. A waiter that
+ * also holds our stderr (bin/ovl-fuse passes it the same pipe, so that a daemon that dies before
+ * its verdict is not silent) gets it back now: the verdict is the last line it reads.
+ */
+async function notify(message: string): Promise<void> {
+  const given = process.env[NOTIFY_ENV];
+  if (given === undefined || notified) return;
+  notified = true;
+  const fd = Number(given);
+  if (sameFile(2, fd)) {
+    try {
+      (await import('../sys/stdio.js')).pointAtDevNull(2);
+    } catch {
+      // No libc (the failure being reported may be that): the verdict matters more; the waiter
+      // then reads on until this process exits.
+    }
+  }
+  try {
+    writeSync(fd, message + '\n');
+  } catch {
+    // EPIPE: whoever waited is gone (the detaching sh interrupted); that must not kill a live daemon.
+  }
+  try {
+    closeSync(fd);
+  } catch {
+    // Not open (EBADF): there was nobody to tell.
+  }
+}
+
+/** Whether fds `a` and `b` are one file (a pipe passed twice, say). */
+function sameFile(a: number, b: number): boolean {
+  try {
+    const x = fstatSync(a);
+    const y = fstatSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** The verdict line for an error, worded as runMain prints it (run.ts exitCodeFor). */
+function verdictFor(err: unknown): string {
+  if (err instanceof UsageError) return `usage: ${err.message}`;
+  if (err instanceof OvlError) return `error: ${err.message}`;
+  return `error: internal error: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`;
+}
+
+async function runForeground(
+  cfgArgs: ReturnType<typeof validateMount>,
+  cache: CacheMode,
+  transport: Transport,
+  watch: WatchMode,
+  passthrough: boolean,
+): Promise<number> {
+  const given = process.env[CONFIG_ENV] === undefined ? undefined : process.env[DEV_FD_ENV];
+  const devFd = given === undefined ? undefined : Number(given);
+  let mounted;
+  try {
+    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache, transport, devFd, watch, passthrough);
+  } catch (err) {
+    // Mounted by our parent: nobody would ever serve it.
+    if (devFd !== undefined) await import('../sys/mount.js').then((m) => m.umount(cfgArgs.merged, { lazy: true })).catch(() => undefined);
+    throw err;
+  }
+  // All paths are absolute by now; do not keep the caller's cwd (and its filesystem) busy.
+  process.chdir('/');
+  // Loaded here, not at the top: the detaching parent never needs libc (start-up time counts).
+  const { umountSurely } = await import('../sys/mount.js');
+  const stop = () => void umountSurely(cfgArgs.merged).catch(() => undefined);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  // A foreground daemon says "ok" only once it serves requests, so whoever waited for it (tests,
+  // scripts) can act at once; the detaching dev command does not wait for this (detachMounted).
+  // The status pipe only exists when someone waits for it.
+  if (process.env[NOTIFY_ENV] !== undefined) await mounted.ready;
+  mark('verdict');
+  await notify('ok');
+  await mounted.closed;
+  return 0;
+}
+
+async function umountCommand(argv: string[]): Promise<number> {
+  const cli = parseCli(argv, 1);
+  if (cli.done) return 0;
+  const { umount } = await import('../sys/mount.js');
+  umount(cli.args[0]!);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  mark('main-running');
+  if (argv[0] === 'umount') return umountCommand(argv.slice(1));
+  try {
+    return await mountCommand(argv);
+  } catch (err) {
+    // Every way this daemon can fail before it serves ends in a verdict (no-op once "ok" is sent).
+    await notify(verdictFor(err));
+    throw err;
+  }
+}
+
+async function mountCommand(argv: string[]): Promise<number> {
+  const opts = parseCli(argv, 1);
+  if (opts.done) return 0;
+  const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache', 'transport', 'watch', 'passthrough'] });
+  const cache = cacheMode(parsed.extra);
+  const transport = transportOf(parsed.extra);
+  const watch = watchMode(parsed.extra.watch, cache);
+  const passthrough = passthroughOf(parsed.extra);
+  // The daemon's worker starts first: its start-up overlaps with validation and the mount.
+  if (opts.foreground && transport === 'dev') (await import('../fuse/session/prestart.js')).prestartWorker();
+  const handed = process.env[CONFIG_ENV];
+  const checked =
+    handed !== undefined && opts.foreground
+      ? (JSON.parse(handed) as ReturnType<typeof validateMount>)
+      : validateMount(resolveMountOptions({ ...parsed, extra: {} }), opts.args[0]!);
+  mark('validated');
+  if (!opts.foreground) return transport === 'dev' ? detachMounted(argv, checked) : detach(argv);
+  return runForeground(checked, cache, transport, watch, passthrough);
+}
+
+/** Run the command on process.argv and set the exit code. */
+export function run(): Promise<void> {
+  return runMain('ovl-fuse', main);
+}

@@ -1,0 +1,35 @@
+// What the session worker does once it has its WorkerData and the session's modules, whichever
+// entry started it (worker.ts: ES modules; worker-boot.ts: the code-cached CommonJS core): build
+// the filesystem, wait until mount(2) has attached the fd, then run the loop.
+import type { MessagePort } from 'node:worker_threads';
+import type { DevSession } from './dev-session.js';
+import type { LowLevelFs } from './filesystem.js';
+import type { runLoop } from './loop.js';
+import { mark } from '../startup-marks.js';
+import { GATE_MOUNTED, GATE_WAIT, type WorkerData } from './worker-data.js';
+
+export interface SessionModules {
+  DevSession: typeof DevSession;
+  runLoop: typeof runLoop;
+  /** The module named by WorkerData.fsModule. */
+  fsModule: unknown;
+}
+
+/** Serve the mount described by `data` on this thread until it is unmounted. */
+export function serveSession(port: MessagePort, data: WorkerData, mods: SessionModules): void {
+  const factory = (mods.fsModule as Record<string, unknown>)[data.fsExport] as ((...args: unknown[]) => LowLevelFs) | undefined;
+  if (typeof factory !== 'function') throw new TypeError(`${data.fsModule} has no export ${data.fsExport}`);
+  const fs = factory(...data.fsArgs);
+  mark('worker-fs-built');
+  // Reading the fd before mount(2) has attached it would fail (EPERM): wait for the main thread.
+  const gate = new Int32Array(data.gate);
+  Atomics.wait(gate, 0, GATE_WAIT);
+  if (Atomics.load(gate, 0) !== GATE_MOUNTED) process.exit(0);
+  mark('worker-gate-open');
+  const session = new mods.DevSession(data.devFd, (message) => port.postMessage({ type: 'notify', message }, [message.buffer as ArrayBuffer]));
+  mods.runLoop(data.devFd, fs, session, {
+    want: data.want,
+    debug: data.debug,
+    onReady: (init) => port.postMessage({ type: 'ready', flags: init.flags, minor: init.minor }),
+  });
+}
