@@ -3,7 +3,7 @@
 import { relative } from 'node:path';
 import { analyseLayers, finishReport, locatedFiles } from './analyse.js';
 import { discover } from './discover.js';
-import { CollisionStream, sizeCollisions } from './hash.js';
+import { CollisionStream } from './hash.js';
 import { HashWorkers } from './hash-workers.js';
 import { WarningLog } from './read-meta.js';
 import type { Report } from './report.js';
@@ -101,21 +101,20 @@ export async function runAnalysis(root: string, { progress, fileXattrs = true }:
     hashers.feed(due);
   };
   let scans: Array<Map<string, LayerScan>>;
-  let targets: Located[];
   try {
     scans = await scanStoresInThreads(scanners, discovery, log, { progress, fileXattrs, onLayer });
-    // The names the report lists: each inode's first name, bottom layers first.
-    targets = sizeCollisions(locatedFiles(discovery, scans));
   } catch (err) {
     scanners.close();
     hashers.close();
     throw err;
   }
-  progress?.phase('hash', targets.reduce((n, t) => n + t.entry.size, 0));
+  progress?.phase('hash', hashers.fedBytes);
   const hashing = hashers.finish({ log, onProgress: (b) => progress?.tick(b) });
   const layerDirs = new Set(scans.flatMap((byId) => [...byId.values()].map((s) => s.dir)));
   const outside = scanOutside(root, layerDirs, log);
-  const layers = analyseLayers(discovery, scans, targets);
+  // The names the report lists: each hashed inode's first name, bottom layers first. Every file
+  // is passed: the duplicates skip the unhashed ones, which is the size-collision pass over again.
+  const layers = analyseLayers(discovery, scans, locatedFiles(discovery, scans));
   const hashes = await hashing;
   progress?.done();
   return { discovery, scans, hashes, report: finishReport(layers, hashes, outside) };
