@@ -1,10 +1,15 @@
-// The layer scan on both cores: layers are independent, so threads walk and stat them (statx per
-// entry was the largest part of the main thread's work on the bench root) while the main thread
-// only rebuilds the entries (scan-wire.ts) and hands size collisions to the hashing threads.
-// Layers are handed out one at a time to whichever thread is free and delivered in their order,
-// so warnings, inode ids and everything downstream are exactly those of a scan in one thread.
+// The layer scan on both cores: layers are independent, so a scan thread and this thread walk and
+// stat them in the wire shape (scan-wire.ts; statx per entry was the largest part of the main
+// thread's work on the bench root), and this thread rebuilds the entries and hands size
+// collisions to the hashing threads. Layers are taken one at a time by whichever is free and
+// delivered in their order, so warnings, inode ids and everything downstream are exactly those of
+// a scan in one thread. One scan thread, not two: every thread is an isolate to start and warm up,
+// and with the hashing threads the process already has more threads than the machine has cores
+// (measured warm on the bench root: 2 scan threads cost ~10% more CPU than 1 plus this thread).
 import { Worker } from 'node:worker_threads';
-import { decodeScan, type WireScan } from './scan-wire.js';
+import { WarningLog } from './read-meta.js';
+import type { XattrCache } from './scan.js';
+import { decodeScan, walkToWire, type WireScan } from './scan-wire.js';
 import type { LayerScan, Warning } from './types.js';
 
 export interface ScanJob {
@@ -29,9 +34,11 @@ export type OnScanned = (index: number, scan: LayerScan | null, warnings: Warnin
 export class ScanWorkers {
   private readonly workers: Worker[];
   private failure: Error | undefined;
+  /** xattrs of hard-linked files scanned on this thread (each scan thread has its own) */
+  private readonly xattrCache: XattrCache = new Map();
 
   /** Start the threads now (their start-up overlaps discovery); unreferenced until `scan`. */
-  constructor(count = 2) {
+  constructor(count = 1) {
     this.workers = Array.from({ length: count }, () => {
       const w = new Worker(WORKER_URL);
       w.unref();
@@ -52,6 +59,7 @@ export class ScanWorkers {
       let delivered = 0;
       const ready = new Map<number, ScanAnswer>();
       const fail = (err: unknown): void => {
+        settled = true;
         this.close();
         reject(err instanceof Error ? err : new Error(String(err)));
       };
@@ -64,9 +72,25 @@ export class ScanWorkers {
           onScanned(delivered, a.wire ? decodeScan(a.wire) : null, a.warnings);
         }
         if (delivered === dirs.length) {
+          settled = true;
           this.close();
           resolve();
         }
+      };
+      let settled = false;
+      // This thread takes a layer whenever it has nothing else to do (answers to rebuild first).
+      const scanHere = (): void => {
+        if (settled || next >= dirs.length) return;
+        const index = next++;
+        const log = new WarningLog();
+        const wire = walkToWire(dirs[index]!, { log, xattrCache: this.xattrCache, fileXattrs });
+        ready.set(index, { index, wire, warnings: log.list });
+        try {
+          deliver();
+        } catch (err) {
+          fail(err);
+        }
+        setImmediate(scanHere);
       };
       for (const w of this.workers) {
         w.ref();
@@ -86,6 +110,7 @@ export class ScanWorkers {
         give(w);
       }
       if (dirs.length === 0) deliver();
+      else setImmediate(scanHere);
     });
   }
 }
