@@ -103,8 +103,8 @@ function wasteOf(copies: ImageCopies[], hashes: Map<number, string>): Waste {
 /** Everything of the report that needs no content hash: computed while the hashes are being made. */
 export interface LayerAnalysis {
   report: Omit<Report, 'duplicates' | 'waste' | 'wholeRoot'>;
-  /** one name per size-colliding inode: all that duplicates need */
-  located: Located[];
+  /** the files duplicates are looked for in (their first name per hashed inode counts), bottom layers first */
+  located: Iterable<Located>;
   copies: ImageCopies[];
 }
 
@@ -134,8 +134,11 @@ export function* locatedFiles(discovery: Discovery, scans: Array<Map<string, Lay
   }
 }
 
-/** `targets`: the size-colliding files (`sizeCollisions(locatedFiles(…))`) when the caller has them. */
-export function analyseLayers(discovery: Discovery, scans: Array<Map<string, LayerScan>>, targets?: Located[]): LayerAnalysis {
+/**
+ * `targets`: the size-colliding files (`sizeCollisions(locatedFiles(…))`) when the caller has them,
+ * or all of `locatedFiles(…)` (read once, by finishReport).
+ */
+export function analyseLayers(discovery: Discovery, scans: Array<Map<string, LayerScan>>, targets?: Iterable<Located>): LayerAnalysis {
   const analyses = discovery.stores.map((store, i) => analyseStore(store, scans[i] ?? new Map()));
   return {
     report: {

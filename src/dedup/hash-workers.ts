@@ -114,6 +114,8 @@ interface Thread {
 export class HashWorkers {
   private readonly threads: Thread[];
   private onProgress: ((bytes: number) => void) | undefined;
+  /** bytes of the files fed so far (what hashing them will read) */
+  fedBytes = 0;
 
   constructor(private readonly root: string, count = 2) {
     const xxhashPath = createRequire(import.meta.url).resolve('xxhash-wasm');
@@ -141,6 +143,7 @@ export class HashWorkers {
   /** Hash these files (each inode once over all calls), in inode order, split between the threads. */
   feed(files: readonly Located[]): void {
     if (files.length === 0) return;
+    for (const f of files) this.fedBytes += f.entry.size;
     const order = inodeOrder(files);
     const n = Math.max(1, Math.min(this.threads.length, Math.ceil(files.length / 1000)));
     const per = Math.ceil(files.length / n);

@@ -3,12 +3,13 @@
 import { relative } from 'node:path';
 import { analyseLayers, finishReport, locatedFiles } from './analyse.js';
 import { discover } from './discover.js';
-import { CollisionStream, sizeCollisions } from './hash.js';
+import { CollisionStream } from './hash.js';
 import { HashWorkers } from './hash-workers.js';
 import { WarningLog } from './read-meta.js';
 import type { Report } from './report.js';
 import { scanOutside } from './outside.js';
 import { scanLayer } from './scan.js';
+import { ScanWorkers } from './scan-workers.js';
 import type { Located } from './duplicates.js';
 import type { Discovery, LayerScan } from './types.js';
 
@@ -53,6 +54,23 @@ export function scanStores(discovery: Discovery, log: WarningLog, { progress, fi
   return out;
 }
 
+/** scanStores with the layers walked in scan threads; the same scans, warnings and inode ids. */
+export async function scanStoresInThreads(threads: ScanWorkers, discovery: Discovery, log: WarningLog, { progress, fileXattrs = true, onLayer }: ScanStoresOptions = {}): Promise<Array<Map<string, LayerScan>>> {
+  const layers = discovery.stores.flatMap((s, store) => [...s.layers.values()].map((layer) => ({ store, layer })));
+  progress?.phase('scan', layers.length);
+  const out = discovery.stores.map(() => new Map<string, LayerScan>());
+  await threads.scan(layers.map((l) => l.layer.dir), fileXattrs, (i, scan, warnings) => {
+    for (const w of warnings) log.add(w.path, w.reason);
+    if (scan) {
+      out[layers[i]!.store]!.set(layers[i]!.layer.cacheId, scan);
+      onLayer?.(scan);
+    }
+    progress?.tick(i + 1);
+  });
+  progress?.done();
+  return out;
+}
+
 export interface RunOptions {
   progress?: Progress;
   /** read regular files' xattrs too (convert writes them; analyze compares files by inode only) */
@@ -60,7 +78,15 @@ export interface RunOptions {
 }
 
 export async function runAnalysis(root: string, { progress, fileXattrs = true }: RunOptions = {}): Promise<AnalysisRun> {
-  const found = discover(root);
+  // Scan threads start first: their start-up overlaps discovery and the hashing threads' start.
+  const scanners = new ScanWorkers();
+  let found: ReturnType<typeof discover>;
+  try {
+    found = discover(root);
+  } catch (err) {
+    scanners.close();
+    throw err;
+  }
   const log = new WarningLog();
   log.list.push(...found.warnings);
   const discovery: Discovery = { ...found, warnings: log.list };
@@ -75,20 +101,20 @@ export async function runAnalysis(root: string, { progress, fileXattrs = true }:
     hashers.feed(due);
   };
   let scans: Array<Map<string, LayerScan>>;
-  let targets: Located[];
   try {
-    scans = scanStores(discovery, log, { progress, fileXattrs, onLayer });
-    // The names the report lists: each inode's first name, bottom layers first.
-    targets = sizeCollisions(locatedFiles(discovery, scans));
+    scans = await scanStoresInThreads(scanners, discovery, log, { progress, fileXattrs, onLayer });
   } catch (err) {
+    scanners.close();
     hashers.close();
     throw err;
   }
-  progress?.phase('hash', targets.reduce((n, t) => n + t.entry.size, 0));
+  progress?.phase('hash', hashers.fedBytes);
   const hashing = hashers.finish({ log, onProgress: (b) => progress?.tick(b) });
   const layerDirs = new Set(scans.flatMap((byId) => [...byId.values()].map((s) => s.dir)));
   const outside = scanOutside(root, layerDirs, log);
-  const layers = analyseLayers(discovery, scans, targets);
+  // The names the report lists: each hashed inode's first name, bottom layers first. Every file
+  // is passed: the duplicates skip the unhashed ones, which is the size-collision pass over again.
+  const layers = analyseLayers(discovery, scans, locatedFiles(discovery, scans));
   const hashes = await hashing;
   progress?.done();
   return { discovery, scans, hashes, report: finishReport(layers, hashes, outside) };

@@ -1,27 +1,9 @@
 import * as fs from 'node:fs';
-import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import * as sys from '../sys/index.js';
-import { mknod, setXattr } from '../sys/index.js';
 import { WarningLog } from './read-meta.js';
 import { scanLayer } from './scan.js';
-
-const layer = (t: { teardown(fn: () => void): void }) => {
-  const d = mkdtempSync(join(tmpdir(), 'ovl-dedup-scan-'));
-  t.teardown(() => rmSync(d, { recursive: true, force: true }));
-  mkdirSync(join(d, 'dir/sub'), { recursive: true });
-  writeFileSync(join(d, 'dir/file'), 'hello');
-  linkSync(join(d, 'dir/file'), join(d, 'hard'));
-  symlinkSync('dir/file', join(d, 'link'));
-  mknod(join(d, 'fifo'), 0o010600);
-  mknod(join(d, 'wh'), 0o020000, 0);
-  setXattr(join(d, 'dir'), 'trusted.overlay.opaque', 'y');
-  setXattr(join(d, 'dir/file'), 'user.b', '2');
-  setXattr(join(d, 'dir/file'), 'user.a', '1');
-  return d;
-};
+import { faults, layer } from './scan-fixture.js';
 
 t.test('every entry type, sorted, with targets, links and xattrs', async (t) => {
   const d = layer(t);
@@ -44,19 +26,7 @@ t.test('every entry type, sorted, with targets, links and xattrs', async (t) => 
 
 t.test('unreadable entries become warnings and the scan goes on', async (t) => {
   const d = layer(t);
-  const { scanLayer: mocked } = await t.mockImport<typeof import('./scan.js')>('./scan.js', {
-    '../sys/index.js': {
-      ...sys,
-      lstatAt: (fd: number, name: string, p: string) => {
-        if (p.endsWith('/fifo')) throw Object.assign(new Error('denied'), { code: 'EACCES' });
-        return sys.lstatAt(fd, name, p);
-      },
-      rereadDirents: (fd: number, p: string) => {
-        if (p.endsWith('/sub')) throw Object.assign(new Error('io'), { code: 'EIO' });
-        return sys.rereadDirents(fd, p);
-      },
-    },
-  });
+  const { scanLayer: mocked } = await t.mockImport<typeof import('./scan.js')>('./scan.js', faults);
   const log = new WarningLog();
   const s = mocked(d, { log })!;
   t.same(log.list, [

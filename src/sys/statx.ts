@@ -82,7 +82,7 @@ function makedev(major: number, minor: number): number {
 
 /** lstat of `name` in the directory open as `dirfd`; throws an OvlError naming `path`. */
 export function lstatAt(dirfd: number, name: string, path: string): DirStat {
-  check(c.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, buf) as number, 'statx', path);
+  statxInto(dirfd, name, path);
   const inoHi = buf.readUInt32LE(36);
   return {
     // Inode numbers past 2^53 (possible on XFS/btrfs) stay exact as bigints.
@@ -98,4 +98,38 @@ export function lstatAt(dirfd: number, name: string, path: string): DirStat {
     atimeNs: nsAt(buf, 64),
     mtimeNs: nsAt(buf, 112),
   };
+}
+
+function statxInto(dirfd: number, name: string, path: string): void {
+  check(c.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, buf) as number, 'statx', path);
+}
+
+/** Where `lstatAtRow` puts each field of one entry: a row of STAT_FIELDS numbers. */
+export const STAT = { mode: 0, nlink: 1, uid: 2, gid: 3, size: 4, blocks: 5, dev: 6, ino: 7, rdev: 8, atimeSec: 9, atimeNsec: 10, mtimeSec: 11, mtimeNsec: 12 } as const;
+export const STAT_FIELDS = 13;
+
+/** A signed 64-bit field as a double: exact within 2^53 (seconds since 1970 always are). */
+const s64 = (off: number): number => buf.readUInt32LE(off) + buf.readInt32LE(off + 4) * 0x100000000;
+
+/**
+ * lstatAt's fields as numbers into row `row` of `out` (layout: STAT), no object and no bigint: the
+ * dedup scan threads stat every entry of a data root and hand the rows over as they are. `ino` is
+ * -1 when it does not fit in a double (read that entry with lstatAt). dirfd AT_FDCWD takes a path.
+ */
+export function lstatAtRow(dirfd: number, name: string, path: string, out: Float64Array, row: number): void {
+  statxInto(dirfd, name, path);
+  const o = row * STAT_FIELDS;
+  out[o + STAT.mode] = buf.readUInt16LE(28);
+  out[o + STAT.nlink] = buf.readUInt32LE(16);
+  out[o + STAT.uid] = buf.readUInt32LE(20);
+  out[o + STAT.gid] = buf.readUInt32LE(24);
+  out[o + STAT.size] = u64(40);
+  out[o + STAT.blocks] = u64(48);
+  out[o + STAT.dev] = makedev(buf.readUInt32LE(136), buf.readUInt32LE(140));
+  out[o + STAT.ino] = buf.readUInt32LE(36) < 0x200000 ? u64(32) : -1;
+  out[o + STAT.rdev] = makedev(buf.readUInt32LE(128), buf.readUInt32LE(132));
+  out[o + STAT.atimeSec] = s64(64);
+  out[o + STAT.atimeNsec] = buf.readUInt32LE(72);
+  out[o + STAT.mtimeSec] = s64(112);
+  out[o + STAT.mtimeNsec] = buf.readUInt32LE(120);
 }

@@ -1,0 +1,117 @@
+// A scanned layer as a scan thread hands it to the main thread: every entry's lstat as one row of
+// numbers in a Float64Array (moved, not copied), the paths as one string, the rare parts (symlink
+// targets, xattrs, inode numbers past 2^53) as short lists. The scan thread builds no Entry
+// objects and no bigints (walkToWire); the main thread builds each Entry once (decodeScan), with
+// inode ids given in the order a scan on the main thread gives them (top dir, then walk order).
+// Cloning the Entry objects instead cost the main thread ~200 ms on the bench root.
+import { AT_FDCWD } from '../sys/libc.js';
+import { lstatAt, lstatAtRow, STAT, STAT_FIELDS } from '../sys/statx.js';
+import { INODE_IDS } from './inode-ids.js';
+import { comparePaths } from './paths.js';
+import type { WarningLog } from './read-meta.js';
+import { codeOf, typeOfMode, walkDirs, xattrsFor, type XattrCache } from './scan.js';
+import type { Entry, LayerScan } from './types.js';
+import { readlinkSync } from 'node:fs';
+
+export interface WireScan {
+  dir: string;
+  /** entry 0 is the layer's top dir, then the entries in walk order; joined by NUL */
+  paths: string;
+  /** STAT_FIELDS numbers per entry (sys/statx.ts STAT), same order; may be longer than needed */
+  rows: Float64Array<ArrayBuffer>;
+  /** walk indexes (1-based: 0 is the top) in path order, the order LayerScan.entries has */
+  sorted: Uint32Array<ArrayBuffer>;
+  targets: Array<[number, string]>;
+  xattrs: Array<[number, Array<[string, Uint8Array]>]>;
+  /** inode numbers too large for a double (their row holds -1) */
+  bigInos: Array<[number, bigint]>;
+}
+
+export interface WireOptions {
+  log: WarningLog;
+  xattrCache?: XattrCache | undefined;
+  fileXattrs: boolean;
+}
+
+/** walkLayer (same walk, same warnings) straight into the wire shape. */
+export function walkToWire(dir: string, { log, xattrCache, fileXattrs }: WireOptions): WireScan | null {
+  let rows = new Float64Array(4096 * STAT_FIELDS);
+  const paths: string[] = [];
+  const w: WireScan = { dir, paths: '', rows, sorted: new Uint32Array(0), targets: [], xattrs: [], bigInos: [] };
+  // One entry: its row, then what a row cannot hold. Answers `dev:ino` of a directory.
+  const add = (dirfd: number, name: string, path: string, abs: string): string | undefined => {
+    const i = paths.length;
+    if ((i + 1) * STAT_FIELDS > rows.length) {
+      const grown = new Float64Array(rows.length * 2);
+      grown.set(rows);
+      rows = grown;
+    }
+    lstatAtRow(dirfd, name, abs, rows, i);
+    const o = i * STAT_FIELDS;
+    const type = typeOfMode(rows[o + STAT.mode]!);
+    const ino = rows[o + STAT.ino] === -1 ? lstatAt(dirfd, name, abs).ino : rows[o + STAT.ino]!;
+    const inode = `${rows[o + STAT.dev]}:${ino}`;
+    const target = type === 'symlink' ? readlinkSync(abs, 'utf8') : '';
+    // The top dir is stat'ed as walkLayer does it: all its xattrs, no cache.
+    const xattrs = i === 0 ? xattrsFor(type, abs, 1, inode, undefined, true) : xattrsFor(type, abs, rows[o + STAT.nlink]!, inode, xattrCache, fileXattrs);
+    if (typeof ino === 'bigint') w.bigInos.push([i, ino]);
+    if (target !== '') w.targets.push([i, target]);
+    if (xattrs.length > 0) w.xattrs.push([i, xattrs]);
+    paths.push(path);
+    return type === 'dir' ? inode : undefined;
+  };
+  let topKey: string | undefined;
+  try {
+    topKey = add(AT_FDCWD, dir, '', dir);
+  } catch (err) {
+    log.add(dir, `cannot scan layer: ${codeOf(err)}`);
+    return null;
+  }
+  walkDirs(dir, topKey ?? '', log, add);
+  const order = Array.from({ length: paths.length - 1 }, (_, i) => i + 1).sort((a, b) => comparePaths(paths[a]!, paths[b]!));
+  w.sorted = Uint32Array.from(order);
+  w.paths = paths.join('\0');
+  w.rows = rows;
+  return w;
+}
+
+const NONE: Array<[string, Buffer]> = [];
+const GIGA = 1_000_000_000n;
+
+/** The LayerScan again (entries sorted by path), ids from the process's numbering in walk order. */
+export function decodeScan(w: WireScan): LayerScan {
+  const paths = w.paths.split('\0');
+  const n = paths.length;
+  const targets = new Map(w.targets);
+  const xattrs = new Map(w.xattrs.map(([i, xs]) => [i, xs.map(([k, v]): [string, Buffer] => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)])]));
+  const bigInos = new Map(w.bigInos);
+  const walk = new Array<Entry>(n);
+  const r = w.rows;
+  for (let i = 0; i < n; i++) {
+    const o = i * STAT_FIELDS;
+    const mode = r[o + STAT.mode]!;
+    const type = typeOfMode(mode);
+    const dev = r[o + STAT.dev]!;
+    const ino = r[o + STAT.ino] === -1 ? bigInos.get(i)! : r[o + STAT.ino]!;
+    walk[i] = {
+      path: paths[i]!,
+      type,
+      perm: mode & 0o7777,
+      uid: r[o + STAT.uid]!,
+      gid: r[o + STAT.gid]!,
+      size: r[o + STAT.size]!,
+      blocks: r[o + STAT.blocks]!,
+      inode: `${dev}:${ino}`,
+      id: INODE_IDS.of(dev, ino),
+      nlink: r[o + STAT.nlink]!,
+      mtimeNs: BigInt(r[o + STAT.mtimeSec]!) * GIGA + BigInt(r[o + STAT.mtimeNsec]!),
+      atimeNs: BigInt(r[o + STAT.atimeSec]!) * GIGA + BigInt(r[o + STAT.atimeNsec]!),
+      rdev: r[o + STAT.rdev]!,
+      target: targets.get(i) ?? '',
+      xattrs: xattrs.get(i) ?? (type === 'file' ? NONE : []),
+    };
+  }
+  const entries = new Array<Entry>(n - 1);
+  for (let k = 0; k < n - 1; k++) entries[k] = walk[w.sorted[k]!]!;
+  return { dir: w.dir, top: walk[0]!, entries };
+}
