@@ -2,7 +2,7 @@
 // evaluate CI rules. The CLI only parses options and turns the outcome into an exit code.
 import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { OvlError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { evaluate, parseThresholds, type RuleResult, type ThresholdText } from './ci.js';
 import { runAnalysis, type Progress } from './pipeline.js';
 import { renderHtml } from './html.js';
@@ -85,7 +85,8 @@ export async function analyzeCommand(rootArg: string, opts: AnalyzeOptions, io: 
   }
   const { report } = await runAnalysis(root, { progress: io.progress, fileXattrs: false });
   if (report.stores.length === 0) {
-    throw new OvlError('ENOENT', 'no overlay, overlay2 or containers-storage store found (give the data root, the dir holding image/ and overlay2/)', { path: root });
+    // A directory that holds no store is a wrong argument, not a failure of the tool: exit 2.
+    throw new UsageError(`${root}: no overlay, overlay2 or containers-storage store found (give the data root, the dir holding image/ and overlay2/)`, { code: 'ENOENT' });
   }
   const rules = opts.ci ? evaluate(report, thresholds) : [];
   const json = JSON.stringify(report, null, 2) + '\n';

@@ -55,5 +55,5 @@ t.test('bad roots and outputs are one-line errors; nothing is written into the r
   t.same((await run(join(work, 'file'))).exitCode, 2);
   mkdirSync(join(work, 'empty'));
   const empty = await run(join(work, 'empty'));
-  t.same([empty.exitCode, empty.stderr], [1, `ovl-dedup: ${join(work, 'empty')}: no overlay, overlay2 or containers-storage store found (give the data root, the dir holding image/ and overlay2/)`]);
+  t.same([empty.exitCode, empty.stderr], [2, `ovl-dedup: ${join(work, 'empty')}: no overlay, overlay2 or containers-storage store found (give the data root, the dir holding image/ and overlay2/)`]);
 });
