@@ -3,10 +3,10 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { Handle } from './handles.js';
 import { IoModes } from './ll-passthrough.js';
-import { NodeTable } from './node-table.js';
+import { type NodeRec, NodeTable } from './node-table.js';
 import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH, type Session } from './session/filesystem.js';
 
 function recordingSession(): Session & { live: Set<number> } {
@@ -28,14 +28,19 @@ function recordingSession(): Session & { live: Set<number> } {
   };
 }
 
-t.test('one backing id per node, given back by the last passthrough release; cached opens block it', (t) => {
+/** A real file open as `flags` (torn down with the test) and a node for it. */
+function fileNode(t: Test, flags: string): { fd: number; table: NodeTable; rec: NodeRec } {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-io-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'f'), 'x');
-  const fd = openSync(join(dir, 'f'), 'r');
+  const fd = openSync(join(dir, 'f'), flags);
   t.teardown(() => closeSync(fd));
   const table = new NodeTable();
-  const rec = table.lookup(table.root, 'f');
+  return { fd, table, rec: table.lookup(table.root, 'f') };
+}
+
+t.test('one backing id per node, given back by the last passthrough release; cached opens block it', (t) => {
+  const { fd, table, rec } = fileNode(t, 'r');
   const s = recordingSession();
   const io = new IoModes(true);
   const upper: Handle = { fd, path: '/f', upper: true, lowerKey: null, ino: 1n, extraFds: [] };
@@ -93,5 +98,43 @@ t.test('disabled, or not negotiated: every open is cached', (t) => {
   const s = recordingSession();
   t.equal(new IoModes(false).open(s, rec, 1, h, [], 7).openFlags, 7);
   t.equal(new IoModes(true).open({ ...s, backingOpen: () => null }, rec, 1, h, [], 7).openFlags, 7);
+  t.end();
+});
+
+t.test('writes of a node open for passthrough writing are quiet from its first writer to its last', (t) => {
+  const { fd, table, rec } = fileNode(t, 'r+');
+  const inval: number[] = [];
+  const s = { ...recordingSession(), invalAttrs: (id: number) => void inval.push(id) };
+  const calls: string[] = [];
+  const io = new IoModes(true);
+  io.quieter = { quietWrites: (f, on) => (calls.push(`${f}:${on}`), true) };
+  const h: Handle = { fd, path: '/f', upper: true, lowerKey: null, ino: 1n, extraFds: [] };
+
+  io.open(s, rec, 1, h, [], 0, { writes: false, known: true });
+  t.notOk(io.writesQuiet(rec), 'a read-only open changes nothing');
+  t.equal(io.upperHandle(rec), 1, 'its fd serves the node (getxattr)');
+  io.open(s, rec, 2, h, [], 0, { writes: true, known: true });
+  io.open(s, rec, 3, h, [], 0, { writes: true, known: true });
+  t.ok(io.writesQuiet(rec));
+  t.same(calls, [`${fd}:true`], 'one mark for the first writer');
+  t.same(inval, [rec.id], 'attributes the kernel held from before are dropped');
+  io.release(s, 2, fd);
+  t.ok(io.writesQuiet(rec), 'a writer is left');
+  io.release(s, 3, fd);
+  t.notOk(io.writesQuiet(rec));
+  t.same(calls, [`${fd}:true`, `${fd}:false`], 'the last writer ends it');
+  t.equal(io.upperHandle(rec), 1);
+  io.release(s, 1, fd);
+  t.equal(io.upperHandle(rec), undefined);
+
+  // A node CREATE just made is new to the kernel: nothing to drop. A watcher that cannot mark
+  // leaves the writes reported, and the timeouts as they were.
+  const fresh = table.lookup(table.root, 'g');
+  io.open(s, fresh, 4, h, [], 0, { writes: true, known: false });
+  t.same(inval, [rec.id]);
+  io.release(s, 4, fd);
+  io.quieter = { quietWrites: () => false };
+  io.open(s, rec, 5, h, [], 0, { writes: true, known: true });
+  t.notOk(io.writesQuiet(rec));
   t.end();
 });

@@ -20,7 +20,9 @@ import type {
 import type { InvalTarget } from './watch-inval.js';
 import { movedSources } from './watch-redirects.js';
 import type { NodeRec } from './node-table.js';
-import { xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
+import type { WriteQuieter } from './ll-passthrough.js';
+import { xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
+import { current } from './ops-file.js';
 
 export interface OverlayFsOptions {
   /** A 4-byte SharedArrayBuffer that mirrors the node table's size (root included). */
@@ -61,8 +63,9 @@ export class OverlayFs implements LowLevelFs {
    * The watcher runs: cache=auto may let the kernel keep file attributes, negative entries and
    * listings for 60 s, because every change in a layer now reaches the kernel as an invalidation.
    */
-  setWatching(on: boolean): void {
+  setWatching(on: boolean, writes?: WriteQuieter): void {
     this.core.policy.watching = on;
+    this.core.io.quieter = on ? (writes ?? null) : null;
     // Only the watcher's events keep the lower index current; cache=never promises every layer asked.
     this.ovl.lowerIndex.enabled = on && this.core.policy.mode !== 'never';
   }
@@ -223,7 +226,13 @@ export class OverlayFs implements LowLevelFs {
   }
 
   getxattr(ctx: RequestContext, nodeid: number, name: string): Buffer | null {
-    return xattrGetOrNull(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name);
+    const rec = this.core.rec(nodeid);
+    // Open for passthrough, the node's upper file is at hand: read it through that fd, as the
+    // kernel's overlay reads the real inode it holds (ovl_xattr_get), with no walk of the merged
+    // path. The kernel asks `security.capability` before every write (file_remove_privs).
+    const fh = this.core.io.upperHandle(rec);
+    if (fh !== undefined) return xattrGetOnFd(this.ovl, current(this.ovl, fh).fd, name);
+    return xattrGetOrNull(this.ovl, this.core.pathOf(rec), name);
   }
 
   listxattr(ctx: RequestContext, nodeid: number): string[] {
