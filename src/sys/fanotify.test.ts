@@ -69,6 +69,15 @@ t.test('decodeEvents reads metadata, fsid, the directory handle and the name', a
   t.not(evs[1]!.dirKey, evs[0]!.dirKey, 'the same handle on another filesystem is another dir');
 });
 
+t.test('decodeEvents leaves out the records of one pid, counted', async (t) => {
+  const buf = Buffer.concat([record(FAN_CREATE, 42, [1, 2], handle, 'mine'), record(FAN_CREATE, 43, [1, 2], handle, 'theirs')]);
+  const counts = { skipped: 0 };
+  const evs = decodeEvents(buf, buf.length, 42, counts);
+  t.same(evs.map((e) => [e.pid, e.name]), [[43, 'theirs']]);
+  t.equal(counts.skipped, 1);
+  t.equal(decodeEvents(buf).length, 2, 'nothing left out by default');
+});
+
 t.test('decodeEvents: overflow has no info record; a cut record ends the buffer', async (t) => {
   const overflow = Buffer.alloc(24);
   overflow.writeUInt32LE(24, 0);
