@@ -13,13 +13,6 @@ import type { Caller, CacheMode, Overlay } from './overlay.js';
 import type { Attr, Entry, RequestContext, Session } from './session/filesystem.js';
 
 const S_IFMT = 0o170000;
-/**
- * Attribute timeout of a node whose writes the watcher does not report (IoModes.writesQuiet): the
- * kernel rounds it up to one tick (1–4 ms), long enough for the permission check of the open that
- * follows its CREATE (default_permissions would otherwise ask GETATTR for it), short enough that a
- * write made outside the mount meanwhile shows within the tick.
- */
-const QUIET_MS = 1;
 /** Longest attribute timeout of a lower file with other names (attrMs). */
 const HARDLINK_MS = 1000;
 const S_IFDIR = 0o040000;
@@ -161,7 +154,6 @@ export class LlCore {
    *     of 0 here cost a GETATTR round trip per read: half the throughput of a warm 1 MiB read.
    */
   attrMs(rec: NodeRec): number {
-    if (this.io.writesQuiet(rec)) return QUIET_MS;
     if (rec.isDir || rec.nlink <= 1) return this.policy.attrMs(rec.isDir);
     if (rec.upper) return this.session.grantedFlags & InitFlag.PASSTHROUGH ? 0 : this.policy.attrMs(false);
     return Math.min(HARDLINK_MS, this.policy.attrMs(false));

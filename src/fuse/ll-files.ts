@@ -7,7 +7,7 @@ import { handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
 import { masked } from './ll-names.js';
 import type { NodeRec } from './node-table.js';
-import { createFileHandle, current, openHandle, releaseHandle, wantsWrite } from './ops-file.js';
+import { createFileHandle, current, openHandle, releaseHandle } from './ops-file.js';
 import { type AttrReply, type Entry, FOPEN_NOFLUSH, type Opened, type SetAttr } from './session/filesystem.js';
 
 /** A handle of this node (a stale or foreign fh is not trusted: the kernel sends fh only for files). */
@@ -46,22 +46,20 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
  * nothing to push out and the FLUSH request each close() would cost is a round trip for nothing
  * (POSIX locks are the kernel's own: LK/SETLK answer ENOSYS).
  */
-function opened(
-  core: LlCore, rec: NodeRec, fh: number, how: { writes: boolean; known: boolean }, st = fstatSync(core.ovl.handles.get(fh)!.fd, { bigint: true }),
-): Opened {
+function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatSync(core.ovl.handles.get(fh)!.fd, { bigint: true })): Opened {
   const h = core.ovl.handles.get(fh)!;
   h.nodeid = rec.id;
   const size = Number(st.size);
   const unchanged = rec.openMtimeNs === st.mtimeNs && rec.openSize === size;
   rec.openMtimeNs = st.mtimeNs;
   rec.openSize = size;
-  const io = core.io.open(core.session, rec, fh, h, core.aliasesOf(rec), core.policy.openFlags(unchanged), how);
+  const io = core.io.open(core.session, rec, fh, h, core.aliasesOf(rec), core.policy.openFlags(unchanged));
   return { fh, ...io, openFlags: io.openFlags | FOPEN_NOFLUSH };
 }
 
 export function openFile(core: LlCore, nodeid: number, flags: number): Opened {
   const rec = core.rec(nodeid);
-  return opened(core, rec, openHandle(core.ovl, core.pathOf(rec), flags), { writes: wantsWrite(flags), known: true });
+  return opened(core, rec, openHandle(core.ovl, core.pathOf(rec), flags));
 }
 
 export function createFile(
@@ -72,11 +70,7 @@ export function createFile(
   // current by the watcher): no second search of the layers (createAt nameFree).
   const made = createFileHandle(core.ovl, core.childPathOf(prec, name), masked(mode, umask), flags, true);
   const entry = core.entry(prec, name, made.node);
-  const rec = core.rec(entry.nodeid);
-  const open = opened(core, rec, made.fh, { writes: wantsWrite(flags), known: false }, made.st);
-  // Opened for passthrough writes, the new file's attributes may have no timeout (IoModes).
-  entry.attrValidMs = core.attrMs(rec);
-  return { entry, opened: open };
+  return { entry, opened: opened(core, core.rec(entry.nodeid), made.fh, made.st) };
 }
 
 export function readFile(core: LlCore, fh: number, offset: number, size: number, into: Buffer): number {
@@ -98,6 +92,6 @@ export function syncFile(core: LlCore, fh: number, datasync: boolean): void {
 }
 
 export function releaseFile(core: LlCore, fh: number): void {
-  core.io.release(core.session, fh, core.ovl.handles.get(fh)?.fd);
+  core.io.release(core.session, fh);
   releaseHandle(core.ovl, fh);
 }

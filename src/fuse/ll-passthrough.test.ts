@@ -101,40 +101,22 @@ t.test('disabled, or not negotiated: every open is cached', (t) => {
   t.end();
 });
 
-t.test('writes of a node open for passthrough writing are quiet from its first writer to its last', (t) => {
+t.test('a passthrough open lends its handle to the node (GETXATTR reads on its fd) until released', (t) => {
   const { fd, table, rec } = fileNode(t, 'r+');
-  const inval: number[] = [];
-  const s = { ...recordingSession(), invalAttrs: (id: number) => void inval.push(id) };
-  const calls: string[] = [];
+  const s = recordingSession();
   const io = new IoModes(true);
-  io.quieter = { quietWrites: (f, on) => (calls.push(`${f}:${on}`), true) };
   const h: Handle = { fd, path: '/f', upper: true, lowerKey: null, ino: 1n, extraFds: [] };
-
-  io.open(s, rec, 1, h, [], 0, { writes: false, known: true });
-  t.notOk(io.writesQuiet(rec), 'a read-only open changes nothing');
-  t.equal(io.upperHandle(rec), 1, 'its fd serves the node (getxattr)');
-  io.open(s, rec, 2, h, [], 0, { writes: true, known: true });
-  io.open(s, rec, 3, h, [], 0, { writes: true, known: true });
-  t.ok(io.writesQuiet(rec));
-  t.same(calls, [`${fd}:true`], 'one mark for the first writer');
-  t.same(inval, [rec.id], 'attributes the kernel held from before are dropped');
-  io.release(s, 2, fd);
-  t.ok(io.writesQuiet(rec), 'a writer is left');
-  io.release(s, 3, fd);
-  t.notOk(io.writesQuiet(rec));
-  t.same(calls, [`${fd}:true`, `${fd}:false`], 'the last writer ends it');
+  t.equal(io.upperHandle(rec), undefined, 'not open');
+  io.open(s, rec, 1, h, [], 0);
+  io.open(s, rec, 2, h, [], 0);
   t.equal(io.upperHandle(rec), 1);
-  io.release(s, 1, fd);
+  io.release(s, 1);
+  t.equal(io.upperHandle(rec), 2, 'the other open serves it now');
+  io.release(s, 2);
   t.equal(io.upperHandle(rec), undefined);
-
-  // A node CREATE just made is new to the kernel: nothing to drop. A watcher that cannot mark
-  // leaves the writes reported, and the timeouts as they were.
-  const fresh = table.lookup(table.root, 'g');
-  io.open(s, fresh, 4, h, [], 0, { writes: true, known: false });
-  t.same(inval, [rec.id]);
-  io.release(s, 4, fd);
-  io.quieter = { quietWrites: () => false };
-  io.open(s, rec, 5, h, [], 0, { writes: true, known: true });
-  t.notOk(io.writesQuiet(rec));
+  // A lower file never passes through, so its handle is not lent (its fd may switch at a copy-up).
+  const lowerRec = table.lookup(table.root, 'g');
+  io.open(s, lowerRec, 3, { ...h, upper: false }, [], 0);
+  t.equal(io.upperHandle(lowerRec), undefined);
   t.end();
 });

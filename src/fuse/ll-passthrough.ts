@@ -10,14 +10,6 @@
 //   - an FOPEN_DIRECT_IO open takes no io mode: an open that cannot pass through while the node (or a
 //     hard-link alias of it) has passthrough opens is served by the daemon without page cache, so it
 //     cannot read stale pages the passthrough writes bypassed.
-// Writes that pass through are the kernel's to account: it drops the FUSE inode's size and times
-// after each (fuse_write_update_attr). The layer watcher would see each one as a FAN_MODIFY of the
-// upper file by the writer's pid, wake the daemon and tell the kernel what it already knows; for a
-// create + write + close that was a third of the daemon's work. So while a node has passthrough
-// opens for writing, the watcher ignores FAN_MODIFY of its upper file (an fanotify ignore mark,
-// WriteQuieter), and the node's attributes are given a timeout of one kernel tick (ll-core attrMs):
-// a stat then asks the daemon, so a write made outside the mount meanwhile still shows at once.
-// Opening an existing node so also drops the attributes the kernel holds from before.
 // Lower files never pass through: a read-only fd on a lower file must switch to the upper copy when
 // another process copies it up (ops-file.ts current()), which a backing file cannot do; and lower
 // reads owe no atime (O_NOATIME, as the kernel reads its layers).
@@ -33,22 +25,12 @@ interface NodeIo {
   backingId: number | null;
   /** Handles of the passthrough opens (upper files, all of the same inode). */
   fhs: number[];
-  /** Passthrough opens for writing. */
-  writers: number;
-  /** The watcher ignores writes to the upper file (set while writers > 0, if the mark took). */
-  quiet: boolean;
 }
 
 /** How a handle was opened, by file handle (the release must undo exactly what the open counted). */
 interface OpenIo {
   rec: NodeRec;
   mode: IoMode;
-  writes: boolean;
-}
-
-/** The layer watcher's side of quiet writes (RunningWatch.quietWrites); false when it cannot. */
-export interface WriteQuieter {
-  quietWrites(fd: number, on: boolean): boolean;
 }
 
 export class IoModes {
@@ -56,14 +38,12 @@ export class IoModes {
   private readonly opens = new Map<number, OpenIo>();
   /** Backing ids registered with the kernel and not yet closed. */
   liveBackings = 0;
-  /** Set while the layer watcher runs (OverlayFs.setWatching). */
-  quieter: WriteQuieter | null = null;
 
   constructor(readonly enabled: boolean) {}
 
   private io(rec: NodeRec): NodeIo {
     let io = this.nodes.get(rec);
-    if (!io) this.nodes.set(rec, (io = { cached: 0, passthrough: 0, backingId: null, fhs: [], writers: 0, quiet: false }));
+    if (!io) this.nodes.set(rec, (io = { cached: 0, passthrough: 0, backingId: null, fhs: [] }));
     return io;
   }
 
@@ -75,13 +55,10 @@ export class IoModes {
 
   /**
    * The io mode of a new open `fh` of `rec` served by `h`: FOPEN bits (with `cachedFlags` for a
-   * daemon-served open with page cache) and the backing id of a passthrough open. `open.writes`:
-   * opened for writing; `open.known`: the kernel may hold attributes of `rec` from before (not a
-   * node CREATE just made).
+   * daemon-served open with page cache) and the backing id of a passthrough open.
    */
   open(
     session: Session, rec: NodeRec, fh: number, h: Handle, aliases: Iterable<NodeRec>, cachedFlags: number,
-    open: { writes: boolean; known: boolean } = { writes: false, known: true },
   ): { openFlags: number; backingId?: number } {
     const io = this.io(rec);
     if (this.enabled && h.upper && io.cached === 0 && !this.othersHave(aliases, rec, 'cached')) {
@@ -90,31 +67,17 @@ export class IoModes {
         io.backingId = id;
         io.passthrough++;
         io.fhs.push(fh);
-        this.opens.set(fh, { rec, mode: 'passthrough', writes: open.writes });
-        if (open.writes && io.writers++ === 0) this.quiet(session, rec, io, h.fd, open.known);
+        this.opens.set(fh, { rec, mode: 'passthrough' });
         return { openFlags: FOPEN_PASSTHROUGH, backingId: id };
       }
     }
     if (io.passthrough > 0 || this.othersHave(aliases, rec, 'passthrough')) {
-      this.opens.set(fh, { rec, mode: 'direct', writes: false });
+      this.opens.set(fh, { rec, mode: 'direct' });
       return { openFlags: FOPEN_DIRECT_IO };
     }
     io.cached++;
-    this.opens.set(fh, { rec, mode: 'cached', writes: false });
+    this.opens.set(fh, { rec, mode: 'cached' });
     return { openFlags: cachedFlags };
-  }
-
-  /** First passthrough writer of `rec`: stop the watcher reporting its writes (see the header). */
-  private quiet(session: Session, rec: NodeRec, io: NodeIo, fd: number, known: boolean): void {
-    io.quiet = this.quieter?.quietWrites(fd, true) ?? false;
-    // Attributes given with a timeout before this open would no longer be refreshed by a change
-    // made outside the mount: drop them (attributes only, written at once by the loop).
-    if (io.quiet && known) session.invalAttrs?.(rec.id);
-  }
-
-  /** The watcher does not report writes to `rec`'s upper file now: keep its attributes one tick. */
-  writesQuiet(rec: NodeRec): boolean {
-    return this.nodes.get(rec)?.quiet ?? false;
   }
 
   private register(session: Session, fd: number): number | null {
@@ -144,20 +107,13 @@ export class IoModes {
     return this.opens.get(fh)?.mode;
   }
 
-  /**
-   * RELEASE of `fh` (its fd still open): the node's last passthrough open gives its backing id
-   * back, its last passthrough writer lets the watcher report writes again.
-   */
-  release(session: Session, fh: number, fd?: number): void {
+  /** RELEASE of `fh`: the node's last passthrough open gives its backing id back. */
+  release(session: Session, fh: number): void {
     const o = this.opens.get(fh);
     if (!o) return;
     this.opens.delete(fh);
     const io = this.nodes.get(o.rec);
     if (!io) return;
-    if (o.writes && --io.writers === 0 && io.quiet) {
-      io.quiet = false;
-      if (fd !== undefined) this.quieter?.quietWrites(fd, false);
-    }
     if (o.mode === 'passthrough') io.fhs.splice(io.fhs.indexOf(fh), 1);
     if (o.mode === 'cached') io.cached--;
     else if (o.mode === 'passthrough' && --io.passthrough === 0 && io.backingId !== null) {

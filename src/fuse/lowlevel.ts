@@ -20,7 +20,6 @@ import type {
 import type { InvalTarget } from './watch-inval.js';
 import { movedSources } from './watch-redirects.js';
 import type { NodeRec } from './node-table.js';
-import type { WriteQuieter } from './ll-passthrough.js';
 import { xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
 import { current } from './ops-file.js';
 
@@ -63,9 +62,8 @@ export class OverlayFs implements LowLevelFs {
    * The watcher runs: cache=auto may let the kernel keep file attributes, negative entries and
    * listings for 60 s, because every change in a layer now reaches the kernel as an invalidation.
    */
-  setWatching(on: boolean, writes?: WriteQuieter): void {
+  setWatching(on: boolean): void {
     this.core.policy.watching = on;
-    this.core.io.quieter = on ? (writes ?? null) : null;
     // Only the watcher's events keep the lower index current; cache=never promises every layer asked.
     this.ovl.lowerIndex.enabled = on && this.core.policy.mode !== 'never';
   }

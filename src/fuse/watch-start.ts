@@ -13,8 +13,6 @@ import { type InvalStats, type InvalTarget, applyChanges } from './watch-inval.j
 
 export interface RunningWatch {
   readonly stats: InvalStats & { events: number; changes: number };
-  /** LayerWatcher.quietWrites: stop or resume reporting writes to one open file. */
-  quietWrites(fd: number, on: boolean): boolean;
   close(): void;
 }
 
@@ -54,7 +52,7 @@ export function startWatch(
     applyChanges(batch, full, stats);
   });
   // Close only once the session loop has ended: it polls the fd until then.
-  return { stats, quietWrites: (fd, on) => watcher.quietWrites(fd, on), close: () => watcher.close() };
+  return { stats, close: () => watcher.close() };
 }
 
 /**
@@ -75,7 +73,7 @@ export function createWatchedOverlayFs(cfg: OverlayConfig, cache: CacheMode, wat
       session,
       fs.watchTarget(),
     );
-    fs.setWatching(running !== null, running ?? undefined);
+    fs.setWatching(running !== null);
   };
   fs.destroy = () => {
     destroy.call(fs);

@@ -11,7 +11,6 @@ import {
   type FanEvent,
   closeGroup,
   fanotifyGroup,
-  ignoreModify,
   isOverflow,
   markFilesystem,
   pathOfHandle,
@@ -139,21 +138,6 @@ export class LayerWatcher {
       this.dirs.set(key, hit);
     }
     return hit;
-  }
-
-  /**
-   * Stop (`on`) or resume reporting writes to the file open on `fd` (see IoModes: writes the
-   * kernel passes through to it are the kernel's own to account). False when the mark cannot be
-   * set: the writes are then reported as before.
-   */
-  quietWrites(fd: number, on: boolean): boolean {
-    if (this.closed) return false;
-    try {
-      ignoreModify(this.fd, fd, on);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   /** Number of directory handles whose path is cached (for tests and the cost figures). */

@@ -27,9 +27,6 @@ const FAN_CLASS_NOTIF = 0x0;
 const FAN_REPORT_DIR_FID = 0x400;
 const FAN_REPORT_NAME = 0x800;
 const FAN_MARK_ADD = 0x1;
-const FAN_MARK_REMOVE = 0x2;
-const FAN_MARK_IGNORED_MASK = 0x20;
-const FAN_MARK_IGNORED_SURV_MODIFY = 0x40;
 const FAN_MARK_FILESYSTEM = 0x100;
 const O_RDONLY = 0;
 
@@ -133,16 +130,6 @@ export function fanotifyGroup(): number {
 /** Watch every object of the filesystem that holds `path` for the events of `mask`. */
 export function markFilesystem(fd: number, path: string, mask: number = WATCH_MASK): void {
   check(c.fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, path) as number, 'fanotify_mark', path);
-}
-
-/**
- * Stop (`on`) or resume reporting FAN_MODIFY of the file open on `fd`: an inode mark carrying only
- * an ignore mask, which also silences the filesystem mark for that inode. SURV_MODIFY: without it
- * the first write would clear the ignore mask again (the kernel's rule for ignore masks).
- */
-export function ignoreModify(group: number, fd: number, on: boolean): void {
-  const flags = (on ? FAN_MARK_ADD | FAN_MARK_IGNORED_SURV_MODIFY : FAN_MARK_REMOVE) | FAN_MARK_IGNORED_MASK;
-  check(c.fanotify_mark(group, flags, FAN_MODIFY, fd, null) as number, 'fanotify_mark');
 }
 
 /**

@@ -125,8 +125,8 @@ t.test('a file written through the mount stays; a storm of 300 creates and 111 d
 });
 
 t.test('a file open for writing through the mount, written outside meanwhile and after its close', async (t) => {
-  // Its own writes pass through to the upper file and the watcher ignores that file's writes while
-  // it is open so (ll-passthrough.ts): the kernel must still show a write made outside.
+  // Its own writes pass through to the upper file, and the kernel accounts for them itself; one
+  // made outside must still reach the kernel through the watcher, while open and after.
   const s = stack(t, () => {});
   const m = await mount(s, 'auto', 'auto', 'on');
   const upper = s.mounts.get('auto')!.upper;
