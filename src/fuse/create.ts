@@ -26,6 +26,13 @@ export interface NewObject {
    * layer watcher) is skipped; the owner a root daemon gets by default is usually the caller's.
    */
   ownedBy?(uid: number, gid: number): boolean;
+  /**
+   * The caller's kernel holds a negative dentry for the name (FUSE sends CREATE for nothing else):
+   * act on it as the kernel's overlay acts on its own, without searching the layers again. The
+   * upper is still checked by the exclusive `make`; a lower name that appeared outside the mount
+   * since the lookup is hidden by the new object, as under the kernel's overlay.
+   */
+  nameFree?: boolean;
 }
 
 /** uid and gid of a new object made by the caller in merged dir `parent`. */
@@ -52,7 +59,7 @@ export function createAt(ovl: Overlay, path: string, obj: NewObject): Node {
   const [parentPath, name] = splitPath(path);
   const parent = copyUp(ovl, parentPath);
   if (!parent.isDir) fail('ENOTDIR', parentPath);
-  if (lookupChild(ovl, parent, name)) fail('EEXIST', path);
+  if (!obj.nameFree && lookupChild(ovl, parent, name)) fail('EEXIST', path);
   const real = upperPath(ovl, path);
   // The name is free in the merged dir, so the upper holds nothing there or a whiteout: make the
   // object in place, and only when that finds something (EEXIST) look whether it is a whiteout

@@ -66,7 +66,9 @@ export function createFile(
   core: LlCore, parent: number, name: string, mode: number, flags: number, umask: number,
 ): { entry: Entry; opened: Opened } {
   const prec = core.rec(parent);
-  const made = createFileHandle(core.ovl, core.childPathOf(prec, name), masked(mode, umask), flags);
+  // The kernel sends CREATE for a name it holds as negative (just looked up, or cached and kept
+  // current by the watcher): no second search of the layers (createAt nameFree).
+  const made = createFileHandle(core.ovl, core.childPathOf(prec, name), masked(mode, umask), flags, true);
   const entry = core.entry(prec, name, made.node);
   return { entry, opened: opened(core, core.rec(entry.nodeid), made.fh, made.st) };
 }

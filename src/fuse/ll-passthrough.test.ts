@@ -3,10 +3,10 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { Handle } from './handles.js';
 import { IoModes } from './ll-passthrough.js';
-import { NodeTable } from './node-table.js';
+import { type NodeRec, NodeTable } from './node-table.js';
 import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH, type Session } from './session/filesystem.js';
 
 function recordingSession(): Session & { live: Set<number> } {
@@ -28,14 +28,19 @@ function recordingSession(): Session & { live: Set<number> } {
   };
 }
 
-t.test('one backing id per node, given back by the last passthrough release; cached opens block it', (t) => {
+/** A real file open as `flags` (torn down with the test) and a node for it. */
+function fileNode(t: Test, flags: string): { fd: number; table: NodeTable; rec: NodeRec } {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-io-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'f'), 'x');
-  const fd = openSync(join(dir, 'f'), 'r');
+  const fd = openSync(join(dir, 'f'), flags);
   t.teardown(() => closeSync(fd));
   const table = new NodeTable();
-  const rec = table.lookup(table.root, 'f');
+  return { fd, table, rec: table.lookup(table.root, 'f') };
+}
+
+t.test('one backing id per node, given back by the last passthrough release; cached opens block it', (t) => {
+  const { fd, table, rec } = fileNode(t, 'r');
   const s = recordingSession();
   const io = new IoModes(true);
   const upper: Handle = { fd, path: '/f', upper: true, lowerKey: null, ino: 1n, extraFds: [] };
@@ -93,5 +98,25 @@ t.test('disabled, or not negotiated: every open is cached', (t) => {
   const s = recordingSession();
   t.equal(new IoModes(false).open(s, rec, 1, h, [], 7).openFlags, 7);
   t.equal(new IoModes(true).open({ ...s, backingOpen: () => null }, rec, 1, h, [], 7).openFlags, 7);
+  t.end();
+});
+
+t.test('a passthrough open lends its handle to the node (GETXATTR reads on its fd) until released', (t) => {
+  const { fd, table, rec } = fileNode(t, 'r+');
+  const s = recordingSession();
+  const io = new IoModes(true);
+  const h: Handle = { fd, path: '/f', upper: true, lowerKey: null, ino: 1n, extraFds: [] };
+  t.equal(io.upperHandle(rec), undefined, 'not open');
+  io.open(s, rec, 1, h, [], 0);
+  io.open(s, rec, 2, h, [], 0);
+  t.equal(io.upperHandle(rec), 1);
+  io.release(s, 1);
+  t.equal(io.upperHandle(rec), 2, 'the other open serves it now');
+  io.release(s, 2);
+  t.equal(io.upperHandle(rec), undefined);
+  // A lower file never passes through, so its handle is not lent (its fd may switch at a copy-up).
+  const lowerRec = table.lookup(table.root, 'g');
+  io.open(s, lowerRec, 3, { ...h, upper: false }, [], 0);
+  t.equal(io.upperHandle(lowerRec), undefined);
   t.end();
 });

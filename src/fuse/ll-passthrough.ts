@@ -23,6 +23,8 @@ interface NodeIo {
   cached: number;
   passthrough: number;
   backingId: number | null;
+  /** Handles of the passthrough opens (upper files, all of the same inode). */
+  fhs: number[];
 }
 
 /** How a handle was opened, by file handle (the release must undo exactly what the open counted). */
@@ -41,7 +43,7 @@ export class IoModes {
 
   private io(rec: NodeRec): NodeIo {
     let io = this.nodes.get(rec);
-    if (!io) this.nodes.set(rec, (io = { cached: 0, passthrough: 0, backingId: null }));
+    if (!io) this.nodes.set(rec, (io = { cached: 0, passthrough: 0, backingId: null, fhs: [] }));
     return io;
   }
 
@@ -64,6 +66,7 @@ export class IoModes {
       if (id !== null) {
         io.backingId = id;
         io.passthrough++;
+        io.fhs.push(fh);
         this.opens.set(fh, { rec, mode: 'passthrough' });
         return { openFlags: FOPEN_PASSTHROUGH, backingId: id };
       }
@@ -94,6 +97,11 @@ export class IoModes {
     return (this.nodes.get(rec)?.passthrough ?? 0) > 0;
   }
 
+  /** A handle of a passthrough open of `rec`: its upper file, the inode the kernel holds for it. */
+  upperHandle(rec: NodeRec): number | undefined {
+    return this.nodes.get(rec)?.fhs[0];
+  }
+
   /** The mode `fh` was opened in (undefined for handles opened elsewhere, e.g. O_TMPFILE). */
   modeOf(fh: number): IoMode | undefined {
     return this.opens.get(fh)?.mode;
@@ -106,6 +114,7 @@ export class IoModes {
     this.opens.delete(fh);
     const io = this.nodes.get(o.rec);
     if (!io) return;
+    if (o.mode === 'passthrough') io.fhs.splice(io.fhs.indexOf(fh), 1);
     if (o.mode === 'cached') io.cached--;
     else if (o.mode === 'passthrough' && --io.passthrough === 0 && io.backingId !== null) {
       const id = io.backingId;

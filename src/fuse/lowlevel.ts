@@ -20,7 +20,8 @@ import type {
 import type { InvalTarget } from './watch-inval.js';
 import { movedSources } from './watch-redirects.js';
 import type { NodeRec } from './node-table.js';
-import { xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
+import { xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
+import { current } from './ops-file.js';
 
 export interface OverlayFsOptions {
   /** A 4-byte SharedArrayBuffer that mirrors the node table's size (root included). */
@@ -223,7 +224,13 @@ export class OverlayFs implements LowLevelFs {
   }
 
   getxattr(ctx: RequestContext, nodeid: number, name: string): Buffer | null {
-    return xattrGetOrNull(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name);
+    const rec = this.core.rec(nodeid);
+    // Open for passthrough, the node's upper file is at hand: read it through that fd, as the
+    // kernel's overlay reads the real inode it holds (ovl_xattr_get), with no walk of the merged
+    // path. The kernel asks `security.capability` before every write (file_remove_privs).
+    const fh = this.core.io.upperHandle(rec);
+    if (fh !== undefined) return xattrGetOnFd(this.ovl, current(this.ovl, fh).fd, name);
+    return xattrGetOrNull(this.ovl, this.core.pathOf(rec), name);
   }
 
   listxattr(ctx: RequestContext, nodeid: number): string[] {

@@ -57,7 +57,7 @@ export interface Created {
  * the new fd's fstat rather than looked up again: it is a plain upper file we just made, so no
  * whiteout xattr, no origin (its inode number is its own) and nothing below it to search.
  */
-export function createFileHandle(ovl: Overlay, path: string, mode: number, flags: number): Created {
+export function createFileHandle(ovl: Overlay, path: string, mode: number, flags: number, nameFree = false): Created {
   const real = upperPath(ovl, path);
   let fd = -1;
   let madeAt = '';
@@ -70,6 +70,7 @@ export function createFileHandle(ovl: Overlay, path: string, mode: number, flags
         madeAt = at;
       },
       mode,
+      nameFree,
       ownedBy: (uid, gid) => {
         st = fstatSync(fd, { bigint: true });
         return (owned = Number(st.uid) === uid && Number(st.gid) === gid);

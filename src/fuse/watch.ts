@@ -115,8 +115,8 @@ export class LayerWatcher {
   drain(): ChangeBatch {
     const batch: ChangeBatch = { changes: [], overflow: false, events: 0 };
     for (let i = 0; i < READS_PER_DRAIN && !this.closed; i++) {
-      const { events, bytes } = readEvents(this.fd, this.buf, this.ownPid);
-      batch.events += events.length;
+      const { events, bytes, skipped } = readEvents(this.fd, this.buf, this.ownPid);
+      batch.events += events.length + skipped;
       for (const ev of events) this.take(ev, batch);
       // A read that left room took everything queued: skip the read that would say EAGAIN (the
       // loop polls the fd again anyway). Halves the reads when events trickle in.

@@ -19,6 +19,11 @@ export function xattrGetOrNull(ovl: Overlay, path: string, name: string): Buffer
   return getXattr(lookupPath(ovl, path).hits[0]!.real, ovl.xattrs.escape(name));
 }
 
+/** The value on the real object open on `fd` (an upper file), or null when it has none. */
+export function xattrGetOnFd(ovl: Overlay, fd: number, name: string): Buffer | null {
+  return getXattr(fd, ovl.xattrs.escape(name));
+}
+
 export function xattrList(ovl: Overlay, path: string): string[] {
   return listXattrs(lookupPath(ovl, path).hits[0]!.real)
     .map((n) => ovl.xattrs.unescape(n))

@@ -72,19 +72,26 @@ export function isOverflow(ev: FanEvent): boolean {
 /**
  * Decode the records a read(2) on the group returned. Pure. Records of a version this code does
  * not know end the buffer (the kernel would change the version before changing the layout).
- * Events of `skipPid` keep their mask and pid only (no fsid, handle or name).
+ * Records of process `skipPid` (the daemon's own changes) are counted in `skipped` and not decoded:
+ * every create through the mount makes one, and decoding it cost strings and a BigInt.
  */
-export function decodeEvents(buf: Buffer, len: number = buf.length, skipPid?: number): FanEvent[] {
+export function decodeEvents(buf: Buffer, len: number = buf.length, skipPid = 0, counts?: { skipped: number }): FanEvent[] {
   const out: FanEvent[] = [];
   let at = 0;
   while (at + METADATA_LEN <= len) {
     const eventLen = buf.readUInt32LE(at);
     if (eventLen < METADATA_LEN || at + eventLen > len || buf[at + 4] !== FANOTIFY_METADATA_VERSION) break;
     const metaLen = buf.readUInt16LE(at + 6);
-    const ev: FanEvent = { mask: buf.readUInt32LE(at + 8), pid: buf.readInt32LE(at + 20), fsid: 0n, dirHandle: null, dirKey: '', name: null };
-    // The reader's own changes are counted but not decoded: it drops them unread.
-    if (ev.pid !== skipPid) decodeInfo(buf.subarray(at + metaLen, at + eventLen), ev);
-    out.push(ev);
+    const mask = buf.readUInt32LE(at + 8);
+    const pid = buf.readInt32LE(at + 20);
+    // An overflow carries no pid worth trusting: never skipped.
+    if (skipPid !== 0 && pid === skipPid && (mask & FAN_Q_OVERFLOW) === 0) {
+      if (counts) counts.skipped++;
+    } else {
+      const ev: FanEvent = { mask, pid, fsid: 0n, dirHandle: null, dirKey: '', name: null };
+      decodeInfo(buf.subarray(at + metaLen, at + eventLen), ev);
+      out.push(ev);
+    }
     at += eventLen;
   }
   return out;
@@ -141,17 +148,19 @@ export function ignoreDir(fd: number, path: string, mask: number = WATCH_MASK): 
 
 /**
  * Read what is queued into `buf` (nothing when the queue is empty: the group is non-blocking).
- * `bytes` tells whether the buffer was nearly full (more may be waiting); `skipPid` as decodeEvents.
+ * `bytes` tells whether the buffer was nearly full (more may be waiting); `skipped` counts the
+ * records of `skipPid` left out (decodeEvents).
  */
-export function readEvents(fd: number, buf: Buffer, skipPid?: number): { events: FanEvent[]; bytes: number } {
+export function readEvents(fd: number, buf: Buffer, skipPid = 0): { events: FanEvent[]; bytes: number; skipped: number } {
   let n: number;
   try {
     n = readSync(fd, buf, 0, buf.length, null);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return { events: [], bytes: 0 };
+    if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return { events: [], bytes: 0, skipped: 0 };
     throw err;
   }
-  return { events: decodeEvents(buf, n, skipPid), bytes: n };
+  const counts = { skipped: 0 };
+  return { events: decodeEvents(buf, n, skipPid, counts), bytes: n, skipped: counts.skipped };
 }
 
 /**

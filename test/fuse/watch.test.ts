@@ -4,7 +4,7 @@
 // watcher still shows the old state when the watched one already shows the new one, which proves
 // the watcher is what does it (test/helpers/watch-stack.ts: changes come from child processes,
 // every mount is unmounted in teardown).
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { dropCachesLogged, listMounts } from '../../src/sys/index.js';
@@ -122,6 +122,29 @@ t.test('a file written through the mount stays; a storm of 300 creates and 111 d
   sh('for i in $(seq 1 300); do echo $i > d/f$i; done; rm d/f1*', s.lower);
   t.ok(await becomes(() => listing(join(m, 'd')).length === 1 + 300 - 111), 'all 189 remaining names and ours, no error');
   t.equal(readFileSync(join(m, 'd', 'f299'), 'utf8'), '299\n');
+});
+
+t.test('a file open for writing through the mount, written outside meanwhile and after its close', async (t) => {
+  // Its own writes pass through to the upper file, and the kernel accounts for them itself; one
+  // made outside must still reach the kernel through the watcher, while open and after.
+  const s = stack(t, () => {});
+  const m = await mount(s, 'auto', 'auto', 'on');
+  const upper = s.mounts.get('auto')!.upper;
+  const fd = openSync(join(m, 'f'), 'w');
+  try {
+    writeSync(fd, 'abc');
+    t.equal(statSync(join(m, 'f')).size, 3);
+    sh('printf defg >> f', upper);
+    t.ok(await becomes(() => statSync(join(m, 'f')).size === 7), 'seen while open');
+    writeSync(fd, 'h', 7);
+    t.equal(fstatSync(fd).size, 8);
+  } finally {
+    closeSync(fd);
+  }
+  t.equal(statSync(join(m, 'f')).size, 8);
+  // Closed: the file's attributes are kept 60 s again, and its writes reported again.
+  sh('printf ij >> f', upper);
+  t.ok(await becomes(() => statSync(join(m, 'f')).size === 10 && readFileSync(join(m, 'f'), 'utf8') === 'abcdefghij'), 'seen after the close');
 });
 
 t.teardown(() => {

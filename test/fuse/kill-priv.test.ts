@@ -1,0 +1,64 @@
+// A write by a user without CAP_FSETID drops set-user-ID, set-group-ID (when group-executable) and
+// file capabilities, on ovl-fuse as on the kernel's overlay. On ovl-fuse the kernel asks GETXATTR
+// `security.capability` before each write (file_remove_privs) and the daemon answers it from the
+// open upper file's fd when the open passes through (lowlevel.ts getxattr): a lower file copied up
+// by the open, and a file already in the upper, both checked here.
+import { chmodSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import t from 'tap';
+import { getXattr, setXattr } from '../../src/sys/index.js';
+import { sameOnBoth } from '../helpers/twin.js';
+
+const CAPS = 'security.capability';
+// struct vfs_cap_data, revision 2: effective, CAP_NET_RAW permitted.
+const NET_RAW = Buffer.from([0x01, 0, 0, 0x02, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+
+function asNobody(cmd: string): string {
+  try {
+    execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', cmd], { stdio: 'pipe' });
+    return 'ok';
+  } catch (err) {
+    return String((err as { stderr?: Buffer }).stderr ?? err).trim().replace(/^.*: /, '');
+  }
+}
+
+/** Files anyone may write: setuid, setgid with group exec, and one with a file capability. */
+function privileged(dir: string): void {
+  for (const [name, mode] of [['suid', 0o4777], ['sgid', 0o2777], ['caps', 0o777]] as const) {
+    writeFileSync(join(dir, name), 'data');
+    chmodSync(join(dir, name), mode);
+  }
+  setXattr(join(dir, 'caps'), CAPS, NET_RAW);
+}
+
+function observe(m: string): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const name of ['suid', 'sgid', 'caps']) {
+    o[`${name} write`] = asNobody(`printf x >> ${join(m, name)}`);
+    o[`${name} mode`] = (execFileSync('stat', ['-c', '%a', join(m, name)], { encoding: 'utf8' })).trim();
+    o[`${name} caps`] = getXattr(join(m, name), CAPS)?.toString('hex') ?? null;
+  }
+  return o;
+}
+
+for (const where of ['lower', 'upper'] as const) {
+  await sameOnBoth(t, `a write without CAP_FSETID drops set-id bits and capabilities (file in the ${where})`, {
+    lowers: 1,
+    fuseOptions: 'transport=dev',
+    setup: (d) => {
+      chmodSync(d.root, 0o755);
+      privileged(where === 'lower' ? d.lowers[0]! : d.upper);
+    },
+    steps: (m) => observe(m),
+  });
+}
+
+t.test('the files kept their privileges until written (the check above is not vacuous)', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const dir = mkdtempSync('/tmp/ovlkit-killpriv-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  privileged(dir);
+  t.equal(execFileSync('stat', ['-c', '%a', join(dir, 'suid')], { encoding: 'utf8' }).trim(), '4777');
+  t.equal(getXattr(join(dir, 'caps'), CAPS)?.toString('hex'), NET_RAW.toString('hex'));
+});
