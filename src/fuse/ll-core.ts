@@ -180,7 +180,10 @@ export class LlCore {
     for (const rec of set) {
       // Forgotten, or no longer this inode (copied up apart): drop from the index.
       if (this.table.get(rec.id) !== rec || rec.ino !== ino) set.delete(rec);
-      else if (rec !== except) this.session.invalInode(rec.id, data ? 0 : -1, data ? -1 : 0);
+      // Attributes go at once, before the reply: a client that fstats an fd on another name
+      // right after link(2) returned must not read the old link count from the kernel's cache
+      // (handed to the notifying thread, the invalidation came too late under load).
+      else if (rec !== except) this.invalidate(rec, data);
     }
     if (set.size === 0) this.aliases.delete(ino);
   }
