@@ -201,8 +201,7 @@ export class LlCore {
       invalInode: (nodeid, off = 0, len = -1) => {
         const rec = this.table.get(nodeid);
         const attrsOnly = off < 0 || (rec !== undefined && !rec.isDir && this.io.passesThrough(rec));
-        if (attrsOnly && this.session.invalAttrs) this.session.invalAttrs(nodeid);
-        else this.session.invalInode(nodeid, off, len);
+        this.invalidateId(nodeid, !attrsOnly, off, len);
       },
     };
   }
@@ -221,10 +220,21 @@ export class LlCore {
 
   /** Drop the kernel's attributes of `rec`, and its cached data (a dir's listing) with `data`. */
   private invalidate(rec: NodeRec, data: boolean): void {
-    if (data) this.session.invalInode(rec.id, 0, -1);
-    // Attributes only: written at once (no hand-off to the notifying thread), safe mid-request.
-    else if (this.session.invalAttrs) this.session.invalAttrs(rec.id);
-    else this.session.invalInode(rec.id, -1, 0);
+    this.invalidateId(rec.id, data);
+  }
+
+  /**
+   * The attributes are dropped at once, by the loop (INVAL_INODE with a negative offset locks
+   * nothing in the kernel, so it is safe mid-request), before the request this round answers; the
+   * pages, which may wait on a lock a queued request holds, through the notifying thread. Both in
+   * one notification from that thread raced the client's next request: a lower file rewritten
+   * while mounted read back as its new data cut to the old size (a read takes i_size from the
+   * still-valid attributes; the open had already dropped the pages).
+   */
+  private invalidateId(nodeid: number, data: boolean, off = 0, len = -1): void {
+    if (!this.session.invalAttrs) return this.session.invalInode(nodeid, data ? off : -1, data ? len : 0);
+    this.session.invalAttrs(nodeid);
+    if (data) this.session.invalInode(nodeid, off, len);
   }
 }
 
