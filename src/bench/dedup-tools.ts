@@ -78,7 +78,10 @@ export function ovlDedup(bin: string): DedupTool {
  */
 export async function probeOvlDedup(bin: string, emptyRoot: string): Promise<string | null> {
   const r = await runTool(process.execPath, [bin, 'analyze', emptyRoot, '--json', '-'], { timeoutMs: 60_000 });
-  if (r.exitCode === 0 || (r.exitCode === 1 && !/Cannot find module|ERR_MODULE_NOT_FOUND|internal error/i.test(r.stderr))) return null;
+  // An empty dir holds no store: bad input, exit 2 with "no … store found" (exit 1 before
+  // 2026-12-02). Either way the tool parsed `analyze ROOT --json -` and got as far as the root.
+  if (r.exitCode === 0 || (r.exitCode === 2 && /store found/.test(r.stderr))) return null;
+  if (r.exitCode === 1 && !/Cannot find module|ERR_MODULE_NOT_FOUND|internal error/i.test(r.stderr)) return null;
   return `analyze ROOT --json - ${r.exitCode === 2 ? 'is not available' : 'fails'}: ${firstLine(r)}`;
 }
 
