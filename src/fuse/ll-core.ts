@@ -183,7 +183,7 @@ export class LlCore {
       // Attributes go at once, before the reply: a client that fstats an fd on another name
       // right after link(2) returned must not read the old link count from the kernel's cache
       // (handed to the notifying thread, the invalidation came too late under load).
-      else if (rec !== except) this.invalidate(rec, data);
+      else if (rec !== except) this.invalidate(rec.id, data);
     }
     if (set.size === 0) this.aliases.delete(ino);
   }
@@ -201,7 +201,7 @@ export class LlCore {
       invalInode: (nodeid, off = 0, len = -1) => {
         const rec = this.table.get(nodeid);
         const attrsOnly = off < 0 || (rec !== undefined && !rec.isDir && this.io.passesThrough(rec));
-        this.invalidateId(nodeid, !attrsOnly, off, len);
+        this.invalidate(nodeid, !attrsOnly, off, len);
       },
     };
   }
@@ -213,25 +213,22 @@ export class LlCore {
     // does its listing change (that hides the parent's upper xattr whiteouts: format,
     // mergedListingDropsXattrWhiteout), so the cached listing goes only then.
     const parent = path === '/' ? undefined : this.table.find(splitPath(path)[0]);
-    if (parent) this.invalidate(parent, parentNowImpure);
+    if (parent) this.invalidate(parent.id, parentNowImpure);
     const rec = this.table.find(path);
-    if (rec) this.invalidate(rec, rec.isDir);
-  }
-
-  /** Drop the kernel's attributes of `rec`, and its cached data (a dir's listing) with `data`. */
-  private invalidate(rec: NodeRec, data: boolean): void {
-    this.invalidateId(rec.id, data);
+    if (rec) this.invalidate(rec.id, rec.isDir);
   }
 
   /**
-   * The attributes are dropped at once, by the loop (INVAL_INODE with a negative offset locks
-   * nothing in the kernel, so it is safe mid-request), before the request this round answers; the
-   * pages, which may wait on a lock a queued request holds, through the notifying thread. Both in
+   * Drop the kernel's attributes of node `nodeid`, and with `data` its cached data (pages from
+   * `off`, `len` bytes; a dir's listing). The attributes are dropped at once, by the loop
+   * (INVAL_INODE with a negative offset locks nothing in the kernel, so it is safe mid-request),
+   * before the request this round answers; the pages, which may wait on a lock a queued request
+   * holds, through the notifying thread. Both in
    * one notification from that thread raced the client's next request: a lower file rewritten
    * while mounted read back as its new data cut to the old size (a read takes i_size from the
    * still-valid attributes; the open had already dropped the pages).
    */
-  private invalidateId(nodeid: number, data: boolean, off = 0, len = -1): void {
+  private invalidate(nodeid: number, data: boolean, off = 0, len = -1): void {
     if (!this.session.invalAttrs) return this.session.invalInode(nodeid, data ? off : -1, data ? len : 0);
     this.session.invalAttrs(nodeid);
     if (data) this.session.invalInode(nodeid, off, len);
