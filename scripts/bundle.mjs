@@ -73,9 +73,8 @@ for (const [, out] of cjs.filter(([, , cached]) => cached)) {
   if (at) throw new Error(`${out}: import() at offset ${at.index} cannot run from a code cache; use require`);
   await new Promise((resolve, reject) => {
     const file = dist + name + '/' + out;
-    // With the daemon's V8 flags (src/fuse/session/v8-flags.ts): V8 takes a cache only under the flags it was made with.
-    const code = `Promise.all([import(${JSON.stringify(dist + 'fuse/session/v8-flags.js')}), import(${JSON.stringify(dist + 'fuse/session/code-cache.js')})])
-      .then(([f, m]) => (f.useDaemonV8Flags(), m.writeCodeCache(${JSON.stringify(file)}, ${JSON.stringify(file.replace(/\.cjs$/, '.cache'))})));`;
+    const code = `import(${JSON.stringify(dist + 'fuse/session/code-cache.js')})
+      .then((m) => m.writeCodeCache(${JSON.stringify(file)}, ${JSON.stringify(file.replace(/\.cjs$/, '.cache'))}));`;
     new Worker(code, { eval: true }).on('error', reject).on('exit', (c) => (c === 0 ? resolve() : reject(new Error(`code cache of ${out}: exit ${c}`))));
   });
 }

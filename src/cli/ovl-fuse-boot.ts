@@ -7,11 +7,8 @@
 import { fileURLToPath } from 'node:url';
 import { mark } from '../fuse/startup-marks.js';
 import { prestartForArgs } from '../fuse/session/prestart.js';
-import { useDaemonV8Flags } from '../fuse/session/v8-flags.js';
 import type * as Cli from './ovl-fuse-main.js';
 
-// Before anything is compiled from a cache or the worker starts: the caches were made with them.
-useDaemonV8Flags();
 prestartForArgs(process.argv.slice(2), process.env);
 // Imported only now (the bundle inlines it, lazily): the worker starts before node:vm, node:zlib and
 // the rest that the code cache needs are loaded.

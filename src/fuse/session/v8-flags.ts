@@ -1,7 +1,9 @@
-// The V8 flags the daemon runs with, set process-wide by bin/ovl-fuse's entry (ovl-fuse-boot.ts)
-// before the session worker or any cached code exists, and by scripts/bundle.mjs before it makes
-// the code caches: V8 accepts a cache only from a process with the same flags, so both must set
-// exactly these (the startup marks say when a cache was refused; test/fuse/code-cache.test.ts).
+// The V8 flags the daemon serves with, set process-wide by the bundled session worker once its core
+// is loaded (worker-boot.ts). Not sooner: V8 accepts a code cache only from a process with the
+// flags it was made with, and node's own cache of its built-in modules is made with the defaults.
+// Set in bin/ovl-fuse's entry, every module node loaded after it compiled from source: the worker's
+// boot took 53 instead of 33 ms of CPU. (The startup marks say when one of our caches was refused;
+// test/fuse/code-cache.test.ts.)
 import { setFlagsFromString } from 'node:v8';
 
 /**
