@@ -48,7 +48,7 @@ async function mountMarks(t: Test, bin: string, d: LayerDirs): Promise<string[]>
   return readFileSync(log, 'utf8').split('\n').map((l) => l.split(' ')[0]!);
 }
 
-t.test('the built caches are taken: made under the V8 flags the daemon sets (v8-flags.ts)', async (t) => {
+t.test('the built caches are taken by the daemon (made under the V8 flags it runs with)', async (t) => {
   const d = layerDirs(t, 1, 'ovlkit-code-cache-');
   const marks = await mountMarks(t, install(join(d.root, 'install'), () => {}), d);
   t.ok(marks.includes('worker-core-loaded') && marks.includes('main-running'), marks.join(' '));

@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import { parentPort } from 'node:worker_threads';
 import { mark } from '../startup-marks.js';
 import { requireCached } from './code-cache.js';
-import { useDaemonV8Flags } from './v8-flags.js';
 import type * as WorkerCore from './worker-core.js';
 import type { WorkerData } from './worker-data.js';
 
@@ -17,14 +16,11 @@ mark('worker-running');
 const port = parentPort!;
 const file = fileURLToPath(new URL('./worker-core.cjs', import.meta.url));
 const loaded = requireCached(file, file.replace(/\.cjs$/, '.cache'));
-// A cache V8 refused (damaged, stale, or made with other V8 flags than v8-flags.ts sets) costs
-// the start-up and the first requests their compiling: said, so that tests can tell.
+// A cache V8 refused (damaged, stale, or made under other V8 flags: node run with any V8 option)
+// costs the start-up and the first requests their compiling: said, so that tests can tell.
 if (loaded.rejected) mark('worker-core-cache-refused');
 const core = loaded.exports as unknown as typeof WorkerCore;
 mark('worker-core-loaded');
-// Only now: V8 takes a code cache only under the flags it was made with, node's own for its
-// built-in modules included, so the worker's boot and its core load under V8's defaults.
-useDaemonV8Flags();
 const own = new URL('./watch-start.js', import.meta.url).href;
 port.once('message', (data: WorkerData) => {
   if (data.fsModule !== own) throw new Error(`the bundled session worker serves ${own}, not ${data.fsModule}`);
