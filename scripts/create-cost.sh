@@ -1,6 +1,6 @@
 #!/bin/bash
 # What one create costs a FUSE overlay daemon: N × node writeFileSync(4 KiB) into a lower dir (the
-# bench's create workload) on tmpfs layers, after 500 warm-up creates, client and daemon on CPUs
+# bench's create workload) on tmpfs layers, after WARM (default 500) warm-up creates, client and daemon on CPUs
 # $CPU (default 0: one CPU, so a round trip is no cross-CPU wake-up). Prints wall µs per create,
 # the daemon's CPU µs per create (schedstat of all its threads), its voluntary and involuntary
 # context switches per create, and, for ovl-fuse, the requests the kernel sent (OVL_FUSE_STATS).
@@ -9,7 +9,7 @@
 #   scripts/create-cost.sh ovl-fuse bin/ovl-fuse -f;  scripts/create-cost.sh fuse-overlayfs fuse-overlayfs -f
 # Root only; everything is under a fresh temp dir, unmounted and removed on exit.
 set -eu
-N=${N:-3000} CPU=${CPU:-0}
+N=${N:-3000} CPU=${CPU:-0} WARM=${WARM:-500}
 label=$1; shift
 tmp=$(mktemp -d /tmp/ovlkit-create-cost-XXXXXX)
 cleanup() { umount "$tmp/m" 2>/dev/null || umount -l "$tmp/m" 2>/dev/null || true; sleep 0.2; umount "$tmp" 2>/dev/null || umount -l "$tmp" 2>/dev/null || true; rm -rf "$tmp"; }
@@ -22,7 +22,7 @@ pid=$!
 for _ in $(seq 100); do grep -q " $tmp/m " /proc/self/mountinfo && break; sleep 0.05; done
 creates='const fs=require("fs"),[d,n]=[process.argv[1],+process.argv[2]],b=Buffer.alloc(4096,1);fs.mkdirSync(d,{recursive:true});
 const t=process.hrtime.bigint();for(let i=0;i<n;i++)fs.writeFileSync(`${d}/n${i}`,b);console.log((Number(process.hrtime.bigint()-t)/1e3/n).toFixed(1))'
-taskset -c "$CPU" node -e "$creates" "$tmp/m/warm" 500 >/dev/null
+taskset -c "$CPU" node -e "$creates" "$tmp/m/warm" "$WARM" >/dev/null
 sum() { cat /proc/$pid/task/*/"$1" | awk -v k="$2" '$1==k || k=="" {s+=(k=="" ? $1 : $2)} END {printf "%d", s}'; }
 cpu0=$(sum schedstat ''); v0=$(sum status voluntary_ctxt_switches:); i0=$(sum status nonvoluntary_ctxt_switches:)
 wall=$(taskset -c "$CPU" node -e "$creates" "$tmp/m/out" "$N")

@@ -5,6 +5,7 @@
 // ~30 ms to load (resolve, link and compile each) on a mount's critical path, beside the worker's
 // start-up on the other CPU. Small on purpose: this file itself is compiled without a cache.
 import { fileURLToPath } from 'node:url';
+import { mark } from '../fuse/startup-marks.js';
 import { prestartForArgs } from '../fuse/session/prestart.js';
 import type * as Cli from './ovl-fuse-main.js';
 
@@ -13,6 +14,7 @@ prestartForArgs(process.argv.slice(2), process.env);
 // the rest that the code cache needs are loaded.
 void import('../fuse/session/code-cache.js').then(({ requireCached }) => {
   const file = fileURLToPath(new URL('./ovl-fuse-cli.cjs', import.meta.url));
-  const cli = requireCached(file, file.replace(/\.cjs$/, '.cache')).exports as unknown as typeof Cli;
-  return cli.run();
+  const loaded = requireCached(file, file.replace(/\.cjs$/, '.cache'));
+  if (loaded.rejected) mark('cli-cache-refused');
+  return (loaded.exports as unknown as typeof Cli).run();
 });

@@ -6,9 +6,9 @@ import { cpSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, wri
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { fuseOptions, ovlFuseBin } from '../helpers/fuse.js';
-import { layerDirs } from '../helpers/layers.js';
+import { type LayerDirs, layerDirs } from '../helpers/layers.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const bundle = realpathSync(join(repo, 'dist/bundle'));
@@ -40,13 +40,29 @@ t.test('the built bundle has its worker core, its command and their caches', asy
   for (const file of ['worker-core.cjs', 'ovl-fuse-cli.cjs', ...CACHES]) t.ok(readFileSync(join(bundle, file)).length > 0, file);
 });
 
+/** The start-up marks' names (OVL_FUSE_STARTUP_LOG) of a mount by `bin` of `d`, which must come up. */
+async function mountMarks(t: Test, bin: string, d: LayerDirs): Promise<string[]> {
+  const log = join(d.root, 'marks');
+  const r = await execa(bin, ['-o', fuseOptions(d), d.merged], { reject: false, env: { CI: '', OVL_FUSE_STARTUP_LOG: log }, timeout: 60_000 });
+  t.equal(r.exitCode, 0, r.stderr);
+  return readFileSync(log, 'utf8').split('\n').map((l) => l.split(' ')[0]!);
+}
+
+t.test('the built caches are taken by the daemon (made under the V8 flags it runs with)', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-code-cache-');
+  const marks = await mountMarks(t, install(join(d.root, 'install'), () => {}), d);
+  t.ok(marks.includes('worker-core-loaded') && marks.includes('main-running'), marks.join(' '));
+  t.same(marks.filter((m) => m.endsWith('-refused')), []);
+});
+
 for (const [what, damage] of damages) {
   t.test(`a cache ${what}: the mount still comes up and serves the overlay`, async (t) => {
     const d = layerDirs(t, 1, 'ovlkit-code-cache-');
     writeFileSync(join(d.lowers[0]!, 'a'), 'lower\n');
-    const bin = install(join(d.root, 'install'), damage);
-    const r = await execa(bin, ['-o', fuseOptions(d), d.merged], { reject: false, env: { CI: '' }, timeout: 60_000 });
-    t.equal(r.exitCode, 0, r.stderr);
+    const marks = await mountMarks(t, install(join(d.root, 'install'), damage), d);
+    // A missing cache is no refusal: there was nothing to refuse.
+    const refused = what === 'missing' ? [] : ['cli-cache-refused', 'worker-core-cache-refused'];
+    t.same(marks.filter((m) => m.endsWith('-refused')).sort(), refused);
     t.equal(readFileSync(join(d.merged, 'a'), 'utf8'), 'lower\n');
     writeFileSync(join(d.merged, 'a'), 'upper\n');
     t.equal(readFileSync(join(d.upper, 'a'), 'utf8'), 'upper\n');

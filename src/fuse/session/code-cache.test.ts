@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cachedDataVersionTag } from 'node:v8';
+import { Script } from 'node:vm';
 import t, { type Test } from 'tap';
 import { type CachedLoad, requireCached, writeCodeCache } from './code-cache.js';
 
@@ -65,5 +67,22 @@ t.test('no cache file: the source loads', (t) => {
   const got = load(file, cache);
   t.same({ hadCache: got.hadCache, rejected: got.rejected }, { hadCache: false, rejected: false });
   t.equal((got.exports.twice as (n: number) => number)(1), 2);
+  t.end();
+});
+
+t.test('the cache holds the functions the top level never ran, and V8 is left lazy', (t) => {
+  const { file, cache } = fixture(t);
+  // A function nobody calls at load: a lazy compile leaves it out of the cache.
+  const body = Array.from({ length: 40 }, (_, i) => `  if (x === ${i}) return x * ${i + 1};`).join('\n');
+  writeFileSync(file, `exports.later = function (x) {\n${body}\n  return -x;\n};\n`);
+  const tag = cachedDataVersionTag();
+  writeCodeCache(file, cache);
+  // The flags V8 checks a cache against are the ones it had before: a daemon with V8's defaults takes it.
+  t.equal(cachedDataVersionTag(), tag);
+  const lazy = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`, { filename: file + '.lazy' }).createCachedData();
+  t.ok(readFileSync(cache).length > lazy.length + 200, `eager ${readFileSync(cache).length} bytes, lazy ${lazy.length}`);
+  const got = load(file, cache);
+  t.equal(got.rejected, false);
+  t.equal((got.exports.later as (n: number) => number)(3), 12);
   t.end();
 });
