@@ -16,8 +16,10 @@ import { getXattr, listXattrs, setTimes, setXattr, timeFromNs } from '../sys/ind
 import { type LayerDirs, kernelOptions, layerDirs, mountKernel } from '../../test/helpers/layers.js';
 import { O_LARGEFILE } from '../sys/space.js';
 import { copyUp, copyUpOpen } from './copy-up.js';
+import { rememberChild } from './lookup.js';
 import { prepareWorkdir } from './mount.js';
 import { Overlay } from './overlay.js';
+import { listDir } from './readdir.js';
 
 function fixture(d: LayerDirs): void {
   const dir = join(d.lowers[0]!, 'd');
@@ -175,4 +177,24 @@ t.test('copyUpOpen hands the copy over as the fd of the open when its flags allo
   t.ok(lstatSync(join(d.upper, 'd', 'c')).isFile(), 'copied up all the same');
   t.same(copyUpOpen(ovl, '/d/s', O_WRONLY | constants.O_SYNC).fd, null, 'O_SYNC: not a flag fcntl can set');
   t.same(readdirSync(join(d.work, 'work')), [], 'nothing left in the work dir');
+});
+
+t.test('files a listing resolved stay remembered through their dir copy-up, and still copy up right', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-copyup-list-');
+  mkdirSync(join(d.lowers[0]!, 'cu'));
+  for (const name of ['a', 'b']) writeFileSync(join(d.lowers[0]!, 'cu', name), `data of ${name}\n`);
+  prepareWorkdir(d.work);
+  const ovl = new Overlay(resolveMountOptions(kernelOptions(d)), 'never', () => ({ uid: 0, gid: 0 }));
+  listDir(ovl, '/cu');
+  t.same([...ovl.files.get('/cu')!.keys()].sort(), ['a', 'b'], 'the listing kept its files as lookups would');
+  const a = copyUp(ovl, '/cu/a');
+  t.ok(a.hits[0]!.layer.upper, 'a is upper');
+  t.same([...ovl.files.get('/cu')!.keys()].sort(), ['a', 'b'], 'the dir copied up on the way kept them (a now as its copy)');
+  t.equal(ovl.files.get('/cu')!.get('a')!.real, join(d.upper, 'cu', 'a'), 'a is remembered as its upper copy');
+  t.ok(copyUp(ovl, '/cu/b').hits[0]!.layer.upper, 'b copies up from what was remembered');
+  t.equal(readFileSync(join(d.upper, 'cu', 'b'), 'utf8'), 'data of b\n', 'with its data');
+  // Not remembered under a dir that is not cached: its invalidation could not drop them.
+  ovl.invalidate('/cu');
+  rememberChild(ovl, { path: '/cu/b', hits: [ovl.files.get('/cu')?.get('b') ?? a.hits[0]!], isDir: false, fresh: true });
+  t.equal(ovl.files.get('/cu'), undefined, 'nothing kept under an uncached dir');
 });

@@ -280,9 +280,12 @@ function copyUpKeep(ovl: Overlay, path: string, keep: number | null): CopiedUp {
   if (!ovl.stack.upper) fail('EROFS', path);
   const parent = copyUp(ovl, splitPath(path)[0]);
   const { origin, file } = copyUpOne(ovl, node, parent, keep);
+  // A dir's files are found where they were (its new upper copy is empty): they stay remembered.
+  const files = node.isDir ? ovl.files.get(path) : undefined;
   ovl.invalidate(path);
   // A regular file's copy was stat'ed on its fd: no lookup by path needed to build its node.
   const copied = file ? upperFileNode(ovl, path, upperPath(ovl, path), file.st) : lookupPath(ovl, path);
+  if (files) ovl.files.set(path, files);
   // The merged file keeps the inode number of the lower object its origin names (inode.ts): known
   // here, so it need not be read back and decoded by handle (getxattr + open_by_handle_at).
   const top = copied.hits[0]!;
