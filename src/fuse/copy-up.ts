@@ -195,9 +195,10 @@ function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string, ke
     out.tmp = null;
     // copy_file_range refuses an O_APPEND fd: the caller's status flags come after the copy.
     if (keep !== null && keep & constants.O_APPEND) setStatusFlags(out.fd, constants.O_APPEND);
-    kept = keep !== null;
     // The copy as a lookup of `dest` would stat it now (the link moved its ctime and nlink).
-    return { st: fstatSync(out.fd, { bigint: true }), fd: kept ? out.fd : null };
+    const copySt = fstatSync(out.fd, { bigint: true });
+    kept = keep !== null;
+    return { st: copySt, fd: kept ? out.fd : null };
   } finally {
     if (out && !kept) closeSync(out.fd);
     if (out?.tmp) rmSync(out.tmp, { force: true });
