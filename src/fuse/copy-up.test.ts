@@ -4,16 +4,22 @@
 // the named temp file an upper without O_TMPFILE gets.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { appendFileSync, chownSync, chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync, chownSync, chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync,
+  readSync, rmSync, writeFileSync, writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { resolveMountOptions } from '../format/index.js';
 import { getXattr, listXattrs, setTimes, setXattr, timeFromNs } from '../sys/index.js';
 import { type LayerDirs, kernelOptions, layerDirs, mountKernel } from '../../test/helpers/layers.js';
-import { copyUp } from './copy-up.js';
+import { O_LARGEFILE } from '../sys/space.js';
+import { copyUp, copyUpOpen } from './copy-up.js';
+import { rememberChild } from './lookup.js';
 import { prepareWorkdir } from './mount.js';
 import { Overlay } from './overlay.js';
+import { listDir } from './readdir.js';
 
 function fixture(d: LayerDirs): void {
   const dir = join(d.lowers[0]!, 'd');
@@ -108,4 +114,87 @@ t.test('copy-up fsyncs the copied data before linking it, unless the mount is vo
     // f and g have data; the kernel copies (and syncs) no data of an empty file.
     t.equal(n, volatile ? 0 : 2, volatile ? 'volatile: no fsync' : 'one fsync per copied file with data');
   }
+});
+
+/** Root's files of every usual mode, and one set-group-ID, in a lower dir `d` (the upper has `d`). */
+function rootFixture(d: LayerDirs): void {
+  mkdirSync(join(d.lowers[0]!, 'd'));
+  for (const [name, mode] of [['a', 0o666], ['b', 0o755], ['c', 0o444], ['s', 0o2755]] as const) {
+    const f = join(d.lowers[0]!, 'd', name);
+    writeFileSync(f, `data of ${name}\n`);
+    chmodSync(f, mode);
+    setTimes(f, timeFromNs(1_000_000_001n), timeFromNs(2_000_000_002n));
+  }
+  mkdirSync(join(d.upper, 'd'));
+  setTimes(join(d.upper, 'd'), timeFromNs(3_000_000_003n), timeFromNs(4_000_000_004n));
+}
+
+t.test('a copy made with the owner and mode of its lower (no chown, no chmod) is what the kernel makes, under any umask', async (t) => {
+  const k = layerDirs(t, 1, 'ovlkit-copyup-rk-');
+  rootFixture(k);
+  mountKernel(k);
+  for (const name of ['a', 'b', 'c', 's']) appendFileSync(join(k.merged, 'd', name), '', { flag: 'r+' });
+  const kernel = observe(k);
+  const before = process.umask();
+  t.teardown(() => void process.umask(before));
+  for (const umask of [0, 0o022, 0o077]) {
+    process.umask(umask);
+    const d = layerDirs(t, 1, 'ovlkit-copyup-rc-');
+    rootFixture(d);
+    prepareWorkdir(d.work);
+    const ovl = new Overlay(resolveMountOptions(kernelOptions(d)), 'never', () => ({ uid: 0, gid: 0 }));
+    for (const name of ['a', 'b', 'c', 's']) copyUp(ovl, `/d/${name}`);
+    t.same(ovl.workCreates, { uid: 0, gid: 0, perm: umask === 0 ? 0 : null }, `umask ${umask.toString(8)}: what the work dir gives was learned`);
+    t.same(observe(d), kernel, `umask ${umask.toString(8)}`);
+  }
+});
+
+t.test('copyUpOpen hands the copy over as the fd of the open when its flags allow', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-copyup-open-');
+  rootFixture(d);
+  prepareWorkdir(d.work);
+  process.umask(0);
+  const ovl = new Overlay(resolveMountOptions(kernelOptions(d)), 'never', () => ({ uid: 0, gid: 0 }));
+  const { O_WRONLY, O_RDWR, O_APPEND, O_TRUNC } = constants;
+  // O_APPEND after the copy: a write at offset 0 lands at the end.
+  const app = copyUpOpen(ovl, '/d/a', O_WRONLY | O_APPEND | O_LARGEFILE);
+  t.not(app.fd, null, 'O_WRONLY|O_APPEND: the copy fd');
+  t.ok(app.node.hits[0]!.layer.upper, 'the node is the upper copy');
+  writeSync(app.fd!, 'more\n', 0);
+  t.equal(readFileSync(join(d.upper, 'd', 'a'), 'utf8'), 'data of a\nmore\n', 'appended');
+  t.equal(app.st!.ino, fstatSync(app.fd!, { bigint: true }).ino, 'its stat is of that fd');
+  closeSync(app.fd!);
+  // O_RDWR: readable and writable in place.
+  const rw = copyUpOpen(ovl, '/d/b', O_RDWR);
+  t.not(rw.fd, null, 'O_RDWR: the copy fd');
+  const buf = Buffer.alloc(9);
+  readSync(rw.fd!, buf, 0, 9, 0);
+  t.equal(buf.toString(), 'data of b', 'readable');
+  t.equal(rw.st!.ino, lstatSync(join(d.upper, 'd', 'b'), { bigint: true }).ino, 'its stat is the upper file');
+  closeSync(rw.fd!);
+  t.same(copyUpOpen(ovl, '/d/b', O_RDWR).fd, null, 'already upper: the caller opens it');
+  t.same(copyUpOpen(ovl, '/d/c', O_WRONLY | O_TRUNC).fd, null, 'O_TRUNC: the caller opens (and truncates) it');
+  t.ok(lstatSync(join(d.upper, 'd', 'c')).isFile(), 'copied up all the same');
+  t.same(copyUpOpen(ovl, '/d/s', O_WRONLY | constants.O_SYNC).fd, null, 'O_SYNC: not a flag fcntl can set');
+  t.same(readdirSync(join(d.work, 'work')), [], 'nothing left in the work dir');
+});
+
+t.test('files a listing resolved stay remembered through their dir copy-up, and still copy up right', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-copyup-list-');
+  mkdirSync(join(d.lowers[0]!, 'cu'));
+  for (const name of ['a', 'b']) writeFileSync(join(d.lowers[0]!, 'cu', name), `data of ${name}\n`);
+  prepareWorkdir(d.work);
+  const ovl = new Overlay(resolveMountOptions(kernelOptions(d)), 'never', () => ({ uid: 0, gid: 0 }));
+  listDir(ovl, '/cu');
+  t.same([...ovl.files.get('/cu')!.keys()].sort(), ['a', 'b'], 'the listing kept its files as lookups would');
+  const a = copyUp(ovl, '/cu/a');
+  t.ok(a.hits[0]!.layer.upper, 'a is upper');
+  t.same([...ovl.files.get('/cu')!.keys()].sort(), ['a', 'b'], 'the dir copied up on the way kept them (a now as its copy)');
+  t.equal(ovl.files.get('/cu')!.get('a')!.real, join(d.upper, 'cu', 'a'), 'a is remembered as its upper copy');
+  t.ok(copyUp(ovl, '/cu/b').hits[0]!.layer.upper, 'b copies up from what was remembered');
+  t.equal(readFileSync(join(d.upper, 'cu', 'b'), 'utf8'), 'data of b\n', 'with its data');
+  // Not remembered under a dir that is not cached: its invalidation could not drop them.
+  ovl.invalidate('/cu');
+  rememberChild(ovl, { path: '/cu/b', hits: [ovl.files.get('/cu')?.get('b') ?? a.hits[0]!], isDir: false, fresh: true });
+  t.equal(ovl.files.get('/cu'), undefined, 'nothing kept under an uncached dir');
 });

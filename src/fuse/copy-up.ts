@@ -22,7 +22,7 @@ import {
 import { copyFdData } from '../sys/dirents.js';
 import { fileHandle } from '../sys/handle.js';
 import { type XattrTarget, getXattr, listXattrs, mknod, rename2, setTimes, setXattr, timeFromNs } from '../sys/index.js';
-import { O_TMPFILE, linkFd } from '../sys/space.js';
+import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, linkFd, setStatusFlags } from '../sys/space.js';
 import { fail } from './errno.js';
 import { encodeOrigin } from './inode.js';
 import { markImpure } from './origin-fix.js';
@@ -86,20 +86,35 @@ function copyXattrs(ovl: Overlay, src: XattrTarget, dst: XattrTarget): void {
   }
 }
 
+/** Owner and permission bits a copy already has when it is made (a regular file's O_TMPFILE). */
+interface Made {
+  uid: number;
+  gid: number;
+  /** The permission bits it was created with are exactly the lower's (no umask, no default ACL). */
+  perm: number | null;
+}
+
 /**
  * Owner, mode, xattrs, origin and times of the lower object (`src`, stat'ed as `st`) onto its
  * copy, in the kernel's order where it matters: chown first (it may clear set-id bits and
  * capabilities), then the mode and xattrs; times last, after everything that stamps them.
  * `src`/`dst` are paths or open fds (a regular file's copy is made on its fds: no path walk each).
+ * `made`: what the copy got at its creation; a chown or chmod that would change nothing is skipped
+ * (on a new file with no xattr yet, a chown to its own owner clears nothing either).
  */
-function copyMetadata(ovl: Overlay, src: XattrTarget, st: BigIntStats, dst: XattrTarget): void {
+function copyMetadata(ovl: Overlay, src: XattrTarget, st: BigIntStats, dst: XattrTarget, made: Made | null = null): void {
   const type = Number(st.mode) & S_IFMT;
   const uid = Number(st.uid);
   const gid = Number(st.gid);
-  if (typeof dst === 'number') fchownSync(dst, uid, gid);
+  const perm = Number(st.mode) & 0o7777;
+  if (made?.uid === uid && made.gid === gid) {
+    // already the lower's owner
+  } else if (typeof dst === 'number') fchownSync(dst, uid, gid);
   else lchownSync(dst, uid, gid);
-  if (typeof dst === 'number') fchmodSync(dst, Number(st.mode) & 0o7777);
-  else if (type !== S_IFLNK) chmodSync(dst, Number(st.mode) & 0o7777);
+  if (made?.perm === perm && (perm & 0o7000) === 0) {
+    // created with these bits; a chown above cleared no set-id bit, as there is none
+  } else if (typeof dst === 'number') fchmodSync(dst, perm);
+  else if (type !== S_IFLNK) chmodSync(dst, perm);
   copyXattrs(ovl, src, dst);
   // index=off: the kernel writes no origin for a lower hardlink, whose aliases copy up apart.
   if (type === S_IFDIR || st.nlink === 1n) setXattr(dst, ovl.xattrs.name('origin'), encodeOrigin(fileHandle(src)));
@@ -110,22 +125,47 @@ function copyMetadata(ovl: Overlay, src: XattrTarget, st: BigIntStats, dst: Xatt
 const NO_TMPFILE = new Set(['EOPNOTSUPP', 'EISDIR', 'EINVAL']);
 
 /**
- * The file the copy is written to, opened for writing: unnamed in the work dir (O_TMPFILE, as the
- * kernel's ovl_copy_up_tmpfile: a crash leaves nothing behind, and the work dir gets no entry to
- * create and remove), or, on an upper without O_TMPFILE, a fresh name there (returned).
+ * The file the copy is written to, opened `access` (O_WRONLY or O_RDWR) with permission bits
+ * `perm`: unnamed in the work dir (O_TMPFILE, as the kernel's ovl_copy_up_tmpfile: a crash leaves
+ * nothing behind, and the work dir gets no entry to create and remove), or, on an upper without
+ * O_TMPFILE, a fresh name there (returned).
  */
-function openCopy(ovl: Overlay): { fd: number; tmp: string | null } {
+function openCopy(ovl: Overlay, access: number, perm: number): { fd: number; tmp: string | null } {
   if (ovl.tmpfileCopyUp) {
     try {
-      return { fd: openSync(ovl.stack.work!, O_TMPFILE | constants.O_WRONLY, 0o600), tmp: null };
+      return { fd: openSync(ovl.stack.work!, O_TMPFILE | access, perm), tmp: null };
     } catch (err) {
       if (!NO_TMPFILE.has((err as { code?: string }).code ?? '')) throw err;
       ovl.tmpfileCopyUp = false;
     }
   }
   const tmp = ovl.tempPath();
-  return { fd: openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600), tmp };
+  return { fd: openSync(tmp, access | constants.O_CREAT | constants.O_EXCL, perm), tmp };
 }
+
+/**
+ * What a file the daemon creates in the work dir gets without being told, learned from the first
+ * copy (one fstat and one getxattr per mount): its owner (the daemon's fsuid, and fsgid or a
+ * set-group-ID work dir's group) and whether it keeps the mode it was opened with (umask 0, which
+ * the daemon sets, and no default ACL on the work dir). The copies after it skip a chown or chmod
+ * that would change nothing.
+ */
+function madeInWork(ovl: Overlay, fd: number, perm: number): Made {
+  if (ovl.workCreates) return { ...ovl.workCreates, perm: ovl.workCreates.perm === null ? null : perm };
+  const st = fstatSync(fd);
+  let acl: Buffer | null = null;
+  try {
+    acl = getXattr(ovl.stack.work!, 'system.posix_acl_default');
+  } catch {
+    // no ACLs on this filesystem: none to inherit
+  }
+  const plain = acl === null && process.umask() === 0 && (st.mode & 0o7777) === perm;
+  ovl.workCreates = { uid: st.uid, gid: st.gid, perm: plain ? 0 : null };
+  return { uid: st.uid, gid: st.gid, perm: plain ? perm : null };
+}
+
+/** Open flags of a copy-up's caller that its copy's own fd can serve: the access mode and O_APPEND. */
+const KEEPABLE = 3 | constants.O_APPEND;
 
 /**
  * A regular file's copy: the data in the kernel (copy_file_range, stopping at the size stat'ed as
@@ -133,25 +173,34 @@ function openCopy(ovl: Overlay): { fd: number; tmp: string | null } {
  * `dest` (linkat, or renameat2 NOREPLACE of the named temp). The data is fsynced before the name
  * appears, as ovl_copy_up_file does unless the mount is `volatile`: otherwise a power cut after the
  * link could leave an empty upper file hiding the lower's data the user never changed.
+ * `keep`: the open flags (access mode, O_APPEND) of a caller that takes the copy's fd as its own
+ * handle of the upper file (returned open) instead of opening the new name again.
  */
-function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string): BigIntStats {
+function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string, keep: number | null): CopiedFile {
   // The kernel overlay never touches a lower's atime.
   const fdIn = openSync(src, constants.O_RDONLY | constants.O_NOATIME);
+  const perm = Number(st.mode) & 0o777;
   let out: { fd: number; tmp: string | null } | null = null;
+  let kept = false;
   try {
-    out = openCopy(ovl);
+    out = openCopy(ovl, keep !== null && (keep & 3) === constants.O_RDWR ? constants.O_RDWR : constants.O_WRONLY, perm);
+    const made = madeInWork(ovl, out.fd, perm);
     if (st.size !== 0n) {
       copyFdData(fdIn, out.fd, src, Number(st.size));
       if (!ovl.cfg.volatile) fsyncSync(out.fd);
     }
-    copyMetadata(ovl, fdIn, st, out.fd);
+    copyMetadata(ovl, fdIn, st, out.fd, made);
     if (out.tmp === null) linkFd(out.fd, dest);
     else rename2(out.tmp, dest, ['noreplace']);
     out.tmp = null;
+    // copy_file_range refuses an O_APPEND fd: the caller's status flags come after the copy.
+    if (keep !== null && keep & constants.O_APPEND) setStatusFlags(out.fd, constants.O_APPEND);
     // The copy as a lookup of `dest` would stat it now (the link moved its ctime and nlink).
-    return fstatSync(out.fd, { bigint: true });
+    const copySt = fstatSync(out.fd, { bigint: true });
+    kept = keep !== null;
+    return { st: copySt, fd: kept ? out.fd : null };
   } finally {
-    if (out) closeSync(out.fd);
+    if (out && !kept) closeSync(out.fd);
     if (out?.tmp) rmSync(out.tmp, { force: true });
     closeSync(fdIn);
   }
@@ -172,14 +221,20 @@ function copyOtherUp(ovl: Overlay, src: string, st: BigIntStats, dest: string): 
 
 export { markImpure } from './origin-fix.js';
 
-/** What copyUpOne made: the inode the origin names (a non-dir given one), the copy's stat (a regular file). */
-interface Copied {
-  origin: bigint | null;
-  st: BigIntStats | null;
+/** A regular file's copy: its stat after the link, and its fd when the caller keeps it. */
+interface CopiedFile {
+  st: BigIntStats;
+  fd: number | null;
 }
 
-/** Copy `node` (in the merged dir `parent`, already copied up) up. */
-function copyUpOne(ovl: Overlay, node: Node, parent: Node): Copied {
+/** What copyUpOne made: the inode the origin names (a non-dir given one), the copy (a regular file). */
+interface Copied {
+  origin: bigint | null;
+  file: CopiedFile | null;
+}
+
+/** Copy `node` (in the merged dir `parent`, already copied up) up; `keep` as for copyFileUp. */
+function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null): Copied {
   const src = node.hits[0]!;
   // A cached dir node carries the stat of its lookup; copy what the lower has now.
   const st = node.fresh ? src.st : lstatSync(src.real, { bigint: true });
@@ -187,30 +242,54 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node): Copied {
   const parentUpper = parent.hits[0]!.real;
   const parentSt = lstatOrNull(parentUpper);
   const dest = upperPath(ovl, node.path);
-  let copySt: BigIntStats | null = null;
-  if (type === S_IFREG) copySt = copyFileUp(ovl, src.real, st, dest);
+  let file: CopiedFile | null = null;
+  if (type === S_IFREG) file = copyFileUp(ovl, src.real, st, dest, keep);
   else copyOtherUp(ovl, src.real, st, dest);
   const nowImpure = markImpure(ovl, parentUpper, parent.hits[0]);
   // Copy-up is invisible: the upper parent keeps its times, as with the kernel.
   if (parentSt) setTimes(parentUpper, timeFromNs(parentSt.atimeNs), timeFromNs(parentSt.mtimeNs));
   ovl.handles.followCopyUp(objectKey(st), dest);
   ovl.onCopyUp?.(node.path, nowImpure);
-  return { origin: type !== S_IFDIR && st.nlink === 1n ? st.ino : null, st: copySt };
+  return { origin: type !== S_IFDIR && st.nlink === 1n ? st.ino : null, file };
+}
+
+/** A merged object with an upper copy, and the copy's fd and stat when copyUpOpen just made it. */
+export interface CopiedUp {
+  node: Node;
+  fd: number | null;
+  st: BigIntStats | null;
 }
 
 /** Make sure the merged object at `path` has an upper copy; returns its node afterwards. */
 export function copyUp(ovl: Overlay, path: string): Node {
+  return copyUpKeep(ovl, path, null).node;
+}
+
+/**
+ * copyUp for an open with `flags` (write access) that needs a handle of the upper file: when this
+ * call copies a regular file up and the flags ask nothing of the fd beyond its access mode and
+ * O_APPEND, the copy's own fd comes back (`fd`, with its stat after the link), saving the open of
+ * the new name and its fstat; otherwise `fd` is null and the caller opens the upper file itself.
+ */
+export function copyUpOpen(ovl: Overlay, path: string, flags: number): CopiedUp {
+  return copyUpKeep(ovl, path, (flags & ~(KEEPABLE | O_CLOEXEC | O_LARGEFILE)) === 0 ? flags & KEEPABLE : null);
+}
+
+function copyUpKeep(ovl: Overlay, path: string, keep: number | null): CopiedUp {
   const node = path === '/' ? lookupDir(ovl, '/') : lookupPath(ovl, path);
-  if (node.hits[0]!.layer.upper) return node;
+  if (node.hits[0]!.layer.upper) return { node, fd: null, st: null };
   if (!ovl.stack.upper) fail('EROFS', path);
   const parent = copyUp(ovl, splitPath(path)[0]);
-  const { origin, st } = copyUpOne(ovl, node, parent);
+  const { origin, file } = copyUpOne(ovl, node, parent, keep);
+  // A dir's files are found where they were (its new upper copy is empty): they stay remembered.
+  const files = node.isDir ? ovl.files.get(path) : undefined;
   ovl.invalidate(path);
   // A regular file's copy was stat'ed on its fd: no lookup by path needed to build its node.
-  const copied = st ? upperFileNode(ovl, path, upperPath(ovl, path), st) : lookupPath(ovl, path);
+  const copied = file ? upperFileNode(ovl, path, upperPath(ovl, path), file.st) : lookupPath(ovl, path);
+  if (files) ovl.files.set(path, files);
   // The merged file keeps the inode number of the lower object its origin names (inode.ts): known
   // here, so it need not be read back and decoded by handle (getxattr + open_by_handle_at).
   const top = copied.hits[0]!;
   if (origin !== null && top.layer.upper) ovl.originInos.set(`${top.st.ino}:${top.st.ctimeNs}`, origin);
-  return copied;
+  return { node: copied, fd: file?.fd ?? null, st: file?.fd != null ? file.st : null };
 }

@@ -238,12 +238,13 @@ export class LlCore {
 /**
  * A layer changed outside the mount at merged `path` (null: anywhere): drop the core's resolved
  * dirs and files there and below, and the node's open-time mtime/size, so the next open does not
- * keep a page cache the change made stale.
+ * keep a page cache the change made stale. `layer`: the one that changed, when known (0 is the top).
  */
-export function forgetCached(core: LlCore, path: string | null, node: NodeRec | undefined): void {
+export function forgetCached(core: LlCore, path: string | null, node: NodeRec | undefined, layer?: number): void {
   // A name may have come or gone in some lower copy of any merged dir (a redirect's source is not
-  // under its merged name): the lower index starts over.
-  core.ovl.lowerIndex.changed();
+  // under its merged name): the lower index starts over. It holds no upper names (the upper is
+  // always asked), so a change there leaves it be: a client's write to a file it just created is one.
+  if (layer === undefined || layer > 0 || !core.ovl.stack.upper) core.ovl.lowerIndex.changed();
   if (path === null) {
     core.ovl.dirs.clear();
     core.ovl.files.clear();

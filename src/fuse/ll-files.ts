@@ -7,7 +7,7 @@ import { handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
 import { masked } from './ll-names.js';
 import type { NodeRec } from './node-table.js';
-import { createFileHandle, current, openHandle, releaseHandle } from './ops-file.js';
+import { createFileHandle, current, openFileHandle, releaseHandle } from './ops-file.js';
 import { type AttrReply, type Entry, FOPEN_NOFLUSH, type Opened, type SetAttr } from './session/filesystem.js';
 
 /** A handle of this node (a stale or foreign fh is not trusted: the kernel sends fh only for files). */
@@ -59,7 +59,8 @@ function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatSync(core.ovl.
 
 export function openFile(core: LlCore, nodeid: number, flags: number): Opened {
   const rec = core.rec(nodeid);
-  return opened(core, rec, openHandle(core.ovl, core.pathOf(rec), flags));
+  const { fh, st } = openFileHandle(core.ovl, core.pathOf(rec), flags);
+  return opened(core, rec, fh, st ?? undefined);
 }
 
 export function createFile(

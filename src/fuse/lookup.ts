@@ -201,6 +201,18 @@ export function rememberDir(ovl: Overlay, node: Node): void {
   ovl.dirs.set(node.path, { ...node, fresh: false });
 }
 
+/**
+ * Keep a child a listing resolved as its lookup would keep it (READDIRPLUS gives the kernel its
+ * dentry, so its next request comes without a LOOKUP): a dir for the walk into it, a non-dir for
+ * the next open or stat (cachedFile: one lstat instead of one per layer above it). A file is kept
+ * only under a cached dir, whose invalidation drops it.
+ */
+export function rememberChild(ovl: Overlay, child: Node): void {
+  if (child.isDir) return rememberDir(ovl, child);
+  const [parent, name] = splitPath(child.path);
+  if (ovl.dirs.has(parent)) rememberFile(ovl, parent, name, child.hits[0]!);
+}
+
 /** The merged object at `path`, or null when it does not exist (its parent must exist). */
 export function lookupOrNull(ovl: Overlay, path: string): Node | null {
   if (path === '/') return lookupDir(ovl, '/');

@@ -204,3 +204,36 @@ t.test('cache=never keeps every layer asked even with a watcher', async (t) => {
   t.not(fs.lookup(ctx, d, 'n3').nodeid, 0, 'a new lower name shows without any event');
   t.same(fs.ovl.lowerIndex.stats, { built: 0, fromListing: 0, dropped: 0 });
 });
+
+t.test('over one lower, the free names creates look up first cost no lower lstat once indexed', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'ovlkit-lidx1-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const [lower, upper, work] = ['l', 'u', 'w'].map((n) => join(root, n)) as [string, string, string];
+  for (const d of [join(lower, 'd'), upper, join(work, 'work')]) dir(d);
+  writeFileSync(join(lower, 'd', 'old'), 'lower data');
+  makeWhiteout(join(lower, 'd', 'gone'));
+  const fs = createOverlayFs(resolveMountOptions(parseMountOptions(`lowerdir=${lower},upperdir=${upper},workdir=${work}`)), 'auto');
+  fs.init(NO_SESSION);
+  fs.setWatching(true);
+  t.teardown(() => fs.destroy());
+  const d = fs.lookup(ctx, ROOT, 'd').nodeid;
+  for (let i = 0; i < 4; i++) {
+    t.equal(fs.lookup(ctx, d, `n${i}`).nodeid, 0, `n${i} is free`);
+    const made = fs.create(ctx, d, `n${i}`, 0o100644, 1, 0);
+    fs.release(ctx, made.entry.nodeid, made.opened.fh);
+  }
+  t.equal(fs.ovl.lowerIndex.stats.built, 1, 'built once the lookups missed in the lower');
+  t.match(seen(fs, d, 'old'), /^mode 100\d+ size 10 /, 'a lower name the index holds is still found');
+  t.equal(seen(fs, d, 'gone'), 'absent', 'a whiteout in the one lower hides as before');
+  t.match(seen(fs, d, 'n2'), /^mode 100\d+ size 0 /, 'a name made in the upper is found there');
+  const { forget } = fs.watchTarget();
+  const dropped = fs.ovl.lowerIndex.stats.dropped;
+  // The client's write to a file it created is reported in the upper (layer 0).
+  forget('/d/n1', undefined, 0);
+  t.equal(fs.ovl.lowerIndex.stats.dropped, dropped, 'a change in the upper leaves the lower index be');
+  writeFileSync(join(lower, 'd', 'late'), 'x');
+  t.equal(seen(fs, d, 'late'), 'absent', 'a name added below without an event: not seen, as with many lowers');
+  forget('/d/late', undefined, 1);
+  t.equal(fs.ovl.lowerIndex.stats.dropped, dropped + 1, 'a change in the lower drops it');
+  t.match(seen(fs, d, 'late'), /^mode 100\d+ size 1 /, 'after the watcher reports a change it is');
+});

@@ -1,6 +1,7 @@
 // Which lower copies of a merged directory hold a name: each lower copy's names read once
 // (getdents, O_NOATIME), so a lookup lstats only the layers that have the name instead of every
-// layer above the one that has it. The 500-lower stack then costs about what the 1-lower one does.
+// layer above the one that has it. The 500-lower stack then costs about what the 1-lower one does,
+// and over one lower a name it does not hold (the free name each create looks up first) costs no lstat.
 //
 // Only lowers are indexed: the upper is what the daemon itself changes, so it is always asked (one
 // lstat). Lowers change only from outside, which the layer watcher reports; an index is used only
@@ -76,7 +77,7 @@ export class LowerIndex {
    * is not among them and is always searched), or null: no index, search every copy.
    */
   lookup(hits: readonly Hit[], name: string): number | readonly number[] | null {
-    if (!this.enabled || lowerCount(hits) < 2) return null;
+    if (!this.enabled || lowerCount(hits) === 0) return null;
     const e = this.entry(hits);
     if (e.failed) return null;
     if (!e.names) {
@@ -89,13 +90,13 @@ export class LowerIndex {
 
   /** A search without the index found nothing in `n` lower copies it lstat'ed. */
   missed(hits: readonly Hit[], n: number): void {
-    if (!this.enabled || n === 0 || lowerCount(hits) < 2) return;
+    if (!this.enabled || n === 0 || lowerCount(hits) === 0) return;
     this.entry(hits).misses += n;
   }
 
   /** A merged listing read every copy's names anyway (upper's first when it has one): keep them. */
   fromListing(hits: readonly Hit[], names: readonly (readonly string[])[]): void {
-    if (!this.enabled || lowerCount(hits) < 2) return;
+    if (!this.enabled || lowerCount(hits) === 0) return;
     const e = this.entry(hits);
     if (e.names || e.failed) return;
     e.names = this.collect(hits, (i) => names[i]!);

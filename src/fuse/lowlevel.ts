@@ -70,7 +70,7 @@ export class OverlayFs implements LowLevelFs {
 
   /** What the watcher invalidates against: the node table, and the core's own caches. */
   watchTarget(): InvalTarget {
-    const target = { table: this.core.table, session: this.core.watchSession(), forget: (path: string | null, node: NodeRec | undefined) => forgetCached(this.core, path, node) };
+    const target = { table: this.core.table, session: this.core.watchSession(), forget: (path: string | null, node: NodeRec | undefined, layer?: number) => forgetCached(this.core, path, node, layer) };
     return this.ovl.follow ? { ...target, movedSources: () => movedSources(this.ovl, this.core.table) } : target;
   }
 

@@ -4,7 +4,7 @@
 // when another process copies the file up later (as the kernel shows new data to an old fd).
 import { type BigIntStats, closeSync, constants, fstatSync, fsyncSync, fdatasyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { FuseOps } from '../sys/fuse-native.js';
-import { copyUp, objectKey, upperPath } from './copy-up.js';
+import { copyUpOpen, objectKey, upperPath } from './copy-up.js';
 import { createAt } from './create.js';
 import { fail } from './errno.js';
 import type { Handle } from './handles.js';
@@ -25,19 +25,29 @@ export function wantsWrite(flags: number): boolean {
 }
 
 export function openHandle(ovl: Overlay, path: string, flags: number): number {
+  return openFileHandle(ovl, path, flags).fh;
+}
+
+/**
+ * A handle of merged `path` opened with `flags`, and the stat of its fd when already taken (a
+ * copy-up that handed over its copy's fd: the open reply needs no fstat of its own).
+ */
+export function openFileHandle(ovl: Overlay, path: string, flags: number): { fh: number; st: BigIntStats | null } {
   if (wantsWrite(flags)) {
-    const node = copyUp(ovl, path);
-    const fd = openSync(upperPath(ovl, path), flags & ~STRIP);
-    return ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: inoOf(ovl, node), extraFds: [] });
+    const up = copyUpOpen(ovl, path, flags & ~STRIP);
+    const fd = up.fd ?? openSync(upperPath(ovl, path), flags & ~STRIP);
+    const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: inoOf(ovl, up.node), extraFds: [] });
+    return { fh, st: up.st };
   }
   const node = lookupPath(ovl, path);
   const top = node.hits[0]!;
   // Reading through the overlay never updates a lower file's atime (the kernel's behaviour).
   const fd = openSync(top.real, (flags & ~STRIP) | (top.layer.upper ? 0 : O_NOATIME));
   const lowerKey = top.layer.upper ? null : objectKey(top.st);
-  return ovl.handles.add({
+  const fh = ovl.handles.add({
     fd, path, upper: top.layer.upper, lowerKey, ino: inoOf(ovl, node), extraFds: [], exec: (flags & FMODE_EXEC) !== 0,
   });
+  return { fh, st: null };
 }
 
 /** The handle for `fh` (already on the upper copy if its lower file was copied up: followCopyUp). */

@@ -10,7 +10,7 @@ import { fuseStat } from '../sys/fuse-native.js';
 import { fail } from './errno.js';
 import { inoOf, nlinkOf } from './inode.js';
 import { realChild, splitPath } from './layers.js';
-import { type Hit, type Node, isMergedDir, isWhiteoutAt, lookupChild, lookupDir, lstatOrNull, rememberDir } from './lookup.js';
+import { type Hit, type Node, isMergedDir, isWhiteoutAt, lookupChild, lookupDir, lstatOrNull, rememberChild } from './lookup.js';
 import { lacksDirOrigin } from './origin-fix.js';
 import type { Overlay } from './overlay.js';
 
@@ -80,10 +80,10 @@ export interface Listing {
   unlooked: Set<string>;
 }
 
-/** A listed name resolved: handed to READDIRPLUS, and a dir kept for the walk that goes into it next. */
+/** A listed name resolved: handed to READDIRPLUS, and kept for the request that comes for it next. */
 function keepChild(ovl: Overlay, name: string, child: Node, children?: Map<string, Node>): void {
   children?.set(name, child);
-  if (child.isDir) rememberDir(ovl, child);
+  rememberChild(ovl, child);
 }
 
 function resolveChild(ovl: Overlay, node: Node, name: string, children?: Map<string, Node>): Node | null {

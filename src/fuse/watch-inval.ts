@@ -18,9 +18,10 @@ export interface InvalTarget {
   /**
    * Forget the core's own cached knowledge of merged `path` and what lies below it (its layer
    * hits, cached attributes, the mtime/size that decides keeping the page cache); null: all of it.
-   * `node` is the kernel's node for it, when there is one.
+   * `node` is the kernel's node for it, when there is one; `layer` the layer that changed (0 is
+   * the top), when known.
    */
-  forget(path: string | null, node: NodeRec | undefined): void;
+  forget(path: string | null, node: NodeRec | undefined, layer?: number): void;
   /**
    * With redirects followed: the held dirs whose source in some layer lies at another path,
    * asked at most once per batch, and only for a change below the top layer (which no merged dir
@@ -80,7 +81,7 @@ function applyOne(change: LayerChange, target: InvalTarget, tell: Teller): void 
   if (change.name === null) {
     // The directory's own attributes or xattrs: an opaque marker set or removed changes which
     // lower names show, so the names held below it go too.
-    target.forget(change.dir, dirNode);
+    target.forget(change.dir, dirNode, change.layer);
     if (!dirNode) return;
     tell.inode(dirNode, true);
     for (const child of childrenOf(dirNode)) tell.entry(dirNode, child.name);
@@ -88,7 +89,7 @@ function applyOne(change: LayerChange, target: InvalTarget, tell: Teller): void 
   }
   const path = change.dir === '/' ? '/' + change.name : change.dir + '/' + change.name;
   const node = dirNode ? target.table.child(dirNode, change.name) : undefined;
-  target.forget(path, node);
+  target.forget(path, node, change.layer);
   if (!dirNode) return;
   if ((change.mask & ENTRY_EVENTS) !== 0) {
     // The name now means something else (or nothing), and the parent's listing and mtime changed.

@@ -45,6 +45,8 @@ export const c = {
     'long copy_file_range(int fd_in, void *off_in, int fd_out, void *off_out, size_t len, unsigned int flags)',
   ),
   lseek: libc.func('long lseek(int fd, long offset, int whence)'),
+  // Status flags of an fd opened for one use and handed on to another (copy-up's copy, ../fuse/copy-up.ts).
+  fcntl: libc.func('int fcntl(int fd, int cmd, ...)'),
   // /dev/fuse (./devfuse.ts): waiting on several fds, and the device's ioctls for passthrough.
   poll: libc.func('int poll(void *fds, unsigned long nfds, int timeout)'),
   ioctl: libc.func('int ioctl(int fd, unsigned long request, void *arg)'),

@@ -6,7 +6,7 @@ import { closeSync, constants, mkdtempSync, readFileSync, rmSync, writeSync, ope
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { O_TMPFILE, linkFd } from './space.js';
+import { O_TMPFILE, linkFd, setStatusFlags } from './space.js';
 
 /** Make an unnamed file in `dir` holding `data`, link it to `name`, and report what happened. */
 function linkNew(dir: string, name: string, data: string): string {
@@ -55,5 +55,24 @@ if (process.env.OVLKIT_LINKFD_CHILD) {
     } finally {
       closeSync(fd);
     }
+  });
+}
+
+// (Not in the linkFd child above, whose stdout is its answer.)
+if (!process.env.OVLKIT_LINKFD_CHILD) {
+  t.test('setStatusFlags gives an open fd O_APPEND (copy_file_range refuses one opened so)', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ovlkit-setfl-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const f = join(dir, 'f');
+    const fd = openSync(f, constants.O_WRONLY | constants.O_CREAT, 0o600);
+    try {
+      writeSync(fd, 'abc', 0);
+      setStatusFlags(fd, constants.O_APPEND);
+      writeSync(fd, 'd', 0);
+      t.equal(readFileSync(f, 'utf8'), 'abcd', 'a write at offset 0 now lands at the end');
+    } finally {
+      closeSync(fd);
+    }
+    t.throws(() => setStatusFlags(fd, constants.O_APPEND), { code: 'EBADF' }, 'a closed fd: EBADF');
   });
 }

@@ -14,9 +14,17 @@ export const FALLOC_FL_INSERT_RANGE = 0x20;
 export const FALLOC_FL_UNSHARE_RANGE = 0x40;
 export const SEEK_DATA = 3;
 export const SEEK_HOLE = 4;
+/**
+ * O_LARGEFILE as the kernel reports it in a file's flags (FUSE OPEN passes them on; node's
+ * constants lack it, the value is the architecture's).
+ */
+export const O_LARGEFILE = process.arch === 'arm64' ? 0o400000 : 0o100000;
+/** O_CLOEXEC: node adds it to every open; a kernel's flags may carry it too. */
+export const O_CLOEXEC = 0o2000000;
 /** O_TMPFILE as open(2) takes it (it includes O_DIRECTORY). */
 export const O_TMPFILE = 0o20200000;
 const AT_SYMLINK_FOLLOW = 0x400;
+const F_SETFL = 4;
 const NO_EMPTY_PATH = [errnoNumber('ENOENT')];
 
 /** fallocate(2) on `fd`; `mode` is any combination of FALLOC_FL_* the filesystem supports. */
@@ -27,6 +35,14 @@ export function fallocate(fd: number, mode: number, offset: number, length: numb
 /** lseek(2) with any whence (SEEK_DATA/SEEK_HOLE give ENXIO at or past EOF); the new offset. */
 export function seek(fd: number, offset: number, whence: number): number {
   return check(c.lseek(fd, offset, whence) as number, 'lseek', `fd ${fd}`);
+}
+
+/**
+ * fcntl(F_SETFL): set the status flags of `fd` that an open fd can change (O_APPEND, O_NONBLOCK,
+ * O_NOATIME, O_DIRECT, O_ASYNC; the others in `flags` are ignored by the kernel).
+ */
+export function setStatusFlags(fd: number, flags: number): void {
+  check(c.fcntl(fd, F_SETFL, 'int', flags) as number, 'fcntl', `fd ${fd}`);
 }
 
 /** copy_file_range(2) from `offIn` of `fdIn` to `offOut` of `fdOut`, fd positions untouched; bytes copied. */
