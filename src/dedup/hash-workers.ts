@@ -11,6 +11,7 @@ import xxhash from 'xxhash-wasm';
 import type { Located } from './duplicates.js';
 import { hashFiles, type HashResult } from './hash.js';
 import type { WarningLog } from './read-meta.js';
+import { inoOf } from './scan-wire.js';
 
 export interface HashOptions {
   log: WarningLog;
@@ -63,11 +64,6 @@ interface WorkerMessage {
   failed?: Array<[string, string]>;
 }
 
-/** `${dev}:${ino}` → ino, for ordering reads the way the inodes lie on disk. */
-function inoOf(inode: string): number {
-  return Number(inode.slice(inode.indexOf(':') + 1)) || 0;
-}
-
 const IDX = 2 ** 21;
 
 /**
@@ -80,7 +76,7 @@ function inodeOrder(files: readonly Located[]): Uint32Array {
   const keys = new Float64Array(n);
   let fits = n < IDX;
   for (let i = 0; i < n && fits; i++) {
-    const ino = inoOf(files[i]!.entry.inode);
+    const ino = inoOf(files[i]!.entry);
     fits = ino < 2 ** 32;
     keys[i] = ino * IDX + i;
   }
@@ -89,7 +85,7 @@ function inodeOrder(files: readonly Located[]): Uint32Array {
     keys.sort();
     for (let i = 0; i < n; i++) order[i] = keys[i]! % IDX;
   } else {
-    const inos = files.map((f) => inoOf(f.entry.inode));
+    const inos = files.map((f) => inoOf(f.entry));
     const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => inos[a]! - inos[b]! || a - b);
     order.set(idx);
   }
