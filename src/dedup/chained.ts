@@ -5,6 +5,7 @@
 // are then combined from per-layer parts without merging again.
 import { ZERO } from './counts.js';
 import { dirBlocksOf, dirSources, recordBytes, type DirSource } from './estimate.js';
+import { IdTable } from './id-table.js';
 import { MergedTree } from './merge.js';
 import type { Counts, DiffItem, Entry, LayerRef, LayerScan } from './types.js';
 
@@ -26,16 +27,16 @@ interface LayerPart {
 
 /** Regular inodes of all diffs numbered 0…n-1, so per-layer link counts are typed arrays, not maps. */
 interface RegularIndex {
-  /** inode id → its number here */
-  byId: Map<number, number>;
+  /** inode id → its number here + 1 (0: not a regular inode of the diffs) */
+  byId: IdTable;
   entries: Entry[];
 }
 
 function indexRegular(inputs: ChainedLayerInput[]): RegularIndex {
-  const index: RegularIndex = { byId: new Map(), entries: [] };
+  const index: RegularIndex = { byId: new IdTable(), entries: [] };
   for (const i of inputs) {
     for (const e of i.scan.entries) {
-      if (e.type === 'file' && !index.byId.has(e.id)) index.byId.set(e.id, index.entries.push(e) - 1);
+      if (e.type === 'file' && index.byId.get(e.id) === 0) index.byId.set(e.id, index.entries.push(e));
     }
   }
   return index;
@@ -98,7 +99,7 @@ class CountedTree extends MergedTree {
   }
 
   private count(e: Entry, n: 1 | -1): void {
-    if (e.type === 'file') this.links[this.index.byId.get(e.id)!]! += n;
+    if (e.type === 'file') this.links[this.index.byId.get(e.id) - 1]! += n;
     else {
       this.nonFile += n;
       if (e.type !== 'dir') this.otherBlocks += n * e.blocks;

@@ -1,5 +1,6 @@
 // Content duplicates across all layers and images: distinct inodes with the same size and xxh64,
 // largest waste first. Hard links are one inode and never a duplicate. Pure.
+import { IdSet } from './id-table.js';
 import type { DuplicateGroup, Duplicates } from './report.js';
 import type { Entry } from './types.js';
 
@@ -37,7 +38,7 @@ function groupOf(byKey: Map<string, Group>, size: number, hash: string): Group {
 // is in the layer that added the file); path strings are built only for the groups reported.
 export function findDuplicates(files: Iterable<Located>, hashes: Map<number, string>): Duplicates {
   const byKey = new Map<string, Group>();
-  const seen = new Set<number>();
+  const seen = new IdSet();
   let hashedBytes = 0;
   for (const located of files) {
     const { entry } = located;
