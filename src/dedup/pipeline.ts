@@ -98,7 +98,8 @@ export async function runAnalysis(root: string, { progress, fileXattrs = true }:
   const onLayer = (scan: LayerScan): void => {
     const base = relative(discovery.root, scan.dir);
     const due: Located[] = [];
-    for (const entry of scan.entries) collisions.add({ entry, base }, due);
+    // Only non-empty regular files can collide: no wrapper object for the other entries.
+    for (const entry of scan.entries) if (entry.type === 'file' && entry.size > 0) collisions.add({ entry, base }, due);
     hashers.feed(due);
   };
   let scans: Array<Map<string, LayerScan>>;
