@@ -1,13 +1,14 @@
 // Analyse one store: per layer and in total, what its layers cost now, as overlay2-style diffs
 // (multi-lower) and as legacy chains, so a legacy root and an overlay2 root of the same images
 // give comparable numbers. Pure: works on scans and metadata only.
-import { chainedCounts, type ChainedLayerInput } from './chained.js';
+import { chainedCounts, type ChainedLayerInput, type CopyChain } from './chained.js';
 import { ZERO, addCounts, savedBetween, tallyParts, unionOf, type Measured } from './counts.js';
 import { diffCounts, dirSources } from './estimate.js';
 import { legacyDiff } from './diff-legacy.js';
 import { overlayDiff } from './diff-overlay.js';
 import type { LayerReport, LayerTotals } from './report.js';
-import type { Counts, DiffItem, LayerRef, LayerScan, Store } from './types.js';
+import type { Counts, DiffItem, ImageRef, LayerRef, LayerScan, Store } from './types.js';
+import { pathCopies, type PathCopies } from './waste.js';
 
 export interface StoreAnalysis {
   store: Store;
@@ -18,6 +19,8 @@ export interface StoreAnalysis {
   containerLayers: LayerTotals;
   /** totals over any subset of image layers (an image's chain) */
   totalsOf(cacheIds: readonly string[]): LayerTotals;
+  /** each image's path copies (the costly half of its waste, which needs no content hash) */
+  copiesOf: Map<ImageRef, PathCopies>;
 }
 
 /** Legacy image layers are full trees; every other kind of layer is already a diff. */
@@ -47,6 +50,25 @@ function computeDiffs(store: Store, scans: Map<string, LayerScan>): Map<string, 
   return diffs;
 }
 
+/**
+ * One chain of path copies per image, except that an image whose layers are the bottom of another
+ * image's shares that image's copies (on the bench root the base image is the app image's lower
+ * half: one merge of 12 layers instead of 12 + 6). Copies a layer adds depend only on the layers
+ * below it, so the shorter image's are a prefix (wasteOfCopies cuts them at its layer count).
+ */
+function copyChains(images: readonly ImageRef[]): Map<ImageRef, CopyChain> {
+  const longestFirst = [...images].sort((x, y) => y.layers.length - x.layers.length);
+  const made: CopyChain[] = [];
+  const byImage = new Map<ImageRef, CopyChain>();
+  for (const img of longestFirst) {
+    const isBottomOf = (m: CopyChain): boolean => img.layers.every((id, i) => m.layers[i] === id);
+    let shared = made.find(isBottomOf);
+    if (!shared) made.push((shared = { layers: img.layers, copies: new Map(), done: 0 }));
+    byImage.set(img, shared);
+  }
+  return byImage;
+}
+
 export function analyseStore(store: Store, scans: Map<string, LayerScan>): StoreAnalysis {
   const diffs = computeDiffs(store, scans);
   const scanned = [...store.layers.values()].filter((l) => scans.has(l.cacheId));
@@ -65,7 +87,15 @@ export function analyseStore(store: Store, scans: Map<string, LayerScan>): Store
   const chainedInputs = (ids: readonly string[]): ChainedLayerInput[] =>
     ids.map((id) => ({ layer: store.layers.get(id)!, scan: scans.get(id)!, items: diffs.get(id)! }));
   const legacy = store.driver === 'overlay';
-  const chainedAll = legacy ? null : chainedCounts(chainedInputs(imageIds));
+  // The chained estimate merges the image layers anyway: the path copies are recorded on the way.
+  const chains = copyChains(store.images);
+  const distinct = [...new Set(chains.values())];
+  const chainedAll = legacy ? null : chainedCounts(chainedInputs(imageIds), distinct);
+  // What that merge did not pass through in order (a legacy store, a layer missing): merged here.
+  for (const c of distinct) {
+    if (c.done < c.layers.length) c.copies = pathCopies(c.layers.map((id) => diffs.get(id) ?? []));
+  }
+  const copiesOf = new Map([...chains].map(([img, c]) => [img, c.copies]));
 
   const layers = new Map<string, LayerReport>();
   for (const layer of scanned) {
@@ -92,5 +122,5 @@ export function analyseStore(store: Store, scans: Map<string, LayerScan>): Store
     legacy ? imageNow : chainedAll!.totalOf(imageIds),
   );
   const ctrNow = tallyOf(scanned.filter((l) => l.role !== 'image').map((l) => l.cacheId));
-  return { store, diffs, layers, imageLayers, containerLayers: totalsWith(ctrNow, ctrNow, ctrNow), totalsOf };
+  return { store, diffs, layers, imageLayers, containerLayers: totalsWith(ctrNow, ctrNow, ctrNow), totalsOf, copiesOf };
 }

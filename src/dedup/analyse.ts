@@ -7,8 +7,8 @@ import { sizeCollisions } from './hash.js';
 import type { OutsideCounts } from './outside.js';
 import type { ContainerReport, ImageReport, LayerTotals, Report, StoreReport, Waste } from './report.js';
 import { REPORT_VERSION } from './report.js';
-import type { Discovery, ImageRef, LayerScan, Store } from './types.js';
-import { pathCopies, wasteOfCopies, type PathCopies } from './waste.js';
+import type { Discovery, LayerScan, Store } from './types.js';
+import { wasteOfCopies, type PathCopies } from './waste.js';
 
 export interface AnalyseInput {
   discovery: Discovery;
@@ -68,24 +68,9 @@ interface ImageCopies {
   upTo: number;
 }
 
-/**
- * Each image's path copies, per store: the costly half of the waste, which needs no content hash.
- * An image whose layers are the bottom of another image's shares that image's copies (on the bench
- * root the base image is the app image's lower half: one merge of 12 layers instead of 12 + 6).
- */
+/** Each image's path copies (analyseStore made them), in report order. */
 function imageCopies(analyses: StoreAnalysis[]): ImageCopies[] {
-  return analyses.flatMap((a) => {
-    const longestFirst = [...a.store.images].sort((x, y) => y.layers.length - x.layers.length);
-    const made: Array<{ layers: string[]; copies: PathCopies }> = [];
-    const byImage = new Map<ImageRef, ImageCopies>();
-    for (const img of longestFirst) {
-      const isBottomOf = (m: { layers: string[] }): boolean => img.layers.every((id, i) => m.layers[i] === id);
-      let shared = made.find(isBottomOf);
-      if (!shared) made.push((shared = { layers: img.layers, copies: pathCopies(img.layers.map((id) => a.diffs.get(id) ?? [])) }));
-      byImage.set(img, { image: img.names[0]!, copies: shared.copies, upTo: img.layers.length });
-    }
-    return a.store.images.map((img) => byImage.get(img)!);
-  });
+  return analyses.flatMap((a) => a.store.images.map((img) => ({ image: img.names[0]!, copies: a.copiesOf.get(img)!, upTo: img.layers.length })));
 }
 
 function wasteOf(copies: ImageCopies[], hashes: Map<number, string>): Waste {

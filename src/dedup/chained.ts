@@ -5,8 +5,10 @@
 // are then combined from per-layer parts without merging again.
 import { ZERO } from './counts.js';
 import { dirBlocksOf, dirSources, recordBytes, type DirSource } from './estimate.js';
+import { IdTable } from './id-table.js';
 import { MergedTree } from './merge.js';
 import type { Counts, DiffItem, Entry, LayerRef, LayerScan } from './types.js';
+import { addLayerCopies, type PathCopies } from './waste.js';
 
 export interface ChainedLayerInput {
   layer: LayerRef;
@@ -26,19 +28,30 @@ interface LayerPart {
 
 /** Regular inodes of all diffs numbered 0…n-1, so per-layer link counts are typed arrays, not maps. */
 interface RegularIndex {
-  /** inode id → its number here */
-  byId: Map<number, number>;
+  /** inode id → its number here + 1 (0: not a regular inode of the diffs) */
+  byId: IdTable;
   entries: Entry[];
 }
 
 function indexRegular(inputs: ChainedLayerInput[]): RegularIndex {
-  const index: RegularIndex = { byId: new Map(), entries: [] };
+  const index: RegularIndex = { byId: new IdTable(), entries: [] };
   for (const i of inputs) {
     for (const e of i.scan.entries) {
-      if (e.type === 'file' && !index.byId.has(e.id)) index.byId.set(e.id, index.entries.push(e) - 1);
+      if (e.type === 'file' && index.byId.get(e.id) === 0) index.byId.set(e.id, index.entries.push(e));
     }
   }
   return index;
+}
+
+/**
+ * An image's layers (bottom → top) whose path copies (waste.ts) are recorded while the merge for
+ * the estimate passes through them: one merge of the layers instead of two. `done` says how many
+ * layers were recorded: fewer than all when the image's layers are not a parent chain of the inputs.
+ */
+export interface CopyChain {
+  layers: readonly string[];
+  copies: PathCopies;
+  done: number;
 }
 
 export interface ChainedResult {
@@ -98,7 +111,7 @@ class CountedTree extends MergedTree {
   }
 
   private count(e: Entry, n: 1 | -1): void {
-    if (e.type === 'file') this.links[this.index.byId.get(e.id)!]! += n;
+    if (e.type === 'file') this.links[this.index.byId.get(e.id) - 1]! += n;
     else {
       this.nonFile += n;
       if (e.type !== 'dir') this.otherBlocks += n * e.blocks;
@@ -147,7 +160,8 @@ function combine(parts: LayerPart[], index: RegularIndex): Counts {
   return c;
 }
 
-export function chainedCounts(inputs: ChainedLayerInput[]): ChainedResult {
+/** `chains`: images whose path copies to record on the way (see CopyChain). */
+export function chainedCounts(inputs: ChainedLayerInput[], chains: CopyChain[] = []): ChainedResult {
   const sources = new Map<Entry, DirSource>();
   for (const i of inputs) for (const [, s] of dirSources(i.scan.top, i.scan.entries)) sources.set(s.entry, s);
   const index = indexRegular(inputs);
@@ -155,13 +169,19 @@ export function chainedCounts(inputs: ChainedLayerInput[]): ChainedResult {
   const children = childrenOf(inputs);
   // Depth first, handing the parent's tree to its last child and copying it only for the others:
   // a linear chain is merged in one tree instead of one copy per layer.
-  const visit = (input: ChainedLayerInput, tree: CountedTree): void => {
+  // `live`: the chains whose layers so far are the path to this input, `depth` its place in them.
+  const visit = (input: ChainedLayerInput, tree: CountedTree, live: CopyChain[], depth: number): void => {
+    const here = live.filter((c) => c.layers[depth] === input.layer.cacheId);
+    for (const c of here) {
+      addLayerCopies(c.copies, depth, input.items, tree);
+      c.done = depth + 1;
+    }
     tree.apply(input.items);
     parts.set(input.layer.cacheId, tree.partOf(input.scan.top, sources));
     const kids = children.get(input.layer.cacheId) ?? [];
-    kids.forEach((k, i) => visit(k, i === kids.length - 1 ? tree : new CountedTree(index, tree)));
+    kids.forEach((k, i) => visit(k, i === kids.length - 1 ? tree : new CountedTree(index, tree), here, depth + 1));
   };
-  for (const base of children.get('') ?? []) visit(base, new CountedTree(index));
+  for (const base of children.get('') ?? []) visit(base, new CountedTree(index), chains, 0);
   const totalOf = (ids: readonly string[]): Counts =>
     combine(ids.map((id) => parts.get(id)).filter((p): p is LayerPart => p !== undefined), index);
   // In a chained store every root links the same inode: a layer's link counts are the store's.

@@ -1,5 +1,6 @@
 // Counting what layers cost on disk: entries, distinct inodes, regular bytes and disk blocks
 // once per inode (as `du` counts hard links), and the highest link count. Pure.
+import { IdSet, IdTable } from './id-table.js';
 import type { Counts, Entry } from './types.js';
 
 export const ZERO: Counts = { entries: 0, inodes: 0, regularBytes: 0, diskBytes: 0, maxLinks: 0 };
@@ -31,8 +32,10 @@ export function addBreakdowns(a: Breakdown, b: Breakdown): Breakdown {
 
 /** Union of inodes over any number of layer trees: a hard link shared by two layers counts once. */
 export class InodeTally {
-  private readonly seen = new Set<number>();
-  private readonly names = new Map<number, number>();
+  private readonly seen = new IdSet();
+  /** names per non-directory inode, and the sum of those counts that exceed 1 */
+  private readonly names = new IdTable();
+  private hardlinked = 0;
   private c: Counts = { ...ZERO };
   private b: Breakdown = emptyBreakdown();
 
@@ -44,7 +47,11 @@ export class InodeTally {
   /** Add one entry below a top dir. */
   add(entry: Entry): void {
     this.c.entries++;
-    if (entry.type !== 'dir') this.names.set(entry.id, (this.names.get(entry.id) ?? 0) + 1);
+    if (entry.type !== 'dir') {
+      const n = this.names.inc(entry.id);
+      // The second name makes both count; each further name counts itself.
+      if (n > 1) this.hardlinked += n === 2 ? 2 : 1;
+    }
     this.addInode(entry);
   }
 
@@ -54,8 +61,7 @@ export class InodeTally {
   }
 
   private addInode(e: Entry): void {
-    if (this.seen.has(e.id)) return;
-    this.seen.add(e.id);
+    if (!this.seen.add(e.id)) return;
     this.c.inodes++;
     if (e.type === 'file') this.c.regularBytes += e.size;
     this.c.diskBytes += e.blocks * 512;
@@ -72,9 +78,7 @@ export class InodeTally {
 
   /** The counts with their breakdown. */
   measured(): Measured {
-    let hardlinked = 0;
-    for (const n of this.names.values()) if (n > 1) hardlinked += n;
-    return { ...this.c, breakdown: { ...this.b, inodesByType: { ...this.b.inodesByType }, hardlinkedEntries: hardlinked } };
+    return { ...this.c, breakdown: { ...this.b, inodesByType: { ...this.b.inodesByType }, hardlinkedEntries: this.hardlinked } };
   }
 }
 
@@ -93,12 +97,13 @@ export interface TallyPart {
  * almost none, so each entry is tallied once instead of once per image that holds its layer.
  */
 export function tallyParts(trees: ReadonlyArray<{ top: Entry; entries: readonly Entry[] }>): TallyPart[] {
-  const first = new Map<number, number>();
-  const shared = new Set<number>();
+  // The first tree (index + 1) holding each inode.
+  const first = new IdTable();
+  const shared = new IdSet();
   const mark = (e: Entry, i: number): void => {
     const f = first.get(e.id);
-    if (f === undefined) first.set(e.id, i);
-    else if (f !== i) shared.add(e.id);
+    if (f === 0) first.set(e.id, i + 1);
+    else if (f !== i + 1) shared.add(e.id);
   };
   trees.forEach((t, i) => {
     mark(t.top, i);

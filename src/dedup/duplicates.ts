@@ -1,5 +1,6 @@
 // Content duplicates across all layers and images: distinct inodes with the same size and xxh64,
 // largest waste first. Hard links are one inode and never a duplicate. Pure.
+import { IdSet } from './id-table.js';
 import type { DuplicateGroup, Duplicates } from './report.js';
 import type { Entry } from './types.js';
 
@@ -14,30 +15,37 @@ export interface Located {
   layer?: string;
 }
 
-interface Group {
-  size: number;
-  hash: string;
-  /** the first name seen of each inode (its other names are hard links, not copies) */
-  first: Located[];
+/** Two or more inodes of one size and hash: the first name seen of each (its other names are hard links, not copies). */
+class Group {
+  constructor(
+    readonly size: number,
+    readonly hash: string,
+    readonly first: Located[],
+  ) {}
 }
 
-/** Group key: the hash alone, unless another size already holds it (an xxh64 collision). */
-function groupOf(byKey: Map<string, Group>, size: number, hash: string): Group {
-  let g = byKey.get(hash);
-  if (g === undefined) byKey.set(hash, (g = { size, hash, first: [] }));
-  else if (g.size !== size) {
-    const key = `${size}:${hash}`;
-    g = byKey.get(key);
-    if (g === undefined) byKey.set(key, (g = { size, hash, first: [] }));
+/**
+ * File `l` into its group. Key: the hash alone, unless another size already holds it (an xxh64
+ * collision). A hash seen once holds just its file: most hashed files have no copy, and a group
+ * object and array for each of them were most of this pass's garbage.
+ */
+function addTo(byKey: Map<string, Group | Located>, size: number, hash: string, l: Located): void {
+  let key = hash;
+  let slot = byKey.get(key);
+  if (slot !== undefined && (slot instanceof Group ? slot.size : slot.entry.size) !== size) {
+    key = `${size}:${hash}`;
+    slot = byKey.get(key);
   }
-  return g;
+  if (slot === undefined) byKey.set(key, l);
+  else if (slot instanceof Group) slot.first.push(l);
+  else byKey.set(key, new Group(size, hash, [slot, l]));
 }
 
 // Only the first name of each hashed inode counts (give the files bottom layer first, so that name
 // is in the layer that added the file); path strings are built only for the groups reported.
 export function findDuplicates(files: Iterable<Located>, hashes: Map<number, string>): Duplicates {
-  const byKey = new Map<string, Group>();
-  const seen = new Set<number>();
+  const byKey = new Map<string, Group | Located>();
+  const seen = new IdSet();
   let hashedBytes = 0;
   for (const located of files) {
     const { entry } = located;
@@ -46,11 +54,11 @@ export function findDuplicates(files: Iterable<Located>, hashes: Map<number, str
     if (hash === undefined) continue;
     seen.add(entry.id);
     hashedBytes += entry.size;
-    groupOf(byKey, entry.size, hash).first.push(located);
+    addTo(byKey, entry.size, hash, located);
   }
   const groups: DuplicateGroup[] = [];
   for (const g of byKey.values()) {
-    if (g.first.length < 2) continue;
+    if (!(g instanceof Group)) continue;
     const named = g.first.map((l) => ({ root: `${l.base}/${l.entry.path}`, layer: l.layer ?? '', path: l.entry.path }));
     const listed = named.slice(0, MAX_GROUP_PATHS);
     groups.push({

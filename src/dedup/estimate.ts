@@ -6,6 +6,7 @@
 // checksum tail); past that it becomes an htree: one root block plus leaves that split at about
 // three quarters full (calibrated here: 146 names of 20 B → 3 blocks, 300 → 4, 600 → 7).
 import type { Counts, DiffItem, Entry } from './types.js';
+import { IdTable } from './id-table.js';
 import { parentPath, baseName } from './paths.js';
 
 const BLOCK = 4096;
@@ -68,7 +69,7 @@ export function childNames(paths: Iterable<string>): Map<string, string[]> {
  */
 export function diffCounts(items: readonly DiffItem[], sources: Map<string, DirSource>): Counts {
   const names = childNames(items.map((i) => i.path));
-  const seen = new Map<number, number>();
+  const seen = new IdTable();
   const c: Counts = { entries: items.length, inodes: 1, regularBytes: 0, diskBytes: 0, maxLinks: 0 };
   c.diskBytes += dirBlocks(names.get('') ?? [], sources.get('')) * 512;
   for (const item of items) {
@@ -79,8 +80,7 @@ export function diffCounts(items: readonly DiffItem[], sources: Map<string, DirS
       continue;
     }
     if (e.type === 'file') {
-      const links = (seen.get(e.id) ?? 0) + 1;
-      seen.set(e.id, links);
+      const links = seen.inc(e.id);
       c.maxLinks = Math.max(c.maxLinks, links);
       if (links > 1) continue;
       c.regularBytes += e.size;

@@ -11,6 +11,7 @@ import xxhash from 'xxhash-wasm';
 import type { Located } from './duplicates.js';
 import { hashFiles, type HashResult } from './hash.js';
 import type { WarningLog } from './read-meta.js';
+import { inoOf } from './scan-wire.js';
 
 export interface HashOptions {
   log: WarningLog;
@@ -63,11 +64,6 @@ interface WorkerMessage {
   failed?: Array<[string, string]>;
 }
 
-/** `${dev}:${ino}` → ino, for ordering reads the way the inodes lie on disk. */
-function inoOf(inode: string): number {
-  return Number(inode.slice(inode.indexOf(':') + 1)) || 0;
-}
-
 const IDX = 2 ** 21;
 
 /**
@@ -80,7 +76,7 @@ function inodeOrder(files: readonly Located[]): Uint32Array {
   const keys = new Float64Array(n);
   let fits = n < IDX;
   for (let i = 0; i < n && fits; i++) {
-    const ino = inoOf(files[i]!.entry.inode);
+    const ino = inoOf(files[i]!.entry);
     fits = ino < 2 ** 32;
     keys[i] = ino * IDX + i;
   }
@@ -89,7 +85,7 @@ function inodeOrder(files: readonly Located[]): Uint32Array {
     keys.sort();
     for (let i = 0; i < n; i++) order[i] = keys[i]! % IDX;
   } else {
-    const inos = files.map((f) => inoOf(f.entry.inode));
+    const inos = files.map((f) => inoOf(f.entry));
     const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => inos[a]! - inos[b]! || a - b);
     order.set(idx);
   }
@@ -170,27 +166,25 @@ export class HashWorkers {
   /** Wait for every file fed so far; unreadable files become warnings. */
   async finish({ log, onProgress }: HashOptions): Promise<Map<number, string>> {
     this.onProgress = onProgress;
-    const parts = await Promise.all(this.threads.map((t) => this.answer(t)));
+    // Each thread's answer goes straight into one map: no [id, hash] pair per file on the way.
     const hashes = new Map<number, string>();
-    for (const p of parts) {
-      for (const [abs, code] of p.failed) log.add(abs, `cannot read for hashing: ${code}`);
-      for (const [id, h] of p.hashes) hashes.set(id, h);
-    }
+    const failed = await Promise.all(this.threads.map((t) => this.answer(t, hashes)));
+    for (const list of failed) for (const [abs, code] of list) log.add(abs, `cannot read for hashing: ${code}`);
     return hashes;
   }
 
-  private answer(t: Thread): Promise<HashResult> {
+  /** Put the thread's hashes into `into`; answers the files it could not read. */
+  private answer(t: Thread, into: Map<number, string>): Promise<HashResult['failed']> {
     if (t.ended) return Promise.reject(t.ended);
     t.worker.ref();
     return new Promise((resolve, reject) => {
       t.worker.on('message', (m: WorkerMessage) => {
         if (m.hashed === undefined) return;
-        const hashes: Array<[number, string]> = [];
         for (let i = 0; i < t.sent.length; i++) {
           const h = m.hashed.slice(i * HEX, (i + 1) * HEX);
-          if (h !== UNREAD) hashes.push([t.sent[i]!.entry.id, h]);
+          if (h !== UNREAD) into.set(t.sent[i]!.entry.id, h);
         }
-        resolve({ hashes, failed: m.failed ?? [] });
+        resolve(m.failed ?? []);
         void t.worker.terminate();
       });
       t.worker.on('error', reject);

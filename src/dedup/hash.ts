@@ -5,6 +5,7 @@
 // analysis, which needs no hashes: the two together take the time of the longer one.
 import * as fs from 'node:fs';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
+import { IdSet } from './id-table.js';
 import type { Entry } from './types.js';
 
 /**
@@ -13,11 +14,10 @@ import type { Entry } from './types.js';
  */
 export function sizeCollisions<T extends { entry: Entry }>(files: Iterable<T>): T[] {
   const bySize = new Map<number, T[]>();
-  const seen = new Set<number>();
+  const seen = new IdSet();
   for (const f of files) {
     const e = f.entry;
-    if (e.type !== 'file' || e.size === 0 || seen.has(e.id)) continue;
-    seen.add(e.id);
+    if (e.type !== 'file' || e.size === 0 || !seen.add(e.id)) continue;
     const group = bySize.get(e.size);
     if (group) group.push(f);
     else bySize.set(e.size, [f]);
@@ -35,13 +35,12 @@ export function sizeCollisions<T extends { entry: Entry }>(files: Iterable<T>): 
 export class CollisionStream<T extends { entry: Entry }> {
   /** size → the first file of that size while it is the only one; null once handed out */
   private readonly first = new Map<number, T | null>();
-  private readonly seen = new Set<number>();
+  private readonly seen = new IdSet();
 
   /** Take `f`; push onto `due` whatever is now due for hashing. */
   add(f: T, due: T[]): void {
     const e = f.entry;
-    if (e.type !== 'file' || e.size === 0 || this.seen.has(e.id)) return;
-    this.seen.add(e.id);
+    if (e.type !== 'file' || e.size === 0 || !this.seen.add(e.id)) return;
     const held = this.first.get(e.size);
     if (held === undefined) {
       this.first.set(e.size, f);

@@ -33,42 +33,43 @@ interface ScanStoresOptions extends Omit<RunOptions, 'progress'> {
   onLayer?: (scan: LayerScan) => void;
 }
 
-export function scanStores(discovery: Discovery, log: WarningLog, { progress, fileXattrs, onLayer }: ScanStoresOptions = {}): Array<Map<string, LayerScan>> {
-  const layers = discovery.stores.flatMap((s) => [...s.layers.values()]);
+/** What the scans on one thread and in threads share: the layers in order, and where each result goes. */
+function layerSink(discovery: Discovery, progress: Progress | undefined, onLayer: ((scan: LayerScan) => void) | undefined) {
+  const layers = discovery.stores.flatMap((s, store) => [...s.layers.values()].map((layer) => ({ store, layer })));
   progress?.phase('scan', layers.length);
-  let n = 0;
-  const xattrCache = new Map<string, Array<[string, Buffer]>>();
-  const out = discovery.stores.map((store) => {
-    const byId = new Map<string, LayerScan>();
-    for (const layer of store.layers.values()) {
-      const scan = scanLayer(layer.dir, { log, xattrCache, fileXattrs });
+  const out = discovery.stores.map(() => new Map<string, LayerScan>());
+  return {
+    dirs: layers.map((l) => l.layer.dir),
+    /** layer `i` scanned (null: its top dir could not be read); called in layer order */
+    put(i: number, scan: LayerScan | null): void {
       if (scan) {
-        byId.set(layer.cacheId, scan);
+        out[layers[i]!.store]!.set(layers[i]!.layer.cacheId, scan);
         onLayer?.(scan);
       }
-      progress?.tick(++n);
-    }
-    return byId;
-  });
-  progress?.done();
-  return out;
+      progress?.tick(i + 1);
+    },
+    done(): Array<Map<string, LayerScan>> {
+      progress?.done();
+      return out;
+    },
+  };
+}
+
+export function scanStores(discovery: Discovery, log: WarningLog, { progress, fileXattrs, onLayer }: ScanStoresOptions = {}): Array<Map<string, LayerScan>> {
+  const sink = layerSink(discovery, progress, onLayer);
+  const xattrCache = new Map<string, Array<[string, Buffer]>>();
+  sink.dirs.forEach((dir, i) => sink.put(i, scanLayer(dir, { log, xattrCache, fileXattrs })));
+  return sink.done();
 }
 
 /** scanStores with the layers walked in scan threads; the same scans, warnings and inode ids. */
 export async function scanStoresInThreads(threads: ScanWorkers, discovery: Discovery, log: WarningLog, { progress, fileXattrs = true, onLayer }: ScanStoresOptions = {}): Promise<Array<Map<string, LayerScan>>> {
-  const layers = discovery.stores.flatMap((s, store) => [...s.layers.values()].map((layer) => ({ store, layer })));
-  progress?.phase('scan', layers.length);
-  const out = discovery.stores.map(() => new Map<string, LayerScan>());
-  await threads.scan(layers.map((l) => l.layer.dir), fileXattrs, (i, scan, warnings) => {
+  const sink = layerSink(discovery, progress, onLayer);
+  await threads.scan(sink.dirs, fileXattrs, (i, scan, warnings) => {
     for (const w of warnings) log.add(w.path, w.reason);
-    if (scan) {
-      out[layers[i]!.store]!.set(layers[i]!.layer.cacheId, scan);
-      onLayer?.(scan);
-    }
-    progress?.tick(i + 1);
+    sink.put(i, scan);
   });
-  progress?.done();
-  return out;
+  return sink.done();
 }
 
 export interface RunOptions {
@@ -97,7 +98,8 @@ export async function runAnalysis(root: string, { progress, fileXattrs = true }:
   const onLayer = (scan: LayerScan): void => {
     const base = relative(discovery.root, scan.dir);
     const due: Located[] = [];
-    for (const entry of scan.entries) collisions.add({ entry, base }, due);
+    // Only non-empty regular files can collide: no wrapper object for the other entries.
+    for (const entry of scan.entries) if (entry.type === 'file' && entry.size > 0) collisions.add({ entry, base }, due);
     hashers.feed(due);
   };
   let scans: Array<Map<string, LayerScan>>;

@@ -10,7 +10,7 @@ import { INODE_IDS } from './inode-ids.js';
 import { comparePaths } from './paths.js';
 import type { WarningLog } from './read-meta.js';
 import { codeOf, typeOfMode, walkDirs, xattrsFor, type XattrCache } from './scan.js';
-import type { Entry, LayerScan } from './types.js';
+import type { Entry, EntryType, LayerScan } from './types.js';
 import { readlinkSync } from 'node:fs';
 
 export interface WireScan {
@@ -78,6 +78,54 @@ export function walkToWire(dir: string, { log, xattrCache, fileXattrs }: WireOpt
 const NONE: Array<[string, Buffer]> = [];
 const GIGA = 1_000_000_000n;
 
+/**
+ * An Entry rebuilt from a row. `inode` and the two times are made when read, not per entry: an
+ * analysis of an overlay2 root reads none of them (only legacy diffs, convert and verify do), and
+ * a string and six bigints per entry were about half of the rebuild's CPU on the bench root and
+ * much of its garbage. Getters on the prototype: a spread copy (`{...e}`) does not carry them.
+ */
+class RowEntry implements Entry {
+  constructor(
+    readonly path: string,
+    readonly type: EntryType,
+    readonly perm: number,
+    readonly uid: number,
+    readonly gid: number,
+    readonly size: number,
+    readonly blocks: number,
+    readonly id: number,
+    readonly nlink: number,
+    readonly rdev: number,
+    readonly target: string,
+    readonly xattrs: Array<[string, Buffer]>,
+    private readonly dev: number,
+    /** st_ino (a bigint past 2^53) */
+    readonly ino: number | bigint,
+    private readonly mtimeSec: number,
+    private readonly mtimeNsec: number,
+    private readonly atimeSec: number,
+    private readonly atimeNsec: number,
+  ) {}
+
+  get inode(): string {
+    return `${this.dev}:${this.ino}`;
+  }
+
+  get mtimeNs(): bigint {
+    return BigInt(this.mtimeSec) * GIGA + BigInt(this.mtimeNsec);
+  }
+
+  get atimeNs(): bigint {
+    return BigInt(this.atimeSec) * GIGA + BigInt(this.atimeNsec);
+  }
+}
+
+/** st_ino of an entry as a number (0 past 2^53), without making its `inode` string when it has none yet. */
+export function inoOf(e: Entry): number {
+  const ino = e instanceof RowEntry ? e.ino : e.inode.slice(e.inode.indexOf(':') + 1);
+  return typeof ino === 'number' ? ino : Number(ino) <= Number.MAX_SAFE_INTEGER ? Number(ino) : 0;
+}
+
 /** The LayerScan again (entries sorted by path), ids from the process's numbering in walk order. */
 export function decodeScan(w: WireScan): LayerScan {
   const paths = w.paths.split('\0');
@@ -93,23 +141,11 @@ export function decodeScan(w: WireScan): LayerScan {
     const type = typeOfMode(mode);
     const dev = r[o + STAT.dev]!;
     const ino = r[o + STAT.ino] === -1 ? bigInos.get(i)! : r[o + STAT.ino]!;
-    walk[i] = {
-      path: paths[i]!,
-      type,
-      perm: mode & 0o7777,
-      uid: r[o + STAT.uid]!,
-      gid: r[o + STAT.gid]!,
-      size: r[o + STAT.size]!,
-      blocks: r[o + STAT.blocks]!,
-      inode: `${dev}:${ino}`,
-      id: INODE_IDS.of(dev, ino),
-      nlink: r[o + STAT.nlink]!,
-      mtimeNs: BigInt(r[o + STAT.mtimeSec]!) * GIGA + BigInt(r[o + STAT.mtimeNsec]!),
-      atimeNs: BigInt(r[o + STAT.atimeSec]!) * GIGA + BigInt(r[o + STAT.atimeNsec]!),
-      rdev: r[o + STAT.rdev]!,
-      target: targets.get(i) ?? '',
-      xattrs: xattrs.get(i) ?? (type === 'file' ? NONE : []),
-    };
+    walk[i] = new RowEntry(
+      paths[i]!, type, mode & 0o7777, r[o + STAT.uid]!, r[o + STAT.gid]!, r[o + STAT.size]!, r[o + STAT.blocks]!,
+      INODE_IDS.of(dev, ino), r[o + STAT.nlink]!, r[o + STAT.rdev]!, targets.get(i) ?? '', xattrs.get(i) ?? (type === 'file' ? NONE : []),
+      dev, ino, r[o + STAT.mtimeSec]!, r[o + STAT.mtimeNsec]!, r[o + STAT.atimeSec]!, r[o + STAT.atimeNsec]!,
+    );
   }
   const entries = new Array<Entry>(n - 1);
   for (let k = 0; k < n - 1; k++) entries[k] = walk[w.sorted[k]!]!;

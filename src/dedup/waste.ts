@@ -32,18 +32,27 @@ function hiddenBy(item: DiffItem, tree: MergedTree): string[] {
   return [];
 }
 
+/**
+ * The copies layer number `layer` (its diff `items`) adds on top of `tree`, the layers below it
+ * merged; `tree` is left as it is. chained.ts calls this while it merges the same layers for the
+ * chained estimate, so the layers of an overlay2 root are merged once for both.
+ */
+export function addLayerCopies(copies: PathCopies, layer: number, items: readonly DiffItem[], tree: MergedTree): void {
+  for (const item of items) {
+    for (const p of hiddenBy(item, tree)) {
+      if (tree.entries.get(p)?.type !== 'dir') record(copies, p, { layer, size: 0, entry: null });
+    }
+    const e = item.entry;
+    if (!item.whiteout && e && e.type !== 'dir') record(copies, item.path, { layer, size: e.type === 'file' ? e.size : 0, entry: e });
+  }
+}
+
 /** Every non-directory copy per path across the layers (bottom → top), deletions as size-0 copies. */
 export function pathCopies(layers: readonly DiffItem[][]): PathCopies {
-  const copies = new Map<string, Copy[]>();
+  const copies: PathCopies = new Map();
   const tree = new MergedTree();
   layers.forEach((items, layer) => {
-    for (const item of items) {
-      for (const p of hiddenBy(item, tree)) {
-        if (tree.entries.get(p)?.type !== 'dir') record(copies, p, { layer, size: 0, entry: null });
-      }
-      const e = item.entry;
-      if (!item.whiteout && e && e.type !== 'dir') record(copies, item.path, { layer, size: e.type === 'file' ? e.size : 0, entry: e });
-    }
+    addLayerCopies(copies, layer, items, tree);
     tree.apply(items);
   });
   return copies;
