@@ -116,9 +116,11 @@ export async function probe(target: FsTarget, scratch: string): Promise<string |
 export function locateBin(name: string, explicit: string | undefined): { bin: string } | { reason: string } {
   const bin = explicit ?? new URL(`../../bin/${name}`, import.meta.url).pathname;
   if (!existsSync(bin)) return { reason: `${bin} not found` };
-  // A checkout's bin/ shim only imports ../dist/cli/NAME.js: without the build it cannot run.
+  // A checkout's bin/ shim only imports the build (../dist/cli/NAME.js, or its bundle in
+  // ../dist/bundle/ in later builds): without the build it cannot run.
   const checkout = join(bin, '..', '..');
   const dist = join(checkout, 'dist', 'cli', `${name}.js`);
-  if (existsSync(join(checkout, 'package.json')) && !existsSync(dist)) return { reason: `${dist} not built (npm run build)` };
+  const built = existsSync(dist) || existsSync(join(checkout, 'dist', 'bundle', `${name}.js`));
+  if (existsSync(join(checkout, 'package.json')) && !built) return { reason: `${dist} not built (npm run build)` };
   return { bin };
 }
