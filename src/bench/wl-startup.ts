@@ -13,11 +13,26 @@ import { deepDir, lowersOf } from './gen-tree.js';
 import type { Layers } from './targets.js';
 import type { Workload, WorkloadCtx } from './workload.js';
 
-/** `node -e 0`, and node starting one worker that does nothing: what every node daemon pays. */
+/**
+ * `node -e 0`, and node starting one worker that does nothing: what every node daemon pays, in the
+ * environment the bins give node (without NODE_EXTRA_CA_CERTS, see `binEnv`). Where the caller's
+ * environment sets that variable, `startup_node_caller_env` is `node -e 0` with it, as a plain
+ * `#!/usr/bin/env node` tool would start.
+ */
 export const NODE_FLOORS: Array<[string, string[]]> = [
   ['startup_node', ['-e', '0']],
   ['startup_node_worker', ['-e', "new (require('node:worker_threads').Worker)('0', { eval: true })"]],
 ];
+const CALLER_ENV_FLOOR = 'startup_node_caller_env';
+
+/**
+ * The environment bin/* give node: NODE_EXTRA_CA_CERTS removed. node parses every certificate it
+ * names when the process starts (~35 ms here, where it is set); none of the tools speaks TLS.
+ */
+export function binEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _, ...rest } = env;
+  return rest;
+}
 
 /** The marks of one start-up log ("name epoch-ms" lines) as ms after `t0`; a repeated name keeps its first time. */
 export function parseMarks(text: string, t0: number): Map<string, number> {
@@ -113,11 +128,14 @@ async function runStartup(ctx: WorkloadCtx): Promise<void> {
   const floors = target.name.startsWith('ovl-fuse');
   const runs: StartupRun[] = [];
   const floorMs = new Map<string, number[]>(NODE_FLOORS.map(([m]) => [m, []]));
+  const callerEnvFloor = floors && process.env.NODE_EXTRA_CA_CERTS !== undefined;
+  if (callerEnvFloor) floorMs.set(CALLER_ENV_FLOOR, []);
   for (let i = 0; i < data.sizes.startupReps; i++) {
     const { layers, merged } = freshLayers(dir, lower, i);
     runs.push(await startupOnce(command(layers, merged), merged, join(dir, `marks-${i}`), data.sizes.stepTimeoutMs));
     rmSync(join(dir, `s${i}`), { recursive: true, force: true });
-    if (floors) for (const [m, args] of NODE_FLOORS) floorMs.get(m)!.push(timeCommand([process.execPath, ...args], process.env, data.sizes.stepTimeoutMs));
+    if (floors) for (const [m, args] of NODE_FLOORS) floorMs.get(m)!.push(timeCommand([process.execPath, ...args], binEnv(process.env), data.sizes.stepTimeoutMs));
+    if (callerEnvFloor) floorMs.get(CALLER_ENV_FLOOR)!.push(timeCommand([process.execPath, '-e', '0'], process.env, data.sizes.stepTimeoutMs));
   }
   rec.ok('startup', median(runs.map((r) => r.ms)), 'ms');
   for (const [m, xs] of floorMs) if (xs.length > 0) rec.ok(m, median(xs), 'ms');

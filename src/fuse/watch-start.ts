@@ -16,18 +16,25 @@ export interface RunningWatch {
   close(): void;
 }
 
+export interface StartWatchOptions {
+  /** where the one-line warnings go (stderr by default) */
+  warn?: (line: string) => void;
+  /** the work dir, whose own changes (copy-ups in the making) are not watched */
+  work?: string | null;
+}
+
 /**
- * Start watching `roots` (the layer roots, top first, upper included; `work`, the work dir, is
- * not watched) and hand the fd to the session loop. Returns null, after one line on `warn`, when
+ * Start watching `roots` (the layer roots, top first, upper included; `opts.work`, the work dir, is
+ * not watched) and hand the fd to the session loop. Returns null, after one line on `opts.warn`, when
  * fanotify is not available to us.
  */
 export function startWatch(
   roots: readonly string[],
   session: Pick<Session, 'watchFd' | 'invalInode' | 'invalEntry'>,
   target: Omit<InvalTarget, 'session'> & Partial<Pick<InvalTarget, 'session'>>,
-  warn: (line: string) => void = (line) => process.stderr.write(line + '\n'),
-  work: string | null = null,
+  opts: StartWatchOptions = {},
 ): RunningWatch | null {
+  const { warn = (line: string) => process.stderr.write(line + '\n'), work = null } = opts;
   let watcher: LayerWatcher;
   try {
     watcher = LayerWatcher.start(roots, { work });
@@ -74,8 +81,7 @@ export function createWatchedOverlayFs(cfg: OverlayConfig, cache: CacheMode, wat
       fs.ovl.stack.all.map((l) => l.root),
       session,
       fs.watchTarget(),
-      undefined,
-      fs.ovl.stack.work,
+      { work: fs.ovl.stack.work },
     );
     fs.setWatching(running !== null);
   };

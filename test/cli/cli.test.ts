@@ -39,3 +39,18 @@ t.test('an unknown subcommand is a usage error', async (t) => {
   t.equal(r.exitCode, 2);
   t.match(r.stderr, /unknown command 'frobnicate'/);
 });
+
+// node parses NODE_EXTRA_CA_CERTS at start (~35 ms where it is set); no tool speaks TLS, so each bin
+// hands node an environment without it. A `node` first in PATH that prints what it was given shows it.
+t.test('the bins start node without NODE_EXTRA_CA_CERTS, and with the rest of the environment', async (t) => {
+  const dir = t.testdir({ node: '#!/bin/sh\necho "${NODE_EXTRA_CA_CERTS-unset} ${KEEP_ME-lost}"\n' });
+  const { chmodSync } = await import('node:fs');
+  chmodSync(`${dir}/node`, 0o755);
+  for (const name of ['ovl-fuse', 'ovl-dedup', 'ovl-check']) {
+    const r = await execa(bin(name), ['--version'], {
+      reject: false,
+      env: { PATH: `${dir}:${process.env.PATH}`, NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt', KEEP_ME: 'kept' },
+    });
+    t.equal(r.stdout.trim(), 'unset kept', `${name}: ${r.stderr}`);
+  }
+});
