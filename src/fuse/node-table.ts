@@ -196,11 +196,12 @@ export class NodeTable {
   /** The node at merged `path` if the kernel holds it (or something below it); no lookup counted. */
   find(path: string): NodeRec | undefined {
     let rec: NodeRec | undefined = this.root;
-    if (path === '/') return rec;
-    for (const name of path.split('/')) {
-      if (name.length === 0) continue;
-      rec = rec.children?.get(name);
-      if (!rec) return undefined;
+    // Walked by index, not split: the layer watcher asks this once per event it keeps.
+    for (let at = 0; rec && at < path.length; ) {
+      let end = path.indexOf('/', at);
+      if (end < 0) end = path.length;
+      if (end > at) rec = rec.children?.get(path.slice(at, end));
+      at = end + 1;
     }
     return rec;
   }

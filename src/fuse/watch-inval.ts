@@ -39,29 +39,14 @@ export interface InvalStats {
 
 /** Turn one drained batch into invalidations; each entry or inode is told once per batch. */
 export function applyChanges(batch: ChangeBatch, target: InvalTarget, stats?: InvalStats): void {
-  const told = new Set<string>();
-  const tell = {
-    entry(parent: NodeRec, name: string): void {
-      const key = `e${parent.id}/${name}`;
-      if (told.has(key)) return;
-      told.add(key);
-      target.session.invalEntry(parent.id, name);
-      if (stats) stats.entries++;
-    },
-    // off -1: attributes only; off 0 and len -1: attributes and every cached page (file data, or a directory's listing).
-    inode(node: NodeRec, withData: boolean): void {
-      const key = `${withData ? 'd' : 'a'}${node.id}`;
-      if (told.has(key) || told.has(`d${node.id}`)) return;
-      told.add(key);
-      target.session.invalInode(node.id, withData ? 0 : -1, withData ? -1 : 0);
-      if (stats) stats.inodes++;
-    },
-  };
   if (batch.overflow) {
-    dropEverything(target, tell);
+    dropEverything(target, new Told(target.session, stats));
     if (stats) stats.fullDrops++;
     return;
   }
+  // Most drains during a create through the mount read only the daemon's own events.
+  if (batch.changes.length === 0) return;
+  const tell = new Told(target.session, stats);
   let moved: MovedSource[] | null = null;
   for (const change of batch.changes) {
     applyOne(change, target, tell);
@@ -71,9 +56,42 @@ export function applyChanges(batch: ChangeBatch, target: InvalTarget, stats?: In
   }
 }
 
-interface Teller {
-  entry(parent: NodeRec, name: string): void;
-  inode(node: NodeRec, withData: boolean): void;
+type Teller = Pick<Told, 'entry' | 'inode'>;
+
+/**
+ * What one batch told the kernel, so each entry or inode is told once. The sets are made on first
+ * use and inodes are keyed by number: a batch is usually one change (a create's write) telling one
+ * inode, and this runs once per event the daemon keeps.
+ */
+class Told {
+  /** Inode ids told with their data (which covers their attributes too). */
+  private data: Set<number> | null = null;
+  /** Inode ids told for their attributes only. */
+  private attrs: Set<number> | null = null;
+  private entries: Set<string> | null = null;
+
+  constructor(
+    private readonly session: InvalTarget['session'],
+    private readonly stats: InvalStats | undefined,
+  ) {}
+
+  entry(parent: NodeRec, name: string): void {
+    const key = `${parent.id}/${name}`;
+    if (this.entries?.has(key)) return;
+    (this.entries ??= new Set()).add(key);
+    this.session.invalEntry(parent.id, name);
+    if (this.stats) this.stats.entries++;
+  }
+
+  // off -1: attributes only; off 0 and len -1: attributes and every cached page (file data, or a directory's listing).
+  inode(node: NodeRec, withData: boolean): void {
+    if (this.data?.has(node.id)) return;
+    if (withData) (this.data ??= new Set()).add(node.id);
+    else if (this.attrs?.has(node.id)) return;
+    else (this.attrs ??= new Set()).add(node.id);
+    this.session.invalInode(node.id, withData ? 0 : -1, withData ? -1 : 0);
+    if (this.stats) this.stats.inodes++;
+  }
 }
 
 function applyOne(change: LayerChange, target: InvalTarget, tell: Teller): void {

@@ -89,7 +89,7 @@ export function decodeEvents(buf: Buffer, len: number = buf.length, skipPid = 0,
       if (counts) counts.skipped++;
     } else {
       const ev: FanEvent = { mask, pid, fsid: 0n, dirHandle: null, dirKey: '', name: null };
-      decodeInfo(buf.subarray(at + metaLen, at + eventLen), ev);
+      decodeInfo(buf, at + metaLen, at + eventLen, ev);
       out.push(ev);
     }
     at += eventLen;
@@ -97,22 +97,22 @@ export function decodeEvents(buf: Buffer, len: number = buf.length, skipPid = 0,
   return out;
 }
 
-/** Fill `ev` from its info records (struct fanotify_event_info_fid, name after the handle). */
-function decodeInfo(info: Buffer, ev: FanEvent): void {
-  let at = 0;
-  while (at + 4 <= info.length) {
-    const type = info[at];
-    const recLen = info.readUInt16LE(at + 2);
-    if (recLen < 4 || at + recLen > info.length) return;
+/** Fill `ev` from the info records in buf[start, end) (struct fanotify_event_info_fid, name after the handle). */
+function decodeInfo(buf: Buffer, start: number, end: number, ev: FanEvent): void {
+  let at = start;
+  while (at + 4 <= end) {
+    const type = buf[at];
+    const recLen = buf.readUInt16LE(at + 2);
+    if (recLen < 4 || at + recLen > end) return;
     if (type === FAN_EVENT_INFO_TYPE_DFID_NAME || type === FAN_EVENT_INFO_TYPE_DFID || type === FAN_EVENT_INFO_TYPE_FID) {
-      ev.fsid = info.readBigUInt64LE(at + 4);
+      ev.fsid = buf.readBigUInt64LE(at + 4);
       const hAt = at + 12;
-      const hEnd = hAt + 8 + info.readUInt32LE(hAt);
-      ev.dirHandle = info.subarray(hAt, hEnd);
-      ev.dirKey = info.toString('latin1', at + 4, hEnd);
+      const hEnd = Math.min(hAt + 8 + buf.readUInt32LE(hAt), end);
+      ev.dirHandle = buf.subarray(hAt, hEnd);
+      ev.dirKey = buf.toString('latin1', at + 4, hEnd);
       if (type === FAN_EVENT_INFO_TYPE_DFID_NAME) {
-        const nul = info.indexOf(0, hEnd);
-        const name = info.toString('utf8', hEnd, nul < 0 || nul > at + recLen ? at + recLen : nul);
+        const nul = buf.indexOf(0, hEnd);
+        const name = buf.toString('utf8', hEnd, nul < 0 || nul > at + recLen ? at + recLen : nul);
         // Events on a directory itself come with its own handle and the name ".".
         ev.name = name === '.' || name === '' ? null : name;
       }
