@@ -21,9 +21,8 @@ export type IoMode = 'cached' | 'passthrough' | 'direct';
 
 interface NodeIo {
   cached: number;
-  passthrough: number;
   backingId: number | null;
-  /** Handles of the passthrough opens (upper files, all of the same inode). */
+  /** Handles of the passthrough opens (upper files, all of the same inode); their count is the node's. */
   fhs: number[];
 }
 
@@ -43,13 +42,16 @@ export class IoModes {
 
   private io(rec: NodeRec): NodeIo {
     let io = this.nodes.get(rec);
-    if (!io) this.nodes.set(rec, (io = { cached: 0, passthrough: 0, backingId: null, fhs: [] }));
+    if (!io) this.nodes.set(rec, (io = { cached: 0, backingId: null, fhs: [] }));
     return io;
   }
 
   /** Passthrough or cached opens on any of `recs` other than `rec` (hard-link aliases). */
   private othersHave(recs: Iterable<NodeRec>, rec: NodeRec, kind: 'cached' | 'passthrough'): boolean {
-    for (const r of recs) if (r !== rec && (this.nodes.get(r)?.[kind] ?? 0) > 0) return true;
+    for (const r of recs) {
+      const io = r === rec ? undefined : this.nodes.get(r);
+      if (io && (kind === 'cached' ? io.cached : io.fhs.length) > 0) return true;
+    }
     return false;
   }
 
@@ -65,13 +67,12 @@ export class IoModes {
       const id = io.backingId ?? this.register(session, h.fd);
       if (id !== null) {
         io.backingId = id;
-        io.passthrough++;
         io.fhs.push(fh);
         this.opens.set(fh, { rec, mode: 'passthrough' });
         return { openFlags: FOPEN_PASSTHROUGH, backingId: id };
       }
     }
-    if (io.passthrough > 0 || this.othersHave(aliases, rec, 'passthrough')) {
+    if (io.fhs.length > 0 || this.othersHave(aliases, rec, 'passthrough')) {
       this.opens.set(fh, { rec, mode: 'direct' });
       return { openFlags: FOPEN_DIRECT_IO };
     }
@@ -94,7 +95,7 @@ export class IoModes {
 
   /** Whether `rec` has passthrough opens now: its kernel inode then uses no page cache (the rules above). */
   passesThrough(rec: NodeRec): boolean {
-    return (this.nodes.get(rec)?.passthrough ?? 0) > 0;
+    return (this.nodes.get(rec)?.fhs.length ?? 0) > 0;
   }
 
   /** A handle of a passthrough open of `rec`: its upper file, the inode the kernel holds for it. */
@@ -114,9 +115,9 @@ export class IoModes {
     this.opens.delete(fh);
     const io = this.nodes.get(o.rec);
     if (!io) return;
-    if (o.mode === 'passthrough') io.fhs.splice(io.fhs.indexOf(fh), 1);
     if (o.mode === 'cached') io.cached--;
-    else if (o.mode === 'passthrough' && --io.passthrough === 0 && io.backingId !== null) {
+    else if (o.mode === 'passthrough') io.fhs.splice(io.fhs.indexOf(fh), 1);
+    if (o.mode === 'passthrough' && io.fhs.length === 0 && io.backingId !== null) {
       const id = io.backingId;
       io.backingId = null;
       this.liveBackings--;
@@ -126,6 +127,6 @@ export class IoModes {
         // The connection is gone (unmounted): the kernel dropped every backing id with it.
       }
     }
-    if (io.cached === 0 && io.passthrough === 0) this.nodes.delete(o.rec);
+    if (io.cached === 0 && io.fhs.length === 0) this.nodes.delete(o.rec);
   }
 }
