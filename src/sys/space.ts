@@ -19,8 +19,8 @@ export const SEEK_HOLE = 4;
  * constants lack it, the value is the architecture's).
  */
 export const O_LARGEFILE = process.arch === 'arm64' ? 0o400000 : 0o100000;
-/** O_CLOEXEC: node adds it to every open; a kernel's flags may carry it too. */
-export const O_CLOEXEC = 0o2000000;
+/** O_CLOEXEC (libc.ts has it): node adds it to every open; a kernel's flags may carry it too. */
+export { O_CLOEXEC } from './libc.js';
 /** O_TMPFILE as open(2) takes it (it includes O_DIRECTORY). */
 export const O_TMPFILE = 0o20200000;
 const AT_SYMLINK_FOLLOW = 0x400;
