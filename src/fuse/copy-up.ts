@@ -151,7 +151,12 @@ function openCopy(ovl: Overlay, access: number, perm: number): { fd: number; tmp
  * that would change nothing.
  */
 function madeInWork(ovl: Overlay, fd: number, perm: number): Made {
-  if (ovl.workCreates) return { ...ovl.workCreates, perm: ovl.workCreates.perm === null ? null : perm };
+  ovl.workCreates ??= learnWorkCreates(ovl, fd, perm);
+  const { uid, gid, keepsMode } = ovl.workCreates;
+  return { uid, gid, perm: keepsMode ? perm : null };
+}
+
+function learnWorkCreates(ovl: Overlay, fd: number, perm: number): NonNullable<Overlay['workCreates']> {
   const st = fstatSync(fd);
   let acl: Buffer | null = null;
   try {
@@ -159,9 +164,7 @@ function madeInWork(ovl: Overlay, fd: number, perm: number): Made {
   } catch {
     // no ACLs on this filesystem: none to inherit
   }
-  const plain = acl === null && process.umask() === 0 && (st.mode & 0o7777) === perm;
-  ovl.workCreates = { uid: st.uid, gid: st.gid, perm: plain ? 0 : null };
-  return { uid: st.uid, gid: st.gid, perm: plain ? perm : null };
+  return { uid: st.uid, gid: st.gid, keepsMode: acl === null && process.umask() === 0 && (st.mode & 0o7777) === perm };
 }
 
 /** Open flags of a copy-up's caller that its copy's own fd can serve: the access mode and O_APPEND. */

@@ -38,10 +38,10 @@ export class Overlay {
   /** Copy-up makes regular files as O_TMPFILE in the work dir until the upper refuses it. */
   tmpfileCopyUp = true;
   /**
-   * Owner a file made in the work dir gets, and `perm` 0 when it keeps the mode it is opened with
-   * (null: it may not), learned at the first copy-up (copy-up.ts madeInWork).
+   * Owner a file made in the work dir gets, and whether it keeps the mode it is opened with,
+   * learned at the first copy-up (copy-up.ts madeInWork).
    */
-  workCreates: { uid: number; gid: number; perm: 0 | null } | null = null;
+  workCreates: { uid: number; gid: number; keepsMode: boolean } | null = null;
   /** `.fuse_hidden…` names libfuse gave to unlinked open files (see hidden.ts). */
   readonly hidden = new Set<string>();
   private tmpCounter = 0;
