@@ -21,20 +21,24 @@ import { build } from 'esbuild';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
 const name = `bundle-${Date.now().toString(36)}-${process.pid}`;
-await build({
-  entryPoints: ['src/cli/ovl-fuse.ts', 'src/fuse/session/worker.ts', 'src/fuse/watch-start.ts', 'src/fuse/session/prestart.ts'],
+// What every build below shares: one bundle per entry set, for node 20, npm packages external.
+const common = {
   absWorkingDir: new URL('..', import.meta.url).pathname,
-  outdir: dist + name,
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
   packages: 'external',
   sourcemap: true,
+  logLevel: 'warning',
+};
+await build({
+  ...common,
+  entryPoints: ['src/cli/ovl-fuse.ts', 'src/fuse/session/worker.ts', 'src/fuse/watch-start.ts', 'src/fuse/session/prestart.ts'],
+  outdir: dist + name,
+  splitting: true,
+  format: 'esm',
   entryNames: '[name]',
   chunkNames: 'chunk-[hash]',
-  logLevel: 'warning',
 });
 // The session worker's core once more, as one CommonJS file with a V8 code cache (see
 // src/fuse/session/code-cache.ts: ~30 ms of ES module loading was most of the worker's start-up),
@@ -50,18 +54,12 @@ const cjs = [
 ];
 for (const [entry, out] of cjs) {
   await build({
+    ...common,
     entryPoints: [entry],
-    absWorkingDir: new URL('..', import.meta.url).pathname,
     outfile: dist + name + '/' + out,
     banner: { js: 'const __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
     define: { 'import.meta.url': '__import_meta_url' },
-    bundle: true,
     format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
-    logLevel: 'warning',
   });
 }
 // ovl-dedup (bin/ovl-dedup's entry) and its scan thread, each as one ES file beside ovl-fuse's:
@@ -70,16 +68,10 @@ for (const [entry, out] of cjs) {
 // code cache: convert and migrate load execa (ES only) with import(), which a cached script lacks.
 // A build of its own, so ovl-fuse's entries and chunks stay as they are.
 await build({
+  ...common,
   entryPoints: { 'ovl-dedup': 'src/cli/ovl-dedup.ts', 'scan-worker': 'src/dedup/scan-worker.ts' },
-  absWorkingDir: new URL('..', import.meta.url).pathname,
   outdir: dist + name,
-  bundle: true,
   format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  sourcemap: true,
-  logLevel: 'warning',
 });
 // The caches are made in a worker thread, so that running a bundle's top level (the core sets the
 // umask on a main thread) leaves this build alone.
