@@ -1,9 +1,9 @@
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OvlError, errnoNumber } from '../errors.js';
-import { check, checkUnless, throwErrno } from './call.js';
+import { check, checkUnless, throwErrno, throwFsError } from './call.js';
 import { c } from './libc.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovl-call-'));
@@ -37,4 +37,17 @@ t.test('throwErrno reports a given errno and reason', async (t) => {
     message: '/m: mount overlay: no lowerdir (EINVAL)',
   });
   t.throws(() => throwErrno('poll', undefined, { errno: errnoNumber('EBADF') }), { code: 'EBADF', path: undefined, message: 'poll failed: EBADF' });
+});
+
+t.test('throwFsError reports a failed node:fs call with the errno node read, the op and the path', async (t) => {
+  let nodeErr: unknown;
+  try {
+    openSync(missing, 'r');
+  } catch (err) {
+    nodeErr = err;
+  }
+  const err = t.throws(() => throwFsError(nodeErr, 'open', missing, 'cannot open the device'));
+  t.ok(err instanceof OvlError);
+  t.match(err, { code: 'ENOENT', errno: 2, path: missing, message: `${missing}: open: cannot open the device (ENOENT)` });
+  t.equal((err as Error).cause, nodeErr);
 });

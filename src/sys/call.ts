@@ -1,7 +1,7 @@
 // Turns a failed libc call into an OvlError carrying the errno, the operation and the path. Every
 // wrapper in src/sys reports a failure through here, so all syscall errors read alike and carry
 // the errno a FUSE reply or a conformance diff needs.
-import { OvlError, errnoName } from '../errors.js';
+import { OvlError, errnoCodeOf, errnoName } from '../errors.js';
 import { lastErrno } from './libc.js';
 
 export interface ErrnoDetail {
@@ -33,4 +33,14 @@ export function checkUnless(ret: number, answers: readonly number[], op: string,
   const errno = lastErrno();
   if (answers.includes(errno)) return -errno;
   return throwErrno(op, path, { errno });
+}
+
+/**
+ * A node:fs call made on src/sys's behalf (open of a device or a directory) failed: report it as
+ * the OvlError a libc call would give, with the errno node read and the operation and path.
+ */
+export function throwFsError(err: unknown, op: string, path: string, why?: string): never {
+  const code = errnoCodeOf(err);
+  const message = why === undefined ? `${op} failed: ${code}` : `${op}: ${why} (${code})`;
+  throw new OvlError(code, message, { path, cause: err });
 }

@@ -3,8 +3,8 @@
 // Reading and writing requests is plain node:fs on the fd (as cheap as an FFI call).
 import { closeSync, openSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { OvlError, errnoNumber } from '../errors.js';
-import { check, checkUnless } from './call.js';
+import { errnoNumber } from '../errors.js';
+import { check, checkUnless, throwFsError } from './call.js';
 import { MS_RDONLY, POLLERR, POLLHUP, POLLIN, POLLNVAL, c } from './libc.js';
 import { listMounts } from './mount.js';
 
@@ -27,8 +27,7 @@ export function openDevFuse(): number {
   try {
     return openSync('/dev/fuse', 'r+');
   } catch (err) {
-    const code = (err as { code?: string }).code ?? 'EIO';
-    throw new OvlError(code in { ENOENT: 1, EACCES: 1, EPERM: 1, ENXIO: 1, ENODEV: 1 } ? code : 'EIO', `cannot open the FUSE device (${code})`, { path: '/dev/fuse', cause: err });
+    return throwFsError(err, 'open', '/dev/fuse', 'cannot open the FUSE device');
   }
 }
 

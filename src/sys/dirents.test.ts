@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeWhiteout, setTimes } from './nodes.js';
-import { copyFileNoatime, readDirents, readdirNoatime, rereadDirents } from './dirents.js';
+import { OvlError } from '../errors.js';
+import { copyFileNoatime, openDirNoAtime, readDirents, readdirNoatime, rereadDirents } from './dirents.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovlkit-dirents-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -90,4 +91,17 @@ t.test('rereadDirents rewinds a held dir fd and sees entries added since', async
   writeFileSync(join(d, 'b'), '');
   t.same(rereadDirents(fd).map((e) => e.name).sort(), ['a', 'b']);
   t.throws(() => rereadDirents(9999, 'nope'), { code: 'EBADF' });
+});
+
+t.test('openDirNoAtime fails as every src/sys call does: an OvlError with errno, op and path', async (t) => {
+  const missing = join(dir, 'no-such-dir');
+  const err = t.throws(() => openDirNoAtime(missing));
+  t.ok(err instanceof OvlError);
+  t.match(err, { code: 'ENOENT', errno: 2, path: missing, message: `${missing}: open failed: ENOENT` });
+  const file = join(dir, 'plain-file');
+  writeFileSync(file, '');
+  t.match(t.throws(() => openDirNoAtime(file)), { code: 'ENOTDIR', path: file });
+  const fd = openDirNoAtime(dir);
+  t.ok(fd >= 0);
+  closeSync(fd);
 });

@@ -4,7 +4,7 @@
 // also hands back d_ino and d_type, saving an lstat per entry.
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { errnoNumber } from '../errors.js';
-import { check, checkUnless } from './call.js';
+import { check, checkUnless, throwFsError } from './call.js';
 import { c } from './libc.js';
 
 export type DirentType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block' | 'unknown';
@@ -27,8 +27,12 @@ export function openDirNoAtime(path: string): number {
   try {
     return openSync(path, NOATIME_FLAGS);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return throwFsError(err, 'open', path);
+  }
+  try {
     return openSync(path, PLAIN_FLAGS);
+  } catch (err) {
+    return throwFsError(err, 'open', path);
   }
 }
 
