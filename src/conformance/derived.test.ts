@@ -3,7 +3,7 @@ import { deriveFrom, opPaths, related } from './derived.js';
 import type { Difference } from './diff.js';
 import type { Op } from './ops.js';
 
-t.test('an op names its paths; fd and dir-handle ops the path they were opened on', async (t) => {
+t.test('an op names its paths; fd, dir and mapping handle ops the path they were opened on', async (t) => {
   const ops: Op[] = [
     { op: 'open', path: 'f', access: 'r', fd: 0 },
     { op: 'opendir', path: 'd', dir: 1 },
@@ -12,8 +12,12 @@ t.test('an op names its paths; fd and dir-handle ops the path they were opened o
     { op: 'rename', from: 'a', to: 'b/c' },
     { op: 'statfs' },
     { op: 'mutate', layer: 0, action: 'rename', path: 'x', to: 'y' },
+    { op: 'mapOpen', path: 'm', access: 'rw', map: 0 },
+    { op: 'mapWrite', map: 0, offset: 0, data: 'x' },
+    { op: 'unmap', map: 0 },
+    { op: 'mapRead', map: 1 },
   ];
-  t.same(ops.map((_, i) => opPaths(ops, i)), [['f'], ['d'], ['f'], ['d'], ['a', 'b/c'], [], ['x', 'y']]);
+  t.same(ops.map((_, i) => opPaths(ops, i)), [['f'], ['d'], ['f'], ['d'], ['a', 'b/c'], [], ['x', 'y'], ['m'], ['m'], ['m'], []]);
 });
 
 t.test('related: same name, inside, or the parent dir', async (t) => {

@@ -12,14 +12,16 @@ export function opPaths(ops: readonly Op[], i: number): string[] {
   if ('from' in o) return [o.from, o.to];
   if (o.op === 'mutate') return o.to !== undefined ? [o.path, o.to] : [o.path];
   if ('path' in o) return [o.path];
-  const handle = 'fd' in o ? { key: 'fd' as const, n: o.fd } : 'dir' in o ? { key: 'dir' as const, n: o.dir } : undefined;
+  const handle = 'fd' in o ? { opener: 'open', n: o.fd } : 'dir' in o ? { opener: 'opendir', n: o.dir } : 'map' in o ? { opener: 'mapOpen', n: o.map } : undefined;
   if (!handle) return [];
   for (let j = i - 1; j >= 0; j--) {
     const p = ops[j]!;
-    if ((p.op === 'open' && handle.key === 'fd' && p.fd === handle.n) || (p.op === 'opendir' && handle.key === 'dir' && p.dir === handle.n)) return [p.path];
+    if (p.op === handle.opener && handleOf(p) === handle.n) return [(p as { path: string }).path];
   }
   return [];
 }
+
+const handleOf = (o: Op) => (o.op === 'open' ? o.fd : o.op === 'opendir' ? o.dir : o.op === 'mapOpen' ? o.map : undefined);
 
 const parent = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '.');
 

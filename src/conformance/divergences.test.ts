@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { UsageError } from '../errors.js';
 import type { Difference } from './diff.js';
-import { type AcceptRule, classify, loadRules } from './divergences.js';
+import { type AcceptRule, appliesTo, classify, loadRules } from './divergences.js';
 import { describeOp, type Op } from './ops.js';
 import { suitesDir } from './suite.js';
 
@@ -53,6 +53,21 @@ t.test('an `afterOp` rule: only after that op, only on the names it used', async
   const tree = (path: string): Difference => ({ where: 'upper', path, field: 'stat.mtime', reference: 1, target: 2 });
   const got = classify(rule, 'fuse', [stat(0), stat(2), stat(3), tree('a'), tree('b')], ops);
   t.same(got.map((c) => c.accepted ?? null), [null, 'mm', null, 'mm', null], 'before the op and other names stay unexpected');
+});
+
+t.test('mtime after mmap stores: accepted where stores reach the daemon as WRITEs, never on the passthrough default', async (t) => {
+  const shipped = loadRules(join(suitesDir, 'divergences.json'));
+  const ops: Op[] = [
+    { op: 'mapOpen', path: 'a', access: 'rw', map: 0 },
+    { op: 'mapWrite', map: 0, offset: 0, data: 'x' },
+    { op: 'unmap', map: 0 },
+    { op: 'mapOpen', path: 'r', access: 'r', map: 1 },
+  ];
+  const tree = (path: string): Difference => ({ where: 'upper', path, type: 'file', field: 'stat.mtime', reference: 1000000000, target: 'now' });
+  const off = 'exec:node bin/ovl-fuse -o lowerdir={lowerdir},passthrough=off {merged}';
+  t.same(classify(shipped, off, [tree('a'), tree('r')], ops).map((c) => c.accepted ?? null), ['user-space-mmap-write-mtime', null], 'a held writable mapping; a read-only one stores nothing');
+  t.same(classify(shipped, 'fuse', [tree('a')], ops).map((c) => c.accepted ?? null), [null], 'passthrough maps the upper file itself');
+  t.notOk(appliesTo(shipped.find((r) => r.id === 'user-space-mmap-write-mtime')!, 'exec:node bin/ovl-fuse -o lowerdir={lowerdir} {merged}'));
 });
 
 t.test('a list with an `after` rule or a `derives` without `op` is refused', async (t) => {

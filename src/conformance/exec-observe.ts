@@ -1,9 +1,9 @@
-// The ops that observe what node:fs cannot: MAP_SHARED mmap with msync, O_DIRECT, statx, ctime
-// across a change, d_ino against st_ino, execve of a file in the overlay and a process held
+// The ops that observe what node:fs cannot: MAP_SHARED mmap with msync (in one op, or a mapping
+// held across other ops), O_DIRECT, statx, ctime across a change, d_ino against st_ino, execve of a file in the overlay and a process held
 // running it (ETXTBSY). Run in the worker like every op (exec-op.ts); errors are results.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { holdProgram, listDirents, runProgram, setXattr, statxOf, STATX_BTIME, withAlignedBuffer, withSharedMapping } from '../sys/index.js';
+import { holdProgram, listDirents, mapShared, runProgram, setXattr, statxOf, STATX_BTIME, withAlignedBuffer, withSharedMapping } from '../sys/index.js';
 import type { ExecContext, RawValue } from './exec-op.js';
 import type { CtimeVia, Op } from './ops.js';
 import { contentObs } from './raw.js';
@@ -30,6 +30,49 @@ function mmapOp(path: string, offset: number, data: string): RawValue {
     });
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+// One page: every file a scenario makes is smaller, and the file may grow under a held mapping.
+const MAP_LENGTH = BLOCK;
+
+function mapOpen(ctx: ExecContext, path: string, access: 'r' | 'rw', n: number): void {
+  unmapHeld(ctx, n, false);
+  const fd = fs.openSync(path, access === 'rw' ? K.O_RDWR : K.O_RDONLY);
+  try {
+    ctx.maps.set(n, { fd, map: mapShared(fd, MAP_LENGTH, access === 'rw', path) });
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+function heldMap(ctx: ExecContext, n: number) {
+  const h = ctx.maps.get(n);
+  if (!h) throw Object.assign(new Error('no such mapping'), { code: 'EBADF' });
+  // A page wholly past EOF faults (SIGBUS): touch only bytes the file has now.
+  return { ...h, size: Math.min(fs.fstatSync(h.fd).size, MAP_LENGTH) };
+}
+
+function mapWrite(ctx: ExecContext, n: number, offset: number, data: string): void {
+  const h = heldMap(ctx, n);
+  // A store to a PROT_READ mapping faults (SIGSEGV); say so as the errno mprotect would.
+  if (!h.map.writable) throw Object.assign(new Error('read-only mapping'), { code: 'EACCES' });
+  h.map.mem().set(Buffer.from(data).subarray(0, Math.max(0, h.size - offset)), Math.min(offset, h.size));
+}
+
+function unmapHeld(ctx: ExecContext, n: number, must: boolean): void {
+  const h = ctx.maps.get(n);
+  if (!h) {
+    if (must) throw Object.assign(new Error('no such mapping'), { code: 'EBADF' });
+    return;
+  }
+  ctx.maps.delete(n);
+  try {
+    if (h.map.writable) h.map.sync();
+  } finally {
+    h.map.unmap();
+    fs.closeSync(h.fd);
   }
 }
 
@@ -102,6 +145,16 @@ export async function runObserveOp(ctx: ExecContext, o: Op): Promise<RawValue | 
   switch (o.op) {
     case 'mmap':
       return mmapOp(p(o.path), o.offset, o.data);
+    case 'mapOpen':
+      return mapOpen(ctx, p(o.path), o.access, o.map);
+    case 'mapRead': {
+      const h = heldMap(ctx, o.map);
+      return { content: contentObs(Buffer.from(h.map.mem().subarray(0, h.size))) };
+    }
+    case 'mapWrite':
+      return mapWrite(ctx, o.map, o.offset, o.data);
+    case 'unmap':
+      return unmapHeld(ctx, o.map, true);
     case 'direct':
       return directOp(p(o.path), o.data);
     case 'statx':

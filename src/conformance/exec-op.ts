@@ -8,6 +8,7 @@ import { OverlayXattrs, OPAQUE_YES } from '../format/index.js';
 import {
   getXattr,
   type HeldProgram,
+  type SharedMapping,
   listDirents,
   listXattrs,
   makeWhiteout,
@@ -38,6 +39,8 @@ export interface ExecContext {
   scratch: string;
   /** Processes the scenario holds running (spawn), by number. */
   procs: Map<number, HeldProgram>;
+  /** MAP_SHARED mappings the scenario holds (mapOpen), with the fd each maps, by number. */
+  maps: Map<number, { fd: number; map: SharedMapping }>;
 }
 
 const K = fs.constants;
@@ -234,6 +237,12 @@ export async function execOp(ctx: ExecContext, o: Op): Promise<RawResult> {
 
 /** Close every handle the scenario still holds (before remount and at the end). */
 export function closeAll(ctx: ExecContext): void {
+  // A mapping keeps its file open, and the mount busy, after its fd is closed: unmap first.
+  for (const { fd, map } of ctx.maps.values()) {
+    map.unmap();
+    fs.closeSync(fd);
+  }
+  ctx.maps.clear();
   for (const fd of [...ctx.fds.values(), ...ctx.dirs.values()]) {
     try {
       fs.closeSync(fd);

@@ -50,6 +50,18 @@ export type Op =
   | { op: 'rotate' }
   /** MAP_SHARED the whole file read-write, read it, write `data` at `offset` (inside the file), msync, unmap. */
   | { op: 'mmap'; path: string; offset: number; data: string }
+  /**
+   * open and MAP_SHARED 4 KiB of the file (PROT_READ, or PROT_READ|PROT_WRITE on an O_RDWR fd) and
+   * hold the mapping as mapN while other ops run: reads and writes through write(2), copy-up,
+   * truncate then meet a live mapping.
+   */
+  | { op: 'mapOpen'; path: string; access: 'r' | 'rw'; map: number }
+  /** Read the file through mapN, up to its current size (fstat of the mapped fd): no SIGBUS past EOF. */
+  | { op: 'mapRead'; map: number }
+  /** Store `data` at `offset` through mapN, inside the file's current size; no msync (EACCES on a read-only mapping). */
+  | { op: 'mapWrite'; map: number; offset: number; data: string }
+  /** msync (when writable), munmap and close mapN. */
+  | { op: 'unmap'; map: number }
   /** open with O_DIRECT and read the first 4 KiB into aligned memory (and write one 4 KiB block of `data`). */
   | { op: 'direct'; path: string; data?: string }
   /** statx: which fields the kernel filled, attributes, birth time, DIO alignment. */
@@ -143,6 +155,14 @@ export function describeOp(o: Op): string {
       return describeMutate(o);
     case 'mmap':
       return `mmap(${q(o.path)}, MAP_SHARED, write @${o.offset} ${q(o.data)}, msync)`;
+    case 'mapOpen':
+      return `map${o.map} = mmap(${q(o.path)}, MAP_SHARED, ${o.access === 'rw' ? 'PROT_READ|PROT_WRITE' : 'PROT_READ'})`;
+    case 'mapRead':
+      return `read(map${o.map})`;
+    case 'mapWrite':
+      return `store(map${o.map}, @${o.offset}, ${q(o.data)})`;
+    case 'unmap':
+      return `msync+munmap(map${o.map})`;
     case 'direct':
       return `open(${q(o.path)}, O_DIRECT)${o.data !== undefined ? ` write 4K of ${q(o.data)}` : ''} read 4K`;
     case 'ctime':

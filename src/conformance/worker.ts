@@ -17,7 +17,7 @@ export interface WorkerReply {
   error?: string;
 }
 
-const ctx: ExecContext = { merged: '', lowers: [], upper: '', scratch: '', fds: new Map(), dirs: new Map(), procs: new Map() };
+const ctx: ExecContext = { merged: '', lowers: [], upper: '', scratch: '', fds: new Map(), dirs: new Map(), procs: new Map(), maps: new Map() };
 
 function handle(req: WorkerRequest): unknown {
   switch (req.kind) {

@@ -1,7 +1,7 @@
 // The observing ops (mmap, O_DIRECT, statx, ctime, d_ino, execve, ETXTBSY) on real mounts: the
 // kernel trace shows what the kernel does, the kernel's own mount command agrees exactly, and a
-// target with a planted difference (a layer changed before mounting, a bind mount over a name)
-// is caught at the op that observes it. Against ovl-fuse (when built), the differences that
+// target with a planted difference (a layer changed before mounting, a bind mount over a name, a
+// file attribute only statx reports) is caught at the op that observes it. Against ovl-fuse (when built), the differences that
 // remain are exactly the ones its rules name.
 import { existsSync } from 'node:fs';
 import t, { type Test } from 'tap';
@@ -79,6 +79,16 @@ t.test('planted differences are caught at the op that observes them', async (t) 
   const beside = MOUNT.replace('{options} {merged}', '{options} {merged}.t');
   const bound = `mkdir {merged}.t && ${beside} && mount --bind {upperdir}/../work {merged}.t/d && mount --rbind {merged}.t {merged} && umount -l {merged}.t`;
   await planted(t, 'a bind mount over a name: its d_ino is not its st_ino', execTarget(bound), ['op6:fields.d']);
+  await planted(t, 'another upper content: the O_DIRECT read sees it', execTarget(`printf UPPER > {upperdir}/u; ${MOUNT}`), ['op2:content']);
+});
+
+t.test('a planted file attribute is caught by statx alone', async (t) => {
+  // Its own scenario: in the one above, `a` is copied up (mmap opens it O_RDWR) before statx looks.
+  const one: Scenario = { lowers: [{ entries: [{ path: 'a', kind: 'file', content: 'x', mode: 0o644 }] }], upper: { entries: [] }, ops: [{ op: 'stat', path: 'a' }, { op: 'statx', path: 'a' }] };
+  const nodump = await runner.run(execTarget(`chattr +d {lowerdir}/a && ${MOUNT}`), one);
+  const diffs = diffTraces(await runner.run(kernelTarget, one), nodump).filter((d) => d.where === 'op');
+  t.same(diffs.map((d) => `op${d.opIndex}:${d.field}`), ['op1:fields.attributes'], 'stat(2) cannot see it');
+  t.match(nodump.ops[1]!.result, { ok: true, value: { fields: { attributes: 'nodump' } } });
 });
 
 t.test('ovl-fuse: only differences its rules name', { skip: !existsSync(join(packageRoot, 'dist/fuse')) && 'ovl-fuse not built' }, async (t) => {

@@ -178,6 +178,7 @@ def mutate(layer, action, path, to, data, mode):
         os.path.exists(p) or os.mkdir(p, 0o755); os.setxattr(p, '${ovl.name('opaque')}', b'${OPAQUE_YES}')
     elif action == 'chmod': os.chmod(p, mode)
 def remount():
+    for n in list(maps): unmap(n)
     for t in (fds, dirs):
         for fd in t.values(): os.close(fd)
         t.clear()

@@ -181,6 +181,7 @@ def mutate(layer, action, path, to, data, mode):
         os.path.exists(p) or os.mkdir(p, 0o755); os.setxattr(p, 'trusted.overlay.opaque', b'y')
     elif action == 'chmod': os.chmod(p, mode)
 def remount():
+    for n in list(maps): unmap(n)
     for t in (fds, dirs):
         for fd in t.values(): os.close(fd)
         t.clear()
@@ -197,6 +198,25 @@ def mm(p, off, data):
         size = os.fstat(fd).st_size; m = mmap.mmap(fd, size, mmap.MAP_SHARED)
         before = content(m[:]); b = data.encode()[:max(0, size - off)]; m[off:off + len(b)] = b; m.flush(); m.close(); return before
     finally: os.close(fd)
+libc.mmap.restype = ctypes.c_void_p; libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+maps = {}
+def map_open(n, p, rw):
+    if n in maps: unmap(n)
+    fd = os.open(p, os.O_RDWR if rw else os.O_RDONLY); a = libc.mmap(None, 4096, 3 if rw else 1, 1, fd, 0)
+    if a is None or a == ctypes.c_void_p(-1).value: e = ctypes.get_errno(); os.close(fd); raise OSError(e, os.strerror(e))
+    maps[n] = (fd, a, rw)
+def held(n):
+    if n not in maps: raise OSError(9, 'no such mapping')
+    fd, a, rw = maps[n]; return fd, a, rw, min(os.fstat(fd).st_size, 4096)
+def map_read(n): fd, a, rw, size = held(n); return content(ctypes.string_at(a, size))
+def map_write(n, off, data):
+    fd, a, rw, size = held(n)
+    if not rw: raise OSError(13, 'read-only mapping')
+    b = data.encode()[:max(0, size - off)]; ctypes.memmove(a + min(off, size), b, len(b))
+def unmap(n):
+    held(n); fd, a, rw = maps.pop(n)
+    if rw: libc.msync(ctypes.c_void_p(a), 4096, 4)
+    libc.munmap(ctypes.c_void_p(a), 4096); os.close(fd)
 def direct(p, data):
     fd = os.open(p, (os.O_RDONLY if data is None else os.O_RDWR) | os.O_DIRECT); buf = mmap.mmap(-1, 4096)
     try:
