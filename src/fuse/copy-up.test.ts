@@ -79,12 +79,13 @@ t.test('copy-up leaves what the kernel leaves, O_TMPFILE or named temp', async (
   t.same(coreCopy(t, false), kernel, 'named temp renamed into place');
 });
 
-/** The fsync(2) calls this process makes while `fn` runs, as strace attached to it sees them. */
-async function fsyncsDuring(t: Test, fn: () => void): Promise<number> {
+/** Syscalls of this process that sync, set metadata or give a name, in order, as strace attached to it sees them while `fn` runs. */
+async function syncOrderDuring(t: Test, fn: () => void): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-strace-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const log = join(dir, 'log');
-  const tracer = spawn('strace', ['-f', '-e', 'trace=fsync,fdatasync', '-o', log, '-p', String(process.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const traced = 'fsync,fdatasync,fsetxattr,utimensat,linkat,renameat2';
+  const tracer = spawn('strace', ['-f', '-e', `trace=${traced}`, '-o', log, '-p', String(process.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
   t.teardown(() => void tracer.kill('SIGKILL'));
   await new Promise<void>((resolve, reject) => {
     let said = '';
@@ -99,20 +100,28 @@ async function fsyncsDuring(t: Test, fn: () => void): Promise<number> {
   const exited = once(tracer, 'exit');
   tracer.kill('SIGINT');
   await exited;
-  return readFileSync(log, 'utf8').split('\n').filter((l) => /\bf(data)?sync\(/.test(l)).length;
+  return readFileSync(log, 'utf8').split('\n').map((l) => /\b(fsync|fdatasync|fsetxattr|utimensat|linkat|renameat2)\(/.exec(l)?.[1]).filter((c) => c !== undefined);
 }
 
-t.test('copy-up fsyncs the copied data before linking it, unless the mount is volatile (as ovl_copy_up_file)', async (t) => {
-  for (const volatile of [false, true]) {
+/** What follows each f(data)sync in `calls`: the copy's metadata (auto) or its name (strict). */
+const afterSyncs = (calls: string[]) => calls.flatMap((c, i) => (/^f(data)?sync$/.test(c) ? [calls[i + 1] ?? 'end'] : []));
+
+// Traced on kernel 6.18 (ext4_sync_file_enter, one copy-up of each): fsync=auto (the default) syncs
+// a file with data once (datasync 0) before its metadata, and no empty file, dir or symlink;
+// fsync=strict syncs every file and dir once, after its metadata (ovl_copy_up_metadata, 6.12+).
+t.test('copy-up fsyncs as the kernel: the data before the metadata (auto), after it (strict), never (volatile)', async (t) => {
+  for (const mode of ['auto', 'strict', 'volatile'] as const) {
     const d = layerDirs(t, 1, 'ovlkit-copyup-sync-');
     fixture(d);
+    mkdirSync(join(d.lowers[0]!, 'sub'));
     prepareWorkdir(d.work);
-    const ovl = new Overlay(resolveMountOptions(kernelOptions(d, volatile ? { volatile: true } : {})), 'never', () => ({ uid: 0, gid: 0 }));
-    const n = await fsyncsDuring(t, () => {
-      for (const name of ['f', 'g', 'empty']) copyUp(ovl, `/d/${name}`);
+    const ovl = new Overlay(resolveMountOptions(kernelOptions(d, mode === 'volatile' ? { volatile: true } : { fsync: mode })), 'never', () => ({ uid: 0, gid: 0 }));
+    const calls = await syncOrderDuring(t, () => {
+      for (const name of ['d/f', 'd/g', 'd/empty', 'sub']) copyUp(ovl, `/${name}`);
     });
-    // f and g have data; the kernel copies (and syncs) no data of an empty file.
-    t.equal(n, volatile ? 0 : 2, volatile ? 'volatile: no fsync' : 'one fsync per copied file with data');
+    // f and g have data; strict syncs empty and the dir sub too, each just before it takes its name.
+    const expected = { auto: ['fsetxattr', 'fsetxattr'], strict: ['linkat', 'linkat', 'linkat', 'renameat2'], volatile: [] }[mode];
+    t.same(afterSyncs(calls), expected, `${mode}: ${calls.join(' ')}`);
   }
 });
 
