@@ -2,18 +2,16 @@
 // with set-id bits, xattrs (the overlay's private ones left out), times, origin, the parent's
 // impure mark and kept times, and nothing left in the work dir; with the O_TMPFILE copy and with
 // the named temp file an upper without O_TMPFILE gets.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import {
-  appendFileSync, chownSync, chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync,
-  readSync, rmSync, writeFileSync, writeSync,
+  appendFileSync, chownSync, chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, readdirSync, readFileSync, readSync,
+  writeFileSync, writeSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { resolveMountOptions } from '../format/index.js';
 import { getXattr, listXattrs, setTimes, setXattr, timeFromNs } from '../sys/index.js';
 import { type LayerDirs, kernelOptions, layerDirs, mountKernel } from '../../test/helpers/layers.js';
+import { syscallsDuring } from '../../test/helpers/strace.js';
 import { O_LARGEFILE } from '../sys/space.js';
 import { copyUp, copyUpOpen } from './copy-up.js';
 import { rememberChild } from './lookup.js';
@@ -79,30 +77,6 @@ t.test('copy-up leaves what the kernel leaves, O_TMPFILE or named temp', async (
   t.same(coreCopy(t, false), kernel, 'named temp renamed into place');
 });
 
-/** Syscalls of this process that sync, set metadata or give a name, in order, as strace attached to it sees them while `fn` runs. */
-async function syncOrderDuring(t: Test, fn: () => void): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'ovlkit-strace-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const log = join(dir, 'log');
-  const traced = 'fsync,fdatasync,fsetxattr,utimensat,linkat,renameat2';
-  const tracer = spawn('strace', ['-f', '-e', `trace=${traced}`, '-o', log, '-p', String(process.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  t.teardown(() => void tracer.kill('SIGKILL'));
-  await new Promise<void>((resolve, reject) => {
-    let said = '';
-    tracer.stderr.on('data', (b: Buffer) => {
-      said += b.toString();
-      if (/attached/.test(said)) resolve();
-    });
-    tracer.on('error', reject);
-    tracer.on('exit', (code) => reject(new Error(`strace exited ${code}: ${said}`)));
-  });
-  fn();
-  const exited = once(tracer, 'exit');
-  tracer.kill('SIGINT');
-  await exited;
-  return readFileSync(log, 'utf8').split('\n').map((l) => /\b(fsync|fdatasync|fsetxattr|utimensat|linkat|renameat2)\(/.exec(l)?.[1]).filter((c) => c !== undefined);
-}
-
 /** What follows each f(data)sync in `calls`: the copy's metadata (auto) or its name (strict). */
 const afterSyncs = (calls: string[]) => calls.flatMap((c, i) => (/^f(data)?sync$/.test(c) ? [calls[i + 1] ?? 'end'] : []));
 
@@ -116,7 +90,7 @@ t.test('copy-up fsyncs as the kernel: the data before the metadata (auto), after
     mkdirSync(join(d.lowers[0]!, 'sub'));
     prepareWorkdir(d.work);
     const ovl = new Overlay(resolveMountOptions(kernelOptions(d, mode === 'volatile' ? { volatile: true } : { fsync: mode })), 'never', () => ({ uid: 0, gid: 0 }));
-    const calls = await syncOrderDuring(t, () => {
+    const calls = await syscallsDuring(t, ['fsync', 'fdatasync', 'fsetxattr', 'utimensat', 'linkat', 'renameat2'], () => {
       for (const name of ['d/f', 'd/g', 'd/empty', 'sub']) copyUp(ovl, `/${name}`);
     });
     // f and g have data; strict syncs empty and the dir sub too, each just before it takes its name.
