@@ -29,6 +29,13 @@ t.test('no upper means read-only; workdir, index and volatile are ignored there'
   t.equal(resolve(`lowerdir=/a,${U},ro`).readonly, true);
 });
 
+t.test('fsync=strict applies with an upper only', async (t) => {
+  t.match(resolve(`lowerdir=/a,${U},fsync=strict`), { fsyncStrict: true, volatile: false });
+  t.match(resolve(`lowerdir=/a,${U},fsync=auto`), { fsyncStrict: false, volatile: false });
+  t.match(resolve(`lowerdir=/a,${U}`), { fsyncStrict: false, volatile: false });
+  t.equal(resolve('lowerdir=/a:/b,fsync=strict').fsyncStrict, false);
+});
+
 t.test('metacopy turns redirect_dir on, or conflicts with an explicit one', async (t) => {
   t.equal(resolve(`lowerdir=/a,${U},metacopy=on`).redirectDir, 'on');
   t.throws(() => resolve(`lowerdir=/a,${U},metacopy=on,redirect_dir=off`), /conflicting options: metacopy=on,redirect_dir=follow/);

@@ -20,6 +20,11 @@ export interface OverlayConfig {
   uuid: UuidMode;
   verity: Verity;
   volatile: boolean;
+  /**
+   * `fsync=strict`: a copy-up of a regular file or dir fsyncs the copy after its metadata (every
+   * such copy, empty files too) instead of only a file's data (ovl_copy_up_metadata, kernel >= 6.12).
+   */
+  fsyncStrict: boolean;
   extra: Record<string, string | true>;
 }
 
@@ -63,6 +68,7 @@ export function resolveMountOptions(o: MountOptions): OverlayConfig {
     uuid: o.uuid ?? KERNEL_DEFAULTS.uuid,
     verity: o.verity ?? KERNEL_DEFAULTS.verity,
     volatile: hasUpper && o.volatile === true,
+    fsyncStrict: hasUpper && o.fsync === 'strict',
     extra: o.extra,
   };
   // metacopy needs redirects to find the data; with an upper it turns redirect_dir on unless told otherwise.

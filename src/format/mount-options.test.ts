@@ -31,6 +31,7 @@ t.test('round trip: format then parse gives the same options', async (t) => {
     'lowerdir=/a\\:1::/d,upperdir=/u,workdir=/w,userxattr,redirect_dir=on,index=off,metacopy=on',
     'lowerdir=/a:/b,ro,xino=auto,uuid=null,verity=require,nfs_export=on,volatile',
     'lowerdir=/a\\,b:/c\\\\d,upperdir=/u:x,workdir=/w',
+    'lowerdir=/a,upperdir=/u,workdir=/w,fsync=strict',
   ];
   for (const s of cases) {
     const o = parseMountOptions(s);
@@ -43,6 +44,19 @@ t.test('later options override earlier ones, as in the kernel', async (t) => {
   const o = parseMountOptions('lowerdir=/a,lowerdir=/b,index=on,index=off');
   t.same(o.lowerdirs, ['/b']);
   t.equal(o.index, false);
+});
+
+t.test('volatile and fsync= are one setting, the last one wins, as in the kernel (6.18, /proc/mounts)', async (t) => {
+  const parse = (s: string) => {
+    const o = parseMountOptions(`lowerdir=/a,${s}`);
+    return { volatile: o.volatile, fsync: o.fsync };
+  };
+  t.same(parse('fsync=strict'), { volatile: undefined, fsync: 'strict' });
+  t.same(parse('fsync=volatile'), { volatile: true, fsync: undefined }, 'fsync=volatile is volatile');
+  t.same(parse('volatile,fsync=strict'), { volatile: undefined, fsync: 'strict' });
+  t.same(parse('fsync=strict,volatile'), { volatile: true, fsync: undefined });
+  t.same(parse('volatile,fsync=auto'), { volatile: undefined, fsync: 'auto' });
+  t.throws(() => parseMountOptions('lowerdir=/a,fsync=always'), /fsync=always: expected one of auto, strict, volatile/);
 });
 
 t.test('unknown, malformed and fsconfig-only options are errors that name the option', async (t) => {

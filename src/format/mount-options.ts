@@ -11,6 +11,8 @@ export type RedirectDir = 'on' | 'follow' | 'nofollow' | 'off';
 export type Xino = 'off' | 'auto' | 'on';
 export type UuidMode = 'null' | 'off' | 'on' | 'auto';
 export type Verity = 'off' | 'on' | 'require';
+/** When a copy-up fsyncs its copy, besides never (`volatile`): `auto`, the data only; `strict`, after the metadata too. */
+export type FsyncMode = 'auto' | 'strict';
 
 /** Options exactly as given: undefined means "not given" (so formatting round-trips). */
 export interface MountOptions {
@@ -28,6 +30,11 @@ export interface MountOptions {
   uuid?: UuidMode;
   verity?: Verity;
   volatile?: boolean;
+  /**
+   * `fsync=auto|strict` (`fsync=volatile` is `volatile`): when a copy-up fsyncs. One setting in the
+   * kernel (ovl_fs_config.fsync_mode): the last of `volatile` and `fsync=` wins, so at most one is set.
+   */
+  fsync?: FsyncMode;
   /** Options outside the overlay's own set that the caller allowed (e.g. a FUSE tool's `cache=`). */
   extra: Record<string, string | true>;
 }
@@ -62,7 +69,20 @@ const SETTERS: Record<string, Setter> = {
   ro: (o, v, k) => (o.ro = flag(v, k)),
   rw: (o, v, k) => (o.ro = !flag(v, k)),
   userxattr: (o, v, k) => (o.userxattr = flag(v, k)),
-  volatile: (o, v, k) => (o.volatile = flag(v, k)),
+  volatile: (o, v, k) => {
+    o.volatile = flag(v, k);
+    delete o.fsync;
+  },
+  fsync: (o, v, k) => {
+    const mode = enumValue(['auto', 'strict', 'volatile'] as const)(v, k);
+    if (mode === 'volatile') {
+      o.volatile = true;
+      delete o.fsync;
+    } else {
+      o.fsync = mode;
+      delete o.volatile;
+    }
+  },
   redirect_dir: (o, v, k) => (o.redirectDir = enumValue(['on', 'follow', 'nofollow', 'off'] as const)(v, k)),
   index: (o, v, k) => (o.index = onOff(v, k) === 'on'),
   metacopy: (o, v, k) => (o.metacopy = onOff(v, k) === 'on'),
@@ -157,6 +177,7 @@ export function formatMountOptions(o: MountOptions): string {
   if (o.ro !== undefined) out.push(o.ro ? 'ro' : 'rw');
   if (o.userxattr) out.push('userxattr');
   if (o.volatile) out.push('volatile');
+  if (o.fsync !== undefined) out.push(`fsync=${o.fsync}`);
   if (o.redirectDir !== undefined) out.push(`redirect_dir=${o.redirectDir}`);
   if (o.index !== undefined) out.push(`index=${o.index ? 'on' : 'off'}`);
   if (o.metacopy !== undefined) out.push(`metacopy=${o.metacopy ? 'on' : 'off'}`);

@@ -2,18 +2,16 @@
 // with set-id bits, xattrs (the overlay's private ones left out), times, origin, the parent's
 // impure mark and kept times, and nothing left in the work dir; with the O_TMPFILE copy and with
 // the named temp file an upper without O_TMPFILE gets.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import {
-  appendFileSync, chownSync, chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync,
-  readSync, rmSync, writeFileSync, writeSync,
+  appendFileSync, chownSync, chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, readdirSync, readFileSync, readSync,
+  writeFileSync, writeSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { resolveMountOptions } from '../format/index.js';
 import { getXattr, listXattrs, setTimes, setXattr, timeFromNs } from '../sys/index.js';
 import { type LayerDirs, kernelOptions, layerDirs, mountKernel } from '../../test/helpers/layers.js';
+import { syscallsDuring } from '../../test/helpers/strace.js';
 import { O_LARGEFILE } from '../sys/space.js';
 import { copyUp, copyUpOpen } from './copy-up.js';
 import { rememberChild } from './lookup.js';
@@ -79,40 +77,25 @@ t.test('copy-up leaves what the kernel leaves, O_TMPFILE or named temp', async (
   t.same(coreCopy(t, false), kernel, 'named temp renamed into place');
 });
 
-/** The fsync(2) calls this process makes while `fn` runs, as strace attached to it sees them. */
-async function fsyncsDuring(t: Test, fn: () => void): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'ovlkit-strace-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const log = join(dir, 'log');
-  const tracer = spawn('strace', ['-f', '-e', 'trace=fsync,fdatasync', '-o', log, '-p', String(process.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  t.teardown(() => void tracer.kill('SIGKILL'));
-  await new Promise<void>((resolve, reject) => {
-    let said = '';
-    tracer.stderr.on('data', (b: Buffer) => {
-      said += b.toString();
-      if (/attached/.test(said)) resolve();
-    });
-    tracer.on('error', reject);
-    tracer.on('exit', (code) => reject(new Error(`strace exited ${code}: ${said}`)));
-  });
-  fn();
-  const exited = once(tracer, 'exit');
-  tracer.kill('SIGINT');
-  await exited;
-  return readFileSync(log, 'utf8').split('\n').filter((l) => /\bf(data)?sync\(/.test(l)).length;
-}
+/** What follows each f(data)sync in `calls`: the copy's metadata (auto) or its name (strict). */
+const afterSyncs = (calls: string[]) => calls.flatMap((c, i) => (/^f(data)?sync$/.test(c) ? [calls[i + 1] ?? 'end'] : []));
 
-t.test('copy-up fsyncs the copied data before linking it, unless the mount is volatile (as ovl_copy_up_file)', async (t) => {
-  for (const volatile of [false, true]) {
+// Traced on kernel 6.18 (ext4_sync_file_enter, one copy-up of each): fsync=auto (the default) syncs
+// a file with data once (datasync 0) before its metadata, and no empty file, dir or symlink;
+// fsync=strict syncs every file and dir once, after its metadata (ovl_copy_up_metadata, 6.12+).
+t.test('copy-up fsyncs as the kernel: the data before the metadata (auto), after it (strict), never (volatile)', async (t) => {
+  for (const mode of ['auto', 'strict', 'volatile'] as const) {
     const d = layerDirs(t, 1, 'ovlkit-copyup-sync-');
     fixture(d);
+    mkdirSync(join(d.lowers[0]!, 'sub'));
     prepareWorkdir(d.work);
-    const ovl = new Overlay(resolveMountOptions(kernelOptions(d, volatile ? { volatile: true } : {})), 'never', () => ({ uid: 0, gid: 0 }));
-    const n = await fsyncsDuring(t, () => {
-      for (const name of ['f', 'g', 'empty']) copyUp(ovl, `/d/${name}`);
+    const ovl = new Overlay(resolveMountOptions(kernelOptions(d, mode === 'volatile' ? { volatile: true } : { fsync: mode })), 'never', () => ({ uid: 0, gid: 0 }));
+    const calls = await syscallsDuring(t, ['fsync', 'fdatasync', 'fsetxattr', 'utimensat', 'linkat', 'renameat2'], () => {
+      for (const name of ['d/f', 'd/g', 'd/empty', 'sub']) copyUp(ovl, `/${name}`);
     });
-    // f and g have data; the kernel copies (and syncs) no data of an empty file.
-    t.equal(n, volatile ? 0 : 2, volatile ? 'volatile: no fsync' : 'one fsync per copied file with data');
+    // f and g have data; strict syncs empty and the dir sub too, each just before it takes its name.
+    const expected = { auto: ['fsetxattr', 'fsetxattr'], strict: ['linkat', 'linkat', 'linkat', 'renameat2'], volatile: [] }[mode];
+    t.same(afterSyncs(calls), expected, `${mode}: ${calls.join(' ')}`);
   }
 });
 

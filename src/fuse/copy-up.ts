@@ -175,7 +175,10 @@ const KEEPABLE = 3 | constants.O_APPEND;
  * ovl_copy_up_data does), the metadata on the fds, then the complete file given its upper name
  * `dest` (linkat, or renameat2 NOREPLACE of the named temp). The data is fsynced before the name
  * appears, as ovl_copy_up_file does unless the mount is `volatile`: otherwise a power cut after the
- * link could leave an empty upper file hiding the lower's data the user never changed.
+ * link could leave an empty upper file hiding the lower's data the user never changed. That is one
+ * full fsync (vfs_fsync(file, 0)) right after the data, none for an empty file; with `fsync=strict`
+ * it moves after the metadata and is made for every file (ovl_copy_up_metadata's ovl_sync_file), so
+ * the xattrs, owner and mode are on disk too before the name is (the kernel's order, traced on 6.18).
  * `keep`: the open flags (access mode, O_APPEND) of a caller that takes the copy's fd as its own
  * handle of the upper file (returned open) instead of opening the new name again.
  */
@@ -190,9 +193,10 @@ function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string, ke
     const made = madeInWork(ovl, out.fd, perm);
     if (st.size !== 0n) {
       copyFdData(fdIn, out.fd, src, Number(st.size));
-      if (!ovl.cfg.volatile) fsyncSync(out.fd);
+      if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) fsyncSync(out.fd);
     }
     copyMetadata(ovl, fdIn, st, out.fd, made);
+    if (ovl.cfg.fsyncStrict) fsyncSync(out.fd);
     if (out.tmp === null) linkFd(out.fd, dest);
     else rename2(out.tmp, dest, ['noreplace']);
     out.tmp = null;
@@ -209,12 +213,24 @@ function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string, ke
   }
 }
 
+/** fsync(2) of the dir at `path` (opened read-only, as the kernel's ovl_sync_file opens its copy). */
+function fsyncDir(path: string): void {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Any other object: built at a temp name in the work dir and renamed into place. */
 function copyOtherUp(ovl: Overlay, src: string, st: BigIntStats, dest: string): void {
   const tmp = ovl.tempPath();
   try {
     buildOther(src, st, tmp);
     copyMetadata(ovl, src, st, tmp);
+    // fsync=strict: a dir's copy too is synced, metadata and all, before it takes its name.
+    if (ovl.cfg.fsyncStrict && (Number(st.mode) & S_IFMT) === S_IFDIR) fsyncDir(tmp);
     rename2(tmp, dest, ['noreplace']);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });

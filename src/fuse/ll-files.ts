@@ -1,13 +1,13 @@
 // File requests of the node-based transport: GETATTR/SETATTR, OPEN/CREATE, READ/WRITE, FLUSH,
 // FSYNC, RELEASE. Handles are the core's (a read-only handle on a lower file follows a copy-up
 // made later); each remembers its node, so an unlinked file is still served through its fd.
-import { fdatasyncSync, fstatSync, fsyncSync, readSync, writeSync } from 'node:fs';
+import { fstatSync, readSync, writeSync } from 'node:fs';
 import { fail } from './errno.js';
 import { handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
 import { masked } from './ll-names.js';
 import type { NodeRec } from './node-table.js';
-import { createFileHandle, current, openFileHandle, releaseHandle } from './ops-file.js';
+import { createFileHandle, current, openFileHandle, releaseHandle, syncHandle } from './ops-file.js';
 import { type AttrReply, type Entry, FOPEN_NOFLUSH, type Opened, type SetAttr } from './session/filesystem.js';
 
 /** A handle of this node (a stale or foreign fh is not trusted: the kernel sends fh only for files). */
@@ -87,9 +87,7 @@ export function writeFile(core: LlCore, nodeid: number, fh: number, offset: numb
 }
 
 export function syncFile(core: LlCore, fh: number, datasync: boolean): void {
-  const h = current(core.ovl, fh);
-  if (datasync) fdatasyncSync(h.fd);
-  else fsyncSync(h.fd);
+  syncHandle(core.ovl, fh, datasync);
 }
 
 export function releaseFile(core: LlCore, fh: number): void {

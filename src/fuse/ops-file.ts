@@ -105,6 +105,19 @@ export function createHandle(ovl: Overlay, path: string, mode: number, flags: nu
 }
 
 /** Close a handle's fds (release). */
+/**
+ * fsync(2) (or fdatasync) of handle `fh` as the kernel's ovl_fsync: only an upper file is synced
+ * (a lower one is left alone "for fear of receiving EROFS"), and nothing on a `volatile` mount
+ * (ovl_sync_status; the kernel would still report a writeback error of the upper since the mount,
+ * which ovl-fuse does not track).
+ */
+export function syncHandle(ovl: Overlay, fh: number, datasync: boolean): void {
+  const h = current(ovl, fh);
+  if (!h.upper || ovl.cfg.volatile) return;
+  if (datasync) fdatasyncSync(h.fd);
+  else fsyncSync(h.fd);
+}
+
 export function releaseHandle(ovl: Overlay, fh: number): void {
   const h = ovl.handles.remove(fh);
   if (h) for (const fd of [h.fd, ...h.extraFds]) closeSync(fd);
@@ -125,11 +138,7 @@ export function fileOps(ovl: Overlay): Partial<FuseOps> {
       replyCount('write', cb, () => writeSync(current(ovl, fh).fd, buf, 0, len, pos));
     },
     fsync(path, datasync, fh, cb) {
-      reply('fsync', cb, () => {
-        const h = current(ovl, fh);
-        if (datasync) fdatasyncSync(h.fd);
-        else fsyncSync(h.fd);
-      });
+      reply('fsync', cb, () => syncHandle(ovl, fh, datasync !== 0));
     },
     ftruncate(path, fh, size, cb) {
       reply('ftruncate', cb, () => ftruncateSync(current(ovl, fh).fd, size));
