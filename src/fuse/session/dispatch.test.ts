@@ -4,7 +4,7 @@ import t from 'tap';
 import { OvlError } from '../../errors.js';
 import { Op, decodeInHeader, newInHeader } from '../protocol/index.js';
 import type { Attr, DirEntry, Entry, LowLevelFs } from './filesystem.js';
-import { Dispatcher, NO_REPLY } from './dispatch.js';
+import { Dispatcher, FAILED, NO_REPLY } from './dispatch.js';
 import { fuseBody, fuseRequest } from '../../../test/helpers/fuse-request.js';
 
 const attr = (ino: number): Attr => ({
@@ -43,8 +43,11 @@ const withStatx = {
   }),
 } as unknown as LowLevelFs;
 
+/** The reply length; a failed request's error is thrown, as the loop would turn it into an errno. */
 function run(d: Dispatcher, req: Buffer): number {
-  return d.handle(decodeInHeader(req, newInHeader()), req);
+  const len = d.handle(decodeInHeader(req, newInHeader()), req);
+  if (len === FAILED) throw d.failure;
+  return len;
 }
 
 t.test('LOOKUP: fuse_entry_out after the header; the node id is noted as sent', async (t) => {
@@ -55,6 +58,16 @@ t.test('LOOKUP: fuse_entry_out after the header; the node id is noted as sent', 
   t.same(d.sentNodes, [10]);
   t.throws(() => run(d, request(Op.LOOKUP, 1, Buffer.from('gone\0'))), { code: 'ENOENT' });
   t.same(d.sentNodes, [], 'a failed request hands out nothing');
+});
+
+t.test('a failed request returns FAILED with what was thrown, from either switch, and never throws', async (t) => {
+  const d = new Dispatcher(fs, Buffer.alloc(4096), () => undefined);
+  const req = request(Op.LOOKUP, 1, Buffer.from('gone\0'));
+  t.equal(d.handle(decodeInHeader(req, newInHeader()), req), FAILED);
+  t.match(d.failure, { code: 'ENOENT', message: /gone/ });
+  const absent = request(Op.GETXATTR, 1, Buffer.concat([Buffer.from([0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from('user.y\0')]));
+  t.equal(d.handle(decodeInHeader(absent, newInHeader()), absent), FAILED);
+  t.match(d.failure, { code: 'ENODATA' });
 });
 
 t.test('READDIRPLUS: . and .. and vanished names with node id 0, only sent entries looked up', async (t) => {

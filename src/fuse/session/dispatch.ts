@@ -1,7 +1,8 @@
 // One request in, one reply out: decode the body with the codec, call the filesystem, encode the
 // answer after the 16-byte out header. Returns the reply's total length, or NO_REPLY for the
-// requests the kernel expects no answer to (FORGET, BATCH_FORGET, INTERRUPT). A throw becomes the
-// reply's errno in the loop. The filesystem never sees the wire format, the codec never sees fs.
+// requests the kernel expects no answer to (FORGET, BATCH_FORGET, INTERRUPT), or FAILED with what
+// was thrown, which the loop turns into the reply's errno. The filesystem never sees the wire
+// format, the codec never sees fs.
 import { OvlError } from '../../errors.js';
 import {
   ENTRY_OUT_SIZE,
@@ -47,6 +48,8 @@ import { replyXattr, xattrList } from './dispatch-xattr.js';
 import type { Entry, LowLevelFs, RequestContext } from './filesystem.js';
 
 export const NO_REPLY = -1;
+/** The request failed: the error (an errno-carrying error, or a bug) is in Dispatcher.failure. */
+export const FAILED = -2;
 const H = 40; // IN_HEADER_SIZE: every body starts there
 const O = OUT_HEADER_SIZE;
 
@@ -55,7 +58,8 @@ function enosys(what: string): never {
 }
 
 // Made once: the loop needs only its errno, and building an error per GETXATTR cost more than
-// the rest of the request.
+// the rest of the request. Returned, not thrown: a throw's unwinding cost ~25k instructions of
+// each create (callgrind), which sends one GETXATTR for an attribute that is not there.
 const NO_DATA = new OvlError('ENODATA', 'no such attribute');
 
 export class Dispatcher {
@@ -66,6 +70,8 @@ export class Dispatcher {
    * reply cannot be delivered (the request was interrupted), the loop gives them back.
    */
   readonly sentNodes: number[] = [];
+  /** What the last request that returned FAILED threw. */
+  failure: unknown = null;
   private readIn: ReadIn = { fh: 0, offset: 0, size: 0 };
   private outData: Buffer;
 
@@ -83,11 +89,19 @@ export class Dispatcher {
     return encodeEntry(this.out, O, e);
   }
 
+  private failed(err: unknown): number {
+    this.failure = err;
+    return FAILED;
+  }
+
   granted(flags: bigint): void {
     this.setxattrExt = (flags & InitFlag.SETXATTR_EXT) !== 0n;
   }
 
-  /** Answer request `h` (body in `b` from 40 to h.len) into the out buffer; returns the reply length. */
+  /**
+   * Answer request `h` (body in `b` from 40 to h.len) into the out buffer; returns the reply
+   * length, NO_REPLY, or FAILED with the error in `failure`.
+   */
   handle(h: InHeader, b: Buffer): number {
     this.sentNodes.length = 0;
     const fs = this.fs;
@@ -95,77 +109,86 @@ export class Dispatcher {
     const end = h.len - h.extLen;
     const node = h.nodeid;
     const ctx: RequestContext = { uid: h.uid, gid: h.gid, pid: h.pid };
-    switch (h.opcode) {
-      case Op.LOOKUP:
-        return this.entry(fs.lookup(ctx, node, decodeName(b, H, end)));
-      case Op.FORGET:
-        fs.forget(node, decodeForget(b, H));
-        return NO_REPLY;
-      case Op.BATCH_FORGET:
-        decodeBatchForget(b, H, (n, c) => fs.forget(n, c));
-        return NO_REPLY;
-      case Op.GETATTR:
-        return encodeAttrOut(out, O, fs.getattr(ctx, node, decodeGetattr(b, H)));
-      case Op.SETATTR:
-        return encodeAttrOut(out, O, fs.setattr(ctx, node, decodeSetattr(b, H)));
-      case Op.READLINK:
-        return O + fs.readlink(ctx, node).copy(out, O);
-      case Op.SYMLINK: {
-        const r = decodeSymlink(b, H, end);
-        return this.entry(fs.symlink(ctx, node, r.name, r.target));
+    // Caught here, in the frame of the switch, not in the loop: V8 gives a function its feedback
+    // vector once the bytes it ran use up a budget, charged at each return, and a forward jump
+    // pays back the bytes it skips. A frame left by a throw reaches no return, so the ENODATA of
+    // each create's GETXATTR, thrown after the jump to `default` over every case, left `handle`
+    // richer each time and without feedback for good (docs/fuse.md, "Create, fifth pass").
+    try {
+      switch (h.opcode) {
+        case Op.LOOKUP:
+          return this.entry(fs.lookup(ctx, node, decodeName(b, H, end)));
+        case Op.FORGET:
+          fs.forget(node, decodeForget(b, H));
+          return NO_REPLY;
+        case Op.BATCH_FORGET:
+          decodeBatchForget(b, H, (n, c) => fs.forget(n, c));
+          return NO_REPLY;
+        case Op.GETATTR:
+          return encodeAttrOut(out, O, fs.getattr(ctx, node, decodeGetattr(b, H)));
+        case Op.SETATTR:
+          return encodeAttrOut(out, O, fs.setattr(ctx, node, decodeSetattr(b, H)));
+        case Op.READLINK:
+          return O + fs.readlink(ctx, node).copy(out, O);
+        case Op.SYMLINK: {
+          const r = decodeSymlink(b, H, end);
+          return this.entry(fs.symlink(ctx, node, r.name, r.target));
+        }
+        case Op.MKNOD: {
+          const r = decodeMknod(b, H, end);
+          return this.entry(fs.mknod(ctx, node, r.name, r.mode, r.rdev, r.umask));
+        }
+        case Op.MKDIR: {
+          const r = decodeMkdir(b, H, end);
+          return this.entry(fs.mkdir(ctx, node, r.name, r.mode, r.umask));
+        }
+        case Op.UNLINK:
+          fs.unlink(ctx, node, decodeName(b, H, end));
+          return O;
+        case Op.RMDIR:
+          fs.rmdir(ctx, node, decodeName(b, H, end));
+          return O;
+        case Op.RENAME:
+        case Op.RENAME2: {
+          const r = decodeRename(b, H, end, h.opcode === Op.RENAME2);
+          fs.rename(ctx, node, r.name, r.newParent, r.newName, r.flags);
+          return O;
+        }
+        case Op.LINK: {
+          const r = decodeLink(b, H, end);
+          return this.entry(fs.link(ctx, r.oldNode, node, r.newName));
+        }
+        case Op.OPEN:
+          return encodeOpenOut(out, O, fs.open(ctx, node, decodeOpen(b, H)));
+        case Op.READ: {
+          const r = decodeRead(b, H, this.readIn);
+          const size = Math.min(r.size, this.outData.length);
+          return O + fs.read(ctx, node, r.fh, r.offset, size, this.outData);
+        }
+        case Op.WRITE: {
+          const r = decodeWrite(b, H);
+          return encodeWriteOut(out, O, fs.write(ctx, node, r.fh, r.offset, r.data, r.writeFlags));
+        }
+        case Op.STATFS:
+          return encodeStatfs(out, O, fs.statfs(ctx, node));
+        case Op.RELEASE: {
+          const r = decodeRelease(b, H);
+          fs.release(ctx, node, r.fh, r.flags);
+          return O;
+        }
+        case Op.FSYNC: {
+          const r = decodeFsync(b, H);
+          fs.fsync(ctx, node, r.fh, r.datasync);
+          return O;
+        }
+        case Op.FLUSH:
+          fs.flush(ctx, node, decodeFh(b, H));
+          return O;
+        default:
+          return this.handleMore(h, b, end, ctx);
       }
-      case Op.MKNOD: {
-        const r = decodeMknod(b, H, end);
-        return this.entry(fs.mknod(ctx, node, r.name, r.mode, r.rdev, r.umask));
-      }
-      case Op.MKDIR: {
-        const r = decodeMkdir(b, H, end);
-        return this.entry(fs.mkdir(ctx, node, r.name, r.mode, r.umask));
-      }
-      case Op.UNLINK:
-        fs.unlink(ctx, node, decodeName(b, H, end));
-        return O;
-      case Op.RMDIR:
-        fs.rmdir(ctx, node, decodeName(b, H, end));
-        return O;
-      case Op.RENAME:
-      case Op.RENAME2: {
-        const r = decodeRename(b, H, end, h.opcode === Op.RENAME2);
-        fs.rename(ctx, node, r.name, r.newParent, r.newName, r.flags);
-        return O;
-      }
-      case Op.LINK: {
-        const r = decodeLink(b, H, end);
-        return this.entry(fs.link(ctx, r.oldNode, node, r.newName));
-      }
-      case Op.OPEN:
-        return encodeOpenOut(out, O, fs.open(ctx, node, decodeOpen(b, H)));
-      case Op.READ: {
-        const r = decodeRead(b, H, this.readIn);
-        const size = Math.min(r.size, this.outData.length);
-        return O + fs.read(ctx, node, r.fh, r.offset, size, this.outData);
-      }
-      case Op.WRITE: {
-        const r = decodeWrite(b, H);
-        return encodeWriteOut(out, O, fs.write(ctx, node, r.fh, r.offset, r.data, r.writeFlags));
-      }
-      case Op.STATFS:
-        return encodeStatfs(out, O, fs.statfs(ctx, node));
-      case Op.RELEASE: {
-        const r = decodeRelease(b, H);
-        fs.release(ctx, node, r.fh, r.flags);
-        return O;
-      }
-      case Op.FSYNC: {
-        const r = decodeFsync(b, H);
-        fs.fsync(ctx, node, r.fh, r.datasync);
-        return O;
-      }
-      case Op.FLUSH:
-        fs.flush(ctx, node, decodeFh(b, H));
-        return O;
-      default:
-        return this.handleMore(h, b, end, ctx);
+    } catch (err) {
+      return this.failed(err);
     }
   }
 
@@ -183,7 +206,7 @@ export class Dispatcher {
       case Op.GETXATTR: {
         const r = decodeGetxattr(b, H, end);
         const value = fs.getxattr(ctx, node, r.name);
-        if (value === null) throw NO_DATA;
+        if (value === null) return this.failed(NO_DATA);
         return replyXattr(out, O, r.size, value);
       }
       case Op.LISTXATTR:

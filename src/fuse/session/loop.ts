@@ -1,8 +1,8 @@
 // The session loop: synchronous, one request at a time, on the thread that owns the filesystem.
 // One receive and one reply buffer for the whole session; read → decode → dispatch → encode →
-// write. A handler's throw becomes the reply's errno (never a crash); unmount ends the loop
-// (read answers ENODEV); extra fds (the layer watcher) are polled beside /dev/fuse and served
-// between requests.
+// write. A handler's throw (the dispatcher's FAILED) becomes the reply's errno (never a crash);
+// unmount ends the loop (read answers ENODEV); extra fds (the layer watcher) are polled beside
+// /dev/fuse and served between requests.
 import { readSync, writeFileSync, writeSync } from 'node:fs';
 import { errnoOf } from '../../errors.js';
 import { PollSet } from '../../sys/devfuse.js';
@@ -21,7 +21,7 @@ import {
   newInHeader,
 } from '../protocol/index.js';
 import type { DevSession } from './dev-session.js';
-import { Dispatcher, NO_REPLY } from './dispatch.js';
+import { Dispatcher, FAILED, NO_REPLY } from './dispatch.js';
 import type { LowLevelFs } from './filesystem.js';
 import { mark } from '../startup-marks.js';
 
@@ -101,14 +101,13 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
         reply(OUT_HEADER_SIZE, 0);
         return;
       }
-      let len: number;
-      try {
-        len = dispatcher.handle(h, inBuf);
-      } catch (err) {
-        const errno = errnoOf(err);
+      const len = dispatcher.handle(h, inBuf);
+      if (len === FAILED) {
+        const err = dispatcher.failure;
+        dispatcher.failure = null;
         if (!(err && typeof err === 'object' && ('errno' in err || 'code' in err))) log(`opcode ${h.opcode}`, err);
         if (h.opcode === Op.FORGET || h.opcode === Op.BATCH_FORGET) continue;
-        reply(OUT_HEADER_SIZE, -errno);
+        reply(OUT_HEADER_SIZE, -errnoOf(err));
         continue;
       }
       if (len !== NO_REPLY) reply(len, 0);
