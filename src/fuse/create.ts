@@ -1,7 +1,7 @@
 // Creating and removing names in the upper the way the kernel does: the parent chain is copied
 // up first; a new object replaces a whiteout atomically (built in workdir, renamed over it; a dir
 // made over a whiteout is opaque); removing a name that a lower still has leaves a whiteout.
-import { lchownSync, renameSync, rmSync, unlinkSync, chmodSync } from 'node:fs';
+import { lchownSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync, chmodSync } from 'node:fs';
 import { OPAQUE_YES, allowsOfflineChanges } from '../format/index.js';
 import { makeWhiteout, rename2, setXattr } from '../sys/index.js';
 import { copyUp, upperPath } from './copy-up.js';
@@ -120,7 +120,7 @@ export function removeAt(ovl: Overlay, path: string, node: Node): void {
       // Move the dir (which may still hold whiteouts) out of the way atomically, then clean it.
       const tmp = ovl.tempPath();
       rename2(real, tmp, whiteout ? ['whiteout'] : []);
-      rmSync(tmp, { recursive: true, force: true });
+      removeDirCopy(tmp, node.hits.length > 1);
     } else if (whiteout) {
       const tmp = ovl.tempPath();
       rename2(real, tmp, ['whiteout']);
@@ -128,4 +128,22 @@ export function removeAt(ovl: Overlay, path: string, node: Node): void {
     } else unlinkSync(real);
   } else makeWhiteout(real);
   ovl.invalidate(path);
+}
+
+/**
+ * Remove a removed dir's upper copy, moved to `tmp`. A merged dir's copy (`merged`) holds the
+ * whiteouts of the lower names deleted through the mount, so its entries go first: rmSync's
+ * recursive removal tries rmdir first and throws ENOTEMPTY, a system error built (message, stack)
+ * and unwound for every dir of an `rm -rf` of a lower tree (docs/fuse.md, "Create, fifth pass").
+ * Any other copy is usually empty, and one rmdir takes it.
+ */
+export function removeDirCopy(tmp: string, merged: boolean): void {
+  if (!merged) return rmSync(tmp, { recursive: true, force: true });
+  for (const e of readdirSync(tmp, { withFileTypes: true })) {
+    const child = `${tmp}/${e.name}`;
+    // An empty merged dir holds only whiteouts; a dir here is an offline change, removed as before.
+    if (e.isDirectory()) rmSync(child, { recursive: true, force: true });
+    else unlinkSync(child);
+  }
+  rmdirSync(tmp);
 }
