@@ -1,16 +1,37 @@
 // The detaching command (bin/ovl-fuse's sh part) and its daemon: a daemon that dies before its
 // verdict is not silent, a live daemon lets go of the caller's pipe, and many mounts and unmounts
 // in a row and side by side (as ovl-check and test suites do) all succeed.
-import { readFileSync, readlinkSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import t from 'tap';
+import type { Test } from 'tap';
 import { isMounted, umountSurely } from '../../src/sys/index.js';
 import { fuseOptions, ovlFuseBin } from '../helpers/fuse.js';
 import { layerDirs } from '../helpers/layers.js';
 
-const run = (args: string[], env: Record<string, string> = {}) =>
-  execa(ovlFuseBin, args, { reject: false, env: { CI: '', ...env }, timeout: 60_000 });
+const run = (args: string[], env: Record<string, string> = {}, bin = ovlFuseBin) =>
+  execa(bin, args, { reject: false, env: { CI: '', ...env }, timeout: 60_000 });
+
+/**
+ * A private copy of the checkout's built programs (bin and dist copied; src, node_modules and the
+ * package files linked), whose bundle a test may rebuild: rebuilding the checkout's own dist/bundle
+ * pulled code from under the test files that run beside this one (an ovl-dedup run in
+ * analyze-cli.test.ts died without a word in CI while this test rebuilt).
+ */
+function privateCheckout(t: Test): { bin: string; dir: string } {
+  const repo = fileURLToPath(new URL('../..', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'ovlkit-detach-checkout-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(join(repo, 'bin'), join(dir, 'bin'), { recursive: true });
+  cpSync(join(repo, 'dist'), join(dir, 'dist'), { recursive: true, verbatimSymlinks: true });
+  mkdirSync(join(dir, 'scripts'));
+  cpSync(join(repo, 'scripts', 'bundle.mjs'), join(dir, 'scripts', 'bundle.mjs'));
+  for (const n of ['src', 'node_modules', 'package.json', 'tsconfig.json']) symlinkSync(join(repo, n), join(dir, n));
+  return { bin: join(dir, 'bin', 'ovl-fuse'), dir };
+}
 
 /** pids of ovl-fuse daemons serving `merged`, from /proc (pgrep would match itself under load). */
 function daemons(merged: string): number[] {
@@ -68,6 +89,7 @@ t.test('mounts side by side while the bundle is rebuilt all succeed', async (t) 
   // Two lanes mount, list and unmount in turn (one remounting the same dirs at once, as ovl-check's
   // remount ops do) while scripts/bundle.mjs rebuilds the code every daemon loads. A rebuild that
   // removed the old bundle before writing the new one failed about a third of such mounts.
+  const checkout = privateCheckout(t);
   const lanes = [layerDirs(t, 1), layerDirs(t, 1)];
   for (const d of lanes) writeFileSync(join(d.lowers[0]!, 'f'), 'f');
   t.teardown(async () => {
@@ -80,7 +102,7 @@ t.test('mounts side by side while the bundle is rebuilt all succeed', async (t) 
   const rebuilds = (async () => {
     let n = 0;
     while (!lanesDone || n === 0) {
-      const b = await execa(process.execPath, ['scripts/bundle.mjs'], { reject: false, cwd: new URL('../..', import.meta.url) });
+      const b = await execa(process.execPath, ['scripts/bundle.mjs'], { reject: false, cwd: checkout.dir });
       t.equal(b.exitCode, 0, b.stderr);
       n++;
     }
@@ -90,7 +112,7 @@ t.test('mounts side by side while the bundle is rebuilt all succeed', async (t) 
   await Promise.all(
     lanes.map(async (d) => {
       for (let i = 0; i < 8; i++) {
-        const r = await run(['-o', fuseOptions(d), d.merged]);
+        const r = await run(['-o', fuseOptions(d), d.merged], {}, checkout.bin);
         if (r.exitCode !== 0) {
           failures.push(r.stderr);
           continue;
