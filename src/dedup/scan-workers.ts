@@ -4,8 +4,8 @@
 // time by whichever is free and delivered in their order, so warnings, inode ids and everything
 // downstream are exactly those of a scan in one thread, whatever the thread count. analyze uses
 // none (pipeline.ts): a thread is an isolate to start, load koffi into and compile the scan for
-// again, which cost more CPU (~0.3 s on the bench root) than its share of the scan saved the main
-// thread, and the process's CPU, not the main thread's, bounds the wall time on two cores.
+// again; on the bench root it cost the process 0.1-0.3 s more CPU than it saved the main thread
+// (~0.2 s), and the process's CPU, not the main thread's, bounds the wall time on two cores.
 import { Worker } from 'node:worker_threads';
 import { WarningLog } from './read-meta.js';
 import type { XattrCache } from './scan.js';
