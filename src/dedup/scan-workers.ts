@@ -1,11 +1,11 @@
-// The layer scan on both cores: layers are independent, so a scan thread and this thread walk and
-// stat them in the wire shape (scan-wire.ts; statx per entry was the largest part of the main
-// thread's work on the bench root), and this thread rebuilds the entries and hands size
-// collisions to the hashing threads. Layers are taken one at a time by whichever is free and
-// delivered in their order, so warnings, inode ids and everything downstream are exactly those of
-// a scan in one thread. One scan thread, not two: every thread is an isolate to start and warm up,
-// and with the hashing threads the process already has more threads than the machine has cores
-// (measured warm on the bench root: 2 scan threads cost ~10% more CPU than 1 plus this thread).
+// The layer scan, on this thread and optionally on scan threads: layers are independent, so scan
+// threads and this thread walk and stat them in the wire shape (scan-wire.ts), and this thread
+// rebuilds the entries and hands size collisions to the hashing threads. Layers are taken one at a
+// time by whichever is free and delivered in their order, so warnings, inode ids and everything
+// downstream are exactly those of a scan in one thread, whatever the thread count. analyze uses
+// none (pipeline.ts): a thread is an isolate to start, load koffi into and compile the scan for
+// again; on the bench root it cost the process 0.1-0.3 s more CPU than it saved the main thread
+// (~0.2 s), and the process's CPU, not the main thread's, bounds the wall time on two cores.
 import { Worker } from 'node:worker_threads';
 import { WarningLog } from './read-meta.js';
 import type { XattrCache } from './scan.js';
@@ -37,8 +37,8 @@ export class ScanWorkers {
   /** xattrs of hard-linked files scanned on this thread (each scan thread has its own) */
   private readonly xattrCache: XattrCache = new Map();
 
-  /** Start the threads now (their start-up overlaps discovery); unreferenced until `scan`. */
-  constructor(count = 1) {
+  /** Start `count` threads now (their start-up overlaps discovery); unreferenced until `scan`. */
+  constructor(count: number) {
     this.workers = Array.from({ length: count }, () => {
       const w = new Worker(WORKER_URL);
       w.unref();
