@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { scenarioArb, scenarioToString } from './arbitraries.js';
+import { DANGLING_TARGET, scenarioArb, scenarioToString } from './arbitraries.js';
 import { describeOp } from './ops.js';
-import { loadSuite, suiteNames } from './suite.js';
+import { loadCorpus, loadSuite, suiteNames } from './suite.js';
 
 t.test('every shipped suite generates plain-data scenarios that print as their calls', async (t) => {
   const names = suiteNames();
@@ -29,4 +29,20 @@ t.test('the same seed gives the same scenarios (what makes two targets comparabl
 
 t.test('an unknown suite is a usage error listing the suites', async (t) => {
   t.throws(() => loadSuite('nope'), { name: 'UsageError', message: /no such suite \(have: .*basic/ });
+});
+
+t.test('no scenario links outside its sandbox to a path an op could create on the host', async (t) => {
+  // Absolute symlink targets resolve on the host; one an op could create (/nonexistent was) lets a
+  // run write outside its temp dirs and makes later runs depend on it.
+  const absolute = new Set<string>();
+  for (const name of suiteNames()) {
+    const cfg = loadSuite(name);
+    const scenarios = cfg.corpus ? loadCorpus(cfg).map((c) => c.scenario) : fc.sample(scenarioArb(cfg), { seed: 7, numRuns: 200 });
+    for (const s of scenarios) {
+      const json = JSON.stringify(s);
+      for (const m of json.matchAll(/"target":"(\/[^"]*)"/g)) absolute.add(m[1]!);
+    }
+  }
+  t.same([...absolute], [DANGLING_TARGET], 'the one absolute target is the uncreatable one');
+  t.match(DANGLING_TARGET, /^\/proc\/self\//);
 });

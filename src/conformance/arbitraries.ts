@@ -38,6 +38,17 @@ function pathArb(cfg: SuiteConfig): fc.Arbitrary<string> {
   return fc.array(fc.constantFrom(...cfg.names), { minLength: 1, maxLength: cfg.depth }).map((c) => c.join('/'));
 }
 
+/**
+ * The target of a generated dangling absolute symlink. Ops run as root in the host's namespace, so
+ * an absolute target resolves on the host: with `/nonexistent`, an op that creates through the
+ * link (write, append, add) made /nonexistent on the machine, and later scenarios read and mapped
+ * that file, so a run wrote outside its sandbox and its results depended on earlier runs (an
+ * `mmap` through the link differed between the kernel and the target by what the other had
+ * written). Nothing can be created in /proc/self: every op through this link answers the same
+ * errno on every run and target, and a dangling absolute link is still what is exercised.
+ */
+export const DANGLING_TARGET = '/proc/self/ovl-check-nonexistent';
+
 function entryArb(cfg: SuiteConfig): fc.Arbitrary<LayerEntry> {
   const path = pathArb(cfg);
   const xattrs = cfg.xattrs
@@ -48,7 +59,7 @@ function entryArb(cfg: SuiteConfig): fc.Arbitrary<LayerEntry> {
     dir: fc
       .record({ path, mode: fc.constantFrom(0o755, 0o700, 0o555), opaque: cfg.opaqueDirs ? fc.boolean() : fc.constant(false), xattrs })
       .map((e) => ({ ...e, kind: 'dir' as const })),
-    symlink: fc.record({ path, target: fc.oneof(path, fc.constantFrom('../a', '/nonexistent')) }).map((e) => ({ ...e, kind: 'symlink' as const })),
+    symlink: fc.record({ path, target: fc.oneof(path, fc.constantFrom('../a', DANGLING_TARGET)) }).map((e) => ({ ...e, kind: 'symlink' as const })),
     hardlink: fc.record({ path, to: path }).map((e) => ({ ...e, kind: 'hardlink' as const })),
     fifo: fc.record({ path, mode: fc.constant(0o644) }).map((e) => ({ ...e, kind: 'fifo' as const })),
     chr: fc.record({ path, mode: fc.constant(0o644), major: fc.constant(1), minor: fc.constant(3) }).map((e) => ({ ...e, kind: 'chr' as const })),
@@ -115,7 +126,7 @@ function opArbs(cfg: SuiteConfig): Record<OpName, fc.Arbitrary<Op>> {
     unlink: r('unlink', { path }),
     rename: r('rename', { from: path, to: path, flag: fc.option(fc.constantFrom('noreplace', 'exchange'), { nil: undefined }) }),
     link: r('link', { from: path, to: path }),
-    symlink: r('symlink', { target: fc.oneof(path, fc.constant('/nonexistent')), path }),
+    symlink: r('symlink', { target: fc.oneof(path, fc.constant(DANGLING_TARGET)), path }),
     readlink: r('readlink', { path }),
     chmod: r('chmod', { path, mode }),
     chown: r('chown', { path, uid: fc.constantFrom(0, 1000), gid: fc.constantFrom(0, 1000) }),
