@@ -104,7 +104,6 @@ export function createHandle(ovl: Overlay, path: string, mode: number, flags: nu
   return createFileHandle(ovl, path, mode, flags).fh;
 }
 
-/** Close a handle's fds (release). */
 /**
  * fsync(2) (or fdatasync) of handle `fh` as the kernel's ovl_fsync: only an upper file is synced
  * (a lower one is left alone "for fear of receiving EROFS"), and nothing on a `volatile` mount
@@ -118,6 +117,7 @@ export function syncHandle(ovl: Overlay, fh: number, datasync: boolean): void {
   else fsyncSync(h.fd);
 }
 
+/** Close a handle's fds (release). */
 export function releaseHandle(ovl: Overlay, fh: number): void {
   const h = ovl.handles.remove(fh);
   if (h) for (const fd of [h.fd, ...h.extraFds]) closeSync(fd);
