@@ -84,6 +84,9 @@ export async function runAnalysis(root: string, { progress, fileXattrs = true }:
   // No scan thread: this thread walks every layer. On the bench root (2 vCPUs, alternated runs) a
   // scan thread cut this thread's CPU by ~0.2 s but added 0.1–0.3 s to the process's (isolate
   // start, koffi, compiling the scan twice); the process's CPU is what two cores run out of first.
+  // Still through ScanWorkers and the wire form on this thread, not scanStores: rows of numbers and
+  // entries made lazily from them are cheaper than scanLayer's entries (bench root, alternated
+  // through the bench: 1,427/1,486 ms against 1,550/1,546 with scanStores).
   const scanners = new ScanWorkers(SCAN_THREADS);
   let found: ReturnType<typeof discover>;
   try {
