@@ -44,6 +44,22 @@ export async function timed<T>(fn: () => T | Promise<T>): Promise<Timed<T>> {
   return { ms, value, interfered: before !== null && after !== null ? after - before : 0 };
 }
 
+/**
+ * Run `pass` (one whole unit of work, returning its size) again and again until `minMs` have
+ * passed, at least once. A throughput taken over the total then spans ≥ minMs of work, so one
+ * preemption of the reader moves it by its share of that time, not of one short pass.
+ */
+export function repeatFor(pass: () => number, minMs: number, now: () => number = () => performance.now()): { total: number; passes: number } {
+  const t0 = now();
+  let total = 0;
+  let passes = 0;
+  do {
+    total += pass();
+    passes++;
+  } while (now() - t0 < minMs);
+  return { total, passes };
+}
+
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

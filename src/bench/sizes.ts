@@ -14,6 +14,11 @@ export interface Sizes {
   /** passes of each "warm" measurement; the median is reported */
   warmReps: number;
   readMiB: number;
+  /**
+   * readseq: each warm sample reads the file whole, again and again, until this much time has
+   * passed (the throughput is over all of it); the median of `warmReps` samples is reported.
+   */
+  readWarmMs: number;
   copyupFiles: number;
   copyupBytes: number;
   createFiles: number;
@@ -41,6 +46,7 @@ const FULL: Sizes = {
   deepLayers: [1, 16, 128, 500],
   warmReps: 3,
   readMiB: 512,
+  readWarmMs: 1000,
   copyupFiles: 200,
   copyupBytes: 1 << 20,
   createFiles: 5000,
@@ -62,6 +68,7 @@ const QUICK: Sizes = {
   deepLayers: [1, 500],
   warmReps: 2,
   readMiB: 64,
+  readWarmMs: 500,
   copyupFiles: 40,
   copyupBytes: 1 << 20,
   createFiles: 1000,
@@ -83,6 +90,7 @@ const TINY: Sizes = {
   deepLayers: [1, 8],
   warmReps: 1,
   readMiB: 2,
+  readWarmMs: 0,
   copyupFiles: 5,
   copyupBytes: 64 << 10,
   createFiles: 50,

@@ -5,7 +5,7 @@ import { appendFileSync, closeSync, lstatSync, openSync, readFileSync, readSync,
 import { join } from 'node:path';
 import { syncAll } from '../sys/index.js';
 import { CREATE_PRE, copyupContent, copyupNames } from './gen-tree.js';
-import { expect, makeCold, median, timed } from './record.js';
+import { expect, makeCold, median, repeatFor, timed } from './record.js';
 import { Stack } from './stack.js';
 import type { Workload, WorkloadCtx } from './workload.js';
 
@@ -44,11 +44,21 @@ function checkSamples(merged: string, lower: string, bytes: number): void {
   }
 }
 
-async function readOnce(ctx: WorkloadCtx, file: string): Promise<{ value: number; interfered: number }> {
+/** One read of the whole file, its byte count checked. */
+function readChecked(ctx: WorkloadCtx, file: string): number {
   const bytes = ctx.data.sizes.readMiB * MiB;
-  const t = await timed(() => readAll(file));
-  expect(t.value === bytes, `read ${t.value} bytes, expected ${bytes}`);
-  return { value: bytes / MiB / (t.ms / 1000), interfered: t.interfered };
+  const n = readAll(file);
+  expect(n === bytes, `read ${n} bytes, expected ${bytes}`);
+  return n;
+}
+
+/**
+ * MiB/s of whole-file reads repeated for at least `minMs` (0: one read). The same for every
+ * target: a faster one makes more passes, each sample spans the same stretch of time.
+ */
+async function readFor(ctx: WorkloadCtx, file: string, minMs: number): Promise<{ value: number; interfered: number }> {
+  const t = await timed(() => repeatFor(() => readChecked(ctx, file), minMs));
+  return { value: t.value.total / MiB / (t.ms / 1000), interfered: t.interfered };
 }
 
 export const readseq: Workload = {
@@ -61,9 +71,9 @@ export const readseq: Workload = {
     try {
       await ctx.rec.measureAll(this.metrics(ctx.data), async () => {
         await makeCold();
-        const cold = await readOnce(ctx, file);
+        const cold = await readFor(ctx, file, 0);
         const runs = [];
-        for (let i = 0; i < ctx.data.sizes.warmReps; i++) runs.push(await readOnce(ctx, file));
+        for (let i = 0; i < ctx.data.sizes.warmReps; i++) runs.push(await readFor(ctx, file, ctx.data.sizes.readWarmMs));
         checkSamples(file, ctx.data.bigFile, ctx.data.sizes.readMiB * MiB);
         const warm = { value: median(runs.map((r) => r.value)), interfered: runs.reduce((n, r) => n + r.interfered, 0) };
         return { readseq_cold: cold, readseq_warm: warm };
