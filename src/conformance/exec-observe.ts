@@ -68,12 +68,32 @@ function unmapHeld(ctx: ExecContext, n: number, must: boolean): void {
     return;
   }
   ctx.maps.delete(n);
+  // msync first: a store left in the mapping reaches the file before anything compares it.
   try {
     if (h.map.writable) h.map.sync();
   } finally {
-    h.map.unmap();
-    fs.closeSync(h.fd);
+    try {
+      h.map.unmap();
+    } finally {
+      fs.closeSync(h.fd);
+    }
   }
+}
+
+/**
+ * Release every mapping the scenario still holds as the unmap op does (msync, munmap, close), all
+ * of them even when one fails; the first failure is thrown after.
+ */
+export function unmapAll(ctx: ExecContext): void {
+  let first: unknown;
+  for (const n of [...ctx.maps.keys()]) {
+    try {
+      unmapHeld(ctx, n, false);
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  if (first !== undefined) throw first;
 }
 
 function directOp(path: string, data: string | undefined): RawValue {

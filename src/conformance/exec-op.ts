@@ -21,7 +21,7 @@ import {
   statVfs,
   syncAll,
 } from '../sys/index.js';
-import { runObserveOp } from './exec-observe.js';
+import { runObserveOp, unmapAll } from './exec-observe.js';
 import type { Op } from './ops.js';
 import { type ContentObs, type OpOutcome, type OpValue, type RawStat, contentObs, rawStat, xattrText } from './raw.js';
 
@@ -238,11 +238,14 @@ export async function execOp(ctx: ExecContext, o: Op): Promise<RawResult> {
 /** Close every handle the scenario still holds (before remount and at the end). */
 export function closeAll(ctx: ExecContext): void {
   // A mapping keeps its file open, and the mount busy, after its fd is closed: unmap first.
-  for (const { fd, map } of ctx.maps.values()) {
-    map.unmap();
-    fs.closeSync(fd);
+  try {
+    unmapAll(ctx);
+  } finally {
+    closeRest(ctx);
   }
-  ctx.maps.clear();
+}
+
+function closeRest(ctx: ExecContext): void {
   for (const fd of [...ctx.fds.values(), ...ctx.dirs.values()]) {
     try {
       fs.closeSync(fd);

@@ -192,7 +192,7 @@ function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string, ke
     out = openCopy(ovl, keep !== null && (keep & 3) === constants.O_RDWR ? constants.O_RDWR : constants.O_WRONLY, perm);
     const made = madeInWork(ovl, out.fd, perm);
     if (st.size !== 0n) {
-      copyFdData(fdIn, out.fd, src, Number(st.size));
+      copyFdData(fdIn, out.fd, src, Number(st.size), dest);
       if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) fsyncSync(out.fd);
     }
     copyMetadata(ovl, fdIn, st, out.fd, made);

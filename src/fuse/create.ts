@@ -1,7 +1,7 @@
 // Creating and removing names in the upper the way the kernel does: the parent chain is copied
 // up first; a new object replaces a whiteout atomically (built in workdir, renamed over it; a dir
 // made over a whiteout is opaque); removing a name that a lower still has leaves a whiteout.
-import { lchownSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync, chmodSync } from 'node:fs';
+import { lchownSync, renameSync, rmSync, rmdirSync, unlinkSync, chmodSync } from 'node:fs';
 import { OPAQUE_YES, allowsOfflineChanges } from '../format/index.js';
 import { makeWhiteout, rename2, setXattr } from '../sys/index.js';
 import { copyUp, upperPath } from './copy-up.js';
@@ -109,8 +109,11 @@ function replaceWhiteout(ovl: Overlay, parent: Node, real: string, obj: NewObjec
   }
 }
 
-/** Remove merged `path` (a file or an already-checked empty dir), leaving a whiteout if a lower has it. */
-export function removeAt(ovl: Overlay, path: string, node: Node): void {
+/**
+ * Remove merged `path` (a file, or an empty dir whose upper copy holds the `whiteouts` its check
+ * found: checkEmptyDir), leaving a whiteout if a lower has it.
+ */
+export function removeAt(ovl: Overlay, path: string, node: Node, whiteouts: readonly string[] = []): void {
   const [parentPath, name] = splitPath(path);
   const parent = copyUp(ovl, parentPath);
   const real = upperPath(ovl, path);
@@ -120,7 +123,7 @@ export function removeAt(ovl: Overlay, path: string, node: Node): void {
       // Move the dir (which may still hold whiteouts) out of the way atomically, then clean it.
       const tmp = ovl.tempPath();
       rename2(real, tmp, whiteout ? ['whiteout'] : []);
-      removeDirCopy(tmp, node.hits.length > 1);
+      removeDirCopy(tmp, whiteouts);
     } else if (whiteout) {
       const tmp = ovl.tempPath();
       rename2(real, tmp, ['whiteout']);
@@ -131,19 +134,24 @@ export function removeAt(ovl: Overlay, path: string, node: Node): void {
 }
 
 /**
- * Remove a removed dir's upper copy, moved to `tmp`. A merged dir's copy (`merged`) holds the
- * whiteouts of the lower names deleted through the mount, so its entries go first: rmSync's
- * recursive removal tries rmdir first and throws ENOTEMPTY, a system error built (message, stack)
- * and unwound for every dir of an `rm -rf` of a lower tree (docs/fuse.md, "Create, fifth pass").
- * Any other copy is usually empty, and one rmdir takes it.
+ * Remove a removed dir's upper copy, moved to `tmp`, as the kernel's ovl_clear_empty and
+ * ovl_cleanup do: unlink the `whiteouts` its emptiness check listed, by name (a merged dir's copy
+ * holds one per lower name deleted through the mount; one rmdir then takes it, with no ENOTEMPTY
+ * thrown and caught per dir, docs/fuse.md "Create, fifth pass"), and nothing else. Whatever else
+ * the copy holds by then (an entry added to the upper beside the mount) stays in the work dir, as
+ * the kernel leaves a copy whose rmdir failed, until the next mount clears the work dir.
  */
-export function removeDirCopy(tmp: string, merged: boolean): void {
-  if (!merged) return rmSync(tmp, { recursive: true, force: true });
-  for (const e of readdirSync(tmp, { withFileTypes: true })) {
-    const child = `${tmp}/${e.name}`;
-    // An empty merged dir holds only whiteouts; a dir here is an offline change, removed as before.
-    if (e.isDirectory()) rmSync(child, { recursive: true, force: true });
-    else unlinkSync(child);
+export function removeDirCopy(tmp: string, whiteouts: readonly string[]): void {
+  for (const name of whiteouts) {
+    try {
+      unlinkSync(`${tmp}/${name}`);
+    } catch {
+      // Gone or no longer a file: the kernel's cleanup of a whiteout only warns too.
+    }
   }
-  rmdirSync(tmp);
+  try {
+    rmdirSync(tmp);
+  } catch {
+    // Not empty: left in the work dir (prepareWorkdir clears it at the next mount).
+  }
 }

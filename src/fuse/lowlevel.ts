@@ -21,7 +21,7 @@ import type { InvalTarget } from './watch-inval.js';
 import { movedSources } from './watch-redirects.js';
 import type { NodeRec } from './node-table.js';
 import { xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
-import { current } from './ops-file.js';
+import { current, syncDir } from './ops-file.js';
 
 export interface OverlayFsOptions {
   /** A 4-byte SharedArrayBuffer that mirrors the node table's size (root included). */
@@ -171,6 +171,11 @@ export class OverlayFs implements LowLevelFs {
 
   fsync(ctx: RequestContext, nodeid: number, fh: number, datasync: boolean): void {
     syncFile(this.core, fh, datasync);
+  }
+
+  fsyncdir(ctx: RequestContext, nodeid: number, _fh: number, datasync: boolean): void {
+    this.core.enter(ctx);
+    syncDir(this.core.ovl, this.core.pathOf(this.core.rec(nodeid)), datasync);
   }
 
   release(_ctx: RequestContext, _nodeid: number, fh: number, _flags = 0): void {

@@ -10,7 +10,7 @@ import { splitPath } from './layers.js';
 import { lookupPath } from './lookup.js';
 import { hasOrigin } from './origin-fix.js';
 import type { Overlay } from './overlay.js';
-import { mergedNames } from './readdir.js';
+import { checkEmptyDir } from './readdir.js';
 
 /** The kernel's encoding of rdev in FUSE requests (new_encode_dev) → major/minor. */
 export function decodeFuseDev(dev: number): [number, number] {
@@ -55,6 +55,5 @@ export function rmdirAt(ovl: Overlay, path: string): void {
   if (path === '/') fail('EBUSY', path);
   const node = lookupPath(ovl, path);
   if (!node.isDir) fail('ENOTDIR', path);
-  if (mergedNames(ovl, node).length > 0) fail('ENOTEMPTY', path);
-  removeAt(ovl, path, node);
+  removeAt(ovl, path, node, checkEmptyDir(ovl, node, path));
 }

@@ -1,7 +1,8 @@
-// Directory operations: readdir, mkdir, rmdir. opendir/releasedir are left to libfuse: they
+// Directory operations: readdir, mkdir, rmdir, fsyncdir. opendir/releasedir are left to libfuse: they
 // would only cost a hand-off to JS per listing (each request crossing costs ~50-200 µs).
 import type { FuseOps, FuseStat } from '../sys/fuse-native.js';
 import { mkdirAt, rmdirAt } from './names.js';
+import { syncDir } from './ops-file.js';
 import type { Overlay } from './overlay.js';
 import { listDir } from './readdir.js';
 import { reply, replyMany } from './reply.js';
@@ -21,6 +22,9 @@ export function dirOps(ovl: Overlay): Partial<FuseOps> {
     },
     rmdir(path, cb) {
       reply('rmdir', cb, () => rmdirAt(ovl, path));
+    },
+    fsyncdir(path, datasync, _fh, cb) {
+      reply('fsyncdir', cb, () => syncDir(ovl, path, datasync !== 0));
     },
   };
 }

@@ -1,12 +1,13 @@
 // Open-file operations of the core (no FUSE in between): what an fsync of a handle syncs.
-import { constants, writeFileSync } from 'node:fs';
+import { constants, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { resolveMountOptions } from '../format/index.js';
 import { kernelOptions, layerDirs } from '../../test/helpers/layers.js';
 import { syscallsDuring } from '../../test/helpers/strace.js';
 import { prepareWorkdir } from './mount.js';
-import { openHandle, releaseHandle, syncHandle } from './ops-file.js';
+import { openHandle, releaseHandle, syncDir, syncHandle } from './ops-file.js';
+import { lookupPath } from './lookup.js';
 import { Overlay } from './overlay.js';
 
 // The kernel's ovl_fsync: an upper file is synced (fsync or fdatasync as asked), a lower one
@@ -30,5 +31,24 @@ t.test('fsync of a handle syncs the upper file only, and nothing on a volatile m
     t.notOk(ovl.handles.get(lower)!.upper, 'the lower file was not copied up by its fsync');
     releaseHandle(ovl, lower);
     releaseHandle(ovl, upper);
+  }
+});
+
+// The kernel's ovl_dir_fsync: the dir's upper copy is synced (a merged dir's too), a lower-only dir
+// is not (and is not copied up for it), and on a volatile mount nothing is. ovl-fuse answered
+// FSYNCDIR ENOSYS, which the kernel takes as "nothing to do": an fsync of a dir never reached the upper.
+t.test('fsync of a dir syncs its upper copy only, and nothing on a volatile mount (as ovl_dir_fsync)', async (t) => {
+  for (const volatile of [false, true]) {
+    const d = layerDirs(t, 1, 'ovlkit-fsyncdir-');
+    for (const dir of ['lower', 'merged']) mkdirSync(join(d.lowers[0]!, dir));
+    for (const dir of ['upper', 'merged']) mkdirSync(join(d.upper, dir));
+    prepareWorkdir(d.work);
+    const ovl = new Overlay(resolveMountOptions(kernelOptions(d, volatile ? { volatile: true } : {})), 'never', () => ({ uid: 0, gid: 0 }));
+    const calls = await syscallsDuring(t, ['fsync', 'fdatasync'], () => {
+      for (const datasync of [false, true]) for (const dir of ['/lower', '/upper', '/merged', '/']) syncDir(ovl, dir, datasync);
+    });
+    const each = ['fsync', 'fsync', 'fsync', 'fdatasync', 'fdatasync', 'fdatasync'];
+    t.same(calls, volatile ? [] : each, volatile ? 'volatile: no sync' : 'the upper, merged and root dirs, as asked; not the lower one');
+    t.same(ovl.stack.upper && lookupPath(ovl, '/lower').hits.map((h) => h.layer.upper), [false], 'the lower dir was not copied up');
   }
 });

@@ -13,7 +13,7 @@ import { type Node, lookupPath } from './lookup.js';
 import type { Overlay } from './overlay.js';
 import { reply, replyCount } from './reply.js';
 
-const { O_RDONLY, O_TRUNC, O_CREAT, O_EXCL, O_NOCTTY, O_DIRECT, O_NOATIME } = constants;
+const { O_RDONLY, O_TRUNC, O_CREAT, O_EXCL, O_NOCTTY, O_DIRECT, O_NOATIME, O_DIRECTORY } = constants;
 const O_ACCMODE = 3;
 /** __FMODE_EXEC: the kernel's execve opens with it, and FUSE passes it on in OPEN's flags. */
 const FMODE_EXEC = 0x20;
@@ -115,6 +115,24 @@ export function syncHandle(ovl: Overlay, fh: number, datasync: boolean): void {
   if (!h.upper || ovl.cfg.volatile) return;
   if (datasync) fdatasyncSync(h.fd);
   else fsyncSync(h.fd);
+}
+
+/**
+ * fsync(2) (or fdatasync) of merged dir `path` as the kernel's ovl_dir_fsync: its upper copy if it
+ * has one now (also when it was copied up after the dir was opened), nothing for a dir only in the
+ * lowers, and nothing on a `volatile` mount.
+ */
+export function syncDir(ovl: Overlay, path: string, datasync: boolean): void {
+  if (ovl.cfg.volatile) return;
+  const top = lookupPath(ovl, path).hits[0]!;
+  if (!top.layer.upper) return;
+  const fd = openSync(top.real, O_RDONLY | O_DIRECTORY);
+  try {
+    if (datasync) fdatasyncSync(fd);
+    else fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Close a handle's fds (release). */

@@ -54,10 +54,28 @@ export function mergedOrder(layers: Array<{ hit: Hit; names: string[] }>): Array
 
 /** Visible names of a merged dir, upper first, without duplicates or whiteouts. */
 export function mergedNames(ovl: Overlay, node: Node): string[] {
+  return scanNames(ovl, node).visible;
+}
+
+/**
+ * rmdir's ovl_check_empty_dir: ENOTEMPTY when merged dir `node` shows a name; otherwise the names
+ * its upper copy holds, all of them whiteouts then: the list rmdir clears (ovl_clear_empty), and
+ * nothing else, even if more appears in the copy before it is removed.
+ */
+export function checkEmptyDir(ovl: Overlay, node: Node, path: string): string[] {
+  const { visible, upper } = scanNames(ovl, node);
+  if (visible.length > 0) fail('ENOTEMPTY', path);
+  return upper;
+}
+
+function scanNames(ovl: Overlay, node: Node): { visible: string[]; upper: string[] } {
   const seen = new Set<string>();
   const out: string[] = [];
+  let upper: string[] = [];
   for (const hit of node.hits) {
-    for (const name of readdirNoatime(hit.real)) {
+    const names = readdirNoatime(hit.real);
+    if (hit.layer.upper) upper = names;
+    for (const name of names) {
       if (seen.has(name)) continue;
       seen.add(name);
       out.push(name);
@@ -65,7 +83,7 @@ export function mergedNames(ovl: Overlay, node: Node): string[] {
   }
   // An internal check (rmdir's emptiness), not a listing: no atime is touched, as in the kernel.
   // A name is visible when lookup finds it: that applies whiteouts, opaque dirs and redirects alike.
-  return out.filter((name) => lookupChild(ovl, node, name) !== null);
+  return { visible: out.filter((name) => lookupChild(ovl, node, name) !== null), upper };
 }
 
 export interface Listing {

@@ -10,6 +10,7 @@ import type { FuseOps } from '../sys/fuse-native.js';
 import { fileHandle } from '../sys/handle.js';
 import { getXattr, rename2, setXattr } from '../sys/index.js';
 import { copyUp, markImpure, upperPath } from './copy-up.js';
+import { removeDirCopy } from './create.js';
 import { fail } from './errno.js';
 import { encodeOrigin } from './inode.js';
 import { hideOpenFile, isHideRename, moveHandles } from './hidden.js';
@@ -17,7 +18,7 @@ import { hasOrigin } from './origin-fix.js';
 import { splitPath } from './layers.js';
 import { type Node, existsInLower, isWhiteoutAt, lookupOrNull, lookupPath, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
-import { mergedNames } from './readdir.js';
+import { checkEmptyDir } from './readdir.js';
 import { reply } from './reply.js';
 
 /** renameat2(2) flags (linux/fs.h), as FUSE_RENAME2 carries them. */
@@ -68,14 +69,14 @@ function needsRedirect(ovl: Overlay, node: Node, path: string): boolean {
 }
 
 /** Clear the destination's upper entry so that rename(2) can put the source there. */
-function clearDest(ovl: Overlay, dst: Node | null, dstReal: string, srcIsDir: boolean): void {
+function clearDest(ovl: Overlay, dst: Node | null, dstReal: string, srcIsDir: boolean, whiteouts: readonly string[]): void {
   const st = lstatOrNull(dstReal);
   if (!st) return;
   if (dst?.isDir) {
-    // An empty merged dir may still hold whiteouts: move it out and remove it whole.
+    // An empty merged dir may still hold whiteouts: move it out, clear those its check listed.
     const tmp = ovl.tempPath();
     renameSync(dstReal, tmp);
-    rmSync(tmp, { recursive: true, force: true });
+    removeDirCopy(tmp, whiteouts);
   } else if (srcIsDir && isWhiteoutAt(ovl, dstReal, st)) {
     // A dir cannot replace a whiteout by rename(2); the moved dir is opaque or redirected, so
     // nothing below shows through once the whiteout is gone.
@@ -108,7 +109,7 @@ function renameNode(ovl: Overlay, src: string, dest: string, srcNode: Node, dstN
   // upper-only one is left to the upper's rename(2), after the copy-ups and after the source dir
   // is marked, so a failing ENOTEMPTY leaves those marks on disk as the kernel's does.
   const upperOnlyDest = dstNode?.isDir === true && isPureUpper(dstNode) && dstNode.hits[0]!.opaque !== 'opaque';
-  if (dstNode?.isDir && !upperOnlyDest && mergedNames(ovl, dstNode).length > 0) fail('ENOTEMPTY', dest);
+  let whiteouts = dstNode?.isDir && !upperOnlyDest ? checkEmptyDir(ovl, dstNode, dest) : [];
   const [srcParent, srcName] = splitPath(src);
   const [dstParent] = splitPath(dest);
   const sp = copyUp(ovl, srcParent);
@@ -121,8 +122,8 @@ function renameNode(ovl: Overlay, src: string, dest: string, srcNode: Node, dstN
   const dstReal = upperPath(ovl, dest);
   if (srcParent !== dstParent && hasOrigin(ovl, srcNode)) markImpure(ovl, upperPath(ovl, dstParent));
   markMovedDir(ovl, srcNode, redirectValue, srcReal, dp);
-  if (upperOnlyDest && mergedNames(ovl, dstNode!).length > 0) fail('ENOTEMPTY', dest);
-  clearDest(ovl, dstNode, dstReal, srcNode.isDir);
+  if (upperOnlyDest) whiteouts = checkEmptyDir(ovl, dstNode!, dest);
+  clearDest(ovl, dstNode, dstReal, srcNode.isDir, whiteouts);
   rename2(srcReal, dstReal, whiteout ? ['whiteout'] : []);
   if (redirect) markImpure(ovl, upperPath(ovl, srcParent));
 }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { makeWhiteout, setTimes } from './nodes.js';
 import { OvlError } from '../errors.js';
-import { copyFileNoatime, openDirNoAtime, readDirents, readdirNoatime, rereadDirents } from './dirents.js';
+import { copyFdData, copyFileNoatime, listDirents, openDirNoAtime, readDirents, readdirNoatime, rereadDirents } from './dirents.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovlkit-dirents-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -108,4 +108,41 @@ t.test('openDirNoAtime fails as every src/sys call does: an OvlError with errno,
   const fd = openDirNoAtime(dir);
   t.ok(fd >= 0);
   closeSync(fd);
+});
+
+/** Run `fn` with the effective uid of nobody, so the permission bits apply to it (the tests run as root). */
+function asNobody<T>(fn: () => T): T {
+  process.seteuid!(65534);
+  try {
+    return fn();
+  } finally {
+    process.seteuid!(0);
+  }
+}
+
+t.test('listDirents fails as every src/sys call does: an unreadable dir and a missing one name the path and errno', async (t) => {
+  const locked = join(dir, 'locked');
+  mkdirSync(locked, { mode: 0o700 });
+  writeFileSync(join(locked, 'x'), '');
+  const err = asNobody(() => t.throws(() => listDirents(locked)));
+  t.ok(err instanceof OvlError, 'an OvlError, not node:fs error');
+  t.match(err, { code: 'EACCES', errno: 13, path: locked, message: `${locked}: open failed: EACCES` });
+  t.same(listDirents(locked).map((e) => e.name), ['x'], 'root may');
+  const missing = join(dir, 'no-list');
+  t.match(t.throws(() => listDirents(missing)), { name: 'OvlError', code: 'ENOENT', errno: 2, path: missing, message: `${missing}: open failed: ENOENT` });
+});
+
+t.test('copyFileNoatime and copyFdData fail with the errno and the path of the side that failed', async (t) => {
+  const src = join(dir, 'copy-src');
+  writeFileSync(src, 'data');
+  const missing = join(dir, 'copy-missing');
+  const dst = join(dir, 'copy-dst');
+  t.match(t.throws(() => copyFileNoatime(missing, dst)), { name: 'OvlError', code: 'ENOENT', errno: 2, path: missing, message: `${missing}: open failed: ENOENT` });
+  copyFileNoatime(src, dst);
+  t.match(t.throws(() => copyFileNoatime(src, dst)), { name: 'OvlError', code: 'EEXIST', errno: 17, path: dst });
+  // copy_file_range refuses a char device (EINVAL): the copy by hand's write then fails.
+  const fdIn = openSync(src, 'r');
+  const fdOut = openSync('/dev/full', 'w');
+  t.teardown(() => [fdIn, fdOut].forEach((fd) => closeSync(fd)));
+  t.match(t.throws(() => copyFdData(fdIn, fdOut, src, Infinity, '/dev/full')), { name: 'OvlError', code: 'ENOSPC', errno: 28, path: '/dev/full', message: '/dev/full: write failed: ENOSPC' });
 });

@@ -22,6 +22,15 @@ const PLAIN_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY;
 /** copy_file_range cannot copy between these two files (other filesystems, or no support): copy by hand. */
 const NO_KERNEL_COPY = ['EXDEV', 'EINVAL', 'ENOSYS', 'EOPNOTSUPP'].map(errnoNumber);
 
+/** open(2) through node:fs, failing as every src/sys call does: an OvlError with errno, op and path. */
+function openOrThrow(path: string, flags: number, mode?: number): number {
+  try {
+    return openSync(path, flags, mode);
+  } catch (err) {
+    return throwFsError(err, 'open', path);
+  }
+}
+
 /** Open `path` as a directory, without updating its atime where the kernel lets us. */
 export function openDirNoAtime(path: string): number {
   try {
@@ -29,11 +38,7 @@ export function openDirNoAtime(path: string): number {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return throwFsError(err, 'open', path);
   }
-  try {
-    return openSync(path, PLAIN_FLAGS);
-  } catch (err) {
-    return throwFsError(err, 'open', path);
-  }
+  return openOrThrow(path, PLAIN_FLAGS);
 }
 
 function parse(buf: Buffer, len: number, out: RawDirent[]): void {
@@ -97,7 +102,7 @@ export function readDirents(path: string): RawDirent[] {
  * `bufSize` is getdents64's buffer: a small one reads the listing in several calls.
  */
 export function listDirents(path: string, bufSize = BUF_SIZE): RawDirent[] {
-  const fd = openSync(path, PLAIN_FLAGS);
+  const fd = openOrThrow(path, PLAIN_FLAGS);
   try {
     return readAll(fd, path, bufSize);
   } finally {
@@ -123,11 +128,11 @@ export function readdirNoatime(path: string): string[] {
  * overlay copy-up does, which spares the call that would only answer end-of-file.
  */
 export function copyFileNoatime(src: string, dst: string, size?: number): void {
-  const fdIn = openSync(src, constants.O_RDONLY | constants.O_NOATIME);
+  const fdIn = openOrThrow(src, constants.O_RDONLY | constants.O_NOATIME);
   try {
-    const fdOut = openSync(dst, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    const fdOut = openOrThrow(dst, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     try {
-      if (size !== 0) copyFdData(fdIn, fdOut, src, size);
+      if (size !== 0) copyFdData(fdIn, fdOut, src, size, dst);
     } finally {
       closeSync(fdOut);
     }
@@ -137,10 +142,10 @@ export function copyFileNoatime(src: string, dst: string, size?: number): void {
 }
 
 /**
- * Copy what is left of `fdIn` (named `src` in errors) to `fdOut`, in the kernel where both are on
- * one filesystem; with `size`, stop once that many bytes are copied.
+ * Copy what is left of `fdIn` (named `src` in errors) to `fdOut` (named `dst`), in the kernel where
+ * both are on one filesystem; with `size`, stop once that many bytes are copied.
  */
-export function copyFdData(fdIn: number, fdOut: number, src: string, size = Infinity): void {
+export function copyFdData(fdIn: number, fdOut: number, src: string, size = Infinity, dst = `fd ${fdOut}`): void {
   for (let done = 0; ; ) {
     const n = checkUnless(c.copy_file_range(fdIn, null, fdOut, null, 1 << 30, 0) as number, NO_KERNEL_COPY, 'copy_file_range', src);
     if (n === 0) return;
@@ -150,11 +155,25 @@ export function copyFdData(fdIn: number, fdOut: number, src: string, size = Infi
       continue;
     }
     // Layers on different filesystems (EXDEV) or an fs without the call: copy through userspace.
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (let r; (r = readSync(fdIn, buf, 0, buf.length, null)) > 0; ) {
-      for (let w = 0; w < r; ) w += writeSync(fdOut, buf, w, r - w);
+    return copyByHand(fdIn, fdOut, src, dst);
+  }
+}
+
+function copyByHand(fdIn: number, fdOut: number, src: string, dst: string): void {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (;;) {
+    let r: number;
+    try {
+      r = readSync(fdIn, buf, 0, buf.length, null);
+    } catch (err) {
+      return throwFsError(err, 'read', src);
     }
-    return;
+    if (r === 0) return;
+    try {
+      for (let w = 0; w < r; ) w += writeSync(fdOut, buf, w, r - w);
+    } catch (err) {
+      return throwFsError(err, 'write', dst);
+    }
   }
 }
 

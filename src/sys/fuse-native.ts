@@ -53,6 +53,7 @@ export interface FuseOps {
   release(path: string | null, fh: number, cb: (err: number) => void): void;
   flush(path: string | null, fh: number, cb: (err: number) => void): void;
   fsync(path: string | null, datasync: number, fh: number, cb: (err: number) => void): void;
+  fsyncdir(path: string, datasync: number, fh: number, cb: (err: number) => void): void;
   truncate(path: string, size: number, cb: (err: number) => void): void;
   ftruncate(path: string | null, fh: number, size: number, cb: (err: number) => void): void;
   utimens(path: string, atime: FuseTime, mtime: FuseTime, cb: (err: number) => void): void;

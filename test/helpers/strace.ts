@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 
-/** Names of the calls among `names` that this process makes while `fn` runs, in order. */
-export async function syscallsDuring(t: Test, names: string[], fn: () => void): Promise<string[]> {
+/** Names of the calls among `names` that process `pid` (this one by default; all its threads) makes while `fn` runs, in order. */
+export async function syscallsDuring(t: Test, names: string[], fn: () => void, pid = process.pid): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-strace-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const log = join(dir, 'log');
-  const tracer = spawn('strace', ['-f', '-e', `trace=${names.join(',')}`, '-o', log, '-p', String(process.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const tracer = spawn('strace', ['-f', '-e', `trace=${names.join(',')}`, '-o', log, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
   t.teardown(() => void tracer.kill('SIGKILL'));
   await new Promise<void>((resolve, reject) => {
     let said = '';
