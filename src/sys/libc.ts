@@ -47,7 +47,10 @@ export const c = {
   lseek: libc.func('long lseek(int fd, long offset, int whence)'),
   // Status flags of an fd opened for one use and handed on to another (copy-up's copy, ../fuse/copy-up.ts).
   fcntl: libc.func('int fcntl(int fd, int cmd, ...)'),
-  // /dev/fuse (./devfuse.ts): waiting on several fds, and the device's ioctls for passthrough.
+  // /dev/fuse (./devfuse.ts): requests in and replies out, waiting on several fds, and the
+  // device's ioctls for passthrough.
+  read: libc.func('long read(int fd, _Out_ void *buf, size_t count)'),
+  write: libc.func('long write(int fd, const void *buf, size_t count)'),
   poll: libc.func('int poll(void *fds, unsigned long nfds, int timeout)'),
   ioctl: libc.func('int ioctl(int fd, unsigned long request, void *arg)'),
   // fanotify (./fanotify.ts): the lower-layer watcher of ovl-fuse.
