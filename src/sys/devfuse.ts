@@ -127,16 +127,20 @@ export class PollSet {
   }
 }
 
+// The ioctls' arguments, reused: the kernel copies them in before the call returns.
+const BACKING_MAP = new Int32Array(4);
+const BACKING_ID = new Uint32Array(1);
+
 /** FUSE_DEV_IOC_BACKING_OPEN: register `backingFd` for passthrough; returns the backing id. */
 export function backingOpen(devFd: number, backingFd: number): number {
-  const map = Buffer.alloc(16);
-  map.writeInt32LE(backingFd, 0);
-  return check(c.ioctl(devFd, FUSE_DEV_IOC_BACKING_OPEN, map) as number, 'FUSE_DEV_IOC_BACKING_OPEN');
+  // struct fuse_backing_map: fd, flags, padding (one per copy-up and open: filled, not allocated).
+  BACKING_MAP.fill(0);
+  BACKING_MAP[0] = backingFd;
+  return check(c.ioctl(devFd, FUSE_DEV_IOC_BACKING_OPEN, BACKING_MAP) as number, 'FUSE_DEV_IOC_BACKING_OPEN');
 }
 
 /** FUSE_DEV_IOC_BACKING_CLOSE: drop a backing id (open files keep their backing file). */
 export function backingClose(devFd: number, id: number): void {
-  const arg = Buffer.alloc(4);
-  arg.writeUInt32LE(id, 0);
-  check(c.ioctl(devFd, FUSE_DEV_IOC_BACKING_CLOSE, arg) as number, 'FUSE_DEV_IOC_BACKING_CLOSE');
+  BACKING_ID[0] = id;
+  check(c.ioctl(devFd, FUSE_DEV_IOC_BACKING_CLOSE, BACKING_ID) as number, 'FUSE_DEV_IOC_BACKING_CLOSE');
 }
