@@ -77,13 +77,16 @@ export function isOverflow(ev: FanEvent): boolean {
  */
 export function decodeEvents(buf: Buffer, len: number = buf.length, skipPid = 0, counts?: { skipped: number }): FanEvent[] {
   const out: FanEvent[] = [];
+  // A DataView, not Buffer#readUInt32LE: each of those is a chain of JS calls, and the daemon
+  // decodes its own events (a copy-up's link and parent times) in interpreted code for a while.
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let at = 0;
   while (at + METADATA_LEN <= len) {
-    const eventLen = buf.readUInt32LE(at);
+    const eventLen = view.getUint32(at, true);
     if (eventLen < METADATA_LEN || at + eventLen > len || buf[at + 4] !== FANOTIFY_METADATA_VERSION) break;
-    const metaLen = buf.readUInt16LE(at + 6);
-    const mask = buf.readUInt32LE(at + 8);
-    const pid = buf.readInt32LE(at + 20);
+    const metaLen = view.getUint16(at + 6, true);
+    const mask = view.getUint32(at + 8, true);
+    const pid = view.getInt32(at + 20, true);
     // An overflow carries no pid worth trusting: never skipped.
     if (skipPid !== 0 && pid === skipPid && (mask & FAN_Q_OVERFLOW) === 0) {
       if (counts) counts.skipped++;

@@ -1,12 +1,11 @@
 // The project's one door to libc, through koffi (a maintained FFI with prebuilt binaries, so no
 // addon of our own to build). Node has no xattr, mknod, renameat2, utimensat-with-nanoseconds or
-// mount API; everything else stays on node:fs. Every wrapper returns the raw result and leaves
+// mount API; everything else stays on node:fs, but for the /dev/fuse loop's read and write
+// (./devfuse.ts says why). Every wrapper returns the raw result and leaves
 // errno for `lastErrno()`, so callers build typed errors in one place (./call.ts).
 import koffi from 'koffi';
 
 const libc = koffi.load('libc.so.6');
-
-const timespec = koffi.struct('ovl_timespec', { tv_sec: 'int64_t', tv_nsec: 'int64_t' });
 
 export const c = {
   lgetxattr: libc.func('long lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
@@ -22,9 +21,9 @@ export const c = {
   fallocate: libc.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
   openat: libc.func('int openat(int dirfd, const char *path, int flags, uint32_t mode)'),
   linkat: libc.func('int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)'),
-  utimensat: libc.func('int utimensat(int dirfd, const char *path, const ovl_timespec *times, int flags)'),
+  utimensat: libc.func('int utimensat(int dirfd, const char *path, const int64_t *times, int flags)'),
   // glibc's utimensat refuses a null path (EINVAL): futimens is its form for an fd.
-  futimens: libc.func('int futimens(int fd, const ovl_timespec *times)'),
+  futimens: libc.func('int futimens(int fd, const int64_t *times)'),
   mount: libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
   umount2: libc.func('int umount2(const char *target, int flags)'),
   fsopen: libc.func('int fsopen(const char *fsname, uint32_t flags)'),
@@ -47,7 +46,10 @@ export const c = {
   lseek: libc.func('long lseek(int fd, long offset, int whence)'),
   // Status flags of an fd opened for one use and handed on to another (copy-up's copy, ../fuse/copy-up.ts).
   fcntl: libc.func('int fcntl(int fd, int cmd, ...)'),
-  // /dev/fuse (./devfuse.ts): waiting on several fds, and the device's ioctls for passthrough.
+  // /dev/fuse (./devfuse.ts): requests in and replies out, waiting on several fds, and the
+  // device's ioctls for passthrough.
+  read: libc.func('long read(int fd, _Out_ void *buf, size_t count)'),
+  write: libc.func('long write(int fd, const void *buf, size_t count)'),
   poll: libc.func('int poll(void *fds, unsigned long nfds, int timeout)'),
   ioctl: libc.func('int ioctl(int fd, unsigned long request, void *arg)'),
   // fanotify (./fanotify.ts): the lower-layer watcher of ovl-fuse.
@@ -59,9 +61,6 @@ export const c = {
   munmap: libc.func('int munmap(void *addr, size_t len)'),
   statx: libc.func('int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ uint8_t *buf)'),
 };
-
-/** The type tag koffi needs to marshal a `struct timespec[2]` for utimensat. */
-export const timespecType = timespec;
 
 /** errno of the last libc call made through koffi on this thread. */
 export function lastErrno(): number {

@@ -46,18 +46,26 @@ export function rename2(from: string, to: string, flags: readonly RenameFlag[] =
 /** A timestamp for setTimes: exact seconds+nanoseconds, 'now', or 'omit' (leave unchanged). */
 export type TimeSpec = { sec: number | bigint; nsec: number } | 'now' | 'omit';
 
-function toTimespec(t: TimeSpec): { tv_sec: bigint; tv_nsec: bigint } {
-  if (t === 'now') return { tv_sec: 0n, tv_nsec: BigInt(UTIME_NOW) };
-  if (t === 'omit') return { tv_sec: 0n, tv_nsec: BigInt(UTIME_OMIT) };
-  return { tv_sec: BigInt(t.sec), tv_nsec: BigInt(t.nsec) };
+/** Two struct timespec, reused: koffi passes a typed array as a pointer to its memory. */
+const TIMES = new BigInt64Array(4);
+const NOW = BigInt(UTIME_NOW);
+const OMIT = BigInt(UTIME_OMIT);
+
+/** `t` as struct timespec `i` of TIMES. */
+function toTimespec(t: TimeSpec, i: number): void {
+  TIMES[2 * i] = typeof t === 'string' ? 0n : BigInt(t.sec);
+  TIMES[2 * i + 1] = t === 'now' ? NOW : t === 'omit' ? OMIT : BigInt(t.nsec);
 }
 
 /**
  * utimensat(2) with nanoseconds; `follow: false` sets the times of a symlink itself. An fd for
- * `path` sets the times of the open file (futimens).
+ * `path` sets the times of the open file (futimens). The times go as a typed array rather than
+ * koffi structs built from objects (~1 µs less a call, twice per copy-up).
  */
 export function setTimes(path: string | number, atime: TimeSpec, mtime: TimeSpec, { follow = false } = {}): void {
-  const times = [toTimespec(atime), toTimespec(mtime)];
+  toTimespec(atime, 0);
+  toTimespec(mtime, 1);
+  const times = TIMES;
   const ret = typeof path === 'number' ? c.futimens(path, times) : c.utimensat(AT_FDCWD, path, times, follow ? 0 : AT_SYMLINK_NOFOLLOW);
   check(ret as number, 'utimensat', typeof path === 'number' ? `fd ${path}` : path);
 }

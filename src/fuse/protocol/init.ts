@@ -4,6 +4,7 @@
 import { OvlError } from '../../errors.js';
 import { FUSE_KERNEL_MINOR_VERSION, FUSE_KERNEL_VERSION, FUSE_MIN_MINOR_VERSION, INIT_OUT_SIZE, InitFlag } from './constants.js';
 import type { InitIn } from './requests.js';
+import { write16, write32 } from './wire.js';
 
 /** What the filesystem side would like; negotiate() keeps what the kernel offers. */
 export interface InitWant {
@@ -59,17 +60,17 @@ export function negotiate(init: InitIn, want: InitWant): InitOut {
 /** fuse_init_out (64 bytes) at `o`; returns the offset after it. */
 export function encodeInitOut(b: Buffer, o: number, r: InitOut): number {
   b.fill(0, o, o + INIT_OUT_SIZE);
-  b.writeUInt32LE(r.major, o);
-  b.writeUInt32LE(r.minor, o + 4);
-  b.writeUInt32LE(r.maxReadahead, o + 8);
-  b.writeUInt32LE(Number(r.flags & 0xffffffffn), o + 12);
+  write32(b, o, r.major);
+  write32(b, o + 4, r.minor);
+  write32(b, o + 8, r.maxReadahead);
+  write32(b, o + 12, Number(r.flags & 0xffffffffn));
   // max_background / congestion_threshold (o+16, o+18): 0 keeps the kernel's defaults.
-  b.writeUInt32LE(r.maxWrite, o + 20);
-  b.writeUInt32LE(r.timeGran, o + 24);
-  b.writeUInt16LE(r.maxPages, o + 28);
+  write32(b, o + 20, r.maxWrite);
+  write32(b, o + 24, r.timeGran);
+  write16(b, o + 28, r.maxPages);
   // map_alignment (o+30): DAX only.
-  b.writeUInt32LE(Number(r.flags >> 32n), o + 32);
-  b.writeUInt32LE(r.maxStackDepth, o + 36);
+  write32(b, o + 32, Number(r.flags >> 32n));
+  write32(b, o + 36, r.maxStackDepth);
   return o + INIT_OUT_SIZE;
 }
 

@@ -13,12 +13,12 @@ import {
   OUT_HEADER_SIZE,
   STATX_OUT_SIZE,
 } from './constants.js';
-import { align8, writeI64, writeValid } from './wire.js';
+import { align8, write16, write32, writeI64, writeValid } from './wire.js';
 
 /** fuse_out_header: total length, 0 or a negative errno, the request's unique id. */
 export function encodeOutHeader(b: Buffer, len: number, error: number, unique: number): void {
-  b.writeUInt32LE(len, 0);
-  b.writeInt32LE(error, 4);
+  write32(b, 0, len);
+  write32(b, 4, error);
   writeI64(b, 8, unique);
 }
 
@@ -30,16 +30,16 @@ export function encodeAttr(b: Buffer, o: number, a: Attr): number {
   writeI64(b, o + 24, a.atimeSec);
   writeI64(b, o + 32, a.mtimeSec);
   writeI64(b, o + 40, a.ctimeSec);
-  b.writeUInt32LE(a.atimeNsec, o + 48);
-  b.writeUInt32LE(a.mtimeNsec, o + 52);
-  b.writeUInt32LE(a.ctimeNsec, o + 56);
-  b.writeUInt32LE(a.mode >>> 0, o + 60);
-  b.writeUInt32LE(a.nlink >>> 0, o + 64);
-  b.writeUInt32LE(a.uid >>> 0, o + 68);
-  b.writeUInt32LE(a.gid >>> 0, o + 72);
-  b.writeUInt32LE(a.rdev >>> 0, o + 76);
-  b.writeUInt32LE(a.blksize >>> 0, o + 80);
-  b.writeUInt32LE(0, o + 84);
+  write32(b, o + 48, a.atimeNsec);
+  write32(b, o + 52, a.mtimeNsec);
+  write32(b, o + 56, a.ctimeNsec);
+  write32(b, o + 60, a.mode >>> 0);
+  write32(b, o + 64, a.nlink >>> 0);
+  write32(b, o + 68, a.uid >>> 0);
+  write32(b, o + 72, a.gid >>> 0);
+  write32(b, o + 76, a.rdev >>> 0);
+  write32(b, o + 80, a.blksize >>> 0);
+  write32(b, o + 84, 0);
   return o + ATTR_SIZE;
 }
 
@@ -60,7 +60,7 @@ export function encodeEntry(b: Buffer, o: number, e: Entry): number {
 /** fuse_attr_out (104 bytes). */
 export function encodeAttrOut(b: Buffer, o: number, r: AttrReply): number {
   writeValid(b, o, o + 8, r.attrValidMs);
-  b.writeUInt32LE(0, o + 12);
+  write32(b, o + 12, 0);
   encodeAttr(b, o + 16, r.attr);
   return o + ATTR_OUT_SIZE;
 }
@@ -68,8 +68,8 @@ export function encodeAttrOut(b: Buffer, o: number, r: AttrReply): number {
 /** struct fuse_sx_time (16 bytes): seconds, nanoseconds, reserved. */
 function encodeSxTime(b: Buffer, o: number, sec: number, nsec: number): void {
   writeI64(b, o, sec);
-  b.writeUInt32LE(nsec, o + 8);
-  b.writeInt32LE(0, o + 12);
+  write32(b, o + 8, nsec);
+  write32(b, o + 12, 0);
 }
 
 /**
@@ -82,13 +82,13 @@ export function encodeStatxOut(b: Buffer, o: number, r: StatxReply): number {
   b.fill(0, o, o + STATX_OUT_SIZE);
   writeValid(b, o, o + 8, r.attrValidMs);
   const s = o + 32;
-  b.writeUInt32LE(r.mask >>> 0, s);
-  b.writeUInt32LE(a.blksize >>> 0, s + 4);
+  write32(b, s, r.mask >>> 0);
+  write32(b, s + 4, a.blksize >>> 0);
   writeI64(b, s + 8, r.attributes);
-  b.writeUInt32LE(a.nlink >>> 0, s + 16);
-  b.writeUInt32LE(a.uid >>> 0, s + 20);
-  b.writeUInt32LE(a.gid >>> 0, s + 24);
-  b.writeUInt16LE(a.mode & 0xffff, s + 28);
+  write32(b, s + 16, a.nlink >>> 0);
+  write32(b, s + 20, a.uid >>> 0);
+  write32(b, s + 24, a.gid >>> 0);
+  write16(b, s + 28, a.mode & 0xffff);
   writeI64(b, s + 32, a.ino);
   writeI64(b, s + 40, a.size);
   writeI64(b, s + 48, a.blocks);
@@ -98,23 +98,23 @@ export function encodeStatxOut(b: Buffer, o: number, r: StatxReply): number {
   encodeSxTime(b, s + 96, a.ctimeSec, a.ctimeNsec);
   encodeSxTime(b, s + 112, a.mtimeSec, a.mtimeNsec);
   // new_decode_dev: major in bits 8-19, minor in bits 0-7 and 20-31.
-  b.writeUInt32LE((a.rdev >>> 8) & 0xfff, s + 128);
-  b.writeUInt32LE(((a.rdev & 0xff) | ((a.rdev >>> 12) & 0xfff00)) >>> 0, s + 132);
+  write32(b, s + 128, (a.rdev >>> 8) & 0xfff);
+  write32(b, s + 132, ((a.rdev & 0xff) | ((a.rdev >>> 12) & 0xfff00)) >>> 0);
   return o + STATX_OUT_SIZE;
 }
 
 /** fuse_open_out (16 bytes): fh, FOPEN_* flags, backing id for passthrough. */
 export function encodeOpenOut(b: Buffer, o: number, r: Opened): number {
   writeI64(b, o, r.fh);
-  b.writeUInt32LE(r.openFlags >>> 0, o + 8);
-  b.writeInt32LE(r.backingId ?? 0, o + 12);
+  write32(b, o + 8, r.openFlags >>> 0);
+  write32(b, o + 12, r.backingId ?? 0);
   return o + 16;
 }
 
 /** fuse_write_out (8 bytes), also COPY_FILE_RANGE's answer. */
 export function encodeWriteOut(b: Buffer, o: number, size: number): number {
-  b.writeUInt32LE(size >>> 0, o);
-  b.writeUInt32LE(0, o + 4);
+  write32(b, o, size >>> 0);
+  write32(b, o + 4, 0);
   return o + 8;
 }
 
@@ -136,9 +136,9 @@ export function encodeStatfs(b: Buffer, o: number, s: Statfs): number {
   writeI64(b, o + 16, s.bavail);
   writeI64(b, o + 24, s.files);
   writeI64(b, o + 32, s.ffree);
-  b.writeUInt32LE(s.bsize >>> 0, o + 40);
-  b.writeUInt32LE(s.namelen >>> 0, o + 44);
-  b.writeUInt32LE(s.frsize >>> 0, o + 48);
+  write32(b, o + 40, s.bsize >>> 0);
+  write32(b, o + 44, s.namelen >>> 0);
+  write32(b, o + 48, s.frsize >>> 0);
   b.fill(0, o + 52, o + 80);
   return o + 80;
 }
@@ -153,8 +153,8 @@ export function encodeDirent(b: Buffer, o: number, limit: number, d: DirEntry): 
   if (end > limit) return -1;
   writeI64(b, o, d.ino);
   writeI64(b, o + 8, d.off);
-  b.writeUInt32LE(nameLen, o + 16);
-  b.writeUInt32LE(d.type, o + 20);
+  write32(b, o + 16, nameLen);
+  write32(b, o + 20, d.type);
   b.write(d.name, o + DIRENT_HEADER_SIZE, nameLen, 'utf8');
   b.fill(0, o + DIRENT_HEADER_SIZE + nameLen, end);
   return end;
@@ -187,8 +187,8 @@ export function encodeNotifyInvalEntry(b: Buffer, parent: number, name: string):
   const total = OUT_HEADER_SIZE + NOTIFY_INVAL_ENTRY_SIZE + nameLen + 1;
   encodeOutHeader(b, total, Notify.INVAL_ENTRY, 0);
   writeI64(b, 16, parent);
-  b.writeUInt32LE(nameLen, 24);
-  b.writeUInt32LE(0, 28);
+  write32(b, 24, nameLen);
+  write32(b, 28, 0);
   b.write(name, 32, nameLen, 'utf8');
   b[32 + nameLen] = 0;
   return total;

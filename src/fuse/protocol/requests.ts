@@ -21,7 +21,7 @@ import {
   SETXATTR_IN_EXT_SIZE,
 } from './constants.js';
 import type { SetAttr } from '../session/filesystem.js';
-import { readI64, readName, readU64, readU64Big } from './wire.js';
+import { readI64, readName, readU16, readU32, readU64, readU64Big } from './wire.js';
 
 /** fuse_in_header; decoded into a caller-owned object so the loop allocates none per request. */
 export interface InHeader {
@@ -41,14 +41,14 @@ export function newInHeader(): InHeader {
 }
 
 export function decodeInHeader(b: Buffer, h: InHeader): InHeader {
-  h.len = b.readUInt32LE(0);
-  h.opcode = b.readUInt32LE(4);
+  h.len = readU32(b, 0);
+  h.opcode = readU32(b, 4);
   h.unique = readU64(b, 8);
   h.nodeid = readU64(b, 16);
-  h.uid = b.readUInt32LE(24);
-  h.gid = b.readUInt32LE(28);
-  h.pid = b.readUInt32LE(32);
-  h.extLen = b.readUInt16LE(36) * 8;
+  h.uid = readU32(b, 24);
+  h.gid = readU32(b, 28);
+  h.pid = readU32(b, 32);
+  h.extLen = readU16(b, 36) * 8;
   return h;
 }
 
@@ -63,35 +63,35 @@ export function decodeForget(b: Buffer, o: number): number {
 
 /** BATCH_FORGET: calls `each(nodeid, nlookup)` for every fuse_forget_one. */
 export function decodeBatchForget(b: Buffer, o: number, each: (nodeid: number, nlookup: number) => void): void {
-  const count = b.readUInt32LE(o);
+  const count = readU32(b, o);
   let p = o + 8;
   for (let i = 0; i < count; i++, p += FORGET_ONE_SIZE) each(readU64(b, p), readU64(b, p + 8));
 }
 
 /** GETATTR: the file handle when the kernel sent one (fstat), else null. */
 export function decodeGetattr(b: Buffer, o: number): number | null {
-  return b.readUInt32LE(o) & FUSE_GETATTR_FH ? readU64(b, o + 8) : null;
+  return readU32(b, o) & FUSE_GETATTR_FH ? readU64(b, o + 8) : null;
 }
 
 /** STATX (fuse_statx_in, 24 bytes): the fh as GETATTR's, the caller's AT_STATX_* sync flags and STATX_* mask. */
 export function decodeStatx(b: Buffer, o: number): { fh: number | null; flags: number; mask: number } {
-  return { fh: decodeGetattr(b, o), flags: b.readUInt32LE(o + 16), mask: b.readUInt32LE(o + 20) };
+  return { fh: decodeGetattr(b, o), flags: readU32(b, o + 16), mask: readU32(b, o + 20) };
 }
 
 /** SETATTR (fuse_setattr_in, 88 bytes): only the fields whose FATTR_* bit is set. */
 export function decodeSetattr(b: Buffer, o: number): SetAttr {
-  const valid = b.readUInt32LE(o);
+  const valid = readU32(b, o);
   const s: SetAttr = {};
   if (valid & FATTR_FH) s.fh = readU64(b, o + 8);
   if (valid & FATTR_SIZE) s.size = readU64(b, o + 16);
   if (valid & FATTR_ATIME_NOW) s.atime = 'now';
-  else if (valid & FATTR_ATIME) s.atime = { sec: readI64(b, o + 32), nsec: b.readUInt32LE(o + 56) };
+  else if (valid & FATTR_ATIME) s.atime = { sec: readI64(b, o + 32), nsec: readU32(b, o + 56) };
   if (valid & FATTR_MTIME_NOW) s.mtime = 'now';
-  else if (valid & FATTR_MTIME) s.mtime = { sec: readI64(b, o + 40), nsec: b.readUInt32LE(o + 60) };
-  if (valid & FATTR_CTIME) s.ctime = { sec: readI64(b, o + 48), nsec: b.readUInt32LE(o + 64) };
-  if (valid & FATTR_MODE) s.mode = b.readUInt32LE(o + 68);
-  if (valid & FATTR_UID) s.uid = b.readUInt32LE(o + 76);
-  if (valid & FATTR_GID) s.gid = b.readUInt32LE(o + 80);
+  else if (valid & FATTR_MTIME) s.mtime = { sec: readI64(b, o + 40), nsec: readU32(b, o + 60) };
+  if (valid & FATTR_CTIME) s.ctime = { sec: readI64(b, o + 48), nsec: readU32(b, o + 64) };
+  if (valid & FATTR_MODE) s.mode = readU32(b, o + 68);
+  if (valid & FATTR_UID) s.uid = readU32(b, o + 76);
+  if (valid & FATTR_GID) s.gid = readU32(b, o + 80);
   if (valid & FATTR_KILL_SUIDGID) s.killSuidgid = true;
   return s;
 }
@@ -106,12 +106,12 @@ export function decodeSymlink(b: Buffer, o: number, end: number): { name: string
 
 /** MKNOD (fuse_mknod_in, 16 bytes) + name. */
 export function decodeMknod(b: Buffer, o: number, end: number): { mode: number; rdev: number; umask: number; name: string } {
-  return { mode: b.readUInt32LE(o), rdev: b.readUInt32LE(o + 4), umask: b.readUInt32LE(o + 8), name: readName(b, o + 16, end).name };
+  return { mode: readU32(b, o), rdev: readU32(b, o + 4), umask: readU32(b, o + 8), name: readName(b, o + 16, end).name };
 }
 
 /** MKDIR (fuse_mkdir_in, 8 bytes) + name. */
 export function decodeMkdir(b: Buffer, o: number, end: number): { mode: number; umask: number; name: string } {
-  return { mode: b.readUInt32LE(o), umask: b.readUInt32LE(o + 4), name: readName(b, o + 8, end).name };
+  return { mode: readU32(b, o), umask: readU32(b, o + 4), name: readName(b, o + 8, end).name };
 }
 
 export interface RenameIn {
@@ -126,7 +126,7 @@ export function decodeRename(b: Buffer, o: number, end: number, two: boolean): R
   const first = readName(b, o + (two ? 16 : 8), end);
   return {
     newParent: readU64(b, o),
-    flags: two ? b.readUInt32LE(o + 8) : 0,
+    flags: two ? readU32(b, o + 8) : 0,
     name: first.name,
     newName: readName(b, first.next, end).name,
   };
@@ -139,12 +139,12 @@ export function decodeLink(b: Buffer, o: number, end: number): { oldNode: number
 
 /** OPEN / OPENDIR (fuse_open_in): the open(2) flags. */
 export function decodeOpen(b: Buffer, o: number): number {
-  return b.readUInt32LE(o);
+  return readU32(b, o);
 }
 
 /** CREATE / TMPFILE (fuse_create_in, 16 bytes) + name. */
 export function decodeCreate(b: Buffer, o: number, end: number): { flags: number; mode: number; umask: number; name: string } {
-  return { flags: b.readUInt32LE(o), mode: b.readUInt32LE(o + 4), umask: b.readUInt32LE(o + 8), name: readName(b, o + 16, end).name };
+  return { flags: readU32(b, o), mode: readU32(b, o + 4), umask: readU32(b, o + 8), name: readName(b, o + 16, end).name };
 }
 
 /** READ / READDIR / READDIRPLUS (fuse_read_in, 40 bytes). */
@@ -156,19 +156,19 @@ export interface ReadIn {
 export function decodeRead(b: Buffer, o: number, r: ReadIn): ReadIn {
   r.fh = readU64(b, o);
   r.offset = readU64(b, o + 8);
-  r.size = b.readUInt32LE(o + 16);
+  r.size = readU32(b, o + 16);
   return r;
 }
 
 /** WRITE (fuse_write_in, 40 bytes) + data; `data` is a view of the receive buffer. */
 export function decodeWrite(b: Buffer, o: number): { fh: number; offset: number; writeFlags: number; data: Buffer } {
-  const size = b.readUInt32LE(o + 16);
-  return { fh: readU64(b, o), offset: readU64(b, o + 8), writeFlags: b.readUInt32LE(o + 20), data: b.subarray(o + 40, o + 40 + size) };
+  const size = readU32(b, o + 16);
+  return { fh: readU64(b, o), offset: readU64(b, o + 8), writeFlags: readU32(b, o + 20), data: b.subarray(o + 40, o + 40 + size) };
 }
 
 /** RELEASE / RELEASEDIR (fuse_release_in, 24 bytes). */
 export function decodeRelease(b: Buffer, o: number): { fh: number; flags: number } {
-  return { fh: readU64(b, o), flags: b.readUInt32LE(o + 8) };
+  return { fh: readU64(b, o), flags: readU32(b, o + 8) };
 }
 
 /** FLUSH (fuse_flush_in): the handle. */
@@ -178,7 +178,7 @@ export function decodeFh(b: Buffer, o: number): number {
 
 /** FSYNC / FSYNCDIR (fuse_fsync_in). */
 export function decodeFsync(b: Buffer, o: number): { fh: number; datasync: boolean } {
-  return { fh: readU64(b, o), datasync: (b.readUInt32LE(o + 8) & FUSE_FSYNC_FDATASYNC) !== 0 };
+  return { fh: readU64(b, o), datasync: (readU32(b, o + 8) & FUSE_FSYNC_FDATASYNC) !== 0 };
 }
 
 /**
@@ -186,23 +186,23 @@ export function decodeFsync(b: Buffer, o: number): { fh: number; datasync: boole
  * setxattr_flags); then the name and the value. `value` is a view of the receive buffer.
  */
 export function decodeSetxattr(b: Buffer, o: number, end: number, ext: boolean): { name: string; value: Buffer; flags: number } {
-  const size = b.readUInt32LE(o);
+  const size = readU32(b, o);
   const { name, next } = readName(b, o + (ext ? SETXATTR_IN_EXT_SIZE : SETXATTR_IN_COMPAT_SIZE), end);
-  return { name, value: b.subarray(next, next + size), flags: b.readUInt32LE(o + 4) };
+  return { name, value: b.subarray(next, next + size), flags: readU32(b, o + 4) };
 }
 
 /** GETXATTR (fuse_getxattr_in, 8 bytes) + name; LISTXATTR has the struct alone. */
 export function decodeGetxattr(b: Buffer, o: number, end: number): { size: number; name: string } {
-  return { size: b.readUInt32LE(o), name: readName(b, o + 8, end).name };
+  return { size: readU32(b, o), name: readName(b, o + 8, end).name };
 }
 
 export function decodeXattrSize(b: Buffer, o: number): number {
-  return b.readUInt32LE(o);
+  return readU32(b, o);
 }
 
 /** ACCESS (fuse_access_in): the mask. */
 export function decodeAccess(b: Buffer, o: number): number {
-  return b.readUInt32LE(o);
+  return readU32(b, o);
 }
 
 /** INTERRUPT (fuse_interrupt_in): the unique id of the request to interrupt. */
@@ -220,21 +220,21 @@ export interface InitIn {
 
 /** INIT (fuse_init_in: 16 bytes before 7.36, 64 after). */
 export function decodeInit(b: Buffer, o: number, end: number): InitIn {
-  const major = b.readUInt32LE(o);
-  const minor = b.readUInt32LE(o + 4);
-  let flags = BigInt(b.readUInt32LE(o + 12));
-  if (end - o >= 20 && flags & (1n << 30n)) flags |= BigInt(b.readUInt32LE(o + 16)) << 32n;
-  return { major, minor, maxReadahead: b.readUInt32LE(o + 8), flags };
+  const major = readU32(b, o);
+  const minor = readU32(b, o + 4);
+  let flags = BigInt(readU32(b, o + 12));
+  if (end - o >= 20 && flags & (1n << 30n)) flags |= BigInt(readU32(b, o + 16)) << 32n;
+  return { major, minor, maxReadahead: readU32(b, o + 8), flags };
 }
 
 /** FALLOCATE (fuse_fallocate_in, 32 bytes). */
 export function decodeFallocate(b: Buffer, o: number): { fh: number; offset: number; length: number; mode: number } {
-  return { fh: readU64(b, o), offset: readU64(b, o + 8), length: readU64(b, o + 16), mode: b.readUInt32LE(o + 24) };
+  return { fh: readU64(b, o), offset: readU64(b, o + 8), length: readU64(b, o + 16), mode: readU32(b, o + 24) };
 }
 
 /** LSEEK (fuse_lseek_in, 24 bytes). */
 export function decodeLseek(b: Buffer, o: number): { fh: number; offset: number; whence: number } {
-  return { fh: readU64(b, o), offset: readI64(b, o + 8), whence: b.readUInt32LE(o + 16) };
+  return { fh: readU64(b, o), offset: readI64(b, o + 8), whence: readU32(b, o + 16) };
 }
 
 export interface CopyFileRangeIn {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { align8, readI64, readName, readU64, writeI64, writeValid } from './wire.js';
+import { align8, readI32, readI64, readName, readU16, readU32, readU64, write16, write32, writeI64, writeValid } from './wire.js';
 
 t.test('64-bit fields as two halves round-trip, signed and unsigned', async (t) => {
   const b = Buffer.alloc(8);
@@ -13,6 +13,28 @@ t.test('64-bit fields as two halves round-trip, signed and unsigned', async (t) 
     t.equal(b.readBigInt64LE(0), BigInt(v), `i64 ${v}`);
     t.equal(readI64(b, 0), v);
   }
+});
+
+t.test('16- and 32-bit fields by byte agree with Buffer\'s little-endian methods', async (t) => {
+  const b = Buffer.alloc(12, 0xee);
+  for (const v of [0, 1, 0x7f, 0x80, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xdeadbeef, 2 ** 32 - 1]) {
+    write32(b, 4, v);
+    t.equal(b.readUInt32LE(4), v, `u32 ${v}`);
+    t.equal(readU32(b, 4), v);
+    t.equal(readI32(b, 4), b.readInt32LE(4));
+  }
+  // A reply's error is a negative errno: two's complement, as writeInt32LE wrote it.
+  for (const v of [-1, -38, -(2 ** 31)]) {
+    write32(b, 4, v);
+    t.equal(b.readInt32LE(4), v, `i32 ${v}`);
+    t.equal(readI32(b, 4), v);
+  }
+  for (const v of [0, 0x1234, 0xffff]) {
+    write16(b, 2, v);
+    t.equal(b.readUInt16LE(2), v, `u16 ${v}`);
+    t.equal(readU16(b, 2), v);
+  }
+  t.same([...b.subarray(0, 2), ...b.subarray(8)], [0xee, 0xee, 0xee, 0xee, 0xee, 0xee], 'nothing written outside the field');
 });
 
 t.test('names end at NUL or at the end of the request', async (t) => {

@@ -1,23 +1,59 @@
-// Little-endian 64-bit fields as two 32-bit halves (no BigInt on the hot path; node ids, handles,
-// offsets and sizes stay below 2^53 here), NUL-terminated names, and 8-byte record alignment.
+// Little-endian fields: 16- and 32-bit ones by byte, 64-bit ones as two 32-bit halves (no BigInt on
+// the hot path; node ids, handles, offsets and sizes stay below 2^53 here), NUL-terminated names,
+// and 8-byte record alignment.
+//
+// By byte rather than Buffer#readUInt32LE and friends: each of those is a chain of four or five
+// JS calls (the method, its typed helper, checkInt, checkBounds, validateNumber) that a fresh
+// daemon runs in the interpreter for its first thousands of requests, and that TurboFan then
+// compiles one by one; a copy-up's five requests make ~150 of them. No bounds checks: every
+// offset here is inside a buffer sized for the largest request or reply.
 
 const TWO32 = 4294967296;
 
+/** An unsigned 32-bit field. */
+export function readU32(b: Uint8Array, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000;
+}
+
+/** A signed 32-bit field. */
+export function readI32(b: Uint8Array, o: number): number {
+  return b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
+}
+
+/** An unsigned 16-bit field. */
+export function readU16(b: Uint8Array, o: number): number {
+  return b[o]! | (b[o + 1]! << 8);
+}
+
+/** Write a 32-bit field, signed or unsigned (a byte store keeps the low 8 bits of its value). */
+export function write32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v;
+  b[o + 1] = v >>> 8;
+  b[o + 2] = v >>> 16;
+  b[o + 3] = v >>> 24;
+}
+
+/** Write a 16-bit field, signed or unsigned. */
+export function write16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v;
+  b[o + 1] = v >>> 8;
+}
+
 /** An unsigned 64-bit field as a number (exact below 2^53). */
-export function readU64(b: Buffer, o: number): number {
-  return b.readUInt32LE(o) + b.readUInt32LE(o + 4) * TWO32;
+export function readU64(b: Uint8Array, o: number): number {
+  return readU32(b, o) + readU32(b, o + 4) * TWO32;
 }
 
 /** A signed 64-bit field as a number (exact within ±2^53). */
-export function readI64(b: Buffer, o: number): number {
-  return b.readInt32LE(o + 4) * TWO32 + b.readUInt32LE(o);
+export function readI64(b: Uint8Array, o: number): number {
+  return readI32(b, o + 4) * TWO32 + readU32(b, o);
 }
 
 /** Write a 64-bit field, signed or unsigned (two's complement for negatives, e.g. len -1). */
-export function writeI64(b: Buffer, o: number, v: number): void {
+export function writeI64(b: Uint8Array, o: number, v: number): void {
   const hi = Math.floor(v / TWO32);
-  b.writeUInt32LE(v - hi * TWO32, o);
-  b.writeInt32LE(hi | 0, o + 4);
+  write32(b, o, v - hi * TWO32);
+  write32(b, o + 4, hi);
 }
 
 /** A 64-bit field given whole, for the flag words of INIT (not on the hot path). */
@@ -41,5 +77,5 @@ export function readName(b: Buffer, o: number, end: number): { name: string; nex
 export function writeValid(b: Buffer, o: number, nsecAt: number, ms: number): void {
   const sec = Math.floor(ms / 1000);
   writeI64(b, o, sec);
-  b.writeUInt32LE(Math.round((ms - sec * 1000) * 1e6), nsecAt);
+  write32(b, nsecAt, Math.round((ms - sec * 1000) * 1e6));
 }

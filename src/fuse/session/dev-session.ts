@@ -3,8 +3,7 @@
 // thread: a notification can wait in the kernel for a lock (INVAL_ENTRY: the parent directory;
 // INVAL_INODE: a page under read) that a request still queued for this very loop holds, so the
 // loop must never write one itself.
-import { writeSync } from 'node:fs';
-import { backingClose, backingOpen } from '../../sys/devfuse.js';
+import { backingClose, backingOpen, writeDev } from '../../sys/devfuse.js';
 import { InitFlag, NOTIFY_INVAL_ENTRY_SIZE, OUT_HEADER_SIZE, encodeNotifyInvalEntry, encodeNotifyInvalInode } from '../protocol/index.js';
 import type { Session } from './filesystem.js';
 
@@ -34,9 +33,10 @@ export class DevSession implements Session {
   invalAttrs(nodeid: number): void {
     encodeNotifyInvalInode(this.attrsOnly, nodeid, -1, 0);
     try {
-      writeSync(this.devFd, this.attrsOnly);
+      // Negative when the kernel dropped the inode meanwhile (ENOENT: nothing to invalidate) or unmounted.
+      writeDev(this.devFd, this.attrsOnly);
     } catch {
-      // ENOENT: the kernel dropped the inode meanwhile (nothing to invalidate); ENODEV: unmounted.
+      // any other refusal: an invalidation is advice, never worth failing the request over
     }
   }
 

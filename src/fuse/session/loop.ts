@@ -3,9 +3,9 @@
 // write. A handler's throw (the dispatcher's FAILED) becomes the reply's errno (never a crash);
 // unmount ends the loop (read answers ENODEV); extra fds (the layer watcher) are polled beside
 // /dev/fuse and served between requests.
-import { readSync, writeFileSync, writeSync } from 'node:fs';
-import { errnoOf } from '../../errors.js';
-import { PollSet } from '../../sys/devfuse.js';
+import { writeFileSync } from 'node:fs';
+import { errnoNumber, errnoOf } from '../../errors.js';
+import { PollSet, readDev, writeDev } from '../../sys/devfuse.js';
 import {
   INIT_OUT_SIZE,
   IN_HEADER_SIZE,
@@ -40,6 +40,8 @@ function code(err: unknown): string | undefined {
   return (err as { code?: string } | null)?.code;
 }
 
+const UNMOUNTED = -errnoNumber('ENODEV');
+
 /** Serve `fs` on the /dev/fuse fd until the filesystem is unmounted. */
 export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts: LoopOptions): void {
   const inBuf = Buffer.allocUnsafe(opts.want.maxWrite + SLACK);
@@ -53,14 +55,9 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
   });
   const reply = (len: number, error: number) => {
     encodeOutHeader(out, len, error, h.unique);
-    try {
-      writeSync(devFd, out, 0, len);
-    } catch (err) {
-      // ENOENT: the request was interrupted and is gone; ENODEV: unmounted meanwhile.
-      if (code(err) !== 'ENOENT' && code(err) !== 'ENODEV') throw err;
-      // The kernel never saw the node ids this reply carried: give their lookups back.
-      if (error === 0) for (const id of dispatcher.sentNodes) fs.forget(id, 1);
-    }
+    // Negative: ENOENT (the request was interrupted and is gone) or ENODEV (unmounted meanwhile).
+    // The kernel never saw the node ids this reply carried: give their lookups back.
+    if (writeDev(devFd, out, len) < 0 && error === 0) for (const id of dispatcher.sentNodes) fs.forget(id, 1);
     dispatcher.sentNodes.length = 0;
   };
   const watcher = new WatchedFds(devFd, session, log);
@@ -72,15 +69,9 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
   try {
     for (;;) {
       if (!watcher.serve()) continue;
-      let n: number;
-      try {
-        n = readSync(devFd, inBuf, 0, inBuf.length, null);
-      } catch (err) {
-        const c = code(err);
-        if (c === 'ENODEV') return;
-        if (c === 'EINTR' || c === 'EAGAIN' || c === 'ENOENT') continue;
-        throw err;
-      }
+      // Negative: ENODEV (unmounted), or EINTR, EAGAIN, ENOENT (nothing to serve: read again).
+      const n = readDev(devFd, inBuf);
+      if (n === UNMOUNTED) return;
       if (n < IN_HEADER_SIZE) continue;
       decodeInHeader(inBuf, h);
       counts[h.opcode & 63]!++;
