@@ -7,6 +7,7 @@ import { ZERO } from './counts.js';
 import { dirBlocksOf, dirSources, recordBytes, type DirSource } from './estimate.js';
 import { IdTable } from './id-table.js';
 import { MergedTree } from './merge.js';
+import { baseName } from './paths.js';
 import type { Counts, DiffItem, Entry, LayerRef, LayerScan } from './types.js';
 import { addLayerCopies, type PathCopies } from './waste.js';
 
@@ -83,31 +84,47 @@ class CountedTree extends MergedTree {
   private nonFile: number;
   /** blocks of the non-regular entries that are not directories */
   private otherBlocks: number;
-  /** directory path → bytes of its names' records ('' is the top dir) */
-  private readonly dirBytes: Map<string, number>;
+  /** node → bytes of its children's records in a directory block */
+  private bytes: Int32Array;
+  /** node → bytes of its own name's record (0: not known yet), shared by the copies of a tree */
+  private readonly records: { of: Int32Array };
 
   constructor(private readonly index: RegularIndex, from?: CountedTree) {
     super(from);
     this.links = from ? from.links.slice() : new Uint32Array(index.entries.length);
     this.nonFile = from?.nonFile ?? 0;
     this.otherBlocks = from?.otherBlocks ?? 0;
-    this.dirBytes = new Map(from?.dirBytes);
+    this.bytes = from ? from.bytes.slice() : new Int32Array(this.first.length);
+    this.records = from?.records ?? { of: new Int32Array(this.first.length) };
   }
 
-  protected override added(path: string, e: Entry): void {
+  protected override grow(): void {
+    super.grow();
+    const size = this.first.length;
+    if (this.bytes.length < size) {
+      const b = new Int32Array(size);
+      b.set(this.bytes);
+      this.bytes = b;
+    }
+    if (this.records.of.length < size) {
+      const r = new Int32Array(size);
+      r.set(this.records.of);
+      this.records.of = r;
+    }
+  }
+
+  protected override added(_n: number, e: Entry): void {
     this.count(e, 1);
-    // An empty directory still costs its block: give it a record total of its own.
-    if (e.type === 'dir' && !this.dirBytes.has(path)) this.dirBytes.set(path, 0);
   }
 
-  protected override removed(path: string, e: Entry): void {
+  protected override removed(_n: number, e: Entry): void {
     this.count(e, -1);
-    // A directory replaced by one that merges keeps its names (and their bytes); a removed one has none left.
-    if (e.type === 'dir' && !this.children.has(path)) this.dirBytes.delete(path);
   }
 
-  protected override named(dir: string, name: string, on: boolean): void {
-    this.dirBytes.set(dir, (this.dirBytes.get(dir) ?? 0) + (on ? 1 : -1) * recordBytes(name));
+  protected override named(dir: number, child: number, on: boolean): void {
+    let rec = this.records.of[child]!;
+    if (rec === 0) this.records.of[child] = rec = recordBytes(baseName(this.nodes.paths[child]!));
+    this.bytes[dir]! += on ? rec : -rec;
   }
 
   private count(e: Entry, n: 1 | -1): void {
@@ -118,18 +135,14 @@ class CountedTree extends MergedTree {
     }
   }
 
-  /** st_blocks of the directory at `path` (its entry `e`) as a fresh ext4 directory. */
-  private dirBlocksAt(path: string, e: Entry, sources: Map<Entry, DirSource>): number {
-    return dirBlocksOf(this.children.get(path)?.size ?? 0, 24 + (this.dirBytes.get(path) ?? 0), sources.get(e));
-  }
-
   partOf(top: Entry, sources: Map<Entry, DirSource>): LayerPart {
-    let disk = this.dirBlocksAt('', top, sources) + this.otherBlocks;
-    for (const path of this.dirBytes.keys()) {
-      const e = path === '' ? undefined : this.entries.get(path);
-      if (e?.type === 'dir') disk += this.dirBlocksAt(path, e, sources);
+    // st_blocks of each directory as a fresh ext4 directory, the top dir's from its own entry.
+    let disk = dirBlocksOf(this.kids[0]!, 24 + this.bytes[0]!, sources.get(top)) + this.otherBlocks;
+    for (let n = 1; n < this.entry.length; n++) {
+      const e = this.entry[n];
+      if (e !== undefined && e.type === 'dir') disk += dirBlocksOf(this.kids[n]!, 24 + this.bytes[n]!, sources.get(e));
     }
-    return { entries: this.entries.size, ownInodes: 1 + this.nonFile, ownDisk: disk * 512, links: this.links.slice() };
+    return { entries: this.size, ownInodes: 1 + this.nonFile, ownDisk: disk * 512, links: this.links.slice() };
   }
 }
 
