@@ -68,6 +68,32 @@ t.test('per-layer totals kept while merging equal a walk of each merged tree, br
   t.ok(r.totalOf(['m']).diskBytes > 4 * 4096, 'the merged htree is more than a few blocks');
 });
 
+t.test("a layer's own totals count each regular inode's links over the whole store", async (t) => {
+  const inputs = [base, mid, top1, top2];
+  const r = chainedCounts(inputs);
+  const trees = new Map<string, MergedTree>();
+  const tree = new MergedTree();
+  for (const i of [base, mid]) {
+    tree.apply(i.items);
+    trees.set(i.layer.cacheId, new MergedTree(tree));
+  }
+  for (const i of [top1, top2]) {
+    const branch = new MergedTree(tree);
+    branch.apply(i.items);
+    trees.set(i.layer.cacheId, branch);
+  }
+  // The oracle: names per regular inode over every layer's root.
+  const store = new Map<number, number>();
+  for (const m of trees.values()) for (const e of m.entries.values()) if (e.type === 'file') store.set(e.id, (store.get(e.id) ?? 0) + 1);
+  for (const [id, m] of trees) {
+    const files = [...m.entries.values()].filter((e) => e.type === 'file');
+    const own = r.perLayer.get(id)!;
+    t.equal(own.maxLinks, Math.max(1, ...files.map((e) => store.get(e.id)!)), `${id} maxLinks`);
+    t.equal(own.regularBytes, r.totalOf([id]).regularBytes, `${id} regularBytes`);
+  }
+  t.ok(Math.max(...store.values()) > 2, 'some inode has names in several roots');
+});
+
 t.test('path copies recorded during the merge are those of a merge of the image alone', async (t) => {
   const inputs = [base, mid, top1, top2];
   const fresh = (layers: string[]): CopyChain => ({ layers, copies: new PathCopies(), done: 0 });
