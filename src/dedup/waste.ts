@@ -17,25 +17,46 @@ interface Copy {
 
 /**
  * Every non-directory copy per path across the layers (bottom → top), deletions as size-0 copies;
- * kept per path node of the tree they were recorded on, paths in the order first met.
+ * kept per path node of the tree they were recorded on, paths in the order first met. Most paths
+ * have one copy (117 700 of 118 800 on the bench root): it is kept in typed arrays, and a list of
+ * Copy objects is made only when a second copy comes (no two long-lived objects per file).
  */
 export class PathCopies {
   private nodes: PathNodes | undefined;
+  private layer = new Int32Array(0);
+  private size0 = new Float64Array(0);
+  private entry: Array<Entry | null> = [];
+  /** the whole list, once a path has two copies or more */
   private readonly lists: Array<Copy[] | undefined> = [];
   /** nodes with copies, in the order their first copy came */
   private readonly order: number[] = [];
 
   /** Record a copy of node `n` of `tree`'s paths (every copy of one PathCopies on the same paths). */
-  add(tree: MergedTree, n: number, copy: Copy): void {
+  add(tree: MergedTree, n: number, layer: number, size: number, entry: Entry | null): void {
     this.nodes ??= tree.nodes;
     if (this.nodes !== tree.nodes) throw new Error('path copies recorded on two different trees');
-    while (this.lists.length <= n) this.lists.push(undefined);
-    const list = this.lists[n];
-    if (list) list.push(copy);
-    else {
-      this.lists[n] = [copy];
+    if (n >= this.layer.length) this.grow(n);
+    if (this.layer[n] === 0) {
+      this.layer[n] = layer + 1;
+      this.size0[n] = size;
+      this.entry[n] = entry;
       this.order.push(n);
+      return;
     }
+    const list = (this.lists[n] ??= [{ layer: this.layer[n]! - 1, size: this.size0[n]!, entry: this.entry[n]! }]);
+    list.push({ layer, size, entry });
+  }
+
+  private grow(n: number): void {
+    const cap = Math.max(1024, 2 * n);
+    const layer = new Int32Array(cap);
+    layer.set(this.layer);
+    const size0 = new Float64Array(cap);
+    size0.set(this.size0);
+    this.layer = layer;
+    this.size0 = size0;
+    while (this.entry.length < cap) this.entry.push(null);
+    while (this.lists.length < cap) this.lists.push(undefined);
   }
 
   get size(): number {
@@ -44,7 +65,7 @@ export class PathCopies {
 
   get(path: string): Copy[] | undefined {
     const n = this.nodes?.find(path) ?? -1;
-    return n < 0 ? undefined : this.lists[n];
+    return n < 0 || n >= this.layer.length || this.layer[n] === 0 ? undefined : this.listOf(n);
   }
 
   has(path: string): boolean {
@@ -53,12 +74,30 @@ export class PathCopies {
 
   /** [path, copies] per path, in the order first met. */
   *[Symbol.iterator](): Generator<[string, Copy[]]> {
-    for (const n of this.order) yield [this.nodes!.paths[n]!, this.lists[n]!];
+    for (const n of this.order) yield [this.nodes!.paths[n]!, this.listOf(n)];
   }
 
-  /** Each path's copies without its path string (`pathOf` makes it when needed). */
-  forEachList(fn: (list: Copy[], n: number) => void): void {
-    for (const n of this.order) fn(this.lists[n]!, n);
+  /** Nodes with copies, in the order first met. */
+  get nodesInOrder(): readonly number[] {
+    return this.order;
+  }
+
+  /** The copies of node `n` when it has more than one, else undefined (see `only*`). */
+  several(n: number): Copy[] | undefined {
+    return this.lists[n];
+  }
+
+  /** The layer and size of the single copy of node `n`. */
+  onlyLayer(n: number): number {
+    return this.layer[n]! - 1;
+  }
+
+  onlySize(n: number): number {
+    return this.size0[n]!;
+  }
+
+  private listOf(n: number): Copy[] {
+    return this.lists[n] ?? [{ layer: this.layer[n]! - 1, size: this.size0[n]!, entry: this.entry[n]! }];
   }
 
   pathOf(n: number): string {
@@ -88,9 +127,9 @@ export function addLayerCopies(copies: PathCopies, layer: number, items: readonl
         hidden.push(n);
         tree.nodesBelow(n, hidden);
       } else if (old.type === 'dir' && (e.type !== 'dir' || item.opaque)) tree.nodesBelow(n, hidden);
-      for (const p of hidden) if (tree.at(p)?.type !== 'dir') copies.add(tree, p, { layer, size: 0, entry: null });
+      for (const p of hidden) if (tree.at(p)?.type !== 'dir') copies.add(tree, p, layer, 0, null);
     }
-    if (!item.whiteout && e && e.type !== 'dir') copies.add(tree, n, { layer, size: e.type === 'file' ? e.size : 0, entry: e });
+    if (!item.whiteout && e && e.type !== 'dir') copies.add(tree, n, layer, e.type === 'file' ? e.size : 0, e);
   }
 }
 
@@ -149,13 +188,21 @@ export function wasteOfCopies(image: string, copies: PathCopies, hashes: Map<num
   let sumAll = 0;
   let metadataOnlyBytes = 0;
   const paths: WastePath[] = [];
-  copies.forEachList((all, n) => {
+  for (const n of copies.nodesInOrder) {
+    const all = copies.several(n);
+    if (all === undefined) {
+      // One copy: no waste, only its share of the efficiency.
+      if (copies.onlyLayer(n) >= upTo) continue;
+      sumMin += copies.onlySize(n);
+      sumAll += copies.onlySize(n);
+      continue;
+    }
     const list = below(all, upTo);
-    if (list.length === 0) return;
+    if (list.length === 0) continue;
     if (list.length < 2) {
       sumMin += list[0]!.size;
       sumAll += list[0]!.size;
-      return;
+      continue;
     }
     const sizes = list.map((c) => c.size);
     sumMin += Math.min(...sizes);
@@ -164,7 +211,7 @@ export function wasteOfCopies(image: string, copies: PathCopies, hashes: Map<num
     for (let i = 1; i < list.length; i++) {
       if (sameContent(list[i - 1]!.entry, list[i]!.entry, hashes)) metadataOnlyBytes += list[i - 1]!.size;
     }
-  });
+  }
   paths.sort((a, b) => b.reclaimableBytes - a.reclaimableBytes || a.path.localeCompare(b.path));
   return {
     image,
