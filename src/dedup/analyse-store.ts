@@ -8,7 +8,7 @@ import { legacyDiff } from './diff-legacy.js';
 import { overlayDiff } from './diff-overlay.js';
 import type { LayerReport, LayerTotals } from './report.js';
 import type { Counts, DiffItem, ImageRef, LayerRef, LayerScan, Store } from './types.js';
-import { pathCopies, type PathCopies } from './waste.js';
+import { PathCopies, pathCopies } from './waste.js';
 
 export interface StoreAnalysis {
   store: Store;
@@ -63,7 +63,7 @@ function copyChains(images: readonly ImageRef[]): Map<ImageRef, CopyChain> {
   for (const img of longestFirst) {
     const isBottomOf = (m: CopyChain): boolean => img.layers.every((id, i) => m.layers[i] === id);
     let shared = made.find(isBottomOf);
-    if (!shared) made.push((shared = { layers: img.layers, copies: new Map(), done: 0 }));
+    if (!shared) made.push((shared = { layers: img.layers, copies: new PathCopies(), done: 0 }));
     byImage.set(img, shared);
   }
   return byImage;

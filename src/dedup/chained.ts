@@ -7,6 +7,7 @@ import { ZERO } from './counts.js';
 import { dirBlocksOf, dirSources, recordBytes, type DirSource } from './estimate.js';
 import { IdTable } from './id-table.js';
 import { MergedTree } from './merge.js';
+import { baseName } from './paths.js';
 import type { Counts, DiffItem, Entry, LayerRef, LayerScan } from './types.js';
 import { addLayerCopies, type PathCopies } from './waste.js';
 
@@ -22,7 +23,10 @@ interface LayerPart {
   /** inodes and disk of the top dir and every non-regular entry (never shared between layers) */
   ownInodes: number;
   ownDisk: number;
-  /** names per regular inode in this tree, indexed by the inode's number in `RegularIndex` */
+  /**
+   * names per regular inode in this tree, indexed by the inode's number in `RegularIndex`; cut
+   * after the highest number the tree ever held (a layer of a chain holds none of the layers above)
+   */
   links: Uint32Array;
 }
 
@@ -79,65 +83,86 @@ function childrenOf(inputs: ChainedLayerInput[]): Map<string, ChainedLayerInput[
  */
 class CountedTree extends MergedTree {
   readonly links: Uint32Array;
+  /** 1 + the highest regular inode number counted in this tree so far (what `links` needs) */
+  private hi: number;
   /** non-regular entries (each its own inode in a legacy root) */
   private nonFile: number;
   /** blocks of the non-regular entries that are not directories */
   private otherBlocks: number;
-  /** directory path → bytes of its names' records ('' is the top dir) */
-  private readonly dirBytes: Map<string, number>;
+  /** node → bytes of its children's records in a directory block */
+  private bytes: Int32Array;
+  /** node → bytes of its own name's record (0: not known yet), shared by the copies of a tree */
+  private readonly records: { of: Int32Array };
 
   constructor(private readonly index: RegularIndex, from?: CountedTree) {
     super(from);
     this.links = from ? from.links.slice() : new Uint32Array(index.entries.length);
+    this.hi = from?.hi ?? 0;
     this.nonFile = from?.nonFile ?? 0;
     this.otherBlocks = from?.otherBlocks ?? 0;
-    this.dirBytes = new Map(from?.dirBytes);
+    this.bytes = from ? from.bytes.slice() : new Int32Array(this.first.length);
+    this.records = from?.records ?? { of: new Int32Array(this.first.length) };
   }
 
-  protected override added(path: string, e: Entry): void {
+  protected override grow(): void {
+    super.grow();
+    const size = this.first.length;
+    if (this.bytes.length < size) {
+      const b = new Int32Array(size);
+      b.set(this.bytes);
+      this.bytes = b;
+    }
+    if (this.records.of.length < size) {
+      const r = new Int32Array(size);
+      r.set(this.records.of);
+      this.records.of = r;
+    }
+  }
+
+  protected override added(_n: number, e: Entry): void {
     this.count(e, 1);
-    // An empty directory still costs its block: give it a record total of its own.
-    if (e.type === 'dir' && !this.dirBytes.has(path)) this.dirBytes.set(path, 0);
   }
 
-  protected override removed(path: string, e: Entry): void {
+  protected override removed(_n: number, e: Entry): void {
     this.count(e, -1);
-    // A directory replaced by one that merges keeps its names (and their bytes); a removed one has none left.
-    if (e.type === 'dir' && !this.children.has(path)) this.dirBytes.delete(path);
   }
 
-  protected override named(dir: string, name: string, on: boolean): void {
-    this.dirBytes.set(dir, (this.dirBytes.get(dir) ?? 0) + (on ? 1 : -1) * recordBytes(name));
+  protected override named(dir: number, child: number, on: boolean): void {
+    let rec = this.records.of[child]!;
+    if (rec === 0) this.records.of[child] = rec = recordBytes(baseName(this.nodes.paths[child]!));
+    this.bytes[dir]! += on ? rec : -rec;
   }
 
   private count(e: Entry, n: 1 | -1): void {
-    if (e.type === 'file') this.links[this.index.byId.get(e.id) - 1]! += n;
-    else {
+    if (e.type === 'file') {
+      const i = this.index.byId.get(e.id) - 1;
+      this.links[i]! += n;
+      if (i >= this.hi) this.hi = i + 1;
+    } else {
       this.nonFile += n;
       if (e.type !== 'dir') this.otherBlocks += n * e.blocks;
     }
   }
 
-  /** st_blocks of the directory at `path` (its entry `e`) as a fresh ext4 directory. */
-  private dirBlocksAt(path: string, e: Entry, sources: Map<Entry, DirSource>): number {
-    return dirBlocksOf(this.children.get(path)?.size ?? 0, 24 + (this.dirBytes.get(path) ?? 0), sources.get(e));
-  }
-
   partOf(top: Entry, sources: Map<Entry, DirSource>): LayerPart {
-    let disk = this.dirBlocksAt('', top, sources) + this.otherBlocks;
-    for (const path of this.dirBytes.keys()) {
-      const e = path === '' ? undefined : this.entries.get(path);
-      if (e?.type === 'dir') disk += this.dirBlocksAt(path, e, sources);
+    // st_blocks of each directory as a fresh ext4 directory, the top dir's from its own entry.
+    let disk = dirBlocksOf(this.kids[0]!, 24 + this.bytes[0]!, sources.get(top)) + this.otherBlocks;
+    for (let n = 1; n < this.entry.length; n++) {
+      const e = this.entry[n];
+      if (e !== undefined && e.type === 'dir') disk += dirBlocksOf(this.kids[n]!, 24 + this.bytes[n]!, sources.get(e));
     }
-    return { entries: this.entries.size, ownInodes: 1 + this.nonFile, ownDisk: disk * 512, links: this.links.slice() };
+    return { entries: this.size, ownInodes: 1 + this.nonFile, ownDisk: disk * 512, links: this.links.slice(0, this.hi) };
   }
 }
 
-/** Counts of the regular inodes with a non-zero link count in `links`. */
-function addRegular(c: Counts, links: Uint32Array, index: RegularIndex): void {
-  for (let i = 0; i < links.length; i++) {
+/**
+ * Counts of the regular inodes with a non-zero count in `present`, each with its link count from
+ * `links` (the same array, or the store's counts for one layer's root).
+ */
+function addRegular(c: Counts, present: Uint32Array, index: RegularIndex, links = present): void {
+  for (let i = 0; i < present.length; i++) {
+    if (present[i] === 0) continue;
     const n = links[i]!;
-    if (n === 0) continue;
     const e = index.entries[i]!;
     c.inodes++;
     c.regularBytes += e.size;
@@ -146,17 +171,27 @@ function addRegular(c: Counts, links: Uint32Array, index: RegularIndex): void {
   }
 }
 
+/** The parts' link counts added up (as long as the longest part's). */
+function sumLinks(parts: readonly LayerPart[]): Uint32Array {
+  let hi = 0;
+  for (const p of parts) hi = Math.max(hi, p.links.length);
+  const links = new Uint32Array(hi);
+  for (const p of parts) {
+    const own = p.links;
+    for (let i = 0; i < own.length; i++) links[i]! += own[i]!;
+  }
+  return links;
+}
+
 function combine(parts: LayerPart[], index: RegularIndex): Counts {
   const c: Counts = { ...ZERO };
-  const links = new Uint32Array(index.entries.length);
   for (const p of parts) {
     c.entries += p.entries;
     c.inodes += p.ownInodes;
     c.diskBytes += p.ownDisk;
     if (p.ownInodes > 1) c.maxLinks = Math.max(c.maxLinks, 1);
-    for (let i = 0; i < links.length; i++) links[i]! += p.links[i]!;
   }
-  addRegular(c, links, index);
+  addRegular(c, sumLinks(parts), index);
   return c;
 }
 
@@ -182,15 +217,20 @@ export function chainedCounts(inputs: ChainedLayerInput[], chains: CopyChain[] =
     kids.forEach((k, i) => visit(k, i === kids.length - 1 ? tree : new CountedTree(index, tree), here, depth + 1));
   };
   for (const base of children.get('') ?? []) visit(base, new CountedTree(index), chains, 0);
-  const totalOf = (ids: readonly string[]): Counts =>
-    combine(ids.map((id) => parts.get(id)).filter((p): p is LayerPart => p !== undefined), index);
+  // An image's layers and all image layers are often the same set: each set is combined once.
+  const totals = new Map<string, Counts>();
+  const totalOf = (ids: readonly string[]): Counts => {
+    const key = ids.join('\n');
+    let c = totals.get(key);
+    if (c === undefined) totals.set(key, (c = combine(ids.map((id) => parts.get(id)).filter((p): p is LayerPart => p !== undefined), index)));
+    return { ...c };
+  };
   // In a chained store every root links the same inode: a layer's link counts are the store's.
-  const storeLinks = new Uint32Array(index.entries.length);
-  for (const p of parts.values()) for (let i = 0; i < storeLinks.length; i++) storeLinks[i]! += p.links[i]!;
+  const storeLinks = sumLinks([...parts.values()]);
   const perLayer = new Map<string, Counts>();
   for (const [id, p] of parts) {
     const own: Counts = { entries: p.entries, inodes: p.ownInodes, regularBytes: 0, diskBytes: p.ownDisk, maxLinks: p.ownInodes > 1 ? 1 : 0 };
-    addRegular(own, p.links.map((n, i) => (n > 0 ? storeLinks[i]! : 0)), index);
+    addRegular(own, p.links, index, storeLinks);
     perLayer.set(id, own);
   }
   return { perLayer, totalOf };

@@ -94,8 +94,11 @@ function inodeOrder(files: readonly Located[]): Uint32Array {
 
 interface Thread {
   worker: Worker;
-  /** the files handed to it, in the order it hashes them */
-  sent: Located[];
+  /**
+   * the inode ids of the files handed to it, in the order it hashes them (ids, not the Located
+   * wrappers: those then die young instead of being kept, and copied by the GC, until the end)
+   */
+  sent: number[];
   /** bytes it has read so far */
   done: number;
   /** why it ended before answering */
@@ -158,7 +161,7 @@ export class HashWorkers {
       if (b === undefined) bases.set(f.base, (b = bases.size));
       layer[i] = b;
       paths[i] = f.entry.path;
-      t.sent.push(f);
+      t.sent.push(f.entry.id);
     }
     t.worker.postMessage({ bases: [...bases.keys()].map((b) => `${this.root}/${b}`), layer, paths: paths.join('\0') });
   }
@@ -182,7 +185,7 @@ export class HashWorkers {
         if (m.hashed === undefined) return;
         for (let i = 0; i < t.sent.length; i++) {
           const h = m.hashed.slice(i * HEX, (i + 1) * HEX);
-          if (h !== UNREAD) into.set(t.sent[i]!.entry.id, h);
+          if (h !== UNREAD) into.set(t.sent[i]!, h);
         }
         resolve(m.failed ?? []);
         void t.worker.terminate();

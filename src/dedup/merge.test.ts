@@ -31,3 +31,18 @@ t.test('a non-dir replaces a dir and a dir replaces a non-dir', async (t) => {
   t.same(paths(m), ['a', 'b', 'b/in']);
   t.equal(m.entries.get('a')!.type, 'file');
 });
+
+t.test('a tree grows past its first 1024 paths, and a copy made before keeps its own', async (t) => {
+  const m = new MergedTree();
+  m.apply([put(dir('big')), ...Array.from({ length: 1500 }, (_, i) => put(file(`big/f${String(i).padStart(4, '0')}`, 1)))]);
+  const before = new MergedTree(m);
+  m.apply([put(dir('big')), ...Array.from({ length: 1500 }, (_, i) => put(file(`big/g${i}`, 1))), wh('big/f0007')]);
+  t.equal(m.entries.size, 1 + 1500 + 1500 - 1);
+  t.equal(m.namesIn('big').length, 2999);
+  t.equal(m.pathsBelow('big')[0], 'big/f0000');
+  t.notOk(m.entries.has('big/f0007'));
+  t.equal(before.entries.size, 1501, 'the copy is not changed');
+  before.apply([wh('big')]);
+  t.same(paths(before), []);
+  t.equal(m.entries.size, 3000, 'nor is the tree it was copied from');
+});

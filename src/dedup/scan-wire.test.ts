@@ -23,8 +23,11 @@ t.test('the wire shape decodes to the entries scanLayer gives, field for field',
     const direct = scanLayer(d, { log, fileXattrs })!;
     const wire = walkToWire(d, { log, fileXattrs })!;
     t.same(log.list, []);
+    t.ok(Array.isArray(wire.paths), 'the paths stay a list on the thread that walked');
+    const joined = decodeScan({ ...wire, paths: (wire.paths as string[]).join('\0') });
     const back = decodeScan(structuredClone(wire, { transfer: [wire.rows.buffer, wire.sorted.buffer] }));
     t.strictSame(plain(back), plain(direct), `fileXattrs ${fileXattrs}`);
+    t.strictSame(plain(joined), plain(direct), `fileXattrs ${fileXattrs}, paths joined as a scan thread sends them`);
     t.ok(back.entries.every((e) => Buffer.isBuffer(e.xattrs[0]?.[1] ?? Buffer.alloc(0))), 'xattr values are Buffers again');
     t.equal(back.top.id, direct.top.id);
   }

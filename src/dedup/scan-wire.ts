@@ -1,6 +1,7 @@
 // A scanned layer as a scan thread hands it to the main thread: every entry's lstat as one row of
-// numbers in a Float64Array (moved, not copied), the paths as one string, the rare parts (symlink
-// targets, xattrs, inode numbers past 2^53) as short lists. The scan thread builds no Entry
+// numbers in a Float64Array (moved, not copied), the paths as one string (a list on the thread
+// that walked: no join and split when nothing crosses), the rare parts (symlink targets, xattrs,
+// inode numbers past 2^53) as short lists. The scan thread builds no Entry
 // objects and no bigints (walkToWire); the main thread builds each Entry once (decodeScan), with
 // inode ids given in the order a scan on the main thread gives them (top dir, then walk order).
 // Cloning the Entry objects instead cost the main thread ~200 ms on the bench root.
@@ -15,8 +16,11 @@ import { readlinkSync } from 'node:fs';
 
 export interface WireScan {
   dir: string;
-  /** entry 0 is the layer's top dir, then the entries in walk order; joined by NUL */
-  paths: string;
+  /**
+   * entry 0 is the layer's top dir, then the entries in walk order: the list on the thread that
+   * walked, joined by NUL to cross to another (scan-worker.ts; one string clones cheaper than 121k)
+   */
+  paths: string[] | string;
   /** STAT_FIELDS numbers per entry (sys/statx.ts STAT), same order; may be longer than needed */
   rows: Float64Array<ArrayBuffer>;
   /** walk indexes (1-based: 0 is the top) in path order, the order LayerScan.entries has */
@@ -37,7 +41,7 @@ export interface WireOptions {
 export function walkToWire(dir: string, { log, xattrCache, fileXattrs }: WireOptions): WireScan | null {
   let rows = new Float64Array(4096 * STAT_FIELDS);
   const paths: string[] = [];
-  const w: WireScan = { dir, paths: '', rows, sorted: new Uint32Array(0), targets: [], xattrs: [], bigInos: [] };
+  const w: WireScan = { dir, paths, rows, sorted: new Uint32Array(0), targets: [], xattrs: [], bigInos: [] };
   // One entry: its row, then what a row cannot hold. Answers `dev:ino` of a directory.
   const add = (dirfd: number, name: string, path: string, abs: string): string | undefined => {
     const i = paths.length;
@@ -50,10 +54,13 @@ export function walkToWire(dir: string, { log, xattrCache, fileXattrs }: WireOpt
     const o = i * STAT_FIELDS;
     const type = typeOfMode(rows[o + STAT.mode]!);
     const ino = rows[o + STAT.ino] === -1 ? lstatAt(dirfd, name, abs).ino : rows[o + STAT.ino]!;
-    const inode = `${rows[o + STAT.dev]}:${ino}`;
+    const nlink = rows[o + STAT.nlink]!;
+    // `dev:ino` keys a directory in the walk and a hard-linked file's xattrs in the cache; analyze
+    // reads no file xattrs, so its 118 800 files need no key string.
+    const inode = type === 'dir' || (type === 'file' && fileXattrs && nlink > 1) ? `${rows[o + STAT.dev]}:${ino}` : '';
     const target = type === 'symlink' ? readlinkSync(abs, 'utf8') : '';
     // The top dir is stat'ed as walkLayer does it: all its xattrs, no cache.
-    const xattrs = i === 0 ? xattrsFor(type, abs, 1, inode, undefined, true) : xattrsFor(type, abs, rows[o + STAT.nlink]!, inode, xattrCache, fileXattrs);
+    const xattrs = i === 0 ? xattrsFor(type, abs, 1, inode, undefined, true) : xattrsFor(type, abs, nlink, inode, xattrCache, fileXattrs);
     if (typeof ino === 'bigint') w.bigInos.push([i, ino]);
     if (target !== '') w.targets.push([i, target]);
     if (xattrs.length > 0) w.xattrs.push([i, xattrs]);
@@ -70,7 +77,6 @@ export function walkToWire(dir: string, { log, xattrCache, fileXattrs }: WireOpt
   walkDirs(dir, topKey ?? '', log, add);
   const order = Array.from({ length: paths.length - 1 }, (_, i) => i + 1).sort((a, b) => comparePaths(paths[a]!, paths[b]!));
   w.sorted = Uint32Array.from(order);
-  w.paths = paths.join('\0');
   w.rows = rows;
   return w;
 }
@@ -128,7 +134,7 @@ export function inoOf(e: Entry): number {
 
 /** The LayerScan again (entries sorted by path), ids from the process's numbering in walk order. */
 export function decodeScan(w: WireScan): LayerScan {
-  const paths = w.paths.split('\0');
+  const paths = typeof w.paths === 'string' ? w.paths.split('\0') : w.paths;
   const n = paths.length;
   const targets = new Map(w.targets);
   const xattrs = new Map(w.xattrs.map(([i, xs]) => [i, xs.map(([k, v]): [string, Buffer] => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)])]));

@@ -12,6 +12,7 @@ const xattrCache: XattrCache = new Map();
 parentPort!.on('message', ({ index, dir, fileXattrs }: ScanJob) => {
   const log = new WarningLog();
   const wire = walkToWire(dir, { log, xattrCache, fileXattrs });
+  if (wire) wire.paths = (wire.paths as string[]).join('\0');
   const answer: ScanAnswer = { index, wire, warnings: log.list };
   parentPort!.postMessage(answer, wire ? [wire.rows.buffer, wire.sorted.buffer] : []);
 });
