@@ -5,10 +5,13 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileS
 import { join } from 'node:path';
 import t from 'tap';
 import { isCharWhiteout, resolveMountOptions } from '../format/index.js';
-import { makeWhiteout } from '../sys/index.js';
+import { makeWhiteout, setXattr } from '../sys/index.js';
+import { fileHandle } from '../sys/handle.js';
 import { kernelOptions, layerDirs } from '../../test/helpers/layers.js';
+import { checkThen } from '../../test/helpers/empty-check.js';
 import { syscallsDuring } from '../../test/helpers/strace.js';
 import { removeAt, removeDirCopy } from './create.js';
+import { encodeOrigin } from './inode.js';
 import { lookupPath } from './lookup.js';
 import { prepareWorkdir } from './mount.js';
 import { rmdirAt, unlinkAt } from './names.js';
@@ -73,4 +76,38 @@ t.test('rmdir of a merged dir whose upper copy gains an entry beside the mount a
   t.same(readdirSync(join(d.work, 'work', left[0]!)), ['precious']);
   writeFileSync(join(d.upper, 'shown'), 's');
   t.throws(() => checkEmptyDir(ovl, lookupPath(ovl, '/'), '/'), { code: 'ENOTEMPTY' }, 'a dir that shows a name is not empty');
+});
+
+t.test('rmdir of a pure upper dir is the upper\'s own rmdir(2), unchecked, as ovl_do_remove: no trip through the work dir; a whiteout in it is an entry (ENOTEMPTY, as on 6.18)', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-rmdir-pure-');
+  mkdirSync(join(d.upper, 'empty'));
+  mkdirSync(join(d.upper, 'held'));
+  makeWhiteout(join(d.upper, 'held/w'));
+  prepareWorkdir(d.work);
+  const ovl = new Overlay(resolveMountOptions(kernelOptions(d)), 'never', () => ({ uid: 0, gid: 0 }));
+  lookupPath(ovl, '/empty');
+  const calls = await syscallsDuring(t, ['rmdir', 'rename', 'renameat', 'renameat2', 'getdents64'], () => rmdirAt(ovl, '/empty'));
+  t.same(calls, ['rmdir'], 'one rmdir of the upper dir, no listing, no rename');
+  t.notOk(existsSync(join(d.upper, 'empty')), 'the dir is gone');
+  t.throws(() => rmdirAt(ovl, '/held'), { code: 'ENOTEMPTY' }, 'the upper\'s rmdir counts the whiteout');
+  t.ok(isWhiteout(join(d.upper, 'held/w')), 'the dir and its whiteout stay');
+  t.same(readdirSync(join(d.work, 'work')), [], 'nothing in the work dir');
+});
+
+t.test('rmdir of an upper dir with an origin and no lower name, an entry appearing after the check: ENOTEMPTY from the upper\'s rmdir, the dir and entry stay (ovl_remove_upper)', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-rmdir-origin-');
+  mkdirSync(join(d.lowers[0]!, 'elsewhere'));
+  mkdirSync(join(d.upper, 'dir'));
+  prepareWorkdir(d.work);
+  const ovl = new Overlay(resolveMountOptions(kernelOptions(d)), 'never', () => ({ uid: 0, gid: 0 }));
+  // An origin makes the dir one that may hold whiteouts (OVL_WHITEOUTS): it gets the check.
+  setXattr(join(d.upper, 'dir'), ovl.xattrs.name('origin'), encodeOrigin(fileHandle(join(d.lowers[0]!, 'elsewhere'))));
+  const checked: string[][] = [];
+  const { rmdirAt: rmdirMocked } = await t.mockImport<typeof import('./names.js')>('./names.js', {
+    './readdir.js': checkThen(() => writeFileSync(join(d.upper, 'dir/precious'), 'p'), checked),
+  });
+  t.throws(() => rmdirMocked(ovl, '/dir'), { code: 'ENOTEMPTY' });
+  t.same(checked, [[]], 'checked, nothing to clear');
+  t.same(readdirSync(join(d.upper, 'dir')), ['precious'], 'the entry stays where it was written');
+  t.same(readdirSync(join(d.work, 'work')), [], 'nothing in the work dir');
 });

@@ -7,7 +7,7 @@ import { makeWhiteout, rename2, setXattr } from '../sys/index.js';
 import { copyUp, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { splitPath } from './layers.js';
-import { type Node, existsInLower, isWhiteoutAt, lookupChild, lstatOrNull } from './lookup.js';
+import { type Node, isWhiteoutAt, lookupChild, lstatOrNull, nameInLower } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
 const S_ISGID = 0o2000;
@@ -111,20 +111,23 @@ function replaceWhiteout(ovl: Overlay, parent: Node, real: string, obj: NewObjec
 
 /**
  * Remove merged `path` (a file, or an empty dir whose upper copy holds the `whiteouts` its check
- * found: checkEmptyDir), leaving a whiteout if a lower has it.
+ * found: checkEmptyDir), leaving a whiteout if a lower has its name (`lower`).
  */
-export function removeAt(ovl: Overlay, path: string, node: Node, whiteouts: readonly string[] = []): void {
-  const [parentPath, name] = splitPath(path);
-  const parent = copyUp(ovl, parentPath);
+export function removeAt(ovl: Overlay, path: string, node: Node, whiteouts: readonly string[] = [], lower = nameInLower(ovl, path)): void {
+  copyUp(ovl, splitPath(path)[0]);
   const real = upperPath(ovl, path);
-  const whiteout = existsInLower(ovl, parent, name);
   if (node.hits[0]!.layer.upper) {
-    if (node.isDir) {
-      // Move the dir (which may still hold whiteouts) out of the way atomically, then clean it.
+    if (node.isDir && (lower || whiteouts.length > 0)) {
+      // Move the dir (which may still hold whiteouts) out of the way atomically, then clean it
+      // (ovl_remove_and_whiteout, ovl_clear_empty).
       const tmp = ovl.tempPath();
-      rename2(real, tmp, whiteout ? ['whiteout'] : []);
+      rename2(real, tmp, lower ? ['whiteout'] : []);
       removeDirCopy(tmp, whiteouts);
-    } else if (whiteout) {
+    } else if (node.isDir) {
+      // ovl_remove_upper: the upper's own rmdir; an entry that appeared there since the check
+      // makes it ENOTEMPTY and the dir stays, where a detour through the work dir would hide it.
+      rmdirSync(real);
+    } else if (lower) {
       const tmp = ovl.tempPath();
       rename2(real, tmp, ['whiteout']);
       unlinkSync(tmp);

@@ -283,6 +283,21 @@ export function existsInLower(ovl: Overlay, parent: Node, name: string): boolean
   return lookupChild(ovl, lowerOnly, name) !== null;
 }
 
+/** Does a lower below `path`'s parent have its name (the kernel's ovl_lower_positive)? */
+export function nameInLower(ovl: Overlay, path: string): boolean {
+  const [parent, name] = splitPath(path);
+  return existsInLower(ovl, lookupPath(ovl, parent), name);
+}
+
+/**
+ * ovl_pure_upper for a dir: upper only, and not one that may hold whiteouts (no origin: the
+ * kernel's OVL_WHITEOUTS flag); whether it is opaque is no matter. rmdir and rename leave such a
+ * dir to the upper's own rmdir(2)/rename(2), whose ENOTEMPTY counts a whiteout in it as an entry.
+ */
+export function isPureUpperDir(ovl: Overlay, node: Node): boolean {
+  return node.hits.length === 1 && node.hits[0]!.layer.upper && !isMergedDir(ovl, node);
+}
+
 /** Is this dir merged for readdir (whiteouts filtered), as the kernel decides it? */
 export function isMergedDir(ovl: Overlay, node: Node): boolean {
   if (node.hits.length > 1) return true;

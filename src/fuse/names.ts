@@ -7,7 +7,7 @@ import { copyUp, markImpure, upperPath } from './copy-up.js';
 import { createAt, removeAt } from './create.js';
 import { fail } from './errno.js';
 import { splitPath } from './layers.js';
-import { lookupPath } from './lookup.js';
+import { isPureUpperDir, lookupPath, nameInLower } from './lookup.js';
 import { hasOrigin } from './origin-fix.js';
 import type { Overlay } from './overlay.js';
 import { checkEmptyDir } from './readdir.js';
@@ -55,5 +55,8 @@ export function rmdirAt(ovl: Overlay, path: string): void {
   if (path === '/') fail('EBUSY', path);
   const node = lookupPath(ovl, path);
   if (!node.isDir) fail('ENOTDIR', path);
-  removeAt(ovl, path, node, checkEmptyDir(ovl, node, path));
+  const lower = nameInLower(ovl, path);
+  // ovl_do_remove ("No need to clean pure upper removed by vfs_rmdir()"): a pure upper dir with
+  // nothing of its name below goes unchecked to the upper's rmdir(2), which also counts whiteouts.
+  removeAt(ovl, path, node, lower || !isPureUpperDir(ovl, node) ? checkEmptyDir(ovl, node, path) : [], lower);
 }

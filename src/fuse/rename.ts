@@ -16,7 +16,7 @@ import { encodeOrigin } from './inode.js';
 import { hideOpenFile, isHideRename, moveHandles } from './hidden.js';
 import { hasOrigin } from './origin-fix.js';
 import { splitPath } from './layers.js';
-import { type Node, existsInLower, isWhiteoutAt, lookupOrNull, lookupPath, lstatOrNull } from './lookup.js';
+import { type Node, existsInLower, isPureUpperDir, isWhiteoutAt, lookupOrNull, lookupPath, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
 import { checkEmptyDir } from './readdir.js';
 import { reply } from './reply.js';
@@ -72,8 +72,10 @@ function needsRedirect(ovl: Overlay, node: Node, path: string): boolean {
 function clearDest(ovl: Overlay, dst: Node | null, dstReal: string, srcIsDir: boolean, whiteouts: readonly string[]): void {
   const st = lstatOrNull(dstReal);
   if (!st) return;
-  if (dst?.isDir) {
-    // An empty merged dir may still hold whiteouts: move it out, clear those its check listed.
+  if (dst?.isDir && whiteouts.length > 0) {
+    // An empty merged dir still holding whiteouts: move it out, clear those its check listed
+    // (ovl_clear_empty). Without any, rename(2) replaces the empty dir, or fails ENOTEMPTY if an
+    // entry appeared in it since the check, as the kernel's does.
     const tmp = ovl.tempPath();
     renameSync(dstReal, tmp);
     removeDirCopy(tmp, whiteouts);
@@ -105,11 +107,11 @@ function markMovedDir(ovl: Overlay, node: Node, redirect: string | null, real: s
 
 function renameNode(ovl: Overlay, src: string, dest: string, srcNode: Node, dstNode: Node | null): void {
   const redirect = needsRedirect(ovl, srcNode, src);
-  // ovl_rename checks a merged (or opaque) destination dir for emptiness up front; a plain
-  // upper-only one is left to the upper's rename(2), after the copy-ups and after the source dir
-  // is marked, so a failing ENOTEMPTY leaves those marks on disk as the kernel's does.
-  const upperOnlyDest = dstNode?.isDir === true && isPureUpper(dstNode) && dstNode.hits[0]!.opaque !== 'opaque';
-  let whiteouts = dstNode?.isDir && !upperOnlyDest ? checkEmptyDir(ovl, dstNode, dest) : [];
+  // ovl_rename checks a destination dir that may hold whiteouts for emptiness up front; a pure
+  // upper one (ovl_pure_upper, opaque or not) is left to the upper's rename(2), after the copy-ups
+  // and after the source dir is marked, so a failing ENOTEMPTY leaves those marks on disk as the
+  // kernel's does, and a whiteout in it is an entry there.
+  const whiteouts = dstNode?.isDir && !isPureUpperDir(ovl, dstNode) ? checkEmptyDir(ovl, dstNode, dest) : [];
   const [srcParent, srcName] = splitPath(src);
   const [dstParent] = splitPath(dest);
   const sp = copyUp(ovl, srcParent);
@@ -122,7 +124,6 @@ function renameNode(ovl: Overlay, src: string, dest: string, srcNode: Node, dstN
   const dstReal = upperPath(ovl, dest);
   if (srcParent !== dstParent && hasOrigin(ovl, srcNode)) markImpure(ovl, upperPath(ovl, dstParent));
   markMovedDir(ovl, srcNode, redirectValue, srcReal, dp);
-  if (upperOnlyDest) whiteouts = checkEmptyDir(ovl, dstNode!, dest);
   clearDest(ovl, dstNode, dstReal, srcNode.isDir, whiteouts);
   rename2(srcReal, dstReal, whiteout ? ['whiteout'] : []);
   if (redirect) markImpure(ovl, upperPath(ovl, srcParent));
