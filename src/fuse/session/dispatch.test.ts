@@ -89,6 +89,23 @@ t.test('READDIRPLUS: . and .. and vanished names with node id 0, only sent entri
   t.same(d.sentNodes, []);
 });
 
+t.test('a request that fails after its reply noted node ids gives their lookups back (the kernel sends no FORGET for an error reply)', async (t) => {
+  const forgotten: Array<[number, number]> = [];
+  const failing = {
+    ...fs,
+    forget: (id: number, n: number) => void forgotten.push([id, n]),
+    // A listing that fails after its first looked-up entry went into the reply.
+    readdir: function* (): Iterable<DirEntry> {
+      yield { name: 'a', ino: 100, type: 8, off: 1 };
+      throw new OvlError('EIO', 'listing failed');
+    },
+  } as unknown as LowLevelFs;
+  const d = new Dispatcher(failing, Buffer.alloc(4096), () => undefined);
+  t.throws(() => run(d, request(Op.READDIRPLUS, 1, readIn(4096))), { code: 'EIO' });
+  t.same(forgotten, [[10, 1]], 'the lookup of a is given back');
+  t.same(d.sentNodes, [], 'and nothing is left for the loop');
+});
+
 t.test('READDIR: dirents until the size is reached, from the cookie on', async (t) => {
   const out = Buffer.alloc(4096);
   const d = new Dispatcher(fs, out, () => undefined);

@@ -67,7 +67,8 @@ export class Dispatcher {
   setxattrExt = false;
   /**
    * Node ids the reply being built hands the kernel (each adds one to its lookup count). If the
-   * reply cannot be delivered (the request was interrupted), the loop gives them back.
+   * request fails after noting some, failed() gives them back; if the reply cannot be delivered
+   * (the request was interrupted), the loop does.
    */
   readonly sentNodes: number[] = [];
   /** What the last request that returned FAILED threw. */
@@ -89,8 +90,15 @@ export class Dispatcher {
     return encodeEntry(this.out, O, e);
   }
 
+  /**
+   * A request that fails after its reply noted node ids is answered with an errno: the kernel
+   * then drops the entry without a FORGET (fuse_lookup_name, create_new_entry, fuse_create_open:
+   * `if (err) goto out_put_forget`), so the lookups counted for it are given back here.
+   */
   private failed(err: unknown): number {
     this.failure = err;
+    for (const id of this.sentNodes) this.fs.forget(id, 1);
+    this.sentNodes.length = 0;
     return FAILED;
   }
 
