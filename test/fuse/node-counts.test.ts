@@ -76,3 +76,24 @@ for (const cache of ['always', 'never'] as const) {
     t.equal(walk(merged), 20 * 32 + 4 - 2, 'and the tree still reads');
   });
 }
+
+t.test('a READDIRPLUS that fails after a lookup went into its reply gives that count back (the kernel sends no FORGET for an error reply)', async (t) => {
+  process.umask(0);
+  const root = mkdtempSync(join(tmpdir(), 'ovlkit-nodes-'));
+  const [lower, upper, work, merged] = ['lower', 'upper', 'work', 'merged'].map((d) => join(root, d)) as [string, string, string, string];
+  for (const d of [lower, upper, join(work, 'work'), merged]) mkdirSync(d, { recursive: true });
+  mkdirSync(join(lower, 'boom'));
+  for (const name of ['a', 'b', 'fail-here']) writeFileSync(join(lower, 'boom', name), name);
+  const counter = new SharedArrayBuffer(4);
+  const cfg = { lowerdirs: [lower], upperdir: upper, workdir: work };
+  const module = new URL('../helpers/failing-listing.ts', import.meta.url).href;
+  const mount = await mountDev(merged, { readonly: false, fs: { module, export: 'createFailingListingFs', args: [cfg, 'always', { nodeCounter: counter }] } });
+  const nodes = new Int32Array(counter);
+  t.teardown(async () => {
+    if (isMounted(merged)) await umountSurely(merged);
+    await mount.closed;
+    rmSync(root, { recursive: true, force: true });
+  });
+  t.throws(() => readdirSync(join(merged, 'boom')), { code: 'EIO' }, 'the listing fails');
+  t.equal(await settles(nodes, 1), 1, 'after drop_caches: only the root');
+});
