@@ -106,6 +106,26 @@ t.test('a request that fails after its reply noted node ids gives their lookups 
   t.same(d.sentNodes, [], 'and nothing is left for the loop');
 });
 
+t.test('MKDIR whose entry is not a dir (the name swapped beside the mount): EIO and the count given back, as the kernel drops it unforgotten (create_new_entry)', async (t) => {
+  const forgotten: number[] = [];
+  const swapped = {
+    ...fs,
+    forget: (id: number) => void forgotten.push(id),
+    mkdir: (_c: unknown, _p: number, name: string) => {
+      const e = entry(name === 'swapped' ? 20 : 21);
+      if (name !== 'swapped') e.attr = { ...e.attr, mode: 0o40755 };
+      return e;
+    },
+  } as unknown as LowLevelFs;
+  const d = new Dispatcher(swapped, Buffer.alloc(4096), () => undefined);
+  const mkdir = (name: string) => request(Op.MKDIR, 1, Buffer.concat([Buffer.from([0xed, 0x41, 0, 0, 0, 0, 0, 0]), Buffer.from(`${name}\0`)]));
+  t.throws(() => run(d, mkdir('swapped')), { code: 'EIO' });
+  t.same(forgotten, [20]);
+  t.equal(run(d, mkdir('dir')), 16 + 128, 'a dir is answered');
+  t.same(d.sentNodes, [21]);
+  t.same(forgotten, [20], 'and kept');
+});
+
 t.test('READDIR: dirents until the size is reached, from the cookie on', async (t) => {
   const out = Buffer.alloc(4096);
   const d = new Dispatcher(fs, out, () => undefined);

@@ -53,6 +53,10 @@ export const FAILED = -2;
 const H = 40; // IN_HEADER_SIZE: every body starts there
 const O = OUT_HEADER_SIZE;
 
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+
 function enosys(what: string): never {
   throw new OvlError('ENOSYS', `${what} is not implemented`);
 }
@@ -95,6 +99,18 @@ export class Dispatcher {
    * then drops the entry without a FORGET (fuse_lookup_name, create_new_entry, fuse_create_open:
    * `if (err) goto out_put_forget`), so the lookups counted for it are given back here.
    */
+  /**
+   * The entry of a node made by MKDIR, MKNOD or SYMLINK. The kernel drops one whose type is not
+   * the one it asked for with EIO and no FORGET (create_new_entry); that happens only if the name
+   * was swapped beside the mount between the make and its lookup: answer the EIO here, so that
+   * failed() gives the count back.
+   */
+  private made(e: Entry, type: number): number {
+    const len = this.entry(e);
+    if (e.nodeid !== 0 && (e.attr.mode & S_IFMT) !== type) throw new OvlError('EIO', `node ${e.nodeid} is not of the type made`);
+    return len;
+  }
+
   private failed(err: unknown): number {
     this.failure = err;
     for (const id of this.sentNodes) this.fs.forget(id, 1);
@@ -140,15 +156,15 @@ export class Dispatcher {
           return O + fs.readlink(ctx, node).copy(out, O);
         case Op.SYMLINK: {
           const r = decodeSymlink(b, H, end);
-          return this.entry(fs.symlink(ctx, node, r.name, r.target));
+          return this.made(fs.symlink(ctx, node, r.name, r.target), S_IFLNK);
         }
         case Op.MKNOD: {
           const r = decodeMknod(b, H, end);
-          return this.entry(fs.mknod(ctx, node, r.name, r.mode, r.rdev, r.umask));
+          return this.made(fs.mknod(ctx, node, r.name, r.mode, r.rdev, r.umask), r.mode & S_IFMT);
         }
         case Op.MKDIR: {
           const r = decodeMkdir(b, H, end);
-          return this.entry(fs.mkdir(ctx, node, r.name, r.mode, r.umask));
+          return this.made(fs.mkdir(ctx, node, r.name, r.mode, r.umask), S_IFDIR);
         }
         case Op.UNLINK:
           fs.unlink(ctx, node, decodeName(b, H, end));
