@@ -111,3 +111,25 @@ t.test('rmdir of an upper dir with an origin and no lower name, an entry appeari
   t.same(readdirSync(join(d.upper, 'dir')), ['precious'], 'the entry stays where it was written');
   t.same(readdirSync(join(d.work, 'work')), [], 'nothing in the work dir');
 });
+
+t.test('rmdir of a dir holding an xattr whiteout, upper or lower (marked opaque=x or not): ENOTEMPTY, as 6.18 (its emptiness check counts the name lookup hides)', async (t) => {
+  const d = layerDirs(t, 2, 'ovlkit-rmdir-xwh-');
+  prepareWorkdir(d.work);
+  const ovl = new Overlay(resolveMountOptions(kernelOptions(d)), 'never', () => ({ uid: 0, gid: 0 }));
+  const xwhiteout = (p: string) => {
+    writeFileSync(p, '');
+    setXattr(p, ovl.xattrs.name('whiteout'), '');
+  };
+  for (const dir of ['up', 'low', 'marked']) mkdirSync(join(d.lowers[1]!, dir));
+  mkdirSync(join(d.upper, 'up'));
+  xwhiteout(join(d.upper, 'up/a'));
+  mkdirSync(join(d.lowers[0]!, 'low'));
+  xwhiteout(join(d.lowers[0]!, 'low/a'));
+  mkdirSync(join(d.lowers[0]!, 'marked'));
+  setXattr(join(d.lowers[0]!, 'marked'), ovl.xattrs.name('opaque'), 'x');
+  xwhiteout(join(d.lowers[0]!, 'marked/a'));
+  for (const dir of ['up', 'low', 'marked']) {
+    t.throws(() => rmdirAt(ovl, `/${dir}`), { code: 'ENOTEMPTY' }, dir);
+    t.notOk(existsSync(join(d.upper, dir)) && isWhiteout(join(d.upper, dir)), `${dir} is not whited out`);
+  }
+});

@@ -54,36 +54,44 @@ export function mergedOrder(layers: Array<{ hit: Hit; names: string[] }>): Array
 
 /** Visible names of a merged dir, upper first, without duplicates or whiteouts. */
 export function mergedNames(ovl: Overlay, node: Node): string[] {
-  return scanNames(ovl, node).visible;
+  return scanNames(ovl, node, false).visible;
 }
 
 /**
  * rmdir's ovl_check_empty_dir: ENOTEMPTY when merged dir `node` shows a name; otherwise the names
  * its upper copy holds, all of them whiteouts then: the list rmdir clears (ovl_clear_empty), and
- * nothing else, even if more appears in the copy before it is removed.
+ * nothing else, even if more appears in the copy before it is removed. An xattr whiteout counts
+ * as a name (lookup hides it): 6.18 answers ENOTEMPTY for one in an upper, in a lower, and in a
+ * lower dir marked opaque=x whose listing drops it (ovl-check scenarios, docs/fuse.md).
  */
 export function checkEmptyDir(ovl: Overlay, node: Node, path: string): string[] {
-  const { visible, upper } = scanNames(ovl, node);
+  const { visible, upper } = scanNames(ovl, node, true);
   if (visible.length > 0) fail('ENOTEMPTY', path);
   return upper;
 }
 
-function scanNames(ovl: Overlay, node: Node): { visible: string[]; upper: string[] } {
-  const seen = new Set<string>();
-  const out: string[] = [];
+function scanNames(ovl: Overlay, node: Node, emptiness: boolean): { visible: string[]; upper: string[] } {
+  const top = new Map<string, Hit>();
   let upper: string[] = [];
   for (const hit of node.hits) {
     const names = readdirNoatime(hit.real);
     if (hit.layer.upper) upper = names;
-    for (const name of names) {
-      if (seen.has(name)) continue;
-      seen.add(name);
-      out.push(name);
-    }
+    for (const name of names) if (!top.has(name)) top.set(name, hit);
   }
   // An internal check (rmdir's emptiness), not a listing: no atime is touched, as in the kernel.
   // A name is visible when lookup finds it: that applies whiteouts, opaque dirs and redirects alike.
-  return { visible: out.filter((name) => lookupChild(ovl, node, name) !== null), upper };
+  const visible: string[] = [];
+  for (const [name, hit] of top) {
+    if (lookupChild(ovl, node, name) !== null || (emptiness && countedXattrWhiteout(ovl, hit, name))) visible.push(name);
+  }
+  return { visible, upper };
+}
+
+/** Is `name` in `hit` an xattr whiteout (a name the emptiness check counts)? */
+function countedXattrWhiteout(ovl: Overlay, hit: Hit, name: string): boolean {
+  const real = realChild(hit.real, name);
+  const raw = lstatOrNull(real);
+  return raw !== null && !isCharWhiteout({ mode: Number(raw.mode), rdev: Number(raw.rdev) }) && isWhiteoutAt(ovl, real, raw);
 }
 
 export interface Listing {
