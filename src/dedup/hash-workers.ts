@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import xxhash from 'xxhash-wasm';
 import type { Located } from './duplicates.js';
-import { hashFiles, type HashResult } from './hash.js';
+import { fileHasher, hashFiles, type HashResult } from './hash.js';
 import type { WarningLog } from './read-meta.js';
 import { inoOf } from './scan-wire.js';
 
@@ -29,31 +29,45 @@ const UNREAD = ' '.repeat(HEX);
 // the answer.
 const WORKER = (fn: string): string => `
 const { parentPort, workerData } = require('node:worker_threads');
-const hashFiles = ${fn};
-const ready = require(workerData.xxhash)();
+const fileHasher = ${fn};
+let hasher;
+const ready = require(workerData.xxhash)().then((api) => (hasher = fileHasher(api, require('node:fs'))));
 const hex = [];
 const failed = [];
-let bytes = 0;
 let next = 0;
-let queue = Promise.resolve();
-parentPort.on('message', (job) => {
-  queue = queue.then(async () => {
-    if (job.end) {
-      parentPort.postMessage({ hashed: hex.join(''), failed });
-      return;
+// One function for every job's files (compiled once), taking values of the same types each time;
+// what runs rarely (progress, failures) is outside its loop, so that it does not deoptimize it.
+function hashJob(bases, layer, paths) {
+  const mine = [];
+  for (let i = 0; i < paths.length; i += 1024) {
+    hashRange(bases, layer, paths, mine, i, Math.min(paths.length, i + 1024));
+    if (hasher.bytes >= next) progress();
+  }
+  return mine;
+}
+function hashRange(bases, layer, paths, mine, from, to) {
+  for (let i = from; i < to; i++) {
+    const abs = bases[layer[i]] + '/' + paths[i];
+    try {
+      mine.push(hasher.file(abs));
+    } catch (err) {
+      mine.push(fail(abs, err));
     }
-    const api = await ready;
-    const paths = job.paths.split('\\0');
-    const targets = paths.map((p, i) => [i, job.bases[job.layer[i]] + '/' + p]);
-    const base = bytes;
-    const r = hashFiles(targets, api, require('node:fs'), (done) => {
-      bytes = base + done;
-      if (bytes >= next) { parentPort.postMessage({ done: bytes }); next = bytes + (4 << 20); }
-    });
-    const mine = new Array(paths.length).fill(${JSON.stringify(UNREAD)});
-    for (const [i, h] of r.hashes) mine[i] = h;
-    hex.push(mine.join(''));
-    failed.push(...r.failed);
+  }
+}
+function fail(abs, err) {
+  failed.push([abs, err.code ?? String(err)]);
+  return ${JSON.stringify(UNREAD)};
+}
+function progress() {
+  parentPort.postMessage({ done: hasher.bytes });
+  next = hasher.bytes + (4 << 20);
+}
+let queue = ready;
+parentPort.on('message', (job) => {
+  queue = queue.then(() => {
+    if (job.end) parentPort.postMessage({ hashed: hex.join(''), failed });
+    else hex.push(hashJob(job.bases, job.layer, job.paths.split('\\0')).join(''));
   });
 });
 `;
@@ -119,7 +133,7 @@ export class HashWorkers {
   constructor(private readonly root: string, count = 2) {
     const xxhashPath = createRequire(import.meta.url).resolve('xxhash-wasm');
     this.threads = Array.from({ length: count }, () => {
-      const t: Thread = { worker: new Worker(WORKER(hashFiles.toString()), { eval: true, workerData: { xxhash: xxhashPath } }), sent: [], done: 0 };
+      const t: Thread = { worker: new Worker(WORKER(fileHasher.toString()), { eval: true, workerData: { xxhash: xxhashPath } }), sent: [], done: 0 };
       // Until `finish` waits for it, a thread must not keep the process alive (an analysis that
       // fails early just ends); what ends it meanwhile is kept for `finish`.
       t.worker.unref();

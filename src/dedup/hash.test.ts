@@ -1,0 +1,26 @@
+import * as fs from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import xxhash from 'xxhash-wasm';
+import { fileHasher } from './hash.js';
+
+t.test('one hasher per thread: files of one read and of several, bytes counted, unreadable files throw with their code', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovl-dedup-hash-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // 2.5 MiB: three reads of the 1 MiB buffer, hashed by the streaming state.
+  const big = Buffer.alloc(5 << 19, 0);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+  const small = Buffer.from('a small file');
+  writeFileSync(join(dir, 'big'), big);
+  writeFileSync(join(dir, 'small'), small);
+  const api = await xxhash();
+  const hasher = fileHasher(api, fs);
+  const hex = (b: Buffer): string => api.h64Raw(b).toString(16).padStart(16, '0');
+  t.equal(hasher.file(join(dir, 'big')), hex(big));
+  t.equal(hasher.file(join(dir, 'small')), hex(small));
+  t.equal(hasher.bytes, big.length + small.length);
+  t.throws(() => hasher.file(join(dir, 'gone')), { code: 'ENOENT' });
+  t.equal(hasher.file(join(dir, 'small')), hex(small), 'still usable after a failure');
+});
