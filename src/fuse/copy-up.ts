@@ -21,13 +21,13 @@ import {
 } from 'node:fs';
 import { copyFdData } from '../sys/dirents.js';
 import { fileHandle } from '../sys/handle.js';
-import { type XattrTarget, getXattr, listXattrs, mknod, rename2, setTimes, setXattr, timeFromNs } from '../sys/index.js';
+import { type XattrTarget, getXattr, listXattrs, mknod, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
 import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, linkFd, setStatusFlags } from '../sys/space.js';
 import { fail } from './errno.js';
 import { encodeOrigin } from './inode.js';
 import { markImpure } from './origin-fix.js';
 import { realPath, splitPath } from './layers.js';
-import { type Node, lookupDir, lookupPath, lstatOrNull, upperFileNode } from './lookup.js';
+import { type Node, lookupDir, lookupPath, upperFileNode } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
 const S_IFMT = 0o170000;
@@ -259,14 +259,14 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null):
   const st = node.fresh ? src.st : lstatSync(src.real, { bigint: true });
   const type = Number(st.mode) & S_IFMT;
   const parentUpper = parent.hits[0]!.real;
-  const parentSt = lstatOrNull(parentUpper);
+  const parentTimes = timesOf(parentUpper);
   const dest = upperPath(ovl, node.path);
   let file: CopiedFile | null = null;
   if (type === S_IFREG) file = copyFileUp(ovl, src.real, st, dest, keep);
   else copyOtherUp(ovl, src.real, st, dest);
   const nowImpure = markImpure(ovl, parentUpper, parent.hits[0]);
   // Copy-up is invisible: the upper parent keeps its times, as with the kernel.
-  if (parentSt) setTimes(parentUpper, timeFromNs(parentSt.atimeNs), timeFromNs(parentSt.mtimeNs));
+  if (parentTimes) setTimes(parentUpper, parentTimes[0], parentTimes[1]);
   ovl.handles.followCopyUp(objectKey(st), dest);
   ovl.onCopyUp?.(node.path, nowImpure);
   return { origin: type !== S_IFDIR && st.nlink === 1n ? st.ino : null, file };
