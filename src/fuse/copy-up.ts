@@ -20,6 +20,7 @@ import {
   symlinkSync,
 } from 'node:fs';
 import { copyFdData } from '../sys/dirents.js';
+import { closeFd, fsyncFd, openFile } from '../sys/fd.js';
 import { fileHandle } from '../sys/handle.js';
 import { type XattrTarget, getXattr, listXattrs, mknod, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
 import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, linkFd, setStatusFlags } from '../sys/space.js';
@@ -184,7 +185,7 @@ const KEEPABLE = 3 | constants.O_APPEND;
  */
 function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string, keep: number | null): CopiedFile {
   // The kernel overlay never touches a lower's atime.
-  const fdIn = openSync(src, constants.O_RDONLY | constants.O_NOATIME);
+  const fdIn = openFile(src, constants.O_RDONLY | constants.O_NOATIME);
   const perm = Number(st.mode) & 0o777;
   let out: { fd: number; tmp: string | null } | null = null;
   let kept = false;
@@ -193,10 +194,10 @@ function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string, ke
     const made = madeInWork(ovl, out.fd, perm);
     if (st.size !== 0n) {
       copyFdData(fdIn, out.fd, src, Number(st.size), dest);
-      if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) fsyncSync(out.fd);
+      if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) fsyncFd(out.fd, dest);
     }
     copyMetadata(ovl, fdIn, st, out.fd, made);
-    if (ovl.cfg.fsyncStrict) fsyncSync(out.fd);
+    if (ovl.cfg.fsyncStrict) fsyncFd(out.fd, dest);
     if (out.tmp === null) linkFd(out.fd, dest);
     else rename2(out.tmp, dest, ['noreplace']);
     out.tmp = null;
@@ -209,7 +210,7 @@ function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string, ke
   } finally {
     if (out && !kept) closeSync(out.fd);
     if (out?.tmp) rmSync(out.tmp, { force: true });
-    closeSync(fdIn);
+    closeFd(fdIn);
   }
 }
 
