@@ -20,14 +20,15 @@ import {
   symlinkSync,
 } from 'node:fs';
 import { copyFdData } from '../sys/dirents.js';
+import { closeFd, fsyncFd, openFile } from '../sys/fd.js';
 import { fileHandle } from '../sys/handle.js';
-import { type XattrTarget, getXattr, listXattrs, mknod, rename2, setTimes, setXattr, timeFromNs } from '../sys/index.js';
+import { type XattrTarget, getXattr, listXattrs, mknod, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
 import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, linkFd, setStatusFlags } from '../sys/space.js';
 import { fail } from './errno.js';
 import { encodeOrigin } from './inode.js';
 import { markImpure } from './origin-fix.js';
 import { realPath, splitPath } from './layers.js';
-import { type Node, lookupDir, lookupPath, lstatOrNull, upperFileNode } from './lookup.js';
+import { type Node, lookupDir, lookupPath, upperFileNode } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
 const S_IFMT = 0o170000;
@@ -184,7 +185,7 @@ const KEEPABLE = 3 | constants.O_APPEND;
  */
 function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string, keep: number | null): CopiedFile {
   // The kernel overlay never touches a lower's atime.
-  const fdIn = openSync(src, constants.O_RDONLY | constants.O_NOATIME);
+  const fdIn = openFile(src, constants.O_RDONLY | constants.O_NOATIME);
   const perm = Number(st.mode) & 0o777;
   let out: { fd: number; tmp: string | null } | null = null;
   let kept = false;
@@ -193,10 +194,10 @@ function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string, ke
     const made = madeInWork(ovl, out.fd, perm);
     if (st.size !== 0n) {
       copyFdData(fdIn, out.fd, src, Number(st.size), dest);
-      if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) fsyncSync(out.fd);
+      if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) fsyncFd(out.fd, dest);
     }
     copyMetadata(ovl, fdIn, st, out.fd, made);
-    if (ovl.cfg.fsyncStrict) fsyncSync(out.fd);
+    if (ovl.cfg.fsyncStrict) fsyncFd(out.fd, dest);
     if (out.tmp === null) linkFd(out.fd, dest);
     else rename2(out.tmp, dest, ['noreplace']);
     out.tmp = null;
@@ -209,7 +210,7 @@ function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string, ke
   } finally {
     if (out && !kept) closeSync(out.fd);
     if (out?.tmp) rmSync(out.tmp, { force: true });
-    closeSync(fdIn);
+    closeFd(fdIn);
   }
 }
 
@@ -259,14 +260,14 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null):
   const st = node.fresh ? src.st : lstatSync(src.real, { bigint: true });
   const type = Number(st.mode) & S_IFMT;
   const parentUpper = parent.hits[0]!.real;
-  const parentSt = lstatOrNull(parentUpper);
+  const parentTimes = timesOf(parentUpper);
   const dest = upperPath(ovl, node.path);
   let file: CopiedFile | null = null;
   if (type === S_IFREG) file = copyFileUp(ovl, src.real, st, dest, keep);
   else copyOtherUp(ovl, src.real, st, dest);
   const nowImpure = markImpure(ovl, parentUpper, parent.hits[0]);
   // Copy-up is invisible: the upper parent keeps its times, as with the kernel.
-  if (parentSt) setTimes(parentUpper, timeFromNs(parentSt.atimeNs), timeFromNs(parentSt.mtimeNs));
+  if (parentTimes) setTimes(parentUpper, parentTimes[0], parentTimes[1]);
   ovl.handles.followCopyUp(objectKey(st), dest);
   ovl.onCopyUp?.(node.path, nowImpure);
   return { origin: type !== S_IFDIR && st.nlink === 1n ? st.ino : null, file };

@@ -82,13 +82,6 @@ export function closeDevFuse(fd: number): void {
   }
 }
 
-/** What poll(2) reported for one fd. */
-export interface Readiness {
-  readable: boolean;
-  /** POLLERR/POLLHUP/POLLNVAL: for /dev/fuse after umount, the next read says ENODEV. */
-  failed: boolean;
-}
-
 /**
  * One request from /dev/fuse into `buf`: its length, or a negated errno of READ_ANSWERS (never a
  * throw for those: the loop meets them at every unmount and interrupt). Other errors throw.
@@ -120,10 +113,19 @@ export class PollSet {
     checkUnless(c.poll(this.buf, this.fds.length, timeoutMs) as number, INTERRUPTED, 'poll');
   }
 
-  /** The readiness of the i-th fd after the last wait. */
-  state(i: number): Readiness {
-    const r = this.buf[8 * i + 6]! | (this.buf[8 * i + 7]! << 8);
-    return { readable: (r & POLLIN) !== 0, failed: (r & (POLLERR | POLLHUP | POLLNVAL)) !== 0 };
+  /** Whether the i-th fd was readable at the last wait. */
+  readable(i: number): boolean {
+    return (this.revents(i) & POLLIN) !== 0;
+  }
+
+  /** POLLERR/POLLHUP/POLLNVAL on the i-th fd at the last wait: for /dev/fuse after umount, the next read says ENODEV. */
+  failed(i: number): boolean {
+    return (this.revents(i) & (POLLERR | POLLHUP | POLLNVAL)) !== 0;
+  }
+
+  // Two booleans rather than one object of both: asked for every fd before every request.
+  private revents(i: number): number {
+    return this.buf[8 * i + 6]! | (this.buf[8 * i + 7]! << 8);
   }
 }
 

@@ -1,8 +1,9 @@
 // The project's one door to libc, through koffi (a maintained FFI with prebuilt binaries, so no
 // addon of our own to build). Node has no xattr, mknod, renameat2, utimensat-with-nanoseconds or
 // mount API; everything else stays on node:fs, but for the /dev/fuse loop's read and write
-// (./devfuse.ts says why). Every wrapper returns the raw result and leaves
-// errno for `lastErrno()`, so callers build typed errors in one place (./call.ts).
+// (./devfuse.ts says why) and a copy-up's open, fsync and close of its files (./fd.ts). Every
+// wrapper returns the raw result and leaves errno for `lastErrno()`, so callers build typed
+// errors in one place (./call.ts).
 import koffi from 'koffi';
 
 const libc = koffi.load('libc.so.6');
@@ -31,6 +32,7 @@ export const c = {
   fsmount: libc.func('int fsmount(int fd, uint32_t flags, uint32_t attr_flags)'),
   move_mount: libc.func('int move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, uint32_t flags)'),
   close: libc.func('int close(int fd)'),
+  fsync: libc.func('int fsync(int fd)'),
   // Re-pointing an fd in place (./stdio.ts): node:fs can open and close, not replace.
   dup2: libc.func('int dup2(int oldfd, int newfd)'),
   sync: libc.func('void sync(void)'),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { isCharWhiteout } from '../format/index.js';
-import { makeWhiteout, makedev, mknod, rename2, setTimes, timeFromNs } from './nodes.js';
+import { makeWhiteout, makedev, mknod, rename2, setTimes, timeFromNs, timesOf } from './nodes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovlkit-nodes-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -71,4 +71,28 @@ t.test('setTimes on an open fd sets its file times to the nanosecond (futimens)'
   const st = lstatSync(f, { bigint: true });
   t.equal(st.atimeNs, 3_000_000_007n);
   t.equal(st.mtimeNs, 4_000_000_009n);
+});
+
+t.test('timesOf reads atime and mtime to the nanosecond, of a symlink itself, and null for a missing path', async (t) => {
+  const f = join(dir, 'times-of');
+  writeFileSync(f, '');
+  setTimes(f, { sec: 1_000_000_000, nsec: 123_456_789 }, { sec: 5_000_000_000, nsec: 999_999_999 });
+  t.same(timesOf(f), [
+    { sec: 1_000_000_000, nsec: 123_456_789 },
+    { sec: 5_000_000_000, nsec: 999_999_999 },
+  ]);
+  setTimes(f, { sec: -2, nsec: 500 }, { sec: 0, nsec: 1 });
+  t.same(timesOf(f), [
+    { sec: -2, nsec: 500 },
+    { sec: 0, nsec: 1 },
+  ], 'times before 1970 keep their sign');
+  const l = join(dir, 'times-of-ln');
+  symlinkSync(f, l);
+  setTimes(l, { sec: 7, nsec: 70 }, { sec: 8, nsec: 80 });
+  t.same(timesOf(l)![1], { sec: 8, nsec: 80 }, 'the link, not its target');
+  const [a, m] = timesOf(l)!;
+  setTimes(f, a, m);
+  t.equal(lstatSync(f, { bigint: true }).mtimeNs, 8_000_000_080n, 'what setTimes takes back');
+  t.equal(timesOf(join(dir, 'no-such')), null);
+  t.throws(() => timesOf(join(f, 'below-a-file')), { code: 'ENOTDIR' });
 });

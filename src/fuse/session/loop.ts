@@ -159,14 +159,13 @@ class WatchedFds {
     const poll = this.poll!;
     poll.wait();
     for (let i = 0; i < watched.length; i++) {
-      if (!poll.state(i + 1).readable) continue;
+      if (!poll.readable(i + 1)) continue;
       try {
         watched[i]!.onReadable();
       } catch (err) {
         this.log('watched fd callback', err);
       }
     }
-    const dev = poll.state(0);
-    return dev.readable || dev.failed;
+    return poll.readable(0) || poll.failed(0);
   }
 }

@@ -1,0 +1,33 @@
+import { closeSync, constants, mkdtempSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { closeFd, fsyncFd, openFile } from './fd.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ovlkit-fd-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+// The flags field of /proc/self/fdinfo/<fd>, octal.
+const fdFlags = (fd: number): number => parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
+
+t.test('openFile opens with the flags given and O_CLOEXEC, as node does; node reads and closes it', async (t) => {
+  const f = join(dir, 'f');
+  writeFileSync(f, 'abc');
+  const fd = openFile(f, constants.O_RDONLY | constants.O_NOATIME);
+  const flags = fdFlags(fd);
+  t.equal(flags & 0o2000000, 0o2000000, 'O_CLOEXEC');
+  t.equal(flags & constants.O_NOATIME, constants.O_NOATIME, 'O_NOATIME');
+  const b = Buffer.alloc(3);
+  t.equal(readSync(fd, b), 3);
+  t.equal(b.toString(), 'abc');
+  closeSync(fd);
+});
+
+t.test('fsyncFd and closeFd on an open fd; errors carry the errno and the path', async (t) => {
+  const fd = openFile(join(dir, 'f'), constants.O_WRONLY);
+  fsyncFd(fd, 'f');
+  closeFd(fd);
+  t.throws(() => fsyncFd(fd, join(dir, 'f')), { code: 'EBADF', path: join(dir, 'f') });
+  t.throws(() => closeFd(fd), { code: 'EBADF' });
+  t.throws(() => openFile(join(dir, 'missing'), constants.O_RDONLY), { code: 'ENOENT', path: join(dir, 'missing') });
+});

@@ -1,0 +1,21 @@
+// open(2), fsync(2) and close(2) of plain files through libc, for the copy-up path: node's
+// openSync/fsyncSync/closeSync validate their arguments in JS and check a trace-event category
+// per call, which a fresh daemon runs interpreted on every copy-up (docs/fuse.md, seventh pass).
+// The fds are ordinary ones: node:fs may use and close them, and these may close node's.
+import { check } from './call.js';
+import { AT_FDCWD, O_CLOEXEC, c } from './libc.js';
+
+/** openat(2) of `path` with `flags` (O_CLOEXEC added, as node's openSync adds it); no O_CREAT. */
+export function openFile(path: string, flags: number): number {
+  return check(c.openat(AT_FDCWD, path, flags | O_CLOEXEC, 0) as number, 'open', path);
+}
+
+/** fsync(2) of `fd`; `path` names it in errors. */
+export function fsyncFd(fd: number, path?: string): void {
+  check(c.fsync(fd) as number, 'fsync', path);
+}
+
+/** close(2) of `fd`. */
+export function closeFd(fd: number): void {
+  check(c.close(fd) as number, 'close');
+}
