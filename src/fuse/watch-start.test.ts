@@ -1,7 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import t from 'tap';
 import { UsageError } from '../errors.js';
 import { NodeTable } from './node-table.js';
@@ -53,11 +52,9 @@ t.test('without CAP_SYS_ADMIN: one warning, no watcher, no failure', async (t) =
   const layer = mkdtempSync(join(root, 'nobody-'));
   chmodSync(root, 0o755);
   chmodSync(layer, 0o755);
-  // Only tap's TypeScript loader (made absolute: the child runs in /), and `env -i`: tap's coverage
-  // hook rides on the environment of every child it sees spawned and would write into the checkout as nobody.
-  const loader = process.execArgv
-    .filter((a) => a.includes('test/loader/'))
-    .map((a) => a.replace(/^--import=(\.[^=]*)$/, (_, p: string) => `--import=${pathToFileURL(resolve(p)).href}`));
+  // Only tap's TypeScript loader, and `env -i`: tap's coverage hook rides on the environment of
+  // every child it sees spawned and would write into the checkout as nobody.
+  const loader = process.execArgv.filter((a) => a.includes('typescript'));
   const script = `
     import { startWatch } from ${JSON.stringify(new URL('./watch-start.ts', import.meta.url).href)};
     import { NodeTable } from ${JSON.stringify(new URL('./node-table.ts', import.meta.url).href)};
