@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { isCharWhiteout } from '../format/index.js';
-import { makeWhiteout, makedev, mknod, rename2, setTimes, timeFromNs, timesOf } from './nodes.js';
+import { makeWhiteout, makedev, mknod, rename2, setTimes, timeFromNs } from './nodes.js';
+import { timesOf } from './statx.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovlkit-nodes-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,8 +1,7 @@
 // Creating and moving filesystem objects that node:fs cannot: device nodes (whiteouts), fifos,
 // renameat2 with its flags, and timestamps with nanoseconds (UTIME_NOW/UTIME_OMIT included).
 import { WHITEOUT_MODE, WHITEOUT_RDEV } from '../format/index.js';
-import { errnoNumber } from '../errors.js';
-import { check, checkUnless } from './call.js';
+import { check } from './call.js';
 import {
   AT_FDCWD,
   AT_SYMLINK_NOFOLLOW,
@@ -69,31 +68,6 @@ export function setTimes(path: string | number, atime: TimeSpec, mtime: TimeSpec
   const times = TIMES;
   const ret = typeof path === 'number' ? c.futimens(path, times) : c.utimensat(AT_FDCWD, path, times, follow ? 0 : AT_SYMLINK_NOFOLLOW);
   check(ret as number, 'utimensat', typeof path === 'number' ? `fd ${path}` : path);
-}
-
-// statx(2) of timesOf, into one reused buffer: stx_atime at byte 64, stx_mtime at 112, each an s64
-// tv_sec and a u32 tv_nsec (include/uapi/linux/stat.h), read through word views of the buffer.
-const STATX_ATIME = 0x20;
-const STATX_MTIME = 0x40;
-const TIMES_BUF = new Uint8Array(256);
-const TIMES_U32 = new Uint32Array(TIMES_BUF.buffer);
-const TIMES_I32 = new Int32Array(TIMES_BUF.buffer);
-const MISSING = [errnoNumber('ENOENT')];
-
-/** The timestamp at byte `off` of TIMES_BUF. */
-function statxTime(off: number): TimeSpec {
-  const w = off / 4;
-  return { sec: TIMES_I32[w + 1]! * 0x1_0000_0000 + TIMES_U32[w]!, nsec: TIMES_U32[w + 2]! };
-}
-
-/**
- * The atime and mtime of `path` (not following a final symlink), for setTimes to restore later;
- * null if there is nothing at `path`. Why not lstatSync: a copy-up keeps its upper parent's times,
- * and a BigIntStats (14 BigInts, four Dates) was built for these two alone on every copy-up.
- */
-export function timesOf(path: string): [atime: TimeSpec, mtime: TimeSpec] | null {
-  const ret = checkUnless(c.statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_ATIME | STATX_MTIME, TIMES_BUF) as number, MISSING, 'statx', path);
-  return ret < 0 ? null : [statxTime(64), statxTime(112)];
 }
 
 /** Split a BigInt nanosecond timestamp (fs.BigIntStats.mtimeNs) into a TimeSpec. */

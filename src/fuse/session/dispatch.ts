@@ -95,11 +95,6 @@ export class Dispatcher {
   }
 
   /**
-   * A request that fails after its reply noted node ids is answered with an errno: the kernel
-   * then drops the entry without a FORGET (fuse_lookup_name, create_new_entry, fuse_create_open:
-   * `if (err) goto out_put_forget`), so the lookups counted for it are given back here.
-   */
-  /**
    * The entry of a node made by MKDIR, MKNOD or SYMLINK. The kernel drops one whose type is not
    * the one it asked for with EIO and no FORGET (create_new_entry); that happens only if the name
    * was swapped beside the mount between the make and its lookup: answer the EIO here, so that
@@ -111,6 +106,11 @@ export class Dispatcher {
     return len;
   }
 
+  /**
+   * A request that fails after its reply noted node ids is answered with an errno: the kernel
+   * then drops the entry without a FORGET (fuse_lookup_name, create_new_entry, fuse_create_open:
+   * `if (err) goto out_put_forget`), so the lookups counted for it are given back here.
+   */
   private failed(err: unknown): number {
     this.failure = err;
     for (const id of this.sentNodes) this.fs.forget(id, 1);
