@@ -7,7 +7,7 @@ import { makeWhiteout, rename2, setXattr } from '../sys/index.js';
 import { copyUp, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { splitPath } from './layers.js';
-import { type Node, isWhiteoutAt, lookupChild, lstatOrNull, nameInLower } from './lookup.js';
+import { type Node, existsInLower, isWhiteoutAt, lookupChild, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
 const S_ISGID = 0o2000;
@@ -113,8 +113,11 @@ function replaceWhiteout(ovl: Overlay, parent: Node, real: string, obj: NewObjec
  * Remove merged `path` (a file, or an empty dir whose upper copy holds the `whiteouts` its check
  * found: checkEmptyDir), leaving a whiteout if a lower has its name (`lower`).
  */
-export function removeAt(ovl: Overlay, path: string, node: Node, whiteouts: readonly string[] = [], lower = nameInLower(ovl, path)): void {
-  copyUp(ovl, splitPath(path)[0]);
+export function removeAt(ovl: Overlay, path: string, node: Node, whiteouts: readonly string[] = [], lowerName?: boolean): void {
+  const [parentPath, name] = splitPath(path);
+  const parent = copyUp(ovl, parentPath);
+  // rmdir already asked; otherwise ask the copied-up parent, not a second lookup of it.
+  const lower = lowerName ?? existsInLower(ovl, parent, name);
   const real = upperPath(ovl, path);
   if (node.hits[0]!.layer.upper) {
     if (node.isDir && (lower || whiteouts.length > 0)) {
