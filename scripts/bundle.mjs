@@ -91,8 +91,11 @@ for (const [, out] of cjs.filter(([, , cached]) => cached)) {
 if (existsSync(dist + 'bundle') && !lstatSync(dist + 'bundle').isSymbolicLink()) rmSync(dist + 'bundle', { recursive: true });
 symlinkSync(name, dist + name + '.link');
 renameSync(dist + name + '.link', dist + 'bundle');
+// Ordered by the build time in the name, not by mtime: a copy of dist/ (cp without -p, as a test's
+// private checkout makes) gives every build the same mtime, and the one just linked was then pruned.
 const builds = readdirSync(dist)
-  .filter((n) => /^bundle-[0-9a-z]+-\d+$/.test(n))
-  .map((n) => ({ n, t: lstatSync(dist + n).mtimeMs }))
+  .map((n) => ({ n, m: /^bundle-([0-9a-z]+)-\d+$/.exec(n) }))
+  .filter(({ n, m }) => m !== null && n !== name)
+  .map(({ n, m }) => ({ n, t: parseInt(m[1], 36) }))
   .sort((a, b) => b.t - a.t);
-for (const { n } of builds.slice(3)) rmSync(dist + n, { recursive: true, force: true });
+for (const { n } of builds.slice(2)) rmSync(dist + n, { recursive: true, force: true });
