@@ -7,7 +7,7 @@ import { makeWhiteout, rename2, setTimes, setXattr, timeFromNs } from '../sys/in
 import { copyUp, copyXattrs, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { splitPath } from './layers.js';
-import { type Node, existsInLower, isDirStat, isWhiteoutAt, lookupChild, lstatOrNull } from './lookup.js';
+import { type Node, existsInLower, hasLowerPart, isDirStat, isWhiteoutAt, lookupChild, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
 const S_ISGID = 0o2000;
@@ -72,7 +72,7 @@ export function createAt(ovl: Overlay, path: string, obj: NewObject): Node {
     finish(ovl, parent, real, obj);
     // ovl_create_upper: a dir made in a merged parent is marked opaque, an optimisation the kernel
     // skips only when layers may change offline (so not with redirect_dir=on).
-    if (obj.isDir && parent.hits.length > 1 && !allowsOfflineChanges(ovl.cfg)) {
+    if (obj.isDir && hasLowerPart(parent) && !allowsOfflineChanges(ovl.cfg)) {
       setXattr(real, ovl.xattrs.name('opaque'), OPAQUE_YES);
     }
   }

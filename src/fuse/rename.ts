@@ -16,7 +16,7 @@ import { encodeOrigin } from './inode.js';
 import { hideOpenFile, isHideRename, moveHandles } from './hidden.js';
 import { hasOrigin } from './origin-fix.js';
 import { splitPath } from './layers.js';
-import { type Node, existsInLower, isPureUpperDir, isWhiteoutAt, lookupOrNull, lookupPath, lstatOrNull } from './lookup.js';
+import { type Node, existsInLower, hasLowerPart, isPureUpperDir, isWhiteoutAt, lookupOrNull, lookupPath, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
 import { checkEmptyDir } from './readdir.js';
 import { reply } from './reply.js';
@@ -25,15 +25,6 @@ import { reply } from './reply.js';
 export const RENAME_NOREPLACE = 1;
 export const RENAME_EXCHANGE = 2;
 export const RENAME_WHITEOUT = 4;
-
-function isPureUpper(node: Node): boolean {
-  return node.hits.length === 1 && node.hits[0]!.layer.upper;
-}
-
-/** ovl_type_merge: a dir with an upper and a lower part (after its copy-up). */
-function isMergedParent(node: Node): boolean {
-  return node.hits.some((h) => !h.layer.upper);
-}
 
 /**
  * The redirect to store on the dir moved from `src` to `dest`, as the kernel computes it from the
@@ -63,7 +54,7 @@ function checkVfs(src: Node, dst: Node | null, dest: string, flags: number): voi
 
 /** ovl_can_move: a lower or merged dir moves only by writing a redirect. */
 function needsRedirect(ovl: Overlay, node: Node, path: string): boolean {
-  const redirect = node.isDir && !isPureUpper(node);
+  const redirect = node.isDir && hasLowerPart(node);
   if (redirect && !createsRedirects(ovl.cfg)) fail('EXDEV', path);
   return redirect;
 }
@@ -101,7 +92,7 @@ function markMovedDir(ovl: Overlay, node: Node, redirect: string | null, real: s
     const lower = node.hits.find((h) => !h.layer.upper)!;
     if (getXattr(real, origin) === null) setXattr(real, origin, encodeOrigin(fileHandle(lower.real)));
     setXattr(real, ovl.xattrs.name('redirect'), redirect);
-  } else if (node.isDir && isMergedParent(toParent) && node.hits[0]!.opaque !== 'opaque') {
+  } else if (node.isDir && hasLowerPart(toParent) && node.hits[0]!.opaque !== 'opaque') {
     setXattr(real, ovl.xattrs.name('opaque'), OPAQUE_YES);
   }
 }
