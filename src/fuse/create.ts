@@ -159,7 +159,12 @@ export function clearEmptyDir(ovl: Overlay, real: string, whiteouts: readonly st
     setTimes(tmp, timeFromNs(st.atimeNs), timeFromNs(st.mtimeNs));
     rename2(tmp, real, ['exchange']);
   } catch (err) {
-    rmdirSync(tmp);
+    // As ovl_cleanup, a replica that cannot be removed only stays in the work dir.
+    try {
+      rmdirSync(tmp);
+    } catch {
+      // left for prepareWorkdir at the next mount
+    }
     throw err;
   }
   removeDirCopy(tmp, whiteouts);
