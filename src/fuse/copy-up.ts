@@ -72,7 +72,7 @@ function buildOther(src: string, st: BigIntStats, tmp: string): void {
 }
 
 /** Lower xattrs onto the copy (`src`, `dst`: paths or open fds), the overlay's own markers left out. */
-function copyXattrs(ovl: Overlay, src: XattrTarget, dst: XattrTarget): void {
+export function copyXattrs(ovl: Overlay, src: XattrTarget, dst: XattrTarget): void {
   for (const name of listXattrs(src)) {
     // The overlay's own markers describe the lower's place in its stack, not the copy.
     if (ovl.xattrs.isPrivate(name)) continue;

@@ -1,13 +1,13 @@
 // Creating and removing names in the upper the way the kernel does: the parent chain is copied
 // up first; a new object replaces a whiteout atomically (built in workdir, renamed over it; a dir
 // made over a whiteout is opaque); removing a name that a lower still has leaves a whiteout.
-import { lchownSync, renameSync, rmSync, rmdirSync, unlinkSync, chmodSync } from 'node:fs';
+import { lchownSync, mkdirSync, renameSync, rmSync, rmdirSync, unlinkSync, chmodSync } from 'node:fs';
 import { OPAQUE_YES, allowsOfflineChanges } from '../format/index.js';
-import { makeWhiteout, rename2, setXattr } from '../sys/index.js';
-import { copyUp, upperPath } from './copy-up.js';
+import { makeWhiteout, rename2, setTimes, setXattr, timeFromNs } from '../sys/index.js';
+import { copyUp, copyXattrs, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { splitPath } from './layers.js';
-import { type Node, existsInLower, isWhiteoutAt, lookupChild, lstatOrNull } from './lookup.js';
+import { type Node, existsInLower, hasLowerPart, isDirStat, isWhiteoutAt, lookupChild, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
 const S_ISGID = 0o2000;
@@ -72,7 +72,7 @@ export function createAt(ovl: Overlay, path: string, obj: NewObject): Node {
     finish(ovl, parent, real, obj);
     // ovl_create_upper: a dir made in a merged parent is marked opaque, an optimisation the kernel
     // skips only when layers may change offline (so not with redirect_dir=on).
-    if (obj.isDir && parent.hits.length > 1 && !allowsOfflineChanges(ovl.cfg)) {
+    if (obj.isDir && hasLowerPart(parent) && !allowsOfflineChanges(ovl.cfg)) {
       setXattr(real, ovl.xattrs.name('opaque'), OPAQUE_YES);
     }
   }
@@ -137,6 +137,37 @@ export function removeAt(ovl: Overlay, path: string, node: Node, whiteouts: read
     } else unlinkSync(real);
   } else makeWhiteout(real);
   ovl.invalidate(path);
+}
+
+/**
+ * ovl_clear_empty: put an empty opaque replica of the upper dir at `real` (its xattrs, the
+ * overlay's own markers left out, then its mode, owner and times, as ovl_set_attr) in its place
+ * with RENAME_EXCHANGE, then clear the old copy, now in the work dir (removeDirCopy). The name
+ * holds a dir throughout, so neither an observer beside the mount nor a crash at any step sees the
+ * lower dir's names come back; a crash leaves only entries in the work dir, as the kernel's does.
+ */
+export function clearEmptyDir(ovl: Overlay, real: string, whiteouts: readonly string[]): void {
+  const st = lstatOrNull(real);
+  if (!st || !isDirStat(st)) fail('ESTALE', real);
+  const tmp = ovl.tempPath();
+  mkdirSync(tmp, { mode: 0o700 });
+  try {
+    copyXattrs(ovl, real, tmp);
+    setXattr(tmp, ovl.xattrs.name('opaque'), OPAQUE_YES);
+    chmodSync(tmp, Number(st.mode) & 0o7777);
+    lchownSync(tmp, Number(st.uid), Number(st.gid));
+    setTimes(tmp, timeFromNs(st.atimeNs), timeFromNs(st.mtimeNs));
+    rename2(tmp, real, ['exchange']);
+  } catch (err) {
+    // As ovl_cleanup, a replica that cannot be removed only stays in the work dir.
+    try {
+      rmdirSync(tmp);
+    } catch {
+      // left for prepareWorkdir at the next mount
+    }
+    throw err;
+  }
+  removeDirCopy(tmp, whiteouts);
 }
 
 /**

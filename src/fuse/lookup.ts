@@ -290,12 +290,23 @@ export function nameInLower(ovl: Overlay, path: string): boolean {
 }
 
 /**
- * ovl_pure_upper for a dir: upper only, and not one that may hold whiteouts (no origin: the
+ * ovl_type_merge_or_lower for a dir: it has a lower part (merged, or lower only; for a dir copied
+ * up, ovl_type_merge). Such a dir moves only with a redirect (ovl_can_move), and an upper-only dir
+ * moved into it, or made in it, becomes opaque. Not the negation of isPureUpperDir: an upper dir
+ * with an origin and no lower part (its lower gone) moves freely, yet may hold whiteouts (checked
+ * on 6.18: with redirect_dir=off its rename needs no redirect, its rmdir clears its whiteout).
+ */
+export function hasLowerPart(node: Node): boolean {
+  return node.hits.length > 1 || !node.hits[0]!.layer.upper;
+}
+
+/**
+ * ovl_pure_upper for a dir: no lower part, and not one that may hold whiteouts (no origin: the
  * kernel's OVL_WHITEOUTS flag); whether it is opaque is no matter. rmdir and rename leave such a
  * dir to the upper's own rmdir(2)/rename(2), whose ENOTEMPTY counts a whiteout in it as an entry.
  */
 export function isPureUpperDir(ovl: Overlay, node: Node): boolean {
-  return node.hits.length === 1 && node.hits[0]!.layer.upper && !isMergedDir(ovl, node);
+  return !hasLowerPart(node) && !isMergedDir(ovl, node);
 }
 
 /** Is this dir merged for readdir (whiteouts filtered), as the kernel decides it? */

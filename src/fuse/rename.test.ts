@@ -1,12 +1,16 @@
-// rename over an empty merged dir, as the kernel's ovl_rename: the dir's upper copy is moved out
-// and only the whiteouts its emptiness check listed are cleared (ovl_clear_empty); anything added
-// to that copy beside the mount after the check stays in the work dir, never deleted.
+// rename over an empty merged dir, as the kernel's ovl_rename: an empty opaque replica takes the
+// dir's place by RENAME_EXCHANGE, and only the whiteouts the emptiness check listed are cleared from
+// the old copy, now in the work dir (ovl_clear_empty); anything added to that copy beside the mount
+// after the check stays in the work dir, never deleted. The name is never absent on the way.
+import * as fs from 'node:fs';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
-import { OPAQUE_YES, resolveMountOptions } from '../format/index.js';
+import t, { type Test } from 'tap';
+import { type MountOptions, OPAQUE_YES, resolveMountOptions } from '../format/index.js';
+import * as sys from '../sys/index.js';
 import { makeWhiteout, setXattr } from '../sys/index.js';
 import { kernelOptions, layerDirs } from '../../test/helpers/layers.js';
+import { lookupOrNull } from './lookup.js';
 import { prepareWorkdir } from './mount.js';
 import { unlinkAt } from './names.js';
 import { Overlay } from './overlay.js';
@@ -66,4 +70,81 @@ t.test('rename over a dir as ovl_rename: a pure upper one (opaque too) goes unch
   t.same(readdirSync(join(d.upper, 'merged')), ['precious'], 'the entry stays where it was written');
   t.same(readdirSync(join(d.work, 'work')), [], 'nothing in the work dir');
   t.same(readdirSync(join(d.upper, 'src')), [], 'the source stays');
+});
+
+/**
+ * Mocks for t.mockImport of rename.js that call `after` once each call changing the layers has
+ * returned, in rename.js and in create.js (a mock reaches only the module imported).
+ */
+async function afterEachChange(t: Test, after: () => void): Promise<Record<string, unknown>> {
+  const wrap = <F extends (...args: never[]) => unknown>(f: F): F =>
+    ((...args: Parameters<F>) => {
+      const r = f(...args);
+      after();
+      return r;
+    }) as F;
+  const mocks = {
+    'node:fs': { ...fs, renameSync: wrap(fs.renameSync), rmSync: wrap(fs.rmSync), unlinkSync: wrap(fs.unlinkSync), rmdirSync: wrap(fs.rmdirSync), mkdirSync: wrap(fs.mkdirSync) },
+    '../sys/index.js': { ...sys, rename2: wrap(sys.rename2), makeWhiteout: wrap(sys.makeWhiteout) },
+  };
+  return { ...mocks, './create.js': await t.mockImport('./create.js', mocks) };
+}
+
+/**
+ * `renameMerged(src, dest)` with the merged `src` and `dest` looked at by a fresh Overlay (an
+ * observer beside the mount, or the mount after a crash at that point) before the rename and after
+ * each of its changes to the layers: each distinct view, in order, and how many changes there were.
+ */
+async function viewsDuring(t: Test, d: ReturnType<typeof layerDirs>, extra: Partial<MountOptions>, src: string, dest: string): Promise<{ views: string[]; steps: number }> {
+  const opts = resolveMountOptions(kernelOptions(d, extra));
+  const caller = () => ({ uid: 0, gid: 0 });
+  const show = (o: Overlay, p: string): string => {
+    const n = lookupOrNull(o, p);
+    return `${p}:${n === null ? ' -' : n.isDir ? ` [${readdir.mergedNames(o, n).join(',')}]` : ' file'}`;
+  };
+  const views: string[] = [];
+  let steps = 0;
+  const look = () => {
+    const o = new Overlay(opts, 'never', caller);
+    const v = `${show(o, src)} ${show(o, dest)}`;
+    if (views.at(-1) !== v) views.push(v);
+  };
+  const { renameMerged } = await t.mockImport<typeof import('./rename.js')>('./rename.js', await afterEachChange(t, () => (steps++, look())));
+  const ovl = new Overlay(opts, 'never', caller);
+  look();
+  renameMerged(ovl, src, dest);
+  return { views, steps };
+}
+
+t.test('rename keeps the destination name at every step, as ovl_rename: a merged dir holding whiteouts is first swapped for an empty opaque replica (RENAME_EXCHANGE), a whiteout trades places with a dir; a crash at any step leaves only entries in the work dir', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-rename-steps-');
+  const lower = d.lowers[0]!;
+  mkdirSync(join(lower, 'dst'));
+  for (const n of ['a', 'b']) writeFileSync(join(lower, 'dst', n), 'l');
+  writeFileSync(join(lower, 'w'), 'l');
+  mkdirSync(join(lower, 'ld'));
+  writeFileSync(join(lower, 'ld/in'), 'l');
+  writeFileSync(join(lower, 'v'), 'l');
+  for (const s of ['src', 'src2']) {
+    mkdirSync(join(d.upper, s));
+    writeFileSync(join(d.upper, s, 'moved'), 'm');
+  }
+  prepareWorkdir(d.work);
+  const setup = new Overlay(resolveMountOptions(kernelOptions(d)), 'never', () => ({ uid: 0, gid: 0 }));
+  for (const p of ['/dst/a', '/dst/b', '/w', '/v']) unlinkAt(setup, p);
+  setXattr(join(d.upper, 'dst'), 'user.kept', 'k');
+
+  const dir = await viewsDuring(t, d, {}, '/src', '/dst');
+  t.same(dir.views, ['/src: [moved] /dst: []', '/src: - /dst: [moved]'], 'never the lower names of dst');
+  t.equal(dir.steps, 6, 'mkdir, exchange, two unlinks, rmdir, the move');
+  t.same(readdirSync(join(d.work, 'work')), [], 'the old copy cleared from the work dir');
+
+  const onWhiteout = await viewsDuring(t, d, {}, '/src2', '/w');
+  t.same(onWhiteout.views, ['/src2: [moved] /w: -', '/src2: - /w: [moved]'], 'never the lower file w');
+  t.equal(onWhiteout.steps, 2, 'the exchange, then the whiteout unlinked from the source name');
+
+  const redirected = await viewsDuring(t, d, { redirectDir: 'on' }, '/ld', '/v');
+  t.same(redirected.views, ['/ld: [in] /v: -', '/ld: - /v: [in]'], 'never the lower file v');
+  t.equal(redirected.steps, 1, 'one exchange: the whiteout moves to the source name (ovl_rename "Switch whiteouts")');
+  t.same(readdirSync(d.upper).sort(), ['dst', 'ld', 'v', 'w'], 'no stray entry in the upper (ld: the whiteout)');
 });

@@ -4,19 +4,19 @@
 // lower or merged directories only with redirect_dir=on, which writes the kernel's `redirect`
 // xattr, otherwise EXDEV so that mv(1) falls back to copying. RENAME_NOREPLACE and
 // RENAME_EXCHANGE work as on any filesystem; RENAME_WHITEOUT is EINVAL, as the overlay refuses it.
-import { renameSync, rmSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { OPAQUE_YES, createsRedirects, redirectForMove } from '../format/index.js';
 import type { FuseOps } from '../sys/fuse-native.js';
 import { fileHandle } from '../sys/handle.js';
-import { getXattr, rename2, setXattr } from '../sys/index.js';
+import { type RenameFlag, getXattr, rename2, setXattr } from '../sys/index.js';
 import { copyUp, markImpure, upperPath } from './copy-up.js';
-import { removeDirCopy } from './create.js';
+import { clearEmptyDir } from './create.js';
 import { fail } from './errno.js';
 import { encodeOrigin } from './inode.js';
 import { hideOpenFile, isHideRename, moveHandles } from './hidden.js';
 import { hasOrigin } from './origin-fix.js';
 import { splitPath } from './layers.js';
-import { type Node, existsInLower, isPureUpperDir, isWhiteoutAt, lookupOrNull, lookupPath, lstatOrNull } from './lookup.js';
+import { type Node, existsInLower, hasLowerPart, isPureUpperDir, isWhiteoutAt, lookupOrNull, lookupPath, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
 import { checkEmptyDir } from './readdir.js';
 import { reply } from './reply.js';
@@ -25,15 +25,6 @@ import { reply } from './reply.js';
 export const RENAME_NOREPLACE = 1;
 export const RENAME_EXCHANGE = 2;
 export const RENAME_WHITEOUT = 4;
-
-function isPureUpper(node: Node): boolean {
-  return node.hits.length === 1 && node.hits[0]!.layer.upper;
-}
-
-/** ovl_type_merge: a dir with an upper and a lower part (after its copy-up). */
-function isMergedParent(node: Node): boolean {
-  return node.hits.some((h) => !h.layer.upper);
-}
 
 /**
  * The redirect to store on the dir moved from `src` to `dest`, as the kernel computes it from the
@@ -63,27 +54,28 @@ function checkVfs(src: Node, dst: Node | null, dest: string, flags: number): voi
 
 /** ovl_can_move: a lower or merged dir moves only by writing a redirect. */
 function needsRedirect(ovl: Overlay, node: Node, path: string): boolean {
-  const redirect = node.isDir && !isPureUpper(node);
+  const redirect = node.isDir && hasLowerPart(node);
   if (redirect && !createsRedirects(ovl.cfg)) fail('EXDEV', path);
   return redirect;
 }
 
-/** Clear the destination's upper entry so that rename(2) can put the source there. */
-function clearDest(ovl: Overlay, dst: Node | null, dstReal: string, srcIsDir: boolean, whiteouts: readonly string[]): void {
-  const st = lstatOrNull(dstReal);
-  if (!st) return;
-  if (dst?.isDir && whiteouts.length > 0) {
-    // An empty merged dir still holding whiteouts: move it out, clear those its check listed
-    // (ovl_clear_empty). Without any, rename(2) replaces the empty dir, or fails ENOTEMPTY if an
-    // entry appeared in it since the check, as the kernel's does.
-    const tmp = ovl.tempPath();
-    renameSync(dstReal, tmp);
-    removeDirCopy(tmp, whiteouts);
-  } else if (srcIsDir && isWhiteoutAt(ovl, dstReal, st)) {
-    // A dir cannot replace a whiteout by rename(2); the moved dir is opaque or redirected, so
-    // nothing below shows through once the whiteout is gone.
-    rmSync(dstReal);
+/**
+ * Make the destination's upper entry one the move can take, the name never absent on the way
+ * (ovl_rename): an empty merged dir still holding whiteouts is swapped for an empty opaque
+ * replica first (ovl_clear_empty); a whiteout there trades places with the source when the source
+ * needs one left behind, or when the source is a dir, which cannot replace it by rename(2) (then
+ * it is unlinked from the source's name after the move: `cleanup`). Anything else is replaced by
+ * the move itself, or makes it fail ENOTEMPTY (an entry added to an unlisted dir since its check).
+ * Returns the move's renameat2 flags; `whiteout`: a lower has the source's name.
+ */
+function prepareDest(ovl: Overlay, dst: Node | null, dstReal: string, srcIsDir: boolean, whiteout: boolean, whiteouts: readonly string[]): { flags: RenameFlag[]; cleanup: boolean } {
+  const flags: RenameFlag[] = whiteout ? ['whiteout'] : [];
+  if (dst?.isDir && whiteouts.length > 0) clearEmptyDir(ovl, dstReal, whiteouts);
+  else if (whiteout || srcIsDir) {
+    const st = lstatOrNull(dstReal);
+    if (st && isWhiteoutAt(ovl, dstReal, st)) return { flags: ['exchange'], cleanup: !whiteout };
   }
+  return { flags, cleanup: false };
 }
 
 /**
@@ -100,7 +92,7 @@ function markMovedDir(ovl: Overlay, node: Node, redirect: string | null, real: s
     const lower = node.hits.find((h) => !h.layer.upper)!;
     if (getXattr(real, origin) === null) setXattr(real, origin, encodeOrigin(fileHandle(lower.real)));
     setXattr(real, ovl.xattrs.name('redirect'), redirect);
-  } else if (node.isDir && isMergedParent(toParent) && node.hits[0]!.opaque !== 'opaque') {
+  } else if (node.isDir && hasLowerPart(toParent) && node.hits[0]!.opaque !== 'opaque') {
     setXattr(real, ovl.xattrs.name('opaque'), OPAQUE_YES);
   }
 }
@@ -122,10 +114,12 @@ function renameNode(ovl: Overlay, src: string, dest: string, srcNode: Node, dstN
   const redirectValue = redirect ? movedRedirect(ovl, src, dest) : null;
   const srcReal = upperPath(ovl, src);
   const dstReal = upperPath(ovl, dest);
+  // The kernel's order: the destination cleared, the new parent marked impure, the source marked, moved.
+  const move = prepareDest(ovl, dstNode, dstReal, srcNode.isDir, whiteout, whiteouts);
   if (srcParent !== dstParent && hasOrigin(ovl, srcNode)) markImpure(ovl, upperPath(ovl, dstParent));
   markMovedDir(ovl, srcNode, redirectValue, srcReal, dp);
-  clearDest(ovl, dstNode, dstReal, srcNode.isDir, whiteouts);
-  rename2(srcReal, dstReal, whiteout ? ['whiteout'] : []);
+  rename2(srcReal, dstReal, move.flags);
+  if (move.cleanup) unlinkSync(srcReal);
   if (redirect) markImpure(ovl, upperPath(ovl, srcParent));
 }
 

@@ -126,6 +126,41 @@ t.test('MKDIR whose entry is not a dir (the name swapped beside the mount): EIO 
   t.same(forgotten, [20], 'and kept');
 });
 
+t.test('CREATE and TMPFILE whose entry is not a regular file (the name swapped beside the mount): EIO, the open handle released and the count given back, as the kernel drops both unforgotten and unreleased (fuse_create_open)', async (t) => {
+  const forgotten: number[] = [];
+  const released: Array<[number, number, number]> = [];
+  let next = 30;
+  const made = (name: string) => {
+    const e = entry(next++);
+    if (name !== 'file') e.attr = { ...e.attr, mode: 0o40755 };
+    return { entry: e, opened: { fh: e.nodeid + 100, openFlags: 0 } };
+  };
+  const swapped = {
+    ...fs,
+    forget: (id: number) => void forgotten.push(id),
+    release: (_c: unknown, id: number, fh: number, flags: number) => void released.push([id, fh, flags]),
+    create: (_c: unknown, _p: number, name: string) => made(name),
+    tmpfile: () => made('tmp'),
+  } as unknown as LowLevelFs;
+  const d = new Dispatcher(swapped, Buffer.alloc(4096), () => undefined);
+  // fuse_create_in: flags O_WRONLY|O_CREAT, mode 0100644, umask, open_flags; then the name.
+  const create = (opcode: number, name: string) =>
+    request(opcode, 1, fuseBody(16 + name.length + 1, (b, o) => {
+      b.writeUInt32LE(0o101, o);
+      b.writeUInt32LE(0o100644, o + 4);
+      b.write(`${name}\0`, o + 16);
+    }));
+  t.throws(() => run(d, create(Op.CREATE, 'swapped')), { code: 'EIO' });
+  t.same(forgotten, [30], 'the lookup given back');
+  t.same(released, [[30, 130, 0o101]], 'the handle released');
+  t.throws(() => run(d, create(Op.TMPFILE, '')), { code: 'EIO' });
+  t.same(forgotten, [30, 31]);
+  t.same(released, [[30, 130, 0o101], [31, 131, 0o101]]);
+  t.equal(run(d, create(Op.CREATE, 'file')), 16 + 128 + 16, 'a regular file is answered: entry and open');
+  t.same(d.sentNodes, [32]);
+  t.same([forgotten.length, released.length], [2, 2], 'and kept open');
+});
+
 t.test('READDIR: dirents until the size is reached, from the cookie on', async (t) => {
   const out = Buffer.alloc(4096);
   const d = new Dispatcher(fs, out, () => undefined);

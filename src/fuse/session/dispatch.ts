@@ -45,7 +45,7 @@ import {
 } from '../protocol/index.js';
 import { fillReaddir, fillReaddirPlus } from './dispatch-dir.js';
 import { replyXattr, xattrList } from './dispatch-xattr.js';
-import type { Entry, LowLevelFs, RequestContext } from './filesystem.js';
+import type { Entry, LowLevelFs, Opened, RequestContext } from './filesystem.js';
 
 export const NO_REPLY = -1;
 /** The request failed: the error (an errno-carrying error, or a bug) is in Dispatcher.failure. */
@@ -56,6 +56,7 @@ const O = OUT_HEADER_SIZE;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
+const S_IFREG = 0o100000;
 
 function enosys(what: string): never {
   throw new OvlError('ENOSYS', `${what} is not implemented`);
@@ -104,6 +105,21 @@ export class Dispatcher {
     const len = this.entry(e);
     if (e.nodeid !== 0 && (e.attr.mode & S_IFMT) !== type) throw new OvlError('EIO', `node ${e.nodeid} is not of the type made`);
     return len;
+  }
+
+  /**
+   * The entry and open handle of a file made by CREATE or TMPFILE (`flags`: its open flags). The
+   * kernel drops a non-regular one with EIO, and with neither FORGET nor RELEASE (fuse_create_open:
+   * `if (!S_ISREG(outentry.attr.mode) ...) goto out_free_ff`): the handle is released here and
+   * failed() gives the count back.
+   */
+  private created(ctx: RequestContext, made: { entry: Entry; opened: Opened }, flags: number): number {
+    this.entry(made.entry);
+    if ((made.entry.attr.mode & S_IFMT) !== S_IFREG) {
+      this.fs.release(ctx, made.entry.nodeid, made.opened.fh, flags);
+      throw new OvlError('EIO', `node ${made.entry.nodeid} is not a regular file`);
+    }
+    return encodeOpenOut(this.out, O + ENTRY_OUT_SIZE, made.opened);
   }
 
   /**
@@ -264,8 +280,7 @@ export class Dispatcher {
         if (h.opcode === Op.CREATE) made = fs.create(ctx, node, r.name, r.mode, r.flags, r.umask);
         else if (fs.tmpfile) made = fs.tmpfile(ctx, node, r.mode, r.flags, r.umask);
         else enosys('TMPFILE');
-        this.entry(made.entry);
-        return encodeOpenOut(out, O + ENTRY_OUT_SIZE, made.opened);
+        return this.created(ctx, made, r.flags);
       }
       case Op.FALLOCATE: {
         if (!fs.fallocate) enosys('FALLOCATE');
