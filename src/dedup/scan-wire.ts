@@ -137,8 +137,8 @@ export function inoOf(e: Entry): number {
  * The rows are decoded by a function called per 1 024 rows, not one loop over the layer: such a
  * loop runs once per layer, so each layer's call started in the interpreter while its code was
  * being compiled, and TurboFan compiled it again by on-stack replacement (with the code after the
- * loop, which then deoptimised for want of type feedback): 4 compiles a run, ~600 ms of compile
- * time in a loaded --trace-opt run. A call per chunk enters compiled code from the second chunk on.
+ * loop, which then deoptimised for want of type feedback): 4–8 compiles a run, 0.6–1.7 s of compile
+ * time in loaded --trace-opt runs. A call per chunk enters compiled code from the second chunk on.
  */
 export function decodeScan(w: WireScan): LayerScan {
   const paths = typeof w.paths === 'string' ? w.paths.split('\0') : w.paths;
