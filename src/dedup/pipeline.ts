@@ -11,7 +11,7 @@ import { scanOutside } from './outside.js';
 import { scanLayer } from './scan.js';
 import { ScanWorkers } from './scan-workers.js';
 import type { Located } from './duplicates.js';
-import type { Discovery, LayerScan } from './types.js';
+import type { Discovery, Entry, LayerScan } from './types.js';
 
 export interface Progress {
   phase(name: 'scan' | 'hash', total: number): void;
@@ -72,6 +72,29 @@ export async function scanStoresInThreads(threads: ScanWorkers, discovery: Disco
   return sink.done();
 }
 
+/**
+ * The layer's files that have just become size collisions. Called per 1 024 entries, not one loop
+ * over the layer: that loop, once per layer, was compiled again by on-stack replacement on each
+ * layer while its normal compile was under way (4 compiles a run); a call per chunk enters
+ * compiled code from the second chunk on.
+ */
+function dueOf(scan: LayerScan, base: string, collisions: CollisionStream<Located>): Located[] {
+  const due: Located[] = [];
+  const { entries } = scan;
+  for (let i = 0; i < entries.length; i += CHUNK) addChunk(entries, i, Math.min(entries.length, i + CHUNK), base, collisions, due);
+  return due;
+}
+
+const CHUNK = 1024;
+
+function addChunk(entries: Entry[], from: number, to: number, base: string, collisions: CollisionStream<Located>, due: Located[]): void {
+  for (let i = from; i < to; i++) {
+    const entry = entries[i]!;
+    // Only non-empty regular files can collide: no wrapper object for the other entries.
+    if (entry.type === 'file' && entry.size > 0) collisions.add({ entry, base }, due);
+  }
+}
+
 export interface RunOptions {
   progress?: Progress;
   /** read regular files' xattrs too (convert writes them; analyze compares files by inode only) */
@@ -102,13 +125,7 @@ export async function runAnalysis(root: string, { progress, fileXattrs = true }:
   // thread analyses the layers (which needs no hashes).
   const hashers = new HashWorkers(root);
   const collisions = new CollisionStream<Located>();
-  const onLayer = (scan: LayerScan): void => {
-    const base = relative(discovery.root, scan.dir);
-    const due: Located[] = [];
-    // Only non-empty regular files can collide: no wrapper object for the other entries.
-    for (const entry of scan.entries) if (entry.type === 'file' && entry.size > 0) collisions.add({ entry, base }, due);
-    hashers.feed(due);
-  };
+  const onLayer = (scan: LayerScan): void => hashers.feed(dueOf(scan, relative(discovery.root, scan.dir), collisions));
   let scans: Array<Map<string, LayerScan>>;
   try {
     scans = await scanStoresInThreads(scanners, discovery, log, { progress, fileXattrs, onLayer });
