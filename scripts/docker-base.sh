@@ -12,7 +12,7 @@ set -euo pipefail
 TAG=${1:-ovlkit-base:bookworm-node20}
 command -v mmdebstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends mmdebstrap; }
 node -v | grep -q '^v20\.' || { echo "docker-base: needs Node 20 on this machine (have $(node -v))" >&2; exit 1; }
-work=$(mktemp -d /tmp/ovlkit-base-XXXXXX)
+work=$(mktemp -d -t ovlkit-base-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 packages=$(sed -nE 's/^ARG RUNTIME_PACKAGES="([^"]+)"$/\1/p' "$(dirname "$0")/../Dockerfile.test")
 [ -n "$packages" ] || { echo "docker-base: no ARG RUNTIME_PACKAGES=\"…\" line in Dockerfile.test" >&2; exit 1; }
