@@ -10,6 +10,7 @@ PACKAGES=(
   attr                          # getfattr/setfattr, used by reproduction scripts
   jdupes rdfind xxhash          # dedup benchmark anchors
   docker.io busybox-static      # real Docker data roots for ovl-dedup's tests
+  mmdebstrap                    # the offline base of CI's container (scripts/docker-base.sh)
   build-essential python3 patch # node-gyp; patch applies the fuse-native fixes at npm ci
   chromium                      # headless rendering checks of the --html reports
   strace                        # tests that see syscalls only a tracer sees (copy-up's fsync)
