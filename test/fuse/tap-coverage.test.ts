@@ -1,22 +1,23 @@
-// bin/ovl-fuse under tap: when NODE_OPTIONS is exactly tap's coverage hook (@tapjs/processinfo's
-// --import), the daemon runs without it and records node's own V8 coverage into tap's
+// The bin/ shims under tap (bin/tap-coverage.sh): when NODE_OPTIONS is exactly tap's coverage hook
+// (@tapjs/processinfo's --import), node runs without it and records its own V8 coverage into tap's
 // .tap/coverage instead (~0.6 s of CPU less per mount); anything else in NODE_OPTIONS is left
 // alone. Run with the NODE_OPTIONS tap gives this test, so a change in tap's format fails here
 // rather than silently bringing the cost back.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import type { Test } from 'tap';
 import t from 'tap';
-import { ovlFuseBin } from '../helpers/fuse.js';
 import { scratchDir } from '../helpers/scratch.js';
 
+const binOf = (name: string) => fileURLToPath(new URL(`../../bin/${name}`, import.meta.url));
 const tapHook = process.env.NODE_OPTIONS ?? '';
 const underTap = tapHook.includes('@tapjs/processinfo');
 
-/** `ovl-fuse --version` with tap's variables pointing at `cwd`; what it left under cwd/.tap. */
-async function version(t: Test, cwd: string, env: Record<string, string>): Promise<{ coverage: string[]; processinfo: boolean }> {
-  const r = await execa(ovlFuseBin, ['--version'], {
+/** `<bin> --version` with tap's variables pointing at `cwd`; what it left under cwd/.tap. */
+async function version(t: Test, cwd: string, env: Record<string, string>, bin = binOf('ovl-fuse')): Promise<{ coverage: string[]; processinfo: boolean }> {
+  const r = await execa(bin, ['--version'], {
     reject: false,
     env: { NODE_OPTIONS: tapHook, _TAPJS_PROCESSINFO_COVERAGE_: '1', _TAPJS_PROCESSINFO_CWD_: cwd, ...env },
   });
@@ -26,16 +27,18 @@ async function version(t: Test, cwd: string, env: Record<string, string>): Promi
   return { coverage: existsSync(dir) ? readdirSync(dir) : [], processinfo: existsSync(join(cwd, '.tap/processinfo')) };
 }
 
-t.test('tap coverage hook swapped for NODE_V8_COVERAGE', { skip: !underTap && 'not run by tap' }, async (t) => {
-  t.match(tapHook, /^"--import=file:\/\/.*\/node_modules\/@tapjs\/processinfo\/dist\/esm\/import\.mjs"$/, "tap's form");
-  const cwd = scratchDir(t, 'tapcov');
-  const left = await version(t, cwd, {});
-  t.notOk(left.processinfo, 'processinfo not loaded');
-  t.equal(left.coverage.length, 1, 'one coverage file');
-  t.match(left.coverage[0], /^coverage-\d+-\d+-\d+\.json$/, "node's own");
-  const urls = (JSON.parse(readFileSync(join(cwd, '.tap/coverage', left.coverage[0]!), 'utf8')) as { result: Array<{ url: string }> }).result.map((s) => s.url);
-  t.ok(urls.some((u) => u.endsWith('/ovl-fuse-boot.cjs')), 'the bundle is in it');
-});
+for (const name of ['ovl-fuse', 'ovl-check', 'ovl-dedup']) {
+  t.test(`${name}: tap coverage hook swapped for NODE_V8_COVERAGE`, { skip: !underTap && 'not run by tap' }, async (t) => {
+    t.match(tapHook, /^"--import=file:\/\/.*\/node_modules\/@tapjs\/processinfo\/dist\/esm\/import\.mjs"$/, "tap's form");
+    const cwd = scratchDir(t, 'tapcov');
+    const left = await version(t, cwd, {}, binOf(name));
+    t.notOk(left.processinfo, 'processinfo not loaded');
+    t.equal(left.coverage.length, 1, 'one coverage file');
+    t.match(left.coverage[0], /^coverage-\d+-\d+-\d+\.json$/, "node's own");
+    const urls = (JSON.parse(readFileSync(join(cwd, '.tap/coverage', left.coverage[0]!), 'utf8')) as { result: Array<{ url: string }> }).result.map((s) => s.url);
+    t.ok(urls.some((u) => u.includes('/dist/')), 'the built CLI is in it');
+  });
+}
 
 t.test('coverage off in tap: no hook, no coverage', { skip: !underTap && 'not run by tap' }, async (t) => {
   const cwd = scratchDir(t, 'tapcov');
