@@ -1,9 +1,10 @@
 // Removing a dir's upper copy: a merged dir's copy, holding the whiteouts of the lower names
 // deleted through the mount, is emptied before its rmdir (no ENOTEMPTY thrown and caught per dir),
 // of the whiteouts its emptiness check listed only, as the kernel's ovl_clear_empty.
+import * as fs from 'node:fs';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { isCharWhiteout, resolveMountOptions } from '../format/index.js';
 import { getXattr, makeWhiteout, setXattr } from '../sys/index.js';
 import { fileHandle } from '../sys/handle.js';
@@ -156,4 +157,30 @@ t.test('rmdir of a dir holding an xattr whiteout, upper or lower (marked opaque=
     t.throws(() => rmdirAt(ovl, `/${dir}`), { code: 'ENOTEMPTY' }, dir);
     t.notOk(existsSync(join(d.upper, dir)) && isWhiteout(join(d.upper, dir)), `${dir} is not whited out`);
   }
+});
+
+/** create.js with its unlinks of entries in the work dir failing EIO (what rename2 put aside there). */
+async function failingCleanup(t: Test, ovl: Overlay): Promise<typeof import('./create.js')> {
+  const work = ovl.tempPath().replace(/[^/]*$/, '');
+  const unlinkSync = (p: fs.PathLike): void => {
+    if (String(p).startsWith(work)) throw Object.assign(new Error(`EIO: ${p}`), { code: 'EIO' });
+    fs.unlinkSync(p);
+  };
+  return t.mockImport<typeof import('./create.js')>('./create.js', { 'node:fs': { ...fs, unlinkSync } });
+}
+
+t.test('mkdir over a whiteout and unlink of a name a lower has: done even when what the rename put in the work dir cannot be unlinked, as the kernel\'s ovl_cleanup only warns', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-cleanup-aside-');
+  for (const n of ['w', 'f']) writeFileSync(join(d.lowers[0]!, n), 'l');
+  makeWhiteout(join(d.upper, 'w'));
+  writeFileSync(join(d.upper, 'f'), 'u');
+  prepareWorkdir(d.work);
+  const ovl = new Overlay(resolveMountOptions(kernelOptions(d)), 'never', () => ({ uid: 0, gid: 0 }));
+  const { createAt, removeAt: remove } = await failingCleanup(t, ovl);
+  createAt(ovl, '/w', { isDir: true, make: (real) => mkdirSync(real), mode: 0o755 });
+  t.ok(lstatSync(join(d.upper, 'w')).isDirectory(), 'mkdir: the dir has the name');
+  t.same(getXattr(join(d.upper, 'w'), ovl.xattrs.name('opaque')), Buffer.from('y'), 'opaque');
+  remove(ovl, '/f', lookupPath(ovl, '/f'));
+  t.ok(isWhiteout(join(d.upper, 'f')), 'unlink: a whiteout has the name');
+  t.equal(readdirSync(join(d.work, 'work')).length, 2, 'the whiteout and the file stay in the work dir until the next mount');
 });

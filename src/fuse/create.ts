@@ -101,11 +101,26 @@ function replaceWhiteout(ovl: Overlay, parent: Node, real: string, obj: NewObjec
       // The new dir must hide the lower one the whiteout hid; a dir cannot replace a file by rename.
       setXattr(tmp, ovl.xattrs.name('opaque'), OPAQUE_YES);
       rename2(tmp, real, ['exchange']);
-      unlinkSync(tmp);
     } else renameSync(tmp, real);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
+  }
+  // The dir has the name now: the whiteout it traded places with is only cleaned up.
+  if (obj.isDir) cleanupAside(tmp);
+}
+
+/**
+ * ovl_cleanup of a non-dir a rename has just put aside (a whiteout traded for a dir, a removed
+ * file moved into the work dir): the operation it ends is done, so a failed unlink leaves it where
+ * it hides nothing, as the kernel's cleanup only warns. Thrown instead, it would answer an errno
+ * for a mkdir, rename or unlink that has happened.
+ */
+export function cleanupAside(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Gone, no longer a file, or not removable: the work dir is cleared at the next mount.
   }
 }
 
@@ -133,7 +148,7 @@ export function removeAt(ovl: Overlay, path: string, node: Node, whiteouts: read
     } else if (lower) {
       const tmp = ovl.tempPath();
       rename2(real, tmp, ['whiteout']);
-      unlinkSync(tmp);
+      cleanupAside(tmp);
     } else unlinkSync(real);
   } else makeWhiteout(real);
   ovl.invalidate(path);
@@ -179,13 +194,7 @@ export function clearEmptyDir(ovl: Overlay, real: string, whiteouts: readonly st
  * the kernel leaves a copy whose rmdir failed, until the next mount clears the work dir.
  */
 export function removeDirCopy(tmp: string, whiteouts: readonly string[]): void {
-  for (const name of whiteouts) {
-    try {
-      unlinkSync(`${tmp}/${name}`);
-    } catch {
-      // Gone or no longer a file: the kernel's cleanup of a whiteout only warns too.
-    }
-  }
+  for (const name of whiteouts) cleanupAside(`${tmp}/${name}`);
   try {
     rmdirSync(tmp);
   } catch {

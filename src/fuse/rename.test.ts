@@ -15,6 +15,7 @@ import { prepareWorkdir } from './mount.js';
 import { unlinkAt } from './names.js';
 import { Overlay } from './overlay.js';
 import * as readdir from './readdir.js';
+import { RENAME_EXCHANGE } from './rename.js';
 import { checkThen } from '../../test/helpers/empty-check.js';
 
 t.test('rename over an empty merged dir whose upper copy gains an entry after the check: the entry is kept in the work dir', async (t) => {
@@ -91,11 +92,12 @@ async function afterEachChange(t: Test, after: () => void): Promise<Record<strin
 }
 
 /**
- * `renameMerged(src, dest)` with the merged `src` and `dest` looked at by a fresh Overlay (an
- * observer beside the mount, or the mount after a crash at that point) before the rename and after
- * each of its changes to the layers: each distinct view, in order, and how many changes there were.
+ * `renameMerged(src, dest, flags)` with the merged `src` and `dest` looked at by a fresh Overlay (an
+ * observer beside the mount, or the mount after a crash at that point) before the rename, after
+ * each of its changes to the layers and at its end: each distinct view, in order, and how many
+ * changes there were.
  */
-async function viewsDuring(t: Test, d: ReturnType<typeof layerDirs>, extra: Partial<MountOptions>, src: string, dest: string): Promise<{ views: string[]; steps: number }> {
+async function viewsDuring(t: Test, d: ReturnType<typeof layerDirs>, extra: Partial<MountOptions>, src: string, dest: string, flags = 0): Promise<{ views: string[]; steps: number }> {
   const opts = resolveMountOptions(kernelOptions(d, extra));
   const caller = () => ({ uid: 0, gid: 0 });
   const show = (o: Overlay, p: string): string => {
@@ -112,7 +114,8 @@ async function viewsDuring(t: Test, d: ReturnType<typeof layerDirs>, extra: Part
   const { renameMerged } = await t.mockImport<typeof import('./rename.js')>('./rename.js', await afterEachChange(t, () => (steps++, look())));
   const ovl = new Overlay(opts, 'never', caller);
   look();
-  renameMerged(ovl, src, dest);
+  renameMerged(ovl, src, dest, flags);
+  look();
   return { views, steps };
 }
 
@@ -147,4 +150,38 @@ t.test('rename keeps the destination name at every step, as ovl_rename: a merged
   t.same(redirected.views, ['/ld: [in] /v: -', '/ld: - /v: [in]'], 'never the lower file v');
   t.equal(redirected.steps, 1, 'one exchange: the whiteout moves to the source name (ovl_rename "Switch whiteouts")');
   t.same(readdirSync(d.upper).sort(), ['dst', 'ld', 'v', 'w'], 'no stray entry in the upper (ld: the whiteout)');
+});
+
+t.test('RENAME_EXCHANGE of merged dirs (redirect_dir=on) marks both before it swaps them, as ovl_rename: swapped unmarked, a dir sits at the other name merged with its lower, and a name deleted there shows again', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-exchange-steps-');
+  const lower = d.lowers[0]!;
+  for (const [dir, name] of [['a', 'x'], ['b', 'y']] as const) {
+    mkdirSync(join(lower, dir));
+    writeFileSync(join(lower, dir, name), 'l');
+  }
+  prepareWorkdir(d.work);
+  unlinkAt(new Overlay(resolveMountOptions(kernelOptions(d)), 'never', () => ({ uid: 0, gid: 0 })), '/a/x');
+  const swapped = await viewsDuring(t, d, { redirectDir: 'on' }, '/a', '/b', RENAME_EXCHANGE);
+  t.same(swapped.views, ['/a: [] /b: [y]', '/a: [y] /b: []'], 'never /a: [x]');
+});
+
+t.test('rename of a dir onto a whiteout: the move stands when the whiteout it traded places with cannot be unlinked, as ovl_rename ignores its ovl_cleanup', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-rename-cleanup-');
+  writeFileSync(join(d.lowers[0]!, 'w'), 'l');
+  mkdirSync(join(d.upper, 'src'));
+  writeFileSync(join(d.upper, 'src/moved'), 'm');
+  prepareWorkdir(d.work);
+  const opts = resolveMountOptions(kernelOptions(d));
+  const ovl = new Overlay(opts, 'never', () => ({ uid: 0, gid: 0 }));
+  unlinkAt(ovl, '/w');
+  const aside = join(d.upper, 'src');
+  const unlinkSync = (p: fs.PathLike): void => {
+    if (p === aside) throw Object.assign(new Error(`EIO: ${p}`), { code: 'EIO' });
+    fs.unlinkSync(p);
+  };
+  const mocks = { 'node:fs': { ...fs, unlinkSync } };
+  const { renameMerged } = await t.mockImport<typeof import('./rename.js')>('./rename.js', { ...mocks, './create.js': await t.mockImport('./create.js', mocks) });
+  renameMerged(ovl, '/src', '/w');
+  t.same(readdirSync(join(d.upper, 'w')), ['moved'], 'the dir has the name');
+  t.equal(lookupOrNull(new Overlay(opts, 'never', () => ({ uid: 0, gid: 0 })), '/src'), null, 'the whiteout left at the source name hides nothing (no lower has it)');
 });

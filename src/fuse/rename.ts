@@ -4,13 +4,12 @@
 // lower or merged directories only with redirect_dir=on, which writes the kernel's `redirect`
 // xattr, otherwise EXDEV so that mv(1) falls back to copying. RENAME_NOREPLACE and
 // RENAME_EXCHANGE work as on any filesystem; RENAME_WHITEOUT is EINVAL, as the overlay refuses it.
-import { unlinkSync } from 'node:fs';
 import { OPAQUE_YES, createsRedirects, redirectForMove } from '../format/index.js';
 import type { FuseOps } from '../sys/fuse-native.js';
 import { fileHandle } from '../sys/handle.js';
 import { type RenameFlag, getXattr, rename2, setXattr } from '../sys/index.js';
 import { copyUp, markImpure, upperPath } from './copy-up.js';
-import { clearEmptyDir } from './create.js';
+import { cleanupAside, clearEmptyDir } from './create.js';
 import { fail } from './errno.js';
 import { encodeOrigin } from './inode.js';
 import { hideOpenFile, isHideRename, moveHandles } from './hidden.js';
@@ -82,7 +81,9 @@ function prepareDest(ovl: Overlay, dst: Node | null, dstReal: string, srcIsDir: 
  * Mark the dir that moves to a dir `toParent` as the kernel does (ovl_set_redirect,
  * ovl_set_opaque_xerr), on its upper copy at `real`: a lower/merged dir gets a redirect to its
  * origin (relative when it stays in its parent), an upper-only dir that lands in a merged dir
- * becomes opaque. A rename marks before it moves (the kernel's order); an exchange after.
+ * becomes opaque. Marked before the move, rename and exchange alike, as ovl_rename does: until the
+ * move the redirect names where the dir already is, so a crash or an observer beside the mount in
+ * between sees it unmoved; marked after, it would sit at its new name merged with that name's lower.
  */
 function markMovedDir(ovl: Overlay, node: Node, redirect: string | null, real: string, toParent: Node): void {
   if (redirect !== null) {
@@ -119,7 +120,7 @@ function renameNode(ovl: Overlay, src: string, dest: string, srcNode: Node, dstN
   if (srcParent !== dstParent && hasOrigin(ovl, srcNode)) markImpure(ovl, upperPath(ovl, dstParent));
   markMovedDir(ovl, srcNode, redirectValue, srcReal, dp);
   rename2(srcReal, dstReal, move.flags);
-  if (move.cleanup) unlinkSync(srcReal);
+  if (move.cleanup) cleanupAside(srcReal);
   if (redirect) markImpure(ovl, upperPath(ovl, srcParent));
 }
 
@@ -139,9 +140,9 @@ function exchangeNodes(ovl: Overlay, src: string, dest: string, srcNode: Node, d
     if (hasOrigin(ovl, srcNode)) markImpure(ovl, upperPath(ovl, dstParent));
     if (hasOrigin(ovl, dstNode)) markImpure(ovl, upperPath(ovl, srcParent));
   }
+  markMovedDir(ovl, srcNode, srcValue, upperPath(ovl, src), dp);
+  markMovedDir(ovl, dstNode, dstValue, upperPath(ovl, dest), sp);
   rename2(upperPath(ovl, src), upperPath(ovl, dest), ['exchange']);
-  markMovedDir(ovl, srcNode, srcValue, upperPath(ovl, dest), dp);
-  markMovedDir(ovl, dstNode, dstValue, upperPath(ovl, src), sp);
 }
 
 /**
