@@ -1,6 +1,8 @@
+import { deepStrictEqual } from 'node:assert';
+import fc from 'fast-check';
 import t from 'tap';
 import { file, hashesOf } from '../../test/helpers/entries.js';
-import { MAX_GROUP_PATHS, findDuplicates } from './duplicates.js';
+import { type Located, MAX_GROUP_PATHS, findDuplicates } from './duplicates.js';
 
 t.test('groups distinct inodes by size and hash, largest redundancy first', async (t) => {
   const a = file('a', 100, { inode: '1:1' });
@@ -26,4 +28,38 @@ t.test('paths per group are capped, counts are not', async (t) => {
   t.equal(d.groups[0]!.paths.length, MAX_GROUP_PATHS);
   t.equal(d.groups[0]!.inodes, 30);
   t.equal(d.redundantBytes, 29 * 9);
+});
+
+/** The groups a Map keyed by `size:hash` makes (in the order of each group's first file), sorted as findDuplicates sorts them. */
+function byMap(files: Located[], hashes: Map<number, string>): Array<[string, number, string[]]> {
+  const groups = new Map<string, { hash: string; size: number; paths: string[] }>();
+  for (const { entry, base } of files) {
+    const hash = hashes.get(entry.id)!;
+    const key = `${entry.size}:${hash}`;
+    let g = groups.get(key);
+    if (g === undefined) groups.set(key, (g = { hash, size: entry.size, paths: [] }));
+    g.paths.push(`${base}/${entry.path}`);
+  }
+  const waste = (g: { size: number; paths: string[] }) => (g.paths.length - 1) * g.size;
+  return [...groups.values()]
+    .filter((g) => g.paths.length > 1)
+    .sort((a, b) => waste(b) - waste(a) || a.hash.localeCompare(b.hash))
+    .map((g) => [g.hash, g.size, g.paths.slice(0, MAX_GROUP_PATHS)]);
+}
+
+t.test('the groups and their order are those of a Map keyed by size and hash, with slots shared and a hash at two sizes', async (t) => {
+  // Hashes alike in their first 8 characters share a slot (long probe runs); one hash at sizes 2
+  // and 4 gives groups of equal waste and equal hash, which only their first file orders.
+  const hash = fc.constantFrom('deadbeef00000000', 'deadbeef00000001', 'deadbeef00000002', '0123456789abcdef');
+  const rows = fc.array(fc.record({ hash, size: fc.constantFrom(1, 2, 4) }), { maxLength: 80 });
+  fc.assert(
+    fc.property(rows, (rs) => {
+      const files = rs.map((r, i) => ({ entry: file(`f${i}`, r.size), base: `l${i % 3}` }));
+      const hashes = new Map(files.map((f, i) => [f.entry.id, rs[i]!.hash]));
+      const got = findDuplicates(files, hashes).groups.map((g): [string, number, string[]] => [g.hash, g.size, g.paths]);
+      deepStrictEqual(got, byMap(files, hashes));
+    }),
+    { seed: 20261203, numRuns: 300 },
+  );
+  t.pass('300 inputs');
 });
