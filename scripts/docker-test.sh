@@ -44,7 +44,7 @@ daemon=$!
 for _ in $(seq 150); do "$DOCKER" info >/dev/null 2>&1 && break; sleep 0.2; done
 "$DOCKER" info >/dev/null 2>&1 || { echo "docker-test: dockerd did not start:" >&2; tail -5 "$X/dockerd.log" >&2; exit 1; }
 
-# Only what goes into the base: the `deps` stage (up to the final FROM), the base script, Node.
+# Only what goes into the base: the `deps` stage (up to `FROM deps AS prebuilt`), the base script, Node.
 key=$( (sed '/^FROM deps/q' Dockerfile.test; cat scripts/docker-base.sh; node -v) | sha256sum | cut -c1-16)
 deps="ovlkit-deps:$key"
 mkdir -p "$CACHE"
@@ -60,8 +60,10 @@ if [ ! -s "$CACHE/deps-$key.tar" ]; then
   DOCKER_BUILDKIT=0 "$DOCKER" build -q --network host -f Dockerfile.test --target deps \
     --build-arg BASE=ovlkit-base:bookworm-node20 -t "$deps" . >/dev/null
   # Only later runs need the saved base: it is written while this one builds and runs the check.
+  # A run that fails meanwhile stops dockerd under the save and leaves its .tmp: any left is
+  # removed here, under the lock, so none outlives the next save.
   { "$DOCKER" save -o "$CACHE/deps-$key.tmp" "$deps" && mv "$CACHE/deps-$key.tmp" "$CACHE/deps-$key.tar" &&
-    find "$CACHE" -maxdepth 1 -name 'deps-*.tar' ! -name "deps-$key.tar" -delete; } &
+    find "$CACHE" -maxdepth 1 \( -name 'deps-*.tar' ! -name "deps-$key.tar" -o -name 'deps-*.tmp' \) -delete; } &
   saver=$!
 else
   "$DOCKER" load -q -i "$CACHE/deps-$key.tar" >/dev/null
@@ -70,8 +72,10 @@ exec 9>&-
 # The build context, as a tar (.dockerignore applies to a directory context only): the checkout as
 # .dockerignore leaves it, then dist/ and the installed packages package-lock.json does not mark
 # `dev` (18 MB of the 171 MB node_modules; the same list as `npm ls --omit=dev`, which takes 2 s;
-# a package's own node_modules come with it).
-tar -cf "$X/context.tar" --anchored --exclude-from=.dockerignore -- $(ls -A)
+# a package's own node_modules come with it). The top-level names NUL-separated and verbatim: a
+# name with a space or starting with `-` is one file, not words or an option.
+find . -mindepth 1 -maxdepth 1 -printf '%P\0' |
+  tar -cf "$X/context.tar" --anchored --exclude-from=.dockerignore --null --verbatim-files-from -T -
 env -u NODE_EXTRA_CA_CERTS node -e 'const fs = require("node:fs");
   for (const [path, p] of Object.entries(require("./package-lock.json").packages))
     if (!p.dev && /^node_modules\/(@[^/]+\/)?[^/]+$/.test(path) && fs.existsSync(path)) console.log(path);' |
