@@ -213,9 +213,9 @@ export class LlCore {
     // does its listing change (that hides the parent's upper xattr whiteouts: format,
     // mergedListingDropsXattrWhiteout), so the cached listing goes only then.
     const parent = path === '/' ? undefined : this.table.find(splitPath(path)[0]);
-    if (parent) this.invalidate(parent.id, parentNowImpure);
+    if (parent) this.invalidate(parent.id, parentNowImpure, 0, -1, true);
     const rec = this.table.find(path);
-    if (rec) this.invalidate(rec.id, rec.isDir);
+    if (rec) this.invalidate(rec.id, rec.isDir, 0, -1, true);
   }
 
   /**
@@ -227,8 +227,13 @@ export class LlCore {
    * one notification from that thread raced the client's next request: a lower file rewritten
    * while mounted read back as its new data cut to the old size (a read takes i_size from the
    * still-valid attributes; the open had already dropped the pages).
+   * With `beforeReply`, a directory's listing is dropped before the request is answered too
+   * (Session.invalListing): the op changed it, and the caller's next opendir must not be served
+   * the old one from the kernel's dir cache (a listing right after a lookup that made its dir
+   * impure showed the old d_ino under load).
    */
-  private invalidate(nodeid: number, data: boolean, off = 0, len = -1): void {
+  private invalidate(nodeid: number, data: boolean, off = 0, len = -1, beforeReply = false): void {
+    if (beforeReply && data && this.session.invalListing && this.table.get(nodeid)?.isDir) return this.session.invalListing(nodeid);
     if (!this.session.invalAttrs) return this.session.invalInode(nodeid, data ? off : -1, data ? len : 0);
     this.session.invalAttrs(nodeid);
     if (data) this.session.invalInode(nodeid, off, len);

@@ -8,7 +8,7 @@ import { umount } from '../../sys/mount.js';
 import { wantedFlags } from '../protocol/index.js';
 import { mark } from '../startup-marks.js';
 import { takeWorker } from './prestart.js';
-import { GATE_ABANDONED, GATE_MOUNTED, type WorkerData, type WorkerMessage } from './worker-data.js';
+import { GATE_ABANDONED, GATE_BYTES, GATE_MOUNTED, NOTIFY_ACK, type WorkerData, type WorkerMessage } from './worker-data.js';
 
 export interface FsSpec {
   /** Module URL and factory export that build the LowLevelFs inside the worker. */
@@ -64,7 +64,7 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
     fsArgs: o.fs.args,
     want: { flags: wantedFlags(o.passthrough ?? process.getuid?.() === 0), maxWrite: MAX_WRITE, maxStackDepth: 1 },
     debug: o.debug ?? process.env.OVL_FUSE_DEBUG !== undefined,
-    gate: new SharedArrayBuffer(4),
+    gate: new SharedArrayBuffer(GATE_BYTES),
   };
   const gate = new Int32Array(data.gate);
   const open = (state: number) => {
@@ -94,7 +94,14 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
   // `closed` carries a failure to whoever waits for the end; `ready` alone must not be unhandled.
   ready.catch(() => undefined);
   worker.on('message', (m: WorkerMessage) => {
-    if (m.type === 'notify') write(fd, m.message, () => undefined);
+    if (m.type === 'notify') {
+      // Written or refused (ENOENT: the kernel dropped the inode), the loop may go on.
+      write(fd, m.message, () => {
+        if (m.ack === undefined || m.ack <= Atomics.load(gate, NOTIFY_ACK)) return;
+        Atomics.store(gate, NOTIFY_ACK, m.ack);
+        Atomics.notify(gate, NOTIFY_ACK);
+      });
+    }
     else {
       mark('ready-message');
       setFuseReadahead(target, READAHEAD_KB);

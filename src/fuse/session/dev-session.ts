@@ -2,7 +2,8 @@
 // Notifications are encoded here and handed to `sendNotify`, which writes them from another
 // thread: a notification can wait in the kernel for a lock (INVAL_ENTRY: the parent directory;
 // INVAL_INODE: a page under read) that a request still queued for this very loop holds, so the
-// loop must never write one itself.
+// loop must never write one itself. The one the loop waits for (invalListing) it waits for with a
+// bound, so such a lock costs that bound once, never a hang.
 import { backingClose, backingOpen, writeDev } from '../../sys/devfuse.js';
 import { InitFlag, NOTIFY_INVAL_ENTRY_SIZE, OUT_HEADER_SIZE, encodeNotifyInvalEntry, encodeNotifyInvalInode } from '../protocol/index.js';
 import type { Session } from './filesystem.js';
@@ -11,6 +12,14 @@ export interface WatchedFd {
   fd: number;
   onReadable: () => void;
 }
+
+/**
+ * How long the loop waits for a listing's invalidation to be written. It takes well under a
+ * millisecond; it waits longer only when the dir's page is locked by a reader whose copy into
+ * user memory faults on a file of this mount, a READ queued for this very loop (the kernel's
+ * fuse_readdir_cached copies under the page lock), which the loop serves once the wait ends.
+ */
+export const LISTING_WAIT_MS = 200;
 
 export class DevSession implements Session {
   grantedFlags = 0n;
@@ -21,13 +30,20 @@ export class DevSession implements Session {
 
   constructor(
     private devFd: number,
-    private sendNotify: (message: Buffer) => void,
+    /** Hand `message` to the notifying thread; with `waitMs`, return once it is written or that time passed. */
+    private sendNotify: (message: Buffer, waitMs?: number) => void,
   ) {}
 
   invalInode(nodeid: number, off = 0, len = -1): void {
     const b = Buffer.alloc(OUT_HEADER_SIZE + 24);
     encodeNotifyInvalInode(b, nodeid, off, len);
     this.sendNotify(b);
+  }
+
+  invalListing(nodeid: number): void {
+    const b = Buffer.alloc(OUT_HEADER_SIZE + 24);
+    encodeNotifyInvalInode(b, nodeid, 0, -1);
+    this.sendNotify(b, LISTING_WAIT_MS);
   }
 
   invalAttrs(nodeid: number): void {

@@ -140,6 +140,11 @@ export interface Session {
    * Absent: use invalInode.
    */
   invalAttrs?(nodeid: number): void;
+  /**
+   * FUSE_NOTIFY_INVAL_INODE of a directory's attributes and listing, written before the request
+   * being served is answered, for a change that request made. Absent: use invalInode.
+   */
+  invalListing?(nodeid: number): void;
   /** FUSE_NOTIFY_INVAL_ENTRY: drop the dentry `name` in `parent`. */
   invalEntry(parent: number, name: string): void;
   /** FUSE_DEV_IOC_BACKING_OPEN for passthrough; null when passthrough was not negotiated. */

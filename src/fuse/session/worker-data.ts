@@ -9,15 +9,21 @@ export interface WorkerData {
   fsArgs: unknown[];
   want: InitWant;
   debug: boolean;
-  /** Int32 slot 0: GATE_WAIT until the main thread's mount(2) is done, then GATE_MOUNTED or GATE_ABANDONED. */
+  /**
+   * Int32 slot 0: GATE_WAIT until the main thread's mount(2) is done, then GATE_MOUNTED or
+   * GATE_ABANDONED. Slot NOTIFY_ACK: the highest `ack` of a notification the main thread has written.
+   */
   gate: SharedArrayBuffer;
 }
 
 export const GATE_WAIT = 0;
 export const GATE_MOUNTED = 1;
 export const GATE_ABANDONED = 2;
+export const NOTIFY_ACK = 1;
+export const GATE_BYTES = 8;
 
 /** Messages from the worker. */
 export type WorkerMessage =
   | { type: 'ready'; flags: bigint; minor: number }
-  | { type: 'notify'; message: Uint8Array };
+  /** With `ack`, the loop waits until slot NOTIFY_ACK reaches it (DevSession.invalListing). */
+  | { type: 'notify'; message: Uint8Array; ack?: number };

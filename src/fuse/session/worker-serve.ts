@@ -6,7 +6,7 @@ import type { DevSession } from './dev-session.js';
 import type { LowLevelFs } from './filesystem.js';
 import type { runLoop } from './loop.js';
 import { mark } from '../startup-marks.js';
-import { GATE_MOUNTED, GATE_WAIT, type WorkerData } from './worker-data.js';
+import { GATE_MOUNTED, GATE_WAIT, NOTIFY_ACK, type WorkerData } from './worker-data.js';
 
 export interface SessionModules {
   DevSession: typeof DevSession;
@@ -26,10 +26,26 @@ export function serveSession(port: MessagePort, data: WorkerData, mods: SessionM
   Atomics.wait(gate, 0, GATE_WAIT);
   if (Atomics.load(gate, 0) !== GATE_MOUNTED) process.exit(0);
   mark('worker-gate-open');
-  const session = new mods.DevSession(data.devFd, (message) => port.postMessage({ type: 'notify', message }, [message.buffer as ArrayBuffer]));
+  let acks = 0;
+  const session = new mods.DevSession(data.devFd, (message, waitMs) => {
+    if (!waitMs) return port.postMessage({ type: 'notify', message }, [message.buffer as ArrayBuffer]);
+    const ack = ++acks;
+    port.postMessage({ type: 'notify', message, ack }, [message.buffer as ArrayBuffer]);
+    waitForAck(gate, ack, waitMs);
+  });
   mods.runLoop(data.devFd, fs, session, {
     want: data.want,
     debug: data.debug,
     onReady: (init) => port.postMessage({ type: 'ready', flags: init.flags, minor: init.minor }),
   });
+}
+
+/** Wait until the main thread has written notification `ack` (slot NOTIFY_ACK), at most `ms`. */
+function waitForAck(gate: Int32Array, ack: number, ms: number): void {
+  const deadline = performance.now() + ms;
+  for (let seen = Atomics.load(gate, NOTIFY_ACK); seen < ack; seen = Atomics.load(gate, NOTIFY_ACK)) {
+    const left = deadline - performance.now();
+    if (left <= 0) return;
+    Atomics.wait(gate, NOTIFY_ACK, seen, left);
+  }
 }
