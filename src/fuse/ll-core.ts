@@ -215,7 +215,8 @@ export class LlCore {
     const parent = path === '/' ? undefined : this.table.find(splitPath(path)[0]);
     if (parent) this.invalidate(parent.id, parentNowImpure, 0, -1, true);
     const rec = this.table.find(path);
-    if (rec) this.invalidate(rec.id, rec.isDir, 0, -1, true);
+    // Its own listing shows the same names and d_ino right after: it need not hold the reply.
+    if (rec) this.invalidate(rec.id, rec.isDir);
   }
 
   /**
