@@ -175,11 +175,7 @@ export function clearEmptyDir(ovl: Overlay, real: string, whiteouts: readonly st
     rename2(tmp, real, ['exchange']);
   } catch (err) {
     // As ovl_cleanup, a replica that cannot be removed only stays in the work dir.
-    try {
-      rmdirSync(tmp);
-    } catch {
-      // left for prepareWorkdir at the next mount
-    }
+    removeDirCopy(tmp, []);
     throw err;
   }
   removeDirCopy(tmp, whiteouts);

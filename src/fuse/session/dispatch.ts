@@ -101,9 +101,12 @@ export class Dispatcher {
    * was swapped beside the mount between the make and its lookup: answer the EIO here, so that
    * failed() gives the count back.
    */
-  private made(e: Entry, type: number): number {
+  private made(e: Entry, type: number, drop?: () => void): number {
     const len = this.entry(e);
-    if (e.nodeid !== 0 && (e.attr.mode & S_IFMT) !== type) throw new OvlError('EIO', `node ${e.nodeid} is not of the type made`);
+    if (e.nodeid !== 0 && (e.attr.mode & S_IFMT) !== type) {
+      drop?.();
+      throw new OvlError('EIO', `node ${e.nodeid} is not of the type made`);
+    }
     return len;
   }
 
@@ -114,12 +117,9 @@ export class Dispatcher {
    * failed() gives the count back.
    */
   private created(ctx: RequestContext, made: { entry: Entry; opened: Opened }, flags: number): number {
-    this.entry(made.entry);
-    if ((made.entry.attr.mode & S_IFMT) !== S_IFREG) {
-      this.fs.release(ctx, made.entry.nodeid, made.opened.fh, flags);
-      throw new OvlError('EIO', `node ${made.entry.nodeid} is not a regular file`);
-    }
-    return encodeOpenOut(this.out, O + ENTRY_OUT_SIZE, made.opened);
+    const { entry, opened } = made;
+    this.made(entry, S_IFREG, () => this.fs.release(ctx, entry.nodeid, opened.fh, flags));
+    return encodeOpenOut(this.out, O + ENTRY_OUT_SIZE, opened);
   }
 
   /**
