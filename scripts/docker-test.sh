@@ -17,6 +17,17 @@ cd "$(dirname "$0")/.."
 # Debian's client: /usr/local/bin/docker on these machines is a newer client dockerd 20.10 refuses.
 export DOCKER=/usr/bin/docker
 CACHE=${OVLKIT_DOCKER_CACHE:-/var/cache/ovlkit}
+# A run killed by SIGKILL (its trap never ran) leaves its tmpfs mounted, holding up to 6 GB of RAM,
+# and its dockerd running: clear each one whose script is gone (its pid in `owner`), never a live run's.
+for old in $(grep -oE ' /tmp/ovlkit-docker\.[A-Za-z0-9]+ ' /proc/self/mountinfo | sort -u); do
+  owner=$(cat "$old/owner" 2>/dev/null) || owner=""
+  if [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null; then continue; fi
+  [ -n "$owner" ] || [ -z "$(find "$old" -maxdepth 0 -mmin -60)" ] || continue
+  echo "docker-test: clearing $old, left by a killed run" >&2
+  pid=$(cat "$old/pid" 2>/dev/null) && kill -9 "$pid" 2>/dev/null || true
+  grep -oE " $old(/[^ ]*)?" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf "$old"
+done
 X=$(mktemp -d /tmp/ovlkit-docker.XXXXXX)
 export DOCKER_HOST="unix://$X/sock"
 daemon=""
@@ -38,6 +49,7 @@ trap 'exit 143' TERM
 # 1.5 GB that one umount removes, where rm -rf of the data root on ext4 took 9.4 s of a 55 s
 # cached run; mmdebstrap, load and build write to memory too.
 mount -t tmpfs -o size=6g,mode=0700 ovlkit-docker "$X"
+echo $$ >"$X/owner"
 dockerd --iptables=false --ip6tables=false --bridge=none --data-root "$X/data" --exec-root "$X/exec" \
   --pidfile "$X/pid" --host "$DOCKER_HOST" --storage-driver overlay2 >"$X/dockerd.log" 2>&1 &
 daemon=$!
