@@ -4,7 +4,7 @@
 import { fstatSync, readSync, writeSync } from 'node:fs';
 import { writeAt } from '../sys/offsets.js';
 import { fail } from './errno.js';
-import { handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
+import { exactSize, handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
 import { masked } from './ll-names.js';
 import type { NodeRec } from './node-table.js';
@@ -50,7 +50,7 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
 function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatSync(core.ovl.handles.get(fh)!.fd, { bigint: true })): Opened {
   const h = core.ovl.handles.get(fh)!;
   h.nodeid = rec.id;
-  const size = Number(st.size);
+  const size = exactSize(st.size);
   const unchanged = rec.openMtimeNs === st.mtimeNs && rec.openSize === size;
   rec.openMtimeNs = st.mtimeNs;
   rec.openSize = size;
