@@ -8,7 +8,9 @@
 #   (whole daemon, session worker thread); KEEP=<dir> keeps the callgrind files there for callgrind_annotate.
 # WORK= another workload per op instead of a create: `neg` (stat of a missing name: one negative
 #   LOOKUP), `copyup` (append to a lower file), `rm` (unlink and rmdir a lower dir d/a/f, d/g, the
-#   way rm -rf does: four requests and two whiteouts per op).
+#   way rm -rf does: four requests and two whiteouts per op), `read` / `write` (pread / pwrite of 4 KiB
+#   with O_DIRECT, cycling over the first 64 pages of a lower file / of a file made in the mount: one
+#   READ or WRITE request per op; give OPTS=,passthrough=off, or an open for writing passes through).
 # EXC=1: no callgrind; count the exceptions the daemon throws during the N ops instead
 #   (node --print-all-exceptions; a hot path left by a throw gets no V8 feedback, docs/fuse.md).
 # Root only; everything is under a fresh temp dir, unmounted and removed on exit.
@@ -25,6 +27,7 @@ for d in out warm; do
     case $WORK in
     copyup) mkdir -p "$tmp/l/$d"; echo a > "$tmp/l/$d/f$i" ;;
     rm) mkdir -p "$tmp/l/$d/t$i/a"; : > "$tmp/l/$d/t$i/a/f"; : > "$tmp/l/$d/t$i/g" ;;
+    read) head -c $((64 * 4096)) /dev/zero > "$tmp/l/data"; break 2 ;;
     *) break 2 ;;
     esac
   done
@@ -41,9 +44,11 @@ chmod +x "$tmp/cg/node"
 OVL_FUSE_NODE=$tmp/cg/node "$@" -o "lowerdir=$tmp/l,upperdir=$tmp/u,workdir=$tmp/w${OPTS:-}" "$tmp/m" &
 pid=$!
 for _ in $(seq 1200); do grep -q " $tmp/m " /proc/self/mountinfo && break; sleep 0.1; done
-ops='const fs=require("fs"),[w,d,n]=[process.argv[1],process.argv[2],+process.argv[3]],b=Buffer.alloc(4096,1);
+ops='const fs=require("fs"),[w,d,n]=[process.argv[1],process.argv[2],+process.argv[3]],b=Buffer.alloc(4096,1),k=fs.constants;let fd;
 const op={create:(i)=>fs.writeFileSync(`${d}/n${i}`,b),neg:(i)=>fs.statSync(`${d}/no${i}`,{throwIfNoEntry:false}),
-copyup:(i)=>fs.appendFileSync(`${d}/f${i}`,"x"),rm:(i)=>{const t=`${d}/t${i}`;fs.unlinkSync(`${t}/a/f`);fs.rmdirSync(`${t}/a`);fs.unlinkSync(`${t}/g`);fs.rmdirSync(t)}}[w];
+copyup:(i)=>fs.appendFileSync(`${d}/f${i}`,"x"),rm:(i)=>{const t=`${d}/t${i}`;fs.unlinkSync(`${t}/a/f`);fs.rmdirSync(`${t}/a`);fs.unlinkSync(`${t}/g`);fs.rmdirSync(t)},
+read:(i)=>fs.readSync(fd??=fs.openSync(`${d}/../data`,k.O_RDONLY|k.O_DIRECT),b,0,4096,(i%64)*4096),
+write:(i)=>fs.writeSync(fd??=fs.openSync(`${d}/w`,k.O_RDWR|k.O_CREAT|k.O_DIRECT),b,0,4096,(i%64)*4096)}[w];
 fs.mkdirSync(d,{recursive:true});for(let i=0;i<n;i++)op(i)'
 node -e "$ops" "$WORK" "$tmp/m/warm" "$WARM"
 if [ -n "${EXC:-}" ]; then

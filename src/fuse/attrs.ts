@@ -1,6 +1,7 @@
 // Attribute changes on a merged path, shared by both transports: each copies up first and then
 // changes the upper copy; reads (readlink, statfs) never copy up.
-import { chmodSync, lchownSync, readlinkSync, statfsSync, truncateSync } from 'node:fs';
+import { chmodSync, lchownSync, readlinkSync, statfsSync } from 'node:fs';
+import { truncateAt } from '../sys/offsets.js';
 import { setTimes, type TimeSpec } from '../sys/index.js';
 import { copyUp, readLowerLink, upperPath } from './copy-up.js';
 import { lookupPath } from './lookup.js';
@@ -19,8 +20,9 @@ export function changeTimes(ovl: Overlay, path: string, atime: TimeSpec, mtime: 
   setTimes(upperPath(ovl, copyUp(ovl, path).path), atime, mtime);
 }
 
-export function truncatePath(ovl: Overlay, path: string, size: number): void {
-  truncateSync(upperPath(ovl, copyUp(ovl, path).path), size);
+/** truncate(2) of the upper copy; `size` is a bigint from 2^53 on (SETATTR of the node-based transport). */
+export function truncatePath(ovl: Overlay, path: string, size: number | bigint): void {
+  truncateAt(upperPath(ovl, copyUp(ovl, path).path), size);
 }
 
 /** readlink(2); a lower symlink's atime is put back, as the kernel overlay never stamps it. */

@@ -1,7 +1,8 @@
 // Attributes for the node-based transport: a merged object's stat as the kernel's overlay reports
 // it (inode of the origin, nlink 1 for merged dirs), as the plain numbers of fuse_attr; and
 // SETATTR applied through the path-based core, or to an open fd when the name is gone.
-import { type BigIntStats, fchmodSync, fchownSync, fstatSync, ftruncateSync, futimesSync } from 'node:fs';
+import { type BigIntStats, fchmodSync, fchownSync, fstatSync, futimesSync } from 'node:fs';
+import { truncateFd } from '../sys/offsets.js';
 import type { TimeSpec } from '../sys/index.js';
 import { changeMode, changeOwner, changeTimes, truncatePath } from './attrs.js';
 import type { Handle } from './handles.js';
@@ -10,7 +11,7 @@ import { type Node, lstatOrNull } from './lookup.js';
 import { fail } from './errno.js';
 import { current } from './ops-file.js';
 import type { Overlay } from './overlay.js';
-import type { Attr, SetAttr } from './session/filesystem.js';
+import type { Attr, SetAttr, U64 } from './session/filesystem.js';
 
 const NS = 1_000_000_000n;
 const S_ISUID = 0o4000;
@@ -28,11 +29,17 @@ function nsec(ns: bigint): number {
   return r < 0 ? r + 1_000_000_000 : r;
 }
 
+/** A stat's size as fuse_attr carries it: a number while exact (below 2^53), else the bigint. */
+export function exactSize(size: bigint): U64 {
+  const n = Number(size);
+  return n <= Number.MAX_SAFE_INTEGER ? n : size;
+}
+
 /** fuse_attr of a real object's stat, with the overlay's inode number and link count. */
 export function attrOf(st: BigIntStats, ino: bigint, nlink: bigint = st.nlink): Attr {
   return {
     ino: Number(ino),
-    size: Number(st.size),
+    size: exactSize(st.size),
     blocks: Number(st.blocks),
     atimeSec: sec(st.atimeNs),
     atimeNsec: nsec(st.atimeNs),
@@ -98,7 +105,7 @@ export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, currentMod
   if (set.size !== undefined) {
     const h = set.fh !== undefined ? ovl.handles.get(set.fh) : undefined;
     // ftruncate: the open fd is the upper file already (a write open copied up).
-    if (h && h.upper) ftruncateSync(h.fd, set.size);
+    if (h && h.upper) truncateFd(h.fd, set.size);
     else truncatePath(ovl, path, set.size);
   }
   if (set.atime !== undefined || set.mtime !== undefined) changeTimes(ovl, path, timeSpec(set.atime), timeSpec(set.mtime));
@@ -118,7 +125,7 @@ export function setAttrHandle(h: Handle, set: SetAttr): void {
   const st = fstatSync(h.fd, { bigint: true });
   const mode = set.mode ?? (set.killSuidgid ? killSuidgid(Number(st.mode)) : undefined);
   if (mode !== undefined) fchmodSync(h.fd, mode & 0o7777);
-  if (set.size !== undefined) ftruncateSync(h.fd, set.size);
+  if (set.size !== undefined) truncateFd(h.fd, set.size);
   // futimes has microseconds only; an unlinked file's times are seen through this fd alone.
   if (set.atime !== undefined || set.mtime !== undefined) {
     futimesSync(h.fd, seconds(set.atime, st.atimeNs), seconds(set.mtime, st.mtimeNs));

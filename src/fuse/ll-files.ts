@@ -2,13 +2,14 @@
 // FSYNC, RELEASE. Handles are the core's (a read-only handle on a lower file follows a copy-up
 // made later); each remembers its node, so an unlinked file is still served through its fd.
 import { fstatSync, readSync, writeSync } from 'node:fs';
+import { writeAt } from '../sys/offsets.js';
 import { fail } from './errno.js';
-import { handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
+import { exactSize, handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
 import { masked } from './ll-names.js';
 import type { NodeRec } from './node-table.js';
 import { createFileHandle, current, openFileHandle, releaseHandle, syncHandle } from './ops-file.js';
-import { type AttrReply, type Entry, FOPEN_NOFLUSH, type Opened, type SetAttr } from './session/filesystem.js';
+import { type AttrReply, type Entry, FOPEN_NOFLUSH, type Opened, type SetAttr, type U64 } from './session/filesystem.js';
 
 /** A handle of this node (a stale or foreign fh is not trusted: the kernel sends fh only for files). */
 export function ownHandle(core: LlCore, rec: NodeRec, fh: number | null | undefined): number | undefined {
@@ -49,7 +50,7 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
 function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatSync(core.ovl.handles.get(fh)!.fd, { bigint: true })): Opened {
   const h = core.ovl.handles.get(fh)!;
   h.nodeid = rec.id;
-  const size = Number(st.size);
+  const size = exactSize(st.size);
   const unchanged = rec.openMtimeNs === st.mtimeNs && rec.openSize === size;
   rec.openMtimeNs = st.mtimeNs;
   rec.openSize = size;
@@ -74,12 +75,15 @@ export function createFile(
   return { entry, opened: opened(core, core.rec(entry.nodeid), made.fh, made.st) };
 }
 
-export function readFile(core: LlCore, fh: number, offset: number, size: number, into: Buffer): number {
+// readSync takes a bigint position (2^53 and more) as it is.
+export function readFile(core: LlCore, fh: number, offset: U64, size: number, into: Buffer): number {
   return readSync(current(core.ovl, fh).fd, into, 0, size, offset);
 }
 
-export function writeFile(core: LlCore, nodeid: number, fh: number, offset: number, data: Buffer): number {
-  const n = writeSync(current(core.ovl, fh).fd, data, 0, data.length, offset);
+export function writeFile(core: LlCore, nodeid: number, fh: number, offset: U64, data: Buffer): number {
+  const fd = current(core.ovl, fh).fd;
+  // writeSync would drop a bigint position and write at the fd's own: those go to pwrite(2).
+  const n = typeof offset === 'number' ? writeSync(fd, data, 0, data.length, offset) : writeAt(fd, data, offset);
   const rec = core.table.get(nodeid);
   // Data, size and mtime of the inode changed under its other names (other kernel inodes) too.
   if (rec && rec.nlink > 1) core.invalidateAliases(rec.ino, rec, true);

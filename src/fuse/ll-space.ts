@@ -7,7 +7,7 @@ import type { LlCore } from './ll-core.js';
 import { linkEntry, masked } from './ll-names.js';
 import type { NodeRec } from './node-table.js';
 import { copyRangeHandles, fallocateHandle, seekHandle } from './ops-space.js';
-import type { Entry, Opened } from './session/filesystem.js';
+import type { Entry, Opened, U64 } from './session/filesystem.js';
 import { linkTmpfile, tmpfileHandle } from './tmpfile.js';
 
 /** Key of an unnamed file's node while it is being made; '/' never occurs in a real name. */
@@ -18,17 +18,17 @@ function dataChanged(core: LlCore, nodeid: number): void {
   if (rec && rec.nlink > 1) core.invalidateAliases(rec.ino, rec, true);
 }
 
-export function fallocateFile(core: LlCore, nodeid: number, fh: number, offset: number, length: number, mode: number): void {
+export function fallocateFile(core: LlCore, nodeid: number, fh: number, offset: U64, length: U64, mode: number): void {
   fallocateHandle(core.ovl, fh, offset, length, mode);
   dataChanged(core, nodeid);
 }
 
-export function seekFile(core: LlCore, fh: number, offset: number, whence: number): number {
+export function seekFile(core: LlCore, fh: number, offset: U64, whence: number): U64 {
   return seekHandle(core.ovl, fh, offset, whence);
 }
 
 export function copyFileRange(
-  core: LlCore, fhIn: number, offIn: number, nodeOut: number, fhOut: number, offOut: number, len: number, flags: number,
+  core: LlCore, fhIn: number, offIn: U64, nodeOut: number, fhOut: number, offOut: U64, len: U64, flags: number,
 ): number {
   const n = copyRangeHandles(core.ovl, fhIn, offIn, fhOut, offOut, len, flags);
   dataChanged(core, nodeOut);

@@ -15,7 +15,7 @@ import {
 } from './ll-names.js';
 import { type CacheMode, Overlay } from './overlay.js';
 import type {
-  AttrReply, DirEntry, Entry, LowLevelFs, Opened, RequestContext, Session, SetAttr, Statfs, StatxReply,
+  AttrReply, DirEntry, Entry, LowLevelFs, Opened, RequestContext, Session, SetAttr, Statfs, StatxReply, U64,
 } from './session/filesystem.js';
 import type { InvalTarget } from './watch-inval.js';
 import { movedSources } from './watch-redirects.js';
@@ -156,11 +156,11 @@ export class OverlayFs implements LowLevelFs {
     return createFile(this.core, parent, name, mode, flags, umask);
   }
 
-  read(ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number, into: Buffer): number {
+  read(ctx: RequestContext, nodeid: number, fh: number, offset: U64, size: number, into: Buffer): number {
     return readFile(this.core, fh, offset, size, into);
   }
 
-  write(ctx: RequestContext, nodeid: number, fh: number, offset: number, data: Buffer, _writeFlags = 0): number {
+  write(ctx: RequestContext, nodeid: number, fh: number, offset: U64, data: Buffer, _writeFlags = 0): number {
     this.core.enter(ctx);
     return writeFile(this.core, nodeid, fh, offset, data);
   }
@@ -182,18 +182,18 @@ export class OverlayFs implements LowLevelFs {
     releaseFile(this.core, fh);
   }
 
-  fallocate(ctx: RequestContext, nodeid: number, fh: number, offset: number, length: number, mode: number): void {
+  fallocate(ctx: RequestContext, nodeid: number, fh: number, offset: U64, length: U64, mode: number): void {
     this.core.enter(ctx);
     fallocateFile(this.core, nodeid, fh, offset, length, mode);
   }
 
-  lseek(_ctx: RequestContext, _nodeid: number, fh: number, offset: number, whence: number): number {
+  lseek(_ctx: RequestContext, _nodeid: number, fh: number, offset: U64, whence: number): U64 {
     return seekFile(this.core, fh, offset, whence);
   }
 
   copyFileRange(
-    ctx: RequestContext, _nodeIn: number, fhIn: number, offIn: number,
-    nodeOut: number, fhOut: number, offOut: number, len: number, flags: number,
+    ctx: RequestContext, _nodeIn: number, fhIn: number, offIn: U64,
+    nodeOut: number, fhOut: number, offOut: U64, len: U64, flags: number,
   ): number {
     this.core.enter(ctx);
     return copyFileRange(this.core, fhIn, offIn, nodeOut, fhOut, offOut, len, flags);

@@ -26,7 +26,8 @@ export interface NodeRec {
   /** The top object is in the upper layer (true until known otherwise: the cautious default). */
   upper: boolean;
   openMtimeNs: bigint | null;
-  openSize: number;
+  /** A number, or a bigint from 2^53 on (so two sizes there that a number would round alike differ). */
+  openSize: number | bigint;
 }
 
 function newRec(id: number, generation: number, parent: NodeRec | null, name: string): NodeRec {

@@ -8,20 +8,21 @@
 import { copyRange, fallocate, seek } from '../sys/space.js';
 import { current } from './ops-file.js';
 import type { Overlay } from './overlay.js';
+import type { U64 } from './session/filesystem.js';
 
 /** fallocate(2) with FALLOC_FL_* `mode` on the real file of handle `fh`. */
-export function fallocateHandle(ovl: Overlay, fh: number, offset: number, length: number, mode: number): void {
+export function fallocateHandle(ovl: Overlay, fh: number, offset: U64, length: U64, mode: number): void {
   fallocate(current(ovl, fh).fd, mode, offset, length);
 }
 
 /** lseek(2) on the real file of handle `fh` (FUSE_LSEEK carries SEEK_DATA / SEEK_HOLE); the new offset. */
-export function seekHandle(ovl: Overlay, fh: number, offset: number, whence: number): number {
+export function seekHandle(ovl: Overlay, fh: number, offset: U64, whence: number): U64 {
   return seek(current(ovl, fh).fd, offset, whence);
 }
 
 /** copy_file_range(2) between the real files of two handles at explicit offsets; bytes copied. */
 export function copyRangeHandles(
-  ovl: Overlay, fhIn: number, offIn: number, fhOut: number, offOut: number, len: number, flags: number,
+  ovl: Overlay, fhIn: number, offIn: U64, fhOut: number, offOut: U64, len: U64, flags: number,
 ): number {
   return copyRange(current(ovl, fhIn).fd, offIn, current(ovl, fhOut).fd, offOut, len, flags);
 }

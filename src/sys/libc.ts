@@ -46,6 +46,10 @@ export const c = {
     'long copy_file_range(int fd_in, void *off_in, int fd_out, void *off_out, size_t len, unsigned int flags)',
   ),
   lseek: libc.func('long lseek(int fd, long offset, int whence)'),
+  // Sizes and offsets from 2^53 on, which node:fs refuses or rounds (./offsets.ts).
+  ftruncate: libc.func('int ftruncate(int fd, int64_t length)'),
+  truncate: libc.func('int truncate(const char *path, int64_t length)'),
+  pwrite: libc.func('long pwrite(int fd, const void *buf, size_t count, int64_t offset)'),
   // Status flags of an fd opened for one use and handed on to another (copy-up's copy, ../fuse/copy-up.ts).
   fcntl: libc.func('int fcntl(int fd, int cmd, ...)'),
   // /dev/fuse (./devfuse.ts): requests in and replies out, waiting on several fds, and the

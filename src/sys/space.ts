@@ -28,12 +28,15 @@ const F_SETFL = 4;
 const NO_EMPTY_PATH = [errnoNumber('ENOENT')];
 
 /** fallocate(2) on `fd`; `mode` is any combination of FALLOC_FL_* the filesystem supports. */
-export function fallocate(fd: number, mode: number, offset: number, length: number): void {
+export function fallocate(fd: number, mode: number, offset: number | bigint, length: number | bigint): void {
   check(c.fallocate(fd, mode, BigInt(offset), BigInt(length)) as number, 'fallocate', `fd ${fd}`);
 }
 
-/** lseek(2) with any whence (SEEK_DATA/SEEK_HOLE give ENXIO at or past EOF); the new offset. */
-export function seek(fd: number, offset: number, whence: number): number {
+/**
+ * lseek(2) with any whence (SEEK_DATA/SEEK_HOLE give ENXIO at or past EOF); the new offset, a
+ * bigint from 2^53 on (koffi gives a 64-bit result as a number only while it is exact).
+ */
+export function seek(fd: number, offset: number | bigint, whence: number): number | bigint {
   return check(c.lseek(fd, offset, whence) as number, 'lseek', `fd ${fd}`);
 }
 
@@ -46,7 +49,9 @@ export function setStatusFlags(fd: number, flags: number): void {
 }
 
 /** copy_file_range(2) from `offIn` of `fdIn` to `offOut` of `fdOut`, fd positions untouched; bytes copied. */
-export function copyRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number, flags = 0): number {
+export function copyRange(
+  fdIn: number, offIn: number | bigint, fdOut: number, offOut: number | bigint, len: number | bigint, flags = 0,
+): number {
   const inPos = Buffer.alloc(8);
   const outPos = Buffer.alloc(8);
   inPos.writeBigInt64LE(BigInt(offIn));

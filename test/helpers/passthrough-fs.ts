@@ -113,7 +113,7 @@ export class PassthroughFs implements LowLevelFs {
     const p = this.abs(nodeid);
     if (s.mode !== undefined) chmodSync(p, s.mode & 0o7777);
     if (s.uid !== undefined || s.gid !== undefined) lchownSync(p, s.uid ?? -1, s.gid ?? -1);
-    if (s.size !== undefined) truncateSync(p, s.size);
+    if (s.size !== undefined) truncateSync(p, Number(s.size));
     if (s.atime !== undefined || s.mtime !== undefined) setTimes(p, s.atime ?? 'omit', s.mtime ?? 'omit');
     return this.getattr(_c, nodeid, null);
   }

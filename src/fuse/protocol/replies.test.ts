@@ -13,6 +13,7 @@ import {
   encodeOutHeader,
   encodeStatfs,
   encodeStatxOut,
+  encodeU64Out,
 } from './replies.js';
 
 const attr: Attr = {
@@ -109,4 +110,16 @@ t.test('fuse_statx_out: validity, then struct fuse_statx laid out as struct stat
   t.same(time(s + 112), [3n, 4, 0], 'mtime');
   t.same([b.readUInt32LE(s + 128), b.readUInt32LE(s + 132)], [0x105, 0x1234], 'rdev split into major, minor');
   t.ok(b.subarray(s + 136, 288).every((x) => x === 0), 'dev and spare zeroed');
+});
+
+t.test('sizes past 2^53 (bigints) go out whole: fuse_attr, fuse_statx, fuse_lseek_out', async (t) => {
+  const b = Buffer.alloc(288, 0xee);
+  for (const size of [2n ** 53n + 1n, 2n ** 63n - 1n]) {
+    encodeAttrOut(b, 0, { attrValidMs: 0, attr: { ...attr, size } });
+    t.equal(b.readBigUInt64LE(16 + 8), size, `fuse_attr size ${size}`);
+    encodeStatxOut(b, 0, { attrValidMs: 0, attr: { ...attr, size }, mask: 0, btimeSec: 0, btimeNsec: 0, attributes: 0, attributesMask: 0 });
+    t.equal(b.readBigUInt64LE(32 + 40), size, `fuse_statx size ${size}`);
+    t.equal(encodeU64Out(b, 8, size), 16);
+    t.equal(b.readBigUInt64LE(8), size, `fuse_lseek_out ${size}`);
+  }
 });

@@ -1,7 +1,7 @@
 // Encoders for replies and notifications, into a caller-provided buffer (the loop reuses one).
 // A reply is fuse_out_header (16 bytes) + payload; encoders write the payload at `o` and return
 // the offset after it, so the loop writes the header last with the total length.
-import type { Attr, AttrReply, DirEntry, Entry, Opened, Statfs, StatxReply } from '../session/filesystem.js';
+import type { Attr, AttrReply, DirEntry, Entry, Opened, Statfs, StatxReply, U64 } from '../session/filesystem.js';
 import {
   ATTR_OUT_SIZE,
   ATTR_SIZE,
@@ -13,7 +13,7 @@ import {
   OUT_HEADER_SIZE,
   STATX_OUT_SIZE,
 } from './constants.js';
-import { align8, write16, write32, writeI64, writeValid } from './wire.js';
+import { align8, write16, write32, writeI64, writeU64Exact, writeValid } from './wire.js';
 
 /** fuse_out_header: total length, 0 or a negative errno, the request's unique id. */
 export function encodeOutHeader(b: Buffer, len: number, error: number, unique: number): void {
@@ -25,7 +25,7 @@ export function encodeOutHeader(b: Buffer, len: number, error: number, unique: n
 /** struct fuse_attr (88 bytes). */
 export function encodeAttr(b: Buffer, o: number, a: Attr): number {
   writeI64(b, o, a.ino);
-  writeI64(b, o + 8, a.size);
+  writeU64Exact(b, o + 8, a.size);
   writeI64(b, o + 16, a.blocks);
   writeI64(b, o + 24, a.atimeSec);
   writeI64(b, o + 32, a.mtimeSec);
@@ -90,7 +90,7 @@ export function encodeStatxOut(b: Buffer, o: number, r: StatxReply): number {
   write32(b, s + 24, a.gid >>> 0);
   write16(b, s + 28, a.mode & 0xffff);
   writeI64(b, s + 32, a.ino);
-  writeI64(b, s + 40, a.size);
+  writeU64Exact(b, s + 40, a.size);
   writeI64(b, s + 48, a.blocks);
   writeI64(b, s + 56, r.attributesMask);
   encodeSxTime(b, s + 64, a.atimeSec, a.atimeNsec);
@@ -119,8 +119,8 @@ export function encodeWriteOut(b: Buffer, o: number, size: number): number {
 }
 
 /** A single u64 (fuse_lseek_out, fuse_copy_file_range_out). */
-export function encodeU64Out(b: Buffer, o: number, v: number): number {
-  writeI64(b, o, v);
+export function encodeU64Out(b: Buffer, o: number, v: U64): number {
+  writeU64Exact(b, o, v);
   return o + 8;
 }
 

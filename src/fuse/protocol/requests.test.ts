@@ -5,6 +5,7 @@ import {
   decodeBatchForget,
   decodeCopyFileRange,
   decodeCreate,
+  decodeFallocate,
   decodeGetattr,
   decodeGetxattr,
   decodeInHeader,
@@ -121,4 +122,21 @@ t.test('LSEEK and COPY_FILE_RANGE', async (t) => {
   t.same(decodeLseek(request(Op.LSEEK, 24, (b, o) => { b.writeBigUInt64LE(4n, o); b.writeBigInt64LE(8192n, o + 8); b.writeUInt32LE(3, o + 16); }), H), { fh: 4, offset: 8192, whence: 3 });
   const c = request(Op.COPY_FILE_RANGE, 56, (b, o) => [1n, 2n, 3n, 4n, 5n, 6n, 0n].forEach((v, i) => b.writeBigUInt64LE(v, o + 8 * i)));
   t.same(decodeCopyFileRange(c, H), { fhIn: 1, offIn: 2, nodeOut: 3, fhOut: 4, offOut: 5, len: 6, flags: 0 });
+});
+
+t.test('sizes and offsets from 2^53 on come as exact bigints (SETATTR, READ, WRITE, LSEEK, FALLOCATE, COPY_FILE_RANGE)', async (t) => {
+  const big = 2n ** 53n + 1n;
+  const max = 2n ** 63n - 1n;
+  const set = decodeSetattr(request(Op.SETATTR, 88, (b, o) => { b.writeUInt32LE(1 << 3, o); b.writeBigUInt64LE(big, o + 16); }), H);
+  t.strictSame(set, { size: big });
+  const r = decodeRead(request(Op.READ, 40, (b, o) => { b.writeBigUInt64LE(1n, o); b.writeBigUInt64LE(max, o + 8); b.writeUInt32LE(4096, o + 16); }), H, { fh: 0, offset: 0, size: 0 });
+  t.equal(r.offset, max);
+  const w = decodeWrite(request(Op.WRITE, 41, (b, o) => { b.writeBigUInt64LE(1n, o); b.writeBigUInt64LE(big, o + 8); b.writeUInt32LE(1, o + 16); }), H);
+  t.equal(w.offset, big);
+  t.equal(decodeLseek(request(Op.LSEEK, 24, (b, o) => { b.writeBigInt64LE(big - 2n, o + 8); b.writeUInt32LE(4, o + 16); }), H).offset, 2 ** 53 - 1);
+  t.equal(decodeLseek(request(Op.LSEEK, 24, (b, o) => { b.writeBigInt64LE(big, o + 8); b.writeUInt32LE(4, o + 16); }), H).offset, big);
+  const f = decodeFallocate(request(Op.FALLOCATE, 32, (b, o) => { b.writeBigUInt64LE(big, o + 8); b.writeBigUInt64LE(max - big, o + 16); }), H);
+  t.strictSame([f.offset, f.length], [big, max - big]);
+  const c = decodeCopyFileRange(request(Op.COPY_FILE_RANGE_64, 56, (b, o) => [1n, big, 3n, 4n, max, big + 2n, 0n].forEach((v, i) => b.writeBigUInt64LE(v, o + 8 * i))), H);
+  t.strictSame([c.offIn, c.offOut, c.len], [big, max, big + 2n]);
 });

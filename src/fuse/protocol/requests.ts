@@ -20,8 +20,8 @@ import {
   SETXATTR_IN_COMPAT_SIZE,
   SETXATTR_IN_EXT_SIZE,
 } from './constants.js';
-import type { SetAttr } from '../session/filesystem.js';
-import { readI64, readName, readU16, readU32, readU64, readU64Big } from './wire.js';
+import type { SetAttr, U64 } from '../session/filesystem.js';
+import { readI64, readI64Exact, readName, readU16, readU32, readU64, readU64Big, readU64Exact } from './wire.js';
 
 /** fuse_in_header; decoded into a caller-owned object so the loop allocates none per request. */
 export interface InHeader {
@@ -83,7 +83,7 @@ export function decodeSetattr(b: Buffer, o: number): SetAttr {
   const valid = readU32(b, o);
   const s: SetAttr = {};
   if (valid & FATTR_FH) s.fh = readU64(b, o + 8);
-  if (valid & FATTR_SIZE) s.size = readU64(b, o + 16);
+  if (valid & FATTR_SIZE) s.size = readU64Exact(b, o + 16);
   if (valid & FATTR_ATIME_NOW) s.atime = 'now';
   else if (valid & FATTR_ATIME) s.atime = { sec: readI64(b, o + 32), nsec: readU32(b, o + 56) };
   if (valid & FATTR_MTIME_NOW) s.mtime = 'now';
@@ -150,20 +150,20 @@ export function decodeCreate(b: Buffer, o: number, end: number): { flags: number
 /** READ / READDIR / READDIRPLUS (fuse_read_in, 40 bytes). */
 export interface ReadIn {
   fh: number;
-  offset: number;
+  offset: U64;
   size: number;
 }
 export function decodeRead(b: Buffer, o: number, r: ReadIn): ReadIn {
   r.fh = readU64(b, o);
-  r.offset = readU64(b, o + 8);
+  r.offset = readU64Exact(b, o + 8);
   r.size = readU32(b, o + 16);
   return r;
 }
 
 /** WRITE (fuse_write_in, 40 bytes) + data; `data` is a view of the receive buffer. */
-export function decodeWrite(b: Buffer, o: number): { fh: number; offset: number; writeFlags: number; data: Buffer } {
+export function decodeWrite(b: Buffer, o: number): { fh: number; offset: U64; writeFlags: number; data: Buffer } {
   const size = readU32(b, o + 16);
-  return { fh: readU64(b, o), offset: readU64(b, o + 8), writeFlags: readU32(b, o + 20), data: b.subarray(o + 40, o + 40 + size) };
+  return { fh: readU64(b, o), offset: readU64Exact(b, o + 8), writeFlags: readU32(b, o + 20), data: b.subarray(o + 40, o + 40 + size) };
 }
 
 /** RELEASE / RELEASEDIR (fuse_release_in, 24 bytes). */
@@ -228,22 +228,22 @@ export function decodeInit(b: Buffer, o: number, end: number): InitIn {
 }
 
 /** FALLOCATE (fuse_fallocate_in, 32 bytes). */
-export function decodeFallocate(b: Buffer, o: number): { fh: number; offset: number; length: number; mode: number } {
-  return { fh: readU64(b, o), offset: readU64(b, o + 8), length: readU64(b, o + 16), mode: readU32(b, o + 24) };
+export function decodeFallocate(b: Buffer, o: number): { fh: number; offset: U64; length: U64; mode: number } {
+  return { fh: readU64(b, o), offset: readU64Exact(b, o + 8), length: readU64Exact(b, o + 16), mode: readU32(b, o + 24) };
 }
 
 /** LSEEK (fuse_lseek_in, 24 bytes). */
-export function decodeLseek(b: Buffer, o: number): { fh: number; offset: number; whence: number } {
-  return { fh: readU64(b, o), offset: readI64(b, o + 8), whence: readU32(b, o + 16) };
+export function decodeLseek(b: Buffer, o: number): { fh: number; offset: U64; whence: number } {
+  return { fh: readU64(b, o), offset: readI64Exact(b, o + 8), whence: readU32(b, o + 16) };
 }
 
 export interface CopyFileRangeIn {
   fhIn: number;
-  offIn: number;
+  offIn: U64;
   nodeOut: number;
   fhOut: number;
-  offOut: number;
-  len: number;
+  offOut: U64;
+  len: U64;
   flags: number;
 }
 
@@ -251,11 +251,11 @@ export interface CopyFileRangeIn {
 export function decodeCopyFileRange(b: Buffer, o: number): CopyFileRangeIn {
   return {
     fhIn: readU64(b, o),
-    offIn: readU64(b, o + 8),
+    offIn: readU64Exact(b, o + 8),
     nodeOut: readU64(b, o + 16),
     fhOut: readU64(b, o + 24),
-    offOut: readU64(b, o + 32),
-    len: readU64(b, o + 40),
+    offOut: readU64Exact(b, o + 32),
+    len: readU64Exact(b, o + 40),
     flags: Number(readU64Big(b, o + 48) & 0xffffffffn),
   };
 }

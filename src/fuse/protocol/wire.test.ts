@@ -1,5 +1,8 @@
 import t from 'tap';
-import { align8, readI32, readI64, readName, readU16, readU32, readU64, write16, write32, writeI64, writeValid } from './wire.js';
+import {
+  align8, readI32, readI64, readI64Exact, readName, readU16, readU32, readU64, readU64Exact, write16, write32, writeI64,
+  writeU64Exact, writeValid,
+} from './wire.js';
 
 t.test('64-bit fields as two halves round-trip, signed and unsigned', async (t) => {
   const b = Buffer.alloc(8);
@@ -13,6 +16,31 @@ t.test('64-bit fields as two halves round-trip, signed and unsigned', async (t) 
     t.equal(b.readBigInt64LE(0), BigInt(v), `i64 ${v}`);
     t.equal(readI64(b, 0), v);
   }
+});
+
+t.test('sizes and offsets: exact numbers below 2^53, bigints from 2^53 to 2^63 - 1 and past -2^53', async (t) => {
+  const b = Buffer.alloc(8);
+  const max = 2n ** 63n - 1n;
+  // Below 2^53 a number (the common path sees no bigint); from 2^53 on a bigint, every bit kept.
+  for (const [v, want] of [[2n ** 53n - 1n, 2 ** 53 - 1], [2n ** 53n, 2n ** 53n], [2n ** 53n + 1n, 2n ** 53n + 1n],
+    [max - 1n, max - 1n], [max, max], [2n ** 32n + 7n, 2 ** 32 + 7]] as const) {
+    b.writeBigUInt64LE(v);
+    t.equal(readU64Exact(b, 0), want, `u64 ${v}`);
+    t.equal(readI64Exact(b, 0), want, `i64 ${v}`);
+    b.fill(0xee);
+    writeU64Exact(b, 0, want);
+    t.equal(b.readBigUInt64LE(0), v, `written ${v}`);
+  }
+  for (const [v, want] of [[-1n, -1], [-(2n ** 53n), -(2 ** 53)], [-(2n ** 53n) - 1n, -(2n ** 53n) - 1n], [-max - 1n, -max - 1n]] as const) {
+    b.writeBigInt64LE(v);
+    t.equal(readI64Exact(b, 0), want, `i64 ${v}`);
+    b.fill(0xee);
+    writeU64Exact(b, 0, want);
+    t.equal(b.readBigInt64LE(0), v, `written ${v}`);
+  }
+  // The rounding the number readers still do there (node ids, handles): what the exact ones avoid.
+  b.writeBigUInt64LE(2n ** 53n + 1n);
+  t.equal(readU64(b, 0), 2 ** 53);
 });
 
 t.test('16- and 32-bit fields by byte agree with Buffer\'s little-endian methods', async (t) => {

@@ -260,7 +260,8 @@ export class Dispatcher {
       case Op.READDIRPLUS: {
         const r = decodeRead(b, H, this.readIn);
         const limit = Math.min(O + r.size, out.length);
-        const entries = fs.readdir(ctx, node, r.fh, r.offset);
+        // A cookie is one this daemon handed out (small), so never a bigint.
+        const entries = fs.readdir(ctx, node, r.fh, Number(r.offset));
         if (h.opcode === Op.READDIR) return fillReaddir(out, O, limit, entries);
         return fillReaddirPlus(fs, ctx, node, out, O, limit, entries, this.onLookupError, this.sentNodes);
       }
@@ -298,7 +299,7 @@ export class Dispatcher {
         if (!fs.copyFileRange) enosys('COPY_FILE_RANGE');
         const r = decodeCopyFileRange(b, H);
         // The 32-bit answer of the old request caps what one call may copy.
-        const len = h.opcode === Op.COPY_FILE_RANGE ? Math.min(r.len, 0xfffff000) : r.len;
+        const len = h.opcode === Op.COPY_FILE_RANGE ? (r.len > 0xfffff000 ? 0xfffff000 : r.len) : r.len;
         const n = fs.copyFileRange(ctx, node, r.fhIn, r.offIn, r.nodeOut, r.fhOut, r.offOut, len, r.flags);
         return h.opcode === Op.COPY_FILE_RANGE ? encodeWriteOut(out, O, n) : encodeU64Out(out, O, n);
       }

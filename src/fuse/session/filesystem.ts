@@ -3,8 +3,12 @@
 // Plain values only: the filesystem never sees a buffer of the wire format, the loop never sees
 // a layer. A method answers by returning; it fails by throwing an OvlError (or a Node system
 // error), which the loop turns into the negative errno of the reply (errors.ts: errnoOf).
-// Numbers, not bigints, on this path: inode numbers and sizes stay below 2^53 here, and
-// times travel as whole seconds plus nanoseconds so nothing is rounded.
+// Numbers, not bigints, on this path: inode numbers stay below 2^53 here, and times travel as
+// whole seconds plus nanoseconds so nothing is rounded. Sizes and offsets are U64: a bigint only
+// from 2^53 on (files up to 2^63 - 1 bytes, sparse, on tmpfs), so the common path sees numbers.
+
+/** A size or offset: a number below 2^53 (exact), a bigint from there on. */
+export type U64 = number | bigint;
 
 /** Who sent the request (fuse_in_header). */
 export interface RequestContext {
@@ -16,7 +20,7 @@ export interface RequestContext {
 /** struct fuse_attr, as numbers. */
 export interface Attr {
   ino: number;
-  size: number;
+  size: U64;
   blocks: number;
   atimeSec: number;
   atimeNsec: number;
@@ -91,7 +95,7 @@ export interface SetAttr {
   mode?: number;
   uid?: number;
   gid?: number;
-  size?: number;
+  size?: U64;
   /** 'now' for FATTR_ATIME_NOW / FATTR_MTIME_NOW. */
   atime?: { sec: number; nsec: number } | 'now';
   mtime?: { sec: number; nsec: number } | 'now';
@@ -189,9 +193,9 @@ export interface LowLevelFs {
   open(ctx: RequestContext, nodeid: number, flags: number): Opened;
   create(ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number): { entry: Entry; opened: Opened };
   /** Read up to `size` bytes at `offset` into `into` (≥ size bytes); return the count read. */
-  read(ctx: RequestContext, nodeid: number, fh: number, offset: number, size: number, into: Buffer): number;
+  read(ctx: RequestContext, nodeid: number, fh: number, offset: U64, size: number, into: Buffer): number;
   /** `data` is only valid during the call (it is the loop's receive buffer). */
-  write(ctx: RequestContext, nodeid: number, fh: number, offset: number, data: Buffer, writeFlags: number): number;
+  write(ctx: RequestContext, nodeid: number, fh: number, offset: U64, data: Buffer, writeFlags: number): number;
   flush(ctx: RequestContext, nodeid: number, fh: number): void;
   fsync(ctx: RequestContext, nodeid: number, fh: number, datasync: boolean): void;
   release(ctx: RequestContext, nodeid: number, fh: number, flags: number): void;
@@ -217,14 +221,14 @@ export interface LowLevelFs {
   listxattr(ctx: RequestContext, nodeid: number): string[];
   removexattr(ctx: RequestContext, nodeid: number, name: string): void;
 
-  fallocate?(ctx: RequestContext, nodeid: number, fh: number, offset: number, length: number, mode: number): void;
+  fallocate?(ctx: RequestContext, nodeid: number, fh: number, offset: U64, length: U64, mode: number): void;
   /** SEEK_DATA / SEEK_HOLE (SEEK_SET/CUR/END are the kernel's own business). */
-  lseek?(ctx: RequestContext, nodeid: number, fh: number, offset: number, whence: number): number;
+  lseek?(ctx: RequestContext, nodeid: number, fh: number, offset: U64, whence: number): U64;
   copyFileRange?(
     ctx: RequestContext,
-    nodeIn: number, fhIn: number, offIn: number,
-    nodeOut: number, fhOut: number, offOut: number,
-    len: number, flags: number,
+    nodeIn: number, fhIn: number, offIn: U64,
+    nodeOut: number, fhOut: number, offOut: U64,
+    len: U64, flags: number,
   ): number;
   /** FUSE_TMPFILE (O_TMPFILE): an unnamed file in `parent`, opened. */
   tmpfile?(ctx: RequestContext, parent: number, mode: number, flags: number, umask: number): { entry: Entry; opened: Opened };
