@@ -133,7 +133,7 @@ export function hashFiles<K>(
 }
 
 /** 16 hex digits of an xxh64, as reports print it. */
-export function hexOf(h: bigint): string {
+function hexOf(h: bigint): string {
   return h.toString(16).padStart(16, '0');
 }
 
