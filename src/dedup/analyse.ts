@@ -1,6 +1,7 @@
 // Analyse: discovery + scans + content hashes → the Report (plain data, no printing, no I/O).
 import { relative } from 'node:path';
 import { analyseStore, totalsWith, type StoreAnalysis } from './analyse-store.js';
+import type { ContentHashes } from './content-hashes.js';
 import { InodeTally, ZERO, addBreakdowns, addCounts, emptyBreakdown } from './counts.js';
 import { findDuplicates, type Located } from './duplicates.js';
 import { sizeCollisions } from './hash.js';
@@ -15,7 +16,7 @@ export interface AnalyseInput {
   /** per store (same order as discovery.stores): cacheId → scan */
   scans: Array<Map<string, LayerScan>>;
   /** inode id → xxh64 of size-colliding regular files */
-  hashes: Map<number, string>;
+  hashes: ContentHashes;
   outside?: OutsideCounts;
 }
 
@@ -73,7 +74,7 @@ function imageCopies(analyses: StoreAnalysis[]): ImageCopies[] {
   return analyses.flatMap((a) => a.store.images.map((img) => ({ image: img.names[0]!, copies: a.copiesOf.get(img)!, upTo: img.layers.length })));
 }
 
-function wasteOf(copies: ImageCopies[], hashes: Map<number, string>): Waste {
+function wasteOf(copies: ImageCopies[], hashes: ContentHashes): Waste {
   const images = copies.map((c) => wasteOfCopies(c.image, c.copies, hashes, c.upTo));
   return {
     images,
@@ -142,7 +143,7 @@ export function analyseLayers(discovery: Discovery, scans: Array<Map<string, Lay
 }
 
 /** `outside`: what the data root holds outside its layer dirs, when it was walked. */
-export function finishReport({ report, located, copies }: LayerAnalysis, hashes: Map<number, string>, outside?: OutsideCounts): Report {
+export function finishReport({ report, located, copies }: LayerAnalysis, hashes: ContentHashes, outside?: OutsideCounts): Report {
   const { warnings, ...rest } = report;
   const layers = addCounts(report.imageLayers, report.containerLayers);
   const wholeRoot = outside

@@ -2,6 +2,7 @@ import { deepStrictEqual } from 'node:assert';
 import fc from 'fast-check';
 import t from 'tap';
 import { file, hashesOf } from '../../test/helpers/entries.js';
+import { ContentHashes } from './content-hashes.js';
 import { type Located, MAX_GROUP_PATHS, findDuplicates } from './duplicates.js';
 
 t.test('groups distinct inodes by size and hash, largest redundancy first', async (t) => {
@@ -15,16 +16,16 @@ t.test('groups distinct inodes by size and hash, largest redundancy first', asyn
     { entry: file('e', 5000, { inode: '1:5' }), base: 'l3' },
     { entry: file('f', 7, { inode: '1:6' }), base: 'l3' }, // unique size: never hashed
   ];
-  const hashes = hashesOf([['1:1', 'aa'], ['1:2', 'aa'], ['1:3', 'cc'], ['1:4', 'dd'], ['1:5', 'dd']]);
+  const hashes = hashesOf([['1:1', 'aa'], ['1:2', 'aa'], ['1:3', 'cc'], ['1:4', 'f00000000000000d'], ['1:5', 'f00000000000000d']]);
   const d = findDuplicates(files, hashes);
-  t.same(d.groups.map((g) => [g.hash, g.inodes, g.redundantBytes]), [['dd', 2, 5000], ['aa', 2, 100]]);
+  t.same(d.groups.map((g) => [g.hash, g.inodes, g.redundantBytes]), [['f00000000000000d', 2, 5000], ['00000000000000aa', 2, 100]], 'hashes printed as 16 hex digits');
   t.same(d.groups[1]!.paths, ['l1/a', 'l2/b'], 'one path per inode');
   t.same([d.redundantInodes, d.redundantBytes, d.hashedInodes, d.hashedBytes], [2, 5100, 5, 10300]);
 });
 
 t.test('paths per group are capped, counts are not', async (t) => {
   const files = Array.from({ length: 30 }, (_, i) => ({ entry: file(`f${i}`, 9, { inode: `1:${i}` }), base: 'x' }));
-  const d = findDuplicates(files, new Map(files.map((f) => [f.entry.id, 'same'])));
+  const d = findDuplicates(files, ContentHashes.fromHex(files.map((f) => [f.entry.id, '5a3e'])));
   t.equal(d.groups[0]!.paths.length, MAX_GROUP_PATHS);
   t.equal(d.groups[0]!.inodes, 30);
   t.equal(d.redundantBytes, 29 * 9);
@@ -56,7 +57,7 @@ t.test('the groups and their order are those of a Map keyed by size and hash, wi
     fc.property(rows, (rs) => {
       const files = rs.map((r, i) => ({ entry: file(`f${i}`, r.size), base: `l${i % 3}` }));
       const hashes = new Map(files.map((f, i) => [f.entry.id, rs[i]!.hash]));
-      const got = findDuplicates(files, hashes).groups.map((g): [string, number, string[]] => [g.hash, g.size, g.paths]);
+      const got = findDuplicates(files, ContentHashes.fromHex(hashes)).groups.map((g): [string, number, string[]] => [g.hash, g.size, g.paths]);
       deepStrictEqual(got, byMap(files, hashes));
     }),
     { seed: 20261203, numRuns: 300 },

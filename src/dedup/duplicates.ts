@@ -1,5 +1,6 @@
 // Content duplicates across all layers and images: distinct inodes with the same size and xxh64,
 // largest waste first. Hard links are one inode and never a duplicate. Pure.
+import type { ContentHashes } from './content-hashes.js';
 import { IdSet } from './id-table.js';
 import type { DuplicateGroup, Duplicates } from './report.js';
 import type { Entry } from './types.js';
@@ -18,24 +19,25 @@ export interface Located {
 /** Two or more inodes of one size and hash: the first name seen of each (its other names are hard links, not copies). */
 interface Group {
   size: number;
-  hash: string;
+  /** the group's first file, whose hash is the group's */
+  head: Located;
   first: Located[];
 }
 
-/** A slot number for a hash string: FNV-1a over its first 8 characters (32 bits of an xxh64 in hex, uniform already). */
-function slotOf(hash: string, mask: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < hash.length && i < 8; i++) h = Math.imul(h ^ hash.charCodeAt(i), 0x01000193);
-  return (h >>> 0) & mask;
+/** A slot number for a hash: a mix of its high half (32 bits of an xxh64, uniform already; the mix spreads hand-made test hashes). */
+function slotOf(hi: number, mask: number): number {
+  let h = Math.imul(hi ^ (hi >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) & mask;
 }
 
 /**
  * The hashed files grouped by (size, hash), each group's files in the order given, the groups in the
- * order of their first file. An open-addressing table of file numbers, not a Map keyed by the hash
- * string: that Map of 118 800 strings (and a `size:hash` key on an xxh64 collision) was ~350 ms of
- * the main thread's CPU on the bench root, the table and its two typed arrays ~30 ms.
+ * order of their first file. An open-addressing table of file numbers over the hashes' u32 halves,
+ * not a Map keyed by a hash string: that Map of 118 800 strings (and a `size:hash` key on an xxh64
+ * collision) was ~350 ms of the main thread's CPU on the bench root, the table ~30 ms.
  */
-function groupsOf(files: Located[], hashOf: string[]): Group[] {
+function groupsOf(files: Located[], los: Uint32Array, his: Uint32Array): Group[] {
   const n = files.length;
   let cap = 16;
   while (cap < 2 * n) cap *= 2;
@@ -48,9 +50,10 @@ function groupsOf(files: Located[], hashOf: string[]): Group[] {
   // the slots whose group has a second file, in the order that happened
   const firstSlots: number[] = [];
   for (let i = 0; i < n; i++) {
-    const hash = hashOf[i]!;
+    const lo = los[i]!;
+    const hi = his[i]!;
     const size = files[i]!.entry.size;
-    let s = slotOf(hash, mask);
+    let s = slotOf(hi, mask);
     for (;;) {
       const h = head[s]!;
       if (h === 0) {
@@ -58,7 +61,7 @@ function groupsOf(files: Located[], hashOf: string[]): Group[] {
         count[s] = 1;
         break;
       }
-      if (hashOf[h - 1] === hash && files[h - 1]!.entry.size === size) {
+      if (los[h - 1] === lo && his[h - 1] === hi && files[h - 1]!.entry.size === size) {
         next[tail[s]! - 1] = i + 1;
         tail[s] = i + 1;
         if (++count[s]! === 2) firstSlots.push(s);
@@ -72,33 +75,32 @@ function groupsOf(files: Located[], hashOf: string[]): Group[] {
   return firstSlots.map((s) => {
     const first: Located[] = [];
     for (let f = head[s]!; f !== 0; f = next[f - 1]!) first.push(files[f - 1]!);
-    return { size: files[head[s]! - 1]!.entry.size, hash: hashOf[head[s]! - 1]!, first };
+    return { size: first[0]!.entry.size, head: first[0]!, first };
   });
 }
 
 // Only the first name of each hashed inode counts (give the files bottom layer first, so that name
 // is in the layer that added the file); path strings are built only for the groups reported.
-export function findDuplicates(files: Iterable<Located>, hashes: Map<number, string>): Duplicates {
+export function findDuplicates(files: Iterable<Located>, hashes: ContentHashes): Duplicates {
   const hashed: Located[] = [];
-  const hashOf: string[] = [];
+  const los = new Uint32Array(hashes.size);
+  const his = new Uint32Array(hashes.size);
   const seen = new IdSet();
   let hashedBytes = 0;
   for (const located of files) {
     const { entry } = located;
-    if (entry.type !== 'file' || seen.has(entry.id)) continue;
-    const hash = hashes.get(entry.id);
-    if (hash === undefined) continue;
-    seen.add(entry.id);
+    if (entry.type !== 'file' || !hashes.has(entry.id) || !seen.add(entry.id)) continue;
     hashedBytes += entry.size;
+    los[hashed.length] = hashes.lo(entry.id);
+    his[hashed.length] = hashes.hi(entry.id);
     hashed.push(located);
-    hashOf.push(hash);
   }
   const groups: DuplicateGroup[] = [];
-  for (const g of groupsOf(hashed, hashOf)) {
+  for (const g of groupsOf(hashed, los, his)) {
     const named = g.first.map((l) => ({ root: `${l.base}/${l.entry.path}`, layer: l.layer ?? '', path: l.entry.path }));
     const listed = named.slice(0, MAX_GROUP_PATHS);
     groups.push({
-      hash: g.hash,
+      hash: hashes.hex(g.head.entry.id)!,
       size: g.size,
       inodes: g.first.length,
       paths: listed.map((n) => n.root),

@@ -33,7 +33,7 @@ t.test('threads and the calling thread give every file its xxh64; an unreadable 
   for (const worker of [true, false]) {
     const log = new WarningLog();
     const got = await hashInodes(dir, files, { log, worker });
-    t.same([...got].sort((x, y) => x[0] - y[0]), [...expected].sort((x, y) => x[0] - y[0]), `worker: ${worker}`);
+    t.same(got.entries(), [...expected].sort((x, y) => x[0] - y[0]), `worker: ${worker}`);
     t.same(log.list, [{ path: `${dir}/a/diff/d/gone`, reason: 'cannot read for hashing: ENOENT' }]);
   }
   t.equal(new Set(expected.values()).size, 7, 'seven contents');
@@ -45,14 +45,14 @@ t.test('files fed in batches of any size (as layers are scanned) give the same a
   const whole = await hashInodes(dir, files, { log: new WarningLog() });
   const threads = new HashWorkers(dir);
   for (const [from, to] of [[0, 1], [1, 40], [40, 1300], [1300, files.length]] as const) threads.feed(files.slice(from, to));
-  t.same(await threads.finish({ log }), whole);
+  t.same((await threads.finish({ log })).entries(), whole.entries());
   t.equal(log.list.length, 1, 'the missing file');
 });
 
 t.test('threads started ahead and closed unused end cleanly; nothing fed hashes nothing', async (t) => {
   new HashWorkers('/nonexistent').close();
   const log = new WarningLog();
-  t.same(await new HashWorkers('/nonexistent').finish({ log }), new Map());
+  t.same((await new HashWorkers('/nonexistent').finish({ log })).entries(), []);
   t.same(log.list, []);
 });
 

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import xxhash from 'xxhash-wasm';
+import { ContentHashes } from './content-hashes.js';
 import type { Located } from './duplicates.js';
 import { fileHasher, hashFiles, type HashResult } from './hash.js';
 import type { WarningLog } from './read-meta.js';
@@ -18,63 +19,77 @@ export interface HashOptions {
   onProgress?: (bytes: number) => void;
 }
 
-/** Width of one xxh64 in hex: the workers answer with one string of these, in the order given. */
-const HEX = 16;
-const UNREAD = ' '.repeat(HEX);
-
 // A job goes in as few values as possible (the layer dirs once, per file its layer's index and its
 // path, paths joined by NUL, which no path holds) and the hashes come back, once all jobs are
-// done, as one string: cloning that costs nothing next to 118k [id, path] pairs. A file that could
-// not be read is 16 spaces. Jobs arrive while the main thread is still scanning; `end` asks for
-// the answer.
+// done, as one BigUint64Array in the order given (its buffer moved, not copied), with the
+// positions of the files that could not be read. Numbers, not hex: no string per file on either
+// side. Jobs arrive while the main thread is still scanning; `end` asks for the answer.
 const WORKER = (fn: string): string => `
 const { parentPort, workerData } = require('node:worker_threads');
 const fileHasher = ${fn};
 let hasher;
 const ready = require(workerData.xxhash)().then((api) => (hasher = fileHasher(api, require('node:fs'))));
-const hex = [];
+const jobs = [];
+let count = 0;
 const failed = [];
+const unread = [];
 let next = 0;
 // One function for every job's files (compiled once), taking values of the same types each time;
 // what runs rarely (progress, failures) is outside its loop, so that it does not deoptimize it.
 function hashJob(bases, layer, paths) {
-  const mine = [];
+  const mine = new BigUint64Array(paths.length);
   for (let i = 0; i < paths.length; i += 1024) {
     hashRange(bases, layer, paths, mine, i, Math.min(paths.length, i + 1024));
     if (hasher.bytes >= next) progress();
   }
+  count += paths.length;
   return mine;
 }
 function hashRange(bases, layer, paths, mine, from, to) {
   for (let i = from; i < to; i++) {
     const abs = bases[layer[i]] + '/' + paths[i];
     try {
-      mine.push(hasher.file(abs));
+      mine[i] = hasher.file(abs);
     } catch (err) {
-      mine.push(fail(abs, err));
+      fail(abs, err, count + i);
     }
   }
 }
-function fail(abs, err) {
+function fail(abs, err, at) {
   failed.push([abs, err.code ?? String(err)]);
-  return ${JSON.stringify(UNREAD)};
+  unread.push(at);
 }
 function progress() {
   parentPort.postMessage({ done: hasher.bytes });
   next = hasher.bytes + (4 << 20);
 }
+function answer() {
+  const hashed = new BigUint64Array(count);
+  let at = 0;
+  for (const j of jobs) {
+    hashed.set(j, at);
+    at += j.length;
+  }
+  parentPort.postMessage({ hashed, unread, failed }, [hashed.buffer]);
+}
 let queue = ready;
 parentPort.on('message', (job) => {
   queue = queue.then(() => {
-    if (job.end) parentPort.postMessage({ hashed: hex.join(''), failed });
-    else hex.push(hashJob(job.bases, job.layer, job.paths.split('\\0')).join(''));
+    if (job.end) answer();
+    else jobs.push(hashJob(job.bases, job.layer, job.paths.split('\\0')));
   });
 });
 `;
 
+/** Whether a u32 view of a BigUint64Array has each value's low half first (it has on every platform Node runs on but s390x). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 interface WorkerMessage {
   done?: number;
-  hashed?: string;
+  /** xxh64 of each file sent, in the order sent (0 where unread) */
+  hashed?: BigUint64Array;
+  /** positions in `hashed` of the files that could not be read */
+  unread?: number[];
   failed?: Array<[string, string]>;
 }
 
@@ -122,7 +137,7 @@ interface Thread {
 
 /**
  * Hashing threads started ahead of their work: `feed` hands them files as the scan finds them
- * (each file's path is `root/base/entry.path`), `finish` collects inode id → 16-hex-digit xxh64.
+ * (each file's path is `root/base/entry.path`), `finish` collects inode id → xxh64.
  */
 export class HashWorkers {
   private readonly threads: Thread[];
@@ -181,26 +196,29 @@ export class HashWorkers {
   }
 
   /** Wait for every file fed so far; unreadable files become warnings. */
-  async finish({ log, onProgress }: HashOptions): Promise<Map<number, string>> {
+  async finish({ log, onProgress }: HashOptions): Promise<ContentHashes> {
     this.onProgress = onProgress;
-    // Each thread's answer goes straight into one map: no [id, hash] pair per file on the way.
-    const hashes = new Map<number, string>();
+    // Each thread's answer goes straight into one table: no [id, hash] pair per file on the way.
+    let maxId = -1;
+    for (const t of this.threads) for (const id of t.sent) if (id > maxId) maxId = id;
+    const hashes = new ContentHashes(maxId + 1);
     const failed = await Promise.all(this.threads.map((t) => this.answer(t, hashes)));
     for (const list of failed) for (const [abs, code] of list) log.add(abs, `cannot read for hashing: ${code}`);
     return hashes;
   }
 
   /** Put the thread's hashes into `into`; answers the files it could not read. */
-  private answer(t: Thread, into: Map<number, string>): Promise<HashResult['failed']> {
+  private answer(t: Thread, into: ContentHashes): Promise<HashResult['failed']> {
     if (t.ended) return Promise.reject(t.ended);
     t.worker.ref();
     return new Promise((resolve, reject) => {
       t.worker.on('message', (m: WorkerMessage) => {
         if (m.hashed === undefined) return;
-        for (let i = 0; i < t.sent.length; i++) {
-          const h = m.hashed.slice(i * HEX, (i + 1) * HEX);
-          if (h !== UNREAD) into.set(t.sent[i]!, h);
-        }
+        const words = new Uint32Array(m.hashed.buffer, m.hashed.byteOffset, 2 * m.hashed.length);
+        const lo = LITTLE_ENDIAN ? 0 : 1;
+        const skip = new Uint8Array(t.sent.length);
+        for (const at of m.unread ?? []) skip[at] = 1;
+        for (let i = 0; i < t.sent.length; i++) if (skip[i] === 0) into.set(t.sent[i]!, words[2 * i + lo]!, words[2 * i + 1 - lo]!);
         resolve(m.failed ?? []);
         void t.worker.terminate();
       });
@@ -212,7 +230,7 @@ export class HashWorkers {
 }
 
 /** `HashWorkers.hash` on threads started now, or (worker: false) on the calling thread. */
-export async function hashInodes(root: string, files: readonly Located[], opts: HashOptions & { worker?: boolean; workers?: number }): Promise<Map<number, string>> {
+export async function hashInodes(root: string, files: readonly Located[], opts: HashOptions & { worker?: boolean; workers?: number }): Promise<ContentHashes> {
   if (opts.worker !== false && files.length > 0) {
     const threads = new HashWorkers(root, opts.workers);
     threads.feed(files);
@@ -222,5 +240,7 @@ export async function hashInodes(root: string, files: readonly Located[], opts: 
   const list = Array.from(order, (i): [number, string] => [files[i]!.entry.id, `${root}/${files[i]!.base}/${files[i]!.entry.path}`]);
   const r = hashFiles(list, await xxhash(), fs, opts.onProgress);
   for (const [abs, code] of r.failed) opts.log.add(abs, `cannot read for hashing: ${code}`);
-  return new Map(r.hashes);
+  const hashes = new ContentHashes();
+  for (const [id, h] of r.hashes) hashes.set(id, Number(h & 0xffffffffn), Number(h >> 32n));
+  return hashes;
 }

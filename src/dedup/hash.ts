@@ -55,16 +55,16 @@ export class CollisionStream<T extends { entry: Entry }> {
 }
 
 export interface HashResult<K = number> {
-  /** [key (an inode id), 16-hex-digit xxh64] */
-  hashes: Array<[K, string]>;
+  /** [key (an inode id), xxh64] */
+  hashes: Array<[K, bigint]>;
   /** [path, errno code] of files that could not be read */
   failed: Array<[string, string]>;
 }
 
 /** Hashes one file at a time with one read buffer; `bytes` counts what it has read. */
 export interface FileHasher {
-  /** 16-hex-digit xxh64 of the file at `abs`; throws (with the errno `code`) when it cannot be read */
-  file(abs: string): string;
+  /** xxh64 of the file at `abs` (no hex: the threads send numbers); throws (with the errno `code`) when it cannot be read */
+  file(abs: string): bigint;
   bytes: number;
 }
 
@@ -99,11 +99,11 @@ export function fileHasher(
         const first = io.readSync(fd, buf, 0, CHUNK, null);
         hasher.bytes += first;
         // Most files fit one read: hash them in one call, no streaming state.
-        if (first < CHUNK) return api.h64Raw(buf.subarray(0, first)).toString(16).padStart(16, '0');
+        if (first < CHUNK) return api.h64Raw(buf.subarray(0, first));
         const s = api.create64();
         s.update(buf.subarray(0, first));
         for (let n; (n = io.readSync(fd, buf, 0, CHUNK, null)) > 0; hasher.bytes += n) s.update(buf.subarray(0, n));
-        return s.digest().toString(16).padStart(16, '0');
+        return s.digest();
       } finally {
         io.closeSync(fd);
       }
@@ -132,12 +132,17 @@ export function hashFiles<K>(
   return out;
 }
 
+/** 16 hex digits of an xxh64, as reports print it. */
+function hexOf(h: bigint): string {
+  return h.toString(16).padStart(16, '0');
+}
+
 /** A synchronous xxh64-of-a-file function (errors propagate), for verification. */
 export async function contentHasher(): Promise<(abs: string) => string> {
   const api = await xxhash();
   return (abs) => {
     const r = hashFiles([['', abs]], api, fs);
     if (r.failed.length > 0) throw Object.assign(new Error(`${abs}: ${r.failed[0]![1]}`), { code: r.failed[0]![1] });
-    return r.hashes[0]![1];
+    return hexOf(r.hashes[0]![1]);
   };
 }

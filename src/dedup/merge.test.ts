@@ -46,3 +46,24 @@ t.test('a tree grows past its first 1024 paths, and a copy made before keeps its
   t.same(paths(before), []);
   t.equal(m.entries.size, 3000, 'nor is the tree it was copied from');
 });
+
+t.test('a diff longer than one chunk of the per-layer loops applies as the same diff given in short lists', async (t) => {
+  // 3 000 items (loops run 1 024 at a time): files, a whiteout and an opaque dir on each side of both chunk boundaries.
+  const bottom: DiffItem[] = [];
+  const top: DiffItem[] = [];
+  for (let d = 0; d < 30; d++) {
+    const name = `d${String(d).padStart(2, '0')}`;
+    bottom.push(put(dir(name)));
+    for (let f = 0; f < 99; f++) bottom.push(put(file(`${name}/f${String(f).padStart(2, '0')}`, f + 1)));
+    top.push(d % 3 === 0 ? wh(name) : put(dir(name), d % 3 === 1));
+    if (d % 3 !== 0) for (let f = 0; f < 99; f += 2) top.push(put(file(`${name}/f${String(f).padStart(2, '0')}`, 2 * f + 1)));
+  }
+  const whole = new MergedTree();
+  whole.apply(bottom);
+  whole.apply(top);
+  const pieces = new MergedTree();
+  for (const list of [bottom, top]) for (let i = 0; i < list.length; i += 500) pieces.apply(list.slice(i, i + 500));
+  t.equal(bottom.length, 3000);
+  t.same(whole.entries, pieces.entries);
+  t.equal(whole.entries.size, 10 * (1 + 50) + 10 * (1 + 99), 'whiteouts remove, opaque dirs keep only their new files, the others merge');
+});

@@ -1,6 +1,7 @@
 // The analyze pipeline with its I/O: discover → scan every layer dir → hash size collisions →
 // analyse. Read-only on the data root: it opens, lists, stats and reads, nothing else.
 import { relative } from 'node:path';
+import type { ContentHashes } from './content-hashes.js';
 import { analyseLayers, finishReport, locatedFiles } from './analyse.js';
 import { discover } from './discover.js';
 import { CollisionStream } from './hash.js';
@@ -22,7 +23,7 @@ export interface Progress {
 export interface AnalysisRun {
   discovery: Discovery;
   scans: Array<Map<string, LayerScan>>;
-  hashes: Map<number, string>;
+  hashes: ContentHashes;
   report: Report;
 }
 

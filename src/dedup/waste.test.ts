@@ -24,7 +24,7 @@ t.test('every copy of a path, deletions (also by a dir whiteout) as size 0', asy
 });
 
 t.test('dive numbers, N-1 reclaimable and metadata-only rewrites', async (t) => {
-  const hashes = hashesOf([['1:1', 'h'], ['1:2', 'h'], ['1:3', 'other']]);
+  const hashes = hashesOf([['1:1', 'a1'], ['1:2', 'a1'], ['1:3', 'b2']]);
   const w = imageWaste('img', layers, hashes);
   t.equal(w.wastedBytes, 1000 + 1000 + 3 + 10, "dive's wastedBytes counts every copy");
   t.equal(w.reclaimableBytes, 2000 + 10, 'N-1: all but the visible copy');
@@ -41,7 +41,7 @@ t.test('an opaque dir and a file replacing a dir delete what was below', async (
 });
 
 t.test("an image that is another's bottom layers gets the same waste from the longer chain's copies", async (t) => {
-  const hashes = hashesOf([['1:1', 'h'], ['1:2', 'h'], ['1:3', 'other']]);
+  const hashes = hashesOf([['1:1', 'a1'], ['1:2', 'a1'], ['1:3', 'b2']]);
   const all = pathCopies(layers);
   for (let n = 1; n <= layers.length; n++) t.same(wasteOfCopies('img', all, hashes, n), imageWaste('img', layers.slice(0, n), hashes), `${n} layers`);
 });

@@ -1,5 +1,6 @@
 // Hand-made layer entries for the pure dedup stages: every field has a plain default, so a test
 // states only what matters to it.
+import { ContentHashes } from '../../src/dedup/content-hashes.js';
 import { INODE_IDS } from '../../src/dedup/inode-ids.js';
 import type { DiffItem, Entry, LayerScan } from '../../src/dedup/types.js';
 
@@ -53,7 +54,7 @@ export function shortDiff(items: DiffItem[]): string[] {
   return items.map((i) => (i.whiteout ? `-${i.path}` : i.opaque ? `${i.path}/*` : i.path));
 }
 
-/** Content hashes keyed as the analysis keys them (inode id), given by hand-made `inode` keys. */
-export function hashesOf(pairs: Array<[string, string]>): Map<number, string> {
-  return new Map(pairs.map(([inode, hash]) => [INODE_IDS.ofKey(inode), hash]));
+/** Content hashes keyed as the analysis keys them (inode id), given by hand-made `inode` keys and hex hashes. */
+export function hashesOf(pairs: Array<[string, string]>): ContentHashes {
+  return ContentHashes.fromHex(pairs.map(([inode, hash]) => [INODE_IDS.ofKey(inode), hash]));
 }
