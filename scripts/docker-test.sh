@@ -24,7 +24,12 @@ for old in $(grep -oE ' /tmp/ovlkit-docker\.[A-Za-z0-9]+ ' /proc/self/mountinfo 
   if [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null; then continue; fi
   [ -n "$owner" ] || [ -z "$(find "$old" -maxdepth 0 -mmin -60)" ] || continue
   echo "docker-test: clearing $old, left by a killed run" >&2
-  pid=$(cat "$old/pid" 2>/dev/null) && kill -9 "$pid" 2>/dev/null || true
+  # Its pidfile outlives a dockerd killed with it, and the pid may be someone else's by now: only
+  # a dockerd whose command line names this data root is killed.
+  pid=$(cat "$old/pid" 2>/dev/null) || pid=""
+  if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--data-root $old/data "; then
+    kill -9 "$pid" 2>/dev/null || true
+  fi
   grep -oE " $old(/[^ ]*)?" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   rm -rf "$old"
 done
