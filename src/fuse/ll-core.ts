@@ -234,7 +234,11 @@ export class LlCore {
    * impure showed the old d_ino under load).
    */
   private invalidate(nodeid: number, data: boolean, off = 0, len = -1, beforeReply = false): void {
-    if (beforeReply && data && this.session.invalListing && this.table.get(nodeid)?.isDir) return this.session.invalListing(nodeid);
+    if (beforeReply && data && this.session.invalListing && this.table.get(nodeid)?.isDir) {
+      // The attributes at once too, should the listing's hand-off outlast its bound.
+      this.session.invalAttrs?.(nodeid);
+      return this.session.invalListing(nodeid);
+    }
     if (!this.session.invalAttrs) return this.session.invalInode(nodeid, data ? off : -1, data ? len : 0);
     this.session.invalAttrs(nodeid);
     if (data) this.session.invalInode(nodeid, off, len);
