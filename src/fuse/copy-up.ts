@@ -23,7 +23,9 @@ import { copyFdData } from '../sys/dirents.js';
 import { closeFd, fsyncFd, openFile } from '../sys/fd.js';
 import { fileHandle } from '../sys/handle.js';
 import { type XattrTarget, getXattr, listXattrs, mknod, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
-import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, linkFd, setStatusFlags } from '../sys/space.js';
+import { truncateFd } from '../sys/offsets.js';
+import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, copyRange, linkFd, seek, setStatusFlags } from '../sys/space.js';
+import { OvlError } from '../errors.js';
 import { fail } from './errno.js';
 import { encodeOrigin } from './inode.js';
 import { markImpure } from './origin-fix.js';
@@ -183,6 +185,46 @@ const KEEPABLE = 3 | constants.O_APPEND;
  * `keep`: the open flags (access mode, O_APPEND) of a caller that takes the copy's fd as its own
  * handle of the upper file (returned open) instead of opening the new name again.
  */
+/** The kernel's copy-up chunk (OVL_COPY_UP_CHUNK_SIZE). */
+const COPY_CHUNK = 1 << 20;
+
+/**
+ * Copy a sparse lower file's data as ovl_copy_up_file does: in 1 MiB chunks, each from where
+ * SEEK_DATA finds data when a chunk would start in a hole, then set the size (ovl_set_size), so
+ * the copy keeps the lower's holes at chunk granularity (a 100 MiB file with two data bytes takes
+ * 2 MiB, not 100). False when the layers cannot do it (no SEEK_DATA, copy_file_range refused
+ * across filesystems): the copy is emptied and the caller copies the plain way, as the kernel
+ * falls back to filling holes.
+ */
+function copySparse(fdIn: number, fdOut: number, size: number): boolean {
+  try {
+    for (let pos = 0, dataPos = -1; pos < size; ) {
+      if (dataPos < pos) {
+        try {
+          dataPos = Number(seek(fdIn, pos, SEEK_DATA));
+        } catch (err) {
+          if (err instanceof OvlError && err.code === 'ENXIO') break;
+          throw err;
+        }
+        if (dataPos > pos) {
+          pos = dataPos;
+          continue;
+        }
+      }
+      const n = copyRange(fdIn, pos, fdOut, pos, Math.min(COPY_CHUNK, size - pos));
+      if (n <= 0) break;
+      pos += n;
+    }
+    truncateFd(fdOut, size);
+    return true;
+  } catch {
+    // SEEK_DATA moved the lower's offset, which the plain copy starts from.
+    truncateFd(fdOut, 0);
+    seek(fdIn, 0, 0);
+    return false;
+  }
+}
+
 function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string, keep: number | null): CopiedFile {
   // The kernel overlay never touches a lower's atime.
   const fdIn = openFile(src, constants.O_RDONLY | constants.O_NOATIME);
@@ -193,7 +235,7 @@ function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string, ke
     out = openCopy(ovl, keep !== null && (keep & 3) === constants.O_RDWR ? constants.O_RDWR : constants.O_WRONLY, perm);
     const made = madeInWork(ovl, out.fd, perm);
     if (st.size !== 0n) {
-      copyFdData(fdIn, out.fd, src, Number(st.size), dest);
+      if (st.blocks * 512n >= st.size || !copySparse(fdIn, out.fd, Number(st.size))) copyFdData(fdIn, out.fd, src, Number(st.size), dest);
       if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) fsyncFd(out.fd, dest);
     }
     copyMetadata(ovl, fdIn, st, out.fd, made);
