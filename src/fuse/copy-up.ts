@@ -24,8 +24,8 @@ import { closeFd, fsyncFd, openFile } from '../sys/fd.js';
 import { fileHandle } from '../sys/handle.js';
 import { type XattrTarget, getXattr, listXattrs, mknod, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
 import { truncateFd } from '../sys/offsets.js';
-import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, copyRange, linkFd, seek, setStatusFlags } from '../sys/space.js';
-import { OvlError } from '../errors.js';
+import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, SEEK_SET, copyRange, linkFd, seek, setStatusFlags } from '../sys/space.js';
+import { errnoCodeOf } from '../errors.js';
 import { fail } from './errno.js';
 import { encodeOrigin } from './inode.js';
 import { markImpure } from './origin-fix.js';
@@ -203,7 +203,7 @@ function copySparse(fdIn: number, fdOut: number, size: number): boolean {
         try {
           dataPos = Number(seek(fdIn, pos, SEEK_DATA));
         } catch (err) {
-          if (err instanceof OvlError && err.code === 'ENXIO') break;
+          if (errnoCodeOf(err) === 'ENXIO') break;
           throw err;
         }
         if (dataPos > pos) {
@@ -220,7 +220,7 @@ function copySparse(fdIn: number, fdOut: number, size: number): boolean {
   } catch {
     // SEEK_DATA moved the lower's offset, which the plain copy starts from.
     truncateFd(fdOut, 0);
-    seek(fdIn, 0, 0);
+    seek(fdIn, 0, SEEK_SET);
     return false;
   }
 }
@@ -235,7 +235,8 @@ function copyFileUp(ovl: Overlay, src: string, st: BigIntStats, dest: string, ke
     out = openCopy(ovl, keep !== null && (keep & 3) === constants.O_RDWR ? constants.O_RDWR : constants.O_WRONLY, perm);
     const made = madeInWork(ovl, out.fd, perm);
     if (st.size !== 0n) {
-      if (st.blocks * 512n >= st.size || !copySparse(fdIn, out.fd, Number(st.size))) copyFdData(fdIn, out.fd, src, Number(st.size), dest);
+      const size = Number(st.size);
+      if (st.blocks * 512n >= st.size || !copySparse(fdIn, out.fd, size)) copyFdData(fdIn, out.fd, src, size, dest);
       if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) fsyncFd(out.fd, dest);
     }
     copyMetadata(ovl, fdIn, st, out.fd, made);

@@ -12,6 +12,7 @@ export const FALLOC_FL_COLLAPSE_RANGE = 0x08;
 export const FALLOC_FL_ZERO_RANGE = 0x10;
 export const FALLOC_FL_INSERT_RANGE = 0x20;
 export const FALLOC_FL_UNSHARE_RANGE = 0x40;
+export const SEEK_SET = 0;
 export const SEEK_DATA = 3;
 export const SEEK_HOLE = 4;
 /**
