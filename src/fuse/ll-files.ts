@@ -1,7 +1,7 @@
 // File requests of the node-based transport: GETATTR/SETATTR, OPEN/CREATE, READ/WRITE, FLUSH,
 // FSYNC, RELEASE. Handles are the core's (a read-only handle on a lower file follows a copy-up
 // made later); each remembers its node, so an unlinked file is still served through its fd.
-import { fstatSync, readSync, writeSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 import { writeAt } from '../sys/offsets.js';
 import { fail } from './errno.js';
 import { exactSize, handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
@@ -82,8 +82,7 @@ export function readFile(core: LlCore, fh: number, offset: U64, size: number, in
 
 export function writeFile(core: LlCore, nodeid: number, fh: number, offset: U64, data: Buffer): number {
   const fd = current(core.ovl, fh).fd;
-  // writeSync would drop a bigint position and write at the fd's own: those go to pwrite(2).
-  const n = typeof offset === 'number' ? writeSync(fd, data, 0, data.length, offset) : writeAt(fd, data, offset);
+  const n = writeAt(fd, data, offset);
   const rec = core.table.get(nodeid);
   // Data, size and mtime of the inode changed under its other names (other kernel inodes) too.
   if (rec && rec.nlink > 1) core.invalidateAliases(rec.ino, rec, true);
