@@ -1,11 +1,10 @@
 // Inode numbers and link counts as the kernel reports them with all layers on one filesystem:
 // an object shows the inode of its origin (lowest) object, stable across copy-up and remount
 // (rebuilt from the `origin` xattr); a merged dir shows its top lower dir's inode and nlink 1.
-import type { BigIntStats } from 'node:fs';
 import { parseOrigin } from '../format/index.js';
 import { lstatSync } from 'node:fs';
 import { type FileHandle, inodeOfHandle, openMountRef } from '../sys/handle.js';
-import { getXattr } from '../sys/index.js';
+import { type BigStat, getXattr } from '../sys/index.js';
 import type { Hit, Node } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
@@ -54,7 +53,7 @@ export function originIno(ovl: Overlay, value: Buffer): bigint | null {
   return null;
 }
 
-function upperIno(ovl: Overlay, hit: Hit, st: BigIntStats): bigint {
+function upperIno(ovl: Overlay, hit: Hit, st: BigStat): bigint {
   const key = `${st.ino}:${st.ctimeNs}`;
   const cached = ovl.originInos.get(key);
   if (cached !== undefined) return cached;
@@ -65,7 +64,7 @@ function upperIno(ovl: Overlay, hit: Hit, st: BigIntStats): bigint {
 }
 
 /** st_ino of a merged object, given a fresh stat of its top real object. */
-export function inoOf(ovl: Overlay, node: Node, st: BigIntStats = node.hits[0]!.st): bigint {
+export function inoOf(ovl: Overlay, node: Node, st: BigStat = node.hits[0]!.st): bigint {
   const top = node.hits[0]!;
   if (node.isDir) {
     // The root is never given an origin: the kernel reports its top layer's inode.
@@ -77,6 +76,6 @@ export function inoOf(ovl: Overlay, node: Node, st: BigIntStats = node.hits[0]!.
 }
 
 /** st_nlink: 1 for a dir present in two or more layers, else the real count. */
-export function nlinkOf(node: Node, st: BigIntStats = node.hits[0]!.st): bigint {
+export function nlinkOf(node: Node, st: BigStat = node.hits[0]!.st): bigint {
   return node.isDir && node.hits.length > 1 ? 1n : st.nlink;
 }

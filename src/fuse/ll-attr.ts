@@ -1,9 +1,9 @@
 // Attributes for the node-based transport: a merged object's stat as the kernel's overlay reports
 // it (inode of the origin, nlink 1 for merged dirs), as the plain numbers of fuse_attr; and
 // SETATTR applied through the path-based core, or to an open fd when the name is gone.
-import { type BigIntStats, fchmodSync, fchownSync, fstatSync, futimesSync } from 'node:fs';
+import { fchmodSync, fchownSync, futimesSync } from 'node:fs';
 import { truncateFd } from '../sys/offsets.js';
-import type { TimeSpec } from '../sys/index.js';
+import { type BigStat, type TimeSpec, fstatBig } from '../sys/index.js';
 import { changeMode, changeOwner, changeTimes, truncatePath } from './attrs.js';
 import type { Handle } from './handles.js';
 import { inoOf, nlinkOf } from './inode.js';
@@ -13,21 +13,9 @@ import { current } from './ops-file.js';
 import type { Overlay } from './overlay.js';
 import type { Attr, SetAttr, U64 } from './session/filesystem.js';
 
-const NS = 1_000_000_000n;
 const S_ISUID = 0o4000;
 const S_ISGID = 0o2000;
 const S_IXGRP = 0o0010;
-
-function sec(ns: bigint): number {
-  // Floor, so a time before 1970 keeps 0 ≤ nsec < 1e9 as struct fuse_attr wants.
-  const s = ns / NS;
-  return Number(ns < 0n && s * NS !== ns ? s - 1n : s);
-}
-
-function nsec(ns: bigint): number {
-  const r = Number(ns % NS);
-  return r < 0 ? r + 1_000_000_000 : r;
-}
 
 /** A stat's size as fuse_attr carries it: a number while exact (below 2^53), else the bigint. */
 export function exactSize(size: bigint): U64 {
@@ -36,17 +24,17 @@ export function exactSize(size: bigint): U64 {
 }
 
 /** fuse_attr of a real object's stat, with the overlay's inode number and link count. */
-export function attrOf(st: BigIntStats, ino: bigint, nlink: bigint = st.nlink): Attr {
+export function attrOf(st: BigStat, ino: bigint, nlink: bigint = st.nlink): Attr {
   return {
     ino: Number(ino),
     size: exactSize(st.size),
     blocks: Number(st.blocks),
-    atimeSec: sec(st.atimeNs),
-    atimeNsec: nsec(st.atimeNs),
-    mtimeSec: sec(st.mtimeNs),
-    mtimeNsec: nsec(st.mtimeNs),
-    ctimeSec: sec(st.ctimeNs),
-    ctimeNsec: nsec(st.ctimeNs),
+    atimeSec: st.atimeSec,
+    atimeNsec: st.atimeNsec,
+    mtimeSec: st.mtimeSec,
+    mtimeNsec: st.mtimeNsec,
+    ctimeSec: st.ctimeSec,
+    ctimeNsec: st.ctimeNsec,
     mode: Number(st.mode),
     nlink: Number(nlink),
     uid: Number(st.uid),
@@ -66,7 +54,7 @@ export function nodeAttr(ovl: Overlay, node: Node): Attr | null {
 /** The attributes of an open file, following a copy-up made since it was opened. */
 export function handleAttr(ovl: Overlay, fh: number): Attr {
   const h = current(ovl, fh);
-  return attrOf(fstatSync(h.fd, { bigint: true }), h.ino);
+  return attrOf(fstatBig(h.fd), h.ino);
 }
 
 function timeSpec(t: SetAttr['atime']): TimeSpec {
@@ -122,7 +110,7 @@ export function setAttrHandle(h: Handle, set: SetAttr): void {
   // A lower file is never changed in place, and a gone name cannot be copied up.
   if (!h.upper) fail('ENOENT', h.path);
   if (set.uid !== undefined || set.gid !== undefined) fchownSync(h.fd, set.uid ?? -1, set.gid ?? -1);
-  const st = fstatSync(h.fd, { bigint: true });
+  const st = fstatBig(h.fd);
   const mode = set.mode ?? (set.killSuidgid ? killSuidgid(Number(st.mode)) : undefined);
   if (mode !== undefined) fchmodSync(h.fd, mode & 0o7777);
   if (set.size !== undefined) truncateFd(h.fd, set.size);

@@ -2,7 +2,8 @@
 // real file, and without the op the kernel stops sending FLUSH at all). A write open (or O_TRUNC)
 // copies up first; a read-only open reads the top real file, and switches to the upper copy
 // when another process copies the file up later (as the kernel shows new data to an old fd).
-import { type BigIntStats, closeSync, constants, fstatSync, fsyncSync, fdatasyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, fdatasyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { type BigStat, fstatBig } from '../sys/big-stat.js';
 import type { FuseOps } from '../sys/fuse-native.js';
 import { copyUpOpen, objectKey, upperPath } from './copy-up.js';
 import { createAt } from './create.js';
@@ -32,7 +33,7 @@ export function openHandle(ovl: Overlay, path: string, flags: number): number {
  * A handle of merged `path` opened with `flags`, and the stat of its fd when already taken (a
  * copy-up that handed over its copy's fd: the open reply needs no fstat of its own).
  */
-export function openFileHandle(ovl: Overlay, path: string, flags: number): { fh: number; st: BigIntStats | null } {
+export function openFileHandle(ovl: Overlay, path: string, flags: number): { fh: number; st: BigStat | null } {
   if (wantsWrite(flags)) {
     const up = copyUpOpen(ovl, path, flags & ~STRIP);
     const fd = up.fd ?? openSync(upperPath(ovl, path), flags & ~STRIP);
@@ -59,7 +60,7 @@ export function current(ovl: Overlay, fh: number): Handle {
 export interface Created {
   fh: number;
   node: Node;
-  st: BigIntStats;
+  st: BigStat;
 }
 
 /**
@@ -71,7 +72,7 @@ export function createFileHandle(ovl: Overlay, path: string, mode: number, flags
   const real = upperPath(ovl, path);
   let fd = -1;
   let madeAt = '';
-  let st: BigIntStats | null = null;
+  let st: BigStat | null = null;
   let owned = false;
   try {
     createAt(ovl, path, {
@@ -82,17 +83,17 @@ export function createFileHandle(ovl: Overlay, path: string, mode: number, flags
       mode,
       nameFree,
       ownedBy: (uid, gid) => {
-        st = fstatSync(fd, { bigint: true });
+        st = fstatBig(fd);
         return (owned = Number(st.uid) === uid && Number(st.gid) === gid);
       },
     });
     // A chown, or a rename over a whiteout, came after that stat (ctime): take it again.
-    if (!st || !owned || madeAt !== real) st = fstatSync(fd, { bigint: true });
+    if (!st || !owned || madeAt !== real) st = fstatBig(fd);
   } catch (err) {
     if (fd >= 0) closeSync(fd);
     throw err;
   }
-  const fresh: BigIntStats = st;
+  const fresh: BigStat = st;
   const node: Node = { path, hits: [{ layer: ovl.stack.upper!, real, st: fresh, opaque: 'none' }], isDir: false, fresh: true };
   ovl.originInos.set(`${fresh.ino}:${fresh.ctimeNs}`, fresh.ino);
   const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: fresh.ino, extraFds: [] });

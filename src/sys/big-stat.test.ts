@@ -1,0 +1,67 @@
+import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync, fstatSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { type BigStat, fstatBig, lstatBig, lstatBigOrNull } from './big-stat.js';
+import { makedev, mknod, setTimes } from './nodes.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ovlkit-big-stat-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+type Big = Omit<BigStat, 'atimeSec' | 'atimeNsec' | 'mtimeSec' | 'mtimeNsec' | 'ctimeSec' | 'ctimeNsec'>;
+const FIELDS: Array<keyof Big> = ['dev', 'ino', 'mode', 'nlink', 'uid', 'gid', 'rdev', 'size', 'blksize', 'blocks', 'atimeNs', 'mtimeNs', 'ctimeNs'];
+const fieldsOf = (st: Big): Record<string, bigint> => Object.fromEntries(FIELDS.map((k) => [k, st[k]]));
+/** The times as numbers, from nanoseconds: floor seconds, so the nanoseconds stay in [0, 1e9). */
+const timesOf = (st: Pick<Big, 'atimeNs' | 'mtimeNs' | 'ctimeNs'>): number[] =>
+  [st.atimeNs, st.mtimeNs, st.ctimeNs].flatMap((ns) => {
+    const s = ns / 1_000_000_000n - (ns < 0n && ns % 1_000_000_000n !== 0n ? 1n : 0n);
+    return [Number(s), Number(ns - s * 1_000_000_000n)];
+  });
+const numbersOf = (st: BigStat): number[] => [st.atimeSec, st.atimeNsec, st.mtimeSec, st.mtimeNsec, st.ctimeSec, st.ctimeNsec];
+
+t.test('lstatBig gives what node lstatSync(…, {bigint}) gives, for every file type', async (t) => {
+  writeFileSync(join(dir, 'f'), 'x'.repeat(5000));
+  mkdirSync(join(dir, 'd'));
+  symlinkSync('f', join(dir, 'l'));
+  mknod(join(dir, 'wh'), 0o020000, 0);
+  // Minors past 255 and the largest major and minor Linux has (12 and 20 bits) cover glibc's dev_t layout.
+  mknod(join(dir, 'dev'), 0o020640, makedev(259, 70000));
+  mknod(join(dir, 'bigdev'), 0o060600, makedev(4095, 0xfffff));
+  mknod(join(dir, 'fifo'), 0o010644);
+  // Before 1970 with nanoseconds: a negative second count plus a positive nanosecond part.
+  setTimes(join(dir, 'f'), { sec: -2, nsec: 500_000_000 }, { sec: 1_700_000_000, nsec: 123_456_789 });
+  for (const name of ['f', 'd', 'l', 'wh', 'dev', 'bigdev', 'fifo', '.']) {
+    const p = join(dir, name);
+    const [ours, node] = [lstatBig(p), lstatSync(p, { bigint: true })];
+    t.same(fieldsOf(ours), fieldsOf(node), name);
+    t.same(numbersOf(ours), timesOf(node), `${name}: times as numbers`);
+  }
+  t.same(numbersOf(lstatBig(join(dir, 'f'))).slice(0, 4), [-2, 500_000_000, 1_700_000_000, 123_456_789]);
+  t.equal(lstatBig(join(dir, 'f')).atimeNs, -1_500_000_000n);
+  t.equal(lstatBig(join(dir, 'bigdev')).rdev, makedev(4095, 0xfffff));
+});
+
+t.test('lstatBigOrNull: null when nothing is there, an error naming the path otherwise', async (t) => {
+  t.equal(lstatBigOrNull(join(dir, 'missing')), null);
+  t.same(fieldsOf(lstatBigOrNull(join(dir, 'f'))!), fieldsOf(lstatSync(join(dir, 'f'), { bigint: true })));
+  t.throws(() => lstatBig(join(dir, 'missing')), { code: 'ENOENT', path: join(dir, 'missing') });
+  t.throws(() => lstatBigOrNull(join(dir, 'f', 'x')), { code: 'ENOTDIR', path: join(dir, 'f', 'x') });
+  t.throws(() => lstatBig(join(dir, 'f', 'x')), { code: 'ENOTDIR', path: join(dir, 'f', 'x') });
+  t.throws(() => lstatBig(join(dir, 'n'.repeat(300))), { code: 'ENAMETOOLONG' });
+});
+
+t.test('fstatBig of an open file, also once its name is gone', async (t) => {
+  const p = join(dir, 'gone');
+  writeFileSync(p, 'abc');
+  utimesSync(p, 1000, 2000);
+  const fd = openSync(p, 'r');
+  t.teardown(() => closeSync(fd));
+  unlinkSync(p);
+  const st = fstatBig(fd);
+  t.same(fieldsOf(st), fieldsOf(fstatSync(fd, { bigint: true })));
+  t.same(numbersOf(st), timesOf(fstatSync(fd, { bigint: true })));
+  t.equal(st.nlink, 0n);
+  t.equal(st.size, 3n);
+  t.equal(st.mtimeNs, 2_000_000_000_000n);
+  t.throws(() => fstatBig(987654), { code: 'EBADF', path: 'fd 987654' });
+});
