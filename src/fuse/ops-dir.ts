@@ -4,7 +4,7 @@ import type { FuseOps, FuseStat } from '../sys/fuse-native.js';
 import { mkdirAt, rmdirAt } from './names.js';
 import { syncDir } from './ops-file.js';
 import type { Overlay } from './overlay.js';
-import { listDir } from './readdir.js';
+import { listDir, listingStats } from './readdir.js';
 import { reply, replyMany } from './reply.js';
 
 export function dirOps(ovl: Overlay): Partial<FuseOps> {
@@ -12,9 +12,8 @@ export function dirOps(ovl: Overlay): Partial<FuseOps> {
     readdir(path, cb) {
       replyMany('readdir', cb, () => {
         const listing = listDir(ovl, path);
-        // libfuse takes d_ino from each stat's ino (use_ino): give it the listing's d_ino.
-        const stats = listing.stats.map((st, i) => ({ ...st, ino: listing.dIno[i]! }));
-        return [listing.names, stats] as [string[], FuseStat[]];
+        // libfuse takes d_ino from each stat's ino (use_ino): listingStats gives it the listing's d_ino.
+        return [listing.names, listingStats(listing)] as [string[], FuseStat[]];
       });
     },
     mkdir(path, mode, cb) {

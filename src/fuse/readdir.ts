@@ -3,10 +3,9 @@
 // getdents order (whiteouts included, as the kernel shows them). Every entry carries the stat the
 // kernel would report, and the d_ino its listing shows (mergedDIno).
 import { isCharWhiteout, isImpureValue, mergedListingDropsXattrWhiteout } from '../format/index.js';
-import { getXattr } from '../sys/index.js';
+import { type BigStat, getXattr } from '../sys/index.js';
 import { listDirents, readdirNoatime } from '../sys/dirents.js';
-import type { FuseStat } from '../sys/fuse-native.js';
-import { fuseStat } from '../sys/fuse-native.js';
+import { type FuseStat, fuseStat } from '../sys/fuse-native.js';
 import { fail } from './errno.js';
 import { inoOf, nlinkOf } from './inode.js';
 import { realChild, splitPath } from './layers.js';
@@ -14,11 +13,28 @@ import { type Hit, type Node, isMergedDir, isWhiteoutAt, lookupChild, lookupDir,
 import { lacksDirOrigin } from './origin-fix.js';
 import type { Overlay } from './overlay.js';
 
-/** Stat of a merged node as the kernel reports it (fresh stat of the top object). */
-export function nodeStat(ovl: Overlay, node: Node): FuseStat | null {
+/**
+ * What a listing shows for a name: the real object's stat with the overlay's inode number and
+ * link count. Kept as it is, not as fuse-native's FuseStat: the node transport's listing reads
+ * only the type and inode (READDIRPLUS's attributes come from the entry's own node), so the
+ * conversion is made only where fuse-native asks for it.
+ */
+export interface Shown {
+  st: BigStat;
+  ino: bigint;
+  nlink: bigint;
+}
+
+/** What a merged node shows (fresh stat of the top object); null when it vanished. */
+function shownOf(ovl: Overlay, node: Node): Shown | null {
   const st = node.fresh ? node.hits[0]!.st : lstatOrNull(node.hits[0]!.real);
-  if (!st) return null;
-  return fuseStat(st, inoOf(ovl, node, st), nlinkOf(node, st));
+  return st ? { st, ino: inoOf(ovl, node, st), nlink: nlinkOf(node, st) } : null;
+}
+
+/** Stat of a merged node as the kernel reports it, in fuse-native's form. */
+export function nodeStat(ovl: Overlay, node: Node): FuseStat | null {
+  const shown = shownOf(ovl, node);
+  return shown && fuseStat(shown.st, shown.ino, shown.nlink);
 }
 
 /**
@@ -96,7 +112,7 @@ function countedXattrWhiteout(ovl: Overlay, hit: Hit, name: string): boolean {
 
 export interface Listing {
   names: string[];
-  stats: FuseStat[];
+  shown: Shown[];
   /** d_ino of each entry: its st_ino, except where the kernel shows the real inode (mergedDIno). */
   dIno: number[];
   /**
@@ -118,20 +134,20 @@ function resolveChild(ovl: Overlay, node: Node, name: string, children?: Map<str
   return child;
 }
 
-function straightListing(ovl: Overlay, node: Node, names: string[], stats: FuseStat[], children?: Map<string, Node>): void {
+function straightListing(ovl: Overlay, node: Node, names: string[], shown: Shown[], children?: Map<string, Node>): void {
   const dir = node.hits[0]!.real;
   for (const name of layerNames(node.hits[0]!)) {
     const child = resolveChild(ovl, node, name, children);
-    let st = child ? nodeStat(ovl, child) : null;
+    let st = child ? shownOf(ovl, child) : null;
     if (!st) {
       // A whiteout in a dir the kernel does not merge is listed as what it is.
       const real = realChild(dir, name);
       const raw = lstatOrNull(real);
       if (!raw || !isWhiteoutAt(ovl, real, raw)) continue;
-      st = fuseStat(raw, raw.ino);
+      st = { st: raw, ino: raw.ino, nlink: raw.nlink };
     }
     names.push(name);
-    stats.push(st);
+    shown.push(st);
   }
 }
 
@@ -141,8 +157,8 @@ function straightListing(ovl: Overlay, node: Node, names: string[], stats: FuseS
  * up and shows its st_ino (the origin's inode for a merged dir); a lower entry shows its real
  * inode, which is its st_ino.
  */
-function mergedDIno(hit: Hit, child: Node | null, st: FuseStat, impure: boolean): number {
-  return hit.layer.upper && !impure && child ? Number(child.hits[0]!.st.ino) : st.ino;
+function mergedDIno(hit: Hit, child: Node | null, st: Shown, impure: boolean): number {
+  return Number(hit.layer.upper && !impure && child ? child.hits[0]!.st.ino : st.ino);
 }
 
 /**
@@ -151,18 +167,18 @@ function mergedDIno(hit: Hit, child: Node | null, st: FuseStat, impure: boolean)
  */
 export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>): Listing {
   const node = lookupDir(ovl, path);
-  const self = nodeStat(ovl, node) ?? fail('ENOENT', path);
-  const parent = path === '/' ? self : nodeStat(ovl, lookupDir(ovl, splitPath(path)[0]));
+  const self = shownOf(ovl, node) ?? fail('ENOENT', path);
+  const parent = path === '/' ? self : shownOf(ovl, lookupDir(ovl, splitPath(path)[0]));
   const names = ['.', '..'];
-  const stats: FuseStat[] = [self, parent ?? self];
+  const shown: Shown[] = [self, parent ?? self];
   const unlooked = new Set<string>();
   if (!isMergedDir(ovl, node)) {
-    straightListing(ovl, node, names, stats, children);
-    return { names, stats, dIno: stats.map((st) => st.ino), unlooked };
+    straightListing(ovl, node, names, shown, children);
+    return { names, shown, dIno: shown.map((st) => Number(st.ino)), unlooked };
   }
   const layers = node.hits.map((hit) => ({ hit, names: layerNames(hit) }));
   ovl.lowerIndex.fromListing(node.hits, layers.map((l) => l.names));
-  const dIno = [self.ino, stats[1]!.ino];
+  const dIno = [Number(self.ino), Number(shown[1]!.ino)];
   // Only an impure upper makes the kernel look each upper name up while listing (and so fix origins).
   const upper = node.hits[0]!.layer.upper ? node.hits[0]!.real : undefined;
   const impure = upper !== undefined && isImpureValue(getXattr(upper, ovl.xattrs.name('impure')));
@@ -171,13 +187,13 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
     // Not kept: the kernel's own LOOKUP of it must come here and write the origin then.
     if (child && !impure && lacksDirOrigin(ovl, upper, child.hits)) unlooked.add(name);
     else if (child) keepChild(ovl, name, child, children);
-    const st = child ? nodeStat(ovl, child) : xattrWhiteoutShown(ovl, hit, name);
+    const st = child ? shownOf(ovl, child) : xattrWhiteoutShown(ovl, hit, name);
     if (!st) continue;
     names.push(name);
-    stats.push(st);
+    shown.push(st);
     dIno.push(mergedDIno(hit, child, st, impure));
   }
-  return { names, stats, dIno, unlooked };
+  return { names, shown, dIno, unlooked };
 }
 
 /**
@@ -185,12 +201,17 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
  * in an impure upper, nor in a lower dir marked opaque=x), with its real stat (its lstat through
  * the mount is ENOENT). Returns the entry to list, or null.
  */
-function xattrWhiteoutShown(ovl: Overlay, hit: Hit, name: string): FuseStat | null {
+function xattrWhiteoutShown(ovl: Overlay, hit: Hit, name: string): Shown | null {
   const upper = hit.layer.upper;
   const upperImpure = upper && isImpureValue(getXattr(hit.real, ovl.xattrs.name('impure')));
   if (mergedListingDropsXattrWhiteout({ upper, upperImpure, xwhiteoutsMarked: hit.opaque === 'xwhiteouts' })) return null;
   const real = realChild(hit.real, name);
   const raw = lstatOrNull(real);
   if (!raw || isCharWhiteout({ mode: Number(raw.mode), rdev: Number(raw.rdev) }) || !isWhiteoutAt(ovl, real, raw)) return null;
-  return fuseStat(raw, raw.ino);
+  return { st: raw, ino: raw.ino, nlink: raw.nlink };
+}
+
+/** A listing's stats as fuse-native's readdir hands them to libfuse, with each entry's d_ino. */
+export function listingStats(listing: Listing): FuseStat[] {
+  return listing.shown.map((s, i) => ({ ...fuseStat(s.st, s.ino, s.nlink), ino: listing.dIno[i]! }));
 }
