@@ -25,7 +25,7 @@ import { truncateFd } from '../sys/offsets.js';
 import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, SEEK_SET, copyRange, linkFd, seek, setStatusFlags } from '../sys/space.js';
 import { errnoCodeOf } from '../errors.js';
 import { fail } from './errno.js';
-import { encodeOrigin } from './inode.js';
+import { encodeOrigin, originKey } from './inode.js';
 import { markImpure } from './origin-fix.js';
 import { realPath, splitPath } from './layers.js';
 import { type Node, lookupDir, lookupPath, upperFileNode } from './lookup.js';
@@ -351,6 +351,6 @@ function copyUpKeep(ovl: Overlay, path: string, keep: number | null): CopiedUp {
   // The merged file keeps the inode number of the lower object its origin names (inode.ts): known
   // here, so it need not be read back and decoded by handle (getxattr + open_by_handle_at).
   const top = copied.hits[0]!;
-  if (origin !== null && top.layer.upper) ovl.originInos.set(`${top.st.ino}:${top.st.ctimeNs}`, origin);
+  if (origin !== null && top.layer.upper) ovl.originInos.set(originKey(top.st), origin);
   return { node: copied, fd: file?.fd ?? null, st: file?.fd != null ? file.st : null };
 }

@@ -53,8 +53,17 @@ export function originIno(ovl: Overlay, value: Buffer): bigint | null {
   return null;
 }
 
+/**
+ * The key of an upper object in Overlay.originInos: its inode and ctime (a new object at a reused
+ * inode number has another ctime; so has one whose origin xattr changed), the ctime as statx
+ * gives it (no nanosecond BigInt made for a key).
+ */
+export function originKey(st: BigStat): string {
+  return `${st.ino}:${st.ctimeSec}.${st.ctimeNsec}`;
+}
+
 function upperIno(ovl: Overlay, hit: Hit, st: BigStat): bigint {
-  const key = `${st.ino}:${st.ctimeNs}`;
+  const key = originKey(st);
   const cached = ovl.originInos.get(key);
   if (cached !== undefined) return cached;
   const value = getXattr(hit.real, ovl.xattrs.name('origin'));

@@ -9,7 +9,7 @@ import { copyUpOpen, objectKey, upperPath } from './copy-up.js';
 import { createAt } from './create.js';
 import { fail } from './errno.js';
 import type { Handle } from './handles.js';
-import { inoOf } from './inode.js';
+import { inoOf, originKey } from './inode.js';
 import { type Node, lookupPath } from './lookup.js';
 import type { Overlay } from './overlay.js';
 import { reply, replyCount } from './reply.js';
@@ -95,7 +95,7 @@ export function createFileHandle(ovl: Overlay, path: string, mode: number, flags
   }
   const fresh: BigStat = st;
   const node: Node = { path, hits: [{ layer: ovl.stack.upper!, real, st: fresh, opaque: 'none' }], isDir: false, fresh: true };
-  ovl.originInos.set(`${fresh.ino}:${fresh.ctimeNs}`, fresh.ino);
+  ovl.originInos.set(originKey(fresh), fresh.ino);
   const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: fresh.ino, extraFds: [] });
   return { fh, node, st: fresh };
 }

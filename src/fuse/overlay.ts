@@ -24,7 +24,7 @@ export class Overlay {
   /** Which lower copies of a merged dir hold a name (used while the layer watcher runs). */
   readonly lowerIndex = new LowerIndex();
   readonly handles = new HandleTable();
-  /** Origin inode of an upper object, by `<upper ino>:<ctime ns>` (the xattr is read once). */
+  /** Origin inode of an upper object, by inode.ts's originKey (the xattr is read once). */
   readonly originInos = new Map<string, bigint>();
   /** O_PATH fds on each lower filesystem, for decoding origin handles (see inode.ts). */
   lowerMountFds: number[] | null = null;
