@@ -44,9 +44,13 @@ export function attrOf(st: BigStat, ino: bigint, nlink: bigint = st.nlink): Attr
   };
 }
 
-/** The attributes of a merged node (a fresh stat of its top object), or null when it vanished. */
-export function nodeAttr(ovl: Overlay, node: Node): Attr | null {
-  const st = node.fresh ? node.hits[0]!.st : lstatOrNull(node.hits[0]!.real);
+/** A fresh stat of a node's top object: its lookup's own, or a new one for a cached node; null when it vanished. */
+export function topStat(node: Node): BigStat | null {
+  return node.fresh ? node.hits[0]!.st : lstatOrNull(node.hits[0]!.real);
+}
+
+/** The attributes of a merged node from `st`, a fresh stat of its top object, or null when it vanished. */
+export function nodeAttr(ovl: Overlay, node: Node, st = topStat(node)): Attr | null {
   if (!st) return null;
   return attrOf(st, inoOf(ovl, node, st), nlinkOf(node, st));
 }

@@ -6,7 +6,7 @@ import { childPath, splitPath } from './layers.js';
 import { CachePolicy } from './ll-cache.js';
 import { IoModes } from './ll-passthrough.js';
 import { InitFlag } from './protocol/constants.js';
-import { handleAttr, nodeAttr } from './ll-attr.js';
+import { handleAttr, nodeAttr, topStat } from './ll-attr.js';
 import { type Node, lookupPath } from './lookup.js';
 import { NodeTable, type NodeRec } from './node-table.js';
 import type { Caller, CacheMode, Overlay } from './overlay.js';
@@ -129,9 +129,12 @@ export class LlCore {
     return handleAttr(this.ovl, fh);
   }
 
-  /** Attributes of a node from its merged path's resolution `node` (taken by the caller, who may need its real objects too). */
-  attrOfNode(rec: NodeRec, node: Node): Attr {
-    const attr = nodeAttr(this.ovl, node) ?? fail('ENOENT', node.path);
+  /**
+   * Attributes of a node from its merged path's resolution `node` (taken by the caller, who may
+   * need its real objects too), and from `st` when the caller took the fresh stat itself.
+   */
+  attrOfNode(rec: NodeRec, node: Node, st = topStat(node)): Attr {
+    const attr = nodeAttr(this.ovl, node, st) ?? fail('ENOENT', node.path);
     this.remember(rec, attr, node.hits[0]!.layer.upper);
     return attr;
   }

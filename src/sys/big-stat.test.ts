@@ -2,13 +2,14 @@ import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, rmSync, symlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { type BigStat, fstatBig, lstatBig, lstatBigOrNull } from './big-stat.js';
+import { type BigStat, type StatTimes, type StatxExtras, fstatBig, lstatBig, lstatBigOrNull } from './big-stat.js';
+import { STATX_BTIME, statxOf } from './statx.js';
 import { makedev, mknod, setTimes } from './nodes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovlkit-big-stat-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-type Big = Omit<BigStat, 'atimeSec' | 'atimeNsec' | 'mtimeSec' | 'mtimeNsec' | 'ctimeSec' | 'ctimeNsec'>;
+type Big = Omit<BigStat, keyof StatTimes | keyof StatxExtras>;
 const FIELDS: Array<keyof Big> = ['dev', 'ino', 'mode', 'nlink', 'uid', 'gid', 'rdev', 'size', 'blksize', 'blocks', 'atimeNs', 'mtimeNs', 'ctimeNs'];
 const fieldsOf = (st: Big): Record<string, bigint> => Object.fromEntries(FIELDS.map((k) => [k, st[k]]));
 /** The times as numbers, from nanoseconds: floor seconds, so the nanoseconds stay in [0, 1e9). */
@@ -64,4 +65,19 @@ t.test('fstatBig of an open file, also once its name is gone', async (t) => {
   t.equal(st.size, 3n);
   t.equal(st.mtimeNs, 2_000_000_000_000n);
   t.throws(() => fstatBig(987654), { code: 'EBADF', path: 'fd 987654' });
+});
+
+t.test('the birth time and attribute bits are statx\'s, and none is left over from another file', async (t) => {
+  const p = join(dir, 'born');
+  writeFileSync(p, 'b');
+  const st = lstatBig(p);
+  const sx = statxOf(p);
+  t.ok(st.mask & STATX_BTIME, 'tmpfs gives a birth time');
+  t.equal(BigInt(st.btimeSec) * 1_000_000_000n + BigInt(st.btimeNsec), sx.btimeNs);
+  t.equal(st.attributes, Number(sx.attributes));
+  t.equal(st.attributesMask, Number(sx.attributesMask));
+  // procfs has no birth time: zero, not the previous file's (the buffer is reused).
+  const proc = lstatBig('/proc/self/status');
+  t.notOk(proc.mask & STATX_BTIME);
+  t.same([proc.btimeSec, proc.btimeNsec], [0, 0]);
 });
