@@ -20,7 +20,7 @@ import {
 import { copyFdData } from '../sys/dirents.js';
 import { closeFd, fsyncFd, openFile } from '../sys/fd.js';
 import { fileHandle } from '../sys/handle.js';
-import { type BigStat, type XattrTarget, fstatBig, getXattr, lstatBig, listXattrs, mknod, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
+import { type RealStat, type XattrTarget, fstatReal, getXattr, lstatReal, listXattrs, mknod, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
 import { truncateFd } from '../sys/offsets.js';
 import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, SEEK_SET, copyRange, linkFd, seek, setStatusFlags } from '../sys/space.js';
 import { errnoCodeOf } from '../errors.js';
@@ -43,7 +43,7 @@ export function upperPath(ovl: Overlay, path: string): string {
 }
 
 /** `dev:ino` key of a real object, for fds that must follow their file into the upper. */
-export function objectKey(st: BigStat): string {
+export function objectKey(st: RealStat): string {
   return `${st.dev}:${st.ino}`;
 }
 
@@ -63,7 +63,7 @@ export function readLowerLink(real: string, atimeNs: bigint): Buffer {
 }
 
 /** A non-regular object's copy at `tmp` in the work dir: a dir, symlink, fifo, socket or device node. */
-function buildOther(src: string, st: BigStat, tmp: string): void {
+function buildOther(src: string, st: RealStat, tmp: string): void {
   const type = Number(st.mode) & S_IFMT;
   if (type === S_IFDIR) mkdirSync(tmp, { mode: 0o700 });
   else if (type === S_IFLNK) symlinkSync(readLowerLink(src, st.atimeNs), tmp);
@@ -103,7 +103,7 @@ interface Made {
  * `made`: what the copy got at its creation; a chown or chmod that would change nothing is skipped
  * (on a new file with no xattr yet, a chown to its own owner clears nothing either).
  */
-function copyMetadata(ovl: Overlay, src: XattrTarget, st: BigStat, dst: XattrTarget, made: Made | null = null): void {
+function copyMetadata(ovl: Overlay, src: XattrTarget, st: RealStat, dst: XattrTarget, made: Made | null = null): void {
   const type = Number(st.mode) & S_IFMT;
   const uid = Number(st.uid);
   const gid = Number(st.gid);
@@ -118,7 +118,7 @@ function copyMetadata(ovl: Overlay, src: XattrTarget, st: BigStat, dst: XattrTar
   else if (type !== S_IFLNK) chmodSync(dst, perm);
   copyXattrs(ovl, src, dst);
   // index=off: the kernel writes no origin for a lower hardlink, whose aliases copy up apart.
-  if (type === S_IFDIR || st.nlink === 1n) setXattr(dst, ovl.xattrs.name('origin'), encodeOrigin(fileHandle(src)));
+  if (type === S_IFDIR || st.nlink === 1) setXattr(dst, ovl.xattrs.name('origin'), encodeOrigin(fileHandle(src)));
   setTimes(dst, timeFromNs(st.atimeNs), timeFromNs(st.mtimeNs));
 }
 
@@ -223,7 +223,7 @@ function copySparse(fdIn: number, fdOut: number, size: number): boolean {
   }
 }
 
-function copyFileUp(ovl: Overlay, src: string, st: BigStat, dest: string, keep: number | null): CopiedFile {
+function copyFileUp(ovl: Overlay, src: string, st: RealStat, dest: string, keep: number | null): CopiedFile {
   // The kernel overlay never touches a lower's atime.
   const fdIn = openFile(src, constants.O_RDONLY | constants.O_NOATIME);
   const perm = Number(st.mode) & 0o777;
@@ -234,7 +234,7 @@ function copyFileUp(ovl: Overlay, src: string, st: BigStat, dest: string, keep: 
     const made = madeInWork(ovl, out.fd, perm);
     if (st.size !== 0n) {
       const size = Number(st.size);
-      if (st.blocks * 512n >= st.size || !copySparse(fdIn, out.fd, size)) copyFdData(fdIn, out.fd, src, size, dest);
+      if (st.blocks * 512 >= size || !copySparse(fdIn, out.fd, size)) copyFdData(fdIn, out.fd, src, size, dest);
       if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) fsyncFd(out.fd, dest);
     }
     copyMetadata(ovl, fdIn, st, out.fd, made);
@@ -245,7 +245,7 @@ function copyFileUp(ovl: Overlay, src: string, st: BigStat, dest: string, keep: 
     // copy_file_range refuses an O_APPEND fd: the caller's status flags come after the copy.
     if (keep !== null && keep & constants.O_APPEND) setStatusFlags(out.fd, constants.O_APPEND);
     // The copy as a lookup of `dest` would stat it now (the link moved its ctime and nlink).
-    const copySt = fstatBig(out.fd);
+    const copySt = fstatReal(out.fd);
     kept = keep !== null;
     return { st: copySt, fd: kept ? out.fd : null };
   } finally {
@@ -266,7 +266,7 @@ function fsyncDir(path: string): void {
 }
 
 /** Any other object: built at a temp name in the work dir and renamed into place. */
-function copyOtherUp(ovl: Overlay, src: string, st: BigStat, dest: string): void {
+function copyOtherUp(ovl: Overlay, src: string, st: RealStat, dest: string): void {
   const tmp = ovl.tempPath();
   try {
     buildOther(src, st, tmp);
@@ -284,7 +284,7 @@ export { markImpure } from './origin-fix.js';
 
 /** A regular file's copy: its stat after the link, and its fd when the caller keeps it. */
 interface CopiedFile {
-  st: BigStat;
+  st: RealStat;
   fd: number | null;
 }
 
@@ -298,7 +298,7 @@ interface Copied {
 function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null): Copied {
   const src = node.hits[0]!;
   // A cached dir node carries the stat of its lookup; copy what the lower has now.
-  const st = node.fresh ? src.st : lstatBig(src.real);
+  const st = node.fresh ? src.st : lstatReal(src.real);
   const type = Number(st.mode) & S_IFMT;
   const parentUpper = parent.hits[0]!.real;
   const parentTimes = timesOf(parentUpper);
@@ -311,14 +311,14 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null):
   if (parentTimes) setTimes(parentUpper, parentTimes[0], parentTimes[1]);
   ovl.handles.followCopyUp(objectKey(st), dest);
   ovl.onCopyUp?.(node.path, nowImpure);
-  return { origin: type !== S_IFDIR && st.nlink === 1n ? st.ino : null, file };
+  return { origin: type !== S_IFDIR && st.nlink === 1 ? st.ino : null, file };
 }
 
 /** A merged object with an upper copy, and the copy's fd and stat when copyUpOpen just made it. */
 export interface CopiedUp {
   node: Node;
   fd: number | null;
-  st: BigStat | null;
+  st: RealStat | null;
 }
 
 /** Make sure the merged object at `path` has an upper copy; returns its node afterwards. */

@@ -3,7 +3,7 @@
 // file then asks for the hidden path (the kernel sends no file handle with it). The overlay does
 // the real unlink at once (whiteout and all) and serves the hidden name from the open fd, so no
 // hidden name ever reaches a layer and a lower file is never copied up just to be deleted.
-import { fstatBig } from '../sys/big-stat.js';
+import { fstatReal } from '../sys/real-stat.js';
 import { type FuseStat, fuseStat } from '../sys/fuse-native.js';
 import { removeAt } from './create.js';
 import { fail } from './errno.js';
@@ -50,7 +50,7 @@ export function hiddenStat(ovl: Overlay, path: string): FuseStat | null {
   if (!ovl.hidden.has(path)) return null;
   const found = handleFor(ovl, path) ?? fail('ENOENT', path);
   const h = current(ovl, found[0]);
-  return fuseStat(fstatBig(h.fd), h.ino);
+  return fuseStat(fstatReal(h.fd), h.ino);
 }
 
 /** libfuse's final unlink of a hidden name: the real unlink happened already. */

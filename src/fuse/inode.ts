@@ -4,7 +4,7 @@
 import { parseOrigin } from '../format/index.js';
 import { lstatSync } from 'node:fs';
 import { type FileHandle, inodeOfHandle, openMountRef } from '../sys/handle.js';
-import { type BigStat, getXattr } from '../sys/index.js';
+import { type RealStat, getXattr } from '../sys/index.js';
 import type { Hit, Node } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
@@ -58,11 +58,11 @@ export function originIno(ovl: Overlay, value: Buffer): bigint | null {
  * inode number has another ctime; so has one whose origin xattr changed), the ctime as statx
  * gives it (no nanosecond BigInt made for a key).
  */
-export function originKey(st: BigStat): string {
+export function originKey(st: RealStat): string {
   return `${st.ino}:${st.ctimeSec}.${st.ctimeNsec}`;
 }
 
-function upperIno(ovl: Overlay, hit: Hit, st: BigStat): bigint {
+function upperIno(ovl: Overlay, hit: Hit, st: RealStat): bigint {
   const key = originKey(st);
   const cached = ovl.originInos.get(key);
   if (cached !== undefined) return cached;
@@ -73,7 +73,7 @@ function upperIno(ovl: Overlay, hit: Hit, st: BigStat): bigint {
 }
 
 /** st_ino of a merged object, given a fresh stat of its top real object. */
-export function inoOf(ovl: Overlay, node: Node, st: BigStat = node.hits[0]!.st): bigint {
+export function inoOf(ovl: Overlay, node: Node, st: RealStat = node.hits[0]!.st): bigint {
   const top = node.hits[0]!;
   if (node.isDir) {
     // The root is never given an origin: the kernel reports its top layer's inode.
@@ -85,6 +85,6 @@ export function inoOf(ovl: Overlay, node: Node, st: BigStat = node.hits[0]!.st):
 }
 
 /** st_nlink: 1 for a dir present in two or more layers, else the real count. */
-export function nlinkOf(node: Node, st: BigStat = node.hits[0]!.st): bigint {
-  return node.isDir && node.hits.length > 1 ? 1n : st.nlink;
+export function nlinkOf(node: Node, st: RealStat = node.hits[0]!.st): number {
+  return node.isDir && node.hits.length > 1 ? 1 : st.nlink;
 }

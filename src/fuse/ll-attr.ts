@@ -3,7 +3,7 @@
 // SETATTR applied through the path-based core, or to an open fd when the name is gone.
 import { fchmodSync, fchownSync, futimesSync } from 'node:fs';
 import { truncateFd } from '../sys/offsets.js';
-import { type BigStat, type TimeSpec, fstatBig } from '../sys/index.js';
+import { type RealStat, type TimeSpec, fstatReal } from '../sys/index.js';
 import { changeMode, changeOwner, changeTimes, truncatePath } from './attrs.js';
 import type { Handle } from './handles.js';
 import { inoOf, nlinkOf } from './inode.js';
@@ -24,7 +24,7 @@ export function exactSize(size: bigint): U64 {
 }
 
 /** fuse_attr of a real object's stat, with the overlay's inode number and link count. */
-export function attrOf(st: BigStat, ino: bigint, nlink: bigint = st.nlink): Attr {
+export function attrOf(st: RealStat, ino: bigint, nlink: number = st.nlink): Attr {
   return {
     ino: Number(ino),
     size: exactSize(st.size),
@@ -45,7 +45,7 @@ export function attrOf(st: BigStat, ino: bigint, nlink: bigint = st.nlink): Attr
 }
 
 /** A fresh stat of a node's top object: its lookup's own, or a new one for a cached node; null when it vanished. */
-export function topStat(node: Node): BigStat | null {
+export function topStat(node: Node): RealStat | null {
   return node.fresh ? node.hits[0]!.st : lstatOrNull(node.hits[0]!.real);
 }
 
@@ -58,7 +58,7 @@ export function nodeAttr(ovl: Overlay, node: Node, st = topStat(node)): Attr | n
 /** The attributes of an open file, following a copy-up made since it was opened. */
 export function handleAttr(ovl: Overlay, fh: number): Attr {
   const h = current(ovl, fh);
-  return attrOf(fstatBig(h.fd), h.ino);
+  return attrOf(fstatReal(h.fd), h.ino);
 }
 
 function timeSpec(t: SetAttr['atime']): TimeSpec {
@@ -114,7 +114,7 @@ export function setAttrHandle(h: Handle, set: SetAttr): void {
   // A lower file is never changed in place, and a gone name cannot be copied up.
   if (!h.upper) fail('ENOENT', h.path);
   if (set.uid !== undefined || set.gid !== undefined) fchownSync(h.fd, set.uid ?? -1, set.gid ?? -1);
-  const st = fstatBig(h.fd);
+  const st = fstatReal(h.fd);
   const mode = set.mode ?? (set.killSuidgid ? killSuidgid(Number(st.mode)) : undefined);
   if (mode !== undefined) fchmodSync(h.fd, mode & 0o7777);
   if (set.size !== undefined) truncateFd(h.fd, set.size);

@@ -2,7 +2,7 @@
 // FSYNC, RELEASE. Handles are the core's (a read-only handle on a lower file follows a copy-up
 // made later); each remembers its node, so an unlinked file is still served through its fd.
 import { readSync } from 'node:fs';
-import { fstatBig } from '../sys/big-stat.js';
+import { fstatReal } from '../sys/real-stat.js';
 import { writeAt } from '../sys/offsets.js';
 import { fail } from './errno.js';
 import { exactSize, handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
@@ -48,7 +48,7 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
  * nothing to push out and the FLUSH request each close() would cost is a round trip for nothing
  * (POSIX locks are the kernel's own: LK/SETLK answer ENOSYS).
  */
-function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatBig(core.ovl.handles.get(fh)!.fd)): Opened {
+function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatReal(core.ovl.handles.get(fh)!.fd)): Opened {
   const h = core.ovl.handles.get(fh)!;
   h.nodeid = rec.id;
   const size = exactSize(st.size);

@@ -3,7 +3,7 @@
 // object the overlay shows, as ovl_getattr does by asking vfs_getattr of its real path: the birth
 // time and STATX_ATTR_* bits of the upper (or top lower) file itself, so a copy-up's btime is the
 // time of the copy-up.
-import { type BigStat, STATX_BASIC_STATS, STATX_BTIME, fstatBig } from '../sys/index.js';
+import { type RealStat, STATX_BASIC_STATS, STATX_BTIME, fstatReal } from '../sys/index.js';
 import { fail } from './errno.js';
 import type { LlCore } from './ll-core.js';
 import { attrOf, topStat } from './ll-attr.js';
@@ -19,13 +19,13 @@ import type { Attr, StatxReply } from './session/filesystem.js';
  * calls: half the requests of a lookup by path, so the path is resolved once, not once per half,
  * and the object stat-ed once).
  */
-function attrAndStat(core: LlCore, nodeid: number, fh: number | null): { attr: Attr; st: BigStat } {
+function attrAndStat(core: LlCore, nodeid: number, fh: number | null): { attr: Attr; st: RealStat } {
   const rec = core.rec(nodeid);
   const path = core.table.path(rec);
   const handle = ownHandle(core, rec, fh) ?? (path === null ? core.handleOf(rec) : undefined);
   if (handle !== undefined) {
     const h = current(core.ovl, handle);
-    const st = fstatBig(h.fd);
+    const st = fstatReal(h.fd);
     return { attr: attrOf(st, h.ino), st };
   }
   const node = lookupPath(core.ovl, path ?? core.pathOf(rec));

@@ -11,19 +11,19 @@ import {
   parseRedirect,
   xwhiteoutsMarkerRead,
 } from '../format/index.js';
-import { type BigStat, getXattr, hasXattr, listXattrs, lstatBig, lstatBigOrNull } from '../sys/index.js';
+import { type RealStat, getXattr, hasXattr, listXattrs, lstatReal, lstatRealOrNull } from '../sys/index.js';
 import { fail } from './errno.js';
 import { type Layer, childPath, realChild, realPath, splitPath } from './layers.js';
 import { fixDirOrigin } from './origin-fix.js';
 import type { Overlay } from './overlay.js';
 
-const S_IFMT = 0o170000n;
-const S_IFDIR = 0o040000n;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
 
 export interface Hit {
   layer: Layer;
   real: string;
-  st: BigStat;
+  st: RealStat;
   /** For dirs: the layer's opaque marker (`xwhiteouts` only means something in a lower). */
   opaque: 'opaque' | 'xwhiteouts' | 'none';
 }
@@ -37,16 +37,16 @@ export interface Node {
   fresh: boolean;
 }
 
-export function isDirStat(st: BigStat): boolean {
+export function isDirStat(st: RealStat): boolean {
   return (st.mode & S_IFMT) === S_IFDIR;
 }
 
-export function lstatOrNull(real: string): BigStat | null {
-  return lstatBigOrNull(real);
+export function lstatOrNull(real: string): RealStat | null {
+  return lstatRealOrNull(real);
 }
 
 /** A kernel whiteout (char 0/0) or an xattr whiteout (empty file carrying `overlay.whiteout`). */
-export function isWhiteoutAt(ovl: Overlay, real: string, st: BigStat): boolean {
+export function isWhiteoutAt(ovl: Overlay, real: string, st: RealStat): boolean {
   const small = { mode: Number(st.mode), rdev: Number(st.rdev), size: Number(st.size) };
   if (isCharWhiteout(small)) return true;
   return mayBeXattrWhiteout(small) && hasXattr(real, ovl.xattrs.name('whiteout'));
@@ -95,7 +95,7 @@ function dirMarkers(ovl: Overlay, real: string, withRedirect: boolean): Markers 
   };
 }
 
-function dirHit(ovl: Overlay, layer: Layer, real: string, st: BigStat, opaque: Buffer | null): Hit {
+function dirHit(ovl: Overlay, layer: Layer, real: string, st: RealStat, opaque: Buffer | null): Hit {
   const meaning = opaqueMeaning(opaque);
   // opaque=x marks a lower dir holding xattr whiteouts; in the upper and the bottom lower it is ignored.
   const read = xwhiteoutsMarkerRead({ upper: layer.upper, lastLower: layer.index === ovl.stack.all.length - 1 });
@@ -167,7 +167,7 @@ function rootNode(ovl: Overlay): Node {
 function layerRoots(ovl: Overlay, layers: readonly Layer[]): Node {
   const hits: Hit[] = [];
   for (const layer of layers) {
-    const st = lstatBig(layer.root);
+    const st = lstatReal(layer.root);
     const hit = dirHit(ovl, layer, layer.root, st, dirMarkers(ovl, layer.root, false).opaque);
     hits.push(hit);
     if (hit.opaque === 'opaque') break;
@@ -263,7 +263,7 @@ function cachedFile(ovl: Overlay, parent: string, name: string, path: string): N
  * its fd: what a lookup would find now (an upper non-dir hides everything below it), without the
  * path walk, and remembered as a lookup would.
  */
-export function upperFileNode(ovl: Overlay, path: string, real: string, st: BigStat): Node {
+export function upperFileNode(ovl: Overlay, path: string, real: string, st: RealStat): Node {
   const hit: Hit = { layer: ovl.stack.upper!, real, st, opaque: 'none' };
   const [parent, name] = splitPath(path);
   rememberFile(ovl, parent, name, hit);

@@ -1,7 +1,7 @@
 // Attribute operations: getattr/fgetattr, chmod, chown, utimens, truncate, readlink, statfs.
 // Reads never copy up; every change copies up first and then applies to the upper copy.
 import { fuseStat, type FuseOps, type FuseTime } from '../sys/fuse-native.js';
-import { fstatBig, timeFromNs, type TimeSpec } from '../sys/index.js';
+import { fstatReal, timeFromNs, type TimeSpec } from '../sys/index.js';
 import { changeMode, changeOwner, changeTimes, overlayStatfs, readLink, truncatePath } from './attrs.js';
 import { fail } from './errno.js';
 import { hiddenStat } from './hidden.js';
@@ -27,7 +27,7 @@ export function attrOps(ovl: Overlay): Partial<FuseOps> {
         if (!ovl.handles.get(fh)) return nodeStat(ovl, lookupPath(ovl, path ?? fail('EBADF', '?'))) ?? fail('ENOENT', path ?? '?');
         // Follow a copy-up made since the open, or the old fd would report the lower's size.
         const h = current(ovl, fh);
-        const st = fstatBig(h.fd);
+        const st = fstatReal(h.fd);
         return fuseStat(st, h.ino);
       });
     },

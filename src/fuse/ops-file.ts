@@ -3,7 +3,7 @@
 // copies up first; a read-only open reads the top real file, and switches to the upper copy
 // when another process copies the file up later (as the kernel shows new data to an old fd).
 import { closeSync, constants, fsyncSync, fdatasyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import { type BigStat, fstatBig } from '../sys/big-stat.js';
+import { type RealStat, fstatReal } from '../sys/real-stat.js';
 import type { FuseOps } from '../sys/fuse-native.js';
 import { copyUpOpen, objectKey, upperPath } from './copy-up.js';
 import { createAt } from './create.js';
@@ -33,7 +33,7 @@ export function openHandle(ovl: Overlay, path: string, flags: number): number {
  * A handle of merged `path` opened with `flags`, and the stat of its fd when already taken (a
  * copy-up that handed over its copy's fd: the open reply needs no fstat of its own).
  */
-export function openFileHandle(ovl: Overlay, path: string, flags: number): { fh: number; st: BigStat | null } {
+export function openFileHandle(ovl: Overlay, path: string, flags: number): { fh: number; st: RealStat | null } {
   if (wantsWrite(flags)) {
     const up = copyUpOpen(ovl, path, flags & ~STRIP);
     const fd = up.fd ?? openSync(upperPath(ovl, path), flags & ~STRIP);
@@ -60,7 +60,7 @@ export function current(ovl: Overlay, fh: number): Handle {
 export interface Created {
   fh: number;
   node: Node;
-  st: BigStat;
+  st: RealStat;
 }
 
 /**
@@ -72,7 +72,7 @@ export function createFileHandle(ovl: Overlay, path: string, mode: number, flags
   const real = upperPath(ovl, path);
   let fd = -1;
   let madeAt = '';
-  let st: BigStat | null = null;
+  let st: RealStat | null = null;
   let owned = false;
   try {
     createAt(ovl, path, {
@@ -83,17 +83,17 @@ export function createFileHandle(ovl: Overlay, path: string, mode: number, flags
       mode,
       nameFree,
       ownedBy: (uid, gid) => {
-        st = fstatBig(fd);
+        st = fstatReal(fd);
         return (owned = Number(st.uid) === uid && Number(st.gid) === gid);
       },
     });
     // A chown, or a rename over a whiteout, came after that stat (ctime): take it again.
-    if (!st || !owned || madeAt !== real) st = fstatBig(fd);
+    if (!st || !owned || madeAt !== real) st = fstatReal(fd);
   } catch (err) {
     if (fd >= 0) closeSync(fd);
     throw err;
   }
-  const fresh: BigStat = st;
+  const fresh: RealStat = st;
   const node: Node = { path, hits: [{ layer: ovl.stack.upper!, real, st: fresh, opaque: 'none' }], isDir: false, fresh: true };
   ovl.originInos.set(originKey(fresh), fresh.ino);
   const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: fresh.ino, extraFds: [] });

@@ -32,7 +32,7 @@ export function markImpure(ovl: Overlay, upperDir: string, hit?: Hit): boolean {
  */
 export function hasOrigin(ovl: Overlay, node: Node): boolean {
   const top = node.hits[0]!;
-  if (node.hits.length !== 1 || !top.layer.upper) return node.isDir || top.st.nlink === 1n;
+  if (node.hits.length !== 1 || !top.layer.upper) return node.isDir || top.st.nlink === 1;
   return getXattr(top.real, ovl.xattrs.name('origin')) !== null;
 }
 

@@ -3,7 +3,7 @@
 // getdents order (whiteouts included, as the kernel shows them). Every entry carries the stat the
 // kernel would report, and the d_ino its listing shows (mergedDIno).
 import { isCharWhiteout, isImpureValue, mergedListingDropsXattrWhiteout } from '../format/index.js';
-import { type BigStat, getXattr } from '../sys/index.js';
+import { type RealStat, getXattr } from '../sys/index.js';
 import { listDirents, readdirNoatime } from '../sys/dirents.js';
 import { type FuseStat, fuseStat } from '../sys/fuse-native.js';
 import { fail } from './errno.js';
@@ -20,9 +20,9 @@ import type { Overlay } from './overlay.js';
  * conversion is made only where fuse-native asks for it.
  */
 export interface Shown {
-  st: BigStat;
+  st: RealStat;
   ino: bigint;
-  nlink: bigint;
+  nlink: number;
 }
 
 /** What a merged node shows (fresh stat of the top object); null when it vanished. */

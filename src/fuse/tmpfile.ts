@@ -3,7 +3,7 @@
 // to the upper until linkat(AT_EMPTY_PATH) gives it a name, which is an ordinary new name there
 // (a whiteout under it is replaced, as create does). Closing it unlinked leaves no trace.
 import { chmodSync, closeSync, constants, fchownSync, openSync } from 'node:fs';
-import { fstatBig } from '../sys/big-stat.js';
+import { fstatReal } from '../sys/real-stat.js';
 import { O_TMPFILE, linkFd } from '../sys/space.js';
 import { copyUp, upperPath } from './copy-up.js';
 import { createAt, newOwner } from './create.js';
@@ -28,7 +28,7 @@ export function tmpfileHandle(ovl: Overlay, parentPath: string, mode: number, fl
     fchownSync(fd, uid, gid);
     // chown cleared any set-id bits the caller asked for.
     if (mode & 0o6000) chmodSync(`/proc/self/fd/${fd}`, mode & 0o7777);
-    const st = fstatBig(fd);
+    const st = fstatReal(fd);
     return ovl.handles.add({ fd, path: parentPath, upper: true, lowerKey: null, ino: st.ino, extraFds: [] });
   } catch (err) {
     closeSync(fd);

@@ -2,7 +2,7 @@
 // addon (patches/fuse-native+2.2.6.patch, applied by scripts/patch-fuse-native.mjs on install):
 // the prebuilt one cannot set mtime, hides st_ino/d_ino and gives create() no flags.
 import { createRequire } from 'node:module';
-import type { BigStat } from './big-stat.js';
+import type { RealStat } from './real-stat.js';
 import { OvlError } from '../errors.js';
 
 /** What fuse-native's getStatArray reads; times are bigint nanoseconds (exact with the patch). */
@@ -139,8 +139,8 @@ export function mountFuse(mountpoint: string, ops: Partial<FuseOps>, opts: FuseM
   });
 }
 
-/** Convert Node's bigint stats into the shape fuse-native sends to the kernel. */
-export function fuseStat(st: BigStat, ino: bigint, nlink: bigint = st.nlink): FuseStat {
+/** Convert a real object's stat into the shape fuse-native sends to the kernel. */
+export function fuseStat(st: RealStat, ino: bigint, nlink: number = st.nlink): FuseStat {
   return {
     mode: Number(st.mode),
     uid: Number(st.uid),

@@ -12,4 +12,4 @@ export * from './statvfs.js';
 export * from './copy-tree.js';
 export * from './mapped.js';
 export * from './programs.js';
-export * from './big-stat.js';
+export * from './real-stat.js';

@@ -6,7 +6,7 @@
 // Numbers, not bigints, on this path: inode numbers stay below 2^53 here, and times travel as
 // whole seconds plus nanoseconds so nothing is rounded. Sizes and offsets are U64: a bigint only
 // from 2^53 on (files up to 2^63 - 1 bytes, sparse, on tmpfs), so the common path sees numbers.
-import type { StatTimes } from '../../sys/big-stat.js';
+import type { StatTimes } from '../../sys/real-stat.js';
 
 /** A size or offset: a number below 2^53 (exact), a bigint from there on. */
 export type U64 = number | bigint;

@@ -1,9 +1,11 @@
-// lstat/fstat for the overlay core's hot paths: the fields of node's BigIntStats that the core
-// reads, with the same names and bigint types (so a BigIntStats still fits wherever a BigStat is
-// asked for), filled by one statx(2) into a reused buffer. Why not node's lstatSync(…, {bigint:
-// true}): it builds 18 BigInts and four Dates per call, and a merged listing or a lookup stats
-// every entry it meets (a walk of 20k entries after a remount spent ~50 ms in BigIntStats and its
-// Dates and a large part of its 160 ms of GC on them; per call 3.3–4.4 µs against 1.6–2.6 µs here).
+// lstat/fstat for the overlay core's hot paths: the fields of a real (layer) object's stat that
+// the core reads, filled by one statx(2) into a reused buffer, as numbers except the inode number
+// and the size (bigints: exact past 2^53). Why not node's lstatSync(…, {bigint: true}): it builds
+// 18 BigInts and four Dates per call, and a merged listing or a lookup stats every entry it meets
+// (a walk of 20k entries after a remount spent ~50 ms in BigIntStats and its Dates and a large
+// part of its 160 ms of GC on them; per call 3.3–4.4 µs against 1.6–2.6 µs here). The records a
+// node keeps live as long as it does, so fewer heap objects per record also make each scavenge
+// copy less.
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, c } from './libc.js';
@@ -29,17 +31,19 @@ export interface StatxExtras {
   attributesMask: number;
 }
 
-export interface BigStat extends StatTimes, StatxExtras {
-  dev: bigint;
+export interface RealStat extends StatTimes, StatxExtras {
+  /** st_dev as glibc's makedev encodes it (what node's lstat reports); below 2^44. */
+  dev: number;
   ino: bigint;
-  mode: bigint;
-  nlink: bigint;
-  uid: bigint;
-  gid: bigint;
-  rdev: bigint;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  /** st_rdev, encoded as dev */
+  rdev: number;
   size: bigint;
-  blksize: bigint;
-  blocks: bigint;
+  blksize: number;
+  blocks: number;
   atimeNs: bigint;
   mtimeNs: bigint;
   ctimeNs: bigint;
@@ -60,46 +64,48 @@ const bytes = new Uint8Array(buf);
 const u16 = new Uint16Array(buf);
 const u32 = new Uint32Array(buf);
 const u64 = new BigUint64Array(buf);
-const i64 = new BigInt64Array(buf);
+const i32 = new Int32Array(buf);
 const NS = 1_000_000_000n;
 /** Which u32 of a u64 holds its low bits: the first on little-endian hosts, the second on big-endian ones. */
 const LOW_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
 
 /**
  * glibc's makedev, the dev_t node's stat reports. Linux's dev_t has 12 bits of major and 20 of
- * minor (MINORBITS), so the value stays below 2^44: exact as a double, one BigInt made.
+ * minor (MINORBITS), so the value stays below 2^44: exact as a double.
  */
-function devOf(major: number, minor: number): bigint {
-  return BigInt(major * 256 + (minor & 0xff) + (minor >>> 8) * 0x100000);
+function devOf(major: number, minor: number): number {
+  return major * 256 + (minor & 0xff) + (minor >>> 8) * 0x100000;
 }
 
-/** A statx_timestamp's seconds (signed 64-bit): exact as a double, as any time since 1970 ± 285 My. */
-const secAt = (i: number): number => Number(i64[i]!);
+/** The signed 64-bit field at u64 index `i` as a double: exact below 2^53 (seconds since 1970 ± 285 My are). */
+const s64At = (i: number): number => u32[2 * i + LOW_WORD]! + i32[2 * i + 1 - LOW_WORD]! * 0x100000000;
+/** The unsigned 64-bit field at u64 index `i` as a double (a block count: below 2^53). */
+const u64At = (i: number): number => u32[2 * i + LOW_WORD]! + u32[2 * i + 1 - LOW_WORD]! * 0x100000000;
 
 /**
  * The statx the buffer holds, as a record of one shape (fields always set in this order). The
  * times stay numbers, as fuse_attr carries them; their nanosecond bigints are made only when read.
  */
-class StatRecord implements BigStat {
+class StatRecord implements RealStat {
   dev = devOf(u32[34]!, u32[35]!);
   ino = u64[4]!;
-  mode = BigInt(u16[14]!);
-  nlink = BigInt(u32[4]!);
-  uid = BigInt(u32[5]!);
-  gid = BigInt(u32[6]!);
+  mode = u16[14]!;
+  nlink = u32[4]!;
+  uid = u32[5]!;
+  gid = u32[6]!;
   rdev = devOf(u32[32]!, u32[33]!);
   size = u64[5]!;
-  blksize = BigInt(u32[1]!);
-  blocks = u64[6]!;
-  atimeSec = secAt(8);
+  blksize = u32[1]!;
+  blocks = u64At(6);
+  atimeSec = s64At(8);
   atimeNsec = u32[18]!;
-  mtimeSec = secAt(14);
+  mtimeSec = s64At(14);
   mtimeNsec = u32[30]!;
-  ctimeSec = secAt(12);
+  ctimeSec = s64At(12);
   ctimeNsec = u32[26]!;
   mask = u32[0]!;
   // Zero when the filesystem has none: the kernel copies out a zeroed struct (cp_statx).
-  btimeSec = secAt(10);
+  btimeSec = s64At(10);
   btimeNsec = u32[22]!;
   // STATX_ATTR_* bits are all below 2^32 (include/uapi/linux/stat.h): the u64's low word.
   attributes = u32[2 + LOW_WORD]!;
@@ -119,19 +125,19 @@ class StatRecord implements BigStat {
 }
 
 /** lstat(2) of `path`; null when nothing is there (ENOENT), an OvlError naming `path` otherwise. */
-export function lstatBigOrNull(path: string): BigStat | null {
+export function lstatRealOrNull(path: string): RealStat | null {
   const ret = checkUnless(c.statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, ASKED, bytes) as number, MISSING, 'lstat', path);
   return ret < 0 ? null : new StatRecord();
 }
 
 /** lstat(2) of `path`; an OvlError naming `path` when it fails (ENOENT included). */
-export function lstatBig(path: string): BigStat {
+export function lstatReal(path: string): RealStat {
   check(c.statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, ASKED, bytes) as number, 'lstat', path);
   return new StatRecord();
 }
 
 /** fstat(2) of an open fd (AT_EMPTY_PATH: also an O_PATH fd or a file whose name is gone). */
-export function fstatBig(fd: number): BigStat {
+export function fstatReal(fd: number): RealStat {
   check(c.statx(fd, '', AT_EMPTY_PATH, ASKED, bytes) as number, 'fstat', `fd ${fd}`);
   return new StatRecord();
 }

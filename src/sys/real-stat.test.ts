@@ -2,25 +2,26 @@ import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, rmSync, symlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { type BigStat, type StatTimes, type StatxExtras, fstatBig, lstatBig, lstatBigOrNull } from './big-stat.js';
+import { type RealStat, type StatTimes, type StatxExtras, fstatReal, lstatReal, lstatRealOrNull } from './real-stat.js';
 import { STATX_BTIME, statxOf } from './statx.js';
 import { makedev, mknod, setTimes } from './nodes.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ovlkit-big-stat-'));
+const dir = mkdtempSync(join(tmpdir(), 'ovlkit-real-stat-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-type Big = Omit<BigStat, keyof StatTimes | keyof StatxExtras>;
-const FIELDS: Array<keyof Big> = ['dev', 'ino', 'mode', 'nlink', 'uid', 'gid', 'rdev', 'size', 'blksize', 'blocks', 'atimeNs', 'mtimeNs', 'ctimeNs'];
-const fieldsOf = (st: Big): Record<string, bigint> => Object.fromEntries(FIELDS.map((k) => [k, st[k]]));
+type Fields = Omit<RealStat, keyof StatTimes | keyof StatxExtras>;
+const FIELDS: Array<keyof Fields> = ['dev', 'ino', 'mode', 'nlink', 'uid', 'gid', 'rdev', 'size', 'blksize', 'blocks', 'atimeNs', 'mtimeNs', 'ctimeNs'];
+/** Each field as a bigint, so a record (numbers and bigints) and node's BigIntStats compare field by field. */
+const fieldsOf = (st: { [K in keyof Fields]: number | bigint }): Record<string, bigint> => Object.fromEntries(FIELDS.map((k) => [k, BigInt(st[k])]));
 /** The times as numbers, from nanoseconds: floor seconds, so the nanoseconds stay in [0, 1e9). */
-const timesOf = (st: Pick<Big, 'atimeNs' | 'mtimeNs' | 'ctimeNs'>): number[] =>
+const timesOf = (st: Pick<Fields, 'atimeNs' | 'mtimeNs' | 'ctimeNs'>): number[] =>
   [st.atimeNs, st.mtimeNs, st.ctimeNs].flatMap((ns) => {
     const s = ns / 1_000_000_000n - (ns < 0n && ns % 1_000_000_000n !== 0n ? 1n : 0n);
     return [Number(s), Number(ns - s * 1_000_000_000n)];
   });
-const numbersOf = (st: BigStat): number[] => [st.atimeSec, st.atimeNsec, st.mtimeSec, st.mtimeNsec, st.ctimeSec, st.ctimeNsec];
+const numbersOf = (st: RealStat): number[] => [st.atimeSec, st.atimeNsec, st.mtimeSec, st.mtimeNsec, st.ctimeSec, st.ctimeNsec];
 
-t.test('lstatBig gives what node lstatSync(…, {bigint}) gives, for every file type', async (t) => {
+t.test('lstatReal gives what node lstatSync(…, {bigint}) gives, for every file type', async (t) => {
   writeFileSync(join(dir, 'f'), 'x'.repeat(5000));
   mkdirSync(join(dir, 'd'));
   symlinkSync('f', join(dir, 'l'));
@@ -33,51 +34,51 @@ t.test('lstatBig gives what node lstatSync(…, {bigint}) gives, for every file 
   setTimes(join(dir, 'f'), { sec: -2, nsec: 500_000_000 }, { sec: 1_700_000_000, nsec: 123_456_789 });
   for (const name of ['f', 'd', 'l', 'wh', 'dev', 'bigdev', 'fifo', '.']) {
     const p = join(dir, name);
-    const [ours, node] = [lstatBig(p), lstatSync(p, { bigint: true })];
+    const [ours, node] = [lstatReal(p), lstatSync(p, { bigint: true })];
     t.same(fieldsOf(ours), fieldsOf(node), name);
     t.same(numbersOf(ours), timesOf(node), `${name}: times as numbers`);
   }
-  t.same(numbersOf(lstatBig(join(dir, 'f'))).slice(0, 4), [-2, 500_000_000, 1_700_000_000, 123_456_789]);
-  t.equal(lstatBig(join(dir, 'f')).atimeNs, -1_500_000_000n);
-  t.equal(lstatBig(join(dir, 'bigdev')).rdev, makedev(4095, 0xfffff));
+  t.same(numbersOf(lstatReal(join(dir, 'f'))).slice(0, 4), [-2, 500_000_000, 1_700_000_000, 123_456_789]);
+  t.equal(lstatReal(join(dir, 'f')).atimeNs, -1_500_000_000n);
+  t.equal(BigInt(lstatReal(join(dir, 'bigdev')).rdev), makedev(4095, 0xfffff));
 });
 
-t.test('lstatBigOrNull: null when nothing is there, an error naming the path otherwise', async (t) => {
-  t.equal(lstatBigOrNull(join(dir, 'missing')), null);
-  t.same(fieldsOf(lstatBigOrNull(join(dir, 'f'))!), fieldsOf(lstatSync(join(dir, 'f'), { bigint: true })));
-  t.throws(() => lstatBig(join(dir, 'missing')), { code: 'ENOENT', path: join(dir, 'missing') });
-  t.throws(() => lstatBigOrNull(join(dir, 'f', 'x')), { code: 'ENOTDIR', path: join(dir, 'f', 'x') });
-  t.throws(() => lstatBig(join(dir, 'f', 'x')), { code: 'ENOTDIR', path: join(dir, 'f', 'x') });
-  t.throws(() => lstatBig(join(dir, 'n'.repeat(300))), { code: 'ENAMETOOLONG' });
+t.test('lstatRealOrNull: null when nothing is there, an error naming the path otherwise', async (t) => {
+  t.equal(lstatRealOrNull(join(dir, 'missing')), null);
+  t.same(fieldsOf(lstatRealOrNull(join(dir, 'f'))!), fieldsOf(lstatSync(join(dir, 'f'), { bigint: true })));
+  t.throws(() => lstatReal(join(dir, 'missing')), { code: 'ENOENT', path: join(dir, 'missing') });
+  t.throws(() => lstatRealOrNull(join(dir, 'f', 'x')), { code: 'ENOTDIR', path: join(dir, 'f', 'x') });
+  t.throws(() => lstatReal(join(dir, 'f', 'x')), { code: 'ENOTDIR', path: join(dir, 'f', 'x') });
+  t.throws(() => lstatReal(join(dir, 'n'.repeat(300))), { code: 'ENAMETOOLONG' });
 });
 
-t.test('fstatBig of an open file, also once its name is gone', async (t) => {
+t.test('fstatReal of an open file, also once its name is gone', async (t) => {
   const p = join(dir, 'gone');
   writeFileSync(p, 'abc');
   utimesSync(p, 1000, 2000);
   const fd = openSync(p, 'r');
   t.teardown(() => closeSync(fd));
   unlinkSync(p);
-  const st = fstatBig(fd);
+  const st = fstatReal(fd);
   t.same(fieldsOf(st), fieldsOf(fstatSync(fd, { bigint: true })));
   t.same(numbersOf(st), timesOf(fstatSync(fd, { bigint: true })));
-  t.equal(st.nlink, 0n);
+  t.equal(st.nlink, 0);
   t.equal(st.size, 3n);
   t.equal(st.mtimeNs, 2_000_000_000_000n);
-  t.throws(() => fstatBig(987654), { code: 'EBADF', path: 'fd 987654' });
+  t.throws(() => fstatReal(987654), { code: 'EBADF', path: 'fd 987654' });
 });
 
 t.test('the birth time and attribute bits are statx\'s, and none is left over from another file', async (t) => {
   const p = join(dir, 'born');
   writeFileSync(p, 'b');
-  const st = lstatBig(p);
+  const st = lstatReal(p);
   const sx = statxOf(p);
   t.ok(st.mask & STATX_BTIME, 'tmpfs gives a birth time');
   t.equal(BigInt(st.btimeSec) * 1_000_000_000n + BigInt(st.btimeNsec), sx.btimeNs);
   t.equal(st.attributes, Number(sx.attributes));
   t.equal(st.attributesMask, Number(sx.attributesMask));
   // procfs has no birth time: zero, not the previous file's (the buffer is reused).
-  const proc = lstatBig('/proc/self/status');
+  const proc = lstatReal('/proc/self/status');
   t.notOk(proc.mask & STATX_BTIME);
   t.same([proc.btimeSec, proc.btimeNsec], [0, 0]);
 });
