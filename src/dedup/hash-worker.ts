@@ -70,6 +70,7 @@ let queue = ready;
 parentPort!.on('message', (job: HashJob) => {
   queue = queue.then(() => {
     if ('end' in job) answer();
-    else jobs.push(hashJob(job.bases, job.layer, job.paths.split('\0')));
+    // Buffer's decoding keeps a leading U+FEFF (TextDecoder's default would drop it from the first path).
+    else jobs.push(hashJob(job.bases, job.layer, Buffer.from(job.paths.buffer, job.paths.byteOffset, job.paths.length).toString('utf8').split('\0')));
   });
 });
