@@ -108,3 +108,37 @@ t.test('path copies recorded during the merge are those of a merge of the image 
   }
   t.equal(chains[3]!.done, 1, 'a chain that leaves the parent chain stops being recorded');
 });
+
+t.test('totals over more regular inodes than one call of the sums (1 024) equal a walk of each merged tree', async (t) => {
+  // Every size different, so an inode summed twice or skipped at a chunk's edge changes the bytes.
+  const name = (i: number): string => `d/f${String(i).padStart(5, '0')}`;
+  const lower = input('L', '', scan([dir('d/'), ...Array.from({ length: 2500 }, (_, i) => file(name(i), i + 1))]));
+  // The upper layer deletes the files on either side of both chunk edges and adds 300 more, some
+  // hard links of one new inode (its link count is the highest).
+  const gone = [1022, 1023, 1024, 1025, 2046, 2047, 2048, 2049];
+  const shared = file('e/s0', 5000, { nlink: 3 });
+  const upper = input('U', 'L', scan([
+    dir('d/'), ...gone.map((i) => whiteout(name(i))), dir('e/'),
+    ...Array.from({ length: 300 }, (_, i) => file(`e/n${i}`, 10_000 + i)), shared, { ...shared, path: 'e/s1' }, { ...shared, path: 'e/s2' },
+  ]));
+  const inputs = [lower, upper];
+  const sources = new Map<Entry, DirSource>();
+  for (const i of inputs) for (const [, s] of dirSources(i.scan.top, i.scan.entries)) sources.set(s.entry, s);
+  const r = chainedCounts(inputs);
+  const tree = new MergedTree();
+  const walks: Counts[] = [];
+  for (const i of inputs) {
+    tree.apply(i.items);
+    walks.push(walked(tree, i.scan.top, sources));
+    t.same(r.totalOf([i.layer.cacheId]), walks.at(-1), i.layer.cacheId);
+  }
+  t.equal(walks[0]!.regularBytes, (2500 * 2501) / 2, 'the lower root: every size once');
+  t.equal(walks[1]!.maxLinks, 3);
+  // Both roots: each regular inode once (the upper root links all of the lower's it kept).
+  const both = r.totalOf(['L', 'U']);
+  const lowerOnly = gone.reduce((n, i) => n + i + 1, 0);
+  t.equal(both.regularBytes, walks[1]!.regularBytes + lowerOnly, 'the deleted files only in the lower root');
+  t.equal(both.inodes, walks[0]!.inodes + walks[1]!.inodes - (2500 - gone.length), 'the kept files counted once');
+  t.equal(r.perLayer.get('L')!.maxLinks, 2, "the lower root's files have a name in the upper one too");
+  t.equal(r.perLayer.get('L')!.regularBytes, walks[0]!.regularBytes);
+});

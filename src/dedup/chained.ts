@@ -157,17 +157,37 @@ class CountedTree extends MergedTree {
 
 /**
  * Counts of the regular inodes with a non-zero count in `present`, each with its link count from
- * `links` (the same array, or the store's counts for one layer's root).
+ * `links` (the same array, or the store's counts for one layer's root). Summed by calls of 1 024
+ * inodes into a typed array: one loop over the ~120 000 inodes, run once per layer, was compiled
+ * by on-stack replacement per call (6–7 compiles a run), and the Counts fields it added to in the
+ * loop deoptimised it ("not a Smi") when a sum left the small-integer range.
  */
 function addRegular(c: Counts, present: Uint32Array, index: RegularIndex, links = present): void {
-  for (let i = 0; i < present.length; i++) {
+  SUMS.fill(0);
+  SUMS[MAX_LINKS] = c.maxLinks;
+  for (let i = 0; i < present.length; i += CHUNK) sumRegular(present, links, index.entries, i, Math.min(present.length, i + CHUNK));
+  c.inodes += SUMS[INODES]!;
+  c.regularBytes += SUMS[BYTES]!;
+  c.diskBytes += SUMS[DISK]!;
+  c.maxLinks = SUMS[MAX_LINKS]!;
+}
+
+const CHUNK = 1024;
+/** addRegular's running sums (integers, exact in a double), by these indexes. */
+const SUMS = new Float64Array(4);
+const INODES = 0;
+const BYTES = 1;
+const DISK = 2;
+const MAX_LINKS = 3;
+
+function sumRegular(present: Uint32Array, links: Uint32Array, entries: readonly Entry[], from: number, to: number): void {
+  for (let i = from; i < to; i++) {
     if (present[i] === 0) continue;
-    const n = links[i]!;
-    const e = index.entries[i]!;
-    c.inodes++;
-    c.regularBytes += e.size;
-    c.diskBytes += e.blocks * 512;
-    if (n > c.maxLinks) c.maxLinks = n;
+    const e = entries[i]!;
+    SUMS[INODES]! += 1;
+    SUMS[BYTES]! += e.size;
+    SUMS[DISK]! += e.blocks * 512;
+    if (links[i]! > SUMS[MAX_LINKS]!) SUMS[MAX_LINKS] = links[i]!;
   }
 }
 

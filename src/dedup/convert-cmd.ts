@@ -1,11 +1,11 @@
 // The convert command's flow: convert, optionally verify every stack, print lowerdir= strings and
 // estimate-vs-measured numbers. The CLI maps "a stack differs" to exit 1.
 import { writeFileSync } from 'node:fs';
-import Table from 'cli-table3';
 import { UsageError } from '../errors.js';
 import { convert, type ConvertResult } from './convert.js';
 import { checkedRoot, isInside, type Io } from './analyze-cmd.js';
 import type { Counts } from './types.js';
+import { compactTable } from './text-table.js';
 import { count, humanSize, percent } from './units.js';
 import { checkEngine, probeEngine, verifyStack, type VerifyResult } from './verify.js';
 
@@ -30,7 +30,7 @@ function countsRow(label: string, c: Counts): string[] {
 export function renderConvert({ result, verified }: ConvertOutcome): string {
   const lines = [`Converted ${result.written.length} layers (${result.reused.length} already done) into ${result.out}`, ''];
   for (const img of result.images) lines.push(`${img.name} (${img.id.slice(7, 19)}):`, `  ${img.lowerdir}`);
-  const tab = new Table({ head: ['', 'ENTRIES', 'INODES', 'REGULAR', 'DISK', 'REGULAR BYTES', 'DISK BYTES'], style: { head: [], border: [], compact: true } });
+  const tab = compactTable(['', 'ENTRIES', 'INODES', 'REGULAR', 'DISK', 'REGULAR BYTES', 'DISK BYTES']);
   tab.push(countsRow('legacy roots now', result.legacy), countsRow('analyze estimate', result.estimate), countsRow('measured on output', result.measured));
   const s = result.saved;
   lines.push('', tab.toString(), `saved (measured): ${count(s.inodes)} inodes (${percent(s.inodesPercent)}), ${humanSize(s.bytes)} of disk (${percent(s.percent)})`);

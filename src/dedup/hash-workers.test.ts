@@ -67,3 +67,21 @@ t.test('the collision stream picks exactly the inodes sizeCollisions picks, wher
   t.same(ids(due), ids(sizeCollisions(all)));
   t.same(due.map((f) => f.entry.path).sort(), ['a', 'b', 'c', 'e', 'h', 'i'], 'sizes 5, 6, 9; empty and unique sizes never');
 });
+
+t.test('paths that are not ASCII reach the threads as they are, a leading U+FEFF included', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovl-dedup-hashw-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const names = ['\uFEFFbom', 'd/é-ü', '日本/名前', 'd/\uFEFFmid'];
+  mkdirSync(join(dir, 'l', 'd'), { recursive: true });
+  mkdirSync(join(dir, 'l', '日本'));
+  names.forEach((n, i) => writeFileSync(join(dir, 'l', n), `content of ${i}`));
+  const files: Located[] = names.map((path, i) => ({ entry: file(path, 12, { inode: `utf8:${i}` }), base: 'l' }));
+  const hashOf = await contentHasher();
+  const log = new WarningLog();
+  const threads = new HashWorkers(dir);
+  // One job per file, so each path is the first (and only) one of its job's bytes.
+  for (const f of files) threads.feed([f]);
+  const got = new Map((await threads.finish({ log })).entries());
+  t.same(log.list, []);
+  for (const f of files) t.equal(got.get(f.entry.id), hashOf(join(dir, 'l', f.entry.path)), JSON.stringify(f.entry.path));
+});

@@ -4,13 +4,12 @@
 // collisions are read, as jdupes does. Each batch is split into contiguous shares in inode order
 // (on a cold cache that is close to disk order): two outstanding reads keep a disk or a virtual
 // disk busier than one, and each thread hashes on its own core.
-import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import xxhash from 'xxhash-wasm';
 import { ContentHashes } from './content-hashes.js';
 import type { Located } from './duplicates.js';
-import { fileHasher, hashFiles, type HashResult } from './hash.js';
+import { hashFiles, type HashResult } from './hash.js';
 import type { WarningLog } from './read-meta.js';
 import { inoOf } from './scan-wire.js';
 
@@ -23,68 +22,25 @@ export interface HashOptions {
 // path, paths joined by NUL, which no path holds) and the hashes come back, once all jobs are
 // done, as one BigUint64Array in the order given (its buffer moved, not copied), with the
 // positions of the files that could not be read. Numbers, not hex: no string per file on either
-// side. Jobs arrive while the main thread is still scanning; `end` asks for the answer.
-const WORKER = (fn: string): string => `
-const { parentPort, workerData } = require('node:worker_threads');
-const fileHasher = ${fn};
-let hasher;
-const ready = require(workerData.xxhash)().then((api) => (hasher = fileHasher(api, require('node:fs'))));
-const jobs = [];
-let count = 0;
-const failed = [];
-const unread = [];
-let next = 0;
-// One function for every job's files (compiled once), taking values of the same types each time;
-// what runs rarely (progress, failures) is outside its loop, so that it does not deoptimize it.
-function hashJob(bases, layer, paths) {
-  const mine = new BigUint64Array(paths.length);
-  for (let i = 0; i < paths.length; i += 1024) {
-    hashRange(bases, layer, paths, mine, i, Math.min(paths.length, i + 1024));
-    if (hasher.bytes >= next) progress();
-  }
-  count += paths.length;
-  return mine;
-}
-function hashRange(bases, layer, paths, mine, from, to) {
-  for (let i = from; i < to; i++) {
-    const abs = bases[layer[i]] + '/' + paths[i];
-    try {
-      mine[i] = hasher.file(abs);
-    } catch (err) {
-      fail(abs, err, count + i);
-    }
-  }
-}
-function fail(abs, err, at) {
-  failed.push([abs, err.code ?? String(err)]);
-  unread.push(at);
-}
-function progress() {
-  parentPort.postMessage({ done: hasher.bytes });
-  next = hasher.bytes + (4 << 20);
-}
-function answer() {
-  const hashed = new BigUint64Array(count);
-  let at = 0;
-  for (const j of jobs) {
-    hashed.set(j, at);
-    at += j.length;
-  }
-  parentPort.postMessage({ hashed, unread, failed }, [hashed.buffer]);
-}
-let queue = ready;
-parentPort.on('message', (job) => {
-  queue = queue.then(() => {
-    if (job.end) answer();
-    else jobs.push(hashJob(job.bases, job.layer, job.paths.split('\\0')));
-  });
-});
-`;
+// side. Jobs arrive while the main thread is still scanning; `end` asks for the answer. The joined
+// paths go as their UTF-8 bytes, moved: cloning them as a string cost the scanning thread 42–50 ms
+// for the bench root's 1.55 M characters (24 jobs, load ~8), encoding and moving them 18–25 ms.
+export type HashJob = { bases: string[]; layer: Uint32Array; paths: Uint8Array } | { end: true };
+
+const UTF8 = new TextEncoder();
+
+// Tests run the TypeScript sources; tsc's dist/ has the thread as a module, the bundle (dist/bundle/,
+// what bin/ovl-dedup runs) as CommonJS, which a thread starts sooner (scripts/bundle.mjs).
+const WORKER_URL = ((): URL => {
+  if (import.meta.url.endsWith('.ts')) return new URL('./hash-worker.ts', import.meta.url);
+  const bundled = new URL('./hash-worker.cjs', import.meta.url);
+  return existsSync(bundled) ? bundled : new URL('./hash-worker.js', import.meta.url);
+})();
 
 /** Whether a u32 view of a BigUint64Array has each value's low half first (it has on every platform Node runs on but s390x). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-interface WorkerMessage {
+export interface HashAnswer {
   done?: number;
   /** xxh64 of each file sent, in the order sent (0 where unread) */
   hashed?: BigUint64Array;
@@ -146,15 +102,14 @@ export class HashWorkers {
   fedBytes = 0;
 
   constructor(private readonly root: string, count = 2) {
-    const xxhashPath = createRequire(import.meta.url).resolve('xxhash-wasm');
     this.threads = Array.from({ length: count }, () => {
-      const t: Thread = { worker: new Worker(WORKER(fileHasher.toString()), { eval: true, workerData: { xxhash: xxhashPath } }), sent: [], done: 0 };
+      const t: Thread = { worker: new Worker(WORKER_URL), sent: [], done: 0 };
       // Until `finish` waits for it, a thread must not keep the process alive (an analysis that
       // fails early just ends); what ends it meanwhile is kept for `finish`.
       t.worker.unref();
       t.worker.on('error', (err) => (t.ended ??= err));
       t.worker.on('exit', (code) => (t.ended ??= new Error(`hash worker exited with ${code}`)));
-      t.worker.on('message', (m: WorkerMessage) => {
+      t.worker.on('message', (m: HashAnswer) => {
         if (m.done === undefined) return;
         t.done = m.done;
         this.onProgress?.(this.threads.reduce((a, x) => a + x.done, 0));
@@ -192,7 +147,10 @@ export class HashWorkers {
       paths[i] = f.entry.path;
       t.sent.push(f.entry.id);
     }
-    t.worker.postMessage({ bases: [...bases.keys()].map((b) => `${this.root}/${b}`), layer, paths: paths.join('\0') });
+    // A fresh ArrayBuffer each (not a slice of node's Buffer pool): it can be moved.
+    const joined = UTF8.encode(paths.join('\0'));
+    const job: HashJob = { bases: [...bases.keys()].map((b) => `${this.root}/${b}`), layer, paths: joined };
+    t.worker.postMessage(job, [joined.buffer, layer.buffer]);
   }
 
   /** Wait for every file fed so far; unreadable files become warnings. */
@@ -212,7 +170,7 @@ export class HashWorkers {
     if (t.ended) return Promise.reject(t.ended);
     t.worker.ref();
     return new Promise((resolve, reject) => {
-      t.worker.on('message', (m: WorkerMessage) => {
+      t.worker.on('message', (m: HashAnswer) => {
         if (m.hashed === undefined) return;
         const words = new Uint32Array(m.hashed.buffer, m.hashed.byteOffset, 2 * m.hashed.length);
         const lo = LITTLE_ENDIAN ? 0 : 1;
@@ -224,7 +182,7 @@ export class HashWorkers {
       });
       t.worker.on('error', reject);
       t.worker.on('exit', (code) => reject(new Error(`hash worker exited with ${code}`)));
-      t.worker.postMessage({ end: true });
+      t.worker.postMessage({ end: true } satisfies HashJob);
     });
   }
 }
@@ -238,7 +196,7 @@ export async function hashInodes(root: string, files: readonly Located[], opts: 
   }
   const order = inodeOrder(files);
   const list = Array.from(order, (i): [number, string] => [files[i]!.entry.id, `${root}/${files[i]!.base}/${files[i]!.entry.path}`]);
-  const r = hashFiles(list, await xxhash(), fs, opts.onProgress);
+  const r = hashFiles(list, await xxhash(), opts.onProgress);
   for (const [abs, code] of r.failed) opts.log.add(abs, `cannot read for hashing: ${code}`);
   const hashes = new ContentHashes();
   for (const [id, h] of r.hashes) hashes.set(id, Number(h & 0xffffffffn), Number(h >> 32n));

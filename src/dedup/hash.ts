@@ -1,10 +1,11 @@
 // Content hashing for duplicate detection: xxh64 (xxhash-wasm) over distinct inodes, and only over
 // inodes whose size collides with another inode's, as jdupes and rdfind do: a file with a unique
-// size cannot have a duplicate, so it is never read. Read-only (O_RDONLY|O_NOATIME when allowed).
+// size cannot have a duplicate, so it is never read. Read-only (O_RDONLY|O_NOATIME when allowed,
+// src/sys/read-at.ts).
 // analyze hashes in worker threads (hash-workers.ts) while the main thread computes the layer
 // analysis, which needs no hashes: the two together take the time of the longer one.
-import * as fs from 'node:fs';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
+import { ReadAt } from '../sys/read-at.js';
 import { IdSet } from './id-table.js';
 import type { Entry } from './types.js';
 
@@ -63,71 +64,64 @@ export interface HashResult<K = number> {
 
 /** Hashes one file at a time with one read buffer; `bytes` counts what it has read. */
 export interface FileHasher {
-  /** xxh64 of the file at `abs` (no hex: the threads send numbers); throws (with the errno `code`) when it cannot be read */
-  file(abs: string): bigint;
+  /** xxh64 of file `name` in directory `dir` (no hex: the threads send numbers); throws (with the errno `code`) when it cannot be read */
+  file(dir: string, name: string): bigint;
   bytes: number;
 }
 
+/** How a FileHasher opens and reads its files (ReadAt; tests may count the calls). */
+export type FileReads = Pick<ReadAt, 'open' | 'read' | 'close'>;
+
 /**
- * A hasher made once per thread. Self-contained on purpose (no imports, no closure over module
- * state): its source is also the hashing worker's code, so the worker and the in-process path
- * cannot drift apart. One small function per file, called from a plain loop: TurboFan compiles it
- * once per isolate, where a loop over a batch inside one function was compiled again per batch
- * (on-stack replacement, then deopts on each batch's new callback: 9 compiles a run).
+ * A hasher made once per thread. One small function per file, called from a plain loop: TurboFan
+ * compiles it once per isolate, where a loop over a batch inside one function was compiled again
+ * per batch (on-stack replacement, then deopts on each batch's new callback: 9 compiles a run).
  */
-export function fileHasher(
-  api: Pick<XXHashAPI, 'h64Raw' | 'create64'>,
-  io: Pick<typeof fs, 'openSync' | 'readSync' | 'closeSync' | 'constants'>,
-): FileHasher {
+export function fileHasher(api: Pick<XXHashAPI, 'h64Raw' | 'create64'>, io: FileReads): FileHasher {
   const CHUNK = 1 << 20;
   const buf = Buffer.allocUnsafe(CHUNK);
-  const { O_RDONLY, O_NOATIME } = io.constants;
-  const open = (abs: string): number => {
-    try {
-      // O_NOATIME keeps analyze from touching atimes (allowed for the owner or root).
-      return io.openSync(abs, O_RDONLY | O_NOATIME);
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'EPERM') throw err;
-      return io.openSync(abs, O_RDONLY);
-    }
-  };
   const hasher: FileHasher = {
     bytes: 0,
-    file(abs) {
-      const fd = open(abs);
+    file(dir, name) {
+      const fd = io.open(dir, name);
       try {
-        const first = io.readSync(fd, buf, 0, CHUNK, null);
+        const first = io.read(fd, buf);
         hasher.bytes += first;
         // Most files fit one read: hash them in one call, no streaming state.
         if (first < CHUNK) return api.h64Raw(buf.subarray(0, first));
         const s = api.create64();
         s.update(buf.subarray(0, first));
-        for (let n; (n = io.readSync(fd, buf, 0, CHUNK, null)) > 0; hasher.bytes += n) s.update(buf.subarray(0, n));
+        for (let n; (n = io.read(fd, buf)) > 0; hasher.bytes += n) s.update(buf.subarray(0, n));
         return s.digest();
       } finally {
-        io.closeSync(fd);
+        io.close(fd);
       }
     },
   };
   return hasher;
 }
 
-/** Hash every [key, path] on this thread (`fileHasher` in a loop). */
+/** Hash every [key, absolute path] on this thread (`fileHasher` in a loop). */
 export function hashFiles<K>(
   targets: Array<[K, string]>,
   api: Pick<XXHashAPI, 'h64Raw' | 'create64'>,
-  io: Pick<typeof fs, 'openSync' | 'readSync' | 'closeSync' | 'constants'>,
   onBytes?: (done: number) => void,
 ): HashResult<K> {
-  const hasher = fileHasher(api, io);
+  const reads = new ReadAt();
+  const hasher = fileHasher(api, reads);
   const out: HashResult<K> = { hashes: [], failed: [] };
-  for (const [key, abs] of targets) {
-    try {
-      out.hashes.push([key, hasher.file(abs)]);
-      onBytes?.(hasher.bytes);
-    } catch (err) {
-      out.failed.push([abs, (err as { code?: string }).code ?? String(err)]);
+  try {
+    for (const [key, abs] of targets) {
+      const k = abs.lastIndexOf('/');
+      try {
+        out.hashes.push([key, hasher.file(abs.slice(0, k), abs.slice(k + 1))]);
+        onBytes?.(hasher.bytes);
+      } catch (err) {
+        out.failed.push([abs, (err as { code?: string }).code ?? String(err)]);
+      }
     }
+  } finally {
+    reads.release();
   }
   return out;
 }
@@ -141,7 +135,7 @@ function hexOf(h: bigint): string {
 export async function contentHasher(): Promise<(abs: string) => string> {
   const api = await xxhash();
   return (abs) => {
-    const r = hashFiles([['', abs]], api, fs);
+    const r = hashFiles([['', abs]], api);
     if (r.failed.length > 0) throw Object.assign(new Error(`${abs}: ${r.failed[0]![1]}`), { code: r.failed[0]![1] });
     return hexOf(r.hashes[0]![1]);
   };

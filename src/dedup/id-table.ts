@@ -12,14 +12,17 @@ const MASK = PAGE - 1;
 export class IdTable {
   private readonly pages: Array<Int32Array | undefined> = [];
 
+  // Pages past the end are checked for, not read: a read out of bounds deoptimises the compiled
+  // code of every caller that inlined it (IdSet.add, the collision stream, the tallies) once a run.
   get(id: number): number {
-    const p = this.pages[id >>> PAGE_BITS];
+    const k = id >>> PAGE_BITS;
+    const p = k < this.pages.length ? this.pages[k] : undefined;
     return p === undefined ? 0 : p[id & MASK]!;
   }
 
   set(id: number, value: number): void {
     const k = id >>> PAGE_BITS;
-    let p = this.pages[k];
+    let p = k < this.pages.length ? this.pages[k] : undefined;
     if (p === undefined) {
       // Fill the gap first: an array with holes falls back to a slower representation.
       while (this.pages.length < k) this.pages.push(undefined);

@@ -1,11 +1,11 @@
 // The migrate command's output: the plan (layers, containers, new inodes and bytes), and after a
 // run the before/after numbers as analyze counts them. JSON with --json.
 import { writeFileSync } from 'node:fs';
-import Table from 'cli-table3';
 import { UsageError } from '../errors.js';
 import { checkedRoot, isInside, type Io } from './analyze-cmd.js';
 import { migrate, type MigrateOptions, type MigrateResult, type StoreCounts } from './migrate.js';
 import type { MigratePlan } from './migrate-plan.js';
+import { compactTable } from './text-table.js';
 import { count, humanSize } from './units.js';
 
 export interface MigrateCliOptions extends MigrateOptions {
@@ -28,7 +28,7 @@ function renderPlan(p: MigratePlan): string[] {
 }
 
 function countsTable(before: StoreCounts | null, after: StoreCounts | null): string {
-  const tab = new Table({ head: ['', 'INODES', 'DISK', 'DISK BYTES'], style: { head: [], border: [], compact: true } });
+  const tab = compactTable(['', 'INODES', 'DISK', 'DISK BYTES']);
   const row = (label: string, c: StoreCounts | null) => {
     if (!c) return;
     const inodes = c.imageLayers.inodes + c.containerLayers.inodes;

@@ -1,12 +1,11 @@
 // Render: a Report → plain text for a person who has not read the docs: units said once, one
 // precision per column, every layer named as docker history/dive name it, tables fitted to the
 // terminal width, each column name readable on its own. Only consumes the report.
-import Table from 'cli-table3';
 import type { RuleResult } from './ci.js';
 import { layerLabel, layerNames, type LayerName } from './layer-names.js';
 import type { Counts, Driver } from './types.js';
 import type { LayerTotals, Report } from './report.js';
-import { textTable, wrap } from './text-table.js';
+import { compactTable, textTable, wrap } from './text-table.js';
 import { count, percent, sizeFormat, type SizeFormat } from './units.js';
 
 const TOP_GROUPS = 10;
@@ -192,7 +191,7 @@ function warnings(r: Report): string {
 }
 
 export function renderCi(results: RuleResult[]): string {
-  const tab = new Table({ head: ['RULE', 'LIMIT', 'ACTUAL', 'RESULT'], style: { head: [], border: [], compact: true } });
+  const tab = compactTable(['RULE', 'LIMIT', 'ACTUAL', 'RESULT']);
   for (const r of results) tab.push([r.rule, r.limit, r.actual, r.pass ? 'PASS' : 'FAIL']);
   return `CI rules:\n${tab.toString()}`;
 }
