@@ -1,9 +1,9 @@
 // Attributes for the node-based transport: a merged object's stat as the kernel's overlay reports
 // it (inode of the origin, nlink 1 for merged dirs), as the plain numbers of fuse_attr; and
 // SETATTR applied through the path-based core, or to an open fd when the name is gone.
-import { type BigIntStats, fchmodSync, fchownSync, fstatSync, futimesSync } from 'node:fs';
+import { type BigIntStats, fchmodSync, fchownSync, fstatSync } from 'node:fs';
 import { truncateFd } from '../sys/offsets.js';
-import type { TimeSpec } from '../sys/index.js';
+import { type TimeSpec, setTimes } from '../sys/index.js';
 import { changeMode, changeOwner, changeTimes, truncatePath } from './attrs.js';
 import type { Handle } from './handles.js';
 import { inoOf, nlinkOf } from './inode.js';
@@ -111,23 +111,19 @@ export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, currentMod
   if (set.atime !== undefined || set.mtime !== undefined) changeTimes(ovl, path, timeSpec(set.atime), timeSpec(set.mtime));
 }
 
-function seconds(t: SetAttr['atime'], old: bigint): number {
-  if (t === undefined) return Number(old) / 1e9;
-  if (t === 'now') return Date.now() / 1000;
-  return t.sec + t.nsec / 1e9;
-}
-
-/** SETATTR on an open file whose name is gone (unlinked or replaced): straight to its fd. */
+/**
+ * SETATTR on an open upper file, straight to its fd: an unlinked or replaced name, or a file the
+ * kernel holds open (ovl_setattr changes the upper inode its dentry holds, not whatever the path
+ * names now). Owner first (chown clears set-id bits), then mode, size, times (nanoseconds).
+ */
 export function setAttrHandle(h: Handle, set: SetAttr): void {
   // A lower file is never changed in place, and a gone name cannot be copied up.
   if (!h.upper) fail('ENOENT', h.path);
+  // chown(f, -1, -1): no fields, and the upper still stamps ctime (setAttrPath).
+  if (changesNothing(set)) return fchownSync(h.fd, -1, -1);
   if (set.uid !== undefined || set.gid !== undefined) fchownSync(h.fd, set.uid ?? -1, set.gid ?? -1);
-  const st = fstatSync(h.fd, { bigint: true });
-  const mode = set.mode ?? (set.killSuidgid ? killSuidgid(Number(st.mode)) : undefined);
+  const mode = set.mode ?? (set.killSuidgid ? killSuidgid(fstatSync(h.fd).mode) : undefined);
   if (mode !== undefined) fchmodSync(h.fd, mode & 0o7777);
   if (set.size !== undefined) truncateFd(h.fd, set.size);
-  // futimes has microseconds only; an unlinked file's times are seen through this fd alone.
-  if (set.atime !== undefined || set.mtime !== undefined) {
-    futimesSync(h.fd, seconds(set.atime, st.atimeNs), seconds(set.mtime, st.mtimeNs));
-  }
+  if (set.atime !== undefined || set.mtime !== undefined) setTimes(h.fd, timeSpec(set.atime), timeSpec(set.mtime));
 }
