@@ -86,6 +86,30 @@ export function killSuidgid(mode: number): number {
   return m;
 }
 
+/**
+ * What a write or O_TRUNC open by a caller without CAP_FSETID drops (FUSE_WRITE_KILL_SUIDGID,
+ * FUSE_OPEN_KILL_SUIDGID), done on the open upper file: the fd's new stat when the mode changed.
+ */
+export function dropSetIds(fd: number): BigIntStats | null {
+  const st = fstatSync(fd, { bigint: true });
+  const mode = Number(st.mode);
+  if ((mode & 0o7777) === killSuidgid(mode)) return null;
+  fchmodSync(fd, killSuidgid(mode));
+  return fstatSync(fd, { bigint: true });
+}
+
+/**
+ * The mode a SETATTR leaves: the one asked, or with FATTR_KILL_SUIDGID (HANDLE_KILLPRIV_V2) the
+ * current one without setuid and group-executable setgid. Not for a chown: the kernel sets the
+ * flag on every one, and the upper's own chown already drops those bits as the VFS does (a chmod
+ * after it would follow a symlink).
+ */
+function modeAfter(set: SetAttr, current: () => number): number | undefined {
+  if (set.mode !== undefined) return set.mode;
+  if (!set.killSuidgid || set.uid !== undefined || set.gid !== undefined) return undefined;
+  return killSuidgid(current());
+}
+
 function changesNothing(set: SetAttr): boolean {
   return set.uid === undefined && set.gid === undefined && set.mode === undefined && !set.killSuidgid &&
     set.size === undefined && set.atime === undefined && set.mtime === undefined;
@@ -100,7 +124,7 @@ export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, currentMod
     return;
   }
   if (set.uid !== undefined || set.gid !== undefined) changeOwner(ovl, path, set.uid ?? -1, set.gid ?? -1);
-  const mode = set.mode ?? (set.killSuidgid ? killSuidgid(currentMode) : undefined);
+  const mode = modeAfter(set, () => currentMode);
   if (mode !== undefined) changeMode(ovl, path, mode);
   if (set.size !== undefined) {
     const h = set.fh !== undefined ? ovl.handles.get(set.fh) : undefined;
@@ -122,7 +146,7 @@ export function setAttrHandle(h: Handle, set: SetAttr): void {
   // chown(f, -1, -1): no fields, and the upper still stamps ctime (setAttrPath).
   if (changesNothing(set)) return fchownSync(h.fd, -1, -1);
   if (set.uid !== undefined || set.gid !== undefined) fchownSync(h.fd, set.uid ?? -1, set.gid ?? -1);
-  const mode = set.mode ?? (set.killSuidgid ? killSuidgid(fstatSync(h.fd).mode) : undefined);
+  const mode = modeAfter(set, () => fstatSync(h.fd).mode);
   if (mode !== undefined) fchmodSync(h.fd, mode & 0o7777);
   if (set.size !== undefined) truncateFd(h.fd, set.size);
   if (set.atime !== undefined || set.mtime !== undefined) setTimes(h.fd, timeSpec(set.atime), timeSpec(set.mtime));

@@ -4,7 +4,7 @@
 import { fstatSync, readSync, writeSync } from 'node:fs';
 import { writeAt } from '../sys/offsets.js';
 import { fail } from './errno.js';
-import { exactSize, handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
+import { dropSetIds, exactSize, handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
 import { masked } from './ll-names.js';
 import type { NodeRec } from './node-table.js';
@@ -77,10 +77,14 @@ function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatSync(core.ovl.
   return { fh, ...io, openFlags: io.openFlags | FOPEN_NOFLUSH };
 }
 
-export function openFile(core: LlCore, nodeid: number, flags: number): Opened {
+export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgid = false): Opened {
   const rec = core.rec(nodeid);
   const { fh, st } = openFileHandle(core.ovl, core.pathOf(rec), flags);
-  return opened(core, rec, fh, st ?? undefined);
+  // An O_TRUNC open by a caller without CAP_FSETID: the daemon's own truncate (root) kept them,
+  // and the kernel drops only size and times of its cached attributes after it.
+  const dropped = killSuidgid ? dropSetIds(core.ovl.handles.get(fh)!.fd) : null;
+  if (dropped) core.attrsChanged(nodeid);
+  return opened(core, rec, fh, dropped ?? st ?? undefined);
 }
 
 export function createFile(
@@ -99,8 +103,10 @@ export function readFile(core: LlCore, fh: number, offset: U64, size: number, in
   return readSync(current(core.ovl, fh).fd, into, 0, size, offset);
 }
 
-export function writeFile(core: LlCore, nodeid: number, fh: number, offset: U64, data: Buffer): number {
+export function writeFile(core: LlCore, nodeid: number, fh: number, offset: U64, data: Buffer, killSuidgid = false): number {
   const fd = current(core.ovl, fh).fd;
+  // A write by a caller without CAP_FSETID (the daemon's own, as root, would keep them).
+  if (killSuidgid && dropSetIds(fd)) core.attrsChanged(nodeid);
   // writeSync would drop a bigint position and write at the fd's own: those go to pwrite(2).
   const n = typeof offset === 'number' ? writeSync(fd, data, 0, data.length, offset) : writeAt(fd, data, offset);
   const rec = core.table.get(nodeid);

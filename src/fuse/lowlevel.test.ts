@@ -1,14 +1,14 @@
 // The node-based filesystem called as the session loop calls it, on real layer dirs (no mount):
 // lookup counts, entries and attributes, copy-up-follow, unlinked-but-open files, subtree renames,
 // readdir cookies, ownership from the request, and the invalidations the kernel is sent.
-import { linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { constants } from 'node:fs';
 import { createOverlayFs, type OverlayFs } from './lowlevel.js';
 import type { CacheMode } from './overlay.js';
-import { InitFlag } from './protocol/constants.js';
+import { FUSE_WRITE_KILL_SUIDGID, InitFlag } from './protocol/constants.js';
 import { FOPEN_NOFLUSH, FOPEN_PASSTHROUGH, type RequestContext, type Session } from './session/filesystem.js';
 import { syscallsDuring } from '../../test/helpers/strace.js';
 
@@ -198,6 +198,32 @@ t.test('setattr and getattr of a file open in the upper go to its fd: no path wa
   t.same([a.uid, a.gid, a.mode & 0o7777, a.ino], [1, 2, 0o644, c.entry.attr.ino]);
   fs.release(ctx, node, c.opened.fh, 0);
   t.equal(fs.setattr(ctx, node, { mode: 0o100600 }).attr.mode & 0o7777, 0o600, 'closed: by path again');
+});
+
+t.test('HANDLE_KILLPRIV_V2: WRITE and OPEN flags drop setuid and group-executable setgid, chown needs no chmod', async (t) => {
+  const { fs, upper, notes } = fixture(t, 'auto', (l) => {
+    writeFileSync(join(l, 'f'), 'data');
+    chmodSync(join(l, 'f'), 0o6775);
+    writeFileSync(join(l, 'g'), 'data');
+    chmodSync(join(l, 'g'), 0o4755);
+  });
+  const f = fs.lookup(ctx, ROOT, 'f');
+  const h = fs.open(ctx, f.nodeid, constants.O_WRONLY);
+  fs.write(ctx, f.nodeid, h.fh, 0, Buffer.from('x'), 0);
+  t.equal(lstatSync(join(upper, 'f')).mode & 0o7777, 0o6775, 'a write without the flag (a root caller) keeps them');
+  notes.length = 0;
+  fs.write(ctx, f.nodeid, h.fh, 0, Buffer.from('y'), FUSE_WRITE_KILL_SUIDGID);
+  t.equal(lstatSync(join(upper, 'f')).mode & 0o7777, 0o775, 'FUSE_WRITE_KILL_SUIDGID');
+  t.same(notes, [`inode ${f.nodeid} -1 0`], 'the kernel drops the mode it cached');
+  fs.release(ctx, f.nodeid, h.fh, 0);
+  const g = fs.lookup(ctx, ROOT, 'g');
+  const o = fs.open(ctx, g.nodeid, constants.O_WRONLY | constants.O_TRUNC, true);
+  t.equal(lstatSync(join(upper, 'g')).mode & 0o7777, 0o755, 'FUSE_OPEN_KILL_SUIDGID');
+  fs.release(ctx, g.nodeid, o.fh, 0);
+  chmodSync(join(upper, 'g'), 0o4755);
+  const calls = await syscallsDuring(t, ['chmod', 'fchmod', 'fchmodat'], () => fs.setattr(ctx, g.nodeid, { uid: 1, gid: 1, killSuidgid: true }));
+  t.same(calls, [], 'a chown with FATTR_KILL_SUIDGID: the chown itself drops them');
+  t.equal(lstatSync(join(upper, 'g')).mode & 0o7777, 0o755);
 });
 
 t.test('hard-link aliases: the other names are invalidated when the link count changes', async (t) => {
