@@ -226,6 +226,20 @@ t.test('HANDLE_KILLPRIV_V2: WRITE and OPEN flags drop setuid and group-executabl
   t.equal(lstatSync(join(upper, 'g')).mode & 0o7777, 0o755);
 });
 
+t.test('an upper dir\'s origin is read once while it stays cached, though each entry made in it changes its ctime', async (t) => {
+  const { fs } = fixture(t);
+  const d = fs.mkdir(ctx, ROOT, 'd', 0o40755, 0);
+  t.equal(fs.getattr(ctx, d.nodeid, null).attr.ino, d.attr.ino);
+  const calls = await syscallsDuring(t, ['lgetxattr', 'getxattr'], () => {
+    for (const n of ['a', 'b']) {
+      const c = fs.create(ctx, d.nodeid, n, 0o100644, constants.O_WRONLY, 0);
+      fs.release(ctx, c.entry.nodeid, c.opened.fh, 0);
+      t.equal(fs.getattr(ctx, d.nodeid, null).attr.ino, d.attr.ino);
+    }
+  });
+  t.same(calls, [], 'no origin read for the dir');
+});
+
 t.test('hard-link aliases: the other names are invalidated when the link count changes', async (t) => {
   const { fs, notes } = fixture(t);
   const a = fs.create(ctx, ROOT, 'a', 0o100644, constants.O_WRONLY, 0);
