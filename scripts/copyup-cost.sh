@@ -37,7 +37,7 @@ sync
 daemon() { for p in $(pgrep -f -- "$tmp/m"); do [ "$p" != $$ ] && echo "$p" && return; done; }
 # CPU ns, voluntary and involuntary switches of all threads of pid $1.
 sample() {
-  cat /proc/"$1"/task/*/schedstat | awk '{ns += $1} END {printf "%d ", ns}'
+  cat /proc/"$1"/task/*/schedstat | awk '{ns += $1} END {printf "%.0f ", ns}'
   cat /proc/"$1"/task/*/status | awk '/^voluntary_ctxt/ {v += $2} /^nonvoluntary_ctxt/ {n += $2} END {printf "%d %d ", v, n}'
   cat /proc/"$1"/task/*/stat | sed 's/.*) //' | awk '{u += $12; s += $13} END {printf "%d %d\n", u, s}'
 }

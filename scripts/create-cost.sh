@@ -23,7 +23,7 @@ for _ in $(seq 100); do grep -q " $tmp/m " /proc/self/mountinfo && break; sleep 
 creates='const fs=require("fs"),[d,n]=[process.argv[1],+process.argv[2]],b=Buffer.alloc(4096,1);fs.mkdirSync(d,{recursive:true});
 const t=process.hrtime.bigint();for(let i=0;i<n;i++)fs.writeFileSync(`${d}/n${i}`,b);console.log((Number(process.hrtime.bigint()-t)/1e3/n).toFixed(1))'
 taskset -c "$CPU" node -e "$creates" "$tmp/m/warm" "$WARM" >/dev/null
-sum() { cat /proc/$pid/task/*/"$1" | awk -v k="$2" '$1==k || k=="" {s+=(k=="" ? $1 : $2)} END {printf "%d", s}'; }
+sum() { cat /proc/$pid/task/*/"$1" | awk -v k="$2" '$1==k || k=="" {s+=(k=="" ? $1 : $2)} END {printf "%.0f", s}'; }
 cpu0=$(sum schedstat ''); v0=$(sum status voluntary_ctxt_switches:); i0=$(sum status nonvoluntary_ctxt_switches:)
 wall=$(taskset -c "$CPU" node -e "$creates" "$tmp/m/out" "$N")
 cpu1=$(sum schedstat ''); v1=$(sum status voluntary_ctxt_switches:); i1=$(sum status nonvoluntary_ctxt_switches:)

@@ -79,7 +79,14 @@ export function inoOf(ovl: Overlay, node: Node, st: RealStat = node.hits[0]!.st)
     // The root is never given an origin: the kernel reports its top layer's inode.
     if (node.path === '/') return st.ino;
     const lower = node.hits.find((h) => !h.layer.upper);
-    return lower ? lower.st.ino : top.layer.upper ? upperIno(ovl, top, st) : st.ino;
+    if (lower) return lower.st.ino;
+    if (!top.layer.upper) return st.ino;
+    // A cached dir keeps its hits: read its origin once while they name the same inode, as the
+    // kernel reads it once per lookup. The key below changes with every entry made in the dir.
+    if (top.origin?.of === st.ino) return top.origin.ino;
+    const ino = upperIno(ovl, top, st);
+    top.origin = { of: st.ino, ino };
+    return ino;
   }
   return top.layer.upper ? upperIno(ovl, top, st) : st.ino;
 }

@@ -1,9 +1,9 @@
 // Attributes for the node-based transport: a merged object's stat as the kernel's overlay reports
 // it (inode of the origin, nlink 1 for merged dirs), as the plain numbers of fuse_attr; and
 // SETATTR applied through the path-based core, or to an open fd when the name is gone.
-import { fchmodSync, fchownSync, futimesSync } from 'node:fs';
+import { fchmodSync, fchownSync } from 'node:fs';
 import { truncateFd } from '../sys/offsets.js';
-import { type RealStat, type TimeSpec, fstatReal } from '../sys/index.js';
+import { type RealStat, type TimeSpec, fstatReal, setTimes } from '../sys/index.js';
 import { changeMode, changeOwner, changeTimes, truncatePath } from './attrs.js';
 import type { Handle } from './handles.js';
 import { inoOf, nlinkOf } from './inode.js';
@@ -78,6 +78,30 @@ export function killSuidgid(mode: number): number {
   return m;
 }
 
+/**
+ * What a write or O_TRUNC open by a caller without CAP_FSETID drops (FUSE_WRITE_KILL_SUIDGID,
+ * FUSE_OPEN_KILL_SUIDGID), done on the open upper file: the fd's new stat when the mode changed.
+ */
+export function dropSetIds(fd: number): RealStat | null {
+  const st = fstatReal(fd);
+  const mode = st.mode;
+  if ((mode & 0o7777) === killSuidgid(mode)) return null;
+  fchmodSync(fd, killSuidgid(mode));
+  return fstatReal(fd);
+}
+
+/**
+ * The mode a SETATTR leaves: the one asked, or with FATTR_KILL_SUIDGID (HANDLE_KILLPRIV_V2) the
+ * current one without setuid and group-executable setgid. Not for a chown: the kernel sets the
+ * flag on every one, and the upper's own chown already drops those bits as the VFS does (a chmod
+ * after it would follow a symlink).
+ */
+function modeAfter(set: SetAttr, current: () => number): number | undefined {
+  if (set.mode !== undefined) return set.mode;
+  if (!set.killSuidgid || set.uid !== undefined || set.gid !== undefined) return undefined;
+  return killSuidgid(current());
+}
+
 function changesNothing(set: SetAttr): boolean {
   return set.uid === undefined && set.gid === undefined && set.mode === undefined && !set.killSuidgid &&
     set.size === undefined && set.atime === undefined && set.mtime === undefined;
@@ -92,7 +116,7 @@ export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, currentMod
     return;
   }
   if (set.uid !== undefined || set.gid !== undefined) changeOwner(ovl, path, set.uid ?? -1, set.gid ?? -1);
-  const mode = set.mode ?? (set.killSuidgid ? killSuidgid(currentMode) : undefined);
+  const mode = modeAfter(set, () => currentMode);
   if (mode !== undefined) changeMode(ovl, path, mode);
   if (set.size !== undefined) {
     const h = set.fh !== undefined ? ovl.handles.get(set.fh) : undefined;
@@ -103,23 +127,19 @@ export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, currentMod
   if (set.atime !== undefined || set.mtime !== undefined) changeTimes(ovl, path, timeSpec(set.atime), timeSpec(set.mtime));
 }
 
-function seconds(t: SetAttr['atime'], old: bigint): number {
-  if (t === undefined) return Number(old) / 1e9;
-  if (t === 'now') return Date.now() / 1000;
-  return t.sec + t.nsec / 1e9;
-}
-
-/** SETATTR on an open file whose name is gone (unlinked or replaced): straight to its fd. */
+/**
+ * SETATTR on an open upper file, straight to its fd: an unlinked or replaced name, or a file the
+ * kernel holds open (ovl_setattr changes the upper inode its dentry holds, not whatever the path
+ * names now). Owner first (chown clears set-id bits), then mode, size, times (nanoseconds).
+ */
 export function setAttrHandle(h: Handle, set: SetAttr): void {
   // A lower file is never changed in place, and a gone name cannot be copied up.
   if (!h.upper) fail('ENOENT', h.path);
+  // chown(f, -1, -1): no fields, and the upper still stamps ctime (setAttrPath).
+  if (changesNothing(set)) return fchownSync(h.fd, -1, -1);
   if (set.uid !== undefined || set.gid !== undefined) fchownSync(h.fd, set.uid ?? -1, set.gid ?? -1);
-  const st = fstatReal(h.fd);
-  const mode = set.mode ?? (set.killSuidgid ? killSuidgid(Number(st.mode)) : undefined);
+  const mode = modeAfter(set, () => fstatReal(h.fd).mode);
   if (mode !== undefined) fchmodSync(h.fd, mode & 0o7777);
   if (set.size !== undefined) truncateFd(h.fd, set.size);
-  // futimes has microseconds only; an unlinked file's times are seen through this fd alone.
-  if (set.atime !== undefined || set.mtime !== undefined) {
-    futimesSync(h.fd, seconds(set.atime, st.atimeNs), seconds(set.mtime, st.mtimeNs));
-  }
+  if (set.atime !== undefined || set.mtime !== undefined) setTimes(h.fd, timeSpec(set.atime), timeSpec(set.mtime));
 }

@@ -209,6 +209,11 @@ export class LlCore {
     };
   }
 
+  /** The daemon changed a node's attributes behind a reply that does not carry them (a mode dropped at WRITE). */
+  attrsChanged(nodeid: number): void {
+    if (this.policy.mode !== 'never') this.invalidate(nodeid, false);
+  }
+
   /** A copy-up switched a node's real object (a dir may become merged: nlink, listing). */
   private copiedUp(path: string, parentNowImpure: boolean): void {
     if (this.policy.mode === 'never') return;

@@ -5,7 +5,7 @@ import { readSync } from 'node:fs';
 import { fstatReal } from '../sys/real-stat.js';
 import { writeAt } from '../sys/offsets.js';
 import { fail } from './errno.js';
-import { exactSize, handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
+import { dropSetIds, exactSize, handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
 import { masked } from './ll-names.js';
 import type { NodeRec } from './node-table.js';
@@ -20,21 +20,40 @@ export function ownHandle(core: LlCore, rec: NodeRec, fh: number | null | undefi
 
 export function getAttr(core: LlCore, nodeid: number, fh: number | null): AttrReply {
   const rec = core.rec(nodeid);
-  const own = ownHandle(core, rec, fh);
-  // fstat follows a copy-up made since the open, as the kernel shows it to an old fd.
+  // fstat follows a copy-up made since the open, as the kernel shows it to an old fd; a node open
+  // in the upper is answered from that fd (the kernel's chown asks for attributes just before).
+  const own = ownHandle(core, rec, fh) ?? core.io.upperHandle(rec);
   const attr = own !== undefined ? handleAttr(core.ovl, own) : core.attrOf(rec);
   // A handle that followed a copy-up makes the node upper before any lookup says so (attrMs).
   if (own !== undefined && core.ovl.handles.get(own)!.upper) rec.upper = true;
   return { attrValidMs: core.attrMs(rec), attr };
 }
 
+/**
+ * The open upper file a SETATTR or GETATTR of `rec` can use instead of its path: the caller's own
+ * handle (`fh`), else a passthrough open of the node, which is the upper inode the kernel holds.
+ * Not for a size change without the caller's handle: that handle may be read-only.
+ */
+function openUpper(core: LlCore, rec: NodeRec, fh: number | null | undefined, size = false): number | undefined {
+  const own = ownHandle(core, rec, fh);
+  if (own !== undefined) return core.ovl.handles.get(own)!.upper ? own : undefined;
+  return size ? undefined : core.io.upperHandle(rec);
+}
+
 export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
   const rec = core.rec(nodeid);
   const path = core.table.path(rec);
-  if (path === null) {
-    const fh = ownHandle(core, rec, set.fh) ?? core.handleOf(rec) ?? fail('ENOENT', `node ${nodeid} (unlinked)`);
+  // Open in the upper (tar's futimens, fchown, fchmod on the file it just wrote): change it
+  // through the fd and answer from its fstat, with no walk of the merged path before and after.
+  const open = path === null ? undefined : openUpper(core, rec, set.fh, set.size !== undefined);
+  if (path === null || open !== undefined) {
+    const fh = open ?? ownHandle(core, rec, set.fh) ?? core.handleOf(rec) ?? fail('ENOENT', `node ${nodeid} (unlinked)`);
     setAttrHandle(current(core.ovl, fh), set);
-    return { attrValidMs: core.attrMs(rec), attr: handleAttr(core.ovl, fh) };
+    const attr = handleAttr(core.ovl, fh);
+    const wasLinked = rec.nlink > 1;
+    core.remember(rec, attr);
+    if (wasLinked || attr.nlink > 1) core.invalidateAliases(attr.ino, rec);
+    return { attrValidMs: core.attrMs(rec), attr };
   }
   const before = core.attrOf(rec);
   setAttrPath(core.ovl, path, set, before.mode);
@@ -59,10 +78,14 @@ function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatReal(core.ovl.
   return { fh, ...io, openFlags: io.openFlags | FOPEN_NOFLUSH };
 }
 
-export function openFile(core: LlCore, nodeid: number, flags: number): Opened {
+export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgid = false): Opened {
   const rec = core.rec(nodeid);
   const { fh, st } = openFileHandle(core.ovl, core.pathOf(rec), flags);
-  return opened(core, rec, fh, st ?? undefined);
+  // An O_TRUNC open by a caller without CAP_FSETID: the daemon's own truncate (root) kept them,
+  // and the kernel drops only size and times of its cached attributes after it.
+  const dropped = killSuidgid ? dropSetIds(core.ovl.handles.get(fh)!.fd) : null;
+  if (dropped) core.attrsChanged(nodeid);
+  return opened(core, rec, fh, dropped ?? st ?? undefined);
 }
 
 export function createFile(
@@ -81,8 +104,10 @@ export function readFile(core: LlCore, fh: number, offset: U64, size: number, in
   return readSync(current(core.ovl, fh).fd, into, 0, size, offset);
 }
 
-export function writeFile(core: LlCore, nodeid: number, fh: number, offset: U64, data: Buffer): number {
+export function writeFile(core: LlCore, nodeid: number, fh: number, offset: U64, data: Buffer, killSuidgid = false): number {
   const fd = current(core.ovl, fh).fd;
+  // A write by a caller without CAP_FSETID (the daemon's own, as root, would keep them).
+  if (killSuidgid && dropSetIds(fd)) core.attrsChanged(nodeid);
   const n = writeAt(fd, data, offset);
   const rec = core.table.get(nodeid);
   // Data, size and mtime of the inode changed under its other names (other kernel inodes) too.

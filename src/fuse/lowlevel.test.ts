@@ -1,15 +1,16 @@
 // The node-based filesystem called as the session loop calls it, on real layer dirs (no mount):
 // lookup counts, entries and attributes, copy-up-follow, unlinked-but-open files, subtree renames,
 // readdir cookies, ownership from the request, and the invalidations the kernel is sent.
-import { linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { constants } from 'node:fs';
 import { createOverlayFs, type OverlayFs } from './lowlevel.js';
 import type { CacheMode } from './overlay.js';
-import { InitFlag } from './protocol/constants.js';
+import { FUSE_WRITE_KILL_SUIDGID, InitFlag } from './protocol/constants.js';
 import { FOPEN_NOFLUSH, FOPEN_PASSTHROUGH, type RequestContext, type Session } from './session/filesystem.js';
+import { syscallsDuring } from '../../test/helpers/strace.js';
 
 const ctx: RequestContext = { uid: 0, gid: 0, pid: 1 };
 const ROOT = 1;
@@ -157,6 +158,86 @@ t.test('setattr: ns times, mode, truncate through fh, kill suid/sgid', async (t)
   fs.release(ctx, f.nodeid, h.fh, 0);
   t.equal(fs.setattr(ctx, f.nodeid, { mode: 0o106755, killSuidgid: false }).attr.mode & 0o7777, 0o6755);
   t.equal(fs.setattr(ctx, f.nodeid, { killSuidgid: true }).attr.mode & 0o7777, 0o755, 'kill suid/sgid');
+});
+
+t.test('setattr of an unlinked open file: ns times and mode through its fd', async (t) => {
+  const { fs } = fixture(t, 'auto', (l) => writeFileSync(join(l, 'f'), 'data'));
+  const f = fs.lookup(ctx, ROOT, 'f');
+  const h = fs.open(ctx, f.nodeid, constants.O_WRONLY);
+  fs.unlink(ctx, ROOT, 'f');
+  const a = fs.setattr(ctx, f.nodeid, { mtime: { sec: 2000, nsec: 987654321 }, mode: 0o100640 });
+  t.equal(a.attr.mtimeSec, 2000);
+  t.equal(a.attr.mtimeNsec, 987654321, 'nanoseconds, as the kernel\'s overlay keeps them (futimes had µs)');
+  t.equal(a.attr.mode & 0o7777, 0o640);
+  const b = fs.setattr(ctx, f.nodeid, { atime: 'now' });
+  t.equal(b.attr.mtimeNsec, 987654321, 'an omitted time is left as it was');
+  fs.release(ctx, f.nodeid, h.fh, 0);
+});
+
+t.test('setattr and getattr of a file open in the upper go to its fd: no path walked, no origin read', async (t) => {
+  let next = 1;
+  const { fs, upper } = fixture(t, 'auto', undefined, { backingOpen: () => next++ });
+  const c = fs.create(ctx, ROOT, 'f', 0o100600, constants.O_WRONLY, 0);
+  t.equal(c.opened.openFlags & FOPEN_PASSTHROUGH, FOPEN_PASSTHROUGH, 'a passthrough open');
+  const node = c.entry.nodeid;
+  let times!: ReturnType<OverlayFs['setattr']>;
+  // What tar does to each file it wrote: futimens, fchown (the kernel asks GETATTR first), fchmod.
+  const calls = await syscallsDuring(t, ['lgetxattr', 'getxattr', 'lchown', 'fchown', 'chmod', 'fchmod', 'fchmodat'], () => {
+    times = fs.setattr(ctx, node, { atime: 'now', mtime: { sec: 1234, nsec: 5678 } });
+    fs.getattr(ctx, node, null);
+    fs.setattr(ctx, node, { uid: 1, gid: 2 });
+    fs.setattr(ctx, node, { mode: 0o100644 });
+  });
+  t.same(calls, ['fchown', 'fchmod'], 'fd calls only');
+  t.equal(times.attr.mtimeSec, 1234);
+  t.equal(times.attr.mtimeNsec, 5678);
+  t.equal(times.attr.ino, c.entry.attr.ino);
+  const st = lstatSync(join(upper, 'f'));
+  t.same([st.uid, st.gid, st.mode & 0o7777, st.mtimeMs], [1, 2, 0o644, 1234000.005678]);
+  const a = fs.getattr(ctx, node, null).attr;
+  t.same([a.uid, a.gid, a.mode & 0o7777, a.ino], [1, 2, 0o644, c.entry.attr.ino]);
+  fs.release(ctx, node, c.opened.fh, 0);
+  t.equal(fs.setattr(ctx, node, { mode: 0o100600 }).attr.mode & 0o7777, 0o600, 'closed: by path again');
+});
+
+t.test('HANDLE_KILLPRIV_V2: WRITE and OPEN flags drop setuid and group-executable setgid, chown needs no chmod', async (t) => {
+  const { fs, upper, notes } = fixture(t, 'auto', (l) => {
+    writeFileSync(join(l, 'f'), 'data');
+    chmodSync(join(l, 'f'), 0o6775);
+    writeFileSync(join(l, 'g'), 'data');
+    chmodSync(join(l, 'g'), 0o4755);
+  });
+  const f = fs.lookup(ctx, ROOT, 'f');
+  const h = fs.open(ctx, f.nodeid, constants.O_WRONLY);
+  fs.write(ctx, f.nodeid, h.fh, 0, Buffer.from('x'), 0);
+  t.equal(lstatSync(join(upper, 'f')).mode & 0o7777, 0o6775, 'a write without the flag (a root caller) keeps them');
+  notes.length = 0;
+  fs.write(ctx, f.nodeid, h.fh, 0, Buffer.from('y'), FUSE_WRITE_KILL_SUIDGID);
+  t.equal(lstatSync(join(upper, 'f')).mode & 0o7777, 0o775, 'FUSE_WRITE_KILL_SUIDGID');
+  t.same(notes, [`inode ${f.nodeid} -1 0`], 'the kernel drops the mode it cached');
+  fs.release(ctx, f.nodeid, h.fh, 0);
+  const g = fs.lookup(ctx, ROOT, 'g');
+  const o = fs.open(ctx, g.nodeid, constants.O_WRONLY | constants.O_TRUNC, true);
+  t.equal(lstatSync(join(upper, 'g')).mode & 0o7777, 0o755, 'FUSE_OPEN_KILL_SUIDGID');
+  fs.release(ctx, g.nodeid, o.fh, 0);
+  chmodSync(join(upper, 'g'), 0o4755);
+  const calls = await syscallsDuring(t, ['chmod', 'fchmod', 'fchmodat'], () => fs.setattr(ctx, g.nodeid, { uid: 1, gid: 1, killSuidgid: true }));
+  t.same(calls, [], 'a chown with FATTR_KILL_SUIDGID: the chown itself drops them');
+  t.equal(lstatSync(join(upper, 'g')).mode & 0o7777, 0o755);
+});
+
+t.test('an upper dir\'s origin is read once while it stays cached, though each entry made in it changes its ctime', async (t) => {
+  const { fs } = fixture(t);
+  const d = fs.mkdir(ctx, ROOT, 'd', 0o40755, 0);
+  t.equal(fs.getattr(ctx, d.nodeid, null).attr.ino, d.attr.ino);
+  const calls = await syscallsDuring(t, ['lgetxattr', 'getxattr'], () => {
+    for (const n of ['a', 'b']) {
+      const c = fs.create(ctx, d.nodeid, n, 0o100644, constants.O_WRONLY, 0);
+      fs.release(ctx, c.entry.nodeid, c.opened.fh, 0);
+      t.equal(fs.getattr(ctx, d.nodeid, null).attr.ino, d.attr.ino);
+    }
+  });
+  t.same(calls, [], 'no origin read for the dir');
 });
 
 t.test('hard-link aliases: the other names are invalidated when the link count changes', async (t) => {

@@ -17,6 +17,7 @@ import { type CacheMode, Overlay } from './overlay.js';
 import type {
   AttrReply, DirEntry, Entry, LowLevelFs, Opened, RequestContext, Session, SetAttr, Statfs, StatxReply, U64,
 } from './session/filesystem.js';
+import { FUSE_WRITE_KILL_SUIDGID } from './protocol/constants.js';
 import type { InvalTarget } from './watch-inval.js';
 import { movedSources } from './watch-redirects.js';
 import type { NodeRec } from './node-table.js';
@@ -146,9 +147,9 @@ export class OverlayFs implements LowLevelFs {
     renameEntry(this.core, parent, name, newParent, newName, flags);
   }
 
-  open(ctx: RequestContext, nodeid: number, flags: number): Opened {
+  open(ctx: RequestContext, nodeid: number, flags: number, killSuidgid = false): Opened {
     this.core.enter(ctx);
-    return openFile(this.core, nodeid, flags);
+    return openFile(this.core, nodeid, flags, killSuidgid);
   }
 
   create(ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number): { entry: Entry; opened: Opened } {
@@ -160,9 +161,9 @@ export class OverlayFs implements LowLevelFs {
     return readFile(this.core, fh, offset, size, into);
   }
 
-  write(ctx: RequestContext, nodeid: number, fh: number, offset: U64, data: Buffer, _writeFlags = 0): number {
+  write(ctx: RequestContext, nodeid: number, fh: number, offset: U64, data: Buffer, writeFlags = 0): number {
     this.core.enter(ctx);
-    return writeFile(this.core, nodeid, fh, offset, data);
+    return writeFile(this.core, nodeid, fh, offset, data, (writeFlags & FUSE_WRITE_KILL_SUIDGID) !== 0);
   }
 
   flush(_ctx: RequestContext, _nodeid: number, _fh: number): void {

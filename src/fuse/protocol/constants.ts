@@ -116,6 +116,10 @@ export const FATTR_CTIME = 1 << 10;
 export const FATTR_KILL_SUIDGID = 1 << 11;
 
 export const FUSE_GETATTR_FH = 1 << 0;
+/** fuse_open_in.open_flags: an O_TRUNC open by a caller without CAP_FSETID (HANDLE_KILLPRIV_V2). */
+export const FUSE_OPEN_KILL_SUIDGID = 1 << 0;
+/** fuse_write_in.write_flags: a write by a caller without CAP_FSETID. */
+export const FUSE_WRITE_KILL_SUIDGID = 1 << 2;
 export const FUSE_FSYNC_FDATASYNC = 1 << 0;
 
 // Struct sizes (bytes).

@@ -14,6 +14,7 @@ import {
   decodeLseek,
   decodeMkdir,
   decodeMknod,
+  decodeOpen,
   decodeRead,
   decodeRelease,
   decodeRename,
@@ -54,6 +55,13 @@ t.test('BATCH_FORGET walks every fuse_forget_one', async (t) => {
 t.test('GETATTR carries fh only with FUSE_GETATTR_FH', async (t) => {
   t.equal(decodeGetattr(request(Op.GETATTR, 16, (b, o) => b.writeBigUInt64LE(9n, o + 8)), H), null);
   t.equal(decodeGetattr(request(Op.GETATTR, 16, (b, o) => { b.writeUInt32LE(1, o); b.writeBigUInt64LE(9n, o + 8); }), H), 9);
+});
+
+t.test('OPEN: open(2) flags, and FUSE_OPEN_KILL_SUIDGID in open_flags', async (t) => {
+  const open = (flags: number, openFlags: number) => decodeOpen(request(Op.OPEN, 8, (b, o) => { b.writeUInt32LE(flags, o); b.writeUInt32LE(openFlags, o + 4); }), H);
+  t.same(open(0o1001, 0), { flags: 0o1001, killSuidgid: false });
+  t.same(open(0o1001, 1), { flags: 0o1001, killSuidgid: true });
+  t.same(open(0, 2), { flags: 0, killSuidgid: false }, 'other open_flags bits are not the kill');
 });
 
 t.test('STATX: fh with FUSE_GETATTR_FH, then sx_flags and sx_mask', async (t) => {

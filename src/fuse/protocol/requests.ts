@@ -17,6 +17,7 @@ import {
   FORGET_ONE_SIZE,
   FUSE_FSYNC_FDATASYNC,
   FUSE_GETATTR_FH,
+  FUSE_OPEN_KILL_SUIDGID,
   SETXATTR_IN_COMPAT_SIZE,
   SETXATTR_IN_EXT_SIZE,
 } from './constants.js';
@@ -138,8 +139,8 @@ export function decodeLink(b: Buffer, o: number, end: number): { oldNode: number
 }
 
 /** OPEN / OPENDIR (fuse_open_in): the open(2) flags. */
-export function decodeOpen(b: Buffer, o: number): number {
-  return readU32(b, o);
+export function decodeOpen(b: Buffer, o: number): { flags: number; killSuidgid: boolean } {
+  return { flags: readU32(b, o), killSuidgid: (readU32(b, o + 4) & FUSE_OPEN_KILL_SUIDGID) !== 0 };
 }
 
 /** CREATE / TMPFILE (fuse_create_in, 16 bytes) + name. */

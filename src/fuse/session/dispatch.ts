@@ -198,8 +198,10 @@ export class Dispatcher {
           const r = decodeLink(b, H, end);
           return this.entry(fs.link(ctx, r.oldNode, node, r.newName));
         }
-        case Op.OPEN:
-          return encodeOpenOut(out, O, fs.open(ctx, node, decodeOpen(b, H)));
+        case Op.OPEN: {
+          const r = decodeOpen(b, H);
+          return encodeOpenOut(out, O, fs.open(ctx, node, r.flags, r.killSuidgid));
+        }
         case Op.READ: {
           const r = decodeRead(b, H, this.readIn);
           const size = Math.min(r.size, this.outData.length);
@@ -255,7 +257,7 @@ export class Dispatcher {
         fs.removexattr(ctx, node, decodeName(b, H, end));
         return O;
       case Op.OPENDIR:
-        return encodeOpenOut(out, O, fs.opendir(ctx, node, decodeOpen(b, H)));
+        return encodeOpenOut(out, O, fs.opendir(ctx, node, decodeOpen(b, H).flags));
       case Op.READDIR:
       case Op.READDIRPLUS: {
         const r = decodeRead(b, H, this.readIn);

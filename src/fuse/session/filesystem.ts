@@ -185,11 +185,18 @@ export interface LowLevelFs {
   /** RENAME and RENAME2; flags are RENAME_NOREPLACE / RENAME_EXCHANGE / RENAME_WHITEOUT. */
   rename(ctx: RequestContext, parent: number, name: string, newParent: number, newName: string, flags: number): void;
 
-  open(ctx: RequestContext, nodeid: number, flags: number): Opened;
+  /**
+   * `killSuidgid` (FUSE_OPEN_KILL_SUIDGID, HANDLE_KILLPRIV_V2): an O_TRUNC open by a caller without
+   * CAP_FSETID, which must drop setuid and group-executable setgid as the VFS's truncate would.
+   */
+  open(ctx: RequestContext, nodeid: number, flags: number, killSuidgid?: boolean): Opened;
   create(ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number): { entry: Entry; opened: Opened };
   /** Read up to `size` bytes at `offset` into `into` (≥ size bytes); return the count read. */
   read(ctx: RequestContext, nodeid: number, fh: number, offset: U64, size: number, into: Buffer): number;
-  /** `data` is only valid during the call (it is the loop's receive buffer). */
+  /**
+   * `data` is only valid during the call (it is the loop's receive buffer). `writeFlags` may carry
+   * FUSE_WRITE_KILL_SUIDGID (a caller without CAP_FSETID: setuid and group-executable setgid go).
+   */
   write(ctx: RequestContext, nodeid: number, fh: number, offset: U64, data: Buffer, writeFlags: number): number;
   flush(ctx: RequestContext, nodeid: number, fh: number): void;
   fsync(ctx: RequestContext, nodeid: number, fh: number, datasync: boolean): void;
