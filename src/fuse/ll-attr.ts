@@ -1,7 +1,7 @@
 // Attributes for the node-based transport: a merged object's stat as the kernel's overlay reports
 // it (inode of the origin, nlink 1 for merged dirs), as the plain numbers of fuse_attr; and
 // SETATTR applied through the path-based core, or to an open fd when the name is gone.
-import { fchmodSync, fchownSync } from 'node:fs';
+import { fchmodSync, fchownSync, readFileSync } from 'node:fs';
 import { truncateFd } from '../sys/offsets.js';
 import { type RealStat, type TimeSpec, fstatReal, setTimes } from '../sys/index.js';
 import { changeMode, changeOwner, changeTimes, truncatePath } from './attrs.js';
@@ -10,7 +10,7 @@ import { inoOf, nlinkOf } from './inode.js';
 import { type Node, lstatOrNull } from './lookup.js';
 import { fail } from './errno.js';
 import { current } from './ops-file.js';
-import type { Overlay } from './overlay.js';
+import type { Caller, Overlay } from './overlay.js';
 import type { Attr, SetAttr, U64 } from './session/filesystem.js';
 
 const S_ISUID = 0o4000;
@@ -67,14 +67,39 @@ function timeSpec(t: SetAttr['atime']): TimeSpec {
   return { sec: t.sec, nsec: t.nsec };
 }
 
+const CAP_FSETID = 4;
+
 /**
- * FATTR_KILL_SUIDGID: what a write or truncate by an unprivileged caller leaves of the mode
- * (setgid only goes when group-execute makes it a real setgid, as in the VFS's should_remove_suid).
+ * The VFS's in_group_or_capable for the caller: in the file's group (fsgid or a supplementary
+ * group) or holding CAP_FSETID. The request carries only the fsgid; the rest is the calling
+ * task's, read from /proc only on this rare path (a set-group-ID file without group-execute
+ * whose group is not the caller's). A task gone by then counts as in the group: the bit stays,
+ * as before kernel 6.2.
  */
-export function killSuidgid(mode: number): number {
+function inGroupOrCapable(caller: Caller, gid: number): boolean {
+  if (caller.gid === gid || caller.pid === undefined || caller.pid === 0) return true;
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${caller.pid}/status`, 'latin1');
+  } catch {
+    return true;
+  }
+  const groups = /^Groups:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
+  if (groups.includes(String(gid))) return true;
+  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  return capEff !== undefined && (BigInt(`0x${capEff}`) & (1n << BigInt(CAP_FSETID))) !== 0n;
+}
+
+/**
+ * FATTR_KILL_SUIDGID: what a write or truncate by an unprivileged caller leaves of the mode, as
+ * the VFS's should_remove_suid decides it: setuid goes; setgid goes when group-execute makes it a
+ * real setgid, or (setattr_should_drop_sgid, kernel ≥ 6.2) when the caller is outside the file's
+ * group `gid`. Without a caller, the group-execute rule alone.
+ */
+export function killSuidgid(mode: number, gid?: number, caller?: Caller): number {
   let m = mode & 0o7777;
   m &= ~S_ISUID;
-  if (m & S_IXGRP) m &= ~S_ISGID;
+  if (m & S_ISGID && (m & S_IXGRP || (caller && gid !== undefined && !inGroupOrCapable(caller, gid)))) m &= ~S_ISGID;
   return m;
 }
 
@@ -82,11 +107,13 @@ export function killSuidgid(mode: number): number {
  * What a write or O_TRUNC open by a caller without CAP_FSETID drops (FUSE_WRITE_KILL_SUIDGID,
  * FUSE_OPEN_KILL_SUIDGID), done on the open upper file: the fd's new stat when the mode changed.
  */
-export function dropSetIds(fd: number): RealStat | null {
+export function dropSetIds(fd: number, caller: Caller): RealStat | null {
   const st = fstatReal(fd);
   const mode = st.mode;
-  if ((mode & 0o7777) === killSuidgid(mode)) return null;
-  fchmodSync(fd, killSuidgid(mode));
+  if (!(mode & (S_ISUID | S_ISGID))) return null;
+  const kept = killSuidgid(mode, st.gid, caller);
+  if ((mode & 0o7777) === kept) return null;
+  fchmodSync(fd, kept);
   return fstatReal(fd);
 }
 
@@ -96,10 +123,26 @@ export function dropSetIds(fd: number): RealStat | null {
  * flag on every one, and the upper's own chown already drops those bits as the VFS does (a chmod
  * after it would follow a symlink).
  */
-function modeAfter(set: SetAttr, current: () => number): number | undefined {
+function modeAfter(set: SetAttr, current: () => { mode: number; gid: number }, caller: Caller): number | undefined {
   if (set.mode !== undefined) return set.mode;
   if (!set.killSuidgid || set.uid !== undefined || set.gid !== undefined) return undefined;
-  return killSuidgid(current());
+  const { mode, gid } = current();
+  return killSuidgid(mode, gid, caller);
+}
+
+/**
+ * A SETATTR without fields on a file open in the upper is, as a rule, a passthrough write's
+ * file_remove_privs with its kill bits taken out (HANDLE_KILLPRIV_V2; the write itself never
+ * reaches the daemon). The daemon's chown(-1, -1) of the upper (root) kills setuid and
+ * group-executable setgid as the VFS does; what it cannot know as root is the caller's group, so
+ * a setgid bit without group-execute that the caller's write drops (setattr_should_drop_sgid) is
+ * dropped here. The new mode, or undefined when nothing goes. Not on the path-only SETATTR: that
+ * one is most likely a chown(f, -1, -1), which the kernel's overlay refuses (EPERM) to a caller
+ * who is not the owner when this bit would go, and which the request cannot tell from a write.
+ */
+function outsiderSgidDrop(mode: number, gid: number, caller: Caller): number | undefined {
+  if (!(mode & S_ISGID) || mode & S_IXGRP || inGroupOrCapable(caller, gid)) return undefined;
+  return killSuidgid(mode, gid, caller);
 }
 
 function changesNothing(set: SetAttr): boolean {
@@ -108,7 +151,7 @@ function changesNothing(set: SetAttr): boolean {
 }
 
 /** SETATTR on a named merged object: owner first (chown clears set-id bits), then mode, size, times. */
-export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, currentMode: number): void {
+export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, current: { mode: number; gid: number }): void {
   if (changesNothing(set)) {
     // chown(p, -1, -1) and the like: the kernel's FUSE client sends a SETATTR without fields, and
     // kernel overlayfs still copies up and lets the upper stamp ctime (ovl_setattr → notify_change).
@@ -116,7 +159,7 @@ export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, currentMod
     return;
   }
   if (set.uid !== undefined || set.gid !== undefined) changeOwner(ovl, path, set.uid ?? -1, set.gid ?? -1);
-  const mode = modeAfter(set, () => currentMode);
+  const mode = modeAfter(set, () => current, ovl.caller());
   if (mode !== undefined) changeMode(ovl, path, mode);
   if (set.size !== undefined) {
     const h = set.fh !== undefined ? ovl.handles.get(set.fh) : undefined;
@@ -132,13 +175,19 @@ export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, currentMod
  * kernel holds open (ovl_setattr changes the upper inode its dentry holds, not whatever the path
  * names now). Owner first (chown clears set-id bits), then mode, size, times (nanoseconds).
  */
-export function setAttrHandle(h: Handle, set: SetAttr): void {
+export function setAttrHandle(h: Handle, set: SetAttr, caller: Caller): void {
   // A lower file is never changed in place, and a gone name cannot be copied up.
   if (!h.upper) fail('ENOENT', h.path);
   // chown(f, -1, -1): no fields, and the upper still stamps ctime (setAttrPath).
-  if (changesNothing(set)) return fchownSync(h.fd, -1, -1);
+  if (changesNothing(set)) {
+    fchownSync(h.fd, -1, -1);
+    const st = fstatReal(h.fd);
+    const mode = outsiderSgidDrop(st.mode, st.gid, caller);
+    if (mode !== undefined) fchmodSync(h.fd, mode);
+    return;
+  }
   if (set.uid !== undefined || set.gid !== undefined) fchownSync(h.fd, set.uid ?? -1, set.gid ?? -1);
-  const mode = modeAfter(set, () => fstatReal(h.fd).mode);
+  const mode = modeAfter(set, () => fstatReal(h.fd), caller);
   if (mode !== undefined) fchmodSync(h.fd, mode & 0o7777);
   if (set.size !== undefined) truncateFd(h.fd, set.size);
   if (set.atime !== undefined || set.mtime !== undefined) setTimes(h.fd, timeSpec(set.atime), timeSpec(set.mtime));

@@ -48,7 +48,7 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
   const open = path === null ? undefined : openUpper(core, rec, set.fh, set.size !== undefined);
   if (path === null || open !== undefined) {
     const fh = open ?? ownHandle(core, rec, set.fh) ?? core.handleOf(rec) ?? fail('ENOENT', `node ${nodeid} (unlinked)`);
-    setAttrHandle(current(core.ovl, fh), set);
+    setAttrHandle(current(core.ovl, fh), set, core.ovl.caller());
     const attr = handleAttr(core.ovl, fh);
     const wasLinked = rec.nlink > 1;
     core.remember(rec, attr);
@@ -56,7 +56,7 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
     return { attrValidMs: core.attrMs(rec), attr };
   }
   const before = core.attrOf(rec);
-  setAttrPath(core.ovl, path, set, before.mode);
+  setAttrPath(core.ovl, path, set, before);
   if (before.nlink > 1) core.invalidateAliases(before.ino, rec);
   return { attrValidMs: core.attrMs(rec), attr: core.attrOf(rec) };
 }
@@ -83,7 +83,7 @@ export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgi
   const { fh, st } = openFileHandle(core.ovl, core.pathOf(rec), flags);
   // An O_TRUNC open by a caller without CAP_FSETID: the daemon's own truncate (root) kept them,
   // and the kernel drops only size and times of its cached attributes after it.
-  const dropped = killSuidgid ? dropSetIds(core.ovl.handles.get(fh)!.fd) : null;
+  const dropped = killSuidgid ? dropSetIds(core.ovl.handles.get(fh)!.fd, core.ovl.caller()) : null;
   if (dropped) core.attrsChanged(nodeid);
   return opened(core, rec, fh, dropped ?? st ?? undefined);
 }
@@ -107,7 +107,7 @@ export function readFile(core: LlCore, fh: number, offset: U64, size: number, in
 export function writeFile(core: LlCore, nodeid: number, fh: number, offset: U64, data: Buffer, killSuidgid = false): number {
   const fd = current(core.ovl, fh).fd;
   // A write by a caller without CAP_FSETID (the daemon's own, as root, would keep them).
-  if (killSuidgid && dropSetIds(fd)) core.attrsChanged(nodeid);
+  if (killSuidgid && dropSetIds(fd, core.ovl.caller())) core.attrsChanged(nodeid);
   const n = writeAt(fd, data, offset);
   const rec = core.table.get(nodeid);
   // Data, size and mtime of the inode changed under its other names (other kernel inodes) too.

@@ -11,6 +11,8 @@ export type CacheMode = 'auto' | 'never' | 'always';
 export interface Caller {
   uid: number;
   gid: number;
+  /** The calling task (FUSE's in.pid), when known: its supplementary groups and capabilities are in /proc. */
+  pid?: number;
 }
 
 export class Overlay {

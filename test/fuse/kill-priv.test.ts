@@ -100,6 +100,49 @@ await sameOnBoth(t, 'chown by root drops setuid and group-executable setgid, kee
   },
 });
 
+// A set-group-ID file without group-execute: since 6.2 the VFS drops the bit when the writer is
+// outside the file's group (setattr_should_drop_sgid), and keeps it for a member, by fsgid or by a
+// supplementary group. ovl-fuse learns the caller's groups from /proc (the request has its fsgid
+// only). Appends pass through (the kernel then sends a SETATTR without fields: its kill bits are
+// the daemon's to apply), with passthrough off they are WRITEs.
+function sgidNoExec(dir: string): void {
+  for (const name of ['out', 'member', 'supp', 'trunc', 'otrunc']) {
+    writeFileSync(join(dir, name), 'data');
+    chmodSync(join(dir, name), 0o2666);
+  }
+}
+
+function asUser(gid: number, groups: string, cmd: string): string {
+  try {
+    execFileSync('setpriv', ['--reuid=65534', `--regid=${gid}`, groups, 'sh', '-c', cmd], { stdio: 'pipe' });
+    return 'ok';
+  } catch (err) {
+    return String((err as { stderr?: Buffer }).stderr ?? err).trim().replace(/^.*: /, '');
+  }
+}
+
+for (const fuseOptions of ['transport=dev', 'transport=dev,passthrough=off']) {
+  await sameOnBoth(t, `setgid without group-execute: dropped for a writer outside the group, kept for a member (${fuseOptions})`, {
+    lowers: 1,
+    fuseOptions,
+    setup: (d) => {
+      chmodSync(d.root, 0o755);
+      sgidNoExec(d.lowers[0]!);
+    },
+    steps: (m) => {
+      const out: Record<string, string> = {
+        out: asUser(65534, '--clear-groups', `printf x >> ${join(m, 'out')}`),
+        member: asUser(0, '--clear-groups', `printf x >> ${join(m, 'member')}`),
+        supp: asUser(65534, '--groups=0', `printf x >> ${join(m, 'supp')}`),
+        trunc: asUser(65534, '--clear-groups', `truncate -s 1 ${join(m, 'trunc')}`),
+        otrunc: asUser(65534, '--clear-groups', `: > ${join(m, 'otrunc')}`),
+      };
+      for (const name of ['out', 'member', 'supp', 'trunc', 'otrunc']) out[`${name} mode`] = execFileSync('stat', ['-c', '%a', join(m, name)], { encoding: 'utf8' }).trim();
+      return out;
+    },
+  });
+}
+
 t.test('the files kept their privileges until written (the check above is not vacuous)', async (t) => {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const dir = mkdtempSync('/tmp/ovlkit-killpriv-');
