@@ -9,6 +9,7 @@
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, c } from './libc.js';
+import { AT_EMPTY_PATH, STATX_BASIC_STATS, STATX_BTIME, devNumber } from './statx.js';
 
 /** A stat's three times as statx gives them: seconds, then 0 ≤ nanoseconds < 1e9 (fuse_attr's form). */
 export interface StatTimes {
@@ -49,12 +50,9 @@ export interface RealStat extends StatTimes, StatxExtras {
   ctimeNs: bigint;
 }
 
-const STATX_BASIC_STATS = 0x7ff;
-const STATX_BTIME = 0x800;
 // The birth time too: a STATX request (each lookup's second half when a caller asks for btime, as
 // node's lstat does) then answers from the stat its resolution took, with one syscall, not two.
 const ASKED = STATX_BASIC_STATS | STATX_BTIME;
-const AT_EMPTY_PATH = 0x1000;
 const MISSING = [errnoNumber('ENOENT')];
 
 // struct statx (include/uapi/linux/stat.h) is filled in host byte order, so views in host order
@@ -69,14 +67,6 @@ const NS = 1_000_000_000n;
 /** Which u32 of a u64 holds its low bits: the first on little-endian hosts, the second on big-endian ones. */
 const LOW_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
 
-/**
- * glibc's makedev, the dev_t node's stat reports. Linux's dev_t has 12 bits of major and 20 of
- * minor (MINORBITS), so the value stays below 2^44: exact as a double.
- */
-function devOf(major: number, minor: number): number {
-  return major * 256 + (minor & 0xff) + (minor >>> 8) * 0x100000;
-}
-
 /** The signed 64-bit field at u64 index `i` as a double: exact below 2^53 (seconds since 1970 ± 285 My are). */
 const s64At = (i: number): number => u32[2 * i + LOW_WORD]! + i32[2 * i + 1 - LOW_WORD]! * 0x100000000;
 /** The unsigned 64-bit field at u64 index `i` as a double (a block count: below 2^53). */
@@ -87,13 +77,13 @@ const u64At = (i: number): number => u32[2 * i + LOW_WORD]! + u32[2 * i + 1 - LO
  * times stay numbers, as fuse_attr carries them; their nanosecond bigints are made only when read.
  */
 class StatRecord implements RealStat {
-  dev = devOf(u32[34]!, u32[35]!);
+  dev = devNumber(u32[34]!, u32[35]!);
   ino = u64[4]!;
   mode = u16[14]!;
   nlink = u32[4]!;
   uid = u32[5]!;
   gid = u32[6]!;
-  rdev = devOf(u32[32]!, u32[33]!);
+  rdev = devNumber(u32[32]!, u32[33]!);
   size = u64[5]!;
   blksize = u32[1]!;
   blocks = u64At(6);

@@ -13,7 +13,8 @@ export const STATX_BTIME = 0x800;
 export const STATX_DIOALIGN = 0x2000;
 export const STATX_BASIC_STATS = 0x7ff;
 const STATX_MNT_ID = 0x1000;
-const AT_EMPTY_PATH = 0x1000;
+/** statx/fstatat on the fd itself when the name is empty (an O_PATH fd, a file whose name is gone). */
+export const AT_EMPTY_PATH = 0x1000;
 /** One buffer per thread for the hot scan path; statx fills it synchronously. */
 const buf = Buffer.alloc(256);
 
@@ -77,8 +78,12 @@ export interface DirStat {
   mtimeNs: bigint;
 }
 
-/** glibc's makedev: the dev_t that stat(2) and node report for a major:minor pair. */
-function makedev(major: number, minor: number): number {
+/**
+ * glibc's makedev: the dev_t that stat(2) and node report for a major:minor pair, as a number
+ * (exact: below 2^44 for Linux's 12-bit majors and 20-bit minors; nodes.ts's `makedev` is the
+ * bigint one mknod(2) takes).
+ */
+export function devNumber(major: number, minor: number): number {
   return (major & 0xfff) * 256 + (minor & 0xff) + (minor >>> 8) * 0x100000 + Math.floor(major / 0x1000) * 0x100000000000;
 }
 
@@ -89,12 +94,12 @@ export function lstatAt(dirfd: number, name: string, path: string): DirStat {
   return {
     // Inode numbers past 2^53 (possible on XFS/btrfs) stay exact as bigints.
     ino: inoHi < 0x200000 ? u64(32) : buf.readBigUInt64LE(32),
-    dev: makedev(buf.readUInt32LE(136), buf.readUInt32LE(140)),
+    dev: devNumber(buf.readUInt32LE(136), buf.readUInt32LE(140)),
     mode: buf.readUInt16LE(28),
     nlink: buf.readUInt32LE(16),
     uid: buf.readUInt32LE(20),
     gid: buf.readUInt32LE(24),
-    rdev: makedev(buf.readUInt32LE(128), buf.readUInt32LE(132)),
+    rdev: devNumber(buf.readUInt32LE(128), buf.readUInt32LE(132)),
     size: u64(40),
     blocks: u64(48),
     atimeNs: nsAt(buf, 64),
@@ -127,9 +132,9 @@ export function lstatAtRow(dirfd: number, name: string, path: string, out: Float
   out[o + STAT.gid] = buf.readUInt32LE(24);
   out[o + STAT.size] = u64(40);
   out[o + STAT.blocks] = u64(48);
-  out[o + STAT.dev] = makedev(buf.readUInt32LE(136), buf.readUInt32LE(140));
+  out[o + STAT.dev] = devNumber(buf.readUInt32LE(136), buf.readUInt32LE(140));
   out[o + STAT.ino] = buf.readUInt32LE(36) < 0x200000 ? u64(32) : -1;
-  out[o + STAT.rdev] = makedev(buf.readUInt32LE(128), buf.readUInt32LE(132));
+  out[o + STAT.rdev] = devNumber(buf.readUInt32LE(128), buf.readUInt32LE(132));
   out[o + STAT.atimeSec] = s64(64);
   out[o + STAT.atimeNsec] = buf.readUInt32LE(72);
   out[o + STAT.mtimeSec] = s64(112);
