@@ -39,9 +39,12 @@ function nodeDirArgs () {
   return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : []
 }
 
-function applyPatch (pkgDir) {
+function applyPatch (pkgDir, marker) {
   const base = ['-p1', '-s', '-f', '-d', pkgDir, '-i', patchFile]
   if (run('patch', ['--dry-run', '-R', ...base]).status === 0) return 'already applied'
+  // An earlier version of the patch leaves files this one cannot apply to; the package must be
+  // fetched again (patch cannot undo a version it no longer has).
+  if (existsSync(marker)) fail(`${pkgDir} holds an earlier version of the patch: reinstall it with \`rm -rf ${pkgDir} && npm install\``)
   const res = run('patch', ['--forward', ...base])
   if (res.status !== 0) fail(`patch did not apply in ${pkgDir}: ${(res.stdout + res.stderr).trim()}`)
   return 'applied'
@@ -65,7 +68,7 @@ function main () {
     return console.log('patch-fuse-native: up to date')
   }
 
-  const how = applyPatch(pkgDir)
+  const how = applyPatch(pkgDir, marker)
   const gyp = findNodeGyp()
   if (!gyp) fail('node-gyp not found (neither a devDependency nor inside npm)')
   const build = run(process.execPath, [gyp, 'rebuild', ...nodeDirArgs()], { cwd: pkgDir })
