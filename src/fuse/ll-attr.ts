@@ -67,7 +67,26 @@ function timeSpec(t: SetAttr['atime']): TimeSpec {
   return { sec: t.sec, nsec: t.nsec };
 }
 
+const CAP_FOWNER = 3;
 const CAP_FSETID = 4;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+
+/** The calling task's supplementary groups and effective capabilities, from /proc; null when unknown or gone. */
+function taskCreds(caller: Caller): { groups: string[]; capEff: bigint } | null {
+  if (caller.pid === undefined || caller.pid === 0) return null;
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${caller.pid}/status`, 'latin1');
+  } catch {
+    return null;
+  }
+  const groups = /^Groups:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
+  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  return { groups, capEff: capEff === undefined ? 0n : BigInt(`0x${capEff}`) };
+}
+
+const holds = (creds: { capEff: bigint }, cap: number): boolean => (creds.capEff & (1n << BigInt(cap))) !== 0n;
 
 /**
  * The VFS's in_group_or_capable for the caller: in the file's group (fsgid or a supplementary
@@ -77,17 +96,29 @@ const CAP_FSETID = 4;
  * as before kernel 6.2.
  */
 function inGroupOrCapable(caller: Caller, gid: number): boolean {
-  if (caller.gid === gid || caller.pid === undefined || caller.pid === 0) return true;
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${caller.pid}/status`, 'latin1');
-  } catch {
-    return true;
-  }
-  const groups = /^Groups:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
-  if (groups.includes(String(gid))) return true;
-  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
-  return capEff !== undefined && (BigInt(`0x${capEff}`) & (1n << BigInt(CAP_FSETID))) !== 0n;
+  if (caller.gid === gid) return true;
+  const creds = taskCreds(caller);
+  return creds === null || creds.groups.includes(String(gid)) || holds(creds, CAP_FSETID);
+}
+
+/**
+ * A SETATTR without fields by path on a file nobody has open is a chown(f, -1, -1). By a caller
+ * who neither owns `st` nor holds CAP_FOWNER, where set-id bits would go, the kernel's overlay
+ * refuses it (EPERM) before copying anything up: the VFS makes the kill a mode change
+ * (notify_change) and setattr_prepare refuses that. The FUSE client leaves the kill to the daemon
+ * (HANDLE_KILLPRIV_V2) and sends the SETATTR without fields, which passes its own setattr_prepare,
+ * and the daemon's chown as root would strip another user's setuid bit. The same request comes
+ * from a write's file_remove_privs (ATTR_FORCE, not refused) while the writer holds the file open:
+ * `open()` tells them apart, asked last as it scans the open files. Directories are exempt
+ * (chown_common kills nothing on them); a task whose credentials cannot be read is let through.
+ */
+export function refuseForeignChown(path: string, set: SetAttr, st: { mode: number; uid: number; gid: number }, caller: Caller, open: () => boolean): void {
+  const mode = st.mode;
+  if (!(mode & (S_ISUID | S_ISGID)) || (mode & S_IFMT) === S_IFDIR || caller.uid === st.uid || !changesNothing(set)) return;
+  if (!(mode & S_ISUID) && !(mode & S_IXGRP) && inGroupOrCapable(caller, st.gid)) return;
+  if (open()) return;
+  const creds = taskCreds(caller);
+  if (creds !== null && !holds(creds, CAP_FOWNER)) fail('EPERM', path);
 }
 
 /**
@@ -136,9 +167,9 @@ function modeAfter(set: SetAttr, current: () => { mode: number; gid: number }, c
  * reaches the daemon). The daemon's chown(-1, -1) of the upper (root) kills setuid and
  * group-executable setgid as the VFS does; what it cannot know as root is the caller's group, so
  * a setgid bit without group-execute that the caller's write drops (setattr_should_drop_sgid) is
- * dropped here. The new mode, or undefined when nothing goes. Not on the path-only SETATTR: that
- * one is most likely a chown(f, -1, -1), which the kernel's overlay refuses (EPERM) to a caller
- * who is not the owner when this bit would go, and which the request cannot tell from a write.
+ * dropped here. The new mode, or undefined when nothing goes. An fchown(fd, -1, -1) by another
+ * user on a file open in the upper cannot be told from a write here and is served as one
+ * (refuseForeignChown).
  */
 function outsiderSgidDrop(mode: number, gid: number, caller: Caller): number | undefined {
   if (!(mode & S_ISGID) || mode & S_IXGRP || inGroupOrCapable(caller, gid)) return undefined;
@@ -154,7 +185,8 @@ function changesNothing(set: SetAttr): boolean {
 export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, current: { mode: number; gid: number }): void {
   if (changesNothing(set)) {
     // chown(p, -1, -1) and the like: the kernel's FUSE client sends a SETATTR without fields, and
-    // kernel overlayfs still copies up and lets the upper stamp ctime (ovl_setattr → notify_change).
+    // kernel overlayfs still copies up and lets the upper stamp ctime (ovl_setattr → notify_change)
+    // unless it refuses the caller (refuseForeignChown).
     changeOwner(ovl, path, -1, -1);
     return;
   }

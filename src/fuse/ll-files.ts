@@ -5,7 +5,7 @@ import { readSync } from 'node:fs';
 import { fstatReal } from '../sys/real-stat.js';
 import { writeAt } from '../sys/offsets.js';
 import { fail } from './errno.js';
-import { dropSetIds, exactSize, handleAttr, setAttrHandle, setAttrPath } from './ll-attr.js';
+import { dropSetIds, exactSize, handleAttr, refuseForeignChown, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
 import { masked } from './ll-names.js';
 import type { NodeRec } from './node-table.js';
@@ -56,6 +56,7 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
     return { attrValidMs: core.attrMs(rec), attr };
   }
   const before = core.attrOf(rec);
+  refuseForeignChown(path, set, before, core.ovl.caller(), () => core.handleOf(rec) !== undefined);
   setAttrPath(core.ovl, path, set, before);
   if (before.nlink > 1) core.invalidateAliases(before.ino, rec);
   return { attrValidMs: core.attrMs(rec), attr: core.attrOf(rec) };

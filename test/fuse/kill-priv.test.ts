@@ -3,7 +3,7 @@
 // `security.capability` before each write (file_remove_privs) and the daemon answers it from the
 // open upper file's fd when the open passes through (lowlevel.ts getxattr): a lower file copied up
 // by the open, and a file already in the upper, both checked here.
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
@@ -138,6 +138,40 @@ for (const fuseOptions of ['transport=dev', 'transport=dev,passthrough=off']) {
         otrunc: asUser(65534, '--clear-groups', `: > ${join(m, 'otrunc')}`),
       };
       for (const name of ['out', 'member', 'supp', 'trunc', 'otrunc']) out[`${name} mode`] = execFileSync('stat', ['-c', '%a', join(m, name)], { encoding: 'utf8' }).trim();
+      return out;
+    },
+  });
+}
+
+// chown(f, -1, -1) by a caller who is not the owner: where set-id bits would go the kernel's overlay
+// refuses it (EPERM, the kill is a mode change only the owner may make) and copies nothing up; where
+// none would, it succeeds. A set-group-ID directory loses nothing to a chown.
+function foreign(dir: string): void {
+  for (const [name, mode] of [['suid', 0o4755], ['sgid', 0o2775], ['sgid-nox', 0o2764], ['plain', 0o755]] as const) {
+    writeFileSync(join(dir, name), 'data');
+    chmodSync(join(dir, name), mode);
+  }
+  mkdirSync(join(dir, 'dir'));
+  chmodSync(join(dir, 'dir'), 0o2775);
+  writeFileSync(join(dir, 'mine'), 'data');
+  chmodSync(join(dir, 'mine'), 0o4755);
+  chownSync(join(dir, 'mine'), 65534, 65534);
+}
+
+for (const where of ['lower', 'upper'] as const) {
+  await sameOnBoth(t, `chown(f, -1, -1) by another user: EPERM where set-id bits would go (file in the ${where})`, {
+    lowers: 1,
+    fuseOptions: 'transport=dev',
+    setup: (d) => {
+      chmodSync(d.root, 0o755);
+      foreign(where === 'lower' ? d.lowers[0]! : d.upper);
+    },
+    steps: (m) => {
+      const out: Record<string, string> = {};
+      for (const name of ['suid', 'sgid', 'sgid-nox', 'plain', 'dir', 'mine']) {
+        out[name] = asNobody(`perl -e 'chown(-1, -1, $ARGV[0]) or die "$!\\n"' ${join(m, name)}`);
+        out[`${name} mode`] = execFileSync('stat', ['-c', '%a %u', join(m, name)], { encoding: 'utf8' }).trim();
+      }
       return out;
     },
   });
