@@ -10,7 +10,7 @@ import { fuseOptions, startFuse } from '../helpers/fuse.js';
 import { layerDirs } from '../helpers/layers.js';
 
 const until = async (ok: () => boolean): Promise<boolean> => {
-  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
   return ok();
 };
 
