@@ -24,13 +24,16 @@ export function fuseOptions(d: LayerDirs, extra = '', readonly = false): string 
   return parts.join(',');
 }
 
-/** Mount ovl-fuse with `options` on `merged`; rejects with the daemon's error line if it fails. */
-export function startFuse(t: Teardowns, options: string, merged: string): Promise<FuseMount> {
+/**
+ * Mount ovl-fuse with `options` on `merged`; rejects with the daemon's error line if it fails.
+ * `env` is added to the daemon's environment (e.g. an OVL_FUSE_NODE wrapper with V8 flags).
+ */
+export function startFuse(t: Teardowns, options: string, merged: string, env: Record<string, string> = {}): Promise<FuseMount> {
   // Through bin/ovl-fuse's sh part (it execs the node named by OVL_FUSE_NODE), as a user's command
   // runs: under tap it swaps tap's coverage hook for node's own coverage, ~0.6 s of CPU less a mount.
   const child = spawn(ovlFuseBin, ['-f', '-o', options, merged], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OVL_FUSE_NODE: process.execPath, OVL_FUSE_NOTIFY_FD: '3' },
+    env: { ...process.env, OVL_FUSE_NODE: process.execPath, OVL_FUSE_NOTIFY_FD: '3', ...env },
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let stderr = '';

@@ -143,7 +143,8 @@ export class Dispatcher {
    * length, NO_REPLY, or FAILED with the error in `failure`.
    */
   handle(h: InHeader, b: Buffer): number {
-    this.sentNodes.length = 0;
+    // Truncated only when it holds ids: a store to an array's length is a runtime call in V8.
+    if (this.sentNodes.length !== 0) this.sentNodes.length = 0;
     const fs = this.fs;
     const out = this.out;
     const end = h.len - h.extLen;

@@ -58,7 +58,7 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
     // Negative: ENOENT (the request was interrupted and is gone) or ENODEV (unmounted meanwhile).
     // The kernel never saw the node ids this reply carried: give their lookups back.
     if (writeDev(devFd, out, len) < 0 && error === 0) for (const id of dispatcher.sentNodes) fs.forget(id, 1);
-    dispatcher.sentNodes.length = 0;
+    if (dispatcher.sentNodes.length !== 0) dispatcher.sentNodes.length = 0;
   };
   const watcher = new WatchedFds(devFd, session, log);
   // OVL_FUSE_STATS=<file>: count the requests by opcode and write them there at unmount, to see

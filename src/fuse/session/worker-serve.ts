@@ -28,9 +28,11 @@ export function serveSession(port: MessagePort, data: WorkerData, mods: SessionM
   mark('worker-gate-open');
   let acks = 0;
   const session = new mods.DevSession(data.devFd, (message, waitMs) => {
-    if (!waitMs) return port.postMessage({ type: 'notify', message }, [message.buffer as ArrayBuffer]);
+    // Copied, not transferred: a transfer detaches the buffer, and the first detach in a thread
+    // invalidates V8's ArrayBufferDetaching protector, deoptimising all compiled code that touches typed arrays.
+    if (!waitMs) return port.postMessage({ type: 'notify', message });
     const ack = ++acks;
-    port.postMessage({ type: 'notify', message, ack }, [message.buffer as ArrayBuffer]);
+    port.postMessage({ type: 'notify', message, ack });
     waitForAck(gate, ack, waitMs);
   });
   mods.runLoop(data.devFd, fs, session, {
