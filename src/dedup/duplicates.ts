@@ -97,8 +97,8 @@ export function findDuplicates(files: Iterable<Located>, hashes: ContentHashes):
   }
   const groups: DuplicateGroup[] = [];
   for (const g of groupsOf(hashed, los, his)) {
-    const named = g.first.map((l) => ({ root: `${l.base}/${l.entry.path}`, layer: l.layer ?? '', path: l.entry.path }));
-    const listed = named.slice(0, MAX_GROUP_PATHS);
+    // Names for the listed paths only: a group of 60 copies lists 20.
+    const listed = g.first.slice(0, MAX_GROUP_PATHS).map((l) => ({ root: `${l.base}/${l.entry.path}`, layer: l.layer ?? '', path: l.entry.path }));
     groups.push({
       hash: hashes.hex(g.head.entry.id)!,
       size: g.size,
