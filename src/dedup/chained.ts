@@ -191,16 +191,24 @@ function sumRegular(present: Uint32Array, links: Uint32Array, entries: readonly 
   }
 }
 
-/** The parts' link counts added up (as long as the longest part's). */
+/**
+ * The parts' link counts added up (as long as the longest part's), 1 024 inodes per call of
+ * `addLinks`: as one loop per part (12 parts of ~120 000 on the bench root, a few times a run) it
+ * ran in baseline code until on-stack replacement, ~90 M instructions in callgrind.
+ */
 function sumLinks(parts: readonly LayerPart[]): Uint32Array {
   let hi = 0;
   for (const p of parts) hi = Math.max(hi, p.links.length);
   const links = new Uint32Array(hi);
   for (const p of parts) {
     const own = p.links;
-    for (let i = 0; i < own.length; i++) links[i]! += own[i]!;
+    for (let i = 0; i < own.length; i += CHUNK) addLinks(links, own, i, Math.min(own.length, i + CHUNK));
   }
   return links;
+}
+
+function addLinks(links: Uint32Array, own: Uint32Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) links[i]! += own[i]!;
 }
 
 function combine(parts: LayerPart[], index: RegularIndex): Counts {

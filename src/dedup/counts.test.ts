@@ -41,3 +41,23 @@ t.test('unions of tally parts equal one tally over the same trees, for every sub
   }
   t.same(parts.map((p) => p.shared.length), [1, 1, 2], 'only the inode several trees hold is recounted');
 });
+
+t.test('tally parts of trees longer than one call of the passes (1 024) equal one tally, at every chunk edge', async (t) => {
+  // Every size different, so an entry tallied twice or skipped at a chunk's edge changes the bytes.
+  const files = Array.from({ length: 2500 }, (_, i) => file(`d/f${i}`, i + 1));
+  // The second tree shares the inodes on either side of both edges of the first tree (its entry k
+  // is file k - 1: entries 1 023/1 024 and 2 047/2 048) and the first and last file, each under a
+  // name of its own, and holds 300 inodes of its own.
+  const sharedAt = [0, 1021, 1022, 1023, 2045, 2046, 2047, 2499];
+  const trees = [
+    { top: dir(''), entries: [dir('d'), ...files] },
+    { top: dir(''), entries: [...sharedAt.map((i) => ({ ...files[i]!, path: `e/s${i}` })), ...Array.from({ length: 300 }, (_, i) => file(`e/n${i}`, 5000 + i))] },
+  ];
+  const parts = tallyParts(trees);
+  for (let mask = 1; mask < 4; mask++) {
+    const tally = new InodeTally();
+    for (const tr of trees.filter((_, i) => mask & (1 << i))) tally.addTree(tr.top, tr.entries);
+    t.same(unionOf(parts.filter((_, i) => mask & (1 << i))), tally.measured(), `trees ${mask.toString(2)}`);
+  }
+  t.same(parts.map((p) => p.shared.map((e) => e.path)), [sharedAt.map((i) => `d/f${i}`), sharedAt.map((i) => `e/s${i}`)], 'exactly the shared inodes are set aside');
+});

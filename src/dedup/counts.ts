@@ -100,27 +100,43 @@ export function tallyParts(trees: ReadonlyArray<{ top: Entry; entries: readonly 
   // The first tree (index + 1) holding each inode.
   const first = new IdTable();
   const shared = new IdSet();
-  const mark = (e: Entry, i: number): void => {
-    const f = first.get(e.id);
-    if (f === 0) first.set(e.id, i + 1);
-    else if (f !== i + 1) shared.add(e.id);
-  };
+  // Both passes go 1 024 entries per call: as one loop per tree they ran in baseline code until
+  // on-stack replacement, tree after tree (~30 M instructions in callgrind on the bench root).
   trees.forEach((t, i) => {
-    mark(t.top, i);
-    for (const e of t.entries) mark(e, i);
+    markFirst(t.top, i, first, shared);
+    for (let k = 0; k < t.entries.length; k += CHUNK) markRange(t.entries, i, first, shared, k, Math.min(t.entries.length, k + CHUNK));
   });
   return trees.map((t) => {
     const tally = new InodeTally();
     const part: TallyPart = { own: tally.measured(), sharedTops: [], shared: [] };
     if (shared.has(t.top.id)) part.sharedTops.push(t.top);
     else tally.addTop(t.top);
-    for (const e of t.entries) {
-      if (shared.has(e.id)) part.shared.push(e);
-      else tally.add(e);
-    }
+    for (let k = 0; k < t.entries.length; k += CHUNK) splitRange(t.entries, shared, tally, part.shared, k, Math.min(t.entries.length, k + CHUNK));
     part.own = tally.measured();
     return part;
   });
+}
+
+const CHUNK = 1024;
+
+/** Note tree `i` as the first holding `e`'s inode, or the inode as shared when an earlier tree held it. */
+function markFirst(e: Entry, i: number, first: IdTable, shared: IdSet): void {
+  const f = first.get(e.id);
+  if (f === 0) first.set(e.id, i + 1);
+  else if (f !== i + 1) shared.add(e.id);
+}
+
+function markRange(entries: readonly Entry[], i: number, first: IdTable, shared: IdSet, from: number, to: number): void {
+  for (let k = from; k < to; k++) markFirst(entries[k]!, i, first, shared);
+}
+
+/** Tally the entries whose inode no other tree holds; list the others in `out`. */
+function splitRange(entries: readonly Entry[], shared: IdSet, tally: InodeTally, out: Entry[], from: number, to: number): void {
+  for (let k = from; k < to; k++) {
+    const e = entries[k]!;
+    if (shared.has(e.id)) out.push(e);
+    else tally.add(e);
+  }
 }
 
 export function addMeasured(a: Measured, b: Measured): Measured {

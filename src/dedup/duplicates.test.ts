@@ -64,3 +64,19 @@ t.test('the groups and their order are those of a Map keyed by size and hash, wi
   );
   t.pass('300 inputs');
 });
+
+t.test('files past one call of the passes (1 024): hard links and groups across both chunk edges', async (t) => {
+  // 2 500 files, each its own inode with a hash of its own, but for pairs of copies that straddle
+  // the edges (1 023/1 024, 2 047/2 048) and a hard link of file 1 023 at 1 024's place: counted once.
+  const files: Located[] = Array.from({ length: 2500 }, (_, i) => ({ entry: file(`f${i}`, 10 + i), base: 'l' }));
+  files[1024] = { entry: { ...files[1023]!.entry, path: 'f1023-link' }, base: 'l' };
+  const hex = (i: number): string => i.toString(16).padStart(16, '0');
+  const hashes = new Map(files.map((f, i) => [f.entry.id, hex(i)]));
+  for (const [a, b] of [[1022, 1025], [2047, 2048], [0, 2499]] as const) {
+    files[b] = { entry: file(`copy-of-f${a}`, 10 + a), base: 'l' };
+    hashes.set(files[b]!.entry.id, hex(a));
+  }
+  const d = findDuplicates(files, ContentHashes.fromHex(hashes));
+  t.same(d.groups.map((g) => g.paths), [['l/f2047', 'l/copy-of-f2047'], ['l/f1022', 'l/copy-of-f1022'], ['l/f0', 'l/copy-of-f0']]);
+  t.same([d.hashedInodes, d.redundantInodes], [2499, 3], 'the hard link is not an inode of its own');
+});

@@ -39,3 +39,16 @@ t.test('dirSources and childNames index a tree by directory', async (t) => {
   t.equal(s.get('a')!.childCount, 2);
   t.same(Object.fromEntries(childNames(es.map((e) => e.path))), { '': ['a', 'z'], a: ['x', 'y'] });
 });
+
+t.test('dirSources counts children right across its calls of 1 024 entries', async (t) => {
+  // A run of siblings across both chunk edges, and a directory whose children start at an edge.
+  const entries = [dir('a'), ...Array.from({ length: 2100 }, (_, i) => file(`a/f${String(i).padStart(4, '0')}`, 1)), dir('b'), file('b/x', 1), dir('c'), ...Array.from({ length: 500 }, (_, i) => file(`c/g${i}`, 1)), file('z', 1)];
+  const got = dirSources(dir(''), entries);
+  const want = new Map<string, number>([['', 0]]);
+  for (const e of entries) if (e.type === 'dir') want.set(e.path, 0);
+  for (const e of entries) {
+    const parent = e.path.includes('/') ? e.path.slice(0, e.path.lastIndexOf('/')) : '';
+    want.set(parent, want.get(parent)! + 1);
+  }
+  t.strictSame(new Map([...got].map(([p, s]) => [p, s.childCount])), want);
+});

@@ -96,24 +96,38 @@ export function diffCounts(items: readonly DiffItem[], sources: Map<string, DirS
   return c;
 }
 
+/** The parent of the entries counted last (null before the first) and how many of them there were. */
+interface SiblingRun {
+  dir: string | null;
+  run: number;
+}
+
+const CHUNK = 1024;
+
+function countRuns(entries: readonly Entry[], from: number, to: number, r: SiblingRun, counts: Map<string, number>): void {
+  for (let i = from; i < to; i++) {
+    const path = entries[i]!.path;
+    const cut = path.lastIndexOf('/');
+    const dir = r.dir;
+    const same = dir !== null && (cut < 0 ? dir === '' : cut === dir.length && path.startsWith(dir));
+    if (!same) {
+      if (dir !== null) counts.set(dir, (counts.get(dir) ?? 0) + r.run);
+      r.dir = cut < 0 ? '' : path.slice(0, cut);
+      r.run = 0;
+    }
+    r.run++;
+  }
+}
+
 /** Source directories of a scanned tree with their child counts, for `diffCounts`. */
 export function dirSources(top: Entry, entries: readonly Entry[]): Map<string, DirSource> {
   const counts = new Map<string, number>();
   // Siblings mostly come one after another: count a run of them under one parent string, cut
-  // (and hashed into the map) once per run, not once per entry.
-  let dir: string | null = null;
-  let run = 0;
-  for (const e of entries) {
-    const cut = e.path.lastIndexOf('/');
-    const same = dir !== null && (cut < 0 ? dir === '' : cut === dir.length && e.path.startsWith(dir));
-    if (!same) {
-      if (dir !== null) counts.set(dir, (counts.get(dir) ?? 0) + run);
-      dir = cut < 0 ? '' : e.path.slice(0, cut);
-      run = 0;
-    }
-    run++;
-  }
-  if (dir !== null) counts.set(dir, (counts.get(dir) ?? 0) + run);
+  // (and hashed into the map) once per run, not once per entry. 1 024 entries per call: as one
+  // loop per layer it ran in baseline code until on-stack replacement (~33 M instructions a run).
+  const runs: SiblingRun = { dir: null, run: 0 };
+  for (let i = 0; i < entries.length; i += CHUNK) countRuns(entries, i, Math.min(entries.length, i + CHUNK), runs, counts);
+  if (runs.dir !== null) counts.set(runs.dir, (counts.get(runs.dir) ?? 0) + runs.run);
   const out = new Map<string, DirSource>([['', { entry: top, childCount: counts.get('') ?? 0 }]]);
   for (const e of entries) if (e.type === 'dir') out.set(e.path, { entry: e, childCount: counts.get(e.path) ?? 0 });
   return out;

@@ -7,11 +7,16 @@ export class InodeIds {
   private readonly byDev = new Map<number, Map<number | bigint, number>>();
   private readonly byKey = new Map<string, number>();
   private next = 0;
+  private lastDev = -1;
+  private lastInodes: Map<number | bigint, number> | undefined;
 
   /** The number of the inode `ino` on device `dev` (numbers from statx: no string is built). */
   of(dev: number, ino: number | bigint): number {
-    let inodes = this.byDev.get(dev);
+    // A data root is one device: its map is kept at hand, one Map lookup per entry instead of two.
+    let inodes = dev === this.lastDev ? this.lastInodes : this.byDev.get(dev);
     if (inodes === undefined) this.byDev.set(dev, (inodes = new Map()));
+    this.lastDev = dev;
+    this.lastInodes = inodes;
     let id = inodes.get(ino);
     if (id === undefined) inodes.set(ino, (id = this.next++));
     return id;

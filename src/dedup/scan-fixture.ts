@@ -22,9 +22,9 @@ export const faults = {
   },
   '../sys/dirents.js': {
     ...dirents,
-    rereadDirents: (fd: number, p: string) => {
+    readNamesAt: (fd: number, p: string) => {
       if (p.endsWith('/sub')) throw Object.assign(new Error('io'), { code: 'EIO' });
-      return dirents.rereadDirents(fd, p);
+      return dirents.readNamesAt(fd, p);
     },
   },
 };

@@ -6,7 +6,7 @@ import { closeSync, lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 // The sys modules themselves, not sys/index.js: the scan also runs in worker threads
 // (scan-workers.ts), whose start-up should load no more than the scan needs.
-import { openDirNoAtime, rereadDirents } from '../sys/dirents.js';
+import { openDirNoAtime, readNamesAt } from '../sys/dirents.js';
 import { lstatAt, type DirStat } from '../sys/statx.js';
 import { getXattr, listXattrs } from '../sys/xattr.js';
 import { INODE_IDS } from './inode-ids.js';
@@ -15,15 +15,6 @@ import type { WarningLog } from './read-meta.js';
 import type { Entry, EntryType, LayerScan } from './types.js';
 
 const S_IFMT = 0o170000;
-const TYPE_BY_FMT: Record<number, EntryType> = {
-  0o100000: 'file',
-  0o040000: 'dir',
-  0o120000: 'symlink',
-  0o010000: 'fifo',
-  0o020000: 'char',
-  0o060000: 'block',
-  0o140000: 'socket',
-};
 
 export function codeOf(err: unknown): string {
   return (err as { code?: string }).code ?? (err as Error).message ?? String(err);
@@ -57,7 +48,24 @@ export function dirStatOf(st: BigIntStats): DirStat {
 
 /** The type of an st_mode. */
 export function typeOfMode(mode: number): EntryType {
-  return TYPE_BY_FMT[mode & S_IFMT] ?? 'file';
+  // A switch, not an object keyed by the format: its keys (0o100000 …) are sparse integers, kept as
+  // dictionary elements, and this runs twice for each entry of a data root.
+  switch (mode & S_IFMT) {
+    case 0o040000:
+      return 'dir';
+    case 0o120000:
+      return 'symlink';
+    case 0o010000:
+      return 'fifo';
+    case 0o020000:
+      return 'char';
+    case 0o060000:
+      return 'block';
+    case 0o140000:
+      return 'socket';
+    default:
+      return 'file';
+  }
 }
 
 /**
@@ -170,7 +178,7 @@ function walkDir(dir: string, rel: string, seenDirs: Set<DirKey>, stack: string[
     return;
   }
   try {
-    names = rereadDirents(fd, absDir).map((d) => d.name);
+    names = readNamesAt(fd, absDir);
   } catch (err) {
     closeSync(fd);
     log.add(absDir, `cannot read directory: ${codeOf(err)}`);
@@ -178,9 +186,11 @@ function walkDir(dir: string, rel: string, seenDirs: Set<DirKey>, stack: string[
   }
   // absDir is a joined (normalised) path: appending a name needs no path.join of the whole path.
   const prefix = absDir.endsWith('/') ? absDir : `${absDir}/`;
+  // One concatenation per entry for its path, not two (`${rel}/${name}`).
+  const relPrefix = rel ? `${rel}/` : '';
   try {
     for (const name of names) {
-      const path = rel ? `${rel}/${name}` : name;
+      const path = relPrefix + name;
       const abs = prefix + name;
       let key: DirKey | undefined;
       try {

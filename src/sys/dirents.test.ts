@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { makeWhiteout, setTimes } from './nodes.js';
 import { OvlError } from '../errors.js';
-import { copyFdData, copyFileNoatime, listDirents, openDirNoAtime, readDirents, readdirNoatime, rereadDirents } from './dirents.js';
+import { copyFdData, copyFileNoatime, listDirents, openDirNoAtime, readDirents, readNamesAt, readdirNoatime, rereadDirents } from './dirents.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovlkit-dirents-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -145,4 +145,22 @@ t.test('copyFileNoatime and copyFdData fail with the errno and the path of the s
   const fdOut = openSync('/dev/full', 'w');
   t.teardown(() => [fdIn, fdOut].forEach((fd) => closeSync(fd)));
   t.match(t.throws(() => copyFdData(fdIn, fdOut, src, Infinity, '/dev/full')), { name: 'OvlError', code: 'ENOSPC', errno: 28, path: '/dev/full', message: '/dev/full: write failed: ENOSPC' });
+});
+
+t.test('readNamesAt: the names of an open directory in getdents order, once each, across buffers', async (t) => {
+  const d = join(dir, 'names-at');
+  mkdirSync(d);
+  // Over 64 KiB of entries (several getdents64 calls), and names that are not ASCII.
+  const names = [...Array.from({ length: 2500 }, (_, i) => `m-${i}-${'y'.repeat(40)}`), 'é', '\u{1F600}', '\uFEFFbom'];
+  for (const n of names) writeFileSync(join(d, n), '');
+  const fd = openDirNoAtime(d);
+  try {
+    const got = readNamesAt(fd, d);
+    t.strictSame(got, listDirents(d).map((e) => e.name), 'the order getdents64 gives, without . and ..');
+    t.strictSame([...got].sort(), [...names].sort(), 'every name once');
+    t.strictSame(readNamesAt(fd, d), [], 'read from where the fd stands: at the end, nothing more');
+  } finally {
+    closeSync(fd);
+  }
+  t.throws(() => readNamesAt(-1, join(d, 'gone')), { code: 'EBADF', message: /names-at\/gone/ });
 });

@@ -123,6 +123,17 @@ export function readdirNoatime(path: string): string[] {
 }
 
 /**
+ * Names in the directory open as `fd` (named `path` in errors), read from where the fd stands (a
+ * fresh fd: the start): the dedup scan lists every directory of a data root this way, with no
+ * object and no inode BigInt per entry (rereadDirents' RawDirents were 121k of each on the bench root).
+ */
+export function readNamesAt(fd: number, path: string): string[] {
+  const out: string[] = [];
+  readEach(fd, path, BUF_SIZE, (buf, n) => parseNames(buf, n, out));
+  return out;
+}
+
+/**
  * Copy the data of file `src` into a new file `dst` (O_EXCL, 0600), in the kernel, without touching
  * src's atime. With `size` (the length src had when stat'ed) the copy stops there, as the kernel's
  * overlay copy-up does, which spares the call that would only answer end-of-file.

@@ -17,6 +17,11 @@ const STATX_MNT_ID = 0x1000;
 export const AT_EMPTY_PATH = 0x1000;
 /** One buffer per thread for the hot scan path; statx fills it synchronously. */
 const buf = Buffer.alloc(256);
+// The same bytes as native-endian words, as the kernel wrote them (struct statx is native-endian):
+// lstatAtRow reads 13 fields per entry of a data root, and a Buffer read is a call with a bounds check.
+const u32 = new Uint32Array(buf.buffer, buf.byteOffset, 64);
+const i32 = new Int32Array(buf.buffer, buf.byteOffset, 64);
+const u16 = new Uint16Array(buf.buffer, buf.byteOffset, 128);
 
 const nsAt = (b: Buffer, off: number): bigint => b.readBigInt64LE(off) * 1_000_000_000n + BigInt(b.readUInt32LE(off + 8));
 const u64 = (off: number): number => buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * 0x100000000;
@@ -118,6 +123,12 @@ export const STAT_FIELDS = 13;
 /** A signed 64-bit field as a double: exact within 2^53 (seconds since 1970 always are). */
 const s64 = (off: number): number => buf.readUInt32LE(off) + buf.readInt32LE(off + 4) * 0x100000000;
 
+/** Where a 64-bit field's low word is: byte 0 of it on little-endian machines, byte 4 on big-endian ones. */
+const LO = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 4;
+
+/** The unsigned 64-bit field at byte `off` as a double (exact within 2^53). */
+const word64 = (off: number): number => u32[(off + LO) >> 2]! + u32[(off + 4 - LO) >> 2]! * 0x100000000;
+
 /**
  * lstatAt's fields as numbers into row `row` of `out` (layout: STAT), no object and no bigint: the
  * dedup scan threads stat every entry of a data root and hand the rows over as they are. `ino` is
@@ -126,19 +137,20 @@ const s64 = (off: number): number => buf.readUInt32LE(off) + buf.readInt32LE(off
 export function lstatAtRow(dirfd: number, name: string, path: string, out: Float64Array, row: number): void {
   statxInto(dirfd, name, path);
   const o = row * STAT_FIELDS;
-  out[o + STAT.mode] = buf.readUInt16LE(28);
-  out[o + STAT.nlink] = buf.readUInt32LE(16);
-  out[o + STAT.uid] = buf.readUInt32LE(20);
-  out[o + STAT.gid] = buf.readUInt32LE(24);
-  out[o + STAT.size] = u64(40);
-  out[o + STAT.blocks] = u64(48);
-  out[o + STAT.dev] = devNumber(buf.readUInt32LE(136), buf.readUInt32LE(140));
-  out[o + STAT.ino] = buf.readUInt32LE(36) < 0x200000 ? u64(32) : -1;
-  out[o + STAT.rdev] = devNumber(buf.readUInt32LE(128), buf.readUInt32LE(132));
-  out[o + STAT.atimeSec] = s64(64);
-  out[o + STAT.atimeNsec] = buf.readUInt32LE(72);
-  out[o + STAT.mtimeSec] = s64(112);
-  out[o + STAT.mtimeNsec] = buf.readUInt32LE(120);
+  // Word n is byte 4n of struct statx; a 64-bit field's low word is at LO.
+  out[o + STAT.mode] = u16[28 >> 1]!;
+  out[o + STAT.nlink] = u32[16 >> 2]!;
+  out[o + STAT.uid] = u32[20 >> 2]!;
+  out[o + STAT.gid] = u32[24 >> 2]!;
+  out[o + STAT.size] = word64(40);
+  out[o + STAT.blocks] = word64(48);
+  out[o + STAT.dev] = devNumber(u32[136 >> 2]!, u32[140 >> 2]!);
+  out[o + STAT.ino] = u32[(36 - LO) >> 2]! < 0x200000 ? word64(32) : -1;
+  out[o + STAT.rdev] = devNumber(u32[128 >> 2]!, u32[132 >> 2]!);
+  out[o + STAT.atimeSec] = u32[(64 + LO) >> 2]! + i32[(68 - LO) >> 2]! * 0x100000000;
+  out[o + STAT.atimeNsec] = u32[72 >> 2]!;
+  out[o + STAT.mtimeSec] = u32[(112 + LO) >> 2]! + i32[(116 - LO) >> 2]! * 0x100000000;
+  out[o + STAT.mtimeNsec] = u32[120 >> 2]!;
 }
 
 const STATX_ATIME = 0x20;
