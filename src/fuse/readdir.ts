@@ -123,14 +123,14 @@ export interface Listing {
 }
 
 /** A listed name resolved: handed to READDIRPLUS, and kept for the request that comes for it next. */
-function keepChild(ovl: Overlay, name: string, child: Node, children?: Map<string, Node>): void {
+function keepChild(ovl: Overlay, node: Node, name: string, child: Node, children?: Map<string, Node>): void {
   children?.set(name, child);
-  rememberChild(ovl, child);
+  rememberChild(ovl, node, name, child);
 }
 
 function resolveChild(ovl: Overlay, node: Node, name: string, children?: Map<string, Node>): Node | null {
   const child = lookupChild(ovl, node, name);
-  if (child) keepChild(ovl, name, child, children);
+  if (child) keepChild(ovl, node, name, child, children);
   return child;
 }
 
@@ -186,7 +186,7 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
     const child = lookupChild(ovl, node, name, impure);
     // Not kept: the kernel's own LOOKUP of it must come here and write the origin then.
     if (child && !impure && lacksDirOrigin(ovl, upper, child.hits)) unlooked.add(name);
-    else if (child) keepChild(ovl, name, child, children);
+    else if (child) keepChild(ovl, node, name, child, children);
     const st = child ? shownOf(ovl, child) : xattrWhiteoutShown(ovl, hit, name);
     if (!st) continue;
     names.push(name);
