@@ -11,7 +11,7 @@ import {
   parseRedirect,
   xwhiteoutsMarkerRead,
 } from '../format/index.js';
-import { type RealStat, getXattr, hasXattr, listXattrs, lstatReal, lstatRealOrNull } from '../sys/index.js';
+import { type RealStat, getXattr, hasXattr, listXattrs, lstatAtOrNull, lstatReal, lstatRealOrNull } from '../sys/index.js';
 import { fail } from './errno.js';
 import { type Layer, childPath, realChild, realPath, splitPath } from './layers.js';
 import { fixDirOrigin } from './origin-fix.js';
@@ -127,15 +127,17 @@ function childCandidates(ovl: Overlay, parent: Node, name: string): Candidate[] 
 /**
  * Look `name` up in the merged dir `parent`; null when it does not exist (or is whited out).
  * `fixOrigin` false: a listing's resolution, which the kernel does not make a lookup (readdir.ts).
+ * `topFd`: the top copy of `parent` open (a listing reading it), to stat the name through.
  */
-export function lookupChild(ovl: Overlay, parent: Node, name: string, fixOrigin = true): Node | null {
+export function lookupChild(ovl: Overlay, parent: Node, name: string, fixOrigin = true, topFd = -1): Node | null {
   const hits: Hit[] = [];
   let cands = childCandidates(ovl, parent, name);
   // Lower copies lstat'ed in vain: they tell the index when reading the dir once pays off.
   let misses = 0;
   for (let i = 0; i < cands.length; i++) {
     const [layer, real, resolved] = cands[i]!;
-    const st = lstatOrNull(real);
+    // The first place searched is the top copy's (a redirect's places come after it).
+    const st = i === 0 && topFd >= 0 && layer === parent.hits[0]!.layer ? lstatAtOrNull(topFd, name, real) : lstatOrNull(real);
     if (!st) {
       if (!layer.upper && !resolved) misses++;
       continue;
