@@ -178,6 +178,7 @@ t.test('files a listing resolved stay remembered through their dir copy-up, and 
   t.equal(readFileSync(join(d.upper, 'cu', 'b'), 'utf8'), 'data of b\n', 'with its data');
   // Not remembered under a dir that is not cached: its invalidation could not drop them.
   ovl.invalidate('/cu');
-  rememberChild(ovl, { path: '/cu/b', hits: [ovl.files.get('/cu')?.get('b') ?? a.hits[0]!], isDir: false, fresh: true });
+  const cu = { path: '/cu', hits: [], isDir: true, fresh: true };
+  rememberChild(ovl, cu, 'b', { path: '/cu/b', hits: [a.hits[0]!], isDir: false, fresh: true });
   t.equal(ovl.files.get('/cu'), undefined, 'nothing kept under an uncached dir');
 });

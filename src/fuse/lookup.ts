@@ -11,7 +11,7 @@ import {
   parseRedirect,
   xwhiteoutsMarkerRead,
 } from '../format/index.js';
-import { type RealStat, getXattr, hasXattr, listXattrs, lstatReal, lstatRealOrNull } from '../sys/index.js';
+import { type RealStat, getXattr, hasXattr, listXattrs, lstatAtOrNull, lstatReal, lstatRealOrNull } from '../sys/index.js';
 import { fail } from './errno.js';
 import { type Layer, childPath, realChild, realPath, splitPath } from './layers.js';
 import { fixDirOrigin } from './origin-fix.js';
@@ -49,9 +49,10 @@ export function lstatOrNull(real: string): RealStat | null {
 
 /** A kernel whiteout (char 0/0) or an xattr whiteout (empty file carrying `overlay.whiteout`). */
 export function isWhiteoutAt(ovl: Overlay, real: string, st: RealStat): boolean {
-  const small = { mode: Number(st.mode), rdev: Number(st.rdev), size: Number(st.size) };
-  if (isCharWhiteout(small)) return true;
-  return mayBeXattrWhiteout(small) && hasXattr(real, ovl.xattrs.name('whiteout'));
+  if (isCharWhiteout(st)) return true;
+  // Every entry of a listing or lookup passes here: a non-empty file is answered without turning
+  // its bigint size into a number or making an object (both showed in the walk's profile).
+  return st.size === 0n && mayBeXattrWhiteout({ mode: st.mode, size: 0 }) && hasXattr(real, ovl.xattrs.name('whiteout'));
 }
 
 /** A place to look: layer and real path; `resolved` when a lookup below already followed its redirects. */
@@ -126,15 +127,17 @@ function childCandidates(ovl: Overlay, parent: Node, name: string): Candidate[] 
 /**
  * Look `name` up in the merged dir `parent`; null when it does not exist (or is whited out).
  * `fixOrigin` false: a listing's resolution, which the kernel does not make a lookup (readdir.ts).
+ * `topFd`: the top copy of `parent` open (a listing reading it), to stat the name through.
  */
-export function lookupChild(ovl: Overlay, parent: Node, name: string, fixOrigin = true): Node | null {
+export function lookupChild(ovl: Overlay, parent: Node, name: string, fixOrigin = true, topFd = -1): Node | null {
   const hits: Hit[] = [];
   let cands = childCandidates(ovl, parent, name);
   // Lower copies lstat'ed in vain: they tell the index when reading the dir once pays off.
   let misses = 0;
   for (let i = 0; i < cands.length; i++) {
     const [layer, real, resolved] = cands[i]!;
-    const st = lstatOrNull(real);
+    // The first place searched is the top copy's (a redirect's places come after it).
+    const st = i === 0 && topFd >= 0 && layer === parent.hits[0]!.layer ? lstatAtOrNull(topFd, name, real) : lstatOrNull(real);
     if (!st) {
       if (!layer.upper && !resolved) misses++;
       continue;
@@ -208,10 +211,9 @@ export function rememberDir(ovl: Overlay, node: Node): void {
  * the next open or stat (cachedFile: one lstat instead of one per layer above it). A file is kept
  * only under a cached dir, whose invalidation drops it.
  */
-export function rememberChild(ovl: Overlay, child: Node): void {
+export function rememberChild(ovl: Overlay, parent: Node, name: string, child: Node): void {
   if (child.isDir) return rememberDir(ovl, child);
-  const [parent, name] = splitPath(child.path);
-  if (ovl.dirs.has(parent)) rememberFile(ovl, parent, name, child.hits[0]!);
+  if (ovl.dirs.has(parent.path)) rememberFile(ovl, parent.path, name, child.hits[0]!);
 }
 
 /** The merged object at `path`, or null when it does not exist (its parent must exist). */
@@ -233,6 +235,16 @@ export function lookupOrNull(ovl: Overlay, path: string): Node | null {
 const MAX_FILES = 200_000;
 let rememberedFiles = 0;
 
+/**
+ * Where a non-dir was found: its layer and real path, not its hit, whose stat (a record and two
+ * bigints) would then live as long as the cache; a listing remembers every file it shows, and each
+ * object kept is one more the young generation's scavenges copy.
+ */
+export interface FileRef {
+  layer: Layer;
+  real: string;
+}
+
 function rememberFile(ovl: Overlay, parent: string, name: string, hit: Hit): void {
   if (rememberedFiles >= MAX_FILES) {
     ovl.files.clear();
@@ -240,7 +252,7 @@ function rememberFile(ovl: Overlay, parent: string, name: string, hit: Hit): voi
   }
   let names = ovl.files.get(parent);
   if (!names) ovl.files.set(parent, (names = new Map()));
-  names.set(name, hit);
+  names.set(name, { layer: hit.layer, real: hit.real });
   rememberedFiles++;
 }
 
@@ -250,14 +262,14 @@ function rememberFile(ovl: Overlay, parent: string, name: string, hit: Hit): voi
  * the mount invalidate the entry; a lower changing under it behaves like a kernel dentry.
  */
 function cachedFile(ovl: Overlay, parent: string, name: string, path: string): Node | null {
-  const hit = ovl.files.get(parent)?.get(name);
-  if (!hit) return null;
-  const st = lstatOrNull(hit.real);
-  if (!st || isDirStat(st) || isWhiteoutAt(ovl, hit.real, st)) {
+  const ref = ovl.files.get(parent)?.get(name);
+  if (!ref) return null;
+  const st = lstatOrNull(ref.real);
+  if (!st || isDirStat(st) || isWhiteoutAt(ovl, ref.real, st)) {
     ovl.files.get(parent)?.delete(name);
     return null;
   }
-  return { path, hits: [{ ...hit, st }], isDir: false, fresh: true };
+  return { path, hits: [{ layer: ref.layer, real: ref.real, st, opaque: 'none' }], isDir: false, fresh: true };
 }
 
 /**

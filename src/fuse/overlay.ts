@@ -2,7 +2,7 @@
 // handles (a read-only one follows its file into the upper at copy-up: HandleTable.followCopyUp).
 import { OverlayXattrs, type OverlayConfig, followsRedirects } from '../format/index.js';
 import { type LayerStack, layerStack, splitPath } from './layers.js';
-import type { Hit, Node } from './lookup.js';
+import type { FileRef, Hit, Node } from './lookup.js';
 import { HandleTable } from './handles.js';
 import { LowerIndex } from './lower-index.js';
 
@@ -22,7 +22,7 @@ export class Overlay {
   /** Resolved merged directories by merged path. */
   readonly dirs = new Map<string, Node>();
   /** Where a non-dir was found, by parent dir path and name (re-checked by one lstat on use). */
-  readonly files = new Map<string, Map<string, Hit>>();
+  readonly files = new Map<string, Map<string, FileRef>>();
   /** Which lower copies of a merged dir hold a name (used while the layer watcher runs). */
   readonly lowerIndex = new LowerIndex();
   readonly handles = new HandleTable();

@@ -3,8 +3,8 @@
 // getdents order (whiteouts included, as the kernel shows them). Every entry carries the stat the
 // kernel would report, and the d_ino its listing shows (mergedDIno).
 import { isCharWhiteout, isImpureValue, mergedListingDropsXattrWhiteout } from '../format/index.js';
-import { type RealStat, getXattr } from '../sys/index.js';
-import { listDirents, readdirNoatime } from '../sys/dirents.js';
+import { type RealStat, getXattr, lstatAtOrNull } from '../sys/index.js';
+import { listDirents, readdirNoatime, withDirNames } from '../sys/dirents.js';
 import { type FuseStat, fuseStat } from '../sys/fuse-native.js';
 import { fail } from './errno.js';
 import { inoOf, nlinkOf } from './inode.js';
@@ -123,32 +123,35 @@ export interface Listing {
 }
 
 /** A listed name resolved: handed to READDIRPLUS, and kept for the request that comes for it next. */
-function keepChild(ovl: Overlay, name: string, child: Node, children?: Map<string, Node>): void {
+function keepChild(ovl: Overlay, node: Node, name: string, child: Node, children?: Map<string, Node>): void {
   children?.set(name, child);
-  rememberChild(ovl, child);
+  rememberChild(ovl, node, name, child);
 }
 
-function resolveChild(ovl: Overlay, node: Node, name: string, children?: Map<string, Node>): Node | null {
-  const child = lookupChild(ovl, node, name);
-  if (child) keepChild(ovl, name, child, children);
+function resolveChild(ovl: Overlay, node: Node, name: string, dirFd: number, children?: Map<string, Node>): Node | null {
+  const child = lookupChild(ovl, node, name, true, dirFd);
+  if (child) keepChild(ovl, node, name, child, children);
   return child;
 }
 
 function straightListing(ovl: Overlay, node: Node, names: string[], shown: Shown[], children?: Map<string, Node>): void {
-  const dir = node.hits[0]!.real;
-  for (const name of layerNames(node.hits[0]!)) {
-    const child = resolveChild(ovl, node, name, children);
-    let st = child ? shownOf(ovl, child) : null;
-    if (!st) {
-      // A whiteout in a dir the kernel does not merge is listed as what it is.
-      const real = realChild(dir, name);
-      const raw = lstatOrNull(real);
-      if (!raw || !isWhiteoutAt(ovl, real, raw)) continue;
-      st = { st: raw, ino: raw.ino, nlink: raw.nlink };
+  const top = node.hits[0]!;
+  // Its names are stat'ed through the dir's fd, as the listing holds it open.
+  withDirNames(top.real, top.layer.upper, (fd, listed) => {
+    for (const name of listed) {
+      const child = resolveChild(ovl, node, name, fd, children);
+      let st = child ? shownOf(ovl, child) : null;
+      if (!st) {
+        // A whiteout in a dir the kernel does not merge is listed as what it is.
+        const real = realChild(top.real, name);
+        const raw = lstatAtOrNull(fd, name, real);
+        if (!raw || !isWhiteoutAt(ovl, real, raw)) continue;
+        st = { st: raw, ino: raw.ino, nlink: raw.nlink };
+      }
+      names.push(name);
+      shown.push(st);
     }
-    names.push(name);
-    shown.push(st);
-  }
+  });
 }
 
 /**
@@ -186,7 +189,7 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
     const child = lookupChild(ovl, node, name, impure);
     // Not kept: the kernel's own LOOKUP of it must come here and write the origin then.
     if (child && !impure && lacksDirOrigin(ovl, upper, child.hits)) unlooked.add(name);
-    else if (child) keepChild(ovl, name, child, children);
+    else if (child) keepChild(ovl, node, name, child, children);
     const st = child ? shownOf(ovl, child) : xattrWhiteoutShown(ovl, hit, name);
     if (!st) continue;
     names.push(name);

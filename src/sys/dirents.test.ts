@@ -1,5 +1,6 @@
 import {
   closeSync,
+  fstatSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { makeWhiteout, setTimes } from './nodes.js';
 import { OvlError } from '../errors.js';
-import { copyFdData, copyFileNoatime, listDirents, openDirNoAtime, readDirents, readNamesAt, readdirNoatime, rereadDirents } from './dirents.js';
+import { copyFdData, copyFileNoatime, listDirents, openDirNoAtime, readDirents, readNamesAt, readdirNoatime, rereadDirents, withDirNames } from './dirents.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovlkit-dirents-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -163,4 +164,22 @@ t.test('readNamesAt: the names of an open directory in getdents order, once each
     closeSync(fd);
   }
   t.throws(() => readNamesAt(-1, join(d, 'gone')), { code: 'EBADF', message: /names-at\/gone/ });
+});
+
+t.test('withDirNames hands the names and the open dir, touching its atime only when asked, and closes it', async (t) => {
+  const d = join(dir, 'with');
+  mkdirSync(d);
+  for (const n of ['p', 'q', 'r']) writeFileSync(join(d, n), n);
+  const old = { sec: 1_000_000_000, nsec: 0 };
+  setTimes(d, old, old);
+  const seen = withDirNames(d, false, (fd, names) => ({ names, size: fstatSync(fd).size, ino: fstatSync(fd).ino }));
+  t.equal(lstatSync(d, { bigint: true }).atimeNs, 1_000_000_000_000_000_000n, 'atime untouched without touchAtime');
+  t.same(seen.names, readDirents(d).map((e) => e.name), 'the names in getdents order');
+  t.equal(seen.ino, statSync(d).ino, 'the fd is the dir');
+  setTimes(d, old, old);
+  let held = -1;
+  withDirNames(d, true, (fd) => (held = fd));
+  t.not(lstatSync(d, { bigint: true }).atimeNs, 1_000_000_000_000_000_000n, 'touched as a reader would with it');
+  t.throws(() => fstatSync(held), { code: 'EBADF' }, 'closed after use');
+  t.throws(() => withDirNames(join(dir, 'nope'), false, () => 0), { code: 'ENOENT', path: join(dir, 'nope') });
 });

@@ -134,6 +134,19 @@ export function readNamesAt(fd: number, path: string): string[] {
 }
 
 /**
+ * The names in the directory `path` (as readdirNoatime, or as listDirents when `touchAtime`) passed
+ * to `use` with the dir still open as `fd`, so that `use` can reach each name through it.
+ */
+export function withDirNames<T>(path: string, touchAtime: boolean, use: (fd: number, names: string[]) => T): T {
+  const fd = touchAtime ? openOrThrow(path, PLAIN_FLAGS) : openDirNoAtime(path);
+  try {
+    return use(fd, readNamesAt(fd, path));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Copy the data of file `src` into a new file `dst` (O_EXCL, 0600), in the kernel, without touching
  * src's atime. With `size` (the length src had when stat'ed) the copy stops there, as the kernel's
  * overlay copy-up does, which spares the call that would only answer end-of-file.

@@ -2,7 +2,7 @@ import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, rmSync, symlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { type RealStat, type StatTimes, type StatxExtras, fstatReal, lstatReal, lstatRealOrNull } from './real-stat.js';
+import { type RealStat, type StatTimes, type StatxExtras, fstatReal, lstatAtOrNull, lstatReal, lstatRealOrNull } from './real-stat.js';
 import { STATX_BTIME, statxOf } from './statx.js';
 import { makedev, mknod, setTimes } from './nodes.js';
 
@@ -81,4 +81,20 @@ t.test('the birth time and attribute bits are statx\'s, and none is left over fr
   const proc = lstatReal('/proc/self/status');
   t.notOk(proc.mask & STATX_BTIME);
   t.same([proc.btimeSec, proc.btimeNsec], [0, 0]);
+});
+
+t.test('lstatAtOrNull stats a name through its dir fd as lstatRealOrNull does by path', async (t) => {
+  const sub = join(dir, 'at');
+  mkdirSync(sub);
+  writeFileSync(join(sub, 'f'), 'y'.repeat(70));
+  symlinkSync('f', join(sub, 'l'));
+  mkdirSync(join(sub, 'd'));
+  const fd = openSync(sub, 'r');
+  t.teardown(() => closeSync(fd));
+  for (const name of ['f', 'l', 'd']) {
+    const p = join(sub, name);
+    t.same(fieldsOf(lstatAtOrNull(fd, name, p)!), fieldsOf(lstatRealOrNull(p)!), name);
+  }
+  t.equal(lstatAtOrNull(fd, 'missing', join(sub, 'missing')), null, 'nothing there: null');
+  t.throws(() => lstatAtOrNull(fd, 'f/x', join(sub, 'f/x')), { code: 'ENOTDIR', path: join(sub, 'f/x') }, 'other errors name the full path');
 });

@@ -120,6 +120,17 @@ export function lstatRealOrNull(path: string): RealStat | null {
   return ret < 0 ? null : new StatRecord();
 }
 
+/**
+ * lstat(2) of `name` in the dir open as `dirFd` (`path`: its full path, for errors); null when
+ * nothing is there. A listing stats each of its names so: the kernel then walks one component,
+ * not every one of the dir's path again (a fifth of a walk's daemon CPU was statx by full path,
+ * most of it that walk), and koffi converts the name, not the path.
+ */
+export function lstatAtOrNull(dirFd: number, name: string, path: string): RealStat | null {
+  const ret = checkUnless(c.statx(dirFd, name, AT_SYMLINK_NOFOLLOW, ASKED, bytes) as number, MISSING, 'lstat', path);
+  return ret < 0 ? null : new StatRecord();
+}
+
 /** lstat(2) of `path`; an OvlError naming `path` when it fails (ENOENT included). */
 export function lstatReal(path: string): RealStat {
   check(c.statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, ASKED, bytes) as number, 'lstat', path);

@@ -73,6 +73,19 @@ t.test('fuse_dirent: padded to 8, off is the next cookie, -1 when it does not fi
   t.equal(encodeDirent(b, 32, 64, { name: 'x'.repeat(9), ino: 1, type: 4, off: 4 }), -1);
 });
 
+t.test('fuse_dirent: names outside ASCII go as UTF-8, their length in bytes', async (t) => {
+  for (const name of ['é', 'ünï', 'a\u00ff', '😀x', 'x'.repeat(7) + 'é']) {
+    const bytes = Buffer.from(name, 'utf8');
+    const b = Buffer.alloc(64, 0xff);
+    const end = encodeDirent(b, 0, 64, { name, ino: 1, type: 8, off: 1 });
+    t.equal(b.readUInt32LE(16), bytes.length, `${name}: namelen`);
+    t.same(b.subarray(24, 24 + bytes.length), bytes, `${name}: bytes`);
+    t.equal(end, 24 + Math.ceil(bytes.length / 8) * 8, `${name}: padded end`);
+    t.ok(b.subarray(24 + bytes.length, end).every((x) => x === 0), `${name}: padding zeroed`);
+    t.equal(direntPlusSize(name), 128 + end, `${name}: direntplus size`);
+  }
+});
+
 t.test('fuse_direntplus: entry_out then dirent', async (t) => {
   t.equal(direntPlusSize('abc'), 128 + 32);
   const b = Buffer.alloc(160);

@@ -148,21 +148,40 @@ export function encodeStatfs(b: Buffer, o: number, s: Statfs): number {
  * offset after it, or -1 when it does not fit (the kernel gets it on the next READDIR).
  */
 export function encodeDirent(b: Buffer, o: number, limit: number, d: DirEntry): number {
-  const nameLen = Buffer.byteLength(d.name);
+  const nameLen = utf8Length(d.name);
   const end = o + align8(DIRENT_HEADER_SIZE + nameLen);
   if (end > limit) return -1;
   writeI64(b, o, d.ino);
   writeI64(b, o + 8, d.off);
   write32(b, o + 16, nameLen);
   write32(b, o + 20, d.type);
-  b.write(d.name, o + DIRENT_HEADER_SIZE, nameLen, 'utf8');
-  b.fill(0, o + DIRENT_HEADER_SIZE + nameLen, end);
+  writeName(b, o + DIRENT_HEADER_SIZE, d.name, nameLen);
+  for (let i = o + DIRENT_HEADER_SIZE + nameLen; i < end; i++) b[i] = 0;
   return end;
+}
+
+/**
+ * A name's length in UTF-8. Most names are ASCII: counted here, without the call into node that
+ * Buffer.byteLength is (a listing sizes and writes every entry's name: four native calls an entry
+ * were a visible part of a walk's READDIRPLUS).
+ */
+function utf8Length(name: string): number {
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) >= 0x80) return Buffer.byteLength(name);
+  return name.length;
+}
+
+/** Write `name`, `len` bytes of UTF-8 (utf8Length): byte by byte when that is its length (ASCII). */
+function writeName(b: Buffer, o: number, name: string, len: number): void {
+  if (len !== name.length) {
+    b.write(name, o, len, 'utf8');
+    return;
+  }
+  for (let i = 0; i < len; i++) b[o + i] = name.charCodeAt(i);
 }
 
 /** The size one fuse_direntplus takes (entry_out + dirent + name, padded). */
 export function direntPlusSize(name: string): number {
-  return ENTRY_OUT_SIZE + align8(DIRENT_HEADER_SIZE + Buffer.byteLength(name));
+  return ENTRY_OUT_SIZE + align8(DIRENT_HEADER_SIZE + utf8Length(name));
 }
 
 /** One fuse_direntplus; the caller checked it fits (direntPlusSize). */
