@@ -14,6 +14,8 @@ export interface Handle {
   lowerKey: string | null;
   /** Opened by execve (FMODE_EXEC): only the kernel's page faults read it, see followCopyUp. */
   exec?: boolean;
+  /** Opened for writing (or O_TRUNC): a SETATTR without fields may be its write's file_remove_privs. */
+  writable?: boolean;
   /** st_ino the overlay reports for this file. */
   ino: bigint;
   /** fds to close on release (the original one stays open after a swap). */

@@ -102,21 +102,23 @@ function inGroupOrCapable(caller: Caller, gid: number): boolean {
 }
 
 /**
- * A SETATTR without fields by path on a file nobody has open is a chown(f, -1, -1). By a caller
- * who neither owns `st` nor holds CAP_FOWNER, where set-id bits would go, the kernel's overlay
- * refuses it (EPERM) before copying anything up: the VFS makes the kill a mode change
- * (notify_change) and setattr_prepare refuses that. The FUSE client leaves the kill to the daemon
+ * A SETATTR without fields (`changesNothing`) from a caller who neither owns `st` nor holds
+ * CAP_FOWNER, where set-id bits would go: a chown(f, -1, -1) the kernel's overlay refuses (EPERM)
+ * before copying anything up, as the VFS makes the kill a mode change (notify_change) that
+ * setattr_prepare lets only the owner make. The FUSE client leaves the kill to the daemon
  * (HANDLE_KILLPRIV_V2) and sends the SETATTR without fields, which passes its own setattr_prepare,
  * and the daemon's chown as root would strip another user's setuid bit. The same request comes
- * from a write's file_remove_privs (ATTR_FORCE, not refused) while the writer holds the file open:
- * `open()` tells them apart, asked last as it scans the open files. Directories are exempt
- * (chown_common kills nothing on them); a task whose credentials cannot be read is let through.
+ * from a write's file_remove_privs (ATTR_FORCE: not refused) while the writer holds the file open
+ * for writing: `writerOpen()` tells them apart (a read-only or exec open does not), asked last as
+ * it scans the open files. A user who may write the file loses nothing by that: the write would
+ * drop the bits anyway. Directories are exempt (chown_common kills nothing on them); a task whose
+ * credentials cannot be read is let through.
  */
-export function refuseForeignChown(path: string, set: SetAttr, st: { mode: number; uid: number; gid: number }, caller: Caller, open: () => boolean): void {
+export function refuseForeignChown(path: string, st: { mode: number; uid: number; gid: number }, caller: Caller, writerOpen: () => boolean): void {
   const mode = st.mode;
-  if (!(mode & (S_ISUID | S_ISGID)) || (mode & S_IFMT) === S_IFDIR || caller.uid === st.uid || !changesNothing(set)) return;
+  if (!(mode & (S_ISUID | S_ISGID)) || (mode & S_IFMT) === S_IFDIR || caller.uid === st.uid) return;
   if (!(mode & S_ISUID) && !(mode & S_IXGRP) && inGroupOrCapable(caller, st.gid)) return;
-  if (open()) return;
+  if (writerOpen()) return;
   const creds = taskCreds(caller);
   if (creds !== null && !holds(creds, CAP_FOWNER)) fail('EPERM', path);
 }
@@ -167,16 +169,16 @@ function modeAfter(set: SetAttr, current: () => { mode: number; gid: number }, c
  * reaches the daemon). The daemon's chown(-1, -1) of the upper (root) kills setuid and
  * group-executable setgid as the VFS does; what it cannot know as root is the caller's group, so
  * a setgid bit without group-execute that the caller's write drops (setattr_should_drop_sgid) is
- * dropped here. The new mode, or undefined when nothing goes. An fchown(fd, -1, -1) by another
- * user on a file open in the upper cannot be told from a write here and is served as one
- * (refuseForeignChown).
+ * dropped here. The new mode, or undefined when nothing goes. A chown(f, -1, -1) by another
+ * user was refused before (refuseForeignChown).
  */
 function outsiderSgidDrop(mode: number, gid: number, caller: Caller): number | undefined {
   if (!(mode & S_ISGID) || mode & S_IXGRP || inGroupOrCapable(caller, gid)) return undefined;
   return killSuidgid(mode, gid, caller);
 }
 
-function changesNothing(set: SetAttr): boolean {
+/** A SETATTR that names no field: a chown(f, -1, -1), or a write's file_remove_privs. */
+export function changesNothing(set: SetAttr): boolean {
   return set.uid === undefined && set.gid === undefined && set.mode === undefined && !set.killSuidgid &&
     set.size === undefined && set.atime === undefined && set.mtime === undefined;
 }

@@ -5,7 +5,7 @@ import { readSync } from 'node:fs';
 import { fstatReal } from '../sys/real-stat.js';
 import { writeAt } from '../sys/offsets.js';
 import { fail } from './errno.js';
-import { dropSetIds, exactSize, handleAttr, refuseForeignChown, setAttrHandle, setAttrPath } from './ll-attr.js';
+import { changesNothing, dropSetIds, exactSize, handleAttr, refuseForeignChown, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
 import { masked } from './ll-names.js';
 import type { NodeRec } from './node-table.js';
@@ -40,9 +40,18 @@ function openUpper(core: LlCore, rec: NodeRec, fh: number | null | undefined, si
   return size ? undefined : core.io.upperHandle(rec);
 }
 
+/** Any handle on `rec` open for writing (a SETATTR without fields may then be its write's). */
+function writerOpen(core: LlCore, rec: NodeRec): boolean {
+  for (const h of core.ovl.handles.all()) if (h.nodeid === rec.id && h.writable) return true;
+  return false;
+}
+
 export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
   const rec = core.rec(nodeid);
   const path = core.table.path(rec);
+  // Before either route: a file held open (even read-only, even by the caller) must not let a
+  // chown(f, -1, -1) through that the kernel's overlay refuses.
+  if (changesNothing(set)) refuseForeignChown(path ?? `node ${nodeid}`, core.attrOf(rec), core.ovl.caller(), () => writerOpen(core, rec));
   // Open in the upper (tar's futimens, fchown, fchmod on the file it just wrote): change it
   // through the fd and answer from its fstat, with no walk of the merged path before and after.
   const open = path === null ? undefined : openUpper(core, rec, set.fh, set.size !== undefined);
@@ -56,7 +65,6 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
     return { attrValidMs: core.attrMs(rec), attr };
   }
   const before = core.attrOf(rec);
-  refuseForeignChown(path, set, before, core.ovl.caller(), () => core.handleOf(rec) !== undefined);
   setAttrPath(core.ovl, path, set, before);
   if (before.nlink > 1) core.invalidateAliases(before.ino, rec);
   return { attrValidMs: core.attrMs(rec), attr: core.attrOf(rec) };

@@ -37,7 +37,7 @@ export function openFileHandle(ovl: Overlay, path: string, flags: number): { fh:
   if (wantsWrite(flags)) {
     const up = copyUpOpen(ovl, path, flags & ~STRIP);
     const fd = up.fd ?? openSync(upperPath(ovl, path), flags & ~STRIP);
-    const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: inoOf(ovl, up.node), extraFds: [] });
+    const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: inoOf(ovl, up.node), extraFds: [], writable: true });
     return { fh, st: up.st };
   }
   const node = lookupPath(ovl, path);
@@ -96,7 +96,7 @@ export function createFileHandle(ovl: Overlay, path: string, mode: number, flags
   const fresh: RealStat = st;
   const node: Node = { path, hits: [{ layer: ovl.stack.upper!, real, st: fresh, opaque: 'none' }], isDir: false, fresh: true };
   ovl.originInos.set(originKey(fresh), fresh.ino);
-  const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: fresh.ino, extraFds: [] });
+  const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: fresh.ino, extraFds: [], writable: wantsWrite(flags) });
   return { fh, node, st: fresh };
 }
 

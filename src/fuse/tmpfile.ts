@@ -29,7 +29,7 @@ export function tmpfileHandle(ovl: Overlay, parentPath: string, mode: number, fl
     // chown cleared any set-id bits the caller asked for.
     if (mode & 0o6000) chmodSync(`/proc/self/fd/${fd}`, mode & 0o7777);
     const st = fstatReal(fd);
-    return ovl.handles.add({ fd, path: parentPath, upper: true, lowerKey: null, ino: st.ino, extraFds: [] });
+    return ovl.handles.add({ fd, path: parentPath, upper: true, lowerKey: null, ino: st.ino, extraFds: [], writable: true });
   } catch (err) {
     closeSync(fd);
     throw err;

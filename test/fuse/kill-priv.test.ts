@@ -147,15 +147,16 @@ for (const fuseOptions of ['transport=dev', 'transport=dev,passthrough=off']) {
 // refuses it (EPERM, the kill is a mode change only the owner may make) and copies nothing up; where
 // none would, it succeeds. A set-group-ID directory loses nothing to a chown.
 function foreign(dir: string): void {
-  for (const [name, mode] of [['suid', 0o4755], ['sgid', 0o2775], ['sgid-nox', 0o2764], ['plain', 0o755]] as const) {
+  for (const [name, mode] of [['suid', 0o4755], ['sgid', 0o2775], ['sgid-nox', 0o2764], ['plain', 0o755], ['held', 0o4755]] as const) {
     writeFileSync(join(dir, name), 'data');
     chmodSync(join(dir, name), mode);
   }
   mkdirSync(join(dir, 'dir'));
   chmodSync(join(dir, 'dir'), 0o2775);
   writeFileSync(join(dir, 'mine'), 'data');
-  chmodSync(join(dir, 'mine'), 0o4755);
+  // chown first: root's chown drops setuid too.
   chownSync(join(dir, 'mine'), 65534, 65534);
+  chmodSync(join(dir, 'mine'), 0o4755);
 }
 
 for (const where of ['lower', 'upper'] as const) {
@@ -168,8 +169,10 @@ for (const where of ['lower', 'upper'] as const) {
     },
     steps: (m) => {
       const out: Record<string, string> = {};
-      for (const name of ['suid', 'sgid', 'sgid-nox', 'plain', 'dir', 'mine']) {
-        out[name] = asNobody(`perl -e 'chown(-1, -1, $ARGV[0]) or die "$!\\n"' ${join(m, name)}`);
+      for (const name of ['suid', 'sgid', 'sgid-nox', 'plain', 'dir', 'mine', 'held']) {
+        // 'held': the caller holds the file open read-only meanwhile (an open handle is no licence).
+        const hold = name === 'held' ? `exec 3< ${join(m, name)}; ` : '';
+        out[name] = asNobody(`${hold}perl -e 'chown(-1, -1, $ARGV[0]) or die "$!\\n"' ${join(m, name)}`);
         out[`${name} mode`] = execFileSync('stat', ['-c', '%a %u', join(m, name)], { encoding: 'utf8' }).trim();
       }
       return out;

@@ -38,10 +38,16 @@ t.test('times before 1970 show as stat(2) of the lower shows them', async (t) =>
   // 1969-12-31 23:59:58.75 (a negative time with a fraction: floor, not truncation) and 1901-12-13.
   // As Dates: node replaces a negative number of seconds by the current time.
   utimesSync(lower, new Date(-1250), new Date(-2147483648 * 1000));
+  // And -1.0000005 s: a sub-millisecond part below 1970 (the bigint ns split of the JS side).
+  writeFileSync(join(d.lowers[0]!, 'sub'), 'x');
+  execFileSync('touch', ['-d', '@-1.0000005', join(d.lowers[0]!, 'sub')]);
   await mountFuse(t, d, NATIVE);
   const want = lstatSync(lower, { bigint: true });
   const got = lstatSync(join(d.merged, 'old'), { bigint: true });
   t.equal(got.atimeNs, want.atimeNs, 'atime -1.25 s');
   t.equal(got.mtimeNs, want.mtimeNs, 'mtime -2^31 s');
   t.equal(want.atimeNs, -1250000000n, 'the lower really holds the time asked for');
+  const sub = lstatSync(join(d.lowers[0]!, 'sub'), { bigint: true }).mtimeNs;
+  t.equal(sub, -1000000500n, 'the lower holds -1.0000005 s');
+  t.equal(lstatSync(join(d.merged, 'sub'), { bigint: true }).mtimeNs, sub, 'mtime -1.0000005 s');
 });
