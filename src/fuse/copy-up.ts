@@ -64,11 +64,11 @@ export function readLowerLink(real: string, atimeNs: bigint): Buffer {
 
 /** A non-regular object's copy at `tmp` in the work dir: a dir, symlink, fifo, socket or device node. */
 function buildOther(src: string, st: RealStat, tmp: string): void {
-  const type = Number(st.mode) & S_IFMT;
+  const type = st.mode & S_IFMT;
   if (type === S_IFDIR) mkdirSync(tmp, { mode: 0o700 });
   else if (type === S_IFLNK) symlinkSync(readLowerLink(src, st.atimeNs), tmp);
   // fifos, sockets and device nodes keep their type; they carry no data to copy
-  else mknod(tmp, Number(st.mode) & (S_IFMT | 0o7777), st.rdev);
+  else mknod(tmp, st.mode & (S_IFMT | 0o7777), st.rdev);
 }
 
 /** Lower xattrs onto the copy (`src`, `dst`: paths or open fds), the overlay's own markers left out. */
@@ -104,10 +104,10 @@ interface Made {
  * (on a new file with no xattr yet, a chown to its own owner clears nothing either).
  */
 function copyMetadata(ovl: Overlay, src: XattrTarget, st: RealStat, dst: XattrTarget, made: Made | null = null): void {
-  const type = Number(st.mode) & S_IFMT;
-  const uid = Number(st.uid);
-  const gid = Number(st.gid);
-  const perm = Number(st.mode) & 0o7777;
+  const type = st.mode & S_IFMT;
+  const uid = st.uid;
+  const gid = st.gid;
+  const perm = st.mode & 0o7777;
   if (made?.uid === uid && made.gid === gid) {
     // already the lower's owner
   } else if (typeof dst === 'number') fchownSync(dst, uid, gid);
@@ -226,7 +226,7 @@ function copySparse(fdIn: number, fdOut: number, size: number): boolean {
 function copyFileUp(ovl: Overlay, src: string, st: RealStat, dest: string, keep: number | null): CopiedFile {
   // The kernel overlay never touches a lower's atime.
   const fdIn = openFile(src, constants.O_RDONLY | constants.O_NOATIME);
-  const perm = Number(st.mode) & 0o777;
+  const perm = st.mode & 0o777;
   let out: { fd: number; tmp: string | null } | null = null;
   let kept = false;
   try {
@@ -272,7 +272,7 @@ function copyOtherUp(ovl: Overlay, src: string, st: RealStat, dest: string): voi
     buildOther(src, st, tmp);
     copyMetadata(ovl, src, st, tmp);
     // fsync=strict: a dir's copy too is synced, metadata and all, before it takes its name.
-    if (ovl.cfg.fsyncStrict && (Number(st.mode) & S_IFMT) === S_IFDIR) fsyncDir(tmp);
+    if (ovl.cfg.fsyncStrict && (st.mode & S_IFMT) === S_IFDIR) fsyncDir(tmp);
     rename2(tmp, dest, ['noreplace']);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
@@ -299,7 +299,7 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null):
   const src = node.hits[0]!;
   // A cached dir node carries the stat of its lookup; copy what the lower has now.
   const st = node.fresh ? src.st : lstatReal(src.real);
-  const type = Number(st.mode) & S_IFMT;
+  const type = st.mode & S_IFMT;
   const parentUpper = parent.hits[0]!.real;
   const parentTimes = timesOf(parentUpper);
   const dest = upperPath(ovl, node.path);

@@ -169,8 +169,8 @@ export function clearEmptyDir(ovl: Overlay, real: string, whiteouts: readonly st
   try {
     copyXattrs(ovl, real, tmp);
     setXattr(tmp, ovl.xattrs.name('opaque'), OPAQUE_YES);
-    chmodSync(tmp, Number(st.mode) & 0o7777);
-    lchownSync(tmp, Number(st.uid), Number(st.gid));
+    chmodSync(tmp, st.mode & 0o7777);
+    lchownSync(tmp, st.uid, st.gid);
     setTimes(tmp, timeFromNs(st.atimeNs), timeFromNs(st.mtimeNs));
     rename2(tmp, real, ['exchange']);
   } catch (err) {

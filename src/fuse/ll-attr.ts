@@ -7,7 +7,7 @@ import { type RealStat, type TimeSpec, fstatReal, setTimes } from '../sys/index.
 import { changeMode, changeOwner, changeTimes, truncatePath } from './attrs.js';
 import type { Handle } from './handles.js';
 import { inoOf, nlinkOf } from './inode.js';
-import { type Node, lstatOrNull } from './lookup.js';
+import { type Node, topStat } from './lookup.js';
 import { fail } from './errno.js';
 import { current } from './ops-file.js';
 import type { Caller, Overlay } from './overlay.js';
@@ -28,25 +28,20 @@ export function attrOf(st: RealStat, ino: bigint, nlink: number = st.nlink): Att
   return {
     ino: Number(ino),
     size: exactSize(st.size),
-    blocks: Number(st.blocks),
+    blocks: st.blocks,
     atimeSec: st.atimeSec,
     atimeNsec: st.atimeNsec,
     mtimeSec: st.mtimeSec,
     mtimeNsec: st.mtimeNsec,
     ctimeSec: st.ctimeSec,
     ctimeNsec: st.ctimeNsec,
-    mode: Number(st.mode),
-    nlink: Number(nlink),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    rdev: Number(st.rdev),
-    blksize: Number(st.blksize),
+    mode: st.mode,
+    nlink,
+    uid: st.uid,
+    gid: st.gid,
+    rdev: st.rdev,
+    blksize: st.blksize,
   };
-}
-
-/** A fresh stat of a node's top object: its lookup's own, or a new one for a cached node; null when it vanished. */
-export function topStat(node: Node): RealStat | null {
-  return node.fresh ? node.hits[0]!.st : lstatOrNull(node.hits[0]!.real);
 }
 
 /** The attributes of a merged node from `st`, a fresh stat of its top object, or null when it vanished. */
@@ -116,9 +111,8 @@ function inGroupOrCapable(caller: Caller, gid: number): boolean {
  */
 export function refuseForeignChown(path: string, st: { mode: number; uid: number; gid: number }, caller: Caller, writerOpen: () => boolean): void {
   const mode = st.mode;
-  if (!(mode & (S_ISUID | S_ISGID)) || (mode & S_IFMT) === S_IFDIR || caller.uid === st.uid) return;
-  if (!(mode & S_ISUID) && !(mode & S_IXGRP) && inGroupOrCapable(caller, st.gid)) return;
-  if (writerOpen()) return;
+  if ((mode & S_IFMT) === S_IFDIR || caller.uid === st.uid) return;
+  if (killSuidgid(mode, st.gid, caller) === (mode & 0o7777) || writerOpen()) return;
   const creds = taskCreds(caller);
   if (creds !== null && !holds(creds, CAP_FOWNER)) fail('EPERM', path);
 }
@@ -163,20 +157,6 @@ function modeAfter(set: SetAttr, current: () => { mode: number; gid: number }, c
   return killSuidgid(mode, gid, caller);
 }
 
-/**
- * A SETATTR without fields on a file open in the upper is, as a rule, a passthrough write's
- * file_remove_privs with its kill bits taken out (HANDLE_KILLPRIV_V2; the write itself never
- * reaches the daemon). The daemon's chown(-1, -1) of the upper (root) kills setuid and
- * group-executable setgid as the VFS does; what it cannot know as root is the caller's group, so
- * a setgid bit without group-execute that the caller's write drops (setattr_should_drop_sgid) is
- * dropped here. The new mode, or undefined when nothing goes. A chown(f, -1, -1) by another
- * user was refused before (refuseForeignChown).
- */
-function outsiderSgidDrop(mode: number, gid: number, caller: Caller): number | undefined {
-  if (!(mode & S_ISGID) || mode & S_IXGRP || inGroupOrCapable(caller, gid)) return undefined;
-  return killSuidgid(mode, gid, caller);
-}
-
 /** A SETATTR that names no field: a chown(f, -1, -1), or a write's file_remove_privs. */
 export function changesNothing(set: SetAttr): boolean {
   return set.uid === undefined && set.gid === undefined && set.mode === undefined && !set.killSuidgid &&
@@ -212,12 +192,15 @@ export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, current: {
 export function setAttrHandle(h: Handle, set: SetAttr, caller: Caller): void {
   // A lower file is never changed in place, and a gone name cannot be copied up.
   if (!h.upper) fail('ENOENT', h.path);
-  // chown(f, -1, -1): no fields, and the upper still stamps ctime (setAttrPath).
+  // No fields: as a rule a passthrough write's file_remove_privs with its kill bits taken out
+  // (HANDLE_KILLPRIV_V2; the write never reaches the daemon), or a chown(f, -1, -1) that
+  // refuseForeignChown let through. The daemon's chown(-1, -1) as root stamps ctime and kills
+  // setuid and group-executable setgid as the VFS does; what it cannot know as root is the
+  // caller's group, so a setgid bit without group-execute that the caller's write drops
+  // (setattr_should_drop_sgid) goes in dropSetIds.
   if (changesNothing(set)) {
     fchownSync(h.fd, -1, -1);
-    const st = fstatReal(h.fd);
-    const mode = outsiderSgidDrop(st.mode, st.gid, caller);
-    if (mode !== undefined) fchmodSync(h.fd, mode);
+    dropSetIds(h.fd, caller);
     return;
   }
   if (set.uid !== undefined || set.gid !== undefined) fchownSync(h.fd, set.uid ?? -1, set.gid ?? -1);

@@ -6,8 +6,8 @@ import { childPath, splitPath } from './layers.js';
 import { CachePolicy } from './ll-cache.js';
 import { IoModes } from './ll-passthrough.js';
 import { InitFlag } from './protocol/constants.js';
-import { handleAttr, nodeAttr, topStat } from './ll-attr.js';
-import { type Node, lookupPath } from './lookup.js';
+import { handleAttr, nodeAttr } from './ll-attr.js';
+import { type Node, lookupPath, topStat } from './lookup.js';
 import { NodeTable, type NodeRec } from './node-table.js';
 import type { Caller, CacheMode, Overlay } from './overlay.js';
 import type { Attr, Entry, RequestContext, Session } from './session/filesystem.js';
@@ -139,9 +139,9 @@ export class LlCore {
     return attr;
   }
 
-  /** Some open file handle on this node (for nodes whose name is gone). */
-  handleOf(rec: NodeRec): number | undefined {
-    for (const [fh, h] of this.ovl.handles.entries()) if (h.nodeid === rec.id) return fh;
+  /** Some open file handle on this node (for nodes whose name is gone); with `writable`, one open for writing. */
+  handleOf(rec: NodeRec, writable = false): number | undefined {
+    for (const [fh, h] of this.ovl.handles.entries()) if (h.nodeid === rec.id && (!writable || h.writable)) return fh;
     return undefined;
   }
 

@@ -83,7 +83,7 @@ function snapshot(core: LlCore, nodeid: number, resolved: Map<string, Node>): Di
   for (let i = 0; i < listing.names.length; i++) {
     const name = listing.names[i]!;
     // d_type is the file type bits of the mode; `off` is the cookie of the next entry.
-    out[i] = { name, ino: listing.dIno[i]!, type: (Number(listing.shown[i]!.st.mode) >> 12) & 0xf, off: i + 1 };
+    out[i] = { name, ino: listing.dIno[i]!, type: (listing.shown[i]!.st.mode >> 12) & 0xf, off: i + 1 };
     if (listing.unlooked.has(name)) out[i]!.noLookup = true;
   }
   return out;

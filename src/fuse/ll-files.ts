@@ -40,18 +40,14 @@ function openUpper(core: LlCore, rec: NodeRec, fh: number | null | undefined, si
   return size ? undefined : core.io.upperHandle(rec);
 }
 
-/** Any handle on `rec` open for writing (a SETATTR without fields may then be its write's). */
-function writerOpen(core: LlCore, rec: NodeRec): boolean {
-  for (const h of core.ovl.handles.all()) if (h.nodeid === rec.id && h.writable) return true;
-  return false;
-}
-
 export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
   const rec = core.rec(nodeid);
   const path = core.table.path(rec);
   // Before either route: a file held open (even read-only, even by the caller) must not let a
-  // chown(f, -1, -1) through that the kernel's overlay refuses.
-  if (changesNothing(set)) refuseForeignChown(path ?? `node ${nodeid}`, core.attrOf(rec), core.ovl.caller(), () => writerOpen(core, rec));
+  // chown(f, -1, -1) through that the kernel's overlay refuses; one open for writing may be the
+  // request's source (its write's file_remove_privs).
+  const fieldless = changesNothing(set) ? core.attrOf(rec) : undefined;
+  if (fieldless) refuseForeignChown(path ?? `node ${nodeid}`, fieldless, core.ovl.caller(), () => core.handleOf(rec, true) !== undefined);
   // Open in the upper (tar's futimens, fchown, fchmod on the file it just wrote): change it
   // through the fd and answer from its fstat, with no walk of the merged path before and after.
   const open = path === null ? undefined : openUpper(core, rec, set.fh, set.size !== undefined);
@@ -64,7 +60,7 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
     if (wasLinked || attr.nlink > 1) core.invalidateAliases(attr.ino, rec);
     return { attrValidMs: core.attrMs(rec), attr };
   }
-  const before = core.attrOf(rec);
+  const before = fieldless ?? core.attrOf(rec);
   setAttrPath(core.ovl, path, set, before);
   if (before.nlink > 1) core.invalidateAliases(before.ino, rec);
   return { attrValidMs: core.attrMs(rec), attr: core.attrOf(rec) };

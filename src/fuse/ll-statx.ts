@@ -6,9 +6,9 @@
 import { type RealStat, STATX_BASIC_STATS, STATX_BTIME, fstatReal } from '../sys/index.js';
 import { fail } from './errno.js';
 import type { LlCore } from './ll-core.js';
-import { attrOf, topStat } from './ll-attr.js';
+import { attrOf } from './ll-attr.js';
 import { ownHandle } from './ll-files.js';
-import { lookupPath } from './lookup.js';
+import { lookupPath, topStat } from './lookup.js';
 import { current } from './ops-file.js';
 import type { Attr, StatxReply } from './session/filesystem.js';
 

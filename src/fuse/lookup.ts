@@ -47,6 +47,11 @@ export function lstatOrNull(real: string): RealStat | null {
   return lstatRealOrNull(real);
 }
 
+/** A fresh stat of a node's top object: its lookup's own, or a new one for a cached node; null when it vanished. */
+export function topStat(node: Node): RealStat | null {
+  return node.fresh ? node.hits[0]!.st : lstatOrNull(node.hits[0]!.real);
+}
+
 /** A kernel whiteout (char 0/0) or an xattr whiteout (empty file carrying `overlay.whiteout`). */
 export function isWhiteoutAt(ovl: Overlay, real: string, st: RealStat): boolean {
   if (isCharWhiteout(st)) return true;

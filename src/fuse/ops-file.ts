@@ -84,7 +84,7 @@ export function createFileHandle(ovl: Overlay, path: string, mode: number, flags
       nameFree,
       ownedBy: (uid, gid) => {
         st = fstatReal(fd);
-        return (owned = Number(st.uid) === uid && Number(st.gid) === gid);
+        return (owned = st.uid === uid && st.gid === gid);
       },
     });
     // A chown, or a rename over a whiteout, came after that stat (ctime): take it again.

@@ -9,7 +9,7 @@ import { type FuseStat, fuseStat } from '../sys/fuse-native.js';
 import { fail } from './errno.js';
 import { inoOf, nlinkOf } from './inode.js';
 import { realChild, splitPath } from './layers.js';
-import { type Hit, type Node, isMergedDir, isWhiteoutAt, lookupChild, lookupDir, lstatOrNull, rememberChild } from './lookup.js';
+import { type Hit, type Node, isMergedDir, isWhiteoutAt, lookupChild, lookupDir, lstatOrNull, rememberChild, topStat } from './lookup.js';
 import { lacksDirOrigin } from './origin-fix.js';
 import type { Overlay } from './overlay.js';
 
@@ -27,7 +27,7 @@ export interface Shown {
 
 /** What a merged node shows (fresh stat of the top object); null when it vanished. */
 function shownOf(ovl: Overlay, node: Node): Shown | null {
-  const st = node.fresh ? node.hits[0]!.st : lstatOrNull(node.hits[0]!.real);
+  const st = topStat(node);
   return st ? { st, ino: inoOf(ovl, node, st), nlink: nlinkOf(node, st) } : null;
 }
 
@@ -210,7 +210,7 @@ function xattrWhiteoutShown(ovl: Overlay, hit: Hit, name: string): Shown | null 
   if (mergedListingDropsXattrWhiteout({ upper, upperImpure, xwhiteoutsMarked: hit.opaque === 'xwhiteouts' })) return null;
   const real = realChild(hit.real, name);
   const raw = lstatOrNull(real);
-  if (!raw || isCharWhiteout({ mode: Number(raw.mode), rdev: Number(raw.rdev) }) || !isWhiteoutAt(ovl, real, raw)) return null;
+  if (!raw || isCharWhiteout(raw) || !isWhiteoutAt(ovl, real, raw)) return null;
   return { st: raw, ino: raw.ino, nlink: raw.nlink };
 }
 

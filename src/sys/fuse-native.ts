@@ -142,15 +142,15 @@ export function mountFuse(mountpoint: string, ops: Partial<FuseOps>, opts: FuseM
 /** Convert a real object's stat into the shape fuse-native sends to the kernel. */
 export function fuseStat(st: RealStat, ino: bigint, nlink: number = st.nlink): FuseStat {
   return {
-    mode: Number(st.mode),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
+    mode: st.mode,
+    uid: st.uid,
+    gid: st.gid,
     size: Number(st.size),
-    nlink: Number(nlink),
+    nlink,
     ino: Number(ino),
-    rdev: Number(st.rdev),
-    blksize: Number(st.blksize),
-    blocks: Number(st.blocks),
+    rdev: st.rdev,
+    blksize: st.blksize,
+    blocks: st.blocks,
     atime: st.atimeNs,
     mtime: st.mtimeNs,
     ctime: st.ctimeNs,
