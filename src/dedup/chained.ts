@@ -10,6 +10,7 @@ import { MergedTree } from './merge.js';
 import { baseName } from './paths.js';
 import type { Counts, DiffItem, Entry, LayerRef, LayerScan } from './types.js';
 import { addLayerCopies, type PathCopies } from './waste.js';
+import { CHUNK } from './chunks.js';
 
 export interface ChainedLayerInput {
   layer: LayerRef;
@@ -172,7 +173,6 @@ function addRegular(c: Counts, present: Uint32Array, index: RegularIndex, links 
   c.maxLinks = SUMS[MAX_LINKS]!;
 }
 
-const CHUNK = 1024;
 /** addRegular's running sums (integers, exact in a double), by these indexes. */
 const SUMS = new Float64Array(4);
 const INODES = 0;

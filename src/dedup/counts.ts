@@ -2,6 +2,7 @@
 // once per inode (as `du` counts hard links), and the highest link count. Pure.
 import { IdSet, IdTable } from './id-table.js';
 import type { Counts, Entry } from './types.js';
+import { CHUNK } from './chunks.js';
 
 export const ZERO: Counts = { entries: 0, inodes: 0, regularBytes: 0, diskBytes: 0, maxLinks: 0 };
 
@@ -116,8 +117,6 @@ export function tallyParts(trees: ReadonlyArray<{ top: Entry; entries: readonly 
     return part;
   });
 }
-
-const CHUNK = 1024;
 
 /** Note tree `i` as the first holding `e`'s inode, or the inode as shared when an earlier tree held it. */
 function markFirst(e: Entry, i: number, first: IdTable, shared: IdSet): void {

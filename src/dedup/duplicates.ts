@@ -4,6 +4,7 @@ import type { ContentHashes } from './content-hashes.js';
 import { IdSet } from './id-table.js';
 import type { DuplicateGroup, Duplicates } from './report.js';
 import type { Entry } from './types.js';
+import { CHUNK } from './chunks.js';
 
 /** Paths listed per group in the report; the counts stay exact. */
 export const MAX_GROUP_PATHS = 20;
@@ -43,8 +44,6 @@ interface SlotTable {
   /** the slots whose group has a second file, in the order that happened */
   firstSlots: number[];
 }
-
-const CHUNK = 1024;
 
 /** Put files `from`..`to` into their groups' slots. */
 function placeRange(files: Located[], los: Uint32Array, his: Uint32Array, t: SlotTable, from: number, to: number): void {

@@ -8,6 +8,7 @@
 import type { Counts, DiffItem, Entry } from './types.js';
 import { IdTable } from './id-table.js';
 import { parentPath, baseName } from './paths.js';
+import { CHUNK } from './chunks.js';
 
 const BLOCK = 4096;
 const LINEAR_CAPACITY = 4084;
@@ -101,8 +102,6 @@ interface SiblingRun {
   dir: string | null;
   run: number;
 }
-
-const CHUNK = 1024;
 
 function countRuns(entries: readonly Entry[], from: number, to: number, r: SiblingRun, counts: Map<string, number>): void {
   for (let i = from; i < to; i++) {

@@ -12,6 +12,7 @@ import type { Located } from './duplicates.js';
 import { hashFiles, type HashResult } from './hash.js';
 import type { WarningLog } from './read-meta.js';
 import { inoOf } from './scan-wire.js';
+import { LITTLE_ENDIAN } from '../sys/host-order.js';
 
 export interface HashOptions {
   log: WarningLog;
@@ -36,9 +37,6 @@ const WORKER_URL = ((): URL => {
   const bundled = new URL('./hash-worker.cjs', import.meta.url);
   return existsSync(bundled) ? bundled : new URL('./hash-worker.js', import.meta.url);
 })();
-
-/** Whether a u32 view of a BigUint64Array has each value's low half first (it has on every platform Node runs on but s390x). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export interface HashAnswer {
   done?: number;

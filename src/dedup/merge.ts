@@ -6,6 +6,7 @@
 // of entries, a Set of names per directory and the parent and name slices of every path.
 import type { DiffItem, Entry } from './types.js';
 import { baseName, parentPath } from './paths.js';
+import { CHUNK } from './chunks.js';
 
 /** Every path the merged layers name, as a number (0 is the top dir ''); shared by a tree and its copies. */
 export class PathNodes {
@@ -63,9 +64,6 @@ export class PathNodes {
     for (let i = from; i < to; i++) ids[i] = this.of(items[i]!.path);
   }
 }
-
-/** Items per call of the per-layer loops (see `ofItems`). */
-export const CHUNK = 1024;
 
 const NONE = -1;
 

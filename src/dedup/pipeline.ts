@@ -13,6 +13,7 @@ import { scanLayer } from './scan.js';
 import { ScanWorkers } from './scan-workers.js';
 import type { Located } from './duplicates.js';
 import type { Discovery, Entry, LayerScan } from './types.js';
+import { CHUNK } from './chunks.js';
 
 export interface Progress {
   phase(name: 'scan' | 'hash', total: number): void;
@@ -26,7 +27,6 @@ export interface AnalysisRun {
   hashes: ContentHashes;
   report: Report;
 }
-
 
 interface ScanStoresOptions extends Omit<RunOptions, 'progress'> {
   progress?: Progress | undefined;
@@ -85,8 +85,6 @@ function dueOf(scan: LayerScan, base: string, collisions: CollisionStream<Locate
   for (let i = 0; i < entries.length; i += CHUNK) addChunk(entries, i, Math.min(entries.length, i + CHUNK), base, collisions, due);
   return due;
 }
-
-const CHUNK = 1024;
 
 function addChunk(entries: Entry[], from: number, to: number, base: string, collisions: CollisionStream<Located>, due: Located[]): void {
   for (let i = from; i < to; i++) {

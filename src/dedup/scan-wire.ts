@@ -13,6 +13,7 @@ import type { WarningLog } from './read-meta.js';
 import { codeOf, typeOfMode, walkDirs, xattrsFor, type XattrCache } from './scan.js';
 import type { Entry, EntryType, LayerScan } from './types.js';
 import { readlinkSync } from 'node:fs';
+import { CHUNK } from './chunks.js';
 
 export interface WireScan {
   dir: string;
@@ -147,8 +148,6 @@ export function decodeScan(w: WireScan): LayerScan {
   for (let i = 0; i < paths.length; i += CHUNK) decodeRows(w, paths, walk, rare, i, Math.min(paths.length, i + CHUNK));
   return { dir: w.dir, top: walk[0]!, entries: inPathOrder(walk, w.sorted) };
 }
-
-const CHUNK = 1024;
 
 /** Where the next target, xattrs and big inode number are in their lists (listed by walk index, ascending). */
 interface RareCursor {

@@ -3,7 +3,8 @@
 // wastedBytes (every copy) and as N−1 reclaimable copies (dive#684), with metadata-only rewrites
 // (chmod/chown/touch that duplicated the whole file) flagged by content hash. Pure.
 import type { ContentHashes } from './content-hashes.js';
-import { CHUNK, MergedTree, type PathNodes } from './merge.js';
+import { CHUNK } from './chunks.js';
+import { MergedTree, type PathNodes } from './merge.js';
 import type { ImageWaste, WastePath } from './report.js';
 import type { DiffItem, Entry } from './types.js';
 

@@ -9,6 +9,7 @@
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, c } from './libc.js';
+import { LITTLE_ENDIAN } from './host-order.js';
 import { AT_EMPTY_PATH, STATX_BASIC_STATS, STATX_BTIME, devNumber } from './statx.js';
 
 /** A stat's three times as statx gives them: seconds, then 0 ≤ nanoseconds < 1e9 (fuse_attr's form). */
@@ -65,7 +66,7 @@ const u64 = new BigUint64Array(buf);
 const i32 = new Int32Array(buf);
 const NS = 1_000_000_000n;
 /** Which u32 of a u64 holds its low bits: the first on little-endian hosts, the second on big-endian ones. */
-const LOW_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+const LOW_WORD = LITTLE_ENDIAN ? 0 : 1;
 
 /** The signed 64-bit field at u64 index `i` as a double: exact below 2^53 (seconds since 1970 ± 285 My are). */
 const s64At = (i: number): number => u32[2 * i + LOW_WORD]! + i32[2 * i + 1 - LOW_WORD]! * 0x100000000;

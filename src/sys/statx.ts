@@ -7,6 +7,7 @@
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, c } from './libc.js';
+import { LITTLE_ENDIAN } from './host-order.js';
 import type { TimeSpec } from './nodes.js';
 
 export const STATX_BTIME = 0x800;
@@ -24,7 +25,6 @@ const i32 = new Int32Array(buf.buffer, buf.byteOffset, 64);
 const u16 = new Uint16Array(buf.buffer, buf.byteOffset, 128);
 
 const nsAt = (b: Buffer, off: number): bigint => b.readBigInt64LE(off) * 1_000_000_000n + BigInt(b.readUInt32LE(off + 8));
-const u64 = (off: number): number => buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * 0x100000000;
 
 export interface Statx {
   mask: number;
@@ -98,15 +98,15 @@ export function lstatAt(dirfd: number, name: string, path: string): DirStat {
   const inoHi = buf.readUInt32LE(36);
   return {
     // Inode numbers past 2^53 (possible on XFS/btrfs) stay exact as bigints.
-    ino: inoHi < 0x200000 ? u64(32) : buf.readBigUInt64LE(32),
+    ino: inoHi < 0x200000 ? word64(32) : buf.readBigUInt64LE(32),
     dev: devNumber(buf.readUInt32LE(136), buf.readUInt32LE(140)),
     mode: buf.readUInt16LE(28),
     nlink: buf.readUInt32LE(16),
     uid: buf.readUInt32LE(20),
     gid: buf.readUInt32LE(24),
     rdev: devNumber(buf.readUInt32LE(128), buf.readUInt32LE(132)),
-    size: u64(40),
-    blocks: u64(48),
+    size: word64(40),
+    blocks: word64(48),
     atimeNs: nsAt(buf, 64),
     mtimeNs: nsAt(buf, 112),
   };
@@ -120,14 +120,15 @@ function statxInto(dirfd: number, name: string, path: string): void {
 export const STAT = { mode: 0, nlink: 1, uid: 2, gid: 3, size: 4, blocks: 5, dev: 6, ino: 7, rdev: 8, atimeSec: 9, atimeNsec: 10, mtimeSec: 11, mtimeNsec: 12 } as const;
 export const STAT_FIELDS = 13;
 
-/** A signed 64-bit field as a double: exact within 2^53 (seconds since 1970 always are). */
-const s64 = (off: number): number => buf.readUInt32LE(off) + buf.readInt32LE(off + 4) * 0x100000000;
 
 /** Where a 64-bit field's low word is: byte 0 of it on little-endian machines, byte 4 on big-endian ones. */
-const LO = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 4;
+const LO = LITTLE_ENDIAN ? 0 : 4;
 
 /** The unsigned 64-bit field at byte `off` as a double (exact within 2^53). */
 const word64 = (off: number): number => u32[(off + LO) >> 2]! + u32[(off + 4 - LO) >> 2]! * 0x100000000;
+
+/** The signed 64-bit field at byte `off` as a double: exact within 2^53 (seconds since 1970 always are). */
+const s64 = (off: number): number => u32[(off + LO) >> 2]! + i32[(off + 4 - LO) >> 2]! * 0x100000000;
 
 /**
  * lstatAt's fields as numbers into row `row` of `out` (layout: STAT), no object and no bigint: the
@@ -147,9 +148,9 @@ export function lstatAtRow(dirfd: number, name: string, path: string, out: Float
   out[o + STAT.dev] = devNumber(u32[136 >> 2]!, u32[140 >> 2]!);
   out[o + STAT.ino] = u32[(36 - LO) >> 2]! < 0x200000 ? word64(32) : -1;
   out[o + STAT.rdev] = devNumber(u32[128 >> 2]!, u32[132 >> 2]!);
-  out[o + STAT.atimeSec] = u32[(64 + LO) >> 2]! + i32[(68 - LO) >> 2]! * 0x100000000;
+  out[o + STAT.atimeSec] = s64(64);
   out[o + STAT.atimeNsec] = u32[72 >> 2]!;
-  out[o + STAT.mtimeSec] = u32[(112 + LO) >> 2]! + i32[(116 - LO) >> 2]! * 0x100000000;
+  out[o + STAT.mtimeSec] = s64(112);
   out[o + STAT.mtimeNsec] = u32[120 >> 2]!;
 }
 
