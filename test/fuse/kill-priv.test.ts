@@ -42,17 +42,25 @@ function observe(m: string): Record<string, unknown> {
   return o;
 }
 
-for (const where of ['lower', 'upper'] as const) {
-  await sameOnBoth(t, `a write without CAP_FSETID drops set-id bits and capabilities (file in the ${where})`, {
-    lowers: 1,
-    fuseOptions: 'transport=dev',
-    setup: (d) => {
-      chmodSync(d.root, 0o755);
-      privileged(where === 'lower' ? d.lowers[0]! : d.upper);
-    },
-    steps: (m) => observe(m),
-  });
+/**
+ * `title`, with files made by `fill` in the lower and then in the upper (the root world-readable for
+ * the unprivileged callers), against the kernel's overlay on the /dev/fuse transport.
+ */
+async function inLowerAndUpper(title: string, fill: (dir: string) => void, steps: (m: string) => Record<string, unknown>): Promise<void> {
+  for (const where of ['lower', 'upper'] as const) {
+    await sameOnBoth(t, `${title} (file in the ${where})`, {
+      lowers: 1,
+      fuseOptions: 'transport=dev',
+      setup: (d) => {
+        chmodSync(d.root, 0o755);
+        fill(where === 'lower' ? d.lowers[0]! : d.upper);
+      },
+      steps,
+    });
+  }
 }
+
+await inLowerAndUpper('a write without CAP_FSETID drops set-id bits and capabilities', privileged, observe);
 
 // With FUSE_HANDLE_KILLPRIV_V2 the daemon drops the bits itself where the kernel tells it to
 // (FUSE_OPEN_KILL_SUIDGID, FATTR_KILL_SUIDGID, FUSE_WRITE_KILL_SUIDGID) or where its own chown of
@@ -63,20 +71,10 @@ function modes(m: string): Record<string, string> {
   return o;
 }
 
-for (const where of ['lower', 'upper'] as const) {
-  await sameOnBoth(t, `O_TRUNC open, truncate(2) and O_DIRECT write without CAP_FSETID (file in the ${where})`, {
-    lowers: 1,
-    fuseOptions: 'transport=dev',
-    setup: (d) => {
-      chmodSync(d.root, 0o755);
-      privileged(where === 'lower' ? d.lowers[0]! : d.upper);
-    },
-    steps: (m) => {
-      const trunc = asNobody(`: > ${join(m, 'suid')}; truncate -s 1 ${join(m, 'sgid')}; dd if=/dev/zero of=${join(m, 'caps')} bs=4096 count=1 oflag=direct conv=notrunc status=none`);
-      return { trunc, ...modes(m), caps: getXattr(join(m, 'caps'), CAPS)?.toString('hex') ?? null };
-    },
-  });
-}
+await inLowerAndUpper('O_TRUNC open, truncate(2) and O_DIRECT write without CAP_FSETID', privileged, (m) => {
+  const trunc = asNobody(`: > ${join(m, 'suid')}; truncate -s 1 ${join(m, 'sgid')}; dd if=/dev/zero of=${join(m, 'caps')} bs=4096 count=1 oflag=direct conv=notrunc status=none`);
+  return { trunc, ...modes(m), caps: getXattr(join(m, 'caps'), CAPS)?.toString('hex') ?? null };
+});
 
 await sameOnBoth(t, 'chown by root drops setuid and group-executable setgid, keeps the rest; lchown of a symlink', {
   lowers: 1,
@@ -159,26 +157,16 @@ function foreign(dir: string): void {
   chmodSync(join(dir, 'mine'), 0o4755);
 }
 
-for (const where of ['lower', 'upper'] as const) {
-  await sameOnBoth(t, `chown(f, -1, -1) by another user: EPERM where set-id bits would go (file in the ${where})`, {
-    lowers: 1,
-    fuseOptions: 'transport=dev',
-    setup: (d) => {
-      chmodSync(d.root, 0o755);
-      foreign(where === 'lower' ? d.lowers[0]! : d.upper);
-    },
-    steps: (m) => {
-      const out: Record<string, string> = {};
-      for (const name of ['suid', 'sgid', 'sgid-nox', 'plain', 'dir', 'mine', 'held']) {
-        // 'held': the caller holds the file open read-only meanwhile (an open handle is no licence).
-        const hold = name === 'held' ? `exec 3< ${join(m, name)}; ` : '';
-        out[name] = asNobody(`${hold}perl -e 'chown(-1, -1, $ARGV[0]) or die "$!\\n"' ${join(m, name)}`);
-        out[`${name} mode`] = execFileSync('stat', ['-c', '%a %u', join(m, name)], { encoding: 'utf8' }).trim();
-      }
-      return out;
-    },
-  });
-}
+await inLowerAndUpper('chown(f, -1, -1) by another user: EPERM where set-id bits would go', foreign, (m) => {
+  const out: Record<string, string> = {};
+  for (const name of ['suid', 'sgid', 'sgid-nox', 'plain', 'dir', 'mine', 'held']) {
+    // 'held': the caller holds the file open read-only meanwhile (an open handle is no licence).
+    const hold = name === 'held' ? `exec 3< ${join(m, name)}; ` : '';
+    out[name] = asNobody(`${hold}perl -e 'chown(-1, -1, $ARGV[0]) or die "$!\\n"' ${join(m, name)}`);
+    out[`${name} mode`] = execFileSync('stat', ['-c', '%a %u', join(m, name)], { encoding: 'utf8' }).trim();
+  }
+  return out;
+});
 
 t.test('the files kept their privileges until written (the check above is not vacuous)', async (t) => {
   const { mkdtempSync, rmSync } = await import('node:fs');
