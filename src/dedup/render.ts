@@ -52,7 +52,7 @@ function wholeRoot(r: Report, c: Ctx): string {
   const rows = [row('image layers', r.imageLayers), row('container layers', r.containerLayers)];
   if (r.wholeRoot) rows.push(row('outside the layers (metadata)', r.wholeRoot.outside), row('whole data root', r.wholeRoot));
   const tab = textTable([{ head: 'DATA ROOT' }, { head: 'NAMES', right: true }, { head: 'INODES', right: true }, { head: 'DISK', right: true }], rows, c.width);
-  const hint = r.wholeRoot ? `\n${wrap(`The whole-root row counts what \`find DATA_ROOT | wc -l\` and \`du -s -x DATA_ROOT\` count (hard links once).`, c.width, '')}` : '';
+  const hint = r.wholeRoot ? `\n${wrap(`The whole-root row counts what \`find DATA_ROOT -xdev | wc -l\`, \`du -s -x --inodes DATA_ROOT\` and \`du -s -x DATA_ROOT\` count (hard links once, a running container's mount left out).`, c.width, '')}` : '';
   return tab + hint;
 }
 
