@@ -57,3 +57,22 @@ t.test('bad roots and outputs are one-line errors; nothing is written into the r
   const empty = await run(join(work, 'empty'));
   t.same([empty.exitCode, empty.stderr], [2, `ovl-dedup: ${join(work, 'empty')}: no overlay, overlay2 or containers-storage store found (give the data root, the dir holding image/ and overlay2/)`]);
 });
+
+t.test('a report file that cannot be written is a usage error before any work', async (t) => {
+  const gone = join(work, 'no-such-dir', 'r.json');
+  for (const [cmd, args] of [
+    ['analyze', [root, '--json', gone]],
+    ['analyze', [root, '--html', gone]],
+    ['convert', [root, '--out', join(work, 'conv'), '--json', gone]],
+    ['migrate', [root, '--out', join(work, 'migrated'), '--json', gone]],
+  ] as Array<[string, string[]]>) {
+    const r = await execa(bin, [cmd, ...args], { reject: false, env: { CI: '' } });
+    const flag = args[args.length - 2];
+    t.same([r.exitCode, r.stderr], [2, `ovl-dedup: ${flag} ${gone}: no such directory ${join(work, 'no-such-dir')}`], `${cmd} ${flag}`);
+    t.equal(r.stdout, '', `${cmd}: no report printed`);
+  }
+  t.notOk(readdirSync(work).includes('conv'), 'convert wrote nothing');
+  t.notOk(readdirSync(work).includes('migrated'), 'migrate wrote nothing');
+  const asDir = await run(root, '--json', work);
+  t.same([asDir.exitCode, asDir.stderr], [2, `ovl-dedup: --json ${work}: is a directory`]);
+});
