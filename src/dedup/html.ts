@@ -37,6 +37,8 @@ function wasteTable(r: Report, size: (n: number) => string): string {
       rows.push({ p, images, why });
     }
   }
+  // Largest first, as the terminal table: otherwise the first image's 4-byte rows bury a later image's megabytes.
+  rows.sort((a, b) => b.p.reclaimableBytes - a.p.reclaimableBytes || a.p.path.localeCompare(b.p.path));
   return tableHtml({
     id: 'waste',
     head: [{ label: 'path' }, { label: 'images' }, { label: 'layers' }, { label: 'all copies', numeric: true }, { label: 'reclaimable', numeric: true }, { label: 'why' }],

@@ -1,8 +1,9 @@
-// The waste path table when images share the layers of a path but rank it differently: a row must
+// The waste path tables (terminal and HTML) when images share the layers of a path but rank it differently: a row must
 // name every image that holds it, and rows go largest first, whichever image listed them.
 import t from 'tap';
 import { chainFrom, dir, file, hashesOf, scan } from '../../test/helpers/entries.js';
 import { analyse } from './analyse.js';
+import { renderHtml } from './html.js';
 import { renderReport } from './render.js';
 import type { Report, WastePath } from './report.js';
 import type { Discovery, LayerRef, LayerScan } from './types.js';
@@ -37,4 +38,10 @@ t.test('a waste row names every image holding it, largest first', async (t) => {
   t.match(rows[0], /^\/d\/huge\s+two:1\s/, 'the largest path leads');
   t.match(rows.find((l) => l.startsWith('/d/f09')), /one:1, two:1/, 'f09 is in two:1 too, though not in its top ten');
   t.equal(rows.length, 11, 'the union of each image\'s top ten, once each');
+});
+
+t.test('the HTML waste table also starts with the largest path', async (t) => {
+  const html = renderHtml(report, { binary: false });
+  const table = html.slice(html.indexOf('id="waste"'));
+  t.ok(table.indexOf('/d/huge') > 0 && table.indexOf('/d/huge') < table.indexOf('/d/f00'), '/d/huge before /d/f00');
 });
