@@ -1,12 +1,13 @@
-// The whole-root row against find -xdev and du -x on a root with what a live Docker host has and
+// The whole-root row against find -xdev and du -x on roots with what a live Docker host has and
 // a generated root lacks: the kernel's shared whiteout (an upper's whiteout hard-linked to
-// work/work/#NNN, outside the layer dirs) and a running container's merged/ mount point.
+// work/work/#NNN, outside the layer dirs), a running container's merged/ mount point, and both
+// stores after `migrate --in-place` (the overlay2 diffs hard-link the legacy files).
 import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { writeFakeRoot } from '../../src/dedup/fake-root.js';
 import { makeWhiteout } from '../../src/sys/index.js';
 
@@ -31,8 +32,9 @@ mkdirSync(merged);
 await execa('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', merged]);
 writeFileSync(join(merged, 'in-the-mount'), Buffer.alloc(8192, 2));
 
-t.test('entries, inodes and disk equal find -xdev, du -x --inodes and du -x', async (t) => {
-  const sh = async (cmd: string): Promise<number> => Number((await execa('sh', ['-c', cmd])).stdout.trim().split(/\s/)[0]);
+const sh = async (cmd: string): Promise<number> => Number((await execa('sh', ['-c', cmd])).stdout.trim().split(/\s/)[0]);
+
+async function checkWholeRoot(t: Test, root: string): Promise<void> {
   const names = await sh(`find '${root}' -xdev | wc -l`);
   const inodes = await sh(`du -s -x --inodes '${root}'`);
   const du = await sh(`du -s -x -B1 '${root}'`);
@@ -40,4 +42,17 @@ t.test('entries, inodes and disk equal find -xdev, du -x --inodes and du -x', as
   t.equal(r.exitCode, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   t.same({ entries: j.wholeRoot.entries, inodes: j.wholeRoot.inodes, diskBytes: j.wholeRoot.diskBytes }, { entries: names, inodes, diskBytes: du });
+}
+
+t.test('a shared whiteout and a mount point: entries, inodes and disk equal find -xdev, du -x --inodes and du -x', (t) => checkWholeRoot(t, root));
+
+t.test('legacy and overlay2 stores side by side after migrate --in-place', async (t) => {
+  const both = join(work, 'both');
+  writeFakeRoot(both, 'overlay', [{ tags: ['two:1'], layers: [
+    { id: 'c'.repeat(64), build: (d) => writeFileSync(join(d, 'big'), Buffer.alloc(50_000, 3)) },
+    { id: 'd'.repeat(64), build: (d) => writeFileSync(join(d, 'more'), Buffer.alloc(20_000, 4)) },
+  ] }]);
+  const m = await execa(bin, ['migrate', both, '--in-place'], { reject: false });
+  t.equal(m.exitCode, 0, m.stderr);
+  await checkWholeRoot(t, both);
 });
