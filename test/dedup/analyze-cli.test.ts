@@ -76,3 +76,16 @@ t.test('a report file that cannot be written is a usage error before any work', 
   const asDir = await run(root, '--json', work);
   t.same([asDir.exitCode, asDir.stderr], [2, `ovl-dedup: --json ${work}: is a directory`]);
 });
+
+t.test('convert refuses a root with no legacy store and an --out that is a file: exit 2, one line', async (t) => {
+  const ov2 = join(work, 'ov2');
+  writeFakeRoot(ov2, 'overlay2', [{ tags: ['x:1'], layers: [{ id: 'e'.repeat(64), build: (d) => writeFileSync(join(d, 'f'), 'x') }] }]);
+  const notLegacy = await execa(bin, ['convert', ov2, '--out', join(work, 'conv-ov2')], { reject: false });
+  t.same([notLegacy.exitCode, notLegacy.stderr], [2, `ovl-dedup: ${ov2}: no legacy overlay store to convert`]);
+  const file = join(work, 'a-file');
+  writeFileSync(file, '');
+  const onFile = await execa(bin, ['convert', root, '--out', file], { reject: false });
+  t.same([onFile.exitCode, onFile.stderr], [2, `ovl-dedup: --out ${file}: not a directory`]);
+  const below = await execa(bin, ['convert', root, '--out', join(file, 'sub')], { reject: false });
+  t.same([below.exitCode, below.stderr], [2, `ovl-dedup: --out ${join(file, 'sub')}: ${file} is not a directory`]);
+});
