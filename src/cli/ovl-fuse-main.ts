@@ -3,7 +3,8 @@
 //   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always][,transport=dev|fuse-native][,watch=on|off][,passthrough=on|off] MERGED
 //   ovl-fuse umount MERGED
 // Without -f the command detaches: it starts the daemon and exits 0 only once the mount is live.
-import { closeSync, fstatSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, realpathSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { OvlError, UsageError } from '../errors.js';
@@ -253,8 +254,18 @@ async function runForeground(
 async function umountCommand(argv: string[]): Promise<number> {
   const cli = parseCli(argv, 1);
   if (cli.done) return 0;
-  const { umount } = await import('../sys/mount.js');
-  umount(cli.args[0]!);
+  const target = cli.args[0]!;
+  const { isMounted, umount } = await import('../sys/mount.js');
+  // A wrong path is a usage error naming it (exit 2), not "umount failed: EINVAL" (exit 1). The
+  // target itself is never stat'ed: a mount whose daemon died answers ENOTCONN, and must still go.
+  let real;
+  try {
+    real = join(realpathSync(dirname(resolve(target))), basename(resolve(target)));
+  } catch {
+    throw new UsageError(`${target}: no such directory`);
+  }
+  if (!isMounted(real)) throw new UsageError(`${target}: ${existsSync(real) ? 'not a mount point' : 'no such directory'}`);
+  umount(real);
   return 0;
 }
 

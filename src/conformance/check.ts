@@ -10,7 +10,7 @@ import { reportDirName, writeReport } from './report/write.js';
 import { ScenarioRunner } from './runner.js';
 import type { Scenario } from './scenario.js';
 import { compareOne, type Progress, runAgainstRecorded, runSuite, type SuiteResult, unshrunk } from './session.js';
-import { resolveSuites, suitesDir } from './suite.js';
+import { resolveSuites, suiteNames, suitesDir } from './suite.js';
 import { kernelTarget, parseTarget, type Target } from './targets.js';
 import type { Trace } from './trace.js';
 
@@ -94,7 +94,8 @@ export async function runCheck(o: CheckOptions): Promise<CheckResult> {
   const referenceName = o.reference ? `file:${o.reference}` : o.replay || target.name !== 'kernel' ? 'kernel' : null;
   const dir = resolve(o.out, reportDirName(startedAt, target.name));
   const info = { target: target.name, reference: referenceName, seed: o.seed, startedAt, ms: Date.now() - start, command: o.command };
-  const model = buildModel(info, suites, `npx ovl-check run --target ${shellQuote(target.name)}`, dir, rules);
+  const everySuite = !o.replay && suiteNames().every((n) => suites.some((s) => s.suite === n));
+  const model = buildModel(info, suites, `npx ovl-check run --target ${shellQuote(target.name)}`, dir, rules, everySuite);
   const exitCode = model.totals.diverged > 0 || suites.some((s) => s.error) ? 1 : 0;
   writeReport(dir, model, suites, exitCode, { traces: referenceName === null });
   return { model, dir, exitCode, suites };

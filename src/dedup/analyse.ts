@@ -55,7 +55,23 @@ function storeReport(a: StoreAnalysis): StoreReport {
   };
 }
 
-/** Totals over several stores: the stores never share inodes, so the numbers add up. */
+/**
+ * A root's totals over its stores. After `migrate --in-place` (legacy store kept) the overlay2
+ * diffs hard-link the legacy files, so what is on disk is one tally over every store's layers; the
+ * layouts not on disk (asMultiLower, asChained) are per-store estimates and add up.
+ */
+function rootTotals(analyses: StoreAnalysis[], scans: Array<Map<string, LayerScan>>, image: boolean): LayerTotals {
+  const sum = sumTotals(analyses.map((a) => (image ? a.imageLayers : a.containerLayers)));
+  if (analyses.length < 2) return sum;
+  const tally = new InodeTally();
+  analyses.forEach((a, i) => {
+    for (const [id, scan] of scans[i] ?? []) {
+      const role = a.store.layers.get(id)?.role;
+      if (role !== undefined && (role === 'image') === image) tally.addTree(scan.top, scan.entries);
+    }
+  });
+  return totalsWith(tally.measured(), sum.asMultiLower, sum.asChained);
+}
 function sumTotals(list: LayerTotals[]): LayerTotals {
   const add = (pick: (t: LayerTotals) => typeof ZERO) => list.map(pick).reduce(addCounts, { ...ZERO });
   const breakdown = list.map((t) => t.breakdown).reduce(addBreakdowns, emptyBreakdown());
@@ -131,8 +147,8 @@ export function analyseLayers(discovery: Discovery, scans: Array<Map<string, Lay
       version: REPORT_VERSION,
       root: discovery.root,
       stores: analyses.map(storeReport),
-      imageLayers: sumTotals(analyses.map((a) => a.imageLayers)),
-      containerLayers: sumTotals(analyses.map((a) => a.containerLayers)),
+      imageLayers: rootTotals(analyses, scans, true),
+      containerLayers: rootTotals(analyses, scans, false),
       images: analyses.flatMap(imageReports),
       containers: analyses.flatMap((a, i) => containerReports(a.store, scans[i] ?? new Map())),
       warnings: discovery.warnings,

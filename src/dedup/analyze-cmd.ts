@@ -7,6 +7,7 @@ import { evaluate, parseThresholds, type RuleResult, type ThresholdText } from '
 import { runAnalysis, type Progress } from './pipeline.js';
 import { renderHtml } from './html.js';
 import { renderCi, renderReport } from './render.js';
+import { checkOutputPath } from './output-path.js';
 import type { Report } from './report.js';
 
 export interface AnalyzeOptions extends ThresholdText {
@@ -83,6 +84,8 @@ export async function analyzeCommand(rootArg: string, opts: AnalyzeOptions, io: 
   if (opts.html !== undefined && isInside(opts.html, root)) {
     throw new UsageError(`--html ${opts.html}: inside the data root ${root}; analyze never writes there`);
   }
+  if (opts.json !== undefined && opts.json !== '-') checkOutputPath('--json', opts.json);
+  if (opts.html !== undefined) checkOutputPath('--html', opts.html);
   const { report } = await runAnalysis(root, { progress: io.progress, fileXattrs: false });
   if (report.stores.length === 0) {
     // A directory that holds no store is a wrong argument, not a failure of the tool: exit 2.

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { convert, type ConvertResult } from './convert.js';
 import { checkedRoot, isInside, type Io } from './analyze-cmd.js';
+import { checkOutputPath } from './output-path.js';
 import type { Counts } from './types.js';
 import { compactTable } from './text-table.js';
 import { count, humanSize, percent } from './units.js';
@@ -47,6 +48,7 @@ export async function convertCommand(root: string, opts: ConvertOptions, io: Io)
   if (opts.json !== undefined && isInside(opts.json, checkedRoot(root))) {
     throw new UsageError(`--json ${opts.json}: inside the data root; convert never writes there`);
   }
+  if (opts.json !== undefined) checkOutputPath('--json', opts.json);
   const result = await convert(root, opts.out, opts.image ?? []);
   const verified: VerifyResult[] = [];
   if (verify) {

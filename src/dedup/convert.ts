@@ -2,8 +2,8 @@
 // Each layer is written into OUT/.partial-<id> and renamed into place when complete, so an
 // interrupted run leaves only .partial dirs, which the next run deletes and redoes; finished
 // layers are kept. DATA_ROOT is only read.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, readlinkSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, readlinkSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
 import { formatMountOptions } from '../format/index.js';
 import { checkedRoot, isInside } from './analyze-cmd.js';
@@ -48,12 +48,17 @@ export function checkedOut(root: string, outArg: string): string {
   const out = resolve(outArg);
   if (isInside(out, root)) throw new UsageError(`--out ${outArg}: inside the data root ${root}; convert never writes there`);
   if (isInside(root, out)) throw new UsageError(`--out ${outArg}: contains the data root ${root}`);
+  // The deepest existing part of --out must be a directory: a file there is a typo, not an internal error.
+  let probe = out;
+  while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
+  if (!statSync(probe).isDirectory()) throw new UsageError(`--out ${outArg}: ${probe === out ? 'not a directory' : `${probe} is not a directory`}`, { code: 'ENOTDIR' });
   return out;
 }
 
 function legacyStore(run: AnalysisRun): { store: Store; scans: Map<string, LayerScan> } {
   const i = run.discovery.stores.findIndex((s) => s.driver === 'overlay');
-  if (i < 0) throw new OvlError('ENOENT', 'no legacy overlay store to convert', { path: run.discovery.root });
+  // A wrong root is a usage error (exit 2), as migrate refuses it.
+  if (i < 0) throw new UsageError(`${run.discovery.root}: no legacy overlay store to convert`, { code: 'ENOENT' });
   return { store: run.discovery.stores[i]!, scans: run.scans[i]! };
 }
 

@@ -17,7 +17,7 @@ function summary(r: Report, size: (n: number) => string): string {
   const saved = `overlay2 saves an estimated ${count(t.saved.inodes)} inodes (${percent(t.saved.inodesPercent)}) and ` +
     `${size(t.saved.bytes)} of disk (${percent(t.saved.percent)}) over legacy chains` + (legacy ? ' (ovl-dedup convert measures it).' : '.');
   return tableHtml({ id: 'root', head: [{ label: 'data root' }, { label: 'names', numeric: true }, { label: 'inodes', numeric: true }, { label: 'disk', numeric: true }], rows }) +
-    `<p class="note">The whole-root row counts what <code>find DATA_ROOT | wc -l</code> and <code>du -s -x DATA_ROOT</code> count. ${esc(saved)}</p>`;
+    `<p class="note">The whole-root row counts what <code>find DATA_ROOT -xdev | wc -l</code>, <code>du -s -x --inodes DATA_ROOT</code> and <code>du -s -x DATA_ROOT</code> count. ${esc(saved)}</p>`;
 }
 
 function wasteTable(r: Report, size: (n: number) => string): string {
@@ -37,6 +37,8 @@ function wasteTable(r: Report, size: (n: number) => string): string {
       rows.push({ p, images, why });
     }
   }
+  // Largest first, as the terminal table: otherwise the first image's 4-byte rows bury a later image's megabytes.
+  rows.sort((a, b) => b.p.reclaimableBytes - a.p.reclaimableBytes || a.p.path.localeCompare(b.p.path));
   return tableHtml({
     id: 'waste',
     head: [{ label: 'path' }, { label: 'images' }, { label: 'layers' }, { label: 'all copies', numeric: true }, { label: 'reclaimable', numeric: true }, { label: 'why' }],

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { checkedRoot, isInside, type Io } from './analyze-cmd.js';
+import { checkOutputPath } from './output-path.js';
 import { migrate, type MigrateOptions, type MigrateResult, type StoreCounts } from './migrate.js';
 import type { MigratePlan } from './migrate-plan.js';
 import { compactTable } from './text-table.js';
@@ -60,6 +61,8 @@ export async function migrateCommand(root: string, opts: MigrateCliOptions, io: 
   if (opts.json !== undefined && isInside(opts.json, checkedRoot(root))) {
     throw new UsageError(`--json ${opts.json}: inside the data root; write it elsewhere`);
   }
+  // Checked before the migration: after its commit a failed report write would read as a failed migrate.
+  if (opts.json !== undefined) checkOutputPath('--json', opts.json);
   const result = await migrate(root, opts);
   if (opts.json !== undefined) writeFileSync(opts.json, JSON.stringify(result, null, 2) + '\n');
   io.stdout.write(renderMigrate(result));

@@ -180,6 +180,9 @@ export async function migrate(rootArg: string, opts: MigrateOptions): Promise<Mi
     return finishCommit(staging, journal, opts);
   }
   if (mode === 'in-place' && existsSync(join(root, 'overlay2'))) {
+    // An overlay2 root with no legacy store at all (never legacy, or migrated and removed) is not
+    // one to point at --remove-legacy.
+    refuseNotLegacy(root, existsSync(join(root, 'overlay')) || existsSync(join(root, 'image', 'overlay')));
     if (opts.removeLegacy && !opts.dryRun) return removeAfterwards(root);
     throw new UsageError(`${root}: already has an overlay2 store (migrated before?); --in-place --remove-legacy drops the legacy one`);
   }

@@ -9,6 +9,7 @@ import { HashWorkers } from './hash-workers.js';
 import { WarningLog } from './read-meta.js';
 import type { Report } from './report.js';
 import { scanOutside } from './outside.js';
+import { inoOf } from './scan-wire.js';
 import { scanLayer } from './scan.js';
 import { ScanWorkers } from './scan-workers.js';
 import type { Located } from './duplicates.js';
@@ -102,6 +103,18 @@ export interface RunOptions {
 
 const SCAN_THREADS = 0;
 
+/** Of `keys` (`dev:ino`), those a scanned layer names: a number test first, the key string only on a hit. */
+function countedInLayers(scans: Array<Map<string, LayerScan>>, keys: ReadonlySet<string>): Set<string> {
+  const inos = new Set([...keys].map((k) => Number(k.slice(k.indexOf(':') + 1))));
+  const found = new Set<string>();
+  for (const byId of scans) {
+    for (const scan of byId.values()) {
+      for (const e of scan.entries) if (e.nlink > 1 && e.type !== 'dir' && inos.has(inoOf(e)) && keys.has(e.inode)) found.add(e.inode);
+    }
+  }
+  return found;
+}
+
 export async function runAnalysis(root: string, { progress, fileXattrs = true }: RunOptions = {}): Promise<AnalysisRun> {
   // No scan thread: this thread walks every layer. On the bench root (2 vCPUs, alternated runs) a
   // scan thread cut this thread's CPU by ~0.2 s but added 0.1–0.3 s to the process's (isolate
@@ -136,7 +149,7 @@ export async function runAnalysis(root: string, { progress, fileXattrs = true }:
   progress?.phase('hash', hashers.fedBytes);
   const hashing = hashers.finish({ log, onProgress: (b) => progress?.tick(b) });
   const layerDirs = new Set(scans.flatMap((byId) => [...byId.values()].map((s) => s.dir)));
-  const outside = scanOutside(root, layerDirs, log);
+  const outside = scanOutside(root, layerDirs, log, (keys) => countedInLayers(scans, keys));
   // The names the report lists: each hashed inode's first name, bottom layers first. Every file
   // is passed: the duplicates skip the unhashed ones, which is the size-collision pass over again.
   const layers = analyseLayers(discovery, scans, locatedFiles(discovery, scans));

@@ -52,7 +52,7 @@ function wholeRoot(r: Report, c: Ctx): string {
   const rows = [row('image layers', r.imageLayers), row('container layers', r.containerLayers)];
   if (r.wholeRoot) rows.push(row('outside the layers (metadata)', r.wholeRoot.outside), row('whole data root', r.wholeRoot));
   const tab = textTable([{ head: 'DATA ROOT' }, { head: 'NAMES', right: true }, { head: 'INODES', right: true }, { head: 'DISK', right: true }], rows, c.width);
-  const hint = r.wholeRoot ? `\n${wrap(`The whole-root row counts what \`find DATA_ROOT | wc -l\` and \`du -s -x DATA_ROOT\` count (hard links once).`, c.width, '')}` : '';
+  const hint = r.wholeRoot ? `\n${wrap(`The whole-root row counts what \`find DATA_ROOT -xdev | wc -l\`, \`du -s -x --inodes DATA_ROOT\` and \`du -s -x DATA_ROOT\` count (hard links once, a running container's mount left out).`, c.width, '')}` : '';
   return tab + hint;
 }
 
@@ -148,24 +148,32 @@ function duplicates(r: Report, c: Ctx): string {
   return `${head}\n${tab}${shown}`;
 }
 
-/** Path rows of images that share the layers involved are printed once, with every such image. */
+/**
+ * Path rows of images that share the layers involved are printed once, with every such image. Each
+ * image's TOP_WASTE largest paths are shown; a row names every image whose listed paths hold it (not
+ * only those where it made the top ten), and rows go largest reclaimable first across images.
+ */
 function wasteRows(r: Report, c: Ctx): string[][] {
-  const byKey = new Map<string, { row: string[]; images: string[] }>();
+  const byKey = new Map<string, { row: string[]; images: string[]; bytes: number; path: string; shown: boolean }>();
   for (const w of r.waste.images) {
     const img = r.images.find((i) => i.name === w.image);
-    for (const p of w.paths.slice(0, TOP_WASTE)) {
+    w.paths.forEach((p, rank) => {
       const ids = p.layers.map((i) => img?.layers[i]?.cacheId ?? String(i));
       const key = `${p.path}\0${ids.join(':')}`;
-      const known = byKey.get(key);
-      if (known) {
-        known.images.push(w.image);
-        continue;
+      let known = byKey.get(key);
+      if (!known) {
+        const why = p.deleted ? 'deleted later' : p.metadataOnly ? 'chmod/chown/touch copied it' : 'overwritten';
+        known = { row: [`/${p.path}`, p.layers.map((i) => `#${i}`).join(' → '), c.size(p.reclaimableBytes), why], images: [], bytes: p.reclaimableBytes, path: p.path, shown: false };
+        byKey.set(key, known);
       }
-      const why = p.deleted ? 'deleted later' : p.metadataOnly ? 'chmod/chown/touch copied it' : 'overwritten';
-      byKey.set(key, { row: [`/${p.path}`, p.layers.map((i) => `#${i}`).join(' → '), c.size(p.reclaimableBytes), why], images: [w.image] });
-    }
+      known.images.push(w.image);
+      if (rank < TOP_WASTE) known.shown = true;
+    });
   }
-  return [...byKey.values()].map((v) => [v.row[0]!, v.images.join(', '), ...v.row.slice(1)]);
+  return [...byKey.values()]
+    .filter((v) => v.shown)
+    .sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path))
+    .map((v) => [v.row[0]!, v.images.join(', '), ...v.row.slice(1)]);
 }
 
 function waste(r: Report, c: Ctx): string {

@@ -49,7 +49,7 @@ export interface ContainerReport {
   counts: Counts;
 }
 
-/** The whole data root, as `find DATA_ROOT | wc -l` and `du -s -x DATA_ROOT` count it. */
+/** The whole data root, as `find DATA_ROOT -xdev | wc -l`, `du -s -x --inodes` and `du -s -x DATA_ROOT` count it. */
 export interface WholeRoot {
   /** every name: the root, image and container layer entries, and everything outside the layers */
   entries: number;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { diffTraces } from '../../src/conformance/diff.js';
 import { classify } from '../../src/conformance/divergences.js';
+import { renderHtml } from '../../src/conformance/report/html.js';
 import { buildModel } from '../../src/conformance/report/model.js';
 import { writeReport } from '../../src/conformance/report/write.js';
 import type { ScenarioResult, SuiteResult } from '../../src/conformance/session.js';
@@ -65,4 +66,12 @@ t.test('report.html draws the suite × category matrix with links to each repro'
   t.equal(occurrences(page.dom.slice(page.dom.indexOf('id="suites"')).split('</table>')[0]!, '<tr>') - 1, suites.length, 'a row per suite');
   // OVLKIT_KEEP_SCREENSHOTS=DIR keeps the picture for a person to look at.
   if (process.env.OVLKIT_KEEP_SCREENSHOTS) copyFileSync(page.png, join(process.env.OVLKIT_KEEP_SCREENSHOTS, 'ovl-check-report.png'));
+});
+
+t.test('report.html counts in the words report.md and the terminal use: unexpected, not diverged', async (t) => {
+  const info = { target, reference: 'kernel', seed: 7, startedAt: '2026-12-01T21:00:00.000Z', ms: 1400, command: 'c' };
+  const model = buildModel(info, suites, `npx ovl-check run --target '${target}'`, '/r');
+  const html = renderHtml(model, {});
+  t.match(html, new RegExp(`${model.totals.diverged} unexpected\\.`), 'the run line');
+  t.notMatch(html, /diverged/, 'no second word for the same count');
 });

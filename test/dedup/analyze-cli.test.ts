@@ -57,3 +57,35 @@ t.test('bad roots and outputs are one-line errors; nothing is written into the r
   const empty = await run(join(work, 'empty'));
   t.same([empty.exitCode, empty.stderr], [2, `ovl-dedup: ${join(work, 'empty')}: no overlay, overlay2 or containers-storage store found (give the data root, the dir holding image/ and overlay2/)`]);
 });
+
+t.test('a report file that cannot be written is a usage error before any work', async (t) => {
+  const gone = join(work, 'no-such-dir', 'r.json');
+  for (const [cmd, args] of [
+    ['analyze', [root, '--json', gone]],
+    ['analyze', [root, '--html', gone]],
+    ['convert', [root, '--out', join(work, 'conv'), '--json', gone]],
+    ['migrate', [root, '--out', join(work, 'migrated'), '--json', gone]],
+  ] as Array<[string, string[]]>) {
+    const r = await execa(bin, [cmd, ...args], { reject: false, env: { CI: '' } });
+    const flag = args[args.length - 2];
+    t.same([r.exitCode, r.stderr], [2, `ovl-dedup: ${flag} ${gone}: no such directory ${join(work, 'no-such-dir')}`], `${cmd} ${flag}`);
+    t.equal(r.stdout, '', `${cmd}: no report printed`);
+  }
+  t.notOk(readdirSync(work).includes('conv'), 'convert wrote nothing');
+  t.notOk(readdirSync(work).includes('migrated'), 'migrate wrote nothing');
+  const asDir = await run(root, '--json', work);
+  t.same([asDir.exitCode, asDir.stderr], [2, `ovl-dedup: --json ${work}: is a directory`]);
+});
+
+t.test('convert refuses a root with no legacy store and an --out that is a file: exit 2, one line', async (t) => {
+  const ov2 = join(work, 'ov2');
+  writeFakeRoot(ov2, 'overlay2', [{ tags: ['x:1'], layers: [{ id: 'e'.repeat(64), build: (d) => writeFileSync(join(d, 'f'), 'x') }] }]);
+  const notLegacy = await execa(bin, ['convert', ov2, '--out', join(work, 'conv-ov2')], { reject: false });
+  t.same([notLegacy.exitCode, notLegacy.stderr], [2, `ovl-dedup: ${ov2}: no legacy overlay store to convert`]);
+  const file = join(work, 'a-file');
+  writeFileSync(file, '');
+  const onFile = await execa(bin, ['convert', root, '--out', file], { reject: false });
+  t.same([onFile.exitCode, onFile.stderr], [2, `ovl-dedup: --out ${file}: not a directory`]);
+  const below = await execa(bin, ['convert', root, '--out', join(file, 'sub')], { reject: false });
+  t.same([below.exitCode, below.stderr], [2, `ovl-dedup: --out ${join(file, 'sub')}: ${file} is not a directory`]);
+});

@@ -69,6 +69,27 @@ t.test('a plain umount from outside ends the daemon too', async (t) => {
   t.equal(await m.exited, 0);
 });
 
+t.test('ovl-fuse umount of a path not mounted or missing: one line naming it, exit 2', async (t) => {
+  const d = layerDirs(t, 1);
+  const notMounted = await run(['umount', d.merged]);
+  t.same([notMounted.exitCode, notMounted.stderr], [2, `ovl-fuse: ${d.merged}: not a mount point`]);
+  const missing = join(d.root, 'nope');
+  const gone = await run(['umount', missing]);
+  t.same([gone.exitCode, gone.stderr], [2, `ovl-fuse: ${missing}: no such directory`]);
+});
+
+t.test('ovl-fuse umount takes down a mount whose daemon was killed (ENOTCONN)', async (t) => {
+  const d = layerDirs(t, 1);
+  t.teardown(() => waitGone(d.merged));
+  t.equal((await run(['-o', fuseOptions(d), d.merged])).exitCode, 0);
+  for (const pid of await daemons(d.merged)) process.kill(Number(pid), 'SIGKILL');
+  await waitGone(d.merged);
+  t.ok(isMounted(d.merged), 'still mounted, its daemon gone');
+  const u = await run(['umount', d.merged]);
+  t.equal(u.exitCode, 0, u.stderr);
+  t.notOk(isMounted(d.merged));
+});
+
 t.test('validation errors: one line, exit 2, nothing created', async (t) => {
   const d = layerDirs(t, 2);
   const other = join(d.root, 'other');

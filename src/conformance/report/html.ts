@@ -50,7 +50,7 @@ function suiteTable(m: RunModel): string {
   return tableHtml({
     id: 'suites',
     head: [{ label: 'suite' }, { label: 'scenarios', numeric: true }, { label: 'pass', numeric: true }, { label: 'accepted', numeric: true },
-      { label: 'diverged', numeric: true }, { label: 'seconds', numeric: true }, { label: 'error' }],
+      { label: 'unexpected', numeric: true }, { label: 'seconds', numeric: true }, { label: 'error' }],
     rows: m.suites.map((s) => [{ text: s.suite }, num(s.scenarios), num(s.pass), num(s.accepted), num(s.diverged),
       { text: (s.ms / 1000).toFixed(1), sort: s.ms }, { text: s.error ?? '' }]),
   });
@@ -72,7 +72,7 @@ export function renderHtml(m: RunModel, summary: unknown): string {
   const t = m.totals;
   const body = [
     `<p class="note">Target <code>${esc(i.target)}</code> against ${esc(i.reference ?? 'no reference (recording only)')}, seed ${i.seed}, ` +
-      `started ${esc(i.startedAt)}, ${(i.ms / 1000).toFixed(1)} s. ${t.scenarios} scenarios: ${t.pass} pass, ${t.accepted} accepted, ${t.diverged} diverged.` +
+      `started ${esc(i.startedAt)}, ${(i.ms / 1000).toFixed(1)} s. ${t.scenarios} scenarios: ${t.pass} pass, ${t.accepted} accepted, ${t.diverged} unexpected.` +
       `<br>Rerun: <code>${esc(i.command)}</code></p>`,
     `<h2>Suites</h2>${suiteTable(m)}`,
     '<h2>Divergence matrix</h2><p class="note">Scenarios per suite with each kind of difference: red cells are unexpected (click one for its ' +

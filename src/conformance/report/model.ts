@@ -71,7 +71,12 @@ function count(results: ScenarioResult[], s: Status): number {
   return results.filter((r) => r.status === s).length;
 }
 
-export function buildModel(info: RunInfo, suites: SuiteResult[], replayBase: string, dir: string, rules: AcceptRule[] = []): RunModel {
+/**
+ * `everySuite`: the run covered every suite, so a rule that matched nothing is stale. Rules are not
+ * scoped to suites: after `--suite basic` or a replay, a rule for renames or layer changes matched
+ * nothing only because nothing exercised it.
+ */
+export function buildModel(info: RunInfo, suites: SuiteResult[], replayBase: string, dir: string, rules: AcceptRule[] = [], everySuite = true): RunModel {
   const counts = suites.map((s) => ({
     suite: s.suite,
     seed: s.seed,
@@ -130,7 +135,7 @@ export function buildModel(info: RunInfo, suites: SuiteResult[], replayBase: str
     unexpected,
     results,
     rules: usage.used,
-    staleRules: usage.stale,
+    staleRules: everySuite ? usage.stale : [],
     freshness: changes.counts,
     layerChanges: changes.reports,
   };

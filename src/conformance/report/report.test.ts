@@ -70,6 +70,13 @@ t.test('which rule accepted what, and the rules of this target that matched noth
   t.match(renderMarkdown(model), /\| op 2 \| content \| `"old"` \| `"new"` \| fresher than the kernel \|/);
 });
 
+t.test('a run of some suites (or a replay) judges no rule stale', async (t) => {
+  const some = buildModel(info, suites, `npx ovl-check run --target '${target}'`, '/reports/x', rules, false);
+  t.same(some.staleRules, [], 'never-used may belong to a suite that did not run');
+  t.same(some.rules, model.rules, 'rule use is still counted');
+  t.notMatch(renderMarkdown(some), /Stale rules/);
+});
+
 t.test('report.md', async (t) => t.matchSnapshot(renderMarkdown(model)));
 t.test('terminal table', async (t) => t.matchSnapshot(renderTable(model)));
 t.test('junit.xml', async (t) => {

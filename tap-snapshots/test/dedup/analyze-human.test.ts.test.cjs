@@ -17,8 +17,10 @@ image layers                      23      20  348.0 KiB
 container layers                   0       0        0 B
 outside the layers (metadata)     42      38  152.0 KiB
 whole data root                   65      58  500.0 KiB
-The whole-root row counts what \`find DATA_ROOT | wc -l\` and
-\`du -s -x DATA_ROOT\` count (hard links once).
+The whole-root row counts what \`find DATA_ROOT -xdev | wc
+-l\`, \`du -s -x --inodes DATA_ROOT\` and \`du -s -x DATA_ROOT\`
+count (hard links once, a running container's mount left
+out).
 
 IMAGE LAYERS                   NAMES  INODES  FILE DATA       DISK  MAX LINKS
 legacy overlay (on disk)          23      20  273.5 KiB  348.0 KiB          4
@@ -88,8 +90,9 @@ image layers                      23      20  356.4 kB
 container layers                   0       0       0 B
 outside the layers (metadata)     42      38  155.6 kB
 whole data root                   65      58  512.0 kB
-The whole-root row counts what \`find DATA_ROOT | wc -l\` and \`du -s -x DATA_ROOT\`
-count (hard links once).
+The whole-root row counts what \`find DATA_ROOT -xdev | wc -l\`, \`du -s -x
+--inodes DATA_ROOT\` and \`du -s -x DATA_ROOT\` count (hard links once, a running
+container's mount left out).
 
 IMAGE LAYERS                   NAMES  INODES  FILE DATA      DISK  MAX LINKS
 legacy overlay (on disk)          23      20   280.1 kB  356.4 kB          4
@@ -155,8 +158,10 @@ image layers                      12      16  328.0 KiB
 container layers                   0       0        0 B
 outside the layers (metadata)     43      39  156.0 KiB
 whole data root                   55      55  484.0 KiB
-The whole-root row counts what \`find DATA_ROOT | wc -l\` and
-\`du -s -x DATA_ROOT\` count (hard links once).
+The whole-root row counts what \`find DATA_ROOT -xdev | wc
+-l\`, \`du -s -x --inodes DATA_ROOT\` and \`du -s -x DATA_ROOT\`
+count (hard links once, a running container's mount left
+out).
 
 IMAGE LAYERS                   NAMES  INODES  FILE DATA       DISK  MAX LINKS
 overlay2 (on disk)                12      16  273.5 KiB  328.0 KiB          1
@@ -225,8 +230,9 @@ image layers                      12      16  335.9 kB
 container layers                   0       0       0 B
 outside the layers (metadata)     43      39  159.7 kB
 whole data root                   55      55  495.6 kB
-The whole-root row counts what \`find DATA_ROOT | wc -l\` and \`du -s -x DATA_ROOT\`
-count (hard links once).
+The whole-root row counts what \`find DATA_ROOT -xdev | wc -l\`, \`du -s -x
+--inodes DATA_ROOT\` and \`du -s -x DATA_ROOT\` count (hard links once, a running
+container's mount left out).
 
 IMAGE LAYERS                   NAMES  INODES  FILE DATA      DISK  MAX LINKS
 overlay2 (on disk)                12      16   280.1 kB  335.9 kB          1

@@ -1,0 +1,25 @@
+// migrate --in-place on a root that has only an overlay2 store (never legacy, or migrated with
+// --remove-legacy already): one line saying there is nothing legacy, exit 2, the root unchanged.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import t from 'tap';
+import { writeFakeRoot } from '../../src/dedup/fake-root.js';
+import { fingerprint } from '../helpers/ground-truth.js';
+
+const bin = fileURLToPath(new URL('../../bin/ovl-dedup', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'ovl-dedup-notlegacy-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const root = join(work, 'docker');
+writeFakeRoot(root, 'overlay2', [{ tags: ['x:1'], layers: [{ id: 'a'.repeat(64), build: (d) => writeFileSync(join(d, 'f'), 'x') }] }]);
+
+for (const extra of [[], ['--remove-legacy'], ['--dry-run']]) {
+  t.test(`migrate --in-place ${extra.join(' ')} on an overlay2 root`, async (t) => {
+    const before = fingerprint(root);
+    const r = await execa(bin, ['migrate', root, '--in-place', ...extra], { reject: false });
+    t.same([r.exitCode, r.stderr], [2, `ovl-dedup: ${root}: not a legacy overlay data root (no image/overlay/, no overlay/)`]);
+    t.equal(fingerprint(root), before, 'root unchanged');
+  });
+}
