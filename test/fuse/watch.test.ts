@@ -4,8 +4,10 @@
 // watcher still shows the old state when the watched one already shows the new one, which proves
 // the watcher is what does it (test/helpers/watch-stack.ts: changes come from child processes,
 // every mount is unmounted in teardown).
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import t from 'tap';
 import { dropCachesLogged, listMounts } from '../../src/sys/index.js';
 import { type Stack, becomes, listing, mount, sh, stack } from '../helpers/watch-stack.js';
@@ -26,6 +28,15 @@ interface Case {
   stale(m: string): boolean;
   /** How the control mount is warmed, when it is not as `warm`. */
   warmControl?(m: string): void;
+}
+
+const run = promisify(execFile);
+
+/** A watched mount (cache=auto) over an empty lower, and its upper dir. */
+async function watchedEmpty(t: Parameters<typeof stack>[0]): Promise<{ m: string; upper: string }> {
+  const s = stack(t, () => {});
+  const m = await mount(s, 'auto', 'auto', 'on');
+  return { m, upper: s.mounts.get('auto')!.upper };
 }
 
 const cases: Case[] = [
@@ -127,9 +138,7 @@ t.test('a file written through the mount stays; a storm of 300 creates and 111 d
 t.test('a file open for writing through the mount, written outside meanwhile and after its close', async (t) => {
   // Its own writes pass through to the upper file, and the kernel accounts for them itself; one
   // made outside must still reach the kernel through the watcher, while open and after.
-  const s = stack(t, () => {});
-  const m = await mount(s, 'auto', 'auto', 'on');
-  const upper = s.mounts.get('auto')!.upper;
+  const { m, upper } = await watchedEmpty(t);
   const fd = openSync(join(m, 'f'), 'w');
   try {
     writeSync(fd, 'abc');
@@ -145,6 +154,69 @@ t.test('a file open for writing through the mount, written outside meanwhile and
   // Closed: the file's attributes are kept 60 s again, and its writes reported again.
   sh('printf ij >> f', upper);
   t.ok(await becomes(() => statSync(join(m, 'f')).size === 10 && readFileSync(join(m, 'f'), 'utf8') === 'abcdefghij'), 'seen after the close');
+});
+
+t.test('a file written through the mount and, by the same process, beside it while open', async (t) => {
+  // The daemon runs in this test process: the writer must be another one. Its passthrough write
+  // and its own write to the upper file carry the same pid; only the second is news to the
+  // kernel, and it must be seen while the file is still open through the mount (the daemon opens
+  // upper files through a mount of its own, and only writes through that mount are not watched).
+  const { m, upper } = await watchedEmpty(t);
+  const script = `const fs = require('fs');
+    const fd = fs.openSync(process.argv[1], 'w');
+    fs.writeSync(fd, 'abc');
+    const first = fs.statSync(process.argv[1]).size;
+    fs.appendFileSync(process.argv[2], 'defg');
+    let size = 0;
+    for (let i = 0; i < 200 && size !== 7; i++) {
+      size = fs.statSync(process.argv[1]).size;
+      if (size !== 7) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+    fs.closeSync(fd);
+    console.log(first + ' ' + size);`;
+  const { stdout } = await run(process.execPath, ['-e', script, join(m, 'f'), join(upper, 'f')]);
+  t.equal(stdout.trim(), '3 7', 'its own write beside the mount is seen while it holds the file open');
+});
+
+t.test("the daemon's upper files are on a mount whose writes its fanotify group ignores", async (t) => {
+  // The daemon runs in this process: its fds and its fanotify group's marks are in /proc/self.
+  // A passthrough write reports FAN_MODIFY on the mount of the backing file, the daemon's fd.
+  const { m, upper } = await watchedEmpty(t);
+  const fd = openSync(join(m, 'f'), 'w');
+  try {
+    writeSync(fd, 'abc');
+    const ino = statSync(join(upper, 'f')).ino;
+    const info = (n: string) => readFileSync(`/proc/self/fdinfo/${n}`, 'utf8');
+    const fds = readdirSync('/proc/self/fd').filter((n) => {
+      try {
+        return statSync(`/proc/self/fd/${n}`).ino === ino && n !== String(fd);
+      } catch {
+        return false;
+      }
+    });
+    t.equal(fds.length, 1, "the daemon's handle of the new upper file");
+    const mntOf = (text: string) => Number(/^mnt_id:\s*(\d+)/m.exec(text)?.[1]);
+    const own = mntOf(info(fds[0]!));
+    const probe = openSync(join(upper, 'f'), 'r');
+    try {
+      t.not(own, mntOf(info(String(probe))), 'not the mount the upper path is on');
+    } finally {
+      closeSync(probe);
+    }
+    const ignores = readdirSync('/proc/self/fd').some((n) => {
+      try {
+        return info(n).split('\n').some((l) => {
+          const mark = /^fanotify mnt_id:([0-9a-f]+) .*ignored_mask:([0-9a-f]+)/.exec(l);
+          return mark !== null && parseInt(mark[1]!, 16) === own && (parseInt(mark[2]!, 16) & 0x2) !== 0;
+        });
+      } catch {
+        return false;
+      }
+    });
+    t.ok(ignores, 'a mount mark ignores FAN_MODIFY there');
+  } finally {
+    closeSync(fd);
+  }
 });
 
 t.teardown(() => {
