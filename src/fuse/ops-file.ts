@@ -25,19 +25,6 @@ export function wantsWrite(flags: number): boolean {
   return (flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0;
 }
 
-/**
- * Where to open the upper file `real` for a handle: through the layer watcher's private upper mount
- * when there is one (Overlay.upperVia), so that the passthrough writes it backs are not reported
- * to the watcher as changes beside the mount. Same file, same checks; a shortened long path
- * (`/proc/self/fd/…`) or a file in the work dir is opened as it is.
- */
-function viaUpper(ovl: Overlay, real: string): string {
-  const via = ovl.upperVia;
-  if (via === null) return real;
-  const root = ovl.stack.upper!.root;
-  return real.length > root.length && real[root.length] === '/' && real.startsWith(root) ? via + real.slice(root.length) : real;
-}
-
 export function openHandle(ovl: Overlay, path: string, flags: number): number {
   return openFileHandle(ovl, path, flags).fh;
 }
@@ -49,14 +36,14 @@ export function openHandle(ovl: Overlay, path: string, flags: number): number {
 export function openFileHandle(ovl: Overlay, path: string, flags: number): { fh: number; st: RealStat | null } {
   if (wantsWrite(flags)) {
     const up = copyUpOpen(ovl, path, flags & ~STRIP);
-    const fd = up.fd ?? openSync(viaUpper(ovl, upperPath(ovl, path)), flags & ~STRIP);
+    const fd = up.fd ?? openSync(upperPath(ovl, path), flags & ~STRIP);
     const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: inoOf(ovl, up.node), extraFds: [], writable: true });
     return { fh, st: up.st };
   }
   const node = lookupPath(ovl, path);
   const top = node.hits[0]!;
   // Reading through the overlay never updates a lower file's atime (the kernel's behaviour).
-  const fd = top.layer.upper ? openSync(viaUpper(ovl, top.real), flags & ~STRIP) : openSync(top.real, (flags & ~STRIP) | O_NOATIME);
+  const fd = openSync(top.real, (flags & ~STRIP) | (top.layer.upper ? 0 : O_NOATIME));
   const lowerKey = top.layer.upper ? null : objectKey(top.st);
   const fh = ovl.handles.add({
     fd, path, upper: top.layer.upper, lowerKey, ino: inoOf(ovl, node), extraFds: [], exec: (flags & FMODE_EXEC) !== 0,
@@ -90,7 +77,7 @@ export function createFileHandle(ovl: Overlay, path: string, mode: number, flags
   try {
     createAt(ovl, path, {
       make: (at) => {
-        fd = openSync(viaUpper(ovl, at), O_CREAT | O_EXCL | (flags & ~STRIP), mode);
+        fd = openSync(at, O_CREAT | O_EXCL | (flags & ~STRIP), mode);
         madeAt = at;
       },
       mode,

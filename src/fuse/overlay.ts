@@ -44,11 +44,6 @@ export class Overlay {
    * learned at the first copy-up (copy-up.ts madeInWork).
    */
   workCreates: { uid: number; gid: number; keepsMode: boolean } | null = null;
-  /**
-   * The upper root as a path through the layer watcher's private mount (watch.ts upperVia), for
-   * the upper files opened as handles: writes through them (passthrough) are not reported back.
-   */
-  upperVia: string | null = null;
   /** `.fuse_hidden…` names libfuse gave to unlinked open files (see hidden.ts). */
   readonly hidden = new Set<string>();
   private tmpCounter = 0;

@@ -13,8 +13,6 @@ import { type InvalStats, type InvalTarget, applyChanges } from './watch-inval.j
 
 export interface RunningWatch {
   readonly stats: InvalStats & { events: number; changes: number };
-  /** The upper root through the watcher's private mount (LayerWatcher.upperVia), or null. */
-  readonly upperVia: string | null;
   close(): void;
 }
 
@@ -23,8 +21,6 @@ export interface StartWatchOptions {
   warn?: (line: string) => void;
   /** the work dir, whose own changes (copy-ups in the making) are not watched */
   work?: string | null;
-  /** the upper root, to be opened through a private mount whose writes are not watched */
-  upper?: string | null;
 }
 
 /**
@@ -38,10 +34,10 @@ export function startWatch(
   target: Omit<InvalTarget, 'session'> & Partial<Pick<InvalTarget, 'session'>>,
   opts: StartWatchOptions = {},
 ): RunningWatch | null {
-  const { warn = (line: string) => process.stderr.write(line + '\n'), work = null, upper = null } = opts;
+  const { warn = (line: string) => process.stderr.write(line + '\n'), work = null } = opts;
   let watcher: LayerWatcher;
   try {
-    watcher = LayerWatcher.start(roots, { work, upper });
+    watcher = LayerWatcher.start(roots, { work });
   } catch (err) {
     const code = (err as { code?: string }).code ?? String(err);
     const why = code === 'EPERM' ? 'fanotify filesystem marks need root (CAP_SYS_ADMIN)' : `fanotify: ${(err as Error).message ?? code}`;
@@ -65,7 +61,7 @@ export function startWatch(
     applyChanges(batch, full, stats);
   });
   // Close only once the session loop has ended: it polls the fd until then.
-  return { stats, upperVia: watcher.upperVia, close: () => watcher.close() };
+  return { stats, close: () => watcher.close() };
 }
 
 /**
@@ -85,11 +81,9 @@ export function createWatchedOverlayFs(cfg: OverlayConfig, cache: CacheMode, wat
       fs.ovl.stack.all.map((l) => l.root),
       session,
       fs.watchTarget(),
-      { work: fs.ovl.stack.work, upper: fs.ovl.stack.upper?.root ?? null },
+      { work: fs.ovl.stack.work },
     );
     fs.setWatching(running !== null);
-    // Before the kernel holds any node: every upper file opened for a handle goes through it.
-    fs.ovl.upperVia = running?.upperVia ?? null;
   };
   fs.destroy = () => {
     destroy.call(fs);

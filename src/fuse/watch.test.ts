@@ -2,7 +2,7 @@
 // come out named by layer and path inside it; the process's own changes and everything outside
 // the layers (same filesystem) are dropped.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { FAN_CREATE, FAN_MODIFY, FAN_MOVED_FROM, FAN_MOVED_TO, FAN_ONDIR } from '../sys/fanotify.js';
@@ -52,29 +52,6 @@ t.test('the own process and paths outside the layers are dropped; their dirs are
   t.notOk(cs.some((c) => c.name === 'mine'), "the daemon's own changes are not reported");
   t.ok(cs.every((c) => c.name === 'theirs'), 'nothing from the other dir');
   t.ok(w.cachedDirs >= 2, 'the unrelated dir was resolved once and cached');
-});
-
-t.test('writes through the private upper mount are not queued; the same file written beside it is', async (t) => {
-  const upper = mkdtempSync(join(root, 'upper-'));
-  writeFileSync(join(upper, 'f'), '');
-  writeFileSync(join(upper, 'g'), '');
-  // ownPid 1: this process's writes count as another's, as a client's passthrough writes do.
-  const w = LayerWatcher.start([upper], { ownPid: 1, upper });
-  t.teardown(() => w.close());
-  t.match(w.upperVia, /^\/proc\/self\/fd\/\d+$/, 'the upper through a private mount');
-  const fd = openSync(`${w.upperVia}/f`, 'r+');
-  try {
-    writeSync(fd, 'through the private mount');
-  } finally {
-    closeSync(fd);
-  }
-  appendFileSync(join(upper, 'g'), 'beside the mount');
-  let cs = changesUntil(w, (cs) => has(cs, 0, '/', 'g', FAN_MODIFY));
-  t.ok(has(cs, 0, '/', 'g', FAN_MODIFY), 'a write through the upper path is reported');
-  t.notOk(has(cs, 0, '/', 'f', FAN_MODIFY), 'a write through the private mount is not');
-  appendFileSync(join(upper, 'f'), 'beside the mount');
-  cs = changesUntil(w, (cs) => has(cs, 0, '/', 'f', FAN_MODIFY));
-  t.ok(has(cs, 0, '/', 'f', FAN_MODIFY), 'the same file written through the upper path is reported');
 });
 
 t.test('a dir moved into a layer is seen at its new path (cached paths are dropped on dir moves)', async (t) => {

@@ -3,8 +3,7 @@
 // else on those filesystems (a layer under /tmp shares it with every process on the machine) is
 // dropped after one cached handle lookup. The daemon's own changes (copy-up, whiteouts, anything
 // done through the mount) carry its pid and are dropped undecoded: it invalidates those itself; those
-// in the work dir are not even queued, nor are writes through files opened on the private upper
-// mount (upperVia: the backing files of passthrough opens, whose writes the kernel accounts itself).
+// in the work dir are not even queued.
 import { closeSync, constants, openSync, realpathSync } from 'node:fs';
 import {
   FAN_MOVED_FROM,
@@ -14,14 +13,12 @@ import {
   closeGroup,
   fanotifyGroup,
   ignoreDir,
-  ignoreMountWrites,
   isOverflow,
   markFilesystem,
   pathOfHandle,
   readEvents,
 } from '../sys/fanotify.js';
 import { statVfs } from '../sys/statvfs.js';
-import { cloneTree, closeTree } from '../sys/tree-clone.js';
 
 /** One change in one layer of this mount. */
 export interface LayerChange {
@@ -72,13 +69,6 @@ export class LayerWatcher {
   private readonly dirs = new Map<string, DirHit>();
   private readonly buf = Buffer.alloc(64 * 1024);
   private closed = false;
-  /** O_PATH fd on the private clone of the upper's mounts, or -1. */
-  private upperTree = -1;
-  /**
-   * The upper root as reached through a private clone of its mounts (`/proc/self/fd/N`), whose
-   * writes are never queued; null when there is none (no upper, or the clone was refused).
-   */
-  upperVia: string | null = null;
 
   private constructor(readonly fd: number, private readonly ownPid: number) {}
 
@@ -87,13 +77,9 @@ export class LayerWatcher {
    * not available (EPERM without CAP_SYS_ADMIN, ENODEV/EXDEV/EOPNOTSUPP for a filesystem it cannot
    * mark); the caller warns and mounts without the watcher. `work`: the overlay's work dir, where
    * only the daemon writes (every copy-up's data and metadata go to a file there): the kernel is
-   * asked not to queue its events at all, which the watcher would read only to drop. `upper`: the
-   * upper root, to be reached through a private mount whose writes are not queued (upperVia).
+   * asked not to queue its events at all, which the watcher would read only to drop.
    */
-  static start(
-    roots: readonly string[],
-    { ownPid = process.pid, work, upper }: { ownPid?: number; work?: string | null; upper?: string | null } = {},
-  ): LayerWatcher {
+  static start(roots: readonly string[], { ownPid = process.pid, work }: { ownPid?: number; work?: string | null } = {}): LayerWatcher {
     const w = new LayerWatcher(fanotifyGroup(), ownPid);
     try {
       roots.forEach((root, index) => w.add(index, root));
@@ -102,28 +88,7 @@ export class LayerWatcher {
       throw err;
     }
     if (work) w.quiet(work);
-    if (upper) w.quietUpperWrites(upper);
     return w;
-  }
-
-  /**
-   * A passthrough write through the mount reports FAN_MODIFY of the upper file by the client's pid,
-   * which the watcher cannot tell from a write beside the mount, yet the kernel has already done
-   * what the watcher would (fuse_write_update_attr drops size and times; a passthrough inode has no
-   * page cache). The daemon opens upper files through a private clone of the upper's mounts, the
-   * backing files' path is that clone, and a mount ignore mark keeps exactly those writes out:
-   * anyone else writing the upper file writes through another mount and is still reported.
-   */
-  private quietUpperWrites(upper: string): void {
-    try {
-      this.upperTree = cloneTree(upper);
-      ignoreMountWrites(this.fd, this.upperTree);
-      this.upperVia = `/proc/self/fd/${this.upperTree}`;
-    } catch {
-      // No clone or no mount mark (an older kernel): those writes are read and applied instead.
-      if (this.upperTree >= 0) closeTree(this.upperTree);
-      this.upperTree = -1;
-    }
   }
 
   private quiet(dir: string): void {
@@ -197,8 +162,6 @@ export class LayerWatcher {
     if (this.closed) return;
     this.closed = true;
     for (const fs of this.byFsid.values()) closeSync(fs.mountFd);
-    // Files opened through the clone keep it alive until they are closed.
-    if (this.upperTree >= 0) closeTree(this.upperTree);
     closeGroup(this.fd);
   }
 }

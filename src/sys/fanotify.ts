@@ -184,20 +184,6 @@ export function pathOfHandle(mountFd: number, handle: Buffer): string | null {
   }
 }
 
-const FAN_MARK_MOUNT = 0x10;
-const FAN_MARK_IGNORED_MASK = 0x20;
-
-/**
- * Never queue FAN_MODIFY of a write made through a file opened on the mount `mountFd` (an O_PATH
- * fd on its root), whatever the filesystem mark asks. Data events carry the writer's mount; entry
- * and attribute events do not (the kernel refuses them in a mount mark), so only writes qualify.
- */
-export function ignoreMountWrites(fd: number, mountFd: number): void {
-  const flags = FAN_MARK_ADD | FAN_MARK_MOUNT | FAN_MARK_IGNORED_MASK | FAN_MARK_IGNORED_SURV_MODIFY;
-  // fanotify_mark takes an O_PATH fd only as the dir of a path, not alone (EBADF).
-  check(c.fanotify_mark(fd, flags, FAN_MODIFY, mountFd, '.') as number, 'fanotify_mark', 'private upper mount');
-}
-
 /** Close a group made by fanotifyGroup (libc's close, for the same reason). */
 export function closeGroup(fd: number): void {
   c.close(fd);
