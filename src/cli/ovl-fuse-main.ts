@@ -3,7 +3,7 @@
 //   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always][,transport=dev|fuse-native][,watch=on|off][,passthrough=on|off] MERGED
 //   ovl-fuse umount MERGED
 // Without -f the command detaches: it starts the daemon and exits 0 only once the mount is live.
-import { closeSync, existsSync, fstatSync, realpathSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, readlinkSync, realpathSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
@@ -251,6 +251,25 @@ async function runForeground(
   return 0;
 }
 
+/**
+ * `target` as /proc/self/mountinfo names a mount point: symlinks followed (as umount(2) follows
+ * them), the last component itself never stat'ed (a dead FUSE mount answers ENOTCONN there).
+ */
+function mountPointPath(target: string): string {
+  let path = resolve(target);
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string | null = null;
+    try {
+      if (lstatSync(path).isSymbolicLink()) link = readlinkSync(path);
+    } catch {
+      // ENOTCONN (a dead mount), ENOENT…: not a link; the parent's realpath says the rest
+    }
+    if (link === null) break;
+    path = resolve(dirname(path), link);
+  }
+  return join(realpathSync(dirname(path)), basename(path));
+}
+
 async function umountCommand(argv: string[]): Promise<number> {
   const cli = parseCli(argv, 1);
   if (cli.done) return 0;
@@ -260,9 +279,11 @@ async function umountCommand(argv: string[]): Promise<number> {
   // target itself is never stat'ed: a mount whose daemon died answers ENOTCONN, and must still go.
   let real;
   try {
-    real = join(realpathSync(dirname(resolve(target))), basename(resolve(target)));
-  } catch {
-    throw new UsageError(`${target}: no such directory`);
+    real = mountPointPath(target);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'no such directory' : `cannot resolve (${code ?? String(err)})`;
+    throw new UsageError(`${target}: ${why}`, { code, cause: err });
   }
   if (!isMounted(real)) throw new UsageError(`${target}: ${existsSync(real) ? 'not a mount point' : 'no such directory'}`);
   umount(real);

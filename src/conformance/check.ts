@@ -94,7 +94,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckResult> {
   const referenceName = o.reference ? `file:${o.reference}` : o.replay || target.name !== 'kernel' ? 'kernel' : null;
   const dir = resolve(o.out, reportDirName(startedAt, target.name));
   const info = { target: target.name, reference: referenceName, seed: o.seed, startedAt, ms: Date.now() - start, command: o.command };
-  const everySuite = !o.replay && suiteNames().every((n) => suites.some((s) => s.suite === n));
+  const everySuite = !o.replay && suiteNames().every((n) => suites.some((s) => s.suite === n && !s.error));
   const model = buildModel(info, suites, `npx ovl-check run --target ${shellQuote(target.name)}`, dir, rules, everySuite);
   const exitCode = model.totals.diverged > 0 || suites.some((s) => s.error) ? 1 : 0;
   writeReport(dir, model, suites, exitCode, { traces: referenceName === null });

@@ -11,8 +11,11 @@ export function checkOutputPath(flag: string, path: string): void {
   const kind = (p: string): 'dir' | 'other' | 'none' => {
     try {
       return statSync(p).isDirectory() ? 'dir' : 'other';
-    } catch {
-      return 'none';
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return 'none';
+      // EACCES on a parent, ELOOP…: say so rather than "no such directory".
+      throw new UsageError(`${flag} ${path}: cannot reach ${p} (${code ?? String(err)})`, { code, cause: err });
     }
   };
   if (kind(abs) === 'dir') throw new UsageError(`${flag} ${path}: is a directory`, { code: 'EISDIR' });

@@ -1,7 +1,7 @@
 // ovl-fuse as a user runs it: detaches once the mount is live, `ovl-fuse umount` and SIGTERM
 // stop it cleanly, validation errors are one line with exit 2 and leave the user's dirs alone,
 // read-only mounts answer EROFS.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
@@ -76,6 +76,20 @@ t.test('ovl-fuse umount of a path not mounted or missing: one line naming it, ex
   const missing = join(d.root, 'nope');
   const gone = await run(['umount', missing]);
   t.same([gone.exitCode, gone.stderr], [2, `ovl-fuse: ${missing}: no such directory`]);
+});
+
+t.test('ovl-fuse umount through a symlink to the mount point, as umount(8) takes it', async (t) => {
+  const d = layerDirs(t, 1);
+  t.teardown(async () => {
+    if (isMounted(d.merged)) await umountSurely(d.merged);
+    await waitGone(d.merged);
+  });
+  t.equal((await run(['-o', fuseOptions(d), d.merged])).exitCode, 0);
+  const link = join(d.root, 'link');
+  symlinkSync(d.merged, link);
+  const u = await run(['umount', link]);
+  t.equal(u.exitCode, 0, u.stderr);
+  t.notOk(isMounted(d.merged));
 });
 
 t.test('ovl-fuse umount takes down a mount whose daemon was killed (ENOTCONN)', async (t) => {
