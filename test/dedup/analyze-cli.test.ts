@@ -57,3 +57,30 @@ t.test('bad roots and outputs are one-line errors; nothing is written into the r
   const empty = await run(join(work, 'empty'));
   t.same([empty.exitCode, empty.stderr], [2, `ovl-dedup: ${join(work, 'empty')}: no overlay, overlay2 or containers-storage store found (give the data root, the dir holding image/ and overlay2/)`]);
 });
+
+// src/dedup/v8-flags.ts: analyze sets its V8 flags in its own process. Seen through V8's inlining
+// trace of a small function compiled after the command ran (a hook at exit), against --version,
+// which sets none.
+t.test('analyze compiles without TurboFan inlining; other commands keep V8 defaults', async (t) => {
+  const hook = join(work, 'inline-probe.mjs');
+  writeFileSync(hook, `process.on('exit', () => {
+  new Function(\`
+    function probeInner(x) { return x + 1; }
+    function probeOuter(x) { return probeInner(x) * 2; }
+    %PrepareFunctionForOptimization(probeInner);
+    %PrepareFunctionForOptimization(probeOuter);
+    probeOuter(1); probeOuter(2);
+    %OptimizeFunctionOnNextCall(probeOuter);
+    probeOuter(3);\`)();
+});
+`);
+  const traced = (...args: string[]) =>
+    execa(process.execPath, ['--allow-natives-syntax', '--trace-turbo-inlining', '--import', hook, bin, ...args], { reject: false, env: { CI: '' } });
+  const inlined = /Inlining .*probeInner.* into .*probeOuter/;
+  const version = await traced('--version');
+  t.equal(version.exitCode, 0, version.stderr);
+  t.match(version.stdout, inlined, 'the probe is inlined with V8 defaults');
+  const analyze = await traced('analyze', root, '--json', '-');
+  t.equal(analyze.exitCode, 0, analyze.stderr);
+  t.notMatch(analyze.stdout, inlined);
+});
