@@ -5,12 +5,14 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * No inlining in TurboFan. analyze runs ~180 functions long enough to be optimised, most of them
- * once per run of a few seconds, and compiling them was the largest block of its instructions
- * (callgrind of the bench root, all threads: 2.2 of 9.9 G, ~1 G of it from inlining); without
- * inlining the compiled code runs a little slower (+0.4 G) and the compiles cost half.
+ * TurboFan inlines only functions of at most 27 bytes of bytecode (V8's default: 460). analyze
+ * runs ~180 functions long enough to be optimised, most once per run of a few seconds, and
+ * compiling them was the largest block of its instructions (callgrind of the bench root, all
+ * threads: 2.1–2.2 of 9.8–9.95 G, about half of it inlining). No inlining at all compiled as
+ * cheaply (1.15–1.24 G) but called small getters such as IdTable.get instead (JIT code +0.3–0.45
+ * G); with small ones inlined the run was 0.06–0.13 G lower still (two runs each, beside each other).
  */
-export const ANALYZE_V8_FLAGS: readonly string[] = ['--no-turbo-inlining'];
+export const ANALYZE_V8_FLAGS: readonly string[] = ['--max-inlined-bytecode-size=27'];
 
 /** Set ANALYZE_V8_FLAGS; called before the analysis's code gets hot. */
 export function tuneV8ForAnalyze(): void {
