@@ -5,6 +5,7 @@ import { convertCommand, type ConvertOptions } from '../dedup/convert-cmd.js';
 import { migrateCommand, type MigrateCliOptions } from '../dedup/migrate-cmd.js';
 import { ttyProgress } from '../dedup/progress.js';
 import { terminalWidth } from '../dedup/text-table.js';
+import { tuneV8ForAnalyze } from '../dedup/v8-flags.js';
 import { newProgram } from './program.js';
 import { EXIT_FAILURE, runMain } from './run.js';
 
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--html <file>', 'also write the report as one self-contained HTML page (charts, sortable tables, the JSON)')
     .option('--binary', 'sizes in KiB/MiB/GiB (powers of 1024, as du -h) instead of kB/MB/GB (as docker)')
     .action(async (root: string, flags: AnalyzeFlags) => {
+      tuneV8ForAnalyze();
       const io = { stdout: process.stdout, stderr: process.stderr, progress: ttyProgress(process.stderr), width: terminalWidth(process.stdout) };
       const { rules } = await analyzeCommand(root, flags, io);
       if (rules.some((r) => !r.pass)) code = EXIT_FAILURE;

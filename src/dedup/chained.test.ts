@@ -142,3 +142,18 @@ t.test('totals over more regular inodes than one call of the sums (1 024) equal 
   t.equal(r.perLayer.get('L')!.maxLinks, 2, "the lower root's files have a name in the upper one too");
   t.equal(r.perLayer.get('L')!.regularBytes, walks[0]!.regularBytes);
 });
+
+t.test('totals of one set of layers are the same in any order, from one result or a fresh one each', async (t) => {
+  const inputs = [base, mid, top1, top2];
+  const shared = chainedCounts(inputs);
+  const sets = [['b', 'm', 'p1'], ['p1', 'b', 'm'], ['m', 'p1', 'b', 'not-a-layer'], ['p2', 'p1', 'm', 'b'], ['b', 'm', 'p1', 'p2'], ['b', 'm', 'p2']];
+  for (const ids of sets) t.same(shared.totalOf(ids), chainedCounts(inputs).totalOf(ids), ids.join(' '));
+  t.same(shared.totalOf(['p1', 'm', 'b']), shared.totalOf(['b', 'm', 'p1']));
+  t.not(shared.totalOf(['b', 'm', 'p2']).regularBytes, shared.totalOf(['b', 'm', 'p1']).regularBytes, 'another set, other totals');
+  t.not(shared.totalOf(['b', 'm', 'p1', 'p2']).inodes, shared.totalOf(['b', 'm', 'p1']).inodes);
+  // A layer listed twice is added twice, as the list asks (its key is not that of the set).
+  t.not(shared.totalOf(['b', 'b']).entries, shared.totalOf(['b']).entries);
+  const copy = shared.totalOf(['b', 'm']);
+  copy.entries = -1;
+  t.not(shared.totalOf(['m', 'b']).entries, -1, 'each answer is a copy');
+});

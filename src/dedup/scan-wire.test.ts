@@ -3,7 +3,8 @@ import t from 'tap';
 import { WarningLog } from './read-meta.js';
 import { scanLayer } from './scan.js';
 import { faults, layer } from './scan-fixture.js';
-import { decodeScan, walkToWire } from './scan-wire.js';
+import { STAT, STAT_FIELDS } from '../sys/statx.js';
+import { decodeScan, inoOf, walkToWire } from './scan-wire.js';
 import { ScanWorkers } from './scan-workers.js';
 import type { LayerScan } from './types.js';
 
@@ -24,13 +25,33 @@ t.test('the wire shape decodes to the entries scanLayer gives, field for field',
     const wire = walkToWire(d, { log, fileXattrs })!;
     t.same(log.list, []);
     t.ok(Array.isArray(wire.paths), 'the paths stay a list on the thread that walked');
-    const joined = decodeScan({ ...wire, paths: (wire.paths as string[]).join('\0') });
+    // Entries read st_dev, st_ino and the times from their rows when asked: a copy for this
+    // decoding, as the clone below moves the rows' buffer away.
+    const joined = decodeScan({ ...wire, rows: wire.rows.slice(), paths: (wire.paths as string[]).join('\0') });
     const back = decodeScan(structuredClone(wire, { transfer: [wire.rows.buffer, wire.sorted.buffer] }));
     t.strictSame(plain(back), plain(direct), `fileXattrs ${fileXattrs}`);
     t.strictSame(plain(joined), plain(direct), `fileXattrs ${fileXattrs}, paths joined as a scan thread sends them`);
     t.ok(back.entries.every((e) => Buffer.isBuffer(e.xattrs[0]?.[1] ?? Buffer.alloc(0))), 'xattr values are Buffers again');
     t.equal(back.top.id, direct.top.id);
   }
+});
+
+t.test('an inode number past 2^53 comes back whole from its list, not from its row', async (t) => {
+  const d = layer(t);
+  const wire = walkToWire(d, { log: new WarningLog(), fileXattrs: false })!;
+  const paths = wire.paths as string[];
+  const at = paths.indexOf('dir');
+  const row = wire.rows.subarray(at * STAT_FIELDS, (at + 1) * STAT_FIELDS);
+  const big = 2n ** 60n + 7n;
+  row[STAT.ino] = -1;
+  wire.bigInos.push([at, big]);
+  const scan = decodeScan(wire);
+  const e = scan.entries.find((x) => x.path === 'dir')!;
+  t.equal(e.inode, `${row[STAT.dev]}:${big}`);
+  t.equal(inoOf(e), 0, 'past 2^53: no number');
+  const other = scan.entries.find((x) => x.path !== 'dir')!;
+  t.equal(inoOf(other), Number(other.inode.split(':')[1]), 'the others from their rows');
+  t.notOk(scan.entries.some((x) => x !== e && x.inode.endsWith(`:${big}`)));
 });
 
 t.test('the same warnings, in the same order, as the scan on this thread', async (t) => {

@@ -89,3 +89,36 @@ t.test('convert refuses a root with no legacy store and an --out that is a file:
   const below = await execa(bin, ['convert', root, '--out', join(file, 'sub')], { reject: false });
   t.same([below.exitCode, below.stderr], [2, `ovl-dedup: --out ${join(file, 'sub')}: ${file} is not a directory`]);
 });
+
+// src/dedup/v8-flags.ts: analyze sets its V8 flags in its own process. Seen through V8's inlining
+// trace of two probes compiled after the command ran (a hook at exit), against --version, which
+// sets none: a function of 53 bytes of bytecode is inlined with V8's defaults and not after
+// analyze; one of a few bytes is inlined after both.
+t.test('analyze compiles with TurboFan inlining only small functions; other commands keep V8 defaults', async (t) => {
+  const hook = join(work, 'inline-probe.mjs');
+  writeFileSync(hook, `process.on('exit', () => {
+  new Function(\`
+    function probeLarge(x) { let s = 0; for (let i = 0; i < x; i++) s += (i * x) % 7; return s + x * 3 - (x >> 1); }
+    function probeSmall(x) { return x + 1; }
+    function probeOuter(x) { return probeLarge(x) * probeSmall(x); }
+    %PrepareFunctionForOptimization(probeLarge);
+    %PrepareFunctionForOptimization(probeSmall);
+    %PrepareFunctionForOptimization(probeOuter);
+    probeOuter(1); probeOuter(2);
+    %OptimizeFunctionOnNextCall(probeOuter);
+    probeOuter(3);\`)();
+});
+`);
+  const traced = (...args: string[]) =>
+    execa(process.execPath, ['--allow-natives-syntax', '--trace-turbo-inlining', '--import', hook, bin, ...args], { reject: false, env: { CI: '' } });
+  const large = /Inlining .*probeLarge.* into .*probeOuter/;
+  const small = /Inlining .*probeSmall.* into .*probeOuter/;
+  const version = await traced('--version');
+  t.equal(version.exitCode, 0, version.stderr);
+  t.match(version.stdout, large, 'the large probe is inlined with V8 defaults');
+  t.match(version.stdout, small);
+  const analyze = await traced('analyze', root, '--json', '-');
+  t.equal(analyze.exitCode, 0, analyze.stderr);
+  t.notMatch(analyze.stdout, large, 'not after analyze');
+  t.match(analyze.stdout, small, 'the small one still is');
+});
