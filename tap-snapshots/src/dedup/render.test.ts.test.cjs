@@ -80,14 +80,12 @@ Converted 1 layers (1 already done) into /out
 app:1 (cccccccccccc):
   lowerdir=/out/bbbb/diff:/out/aaaa/diff
 
-┌────────────────────┬─────────┬────────┬─────────┬─────────┬───────────────┬────────────┐
-│                    │ ENTRIES │ INODES │ REGULAR │ DISK    │ REGULAR BYTES │ DISK BYTES │
-├────────────────────┼─────────┼────────┼─────────┼─────────┼───────────────┼────────────┤
-│ legacy roots now   │ 9       │ 15     │ 240.1kB │ 300kB   │ 240080        │ 300000     │
-│ analyze estimate   │ 9       │ 11     │ 240.1kB │ 282.6kB │ 240080        │ 282624     │
-│ measured on output │ 9       │ 11     │ 240.1kB │ 282.6kB │ 240080        │ 282624     │
-└────────────────────┴─────────┴────────┴─────────┴─────────┴───────────────┴────────────┘
-saved (measured): 4 inodes (26.7%), 17.38kB of disk (5.8%)
+                                                        FILE DATA    DISK
+                    NAMES  INODES  FILE DATA      DISK      bytes   bytes
+legacy roots now        9      15   240.1 kB  300.0 kB     240080  300000
+analyze estimate        9      11   240.1 kB  282.6 kB     240080  282624
+measured on output      9      11   240.1 kB  282.6 kB     240080  282624
+saved (measured): 4 inodes (26.7%), 17.4 kB of disk (5.8%)
 verify app:1: identical (8 entries compared)
 verify base:1: DIFFERENT
   /etc/os: content differs
