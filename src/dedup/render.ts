@@ -54,7 +54,7 @@ function wholeRoot(r: Report, c: Ctx): string {
     [label, count(x.entries), count(x.inodes), c.size(x.diskBytes)];
   const rows = [row('image layers', r.imageLayers), row('container layers', r.containerLayers)];
   if (r.wholeRoot) rows.push(row('outside the layers (metadata)', r.wholeRoot.outside), row('whole data root', r.wholeRoot));
-  const tab = textTable([{ head: 'DATA ROOT' }, { head: 'NAMES', right: true }, { head: 'INODES', right: true }, { head: 'DISK', right: true }], rows, c.width);
+  const tab = textTable([{ head: 'DATA ROOT', wrap: true }, { head: 'NAMES', right: true }, { head: 'INODES', right: true }, { head: 'DISK', right: true }], rows, c.width);
   const hint = r.wholeRoot ? `\n${wrap(`The whole-root row counts what \`find DATA_ROOT -xdev | wc -l\`, \`du -s -x --inodes DATA_ROOT\` and \`du -s -x DATA_ROOT\` count (hard links once, a running container's mount left out).`, c.width, '')}` : '';
   return tab + hint;
 }
@@ -79,7 +79,7 @@ function layout(t: LayerTotals, c: Ctx, title = 'IMAGE LAYERS'): string {
   rows.push(['saved by overlay2 (estimated)', '', count(t.saved.inodes), '', c.size(t.saved.bytes), '']);
   const saved = `overlay2 saves an estimated ${count(t.saved.inodes)} inodes (${percent(t.saved.inodesPercent)}) and ` +
     `${c.size(t.saved.bytes)} of disk (${percent(t.saved.percent)}) over legacy chains` + (c.legacy ? '; `ovl-dedup convert` measures it.' : '.');
-  const cols = [{ head: title }, { head: 'NAMES', right: true }, { head: 'INODES', right: true },
+  const cols = [{ head: title, wrap: true }, { head: 'NAMES', right: true }, { head: 'INODES', right: true },
     { head: 'FILE DATA', right: true }, { head: 'DISK', right: true }, { head: 'MAX LINKS', right: true }];
   const b = t.breakdown;
   const made = wrap(`On disk: ${count(b.inodesByType.file)} files, ${count(b.inodesByType.dir)} dirs, ${count(b.inodesByType.symlink)} symlinks, ` +
@@ -95,7 +95,7 @@ function byStore(r: Report, c: Ctx): Array<{ imgs: ImageReport[]; c: Ctx; driver
 
 function images(r: Report, c: Ctx): string {
   const df = textTable(
-    [{ head: 'IMAGE', flex: true }, { head: 'ID' }, { head: 'LAYERS', right: true }, { head: 'SIZE', right: true },
+    [{ head: 'IMAGE', wrap: true }, { head: 'ID' }, { head: 'LAYERS', right: true }, { head: 'SIZE', right: true },
       { head: 'SHARED', right: true }, { head: 'UNIQUE', right: true }],
     r.images.map((i) => [c.tagged ? imageTag(i, true) : i.names.join(', '), i.id.replace('sha256:', '').slice(0, 12), String(i.layers.length),
       c.size(i.size), c.size(i.sharedSize), c.size(i.uniqueSize)]),
@@ -104,7 +104,7 @@ function images(r: Report, c: Ctx): string {
   const costs = byStore(r, c).map(({ imgs, c }) => {
     const est = c.legacy ? 'as overlay2' : `as ${c.other}`;
     return textTable(
-      [{ head: 'IMAGE', flex: true }, { head: 'INODES', right: true }, { head: 'DISK', right: true },
+      [{ head: 'IMAGE', wrap: true }, { head: 'INODES', right: true }, { head: 'DISK', right: true },
         { head: `INODES\n${est}`, right: true }, { head: `DISK\n${est}`, right: true }, { head: 'SAVED\n(estimated)', right: true }],
       imgs.map((i) => {
         const alt = c.legacy ? i.totals.asMultiLower : i.totals.asChained;
@@ -113,7 +113,7 @@ function images(r: Report, c: Ctx): string {
       c.width,
     );
   });
-  return `Images (SIZE, SHARED, UNIQUE as docker system df -v${c.tagged ? ', each store on its own' : ''}):\n${df}\n\n${costs.join('\n\n')}`;
+  return `${wrap(`Images (SIZE, SHARED, UNIQUE as docker system df -v${c.tagged ? ', each store on its own' : ''}):`, c.width, '')}\n${df}\n\n${costs.join('\n\n')}`;
 }
 
 /** Each layer once, bottom-up per image, with every image that uses it; one table per store. */
@@ -144,7 +144,7 @@ function layerTable(imgs: ImageReport[], c: Ctx): string {
     }
   }
   return textTable(
-    [{ head: 'LAYER' }, { head: 'USED BY\nimage #index', flex: true, keep: 'start' }, { head: 'NAMES', right: true }, { head: 'INODES', right: true },
+    [{ head: 'LAYER', flex: true, keep: 'start', min: 5 }, { head: 'USED BY\nimage #index', wrap: true }, { head: 'NAMES', right: true }, { head: 'INODES', right: true },
       { head: 'DISK', right: true }, { head: `INODES\n${est}`, right: true }, { head: `DISK\n${est}`, right: true }],
     rows,
     c.width,
@@ -172,7 +172,7 @@ function duplicates(r: Report, c: Ctx): string {
   const shown = d.groups.length > TOP_GROUPS ? `\nLargest ${TOP_GROUPS} groups shown; --json lists all.` : '';
   const tab = textTable(
     [{ head: 'REDUNDANT', right: true }, { head: 'COPIES', right: true }, { head: 'SIZE', right: true },
-      { head: 'FILE', flex: true }, { head: 'IN LAYER (that added it)', flex: true }],
+      { head: 'FILE', flex: true }, { head: 'IN LAYER (that added it)', wrap: true }],
     rows,
     c.width,
   );
@@ -211,14 +211,14 @@ function wasteRows(r: Report, c: Ctx): string[][] {
 function waste(r: Report, c: Ctx): string {
   const head = wrap('Waste (as dive counts it): a file written in one layer and overwritten or deleted in a later one still takes space.', c.width, '');
   const per = textTable(
-    [{ head: 'IMAGE', flex: true }, { head: 'EFFICIENCY', right: true }, { head: 'WASTED\nall copies', right: true },
+    [{ head: 'IMAGE', wrap: true }, { head: 'EFFICIENCY', right: true }, { head: 'WASTED\nall copies', right: true },
       { head: 'RECLAIMABLE\nall but the last', right: true }, { head: 'BY METADATA\nchanges only', right: true }],
     r.waste.images.map((i) => [imageTag({ name: i.image, driver: i.driver }, c.tagged), percent(i.efficiency * 100), c.size(i.wastedBytes), c.size(i.reclaimableBytes), c.size(i.metadataOnlyBytes)]),
     c.width,
   );
   const rows = wasteRows(r, c);
   const paths = rows.length === 0 ? '' : '\n\n' + textTable(
-    [{ head: 'PATH', flex: true }, { head: 'IMAGES', flex: true, keep: 'start' }, { head: 'LAYERS' }, { head: 'RECLAIMABLE', right: true }, { head: 'WHY' }],
+    [{ head: 'PATH', flex: true }, { head: 'IMAGES', wrap: true }, { head: 'LAYERS', wrap: true }, { head: 'RECLAIMABLE', right: true }, { head: 'WHY', wrap: true }],
     rows,
     c.width,
   );
