@@ -6,7 +6,7 @@ import { layerLabel, layerNames, type LayerName } from './layer-names.js';
 import type { Counts, Driver } from './types.js';
 import type { ImageReport, LayerTotals, Report, StoreReport } from './report.js';
 import { imageList, imageTag, needsTags, storeNote, storeWord } from './store-labels.js';
-import { compactTable, textTable, wrap } from './text-table.js';
+import { textTable, wrap } from './text-table.js';
 import { count, percent, sizeFormat, type SizeFormat } from './units.js';
 
 const TOP_GROUPS = 10;
@@ -231,9 +231,8 @@ function warnings(r: Report): string {
 }
 
 export function renderCi(results: RuleResult[]): string {
-  const tab = compactTable(['RULE', 'LIMIT', 'ACTUAL', 'RESULT']);
-  for (const r of results) tab.push([r.rule, r.limit, r.actual, r.pass ? 'PASS' : 'FAIL']);
-  return `CI rules:\n${tab.toString()}`;
+  const cols = [{ head: 'RULE' }, { head: 'LIMIT', right: true }, { head: 'ACTUAL', right: true }, { head: 'RESULT' }];
+  return `CI rules:\n${textTable(cols, results.map((r) => [r.rule, r.limit, r.actual, r.pass ? 'PASS' : 'FAIL']), 80)}`;
 }
 
 export function renderReport(r: Report, opts: RenderOptions = {}): string {

@@ -1,8 +1,6 @@
 // Plain column tables for the terminal, the way docker prints them (no box, two spaces between
-// columns), fitted to the terminal width: when a table is too wide its flexible column (paths,
-// names) is shortened, keeping the end of each cell, which is the informative part of a path.
-import { createRequire } from 'node:module';
-import type CliTable3 from 'cli-table3';
+// columns), fitted to the terminal width: paths are shortened keeping their end (the informative
+// part), labels and lists wrap, heads break at their spaces; numbers are never cut.
 
 export interface Column {
   head: string;
@@ -131,15 +129,4 @@ export function terminalWidth(stream: { isTTY?: boolean; columns?: number }, env
   const fromEnv = Number(env.COLUMNS);
   if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
   return stream.isTTY && stream.columns ? stream.columns : 80;
-}
-
-// cli-table3 (with string-width and its colours) is loaded on first use, not with the command:
-// `analyze --json` prints no such table, and the import was ~5–10 ms of CPU of every start-up
-// (`ovl-dedup --version`, 10 alternated runs at load ~7), before any other thread runs.
-let cliTable: CliTable3 | undefined;
-
-/** A cli-table3 table with these column heads, no borders, no colours, no blank lines. */
-export function compactTable(head: string[]): CliTable3.Table {
-  cliTable ??= createRequire(import.meta.url)('cli-table3') as CliTable3;
-  return new cliTable({ head, style: { head: [], border: [], compact: true } });
 }

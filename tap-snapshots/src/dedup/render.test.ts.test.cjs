@@ -66,12 +66,9 @@ Warnings (1):
 
 exports[`src/dedup/render.test.ts > TAP > CI verdicts and convert summary > must match snapshot 1`] = `
 CI rules:
-┌──────────────────┬───────┬────────┬────────┐
-│ RULE             │ LIMIT │ ACTUAL │ RESULT │
-├──────────────────┼───────┼────────┼────────┤
-│ max-wasted-bytes │ 1MB   │ 2MB    │ FAIL   │
-│ min-efficiency   │ 0.9   │ 0.9500 │ PASS   │
-└──────────────────┴───────┴────────┴────────┘
+RULE              LIMIT  ACTUAL  RESULT
+max-wasted-bytes    1MB     2MB  FAIL
+min-efficiency      0.9  0.9500  PASS
 `
 
 exports[`src/dedup/render.test.ts > TAP > CI verdicts and convert summary > must match snapshot 2`] = `
