@@ -8,7 +8,7 @@ import { sizeCollisions } from './hash.js';
 import type { OutsideCounts } from './outside.js';
 import type { ContainerReport, ImageReport, LayerTotals, Report, StoreReport, Waste } from './report.js';
 import { REPORT_VERSION } from './report.js';
-import type { Discovery, LayerScan, Store } from './types.js';
+import type { Discovery, Driver, LayerScan, Store } from './types.js';
 import { wasteOfCopies, type PathCopies } from './waste.js';
 
 export interface AnalyseInput {
@@ -81,17 +81,18 @@ function sumTotals(list: LayerTotals[]): LayerTotals {
 /** An image's path copies: those of `copies`' chain, up to the image's own layer count. */
 interface ImageCopies {
   image: string;
+  driver: Driver;
   copies: PathCopies;
   upTo: number;
 }
 
 /** Each image's path copies (analyseStore made them), in report order. */
 function imageCopies(analyses: StoreAnalysis[]): ImageCopies[] {
-  return analyses.flatMap((a) => a.store.images.map((img) => ({ image: img.names[0]!, copies: a.copiesOf.get(img)!, upTo: img.layers.length })));
+  return analyses.flatMap((a) => a.store.images.map((img) => ({ image: img.names[0]!, driver: a.store.driver, copies: a.copiesOf.get(img)!, upTo: img.layers.length })));
 }
 
 function wasteOf(copies: ImageCopies[], hashes: ContentHashes): Waste {
-  const images = copies.map((c) => wasteOfCopies(c.image, c.copies, hashes, c.upTo));
+  const images = copies.map((c) => ({ ...wasteOfCopies(c.image, c.copies, hashes, c.upTo), driver: c.driver }));
   return {
     images,
     wastedBytes: images.reduce((n, w) => n + w.wastedBytes, 0),

@@ -2,7 +2,10 @@
 // fails. Pure; the CLI maps "any rule failed" to exit 1 and bad thresholds to exit 2.
 import { UsageError } from '../errors.js';
 import type { Report } from './report.js';
-import { humanSize, parseSize } from './units.js';
+import { parseSize, sizeFormat } from './units.js';
+
+// analyze's units ('100.0 kB'), as every other size ovl-dedup prints.
+const size = sizeFormat(false);
 
 export interface Thresholds {
   maxWastedBytes?: number;
@@ -48,7 +51,7 @@ export function evaluate(report: Report, th: Thresholds): RuleResult[] {
   const out: RuleResult[] = [];
   if (th.maxWastedBytes !== undefined) {
     const a = report.waste.wastedBytes;
-    out.push({ rule: 'max-wasted-bytes', limit: humanSize(th.maxWastedBytes), actual: humanSize(a), pass: a <= th.maxWastedBytes });
+    out.push({ rule: 'max-wasted-bytes', limit: size(th.maxWastedBytes), actual: size(a), pass: a <= th.maxWastedBytes });
   }
   if (th.minEfficiency !== undefined) {
     const a = report.waste.efficiency;
@@ -56,7 +59,7 @@ export function evaluate(report: Report, th: Thresholds): RuleResult[] {
   }
   if (th.maxDuplicateBytes !== undefined) {
     const a = report.duplicates.redundantBytes;
-    out.push({ rule: 'max-duplicate-bytes', limit: humanSize(th.maxDuplicateBytes), actual: humanSize(a), pass: a <= th.maxDuplicateBytes });
+    out.push({ rule: 'max-duplicate-bytes', limit: size(th.maxDuplicateBytes), actual: size(a), pass: a <= th.maxDuplicateBytes });
   }
   return out;
 }

@@ -6,8 +6,8 @@ import { convert, type ConvertResult } from './convert.js';
 import { checkedRoot, isInside, type Io } from './analyze-cmd.js';
 import { checkOutputPath } from './output-path.js';
 import type { Counts } from './types.js';
-import { compactTable } from './text-table.js';
-import { count, humanSize, percent } from './units.js';
+import { textTable } from './text-table.js';
+import { count, percent, sizeFormat } from './units.js';
 import { checkEngine, probeEngine, verifyStack, type VerifyResult } from './verify.js';
 
 export interface ConvertOptions {
@@ -24,17 +24,20 @@ export interface ConvertOutcome {
   verified: VerifyResult[];
 }
 
+// analyze's units (one decimal, '4.4 MB') and its plain right-aligned table, so convert's numbers read as analyze's.
+const size = sizeFormat(false);
+
 function countsRow(label: string, c: Counts): string[] {
-  return [label, count(c.entries), count(c.inodes), humanSize(c.regularBytes), humanSize(c.diskBytes), String(c.regularBytes), String(c.diskBytes)];
+  return [label, count(c.entries), count(c.inodes), size(c.regularBytes), size(c.diskBytes), String(c.regularBytes), String(c.diskBytes)];
 }
 
-export function renderConvert({ result, verified }: ConvertOutcome): string {
+export function renderConvert({ result, verified }: ConvertOutcome, width = 80): string {
   const lines = [`Converted ${result.written.length} layers (${result.reused.length} already done) into ${result.out}`, ''];
   for (const img of result.images) lines.push(`${img.name} (${img.id.slice(7, 19)}):`, `  ${img.lowerdir}`);
-  const tab = compactTable(['', 'ENTRIES', 'INODES', 'REGULAR', 'DISK', 'REGULAR BYTES', 'DISK BYTES']);
-  tab.push(countsRow('legacy roots now', result.legacy), countsRow('analyze estimate', result.estimate), countsRow('measured on output', result.measured));
+  const tab = textTable(['', 'NAMES', 'INODES', 'FILE DATA', 'DISK', 'FILE DATA\nbytes', 'DISK\nbytes'].map((head, i) => ({ head, right: i > 0 })),
+    [countsRow('legacy roots now', result.legacy), countsRow('analyze estimate', result.estimate), countsRow('measured on output', result.measured)], width);
   const s = result.saved;
-  lines.push('', tab.toString(), `saved (measured): ${count(s.inodes)} inodes (${percent(s.inodesPercent)}), ${humanSize(s.bytes)} of disk (${percent(s.percent)})`);
+  lines.push('', tab, `saved (measured): ${count(s.inodes)} inodes (${percent(s.inodesPercent)}), ${size(s.bytes)} of disk (${percent(s.percent)})`);
   for (const v of verified) {
     if (v.identical) lines.push(`verify ${v.image}: identical (${count(v.compared)} entries compared)`);
     else lines.push(`verify ${v.image}: DIFFERENT`, ...v.differences.map((d) => `  ${d.path}: ${d.what}`));

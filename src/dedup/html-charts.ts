@@ -2,6 +2,7 @@
 // per-image stacked bars of each layer's inodes and disk, the store's layout beside the other
 // one; a treemap of redundant duplicate bytes by layer and directory. Pure.
 import { colour, esc } from '../html/page.js';
+import { imageTag, needsTags } from './store-labels.js';
 import { layerNames } from './layer-names.js';
 import type { ImageReport, Report } from './report.js';
 import type { Counts } from './types.js';
@@ -54,6 +55,7 @@ function layoutsOf(img: ImageReport): { onDisk: string; other: string; pick: (c:
 /** Two charts per image (inodes, disk), each with the two layouts side by side, stacked by layer. */
 export function imageCharts(r: Report, fmtSize: Fmt, fmtCount: Fmt): string {
   const names = layerNames(r);
+  const tagged = needsTags(r.stores.map((s) => s.driver));
   return r.images.map((img) => {
     const l = layoutsOf(img);
     const per = img.layers.map((x) => l.pick(x));
@@ -64,7 +66,8 @@ export function imageCharts(r: Report, fmtSize: Fmt, fmtCount: Fmt): string {
       { label: l.other, parts: per.map(([, b]) => b[key]), total: tOther[key] },
     ];
     const legend = labels.map((s, i) => `<span style="color:${colour(i)}">■</span> ${esc(s)}`).join(' &nbsp; ');
-    return `<figure class="image-chart" data-image="${esc(img.name)}"><figcaption><b>${esc(img.name)}</b> — ${img.layers.length} layers: ${legend}</figcaption>` +
+    const n = img.layers.length;
+    return `<figure class="image-chart" data-image="${esc(img.name)}" data-driver="${esc(img.driver)}"><figcaption><b>${esc(imageTag(img, tagged))}</b> — ${n} ${n === 1 ? 'layer' : 'layers'}: ${legend}</figcaption>` +
       `<div class="charts">${stackedBars('inodes', bars('inodes'), fmtCount, labels)}${stackedBars('disk', bars('diskBytes'), fmtSize, labels)}</div></figure>`;
   }).join('\n');
 }

@@ -4,7 +4,9 @@
 import { esc, page, tableHtml } from '../html/page.js';
 import { duplicateCells, imageCharts, treemap } from './html-charts.js';
 import { layerLabel, layerNames } from './layer-names.js';
-import type { Report } from './report.js';
+import type { LayerTotals, Report } from './report.js';
+import type { Driver } from './types.js';
+import { imageList, needsTags, storeNote, storeWord } from './store-labels.js';
 import { count, percent, sizeFormat } from './units.js';
 
 function summary(r: Report, size: (n: number) => string): string {
@@ -12,26 +14,32 @@ function summary(r: Report, size: (n: number) => string): string {
     [{ text: label }, { text: count(x.entries), sort: x.entries }, { text: count(x.inodes), sort: x.inodes }, { text: size(x.diskBytes), sort: x.diskBytes }];
   const rows = [row('image layers', r.imageLayers), row('container layers', r.containerLayers)];
   if (r.wholeRoot) rows.push(row('outside the layers (metadata)', r.wholeRoot.outside), row('whole data root', r.wholeRoot));
-  const t = r.imageLayers;
   const legacy = r.stores.every((s) => s.driver === 'overlay');
-  const saved = `overlay2 saves an estimated ${count(t.saved.inodes)} inodes (${percent(t.saved.inodesPercent)}) and ` +
-    `${size(t.saved.bytes)} of disk (${percent(t.saved.percent)}) over legacy chains` + (legacy ? ' (ovl-dedup convert measures it).' : '.');
+  const savedBy = (t: LayerTotals, where: string): string => `overlay2 saves an estimated ${count(t.saved.inodes)} inodes (${percent(t.saved.inodesPercent)}) and ` +
+    `${size(t.saved.bytes)} of disk (${percent(t.saved.percent)}) over legacy chains${where}` + (legacy ? ' (ovl-dedup convert measures it).' : '.');
+  // Several stores share files by hard link: each store's estimate is its own, a sum would count them twice.
+  const saved = needsTags(r.stores.map((s) => s.driver))
+    ? r.stores.map((s) => savedBy(s.imageLayers, ` in the ${storeWord(s.driver)} store`)).join(' ')
+    : savedBy(r.imageLayers, '');
   return tableHtml({ id: 'root', head: [{ label: 'data root' }, { label: 'names', numeric: true }, { label: 'inodes', numeric: true }, { label: 'disk', numeric: true }], rows }) +
     `<p class="note">The whole-root row counts what <code>find DATA_ROOT -xdev | wc -l</code>, <code>du -s -x --inodes DATA_ROOT</code> and <code>du -s -x DATA_ROOT</code> count. ${esc(saved)}</p>`;
 }
 
 function wasteTable(r: Report, size: (n: number) => string): string {
-  const seen = new Map<string, string[][]>();
+  const seen = new Map<string, Array<{ name: string; driver: Driver }>>();
   const rows = [];
+  const tagged = needsTags(r.stores.map((s) => s.driver));
   for (const w of r.waste.images) {
-    const img = r.images.find((i) => i.name === w.image);
+    // By name and store: after migrate --in-place both stores list an image of that name.
+    const img = r.images.find((i) => i.name === w.image && i.driver === w.driver);
+    const tag = { name: w.image, driver: w.driver };
     for (const p of w.paths) {
       const key = `${p.path}\0${p.layers.map((i) => img?.layers[i]?.cacheId ?? i).join(':')}`;
       if (seen.has(key)) {
-        seen.get(key)!.push([w.image]);
+        seen.get(key)!.push(tag);
         continue;
       }
-      const images = [[w.image]];
+      const images = [tag];
       seen.set(key, images);
       const why = p.deleted ? 'deleted later' : p.metadataOnly ? 'chmod/chown/touch copied it' : 'overwritten';
       rows.push({ p, images, why });
@@ -43,7 +51,7 @@ function wasteTable(r: Report, size: (n: number) => string): string {
     id: 'waste',
     head: [{ label: 'path' }, { label: 'images' }, { label: 'layers' }, { label: 'all copies', numeric: true }, { label: 'reclaimable', numeric: true }, { label: 'why' }],
     rows: rows.map(({ p, images, why }) => [
-      { text: `/${p.path}` }, { text: images.map((i) => i[0]).join(', ') }, { text: p.layers.map((i) => `#${i}`).join(' → ') },
+      { text: `/${p.path}` }, { text: imageList(images, tagged) }, { text: p.layers.map((i) => `#${i}`).join(' → ') },
       { text: size(p.totalBytes), sort: p.totalBytes }, { text: size(p.reclaimableBytes), sort: p.reclaimableBytes }, { text: why },
     ]),
   });
@@ -65,7 +73,7 @@ export function renderHtml(r: Report, opts: { binary?: boolean } = {}): string {
   const size = sizeFormat(opts.binary ?? false);
   const d = r.duplicates;
   const body = [
-    `<p class="note">Data root <code>${esc(r.root)}</code>: ${r.stores.map((s) => `${esc(s.driver)} store, ${s.layers} layers, ${s.images} images, ${s.containers} containers`).join('; ')}. ` +
+    `<p class="note">Data root <code>${esc(r.root)}</code>: ${r.stores.map((s) => `${esc(s.driver)} store${esc(storeNote(s.driver, r.stores.map((x) => x.driver)))}, ${s.layers} layers, ${s.images} images, ${s.containers} containers`).join('; ')}. ` +
       `Sizes in ${opts.binary ? 'IEC units (1 KiB = 1024 B)' : 'SI units (1 kB = 1000 B)'}. Hover a shape for its numbers.</p>`,
     `<h2>Data root</h2>${summary(r, size)}`,
     '<h2>Images: inodes and disk per layer</h2><p class="note">Each bar stacks what each layer holds on its own (bottom layer at the bottom). ' +

@@ -6,12 +6,15 @@ import { checkedRoot, isInside, type Io } from './analyze-cmd.js';
 import { checkOutputPath } from './output-path.js';
 import { migrate, type MigrateOptions, type MigrateResult, type StoreCounts } from './migrate.js';
 import type { MigratePlan } from './migrate-plan.js';
-import { compactTable } from './text-table.js';
-import { count, humanSize } from './units.js';
+import { textTable } from './text-table.js';
+import { count, sizeFormat } from './units.js';
 
 export interface MigrateCliOptions extends MigrateOptions {
   json?: string;
 }
+
+// analyze's units (one decimal, '4.4 MB') and its plain right-aligned table, so migrate's numbers read as analyze's.
+const size = sizeFormat(false);
 
 function renderPlan(p: MigratePlan): string[] {
   const by = (w: string) => p.layers.filter((l) => l.work === w).length;
@@ -21,24 +24,24 @@ function renderPlan(p: MigratePlan): string[] {
   ];
   for (const c of p.containers) lines.push(`  container ${c.id.slice(0, 12)} ${c.name}`);
   lines.push(
-    `new on disk (estimate): ${count(p.newCost.inodes)} inodes, ${humanSize(p.newCost.bytes)}`,
-    `shared with the legacy files by hard link: ${count(p.linked.inodes)} inodes, ${humanSize(p.linked.bytes)}`,
+    `new on disk (estimate): ${count(p.newCost.inodes)} inodes, ${size(p.newCost.bytes)}`,
+    `shared with the legacy files by hard link: ${count(p.linked.inodes)} inodes, ${size(p.linked.bytes)}`,
   );
-  if (p.moved.inodes > 0) lines.push(`renamed, not copied: ${count(p.moved.inodes)} inodes, ${humanSize(p.moved.bytes)}`);
+  if (p.moved.inodes > 0) lines.push(`renamed, not copied: ${count(p.moved.inodes)} inodes, ${size(p.moved.bytes)}`);
   return lines;
 }
 
 function countsTable(before: StoreCounts | null, after: StoreCounts | null): string {
-  const tab = compactTable(['', 'INODES', 'DISK', 'DISK BYTES']);
+  const rows: string[][] = [];
   const row = (label: string, c: StoreCounts | null) => {
     if (!c) return;
     const inodes = c.imageLayers.inodes + c.containerLayers.inodes;
     const disk = c.imageLayers.diskBytes + c.containerLayers.diskBytes;
-    tab.push([label, count(inodes), humanSize(disk), String(disk)]);
+    rows.push([label, count(inodes), size(disk), String(disk)]);
   };
   row('legacy overlay (before)', before);
   row('overlay2 (after)', after);
-  return tab.toString();
+  return textTable(['', 'INODES', 'DISK', 'DISK\nbytes'].map((head, i) => ({ head, right: i > 0 })), rows, 80);
 }
 
 export function renderMigrate(r: MigrateResult): string {
@@ -51,7 +54,7 @@ export function renderMigrate(r: MigrateResult): string {
   if (r.resumedCommit) lines.push('finished the commit of an interrupted run');
   if (r.plan) lines.push(`wrote ${r.written.length} layers (${r.plan.layers.length - r.written.length} already staged by an earlier run)`);
   if (r.verified.images > 0) lines.push(`verified: ${r.verified.images} image stacks mounted, ${count(r.verified.entries)} entries equal to the legacy roots`);
-  if (r.added) lines.push(`new on disk (measured): ${count(r.added.inodes)} inodes, ${humanSize(r.added.bytes)} (${r.added.bytes} bytes)`);
+  if (r.added) lines.push(`new on disk (measured): ${count(r.added.inodes)} inodes, ${size(r.added.bytes)} (${r.added.bytes} bytes)`);
   lines.push('', countsTable(r.before, r.after));
   lines.push(r.removedLegacy ? 'legacy overlay/ and image/overlay/ removed' : r.plan?.mode === 'in-place' ? 'legacy overlay/ and image/overlay/ kept; --remove-legacy drops them' : '');
   return lines.join('\n') + '\n';

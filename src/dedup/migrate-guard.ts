@@ -7,7 +7,9 @@ import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { listMounts } from '../sys/index.js';
 import { isInside } from './analyze-cmd.js';
-import { humanSize } from './units.js';
+import { sizeFormat } from './units.js';
+
+const size = sizeFormat(false);
 import type { Warning } from './types.js';
 
 const DEFAULT_ROOT = '/var/lib/docker';
@@ -171,7 +173,7 @@ export function refuseNoSpace(target: string, need: Need): void {
   const bytes = Math.ceil(need.bytes * 1.05) + (1 << 20);
   const inodes = Math.ceil(need.inodes * 1.05) + 16;
   if (bytes > freeBytes) {
-    throw new UsageError(`${at}: not enough space: migrate needs ${humanSize(bytes)}, ${humanSize(freeBytes)} free`);
+    throw new UsageError(`${at}: not enough space: migrate needs ${size(bytes)}, ${size(freeBytes)} free`);
   }
   // Filesystems without an inode limit (btrfs, tmpfs without nr_inodes) report 0 files.
   if (Number(fs.files) > 0 && inodes > freeInodes) {

@@ -1,14 +1,17 @@
 // A one-line progress bar for long scans, on a TTY stream only (stderr); silent otherwise so
 // pipes, logs and JSON on stdout stay clean. Hand-written (20 lines) rather than another dependency.
 import type { Progress } from './pipeline.js';
-import { humanSize } from './units.js';
+import { sizeFormat } from './units.js';
+
+// analyze's units ('21.4 MB'), not a second style.
+const size = sizeFormat(false);
 
 export function ttyProgress(stream: NodeJS.WriteStream): Progress | undefined {
   if (!stream.isTTY) return undefined;
   let phase = '';
   let total = 0;
   let last = 0;
-  const label = (n: number): string => (phase === 'hash' ? humanSize(n) : String(n));
+  const label = (n: number): string => (phase === 'hash' ? size(n) : String(n));
   return {
     phase(name, t) {
       phase = name;

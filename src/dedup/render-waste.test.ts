@@ -30,7 +30,7 @@ const deleted = (path: string, bytes: number): WastePath =>
 // Both images hold the same eleven small deletions; two:1 also one large one, so its top ten ends at f08.
 const small = Array.from({ length: 11 }, (_, i) => deleted(`d/f${String(i).padStart(2, '0')}`, 4));
 const image = (name: string, paths: WastePath[]) =>
-  ({ image: name, wastedBytes: 0, reclaimableBytes: 0, efficiency: 1, metadataOnlyBytes: 0, paths });
+  ({ image: name, driver: 'overlay' as const, wastedBytes: 0, reclaimableBytes: 0, efficiency: 1, metadataOnlyBytes: 0, paths });
 const report: Report = { ...analysed, waste: { ...analysed.waste, images: [image('one:1', small), image('two:1', [deleted('d/huge', 900_000), ...small])] } };
 
 t.test('a waste row names every image holding it, largest first', async (t) => {

@@ -4,8 +4,9 @@
 import type { RuleResult } from './ci.js';
 import { layerLabel, layerNames, type LayerName } from './layer-names.js';
 import type { Counts, Driver } from './types.js';
-import type { LayerTotals, Report } from './report.js';
-import { compactTable, textTable, wrap } from './text-table.js';
+import type { ImageReport, LayerTotals, Report, StoreReport } from './report.js';
+import { imageList, imageTag, needsTags, storeNote, storeWord } from './store-labels.js';
+import { textTable, wrap } from './text-table.js';
 import { count, percent, sizeFormat, type SizeFormat } from './units.js';
 
 const TOP_GROUPS = 10;
@@ -26,6 +27,8 @@ interface Ctx {
   onDisk: string;
   other: string;
   legacy: boolean;
+  /** more than one store: every image says which one it is in */
+  tagged: boolean;
 }
 
 function layouts(drivers: Driver[]): Pick<Ctx, 'onDisk' | 'other' | 'legacy'> {
@@ -40,7 +43,7 @@ function header(r: Report, c: Ctx): string {
   for (const s of r.stores) {
     const links = s.linkLimit ? `; most names of one file: ${count(s.imageLayers.maxLinks)} (the filesystem allows ${count(s.linkLimit)})` : '';
     const orphans = s.orphans.length ? `, ${s.orphans.length} dirs no layer uses` : '';
-    lines.push(wrap(`  ${s.driver} store ${s.path}: ${s.layers} layers, ${s.images} images, ${s.containers} containers${orphans}${links}`, c.width, '    '));
+    lines.push(wrap(`  ${s.driver} store ${s.path}${storeNote(s.driver, r.stores.map((x) => x.driver))}: ${s.layers} layers, ${s.images} images, ${s.containers} containers${orphans}${links}`, c.width, '    '));
   }
   if (r.stores.length === 0) lines.push('  no overlay, overlay2 or containers-storage store found');
   return lines.join('\n');
@@ -51,7 +54,7 @@ function wholeRoot(r: Report, c: Ctx): string {
     [label, count(x.entries), count(x.inodes), c.size(x.diskBytes)];
   const rows = [row('image layers', r.imageLayers), row('container layers', r.containerLayers)];
   if (r.wholeRoot) rows.push(row('outside the layers (metadata)', r.wholeRoot.outside), row('whole data root', r.wholeRoot));
-  const tab = textTable([{ head: 'DATA ROOT' }, { head: 'NAMES', right: true }, { head: 'INODES', right: true }, { head: 'DISK', right: true }], rows, c.width);
+  const tab = textTable([{ head: 'DATA ROOT', wrap: true }, { head: 'NAMES', right: true }, { head: 'INODES', right: true }, { head: 'DISK', right: true }], rows, c.width);
   const hint = r.wholeRoot ? `\n${wrap(`The whole-root row counts what \`find DATA_ROOT -xdev | wc -l\`, \`du -s -x --inodes DATA_ROOT\` and \`du -s -x DATA_ROOT\` count (hard links once, a running container's mount left out).`, c.width, '')}` : '';
   return tab + hint;
 }
@@ -60,7 +63,15 @@ function countsRow(label: string, x: Counts, c: Ctx): string[] {
   return [label, count(x.entries), count(x.inodes), c.size(x.regularBytes), c.size(x.diskBytes), count(x.maxLinks)];
 }
 
-function layout(t: LayerTotals, c: Ctx): string {
+/** One layout table per store when the root has several: their estimates are each store's own and do not add up. */
+function layoutPerStore(r: Report, c: Ctx): string {
+  if (!c.tagged) return layout(r.imageLayers, c);
+  const note = wrap('Each store is measured and estimated on its own: the stores share files by hard link, so their rows do not add up ' +
+    '(the data root table above counts every inode once).', c.width, '');
+  return [note, ...r.stores.map((s: StoreReport) => layout(s.imageLayers, { ...c, ...layouts([s.driver]) }, `${storeWord(s.driver).toUpperCase()} STORE`))].join('\n\n');
+}
+
+function layout(t: LayerTotals, c: Ctx, title = 'IMAGE LAYERS'): string {
   const rows = [
     countsRow(`${c.onDisk} (on disk)`, t, c),
     c.legacy ? countsRow('as overlay2 diffs (estimated)', t.asMultiLower, c) : countsRow('as legacy chains (estimated)', t.asChained, c),
@@ -68,7 +79,7 @@ function layout(t: LayerTotals, c: Ctx): string {
   rows.push(['saved by overlay2 (estimated)', '', count(t.saved.inodes), '', c.size(t.saved.bytes), '']);
   const saved = `overlay2 saves an estimated ${count(t.saved.inodes)} inodes (${percent(t.saved.inodesPercent)}) and ` +
     `${c.size(t.saved.bytes)} of disk (${percent(t.saved.percent)}) over legacy chains` + (c.legacy ? '; `ovl-dedup convert` measures it.' : '.');
-  const cols = [{ head: 'IMAGE LAYERS' }, { head: 'NAMES', right: true }, { head: 'INODES', right: true },
+  const cols = [{ head: title, wrap: true }, { head: 'NAMES', right: true }, { head: 'INODES', right: true },
     { head: 'FILE DATA', right: true }, { head: 'DISK', right: true }, { head: 'MAX LINKS', right: true }];
   const b = t.breakdown;
   const made = wrap(`On disk: ${count(b.inodesByType.file)} files, ${count(b.inodesByType.dir)} dirs, ${count(b.inodesByType.symlink)} symlinks, ` +
@@ -76,44 +87,64 @@ function layout(t: LayerTotals, c: Ctx): string {
   return `${textTable(cols, rows, c.width)}\n${wrap(saved, c.width, '')}\n${made}`;
 }
 
+/** The images of each store with that store's labels; one group when the root has one store. */
+function byStore(r: Report, c: Ctx): Array<{ imgs: ImageReport[]; c: Ctx; driver: Driver | null }> {
+  if (!c.tagged) return [{ imgs: r.images, c, driver: null }];
+  return r.stores.map((s) => ({ imgs: r.images.filter((i) => i.driver === s.driver), c: { ...c, ...layouts([s.driver]) }, driver: s.driver }));
+}
+
 function images(r: Report, c: Ctx): string {
   const df = textTable(
-    [{ head: 'IMAGE', flex: true }, { head: 'ID' }, { head: 'LAYERS', right: true }, { head: 'SIZE', right: true },
+    [{ head: 'IMAGE', wrap: true }, { head: 'ID' }, { head: 'LAYERS', right: true }, { head: 'SIZE', right: true },
       { head: 'SHARED', right: true }, { head: 'UNIQUE', right: true }],
-    r.images.map((i) => [i.names.join(', '), i.id.replace('sha256:', '').slice(0, 12), String(i.layers.length),
+    r.images.map((i) => [c.tagged ? imageTag(i, true) : i.names.join(', '), i.id.replace('sha256:', '').slice(0, 12), String(i.layers.length),
       c.size(i.size), c.size(i.sharedSize), c.size(i.uniqueSize)]),
     c.width,
   );
-  const est = c.legacy ? 'as overlay2' : `as ${c.other}`;
-  const costs = textTable(
-    [{ head: 'IMAGE', flex: true }, { head: 'INODES', right: true }, { head: 'DISK', right: true },
-      { head: `INODES\n${est}`, right: true }, { head: `DISK\n${est}`, right: true }, { head: 'SAVED\n(estimated)', right: true }],
-    r.images.map((i) => {
-      const alt = c.legacy ? i.totals.asMultiLower : i.totals.asChained;
-      return [i.name, count(i.totals.inodes), c.size(i.totals.diskBytes), count(alt.inodes), c.size(alt.diskBytes), percent(i.totals.saved.percent)];
-    }),
-    c.width,
-  );
-  return `Images (SIZE, SHARED, UNIQUE as docker system df -v):\n${df}\n\n${costs}`;
+  const costs = byStore(r, c).map(({ imgs, c }) => {
+    const est = c.legacy ? 'as overlay2' : `as ${c.other}`;
+    return textTable(
+      [{ head: 'IMAGE', wrap: true }, { head: 'INODES', right: true }, { head: 'DISK', right: true },
+        { head: `INODES\n${est}`, right: true }, { head: `DISK\n${est}`, right: true }, { head: 'SAVED\n(estimated)', right: true }],
+      imgs.map((i) => {
+        const alt = c.legacy ? i.totals.asMultiLower : i.totals.asChained;
+        return [imageTag(i, c.tagged), count(i.totals.inodes), c.size(i.totals.diskBytes), count(alt.inodes), c.size(alt.diskBytes), percent(i.totals.saved.percent)];
+      }),
+      c.width,
+    );
+  });
+  return `${wrap(`Images (SIZE, SHARED, UNIQUE as docker system df -v${c.tagged ? ', each store on its own' : ''}):`, c.width, '')}\n${df}\n\n${costs.join('\n\n')}`;
 }
 
-/** Each layer once, bottom-up per image, with every image that uses it. */
+/** Each layer once, bottom-up per image, with every image that uses it; one table per store. */
 function layers(r: Report, c: Ctx): string {
+  return byStore(r, c).map(({ imgs, c, driver }) => {
+    const title = driver === null ? '' : `Layers of the ${storeWord(driver)} store:\n`;
+    return title + layerTable(imgs, c);
+  }).join('\n\n');
+}
+
+function layerTable(imgs: ImageReport[], c: Ctx): string {
   const est = c.legacy ? 'as overlay2' : `as ${c.other}`;
+  // Images with fewer layers first, as layerNames orders them: a shared layer is named after the base image.
+  const usedBy = new Map<string, string[]>();
+  for (const img of [...imgs].sort((a, b) => a.layers.length - b.layers.length || a.name.localeCompare(b.name))) {
+    img.layers.forEach((l, i) => usedBy.set(l.cacheId, [...(usedBy.get(l.cacheId) ?? []), `${img.name} #${i}`]));
+  }
   const seen = new Set<string>();
   const rows: string[][] = [];
-  for (const img of r.images) {
+  for (const img of imgs) {
     for (const l of img.layers) {
       if (seen.has(l.cacheId)) continue;
       seen.add(l.cacheId);
       const alt = c.legacy ? l.asMultiLower : l.asChained;
       const n = c.names.get(l.cacheId);
-      rows.push([n?.short ?? l.cacheId.slice(0, 12), (n?.usedBy ?? []).join(', '), count(l.entries), count(l.inodes), c.size(l.diskBytes),
+      rows.push([n?.short ?? l.cacheId.slice(0, 12), (usedBy.get(l.cacheId) ?? []).join(', '), count(l.entries), count(l.inodes), c.size(l.diskBytes),
         count(alt.inodes), c.size(alt.diskBytes)]);
     }
   }
   return textTable(
-    [{ head: 'LAYER' }, { head: 'USED BY\nimage #index', flex: true, keep: 'start' }, { head: 'NAMES', right: true }, { head: 'INODES', right: true },
+    [{ head: 'LAYER', flex: true, keep: 'start', min: 5 }, { head: 'USED BY\nimage #index', wrap: true }, { head: 'NAMES', right: true }, { head: 'INODES', right: true },
       { head: 'DISK', right: true }, { head: `INODES\n${est}`, right: true }, { head: `DISK\n${est}`, right: true }],
     rows,
     c.width,
@@ -141,7 +172,7 @@ function duplicates(r: Report, c: Ctx): string {
   const shown = d.groups.length > TOP_GROUPS ? `\nLargest ${TOP_GROUPS} groups shown; --json lists all.` : '';
   const tab = textTable(
     [{ head: 'REDUNDANT', right: true }, { head: 'COPIES', right: true }, { head: 'SIZE', right: true },
-      { head: 'FILE', flex: true }, { head: 'IN LAYER (that added it)', flex: true }],
+      { head: 'FILE', flex: true }, { head: 'IN LAYER (that added it)', wrap: true }],
     rows,
     c.width,
   );
@@ -154,9 +185,10 @@ function duplicates(r: Report, c: Ctx): string {
  * only those where it made the top ten), and rows go largest reclaimable first across images.
  */
 function wasteRows(r: Report, c: Ctx): string[][] {
-  const byKey = new Map<string, { row: string[]; images: string[]; bytes: number; path: string; shown: boolean }>();
+  const byKey = new Map<string, { row: string[]; images: Array<{ name: string; driver: Driver }>; bytes: number; path: string; shown: boolean }>();
   for (const w of r.waste.images) {
-    const img = r.images.find((i) => i.name === w.image);
+    // By name and store: after migrate --in-place both stores list an image of that name.
+    const img = r.images.find((i) => i.name === w.image && i.driver === w.driver);
     w.paths.forEach((p, rank) => {
       const ids = p.layers.map((i) => img?.layers[i]?.cacheId ?? String(i));
       const key = `${p.path}\0${ids.join(':')}`;
@@ -166,27 +198,27 @@ function wasteRows(r: Report, c: Ctx): string[][] {
         known = { row: [`/${p.path}`, p.layers.map((i) => `#${i}`).join(' → '), c.size(p.reclaimableBytes), why], images: [], bytes: p.reclaimableBytes, path: p.path, shown: false };
         byKey.set(key, known);
       }
-      known.images.push(w.image);
+      known.images.push({ name: w.image, driver: w.driver });
       if (rank < TOP_WASTE) known.shown = true;
     });
   }
   return [...byKey.values()]
     .filter((v) => v.shown)
     .sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path))
-    .map((v) => [v.row[0]!, v.images.join(', '), ...v.row.slice(1)]);
+    .map((v) => [v.row[0]!, imageList(v.images, c.tagged), ...v.row.slice(1)]);
 }
 
 function waste(r: Report, c: Ctx): string {
   const head = wrap('Waste (as dive counts it): a file written in one layer and overwritten or deleted in a later one still takes space.', c.width, '');
   const per = textTable(
-    [{ head: 'IMAGE', flex: true }, { head: 'EFFICIENCY', right: true }, { head: 'WASTED\nall copies', right: true },
+    [{ head: 'IMAGE', wrap: true }, { head: 'EFFICIENCY', right: true }, { head: 'WASTED\nall copies', right: true },
       { head: 'RECLAIMABLE\nall but the last', right: true }, { head: 'BY METADATA\nchanges only', right: true }],
-    r.waste.images.map((i) => [i.image, percent(i.efficiency * 100), c.size(i.wastedBytes), c.size(i.reclaimableBytes), c.size(i.metadataOnlyBytes)]),
+    r.waste.images.map((i) => [imageTag({ name: i.image, driver: i.driver }, c.tagged), percent(i.efficiency * 100), c.size(i.wastedBytes), c.size(i.reclaimableBytes), c.size(i.metadataOnlyBytes)]),
     c.width,
   );
   const rows = wasteRows(r, c);
   const paths = rows.length === 0 ? '' : '\n\n' + textTable(
-    [{ head: 'PATH', flex: true }, { head: 'IMAGES', flex: true, keep: 'start' }, { head: 'LAYERS' }, { head: 'RECLAIMABLE', right: true }, { head: 'WHY' }],
+    [{ head: 'PATH', flex: true }, { head: 'IMAGES', wrap: true }, { head: 'LAYERS', wrap: true }, { head: 'RECLAIMABLE', right: true }, { head: 'WHY', wrap: true }],
     rows,
     c.width,
   );
@@ -199,15 +231,15 @@ function warnings(r: Report): string {
 }
 
 export function renderCi(results: RuleResult[]): string {
-  const tab = compactTable(['RULE', 'LIMIT', 'ACTUAL', 'RESULT']);
-  for (const r of results) tab.push([r.rule, r.limit, r.actual, r.pass ? 'PASS' : 'FAIL']);
-  return `CI rules:\n${tab.toString()}`;
+  const cols = [{ head: 'RULE' }, { head: 'LIMIT', right: true }, { head: 'ACTUAL', right: true }, { head: 'RESULT' }];
+  return `CI rules:\n${textTable(cols, results.map((r) => [r.rule, r.limit, r.actual, r.pass ? 'PASS' : 'FAIL']), 80)}`;
 }
 
 export function renderReport(r: Report, opts: RenderOptions = {}): string {
-  const c: Ctx = { size: sizeFormat(opts.binary ?? false), width: opts.width ?? 80, names: layerNames(r), ...layouts(r.stores.map((s) => s.driver)) };
+  const c: Ctx = { size: sizeFormat(opts.binary ?? false), width: opts.width ?? 80, names: layerNames(r), ...layouts(r.stores.map((s) => s.driver)),
+    tagged: needsTags(r.stores.map((s) => s.driver)) };
   const parts = [header(r, c)];
-  if (r.stores.length > 0) parts.push(wholeRoot(r, c), layout(r.imageLayers, c), images(r, c), layers(r, c), duplicates(r, c), waste(r, c));
+  if (r.stores.length > 0) parts.push(wholeRoot(r, c), layoutPerStore(r, c), images(r, c), layers(r, c), duplicates(r, c), waste(r, c));
   parts.push(warnings(r));
   return parts.filter((p) => p.length > 0).join('\n\n') + '\n';
 }

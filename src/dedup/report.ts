@@ -108,6 +108,8 @@ export interface WastePath {
 
 export interface ImageWaste {
   image: string;
+  /** the store the image is in: a root migrated in place lists each image once per store */
+  driver: Driver;
   /** dive: Σ over paths seen in ≥2 layers of all their sizes */
   wastedBytes: number;
   reclaimableBytes: number;

@@ -1,17 +1,5 @@
-// Sizes for humans the way docker prints them (decimal SI, 4 significant digits: 4.163MB, 98.3kB),
-// and the parser for size thresholds on the command line. JSON always carries exact bytes.
-
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-
-export function humanSize(bytes: number): string {
-  let v = Math.abs(bytes);
-  let i = 0;
-  while (v >= 1000 && i < UNITS.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${bytes < 0 ? '-' : ''}${Number(v.toPrecision(4))}${UNITS[i]}`;
-}
+// Sizes for humans, one style for every ovl-dedup command (sizeFormat: SI or IEC, one decimal,
+// '4.4 MB'), and the parser for size thresholds on the command line. JSON always carries exact bytes.
 
 const FACTOR: Record<string, number> = {
   '': 1, b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9, t: 1e12, tb: 1e12,

@@ -173,7 +173,10 @@ function wastePath(path: string, list: Copy[], hashes: ContentHashes): WastePath
   };
 }
 
-export function imageWaste(image: string, layers: readonly DiffItem[][], hashes: ContentHashes): ImageWaste {
+/** An image's waste before analyse says which store the image is in. */
+export type StorelessWaste = Omit<ImageWaste, 'driver'>;
+
+export function imageWaste(image: string, layers: readonly DiffItem[][], hashes: ContentHashes): StorelessWaste {
   return wasteOfCopies(image, pathCopies(layers), hashes);
 }
 
@@ -189,7 +192,7 @@ function below(list: Copy[], upTo: number): Copy[] {
  * `upTo`: the image's layer count when `copies` are those of a longer chain it is the bottom of
  * (the copies a layer adds depend only on the layers below it, so the image's are a prefix).
  */
-export function wasteOfCopies(image: string, copies: PathCopies, hashes: ContentHashes, upTo = Infinity): ImageWaste {
+export function wasteOfCopies(image: string, copies: PathCopies, hashes: ContentHashes, upTo = Infinity): StorelessWaste {
   let sumMin = 0;
   let sumAll = 0;
   let metadataOnlyBytes = 0;

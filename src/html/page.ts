@@ -51,6 +51,7 @@ th { background: #f4f4f4; cursor: pointer; user-select: none; } th[data-dir=asc]
 .note { color: #555; max-width: 900px; } .charts { display: flex; flex-wrap: wrap; gap: 24px; }
 svg text { font: 11px system-ui, sans-serif; fill: #333; } svg .title { font-weight: 600; font-size: 12px; }
 code { background: #f4f4f4; padding: 0 3px; }
+.matrix-box { max-width: 100%; overflow-x: auto; border: 1px solid #eee; }
 `;
 
 /** A complete page: title, body sections, and the report embedded as application/json. */

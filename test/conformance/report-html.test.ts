@@ -1,7 +1,7 @@
 // report.html of an ovl-check run, written by writeReport into a real report dir and opened in
 // headless Chromium: the divergence matrix has a cell per suite × category, the unexpected cells
 // link to repro scripts that exist beside the page, nothing goes to the console.
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -74,4 +74,24 @@ t.test('report.html counts in the words report.md and the terminal use: unexpect
   const html = renderHtml(model, {});
   t.match(html, new RegExp(`${model.totals.diverged} unexpected\\.`), 'the run line');
   t.notMatch(html, /diverged/, 'no second word for the same count');
+});
+
+t.test('a matrix of twenty categories scrolls in its own box; the page stays as wide as the window', { skip: await chromiumMissing() }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovl-check-wide-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const info = { target, reference: 'kernel', seed: 7, startedAt: '2026-12-01T21:00:00.000Z', ms: 1400, command: 'c' };
+  const model = buildModel(info, suites, `npx ovl-check run --target '${target}'`, dir);
+  const wide = { ...model, categories: Array.from({ length: 20 }, (_, i) => ({ suite: 'basic', category: `merged:stat.field${i}`, accepted: i % 2 === 0, count: 1 })) };
+  // The test page reports its own widths into the DOM, where --dump-dom reads them.
+  const probe = `<script>const b = document.querySelector('svg.matrix').parentElement;
+document.body.dataset.page = String(document.documentElement.scrollWidth - window.innerWidth);
+document.body.dataset.box = String(b.scrollWidth - b.clientWidth);</script></body>`;
+  const html = join(dir, 'report.html');
+  writeFileSync(html, renderHtml(wide, {}).replace('</body>', probe));
+  const page = await renderPage(html, dir, 'wide');
+  t.same(page.console, [], 'no console message');
+  const attr = (name: string) => Number(new RegExp(`data-${name}="(-?\\d+)"`).exec(page.dom)?.[1]);
+  t.ok(attr('page') <= 0, `the page is no wider than the window (${attr('page')} px over)`);
+  t.ok(attr('box') > 0, `the matrix box scrolls (${attr('box')} px hidden)`);
+  if (process.env.OVLKIT_KEEP_SCREENSHOTS) copyFileSync(page.png, join(process.env.OVLKIT_KEEP_SCREENSHOTS, 'ovl-check-wide.png'));
 });

@@ -42,7 +42,8 @@ export function divergenceMatrix(m: RunModel): string {
       out.push(repro ? `<a class="repro" href="${esc(repro.repro)}">${cell}</a>` : cell);
     });
   });
-  return `<svg class="matrix" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img">${out.join('')}</svg>`;
+  // Twenty categories are ~2,300 px: the matrix scrolls in its own box, the page stays as wide as the window.
+  return `<div class="matrix-box"><svg class="matrix" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img">${out.join('')}</svg></div>`;
 }
 
 function suiteTable(m: RunModel): string {

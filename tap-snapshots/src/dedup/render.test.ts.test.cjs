@@ -66,12 +66,9 @@ Warnings (1):
 
 exports[`src/dedup/render.test.ts > TAP > CI verdicts and convert summary > must match snapshot 1`] = `
 CI rules:
-┌──────────────────┬───────┬────────┬────────┐
-│ RULE             │ LIMIT │ ACTUAL │ RESULT │
-├──────────────────┼───────┼────────┼────────┤
-│ max-wasted-bytes │ 1MB   │ 2MB    │ FAIL   │
-│ min-efficiency   │ 0.9   │ 0.9500 │ PASS   │
-└──────────────────┴───────┴────────┴────────┘
+RULE              LIMIT  ACTUAL  RESULT
+max-wasted-bytes    1MB     2MB  FAIL
+min-efficiency      0.9  0.9500  PASS
 `
 
 exports[`src/dedup/render.test.ts > TAP > CI verdicts and convert summary > must match snapshot 2`] = `
@@ -80,14 +77,12 @@ Converted 1 layers (1 already done) into /out
 app:1 (cccccccccccc):
   lowerdir=/out/bbbb/diff:/out/aaaa/diff
 
-┌────────────────────┬─────────┬────────┬─────────┬─────────┬───────────────┬────────────┐
-│                    │ ENTRIES │ INODES │ REGULAR │ DISK    │ REGULAR BYTES │ DISK BYTES │
-├────────────────────┼─────────┼────────┼─────────┼─────────┼───────────────┼────────────┤
-│ legacy roots now   │ 9       │ 15     │ 240.1kB │ 300kB   │ 240080        │ 300000     │
-│ analyze estimate   │ 9       │ 11     │ 240.1kB │ 282.6kB │ 240080        │ 282624     │
-│ measured on output │ 9       │ 11     │ 240.1kB │ 282.6kB │ 240080        │ 282624     │
-└────────────────────┴─────────┴────────┴─────────┴─────────┴───────────────┴────────────┘
-saved (measured): 4 inodes (26.7%), 17.38kB of disk (5.8%)
+                                                        FILE DATA    DISK
+                    NAMES  INODES  FILE DATA      DISK      bytes   bytes
+legacy roots now        9      15   240.1 kB  300.0 kB     240080  300000
+analyze estimate        9      11   240.1 kB  282.6 kB     240080  282624
+measured on output      9      11   240.1 kB  282.6 kB     240080  282624
+saved (measured): 4 inodes (26.7%), 17.4 kB of disk (5.8%)
 verify app:1: identical (8 entries compared)
 verify base:1: DIFFERENT
   /etc/os: content differs

@@ -22,10 +22,16 @@ The whole-root row counts what \`find DATA_ROOT -xdev | wc
 count (hard links once, a running container's mount left
 out).
 
-IMAGE LAYERS                   NAMES  INODES  FILE DATA       DISK  MAX LINKS
-legacy overlay (on disk)          23      20  273.5 KiB  348.0 KiB          4
-as overlay2 diffs (estimated)     12      16  273.5 KiB  328.0 KiB          1
-saved by overlay2 (estimated)              4              20.0 KiB
+                                                         MAX
+IMAGE LAYERS      NAMES  INODES  FILE DATA       DISK  LINKS
+legacy overlay       23      20  273.5 KiB  348.0 KiB      4
+(on disk)
+as overlay2          12      16  273.5 KiB  328.0 KiB      1
+diffs
+(estimated)
+saved by                      4              20.0 KiB
+overlay2
+(estimated)
 overlay2 saves an estimated 4 inodes (20.0%) and 20.0 KiB of
 disk (5.8%) over legacy chains; \`ovl-dedup convert\` measures
 it.
@@ -38,18 +44,22 @@ app:2   833a1f21f308       3   0 B     0 B     0 B
 base:1  272cfee7cfcc       1   0 B     0 B     0 B
 side:1  86615c90a5ee       2   0 B     0 B     0 B
 
-                                INODES         DISK        SAVED
-IMAGE   INODES       DISK  as overlay2  as overlay2  (estimated)
-app:2       16  332.0 KiB           14    320.0 KiB         3.6%
-base:1       6  172.0 KiB            6    172.0 KiB         0.0%
-side:1      10  188.0 KiB            8    180.0 KiB         4.3%
+                             INODES       DISK
+                                 as         as        SAVED
+IMAGE   INODES       DISK  overlay2   overlay2  (estimated)
+app:2       16  332.0 KiB        14  320.0 KiB         3.6%
+base:1       6  172.0 KiB         6  172.0 KiB         0.0%
+side:1      10  188.0 KiB         8  180.0 KiB         4.3%
 
-              USED BY                                      INODES         DISK
-LAYER         image #index  NAMES  INODES       DISK  as overlay2  as overlay2
-77c9838f38ca  base:1 #0, …      5       6  172.0 KiB            6    172.0 KiB
-9718b6aa37e6  app:2 #1          6       7  264.0 KiB            5    132.0 KiB
-f62ea0a8144a  app:2 #2          6       7  264.0 KiB            3     16.0 KiB
-d4ee8b9828a4  side:1 #1         6       7  176.0 KiB            2      8.0 KiB
+       USED BY                                 INODES       DISK
+       image                                       as         as
+LAYER  #index      NAMES  INODES       DISK  overlay2   overlay2
+77c9…  base:1 #0,      5       6  172.0 KiB         6  172.0 KiB
+       side:1 #0,
+       app:2 #0
+9718…  app:2 #1        6       7  264.0 KiB         5  132.0 KiB
+f62e…  app:2 #2        6       7  264.0 KiB         3   16.0 KiB
+d4ee…  side:1 #1       6       7  176.0 KiB         2    8.0 KiB
 
 Duplicates: 2 groups of identical files; 2 redundant copies
   hold 122.1 KiB.
@@ -59,23 +69,32 @@ Duplicates: 2 groups of identical files; 2 redundant copies
   but one.
   Files hashed: 4 (244.1 KiB), the ones whose size another
   file has.
-REDUNDANT  COPIES       SIZE  FILE           IN LAYER (that added it)
-117.2 KiB       2  117.2 KiB  /bin/sh        base:1 #0 77c9838f38ca
-                              /opt/sh-copy   app:2 #1 9718b6aa37e6
-  4.9 KiB       2    4.9 KiB  /etc/app.conf  base:1 #0 77c9838f38ca
-                              /etc/app.conf  app:2 #2 f62ea0a8144a
+                                            IN LAYER
+                                            (that
+REDUNDANT  COPIES       SIZE  FILE          added it)
+117.2 KiB       2  117.2 KiB  /bin/sh       base:1 #0
+                                            77c9838f38ca
+                              /opt/sh-copy  app:2 #1
+                                            9718b6aa37e6
+  4.9 KiB       2    4.9 KiB  …tc/app.conf  base:1 #0
+                                            77c9838f38ca
+                              …tc/app.conf  app:2 #2
+                                            f62ea0a8144a
 
 Waste (as dive counts it): a file written in one layer and
 overwritten or deleted in a later one still takes space.
-                        WASTED       RECLAIMABLE   BY METADATA
-IMAGE   EFFICIENCY  all copies  all but the last  changes only
-app:2        87.5%    39.1 KiB          34.2 KiB       4.9 KiB
-base:1      100.0%         0 B               0 B           0 B
-side:1      100.0%         0 B               0 B           0 B
+                                                 BY
+                      WASTED  RECLAIMABLE  METADATA
+                         all  all but the   changes
+IMAGE   EFFICIENCY    copies         last      only
+app:2        87.5%  39.1 KiB     34.2 KiB   4.9 KiB
+base:1      100.0%       0 B          0 B       0 B
+side:1      100.0%       0 B          0 B       0 B
 
 PATH          IMAGES  LAYERS   RECLAIMABLE  WHY
 /etc/tmp.log  app:2   #0 → #1     29.3 KiB  deleted later
-…tc/app.conf  app:2   #0 → #2      4.9 KiB  chmod/chown/touch copied it
+…tc/app.conf  app:2   #0 → #2      4.9 KiB  chmod/chown/
+                                            touch copied it
 `
 
 exports[`test/dedup/analyze-human.test.ts > TAP > overlay: the human output > SI units, 80 columns 1`] = `
@@ -117,7 +136,9 @@ side:1      10  192.5 kB            8     184.3 kB         4.3%
 
               USED BY                                        INODES         DISK
 LAYER         image #index     NAMES  INODES      DISK  as overlay2  as overlay2
-77c9838f38ca  base:1 #0, sid…      5       6  176.1 kB            6     176.1 kB
+77c9838f38ca  base:1 #0,           5       6  176.1 kB            6     176.1 kB
+              side:1 #0,
+              app:2 #0
 9718b6aa37e6  app:2 #1             6       7  270.3 kB            5     135.2 kB
 f62ea0a8144a  app:2 #2             6       7  270.3 kB            3      16.4 kB
 d4ee8b9828a4  side:1 #1            6       7  180.2 kB            2       8.2 kB
@@ -163,10 +184,15 @@ The whole-root row counts what \`find DATA_ROOT -xdev | wc
 count (hard links once, a running container's mount left
 out).
 
-IMAGE LAYERS                   NAMES  INODES  FILE DATA       DISK  MAX LINKS
-overlay2 (on disk)                12      16  273.5 KiB  328.0 KiB          1
-as legacy chains (estimated)      23      20  273.5 KiB  348.0 KiB          4
-saved by overlay2 (estimated)              4              20.0 KiB
+                                                         MAX
+IMAGE LAYERS      NAMES  INODES  FILE DATA       DISK  LINKS
+overlay2 (on         12      16  273.5 KiB  328.0 KiB      1
+disk)
+as legacy chains     23      20  273.5 KiB  348.0 KiB      4
+(estimated)
+saved by                      4              20.0 KiB
+overlay2
+(estimated)
 overlay2 saves an estimated 4 inodes (20.0%) and 20.0 KiB of
 disk (5.8%) over legacy chains.
 On disk: 6 files, 9 dirs, 0 symlinks, 1 other inodes; 0
@@ -184,12 +210,15 @@ app:2       14  320.0 KiB         16  332.0 KiB         3.6%
 base:1       6  172.0 KiB          6  172.0 KiB         0.0%
 side:1       8  180.0 KiB         10  188.0 KiB         4.3%
 
-              USED BY                                    INODES       DISK
-LAYER         image #index  NAMES  INODES       DISK  as legacy  as legacy
-5374c2fcfd8e  base:1 #0, …      5       6  172.0 KiB          6  172.0 KiB
-cad03fc20927  app:2 #1          4       5  132.0 KiB          7  264.0 KiB
-d439fc8f90ed  app:2 #2          2       3   16.0 KiB          7  264.0 KiB
-e9d6c88e0f0a  side:1 #1         1       2    8.0 KiB          7  176.0 KiB
+       USED BY                               INODES
+       image                                     as       DISK
+LAYER  #index      NAMES  INODES       DISK  legacy  as legacy
+5374…  base:1 #0,      5       6  172.0 KiB       6  172.0 KiB
+       side:1 #0,
+       app:2 #0
+cad0…  app:2 #1        4       5  132.0 KiB       7  264.0 KiB
+d439…  app:2 #2        2       3   16.0 KiB       7  264.0 KiB
+e9d6…  side:1 #1       1       2    8.0 KiB       7  176.0 KiB
 
 Duplicates: 2 groups of identical files; 2 redundant copies
   hold 122.1 KiB.
@@ -199,23 +228,32 @@ Duplicates: 2 groups of identical files; 2 redundant copies
   but one.
   Files hashed: 4 (244.1 KiB), the ones whose size another
   file has.
-REDUNDANT  COPIES       SIZE  FILE           IN LAYER (that added it)
-117.2 KiB       2  117.2 KiB  /bin/sh        base:1 #0 5374c2fcfd8e
-                              /opt/sh-copy   app:2 #1 cad03fc20927
-  4.9 KiB       2    4.9 KiB  /etc/app.conf  base:1 #0 5374c2fcfd8e
-                              /etc/app.conf  app:2 #2 d439fc8f90ed
+                                            IN LAYER
+                                            (that
+REDUNDANT  COPIES       SIZE  FILE          added it)
+117.2 KiB       2  117.2 KiB  /bin/sh       base:1 #0
+                                            5374c2fcfd8e
+                              /opt/sh-copy  app:2 #1
+                                            cad03fc20927
+  4.9 KiB       2    4.9 KiB  …tc/app.conf  base:1 #0
+                                            5374c2fcfd8e
+                              …tc/app.conf  app:2 #2
+                                            d439fc8f90ed
 
 Waste (as dive counts it): a file written in one layer and
 overwritten or deleted in a later one still takes space.
-                        WASTED       RECLAIMABLE   BY METADATA
-IMAGE   EFFICIENCY  all copies  all but the last  changes only
-app:2        87.5%    39.1 KiB          34.2 KiB       4.9 KiB
-base:1      100.0%         0 B               0 B           0 B
-side:1      100.0%         0 B               0 B           0 B
+                                                 BY
+                      WASTED  RECLAIMABLE  METADATA
+                         all  all but the   changes
+IMAGE   EFFICIENCY    copies         last      only
+app:2        87.5%  39.1 KiB     34.2 KiB   4.9 KiB
+base:1      100.0%       0 B          0 B       0 B
+side:1      100.0%       0 B          0 B       0 B
 
 PATH          IMAGES  LAYERS   RECLAIMABLE  WHY
 /etc/tmp.log  app:2   #0 → #1     29.3 KiB  deleted later
-…tc/app.conf  app:2   #0 → #2      4.9 KiB  chmod/chown/touch copied it
+…tc/app.conf  app:2   #0 → #2      4.9 KiB  chmod/chown/
+                                            touch copied it
 `
 
 exports[`test/dedup/analyze-human.test.ts > TAP > overlay2: the human output > SI units, 80 columns 1`] = `
@@ -257,7 +295,8 @@ side:1       8  184.3 kB         10   192.5 kB         4.3%
 
               USED BY                                          INODES       DISK
 LAYER         image #index         NAMES  INODES      DISK  as legacy  as legacy
-5374c2fcfd8e  base:1 #0, side:1 …      5       6  176.1 kB          6   176.1 kB
+5374c2fcfd8e  base:1 #0,               5       6  176.1 kB          6   176.1 kB
+              side:1 #0, app:2 #0
 cad03fc20927  app:2 #1                 4       5  135.2 kB          7   270.3 kB
 d439fc8f90ed  app:2 #2                 2       3   16.4 kB          7   270.3 kB
 e9d6c88e0f0a  side:1 #1                1       2    8.2 kB          7   180.2 kB
