@@ -86,7 +86,7 @@ export async function analyzeCommand(rootArg: string, opts: AnalyzeOptions, io: 
   }
   if (opts.json !== undefined && opts.json !== '-') checkOutputPath('--json', opts.json);
   if (opts.html !== undefined) checkOutputPath('--html', opts.html);
-  const { report } = await runAnalysis(root, { progress: io.progress, fileXattrs: false });
+  const { report } = await runAnalysis(root, { progress: io.progress, fileXattrs: false, skipMovedContainers: true });
   if (report.stores.length === 0) {
     // A directory that holds no store is a wrong argument, not a failure of the tool: exit 2.
     throw new UsageError(`${root}: no overlay, overlay2 or containers-storage store found (give the data root, the dir holding image/ and overlay2/)`, { code: 'ENOENT' });

@@ -2,7 +2,7 @@
 // imagedb rootfs.diff_ids → chain IDs → layerdb cache-id (never by guessing from directory names),
 // container layers through layerdb/mounts, and driver dirs that nothing references (orphans).
 import { readlinkSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chainIds, digestHex } from './chain.js';
 import { linkLimitOf } from './link-limit.js';
 import { WarningLog, isDir, listDir, readJson, readText } from './read-meta.js';
@@ -127,6 +127,7 @@ function resolveContainers(
   byChain: Map<string, LayerRef>,
   layers: Map<string, LayerRef>,
   log: WarningLog,
+  skipMoved: boolean,
 ): ContainerRef[] {
   const out: ContainerRef[] = [];
   const mountsDir = join(imageDir, 'layerdb', 'mounts');
@@ -138,11 +139,21 @@ function resolveContainers(
     const imageTop = byChain.get(parentChain)?.cacheId ?? '';
     if (parentChain && !imageTop) log.add(join(dir, 'parent'), `image layer ${parentChain} is not in layerdb`);
     if (!rwLayer) continue;
+    if (skipMoved && driver === 'overlay' && movedToOverlay2(driverDir, rwLayer)) continue;
     if (initLayer) addContainerLayer(layers, driverDir, driver, initLayer, 'init', imageTop, log);
     addContainerLayer(layers, driverDir, driver, rwLayer, 'container', initLayer || imageTop, log);
     out.push({ id, initLayer, rwLayer, imageTop });
   }
   return out;
+}
+
+/**
+ * `migrate --in-place` renames a container's legacy upper into the overlay2 store it writes beside
+ * the legacy one (`overlay2/<id>/diff`) and keeps the legacy layerdb: such a container belongs to
+ * the overlay2 store now (listed there), not to the legacy one with a missing layer.
+ */
+function movedToOverlay2(driverDir: string, rwLayer: string): boolean {
+  return !isDir(layerDir(driverDir, 'overlay', rwLayer, 'container')) && isDir(join(dirname(driverDir), 'overlay2', rwLayer, 'diff'));
 }
 
 function addContainerLayer(
@@ -176,7 +187,8 @@ function checkShortLinks(driverDir: string, log: WarningLog): void {
 }
 
 /** Resolve one Docker store; null when this data root has no such driver. */
-export function discoverDockerStore(root: string, driver: DockerDriver, log: WarningLog): Store | null {
+/** `skipMoved`: leave out legacy containers that `migrate --in-place` moved into overlay2 (movedToOverlay2). */
+export function discoverDockerStore(root: string, driver: DockerDriver, log: WarningLog, skipMoved = false): Store | null {
   const imageDir = join(root, 'image', driver);
   const driverDir = join(root, driver);
   if (!isDir(imageDir) || !isDir(driverDir)) return null;
@@ -184,7 +196,7 @@ export function discoverDockerStore(root: string, driver: DockerDriver, log: War
   const layers = new Map<string, LayerRef>();
   for (const layer of byChain.values()) layers.set(layer.cacheId, layer);
   const images = resolveImages(imageDir, byChain, log);
-  const containers = resolveContainers(imageDir, driverDir, driver, byChain, layers, log);
+  const containers = resolveContainers(imageDir, driverDir, driver, byChain, layers, log, skipMoved);
   if (driver === 'overlay2') checkShortLinks(driverDir, log);
   const orphans = listDir(driverDir, log)
     .filter((name) => name !== 'l' && !layers.has(name))

@@ -47,6 +47,29 @@ t.test('broken metadata becomes warnings with paths; the rest is still analysed'
   t.same(d.stores[0]!.images.map((i) => i.names[0]), ['x:1', 'y:1']);
 });
 
+t.test('a legacy container moved into overlay2 by migrate --in-place is not a legacy one with missing layers', async (t) => {
+  const root = tmp(t);
+  writeFakeRoot(root, 'overlay', [{ tags: ['x:1'], layers: [layer('a')] }]);
+  const mounts = join(root, 'image', 'overlay', 'layerdb', 'mounts');
+  const container = (cid: string, rw: string) => {
+    mkdirSync(join(mounts, cid), { recursive: true });
+    writeFileSync(join(mounts, cid, 'mount-id'), rw);
+    writeFileSync(join(mounts, cid, 'init-id'), `${rw}-init`);
+  };
+  // Moved: its upper and init layer are overlay2 diffs now, nothing is left under overlay/.
+  container('c'.repeat(64), 'm'.repeat(64));
+  for (const id of ['m'.repeat(64), `${'m'.repeat(64)}-init`]) mkdirSync(join(root, 'overlay2', id, 'diff'), { recursive: true });
+  // Not moved, just missing: still a warning.
+  container('d'.repeat(64), 'g'.repeat(64));
+  const d = discover(root, { skipMovedContainers: true });
+  const legacy = d.stores.find((s) => s.driver === 'overlay')!;
+  t.same(legacy.containers.map((c) => c.rwLayer), ['g'.repeat(64)]);
+  t.same(d.warnings.map((w) => w.path.replace(root, '')), [`/overlay/${'g'.repeat(64)}-init/upper`, `/overlay/${'g'.repeat(64)}/upper`]);
+  // migrate compares the stores' containers: without the option the moved one is still there.
+  const all = discover(root).stores.find((s) => s.driver === 'overlay')!;
+  t.same(all.containers.map((c) => c.rwLayer).sort(), ['g'.repeat(64), 'm'.repeat(64)]);
+});
+
 t.test('dangling overlay2 short links, parent loops and missing layers are reported', async (t) => {
   const root = tmp(t);
   const [a, b] = [layer('a'), layer('b')];

@@ -24,12 +24,21 @@ function breakLoops(store: Store, log: WarningLog): void {
   }
 }
 
-export function discover(root: string): Discovery {
+export interface DiscoverOptions {
+  /**
+   * Leave out a legacy store's containers that `migrate --in-place` moved into overlay2 (listed in
+   * the overlay2 store), instead of reporting them with missing layers: what a report wants;
+   * migrate itself compares both stores' containers, so it keeps them.
+   */
+  skipMovedContainers?: boolean;
+}
+
+export function discover(root: string, { skipMovedContainers = false }: DiscoverOptions = {}): Discovery {
   const log = new WarningLog();
   const stores: Store[] = [];
   if (!isDir(root)) log.add(root, 'not a directory');
   for (const driver of ['overlay', 'overlay2'] as const) {
-    const store = discoverDockerStore(root, driver, log);
+    const store = discoverDockerStore(root, driver, log, skipMovedContainers);
     if (store) stores.push(store);
   }
   if (isDir(join(root, 'overlay-layers'))) {

@@ -99,6 +99,8 @@ export interface RunOptions {
   progress?: Progress;
   /** read regular files' xattrs too (convert writes them; analyze compares files by inode only) */
   fileXattrs?: boolean;
+  /** see DiscoverOptions (analyze's report: true; migrate and convert: false) */
+  skipMovedContainers?: boolean;
 }
 
 const SCAN_THREADS = 0;
@@ -115,7 +117,7 @@ function countedInLayers(scans: Array<Map<string, LayerScan>>, keys: ReadonlySet
   return found;
 }
 
-export async function runAnalysis(root: string, { progress, fileXattrs = true }: RunOptions = {}): Promise<AnalysisRun> {
+export async function runAnalysis(root: string, { progress, fileXattrs = true, skipMovedContainers = false }: RunOptions = {}): Promise<AnalysisRun> {
   // No scan thread: this thread walks every layer. On the bench root (2 vCPUs, alternated runs) a
   // scan thread cut this thread's CPU by ~0.2 s but added 0.1–0.3 s to the process's (isolate
   // start, koffi, compiling the scan twice); the process's CPU is what two cores run out of first.
@@ -125,7 +127,7 @@ export async function runAnalysis(root: string, { progress, fileXattrs = true }:
   const scanners = new ScanWorkers(SCAN_THREADS);
   let found: ReturnType<typeof discover>;
   try {
-    found = discover(root);
+    found = discover(root, { skipMovedContainers });
   } catch (err) {
     scanners.close();
     throw err;

@@ -233,6 +233,12 @@ t.test('--in-place survives kill -9 while staging and twice while committing, th
     for (const [c, diff] of before.seen.diffs) t.equal(after.diffs.get(c), diff, `${c}: docker diff unchanged`);
     await d.stop();
   }
+  {
+    // Both stores now; the containers were moved into overlay2, and the report says so plainly.
+    const both = await analyzeJson(root, 'inplace-both');
+    t.same(both.warnings, [], 'no legacy container reported with missing layers');
+    t.same(both.containers.map((c) => c.driver), ['overlay2', 'overlay2']);
+  }
   const again = await migrate([root, '--in-place']);
   t.equal(again.code, 2, 'a migrated root is not migrated twice');
   t.match(again.stderr, /already has an overlay2 store/);
