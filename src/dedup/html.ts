@@ -5,9 +5,9 @@ import { esc, page, tableHtml } from '../html/page.js';
 import { duplicateCells, imageCharts, treemap } from './html-charts.js';
 import { layerLabel, layerNames } from './layer-names.js';
 import type { LayerTotals, Report } from './report.js';
-import type { Driver } from './types.js';
 import { imageList, needsTags, storeNote, storeWord } from './store-labels.js';
 import { count, percent, sizeFormat } from './units.js';
+import { wasteRowsOf } from './waste-rows.js';
 
 function summary(r: Report, size: (n: number) => string): string {
   const row = (label: string, x: { entries: number; inodes: number; diskBytes: number }) =>
@@ -26,31 +26,11 @@ function summary(r: Report, size: (n: number) => string): string {
 }
 
 function wasteTable(r: Report, size: (n: number) => string): string {
-  const seen = new Map<string, Array<{ name: string; driver: Driver }>>();
-  const rows = [];
   const tagged = needsTags(r.stores.map((s) => s.driver));
-  for (const w of r.waste.images) {
-    // By name and store: after migrate --in-place both stores list an image of that name.
-    const img = r.images.find((i) => i.name === w.image && i.driver === w.driver);
-    const tag = { name: w.image, driver: w.driver };
-    for (const p of w.paths) {
-      const key = `${p.path}\0${p.layers.map((i) => img?.layers[i]?.cacheId ?? i).join(':')}`;
-      if (seen.has(key)) {
-        seen.get(key)!.push(tag);
-        continue;
-      }
-      const images = [tag];
-      seen.set(key, images);
-      const why = p.deleted ? 'deleted later' : p.metadataOnly ? 'chmod/chown/touch copied it' : 'overwritten';
-      rows.push({ p, images, why });
-    }
-  }
-  // Largest first, as the terminal table: otherwise the first image's 4-byte rows bury a later image's megabytes.
-  rows.sort((a, b) => b.p.reclaimableBytes - a.p.reclaimableBytes || a.p.path.localeCompare(b.p.path));
   return tableHtml({
     id: 'waste',
     head: [{ label: 'path' }, { label: 'images' }, { label: 'layers' }, { label: 'all copies', numeric: true }, { label: 'reclaimable', numeric: true }, { label: 'why' }],
-    rows: rows.map(({ p, images, why }) => [
+    rows: wasteRowsOf(r).map(({ p, images, why }) => [
       { text: `/${p.path}` }, { text: imageList(images, tagged) }, { text: p.layers.map((i) => `#${i}`).join(' → ') },
       { text: size(p.totalBytes), sort: p.totalBytes }, { text: size(p.reclaimableBytes), sort: p.reclaimableBytes }, { text: why },
     ]),

@@ -8,6 +8,7 @@ import type { ImageReport, LayerTotals, Report, StoreReport } from './report.js'
 import { imageList, imageTag, needsTags, storeNote, storeWord } from './store-labels.js';
 import { textTable, wrap } from './text-table.js';
 import { count, percent, sizeFormat, type SizeFormat } from './units.js';
+import { wasteRowsOf } from './waste-rows.js';
 
 const TOP_GROUPS = 10;
 const TOP_WASTE = 10;
@@ -180,32 +181,13 @@ function duplicates(r: Report, c: Ctx): string {
 }
 
 /**
- * Path rows of images that share the layers involved are printed once, with every such image. Each
- * image's TOP_WASTE largest paths are shown; a row names every image whose listed paths hold it (not
- * only those where it made the top ten), and rows go largest reclaimable first across images.
+ * Each image's TOP_WASTE largest paths, one row per path and layers (waste-rows.ts): a row names
+ * every image whose list holds it, not only those where it made the top ten.
  */
 function wasteRows(r: Report, c: Ctx): string[][] {
-  const byKey = new Map<string, { row: string[]; images: Array<{ name: string; driver: Driver }>; bytes: number; path: string; shown: boolean }>();
-  for (const w of r.waste.images) {
-    // By name and store: after migrate --in-place both stores list an image of that name.
-    const img = r.images.find((i) => i.name === w.image && i.driver === w.driver);
-    w.paths.forEach((p, rank) => {
-      const ids = p.layers.map((i) => img?.layers[i]?.cacheId ?? String(i));
-      const key = `${p.path}\0${ids.join(':')}`;
-      let known = byKey.get(key);
-      if (!known) {
-        const why = p.deleted ? 'deleted later' : p.metadataOnly ? 'chmod/chown/touch copied it' : 'overwritten';
-        known = { row: [`/${p.path}`, p.layers.map((i) => `#${i}`).join(' → '), c.size(p.reclaimableBytes), why], images: [], bytes: p.reclaimableBytes, path: p.path, shown: false };
-        byKey.set(key, known);
-      }
-      known.images.push({ name: w.image, driver: w.driver });
-      if (rank < TOP_WASTE) known.shown = true;
-    });
-  }
-  return [...byKey.values()]
-    .filter((v) => v.shown)
-    .sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path))
-    .map((v) => [v.row[0]!, imageList(v.images, c.tagged), ...v.row.slice(1)]);
+  return wasteRowsOf(r)
+    .filter((w) => w.rank < TOP_WASTE)
+    .map((w) => [`/${w.p.path}`, imageList(w.images, c.tagged), w.p.layers.map((i) => `#${i}`).join(' → '), c.size(w.p.reclaimableBytes), w.why]);
 }
 
 function waste(r: Report, c: Ctx): string {
