@@ -2,10 +2,7 @@
 // fails. Pure; the CLI maps "any rule failed" to exit 1 and bad thresholds to exit 2.
 import { UsageError } from '../errors.js';
 import type { Report } from './report.js';
-import { parseSize, sizeFormat } from './units.js';
-
-// analyze's units ('100.0 kB'), as every other size ovl-dedup prints.
-const size = sizeFormat(false);
+import { parseSize, siSize as size } from './units.js';
 
 export interface Thresholds {
   maxWastedBytes?: number;

@@ -7,7 +7,7 @@ import { checkedRoot, isInside, type Io } from './analyze-cmd.js';
 import { checkOutputPath } from './output-path.js';
 import type { Counts } from './types.js';
 import { textTable } from './text-table.js';
-import { count, percent, sizeFormat } from './units.js';
+import { count, percent, siSize as size } from './units.js';
 import { checkEngine, probeEngine, verifyStack, type VerifyResult } from './verify.js';
 
 export interface ConvertOptions {
@@ -23,9 +23,6 @@ export interface ConvertOutcome {
   result: ConvertResult;
   verified: VerifyResult[];
 }
-
-// analyze's units (one decimal, '4.4 MB') and its plain right-aligned table, so convert's numbers read as analyze's.
-const size = sizeFormat(false);
 
 function countsRow(label: string, c: Counts): string[] {
   return [label, count(c.entries), count(c.inodes), size(c.regularBytes), size(c.diskBytes), String(c.regularBytes), String(c.diskBytes)];

@@ -7,14 +7,11 @@ import { checkOutputPath } from './output-path.js';
 import { migrate, type MigrateOptions, type MigrateResult, type StoreCounts } from './migrate.js';
 import type { MigratePlan } from './migrate-plan.js';
 import { textTable } from './text-table.js';
-import { count, sizeFormat } from './units.js';
+import { count, siSize as size } from './units.js';
 
 export interface MigrateCliOptions extends MigrateOptions {
   json?: string;
 }
-
-// analyze's units (one decimal, '4.4 MB') and its plain right-aligned table, so migrate's numbers read as analyze's.
-const size = sizeFormat(false);
 
 function renderPlan(p: MigratePlan): string[] {
   const by = (w: string) => p.layers.filter((l) => l.work === w).length;

@@ -7,9 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { listMounts } from '../sys/index.js';
 import { isInside } from './analyze-cmd.js';
-import { sizeFormat } from './units.js';
-
-const size = sizeFormat(false);
+import { siSize as size } from './units.js';
 import type { Warning } from './types.js';
 
 const DEFAULT_ROOT = '/var/lib/docker';

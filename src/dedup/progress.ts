@@ -1,10 +1,7 @@
 // A one-line progress bar for long scans, on a TTY stream only (stderr); silent otherwise so
 // pipes, logs and JSON on stdout stay clean. Hand-written (20 lines) rather than another dependency.
 import type { Progress } from './pipeline.js';
-import { sizeFormat } from './units.js';
-
-// analyze's units ('21.4 MB'), not a second style.
-const size = sizeFormat(false);
+import { siSize as size } from './units.js';
 
 export function ttyProgress(stream: NodeJS.WriteStream): Progress | undefined {
   if (!stream.isTTY) return undefined;

@@ -47,3 +47,6 @@ export function sizeFormat(binary: boolean): SizeFormat {
     return `${bytes < 0 ? '-' : ''}${i === 0 ? String(v) : v.toFixed(1)} ${units[i]}`;
   };
 }
+
+/** SI sizes ('4.4 MB'): what convert, migrate, the progress bar and --ci print, as analyze does without --binary. */
+export const siSize: SizeFormat = sizeFormat(false);
