@@ -1,28 +1,16 @@
 // The waste path tables (terminal and HTML) when images share the layers of a path but rank it differently: a row must
 // name every image that holds it, and rows go largest first, whichever image listed them.
 import t from 'tap';
-import { chainFrom, dir, file, hashesOf, scan } from '../../test/helpers/entries.js';
+import { chainFrom, dir, file, hashesOf, scan, twoLayerLegacyRoot } from '../../test/helpers/entries.js';
 import { analyse } from './analyse.js';
 import { renderHtml } from './html.js';
 import { renderReport } from './render.js';
 import type { Report, WastePath } from './report.js';
-import type { Discovery, LayerRef, LayerScan } from './types.js';
+import type { LayerScan } from './types.js';
 
 const base = scan([dir('d'), file('d/a', 40, { inode: 'i:a' })], '/data/overlay/aaaa/root');
 const top = scan([...chainFrom(base), file('d/b', 40, { inode: 'i:b' })], '/data/overlay/bbbb/root');
-const layer = (cacheId: string, parent: string): LayerRef => ({
-  cacheId, chainId: `sha256:${cacheId.padEnd(64, '0')}`, diffId: '', size: 40, role: 'image', dir: `/data/overlay/${cacheId}/root`, parent,
-});
-const discovery: Discovery = {
-  root: '/data',
-  stores: [{
-    driver: 'overlay', path: '/data/overlay',
-    layers: new Map([['aaaa', layer('aaaa', '')], ['bbbb', layer('bbbb', 'aaaa')]]),
-    images: [{ names: ['one:1'], id: `sha256:${'c'.repeat(64)}`, layers: ['aaaa', 'bbbb'] }, { names: ['two:1'], id: `sha256:${'d'.repeat(64)}`, layers: ['aaaa', 'bbbb'] }],
-    containers: [], orphans: [], linkLimit: 65000,
-  }],
-  warnings: [],
-};
+const discovery = twoLayerLegacyRoot([{ name: 'one:1', layers: ['aaaa', 'bbbb'] }, { name: 'two:1', layers: ['aaaa', 'bbbb'] }]);
 const analysed = analyse({ discovery, scans: [new Map<string, LayerScan>([['aaaa', base], ['bbbb', top]])], hashes: hashesOf([['i:a', 'aa'], ['i:b', 'bb']]) });
 
 const deleted = (path: string, bytes: number): WastePath =>

@@ -2,7 +2,7 @@
 // states only what matters to it.
 import { ContentHashes } from '../../src/dedup/content-hashes.js';
 import { INODE_IDS } from '../../src/dedup/inode-ids.js';
-import type { DiffItem, Entry, LayerScan } from '../../src/dedup/types.js';
+import type { DiffItem, Discovery, Entry, LayerRef, LayerScan } from '../../src/dedup/types.js';
 
 let nextInode = 1000;
 
@@ -57,4 +57,25 @@ export function shortDiff(items: DiffItem[]): string[] {
 /** Content hashes keyed as the analysis keys them (inode id), given by hand-made `inode` keys and hex hashes. */
 export function hashesOf(pairs: Array<[string, string]>): ContentHashes {
   return ContentHashes.fromHex(pairs.map(([inode, hash]) => [INODE_IDS.ofKey(inode), hash]));
+}
+
+/**
+ * A data root with one legacy store of two layers, `aaaa` under `bbbb` (40 bytes each, in
+ * /data/overlay), and `images` on them, their IDs sha256:cccc…, sha256:dddd… in the order given:
+ * the renderings' tests give it their own scans of the two layers.
+ */
+export function twoLayerLegacyRoot(images: Array<{ name: string; layers: string[] }>): Discovery {
+  const layer = (cacheId: string, parent: string): LayerRef => ({
+    cacheId, chainId: `sha256:${cacheId.padEnd(64, '0')}`, diffId: '', size: 40, role: 'image', dir: `/data/overlay/${cacheId}/root`, parent,
+  });
+  return {
+    root: '/data',
+    stores: [{
+      driver: 'overlay', path: '/data/overlay',
+      layers: new Map([['aaaa', layer('aaaa', '')], ['bbbb', layer('bbbb', 'aaaa')]]),
+      images: images.map((img, i) => ({ names: [img.name], id: `sha256:${'cdefgh'[i]!.repeat(64)}`, layers: img.layers })),
+      containers: [], orphans: [], linkLimit: 65000,
+    }],
+    warnings: [],
+  };
 }
