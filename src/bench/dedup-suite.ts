@@ -1,12 +1,13 @@
 // The dedup section: ovl-dedup's end-to-end `analyze ROOT --json -` against `jdupes -r` and
 // `rdfind -dryrun true` on the same generated overlay2 root (≥100k entries in the full profile),
-// page cache warm, tools interleaved. Each answer is checked against the known duplicates.
+// tools interleaved: `scan` with the page cache warm for every tool, `scan_cold` after a
+// drop_caches before each tool. Each answer is checked against the known duplicates.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTool } from '../sys/index.js';
 import { type DedupExpect, genDockerRoot } from './dedup-gen.js';
 import { type DedupTool, jdupes, ovlDedup, probeOvlDedup, probeProgram, rdfind } from './dedup-tools.js';
-import { Recorder, expect, timed } from './record.js';
+import { Recorder, droppingCaches, expect, makeCold, timed } from './record.js';
 import { type Section, roundOrder } from './section.js';
 import type { Sizes } from './sizes.js';
 import { locateBin } from './targets.js';
@@ -55,18 +56,29 @@ async function candidates(plan: DedupPlan): Promise<{ tools: DedupTool[]; unavai
   return { tools, unavailable };
 }
 
-async function measureTool(t: DedupTool, root: string, exp: DedupExpect, scratch: string, rec: Recorder, timeoutMs: number): Promise<void> {
+/**
+ * Read every file of the root (and so stat every name): the warm runs' page, dentry and inode
+ * caches. Done before each round, not once: the other sections' cold steps drop the caches
+ * between this section's rounds, and without it the first tool of each round read cold.
+ */
+async function warm(root: string): Promise<void> {
+  await runTool('find', [root, '-type', 'f', '-exec', 'cat', '{}', '+'], { discardStdout: true });
+}
+
+async function measureTool(t: DedupTool, cold: boolean, root: string, exp: DedupExpect, scratch: string, rec: Recorder, timeoutMs: number): Promise<void> {
   mkdirSync(scratch, { recursive: true });
+  const [scan, rate] = cold ? ['scan_cold', 'entries_per_s_cold'] : ['scan', 'entries_per_s'];
   await rec.measureAll(
     [
-      ['scan', 'ms'],
-      ['entries_per_s', 'entries/s'],
+      [scan, 'ms'],
+      [rate, 'entries/s'],
     ],
     async () => {
+      if (cold) await makeCold();
       const r = await timed(() => t.run(root, exp, scratch, timeoutMs));
       expect(r.value.failure === '', `${t.name}: ${r.value.failure}`);
       t.check(r.value, exp, scratch);
-      return { scan: { value: r.ms, interfered: r.interfered }, entries_per_s: { value: exp.entries / (r.ms / 1000), interfered: r.interfered } };
+      return { [scan]: { value: r.ms, interfered: r.interfered }, [rate]: { value: exp.entries / (r.ms / 1000), interfered: r.interfered } };
     },
   );
   rmSync(scratch, { recursive: true, force: true });
@@ -81,8 +93,6 @@ export function dedupSection(plan: DedupPlan): Section {
       mkdirSync(plan.runRoot, { recursive: true });
       tree = ensureRoot(plan);
       plan.log(`dedup root: ${tree.exp.entries} entries, ${tree.exp.files} files, ${tree.exp.groups} duplicate groups`);
-      // Warm page cache for every tool alike: read every file once before the first round.
-      await runTool('find', [tree.root, '-type', 'f', '-exec', 'cat', '{}', '+'], { discardStdout: true });
       const c = await candidates(plan);
       tools = c.tools;
       for (const u of c.unavailable) plan.log(`${u.target}: unavailable (${u.reason})`);
@@ -90,12 +100,16 @@ export function dedupSection(plan: DedupPlan): Section {
     },
     async round(n) {
       const samples: Sample[] = [];
-      for (const t of roundOrder(tools, n)) {
-        const rec = new Recorder(SECTION, t.name, n);
-        const t0 = Date.now();
-        await measureTool(t, tree!.root, tree!.exp, join(plan.runRoot, `${t.name}-${n}`), rec, plan.sizes.stepTimeoutMs);
-        plan.log(`round ${n} ${t.name} dedup scan: ${((Date.now() - t0) / 1000).toFixed(1)} s${rec.samples.some((s) => s.fail) ? ', FAIL' : ''}`);
-        samples.push(...rec.samples);
+      await warm(tree!.root);
+      // Cold runs only where the caches really are dropped (not under --no-drop-caches).
+      for (const cold of droppingCaches() ? [false, true] : [false]) {
+        for (const t of roundOrder(tools, n)) {
+          const rec = new Recorder(SECTION, t.name, n);
+          const t0 = Date.now();
+          await measureTool(t, cold, tree!.root, tree!.exp, join(plan.runRoot, `${t.name}-${n}`), rec, plan.sizes.stepTimeoutMs);
+          plan.log(`round ${n} ${t.name} dedup scan${cold ? ', cold' : ''}: ${((Date.now() - t0) / 1000).toFixed(1)} s${rec.samples.some((s) => s.fail) ? ', FAIL' : ''}`);
+          samples.push(...rec.samples);
+        }
       }
       return samples;
     },

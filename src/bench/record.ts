@@ -22,6 +22,11 @@ export function setDropCaches(on: boolean): void {
   dropping = on;
 }
 
+/** Whether cold steps really start cold (false under --no-drop-caches). */
+export function droppingCaches(): boolean {
+  return dropping;
+}
+
 /** Before a cold step: sync and drop the page, dentry and inode caches (unless switched off). */
 export async function makeCold(): Promise<void> {
   if (dropping) await dropCaches();

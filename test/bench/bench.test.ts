@@ -14,10 +14,10 @@ const main = fileURLToPath(new URL('../../dist/bench/main.js', import.meta.url))
 const standIn = fileURLToPath(new URL('./fixtures/stand-in-ovl-fuse.mjs', import.meta.url));
 const FUSE_METRICS = ['startup', 'walk_cold', 'walk_warm', 'walk_remount', 'deep_L1_lookup', 'deep_L8_lookup', 'readseq_cold', 'readseq_warm', 'copyup_total', 'create', 'readdir_cold', 'readdir_stat_warm', 'untar'];
 
-async function bench(t: Test, extra: string[]): Promise<{ report: Report; md: string; stdout: string; dir: string }> {
+async function bench(t: Test, extra: string[], dropCaches = false): Promise<{ report: Report; md: string; stdout: string; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-bench-test-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const args = [main, '--size', 'tiny', '--no-drop-caches', '--reports', join(dir, 'reports'), '--data-dir', join(dir, 'data'), '--cache-dir', join(dir, 'cache'), ...extra];
+  const args = [main, '--size', 'tiny', ...(dropCaches ? [] : ['--no-drop-caches']), '--reports', join(dir, 'reports'), '--data-dir', join(dir, 'data'), '--cache-dir', join(dir, 'cache'), ...extra];
   const r = await execa(process.execPath, args, { reject: false, env: { OVLKIT_BENCH_OVL_FUSE: '', OVLKIT_BENCH_OVL_DEDUP: '', OVLKIT_BENCH_OVL_CHECK: '' } });
   t.equal(r.exitCode, 0, r.stderr);
   t.same(listMounts().filter((m) => m.target.startsWith(dir)), [], 'nothing left mounted');
@@ -65,6 +65,7 @@ t.test('--size tiny runs every section and writes a well-formed report', async (
   const dedup = section(t, report, 'dedup');
   // This checkout's ovl-dedup too: its probe once mistook the exit 2 of an empty root for "not available".
   for (const target of ['jdupes', 'rdfind', 'ovl-dedup']) passing(t, dedup, target, ['scan', 'entries_per_s']);
+  t.notOk(dedup.rows.some((r) => r.metric === 'scan_cold'), 'no cold scan where the caches are not dropped');
   for (const s of report.sections) accounted(t, report, s);
   t.ok(report.samples.every((x) => (x.value === null) === (x.fail !== undefined)), 'a sample has a value or a failure reason');
   for (const s of report.sections) {
@@ -85,4 +86,12 @@ t.test('a subject that mounts gets its own column, ratios and goal verdicts', as
   t.equal(ratio, walkWarm.cells['ovl-fuse']!.median! / walkWarm.cells['fuse-overlayfs']!.median!);
   t.not(walkWarm.goal?.met, null, 'the walk_warm goal is judged');
   t.equal(walkWarm.ratios['ovl-fuse/fuse-native'], walkWarm.cells['ovl-fuse']!.median! / walkWarm.cells['ovl-fuse/fuse-native']!.median!, 'ratio to the previous transport');
+});
+
+t.test('the dedup scan is timed warm for every tool, and cold after a drop_caches', async (t) => {
+  const { report } = await bench(t, ['--only', 'dedup', '--rounds', '2'], true);
+  const dedup = section(t, report, 'dedup');
+  for (const target of ['jdupes', 'rdfind', 'ovl-dedup']) passing(t, dedup, target, ['scan', 'entries_per_s', 'scan_cold', 'entries_per_s_cold']);
+  t.equal(dedup.rows.find((r) => r.metric === 'scan')?.goal?.met !== undefined, true, 'the goal is judged on the warm scan');
+  t.equal(report.samples.filter((x) => x.section === 'dedup' && x.metric === 'scan_cold').length, 6, 'one cold scan per tool and round');
 });
