@@ -27,6 +27,7 @@ import { errnoCodeOf } from '../errors.js';
 import { fail } from './errno.js';
 import { encodeOrigin, originKey } from './inode.js';
 import { markImpure } from './origin-fix.js';
+import { throughMounts } from './submounts.js';
 import { realPath, splitPath } from './layers.js';
 import { type Node, lookupDir, lookupPath, upperFileNode } from './lookup.js';
 import type { Overlay } from './overlay.js';
@@ -39,7 +40,7 @@ const S_IFLNK = 0o120000;
 /** Upper path of a merged path (the upper mirrors merged paths; redirects only bend lowers). */
 export function upperPath(ovl: Overlay, path: string): string {
   const upper = ovl.stack.upper ?? fail('EROFS', path);
-  return realPath(upper.root, path);
+  return throughMounts(upper, realPath(upper.via ?? upper.root, path));
 }
 
 /** `dev:ino` key of a real object, for fds that must follow their file into the upper. */

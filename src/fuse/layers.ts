@@ -9,27 +9,46 @@ export interface Layer {
   index: number;
   root: string;
   upper: boolean;
+  /**
+   * Mount points met inside the layer, as paths in it ('/a/b'), and `/proc/self/fd/N` of the
+   * clone of the layer's mount through which the dirs beneath them are reached (submounts.ts).
+   * Empty and null for almost every layer.
+   */
+  mounts: string[];
+  clone: string | null;
+  /**
+   * Set on the upper when a mount point lies inside the upper or work dir: where the upper's
+   * root is reached instead of `root`, inside one clone of the mount holding both (submounts.ts).
+   */
+  via: string | null;
 }
 
 export interface LayerStack {
   all: Layer[];
   upper: Layer | null;
   lowers: Layer[];
-  /** `workdir/work`: where copy-up and whiteout temporaries are built (null when read-only). */
+  /**
+   * `workdir/work`: where copy-up and whiteout temporaries are built (null when read-only);
+   * reached through the upper's clone when the upper has one (Layer.via).
+   */
   work: string | null;
 }
 
 export function layerStack(cfg: OverlayConfig): LayerStack {
   const all: Layer[] = [];
-  const upper = cfg.upperdir !== undefined ? { index: 0, root: cfg.upperdir, upper: true } : null;
+  const upper = cfg.upperdir !== undefined ? newLayer(0, cfg.upperdir, true) : null;
   if (upper) all.push(upper);
-  for (const root of cfg.lowerdirs) all.push({ index: all.length, root, upper: false });
+  for (const root of cfg.lowerdirs) all.push(newLayer(all.length, root, false));
   return {
     all,
     upper,
     lowers: all.filter((l) => !l.upper),
     work: cfg.workdir !== undefined && upper ? join(cfg.workdir, 'work') : null,
   };
+}
+
+function newLayer(index: number, root: string, upper: boolean): Layer {
+  return { index, root, upper, mounts: [], clone: null, via: null };
 }
 
 /** Real path of merged path `path` ('/' or '/a/b') inside `root` (shortened when near PATH_MAX). */

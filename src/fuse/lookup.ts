@@ -15,6 +15,7 @@ import { type RealStat, getXattr, hasXattr, listXattrs, lstatAtOrNull, lstatReal
 import { fail } from './errno.js';
 import { type Layer, childPath, realChild, realPath, splitPath } from './layers.js';
 import { fixDirOrigin } from './origin-fix.js';
+import { beneathMount, isMountRoot, throughMounts } from './submounts.js';
 import type { Overlay } from './overlay.js';
 
 const S_IFMT = 0o170000;
@@ -140,9 +141,18 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string, fixOrigin 
   // Lower copies lstat'ed in vain: they tell the index when reading the dir once pays off.
   let misses = 0;
   for (let i = 0; i < cands.length; i++) {
-    const [layer, real, resolved] = cands[i]!;
+    const [layer, cand, resolved] = cands[i]!;
+    // At or below a mount point met in this layer: beneath it (submounts.ts).
+    let real = layer.mounts.length === 0 ? cand : throughMounts(layer, cand);
     // The first place searched is the top copy's (a redirect's places come after it).
-    const st = i === 0 && topFd >= 0 && layer === parent.hits[0]!.layer ? lstatAtOrNull(topFd, name, real) : lstatOrNull(real);
+    let st = i === 0 && topFd >= 0 && real === cand && layer === parent.hits[0]!.layer ? lstatAtOrNull(topFd, name, real) : lstatOrNull(real);
+    if (st !== null && isMountRoot(st)) {
+      const beneath = beneathMount(layer, real);
+      if (beneath !== null) {
+        real = beneath;
+        st = lstatOrNull(real);
+      }
+    }
     if (!st) {
       if (!layer.upper && !resolved) misses++;
       continue;
@@ -177,8 +187,9 @@ function rootNode(ovl: Overlay): Node {
 function layerRoots(ovl: Overlay, layers: readonly Layer[]): Node {
   const hits: Hit[] = [];
   for (const layer of layers) {
-    const st = lstatReal(layer.root);
-    const hit = dirHit(ovl, layer, layer.root, st, dirMarkers(ovl, layer.root, false).opaque);
+    const root = layer.via ?? layer.root;
+    const st = lstatReal(root);
+    const hit = dirHit(ovl, layer, root, st, dirMarkers(ovl, root, false).opaque);
     hits.push(hit);
     if (hit.opaque === 'opaque') break;
   }

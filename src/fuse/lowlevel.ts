@@ -23,10 +23,14 @@ import { movedSources } from './watch-redirects.js';
 import type { NodeRec } from './node-table.js';
 import { xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
 import { current, syncDir } from './ops-file.js';
+import { listMounts } from '../sys/index.js';
+import { placeLayers } from './submounts.js';
 
 export interface OverlayFsOptions {
   /** A 4-byte SharedArrayBuffer that mirrors the node table's size (root included). */
   nodeCounter?: SharedArrayBuffer;
+  /** The mount point: it may lie inside a layer (submounts.ts placeLayers). */
+  mountPoint?: string;
 }
 
 export class OverlayFs implements LowLevelFs {
@@ -39,6 +43,7 @@ export class OverlayFs implements LowLevelFs {
 
   constructor(cfg: OverlayConfig, cache: CacheMode, opts: OverlayFsOptions = {}) {
     this.ovl = new Overlay(cfg, cache, () => this.core.caller);
+    placeLayers(this.ovl.stack, opts.mountPoint, listMounts().map((m) => m.target));
     this.core = new LlCore(this.ovl, cache);
     this.nodeCounter = opts.nodeCounter ? new Int32Array(opts.nodeCounter) : null;
   }

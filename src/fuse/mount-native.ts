@@ -5,6 +5,8 @@ import type { OverlayConfig } from '../format/index.js';
 import { mountFuse } from '../sys/fuse-native.js';
 import { overlayOps } from './ops.js';
 import { type CacheMode, Overlay } from './overlay.js';
+import { listMounts } from '../sys/index.js';
+import { placeLayers } from './submounts.js';
 
 /**
  * FUSE cache options per `-o cache=`. auto (the default) is kernel-like: attributes and sizes are
@@ -24,6 +26,7 @@ const CACHE_OPTIONS: Record<CacheMode, string[]> = {
 export async function mountNative(cfg: OverlayConfig, merged: string, cache: CacheMode): Promise<{ overlay: Overlay; closed: Promise<void> }> {
   let session: { context(): { uid: number; gid: number } } | undefined;
   const overlay = new Overlay(cfg, cache, () => session?.context() ?? { uid: 0, gid: 0 });
+  placeLayers(overlay.stack, merged, listMounts().map((m) => m.target));
   let onExit!: () => void;
   const closed = new Promise<void>((resolve) => (onExit = resolve));
   const options = [

@@ -101,7 +101,7 @@ export async function mountOverlayFuse(
     readonly: cfg.readonly,
     ...(passthrough ? {} : { passthrough: false }),
     ...(devFd === undefined ? {} : { devFd }),
-    fs: { module: core, export: 'createWatchedOverlayFs', args: [cfg, cache, watch] },
+    fs: { module: core, export: 'createWatchedOverlayFs', args: [cfg, cache, watch, merged] },
   });
   return { closed: mounted.closed, ready: mounted.ready };
 }

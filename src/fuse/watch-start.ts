@@ -66,12 +66,12 @@ export function startWatch(
 
 /**
  * The overlay filesystem as the session worker builds it (FsSpec: this module,
- * `createWatchedOverlayFs`, args [cfg, cache, watch]): with `watch` on (by default for
+ * `createWatchedOverlayFs`, args [cfg, cache, watch, mount point]): with `watch` on (by default for
  * cache=auto), the watcher starts when the session does (before the kernel holds any node) and
  * ends with it.
  */
-export function createWatchedOverlayFs(cfg: OverlayConfig, cache: CacheMode, watch?: WatchMode): OverlayFs {
-  const fs = createOverlayFs(cfg, cache);
+export function createWatchedOverlayFs(cfg: OverlayConfig, cache: CacheMode, watch?: WatchMode, mountPoint?: string): OverlayFs {
+  const fs = createOverlayFs(cfg, cache, mountPoint === undefined ? {} : { mountPoint });
   if (watchMode(watch, cache) === 'off') return fs;
   let running: RunningWatch | null = null;
   const { init, destroy } = fs;

@@ -31,6 +31,7 @@ export const c = {
   fsconfig: libc.func('int fsconfig(int fd, uint32_t cmd, const char *key, const char *value, int aux)'),
   fsmount: libc.func('int fsmount(int fd, uint32_t flags, uint32_t attr_flags)'),
   move_mount: libc.func('int move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, uint32_t flags)'),
+  open_tree: libc.func('int open_tree(int dirfd, const char *path, unsigned int flags)'),
   close: libc.func('int close(int fd)'),
   fsync: libc.func('int fsync(int fd)'),
   // Re-pointing an fd in place (./stdio.ts): node:fs can open and close, not replace.

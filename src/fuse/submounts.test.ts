@@ -1,0 +1,111 @@
+// Mount points inside layers: how real paths are placed in their layer and mapped beneath a
+// mount point. The mounts themselves (tmpfs inside a lower, the overlay's own mount point in a
+// lower) are exercised next to the kernel in test/fuse/mounts-in-layers.test.ts.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { listMounts, lstatReal, mountTmpfs, umountSurely } from '../sys/index.js';
+import type { Layer, LayerStack } from './layers.js';
+import { beneathMount, isMountRoot, pathInLayer, placeLayers, throughMounts } from './submounts.js';
+
+const layer = (root: string, upper = false): Layer => ({ index: 0, root, upper, mounts: [], clone: null, via: null });
+const targets = () => listMounts().map((m) => m.target);
+
+t.test('a real path is placed in its layer by the root or by the clone', async (t) => {
+  const l = layer('/data/l');
+  t.equal(pathInLayer(l, '/data/l'), '');
+  t.equal(pathInLayer(l, '/data/l/a/b'), '/a/b');
+  t.equal(pathInLayer(l, '/data/lx/a'), null, 'a sibling sharing the prefix is not in it');
+  t.equal(pathInLayer(l, '/elsewhere'), null);
+  l.clone = '/proc/self/fd/9';
+  t.equal(pathInLayer(l, '/proc/self/fd/9/a'), '/a');
+  const root = layer('/');
+  t.equal(pathInLayer(root, '//tmp/x'), '/tmp/x', "a root of '/' names its entries '//a'");
+});
+
+t.test('paths at or below a mount point go through the clone, others stay', async (t) => {
+  const l = layer('/u', true);
+  t.equal(throughMounts(l, '/u/m/x'), '/u/m/x', 'no mount points: unchanged');
+  l.mounts.push('/m');
+  l.clone = '/proc/self/fd/7';
+  t.equal(throughMounts(l, '/u/m'), '/proc/self/fd/7/m');
+  t.equal(throughMounts(l, '/u/m/x/y'), '/proc/self/fd/7/m/x/y');
+  t.equal(throughMounts(l, '/u/mm/x'), '/u/mm/x', 'a name sharing the prefix is not below it');
+  t.equal(throughMounts(l, '/u/a'), '/u/a');
+  t.equal(throughMounts(l, '/proc/self/fd/7/m/x'), '/proc/self/fd/7/m/x', 'already beneath');
+});
+
+t.test('the overlay mount point is registered in the lowers that hold it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovlkit-submounts-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const [a, b] = [join(dir, 'a'), join(dir, 'b')];
+  mkdirSync(join(a, 'in', 'mnt'), { recursive: true });
+  mkdirSync(b);
+  const lowers = [layer(a), layer(b)];
+  const stack: LayerStack = { all: lowers, upper: null, lowers, work: null };
+  placeLayers(stack, join(a, 'in', 'mnt'), targets());
+  t.same(lowers[0]!.mounts, ['/in/mnt']);
+  t.match(lowers[0]!.clone, /^\/proc\/self\/fd\/\d+$/);
+  t.same(lowers[1]!.mounts, [], 'not in the other layer');
+  t.equal(lowers[1]!.clone, null, 'which takes no clone');
+  placeLayers(stack, a, targets());
+  t.same(lowers[0]!.mounts, ['/in/mnt'], 'the layer root itself is no mount point inside it');
+});
+
+t.test('an upper with a mount point inside is reached wholly through one clone, with its work dir', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovlkit-submounts-'));
+  const [u, w] = [join(dir, 'u'), join(dir, 'w')];
+  mkdirSync(join(u, 'sub'), { recursive: true });
+  mkdirSync(join(w, 'work'), { recursive: true });
+  writeFileSync(join(u, 'sub', 'under'), '');
+  const plain = (): LayerStack => {
+    const upper = layer(u, true);
+    return { all: [upper], upper, lowers: [], work: join(w, 'work') };
+  };
+  const none = plain();
+  placeLayers(none, undefined, targets());
+  t.equal(none.upper!.via, null, 'no mount point inside: plain paths');
+  t.equal(none.work, join(w, 'work'));
+  mountTmpfs(join(u, 'sub'), '1m');
+  t.teardown(async () => {
+    await umountSurely(join(u, 'sub'));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const s = plain();
+  placeLayers(s, undefined, targets());
+  t.match(s.upper!.via, /^\/proc\/self\/fd\/\d+\//);
+  const clone = s.upper!.via!.slice(0, s.upper!.via!.indexOf('/', '/proc/self/fd/'.length));
+  t.ok(s.work!.startsWith(clone + '/'), 'the work dir through the same clone');
+  t.ok(lstatReal(`${s.upper!.via}/sub/under`), 'beneath the mount');
+  t.ok(lstatReal(s.work!), 'the work dir is there');
+  t.equal(pathInLayer(s.upper!, `${s.upper!.via}/sub/under`), '/sub/under');
+  t.equal(beneathMount(s.upper!, join(u, 'sub')), null, 'the upper never switches later');
+  const own = plain();
+  placeLayers(own, join(w, 'work', 'm'), targets().filter((x) => x !== join(u, 'sub')));
+  t.not(own.upper!.via, null, 'the overlay mount point inside the work dir counts too');
+});
+
+t.test('a tmpfs on a dir inside a layer is found by its stat and read beneath', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovlkit-submounts-'));
+  const sub = join(dir, 'sub');
+  mkdirSync(sub);
+  writeFileSync(join(sub, 'under'), '');
+  mountTmpfs(sub, '1m');
+  t.teardown(async () => {
+    await umountSurely(sub);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const l = layer(dir);
+  t.notOk(isMountRoot(lstatReal(dir)), 'a plain dir is no mount root');
+  t.ok(isMountRoot(lstatReal(sub)));
+  t.equal(beneathMount(l, dir), null, 'the layer root itself is not beneath anything');
+  t.equal(beneathMount(l, '/elsewhere/x'), null);
+  const beneath = beneathMount(l, sub);
+  t.equal(beneath, `${l.clone}/sub`);
+  t.notOk(isMountRoot(lstatReal(beneath!)), 'beneath, the dir is a plain dir');
+  t.ok(lstatReal(`${beneath}/under`), 'holding what the mount covers');
+  t.same(l.mounts, ['/sub']);
+  t.equal(beneathMount(l, sub), beneath, 'met again: the same clone, recorded once');
+  t.same(l.mounts, ['/sub']);
+});

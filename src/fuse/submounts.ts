@@ -1,0 +1,146 @@
+// Mount points inside a layer. Kernel overlayfs looks names up in each layer's dentry tree
+// (lookup_one), which never crosses a mount point: a filesystem mounted on a dir inside a lower
+// or the upper does not show through the overlay, the dir beneath it does. A path walk crosses
+// it, so the core's real paths would reach the mounted filesystem instead; and when the overlay's
+// own mount point lies inside a layer (lowerdir=/ with the mount under it) a lookup of that dir
+// would stat the daemon's own mount from its only thread and wait for itself forever.
+//
+// So each stat of a name found in a layer is checked for STATX_ATTR_MOUNT_ROOT (statx reports it
+// on every call: no extra syscall), and a mount root inside a layer is reached instead through a
+// clone of the layer's mount that holds no submounts (open_tree without AT_RECURSIVE, as the
+// kernel's clone_private_mount), at `/proc/self/fd/N/<path in the layer>`; names below inherit
+// that path from their parent's. The overlay's own mount point is registered before any lookup
+// (it must never be stat'ed by path), and an upper with mount points inside is reached wholly
+// through a clone (placeLayers). Layers without mount points inside pay one bit test per stat.
+// Not followed: a mount made inside a lower after a lookup resolved the dir it covers, or inside
+// the upper after the start.
+import { errnoCodeOf } from '../errors.js';
+import type { RealStat } from '../sys/index.js';
+import { longPath } from '../sys/long-path.js';
+import { cloneMount } from '../sys/mount-clone.js';
+import { type Layer, type LayerStack, realPath } from './layers.js';
+
+/** include/uapi/linux/stat.h: the object is the root of a mount. */
+const STATX_ATTR_MOUNT_ROOT = 0x2000;
+
+export function isMountRoot(st: RealStat): boolean {
+  return (st.attributes & STATX_ATTR_MOUNT_ROOT) !== 0;
+}
+
+/** The path of `real` inside its layer ('/a/b', '' for the layer's root), or null when it is not in it. */
+export function pathInLayer(layer: Layer, real: string): string | null {
+  const full = longPath(real);
+  for (const prefix of [layer.root, layer.clone, layer.via]) {
+    if (prefix === null) continue;
+    if (!full.startsWith(prefix)) continue;
+    if (full.length === prefix.length) return '';
+    // A root of '/' has its names as '//a' (root + merged path): the rest still starts with '/'.
+    if (full[prefix.length] === '/') return full.slice(prefix.length);
+  }
+  return null;
+}
+
+/** The layer's clone path, made on first use; null when the kernel refuses one (no CAP_SYS_ADMIN). */
+function cloneOf(layer: Layer): string | null {
+  if (layer.clone === null) {
+    let fd: number;
+    try {
+      fd = cloneMount(layer.root);
+    } catch (err) {
+      if (errnoCodeOf(err) === 'EPERM') return null;
+      throw err;
+    }
+    layer.clone = `/proc/self/fd/${fd}`;
+  }
+  return layer.clone;
+}
+
+function remember(layer: Layer, rel: string): void {
+  if (!layer.mounts.includes(rel)) layer.mounts.push(rel);
+}
+
+/**
+ * `real` (found to be a mount root by its stat) as reached beneath the mount; null when it is
+ * the layer's own root, not inside this layer, or no clone can be had (then the walk crosses,
+ * as before: the mounted filesystem shows).
+ */
+export function beneathMount(layer: Layer, real: string): string | null {
+  // The upper is either wholly beneath (placeLayers) or not at all: see there.
+  if (layer.upper) return null;
+  const rel = pathInLayer(layer, real);
+  if (rel === null || rel === '') return null;
+  const clone = cloneOf(layer);
+  if (clone === null) return null;
+  remember(layer, rel);
+  return clone + rel;
+}
+
+/**
+ * A real path built from the layer's root (`root + merged path`, the upper's paths for new
+ * names) mapped through the clone when it is, or is below, a mount point met or registered.
+ */
+export function throughMounts(layer: Layer, real: string): string {
+  if (layer.mounts.length === 0 || !real.startsWith(layer.root)) return real;
+  const rel = pathInLayer(layer, real);
+  if (rel === null || rel === '' || real.startsWith(layer.clone!)) return real;
+  for (const m of layer.mounts) {
+    if (rel === m || (rel.startsWith(m) && rel[m.length] === '/')) return realPath(layer.clone!, rel);
+  }
+  return real;
+}
+
+export class MountPointInLayer extends Error {
+  override name = 'MountPointInLayer';
+}
+
+/** `path` relative to `dir` ('/a/b'), or null when it is not strictly below it. Both canonical. */
+function below(dir: string, path: string): string | null {
+  if (dir === '/') return path === '/' ? null : path;
+  return path.startsWith(dir + '/') ? path.slice(dir.length) : null;
+}
+
+/**
+ * Place the layers before the first lookup, given the mount points now present and the
+ * overlay's own (`mountPoint`, which must never be stat'ed by path: that asks this daemon).
+ * - A lower holding the overlay's mount point has it registered (its other mount points are
+ *   found by their stats as lookups meet them).
+ * - An upper or work dir with a mount point inside is reached, both, through one clone of the
+ *   mount holding them (Layer.via, LayerStack.work): copy-up links and renames from the work dir
+ *   into a dir beneath such a mount must stay on one mount (EXDEV across two), as they do on the
+ *   kernel's own clone of the upper mount. Without one, the upper keeps its plain paths (a walk
+ *   through /proc/self/fd costs each syscall ~1.5 µs). A mount made inside the upper after
+ *   this is crossed, as before: splitting the upper between two mounts would answer EXDEV.
+ */
+export function placeLayers(stack: LayerStack, mountPoint: string | undefined, targets: readonly string[]): void {
+  const points = mountPoint === undefined ? targets : [...targets, mountPoint];
+  for (const layer of stack.lowers) {
+    const rel = mountPoint === undefined ? null : below(layer.root, mountPoint);
+    if (rel === null) continue;
+    if (cloneOf(layer) === null) throw new MountPointInLayer(`${mountPoint}: inside lowerdir ${layer.root}, which only CAP_SYS_ADMIN can read beneath the mount`);
+    remember(layer, rel);
+  }
+  const upper = stack.upper;
+  if (upper === null || stack.work === null) return;
+  const workdir = stack.work.slice(0, stack.work.lastIndexOf('/'));
+  if (!points.some((p) => below(upper.root, p) !== null || below(workdir, p) !== null)) return;
+  // The mount holding the upper: the last-listed mount point at or above it (a later mount on
+  // the same point covers the earlier one).
+  let holder: string | null = null;
+  for (const t of targets) if ((t === upper.root || below(t, upper.root) !== null) && (holder === null || t.length >= holder.length)) holder = t;
+  if (holder === null || (holder !== workdir && below(holder, workdir) === null)) return;
+  const upperRel = upper.root === holder ? '' : below(holder, upper.root)!;
+  const workRel = workdir === holder ? '' : below(holder, workdir)!;
+  let fd: number;
+  try {
+    fd = cloneMount(holder);
+  } catch (err) {
+    if (errnoCodeOf(err) !== 'EPERM') throw err;
+    if (mountPoint !== undefined && points.includes(mountPoint) && (below(upper.root, mountPoint) !== null || below(workdir, mountPoint) !== null)) {
+      throw new MountPointInLayer(`${mountPoint}: inside upperdir or workdir, which only CAP_SYS_ADMIN can read beneath the mount`);
+    }
+    return;
+  }
+  const clone = `/proc/self/fd/${fd}`;
+  upper.via = clone + upperRel;
+  stack.work = clone + workRel + '/work';
+}

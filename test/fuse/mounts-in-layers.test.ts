@@ -1,0 +1,137 @@
+// Filesystems mounted on dirs inside the layers, and the overlay's own mount point inside a
+// lower, next to kernel overlayfs. The kernel looks names up in each layer's dentry tree and
+// never crosses a mount point (the dir beneath shows); ovl-fuse must show the same, and must not
+// stat its own mount from its own thread (it hung there: `ls merged/mnt` never returned).
+// Observations run in a child process killed after 20 s, so a hang fails the test instead of
+// blocking it.
+import { appendFileSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import t, { type Test } from 'tap';
+import { mountOverlay, mountTmpfs, umountSurely } from '../../src/sys/index.js';
+import { startFuse } from '../helpers/fuse.js';
+import { type LayerDirs, kernelOptions, layerDirs } from '../helpers/layers.js';
+import { fuseOptions } from '../helpers/fuse.js';
+
+/** What a user sees under `dir`: every path (sorted) with its type, and each file's contents. */
+async function look(dir: string): Promise<string> {
+  const script = `cd "$1" && find . -printf '%p %y\\n' | sort && find . -type f | sort | while read f; do printf '%s: ' "$f"; cat "$f"; done`;
+  const r = await execa('sh', ['-c', script, 'sh', dir], { reject: false, timeout: 20_000, killSignal: 'SIGKILL' });
+  return r.timedOut ? `timed out: ${dir}` : r.exitCode !== 0 ? `exit ${r.exitCode}: ${r.stderr}` : r.stdout;
+}
+
+/** A tmpfs on `dir` (made first) holding `names`, unmounted before the tree goes. */
+function tmpfsOn(d: LayerDirs, dir: string, names: string[]): void {
+  mkdirSync(dir, { recursive: true });
+  mountTmpfs(dir, '1m');
+  d.track(dir);
+  for (const n of names) writeFileSync(join(dir, n), `${n} on the mount\n`);
+}
+
+/**
+ * Lower: sub/under with a tmpfs on sub holding ontop, and usub/lf; upper: usub/uunder, a tmpfs
+ * on usub holding uontop.
+ */
+function submountLayers(t: Test): LayerDirs {
+  const d = layerDirs(t, 1, 'ovlkit-submount-');
+  const [l] = d.lowers as [string];
+  mkdirSync(join(l, 'sub'));
+  writeFileSync(join(l, 'sub', 'under'), 'under the lower mount\n');
+  writeFileSync(join(l, 'top'), 'top\n');
+  mkdirSync(join(l, 'usub'));
+  writeFileSync(join(l, 'usub', 'lf'), 'lower file\n');
+  tmpfsOn(d, join(l, 'sub'), ['ontop']);
+  mkdirSync(join(d.upper, 'usub'));
+  writeFileSync(join(d.upper, 'usub', 'uunder'), 'under the upper mount\n');
+  tmpfsOn(d, join(d.upper, 'usub'), ['uontop']);
+  return d;
+}
+
+/**
+ * Through the mount: the view, then writes below both mount points (new names, a copy-up into
+ * the upper dir beneath its mount, renames out of it and into it); then where they landed.
+ */
+async function submountRun(d: LayerDirs): Promise<Record<string, unknown>> {
+  const m = d.merged;
+  const before = await look(m);
+  writeFileSync(join(m, 'sub', 'new'), 'new\n');
+  writeFileSync(join(m, 'usub', 'unew'), 'unew\n');
+  appendFileSync(join(m, 'usub', 'lf'), 'copied up\n');
+  renameSync(join(m, 'usub', 'unew'), join(m, 'moved-out'));
+  renameSync(join(m, 'top'), join(m, 'usub', 'moved-in'));
+  const after = await look(m);
+  const [l] = d.lowers as [string];
+  const mounted = { lowerMount: readdirSync(join(l, 'sub')).sort(), upperMount: readdirSync(join(d.upper, 'usub')).sort() };
+  await umountSurely(m);
+  await umountSurely(join(d.upper, 'usub'));
+  return { before, after, mounted, upperBeneath: readdirSync(join(d.upper, 'usub')).sort(), upperSub: readdirSync(join(d.upper, 'sub')).sort() };
+}
+
+t.test('a filesystem mounted inside a lower or the upper does not show; the dir beneath it does', async (t) => {
+  const k = submountLayers(t);
+  mountOverlay(kernelOptions(k), k.merged);
+  const kernel = await submountRun(k);
+  t.match(kernel.before, /\.\/sub\/under/, 'the kernel shows the dir beneath the mount');
+  const f = submountLayers(t);
+  await startFuse(t, fuseOptions(f), f.merged);
+  const fuse = await submountRun(f);
+  t.same(fuse, kernel, 'ovl-fuse shows and writes what the kernel does');
+  t.same(fuse.upperBeneath, ['lf', 'moved-in', 'uunder'], 'copy-up and renames land in the upper dir beneath its mount');
+});
+
+/** A lower holding dir mnt/ and file a; the overlay then goes on mnt/ itself. */
+function ownMountLayers(t: Test): { d: LayerDirs; at: string } {
+  const d = layerDirs(t, 1, 'ovlkit-ownmount-');
+  const [l] = d.lowers as [string];
+  writeFileSync(join(l, 'a'), 'a\n');
+  mkdirSync(join(l, 'mnt'));
+  const at = join(l, 'mnt');
+  d.track(at);
+  return { d, at };
+}
+
+t.test('the mount point inside a lower shows as the empty dir beneath it, without a hang', async (t) => {
+  const k = ownMountLayers(t);
+  mountOverlay(kernelOptions(k.d), k.at);
+  const kernel = await look(k.at);
+  await umountSurely(k.at);
+  t.match(kernel, /^\. d\n\.\/a f\n\.\/mnt d\n/, 'the kernel shows the empty mnt');
+  const f = ownMountLayers(t);
+  await startFuse(t, fuseOptions(f.d), f.at);
+  t.equal(await look(f.at), kernel, 'ovl-fuse shows what the kernel does');
+  writeFileSync(join(f.at, 'mnt', 'x'), 'x\n');
+  t.same(readdirSync(join(f.d.upper, 'mnt')), ['x'], 'a write in it lands in the upper');
+  t.equal(await look(join(f.at, 'mnt')), '. d\n./x f\n./x: x', 'and shows there');
+});
+
+t.test('the same through the fuse-native transport', async (t) => {
+  const f = ownMountLayers(t);
+  await startFuse(t, fuseOptions(f.d, 'transport=fuse-native'), f.at);
+  t.match(await look(f.at), /^\. d\n\.\/a f\n\.\/mnt d\n\.\/a: a$/);
+});
+
+t.test('the mount point inside the upper: shown and written as the kernel does', async (t) => {
+  const setup = (): { d: LayerDirs; at: string } => {
+    const d = layerDirs(t, 1, 'ovlkit-ownupper-');
+    writeFileSync(join(d.lowers[0]!, 'a'), 'a\n');
+    const at = join(d.upper, 'mnt');
+    mkdirSync(at);
+    d.track(at);
+    return { d, at };
+  };
+  const run = async (at: string): Promise<string> => {
+    const seen = await look(at);
+    writeFileSync(join(at, 'mnt', 'x'), 'x\n');
+    appendFileSync(join(at, 'a'), 'more\n');
+    return `${seen}\n--\n${await look(at)}`;
+  };
+  const k = setup();
+  mountOverlay(kernelOptions(k.d), k.at);
+  const kernel = await run(k.at);
+  await umountSurely(k.at);
+  const f = setup();
+  await startFuse(t, fuseOptions(f.d), f.at);
+  t.equal(await run(f.at), kernel);
+  await umountSurely(f.at);
+  t.same(readdirSync(join(f.d.upper, 'mnt')), ['x'], 'x is in the upper dir the mount covered');
+});
