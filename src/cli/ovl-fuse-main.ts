@@ -21,6 +21,8 @@ const CACHE_MODES: readonly CacheMode[] = ['auto', 'never', 'always'];
 const NOTIFY_ENV = 'OVL_FUSE_NOTIFY_FD';
 /** Set in a dev-transport daemon whose parent already mounted: the /dev/fuse fd it inherits. */
 const DEV_FD_ENV = 'OVL_FUSE_DEV_FD';
+/** With DEV_FD_ENV: the layer dirs the parent's mount covers, by the daemon's fd held on each (JSON). */
+const COVERED_ENV = 'OVL_FUSE_COVERED';
 /**
  * With DEV_FD_ENV: the configuration the parent validated. The daemon must not validate again:
  * that stats the mount point, which is already our own mount, not yet served: it would wait for ever.
@@ -155,12 +157,19 @@ async function detach(argv: string[]): Promise<number> {
  * that fails to start unmounts (lazily) what it was given.
  */
 async function detachMounted(argv: string[], cfgArgs: ReturnType<typeof validateMount>): Promise<number> {
-  const fd = await premountDev(cfgArgs.cfg, cfgArgs.merged);
+  const { fd, covered } = await premountDev(cfgArgs.cfg, cfgArgs.merged);
   const spawn = await spawner();
+  // The fds held on covered layer dirs go along as the daemon's fds 4, 5, …
+  const dirs = Object.keys(covered);
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '-f', ...argv], {
     detached: true,
-    stdio: ['ignore', 'ignore', 'ignore', fd],
-    env: { ...process.env, [DEV_FD_ENV]: '3', [CONFIG_ENV]: JSON.stringify(cfgArgs) },
+    stdio: ['ignore', 'ignore', 'ignore', fd, ...dirs.map((d) => covered[d]!)],
+    env: {
+      ...process.env,
+      [DEV_FD_ENV]: '3',
+      [CONFIG_ENV]: JSON.stringify(cfgArgs),
+      [COVERED_ENV]: JSON.stringify(Object.fromEntries(dirs.map((d, i) => [d, 4 + i]))),
+    },
   });
   child.unref();
   return 0;
@@ -228,7 +237,8 @@ async function runForeground(
   const devFd = given === undefined ? undefined : Number(given);
   let mounted;
   try {
-    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache, transport, devFd, watch, passthrough);
+    const covered = devFd === undefined ? undefined : (JSON.parse(process.env[COVERED_ENV] ?? '{}') as Record<string, number>);
+    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache, transport, devFd, watch, passthrough, covered);
   } catch (err) {
     // Mounted by our parent: nobody would ever serve it.
     if (devFd !== undefined) await import('../sys/mount.js').then((m) => m.umount(cfgArgs.merged, { lazy: true })).catch(() => undefined);

@@ -43,6 +43,8 @@ export interface OverlayStatfs {
 
 /** statfs of the merged mount: the upper's filesystem (the top lower's when read-only), as the kernel reports. */
 export function overlayStatfs(ovl: Overlay): OverlayStatfs {
-  const s = statfsSync((ovl.stack.upper ?? ovl.stack.lowers[0]!).root);
+  const top = ovl.stack.upper ?? ovl.stack.lowers[0]!;
+  // By `via` where the overlay's own mount covers the root's path (submounts.ts).
+  const s = statfsSync(top.via ?? top.root);
   return { bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree, namemax: 255 };
 }

@@ -33,8 +33,10 @@ function lowerMountFds(ovl: Overlay): number[] {
   if (ovl.lowerMountFds) return ovl.lowerMountFds;
   const byDev = new Map<bigint, number>();
   for (const l of ovl.stack.lowers) {
-    const dev = lstatSync(l.root, { bigint: true }).dev;
-    if (!byDev.has(dev)) byDev.set(dev, openMountRef(l.root));
+    // By `via` where the overlay's own mount covers the root's path (submounts.ts).
+    const dir = l.via ?? l.root;
+    const dev = lstatSync(dir, { bigint: true }).dev;
+    if (!byDev.has(dev)) byDev.set(dev, openMountRef(dir));
   }
   return (ovl.lowerMountFds = [...byDev.values()]);
 }

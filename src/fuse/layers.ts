@@ -17,10 +17,13 @@ export interface Layer {
   mounts: string[];
   clone: string | null;
   /**
-   * Set on the upper when a mount point lies inside the upper or work dir: where the upper's
-   * root is reached instead of `root`, inside one clone of the mount holding both (submounts.ts).
+   * Where the layer's root is reached instead of `root` (submounts.ts placeLayers): for a root
+   * the overlay's own mount covers, an fd opened on it before the mount; for an upper with a
+   * mount point inside, one clone of the mount holding it and the work dir. Null mostly.
    */
   via: string | null;
+  /** `via` is an fd opened before the overlay's mount covered `root` (the watcher marks through it). */
+  covered: boolean;
 }
 
 export interface LayerStack {
@@ -48,7 +51,21 @@ export function layerStack(cfg: OverlayConfig): LayerStack {
 }
 
 function newLayer(index: number, root: string, upper: boolean): Layer {
-  return { index, root, upper, mounts: [], clone: null, via: null };
+  return { index, root, upper, mounts: [], clone: null, via: null, covered: false };
+}
+
+/** Layer dirs (canonical) that the overlay's own mount covers, each with an O_PATH fd opened on it before the mount. */
+export type Covered = Record<string, number>;
+
+/**
+ * The dirs among `dirs` (canonical) that a mount at `at` covers: `at` itself or below it, so
+ * that once mounted their paths lead into the overlay (mounted on its own lower, `lowerdir=/etc
+ * … /etc`). The daemon reaches them by fds opened before the mount (submounts.ts placeLayers),
+ * as the kernel's overlay keeps the layers it resolved at mount time.
+ */
+export function coveredDirs(dirs: ReadonlyArray<string | undefined>, at: string): string[] {
+  const prefix = at === '/' ? '/' : at + '/';
+  return dirs.filter((d): d is string => d !== undefined && (d === at || d.startsWith(prefix)));
 }
 
 /** Real path of merged path `path` ('/' or '/a/b') inside `root` (shortened when near PATH_MAX). */

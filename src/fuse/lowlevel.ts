@@ -24,6 +24,7 @@ import type { NodeRec } from './node-table.js';
 import { xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
 import { current, syncDir } from './ops-file.js';
 import { listMounts } from '../sys/index.js';
+import type { Covered } from './layers.js';
 import { placeLayers } from './submounts.js';
 
 export interface OverlayFsOptions {
@@ -31,6 +32,8 @@ export interface OverlayFsOptions {
   nodeCounter?: SharedArrayBuffer;
   /** The mount point: it may lie inside a layer (submounts.ts placeLayers). */
   mountPoint?: string;
+  /** Layer dirs the mount covers, with fds opened on them before it (layers.ts coveredDirs). */
+  covered?: Covered;
 }
 
 export class OverlayFs implements LowLevelFs {
@@ -43,7 +46,7 @@ export class OverlayFs implements LowLevelFs {
 
   constructor(cfg: OverlayConfig, cache: CacheMode, opts: OverlayFsOptions = {}) {
     this.ovl = new Overlay(cfg, cache, () => this.core.caller);
-    placeLayers(this.ovl.stack, opts.mountPoint, listMounts().map((m) => m.target));
+    placeLayers(this.ovl.stack, opts.mountPoint, listMounts().map((m) => m.target), opts.covered);
     this.core = new LlCore(this.ovl, cache);
     this.nodeCounter = opts.nodeCounter ? new Int32Array(opts.nodeCounter) : null;
   }

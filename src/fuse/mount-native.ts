@@ -6,6 +6,7 @@ import { mountFuse } from '../sys/fuse-native.js';
 import { overlayOps } from './ops.js';
 import { type CacheMode, Overlay } from './overlay.js';
 import { listMounts } from '../sys/index.js';
+import type { Covered } from './layers.js';
 import { placeLayers } from './submounts.js';
 
 /**
@@ -23,16 +24,18 @@ const CACHE_OPTIONS: Record<CacheMode, string[]> = {
 };
 
 /** Mount through fuse-native; resolves once the mount is live, `closed` when its loop ends. */
-export async function mountNative(cfg: OverlayConfig, merged: string, cache: CacheMode): Promise<{ overlay: Overlay; closed: Promise<void> }> {
+export async function mountNative(cfg: OverlayConfig, merged: string, cache: CacheMode, covered: Covered = {}): Promise<{ overlay: Overlay; closed: Promise<void> }> {
   let session: { context(): { uid: number; gid: number } } | undefined;
   const overlay = new Overlay(cfg, cache, () => session?.context() ?? { uid: 0, gid: 0 });
-  placeLayers(overlay.stack, merged, listMounts().map((m) => m.target));
+  placeLayers(overlay.stack, merged, listMounts().map((m) => m.target), covered);
   let onExit!: () => void;
   const closed = new Promise<void>((resolve) => (onExit = resolve));
   const options = [
     'fsname=overlay',
     'subtype=ovl-fuse',
     'allow_other',
+    // libfuse 2 refuses a mount point that holds names; the kernel's overlay (and the dev transport) mounts there.
+    'nonempty',
     'default_permissions',
     'dev',
     'suid',

@@ -9,6 +9,8 @@ import { getXattr, hasXattr, setXattr } from '../sys/xattr.js';
 import type { CacheMode } from './overlay.js';
 import { mark } from './startup-marks.js';
 import type { WatchMode } from './watch-mode.js';
+import { holdDirs } from '../sys/hold-dir.js';
+import { type Covered, coveredDirs } from './layers.js';
 
 export type Transport = 'dev' | 'fuse-native';
 export const TRANSPORTS: readonly Transport[] = ['dev', 'fuse-native'];
@@ -61,10 +63,16 @@ export interface MountedOverlay {
  * /dev/fuse fd at `merged`. The mount is live at once; whoever gets the fd (mountOverlayFuse's
  * `devFd`, in the daemon) serves it, and a first access waits until it does.
  */
-export async function premountDev(cfg: OverlayConfig, merged: string): Promise<number> {
+export async function premountDev(cfg: OverlayConfig, merged: string): Promise<{ fd: number; covered: Covered }> {
   prepareLayers(cfg);
+  const covered = holdDirs(coveredDirs(layerDirs(cfg), merged));
   const { openAndMount } = await import('./session/daemon.js');
-  return openAndMount(merged, cfg.readonly);
+  return { fd: openAndMount(merged, cfg.readonly), covered };
+}
+
+/** Every dir of the configuration: the mount may cover any of them (layers.ts coveredDirs). */
+function layerDirs(cfg: OverlayConfig): Array<string | undefined> {
+  return [cfg.upperdir, cfg.workdir, ...cfg.lowerdirs];
 }
 
 /**
@@ -72,7 +80,8 @@ export async function premountDev(cfg: OverlayConfig, merged: string): Promise<n
  * (transport dev only) the mount exists already (premountDev) and is only served. `watch`
  * (transport dev only; default: on for cache=auto) runs the layer watcher (watch-start.ts).
  * `passthrough` (transport dev only) lets upper files' data go straight to the upper file
- * (ll-passthrough.ts) where the kernel grants FUSE_PASSTHROUGH.
+ * (ll-passthrough.ts) where the kernel grants FUSE_PASSTHROUGH. `covered`: with `devFd`, the fds
+ * premountDev opened on the layer dirs its mount covers (opened here otherwise, before the mount).
  */
 export async function mountOverlayFuse(
   cfg: OverlayConfig,
@@ -82,15 +91,18 @@ export async function mountOverlayFuse(
   devFd?: number,
   watch?: WatchMode,
   passthrough = true,
+  covered?: Covered,
 ): Promise<MountedOverlay> {
   if (devFd === undefined) prepareLayers(cfg);
+  // Before mount(2): afterwards these paths lead into the overlay itself.
+  const held = covered ?? holdDirs(coveredDirs(layerDirs(cfg), merged));
   mark('layers-prepared');
   // Modes arrive with the caller's umask applied already; ours must not apply a second time.
   // Process-wide, so set here: the dev transport's worker cannot set it.
   process.umask(0);
   if (transport === 'fuse-native') {
     const { mountNative } = await import('./mount-native.js');
-    const m = await mountNative(cfg, merged, cache);
+    const m = await mountNative(cfg, merged, cache, held);
     return { closed: m.closed, ready: Promise.resolve() };
   }
   const { mountDev } = await import('./session/daemon.js');
@@ -101,7 +113,7 @@ export async function mountOverlayFuse(
     readonly: cfg.readonly,
     ...(passthrough ? {} : { passthrough: false }),
     ...(devFd === undefined ? {} : { devFd }),
-    fs: { module: core, export: 'createWatchedOverlayFs', args: [cfg, cache, watch, merged] },
+    fs: { module: core, export: 'createWatchedOverlayFs', args: [cfg, cache, watch, merged, held] },
   });
   return { closed: mounted.closed, ready: mounted.ready };
 }

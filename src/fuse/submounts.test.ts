@@ -9,7 +9,7 @@ import { listMounts, lstatReal, mountTmpfs, umountSurely } from '../sys/index.js
 import type { Layer, LayerStack } from './layers.js';
 import { beneathMount, isMountRoot, pathInLayer, placeLayers, throughMounts } from './submounts.js';
 
-const layer = (root: string, upper = false): Layer => ({ index: 0, root, upper, mounts: [], clone: null, via: null });
+const layer = (root: string, upper = false): Layer => ({ index: 0, root, upper, mounts: [], clone: null, via: null, covered: false });
 const targets = () => listMounts().map((m) => m.target);
 
 t.test('a real path is placed in its layer by the root or by the clone', async (t) => {

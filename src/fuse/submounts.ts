@@ -14,11 +14,11 @@
 // through a clone (placeLayers). Layers without mount points inside pay one bit test per stat.
 // Not followed: a mount made inside a lower after a lookup resolved the dir it covers, or inside
 // the upper after the start.
-import { errnoCodeOf } from '../errors.js';
+import { OvlError, errnoCodeOf } from '../errors.js';
 import type { RealStat } from '../sys/index.js';
 import { longPath } from '../sys/long-path.js';
 import { cloneMount } from '../sys/mount-clone.js';
-import { type Layer, type LayerStack, realPath } from './layers.js';
+import { type Covered, type Layer, type LayerStack, realPath } from './layers.js';
 
 /** include/uapi/linux/stat.h: the object is the root of a mount. */
 const STATX_ATTR_MOUNT_ROOT = 0x2000;
@@ -45,7 +45,7 @@ function cloneOf(layer: Layer): string | null {
   if (layer.clone === null) {
     let fd: number;
     try {
-      fd = cloneMount(layer.root);
+      fd = cloneMount(layer.via ?? layer.root);
     } catch (err) {
       if (errnoCodeOf(err) === 'EPERM') return null;
       throw err;
@@ -80,18 +80,18 @@ export function beneathMount(layer: Layer, real: string): string | null {
  * names) mapped through the clone when it is, or is below, a mount point met or registered.
  */
 export function throughMounts(layer: Layer, real: string): string {
-  if (layer.mounts.length === 0 || !real.startsWith(layer.root)) return real;
-  const rel = pathInLayer(layer, real);
-  if (rel === null || rel === '' || real.startsWith(layer.clone!)) return real;
+  if (layer.mounts.length === 0) return real;
+  // Only a path built from the plain root is mapped (one through the clone is beneath already).
+  const full = longPath(real);
+  const root = layer.root;
+  const rel = root === '/' ? (full.startsWith('//') ? full.slice(1) : null) : full.startsWith(root + '/') ? full.slice(root.length) : null;
+  if (rel === null) return real;
   for (const m of layer.mounts) {
     if (rel === m || (rel.startsWith(m) && rel[m.length] === '/')) return realPath(layer.clone!, rel);
   }
   return real;
 }
 
-export class MountPointInLayer extends Error {
-  override name = 'MountPointInLayer';
-}
 
 /** `path` relative to `dir` ('/a/b'), or null when it is not strictly below it. Both canonical. */
 function below(dir: string, path: string): string | null {
@@ -111,16 +111,28 @@ function below(dir: string, path: string): string | null {
  *   through /proc/self/fd costs each syscall ~1.5 µs). A mount made inside the upper after
  *   this is crossed, as before: splitting the upper between two mounts would answer EXDEV.
  */
-export function placeLayers(stack: LayerStack, mountPoint: string | undefined, targets: readonly string[]): void {
+export function placeLayers(stack: LayerStack, mountPoint: string | undefined, targets: readonly string[], covered: Covered = {}): void {
   const points = mountPoint === undefined ? targets : [...targets, mountPoint];
+  for (const layer of stack.all) {
+    const fd = covered[layer.root];
+    if (fd === undefined) continue;
+    layer.via = `/proc/self/fd/${fd}`;
+    layer.covered = true;
+  }
+  if (stack.work !== null) {
+    const fd = covered[stack.work.slice(0, stack.work.lastIndexOf('/'))];
+    if (fd !== undefined) stack.work = `/proc/self/fd/${fd}/work`;
+  }
   for (const layer of stack.lowers) {
+    if (layer.covered) continue;
     const rel = mountPoint === undefined ? null : below(layer.root, mountPoint);
     if (rel === null) continue;
-    if (cloneOf(layer) === null) throw new MountPointInLayer(`${mountPoint}: inside lowerdir ${layer.root}, which only CAP_SYS_ADMIN can read beneath the mount`);
+    if (cloneOf(layer) === null) throw new OvlError('EPERM', `inside lowerdir ${layer.root}, which only CAP_SYS_ADMIN can read beneath the mount`, { path: mountPoint! });
     remember(layer, rel);
   }
   const upper = stack.upper;
-  if (upper === null || stack.work === null) return;
+  // A covered upper or work dir is reached by its fd, in its own mount, like the other (no EXDEV).
+  if (upper === null || stack.work === null || upper.covered || stack.work.startsWith('/proc/self/fd/')) return;
   const workdir = stack.work.slice(0, stack.work.lastIndexOf('/'));
   if (!points.some((p) => below(upper.root, p) !== null || below(workdir, p) !== null)) return;
   // The mount holding the upper: the last-listed mount point at or above it (a later mount on
@@ -136,7 +148,7 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
   } catch (err) {
     if (errnoCodeOf(err) !== 'EPERM') throw err;
     if (mountPoint !== undefined && points.includes(mountPoint) && (below(upper.root, mountPoint) !== null || below(workdir, mountPoint) !== null)) {
-      throw new MountPointInLayer(`${mountPoint}: inside upperdir or workdir, which only CAP_SYS_ADMIN can read beneath the mount`);
+      throw new OvlError('EPERM', 'inside upperdir or workdir, which only CAP_SYS_ADMIN can read beneath the mount', { path: mountPoint });
     }
     return;
   }

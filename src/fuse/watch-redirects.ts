@@ -5,6 +5,7 @@
 // ones whose caches can be stale, so only theirs are mapped.
 import type { Hit } from './lookup.js';
 import { lookupDir } from './lookup.js';
+import { pathInLayer } from './submounts.js';
 import type { NodeTable } from './node-table.js';
 import type { Overlay } from './overlay.js';
 
@@ -16,10 +17,10 @@ export interface MovedSource {
 }
 
 /** The path of a hit inside its layer ('/' for the layer root), or null when it is not under the root. */
-function pathInLayer(hit: Hit): string | null {
-  const root = hit.layer.root.endsWith('/') ? hit.layer.root.slice(0, -1) : hit.layer.root;
-  if (hit.real === root) return '/';
-  return hit.real.startsWith(root + '/') ? hit.real.slice(root.length) : null;
+function hitPath(hit: Hit): string | null {
+  // Also through a clone or a held fd (submounts.ts), and '//a' under a root of '/'.
+  const rel = pathInLayer(hit.layer, hit.real);
+  return rel === '' ? '/' : rel;
 }
 
 /**
@@ -40,7 +41,7 @@ export function movedSources(ovl: Overlay, table: NodeTable): MovedSource[] {
       continue;
     }
     for (const hit of hits) {
-      const dir = pathInLayer(hit);
+      const dir = hitPath(hit);
       if (dir !== null && dir !== merged) out.push({ layer: hit.layer.index, dir, merged });
     }
   }

@@ -5,6 +5,7 @@
 // every time (OverlayFs.setWatching(false)).
 import type { OverlayConfig } from '../format/index.js';
 import { type OverlayFs, createOverlayFs } from './lowlevel.js';
+import type { Covered } from './layers.js';
 import type { CacheMode } from './overlay.js';
 import type { Session } from './session/filesystem.js';
 import { LayerWatcher } from './watch.js';
@@ -21,6 +22,8 @@ export interface StartWatchOptions {
   warn?: (line: string) => void;
   /** the work dir, whose own changes (copy-ups in the making) are not watched */
   work?: string | null;
+  /** per root, a path reaching it where the overlay's own mount covers its path (submounts.ts), or null */
+  vias?: ReadonlyArray<string | null>;
 }
 
 /**
@@ -34,10 +37,10 @@ export function startWatch(
   target: Omit<InvalTarget, 'session'> & Partial<Pick<InvalTarget, 'session'>>,
   opts: StartWatchOptions = {},
 ): RunningWatch | null {
-  const { warn = (line: string) => process.stderr.write(line + '\n'), work = null } = opts;
+  const { warn = (line: string) => process.stderr.write(line + '\n'), work = null, vias } = opts;
   let watcher: LayerWatcher;
   try {
-    watcher = LayerWatcher.start(roots, { work });
+    watcher = LayerWatcher.start(roots, { work, ...(vias === undefined ? {} : { vias }) });
   } catch (err) {
     const code = (err as { code?: string }).code ?? String(err);
     const why = code === 'EPERM' ? 'fanotify filesystem marks need root (CAP_SYS_ADMIN)' : `fanotify: ${(err as Error).message ?? code}`;
@@ -66,12 +69,12 @@ export function startWatch(
 
 /**
  * The overlay filesystem as the session worker builds it (FsSpec: this module,
- * `createWatchedOverlayFs`, args [cfg, cache, watch, mount point]): with `watch` on (by default for
+ * `createWatchedOverlayFs`, args [cfg, cache, watch, mount point, covered dirs]): with `watch` on (by default for
  * cache=auto), the watcher starts when the session does (before the kernel holds any node) and
  * ends with it.
  */
-export function createWatchedOverlayFs(cfg: OverlayConfig, cache: CacheMode, watch?: WatchMode, mountPoint?: string): OverlayFs {
-  const fs = createOverlayFs(cfg, cache, mountPoint === undefined ? {} : { mountPoint });
+export function createWatchedOverlayFs(cfg: OverlayConfig, cache: CacheMode, watch?: WatchMode, mountPoint?: string, covered?: Covered): OverlayFs {
+  const fs = createOverlayFs(cfg, cache, { ...(mountPoint === undefined ? {} : { mountPoint }), ...(covered === undefined ? {} : { covered }) });
   if (watchMode(watch, cache) === 'off') return fs;
   let running: RunningWatch | null = null;
   const { init, destroy } = fs;
@@ -81,7 +84,7 @@ export function createWatchedOverlayFs(cfg: OverlayConfig, cache: CacheMode, wat
       fs.ovl.stack.all.map((l) => l.root),
       session,
       fs.watchTarget(),
-      { work: fs.ovl.stack.work },
+      { work: fs.ovl.stack.work, vias: fs.ovl.stack.all.map((l) => (l.covered ? l.via : null)) },
     );
     fs.setWatching(running !== null);
   };

@@ -79,10 +79,10 @@ export class LayerWatcher {
    * only the daemon writes (every copy-up's data and metadata go to a file there): the kernel is
    * asked not to queue its events at all, which the watcher would read only to drop.
    */
-  static start(roots: readonly string[], { ownPid = process.pid, work }: { ownPid?: number; work?: string | null } = {}): LayerWatcher {
+  static start(roots: readonly string[], { ownPid = process.pid, work, vias }: { ownPid?: number; work?: string | null; vias?: ReadonlyArray<string | null> } = {}): LayerWatcher {
     const w = new LayerWatcher(fanotifyGroup(), ownPid);
     try {
-      roots.forEach((root, index) => w.add(index, root));
+      roots.forEach((root, index) => w.add(index, root, vias?.[index] ?? null));
     } catch (err) {
       w.close();
       throw err;
@@ -99,13 +99,19 @@ export class LayerWatcher {
     }
   }
 
-  private add(index: number, root: string): void {
-    const real = realpathSync(root);
-    const fsid = statVfs(real).fsid;
+  /**
+   * `via`: where a root the overlay's own mount covers is reached (an fd opened before it); its
+   * filesystem is marked and opened through it, while events, named by the paths of that
+   * filesystem's mount, are still matched against the root's own path.
+   */
+  private add(index: number, root: string, via: string | null): void {
+    const real = via === null ? realpathSync(root) : root;
+    const dir = via ?? real;
+    const fsid = statVfs(dir).fsid;
     let fs = this.byFsid.get(fsid);
     if (!fs) {
-      markFilesystem(this.fd, real);
-      fs = { mountFd: openSync(real, constants.O_RDONLY | constants.O_DIRECTORY), layers: [] };
+      markFilesystem(this.fd, dir);
+      fs = { mountFd: openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY), layers: [] };
       this.byFsid.set(fsid, fs);
     }
     fs.layers.push({ index, root: real });

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { holdDirs } from './hold-dir.js';
 import { longPath, shortPath } from './long-path.js';
+import { cloneMount } from './mount-clone.js';
 
 /** `n` nested dirs of 200-byte names under `root`: a real path of about n × 201 bytes. */
 function deep(root: string, n: number): string {
@@ -50,4 +52,25 @@ t.test('an ancestor renamed away is not followed: its old path is reopened', asy
   writeFileSync(shortPath(join(dir, 'f')), 'new');
   t.equal(readFileSync(shortPath(join(dir, 'f')), 'utf8'), 'new');
   t.equal(readFileSync(shortPath(join(top + '.moved', dir.slice(top.length + 1), 'f')), 'utf8'), 'old');
+});
+
+t.test('long paths through a held dir fd or a mount clone keep their ancestor fd', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'ovlkit-longpath-'));
+  t.teardown(() => void execFileSync('rm', ['-rf', root]));
+  const held = holdDirs([root])[root]!;
+  const clone = cloneMount(root);
+  t.teardown(() => {
+    closeSync(held);
+    closeSync(clone);
+  });
+  for (const base of [`/proc/self/fd/${held}`, `/proc/self/fd/${clone}`]) {
+    const dir = deep(base, 20);
+    const a = shortPath(join(dir, 'a'));
+    writeFileSync(a, 'a');
+    const b = shortPath(join(dir, 'b'));
+    writeFileSync(b, 'b');
+    t.equal(readFileSync(a, 'utf8'), 'a', `${base}: the first short path still works after the second`);
+    t.equal(a.slice(0, a.indexOf('/', 14)), b.slice(0, b.indexOf('/', 14)), 'one ancestor fd for both');
+    execFileSync('rm', ['-rf', join(root, '000' + 'd'.repeat(197))]);
+  }
 });

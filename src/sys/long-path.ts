@@ -39,10 +39,24 @@ function stillAt(fd: number, dir: string): boolean {
   // but the overlay, which looks its paths up afresh after a rename).
   if (Buffer.byteLength(dir) >= 4000) return true;
   try {
-    return readlinkSync(PROC + fd) === dir;
+    return readlinkSync(PROC + fd) === linkText(dir);
   } catch {
     return false;
   }
+}
+
+/**
+ * What readlink of an fd opened at `dir` says. A dir reached through another fd's magic link
+ * (a layer dir held before the overlay's mount covered it, or a clone of a layer's mount:
+ * src/fuse/submounts.ts) reads as that fd's own link text followed by the rest; a detached
+ * clone's root reads '/'.
+ */
+function linkText(dir: string): string {
+  if (!dir.startsWith(PROC)) return dir;
+  const slash = dir.indexOf('/', PROC.length);
+  if (slash < 0) return readlinkSync(dir);
+  const base = readlinkSync(dir.slice(0, slash));
+  return (base === '/' ? '' : base) + dir.slice(slash);
 }
 
 function openDir(dir: string): number {

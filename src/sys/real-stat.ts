@@ -54,6 +54,10 @@ export interface RealStat extends StatTimes, StatxExtras {
 // The birth time too: a STATX request (each lookup's second half when a caller asks for btime, as
 // node's lstat does) then answers from the stat its resolution took, with one syscall, not two.
 const ASKED = STATX_BASIC_STATS | STATX_BTIME;
+// An automount point in a layer is not triggered by a lookup, as the kernel's overlay (lookup_one)
+// never triggers one; lstat(2) leaves it alone too, statx(2) only when asked.
+const AT_NO_AUTOMOUNT = 0x800;
+const LSTAT = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT;
 const MISSING = [errnoNumber('ENOENT')];
 
 // struct statx (include/uapi/linux/stat.h) is filled in host byte order, so views in host order
@@ -117,7 +121,7 @@ class StatRecord implements RealStat {
 
 /** lstat(2) of `path`; null when nothing is there (ENOENT), an OvlError naming `path` otherwise. */
 export function lstatRealOrNull(path: string): RealStat | null {
-  const ret = checkUnless(c.statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, ASKED, bytes) as number, MISSING, 'lstat', path);
+  const ret = checkUnless(c.statx(AT_FDCWD, path, LSTAT, ASKED, bytes) as number, MISSING, 'lstat', path);
   return ret < 0 ? null : new StatRecord();
 }
 
@@ -128,13 +132,13 @@ export function lstatRealOrNull(path: string): RealStat | null {
  * most of it that walk), and koffi converts the name, not the path.
  */
 export function lstatAtOrNull(dirFd: number, name: string, path: string): RealStat | null {
-  const ret = checkUnless(c.statx(dirFd, name, AT_SYMLINK_NOFOLLOW, ASKED, bytes) as number, MISSING, 'lstat', path);
+  const ret = checkUnless(c.statx(dirFd, name, LSTAT, ASKED, bytes) as number, MISSING, 'lstat', path);
   return ret < 0 ? null : new StatRecord();
 }
 
 /** lstat(2) of `path`; an OvlError naming `path` when it fails (ENOENT included). */
 export function lstatReal(path: string): RealStat {
-  check(c.statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, ASKED, bytes) as number, 'lstat', path);
+  check(c.statx(AT_FDCWD, path, LSTAT, ASKED, bytes) as number, 'lstat', path);
   return new StatRecord();
 }
 

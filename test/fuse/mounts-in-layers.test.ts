@@ -2,22 +2,26 @@
 // lower, next to kernel overlayfs. The kernel looks names up in each layer's dentry tree and
 // never crosses a mount point (the dir beneath shows); ovl-fuse must show the same, and must not
 // stat its own mount from its own thread (it hung there: `ls merged/mnt` never returned).
-// Observations run in a child process killed after 20 s, so a hang fails the test instead of
-// blocking it.
-import { appendFileSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+// Everything done through a mount runs in a child process killed after 20 s, so a hang fails
+// the test (and its teardown unmounts and kills the daemon) instead of blocking it.
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t, { type Test } from 'tap';
 import { mountOverlay, mountTmpfs, umountSurely } from '../../src/sys/index.js';
-import { startFuse } from '../helpers/fuse.js';
+import { ovlFuseBin, startFuse } from '../helpers/fuse.js';
 import { type LayerDirs, kernelOptions, layerDirs } from '../helpers/layers.js';
 import { fuseOptions } from '../helpers/fuse.js';
 
+/** Run `script` (sh, with `args` as $1…) in a child killed after 20 s; its stdout, or what went wrong. */
+async function sh(script: string, ...args: string[]): Promise<string> {
+  const r = await execa('sh', ['-c', script, 'sh', ...args], { reject: false, timeout: 20_000, killSignal: 'SIGKILL' });
+  return r.timedOut ? `timed out: ${script}` : r.exitCode !== 0 ? `exit ${r.exitCode}: ${r.stderr}` : r.stdout;
+}
+
 /** What a user sees under `dir`: every path (sorted) with its type, and each file's contents. */
-async function look(dir: string): Promise<string> {
-  const script = `cd "$1" && find . -printf '%p %y\\n' | sort && find . -type f | sort | while read f; do printf '%s: ' "$f"; cat "$f"; done`;
-  const r = await execa('sh', ['-c', script, 'sh', dir], { reject: false, timeout: 20_000, killSignal: 'SIGKILL' });
-  return r.timedOut ? `timed out: ${dir}` : r.exitCode !== 0 ? `exit ${r.exitCode}: ${r.stderr}` : r.stdout;
+function look(dir: string): Promise<string> {
+  return sh(`cd "$1" && find . -printf '%p %y\\n' | sort && find . -type f | sort | while read f; do printf '%s: ' "$f"; cat "$f"; done`, dir);
 }
 
 /** A tmpfs on `dir` (made first) holding `names`, unmounted before the tree goes. */
@@ -54,17 +58,13 @@ function submountLayers(t: Test): LayerDirs {
 async function submountRun(d: LayerDirs): Promise<Record<string, unknown>> {
   const m = d.merged;
   const before = await look(m);
-  writeFileSync(join(m, 'sub', 'new'), 'new\n');
-  writeFileSync(join(m, 'usub', 'unew'), 'unew\n');
-  appendFileSync(join(m, 'usub', 'lf'), 'copied up\n');
-  renameSync(join(m, 'usub', 'unew'), join(m, 'moved-out'));
-  renameSync(join(m, 'top'), join(m, 'usub', 'moved-in'));
+  const wrote = await sh('cd "$1" && echo new > sub/new && echo unew > usub/unew && echo copied up >> usub/lf && mv usub/unew moved-out && mv top usub/moved-in', m);
   const after = await look(m);
   const [l] = d.lowers as [string];
   const mounted = { lowerMount: readdirSync(join(l, 'sub')).sort(), upperMount: readdirSync(join(d.upper, 'usub')).sort() };
   await umountSurely(m);
   await umountSurely(join(d.upper, 'usub'));
-  return { before, after, mounted, upperBeneath: readdirSync(join(d.upper, 'usub')).sort(), upperSub: readdirSync(join(d.upper, 'sub')).sort() };
+  return { before, wrote, after, mounted, upperBeneath: readdirSync(join(d.upper, 'usub')).sort(), upperSub: readdirSync(join(d.upper, 'sub')).sort() };
 }
 
 t.test('a filesystem mounted inside a lower or the upper does not show; the dir beneath it does', async (t) => {
@@ -99,7 +99,7 @@ t.test('the mount point inside a lower shows as the empty dir beneath it, withou
   const f = ownMountLayers(t);
   await startFuse(t, fuseOptions(f.d), f.at);
   t.equal(await look(f.at), kernel, 'ovl-fuse shows what the kernel does');
-  writeFileSync(join(f.at, 'mnt', 'x'), 'x\n');
+  t.equal(await sh('echo x > "$1"/mnt/x', f.at), '');
   t.same(readdirSync(join(f.d.upper, 'mnt')), ['x'], 'a write in it lands in the upper');
   t.equal(await look(join(f.at, 'mnt')), '. d\n./x f\n./x: x', 'and shows there');
 });
@@ -121,9 +121,8 @@ t.test('the mount point inside the upper: shown and written as the kernel does',
   };
   const run = async (at: string): Promise<string> => {
     const seen = await look(at);
-    writeFileSync(join(at, 'mnt', 'x'), 'x\n');
-    appendFileSync(join(at, 'a'), 'more\n');
-    return `${seen}\n--\n${await look(at)}`;
+    const wrote = await sh('echo x > "$1"/mnt/x && echo more >> "$1"/a', at);
+    return `${seen}\n--${wrote}\n${await look(at)}`;
   };
   const k = setup();
   mountOverlay(kernelOptions(k.d), k.at);
@@ -134,4 +133,54 @@ t.test('the mount point inside the upper: shown and written as the kernel does',
   t.equal(await run(f.at), kernel);
   await umountSurely(f.at);
   t.same(readdirSync(join(f.d.upper, 'mnt')), ['x'], 'x is in the upper dir the mount covered');
+});
+
+/** A lower `l` (a, d/b) with the overlay mounted on `l` itself, as `lowerdir=/etc … /etc` is. */
+function inPlaceLayers(t: Test): LayerDirs {
+  const d = layerDirs(t, 1, 'ovlkit-inplace-');
+  const [l] = d.lowers as [string];
+  writeFileSync(join(l, 'a'), 'a\n');
+  mkdirSync(join(l, 'd'));
+  writeFileSync(join(l, 'd', 'b'), 'b\n');
+  d.track(l);
+  return d;
+}
+
+/** Through the mount on its own lower: the view, a copy-up and a new name, then df's filesystem type. */
+async function inPlaceRun(l: string): Promise<string> {
+  return [await look(l), await sh('echo more >> "$1"/a && echo n > "$1"/d/n && stat -f -c %b "$1" >/dev/null && echo ok', l), await look(l)].join('\n--\n');
+}
+
+/** The kernel's overlay mounted on its own lower: what inPlaceRun sees. */
+async function kernelInPlace(t: Test): Promise<string> {
+  const k = inPlaceLayers(t);
+  const kl = k.lowers[0]!;
+  mountOverlay(kernelOptions(k), kl);
+  const seen = await inPlaceRun(kl);
+  await umountSurely(kl);
+  return seen;
+}
+
+t.test('mounted on its own lower: the lower beneath shows, as the kernel shows it, on both ways of starting', async (t) => {
+  const kernel = await kernelInPlace(t);
+  t.match(kernel, /\n--\nok\n--\n/, 'the kernel serves it');
+  const f = inPlaceLayers(t);
+  const fl = f.lowers[0]!;
+  await startFuse(t, fuseOptions(f), fl);
+  t.equal(await inPlaceRun(fl), kernel, 'foreground (the daemon mounts)');
+  await umountSurely(fl);
+  t.same(readdirSync(f.upper).sort(), ['a', 'd'], 'the copy-up and the new name went to the upper');
+  const g = inPlaceLayers(t);
+  const gl = g.lowers[0]!;
+  // Detached: the command mounts, then hands the mount and its held fds to the daemon.
+  t.equal(await sh(`"$1" -o "$2" "$3"`, ovlFuseBin, fuseOptions(g), gl), '');
+  t.equal(await inPlaceRun(gl), kernel, 'detached (the command mounts, the daemon serves)');
+  t.equal(await sh(`"$1" umount "$2"`, ovlFuseBin, gl), '');
+});
+
+t.test('mounted on its own lower through fuse-native (libfuse 2 wanted an empty mount point)', async (t) => {
+  const kernel = await kernelInPlace(t);
+  const f = inPlaceLayers(t);
+  await startFuse(t, fuseOptions(f, 'transport=fuse-native'), f.lowers[0]!);
+  t.equal(await inPlaceRun(f.lowers[0]!), kernel);
 });
