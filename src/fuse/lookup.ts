@@ -183,15 +183,20 @@ function rootNode(ovl: Overlay): Node {
   return layerRoots(ovl, ovl.stack.all);
 }
 
-/** The root dir merged from `layers` (top first), down to the first opaque one. */
+/**
+ * The root dir merged from `layers` (top first): every one of them. The kernel builds its root
+ * from every layer's root (ovl_get_lowerstack) and an absolute redirect searches from each lower
+ * root; an `opaque` marker on a layer root hides nothing (checked on 6.18), `opaque=x` keeps its
+ * meaning for the names in it.
+ */
 function layerRoots(ovl: Overlay, layers: readonly Layer[]): Node {
   const hits: Hit[] = [];
   for (const layer of layers) {
     const root = layer.via ?? layer.root;
     const st = lstatReal(root);
     const hit = dirHit(ovl, layer, root, st, dirMarkers(ovl, root, false).opaque);
+    if (hit.opaque === 'opaque') hit.opaque = 'none';
     hits.push(hit);
-    if (hit.opaque === 'opaque') break;
   }
   return { path: '/', hits, isDir: true, fresh: true };
 }

@@ -93,6 +93,15 @@ export function throughMounts(layer: Layer, real: string): string {
 }
 
 
+/**
+ * The path of dir `rel` ('' or '/a/b') below the dir open as `fd`. For the fd's own dir, a
+ * trailing '/.': calls that do not follow a last symlink (lstat, llistxattr: each lookup makes
+ * them) would otherwise answer for the magic link itself, not for the dir it leads to.
+ */
+function dirVia(fd: number, rel: string): string {
+  return `/proc/self/fd/${fd}${rel === '' ? '/.' : rel}`;
+}
+
 /** `path` relative to `dir` ('/a/b'), or null when it is not strictly below it. Both canonical. */
 function below(dir: string, path: string): string | null {
   if (dir === '/') return path === '/' ? null : path;
@@ -116,7 +125,7 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
   for (const layer of stack.all) {
     const fd = covered[layer.root];
     if (fd === undefined) continue;
-    layer.via = `/proc/self/fd/${fd}`;
+    layer.via = dirVia(fd, '');
     layer.covered = true;
   }
   if (stack.work !== null) {
@@ -132,6 +141,7 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
   }
   const upper = stack.upper;
   // A covered upper or work dir is reached by its fd, in its own mount, like the other (no EXDEV).
+  // (A mount point inside a covered upper is then crossed: documented in docs/fuse.md.)
   if (upper === null || stack.work === null || upper.covered || stack.work.startsWith('/proc/self/fd/')) return;
   const workdir = stack.work.slice(0, stack.work.lastIndexOf('/'));
   if (!points.some((p) => below(upper.root, p) !== null || below(workdir, p) !== null)) return;
@@ -152,7 +162,6 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
     }
     return;
   }
-  const clone = `/proc/self/fd/${fd}`;
-  upper.via = clone + upperRel;
-  stack.work = clone + workRel + '/work';
+  upper.via = dirVia(fd, upperRel);
+  stack.work = dirVia(fd, workRel) + '/work';
 }

@@ -56,7 +56,9 @@ function linkText(dir: string): string {
   const slash = dir.indexOf('/', PROC.length);
   if (slash < 0) return readlinkSync(dir);
   const base = readlinkSync(dir.slice(0, slash));
-  return (base === '/' ? '' : base) + dir.slice(slash);
+  // readlink spells the path plainly: no '/.' (a held dir's own path ends in one) and no '//'.
+  const rest = dir.slice(slash).replace(/\/\.(?=\/|$)/g, '').replace(/\/{2,}/g, '/');
+  return (base === '/' ? '' : base) + rest;
 }
 
 function openDir(dir: string): number {

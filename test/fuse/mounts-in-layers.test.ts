@@ -184,3 +184,41 @@ t.test('mounted on its own lower through fuse-native (libfuse 2 wanted an empty 
   await startFuse(t, fuseOptions(f, 'transport=fuse-native'), f.lowers[0]!);
   t.equal(await inPlaceRun(f.lowers[0]!), kernel);
 });
+
+/**
+ * The other shapes the kernel accepts (6.18): mounted on its own upper dir, on the dir holding the
+ * upper and work dirs, and read-only on its top lower. Each is compared with the kernel's view
+ * after the same writes (none read-only).
+ */
+t.test('mounted on its own upper, on the parent of upper and work, read-only on its top lower', async (t) => {
+  type Shape = { name: string; at: (d: LayerDirs) => string; readonly?: boolean };
+  const shapes: Shape[] = [
+    { name: 'upper', at: (d) => d.upper },
+    { name: 'parent', at: (d) => d.root },
+    { name: 'read-only lower', at: (d) => d.lowers[0]!, readonly: true },
+  ];
+  const build = (shape: Shape): { d: LayerDirs; at: string } => {
+    const d = layerDirs(t, 2, 'ovlkit-covered-');
+    const [l1, l2] = d.lowers as [string, string];
+    writeFileSync(join(l1, 'a'), 'a\n');
+    writeFileSync(join(l2, 'b'), 'b\n');
+    writeFileSync(join(d.upper, 'u'), 'u\n');
+    const at = shape.at(d);
+    d.track(at);
+    return { d, at };
+  };
+  const run = async (at: string, readonly: boolean): Promise<string> => {
+    const wrote = readonly ? '' : await sh('echo more >> "$1"/b && echo n > "$1"/n && stat -f -c %b "$1" >/dev/null && echo ok', at);
+    return `${wrote}\n${await look(at)}`;
+  };
+  for (const shape of shapes) {
+    const k = build(shape);
+    mountOverlay(shape.readonly ? { ...kernelOptions(k.d), upperdir: undefined, workdir: undefined } : kernelOptions(k.d), k.at);
+    const kernel = await run(k.at, shape.readonly === true);
+    await umountSurely(k.at);
+    const f = build(shape);
+    await startFuse(t, fuseOptions(f.d, '', shape.readonly === true), f.at);
+    t.equal(await run(f.at, shape.readonly === true), kernel, shape.name);
+    await umountSurely(f.at);
+  }
+});

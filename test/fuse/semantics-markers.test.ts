@@ -58,3 +58,23 @@ t.test('15 on-disk markers read as the kernel reads them', async (t) => {
   t.same(f.observed, k.observed, 'observations');
   t.same(f.tree, k.tree, 'merged tree');
 });
+
+t.test('an opaque marker on a layer root hides nothing, as in the kernel', async (t) => {
+  const [k, f] = await runTwin(t, {
+    lowers: 2,
+    setup(d) {
+      const [l1, l2] = d.lowers as [string, string];
+      writeFileSync(join(l1, 'l1'), '1');
+      writeFileSync(join(l2, 'l2'), '2');
+      writeFileSync(join(d.upper, 'u'), 'u');
+      setXattr(d.upper, trusted.name('opaque'), OPAQUE_YES);
+      setXattr(l1, trusted.name('opaque'), OPAQUE_YES);
+    },
+    steps(m) {
+      return { root: readdirSync(m).sort(), l2: outcome(() => lstatSync(join(m, 'l2')).size) };
+    },
+  });
+  t.same(k.observed.root, ['l1', 'l2', 'u'], 'the kernel shows every layer');
+  t.same(f.observed, k.observed, 'observations');
+  t.same(f.tree, k.tree, 'merged tree');
+});
