@@ -12,10 +12,12 @@
 // that path from their parent's. The overlay's own mount point is registered before any lookup
 // (it must never be stat'ed by path), and an upper with mount points inside is reached wholly
 // through a clone (placeLayers). Layers without mount points inside pay one bit test per stat.
-// Not followed: a mount made inside a lower after a lookup resolved the dir it covers, or inside
-// the upper after the start.
+// A copy of the overlay's own mount that mount propagation puts inside a lower is met by a stat
+// that does not ask the daemon (statWithoutSync, for layers on local filesystems) and then read
+// beneath like any other mount root. Not followed: a mount made inside a lower after a lookup
+// resolved the dir it covers, or inside the upper after the start.
 import { OvlError, errnoCodeOf } from '../errors.js';
-import type { RealStat } from '../sys/index.js';
+import { type RealStat, onLocalFilesystem, statWithoutSync } from '../sys/index.js';
 import { longPath } from '../sys/long-path.js';
 import { cloneMount } from '../sys/mount-clone.js';
 import { type Covered, type Layer, type LayerStack, realPath } from './layers.js';
@@ -128,6 +130,9 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
     layer.via = dirVia(fd, '');
     layer.covered = true;
   }
+  // A stat that meets a copy of this mount (mount propagation puts one wherever a peer of the
+  // mount point's parent is) must not ask this daemon: see statWithoutSync.
+  statWithoutSync(stack.all.every((l) => onLocalFilesystem(l.via ?? l.root)));
   if (stack.work !== null) {
     const fd = covered[stack.work.slice(0, stack.work.lastIndexOf('/'))];
     if (fd !== undefined) stack.work = `/proc/self/fd/${fd}/work`;

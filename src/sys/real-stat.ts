@@ -57,7 +57,20 @@ const ASKED = STATX_BASIC_STATS | STATX_BTIME;
 // An automount point in a layer is not triggered by a lookup, as the kernel's overlay (lookup_one)
 // never triggers one; lstat(2) leaves it alone too, statx(2) only when asked.
 const AT_NO_AUTOMOUNT = 0x800;
-const LSTAT = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT;
+const AT_STATX_DONT_SYNC = 0x4000;
+let LSTAT = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT;
+
+/**
+ * Ask statx not to revalidate (`AT_STATX_DONT_SYNC`), for a process whose layers all sit on local
+ * filesystems, where that changes nothing (they have no remote attributes to fetch). What it does
+ * change: a stat that crosses into a FUSE mount, such as a copy of the overlay's own mount that
+ * propagation put inside a lower, answers from the kernel's cache instead of sending this very
+ * daemon a GETATTR it cannot answer while it waits (src/fuse/submounts.ts). Not for network
+ * layers (NFS, FUSE, …), whose attributes it would leave stale.
+ */
+export function statWithoutSync(on: boolean): void {
+  LSTAT = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | (on ? AT_STATX_DONT_SYNC : 0);
+}
 const MISSING = [errnoNumber('ENOENT')];
 
 // struct statx (include/uapi/linux/stat.h) is filled in host byte order, so views in host order

@@ -222,3 +222,25 @@ t.test('mounted on its own upper, on the parent of upper and work, read-only on 
     await umountSurely(f.at);
   }
 });
+
+t.test("a copy of the overlay's own mount that propagation puts inside a lower: no hang, the dir beneath shows", async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-propagated-');
+  const [l] = d.lowers as [string];
+  writeFileSync(join(l, 'a'), 'a\n');
+  mkdirSync(join(l, 'm'));
+  // The lower bound on itself and made shared; a bind of it elsewhere is its peer, so a mount
+  // on the bind's m/ shows at the lower's m/ too.
+  const peer = join(d.root, 'peer');
+  mkdirSync(peer);
+  // Unmounted in teardown in the reverse order, before the tree goes, also after a hang.
+  for (const m of [l, join(l, 'm'), peer]) d.track(m);
+  t.equal(await sh('mount --bind "$1" "$1" && mount --make-shared "$1" && mount --bind "$1" "$2"', l, peer), '');
+  const at = join(peer, 'm');
+  d.track(at);
+  await startFuse(t, fuseOptions(d), at);
+  t.match(await sh('grep -c " $1 " /proc/self/mountinfo', join(l, 'm')), /^[1-9]/, 'the mount shows inside the lower too');
+  const seen = await look(at);
+  // Hung (the regression this guards against): abort the connection, so teardown can unmount.
+  if (seen.startsWith('timed out')) await sh('d=$(awk -v m="$1" \'$5 == m {print $3; exit}\' /proc/self/mountinfo); echo 1 > /sys/fs/fuse/connections/${d#*:}/abort', at);
+  t.equal(seen, '. d\n./a f\n./m d\n./a: a', 'the merged view, m as the empty dir beneath');
+});
