@@ -64,8 +64,12 @@ export type Covered = Record<string, number>;
  * as the kernel's overlay keeps the layers it resolved at mount time.
  */
 export function coveredDirs(dirs: ReadonlyArray<string | undefined>, at: string): string[] {
-  const prefix = at === '/' ? '/' : at + '/';
-  return dirs.filter((d): d is string => d !== undefined && (d === at || d.startsWith(prefix)));
+  return dirs.filter((d): d is string => d !== undefined && inside(d, at));
+}
+
+/** Is canonical path `a` the dir `b` or below it? */
+export function inside(a: string, b: string): boolean {
+  return a === b || a.startsWith(b.endsWith('/') ? b : b + '/');
 }
 
 /** Real path of merged path `path` ('/' or '/a/b') inside `root` (shortened when near PATH_MAX). */

@@ -65,14 +65,14 @@ export interface MountedOverlay {
  */
 export async function premountDev(cfg: OverlayConfig, merged: string): Promise<{ fd: number; covered: Covered }> {
   prepareLayers(cfg);
-  const covered = holdDirs(coveredDirs(layerDirs(cfg), merged));
+  const covered = holdCovered(cfg, merged);
   const { openAndMount } = await import('./session/daemon.js');
   return { fd: openAndMount(merged, cfg.readonly), covered };
 }
 
-/** Every dir of the configuration: the mount may cover any of them (layers.ts coveredDirs). */
-function layerDirs(cfg: OverlayConfig): Array<string | undefined> {
-  return [cfg.upperdir, cfg.workdir, ...cfg.lowerdirs];
+/** Before mount(2) at `merged`: an fd on each dir of the configuration it will cover (layers.ts coveredDirs). */
+function holdCovered(cfg: OverlayConfig, merged: string): Covered {
+  return holdDirs(coveredDirs([cfg.upperdir, cfg.workdir, ...cfg.lowerdirs], merged));
 }
 
 /**
@@ -95,7 +95,7 @@ export async function mountOverlayFuse(
 ): Promise<MountedOverlay> {
   if (devFd === undefined) prepareLayers(cfg);
   // Before mount(2): afterwards these paths lead into the overlay itself.
-  const held = covered ?? holdDirs(coveredDirs(layerDirs(cfg), merged));
+  const held = covered ?? holdCovered(cfg, merged);
   mark('layers-prepared');
   // Modes arrive with the caller's umask applied already; ours must not apply a second time.
   // Process-wide, so set here: the dev transport's worker cannot set it.

@@ -29,15 +29,20 @@ export function isMountRoot(st: RealStat): boolean {
   return (st.attributes & STATX_ATTR_MOUNT_ROOT) !== 0;
 }
 
+/** The path of `full` below real path `prefix` ('/a/b', '' for `prefix` itself), or null when not below it. */
+function relTo(prefix: string, full: string): string | null {
+  if (!full.startsWith(prefix)) return null;
+  if (full.length === prefix.length) return '';
+  // A root of '/' has its names as '//a' (root + merged path): the rest still starts with '/'.
+  return full[prefix.length] === '/' ? full.slice(prefix.length) : null;
+}
+
 /** The path of `real` inside its layer ('/a/b', '' for the layer's root), or null when it is not in it. */
 export function pathInLayer(layer: Layer, real: string): string | null {
   const full = longPath(real);
   for (const prefix of [layer.root, layer.clone, layer.via]) {
-    if (prefix === null) continue;
-    if (!full.startsWith(prefix)) continue;
-    if (full.length === prefix.length) return '';
-    // A root of '/' has its names as '//a' (root + merged path): the rest still starts with '/'.
-    if (full[prefix.length] === '/') return full.slice(prefix.length);
+    const rel = prefix === null ? null : relTo(prefix, full);
+    if (rel !== null) return rel;
   }
   return null;
 }
@@ -84,16 +89,13 @@ export function beneathMount(layer: Layer, real: string): string | null {
 export function throughMounts(layer: Layer, real: string): string {
   if (layer.mounts.length === 0) return real;
   // Only a path built from the plain root is mapped (one through the clone is beneath already).
-  const full = longPath(real);
-  const root = layer.root;
-  const rel = root === '/' ? (full.startsWith('//') ? full.slice(1) : null) : full.startsWith(root + '/') ? full.slice(root.length) : null;
+  const rel = relTo(layer.root, longPath(real));
   if (rel === null) return real;
   for (const m of layer.mounts) {
     if (rel === m || (rel.startsWith(m) && rel[m.length] === '/')) return realPath(layer.clone!, rel);
   }
   return real;
 }
-
 
 /**
  * The path of dir `rel` ('' or '/a/b') below the dir open as `fd`. For the fd's own dir, a
@@ -133,10 +135,9 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
   // A stat that meets a copy of this mount (mount propagation puts one wherever a peer of the
   // mount point's parent is) must not ask this daemon: see statWithoutSync.
   statWithoutSync(stack.all.every((l) => onLocalFilesystem(l.via ?? l.root)));
-  if (stack.work !== null) {
-    const fd = covered[stack.work.slice(0, stack.work.lastIndexOf('/'))];
-    if (fd !== undefined) stack.work = `/proc/self/fd/${fd}/work`;
-  }
+  const workdir = stack.work === null ? null : stack.work.slice(0, stack.work.lastIndexOf('/'));
+  const workFd = workdir === null ? undefined : covered[workdir];
+  if (workFd !== undefined) stack.work = dirVia(workFd, '/work');
   for (const layer of stack.lowers) {
     if (layer.covered) continue;
     const rel = mountPoint === undefined ? null : below(layer.root, mountPoint);
@@ -147,8 +148,7 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
   const upper = stack.upper;
   // A covered upper or work dir is reached by its fd, in its own mount, like the other (no EXDEV).
   // (A mount point inside a covered upper is then crossed: documented in docs/fuse.md.)
-  if (upper === null || stack.work === null || upper.covered || stack.work.startsWith('/proc/self/fd/')) return;
-  const workdir = stack.work.slice(0, stack.work.lastIndexOf('/'));
+  if (upper === null || workdir === null || upper.covered || workFd !== undefined) return;
   if (!points.some((p) => below(upper.root, p) !== null || below(workdir, p) !== null)) return;
   // The mount holding the upper: the last-listed mount point at or above it (a later mount on
   // the same point covers the earlier one).
@@ -162,7 +162,7 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
     fd = cloneMount(holder);
   } catch (err) {
     if (errnoCodeOf(err) !== 'EPERM') throw err;
-    if (mountPoint !== undefined && points.includes(mountPoint) && (below(upper.root, mountPoint) !== null || below(workdir, mountPoint) !== null)) {
+    if (mountPoint !== undefined && (below(upper.root, mountPoint) !== null || below(workdir, mountPoint) !== null)) {
       throw new OvlError('EPERM', 'inside upperdir or workdir, which only CAP_SYS_ADMIN can read beneath the mount', { path: mountPoint });
     }
     return;

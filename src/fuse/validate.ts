@@ -2,9 +2,9 @@
 // (missing or misplaced dirs, overlapping layers, options this overlay does not implement),
 // each as one UsageError line naming the path and the reason.
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { OverlayConfig } from '../format/index.js';
+import { inside } from './layers.js';
 
 function dir(path: string, what: string): string {
   let st;
@@ -16,10 +16,6 @@ function dir(path: string, what: string): string {
   }
   if (!st.isDirectory()) throw new UsageError(`${what} ${path}: not a directory`, { code: 'ENOTDIR' });
   return realpathSync(path);
-}
-
-function inside(a: string, b: string): boolean {
-  return a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
 }
 
 function refuseUnsupported(cfg: OverlayConfig): void {
