@@ -2,21 +2,40 @@
 // lower, next to kernel overlayfs. The kernel looks names up in each layer's dentry tree and
 // never crosses a mount point (the dir beneath shows); ovl-fuse must show the same, and must not
 // stat its own mount from its own thread (it hung there: `ls merged/mnt` never returned).
-// Everything done through a mount runs in a child process killed after 20 s, so a hang fails
-// the test (and its teardown unmounts and kills the daemon) instead of blocking it.
+// Everything done through a mount runs in a child process group killed after 20 s, so a hang
+// fails the test (and its teardown unmounts and kills the daemon) instead of blocking it.
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import t, { type Test } from 'tap';
-import { mountOverlay, mountTmpfs, umountSurely } from '../../src/sys/index.js';
+import { abortFuse, mountOverlay, mountTmpfs, umountSurely } from '../../src/sys/index.js';
 import { ovlFuseBin, startFuse } from '../helpers/fuse.js';
 import { type LayerDirs, kernelOptions, layerDirs } from '../helpers/layers.js';
 import { fuseOptions } from '../helpers/fuse.js';
 
-/** Run `script` (sh, with `args` as $1…) in a child killed after 20 s; its stdout, or what went wrong. */
-async function sh(script: string, ...args: string[]): Promise<string> {
-  const r = await execa('sh', ['-c', script, 'sh', ...args], { reject: false, timeout: 20_000, killSignal: 'SIGKILL' });
-  return r.timedOut ? `timed out: ${script}` : r.exitCode !== 0 ? `exit ${r.exitCode}: ${r.stderr}` : r.stdout;
+/**
+ * Run `script` (sh, with `args` as $1…) in its own process group, killed whole after 20 s; its
+ * stdout, or what went wrong. A timeout settles at once, without waiting for the output pipe to
+ * close: a child stuck in a FUSE request survives SIGKILL until the request is answered (the kernel
+ * waits out a request the daemon already read) and holds the pipe open; the caller then aborts
+ * the connection, which frees it.
+ */
+function sh(script: string, ...args: string[]): Promise<string> {
+  const child = spawn('sh', ['-c', script, 'sh', ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      process.kill(-child.pid!, 'SIGKILL');
+      resolve(`timed out: ${script}`);
+    }, 20_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve(code !== 0 ? `exit ${code}: ${err.trim()}` : out.replace(/\n$/, ''));
+    });
+  });
 }
 
 /** What a user sees under `dir`: every path (sorted) with its type, and each file's contents. */
@@ -241,6 +260,6 @@ t.test("a copy of the overlay's own mount that propagation puts inside a lower: 
   t.match(await sh('grep -c " $1 " /proc/self/mountinfo', join(l, 'm')), /^[1-9]/, 'the mount shows inside the lower too');
   const seen = await look(at);
   // Hung (the regression this guards against): abort the connection, so teardown can unmount.
-  if (seen.startsWith('timed out')) await sh('d=$(awk -v m="$1" \'$5 == m {print $3; exit}\' /proc/self/mountinfo); echo 1 > /sys/fs/fuse/connections/${d#*:}/abort', at);
+  if (seen.startsWith('timed out')) abortFuse(at);
   t.equal(seen, '. d\n./a f\n./m d\n./a: a', 'the merged view, m as the empty dir beneath');
 });
