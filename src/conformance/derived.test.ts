@@ -1,5 +1,5 @@
 import t from 'tap';
-import { deriveFrom, opPaths, related } from './derived.js';
+import { deriveFrom, heldAt, opPaths, related } from './derived.js';
 import type { Difference } from './diff.js';
 import type { Op } from './ops.js';
 
@@ -18,6 +18,22 @@ t.test('an op names its paths; fd, dir and mapping handle ops the path they were
     { op: 'mapRead', map: 1 },
   ];
   t.same(ops.map((_, i) => opPaths(ops, i)), [['f'], ['d'], ['f'], ['d'], ['a', 'b/c'], [], ['x', 'y'], ['m'], ['m'], ['m'], []]);
+});
+
+t.test('heldAt: an op on a name an earlier handle or mapping still holds open', async (t) => {
+  const mmap = (path: string): Op => ({ op: 'mmap', path, offset: 0, data: 'x' });
+  const at = (ops: Op[]) => heldAt(ops, ops.length - 1);
+  t.ok(at([{ op: 'mapOpen', path: 'e', access: 'r', map: 0 }, mmap('e')]), 'a read-only mapping held');
+  t.ok(at([{ op: 'open', path: 'e', access: 'r', fd: 2 }, { op: 'stat', path: 'e' }, mmap('e')]), 'an fd held');
+  t.ok(at([{ op: 'opendir', path: 'd', dir: 0 }, { op: 'stat', path: 'd' }]), 'a dir handle held');
+  t.notOk(at([mmap('e')]), 'nothing opened before');
+  t.notOk(at([{ op: 'mapOpen', path: 'e', access: 'r', map: 0 }, { op: 'unmap', map: 0 }, mmap('e')]), 'unmapped first');
+  t.notOk(at([{ op: 'open', path: 'e', access: 'r', fd: 2 }, { op: 'close', fd: 2 }, mmap('e')]), 'closed first');
+  t.notOk(at([{ op: 'opendir', path: 'e', dir: 0 }, { op: 'closedir', dir: 0 }, mmap('e')]), 'closedir first');
+  t.notOk(at([{ op: 'open', path: 'e', access: 'r', fd: 2 }, { op: 'open', path: 'f', access: 'r', fd: 2 }, mmap('e')]), 'its number reused for another file');
+  t.ok(at([{ op: 'open', path: 'e', access: 'r', fd: 2 }, { op: 'unmap', map: 2 }, mmap('e')]), 'another kind of handle with the same number released');
+  t.notOk(at([{ op: 'mapOpen', path: 'f', access: 'r', map: 0 }, mmap('e')]), 'held on another name');
+  t.notOk(at([{ op: 'open', path: 'e', access: 'r' }, mmap('e')]), 'an open that keeps no handle');
 });
 
 t.test('related: same name, inside, or the parent dir', async (t) => {

@@ -23,6 +23,27 @@ export function opPaths(ops: readonly Op[], i: number): string[] {
 
 const handleOf = (o: Op) => (o.op === 'open' ? o.fd : o.op === 'opendir' ? o.dir : o.op === 'mapOpen' ? o.map : undefined);
 
+/** The op that releases a handle each opener makes: close(fdN), closedir(dirN), msync+munmap(mapN). */
+const CLOSER = { open: 'close', opendir: 'closedir', mapOpen: 'unmap' } as const;
+
+/** The handle number a closing op releases, if `o` is the closer of `opener`'s handles. */
+const closes = (o: Op, opener: keyof typeof CLOSER): number | undefined =>
+  o.op !== CLOSER[opener] ? undefined : o.op === 'close' ? o.fd : o.op === 'closedir' ? o.dir : o.op === 'unmap' ? o.map : undefined;
+
+/**
+ * Did op `i` run while a file handle or mapping that an earlier op opened on one of op `i`'s names
+ * was still held (not closed, unmapped, or replaced by a new open of the same number)?
+ */
+export function heldAt(ops: readonly Op[], i: number): boolean {
+  const names = opPaths(ops, i);
+  return ops.slice(0, i).some((o, j) => {
+    const n = handleOf(o);
+    if (n === undefined || !('path' in o) || !names.includes(o.path)) return false;
+    const opener = o.op as keyof typeof CLOSER;
+    return !ops.slice(j + 1, i).some((later) => (later.op === o.op && handleOf(later) === n) || closes(later, opener) === n);
+  });
+}
+
 const parent = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '.');
 
 /** Same name, one inside the other, or one the parent dir of the other (its listing, nlink, mtime). */

@@ -70,6 +70,28 @@ t.test('mtime after mmap stores: accepted where stores reach the daemon as WRITE
   t.notOk(appliesTo(shipped.find((r) => r.id === 'user-space-mmap-write-mtime')!, 'exec:node bin/ovl-fuse -o lowerdir={lowerdir} {merged}'));
 });
 
+t.test('mtime after an mmap store beside a held open: accepted on the default transport only while that open is held', async (t) => {
+  const shipped = loadRules(join(suitesDir, 'divergences.json'));
+  // The shrunk scenario of observe-run14 (seed 1122472193, 2026-12-04): a read-only mapping of a
+  // lower file held, then a store through a new mapping of it (which copies it up).
+  const held: Op[] = [{ op: 'mapOpen', path: 'e', access: 'r', map: 0 }, { op: 'mmap', path: 'e', offset: 0, data: 'a' }];
+  const released: Op[] = [held[0]!, { op: 'unmap', map: 0 }, held[1]!];
+  const diff = (where: string, path = 'e'): Difference => ({ where, path, type: 'file', field: 'stat.mtime', reference: 1000000000, target: 'now' });
+  const id = 'ovl-fuse-mmap-write-beside-cached-open';
+  t.same(classify(shipped, 'fuse', [diff('merged'), diff('upper'), diff('merged', 'x')], held).map((c) => c.accepted ?? null), [id, id, null], 'held: its mtime, no other name');
+  t.same(classify(shipped, 'fuse', [diff('merged')], released).map((c) => c.accepted ?? null), [null], 'released first: passthrough, compared');
+  t.same(classify(shipped, 'fuse', [{ ...diff('merged'), field: 'content' }], held).map((c) => c.accepted ?? null), [null], 'only mtime');
+  t.same(classify(shipped, 'kernel', [diff('merged')], held).map((c) => c.accepted ?? null), [null], 'not for other targets');
+});
+
+t.test('a rule with `whileHeld` and no `afterOp` is refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovlkit-rules-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const f = join(dir, 'd.json');
+  writeFileSync(f, JSON.stringify({ rules: [{ id: 'h', targets: ['*'], whileHeld: true, reason: 'r', spec: 'S1' }] }));
+  t.throws(() => loadRules(f), { message: /rule h: `whileHeld` needs/ });
+});
+
 t.test('a list with an `after` rule or a `derives` without `op` is refused', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-rules-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@
 // applies to, what it matches (where, field, path, op; `*` globs) and why, with the spec item.
 // A scenario whose differences are all accepted is reported as such; anything else is unexpected.
 import { UsageError } from '../errors.js';
-import { comesAfter, deriveFrom, differencePaths, opPaths, related } from './derived.js';
+import { comesAfter, deriveFrom, differencePaths, heldAt, opPaths, related } from './derived.js';
 import type { Difference } from './diff.js';
 import { readJsonFile } from './json-file.js';
 import { type Op, describeOp } from './ops.js';
@@ -41,6 +41,12 @@ export interface AcceptRule {
    * behind when the op's own result does not differ.
    */
   afterOp?: Pattern;
+  /**
+   * With `afterOp`: only when that op ran while a file handle or mapping an earlier op opened on
+   * the same name was still held (e.g. a store through a new mapping while an older open of the
+   * file keeps the FUSE inode in cached io mode).
+   */
+  whileHeld?: boolean;
   reason: string;
   spec: string;
 }
@@ -89,14 +95,17 @@ export function appliesTo(rule: AcceptRule, target: string): boolean {
 }
 
 /** Does `d` follow an op matching `pattern` and concern one of the names that op used? */
-function afterOpOnItsNames(pattern: Pattern, d: Difference, ops: readonly Op[]): boolean {
+function afterOpOnItsNames(pattern: Pattern, d: Difference, ops: readonly Op[], whileHeld: boolean): boolean {
   const paths = differencePaths(d, ops);
-  return ops.some((op, i) => comesAfter(d, i) && test(pattern, describeOp(op)) && opPaths(ops, i).some((p) => paths.some((q) => related(p, q))));
+  return ops.some(
+    (op, i) =>
+      comesAfter(d, i) && test(pattern, describeOp(op)) && opPaths(ops, i).some((p) => paths.some((q) => related(p, q))) && (!whileHeld || heldAt(ops, i)),
+  );
 }
 
 function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly Op[]): boolean {
   if (rule.afterLayerChange && !afterLayerChange(d, ops)) return false;
-  if (rule.afterOp !== undefined && !afterOpOnItsNames(rule.afterOp, d, ops)) return false;
+  if (rule.afterOp !== undefined && !afterOpOnItsNames(rule.afterOp, d, ops, rule.whileHeld === true)) return false;
   return (
     appliesTo(rule, target) &&
     test(rule.where, d.where) &&
@@ -137,6 +146,7 @@ export function loadRules(file: string): AcceptRule[] {
     if (typeof r.id !== 'string' || !Array.isArray(r.targets) || typeof r.reason !== 'string' || typeof r.spec !== 'string') {
       throw new UsageError(`${file}: rule ${JSON.stringify(r.id)} needs id, targets, reason and spec`);
     }
+    if (r.whileHeld && r.afterOp === undefined) throw new UsageError(`${file}: rule ${r.id}: \`whileHeld\` needs the \`afterOp\` it qualifies`);
     if (r.derives && r.op === undefined) throw new UsageError(`${file}: rule ${r.id}: \`derives\` needs the \`op\` it follows from`);
     if ('after' in r) throw new UsageError(`${file}: rule ${r.id}: \`after\` is gone; name the op (\`op\`, \`derives\`), or use \`afterOp\` (its names only) or \`afterLayerChange\``);
   }

@@ -98,6 +98,23 @@ t.test('ovl-fuse: only the lower mapping that follows the copy-up, accepted by i
   t.same(classify(rules, 'fuse', [{ ...diffs[0]!, opIndex: 10, op: 'read("a")' }], scenario.ops).map((c) => c.accepted ?? null), [null]);
 });
 
+t.test('ovl-fuse: a store through a new mapping while a lower open is held stamps mtime (cached io mode), accepted by its rule only then', { skip: !existsSync(join(packageRoot, 'dist/fuse')) && 'ovl-fuse not built' }, async (t) => {
+  // observe-run14 of the main job (2026-12-04, seed 1122472193), shrunk: the held read-only
+  // mapping of the lower file keeps the FUSE inode in cached io mode, so the mapping the `mmap` op
+  // makes after its copy-up cannot pass through and its store reaches the daemon as a WRITE.
+  const held: Scenario = {
+    lowers: [{ entries: [{ path: 'e', kind: 'file', content: 'lower data', mode: 0o644 }] }],
+    upper: { entries: [] },
+    ops: [{ op: 'mapOpen', path: 'e', access: 'r', map: 0 }, { op: 'mmap', path: 'e', offset: 0, data: 'a' }],
+  };
+  const released: Scenario = { ...held, ops: [held.ops[0]!, { op: 'unmap', map: 0 }, held.ops[1]!] };
+  const rules = loadRules(join(suitesDir, 'divergences.json'));
+  const diffs = diffTraces(await runner.run(kernelTarget, held), await runner.run(fuseTarget(), held));
+  t.same(diffs.map((d) => `${d.where}:${d.path}:${d.field}`), ['merged:e:stat.mtime', 'upper:e:stat.mtime'], 'only the mtime differs');
+  t.same(classify(rules, 'fuse', diffs, held.ops).map((c) => c.accepted ?? null), Array(2).fill('ovl-fuse-mmap-write-beside-cached-open'));
+  t.same(diffTraces(await runner.run(kernelTarget, released), await runner.run(fuseTarget(), released)), [], 'released first: the mapping passes through, as the kernel maps the upper');
+});
+
 t.test('the repro script holds the mapping as the worker does', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-held-map-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
