@@ -8,6 +8,7 @@ PACKAGES=(
   libfuse2 libfuse-dev          # fuse-native loads libfuse.so.2; its addon is rebuilt against the headers
   fuse-overlayfs                # the reference FUSE overlay (ovl-check --target exec, benchmarks)
   attr                          # getfattr/setfattr, used by reproduction scripts
+  acl squashfs-tools            # setfacl/getfacl and a squashfs lower for the POSIX ACL tests
   jdupes rdfind xxhash          # dedup benchmark anchors
   docker.io busybox-static      # real Docker data roots for ovl-dedup's tests
   mmdebstrap                    # the offline base of CI's container (scripts/docker-base.sh)

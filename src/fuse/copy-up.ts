@@ -20,7 +20,7 @@ import {
 import { copyFdData } from '../sys/dirents.js';
 import { closeFd, fsyncFd, openFile } from '../sys/fd.js';
 import { fileHandle } from '../sys/handle.js';
-import { type RealStat, type XattrTarget, fstatReal, getXattr, lstatReal, listXattrs, mknod, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
+import { type RealStat, type XattrTarget, fstatReal, getXattr, listLayerXattrs, lstatReal, mknod, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
 import { truncateFd } from '../sys/offsets.js';
 import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, SEEK_SET, copyRange, linkFd, seek, setStatusFlags } from '../sys/space.js';
 import { errnoCodeOf } from '../errors.js';
@@ -74,7 +74,7 @@ function buildOther(src: string, st: RealStat, tmp: string): void {
 
 /** Lower xattrs onto the copy (`src`, `dst`: paths or open fds), the overlay's own markers left out. */
 export function copyXattrs(ovl: Overlay, src: XattrTarget, dst: XattrTarget): void {
-  for (const name of listXattrs(src)) {
+  for (const name of listLayerXattrs(src)) {
     // The overlay's own markers describe the lower's place in its stack, not the copy.
     if (ovl.xattrs.isPrivate(name)) continue;
     const value = getXattr(src, name);

@@ -1,9 +1,12 @@
 // Creating and removing names in the upper the way the kernel does: the parent chain is copied
 // up first; a new object replaces a whiteout atomically (built in workdir, renamed over it; a dir
 // made over a whiteout is opaque); removing a name that a lower still has leaves a whiteout.
-import { lchownSync, mkdirSync, renameSync, rmSync, rmdirSync, unlinkSync, chmodSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, renameSync, rmSync, rmdirSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { OvlError } from '../errors.js';
 import { OPAQUE_YES, allowsOfflineChanges } from '../format/index.js';
-import { makeWhiteout, rename2, setTimes, setXattr, timeFromNs } from '../sys/index.js';
+import { getXattr, makeWhiteout, rename2, setTimes, setXattr, timeFromNs, withUmask } from '../sys/index.js';
+import { ACL_ACCESS, ACL_DEFAULT, inheritAcl } from './acl-create.js';
 import { copyUp, copyXattrs, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { splitPath } from './layers.js';
@@ -13,13 +16,20 @@ import type { Overlay } from './overlay.js';
 const S_ISGID = 0o2000;
 
 export interface NewObject {
-  /** Create the object at `real` (a temp or its final place). */
-  make(real: string): void;
+  /** Create the object at `real` (a temp or its final place) with permission bits `mode`. */
+  make(real: string, mode: number): void;
   isDir?: boolean;
   /** Give the object its creator's owner (false for link(), which adds a name to an existing inode). */
   chown?: boolean;
-  /** Permission bits to restore after chown (chown clears set-id bits). */
+  /** The mode asked for (type bits optional); set-id bits are restored after the chown, which clears them. */
   mode?: number;
+  /**
+   * The caller's umask when `mode` arrived without it (FUSE_DONT_MASK): the new object then gets
+   * its permissions as the upper filesystem gives them to a local caller, from the parent's
+   * default ACL if it has one, else `mode` & ~umask (see inheritedMode). Undefined: `mode` is
+   * final (the fuse-native transport's kernel applied the umask).
+   */
+  umask?: number;
   /**
    * Whether the object `make` created is already owned by `uid`:`gid` (create: one fstat of the
    * new fd, needed for its reply anyway), so the chown (a syscall, and an ATTRIB event for the
@@ -47,11 +57,13 @@ function finish(ovl: Overlay, parent: Node, real: string, obj: NewObject): void 
   if (obj.chown === false) return;
   const [uid, gid] = newOwner(ovl, parent);
   if (obj.ownedBy?.(uid, gid)) return;
+  // The permission bits the filesystem gave (umask or default ACL applied), taken before the chown.
+  const rwx = obj.mode === undefined || obj.umask === undefined ? obj.mode : lstatSync(real).mode & 0o777;
   lchownSync(real, uid, gid);
-  if (obj.mode === undefined) return;
+  if (obj.mode === undefined || rwx === undefined) return;
   // chown cleared any set-id bits, and a dir built in workdir did not inherit the parent's setgid.
   const setgid = obj.isDir && Number(parent.hits[0]!.st.mode) & S_ISGID ? S_ISGID : 0;
-  if ((obj.mode & 0o6000) !== 0 || setgid) chmodSync(real, (obj.mode & 0o7777) | setgid);
+  if ((obj.mode & 0o6000) !== 0 || setgid) chmodSync(real, (obj.mode & 0o7000) | (rwx & 0o777) | setgid);
 }
 
 /** Create a new name at merged `path`; EEXIST when it exists. Returns the parent node. */
@@ -64,7 +76,7 @@ export function createAt(ovl: Overlay, path: string, obj: NewObject): Node {
   // The name is free in the merged dir, so the upper holds nothing there or a whiteout: make the
   // object in place, and only when that finds something (EEXIST) look whether it is a whiteout
   // to replace. Saves the upper lstat the lookup above has just done on the usual path.
-  if (!makeInPlace(real, obj)) {
+  if (!makeInPlace(real, obj, obj.mode ?? 0)) {
     const st = lstatOrNull(real);
     if (!st || !isWhiteoutAt(ovl, real, st)) fail('EEXIST', path);
     replaceWhiteout(ovl, parent, real, obj);
@@ -80,10 +92,10 @@ export function createAt(ovl: Overlay, path: string, obj: NewObject): Node {
   return parent;
 }
 
-/** `obj.make(real)`; false when something is already at `real`. */
-function makeInPlace(real: string, obj: NewObject): boolean {
+/** `obj.make(real)` under the caller's umask; false when something is already at `real`. */
+function makeInPlace(real: string, obj: NewObject, mode: number): boolean {
   try {
-    obj.make(real);
+    withUmask(obj.umask ?? 0, () => obj.make(real, mode));
     return true;
   } catch (err) {
     if ((err as { code?: string }).code === 'EEXIST') return false;
@@ -95,7 +107,7 @@ function makeInPlace(real: string, obj: NewObject): boolean {
 function replaceWhiteout(ovl: Overlay, parent: Node, real: string, obj: NewObject): void {
   const tmp = ovl.tempPath();
   try {
-    obj.make(tmp);
+    makeInWorkdir(tmp, real, obj);
     finish(ovl, parent, tmp, obj);
     if (obj.isDir) {
       // The new dir must hide the lower one the whiteout hid; a dir cannot replace a file by rename.
@@ -108,6 +120,35 @@ function replaceWhiteout(ovl: Overlay, parent: Node, real: string, obj: NewObjec
   }
   // The dir has the name now: the whiteout it traded places with is only cleaned up.
   if (obj.isDir) cleanupAside(tmp);
+}
+
+/**
+ * Make the object at `tmp` in the work dir as it would have been made at `real`: there it would
+ * inherit the upper parent's default ACL, which the work dir does not have, so that inheritance
+ * is computed and set here, as ovl_create_over_whiteout does (posix_acl_create on the parent).
+ * Without a default ACL, the caller's umask applies in either dir.
+ */
+function makeInWorkdir(tmp: string, real: string, obj: NewObject): void {
+  const mode = obj.mode ?? 0;
+  const parentDefault = obj.umask === undefined || obj.mode === undefined ? null : aclOrNull(dirname(real), ACL_DEFAULT);
+  const inherited = parentDefault && inheritAcl(parentDefault, obj.isDir ? mode | 0o040000 : mode);
+  if (!inherited) {
+    makeInPlace(tmp, obj, mode) || fail('EEXIST', tmp);
+    return;
+  }
+  obj.make(tmp, inherited.mode & 0o7777);
+  if (inherited.access) setXattr(tmp, ACL_ACCESS, inherited.access);
+  if (inherited.default) setXattr(tmp, ACL_DEFAULT, inherited.default);
+}
+
+/** An ACL xattr of `path`, or null when it has none or its filesystem keeps no ACLs. */
+export function aclOrNull(path: string, name: string): Buffer | null {
+  try {
+    return getXattr(path, name);
+  } catch (err) {
+    if (err instanceof OvlError && err.code === 'EOPNOTSUPP') return null;
+    throw err;
+  }
 }
 
 /**

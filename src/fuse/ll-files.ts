@@ -7,7 +7,6 @@ import { writeAt } from '../sys/offsets.js';
 import { fail } from './errno.js';
 import { changesNothing, dropSetIds, exactSize, handleAttr, refuseForeignChown, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
-import { masked } from './ll-names.js';
 import type { NodeRec } from './node-table.js';
 import { createFileHandle, current, openFileHandle, releaseHandle, syncHandle } from './ops-file.js';
 import { type AttrReply, type Entry, FOPEN_NOFLUSH, type Opened, type SetAttr, type U64 } from './session/filesystem.js';
@@ -99,7 +98,7 @@ export function createFile(
   const prec = core.rec(parent);
   // The kernel sends CREATE for a name it holds as negative (just looked up, or cached and kept
   // current by the watcher): no second search of the layers (createAt nameFree).
-  const made = createFileHandle(core.ovl, core.childPathOf(prec, name), masked(mode, umask), flags, true);
+  const made = createFileHandle(core.ovl, core.childPathOf(prec, name), mode, flags, true, umask);
   const entry = core.entry(prec, name, made.node);
   return { entry, opened: opened(core, core.rec(entry.nodeid), made.fh, made.st) };
 }

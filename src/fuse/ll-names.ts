@@ -14,20 +14,15 @@ export function lookupEntry(core: LlCore, parent: number, name: string): Entry {
   return node ? core.entry(prec, name, node) : core.negative();
 }
 
-/** mkdir/mknod/create modes come with the umask applied unless FUSE_DONT_MASK; applying it again changes nothing. */
-export function masked(mode: number, umask: number): number {
-  return mode & ~umask;
-}
-
 export function mknodEntry(core: LlCore, parent: number, name: string, mode: number, rdev: number, umask: number): Entry {
   const prec = core.rec(parent);
-  mknodAt(core.ovl, core.childPathOf(prec, name), masked(mode, umask), rdev);
+  mknodAt(core.ovl, core.childPathOf(prec, name), mode, rdev, umask);
   return core.created(prec, name);
 }
 
 export function mkdirEntry(core: LlCore, parent: number, name: string, mode: number, umask: number): Entry {
   const prec = core.rec(parent);
-  mkdirAt(core.ovl, core.childPathOf(prec, name), masked(mode, umask));
+  mkdirAt(core.ovl, core.childPathOf(prec, name), mode, umask);
   return core.created(prec, name);
 }
 

@@ -4,7 +4,7 @@
 // name (detached from the start), served through its handle until a LINK names it.
 import { handleAttr } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
-import { linkEntry, masked } from './ll-names.js';
+import { linkEntry } from './ll-names.js';
 import type { NodeRec } from './node-table.js';
 import { copyRangeHandles, fallocateHandle, seekHandle } from './ops-space.js';
 import type { Entry, Opened, U64 } from './session/filesystem.js';
@@ -40,7 +40,7 @@ export function tmpfileEntry(
   core: LlCore, parent: number, mode: number, flags: number, umask: number,
 ): { entry: Entry; opened: Opened } {
   const prec = core.rec(parent);
-  const fh = tmpfileHandle(core.ovl, core.pathOf(prec), masked(mode, umask), flags);
+  const fh = tmpfileHandle(core.ovl, core.pathOf(prec), mode, flags, umask);
   core.table.lookup(prec, UNNAMED);
   const rec = core.table.detach(prec, UNNAMED)!;
   core.ovl.handles.get(fh)!.nodeid = rec.id;

@@ -11,7 +11,7 @@ import {
   parseRedirect,
   xwhiteoutsMarkerRead,
 } from '../format/index.js';
-import { type RealStat, getXattr, hasXattr, listXattrs, lstatAtOrNull, lstatReal, lstatRealOrNull } from '../sys/index.js';
+import { type RealStat, getXattr, hasXattr, listLayerXattrs, lstatAtOrNull, lstatReal, lstatRealOrNull } from '../sys/index.js';
 import { fail } from './errno.js';
 import { type Layer, childPath, realChild, realPath, splitPath } from './layers.js';
 import { fixDirOrigin } from './origin-fix.js';
@@ -94,7 +94,7 @@ const NO_MARKERS: Markers = { opaque: null, redirect: null };
  * copies that carry no xattrs at all (lower dirs mostly), where two getxattr calls were made.
  */
 function dirMarkers(ovl: Overlay, real: string, withRedirect: boolean): Markers {
-  const names = listXattrs(real);
+  const names = listLayerXattrs(real);
   if (names.length === 0) return NO_MARKERS;
   const opaque = ovl.xattrs.name('opaque');
   const redirect = ovl.xattrs.name('redirect');

@@ -256,7 +256,7 @@ t.test('hard-link aliases: the other names are invalidated when the link count c
 t.test('xattrs: escaped and hidden as the kernel does; rename flags reach the core', async (t) => {
   const { fs } = fixture(t, 'auto', (l) => writeFileSync(join(l, 'f'), 'x'));
   const f = fs.lookup(ctx, ROOT, 'f');
-  fs.setxattr(ctx, f.nodeid, 'user.k', Buffer.from('v'), 0);
+  fs.setxattr(ctx, f.nodeid, 'user.k', Buffer.from('v'), 0, false);
   t.equal(fs.getxattr(ctx, f.nodeid, 'user.k')?.toString(), 'v');
   t.equal(fs.getxattr(ctx, f.nodeid, 'security.capability'), null, 'absent: null, the loop answers ENODATA');
   t.ok(fs.listxattr(ctx, f.nodeid).includes('user.k'));

@@ -232,9 +232,9 @@ export class OverlayFs implements LowLevelFs {
     return { blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree, bsize: s.bsize, namelen: s.namemax, frsize: s.bsize };
   }
 
-  setxattr(ctx: RequestContext, nodeid: number, name: string, value: Buffer, flags: number): void {
+  setxattr(ctx: RequestContext, nodeid: number, name: string, value: Buffer, flags: number, killSgid: boolean): void {
     this.core.enter(ctx);
-    xattrSet(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name, value, flags);
+    xattrSet(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name, value, flags, killSgid);
   }
 
   getxattr(ctx: RequestContext, nodeid: number, name: string): Buffer | null {

@@ -17,20 +17,21 @@ export function decodeFuseDev(dev: number): [number, number] {
   return [(dev & 0xfff00) >>> 8, (dev & 0xff) | ((dev >>> 12) & 0xfff00)];
 }
 
-export function mkdirAt(ovl: Overlay, path: string, mode: number): void {
-  createAt(ovl, path, { isDir: true, make: (real) => mkdirSync(real, { mode: mode & 0o7777 }), mode });
+/** mkdir(2); `umask` as NewObject's (undefined: `mode` has it applied already). */
+export function mkdirAt(ovl: Overlay, path: string, mode: number, umask?: number): void {
+  createAt(ovl, path, { isDir: true, make: (real, m) => mkdirSync(real, { mode: m & 0o7777 }), mode, umask });
 }
 
 export function symlinkAt(ovl: Overlay, path: string, target: string | Buffer): void {
   createAt(ovl, path, { make: (real) => symlinkSync(target, real) });
 }
 
-/** mknod(2) with a FUSE-encoded device number. */
-export function mknodAt(ovl: Overlay, path: string, mode: number, dev: number): void {
+/** mknod(2) with a FUSE-encoded device number; `umask` as NewObject's. */
+export function mknodAt(ovl: Overlay, path: string, mode: number, dev: number, umask?: number): void {
   // A 0/0 char device is a whiteout: the kernel overlay refuses to create one.
   if (isCharWhiteout({ mode, rdev: dev })) fail('EPERM', path);
   const [major, minor] = decodeFuseDev(dev);
-  createAt(ovl, path, { make: (real) => mknod(real, mode, makedev(major, minor)), mode });
+  createAt(ovl, path, { make: (real, m) => mknod(real, (mode & 0o170000) | (m & 0o7777), makedev(major, minor)), mode, umask });
 }
 
 /** link(2): the source is copied up, and the new name shares its upper inode. */

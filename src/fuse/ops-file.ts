@@ -68,7 +68,7 @@ export interface Created {
  * the new fd's fstat rather than looked up again: it is a plain upper file we just made, so no
  * whiteout xattr, no origin (its inode number is its own) and nothing below it to search.
  */
-export function createFileHandle(ovl: Overlay, path: string, mode: number, flags: number, nameFree = false): Created {
+export function createFileHandle(ovl: Overlay, path: string, mode: number, flags: number, nameFree = false, umask?: number): Created {
   const real = upperPath(ovl, path);
   let fd = -1;
   let madeAt = '';
@@ -76,11 +76,12 @@ export function createFileHandle(ovl: Overlay, path: string, mode: number, flags
   let owned = false;
   try {
     createAt(ovl, path, {
-      make: (at) => {
-        fd = openSync(at, O_CREAT | O_EXCL | (flags & ~STRIP), mode);
+      make: (at, m) => {
+        fd = openSync(at, O_CREAT | O_EXCL | (flags & ~STRIP), m);
         madeAt = at;
       },
       mode,
+      umask,
       nameFree,
       ownedBy: (uid, gid) => {
         st = fstatReal(fd);

@@ -4,6 +4,7 @@
 // (a whiteout under it is replaced, as create does). Closing it unlinked leaves no trace.
 import { chmodSync, closeSync, constants, fchownSync, openSync } from 'node:fs';
 import { fstatReal } from '../sys/real-stat.js';
+import { withUmask } from '../sys/nodes.js';
 import { O_TMPFILE, linkFd } from '../sys/space.js';
 import { copyUp, upperPath } from './copy-up.js';
 import { createAt, newOwner } from './create.js';
@@ -16,18 +17,21 @@ const { O_CREAT, O_NOCTTY } = constants;
 const STRIP = O_TMPFILE | O_CREAT | O_NOCTTY;
 
 /**
- * An unnamed file in merged dir `parentPath`, opened with `flags`, mode `mode` (umask applied);
- * returns its handle. O_EXCL in `flags` makes it unlinkable, as on any filesystem.
+ * An unnamed file in merged dir `parentPath`, opened with `flags`, mode `mode`; returns its
+ * handle. `umask` as NewObject's (undefined: `mode` has it applied already; otherwise the upper
+ * filesystem applies it, or the parent's default ACL). O_EXCL in `flags` makes it unlinkable, as
+ * on any filesystem.
  */
-export function tmpfileHandle(ovl: Overlay, parentPath: string, mode: number, flags: number): number {
+export function tmpfileHandle(ovl: Overlay, parentPath: string, mode: number, flags: number, umask?: number): number {
   if (!lookupPath(ovl, parentPath).isDir) fail('ENOTDIR', parentPath);
   const parent = copyUp(ovl, parentPath);
-  const fd = openSync(upperPath(ovl, parentPath), O_TMPFILE | (flags & ~STRIP), mode & 0o7777);
+  const fd = withUmask(umask ?? 0, () => openSync(upperPath(ovl, parentPath), O_TMPFILE | (flags & ~STRIP), mode & 0o7777));
   try {
     const [uid, gid] = newOwner(ovl, parent);
+    const rwx = mode & 0o6000 ? fstatReal(fd).mode & 0o777 : 0;
     fchownSync(fd, uid, gid);
     // chown cleared any set-id bits the caller asked for.
-    if (mode & 0o6000) chmodSync(`/proc/self/fd/${fd}`, mode & 0o7777);
+    if (mode & 0o6000) chmodSync(`/proc/self/fd/${fd}`, (mode & 0o7000) | rwx);
     const st = fstatReal(fd);
     return ovl.handles.add({ fd, path: parentPath, upper: true, lowerKey: null, ino: st.ino, extraFds: [], writable: true });
   } catch (err) {

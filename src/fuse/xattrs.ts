@@ -1,7 +1,10 @@
 // Extended attributes of a merged path, shared by both transports: the overlay's own `<prefix>*`
 // xattrs are hidden, and a user's `<prefix>X` is stored escaped as `<prefix>overlay.X` (both as
 // the kernel does). Reading never copies up; setting or removing does.
+import { chmodSync, lstatSync } from 'node:fs';
+import { OvlError } from '../errors.js';
 import { getXattr, listXattrs, removeXattr, setXattr } from '../sys/index.js';
+import { ACL_ACCESS, ACL_DEFAULT } from './acl-create.js';
 import { copyUp, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { lookupPath } from './lookup.js';
@@ -9,6 +12,7 @@ import type { Overlay } from './overlay.js';
 
 const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;
+const S_ISGID = 0o2000;
 
 export function xattrGet(ovl: Overlay, path: string, name: string): Buffer {
   return xattrGetOrNull(ovl, path, name) ?? fail('ENODATA', path);
@@ -16,12 +20,36 @@ export function xattrGet(ovl: Overlay, path: string, name: string): Buffer {
 
 /** The value, or null when the merged object has no such attribute. */
 export function xattrGetOrNull(ovl: Overlay, path: string, name: string): Buffer | null {
-  return getXattr(lookupPath(ovl, path).hits[0]!.real, ovl.xattrs.escape(name));
+  return aclAware(name, () => getXattr(lookupPath(ovl, path).hits[0]!.real, ovl.xattrs.escape(name)));
 }
 
 /** The value on the real object open on `fd` (an upper file), or null when it has none. */
 export function xattrGetOnFd(ovl: Overlay, fd: number, name: string): Buffer | null {
-  return getXattr(fd, ovl.xattrs.escape(name));
+  return aclAware(name, () => getXattr(fd, ovl.xattrs.escape(name)));
+}
+
+/**
+ * An ACL set on a lower object whose filesystem keeps no ACLs is EOPNOTSUPP, before any copy-up:
+ * ovl_set_acl asks the real inode's set_acl, not the upper's (a squashfs lower, for one).
+ */
+function refuseAclOfLowerWithout(ovl: Overlay, path: string, name: string): void {
+  const top = lookupPath(ovl, path).hits[0]!;
+  if (!top.layer.upper) getXattr(top.real, name);
+}
+
+/**
+ * A POSIX ACL of an object on a filesystem that keeps none is no ACL (the kernel's overlay asks
+ * get_inode_acl, which answers NULL for such an inode), not EOPNOTSUPP: the kernel's FUSE client
+ * checks a caller's access against the ACL it gets and would fail the access with that error.
+ */
+function aclAware(name: string, get: () => Buffer | null): Buffer | null {
+  if (name !== ACL_ACCESS && name !== ACL_DEFAULT) return get();
+  try {
+    return get();
+  } catch (err) {
+    if (err instanceof OvlError && err.code === 'EOPNOTSUPP') return null;
+    throw err;
+  }
 }
 
 export function xattrList(ovl: Overlay, path: string): string[] {
@@ -30,13 +58,25 @@ export function xattrList(ovl: Overlay, path: string): string[] {
     .filter((n): n is string => n !== null);
 }
 
-/** setxattr(2) with its XATTR_CREATE / XATTR_REPLACE flags. */
-export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer, flags: number): void {
+/**
+ * setxattr(2) with its XATTR_CREATE / XATTR_REPLACE flags. `killSgid` (the kernel's
+ * FUSE_SETXATTR_ACL_KILL_SGID: the caller is neither in the file's group nor privileged): an
+ * access ACL set clears the set-group-ID bit first, as ovl_set_or_remove_acl does with an
+ * ATTR_KILL_SGID setattr, since the upper's own set_acl runs with the daemon's privileges.
+ */
+export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer, flags: number, killSgid = false): void {
   const mode = flags & XATTR_CREATE ? 'create' : flags & XATTR_REPLACE ? 'replace' : 'any';
-  setXattr(upperPath(ovl, copyUp(ovl, path).path), ovl.xattrs.escape(name), value, mode);
+  if (name === ACL_ACCESS || name === ACL_DEFAULT) refuseAclOfLowerWithout(ovl, path, name);
+  const real = upperPath(ovl, copyUp(ovl, path).path);
+  if (killSgid && name === ACL_ACCESS) {
+    const st = lstatSync(real);
+    if (st.mode & S_ISGID) chmodSync(real, st.mode & 0o7777 & ~S_ISGID);
+  }
+  setXattr(real, ovl.xattrs.escape(name), value, mode);
 }
 
 export function xattrRemove(ovl: Overlay, path: string, name: string): void {
+  if (name === ACL_ACCESS || name === ACL_DEFAULT) refuseAclOfLowerWithout(ovl, path, name);
   const stored = ovl.xattrs.escape(name);
   // Removing what a lower object does not have is ENODATA without a copy-up (ovl_xattr_set).
   const top = lookupPath(ovl, path).hits[0]!;

@@ -17,6 +17,8 @@ export const c = {
   fsetxattr: libc.func('int fsetxattr(int fd, const char *name, const void *value, size_t size, int flags)'),
   flistxattr: libc.func('long flistxattr(int fd, _Out_ void *list, size_t size)'),
   mknod: libc.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+  // A worker thread cannot set the process umask through node (process.umask refuses there).
+  umask: libc.func('uint32_t umask(uint32_t mask)'),
   renameat2: libc.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, uint32_t flags)'),
   // Space, unnamed files and paths of any length (./space.ts, ./long-path.ts).
   fallocate: libc.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),

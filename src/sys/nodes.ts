@@ -1,5 +1,6 @@
 // Creating and moving filesystem objects that node:fs cannot: device nodes (whiteouts), fifos,
-// renameat2 with its flags, and timestamps with nanoseconds (UTIME_NOW/UTIME_OMIT included).
+// renameat2 with its flags, timestamps with nanoseconds (UTIME_NOW/UTIME_OMIT included), and a
+// creator's umask.
 import { WHITEOUT_MODE, WHITEOUT_RDEV } from '../format/index.js';
 import { check } from './call.js';
 import {
@@ -23,6 +24,23 @@ export function makedev(major: number, minor: number): bigint {
 /** mknod(2): `mode` includes the file type bits (S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK, S_IFREG). */
 export function mknod(path: string, mode: number, rdev: bigint | number = 0): void {
   check(c.mknod(path, mode, BigInt(rdev)) as number, 'mknod', path);
+}
+
+/**
+ * Run `make` (which creates something) under the process umask `mask`, then put back a umask of
+ * 0, the daemon's own (every other mode it gives is exact). A creator's umask belongs to the
+ * filesystem that creates: ext4 or tmpfs ignore it when the parent dir has a default ACL, and
+ * apply it otherwise (posix_acl_create), which only their create can tell. The umask is the
+ * process's, so this is for a process whose creating is done by one thread at a time.
+ */
+export function withUmask<T>(mask: number, make: () => T): T {
+  if (mask === 0) return make();
+  c.umask(mask);
+  try {
+    return make();
+  } finally {
+    c.umask(0);
+  }
 }
 
 /** Create a kernel-style whiteout (char 0/0, mode 0000) at `path`. */

@@ -77,6 +77,20 @@ export function listXattrs(path: XattrTarget): string[] {
   }
 }
 
+/**
+ * Names of the xattrs on a layer object, none when its filesystem keeps no xattrs at all
+ * (EOPNOTSUPP: a squashfs image made without them, for one), as the kernel's overlay reads its
+ * layers (ovl_copy_xattr, the opaque and redirect checks).
+ */
+export function listLayerXattrs(path: XattrTarget): string[] {
+  try {
+    return listXattrs(path);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EOPNOTSUPP') return [];
+    throw err;
+  }
+}
+
 /** Remove `name` from `path`; ENODATA when it is not set. */
 export function removeXattr(path: string, name: string): void {
   check(c.lremovexattr(path, name) as number, `removexattr ${name}`, path);

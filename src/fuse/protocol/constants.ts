@@ -121,6 +121,8 @@ export const FUSE_OPEN_KILL_SUIDGID = 1 << 0;
 /** fuse_write_in.write_flags: a write by a caller without CAP_FSETID. */
 export const FUSE_WRITE_KILL_SUIDGID = 1 << 2;
 export const FUSE_FSYNC_FDATASYNC = 1 << 0;
+/** fuse_setxattr_in.setxattr_flags: an ACL set must clear S_ISGID (POSIX_ACL). */
+export const FUSE_SETXATTR_ACL_KILL_SGID = 1 << 0;
 
 // Struct sizes (bytes).
 export const IN_HEADER_SIZE = 40;

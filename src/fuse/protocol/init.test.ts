@@ -11,6 +11,8 @@ t.test('grants only flags the kernel offered and answers the smaller minor', asy
   t.ok(r.flags & InitFlag.DO_READDIRPLUS);
   t.ok(r.flags & InitFlag.PASSTHROUGH);
   t.notOk(r.flags & InitFlag.WRITEBACK_CACHE);
+  t.ok(r.flags & InitFlag.POSIX_ACL, 'the kernel checks ACLs');
+  t.ok(r.flags & InitFlag.DONT_MASK, 'modes arrive without the umask');
   t.equal(r.maxPages, 256);
   t.equal(r.maxStackDepth, 1);
   const newer = negotiate({ major: 7, minor: 99, maxReadahead: 0, flags: OFFERED_6_18 }, { flags: 0n, maxWrite: 1 << 20, maxStackDepth: 1 });

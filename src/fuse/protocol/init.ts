@@ -76,8 +76,7 @@ export function encodeInitOut(b: Buffer, o: number, r: InitOut): number {
 
 /**
  * The flags ovl-fuse asks for, and why each (docs/fuse.md has the long form). Not asked:
- * WRITEBACK_CACHE (the kernel would own mtime and size), DONT_MASK (the kernel applies the
- * umask, so modes arrive masked as the core expects), POSIX/FLOCK locks (the kernel's local locks
+ * WRITEBACK_CACHE (the kernel would own mtime and size), POSIX/FLOCK locks (the kernel's local locks
  * are right for one mount), EXPORT_SUPPORT, CACHE_SYMLINKS (following an
 overlay symlink stamps the upper symlink's atime on the kernel's overlay; a cached target would
 never reach the daemon's readlink, whose upper filesystem stamps it the same way).
@@ -88,6 +87,11 @@ HANDLE_KILLPRIV_V2: the daemon drops setuid/setgid where the kernel says so (FAT
 FUSE_OPEN_KILL_SUIDGID, FUSE_WRITE_KILL_SUIDGID; a chown of the upper drops them itself), so the
 kernel no longer asks GETATTR before each chown, and its SB_NOSEC spares the GETXATTR
 `security.capability` of every write after a file's first (an untar: 19k of 95k requests).
+POSIX_ACL: the kernel checks access against the layers' POSIX ACLs (asking GETXATTR
+`system.posix_acl_access` of a node once, only for a caller who is not its owner and a mode with
+group bits), as the kernel's overlay does; without it an ACL granting access was ignored.
+DONT_MASK: a create's mode arrives without the caller's umask (given beside it), so the upper
+filesystem can ignore the umask where the parent has a default ACL, as under the kernel's overlay.
  */
 export function wantedFlags(passthrough: boolean): bigint {
   let f =
@@ -102,7 +106,9 @@ export function wantedFlags(passthrough: boolean): bigint {
     InitFlag.SETXATTR_EXT |
     InitFlag.NO_OPENDIR_SUPPORT |
     InitFlag.INIT_EXT |
-    InitFlag.HANDLE_KILLPRIV_V2;
+    InitFlag.HANDLE_KILLPRIV_V2 |
+    InitFlag.POSIX_ACL |
+    InitFlag.DONT_MASK;
   if (passthrough) f |= InitFlag.PASSTHROUGH;
   return f;
 }

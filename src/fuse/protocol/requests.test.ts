@@ -114,9 +114,11 @@ t.test('READ, WRITE, RELEASE', async (t) => {
 
 t.test('SETXATTR: 8-byte struct, or 16 with FUSE_SETXATTR_EXT', async (t) => {
   const compat = decodeSetxattr(request(Op.SETXATTR, 18, (b, o) => { b.writeUInt32LE(3, o); b.writeUInt32LE(1, o + 4); b.write('user.a\0val', o + 8); }), H, H + 18, false);
-  t.same({ ...compat, value: compat.value.toString() }, { name: 'user.a', value: 'val', flags: 1 });
+  t.same({ ...compat, value: compat.value.toString() }, { name: 'user.a', value: 'val', flags: 1, killSgid: false });
   const ext = decodeSetxattr(request(Op.SETXATTR, 26, (b, o) => { b.writeUInt32LE(3, o); b.writeUInt32LE(2, o + 4); b.writeUInt32LE(1, o + 8); b.write('user.a\0val', o + 16); }), H, H + 26, true);
-  t.same({ ...ext, value: ext.value.toString() }, { name: 'user.a', value: 'val', flags: 2 });
+  t.same({ ...ext, value: ext.value.toString() }, { name: 'user.a', value: 'val', flags: 2, killSgid: true }, 'setxattr_flags: FUSE_SETXATTR_ACL_KILL_SGID');
+  const kept = decodeSetxattr(request(Op.SETXATTR, 26, (b, o) => { b.writeUInt32LE(3, o); b.writeUInt32LE(0, o + 4); b.writeUInt32LE(0, o + 8); b.write('user.a\0val', o + 16); }), H, H + 26, true);
+  t.equal(kept.killSgid, false);
   t.same(decodeGetxattr(request(Op.GETXATTR, 15, (b, o) => { b.writeUInt32LE(0, o); b.write('user.a\0', o + 8); }), H, H + 15), { size: 0, name: 'user.a' });
 });
 

@@ -18,6 +18,7 @@ import {
   FUSE_FSYNC_FDATASYNC,
   FUSE_GETATTR_FH,
   FUSE_OPEN_KILL_SUIDGID,
+  FUSE_SETXATTR_ACL_KILL_SGID,
   SETXATTR_IN_COMPAT_SIZE,
   SETXATTR_IN_EXT_SIZE,
 } from './constants.js';
@@ -185,11 +186,14 @@ export function decodeFsync(b: Buffer, o: number): { fh: number; datasync: boole
 /**
  * SETXATTR: fuse_setxattr_in is 8 bytes, or 16 once FUSE_SETXATTR_EXT was granted (it adds
  * setxattr_flags); then the name and the value. `value` is a view of the receive buffer.
+ * `killSgid`: FUSE_SETXATTR_ACL_KILL_SGID, an ACL set by a caller neither in the file's group nor
+ * privileged, which must clear the file's set-group-ID bit (POSIX_ACL).
  */
-export function decodeSetxattr(b: Buffer, o: number, end: number, ext: boolean): { name: string; value: Buffer; flags: number } {
+export function decodeSetxattr(b: Buffer, o: number, end: number, ext: boolean): { name: string; value: Buffer; flags: number; killSgid: boolean } {
   const size = readU32(b, o);
   const { name, next } = readName(b, o + (ext ? SETXATTR_IN_EXT_SIZE : SETXATTR_IN_COMPAT_SIZE), end);
-  return { name, value: b.subarray(next, next + size), flags: readU32(b, o + 4) };
+  const killSgid = ext && (readU32(b, o + 8) & FUSE_SETXATTR_ACL_KILL_SGID) !== 0;
+  return { name, value: b.subarray(next, next + size), flags: readU32(b, o + 4), killSgid };
 }
 
 /** GETXATTR (fuse_getxattr_in, 8 bytes) + name; LISTXATTR has the struct alone. */

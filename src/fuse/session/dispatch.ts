@@ -243,7 +243,7 @@ export class Dispatcher {
     switch (h.opcode) {
       case Op.SETXATTR: {
         const r = decodeSetxattr(b, H, end, this.setxattrExt);
-        fs.setxattr(ctx, node, r.name, r.value, r.flags);
+        fs.setxattr(ctx, node, r.name, r.value, r.flags, r.killSgid);
         return O;
       }
       case Op.GETXATTR: {

@@ -213,7 +213,8 @@ export interface LowLevelFs {
   releasedir(ctx: RequestContext, nodeid: number, fh: number): void;
 
   statfs(ctx: RequestContext, nodeid: number): Statfs;
-  setxattr(ctx: RequestContext, nodeid: number, name: string, value: Buffer, flags: number): void;
+  /** `killSgid`: FUSE_SETXATTR_ACL_KILL_SGID (an ACL set that must clear S_ISGID). */
+  setxattr(ctx: RequestContext, nodeid: number, name: string, value: Buffer, flags: number, killSgid: boolean): void;
   /**
    * The whole value; the loop answers size-0 probes and ERANGE itself. null: not set (ENODATA),
    * answered without building an error: the kernel asks security.capability before every write.
