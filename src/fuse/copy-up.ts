@@ -224,7 +224,7 @@ function copySparse(fdIn: number, fdOut: number, size: number): boolean {
   }
 }
 
-function copyFileUp(ovl: Overlay, src: string, st: RealStat, dest: string, keep: number | null): CopiedFile {
+function copyFileUp(ovl: Overlay, src: string, st: RealStat, dest: string, keep: number | null, noData = false): CopiedFile {
   // The kernel overlay never touches a lower's atime.
   const fdIn = openFile(src, constants.O_RDONLY | constants.O_NOATIME);
   const perm = st.mode & 0o777;
@@ -233,7 +233,7 @@ function copyFileUp(ovl: Overlay, src: string, st: RealStat, dest: string, keep:
   try {
     out = openCopy(ovl, keep !== null && (keep & 3) === constants.O_RDWR ? constants.O_RDWR : constants.O_WRONLY, perm);
     const made = madeInWork(ovl, out.fd, perm);
-    if (st.size !== 0n) {
+    if (st.size !== 0n && !noData) {
       const size = Number(st.size);
       if (st.blocks * 512 >= size || !copySparse(fdIn, out.fd, size)) copyFdData(fdIn, out.fd, src, size, dest);
       if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) fsyncFd(out.fd, dest);
@@ -295,8 +295,12 @@ interface Copied {
   file: CopiedFile | null;
 }
 
-/** Copy `node` (in the merged dir `parent`, already copied up) up; `keep` as for copyFileUp. */
-function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null): Copied {
+/**
+ * Copy `node` (in the merged dir `parent`, already copied up) up; `keep` as for copyFileUp.
+ * `noData`: a regular file's copy is made empty (an O_TRUNC open's, as ovl_copy_up_flags with
+ * O_TRUNC copies no data), with the lower's times.
+ */
+function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null, noData = false): Copied {
   const src = node.hits[0]!;
   // A cached dir node carries the stat of its lookup; copy what the lower has now.
   const st = node.fresh ? src.st : lstatReal(src.real);
@@ -305,7 +309,7 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null):
   const parentTimes = timesOf(parentUpper);
   const dest = upperPath(ovl, node.path);
   let file: CopiedFile | null = null;
-  if (type === S_IFREG) file = copyFileUp(ovl, src.real, st, dest, keep);
+  if (type === S_IFREG) file = copyFileUp(ovl, src.real, st, dest, keep, noData);
   else copyOtherUp(ovl, src.real, st, dest);
   const nowImpure = markImpure(ovl, parentUpper, parent.hits[0]);
   // Copy-up is invisible: the upper parent keeps its times, as with the kernel.
@@ -327,6 +331,11 @@ export function copyUp(ovl: Overlay, path: string): Node {
   return copyUpKeep(ovl, path, null).node;
 }
 
+/** copyUp for an O_TRUNC open that fails after it (ETXTBSY): a regular file's copy holds no data. */
+export function copyUpTruncated(ovl: Overlay, path: string): Node {
+  return copyUpKeep(ovl, path, null, true).node;
+}
+
 /**
  * copyUp for an open with `flags` (write access) that needs a handle of the upper file: when this
  * call copies a regular file up and the flags ask nothing of the fd beyond its access mode and
@@ -337,12 +346,12 @@ export function copyUpOpen(ovl: Overlay, path: string, flags: number): CopiedUp 
   return copyUpKeep(ovl, path, (flags & ~(KEEPABLE | O_CLOEXEC | O_LARGEFILE)) === 0 ? flags & KEEPABLE : null);
 }
 
-function copyUpKeep(ovl: Overlay, path: string, keep: number | null): CopiedUp {
+function copyUpKeep(ovl: Overlay, path: string, keep: number | null, noData = false): CopiedUp {
   const node = path === '/' ? lookupDir(ovl, '/') : lookupPath(ovl, path);
   if (node.hits[0]!.layer.upper) return { node, fd: null, st: null };
   if (!ovl.stack.upper) fail('EROFS', path);
   const parent = copyUp(ovl, splitPath(path)[0]);
-  const { origin, file } = copyUpOne(ovl, node, parent, keep);
+  const { origin, file } = copyUpOne(ovl, node, parent, keep, noData);
   // A dir's files are found where they were (its new upper copy is empty): they stay remembered.
   const files = node.isDir ? ovl.files.get(path) : undefined;
   ovl.invalidate(path);

@@ -1,15 +1,19 @@
 // File requests of the node-based transport: GETATTR/SETATTR, OPEN/CREATE, READ/WRITE, FLUSH,
 // FSYNC, RELEASE. Handles are the core's (a read-only handle on a lower file follows a copy-up
 // made later); each remembers its node, so an unlinked file is still served through its fd.
-import { readSync } from 'node:fs';
+import { constants, readSync } from 'node:fs';
 import { fstatReal } from '../sys/real-stat.js';
 import { writeAt } from '../sys/offsets.js';
+import { copyUpTruncated } from './copy-up.js';
 import { fail } from './errno.js';
 import { changesNothing, dropSetIds, exactSize, handleAttr, refuseForeignChown, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
 import type { NodeRec } from './node-table.js';
 import { createFileHandle, current, openFileHandle, releaseHandle, syncHandle } from './ops-file.js';
 import { type AttrReply, type Entry, FOPEN_NOFLUSH, type Opened, type SetAttr, type U64 } from './session/filesystem.js';
+
+const { O_RDONLY, O_TRUNC } = constants;
+const O_ACCMODE = 3;
 
 /** A handle of this node (a stale or foreign fh is not trusted: the kernel sends fh only for files). */
 export function ownHandle(core: LlCore, rec: NodeRec, fh: number | null | undefined): number | undefined {
@@ -84,12 +88,30 @@ function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatReal(core.ovl.
 
 export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgid = false): Opened {
   const rec = core.rec(nodeid);
+  if ((flags & O_ACCMODE) === O_RDONLY && flags & O_TRUNC && executing(core, nodeid)) {
+    // The kernel's ETXTBSY for this open comes after it (handle_truncate), and ATOMIC_O_TRUNC has
+    // the OPEN truncate: the daemon must refuse it itself, or the running program's upper file is
+    // emptied by an open that fails. A write open of it never gets here (refused before OPEN).
+    // A lower one is copied up by the kernel's overlay in its open, before that check, and for
+    // O_TRUNC its copy holds no data and the lower's times (checked on 6.18).
+    copyUpTruncated(core.ovl, core.pathOf(rec));
+    fail('ETXTBSY', core.pathOf(rec));
+  }
   const { fh, st } = openFileHandle(core.ovl, core.pathOf(rec), flags);
   // An O_TRUNC open by a caller without CAP_FSETID: the daemon's own truncate (root) kept them,
   // and the kernel drops only size and times of its cached attributes after it.
   const dropped = killSuidgid ? dropSetIds(core.ovl.handles.get(fh)!.fd, core.ovl.caller()) : null;
   if (dropped) core.attrsChanged(nodeid);
   return opened(core, rec, fh, dropped ?? st ?? undefined);
+}
+
+/**
+ * Whether node `nodeid` is open for execve (FMODE_EXEC), which the kernel holds until the program
+ * exits: its inode then refuses write access (deny_write_access), which the daemon cannot see.
+ */
+function executing(core: LlCore, nodeid: number): boolean {
+  for (const h of core.ovl.handles.all()) if (h.exec && h.nodeid === nodeid) return true;
+  return false;
 }
 
 export function createFile(
