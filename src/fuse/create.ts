@@ -5,7 +5,7 @@ import { chmodSync, lchownSync, lstatSync, mkdirSync, renameSync, rmSync, rmdirS
 import { dirname } from 'node:path';
 import { OvlError } from '../errors.js';
 import { OPAQUE_YES, allowsOfflineChanges } from '../format/index.js';
-import { getXattr, makeWhiteout, rename2, setTimes, setXattr, timeFromNs, withUmask } from '../sys/index.js';
+import { getXattr, makeWhiteout, removeXattr, rename2, setTimes, setXattr, timeFromNs, withUmask } from '../sys/index.js';
 import { ACL_ACCESS, ACL_DEFAULT, inheritAcl } from './acl-create.js';
 import { copyUp, copyXattrs, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
@@ -152,6 +152,20 @@ export function aclOrNull(path: string, name: string): Buffer | null {
 }
 
 /**
+ * A whiteout made in its upper dir (mknod, or left by RENAME_WHITEOUT) inherits that dir's default
+ * ACL, as any new object there; the kernel's overlay makes its whiteouts in the work dir, which
+ * has none (ovl_whiteout), so they carry no ACL. Remove the one inherited (nothing to remove, or
+ * no ACLs on that filesystem, is the usual case: one failed syscall).
+ */
+export function whiteoutWithoutAcl(path: string): void {
+  try {
+    removeXattr(path, ACL_ACCESS);
+  } catch (err) {
+    if (!(err instanceof OvlError) || (err.code !== 'ENODATA' && err.code !== 'EOPNOTSUPP')) throw err;
+  }
+}
+
+/**
  * ovl_cleanup of a non-dir a rename has just put aside (a whiteout traded for a dir, a removed
  * file moved into the work dir): the operation it ends is done, so a failed unlink leaves it where
  * it hides nothing, as the kernel's cleanup only warns. Thrown instead, it would answer an errno
@@ -181,6 +195,7 @@ export function removeAt(ovl: Overlay, path: string, node: Node, whiteouts: read
       // (ovl_remove_and_whiteout, ovl_clear_empty).
       const tmp = ovl.tempPath();
       rename2(real, tmp, lower ? ['whiteout'] : []);
+      if (lower) whiteoutWithoutAcl(real);
       removeDirCopy(tmp, whiteouts);
     } else if (node.isDir) {
       // ovl_remove_upper: the upper's own rmdir; an entry that appeared there since the check
@@ -189,9 +204,13 @@ export function removeAt(ovl: Overlay, path: string, node: Node, whiteouts: read
     } else if (lower) {
       const tmp = ovl.tempPath();
       rename2(real, tmp, ['whiteout']);
+      whiteoutWithoutAcl(real);
       cleanupAside(tmp);
     } else unlinkSync(real);
-  } else makeWhiteout(real);
+  } else {
+    makeWhiteout(real);
+    whiteoutWithoutAcl(real);
+  }
   ovl.invalidate(path);
 }
 

@@ -90,7 +90,7 @@ const holds = (creds: { capEff: bigint }, cap: number): boolean => (creds.capEff
  * whose group is not the caller's). A task gone by then counts as in the group: the bit stays,
  * as before kernel 6.2.
  */
-function inGroupOrCapable(caller: Caller, gid: number): boolean {
+export function inGroupOrCapable(caller: Caller, gid: number): boolean {
   if (caller.gid === gid) return true;
   const creds = taskCreds(caller);
   return creds === null || creds.groups.includes(String(gid)) || holds(creds, CAP_FSETID);

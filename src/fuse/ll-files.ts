@@ -4,7 +4,8 @@
 import { constants, readSync } from 'node:fs';
 import { fstatReal } from '../sys/real-stat.js';
 import { writeAt } from '../sys/offsets.js';
-import { copyUpTruncated } from './copy-up.js';
+import { copyUpTruncated, objectKey } from './copy-up.js';
+import { lookupPath } from './lookup.js';
 import { fail } from './errno.js';
 import { changesNothing, dropSetIds, exactSize, handleAttr, refuseForeignChown, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
@@ -50,6 +51,8 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
   // chown(f, -1, -1) through that the kernel's overlay refuses; one open for writing may be the
   // request's source (its write's file_remove_privs).
   const fieldless = changesNothing(set) ? core.attrOf(rec) : undefined;
+  // truncate(2) by another name of a running program's upper file (see executed).
+  if (set.size !== undefined && set.fh === undefined && executed(core, rec)) fail('ETXTBSY', path ?? `node ${nodeid}`);
   if (fieldless) refuseForeignChown(path ?? `node ${nodeid}`, fieldless, core.ovl.caller(), () => core.handleOf(rec, true) !== undefined);
   // Open in the upper (tar's futimens, fchown, fchmod on the file it just wrote): change it
   // through the fd and answer from its fstat, with no walk of the merged path before and after.
@@ -88,13 +91,10 @@ function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatReal(core.ovl.
 
 export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgid = false): Opened {
   const rec = core.rec(nodeid);
-  if ((flags & O_ACCMODE) === O_RDONLY && flags & O_TRUNC && executing(core, nodeid)) {
-    // The kernel's ETXTBSY for this open comes after it (handle_truncate), and ATOMIC_O_TRUNC has
-    // the OPEN truncate: the daemon must refuse it itself, or the running program's upper file is
-    // emptied by an open that fails. A write open of it never gets here (refused before OPEN).
-    // A lower one is copied up by the kernel's overlay in its open, before that check, and for
-    // O_TRUNC its copy holds no data and the lower's times (checked on 6.18).
-    copyUpTruncated(core.ovl, core.pathOf(rec));
+  if (((flags & O_ACCMODE) !== O_RDONLY || flags & O_TRUNC) && executed(core, rec)) {
+    // A lower program's node: the kernel's overlay copies up in its open before its ETXTBSY, and
+    // for O_TRUNC the copy holds no data and the lower's times (checked on 6.18).
+    if (flags & O_TRUNC) copyUpTruncated(core.ovl, core.pathOf(rec));
     fail('ETXTBSY', core.pathOf(rec));
   }
   const { fh, st } = openFileHandle(core.ovl, core.pathOf(rec), flags);
@@ -106,11 +106,29 @@ export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgi
 }
 
 /**
- * Whether node `nodeid` is open for execve (FMODE_EXEC), which the kernel holds until the program
- * exits: its inode then refuses write access (deny_write_access), which the daemon cannot see.
+ * Whether a program runs from `rec`'s file: a handle opened for execve (FMODE_EXEC, held by the
+ * kernel until the program exits) on this node, or on another name of the same upper inode. The
+ * kernel denies write access to an executed inode (deny_write_access), and its overlay keeps one
+ * inode for all upper hard links of a file, so every name is refused. Through FUSE the kernel
+ * refuses only a write open of the node it executes, and only before OPEN: a read-only O_TRUNC
+ * open of it (whose ETXTBSY comes after the open, while ATOMIC_O_TRUNC has OPEN truncate), and
+ * any write, O_TRUNC or truncate by another name, reach the daemon, which must refuse them itself
+ * or the running program's file is changed by a call that fails or should fail. Lower hard links
+ * are separate inodes on the kernel's overlay (index off): only the same node counts there.
  */
-function executing(core: LlCore, nodeid: number): boolean {
-  for (const h of core.ovl.handles.all()) if (h.exec && h.nodeid === nodeid) return true;
+function executed(core: LlCore, rec: NodeRec): boolean {
+  let upper: string | null | undefined;
+  for (const h of core.ovl.handles.all()) {
+    if (!h.exec) continue;
+    if (h.nodeid === rec.id) return true;
+    if (!h.upper) continue;
+    if (upper === undefined) {
+      const path = core.table.path(rec);
+      const top = path === null ? null : lookupPath(core.ovl, path).hits[0]!;
+      upper = top?.layer.upper && top.st.nlink > 1 ? objectKey(top.st) : null;
+    }
+    if (upper !== null && objectKey(fstatReal(h.fd)) === upper) return true;
+  }
   return false;
 }
 

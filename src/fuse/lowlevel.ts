@@ -9,6 +9,7 @@ import { LlCore, forgetCached } from './ll-core.js';
 import { copyFileRange, fallocateFile, linkFile, seekFile, tmpfileEntry } from './ll-space.js';
 import { DirHandles, openDir, readDir } from './ll-dirs.js';
 import { statxAttr } from './ll-statx.js';
+import { inGroupOrCapable } from './ll-attr.js';
 import { createFile, getAttr, openFile, readFile, releaseFile, setAttr, syncFile, writeFile } from './ll-files.js';
 import {
   lookupEntry, mkdirEntry, mknodEntry, removeName, renameEntry, symlinkEntry,
@@ -253,7 +254,8 @@ export class OverlayFs implements LowLevelFs {
 
   removexattr(ctx: RequestContext, nodeid: number, name: string): void {
     this.core.enter(ctx);
-    xattrRemove(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name);
+    const caller = this.ovl.caller();
+    xattrRemove(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name, (gid) => inGroupOrCapable(caller, gid));
   }
 }
 

@@ -68,18 +68,28 @@ export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer
   const mode = flags & XATTR_CREATE ? 'create' : flags & XATTR_REPLACE ? 'replace' : 'any';
   if (name === ACL_ACCESS || name === ACL_DEFAULT) refuseAclOfLowerWithout(ovl, path, name);
   const real = upperPath(ovl, copyUp(ovl, path).path);
-  if (killSgid && name === ACL_ACCESS) {
-    const st = lstatSync(real);
-    if (st.mode & S_ISGID) chmodSync(real, st.mode & 0o7777 & ~S_ISGID);
-  }
+  if (killSgid && name === ACL_ACCESS) dropSgid(real);
   setXattr(real, ovl.xattrs.escape(name), value, mode);
 }
 
-export function xattrRemove(ovl: Overlay, path: string, name: string): void {
+function dropSgid(real: string): void {
+  const st = lstatSync(real);
+  if (st.mode & S_ISGID) chmodSync(real, st.mode & 0o7777 & ~S_ISGID);
+}
+
+/**
+ * removexattr(2). `inGroup` (the /dev/fuse transport's in_group_or_capable for the caller): an
+ * access ACL removed by a caller neither in the file's group nor privileged clears the
+ * set-group-ID bit first, as ovl_set_or_remove_acl does for a removal too (the kernel's FUSE
+ * client sends no flag for it, unlike a set).
+ */
+export function xattrRemove(ovl: Overlay, path: string, name: string, inGroup?: (gid: number) => boolean): void {
   if (name === ACL_ACCESS || name === ACL_DEFAULT) refuseAclOfLowerWithout(ovl, path, name);
   const stored = ovl.xattrs.escape(name);
   // Removing what a lower object does not have is ENODATA without a copy-up (ovl_xattr_set).
   const top = lookupPath(ovl, path).hits[0]!;
   if (!top.layer.upper && getXattr(top.real, stored) === null) fail('ENODATA', path);
-  removeXattr(upperPath(ovl, copyUp(ovl, path).path), stored);
+  const real = upperPath(ovl, copyUp(ovl, path).path);
+  if (inGroup && name === ACL_ACCESS && top.st.mode & S_ISGID && !inGroup(top.st.gid)) dropSgid(real);
+  removeXattr(real, stored);
 }

@@ -29,10 +29,12 @@ L=$1; U=$2
 echo secret > $L/f; chmod 600 $L/f; setfacl -m u:nobody:r $L/f
 mkdir $L/d; chmod 700 $L/d; setfacl -m u:nobody:rx $L/d; echo in > $L/d/x; chmod 644 $L/d/x
 mkdir $L/ld; setfacl -d -m u:nobody:rwx $L/ld; echo wo > $L/ld/gone; echo wo > $L/ld/gone2; mkdir $L/ld/gonedir
+echo wo > $L/ld/stays-gone; echo wo > $L/ld/cu-gone; echo wo > $L/ld/mv-gone
 mkdir $L/mind; setfacl -d -m u::rwx,g::r-x,o::--- $L/mind; echo wo > $L/mind/gone
 mkdir $U/ud; setfacl -d -m u:nobody:rwx,m::rwx $U/ud
 echo s > $L/sg; chown nobody:root $L/sg; chmod 2775 $L/sg
 echo s > $L/sg2; chown nobody:nogroup $L/sg2; chmod 2775 $L/sg2
+echo s > $L/sg3; chown nobody:root $L/sg3; chmod 2775 $L/sg3; setfacl -m u:daemon:r $L/sg3
 `;
 
 /** Through the mount at $1: what users may do, what new objects inherit, ACL changes. */
@@ -55,6 +57,8 @@ chmod 600 f; echo "after chmod 600: $(nob cat f)"; show f
 echo "nobody creates in ld: $(nob touch ld/bynobody && echo ok)"
 echo "nobody setfacl sg (not in its group): $(nob setfacl -m u:daemon:r sg && echo ok)"; show sg
 echo "nobody setfacl sg2 (its group): $(setpriv --reuid=65534 --regid=65534 --groups 65534 setfacl -m u:daemon:r sg2 2>&1 && echo ok)"; show sg2
+echo "nobody setfacl -b sg3 (not in its group): $(nob setfacl -b sg3 && echo ok)"; show sg3
+rm ld/stays-gone; echo more >> ld/cu-gone; rm ld/cu-gone; mv ld/mv-gone ld/moved
 `;
 
 /** Through the mount, with a squashfs lower below: no ACLs or xattrs there at all. */
