@@ -10,7 +10,7 @@ import { fail } from './errno.js';
 import { changesNothing, dropSetIds, exactSize, handleAttr, refuseForeignChown, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
 import type { NodeRec } from './node-table.js';
-import { createFileHandle, current, openFileHandle, releaseHandle, syncHandle } from './ops-file.js';
+import { createFileHandle, current, openFileHandle, releaseHandle, reopenHandle, syncHandle } from './ops-file.js';
 import { type AttrReply, type Entry, FOPEN_NOFLUSH, type Opened, type SetAttr, type U64 } from './session/filesystem.js';
 
 const { O_RDONLY, O_TRUNC } = constants;
@@ -78,7 +78,7 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
  * nothing to push out and the FLUSH request each close() would cost is a round trip for nothing
  * (POSIX locks are the kernel's own: LK/SETLK answer ENOSYS).
  */
-function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatReal(core.ovl.handles.get(fh)!.fd)): Opened {
+export function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatReal(core.ovl.handles.get(fh)!.fd)): Opened {
   const h = core.ovl.handles.get(fh)!;
   h.nodeid = rec.id;
   const size = exactSize(st.size);
@@ -97,7 +97,13 @@ export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgi
     if (flags & O_TRUNC) copyUpTruncated(core.ovl, core.pathOf(rec));
     fail('ETXTBSY', core.pathOf(rec));
   }
-  const { fh, st } = openFileHandle(core.ovl, core.pathOf(rec), flags);
+  const path = core.table.path(rec);
+  if (path === null) {
+    // Its name is gone: opened again through /proc/self/fd of an open it still has.
+    const own = core.handleOf(rec) ?? fail('ENOENT', `node ${nodeid} (unlinked)`);
+    return opened(core, rec, reopenHandle(core.ovl, own, flags));
+  }
+  const { fh, st } = openFileHandle(core.ovl, path, flags);
   // An O_TRUNC open by a caller without CAP_FSETID: the daemon's own truncate (root) kept them,
   // and the kernel drops only size and times of its cached attributes after it.
   const dropped = killSuidgid ? dropSetIds(core.ovl.handles.get(fh)!.fd, core.ovl.caller()) : null;

@@ -4,6 +4,7 @@
 // name (detached from the start), served through its handle until a LINK names it.
 import { handleAttr } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
+import { opened } from './ll-files.js';
 import { linkEntry } from './ll-names.js';
 import type { NodeRec } from './node-table.js';
 import { copyRangeHandles, fallocateHandle, seekHandle } from './ops-space.js';
@@ -43,11 +44,12 @@ export function tmpfileEntry(
   const fh = tmpfileHandle(core.ovl, core.pathOf(prec), mode, flags, umask);
   core.table.lookup(prec, UNNAMED);
   const rec = core.table.detach(prec, UNNAMED)!;
-  core.ovl.handles.get(fh)!.nodeid = rec.id;
   const attr = handleAttr(core.ovl, fh);
   core.remember(rec, attr);
   const entry = { nodeid: rec.id, generation: rec.generation, entryValidMs: 0, attrValidMs: core.policy.attrMs(false), attr };
-  return { entry, opened: { fh, openFlags: core.policy.openFlags(false) } };
+  // Its io mode counted as any open's: another open of it (through /proc/self/fd) must get the
+  // mode the kernel's inode is in, or the kernel fails that open with EIO.
+  return { entry, opened: opened(core, rec, fh) };
 }
 
 function unnamedHandle(core: LlCore, rec: NodeRec): number | undefined {

@@ -243,13 +243,16 @@ export class OverlayFs implements LowLevelFs {
     // Open for passthrough, the node's upper file is at hand: read it through that fd, as the
     // kernel's overlay reads the real inode it holds (ovl_xattr_get), with no walk of the merged
     // path. The kernel asks `security.capability` before every write (file_remove_privs).
-    const fh = this.core.io.upperHandle(rec);
+    // A node whose name is gone (unlinked, O_TMPFILE) is read through an open it still has.
+    const fh = this.core.io.upperHandle(rec) ?? (this.core.table.path(rec) === null ? this.core.handleOf(rec) : undefined);
     if (fh !== undefined) return xattrGetOnFd(this.ovl, current(this.ovl, fh).fd, name);
     return xattrGetOrNull(this.ovl, this.core.pathOf(rec), name);
   }
 
   listxattr(ctx: RequestContext, nodeid: number): string[] {
-    return xattrList(this.ovl, this.core.pathOf(this.core.rec(nodeid)));
+    const rec = this.core.rec(nodeid);
+    const fh = this.core.table.path(rec) === null ? this.core.handleOf(rec) : undefined;
+    return xattrList(this.ovl, fh === undefined ? this.core.pathOf(rec) : current(this.ovl, fh).fd);
   }
 
   removexattr(ctx: RequestContext, nodeid: number, name: string): void {

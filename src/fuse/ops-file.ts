@@ -51,6 +51,19 @@ export function openFileHandle(ovl: Overlay, path: string, flags: number): { fh:
   return { fh, st: null };
 }
 
+/**
+ * A new handle of the file open as `fh` whose name is gone (an unlinked or O_TMPFILE file opened
+ * again through /proc/self/fd), opened with `flags` through that handle's fd, as the kernel's
+ * overlay opens the real inode it still holds. A lower file whose name went (whited out) cannot
+ * be copied up for writing: the kernel's copy-up meets the whiteout, EEXIST (checked on 6.18).
+ */
+export function reopenHandle(ovl: Overlay, fh: number, flags: number): number {
+  const h = current(ovl, fh);
+  if (wantsWrite(flags) && !h.upper) fail('EEXIST', h.path);
+  const fd = openSync(`/proc/self/fd/${h.fd}`, (flags & ~STRIP) | (h.upper ? 0 : O_NOATIME));
+  return ovl.handles.add({ fd, path: h.path, upper: h.upper, lowerKey: h.lowerKey, ino: h.ino, extraFds: [], writable: wantsWrite(flags) });
+}
+
 /** The handle for `fh` (already on the upper copy if its lower file was copied up: followCopyUp). */
 export function current(ovl: Overlay, fh: number): Handle {
   return ovl.handles.get(fh) ?? fail('EBADF', String(fh));

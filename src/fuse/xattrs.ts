@@ -52,8 +52,9 @@ function aclAware(name: string, get: () => Buffer | null): Buffer | null {
   }
 }
 
-export function xattrList(ovl: Overlay, path: string): string[] {
-  return listXattrs(lookupPath(ovl, path).hits[0]!.real)
+/** The names a merged path (or the real object open as an fd number) shows, the overlay's own hidden. */
+export function xattrList(ovl: Overlay, at: string | number): string[] {
+  return listXattrs(typeof at === 'number' ? at : lookupPath(ovl, at).hits[0]!.real)
     .map((n) => ovl.xattrs.unescape(n))
     .filter((n): n is string => n !== null);
 }
