@@ -84,6 +84,20 @@ t.test('mtime after an mmap store beside a held open: accepted on the default tr
   t.same(classify(shipped, 'kernel', [diff('merged')], held).map((c) => c.accepted ?? null), [null], 'not for other targets');
 });
 
+t.test('atime after a pread through an fd opened before a copy-up: accepted on ovl-fuse only after that pread', async (t) => {
+  const shipped = loadRules(join(suitesDir, 'divergences.json'));
+  // fd-across-copy-up run 25 (seed 123, 2026-12-04), shrunk: the fd's read at the truncated size never reaches the daemon.
+  const ops: Op[] = [
+    { op: 'open', path: 'b', access: 'r', fd: 0 },
+    { op: 'open', path: 'b', access: 'r', trunc: true },
+    { op: 'fdRead', fd: 0, offset: 0, length: 1 },
+  ];
+  const atime: Difference = { where: 'merged', path: 'b', type: 'file', field: 'stat.atime', reference: 'now', target: 1000000000 };
+  t.same(classify(shipped, 'fuse', [atime], ops).map((c) => c.accepted ?? null), ['ovl-fuse-cached-read-atime']);
+  t.same(classify(shipped, 'fuse', [atime], ops.slice(0, 2)).map((c) => c.accepted ?? null), [null], 'no pread: compared');
+  t.same(classify(shipped, 'fuse', [{ ...atime, field: 'stat.mtime' }], ops).map((c) => c.accepted ?? null), [null], 'only atime');
+});
+
 t.test('a rule with `whileHeld` and no `afterOp` is refused', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-rules-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
