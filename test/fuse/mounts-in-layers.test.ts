@@ -28,12 +28,16 @@ function sh(script: string, ...args: string[]): Promise<string> {
   child.stderr.on('data', (b: Buffer) => (err += b.toString()));
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
-      process.kill(-child.pid!, 'SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // The group is gone already (ESRCH): nothing left to kill.
+      }
       resolve(`timed out: ${script}`);
     }, 20_000);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve(code !== 0 ? `exit ${code}: ${err.trim()}` : out.replace(/\n$/, ''));
+      resolve(code !== 0 ? `exit ${code ?? signal}: ${err.trim()}` : out.replace(/\n$/, ''));
     });
   });
 }
