@@ -15,6 +15,8 @@ import { type AttrReply, type Entry, FOPEN_NOFLUSH, type Opened, type SetAttr, t
 
 const { O_RDONLY, O_TRUNC } = constants;
 const O_ACCMODE = 3;
+/** __FMODE_EXEC: the kernel's execve opens with it, and FUSE passes it on in OPEN's flags. */
+const FMODE_EXEC = 0x20;
 
 /** A handle of this node (a stale or foreign fh is not trusted: the kernel sends fh only for files). */
 export function ownHandle(core: LlCore, rec: NodeRec, fh: number | null | undefined): number | undefined {
@@ -51,8 +53,8 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
   // chown(f, -1, -1) through that the kernel's overlay refuses; one open for writing may be the
   // request's source (its write's file_remove_privs).
   const fieldless = changesNothing(set) ? core.attrOf(rec) : undefined;
-  // truncate(2) by another name of a running program's upper file (see executed).
-  if (set.size !== undefined && set.fh === undefined && executed(core, rec)) fail('ETXTBSY', path ?? `node ${nodeid}`);
+  // truncate(2) by another name of a running program's upper file (see heldAs).
+  if (set.size !== undefined && set.fh === undefined && heldAs(core, rec, 'exec')) fail('ETXTBSY', path ?? `node ${nodeid}`);
   if (fieldless) refuseForeignChown(path ?? `node ${nodeid}`, fieldless, core.ovl.caller(), () => core.handleOf(rec, true) !== undefined);
   // Open in the upper (tar's futimens, fchown, fchmod on the file it just wrote): change it
   // through the fd and answer from its fstat, with no walk of the merged path before and after.
@@ -91,7 +93,8 @@ export function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatReal(co
 
 export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgid = false): Opened {
   const rec = core.rec(nodeid);
-  if (((flags & O_ACCMODE) !== O_RDONLY || flags & O_TRUNC) && executed(core, rec)) {
+  if (flags & FMODE_EXEC && heldAs(core, rec, 'writer')) fail('ETXTBSY', core.pathOf(rec));
+  if (((flags & O_ACCMODE) !== O_RDONLY || flags & O_TRUNC) && heldAs(core, rec, 'exec')) {
     // A lower program's node: the kernel's overlay copies up in its open before its ETXTBSY, and
     // for O_TRUNC the copy holds no data and the lower's times (checked on 6.18).
     if (flags & O_TRUNC) copyUpTruncated(core.ovl, core.pathOf(rec));
@@ -112,21 +115,26 @@ export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgi
 }
 
 /**
- * Whether a program runs from `rec`'s file: a handle opened for execve (FMODE_EXEC, held by the
- * kernel until the program exits) on this node, or on another name of the same upper inode. The
- * kernel denies write access to an executed inode (deny_write_access), and its overlay keeps one
- * inode for all upper hard links of a file, so every name is refused. Through FUSE the kernel
- * refuses only a write open of the node it executes, and only before OPEN: a read-only O_TRUNC
- * open of it (whose ETXTBSY comes after the open, while ATOMIC_O_TRUNC has OPEN truncate), and
- * any write, O_TRUNC or truncate by another name, reach the daemon, which must refuse them itself
- * or the running program's file is changed by a call that fails or should fail. Lower hard links
- * are separate inodes on the kernel's overlay (index off): only the same node counts there.
+ * Whether a program runs from `rec`'s file (`as` 'exec': a handle opened for execve, FMODE_EXEC,
+ * held by the kernel until the program exits) or it is open for writing (`as` 'writer'), through
+ * this node or another name of the same upper inode. The kernel refuses writing to an executed
+ * inode and executing a written one (deny_write_access, ETXTBSY), and its overlay keeps one inode
+ * for all upper hard links of a file, so every name counts. Through FUSE the kernel checks only
+ * the one node, and a write open of a running program only before OPEN: a read-only O_TRUNC open
+ * of it (whose ETXTBSY comes after the open, while ATOMIC_O_TRUNC has OPEN truncate), any write,
+ * O_TRUNC or truncate by another name, and an execve by another name of a file open for writing,
+ * reach the daemon, which must refuse them itself. Lower hard links are separate inodes on the
+ * kernel's overlay (index off): only the same node counts there.
  */
-function executed(core: LlCore, rec: NodeRec): boolean {
+function heldAs(core: LlCore, rec: NodeRec, as: 'exec' | 'writer'): boolean {
   let upper: string | null | undefined;
   for (const h of core.ovl.handles.all()) {
-    if (!h.exec) continue;
-    if (h.nodeid === rec.id) return true;
+    if (!(as === 'exec' ? h.exec : h.writable)) continue;
+    if (h.nodeid === rec.id) {
+      // A writer of the same node: the kernel refuses the execve itself, after this OPEN.
+      if (as === 'exec') return true;
+      continue;
+    }
     if (!h.upper) continue;
     if (upper === undefined) {
       const path = core.table.path(rec);

@@ -2,7 +2,8 @@
 // of a running upper file (its hard links too: the kernel's overlay keeps one inode for them) is
 // ETXTBSY for a write open, an O_TRUNC open (also read-only, whose refusal comes after the open and
 // must not have truncated) and truncate(2); a running lower program's read-only O_TRUNC open
-// copies it up empty first, as the kernel's overlay does. The file keeps its data otherwise.
+// copies it up empty first, as the kernel's overlay does. The file keeps its data otherwise. And
+// the reverse: a file open for writing by one name cannot be executed by another.
 // Everything through a mount runs in a child killed after 20 s; the programs are killed by it.
 import { copyFileSync, linkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +25,12 @@ echo "a O_RDONLY|O_TRUNC: $(try a $((0 | 01000)))"
 echo "c O_RDONLY|O_TRUNC: $(try c $((0 | 01000)))"
 echo "d (not running) O_RDONLY|O_TRUNC: $(try d $((0 | 01000)))"
 kill $A $C; wait 2>/dev/null
-stat -c '%n %s' a b c d
+echo "e while f is open for writing: $(python3 -c 'import os,subprocess
+fd = os.open("f", os.O_WRONLY)
+try: print(subprocess.run(["./e", "0"]).returncode)
+except OSError as e: print(e.strerror)')"
+echo "e after f is closed: $(./e 0 && echo ran)"
+stat -c '%n %s' a b c d e f
 `;
 
 async function sh(script: string, ...args: string[]): Promise<string> {
@@ -39,6 +45,8 @@ async function run(t: Test, kind: 'kernel' | 'fuse'): Promise<{ through: string;
   linkSync(join(d.upper, 'a'), join(d.upper, 'b'));
   copyFileSync('/bin/sleep', join(l, 'c'));
   copyFileSync('/bin/sleep', join(l, 'd'));
+  copyFileSync('/bin/sleep', join(d.upper, 'e'));
+  linkSync(join(d.upper, 'e'), join(d.upper, 'f'));
   if (kind === 'kernel') mountOverlay(kernelOptions(d), d.merged);
   else await startFuse(t, fuseOptions(d), d.merged);
   const through = await sh(THROUGH, d.merged);
