@@ -98,6 +98,19 @@ t.test('atime after a pread through an fd opened before a copy-up: accepted on o
   t.same(classify(shipped, 'fuse', [{ ...atime, field: 'stat.mtime' }], ops).map((c) => c.accepted ?? null), [null], 'only atime');
 });
 
+t.test('after a lower file is renamed in its layer: the names it used, through a mount only', async (t) => {
+  const shipped = loadRules(join(suitesDir, 'divergences.json'));
+  // lower-mutation run 21 of the main job (seed 1128796639, 2026-12-04), shrunk.
+  const ops: Op[] = [
+    { op: 'append', path: 'a', data: 'a' },
+    { op: 'mutate', layer: 0, action: 'rename', path: 'a', to: 'b' },
+  ];
+  const at = (where: string, path = 'b'): Difference => ({ where, path, type: 'file', field: 'content', reference: 'a', target: '' });
+  const got = classify(shipped, 'fuse', [at('remounted'), at('upper'), at('remounted', 'c')], ops).map((c) => c.accepted ?? null);
+  t.same(got, ['kernel-origin-alias-after-lower-rename', null, null], 'not on disk, not another name');
+  t.same(classify(shipped, 'fuse', [at('remounted')], ops.slice(0, 1)).map((c) => c.accepted ?? null), [null], 'no rename: compared');
+});
+
 t.test('a rule with `whileHeld` and no `afterOp` is refused', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-rules-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
