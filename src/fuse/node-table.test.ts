@@ -109,8 +109,11 @@ function apply(table: NodeTable, model: Model, op: Op): void {
       const from = att[op.from % att.length]!;
       const to = att[op.to % att.length]!;
       const src = model.childOf(from.id, op.fromName);
-      // rename(2) refuses to move a dir below itself; the table is never asked to.
+      // rename(2) refuses to move a dir below itself (EINVAL) and onto one of its own ancestors
+      // (ENOTEMPTY: the VFS's lock_rename trap), so the kernel never asks the table to.
       if (src && model.isUnder(to.id, src.id)) return;
+      const over = model.childOf(to.id, op.toName);
+      if (src && over && over !== src && model.isUnder(src.id, over.id)) return;
       table.move(rec(from), op.fromName, rec(to), op.toName);
       if (src && from.id === to.id && op.fromName === op.toName) return;
       const dst = model.childOf(to.id, op.toName);
