@@ -16,6 +16,9 @@ const ENTRY = 8;
 export const ACL_ACCESS = 'system.posix_acl_access';
 export const ACL_DEFAULT = 'system.posix_acl_default';
 
+/** Whether xattr `name` is one of the two POSIX ACLs. */
+export const isAcl = (name: string): boolean => name === ACL_ACCESS || name === ACL_DEFAULT;
+
 const USER_OBJ = 0x01;
 const USER = 0x02;
 const GROUP_OBJ = 0x04;

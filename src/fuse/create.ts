@@ -5,7 +5,7 @@ import { chmodSync, lchownSync, lstatSync, mkdirSync, renameSync, rmSync, rmdirS
 import { dirname } from 'node:path';
 import { OvlError } from '../errors.js';
 import { OPAQUE_YES, allowsOfflineChanges } from '../format/index.js';
-import { getXattr, makeWhiteout, removeXattr, rename2, setTimes, setXattr, timeFromNs, withUmask } from '../sys/index.js';
+import { getLayerXattr, makeWhiteout, removeXattr, rename2, setTimes, setXattr, timeFromNs, withUmask } from '../sys/index.js';
 import { ACL_ACCESS, ACL_DEFAULT, inheritAcl } from './acl-create.js';
 import { copyUp, copyXattrs, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
@@ -26,7 +26,7 @@ export interface NewObject {
   /**
    * The caller's umask when `mode` arrived without it (FUSE_DONT_MASK): the new object then gets
    * its permissions as the upper filesystem gives them to a local caller, from the parent's
-   * default ACL if it has one, else `mode` & ~umask (see inheritedMode). Undefined: `mode` is
+   * default ACL if it has one, else `mode` & ~umask (makeInPlace, makeInWorkdir). Undefined: `mode` is
    * final (the fuse-native transport's kernel applied the umask).
    */
   umask?: number;
@@ -130,7 +130,7 @@ function replaceWhiteout(ovl: Overlay, parent: Node, real: string, obj: NewObjec
  */
 function makeInWorkdir(tmp: string, real: string, obj: NewObject): void {
   const mode = obj.mode ?? 0;
-  const parentDefault = obj.umask === undefined || obj.mode === undefined ? null : aclOrNull(dirname(real), ACL_DEFAULT);
+  const parentDefault = obj.umask === undefined || obj.mode === undefined ? null : getLayerXattr(dirname(real), ACL_DEFAULT);
   const inherited = parentDefault && inheritAcl(parentDefault, obj.isDir ? mode | 0o040000 : mode);
   if (!inherited) {
     makeInPlace(tmp, obj, mode) || fail('EEXIST', tmp);
@@ -139,16 +139,6 @@ function makeInWorkdir(tmp: string, real: string, obj: NewObject): void {
   obj.make(tmp, inherited.mode & 0o7777);
   if (inherited.access) setXattr(tmp, ACL_ACCESS, inherited.access);
   if (inherited.default) setXattr(tmp, ACL_DEFAULT, inherited.default);
-}
-
-/** An ACL xattr of `path`, or null when it has none or its filesystem keeps no ACLs. */
-export function aclOrNull(path: string, name: string): Buffer | null {
-  try {
-    return getXattr(path, name);
-  } catch (err) {
-    if (err instanceof OvlError && err.code === 'EOPNOTSUPP') return null;
-    throw err;
-  }
 }
 
 /**

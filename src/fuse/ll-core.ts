@@ -139,6 +139,11 @@ export class LlCore {
     return attr;
   }
 
+  /** An open handle of a node whose name is gone (unlinked, O_TMPFILE), the only way to its file; else undefined. */
+  unnamedHandle(rec: NodeRec): number | undefined {
+    return this.table.path(rec) === null ? this.handleOf(rec) : undefined;
+  }
+
   /** Some open file handle on this node (for nodes whose name is gone); with `writable`, one open for writing. */
   handleOf(rec: NodeRec, writable = false): number | undefined {
     for (const [fh, h] of this.ovl.handles.entries()) if (h.nodeid === rec.id && (!writable || h.writable)) return fh;

@@ -52,14 +52,10 @@ export function tmpfileEntry(
   return { entry, opened: opened(core, rec, fh) };
 }
 
-function unnamedHandle(core: LlCore, rec: NodeRec): number | undefined {
-  return core.table.path(rec) === null ? core.handleOf(rec) : undefined;
-}
-
 /** LINK: an unnamed file (linkat with AT_EMPTY_PATH of an O_TMPFILE fd) gets its first name. */
 export function linkFile(core: LlCore, nodeid: number, newParent: number, newName: string): Entry {
   const rec = core.rec(nodeid);
-  const fh = unnamedHandle(core, rec);
+  const fh = core.unnamedHandle(rec);
   if (fh === undefined) return linkEntry(core, nodeid, newParent, newName);
   const prec = core.rec(newParent);
   linkTmpfile(core.ovl, fh, core.childPathOf(prec, newName));

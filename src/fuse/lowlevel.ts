@@ -244,14 +244,14 @@ export class OverlayFs implements LowLevelFs {
     // kernel's overlay reads the real inode it holds (ovl_xattr_get), with no walk of the merged
     // path. The kernel asks `security.capability` before every write (file_remove_privs).
     // A node whose name is gone (unlinked, O_TMPFILE) is read through an open it still has.
-    const fh = this.core.io.upperHandle(rec) ?? (this.core.table.path(rec) === null ? this.core.handleOf(rec) : undefined);
+    const fh = this.core.io.upperHandle(rec) ?? this.core.unnamedHandle(rec);
     if (fh !== undefined) return xattrGetOnFd(this.ovl, current(this.ovl, fh).fd, name);
     return xattrGetOrNull(this.ovl, this.core.pathOf(rec), name);
   }
 
   listxattr(ctx: RequestContext, nodeid: number): string[] {
     const rec = this.core.rec(nodeid);
-    const fh = this.core.table.path(rec) === null ? this.core.handleOf(rec) : undefined;
+    const fh = this.core.unnamedHandle(rec);
     return xattrList(this.ovl, fh === undefined ? this.core.pathOf(rec) : current(this.ovl, fh).fd);
   }
 

@@ -2,12 +2,11 @@
 // xattrs are hidden, and a user's `<prefix>X` is stored escaped as `<prefix>overlay.X` (both as
 // the kernel does). Reading never copies up; setting or removing does.
 import { chmodSync, lstatSync } from 'node:fs';
-import { OvlError } from '../errors.js';
-import { getXattr, listXattrs, removeXattr, setXattr } from '../sys/index.js';
-import { ACL_ACCESS, ACL_DEFAULT } from './acl-create.js';
+import { getLayerXattr, getXattr, listXattrs, removeXattr, setXattr } from '../sys/index.js';
+import { ACL_ACCESS, isAcl } from './acl-create.js';
 import { copyUp, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
-import { lookupPath } from './lookup.js';
+import { type Hit, lookupPath } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
 const XATTR_CREATE = 1;
@@ -20,36 +19,30 @@ export function xattrGet(ovl: Overlay, path: string, name: string): Buffer {
 
 /** The value, or null when the merged object has no such attribute. */
 export function xattrGetOrNull(ovl: Overlay, path: string, name: string): Buffer | null {
-  return aclAware(name, () => getXattr(lookupPath(ovl, path).hits[0]!.real, ovl.xattrs.escape(name)));
+  return readOf(name)(lookupPath(ovl, path).hits[0]!.real, ovl.xattrs.escape(name));
 }
 
 /** The value on the real object open on `fd` (an upper file), or null when it has none. */
 export function xattrGetOnFd(ovl: Overlay, fd: number, name: string): Buffer | null {
-  return aclAware(name, () => getXattr(fd, ovl.xattrs.escape(name)));
+  return readOf(name)(fd, ovl.xattrs.escape(name));
 }
 
 /**
- * An ACL set on a lower object whose filesystem keeps no ACLs is EOPNOTSUPP, before any copy-up:
- * ovl_set_acl asks the real inode's set_acl, not the upper's (a squashfs lower, for one).
+ * An ACL set on a lower object (`top`) whose filesystem keeps no ACLs is EOPNOTSUPP, before any
+ * copy-up: ovl_set_acl asks the real inode's set_acl, not the upper's (a squashfs lower, for one).
  */
-function refuseAclOfLowerWithout(ovl: Overlay, path: string, name: string): void {
-  const top = lookupPath(ovl, path).hits[0]!;
+function refuseAclOfLowerWithout(top: Hit, name: string): void {
   if (!top.layer.upper) getXattr(top.real, name);
 }
 
 /**
- * A POSIX ACL of an object on a filesystem that keeps none is no ACL (the kernel's overlay asks
- * get_inode_acl, which answers NULL for such an inode), not EOPNOTSUPP: the kernel's FUSE client
- * checks a caller's access against the ACL it gets and would fail the access with that error.
+ * How to read `name`: a POSIX ACL of an object on a filesystem that keeps none is no ACL (the
+ * kernel's overlay asks get_inode_acl, which answers NULL for such an inode), not EOPNOTSUPP: the
+ * kernel's FUSE client checks a caller's access against the ACL it gets and would fail the access
+ * with that error. Any other attribute's EOPNOTSUPP goes to the caller, as the kernel's does.
  */
-function aclAware(name: string, get: () => Buffer | null): Buffer | null {
-  if (name !== ACL_ACCESS && name !== ACL_DEFAULT) return get();
-  try {
-    return get();
-  } catch (err) {
-    if (err instanceof OvlError && err.code === 'EOPNOTSUPP') return null;
-    throw err;
-  }
+function readOf(name: string): typeof getXattr {
+  return isAcl(name) ? getLayerXattr : getXattr;
 }
 
 /** The names a merged path (or the real object open as an fd number) shows, the overlay's own hidden. */
@@ -67,7 +60,7 @@ export function xattrList(ovl: Overlay, at: string | number): string[] {
  */
 export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer, flags: number, killSgid = false): void {
   const mode = flags & XATTR_CREATE ? 'create' : flags & XATTR_REPLACE ? 'replace' : 'any';
-  if (name === ACL_ACCESS || name === ACL_DEFAULT) refuseAclOfLowerWithout(ovl, path, name);
+  if (isAcl(name)) refuseAclOfLowerWithout(lookupPath(ovl, path).hits[0]!, name);
   const real = upperPath(ovl, copyUp(ovl, path).path);
   if (killSgid && name === ACL_ACCESS) dropSgid(real);
   setXattr(real, ovl.xattrs.escape(name), value, mode);
@@ -85,10 +78,10 @@ function dropSgid(real: string): void {
  * client sends no flag for it, unlike a set).
  */
 export function xattrRemove(ovl: Overlay, path: string, name: string, inGroup?: (gid: number) => boolean): void {
-  if (name === ACL_ACCESS || name === ACL_DEFAULT) refuseAclOfLowerWithout(ovl, path, name);
+  const top = lookupPath(ovl, path).hits[0]!;
+  if (isAcl(name)) refuseAclOfLowerWithout(top, name);
   const stored = ovl.xattrs.escape(name);
   // Removing what a lower object does not have is ENODATA without a copy-up (ovl_xattr_set).
-  const top = lookupPath(ovl, path).hits[0]!;
   if (!top.layer.upper && getXattr(top.real, stored) === null) fail('ENODATA', path);
   const real = upperPath(ovl, copyUp(ovl, path).path);
   if (inGroup && name === ACL_ACCESS && top.st.mode & S_ISGID && !inGroup(top.st.gid)) dropSgid(real);

@@ -91,6 +91,20 @@ export function listLayerXattrs(path: XattrTarget): string[] {
   }
 }
 
+/**
+ * The value of `name` on a layer object, null when it is not set or its filesystem keeps no such
+ * attributes at all (EOPNOTSUPP: a POSIX ACL on a filesystem without ACLs, whose inode the kernel
+ * reads as having none: get_inode_acl).
+ */
+export function getLayerXattr(path: XattrTarget, name: string): Buffer | null {
+  try {
+    return getXattr(path, name);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EOPNOTSUPP') return null;
+    throw err;
+  }
+}
+
 /** Remove `name` from `path`; ENODATA when it is not set. */
 export function removeXattr(path: string, name: string): void {
   check(c.lremovexattr(path, name) as number, `removexattr ${name}`, path);
