@@ -182,3 +182,21 @@ t.test('files a listing resolved stay remembered through their dir copy-up, and 
   rememberChild(ovl, cu, 'b', { path: '/cu/b', hits: [a.hits[0]!], isDir: false, fresh: true });
   t.equal(ovl.files.get('/cu'), undefined, 'nothing kept under an uncached dir');
 });
+
+// A synced copy starts each 256 KiB chunk's writeback once it is copied, so the fsync waits only for
+// the last chunk (measured: docs/fuse.md, "Copy-up, eighth pass"); a volatile one copies in one call.
+t.test('a synced copy starts writeback chunk by chunk before its one fsync; a volatile copy does not', async (t) => {
+  const data = Buffer.alloc((1 << 20) + 5);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 12)) & 255;
+  for (const mode of ['auto', 'volatile'] as const) {
+    const d = layerDirs(t, 1, 'ovlkit-copyup-wb-');
+    writeFileSync(join(d.lowers[0]!, 'big'), data);
+    prepareWorkdir(d.work);
+    const ovl = new Overlay(resolveMountOptions(kernelOptions(d, mode === 'volatile' ? { volatile: true } : {})), 'never', () => ({ uid: 0, gid: 0 }));
+    const calls = await syscallsDuring(t, ['copy_file_range', 'sync_file_range', 'fsync', 'linkat'], () => void copyUp(ovl, '/big'));
+    const copy = ['copy_file_range', 'sync_file_range'];
+    const expected = mode === 'auto' ? [...copy, ...copy, ...copy, ...copy, 'copy_file_range', 'fsync', 'linkat'] : ['copy_file_range', 'linkat'];
+    t.same(calls, expected, mode);
+    t.ok(readFileSync(join(d.upper, 'big')).equals(data), `${mode}: the copy has every byte`);
+  }
+});

@@ -18,7 +18,7 @@ import {
   symlinkSync,
 } from 'node:fs';
 import { copyFdData } from '../sys/dirents.js';
-import { closeFd, fsyncFd, openFile } from '../sys/fd.js';
+import { closeFd, fsyncFd, openFile, startWriteback } from '../sys/fd.js';
 import { fileHandle } from '../sys/handle.js';
 import { type RealStat, type XattrTarget, fstatReal, getXattr, listLayerXattrs, lstatReal, mknod, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
 import { truncateFd } from '../sys/offsets.js';
@@ -184,6 +184,15 @@ const KEEPABLE = 3 | constants.O_APPEND;
  * `keep`: the open flags (access mode, O_APPEND) of a caller that takes the copy's fd as its own
  * handle of the upper file (returned open) instead of opening the new name again.
  */
+/**
+ * A synced copy goes in chunks this size, each one's writeback started once it is copied: the
+ * disk writes while the next chunk is copied and the fsync waits for the last chunk alone. The
+ * fsync's guarantee is unchanged (it still precedes the name); 200 in-process copies of 1 MiB on
+ * this VM's ext4 took 177–195 ms this way against 218–457 ms with one copy then the fsync, and
+ * 200–251 / 183–378 / 184–200 ms with 64 / 128 / 512 KiB chunks (docs/fuse.md, "Copy-up, eighth pass").
+ */
+const WRITEBACK_CHUNK = 256 << 10;
+
 /** The kernel's copy-up chunk (OVL_COPY_UP_CHUNK_SIZE). */
 const COPY_CHUNK = 1 << 20;
 
@@ -195,7 +204,7 @@ const COPY_CHUNK = 1 << 20;
  * across filesystems): the copy is emptied and the caller copies the plain way, as the kernel
  * falls back to filling holes.
  */
-function copySparse(fdIn: number, fdOut: number, size: number): boolean {
+function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolean): boolean {
   try {
     for (let pos = 0, dataPos = -1; pos < size; ) {
       if (dataPos < pos) {
@@ -212,6 +221,7 @@ function copySparse(fdIn: number, fdOut: number, size: number): boolean {
       }
       const n = copyRange(fdIn, pos, fdOut, pos, Math.min(COPY_CHUNK, size - pos));
       if (n <= 0) break;
+      if (writeback && pos + n < size) startWriteback(fdOut, pos, n);
       pos += n;
     }
     truncateFd(fdOut, size);
@@ -235,7 +245,10 @@ function copyFileUp(ovl: Overlay, src: string, st: RealStat, dest: string, keep:
     const made = madeInWork(ovl, out.fd, perm);
     if (st.size !== 0n && !noData) {
       const size = Number(st.size);
-      if (st.blocks * 512 >= size || !copySparse(fdIn, out.fd, size)) copyFdData(fdIn, out.fd, src, size, dest);
+      const synced = !ovl.cfg.volatile;
+      if (st.blocks * 512 >= size || !copySparse(fdIn, out.fd, size, synced)) {
+        copyFdData(fdIn, out.fd, src, size, dest, synced ? WRITEBACK_CHUNK : 0);
+      }
       if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) fsyncFd(out.fd, dest);
     }
     copyMetadata(ovl, fdIn, st, out.fd, made);

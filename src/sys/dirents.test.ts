@@ -133,6 +133,26 @@ t.test('listDirents fails as every src/sys call does: an unreadable dir and a mi
   t.match(t.throws(() => listDirents(missing)), { name: 'OvlError', code: 'ENOENT', errno: 2, path: missing, message: `${missing}: open failed: ENOENT` });
 });
 
+t.test('copyFdData in writeback chunks copies every byte, whatever the size against the chunk', async (t) => {
+  const chunk = 4096;
+  for (const size of [1, chunk - 1, chunk, chunk + 1, 3 * chunk, 3 * chunk + 5]) {
+    const src = join(dir, `wb-src-${size}`);
+    const dst = join(dir, `wb-dst-${size}`);
+    const data = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) data[i] = (i * 31 + 7) & 255;
+    writeFileSync(src, data);
+    const fdIn = openSync(src, 'r');
+    const fdOut = openSync(dst, 'w');
+    try {
+      copyFdData(fdIn, fdOut, src, size, dst, chunk);
+    } finally {
+      closeSync(fdIn);
+      closeSync(fdOut);
+    }
+    t.ok(readFileSync(dst).equals(data), `${size} bytes`);
+  }
+});
+
 t.test('copyFileNoatime and copyFdData fail with the errno and the path of the side that failed', async (t) => {
   const src = join(dir, 'copy-src');
   writeFileSync(src, 'data');

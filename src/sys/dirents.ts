@@ -4,6 +4,7 @@
 // also hands back d_ino and d_type, saving an lstat per entry.
 import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 import { errnoNumber } from '../errors.js';
+import { startWriteback } from './fd.js';
 import { check, checkUnless, throwFsError } from './call.js';
 import { c } from './libc.js';
 
@@ -167,15 +168,19 @@ export function copyFileNoatime(src: string, dst: string, size?: number): void {
 
 /**
  * Copy what is left of `fdIn` (named `src` in errors) to `fdOut` (named `dst`), in the kernel where
- * both are on one filesystem; with `size`, stop once that many bytes are copied.
+ * both are on one filesystem; with `size`, stop once that many bytes are copied. With
+ * `writebackEvery` (bytes, for a copy an fsync will follow) the copy goes in chunks of that size
+ * and each chunk's writeback starts as soon as it is copied, so the fsync waits only for the last.
  */
-export function copyFdData(fdIn: number, fdOut: number, src: string, size = Infinity, dst = `fd ${fdOut}`): void {
+export function copyFdData(fdIn: number, fdOut: number, src: string, size = Infinity, dst = `fd ${fdOut}`, writebackEvery = 0): void {
+  const chunk = writebackEvery > 0 ? writebackEvery : 1 << 30;
   for (let done = 0; ; ) {
-    const n = checkUnless(c.copy_file_range(fdIn, null, fdOut, null, 1 << 30, 0) as number, NO_KERNEL_COPY, 'copy_file_range', src);
+    const n = checkUnless(c.copy_file_range(fdIn, null, fdOut, null, chunk, 0) as number, NO_KERNEL_COPY, 'copy_file_range', src);
     if (n === 0) return;
     if (n > 0) {
       done += n;
       if (done >= size) return;
+      if (writebackEvery > 0) startWriteback(fdOut, done - n, n);
       continue;
     }
     // Layers on different filesystems (EXDEV) or an fs without the call: copy through userspace.

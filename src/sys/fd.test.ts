@@ -2,7 +2,7 @@ import { closeSync, constants, mkdtempSync, readFileSync, readSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { closeFd, fsyncFd, openFile } from './fd.js';
+import { closeFd, fsyncFd, openFile, startWriteback } from './fd.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovlkit-fd-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,4 +30,14 @@ t.test('fsyncFd and closeFd on an open fd; errors carry the errno and the path',
   t.throws(() => fsyncFd(fd, join(dir, 'f')), { code: 'EBADF', path: join(dir, 'f') });
   t.throws(() => closeFd(fd), { code: 'EBADF' });
   t.throws(() => openFile(join(dir, 'missing'), constants.O_RDONLY), { code: 'ENOENT', path: join(dir, 'missing') });
+});
+
+t.test('startWriteback starts the writeback of a range and never throws: the fsync after it reports errors', async (t) => {
+  const f = join(dir, 'wb');
+  writeFileSync(f, Buffer.alloc(1 << 16, 1));
+  const fd = openFile(f, constants.O_WRONLY);
+  t.doesNotThrow(() => startWriteback(fd, 0, 1 << 16));
+  fsyncFd(fd, f);
+  closeFd(fd);
+  t.doesNotThrow(() => startWriteback(fd, 0, 1), 'a closed fd (EBADF) is ignored too');
 });

@@ -15,6 +15,18 @@ export function fsyncFd(fd: number, path?: string): void {
   check(c.fsync(fd) as number, 'fsync', path);
 }
 
+const SYNC_FILE_RANGE_WRITE = 2;
+
+/**
+ * Start writeback of `length` bytes of `fd` from `offset` without waiting for it
+ * (sync_file_range(SYNC_FILE_RANGE_WRITE)). A hint for a copy that an fsync will follow: the disk
+ * writes one chunk while the next is copied. Its errors are ignored: the fsync after it meets and
+ * reports any I/O error, and a filesystem that refuses the call loses only the overlap.
+ */
+export function startWriteback(fd: number, offset: number, length: number): void {
+  c.sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+}
+
 /** close(2) of `fd`. */
 export function closeFd(fd: number): void {
   check(c.close(fd) as number, 'close');

@@ -36,6 +36,7 @@ export const c = {
   open_tree: libc.func('int open_tree(int dirfd, const char *path, unsigned int flags)'),
   close: libc.func('int close(int fd)'),
   fsync: libc.func('int fsync(int fd)'),
+  sync_file_range: libc.func('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)'),
   // Re-pointing an fd in place (./stdio.ts): node:fs can open and close, not replace.
   dup2: libc.func('int dup2(int oldfd, int newfd)'),
   sync: libc.func('void sync(void)'),
