@@ -6,3 +6,4 @@ export * from './origin.js';
 export * from './mount-options.js';
 export * from './mount-config.js';
 export * from './uuid.js';
+export * from './posix-acl.js';

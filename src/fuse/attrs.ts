@@ -9,11 +9,13 @@ import type { Overlay } from './overlay.js';
 
 export function changeMode(ovl: Overlay, path: string, mode: number): void {
   chmodSync(upperPath(ovl, copyUp(ovl, path).path), mode & 0o7777);
+  ovl.restatDir(path);
 }
 
 /** chown(2); -1 leaves that id unchanged. */
 export function changeOwner(ovl: Overlay, path: string, uid: number, gid: number): void {
   lchownSync(upperPath(ovl, copyUp(ovl, path).path), uid, gid);
+  ovl.restatDir(path);
 }
 
 export function changeTimes(ovl: Overlay, path: string, atime: TimeSpec, mtime: TimeSpec): void {

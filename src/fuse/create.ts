@@ -4,9 +4,9 @@
 import { chmodSync, lchownSync, lstatSync, mkdirSync, renameSync, rmSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { OvlError } from '../errors.js';
-import { OPAQUE_YES, allowsOfflineChanges } from '../format/index.js';
+import { ACL_ACCESS, ACL_DEFAULT, OPAQUE_YES, allowsOfflineChanges } from '../format/index.js';
 import { getLayerXattr, makeWhiteout, removeXattr, rename2, setTimes, setXattr, timeFromNs, withUmask } from '../sys/index.js';
-import { ACL_ACCESS, ACL_DEFAULT, inheritAcl } from './acl-create.js';
+import { inheritAcl } from './acl-create.js';
 import { copyUp, copyXattrs, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { splitPath } from './layers.js';

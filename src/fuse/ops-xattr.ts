@@ -1,5 +1,6 @@
 // fuse-native's xattr callbacks over the shared core (xattrs.ts).
 import type { FuseOps } from '../sys/fuse-native.js';
+import { inGroupOrCapable } from './ll-attr.js';
 import type { Overlay } from './overlay.js';
 import { reply } from './reply.js';
 import { xattrGet, xattrList, xattrRemove, xattrSet } from './xattrs.js';
@@ -12,11 +13,13 @@ export function xattrOps(ovl: Overlay): Partial<FuseOps> {
     listxattr(path, cb) {
       reply('listxattr', cb, () => xattrList(ovl, path));
     },
+    // libfuse 2.9 has no FUSE_SETXATTR_ACL_KILL_SGID: whether an ACL change clears set-group-ID
+    // is decided from the caller's groups, as the /dev/fuse transport does for a removal.
     setxattr(path, name, value, position, flags, cb) {
-      reply('setxattr', cb, () => xattrSet(ovl, path, name, Buffer.from(value), flags));
+      reply('setxattr', cb, () => xattrSet(ovl, path, name, Buffer.from(value), flags, (gid) => !inGroupOrCapable(ovl.caller(), gid)));
     },
     removexattr(path, name, cb) {
-      reply('removexattr', cb, () => xattrRemove(ovl, path, name));
+      reply('removexattr', cb, () => xattrRemove(ovl, path, name, (gid) => inGroupOrCapable(ovl.caller(), gid)));
     },
   };
 }

@@ -3,6 +3,7 @@
 import { OverlayXattrs, type OverlayConfig, followsRedirects } from '../format/index.js';
 import { type LayerStack, layerStack, splitPath } from './layers.js';
 import type { FileRef, Hit, Node } from './lookup.js';
+import { lstatReal } from '../sys/index.js';
 import { HandleTable } from './handles.js';
 import { LowerIndex } from './lower-index.js';
 
@@ -65,6 +66,16 @@ export class Overlay {
   }
 
   /** Forget cached resolutions of `path` and everything below it. */
+  /**
+   * The daemon changed the mode or owner of the object at `path`: if it is a cached dir, take its
+   * top stat again. New objects in a dir get their group and set-group-ID from that stat (create.ts
+   * newOwner), which would otherwise still show a set-group-ID bit a chmod had cleared.
+   */
+  restatDir(path: string): void {
+    const top = this.dirs.get(path)?.hits[0];
+    if (top) top.st = lstatReal(top.real);
+  }
+
   invalidate(path: string): void {
     const [parent, name] = splitPath(path);
     this.files.get(parent)?.delete(name);

@@ -3,7 +3,7 @@
 // the kernel does). Reading never copies up; setting or removing does.
 import { chmodSync, lstatSync } from 'node:fs';
 import { getLayerXattr, getXattr, listXattrs, removeXattr, setXattr } from '../sys/index.js';
-import { ACL_ACCESS, isAcl } from './acl-create.js';
+import { ACL_ACCESS, isAcl } from '../format/index.js';
 import { copyUp, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { type Hit, lookupPath } from './lookup.js';
@@ -52,18 +52,24 @@ export function xattrList(ovl: Overlay, at: string | number): string[] {
     .filter((n): n is string => n !== null);
 }
 
+/** Whether an access ACL set by this caller on a file of group `gid` clears set-group-ID (not in the group, not privileged). */
+export type KillSgid = (gid: number) => boolean;
+
 /**
  * setxattr(2) with its XATTR_CREATE / XATTR_REPLACE flags. `killSgid` (the kernel's
  * FUSE_SETXATTR_ACL_KILL_SGID: the caller is neither in the file's group nor privileged): an
  * access ACL set clears the set-group-ID bit first, as ovl_set_or_remove_acl does with an
  * ATTR_KILL_SGID setattr, since the upper's own set_acl runs with the daemon's privileges.
+ * The fuse-native transport, whose libfuse gets no such flag, asks the caller's groups instead.
  */
-export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer, flags: number, killSgid = false): void {
+export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer, flags: number, killSgid: boolean | KillSgid = false): void {
   const mode = flags & XATTR_CREATE ? 'create' : flags & XATTR_REPLACE ? 'replace' : 'any';
   if (isAcl(name)) refuseAclOfLowerWithout(lookupPath(ovl, path).hits[0]!, name);
   const real = upperPath(ovl, copyUp(ovl, path).path);
-  if (killSgid && name === ACL_ACCESS) dropSgid(real);
+  if (name === ACL_ACCESS && (killSgid === true || (killSgid !== false && killSgid(lstatSync(real).gid)))) dropSgid(real);
   setXattr(real, ovl.xattrs.escape(name), value, mode);
+  // An access ACL sets the group bits to its mask (and dropSgid may have cleared set-group-ID).
+  if (name === ACL_ACCESS) ovl.restatDir(path);
 }
 
 function dropSgid(real: string): void {
@@ -84,6 +90,9 @@ export function xattrRemove(ovl: Overlay, path: string, name: string, inGroup?: 
   // Removing what a lower object does not have is ENODATA without a copy-up (ovl_xattr_set).
   if (!top.layer.upper && getXattr(top.real, stored) === null) fail('ENODATA', path);
   const real = upperPath(ovl, copyUp(ovl, path).path);
-  if (inGroup && name === ACL_ACCESS && top.st.mode & S_ISGID && !inGroup(top.st.gid)) dropSgid(real);
+  if (name !== ACL_ACCESS) return removeXattr(real, stored);
+  const st = lstatSync(real);
+  if (inGroup && st.mode & S_ISGID && !inGroup(st.gid)) dropSgid(real);
   removeXattr(real, stored);
+  ovl.restatDir(path);
 }
