@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { DANGLING_TARGET, scenarioArb, scenarioToString } from './arbitraries.js';
-import { describeOp } from './ops.js';
+import { USER_OPS, describeOp } from './ops.js';
+import { scenarioHasAcls } from './scenario.js';
 import { loadCorpus, loadSuite, suiteNames } from './suite.js';
 
 t.test('every shipped suite generates plain-data scenarios that print as their calls', async (t) => {
@@ -45,4 +46,18 @@ t.test('no scenario links outside its sandbox to a path an op could create on th
   }
   t.same([...absolute], [DANGLING_TARGET], 'the one absolute target is the uncreatable one');
   t.match(DANGLING_TARGET, /^\/proc\/self\//);
+});
+
+t.test('the access suite runs ops as uid 1000, gives layer objects owners and ACLs, and knows when a scenario has one', async (t) => {
+  const cfg = loadSuite('access');
+  const samples = fc.sample(scenarioArb(cfg), { numRuns: 200, seed: 7 });
+  const ops = samples.flatMap((s) => s.ops);
+  t.ok(ops.some((o) => o.as === 1000) && ops.some((o) => o.as === undefined), 'some ops as the user, some as root');
+  t.ok(ops.every((o) => o.as === undefined || USER_OPS.has(o.op)), 'only ops that may run as a user');
+  t.match(describeOp({ op: 'read', path: 'a', as: 1000 }), /^\[uid 1000\] read\("a"\)$/);
+  const entries = samples.flatMap((s) => [...s.lowers, s.upper].flatMap((l) => l.entries));
+  t.ok(entries.some((e) => 'owner' in e && e.owner === 1000), 'owned by the user');
+  t.ok(entries.some((e) => 'acl' in e && e.acl) && entries.some((e) => 'defaultAcl' in e && e.defaultAcl), 'access and default ACLs');
+  t.equal(samples.filter(scenarioHasAcls).length > 0 && samples.some((s) => !scenarioHasAcls(s)), true, 'scenarioHasAcls tells them apart');
+  t.ok(scenarioHasAcls({ lowers: [{ entries: [] }], upper: { entries: [] }, ops: [{ op: 'removexattr', path: 'a', name: 'system.posix_acl_access' }] }), 'removing one counts');
 });

@@ -2,9 +2,9 @@
 // plain data; ops and scenarios get a non-enumerable toString (and fast-check's toString hook)
 // so a counterexample prints as the calls it makes, while JSON.stringify still saves plain data.
 import fc from 'fast-check';
-import { OverlayXattrs } from '../format/index.js';
+import { ACL_ACCESS, ACL_DEFAULT, OverlayXattrs } from '../format/index.js';
 import type { Op, OpName } from './ops.js';
-import { describeOp } from './ops.js';
+import { USER_OPS, describeOp } from './ops.js';
 import { type Layer, type LayerEntry, type Scenario, layerName, layerToString, OLD_TIME_LIMIT_SEC, SETUP_TIME_SEC } from './scenario.js';
 import type { SuiteConfig } from './suite.js';
 
@@ -49,16 +49,57 @@ function pathArb(cfg: SuiteConfig): fc.Arbitrary<string> {
  */
 export const DANGLING_TARGET = '/proc/self/ovl-check-nonexistent';
 
+/** The user that ops run as in suites with `asUser`, and that layer objects may belong to or name in ACLs. */
+export const USER = 1000;
+
+/**
+ * Access ACLs that matter to USER: one that grants it more than the mode does, one that denies it
+ * what "other" allows, a named group, a mask narrower than the named entry, and the minimal one.
+ */
+const ACCESS_ACLS = [
+  `u::rw-,u:${USER}:rw-,g::r--,m::rw-,o::---`,
+  `u::rw-,u:${USER}:---,g::rw-,m::rw-,o::rw-`,
+  `u::rwx,g::r-x,g:${USER}:rwx,m::rwx,o::---`,
+  `u::rw-,u:${USER}:rw-,g::r--,m::r--,o::r--`,
+  'u::rwx,g::r-x,o::r-x',
+];
+/** Access ACLs of dirs (x is search): USER let into a dir the mode keeps it out of, listing without search, denied, a group's. */
+const DIR_ACLS = [
+  `u::rwx,u:${USER}:rwx,g::r-x,m::rwx,o::---`,
+  `u::rwx,u:${USER}:r--,g::r-x,m::r-x,o::r-x`,
+  `u::rwx,u:${USER}:---,g::rwx,m::rwx,o::rwx`,
+  `u::rwx,g::r-x,g:${USER}:rwx,m::r-x,o::---`,
+];
+/** Default ACLs of dirs: what new objects inside inherit (and a named entry a new dir passes on). */
+const DEFAULT_ACLS = [`u::rwx,u:${USER}:rwx,g::r-x,m::rwx,o::---`, 'u::rwx,g::rwx,o::---', `u::rwx,g::r-x,g:${USER}:rw-,m::rw-,o::r-x`];
+
+function accessArb(cfg: SuiteConfig, kind: 'file' | 'dir'): fc.Arbitrary<{ owner?: number; acl?: string; defaultAcl?: string }> {
+  const none = fc.constant(undefined);
+  return fc.record(
+    {
+      owner: cfg.asUser ? fc.option(fc.constant(USER), { nil: undefined }) : none,
+      acl: cfg.acls ? fc.option(fc.constantFrom(...(kind === 'dir' ? DIR_ACLS : ACCESS_ACLS)), { nil: undefined }) : none,
+      defaultAcl: cfg.acls && kind === 'dir' ? fc.option(fc.constantFrom(...DEFAULT_ACLS), { nil: undefined }) : none,
+    },
+    { requiredKeys: [] },
+  );
+}
+
 function entryArb(cfg: SuiteConfig): fc.Arbitrary<LayerEntry> {
   const path = pathArb(cfg);
   const xattrs = cfg.xattrs
     ? fc.option(fc.dictionary(fc.constantFrom('user.a', 'user.b'), text, { maxKeys: 2 }), { nil: undefined })
     : fc.constant(undefined);
+  // With other users: dirs anyone may write in, sticky (only owners remove) and set-group-ID ones.
+  const dirModes = cfg.asUser ? [0o755, 0o700, 0o555, 0o777, 0o1777, 0o2775] : [0o755, 0o700, 0o555];
+  const fileModes = cfg.asUser ? [0o644, 0o600, 0o755, 0o444, 0o666, 0o4755, 0o2755] : [0o644, 0o600, 0o755, 0o444];
   const kinds: Record<LayerEntry['kind'], fc.Arbitrary<LayerEntry>> = {
-    file: fc.record({ path, content: text, mode: fc.constantFrom(0o644, 0o600, 0o755, 0o444), xattrs }).map((e) => ({ ...e, kind: 'file' as const })),
+    file: fc
+      .record({ path, content: text, mode: fc.constantFrom(...fileModes), xattrs, access: accessArb(cfg, 'file') })
+      .map(({ access, ...e }) => ({ ...e, ...access, kind: 'file' as const })),
     dir: fc
-      .record({ path, mode: fc.constantFrom(0o755, 0o700, 0o555), opaque: cfg.opaqueDirs ? fc.boolean() : fc.constant(false), xattrs })
-      .map((e) => ({ ...e, kind: 'dir' as const })),
+      .record({ path, mode: fc.constantFrom(...dirModes), opaque: cfg.opaqueDirs ? fc.boolean() : fc.constant(false), xattrs, access: accessArb(cfg, 'dir') })
+      .map(({ access, ...e }) => ({ ...e, ...access, kind: 'dir' as const })),
     symlink: fc.record({ path, target: fc.oneof(path, fc.constantFrom('../a', DANGLING_TARGET)) }).map((e) => ({ ...e, kind: 'symlink' as const })),
     hardlink: fc.record({ path, to: path }).map((e) => ({ ...e, kind: 'hardlink' as const })),
     fifo: fc.record({ path, mode: fc.constant(0o644) }).map((e) => ({ ...e, kind: 'fifo' as const })),
@@ -91,7 +132,8 @@ function opArbs(cfg: SuiteConfig): Record<OpName, fc.Arbitrary<Op>> {
   const mode = fc.constantFrom(0o644, 0o600, 0o755, 0o700, 0o444, 0o4755);
   const fd = fc.integer({ min: 0, max: 1 });
   // Overlay-namespace names through the mount exercise the kernel's escaping (spec S32).
-  const xname = fc.constantFrom('user.a', 'user.b', ovl.name('opaque'), ovl.prefix + 'x');
+  const xnames = ['user.a', 'user.b', ovl.name('opaque'), ovl.prefix + 'x'];
+  const xname = fc.constantFrom(...(cfg.acls ? [...xnames, ACL_ACCESS, ACL_DEFAULT] : xnames));
   const oldTime = fc.integer({ min: SETUP_TIME_SEC - 1000, max: OLD_TIME_LIMIT_SEC - 1 });
   const offset = fc.integer({ min: 0, max: 8 });
   const r = <T extends Op['op']>(op: T, fields: Record<string, fc.Arbitrary<unknown>>) =>
@@ -135,6 +177,11 @@ function opArbs(cfg: SuiteConfig): Record<OpName, fc.Arbitrary<Op>> {
     setxattr: r('setxattr', { path, name: xname, value: text, mode: fc.option(fc.constantFrom('create', 'replace'), { nil: undefined }) }),
     listxattr: r('listxattr', { path }),
     removexattr: r('removexattr', { path, name: xname }),
+    setacl: fc.oneof(
+      r('setacl', { path, which: fc.constant('access'), acl: fc.constantFrom(...ACCESS_ACLS, ...DIR_ACLS) }),
+      r('setacl', { path, which: fc.constant('default'), acl: fc.constantFrom(...DEFAULT_ACLS) }),
+    ),
+    getacl: r('getacl', { path: dirPath, which: fc.constantFrom('access', 'default') }),
     mknod: fc.oneof(
       r('mknod', { path, type: fc.constant('fifo'), mode: fc.constant(0o644) }),
       r('mknod', { path, type: fc.constant('chr'), mode: fc.constant(0o644), major: fc.constantFrom(0, 1), minor: fc.constantFrom(0, 3) }),
@@ -170,7 +217,12 @@ export function opArb(cfg: SuiteConfig): fc.Arbitrary<Op> {
   const weighted = Object.entries(cfg.ops)
     .filter(([, w]) => (w ?? 0) > 0)
     .map(([k, w]) => ({ arbitrary: all[k as OpName], weight: w! }));
-  return fc.oneof(...weighted);
+  const op = fc.oneof(...weighted);
+  const share = cfg.asUser ?? 0;
+  if (share <= 0) return op;
+  return fc
+    .tuple(op, fc.integer({ min: 0, max: 99 }))
+    .map(([o, roll]) => (roll < share && USER_OPS.has(o.op) ? { ...o, as: USER } : o));
 }
 
 /** Scenarios for one suite. */

@@ -59,3 +59,11 @@ t.test('derivation follows the names a differing op used, in op order, never bac
   t.same(deriveFrom([0], diffs, ops), [undefined, 0, 0, undefined, 0, undefined], '"c" is tainted through op 2, "z" never');
   t.same(deriveFrom([2], diffs, ops), [undefined, undefined, undefined, undefined, 2, undefined], 'earlier ops are not derived');
 });
+
+t.test('derivation reaches every dir above a name an op used (its copy-up changes them), not their other children', async (t) => {
+  const ops: Op[] = [{ op: 'unlink', path: 'b/c/a' }];
+  const root: Difference = { where: 'op', opIndex: 0, field: 'result', reference: 'ok', target: 'EACCES' };
+  const tree = (path: string, field: string): Difference => ({ where: 'upper', path, field, reference: 3, target: 2 });
+  const diffs = [root, tree('.', 'stat.nlink'), tree('b', 'stat.nlink'), tree('b/c', 'exists'), tree('x', 'exists'), tree('b/x', 'exists')];
+  t.same(deriveFrom([0], diffs, ops), [undefined, 0, 0, 0, undefined, undefined]);
+});

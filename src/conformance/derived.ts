@@ -53,6 +53,13 @@ export function related(a: string, b: string): boolean {
   return a.startsWith(b + '/') || b.startsWith(a + '/') || parent(a) === b || parent(b) === a;
 }
 
+/**
+ * Whether a difference at `p` may follow from an op on `tainted`: a related name, or any dir above
+ * it. An op deep in the tree copies up every dir above its name (or, refused, does not), which
+ * changes each one's parent as well: the root's nlink and impure mark after an unlink of "b/a".
+ */
+const follows = (p: string, tainted: string) => related(p, tainted) || p === '.' || tainted.startsWith(p + '/');
+
 /** The paths a difference is about: its tree path, or the names its op used. */
 export function differencePaths(d: Difference, ops: readonly Op[]): string[] {
   if (d.where === 'op') return opPaths(ops, d.opIndex ?? -1);
@@ -63,6 +70,7 @@ export function differencePaths(d: Difference, ops: readonly Op[]): string[] {
 export const comesAfter = (d: Difference, root: number) => d.where !== 'op' || (d.opIndex ?? 0) > root;
 
 /**
+ * The other fields of the root's own op, and later differences on its names (see `follows`).
  * Tainted names grow as derived op differences are found (a later op on a tainted name that
  * differs names more paths), in op order. Returns for each difference the index of the root it
  * derives from, or undefined.
@@ -75,9 +83,12 @@ export function deriveFrom(roots: number[], diffs: readonly Difference[], ops: r
     const order = diffs.map((_, i) => i).sort((x, y) => rank(diffs[x]!) - rank(diffs[y]!));
     for (const i of order) {
       const d = diffs[i]!;
-      if (i === r || out[i] !== undefined || roots.includes(i) || !comesAfter(d, root.opIndex ?? 0)) continue;
+      if (i === r || out[i] !== undefined || roots.includes(i)) continue;
+      // The same op's other fields (a read's content when its result differs) follow from it too.
+      const sameOp = d.where === 'op' && root.where === 'op' && d.opIndex === root.opIndex;
+      if (!sameOp && !comesAfter(d, root.opIndex ?? 0)) continue;
       const paths = differencePaths(d, ops);
-      if (!paths.some((p) => [...tainted].some((t) => related(p, t)))) continue;
+      if (!paths.some((p) => [...tainted].some((t) => follows(p, t)))) continue;
       out[i] = r;
       if (d.where === 'op') for (const p of paths) tainted.add(p);
     }

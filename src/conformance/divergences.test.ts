@@ -139,7 +139,7 @@ t.test('`except` takes targets out of a rule', async (t) => {
 t.test('no shipped rule for ovl-fuse accepts every difference after an op', async (t) => {
   for (const r of loadRules(join(suitesDir, 'divergences.json'))) {
     t.notOk('after' in r, r.id);
-    if (r.derives) t.ok(r.op && r.field && r.value, `${r.id}: a derives rule names the op, field and value it starts from`);
+    if (r.derives) t.ok(r.op && r.field && (r.value || r.reference), `${r.id}: a derives rule names the op, field and value (either side's) it starts from`);
   }
 });
 
@@ -185,4 +185,18 @@ t.test('the shipped layer-change rule keeps the invariants for every target: no 
   for (const target of ['fuse', 'exec:fuse-overlayfs {merged}', 'exec:mount -t overlay overlay {merged}']) {
     t.same(classify(shipped, target, [stale, eio, walkEio, hang, crash], ops).map((c) => c.accepted ?? null), ['layers-changed-while-mounted', null, null, null, null], target);
   }
+});
+
+t.test('a `withAcls` rule only in scenarios with an ACL; `reference` matches the kernel side', async (t) => {
+  const acl: AcceptRule[] = [
+    { id: 'denied', targets: ['fuse'], withAcls: true, where: 'op', op: '[uid *] *', field: 'result', reference: '"EACCES"', derives: true, reason: 'r', spec: 'S19' },
+  ];
+  const ops: Op[] = [{ op: 'read', path: 'a', as: 1000 }, { op: 'read', path: 'a' }];
+  const result: Difference = { where: 'op', opIndex: 0, op: describeOp(ops[0]!), field: 'result', reference: 'EACCES', target: 'ok' };
+  const content: Difference = { where: 'op', opIndex: 0, op: describeOp(ops[0]!), field: 'content', reference: undefined, target: { size: 1 } };
+  const asRoot: Difference = { ...result, opIndex: 1, op: describeOp(ops[1]!) };
+  t.same(classify(acl, 'fuse', [result, content], ops, true).map((c) => [c.accepted ?? null, c.derivedFrom ?? null]), [['denied', null], ['denied', 0]], "the op's other fields derive from it");
+  t.same(classify(acl, 'fuse', [result], ops, false).map((c) => c.accepted ?? null), [null], 'no ACL in the scenario: unexpected');
+  t.same(classify(acl, 'fuse', [{ ...result, reference: 'ENOENT' }], ops, true).map((c) => c.accepted ?? null), [null], 'another kernel answer');
+  t.same(classify(acl, 'fuse', [asRoot], ops, true).map((c) => c.accepted ?? null), [null], 'an op run as root');
 });

@@ -21,6 +21,8 @@ export interface AcceptRule {
   type?: Pattern;
   /** The target side's value, as JSON (e.g. a mount failure's reason). */
   value?: Pattern;
+  /** The kernel side's value, as JSON (e.g. `"EACCES"`: what the kernel refused and the target did not). */
+  reference?: Pattern;
   /**
    * The accepted difference is an op's own (e.g. a refused flag); later differences on the names
    * that op used (and names later differing ops used) are reported as derived from it. Needs `op`.
@@ -47,6 +49,11 @@ export interface AcceptRule {
    * file keeps the FUSE inode in cached io mode).
    */
   whileHeld?: boolean;
+  /**
+   * Only in scenarios with a POSIX ACL: a layer object carries one, or an op sets or removes one
+   * (for a target that checks and creates by mode bits alone).
+   */
+  withAcls?: boolean;
   reason: string;
   spec: string;
 }
@@ -103,7 +110,8 @@ function afterOpOnItsNames(pattern: Pattern, d: Difference, ops: readonly Op[], 
   );
 }
 
-function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly Op[]): boolean {
+function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly Op[], acls: boolean): boolean {
+  if (rule.withAcls && !acls) return false;
   if (rule.afterLayerChange && !afterLayerChange(d, ops)) return false;
   if (rule.afterOp !== undefined && !afterOpOnItsNames(rule.afterOp, d, ops, rule.whileHeld === true)) return false;
   return (
@@ -113,17 +121,19 @@ function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly 
     test(rule.path, d.path) &&
     test(rule.op, d.op) &&
     test(rule.type, d.type) &&
-    test(rule.value, JSON.stringify(d.target))
+    test(rule.value, JSON.stringify(d.target)) &&
+    test(rule.reference, JSON.stringify(d.reference))
   );
 }
 
 /**
  * Sort each difference into accepted (by the first rule that matches), derived (from an accepted
- * difference whose rule `derives`) or unexpected; `ops` are the scenario's ops.
+ * difference whose rule `derives`) or unexpected; `ops` are the scenario's ops, `acls` whether it
+ * has a POSIX ACL (scenarioHasAcls).
  */
-export function classify(rules: AcceptRule[], target: string, diffs: Difference[], ops: readonly Op[] = []): Classified[] {
+export function classify(rules: AcceptRule[], target: string, diffs: Difference[], ops: readonly Op[] = [], acls = false): Classified[] {
   const out: Classified[] = diffs.map((difference) => {
-    const rule = rules.find((r) => matches(r, target, difference, ops));
+    const rule = rules.find((r) => matches(r, target, difference, ops, acls));
     return rule ? { difference, accepted: rule.id } : { difference };
   });
   const deriving = new Set(rules.filter((r) => r.derives || r.afterLayerChange).map((r) => r.id));

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { errnoCodeOf } from '../errors.js';
-import { OverlayXattrs, OPAQUE_YES } from '../format/index.js';
+import { ACL_ACCESS, ACL_DEFAULT, OverlayXattrs, OPAQUE_YES, aclFromText } from '../format/index.js';
 import {
   getXattr,
   type HeldProgram,
@@ -198,12 +198,19 @@ function runNamespaceOp(ctx: ExecContext, o: Op): RawValue | void {
     case 'getxattr': {
       const v = getXattr(p(o.path), o.name);
       if (v === null) throw Object.assign(new Error('no data'), { code: 'ENODATA' });
-      return { text: xattrText(v) };
+      return { text: xattrText(v, o.name) };
     }
     case 'setxattr':
       return setXattr(p(o.path), o.name, o.value, o.mode ?? 'any');
     case 'listxattr':
       return { names: listXattrs(p(o.path)).sort() };
+    case 'setacl':
+      return setXattr(p(o.path), o.which === 'access' ? ACL_ACCESS : ACL_DEFAULT, aclFromText(o.acl));
+    case 'getacl': {
+      const v = getXattr(p(o.path), o.which === 'access' ? ACL_ACCESS : ACL_DEFAULT);
+      if (v === null) throw Object.assign(new Error('no data'), { code: 'ENODATA' });
+      return { text: xattrText(v, ACL_ACCESS) };
+    }
     case 'removexattr':
       return removeXattr(p(o.path), o.name);
     case 'mknod':
@@ -226,13 +233,35 @@ function runNamespaceOp(ctx: ExecContext, o: Op): RawValue | void {
 
 /** Run `o` and capture its outcome; never throws. */
 export async function execOp(ctx: ExecContext, o: Op): Promise<RawResult> {
+  const root = o.as === undefined ? null : becomeUser(o.as);
   try {
     const mine = await runObserveOp(ctx, o);
     const value = (mine === 'not mine' ? run(ctx, o) : mine) ?? undefined;
     return value === undefined ? { ok: true } : { ok: true, value };
   } catch (e) {
     return { ok: false, errno: errnoCodeOf(e) };
+  } finally {
+    if (root) becomeRoot(root);
   }
+}
+
+/**
+ * Take uid `uid` as the effective (and filesystem) uid, its equal as gid and only group: the
+ * kernel then checks modes, owners and ACLs for every call until becomeRoot. The worker runs one
+ * op at a time, so nothing else runs with these credentials. Returns root's group list.
+ */
+function becomeUser(uid: number): number[] {
+  const groups = process.getgroups!();
+  process.setgroups!([uid]);
+  process.setegid!(uid);
+  process.seteuid!(uid);
+  return groups;
+}
+
+function becomeRoot(groups: number[]): void {
+  process.seteuid!(0);
+  process.setegid!(0);
+  process.setgroups!(groups);
 }
 
 /** Close every handle the scenario still holds (before remount and at the end). */

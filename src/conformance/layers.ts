@@ -2,11 +2,11 @@
 // whose parent is not a directory in that layer, or a hard link to something that is not a file
 // there, is skipped the same way on every target, so both sides start from identical layers.
 // Every object then gets the fixed setup times, so later "now" stamps are told apart.
-import { chmodSync, copyFileSync, lstatSync, mkdirSync, symlinkSync, writeFileSync, linkSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, symlinkSync, writeFileSync, linkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { OverlayXattrs, OPAQUE_YES } from '../format/index.js';
+import { ACL_ACCESS, ACL_DEFAULT, OverlayXattrs, OPAQUE_YES, aclFromText } from '../format/index.js';
 import { makeWhiteout, makedev, mknod, setTimes, setXattr, STATIC_BINARY } from '../sys/index.js';
-import type { Layer, LayerEntry } from './scenario.js';
+import type { Access, Layer, LayerEntry } from './scenario.js';
 import { SETUP_TIME_SEC } from './scenario.js';
 
 const ovl = new OverlayXattrs(false);
@@ -45,17 +45,28 @@ function isFile(path: string): boolean {
   }
 }
 
+/**
+ * Owner, then mode (a chown clears set-user-ID, even root's), then the access ACL, which sets the
+ * group bits to its mask as setfacl does.
+ */
+function setAccess(p: string, mode: number, a: Access): void {
+  if (a.owner !== undefined) chownSync(p, a.owner, a.owner);
+  chmodSync(p, mode);
+  if (a.acl) setXattr(p, ACL_ACCESS, aclFromText(a.acl));
+}
+
 function create(root: string, e: LayerEntry): void {
   const p = join(root, e.path);
   switch (e.kind) {
     case 'file':
       writeFileSync(p, e.content);
-      chmodSync(p, e.mode);
+      setAccess(p, e.mode, e);
       for (const [k, v] of Object.entries(e.xattrs ?? {})) setXattr(p, k, v);
       return;
     case 'dir':
       mkdirSync(p);
-      chmodSync(p, e.mode);
+      setAccess(p, e.mode, e);
+      if (e.defaultAcl) setXattr(p, ACL_DEFAULT, aclFromText(e.defaultAcl));
       if (e.opaque) setXattr(p, ovl.name('opaque'), OPAQUE_YES);
       for (const [k, v] of Object.entries(e.xattrs ?? {})) setXattr(p, k, v);
       return;

@@ -5,7 +5,15 @@
 export type Access = 'r' | 'w' | 'rw';
 export type MutateAction = 'write' | 'replace' | 'delete' | 'add' | 'mkdir' | 'rename' | 'whiteout' | 'opaque' | 'chmod';
 
-export type Op =
+export type Op = OpCall & {
+  /**
+   * Run as this uid (its own gid and group list), not as root: the kernel then checks modes,
+   * owners and ACLs, which root passes. Generated for the ops in USER_OPS only.
+   */
+  as?: number;
+};
+
+type OpCall =
   | { op: 'read'; path: string }
   | { op: 'write'; path: string; offset: number; data: string }
   | { op: 'append'; path: string; data: string }
@@ -36,6 +44,10 @@ export type Op =
   | { op: 'setxattr'; path: string; name: string; value: string; mode?: 'create' | 'replace' }
   | { op: 'listxattr'; path: string }
   | { op: 'removexattr'; path: string; name: string }
+  /** Set the access or default POSIX ACL (short text, src/format/posix-acl.ts), as setfacl --set does. */
+  | { op: 'setacl'; path: string; which: 'access' | 'default'; acl: string }
+  /** Read an ACL back as short text (ENODATA when there is none). */
+  | { op: 'getacl'; path: string; which: 'access' | 'default' }
   | { op: 'mknod'; path: string; type: 'fifo' | 'chr'; mode: number; major?: number; minor?: number }
   | { op: 'statfs' }
   | { op: 'dropCaches' }
@@ -76,6 +88,17 @@ export type Op =
   | { op: 'spawn'; path: string; proc: number }
   | { op: 'kill'; proc: number };
 
+/**
+ * The ops that may run as another user: those that name a path or write through a held fd (a
+ * non-root write clears set-user-ID, root's does not). Not exec and spawn: a program started with
+ * a real uid of root and another effective one may switch back.
+ */
+export const USER_OPS: ReadonlySet<OpName> = new Set<OpName>([
+  'read', 'write', 'append', 'create', 'open', 'fdRead', 'fdWrite', 'truncate', 'stat', 'lstat', 'readdir', 'opendir',
+  'mkdir', 'rmdir', 'unlink', 'rename', 'link', 'symlink', 'readlink', 'chmod', 'chown', 'utimes', 'getxattr',
+  'setxattr', 'listxattr', 'removexattr', 'setacl', 'getacl', 'mknod', 'mmap', 'mapOpen', 'direct', 'statx', 'ctime', 'dirents',
+]);
+
 export type CtimeVia = 'chown' | 'chmod' | 'xattr' | 'read';
 
 export type OpName = Op['op'];
@@ -98,8 +121,12 @@ function describeMutate(o: Extract<Op, { op: 'mutate' }>): string {
   return `mutate(${layer}: ${o.action} ${q(o.path)}${extra})`;
 }
 
-/** The operation as a call, e.g. `rename("a" -> "b", noreplace)`. */
+/** The operation as a call, e.g. `rename("a" -> "b", noreplace)`; `[uid 1000] ` before it when run as a user. */
 export function describeOp(o: Op): string {
+  return o.as === undefined ? describeCall(o) : `[uid ${o.as}] ${describeCall(o)}`;
+}
+
+function describeCall(o: Op): string {
   switch (o.op) {
     case 'write':
       return `write(${q(o.path)}, @${o.offset}, ${q(o.data)})`;
@@ -142,6 +169,10 @@ export function describeOp(o: Op): string {
     case 'getxattr':
     case 'removexattr':
       return `${o.op}(${q(o.path)}, ${q(o.name)})`;
+    case 'setacl':
+      return `setfacl(${q(o.path)}, ${o.which}, ${q(o.acl)})`;
+    case 'getacl':
+      return `getfacl(${q(o.path)}, ${o.which})`;
     case 'setxattr':
       return `setxattr(${q(o.path)}, ${q(o.name)}, ${q(o.value)}${o.mode ? ', ' + o.mode : ''})`;
     case 'mknod':

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { type BigIntStats, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCodeOf } from '../errors.js';
+import { aclToText, isAcl } from '../format/index.js';
 import { getXattr, listDirents, listXattrs } from '../sys/index.js';
 
 export interface RawStat {
@@ -78,7 +79,10 @@ export function contentObs(buf: Buffer): ContentObs {
 }
 
 /** An xattr value as text when printable, else `hex:…`. */
-export function xattrText(v: Buffer): string {
+/** An xattr value as text: a POSIX ACL as `acl:` and its short text, printable bytes as they are, others as hex. */
+export function xattrText(v: Buffer, name = ''): string {
+  const acl = isAcl(name) ? aclToText(v) : null;
+  if (acl !== null) return `acl:${acl}`;
   const s = v.toString('latin1');
   return /^[\x20-\x7e]*$/.test(s) ? s : 'hex:' + v.toString('hex');
 }
@@ -87,7 +91,7 @@ export function readXattrMap(path: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of listXattrs(path).sort()) {
     const v = getXattr(path, name);
-    if (v !== null) out[name] = xattrText(v);
+    if (v !== null) out[name] = xattrText(v, name);
   }
   return out;
 }

@@ -9,7 +9,7 @@
 // that range gave a lower root the same number as a merged dir (a false inode class, seen once
 // in 2,331 kernel-vs-kernel scenarios). Those scenarios get two fresh tmpfs mounts of their own,
 // whose small numbers stay far below the global counter, as before.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forceUnmount, mountTmpfs } from '../sys/index.js';
@@ -28,6 +28,8 @@ export class RunDirs {
   private baseDir(): string {
     if (!this.base) {
       this.base = mkdtempSync(join(tmpdir(), 'ovl-check-'));
+      // Searchable by all (mkdtemp makes it 0700): ops run as another user reach the mount through it.
+      chmodSync(this.base, 0o755);
       cleanup.root(this.base);
     }
     return this.base;

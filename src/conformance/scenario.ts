@@ -3,10 +3,20 @@
 // so a scenario saved to disk replays byte for byte.
 import type { Op } from './ops.js';
 
+/**
+ * Who owns a file or dir and what POSIX ACLs it has, for scenarios that run ops as another user:
+ * `owner` is a uid, given as uid and gid (root's otherwise); ACLs in short text
+ * (src/format/posix-acl.ts: "u::rw-,u:1000:r--,g::r--,m::r--,o::---").
+ */
+export interface Access {
+  owner?: number;
+  acl?: string;
+}
+
 /** One object in a layer, at a path relative to the layer root ('d/a'). */
 export type LayerEntry =
-  | { path: string; kind: 'file'; content: string; mode: number; xattrs?: Record<string, string> }
-  | { path: string; kind: 'dir'; mode: number; opaque?: boolean; xattrs?: Record<string, string> }
+  | ({ path: string; kind: 'file'; content: string; mode: number; xattrs?: Record<string, string> } & Access)
+  | ({ path: string; kind: 'dir'; mode: number; opaque?: boolean; xattrs?: Record<string, string>; defaultAcl?: string } & Access)
   | { path: string; kind: 'symlink'; target: string }
   /** A second name for the file at `to` in the same layer. */
   | { path: string; kind: 'hardlink'; to: string }
@@ -35,6 +45,12 @@ export interface Scenario {
   separateLowerFs?: boolean;
 }
 
+/** Whether a layer object of `s` has a POSIX ACL, or one of its ops sets or removes one. */
+export function scenarioHasAcls(s: Scenario): boolean {
+  const layered = [...s.lowers, s.upper].some((l) => l.entries.some((e) => (e.kind === 'file' || e.kind === 'dir') && (e.acl || (e.kind === 'dir' && e.defaultAcl))));
+  return layered || s.ops.some((o) => o.op === 'setacl' || ((o.op === 'setxattr' || o.op === 'removexattr') && o.name.startsWith('system.posix_acl_')));
+}
+
 /** Fixed times for everything built in a layer: old enough that any write's "now" is clearly newer. */
 export const SETUP_TIME_SEC = 1_000_000_000;
 
@@ -46,14 +62,19 @@ export function layerName(index: number): string {
   return index < 0 ? 'upper' : `l${index + 1}`;
 }
 
+/** ` uid=1000 acl=… default=…` for an entry that has them. */
+function accessToString(e: Access & { defaultAcl?: string }): string {
+  return (e.owner !== undefined ? ` uid=${e.owner}` : '') + (e.acl ? ` acl=${e.acl}` : '') + (e.defaultAcl ? ` default=${e.defaultAcl}` : '');
+}
+
 function entryToString(e: LayerEntry): string {
   switch (e.kind) {
     case 'file': {
       const x = e.xattrs && Object.keys(e.xattrs).length ? ` xattrs=${JSON.stringify(e.xattrs)}` : '';
-      return `${e.path}=${JSON.stringify(e.content)} ${e.mode.toString(8)}${x}`;
+      return `${e.path}=${JSON.stringify(e.content)} ${e.mode.toString(8)}${accessToString(e)}${x}`;
     }
     case 'dir':
-      return `${e.path}/ ${e.mode.toString(8)}${e.opaque ? ' opaque' : ''}`;
+      return `${e.path}/ ${e.mode.toString(8)}${e.opaque ? ' opaque' : ''}${accessToString(e)}`;
     case 'symlink':
       return `${e.path} -> ${e.target}`;
     case 'hardlink':

@@ -28,6 +28,13 @@ export interface SuiteConfig {
   maxEntries: number;
   opaqueDirs?: boolean;
   xattrs?: boolean;
+  /**
+   * Percentage of the ops in USER_OPS that run as uid 1000 instead of root; with it, layer files
+   * and dirs may belong to 1000 and dirs get sticky and set-group-ID modes too.
+   */
+  asUser?: number;
+  /** Layer files and dirs may carry POSIX ACLs (access, and default on dirs) naming uid 1000. */
+  acls?: boolean;
   /** Weights of operations. */
   ops: Partial<Record<OpName, number>>;
   maxOps: number;
