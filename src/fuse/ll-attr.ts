@@ -1,11 +1,12 @@
 // Attributes for the node-based transport: a merged object's stat as the kernel's overlay reports
 // it (inode of the origin, nlink 1 for merged dirs), as the plain numbers of fuse_attr; and
 // SETATTR applied through the path-based core, or to an open fd when the name is gone.
-import { fchmodSync, fchownSync, readFileSync } from 'node:fs';
+import { fchmodSync, fchownSync } from 'node:fs';
 import { truncateFd } from '../sys/offsets.js';
 import { type RealStat, type TimeSpec, fstatReal, setTimes } from '../sys/index.js';
 import { changeMode, changeOwner, changeTimes, truncatePath } from './attrs.js';
 import type { Handle } from './handles.js';
+import { CAP_FOWNER, CAP_FSETID, holds, inGroupOrCapable, taskCreds } from './caller-creds.js';
 import { inoOf, nlinkOf } from './inode.js';
 import { type Node, topStat } from './lookup.js';
 import { fail } from './errno.js';
@@ -62,39 +63,8 @@ function timeSpec(t: SetAttr['atime']): TimeSpec {
   return { sec: t.sec, nsec: t.nsec };
 }
 
-const CAP_FOWNER = 3;
-const CAP_FSETID = 4;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
-
-/** The calling task's supplementary groups and effective capabilities, from /proc; null when unknown or gone. */
-function taskCreds(caller: Caller): { groups: string[]; capEff: bigint } | null {
-  if (caller.pid === undefined || caller.pid === 0) return null;
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${caller.pid}/status`, 'latin1');
-  } catch {
-    return null;
-  }
-  const groups = /^Groups:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
-  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
-  return { groups, capEff: capEff === undefined ? 0n : BigInt(`0x${capEff}`) };
-}
-
-const holds = (creds: { capEff: bigint }, cap: number): boolean => (creds.capEff & (1n << BigInt(cap))) !== 0n;
-
-/**
- * The VFS's in_group_or_capable for the caller: in the file's group (fsgid or a supplementary
- * group) or holding CAP_FSETID. The request carries only the fsgid; the rest is the calling
- * task's, read from /proc only on this rare path (a set-group-ID file without group-execute
- * whose group is not the caller's). A task gone by then counts as in the group: the bit stays,
- * as before kernel 6.2.
- */
-export function inGroupOrCapable(caller: Caller, gid: number): boolean {
-  if (caller.gid === gid) return true;
-  const creds = taskCreds(caller);
-  return creds === null || creds.groups.includes(String(gid)) || holds(creds, CAP_FSETID);
-}
 
 /**
  * A SETATTR without fields (`changesNothing`) from a caller who neither owns `st` nor holds

@@ -9,7 +9,7 @@ import { LlCore, forgetCached } from './ll-core.js';
 import { copyFileRange, fallocateFile, linkFile, seekFile, tmpfileEntry } from './ll-space.js';
 import { DirHandles, openDir, readDir } from './ll-dirs.js';
 import { statxAttr } from './ll-statx.js';
-import { inGroupOrCapable } from './ll-attr.js';
+import { inGroupOrCapable } from './caller-creds.js';
 import { createFile, getAttr, openFile, readFile, releaseFile, setAttr, syncFile, writeFile } from './ll-files.js';
 import {
   lookupEntry, mkdirEntry, mknodEntry, removeName, renameEntry, symlinkEntry,
@@ -250,6 +250,8 @@ export class OverlayFs implements LowLevelFs {
   }
 
   listxattr(ctx: RequestContext, nodeid: number): string[] {
+    // The caller decides whether trusted.* names are listed.
+    this.core.enter(ctx);
     const rec = this.core.rec(nodeid);
     const fh = this.core.unnamedHandle(rec);
     return xattrList(this.ovl, fh === undefined ? this.core.pathOf(rec) : current(this.ovl, fh).fd);

@@ -1,6 +1,6 @@
 // fuse-native's xattr callbacks over the shared core (xattrs.ts).
 import type { FuseOps } from '../sys/fuse-native.js';
-import { inGroupOrCapable } from './ll-attr.js';
+import { inGroupOrCapable } from './caller-creds.js';
 import type { Overlay } from './overlay.js';
 import { reply } from './reply.js';
 import { xattrGet, xattrList, xattrRemove, xattrSet } from './xattrs.js';

@@ -4,6 +4,7 @@
 import { chmodSync, lstatSync } from 'node:fs';
 import { getLayerXattr, getXattr, listXattrs, removeXattr, setXattr } from '../sys/index.js';
 import { ACL_ACCESS, isAcl } from '../format/index.js';
+import { mayListTrusted } from './caller-creds.js';
 import { copyUp, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { type Hit, lookupPath } from './lookup.js';
@@ -45,12 +46,20 @@ function readOf(name: string): typeof getXattr {
   return isAcl(name) ? getLayerXattr : getXattr;
 }
 
-/** The names a merged path (or the real object open as an fd number) shows, the overlay's own hidden. */
+/**
+ * The names a merged path (or the real object open as an fd number) shows, the overlay's own
+ * hidden, and trusted.* ones too unless the caller holds CAP_SYS_ADMIN (ovl_can_list; asked only
+ * when there is such a name).
+ */
 export function xattrList(ovl: Overlay, at: string | number): string[] {
-  return listXattrs(typeof at === 'number' ? at : lookupPath(ovl, at).hits[0]!.real)
+  const names = listXattrs(typeof at === 'number' ? at : lookupPath(ovl, at).hits[0]!.real)
     .map((n) => ovl.xattrs.unescape(n))
     .filter((n): n is string => n !== null);
+  if (!names.some(isTrusted) || mayListTrusted(ovl.caller())) return names;
+  return names.filter((n) => !isTrusted(n));
 }
+
+const isTrusted = (name: string) => name.startsWith('trusted.');
 
 /** Whether an access ACL set by this caller on a file of group `gid` clears set-group-ID (not in the group, not privileged). */
 export type KillSgid = (gid: number) => boolean;

@@ -1,0 +1,49 @@
+// What the calling task may do beyond its fsuid and fsgid: its supplementary groups and effective
+// capabilities. A FUSE request carries only uid, gid and pid, so these come from /proc/<pid>/status,
+// read only on the rare paths that need them (set-group-ID kept or cleared, trusted.* listed).
+import { readFileSync } from 'node:fs';
+import type { Caller } from './overlay.js';
+
+export const CAP_FOWNER = 3;
+export const CAP_FSETID = 4;
+export const CAP_SYS_ADMIN = 21;
+
+/** The calling task's supplementary groups and effective capabilities, from /proc; null when unknown or gone. */
+export function taskCreds(caller: Caller): { groups: string[]; capEff: bigint } | null {
+  if (caller.pid === undefined || caller.pid === 0) return null;
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${caller.pid}/status`, 'latin1');
+  } catch {
+    return null;
+  }
+  const groups = /^Groups:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
+  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  return { groups, capEff: capEff === undefined ? 0n : BigInt(`0x${capEff}`) };
+}
+
+export const holds = (creds: { capEff: bigint }, cap: number): boolean => (creds.capEff & (1n << BigInt(cap))) !== 0n;
+
+/**
+ * The VFS's in_group_or_capable for the caller: in the file's group (fsgid or a supplementary
+ * group) or holding CAP_FSETID. The request carries only the fsgid; the rest is the calling
+ * task's, read from /proc only on this rare path (a set-group-ID file without group-execute
+ * whose group is not the caller's). A task gone by then counts as in the group: the bit stays,
+ * as before kernel 6.2.
+ */
+export function inGroupOrCapable(caller: Caller, gid: number): boolean {
+  if (caller.gid === gid) return true;
+  const creds = taskCreds(caller);
+  return creds === null || creds.groups.includes(String(gid)) || holds(creds, CAP_FSETID);
+}
+
+/**
+ * Whether the caller may see trusted.* names in a listing: the kernel's overlay lists them only to
+ * a caller with CAP_SYS_ADMIN (ovl_can_list), as every filesystem does; the kernel's FUSE client
+ * passes the daemon's list on as it is. A root task without the capability (a container's) does
+ * not see them either. A task whose credentials cannot be read is shown them.
+ */
+export function mayListTrusted(caller: Caller): boolean {
+  const creds = taskCreds(caller);
+  return creds === null || holds(creds, CAP_SYS_ADMIN);
+}
