@@ -200,3 +200,12 @@ t.test('a `withAcls` rule only in scenarios with an ACL; `reference` matches the
   t.same(classify(acl, 'fuse', [{ ...result, reference: 'ENOENT' }], ops, true).map((c) => c.accepted ?? null), [null], 'another kernel answer');
   t.same(classify(acl, 'fuse', [asRoot], ops, true).map((c) => c.accepted ?? null), [null], 'an op run as root');
 });
+
+t.test('an op pattern matches the call whoever makes it; a pattern may name the user', async (t) => {
+  const statx: AcceptRule[] = [{ id: 'statx', targets: ['fuse'], where: 'op', op: 'statx(*)', field: 'fields.mask', reason: 'r', spec: 'S36' }];
+  const ops: Op[] = [{ op: 'statx', path: '.', as: 1000 }, { op: 'statx', path: '.' }];
+  const d = (i: number): Difference => ({ where: 'op', opIndex: i, op: describeOp(ops[i]!), field: 'fields.mask', reference: 'a', target: 'b' });
+  t.same(classify(statx, 'fuse', [d(0), d(1)], ops).map((c) => c.accepted ?? null), ['statx', 'statx']);
+  const byUser: AcceptRule[] = [{ ...statx[0]!, op: '[uid *] statx(*)' }];
+  t.same(classify(byUser, 'fuse', [d(0), d(1)], ops).map((c) => c.accepted ?? null), ['statx', null]);
+});

@@ -81,6 +81,13 @@ function glob(pattern: string): RegExp {
 const test = (pat: Pattern | undefined, v: string | undefined) =>
   pat === undefined || (v !== undefined && (Array.isArray(pat) ? pat : [pat]).some((p) => glob(p).test(v)));
 
+/**
+ * An op pattern matches the op as described, or without its `[uid N] ` prefix: a rule about a call
+ * (`statx(*)`) holds whoever makes it; a pattern may still name the user (`[uid *] *`).
+ */
+const testOp = (pat: Pattern | undefined, described: string | undefined) =>
+  test(pat, described) || (described !== undefined && test(pat, described.replace(/^\[uid \d+\] /, '')));
+
 /** Index of the first `mutate` op (layers changed while mounted), if any. */
 export function firstLayerChange(ops: readonly Op[]): number | undefined {
   const i = ops.findIndex((o) => o.op === 'mutate');
@@ -106,7 +113,7 @@ function afterOpOnItsNames(pattern: Pattern, d: Difference, ops: readonly Op[], 
   const paths = differencePaths(d, ops);
   return ops.some(
     (op, i) =>
-      comesAfter(d, i) && test(pattern, describeOp(op)) && opPaths(ops, i).some((p) => paths.some((q) => related(p, q))) && (!whileHeld || heldAt(ops, i)),
+      comesAfter(d, i) && testOp(pattern, describeOp(op)) && opPaths(ops, i).some((p) => paths.some((q) => related(p, q))) && (!whileHeld || heldAt(ops, i)),
   );
 }
 
@@ -119,7 +126,7 @@ function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly 
     test(rule.where, d.where) &&
     test(rule.field, d.field) &&
     test(rule.path, d.path) &&
-    test(rule.op, d.op) &&
+    testOp(rule.op, d.op) &&
     test(rule.type, d.type) &&
     test(rule.value, JSON.stringify(d.target)) &&
     test(rule.reference, JSON.stringify(d.reference))
