@@ -16,6 +16,11 @@ export interface Handle {
   exec?: boolean;
   /** Opened for writing (or O_TRUNC): a SETATTR without fields may be its write's file_remove_privs. */
   writable?: boolean;
+  /**
+   * Opened O_RDWR, the only open a MAP_SHARED PROT_WRITE mapping can be made from: passed through,
+   * its stores reach the upper file with no request and no notice to the kernel's FUSE client.
+   */
+  readWrite?: boolean;
   /** st_ino the overlay reports for this file. */
   ino: bigint;
   /** fds to close on release (the original one stays open after a swap). */

@@ -162,6 +162,7 @@ export class LlCore {
    *     of 0 here cost a GETATTR round trip per read: half the throughput of a warm 1 MiB read.
    */
   attrMs(rec: NodeRec): number {
+    if (this.io.storesUnseen(rec)) return 0;
     if (rec.isDir || rec.nlink <= 1) return this.policy.attrMs(rec.isDir);
     if (rec.upper) return this.session.grantedFlags & InitFlag.PASSTHROUGH ? 0 : this.policy.attrMs(false);
     return Math.min(HARDLINK_MS, this.policy.attrMs(false));

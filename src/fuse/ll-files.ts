@@ -110,8 +110,11 @@ export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgi
   // An O_TRUNC open by a caller without CAP_FSETID: the daemon's own truncate (root) kept them,
   // and the kernel drops only size and times of its cached attributes after it.
   const dropped = killSuidgid ? dropSetIds(core.ovl.handles.get(fh)!.fd, core.ovl.caller()) : null;
-  if (dropped) core.attrsChanged(nodeid);
-  return opened(core, rec, fh, dropped ?? st ?? undefined);
+  const open = opened(core, rec, fh, dropped ?? st ?? undefined);
+  // Attributes cached before an O_RDWR passthrough open would outlive its mapping's stores: from
+  // now until its release they are not cached (LlCore.attrMs), so drop the ones held.
+  if (dropped || core.io.storesUnseen(rec)) core.attrsChanged(nodeid);
+  return open;
 }
 
 /**
@@ -178,6 +181,10 @@ export function syncFile(core: LlCore, fh: number, datasync: boolean): void {
 }
 
 export function releaseFile(core: LlCore, fh: number): void {
-  core.io.release(core.session, fh);
+  const nodeid = core.ovl.handles.get(fh)?.nodeid;
+  const mapped = core.io.release(core.session, fh);
   releaseHandle(core.ovl, fh);
+  // Stores through a shared mapping of it may have moved its mtime and ctime (IoModes.storesUnseen);
+  // attributes given with a timeout of 0 still serve until the kernel's next clock tick.
+  if (mapped && nodeid !== undefined) core.attrsChanged(nodeid);
 }

@@ -24,12 +24,15 @@ interface NodeIo {
   backingId: number | null;
   /** Handles of the passthrough opens (upper files, all of the same inode); their count is the node's. */
   fhs: number[];
+  /** How many of those are O_RDWR (Handle.readWrite): stores through a mapping of one go unseen. */
+  readWrite: number;
 }
 
 /** How a handle was opened, by file handle (the release must undo exactly what the open counted). */
 interface OpenIo {
   rec: NodeRec;
   mode: IoMode;
+  readWrite: boolean;
 }
 
 export class IoModes {
@@ -42,7 +45,7 @@ export class IoModes {
 
   private io(rec: NodeRec): NodeIo {
     let io = this.nodes.get(rec);
-    if (!io) this.nodes.set(rec, (io = { cached: 0, backingId: null, fhs: [] }));
+    if (!io) this.nodes.set(rec, (io = { cached: 0, backingId: null, fhs: [], readWrite: 0 }));
     return io;
   }
 
@@ -68,16 +71,18 @@ export class IoModes {
       if (id !== null) {
         io.backingId = id;
         io.fhs.push(fh);
-        this.opens.set(fh, { rec, mode: 'passthrough' });
+        const readWrite = h.readWrite === true;
+        if (readWrite) io.readWrite++;
+        this.opens.set(fh, { rec, mode: 'passthrough', readWrite });
         return { openFlags: FOPEN_PASSTHROUGH, backingId: id };
       }
     }
     if (io.fhs.length > 0 || this.othersHave(aliases, rec, 'passthrough')) {
-      this.opens.set(fh, { rec, mode: 'direct' });
+      this.opens.set(fh, { rec, mode: 'direct', readWrite: false });
       return { openFlags: FOPEN_DIRECT_IO };
     }
     io.cached++;
-    this.opens.set(fh, { rec, mode: 'cached' });
+    this.opens.set(fh, { rec, mode: 'cached', readWrite: false });
     return { openFlags: cachedFlags };
   }
 
@@ -108,13 +113,28 @@ export class IoModes {
     return this.opens.get(fh)?.mode;
   }
 
-  /** RELEASE of `fh`: the node's last passthrough open gives its backing id back. */
-  release(session: Session, fh: number): void {
+  /**
+   * Whether `rec` has an O_RDWR passthrough open: a MAP_SHARED PROT_WRITE mapping of it may store
+   * into the upper file, which changes its mtime and ctime without a request to the daemon or a
+   * notice to the kernel's FUSE client (which invalidates its attributes after a passthrough
+   * write(2), not after a store through a mapping). Its attributes are then not cached.
+   */
+  storesUnseen(rec: NodeRec): boolean {
+    return (this.nodes.get(rec)?.readWrite ?? 0) > 0;
+  }
+
+  /**
+   * RELEASE of `fh`: the node's last passthrough open gives its backing id back. True when it was
+   * an O_RDWR passthrough open: a mapping's stores (its RELEASE comes at munmap) may have changed
+   * the file's times since the kernel last asked.
+   */
+  release(session: Session, fh: number): boolean {
     const o = this.opens.get(fh);
-    if (!o) return;
+    if (!o) return false;
     this.opens.delete(fh);
     const io = this.nodes.get(o.rec);
-    if (!io) return;
+    if (!io) return false;
+    if (o.readWrite) io.readWrite--;
     if (o.mode === 'cached') io.cached--;
     else if (o.mode === 'passthrough') io.fhs.splice(io.fhs.indexOf(fh), 1);
     if (o.mode === 'passthrough' && io.fhs.length === 0 && io.backingId !== null) {
@@ -128,5 +148,6 @@ export class IoModes {
       }
     }
     if (io.cached === 0 && io.fhs.length === 0) this.nodes.delete(o.rec);
+    return o.readWrite;
   }
 }
