@@ -2,9 +2,9 @@
 // and setfattr on a private tmpfs, mounts with plain `mount -t overlay` (or $MOUNT_CMD), runs the
 // ops in one python3 process (exact syscalls and open flags, fds held across ops), prints each
 // result next to what the kernel and the target returned, and lists the final tree.
-import { OverlayXattrs, OPAQUE_YES } from '../../format/index.js';
+import { ACL_ACCESS, ACL_DEFAULT, OverlayXattrs, OPAQUE_YES, aclFromText } from '../../format/index.js';
 import { describeOp, type Op } from '../ops.js';
-import { SETUP_TIME_SEC, type Scenario } from '../scenario.js';
+import { type Access, SETUP_TIME_SEC, type Scenario } from '../scenario.js';
 import type { ScenarioResult } from '../session.js';
 import type { ObsResult } from '../trace.js';
 import { PY_OBSERVE_PRELUDE, pyObserveOp } from './repro-observe.js';
@@ -20,11 +20,13 @@ function layerCommands(dir: string, s: Scenario['upper']): string[] {
     const p = sh(`${dir}/${e.path}`);
     switch (e.kind) {
       case 'file':
-        out.push(`printf %s ${sh(e.content)} > ${p} && chmod ${e.mode.toString(8)} ${p}`);
+        out.push(`printf %s ${sh(e.content)} > ${p}${ownerCommand(e, p)} && chmod ${e.mode.toString(8)} ${p}`);
+        out.push(...aclCommands(e, p));
         for (const [k, v] of Object.entries(e.xattrs ?? {})) out.push(`setfattr -h -n ${k} -v ${sh(v)} ${p}`);
         break;
       case 'dir':
-        out.push(`mkdir ${p} && chmod ${e.mode.toString(8)} ${p}`);
+        out.push(`mkdir ${p}${ownerCommand(e, p)} && chmod ${e.mode.toString(8)} ${p}`);
+        out.push(...aclCommands(e, p));
         if (e.opaque) out.push(`setfattr -n ${ovl.name('opaque')} -v ${OPAQUE_YES} ${p}`);
         for (const [k, v] of Object.entries(e.xattrs ?? {})) out.push(`setfattr -h -n ${k} -v ${sh(v)} ${p}`);
         break;
@@ -56,8 +58,22 @@ function layerCommands(dir: string, s: Scenario['upper']): string[] {
   return out.map((c) => c + ' 2>/dev/null');
 }
 
-/** One op as a python expression over `M` (merged), `L` (layer dirs) and the `fds` table. */
+/** ` && chown U:U p` for an entry owned by a user (before the chmod: a chown clears set-user-ID). */
+const ownerCommand = (e: Access, p: string) => (e.owner === undefined ? '' : ` && chown ${e.owner}:${e.owner} ${p}`);
+
+/** setfattr of an entry's ACLs, as the xattr values the suite sets (hex). */
+function aclCommands(e: Access & { defaultAcl?: string }, p: string): string[] {
+  const set = (name: string, text: string) => `setfattr -h -n ${name} -v 0x${aclFromText(text).toString('hex')} ${p}`;
+  return [...(e.acl ? [set(ACL_ACCESS, e.acl)] : []), ...(e.defaultAcl ? [set(ACL_DEFAULT, e.defaultAcl)] : [])];
+}
+
+/** One op as a python expression, run as its user when it names one (as_user). */
 function pyOp(o: Op): string {
+  return o.as === undefined ? pyCall(o) : `as_user(${o.as}, lambda: ${pyCall(o)})`;
+}
+
+/** One op as a python expression over `M` (merged), `L` (layer dirs) and the `fds` table. */
+function pyCall(o: Op): string {
   const m = (p: string) => `M+${py('/' + p)}`;
   switch (o.op) {
     case 'read':
@@ -121,6 +137,10 @@ function pyOp(o: Op): string {
       return `os.setxattr(${m(o.path)}, ${py(o.name)}, ${py(o.value)}.encode(), ${o.mode === 'create' ? 'os.XATTR_CREATE' : o.mode === 'replace' ? 'os.XATTR_REPLACE' : 0}, follow_symlinks=False)`;
     case 'listxattr':
       return `sorted(os.listxattr(${m(o.path)}, follow_symlinks=False))`;
+    case 'setacl':
+      return `os.setxattr(${m(o.path)}, ${py(o.which === 'access' ? ACL_ACCESS : ACL_DEFAULT)}, bytes.fromhex(${py(aclFromText(o.acl).toString('hex'))}), 0, follow_symlinks=False)`;
+    case 'getacl':
+      return `acl_text(os.getxattr(${m(o.path)}, ${py(o.which === 'access' ? ACL_ACCESS : ACL_DEFAULT)}, follow_symlinks=False))`;
     case 'removexattr':
       return `os.removexattr(${m(o.path)}, ${py(o.name)}, follow_symlinks=False)`;
     case 'mknod':
@@ -154,6 +174,15 @@ def wr(p, flags, off, data, mode=0o644):
     fd = os.open(p, flags, mode)
     try: os.pwrite(fd, data.encode(), off) if off is not None else os.write(fd, data.encode())
     finally: os.close(fd)
+def as_user(uid, f):
+    g = os.getgroups(); os.setgroups([uid]); os.setegid(uid); os.seteuid(uid)
+    try: return f()
+    finally: os.seteuid(0); os.setegid(0); os.setgroups(g)
+def acl_text(b):
+    tags = {1: 'u', 2: 'u', 4: 'g', 8: 'g', 16: 'm', 32: 'o'}
+    ents = [__import__('struct').unpack_from('<HHI', b, i) for i in range(4, len(b), 8)]
+    perm = lambda p: ''.join(c if p & bit else '-' for c, bit in (('r', 4), ('w', 2), ('x', 1)))
+    return 'acl:' + ','.join('%s:%s:%s' % (tags.get(t, '?'), n if t in (2, 8) else '', perm(p)) for t, p, n in ents)
 def hold(table, n, fd):
     if n is None: os.close(fd); return None
     if n in table: os.close(table[n])

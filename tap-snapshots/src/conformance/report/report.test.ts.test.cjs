@@ -157,6 +157,15 @@ def wr(p, flags, off, data, mode=0o644):
     fd = os.open(p, flags, mode)
     try: os.pwrite(fd, data.encode(), off) if off is not None else os.write(fd, data.encode())
     finally: os.close(fd)
+def as_user(uid, f):
+    g = os.getgroups(); os.setgroups([uid]); os.setegid(uid); os.seteuid(uid)
+    try: return f()
+    finally: os.seteuid(0); os.setegid(0); os.setgroups(g)
+def acl_text(b):
+    tags = {1: 'u', 2: 'u', 4: 'g', 8: 'g', 16: 'm', 32: 'o'}
+    ents = [__import__('struct').unpack_from('<HHI', b, i) for i in range(4, len(b), 8)]
+    perm = lambda p: ''.join(c if p & bit else '-' for c, bit in (('r', 4), ('w', 2), ('x', 1)))
+    return 'acl:' + ','.join('%s:%s:%s' % (tags.get(t, '?'), n if t in (2, 8) else '', perm(p)) for t, p, n in ents)
 def hold(table, n, fd):
     if n is None: os.close(fd); return None
     if n in table: os.close(table[n])
