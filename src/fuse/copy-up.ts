@@ -327,7 +327,7 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null, 
   const nowImpure = markImpure(ovl, parentUpper, parent.hits[0]);
   // Copy-up is invisible: the upper parent keeps its times, as with the kernel.
   if (parentTimes) setTimes(parentUpper, parentTimes[0], parentTimes[1]);
-  ovl.handles.followCopyUp(objectKey(st), dest);
+  ovl.handles.followCopyUp(objectKey(st), dest, st.nlink > 1 ? node.path : null);
   ovl.onCopyUp?.(node.path, nowImpure);
   return { origin: type !== S_IFDIR && st.nlink === 1 ? st.ino : null, file };
 }

@@ -57,11 +57,14 @@ export class HandleTable {
    * on it to the new upper file now, while `upper` is surely that object (a later rename, exchange
    * or unlink of the name must not make an old fd read another file, as the kernel's reopen
    * follows the inode). An exec handle is read only by page faults of a mapping, which the
-   * kernel serves from the lower without touching any atime: its upper fd is O_NOATIME.
+   * kernel serves from the lower without touching any atime: its upper fd is O_NOATIME. With
+   * `name` (a lower file with other hard links) only the handles opened on that merged name: each
+   * name of a lower hard link is its own overlay inode (index off: ovl_hash_bylower), its copy-up
+   * a new file the other names' open files never read.
    */
-  followCopyUp(lowerKey: string, upper: string): void {
+  followCopyUp(lowerKey: string, upper: string, name: string | null = null): void {
     for (const h of this.open.values()) {
-      if (h.upper || h.lowerKey !== lowerKey) continue;
+      if (h.upper || h.lowerKey !== lowerKey || (name !== null && h.path !== name)) continue;
       h.extraFds.push(h.fd);
       h.fd = openSync(upper, O_RDONLY | (h.exec ? O_NOATIME : 0));
       h.upper = true;

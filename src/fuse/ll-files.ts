@@ -2,7 +2,7 @@
 // FSYNC, RELEASE. Handles are the core's (a read-only handle on a lower file follows a copy-up
 // made later); each remembers its node, so an unlinked file is still served through its fd.
 import { constants, readSync } from 'node:fs';
-import { fstatReal } from '../sys/real-stat.js';
+import { type RealStat, fstatReal } from '../sys/real-stat.js';
 import { writeAt } from '../sys/offsets.js';
 import { copyUpTruncated, objectKey } from './copy-up.js';
 import { lookupPath } from './lookup.js';
@@ -87,8 +87,29 @@ export function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatReal(co
   const unchanged = rec.openMtimeNs === st.mtimeNs && rec.openSize === size;
   rec.openMtimeNs = st.mtimeNs;
   rec.openSize = size;
-  const io = core.io.open(core.session, rec, fh, h, core.aliasesOf(rec), core.policy.openFlags(unchanged));
+  const io = core.io.open(core.session, rec, fh, h, sameRealFile(core, rec, core.aliasesOf(rec), st), core.policy.openFlags(unchanged));
   return { fh, ...io, openFlags: io.openFlags | FOPEN_NOFLUSH };
+}
+
+/**
+ * The hard-link aliases (one overlay inode number) whose open files are the real file `st` is:
+ * those the kernel's io-mode rules must see together. Names of one overlay inode number are not
+ * always one real file: a lower hard link copied up under one name is a new upper file (index
+ * off), and each name copied up gets its own, while all keep the lower's inode number. An open of
+ * another such name must not keep this one from passing through (a mapping of it would then reach
+ * the daemon as WRITEs; found by ovl-check). Asked only for a node with other names.
+ */
+function sameRealFile(core: LlCore, rec: NodeRec, aliases: Iterable<NodeRec>, st: RealStat): NodeRec[] {
+  const others = [...aliases].filter((r) => r !== rec);
+  if (others.length === 0) return others;
+  const ids = new Set(others.map((r) => r.id));
+  const sharing = new Set<number>();
+  for (const h of core.ovl.handles.all()) {
+    if (h.nodeid === undefined || !ids.has(h.nodeid) || sharing.has(h.nodeid)) continue;
+    const other = fstatReal(h.fd);
+    if (other.ino === st.ino && other.dev === st.dev) sharing.add(h.nodeid);
+  }
+  return others.filter((r) => sharing.has(r.id));
 }
 
 export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgid = false): Opened {
