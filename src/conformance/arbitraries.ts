@@ -222,7 +222,8 @@ export function opArb(cfg: SuiteConfig): fc.Arbitrary<Op> {
   if (share <= 0) return op;
   return fc
     .tuple(op, fc.integer({ min: 0, max: 99 }))
-    .map(([o, roll]) => (roll < share && USER_OPS.has(o.op) ? { ...o, as: USER } : o));
+    // High rolls are the user's: shrinking (toward 0) turns an op back to root where the difference allows.
+    .map(([o, roll]) => (roll >= 100 - share && USER_OPS.has(o.op) ? { ...o, as: USER } : o));
 }
 
 /** Scenarios for one suite. */
