@@ -66,4 +66,8 @@ t.test('derivation reaches every dir above a name an op used (its copy-up change
   const tree = (path: string, field: string): Difference => ({ where: 'upper', path, field, reference: 3, target: 2 });
   const diffs = [root, tree('.', 'stat.nlink'), tree('b', 'stat.nlink'), tree('b/c', 'exists'), tree('x', 'exists'), tree('b/x', 'exists')];
   t.same(deriveFrom([0], diffs, ops), [undefined, 0, 0, 0, undefined, undefined]);
+  // A later op on a dir above is its own op: it neither derives from the root nor taints that dir's other names.
+  const later: Op[] = [...ops, { op: 'readdir', path: '.' }, { op: 'read', path: 'x' }];
+  const opDiff = (i: number): Difference => ({ where: 'op', opIndex: i, field: 'result', reference: 'ok', target: 'EIO' });
+  t.same(deriveFrom([0], [root, opDiff(1), opDiff(2)], later), [undefined, undefined, undefined]);
 });

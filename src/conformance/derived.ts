@@ -54,11 +54,11 @@ export function related(a: string, b: string): boolean {
 }
 
 /**
- * Whether a difference at `p` may follow from an op on `tainted`: a related name, or any dir above
- * it. An op deep in the tree copies up every dir above its name (or, refused, does not), which
- * changes each one's parent as well: the root's nlink and impure mark after an unlink of "b/a".
+ * Whether dir `p` is above `tainted`: an op deep in the tree copies up every dir above its name (or,
+ * refused, does not), which changes each one's parent as well: the root's nlink and impure mark
+ * after an unlink of "b/a". Only for the tree's state: a later op on such a dir is its own op.
  */
-const follows = (p: string, tainted: string) => related(p, tainted) || p === '.' || tainted.startsWith(p + '/');
+const above = (p: string, tainted: string) => p === '.' || tainted.startsWith(p + '/');
 
 /** The paths a difference is about: its tree path, or the names its op used. */
 export function differencePaths(d: Difference, ops: readonly Op[]): string[] {
@@ -88,7 +88,8 @@ export function deriveFrom(roots: number[], diffs: readonly Difference[], ops: r
       const sameOp = d.where === 'op' && root.where === 'op' && d.opIndex === root.opIndex;
       if (!sameOp && !comesAfter(d, root.opIndex ?? 0)) continue;
       const paths = differencePaths(d, ops);
-      if (!paths.some((p) => [...tainted].some((t) => follows(p, t)))) continue;
+      const tree = d.where !== 'op';
+      if (!paths.some((p) => [...tainted].some((t) => related(p, t) || (tree && above(p, t))))) continue;
       out[i] = r;
       if (d.where === 'op') for (const p of paths) tainted.add(p);
     }

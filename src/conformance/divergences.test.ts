@@ -195,10 +195,15 @@ t.test('a `withAcls` rule only in scenarios with an ACL; `reference` matches the
   const result: Difference = { where: 'op', opIndex: 0, op: describeOp(ops[0]!), field: 'result', reference: 'EACCES', target: 'ok' };
   const content: Difference = { where: 'op', opIndex: 0, op: describeOp(ops[0]!), field: 'content', reference: undefined, target: { size: 1 } };
   const asRoot: Difference = { ...result, opIndex: 1, op: describeOp(ops[1]!) };
-  t.same(classify(acl, 'fuse', [result, content], ops, true).map((c) => [c.accepted ?? null, c.derivedFrom ?? null]), [['denied', null], ['denied', 0]], "the op's other fields derive from it");
-  t.same(classify(acl, 'fuse', [result], ops, false).map((c) => c.accepted ?? null), [null], 'no ACL in the scenario: unexpected');
-  t.same(classify(acl, 'fuse', [{ ...result, reference: 'ENOENT' }], ops, true).map((c) => c.accepted ?? null), [null], 'another kernel answer');
-  t.same(classify(acl, 'fuse', [asRoot], ops, true).map((c) => c.accepted ?? null), [null], 'an op run as root');
+  const onA = new Set(['a']);
+  t.same(classify(acl, 'fuse', [result, content], ops, onA).map((c) => [c.accepted ?? null, c.derivedFrom ?? null]), [['denied', null], ['denied', 0]], "the op's other fields derive from it");
+  t.same(classify(acl, 'fuse', [result], ops, new Set()).map((c) => c.accepted ?? null), [null], 'no ACL in the scenario: unexpected');
+  t.same(classify(acl, 'fuse', [result], ops, new Set(['b'])).map((c) => c.accepted ?? null), [null], 'an ACL on another name: unexpected');
+  t.same(classify(acl, 'fuse', [{ ...result, reference: 'ENOENT' }], ops, onA).map((c) => c.accepted ?? null), [null], 'another kernel answer');
+  t.same(classify(acl, 'fuse', [asRoot], ops, onA).map((c) => c.accepted ?? null), [null], 'an op run as root');
+  const deep: Op[] = [{ op: 'read', path: 'd/x/a', as: 1000 }];
+  const deepResult: Difference = { ...result, op: describeOp(deep[0]!) };
+  t.same(classify(acl, 'fuse', [deepResult], deep, new Set(['d'])).map((c) => c.accepted ?? null), ['denied'], 'under a dir with an ACL');
 });
 
 t.test('an op pattern matches the call whoever makes it; a pattern may name the user', async (t) => {

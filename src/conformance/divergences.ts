@@ -50,8 +50,9 @@ export interface AcceptRule {
    */
   whileHeld?: boolean;
   /**
-   * Only in scenarios with a POSIX ACL: a layer object carries one, or an op sets or removes one
-   * (for a target that checks and creates by mode bits alone).
+   * Only differences on a name that has a POSIX ACL, or under a dir that has one (a layer object
+   * carries it, or an op sets or removes it): for a target that checks and creates by mode bits
+   * alone. A difference elsewhere in the same scenario stays unexpected.
    */
   withAcls?: boolean;
   reason: string;
@@ -117,8 +118,18 @@ function afterOpOnItsNames(pattern: Pattern, d: Difference, ops: readonly Op[], 
   );
 }
 
-function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly Op[], acls: boolean): boolean {
-  if (rule.withAcls && !acls) return false;
+/** Is one of the names `d` is about, or a dir above it, among `aclPaths`? */
+function underAcl(d: Difference, ops: readonly Op[], aclPaths: ReadonlySet<string>): boolean {
+  return differencePaths(d, ops).some((p) => {
+    for (let q = p; ; q = q.slice(0, q.lastIndexOf('/'))) {
+      if (aclPaths.has(q)) return true;
+      if (!q.includes('/')) return false;
+    }
+  });
+}
+
+function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly Op[], aclPaths: ReadonlySet<string>): boolean {
+  if (rule.withAcls && !underAcl(d, ops, aclPaths)) return false;
   if (rule.afterLayerChange && !afterLayerChange(d, ops)) return false;
   if (rule.afterOp !== undefined && !afterOpOnItsNames(rule.afterOp, d, ops, rule.whileHeld === true)) return false;
   return (
@@ -135,12 +146,14 @@ function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly 
 
 /**
  * Sort each difference into accepted (by the first rule that matches), derived (from an accepted
- * difference whose rule `derives`) or unexpected; `ops` are the scenario's ops, `acls` whether it
- * has a POSIX ACL (scenarioHasAcls).
+ * difference whose rule `derives`) or unexpected; `ops` are the scenario's ops, `aclPaths` the
+ * names with a POSIX ACL (scenarioAclPaths).
  */
-export function classify(rules: AcceptRule[], target: string, diffs: Difference[], ops: readonly Op[] = [], acls = false): Classified[] {
+export function classify(
+  rules: AcceptRule[], target: string, diffs: Difference[], ops: readonly Op[] = [], aclPaths: ReadonlySet<string> = new Set(),
+): Classified[] {
   const out: Classified[] = diffs.map((difference) => {
-    const rule = rules.find((r) => matches(r, target, difference, ops, acls));
+    const rule = rules.find((r) => matches(r, target, difference, ops, aclPaths));
     return rule ? { difference, accepted: rule.id } : { difference };
   });
   const deriving = new Set(rules.filter((r) => r.derives || r.afterLayerChange).map((r) => r.id));

@@ -233,8 +233,9 @@ function runNamespaceOp(ctx: ExecContext, o: Op): RawValue | void {
 
 /** Run `o` and capture its outcome; never throws. */
 export async function execOp(ctx: ExecContext, o: Op): Promise<RawResult> {
-  const root = o.as === undefined ? null : becomeUser(o.as);
+  let root: number[] | null = null;
   try {
+    if (o.as !== undefined) root = becomeUser(o.as);
     const mine = await runObserveOp(ctx, o);
     const value = (mine === 'not mine' ? run(ctx, o) : mine) ?? undefined;
     return value === undefined ? { ok: true } : { ok: true, value };
@@ -248,20 +249,36 @@ export async function execOp(ctx: ExecContext, o: Op): Promise<RawResult> {
 /**
  * Take uid `uid` as the effective (and filesystem) uid, its equal as gid and only group: the
  * kernel then checks modes, owners and ACLs for every call until becomeRoot. The worker runs one
- * op at a time, so nothing else runs with these credentials. Returns root's group list.
+ * op at a time and waits on nothing else meanwhile, so no other work runs with these credentials.
+ * Returns root's group list; a switch that fails halfway is undone before the error goes on.
  */
 function becomeUser(uid: number): number[] {
   const groups = process.getgroups!();
-  process.setgroups!([uid]);
-  process.setegid!(uid);
-  process.seteuid!(uid);
+  try {
+    process.setgroups!([uid]);
+    process.setegid!(uid);
+    process.seteuid!(uid);
+  } catch (err) {
+    becomeRoot(groups);
+    throw err;
+  }
   return groups;
 }
 
+/**
+ * Back to root's ids and groups. A worker that cannot get them back would run every later op with
+ * the wrong ones and report wrong results as the kernel's or the target's: it stops instead (the
+ * runner reports the scenario as failed).
+ */
 function becomeRoot(groups: number[]): void {
-  process.seteuid!(0);
-  process.setegid!(0);
-  process.setgroups!(groups);
+  try {
+    process.seteuid!(0);
+    process.setegid!(0);
+    process.setgroups!(groups);
+  } catch (err) {
+    process.stderr.write(`ovl-check worker: cannot get root's credentials back: ${String(err)}\n`);
+    process.exit(70);
+  }
 }
 
 /** Close every handle the scenario still holds (before remount and at the end). */

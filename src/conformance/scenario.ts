@@ -45,10 +45,21 @@ export interface Scenario {
   separateLowerFs?: boolean;
 }
 
+/** The merged paths whose objects have a POSIX ACL in a layer of `s`, or get or lose one by an op. */
+export function scenarioAclPaths(s: Scenario): Set<string> {
+  const paths = new Set<string>();
+  for (const l of [...s.lowers, s.upper]) {
+    for (const e of l.entries) if ((e.kind === 'file' || e.kind === 'dir') && (e.acl || (e.kind === 'dir' && e.defaultAcl))) paths.add(e.path);
+  }
+  for (const o of s.ops) {
+    if (o.op === 'setacl' || ((o.op === 'setxattr' || o.op === 'removexattr') && o.name.startsWith('system.posix_acl_'))) paths.add(o.path);
+  }
+  return paths;
+}
+
 /** Whether a layer object of `s` has a POSIX ACL, or one of its ops sets or removes one. */
 export function scenarioHasAcls(s: Scenario): boolean {
-  const layered = [...s.lowers, s.upper].some((l) => l.entries.some((e) => (e.kind === 'file' || e.kind === 'dir') && (e.acl || (e.kind === 'dir' && e.defaultAcl))));
-  return layered || s.ops.some((o) => o.op === 'setacl' || ((o.op === 'setxattr' || o.op === 'removexattr') && o.name.startsWith('system.posix_acl_')));
+  return scenarioAclPaths(s).size > 0;
 }
 
 /** Fixed times for everything built in a layer: old enough that any write's "now" is clearly newer. */

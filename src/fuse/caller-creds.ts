@@ -1,7 +1,7 @@
 // What the calling task may do beyond its fsuid and fsgid: its supplementary groups and effective
 // capabilities. A FUSE request carries only uid, gid and pid, so these come from /proc/<pid>/status,
 // read only on the rare paths that need them (set-group-ID kept or cleared, trusted.* listed).
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import type { Caller } from './overlay.js';
 
 export const CAP_FOWNER = 3;
@@ -41,9 +41,23 @@ export function inGroupOrCapable(caller: Caller, gid: number): boolean {
  * Whether the caller may see trusted.* names in a listing: the kernel's overlay lists them only to
  * a caller with CAP_SYS_ADMIN (ovl_can_list), as every filesystem does; the kernel's FUSE client
  * passes the daemon's list on as it is. A root task without the capability (a container's) does
- * not see them either. A task whose credentials cannot be read is shown them.
+ * not see them either, nor root in a user namespace of its own. A task whose credentials cannot be
+ * read is shown them.
  */
 export function mayListTrusted(caller: Caller): boolean {
   const creds = taskCreds(caller);
-  return creds === null || holds(creds, CAP_SYS_ADMIN);
+  return creds === null || (holds(creds, CAP_SYS_ADMIN) && inOurUserNs(caller.pid!));
+}
+
+/**
+ * Whether task `pid` is in the daemon's user namespace (the initial one, for a daemon run as root
+ * on the host): ovl_can_list asks for CAP_SYS_ADMIN there, and root in a user namespace of its
+ * own holds its capabilities only in that one. Unknown (the task is gone) counts as yes.
+ */
+function inOurUserNs(pid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/user`) === readlinkSync('/proc/self/ns/user');
+  } catch {
+    return true;
+  }
 }

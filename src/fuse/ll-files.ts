@@ -178,7 +178,11 @@ export function createFile(
   // current by the watcher): no second search of the layers (createAt nameFree).
   const made = createFileHandle(core.ovl, core.childPathOf(prec, name), mode, flags, true, umask);
   const entry = core.entry(prec, name, made.node);
-  return { entry, opened: opened(core, core.rec(entry.nodeid), made.fh, made.st) };
+  const rec = core.rec(entry.nodeid);
+  const open = opened(core, rec, made.fh, made.st);
+  // An O_RDWR passthrough open is counted only now: its attributes are not to be cached either.
+  if (core.io.storesUnseen(rec)) entry.attrValidMs = 0;
+  return { entry, opened: open };
 }
 
 // readSync takes a bigint position (2^53 and more) as it is.

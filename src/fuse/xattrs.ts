@@ -75,10 +75,21 @@ export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer
   const mode = flags & XATTR_CREATE ? 'create' : flags & XATTR_REPLACE ? 'replace' : 'any';
   if (isAcl(name)) refuseAclOfLowerWithout(lookupPath(ovl, path).hits[0]!, name);
   const real = upperPath(ovl, copyUp(ovl, path).path);
-  if (name === ACL_ACCESS && (killSgid === true || (killSgid !== false && killSgid(lstatSync(real).gid)))) dropSgid(real);
-  setXattr(real, ovl.xattrs.escape(name), value, mode);
-  // An access ACL sets the group bits to its mask (and dropSgid may have cleared set-group-ID).
-  if (name === ACL_ACCESS) ovl.restatDir(path);
+  if (name !== ACL_ACCESS) return setXattr(real, ovl.xattrs.escape(name), value, mode);
+  try {
+    if (killSgid === true || (killSgid !== false && killsSgid(real, killSgid))) dropSgid(real);
+    setXattr(real, ovl.xattrs.escape(name), value, mode);
+  } finally {
+    // An access ACL sets the group bits to its mask, and dropSgid may have cleared set-group-ID
+    // even when the set then failed (as the kernel's does).
+    ovl.restatDir(path);
+  }
+}
+
+/** A set-group-ID file whose group the caller is outside of (asked only then: it may read /proc). */
+function killsSgid(real: string, outside: KillSgid): boolean {
+  const st = lstatSync(real);
+  return (st.mode & S_ISGID) !== 0 && outside(st.gid);
 }
 
 function dropSgid(real: string): void {
@@ -100,8 +111,10 @@ export function xattrRemove(ovl: Overlay, path: string, name: string, inGroup?: 
   if (!top.layer.upper && getXattr(top.real, stored) === null) fail('ENODATA', path);
   const real = upperPath(ovl, copyUp(ovl, path).path);
   if (name !== ACL_ACCESS) return removeXattr(real, stored);
-  const st = lstatSync(real);
-  if (inGroup && st.mode & S_ISGID && !inGroup(st.gid)) dropSgid(real);
-  removeXattr(real, stored);
-  ovl.restatDir(path);
+  try {
+    if (inGroup && killsSgid(real, (gid) => !inGroup(gid))) dropSgid(real);
+    removeXattr(real, stored);
+  } finally {
+    ovl.restatDir(path);
+  }
 }

@@ -32,12 +32,13 @@ t.test('fsyncFd and closeFd on an open fd; errors carry the errno and the path',
   t.throws(() => openFile(join(dir, 'missing'), constants.O_RDONLY), { code: 'ENOENT', path: join(dir, 'missing') });
 });
 
-t.test('startWriteback starts the writeback of a range and never throws: the fsync after it reports errors', async (t) => {
+// That it is called, with which ranges and before the fsync: src/fuse/copy-up.test.ts (strace).
+t.test('startWriteback binds sync_file_range and leaves the data to the fsync after it', async (t) => {
   const f = join(dir, 'wb');
   writeFileSync(f, Buffer.alloc(1 << 16, 1));
   const fd = openFile(f, constants.O_WRONLY);
-  t.doesNotThrow(() => startWriteback(fd, 0, 1 << 16));
+  startWriteback(fd, 0, 1 << 16);
   fsyncFd(fd, f);
   closeFd(fd);
-  t.doesNotThrow(() => startWriteback(fd, 0, 1), 'a closed fd (EBADF) is ignored too');
+  t.ok(readFileSync(f).equals(Buffer.alloc(1 << 16, 1)));
 });
