@@ -65,7 +65,6 @@ export class Overlay {
     return `${this.stack.work}/#ovl${process.pid.toString(16)}.${(this.tmpCounter++).toString(16)}`;
   }
 
-  /** Forget cached resolutions of `path` and everything below it. */
   /**
    * The daemon changed the mode or owner of the object at `path`: if it is a cached dir, take its
    * top stat again. New objects in a dir get their group and set-group-ID from that stat (create.ts
@@ -76,6 +75,7 @@ export class Overlay {
     if (top) top.st = lstatReal(top.real);
   }
 
+  /** Forget cached resolutions of `path` and everything below it. */
   invalidate(path: string): void {
     const [parent, name] = splitPath(path);
     this.files.get(parent)?.delete(name);

@@ -77,24 +77,19 @@ export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer
   const real = upperPath(ovl, copyUp(ovl, path).path);
   if (name !== ACL_ACCESS) return setXattr(real, ovl.xattrs.escape(name), value, mode);
   try {
-    if (killSgid === true || (killSgid !== false && killsSgid(real, killSgid))) dropSgid(real);
+    if (killSgid !== false) dropSgidIf(real, killSgid === true ? () => true : killSgid);
     setXattr(real, ovl.xattrs.escape(name), value, mode);
   } finally {
-    // An access ACL sets the group bits to its mask, and dropSgid may have cleared set-group-ID
+    // An access ACL sets the group bits to its mask, and dropSgidIf may have cleared set-group-ID
     // even when the set then failed (as the kernel's does).
     ovl.restatDir(path);
   }
 }
 
-/** A set-group-ID file whose group the caller is outside of (asked only then: it may read /proc). */
-function killsSgid(real: string, outside: KillSgid): boolean {
+/** Clear set-group-ID of `real` if it has it and the caller is `outside` its group (asked only then: it may read /proc). */
+function dropSgidIf(real: string, outside: KillSgid): void {
   const st = lstatSync(real);
-  return (st.mode & S_ISGID) !== 0 && outside(st.gid);
-}
-
-function dropSgid(real: string): void {
-  const st = lstatSync(real);
-  if (st.mode & S_ISGID) chmodSync(real, st.mode & 0o7777 & ~S_ISGID);
+  if (st.mode & S_ISGID && outside(st.gid)) chmodSync(real, st.mode & 0o7777 & ~S_ISGID);
 }
 
 /**
@@ -112,7 +107,7 @@ export function xattrRemove(ovl: Overlay, path: string, name: string, inGroup?: 
   const real = upperPath(ovl, copyUp(ovl, path).path);
   if (name !== ACL_ACCESS) return removeXattr(real, stored);
   try {
-    if (inGroup && killsSgid(real, (gid) => !inGroup(gid))) dropSgid(real);
+    if (inGroup) dropSgidIf(real, (gid) => !inGroup(gid));
     removeXattr(real, stored);
   } finally {
     ovl.restatDir(path);
