@@ -6,8 +6,8 @@ const { O_RDONLY, O_NOATIME } = constants;
 
 export interface Handle {
   fd: number;
-  /** Merged path at open time (for logs and fd-less fallbacks). */
-  path: string;
+  /** Merged path at open time, kept current by renames (HandleTable.setPath, movePaths). */
+  readonly path: string;
   /** True once the fd refers to the upper copy. */
   upper: boolean;
   /** `dev:ino` of the lower object a read-only handle was opened on. */
@@ -25,13 +25,27 @@ export interface Handle {
   ino: bigint;
   /** fds to close on release (the original one stays open after a swap). */
   extraFds: number[];
-  /** The node id it was opened on (node-based transport): serves the node after its name is gone. */
-  nodeid?: number;
+  /** The node id it was opened on (node-based transport; HandleTable.setNode): serves the node after its name is gone. */
+  readonly nodeid?: number;
 }
 
+/**
+ * Every lookup a request makes here goes through an index, never a walk of all handles: a client
+ * holding thousands of files open (a database, a JVM, a build) would otherwise pay for each of
+ * them on every open, copy-up and rename (measured: 15,000 held opens doubled the cost of a
+ * copy-up, a create and a rename). `path` and `nodeid` change only through this table.
+ */
 export class HandleTable {
   private readonly open = new Map<number, Handle>();
   private next = 1;
+  private readonly byPath = new Map<string, Set<number>>();
+  /** How many handles' paths lie strictly below each dir path: a rename moves them only when some do. */
+  private readonly below = new Map<string, number>();
+  private readonly byNode = new Map<number, Set<number>>();
+  /** Read-only handles still on a lower file, by its `dev:ino` (what a copy-up of it switches). */
+  private readonly byLower = new Map<string, Set<number>>();
+  private readonly execs = new Set<number>();
+  private readonly writers = new Set<number>();
 
   add(h: Handle): number {
     // Skip 0: fuse-native treats a zero handle as "none".
@@ -39,6 +53,11 @@ export class HandleTable {
     const fh = this.next;
     this.next = (this.next + 1) >>> 0;
     this.open.set(fh, h);
+    this.indexPath(fh, h.path);
+    if (h.nodeid !== undefined) index(this.byNode, h.nodeid, fh);
+    if (!h.upper && h.lowerKey !== null) index(this.byLower, h.lowerKey, fh);
+    if (h.exec) this.execs.add(fh);
+    if (h.writable) this.writers.add(fh);
     return fh;
   }
 
@@ -48,8 +67,68 @@ export class HandleTable {
 
   remove(fh: number): Handle | undefined {
     const h = this.open.get(fh);
+    if (!h) return undefined;
     this.open.delete(fh);
+    this.unindexPath(fh, h.path);
+    if (h.nodeid !== undefined) unindex(this.byNode, h.nodeid, fh);
+    if (!h.upper && h.lowerKey !== null) unindex(this.byLower, h.lowerKey, fh);
+    this.execs.delete(fh);
+    this.writers.delete(fh);
     return h;
+  }
+
+  /** Handle `fh` now serves node `nodeid` (node-based transport). */
+  setNode(fh: number, nodeid: number): void {
+    const h = this.open.get(fh) as { nodeid?: number } | undefined;
+    if (!h || h.nodeid === nodeid) return;
+    if (h.nodeid !== undefined) unindex(this.byNode, h.nodeid, fh);
+    h.nodeid = nodeid;
+    index(this.byNode, nodeid, fh);
+  }
+
+  /** Handle `fh`'s file now has the merged name `path` (a linked O_TMPFILE, a hidden name). */
+  setPath(fh: number, path: string): void {
+    const h = this.open.get(fh) as { path: string } | undefined;
+    if (!h || h.path === path) return;
+    this.unindexPath(fh, h.path);
+    h.path = path;
+    this.indexPath(fh, path);
+  }
+
+  /** The handles opened on merged name `path` (or moved to it). */
+  onPath(path: string): ReadonlySet<number> {
+    return this.byPath.get(path) ?? NONE;
+  }
+
+  /** The handles of node `nodeid`. */
+  onNode(nodeid: number): ReadonlySet<number> {
+    return this.byNode.get(nodeid) ?? NONE;
+  }
+
+  /** The handles opened by execve (FMODE_EXEC). */
+  executing(): ReadonlySet<number> {
+    return this.execs;
+  }
+
+  /** The handles opened for writing (or O_TRUNC). */
+  writing(): ReadonlySet<number> {
+    return this.writers;
+  }
+
+  /**
+   * `src` was renamed to `dest`: handles on it, and below it when it is a dir, follow. Only a dir
+   * with open handles below costs a look at every open path; a file's rename costs one lookup.
+   */
+  movePaths(src: string, dest: string): void {
+    const moved: [number, string][] = [];
+    for (const fh of this.onPath(src)) moved.push([fh, dest]);
+    if ((this.below.get(src) ?? 0) > 0) {
+      const prefix = src === '/' ? '/' : src + '/';
+      for (const [path, fhs] of this.byPath) {
+        if (path.startsWith(prefix)) for (const fh of fhs) moved.push([fh, dest + path.slice(src.length)]);
+      }
+    }
+    for (const [fh, path] of moved) this.setPath(fh, path);
   }
 
   /**
@@ -63,11 +142,15 @@ export class HandleTable {
    * a new file the other names' open files never read.
    */
   followCopyUp(lowerKey: string, upper: string, name: string | null = null): void {
-    for (const h of this.open.values()) {
-      if (h.upper || h.lowerKey !== lowerKey || (name !== null && h.path !== name)) continue;
+    const on = this.byLower.get(lowerKey);
+    if (!on) return;
+    for (const fh of [...on]) {
+      const h = this.open.get(fh)!;
+      if (name !== null && h.path !== name) continue;
       h.extraFds.push(h.fd);
       h.fd = openSync(upper, O_RDONLY | (h.exec ? O_NOATIME : 0));
       h.upper = true;
+      unindex(this.byLower, lowerKey, fh);
     }
   }
 
@@ -78,4 +161,40 @@ export class HandleTable {
   entries(): IterableIterator<[number, Handle]> {
     return this.open.entries();
   }
+
+  private indexPath(fh: number, path: string): void {
+    index(this.byPath, path, fh);
+    for (let dir = parentOf(path); dir !== null; dir = parentOf(dir)) this.below.set(dir, (this.below.get(dir) ?? 0) + 1);
+  }
+
+  private unindexPath(fh: number, path: string): void {
+    unindex(this.byPath, path, fh);
+    for (let dir = parentOf(path); dir !== null; dir = parentOf(dir)) {
+      const n = this.below.get(dir)! - 1;
+      if (n === 0) this.below.delete(dir);
+      else this.below.set(dir, n);
+    }
+  }
+}
+
+const NONE: ReadonlySet<number> = new Set();
+
+function index<K>(map: Map<K, Set<number>>, key: K, fh: number): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(fh);
+}
+
+function unindex<K>(map: Map<K, Set<number>>, key: K, fh: number): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(fh);
+  if (set.size === 0) map.delete(key);
+}
+
+/** The dir path holding `path` ('/' for a top-level name), or null for '/' and a name with no dir. */
+function parentOf(path: string): string | null {
+  const i = path.lastIndexOf('/');
+  if (i < 0 || path === '/') return null;
+  return i === 0 ? '/' : path.slice(0, i);
 }

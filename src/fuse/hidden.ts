@@ -19,16 +19,12 @@ const HIDDEN_NAME = /^\.fuse_hidden[0-9a-f]{16}$/;
 /** Is this rename libfuse hiding an open file (and not a user's rename to a look-alike name)? */
 export function isHideRename(ovl: Overlay, src: string, dest: string): boolean {
   if (!HIDDEN_NAME.test(splitPath(dest)[1])) return false;
-  for (const h of ovl.handles.all()) if (h.path === src) return true;
-  return false;
+  return ovl.handles.onPath(src).size > 0;
 }
 
 /** Keep open handles' paths current when a name or a dir above them moves. */
 export function moveHandles(ovl: Overlay, src: string, dest: string): void {
-  for (const h of ovl.handles.all()) {
-    if (h.path === src) h.path = dest;
-    else if (h.path.startsWith(src + '/')) h.path = dest + h.path.slice(src.length);
-  }
+  ovl.handles.movePaths(src, dest);
 }
 
 /** libfuse hides an open `path` by renaming it to `hiddenPath`: unlink it and retarget its handles. */
@@ -36,12 +32,12 @@ export function hideOpenFile(ovl: Overlay, path: string, hiddenPath: string): vo
   const node = lookupPath(ovl, path);
   if (node.isDir) fail('EISDIR', path);
   removeAt(ovl, path, node);
-  for (const h of ovl.handles.all()) if (h.path === path) h.path = hiddenPath;
+  for (const fh of [...ovl.handles.onPath(path)]) ovl.handles.setPath(fh, hiddenPath);
   ovl.hidden.add(hiddenPath);
 }
 
 function handleFor(ovl: Overlay, hiddenPath: string): [number, Handle] | undefined {
-  for (const [fh, h] of ovl.handles.entries()) if (h.path === hiddenPath) return [fh, h];
+  for (const fh of ovl.handles.onPath(hiddenPath)) return [fh, ovl.handles.get(fh)!];
   return undefined;
 }
 

@@ -146,7 +146,7 @@ export class LlCore {
 
   /** Some open file handle on this node (for nodes whose name is gone); with `writable`, one open for writing. */
   handleOf(rec: NodeRec, writable = false): number | undefined {
-    for (const [fh, h] of this.ovl.handles.entries()) if (h.nodeid === rec.id && (!writable || h.writable)) return fh;
+    for (const fh of this.ovl.handles.onNode(rec.id)) if (!writable || this.ovl.handles.get(fh)!.writable) return fh;
     return undefined;
   }
 

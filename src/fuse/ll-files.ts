@@ -82,7 +82,7 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
  */
 export function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatReal(core.ovl.handles.get(fh)!.fd)): Opened {
   const h = core.ovl.handles.get(fh)!;
-  h.nodeid = rec.id;
+  core.ovl.handles.setNode(fh, rec.id);
   const size = exactSize(st.size);
   const unchanged = rec.openMtimeNs === st.mtimeNs && rec.openSize === size;
   rec.openMtimeNs = st.mtimeNs;
@@ -102,14 +102,13 @@ export function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatReal(co
 function sameRealFile(core: LlCore, rec: NodeRec, aliases: Iterable<NodeRec>, st: RealStat): NodeRec[] {
   const others = [...aliases].filter((r) => r !== rec);
   if (others.length === 0) return others;
-  const ids = new Set(others.map((r) => r.id));
-  const sharing = new Set<number>();
-  for (const h of core.ovl.handles.all()) {
-    if (h.nodeid === undefined || !ids.has(h.nodeid) || sharing.has(h.nodeid)) continue;
-    const other = fstatReal(h.fd);
-    if (other.ino === st.ino && other.dev === st.dev) sharing.add(h.nodeid);
-  }
-  return others.filter((r) => sharing.has(r.id));
+  return others.filter((r) => {
+    for (const fh of core.ovl.handles.onNode(r.id)) {
+      const other = fstatReal(core.ovl.handles.get(fh)!.fd);
+      if (other.ino === st.ino && other.dev === st.dev) return true;
+    }
+    return false;
+  });
 }
 
 export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgid = false): Opened {
@@ -152,8 +151,9 @@ export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgi
  */
 function heldAs(core: LlCore, rec: NodeRec, as: 'exec' | 'writer'): boolean {
   let upper: string | null | undefined;
-  for (const h of core.ovl.handles.all()) {
-    if (!(as === 'exec' ? h.exec : h.writable)) continue;
+  const handles = core.ovl.handles;
+  for (const fh of as === 'exec' ? handles.executing() : handles.writing()) {
+    const h = handles.get(fh)!;
     if (h.nodeid === rec.id) {
       // A writer of the same node: the kernel refuses the execve itself, after this OPEN.
       if (as === 'exec') return true;

@@ -44,5 +44,5 @@ export function tmpfileHandle(ovl: Overlay, parentPath: string, mode: number, fl
 export function linkTmpfile(ovl: Overlay, fh: number, path: string): void {
   const h = ovl.handles.get(fh) ?? fail('EBADF', String(fh));
   createAt(ovl, path, { make: (real) => linkFd(h.fd, real), chown: false });
-  h.path = path;
+  ovl.handles.setPath(fh, path);
 }
