@@ -328,7 +328,7 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null, 
   // Copy-up is invisible: the upper parent keeps its times, as with the kernel.
   if (parentTimes) setTimes(parentUpper, parentTimes[0], parentTimes[1]);
   ovl.handles.followCopyUp(objectKey(st), dest, st.nlink > 1 ? node.path : null);
-  ovl.onCopyUp?.(node.path, nowImpure);
+  ovl.onCopyUp?.(node.path, nowImpure, type !== S_IFDIR && st.nlink > 1);
   return { origin: type !== S_IFDIR && st.nlink === 1 ? st.ino : null, file };
 }
 
@@ -370,7 +370,7 @@ function copyUpKeep(ovl: Overlay, path: string, keep: number | null, noData = fa
   ovl.invalidate(path);
   // A regular file's copy was stat'ed on its fd: no lookup by path needed to build its node.
   const copied = file ? upperFileNode(ovl, path, upperPath(ovl, path), file.st) : lookupPath(ovl, path);
-  if (files) ovl.files.set(path, files);
+  if (files) ovl.filesIn(path, files);
   // The merged file keeps the inode number of the lower object its origin names (inode.ts): known
   // here, so it need not be read back and decoded by handle (getxattr + open_by_handle_at).
   const top = copied.hits[0]!;

@@ -42,6 +42,8 @@ export class LlCore {
   private prefetched: Map<string, Node> | null = null;
   /** Nodes seen with nlink > 1 by overlay inode: the other names of a hard-linked file. */
   private readonly aliases = new Map<number, Set<NodeRec>>();
+  /** Dirs whose listing the kernel may hold in a form that reads otherwise once they are impure. */
+  private readonly impureSensitive = new Set<number>();
   /** The sender of the request being served: new objects belong to it (Overlay.caller). */
   caller: Caller = { uid: 0, gid: 0 };
 
@@ -50,7 +52,7 @@ export class LlCore {
     cache: CacheMode,
   ) {
     this.policy = new CachePolicy(cache);
-    ovl.onCopyUp = (path, parentNowImpure) => this.copiedUp(path, parentNowImpure);
+    ovl.onCopyUp = (path, parentNowImpure, inoChanged) => this.copiedUp(path, parentNowImpure, inoChanged);
   }
 
   enter(ctx: RequestContext): void {
@@ -220,14 +222,25 @@ export class LlCore {
     if (this.policy.mode !== 'never') this.invalidate(nodeid, false);
   }
 
+  /**
+   * READDIR handed the kernel part of dir `nodeid`'s listing that reads otherwise once the dir is
+   * impure (Listing.changesWhenImpure): kept until the kernel is told to drop its cached listing.
+   */
+  listedChangesWhenImpure(nodeid: number): void {
+    this.impureSensitive.add(nodeid);
+  }
+
   /** A copy-up switched a node's real object (a dir may become merged: nlink, listing). */
-  private copiedUp(path: string, parentNowImpure: boolean): void {
+  private copiedUp(path: string, parentNowImpure: boolean, inoChanged: boolean): void {
     if (this.policy.mode === 'never') return;
-    // Its upper parent got an entry (ctime; its times are put back). Only when it became impure
-    // does its listing change (that hides the parent's upper xattr whiteouts: format,
-    // mergedListingDropsXattrWhiteout), so the cached listing goes only then.
+    // Its upper parent got an entry (ctime; its times are put back). Its listing reads otherwise
+    // only where the object's st_ino changed, or where the parent just became impure and a
+    // listing the kernel was handed since its last drop lists an upper entry (d_ino, xattr
+    // whiteouts: Listing.changesWhenImpure). Only then does the cached listing go, before the
+    // reply; else the kernel keeps it, and no reply waits for a hand-off (one per dir of a chmod -R).
     const parent = path === '/' ? undefined : this.table.find(splitPath(path)[0]);
-    if (parent) this.invalidate(parent.id, parentNowImpure, 0, -1, true);
+    const listingChanged = inoChanged || (parentNowImpure && this.impureSensitive.has(parent?.id ?? -1));
+    if (parent) this.invalidate(parent.id, listingChanged, 0, -1, true);
     const rec = this.table.find(path);
     // Its own listing shows the same names and d_ino right after: it need not hold the reply.
     if (rec) this.invalidate(rec.id, rec.isDir);
@@ -248,6 +261,7 @@ export class LlCore {
    * impure showed the old d_ino under load).
    */
   private invalidate(nodeid: number, data: boolean, off = 0, len = -1, beforeReply = false): void {
+    if (data) this.impureSensitive.delete(nodeid);
     if (beforeReply && data && this.session.invalListing && this.table.get(nodeid)?.isDir) {
       // The attributes at once too, should the listing's hand-off outlast its bound.
       this.session.invalAttrs?.(nodeid);
@@ -270,8 +284,7 @@ export function forgetCached(core: LlCore, path: string | null, node: NodeRec | 
   // always asked), so a change there leaves it be: a client's write to a file it just created is one.
   if (layer === undefined || layer > 0 || !core.ovl.stack.upper) core.ovl.lowerIndex.changed();
   if (path === null) {
-    core.ovl.dirs.clear();
-    core.ovl.files.clear();
+    core.ovl.forgetAll();
     for (const rec of core.table.all()) rec.openMtimeNs = null;
     return;
   }

@@ -17,6 +17,8 @@ interface DirHandle {
   entries: DirEntry[] | null;
   /** The nodes the listing resolved, by name, until READDIRPLUS has looked each up once. */
   resolved: Map<string, Node>;
+  /** Listing.changesWhenImpure of `entries`. */
+  changesWhenImpure?: boolean;
 }
 
 /** Listings kept for handle-less readers (fh 0): the most recently read dirs, oldest dropped first. */
@@ -76,9 +78,11 @@ export function openDir(core: LlCore, dirs: DirHandles, nodeid: number): Opened 
   return { fh: dirs.add({ nodeid, entries: null, resolved: new Map() }), openFlags: core.policy.opendirFlags() };
 }
 
-function snapshot(core: LlCore, nodeid: number, resolved: Map<string, Node>): DirEntry[] {
+function snapshot(core: LlCore, h: DirHandle): DirEntry[] {
+  const { nodeid, resolved } = h;
   resolved.clear();
   const listing = listDir(core.ovl, core.pathOf(core.rec(nodeid)), resolved);
+  h.changesWhenImpure = listing.changesWhenImpure;
   const out: DirEntry[] = new Array(listing.names.length);
   for (let i = 0; i < listing.names.length; i++) {
     const name = listing.names[i]!;
@@ -108,7 +112,8 @@ function* from(core: LlCore, h: DirHandle, offset: number): Generator<DirEntry> 
 export function readDir(core: LlCore, dirs: DirHandles, nodeid: number, fh: number, offset: number): Iterable<DirEntry> {
   const h = dirs.of(nodeid, fh);
   if (!h || h.nodeid !== nodeid) fail('EBADF', `dir handle ${fh}`);
-  if (h.entries === null || offset === 0) h.entries = snapshot(core, nodeid, h.resolved);
+  if (h.entries === null || offset === 0) h.entries = snapshot(core, h);
+  if (h.changesWhenImpure) core.listedChangesWhenImpure(nodeid);
   if (fh === 0 && offset >= h.entries.length) dirs.done(h);
   return from(core, h, offset);
 }

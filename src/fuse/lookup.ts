@@ -223,7 +223,7 @@ export function lookupDir(ovl: Overlay, path: string): Node {
  * before they are reported). Its parent is cached already, as invalidate() relies on.
  */
 export function rememberDir(ovl: Overlay, node: Node): void {
-  ovl.dirs.set(node.path, { ...node, fresh: false });
+  ovl.rememberDir({ ...node, fresh: false });
 }
 
 /**
@@ -268,12 +268,10 @@ export interface FileRef {
 
 function rememberFile(ovl: Overlay, parent: string, name: string, hit: Hit): void {
   if (rememberedFiles >= MAX_FILES) {
-    ovl.files.clear();
+    ovl.forgetFiles();
     rememberedFiles = 0;
   }
-  let names = ovl.files.get(parent);
-  if (!names) ovl.files.set(parent, (names = new Map()));
-  names.set(name, { layer: hit.layer, real: hit.real });
+  ovl.filesIn(parent).set(name, { layer: hit.layer, real: hit.real });
   rememberedFiles++;
 }
 

@@ -56,5 +56,5 @@ export function fixDirOrigin(ovl: Overlay, path: string, parentUpper: string | u
   if (!lacksDirOrigin(ovl, parentUpper, hits)) return;
   setXattr(hits[0]!.real, ovl.xattrs.name('origin'), encodeOrigin(fileHandle(hits[1]!.real)));
   const nowImpure = markImpure(ovl, parentUpper!);
-  ovl.onCopyUp?.(path, nowImpure);
+  ovl.onCopyUp?.(path, nowImpure, false);
 }

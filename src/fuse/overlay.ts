@@ -6,6 +6,7 @@ import type { FileRef, Hit, Node } from './lookup.js';
 import { lstatReal } from '../sys/index.js';
 import { HandleTable } from './handles.js';
 import { LowerIndex } from './lower-index.js';
+import { PathTree } from './path-tree.js';
 
 export type CacheMode = 'auto' | 'never' | 'always';
 
@@ -20,10 +21,12 @@ export class Overlay {
   readonly stack: LayerStack;
   readonly xattrs: OverlayXattrs;
   readonly follow: boolean;
-  /** Resolved merged directories by merged path. */
-  readonly dirs = new Map<string, Node>();
-  /** Where a non-dir was found, by parent dir path and name (re-checked by one lstat on use). */
-  readonly files = new Map<string, Map<string, FileRef>>();
+  /** Resolved merged directories by merged path (rememberDir). */
+  readonly dirs: ReadonlyMap<string, Node> = new Map<string, Node>();
+  /** Where a non-dir was found, by parent dir path and name (re-checked by one lstat on use; filesIn). */
+  readonly files: ReadonlyMap<string, Map<string, FileRef>> = new Map<string, Map<string, FileRef>>();
+  /** The paths dirs and files hold, as a tree: invalidate() drops a subtree without a scan of every key. */
+  private readonly cachedPaths = new PathTree();
   /** Which lower copies of a merged dir hold a name (used while the layer watcher runs). */
   readonly lowerIndex = new LowerIndex();
   readonly handles = new HandleTable();
@@ -32,10 +35,12 @@ export class Overlay {
   /** O_PATH fds on each lower filesystem, for decoding origin handles (see inode.ts). */
   lowerMountFds: number[] | null = null;
   /**
-   * Told the merged path of every object copied up, and whether its upper parent just became
-   * impure (which changes the parent's listing): the node transport invalidates what the kernel cached.
+   * Told the merged path of every object copied up, whether its upper parent just became impure
+   * (which may change the parent's listing) and whether the object's st_ino changed (a lower hard
+   * link gets no origin: its copy shows its own inode, in the listing too): the node transport
+   * invalidates what the kernel cached.
    */
-  onCopyUp: ((path: string, parentNowImpure: boolean) => void) | null = null;
+  onCopyUp: ((path: string, parentNowImpure: boolean, inoChanged: boolean) => void) | null = null;
   /** Upper hits of cached dirs known to carry `impure=y` (markImpure). */
   readonly impureDirs = new WeakSet<Hit>();
   /** Copy-up makes regular files as O_TMPFILE in the work dir until the upper refuses it. */
@@ -75,15 +80,48 @@ export class Overlay {
     if (top) top.st = lstatReal(top.real);
   }
 
+  /** Keep the resolved dir `node` (at node.path) for the lookups below it. */
+  rememberDir(node: Node): void {
+    (this.dirs as Map<string, Node>).set(node.path, node);
+    this.cachedPaths.add(node.path);
+  }
+
+  /** The remembered files of dir `parent`, made empty when there are none (`given`: these). */
+  filesIn(parent: string, given?: Map<string, FileRef>): Map<string, FileRef> {
+    const files = this.files as Map<string, Map<string, FileRef>>;
+    let names = given ?? files.get(parent);
+    if (!names) names = new Map();
+    if (files.get(parent) !== names) {
+      files.set(parent, names);
+      this.cachedPaths.add(parent);
+    }
+    return names;
+  }
+
+  /** Forget every remembered file (their dirs stay). */
+  forgetFiles(): void {
+    (this.files as Map<string, unknown>).clear();
+  }
+
+  /** Forget every resolved dir and file. */
+  forgetAll(): void {
+    (this.dirs as Map<string, unknown>).clear();
+    this.forgetFiles();
+    this.cachedPaths.clear();
+  }
+
   /** Forget cached resolutions of `path` and everything below it. */
   invalidate(path: string): void {
+    const dirs = this.dirs as Map<string, Node>;
+    const files = this.files as Map<string, unknown>;
     const [parent, name] = splitPath(path);
     this.files.get(parent)?.delete(name);
-    this.files.delete(path);
+    files.delete(path);
     // A cached dir's ancestors are always cached too, so an uncached path has nothing cached below it.
-    if (!this.dirs.delete(path)) return;
-    const prefix = path === '/' ? '/' : path + '/';
-    for (const key of this.dirs.keys()) if (key.startsWith(prefix)) this.dirs.delete(key);
-    for (const key of this.files.keys()) if (key.startsWith(prefix)) this.files.delete(key);
+    if (!dirs.delete(path)) return;
+    for (const below of this.cachedPaths.takeBelow(path)) {
+      dirs.delete(below);
+      files.delete(below);
+    }
   }
 }

@@ -120,6 +120,14 @@ export interface Listing {
    * (fixDirOrigin): READDIRPLUS offers no attributes for them, so the first stat is a LOOKUP.
    */
   unlooked: Set<string>;
+  /**
+   * Whether the listing would read otherwise once the dir's upper is marked impure: a merged dir
+   * not impure yet that lists an entry of its upper (whose d_ino then becomes its st_ino, or an
+   * xattr whiteout then hidden). A lower entry shows its st_ino either way, and so does an entry
+   * copied up at the moment the dir becomes impure (its origin's inode): a copy-up into a dir whose
+   * listed upper was empty leaves what the kernel cached of the listing right.
+   */
+  changesWhenImpure: boolean;
 }
 
 /** A listed name resolved: handed to READDIRPLUS, and kept for the request that comes for it next. */
@@ -177,7 +185,7 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
   const unlooked = new Set<string>();
   if (!isMergedDir(ovl, node)) {
     straightListing(ovl, node, names, shown, children);
-    return { names, shown, dIno: shown.map((st) => Number(st.ino)), unlooked };
+    return { names, shown, dIno: shown.map((st) => Number(st.ino)), unlooked, changesWhenImpure: false };
   }
   const layers = node.hits.map((hit) => ({ hit, names: layerNames(hit) }));
   ovl.lowerIndex.fromListing(node.hits, layers.map((l) => l.names));
@@ -185,6 +193,7 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
   // Only an impure upper makes the kernel look each upper name up while listing (and so fix origins).
   const upper = node.hits[0]!.layer.upper ? node.hits[0]!.real : undefined;
   const impure = upper !== undefined && isImpureValue(getXattr(upper, ovl.xattrs.name('impure')));
+  let changesWhenImpure = false;
   for (const { name, hit } of mergedOrder(layers)) {
     const child = lookupChild(ovl, node, name, impure);
     // Not kept: the kernel's own LOOKUP of it must come here and write the origin then.
@@ -195,8 +204,9 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
     names.push(name);
     shown.push(st);
     dIno.push(mergedDIno(hit, child, st, impure));
+    if (hit.layer.upper && !impure) changesWhenImpure = true;
   }
-  return { names, shown, dIno, unlooked };
+  return { names, shown, dIno, unlooked, changesWhenImpure };
 }
 
 /**

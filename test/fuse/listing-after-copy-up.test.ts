@@ -1,0 +1,74 @@
+// A listing read right after a copy-up in its dir, next to kernel overlayfs. ovl-fuse keeps the
+// kernel's cached listing of the parent when the copy-up cannot have changed it (the upper entries
+// it listed: none), and drops it before the reply when it can: the parent became impure with an
+// upper entry listed (its d_ino turns from the real inode to st_ino), or the copied object's
+// st_ino changed (a lower hard link gets no origin). Each dir is listed before the change, so a
+// listing kept by mistake would be served from the kernel's dir cache and show the old d_ino.
+import { chmodSync, linkSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { listDirents } from '../../src/sys/index.js';
+import type { LayerDirs } from '../helpers/layers.js';
+import { runTwin } from '../helpers/twin.js';
+
+/** Each entry of a listing: its d_ino as its st_ino, the upper's real inode, or neither. */
+function dIno(m: string, d: LayerDirs, dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of listDirents(join(m, dir))) {
+    if (e.name === '.' || e.name === '..') continue;
+    const st = lstatSync(join(m, dir, e.name), { bigint: true }).ino;
+    const real = lstatSync(join(d.upper, dir, e.name), { throwIfNoEntry: false, bigint: true })?.ino;
+    out[e.name] = e.ino === st ? 'st_ino' : e.ino === real ? 'upper real inode' : 'other';
+  }
+  return out;
+}
+
+t.test('a listing after a copy-up shows what the kernel shows', async (t) => {
+  const [k, f] = await runTwin(t, {
+    lowers: 1,
+    setup(d) {
+      const [l] = d.lowers as [string];
+      // lower only: its upper copy is empty when the first copy-up makes it impure
+      mkdirSync(join(l, 'a'));
+      writeFileSync(join(l, 'a', 'f'), 'x');
+      writeFileSync(join(l, 'a', 'g'), 'x');
+      // merged, its upper copy empty: the kernel keeps its cached listing through the copy-up
+      mkdirSync(join(l, 'c'));
+      writeFileSync(join(l, 'c', 'f'), 'x');
+      writeFileSync(join(l, 'c', 'g'), 'x');
+      mkdirSync(join(d.upper, 'c'));
+      // merged, with upper entries listed while it is pure: a subdir that merges and lacks an
+      // origin (its d_ino is the upper's real inode until the dir is impure) and a pure file
+      mkdirSync(join(l, 'b'));
+      mkdirSync(join(l, 'b', 's'));
+      writeFileSync(join(l, 'b', 'f'), 'x');
+      writeFileSync(join(l, 'b', 'g'), 'x');
+      mkdirSync(join(d.upper, 'b'));
+      mkdirSync(join(d.upper, 'b', 's'));
+      writeFileSync(join(d.upper, 'b', 'u'), 'x');
+      // lower hard links: a copy-up gives the name its own inode (index off: no origin)
+      mkdirSync(join(l, 'h'));
+      mkdirSync(join(d.upper, 'h'));
+      writeFileSync(join(l, 'h', 'f'), 'x');
+      linkSync(join(l, 'h', 'f'), join(l, 'h', 'g'));
+    },
+    steps(m, d) {
+      const out: Record<string, unknown> = {};
+      for (const dir of ['a', 'c', 'b', 'h']) {
+        out[`${dir} before`] = dIno(m, d, dir);
+        chmodSync(join(m, dir, 'f'), 0o600);
+        out[`${dir} after the first copy-up`] = dIno(m, d, dir);
+        chmodSync(join(m, dir, 'g'), 0o600);
+        out[`${dir} after another`] = dIno(m, d, dir);
+      }
+      return out;
+    },
+  });
+  const seen = k.observed as Record<string, Record<string, string>>;
+  t.same(f.observed, k.observed, 'every listing');
+  t.equal(seen['h after the first copy-up']!.f, 'st_ino', 'a copied-up lower hard link is listed by its new inode');
+  t.equal(seen['h after another']!.g, 'st_ino', 'also in a dir that was impure already');
+  t.same(f.tree, k.tree, 'merged tree');
+  t.equal(seen['b before']!.s, 'upper real inode', 'the kernel shows a pure dir\'s merged subdir by its real inode');
+  t.equal(seen['b after the first copy-up']!.s, 'st_ino', 'and by its st_ino once the dir is impure');
+});
