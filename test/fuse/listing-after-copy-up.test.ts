@@ -4,24 +4,11 @@
 // upper entry listed (its d_ino turns from the real inode to st_ino), or the copied object's
 // st_ino changed (a lower hard link gets no origin). Each dir is listed before the change, so a
 // listing kept by mistake would be served from the kernel's dir cache and show the old d_ino.
-import { chmodSync, linkSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { listDirents } from '../../src/sys/index.js';
-import type { LayerDirs } from '../helpers/layers.js';
+import { dInoKinds } from '../helpers/d-ino.js';
 import { runTwin } from '../helpers/twin.js';
-
-/** Each entry of a listing: its d_ino as its st_ino, the upper's real inode, or neither. */
-function dIno(m: string, d: LayerDirs, dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of listDirents(join(m, dir))) {
-    if (e.name === '.' || e.name === '..') continue;
-    const st = lstatSync(join(m, dir, e.name), { bigint: true }).ino;
-    const real = lstatSync(join(d.upper, dir, e.name), { throwIfNoEntry: false, bigint: true })?.ino;
-    out[e.name] = e.ino === st ? 'st_ino' : e.ino === real ? 'upper real inode' : 'other';
-  }
-  return out;
-}
 
 t.test('a listing after a copy-up shows what the kernel shows', async (t) => {
   const [k, f] = await runTwin(t, {
@@ -55,11 +42,11 @@ t.test('a listing after a copy-up shows what the kernel shows', async (t) => {
     steps(m, d) {
       const out: Record<string, unknown> = {};
       for (const dir of ['a', 'c', 'b', 'h']) {
-        out[`${dir} before`] = dIno(m, d, dir);
+        out[`${dir} before`] = dInoKinds(m, d, dir);
         chmodSync(join(m, dir, 'f'), 0o600);
-        out[`${dir} after the first copy-up`] = dIno(m, d, dir);
+        out[`${dir} after the first copy-up`] = dInoKinds(m, d, dir);
         chmodSync(join(m, dir, 'g'), 0o600);
-        out[`${dir} after another`] = dIno(m, d, dir);
+        out[`${dir} after another`] = dInoKinds(m, d, dir);
       }
       return out;
     },

@@ -5,11 +5,12 @@
 // becomes impure) when it is looked up (ovl_fix_origin), which a listing does not do while its
 // upper dir is pure; so its d_ino is the upper's real inode until then, and its st_ino (the lower
 // dir's inode) once the dir is impure.
-import { linkSync, lstatSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { getXattr, listDirents } from '../../src/sys/index.js';
+import { getXattr } from '../../src/sys/index.js';
 import type { LayerDirs } from '../helpers/layers.js';
+import { dInoKinds } from '../helpers/d-ino.js';
 import { runTwin } from '../helpers/twin.js';
 
 /** Which of the origin/impure marks the upper holds at `rels` (handles differ per copy: presence only). */
@@ -18,18 +19,6 @@ function marks(d: LayerDirs, rels: string[]): Record<string, string[]> {
   for (const rel of rels) {
     const p = join(d.upper, rel);
     out[rel] = ['origin', 'impure'].filter((x) => getXattr(p, `trusted.overlay.${x}`) !== null);
-  }
-  return out;
-}
-
-/** Each entry of a listing: whether its d_ino is its st_ino, or else the upper's real inode. */
-function dIno(m: string, d: LayerDirs, dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const e of listDirents(join(m, dir))) {
-    if (e.name === '.' || e.name === '..') continue;
-    const st = lstatSync(join(m, dir, e.name), { bigint: true }).ino;
-    const real = lstatSync(join(d.upper, dir, e.name), { throwIfNoEntry: false, bigint: true })?.ino;
-    out[e.name] = e.ino === st ? 'st_ino' : e.ino === real ? 'upper real inode' : 'other';
   }
   return out;
 }
@@ -86,8 +75,8 @@ for (const transport of ['dev', 'fuse-native']) {
       steps(m, d) {
         readdirSync(m);
         const afterList = marks(d, ['.', 'b']);
-        const first = dIno(m, d, '');
-        return { afterList, first, afterLookup: marks(d, ['.', 'b']), second: dIno(m, d, '') };
+        const first = dInoKinds(m, d, '');
+        return { afterList, first, afterLookup: marks(d, ['.', 'b']), second: dInoKinds(m, d, '') };
       },
     });
     t.same(f.observed, k.observed, 'marks and d_ino before and after the lookup');
