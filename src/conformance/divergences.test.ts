@@ -44,6 +44,13 @@ t.test('an `afterLayerChange` rule: only after a mutate, only ops and the merged
   const after = classify(lc, 'fuse', [read(2, 'new'), tree('upper', 'new'), tree('remounted', 'new'), { ...tree('upper', 'x'), path: 'b' }], ops);
   t.same(after.map((c) => [c.accepted ?? null, c.derivedFrom ?? null]), [['lc', null], ['lc', 0], ['lc', 0], [null, null]], 'unless an op on that name already differed');
   t.same(classify(lc, 'fuse', [read(2, 'new')], [ops[0]!, ops[0]!, ops[2]!]).map((c) => c.accepted ?? null), [null], 'no layer change: never');
+  // A file only one side showed was read by that side's observer only (seed 211, lower-mutation).
+  const seen: Difference = { where: 'merged', path: 'a', field: 'errno', reference: 'ENOENT', target: null };
+  const atime = (path: string, field = 'stat.atime'): Difference => ({ where: 'remounted', path, field, reference: 1, target: 'now' });
+  const observed = classify(lc, 'fuse', [seen, atime('a'), atime('b'), atime('a', 'stat.mtime')], ops);
+  t.same(observed.map((c) => [c.accepted ?? null, c.derivedFrom ?? null]), [['lc', null], ['lc', 0], [null, null], [null, null]], 'the remounted atime of that file only');
+  const both: Difference = { where: 'merged', path: 'a', field: 'content', reference: 'old', target: 'new' };
+  t.same(classify(lc, 'fuse', [both, atime('a')], ops).map((c) => c.accepted ?? null), ['lc', null], 'not where both sides read it');
 });
 
 t.test('an `afterOp` rule: only after that op, only on the names it used', async (t) => {

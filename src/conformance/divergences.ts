@@ -164,7 +164,24 @@ export function classify(
     if (root === undefined || out[i]!.accepted || d.where === 'failure' || EIO.test(JSON.stringify(d.target))) return;
     out[i] = { ...out[i]!, accepted: out[root]!.accepted!, derivedFrom: root };
   });
+  deriveObserverAtimes(rules, out);
   return out;
+}
+
+/**
+ * The walk that observes the merged tree reads every file it finds, which stamps its atime
+ * (relatime). Where an accepted layer change left a file visible on one side only (the merged
+ * tree's errno differs there), only that side read it, and its atime then differs after the
+ * remount too: the observer's own doing, derived from that difference, on that name and field only.
+ */
+function deriveObserverAtimes(rules: AcceptRule[], out: Classified[]): void {
+  const layerRules = new Set(rules.filter((r) => r.afterLayerChange).map((r) => r.id));
+  out.forEach((c, i) => {
+    const d = c.difference;
+    if (c.accepted || d.where !== 'remounted' || d.field !== 'stat.atime') return;
+    const root = out.findIndex((o) => o.accepted !== undefined && layerRules.has(o.accepted) && o.difference.where === 'merged' && o.difference.path === d.path && o.difference.field === 'errno');
+    if (root >= 0) out[i] = { ...c, accepted: out[root]!.accepted!, derivedFrom: root };
+  });
 }
 
 /** Load and check an accepted-divergence list. */
