@@ -4,27 +4,40 @@ import { chmodSync, lchownSync, readlinkSync, statfsSync } from 'node:fs';
 import { truncateAt } from '../sys/offsets.js';
 import { setTimes, type TimeSpec } from '../sys/index.js';
 import { copyUp, readLowerLink, upperPath } from './copy-up.js';
+import { keepOriginIno } from './inode.js';
 import { lookupPath } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
+/**
+ * Copy `path` up and apply `change` to the upper copy. The change stamps its ctime, which keys the
+ * cached origin inode (inode.ts originKey); the origin itself is unchanged, so its inode is carried
+ * to the new key rather than read and decoded again at the next stat.
+ */
+function onUpper(ovl: Overlay, path: string, change: (real: string) => void): void {
+  const node = copyUp(ovl, path);
+  const real = upperPath(ovl, node.path);
+  change(real);
+  keepOriginIno(ovl, node.hits[0]!.st, real);
+}
+
 export function changeMode(ovl: Overlay, path: string, mode: number): void {
-  chmodSync(upperPath(ovl, copyUp(ovl, path).path), mode & 0o7777);
+  onUpper(ovl, path, (real) => chmodSync(real, mode & 0o7777));
   ovl.restatDir(path);
 }
 
 /** chown(2); -1 leaves that id unchanged. */
 export function changeOwner(ovl: Overlay, path: string, uid: number, gid: number): void {
-  lchownSync(upperPath(ovl, copyUp(ovl, path).path), uid, gid);
+  onUpper(ovl, path, (real) => lchownSync(real, uid, gid));
   ovl.restatDir(path);
 }
 
 export function changeTimes(ovl: Overlay, path: string, atime: TimeSpec, mtime: TimeSpec): void {
-  setTimes(upperPath(ovl, copyUp(ovl, path).path), atime, mtime);
+  onUpper(ovl, path, (real) => setTimes(real, atime, mtime));
 }
 
 /** truncate(2) of the upper copy; `size` is a bigint from 2^53 on (SETATTR of the node-based transport). */
 export function truncatePath(ovl: Overlay, path: string, size: number | bigint): void {
-  truncateAt(upperPath(ovl, copyUp(ovl, path).path), size);
+  onUpper(ovl, path, (real) => truncateAt(real, size));
 }
 
 /** readlink(2); a lower symlink's atime is put back, as the kernel overlay never stamps it. */

@@ -4,7 +4,7 @@
 import { parseOrigin } from '../format/index.js';
 import { lstatSync } from 'node:fs';
 import { type FileHandle, inodeOfHandle, openMountRef } from '../sys/handle.js';
-import { type RealStat, getXattr } from '../sys/index.js';
+import { type RealStat, getXattr, lstatRealOrNull } from '../sys/index.js';
 import type { Hit, Node } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
@@ -62,6 +62,17 @@ export function originIno(ovl: Overlay, value: Buffer): bigint | null {
  */
 export function originKey(st: RealStat): string {
   return `${st.ino}:${st.ctimeSec}.${st.ctimeNsec}`;
+}
+
+/**
+ * The daemon changed upper object `real` (stat'ed `before` the change) in a way that keeps its
+ * origin: the cached origin inode, if any, follows it to its new ctime.
+ */
+export function keepOriginIno(ovl: Overlay, before: RealStat, real: string): void {
+  const ino = ovl.originInos.get(originKey(before));
+  if (ino === undefined) return;
+  const after = lstatRealOrNull(real);
+  if (after) ovl.originInos.set(originKey(after), ino);
 }
 
 function upperIno(ovl: Overlay, hit: Hit, st: RealStat): bigint {

@@ -134,7 +134,7 @@ export function changesNothing(set: SetAttr): boolean {
 }
 
 /** SETATTR on a named merged object: owner first (chown clears set-id bits), then mode, size, times. */
-export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, current: { mode: number; gid: number }): void {
+export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, current: () => { mode: number; gid: number }): void {
   if (changesNothing(set)) {
     // chown(p, -1, -1) and the like: the kernel's FUSE client sends a SETATTR without fields, and
     // kernel overlayfs still copies up and lets the upper stamp ctime (ovl_setattr → notify_change)
@@ -143,7 +143,7 @@ export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, current: {
     return;
   }
   if (set.uid !== undefined || set.gid !== undefined) changeOwner(ovl, path, set.uid ?? -1, set.gid ?? -1);
-  const mode = modeAfter(set, () => current, ovl.caller());
+  const mode = modeAfter(set, current, ovl.caller());
   if (mode !== undefined) changeMode(ovl, path, mode);
   if (set.size !== undefined) {
     const h = set.fh !== undefined ? ovl.handles.get(set.fh) : undefined;

@@ -242,8 +242,10 @@ export class LlCore {
     const listingChanged = inoChanged || (parentNowImpure && this.impureSensitive.has(parent?.id ?? -1));
     if (parent) this.invalidate(parent.id, listingChanged, 0, -1, true);
     const rec = this.table.find(path);
-    // Its own listing shows the same names and d_ino right after: it need not hold the reply.
-    if (rec) this.invalidate(rec.id, rec.isDir);
+    // Its attributes changed (a dir is merged now: nlink 1). A dir's own listing reads the same
+    // right after: its new upper copy is empty, every entry still comes from the same lower, and
+    // `.` keeps its st_ino (the copy carries an origin), so the kernel keeps the listing it has.
+    if (rec) this.invalidate(rec.id, false);
   }
 
   /**

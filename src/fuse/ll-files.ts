@@ -68,9 +68,11 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
     if (wasLinked || attr.nlink > 1) core.invalidateAliases(attr.ino, rec);
     return { attrValidMs: core.attrMs(rec), attr };
   }
-  const before = fieldless ?? core.attrOf(rec);
-  setAttrPath(core.ovl, path, set, before);
-  if (before.nlink > 1) core.invalidateAliases(before.ino, rec);
+  // The attributes before the change only when a dropped set-id bit depends on them: the aliases
+  // to tell are those of the inode the kernel was last told of (LlCore.remember).
+  let before = fieldless;
+  setAttrPath(core.ovl, path, set, () => (before ??= core.attrOf(rec)));
+  if (rec.nlink > 1 || (before?.nlink ?? 0) > 1) core.invalidateAliases(before?.ino ?? rec.ino, rec);
   return { attrValidMs: core.attrMs(rec), attr: core.attrOf(rec) };
 }
 

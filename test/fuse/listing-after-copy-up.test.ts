@@ -3,8 +3,10 @@
 // it listed: none), and drops it before the reply when it can: the parent became impure with an
 // upper entry listed (its d_ino turns from the real inode to st_ino), or the copied object's
 // st_ino changed (a lower hard link gets no origin). Each dir is listed before the change, so a
-// listing kept by mistake would be served from the kernel's dir cache and show the old d_ino.
-import { chmodSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
+// listing kept by mistake would be served from the kernel's dir cache and show the old d_ino. A
+// dir's own copy-up keeps its listing: the same names from the same lower, `.` by its origin.
+import { chmodSync, linkSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { setXattr } from '../../src/sys/index.js';
 import { join } from 'node:path';
 import t from 'tap';
 import { dInoKinds } from '../helpers/d-ino.js';
@@ -33,6 +35,13 @@ t.test('a listing after a copy-up shows what the kernel shows', async (t) => {
       mkdirSync(join(d.upper, 'b'));
       mkdirSync(join(d.upper, 'b', 's'));
       writeFileSync(join(d.upper, 'b', 'u'), 'x');
+      // lower only, copied up itself: its own listing (a subdir, a file, an xattr whiteout the
+      // lower does not mark) reads the same after
+      mkdirSync(join(l, 'o'));
+      mkdirSync(join(l, 'o', 's'));
+      writeFileSync(join(l, 'o', 'f'), 'x');
+      writeFileSync(join(l, 'o', 'w'), '');
+      setXattr(join(l, 'o', 'w'), 'trusted.overlay.whiteout', '');
       // lower hard links: a copy-up gives the name its own inode (index off: no origin)
       mkdirSync(join(l, 'h'));
       mkdirSync(join(d.upper, 'h'));
@@ -48,6 +57,11 @@ t.test('a listing after a copy-up shows what the kernel shows', async (t) => {
         chmodSync(join(m, dir, 'g'), 0o600);
         out[`${dir} after another`] = dInoKinds(m, d, dir);
       }
+      out['o before'] = readdirSync(join(m, 'o')).sort();
+      out['o d_ino before'] = dInoKinds(m, d, 'o');
+      chmodSync(join(m, 'o'), 0o700);
+      out['o after its copy-up'] = readdirSync(join(m, 'o')).sort();
+      out['o d_ino after its copy-up'] = dInoKinds(m, d, 'o');
       return out;
     },
   });
