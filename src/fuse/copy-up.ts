@@ -20,7 +20,7 @@ import {
 import { copyFdData } from '../sys/dirents.js';
 import { closeFd, fsyncFd, openFile, startWriteback } from '../sys/fd.js';
 import { fileHandle } from '../sys/handle.js';
-import { type RealStat, type XattrTarget, fstatReal, getXattr, listLayerXattrs, lstatReal, mknod, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
+import { type RealStat, type XattrTarget, fstatReal, getXattr, listLayerXattrs, lstatReal, lstatRealOrNull, mknod, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
 import { truncateFd } from '../sys/offsets.js';
 import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, SEEK_SET, copyRange, linkFd, seek, setStatusFlags } from '../sys/space.js';
 import { errnoCodeOf } from '../errors.js';
@@ -28,7 +28,7 @@ import { fail } from './errno.js';
 import { encodeOrigin, originKey } from './inode.js';
 import { markImpure } from './origin-fix.js';
 import { throughMounts } from './submounts.js';
-import { realPath, splitPath } from './layers.js';
+import { realChild, realPath, splitPath } from './layers.js';
 import { type Node, lookupDir, lookupPath, upperFileNode } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
@@ -328,8 +328,19 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null, 
   // Copy-up is invisible: the upper parent keeps its times, as with the kernel.
   if (parentTimes) setTimes(parentUpper, parentTimes[0], parentTimes[1]);
   ovl.handles.followCopyUp(objectKey(st), dest, st.nlink > 1 ? node.path : null);
-  ovl.onCopyUp?.(node.path, nowImpure, type !== S_IFDIR && st.nlink > 1);
+  ovl.onCopyUp?.(node.path, nowImpure, (type !== S_IFDIR && st.nlink > 1) || !keepsListingPlace(node, parent));
   return { origin: type !== S_IFDIR && st.nlink === 1 ? st.ino : null, file };
+}
+
+/**
+ * Whether `node`'s name keeps its place in the listing of merged dir `parent` once it is in the
+ * upper: a merged listing starts with the lowest layer's names (mergedOrder), so a name the lowest
+ * layer holds stays where it was; any other moves up among the upper's names.
+ */
+function keepsListingPlace(node: Node, parent: Node): boolean {
+  const lowest = parent.hits[parent.hits.length - 1]!;
+  if (node.hits[node.hits.length - 1]!.layer === lowest.layer) return true;
+  return !lowest.layer.upper && lstatRealOrNull(realChild(lowest.real, splitPath(node.path)[1])) !== null;
 }
 
 /** A merged object with an upper copy, and the copy's fd and stat when copyUpOpen just made it. */

@@ -52,7 +52,7 @@ export class LlCore {
     cache: CacheMode,
   ) {
     this.policy = new CachePolicy(cache);
-    ovl.onCopyUp = (path, parentNowImpure, inoChanged) => this.copiedUp(path, parentNowImpure, inoChanged);
+    ovl.onCopyUp = (path, parentNowImpure, listingMoved) => this.copiedUp(path, parentNowImpure, listingMoved);
   }
 
   enter(ctx: RequestContext): void {
@@ -231,15 +231,16 @@ export class LlCore {
   }
 
   /** A copy-up switched a node's real object (a dir may become merged: nlink, listing). */
-  private copiedUp(path: string, parentNowImpure: boolean, inoChanged: boolean): void {
+  private copiedUp(path: string, parentNowImpure: boolean, listingMoved: boolean): void {
     if (this.policy.mode === 'never') return;
     // Its upper parent got an entry (ctime; its times are put back). Its listing reads otherwise
-    // only where the object's st_ino changed, or where the parent just became impure and a
-    // listing the kernel was handed since its last drop lists an upper entry (d_ino, xattr
-    // whiteouts: Listing.changesWhenImpure). Only then does the cached listing go, before the
-    // reply; else the kernel keeps it, and no reply waits for a hand-off (one per dir of a chmod -R).
+    // only where the object moved in it or changed its st_ino, or where the parent just became
+    // impure and a listing the kernel was handed since its last drop lists an upper entry (d_ino,
+    // xattr whiteouts: Listing.changesWhenImpure). Only then does the cached listing go, before
+    // the reply; else the kernel keeps it, and no reply waits for a hand-off (one per dir of a
+    // chmod -R).
     const parent = path === '/' ? undefined : this.table.find(splitPath(path)[0]);
-    const listingChanged = inoChanged || (parentNowImpure && this.impureSensitive.has(parent?.id ?? -1));
+    const listingChanged = listingMoved || (parentNowImpure && this.impureSensitive.has(parent?.id ?? -1));
     if (parent) this.invalidate(parent.id, listingChanged, 0, -1, true);
     const rec = this.table.find(path);
     // Its attributes changed (a dir is merged now: nlink 1). A dir's own listing reads the same

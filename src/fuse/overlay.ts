@@ -36,11 +36,12 @@ export class Overlay {
   lowerMountFds: number[] | null = null;
   /**
    * Told the merged path of every object copied up, whether its upper parent just became impure
-   * (which may change the parent's listing) and whether the object's st_ino changed (a lower hard
-   * link gets no origin: its copy shows its own inode, in the listing too): the node transport
-   * invalidates what the kernel cached.
+   * (which may change the parent's listing) and whether the parent's listing changed anyway: the
+   * object's st_ino (a lower hard link gets no origin: its copy shows its own inode, in the listing
+   * too) or its place (a name the parent's lowest layer lacks moves among the upper's). The node
+   * transport invalidates what the kernel cached.
    */
-  onCopyUp: ((path: string, parentNowImpure: boolean, inoChanged: boolean) => void) | null = null;
+  onCopyUp: ((path: string, parentNowImpure: boolean, listingMoved: boolean) => void) | null = null;
   /** Upper hits of cached dirs known to carry `impure=y` (markImpure). */
   readonly impureDirs = new WeakSet<Hit>();
   /** Copy-up makes regular files as O_TMPFILE in the work dir until the upper refuses it. */
