@@ -43,7 +43,7 @@ export function truncatePath(ovl: Overlay, path: string, size: number | bigint):
 /** readlink(2); a lower symlink's atime is put back, as the kernel overlay never stamps it. */
 export function readLink(ovl: Overlay, path: string): Buffer {
   const hit = lookupPath(ovl, path).hits[0]!;
-  return hit.layer.upper ? readlinkSync(hit.real, { encoding: 'buffer' }) : readLowerLink(hit.real, hit.st.atimeNs);
+  return hit.layer.upper ? readlinkSync(hit.real, { encoding: 'buffer' }) : readLowerLink(hit.layer, hit.real, hit.st.atimeNs);
 }
 
 export interface OverlayStatfs {

@@ -27,8 +27,8 @@ import { errnoCodeOf } from '../errors.js';
 import { fail } from './errno.js';
 import { encodeOrigin, originKey } from './inode.js';
 import { markImpure } from './origin-fix.js';
-import { throughMounts } from './submounts.js';
-import { realChild, realPath, splitPath } from './layers.js';
+import { throughMounts, withoutAtime } from './submounts.js';
+import { type Layer, realChild, realPath, splitPath } from './layers.js';
 import { type Node, lookupDir, lookupPath, upperFileNode } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
@@ -49,11 +49,15 @@ export function objectKey(st: RealStat): string {
 }
 
 /**
- * readlink(2) of a lower symlink, its atime put back: readlink stamps it (relatime; there is no
- * O_NOATIME for it) and the kernel overlay never touches a lower's atime (it stamps only an
- * upper link's, ovl_update_time). Errors restoring are ignored: a read-only lower had nothing stamped.
+ * readlink(2) of a lower symlink without stamping its atime, as the kernel's overlay reads it
+ * (vfs_get_link, no touch_atime): through the layer's clone mount, which has atime updates off.
+ * readlink has no O_NOATIME; putting the stamped atime back instead changed the lower link's
+ * ctime at every read (ovl-check observe, seed 221). Without a clone (no CAP_SYS_ADMIN) that is
+ * still the fallback; errors restoring are ignored: a read-only lower had nothing stamped.
  */
-export function readLowerLink(real: string, atimeNs: bigint): Buffer {
+export function readLowerLink(layer: Layer, real: string, atimeNs: bigint): Buffer {
+  const quiet = withoutAtime(layer, real);
+  if (quiet !== null) return readlinkSync(quiet, { encoding: 'buffer' });
   const target = readlinkSync(real, { encoding: 'buffer' });
   try {
     setTimes(real, timeFromNs(atimeNs), 'omit');
@@ -64,10 +68,10 @@ export function readLowerLink(real: string, atimeNs: bigint): Buffer {
 }
 
 /** A non-regular object's copy at `tmp` in the work dir: a dir, symlink, fifo, socket or device node. */
-function buildOther(src: string, st: RealStat, tmp: string): void {
+function buildOther(layer: Layer, src: string, st: RealStat, tmp: string): void {
   const type = st.mode & S_IFMT;
   if (type === S_IFDIR) mkdirSync(tmp, { mode: 0o700 });
-  else if (type === S_IFLNK) symlinkSync(readLowerLink(src, st.atimeNs), tmp);
+  else if (type === S_IFLNK) symlinkSync(readLowerLink(layer, src, st.atimeNs), tmp);
   // fifos, sockets and device nodes keep their type; they carry no data to copy
   else mknod(tmp, st.mode & (S_IFMT | 0o7777), st.rdev);
 }
@@ -280,10 +284,10 @@ function fsyncDir(path: string): void {
 }
 
 /** Any other object: built at a temp name in the work dir and renamed into place. */
-function copyOtherUp(ovl: Overlay, src: string, st: RealStat, dest: string): void {
+function copyOtherUp(ovl: Overlay, layer: Layer, src: string, st: RealStat, dest: string): void {
   const tmp = ovl.tempPath();
   try {
-    buildOther(src, st, tmp);
+    buildOther(layer, src, st, tmp);
     copyMetadata(ovl, src, st, tmp);
     // fsync=strict: a dir's copy too is synced, metadata and all, before it takes its name.
     if (ovl.cfg.fsyncStrict && (st.mode & S_IFMT) === S_IFDIR) fsyncDir(tmp);
@@ -323,7 +327,7 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null, 
   const dest = upperPath(ovl, node.path);
   let file: CopiedFile | null = null;
   if (type === S_IFREG) file = copyFileUp(ovl, src.real, st, dest, keep, noData);
-  else copyOtherUp(ovl, src.real, st, dest);
+  else copyOtherUp(ovl, src.layer, src.real, st, dest);
   const nowImpure = markImpure(ovl, parentUpper, parent.hits[0]);
   // Copy-up is invisible: the upper parent keeps its times, as with the kernel.
   if (parentTimes) setTimes(parentUpper, parentTimes[0], parentTimes[1]);

@@ -19,7 +19,7 @@
 import { OvlError, errnoCodeOf } from '../errors.js';
 import { type RealStat, onLocalFilesystem, statWithoutSync } from '../sys/index.js';
 import { longPath } from '../sys/long-path.js';
-import { cloneMount } from '../sys/mount-clone.js';
+import { cloneMount, cloneMountNoatime } from '../sys/mount-clone.js';
 import { type Covered, type Layer, type LayerStack, realPath } from './layers.js';
 
 /** include/uapi/linux/stat.h: the object is the root of a mount. */
@@ -47,12 +47,15 @@ export function pathInLayer(layer: Layer, real: string): string | null {
   return null;
 }
 
-/** The layer's clone path, made on first use; null when the kernel refuses one (no CAP_SYS_ADMIN). */
+/**
+ * The lower layer's clone path, made on first use; null when the kernel refuses one (no
+ * CAP_SYS_ADMIN). It stamps no atime (cloneMountNoatime), as the kernel's lower mounts.
+ */
 function cloneOf(layer: Layer): string | null {
   if (layer.clone === null) {
     let fd: number;
     try {
-      fd = cloneMount(layer.via ?? layer.root);
+      fd = cloneMountNoatime(layer.via ?? layer.root);
     } catch (err) {
       if (errnoCodeOf(err) === 'EPERM') return null;
       throw err;
@@ -64,6 +67,17 @@ function cloneOf(layer: Layer): string | null {
 
 function remember(layer: Layer, rel: string): void {
   if (!layer.mounts.includes(rel)) layer.mounts.push(rel);
+}
+
+/**
+ * Lower object `real` reached through the layer's clone, where reading it stamps no atime; null
+ * when no clone can be had or `real` is not in the layer.
+ */
+export function withoutAtime(layer: Layer, real: string): string | null {
+  const rel = pathInLayer(layer, real);
+  if (rel === null) return null;
+  const clone = cloneOf(layer);
+  return clone === null ? null : clone + rel;
 }
 
 /**

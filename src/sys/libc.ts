@@ -34,6 +34,7 @@ export const c = {
   fsmount: libc.func('int fsmount(int fd, uint32_t flags, uint32_t attr_flags)'),
   move_mount: libc.func('int move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, uint32_t flags)'),
   open_tree: libc.func('int open_tree(int dirfd, const char *path, unsigned int flags)'),
+  mount_setattr: libc.func('int mount_setattr(int dirfd, const char *path, unsigned int flags, const uint8_t *attr, size_t size)'),
   close: libc.func('int close(int fd)'),
   fsync: libc.func('int fsync(int fd)'),
   sync_file_range: libc.func('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)'),
