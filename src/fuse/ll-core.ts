@@ -233,20 +233,21 @@ export class LlCore {
   /** A copy-up switched a node's real object (a dir may become merged: nlink, listing). */
   private copiedUp(path: string, parentNowImpure: boolean, listingMoved: boolean): void {
     if (this.policy.mode === 'never') return;
-    // Its upper parent got an entry (ctime; its times are put back). Its listing reads otherwise
-    // only where the object moved in it or changed its st_ino, or where the parent just became
-    // impure and a listing the kernel was handed since its last drop lists an upper entry (d_ino,
-    // xattr whiteouts: Listing.changesWhenImpure). Only then does the cached listing go, before
-    // the reply; else the kernel keeps it, and no reply waits for a hand-off (one per dir of a
-    // chmod -R).
+    // Its upper parent got an entry (ctime; its times are put back). Its cached listing goes
+    // either way: the upper dir's ctime is now after its atime, so the kernel's next readdir of
+    // it stamps the atime (relatime), and only a listing the daemon reads does that here. The
+    // reply waits for that drop only where the listing reads otherwise: the object moved in it or
+    // changed its st_ino, or the parent just became impure and a listing the kernel was handed
+    // since its last drop lists an upper entry (d_ino, xattr whiteouts:
+    // Listing.changesWhenImpure). Else it goes without a hand-off to wait for (one per dir of a
+    // chmod -R): served from the cache meanwhile, it is still right but for that atime.
     const parent = path === '/' ? undefined : this.table.find(splitPath(path)[0]);
     const listingChanged = listingMoved || (parentNowImpure && this.impureSensitive.has(parent?.id ?? -1));
-    if (parent) this.invalidate(parent.id, listingChanged, 0, -1, true);
+    if (parent) this.invalidate(parent.id, true, 0, -1, listingChanged);
     const rec = this.table.find(path);
-    // Its attributes changed (a dir is merged now: nlink 1). A dir's own listing reads the same
-    // right after: its new upper copy is empty, every entry still comes from the same lower, and
-    // `.` keeps its st_ino (the copy carries an origin), so the kernel keeps the listing it has.
-    if (rec) this.invalidate(rec.id, false);
+    // Its own listing shows the same names and d_ino right after: it need not hold the reply.
+    // (It still goes: its new upper copy has the lower's times, which the next readdir stamps.)
+    if (rec) this.invalidate(rec.id, rec.isDir);
   }
 
   /**

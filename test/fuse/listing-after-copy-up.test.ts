@@ -1,11 +1,12 @@
-// A listing read right after a copy-up in its dir, next to kernel overlayfs. ovl-fuse keeps the
-// kernel's cached listing of the parent when the copy-up cannot have changed it (the upper entries
-// it listed: none), and drops it before the reply when it can: the parent became impure with an
-// upper entry listed (its d_ino turns from the real inode to st_ino), or the copied object's
-// st_ino changed (a lower hard link gets no origin). Each dir is listed before the change, so a
-// listing kept by mistake would be served from the kernel's dir cache and show the old d_ino. A
-// dir's own copy-up keeps its listing: the same names from the same lower, `.` by its origin.
-import { chmodSync, linkSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+// A listing read right after a copy-up in its dir, next to kernel overlayfs. ovl-fuse drops the
+// kernel's cached listing of the parent at every copy-up (the upper dir's new ctime makes the next
+// readdir stamp its atime, which only a listing the daemon reads does), and holds the reply for
+// that drop where the copy-up changed the listing: the parent became impure with an upper entry
+// listed (its d_ino turns from the real inode to st_ino), the copied object's st_ino changed (a
+// lower hard link gets no origin), or its name moved (one the lowest layer lacks). Each dir is
+// listed before the change, so a listing served from the kernel's dir cache by mistake would
+// show the old d_ino or order. A dir's own copy-up lists the same names from the same lower.
+import { chmodSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { listDirents, setXattr } from '../../src/sys/index.js';
 import { join } from 'node:path';
 import t from 'tap';
