@@ -42,8 +42,11 @@ export class LlCore {
   private prefetched: Map<string, Node> | null = null;
   /** Nodes seen with nlink > 1 by overlay inode: the other names of a hard-linked file. */
   private readonly aliases = new Map<number, Set<NodeRec>>();
-  /** Dirs whose listing the kernel may hold in a form that reads otherwise once they are impure. */
-  private readonly impureSensitive = new Set<number>();
+  /**
+   * Dirs the kernel may hold a listing of (handed over by READDIR since its last drop), and
+   * whether one it was handed reads otherwise once the dir is impure (Listing.changesWhenImpure).
+   */
+  private readonly listingsHeld = new Map<number, boolean>();
   /** The sender of the request being served: new objects belong to it (Overlay.caller). */
   caller: Caller = { uid: 0, gid: 0 };
 
@@ -222,32 +225,33 @@ export class LlCore {
     if (this.policy.mode !== 'never') this.invalidate(nodeid, false);
   }
 
-  /**
-   * READDIR handed the kernel part of dir `nodeid`'s listing that reads otherwise once the dir is
-   * impure (Listing.changesWhenImpure): kept until the kernel is told to drop its cached listing.
-   */
-  listedChangesWhenImpure(nodeid: number): void {
-    this.impureSensitive.add(nodeid);
+  /** READDIR handed the kernel (part of) dir `nodeid`'s listing; `changesWhenImpure` as Listing's. */
+  listingServed(nodeid: number, changesWhenImpure: boolean): void {
+    if (changesWhenImpure || !this.listingsHeld.has(nodeid)) this.listingsHeld.set(nodeid, changesWhenImpure);
   }
 
   /** A copy-up switched a node's real object (a dir may become merged: nlink, listing). */
   private copiedUp(path: string, parentNowImpure: boolean, listingMoved: boolean): void {
     if (this.policy.mode === 'never') return;
-    // Its upper parent got an entry (ctime; its times are put back). Its cached listing goes
-    // either way: the upper dir's ctime is now after its atime, so the kernel's next readdir of
-    // it stamps the atime (relatime), and only a listing the daemon reads does that here. The
-    // reply waits for that drop only where the listing reads otherwise: the object moved in it or
-    // changed its st_ino, or the parent just became impure and a listing the kernel was handed
-    // since its last drop lists an upper entry (d_ino, xattr whiteouts:
+    // Its upper parent got an entry (ctime; its times are put back). A listing the kernel holds
+    // of it goes either way: the upper dir's ctime is now after its atime, so the kernel's next
+    // readdir of it stamps the atime (relatime), and only a listing the daemon reads does that
+    // here. The reply waits for that drop only where the listing reads otherwise: the object
+    // moved in it or changed its st_ino, or the parent just became impure and a listing handed
+    // over since the last drop lists an upper entry (d_ino, xattr whiteouts:
     // Listing.changesWhenImpure). Else it goes without a hand-off to wait for (one per dir of a
-    // chmod -R): served from the cache meanwhile, it is still right but for that atime.
+    // chmod -R): served from the cache meanwhile, it is still right but for that atime. Where the
+    // kernel holds no listing (none handed over since the last drop) only the attributes go.
     const parent = path === '/' ? undefined : this.table.find(splitPath(path)[0]);
-    const listingChanged = listingMoved || (parentNowImpure && this.impureSensitive.has(parent?.id ?? -1));
-    if (parent) this.invalidate(parent.id, true, 0, -1, listingChanged);
+    if (parent) {
+      const held = this.listingsHeld.get(parent.id);
+      const changed = held !== undefined && (listingMoved || (parentNowImpure && held));
+      this.invalidate(parent.id, held !== undefined, 0, -1, changed);
+    }
     const rec = this.table.find(path);
     // Its own listing shows the same names and d_ino right after: it need not hold the reply.
     // (It still goes: its new upper copy has the lower's times, which the next readdir stamps.)
-    if (rec) this.invalidate(rec.id, rec.isDir);
+    if (rec) this.invalidate(rec.id, rec.isDir && this.listingsHeld.has(rec.id));
   }
 
   /**
@@ -265,7 +269,7 @@ export class LlCore {
    * impure showed the old d_ino under load).
    */
   private invalidate(nodeid: number, data: boolean, off = 0, len = -1, beforeReply = false): void {
-    if (data) this.impureSensitive.delete(nodeid);
+    if (data) this.listingsHeld.delete(nodeid);
     if (beforeReply && data && this.session.invalListing && this.table.get(nodeid)?.isDir) {
       // The attributes at once too, should the listing's hand-off outlast its bound.
       this.session.invalAttrs?.(nodeid);

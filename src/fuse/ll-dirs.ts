@@ -113,7 +113,7 @@ export function readDir(core: LlCore, dirs: DirHandles, nodeid: number, fh: numb
   const h = dirs.of(nodeid, fh);
   if (!h || h.nodeid !== nodeid) fail('EBADF', `dir handle ${fh}`);
   if (h.entries === null || offset === 0) h.entries = snapshot(core, h);
-  if (h.changesWhenImpure) core.listedChangesWhenImpure(nodeid);
+  core.listingServed(nodeid, h.changesWhenImpure === true);
   if (fh === 0 && offset >= h.entries.length) dirs.done(h);
   return from(core, h, offset);
 }
