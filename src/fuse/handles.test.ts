@@ -17,7 +17,7 @@ type Op =
   | { op: 'remove'; pick: number }
   | { op: 'node'; pick: number; nodeid: number }
   | { op: 'setPath'; pick: number; path: string }
-  | { op: 'move'; src: string; dest: string }
+  | { op: 'move'; src: string; dest: string; isDir: boolean }
   | { op: 'copyUp'; lowerKey: string; name: string | null };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -25,7 +25,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('remove' as const), pick: fc.nat(20) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('node' as const), pick: fc.nat(20), nodeid: fc.nat(3) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('setPath' as const), pick: fc.nat(20), path }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('move' as const), src: path, dest: path }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('move' as const), src: path, dest: path, isDir: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('copyUp' as const), lowerKey: fc.constantFrom('1:10', '1:11'), name: fc.option(path) }) },
 );
 
@@ -60,9 +60,9 @@ t.test('every index answers what a walk of all handles answers', (t) => {
         } else if (o.op === 'setPath') {
           table.setPath(pickFh(o.pick), o.path);
         } else if (o.op === 'move') {
-          // What moveHandles did: the name itself and every path below it.
-          const want = new Map([...table.entries()].map(([fh, h]) => [fh, h.path === o.src ? o.dest : h.path.startsWith(o.src + '/') ? o.dest + h.path.slice(o.src.length) : h.path]));
-          table.movePaths(o.src, o.dest);
+          // What moveHandles did: the name itself and, for a dir, every path below it.
+          const want = new Map([...table.entries()].map(([fh, h]) => [fh, h.path === o.src ? o.dest : o.isDir && h.path.startsWith(o.src + '/') ? o.dest + h.path.slice(o.src.length) : h.path]));
+          table.movePaths(o.src, o.dest, o.isDir);
           for (const [fh, h] of table.entries()) if (h.path !== want.get(fh)) return false;
         } else {
           const want = [...table.entries()].filter(([, h]) => !h.upper && h.lowerKey === o.lowerKey && (o.name === null || h.path === o.name)).map(([fh]) => fh);

@@ -33,14 +33,12 @@ export interface Handle {
  * Every lookup a request makes here goes through an index, never a walk of all handles: a client
  * holding thousands of files open (a database, a JVM, a build) would otherwise pay for each of
  * them on every open, copy-up and rename (measured: 15,000 held opens doubled the cost of a
- * copy-up, a create and a rename). `path` and `nodeid` change only through this table.
+ * copy-up and a rename). `path` and `nodeid` change only through this table.
  */
 export class HandleTable {
   private readonly open = new Map<number, Handle>();
   private next = 1;
   private readonly byPath = new Map<string, Set<number>>();
-  /** How many handles' paths lie strictly below each dir path: a rename moves them only when some do. */
-  private readonly below = new Map<string, number>();
   private readonly byNode = new Map<number, Set<number>>();
   /** Read-only handles still on a lower file, by its `dev:ino` (what a copy-up of it switches). */
   private readonly byLower = new Map<string, Set<number>>();
@@ -116,13 +114,13 @@ export class HandleTable {
   }
 
   /**
-   * `src` was renamed to `dest`: handles on it, and below it when it is a dir, follow. Only a dir
-   * with open handles below costs a look at every open path; a file's rename costs one lookup.
+   * `src` was renamed to `dest`: handles on it, and with `isDir` (true unless known otherwise) the
+   * handles below it, follow. A file's rename costs one lookup; a dir's a look at every open path.
    */
-  movePaths(src: string, dest: string): void {
+  movePaths(src: string, dest: string, isDir = true): void {
     const moved: [number, string][] = [];
     for (const fh of this.onPath(src)) moved.push([fh, dest]);
-    if ((this.below.get(src) ?? 0) > 0) {
+    if (isDir) {
       const prefix = src === '/' ? '/' : src + '/';
       for (const [path, fhs] of this.byPath) {
         if (path.startsWith(prefix)) for (const fh of fhs) moved.push([fh, dest + path.slice(src.length)]);
@@ -164,16 +162,10 @@ export class HandleTable {
 
   private indexPath(fh: number, path: string): void {
     index(this.byPath, path, fh);
-    for (let dir = parentOf(path); dir !== null; dir = parentOf(dir)) this.below.set(dir, (this.below.get(dir) ?? 0) + 1);
   }
 
   private unindexPath(fh: number, path: string): void {
     unindex(this.byPath, path, fh);
-    for (let dir = parentOf(path); dir !== null; dir = parentOf(dir)) {
-      const n = this.below.get(dir)! - 1;
-      if (n === 0) this.below.delete(dir);
-      else this.below.set(dir, n);
-    }
   }
 }
 
@@ -190,11 +182,4 @@ function unindex<K>(map: Map<K, Set<number>>, key: K, fh: number): void {
   if (!set) return;
   set.delete(fh);
   if (set.size === 0) map.delete(key);
-}
-
-/** The dir path holding `path` ('/' for a top-level name), or null for '/' and a name with no dir. */
-function parentOf(path: string): string | null {
-  const i = path.lastIndexOf('/');
-  if (i < 0 || path === '/') return null;
-  return i === 0 ? '/' : path.slice(0, i);
 }

@@ -22,9 +22,9 @@ export function isHideRename(ovl: Overlay, src: string, dest: string): boolean {
   return ovl.handles.onPath(src).size > 0;
 }
 
-/** Keep open handles' paths current when a name or a dir above them moves. */
-export function moveHandles(ovl: Overlay, src: string, dest: string): void {
-  ovl.handles.movePaths(src, dest);
+/** Keep open handles' paths current when a name or a dir above them moves (`isDir`: unless known to be a file). */
+export function moveHandles(ovl: Overlay, src: string, dest: string, isDir = true): void {
+  ovl.handles.movePaths(src, dest, isDir);
 }
 
 /** libfuse hides an open `path` by renaming it to `hiddenPath`: unlink it and retarget its handles. */

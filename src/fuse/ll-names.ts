@@ -61,8 +61,7 @@ export function renameEntry(core: LlCore, parent: number, name: string, newParen
   const src = core.childPathOf(prec, name);
   const dest = core.childPathOf(nprec, newName);
   const replaced = core.table.child(nprec, newName);
-  renameMerged(core.ovl, src, dest, flags);
-  moveHandlesAfterRename(core.ovl, src, dest, flags);
+  moveHandlesAfterRename(core.ovl, src, dest, flags, renameMerged(core.ovl, src, dest, flags));
   if (flags & RENAME_EXCHANGE) {
     core.table.exchange(prec, name, nprec, newName);
     return;

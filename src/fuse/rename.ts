@@ -151,24 +151,32 @@ function exchangeNodes(ovl: Overlay, src: string, dest: string, srcNode: Node, d
  * name, lower-only included), ENOENT (EXCHANGE with a missing side), ENOTDIR/EISDIR, EXDEV (a
  * lower/merged dir without redirect_dir=on), ENOTEMPTY. Throws OvlError; invalidates both names.
  */
-export function renameMerged(ovl: Overlay, src: string, dest: string, flags = 0): void {
+export function renameMerged(ovl: Overlay, src: string, dest: string, flags = 0): Renamed {
   const srcNode = lookupPath(ovl, src);
   const dstNode = lookupOrNull(ovl, dest);
   checkVfs(srcNode, dstNode, dest, flags);
   if (flags & RENAME_WHITEOUT) fail('EINVAL', src);
-  if (dstNode && dstNode.hits[0]!.real === srcNode.hits[0]!.real) return;
+  const renamed = { srcDir: srcNode.isDir, destDir: dstNode?.isDir ?? false };
+  if (dstNode && dstNode.hits[0]!.real === srcNode.hits[0]!.real) return renamed;
   if (flags & RENAME_EXCHANGE) exchangeNodes(ovl, src, dest, srcNode, dstNode!);
   else renameNode(ovl, src, dest, srcNode, dstNode);
   ovl.invalidate(src);
   ovl.invalidate(dest);
+  return renamed;
+}
+
+/** Whether the objects renameMerged moved are dirs (their open handles below move too). */
+export interface Renamed {
+  srcDir: boolean;
+  destDir: boolean;
 }
 
 /** Open handles follow their files: swap the paths of handles below `a` and `b`. */
-function swapHandles(ovl: Overlay, a: string, b: string): void {
+function swapHandles(ovl: Overlay, a: string, b: string, r: Renamed): void {
   const parked = '\0exchange';
-  moveHandles(ovl, a, parked);
-  moveHandles(ovl, b, a);
-  moveHandles(ovl, parked, b);
+  moveHandles(ovl, a, parked, r.srcDir);
+  moveHandles(ovl, b, a, r.destDir);
+  moveHandles(ovl, parked, b, r.srcDir);
 }
 
 export function renameOps(ovl: Overlay): Partial<FuseOps> {
@@ -176,15 +184,14 @@ export function renameOps(ovl: Overlay): Partial<FuseOps> {
     rename(src, dest, cb) {
       reply('rename', cb, () => {
         if (isHideRename(ovl, src, dest)) return hideOpenFile(ovl, src, dest);
-        renameMerged(ovl, src, dest);
-        moveHandles(ovl, src, dest);
+        moveHandles(ovl, src, dest, renameMerged(ovl, src, dest).srcDir);
       });
     },
   };
 }
 
 /** For a path-keyed handle table after renameMerged: where the open handles go. */
-export function moveHandlesAfterRename(ovl: Overlay, src: string, dest: string, flags: number): void {
-  if (flags & RENAME_EXCHANGE) swapHandles(ovl, src, dest);
-  else moveHandles(ovl, src, dest);
+export function moveHandlesAfterRename(ovl: Overlay, src: string, dest: string, flags: number, r: Renamed): void {
+  if (flags & RENAME_EXCHANGE) swapHandles(ovl, src, dest, r);
+  else moveHandles(ovl, src, dest, r.srcDir);
 }

@@ -32,7 +32,7 @@ function step(from: string, to: string, flags: RenameFlag[] = []): CoreScenario[
   return {
     name: `${from} -> ${to} [${flags.join(',')}]`,
     kernel: (m) => rename2(join(m, from), join(m, to), flags),
-    core: (ovl) => renameMerged(ovl, '/' + from, '/' + to, flags.reduce((a, f) => a | BITS[f], 0)),
+    core: (ovl) => void renameMerged(ovl, '/' + from, '/' + to, flags.reduce((a, f) => a | BITS[f], 0)),
   };
 }
 
