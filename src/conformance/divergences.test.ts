@@ -51,6 +51,8 @@ t.test('an `afterLayerChange` rule: only after a mutate, only ops and the merged
   t.same(observed.map((c) => [c.accepted ?? null, c.derivedFrom ?? null]), [['lc', null], ['lc', 0], [null, null], [null, null]], 'the remounted atime of that file only');
   const both: Difference = { where: 'merged', path: 'a', field: 'content', reference: 'old', target: 'new' };
   t.same(classify(lc, 'fuse', [both, atime('a')], ops).map((c) => c.accepted ?? null), ['lc', null], 'not where both sides read it');
+  const eacces: Difference = { where: 'merged', path: 'a', field: 'errno', reference: 'EACCES', target: null };
+  t.same(classify(lc, 'fuse', [eacces, atime('a')], ops).map((c) => c.accepted ?? null), ['lc', null], 'nor where neither side lacked it');
 });
 
 t.test('an `afterOp` rule: only after that op, only on the names it used', async (t) => {

@@ -175,11 +175,12 @@ export function classify(
  * remount too: the observer's own doing, derived from that difference, on that name and field only.
  */
 function deriveObserverAtimes(rules: AcceptRule[], out: Classified[]): void {
+  const oneSideLacked = (d: Difference) => (d.reference === 'ENOENT') !== (d.target === 'ENOENT');
   const layerRules = new Set(rules.filter((r) => r.afterLayerChange).map((r) => r.id));
   out.forEach((c, i) => {
     const d = c.difference;
     if (c.accepted || d.where !== 'remounted' || d.field !== 'stat.atime') return;
-    const root = out.findIndex((o) => o.accepted !== undefined && layerRules.has(o.accepted) && o.difference.where === 'merged' && o.difference.path === d.path && o.difference.field === 'errno');
+    const root = out.findIndex((o) => o.accepted !== undefined && layerRules.has(o.accepted) && o.difference.where === 'merged' && o.difference.path === d.path && o.difference.field === 'errno' && oneSideLacked(o.difference));
     if (root >= 0) out[i] = { ...c, accepted: out[root]!.accepted!, derivedFrom: root };
   });
 }

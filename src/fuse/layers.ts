@@ -16,6 +16,8 @@ export interface Layer {
    */
   mounts: string[];
   clone: string | null;
+  /** The clone stamps no atime (MOUNT_ATTR_NOATIME was granted). */
+  cloneNoatime?: boolean;
   /**
    * Where the layer's root is reached instead of `root` (submounts.ts placeLayers): for a root
    * the overlay's own mount covers, an fd opened on it before the mount; for an upper with a

@@ -269,7 +269,9 @@ export class LlCore {
    * impure showed the old d_ino under load).
    */
   private invalidate(nodeid: number, data: boolean, off = 0, len = -1, beforeReply = false): void {
-    if (data) this.listingsHeld.delete(nodeid);
+    // Only a drop the reply waited for is known to have landed: one handed over without a wait may
+    // still be on its way when the next copy-up needs to know what the kernel holds.
+    if (data && beforeReply) this.listingsHeld.delete(nodeid);
     if (beforeReply && data && this.session.invalListing && this.table.get(nodeid)?.isDir) {
       // The attributes at once too, should the listing's hand-off outlast its bound.
       this.session.invalAttrs?.(nodeid);

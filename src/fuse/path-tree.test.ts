@@ -11,7 +11,7 @@ const op = fc.oneof(
   fc.record({ op: fc.constant('clear' as const) }),
 );
 
-t.test('takeBelow returns every noted path below, and only paths below', (t) => {
+t.test('takeBelow returns every noted path below, and only paths below, and forgets the path itself', (t) => {
   fc.assert(
     fc.property(fc.array(op, { maxLength: 50 }), (ops) => {
       const tree = new PathTree();
@@ -32,6 +32,7 @@ t.test('takeBelow returns every noted path below, and only paths below', (t) => 
             if (!got.has(p)) return false;
             noted.delete(p);
           }
+          noted.delete(o.path);
         }
       }
       return true;

@@ -26,7 +26,10 @@ export class PathTree {
     }
   }
 
-  /** Forget every path strictly below `path` and return them (`path` itself stays noted). */
+  /**
+   * Forget `path` and every path below it; return those below. (A dir that is gone, or dropped
+   * from the cache, would otherwise stay noted for the daemon's life.)
+   */
   takeBelow(path: string): string[] {
     const out: string[] = [];
     const stack = [path];
@@ -39,6 +42,10 @@ export class PathTree {
       }
     }
     for (const p of [path, ...out]) this.kids.delete(p);
+    const parent = parentOf(path);
+    const siblings = parent === null ? undefined : this.kids.get(parent);
+    siblings?.delete(path);
+    if (siblings?.size === 0) this.kids.delete(parent!);
     return out;
   }
 

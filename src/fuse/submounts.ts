@@ -55,7 +55,9 @@ function cloneOf(layer: Layer): string | null {
   if (layer.clone === null) {
     let fd: number;
     try {
-      fd = cloneMountNoatime(layer.via ?? layer.root);
+      const made = cloneMountNoatime(layer.via ?? layer.root);
+      fd = made.fd;
+      layer.cloneNoatime = made.noatime;
     } catch (err) {
       if (errnoCodeOf(err) === 'EPERM') return null;
       throw err;
@@ -77,7 +79,7 @@ export function withoutAtime(layer: Layer, real: string): string | null {
   const rel = pathInLayer(layer, real);
   if (rel === null) return null;
   const clone = cloneOf(layer);
-  return clone === null ? null : clone + rel;
+  return clone === null || !layer.cloneNoatime ? null : clone + rel;
 }
 
 /**

@@ -4,7 +4,6 @@
 // path walked through the copy reaches the dir beneath a mount point. Attached nowhere and
 // visible to no other process; it goes away with its fd and the last file opened through it.
 import { check } from './call.js';
-import { closeSync } from 'node:fs';
 import { AT_EMPTY_PATH, AT_FDCWD, c } from './libc.js';
 
 const OPEN_TREE_CLONE = 0x1;
@@ -22,19 +21,16 @@ const MOUNT_ATTR__ATIME = 0x70;
 /**
  * cloneMount with atime updates off (MOUNT_ATTR_NOATIME), as the kernel's overlay takes each lower
  * layer's private mount (ovl_get_lower_layers sets MNT_NOATIME): nothing read through it stamps an
- * atime, readlink(2) included, which has no O_NOATIME.
+ * atime, readlink(2) included, which has no O_NOATIME. `noatime` false: the clone is made but the
+ * kernel refused the attribute (no mount_setattr before 5.12, or a seccomp filter), so reads
+ * through it stamp as through the layer itself.
  */
-export function cloneMountNoatime(path: string): number {
+export function cloneMountNoatime(path: string): { fd: number; noatime: boolean } {
   const fd = cloneMount(path);
   // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd; }
   const attr = Buffer.alloc(32);
   attr.writeUInt32LE(MOUNT_ATTR_NOATIME, 0);
   attr.writeUInt32LE(MOUNT_ATTR__ATIME, 8);
-  try {
-    check(c.mount_setattr(fd, '', AT_EMPTY_PATH, attr, attr.length) as number, 'mount_setattr', path);
-  } catch (err) {
-    closeSync(fd);
-    throw err;
-  }
-  return fd;
+  const noatime = (c.mount_setattr(fd, '', AT_EMPTY_PATH, attr, attr.length) as number) === 0;
+  return { fd, noatime };
 }
