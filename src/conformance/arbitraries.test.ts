@@ -2,8 +2,11 @@ import fc from 'fast-check';
 import t from 'tap';
 import { DANGLING_TARGET, scenarioArb, scenarioToString } from './arbitraries.js';
 import { USER_OPS, describeOp } from './ops.js';
-import { scenarioHasAcls } from './scenario.js';
+import { type Scenario, scenarioAclPaths } from './scenario.js';
 import { loadCorpus, loadSuite, suiteNames } from './suite.js';
+
+/** Whether a layer object of `s` has a POSIX ACL, or one of its ops sets or removes one. */
+const scenarioHasAcls = (s: Scenario) => scenarioAclPaths(s).size > 0;
 
 t.test('every shipped suite generates plain-data scenarios that print as their calls', async (t) => {
   const names = suiteNames();

@@ -57,11 +57,6 @@ export function scenarioAclPaths(s: Scenario): Set<string> {
   return paths;
 }
 
-/** Whether a layer object of `s` has a POSIX ACL, or one of its ops sets or removes one. */
-export function scenarioHasAcls(s: Scenario): boolean {
-  return scenarioAclPaths(s).size > 0;
-}
-
 /** Fixed times for everything built in a layer: old enough that any write's "now" is clearly newer. */
 export const SETUP_TIME_SEC = 1_000_000_000;
 

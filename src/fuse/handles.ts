@@ -51,7 +51,7 @@ export class HandleTable {
     const fh = this.next;
     this.next = (this.next + 1) >>> 0;
     this.open.set(fh, h);
-    this.indexPath(fh, h.path);
+    index(this.byPath, h.path, fh);
     if (h.nodeid !== undefined) index(this.byNode, h.nodeid, fh);
     if (!h.upper && h.lowerKey !== null) index(this.byLower, h.lowerKey, fh);
     if (h.exec) this.execs.add(fh);
@@ -67,7 +67,7 @@ export class HandleTable {
     const h = this.open.get(fh);
     if (!h) return undefined;
     this.open.delete(fh);
-    this.unindexPath(fh, h.path);
+    unindex(this.byPath, h.path, fh);
     if (h.nodeid !== undefined) unindex(this.byNode, h.nodeid, fh);
     if (!h.upper && h.lowerKey !== null) unindex(this.byLower, h.lowerKey, fh);
     this.execs.delete(fh);
@@ -88,9 +88,9 @@ export class HandleTable {
   setPath(fh: number, path: string): void {
     const h = this.open.get(fh) as { path: string } | undefined;
     if (!h || h.path === path) return;
-    this.unindexPath(fh, h.path);
+    unindex(this.byPath, h.path, fh);
     h.path = path;
-    this.indexPath(fh, path);
+    index(this.byPath, path, fh);
   }
 
   /** The handles opened on merged name `path` (or moved to it). */
@@ -158,14 +158,6 @@ export class HandleTable {
 
   entries(): IterableIterator<[number, Handle]> {
     return this.open.entries();
-  }
-
-  private indexPath(fh: number, path: string): void {
-    index(this.byPath, path, fh);
-  }
-
-  private unindexPath(fh: number, path: string): void {
-    unindex(this.byPath, path, fh);
   }
 }
 

@@ -102,9 +102,8 @@ export function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatReal(co
  * the daemon as WRITEs; found by ovl-check). Asked only for a node with other names.
  */
 function sameRealFile(core: LlCore, rec: NodeRec, aliases: Iterable<NodeRec>, st: RealStat): NodeRec[] {
-  const others = [...aliases].filter((r) => r !== rec);
-  if (others.length === 0) return others;
-  return others.filter((r) => {
+  return [...aliases].filter((r) => {
+    if (r === rec) return false;
     for (const fh of core.ovl.handles.onNode(r.id)) {
       const other = fstatReal(core.ovl.handles.get(fh)!.fd);
       if (other.ino === st.ino && other.dev === st.dev) return true;

@@ -21,10 +21,12 @@ export class Overlay {
   readonly stack: LayerStack;
   readonly xattrs: OverlayXattrs;
   readonly follow: boolean;
-  /** Resolved merged directories by merged path (rememberDir). */
-  readonly dirs: ReadonlyMap<string, Node> = new Map<string, Node>();
+  private readonly dirMap = new Map<string, Node>();
+  private readonly fileMap = new Map<string, Map<string, FileRef>>();
+  /** Resolved merged directories by merged path (written through rememberDir). */
+  readonly dirs: ReadonlyMap<string, Node> = this.dirMap;
   /** Where a non-dir was found, by parent dir path and name (re-checked by one lstat on use; filesIn). */
-  readonly files: ReadonlyMap<string, Map<string, FileRef>> = new Map<string, Map<string, FileRef>>();
+  readonly files: ReadonlyMap<string, Map<string, FileRef>> = this.fileMap;
   /** The paths dirs and files hold, as a tree: invalidate() drops a subtree without a scan of every key. */
   private readonly cachedPaths = new PathTree();
   /** Which lower copies of a merged dir hold a name (used while the layer watcher runs). */
@@ -83,17 +85,15 @@ export class Overlay {
 
   /** Keep the resolved dir `node` (at node.path) for the lookups below it. */
   rememberDir(node: Node): void {
-    (this.dirs as Map<string, Node>).set(node.path, node);
+    this.dirMap.set(node.path, node);
     this.cachedPaths.add(node.path);
   }
 
   /** The remembered files of dir `parent`, made empty when there are none (`given`: these). */
   filesIn(parent: string, given?: Map<string, FileRef>): Map<string, FileRef> {
-    const files = this.files as Map<string, Map<string, FileRef>>;
-    let names = given ?? files.get(parent);
-    if (!names) names = new Map();
-    if (files.get(parent) !== names) {
-      files.set(parent, names);
+    const names = given ?? this.fileMap.get(parent) ?? new Map<string, FileRef>();
+    if (this.fileMap.get(parent) !== names) {
+      this.fileMap.set(parent, names);
       this.cachedPaths.add(parent);
     }
     return names;
@@ -101,28 +101,26 @@ export class Overlay {
 
   /** Forget every remembered file (their dirs stay). */
   forgetFiles(): void {
-    (this.files as Map<string, unknown>).clear();
+    this.fileMap.clear();
   }
 
   /** Forget every resolved dir and file. */
   forgetAll(): void {
-    (this.dirs as Map<string, unknown>).clear();
+    this.dirMap.clear();
     this.forgetFiles();
     this.cachedPaths.clear();
   }
 
   /** Forget cached resolutions of `path` and everything below it. */
   invalidate(path: string): void {
-    const dirs = this.dirs as Map<string, Node>;
-    const files = this.files as Map<string, unknown>;
     const [parent, name] = splitPath(path);
-    this.files.get(parent)?.delete(name);
-    files.delete(path);
+    this.fileMap.get(parent)?.delete(name);
+    this.fileMap.delete(path);
     // A cached dir's ancestors are always cached too, so an uncached path has nothing cached below it.
-    if (!dirs.delete(path)) return;
+    if (!this.dirMap.delete(path)) return;
     for (const below of this.cachedPaths.takeBelow(path)) {
-      dirs.delete(below);
-      files.delete(below);
+      this.dirMap.delete(below);
+      this.fileMap.delete(below);
     }
   }
 }
