@@ -36,10 +36,12 @@ export function linkEntry(core: LlCore, nodeid: number, newParent: number, newNa
   const rec = core.rec(nodeid);
   const prec = core.rec(newParent);
   linkAt(core.ovl, core.pathOf(rec), core.childPathOf(prec, newName));
+  // The new name joins the source's node (an upper file now, copied up if it was not), as the
+  // kernel's ovl_link gives it the source's inode: the reply's attributes are the source's.
+  core.linkSource(rec);
   const entry = core.created(prec, newName);
-  // The source is an alias now (its link count, ctime and, after a copy-up of a lower hard link,
-  // its inode changed); the kernel only learns the new name's attributes from this reply, so
-  // every other name of the inode, the source included, is told.
+  // Other nodes of the inode (lower hard links the kernel holds apart, whose link count or st_ino
+  // a copy-up of this one may have changed) are told.
   core.linked(rec, entry.attr);
   core.invalidateAliases(entry.attr.ino, core.rec(entry.nodeid));
   return entry;

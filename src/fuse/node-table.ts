@@ -3,6 +3,8 @@
 // in O(1)), with the lookup count the kernel owes us. Node 1 is the root and is never forgotten.
 // A node whose name is unlinked or replaced is detached (no parent) but stays valid, for open
 // handles, until the kernel forgets it. Freed ids are reused with the next generation number.
+// A non-directory may have more than one name (the upper hard links of one file share a node, as
+// they share one inode under kernel overlayfs): the first is the one its path is derived from.
 
 export const ROOT_ID = 1;
 
@@ -12,6 +14,8 @@ export interface NodeRec {
   /** null once the name is gone (unlinked, replaced by a rename); the root's is always null. */
   parent: NodeRec | null;
   name: string;
+  /** Its other names the kernel holds, in the order they came (hard links of an upper file); usually null. */
+  others: NameRef[] | null;
   /** Lookups the kernel holds (each LOOKUP-like reply adds one, FORGET gives them back). */
   lookups: number;
   /** Live children by name (only nodes the kernel holds, or that hold such children). */
@@ -28,12 +32,19 @@ export interface NodeRec {
   openMtimeNs: bigint | null;
   /** A number, or a bigint from 2^53 on (so two sizes there that a number would round alike differ). */
   openSize: number | bigint;
+  /** `dev:ino` of the upper file it was last looked up as while that had other links (LlCore's sharing), else null. */
+  linkKey: string | null;
+}
+
+export interface NameRef {
+  parent: NodeRec;
+  name: string;
 }
 
 function newRec(id: number, generation: number, parent: NodeRec | null, name: string): NodeRec {
   return {
-    id, generation, parent, name, lookups: 0, children: null,
-    pathCache: '', pathEpoch: -1, ino: 0, nlink: 0, isDir: false, upper: true, openMtimeNs: null, openSize: -1,
+    id, generation, parent, name, others: null, lookups: 0, children: null,
+    pathCache: '', pathEpoch: -1, ino: 0, nlink: 0, isDir: false, upper: true, openMtimeNs: null, openSize: -1, linkKey: null,
   };
 }
 
@@ -46,6 +57,8 @@ export class NodeTable {
   private epoch = 0;
   private live = 0;
   readonly root: NodeRec;
+  /** Called with each node as it leaves the table (forgotten, and nothing below it held). */
+  onDrop: ((rec: NodeRec) => void) | null = null;
 
   constructor() {
     this.root = newRec(ROOT_ID, 0, null, '');
@@ -102,16 +115,22 @@ export class NodeTable {
   private dropIfUnused(rec: NodeRec): void {
     let cur: NodeRec | null = rec;
     // A held child keeps its parent (the kernel's dentry does the same), so drop upwards.
-    while (cur && cur.id !== ROOT_ID && cur.lookups === 0 && !cur.children?.size) {
+    // (A parent may have gone already, through a file's other name in it.)
+    while (cur && cur.id !== ROOT_ID && cur.lookups === 0 && !cur.children?.size && this.recs[cur.id] === cur) {
       const parent: NodeRec | null = cur.parent;
-      if (parent && parent.children?.get(cur.name) === cur) {
-        parent.children.delete(cur.name);
-        if (parent.children.size === 0) parent.children = null;
-      }
+      if (parent) unchild(parent, cur.name, cur);
+      const others = cur.others;
+      cur.others = null;
       cur.parent = null;
       this.recs[cur.id] = undefined;
       this.free.push(cur.id);
       this.live--;
+      this.onDrop?.(cur);
+      // A file's other names are leaves of other dirs, each of which may now go too.
+      for (const o of others ?? []) {
+        unchild(o.parent, o.name, cur);
+        this.dropIfUnused(o.parent);
+      }
       cur = parent;
     }
   }
@@ -120,9 +139,8 @@ export class NodeTable {
   detach(parent: NodeRec, name: string): NodeRec | undefined {
     const rec = parent.children?.get(name);
     if (!rec) return undefined;
-    parent.children!.delete(name);
-    if (parent.children!.size === 0) parent.children = null;
-    rec.parent = null;
+    unchild(parent, name, rec);
+    unname(rec, parent, name);
     if (rec.children) this.epoch++;
     this.dropIfUnused(rec);
     this.dropIfUnused(parent);
@@ -133,26 +151,33 @@ export class NodeTable {
   move(parent: NodeRec, name: string, newParent: NodeRec, newName: string): void {
     const rec = parent.children?.get(name);
     if (rec && parent === newParent && name === newName) return;
+    // Two names of one node: rename(2) of one onto the other leaves both in place.
+    if (rec && newParent.children?.get(newName) === rec) return;
     this.detach(newParent, newName);
     if (!rec) return;
-    parent.children!.delete(name);
-    if (parent.children!.size === 0) parent.children = null;
-    rec.parent = newParent;
-    rec.name = newName;
+    unchild(parent, name, rec);
+    renameRef(rec, parent, name, newParent, newName);
     (newParent.children ??= new Map()).set(newName, rec);
     this.epoch++;
     this.dropIfUnused(parent);
   }
 
   /**
-   * LINK of a detached node (an O_TMPFILE file getting its first name): the node itself takes the
-   * name, so the kernel's inode behind the open fd learns its new link count from the reply.
+   * `rec` takes the name `name` in `parent` as well (no lookup counted; what held the name is
+   * detached): the first name of a detached node (LINK of an O_TMPFILE file, so the kernel's inode
+   * behind the open fd learns its new link count from the reply), or one more name of an upper file
+   * (the kernel's overlay gives all its hard links one inode).
    */
   attach(rec: NodeRec, parent: NodeRec, name: string): void {
+    if (parent.children?.get(name) === rec) return;
     this.detach(parent, name);
-    rec.parent = parent;
-    rec.name = name;
-    rec.pathEpoch = -1;
+    if (rec.parent === null) {
+      rec.parent = parent;
+      rec.name = name;
+      rec.pathEpoch = -1;
+    } else {
+      (rec.others ??= []).push({ parent, name });
+    }
     (parent.children ??= new Map()).set(name, rec);
   }
 
@@ -160,24 +185,28 @@ export class NodeTable {
   exchange(a: NodeRec, aName: string, b: NodeRec, bName: string): void {
     const ra = a.children?.get(aName);
     const rb = b.children?.get(bName);
-    if (ra) a.children!.delete(aName);
-    if (rb) b.children!.delete(bName);
+    // Two names of one node: nothing moves (rename(2) returns at once for one inode).
+    if (ra === rb) return;
+    if (ra) unchild(a, aName, ra);
+    if (rb) unchild(b, bName, rb);
     if (ra) {
-      ra.parent = b;
-      ra.name = bName;
+      renameRef(ra, a, aName, b, bName);
       (b.children ??= new Map()).set(bName, ra);
     }
     if (rb) {
-      rb.parent = a;
-      rb.name = aName;
+      renameRef(rb, b, bName, a, aName);
       (a.children ??= new Map()).set(aName, rb);
     }
-    if (a.children?.size === 0) a.children = null;
-    if (b.children?.size === 0) b.children = null;
     this.epoch++;
     // A side that only one name existed in has lost a child: it goes if nothing else holds it.
     this.dropIfUnused(a);
     this.dropIfUnused(b);
+  }
+
+  /** Every name the kernel holds of `rec`, the one its path is derived from first. */
+  *names(rec: NodeRec): IterableIterator<NameRef> {
+    if (rec.parent) yield { parent: rec.parent, name: rec.name };
+    if (rec.others) yield* rec.others;
   }
 
   /** Merged path of a node ('/' for the root), or null for a detached node. */
@@ -211,4 +240,35 @@ export class NodeTable {
   *all(): IterableIterator<NodeRec> {
     for (const rec of this.recs) if (rec) yield rec;
   }
+}
+
+/** `parent`'s child `name` is `rec` no longer (a no-op if something else holds the name). */
+function unchild(parent: NodeRec, name: string, rec: NodeRec): void {
+  if (parent.children?.get(name) !== rec) return;
+  parent.children.delete(name);
+  if (parent.children.size === 0) parent.children = null;
+}
+
+/** `rec` loses its name `name` in `parent`; its next name, if any, becomes the one its path follows. */
+function unname(rec: NodeRec, parent: NodeRec, name: string): void {
+  if (rec.parent === parent && rec.name === name) {
+    const next = rec.others?.shift();
+    if (rec.others?.length === 0) rec.others = null;
+    rec.parent = next?.parent ?? null;
+    if (next) rec.name = next.name;
+    rec.pathEpoch = -1;
+    return;
+  }
+  const i = rec.others?.findIndex((o) => o.parent === parent && o.name === name) ?? -1;
+  if (i < 0) return;
+  rec.others!.splice(i, 1);
+  if (rec.others!.length === 0) rec.others = null;
+}
+
+/** `rec`'s name `name` in `parent` becomes `newName` in `newParent` (the caller bumps the epoch). */
+function renameRef(rec: NodeRec, parent: NodeRec, name: string, newParent: NodeRec, newName: string): void {
+  const ref = rec.parent === parent && rec.name === name ? rec : rec.others?.find((o) => o.parent === parent && o.name === name);
+  if (!ref) return;
+  ref.parent = newParent;
+  ref.name = newName;
 }

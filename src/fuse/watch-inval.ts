@@ -5,7 +5,7 @@
 // that layer it lies under (watch-redirects.ts). Notifications go to nodes the kernel holds only: a name it never looked up
 // is resolved fresh anyway, so unrelated churn in a big layer costs one table lookup per event.
 import { FAN_ATTRIB, FAN_CREATE, FAN_DELETE, FAN_MODIFY, FAN_MOVED_FROM, FAN_MOVED_TO, FAN_ONDIR } from '../sys/fanotify.js';
-import { type NodeRec, type NodeTable, ROOT_ID } from './node-table.js';
+import type { NodeRec, NodeTable } from './node-table.js';
 import type { Session } from './session/filesystem.js';
 import type { ChangeBatch, LayerChange } from './watch.js';
 import { type MovedSource, movedDirsOf } from './watch-redirects.js';
@@ -102,7 +102,7 @@ function applyOne(change: LayerChange, target: InvalTarget, tell: Teller): void 
     target.forget(change.dir, dirNode, change.layer);
     if (!dirNode) return;
     tell.inode(dirNode, true);
-    for (const child of childrenOf(dirNode)) tell.entry(dirNode, child.name);
+    for (const name of childNames(dirNode)) tell.entry(dirNode, name);
     return;
   }
   const path = change.dir === '/' ? '/' + change.name : change.dir + '/' + change.name;
@@ -122,12 +122,12 @@ function applyOne(change: LayerChange, target: InvalTarget, tell: Teller): void 
     tell.inode(node, false);
     // An xattr can turn a file into a whiteout or a dir opaque: look the name up again.
     tell.entry(dirNode, change.name);
-    if ((change.mask & FAN_ONDIR) !== 0) for (const child of childrenOf(node)) tell.entry(node, child.name);
+    if ((change.mask & FAN_ONDIR) !== 0) for (const name of childNames(node)) tell.entry(node, name);
   }
 }
 
-function childrenOf(node: NodeRec): Iterable<NodeRec> {
-  return node.children?.values() ?? [];
+function childNames(node: NodeRec): Iterable<string> {
+  return node.children?.keys() ?? [];
 }
 
 /** Events were lost: everything the kernel or the core holds may be stale. */
@@ -135,6 +135,6 @@ function dropEverything(target: InvalTarget, tell: Teller): void {
   target.forget(null, undefined);
   for (const node of target.table.all()) {
     tell.inode(node, true);
-    if (node.id !== ROOT_ID && node.parent) tell.entry(node.parent, node.name);
+    for (const { parent, name } of target.table.names(node)) tell.entry(parent, name);
   }
 }
