@@ -1,14 +1,14 @@
 // The state the node-based transport shares between its op families: the path-based overlay core,
 // the node table that maps the kernel's node ids onto merged paths, the cache policy, and the
 // session for notifications. Requests are served one at a time, so the caller is plain state.
-import { objectKey } from './copy-up.js';
 import { fail } from './errno.js';
 import { childPath, splitPath } from './layers.js';
 import { CachePolicy } from './ll-cache.js';
+import { UpperLinks } from './ll-links.js';
 import { IoModes } from './ll-passthrough.js';
 import { InitFlag } from './protocol/constants.js';
 import { handleAttr, nodeAttr } from './ll-attr.js';
-import { type Node, lookupOrNull, lookupPath, topStat } from './lookup.js';
+import { type Node, lookupPath, topStat } from './lookup.js';
 import { NodeTable, type NodeRec } from './node-table.js';
 import type { Caller, CacheMode, Overlay } from './overlay.js';
 import type { Attr, Entry, RequestContext, Session } from './session/filesystem.js';
@@ -43,12 +43,8 @@ export class LlCore {
   private prefetched: Map<string, Node> | null = null;
   /** Nodes seen with nlink > 1 by overlay inode: the other names of a hard-linked file. */
   private readonly aliases = new Map<number, Set<NodeRec>>();
-  /**
-   * The node of each upper file with other links by its `dev:ino`: all its names share it, as the
-   * kernel's overlay gives them one inode (ovl_get_inode by the upper inode). Only then does the
-   * VFS see one inode, as rename(2) between two of its names needs (0 at once, no permission check).
-   */
-  private readonly upperLinks = new Map<string, NodeRec>();
+  /** The names of an upper file with other links, as one node (ll-links.ts). */
+  readonly links: UpperLinks;
   /**
    * Dirs the kernel may hold a listing of (handed over by READDIR since its last drop), and
    * whether one it was handed reads otherwise once the dir is impure (Listing.changesWhenImpure).
@@ -62,8 +58,9 @@ export class LlCore {
     cache: CacheMode,
   ) {
     this.policy = new CachePolicy(cache);
+    this.links = new UpperLinks(this.table, ovl);
     this.table.onDrop = (rec) => {
-      if (rec.linkKey !== null && this.upperLinks.get(rec.linkKey) === rec) this.upperLinks.delete(rec.linkKey);
+      this.links.dropped(rec);
       // A forgotten inode takes its cached listing with it; its id comes back with a new generation.
       this.listingsHeld.delete(rec.id);
     };
@@ -94,7 +91,12 @@ export class LlCore {
 
   /** Merged path of a node; ENOENT once its name is gone (only open handles still reach it). */
   pathOf(rec: NodeRec): string {
-    return this.table.path(rec) ?? fail('ENOENT', `node ${rec.id} (unlinked)`);
+    return this.nodePath(rec) ?? fail('ENOENT', `node ${rec.id} (unlinked)`);
+  }
+
+  /** Merged path of a node, or null once its names are gone (a file's other names checked: UpperLinks.path). */
+  nodePath(rec: NodeRec): string | null {
+    return rec.others === null ? this.table.path(rec) : this.links.path(rec);
   }
 
   childPathOf(parent: NodeRec, name: string): string {
@@ -109,14 +111,8 @@ export class LlCore {
   entry(parent: NodeRec, name: string, node: Node): Entry {
     const attr = nodeAttr(this.ovl, node);
     if (!attr) return this.negative();
-    const top = node.hits[0]!;
-    const key = top.layer.upper && attr.nlink > 1 && !node.isDir ? objectKey(top.st) : null;
-    // (Only a node that ever had several names has a linkKey: for any other file this is one Map get.)
-    const had = this.table.child(parent, name);
-    if (key !== null || (had !== undefined && had.linkKey !== null)) this.shareName(parent, name, key, had);
-    const rec = this.table.lookup(parent, name);
-    if (key !== null) this.keyLink(rec, key);
-    this.remember(rec, attr, top.layer.upper);
+    const rec = this.links.lookup(parent, name, node, attr.nlink);
+    this.remember(rec, attr, node.hits[0]!.layer.upper);
     return {
       nodeid: rec.id,
       generation: rec.generation,
@@ -124,38 +120,6 @@ export class LlCore {
       attrValidMs: this.attrMs(rec),
       attr,
     };
-  }
-
-  /**
-   * Before `name` in `parent` is counted as a lookup of upper file `key` (null: anything else):
-   * the name joins the node the kernel holds for another name of that file, and leaves a node it
-   * shared with other names that are no longer this object (changed outside the mount).
-   */
-  private shareName(parent: NodeRec, name: string, key: string | null, had: NodeRec | undefined): void {
-    if (had && had.linkKey !== key && (had.others !== null || had.parent !== parent || had.name !== name)) {
-      this.table.detach(parent, name);
-    }
-    if (key === null) return;
-    const held = this.upperLinks.get(key);
-    if (!held || held === had || this.table.get(held.id) !== held) return;
-    // Still that file under the name its path follows (its inode number may have been reused).
-    const path = this.table.path(held);
-    const now = path === null ? null : lookupOrNull(this.ovl, path);
-    if (now?.hits[0]!.layer.upper && !now.isDir && objectKey(now.hits[0]!.st) === key) this.table.attach(held, parent, name);
-  }
-
-  /** `rec` is (one name of) upper file `key`: the node its other names join. */
-  private keyLink(rec: NodeRec, key: string): void {
-    if (rec.linkKey !== null && rec.linkKey !== key && this.upperLinks.get(rec.linkKey) === rec) this.upperLinks.delete(rec.linkKey);
-    rec.linkKey = key;
-    this.upperLinks.set(key, rec);
-  }
-
-  /** LINK made `rec`'s file (in the upper now, copied up if it was not) one of several names. */
-  linkSource(rec: NodeRec): void {
-    const path = this.table.path(rec);
-    const node = path === null ? null : lookupOrNull(this.ovl, path);
-    if (node?.hits[0]!.layer.upper && !node.isDir) this.keyLink(rec, objectKey(node.hits[0]!.st));
   }
 
   /** The entry of a name just created through the mount. */
@@ -178,7 +142,7 @@ export class LlCore {
 
   /** Attributes of a node: its merged path, or an open handle once the name is gone. */
   attrOf(rec: NodeRec): Attr {
-    const path = this.table.path(rec);
+    const path = this.nodePath(rec);
     if (path !== null) return this.attrOfNode(rec, lookupPath(this.ovl, path));
     const fh = this.handleOf(rec) ?? fail('ENOENT', `node ${rec.id} (unlinked)`);
     return handleAttr(this.ovl, fh);
@@ -196,7 +160,7 @@ export class LlCore {
 
   /** An open handle of a node whose name is gone (unlinked, O_TMPFILE), the only way to its file; else undefined. */
   unnamedHandle(rec: NodeRec): number | undefined {
-    return this.table.path(rec) === null ? this.handleOf(rec) : undefined;
+    return this.nodePath(rec) === null ? this.handleOf(rec) : undefined;
   }
 
   /** Some open file handle on this node (for nodes whose name is gone); with `writable`, one open for writing. */

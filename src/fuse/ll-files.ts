@@ -48,7 +48,7 @@ function openUpper(core: LlCore, rec: NodeRec, fh: number | null | undefined, si
 
 export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
   const rec = core.rec(nodeid);
-  const path = core.table.path(rec);
+  const path = core.nodePath(rec);
   // Before either route: a file held open (even read-only, even by the caller) must not let a
   // chown(f, -1, -1) through that the kernel's overlay refuses; one open for writing may be the
   // request's source (its write's file_remove_privs).
@@ -121,7 +121,7 @@ export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgi
     if (flags & O_TRUNC) copyUpTruncated(core.ovl, core.pathOf(rec));
     fail('ETXTBSY', core.pathOf(rec));
   }
-  const path = core.table.path(rec);
+  const path = core.nodePath(rec);
   if (path === null) {
     // Its name is gone: opened again through /proc/self/fd of an open it still has.
     const own = core.handleOf(rec) ?? fail('ENOENT', `node ${nodeid} (unlinked)`);
@@ -162,7 +162,7 @@ function heldAs(core: LlCore, rec: NodeRec, as: 'exec' | 'writer'): boolean {
     }
     if (!h.upper) continue;
     if (upper === undefined) {
-      const path = core.table.path(rec);
+      const path = core.nodePath(rec);
       const top = path === null ? null : lookupPath(core.ovl, path).hits[0]!;
       upper = top?.layer.upper && top.st.nlink > 1 ? objectKey(top.st) : null;
     }

@@ -11,7 +11,9 @@ import type { Entry } from './session/filesystem.js';
 export function lookupEntry(core: LlCore, parent: number, name: string): Entry {
   const prec = core.rec(parent);
   const node = core.takePrefetched(parent, name) ?? lookupOrNull(core.ovl, core.childPathOf(prec, name));
-  return node ? core.entry(prec, name, node) : core.negative();
+  if (node) return core.entry(prec, name, node);
+  core.links.gone(prec, name);
+  return core.negative();
 }
 
 export function mknodEntry(core: LlCore, parent: number, name: string, mode: number, rdev: number, umask: number): Entry {
@@ -38,7 +40,7 @@ export function linkEntry(core: LlCore, nodeid: number, newParent: number, newNa
   linkAt(core.ovl, core.pathOf(rec), core.childPathOf(prec, newName));
   // The new name joins the source's node (an upper file now, copied up if it was not), as the
   // kernel's ovl_link gives it the source's inode: the reply's attributes are the source's.
-  core.linkSource(rec);
+  core.links.linked(rec);
   const entry = core.created(prec, newName);
   // Other nodes of the inode (lower hard links the kernel holds apart, whose link count or st_ino
   // a copy-up of this one may have changed) are told.

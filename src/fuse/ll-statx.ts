@@ -21,7 +21,7 @@ import type { Attr, StatxReply } from './session/filesystem.js';
  */
 function attrAndStat(core: LlCore, nodeid: number, fh: number | null): { attr: Attr; st: RealStat } {
   const rec = core.rec(nodeid);
-  const path = core.table.path(rec);
+  const path = core.nodePath(rec);
   const handle = ownHandle(core, rec, fh) ?? (path === null ? core.handleOf(rec) : undefined);
   if (handle !== undefined) {
     const h = current(core.ovl, handle);

@@ -1,7 +1,7 @@
 // The node-based filesystem called as the session loop calls it, on real layer dirs (no mount):
 // lookup counts, entries and attributes, copy-up-follow, unlinked-but-open files, subtree renames,
 // readdir cookies, ownership from the request, and the invalidations the kernel is sent.
-import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -352,6 +352,51 @@ t.test('READDIRPLUS lookups use the listing only while the reply is filled', asy
   }
   t.equal(fs.lookup(ctx, d.nodeid, 'f').attr.size, 5, 'afterwards: the layers again');
   fs.releasedir(ctx, d.nodeid, h.fh);
+});
+
+t.test('names of a shared node changed in the upper while mounted: it acts only through those still its file', async (t) => {
+  const pair = (u: string, names: string[]): void => {
+    writeFileSync(join(u, names[0]!), 'orig');
+    for (const n of names.slice(1)) linkSync(join(u, names[0]!), join(u, n));
+  };
+  await t.test('a name replaced: writes by the node reach the file, not the new one', async (t) => {
+    const { fs, upper } = fixture(t, 'auto', (_l, u) => {
+      pair(u, ['a', 'b']);
+      writeFileSync(join(u, 'other'), 'other');
+    });
+    const x = fs.lookup(ctx, ROOT, 'a');
+    t.equal(fs.lookup(ctx, ROOT, 'b').nodeid, x.nodeid);
+    renameSync(join(upper, 'other'), join(upper, 'a'));
+    const h = fs.open(ctx, x.nodeid, constants.O_WRONLY | constants.O_TRUNC);
+    fs.write(ctx, x.nodeid, h.fh, 0, Buffer.from('via b'), 0);
+    fs.release(ctx, x.nodeid, h.fh, 0);
+    t.equal(readFileSync(join(upper, 'b'), 'utf8'), 'via b');
+    t.equal(readFileSync(join(upper, 'a'), 'utf8'), 'other', 'the file now at the first name is untouched');
+    t.not(fs.lookup(ctx, ROOT, 'a').nodeid, x.nodeid, 'that name is another node now');
+  });
+  await t.test('a name removed: the node goes on under the others', async (t) => {
+    const { fs, upper } = fixture(t, 'auto', (_l, u) => pair(u, ['a', 'b', 'c']));
+    const x = fs.lookup(ctx, ROOT, 'a');
+    fs.lookup(ctx, ROOT, 'b');
+    rmSync(join(upper, 'a'));
+    t.equal(fs.lookup(ctx, ROOT, 'a').nodeid, 0);
+    t.equal(fs.lookup(ctx, ROOT, 'b').nodeid, x.nodeid);
+    t.equal(fs.lookup(ctx, ROOT, 'c').nodeid, x.nodeid, 'a third name still joins it');
+    const h = fs.open(ctx, x.nodeid, constants.O_RDONLY);
+    const buf = Buffer.alloc(8);
+    t.equal(fs.read(ctx, x.nodeid, h.fh, 0, 8, buf), 4);
+    fs.release(ctx, x.nodeid, h.fh, 0);
+  });
+  await t.test('the other name removed: the one left keeps the node', async (t) => {
+    const { fs, upper } = fixture(t, 'auto', (_l, u) => pair(u, ['a', 'b']));
+    const x = fs.lookup(ctx, ROOT, 'a');
+    fs.lookup(ctx, ROOT, 'b');
+    rmSync(join(upper, 'b'));
+    const again = fs.lookup(ctx, ROOT, 'a');
+    t.equal(again.nodeid, x.nodeid);
+    t.equal(again.attr.nlink, 1);
+    t.equal(fs.getattr(ctx, x.nodeid, null).attr.nlink, 1);
+  });
 });
 
 t.test('LINK of a lower file: copied up, and the new name shares its node', async (t) => {
