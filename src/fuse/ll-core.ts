@@ -50,6 +50,14 @@ export class LlCore {
    * whether one it was handed reads otherwise once the dir is impure (Listing.changesWhenImpure).
    */
   private readonly listingsHeld = new Map<number, boolean>();
+  /**
+   * Dirs whose listing drop was handed over without a wait since the kernel was last handed a
+   * listing of them: once it lands the kernel holds none, so another drop would drop nothing more
+   * (chmod -R sent one per entry of a listed dir, each a hand-off to the notifying thread).
+   */
+  private readonly dropsSent = new Set<number>();
+  /** The node a SETATTR being served answers with fresh attributes (0: none): its own need not go. */
+  attrsInReply = 0;
   /** The sender of the request being served: new objects belong to it (Overlay.caller). */
   caller: Caller = { uid: 0, gid: 0 };
 
@@ -63,6 +71,7 @@ export class LlCore {
       this.links.dropped(rec);
       // A forgotten inode takes its cached listing with it; its id comes back with a new generation.
       this.listingsHeld.delete(rec.id);
+      this.dropsSent.delete(rec.id);
     };
     ovl.onCopyUp = (path, parentNowImpure, listingMoved) => this.copiedUp(path, parentNowImpure, listingMoved);
   }
@@ -242,6 +251,14 @@ export class LlCore {
   /** READDIR handed the kernel (part of) dir `nodeid`'s listing; `changesWhenImpure` as Listing's. */
   listingServed(nodeid: number, changesWhenImpure: boolean): void {
     if (changesWhenImpure || !this.listingsHeld.has(nodeid)) this.listingsHeld.set(nodeid, changesWhenImpure);
+    this.dropsSent.delete(nodeid);
+  }
+
+  /** A listing drop without a wait is due for dir `nodeid`: false if one is on its way already. */
+  private firstDrop(nodeid: number): boolean {
+    if (this.dropsSent.has(nodeid)) return false;
+    this.dropsSent.add(nodeid);
+    return true;
   }
 
   /** A copy-up switched a node's real object (a dir may become merged: nlink, listing). */
@@ -253,19 +270,24 @@ export class LlCore {
     // here. The reply waits for that drop only where the listing reads otherwise: the object
     // moved in it or changed its st_ino, or the parent just became impure and a listing handed
     // over since the last drop lists an upper entry (d_ino, xattr whiteouts:
-    // Listing.changesWhenImpure). Else it goes without a hand-off to wait for (one per dir of a
-    // chmod -R): served from the cache meanwhile, it is still right but for that atime. Where the
-    // kernel holds no listing (none handed over since the last drop) only the attributes go.
+    // Listing.changesWhenImpure). Else it goes without a hand-off to wait for, once until the
+    // kernel reads it again (its next readdir reaches the daemon either way): served from the cache
+    // meanwhile, it is still right but for that atime. Where the kernel holds no listing (none
+    // handed over since the last drop) only the attributes go.
     const parent = path === '/' ? undefined : this.table.find(splitPath(path)[0]);
     if (parent) {
       const held = this.listingsHeld.get(parent.id);
       const changed = held !== undefined && (listingMoved || (parentNowImpure && held));
-      this.invalidate(parent.id, held !== undefined, 0, -1, changed);
+      this.invalidate(parent.id, held !== undefined && (changed || this.firstDrop(parent.id)), 0, -1, changed);
     }
     const rec = this.table.find(path);
+    if (!rec) return;
     // Its own listing shows the same names and d_ino right after: it need not hold the reply.
     // (It still goes: its new upper copy has the lower's times, which the next readdir stamps.)
-    if (rec) this.invalidate(rec.id, rec.isDir && this.listingsHeld.has(rec.id));
+    const listing = rec.isDir && this.listingsHeld.has(rec.id) && this.firstDrop(rec.id);
+    // A SETATTR's reply brings its attributes; dropping them here would only make the kernel
+    // take that reply's with timeout 0 (attr_version moved) and ask again at the next access.
+    if (listing || rec.id !== this.attrsInReply) this.invalidate(rec.id, listing);
   }
 
   /**
@@ -285,7 +307,10 @@ export class LlCore {
   private invalidate(nodeid: number, data: boolean, off = 0, len = -1, beforeReply = false): void {
     // Only a drop the reply waited for is known to have landed: one handed over without a wait may
     // still be on its way when the next copy-up needs to know what the kernel holds.
-    if (data && beforeReply) this.listingsHeld.delete(nodeid);
+    if (data && beforeReply) {
+      this.listingsHeld.delete(nodeid);
+      this.dropsSent.delete(nodeid);
+    }
     if (beforeReply && data && this.session.invalListing && this.table.get(nodeid)?.isDir) {
       // The attributes at once too, should the listing's hand-off outlast its bound.
       this.session.invalAttrs?.(nodeid);

@@ -71,7 +71,17 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
   // The attributes before the change only when a dropped set-id bit depends on them: the aliases
   // to tell are those of the inode the kernel was last told of (LlCore.remember).
   let before = fieldless;
-  setAttrPath(core.ovl, path, set, () => (before ??= core.attrOf(rec)));
+  // A copy-up on the way need not drop the attributes this reply brings (LlCore.copiedUp); if
+  // the change then fails, the reply brings none, so they go after all.
+  core.attrsInReply = rec.id;
+  try {
+    setAttrPath(core.ovl, path, set, () => (before ??= core.attrOf(rec)));
+  } catch (err) {
+    core.attrsInReply = 0;
+    core.attrsChanged(rec.id);
+    throw err;
+  }
+  core.attrsInReply = 0;
   if (rec.nlink > 1 || (before?.nlink ?? 0) > 1) core.invalidateAliases(before?.ino ?? rec.ino, rec);
   return { attrValidMs: core.attrMs(rec), attr: core.attrOf(rec) };
 }

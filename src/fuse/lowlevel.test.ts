@@ -478,3 +478,45 @@ t.test('a forgotten dir takes its listing record along: its reused id waits for 
   t.notOk(notes.includes(`listing ${e.nodeid}`), 'the kernel holds no listing of the new inode: nothing to wait for');
   t.ok(notes.includes(`attrs ${e.nodeid}`), 'its attributes still go');
 });
+
+t.test('copy-ups into a listed dir: one listing drop until the kernel reads it again; a SETATTR keeps its own attributes', async (t) => {
+  const { fs, notes } = fixture(
+    t,
+    'auto',
+    (l, u) => {
+      mkdirSync(join(l, 'd'));
+      for (const n of ['a', 'b', 'c', 'x']) writeFileSync(join(l, 'd', n), n);
+      mkdirSync(join(l, 'dir'));
+      mkdirSync(join(u, 'd'));
+    },
+    { invalListing: (id) => void notes.push(`listing ${id}`), invalAttrs: (id) => void notes.push(`attrs ${id}`) },
+  );
+  const d = fs.lookup(ctx, ROOT, 'd');
+  const list = (): void => {
+    const o = fs.opendir(ctx, d.nodeid);
+    [...fs.readdir(ctx, d.nodeid, o.fh, 0)];
+    fs.releasedir(ctx, d.nodeid, o.fh);
+  };
+  const copyUp = (name: string): string[] => {
+    notes.length = 0;
+    const f = fs.lookup(ctx, d.nodeid, name);
+    const h = fs.open(ctx, f.nodeid, constants.O_WRONLY);
+    fs.release(ctx, f.nodeid, h.fh, 0);
+    return notes.filter((n) => n.endsWith(` ${d.nodeid}`) || n.startsWith(`inode ${d.nodeid} `));
+  };
+  list();
+  t.same(copyUp('a'), [`attrs ${d.nodeid}`, `inode ${d.nodeid} 0 -1`], 'the first copy-up drops the listing (no wait)');
+  t.same(copyUp('b'), [`attrs ${d.nodeid}`], 'the next only the attributes: a drop is on its way');
+  list();
+  t.same(copyUp('c'), [`attrs ${d.nodeid}`, `inode ${d.nodeid} 0 -1`], 'read again: dropped again');
+
+  const x = fs.lookup(ctx, d.nodeid, 'x');
+  notes.length = 0;
+  t.equal(fs.setattr(ctx, x.nodeid, { mode: 0o100600 }).attr.mode & 0o7777, 0o600);
+  t.notOk(notes.includes(`attrs ${x.nodeid}`), 'a chmod that copies up answers with the attributes: none dropped');
+  t.ok(notes.includes(`attrs ${d.nodeid}`), 'the parent\'s still go');
+  const dir = fs.lookup(ctx, ROOT, 'dir');
+  notes.length = 0;
+  t.throws(() => fs.setattr(ctx, dir.nodeid, { size: 0 }));
+  t.ok(notes.includes(`attrs ${dir.nodeid}`), 'a SETATTR that fails after its copy-up drops them');
+});
