@@ -103,9 +103,9 @@ export class LlCore {
     return this.nodePath(rec) ?? fail('ENOENT', `node ${rec.id} (unlinked)`);
   }
 
-  /** Merged path of a node, or null once its names are gone (a file's other names checked: UpperLinks.path). */
+  /** Merged path of a node, or null once its names are gone (an upper file with links: its names checked, UpperLinks.path). */
   nodePath(rec: NodeRec): string | null {
-    return rec.others === null ? this.table.path(rec) : this.links.path(rec);
+    return rec.linkKey === null ? this.table.path(rec) : this.links.path(rec);
   }
 
   childPathOf(parent: NodeRec, name: string): string {

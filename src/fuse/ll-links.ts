@@ -28,7 +28,11 @@ export class UpperLinks {
     const had = this.table.child(parent, name);
     const tracked = had !== undefined && had.linkKey !== null;
     const key = top.layer.upper && !node.isDir && (nlink > 1 || tracked) ? objectKey(top.st) : null;
-    if (tracked && had.linkKey !== key) this.leave(had, parent, name);
+    // (A READDIRPLUS entry's stat is the listing's, taken at its first READDIR: looked at again
+    // before the name leaves the file it was.)
+    if (tracked && had.linkKey !== key && !this.isFile(childPath(this.table.path(parent) ?? '/', name), had.linkKey)) {
+      this.leave(had, parent, name);
+    }
     if (key !== null && nlink > 1) this.join(parent, name, key);
     const rec = this.table.lookup(parent, name);
     if (key !== null) this.keep(rec, key);
@@ -47,9 +51,9 @@ export class UpperLinks {
     if (node?.hits[0]!.layer.upper && !node.isDir) this.keep(rec, objectKey(node.hits[0]!.st));
   }
 
-  /** A node's merged path (null once its names are gone); one with several keeps only those still its file. */
+  /** A node's merged path (null once its names are gone); one that is an upper file with links keeps only names still its file. */
   path(rec: NodeRec): string | null {
-    if (rec.others !== null) this.recheck(rec);
+    if (rec.linkKey !== null) this.recheck(rec);
     return this.table.path(rec);
   }
 
@@ -65,10 +69,15 @@ export class UpperLinks {
     rec.linkKey = null;
   }
 
-  /** `name` in `parent` joins the node of upper file `key`, if one is held and still is that file. */
+  /**
+   * `name` in `parent` joins the node of upper file `key`, if one is held and still is that file,
+   * and the name has no node of its own: one the kernel held alone before the file gained a link
+   * outside the mount keeps it (two kernel inodes for one file then, as before links were shared),
+   * as taking it would leave that node without a name for its next request.
+   */
   private join(parent: NodeRec, name: string, key: string): void {
     const held = this.byKey.get(key);
-    if (!held || this.table.get(held.id) !== held || this.table.child(parent, name) === held) return;
+    if (!held || this.table.get(held.id) !== held || this.table.child(parent, name) !== undefined) return;
     // Checked by a name: its inode number may belong to another file by now.
     const path = this.path(held);
     if (path !== null && this.isFile(path, key)) this.table.attach(held, parent, name);

@@ -387,6 +387,42 @@ t.test('names of a shared node changed in the upper while mounted: it acts only 
     t.equal(fs.read(ctx, x.nodeid, h.fh, 0, 8, buf), 4);
     fs.release(ctx, x.nodeid, h.fh, 0);
   });
+  await t.test('the last name left replaced: the node acts on no other file', async (t) => {
+    const { fs, upper } = fixture(t, 'auto', (_l, u) => {
+      pair(u, ['a', 'b']);
+      writeFileSync(join(u, 'other'), 'other');
+    });
+    const x = fs.lookup(ctx, ROOT, 'a');
+    fs.lookup(ctx, ROOT, 'b');
+    fs.unlink(ctx, ROOT, 'b');
+    renameSync(join(upper, 'other'), join(upper, 'a'));
+    t.throws(() => fs.open(ctx, x.nodeid, constants.O_WRONLY | constants.O_TRUNC), { code: 'ENOENT' });
+    t.equal(readFileSync(join(upper, 'a'), 'utf8'), 'other');
+  });
+  await t.test('a READDIRPLUS entry stat before a relink through the mount: the name stays with the node', async (t) => {
+    const { fs } = fixture(t, 'auto', (_l, u) => {
+      for (const n of ['a', 'b', 'c']) writeFileSync(join(u, n), n);
+    });
+    const x = fs.lookup(ctx, ROOT, 'a');
+    const o = fs.opendir(ctx, ROOT);
+    const order = [...fs.readdir(ctx, ROOT, o.fh, 0)].map((e) => e.name);
+    fs.unlink(ctx, ROOT, 'b');
+    t.equal(fs.link(ctx, x.nodeid, ROOT, 'b').nodeid, x.nodeid);
+    let b: number | undefined;
+    for (const e of fs.readdir(ctx, ROOT, o.fh, order.indexOf('b'))) if (e.name === 'b') b = fs.lookup(ctx, ROOT, 'b').nodeid;
+    fs.releasedir(ctx, ROOT, o.fh);
+    t.equal(b, x.nodeid);
+  });
+  await t.test('a name the kernel held alone before a link made outside: it keeps its node', async (t) => {
+    const { fs, upper } = fixture(t, 'auto', (_l, u) => writeFileSync(join(u, 'a'), 'a'));
+    const z = fs.lookup(ctx, ROOT, 'a');
+    linkSync(join(upper, 'a'), join(upper, 'b'));
+    const x = fs.lookup(ctx, ROOT, 'b');
+    t.equal(fs.lookup(ctx, ROOT, 'a').nodeid, z.nodeid);
+    fs.setxattr(ctx, z.nodeid, 'user.k', Buffer.from('v'), 0, false);
+    t.equal(fs.getattr(ctx, z.nodeid, null).attr.nlink, 2, 'still reached by its name');
+    t.not(x.nodeid, 0);
+  });
   await t.test('the other name removed: the one left keeps the node', async (t) => {
     const { fs, upper } = fixture(t, 'auto', (_l, u) => pair(u, ['a', 'b']));
     const x = fs.lookup(ctx, ROOT, 'a');
