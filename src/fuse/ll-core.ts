@@ -66,7 +66,7 @@ export class LlCore {
     cache: CacheMode,
   ) {
     this.policy = new CachePolicy(cache);
-    this.links = new UpperLinks(this.table, ovl);
+    this.links = new UpperLinks(this.table, ovl, this.policy);
     this.table.onDrop = (rec) => {
       this.links.dropped(rec);
       // A forgotten inode takes its cached listing with it; its id comes back with a new generation.
@@ -332,6 +332,7 @@ export function forgetCached(core: LlCore, path: string | null, node: NodeRec | 
   // under its merged name): the lower index starts over. It holds no upper names (the upper is
   // always asked), so a change there leaves it be: a client's write to a file it just created is one.
   if (layer === undefined || layer > 0 || !core.ovl.stack.upper) core.ovl.lowerIndex.changed();
+  core.links.changed();
   if (path === null) {
     core.ovl.forgetAll();
     for (const rec of core.table.all()) rec.openMtimeNs = null;

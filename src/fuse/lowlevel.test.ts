@@ -423,6 +423,23 @@ t.test('names of a shared node changed in the upper while mounted: it acts only 
     t.equal(fs.getattr(ctx, z.nodeid, null).attr.nlink, 2, 'still reached by its name');
     t.not(x.nodeid, 0);
   });
+  await t.test('with the layer watcher: names are checked again after each change it reports', async (t) => {
+    const { fs, upper } = fixture(t, 'auto', (_l, u) => {
+      pair(u, ['a', 'b']);
+      writeFileSync(join(u, 'other'), 'other');
+    });
+    fs.setWatching(true);
+    const x = fs.lookup(ctx, ROOT, 'a');
+    fs.lookup(ctx, ROOT, 'b');
+    t.equal(fs.getattr(ctx, x.nodeid, null).attr.nlink, 2, 'checked once');
+    renameSync(join(upper, 'other'), join(upper, 'a'));
+    fs.watchTarget().forget('/a', undefined, 0);
+    const h = fs.open(ctx, x.nodeid, constants.O_WRONLY | constants.O_TRUNC);
+    fs.write(ctx, x.nodeid, h.fh, 0, Buffer.from('via b'), 0);
+    fs.release(ctx, x.nodeid, h.fh, 0);
+    t.equal(readFileSync(join(upper, 'b'), 'utf8'), 'via b');
+    t.equal(readFileSync(join(upper, 'a'), 'utf8'), 'other');
+  });
   await t.test('the other name removed: the one left keeps the node', async (t) => {
     const { fs, upper } = fixture(t, 'auto', (_l, u) => pair(u, ['a', 'b']));
     const x = fs.lookup(ctx, ROOT, 'a');
