@@ -120,6 +120,11 @@ export class LlCore {
   entry(parent: NodeRec, name: string, node: Node): Entry {
     const attr = nodeAttr(this.ovl, node);
     if (!attr) return this.negative();
+    // A name that is an object of another type now (changed in a layer while mounted) gets a new
+    // node: the kernel keeps one type per node id, and an inode whose id comes back with another
+    // is made bad (fuse_stale_inode), so every later request through it failed with EIO.
+    const had = this.table.child(parent, name);
+    if (had !== undefined && had.fmt !== 0 && had.fmt !== (attr.mode & S_IFMT)) this.table.detach(parent, name);
     const rec = this.links.lookup(parent, name, node, attr.nlink);
     this.remember(rec, attr, node.hits[0]!.layer.upper);
     return {
@@ -141,7 +146,8 @@ export class LlCore {
     rec.upper = upper;
     rec.ino = attr.ino;
     rec.nlink = attr.nlink;
-    rec.isDir = (attr.mode & S_IFMT) === S_IFDIR;
+    rec.fmt = attr.mode & S_IFMT;
+    rec.isDir = rec.fmt === S_IFDIR;
     if (attr.nlink > 1 && !rec.isDir) {
       let set = this.aliases.get(attr.ino);
       if (!set) this.aliases.set(attr.ino, (set = new Set()));

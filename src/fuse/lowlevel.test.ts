@@ -573,3 +573,19 @@ t.test('copy-ups into a listed dir: one listing drop until the kernel reads it a
   t.throws(() => fs.setattr(ctx, dir.nodeid, { size: 0 }));
   t.ok(notes.includes(`attrs ${dir.nodeid}`), 'a SETATTR that fails after its copy-up drops them');
 });
+
+t.test('a name that became another type in a layer while mounted gets a new node', async (t) => {
+  const { fs, upper } = fixture(t, 'auto', (l) => mkdirSync(join(l, 'd')));
+  fs.setWatching(true);
+  const dir = fs.lookup(ctx, ROOT, 'd');
+  writeFileSync(join(upper, 'd'), '');
+  fs.watchTarget().forget('/d', undefined, 0);
+  const file = fs.lookup(ctx, ROOT, 'd');
+  t.equal(file.attr.mode & 0o170000, 0o100000);
+  // The kernel makes an inode bad when its node id comes back with another type (fuse_stale_inode).
+  t.not(file.nodeid, dir.nodeid, 'not the dir\'s node id');
+  fs.forget(dir.nodeid, 1);
+  t.equal(fs.lookup(ctx, ROOT, 'd').nodeid, file.nodeid, 'the dir\'s forget leaves the file\'s node');
+  fs.forget(file.nodeid, 2);
+  t.equal(fs.nodeCount, 1);
+});

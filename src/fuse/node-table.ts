@@ -27,6 +27,8 @@ export interface NodeRec {
   ino: number;
   nlink: number;
   isDir: boolean;
+  /** Its file type (mode & S_IFMT) as the kernel was last told, 0 before that. */
+  fmt: number;
   /** The top object is in the upper layer (true until known otherwise: the cautious default). */
   upper: boolean;
   openMtimeNs: bigint | null;
@@ -44,7 +46,7 @@ export interface NameRef {
 function newRec(id: number, generation: number, parent: NodeRec | null, name: string): NodeRec {
   return {
     id, generation, parent, name, others: null, lookups: 0, children: null,
-    pathCache: '', pathEpoch: -1, ino: 0, nlink: 0, isDir: false, upper: true, openMtimeNs: null, openSize: -1, linkKey: null,
+    pathCache: '', pathEpoch: -1, ino: 0, nlink: 0, isDir: false, fmt: 0, upper: true, openMtimeNs: null, openSize: -1, linkKey: null,
   };
 }
 
