@@ -91,15 +91,12 @@ export function inoOf(ovl: Overlay, node: Node, st: RealStat = node.hits[0]!.st)
   if (node.isDir) {
     // The root is never given an origin: the kernel reports its top layer's inode.
     if (node.path === '/') return st.ino;
+    // A merged dir shows its top lower dir's inode; a dir with no lower copy its own, even with
+    // an `origin` xattr (a copied-up dir made opaque, or whose lower went): the kernel decodes
+    // origin for non-dirs only (ovl_lookup) and finds a dir's lowers by path. Checked on 6.18:
+    // an opaque upper dir with origin showed the upper inode (ovl-check lower-mutation seed 281).
     const lower = node.hits.find((h) => !h.layer.upper);
-    if (lower) return lower.st.ino;
-    if (!top.layer.upper) return st.ino;
-    // A cached dir keeps its hits: read its origin once while they name the same inode, as the
-    // kernel reads it once per lookup. The key below changes with every entry made in the dir.
-    if (top.origin?.of === st.ino) return top.origin.ino;
-    const ino = upperIno(ovl, top, st);
-    top.origin = { of: st.ino, ino };
-    return ino;
+    return lower ? lower.st.ino : st.ino;
   }
   return top.layer.upper ? upperIno(ovl, top, st) : st.ino;
 }

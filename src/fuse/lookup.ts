@@ -27,8 +27,6 @@ export interface Hit {
   st: RealStat;
   /** For dirs: the layer's opaque marker (`xwhiteouts` only means something in a lower). */
   opaque: 'opaque' | 'xwhiteouts' | 'none';
-  /** An upper dir's inode number from its origin, and the upper inode it was read for (inode.ts). */
-  origin?: { of: bigint; ino: bigint };
 }
 
 /** One merged object: its real objects, top first. A dir has ≥ 1 dir hits; a non-dir exactly 1. */

@@ -1,7 +1,7 @@
 // On-disk compatibility both ways: an upper written through ovl-fuse mounts with the kernel and
 // shows the same tree; an upper the kernel wrote (whiteouts, opaque dirs, copy-ups, redirects with
 // redirect_dir=on) reads through ovl-fuse exactly as the kernel shows it.
-import { appendFileSync, chmodSync, chownSync, linkSync, mkdirSync, renameSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, linkSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
@@ -109,3 +109,24 @@ t.test('userxattr: ovl-fuse keeps its markers in user.overlay.* and the kernel r
   t.equal(getXattr(join(d.upper, 'etc', 'passwd'), 'user.overlay.overlay.mine')?.toString(), 'v');
   t.same(listXattrs(join(d.upper, 'etc', 'passwd')).filter((n) => n.startsWith('trusted.')), []);
 });
+
+// A merged dir's upper gets an `origin` xattr at its first lookup (ovl_fix_origin, both
+// implementations). Made opaque while unmounted, it has no lower copy any more: the kernel then
+// shows the upper dir's own inode (it decodes origin for non-dirs only and finds a dir's lowers by
+// path); ovl-fuse showed the origin's (ovl-check lower-mutation, seed 281).
+for (const target of ['kernel', 'fuse'] as const) {
+  t.test(`an upper dir with origin made opaque shows its own inode (${target})`, async (t) => {
+    const d = layerDirs(t, 1, 'ovlkit-compat-');
+    mkdirSync(join(d.lowers[0]!, 'b'));
+    mkdirSync(join(d.upper, 'b'));
+    if (target === 'kernel') mountKernel(d);
+    else await mountFuse(t, d);
+    const merged = lstatSync(join(d.merged, 'b')).ino;
+    t.equal(merged, lstatSync(join(d.lowers[0]!, 'b')).ino, 'merged: the lower dir\'s inode');
+    t.ok(getXattr(join(d.upper, 'b'), 'trusted.overlay.origin'), 'origin written at lookup');
+    await umountSurely(d.merged);
+    setXattr(join(d.upper, 'b'), 'trusted.overlay.opaque', 'y');
+    await remountAs(t, target, d);
+    t.equal(lstatSync(join(d.merged, 'b')).ino, lstatSync(join(d.upper, 'b')).ino, 'opaque: its own inode');
+  });
+}
