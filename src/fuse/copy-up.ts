@@ -19,13 +19,12 @@ import {
 } from 'node:fs';
 import { copyFdData } from '../sys/dirents.js';
 import { closeFd, fsyncFd, openFile, startWriteback } from '../sys/fd.js';
-import { fileHandle } from '../sys/handle.js';
 import { type RealStat, type XattrTarget, fstatReal, getXattr, listLayerXattrs, lstatReal, lstatRealOrNull, mknod, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
 import { truncateFd } from '../sys/offsets.js';
 import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, SEEK_SET, copyRange, linkFd, seek, setStatusFlags } from '../sys/space.js';
 import { errnoCodeOf } from '../errors.js';
 import { fail } from './errno.js';
-import { encodeOrigin, originKey } from './inode.js';
+import { originKey, originOf } from './inode.js';
 import { markImpure } from './origin-fix.js';
 import { throughMounts, withoutAtime } from './submounts.js';
 import { type Layer, realChild, realPath, splitPath } from './layers.js';
@@ -123,7 +122,7 @@ function copyMetadata(ovl: Overlay, src: XattrTarget, st: RealStat, dst: XattrTa
   else if (type !== S_IFLNK) chmodSync(dst, perm);
   copyXattrs(ovl, src, dst);
   // index=off: the kernel writes no origin for a lower hardlink, whose aliases copy up apart.
-  if (type === S_IFDIR || st.nlink === 1) setXattr(dst, ovl.xattrs.name('origin'), encodeOrigin(fileHandle(src)));
+  if (type === S_IFDIR || st.nlink === 1) setXattr(dst, ovl.xattrs.name('origin'), originOf(ovl, src, st));
   setTimes(dst, timeFromNs(st.atimeNs), timeFromNs(st.mtimeNs));
 }
 

@@ -3,22 +3,48 @@
 // (rebuilt from the `origin` xattr); a merged dir shows its top lower dir's inode and nlink 1.
 import { parseOrigin } from '../format/index.js';
 import { lstatSync } from 'node:fs';
-import { type FileHandle, inodeOfHandle, openMountRef } from '../sys/handle.js';
+import { dirname } from 'node:path';
+import { type FileHandle, fileHandle, fsUuid, inodeOfHandle, openMountRef } from '../sys/handle.js';
 import { type RealStat, getXattr, lstatRealOrNull } from '../sys/index.js';
 import type { Hit, Node } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
-/** The `origin` value the kernel writes for a file handle (struct ovl_fb, CPU = little endian). */
-export function encodeOrigin(fh: FileHandle): Buffer {
+/**
+ * The `origin` value the kernel writes for a file handle (struct ovl_fb, CPU = little endian), with
+ * `uuid` (16 bytes) the handle's filesystem's, or null for all zero.
+ */
+export function encodeOrigin(fh: FileHandle, uuid: Buffer | null = null): Buffer {
   const out = Buffer.alloc(21 + fh.bytes.length);
   out[0] = 0; // version
   out[1] = 0xfb; // magic
   out[2] = 21 + fh.bytes.length;
   out[3] = 0; // flags: little-endian, lower path
   out[4] = fh.type;
-  // bytes 5..20: uuid, all zero as the kernel writes it on this machine
+  uuid?.copy(out, 5, 0, 16);
   fh.bytes.copy(out, 21);
   return out;
+}
+
+/**
+ * The `origin` value for lower object `real` (stat `st`), as ovl_encode_real_fh makes it: its
+ * handle and its filesystem's uuid, null with `uuid=off`. The kernel decodes an origin only where
+ * that uuid is the layer's, so a zero one written on a filesystem that has a uuid (tmpfs, and an
+ * ext4 or xfs made with one) left the kernel unable to follow what ovl-fuse copied up.
+ */
+export function originOf(ovl: Overlay, real: string | number, st: RealStat): Buffer {
+  return encodeOrigin(fileHandle(real), ovl.cfg.uuid === 'off' ? null : fsUuidOf(ovl, real, st));
+}
+
+/** `real` is a path or an open fd (a regular file's copy-up source). */
+function fsUuidOf(ovl: Overlay, real: string | number, st: RealStat): Buffer | null {
+  let uuid = ovl.fsUuids.get(st.dev);
+  if (uuid === undefined) {
+    // A dir is asked itself, anything else through its parent (opening a fifo or device could block).
+    const dir = typeof real === 'number' || (st.mode & 0o170000) === 0o040000 ? real : dirname(real);
+    uuid = typeof dir === 'number' || lstatSync(dir).dev === st.dev ? fsUuid(dir) : null;
+    ovl.fsUuids.set(st.dev, uuid);
+  }
+  return uuid;
 }
 
 /** The lower file handle stored in an origin value, or null for "origin unknown" or a malformed value. */

@@ -3,9 +3,8 @@
 // (fs/overlayfs/namei.c ovl_lookup → ovl_fix_origin). Kept beside lookup so the on-disk upper
 // matches the kernel's byte for byte in which xattrs exist.
 import { IMPURE_YES } from '../format/index.js';
-import { fileHandle } from '../sys/handle.js';
 import { getXattr, hasXattr, setXattr } from '../sys/index.js';
-import { encodeOrigin } from './inode.js';
+import { originOf } from './inode.js';
 import type { Hit, Node } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
@@ -54,7 +53,7 @@ export function lacksDirOrigin(ovl: Overlay, parentUpper: string | undefined, hi
  */
 export function fixDirOrigin(ovl: Overlay, path: string, parentUpper: string | undefined, hits: readonly Hit[]): void {
   if (!lacksDirOrigin(ovl, parentUpper, hits)) return;
-  setXattr(hits[0]!.real, ovl.xattrs.name('origin'), encodeOrigin(fileHandle(hits[1]!.real)));
+  setXattr(hits[0]!.real, ovl.xattrs.name('origin'), originOf(ovl, hits[1]!.real, hits[1]!.st));
   const nowImpure = markImpure(ovl, parentUpper!);
   ovl.onCopyUp?.(path, nowImpure, false);
 }

@@ -34,6 +34,8 @@ export class Overlay {
   readonly handles = new HandleTable();
   /** Origin inode of an upper object, by inode.ts's originKey (the xattr is read once). */
   readonly originInos = new Map<string, bigint>();
+  /** Each lower filesystem's uuid by st_dev, for the origin handles copy-up writes (inode.ts originOf); null: none. */
+  readonly fsUuids = new Map<number, Buffer | null>();
   /** O_PATH fds on each lower filesystem, for decoding origin handles (see inode.ts). */
   lowerMountFds: number[] | null = null;
   /**

@@ -6,12 +6,11 @@
 // RENAME_EXCHANGE work as on any filesystem; RENAME_WHITEOUT is EINVAL, as the overlay refuses it.
 import { OPAQUE_YES, createsRedirects, redirectForMove } from '../format/index.js';
 import type { FuseOps } from '../sys/fuse-native.js';
-import { fileHandle } from '../sys/handle.js';
 import { type RenameFlag, getXattr, rename2, setXattr } from '../sys/index.js';
 import { copyUp, markImpure, upperPath } from './copy-up.js';
 import { cleanupAside, clearEmptyDir } from './create.js';
 import { fail } from './errno.js';
-import { encodeOrigin } from './inode.js';
+import { originOf } from './inode.js';
 import { hideOpenFile, isHideRename, moveHandles } from './hidden.js';
 import { hasOrigin } from './origin-fix.js';
 import { splitPath } from './layers.js';
@@ -91,7 +90,7 @@ function markMovedDir(ovl: Overlay, node: Node, redirect: string | null, real: s
     // lookup writes nothing); a redirected dir must have it.
     const origin = ovl.xattrs.name('origin');
     const lower = node.hits.find((h) => !h.layer.upper)!;
-    if (getXattr(real, origin) === null) setXattr(real, origin, encodeOrigin(fileHandle(lower.real)));
+    if (getXattr(real, origin) === null) setXattr(real, origin, originOf(ovl, lower.real, lower.st));
     setXattr(real, ovl.xattrs.name('redirect'), redirect);
   } else if (node.isDir && hasLowerPart(toParent) && node.hits[0]!.opaque !== 'opaque') {
     setXattr(real, ovl.xattrs.name('opaque'), OPAQUE_YES);

@@ -67,3 +67,29 @@ export function inodeOfHandle(mountFd: number, fh: FileHandle): bigint | null {
     closeSync(fd);
   }
 }
+
+/** FS_IOC_GETFSUUID: _IOR(0x15, 0, struct fsuuid2 { __u8 len; __u8 uuid[16]; }), Linux 6.8+. */
+const FS_IOC_GETFSUUID = 0x80111500;
+const FSUUID2 = Buffer.alloc(17);
+
+/**
+ * The uuid of the filesystem dir `dir` (or open fd `dir`, not O_PATH) is on: its super block's
+ * s_uuid, what the kernel's overlay stores in an `origin` handle; 16 bytes, all zero where the
+ * filesystem has none or the kernel cannot say (before 6.8 the ioctl is ENOTTY).
+ */
+export function fsUuid(dir: string | number): Buffer {
+  const out = Buffer.alloc(16);
+  let fd: number;
+  try {
+    fd = typeof dir === 'number' ? dir : openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch {
+    return out;
+  }
+  try {
+    FSUUID2.fill(0);
+    if ((c.ioctl(fd, FS_IOC_GETFSUUID, FSUUID2) as number) === 0) FSUUID2.copy(out, 0, 1, 1 + Math.min(16, FSUUID2[0]!));
+  } finally {
+    if (typeof dir !== 'number') closeSync(fd);
+  }
+  return out;
+}

@@ -1,11 +1,15 @@
 // On-disk compatibility both ways: an upper written through ovl-fuse mounts with the kernel and
 // shows the same tree; an upper the kernel wrote (whiteouts, opaque dirs, copy-ups, redirects with
 // redirect_dir=on) reads through ovl-fuse exactly as the kernel shows it.
-import { appendFileSync, chmodSync, chownSync, linkSync, lstatSync, mkdirSync, renameSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { getXattr, listXattrs, setXattr, umountSurely } from '../../src/sys/index.js';
+import { fsUuid } from '../../src/sys/handle.js';
+import { isMounted } from '../../src/sys/mount.js';
+import { mountTmpfs } from '../../src/sys/tmpfs.js';
 import { mountFuse } from '../helpers/fuse.js';
 import { type LayerDirs, layerDirs, mountKernel } from '../helpers/layers.js';
 import { dumpTree } from '../helpers/tree.js';
@@ -130,3 +134,36 @@ for (const target of ['kernel', 'fuse'] as const) {
     t.equal(lstatSync(join(d.merged, 'b')).ino, lstatSync(join(d.upper, 'b')).ino, 'opaque: its own inode');
   });
 }
+
+// The kernel writes the lower filesystem's uuid into each origin handle and decodes an origin only
+// where that uuid is the layer's (ovl_encode_real_fh, ovl_decode_real_fh). tmpfs has one (so has
+// an ext4 or xfs made with one); ovl-fuse wrote zeros, and the kernel then could not follow what
+// ovl-fuse had copied up: the file showed its upper inode after the switch.
+t.test('tmpfs layers: a file ovl-fuse copied up keeps its inode number when the kernel mounts the same dirs', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'ovlkit-compat-uuid-'));
+  mountTmpfs(root, '16m');
+  const d: LayerDirs = {
+    root,
+    lowers: [join(root, 'l1')],
+    upper: join(root, 'upper'),
+    work: join(root, 'work'),
+    merged: join(root, 'merged'),
+    track: () => {},
+  };
+  t.teardown(async () => {
+    if (isMounted(d.merged)) await umountSurely(d.merged);
+    await umountSurely(root);
+    rmSync(root, { recursive: true, force: true });
+  });
+  for (const dir of [...d.lowers, d.upper, d.work, d.merged]) mkdirSync(dir);
+  writeFileSync(join(d.lowers[0]!, 'f'), 'lower');
+  const lowerIno = lstatSync(join(d.lowers[0]!, 'f')).ino;
+  const uuid = fsUuid(root);
+  t.not(uuid.toString('hex'), '0'.repeat(32), 'this tmpfs has a uuid (Linux 6.8+)');
+  await mountFuse(t, d);
+  appendFileSync(join(d.merged, 'f'), '+');
+  t.equal(lstatSync(join(d.merged, 'f')).ino, lowerIno);
+  t.same(getXattr(join(d.upper, 'f'), 'trusted.overlay.origin')!.subarray(5, 21), uuid, 'the origin carries the lower filesystem\'s uuid');
+  await remountAs(t, 'kernel', d);
+  t.equal(lstatSync(join(d.merged, 'f')).ino, lowerIno, 'the kernel follows the origin');
+});
