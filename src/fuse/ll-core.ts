@@ -169,6 +169,14 @@ export class LlCore {
    */
   attrOfNode(rec: NodeRec, node: Node, st = topStat(node)): Attr {
     const attr = nodeAttr(this.ovl, node, st) ?? fail('ENOENT', node.path);
+    // The node's name holds an object of another type now (changed in a layer while mounted).
+    // Its attributes would make the kernel mark this inode bad (fuse_do_getattr: wrong type, EIO
+    // for every later request through it); the node lets the name go instead, and ESTALE makes
+    // the caller's path walk look the name up again (LOOKUP_REVAL), which gives it a new node.
+    if (rec.fmt !== 0 && (attr.mode & S_IFMT) !== rec.fmt) {
+      if (rec.parent) this.table.detach(rec.parent, rec.name);
+      fail('ESTALE', node.path);
+    }
     this.remember(rec, attr, node.hits[0]!.layer.upper);
     return attr;
   }

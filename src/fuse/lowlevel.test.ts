@@ -574,12 +574,18 @@ t.test('copy-ups into a listed dir: one listing drop until the kernel reads it a
   t.ok(notes.includes(`attrs ${dir.nodeid}`), 'a SETATTR that fails after its copy-up drops them');
 });
 
-t.test('a name that became another type in a layer while mounted gets a new node', async (t) => {
+/** A lower dir `d` the kernel looked up, then a file `d` added to the upper and reported by the watcher. */
+function dirBecameFile(t: Test): { fs: OverlayFs; dir: ReturnType<OverlayFs['lookup']> } {
   const { fs, upper } = fixture(t, 'auto', (l) => mkdirSync(join(l, 'd')));
   fs.setWatching(true);
   const dir = fs.lookup(ctx, ROOT, 'd');
   writeFileSync(join(upper, 'd'), '');
   fs.watchTarget().forget('/d', undefined, 0);
+  return { fs, dir };
+}
+
+t.test('a name that became another type in a layer while mounted gets a new node', async (t) => {
+  const { fs, dir } = dirBecameFile(t);
   const file = fs.lookup(ctx, ROOT, 'd');
   t.equal(file.attr.mode & 0o170000, 0o100000);
   // The kernel makes an inode bad when its node id comes back with another type (fuse_stale_inode).
@@ -588,4 +594,14 @@ t.test('a name that became another type in a layer while mounted gets a new node
   t.equal(fs.lookup(ctx, ROOT, 'd').nodeid, file.nodeid, 'the dir\'s forget leaves the file\'s node');
   fs.forget(file.nodeid, 2);
   t.equal(fs.nodeCount, 1);
+});
+
+t.test('GETATTR of a node whose name became another type: ESTALE, not the other object\'s attributes', async (t) => {
+  const { fs, dir } = dirBecameFile(t);
+  // A file's attributes for the dir's inode would make the kernel mark it bad (EIO from then on).
+  t.throws(() => fs.getattr(ctx, dir.nodeid, null), { code: 'ESTALE' });
+  t.throws(() => fs.statx(ctx, dir.nodeid, null), { code: 'ENOENT' }, 'the node has no name left');
+  const file = fs.lookup(ctx, ROOT, 'd');
+  t.not(file.nodeid, dir.nodeid, 'the path walk the kernel retries gets a new node');
+  t.equal(file.attr.mode & 0o170000, 0o100000);
 });
