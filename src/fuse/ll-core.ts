@@ -105,7 +105,7 @@ export class LlCore {
 
   /** Merged path of a node, or null once its names are gone (an upper file with links: its names checked, UpperLinks.path). */
   nodePath(rec: NodeRec): string | null {
-    return rec.linkKey === null ? this.table.path(rec) : this.links.path(rec);
+    return this.links.path(rec);
   }
 
   childPathOf(parent: NodeRec, name: string): string {
@@ -123,9 +123,12 @@ export class LlCore {
     // A name that is an object of another type now (changed in a layer while mounted) gets a new
     // node: the kernel keeps one type per node id, and an inode whose id comes back with another
     // is made bad (fuse_stale_inode), so every later request through it failed with EIO.
-    const had = this.table.child(parent, name);
-    if (had !== undefined && had.fmt !== 0 && had.fmt !== (attr.mode & S_IFMT)) this.table.detach(parent, name);
-    const rec = this.links.lookup(parent, name, node, attr.nlink);
+    let had = this.table.child(parent, name);
+    if (had !== undefined && had.fmt !== 0 && had.fmt !== (attr.mode & S_IFMT)) {
+      this.table.detach(parent, name);
+      had = undefined;
+    }
+    const rec = this.links.lookup(parent, name, node, attr.nlink, had);
     this.remember(rec, attr, node.hits[0]!.layer.upper);
     return {
       nodeid: rec.id,

@@ -77,11 +77,11 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
   try {
     setAttrPath(core.ovl, path, set, () => (before ??= core.attrOf(rec)));
   } catch (err) {
-    core.attrsInReply = 0;
     core.attrsChanged(rec.id);
     throw err;
+  } finally {
+    core.attrsInReply = 0;
   }
-  core.attrsInReply = 0;
   if (rec.nlink > 1 || (before?.nlink ?? 0) > 1) core.invalidateAliases(before?.ino ?? rec.ino, rec);
   return { attrValidMs: core.attrMs(rec), attr: core.attrOf(rec) };
 }

@@ -36,16 +36,17 @@ export class UpperLinks {
     this.epoch++;
   }
 
-  /** The node for `name` in `parent`, which resolved to `node` with `nlink` links: counts one lookup. */
-  lookup(parent: NodeRec, name: string, node: Node, nlink: number): NodeRec {
+  /**
+   * The node for `name` in `parent`, which resolved to `node` with `nlink` links, `had` the node
+   * the table holds for that name (the caller's table.child): counts one lookup.
+   */
+  lookup(parent: NodeRec, name: string, node: Node, nlink: number, had: NodeRec | undefined): NodeRec {
     const top = node.hits[0]!;
-    // For a file with one name that never had more, this is one Map get (and table.lookup's).
-    const had = this.table.child(parent, name);
     const tracked = had !== undefined && had.linkKey !== null;
     const key = top.layer.upper && !node.isDir && (nlink > 1 || tracked) ? objectKey(top.st) : null;
     // (A READDIRPLUS entry's stat is the listing's, taken at its first READDIR: looked at again
     // before the name leaves the file it was.)
-    if (tracked && had.linkKey !== key && !this.isFile(childPath(this.table.path(parent) ?? '/', name), had.linkKey)) {
+    if (tracked && had.linkKey !== key && !this.isFile(node.path, had.linkKey)) {
       this.leave(had, parent, name);
     }
     if (key !== null && nlink > 1) this.join(parent, name, key);
