@@ -81,7 +81,7 @@ export function fsUuid(dir: string | number): Buffer {
   const out = Buffer.alloc(16);
   let fd: number;
   try {
-    fd = typeof dir === 'number' ? dir : openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    fd = typeof dir === 'number' ? dir : openMountRef(dir);
   } catch {
     return out;
   }
