@@ -1,11 +1,13 @@
 // The state the node-based transport shares between its op families: the path-based overlay core,
 // the node table that maps the kernel's node ids onto merged paths, the cache policy, and the
 // session for notifications. Requests are served one at a time, so the caller is plain state.
+import { statVfs } from '../sys/statvfs.js';
 import { fail } from './errno.js';
 import { childPath, splitPath } from './layers.js';
 import { CachePolicy } from './ll-cache.js';
 import { UpperLinks } from './ll-links.js';
 import { IoModes } from './ll-passthrough.js';
+import { atimeModeOf } from './read-atime.js';
 import { InitFlag } from './protocol/constants.js';
 import { handleAttr, nodeAttr } from './ll-attr.js';
 import { type Node, lookupPath, topStat } from './lookup.js';
@@ -74,6 +76,9 @@ export class LlCore {
       this.dropsSent.delete(rec.id);
     };
     ovl.onCopyUp = (path, parentNowImpure, listingMoved) => this.copiedUp(path, parentNowImpure, listingMoved);
+    const upper = ovl.stack.upper;
+    // The upper's mount decides when a read stamps atime, as under the kernel's overlay.
+    if (upper) this.io.upperAtime = atimeModeOf(statVfs(upper.via ?? upper.root).flag);
   }
 
   enter(ctx: RequestContext): void {

@@ -99,7 +99,7 @@ export function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatReal(co
   const unchanged = rec.openMtimeNs === st.mtimeNs && rec.openSize === size;
   rec.openMtimeNs = st.mtimeNs;
   rec.openSize = size;
-  const io = core.io.open(core.session, rec, fh, h, sameRealFile(core, rec, core.aliasesOf(rec), st), core.policy.openFlags(unchanged));
+  const io = core.io.open(core.session, rec, fh, h, sameRealFile(core, rec, core.aliasesOf(rec), st), core.policy.openFlags(unchanged), st);
   return { fh, ...io, openFlags: io.openFlags | FOPEN_NOFLUSH };
 }
 

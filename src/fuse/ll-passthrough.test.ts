@@ -7,6 +7,7 @@ import t, { type Test } from 'tap';
 import type { Handle } from './handles.js';
 import { IoModes } from './ll-passthrough.js';
 import { type NodeRec, NodeTable } from './node-table.js';
+import { InitFlag } from './protocol/constants.js';
 import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH, type Session } from './session/filesystem.js';
 
 function recordingSession(): Session & { live: Set<number> } {
@@ -118,5 +119,53 @@ t.test('a passthrough open lends its handle to the node (GETXATTR reads on its f
   const lowerRec = table.lookup(table.root, 'g');
   io.open(s, lowerRec, 3, { ...h, upper: false }, [], 0);
   t.equal(io.upperHandle(lowerRec), undefined);
+  t.end();
+});
+
+t.test('an upper open beside cached opens is served direct while its read is due to stamp atime', (t) => {
+  const table = new NodeTable();
+  const rec = table.lookup(table.root, 'f');
+  const s = { ...recordingSession(), grantedFlags: InitFlag.PASSTHROUGH | InitFlag.DIRECT_IO_ALLOW_MMAP };
+  const io = new IoModes(true);
+  const upper: Handle = { fd: 0, path: '/f', upper: true, lowerKey: null, ino: 1n, extraFds: [] };
+  const lower: Handle = { ...upper, upper: false };
+  const now = Math.floor(Date.now() / 1000);
+  const due = { atimeSec: now - 10, atimeNsec: 0, mtimeSec: now - 20, mtimeNsec: 0, ctimeSec: now - 5, ctimeNsec: 0 };
+  const stamped = { ...due, atimeSec: now - 1 };
+
+  t.equal(io.open(s, rec, 1, lower, [], 7).openFlags, 7, 'the lower open: cached');
+  t.equal(io.open(s, rec, 2, upper, [], 7, due).openFlags, FOPEN_DIRECT_IO, 'beside it, a read would stamp: direct');
+  t.equal(io.open(s, rec, 3, upper, [], 7, stamped).openFlags, 7, 'beside it, stamped already: cached');
+  t.equal(io.open(s, rec, 4, { ...upper, writable: true }, [], 7, due).openFlags, 7, 'write-only: reads nothing');
+  t.equal(io.open({ ...s, grantedFlags: InitFlag.PASSTHROUGH }, rec, 5, upper, [], 7, due).openFlags, 7,
+    'no DIRECT_IO_ALLOW_MMAP: a shared mapping of a direct open would fail, so cached');
+  io.release(s, 1);
+  io.release(s, 3);
+  io.release(s, 4);
+  io.release(s, 5);
+  // Only the direct open is left: it may hold a MAP_SHARED mapping (cached io mode in the kernel).
+  t.equal(io.open(s, rec, 6, upper, [], 7, stamped).openFlags, 7, 'no passthrough while a direct open is held');
+  io.release(s, 6);
+  io.release(s, 2);
+  t.equal(io.open(s, rec, 7, upper, [], 7, due).openFlags, FOPEN_PASSTHROUGH, 'all gone: passes through');
+  io.release(s, 7);
+  t.equal(s.live.size, 0);
+  t.end();
+});
+
+t.test('an alias with cached opens: the other name is served direct while a read would stamp', (t) => {
+  const table = new NodeTable();
+  const a = table.lookup(table.root, 'a');
+  const b = table.lookup(table.root, 'b');
+  const s = { ...recordingSession(), grantedFlags: InitFlag.PASSTHROUGH | InitFlag.DIRECT_IO_ALLOW_MMAP };
+  const io = new IoModes(true);
+  io.upperAtime = 'strictatime';
+  const h: Handle = { fd: 0, path: '/a', upper: true, lowerKey: null, ino: 1n, extraFds: [] };
+  const st = { atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0, ctimeSec: 0, ctimeNsec: 0 };
+  t.equal(io.open(s, a, 1, { ...h, upper: false }, [a, b], 7).openFlags, 7);
+  t.equal(io.open(s, b, 2, h, [a, b], 7, st).openFlags, FOPEN_DIRECT_IO, 'strictatime: every read stamps');
+  io.upperAtime = 'noatime';
+  t.equal(io.open(s, b, 3, h, [a, b], 7, st).openFlags, 7, 'noatime: no read stamps');
+  for (const fh of [1, 2, 3]) io.release(s, fh);
   t.end();
 });

@@ -9,12 +9,23 @@
 //     opens and gives it back when the last of them is released;
 //   - an FOPEN_DIRECT_IO open takes no io mode: an open that cannot pass through while the node (or a
 //     hard-link alias of it) has passthrough opens is served by the daemon without page cache, so it
-//     cannot read stale pages the passthrough writes bypassed.
+//     cannot read stale pages the passthrough writes bypassed;
+//   - an upper open that cannot pass through because cached opens are held (a lower file's open from
+//     before its copy-up, or a mapping of it) is served FOPEN_DIRECT_IO too while a read of the upper
+//     file is due to stamp its atime (read-atime.ts): cached, a read of pages the client holds or at
+//     the size it knows never reaches the daemon, where the kernel's overlay reads (and stamps) the
+//     upper file. Once stamped, further opens beside those are cached as before;
+//   - a MAP_SHARED mapping of an FOPEN_DIRECT_IO open (FUSE_DIRECT_IO_ALLOW_MMAP) puts the inode in
+//     cached io mode without telling the daemon, so no open passes through while any direct open is
+//     held: a passthrough open beside that mapping would fail.
 // Lower files never pass through: a read-only fd on a lower file must switch to the upper copy when
 // another process copies it up (ops-file.ts current()), which a backing file cannot do; and lower
 // reads owe no atime (O_NOATIME, as the kernel reads its layers).
+import type { StatTimes } from '../sys/real-stat.js';
 import type { Handle } from './handles.js';
 import type { NodeRec } from './node-table.js';
+import { InitFlag } from './protocol/constants.js';
+import { type AtimeMode, readStampsAtime } from './read-atime.js';
 import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH, type Session } from './session/filesystem.js';
 
 export type IoMode = 'cached' | 'passthrough' | 'direct';
@@ -26,6 +37,8 @@ interface NodeIo {
   fhs: number[];
   /** How many of those are O_RDWR (Handle.readWrite): stores through a mapping of one go unseen. */
   readWrite: number;
+  /** FOPEN_DIRECT_IO opens held: any may have entered cached io mode by a MAP_SHARED mapping. */
+  direct: number;
 }
 
 /** How a handle was opened, by file handle (the release must undo exactly what the open counted). */
@@ -40,12 +53,14 @@ export class IoModes {
   private readonly opens = new Map<number, OpenIo>();
   /** Backing ids registered with the kernel and not yet closed. */
   liveBackings = 0;
+  /** How the upper's mount stamps atime (LlCore sets it from the upper's statvfs). */
+  upperAtime: AtimeMode = 'relatime';
 
   constructor(readonly enabled: boolean) {}
 
   private io(rec: NodeRec): NodeIo {
     let io = this.nodes.get(rec);
-    if (!io) this.nodes.set(rec, (io = { cached: 0, backingId: null, fhs: [], readWrite: 0 }));
+    if (!io) this.nodes.set(rec, (io = { cached: 0, backingId: null, fhs: [], readWrite: 0, direct: 0 }));
     return io;
   }
 
@@ -60,13 +75,16 @@ export class IoModes {
 
   /**
    * The io mode of a new open `fh` of `rec` served by `h`: FOPEN bits (with `cachedFlags` for a
-   * daemon-served open with page cache) and the backing id of a passthrough open.
+   * daemon-served open with page cache) and the backing id of a passthrough open. `st`: the
+   * opened file's times, for an upper open that must stay beside cached opens.
    */
   open(
     session: Session, rec: NodeRec, fh: number, h: Handle, aliases: Iterable<NodeRec>, cachedFlags: number,
+    st?: StatTimes,
   ): { openFlags: number; backingId?: number } {
     const io = this.io(rec);
-    if (this.enabled && h.upper && io.cached === 0 && !this.othersHave(aliases, rec, 'cached')) {
+    const besideCached = io.cached > 0 || this.othersHave(aliases, rec, 'cached');
+    if (this.enabled && h.upper && !besideCached && io.direct === 0) {
       const id = io.backingId ?? this.register(session, h.fd);
       if (id !== null) {
         io.backingId = id;
@@ -77,13 +95,24 @@ export class IoModes {
         return { openFlags: FOPEN_PASSTHROUGH, backingId: id };
       }
     }
-    if (io.fhs.length > 0 || this.othersHave(aliases, rec, 'passthrough')) {
+    if (io.fhs.length > 0 || this.othersHave(aliases, rec, 'passthrough') || (besideCached && this.stampDue(session, h, st))) {
+      io.direct++;
       this.opens.set(fh, { rec, mode: 'direct', readWrite: false });
       return { openFlags: FOPEN_DIRECT_IO };
     }
     io.cached++;
     this.opens.set(fh, { rec, mode: 'cached', readWrite: false });
     return { openFlags: cachedFlags };
+  }
+
+  /**
+   * An upper open that can read, of a file whose next read stamps its atime (read-atime.ts), on a
+   * connection where a direct open may still be mapped MAP_SHARED.
+   */
+  private stampDue(session: Session, h: Handle, st: StatTimes | undefined): boolean {
+    if (!this.enabled || !h.upper || !st || (h.writable && !h.readWrite)) return false;
+    if (!(session.grantedFlags & InitFlag.DIRECT_IO_ALLOW_MMAP)) return false;
+    return readStampsAtime(st, this.upperAtime, Math.floor(Date.now() / 1000));
   }
 
   private register(session: Session, fd: number): number | null {
@@ -136,6 +165,7 @@ export class IoModes {
     if (!io) return false;
     if (o.readWrite) io.readWrite--;
     if (o.mode === 'cached') io.cached--;
+    else if (o.mode === 'direct') io.direct--;
     else if (o.mode === 'passthrough') io.fhs.splice(io.fhs.indexOf(fh), 1);
     if (o.mode === 'passthrough' && io.fhs.length === 0 && io.backingId !== null) {
       const id = io.backingId;
@@ -147,7 +177,7 @@ export class IoModes {
         // The connection is gone (unmounted): the kernel dropped every backing id with it.
       }
     }
-    if (io.cached === 0 && io.fhs.length === 0) this.nodes.delete(o.rec);
+    if (io.cached === 0 && io.fhs.length === 0 && io.direct === 0) this.nodes.delete(o.rec);
     return o.readWrite;
   }
 }

@@ -99,6 +99,7 @@ export const InitFlag = {
   INIT_EXT: 1n << 30n,
   SECURITY_CTX: 1n << 32n,
   CREATE_SUPP_GROUP: 1n << 34n,
+  DIRECT_IO_ALLOW_MMAP: 1n << 36n,
   PASSTHROUGH: 1n << 37n,
 } as const;
 

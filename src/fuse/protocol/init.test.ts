@@ -10,6 +10,8 @@ t.test('grants only flags the kernel offered and answers the smaller minor', asy
   t.equal(r.flags & ~OFFERED_6_18, 0n, 'nothing beyond the offer');
   t.ok(r.flags & InitFlag.DO_READDIRPLUS);
   t.ok(r.flags & InitFlag.PASSTHROUGH);
+  t.ok(r.flags & InitFlag.DIRECT_IO_ALLOW_MMAP, 'a direct open may be mapped MAP_SHARED');
+  t.notOk(wantedFlags(false) & InitFlag.DIRECT_IO_ALLOW_MMAP, 'no direct opens without passthrough');
   t.notOk(r.flags & InitFlag.WRITEBACK_CACHE);
   t.ok(r.flags & InitFlag.POSIX_ACL, 'the kernel checks ACLs');
   t.ok(r.flags & InitFlag.DONT_MASK, 'modes arrive without the umask');

@@ -109,6 +109,8 @@ export function wantedFlags(passthrough: boolean): bigint {
     InitFlag.HANDLE_KILLPRIV_V2 |
     InitFlag.POSIX_ACL |
     InitFlag.DONT_MASK;
-  if (passthrough) f |= InitFlag.PASSTHROUGH;
+  // FOPEN_DIRECT_IO opens beside passthrough or cached ones (ll-passthrough.ts) may be mapped
+  // MAP_SHARED: without it the kernel refuses such a mapping with ENODEV.
+  if (passthrough) f |= InitFlag.PASSTHROUGH | InitFlag.DIRECT_IO_ALLOW_MMAP;
   return f;
 }
