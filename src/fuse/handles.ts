@@ -21,6 +21,8 @@ export interface Handle {
    * its stores reach the upper file with no request and no notice to the kernel's FUSE client.
    */
   readWrite?: boolean;
+  /** Opened O_WRONLY: it reads nothing, so no read through it owes an atime (ll-passthrough.ts). */
+  writeOnly?: boolean;
   /** st_ino the overlay reports for this file. */
   ino: bigint;
   /** fds to close on release (the original one stays open after a swap). */

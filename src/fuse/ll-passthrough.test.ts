@@ -136,16 +136,20 @@ t.test('an upper open beside cached opens is served direct while its read is due
   t.equal(io.open(s, rec, 1, lower, [], 7).openFlags, 7, 'the lower open: cached');
   t.equal(io.open(s, rec, 2, upper, [], 7, due).openFlags, FOPEN_DIRECT_IO, 'beside it, a read would stamp: direct');
   t.equal(io.open(s, rec, 3, upper, [], 7, stamped).openFlags, 7, 'beside it, stamped already: cached');
-  t.equal(io.open(s, rec, 4, { ...upper, writable: true }, [], 7, due).openFlags, 7, 'write-only: reads nothing');
+  t.equal(io.open(s, rec, 4, { ...upper, writable: true, writeOnly: true }, [], 7, due).openFlags, 7, 'write-only: reads nothing');
   t.equal(io.open({ ...s, grantedFlags: InitFlag.PASSTHROUGH }, rec, 5, upper, [], 7, due).openFlags, 7,
     'no DIRECT_IO_ALLOW_MMAP: a shared mapping of a direct open would fail, so cached');
   io.release(s, 1);
   io.release(s, 3);
   io.release(s, 4);
   io.release(s, 5);
+  t.equal(io.open(s, rec, 8, { ...upper, writable: true }, [], 7, due).openFlags, FOPEN_DIRECT_IO, 'O_RDONLY|O_TRUNC reads');
+  io.release(s, 8);
   // Only the direct open is left: it may hold a MAP_SHARED mapping (cached io mode in the kernel).
   t.equal(io.open(s, rec, 6, upper, [], 7, stamped).openFlags, 7, 'no passthrough while a direct open is held');
+  t.equal(io.open(s, rec, 9, upper, [], 7, due).openFlags, FOPEN_DIRECT_IO, 'nor a cached open where a read is due to stamp');
   io.release(s, 6);
+  io.release(s, 9);
   io.release(s, 2);
   t.equal(io.open(s, rec, 7, upper, [], 7, due).openFlags, FOPEN_PASSTHROUGH, 'all gone: passes through');
   io.release(s, 7);

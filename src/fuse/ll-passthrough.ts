@@ -14,7 +14,7 @@
 //     before its copy-up, or a mapping of it) is served FOPEN_DIRECT_IO too while a read of the upper
 //     file is due to stamp its atime (read-atime.ts): cached, a read of pages the client holds or at
 //     the size it knows never reaches the daemon, where the kernel's overlay reads (and stamps) the
-//     upper file. Once stamped, further opens beside those are cached as before;
+//     upper file. Once stamped, further opens beside those are cached until a stamp is due again;
 //   - a MAP_SHARED mapping of an FOPEN_DIRECT_IO open (FUSE_DIRECT_IO_ALLOW_MMAP) puts the inode in
 //     cached io mode without telling the daemon, so no open passes through while any direct open is
 //     held: a passthrough open beside that mapping would fail.
@@ -84,7 +84,9 @@ export class IoModes {
   ): { openFlags: number; backingId?: number } {
     const io = this.io(rec);
     const besideCached = io.cached > 0 || this.othersHave(aliases, rec, 'cached');
-    if (this.enabled && h.upper && !besideCached && io.direct === 0) {
+    // A held direct open may be mapped MAP_SHARED, which holds the inode in cached io mode too.
+    const blocked = besideCached || io.direct > 0;
+    if (this.enabled && h.upper && !blocked) {
       const id = io.backingId ?? this.register(session, h.fd);
       if (id !== null) {
         io.backingId = id;
@@ -95,7 +97,7 @@ export class IoModes {
         return { openFlags: FOPEN_PASSTHROUGH, backingId: id };
       }
     }
-    if (io.fhs.length > 0 || this.othersHave(aliases, rec, 'passthrough') || (besideCached && this.stampDue(session, h, st))) {
+    if (io.fhs.length > 0 || this.othersHave(aliases, rec, 'passthrough') || (blocked && this.stampDue(session, h, st))) {
       io.direct++;
       this.opens.set(fh, { rec, mode: 'direct', readWrite: false });
       return { openFlags: FOPEN_DIRECT_IO };
@@ -110,7 +112,7 @@ export class IoModes {
    * connection where a direct open may still be mapped MAP_SHARED.
    */
   private stampDue(session: Session, h: Handle, st: StatTimes | undefined): boolean {
-    if (!this.enabled || !h.upper || !st || (h.writable && !h.readWrite)) return false;
+    if (!this.enabled || !h.upper || !st || h.writeOnly) return false;
     if (!(session.grantedFlags & InitFlag.DIRECT_IO_ALLOW_MMAP)) return false;
     return readStampsAtime(st, this.upperAtime, Math.floor(Date.now() / 1000));
   }

@@ -14,7 +14,7 @@ import { type Node, lookupPath } from './lookup.js';
 import type { Overlay } from './overlay.js';
 import { reply, replyCount } from './reply.js';
 
-const { O_RDONLY, O_RDWR, O_TRUNC, O_CREAT, O_EXCL, O_NOCTTY, O_DIRECT, O_NOATIME, O_DIRECTORY } = constants;
+const { O_RDONLY, O_RDWR, O_WRONLY, O_TRUNC, O_CREAT, O_EXCL, O_NOCTTY, O_DIRECT, O_NOATIME, O_DIRECTORY } = constants;
 const O_ACCMODE = 3;
 /** __FMODE_EXEC: the kernel's execve opens with it, and FUSE passes it on in OPEN's flags. */
 const FMODE_EXEC = 0x20;
@@ -26,6 +26,7 @@ export function wantsWrite(flags: number): boolean {
 }
 
 const isReadWrite = (flags: number) => (flags & O_ACCMODE) === O_RDWR;
+const isWriteOnly = (flags: number) => (flags & O_ACCMODE) === O_WRONLY;
 
 export function openHandle(ovl: Overlay, path: string, flags: number): number {
   return openFileHandle(ovl, path, flags).fh;
@@ -39,7 +40,7 @@ export function openFileHandle(ovl: Overlay, path: string, flags: number): { fh:
   if (wantsWrite(flags)) {
     const up = copyUpOpen(ovl, path, flags & ~STRIP);
     const fd = up.fd ?? openSync(upperPath(ovl, path), flags & ~STRIP);
-    const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: inoOf(ovl, up.node), extraFds: [], writable: true, readWrite: isReadWrite(flags) });
+    const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: inoOf(ovl, up.node), extraFds: [], writable: true, readWrite: isReadWrite(flags), writeOnly: isWriteOnly(flags) });
     return { fh, st: up.st };
   }
   const node = lookupPath(ovl, path);
@@ -63,7 +64,7 @@ export function reopenHandle(ovl: Overlay, fh: number, flags: number): number {
   const h = current(ovl, fh);
   if (wantsWrite(flags) && !h.upper) fail('EEXIST', h.path);
   const fd = openSync(`/proc/self/fd/${h.fd}`, (flags & ~STRIP) | (h.upper ? 0 : O_NOATIME));
-  return ovl.handles.add({ fd, path: h.path, upper: h.upper, lowerKey: h.lowerKey, ino: h.ino, extraFds: [], writable: wantsWrite(flags), readWrite: isReadWrite(flags) });
+  return ovl.handles.add({ fd, path: h.path, upper: h.upper, lowerKey: h.lowerKey, ino: h.ino, extraFds: [], writable: wantsWrite(flags), readWrite: isReadWrite(flags), writeOnly: isWriteOnly(flags) });
 }
 
 /** The handle for `fh` (already on the upper copy if its lower file was copied up: followCopyUp). */
@@ -112,7 +113,7 @@ export function createFileHandle(ovl: Overlay, path: string, mode: number, flags
   const fresh: RealStat = st;
   const node: Node = { path, hits: [{ layer: ovl.stack.upper!, real, st: fresh, opaque: 'none' }], isDir: false, fresh: true };
   ovl.originInos.set(originKey(fresh), fresh.ino);
-  const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: fresh.ino, extraFds: [], writable: wantsWrite(flags), readWrite: isReadWrite(flags) });
+  const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: fresh.ino, extraFds: [], writable: wantsWrite(flags), readWrite: isReadWrite(flags), writeOnly: isWriteOnly(flags) });
   return { fh, node, st: fresh };
 }
 

@@ -1,8 +1,10 @@
-// Whether a read(2) of an upper file would stamp its atime now, decided as the kernel decides it for
-// the upper file its overlay reads (fs/inode.c: atime_needs_update, relatime_need_update). The
-// kernel's overlay reads the upper file on every read(2); through FUSE a read served from the page
-// cache, or at or past the size the client knows, never reaches the daemon. Where such a read is
-// due to stamp, the daemon serves the open itself (ll-passthrough.ts) so the stamp happens.
+// Whether a read the daemon serves from an upper file would stamp its atime now (fs/inode.c:
+// atime_needs_update, relatime_need_update, under the upper mount's atime flags). The kernel's
+// overlay decides the same rule on the overlay inode (the upper's times) under the overlay mount's
+// flags, then stamps the upper file (ovl_file_accessed, ovl_update_time); with both mounts relatime,
+// the default, the two agree. Through FUSE a read served from the page cache, or at or past the
+// size the client knows, never reaches the daemon; where a read is due to stamp, the daemon serves
+// the open itself (ll-passthrough.ts) so the stamp happens.
 import type { StatTimes } from '../sys/real-stat.js';
 
 /** How the upper's mount stamps atime: statvfs f_flag ST_NOATIME, ST_RELATIME, or neither (strictatime). */
