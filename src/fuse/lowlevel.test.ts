@@ -574,6 +574,38 @@ t.test('copy-ups into a listed dir: one listing drop until the kernel reads it a
   t.ok(notes.includes(`attrs ${dir.nodeid}`), 'a SETATTR that fails after its copy-up drops them');
 });
 
+t.test('a listed lower dir copied up: its own listing drop is waited for, but in a SETATTR (chmod -R)', async (t) => {
+  const { fs, notes } = fixture(
+    t,
+    'auto',
+    (l) => {
+      for (const d of ['x', 'y']) {
+        mkdirSync(join(l, d));
+        writeFileSync(join(l, d, 'f'), 'f');
+      }
+    },
+    { invalListing: (id) => void notes.push(`listing ${id}`), invalAttrs: (id) => void notes.push(`attrs ${id}`) },
+  );
+  const listed = (name: string) => {
+    const d = fs.lookup(ctx, ROOT, name);
+    const o = fs.opendir(ctx, d.nodeid);
+    [...fs.readdir(ctx, d.nodeid, o.fh, 0)];
+    fs.releasedir(ctx, d.nodeid, o.fh);
+    notes.length = 0;
+    return d.nodeid;
+  };
+  // An xattr set copies the dir up; the next readdir must reach the daemon to stamp the new upper
+  // copy's atime (the kernel's overlay does), so the kernel's cached listing goes before the reply.
+  const x = listed('x');
+  fs.setxattr(ctx, x, 'user.k', Buffer.from('v'), 0, false);
+  t.ok(notes.includes(`listing ${x}`), 'waited for');
+  t.notOk(notes.includes(`inode ${x} 0 -1`), 'not handed over without a wait');
+  const y = listed('y');
+  fs.setattr(ctx, y, { mode: 0o40700 });
+  t.notOk(notes.includes(`listing ${y}`), 'a chmod does not wait');
+  t.ok(notes.includes(`inode ${y} 0 -1`), 'it hands the drop over');
+});
+
 /** A lower dir `d` the kernel looked up, then a file `d` added to the upper and reported by the watcher. */
 function dirBecameFile(t: Test): { fs: OverlayFs; dir: ReturnType<OverlayFs['lookup']> } {
   const { fs, upper } = fixture(t, 'auto', (l) => mkdirSync(join(l, 'd')));
