@@ -46,6 +46,23 @@ export function heldAt(ops: readonly Op[], i: number): boolean {
 
 const parent = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '.');
 
+/**
+ * Did listing op `i` (a readdir of a dir, or a rewind of a handle on it) run while a handle an
+ * earlier `opendir` of that dir made (and read) was still held, with an op on one of the dir's
+ * entries, or below one, between that opendir and op `i`?
+ */
+export function listedBesideHeldDir(ops: readonly Op[], i: number): boolean {
+  const dir = opPaths(ops, i)[0];
+  if (dir === undefined) return false;
+  return ops.slice(0, i).some((o, j) => {
+    if (o.op !== 'opendir' || o.path !== dir) return false;
+    const between = ops.slice(j + 1, i);
+    if (between.some((l) => (l.op === 'opendir' || l.op === 'closedir') && l.dir === o.dir)) return false;
+    // An op anywhere below the dir: it copies up the entry above its name too.
+    return between.some((_, k) => opPaths(ops, j + 1 + k).some((p) => p !== dir && (dir === '.' || p.startsWith(dir + '/'))));
+  });
+}
+
 /** Same name, one inside the other, or one the parent dir of the other (its listing, nlink, mtime). */
 export function related(a: string, b: string): boolean {
   if (a === b) return true;

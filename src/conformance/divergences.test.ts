@@ -120,6 +120,31 @@ t.test('after a lower file is renamed in its layer: the names it used, through a
   t.same(classify(shipped, 'fuse', [at('remounted')], ops.slice(0, 1)).map((c) => c.accepted ?? null), [null], 'no rename: compared');
 });
 
+t.test('listing order beside a held dir handle: only while an earlier opendir of that dir is held, after an op on its entries', async (t) => {
+  const shipped = loadRules(join(suitesDir, 'divergences.json'));
+  // The shrunk scenario of lower-mutation-run66 (seed 304, 2026-12-05).
+  const seen: Op[] = [{ op: 'opendir', path: '.', dir: 0 }, { op: 'open', path: 'a', access: 'w', trunc: false, append: false, creat: false, excl: false }];
+  const order = (ops: Op[], i: number, field = 'order'): Difference => ({ where: 'op', opIndex: i, op: describeOp(ops[i]!), field, reference: ['d', 'a'], target: ['a', 'd'] });
+  const accepted = (ops: Op[], d: Difference, target = 'fuse') => classify(shipped, target, [d], ops)[0]!.accepted ?? null;
+  const held = [...seen, { op: 'readdir', path: '.' } as Op];
+  t.equal(accepted(held, order(held, 2)), 'ovl-fuse-listing-order-beside-held-dir');
+  t.equal(accepted(held, order(held, 2), 'exec:/x/bin/ovl-fuse -o lowerdir={lowerdir},transport=fuse-native {merged}'), 'ovl-fuse-listing-order-beside-held-dir');
+  t.equal(accepted(held, order(held, 2), 'exec:fuse-overlayfs {merged}'), 'fuse-overlayfs-listing-order', 'fuse-overlayfs has its own');
+  t.equal(accepted(held, order(held, 2, 'names')), null, 'the names are compared');
+  const rewind = [...seen, { op: 'relist', dir: 0 } as Op];
+  t.equal(accepted(rewind, order(rewind, 2)), 'ovl-fuse-listing-order-beside-held-dir', 'the held handle rewound');
+  const closed = [seen[0]!, seen[1]!, { op: 'closedir', dir: 0 } as Op, { op: 'readdir', path: '.' } as Op];
+  t.equal(accepted(closed, order(closed, 3)), null, 'closed first: the kernel lists afresh, so compared');
+  const nothingBetween = [seen[0]!, { op: 'readdir', path: '.' } as Op];
+  t.equal(accepted(nothingBetween, order(nothingBetween, 1)), null, 'no op on an entry in between');
+  const otherDir = [{ op: 'opendir', path: 'x', dir: 0 } as Op, { op: 'open', path: 'x/a', access: 'w', trunc: false, append: false, creat: false, excl: false } as Op, { op: 'readdir', path: '.' } as Op];
+  t.equal(accepted(otherDir, order(otherDir, 2)), null, 'a handle on another dir');
+  const deeper = [seen[0]!, { op: 'open', path: 'x/a', access: 'w', trunc: false, append: false, creat: false, excl: false } as Op, { op: 'readdir', path: '.' } as Op];
+  t.equal(accepted(deeper, order(deeper, 2)), 'ovl-fuse-listing-order-beside-held-dir', 'an op below an entry copies that entry up too');
+  const outside = [{ op: 'opendir', path: 'x', dir: 0 } as Op, { op: 'open', path: 'xy', access: 'w', trunc: false, append: false, creat: false, excl: false } as Op, { op: 'readdir', path: 'x' } as Op];
+  t.equal(accepted(outside, order(outside, 2)), null, 'an op beside the dir, not in it');
+});
+
 t.test('a rule with `whileHeld` and no `afterOp` is refused', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-rules-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@
 // applies to, what it matches (where, field, path, op; `*` globs) and why, with the spec item.
 // A scenario whose differences are all accepted is reported as such; anything else is unexpected.
 import { UsageError } from '../errors.js';
-import { comesAfter, deriveFrom, differencePaths, heldAt, opPaths, related } from './derived.js';
+import { comesAfter, deriveFrom, differencePaths, heldAt, listedBesideHeldDir, opPaths, related } from './derived.js';
 import type { Difference } from './diff.js';
 import { readJsonFile } from './json-file.js';
 import { type Op, describeOp } from './ops.js';
@@ -49,6 +49,12 @@ export interface AcceptRule {
    * file keeps the FUSE inode in cached io mode).
    */
   whileHeld?: boolean;
+  /**
+   * Only a listing op's own difference (a readdir of a dir, or a rewind of a handle on it) made
+   * while a handle an earlier `opendir` of that dir opened and read was still held, with an op on
+   * one of the dir's entries (or below one) in between (derived.ts listedBesideHeldDir).
+   */
+  besideHeldDir?: boolean;
   /**
    * Only differences on a name that has a POSIX ACL, or under a dir that has one (a layer object
    * carries it, or an op sets or removes it): for a target that checks and creates by mode bits
@@ -132,6 +138,7 @@ function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly 
   if (rule.withAcls && !underAcl(d, ops, aclPaths)) return false;
   if (rule.afterLayerChange && !afterLayerChange(d, ops)) return false;
   if (rule.afterOp !== undefined && !afterOpOnItsNames(rule.afterOp, d, ops, rule.whileHeld === true)) return false;
+  if (rule.besideHeldDir && (d.where !== 'op' || d.opIndex === undefined || !listedBesideHeldDir(ops, d.opIndex))) return false;
   return (
     appliesTo(rule, target) &&
     test(rule.where, d.where) &&
