@@ -47,17 +47,44 @@ export function heldAt(ops: readonly Op[], i: number): boolean {
 const parent = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '.');
 
 /**
+ * Names `o` may add to or take from their parent dirs through the mount (a create of a name that
+ * exists counts too: not known here). The kernel's overlay bumps the version of such a dir
+ * (ovl_dir_modified), so its cached entry list is not shared any more; a remount or a layer change
+ * starts from scratch as well.
+ */
+function namesChanged(o: Op): string[] | 'all' {
+  switch (o.op) {
+    case 'create': case 'mkdir': case 'mknod': case 'symlink': case 'unlink': case 'rmdir':
+      return [o.path];
+    case 'open':
+      return o.creat ? [o.path] : [];
+    case 'link':
+      return [o.to];
+    case 'rename':
+      return [o.from, o.to];
+    case 'remount': case 'mutate':
+      return 'all';
+    default:
+      return [];
+  }
+}
+
+/**
  * Did listing op `i` (a readdir of a dir, or a rewind of a handle on it) run while a handle an
  * earlier `opendir` of that dir made (and read) was still held, with an op on one of the dir's
- * entries, or below one, between that opendir and op `i`?
+ * entries, or below one, between that opendir and op `i`, and no op that changed the dir's names?
+ * That is when the kernel's overlay lists from the entry list cached at the opendir (S39): a
+ * copy-up leaves its version alone, a name added or removed through the mount moves it.
  */
 export function listedBesideHeldDir(ops: readonly Op[], i: number): boolean {
   const dir = opPaths(ops, i)[0];
   if (dir === undefined) return false;
+  const inDir = (p: string) => p !== dir && parent(p) === dir;
   return ops.slice(0, i).some((o, j) => {
     if (o.op !== 'opendir' || o.path !== dir) return false;
     const between = ops.slice(j + 1, i);
     if (between.some((l) => (l.op === 'opendir' || l.op === 'closedir') && l.dir === o.dir)) return false;
+    if (between.some((l) => { const c = namesChanged(l); return c === 'all' || c.some(inDir); })) return false;
     // An op anywhere below the dir: it copies up the entry above its name too.
     return between.some((_, k) => opPaths(ops, j + 1 + k).some((p) => p !== dir && (dir === '.' || p.startsWith(dir + '/'))));
   });

@@ -143,6 +143,16 @@ t.test('listing order beside a held dir handle: only while an earlier opendir of
   t.equal(accepted(deeper, order(deeper, 2)), 'ovl-fuse-listing-order-beside-held-dir', 'an op below an entry copies that entry up too');
   const outside = [{ op: 'opendir', path: 'x', dir: 0 } as Op, { op: 'open', path: 'xy', access: 'w', trunc: false, append: false, creat: false, excl: false } as Op, { op: 'readdir', path: 'x' } as Op];
   t.equal(accepted(outside, order(outside, 2)), null, 'an op beside the dir, not in it');
+  // A name added or removed in the dir through the mount moves the kernel's version: it lists afresh.
+  for (const change of [
+    { op: 'create', path: 'n', data: '', mode: 0o644 }, { op: 'unlink', path: 'a' }, { op: 'mkdir', path: 'n', mode: 0o755 },
+    { op: 'rename', from: 'x/a', to: 'b' }, { op: 'link', from: 'x/a', to: 'n' }, { op: 'remount' },
+  ] as Op[]) {
+    const ops = [...seen, change, { op: 'readdir', path: '.' } as Op];
+    t.equal(accepted(ops, order(ops, 3)), null, `compared after ${describeOp(change)}`);
+  }
+  const belowChange = [...seen, { op: 'create', path: 'x/n', data: '', mode: 0o644 } as Op, { op: 'readdir', path: '.' } as Op];
+  t.equal(accepted(belowChange, order(belowChange, 3)), 'ovl-fuse-listing-order-beside-held-dir', 'a name added below an entry leaves the dir\'s version');
 });
 
 t.test('a rule with `whileHeld` and no `afterOp` is refused', async (t) => {
