@@ -49,10 +49,9 @@ const parent = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) 
 /**
  * Names `o` may add to or take from their parent dirs through the mount (a create of a name that
  * exists counts too: not known here). The kernel's overlay bumps the version of such a dir
- * (ovl_dir_modified), so its cached entry list is not shared any more; a remount or a layer change
- * starts from scratch as well.
+ * (ovl_dir_modified), so its cached entry list is not shared any more.
  */
-function namesChanged(o: Op): string[] | 'all' {
+function namesChanged(o: Op): string[] {
   switch (o.op) {
     case 'create': case 'mkdir': case 'mknod': case 'symlink': case 'unlink': case 'rmdir':
       return [o.path];
@@ -62,31 +61,50 @@ function namesChanged(o: Op): string[] | 'all' {
       return [o.to];
     case 'rename':
       return [o.from, o.to];
-    case 'remount': case 'mutate':
-      return 'all';
     default:
       return [];
   }
 }
 
+/** Ops that may copy up the names they use (and the dirs above them); a read, a stat or a listing never does. */
+function mayCopyUp(o: Op): boolean {
+  switch (o.op) {
+    case 'write': case 'append': case 'create': case 'truncate': case 'chmod': case 'chown': case 'utimes':
+    case 'setxattr': case 'removexattr': case 'setacl': case 'mmap': case 'link': case 'rename': case 'mkdir':
+    case 'mknod': case 'symlink': case 'unlink': case 'rmdir':
+      return true;
+    case 'open':
+      return o.access !== 'r' || o.trunc === true || o.creat === true;
+    case 'mapOpen':
+      return o.access === 'rw';
+    case 'direct':
+      return o.data !== undefined;
+    case 'ctime':
+      return o.via !== 'read';
+    default:
+      return false;
+  }
+}
+
 /**
- * Did listing op `i` (a readdir of a dir, or a rewind of a handle on it) run while a handle an
- * earlier `opendir` of that dir made (and read) was still held, with an op on one of the dir's
- * entries, or below one, between that opendir and op `i`, and no op that changed the dir's names?
- * That is when the kernel's overlay lists from the entry list cached at the opendir (S39): a
- * copy-up leaves its version alone, a name added or removed through the mount moves it.
+ * Did listing op `i` (a readdir of the root, an opendir of it, or a rewind of a handle on it) run
+ * while a handle an earlier `opendir` of the root made (and read) was still held, with an op
+ * between them that may have copied up a name in or below it, and none that added or removed a
+ * name in it, remounted or changed a layer? That is when the kernel's overlay lists from the entry
+ * list cached at that opendir (S39): a copy-up leaves its version alone, a name added or removed
+ * through the mount moves it. Only the root: it is always merged (upper and lowers), while a dir
+ * in one layer only is read directly (ovl_dir_open: is_real), with no cache to keep an order.
  */
 export function listedBesideHeldDir(ops: readonly Op[], i: number): boolean {
   const dir = opPaths(ops, i)[0];
-  if (dir === undefined) return false;
-  const inDir = (p: string) => p !== dir && parent(p) === dir;
+  if (dir !== '.') return false;
   return ops.slice(0, i).some((o, j) => {
     if (o.op !== 'opendir' || o.path !== dir) return false;
     const between = ops.slice(j + 1, i);
-    if (between.some((l) => (l.op === 'opendir' || l.op === 'closedir') && l.dir === o.dir)) return false;
-    if (between.some((l) => { const c = namesChanged(l); return c === 'all' || c.some(inDir); })) return false;
-    // An op anywhere below the dir: it copies up the entry above its name too.
-    return between.some((_, k) => opPaths(ops, j + 1 + k).some((p) => p !== dir && (dir === '.' || p.startsWith(dir + '/'))));
+    const ends = (l: Op) =>
+      ((l.op === 'opendir' || l.op === 'closedir') && l.dir === o.dir) || l.op === 'remount' || l.op === 'rotate' || l.op === 'mutate';
+    if (between.some((l) => ends(l) || namesChanged(l).some((p) => parent(p) === dir))) return false;
+    return between.some((l, k) => mayCopyUp(l) && opPaths(ops, j + 1 + k).some((p) => p !== dir));
   });
 }
 

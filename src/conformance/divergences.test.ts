@@ -137,16 +137,22 @@ t.test('listing order beside a held dir handle: only while an earlier opendir of
   t.equal(accepted(closed, order(closed, 3)), null, 'closed first: the kernel lists afresh, so compared');
   const nothingBetween = [seen[0]!, { op: 'readdir', path: '.' } as Op];
   t.equal(accepted(nothingBetween, order(nothingBetween, 1)), null, 'no op on an entry in between');
-  const otherDir = [{ op: 'opendir', path: 'x', dir: 0 } as Op, { op: 'open', path: 'x/a', access: 'w', trunc: false, append: false, creat: false, excl: false } as Op, { op: 'readdir', path: '.' } as Op];
-  t.equal(accepted(otherDir, order(otherDir, 2)), null, 'a handle on another dir');
+  const otherDir = [{ op: 'opendir', path: 'x', dir: 0 } as Op, { op: 'open', path: 'x/a', access: 'w', trunc: false, append: false, creat: false, excl: false } as Op, { op: 'readdir', path: 'x' } as Op];
+  t.equal(accepted(otherDir, order(otherDir, 2)), null, 'a dir below the root: it may be one layer\'s, read with no cache');
   const deeper = [seen[0]!, { op: 'open', path: 'x/a', access: 'w', trunc: false, append: false, creat: false, excl: false } as Op, { op: 'readdir', path: '.' } as Op];
   t.equal(accepted(deeper, order(deeper, 2)), 'ovl-fuse-listing-order-beside-held-dir', 'an op below an entry copies that entry up too');
-  const outside = [{ op: 'opendir', path: 'x', dir: 0 } as Op, { op: 'open', path: 'xy', access: 'w', trunc: false, append: false, creat: false, excl: false } as Op, { op: 'readdir', path: 'x' } as Op];
-  t.equal(accepted(outside, order(outside, 2)), null, 'an op beside the dir, not in it');
+  for (const quiet of [{ op: 'stat', path: 'a' }, { op: 'readdir', path: 'x' }, { op: 'read', path: 'a' }, { op: 'open', path: 'a', access: 'r' }] as Op[]) {
+    const ops = [seen[0]!, quiet, { op: 'readdir', path: '.' } as Op];
+    t.equal(accepted(ops, order(ops, 2)), null, `nothing copied up by ${describeOp(quiet)}: compared`);
+  }
+  const again = [...seen, { op: 'opendir', path: '.', dir: 1 } as Op];
+  t.equal(accepted(again, order(again, 2)), 'ovl-fuse-listing-order-beside-held-dir', 'a second opendir shares the held one\'s list');
+  const byUser = [...seen, { op: 'readdir', path: '.', as: 1000 } as Op];
+  t.equal(accepted(byUser, order(byUser, 2)), 'ovl-fuse-listing-order-beside-held-dir', 'listed by another user');
   // A name added or removed in the dir through the mount moves the kernel's version: it lists afresh.
   for (const change of [
     { op: 'create', path: 'n', data: '', mode: 0o644 }, { op: 'unlink', path: 'a' }, { op: 'mkdir', path: 'n', mode: 0o755 },
-    { op: 'rename', from: 'x/a', to: 'b' }, { op: 'link', from: 'x/a', to: 'n' }, { op: 'remount' },
+    { op: 'rename', from: 'x/a', to: 'b' }, { op: 'link', from: 'x/a', to: 'n' }, { op: 'remount' }, { op: 'rotate' },
   ] as Op[]) {
     const ops = [...seen, change, { op: 'readdir', path: '.' } as Op];
     t.equal(accepted(ops, order(ops, 3)), null, `compared after ${describeOp(change)}`);

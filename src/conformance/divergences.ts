@@ -50,9 +50,10 @@ export interface AcceptRule {
    */
   whileHeld?: boolean;
   /**
-   * Only a listing op's own difference (a readdir of a dir, or a rewind of a handle on it) made
-   * while a handle an earlier `opendir` of that dir opened and read was still held, with an op on
-   * one of the dir's entries (or below one) in between (derived.ts listedBesideHeldDir).
+   * Only a listing op's own difference on the root (a readdir, an opendir, or a rewind of a
+   * handle) made while a handle an earlier `opendir` of it opened and read was still held, with an
+   * op that may copy up a name in or below it in between and none that adds or removes a name in
+   * it (derived.ts listedBesideHeldDir).
    */
   besideHeldDir?: boolean;
   /**

@@ -60,6 +60,9 @@ export class LlCore {
   private readonly dropsSent = new Set<number>();
   /** The node a SETATTR being served answers with fresh attributes (0: none): its own need not go. */
   attrsInReply = 0;
+  /** Dirs whose names the request being served changes (enter). */
+  private namesIn = 0;
+  private namesIn2 = 0;
   /** The sender of the request being served: new objects belong to it (Overlay.caller). */
   caller: Caller = { uid: 0, gid: 0 };
 
@@ -81,8 +84,14 @@ export class LlCore {
     if (upper) this.io.upperAtime = atimeModeOf(statVfs(upper.via ?? upper.root).flag);
   }
 
-  enter(ctx: RequestContext): void {
+  /**
+   * A request begins; `namesIn` (and `namesIn2`): the dirs whose names it adds or removes (0:
+   * none). The kernel's FUSE client drops its cached listing of those itself (fuse_dir_changed).
+   */
+  enter(ctx: RequestContext, namesIn = 0, namesIn2 = 0): void {
     this.caller = ctx;
+    this.namesIn = namesIn;
+    this.namesIn2 = namesIn2;
   }
 
   /** While a READDIRPLUS reply is filled: its lookups may take these resolved nodes (each once); null ends it. */
@@ -306,13 +315,16 @@ export class LlCore {
     if (!rec) return;
     // Its own listing shows the same names and d_ino right after, but its new upper copy has the
     // lower's times, which the kernel's next readdir stamps: a listing served from the kernel's
-    // cache would miss that. So the reply waits for the drop (a rename or xattr change of a listed
-    // lower dir: rare, and a dir copy-up costs more), except in a SETATTR: `chmod -R` after a
-    // listing would pay a hand-off per dir (+25-30 % measured), and there only that atime is owed.
+    // cache would miss that. So the reply waits for the drop (once per listed lower dir, at the
+    // first copy-up in or of it: a rename, an xattr change, a write below it), except where the
+    // kernel drops that listing itself (the request adds or removes a name in it) and in a
+    // SETATTR: `chmod -R` after a listing would pay a hand-off per dir (+25-30 % measured), and
+    // there only that atime is owed.
     const listing = rec.isDir && this.listingsHeld.has(rec.id) && this.firstDrop(rec.id);
+    const wait = listing && this.attrsInReply === 0 && rec.id !== this.namesIn && rec.id !== this.namesIn2;
     // A SETATTR's reply brings its attributes; dropping them here would only make the kernel
     // take that reply's with timeout 0 (attr_version moved) and ask again at the next access.
-    if (listing || rec.id !== this.attrsInReply) this.invalidate(rec.id, listing, 0, -1, listing && this.attrsInReply === 0);
+    if (listing || rec.id !== this.attrsInReply) this.invalidate(rec.id, listing, 0, -1, wait);
   }
 
   /**

@@ -574,12 +574,12 @@ t.test('copy-ups into a listed dir: one listing drop until the kernel reads it a
   t.ok(notes.includes(`attrs ${dir.nodeid}`), 'a SETATTR that fails after its copy-up drops them');
 });
 
-t.test('a listed lower dir copied up: its own listing drop is waited for, but in a SETATTR (chmod -R)', async (t) => {
+t.test('a listed lower dir copied up: its own listing drop is waited for, but in a SETATTR (chmod -R) or a request that changes its names', async (t) => {
   const { fs, notes } = fixture(
     t,
     'auto',
     (l) => {
-      for (const d of ['x', 'y']) {
+      for (const d of ['x', 'y', 'z', 'w']) {
         mkdirSync(join(l, d));
         writeFileSync(join(l, d, 'f'), 'f');
       }
@@ -604,6 +604,18 @@ t.test('a listed lower dir copied up: its own listing drop is waited for, but in
   fs.setattr(ctx, y, { mode: 0o40700 });
   t.notOk(notes.includes(`listing ${y}`), 'a chmod does not wait');
   t.ok(notes.includes(`inode ${y} 0 -1`), 'it hands the drop over');
+  // A write below it copies it up too: waited for.
+  const z = listed('z');
+  const f = fs.lookup(ctx, z, 'f');
+  const h = fs.open(ctx, f.nodeid, constants.O_WRONLY);
+  fs.release(ctx, f.nodeid, h.fh, 0);
+  t.ok(notes.includes(`listing ${z}`), 'a write below it waits');
+  // A create in it: the kernel's client drops that listing itself (fuse_dir_changed), no wait.
+  const w = listed('w');
+  const c = fs.create(ctx, w, 'new', 0o100644, constants.O_WRONLY, 0);
+  fs.release(ctx, c.entry.nodeid, c.opened.fh, 0);
+  t.notOk(notes.includes(`listing ${w}`), 'a create in it does not wait');
+  t.ok(notes.includes(`inode ${w} 0 -1`), 'it hands the drop over');
 });
 
 /** A lower dir `d` the kernel looked up, then a file `d` added to the upper and reported by the watcher. */

@@ -122,37 +122,37 @@ export class OverlayFs implements LowLevelFs {
   }
 
   mknod(ctx: RequestContext, parent: number, name: string, mode: number, rdev: number, umask: number): Entry {
-    this.core.enter(ctx);
+    this.core.enter(ctx, parent);
     return mknodEntry(this.core, parent, name, mode, rdev, umask);
   }
 
   mkdir(ctx: RequestContext, parent: number, name: string, mode: number, umask: number): Entry {
-    this.core.enter(ctx);
+    this.core.enter(ctx, parent);
     return mkdirEntry(this.core, parent, name, mode, umask);
   }
 
   symlink(ctx: RequestContext, parent: number, name: string, target: Buffer): Entry {
-    this.core.enter(ctx);
+    this.core.enter(ctx, parent);
     return symlinkEntry(this.core, parent, name, target);
   }
 
   link(ctx: RequestContext, nodeid: number, newParent: number, newName: string): Entry {
-    this.core.enter(ctx);
+    this.core.enter(ctx, newParent);
     return linkFile(this.core, nodeid, newParent, newName);
   }
 
   unlink(ctx: RequestContext, parent: number, name: string): void {
-    this.core.enter(ctx);
+    this.core.enter(ctx, parent);
     removeName(this.core, parent, name, false);
   }
 
   rmdir(ctx: RequestContext, parent: number, name: string): void {
-    this.core.enter(ctx);
+    this.core.enter(ctx, parent);
     removeName(this.core, parent, name, true);
   }
 
   rename(ctx: RequestContext, parent: number, name: string, newParent: number, newName: string, flags: number): void {
-    this.core.enter(ctx);
+    this.core.enter(ctx, parent, newParent);
     renameEntry(this.core, parent, name, newParent, newName, flags);
   }
 
@@ -162,7 +162,7 @@ export class OverlayFs implements LowLevelFs {
   }
 
   create(ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number): { entry: Entry; opened: Opened } {
-    this.core.enter(ctx);
+    this.core.enter(ctx, parent);
     return createFile(this.core, parent, name, mode, flags, umask);
   }
 
