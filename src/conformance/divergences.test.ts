@@ -53,6 +53,11 @@ t.test('an `afterLayerChange` rule: only after a mutate, only ops and the merged
   t.same(classify(lc, 'fuse', [both, atime('a')], ops).map((c) => c.accepted ?? null), ['lc', null], 'not where both sides read it');
   const eacces: Difference = { where: 'merged', path: 'a', field: 'errno', reference: 'EACCES', target: null };
   t.same(classify(lc, 'fuse', [eacces, atime('a')], ops).map((c) => c.accepted ?? null), ['lc', null], 'nor where neither side lacked it');
+  // A dir the kernel still stats but cannot list (seed 311): only ovl-fuse's observer listed it.
+  const unlisted: Difference = { where: 'merged', path: 'a', field: 'readErrno', reference: 'ENOENT', target: null };
+  t.same(classify(lc, 'fuse', [unlisted, atime('a')], ops).map((c) => [c.accepted ?? null, c.derivedFrom ?? null]), [['lc', null], ['lc', 0]], 'read on one side only');
+  const unreadBoth: Difference = { where: 'merged', path: 'a', field: 'readErrno', reference: 'ENOENT', target: 'EIO' };
+  t.same(classify(lc, 'fuse', [unreadBoth, atime('a')], ops).map((c) => c.accepted ?? null), [null, null], 'an EIO is never accepted, nor what follows');
 });
 
 t.test('an `afterOp` rule: only after that op, only on the names it used', async (t) => {

@@ -177,10 +177,12 @@ export function classify(
 }
 
 /**
- * The walk that observes the merged tree reads every file it finds, which stamps its atime
- * (relatime). Where an accepted layer change left a file visible on one side only (the merged
- * tree's errno differs there), only that side read it, and its atime then differs after the
- * remount too: the observer's own doing, derived from that difference, on that name and field only.
+ * The walk that observes the merged tree reads every file it finds and lists every dir, which
+ * stamps its atime (relatime). Where an accepted layer change left an object visible on one side
+ * only (the merged tree's errno differs there), or readable on one side only (its readErrno: a
+ * dir the kernel still stats through its cached dentry but cannot list, lower-mutation seed 311),
+ * only that side read it, and its atime then differs after the remount too: the observer's own
+ * doing, derived from that difference, on that name and field only.
  */
 function deriveObserverAtimes(rules: AcceptRule[], out: Classified[]): void {
   const oneSideLacked = (d: Difference) => (d.reference === 'ENOENT') !== (d.target === 'ENOENT');
@@ -188,7 +190,7 @@ function deriveObserverAtimes(rules: AcceptRule[], out: Classified[]): void {
   out.forEach((c, i) => {
     const d = c.difference;
     if (c.accepted || d.where !== 'remounted' || d.field !== 'stat.atime') return;
-    const root = out.findIndex((o) => o.accepted !== undefined && layerRules.has(o.accepted) && o.difference.where === 'merged' && o.difference.path === d.path && o.difference.field === 'errno' && oneSideLacked(o.difference));
+    const root = out.findIndex((o) => o.accepted !== undefined && layerRules.has(o.accepted) && o.difference.where === 'merged' && o.difference.path === d.path && (o.difference.field === 'errno' || o.difference.field === 'readErrno') && oneSideLacked(o.difference));
     if (root >= 0) out[i] = { ...c, accepted: out[root]!.accepted!, derivedFrom: root };
   });
 }
