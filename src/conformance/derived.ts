@@ -100,6 +100,9 @@ export function listedBesideHeldDir(ops: readonly Op[], i: number): boolean {
   if (dir !== '.') return false;
   return ops.slice(0, i).some((o, j) => {
     if (o.op !== 'opendir' || o.path !== dir) return false;
+    // An opendir of the same number closes that handle before it reads (exec-op.ts hold).
+    const listing = ops[i]!;
+    if (listing.op === 'opendir' && listing.dir === o.dir) return false;
     const between = ops.slice(j + 1, i);
     const ends = (l: Op) =>
       ((l.op === 'opendir' || l.op === 'closedir') && l.dir === o.dir) || l.op === 'remount' || l.op === 'rotate' || l.op === 'mutate';

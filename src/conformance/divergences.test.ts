@@ -152,6 +152,8 @@ t.test('listing order beside a held dir handle: only while an earlier opendir of
   }
   const again = [...seen, { op: 'opendir', path: '.', dir: 1 } as Op];
   t.equal(accepted(again, order(again, 2)), 'ovl-fuse-listing-order-beside-held-dir', 'a second opendir shares the held one\'s list');
+  const sameNumber = [...seen, { op: 'opendir', path: '.', dir: 0 } as Op];
+  t.equal(accepted(sameNumber, order(sameNumber, 2)), null, 'an opendir of the same number closes the held one first');
   const byUser = [...seen, { op: 'readdir', path: '.', as: 1000 } as Op];
   t.equal(accepted(byUser, order(byUser, 2)), 'ovl-fuse-listing-order-beside-held-dir', 'listed by another user');
   // A name added or removed in the dir through the mount moves the kernel's version: it lists afresh.

@@ -317,7 +317,8 @@ export class LlCore {
     // lower's times, which the kernel's next readdir stamps: a listing served from the kernel's
     // cache would miss that. So the reply waits for the drop (once per listed lower dir, at the
     // first copy-up in or of it: a rename, an xattr change, a write below it), except where the
-    // kernel drops that listing itself (the request adds or removes a name in it) and in a
+    // kernel drops that listing itself (the request adds or removes a name in it; only once it
+    // succeeds, so one that fails after its copy-up leaves the old race) and in a
     // SETATTR: `chmod -R` after a listing would pay a hand-off per dir (+25-30 % measured), and
     // there only that atime is owed.
     const listing = rec.isDir && this.listingsHeld.has(rec.id) && this.firstDrop(rec.id);

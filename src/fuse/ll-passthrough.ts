@@ -139,11 +139,6 @@ export class IoModes {
     return this.nodes.get(rec)?.fhs[0];
   }
 
-  /** The mode `fh` was opened in (undefined for handles opened elsewhere, e.g. O_TMPFILE). */
-  modeOf(fh: number): IoMode | undefined {
-    return this.opens.get(fh)?.mode;
-  }
-
   /**
    * Whether `rec` has an O_RDWR passthrough open: a MAP_SHARED PROT_WRITE mapping of it may store
    * into the upper file, which changes its mtime and ctime without a request to the daemon or a

@@ -49,7 +49,10 @@ export function tmpfileEntry(
   const entry = { nodeid: rec.id, generation: rec.generation, entryValidMs: 0, attrValidMs: core.policy.attrMs(false), attr };
   // Its io mode counted as any open's: another open of it (through /proc/self/fd) must get the
   // mode the kernel's inode is in, or the kernel fails that open with EIO.
-  return { entry, opened: opened(core, rec, fh) };
+  const open = opened(core, rec, fh);
+  // An O_RDWR passthrough open, as at CREATE: stores through a mapping of it go unseen.
+  if (core.io.storesUnseen(rec)) entry.attrValidMs = 0;
+  return { entry, opened: open };
 }
 
 /** LINK: an unnamed file (linkat with AT_EMPTY_PATH of an O_TMPFILE fd) gets its first name. */

@@ -490,6 +490,23 @@ t.test('attribute timeouts of hard-linked files: lower ones 1 s at most, upper o
   t.equal(fs.getattr(ctx, a.nodeid, null).attrValidMs, 60_000);
 });
 
+t.test('an O_RDWR passthrough open at CREATE or TMPFILE: its attributes are not kept (stores through a mapping go unseen)', async (t) => {
+  let id = 0;
+  const { fs } = fixture(t, 'auto', undefined, { grantedFlags: InitFlag.PASSTHROUGH, backingOpen: () => ++id, backingClose() {} });
+  fs.setWatching(true);
+  const rw = fs.create(ctx, ROOT, 'rw', 0o100644, constants.O_RDWR, 0);
+  t.equal(rw.opened.openFlags & FOPEN_PASSTHROUGH, FOPEN_PASSTHROUGH);
+  t.equal(rw.entry.attrValidMs, 0, 'CREATE O_RDWR');
+  const wo = fs.create(ctx, ROOT, 'wo', 0o100644, constants.O_WRONLY, 0);
+  t.not(wo.entry.attrValidMs, 0, 'CREATE O_WRONLY: kept');
+  const tmp = fs.tmpfile(ctx, ROOT, 0o100644, constants.O_RDWR, 0);
+  t.equal(tmp.opened.openFlags & FOPEN_PASSTHROUGH, FOPEN_PASSTHROUGH);
+  t.equal(tmp.entry.attrValidMs, 0, 'TMPFILE O_RDWR');
+  const tmpWo = fs.tmpfile(ctx, ROOT, 0o100644, constants.O_WRONLY, 0);
+  t.not(tmpWo.entry.attrValidMs, 0, 'TMPFILE O_WRONLY: kept');
+  for (const o of [rw, wo, tmp, tmpWo]) fs.release(ctx, o.entry.nodeid, o.opened.fh, 0);
+});
+
 t.test('a forgotten dir takes its listing record along: its reused id waits for no drop', async (t) => {
   const { fs, notes } = fixture(
     t,

@@ -239,6 +239,8 @@ export class OverlayFs implements LowLevelFs {
   }
 
   getxattr(ctx: RequestContext, nodeid: number, name: string): Buffer | null {
+    // Its lookup may copy up (a merged dir's origin fixed): no earlier request's names (enter).
+    this.core.enter(ctx);
     const rec = this.core.rec(nodeid);
     // Open for passthrough, the node's upper file is at hand: read it through that fd, as the
     // kernel's overlay reads the real inode it holds (ovl_xattr_get), with no walk of the merged

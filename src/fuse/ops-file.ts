@@ -25,8 +25,8 @@ export function wantsWrite(flags: number): boolean {
   return (flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0;
 }
 
-const isReadWrite = (flags: number) => (flags & O_ACCMODE) === O_RDWR;
-const isWriteOnly = (flags: number) => (flags & O_ACCMODE) === O_WRONLY;
+export const isReadWrite = (flags: number) => (flags & O_ACCMODE) === O_RDWR;
+export const isWriteOnly = (flags: number) => (flags & O_ACCMODE) === O_WRONLY;
 
 export function openHandle(ovl: Overlay, path: string, flags: number): number {
   return openFileHandle(ovl, path, flags).fh;

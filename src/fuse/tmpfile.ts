@@ -10,10 +10,10 @@ import { copyUp, upperPath } from './copy-up.js';
 import { createAt, newOwner } from './create.js';
 import { fail } from './errno.js';
 import { lookupPath } from './lookup.js';
+import { isReadWrite, isWriteOnly } from './ops-file.js';
 import type { Overlay } from './overlay.js';
 
-const { O_CREAT, O_NOCTTY, O_RDWR, O_WRONLY } = constants;
-const O_ACCMODE = 3;
+const { O_CREAT, O_NOCTTY } = constants;
 /** Flags that were the caller's kernel's business (O_TMPFILE itself is added here; O_EXCL stays). */
 const STRIP = O_TMPFILE | O_CREAT | O_NOCTTY;
 
@@ -34,7 +34,7 @@ export function tmpfileHandle(ovl: Overlay, parentPath: string, mode: number, fl
     // chown cleared any set-id bits the caller asked for.
     if (mode & 0o6000) chmodSync(`/proc/self/fd/${fd}`, (mode & 0o7000) | rwx);
     const st = fstatReal(fd);
-    return ovl.handles.add({ fd, path: parentPath, upper: true, lowerKey: null, ino: st.ino, extraFds: [], writable: true, readWrite: (flags & O_ACCMODE) === O_RDWR, writeOnly: (flags & O_ACCMODE) === O_WRONLY });
+    return ovl.handles.add({ fd, path: parentPath, upper: true, lowerKey: null, ino: st.ino, extraFds: [], writable: true, readWrite: isReadWrite(flags), writeOnly: isWriteOnly(flags) });
   } catch (err) {
     closeSync(fd);
     throw err;
