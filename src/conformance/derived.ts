@@ -12,7 +12,8 @@ export function opPaths(ops: readonly Op[], i: number): string[] {
   if ('from' in o) return [o.from, o.to];
   if (o.op === 'mutate') return o.to !== undefined ? [o.path, o.to] : [o.path];
   if ('path' in o) return [o.path];
-  const handle = 'fd' in o ? { opener: 'open', n: o.fd } : 'dir' in o ? { opener: 'opendir', n: o.dir } : 'map' in o ? { opener: 'mapOpen', n: o.map } : undefined;
+  const handle =
+    'fd' in o ? { opener: 'open', n: o.fd } : 'dir' in o ? { opener: 'opendir', n: o.dir } : 'map' in o ? { opener: 'mapOpen', n: o.map } : 'proc' in o ? { opener: 'spawn', n: o.proc } : undefined;
   if (!handle) return [];
   for (let j = i - 1; j >= 0; j--) {
     const p = ops[j]!;
@@ -21,14 +22,15 @@ export function opPaths(ops: readonly Op[], i: number): string[] {
   return [];
 }
 
-const handleOf = (o: Op) => (o.op === 'open' ? o.fd : o.op === 'opendir' ? o.dir : o.op === 'mapOpen' ? o.map : undefined);
+// A running program (spawn) holds its file open too (execve's open, until it exits).
+const handleOf = (o: Op) => (o.op === 'open' ? o.fd : o.op === 'opendir' ? o.dir : o.op === 'mapOpen' ? o.map : o.op === 'spawn' ? o.proc : undefined);
 
 /** The op that releases a handle each opener makes: close(fdN), closedir(dirN), msync+munmap(mapN). */
-const CLOSER = { open: 'close', opendir: 'closedir', mapOpen: 'unmap' } as const;
+const CLOSER = { open: 'close', opendir: 'closedir', mapOpen: 'unmap', spawn: 'kill' } as const;
 
 /** The handle number a closing op releases, if `o` is the closer of `opener`'s handles. */
 const closes = (o: Op, opener: keyof typeof CLOSER): number | undefined =>
-  o.op !== CLOSER[opener] ? undefined : o.op === 'close' ? o.fd : o.op === 'closedir' ? o.dir : o.op === 'unmap' ? o.map : undefined;
+  o.op !== CLOSER[opener] ? undefined : o.op === 'close' ? o.fd : o.op === 'closedir' ? o.dir : o.op === 'unmap' ? o.map : o.op === 'kill' ? o.proc : undefined;
 
 /**
  * Did op `i` run while a file handle or mapping that an earlier op opened on one of op `i`'s names

@@ -168,6 +168,21 @@ t.test('listing order beside a held dir handle: only while an earlier opendir of
   t.equal(accepted(belowChange, order(belowChange, 3)), 'ovl-fuse-listing-order-beside-held-dir', 'a name added below an entry leaves the dir\'s version');
 });
 
+t.test('an O_TRUNC open of a running lower program: accepted on fuse-native only while it runs', async (t) => {
+  const shipped = loadRules(join(suitesDir, 'divergences.json'));
+  const native = 'exec:OVL_FUSE_NODE=/usr/bin/node /x/bin/ovl-fuse -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir},transport=fuse-native{options} {merged}';
+  // The corpus case exec-rdonly-trunc-lower, as the fuse-native hunt of seed 323 met it.
+  const trunc: Op = { op: 'open', path: 'a', access: 'r', trunc: true };
+  const running: Op[] = [{ op: 'spawn', path: 'a', proc: 0 }, trunc];
+  const size: Difference = { where: 'merged', path: 'a', field: 'stat.size', reference: 0, target: 1982256 };
+  const impure: Difference = { where: 'upper', path: '.', field: 'xattr:trusted.overlay.impure', reference: 'y', target: null };
+  const got = (ops: Op[], target = native) => classify(shipped, target, [size, impure], ops).map((c) => c.accepted ?? null);
+  t.same(got(running), ['ovl-fuse-native-exec-trunc-copy-up', 'ovl-fuse-native-exec-trunc-copy-up']);
+  t.same(got(running, 'fuse'), [null, null], 'the default transport copies up as the kernel does');
+  t.same(got([{ op: 'spawn', path: 'a', proc: 0 }, { op: 'kill', proc: 0 }, trunc]), [null, null], 'the program had exited: compared');
+  t.same(got([trunc]), [null, null], 'no program: compared');
+});
+
 t.test('a rule with `whileHeld` and no `afterOp` is refused', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-rules-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

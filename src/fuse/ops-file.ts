@@ -29,7 +29,45 @@ export const isReadWrite = (flags: number) => (flags & O_ACCMODE) === O_RDWR;
 export const isWriteOnly = (flags: number) => (flags & O_ACCMODE) === O_WRONLY;
 
 export function openHandle(ovl: Overlay, path: string, flags: number): number {
+  refuseBusyLink(ovl, path, flags);
   return openFileHandle(ovl, path, flags).fh;
+}
+
+/**
+ * The previous transport's OPEN (fuse-native): libfuse 2.9 gives every name its own node, so the
+ * kernel's FUSE client takes two names of one upper file for two inodes and lets an execve of one
+ * run while the other is open for writing, or the reverse; the kernel's overlay, whose upper hard
+ * links are one inode, refuses with ETXTBSY (deny_write_access). So the daemon refuses it here.
+ * (The /dev/fuse transport answers all names of an upper file with one node: the kernel checks.)
+ * Lower hard links are separate inodes on the kernel's overlay too (index off): not checked.
+ */
+function refuseBusyLink(ovl: Overlay, path: string, flags: number): void {
+  const exec = (flags & FMODE_EXEC) !== 0;
+  if (!exec && !wantsWrite(flags)) return;
+  const others = exec ? ovl.handles.writing() : ovl.handles.executing();
+  if (others.size === 0) return;
+  const top = lookupPath(ovl, path).hits[0]!;
+  if (top.layer.upper) refuseHeld(ovl, others, top.st, path);
+}
+
+/**
+ * A size change of upper file `st` by a name other than the one a program runs from (fuse-native;
+ * see refuseBusyLink): without atomic O_TRUNC the kernel strips O_TRUNC from OPEN and truncates by
+ * SETATTR, which found a running program's other name unguarded (its data was lost).
+ */
+export function refuseTruncateOfRunning(ovl: Overlay, st: RealStat, path: string): void {
+  const running = ovl.handles.executing();
+  if (running.size > 0) refuseHeld(ovl, running, st, path);
+}
+
+/** ETXTBSY if one of handles `fhs` is open on upper file `st` and it has other names. */
+function refuseHeld(ovl: Overlay, fhs: ReadonlySet<number>, st: RealStat, path: string): void {
+  if (st.nlink < 2) return;
+  const key = objectKey(st);
+  for (const fh of fhs) {
+    const h = ovl.handles.get(fh)!;
+    if (h.upper && objectKey(fstatReal(h.fd)) === key) fail('ETXTBSY', path);
+  }
 }
 
 /**
@@ -177,7 +215,11 @@ export function fileOps(ovl: Overlay): Partial<FuseOps> {
       reply('fsync', cb, () => syncHandle(ovl, fh, datasync !== 0));
     },
     ftruncate(path, fh, size, cb) {
-      reply('ftruncate', cb, () => ftruncateSync(current(ovl, fh).fd, size));
+      reply('ftruncate', cb, () => {
+        const h = current(ovl, fh);
+        if (h.upper) refuseTruncateOfRunning(ovl, fstatReal(h.fd), path ?? h.path);
+        ftruncateSync(h.fd, size);
+      });
     },
     release(path, fh, cb) {
       reply('release', cb, () => releaseHandle(ovl, fh));
