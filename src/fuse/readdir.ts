@@ -96,9 +96,12 @@ function scanNames(ovl: Overlay, node: Node, emptiness: boolean): { visible: str
   }
   // An internal check (rmdir's emptiness), not a listing: no atime is touched, as in the kernel.
   // A name is visible when lookup finds it: that applies whiteouts, opaque dirs and redirects alike.
+  // The emptiness check writes no origin on a merged subdir (nor impure on this dir): the kernel's
+  // ovl_check_empty_dir reads names and looks up no child (redirect seed 323: an rmdir that failed
+  // ENOTEMPTY left origin and impure marks the kernel does not write).
   const visible: string[] = [];
   for (const [name, hit] of top) {
-    if (lookupChild(ovl, node, name) !== null || (emptiness && countedXattrWhiteout(ovl, hit, name))) visible.push(name);
+    if (lookupChild(ovl, node, name, !emptiness) !== null || (emptiness && countedXattrWhiteout(ovl, hit, name))) visible.push(name);
   }
   return { visible, upper };
 }
