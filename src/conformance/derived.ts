@@ -17,20 +17,19 @@ export function opPaths(ops: readonly Op[], i: number): string[] {
   if (!handle) return [];
   for (let j = i - 1; j >= 0; j--) {
     const p = ops[j]!;
-    if (p.op === handle.opener && handleOf(p) === handle.n) return [(p as { path: string }).path];
+    if (p.op === handle.opener && (p.op === 'spawn' ? p.proc : handleOf(p)) === handle.n) return [(p as { path: string }).path];
   }
   return [];
 }
 
-// A running program (spawn) holds its file open too (execve's open, until it exits).
-const handleOf = (o: Op) => (o.op === 'open' ? o.fd : o.op === 'opendir' ? o.dir : o.op === 'mapOpen' ? o.map : o.op === 'spawn' ? o.proc : undefined);
+const handleOf = (o: Op) => (o.op === 'open' ? o.fd : o.op === 'opendir' ? o.dir : o.op === 'mapOpen' ? o.map : undefined);
 
 /** The op that releases a handle each opener makes: close(fdN), closedir(dirN), msync+munmap(mapN). */
-const CLOSER = { open: 'close', opendir: 'closedir', mapOpen: 'unmap', spawn: 'kill' } as const;
+const CLOSER = { open: 'close', opendir: 'closedir', mapOpen: 'unmap' } as const;
 
 /** The handle number a closing op releases, if `o` is the closer of `opener`'s handles. */
 const closes = (o: Op, opener: keyof typeof CLOSER): number | undefined =>
-  o.op !== CLOSER[opener] ? undefined : o.op === 'close' ? o.fd : o.op === 'closedir' ? o.dir : o.op === 'unmap' ? o.map : o.op === 'kill' ? o.proc : undefined;
+  o.op !== CLOSER[opener] ? undefined : o.op === 'close' ? o.fd : o.op === 'closedir' ? o.dir : o.op === 'unmap' ? o.map : undefined;
 
 /**
  * Did op `i` run while a file handle or mapping that an earlier op opened on one of op `i`'s names
@@ -47,6 +46,18 @@ export function heldAt(ops: readonly Op[], i: number): boolean {
 }
 
 const parent = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '.');
+
+/**
+ * Did op `i` run while a program an earlier `spawn` started from one of op `i`'s names still ran
+ * (not killed, and no remount or layer rotation since, which end every program)?
+ */
+export function runningAt(ops: readonly Op[], i: number): boolean {
+  const names = opPaths(ops, i);
+  return ops.slice(0, i).some((o, j) => {
+    if (o.op !== 'spawn' || !names.includes(o.path)) return false;
+    return !ops.slice(j + 1, i).some((l) => (l.op === 'kill' && l.proc === o.proc) || (l.op === 'spawn' && l.proc === o.proc) || l.op === 'remount' || l.op === 'rotate');
+  });
+}
 
 /**
  * Names `o` may add to or take from their parent dirs through the mount (a create of a name that

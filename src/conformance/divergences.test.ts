@@ -180,7 +180,11 @@ t.test('an O_TRUNC open of a running lower program: accepted on fuse-native only
   t.same(got(running), ['ovl-fuse-native-exec-trunc-copy-up', 'ovl-fuse-native-exec-trunc-copy-up']);
   t.same(got(running, 'fuse'), [null, null], 'the default transport copies up as the kernel does');
   t.same(got([{ op: 'spawn', path: 'a', proc: 0 }, { op: 'kill', proc: 0 }, trunc]), [null, null], 'the program had exited: compared');
+  t.same(got([{ op: 'spawn', path: 'a', proc: 0 }, { op: 'remount' }, trunc]), [null, null], 'a remount ends it: compared');
   t.same(got([trunc]), [null, null], 'no program: compared');
+  t.same(got([{ op: 'open', path: 'a', access: 'r', fd: 0 }, trunc]), [null, null], 'an fd held is no running program');
+  const atime: Difference = { where: 'merged', path: 'a', field: 'stat.atime', reference: 1, target: 2 };
+  t.same(classify(shipped, native, [atime], running).map((c) => c.accepted ?? null), [null], 'only size, content, the copy and overlay xattrs');
 });
 
 t.test('a rule with `whileHeld` and no `afterOp` is refused', async (t) => {

@@ -2,7 +2,7 @@
 // applies to, what it matches (where, field, path, op; `*` globs) and why, with the spec item.
 // A scenario whose differences are all accepted is reported as such; anything else is unexpected.
 import { UsageError } from '../errors.js';
-import { comesAfter, deriveFrom, differencePaths, heldAt, listedBesideHeldDir, opPaths, related } from './derived.js';
+import { comesAfter, deriveFrom, differencePaths, heldAt, listedBesideHeldDir, opPaths, related, runningAt } from './derived.js';
 import type { Difference } from './diff.js';
 import { readJsonFile } from './json-file.js';
 import { type Op, describeOp } from './ops.js';
@@ -49,6 +49,8 @@ export interface AcceptRule {
    * file keeps the FUSE inode in cached io mode).
    */
   whileHeld?: boolean;
+  /** With `afterOp`: only when that op ran while a program spawned from the same name still ran. */
+  whileRunning?: boolean;
   /**
    * Only a listing op's own difference on the root (a readdir, an opendir, or a rewind of a
    * handle) made while a handle an earlier `opendir` of it opened and read was still held, with an
@@ -117,11 +119,12 @@ export function appliesTo(rule: AcceptRule, target: string): boolean {
 }
 
 /** Does `d` follow an op matching `pattern` and concern one of the names that op used? */
-function afterOpOnItsNames(pattern: Pattern, d: Difference, ops: readonly Op[], whileHeld: boolean): boolean {
+function afterOpOnItsNames(pattern: Pattern, d: Difference, ops: readonly Op[], whileHeld: boolean, whileRunning = false): boolean {
   const paths = differencePaths(d, ops);
   return ops.some(
     (op, i) =>
-      comesAfter(d, i) && testOp(pattern, describeOp(op)) && opPaths(ops, i).some((p) => paths.some((q) => related(p, q))) && (!whileHeld || heldAt(ops, i)),
+      comesAfter(d, i) && testOp(pattern, describeOp(op)) && opPaths(ops, i).some((p) => paths.some((q) => related(p, q))) &&
+      (!whileHeld || heldAt(ops, i)) && (!whileRunning || runningAt(ops, i)),
   );
 }
 
@@ -138,7 +141,7 @@ function underAcl(d: Difference, ops: readonly Op[], aclPaths: ReadonlySet<strin
 function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly Op[], aclPaths: ReadonlySet<string>): boolean {
   if (rule.withAcls && !underAcl(d, ops, aclPaths)) return false;
   if (rule.afterLayerChange && !afterLayerChange(d, ops)) return false;
-  if (rule.afterOp !== undefined && !afterOpOnItsNames(rule.afterOp, d, ops, rule.whileHeld === true)) return false;
+  if (rule.afterOp !== undefined && !afterOpOnItsNames(rule.afterOp, d, ops, rule.whileHeld === true, rule.whileRunning === true)) return false;
   if (rule.besideHeldDir && (d.where !== 'op' || d.opIndex === undefined || !listedBesideHeldDir(ops, d.opIndex))) return false;
   return (
     appliesTo(rule, target) &&
@@ -205,6 +208,7 @@ export function loadRules(file: string): AcceptRule[] {
       throw new UsageError(`${file}: rule ${JSON.stringify(r.id)} needs id, targets, reason and spec`);
     }
     if (r.whileHeld && r.afterOp === undefined) throw new UsageError(`${file}: rule ${r.id}: \`whileHeld\` needs the \`afterOp\` it qualifies`);
+    if (r.whileRunning && r.afterOp === undefined) throw new UsageError(`${file}: rule ${r.id}: \`whileRunning\` needs the \`afterOp\` it qualifies`);
     if (r.derives && r.op === undefined) throw new UsageError(`${file}: rule ${r.id}: \`derives\` needs the \`op\` it follows from`);
     if ('after' in r) throw new UsageError(`${file}: rule ${r.id}: \`after\` is gone; name the op (\`op\`, \`derives\`), or use \`afterOp\` (its names only) or \`afterLayerChange\``);
   }

@@ -6,7 +6,7 @@ import { changeMode, changeOwner, changeTimes, overlayStatfs, readLink, truncate
 import { fail } from './errno.js';
 import { hiddenStat } from './hidden.js';
 import { lookupPath } from './lookup.js';
-import { current, refuseTruncateOfRunning } from './ops-file.js';
+import { current, onceSettled, refuseTruncateOfRunning } from './ops-file.js';
 import type { Overlay } from './overlay.js';
 import { nodeStat } from './readdir.js';
 import { reply } from './reply.js';
@@ -41,13 +41,15 @@ export function attrOps(ovl: Overlay): Partial<FuseOps> {
       reply('utimens', cb, () => changeTimes(ovl, path, timeSpec(atime), timeSpec(mtime)));
     },
     truncate(path, size, cb) {
-      reply('truncate', cb, () => {
-        if (ovl.handles.executing().size > 0) {
-          const top = lookupPath(ovl, path).hits[0]!;
-          if (top.layer.upper) refuseTruncateOfRunning(ovl, top.st, path);
-        }
+      const refuse = () => {
+        if (ovl.handles.executing().size === 0) return;
+        const top = lookupPath(ovl, path).hits[0]!;
+        if (top.layer.upper) refuseTruncateOfRunning(ovl, top.st, path);
+      };
+      onceSettled(refuse, () => reply('truncate', cb, () => {
+        refuse();
         truncatePath(ovl, path, size);
-      });
+      }));
     },
     readlink(path, cb) {
       reply('readlink', cb, () => readLink(ovl, path).toString());

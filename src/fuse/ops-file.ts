@@ -60,9 +60,12 @@ export function refuseTruncateOfRunning(ovl: Overlay, st: RealStat, path: string
   if (running.size > 0) refuseHeld(ovl, running, st, path);
 }
 
-/** ETXTBSY if one of handles `fhs` is open on upper file `st` and it has other names. */
+/**
+ * ETXTBSY if one of handles `fhs` is open on upper file `st`. Not only while it has other names:
+ * a name removed (libfuse hides it, then it goes) leaves the file with one, still running. The
+ * same name's handles the kernel refuses itself with the same errno.
+ */
 function refuseHeld(ovl: Overlay, fhs: ReadonlySet<number>, st: RealStat, path: string): void {
-  if (st.nlink < 2) return;
   const key = objectKey(st);
   for (const fh of fhs) {
     const h = ovl.handles.get(fh)!;
@@ -197,10 +200,32 @@ export function releaseHandle(ovl: Overlay, fh: number): void {
   if (h) for (const fd of [h.fd, ...h.extraFds]) closeSync(fd);
 }
 
+/** How long a request that would be ETXTBSY waits for RELEASEs sent before it (onceSettled). */
+const SETTLE_MS = 10;
+
+/**
+ * Run `serve` now, or, when `refuse` says it would be refused, once more after SETTLE_MS: libfuse's
+ * threads hand requests to JS out of the order the kernel sent them, so the RELEASE of a program
+ * that just exited (or of an fd just closed) may still be queued behind this OPEN or truncate,
+ * which must not be ETXTBSY for it. Only a conflicting request waits.
+ */
+export function onceSettled(refuse: () => void, serve: () => void): void {
+  try {
+    refuse();
+  } catch (err) {
+    // Any other error is the request's own, answered at once by `serve`.
+    if ((err as { code?: string }).code === 'ETXTBSY') {
+      setTimeout(serve, SETTLE_MS);
+      return;
+    }
+  }
+  serve();
+}
+
 export function fileOps(ovl: Overlay): Partial<FuseOps> {
   return {
     open(path, flags, cb) {
-      reply('open', cb, () => openHandle(ovl, path, flags));
+      onceSettled(() => refuseBusyLink(ovl, path, flags), () => reply('open', cb, () => openHandle(ovl, path, flags)));
     },
     create(path, mode, flags, cb) {
       reply('create', cb, () => createHandle(ovl, path, mode, flags));
@@ -215,11 +240,14 @@ export function fileOps(ovl: Overlay): Partial<FuseOps> {
       reply('fsync', cb, () => syncHandle(ovl, fh, datasync !== 0));
     },
     ftruncate(path, fh, size, cb) {
-      reply('ftruncate', cb, () => {
+      const refuse = () => {
         const h = current(ovl, fh);
         if (h.upper) refuseTruncateOfRunning(ovl, fstatReal(h.fd), path ?? h.path);
-        ftruncateSync(h.fd, size);
-      });
+      };
+      onceSettled(refuse, () => reply('ftruncate', cb, () => {
+        refuse();
+        ftruncateSync(current(ovl, fh).fd, size);
+      }));
     },
     release(path, fh, cb) {
       reply('release', cb, () => releaseHandle(ovl, fh));
