@@ -6,7 +6,7 @@ import { changeMode, changeOwner, changeTimes, overlayStatfs, readLink, truncate
 import { fail } from './errno.js';
 import { hiddenStat } from './hidden.js';
 import { lookupPath } from './lookup.js';
-import { current, onceSettled, refuseTruncateOfRunning } from './ops-file.js';
+import { current, refuseTruncateOfRunning, settledReply } from './ops-file.js';
 import type { Overlay } from './overlay.js';
 import { nodeStat } from './readdir.js';
 import { reply } from './reply.js';
@@ -46,10 +46,7 @@ export function attrOps(ovl: Overlay): Partial<FuseOps> {
         const top = lookupPath(ovl, path).hits[0]!;
         if (top.layer.upper) refuseTruncateOfRunning(ovl, top.st, path);
       };
-      onceSettled(refuse, () => reply('truncate', cb, () => {
-        refuse();
-        truncatePath(ovl, path, size);
-      }));
+      settledReply('truncate', cb, refuse, () => truncatePath(ovl, path, size));
     },
     readlink(path, cb) {
       reply('readlink', cb, () => readLink(ovl, path).toString());

@@ -200,32 +200,39 @@ export function releaseHandle(ovl: Overlay, fh: number): void {
   if (h) for (const fd of [h.fd, ...h.extraFds]) closeSync(fd);
 }
 
-/** How long a request that would be ETXTBSY waits for RELEASEs sent before it (onceSettled). */
+/** How long a request that would be ETXTBSY waits for RELEASEs sent before it (settledReply). */
 const SETTLE_MS = 10;
 
 /**
- * Run `serve` now, or, when `refuse` says it would be refused, once more after SETTLE_MS: libfuse's
- * threads hand requests to JS out of the order the kernel sent them, so the RELEASE of a program
- * that just exited (or of an fd just closed) may still be queued behind this OPEN or truncate,
- * which must not be ETXTBSY for it. Only a conflicting request waits.
+ * Reply with `serve`'s value once `refuse` lets it through. A request `refuse` finds ETXTBSY is
+ * checked once more after SETTLE_MS: libfuse's threads hand requests to JS out of the order the
+ * kernel sent them, so the RELEASE of a program that just exited (or of an fd just closed) may
+ * still be queued behind this OPEN or truncate, which must not be ETXTBSY for it. Only a
+ * conflicting request waits; any other refusal is the reply at once.
  */
-export function onceSettled(refuse: () => void, serve: () => void): void {
+export function settledReply<T>(op: string, cb: (err: number, value?: T) => void, refuse: () => void, serve: () => T): void {
   try {
     refuse();
   } catch (err) {
-    // Any other error is the request's own, answered at once by `serve`.
     if ((err as { code?: string }).code === 'ETXTBSY') {
-      setTimeout(serve, SETTLE_MS);
-      return;
+      setTimeout(() => reply(op, cb, () => {
+        refuse();
+        return serve();
+      }), SETTLE_MS);
+    } else {
+      reply(op, cb, () => {
+        throw err;
+      });
     }
+    return;
   }
-  serve();
+  reply(op, cb, serve);
 }
 
 export function fileOps(ovl: Overlay): Partial<FuseOps> {
   return {
     open(path, flags, cb) {
-      onceSettled(() => refuseBusyLink(ovl, path, flags), () => reply('open', cb, () => openHandle(ovl, path, flags)));
+      settledReply('open', cb, () => refuseBusyLink(ovl, path, flags), () => openFileHandle(ovl, path, flags).fh);
     },
     create(path, mode, flags, cb) {
       reply('create', cb, () => createHandle(ovl, path, mode, flags));
@@ -244,10 +251,7 @@ export function fileOps(ovl: Overlay): Partial<FuseOps> {
         const h = current(ovl, fh);
         if (h.upper) refuseTruncateOfRunning(ovl, fstatReal(h.fd), path ?? h.path);
       };
-      onceSettled(refuse, () => reply('ftruncate', cb, () => {
-        refuse();
-        ftruncateSync(current(ovl, fh).fd, size);
-      }));
+      settledReply('ftruncate', cb, refuse, () => ftruncateSync(current(ovl, fh).fd, size));
     },
     release(path, fh, cb) {
       reply('release', cb, () => releaseHandle(ovl, fh));
