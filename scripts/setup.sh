@@ -13,6 +13,7 @@ PACKAGES=(
   docker.io busybox-static      # real Docker data roots for ovl-dedup's tests
   mmdebstrap                    # the offline base of CI's container (scripts/docker-base.sh)
   build-essential python3 patch # node-gyp; patch applies the fuse-native fixes at npm ci
+  git                           # the client workload of the benchmark (git add, status, fsck)
   chromium                      # headless rendering checks of the --html reports
   strace                        # tests that see syscalls only a tracer sees (copy-up's fsync)
 )

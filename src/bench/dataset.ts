@@ -2,9 +2,10 @@
 // the sizes change (a marker file records them); the big random file and the tarball are cached
 // separately because they are the slowest to make.
 import { randomFillSync } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstLine, runTool, syncAll } from '../sys/index.js';
+import { genClientProject } from './gen-client.js';
 import { genAllTrees, readdirExpected, treeEntries, treePaths } from './gen-tree.js';
 import type { Sizes } from './sizes.js';
 
@@ -17,13 +18,15 @@ export interface DataSet {
   bigFile: string;
   tarball: string;
   tarEntries: number;
+  /** entries `find src` prints for the client workload's tree (the dir itself included) */
+  clientEntries: number;
 }
 
 const MARKER = '.generated';
 
 function treeKey(s: Sizes): string {
-  const { walkFiles, deepLayers, readdirVisible, readdirHidden, copyupFiles, copyupBytes, readMiB } = s;
-  return JSON.stringify({ v: 1, walkFiles, deepLayers, readdirVisible, readdirHidden, copyupFiles, copyupBytes, readMiB });
+  const { walkFiles, deepLayers, readdirVisible, readdirHidden, copyupFiles, copyupBytes, readMiB, clientSource, clientProgs } = s;
+  return JSON.stringify({ v: 1, walkFiles, deepLayers, readdirVisible, readdirHidden, copyupFiles, copyupBytes, readMiB, clientSource, clientProgs });
 }
 
 /** `mib` MiB of random bytes at `path`, made once. */
@@ -53,6 +56,15 @@ async function ensureTarball(cacheDir: string, source: string): Promise<{ tarbal
   return { tarball, entries: list.stdout.split('\n').filter((l) => l.length > 0).length };
 }
 
+/** The client workload's lower: `src` extracted from a tarball of `clientSource`, and `proj`. */
+async function genClient(dir: string, cacheDir: string, s: Sizes): Promise<void> {
+  const { tarball } = await ensureTarball(cacheDir, s.clientSource);
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  const r = await runTool('tar', ['-xf', tarball, '-C', join(dir, 'src')]);
+  if (r.exitCode !== 0) throw new Error(`cannot extract ${tarball}: ${firstLine(r)}`);
+  genClientProject(join(dir, 'proj'), s.clientProgs);
+}
+
 /** Generate (or reuse) the lowers under `root` and the cached files under `cacheDir`. */
 export async function prepareData(root: string, cacheDir: string, s: Sizes, log: (m: string) => void): Promise<DataSet> {
   mkdirSync(cacheDir, { recursive: true });
@@ -72,6 +84,7 @@ export async function prepareData(root: string, cacheDir: string, s: Sizes, log:
       copyFileSync(bigFile, join(root, 'readseq', '0', 'big.bin'));
     }
     mkdirSync(join(root, 'untar', '0', 'src'), { recursive: true });
+    await genClient(join(root, 'client', '0'), cacheDir, s);
     await syncAll();
     writeFileSync(marker, key);
   }
@@ -85,5 +98,6 @@ export async function prepareData(root: string, cacheDir: string, s: Sizes, log:
     bigFile: join(root, 'readseq', '0', 'big.bin'),
     tarball,
     tarEntries: entries,
+    clientEntries: readdirSync(join(root, 'client', '0', 'src'), { recursive: true }).length + 1,
   };
 }

@@ -14,9 +14,10 @@ import { deep, walk } from './wl-walk.js';
 import { copyup, create, readseq } from './wl-io.js';
 import { readdir, untar } from './wl-tree.js';
 import { startup } from './wl-startup.js';
+import { client } from './wl-client.js';
 
 export const SECTION = 'fuse';
-export const WORKLOADS: Workload[] = [startup, walk, deep, readseq, copyup, create, readdir, untar];
+export const WORKLOADS: Workload[] = [startup, walk, deep, readseq, copyup, create, readdir, untar, client];
 
 export interface FsPlan {
   /** candidates in report order; the ones the probe refuses become `unavailable` */

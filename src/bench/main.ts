@@ -13,7 +13,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--quick', 'small sizes, one round: a smoke run of a few minutes')
     .option('--size <profile>', 'full | quick | tiny (tiny is for the test suite)')
     .option('--rounds <n>', 'interleaved rounds (default: 3 for full, 1 otherwise)')
-    .option('--only <names>', 'comma list of sections (fuse, dedup, check) and/or FUSE workloads (startup, walk, deep, readseq, copyup, create, readdir, untar)')
+    .option('--only <names>', 'comma list of sections (fuse, dedup, check) and/or FUSE workloads (startup, walk, deep, readseq, copyup, create, readdir, untar, client)')
     .option('--ovl-fuse <bin>', 'ovl-fuse to measure (default: this checkout; env OVLKIT_BENCH_OVL_FUSE)')
     .option('--ovl-dedup <bin>', 'ovl-dedup to measure (default: this checkout; env OVLKIT_BENCH_OVL_DEDUP)')
     .option('--ovl-check <bin>', 'ovl-check to measure (default: this checkout; env OVLKIT_BENCH_OVL_CHECK)')

@@ -7,7 +7,7 @@ t.test('defaults: full profile, every section and workload, drop caches on', asy
   t.equal(o.profile, 'full');
   t.equal(o.sizes.rounds, 3);
   t.same(o.sections, ['fuse', 'dedup', 'check']);
-  t.equal(o.workloads.length, 8);
+  t.equal(o.workloads.length, 9);
   t.equal(o.dropCaches, true);
   t.same(o.bins, {});
 });

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { PROFILES, type Profile, type Sizes, isProfile } from './sizes.js';
 
 export const SECTIONS = ['fuse', 'dedup', 'check'] as const;
-export const FUSE_WORKLOADS = ['startup', 'walk', 'deep', 'readseq', 'copyup', 'create', 'readdir', 'untar'] as const;
+export const FUSE_WORKLOADS = ['startup', 'walk', 'deep', 'readseq', 'copyup', 'create', 'readdir', 'untar', 'client'] as const;
 
 export interface BenchOptions {
   profile: Profile;

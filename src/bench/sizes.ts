@@ -26,6 +26,9 @@ export interface Sizes {
   readdirVisible: number;
   readdirHidden: number;
   untarSource: string;
+  /** the client workload's lower: this tree (as a tarball extracts it) and a C project of this many files */
+  clientSource: string;
+  clientProgs: number;
   /** entries of the generated Docker overlay2 root for the dedup scan */
   dedupEntries: number;
   dedupLayers: number;
@@ -54,6 +57,8 @@ const FULL: Sizes = {
   readdirVisible: 10000,
   readdirHidden: 1000,
   untarSource: '/usr/include',
+  clientSource: '/usr/include/linux',
+  clientProgs: 120,
   dedupEntries: 120000,
   dedupLayers: 12,
   checkSuite: 'all',
@@ -76,6 +81,8 @@ const QUICK: Sizes = {
   readdirVisible: 2000,
   readdirHidden: 200,
   untarSource: '/usr/include/linux',
+  clientSource: '/usr/include/linux/netfilter',
+  clientProgs: 40,
   dedupEntries: 100000,
   dedupLayers: 8,
   checkSuite: 'all',
@@ -98,6 +105,8 @@ const TINY: Sizes = {
   readdirVisible: 200,
   readdirHidden: 20,
   untarSource: '/usr/include/linux/netfilter',
+  clientSource: '/usr/include/linux/netfilter',
+  clientProgs: 6,
   dedupEntries: 3000,
   dedupLayers: 3,
   checkSuite: 'basic',

@@ -12,7 +12,7 @@ import type { Report, SectionSummary } from '../../src/bench/types.js';
 
 const main = fileURLToPath(new URL('../../dist/bench/main.js', import.meta.url));
 const standIn = fileURLToPath(new URL('./fixtures/stand-in-ovl-fuse.mjs', import.meta.url));
-const FUSE_METRICS = ['startup', 'walk_cold', 'walk_warm', 'walk_remount', 'deep_L1_lookup', 'deep_L8_lookup', 'readseq_cold', 'readseq_warm', 'copyup_total', 'create', 'readdir_cold', 'readdir_stat_warm', 'untar'];
+const FUSE_METRICS = ['startup', 'walk_cold', 'walk_warm', 'walk_remount', 'deep_L1_lookup', 'deep_L8_lookup', 'readseq_cold', 'readseq_warm', 'copyup_total', 'create', 'readdir_cold', 'readdir_stat_warm', 'untar', 'client_total'];
 
 async function bench(t: Test, extra: string[], dropCaches = false): Promise<{ report: Report; md: string; stdout: string; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-bench-test-'));
