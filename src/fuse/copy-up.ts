@@ -24,7 +24,7 @@ import { truncateFd } from '../sys/offsets.js';
 import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, SEEK_SET, copyRange, linkFd, seek, setStatusFlags } from '../sys/space.js';
 import { errnoCodeOf } from '../errors.js';
 import { fail } from './errno.js';
-import { originKey, originOf } from './inode.js';
+import { originKey, originOf, unstoredOriginKey } from './inode.js';
 import { markImpure } from './origin-fix.js';
 import { throughMounts, withoutAtime } from './submounts.js';
 import { type Layer, realChild, realPath, splitPath } from './layers.js';
@@ -122,8 +122,29 @@ function copyMetadata(ovl: Overlay, src: XattrTarget, st: RealStat, dst: XattrTa
   else if (type !== S_IFLNK) chmodSync(dst, perm);
   copyXattrs(ovl, src, dst);
   // index=off: the kernel writes no origin for a lower hardlink, whose aliases copy up apart.
-  if (type === S_IFDIR || st.nlink === 1) setXattr(dst, ovl.xattrs.name('origin'), originOf(ovl, src, st));
+  if (type === S_IFDIR || st.nlink === 1) setOrigin(ovl, dst, originOf(ovl, src, st));
   setTimes(dst, timeFromNs(st.atimeNs), timeFromNs(st.mtimeNs));
+}
+
+/**
+ * The copy's `origin`. Under `userxattr` a symlink or special file cannot carry a user.* xattr
+ * (EPERM, xattr_permission), and the kernel's ovl_set_origin ignores that EPERM: the object is
+ * copied up without one (an ovl-check hunt with userxattr found the copy-up of a symlink or a fifo
+ * failing EPERM here). The kernel's overlay inode still shows the lower's inode number until it
+ * is evicted; ovl-fuse keeps it in Overlay.originInos for the daemon's life (rename.ts).
+ */
+function setOrigin(ovl: Overlay, dst: XattrTarget, value: Buffer): void {
+  try {
+    setXattr(dst, ovl.xattrs.name('origin'), value);
+  } catch (err) {
+    if (errnoCodeOf(err) !== 'EPERM') throw err;
+  }
+}
+
+/** Whether a copy of mode `mode` can carry the overlay's xattrs (not a user.* one on a symlink or special file). */
+function storesOrigin(ovl: Overlay, mode: number): boolean {
+  const type = mode & S_IFMT;
+  return !ovl.xattrs.userxattr || type === S_IFREG || type === S_IFDIR;
 }
 
 /** Errnos of an upper that cannot make unnamed files (the named temp file is used then). */
@@ -388,6 +409,9 @@ function copyUpKeep(ovl: Overlay, path: string, keep: number | null, noData = fa
   // The merged file keeps the inode number of the lower object its origin names (inode.ts): known
   // here, so it need not be read back and decoded by handle (getxattr + open_by_handle_at).
   const top = copied.hits[0]!;
-  if (origin !== null && top.layer.upper) ovl.originInos.set(originKey(top.st), origin);
+  if (origin !== null && top.layer.upper) {
+    ovl.originInos.set(originKey(top.st), origin);
+    if (!storesOrigin(ovl, top.st.mode)) ovl.unstoredOrigins.set(unstoredOriginKey(top.st), origin);
+  }
   return { node: copied, fd: file?.fd ?? null, st: file?.fd != null ? file.st : null };
 }

@@ -6,6 +6,7 @@ import { lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type FileHandle, fileHandle, fsUuid, inodeOfHandle, openMountRef } from '../sys/handle.js';
 import { type RealStat, getXattr, lstatRealOrNull } from '../sys/index.js';
+import { STATX_BTIME } from '../sys/statx.js';
 import type { Hit, Node } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
@@ -101,12 +102,24 @@ export function keepOriginIno(ovl: Overlay, before: RealStat, real: string): voi
   if (after) ovl.originInos.set(originKey(after), ino);
 }
 
+/**
+ * The key of an upper object in Overlay.unstoredOrigins: its inode and birth time, which stay
+ * through the ctime changes (renames, links, xattrs) that end an originKey, and change when the
+ * inode number is reused; its ctime on a filesystem that keeps no birth time.
+ */
+export function unstoredOriginKey(st: RealStat): string {
+  return st.mask & STATX_BTIME ? `${st.ino}@${st.btimeSec}.${st.btimeNsec}` : originKey(st);
+}
+
 function upperIno(ovl: Overlay, hit: Hit, st: RealStat): bigint {
   const key = originKey(st);
   const cached = ovl.originInos.get(key);
   if (cached !== undefined) return cached;
   const value = getXattr(hit.real, ovl.xattrs.name('origin'));
-  const ino = (value && originIno(ovl, value)) ?? st.ino;
+  // No origin stored: a copy made by this daemon that could not store one still shows the lower's
+  // number, as the kernel's overlay inode does until it is evicted (copy-up.ts setOrigin).
+  const unstored = value === null && ovl.unstoredOrigins.size > 0 ? ovl.unstoredOrigins.get(unstoredOriginKey(st)) : undefined;
+  const ino = unstored ?? (value && originIno(ovl, value)) ?? st.ino;
   ovl.originInos.set(key, ino);
   return ino;
 }

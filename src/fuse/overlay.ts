@@ -34,6 +34,11 @@ export class Overlay {
   readonly handles = new HandleTable();
   /** Origin inode of an upper object, by inode.ts's originKey (the xattr is read once). */
   readonly originInos = new Map<string, bigint>();
+  /**
+   * Origin inode of a copy that could not store its `origin` (under userxattr a symlink or special
+   * file; copy-up.ts setOrigin), by inode.ts's unstoredOriginKey: the daemon's memory is its only record.
+   */
+  readonly unstoredOrigins = new Map<string, bigint>();
   /** Each lower filesystem's uuid by st_dev, for the origin handles copy-up writes (inode.ts originOf); null: none. */
   readonly fsUuids = new Map<number, Buffer | null>();
   /** O_PATH fds on each lower filesystem, for decoding origin handles (see inode.ts). */
