@@ -1,5 +1,5 @@
 import t from 'tap';
-import { formatRedirect, isImpureValue, opaqueMeaning, parseRedirect, redirectForMove } from './markers.js';
+import { formatRedirect, isImpureValue, opaqueMeaning, parseProtattr, parseRedirect, redirectForMove } from './markers.js';
 import { parseOrigin } from './origin.js';
 
 t.test('opaque values: y is opaque, x only marks xattr whiteouts', async (t) => {
@@ -60,4 +60,14 @@ t.test('impure is exactly "y"', async (t) => {
   t.notOk(isImpureValue('yes'));
   t.notOk(isImpureValue(''));
   t.notOk(isImpureValue(null));
+});
+
+t.test('parseProtattr: a and i in any order; anything else, empty or too long gives no flag', async (t) => {
+  const p = (s: string | null) => parseProtattr(s === null ? null : Buffer.from(s, 'latin1'));
+  t.same(p('a'), { append: true, immutable: false });
+  t.same(p('i'), { append: false, immutable: true });
+  t.same(p('ia'), { append: true, immutable: true });
+  t.same(p('aa'), { append: true, immutable: false });
+  for (const bad of [null, '', 'ax', 'I', 'a\0', 'a'.repeat(33)]) t.same(p(bad), { append: false, immutable: false }, String(bad));
+  t.same(p('a'.repeat(32)), { append: true, immutable: false });
 });

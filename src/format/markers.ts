@@ -70,3 +70,23 @@ export function redirectForMove(src: string[], redirects: Array<string | null>, 
   }
   return '/' + parts.join('/');
 }
+
+/** The kernel's OVL_PROTATTR_MAX: a `protattr` value is read into this many bytes at most. */
+export const PROTATTR_MAX = 32;
+
+/**
+ * The inode flags a `protattr` value gives an upper object (append-only 'a', immutable 'i', which
+ * the kernel keeps there instead of on the upper inode). As ovl_check_protattr: a value that is
+ * empty, longer than PROTATTR_MAX or holds any other byte gives none at all.
+ */
+export function parseProtattr(value: Buffer | null): { append: boolean; immutable: boolean } {
+  const none = { append: false, immutable: false };
+  if (value === null || value.length === 0 || value.length > PROTATTR_MAX) return none;
+  const got = { ...none };
+  for (const byte of value) {
+    if (byte === 0x61) got.append = true;
+    else if (byte === 0x69) got.immutable = true;
+    else return none;
+  }
+  return got;
+}

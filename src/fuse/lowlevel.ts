@@ -24,7 +24,8 @@ import { movedSources } from './watch-redirects.js';
 import type { NodeRec } from './node-table.js';
 import { xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
 import { current, syncDir } from './ops-file.js';
-import { listMounts } from '../sys/index.js';
+import { type FileattrKind, listMounts } from '../sys/index.js';
+import { mergedFileattr } from './fileattr.js';
 import type { Covered } from './layers.js';
 import { placeLayers } from './submounts.js';
 
@@ -257,6 +258,11 @@ export class OverlayFs implements LowLevelFs {
     const rec = this.core.rec(nodeid);
     const fh = this.core.unnamedHandle(rec);
     return xattrList(this.ovl, fh === undefined ? this.core.pathOf(rec) : current(this.ovl, fh).fd);
+  }
+
+  fileattr(ctx: RequestContext, nodeid: number, kind: FileattrKind): Buffer {
+    this.core.enter(ctx);
+    return mergedFileattr(this.ovl, this.core.pathOf(this.core.rec(nodeid)), kind);
   }
 
   removexattr(ctx: RequestContext, nodeid: number, name: string): void {

@@ -13,3 +13,4 @@ export * from './copy-tree.js';
 export * from './mapped.js';
 export * from './programs.js';
 export * from './real-stat.js';
+export * from './fileattr.js';

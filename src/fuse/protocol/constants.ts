@@ -125,6 +125,14 @@ export const FUSE_FSYNC_FDATASYNC = 1 << 0;
 /** fuse_setxattr_in.setxattr_flags: an ACL set must clear S_ISGID (POSIX_ACL). */
 export const FUSE_SETXATTR_ACL_KILL_SGID = 1 << 0;
 
+/**
+ * The fileattr reads the kernel's FUSE client sends as FUSE_IOCTL (fuse_fileattr_get, between an
+ * OPEN or OPENDIR of the node and its RELEASE), by their 64-bit numbers; their values are an
+ * unsigned int and a struct fsxattr.
+ */
+export const FS_IOC_GETFLAGS = 0x80086601;
+export const FS_IOC_FSGETXATTR = 0x801c581f;
+
 // Struct sizes (bytes).
 export const IN_HEADER_SIZE = 40;
 export const OUT_HEADER_SIZE = 16;
@@ -136,6 +144,7 @@ export const WRITE_OUT_SIZE = 8;
 export const STATFS_OUT_SIZE = 80;
 export const GETXATTR_OUT_SIZE = 8;
 export const LSEEK_OUT_SIZE = 8;
+export const IOCTL_OUT_SIZE = 16;
 export const INIT_OUT_SIZE = 64;
 export const DIRENT_HEADER_SIZE = 24;
 export const FORGET_ONE_SIZE = 16;

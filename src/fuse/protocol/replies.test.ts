@@ -13,6 +13,7 @@ import {
   encodeOutHeader,
   encodeStatfs,
   encodeStatxOut,
+  encodeIoctlOut,
   encodeU64Out,
 } from './replies.js';
 
@@ -135,4 +136,12 @@ t.test('sizes past 2^53 (bigints) go out whole: fuse_attr, fuse_statx, fuse_lsee
     t.equal(encodeU64Out(b, 8, size), 16);
     t.equal(b.readBigUInt64LE(8), size, `fuse_lseek_out ${size}`);
   }
+});
+
+t.test('fuse_ioctl_out: result 0, no retry or iovecs, then the value', async (t) => {
+  const b = Buffer.alloc(32, 0xee);
+  t.equal(encodeIoctlOut(b, 4, Buffer.from([1, 2, 3, 4])), 24);
+  t.ok(b.subarray(4, 20).every((x) => x === 0), 'result, flags, in_iovs, out_iovs zero');
+  t.same([...b.subarray(20, 24)], [1, 2, 3, 4]);
+  t.equal(b[24], 0xee, 'nothing past the value');
 });

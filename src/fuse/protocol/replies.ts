@@ -7,6 +7,7 @@ import {
   ATTR_SIZE,
   DIRENT_HEADER_SIZE,
   ENTRY_OUT_SIZE,
+  IOCTL_OUT_SIZE,
   NOTIFY_INVAL_ENTRY_SIZE,
   NOTIFY_INVAL_INODE_SIZE,
   Notify,
@@ -116,6 +117,16 @@ export function encodeWriteOut(b: Buffer, o: number, size: number): number {
   write32(b, o, size >>> 0);
   write32(b, o + 4, 0);
   return o + 8;
+}
+
+/**
+ * fuse_ioctl_out (16 bytes: result 0, no retry, no iovecs) and the ioctl's output value, which
+ * the kernel copies back to its caller (up to the out_size it asked for).
+ */
+export function encodeIoctlOut(b: Buffer, o: number, value: Buffer): number {
+  b.fill(0, o, o + IOCTL_OUT_SIZE);
+  value.copy(b, o + IOCTL_OUT_SIZE);
+  return o + IOCTL_OUT_SIZE + value.length;
 }
 
 /** A single u64 (fuse_lseek_out, fuse_copy_file_range_out). */

@@ -11,6 +11,7 @@ import {
   decodeInHeader,
   decodeInit,
   decodeLink,
+  decodeIoctl,
   decodeLseek,
   decodeMkdir,
   decodeMknod,
@@ -126,6 +127,11 @@ t.test('INIT: the second flag word only with FUSE_INIT_EXT', async (t) => {
   const init = (flags: number, flags2: number) => request(Op.INIT, 64, (b, o) => { b.writeUInt32LE(7, o); b.writeUInt32LE(45, o + 4); b.writeUInt32LE(131072, o + 8); b.writeUInt32LE(flags, o + 12); b.writeUInt32LE(flags2, o + 16); });
   t.same(decodeInit(init(0x73fffffb, 0x20), H, H + 64), { major: 7, minor: 45, maxReadahead: 131072, flags: 0x73fffffbn | (0x20n << 32n) });
   t.same(decodeInit(init(0x3fffffff, 0x20), H, H + 64).flags, 0x3fffffffn);
+});
+
+t.test('IOCTL: fh, flags, cmd, then in_size and out_size after the arg', async (t) => {
+  const r = request(Op.IOCTL, 32, (b, o) => { b.writeBigUInt64LE(9n, o); b.writeUInt32LE(1 << 4, o + 8); b.writeUInt32LE(0x801c581f, o + 12); b.writeBigUInt64LE(0xdeadn, o + 16); b.writeUInt32LE(28, o + 24); b.writeUInt32LE(28, o + 28); });
+  t.same(decodeIoctl(r, H), { fh: 9, flags: 16, cmd: 0x801c581f, inSize: 28, outSize: 28 });
 });
 
 t.test('LSEEK and COPY_FILE_RANGE', async (t) => {

@@ -237,6 +237,11 @@ export function decodeFallocate(b: Buffer, o: number): { fh: number; offset: U64
   return { fh: readU64(b, o), offset: readU64Exact(b, o + 8), length: readU64Exact(b, o + 16), mode: readU32(b, o + 24) };
 }
 
+/** IOCTL (fuse_ioctl_in, 32 bytes); its input data (in_size bytes) follows. */
+export function decodeIoctl(b: Buffer, o: number): { fh: number; flags: number; cmd: number; inSize: number; outSize: number } {
+  return { fh: readU64(b, o), flags: readU32(b, o + 8), cmd: readU32(b, o + 12), inSize: readU32(b, o + 24), outSize: readU32(b, o + 28) };
+}
+
 /** LSEEK (fuse_lseek_in, 24 bytes). */
 export function decodeLseek(b: Buffer, o: number): { fh: number; offset: U64; whence: number } {
   return { fh: readU64(b, o), offset: readI64Exact(b, o + 8), whence: readU32(b, o + 16) };

@@ -6,6 +6,8 @@
 import { OvlError } from '../../errors.js';
 import {
   ENTRY_OUT_SIZE,
+  FS_IOC_FSGETXATTR,
+  FS_IOC_GETFLAGS,
   InitFlag,
   type InHeader,
   OUT_HEADER_SIZE,
@@ -21,6 +23,7 @@ import {
   decodeGetattr,
   decodeGetxattr,
   decodeLink,
+  decodeIoctl,
   decodeLseek,
   decodeMkdir,
   decodeMknod,
@@ -40,6 +43,7 @@ import {
   encodeOpenOut,
   encodeStatfs,
   encodeStatxOut,
+  encodeIoctlOut,
   encodeU64Out,
   encodeWriteOut,
 } from '../protocol/index.js';
@@ -291,6 +295,16 @@ export class Dispatcher {
         const r = decodeFallocate(b, H);
         fs.fallocate(ctx, node, r.fh, r.offset, r.length, r.mode);
         return O;
+      }
+      case Op.IOCTL: {
+        // Only the fileattr ioctls reach a FUSE daemon this way (the kernel sends no other
+        // unrestricted one to a non-CUSE mount); setting flags is refused as a filesystem
+        // without fileattr_set does (src/fuse/fileattr.ts).
+        const r = decodeIoctl(b, H);
+        const kind = r.cmd === FS_IOC_GETFLAGS ? 'flags' : r.cmd === FS_IOC_FSGETXATTR ? 'fsxattr' : null;
+        if (kind === null || !fs.fileattr) throw new OvlError('ENOTTY', `ioctl ${r.cmd.toString(16)}`);
+        const value = fs.fileattr(ctx, node, kind);
+        return encodeIoctlOut(out, O, value.subarray(0, Math.min(value.length, r.outSize)));
       }
       case Op.LSEEK: {
         if (!fs.lseek) enosys('LSEEK');
