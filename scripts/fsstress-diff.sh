@@ -6,9 +6,9 @@
 # (FIEMAP, clone, dedupe, collapse/insert/unshare ranges; docs/fuse.md), and so are XFS-only ones.
 # fsstress is not packaged for Debian 12: build it from xfstests' ltp/fsstress.c (docs/testing.md,
 # "fsx and fsstress") and point FSSTRESS at it.
-#   FSSTRESS=/path/fsstress scripts/fsstress-diff.sh SEED [OPS] [OVL_OPTIONS]   (root)
+#   FSSTRESS=/path/fsstress [BOTH=kernel+ovl-fuse options] scripts/fsstress-diff.sh SEED [OPS] [OVL_FUSE_OPTIONS]   (root)
 set -u
-S=$1; N=${2:-20000}; OPTS=${3:+,$3}
+S=$1; N=${2:-20000}; OPTS=${3:+,$3}; K=${BOTH:+,$BOTH}
 FSSTRESS=${FSSTRESS:?set FSSTRESS to an fsstress binary}
 OVL=$(cd "$(dirname "$0")/.." && pwd)/bin/ovl-fuse
 B=$(mktemp -d /tmp/ovlkit-fsstress-XXXXXX)
@@ -17,8 +17,8 @@ OFF=""; for o in fiemap deduperange clonerange collapse insert unshare bulkstat 
 mkdir -p $B/l; $FSSTRESS -d $B/l/t -n 3000 -p 1 -s $S -f fsync=0 -f sync=0 > /dev/null 2>&1
 for T in kernel ovl; do
   R=$B/$T; mkdir -p $R/u $R/w $R/m; cp -a $B/l $R/l
-  if [ $T = kernel ]; then mount -t overlay overlay -o lowerdir=$R/l,upperdir=$R/u,workdir=$R/w $R/m
-  else $OVL -o lowerdir=$R/l,upperdir=$R/u,workdir=$R/w$OPTS $R/m; fi || { echo "seed $S: $T did not mount"; exit 2; }
+  if [ $T = kernel ]; then mount -t overlay overlay -o lowerdir=$R/l,upperdir=$R/u,workdir=$R/w$K $R/m
+  else $OVL -o lowerdir=$R/l,upperdir=$R/u,workdir=$R/w$K$OPTS $R/m; fi || { echo "seed $S: $T did not mount"; exit 2; }
   timeout 900 $FSSTRESS -d $R/m/t -n $N -p 1 -s $S $OFF -v > $R/log 2>&1; echo $? > $R/rc
   (cd $R/m && find . -printf '%y %m %U %G %n %p -> %l\n' 2>/dev/null | sort > $R/tree
    find . -type f -print0 2>/dev/null | sort -z | xargs -0 -r md5sum > $R/md5 2>/dev/null

@@ -16,7 +16,7 @@ import {
 } from './ll-names.js';
 import { type CacheMode, Overlay } from './overlay.js';
 import type {
-  AttrReply, DirEntry, Entry, LowLevelFs, Opened, RequestContext, Session, SetAttr, Statfs, StatxReply, U64,
+  AttrReply, DirEntry, Entry, LowLevelFs, Opened, RequestContext, Session, SetAttr, Statfs, StatxReply, U64, XattrNames,
 } from './session/filesystem.js';
 import { FUSE_WRITE_KILL_SUIDGID } from './protocol/constants.js';
 import type { InvalTarget } from './watch-inval.js';
@@ -252,7 +252,7 @@ export class OverlayFs implements LowLevelFs {
     return xattrGetOrNull(this.ovl, this.core.pathOf(rec), name);
   }
 
-  listxattr(ctx: RequestContext, nodeid: number): string[] {
+  listxattr(ctx: RequestContext, nodeid: number): XattrNames {
     // The caller decides whether trusted.* names are listed.
     this.core.enter(ctx);
     const rec = this.core.rec(nodeid);

@@ -11,7 +11,7 @@ export function xattrOps(ovl: Overlay): Partial<FuseOps> {
       reply('getxattr', cb, () => xattrGet(ovl, path, name));
     },
     listxattr(path, cb) {
-      reply('listxattr', cb, () => xattrList(ovl, path));
+      reply('listxattr', cb, () => xattrList(ovl, path).names);
     },
     // libfuse 2.9 has no FUSE_SETXATTR_ACL_KILL_SGID: whether an ACL change clears set-group-ID
     // is decided from the caller's groups, as the /dev/fuse transport does for a removal.

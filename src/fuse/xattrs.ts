@@ -9,6 +9,7 @@ import { copyUp, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { type Hit, lookupPath } from './lookup.js';
 import type { Overlay } from './overlay.js';
+import type { XattrNames } from './session/filesystem.js';
 
 const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;
@@ -49,14 +50,17 @@ function readOf(name: string): typeof getXattr {
 /**
  * The names a merged path (or the real object open as an fd number) shows, the overlay's own
  * hidden, and trusted.* ones too unless the caller holds CAP_SYS_ADMIN (ovl_can_list; asked only
- * when there is such a name).
+ * when there is such a name); and `realSize`, the bytes of the real object's whole list, hidden
+ * names included. ovl_listxattr lists the real object into the caller's buffer before it filters:
+ * a size-0 probe answers that size, and a buffer smaller than it is ERANGE even where the shown
+ * names would fit (checked on 6.18; found by differential fsstress, docs/testing.md).
  */
-export function xattrList(ovl: Overlay, at: string | number): string[] {
-  const names = listXattrs(typeof at === 'number' ? at : lookupPath(ovl, at).hits[0]!.real)
-    .map((n) => ovl.xattrs.unescape(n))
-    .filter((n): n is string => n !== null);
-  if (!names.some(isTrusted) || mayListTrusted(ovl.caller())) return names;
-  return names.filter((n) => !isTrusted(n));
+export function xattrList(ovl: Overlay, at: string | number): XattrNames {
+  const real = listXattrs(typeof at === 'number' ? at : lookupPath(ovl, at).hits[0]!.real);
+  const realSize = real.reduce((n, name) => n + Buffer.byteLength(name) + 1, 0);
+  const names = real.map((n) => ovl.xattrs.unescape(n)).filter((n): n is string => n !== null);
+  if (!names.some(isTrusted) || mayListTrusted(ovl.caller())) return { names, realSize };
+  return { names: names.filter((n) => !isTrusted(n)), realSize };
 }
 
 const isTrusted = (name: string) => name.startsWith('trusted.');

@@ -9,7 +9,7 @@ import {
 import { join } from 'node:path';
 import { OvlError } from '../../src/errors.js';
 import type {
-  AttrReply, DirEntry, Entry, LowLevelFs, Opened, RequestContext, SetAttr, Statfs,
+  AttrReply, DirEntry, Entry, LowLevelFs, Opened, RequestContext, SetAttr, Statfs, XattrNames,
 } from '../../src/fuse/session/filesystem.js';
 import { listXattrs, mknod, readDirents, removeXattr, rename2, setTimes, setXattr, getXattr } from '../../src/sys/index.js';
 import { statfsSync } from 'node:fs';
@@ -226,8 +226,9 @@ export class PassthroughFs implements LowLevelFs {
     return v;
   }
 
-  listxattr(_c: RequestContext, nodeid: number): string[] {
-    return listXattrs(this.abs(nodeid));
+  listxattr(_c: RequestContext, nodeid: number): XattrNames {
+    const names = listXattrs(this.abs(nodeid));
+    return { names, realSize: names.reduce((n, name) => n + Buffer.byteLength(name) + 1, 0) };
   }
 
   removexattr(_c: RequestContext, nodeid: number, name: string): void {

@@ -2,6 +2,7 @@
 // (fuse_getxattr_out); a value larger than the caller's buffer is ERANGE, as getxattr(2) says.
 import { OvlError } from '../../errors.js';
 import { encodeXattrSize } from '../protocol/index.js';
+import type { XattrNames } from './filesystem.js';
 
 /** Answer with `value` (or its size, or ERANGE) at `o`; returns the end offset. */
 export function replyXattr(out: Buffer, o: number, size: number, value: Buffer): number {
@@ -10,7 +11,12 @@ export function replyXattr(out: Buffer, o: number, size: number, value: Buffer):
   return o + value.copy(out, o);
 }
 
-/** The NUL-separated name list listxattr(2) returns. */
-export function xattrList(names: string[]): Buffer {
-  return Buffer.from(names.map((n) => n + '\0').join(''));
+/**
+ * Answer a LISTXATTR at `o`: the NUL-separated names, or, for a size-0 probe, `realSize`; a
+ * buffer smaller than `realSize` is ERANGE (filesystem.ts, listxattr).
+ */
+export function replyXattrList(out: Buffer, o: number, size: number, list: XattrNames): number {
+  if (size === 0) return encodeXattrSize(out, o, list.realSize);
+  if (size < list.realSize) throw new OvlError('ERANGE', `xattr list needs ${list.realSize} bytes, not ${size}`);
+  return replyXattr(out, o, size, Buffer.from(list.names.map((n) => n + '\0').join('')));
 }

@@ -48,7 +48,7 @@ import {
   encodeWriteOut,
 } from '../protocol/index.js';
 import { fillReaddir, fillReaddirPlus } from './dispatch-dir.js';
-import { replyXattr, xattrList } from './dispatch-xattr.js';
+import { replyXattr, replyXattrList } from './dispatch-xattr.js';
 import type { Entry, LowLevelFs, Opened, RequestContext } from './filesystem.js';
 
 export const NO_REPLY = -1;
@@ -257,7 +257,7 @@ export class Dispatcher {
         return replyXattr(out, O, r.size, value);
       }
       case Op.LISTXATTR:
-        return replyXattr(out, O, decodeXattrSize(b, H), xattrList(fs.listxattr(ctx, node)));
+        return replyXattrList(out, O, decodeXattrSize(b, H), fs.listxattr(ctx, node));
       case Op.REMOVEXATTR:
         fs.removexattr(ctx, node, decodeName(b, H, end));
         return O;

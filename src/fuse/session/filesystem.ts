@@ -113,6 +113,12 @@ export interface DirEntry {
 }
 
 /** struct fuse_kstatfs. */
+/** A LISTXATTR answer: the names shown, and the room the list needs (see listxattr). */
+export interface XattrNames {
+  names: string[];
+  realSize: number;
+}
+
 export interface Statfs {
   blocks: number;
   bfree: number;
@@ -220,8 +226,12 @@ export interface LowLevelFs {
    * answered without building an error: the kernel asks security.capability before every write.
    */
   getxattr(ctx: RequestContext, nodeid: number, name: string): Buffer | null;
-  /** The names; the loop encodes the NUL-separated list, answers size-0 probes and ERANGE. */
-  listxattr(ctx: RequestContext, nodeid: number): string[];
+  /**
+   * The names, and the size the list must be given room for (≥ the names' own: the kernel's
+   * overlay needs room for the real object's whole list); the loop encodes the NUL-separated
+   * list, answers size-0 probes with `realSize` and ERANGE.
+   */
+  listxattr(ctx: RequestContext, nodeid: number): XattrNames;
   removexattr(ctx: RequestContext, nodeid: number, name: string): void;
 
   /** lsattr: the flags word (4 bytes) or struct fsxattr (28 bytes) of a regular file or dir. */
