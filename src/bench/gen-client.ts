@@ -9,11 +9,11 @@ function f(i: number, x: number): number {
   return String(x).length + x * i;
 }
 
-/** The exit status of the project's program: the sum of every f<i>(i), low bit (C int arithmetic). */
+/** The exit status of the project's program: the sum of every f<i>(i) modulo 251 (C int arithmetic). */
 export function clientProgExit(progs: number): number {
   let s = 0;
   for (let i = 1; i <= progs; i++) s = (s + f(i, i)) | 0;
-  return s & 1;
+  return s % 251;
 }
 
 /** `progs` translation units, a main calling each, and a Makefile with per-object rules (make -j). */
@@ -27,7 +27,7 @@ export function genClientProject(dir: string, progs: number): void {
     );
     calls.push(`\textern int f${i}(int);\n\ts += f${i}(${i});\n`);
   }
-  writeFileSync(join(dir, 'main.c'), `int main(void)\n{\n\tint s = 0;\n${calls.join('')}\treturn s & 1;\n}\n`);
+  writeFileSync(join(dir, 'main.c'), `int main(void)\n{\n\tint s = 0;\n${calls.join('')}\treturn s % 251;\n}\n`);
   writeFileSync(
     join(dir, 'Makefile'),
     'SRCS := $(wildcard *.c)\nOBJS := $(SRCS:.c=.o)\n\nprog: $(OBJS)\n\t$(CC) -o $@ $^\n\n%.o: %.c\n\t$(CC) -O0 -c $< -o $@\n',

@@ -4,7 +4,7 @@
 // sed -i over every header (a new file renamed over each lower name), git status (clean: sed
 // changed no content), git fsck, cp -a of the tree, tar of both trees (its entry count), make -j2
 // (the program's exit status) and rm -rf of the copy. No sync between steps, as a user's shell.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstLine, runTool, syncAll, type ToolResult } from '../sys/index.js';
 import { clientProgExit } from './gen-client.js';
@@ -16,15 +16,25 @@ import type { Workload, WorkloadCtx } from './workload.js';
 const STEPS = ['git', 'sed', 'status', 'fsck', 'cp', 'tar', 'make', 'rm'] as const;
 type Step = (typeof STEPS)[number];
 
-/** git without the machine's or the user's configuration, with a fixed identity. */
-function gitEnv(home: string): Record<string, string> {
+/**
+ * The whole environment of every step (nothing of the caller's is passed on: runTool cleanEnv):
+ * git without the machine's or any user's configuration, and no GIT_DIR or GIT_WORK_TREE from a
+ * hook the bench may run under, with a fixed identity.
+ */
+function stepEnv(home: string): Record<string, string> {
   const id = 'ovlkit bench';
   const mail = 'bench@ovlkit.invalid';
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: id, GIT_AUTHOR_EMAIL: mail, GIT_COMMITTER_NAME: id, GIT_COMMITTER_EMAIL: mail, LC_ALL: 'C' };
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LC_ALL: 'C', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_AUTHOR_NAME: id, GIT_AUTHOR_EMAIL: mail, GIT_COMMITTER_NAME: id, GIT_COMMITTER_EMAIL: mail,
+  };
 }
 
-/** Each step's commands in order; a step fails on the first that exits non-zero or fails its check. */
-function steps(ctx: WorkloadCtx, m: string): Record<Step, Array<{ cmd: string[]; check?: (r: ToolResult) => void }>> {
+/**
+ * Each step's commands in order; a step fails on the first that exits non-zero or fails its check.
+ * `verify`: a command run after the timed one, not timed, that must exit 0.
+ */
+function steps(ctx: WorkloadCtx, m: string): Record<Step, Array<{ cmd: string[]; check?: (r: ToolResult) => void; verify?: string[] }>> {
   const sh = (script: string) => ['bash', '-c', `set -o pipefail; ${script}`, 'client', m];
   const prog = clientProgExit(ctx.data.sizes.clientProgs);
   const entries = 2 * ctx.data.clientEntries;
@@ -33,7 +43,7 @@ function steps(ctx: WorkloadCtx, m: string): Record<Step, Array<{ cmd: string[];
     sed: [{ cmd: sh(`find "$1/src" -name '*.h' -print0 | xargs -0 -r sed -i 's/\\bint\\b/int/'`) }],
     status: [{ cmd: ['git', '-C', m, 'status', '--porcelain'], check: (r) => expect(r.stdout === '', `git status after sed -i is not clean: ${r.stdout.split('\n')[0]}`) }],
     fsck: [{ cmd: ['git', '-C', m, 'fsck', '--no-progress'], check: (r) => expect(r.stderr.trim() === '', `git fsck: ${r.stderr.trim().split('\n')[0]}`) }],
-    cp: [{ cmd: ['cp', '-a', join(m, 'src'), join(m, 'copy')] }],
+    cp: [{ cmd: ['cp', '-a', join(m, 'src'), join(m, 'copy')], verify: ['diff', '-r', '--no-dereference', join(m, 'src'), join(m, 'copy')] }],
     tar: [
       {
         cmd: sh('tar -cf - -C "$1" src copy | tar -tf - | wc -l'),
@@ -48,22 +58,32 @@ function steps(ctx: WorkloadCtx, m: string): Record<Step, Array<{ cmd: string[];
 async function runStep(ctx: WorkloadCtx, cmds: ReturnType<typeof steps>[Step], env: Record<string, string>): Promise<Measured> {
   let ms = 0;
   let interfered = 0;
-  for (const { cmd, check } of cmds) {
-    const t = await timed(() => runTool(cmd[0]!, cmd.slice(1), { env, timeoutMs: ctx.data.sizes.stepTimeoutMs }));
+  const opts = { env, cleanEnv: true, timeoutMs: ctx.data.sizes.stepTimeoutMs };
+  for (const { cmd, check, verify } of cmds) {
+    const t = await timed(() => runTool(cmd[0]!, cmd.slice(1), opts));
     expect(t.value.exitCode === 0, `${cmd.slice(0, 3).join(' ')}: ${firstLine(t.value)}`);
     check?.(t.value);
+    if (verify) {
+      const v = await runTool(verify[0]!, verify.slice(1), opts);
+      expect(v.exitCode === 0, `${verify.slice(0, 2).join(' ')} after ${cmd[0]}: ${firstLine(v)}`);
+    }
     ms += t.ms;
     interfered += t.interfered;
   }
   return { value: ms, interfered };
 }
 
-/** The lower keeps exactly what was generated: nothing a target wrote lands there. */
+/**
+ * The lower keeps what was generated: nothing a target wrote lands there (top level and proj/
+ * exactly; below src/, where sed -i makes its temporary files, the entry count).
+ */
 function checkLower(ctx: WorkloadCtx, target: string): void {
   const dir = join(ctx.data.root, 'client', '0');
   keepLowerAsGenerated(dir, ['src', 'proj'], target);
   const proj = Array.from({ length: ctx.data.sizes.clientProgs }, (_, i) => `f${i + 1}.c`);
   keepLowerAsGenerated(join(dir, 'proj'), [...proj, 'main.c', 'Makefile'], target);
+  const n = readdirSync(join(dir, 'src'), { recursive: true }).length + 1;
+  expect(n === ctx.data.clientEntries, `${target} left ${n} entries in the lower src/, not ${ctx.data.clientEntries}`);
 }
 
 export const client: Workload = {
@@ -74,7 +94,7 @@ export const client: Workload = {
     await s.mount();
     try {
       await syncAll();
-      const env = gitEnv(ctx.runDir);
+      const env = stepEnv(ctx.runDir);
       const plan = steps(ctx, s.merged);
       await ctx.rec.measureAll(this.metrics(ctx.data), async () => {
         const got: Record<string, Measured> = {};

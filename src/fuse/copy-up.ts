@@ -131,7 +131,7 @@ function copyMetadata(ovl: Overlay, src: XattrTarget, st: RealStat, dst: XattrTa
  * (EPERM, xattr_permission), and the kernel's ovl_set_origin ignores that EPERM: the object is
  * copied up without one (an ovl-check hunt with userxattr found the copy-up of a symlink or a fifo
  * failing EPERM here). The kernel's overlay inode still shows the lower's inode number until it
- * is evicted; ovl-fuse keeps it in Overlay.originInos for the daemon's life (rename.ts).
+ * is evicted; ovl-fuse keeps it in Overlay.unstoredOrigins for the daemon's life (inode.ts).
  */
 function setOrigin(ovl: Overlay, dst: XattrTarget, value: Buffer): void {
   try {

@@ -5,7 +5,7 @@
 // also have to refuse every write, rename and unlink of such an object itself, as the kernel's VFS
 // does for an inode it knows is immutable, and a FUSE inode carries no such flag (docs/fuse.md).
 import { parseProtattr } from '../format/index.js';
-import { type FileattrKind, getXattr, realFileattr } from '../sys/index.js';
+import { type FileattrKind, fileattrOf, getXattr, realFileattr } from '../sys/index.js';
 import { lookupPath } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
@@ -18,13 +18,21 @@ const FS_XFLAG_APPEND = 0x10;
 export function mergedFileattr(ovl: Overlay, path: string, kind: FileattrKind): Buffer {
   const top = lookupPath(ovl, path).hits[0]!;
   const value = realFileattr(top.real, kind, !top.layer.upper);
-  if (!top.layer.upper) return value;
-  const prot = parseProtattr(getXattr(top.real, ovl.xattrs.name('protattr')));
-  if (kind === 'flags') {
-    value.writeUInt32LE((value.readUInt32LE(0) | (prot.append ? FS_APPEND_FL : 0) | (prot.immutable ? FS_IMMUTABLE_FL : 0)) >>> 0, 0);
-  } else {
-    // struct fsxattr: fsx_xflags is its first member.
-    value.writeUInt32LE((value.readUInt32LE(0) | (prot.append ? FS_XFLAG_APPEND : 0) | (prot.immutable ? FS_XFLAG_IMMUTABLE : 0)) >>> 0, 0);
-  }
+  return top.layer.upper ? withProtattr(value, kind, getXattr(top.real, ovl.xattrs.name('protattr'))) : value;
+}
+
+/** The same for the real file open on `fd` (`upper`: an upper copy, which may hold a protattr). */
+export function fileattrOnFd(ovl: Overlay, fd: number, upper: boolean, kind: FileattrKind): Buffer {
+  const value = fileattrOf(fd, kind, `fd ${fd}`);
+  return upper ? withProtattr(value, kind, getXattr(fd, ovl.xattrs.name('protattr'))) : value;
+}
+
+/** `value` with the append-only and immutable flags of protattr value `prot` added (ovl_fileattr_prot_flags). */
+function withProtattr(value: Buffer, kind: FileattrKind, prot: Buffer | null): Buffer {
+  const p = parseProtattr(prot);
+  // A flags word, or struct fsxattr, whose first member is fsx_xflags.
+  const append = kind === 'flags' ? FS_APPEND_FL : FS_XFLAG_APPEND;
+  const immutable = kind === 'flags' ? FS_IMMUTABLE_FL : FS_XFLAG_IMMUTABLE;
+  value.writeUInt32LE((value.readUInt32LE(0) | (p.append ? append : 0) | (p.immutable ? immutable : 0)) >>> 0, 0);
   return value;
 }

@@ -105,7 +105,8 @@ export function keepOriginIno(ovl: Overlay, before: RealStat, real: string): voi
 /**
  * The key of an upper object in Overlay.unstoredOrigins: its inode and birth time, which stay
  * through the ctime changes (renames, links, xattrs) that end an originKey, and change when the
- * inode number is reused; its ctime on a filesystem that keeps no birth time.
+ * inode number is reused; its ctime on a filesystem that keeps no birth time (ext4 with 128-byte
+ * inodes), where the first change of that ctime loses the number (the copy then shows its own).
  */
 export function unstoredOriginKey(st: RealStat): string {
   return st.mask & STATX_BTIME ? `${st.ino}@${st.btimeSec}.${st.btimeNsec}` : originKey(st);

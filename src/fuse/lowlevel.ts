@@ -25,7 +25,7 @@ import type { NodeRec } from './node-table.js';
 import { xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
 import { current, syncDir } from './ops-file.js';
 import { type FileattrKind, listMounts } from '../sys/index.js';
-import { mergedFileattr } from './fileattr.js';
+import { fileattrOnFd, mergedFileattr } from './fileattr.js';
 import type { Covered } from './layers.js';
 import { placeLayers } from './submounts.js';
 
@@ -260,8 +260,13 @@ export class OverlayFs implements LowLevelFs {
     return xattrList(this.ovl, fh === undefined ? this.core.pathOf(rec) : current(this.ovl, fh).fd);
   }
 
-  fileattr(ctx: RequestContext, nodeid: number, kind: FileattrKind): Buffer {
+  fileattr(ctx: RequestContext, nodeid: number, fh: number, type: 'file' | 'dir', kind: FileattrKind): Buffer {
     this.core.enter(ctx);
+    // A file's OPEN handle is on its real copy (the upper one once copied up, followCopyUp), also
+    // when its name is gone (unlinked, O_TMPFILE): ask through it, as the kernel's overlay asks
+    // the real inode it holds. A dir's OPENDIR keeps no fd: by path.
+    const h = type === 'file' ? this.ovl.handles.get(fh) : undefined;
+    if (h !== undefined) return fileattrOnFd(this.ovl, h.fd, h.upper, kind);
     return mergedFileattr(this.ovl, this.core.pathOf(this.core.rec(nodeid)), kind);
   }
 

@@ -18,6 +18,8 @@ export interface ToolOptions {
   env?: Record<string, string>;
   /** send stdout to /dev/null instead of collecting it (big outputs nobody reads) */
   discardStdout?: boolean;
+  /** `env` is the whole environment: nothing of this process's is passed on */
+  cleanEnv?: boolean;
 }
 
 /** Run `file args` to completion without a shell; never throws for a failing program. */
@@ -30,6 +32,7 @@ export async function runTool(file: string, args: readonly string[], o: ToolOpti
     stdout: o.discardStdout ? 'ignore' : 'pipe',
     cwd: o.cwd,
     env: o.env,
+    extendEnv: !o.cleanEnv,
     timeout: o.timeoutMs,
     maxBuffer: 256 * 1024 * 1024,
     stripFinalNewline: false,

@@ -48,3 +48,26 @@ t.test('lsattr as on kernel overlayfs: real flags plus protattr', async (t) => {
   t.notOk(existsSync(join(d.upper, 'plain')), 'nothing copied up');
   t.same(observe(d.merged), fuse, 'no flag changed');
 });
+
+t.test('lsattr of an open file whose name is gone, and of an O_TMPFILE, as on kernel overlayfs', async (t) => {
+  const py = [
+    'import fcntl, json, os, struct, sys',
+    'm = sys.argv[1]',
+    'flags = lambda fd: struct.unpack("I", fcntl.ioctl(fd, 0x80086601, bytes(8))[:4])[0]',
+    'fd = os.open(os.path.join(m, "lowerfile"), os.O_RDONLY)',
+    'os.unlink(os.path.join(m, "lowerfile"))',
+    'tmp = os.open(m, os.O_TMPFILE | os.O_RDWR, 0o600)',
+    'print(json.dumps({"unlinked": flags(fd), "tmpfile": flags(tmp)}))',
+  ].join('\n');
+  const seen: Record<string, unknown> = {};
+  for (const target of ['kernel', 'fuse'] as const) {
+    const d = layerDirs(t, 1, 'ovlkit-fileattr-');
+    writeFileSync(join(d.lowers[0]!, 'lowerfile'), 'x');
+    execFileSync('chattr', ['+A', join(d.lowers[0]!, 'lowerfile')]);
+    if (target === 'kernel') mountKernel(d);
+    else await remountAs(t, 'fuse', d);
+    seen[target] = JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, d.merged], { encoding: 'utf8' }));
+  }
+  t.same(seen.fuse, seen.kernel);
+  t.ok(((seen.kernel as { unlinked: number }).unlinked & 0x80) !== 0, 'the lower file’s noatime flag, read through the held fd');
+});

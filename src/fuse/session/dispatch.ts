@@ -8,6 +8,7 @@ import {
   ENTRY_OUT_SIZE,
   FS_IOC_FSGETXATTR,
   FS_IOC_GETFLAGS,
+  FUSE_IOCTL_DIR,
   InitFlag,
   type InHeader,
   OUT_HEADER_SIZE,
@@ -297,13 +298,14 @@ export class Dispatcher {
         return O;
       }
       case Op.IOCTL: {
-        // Only the fileattr ioctls reach a FUSE daemon this way (the kernel sends no other
-        // unrestricted one to a non-CUSE mount); setting flags is refused as a filesystem
-        // without fileattr_set does (src/fuse/fileattr.ts).
+        // The fileattr reads (lsattr) are answered; setting flags is refused (src/fuse/fileattr.ts),
+        // and so is any other ioctl a client sends through its file (fuse_file_ioctl): the
+        // kernel's overlay has no ioctl of its own but these (ENOTTY, as fuse_send_ioctl turns an
+        // ENOSYS into).
         const r = decodeIoctl(b, H);
         const kind = r.cmd === FS_IOC_GETFLAGS ? 'flags' : r.cmd === FS_IOC_FSGETXATTR ? 'fsxattr' : null;
         if (kind === null || !fs.fileattr) throw new OvlError('ENOTTY', `ioctl ${r.cmd.toString(16)}`);
-        const value = fs.fileattr(ctx, node, kind);
+        const value = fs.fileattr(ctx, node, r.fh, r.flags & FUSE_IOCTL_DIR ? 'dir' : 'file', kind);
         return encodeIoctlOut(out, O, value.subarray(0, Math.min(value.length, r.outSize)));
       }
       case Op.LSEEK: {

@@ -234,8 +234,11 @@ export interface LowLevelFs {
   listxattr(ctx: RequestContext, nodeid: number): XattrNames;
   removexattr(ctx: RequestContext, nodeid: number, name: string): void;
 
-  /** lsattr: the flags word (4 bytes) or struct fsxattr (28 bytes) of a regular file or dir. */
-  fileattr?(ctx: RequestContext, nodeid: number, kind: 'flags' | 'fsxattr'): Buffer;
+  /**
+   * lsattr: the flags word (4 bytes) or struct fsxattr (28 bytes) of a regular file or dir; `fh`
+   * is the handle of the OPEN (or OPENDIR) the kernel made for the ioctl.
+   */
+  fileattr?(ctx: RequestContext, nodeid: number, fh: number, type: 'file' | 'dir', kind: 'flags' | 'fsxattr'): Buffer;
   fallocate?(ctx: RequestContext, nodeid: number, fh: number, offset: U64, length: U64, mode: number): void;
   /** SEEK_DATA / SEEK_HOLE (SEEK_SET/CUR/END are the kernel's own business). */
   lseek?(ctx: RequestContext, nodeid: number, fh: number, offset: U64, whence: number): U64;
