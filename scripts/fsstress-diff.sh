@@ -3,7 +3,8 @@
 # overlayfs and through ovl-fuse, each on its own copy of the same fsstress-made lower; the final
 # trees (type, mode, owner, nlink, link target), contents, sizes and xattrs must be equal, and the
 # op logs are compared with inode numbers left out. Ops the FUSE protocol cannot carry are off
-# (FIEMAP, clone, dedupe, collapse/insert/unshare ranges; docs/fuse.md), and so are XFS-only ones.
+# (FIEMAP, clone, dedupe, collapse/insert/unshare ranges; docs/fuse.md), and so are XFS-only ones
+# and fsstress's fileattr sets (`setattr`, `setxattr`: chattr, not supported through ovl-fuse).
 # fsstress is not packaged for Debian 12: build it from xfstests' ltp/fsstress.c (docs/testing.md,
 # "fsx and fsstress") and point FSSTRESS at it.
 #   LAYERS2=1: two lowers, the top one written by kernel overlayfs running fsstress over the other.
@@ -14,7 +15,7 @@ FSSTRESS=${FSSTRESS:?set FSSTRESS to an fsstress binary}
 OVL=$(cd "$(dirname "$0")/.." && pwd)/bin/ovl-fuse
 B=$(mktemp -d /tmp/ovlkit-fsstress-XXXXXX)
 trap 'for m in $B/*/m; do mountpoint -q $m && umount -l $m; done; [ -n "${KEEP:-}" ] || rm -rf $B' EXIT
-OFF=""; for o in fiemap deduperange clonerange collapse insert unshare bulkstat bulkstat1 snapshot subvol_create subvol_delete exchangerange uring_read uring_write; do OFF="$OFF -f $o=0"; done
+OFF=""; for o in fiemap deduperange clonerange collapse insert unshare setattr setxattr bulkstat bulkstat1 snapshot subvol_create subvol_delete exchangerange uring_read uring_write; do OFF="$OFF -f $o=0"; done
 mkdir -p $B/l/b; $FSSTRESS -d $B/l/b/t -n 3000 -p 1 -s $S -f fsync=0 -f sync=0 > /dev/null 2>&1
 LOWERS=b
 if [ -n "${LAYERS2:-}" ]; then
