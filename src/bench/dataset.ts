@@ -20,13 +20,15 @@ export interface DataSet {
   tarEntries: number;
   /** entries `find src` prints for the client workload's tree (the dir itself included) */
   clientEntries: number;
+  /** the paths below the client lower's src/ as generated (recorded beside the lower, not in it) */
+  clientSrcPaths: string[];
 }
 
 const MARKER = '.generated';
 
 function treeKey(s: Sizes): string {
   const { walkFiles, deepLayers, readdirVisible, readdirHidden, copyupFiles, copyupBytes, readMiB, clientSource, clientProgs } = s;
-  return JSON.stringify({ v: 1, walkFiles, deepLayers, readdirVisible, readdirHidden, copyupFiles, copyupBytes, readMiB, clientSource, clientProgs });
+  return JSON.stringify({ v: 2, walkFiles, deepLayers, readdirVisible, readdirHidden, copyupFiles, copyupBytes, readMiB, clientSource, clientProgs });
 }
 
 /** `mib` MiB of random bytes at `path`, made once. */
@@ -63,6 +65,13 @@ async function genClient(dir: string, cacheDir: string, s: Sizes): Promise<void>
   const r = await runTool('tar', ['-xf', tarball, '-C', join(dir, 'src')]);
   if (r.exitCode !== 0) throw new Error(`cannot extract ${tarball}: ${firstLine(r)}`);
   genClientProject(join(dir, 'proj'), s.clientProgs);
+  // What src/ holds, so a later run can tell what a target left there (wl-client.ts checkLower).
+  writeFileSync(clientListFile(dir), JSON.stringify(readdirSync(join(dir, 'src'), { recursive: true }).map(String).sort()));
+}
+
+/** Where the list of the client lower's src/ paths is kept: beside the lower dir `dir`. */
+function clientListFile(dir: string): string {
+  return `${dir}.src-paths.json`;
 }
 
 /** Generate (or reuse) the lowers under `root` and the cached files under `cacheDir`. */
@@ -89,6 +98,7 @@ export async function prepareData(root: string, cacheDir: string, s: Sizes, log:
     writeFileSync(marker, key);
   }
   const { tarball, entries } = await ensureTarball(cacheDir, s.untarSource);
+  const clientSrcPaths = JSON.parse(readFileSync(clientListFile(join(root, 'client', '0')), 'utf8')) as string[];
   return {
     root,
     sizes: s,
@@ -98,6 +108,7 @@ export async function prepareData(root: string, cacheDir: string, s: Sizes, log:
     bigFile: join(root, 'readseq', '0', 'big.bin'),
     tarball,
     tarEntries: entries,
-    clientEntries: readdirSync(join(root, 'client', '0', 'src'), { recursive: true }).length + 1,
+    clientEntries: clientSrcPaths.length + 1,
+    clientSrcPaths,
   };
 }

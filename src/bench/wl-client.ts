@@ -4,7 +4,7 @@
 // sed -i over every header (a new file renamed over each lower name), git status (clean: sed
 // changed no content), git fsck, cp -a of the tree, tar of both trees (its entry count), make -j2
 // (the program's exit status) and rm -rf of the copy. No sync between steps, as a user's shell.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstLine, runTool, syncAll, type ToolResult } from '../sys/index.js';
 import { clientProgExit } from './gen-client.js';
@@ -74,16 +74,21 @@ async function runStep(ctx: WorkloadCtx, cmds: ReturnType<typeof steps>[Step], e
 }
 
 /**
- * The lower keeps what was generated: nothing a target wrote lands there (top level and proj/
- * exactly; below src/, where sed -i makes its temporary files, the entry count).
+ * The lower keeps what was generated: nothing a target wrote lands there, at the top, in proj/ or
+ * anywhere below src/ (where sed -i makes its temporary files). What a target added is removed,
+ * so the targets after it are measured on the same input; a removal it made cannot be undone.
  */
 function checkLower(ctx: WorkloadCtx, target: string): void {
   const dir = join(ctx.data.root, 'client', '0');
   keepLowerAsGenerated(dir, ['src', 'proj'], target);
   const proj = Array.from({ length: ctx.data.sizes.clientProgs }, (_, i) => `f${i + 1}.c`);
   keepLowerAsGenerated(join(dir, 'proj'), [...proj, 'main.c', 'Makefile'], target);
-  const n = readdirSync(join(dir, 'src'), { recursive: true }).length + 1;
-  expect(n === ctx.data.clientEntries, `${target} left ${n} entries in the lower src/, not ${ctx.data.clientEntries}`);
+  const want = new Set(ctx.data.clientSrcPaths);
+  const found = readdirSync(join(dir, 'src'), { recursive: true }).map(String);
+  const extra = found.filter((p) => !want.has(p));
+  for (const p of extra) rmSync(join(dir, 'src', p), { recursive: true, force: true });
+  expect(extra.length === 0, `${target} wrote ${extra.length} entries into the lower src/ (${extra[0]})`);
+  expect(found.length === want.size, `${target} removed ${want.size - found.length} entries from the lower src/`);
 }
 
 export const client: Workload = {

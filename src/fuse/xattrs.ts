@@ -2,7 +2,7 @@
 // xattrs are hidden, and a user's `<prefix>X` is stored escaped as `<prefix>overlay.X` (both as
 // the kernel does). Reading never copies up; setting or removing does.
 import { chmodSync, lstatSync } from 'node:fs';
-import { getLayerXattr, getXattr, listXattrs, removeXattr, setXattr } from '../sys/index.js';
+import { getLayerXattr, getXattr, listXattrsSized, removeXattr, setXattr } from '../sys/index.js';
 import { ACL_ACCESS, isAcl } from '../format/index.js';
 import { mayListTrusted } from './caller-creds.js';
 import { copyUp, upperPath } from './copy-up.js';
@@ -56,8 +56,7 @@ function readOf(name: string): typeof getXattr {
  * names would fit (checked on 6.18; found by differential fsstress, docs/testing.md).
  */
 export function xattrList(ovl: Overlay, at: string | number): XattrNames {
-  const real = listXattrs(typeof at === 'number' ? at : lookupPath(ovl, at).hits[0]!.real);
-  const realSize = real.reduce((n, name) => n + Buffer.byteLength(name) + 1, 0);
+  const { names: real, bytes: realSize } = listXattrsSized(typeof at === 'number' ? at : lookupPath(ovl, at).hits[0]!.real);
   const names = real.map((n) => ovl.xattrs.unescape(n)).filter((n): n is string => n !== null);
   if (!names.some(isTrusted) || mayListTrusted(ovl.caller())) return { names, realSize };
   return { names: names.filter((n) => !isTrusted(n)), realSize };

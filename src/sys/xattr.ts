@@ -63,17 +63,22 @@ const LIST_BUF = Buffer.allocUnsafe(4096);
 
 /** Names of all xattrs on `path` that this process may see. */
 export function listXattrs(path: XattrTarget): string[] {
+  return listXattrsSized(path).names;
+}
+
+/** listXattrs, and the bytes the list took as the syscall returned it (names that are not UTF-8 included). */
+export function listXattrsSized(path: XattrTarget): { names: string[]; bytes: number } {
   const first = checkUnless(list(path, LIST_BUF, LIST_BUF.length), LONGER, 'listxattr', named(path));
-  if (first === 0) return [];
-  if (first > 0) return LIST_BUF.toString('utf8', 0, first).split('\0').filter((s) => s.length > 0);
+  if (first === 0) return { names: [], bytes: 0 };
+  if (first > 0) return { names: LIST_BUF.toString('utf8', 0, first).split('\0').filter((s) => s.length > 0), bytes: first };
   // ERANGE: longer than the buffer; ask for the size.
   for (;;) {
     const size = check(list(path, null, 0), 'listxattr', named(path));
-    if (size === 0) return [];
+    if (size === 0) return { names: [], bytes: 0 };
     const buf = Buffer.allocUnsafe(size);
     const n = checkUnless(list(path, buf, size), LONGER, 'listxattr', named(path));
     if (n < 0) continue; // ERANGE: the list grew between the two calls
-    return buf.toString('utf8', 0, n).split('\0').filter((s) => s.length > 0);
+    return { names: buf.toString('utf8', 0, n).split('\0').filter((s) => s.length > 0), bytes: n };
   }
 }
 

@@ -18,7 +18,7 @@ function sizes(paths: string[]): unknown {
     'def one(p):',
     '    n = libc.llistxattr(p.encode(), None, 0)',
     '    got = {"probe": n}',
-    '    for size in sorted({1, 8, 9, n - 1, n, n + 8} - {0}):',
+    '    for size in sorted({s for s in (1, 8, 9, n - 1, n, n + 8) if s > 0}):',
     '        buf = ctypes.create_string_buffer(max(size, 1))',
     '        r = libc.llistxattr(p.encode(), buf, size)',
     '        got[str(size)] = r if r >= 0 else errno.errorcode[ctypes.get_errno()]',

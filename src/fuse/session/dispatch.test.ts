@@ -34,6 +34,8 @@ const fs = {
     for (let i = offset; i < names.length; i++) yield { name: names[i]!, ino: 100 + i, type: 8, off: i + 1 };
   },
   getxattr: (_c: unknown, _n: number, name: string) => (name === 'user.x' ? Buffer.from('value') : null),
+  // One name shown, 31 bytes of real list (trusted.overlay.opaque hidden).
+  listxattr: () => ({ names: ['user.x2'], realSize: 31 }),
 } as unknown as LowLevelFs;
 
 const withStatx = {
@@ -181,6 +183,18 @@ t.test('GETXATTR: size-0 probe, ERANGE, value, ENODATA for null', async (t) => {
   t.equal(out.toString('utf8', 16, 21), 'value');
   const absent = Buffer.concat([Buffer.from([0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from('security.capability\0')]);
   t.throws(() => run(d, request(Op.GETXATTR, 1, absent)), { code: 'ENODATA', errno: 61 });
+});
+
+t.test('LISTXATTR: the probe answers the real list size, a buffer below it is ERANGE', async (t) => {
+  const out = Buffer.alloc(4096);
+  const d = new Dispatcher(fs, out, () => undefined);
+  const body = (size: number) => Buffer.from([size, 0, 0, 0, 0, 0, 0, 0]);
+  t.equal(run(d, request(Op.LISTXATTR, 1, body(0))), 24);
+  t.equal(out.readUInt32LE(16), 31, 'hidden names counted');
+  t.throws(() => run(d, request(Op.LISTXATTR, 1, body(8))), { code: 'ERANGE' }, 'room for the shown names is not enough');
+  t.throws(() => run(d, request(Op.LISTXATTR, 1, body(30))), { code: 'ERANGE' });
+  t.equal(run(d, request(Op.LISTXATTR, 1, body(31))), 24);
+  t.equal(out.toString('latin1', 16, 24), 'user.x2\0');
 });
 
 t.test('STATX: fuse_statx_out from the filesystem answer, fh passed when sent', async (t) => {

@@ -112,13 +112,13 @@ export interface DirEntry {
   noLookup?: boolean;
 }
 
-/** struct fuse_kstatfs. */
 /** A LISTXATTR answer: the names shown, and the room the list needs (see listxattr). */
 export interface XattrNames {
   names: string[];
   realSize: number;
 }
 
+/** struct fuse_kstatfs. */
 export interface Statfs {
   blocks: number;
   bfree: number;
