@@ -68,6 +68,6 @@ t.test('parseProtattr: a and i in any order; anything else, empty or too long gi
   t.same(p('i'), { append: false, immutable: true });
   t.same(p('ia'), { append: true, immutable: true });
   t.same(p('aa'), { append: true, immutable: false });
-  for (const bad of [null, '', 'ax', 'I', 'a\0', 'a'.repeat(33)]) t.same(p(bad), { append: false, immutable: false }, String(bad));
+  for (const bad of [null, '', 'ax', 'I', 'a\0', 'a'.repeat(33)]) t.same(p(bad), { append: false, immutable: false }, JSON.stringify(bad));
   t.same(p('a'.repeat(32)), { append: true, immutable: false });
 });
