@@ -122,7 +122,8 @@ function copyMetadata(ovl: Overlay, src: XattrTarget, st: RealStat, dst: XattrTa
   else if (type !== S_IFLNK) chmodSync(dst, perm);
   copyXattrs(ovl, src, dst);
   // index=off: the kernel writes no origin for a lower hardlink, whose aliases copy up apart.
-  if (type === S_IFDIR || st.nlink === 1) setOrigin(ovl, dst, originOf(ovl, src, st));
+  // Not tried where it cannot be stored (storesOrigin): that set would only fail EPERM.
+  if ((type === S_IFDIR || st.nlink === 1) && storesOrigin(ovl, st.mode)) setOrigin(ovl, dst, originOf(ovl, src, st));
   setTimes(dst, timeFromNs(st.atimeNs), timeFromNs(st.mtimeNs));
 }
 
@@ -141,7 +142,11 @@ function setOrigin(ovl: Overlay, dst: XattrTarget, value: Buffer): void {
   }
 }
 
-/** Whether a copy of mode `mode` can carry the overlay's xattrs (not a user.* one on a symlink or special file). */
+/**
+ * Whether a copy of mode `mode` can carry the overlay's xattrs (not a user.* one on a symlink or
+ * special file): decides both whether copyMetadata writes an origin and whether the copy's lower
+ * inode number goes to Overlay.unstoredOrigins instead.
+ */
 function storesOrigin(ovl: Overlay, mode: number): boolean {
   const type = mode & S_IFMT;
   return !ovl.xattrs.userxattr || type === S_IFREG || type === S_IFDIR;

@@ -131,9 +131,9 @@ export const FUSE_SETXATTR_ACL_KILL_SGID = 1 << 0;
  * unsigned int and a struct fsxattr.
  */
 export const FS_IOC_GETFLAGS = 0x80086601;
+export const FS_IOC_FSGETXATTR = 0x801c581f;
 /** fuse_ioctl_in.flags: the node is a dir (its fh came from OPENDIR). */
 export const FUSE_IOCTL_DIR = 1 << 4;
-export const FS_IOC_FSGETXATTR = 0x801c581f;
 
 // Struct sizes (bytes).
 export const IN_HEADER_SIZE = 40;
