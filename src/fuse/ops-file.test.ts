@@ -1,12 +1,13 @@
 // Open-file operations of the core (no FUSE in between): what an fsync of a handle syncs.
-import { constants, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { resolveMountOptions } from '../format/index.js';
 import { kernelOptions, layerDirs } from '../../test/helpers/layers.js';
 import { syscallsDuring } from '../../test/helpers/strace.js';
 import { prepareWorkdir } from './mount.js';
-import { openHandle, releaseHandle, syncDir, syncHandle } from './ops-file.js';
+import { openFileHandle, openHandle, releaseHandle, syncDir, syncHandle } from './ops-file.js';
 import { lookupPath } from './lookup.js';
 import { Overlay } from './overlay.js';
 
@@ -51,4 +52,39 @@ t.test('fsync of a dir syncs its upper copy only, and nothing on a volatile moun
     t.same(calls, volatile ? [] : each, volatile ? 'volatile: no sync' : 'the upper, merged and root dirs, as asked; not the lower one');
     t.same(ovl.stack.upper && lookupPath(ovl, '/lower').hits.map((h) => h.layer.upper), [false], 'the lower dir was not copied up');
   }
+});
+
+// An open of a file a lookup remembered opens its real file at once and takes the node from the
+// fd's stat (one statx, the fstat the open reply needs), for a lower file, an upper one and an
+// upper one opened for writing; a remembered file its layer replaced meanwhile is looked up again.
+t.test('an open of a remembered file costs one statx; a file replaced in its layer is looked up again', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-open-remembered-');
+  writeFileSync(join(d.lowers[0]!, 'lower'), 'l');
+  writeFileSync(join(d.upper, 'upper'), 'u');
+  for (const n of ['fifo', 'dir', 'renewed']) writeFileSync(join(d.lowers[0]!, n), 'old');
+  prepareWorkdir(d.work);
+  const ovl = new Overlay(resolveMountOptions(kernelOptions(d)), 'never', () => ({ uid: 0, gid: 0 }));
+  for (const n of ['/lower', '/upper', '/fifo', '/dir', '/renewed']) lookupPath(ovl, n);
+  const fhs: number[] = [];
+  const calls = await syscallsDuring(t, ['statx', 'newfstatat', 'openat'], () => {
+    fhs.push(openFileHandle(ovl, '/lower', constants.O_RDONLY).fh);
+    fhs.push(openFileHandle(ovl, '/upper', constants.O_RDONLY).fh);
+    fhs.push(openFileHandle(ovl, '/upper', constants.O_WRONLY | constants.O_APPEND).fh);
+  });
+  t.same(calls, ['openat', 'statx', 'openat', 'statx', 'openat', 'statx'], 'each open: the open and one fstat');
+  t.same(fhs.map((fh) => ovl.handles.get(fh)!.upper), [false, true, true], 'each on its top layer');
+  // Replaced beside the mount after the lookup: a FIFO (whose blocking open would hang the
+  // daemon), a dir, and a new regular file.
+  const lower = (n: string) => join(d.lowers[0]!, n);
+  rmSync(lower('fifo'));
+  execFileSync('mkfifo', [lower('fifo')]);
+  rmSync(lower('dir'));
+  mkdirSync(lower('dir'));
+  rmSync(lower('renewed'));
+  writeFileSync(lower('renewed'), 'new');
+  t.throws(() => openFileHandle(ovl, '/fifo', constants.O_RDONLY), { code: 'ESTALE' }, 'a FIFO now: ESTALE, so the VFS looks the name up again');
+  t.throws(() => openFileHandle(ovl, '/dir', constants.O_RDONLY), { code: 'ESTALE' }, 'a dir now: ESTALE');
+  const renewed = openFileHandle(ovl, '/renewed', constants.O_RDONLY).fh;
+  t.equal(readFileSync(`/proc/self/fd/${ovl.handles.get(renewed)!.fd}`, 'utf8'), 'new', 'a new file at the name: that one');
+  for (const fh of [...fhs, renewed]) releaseHandle(ovl, fh);
 });

@@ -1,7 +1,7 @@
 // ovl-fuse under stress: a daemon killed with SIGKILL during a large copy-up leaves no partial
 // upper file and the layers remount; several clients at once never see EIO; lower dirs changed
 // while mounted never crash or hang the daemon; 500 lower layers work.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, existsSync, openSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
@@ -98,6 +98,33 @@ t.test('lower dirs changed while mounted: no crash, in-place changes and new nam
   rmSync(join(l1, 'dirR'), { recursive: true });
   t.ok(['ok', 'ENOENT'].includes(outcome(() => writeFileSync(join(M, 'dirR', 'x'), 'x'))));
   t.ok(isMounted(M) && m.child.exitCode === null, 'daemon alive');
+});
+
+// A lower file replaced by a FIFO under a cached entry (no watcher, cache=always: the kernel keeps
+// its regular-file inode) must not hang the daemon: before, its OPEN opened the lower FIFO and
+// blocked the one thread serving the mount until someone opened that FIFO for writing. Now the
+// OPEN answers ESTALE, the VFS looks the name up again and opens the merged FIFO itself.
+t.test('a lower file replaced by a FIFO under a cached entry: the daemon does not hang', async (t) => {
+  const d = layerDirs(t, 1);
+  const l1 = d.lowers[0]!;
+  for (const n of ['f', 'other']) writeFileSync(join(l1, n), 'old');
+  const m = await mountFuse(t, d, ',watch=off,cache=always');
+  t.equal(readFileSync(join(d.merged, 'f'), 'utf8'), 'old');
+  unlinkSync(join(l1, 'f'));
+  await execa('mkfifo', [join(l1, 'f')]);
+  const reader = execa('cat', [join(d.merged, 'f')], { reject: false, timeout: 4000 });
+  await new Promise((r) => setTimeout(r, 500));
+  const stat = await execa('stat', ['-c', '%F', join(d.merged, 'other'), join(d.merged, 'f')], { reject: false, timeout: 3000 });
+  // A daemon blocked in the open of the lower FIFO (the bug) is its reader: a writer's open frees
+  // it, so that it can be unmounted. With no reader the open fails ENXIO, which is fine.
+  try {
+    closeSync(openSync(join(l1, 'f'), constants.O_WRONLY | constants.O_NONBLOCK));
+  } catch {}
+  t.equal(stat.timedOut, false, 'the mount still answers while a reader waits on the FIFO');
+  t.same(stat.stdout.split('\n'), ['regular file', 'fifo'], 'and shows the FIFO the layer now holds');
+  const r = await reader;
+  t.equal(r.timedOut, true, 'the reader waits for a writer of the merged FIFO, as on any FIFO');
+  t.ok(isMounted(d.merged) && m.child.exitCode === null, 'daemon alive');
 });
 
 t.test('500 lower layers', async (t) => {
