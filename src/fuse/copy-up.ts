@@ -396,11 +396,17 @@ export function copyUpTruncated(ovl: Overlay, path: string): Node {
  * the new name and its fstat; otherwise `fd` is null and the caller opens the upper file itself.
  */
 export function copyUpOpen(ovl: Overlay, path: string, flags: number): CopiedUp {
-  return copyUpKeep(ovl, path, (flags & ~(KEEPABLE | O_CLOEXEC | O_LARGEFILE)) === 0 ? flags & KEEPABLE : null);
+  return copyUpKeep(ovl, path, (flags & ~(KEEPABLE | O_CLOEXEC | O_LARGEFILE)) === 0 ? flags & KEEPABLE : null, false, true);
 }
 
-function copyUpKeep(ovl: Overlay, path: string, keep: number | null, noData = false): CopiedUp {
+/**
+ * `opening`: for an OPEN, which the kernel only sends for a regular file. Anything else there is a
+ * layer changed under the kernel's cached entry (a FIFO, whose copy's open would hang the daemon):
+ * ESTALE before any copy-up, and the VFS looks the name up again (LOOKUP_REVAL).
+ */
+function copyUpKeep(ovl: Overlay, path: string, keep: number | null, noData = false, opening = false): CopiedUp {
   const node = path === '/' ? lookupDir(ovl, '/') : lookupPath(ovl, path);
+  if (opening && (node.hits[0]!.st.mode & S_IFMT) !== S_IFREG) fail('ESTALE', path);
   if (node.hits[0]!.layer.upper) return { node, fd: null, st: null };
   if (!ovl.stack.upper) fail('EROFS', path);
   const parent = copyUp(ovl, splitPath(path)[0]);
