@@ -3,7 +3,7 @@
 // Requests are read and replies written with libc's read/write: node's readSync/writeSync cost
 // the same once compiled, but run ~10 JS calls of argument checks first (validators wrapped in
 // hideStackFrames), which a fresh daemon interprets for its first thousands of requests.
-import { closeSync, constants, openSync, realpathSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless, throwFsError } from './call.js';
@@ -31,14 +31,10 @@ export interface DevFuseMountOptions {
   readonly: boolean;
 }
 
-/**
- * Open the FUSE device (O_RDWR, close-on-exec); the fd is what mount(2)'s `fd=` names. Non-blocking:
- * the session loop reads a request already queued without polling first, and polls (beside its
- * other fds) only when the read says EAGAIN.
- */
+/** Open the FUSE device (O_RDWR, close-on-exec); the fd is what mount(2)'s `fd=` names. */
 export function openDevFuse(): number {
   try {
-    return openSync('/dev/fuse', constants.O_RDWR | constants.O_NONBLOCK);
+    return openSync('/dev/fuse', 'r+');
   } catch (err) {
     return throwFsError(err, 'open', '/dev/fuse', 'cannot open the FUSE device');
   }

@@ -41,9 +41,6 @@ function code(err: unknown): string | undefined {
 }
 
 const UNMOUNTED = -errnoNumber('ENODEV');
-const NOTHING = -errnoNumber('EAGAIN');
-/** Requests read without a poll before the watched fds get their turn. */
-const POLL_EVERY = 16;
 
 /** Serve `fs` on the /dev/fuse fd until the filesystem is unmounted. */
 export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts: LoopOptions): void {
@@ -69,24 +66,11 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
   const statsFile = process.env.OVL_FUSE_STATS;
   const counts = new Float64Array(64);
   let initialised = false;
-  let sincePoll = POLL_EVERY;
   try {
     for (;;) {
-      // A request already queued is read at once (the fd is non-blocking): a client that queued
-      // a RELEASE and then its next request, or one of several clients, costs no poll. The poll,
-      // which also serves the watched fds, comes when the queue is empty, and after POLL_EVERY
-      // reads without one, so a stream of requests cannot starve the layer watcher.
+      if (!watcher.serve()) continue;
       // Negative: ENODEV (unmounted), or EINTR, EAGAIN, ENOENT (nothing to serve: read again).
-      let n = NOTHING;
-      if (sincePoll < POLL_EVERY) {
-        n = readDev(devFd, inBuf);
-        sincePoll++;
-      }
-      if (n === NOTHING) {
-        sincePoll = 0;
-        if (!watcher.serve()) continue;
-        n = readDev(devFd, inBuf);
-      }
+      const n = readDev(devFd, inBuf);
       if (n === UNMOUNTED) return;
       if (n < IN_HEADER_SIZE) continue;
       decodeInHeader(inBuf, h);
@@ -160,12 +144,14 @@ class WatchedFds {
   ) {}
 
   /**
-   * Wait until /dev/fuse or a watched fd is ready, run the callbacks of the readable ones, and say
-   * whether /dev/fuse should be read: also on POLLERR, which umount gives and the read then
-   * reports as ENODEV (a loop that only read on POLLIN would spin for ever).
+   * With no watched fds, true at once (the loop blocks in read). Otherwise wait until something
+   * is ready, run the callbacks of the readable ones, and say whether /dev/fuse should be read:
+   * also on POLLERR, which umount gives and the read then reports as ENODEV (a loop that only
+   * read on POLLIN would spin for ever).
    */
   serve(): boolean {
     const watched = this.session.watched;
+    if (watched.length === 0) return true;
     if (this.generation !== this.session.watchGeneration) {
       this.poll = new PollSet([this.devFd, ...watched.map((w) => w.fd)]);
       this.generation = this.session.watchGeneration;
