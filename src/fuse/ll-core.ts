@@ -74,6 +74,7 @@ export class LlCore {
     this.links = new UpperLinks(this.table, ovl, this.policy);
     this.table.onDrop = (rec) => {
       this.links.dropped(rec);
+      this.io.dropped(this.session, rec);
       // A forgotten inode takes its cached listing with it; its id comes back with a new generation.
       this.listingsHeld.delete(rec.id);
       this.dropsSent.delete(rec.id);

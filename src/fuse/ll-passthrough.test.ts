@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { Handle } from './handles.js';
-import { IoModes } from './ll-passthrough.js';
+import { IoModes, MAX_IDLE } from './ll-passthrough.js';
 import { type NodeRec, NodeTable } from './node-table.js';
 import { InitFlag } from './protocol/constants.js';
 import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH, type Session } from './session/filesystem.js';
@@ -171,5 +171,52 @@ t.test('an alias with cached opens: the other name is served direct while a read
   io.upperAtime = 'noatime';
   t.equal(io.open(s, b, 3, h, [a, b], 7, st).openFlags, 7, 'noatime: no read stamps');
   for (const fh of [1, 2, 3]) io.release(s, fh);
+  t.end();
+});
+
+// One registration serves every open of a real file (the kernel opens its own backing file per
+// FUSE open, with that open's flags), so one made from a read-only fd stays when its last open is
+// released, and the next open reuses it: no ioctl pair per open of a file read again and again.
+t.test('an idle backing id: kept after a read-only open, reused, replaced, forgotten, bounded', (t) => {
+  const table = new NodeTable();
+  const s = recordingSession();
+  const io = new IoModes(true);
+  const h: Handle = { fd: 0, path: '/f', upper: true, lowerKey: null, ino: 1n, extraFds: [] };
+  const st = (ino: bigint) => ({ atimeSec: 0, atimeNsec: 0, mtimeSec: 0, mtimeNsec: 0, ctimeSec: 0, ctimeNsec: 0, dev: 1, ino });
+  const rec = table.lookup(table.root, 'f');
+  const first = io.open(s, rec, 1, h, [], 7, st(10n));
+  io.release(s, 1);
+  t.equal(s.live.size, 1, 'kept after the last release of a read-only open');
+  const again = io.open(s, rec, 2, { ...h, writable: true, readWrite: true }, [], 7, st(10n));
+  t.same([again.openFlags, again.backingId], [FOPEN_PASSTHROUGH, first.backingId], 'reused, also by a write open');
+  io.release(s, 2);
+  t.equal(s.live.size, 1, 'still kept: it was registered from the read-only fd');
+  const other = io.open(s, rec, 3, h, [], 7, st(11n));
+  t.not(other.backingId, first.backingId, 'the name leads to another real file now: a new id');
+  t.same([...s.live], [other.backingId], 'and the old one is closed');
+  io.release(s, 3);
+  io.dropped(s, rec);
+  t.equal(s.live.size, 0, 'the kernel forgot the node: closed');
+  t.equal(io.liveBackings, 0);
+
+  // Registered from a writable fd: closed at once (a file held open for writing cannot be run).
+  io.open(s, rec, 4, { ...h, writable: true }, [], 7, st(12n));
+  io.release(s, 4);
+  t.equal(s.live.size, 0, 'a writable registration is not kept');
+  // Unknown identity: not kept either.
+  io.open(s, rec, 5, h, [], 7);
+  io.release(s, 5);
+  t.equal(s.live.size, 0, 'no identity, not kept');
+
+  // At most MAX_IDLE idle ids: the oldest goes first.
+  const recs = Array.from({ length: MAX_IDLE + 1 }, (_, i) => table.lookup(table.root, `n${i}`));
+  const ids = recs.map((r, i) => {
+    const id = io.open(s, r, 100 + i, h, [], 7, st(BigInt(100 + i))).backingId;
+    io.release(s, 100 + i);
+    return id;
+  });
+  t.equal(s.live.size, MAX_IDLE, 'bounded');
+  t.notOk(s.live.has(ids[0]!), 'the oldest was closed');
+  t.ok(s.live.has(ids[MAX_IDLE]!), 'the newest kept');
   t.end();
 });

@@ -6,7 +6,14 @@
 //   - an inode cannot mix cached-io opens and passthrough opens: a passthrough open while cached
 //     opens exist fails the open (ETXTBSY), so those opens stay daemon-served (cached);
 //   - one backing file per inode at a time: the node keeps one backing id while it has passthrough
-//     opens and gives it back when the last of them is released;
+//     opens. The kernel opens a backing file of its own for each FUSE open, with that open's flags,
+//     from the registered file's path (backing_file_open), so one registration serves every open
+//     of the same real file: a registration made from a read-only fd stays when the last of them is
+//     released ("idle", at most MAX_IDLE nodes, oldest closed first) and the next open reuses it,
+//     which spares the two ioctls of each open of a file read again and again (git status, fsck).
+//     It is closed when the node is forgotten, and replaced when the node's name now leads to
+//     another real file. One made from a writable fd is given back at once: a file held open for
+//     writing, even by the backing map, makes an execve of it fail ETXTBSY;
 //   - an FOPEN_DIRECT_IO open takes no io mode: an open that cannot pass through while the node (or a
 //     hard-link alias of it) has passthrough opens is served by the daemon without page cache, so it
 //     cannot read stale pages the passthrough writes bypassed;
@@ -21,7 +28,7 @@
 // Lower files never pass through: a read-only fd on a lower file must switch to the upper copy when
 // another process copies it up (ops-file.ts current()), which a backing file cannot do; and lower
 // reads owe no atime (O_NOATIME, as the kernel reads its layers).
-import type { StatTimes } from '../sys/real-stat.js';
+import type { RealStat, StatTimes } from '../sys/real-stat.js';
 import type { Handle } from './handles.js';
 import type { NodeRec } from './node-table.js';
 import { InitFlag } from './protocol/constants.js';
@@ -30,9 +37,22 @@ import { FOPEN_DIRECT_IO, FOPEN_PASSTHROUGH, type Session } from './session/file
 
 export type IoMode = 'cached' | 'passthrough' | 'direct';
 
+/**
+ * Nodes whose backing id is kept with no open; the oldest is closed beyond this. Each pins one
+ * struct file (and through it the upper dentry and inode) for as long as the kernel holds the
+ * node, whose eviction (FORGET) closes it; the bound only keeps a huge tree read once from
+ * pinning a file per inode the kernel still caches. A tree larger than this, read again and again,
+ * registers every open as before.
+ */
+export const MAX_IDLE = 32768;
+
 interface NodeIo {
   cached: number;
   backingId: number | null;
+  /** `dev:ino` of the real file the backing id was registered for, when known; null otherwise. */
+  backingKey: string | null;
+  /** It was registered from a read-only fd: it may stay registered with no open (idle). */
+  backingReadOnly: boolean;
   /** Handles of the passthrough opens (upper files, all of the same inode); their count is the node's. */
   fhs: number[];
   /** How many of those are O_RDWR (Handle.readWrite): stores through a mapping of one go unseen. */
@@ -51,7 +71,9 @@ interface OpenIo {
 export class IoModes {
   private readonly nodes = new Map<NodeRec, NodeIo>();
   private readonly opens = new Map<number, OpenIo>();
-  /** Backing ids registered with the kernel and not yet closed. */
+  /** Nodes with an idle backing id, oldest first. */
+  private readonly idle = new Set<NodeRec>();
+  /** Backing ids registered with the kernel and not yet closed (idle ones included). */
   liveBackings = 0;
   /** How the upper's mount stamps atime (LlCore sets it from the upper's statvfs). */
   upperAtime: AtimeMode = 'relatime';
@@ -60,7 +82,7 @@ export class IoModes {
 
   private io(rec: NodeRec): NodeIo {
     let io = this.nodes.get(rec);
-    if (!io) this.nodes.set(rec, (io = { cached: 0, backingId: null, fhs: [], readWrite: 0, direct: 0 }));
+    if (!io) this.nodes.set(rec, (io = { cached: 0, backingId: null, backingKey: null, backingReadOnly: false, fhs: [], readWrite: 0, direct: 0 }));
     return io;
   }
 
@@ -76,20 +98,29 @@ export class IoModes {
   /**
    * The io mode of a new open `fh` of `rec` served by `h`: FOPEN bits (with `cachedFlags` for a
    * daemon-served open with page cache) and the backing id of a passthrough open. `st`: the
-   * opened file's times, for an upper open that must stay beside cached opens.
+   * opened file's times, for an upper open that must stay beside cached opens, and its identity
+   * (dev, ino), without which no idle backing id is reused or kept.
    */
   open(
     session: Session, rec: NodeRec, fh: number, h: Handle, aliases: Iterable<NodeRec>, cachedFlags: number,
-    st?: StatTimes,
+    st?: StatTimes & Partial<Pick<RealStat, 'dev' | 'ino'>>,
   ): { openFlags: number; backingId?: number } {
     const io = this.io(rec);
     const besideCached = io.cached > 0 || this.othersHave(aliases, rec, 'cached');
     // A held direct open may be mapped MAP_SHARED, which holds the inode in cached io mode too.
     const blocked = besideCached || io.direct > 0;
     if (this.enabled && h.upper && !blocked) {
+      const key = st?.ino === undefined ? null : `${st.dev}:${st.ino}`;
+      // An idle id of another real file (the name was replaced beside the mount): not that one.
+      if (io.fhs.length === 0 && io.backingId !== null && (key === null || key !== io.backingKey)) this.closeBacking(session, rec, io);
       const id = io.backingId ?? this.register(session, h.fd);
       if (id !== null) {
+        if (io.backingId === null) {
+          io.backingKey = key;
+          io.backingReadOnly = h.writable !== true;
+        }
         io.backingId = id;
+        this.idle.delete(rec);
         io.fhs.push(fh);
         const readWrite = h.readWrite === true;
         if (readWrite) io.readWrite++;
@@ -165,16 +196,44 @@ export class IoModes {
     else if (o.mode === 'direct') io.direct--;
     else if (o.mode === 'passthrough') io.fhs.splice(io.fhs.indexOf(fh), 1);
     if (o.mode === 'passthrough' && io.fhs.length === 0 && io.backingId !== null) {
-      const id = io.backingId;
-      io.backingId = null;
-      this.liveBackings--;
-      try {
-        session.backingClose(id);
-      } catch {
-        // The connection is gone (unmounted): the kernel dropped every backing id with it.
-      }
+      if (io.backingReadOnly && io.backingKey !== null) this.keepIdle(session, o.rec);
+      else this.closeBacking(session, o.rec, io);
     }
-    if (io.cached === 0 && io.fhs.length === 0 && io.direct === 0) this.nodes.delete(o.rec);
+    this.dropIfUnused(o.rec, io);
     return o.readWrite;
+  }
+
+  /** The kernel forgot `rec`: its idle backing id goes with it. */
+  dropped(session: Session, rec: NodeRec): void {
+    const io = this.nodes.get(rec);
+    if (!io || io.fhs.length > 0) return;
+    if (io.backingId !== null) this.closeBacking(session, rec, io);
+    this.dropIfUnused(rec, io);
+  }
+
+  private keepIdle(session: Session, rec: NodeRec): void {
+    this.idle.add(rec);
+    if (this.idle.size <= MAX_IDLE) return;
+    const oldest = this.idle.values().next().value!;
+    const io = this.nodes.get(oldest)!;
+    this.closeBacking(session, oldest, io);
+    this.dropIfUnused(oldest, io);
+  }
+
+  private closeBacking(session: Session, rec: NodeRec, io: NodeIo): void {
+    const id = io.backingId!;
+    io.backingId = null;
+    io.backingKey = null;
+    this.idle.delete(rec);
+    this.liveBackings--;
+    try {
+      session.backingClose(id);
+    } catch {
+      // The connection is gone (unmounted): the kernel dropped every backing id with it.
+    }
+  }
+
+  private dropIfUnused(rec: NodeRec, io: NodeIo): void {
+    if (io.cached === 0 && io.fhs.length === 0 && io.direct === 0 && io.backingId === null) this.nodes.delete(rec);
   }
 }

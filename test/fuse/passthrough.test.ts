@@ -1,7 +1,7 @@
 // FUSE passthrough of upper files (src/fuse/ll-passthrough.ts) on real mounts: reads of upper files
 // stamp the upper file's atime as kernel overlayfs does, writes and mmap reach the upper file, a
 // read-only fd on a lower file still follows a copy-up, and a node with a cached open falls back.
-import { closeSync, fstatSync, linkSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync, statfsSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
@@ -172,6 +172,48 @@ t.test('handles of passthrough opens are closed on release', async (t) => {
   // RELEASE is asynchronous: a stat round trip per file lets the daemon catch up.
   for (let i = 0; i < 20; i++) statSync(join(d.merged, `f${i}`));
   t.equal(daemonFdsUnder(m.child.pid!, d.upper), 0, 'no upper fds left in the daemon');
+});
+
+// A read-only open's backing id stays registered after its release, for the next open of the
+// file (src/fuse/ll-passthrough.ts). It must not outlive the file: a file read and then removed
+// through the mount is forgotten by the kernel, which closes the id and frees the file's space.
+// (On a tmpfs of its own, so that no other test's files move the count.)
+t.test('a file read, then removed through the mount: its space is freed at once', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-pt-');
+  const fs = join(d.root, 'fs');
+  mkdirSync(fs);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'tmpfs', fs]);
+  d.track(fs);
+  const layers = { ...d, upper: join(fs, 'upper'), work: join(fs, 'work') };
+  for (const dir of [layers.upper, layers.work]) mkdirSync(dir);
+  const free = () => statfsSync(fs).bfree;
+  const empty = free();
+  writeFileSync(join(layers.upper, 'big'), Buffer.alloc(64 << 20, 1));
+  await mountFuse(t, layers);
+  for (let i = 0; i < 3; i++) t.equal(readFileSync(join(d.merged, 'big')).length, 64 << 20);
+  t.ok(free() < empty, 'the file takes space');
+  unlinkSync(join(d.merged, 'big'));
+  // The kernel's FORGET of the node reaches the daemon with its next read: a few stats.
+  let freed = false;
+  for (let i = 0; i < 100 && !freed; i++) {
+    statSync(d.merged);
+    freed = free() >= empty;
+    if (!freed) await new Promise((r) => setTimeout(r, 20));
+  }
+  t.ok(freed, 'its space is free again');
+});
+
+// A registration from a writable fd is never kept: it holds the upper file open for writing, and
+// an execve of that file (the upper dir's own, beside the mount) would fail ETXTBSY. A program
+// written through the mount runs at once through the mount and from the upper dir.
+t.test('a program written through the mount runs at once, also from the upper dir (no ETXTBSY)', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-pt-');
+  await mountFuse(t, d);
+  for (let i = 0; i < 3; i++) {
+    writeFileSync(join(d.merged, 'prog'), `#!/bin/sh\necho run${i}\n`, { mode: 0o755 });
+    t.equal(execFileSync(join(d.merged, 'prog'), { encoding: 'utf8' }), `run${i}\n`, 'through the mount');
+    t.equal(execFileSync(join(d.upper, 'prog'), { encoding: 'utf8' }), `run${i}\n`, 'the upper file itself');
+  }
 });
 
 t.test('-o passthrough=off serves upper files from the daemon; a bad value is exit 2', async (t) => {
