@@ -10,7 +10,7 @@ import { fail } from './errno.js';
 import { changesNothing, dropSetIds, exactSize, handleAttr, refuseForeignChown, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
 import type { NodeRec } from './node-table.js';
-import { createFileHandle, current, openFileHandle, releaseHandle, reopenHandle, syncHandle } from './ops-file.js';
+import { createFileHandle, current, openFileHandle, releaseHandle, reopenHandle, syncHandle, wantsWrite } from './ops-file.js';
 import { type AttrReply, type Entry, FOPEN_NOFLUSH, type Opened, type SetAttr, type U64 } from './session/filesystem.js';
 
 const { O_RDONLY, O_TRUNC } = constants;
@@ -137,7 +137,7 @@ export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgi
     const own = core.handleOf(rec) ?? fail('ENOENT', `node ${nodeid} (unlinked)`);
     return opened(core, rec, reopenHandle(core.ovl, own, flags));
   }
-  const { fh, st } = openFileHandle(core.ovl, path, flags);
+  const { fh, st } = openOrReopen(core, rec, path, flags);
   // An O_TRUNC open by a caller without CAP_FSETID: the daemon's own truncate (root) kept them,
   // and the kernel drops only size and times of its cached attributes after it.
   const dropped = killSuidgid ? dropSetIds(core.ovl.handles.get(fh)!.fd, core.ovl.caller()) : null;
@@ -146,6 +146,24 @@ export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgi
   // now until its release they are not cached (LlCore.attrMs), so drop the ones held.
   if (dropped || core.io.storesUnseen(rec)) core.attrsChanged(nodeid);
   return open;
+}
+
+/**
+ * openFileHandle, or for a file its layer replaced under the kernel's cached entry by something
+ * that is no regular file (ESTALE), a new handle of the file the node still has open, as the
+ * kernel's overlay opens the real inode its dentry still holds: an open that walks no name (a
+ * reopen through /proc/self/fd, an overlay stacked on this mount) gets no second chance from
+ * the VFS's LOOKUP_REVAL retry. Not for writing to a lower file, which would need a copy-up of
+ * the file the layer no longer has.
+ */
+function openOrReopen(core: LlCore, rec: NodeRec, path: string, flags: number): { fh: number; st: RealStat | null } {
+  try {
+    return openFileHandle(core.ovl, path, flags);
+  } catch (err) {
+    const own = (err as { code?: string }).code === 'ESTALE' ? core.handleOf(rec) : undefined;
+    if (own === undefined || (wantsWrite(flags) && !core.ovl.handles.get(own)!.upper)) throw err;
+    return { fh: reopenHandle(core.ovl, own, flags), st: null };
+  }
 }
 
 /**

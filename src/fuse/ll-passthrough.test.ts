@@ -218,5 +218,15 @@ t.test('an idle backing id: kept after a read-only open, reused, replaced, forgo
   t.equal(s.live.size, MAX_IDLE, 'bounded');
   t.notOk(s.live.has(ids[0]!), 'the oldest was closed');
   t.ok(s.live.has(ids[MAX_IDLE]!), 'the newest kept');
+
+  // The session ends: every idle id is closed at once (the kernel would free them only at the
+  // daemon's exit, and until then the upper's filesystem could not be unmounted), open ones stay.
+  io.open(s, rec, 9, h, [], 7, st(13n));
+  io.closeIdle(s);
+  t.equal(s.live.size, 1, 'only the open one is left');
+  io.release(s, 9);
+  io.closeIdle(s);
+  t.equal(s.live.size, 0);
+  t.equal(io.liveBackings, 0);
   t.end();
 });

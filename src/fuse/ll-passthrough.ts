@@ -211,6 +211,19 @@ export class IoModes {
     this.dropIfUnused(rec, io);
   }
 
+  /**
+   * The session ends (unmounted): close every idle id now. The kernel frees them only with the
+   * connection, when the last fd of /dev/fuse closes at the daemon's exit, and until then each
+   * holds its upper file open, so an umount of the upper's filesystem right after ours failed EBUSY.
+   */
+  closeIdle(session: Session): void {
+    for (const rec of [...this.idle]) {
+      const io = this.nodes.get(rec)!;
+      this.closeBacking(session, rec, io);
+      this.dropIfUnused(rec, io);
+    }
+  }
+
   private keepIdle(session: Session, rec: NodeRec): void {
     this.idle.add(rec);
     if (this.idle.size <= MAX_IDLE) return;

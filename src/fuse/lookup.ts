@@ -3,7 +3,6 @@
 // everything below it; a `redirect` on a dir sends the lower search to the redirected path.
 // Resolved directories are cached (Overlay.dirs); files are looked up fresh on every call, so
 // in-place and new-name changes in a lower show at once.
-import { closeSync, constants, openSync } from 'node:fs';
 import {
   type Redirect,
   isCharWhiteout,
@@ -12,7 +11,7 @@ import {
   parseRedirect,
   xwhiteoutsMarkerRead,
 } from '../format/index.js';
-import { type RealStat, fstatReal, getXattr, hasXattr, listLayerXattrs, lstatAtOrNull, lstatReal, lstatRealOrNull } from '../sys/index.js';
+import { type RealStat, getXattr, hasXattr, listLayerXattrs, lstatAtOrNull, lstatReal, lstatRealOrNull } from '../sys/index.js';
 import { fail } from './errno.js';
 import { type Layer, childPath, realChild, realPath, splitPath } from './layers.js';
 import { fixDirOrigin } from './origin-fix.js';
@@ -21,8 +20,6 @@ import type { Overlay } from './overlay.js';
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const { O_NOATIME, O_NOFOLLOW, O_NONBLOCK, O_TRUNC } = constants;
 
 export interface Hit {
   layer: Layer;
@@ -290,35 +287,6 @@ function cachedFile(ovl: Overlay, parent: string, name: string, path: string): N
     return null;
   }
   return { path, hits: [{ layer: ref.layer, real: ref.real, st, opaque: 'none' }], isDir: false, fresh: true };
-}
-
-/**
- * An OPEN of a remembered file: its real file opened straight away and its node built from the
- * stat of the fd, which the open reply needs anyway (keep-cache and io-mode decisions), instead
- * of cachedFile's lstat, then the open, then that fstat: one statx less per open, which git
- * status, fsck and tar pay for every file they read. `flags` are the open's own; a lower file is
- * opened O_NOATIME, and only an upper one may be opened for writing (`upperOnly`), never with
- * O_TRUNC (which would stamp whatever it found before the check). O_NONBLOCK
- * keeps a real file replaced by a FIFO in its layer from hanging the daemon (regular files'
- * reads and writes ignore it); anything else than a regular file that is no whiteout, or a
- * failed open, is null and the caller takes the full lookup, as cachedFile's miss would.
- */
-export function openRemembered(ovl: Overlay, path: string, flags: number, upperOnly: boolean): { fd: number; node: Node } | null {
-  const [parent, name] = splitPath(path);
-  const ref = ovl.files.get(parent)?.get(name);
-  if (!ref || (upperOnly && (!ref.layer.upper || flags & O_TRUNC))) return null;
-  let fd: number;
-  try {
-    fd = openSync(ref.real, flags | O_NONBLOCK | O_NOFOLLOW | (ref.layer.upper ? 0 : O_NOATIME));
-  } catch {
-    return null;
-  }
-  const st = fstatReal(fd);
-  if ((st.mode & S_IFMT) !== S_IFREG || (st.size === 0n && isWhiteoutAt(ovl, ref.real, st))) {
-    closeSync(fd);
-    return null;
-  }
-  return { fd, node: { path, hits: [{ layer: ref.layer, real: ref.real, st, opaque: 'none' }], isDir: false, fresh: true } };
 }
 
 /**

@@ -63,6 +63,7 @@ export class OverlayFs implements LowLevelFs {
 
   destroy(): void {
     for (const fh of [...this.ovl.handles.entries()].map(([fh]) => fh)) releaseFile(this.core, fh);
+    this.core.io.closeIdle(this.core.session);
     this.dirs.clear();
   }
 

@@ -10,7 +10,7 @@ import { createAt } from './create.js';
 import { fail } from './errno.js';
 import type { Handle } from './handles.js';
 import { inoOf, originKey } from './inode.js';
-import { type Node, lookupPath, openRemembered } from './lookup.js';
+import { type Node, lookupPath } from './lookup.js';
 import type { Overlay } from './overlay.js';
 import { reply, replyCount } from './reply.js';
 
@@ -80,8 +80,6 @@ function refuseHeld(ovl: Overlay, fhs: ReadonlySet<number>, st: RealStat, path: 
  * copy-up that handed over its copy's fd: the open reply needs no fstat of its own).
  */
 export function openFileHandle(ovl: Overlay, path: string, flags: number): { fh: number; st: RealStat | null } {
-  const direct = openRemembered(ovl, path, flags & ~STRIP, wantsWrite(flags));
-  if (direct) return { fh: addHandle(ovl, direct.fd, path, flags, direct.node), st: direct.node.hits[0]!.st };
   if (wantsWrite(flags)) {
     const up = copyUpOpen(ovl, path, flags & ~STRIP);
     const fd = up.fd ?? openSync(upperPath(ovl, path), flags & ~STRIP);

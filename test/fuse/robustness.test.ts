@@ -108,9 +108,11 @@ t.test('lower dirs changed while mounted: no crash, in-place changes and new nam
 t.test('a lower file replaced by a FIFO under a cached entry: the daemon does not hang', async (t) => {
   const d = layerDirs(t, 1);
   const l1 = d.lowers[0]!;
-  for (const n of ['r', 'w', 'other']) writeFileSync(join(l1, n), 'old');
+  for (const n of ['r', 'w', 'held', 'other']) writeFileSync(join(l1, n), 'old');
   const m = await mountFuse(t, d, ',watch=off,cache=always');
-  for (const n of ['r', 'w']) {
+  const held = openSync(join(d.merged, 'held'), 'r');
+  t.teardown(() => closeSync(held));
+  for (const n of ['r', 'w', 'held']) {
     t.equal(readFileSync(join(d.merged, n), 'utf8'), 'old');
     unlinkSync(join(l1, n));
     await execa('mkfifo', [join(l1, n)]);
@@ -138,6 +140,9 @@ t.test('a lower file replaced by a FIFO under a cached entry: the daemon does no
   t.equal(reader!.timedOut, true, 'the reader waits for a writer of the merged FIFO, as on any FIFO');
   t.equal(writer!.timedOut, true, 'the writer waits for a reader');
   t.notOk(existsSync(join(d.upper, 'w')), 'the FIFO was not copied up');
+  // A reopen through /proc/self/fd walks no name, so the VFS's retry cannot help: the file the
+  // node still has open is opened again, as the kernel's overlay opens the inode it holds.
+  t.equal(readFileSync(`/proc/self/fd/${held}`, 'utf8'), 'old', 'a reopen of a held fd reads the file it holds');
   t.ok(isMounted(d.merged) && m.child.exitCode === null, 'daemon alive');
 });
 
