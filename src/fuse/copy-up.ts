@@ -28,7 +28,7 @@ import { originKey, originOf, unstoredOriginKey } from './inode.js';
 import { markImpure } from './origin-fix.js';
 import { throughMounts, withoutAtime } from './submounts.js';
 import { type Layer, realChild, realPath, splitPath } from './layers.js';
-import { type Node, lookupDir, lookupPath, upperFileNode } from './lookup.js';
+import { type Node, lookupDir, lookupPath, refuseNonRegularOpen, upperFileNode } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
 const S_IFMT = 0o170000;
@@ -43,7 +43,7 @@ export function upperPath(ovl: Overlay, path: string): string {
 }
 
 /** `dev:ino` key of a real object, for fds that must follow their file into the upper. */
-export function objectKey(st: RealStat): string {
+export function objectKey(st: Pick<RealStat, 'dev' | 'ino'>): string {
   return `${st.dev}:${st.ino}`;
 }
 
@@ -399,14 +399,10 @@ export function copyUpOpen(ovl: Overlay, path: string, flags: number): CopiedUp 
   return copyUpKeep(ovl, path, (flags & ~(KEEPABLE | O_CLOEXEC | O_LARGEFILE)) === 0 ? flags & KEEPABLE : null, false, true);
 }
 
-/**
- * `opening`: for an OPEN, which the kernel only sends for a regular file. Anything else there is a
- * layer changed under the kernel's cached entry (a FIFO, whose copy's open would hang the daemon):
- * ESTALE before any copy-up, and the VFS looks the name up again (LOOKUP_REVAL).
- */
+/** `opening`: for an OPEN (refuseNonRegularOpen before any copy-up: a FIFO's copy's open would hang). */
 function copyUpKeep(ovl: Overlay, path: string, keep: number | null, noData = false, opening = false): CopiedUp {
   const node = path === '/' ? lookupDir(ovl, '/') : lookupPath(ovl, path);
-  if (opening && (node.hits[0]!.st.mode & S_IFMT) !== S_IFREG) fail('ESTALE', path);
+  if (opening) refuseNonRegularOpen(node.hits[0]!.st, path);
   if (node.hits[0]!.layer.upper) return { node, fd: null, st: null };
   if (!ovl.stack.upper) fail('EROFS', path);
   const parent = copyUp(ovl, splitPath(path)[0]);

@@ -29,6 +29,7 @@
 // another process copies it up (ops-file.ts current()), which a backing file cannot do; and lower
 // reads owe no atime (O_NOATIME, as the kernel reads its layers).
 import type { RealStat, StatTimes } from '../sys/real-stat.js';
+import { objectKey } from './copy-up.js';
 import type { Handle } from './handles.js';
 import type { NodeRec } from './node-table.js';
 import { InitFlag } from './protocol/constants.js';
@@ -110,7 +111,7 @@ export class IoModes {
     // A held direct open may be mapped MAP_SHARED, which holds the inode in cached io mode too.
     const blocked = besideCached || io.direct > 0;
     if (this.enabled && h.upper && !blocked) {
-      const key = st?.ino === undefined ? null : `${st.dev}:${st.ino}`;
+      const key = st?.ino === undefined || st.dev === undefined ? null : objectKey({ dev: st.dev, ino: st.ino });
       // An idle id of another real file (the name was replaced beside the mount): not that one.
       if (io.fhs.length === 0 && io.backingId !== null && (key === null || key !== io.backingKey)) this.closeBacking(session, rec, io);
       const id = io.backingId ?? this.register(session, h.fd);
@@ -203,12 +204,9 @@ export class IoModes {
     return o.readWrite;
   }
 
-  /** The kernel forgot `rec`: its idle backing id goes with it. */
+  /** The kernel forgot `rec`: its idle backing id goes with it (it has no opens: the kernel holds an open file's inode). */
   dropped(session: Session, rec: NodeRec): void {
-    const io = this.nodes.get(rec);
-    if (!io || io.fhs.length > 0) return;
-    if (io.backingId !== null) this.closeBacking(session, rec, io);
-    this.dropIfUnused(rec, io);
+    if (this.idle.has(rec)) this.closeIdleOf(session, rec);
   }
 
   /**
@@ -217,20 +215,19 @@ export class IoModes {
    * holds its upper file open, so an umount of the upper's filesystem right after ours failed EBUSY.
    */
   closeIdle(session: Session): void {
-    for (const rec of [...this.idle]) {
-      const io = this.nodes.get(rec)!;
-      this.closeBacking(session, rec, io);
-      this.dropIfUnused(rec, io);
-    }
+    for (const rec of [...this.idle]) this.closeIdleOf(session, rec);
   }
 
   private keepIdle(session: Session, rec: NodeRec): void {
     this.idle.add(rec);
-    if (this.idle.size <= MAX_IDLE) return;
-    const oldest = this.idle.values().next().value!;
-    const io = this.nodes.get(oldest)!;
-    this.closeBacking(session, oldest, io);
-    this.dropIfUnused(oldest, io);
+    if (this.idle.size > MAX_IDLE) this.closeIdleOf(session, this.idle.values().next().value!);
+  }
+
+  /** Close the idle backing id of `rec`, which has no open left, and forget the node. */
+  private closeIdleOf(session: Session, rec: NodeRec): void {
+    const io = this.nodes.get(rec)!;
+    this.closeBacking(session, rec, io);
+    this.dropIfUnused(rec, io);
   }
 
   private closeBacking(session: Session, rec: NodeRec, io: NodeIo): void {

@@ -20,6 +20,7 @@ import type { Overlay } from './overlay.js';
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
 
 export interface Hit {
   layer: Layer;
@@ -40,6 +41,15 @@ export interface Node {
 
 export function isDirStat(st: RealStat): boolean {
   return (st.mode & S_IFMT) === S_IFDIR;
+}
+
+/**
+ * OPEN is only ever sent for a regular file: anything else at its real path is a layer changed
+ * under the kernel's cached entry (a FIFO, whose open would hang the daemon). ESTALE has the VFS
+ * look the name up again (LOOKUP_REVAL), which then finds what the layer holds now.
+ */
+export function refuseNonRegularOpen(st: RealStat, path: string): void {
+  if ((st.mode & S_IFMT) !== S_IFREG) fail('ESTALE', path);
 }
 
 export function lstatOrNull(real: string): RealStat | null {

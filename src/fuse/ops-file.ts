@@ -10,14 +10,12 @@ import { createAt } from './create.js';
 import { fail } from './errno.js';
 import type { Handle } from './handles.js';
 import { inoOf, originKey } from './inode.js';
-import { type Node, lookupPath } from './lookup.js';
+import { type Node, lookupPath, refuseNonRegularOpen } from './lookup.js';
 import type { Overlay } from './overlay.js';
 import { reply, replyCount } from './reply.js';
 
 const { O_RDONLY, O_RDWR, O_WRONLY, O_TRUNC, O_CREAT, O_EXCL, O_NOCTTY, O_DIRECT, O_NOATIME, O_DIRECTORY } = constants;
 const O_ACCMODE = 3;
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
 /** __FMODE_EXEC: the kernel's execve opens with it, and FUSE passes it on in OPEN's flags. */
 const FMODE_EXEC = 0x20;
 /** Flags that were the kernel's business (create, tty) or cannot work on FUSE's buffers (direct I/O). */
@@ -83,27 +81,19 @@ export function openFileHandle(ovl: Overlay, path: string, flags: number): { fh:
   if (wantsWrite(flags)) {
     const up = copyUpOpen(ovl, path, flags & ~STRIP);
     const fd = up.fd ?? openSync(upperPath(ovl, path), flags & ~STRIP);
-    return { fh: addHandle(ovl, fd, path, flags, up.node), st: up.st };
+    const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: inoOf(ovl, up.node), extraFds: [], writable: true, readWrite: isReadWrite(flags), writeOnly: isWriteOnly(flags) });
+    return { fh, st: up.st };
   }
   const node = lookupPath(ovl, path);
   const top = node.hits[0]!;
-  // OPEN is only ever asked of a regular file: anything else is a layer changed under the kernel's
-  // cached entry (a FIFO, whose open would hang the daemon). ESTALE has the VFS look the name up
-  // again (LOOKUP_REVAL), which then finds what the layer holds now.
-  if ((top.st.mode & S_IFMT) !== S_IFREG) fail('ESTALE', path);
+  refuseNonRegularOpen(top.st, path);
   // Reading through the overlay never updates a lower file's atime (the kernel's behaviour).
   const fd = openSync(top.real, (flags & ~STRIP) | (top.layer.upper ? 0 : O_NOATIME));
-  return { fh: addHandle(ovl, fd, path, flags, node), st: null };
-}
-
-/** The handle of `fd`, opened with `flags` on the top real file of `node` (upper when writing). */
-function addHandle(ovl: Overlay, fd: number, path: string, flags: number, node: Node): number {
-  const top = node.hits[0]!;
-  if (wantsWrite(flags)) {
-    return ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: inoOf(ovl, node), extraFds: [], writable: true, readWrite: isReadWrite(flags), writeOnly: isWriteOnly(flags) });
-  }
   const lowerKey = top.layer.upper ? null : objectKey(top.st);
-  return ovl.handles.add({ fd, path, upper: top.layer.upper, lowerKey, ino: inoOf(ovl, node), extraFds: [], exec: (flags & FMODE_EXEC) !== 0 });
+  const fh = ovl.handles.add({
+    fd, path, upper: top.layer.upper, lowerKey, ino: inoOf(ovl, node), extraFds: [], exec: (flags & FMODE_EXEC) !== 0,
+  });
+  return { fh, st: null };
 }
 
 /**
