@@ -1,5 +1,5 @@
 import t from 'tap';
-import { formatRedirect, isImpureValue, opaqueMeaning, parseProtattr, parseRedirect, redirectForMove } from './markers.js';
+import { formatRedirect, isImpureValue, opaqueMeaning, parseProtattr, parseRedirect, protattrValue, redirectForMove } from './markers.js';
 import { parseOrigin } from './origin.js';
 
 t.test('opaque values: y is opaque, x only marks xattr whiteouts', async (t) => {
@@ -70,4 +70,15 @@ t.test('parseProtattr: a and i in any order; anything else, empty or too long gi
   t.same(p('aa'), { append: true, immutable: false });
   for (const bad of [null, '', 'ax', 'I', 'a\0', 'a'.repeat(33)]) t.same(p(bad), { append: false, immutable: false }, JSON.stringify(bad));
   t.same(p('a'.repeat(32)), { append: true, immutable: false });
+});
+
+t.test('protattrValue: "a" before "i" as the kernel writes it, null for neither; parseProtattr reads it back', async (t) => {
+  const v = (append: boolean, immutable: boolean) => protattrValue({ append, immutable })?.toString('latin1') ?? null;
+  t.equal(v(true, true), 'ai');
+  t.equal(v(true, false), 'a');
+  t.equal(v(false, true), 'i');
+  t.equal(v(false, false), null);
+  for (const [append, immutable] of [[true, true], [true, false], [false, true]] as const) {
+    t.same(parseProtattr(protattrValue({ append, immutable })), { append, immutable });
+  }
 });

@@ -90,3 +90,12 @@ export function parseProtattr(value: Buffer | null): { append: boolean; immutabl
   }
   return got;
 }
+
+/**
+ * The `protattr` value for these flags, as ovl_set_protattr writes it ('a' before 'i'); null when
+ * neither is set (the xattr is then removed, not written empty).
+ */
+export function protattrValue(flags: { append: boolean; immutable: boolean }): Buffer | null {
+  const value = (flags.append ? 'a' : '') + (flags.immutable ? 'i' : '');
+  return value === '' ? null : Buffer.from(value);
+}

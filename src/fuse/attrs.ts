@@ -3,41 +3,51 @@
 import { chmodSync, lchownSync, readlinkSync, statfsSync } from 'node:fs';
 import { truncateAt } from '../sys/offsets.js';
 import { setTimes, type TimeSpec } from '../sys/index.js';
-import { copyUp, readLowerLink, upperPath } from './copy-up.js';
+import { copyUpChecked, readLowerLink, upperPath } from './copy-up.js';
 import { keepOriginIno } from './inode.js';
 import { lookupPath } from './lookup.js';
 import type { Overlay } from './overlay.js';
+import { protOf, refuseSetattr } from './protect.js';
+import type { SetAttr } from './session/filesystem.js';
 
 /**
  * Copy `path` up and apply `change` to the upper copy. The change stamps its ctime, which keys the
  * cached origin inode (inode.ts originKey); the origin itself is unchanged, so its inode is carried
  * to the new key rather than read and decoded again at the next stat.
  */
-function onUpper(ovl: Overlay, path: string, change: (real: string) => void): void {
-  const node = copyUp(ovl, path);
+function onUpper(ovl: Overlay, path: string, set: SetAttr, change: (real: string) => void): void {
+  // may_setattr and vfs_truncate refuse an append-only or immutable object before any copy-up.
+  const node = copyUpChecked(ovl, path, (found) => refuseSetattr(protOf(ovl, found), set, path));
   const real = upperPath(ovl, node.path);
   change(real);
   keepOriginIno(ovl, node.hits[0]!.st, real);
 }
 
 export function changeMode(ovl: Overlay, path: string, mode: number): void {
-  onUpper(ovl, path, (real) => chmodSync(real, mode & 0o7777));
+  onUpper(ovl, path, { mode }, (real) => chmodSync(real, mode & 0o7777));
   ovl.restatDir(path);
 }
 
 /** chown(2); -1 leaves that id unchanged. */
 export function changeOwner(ovl: Overlay, path: string, uid: number, gid: number): void {
-  onUpper(ovl, path, (real) => lchownSync(real, uid, gid));
+  const set = { uid: uid === -1 ? undefined : uid, gid: gid === -1 ? undefined : gid };
+  onUpper(ovl, path, set, (real) => lchownSync(real, uid, gid));
   ovl.restatDir(path);
 }
 
 export function changeTimes(ovl: Overlay, path: string, atime: TimeSpec, mtime: TimeSpec): void {
-  onUpper(ovl, path, (real) => setTimes(real, atime, mtime));
+  onUpper(ovl, path, { atime: asSet(atime), mtime: asSet(mtime) }, (real) => setTimes(real, atime, mtime));
 }
 
 /** truncate(2) of the upper copy; `size` is a bigint from 2^53 on (SETATTR of the node-based transport). */
 export function truncatePath(ovl: Overlay, path: string, size: number | bigint): void {
-  onUpper(ovl, path, (real) => truncateAt(real, size));
+  onUpper(ovl, path, { size }, (real) => truncateAt(real, size));
+}
+
+/** A time as SETATTR names it: 'now' (FATTR_*_NOW), a given time, or nothing (UTIME_OMIT). */
+function asSet(t: TimeSpec): SetAttr['atime'] {
+  if (t === 'omit') return undefined;
+  return t === 'now' ? 'now' : { sec: Number(t.sec), nsec: t.nsec };
 }
 
 /** readlink(2); a lower symlink's atime is put back, as the kernel overlay never stamps it. */

@@ -24,12 +24,14 @@ import { truncateFd } from '../sys/offsets.js';
 import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, SEEK_SET, copyRange, linkFd, seek, setStatusFlags } from '../sys/space.js';
 import { errnoCodeOf } from '../errors.js';
 import { fail } from './errno.js';
+import { copyFileattr } from './fileattr-copy.js';
 import { originKey, originOf, unstoredOriginKey } from './inode.js';
 import { markImpure } from './origin-fix.js';
 import { throughMounts, withoutAtime } from './submounts.js';
 import { type Layer, realChild, realPath, splitPath } from './layers.js';
 import { type Node, lookupDir, lookupPath, refuseNonRegularOpen, upperFileNode } from './lookup.js';
 import type { Overlay } from './overlay.js';
+import { protOf, refuseOpen } from './protect.js';
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
@@ -121,6 +123,8 @@ function copyMetadata(ovl: Overlay, src: XattrTarget, st: RealStat, dst: XattrTa
   } else if (typeof dst === 'number') fchmodSync(dst, perm);
   else if (type !== S_IFLNK) chmodSync(dst, perm);
   copyXattrs(ovl, src, dst);
+  // After the xattrs, as ovl_copy_up_metadata: a regular file or dir only (nothing else opens).
+  if (type === S_IFREG || type === S_IFDIR) copyFileattr(ovl, src, dst);
   // index=off: the kernel writes no origin for a lower hardlink, whose aliases copy up apart.
   // Not tried where it cannot be stored (storesOrigin): that set would only fail EPERM.
   if ((type === S_IFDIR || st.nlink === 1) && storesOrigin(ovl, st.mode)) setOrigin(ovl, dst, originOf(ovl, src, st));
@@ -396,13 +400,23 @@ export function copyUpTruncated(ovl: Overlay, path: string): Node {
  * the new name and its fstat; otherwise `fd` is null and the caller opens the upper file itself.
  */
 export function copyUpOpen(ovl: Overlay, path: string, flags: number): CopiedUp {
-  return copyUpKeep(ovl, path, (flags & ~(KEEPABLE | O_CLOEXEC | O_LARGEFILE)) === 0 ? flags & KEEPABLE : null, false, true);
+  // Before any copy-up: refuseNonRegularOpen (a FIFO's copy's open would hang) and may_open's
+  // append-only and immutable rules (protect.ts).
+  const check = (node: Node) => {
+    refuseNonRegularOpen(node.hits[0]!.st, path);
+    refuseOpen(protOf(ovl, node), flags, path);
+  };
+  return copyUpKeep(ovl, path, (flags & ~(KEEPABLE | O_CLOEXEC | O_LARGEFILE)) === 0 ? flags & KEEPABLE : null, false, check);
 }
 
-/** `opening`: for an OPEN (refuseNonRegularOpen before any copy-up: a FIFO's copy's open would hang). */
-function copyUpKeep(ovl: Overlay, path: string, keep: number | null, noData = false, opening = false): CopiedUp {
+/** copyUp after `check` of the merged object found (its throw leaves everything as it was). */
+export function copyUpChecked(ovl: Overlay, path: string, check: (node: Node) => void): Node {
+  return copyUpKeep(ovl, path, null, false, check).node;
+}
+
+function copyUpKeep(ovl: Overlay, path: string, keep: number | null, noData = false, check?: (node: Node) => void): CopiedUp {
   const node = path === '/' ? lookupDir(ovl, '/') : lookupPath(ovl, path);
-  if (opening) refuseNonRegularOpen(node.hits[0]!.st, path);
+  check?.(node);
   if (node.hits[0]!.layer.upper) return { node, fd: null, st: null };
   if (!ovl.stack.upper) fail('EROFS', path);
   const parent = copyUp(ovl, splitPath(path)[0]);

@@ -1,18 +1,32 @@
-// lsattr through the mount (FS_IOC_GETFLAGS / FS_IOC_FSGETXATTR), as the kernel's overlay answers
-// it (ovl_fileattr_get): the flags of the object's real copy, the upper one where there is one,
-// plus the append-only and immutable flags an upper keeps in its `protattr` xattr instead of on
-// its inode (ovl_fileattr_prot_flags). Setting flags (chattr) is not supported: the daemon would
-// also have to refuse every write, rename and unlink of such an object itself, as the kernel's VFS
-// does for an inode it knows is immutable, and a FUSE inode carries no such flag (docs/fuse.md).
-import { parseProtattr } from '../format/index.js';
-import { type FileattrKind, fileattrOf, getXattr, realFileattr } from '../sys/index.js';
+// Inode flags (lsattr, chattr) through the mount, as the kernel's overlay keeps them:
+// - read (ovl_fileattr_get): the flags of the object's real copy, the upper one where there is
+//   one, plus the append-only and immutable flags an upper keeps in its `protattr` xattr instead
+//   of on its inode (ovl_fileattr_prot_flags);
+// - set (ovl_fileattr_set): the object is copied up, append-only and immutable go to `protattr`
+//   (an upper inode with them could not be linked or given overlay xattrs), the rest onto the
+//   upper inode;
+// - copied up: fileattr-copy.ts.
+// What those flags forbid, the daemon refuses itself (protect.ts).
+import { closeSync } from 'node:fs';
+import { parseProtattr, protattrValue } from '../format/index.js';
+import {
+  FS_APPEND_FL,
+  FS_IMMUTABLE_FL,
+  FS_XFLAG_APPEND,
+  FS_XFLAG_IMMUTABLE,
+  type FileattrKind,
+  fileattrOf,
+  getXattr,
+  openForFileattr,
+  realFileattr,
+  removeXattrOf,
+  setFileattrOf,
+  setXattr,
+} from '../sys/index.js';
+import { copyUp, upperPath } from './copy-up.js';
 import { lookupPath } from './lookup.js';
 import type { Overlay } from './overlay.js';
 
-const FS_APPEND_FL = 0x20;
-const FS_IMMUTABLE_FL = 0x10;
-const FS_XFLAG_IMMUTABLE = 0x8;
-const FS_XFLAG_APPEND = 0x10;
 
 /** The flags word or struct fsxattr of merged `path` (a regular file or dir). */
 export function mergedFileattr(ovl: Overlay, path: string, kind: FileattrKind): Buffer {
@@ -35,4 +49,35 @@ function withProtattr(value: Buffer, kind: FileattrKind, prot: Buffer | null): B
   const immutable = kind === 'flags' ? FS_IMMUTABLE_FL : FS_XFLAG_IMMUTABLE;
   value.writeUInt32LE((value.readUInt32LE(0) | (p.append ? append : 0) | (p.immutable ? immutable : 0)) >>> 0, 0);
   return value;
+}
+
+/**
+ * chattr of merged `path` (FS_IOC_SETFLAGS with a flags word, FS_IOC_FSSETXATTR with a struct
+ * fsxattr): copy up, write or remove `protattr` first, then set the other flags on the upper
+ * copy. The caller's right to do it (owner, CAP_LINUX_IMMUTABLE for a and i) the kernel's VFS
+ * checked before it sent the request.
+ */
+export function setMergedFileattr(ovl: Overlay, path: string, kind: FileattrKind, value: Buffer): void {
+  const real = upperPath(ovl, copyUp(ovl, path).path);
+  const fd = openForFileattr(real, false);
+  try {
+    setFileattrOnUpper(ovl, fd, kind, value, real);
+  } finally {
+    closeSync(fd);
+    ovl.invalidate(path);
+  }
+}
+
+/** The same on an upper file already open on `fd` (a handle whose name is gone). */
+export function setFileattrOnUpper(ovl: Overlay, fd: number, kind: FileattrKind, value: Buffer, what: string): void {
+  const append = kind === 'flags' ? FS_APPEND_FL : FS_XFLAG_APPEND;
+  const immutable = kind === 'flags' ? FS_IMMUTABLE_FL : FS_XFLAG_IMMUTABLE;
+  const word = value.readUInt32LE(0);
+  const prot = protattrValue({ append: (word & append) !== 0, immutable: (word & immutable) !== 0 });
+  const name = ovl.xattrs.name('protattr');
+  if (prot !== null) setXattr(fd, name, prot);
+  else removeXattrOf(fd, name, true);
+  const rest = Buffer.from(value);
+  rest.writeUInt32LE((word & ~(append | immutable)) >>> 0, 0);
+  setFileattrOf(fd, kind, rest, what);
 }

@@ -12,6 +12,7 @@ import { type Node, topStat } from './lookup.js';
 import { fail } from './errno.js';
 import { current } from './ops-file.js';
 import type { Caller, Overlay } from './overlay.js';
+import { protOfUpperFd, refuseSetattr } from './protect.js';
 import type { Attr, SetAttr, U64 } from './session/filesystem.js';
 
 const S_ISUID = 0o4000;
@@ -147,8 +148,12 @@ export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, current: (
   if (mode !== undefined) changeMode(ovl, path, mode);
   if (set.size !== undefined) {
     const h = set.fh !== undefined ? ovl.handles.get(set.fh) : undefined;
-    // ftruncate: the open fd is the upper file already (a write open copied up).
-    if (h && h.upper) truncateFd(h.fd, set.size);
+    // ftruncate: the open fd is the upper file already (a write open copied up); do_ftruncate
+    // refuses an append-only one.
+    if (h && h.upper) {
+      refuseSetattr(protOfUpperFd(ovl, h.fd), { size: set.size, fh: set.fh }, path);
+      truncateFd(h.fd, set.size);
+    }
     else truncatePath(ovl, path, set.size);
   }
   if (set.atime !== undefined || set.mtime !== undefined) changeTimes(ovl, path, timeSpec(set.atime), timeSpec(set.mtime));

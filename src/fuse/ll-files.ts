@@ -10,6 +10,7 @@ import { fail } from './errno.js';
 import { changesNothing, dropSetIds, exactSize, handleAttr, refuseForeignChown, setAttrHandle, setAttrPath } from './ll-attr.js';
 import type { LlCore } from './ll-core.js';
 import type { NodeRec } from './node-table.js';
+import { protOfUpperFd, refuseSetattr } from './protect.js';
 import { createFileHandle, current, openFileHandle, releaseHandle, reopenHandle, syncHandle, wantsWrite } from './ops-file.js';
 import { type AttrReply, type Entry, FOPEN_NOFLUSH, type Opened, type SetAttr, type U64 } from './session/filesystem.js';
 
@@ -61,7 +62,9 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
   const open = path === null ? undefined : openUpper(core, rec, set.fh, set.size !== undefined);
   if (path === null || open !== undefined) {
     const fh = open ?? ownHandle(core, rec, set.fh) ?? core.handleOf(rec) ?? fail('ENOENT', `node ${nodeid} (unlinked)`);
-    setAttrHandle(current(core.ovl, fh), set, core.ovl.caller());
+    const h = current(core.ovl, fh);
+    if (h.upper) refuseSetattr(protOfUpperFd(core.ovl, h.fd), set, path ?? `node ${nodeid}`);
+    setAttrHandle(h, set, core.ovl.caller());
     const attr = handleAttr(core.ovl, fh);
     const wasLinked = rec.nlink > 1;
     core.remember(rec, attr);

@@ -28,6 +28,8 @@ export interface Hit {
   st: RealStat;
   /** For dirs: the layer's opaque marker (`xwhiteouts` only means something in a lower). */
   opaque: 'opaque' | 'xwhiteouts' | 'none';
+  /** For dirs: the `protattr` value the markers' listxattr found (null: none), read for protect.ts. */
+  protattr?: Buffer | null;
 }
 
 /** One merged object: its real objects, top first. A dir has ≥ 1 dir hits; a non-dir exactly 1. */
@@ -37,6 +39,8 @@ export interface Node {
   isDir: boolean;
   /** The hits' stats were taken by this lookup (a cached dir's are not: re-stat before reporting). */
   fresh: boolean;
+  /** Its append-only and immutable flags once protect.ts read them (kept with a cached dir). */
+  prot?: number;
 }
 
 export function isDirStat(st: RealStat): boolean {
@@ -94,29 +98,33 @@ function redirectCandidates(ovl: Overlay, parent: Node, red: Redirect, below: nu
 interface Markers {
   opaque: Buffer | null;
   redirect: Buffer | null;
+  protattr: Buffer | null;
 }
-const NO_MARKERS: Markers = { opaque: null, redirect: null };
+const NO_MARKERS: Markers = { opaque: null, redirect: null, protattr: null };
 
 /**
- * A dir copy's opaque marker and (when asked) its redirect. One listxattr answers for the many
- * copies that carry no xattrs at all (lower dirs mostly), where two getxattr calls were made.
+ * A dir copy's opaque marker, (when asked) its redirect, and in the upper its `protattr`. One
+ * listxattr answers for the many copies that carry no xattrs at all (lower dirs mostly), where a
+ * getxattr call per marker was made.
  */
-function dirMarkers(ovl: Overlay, real: string, withRedirect: boolean): Markers {
+function dirMarkers(ovl: Overlay, real: string, withRedirect: boolean, upper: boolean): Markers {
   const names = listLayerXattrs(real);
   if (names.length === 0) return NO_MARKERS;
   const opaque = ovl.xattrs.name('opaque');
   const redirect = ovl.xattrs.name('redirect');
+  const protattr = ovl.xattrs.name('protattr');
   return {
     opaque: names.includes(opaque) ? getXattr(real, opaque) : null,
     redirect: withRedirect && names.includes(redirect) ? getXattr(real, redirect) : null,
+    protattr: upper && names.includes(protattr) ? getXattr(real, protattr) : null,
   };
 }
 
-function dirHit(ovl: Overlay, layer: Layer, real: string, st: RealStat, opaque: Buffer | null): Hit {
-  const meaning = opaqueMeaning(opaque);
+function dirHit(ovl: Overlay, layer: Layer, real: string, st: RealStat, markers: Markers): Hit {
+  const meaning = opaqueMeaning(markers.opaque);
   // opaque=x marks a lower dir holding xattr whiteouts; in the upper and the bottom lower it is ignored.
   const read = xwhiteoutsMarkerRead({ upper: layer.upper, lastLower: layer.index === ovl.stack.all.length - 1 });
-  return { layer, real, st, opaque: meaning === 'xwhiteouts' && !read ? 'none' : meaning };
+  return { layer, real, st, opaque: meaning === 'xwhiteouts' && !read ? 'none' : meaning, protattr: markers.protattr };
 }
 
 /**
@@ -171,8 +179,8 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string, fixOrigin 
       if (hits.length === 0) hits.push({ layer, real, st, opaque: 'none' });
       break;
     }
-    const markers = dirMarkers(ovl, real, ovl.follow && !resolved);
-    const hit = dirHit(ovl, layer, real, st, markers.opaque);
+    const markers = dirMarkers(ovl, real, ovl.follow && !resolved, layer.upper);
+    const hit = dirHit(ovl, layer, real, st, markers);
     hits.push(hit);
     if (hit.opaque === 'opaque') break;
     // Even a dir with nothing below it by name may continue elsewhere: an absolute redirect
@@ -202,7 +210,7 @@ function layerRoots(ovl: Overlay, layers: readonly Layer[]): Node {
   for (const layer of layers) {
     const root = layer.via ?? layer.root;
     const st = lstatReal(root);
-    const hit = dirHit(ovl, layer, root, st, dirMarkers(ovl, root, false).opaque);
+    const hit = dirHit(ovl, layer, root, st, dirMarkers(ovl, root, false, layer.upper));
     if (hit.opaque === 'opaque') hit.opaque = 'none';
     hits.push(hit);
   }

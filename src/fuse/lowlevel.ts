@@ -10,6 +10,7 @@ import { copyFileRange, fallocateFile, linkFile, seekFile, tmpfileEntry } from '
 import { DirHandles, openDir, readDir } from './ll-dirs.js';
 import { statxAttr } from './ll-statx.js';
 import { inGroupOrCapable } from './caller-creds.js';
+import { fail } from './errno.js';
 import { createFile, getAttr, openFile, readFile, releaseFile, setAttr, syncFile, writeFile } from './ll-files.js';
 import {
   lookupEntry, mkdirEntry, mknodEntry, removeName, renameEntry, symlinkEntry,
@@ -25,7 +26,7 @@ import type { NodeRec } from './node-table.js';
 import { xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
 import { current, syncDir } from './ops-file.js';
 import { type FileattrKind, listMounts } from '../sys/index.js';
-import { fileattrOnFd, mergedFileattr } from './fileattr.js';
+import { fileattrOnFd, mergedFileattr, setFileattrOnUpper, setMergedFileattr } from './fileattr.js';
 import type { Covered } from './layers.js';
 import { placeLayers } from './submounts.js';
 
@@ -269,6 +270,21 @@ export class OverlayFs implements LowLevelFs {
     const h = type === 'file' ? this.ovl.handles.get(fh) : undefined;
     if (h !== undefined) return fileattrOnFd(this.ovl, h.fd, h.upper, kind);
     return mergedFileattr(this.ovl, this.core.pathOf(this.core.rec(nodeid)), kind);
+  }
+
+  setFileattr(ctx: RequestContext, nodeid: number, fh: number, type: 'file' | 'dir', kind: FileattrKind, value: Buffer): void {
+    this.core.enter(ctx);
+    const rec = this.core.rec(nodeid);
+    const path = this.core.nodePath(rec);
+    // By name, which copies up; a file whose name is gone only through its handle's upper copy.
+    if (path !== null) setMergedFileattr(this.ovl, path, kind, value);
+    else {
+      const h = type === 'file' ? this.ovl.handles.get(fh) : undefined;
+      if (h === undefined || !h.upper) fail('ENOENT', `node ${nodeid} (unlinked)`);
+      setFileattrOnUpper(this.ovl, current(this.ovl, fh).fd, kind, value, `node ${nodeid}`);
+    }
+    // The upper's ctime moved (and the node's flags): no request brings the attributes back.
+    this.core.attrsChanged(nodeid);
   }
 
   removexattr(ctx: RequestContext, nodeid: number, name: string): void {

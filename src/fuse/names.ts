@@ -7,9 +7,10 @@ import { copyUp, markImpure, upperPath } from './copy-up.js';
 import { createAt, removeAt } from './create.js';
 import { fail } from './errno.js';
 import { splitPath } from './layers.js';
-import { isPureUpperDir, lookupPath, nameInLower } from './lookup.js';
+import { isPureUpperDir, lookupDir, lookupPath, nameInLower } from './lookup.js';
 import { hasOrigin } from './origin-fix.js';
 import type { Overlay } from './overlay.js';
+import { refuseDelete, refuseLink, refuseNameIn } from './protect.js';
 import { checkEmptyDir } from './readdir.js';
 
 /** The kernel's encoding of rdev in FUSE requests (new_encode_dev) → major/minor. */
@@ -38,6 +39,9 @@ export function mknodAt(ovl: Overlay, path: string, mode: number, dev: number, u
 export function linkAt(ovl: Overlay, src: string, dest: string): void {
   const node = lookupPath(ovl, src);
   if (node.isDir) fail('EPERM', src);
+  // vfs_link: may_create in the new dir, then the file's own flags; both before any copy-up.
+  refuseNameIn(ovl, splitPath(dest)[0], dest);
+  refuseLink(ovl, node, src);
   copyUp(ovl, src);
   createAt(ovl, dest, { make: (real) => linkSync(upperPath(ovl, src), real), chown: false });
   // ovl_link → ovl_create_or_link(…, ovl_type_origin(old)): the new parent holds an object with an
@@ -49,6 +53,7 @@ export function linkAt(ovl: Overlay, src: string, dest: string): void {
 export function unlinkAt(ovl: Overlay, path: string): void {
   const node = lookupPath(ovl, path);
   if (node.isDir) fail('EISDIR', path);
+  refuseDelete(ovl, lookupDir(ovl, splitPath(path)[0]), node, path);
   removeAt(ovl, path, node);
 }
 
@@ -56,6 +61,8 @@ export function rmdirAt(ovl: Overlay, path: string): void {
   if (path === '/') fail('EBUSY', path);
   const node = lookupPath(ovl, path);
   if (!node.isDir) fail('ENOTDIR', path);
+  // may_delete comes before the emptiness check (ENOTEMPTY).
+  refuseDelete(ovl, lookupDir(ovl, splitPath(path)[0]), node, path);
   const lower = nameInLower(ovl, path);
   // ovl_do_remove ("No need to clean pure upper removed by vfs_rmdir()"): a pure upper dir with
   // nothing of its name below goes unchecked to the upper's rmdir(2), which also counts whiteouts.

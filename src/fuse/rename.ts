@@ -14,8 +14,9 @@ import { originOf } from './inode.js';
 import { hideOpenFile, isHideRename, moveHandles } from './hidden.js';
 import { hasOrigin } from './origin-fix.js';
 import { splitPath } from './layers.js';
-import { type Node, existsInLower, hasLowerPart, isPureUpperDir, isWhiteoutAt, lookupOrNull, lookupPath, lstatOrNull } from './lookup.js';
+import { type Node, existsInLower, hasLowerPart, isPureUpperDir, isWhiteoutAt, lookupDir, lookupOrNull, lookupPath, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
+import { refuseCreateIn, refuseDelete } from './protect.js';
 import { checkEmptyDir } from './readdir.js';
 import { reply } from './reply.js';
 
@@ -157,11 +158,23 @@ export function renameMerged(ovl: Overlay, src: string, dest: string, flags = 0)
   if (flags & RENAME_WHITEOUT) fail('EINVAL', src);
   const renamed = { srcDir: srcNode.isDir, destDir: dstNode?.isDir ?? false };
   if (dstNode && dstNode.hits[0]!.real === srcNode.hits[0]!.real) return renamed;
+  refuseRename(ovl, src, dest, srcNode, dstNode);
   if (flags & RENAME_EXCHANGE) exchangeNodes(ovl, src, dest, srcNode, dstNode!);
   else renameNode(ovl, src, dest, srcNode, dstNode);
   ovl.invalidate(src);
   ovl.invalidate(dest);
   return renamed;
+}
+
+/**
+ * vfs_rename after its same-inode return: may_delete of the source, then of the name replaced, or
+ * may_create of the new name (RENAME_EXCHANGE replaces, both ways).
+ */
+function refuseRename(ovl: Overlay, src: string, dest: string, srcNode: Node, dstNode: Node | null): void {
+  refuseDelete(ovl, lookupDir(ovl, splitPath(src)[0]), srcNode, src);
+  const destDir = lookupDir(ovl, splitPath(dest)[0]);
+  if (dstNode) refuseDelete(ovl, destDir, dstNode, dest);
+  else refuseCreateIn(ovl, destDir, dest);
 }
 
 /** Whether the objects renameMerged moved are dirs (their open handles below move too). */

@@ -12,6 +12,7 @@ import { fail } from './errno.js';
 import { lookupPath } from './lookup.js';
 import { isReadWrite, isWriteOnly } from './ops-file.js';
 import type { Overlay } from './overlay.js';
+import { refuseCreateIn } from './protect.js';
 
 const { O_CREAT, O_NOCTTY } = constants;
 /** Flags that were the caller's kernel's business (O_TMPFILE itself is added here; O_EXCL stays). */
@@ -24,7 +25,10 @@ const STRIP = O_TMPFILE | O_CREAT | O_NOCTTY;
  * on any filesystem.
  */
 export function tmpfileHandle(ovl: Overlay, parentPath: string, mode: number, flags: number, umask?: number): number {
-  if (!lookupPath(ovl, parentPath).isDir) fail('ENOTDIR', parentPath);
+  const dir = lookupPath(ovl, parentPath);
+  if (!dir.isDir) fail('ENOTDIR', parentPath);
+  // vfs_tmpfile asks for write access to the dir: none to an immutable one.
+  refuseCreateIn(ovl, dir, parentPath);
   const parent = copyUp(ovl, parentPath);
   const fd = withUmask(umask ?? 0, () => openSync(upperPath(ovl, parentPath), O_TMPFILE | (flags & ~STRIP), mode & 0o7777));
   try {

@@ -8,6 +8,7 @@ import { mayListTrusted } from './caller-creds.js';
 import { copyUp, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { type Hit, lookupPath } from './lookup.js';
+import { protOf, refuseXattrChange } from './protect.js';
 import type { Overlay } from './overlay.js';
 import type { XattrNames } from './session/filesystem.js';
 
@@ -76,7 +77,9 @@ export type KillSgid = (gid: number) => boolean;
  */
 export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer, flags: number, killSgid: boolean | KillSgid = false): void {
   const mode = flags & XATTR_CREATE ? 'create' : flags & XATTR_REPLACE ? 'replace' : 'any';
-  if (isAcl(name)) refuseAclOfLowerWithout(lookupPath(ovl, path).hits[0]!, name);
+  const node = lookupPath(ovl, path);
+  refuseXattrChange(protOf(ovl, node), path);
+  if (isAcl(name)) refuseAclOfLowerWithout(node.hits[0]!, name);
   const real = upperPath(ovl, copyUp(ovl, path).path);
   if (name !== ACL_ACCESS) return setXattr(real, ovl.xattrs.escape(name), value, mode);
   try {
@@ -102,7 +105,9 @@ function dropSgidIf(real: string, outside: KillSgid): void {
  * client sends no flag for it, unlike a set).
  */
 export function xattrRemove(ovl: Overlay, path: string, name: string, inGroup?: (gid: number) => boolean): void {
-  const top = lookupPath(ovl, path).hits[0]!;
+  const node = lookupPath(ovl, path);
+  refuseXattrChange(protOf(ovl, node), path);
+  const top = node.hits[0]!;
   if (isAcl(name)) refuseAclOfLowerWithout(top, name);
   const stored = ovl.xattrs.escape(name);
   // Removing what a lower object does not have is ENODATA without a copy-up (ovl_xattr_set).

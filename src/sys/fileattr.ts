@@ -1,16 +1,31 @@
 // The inode flags of a real object (what lsattr reads): FS_IOC_GETFLAGS and FS_IOC_FSGETXATTR on
-// an fd of it. The kernel's overlay reads them with vfs_fileattr_get, no open needed; from user
-// space an ioctl needs an fd: an open one, or the object opened for reading, without following a
-// link and without waiting on a fifo (only regular files and dirs are asked: the kernel's FUSE
-// client sends no other).
+// an fd of it, and setting them (what chattr does): FS_IOC_SETFLAGS and FS_IOC_FSSETXATTR. The
+// kernel's overlay reads them with vfs_fileattr_get, no open needed; from user space an ioctl
+// needs an fd: an open one, or the object opened for reading, without following a link and
+// without waiting on a fifo (only regular files and dirs are asked: the kernel's FUSE client
+// sends no other).
 import { closeSync, constants, openSync } from 'node:fs';
-import { check } from './call.js';
+import { check, checkUnless } from './call.js';
 import { c } from './libc.js';
 
 const FS_IOC_GETFLAGS = 0x80086601;
+const FS_IOC_SETFLAGS = 0x40086602;
 const FS_IOC_FSGETXATTR = 0x801c581f;
+const FS_IOC_FSSETXATTR = 0x401c5820;
+const ENOTTY = 25;
+const EINVAL = 22;
+const EOPNOTSUPP = 95;
 
 export type FileattrKind = 'flags' | 'fsxattr';
+
+/** Inode flags (FS_*_FL) chattr names a, i, S and A; append-only and immutable are also STATX_ATTR_*. */
+export const FS_APPEND_FL = 0x20;
+export const FS_IMMUTABLE_FL = 0x10;
+export const FS_SYNC_FL = 0x8;
+export const FS_NOATIME_FL = 0x80;
+/** Their struct fsxattr counterparts (fsx_xflags). */
+export const FS_XFLAG_IMMUTABLE = 0x8;
+export const FS_XFLAG_APPEND = 0x10;
 
 /** The flags word (4 bytes) or struct fsxattr (28 bytes) of the object open on `fd`. */
 export function fileattrOf(fd: number, kind: FileattrKind, what: string): Buffer {
@@ -25,10 +40,32 @@ export function fileattrOf(fd: number, kind: FileattrKind, what: string): Buffer
  * overlay never touches a lower's times).
  */
 export function realFileattr(path: string, kind: FileattrKind, noatime: boolean): Buffer {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | (noatime ? constants.O_NOATIME : 0));
+  const fd = openForFileattr(path, noatime);
   try {
     return fileattrOf(fd, kind, path);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Set the flags word (4 bytes) or struct fsxattr (28 bytes) `value` on the object open on `fd`. */
+export function setFileattrOf(fd: number, kind: FileattrKind, value: Buffer, what: string): void {
+  const arg = Buffer.alloc(kind === 'flags' ? 8 : 28);
+  value.copy(arg, 0, 0, Math.min(value.length, arg.length));
+  check(c.ioctl(fd, kind === 'flags' ? FS_IOC_SETFLAGS : FS_IOC_FSSETXATTR, arg) as number, kind === 'flags' ? 'FS_IOC_SETFLAGS' : 'FS_IOC_FSSETXATTR', what);
+}
+
+/**
+ * The flags word of the object open on `fd`, or null where its filesystem keeps none (ENOTTY,
+ * EINVAL as ntfs-3g answers, EOPNOTSUPP): ovl_copy_fileattr then copies nothing.
+ */
+export function flagsOrNull(fd: number, what: string): number | null {
+  const out = Buffer.alloc(8);
+  const ret = checkUnless(c.ioctl(fd, FS_IOC_GETFLAGS, out) as number, [ENOTTY, EINVAL, EOPNOTSUPP], 'FS_IOC_GETFLAGS', what);
+  return ret < 0 ? null : out.readUInt32LE(0);
+}
+
+/** Open regular file or dir `path` for an ioctl (as realFileattr does); the caller closes the fd. */
+export function openForFileattr(path: string, noatime: boolean): number {
+  return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | (noatime ? constants.O_NOATIME : 0));
 }

@@ -13,6 +13,7 @@ export const c = {
   lsetxattr: libc.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
   llistxattr: libc.func('long llistxattr(const char *path, _Out_ void *list, size_t size)'),
   lremovexattr: libc.func('int lremovexattr(const char *path, const char *name)'),
+  fremovexattr: libc.func('int fremovexattr(int fd, const char *name)'),
   fgetxattr: libc.func('long fgetxattr(int fd, const char *name, _Out_ void *value, size_t size)'),
   fsetxattr: libc.func('int fsetxattr(int fd, const char *name, const void *value, size_t size, int flags)'),
   flistxattr: libc.func('long flistxattr(int fd, _Out_ void *list, size_t size)'),

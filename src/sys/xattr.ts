@@ -115,6 +115,11 @@ export function removeXattr(path: string, name: string): void {
   check(c.lremovexattr(path, name) as number, `removexattr ${name}`, path);
 }
 
+/** removexattr of `name` from the object open on `fd`; `absentOk`: ENODATA is no error. */
+export function removeXattrOf(fd: number, name: string, absentOk = false): void {
+  checkUnless(c.fremovexattr(fd, name) as number, absentOk ? [ENODATA] : [], `removexattr ${name}`, `fd ${fd}`);
+}
+
 /** All xattrs of `path` with their values (for copy-up and tree comparison). */
 export function readXattrs(path: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();

@@ -1,12 +1,13 @@
 // lsattr through ovl-fuse next to kernel overlayfs on the very same layer dirs: the flags of the
 // object's real copy (a lower file's own, an upper's), plus the append-only and immutable flags an
-// upper keeps in its `protattr` xattr (a malformed value gives none), for files and dirs.
-// chattr through ovl-fuse is refused and changes nothing (docs/fuse.md, "lsattr and chattr").
+// upper keeps in its `protattr` xattr (a malformed value gives none), for files and dirs. chattr
+// through ovl-fuse as through the kernel's overlay, and what append-only and immutable objects
+// then refuse, side by side, down to the upper each leaves (docs/fuse.md, "lsattr and chattr").
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { setXattr } from '../../src/sys/index.js';
+import { setXattr, umountSurely } from '../../src/sys/index.js';
 import { layerDirs, mountKernel } from '../helpers/layers.js';
 import { remountAs } from '../helpers/twin.js';
 
@@ -43,10 +44,67 @@ t.test('lsattr as on kernel overlayfs: real flags plus protattr', async (t) => {
   t.notMatch(kernel['up-bad'], /[ia]/, 'a malformed protattr gives no flag');
   t.match(kernel['ud-a'], /^-----a/, 'a dir’s protattr');
 
-  const r = spawnSync('chattr', ['+d', join(d.merged, 'plain')], { encoding: 'utf8' });
-  t.not(r.status, 0, 'chattr through ovl-fuse is refused');
-  t.notOk(existsSync(join(d.upper, 'plain')), 'nothing copied up');
-  t.same(observe(d.merged), fuse, 'no flag changed');
+});
+
+// Each step's exit status through the mount, then lsattr of what is left: the same script on
+// kernel overlayfs and on ovl-fuse, each on fresh copies of the same layers.
+const SCRIPT = `
+r() { "$@" >/dev/null 2>&1; echo "$* -> $?"; }
+r chattr +ai f; lsattr f | cut -c1-22; r chattr +i dd; lsattr -d dd | cut -c1-22
+r sh -c 'echo z >> g'; lsattr g | cut -c1-22
+r touch f; r touch -d 2020-01-01 f; r sh -c 'echo a >> f'; r sh -c 'echo a > f'
+r touch dd/new; r sh -c 'echo q >> dd/h'; r rm dd/h; r mv dd/h h2; r chattr -i dd; r chattr +a dd; r touch dd/new2; r rm dd/new2
+r mv f f2; r mv g f; r ln f f3; r setfattr -n user.x -v 1 f; r setfattr -x user.y g; r truncate -s 0 f; r chmod 600 f; r chown 1 f
+r python3 -c "import os; os.chown('f', -1, -1)"
+r sh -c 'echo more >> app'; r sh -c 'echo more > app'; r truncate -s 0 app; r rm app; r chmod 600 app; r touch app; r touch -d 2020-01-01 app
+r python3 -c "import os; fd = os.open('app', os.O_WRONLY | os.O_APPEND); os.ftruncate(fd, 0)"
+r sh -c 'echo more >> imm'; r rm imm; r mv imm imm2; r ln imm imm3; r touch imm; r python3 -c "import os; os.open('imm', os.O_RDONLY | os.O_TRUNC)"
+r touch idir/new; r rm idir/k; r sh -c 'echo x >> idir/k'; r mkdir idir/sub; r python3 -c "import os; os.open('idir', os.O_TMPFILE | os.O_WRONLY)"
+r chattr -a f; lsattr f | cut -c1-22; r sh -c 'echo a >> f'; r chattr -i f; r sh -c 'echo b > f'; cat f
+lsattr app imm | cut -c1-22; lsattr -d idir dd | cut -c1-22
+`;
+
+/** The upper's objects with their overlay xattrs but origin (which names each mount's own lower) and their flags. */
+function upperState(upper: string): string {
+  const py = [
+    'import os, sys',
+    'for root, ds, fs in os.walk(sys.argv[1]):',
+    '  for n in sorted(ds + fs):',
+    '    p = os.path.join(root, n)',
+    '    x = {k: os.getxattr(p, k, follow_symlinks=False) for k in sorted(os.listxattr(p, follow_symlinks=False)) if not k.endswith("origin")}',
+    '    print(os.path.relpath(p, sys.argv[1]), x)',
+  ].join('\n');
+  const xattrs = execFileSync('/usr/bin/python3', ['-c', py, upper], { encoding: 'utf8' });
+  const flags = spawnSync('lsattr', ['-R', '.'], { cwd: upper, encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]).join(' ');
+  return xattrs + flags;
+}
+
+t.test('chattr and what append-only and immutable objects refuse, as on kernel overlayfs', async (t) => {
+  const seen: Record<string, { out: string; upper: string }> = {};
+  for (const target of ['kernel', 'fuse'] as const) {
+    const d = layerDirs(t, 1, 'ovlkit-chattr-');
+    const l = d.lowers[0]!;
+    for (const [name, data] of [['f', 'hi'], ['g', 'x'], ['app', 'z'], ['imm', 'q']]) writeFileSync(join(l, name!), data!);
+    mkdirSync(join(l, 'dd'));
+    writeFileSync(join(l, 'dd', 'h'), 'y');
+    mkdirSync(join(l, 'idir'));
+    writeFileSync(join(l, 'idir', 'k'), 'k');
+    setXattr(join(l, 'g'), 'user.y', '1');
+    // Flags made in the lower itself: the overlay inode has them from the start.
+    execFileSync('chattr', ['+A', join(l, 'g')]);
+    execFileSync('chattr', ['+a', join(l, 'app')]);
+    execFileSync('chattr', ['+i', join(l, 'imm')]);
+    execFileSync('chattr', ['+i', join(l, 'idir')]);
+    if (target === 'kernel') mountKernel(d);
+    else await remountAs(t, 'fuse', d);
+    const out = execFileSync('bash', ['-c', SCRIPT], { cwd: d.merged, encoding: 'utf8' });
+    await umountSurely(d.merged);
+    seen[target] = { out, upper: upperState(d.upper) };
+  }
+  t.same(seen.fuse!.out.split('\n'), seen.kernel!.out.split('\n'), 'each step answered alike');
+  t.same(seen.fuse!.upper.split('\n'), seen.kernel!.upper.split('\n'), 'the same upper: protattr values, flags, copies');
+  t.match(seen.kernel!.out, /^touch -d 2020-01-01 app -> 1$/m, 'the script checks refusals (append-only: no time set)');
+  t.match(seen.kernel!.out, /^touch app -> 0$/m, 'and what passes (append-only: touch)');
 });
 
 t.test('lsattr of an open file whose name is gone, and of an O_TMPFILE, as on kernel overlayfs', async (t) => {

@@ -1,6 +1,6 @@
 // Test fixture: a fresh temp tree of lower/upper/work/merged dirs per test, and kernel mounts
 // that are always unmounted in teardown (before the tree is removed), also when the test fails.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +28,11 @@ export function removeTree(root: string): void {
   try {
     rmSync(root, { recursive: true, force: true });
   } catch (err) {
-    if ((err as { code?: string }).code !== 'ENAMETOOLONG') throw err;
+    const code = (err as { code?: string }).code;
+    // A test made a layer file append-only or immutable (chattr): node's rm meets EPERM and then
+    // reports what its fallback met (ENOTDIR); clear the flags first. ENAMETOOLONG: rm(1) walks
+    // by fd.
+    if (code !== 'ENAMETOOLONG') spawnSync('chattr', ['-R', '-f', '-i', '-a', root], { stdio: 'ignore' });
     execFileSync('rm', ['-rf', root]);
   }
 }

@@ -126,12 +126,14 @@ export const FUSE_FSYNC_FDATASYNC = 1 << 0;
 export const FUSE_SETXATTR_ACL_KILL_SGID = 1 << 0;
 
 /**
- * The fileattr reads the kernel's FUSE client sends as FUSE_IOCTL (fuse_fileattr_get, between an
- * OPEN or OPENDIR of the node and its RELEASE), by their 64-bit numbers; their values are an
- * unsigned int and a struct fsxattr.
+ * The fileattr reads and writes the kernel's FUSE client sends as FUSE_IOCTL (fuse_fileattr_get
+ * and _set, each between an OPEN or OPENDIR of the node and its RELEASE), by their 64-bit
+ * numbers; their values are an unsigned int and a struct fsxattr.
  */
 export const FS_IOC_GETFLAGS = 0x80086601;
+export const FS_IOC_SETFLAGS = 0x40086602;
 export const FS_IOC_FSGETXATTR = 0x801c581f;
+export const FS_IOC_FSSETXATTR = 0x401c5820;
 /** fuse_ioctl_in.flags: the node is a dir (its fh came from OPENDIR). */
 export const FUSE_IOCTL_DIR = 1 << 4;
 

@@ -129,9 +129,18 @@ t.test('INIT: the second flag word only with FUSE_INIT_EXT', async (t) => {
   t.same(decodeInit(init(0x3fffffff, 0x20), H, H + 64).flags, 0x3fffffffn);
 });
 
-t.test('IOCTL: fh, flags, cmd, then in_size and out_size after the arg', async (t) => {
-  const r = request(Op.IOCTL, 32, (b, o) => { b.writeBigUInt64LE(9n, o); b.writeUInt32LE(1 << 4, o + 8); b.writeUInt32LE(0x801c581f, o + 12); b.writeBigUInt64LE(0xdeadn, o + 16); b.writeUInt32LE(28, o + 24); b.writeUInt32LE(28, o + 28); });
-  t.same(decodeIoctl(r, H), { fh: 9, flags: 16, cmd: 0x801c581f, inSize: 28, outSize: 28 });
+t.test('IOCTL: fh, flags, cmd, then in_size and out_size after the arg; the input follows, cut at the request end', async (t) => {
+  const r = request(Op.IOCTL, 32, (b, o) => { b.writeBigUInt64LE(9n, o); b.writeUInt32LE(1 << 4, o + 8); b.writeUInt32LE(0x801c581f, o + 12); b.writeBigUInt64LE(0xdeadn, o + 16); b.writeUInt32LE(0, o + 24); b.writeUInt32LE(28, o + 28); });
+  const get = decodeIoctl(r, H, H + 32);
+  t.same({ ...get, data: get.data.length }, { fh: 9, flags: 16, cmd: 0x801c581f, data: 0, outSize: 28 });
+  // FS_IOC_SETFLAGS: in_size 4, the flags word after the struct.
+  const set = request(Op.IOCTL, 36, (b, o) => { b.writeBigUInt64LE(3n, o); b.writeUInt32LE(0x40086602, o + 12); b.writeUInt32LE(4, o + 24); b.writeUInt32LE(0x10, o + 32); });
+  const s = decodeIoctl(set, H, H + 36);
+  t.equal(s.cmd, 0x40086602);
+  t.equal(s.data.length, 4);
+  t.equal(s.data.readUInt32LE(0), 0x10);
+  // An in_size beyond the request's end is cut there, never read past.
+  t.equal(decodeIoctl(set, H, H + 34).data.length, 2);
 });
 
 t.test('LSEEK and COPY_FILE_RANGE', async (t) => {

@@ -238,8 +238,10 @@ export function decodeFallocate(b: Buffer, o: number): { fh: number; offset: U64
 }
 
 /** IOCTL (fuse_ioctl_in, 32 bytes); its input data (in_size bytes) follows. */
-export function decodeIoctl(b: Buffer, o: number): { fh: number; flags: number; cmd: number; inSize: number; outSize: number } {
-  return { fh: readU64(b, o), flags: readU32(b, o + 8), cmd: readU32(b, o + 12), inSize: readU32(b, o + 24), outSize: readU32(b, o + 28) };
+export function decodeIoctl(b: Buffer, o: number, end: number): { fh: number; flags: number; cmd: number; data: Buffer; outSize: number } {
+  // The ioctl's input (in_size bytes) follows fuse_ioctl_in; never read past the request.
+  const data = b.subarray(Math.min(o + 32, end), Math.min(o + 32 + readU32(b, o + 24), end));
+  return { fh: readU64(b, o), flags: readU32(b, o + 8), cmd: readU32(b, o + 12), data, outSize: readU32(b, o + 28) };
 }
 
 /** LSEEK (fuse_lseek_in, 24 bytes). */

@@ -7,7 +7,9 @@ import { OvlError } from '../../errors.js';
 import {
   ENTRY_OUT_SIZE,
   FS_IOC_FSGETXATTR,
+  FS_IOC_FSSETXATTR,
   FS_IOC_GETFLAGS,
+  FS_IOC_SETFLAGS,
   FUSE_IOCTL_DIR,
   InitFlag,
   type InHeader,
@@ -56,6 +58,7 @@ export const NO_REPLY = -1;
 /** The request failed: the error (an errno-carrying error, or a bug) is in Dispatcher.failure. */
 export const FAILED = -2;
 const H = 40; // IN_HEADER_SIZE: every body starts there
+const NOTHING = Buffer.alloc(0);
 const O = OUT_HEADER_SIZE;
 
 const S_IFMT = 0o170000;
@@ -298,14 +301,21 @@ export class Dispatcher {
         return O;
       }
       case Op.IOCTL: {
-        // The fileattr reads (lsattr) are answered; setting flags is refused (src/fuse/fileattr.ts),
-        // and so is any other ioctl a client sends through its file (fuse_file_ioctl): the
-        // kernel's overlay has no ioctl of its own but these (ENOTTY, as fuse_send_ioctl turns an
-        // ENOSYS into).
-        const r = decodeIoctl(b, H);
+        // The fileattr reads and writes (lsattr, chattr: src/fuse/fileattr.ts) are answered; any
+        // other ioctl a client sends through its file (fuse_file_ioctl) is refused: the kernel's
+        // overlay has no ioctl of its own but these (ENOTTY, as fuse_send_ioctl turns an ENOSYS
+        // into).
+        const r = decodeIoctl(b, H, end);
+        const type = r.flags & FUSE_IOCTL_DIR ? 'dir' : 'file';
+        const set = r.cmd === FS_IOC_SETFLAGS ? 'flags' : r.cmd === FS_IOC_FSSETXATTR ? 'fsxattr' : null;
+        if (set !== null && fs.setFileattr) {
+          if (r.data.length < (set === 'flags' ? 4 : 28)) throw new OvlError('EINVAL', `ioctl ${r.cmd.toString(16)}: ${r.data.length} bytes`);
+          fs.setFileattr(ctx, node, r.fh, type, set, Buffer.from(r.data));
+          return encodeIoctlOut(out, O, NOTHING);
+        }
         const kind = r.cmd === FS_IOC_GETFLAGS ? 'flags' : r.cmd === FS_IOC_FSGETXATTR ? 'fsxattr' : null;
         if (kind === null || !fs.fileattr) throw new OvlError('ENOTTY', `ioctl ${r.cmd.toString(16)}`);
-        const value = fs.fileattr(ctx, node, r.fh, r.flags & FUSE_IOCTL_DIR ? 'dir' : 'file', kind);
+        const value = fs.fileattr(ctx, node, r.fh, type, kind);
         return encodeIoctlOut(out, O, value.subarray(0, Math.min(value.length, r.outSize)));
       }
       case Op.LSEEK: {

@@ -239,6 +239,8 @@ export interface LowLevelFs {
    * is the handle of the OPEN (or OPENDIR) the kernel made for the ioctl.
    */
   fileattr?(ctx: RequestContext, nodeid: number, fh: number, type: 'file' | 'dir', kind: 'flags' | 'fsxattr'): Buffer;
+  /** chattr: set the flags word or struct fsxattr `value` (the VFS has checked the caller's right). */
+  setFileattr?(ctx: RequestContext, nodeid: number, fh: number, type: 'file' | 'dir', kind: 'flags' | 'fsxattr', value: Buffer): void;
   fallocate?(ctx: RequestContext, nodeid: number, fh: number, offset: U64, length: U64, mode: number): void;
   /** SEEK_DATA / SEEK_HOLE (SEEK_SET/CUR/END are the kernel's own business). */
   lseek?(ctx: RequestContext, nodeid: number, fh: number, offset: U64, whence: number): U64;
