@@ -206,6 +206,8 @@ function opArbs(cfg: SuiteConfig): Record<OpName, fc.Arbitrary<Op>> {
     statx: r('statx', { path: dirPath }),
     ctime: r('ctime', { path: dirPath, via: fc.constantFrom('chown', 'chmod', 'xattr', 'read') }),
     dirents: r('dirents', { path: dirPath }),
+    chattr: r('chattr', { path: dirPath, flag: fc.constantFrom('+a', '-a', '+i', '-i', '+A', '-A', '+S', '-S') }),
+    lsattr: r('lsattr', { path: dirPath }),
     exec: r('exec', { path }),
     spawn: r('spawn', { path, proc: fd }),
     kill: r('kill', { proc: fd }),

@@ -1,11 +1,29 @@
 // The ops that observe what node:fs cannot: MAP_SHARED mmap with msync (in one op, or a mapping
 // held across other ops), O_DIRECT, statx, ctime across a change, d_ino against st_ino, execve of a file in the overlay and a process held
-// running it (ETXTBSY). Run in the worker like every op (exec-op.ts); errors are results.
+// running it (ETXTBSY), inode flags read and set as lsattr and chattr do. Run in the worker like
+// every op (exec-op.ts); errors are results.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { holdProgram, listDirents, mapShared, runProgram, setXattr, statxOf, STATX_BTIME, withAlignedBuffer, withSharedMapping } from '../sys/index.js';
+import {
+  FS_APPEND_FL,
+  FS_IMMUTABLE_FL,
+  FS_NOATIME_FL,
+  FS_SYNC_FL,
+  fileattrOf,
+  holdProgram,
+  listDirents,
+  mapShared,
+  openForFileattr,
+  runProgram,
+  setFileattrOf,
+  setXattr,
+  statxOf,
+  STATX_BTIME,
+  withAlignedBuffer,
+  withSharedMapping,
+} from '../sys/index.js';
 import type { ExecContext, RawValue } from './exec-op.js';
-import type { CtimeVia, Op } from './ops.js';
+import type { ChattrFlag, CtimeVia, Op } from './ops.js';
 import { contentObs } from './raw.js';
 
 const K = fs.constants;
@@ -128,6 +146,46 @@ function statxOp(path: string): RawValue {
   return { fields: out };
 }
 
+/** lsattr's letters for the inode flags (e2fsprogs' order); bits it has no letter for in hex. */
+const FLAG_LETTERS: Array<[number, string]> = [
+  [0x1, 's'], [0x2, 'u'], [0x8, 'S'], [0x10000, 'D'], [0x10, 'i'], [0x20, 'a'], [0x40, 'd'], [0x80, 'A'], [0x4, 'c'],
+  [0x800, 'E'], [0x4000, 'j'], [0x1000, 'I'], [0x8000, 't'], [0x20000, 'T'], [0x80000, 'e'], [0x800000, 'C'],
+  [0x2000000, 'x'], [0x40000000, 'F'], [0x10000000, 'N'], [0x20000000, 'P'], [0x100000, 'V'], [0x400, 'm'],
+];
+const CHATTR_BITS: Record<string, number> = { a: FS_APPEND_FL, i: FS_IMMUTABLE_FL, A: FS_NOATIME_FL, S: FS_SYNC_FL };
+
+/** The flags word of `path`, opened as chattr and lsattr open it (no follow, no wait on a fifo). */
+function withFlagsFd<T>(path: string, use: (fd: number, flags: number) => T): T {
+  const fd = openForFileattr(path, false);
+  try {
+    return use(fd, fileattrOf(fd, 'flags', path).readUInt32LE(0));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function lsattrOp(path: string): RawValue {
+  return withFlagsFd(path, (_fd, flags) => {
+    let rest = flags;
+    let text = '';
+    for (const [bit, letter] of FLAG_LETTERS) {
+      if (flags & bit) text += letter;
+      rest &= ~bit;
+    }
+    return { text: rest ? `${text} 0x${(rest >>> 0).toString(16)}` : text || '-' };
+  });
+}
+
+/** chattr +X / -X: the flags read, the one bit changed, written back whole (as chattr does). */
+function chattrOp(path: string, flag: ChattrFlag): void {
+  withFlagsFd(path, (fd, flags) => {
+    const bit = CHATTR_BITS[flag[1]!]!;
+    const word = Buffer.alloc(4);
+    word.writeUInt32LE((flag[0] === '+' ? flags | bit : flags & ~bit) >>> 0, 0);
+    setFileattrOf(fd, 'flags', word, path);
+  });
+}
+
 const rel = (a: bigint, b: bigint) => (b > a ? 'later' : b === a ? 'same' : 'earlier');
 
 function ctimeOp(path: string, via: CtimeVia): RawValue {
@@ -183,6 +241,10 @@ export async function runObserveOp(ctx: ExecContext, o: Op): Promise<RawValue | 
       return ctimeOp(p(o.path), o.via);
     case 'dirents':
       return direntsOp(p(o.path));
+    case 'lsattr':
+      return lsattrOp(p(o.path));
+    case 'chattr':
+      return chattrOp(p(o.path), o.flag);
     case 'exec': {
       const r = runProgram(p(o.path), 'echo', ['ok'], 5000, ctx.scratch);
       return { text: `status ${r.status ?? r.signal}: ${r.stdout}` };

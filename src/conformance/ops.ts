@@ -82,6 +82,10 @@ type OpCall =
   | { op: 'ctime'; path: string; via: CtimeVia }
   /** getdents of a dir: each name's d_type, and whether its d_ino is the st_ino lstat reports. */
   | { op: 'dirents'; path: string }
+  /** chattr: add (+) or remove (-) one inode flag (FS_IOC_GETFLAGS, then FS_IOC_SETFLAGS). */
+  | { op: 'chattr'; path: string; flag: ChattrFlag }
+  /** lsattr: the inode flags (FS_IOC_GETFLAGS) as lsattr's letters. */
+  | { op: 'lsattr'; path: string }
   /** execve the file (a busybox: `echo ok`), report exit status and output. */
   | { op: 'exec'; path: string }
   /** Start the file (busybox `sleep`) and keep it running as procN: writes to it then meet ETXTBSY. */
@@ -97,9 +101,13 @@ export const USER_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'read', 'write', 'append', 'create', 'open', 'fdRead', 'fdWrite', 'truncate', 'stat', 'lstat', 'readdir', 'opendir',
   'mkdir', 'rmdir', 'unlink', 'rename', 'link', 'symlink', 'readlink', 'chmod', 'chown', 'utimes', 'getxattr',
   'setxattr', 'listxattr', 'removexattr', 'setacl', 'getacl', 'mknod', 'mmap', 'mapOpen', 'direct', 'statx', 'ctime', 'dirents',
+  'chattr', 'lsattr',
 ]);
 
 export type CtimeVia = 'chown' | 'chmod' | 'xattr' | 'read';
+
+/** The flags chattr ops set and clear: append-only, immutable, noatime, synchronous. */
+export type ChattrFlag = '+a' | '-a' | '+i' | '-i' | '+A' | '-A' | '+S' | '-S';
 
 export type OpName = Op['op'];
 
@@ -198,6 +206,8 @@ function describeCall(o: Op): string {
       return `open(${q(o.path)}, O_DIRECT)${o.data !== undefined ? ` write 4K of ${q(o.data)}` : ''} read 4K`;
     case 'ctime':
       return `ctime(${q(o.path)} across ${o.via === 'chown' ? 'lchown -1 -1' : o.via === 'chmod' ? 'chmod same mode' : o.via === 'xattr' ? 'setxattr user.c' : 'read'})`;
+    case 'chattr':
+      return `chattr(${q(o.path)}, ${o.flag})`;
     case 'spawn':
       return `proc${o.proc} = spawn(${q(o.path)} sleep)`;
     case 'kill':
