@@ -8,11 +8,14 @@
 import { copyRange, fallocate, seek } from '../sys/space.js';
 import { current } from './ops-file.js';
 import type { Overlay } from './overlay.js';
+import { protOfUpperFd, refuseSpaceChange } from './protect.js';
 import type { U64 } from './session/filesystem.js';
 
 /** fallocate(2) with FALLOC_FL_* `mode` on the real file of handle `fh`. */
 export function fallocateHandle(ovl: Overlay, fh: number, offset: U64, length: U64, mode: number): void {
-  fallocate(current(ovl, fh).fd, mode, offset, length);
+  const h = current(ovl, fh);
+  if (h.upper) refuseSpaceChange(protOfUpperFd(ovl, h.fd), mode, h.path);
+  fallocate(h.fd, mode, offset, length);
 }
 
 /** lseek(2) on the real file of handle `fh` (FUSE_LSEEK carries SEEK_DATA / SEEK_HOLE); the new offset. */
@@ -24,5 +27,7 @@ export function seekHandle(ovl: Overlay, fh: number, offset: U64, whence: number
 export function copyRangeHandles(
   ovl: Overlay, fhIn: number, offIn: U64, fhOut: number, offOut: U64, len: U64, flags: number,
 ): number {
-  return copyRange(current(ovl, fhIn).fd, offIn, current(ovl, fhOut).fd, offOut, len, flags);
+  const out = current(ovl, fhOut);
+  if (out.upper) refuseSpaceChange(protOfUpperFd(ovl, out.fd), null, out.path);
+  return copyRange(current(ovl, fhIn).fd, offIn, out.fd, offOut, len, flags);
 }

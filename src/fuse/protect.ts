@@ -26,6 +26,7 @@ const APPEND = FS_APPEND_FL;
 const IMMUTABLE = FS_IMMUTABLE_FL;
 const EITHER = APPEND | IMMUTABLE;
 const O_ACCMODE = 3;
+const FALLOC_FL_KEEP_SIZE = 1;
 const { O_APPEND, O_RDONLY, O_TRUNC } = constants;
 
 /** The append-only and immutable flags of merged object `node` (read once per node, kept on it). */
@@ -74,6 +75,16 @@ export function refuseSetattr(prot: number, set: SetAttr, path: string): void {
   if (set.mode !== undefined || set.uid !== undefined || set.gid !== undefined || given(set.atime) || given(set.mtime)) fail('EPERM', path);
   if (prot & IMMUTABLE && (set.atime === 'now' || set.mtime === 'now')) fail('EPERM', path);
   if (set.size !== undefined && (prot & APPEND || set.fh === undefined)) fail('EPERM', path);
+}
+
+/**
+ * vfs_fallocate (on an fd opened for writing before the flag was set): nothing on an immutable
+ * file, only FALLOC_FL_KEEP_SIZE on an append-only one. generic_copy_file_checks: no
+ * copy_file_range into an immutable file (an append-only one's fd has O_APPEND: EBADF already).
+ */
+export function refuseSpaceChange(prot: number, fallocMode: number | null, path: string): void {
+  if (prot & IMMUTABLE) fail('EPERM', path);
+  if (prot & APPEND && fallocMode !== null && fallocMode & ~FALLOC_FL_KEEP_SIZE) fail('EPERM', path);
 }
 
 /** xattr_permission for a set or removal (ACLs included). */

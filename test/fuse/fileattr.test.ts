@@ -129,3 +129,56 @@ t.test('lsattr of an open file whose name is gone, and of an O_TMPFILE, as on ke
   t.same(seen.fuse, seen.kernel);
   t.ok(((seen.kernel as { unlinked: number }).unlinked & 0x80) !== 0, 'the lower file’s noatime flag, read through the held fd');
 });
+
+t.test('an fd opened before chattr: fallocate, copy_file_range, ftruncate and write as on kernel overlayfs', async (t) => {
+  // vfs_fallocate and generic_copy_file_checks ask the flags of the inode behind an fd opened
+  // before they were set; do_ftruncate only append-only; write(2) none of them.
+  const py = [
+    'import ctypes, fcntl, json, os, struct, sys',
+    'libc = ctypes.CDLL(None, use_errno=True)',
+    'm = sys.argv[1]',
+    'def flag(p, bit, on):',
+    '    fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)',
+    '    v = struct.unpack("I", fcntl.ioctl(fd, 0x80086601, bytes(8))[:4])[0]',
+    '    fcntl.ioctl(fd, 0x40086602, struct.pack("I", (v | bit) if on else (v & ~bit)) + bytes(4))',
+    '    os.close(fd)',
+    'def res(f):',
+    '    try:',
+    '        f(); return "ok"',
+    '    except OSError as e:',
+    '        return os.strerror(e.errno)',
+    'def falloc(fd, mode):',
+    '    if libc.fallocate(fd, mode, ctypes.c_long(0), ctypes.c_long(4096)) != 0:',
+    '        raise OSError(ctypes.get_errno(), "fallocate")',
+    'out = {}',
+    'src = os.open(os.path.join(m, "src"), os.O_RDONLY)',
+    'p = os.path.join(m, "f")',
+    'fd = os.open(p, os.O_RDWR)',
+    'flag(p, 0x10, True)',
+    'out["imm fallocate"] = res(lambda: falloc(fd, 0))',
+    'out["imm punch"] = res(lambda: falloc(fd, 3))',
+    'out["imm copy_file_range"] = res(lambda: os.copy_file_range(src, fd, 2, 0, 0))',
+    'out["imm write"] = res(lambda: os.pwrite(fd, b"w", 0))',
+    'out["imm ftruncate"] = res(lambda: os.ftruncate(fd, 3))',
+    'flag(p, 0x10, False)',
+    'flag(p, 0x20, True)',
+    'out["app fallocate keep-size"] = res(lambda: falloc(fd, 1))',
+    'out["app punch"] = res(lambda: falloc(fd, 3))',
+    'out["app ftruncate"] = res(lambda: os.ftruncate(fd, 1))',
+    'flag(p, 0x20, False)',
+    'os.close(fd)',
+    'out["content"] = open(p, "rb").read().hex()',
+    'print(json.dumps(out))',
+  ].join('\n');
+  const seen: Record<string, Record<string, string>> = {};
+  for (const target of ['kernel', 'fuse'] as const) {
+    const d = layerDirs(t, 1, 'ovlkit-chattr-fd-');
+    writeFileSync(join(d.lowers[0]!, 'f'), 'lower data');
+    writeFileSync(join(d.lowers[0]!, 'src'), 'source');
+    if (target === 'kernel') mountKernel(d);
+    else await remountAs(t, 'fuse', d);
+    seen[target] = JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, d.merged], { encoding: 'utf8' }));
+  }
+  t.same(seen.fuse, seen.kernel);
+  t.equal(seen.kernel!['imm fallocate'], 'Operation not permitted', 'the case is one the kernel refuses');
+});
