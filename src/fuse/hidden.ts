@@ -9,7 +9,8 @@ import { removeAt } from './create.js';
 import { fail } from './errno.js';
 import type { Handle } from './handles.js';
 import { splitPath } from './layers.js';
-import { lookupPath } from './lookup.js';
+import { lookupDir, lookupPath } from './lookup.js';
+import { refuseDelete } from './protect.js';
 import { current } from './ops-file.js';
 import type { Overlay } from './overlay.js';
 
@@ -31,6 +32,8 @@ export function moveHandles(ovl: Overlay, src: string, dest: string, isDir = tru
 export function hideOpenFile(ovl: Overlay, path: string, hiddenPath: string): void {
   const node = lookupPath(ovl, path);
   if (node.isDir) fail('EISDIR', path);
+  // The unlink (or the rename over it) this hiding stands for is refused before anything goes.
+  refuseDelete(ovl, lookupDir(ovl, splitPath(path)[0]), node, path);
   removeAt(ovl, path, node);
   for (const fh of [...ovl.handles.onPath(path)]) ovl.handles.setPath(fh, hiddenPath);
   ovl.hidden.add(hiddenPath);

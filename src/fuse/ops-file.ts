@@ -12,6 +12,7 @@ import type { Handle } from './handles.js';
 import { inoOf, originKey } from './inode.js';
 import { type Node, lookupPath, refuseNonRegularOpen } from './lookup.js';
 import type { Overlay } from './overlay.js';
+import { protOfUpperFd, refuseSetattr } from './protect.js';
 import { reply, replyCount } from './reply.js';
 
 const { O_RDONLY, O_RDWR, O_WRONLY, O_TRUNC, O_CREAT, O_EXCL, O_NOCTTY, O_DIRECT, O_NOATIME, O_DIRECTORY } = constants;
@@ -250,7 +251,10 @@ export function fileOps(ovl: Overlay): Partial<FuseOps> {
     ftruncate(path, fh, size, cb) {
       const refuse = () => {
         const h = current(ovl, fh);
-        if (h.upper) refuseTruncateOfRunning(ovl, fstatReal(h.fd), path ?? h.path);
+        if (!h.upper) return;
+        // do_ftruncate refuses an append-only file (the /dev/fuse transport: ll-attr.ts).
+        refuseSetattr(protOfUpperFd(ovl, h.fd), { size, fh }, path ?? h.path);
+        refuseTruncateOfRunning(ovl, fstatReal(h.fd), path ?? h.path);
       };
       settledReply('ftruncate', cb, refuse, () => ftruncateSync(current(ovl, fh).fd, size));
     },

@@ -71,10 +71,19 @@ export function refuseOpen(prot: number, flags: number, path: string): void {
  */
 export function refuseSetattr(prot: number, set: SetAttr, path: string): void {
   if (prot === 0) return;
-  const given = (t: SetAttr['atime']) => t !== undefined && t !== 'now';
-  if (set.mode !== undefined || set.uid !== undefined || set.gid !== undefined || given(set.atime) || given(set.mtime)) fail('EPERM', path);
-  if (prot & IMMUTABLE && (set.atime === 'now' || set.mtime === 'now')) fail('EPERM', path);
+  // vfs_utimes: only utimensat(NULL) or both UTIME_NOW is a touch (ATTR_TOUCH); any other times,
+  // `touch -a` (atime now, mtime omitted) included, are ATTR_TIMES_SET. The mtime a truncate
+  // sends with its size is neither.
+  const times = set.size === undefined && (set.atime !== undefined || set.mtime !== undefined);
+  const touch = set.atime === 'now' && set.mtime === 'now';
+  if (set.mode !== undefined || set.uid !== undefined || set.gid !== undefined || (times && !touch)) fail('EPERM', path);
+  if (prot & IMMUTABLE && times) fail('EPERM', path);
   if (set.size !== undefined && (prot & APPEND || set.fh === undefined)) fail('EPERM', path);
+}
+
+/** vfs_link of a file open on `fd` (an O_TMPFILE given its name): none for either flag. */
+export function refuseLinkOfUpperFd(ovl: Overlay, fd: number, path: string): void {
+  if (protOfUpperFd(ovl, fd) & EITHER) fail('EPERM', path);
 }
 
 /**

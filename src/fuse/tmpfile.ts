@@ -9,10 +9,11 @@ import { O_TMPFILE, linkFd } from '../sys/space.js';
 import { copyUp, upperPath } from './copy-up.js';
 import { createAt, newOwner } from './create.js';
 import { fail } from './errno.js';
+import { splitPath } from './layers.js';
 import { lookupPath } from './lookup.js';
 import { isReadWrite, isWriteOnly } from './ops-file.js';
 import type { Overlay } from './overlay.js';
-import { refuseCreateIn } from './protect.js';
+import { refuseCreateIn, refuseLinkOfUpperFd, refuseNameIn } from './protect.js';
 
 const { O_CREAT, O_NOCTTY } = constants;
 /** Flags that were the caller's kernel's business (O_TMPFILE itself is added here; O_EXCL stays). */
@@ -48,6 +49,9 @@ export function tmpfileHandle(ovl: Overlay, parentPath: string, mode: number, fl
 /** linkat(AT_EMPTY_PATH) of the unnamed file behind handle `fh` to merged `path` (EEXIST if taken). */
 export function linkTmpfile(ovl: Overlay, fh: number, path: string): void {
   const h = ovl.handles.get(fh) ?? fail('EBADF', String(fh));
+  // vfs_link: may_create in the dir first, then the file's own flags (chattr'ed through its fd).
+  refuseNameIn(ovl, splitPath(path)[0], path);
+  refuseLinkOfUpperFd(ovl, h.fd, path);
   createAt(ovl, path, { make: (real) => linkFd(h.fd, real), chown: false });
   ovl.handles.setPath(fh, path);
 }

@@ -57,6 +57,7 @@ r touch dd/new; r sh -c 'echo q >> dd/h'; r rm dd/h; r mv dd/h h2; r chattr -i d
 r mv f f2; r mv g f; r ln f f3; r setfattr -n user.x -v 1 f; r setfattr -x user.y g; r truncate -s 0 f; r chmod 600 f; r chown 1 f
 r python3 -c "import os; os.chown('f', -1, -1)"
 r sh -c 'echo more >> app'; r sh -c 'echo more > app'; r truncate -s 0 app; r rm app; r chmod 600 app; r touch app; r touch -d 2020-01-01 app
+r touch -a app; r touch -m app; r touch -a imm
 r python3 -c "import os; fd = os.open('app', os.O_WRONLY | os.O_APPEND); os.ftruncate(fd, 0)"
 r sh -c 'echo more >> imm'; r rm imm; r mv imm imm2; r ln imm imm3; r touch imm; r python3 -c "import os; os.open('imm', os.O_RDONLY | os.O_TRUNC)"
 r touch idir/new; r rm idir/k; r sh -c 'echo x >> idir/k'; r mkdir idir/sub; r python3 -c "import os; os.open('idir', os.O_TMPFILE | os.O_WRONLY)"
@@ -130,7 +131,7 @@ t.test('lsattr of an open file whose name is gone, and of an O_TMPFILE, as on ke
   t.ok(((seen.kernel as { unlinked: number }).unlinked & 0x80) !== 0, 'the lower file’s noatime flag, read through the held fd');
 });
 
-t.test('an fd opened before chattr: fallocate, copy_file_range, ftruncate and write as on kernel overlayfs', async (t) => {
+t.test('an fd opened before chattr: fallocate, copy_file_range, ftruncate and write, and a flagged O_TMPFILE linked, as on kernel overlayfs', async (t) => {
   // vfs_fallocate and generic_copy_file_checks ask the flags of the inode behind an fd opened
   // before they were set; do_ftruncate only append-only; write(2) none of them.
   const py = [
@@ -150,6 +151,9 @@ t.test('an fd opened before chattr: fallocate, copy_file_range, ftruncate and wr
     'def falloc(fd, mode):',
     '    if libc.fallocate(fd, mode, ctypes.c_long(0), ctypes.c_long(4096)) != 0:',
     '        raise OSError(ctypes.get_errno(), "fallocate")',
+    'def linkat_empty(fd, to):',
+    '    if libc.linkat(fd, b"", -100, to.encode(), 0x1000) != 0:',
+    '        raise OSError(ctypes.get_errno(), "linkat")',
     'out = {}',
     'src = os.open(os.path.join(m, "src"), os.O_RDONLY)',
     'p = os.path.join(m, "f")',
@@ -167,6 +171,13 @@ t.test('an fd opened before chattr: fallocate, copy_file_range, ftruncate and wr
     'out["app ftruncate"] = res(lambda: os.ftruncate(fd, 1))',
     'flag(p, 0x20, False)',
     'os.close(fd)',
+    'for bit, name in ((0x10, "imm"), (0x20, "app")):',
+    '    t = os.open(m, os.O_TMPFILE | os.O_RDWR, 0o600)',
+    '    v = struct.unpack("I", fcntl.ioctl(t, 0x80086601, bytes(8))[:4])[0]',
+    '    fcntl.ioctl(t, 0x40086602, struct.pack("I", v | bit) + bytes(4))',
+    '    out[name + " tmpfile linkat"] = res(lambda: linkat_empty(t, os.path.join(m, "t" + name)))',
+    '    fcntl.ioctl(t, 0x40086602, struct.pack("I", v) + bytes(4))',
+    '    os.close(t)',
     'out["content"] = open(p, "rb").read().hex()',
     'print(json.dumps(out))',
   ].join('\n');
@@ -181,4 +192,52 @@ t.test('an fd opened before chattr: fallocate, copy_file_range, ftruncate and wr
   }
   t.same(seen.fuse, seen.kernel);
   t.equal(seen.kernel!['imm fallocate'], 'Operation not permitted', 'the case is one the kernel refuses');
+});
+
+t.test('an upper the kernel left with protattr, on both transports: open victims of unlink and rename, ftruncate', async (t) => {
+  // fuse-native hides an open victim by a rename before its unlink (libfuse 2.9 without
+  // hard_remove): that hiding must be refused as the unlink is, before anything goes.
+  const py = [
+    'import json, os, sys',
+    'm = sys.argv[1]',
+    'P = lambda *n: os.path.join(m, *n)',
+    'def res(f):',
+    '    try:',
+    '        f(); return "ok"',
+    '    except OSError as e:',
+    '        return os.strerror(e.errno)',
+    'held = [os.open(P("u"), os.O_RDONLY), os.open(P("da", "k"), os.O_RDONLY), os.open(P("di", "k"), os.O_RDONLY)]',
+    'out = {}',
+    'out["unlink open immutable"] = res(lambda: os.unlink(P("u")))',
+    'out["rename over open immutable"] = res(lambda: os.rename(P("x"), P("u")))',
+    'out["rename over open, append-only dir"] = res(lambda: os.rename(P("da", "j"), P("da", "k")))',
+    'out["rename into immutable dir over open"] = res(lambda: os.rename(P("x"), P("di", "k")))',
+    'fd = os.open(P("ua"), os.O_WRONLY | os.O_APPEND)',
+    'out["ftruncate append-only"] = res(lambda: os.ftruncate(fd, 0))',
+    'os.close(fd)',
+    'for f in held: os.close(f)',
+    'out["left"] = sorted(os.path.relpath(os.path.join(r, n), m) for r, ds, fs in os.walk(m) for n in ds + fs)',
+    'out["ua size"] = os.stat(P("ua")).st_size',
+    'print(json.dumps(out))',
+  ].join('\n');
+  const seen: Record<string, unknown> = {};
+  for (const target of ['kernel', 'dev', 'fuse-native'] as const) {
+    const d = layerDirs(t, 1, 'ovlkit-protattr-');
+    for (const [name, prot] of [['u', 'i'], ['ua', 'a'], ['x', null]] as const) {
+      writeFileSync(join(d.upper, name), 'data');
+      if (prot) setXattr(join(d.upper, name), 'trusted.overlay.protattr', prot);
+    }
+    for (const [dir, prot] of [['da', 'a'], ['di', 'i']] as const) {
+      mkdirSync(join(d.upper, dir));
+      for (const n of ['j', 'k']) writeFileSync(join(d.upper, dir, n), n);
+      setXattr(join(d.upper, dir), 'trusted.overlay.protattr', prot);
+    }
+    if (target === 'kernel') mountKernel(d);
+    else await remountAs(t, 'fuse', d, target === 'fuse-native' ? 'transport=fuse-native' : undefined);
+    seen[target] = JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, d.merged], { encoding: 'utf8' }));
+    await umountSurely(d.merged);
+  }
+  t.same(seen.dev, seen.kernel, 'the /dev/fuse transport');
+  t.same(seen['fuse-native'], seen.kernel, 'fuse-native');
+  t.equal((seen.kernel as Record<string, string>)['unlink open immutable'], 'Operation not permitted');
 });
