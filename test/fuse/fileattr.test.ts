@@ -65,6 +65,9 @@ r chattr -a f; lsattr f | cut -c1-22; r sh -c 'echo a >> f'; r chattr -i f; r sh
 lsattr app imm | cut -c1-22; lsattr -d idir dd | cut -c1-22
 `;
 
+/** A python helper for the scripts below: res(f) is "ok" or the strerror of what f raised. */
+const PY_RESULT = ['def res(f):', '    try:', '        f(); return "ok"', '    except OSError as e:', '        return os.strerror(e.errno)'];
+
 /** The upper's objects with their overlay xattrs but origin (which names each mount's own lower) and their flags. */
 function upperState(upper: string): string {
   const py = [
@@ -143,11 +146,7 @@ t.test('an fd opened before chattr: fallocate, copy_file_range, ftruncate and wr
     '    v = struct.unpack("I", fcntl.ioctl(fd, 0x80086601, bytes(8))[:4])[0]',
     '    fcntl.ioctl(fd, 0x40086602, struct.pack("I", (v | bit) if on else (v & ~bit)) + bytes(4))',
     '    os.close(fd)',
-    'def res(f):',
-    '    try:',
-    '        f(); return "ok"',
-    '    except OSError as e:',
-    '        return os.strerror(e.errno)',
+    ...PY_RESULT,
     'def falloc(fd, mode):',
     '    if libc.fallocate(fd, mode, ctypes.c_long(0), ctypes.c_long(4096)) != 0:',
     '        raise OSError(ctypes.get_errno(), "fallocate")',
@@ -201,11 +200,7 @@ t.test('an upper the kernel left with protattr, on both transports: open victims
     'import json, os, sys',
     'm = sys.argv[1]',
     'P = lambda *n: os.path.join(m, *n)',
-    'def res(f):',
-    '    try:',
-    '        f(); return "ok"',
-    '    except OSError as e:',
-    '        return os.strerror(e.errno)',
+    ...PY_RESULT,
     'held = [os.open(P("u"), os.O_RDONLY), os.open(P("da", "k"), os.O_RDONLY), os.open(P("di", "k"), os.O_RDONLY)]',
     'out = {}',
     'out["unlink open immutable"] = res(lambda: os.unlink(P("u")))',
