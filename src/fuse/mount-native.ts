@@ -3,6 +3,7 @@
 // `-o transport=fuse-native` asks for it, so the default transport never pays for the addon.
 import type { OverlayConfig } from '../format/index.js';
 import { mountFuse } from '../sys/fuse-native.js';
+import { withTypeChecks } from './native-types.js';
 import { overlayOps } from './ops.js';
 import { type CacheMode, Overlay } from './overlay.js';
 import { listMounts } from '../sys/index.js';
@@ -43,6 +44,6 @@ export async function mountNative(cfg: OverlayConfig, merged: string, cache: Cac
     ...CACHE_OPTIONS[cache],
     ...(cfg.readonly ? ['ro'] : []),
   ];
-  session = await mountFuse(merged, overlayOps(overlay), { options, onExit });
+  session = await mountFuse(merged, withTypeChecks(overlay, overlayOps(overlay)), { options, onExit });
   return { overlay, closed };
 }

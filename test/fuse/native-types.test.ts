@@ -1,0 +1,40 @@
+// The fuse-native transport after a layer changed while mounted put an object of another type at
+// a name the kernel holds (src/fuse/native-types.ts): the kernel's FUSE client would mark the
+// inode bad (EIO) on a GETATTR answering the new type under libfuse's old node id; the daemon
+// answers ESTALE once instead, and the VFS's retry looks the name up again. Found by ovl-check
+// (seed 411, lower-mutation: EIO on both cases below).
+import { mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { mknod, makedev } from '../../src/sys/index.js';
+import { mountFuse } from '../helpers/fuse.js';
+import { layerDirs } from '../helpers/layers.js';
+
+const code = (f: () => unknown) => {
+  try {
+    f();
+    return 'ok';
+  } catch (err) {
+    return (err as { code?: string }).code ?? String(err);
+  }
+};
+
+t.test('fuse-native: a name whose object changed type in a layer while mounted gives no EIO', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-native-types-');
+  writeFileSync(join(d.lowers[0]!, 'f'), '');
+  mkdirSync(join(d.upper, 'e'));
+  await mountFuse(t, d, 'transport=fuse-native');
+  t.ok(statSync(join(d.merged, 'f')).isFile());
+  t.ok(statSync(join(d.merged, 'e')).isDirectory());
+  // A new upper dir hides the lower file; the upper dir is replaced by a whiteout.
+  mkdirSync(join(d.upper, 'f'));
+  rmdirSync(join(d.upper, 'e'));
+  mknod(join(d.upper, 'e'), 0o20000, makedev(0, 0));
+  // A listing of the root looks the names up again (as ovl-check's shrunk case did before its read).
+  readdirSync(d.merged);
+  t.equal(code(() => statSync(join(d.merged, 'f'))), 'ok', 'the file that became a dir: no EIO');
+  t.equal(code(() => readFileSync(join(d.merged, 'f'))), 'EISDIR', 'a read finds the dir');
+  t.equal(code(() => statSync(join(d.merged, 'e', 'a'))), 'ENOENT', 'below the dir that became a whiteout: ENOENT');
+  t.equal(code(() => statSync(join(d.merged, 'e'))), 'ENOENT', 'the dir that became a whiteout: ENOENT');
+});
+
