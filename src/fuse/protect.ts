@@ -1,18 +1,20 @@
 // Append-only and immutable objects (chattr +a, +i). The kernel's overlay inode carries these
 // flags (S_APPEND, S_IMMUTABLE), and its VFS refuses writes, truncates, attribute and xattr
 // changes, renames, unlinks and links of such an inode, and names added to or taken from such a
-// dir, before the overlay is asked (may_open, may_setattr, vfs_truncate, xattr_permission,
-// may_delete, may_create, vfs_link). A FUSE inode carries no such flag on 6.18 (its client checks
-// mode bits only), so the daemon refuses the same requests itself, EPERM, before any copy-up.
+// dir, before the overlay is asked (may_open, may_setattr, vfs_truncate, do_ftruncate,
+// xattr_permission, may_delete, may_create, vfs_link, vfs_tmpfile, vfs_fallocate,
+// generic_copy_file_checks). A FUSE inode carries no such flag on 6.18 (its client checks mode
+// bits only), so the daemon refuses the same requests itself, EPERM, before any copy-up.
 //
 // The flags are those of the overlay inode as ovl_copyflags and ovl_check_protattr make them: the
 // real top object's own (statx attributes: a lower file may be chattr'ed in its layer), and for an
 // upper object also those its `protattr` xattr holds, where the kernel keeps them instead of on
 // the upper inode (which must stay writable to the overlay itself).
 //
-// One difference stays: the VFS checks these flags before mode bits, so a caller who may not
-// write an immutable object gets EPERM from the kernel's overlay; through FUSE the kernel's own
-// mode check answers EACCES first and the daemon is never asked.
+// What the VFS decides on the FUSE inode without asking the daemon stays different (docs/fuse.md,
+// "lsattr and chattr"): it checks these flags before the mode bits and a victim's type, so where
+// the kernel's overlay answers EPERM the FUSE client may answer EACCES, EISDIR or ENOTDIR first;
+// and it lets a MAP_SHARED mapping of an append-only file open for writing through.
 import { constants } from 'node:fs';
 import { parseProtattr } from '../format/index.js';
 import { FS_APPEND_FL, FS_IMMUTABLE_FL, getXattr } from '../sys/index.js';
@@ -40,16 +42,16 @@ export function protOf(ovl: Overlay, node: Node): number {
   return prot;
 }
 
+/** protOf for the upper file open on `fd` (a handle whose name may be gone): its protattr only. */
+export function protOfUpperFd(ovl: Overlay, fd: number): number {
+  return protattrFlags(getXattr(fd, ovl.xattrs.name('protattr')));
+}
+
 /** The flags a `protattr` value gives (ovl_check_protattr). */
 export function protattrFlags(value: Buffer | null): number {
   if (value === null) return 0;
   const p = parseProtattr(value);
   return (p.append ? APPEND : 0) | (p.immutable ? IMMUTABLE : 0);
-}
-
-/** The same for the upper file open on `fd` (a handle whose name may be gone): its protattr only. */
-export function protOfUpperFd(ovl: Overlay, fd: number): number {
-  return protattrFlags(getXattr(fd, ovl.xattrs.name('protattr')));
 }
 
 /**
