@@ -5,7 +5,7 @@ import { chmodSync, lstatSync } from 'node:fs';
 import { getLayerXattr, getXattr, listXattrsSized, removeXattr, setXattr } from '../sys/index.js';
 import { ACL_ACCESS, isAcl } from '../format/index.js';
 import { mayListTrusted } from './caller-creds.js';
-import { copyUp, upperPath } from './copy-up.js';
+import { copyUpChecked, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { type Hit, lookupPath } from './lookup.js';
 import { protOf, refuseXattrChange } from './protect.js';
@@ -77,10 +77,12 @@ export type KillSgid = (gid: number) => boolean;
  */
 export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer, flags: number, killSgid: boolean | KillSgid = false): void {
   const mode = flags & XATTR_CREATE ? 'create' : flags & XATTR_REPLACE ? 'replace' : 'any';
-  const node = lookupPath(ovl, path);
-  refuseXattrChange(protOf(ovl, node), path);
-  if (isAcl(name)) refuseAclOfLowerWithout(node.hits[0]!, name);
-  const real = upperPath(ovl, copyUp(ovl, path).path);
+  // Refused before any copy-up, on the node the copy-up looks up itself.
+  const copied = copyUpChecked(ovl, path, (node) => {
+    refuseXattrChange(protOf(ovl, node), path);
+    if (isAcl(name)) refuseAclOfLowerWithout(node.hits[0]!, name);
+  });
+  const real = upperPath(ovl, copied.path);
   if (name !== ACL_ACCESS) return setXattr(real, ovl.xattrs.escape(name), value, mode);
   try {
     if (killSgid !== false) dropSgidIf(real, killSgid === true ? () => true : killSgid);
@@ -105,14 +107,15 @@ function dropSgidIf(real: string, outside: KillSgid): void {
  * client sends no flag for it, unlike a set).
  */
 export function xattrRemove(ovl: Overlay, path: string, name: string, inGroup?: (gid: number) => boolean): void {
-  const node = lookupPath(ovl, path);
-  refuseXattrChange(protOf(ovl, node), path);
-  const top = node.hits[0]!;
-  if (isAcl(name)) refuseAclOfLowerWithout(top, name);
   const stored = ovl.xattrs.escape(name);
-  // Removing what a lower object does not have is ENODATA without a copy-up (ovl_xattr_set).
-  if (!top.layer.upper && getXattr(top.real, stored) === null) fail('ENODATA', path);
-  const real = upperPath(ovl, copyUp(ovl, path).path);
+  const copied = copyUpChecked(ovl, path, (node) => {
+    refuseXattrChange(protOf(ovl, node), path);
+    const top = node.hits[0]!;
+    if (isAcl(name)) refuseAclOfLowerWithout(top, name);
+    // Removing what a lower object does not have is ENODATA without a copy-up (ovl_xattr_set).
+    if (!top.layer.upper && getXattr(top.real, stored) === null) fail('ENODATA', path);
+  });
+  const real = upperPath(ovl, copied.path);
   if (name !== ACL_ACCESS) return removeXattr(real, stored);
   try {
     if (inGroup) dropSgidIf(real, (gid) => !inGroup(gid));
