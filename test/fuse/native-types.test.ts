@@ -3,7 +3,7 @@
 // inode bad (EIO) on a GETATTR answering the new type under libfuse's old node id; the daemon
 // answers ESTALE once instead, and the VFS's retry looks the name up again. Found by ovl-check
 // (seed 411, lower-mutation: EIO on both cases below).
-import { mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { mknod, makedev } from '../../src/sys/index.js';
@@ -38,3 +38,34 @@ t.test('fuse-native: a name whose object changed type in a layer while mounted g
   t.equal(code(() => statSync(join(d.merged, 'e'))), 'ENOENT', 'the dir that became a whiteout: ENOENT');
 });
 
+
+// Review of 9c6ffec: any rename or rmdir through the mount forgot every remembered type, so a name
+// the kernel still held answered its new type unchecked (EIO). Now a rename moves what was
+// remembered below it and an rmdir forgets only its own subtree.
+t.test('fuse-native: renames and rmdirs through the mount keep the other names checked', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-native-types-');
+  writeFileSync(join(d.lowers[0]!, 'f'), '');
+  await mountFuse(t, d, 'transport=fuse-native');
+  const m = (...p: string[]) => join(d.merged, ...p);
+  mkdirSync(m('a'));
+  writeFileSync(m('a', 'x'), '');
+  mkdirSync(m('gone'));
+  writeFileSync(m('other'), '');
+  t.ok(statSync(m('f')).isFile());
+  t.ok(statSync(m('a', 'x')).isFile());
+  // Through the mount: an unrelated rename, a rename of the dir holding x, an rmdir.
+  renameSync(m('other'), m('other2'));
+  renameSync(m('a'), m('b'));
+  rmdirSync(m('gone'));
+  // Beside the mount: both files become dirs.
+  mkdirSync(join(d.upper, 'f'));
+  unlinkSync(join(d.upper, 'b', 'x'));
+  mkdirSync(join(d.upper, 'b', 'x'));
+  // Listings make the daemon read both dirs again (it has no layer watcher on this transport).
+  readdirSync(d.merged);
+  readdirSync(m('b'));
+  t.equal(code(() => t.ok(statSync(m('f')).isDirectory())), 'ok', 'the lower file that became a dir: no EIO');
+  t.equal(code(() => readdirSync(m('f'))), 'ok', 'and it lists');
+  t.equal(code(() => t.ok(statSync(m('b', 'x')).isDirectory())), 'ok', 'the moved file that became a dir: no EIO');
+  t.equal(code(() => readdirSync(m('b', 'x'))), 'ok', 'and it lists');
+});
