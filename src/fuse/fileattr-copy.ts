@@ -4,7 +4,6 @@
 // itself. Other flags stay behind, as with the kernel.
 import { closeSync } from 'node:fs';
 import { errnoCodeOf } from '../errors.js';
-import { protattrValue } from '../format/index.js';
 import {
   FS_APPEND_FL,
   FS_IMMUTABLE_FL,
@@ -17,6 +16,7 @@ import {
   setXattr,
 } from '../sys/index.js';
 import type { Overlay } from './overlay.js';
+import { bitsToProtattr } from './protattr-bits.js';
 
 /** OVL_COPY_FS_FLAGS_MASK: what a copy-up sets on the copy itself. */
 const COPIED_FLAGS = FS_SYNC_FL | FS_NOATIME_FL;
@@ -29,7 +29,7 @@ const COPIED_FLAGS = FS_SYNC_FL | FS_NOATIME_FL;
 export function copyFileattr(ovl: Overlay, src: XattrTarget, dst: XattrTarget): void {
   const flags = onFd(src, true, (fd) => flagsOrNull(fd, String(src)));
   if (flags === null || (flags & (COPIED_FLAGS | FS_APPEND_FL | FS_IMMUTABLE_FL)) === 0) return;
-  const prot = protattrValue({ append: (flags & FS_APPEND_FL) !== 0, immutable: (flags & FS_IMMUTABLE_FL) !== 0 });
+  const prot = bitsToProtattr(flags);
   if (prot !== null) {
     try {
       setXattr(dst, ovl.xattrs.name('protattr'), prot);

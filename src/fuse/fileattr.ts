@@ -8,12 +8,7 @@
 // - copied up: fileattr-copy.ts.
 // What those flags forbid, the daemon refuses itself (protect.ts).
 import { closeSync } from 'node:fs';
-import { parseProtattr, protattrValue } from '../format/index.js';
 import {
-  FS_APPEND_FL,
-  FS_IMMUTABLE_FL,
-  FS_XFLAG_APPEND,
-  FS_XFLAG_IMMUTABLE,
   type FileattrKind,
   fileattrOf,
   getXattr,
@@ -26,6 +21,7 @@ import {
 import { copyUp, upperPath } from './copy-up.js';
 import { lookupPath } from './lookup.js';
 import type { Overlay } from './overlay.js';
+import { bitsToProtattr, protBits, protattrToBits } from './protattr-bits.js';
 
 
 /** The flags word or struct fsxattr of merged `path` (a regular file or dir). */
@@ -43,11 +39,8 @@ export function fileattrOnFd(ovl: Overlay, fd: number, upper: boolean, kind: Fil
 
 /** `value` with the append-only and immutable flags of protattr value `prot` added (ovl_fileattr_prot_flags). */
 function withProtattr(value: Buffer, kind: FileattrKind, prot: Buffer | null): Buffer {
-  const p = parseProtattr(prot);
   // A flags word, or struct fsxattr, whose first member is fsx_xflags.
-  const append = kind === 'flags' ? FS_APPEND_FL : FS_XFLAG_APPEND;
-  const immutable = kind === 'flags' ? FS_IMMUTABLE_FL : FS_XFLAG_IMMUTABLE;
-  value.writeUInt32LE((value.readUInt32LE(0) | (p.append ? append : 0) | (p.immutable ? immutable : 0)) >>> 0, 0);
+  value.writeUInt32LE((value.readUInt32LE(0) | protattrToBits(prot, kind)) >>> 0, 0);
   return value;
 }
 
@@ -70,10 +63,9 @@ export function setMergedFileattr(ovl: Overlay, path: string, kind: FileattrKind
 
 /** The same on an upper file already open on `fd` (a handle whose name is gone). */
 export function setFileattrOnUpper(ovl: Overlay, fd: number, kind: FileattrKind, value: Buffer, what: string): void {
-  const append = kind === 'flags' ? FS_APPEND_FL : FS_XFLAG_APPEND;
-  const immutable = kind === 'flags' ? FS_IMMUTABLE_FL : FS_XFLAG_IMMUTABLE;
+  const { append, immutable } = protBits(kind);
   const word = value.readUInt32LE(0);
-  const prot = protattrValue({ append: (word & append) !== 0, immutable: (word & immutable) !== 0 });
+  const prot = bitsToProtattr(word, kind);
   const name = ovl.xattrs.name('protattr');
   if (prot !== null) setXattr(fd, name, prot);
   else removeXattrOf(fd, name, true);

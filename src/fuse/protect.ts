@@ -16,11 +16,11 @@
 // the kernel's overlay answers EPERM the FUSE client may answer EACCES, EISDIR or ENOTDIR first;
 // and it lets a MAP_SHARED mapping of an append-only file open for writing through.
 import { constants } from 'node:fs';
-import { parseProtattr } from '../format/index.js';
 import { FS_APPEND_FL, FS_IMMUTABLE_FL, getXattr } from '../sys/index.js';
 import { fail } from './errno.js';
 import { type Node, lookupOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
+import { protattrToBits } from './protattr-bits.js';
 import type { SetAttr } from './session/filesystem.js';
 
 // The inode flag bits are also the STATX_ATTR_* bits of the same meaning.
@@ -37,21 +37,14 @@ export function protOf(ovl: Overlay, node: Node): number {
   const top = node.hits[0]!;
   let prot = top.st.attributes & EITHER;
   // A dir's lookup read its protattr with its other markers; a file's is read now.
-  if (top.layer.upper) prot |= protattrFlags(top.protattr !== undefined ? top.protattr : getXattr(top.real, ovl.xattrs.name('protattr')));
+  if (top.layer.upper) prot |= protattrToBits(top.protattr !== undefined ? top.protattr : getXattr(top.real, ovl.xattrs.name('protattr')));
   node.prot = prot;
   return prot;
 }
 
 /** protOf for the upper file open on `fd` (a handle whose name may be gone): its protattr only. */
 export function protOfUpperFd(ovl: Overlay, fd: number): number {
-  return protattrFlags(getXattr(fd, ovl.xattrs.name('protattr')));
-}
-
-/** The flags a `protattr` value gives (ovl_check_protattr). */
-export function protattrFlags(value: Buffer | null): number {
-  if (value === null) return 0;
-  const p = parseProtattr(value);
-  return (p.append ? APPEND : 0) | (p.immutable ? IMMUTABLE : 0);
+  return protattrToBits(getXattr(fd, ovl.xattrs.name('protattr')));
 }
 
 /**

@@ -8,8 +8,30 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { setXattr, umountSurely } from '../../src/sys/index.js';
-import { layerDirs, mountKernel } from '../helpers/layers.js';
+import { type LayerDirs, type Teardowns, layerDirs, mountKernel } from '../helpers/layers.js';
 import { remountAs } from '../helpers/twin.js';
+
+type Target = 'kernel' | 'dev' | 'fuse-native';
+
+/**
+ * For each target, fresh layers `fill` makes, mounted (the kernel's overlay, or ovl-fuse on that
+ * transport), `run` on them, unmounted; what each run returned, by target.
+ */
+async function onEach<T>(t: Teardowns, targets: readonly Target[], fill: (d: LayerDirs) => void, run: (d: LayerDirs) => T): Promise<Partial<Record<Target, T>>> {
+  const seen: Partial<Record<Target, T>> = {};
+  for (const target of targets) {
+    const d = layerDirs(t, 1, `ovlkit-fileattr-${target}-`);
+    fill(d);
+    if (target === 'kernel') mountKernel(d);
+    else await remountAs(t, 'fuse', d, target === 'fuse-native' ? 'transport=fuse-native' : undefined);
+    seen[target] = run(d);
+    await umountSurely(d.merged);
+  }
+  return seen;
+}
+
+/** Runs python script `py` with the merged dir as its argument and parses the JSON it prints. */
+const python = (py: string) => (d: LayerDirs) => JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, d.merged], { encoding: 'utf8' }));
 
 const NAMES = ['plain', 'noatime', 'ld', 'up-i', 'up-ai', 'up-bad', 'ud-a'];
 
@@ -84,9 +106,7 @@ function upperState(upper: string): string {
 }
 
 t.test('chattr and what append-only and immutable objects refuse, as on kernel overlayfs', async (t) => {
-  const seen: Record<string, { out: string; upper: string }> = {};
-  for (const target of ['kernel', 'fuse'] as const) {
-    const d = layerDirs(t, 1, 'ovlkit-chattr-');
+  const fill = (d: LayerDirs) => {
     const l = d.lowers[0]!;
     for (const [name, data] of [['f', 'hi'], ['g', 'x'], ['app', 'z'], ['imm', 'q']]) writeFileSync(join(l, name!), data!);
     mkdirSync(join(l, 'dd'));
@@ -99,16 +119,15 @@ t.test('chattr and what append-only and immutable objects refuse, as on kernel o
     execFileSync('chattr', ['+a', join(l, 'app')]);
     execFileSync('chattr', ['+i', join(l, 'imm')]);
     execFileSync('chattr', ['+i', join(l, 'idir')]);
-    if (target === 'kernel') mountKernel(d);
-    else await remountAs(t, 'fuse', d);
-    const out = execFileSync('bash', ['-c', SCRIPT], { cwd: d.merged, encoding: 'utf8' });
-    await umountSurely(d.merged);
-    seen[target] = { out, upper: upperState(d.upper) };
-  }
-  t.same(seen.fuse!.out.split('\n'), seen.kernel!.out.split('\n'), 'each step answered alike');
-  t.same(seen.fuse!.upper.split('\n'), seen.kernel!.upper.split('\n'), 'the same upper: protattr values, flags, copies');
-  t.match(seen.kernel!.out, /^touch -d 2020-01-01 app -> 1$/m, 'the script checks refusals (append-only: no time set)');
-  t.match(seen.kernel!.out, /^touch app -> 0$/m, 'and what passes (append-only: touch)');
+  };
+  const run = (d: LayerDirs) => ({ out: execFileSync('bash', ['-c', SCRIPT], { cwd: d.merged, encoding: 'utf8' }), upper: d.upper });
+  const seen = await onEach(t, ['kernel', 'dev'], fill, run);
+  const { kernel, dev } = seen as Record<'kernel' | 'dev', { out: string; upper: string }>;
+  t.same(dev.out.split('\n'), kernel.out.split('\n'), 'each step answered alike');
+  // Read once each mount is gone.
+  t.same(upperState(dev.upper).split('\n'), upperState(kernel.upper).split('\n'), 'the same upper: protattr values, flags, copies');
+  t.match(kernel.out, /^touch -d 2020-01-01 app -> 1$/m, 'the script checks refusals (append-only: no time set)');
+  t.match(kernel.out, /^touch app -> 0$/m, 'and what passes (append-only: touch)');
 });
 
 t.test('lsattr of an open file whose name is gone, and of an O_TMPFILE, as on kernel overlayfs', async (t) => {
@@ -121,16 +140,12 @@ t.test('lsattr of an open file whose name is gone, and of an O_TMPFILE, as on ke
     'tmp = os.open(m, os.O_TMPFILE | os.O_RDWR, 0o600)',
     'print(json.dumps({"unlinked": flags(fd), "tmpfile": flags(tmp)}))',
   ].join('\n');
-  const seen: Record<string, unknown> = {};
-  for (const target of ['kernel', 'fuse'] as const) {
-    const d = layerDirs(t, 1, 'ovlkit-fileattr-');
+  const fill = (d: LayerDirs) => {
     writeFileSync(join(d.lowers[0]!, 'lowerfile'), 'x');
     execFileSync('chattr', ['+A', join(d.lowers[0]!, 'lowerfile')]);
-    if (target === 'kernel') mountKernel(d);
-    else await remountAs(t, 'fuse', d);
-    seen[target] = JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, d.merged], { encoding: 'utf8' }));
-  }
-  t.same(seen.fuse, seen.kernel);
+  };
+  const seen = await onEach(t, ['kernel', 'dev'], fill, python(py));
+  t.same(seen.dev, seen.kernel);
   t.ok(((seen.kernel as { unlinked: number }).unlinked & 0x80) !== 0, 'the lower file’s noatime flag, read through the held fd');
 });
 
@@ -180,16 +195,12 @@ t.test('an fd opened before chattr: fallocate, copy_file_range, ftruncate and wr
     'out["content"] = open(p, "rb").read().hex()',
     'print(json.dumps(out))',
   ].join('\n');
-  const seen: Record<string, Record<string, string>> = {};
-  for (const target of ['kernel', 'fuse'] as const) {
-    const d = layerDirs(t, 1, 'ovlkit-chattr-fd-');
+  const fill = (d: LayerDirs) => {
     writeFileSync(join(d.lowers[0]!, 'f'), 'lower data');
     writeFileSync(join(d.lowers[0]!, 'src'), 'source');
-    if (target === 'kernel') mountKernel(d);
-    else await remountAs(t, 'fuse', d);
-    seen[target] = JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, d.merged], { encoding: 'utf8' }));
-  }
-  t.same(seen.fuse, seen.kernel);
+  };
+  const seen = await onEach(t, ['kernel', 'dev'], fill, python(py));
+  t.same(seen.dev, seen.kernel);
   t.equal(seen.kernel!['imm fallocate'], 'Operation not permitted', 'the case is one the kernel refuses');
 });
 
@@ -215,9 +226,7 @@ t.test('an upper the kernel left with protattr, on both transports: open victims
     'out["ua size"] = os.stat(P("ua")).st_size',
     'print(json.dumps(out))',
   ].join('\n');
-  const seen: Record<string, unknown> = {};
-  for (const target of ['kernel', 'dev', 'fuse-native'] as const) {
-    const d = layerDirs(t, 1, 'ovlkit-protattr-');
+  const fill = (d: LayerDirs) => {
     for (const [name, prot] of [['u', 'i'], ['ua', 'a'], ['x', null]] as const) {
       writeFileSync(join(d.upper, name), 'data');
       if (prot) setXattr(join(d.upper, name), 'trusted.overlay.protattr', prot);
@@ -227,11 +236,8 @@ t.test('an upper the kernel left with protattr, on both transports: open victims
       for (const n of ['j', 'k']) writeFileSync(join(d.upper, dir, n), n);
       setXattr(join(d.upper, dir), 'trusted.overlay.protattr', prot);
     }
-    if (target === 'kernel') mountKernel(d);
-    else await remountAs(t, 'fuse', d, target === 'fuse-native' ? 'transport=fuse-native' : undefined);
-    seen[target] = JSON.parse(execFileSync('/usr/bin/python3', ['-c', py, d.merged], { encoding: 'utf8' }));
-    await umountSurely(d.merged);
-  }
+  };
+  const seen = await onEach(t, ['kernel', 'dev', 'fuse-native'], fill, python(py));
   t.same(seen.dev, seen.kernel, 'the /dev/fuse transport');
   t.same(seen['fuse-native'], seen.kernel, 'fuse-native');
   t.equal((seen.kernel as Record<string, string>)['unlink open immutable'], 'Operation not permitted');
