@@ -71,3 +71,13 @@ export function errnoOf(err: unknown): number {
 export function errnoCodeOf(err: unknown): string {
   return errnoName(errnoOf(err));
 }
+
+/**
+ * `text` on one line: control characters (a newline in a path, garbage bytes quoted from a
+ * corrupt file) escaped as \n, \r, \t or \xNN, so an error or warning stays the one line scripts
+ * and readers expect.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

@@ -2,7 +2,7 @@
 // (0 ok, 1 failure, 2 usage) with errors printed as one line on stderr. Commander itself is in
 // program.ts: ovl-fuse parses its few options without it (start-up time counts there).
 import { readFileSync } from 'node:fs';
-import { OvlError, UsageError } from '../errors.js';
+import { OvlError, UsageError, oneLine } from '../errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -28,19 +28,20 @@ export function exitCodeFor(err: unknown, name: string): number {
   const code = commanderCode(err);
   if (code !== undefined) {
     if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return EXIT_OK;
-    process.stderr.write(`${name}: ${(err as Error).message.replace(/^error: /, '')}\n`);
+    // Commander's own text may add a line ("(Did you mean --json?)"): a space joins it.
+    process.stderr.write(`${name}: ${oneLine((err as Error).message.replace(/^error: /, '').replace(/\n+(?=\()/g, ' '))}\n`);
     return EXIT_USAGE;
   }
   if (err instanceof UsageError) {
-    process.stderr.write(`${name}: ${err.message}\n`);
+    process.stderr.write(`${name}: ${oneLine(err.message)}\n`);
     return EXIT_USAGE;
   }
   if (err instanceof OvlError) {
-    process.stderr.write(`${name}: ${err.message}\n`);
+    process.stderr.write(`${name}: ${oneLine(err.message)}\n`);
     return EXIT_FAILURE;
   }
   const msg = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`${name}: internal error: ${msg.split('\n')[0]}\n`);
+  process.stderr.write(`${name}: internal error: ${oneLine(msg.split('\n')[0]!)}\n`);
   if (process.env.OVLKIT_DEBUG) console.error(err);
   return EXIT_FAILURE;
 }

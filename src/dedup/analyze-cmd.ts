@@ -1,6 +1,6 @@
 // The analyze command's flow: check the arguments, run the pipeline, write JSON and tables,
 // evaluate CI rules. The CLI only parses options and turns the outcome into an exit code.
-import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import { evaluate, parseThresholds, type RuleResult, type ThresholdText } from './ci.js';
@@ -32,25 +32,51 @@ export interface AnalyzeOutcome {
   rules: RuleResult[];
 }
 
-/** The data root as a real directory path, or a UsageError naming it. */
+/** The data root as a real directory path, or a UsageError naming it and why. */
 export function checkedRoot(root: string): string {
   let st;
   try {
     st = statSync(root);
   } catch (err) {
-    throw new UsageError(`${root}: ${(err as { code?: string }).code === 'ENOENT' ? 'no such directory' : 'cannot stat'}`, { cause: err });
+    const code = (err as { code?: string }).code;
+    throw new UsageError(`${root}: ${code === 'ENOENT' ? 'no such directory' : `cannot stat (${code ?? String(err)})`}`, { code, cause: err });
   }
-  if (!st.isDirectory()) throw new UsageError(`${root}: not a directory`);
+  if (!st.isDirectory()) throw new UsageError(`${root}: not a directory`, { code: 'ENOTDIR' });
+  try {
+    // A root the caller may not list would otherwise read as one holding no store.
+    accessSync(root, constants.R_OK | constants.X_OK);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    throw new UsageError(`${root}: cannot read (${code ?? String(err)})`, { code, cause: err });
+  }
   return realpathSync(root);
 }
 
-/** True when `path` (which may not exist yet) lies inside `root` (a real path). */
-export function isInside(path: string, root: string): boolean {
-  let p = resolve(path);
+/** Symlinks a path resolution follows at most (the kernel's MAXSYMLINKS). */
+const MAX_SYMLINKS = 40;
+
+/**
+ * True when `path` (which may not exist yet) lies inside `root` (a real path). A dangling symlink
+ * counts where its target lies: writing to it creates the target (a review found `--json` given
+ * as such a link into the root written there).
+ */
+export function isInside(path: string, root: string, hops = 0): boolean {
+  const abs = resolve(path);
+  if (hops < MAX_SYMLINKS && !existsSync(abs)) {
+    try {
+      if (lstatSync(abs).isSymbolicLink()) {
+        // Relative to the link's real dir: `..` in its target is taken physically.
+        return isInside(resolve(realpathSync(dirname(abs)), readlinkSync(abs)), root, hops + 1);
+      }
+    } catch {
+      // nothing there, not even a link
+    }
+  }
+  let p = abs;
   // Resolve the deepest existing ancestor so symlinks cannot smuggle a path into the root.
   for (let probe = p; ; probe = dirname(probe)) {
     try {
-      p = resolve(realpathSync(probe), resolve(path).slice(probe.length + 1));
+      p = resolve(realpathSync(probe), abs.slice(probe.length + 1));
       break;
     } catch {
       if (dirname(probe) === probe) break;

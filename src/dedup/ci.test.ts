@@ -14,7 +14,11 @@ t.test('thresholds parse sizes and ratios, and name the bad option', async (t) =
   t.same(parseThresholds({}), {});
   t.throws(() => parseThresholds({ maxWastedBytes: 'lots' }), new UsageError("--max-wasted-bytes: expected a size such as 1000000, 20MB or 1GiB, got 'lots'"));
   t.throws(() => parseThresholds({ maxDuplicateBytes: '-3' }), UsageError);
-  for (const bad of ['1.5', '-0.1', 'x', '']) t.throws(() => parseThresholds({ minEfficiency: bad }), UsageError, bad);
+  for (const bad of ['1.5', '-0.1', 'x', '', '.', '0x1', '1e0', ' .5']) t.throws(() => parseThresholds({ minEfficiency: bad }), UsageError, bad);
+  for (const [good, v] of [['0', 0], ['1', 1], ['.5', 0.5], ['0.95', 0.95], ['1.000', 1]] as const) t.equal(parseThresholds({ minEfficiency: good }).minEfficiency, v, good);
+  // A size no byte count holds (a review found 400 zeros accepted as Infinity).
+  t.throws(() => parseThresholds({ maxWastedBytes: '1' + '0'.repeat(400) }), UsageError);
+  t.throws(() => parseThresholds({ maxDuplicateBytes: '9007199254740993' }), UsageError);
 });
 
 t.test('each threshold is one rule', async (t) => {

@@ -35,8 +35,9 @@ export function parseThresholds(t: ThresholdText): Thresholds {
   if (t.maxWastedBytes !== undefined) out.maxWastedBytes = sizeOption('max-wasted-bytes', t.maxWastedBytes);
   if (t.maxDuplicateBytes !== undefined) out.maxDuplicateBytes = sizeOption('max-duplicate-bytes', t.maxDuplicateBytes);
   if (t.minEfficiency !== undefined) {
+    // A decimal only: Number() would also take '0x1', '1e0' and '  .5 '.
     const v = Number(t.minEfficiency);
-    if (t.minEfficiency.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1) {
+    if (!/^(?:[01](?:\.\d*)?|\.\d+)$/.test(t.minEfficiency) || v > 1) {
       throw new UsageError(`--min-efficiency: expected a ratio between 0 and 1, got '${t.minEfficiency}'`);
     }
     out.minEfficiency = v;

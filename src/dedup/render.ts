@@ -1,6 +1,7 @@
 // Render: a Report → plain text for a person who has not read the docs: units said once, one
 // precision per column, every layer named as docker history/dive name it, tables fitted to the
 // terminal width, each column name readable on its own. Only consumes the report.
+import { oneLine } from '../errors.js';
 import type { RuleResult } from './ci.js';
 import { layerLabel, layerNames, type LayerName } from './layer-names.js';
 import type { Counts, Driver } from './types.js';
@@ -209,7 +210,7 @@ function waste(r: Report, c: Ctx): string {
 
 function warnings(r: Report): string {
   if (r.warnings.length === 0) return '';
-  return `Warnings (${r.warnings.length}):\n` + r.warnings.map((w) => `  ${w.path}: ${w.reason}`).join('\n');
+  return `Warnings (${r.warnings.length}):\n` + r.warnings.map((w) => `  ${oneLine(w.path)}: ${oneLine(w.reason)}`).join('\n');
 }
 
 export function renderCi(results: RuleResult[]): string {

@@ -6,12 +6,17 @@ const FACTOR: Record<string, number> = {
   kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
 };
 
-/** '12345', '4.5MB', '10kB', '2GiB' → bytes; null when it is not a size. */
+/**
+ * '12345', '4.5MB', '10kB', '2GiB' → bytes; null when it is not a size, or not one a byte count
+ * can hold exactly (400 digits would otherwise be Infinity, a limit nothing exceeds).
+ */
 export function parseSize(text: string): number | null {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
   if (!m) return null;
   const f = FACTOR[m[2]!.toLowerCase()];
-  return f === undefined ? null : Math.round(Number(m[1]) * f);
+  if (f === undefined) return null;
+  const bytes = Math.round(Number(m[1]) * f);
+  return Number.isSafeInteger(bytes) ? bytes : null;
 }
 
 /** '1234567' → '1,234,567' for counts in tables. */

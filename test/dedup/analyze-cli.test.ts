@@ -1,6 +1,6 @@
 // ovl-dedup analyze as a user and a CI job run it: JSON on stdout, CI rules and exit codes
-// (0 ok, 1 rule failed or no store, 2 usage), one-line errors, nothing written into the root.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// (0 ok, 1 rule failed, 2 usage: a bad option, path or root, one holding no store), one-line errors, nothing written into the root.
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +56,30 @@ t.test('bad roots and outputs are one-line errors; nothing is written into the r
   mkdirSync(join(work, 'empty'));
   const empty = await run(join(work, 'empty'));
   t.same([empty.exitCode, empty.stderr], [2, `ovl-dedup: ${join(work, 'empty')}: no overlay, overlay2 or containers-storage store found (give the data root, the dir holding image/ and overlay2/)`]);
+});
+
+t.test('a review found: dangling links into the root, unreadable roots, names with newlines', async (t) => {
+  // --json or --html as a dangling symlink into the root: a write would create its target there.
+  for (const flag of ['--json', '--html']) {
+    const link = join(work, `into-root${flag}`);
+    symlinkSync(join(root, 'new-report'), link);
+    const r = await run(root, flag, link);
+    t.equal(r.exitCode, 2, `${flag}: ${r.stderr}`);
+    t.match(r.stderr, new RegExp(`^ovl-dedup: ${flag} .*: inside the data root .*; analyze never writes there$`));
+    t.notOk(readdirSync(root).includes('new-report'), `${flag}: nothing written into the root`);
+  }
+  // A root only its owner may read, analyzed by someone else: the reason, not "no store found".
+  const locked = join(work, 'locked');
+  writeFakeRoot(locked, 'overlay', [{ tags: ['x:1'], layers: [{ id: 'c'.repeat(64), build: (d) => writeFileSync(join(d, 'f'), 'f') }] }]);
+  chmodSync(locked, 0o700);
+  chmodSync(work, 0o755);
+  const nobody = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', bin, 'analyze', locked], { reject: false, env: { CI: '' } });
+  t.same([nobody.exitCode, nobody.stderr], [2, `ovl-dedup: ${locked}: cannot read (EACCES)`]);
+  const below = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', bin, 'analyze', join(locked, 'overlay')], { reject: false, env: { CI: '' } });
+  t.same([below.exitCode, below.stderr], [2, `ovl-dedup: ${join(locked, 'overlay')}: cannot stat (EACCES)`]);
+  // A path with a newline or other control character is still one line, the character escaped.
+  const odd = await run(join(work, 'no\nsuch'));
+  t.same([odd.exitCode, odd.stderr], [2, `ovl-dedup: ${join(work, 'no\\nsuch')}: no such directory`]);
 });
 
 t.test('a report file that cannot be written is a usage error before any work', async (t) => {
