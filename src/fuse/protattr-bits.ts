@@ -6,11 +6,12 @@
 import { parseProtattr, protattrValue } from '../format/index.js';
 import { FS_APPEND_FL, FS_IMMUTABLE_FL, FS_XFLAG_APPEND, FS_XFLAG_IMMUTABLE, type FileattrKind } from '../sys/index.js';
 
-/** The append-only and immutable bits of a flags word, or of fsx_xflags. */
-export function protBits(kind: FileattrKind = 'flags'): { append: number; immutable: number } {
-  return kind === 'flags'
-    ? { append: FS_APPEND_FL, immutable: FS_IMMUTABLE_FL }
-    : { append: FS_XFLAG_APPEND, immutable: FS_XFLAG_IMMUTABLE };
+const FLAGS = Object.freeze({ append: FS_APPEND_FL, immutable: FS_IMMUTABLE_FL });
+const XFLAGS = Object.freeze({ append: FS_XFLAG_APPEND, immutable: FS_XFLAG_IMMUTABLE });
+
+/** The append-only and immutable bits of a flags word, or of fsx_xflags (no allocation: protOf is on the open path). */
+export function protBits(kind: FileattrKind = 'flags'): Readonly<{ append: number; immutable: number }> {
+  return kind === 'flags' ? FLAGS : XFLAGS;
 }
 
 /** The bits protattr value `value` (null: none) gives (ovl_check_protattr, ovl_fileattr_prot_flags). */
