@@ -64,10 +64,21 @@ class TypeMemory {
   }
 }
 
+function first(set: ReadonlySet<number>): number | undefined {
+  for (const v of set) return v;
+  return undefined;
+}
+
 export function withTypeChecks(ovl: Overlay, ops: Partial<FuseOps>): Partial<FuseOps> {
   const memory = new TypeMemory();
+  // Caches of the path dropped, ESTALE once: the VFS looks the name up again.
+  const stale = (path: string, cb: (err: number) => void) => {
+    memory.forget(path);
+    ovl.invalidate(path);
+    cb(ESTALE);
+  };
   const forget = (path: string) => memory.forget(path);
-  const { getattr, unlink, rmdir, rename, mkdir, mknod, symlink, link, create } = ops;
+  const { getattr, fgetattr, unlink, rmdir, rename, mkdir, mknod, symlink, link, create } = ops;
   return {
     ...ops,
     getattr: getattr && ((path, cb) =>
@@ -76,9 +87,16 @@ export function withTypeChecks(ovl: Overlay, ops: Partial<FuseOps>): Partial<Fus
         const type = st.mode & S_IFMT;
         const before = memory.get(path);
         if (before !== undefined && before !== type) {
-          memory.forget(path);
-          ovl.invalidate(path);
-          return cb(ESTALE);
+          // A file still open under this name: the kernel's overlay answers fstat(2) from the
+          // inode the fd holds, and its stat(2) from the dentry it still caches, so both get the
+          // open object. libfuse sends either as a GETATTR of the path, and an fd call does not
+          // retry ESTALE: answer the open file's attributes, and the type check stays armed.
+          const fh = first(ovl.handles.onPath(path));
+          if (fh !== undefined && fgetattr) {
+            return fgetattr(path, fh, (e, held) =>
+              e === 0 && held !== undefined && (held.mode & S_IFMT) === before ? cb(0, held) : stale(path, cb));
+          }
+          return stale(path, cb);
         }
         if (before === undefined) memory.set(path, type);
         cb(0, st);

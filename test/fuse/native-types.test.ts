@@ -3,7 +3,7 @@
 // inode bad (EIO) on a GETATTR answering the new type under libfuse's old node id; the daemon
 // answers ESTALE once instead, and the VFS's retry looks the name up again. Found by ovl-check
 // (seed 411, lower-mutation: EIO on both cases below).
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { mknod, makedev } from '../../src/sys/index.js';
@@ -69,3 +69,31 @@ t.test('fuse-native: renames and rmdirs through the mount keep the other names c
   t.equal(code(() => t.ok(statSync(m('b', 'x')).isDirectory())), 'ok', 'the moved file that became a dir: no EIO');
   t.equal(code(() => readdirSync(m('b', 'x'))), 'ok', 'and it lists');
 });
+
+// Review of 9c6ffec: calls on an fd do not retry ESTALE, so fstat of a file held open under a name
+// whose object changed type got ESTALE (then EIO). The open file's own attributes answer instead,
+// as the kernel's overlay answers from the inode the fd holds.
+t.test('fuse-native: fstat of a file held open while its name changed type in a layer', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-native-types-');
+  writeFileSync(join(d.lowers[0]!, 'held'), 'data');
+  await mountFuse(t, d, 'transport=fuse-native');
+  const m = join(d.merged, 'held');
+  const fd = openSync(m, 'r');
+  t.teardown(() => closeSafely(fd));
+  t.ok(fstatSync(fd).isFile());
+  mkdirSync(join(d.upper, 'held'));
+  readdirSync(d.merged);
+  t.equal(code(() => t.ok(fstatSync(fd).isFile(), 'the open file')), 'ok', 'fstat: no ESTALE, no EIO');
+  t.equal(readFileSync(fd, 'utf8'), 'data', 'and it reads');
+  t.equal(code(() => t.ok(statSync(m).isFile(), 'the open file, as the kernel’s cached dentry')), 'ok', 'stat of the name meanwhile');
+  closeSync(fd);
+  t.equal(code(() => t.ok(statSync(m).isDirectory(), 'the dir once nothing holds the file')), 'ok', 'then the new object');
+});
+
+function closeSafely(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // closed by the test
+  }
+}
