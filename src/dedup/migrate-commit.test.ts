@@ -48,3 +48,20 @@ t.test('a commit cut short is finished by running it again', async (t) => {
   const lost: Journal = { ...j, moves: [[join(target, 'gone'), join(target, 'overlay2', 'X', 'diff')]] };
   t.throws(() => commit(staging, lost), /journal step lost: neither .*gone nor its destination exists/);
 });
+
+t.test('a config broken after the check stops the commit with one line; fixed, a rerun finishes', async (t) => {
+  const { target, staging, j } = fixture(t);
+  const file = join(target, 'containers', 'c1', 'config.v2.json');
+  mkdirSync(join(target, 'containers', 'c0'));
+  writeFileSync(join(target, 'containers', 'c0', 'config.v2.json'), JSON.stringify({ ID: 'c0', Driver: 'overlay' }));
+  writeFileSync(file, '{"ID": "trunc\n');
+  t.throws(() => commit(staging, j), { code: 'EINVAL', message: /^[^\n]*c1\/config\.v2\.json: invalid JSON \([^\n]*\); the commit is half done: fix the file and run migrate again to finish it$/ });
+  t.same(readJournal(staging), j, 'the journal stays: the commit is resumable');
+  t.equal((JSON.parse(readFileSync(join(target, 'containers', 'c0', 'config.v2.json'), 'utf8')) as { Driver: string }).Driver, 'overlay',
+    'no config rewritten before all were read');
+  writeFileSync(file, JSON.stringify({ ID: 'c1', Driver: 'overlay' }));
+  commit(staging, j);
+  t.same(retargetContainers(target), [], 'both retargeted');
+  t.equal(readFileSync(join(target, 'overlay2', 'C', 'diff', 'data'), 'utf8'), 'rw');
+  t.notOk(existsSync(staging));
+});

@@ -4,7 +4,7 @@
 // so a rerun after kill -9 finishes the same steps: rename staging into place, move the
 // container diffs (--in-place), name overlay2 in each container's config, drop the staging dir.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { OvlError } from '../errors.js';
 import type { MigrateMode } from './migrate-plan.js';
 import { crashPoint } from './migrate-stage.js';
@@ -50,20 +50,46 @@ function renameOnce(src: string, dst: string): void {
   }
 }
 
-/** Set `Driver` to overlay2 in every container's config.v2.json (write-then-rename each). */
+/** The config.v2.json of every `containers/<id>/` below `root` that has one: what the commit rewrites. */
+export function containerConfigFiles(root: string): string[] {
+  const dir = join(root, 'containers');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).sort().map((id) => join(dir, id, 'config.v2.json')).filter((f) => existsSync(f));
+}
+
+/** A container config as a JSON object; anything else is a one-line error naming the file. */
+export function readContainerConfig(file: string): { Name?: unknown; Driver?: unknown } {
+  let cfg: unknown;
+  try {
+    cfg = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const why = err instanceof SyntaxError ? `invalid JSON (${err.message.split('\n')[0]})` : `cannot read (${(err as { code?: string }).code ?? String(err)})`;
+    throw new OvlError('EINVAL', why, { path: file, cause: err });
+  }
+  if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw new OvlError('EINVAL', 'not a JSON object', { path: file });
+  return cfg as { Name?: unknown; Driver?: unknown };
+}
+
+/**
+ * Set `Driver` to overlay2 in every container's config.v2.json (write-then-rename each). All are
+ * read before the first is written, and a bad one stops the commit with the journal kept: fixed,
+ * a rerun finishes (migrate checks them all before committing; this is for one changed since).
+ */
 export function retargetContainers(target: string): string[] {
-  const dir = join(target, 'containers');
+  const configs = containerConfigFiles(target).map((file): [string, { Driver?: unknown }] => {
+    try {
+      return [file, readContainerConfig(file)];
+    } catch (err) {
+      throw new OvlError('EINVAL', `${(err as Error).message}; the commit is half done: fix the file and run migrate again to finish it`, { cause: err });
+    }
+  });
   const changed: string[] = [];
-  if (!existsSync(dir)) return changed;
-  for (const id of readdirSync(dir)) {
-    const file = join(dir, id, 'config.v2.json');
-    if (!existsSync(file)) continue;
-    const cfg = JSON.parse(readFileSync(file, 'utf8')) as { Driver?: string };
+  for (const [file, cfg] of configs) {
     if (cfg.Driver === 'overlay2') continue;
     cfg.Driver = 'overlay2';
     writeFileSync(file + '.tmp', JSON.stringify(cfg), { mode: 0o600, flush: true });
     renameSync(file + '.tmp', file);
-    changed.push(id);
+    changed.push(basename(dirname(file)));
   }
   return changed;
 }

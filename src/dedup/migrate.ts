@@ -5,17 +5,17 @@
 // and every image stack mounted) → journal `commit` → renames into place → verify again →
 // --remove-legacy. A killed run resumes from the journal.
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
 import { checkedRoot, isInside } from './analyze-cmd.js';
 import { refuseBroken, refuseInUse, refuseNoSpace, refuseNotLegacy } from './migrate-guard.js';
-import { commit, readJournal, writeJournal, type Journal } from './migrate-commit.js';
+import { commit, containerConfigFiles, readContainerConfig, readJournal, writeJournal, type Journal } from './migrate-commit.js';
 import { planMigration, treeCost, type Cost, type MigrateMode, type MigratePlan } from './migrate-plan.js';
 import { dropStaleMounts, stageLayers, stageMetadata, stagingDir, verifyMountDir } from './migrate-stage.js';
 import { checkMigrated, compareStores } from './migrate-verify.js';
 import { discoverDockerStore } from './discover-docker.js';
 import { runAnalysis, type AnalysisRun } from './pipeline.js';
-import { WarningLog, readJson } from './read-meta.js';
+import { WarningLog } from './read-meta.js';
 import type { LayerTotals } from './report.js';
 import { scanLayer } from './scan.js';
 import type { Counts, LayerScan, Store } from './types.js';
@@ -74,13 +74,20 @@ function checkedTarget(root: string, opts: MigrateOptions): { mode: MigrateMode;
   return { mode: 'out', target };
 }
 
-/** Container names (config.v2.json `Name`, without the leading slash) for the plan. */
-function containerNames(root: string, store: Store): Map<string, string> {
-  const log = new WarningLog();
+/**
+ * Container names (config.v2.json `Name`, without the leading slash) for the plan. Reads every
+ * config the commit will rewrite, so a broken one is refused here, before anything is written.
+ */
+function containerNames(root: string): Map<string, string> {
   const names = new Map<string, string>();
-  for (const c of store.containers) {
-    const cfg = readJson(join(root, 'containers', c.id, 'config.v2.json'), log, true) as { Name?: string } | null;
-    names.set(c.id, (cfg?.Name ?? '').replace(/^\//, ''));
+  for (const file of containerConfigFiles(root)) {
+    let cfg;
+    try {
+      cfg = readContainerConfig(file);
+    } catch (err) {
+      throw new UsageError(`${(err as Error).message}; refusing to migrate (the commit rewrites it)`, { cause: err });
+    }
+    names.set(basename(dirname(file)), typeof cfg.Name === 'string' ? cfg.Name.replace(/^\//, '') : '');
   }
   return names;
 }
@@ -192,7 +199,7 @@ export async function migrate(rootArg: string, opts: MigrateOptions): Promise<Mi
   const plan = planMigration({
     mode, root, target, store: legacy.store, scans: legacy.scans,
     layerReports: new Map(run.report.images.flatMap((i) => i.layers).map((l) => [l.cacheId, l])),
-    names: containerNames(root, legacy.store),
+    names: containerNames(root),
     sameDevice: deviceOf(root) === deviceOf(target),
     metadata: metadataCost(root, mode),
   });

@@ -1,0 +1,58 @@
+// migrate on generated legacy roots (fake-root): bad input found before anything is written is one
+// UsageError line naming the path (exit 2) and leaves the root as it was. Cases a read-only review
+// reproduced as internal errors, or as a commit that crashed half done.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { fingerprint } from '../../test/helpers/ground-truth.js';
+import { UsageError } from '../errors.js';
+import { writeFakeRoot } from './fake-root.js';
+import { migrate } from './migrate.js';
+
+const CTR = 'f'.repeat(64);
+
+/** Legacy root: images a:1 and b:1 on aaaa1111 (+ bbbb2222 / cccc3333), and one container of a:1. */
+function legacyRoot(t: Tap, config: string): { root: string; base: string } {
+  const base = mkdtempSync(join(tmpdir(), 'ovl-migrate-unit-'));
+  t.teardown(() => rmSync(base, { recursive: true, force: true }));
+  const root = join(base, 'L');
+  const layer = (id: string, file: string) => ({ id, build: (d: string) => writeFileSync(join(d, file), file) });
+  const a = layer('aaaa1111', 'a');
+  writeFakeRoot(root, 'overlay', [{ tags: ['a:1'], layers: [a, layer('bbbb2222', 'b')] }, { tags: ['b:1'], layers: [a, layer('cccc3333', 'c')] }]);
+  const mounts = join(root, 'image', 'overlay', 'layerdb', 'mounts', CTR);
+  mkdirSync(mounts, { recursive: true });
+  writeFileSync(join(mounts, 'mount-id'), 'rw1111');
+  writeFileSync(join(mounts, 'init-id'), 'rw1111-init');
+  for (const id of ['rw1111', 'rw1111-init']) {
+    mkdirSync(join(root, 'overlay', id, 'upper'), { recursive: true });
+    mkdirSync(join(root, 'overlay', id, 'work'));
+    writeFileSync(join(root, 'overlay', id, 'lower-id'), 'bbbb2222');
+  }
+  writeFileSync(join(root, 'overlay', 'rw1111', 'upper', 'new'), 'rw');
+  mkdirSync(join(root, 'containers', CTR), { recursive: true });
+  writeFileSync(join(root, 'containers', CTR, 'config.v2.json'), config);
+  return { root, base };
+}
+
+type Tap = { teardown(fn: () => void): void };
+const goodConfig = JSON.stringify({ ID: CTR, Name: '/web', Driver: 'overlay' });
+
+t.test('a broken container config is refused before anything is written', async (t) => {
+  for (const [what, text] of [['truncated', '{"ID": "trunc\n'], ['not an object', 'null']] as const) {
+    const { root } = legacyRoot(t, text);
+    const fp = fingerprint(root);
+    const file = join(root, 'containers', CTR, 'config.v2.json');
+    const err = await migrate(root, { inPlace: true }).catch((e: unknown) => e);
+    t.type(err, UsageError, `${what}: a usage error (exit 2)`);
+    t.match((err as Error).message, `${file}: `, 'names the file');
+    t.notMatch((err as Error).message, /\n/, 'one line');
+    t.equal(fingerprint(root), fp, `${what}: root unchanged, no staging dir`);
+  }
+});
+
+t.test('the same root migrates once the config is fixed', async (t) => {
+  const { root } = legacyRoot(t, goodConfig);
+  const r = await migrate(root, { inPlace: true });
+  t.same(r.plan!.containers.map((c) => c.name), ['web']);
+});
