@@ -3,7 +3,7 @@
 // a killed run just stages on. Once it says `commit`, every step checks whether it is already done,
 // so a rerun after kill -9 finishes the same steps: rename staging into place, move the
 // container diffs (--in-place), name overlay2 in each container's config, drop the staging dir.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { OvlError } from '../errors.js';
 import type { MigrateMode } from './migrate-plan.js';
@@ -39,13 +39,18 @@ export function writeJournal(staging: string, j: Journal): void {
   renameSync(tmp, journalPath(staging));
 }
 
+/** lstat, not stat: a dangling symlink at the top of a root is moved as what it is, a link. */
+function present(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+}
+
 /** Rename `src` to `dst` unless that already happened; neither existing is a broken journal. */
 function renameOnce(src: string, dst: string): void {
-  if (existsSync(src)) {
-    if (existsSync(dst)) throw new OvlError('EEXIST', `cannot move ${src} into place: already exists`, { path: dst });
+  if (present(src)) {
+    if (present(dst)) throw new OvlError('EEXIST', `cannot move ${src} into place: already exists`, { path: dst });
     mkdirSync(dirname(dst), { recursive: true });
     renameSync(src, dst);
-  } else if (!existsSync(dst)) {
+  } else if (!present(dst)) {
     throw new OvlError('ENOENT', `journal step lost: neither ${src} nor its destination exists`, { path: dst });
   }
 }

@@ -1,7 +1,7 @@
 // migrate on generated legacy roots (fake-root): bad input found before anything is written is one
 // UsageError line naming the path (exit 2) and leaves the root as it was. Cases a read-only review
 // reproduced as internal errors, or as a commit that crashed half done.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -55,4 +55,41 @@ t.test('the same root migrates once the config is fixed', async (t) => {
   const { root } = legacyRoot(t, goodConfig);
   const r = await migrate(root, { inPlace: true });
   t.same(r.plan!.containers.map((c) => c.name), ['web']);
+});
+
+t.test('a dangling symlink at the top of the root is copied to --out as a link', async (t) => {
+  const { root, base } = legacyRoot(t, goodConfig);
+  // dockerd's root can hold symlinks (volumes on another disk); the disk may be gone.
+  symlinkSync('/nonexistent', join(root, 'volumes'));
+  const out = join(base, 'N');
+  const dry = await migrate(root, { out, dryRun: true });
+  t.ok(dry.dryRun, '--dry-run plans it');
+  t.notOk(existsSync(out), 'and writes nothing');
+  await migrate(root, { out });
+  t.ok(lstatSync(join(out, 'volumes')).isSymbolicLink(), 'a link in the new root');
+  t.equal(readlinkSync(join(out, 'volumes')), '/nonexistent', 'to the same place');
+  t.notOk(existsSync(join(out, '.ovl-migrate')), 'the commit finished');
+});
+
+t.test('--out that cannot be a directory is refused up front, naming the path', async (t) => {
+  const { root, base } = legacyRoot(t, goodConfig);
+  const file = join(base, 'FILE');
+  writeFileSync(file, 'x');
+  const dangling = join(base, 'dangling');
+  symlinkSync(join(base, 'nowhere'), dangling);
+  const cases: Array<[string, string]> = [
+    [join(file, 'sub'), `--out ${join(file, 'sub')}: ${file} is not a directory`],
+    [file, `--out ${file}: not a directory`],
+    [dangling, `--out ${dangling}: a dangling symlink to ${join(base, 'nowhere')}`],
+    [join(dangling, 'sub'), `--out ${join(dangling, 'sub')}: ${dangling} is a dangling symlink to ${join(base, 'nowhere')}`],
+  ];
+  const fp = fingerprint(base);
+  for (const [out, message] of cases) {
+    for (const dryRun of [true, false]) {
+      const err = await migrate(root, { out, dryRun }).catch((e: unknown) => e);
+      t.type(err, UsageError, `${out}${dryRun ? ' --dry-run' : ''}: a usage error (exit 2)`);
+      t.equal((err as Error).message, message);
+    }
+  }
+  t.equal(fingerprint(base), fp, 'nothing written anywhere');
 });

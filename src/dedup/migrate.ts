@@ -4,7 +4,7 @@
 // stage into `<target>/.ovl-migrate/` → verify the staged store against the legacy one (metadata
 // and every image stack mounted) → journal `commit` → renames into place → verify again →
 // --remove-legacy. A killed run resumes from the journal.
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
 import { checkedRoot, isInside } from './analyze-cmd.js';
@@ -58,6 +58,26 @@ function storeCounts(run: AnalysisRun, driver: 'overlay' | 'overlay2'): StoreCou
   return s ? { imageLayers: pickCounts(s.imageLayers), containerLayers: pickCounts(s.containerLayers) } : null;
 }
 
+/** Whether --out is a directory already (else absent); a file on its way, or a dangling symlink, is refused. */
+function outExists(out: string, target: string): boolean {
+  for (let p = target; ; p = dirname(p)) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      // Staging would mkdir through the link: refuse rather than create a dir wherever it points.
+      if (code === 'ENOENT' && lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink()) {
+        throw new UsageError(`--out ${out}: ${p === target ? 'a' : `${p} is a`} dangling symlink to ${readlinkSync(p)}`, { cause: err });
+      }
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      throw new UsageError(`--out ${out}: cannot reach ${p} (${code ?? String(err)})`, { cause: err });
+    }
+    if (!st.isDirectory()) throw new UsageError(`--out ${out}: ${p === target ? '' : `${p} is `}not a directory`);
+    return p === target;
+  }
+}
+
 /** --out: outside the root, not containing it, and empty but for a previous run's staging dir. */
 function checkedTarget(root: string, opts: MigrateOptions): { mode: MigrateMode; target: string } {
   if ((opts.out === undefined) === (opts.inPlace !== true)) throw new UsageError('migrate: give exactly one of --out NEW_ROOT and --in-place');
@@ -66,8 +86,7 @@ function checkedTarget(root: string, opts: MigrateOptions): { mode: MigrateMode;
   const target = resolve(opts.out!);
   if (isInside(target, root)) throw new UsageError(`--out ${opts.out}: inside the data root ${root}`);
   if (isInside(root, target)) throw new UsageError(`--out ${opts.out}: contains the data root ${root}`);
-  if (existsSync(target)) {
-    if (!statSync(target).isDirectory()) throw new UsageError(`--out ${opts.out}: not a directory`);
+  if (outExists(opts.out!, target)) {
     const other = readdirSync(target).filter((n) => n !== '.ovl-migrate');
     if (other.length > 0) throw new UsageError(`--out ${opts.out}: not empty (has ${other[0]})`);
   }
@@ -99,7 +118,8 @@ function metadataCost(root: string, mode: MigrateMode): Cost {
   if (mode === 'out') for (const n of readdirSync(root)) if (!['overlay', 'image', 'tmp', '.ovl-migrate'].includes(n)) dirs.push(join(root, n));
   const total = { inodes: 0, bytes: 0 };
   for (const d of dirs) {
-    const c = treeCost(statSync(d).isDirectory() ? scanLayer(d, { log }) : null);
+    // lstat: a symlink (even a dangling one) is copied as a link, one inode.
+    const c = treeCost(lstatSync(d).isDirectory() ? scanLayer(d, { log }) : null);
     total.inodes += c.inodes || 1;
     total.bytes += c.bytes || 4096;
   }
