@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,36 @@ t.test('the data root a dockerd command line names', async (t) => {
   t.equal(dataRootOf(['dockerd', '-g', '/old']), '/old', 'the pre-17.05 spelling');
   t.equal(dataRootOf(['dockerd', '--graph=/old2']), '/old2');
   t.equal(dataRootOf(['dockerd', '--config-file', '/nonexistent.json']), '/var/lib/docker', 'no config: the default');
+  // pflag's string flag Set overwrites: given twice, dockerd uses the last one.
+  t.equal(dataRootOf(['dockerd', '--data-root', '/first', '--data-root=/last']), '/last');
+  t.equal(dataRootOf(['dockerd', '--data-root', '/first', '-g', '/last']), '/last', 'aliases of one flag');
+  t.equal(dataRootOf(['dockerd', '--data-root', 'rel'], '/w'), '/w/rel', 'relative to dockerd\'s working directory');
+});
+
+t.test('a dockerd started elsewhere with a relative data root is found', async (t) => {
+  const w = mkdtempSync(join(tmpdir(), 'ovl-guard-cwd-'));
+  t.teardown(() => rmSync(w, { recursive: true, force: true }));
+  // One root per case: a killed case's bash fork can linger a moment with the same argv.
+  for (const d of ['leg', 'leg2', 'other', 'cfg']) mkdirSync(join(w, d));
+  writeFileSync(join(w, 'daemon.json'), JSON.stringify({ 'data-root': 'cfg' }));
+  t.equal(dataRootOf(['dockerd', '--config-file', 'daemon.json'], w), join(w, 'cfg'), 'a relative config file and its relative data-root');
+  const cases: Array<[string, string[]]> = [
+    ['leg', ['--data-root', 'leg']],
+    ['leg2', ['--data-root', 'other', '--data-root', 'leg2']],
+    ['cfg', ['--config-file', 'daemon.json']],
+  ];
+  for (const [root, args] of cases) {
+    // A fake dockerd: bash named dockerd (the `; :` keeps bash from exec'ing sleep), in its own group.
+    const child = spawn('bash', ['-c', 'sleep 120; :', 'x', ...args], { argv0: 'dockerd', cwd: w, stdio: 'ignore', detached: true });
+    const exited = new Promise((r) => child.once('exit', r));
+    // Killed below; the teardown is for a failed assertion that ends the test early.
+    t.teardown(() => child.exitCode === null && child.signalCode === null && process.kill(-child.pid!, 'SIGKILL'));
+    await new Promise((r) => child.once('spawn', r));
+    t.equal(inUseReason(realpathSync(join(w, root))), `in use by dockerd pid ${child.pid}; stop it first`, `dockerd ${args.join(' ')}`);
+    process.kill(-child.pid!, 'SIGKILL');
+    await exited;
+  }
+  t.equal(inUseReason(realpathSync(join(w, 'other'))), null, 'the first of two --data-root is not used');
 });
 
 t.test('in use: a process working inside the root; free otherwise', async (t) => {

@@ -22,34 +22,52 @@ function realOrSelf(path: string): string {
   }
 }
 
-/** The value of `--name X`, `--name=X` (or one of its aliases) in an argv. */
+/**
+ * The value of `--name X`, `--name=X` (or one of its aliases) in an argv; the last one when given
+ * twice, as dockerd's flag parser (pflag: a string flag's Set overwrites) keeps it.
+ */
 export function optionValue(argv: readonly string[], names: readonly string[]): string | undefined {
+  let value: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     for (const n of names) {
-      if (a === n && i + 1 < argv.length) return argv[i + 1];
-      if (a.startsWith(`${n}=`)) return a.slice(n.length + 1);
+      if (a === n && i + 1 < argv.length) value = argv[i + 1];
+      else if (a.startsWith(`${n}=`)) value = a.slice(n.length + 1);
     }
   }
-  return undefined;
+  return value;
 }
 
-/** The data root a dockerd argv uses: --data-root/-g/--graph, else daemon.json's data-root, else the default. */
-export function dataRootOf(argv: readonly string[]): string {
+/**
+ * The data root a dockerd argv uses: --data-root/-g/--graph, else daemon.json's data-root, else the
+ * default. Relative paths (the flags, --config-file, data-root inside it) are dockerd's own: they
+ * resolve against its working directory `cwd`, not ours.
+ */
+export function dataRootOf(argv: readonly string[], cwd = process.cwd()): string {
   const flag = optionValue(argv, ['--data-root', '--graph', '-g']);
-  if (flag !== undefined) return flag;
+  if (flag !== undefined) return resolve(cwd, flag);
   try {
-    const cfg = JSON.parse(readFileSync(optionValue(argv, ['--config-file']) ?? DEFAULT_CONFIG, 'utf8')) as { 'data-root'?: unknown };
-    if (typeof cfg['data-root'] === 'string') return cfg['data-root'];
+    const cfg = JSON.parse(readFileSync(resolve(cwd, optionValue(argv, ['--config-file']) ?? DEFAULT_CONFIG), 'utf8')) as { 'data-root'?: unknown };
+    if (typeof cfg['data-root'] === 'string') return resolve(cwd, cfg['data-root']);
   } catch {
     // no or unreadable daemon.json: dockerd uses its default too
   }
   return DEFAULT_ROOT;
 }
 
+/** A process's working directory; ours when it cannot be read (it exited meanwhile). */
+function cwdOf(pid: number | string): string {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return process.cwd();
+  }
+}
+
 interface Dockerd {
   pid: number;
   argv: string[];
+  cwd: string;
 }
 
 /** Live dockerd processes (pid, argv), from /proc. */
@@ -64,7 +82,7 @@ function liveDockerds(): Dockerd[] {
       continue; // exited meanwhile
     }
     const exe = argv[0]?.slice(argv[0].lastIndexOf('/') + 1);
-    if (exe === 'dockerd' || (exe === 'docker' && argv[1] === 'daemon')) out.push({ pid: Number(name), argv });
+    if (exe === 'dockerd' || (exe === 'docker' && argv[1] === 'daemon')) out.push({ pid: Number(name), argv, cwd: cwdOf(name) });
   }
   return out;
 }
@@ -75,7 +93,8 @@ function pidAlive(pid: number): boolean {
 
 /** A live pid named by a pid file: the default one, or any dockerd's --pidfile. */
 function pidFileUser(root: string, dockerds: readonly Dockerd[]): string | null {
-  const files = new Set([DEFAULT_PIDFILE, ...dockerds.map((d) => optionValue(d.argv, ['--pidfile', '-p'])).filter((p) => p !== undefined)]);
+  const named = dockerds.map((d) => [d, optionValue(d.argv, ['--pidfile', '-p'])] as const);
+  const files = new Set([DEFAULT_PIDFILE, ...named.flatMap(([d, p]) => (p === undefined ? [] : [resolve(d.cwd, p)]))]);
   for (const file of files) {
     let pid: number;
     try {
@@ -90,7 +109,7 @@ function pidFileUser(root: string, dockerds: readonly Dockerd[]): string | null 
     } catch {
       continue;
     }
-    if (realOrSelf(dataRootOf(argv)) === root) return `${file} names live pid ${pid}`;
+    if (realOrSelf(dataRootOf(argv, cwdOf(pid))) === root) return `${file} names live pid ${pid}`;
   }
   return null;
 }
@@ -110,7 +129,7 @@ function socketsBelow(dir: string): string[] {
 /** Why `root` is in use, or null. */
 export function inUseReason(root: string): string | null {
   const dockerds = liveDockerds();
-  const user = dockerds.find((d) => realOrSelf(dataRootOf(d.argv)) === root);
+  const user = dockerds.find((d) => realOrSelf(dataRootOf(d.argv, d.cwd)) === root);
   if (user) return `in use by dockerd pid ${user.pid}; stop it first`;
   const pidFile = pidFileUser(root, dockerds);
   if (pidFile) return `in use: ${pidFile}; stop dockerd first`;
