@@ -93,3 +93,13 @@ t.test('--out that cannot be a directory is refused up front, naming the path', 
   }
   t.equal(fingerprint(base), fp, 'nothing written anywhere');
 });
+
+t.test('--in-place refuses a leftover image/overlay2 the commit would have to rename over', async (t) => {
+  const { root } = legacyRoot(t, goodConfig);
+  mkdirSync(join(root, 'image', 'overlay2'));
+  const fp = fingerprint(root);
+  const err = await migrate(root, { inPlace: true }).catch((e: unknown) => e);
+  t.type(err, UsageError, 'a usage error (exit 2)');
+  t.equal((err as Error).message, `${join(root, 'image', 'overlay2')}: already exists without overlay2/ (left by another dockerd?); move it away first`);
+  t.equal(fingerprint(root), fp, 'root unchanged, nothing committed');
+});

@@ -213,6 +213,11 @@ export async function migrate(rootArg: string, opts: MigrateOptions): Promise<Mi
     if (opts.removeLegacy && !opts.dryRun) return removeAfterwards(root);
     throw new UsageError(`${root}: already has an overlay2 store (migrated before?); --in-place --remove-legacy drops the legacy one`);
   }
+  // The commit renames the staged image/overlay2 into place: a leftover one would stop it half done.
+  const imageDir = join(root, 'image', 'overlay2');
+  if (mode === 'in-place' && lstatSync(imageDir, { throwIfNoEntry: false })) {
+    throw new UsageError(`${imageDir}: already exists without overlay2/ (left by another dockerd?); move it away first`);
+  }
   const run = await runAnalysis(root);
   const legacy = legacyOf(run);
   refuseBroken(run.discovery.warnings);
