@@ -150,19 +150,36 @@ export interface ParseOptions {
 /** Parse one `-o` string (several `-o` are joined with ',' by the caller). Later options override earlier ones. */
 export function parseMountOptions(str: string, { allow = [] }: ParseOptions = {}): MountOptions {
   const o: MountOptions = { lowerdirs: [], datadirs: [], extra: {} };
+  let listGiven = false;
   for (const token of splitUnescaped(str, ',')) {
     if (token === '') continue;
     const eq = token.indexOf('=');
     const key = eq < 0 ? token : token.slice(0, eq);
     const value = eq < 0 ? undefined : token.slice(eq + 1);
     const setter = SETTERS[key];
-    if (setter) setter(o, value, key);
-    else if (allow.includes(key)) o.extra[key] = value ?? true;
-    else if (key === 'lowerdir+' || key === 'datadir+') {
-      throw new UsageError(`unsupported mount option ${key}: it exists only through fsconfig(2), use lowerdir=`);
-    } else throw new UsageError(`unknown mount option ${key}`);
+    if (key === 'lowerdir+' || key === 'datadir+') {
+      if (listGiven) throw new UsageError(`bad mount option ${key}: lowerdir+ and datadir+ cannot follow lowerdir`);
+      addLayer(o, key, value);
+    } else if (setter) {
+      setter(o, value, key);
+      if (key === 'lowerdir') listGiven = true;
+    } else if (allow.includes(key)) o.extra[key] = value ?? true;
+    else throw new UsageError(`unknown mount option ${key}`);
   }
   return o;
+}
+
+/**
+ * `lowerdir+=PATH` and `datadir+=PATH` (kernel ≥ 6.8): one layer each, appended below those before
+ * it, the path taken literally (no ':' splitting, no unescaping: the kernel resolves the value as
+ * given). mount(2)'s option string takes them as fsconfig(2) does; a later `lowerdir=` replaces
+ * the whole list, as in the kernel.
+ */
+function addLayer(o: MountOptions, key: 'lowerdir+' | 'datadir+', value: string | undefined): void {
+  if (value === undefined || value === '') throw new UsageError(`bad mount option ${key}: a path is required`);
+  if (key === 'datadir+') o.datadirs.push(value);
+  else if (o.datadirs.length > 0) throw new UsageError(`bad mount option lowerdir+=${value}: regular lower layers cannot follow data layers`);
+  else o.lowerdirs.push(value);
 }
 
 /** Format options back into the kernel's string; parseMountOptions(formatMountOptions(o)) equals o. */

@@ -4,6 +4,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { OverlayConfig } from '../format/index.js';
+import { mountIdOf } from '../sys/index.js';
 import { inside } from './layers.js';
 
 function dir(path: string, what: string): string {
@@ -21,9 +22,10 @@ function dir(path: string, what: string): string {
 function refuseUnsupported(cfg: OverlayConfig): void {
   const refuse = (opt: string) => new UsageError(`unsupported mount option ${opt}: ovl-fuse implements the kernel's default (off)`);
   if (cfg.datadirs.length > 0) throw new UsageError("unsupported data-only lower layers ('::'): ovl-fuse has no metacopy");
+  // nfs_export=on turns index on with it: name the option the user gave.
+  if (cfg.nfsExport) throw refuse('nfs_export=on');
   if (cfg.index) throw refuse('index=on');
   if (cfg.metacopy) throw refuse('metacopy=on');
-  if (cfg.nfsExport) throw refuse('nfs_export=on');
   if (cfg.verity !== 'off') throw refuse(`verity=${cfg.verity}`);
 }
 
@@ -35,21 +37,41 @@ export function validateMount(cfg: OverlayConfig, merged: string): { cfg: Overla
   const workdir = cfg.workdir === undefined ? undefined : dir(cfg.workdir, 'workdir');
   const mnt = dir(merged, 'mount point');
   if (upperdir !== undefined && workdir !== undefined) {
-    if (statSync(upperdir).dev !== statSync(workdir).dev) {
+    // A bind mount of the upper's filesystem has its st_dev but is another mount: the copy-up's
+    // rename from work/ into the upper would fail EXDEV.
+    if (mountIdOf(upperdir) !== mountIdOf(workdir)) {
       throw new UsageError(`workdir ${workdir}: workdir and upperdir must reside under the same mount`);
     }
     if (inside(workdir, upperdir) || inside(upperdir, workdir)) {
       throw new UsageError(`workdir ${workdir}: workdir and upperdir must be separate subtrees`);
     }
-    for (const l of lowerdirs) {
-      if (inside(l, upperdir) || inside(upperdir, l)) {
-        throw new UsageError(`lowerdir ${l}: overlapping lowerdir path with upperdir ${upperdir}`, { code: 'ELOOP' });
-      }
-      if (inside(l, workdir) || inside(workdir, l)) {
-        throw new UsageError(`lowerdir ${l}: overlapping lowerdir path with workdir ${workdir}`, { code: 'ELOOP' });
-      }
-    }
   }
+  refuseOverlaps(lowerdirs, upperdir, workdir);
   if (!existsSync('/dev/fuse')) throw new UsageError('/dev/fuse: no such device (is the fuse module loaded?)', { code: 'ENODEV' });
   return { cfg: { ...cfg, lowerdirs, upperdir, workdir }, merged: mnt };
+}
+
+/**
+ * The kernel's layer traps (ovl_setup_trap, then ovl_check_layer), as they answer on 6.18: a
+ * lower that is the upper, the workdir or an earlier lower is a "conflicting lowerdir path", one
+ * strictly below any of them (or above another lower) an "overlapping lowerdir path", both ELOOP.
+ * An upper or workdir inside a lower is accepted, as the kernel accepts it.
+ */
+function refuseOverlaps(lowerdirs: readonly string[], upperdir?: string, workdir?: string): void {
+  const traps: Array<[string, string]> = [];
+  if (upperdir !== undefined) traps.push([upperdir, 'upperdir']);
+  if (workdir !== undefined) traps.push([workdir, 'workdir']);
+  const loop = (l: string, how: string, other: [string, string]) =>
+    new UsageError(`lowerdir ${l}: ${how} lowerdir path (${other[1]} ${other[0]})`, { code: 'ELOOP' });
+  // Set up in order: a lower meeting a trap already there is a conflict.
+  for (const l of lowerdirs) {
+    const same = traps.find(([p]) => p === l);
+    if (same) throw loop(l, 'conflicting', same);
+    traps.push([l, 'lowerdir']);
+  }
+  // Then each lower's ancestors are checked against every trap.
+  for (const l of lowerdirs) {
+    const above = traps.find(([p]) => p !== l && inside(l, p));
+    if (above) throw loop(l, 'overlapping', above);
+  }
 }

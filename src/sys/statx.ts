@@ -48,6 +48,16 @@ export function statxOfFd(fd: number, path: string): Statx {
   return statxAt(fd, '', AT_EMPTY_PATH, path);
 }
 
+/**
+ * The id of the mount `path` (a dir, followed if a link) lies on (stx_mnt_id): two paths on one
+ * filesystem may still lie on two mounts of it (a bind mount), which st_dev cannot tell apart.
+ */
+export function mountIdOf(path: string): bigint {
+  const b = Buffer.alloc(256);
+  check(c.statx(AT_FDCWD, path, 0, STATX_MNT_ID, b) as number, 'statx', path);
+  return b.readBigUInt64LE(144);
+}
+
 function statxAt(dirfd: number, name: string, flags: number, path: string): Statx {
   const b = Buffer.alloc(256);
   check(c.statx(dirfd, name, flags, STATX_BASIC_STATS | STATX_BTIME | STATX_DIOALIGN, b) as number, 'statx', path);

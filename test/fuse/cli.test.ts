@@ -111,7 +111,7 @@ t.test('validation errors: one line, exit 2, nothing created', async (t) => {
     ['missing workdir', `lowerdir=${d.lowers[0]},upperdir=${d.upper}`, /missing 'workdir'/],
     ['workdir inside upper', `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${join(d.upper, 'w')}`, /separate subtrees|no such directory/],
     ['lower inside upper', `lowerdir=${d.upper}/x,upperdir=${d.upper},workdir=${d.work}`, /overlapping|no such directory/],
-    ['upper equal to a lower', `lowerdir=${d.lowers[0]},upperdir=${d.lowers[0]},workdir=${d.work}`, /overlapping/],
+    ['upper equal to a lower', `lowerdir=${d.lowers[0]},upperdir=${d.lowers[0]},workdir=${d.work}`, /conflicting lowerdir path/],
     ['missing lower', `lowerdir=${other},upperdir=${d.upper},workdir=${d.work}`, /lowerdir .*other: no such directory/],
     ['one lower without upper', `lowerdir=${d.lowers[0]}`, /at least 2 lowerdir/],
     ['index=on', `${fuseOptions(d)},index=on`, /unsupported mount option index=on/],

@@ -1,0 +1,72 @@
+// Which layer layouts and option strings a mount accepts, side by side with the kernel's overlay
+// on the very same dirs: each case mounted with `mount -t overlay` and with ovl-fuse, and both
+// must accept it or both refuse it (ovl-fuse with exit 2, one line). A review found ovl-fuse
+// accepting two equal or nested lowers (the kernel: ELOOP), refusing an upper or workdir inside a
+// lower (the kernel mounts), refusing `lowerdir+=` in the option string (the kernel takes it),
+// and accepting a workdir on a bind mount of the upper's filesystem, where every copy-up then
+// failed EXDEV.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import t from 'tap';
+import { isMounted, umountSurely } from '../../src/sys/index.js';
+import { ovlFuseBin } from '../helpers/fuse.js';
+import { layerDirs } from '../helpers/layers.js';
+
+const run = (args: string[]) => execa(ovlFuseBin, args, { reject: false, env: { CI: '' } });
+
+t.test('layer overlaps and lowerdir+= are accepted and refused as by the kernel', async (t) => {
+  const d = layerDirs(t, 2, 'ovlkit-validate-');
+  const [l1, l2] = d.lowers as [string, string];
+  for (const p of [join(l1, 'sub'), join(l1, 'u2'), join(l1, 'w2'), join(d.upper, 'sub'), join(d.work, 'sub')]) mkdirSync(p);
+  writeFileSync(join(l1, 'a'), 'a');
+  writeFileSync(join(l2, 'b'), 'b');
+  const { upper: u, work: w } = d;
+  const cases: Array<[string, string, boolean]> = [
+    ['two equal lowers', `lowerdir=${l1}:${l1}`, false],
+    ['a lower below another', `lowerdir=${l1}:${l1}/sub`, false],
+    ['a lower above another', `lowerdir=${l1}/sub:${l1}`, false],
+    ['a lower repeated further down', `lowerdir=${l1}:${l2}:${l1}`, false],
+    ['equal lowers with an upper', `lowerdir=${l1}:${l1},upperdir=${u},workdir=${w}`, false],
+    ['a lower that is the upper', `lowerdir=${u},upperdir=${u},workdir=${w}`, false],
+    ['a lower below the upper', `lowerdir=${u}/sub,upperdir=${u},workdir=${w}`, false],
+    ['a lower below the workdir', `lowerdir=${w}/sub,upperdir=${u},workdir=${w}`, false],
+    ['the upper inside a lower', `lowerdir=${l1},upperdir=${l1}/u2,workdir=${w}`, true],
+    ['the workdir inside a lower', `lowerdir=${l1},upperdir=${u},workdir=${l1}/w2`, true],
+    ['lowerdir+= twice', `lowerdir+=${l1},lowerdir+=${l2}`, true],
+    ['lowerdir+= around the upper', `lowerdir+=${l1},upperdir=${u},workdir=${w},lowerdir+=${l2}`, true],
+    ['lowerdir+= after lowerdir=', `lowerdir=${l1},lowerdir+=${l2}`, false],
+    ['lowerdir+= after datadir+=', `datadir+=${l2},lowerdir+=${l1}`, false],
+    ['lowerdir+= of one layer twice', `lowerdir+=${l1},lowerdir+=${l1}`, false],
+  ];
+  for (const [name, opts, accepted] of cases) {
+    const kernel = await execa('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged], { reject: false });
+    if (kernel.exitCode === 0) await umountSurely(d.merged);
+    t.equal(kernel.exitCode === 0, accepted, `${name}: the kernel ${accepted ? 'mounts' : 'refuses'} it`);
+    const fuse = await run(['-o', opts, d.merged]);
+    if (isMounted(d.merged)) await umountSurely(d.merged);
+    if (accepted) t.equal(fuse.exitCode, 0, `${name}: ovl-fuse mounts it (${fuse.stderr})`);
+    else {
+      t.equal(fuse.exitCode, 2, `${name}: ovl-fuse refuses it, exit 2 (${fuse.stderr})`);
+      t.equal(fuse.stderr.trim().split('\n').length, 1, `${name}: one line`);
+    }
+    // A mount makes work/ (and the kernel index/ too): each case starts clean.
+    for (const dir of [w, join(l1, 'w2')]) for (const sub of ['work', 'index']) rmSync(join(dir, sub), { recursive: true, force: true });
+  }
+});
+
+t.test('a workdir on a bind mount of the upper filesystem is refused, as by the kernel', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-validate-');
+  const bind = join(d.root, 'bind');
+  mkdirSync(bind);
+  await execa('mount', ['--bind', d.work, bind]);
+  t.teardown(() => umountSurely(bind));
+  const opts = `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${bind}`;
+  const kernel = await execa('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged], { reject: false });
+  if (kernel.exitCode === 0) await umountSurely(d.merged);
+  t.not(kernel.exitCode, 0, 'the kernel refuses it');
+  const r = await run(['-o', opts, d.merged]);
+  t.equal(r.exitCode, 2, r.stderr);
+  t.match(r.stderr, /workdir and upperdir must reside under the same mount/);
+  t.notOk(isMounted(d.merged));
+});
