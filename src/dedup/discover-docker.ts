@@ -15,6 +15,18 @@ interface ImageConfig {
   diffIds: string[];
 }
 
+// What moby's layer store accepts in cache-id, mount-id and init-id (layer/filestore.go,
+// stringIDRegexp): anything else, `../x` above all, would name a dir outside the driver dir.
+export const LAYER_ID = /^[a-f0-9]{64}(-init)?$/;
+
+/** The trimmed layer id in `path`: '' when absent or unreadable, null (with a warning) when not a layer id. */
+function readLayerId(path: string, log: WarningLog, optional = false): string | null {
+  const id = readText(path, log, optional)?.trim() ?? '';
+  if (id === '' || LAYER_ID.test(id)) return id;
+  log.add(path, `not a layer id: ${JSON.stringify(id)} (expected 64 hex digits, optionally -init)`);
+  return null;
+}
+
 /** The data dir of a layer: legacy image layers keep a full `root/`, everything else a diff. */
 function layerDir(driverDir: string, driver: DockerDriver, cacheId: string, role: LayerRef['role']): string {
   if (driver === 'overlay2') return join(driverDir, cacheId, 'diff');
@@ -35,7 +47,7 @@ function readLayerDb(
     // `<hex>-<random>-removing` dirs are half-deleted layers: not part of any image any more.
     if (!/^[0-9a-f]{64}$/.test(hex)) continue;
     const dir = join(dbDir, hex);
-    const cacheId = readText(join(dir, 'cache-id'), log)?.trim();
+    const cacheId = readLayerId(join(dir, 'cache-id'), log);
     if (!cacheId) continue;
     const sizeText = readText(join(dir, 'size'), log, true);
     const layer: LayerRef = {
@@ -133,8 +145,10 @@ function resolveContainers(
   const mountsDir = join(imageDir, 'layerdb', 'mounts');
   for (const id of listDir(mountsDir, log, true)) {
     const dir = join(mountsDir, id);
-    const rwLayer = readText(join(dir, 'mount-id'), log)?.trim() ?? '';
-    const initLayer = readText(join(dir, 'init-id'), log, true)?.trim() ?? '';
+    const rwLayer = readLayerId(join(dir, 'mount-id'), log);
+    const initLayer = readLayerId(join(dir, 'init-id'), log, true);
+    // A container with an unusable id has no layer dir we may name: left out (warned above).
+    if (rwLayer === null || initLayer === null) continue;
     const parentChain = readText(join(dir, 'parent'), log, true)?.trim() ?? '';
     const imageTop = byChain.get(parentChain)?.cacheId ?? '';
     if (parentChain && !imageTop) log.add(join(dir, 'parent'), `image layer ${parentChain} is not in layerdb`);

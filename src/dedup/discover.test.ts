@@ -34,15 +34,15 @@ t.test('images resolve to ordered chains; intermediates are not listed', async (
 t.test('broken metadata becomes warnings with paths; the rest is still analysed', async (t) => {
   const root = tmp(t);
   const [a, b] = [layer('a'), layer('b')];
-  writeFakeRoot(root, 'overlay', [{ tags: ['x:1'], layers: [a, b] }, { tags: ['y:1'], layers: [layer('y')] }]);
+  writeFakeRoot(root, 'overlay', [{ tags: ['x:1'], layers: [a, b] }, { tags: ['y:1'], layers: [layer('e')] }]);
   const img = join(root, 'image', 'overlay');
   writeFileSync(join(img, 'imagedb', 'content', 'sha256', 'f'.repeat(64)), '{"rootfs": {"diff_ids": ["sha256:');
-  rmSync(join(root, 'overlay', layer('y').id), { recursive: true });
+  rmSync(join(root, 'overlay', layer('e').id), { recursive: true });
   mkdirSync(join(img, 'layerdb', 'sha256', `${'e'.repeat(64)}-abc-removing`));
   const d = discover(root);
   const reasons = d.warnings.map((w) => `${w.path.replace(root, '')}: ${w.reason.replace(/\(.*\)/, '()')}`);
   t.match(reasons.join('\n'), /imagedb\/content\/sha256\/f{64}: invalid JSON \(\)/);
-  t.match(reasons.join('\n'), /overlay\/y0+\/root: layer sha256:[0-9a-f]{64} has no driver dir \(\)/);
+  t.match(reasons.join('\n'), /overlay\/e0+\/root: layer sha256:[0-9a-f]{64} has no driver dir \(\)/);
   t.equal(d.warnings.length, 2, 'a half-deleted layer is not a warning');
   t.same(d.stores[0]!.images.map((i) => i.names[0]), ['x:1', 'y:1']);
 });
@@ -57,17 +57,17 @@ t.test('a legacy container moved into overlay2 by migrate --in-place is not a le
     writeFileSync(join(mounts, cid, 'init-id'), `${rw}-init`);
   };
   // Moved: its upper and init layer are overlay2 diffs now, nothing is left under overlay/.
-  container('c'.repeat(64), 'm'.repeat(64));
-  for (const id of ['m'.repeat(64), `${'m'.repeat(64)}-init`]) mkdirSync(join(root, 'overlay2', id, 'diff'), { recursive: true });
+  container('c'.repeat(64), '1'.repeat(64));
+  for (const id of ['1'.repeat(64), `${'1'.repeat(64)}-init`]) mkdirSync(join(root, 'overlay2', id, 'diff'), { recursive: true });
   // Not moved, just missing: still a warning.
-  container('d'.repeat(64), 'g'.repeat(64));
+  container('d'.repeat(64), '2'.repeat(64));
   const d = discover(root, { skipMovedContainers: true });
   const legacy = d.stores.find((s) => s.driver === 'overlay')!;
-  t.same(legacy.containers.map((c) => c.rwLayer), ['g'.repeat(64)]);
-  t.same(d.warnings.map((w) => w.path.replace(root, '')), [`/overlay/${'g'.repeat(64)}-init/upper`, `/overlay/${'g'.repeat(64)}/upper`]);
+  t.same(legacy.containers.map((c) => c.rwLayer), ['2'.repeat(64)]);
+  t.same(d.warnings.map((w) => w.path.replace(root, '')), [`/overlay/${'2'.repeat(64)}-init/upper`, `/overlay/${'2'.repeat(64)}/upper`]);
   // migrate compares the stores' containers: without the option the moved one is still there.
   const all = discover(root).stores.find((s) => s.driver === 'overlay')!;
-  t.same(all.containers.map((c) => c.rwLayer).sort(), ['g'.repeat(64), 'm'.repeat(64)]);
+  t.same(all.containers.map((c) => c.rwLayer).sort(), ['1'.repeat(64), '2'.repeat(64)]);
 });
 
 t.test('dangling overlay2 short links, parent loops and missing layers are reported', async (t) => {
@@ -114,3 +114,30 @@ t.test('a path that is not a data root', async (t) => {
   t.same(d.stores, []);
   t.match(d.warnings[0]!.reason, 'not a directory');
 });
+
+t.test('layer ids that are not what moby writes are warnings, never paths outside the driver dir', async (t) => {
+  const root = tmp(t);
+  const [a, b] = [layer('a'), layer('b')];
+  writeFakeRoot(root, 'overlay', [{ tags: ['x:1'], layers: [a, b] }]);
+  const db = join(root, 'image', 'overlay', 'layerdb');
+  const top = readdirSync(join(db, 'sha256')).find((h) => readFileSync(join(db, 'sha256', h, 'cache-id'), 'utf8') === b.id)!;
+  writeFileSync(join(db, 'sha256', top, 'cache-id'), '../../../escape');
+  mkdirSync(join(root, 'escape', 'root'), { recursive: true });
+  const container = (cid: string, rw: string, init: string) => {
+    mkdirSync(join(db, 'mounts', cid), { recursive: true });
+    writeFileSync(join(db, 'mounts', cid, 'mount-id'), rw);
+    writeFileSync(join(db, 'mounts', cid, 'init-id'), init);
+  };
+  container('c'.repeat(64), '../x', `${'1'.repeat(64)}-init`);
+  container('d'.repeat(64), '2'.repeat(64), '..');
+  const d = discover(root);
+  const text = d.warnings.map((w) => `${w.path.replace(root, '')}: ${w.reason}`).join('\n');
+  t.match(text, `/sha256/${top}/cache-id: not a layer id: "../../../escape" (expected 64 hex digits, optionally -init)`);
+  t.match(text, `/mounts/${'c'.repeat(64)}/mount-id: not a layer id: "../x"`);
+  t.match(text, `/mounts/${'d'.repeat(64)}/init-id: not a layer id: ".."`);
+  t.match(text, /image sha256:[0-9a-f]{64} needs missing layer/, 'the image with that layer is incomplete');
+  const s = d.stores[0]!;
+  t.same([...s.layers.keys()], [a.id], 'only the valid layer; the containers with bad ids are left out');
+  t.same(s.containers, []);
+});
+

@@ -24,25 +24,27 @@ function images(driver: 'overlay' | 'overlay2'): FakeImage[] {
     mkdirSync(join(d, name, '..'), { recursive: true });
     makeWhiteout(join(d, name));
   };
-  const base = { id: `${driver}-base`.padEnd(64, '0'), build: (d: string) => {
+  const hex = driver === 'overlay' ? 'a' : 'b';
+  // cache ids must be what moby's layer store accepts: 64 hex digits
+  const base = { id: `${hex}ba5e`.padEnd(64, '0'), build: (d: string) => {
     mkdirSync(join(d, 'bin'), { recursive: true });
     writeFileSync(join(d, 'bin', 'sh'), blob(120_000, 1));
     mkdirSync(join(d, 'etc'), { recursive: true });
     writeFileSync(join(d, 'etc', 'app.conf'), blob(5_000, 2));
     writeFileSync(join(d, 'etc', 'tmp.log'), blob(30_000, 3));
   } };
-  const app1 = { id: `${driver}-app1`.padEnd(64, '1'), build: (d: string) => {
+  const app1 = { id: `${hex}a991`.padEnd(64, '1'), build: (d: string) => {
     mkdirSync(join(d, 'opt'), { recursive: true });
     writeFileSync(join(d, 'opt', 'sh-copy'), blob(120_000, 1));
     del(d, 'etc/tmp.log');
   } };
-  const app2 = { id: `${driver}-app2`.padEnd(64, '2'), build: (d: string) => {
+  const app2 = { id: `${hex}a992`.padEnd(64, '2'), build: (d: string) => {
     mkdirSync(join(d, 'etc'), { recursive: true });
     if (driver === 'overlay') rmSync(join(d, 'etc', 'app.conf'));
     writeFileSync(join(d, 'etc', 'app.conf'), blob(5_000, 2));
     chmodSync(join(d, 'etc', 'app.conf'), 0o600);
   } };
-  const side = { id: `${driver}-side`.padEnd(64, '3'), build: (d: string) => writeFileSync(join(d, 'side.txt'), blob(64, 4)) };
+  const side = { id: `${hex}5de`.padEnd(64, '3'), build: (d: string) => writeFileSync(join(d, 'side.txt'), blob(64, 4)) };
   return [{ tags: ['base:1'], layers: [base] }, { tags: ['app:2'], layers: [base, app1, app2] }, { tags: ['side:1'], layers: [base, side] }];
 }
 

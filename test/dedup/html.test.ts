@@ -18,19 +18,19 @@ t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
 const root = join(work, 'docker');
 const layer = (id: string, build: (d: string) => void) => ({ id: id.padEnd(64, '0'), build });
-const base = layer('base', (d) => {
+const base = layer('ba5e', (d) => {
   for (const sub of ['bin', 'lib', 'etc']) mkdirSync(join(d, sub));
   writeFileSync(join(d, 'bin', 'sh'), Buffer.alloc(200_000, 1));
   writeFileSync(join(d, 'lib', 'libc.so'), Buffer.alloc(90_000, 2));
   writeFileSync(join(d, 'etc', 'log'), Buffer.alloc(40_000, 3));
 });
-const app = layer('app', (d) => {
+const app = layer('a99', (d) => {
   mkdirSync(join(d, 'opt'));
   writeFileSync(join(d, 'opt', 'sh'), Buffer.alloc(200_000, 1));
   writeFileSync(join(d, 'opt', 'libc.so'), Buffer.alloc(90_000, 2));
   rmSync(join(d, 'etc', 'log'));
 });
-const top = layer('top', (d) => writeFileSync(join(d, 'bin', 'sh2'), Buffer.alloc(200_000, 1)));
+const top = layer('f0b', (d) => writeFileSync(join(d, 'bin', 'sh2'), Buffer.alloc(200_000, 1)));
 writeFakeRoot(root, 'overlay', [{ tags: ['base:1'], layers: [base] }, { tags: ['app:1'], layers: [base, app, top] }]);
 
 t.test('the page renders its charts in headless Chromium with no console message', { skip: await chromiumMissing() }, async (t) => {

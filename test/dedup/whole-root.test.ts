@@ -14,13 +14,13 @@ import { makeWhiteout } from '../../src/sys/index.js';
 const bin = fileURLToPath(new URL('../../bin/ovl-dedup', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'ovl-dedup-whole-'));
 const root = join(work, 'root');
-const merged = join(root, 'overlay2', 'base'.padEnd(64, '0'), 'merged');
+const merged = join(root, 'overlay2', 'ba5e'.padEnd(64, '0'), 'merged');
 t.teardown(async () => {
   await execa('umount', [merged], { reject: false });
   rmSync(work, { recursive: true, force: true });
 });
 
-const layer = 'base'.padEnd(64, '0');
+const layer = 'ba5e'.padEnd(64, '0');
 writeFakeRoot(root, 'overlay2', [{ tags: ['base:1'], layers: [{ id: layer, build: (d) => {
   writeFileSync(join(d, 'file'), Buffer.alloc(10_000, 1));
   makeWhiteout(join(d, 'gone'));

@@ -40,9 +40,9 @@ names are hard links; 56.0 KiB of directory blocks.
 
 Images (SIZE, SHARED, UNIQUE as docker system df -v):
 IMAGE   ID            LAYERS  SIZE  SHARED  UNIQUE
-app:2   833a1f21f308       3   0 B     0 B     0 B
-base:1  272cfee7cfcc       1   0 B     0 B     0 B
-side:1  86615c90a5ee       2   0 B     0 B     0 B
+app:2   c898dfc76b3e       3   0 B     0 B     0 B
+base:1  de672bd713c8       1   0 B     0 B     0 B
+side:1  0cae422430fa       2   0 B     0 B     0 B
 
                              INODES       DISK
                                  as         as        SAVED
@@ -54,12 +54,12 @@ side:1      10  188.0 KiB         8  180.0 KiB         4.3%
        USED BY                                 INODES       DISK
        image                                       as         as
 LAYER  #index      NAMES  INODES       DISK  overlay2   overlay2
-77c9…  base:1 #0,      5       6  172.0 KiB         6  172.0 KiB
+830f…  base:1 #0,      5       6  172.0 KiB         6  172.0 KiB
        side:1 #0,
        app:2 #0
-9718…  app:2 #1        6       7  264.0 KiB         5  132.0 KiB
-f62e…  app:2 #2        6       7  264.0 KiB         3   16.0 KiB
-d4ee…  side:1 #1       6       7  176.0 KiB         2    8.0 KiB
+fbd6…  app:2 #1        6       7  264.0 KiB         5  132.0 KiB
+f62b…  app:2 #2        6       7  264.0 KiB         3   16.0 KiB
+976d…  side:1 #1       6       7  176.0 KiB         2    8.0 KiB
 
 Duplicates: 2 groups of identical files; 2 redundant copies
   hold 122.1 KiB.
@@ -73,13 +73,13 @@ Duplicates: 2 groups of identical files; 2 redundant copies
                                             (that
 REDUNDANT  COPIES       SIZE  FILE          added it)
 117.2 KiB       2  117.2 KiB  /bin/sh       base:1 #0
-                                            77c9838f38ca
+                                            830f5bf1fc3d
                               /opt/sh-copy  app:2 #1
-                                            9718b6aa37e6
+                                            fbd67ef35632
   4.9 KiB       2    4.9 KiB  …tc/app.conf  base:1 #0
-                                            77c9838f38ca
+                                            830f5bf1fc3d
                               …tc/app.conf  app:2 #2
-                                            f62ea0a8144a
+                                            f62b71a845ac
 
 Waste (as dive counts it): a file written in one layer and
 overwritten or deleted in a later one still takes space.
@@ -124,9 +124,9 @@ On disk: 6 files, 14 dirs, 0 symlinks, 0 other inodes; 11 names are hard links;
 
 Images (SIZE, SHARED, UNIQUE as docker system df -v):
 IMAGE   ID            LAYERS  SIZE  SHARED  UNIQUE
-app:2   833a1f21f308       3   0 B     0 B     0 B
-base:1  272cfee7cfcc       1   0 B     0 B     0 B
-side:1  86615c90a5ee       2   0 B     0 B     0 B
+app:2   c898dfc76b3e       3   0 B     0 B     0 B
+base:1  de672bd713c8       1   0 B     0 B     0 B
+side:1  0cae422430fa       2   0 B     0 B     0 B
 
                                INODES         DISK        SAVED
 IMAGE   INODES      DISK  as overlay2  as overlay2  (estimated)
@@ -136,12 +136,12 @@ side:1      10  192.5 kB            8     184.3 kB         4.3%
 
               USED BY                                        INODES         DISK
 LAYER         image #index     NAMES  INODES      DISK  as overlay2  as overlay2
-77c9838f38ca  base:1 #0,           5       6  176.1 kB            6     176.1 kB
+830f5bf1fc3d  base:1 #0,           5       6  176.1 kB            6     176.1 kB
               side:1 #0,
               app:2 #0
-9718b6aa37e6  app:2 #1             6       7  270.3 kB            5     135.2 kB
-f62ea0a8144a  app:2 #2             6       7  270.3 kB            3      16.4 kB
-d4ee8b9828a4  side:1 #1            6       7  180.2 kB            2       8.2 kB
+fbd67ef35632  app:2 #1             6       7  270.3 kB            5     135.2 kB
+f62b71a845ac  app:2 #2             6       7  270.3 kB            3      16.4 kB
+976db42eb230  side:1 #1            6       7  180.2 kB            2       8.2 kB
 
 Duplicates: 2 groups of identical files; 2 redundant copies hold 125.0 kB.
   Counted: non-empty regular files with the same size and content (xxh64), in
@@ -149,10 +149,10 @@ Duplicates: 2 groups of identical files; 2 redundant copies hold 125.0 kB.
   every copy but one.
   Files hashed: 4 (250.0 kB), the ones whose size another file has.
 REDUNDANT  COPIES      SIZE  FILE           IN LAYER (that added it)
- 120.0 kB       2  120.0 kB  /bin/sh        base:1 #0 77c9838f38ca
-                             /opt/sh-copy   app:2 #1 9718b6aa37e6
-   5.0 kB       2    5.0 kB  /etc/app.conf  base:1 #0 77c9838f38ca
-                             /etc/app.conf  app:2 #2 f62ea0a8144a
+ 120.0 kB       2  120.0 kB  /bin/sh        base:1 #0 830f5bf1fc3d
+                             /opt/sh-copy   app:2 #1 fbd67ef35632
+   5.0 kB       2    5.0 kB  /etc/app.conf  base:1 #0 830f5bf1fc3d
+                             /etc/app.conf  app:2 #2 f62b71a845ac
 
 Waste (as dive counts it): a file written in one layer and overwritten or
 deleted in a later one still takes space.
@@ -200,9 +200,9 @@ names are hard links; 36.0 KiB of directory blocks.
 
 Images (SIZE, SHARED, UNIQUE as docker system df -v):
 IMAGE   ID            LAYERS  SIZE  SHARED  UNIQUE
-app:2   b9c483aa2701       3   0 B     0 B     0 B
-base:1  1a593b16b222       1   0 B     0 B     0 B
-side:1  50466959fdc4       2   0 B     0 B     0 B
+app:2   b3af0b5c3573       3   0 B     0 B     0 B
+base:1  ec42292dad5f       1   0 B     0 B     0 B
+side:1  2fa3ff79706d       2   0 B     0 B     0 B
 
                               INODES       DISK        SAVED
 IMAGE   INODES       DISK  as legacy  as legacy  (estimated)
@@ -213,12 +213,12 @@ side:1       8  180.0 KiB         10  188.0 KiB         4.3%
        USED BY                               INODES
        image                                     as       DISK
 LAYER  #index      NAMES  INODES       DISK  legacy  as legacy
-5374…  base:1 #0,      5       6  172.0 KiB       6  172.0 KiB
+9a59…  base:1 #0,      5       6  172.0 KiB       6  172.0 KiB
        side:1 #0,
        app:2 #0
-cad0…  app:2 #1        4       5  132.0 KiB       7  264.0 KiB
-d439…  app:2 #2        2       3   16.0 KiB       7  264.0 KiB
-e9d6…  side:1 #1       1       2    8.0 KiB       7  176.0 KiB
+ada3…  app:2 #1        4       5  132.0 KiB       7  264.0 KiB
+8e4e…  app:2 #2        2       3   16.0 KiB       7  264.0 KiB
+cc08…  side:1 #1       1       2    8.0 KiB       7  176.0 KiB
 
 Duplicates: 2 groups of identical files; 2 redundant copies
   hold 122.1 KiB.
@@ -232,13 +232,13 @@ Duplicates: 2 groups of identical files; 2 redundant copies
                                             (that
 REDUNDANT  COPIES       SIZE  FILE          added it)
 117.2 KiB       2  117.2 KiB  /bin/sh       base:1 #0
-                                            5374c2fcfd8e
+                                            9a5924bcfb2b
                               /opt/sh-copy  app:2 #1
-                                            cad03fc20927
+                                            ada39db23126
   4.9 KiB       2    4.9 KiB  …tc/app.conf  base:1 #0
-                                            5374c2fcfd8e
+                                            9a5924bcfb2b
                               …tc/app.conf  app:2 #2
-                                            d439fc8f90ed
+                                            8e4e96e3a733
 
 Waste (as dive counts it): a file written in one layer and
 overwritten or deleted in a later one still takes space.
@@ -283,9 +283,9 @@ On disk: 6 files, 9 dirs, 0 symlinks, 1 other inodes; 0 names are hard links;
 
 Images (SIZE, SHARED, UNIQUE as docker system df -v):
 IMAGE   ID            LAYERS  SIZE  SHARED  UNIQUE
-app:2   b9c483aa2701       3   0 B     0 B     0 B
-base:1  1a593b16b222       1   0 B     0 B     0 B
-side:1  50466959fdc4       2   0 B     0 B     0 B
+app:2   b3af0b5c3573       3   0 B     0 B     0 B
+base:1  ec42292dad5f       1   0 B     0 B     0 B
+side:1  2fa3ff79706d       2   0 B     0 B     0 B
 
                              INODES       DISK        SAVED
 IMAGE   INODES      DISK  as legacy  as legacy  (estimated)
@@ -295,11 +295,11 @@ side:1       8  184.3 kB         10   192.5 kB         4.3%
 
               USED BY                                          INODES       DISK
 LAYER         image #index         NAMES  INODES      DISK  as legacy  as legacy
-5374c2fcfd8e  base:1 #0,               5       6  176.1 kB          6   176.1 kB
+9a5924bcfb2b  base:1 #0,               5       6  176.1 kB          6   176.1 kB
               side:1 #0, app:2 #0
-cad03fc20927  app:2 #1                 4       5  135.2 kB          7   270.3 kB
-d439fc8f90ed  app:2 #2                 2       3   16.4 kB          7   270.3 kB
-e9d6c88e0f0a  side:1 #1                1       2    8.2 kB          7   180.2 kB
+ada39db23126  app:2 #1                 4       5  135.2 kB          7   270.3 kB
+8e4e96e3a733  app:2 #2                 2       3   16.4 kB          7   270.3 kB
+cc080b3f7dc3  side:1 #1                1       2    8.2 kB          7   180.2 kB
 
 Duplicates: 2 groups of identical files; 2 redundant copies hold 125.0 kB.
   Counted: non-empty regular files with the same size and content (xxh64), in
@@ -307,10 +307,10 @@ Duplicates: 2 groups of identical files; 2 redundant copies hold 125.0 kB.
   every copy but one.
   Files hashed: 4 (250.0 kB), the ones whose size another file has.
 REDUNDANT  COPIES      SIZE  FILE           IN LAYER (that added it)
- 120.0 kB       2  120.0 kB  /bin/sh        base:1 #0 5374c2fcfd8e
-                             /opt/sh-copy   app:2 #1 cad03fc20927
-   5.0 kB       2    5.0 kB  /etc/app.conf  base:1 #0 5374c2fcfd8e
-                             /etc/app.conf  app:2 #2 d439fc8f90ed
+ 120.0 kB       2  120.0 kB  /bin/sh        base:1 #0 9a5924bcfb2b
+                             /opt/sh-copy   app:2 #1 ada39db23126
+   5.0 kB       2    5.0 kB  /etc/app.conf  base:1 #0 9a5924bcfb2b
+                             /etc/app.conf  app:2 #2 8e4e96e3a733
 
 Waste (as dive counts it): a file written in one layer and overwritten or
 deleted in a later one still takes space.
