@@ -20,7 +20,7 @@ function str(v: unknown): string {
 
 function arrayAt(path: string, log: WarningLog): Array<Record<string, unknown>> {
   const json = readJson(path, log, true);
-  if (json === null) return [];
+  if (json === undefined) return [];
   if (!Array.isArray(json)) {
     log.add(path, 'expected a JSON array');
     return [];

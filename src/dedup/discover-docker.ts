@@ -78,8 +78,13 @@ function readImageDb(imageDir: string, log: WarningLog): { configs: ImageConfig[
   const configs: ImageConfig[] = [];
   const parents = new Set<string>();
   for (const hex of listDir(contentDir, log, true)) {
-    const cfg = readJson(join(contentDir, hex), log) as { rootfs?: { diff_ids?: unknown } } | null;
-    if (cfg === null) continue;
+    const cfg = readJson(join(contentDir, hex), log) as { rootfs?: { diff_ids?: unknown } } | null | undefined;
+    if (cfg === undefined) continue;
+    // `null`, an array or a number parse fine but are no config: a warning, not a silent skip.
+    if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) {
+      log.add(join(contentDir, hex), 'image config is not a JSON object');
+      continue;
+    }
     const diffIds = cfg.rootfs?.diff_ids;
     if (!Array.isArray(diffIds) || !diffIds.every((d) => typeof d === 'string' && digestHex(d) !== null)) {
       log.add(join(contentDir, hex), 'image config has no valid rootfs.diff_ids');

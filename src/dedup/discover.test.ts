@@ -141,3 +141,12 @@ t.test('layer ids that are not what moby writes are warnings, never paths outsid
   t.same(s.containers, []);
 });
 
+t.test('an image config that is valid JSON but not an object is a warning', async (t) => {
+  const root = tmp(t);
+  writeFakeRoot(root, 'overlay2', [{ tags: ['x:1'], layers: [layer('a')] }]);
+  const content = join(root, 'image', 'overlay2', 'imagedb', 'content', 'sha256');
+  for (const [hex, json] of [['1', 'null'], ['2', '[]'], ['3', '42']] as const) writeFileSync(join(content, hex.repeat(64)), json);
+  const d = discover(root);
+  t.same(d.warnings.map((w) => `${w.path.replace(content, '')}: ${w.reason}`), ['1', '2', '3'].map((h) => `/${h.repeat(64)}: image config is not a JSON object`));
+});
+

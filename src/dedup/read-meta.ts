@@ -26,15 +26,18 @@ export function readText(path: string, log: WarningLog, optional = false): strin
   }
 }
 
-/** Parsed JSON, or null with a warning naming the path (truncated or corrupt files happen after crashes). */
+/**
+ * Parsed JSON, or undefined with a warning naming the path (truncated or corrupt files happen after
+ * crashes). undefined, not null: a file holding `null` parses fine and is the caller's to judge.
+ */
 export function readJson(path: string, log: WarningLog, optional = false): unknown {
   const text = readText(path, log, optional);
-  if (text === null) return null;
+  if (text === null) return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
     log.add(path, `invalid JSON (${(err as Error).message})`);
-    return null;
+    return undefined;
   }
 }
 
