@@ -2,7 +2,7 @@
 // imagedb rootfs.diff_ids → chain IDs → layerdb cache-id (never by guessing from directory names),
 // container layers through layerdb/mounts, and driver dirs that nothing references (orphans).
 import { readlinkSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { chainIds, digestHex } from './chain.js';
 import { linkLimitOf } from './link-limit.js';
 import { WarningLog, isDir, listDir, readJson, readText } from './read-meta.js';
@@ -189,7 +189,10 @@ function addContainerLayer(
   layers.set(cacheId, { cacheId, chainId: '', diffId: '', size: 0, role, dir, parent });
 }
 
-/** overlay2's `l/` short links must point at an existing `../<id>/diff`; dangling ones are warnings. */
+/**
+ * overlay2's `l/` short links must point at an existing diff: dockerd writes `../<id>/diff`, and an
+ * absolute target works as well in a lowerdir= path; dangling ones are warnings.
+ */
 function checkShortLinks(driverDir: string, log: WarningLog): void {
   const lDir = join(driverDir, 'l');
   for (const name of listDir(lDir, log, true)) {
@@ -201,7 +204,7 @@ function checkShortLinks(driverDir: string, log: WarningLog): void {
       log.add(path, `not a symlink (${(err as { code?: string }).code ?? 'error'})`);
       continue;
     }
-    if (!existsSync(join(lDir, target))) log.add(path, `dangling short link to ${target}`);
+    if (!existsSync(resolve(lDir, target))) log.add(path, `dangling short link to ${target}`);
   }
 }
 
