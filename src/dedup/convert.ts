@@ -1,7 +1,7 @@
 // convert: legacy `overlay` chains → overlay2-style diffs under --out, shared layers written once.
 // Each layer is written into OUT/.partial-<id> and renamed into place when complete, so an
 // interrupted run leaves only .partial dirs, which the next run deletes and redoes; finished
-// layers are kept. DATA_ROOT is only read.
+// layers are kept. DATA_ROOT is only read. Nothing is written before refuseIncomplete has passed.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, readlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
@@ -9,6 +9,7 @@ import { formatMountOptions } from '../format/index.js';
 import { checkedRoot, isInside } from './analyze-cmd.js';
 import { InodeTally, ZERO, addCounts, savedBetween, type Saved } from './counts.js';
 import { lowerFile, planConversion, shortLink, type ConvertPlan } from './convert-plan.js';
+import { refuseIncomplete } from './convert-guard.js';
 import { writeDiff } from './convert-write.js';
 import { legacyDiff } from './diff-legacy.js';
 import { runAnalysis, type AnalysisRun } from './pipeline.js';
@@ -112,6 +113,7 @@ export async function convert(rootArg: string, outArg: string, refs: readonly st
   const run = await runAnalysis(root);
   const { store, scans } = legacyStore(run);
   const plan = planConversion(store, refs);
+  refuseIncomplete(run.discovery.warnings, plan, store, scans);
   mkdirSync(join(out, 'l'), { recursive: true });
   for (const name of readdirSync(out)) if (name.startsWith(PARTIAL)) rmSync(join(out, name), { recursive: true, force: true });
   const written: string[] = [];

@@ -162,11 +162,11 @@ export function refuseNotLegacy(root: string, hasLegacyStore: boolean): void {
 }
 
 /** Any warning means a layer or container the migrated root would lack: refuse rather than lose it. */
-export function refuseBroken(warnings: readonly Warning[]): void {
+export function refuseBroken(warnings: readonly Warning[], verb: 'migrate' | 'convert' = 'migrate'): void {
   const w = warnings[0];
   if (!w) return;
   const more = warnings.length > 1 ? ` (and ${warnings.length - 1} more problem(s))` : '';
-  throw new UsageError(`${w.path}: ${w.reason}; refusing to migrate an incomplete root${more}`);
+  throw new UsageError(`${w.path}: ${w.reason}; refusing to ${verb} an incomplete root${more}`);
 }
 
 /** The nearest existing directory at or above `path` (statfs needs one). */
