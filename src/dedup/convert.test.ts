@@ -41,6 +41,21 @@ t.test('a cache-id pointing outside the driver dir: refused, nothing outside --o
   t.equal(readFileSync(join(parent, 'rv-dedup-src', 'precious.txt'), 'utf8'), 'keep');
 });
 
+t.test('names in --out that only start like a partial dir are the user\'s: kept', async (t) => {
+  const { work, root } = fixture(t);
+  const out = join(work, 'out');
+  mkdirSync(join(out, '.partial-notes'), { recursive: true });
+  writeFileSync(join(out, '.partial-notes', 'important.txt'), 'x');
+  writeFileSync(join(out, '.partial-report.txt'), 'y');
+  // What an interrupted run leaves: a partial dir of a real layer id, which a rerun redoes.
+  mkdirSync(join(out, `.partial-${B.id}`, 'diff'), { recursive: true });
+  const r = await convert(root, out, []);
+  t.same(r.written.sort(), [A.id, B.id, C.id]);
+  t.equal(readFileSync(join(out, '.partial-notes', 'important.txt'), 'utf8'), 'x');
+  t.equal(readFileSync(join(out, '.partial-report.txt'), 'utf8'), 'y');
+  t.notOk(existsSync(join(out, `.partial-${B.id}`)), 'convert\'s own partial dir is gone');
+});
+
 t.test('a missing layer dir: refused before anything is written', async (t) => {
   const { work, root } = fixture(t);
   rmSync(join(root, 'overlay', B.id), { recursive: true });

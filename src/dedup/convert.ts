@@ -2,7 +2,7 @@
 // Each layer is written into OUT/.partial-<id> and renamed into place when complete, so an
 // interrupted run leaves only .partial dirs, which the next run deletes and redoes; finished
 // layers are kept. DATA_ROOT is only read. Nothing is written before refuseIncomplete has passed.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, readlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
 import { formatMountOptions } from '../format/index.js';
@@ -12,6 +12,7 @@ import { lowerFile, planConversion, shortLink, type ConvertPlan } from './conver
 import { refuseIncomplete } from './convert-guard.js';
 import { writeDiff } from './convert-write.js';
 import { legacyDiff } from './diff-legacy.js';
+import { LAYER_ID } from './discover-docker.js';
 import { runAnalysis, type AnalysisRun } from './pipeline.js';
 import { WarningLog } from './read-meta.js';
 import { scanLayer } from './scan.js';
@@ -115,7 +116,11 @@ export async function convert(rootArg: string, outArg: string, refs: readonly st
   const plan = planConversion(store, refs);
   refuseIncomplete(run.discovery.warnings, plan, store, scans);
   mkdirSync(join(out, 'l'), { recursive: true });
-  for (const name of readdirSync(out)) if (name.startsWith(PARTIAL)) rmSync(join(out, name), { recursive: true, force: true });
+  // Only what writeLayer makes (a dir named PARTIAL + a layer id): other names there are the user's.
+  for (const name of readdirSync(out)) {
+    const own = name.startsWith(PARTIAL) && LAYER_ID.test(name.slice(PARTIAL.length));
+    if (own && lstatSync(join(out, name)).isDirectory()) rmSync(join(out, name), { recursive: true, force: true });
+  }
   const written: string[] = [];
   const reused: string[] = [];
   for (const id of plan.layers) {
