@@ -68,3 +68,15 @@ t.test('a missing layer dir: refused before anything is written', async (t) => {
   // Only the chosen images' layers count: a:1 does not need the missing one.
   t.same((await convert(root, out, ['a:1'])).written, [A.id]);
 });
+
+t.test('--out a dangling symlink: a usage error naming it', async (t) => {
+  const { work, root } = fixture(t);
+  const out = join(work, 'out');
+  symlinkSync(join(work, 'nowhere', 'out'), out);
+  const err = await convert(root, out, []).catch((e: unknown) => e);
+  t.type(err, UsageError);
+  t.match((err as Error).message, `--out ${out}: a dangling symlink to ${join(work, 'nowhere', 'out')}`);
+  const below = await convert(root, join(out, 'sub'), []).catch((e: unknown) => e);
+  t.match((below as Error).message, `--out ${join(out, 'sub')}: ${out} is a dangling symlink to`);
+  t.notOk(existsSync(join(work, 'nowhere')), 'nothing made at the target');
+});

@@ -14,7 +14,7 @@ import { writeDiff } from './convert-write.js';
 import { legacyDiff } from './diff-legacy.js';
 import { LAYER_ID } from './discover-docker.js';
 import { runAnalysis, type AnalysisRun } from './pipeline.js';
-import { WarningLog } from './read-meta.js';
+import { WarningLog, isDir } from './read-meta.js';
 import { scanLayer } from './scan.js';
 import type { Counts, LayerScan, Store } from './types.js';
 
@@ -45,15 +45,29 @@ export interface ConvertResult {
   saved: Saved;
 }
 
+/** A symlink whose target does not exist (existsSync calls it absent); false when its dir is no dir. */
+function dangling(path: string): boolean {
+  return isDir(dirname(path)) && lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true;
+}
+
 /** --out must be outside DATA_ROOT (and must not contain it): convert never writes into the root. */
 export function checkedOut(root: string, outArg: string): string {
   const out = resolve(outArg);
   if (isInside(out, root)) throw new UsageError(`--out ${outArg}: inside the data root ${root}; convert never writes there`);
   if (isInside(root, out)) throw new UsageError(`--out ${outArg}: contains the data root ${root}`);
   // The deepest existing part of --out must be a directory: a file there is a typo, not an internal error.
+  // A dangling symlink stops the walk too, so it is named here rather than failing mkdir later.
   let probe = out;
-  while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
-  if (!statSync(probe).isDirectory()) throw new UsageError(`--out ${outArg}: ${probe === out ? 'not a directory' : `${probe} is not a directory`}`, { code: 'ENOTDIR' });
+  while (!existsSync(probe) && !dangling(probe) && dirname(probe) !== probe) probe = dirname(probe);
+  let st;
+  try {
+    st = statSync(probe);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const why = code === 'ENOENT' ? `a dangling symlink to ${readlinkSync(probe)}` : `a symlink that cannot be followed (${code ?? String(err)})`;
+    throw new UsageError(`--out ${outArg}: ${probe === out ? '' : `${probe} is `}${why}`, { code, cause: err });
+  }
+  if (!st.isDirectory()) throw new UsageError(`--out ${outArg}: ${probe === out ? 'not a directory' : `${probe} is not a directory`}`, { code: 'ENOTDIR' });
   return out;
 }
 
