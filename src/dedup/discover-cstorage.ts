@@ -47,6 +47,12 @@ function chainFrom(top: string, layers: Map<string, LayerRef>, log: WarningLog, 
   return out.reverse();
 }
 
+/**
+ * A layer id names a dir below overlay/: one path component, never '.' or '..', so a crafted
+ * layers.json cannot lead the scan out of the root (containers/storage writes 64 hex digits).
+ */
+const PLAIN_ID = /^(?!\.\.?$)[^/\0]+$/;
+
 export function discoverContainersStorage(root: string, log: WarningLog): Store | null {
   const driverDir = join(root, 'overlay');
   if (!isDir(driverDir)) return null;
@@ -55,6 +61,10 @@ export function discoverContainersStorage(root: string, log: WarningLog): Store 
   for (const raw of arrayAt(layersJson, log) as CsLayer[]) {
     const cacheId = str(raw.id);
     if (!cacheId) continue;
+    if (!PLAIN_ID.test(cacheId)) {
+      log.add(layersJson, `not a layer id: ${JSON.stringify(cacheId)} (one path component expected)`);
+      continue;
+    }
     const dir = join(driverDir, cacheId, 'diff');
     if (!isDir(dir)) log.add(dir, `layer ${cacheId} has no diff dir`);
     const size = typeof raw['diff-size'] === 'number' ? raw['diff-size'] : 0;

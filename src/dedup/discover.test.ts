@@ -109,6 +109,19 @@ t.test('a containers-storage root', async (t) => {
   t.equal(s.layers.get('L2')!.size, 20);
 });
 
+t.test('a containers-storage layer id that is a path is a warning, never read', async (t) => {
+  const root = tmp(t);
+  for (const d of ['overlay/L1/diff', 'overlay-layers', 'overlay-images', 'escape/diff']) mkdirSync(join(root, d), { recursive: true });
+  writeFileSync(join(root, 'escape', 'diff', 'secret'), 's');
+  writeFileSync(join(root, 'overlay-layers', 'layers.json'), JSON.stringify([{ id: 'L1' }, { id: '../escape', parent: 'L1' }, { id: '..' }]));
+  writeFileSync(join(root, 'overlay-images', 'images.json'), JSON.stringify([{ id: 'I1', names: ['x:1'], layer: '../escape' }]));
+  const d = discover(root);
+  const s = d.stores[0]!;
+  t.same([...s.layers.keys()], ['L1'], 'only the plain id is a layer');
+  t.match(d.warnings.map((w) => w.reason).join('\n'), /not a layer id: "\.\.\/escape"/);
+  t.match(d.warnings.map((w) => w.reason).join('\n'), /not a layer id: "\.\."/);
+});
+
 t.test('a path that is not a data root', async (t) => {
   const d = discover(join(tmp(t), 'missing'));
   t.same(d.stores, []);
