@@ -100,10 +100,22 @@ function readImageDb(imageDir: string, log: WarningLog): { configs: ImageConfig[
 /** image ID → names from repositories.json (`repo:tag` and `repo@digest`). */
 function readRepositories(imageDir: string, log: WarningLog): Map<string, string[]> {
   const names = new Map<string, string[]>();
-  const json = readJson(join(imageDir, 'repositories.json'), log, true) as { Repositories?: unknown } | null;
-  const repos = (json?.Repositories ?? {}) as Record<string, Record<string, string>>;
-  for (const refs of Object.values(repos)) {
-    for (const [ref, id] of Object.entries(refs ?? {})) {
+  const path = join(imageDir, 'repositories.json');
+  const json = readJson(path, log, true);
+  if (json === undefined) return names;
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  // Valid JSON of another shape would otherwise leave every image nameless without a word.
+  const repos = isObject(json) ? (json.Repositories ?? {}) : null;
+  if (!isObject(repos)) {
+    log.add(path, 'Repositories is not a JSON object: no image has a name');
+    return names;
+  }
+  for (const [repo, refs] of Object.entries(repos)) {
+    if (!isObject(refs)) {
+      log.add(path, `repository ${JSON.stringify(repo)} is not a JSON object`);
+      continue;
+    }
+    for (const [ref, id] of Object.entries(refs)) {
       if (typeof id !== 'string') continue;
       names.set(id, [...(names.get(id) ?? []), ref].sort());
     }

@@ -163,6 +163,24 @@ t.test('an image config that is valid JSON but not an object is a warning', asyn
   t.same(d.warnings.map((w) => `${w.path.replace(content, '')}: ${w.reason}`), ['1', '2', '3'].map((h) => `/${h.repeat(64)}: image config is not a JSON object`));
 });
 
+t.test('a repositories.json of another shape is a warning, not every image silently nameless', async (t) => {
+  const root = tmp(t);
+  writeFakeRoot(root, 'overlay2', [{ tags: ['x:1'], layers: [layer('a')] }]);
+  const repos = join(root, 'image', 'overlay2', 'repositories.json');
+  const good = JSON.parse(readFileSync(repos, 'utf8')) as { Repositories: Record<string, unknown> };
+  for (const [json, why] of [
+    ['null', /Repositories is not a JSON object/],
+    ['{"Repositories": "x"}', /Repositories is not a JSON object/],
+    [JSON.stringify({ Repositories: { ...good.Repositories, bad: 'abc' } }), /repository "bad" is not a JSON object/],
+  ] as const) {
+    writeFileSync(repos, json);
+    const d = discover(root);
+    t.match(d.warnings.map((w) => `${w.path}: ${w.reason}`).join('\n'), why, json);
+  }
+  writeFileSync(repos, JSON.stringify({ Repositories: { ...good.Repositories, bad: 'abc' } }));
+  t.same(discover(root).stores[0]!.images.map((i) => i.names), [['x:1']], 'the good repository still names its image');
+});
+
 t.test('an overlay2 short link with an absolute target that resolves is fine', async (t) => {
   const root = tmp(t);
   const a = layer('a');
