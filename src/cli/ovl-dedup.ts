@@ -47,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--image <ref...>', 'only these images (repo:tag or ID prefix); default: all listed images')
     .option('--verify', 'mount every converted stack read-only and compare it with the legacy root')
     .option('--verify-with <engine>', 'kernel (default) or fuse; implies --verify')
-    .option('--json <file>', 'also write the result (layers, lowerdir strings, estimate, measured, verification) as JSON')
+    .option('--json <file>', "also write the result (layers, lowerdir strings, estimate, measured, verification) as JSON ('-': stdout, text suppressed)")
     .action(async (root: string, flags: ConvertOptions) => {
       const { verified } = await convertCommand(root, flags, { stdout: process.stdout, stderr: process.stderr });
       if (verified.some((v) => !v.identical)) code = EXIT_FAILURE;
@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--in-place', 'add overlay2/ and image/overlay2/ to DATA_ROOT itself')
     .option('--dry-run', 'print the plan (layers, containers, new inodes and bytes) and change nothing')
     .option('--remove-legacy', 'with --in-place: remove overlay/ and image/overlay/ once the new layout is verified')
-    .option('--json <file>', 'also write the plan and result as JSON')
+    .option('--json <file>', "also write the plan and result as JSON ('-': stdout, text suppressed)")
     .action(async (root: string, flags: MigrateCliOptions) => {
       await migrateCommand(root, flags, { stdout: process.stdout, stderr: process.stderr });
     });

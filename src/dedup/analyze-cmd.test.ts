@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { UsageError } from '../errors.js';
-import { checkedRoot, isInside } from './analyze-cmd.js';
+import { checkedRoot } from './analyze-cmd.js';
+import { isInside } from './output-path.js';
 import { checkedOut } from './convert.js';
 
 t.test('paths inside the data root are found through symlinks, existing or not', async (t) => {

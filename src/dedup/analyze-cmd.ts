@@ -1,13 +1,13 @@
 // The analyze command's flow: check the arguments, run the pipeline, write JSON and tables,
 // evaluate CI rules. The CLI only parses options and turns the outcome into an exit code.
-import { accessSync, constants, existsSync, lstatSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { accessSync, constants, existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { evaluate, parseThresholds, type RuleResult, type ThresholdText } from './ci.js';
 import { runAnalysis, type Progress } from './pipeline.js';
 import { renderHtml } from './html.js';
 import { renderCi, renderReport } from './render.js';
-import { checkOutputPath } from './output-path.js';
+import { checkOutputPath, isInside } from './output-path.js';
 import type { Report } from './report.js';
 
 export interface AnalyzeOptions extends ThresholdText {
@@ -50,39 +50,6 @@ export function checkedRoot(root: string): string {
     throw new UsageError(`${root}: cannot read (${code ?? String(err)})`, { code, cause: err });
   }
   return realpathSync(root);
-}
-
-/** Symlinks a path resolution follows at most (the kernel's MAXSYMLINKS). */
-const MAX_SYMLINKS = 40;
-
-/**
- * True when `path` (which may not exist yet) lies inside `root` (a real path). A dangling symlink
- * counts where its target lies: writing to it creates the target (a review found `--json` given
- * as such a link into the root written there).
- */
-export function isInside(path: string, root: string, hops = 0): boolean {
-  const abs = resolve(path);
-  if (hops < MAX_SYMLINKS && !existsSync(abs)) {
-    try {
-      if (lstatSync(abs).isSymbolicLink()) {
-        // Relative to the link's real dir: `..` in its target is taken physically.
-        return isInside(resolve(realpathSync(dirname(abs)), readlinkSync(abs)), root, hops + 1);
-      }
-    } catch {
-      // nothing there, not even a link
-    }
-  }
-  let p = abs;
-  // Resolve the deepest existing ancestor so symlinks cannot smuggle a path into the root.
-  for (let probe = p; ; probe = dirname(probe)) {
-    try {
-      p = resolve(realpathSync(probe), abs.slice(probe.length + 1));
-      break;
-    } catch {
-      if (dirname(probe) === probe) break;
-    }
-  }
-  return p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 /**

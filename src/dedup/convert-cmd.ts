@@ -1,10 +1,8 @@
 // The convert command's flow: convert, optionally verify every stack, print lowerdir= strings and
 // estimate-vs-measured numbers. The CLI maps "a stack differs" to exit 1.
-import { writeFileSync } from 'node:fs';
-import { UsageError } from '../errors.js';
 import { convert, type ConvertResult } from './convert.js';
-import { checkedRoot, isInside, type Io } from './analyze-cmd.js';
-import { checkOutputPath } from './output-path.js';
+import { checkedRoot, type Io } from './analyze-cmd.js';
+import { checkJsonOption, emitResult } from './output-path.js';
 import type { Counts } from './types.js';
 import { textTable } from './text-table.js';
 import { count, percent, siSize as size } from './units.js';
@@ -45,17 +43,13 @@ export function renderConvert({ result, verified }: ConvertOutcome, width = 80):
 export async function convertCommand(root: string, opts: ConvertOptions, io: Io): Promise<ConvertOutcome> {
   const verify = opts.verify === true || opts.verifyWith !== undefined;
   const engine = verify ? await probeEngine(opts.verifyWith ?? 'kernel') : checkEngine('kernel');
-  if (opts.json !== undefined && isInside(opts.json, checkedRoot(root))) {
-    throw new UsageError(`--json ${opts.json}: inside the data root; convert never writes there`);
-  }
-  if (opts.json !== undefined) checkOutputPath('--json', opts.json);
+  checkJsonOption(opts.json, checkedRoot(root));
   const result = await convert(root, opts.out, opts.image ?? []);
   const verified: VerifyResult[] = [];
   if (verify) {
     for (const img of result.images) verified.push(await verifyStack(img.name, img.lowers, img.legacyRoot, engine));
   }
   const outcome = { result, verified };
-  if (opts.json !== undefined) writeFileSync(opts.json, JSON.stringify(outcome, null, 2) + '\n');
-  io.stdout.write(renderConvert(outcome));
+  emitResult(io, opts.json, outcome, () => renderConvert(outcome));
   return outcome;
 }

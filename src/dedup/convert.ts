@@ -6,7 +6,8 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, stat
 import { dirname, join, resolve } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
 import { formatMountOptions } from '../format/index.js';
-import { checkedRoot, isInside } from './analyze-cmd.js';
+import { checkedRoot } from './analyze-cmd.js';
+import { isInside } from './output-path.js';
 import { InodeTally, ZERO, addCounts, savedBetween, type Saved } from './counts.js';
 import { lowerFile, planConversion, shortLink, type ConvertPlan } from './convert-plan.js';
 import { refuseIncomplete } from './convert-guard.js';

@@ -1,9 +1,7 @@
 // The migrate command's output: the plan (layers, containers, new inodes and bytes), and after a
 // run the before/after numbers as analyze counts them. JSON with --json.
-import { writeFileSync } from 'node:fs';
-import { UsageError } from '../errors.js';
-import { checkedRoot, isInside, type Io } from './analyze-cmd.js';
-import { checkOutputPath } from './output-path.js';
+import { checkedRoot, type Io } from './analyze-cmd.js';
+import { checkJsonOption, emitResult } from './output-path.js';
 import { migrate, type MigrateOptions, type MigrateResult, type StoreCounts } from './migrate.js';
 import type { MigratePlan } from './migrate-plan.js';
 import { textTable } from './text-table.js';
@@ -58,13 +56,8 @@ export function renderMigrate(r: MigrateResult): string {
 }
 
 export async function migrateCommand(root: string, opts: MigrateCliOptions, io: Io): Promise<MigrateResult> {
-  if (opts.json !== undefined && isInside(opts.json, checkedRoot(root))) {
-    throw new UsageError(`--json ${opts.json}: inside the data root; write it elsewhere`);
-  }
-  // Checked before the migration: after its commit a failed report write would read as a failed migrate.
-  if (opts.json !== undefined) checkOutputPath('--json', opts.json);
+  checkJsonOption(opts.json, checkedRoot(root));
   const result = await migrate(root, opts);
-  if (opts.json !== undefined) writeFileSync(opts.json, JSON.stringify(result, null, 2) + '\n');
-  io.stdout.write(renderMigrate(result));
+  emitResult(io, opts.json, result, () => renderMigrate(result));
   return result;
 }

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, stat
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { listMounts } from '../sys/index.js';
-import { isInside } from './analyze-cmd.js';
+import { isInside } from './output-path.js';
 import { siSize as size } from './units.js';
 import type { Warning } from './types.js';
 

@@ -7,7 +7,8 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
-import { checkedRoot, isInside } from './analyze-cmd.js';
+import { checkedRoot } from './analyze-cmd.js';
+import { isInside } from './output-path.js';
 import { refuseBroken, refuseInUse, refuseNoSpace, refuseNotLegacy } from './migrate-guard.js';
 import { commit, containerConfigFiles, readContainerConfig, readJournal, writeJournal, type Journal } from './migrate-commit.js';
 import { planMigration, treeCost, type Cost, type MigrateMode, type MigratePlan } from './migrate-plan.js';

@@ -101,6 +101,21 @@ t.test('a report file that cannot be written is a usage error before any work', 
   t.same([asDir.exitCode, asDir.stderr], [2, `ovl-dedup: --json ${work}: is a directory`]);
 });
 
+t.test("convert and migrate take --json - as analyze does: the JSON alone on stdout", async (t) => {
+  // A review found both writing a file named '-' in the working dir.
+  const cwd = mkdtempSync(join(tmpdir(), 'ovl-dedup-cwd-'));
+  t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
+  const conv = await execa(bin, ['convert', root, '--out', join(work, 'conv-stdout'), '--json', '-'], { reject: false, cwd, env: { CI: '' } });
+  t.equal(conv.exitCode, 0, conv.stderr);
+  t.ok(Array.isArray(JSON.parse(conv.stdout).result.images), 'convert: the outcome as JSON');
+  const mig = await execa(bin, ['migrate', root, '--out', join(work, 'mig-stdout'), '--dry-run', '--json', '-'], { reject: false, cwd, env: { CI: '' } });
+  t.equal(mig.exitCode, 0, mig.stderr);
+  t.ok(JSON.parse(mig.stdout).plan, 'migrate: the plan as JSON');
+  t.same(readdirSync(cwd), [], "no file named '-'");
+  const inside = await execa(bin, ['migrate', root, '--out', join(work, 'mig2'), '--json', join(root, 'r.json')], { reject: false, env: { CI: '' } });
+  t.same([inside.exitCode, inside.stderr], [2, `ovl-dedup: --json ${join(root, 'r.json')}: inside the data root ${root}; write it elsewhere`]);
+});
+
 t.test('convert refuses a root with no legacy store and an --out that is a file: exit 2, one line', async (t) => {
   const ov2 = join(work, 'ov2');
   writeFakeRoot(ov2, 'overlay2', [{ tags: ['x:1'], layers: [{ id: 'e'.repeat(64), build: (d) => writeFileSync(join(d, 'f'), 'x') }] }]);
