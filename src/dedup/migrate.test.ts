@@ -11,25 +11,27 @@ import { writeFakeRoot } from './fake-root.js';
 import { migrate } from './migrate.js';
 
 const CTR = 'f'.repeat(64);
+/** The container's layer ids: what moby writes, 64 hex digits (and -init); discover refuses others. */
+const RW = 'e'.repeat(64);
 
 /** Legacy root: images a:1 and b:1 on aaaa1111 (+ bbbb2222 / cccc3333), and one container of a:1. */
 function legacyRoot(t: Tap, config: string): { root: string; base: string } {
   const base = mkdtempSync(join(tmpdir(), 'ovl-migrate-unit-'));
   t.teardown(() => rmSync(base, { recursive: true, force: true }));
   const root = join(base, 'L');
-  const layer = (id: string, file: string) => ({ id, build: (d: string) => writeFileSync(join(d, file), file) });
+  const layer = (id: string, file: string) => ({ id: id.padEnd(64, '0'), build: (d: string) => writeFileSync(join(d, file), file) });
   const a = layer('aaaa1111', 'a');
   writeFakeRoot(root, 'overlay', [{ tags: ['a:1'], layers: [a, layer('bbbb2222', 'b')] }, { tags: ['b:1'], layers: [a, layer('cccc3333', 'c')] }]);
   const mounts = join(root, 'image', 'overlay', 'layerdb', 'mounts', CTR);
   mkdirSync(mounts, { recursive: true });
-  writeFileSync(join(mounts, 'mount-id'), 'rw1111');
-  writeFileSync(join(mounts, 'init-id'), 'rw1111-init');
-  for (const id of ['rw1111', 'rw1111-init']) {
+  writeFileSync(join(mounts, 'mount-id'), RW);
+  writeFileSync(join(mounts, 'init-id'), `${RW}-init`);
+  for (const id of [RW, `${RW}-init`]) {
     mkdirSync(join(root, 'overlay', id, 'upper'), { recursive: true });
     mkdirSync(join(root, 'overlay', id, 'work'));
-    writeFileSync(join(root, 'overlay', id, 'lower-id'), 'bbbb2222');
+    writeFileSync(join(root, 'overlay', id, 'lower-id'), 'bbbb2222'.padEnd(64, '0'));
   }
-  writeFileSync(join(root, 'overlay', 'rw1111', 'upper', 'new'), 'rw');
+  writeFileSync(join(root, 'overlay', RW, 'upper', 'new'), 'rw');
   mkdirSync(join(root, 'containers', CTR), { recursive: true });
   writeFileSync(join(root, 'containers', CTR, 'config.v2.json'), config);
   return { root, base };
