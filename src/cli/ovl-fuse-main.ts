@@ -7,7 +7,7 @@ import { closeSync, existsSync, fstatSync, lstatSync, readlinkSync, realpathSync
 import { basename, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
-import { OvlError, UsageError } from '../errors.js';
+import { OvlError, UsageError, oneLine } from '../errors.js';
 import { parseMountOptions, resolveMountOptions } from '../format/index.js';
 import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse, premountDev } from '../fuse/mount.js';
 import type { CacheMode } from '../fuse/overlay.js';
@@ -219,11 +219,14 @@ function sameFile(a: number, b: number): boolean {
   }
 }
 
-/** The verdict line for an error, worded as runMain prints it (run.ts exitCodeFor). */
+/**
+ * The verdict line for an error, worded as runMain prints it (run.ts exitCodeFor). One line: the
+ * waiter (bin/ovl-fuse) reads only the last line, so a newline in a path would cut it in two.
+ */
 function verdictFor(err: unknown): string {
-  if (err instanceof UsageError) return `usage: ${err.message}`;
-  if (err instanceof OvlError) return `error: ${err.message}`;
-  return `error: internal error: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`;
+  if (err instanceof UsageError) return `usage: ${oneLine(err.message)}`;
+  if (err instanceof OvlError) return `error: ${oneLine(err.message)}`;
+  return `error: internal error: ${oneLine((err instanceof Error ? err.message : String(err)).split('\n')[0]!)}`;
 }
 
 async function runForeground(
