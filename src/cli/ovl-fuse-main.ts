@@ -28,6 +28,8 @@ const COVERED_ENV = 'OVL_FUSE_COVERED';
  * that stats the mount point, which is already our own mount, not yet served: it would wait for ever.
  */
 const CONFIG_ENV = 'OVL_FUSE_CONFIG';
+/** What mountinfo shows for our mounts: both transports mount with subtype=ovl-fuse (session/daemon.ts, mount-native.ts). */
+const OVL_FUSE_FSTYPE = 'fuse.ovl-fuse';
 
 const HELP = `Usage: ovl-fuse [-f] -o OPTIONS MERGED
        ovl-fuse umount MERGED
@@ -287,7 +289,7 @@ async function umountCommand(argv: string[]): Promise<number> {
   const cli = parseCli(argv, 1);
   if (cli.done) return 0;
   const target = cli.args[0]!;
-  const { isMounted, umount } = await import('../sys/mount.js');
+  const { listMounts, umount } = await import('../sys/mount.js');
   // A wrong path is a usage error naming it (exit 2), not "umount failed: EINVAL" (exit 1). The
   // target itself is never stat'ed: a mount whose daemon died answers ENOTCONN, and must still go.
   let real;
@@ -298,7 +300,11 @@ async function umountCommand(argv: string[]): Promise<number> {
     const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'no such directory' : `cannot resolve (${code ?? String(err)})`;
     throw new UsageError(`${target}: ${why}`, { code, cause: err });
   }
-  if (!isMounted(real)) throw new UsageError(`${target}: ${existsSync(real) ? 'not a mount point' : 'no such directory'}`);
+  // The top mount at the path (mountinfo lists mounts in the order they were made) is what
+  // umount(2) would remove: only ours, whichever transport made it, never a tmpfs or a kernel overlay.
+  const top = listMounts().filter((m) => m.target === real).at(-1);
+  if (top === undefined) throw new UsageError(`${target}: ${existsSync(real) ? 'not a mount point' : 'no such directory'}`);
+  if (top.fstype !== OVL_FUSE_FSTYPE) throw new UsageError(`${target}: not an ovl-fuse mount (${top.fstype} is mounted there)`);
   umount(real);
   return 0;
 }

@@ -7,7 +7,8 @@ import { execa } from 'execa';
 import t from 'tap';
 import { isMounted, listMounts, umountSurely } from '../../src/sys/index.js';
 import { fuseOptions, mountFuse, ovlFuseBin } from '../helpers/fuse.js';
-import { layerDirs } from '../helpers/layers.js';
+import { layerDirs, mountKernel } from '../helpers/layers.js';
+import { mountTmpfs } from '../../src/sys/tmpfs.js';
 import { outcome } from '../helpers/tree.js';
 
 const run = (args: string[]) => execa(ovlFuseBin, args, { reject: false, env: { CI: '' } });
@@ -76,6 +77,32 @@ t.test('ovl-fuse umount of a path not mounted or missing: one line naming it, ex
   const missing = join(d.root, 'nope');
   const gone = await run(['umount', missing]);
   t.same([gone.exitCode, gone.stderr], [2, `ovl-fuse: ${missing}: no such directory`]);
+});
+
+t.test('ovl-fuse umount leaves alone what is not an ovl-fuse mount: one line naming it, exit 2', async (t) => {
+  const d = layerDirs(t, 1);
+  const tm = join(d.root, 'tm');
+  mkdirSync(tm);
+  d.track(tm);
+  mountTmpfs(tm, '1m');
+  const tmpfs = await run(['umount', tm]);
+  t.same([tmpfs.exitCode, tmpfs.stderr], [2, `ovl-fuse: ${tm}: not an ovl-fuse mount (tmpfs is mounted there)`]);
+  t.ok(isMounted(tm), 'the tmpfs stays');
+  mountKernel(d);
+  const kernel = await run(['umount', d.merged]);
+  t.same([kernel.exitCode, kernel.stderr], [2, `ovl-fuse: ${d.merged}: not an ovl-fuse mount (overlay is mounted there)`]);
+  t.ok(isMounted(d.merged), 'the kernel overlay stays');
+});
+
+t.test('ovl-fuse umount takes a transport=fuse-native mount (fuse.ovl-fuse too)', async (t) => {
+  const d = layerDirs(t, 1);
+  t.teardown(() => waitGone(d.merged));
+  const r = await run(['-o', fuseOptions(d, 'transport=fuse-native'), d.merged]);
+  t.equal(r.exitCode, 0, r.stderr);
+  t.equal(listMounts().find((e) => e.target === d.merged)?.fstype, 'fuse.ovl-fuse');
+  const u = await run(['umount', d.merged]);
+  t.equal(u.exitCode, 0, u.stderr);
+  t.notOk(isMounted(d.merged));
 });
 
 t.test('ovl-fuse umount through a symlink to the mount point, as umount(8) takes it', async (t) => {
