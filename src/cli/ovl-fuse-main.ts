@@ -231,6 +231,32 @@ function verdictFor(err: unknown): string {
   return `error: internal error: ${oneLine((err instanceof Error ? err.message : String(err)).split('\n')[0]!)}`;
 }
 
+/**
+ * SIGINT and SIGTERM unmount `merged` (the session then ends and the daemon exits), from before
+ * the mount exists: one that arrives first is kept until `mounted()` says there is one to take
+ * down. `interrupted()` is the error for a start so cut short.
+ */
+function stopOnSignal(merged: string, alreadyMounted: boolean) {
+  let isMounted = alreadyMounted;
+  const state = {
+    signal: undefined as NodeJS.Signals | undefined,
+    mounted(): void {
+      isMounted = true;
+      if (state.signal !== undefined) unmount();
+    },
+    interrupted: () => new OvlError('EINTR', `interrupted by ${state.signal} before the mount was live`, { path: merged }),
+  };
+  // Loaded only when needed: the detaching parent never needs libc (start-up time counts).
+  const unmount = () => void import('../sys/mount.js').then((m) => m.umountSurely(merged)).catch(() => undefined);
+  const on = (signal: NodeJS.Signals) => {
+    state.signal ??= signal;
+    if (isMounted) unmount();
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return state;
+}
+
 async function runForeground(
   cfgArgs: ReturnType<typeof validateMount>,
   cache: CacheMode,
@@ -240,6 +266,9 @@ async function runForeground(
 ): Promise<number> {
   const given = process.env[CONFIG_ENV] === undefined ? undefined : process.env[DEV_FD_ENV];
   const devFd = given === undefined ? undefined : Number(given);
+  // Handlers first: a signal between mount(2) and handlers set later killed the daemon and left a
+  // dead mount. A signal now is kept until there is a mount to take down (devFd: there is one).
+  const stop = stopOnSignal(cfgArgs.merged, devFd !== undefined);
   let mounted;
   try {
     const covered = devFd === undefined ? undefined : (JSON.parse(process.env[COVERED_ENV] ?? '{}') as Record<string, number>);
@@ -249,17 +278,22 @@ async function runForeground(
     if (devFd !== undefined) await import('../sys/mount.js').then((m) => m.umount(cfgArgs.merged, { lazy: true })).catch(() => undefined);
     throw err;
   }
+  stop.mounted();
   // All paths are absolute by now; do not keep the caller's cwd (and its filesystem) busy.
   process.chdir('/');
-  // Loaded here, not at the top: the detaching parent never needs libc (start-up time counts).
-  const { umountSurely } = await import('../sys/mount.js');
-  const stop = () => void umountSurely(cfgArgs.merged).catch(() => undefined);
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
   // A foreground daemon says "ok" only once it serves requests, so whoever waited for it (tests,
   // scripts) can act at once; the detaching dev command does not wait for this (detachMounted).
   // The status pipe only exists when someone waits for it.
-  if (process.env[NOTIFY_ENV] !== undefined) await mounted.ready;
+  try {
+    if (process.env[NOTIFY_ENV] !== undefined) await mounted.ready;
+  } catch (err) {
+    throw stop.signal === undefined ? err : stop.interrupted();
+  }
+  // Stopped before it was live: the mount is going (stop.mounted); no "ok" for a mount that is not.
+  if (stop.signal !== undefined) {
+    await mounted.closed.catch(() => undefined);
+    throw stop.interrupted();
+  }
   mark('verdict');
   await notify('ok');
   await mounted.closed;
