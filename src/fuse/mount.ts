@@ -2,8 +2,9 @@
 // `dev` (the kernel's protocol on /dev/fuse, served by a worker thread running the node-based
 // core) or `fuse-native` (libfuse 2.9, path based; kept as a second transport under the same
 // semantics and as a differential check). Each is loaded only when chosen: start-up time counts.
-import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { OvlError, UsageError } from '../errors.js';
 import { type OverlayConfig, OverlayXattrs, uuidBytes, writesUpperUuid } from '../format/index.js';
 import { getXattr, hasXattr, setXattr } from '../sys/xattr.js';
 import type { CacheMode } from './overlay.js';
@@ -17,12 +18,45 @@ export const TRANSPORTS: readonly Transport[] = ['dev', 'fuse-native'];
 /** The transport used when `-o transport=` is not given. */
 export const DEFAULT_TRANSPORT: Transport = 'dev';
 
+/**
+ * Why workdir/work cannot be set up, for the errors a user can fix in the workdir (exit 2). The
+ * kernel mounts read-only then (a dmesg warning); ovl-fuse refuses instead (docs/fuse.md).
+ */
+const WORKDIR_FAULTS: Record<string, string> = {
+  EPERM: 'operation not permitted (immutable or append-only?)',
+  EACCES: 'permission denied',
+  EROFS: 'read-only filesystem',
+  ENOENT: 'the directory no longer exists (deleted?)',
+};
+
 /** Create `workdir/work` (mode 000, as the kernel does) and clear what a previous run left there. */
 export function prepareWorkdir(workdir: string): void {
   const work = join(workdir, 'work');
-  mkdirSync(work, { recursive: true });
-  chmodSync(work, 0);
-  for (const name of readdirSync(work)) rmSync(join(work, name), { recursive: true, force: true });
+  try {
+    makeWorkDir(work);
+    chmodSync(work, 0);
+    for (const name of readdirSync(work)) rmSync(join(work, name), { recursive: true, force: true });
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'EIO';
+    const why = `workdir ${workdir}: cannot set up work/: ${WORKDIR_FAULTS[code] ?? (err as Error).message} (${code})`;
+    throw code in WORKDIR_FAULTS ? new UsageError(why, { code, cause: err }) : new OvlError(code, why, { cause: err });
+  }
+}
+
+/**
+ * mkdir `work`, not recursive: node's recursive mkdir retries ENOENT for ever under a workdir that
+ * was deleted. What is there and not a directory is removed first, as ovl_workdir_create does.
+ */
+function makeWorkDir(work: string): void {
+  try {
+    mkdirSync(work);
+    return;
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EEXIST') throw err;
+  }
+  if (lstatSync(work).isDirectory()) return;
+  unlinkSync(work);
+  mkdirSync(work);
 }
 
 /**
@@ -34,7 +68,12 @@ export function initUpperUuid(cfg: OverlayConfig): void {
   const ovl = new OverlayXattrs(cfg.userxattr);
   const existing = getXattr(cfg.upperdir, ovl.name('uuid'));
   if (!writesUpperUuid(cfg.uuid, existing, existing === null && hasXattr(cfg.upperdir, ovl.name('impure')))) return;
-  setXattr(cfg.upperdir, ovl.name('uuid'), uuidBytes(randomUuid()), 'create');
+  try {
+    setXattr(cfg.upperdir, ovl.name('uuid'), uuidBytes(randomUuid()), 'create');
+  } catch {
+    // An upper that takes no xattr (immutable: EPERM): the kernel warns and falls back to
+    // uuid=null, which stores nothing and, as for our core, encodes origins as uuid=on does.
+  }
 }
 
 /**

@@ -1,14 +1,22 @@
 // ovl-fuse's start as a user sees it when something is wrong: the detached command reports what
 // `-f` reports (same exit code, same one line), and workdir set-up problems the kernel's overlay
 // copes with are no internal errors.
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
-import { isMounted } from '../../src/sys/index.js';
-import { ovlFuseBin } from '../helpers/fuse.js';
-import { layerDirs } from '../helpers/layers.js';
+import { getXattr, isMounted } from '../../src/sys/index.js';
+import { fuseOptions, mountFuse, ovlFuseBin } from '../helpers/fuse.js';
+import { type Teardowns, layerDirs } from '../helpers/layers.js';
 
 const run = (args: string[]) => execa(ovlFuseBin, args, { reject: false, env: { CI: '' } });
+
+/** chattr `flag` on `path`, undone in teardown (before layerDirs removes the tree: teardowns run last first). */
+function chattr(t: Teardowns, flag: string, path: string): void {
+  execFileSync('chattr', [flag, path]);
+  t.teardown(() => void execFileSync('chattr', [flag.replace('+', '-'), path]));
+}
 
 t.test('a control character in a bad path: detached and -f give the same exit and one line', async (t) => {
   const d = layerDirs(t, 1);
@@ -20,5 +28,62 @@ t.test('a control character in a bad path: detached and -f give the same exit an
   t.same([bg.exitCode, bg.stderr], [fg.exitCode, fg.stderr], 'detached as -f');
   const viaNode = await execa(process.execPath, [ovlFuseBin, '-o', opts, d.merged], { reject: false });
   t.same([viaNode.exitCode, viaNode.stderr], [fg.exitCode, fg.stderr], 'detached by node as -f');
+  t.notOk(isMounted(d.merged));
+});
+
+// Workdir set-up (fs/overlayfs/super.c ovl_make_workdir, checked on kernel 6.18).
+
+t.test('workdir/work that is a regular file is replaced by the work dir, as the kernel does', async (t) => {
+  const d = layerDirs(t, 1);
+  writeFileSync(join(d.work, 'work'), 'left by someone');
+  await mountFuse(t, d);
+  const st = lstatSync(join(d.work, 'work'));
+  t.ok(st.isDirectory(), 'a directory now');
+  t.equal(st.mode & 0o7777, 0, 'mode 000');
+  writeFileSync(join(d.merged, 'f'), 'x');
+  t.equal(readFileSync(join(d.upper, 'f'), 'utf8'), 'x', 'writable');
+});
+
+t.test('an immutable workdir or work/: exit 2, one line naming the workdir, nothing mounted or changed', async (t) => {
+  const d = layerDirs(t, 1);
+  chattr(t, '+i', d.work);
+  const r = await run(['-f', '-o', fuseOptions(d), d.merged]);
+  t.same([r.exitCode, r.stderr], [2, `ovl-fuse: workdir ${d.work}: cannot set up work/: operation not permitted (immutable or append-only?) (EPERM)`]);
+  t.notOk(isMounted(d.merged));
+  t.same(readdirSync(d.work), [], 'no work/ made');
+  const e = layerDirs(t, 1);
+  mkdirSync(join(e.work, 'work'), 0o755);
+  writeFileSync(join(e.work, 'work', 'old'), '');
+  chattr(t, '+i', join(e.work, 'work'));
+  const w = await run(['-o', fuseOptions(e), e.merged]);
+  t.same([w.exitCode, w.stderr], [2, `ovl-fuse: workdir ${e.work}: cannot set up work/: operation not permitted (immutable or append-only?) (EPERM)`]);
+  t.notOk(isMounted(e.merged));
+  t.same(readdirSync(join(e.work, 'work')), ['old'], 'work/ left as it was');
+});
+
+t.test('an immutable upper: mounts without storing a uuid (the kernel falls back to uuid=null)', async (t) => {
+  const d = layerDirs(t, 1);
+  writeFileSync(join(d.lowers[0]!, 'f'), 'f');
+  chattr(t, '+i', d.upper);
+  await mountFuse(t, d);
+  t.same(readdirSync(d.merged), ['f']);
+  t.equal(getXattr(d.upper, 'trusted.overlay.uuid'), null);
+});
+
+t.test('a workdir that was deleted (reached through a bind mount): exit 2 at once, one line', async (t) => {
+  const d = layerDirs(t, 1);
+  const gone = join(d.root, 'gone');
+  const bind = join(d.root, 'bind');
+  mkdirSync(gone);
+  mkdirSync(bind);
+  d.track(bind);
+  await execa('mount', ['--bind', gone, bind]);
+  rmdirSync(gone);
+  // -f: the sh part would leave a detached daemon behind if it hung.
+  const r = await execa(ovlFuseBin, ['-f', '-o', `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${bind}`, d.merged], { reject: false, timeout: 10_000 });
+  t.notOk(r.timedOut, 'does not hang');
+  t.equal(r.exitCode, 2, r.stderr);
+  t.equal(r.stderr.split('\n').length, 1);
+  t.match(r.stderr, new RegExp(`^ovl-fuse: workdir ${bind}: `));
   t.notOk(isMounted(d.merged));
 });
