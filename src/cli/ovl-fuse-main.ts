@@ -13,6 +13,7 @@ import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse, premou
 import type { CacheMode } from '../fuse/overlay.js';
 import { validateMount } from '../fuse/validate.js';
 import { mark } from '../fuse/startup-marks.js';
+import { MOUNT_FSTYPE } from '../fuse/subtype.js';
 import { type WatchMode, watchMode } from '../fuse/watch-mode.js';
 import { packageVersion, runMain } from './run.js';
 
@@ -28,8 +29,6 @@ const COVERED_ENV = 'OVL_FUSE_COVERED';
  * that stats the mount point, which is already our own mount, not yet served: it would wait for ever.
  */
 const CONFIG_ENV = 'OVL_FUSE_CONFIG';
-/** What mountinfo shows for our mounts: both transports mount with subtype=ovl-fuse (session/daemon.ts, mount-native.ts). */
-const OVL_FUSE_FSTYPE = 'fuse.ovl-fuse';
 
 const HELP = `Usage: ovl-fuse [-f] -o OPTIONS MERGED
        ovl-fuse umount MERGED
@@ -338,7 +337,7 @@ async function umountCommand(argv: string[]): Promise<number> {
   // umount(2) would remove: only ours, whichever transport made it, never a tmpfs or a kernel overlay.
   const top = listMounts().filter((m) => m.target === real).at(-1);
   if (top === undefined) throw new UsageError(`${target}: ${existsSync(real) ? 'not a mount point' : 'no such directory'}`);
-  if (top.fstype !== OVL_FUSE_FSTYPE) throw new UsageError(`${target}: not an ovl-fuse mount (${top.fstype} is mounted there)`);
+  if (top.fstype !== MOUNT_FSTYPE) throw new UsageError(`${target}: not an ovl-fuse mount (${top.fstype} is mounted there)`);
   umount(real);
   return 0;
 }

@@ -9,6 +9,7 @@ import { type CacheMode, Overlay } from './overlay.js';
 import { listMounts } from '../sys/index.js';
 import type { Covered } from './layers.js';
 import { placeLayers } from './submounts.js';
+import { MOUNT_SUBTYPE } from './subtype.js';
 
 /**
  * FUSE cache options per `-o cache=`. auto (the default) is kernel-like: attributes and sizes are
@@ -33,7 +34,7 @@ export async function mountNative(cfg: OverlayConfig, merged: string, cache: Cac
   const closed = new Promise<void>((resolve) => (onExit = resolve));
   const options = [
     'fsname=overlay',
-    'subtype=ovl-fuse',
+    `subtype=${MOUNT_SUBTYPE}`,
     'allow_other',
     // libfuse 2 refuses a mount point that holds names; the kernel's overlay (and the dev transport) mounts there.
     'nonempty',

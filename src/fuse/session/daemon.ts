@@ -7,6 +7,7 @@ import { closeDevFuse, mountDevFuse, openDevFuse, setFuseReadahead } from '../..
 import { umount } from '../../sys/mount.js';
 import { wantedFlags } from '../protocol/index.js';
 import { mark } from '../startup-marks.js';
+import { MOUNT_SUBTYPE } from '../subtype.js';
 import { takeWorker } from './prestart.js';
 import { GATE_ABANDONED, GATE_BYTES, GATE_MOUNTED, NOTIFY_ACK, type WorkerData, type WorkerMessage } from './worker-data.js';
 
@@ -47,7 +48,7 @@ const READAHEAD_KB = MAX_WRITE >> 10;
 export function openAndMount(target: string, readonly: boolean): number {
   const fd = openDevFuse();
   try {
-    mountDevFuse(fd, target, { subtype: 'ovl-fuse', source: 'overlay', readonly });
+    mountDevFuse(fd, target, { subtype: MOUNT_SUBTYPE, source: 'overlay', readonly });
   } catch (err) {
     closeDevFuse(fd);
     throw err;
@@ -76,7 +77,7 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
   const worker = takeWorker(o.fs.module);
   worker.postMessage(data);
   try {
-    if (o.devFd === undefined) mountDevFuse(fd, target, { subtype: 'ovl-fuse', source: 'overlay', readonly: o.readonly });
+    if (o.devFd === undefined) mountDevFuse(fd, target, { subtype: MOUNT_SUBTYPE, source: 'overlay', readonly: o.readonly });
   } catch (err) {
     open(GATE_ABANDONED);
     closeDevFuse(fd);
