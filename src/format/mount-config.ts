@@ -2,7 +2,7 @@
 // (as configured on this machine) filled in and its dependency rules applied
 // (fs/overlayfs/params.c ovl_fs_params_verify, checked against kernel 6.18 here).
 import { UsageError } from '../errors.js';
-import { MAX_LOWERS, type MountOptions, type RedirectDir, type UuidMode, type Verity, type Xino } from './mount-options.js';
+import { MAX_LOWERS, type MountOptions, type RedirectDir, type UuidMode, type Verity, type VfsFlags, type Xino } from './mount-options.js';
 
 export interface OverlayConfig {
   lowerdirs: string[];
@@ -26,6 +26,8 @@ export interface OverlayConfig {
    */
   fsyncStrict: boolean;
   extra: Record<string, string | true>;
+  /** nosuid, nodev, noexec for the mount itself (mount(8)'s flags among the options). */
+  vfs: VfsFlags;
 }
 
 /** This machine's overlay module defaults (CONFIG_OVERLAY_FS_*=n, redirect_always_follow=Y). */
@@ -70,6 +72,7 @@ export function resolveMountOptions(o: MountOptions): OverlayConfig {
     volatile: hasUpper && o.volatile === true,
     fsyncStrict: hasUpper && o.fsync === 'strict',
     extra: o.extra,
+    vfs: o.vfs ?? {},
   };
   // metacopy needs redirects to find the data; with an upper it turns redirect_dir on unless told otherwise.
   if (c.metacopy && hasUpper && c.redirectDir !== 'on') {

@@ -84,6 +84,17 @@ t.test('lowerdir+= and datadir+= append one layer each, literally; a later lower
   t.same(parseMountOptions(formatMountOptions(parseMountOptions('lowerdir+=/l1,lowerdir+=/l2'))).lowerdirs, ['/l1', '/l2']);
 });
 
+t.test("mount(8)'s nosuid, nodev, noexec are per-mount flags; atime and sync ones are refused", async (t) => {
+  const o = parseMountOptions('lowerdir=/a,nosuid,noexec,exec,nodev,defaults,relatime,async,atime');
+  t.same(o.vfs, { nosuid: true, noexec: false, nodev: true }, 'the last of noexec/exec wins; defaults clears nothing');
+  t.same(parseMountOptions(formatMountOptions(o)).vfs, o.vfs, 'round trip');
+  t.equal(parseMountOptions('lowerdir=/a').vfs, undefined);
+  t.throws(() => parseMountOptions('lowerdir=/a,nosuid=1'), /nosuid takes no value/);
+  for (const opt of ['noatime', 'strictatime', 'sync', 'dirsync', 'lazytime', 'nodiratime', 'norelatime']) {
+    t.throws(() => parseMountOptions(`lowerdir=/a,${opt}`), new RegExp(`unsupported mount option ${opt}: .*layers' own mounts`), opt);
+  }
+});
+
 t.test('callers may allow extra options of their own', async (t) => {
   const o = parseMountOptions('lowerdir=/a,cache=auto,debug', { allow: ['cache', 'debug'] });
   t.same(o.extra, { cache: 'auto', debug: true });

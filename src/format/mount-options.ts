@@ -37,7 +37,44 @@ export interface MountOptions {
   fsync?: FsyncMode;
   /** Options outside the overlay's own set that the caller allowed (e.g. a FUSE tool's `cache=`). */
   extra: Record<string, string | true>;
+  /** mount(8)'s per-mount flags given among the options (VFS_OPTIONS). */
+  vfs?: VfsFlags;
 }
+
+/**
+ * The per-mount flags mount(8) takes out of an option string and gives mount(2) as MS_* bits,
+ * never to the filesystem: a FUSE overlay applies them to its own mount. true: set, false: cleared.
+ */
+export interface VfsFlags {
+  nosuid?: boolean;
+  nodev?: boolean;
+  noexec?: boolean;
+}
+
+/**
+ * mount(8)'s options a FUSE overlay's option string may hold besides the overlay's own: what each
+ * sets in VfsFlags, or null for one that changes nothing here (`relatime` and `async` are what a
+ * new mount gets anyway; `defaults` clears nothing in mount(8) either: `nosuid,defaults` stays nosuid,
+ * checked on 6.18). The atime and sync flags
+ * (noatime, strictatime, sync, dirsync…) are not among them: a FUSE mount's files take their
+ * times and writes from the layers' own mounts, so ovl-fuse could not honour them.
+ */
+const VFS_OPTIONS: Record<string, VfsFlags | null> = {
+  nosuid: { nosuid: true },
+  suid: { nosuid: false },
+  nodev: { nodev: true },
+  dev: { nodev: false },
+  noexec: { noexec: true },
+  exec: { noexec: false },
+  defaults: null,
+  relatime: null,
+  async: null,
+  atime: null,
+  diratime: null,
+};
+
+/** mount(8)'s options that change atime or sync behaviour: refused with the reason. */
+const LAYER_OWNED = new Set(['noatime', 'nodiratime', 'strictatime', 'norelatime', 'lazytime', 'sync', 'dirsync']);
 
 type Setter = (o: MountOptions, value: string | undefined, key: string) => void;
 
@@ -164,6 +201,12 @@ export function parseMountOptions(str: string, { allow = [] }: ParseOptions = {}
       setter(o, value, key);
       if (key === 'lowerdir') listGiven = true;
     } else if (allow.includes(key)) o.extra[key] = value ?? true;
+    else if (key in VFS_OPTIONS) {
+      flag(value, key);
+      if (VFS_OPTIONS[key]) o.vfs = { ...o.vfs, ...VFS_OPTIONS[key] };
+    } else if (LAYER_OWNED.has(key)) {
+      throw new UsageError(`unsupported mount option ${key}: a FUSE overlay's file times and writes follow the layers' own mounts`);
+    }
     else throw new UsageError(`unknown mount option ${key}`);
   }
   return o;
@@ -203,5 +246,6 @@ export function formatMountOptions(o: MountOptions): string {
   if (o.uuid !== undefined) out.push(`uuid=${o.uuid}`);
   if (o.verity !== undefined) out.push(`verity=${o.verity}`);
   for (const [k, v] of Object.entries(o.extra)) out.push(v === true ? k : `${k}=${escapePath(v)}`);
+  for (const [k, set] of Object.entries(o.vfs ?? {})) out.push(set ? k : k.slice(2));
   return out.join(',');
 }

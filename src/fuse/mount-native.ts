@@ -39,8 +39,10 @@ export async function mountNative(cfg: OverlayConfig, merged: string, cache: Cac
     // libfuse 2 refuses a mount point that holds names; the kernel's overlay (and the dev transport) mounts there.
     'nonempty',
     'default_permissions',
-    'dev',
-    'suid',
+    // libfuse 2.9 adds nosuid,nodev unless told otherwise; the kernel's overlay honours both.
+    cfg.vfs.nodev ? 'nodev' : 'dev',
+    cfg.vfs.nosuid ? 'nosuid' : 'suid',
+    ...(cfg.vfs.noexec ? ['noexec'] : []),
     'big_writes',
     ...CACHE_OPTIONS[cache],
     ...(cfg.readonly ? ['ro'] : []),

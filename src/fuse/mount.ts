@@ -106,7 +106,7 @@ export async function premountDev(cfg: OverlayConfig, merged: string): Promise<{
   prepareLayers(cfg);
   const covered = holdCovered(cfg, merged);
   const { openAndMount } = await import('./session/daemon.js');
-  return { fd: openAndMount(merged, cfg.readonly), covered };
+  return { fd: openAndMount(merged, cfg.readonly, cfg.vfs), covered };
 }
 
 /** Before mount(2) at `merged`: an fd on each dir of the configuration it will cover (layers.ts coveredDirs). */
@@ -150,6 +150,7 @@ export async function mountOverlayFuse(
   const core = new URL(import.meta.url.endsWith('.ts') ? './watch-start.ts' : './watch-start.js', import.meta.url).href;
   const mounted = mountDev(merged, {
     readonly: cfg.readonly,
+    vfs: cfg.vfs,
     ...(passthrough ? {} : { passthrough: false }),
     ...(devFd === undefined ? {} : { devFd }),
     fs: { module: core, export: 'createWatchedOverlayFs', args: [cfg, cache, watch, merged, held] },

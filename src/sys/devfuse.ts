@@ -29,7 +29,13 @@ export interface DevFuseMountOptions {
   /** The mount source shown in mountinfo. */
   source: string;
   readonly: boolean;
+  /** mount(8)'s per-mount flags: MS_NOSUID, MS_NODEV, MS_NOEXEC when set. */
+  vfs?: { nosuid?: boolean; nodev?: boolean; noexec?: boolean };
 }
+
+const MS_NOSUID = 2;
+const MS_NODEV = 4;
+const MS_NOEXEC = 8;
 
 /** Open the FUSE device (O_RDWR, close-on-exec); the fd is what mount(2)'s `fd=` names. */
 export function openDevFuse(): number {
@@ -43,12 +49,14 @@ export function openDevFuse(): number {
 /**
  * Mount a fuse filesystem at `target` served by `fd`. Root needs no fusermount. `allow_other` and
  * `default_permissions` make it usable by every user with the kernel's permission checks, as an
- * overlay mount is; devices and setuid stay honoured (no MS_NODEV/MS_NOSUID), as before.
+ * overlay mount is; devices and setuid stay honoured unless `nodev`/`nosuid` were given, as on an
+ * overlay mount.
  * The mount is live when this returns: the kernel has queued INIT for the fd's reader.
  */
 export function mountDevFuse(fd: number, target: string, o: DevFuseMountOptions): void {
   const data = `fd=${fd},rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions`;
-  const flags = o.readonly ? MS_RDONLY : 0;
+  const v = o.vfs ?? {};
+  const flags = (o.readonly ? MS_RDONLY : 0) | (v.nosuid ? MS_NOSUID : 0) | (v.nodev ? MS_NODEV : 0) | (v.noexec ? MS_NOEXEC : 0);
   check(c.mount(o.source, target, `fuse.${o.subtype}`, flags, data) as number, `mount fuse.${o.subtype}`, target);
 }
 

@@ -5,7 +5,7 @@
 // lower (the kernel mounts), refusing `lowerdir+=` in the option string (the kernel takes it),
 // and accepting a workdir on a bind mount of the upper's filesystem, where every copy-up then
 // failed EXDEV.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
@@ -69,4 +69,40 @@ t.test('a workdir on a bind mount of the upper filesystem is refused, as by the 
   t.equal(r.exitCode, 2, r.stderr);
   t.match(r.stderr, /workdir and upperdir must reside under the same mount/);
   t.notOk(isMounted(d.merged));
+});
+
+// mount(8)'s own options in the string (a review found `nosuid`, `nodev`, `noexec`, `defaults`
+// and `relatime`, all of which `mount -t overlay` takes, refused as unknown).
+t.test('nosuid, nodev, noexec and defaults apply to the mount on both transports, as mount -t overlay does', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-vfsflags-');
+  writeFileSync(join(d.lowers[0]!, 'run.sh'), '#!/bin/sh\necho ran\n', { mode: 0o755 });
+  const base = `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${d.work}`;
+  const flagsOf = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === d.merged)?.split(' ')[5]?.split(',').sort().join(',');
+  const seen: Record<string, string[]> = {};
+  for (const target of ['kernel', 'dev', 'fuse-native'] as const) {
+    for (const opts of ['nosuid,nodev,noexec', 'noexec,exec,relatime,async', 'nosuid,defaults']) {
+      if (target === 'kernel') await execa('mount', ['-t', 'overlay', 'overlay', '-o', `${base},${opts}`, d.merged]);
+      else {
+        const r = await run(['-o', `${base},${opts}${target === 'fuse-native' ? ',transport=fuse-native' : ''}`, d.merged]);
+        t.equal(r.exitCode, 0, `${target} ${opts}: ${r.stderr}`);
+      }
+      const exec = await execa(join(d.merged, 'run.sh'), [], { reject: false });
+      (seen[target] ??= []).push(`${opts}: ${flagsOf()} exec=${exec.exitCode === 0 ? 'ok' : 'refused'}`);
+      await umountSurely(d.merged);
+      rmSync(join(d.work, 'work'), { recursive: true, force: true });
+    }
+  }
+  t.same(seen.dev, seen.kernel, 'the /dev/fuse transport');
+  t.same(seen['fuse-native'], seen.kernel, 'fuse-native');
+  t.match(seen.kernel![0], /nodev,noexec,nosuid,.* exec=refused$/, 'the flags took effect on the kernel');
+});
+
+t.test('atime and sync flags are refused: the layers own those', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-vfsflags-');
+  for (const opt of ['noatime', 'strictatime', 'sync', 'dirsync', 'lazytime', 'nodiratime']) {
+    const r = await run(['-o', `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${d.work},${opt}`, d.merged]);
+    t.equal(r.exitCode, 2, `${opt}: exit 2`);
+    t.equal(r.stderr.trim().split('\n').length, 1, `${opt}: one line`);
+    t.notOk(isMounted(d.merged));
+  }
 });

@@ -3,7 +3,7 @@
 // answered) and when it has ended (unmounted: the worker's read said ENODEV). A worker that
 // fails takes the mount with it (lazy unmount), so a dead daemon never leaves a hung mount.
 import { write } from 'node:fs';
-import { closeDevFuse, mountDevFuse, openDevFuse, setFuseReadahead } from '../../sys/devfuse.js';
+import { type DevFuseMountOptions, closeDevFuse, mountDevFuse, openDevFuse, setFuseReadahead } from '../../sys/devfuse.js';
 import { umount } from '../../sys/mount.js';
 import { wantedFlags } from '../protocol/index.js';
 import { mark } from '../startup-marks.js';
@@ -20,6 +20,8 @@ export interface FsSpec {
 
 export interface DevMountOptions {
   readonly: boolean;
+  /** nosuid, nodev, noexec for the mount (mount(8)'s flags among the options). */
+  vfs?: DevFuseMountOptions['vfs'];
   fs: FsSpec;
   /** Ask for FUSE passthrough (root only; the filesystem decides per open). */
   passthrough?: boolean;
@@ -45,10 +47,10 @@ const READAHEAD_KB = MAX_WRITE >> 10;
  * the worker's start-up overlaps with whatever the caller does next.
  */
 /** Open /dev/fuse and mount it at `target` as ovl-fuse's fuse filesystem; returns the fd. */
-export function openAndMount(target: string, readonly: boolean): number {
+export function openAndMount(target: string, readonly: boolean, vfs?: DevFuseMountOptions['vfs']): number {
   const fd = openDevFuse();
   try {
-    mountDevFuse(fd, target, { subtype: MOUNT_SUBTYPE, source: 'overlay', readonly });
+    mountDevFuse(fd, target, { subtype: MOUNT_SUBTYPE, source: 'overlay', readonly, vfs });
   } catch (err) {
     closeDevFuse(fd);
     throw err;
@@ -77,7 +79,7 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
   const worker = takeWorker(o.fs.module);
   worker.postMessage(data);
   try {
-    if (o.devFd === undefined) mountDevFuse(fd, target, { subtype: MOUNT_SUBTYPE, source: 'overlay', readonly: o.readonly });
+    if (o.devFd === undefined) mountDevFuse(fd, target, { subtype: MOUNT_SUBTYPE, source: 'overlay', readonly: o.readonly, vfs: o.vfs });
   } catch (err) {
     open(GATE_ABANDONED);
     closeDevFuse(fd);
