@@ -25,6 +25,13 @@ t.test('bad values exit 2 with one line naming them', async (t) => {
     [['--target', 'exec:mount'], /needs \{lowerdir\} and \{merged\}/],
     [['--runs', '0'], /--runs must be an integer >= 1/],
     [['--replay', '/nonexistent.json'], /nonexistent\.json: cannot read the divergence to replay/],
+    // An empty list ran nothing and exited 0 with an empty report (a read-only review).
+    [['--suite', ''], /--suite '': names no suite/],
+    [['--suite', ','], /--suite ',': names no suite/],
+    // fast-check keeps a seed's low 32 bits: 2147483648 ran seed -2147483648's scenarios.
+    [['--seed', '2147483648', '--suite', 'basic', '--runs', '1'], /--seed must be an integer from -2147483648 to 2147483647/],
+    [['--seed', '99999999999', '--suite', 'basic', '--runs', '1'], /--seed must be an integer from -2147483648 to 2147483647/],
+    [['--seed', '-2147483649', '--suite', 'basic', '--runs', '1'], /--seed must be an integer from -2147483648 to 2147483647/],
   ] as const) {
     const r = await s.run(['run', ...args]);
     t.equal(r.exitCode, 2, args.join(' '));
