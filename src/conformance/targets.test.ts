@@ -35,8 +35,14 @@ t.test('a template that cannot pass the options is refused per scenario', async 
 
 t.test('--target values', async (t) => {
   t.equal(parseTarget('kernel').name, 'kernel');
-  t.equal(parseTarget('exec:m {lowerdir} {merged}').name, 'exec:m {lowerdir} {merged}');
-  t.throws(() => parseTarget('exec:mount -t overlay'), { name: 'UsageError', message: /needs \{lowerdir\} and \{merged\}/ });
+  const full = 'exec:m -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir}{options} {merged}';
+  t.equal(parseTarget(full).name, full);
+  t.equal(parseTarget('exec:X=${HOME}; m {lowerdir}{,} {upperdir} {workdir} {merged}').name.slice(0, 8), 'exec:X=$', 'shell braces are no placeholders');
+  t.throws(() => parseTarget('exec:mount -t overlay'), { name: 'UsageError', message: /needs \{lowerdir\} \{upperdir\} \{workdir\} and \{merged\}; missing \{lowerdir\} \{upperdir\} \{workdir\} \{merged\}/ });
+  // Every suite writes through the mount: without an upper and work dir each scenario only diverges.
+  t.throws(() => parseTarget('exec:m -o lowerdir={lowerdir} {merged}'), { name: 'UsageError', message: /missing \{upperdir\} \{workdir\}: m -o/ });
+  t.throws(() => parseTarget('exec:m -o lowerdir={lowerdir},upperdir={upperdir} {merged}'), { name: 'UsageError', message: /missing \{workdir\}:/ });
+  t.throws(() => parseTarget(`${full} {bogus}`), { name: 'UsageError', message: /unknown placeholder \{bogus\} .*known: \{lowerdir\} \{upperdir\} \{workdir\} \{merged\} \{options\}/ });
   t.throws(() => parseTarget('fusee'), { name: 'UsageError', message: /expected kernel, fuse or exec/ });
 });
 

@@ -67,10 +67,28 @@ export function expandTemplate(template: string, p: LayerPaths, options: Record<
     .replaceAll('{options}', extra ? ',' + extra : '');
 }
 
-export function execTarget(template: string, name = `exec:${template}`): Target {
-  if (!template.includes('{lowerdir}') || !template.includes('{merged}')) {
-    throw new UsageError(`--target exec: the command template needs {lowerdir} and {merged} placeholders: ${template}`);
+/**
+ * What a template must name: every suite writes through the mount and compares the upper after
+ * unmount, so a read-only template (no upper and work dir) would only report divergences.
+ */
+const NEEDED = ['lowerdir', 'upperdir', 'workdir', 'merged'];
+const KNOWN = [...NEEDED, 'options'];
+
+/** Refuse a template missing a needed placeholder or naming one we do not fill (`${VAR}` is the shell's). */
+function checkTemplate(template: string): void {
+  const missing = NEEDED.filter((p) => !template.includes(`{${p}}`));
+  if (missing.length > 0) {
+    const all = NEEDED.map((p) => `{${p}}`);
+    throw new UsageError(`--target exec: the command template needs ${all.slice(0, -1).join(' ')} and ${all.at(-1)}; missing ${missing.map((p) => `{${p}}`).join(' ')}: ${template}`);
   }
+  const unknown = [...template.matchAll(/(?<!\$)\{(\w+)\}/g)].map((m) => m[1]!).find((p) => !KNOWN.includes(p));
+  if (unknown !== undefined) {
+    throw new UsageError(`--target exec: unknown placeholder {${unknown}} in the command template (known: ${KNOWN.map((p) => `{${p}}`).join(' ')}): ${template}`);
+  }
+}
+
+export function execTarget(template: string, name = `exec:${template}`): Target {
+  checkTemplate(template);
   return {
     name,
     async mount(p, options, timeoutMs) {

@@ -74,8 +74,9 @@ t.test('a layer change: each difference judged fresher or staler; ovl-fuse shows
 
 t.test('planted: writes lost from the upper after a layer change are unexpected', async (t) => {
   const s = sandbox(t);
-  // The kernel, but its upper is another dir: every write through the mount is lost from {upperdir}.
-  const lost = KERNEL_EXEC.replace('upperdir={upperdir}', 'upperdir=lost-upper').replace('exec:', 'exec:mkdir -p lost-upper && ');
+  // The kernel, but its upper is another dir: every write through the mount is lost from {upperdir}
+  // (which the template still names, as ovl-check requires: it is given, only not used).
+  const lost = KERNEL_EXEC.replace('upperdir={upperdir}', 'upperdir=lost-upper').replace('exec:', 'exec:test -d {upperdir} && mkdir -p lost-upper && ');
   const r = await s.run(['run', '--target', lost, '--replay', replayFile(s.tmp, 'replaced', 'lower-mutation', replaced)]);
   t.equal(r.exitCode, 1, String(r.stdout));
   const div = JSON.parse(readFileSync(join(s.reportDir(), s.summary().unexpected[0]!.json), 'utf8')) as {
