@@ -205,6 +205,22 @@ t.test('a list with an `after` rule or a `derives` without `op` is refused', asy
   t.throws(() => loadRules(f), { message: /rule y: `derives` needs/ });
 });
 
+t.test('a misspelled key in a rule, or at the top of the list, is refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovlkit-rules-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const f = join(dir, 'd.json');
+  // A read-only review: `feild` left the rule unnarrowed, so it accepted every difference.
+  writeFileSync(f, JSON.stringify({ rules: [{ id: 'typo', targets: ['exec:*'], feild: 'stat.nlink', reason: 'r', spec: 'S1' }] }));
+  const err = t.throws(() => loadRules(f), { message: new RegExp(`^${f}: rule typo: unknown key \`feild\` \\(known: id, targets, .*field, .*\\)$`) });
+  t.ok(err instanceof UsageError);
+  writeFileSync(f, JSON.stringify({ about: 'x', rule: [], rules: [] }));
+  t.throws(() => loadRules(f), { name: 'UsageError', message: `${f}: unknown key \`rule\` (known: about, rules)` });
+  for (const bad of ['null', '[]', '{"rules": [null]}', '{"rules": ["x"]}']) {
+    writeFileSync(f, bad);
+    t.throws(() => loadRules(f), { name: 'UsageError' }, bad);
+  }
+});
+
 t.test('`except` takes targets out of a rule', async (t) => {
   const shipped = loadRules(join(suitesDir, 'divergences.json'));
   const origin: Difference = { where: 'upper', path: 'd', field: 'xattr:trusted.overlay.origin', reference: '<file handle>', target: null };

@@ -198,19 +198,38 @@ function deriveObserverAtimes(rules: AcceptRule[], out: Classified[]): void {
   });
 }
 
+/** Every key a rule may have: the compiler keeps this in step with AcceptRule. */
+const RULE_KEYS: Record<keyof AcceptRule, true> = {
+  id: true, targets: true, except: true, where: true, field: true, path: true, op: true, type: true, value: true, reference: true,
+  derives: true, afterLayerChange: true, afterOp: true, whileHeld: true, whileRunning: true, besideHeldDir: true, withAcls: true,
+  reason: true, spec: true,
+};
+const FILE_KEYS = ['about', 'rules'];
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A key the loader does not know narrows nothing: a misspelt `feild` would accept every field. */
+function unknownKey(o: Record<string, unknown>, known: string[]): string | undefined {
+  return Object.keys(o).find((k) => !known.includes(k));
+}
+
 /** Load and check an accepted-divergence list. */
 export function loadRules(file: string): AcceptRule[] {
   const data = readJsonFile<unknown>(file, 'the accepted divergences');
-  const rules = (data as { rules?: unknown }).rules;
-  if (!Array.isArray(rules)) throw new UsageError(`${file}: expected {"rules": [...]}`);
+  const rules = isObject(data) ? data.rules : undefined;
+  if (!isObject(data) || !Array.isArray(rules)) throw new UsageError(`${file}: expected {"rules": [...]}`);
+  const topKey = unknownKey(data, FILE_KEYS);
+  if (topKey !== undefined) throw new UsageError(`${file}: unknown key \`${topKey}\` (known: ${FILE_KEYS.join(', ')})`);
   for (const r of rules as AcceptRule[]) {
-    if (typeof r.id !== 'string' || !Array.isArray(r.targets) || typeof r.reason !== 'string' || typeof r.spec !== 'string') {
-      throw new UsageError(`${file}: rule ${JSON.stringify(r.id)} needs id, targets, reason and spec`);
+    if (!isObject(r) || typeof r.id !== 'string' || !Array.isArray(r.targets) || typeof r.reason !== 'string' || typeof r.spec !== 'string') {
+      throw new UsageError(`${file}: rule ${JSON.stringify(isObject(r) ? r.id : r)} needs id, targets, reason and spec`);
     }
     if (r.whileHeld && r.afterOp === undefined) throw new UsageError(`${file}: rule ${r.id}: \`whileHeld\` needs the \`afterOp\` it qualifies`);
     if (r.whileRunning && r.afterOp === undefined) throw new UsageError(`${file}: rule ${r.id}: \`whileRunning\` needs the \`afterOp\` it qualifies`);
     if (r.derives && r.op === undefined) throw new UsageError(`${file}: rule ${r.id}: \`derives\` needs the \`op\` it follows from`);
     if ('after' in r) throw new UsageError(`${file}: rule ${r.id}: \`after\` is gone; name the op (\`op\`, \`derives\`), or use \`afterOp\` (its names only) or \`afterLayerChange\``);
+    const key = unknownKey(r as unknown as Record<string, unknown>, Object.keys(RULE_KEYS));
+    if (key !== undefined) throw new UsageError(`${file}: rule ${r.id}: unknown key \`${key}\` (known: ${Object.keys(RULE_KEYS).join(', ')})`);
   }
   return rules as AcceptRule[];
 }
