@@ -4,15 +4,14 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { attachToString } from './arbitraries.js';
 import { type AcceptRule, loadRules } from './divergences.js';
-import { readDivergenceFile, readJsonFile } from './json-file.js';
+import { readDivergenceFile, readReferenceTraces, type RecordedRun } from './json-file.js';
 import { buildModel, type RunModel } from './report/model.js';
 import { reportDirName, writeReport } from './report/write.js';
 import { ScenarioRunner } from './runner.js';
 import type { Scenario } from './scenario.js';
 import { compareOne, type Progress, runAgainstRecorded, runSuite, type SuiteResult, unshrunk } from './session.js';
-import { resolveSuites, suiteNames, suitesDir } from './suite.js';
+import { resolveSuites, type SuiteConfig, suiteNames, suitesDir } from './suite.js';
 import { kernelTarget, parseTarget, type Target } from './targets.js';
-import type { Trace } from './trace.js';
 
 export interface CheckOptions {
   target: string;
@@ -46,8 +45,6 @@ export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-type Recorded = Record<string, Array<{ index: number; scenario: Scenario; trace: Trace }>>;
-
 async function replay(file: string, target: Target, runner: ScenarioRunner, rules: AcceptRule[], o: CheckOptions): Promise<SuiteResult[]> {
   const d = readDivergenceFile(file, 'the divergence to replay');
   const start = Date.now();
@@ -56,17 +53,15 @@ async function replay(file: string, target: Target, runner: ScenarioRunner, rule
   return [{ suite: d.suite, seed: d.seed, results: [r], counterexamples: unshrunk([r]), ms: Date.now() - start }];
 }
 
-async function runAll(target: Target, runner: ScenarioRunner, rules: AcceptRule[], o: CheckOptions): Promise<SuiteResult[]> {
-  const suites = resolveSuites(o.suites);
-  const recorded = o.reference ? readJsonFile<{ suites: Recorded }>(o.reference, 'the reference traces').suites : undefined;
+async function runAll(
+  suites: SuiteConfig[], recorded: Record<string, RecordedRun[]> | undefined, target: Target, runner: ScenarioRunner, rules: AcceptRule[], o: CheckOptions,
+): Promise<SuiteResult[]> {
   const reference = o.reference || target.name === 'kernel' ? null : kernelTarget;
   const out: SuiteResult[] = [];
   for (const cfg of suites) {
     let r: SuiteResult;
     if (recorded) {
-      const traces = recorded[cfg.name];
-      if (!traces) throw new UsageError(`${o.reference}: has no traces for suite ${cfg.name}`);
-      r = await runAgainstRecorded(cfg.name, traces.map((t) => ({ ...t, scenario: attachToString(t.scenario) })), { runner, target, rules, seed: o.seed, onProgress: o.onProgress });
+      r = await runAgainstRecorded(cfg.name, recorded[cfg.name]!.map((t) => ({ ...t, scenario: attachToString(t.scenario) })), { runner, target, rules, seed: o.seed, onProgress: o.onProgress });
     } else {
       const runs = o.runs ?? (o.testBudget ? cfg.testRuns : cfg.runs);
       r = await runSuite(cfg, { runner, target, reference, rules, seed: o.seed, runs, shrinkBudgetMs: o.shrinkBudgetMs, maxDivergences: o.maxDivergences, onProgress: o.onProgress });
@@ -82,12 +77,15 @@ export async function runCheck(o: CheckOptions): Promise<CheckResult> {
   if (o.replay && o.reference) throw new UsageError('--replay and --reference cannot be combined');
   if (o.reference && target.name === 'kernel') throw new UsageError('--reference compares another target against recorded kernel traces; use --target fuse or exec:CMD');
   const rules = loadRules(o.divergences ?? join(suitesDir, 'divergences.json'));
+  // Every input is checked before the first scenario runs: a bad one must not cost a run.
+  const configs = o.replay ? [] : resolveSuites(o.suites);
+  const recorded = o.reference ? readReferenceTraces(o.reference, configs.map((c) => c.name)) : undefined;
   const startedAt = new Date().toISOString();
   const start = Date.now();
   const runner = new ScenarioRunner({ timeoutMs: o.timeoutMs });
   let suites: SuiteResult[];
   try {
-    suites = o.replay ? await replay(o.replay, target, runner, rules, o) : await runAll(target, runner, rules, o);
+    suites = o.replay ? await replay(o.replay, target, runner, rules, o) : await runAll(configs, recorded, target, runner, rules, o);
   } finally {
     runner.close();
   }

@@ -4,7 +4,7 @@
 import { UsageError } from '../errors.js';
 import { comesAfter, deriveFrom, differencePaths, heldAt, listedBesideHeldDir, opPaths, related, runningAt } from './derived.js';
 import type { Difference } from './diff.js';
-import { readJsonFile } from './json-file.js';
+import { isObject, readJsonFile } from './json-file.js';
 import { type Op, describeOp } from './ops.js';
 
 export interface AcceptRule {
@@ -205,8 +205,6 @@ const RULE_KEYS: Record<keyof AcceptRule, true> = {
   reason: true, spec: true,
 };
 const FILE_KEYS = ['about', 'rules'];
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A key the loader does not know narrows nothing: a misspelt `feild` would accept every field. */
 function unknownKey(o: Record<string, unknown>, known: string[]): string | undefined {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { readDivergenceFile, readJsonFile } from './json-file.js';
+import { readDivergenceFile, readJsonFile, readReferenceTraces } from './json-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovl-json-file-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,4 +27,33 @@ t.test('a divergence file must have its scenario and suite', async (t) => {
   t.match(readDivergenceFile(f, 'the divergence to keep'), { suite: 'basic', run: 2 });
   writeFileSync(f, JSON.stringify({ suite: 'basic' }));
   t.throws(() => readDivergenceFile(f, 'the divergence to keep'), { message: `${f}: not an ovl-check divergence file (no scenario)` });
+});
+
+t.test('reference traces must have the shape a --target kernel run records, for every suite asked for', async (t) => {
+  const f = join(dir, 'traces.json');
+  const run = { index: 1, scenario: { lowers: [{ entries: [] }], upper: { entries: [] }, ops: [] }, trace: { target: 'kernel', skipped: {}, ops: [], merged: [], upper: [], lowers: [[]] } };
+  writeFileSync(f, JSON.stringify({ tool: 'ovl-check', seed: 1, target: 'kernel', suites: { basic: [run] } }));
+  t.same(readReferenceTraces(f, ['basic']), { basic: [run] });
+  const failed = { ...run, scenario: { ...run.scenario, ops: [{ op: 'stat', path: 'a' }] }, trace: { target: 'kernel', skipped: {}, ops: [], failure: { phase: 'mount', reason: 'x' } } };
+  writeFileSync(f, JSON.stringify({ suites: { basic: [failed] } }));
+  t.same(readReferenceTraces(f, ['basic']), { basic: [failed] }, 'a run that failed records no trees');
+  // A read-only review: without `suites` the run went live against no reference and passed.
+  for (const [text, msg] of [
+    ['{"a":1}', `${f}: not the traces.json of a --target kernel run (no "suites" object)`],
+    ['[]', `${f}: not the traces.json of a --target kernel run (no "suites" object)`],
+    ['{"suites":{"basic":"x"}}', `${f}: suite basic: expected a list of recorded scenarios, found string`],
+    ['{"suites":{"basic":[]}}', `${f}: has no traces for suite basic`],
+    ['{"suites":{"basic":[{"index":1}]}}', `${f}: suite basic, scenario 0: expected {index, scenario, trace} as a --target kernel run records them`],
+    [JSON.stringify({ suites: { basic: [{ ...run, trace: { ops: 'x' } }] } }), `${f}: suite basic, scenario 0: expected {index, scenario, trace} as a --target kernel run records them`],
+    [JSON.stringify({ suites: { basic: [{ ...run, scenario: { ops: [] } }] } }), `${f}: suite basic, scenario 0: expected {index, scenario, trace} as a --target kernel run records them`],
+    // diffTraces skips what the reference lacks: a trace without its trees would pass anything.
+    [JSON.stringify({ suites: { basic: [{ ...run, trace: { ...run.trace, merged: undefined } }] } }), `${f}: suite basic, scenario 0: expected {index, scenario, trace} as a --target kernel run records them`],
+    [JSON.stringify({ suites: { basic: [{ ...run, scenario: { ...run.scenario, ops: [{ op: 'stat', path: 'a' }] } }] } }), `${f}: suite basic, scenario 0: expected {index, scenario, trace} as a --target kernel run records them`],
+  ] as const) {
+    writeFileSync(f, text);
+    const err = t.throws(() => readReferenceTraces(f, ['basic']), { message: msg }, text);
+    t.ok(err instanceof UsageError, text);
+  }
+  writeFileSync(f, JSON.stringify({ suites: { basic: [run] } }));
+  t.throws(() => readReferenceTraces(f, ['basic', 'whiteouts']), { message: `${f}: has no traces for suite whiteouts (has: basic)` });
 });

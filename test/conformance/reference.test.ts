@@ -1,6 +1,6 @@
 // --target kernel records traces; --reference compares another target against them without a
 // live kernel run (and without shrinking, which needs one).
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { KERNEL_EXEC, sandbox, SWAPPED_LOWERS } from './helpers.js';
@@ -33,4 +33,22 @@ t.test('--reference with the kernel target, or a suite missing from the recordin
   const missing = await s.run(['run', '--target', KERNEL_EXEC, '--reference', '/nonexistent.json']);
   t.equal(missing.exitCode, 2);
   t.match(String(missing.stderr), /nonexistent\.json: cannot read the reference traces/);
+});
+
+t.test('a reference file of another shape, or without a suite asked for, is refused before anything runs', async (t) => {
+  const s = sandbox(t);
+  const run = { index: 1, scenario: { lowers: [{ entries: [] }], upper: { entries: [] }, ops: [] }, trace: { target: 'kernel', skipped: {}, ops: [], merged: [], upper: [], lowers: [[]] } };
+  // A read-only review: {"a":1} passed (the run went live with no reference), a string crashed.
+  for (const [text, suites, msg] of [
+    ['{"a":1}', 'basic', /wrong\.json: not the traces\.json of a --target kernel run/],
+    ['{"suites":{"basic":"x"}}', 'basic', /wrong\.json: suite basic: expected a list of recorded scenarios/],
+    [JSON.stringify({ suites: { basic: [run] } }), 'basic,whiteouts', /wrong\.json: has no traces for suite whiteouts \(has: basic\)/],
+  ] as const) {
+    const file = join(s.tmp, 'wrong.json');
+    writeFileSync(file, text);
+    const r = await s.run(['run', '--target', KERNEL_EXEC, '--reference', file, '--suite', suites, '--runs', '1']);
+    t.equal(r.exitCode, 2, text);
+    t.equal(String(r.stderr).trim().split('\n').length, 1, `one line, nothing ran: ${String(r.stderr)}`);
+    t.match(String(r.stderr), msg);
+  }
 });
