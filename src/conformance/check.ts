@@ -1,12 +1,13 @@
 // `ovl-check run` as a pipeline: resolve (target, reference, suites, rules) → run the suites →
 // build the report model → write the report dir. No printing here except through onProgress.
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { attachToString } from './arbitraries.js';
 import { type AcceptRule, loadRules } from './divergences.js';
 import { readDivergenceFile, readReferenceTraces, type RecordedRun } from './json-file.js';
+import { prepareOutDir } from './out-dir.js';
 import { buildModel, type RunModel } from './report/model.js';
-import { reportDirName, writeReport } from './report/write.js';
+import { type DivergenceFile, reportDirName, writeReport } from './report/write.js';
 import { ScenarioRunner } from './runner.js';
 import type { Scenario } from './scenario.js';
 import { compareOne, type Progress, runAgainstRecorded, runSuite, type SuiteResult, unshrunk } from './session.js';
@@ -45,8 +46,7 @@ export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-async function replay(file: string, target: Target, runner: ScenarioRunner, rules: AcceptRule[], o: CheckOptions): Promise<SuiteResult[]> {
-  const d = readDivergenceFile(file, 'the divergence to replay');
+async function replay(d: DivergenceFile, target: Target, runner: ScenarioRunner, rules: AcceptRule[], o: CheckOptions): Promise<SuiteResult[]> {
   const start = Date.now();
   const r = await compareOne({ runner, target, reference: kernelTarget, rules, onProgress: o.onProgress }, d.suite, d.run ?? 1, attachToString(d.scenario as Scenario));
   o.onProgress?.({ suite: d.suite, done: 1, total: 1, shrinks: 0, status: r.status });
@@ -78,19 +78,21 @@ export async function runCheck(o: CheckOptions): Promise<CheckResult> {
   if (o.reference && target.name === 'kernel') throw new UsageError('--reference compares another target against recorded kernel traces; use --target fuse or exec:CMD');
   const rules = loadRules(o.divergences ?? join(suitesDir, 'divergences.json'));
   // Every input is checked before the first scenario runs: a bad one must not cost a run.
+  const replayed = o.replay ? readDivergenceFile(o.replay, 'the divergence to replay') : undefined;
   const configs = o.replay ? [] : resolveSuites(o.suites);
   const recorded = o.reference ? readReferenceTraces(o.reference, configs.map((c) => c.name)) : undefined;
+  const out = prepareOutDir(o.out);
   const startedAt = new Date().toISOString();
   const start = Date.now();
   const runner = new ScenarioRunner({ timeoutMs: o.timeoutMs });
   let suites: SuiteResult[];
   try {
-    suites = o.replay ? await replay(o.replay, target, runner, rules, o) : await runAll(configs, recorded, target, runner, rules, o);
+    suites = replayed ? await replay(replayed, target, runner, rules, o) : await runAll(configs, recorded, target, runner, rules, o);
   } finally {
     runner.close();
   }
   const referenceName = o.reference ? `file:${o.reference}` : o.replay || target.name !== 'kernel' ? 'kernel' : null;
-  const dir = resolve(o.out, reportDirName(startedAt, target.name));
+  const dir = join(out, reportDirName(startedAt, target.name));
   const info = { target: target.name, reference: referenceName, seed: o.seed, startedAt, ms: Date.now() - start, command: o.command };
   const everySuite = !o.replay && suiteNames().every((n) => suites.some((s) => s.suite === n && !s.error));
   const model = buildModel(info, suites, `npx ovl-check run --target ${shellQuote(target.name)}`, dir, rules, everySuite);

@@ -42,6 +42,20 @@ t.test('bad values exit 2 with one line naming them', async (t) => {
   }
 });
 
+t.test('a bad --out is a usage error before anything runs, and the file stays', async (t) => {
+  const s = sandbox(t);
+  const file = join(s.tmp, 'afile');
+  writeFileSync(file, 'keep');
+  // A read-only review: a file ran every suite, then failed on mkdir; /proc/x hung at full CPU.
+  for (const [out, msg] of [[file, /^ovl-check: --out \S+afile: \S+afile is not a directory$/], ['/proc/x', /^ovl-check: --out \/proc\/x: cannot write reports there: ENOENT/]] as const) {
+    const r = await execa(bin, ['run', '--target', 'kernel', '--suite', 'basic', '--runs', '1', '--out', out], { reject: false, timeout: 30_000, env: { TMPDIR: s.tmp, CI: '' } });
+    t.equal(r.exitCode, 2, out);
+    t.equal(String(r.stderr).trim().split('\n').length, 1, `one line, nothing ran: ${String(r.stderr)}`);
+    t.match(String(r.stderr), msg);
+  }
+  t.equal(readFileSync(file, 'utf8'), 'keep');
+});
+
 t.test('list names every suite with its description', async (t) => {
   const r = await execa(bin, ['list'], { reject: false });
   t.equal(r.exitCode, 0);
