@@ -47,3 +47,16 @@ t.test('a target failure is a difference; the same failure on both sides is not'
   t.equal(d.length, 1);
   t.equal(d[0]!.where, 'failure');
 });
+
+t.test('where neither trace failed, what one observed and the other did not is a difference', async (t) => {
+  const b = base();
+  delete b.upper;
+  b.lowers!.push([]);
+  b.ops.pop();
+  t.same(
+    diffTraces(base(), b).map((x) => [x.where, x.field, x.reference, x.target]),
+    [['setup', 'ops observed', 2, 1], ['upper', 'observed', true, false], ['l2', 'observed', false, true]],
+  );
+  const failed = { ...b, failure: { phase: 'op' as const, opIndex: 1, reason: 'hung' } };
+  t.same(diffTraces(base(), failed).map((x) => x.where), ['failure'], 'a failed trace: only its failure');
+});

@@ -64,8 +64,11 @@ function diffFlat(a: Flat, b: Flat, base: Omit<Difference, 'field' | 'reference'
   for (const k of keys) if (!same(a[k], b[k]) && (k !== 'order' || sameNames(a[k], b[k]))) out.push({ ...base, field: k, reference: a[k] ?? null, target: b[k] ?? null });
 }
 
-function diffTree(where: string, a: EntryObs[] | undefined, b: EntryObs[] | undefined, out: Difference[]): void {
-  if (!a || !b) return;
+function diffTree(where: string, a: EntryObs[] | undefined, b: EntryObs[] | undefined, out: Difference[], complete: boolean): void {
+  if (!a || !b) {
+    if (complete && !a !== !b) out.push({ where, field: 'observed', reference: !!a, target: !!b });
+    return;
+  }
   const am = new Map(a.map((e) => [e.path, e]));
   const bm = new Map(b.map((e) => [e.path, e]));
   const paths = [...new Set([...am.keys(), ...bm.keys()])].sort();
@@ -93,10 +96,18 @@ export function diffTraces(ref: Trace, tgt: Trace): Difference[] {
   for (let i = 0; i < n; i++) {
     diffFlat(flattenResult(ref.ops[i]!.result), flattenResult(tgt.ops[i]!.result), { where: 'op', opIndex: i, op: ref.ops[i]!.op }, out);
   }
-  diffTree('merged', ref.merged, tgt.merged, out);
-  diffTree('remounted', ref.remounted, tgt.remounted, out);
-  diffTree('upper', ref.upper, tgt.upper, out);
-  (ref.lowers ?? []).forEach((l, i) => diffTree(`l${i + 1}`, l, tgt.lowers?.[i], out));
+  // A trace that failed stops where it failed, and that failure is the difference. Where neither
+  // failed, each observed as much as the other: anything one lacks is a difference, never
+  // something left uncompared (a review of ovl-check's verdicts found both skipped silently).
+  const complete = !ref.failure && !tgt.failure;
+  if (complete && ref.ops.length !== tgt.ops.length) {
+    out.push({ where: 'setup', field: 'ops observed', reference: ref.ops.length, target: tgt.ops.length });
+  }
+  diffTree('merged', ref.merged, tgt.merged, out, complete);
+  diffTree('remounted', ref.remounted, tgt.remounted, out, complete);
+  diffTree('upper', ref.upper, tgt.upper, out, complete);
+  const lowers = Math.max(ref.lowers?.length ?? 0, tgt.lowers?.length ?? 0);
+  for (let i = 0; i < lowers; i++) diffTree(`l${i + 1}`, ref.lowers?.[i], tgt.lowers?.[i], out, complete);
   return out;
 }
 
