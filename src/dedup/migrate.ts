@@ -216,7 +216,7 @@ export async function migrate(rootArg: string, opts: MigrateOptions): Promise<Mi
   }
   // The commit renames the staged image/overlay2 into place: a leftover one would stop it half done.
   const imageDir = join(root, 'image', 'overlay2');
-  if (mode === 'in-place' && lstatSync(imageDir, { throwIfNoEntry: false })) {
+  if (mode === 'in-place' && leftover(imageDir)) {
     throw new UsageError(`${imageDir}: already exists without overlay2/ (left by another dockerd?); move it away first`);
   }
   const run = await runAnalysis(root);
@@ -252,4 +252,14 @@ export async function migrate(rootArg: string, opts: MigrateOptions): Promise<Mi
   const after = await runAnalysis(target);
   const verified = { images: check.stacks.length, entries: check.stacks.reduce((n, s) => n + s.compared, 0) };
   return { plan, dryRun: false, resumedCommit: false, written, verified, before, after: storeCounts(after, 'overlay2'), added, removedLegacy: opts.removeLegacy === true };
+}
+
+/** Whether anything is at `path`; a parent that is no dir (`image` a file) means nothing is, and analysis says what is wrong. */
+function leftover(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOTDIR') return false;
+    throw err;
+  }
 }

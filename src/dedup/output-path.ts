@@ -6,7 +6,8 @@ import { UsageError } from '../errors.js';
 
 /** Throws a UsageError (exit 2) naming `flag` and `path` when a report file cannot be written there. */
 export function checkOutputPath(flag: string, path: string): void {
-  const abs = resolve(path);
+  // A dangling symlink is written through: its target's dir is the one that must exist.
+  const abs = danglingTarget(resolve(path)) ?? resolve(path);
   const parent = dirname(abs);
   const kind = (p: string): 'dir' | 'other' | 'none' => {
     try {
@@ -59,18 +60,8 @@ const MAX_SYMLINKS = 40;
  * counts where its target lies: writing to it creates the target (a review found `--json` given
  * as such a link into the root written there).
  */
-export function isInside(path: string, root: string, hops = 0): boolean {
-  const abs = resolve(path);
-  if (hops < MAX_SYMLINKS && !existsSync(abs)) {
-    try {
-      if (lstatSync(abs).isSymbolicLink()) {
-        // Relative to the link's real dir: `..` in its target is taken physically.
-        return isInside(resolve(realpathSync(dirname(abs)), readlinkSync(abs)), root, hops + 1);
-      }
-    } catch {
-      // nothing there, not even a link
-    }
-  }
+export function isInside(path: string, root: string): boolean {
+  const abs = danglingTarget(resolve(path)) ?? resolve(path);
   let p = abs;
   // Resolve the deepest existing ancestor so symlinks cannot smuggle a path into the root.
   for (let probe = p; ; probe = dirname(probe)) {
@@ -82,4 +73,22 @@ export function isInside(path: string, root: string, hops = 0): boolean {
     }
   }
   return p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+/**
+ * Where a write to `abs` creates a file when `abs` is a dangling symlink (through a chain of them,
+ * at most MAX_SYMLINKS): its final target, each relative to its link's real dir (`..` taken
+ * physically). undefined when `abs` is no dangling link.
+ */
+function danglingTarget(abs: string): string | undefined {
+  let p = abs;
+  for (let hops = 0; hops < MAX_SYMLINKS && !existsSync(p); hops++) {
+    try {
+      if (!lstatSync(p).isSymbolicLink()) break;
+      p = resolve(realpathSync(dirname(p)), readlinkSync(p));
+    } catch {
+      break; // nothing there, not even a link
+    }
+  }
+  return p === abs ? undefined : p;
 }

@@ -95,6 +95,18 @@ t.test('a report file that cannot be written is a usage error before any work', 
     t.same([r.exitCode, r.stderr], [2, `ovl-dedup: ${flag} ${gone}: no such directory ${join(work, 'no-such-dir')}`], `${cmd} ${flag}`);
     t.equal(r.stdout, '', `${cmd}: no report printed`);
   }
+  // A dangling symlink into a dir that does not exist: its target's dir must exist, checked up
+  // front too (a review found analyze failing after its scan, and migrate after its commit).
+  const link = join(work, 'to-nowhere.json');
+  symlinkSync(join(work, 'no-such-dir', 'r.json'), link);
+  for (const [cmd, args] of [
+    ['analyze', [root, '--json', link]],
+    ['analyze', [root, '--html', link]],
+    ['migrate', [root, '--out', join(work, 'migrated'), '--json', link]],
+  ] as Array<[string, string[]]>) {
+    const r = await execa(bin, [cmd, ...args], { reject: false, env: { CI: '' } });
+    t.same([r.exitCode, r.stderr], [2, `ovl-dedup: ${args[args.length - 2]} ${link}: no such directory ${join(work, 'no-such-dir')}`], `${cmd} through a dangling link`);
+  }
   t.notOk(readdirSync(work).includes('conv'), 'convert wrote nothing');
   t.notOk(readdirSync(work).includes('migrated'), 'migrate wrote nothing');
   const asDir = await run(root, '--json', work);

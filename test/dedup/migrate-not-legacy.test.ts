@@ -23,3 +23,20 @@ for (const extra of [[], ['--remove-legacy'], ['--dry-run']]) {
     t.equal(fingerprint(root), before, 'root unchanged');
   });
 }
+
+// A review found the leftover-image/overlay2 check itself failing (exit 1, ENOTDIR) when `image`
+// is a file: such a root is refused as broken, one line, exit 2.
+t.test('migrate --in-place on a root whose image is a file', async (t) => {
+  const odd = join(work, 'odd');
+  writeFakeRoot(odd, 'overlay', [{ tags: ['x:1'], layers: [{ id: 'b'.repeat(64), build: (d) => writeFileSync(join(d, 'f'), 'x') }] }]);
+  rmSync(join(odd, 'image'), { recursive: true });
+  writeFileSync(join(odd, 'image'), '');
+  const before = fingerprint(odd);
+  for (const extra of [[], ['--dry-run']]) {
+    const r = await execa(bin, ['migrate', odd, '--in-place', ...extra], { reject: false });
+    t.equal(r.exitCode, 2, r.stderr);
+    t.equal(r.stderr.trim().split('\n').length, 1);
+    t.notMatch(r.stderr, /internal error/);
+  }
+  t.equal(fingerprint(odd), before, 'root unchanged');
+});
