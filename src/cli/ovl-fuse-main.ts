@@ -322,7 +322,7 @@ async function umountCommand(argv: string[]): Promise<number> {
   const cli = parseCli(argv, 1);
   if (cli.done) return 0;
   const target = cli.args[0]!;
-  const { listMounts, umount } = await import('../sys/mount.js');
+  const { topMountAt, umount } = await import('../sys/mount.js');
   // A wrong path is a usage error naming it (exit 2), not "umount failed: EINVAL" (exit 1). The
   // target itself is never stat'ed: a mount whose daemon died answers ENOTCONN, and must still go.
   let real;
@@ -333,9 +333,9 @@ async function umountCommand(argv: string[]): Promise<number> {
     const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'no such directory' : `cannot resolve (${code ?? String(err)})`;
     throw new UsageError(`${target}: ${why}`, { code, cause: err });
   }
-  // The top mount at the path (mountinfo lists mounts in the order they were made) is what
-  // umount(2) would remove: only ours, whichever transport made it, never a tmpfs or a kernel overlay.
-  const top = listMounts().filter((m) => m.target === real).at(-1);
+  // The top mount at the path is what umount(2) would remove: only ours, whichever transport made
+  // it, never a tmpfs or a kernel overlay (also one moved on top of ours with mount --move).
+  const top = topMountAt(real);
   if (top === undefined) throw new UsageError(`${target}: ${existsSync(real) ? 'not a mount point' : 'no such directory'}`);
   if (top.fstype !== MOUNT_FSTYPE) throw new UsageError(`${target}: not an ovl-fuse mount (${top.fstype} is mounted there)`);
   umount(real);

@@ -86,6 +86,9 @@ export interface MountEntry {
   fstype: string;
   source: string;
   superOptions: string;
+  /** mountinfo's mount id and its parent's: a mount stacked on another at one path has it as parent. */
+  id: number;
+  parentId: number;
 }
 
 /** The mounts of this process's namespace, from /proc/self/mountinfo. */
@@ -97,8 +100,20 @@ export function listMounts(): MountEntry[] {
       const [pre, post = ''] = line.split(' - ');
       const fields = pre!.split(' ');
       const [fstype = '', source = '', superOptions = ''] = post.split(' ');
-      return { target: unmangle(fields[4] ?? ''), dev: fields[2] ?? '', fstype, source: unmangle(source), superOptions };
+      return {
+        target: unmangle(fields[4] ?? ''), dev: fields[2] ?? '', fstype, source: unmangle(source), superOptions,
+        id: Number(fields[0]), parentId: Number(fields[1]),
+      };
     });
+}
+
+/**
+ * The mount umount(2) of `target` would remove: the one on top of every other mount there. Not the
+ * last listed: mountinfo is in creation order, and `mount --move` can put an older mount on top.
+ */
+export function topMountAt(target: string): MountEntry | undefined {
+  const here = listMounts().filter((m) => m.target === target);
+  return here.find((m) => !here.some((o) => o.parentId === m.id));
 }
 
 /** True when `target` is itself a mount point. */

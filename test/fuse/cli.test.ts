@@ -94,6 +94,25 @@ t.test('ovl-fuse umount leaves alone what is not an ovl-fuse mount: one line nam
   t.ok(isMounted(d.merged), 'the kernel overlay stays');
 });
 
+// A review found the last mountinfo line taken as the top mount: a tmpfs moved on top of an
+// ovl-fuse mount is listed before it (creation order), and was removed.
+t.test('ovl-fuse umount judges the mount on top, also one moved there after ours', async (t) => {
+  const d = layerDirs(t, 1);
+  t.teardown(() => waitGone(d.merged));
+  const tm = join(d.root, 'tm');
+  mkdirSync(tm);
+  mountTmpfs(tm, '1m');
+  t.teardown(() => umountSurely(tm));
+  const r = await run(['-o', fuseOptions(d), d.merged]);
+  t.equal(r.exitCode, 0, r.stderr);
+  t.teardown(() => umountSurely(d.merged));
+  await execa('mount', ['--move', tm, d.merged]);
+  t.teardown(() => umountSurely(d.merged));
+  const u = await run(['umount', d.merged]);
+  t.same([u.exitCode, u.stderr], [2, `ovl-fuse: ${d.merged}: not an ovl-fuse mount (tmpfs is mounted there)`]);
+  t.equal(listMounts().filter((e) => e.target === d.merged).length, 2, 'both mounts stay');
+});
+
 t.test('ovl-fuse umount takes a transport=fuse-native mount (fuse.ovl-fuse too)', async (t) => {
   const d = layerDirs(t, 1);
   t.teardown(() => waitGone(d.merged));
