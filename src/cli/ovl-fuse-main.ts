@@ -253,8 +253,18 @@ function stopOnSignal(merged: string, alreadyMounted: boolean) {
   };
   process.on('SIGINT', on);
   process.on('SIGTERM', on);
+  process.off('SIGINT', holdEarly);
+  process.off('SIGTERM', holdEarly);
+  if (earlySignal !== undefined) on(earlySignal);
   return state;
 }
+
+/**
+ * A daemon started on a mount its parent made (DEV_FD_ENV) must not die of a signal before
+ * stopOnSignal is set: the mount would stay, served by nobody. Held from the first line of main.
+ */
+let earlySignal: NodeJS.Signals | undefined;
+const holdEarly = (signal: NodeJS.Signals) => void (earlySignal ??= signal);
 
 async function runForeground(
   cfgArgs: ReturnType<typeof validateMount>,
@@ -271,7 +281,12 @@ async function runForeground(
   let mounted;
   try {
     const covered = devFd === undefined ? undefined : (JSON.parse(process.env[COVERED_ENV] ?? '{}') as Record<string, number>);
-    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache, transport, devFd, watch, passthrough, covered);
+    // The layers' preparation (emptying a leftover work/) runs before any handler can: a signal
+    // it held up is acted on here, before a mount is made only to be taken down.
+    const giveUp = () => {
+      if (stop.signal !== undefined) throw stop.interrupted();
+    };
+    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache, transport, devFd, watch, passthrough, covered, giveUp);
   } catch (err) {
     // Mounted by our parent: nobody would ever serve it.
     if (devFd !== undefined) await import('../sys/mount.js').then((m) => m.umount(cfgArgs.merged, { lazy: true })).catch(() => undefined);
@@ -343,6 +358,10 @@ async function umountCommand(argv: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (process.env[DEV_FD_ENV] !== undefined) {
+    process.on('SIGINT', holdEarly);
+    process.on('SIGTERM', holdEarly);
+  }
   mark('main-running');
   if (argv[0] === 'umount') return umountCommand(argv.slice(1));
   try {

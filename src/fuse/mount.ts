@@ -121,6 +121,8 @@ function holdCovered(cfg: OverlayConfig, merged: string): Covered {
  * `passthrough` (transport dev only) lets upper files' data go straight to the upper file
  * (ll-passthrough.ts) where the kernel grants FUSE_PASSTHROUGH. `covered`: with `devFd`, the fds
  * premountDev opened on the layer dirs its mount covers (opened here otherwise, before the mount).
+ * `beforeMount` runs last before mount(2), after the layers are prepared: it may throw to give up
+ * (a signal that came meanwhile), and no mount is then made.
  */
 export async function mountOverlayFuse(
   cfg: OverlayConfig,
@@ -131,6 +133,7 @@ export async function mountOverlayFuse(
   watch?: WatchMode,
   passthrough = true,
   covered?: Covered,
+  beforeMount: () => void = () => undefined,
 ): Promise<MountedOverlay> {
   if (devFd === undefined) prepareLayers(cfg);
   // Before mount(2): afterwards these paths lead into the overlay itself.
@@ -141,6 +144,7 @@ export async function mountOverlayFuse(
   process.umask(0);
   if (transport === 'fuse-native') {
     const { mountNative } = await import('./mount-native.js');
+    beforeMount();
     const m = await mountNative(cfg, merged, cache, held);
     return { closed: m.closed, ready: Promise.resolve() };
   }
@@ -148,6 +152,7 @@ export async function mountOverlayFuse(
   mark('daemon-loaded');
   // The node core with its layer watcher (watch-start.ts builds lowlevel's OverlayFs).
   const core = new URL(import.meta.url.endsWith('.ts') ? './watch-start.ts' : './watch-start.js', import.meta.url).href;
+  if (devFd === undefined) beforeMount();
   const mounted = mountDev(merged, {
     readonly: cfg.readonly,
     vfs: cfg.vfs,
