@@ -16,7 +16,14 @@ function dir(path: string, what: string): string {
     throw new UsageError(`${what} ${path}: ${code === 'ENOENT' ? 'no such directory' : code}`, { code });
   }
   if (!st.isDirectory()) throw new UsageError(`${what} ${path}: not a directory`, { code: 'ENOTDIR' });
-  return realpathSync(path);
+  try {
+    return realpathSync(path);
+  } catch (err) {
+    // A dir still open somewhere but removed (/proc/PID/cwd of a process inside it): it stats,
+    // but its path leads nowhere.
+    const code = (err as { code?: string }).code ?? 'EIO';
+    throw new UsageError(`${what} ${path}: ${code === 'ENOENT' ? 'the directory no longer exists (deleted?)' : code}`, { code, cause: err });
+  }
 }
 
 function refuseUnsupported(cfg: OverlayConfig): void {
