@@ -42,7 +42,10 @@ t.test('--target values', async (t) => {
   // Every suite writes through the mount: without an upper and work dir each scenario only diverges.
   t.throws(() => parseTarget('exec:m -o lowerdir={lowerdir} {merged}'), { name: 'UsageError', message: /missing \{upperdir\} \{workdir\}: m -o/ });
   t.throws(() => parseTarget('exec:m -o lowerdir={lowerdir},upperdir={upperdir} {merged}'), { name: 'UsageError', message: /missing \{workdir\}:/ });
-  t.throws(() => parseTarget(`${full} {bogus}`), { name: 'UsageError', message: /unknown placeholder \{bogus\} .*known: \{lowerdir\} \{upperdir\} \{workdir\} \{merged\} \{options\}/ });
+  t.throws(() => parseTarget(`${full} {lowerdirs}`), { name: 'UsageError', message: /unknown placeholder \{lowerdirs\} .*known: \{lowerdir\} \{upperdir\} \{workdir\} \{merged\} \{options\}/ });
+  t.throws(() => parseTarget(`${full} {upper}`), { name: 'UsageError', message: /unknown placeholder \{upper\}/ });
+  // A review found `awk '{print}'` refused: braces the command itself uses are its own.
+  t.doesNotThrow(() => parseTarget(`${full} && echo x | awk '{print}'`));
   t.throws(() => parseTarget('fusee'), { name: 'UsageError', message: /expected kernel, fuse or exec/ });
 });
 

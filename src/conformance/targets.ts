@@ -74,14 +74,17 @@ export function expandTemplate(template: string, p: LayerPaths, options: Record<
 const NEEDED = ['lowerdir', 'upperdir', 'workdir', 'merged'];
 const KNOWN = [...NEEDED, 'options'];
 
-/** Refuse a template missing a needed placeholder or naming one we do not fill (`${VAR}` is the shell's). */
+/** Refuse a template missing a needed placeholder or naming one like ours that we do not fill (`${VAR}` is the shell's). */
 function checkTemplate(template: string): void {
   const missing = NEEDED.filter((p) => !template.includes(`{${p}}`));
   if (missing.length > 0) {
     const all = NEEDED.map((p) => `{${p}}`);
     throw new UsageError(`--target exec: the command template needs ${all.slice(0, -1).join(' ')} and ${all.at(-1)}; missing ${missing.map((p) => `{${p}}`).join(' ')}: ${template}`);
   }
-  const unknown = [...template.matchAll(/(?<!\$)\{(\w+)\}/g)].map((m) => m[1]!).find((p) => !KNOWN.includes(p));
+  // Only names that look like ours (a misspelt {lowerdirs} or {upper}): `{print}` in an awk
+  // program, or any other braces the command itself uses, are the command's business.
+  const ours = /lower|upper|work|merge|option|dir/i;
+  const unknown = [...template.matchAll(/(?<!\$)\{(\w+)\}/g)].map((m) => m[1]!).find((p) => !KNOWN.includes(p) && ours.test(p));
   if (unknown !== undefined) {
     throw new UsageError(`--target exec: unknown placeholder {${unknown}} in the command template (known: ${KNOWN.map((p) => `{${p}}`).join(' ')}): ${template}`);
   }

@@ -24,7 +24,7 @@ t.test('bad values exit 2 with one line naming them', async (t) => {
     [['--target', 'frob'], /--target frob: expected kernel, fuse or exec/],
     [['--target', 'exec:mount'], /needs \{lowerdir\} \{upperdir\} \{workdir\} and \{merged\}/],
     [['--target', 'exec:mount -o lowerdir={lowerdir} {merged}', '--suite', 'basic', '--runs', '1'], /missing \{upperdir\} \{workdir\}/],
-    [['--target', 'exec:mount -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir} {bogus} {merged}', '--suite', 'basic', '--runs', '1'], /unknown placeholder \{bogus\}/],
+    [['--target', 'exec:mount -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir} {upper} {merged}', '--suite', 'basic', '--runs', '1'], /unknown placeholder \{upper\}/],
     [['--runs', '0'], /--runs must be an integer >= 1/],
     [['--replay', '/nonexistent.json'], /nonexistent\.json: cannot read the divergence to replay/],
     // An empty list ran nothing and exited 0 with an empty report (a read-only review).
