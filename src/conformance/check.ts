@@ -7,7 +7,7 @@ import { type AcceptRule, loadRules } from './divergences.js';
 import { readDivergenceFile, readReferenceTraces, type RecordedRun } from './json-file.js';
 import { prepareOutDir } from './out-dir.js';
 import { buildModel, type RunModel } from './report/model.js';
-import { type DivergenceFile, reportDirName, writeReport } from './report/write.js';
+import { type DivergenceFile, claimReportDir, reportDirName, writeReport } from './report/write.js';
 import { ScenarioRunner } from './runner.js';
 import type { Scenario } from './scenario.js';
 import { compareOne, type Progress, runAgainstRecorded, runSuite, type SuiteResult, unshrunk } from './session.js';
@@ -92,7 +92,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckResult> {
     runner.close();
   }
   const referenceName = o.reference ? `file:${o.reference}` : o.replay || target.name !== 'kernel' ? 'kernel' : null;
-  const dir = join(out, reportDirName(startedAt, target.name));
+  const dir = claimReportDir(out, reportDirName(startedAt, target.name));
   const info = { target: target.name, reference: referenceName, seed: o.seed, startedAt, ms: Date.now() - start, command: o.command };
   const everySuite = !o.replay && suiteNames().every((n) => suites.some((s) => s.suite === n && !s.error));
   const model = buildModel(info, suites, `npx ovl-check run --target ${shellQuote(target.name)}`, dir, rules, everySuite);

@@ -219,6 +219,17 @@ t.test('a misspelled key in a rule, or at the top of the list, is refused', asyn
     writeFileSync(f, bad);
     t.throws(() => loadRules(f), { name: 'UsageError' }, bad);
   }
+  // A value of the wrong kind (a later review: `"field": 5` was an internal error in the matcher).
+  const rule = { id: 'kind', targets: ['exec:*'], reason: 'r', spec: 'S1' };
+  for (const [key, value, words] of [
+    ['field', 5, 'a string or an array of strings'], ['path', ['a', 1], 'a string or an array of strings'],
+    ['derives', 'yes', 'true or false'], ['except', [2], 'an array of strings'],
+  ] as const) {
+    writeFileSync(f, JSON.stringify({ rules: [{ ...rule, op: 'x', [key]: value }] }));
+    t.throws(() => loadRules(f), { name: 'UsageError', message: `${f}: rule kind: \`${key}\` must be ${words}, got ${JSON.stringify(value)}` }, key);
+  }
+  writeFileSync(f, JSON.stringify({ rules: [{ ...rule, field: ['a', 'b'], derives: false, op: 'x' }] }));
+  t.equal(loadRules(f).length, 1, 'patterns as arrays and flags as false are fine');
 });
 
 t.test('`except` takes targets out of a rule', async (t) => {

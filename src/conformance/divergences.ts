@@ -198,12 +198,29 @@ function deriveObserverAtimes(rules: AcceptRule[], out: Classified[]): void {
   });
 }
 
-/** Every key a rule may have: the compiler keeps this in step with AcceptRule. */
-const RULE_KEYS: Record<keyof AcceptRule, true> = {
-  id: true, targets: true, except: true, where: true, field: true, path: true, op: true, type: true, value: true, reference: true,
-  derives: true, afterLayerChange: true, afterOp: true, whileHeld: true, whileRunning: true, besideHeldDir: true, withAcls: true,
-  reason: true, spec: true,
+type ValueKind = 'string' | 'strings' | 'pattern' | 'flag';
+/** Every key a rule may have, with the kind of value it takes: the compiler keeps this in step with AcceptRule. */
+const RULE_KEYS: Record<keyof AcceptRule, ValueKind> = {
+  id: 'string', targets: 'strings', except: 'strings', where: 'pattern', field: 'pattern', path: 'pattern', op: 'pattern',
+  type: 'pattern', value: 'pattern', reference: 'pattern', derives: 'flag', afterLayerChange: 'flag', afterOp: 'pattern',
+  whileHeld: 'flag', whileRunning: 'flag', besideHeldDir: 'flag', withAcls: 'flag', reason: 'string', spec: 'string',
 };
+const KIND_WORDS: Record<ValueKind, string> = {
+  string: 'a string', strings: 'an array of strings', pattern: 'a string or an array of strings', flag: 'true or false',
+};
+
+function isKind(v: unknown, kind: ValueKind): boolean {
+  const strings = Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (kind === 'string') return typeof v === 'string';
+  if (kind === 'strings') return strings;
+  if (kind === 'pattern') return typeof v === 'string' || strings;
+  return typeof v === 'boolean';
+}
+
+/** The first key of rule `r` whose value is not of its kind (a `"field": 5` would match nothing, or crash). */
+function badValue(r: Record<string, unknown>): string | undefined {
+  return Object.keys(r).find((k) => k in RULE_KEYS && !isKind(r[k], RULE_KEYS[k as keyof AcceptRule]));
+}
 const FILE_KEYS = ['about', 'rules'];
 
 /** A key the loader does not know narrows nothing: a misspelt `feild` would accept every field. */
@@ -228,6 +245,10 @@ export function loadRules(file: string): AcceptRule[] {
     if ('after' in r) throw new UsageError(`${file}: rule ${r.id}: \`after\` is gone; name the op (\`op\`, \`derives\`), or use \`afterOp\` (its names only) or \`afterLayerChange\``);
     const key = unknownKey(r as unknown as Record<string, unknown>, Object.keys(RULE_KEYS));
     if (key !== undefined) throw new UsageError(`${file}: rule ${r.id}: unknown key \`${key}\` (known: ${Object.keys(RULE_KEYS).join(', ')})`);
+    const bad = badValue(r as unknown as Record<string, unknown>);
+    if (bad !== undefined) {
+      throw new UsageError(`${file}: rule ${r.id}: \`${bad}\` must be ${KIND_WORDS[RULE_KEYS[bad as keyof AcceptRule]]}, got ${JSON.stringify((r as unknown as Record<string, unknown>)[bad])}`);
+    }
   }
   return rules as AcceptRule[];
 }

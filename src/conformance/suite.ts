@@ -83,7 +83,8 @@ export function loadSuite(name: string, dir = suitesDir): SuiteConfig {
 
 /** `--suite all` or a comma list. */
 export function resolveSuites(spec: string, dir = suitesDir): SuiteConfig[] {
-  const wanted = spec === 'all' ? suiteNames(dir) : spec.split(',').filter(Boolean);
+  // A name given twice is run once: its report would otherwise hold two sets under one name.
+  const wanted = spec === 'all' ? suiteNames(dir) : [...new Set(spec.split(',').filter(Boolean))];
   // Running nothing would pass: an empty list is a mistake, not a request.
   if (wanted.length === 0) throw new UsageError(`--suite '${spec}': names no suite (have: all, ${suiteNames(dir).join(', ')})`);
   return wanted.map((n) => loadSuite(n, dir));

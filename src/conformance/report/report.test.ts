@@ -1,5 +1,8 @@
 // Snapshots of the human output (report.md, the terminal table) and the machine formats, built
 // from a fixed run, so format changes are deliberate.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { diffTraces } from '../diff.js';
 import { classify } from '../divergences.js';
@@ -10,6 +13,7 @@ import { renderMarkdown } from './markdown.js';
 import { buildModel } from './model.js';
 import { renderRepro } from './repro.js';
 import { renderSummary } from './summary.js';
+import { claimReportDir, reportDirName } from './write.js';
 import { renderTable } from './table.js';
 
 const stat = { type: 'file', mode: '0644', size: 1, nlink: 1, uid: 0, gid: 0, ino: 'op1', mtime: 1e9, atime: 1e9 };
@@ -87,3 +91,11 @@ t.test('junit.xml', async (t) => {
 });
 t.test('summary.json', async (t) => t.matchSnapshot(JSON.parse(renderSummary(model, 1))));
 t.test('repro script', async (t) => t.matchSnapshot(renderRepro(diverged, { id: 'basic-run3', suite: 'basic', seed: 42, target, parting: 0 })));
+
+t.test('two runs that start in the same second get a report dir each', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'ovlkit-claim-'));
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  const name = reportDirName('2026-12-06T02:42:39.972Z', 'fuse');
+  t.same([claimReportDir(out, name), claimReportDir(out, name), claimReportDir(out, name)].map((d) => d.slice(out.length + 1)),
+    [name, `${name}-2`, `${name}-3`]);
+});

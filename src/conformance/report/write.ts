@@ -17,6 +17,22 @@ export function reportDirName(startedAt: string, target: string): string {
   return `${t}-${name.replace(/[^A-Za-z0-9._-]/g, '_')}`;
 }
 
+/**
+ * Make run dir `name` in `out` and return its path: `name-2`, `name-3`… when another run of the
+ * same target started in the same second made it first (two runs must not share a report).
+ */
+export function claimReportDir(out: string, name: string): string {
+  for (let n = 1; ; n++) {
+    const dir = join(out, n === 1 ? name : `${name}-${n}`);
+    try {
+      mkdirSync(dir);
+      return dir;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST' || n >= 1000) throw err;
+    }
+  }
+}
+
 /** The saved form of a divergence: what --replay reads back. */
 export interface DivergenceFile {
   id: string;
