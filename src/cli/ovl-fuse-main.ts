@@ -358,7 +358,8 @@ async function umountCommand(argv: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (process.env[DEV_FD_ENV] !== undefined) {
+  // Only the daemon its parent started carries both; anyone else keeps the default actions.
+  if (process.env[DEV_FD_ENV] !== undefined && process.env[CONFIG_ENV] !== undefined) {
     process.on('SIGINT', holdEarly);
     process.on('SIGTERM', holdEarly);
   }

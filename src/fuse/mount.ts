@@ -144,6 +144,7 @@ export async function mountOverlayFuse(
   process.umask(0);
   if (transport === 'fuse-native') {
     const { mountNative } = await import('./mount-native.js');
+    await signalsDelivered();
     beforeMount();
     const m = await mountNative(cfg, merged, cache, held);
     return { closed: m.closed, ready: Promise.resolve() };
@@ -152,7 +153,10 @@ export async function mountOverlayFuse(
   mark('daemon-loaded');
   // The node core with its layer watcher (watch-start.ts builds lowlevel's OverlayFs).
   const core = new URL(import.meta.url.endsWith('.ts') ? './watch-start.ts' : './watch-start.js', import.meta.url).href;
-  if (devFd === undefined) beforeMount();
+  if (devFd === undefined) {
+    await signalsDelivered();
+    beforeMount();
+  }
   const mounted = mountDev(merged, {
     readonly: cfg.readonly,
     vfs: cfg.vfs,
@@ -161,4 +165,13 @@ export async function mountOverlayFuse(
     fs: { module: core, export: 'createWatchedOverlayFs', args: [cfg, cache, watch, merged, held] },
   });
   return { closed: mounted.closed, ready: mounted.ready };
+}
+
+/**
+ * One turn of the event loop, so that a signal that came during the synchronous preparation of
+ * the layers has reached its handler before `beforeMount` asks. An `await import()` would not do
+ * it in the bundle, where it becomes a resolved promise (microtasks only).
+ */
+function signalsDelivered(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -2,9 +2,11 @@
 // it takes each layer as its own `lowerdir+` string, so 500 absolute lower paths fit (mount(2)'s
 // data is cut at one page), and the kernel's own error text can be read back from the fs context.
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { OvlError } from '../errors.js';
 import { type MountOptions, formatMountOptions, parseMountOptions, resolveMountOptions } from '../format/index.js';
 import { check, throwErrno } from './call.js';
+import { mountIdOf } from './statx.js';
 import {
   AT_FDCWD,
   FSCONFIG_CMD_CREATE,
@@ -113,7 +115,13 @@ export function listMounts(): MountEntry[] {
  */
 export function topMountAt(target: string): MountEntry | undefined {
   const here = listMounts().filter((m) => m.target === target);
-  return here.find((m) => !here.some((o) => o.parentId === m.id));
+  if (here.length === 0) return undefined;
+  // Start from the mount the path really goes through: its parent dir's. Mounts at this path
+  // hidden under a later mount of an ancestor are not reachable, whatever stacks on them.
+  const below = Number(mountIdOf(dirname(target)));
+  let top = target === '/' ? here.find((m) => m.id === below) : here.find((m) => m.parentId === below);
+  for (let up = top; up !== undefined; up = here.find((m) => m.parentId === top!.id)) top = up;
+  return top;
 }
 
 /** True when `target` is itself a mount point. */

@@ -113,6 +113,28 @@ t.test('ovl-fuse umount judges the mount on top, also one moved there after ours
   t.equal(listMounts().filter((e) => e.target === d.merged).length, 2, 'both mounts stay');
 });
 
+// The next review: an ovl-fuse mount hidden under a mount of an ancestor has no mount stacked on
+// it at its path either, and was taken for the top; the tmpfs really at the path went.
+t.test('ovl-fuse umount judges the mount the path goes through, not one hidden under an ancestor', async (t) => {
+  const d = layerDirs(t, 1);
+  t.teardown(() => waitGone(join(d.root, 'x', 'merged')));
+  const x = join(d.root, 'x');
+  const merged = join(x, 'merged');
+  mkdirSync(merged, { recursive: true });
+  const r = await run(['-o', fuseOptions(d), merged]);
+  t.equal(r.exitCode, 0, r.stderr);
+  t.teardown(async () => {
+    await umountSurely(x);
+    await umountSurely(merged);
+  });
+  mountTmpfs(x, '1m');
+  mkdirSync(merged);
+  mountTmpfs(merged, '1m');
+  const u = await run(['umount', merged]);
+  t.same([u.exitCode, u.stderr], [2, `ovl-fuse: ${merged}: not an ovl-fuse mount (tmpfs is mounted there)`]);
+  t.equal(listMounts().filter((e) => e.target === merged).length, 2, 'the hidden ovl-fuse mount and the tmpfs both stay');
+});
+
 t.test('ovl-fuse umount takes a transport=fuse-native mount (fuse.ovl-fuse too)', async (t) => {
   const d = layerDirs(t, 1);
   t.teardown(() => waitGone(d.merged));
