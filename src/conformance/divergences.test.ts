@@ -228,6 +228,9 @@ t.test('a misspelled key in a rule, or at the top of the list, is refused', asyn
     writeFileSync(f, JSON.stringify({ rules: [{ ...rule, op: 'x', [key]: value }] }));
     t.throws(() => loadRules(f), { name: 'UsageError', message: `${f}: rule kind: \`${key}\` must be ${words}, got ${JSON.stringify(value)}` }, key);
   }
+  // Checked before what a flag needs: `"false"` as a string is a kind error, not a missing afterOp.
+  writeFileSync(f, JSON.stringify({ rules: [{ ...rule, whileHeld: 'false' }] }));
+  t.throws(() => loadRules(f), { message: /`whileHeld` must be true or false, got "false"/ });
   writeFileSync(f, JSON.stringify({ rules: [{ ...rule, field: ['a', 'b'], derives: false, op: 'x' }] }));
   t.equal(loadRules(f).length, 1, 'patterns as arrays and flags as false are fine');
 });

@@ -239,9 +239,6 @@ export function loadRules(file: string): AcceptRule[] {
     if (!isObject(r) || typeof r.id !== 'string' || !Array.isArray(r.targets) || typeof r.reason !== 'string' || typeof r.spec !== 'string') {
       throw new UsageError(`${file}: rule ${JSON.stringify(isObject(r) ? r.id : r)} needs id, targets, reason and spec`);
     }
-    if (r.whileHeld && r.afterOp === undefined) throw new UsageError(`${file}: rule ${r.id}: \`whileHeld\` needs the \`afterOp\` it qualifies`);
-    if (r.whileRunning && r.afterOp === undefined) throw new UsageError(`${file}: rule ${r.id}: \`whileRunning\` needs the \`afterOp\` it qualifies`);
-    if (r.derives && r.op === undefined) throw new UsageError(`${file}: rule ${r.id}: \`derives\` needs the \`op\` it follows from`);
     if ('after' in r) throw new UsageError(`${file}: rule ${r.id}: \`after\` is gone; name the op (\`op\`, \`derives\`), or use \`afterOp\` (its names only) or \`afterLayerChange\``);
     const key = unknownKey(r as unknown as Record<string, unknown>, Object.keys(RULE_KEYS));
     if (key !== undefined) throw new UsageError(`${file}: rule ${r.id}: unknown key \`${key}\` (known: ${Object.keys(RULE_KEYS).join(', ')})`);
@@ -249,6 +246,9 @@ export function loadRules(file: string): AcceptRule[] {
     if (bad !== undefined) {
       throw new UsageError(`${file}: rule ${r.id}: \`${bad}\` must be ${KIND_WORDS[RULE_KEYS[bad as keyof AcceptRule]]}, got ${JSON.stringify((r as unknown as Record<string, unknown>)[bad])}`);
     }
+    if (r.whileHeld && r.afterOp === undefined) throw new UsageError(`${file}: rule ${r.id}: \`whileHeld\` needs the \`afterOp\` it qualifies`);
+    if (r.whileRunning && r.afterOp === undefined) throw new UsageError(`${file}: rule ${r.id}: \`whileRunning\` needs the \`afterOp\` it qualifies`);
+    if (r.derives && r.op === undefined) throw new UsageError(`${file}: rule ${r.id}: \`derives\` needs the \`op\` it follows from`);
   }
   return rules as AcceptRule[];
 }

@@ -44,6 +44,7 @@ t.test('--target values', async (t) => {
   t.throws(() => parseTarget('exec:m -o lowerdir={lowerdir},upperdir={upperdir} {merged}'), { name: 'UsageError', message: /missing \{workdir\}:/ });
   t.throws(() => parseTarget(`${full} {lowerdirs}`), { name: 'UsageError', message: /unknown placeholder \{lowerdirs\} .*known: \{lowerdir\} \{upperdir\} \{workdir\} \{merged\} \{options\}/ });
   t.throws(() => parseTarget(`${full} {upper}`), { name: 'UsageError', message: /unknown placeholder \{upper\}/ });
+  for (const typo of ['{mnt}', '{mountpoint}', '{target}']) t.throws(() => parseTarget(`${full} ${typo}`), { name: 'UsageError' }, typo);
   // A review found `awk '{print}'` refused: braces the command itself uses are its own.
   t.doesNotThrow(() => parseTarget(`${full} && echo x | awk '{print}'`));
   t.throws(() => parseTarget('fusee'), { name: 'UsageError', message: /expected kernel, fuse or exec/ });

@@ -81,9 +81,9 @@ function checkTemplate(template: string): void {
     const all = NEEDED.map((p) => `{${p}}`);
     throw new UsageError(`--target exec: the command template needs ${all.slice(0, -1).join(' ')} and ${all.at(-1)}; missing ${missing.map((p) => `{${p}}`).join(' ')}: ${template}`);
   }
-  // Only names that look like ours (a misspelt {lowerdirs} or {upper}): `{print}` in an awk
+  // Only names that look like ours (a misspelt {lowerdirs}, {upper}, {mnt}): `{print}` in an awk
   // program, or any other braces the command itself uses, are the command's business.
-  const ours = /lower|upper|work|merge|option|dir/i;
+  const ours = /lower|upper|work|merge|option|dir|mnt|mount|target/i;
   const unknown = [...template.matchAll(/(?<!\$)\{(\w+)\}/g)].map((m) => m[1]!).find((p) => !KNOWN.includes(p) && ours.test(p));
   if (unknown !== undefined) {
     throw new UsageError(`--target exec: unknown placeholder {${unknown}} in the command template (known: ${KNOWN.map((p) => `{${p}}`).join(' ')}): ${template}`);
