@@ -5,7 +5,7 @@ import { readlinkSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { chainIds, digestHex } from './chain.js';
 import { linkLimitOf } from './link-limit.js';
-import { WarningLog, isDir, listDir, readJson, readText } from './read-meta.js';
+import { WarningLog, isDir, isJsonObject, listDir, readJson, readText } from './read-meta.js';
 import type { ContainerRef, ImageRef, LayerRef, Store } from './types.js';
 
 type DockerDriver = 'overlay' | 'overlay2';
@@ -78,14 +78,14 @@ function readImageDb(imageDir: string, log: WarningLog): { configs: ImageConfig[
   const configs: ImageConfig[] = [];
   const parents = new Set<string>();
   for (const hex of listDir(contentDir, log, true)) {
-    const cfg = readJson(join(contentDir, hex), log) as { rootfs?: { diff_ids?: unknown } } | null | undefined;
+    const cfg = readJson(join(contentDir, hex), log);
     if (cfg === undefined) continue;
     // `null`, an array or a number parse fine but are no config: a warning, not a silent skip.
-    if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) {
+    if (!isJsonObject(cfg)) {
       log.add(join(contentDir, hex), 'image config is not a JSON object');
       continue;
     }
-    const diffIds = cfg.rootfs?.diff_ids;
+    const diffIds = (cfg as { rootfs?: { diff_ids?: unknown } }).rootfs?.diff_ids;
     if (!Array.isArray(diffIds) || !diffIds.every((d) => typeof d === 'string' && digestHex(d) !== null)) {
       log.add(join(contentDir, hex), 'image config has no valid rootfs.diff_ids');
       continue;
@@ -103,15 +103,14 @@ function readRepositories(imageDir: string, log: WarningLog): Map<string, string
   const path = join(imageDir, 'repositories.json');
   const json = readJson(path, log, true);
   if (json === undefined) return names;
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   // Valid JSON of another shape would otherwise leave every image nameless without a word.
-  const repos = isObject(json) ? (json.Repositories ?? {}) : null;
-  if (!isObject(repos)) {
+  const repos = isJsonObject(json) ? (json.Repositories ?? {}) : null;
+  if (!isJsonObject(repos)) {
     log.add(path, 'Repositories is not a JSON object: no image has a name');
     return names;
   }
   for (const [repo, refs] of Object.entries(repos)) {
-    if (!isObject(refs)) {
+    if (!isJsonObject(refs)) {
       log.add(path, `repository ${JSON.stringify(repo)} is not a JSON object`);
       continue;
     }

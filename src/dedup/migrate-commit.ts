@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { OvlError } from '../errors.js';
 import type { MigrateMode } from './migrate-plan.js';
 import { crashPoint } from './migrate-stage.js';
+import { isJsonObject } from './read-meta.js';
 
 export interface Journal {
   version: 1;
@@ -71,7 +72,7 @@ export function readContainerConfig(file: string): { Name?: unknown; Driver?: un
     const why = err instanceof SyntaxError ? `invalid JSON (${err.message.split('\n')[0]})` : `cannot read (${(err as { code?: string }).code ?? String(err)})`;
     throw new OvlError('EINVAL', why, { path: file, cause: err });
   }
-  if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw new OvlError('EINVAL', 'not a JSON object', { path: file });
+  if (!isJsonObject(cfg)) throw new OvlError('EINVAL', 'not a JSON object', { path: file });
   return cfg as { Name?: unknown; Driver?: unknown };
 }
 

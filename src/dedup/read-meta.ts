@@ -26,6 +26,11 @@ export function readText(path: string, log: WarningLog, optional = false): strin
   }
 }
 
+/** A JSON object (not null, not an array): what every metadata file of a store holds at its top. */
+export function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /**
  * Parsed JSON, or undefined with a warning naming the path (truncated or corrupt files happen after
  * crashes). undefined, not null: a file holding `null` parses fine and is the caller's to judge.
