@@ -7,3 +7,4 @@ export * from './mount-options.js';
 export * from './mount-config.js';
 export * from './uuid.js';
 export * from './posix-acl.js';
+export * from './metacopy.js';

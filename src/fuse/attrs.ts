@@ -17,7 +17,8 @@ import type { SetAttr } from './session/filesystem.js';
  */
 function onUpper(ovl: Overlay, path: string, set: SetAttr, change: (real: string) => void): void {
   // may_setattr and vfs_truncate refuse an append-only or immutable object before any copy-up.
-  const node = copyUpChecked(ovl, path, (found) => refuseSetattr(protOf(ovl, found), set, path));
+  // A truncate needs the data in the upper; any other change leaves a metacopy file's below.
+  const node = copyUpChecked(ovl, path, (found) => refuseSetattr(protOf(ovl, found), set, path), set.size !== undefined);
   const real = upperPath(ovl, node.path);
   change(real);
   keepOriginIno(ovl, node.hits[0]!.st, real);

@@ -19,7 +19,8 @@ import {
 } from 'node:fs';
 import { copyFdData } from '../sys/dirents.js';
 import { closeFd, fsyncFd, openFile, startWriteback } from '../sys/fd.js';
-import { type RealStat, type XattrTarget, fstatReal, getXattr, listLayerXattrs, lstatReal, lstatRealOrNull, mknod, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
+import { type RealStat, type XattrTarget, fstatReal, getXattr, listLayerXattrs, lstatReal, lstatRealOrNull, mknod, removeXattrOf, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
+import { METACOPY_PLAIN } from '../format/index.js';
 import { truncateFd } from '../sys/offsets.js';
 import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, SEEK_SET, copyRange, linkFd, seek, setStatusFlags } from '../sys/space.js';
 import { errnoCodeOf } from '../errors.js';
@@ -267,7 +268,32 @@ function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolea
   }
 }
 
-function copyFileUp(ovl: Overlay, src: string, st: RealStat, dest: string, keep: number | null, noData = false): CopiedFile {
+/**
+ * `size` bytes of data from `fdIn` (`from`, stat'ed as `fromSt`) into `fdOut`, fsynced unless the
+ * mount is volatile (or fsync=strict, which syncs after the metadata). Data past `size` (a metacopy
+ * file's data file grown since) is not the file's: the copy is cut there, as the kernel copies
+ * only the overlay inode's size.
+ */
+function copyData(ovl: Overlay, fdIn: number, from: string, fromSt: RealStat, fdOut: number, size: number, dest: string): void {
+  const synced = !ovl.cfg.volatile;
+  if (fromSt.blocks * 512 >= size || !copySparse(fdIn, fdOut, size, synced)) {
+    copyFdData(fdIn, fdOut, from, size, dest, synced ? WRITEBACK_CHUNK : 0);
+    // copy_file_range's chunks may run past `size` in a longer data file; a shorter one leaves
+    // the rest a hole (ovl_set_size).
+    if (fromSt.size !== BigInt(size)) truncateFd(fdOut, size);
+  }
+  if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) fsyncFd(fdOut, dest);
+}
+
+/**
+ * How a regular file's copy gets its data: copied (from `from`, the lower file itself or, for a
+ * metacopy lower file, the data file below it), none (an O_TRUNC open's copy), or `metacopy`: only
+ * the size, the data staying below behind a `metacopy` marker (metacopy=on, a copy-up for
+ * metadata: ovl_need_meta_copy_up).
+ */
+type DataCopy = { from: string; st: RealStat } | 'none' | 'metacopy';
+
+function copyFileUp(ovl: Overlay, src: string, st: RealStat, dest: string, keep: number | null, data: DataCopy): CopiedFile {
   // The kernel overlay never touches a lower's atime.
   const fdIn = openFile(src, constants.O_RDONLY | constants.O_NOATIME);
   const perm = st.mode & 0o777;
@@ -276,15 +302,18 @@ function copyFileUp(ovl: Overlay, src: string, st: RealStat, dest: string, keep:
   try {
     out = openCopy(ovl, keep !== null && (keep & 3) === constants.O_RDWR ? constants.O_RDWR : constants.O_WRONLY, perm);
     const made = madeInWork(ovl, out.fd, perm);
-    if (st.size !== 0n && !noData) {
-      const size = Number(st.size);
-      const synced = !ovl.cfg.volatile;
-      if (st.blocks * 512 >= size || !copySparse(fdIn, out.fd, size, synced)) {
-        copyFdData(fdIn, out.fd, src, size, dest, synced ? WRITEBACK_CHUNK : 0);
+    if (data === 'metacopy') truncateFd(out.fd, st.size);
+    else if (data !== 'none' && st.size !== 0n) {
+      const from = data.from === src ? fdIn : openFile(data.from, constants.O_RDONLY | constants.O_NOATIME);
+      try {
+        copyData(ovl, from, data.from, data.st, out.fd, Number(st.size), dest);
+      } finally {
+        if (from !== fdIn) closeFd(from);
       }
-      if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) fsyncFd(out.fd, dest);
     }
     copyMetadata(ovl, fdIn, st, out.fd, made);
+    // After the xattrs it copied, whose private ones it leaves out (ovl_copy_up_metadata's order).
+    if (data === 'metacopy') setXattr(out.fd, ovl.xattrs.name('metacopy'), METACOPY_PLAIN);
     if (ovl.cfg.fsyncStrict) fsyncFd(out.fd, dest);
     if (out.tmp === null) linkFd(out.fd, dest);
     else rename2(out.tmp, dest, ['noreplace']);
@@ -343,10 +372,9 @@ interface Copied {
 
 /**
  * Copy `node` (in the merged dir `parent`, already copied up) up; `keep` as for copyFileUp.
- * `noData`: a regular file's copy is made empty (an O_TRUNC open's, as ovl_copy_up_flags with
- * O_TRUNC copies no data), with the lower's times.
+ * `want`: see Want.
  */
-function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null, noData = false): Copied {
+function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null, want: Want): Copied {
   const src = node.hits[0]!;
   // A cached dir node carries the stat of its lookup; copy what the lower has now.
   const st = node.fresh ? src.st : lstatReal(src.real);
@@ -355,12 +383,19 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null, 
   const parentTimes = timesOf(parentUpper);
   const dest = upperPath(ovl, node.path);
   let file: CopiedFile | null = null;
-  if (type === S_IFREG) file = copyFileUp(ovl, src.real, st, dest, keep, noData);
+  // A lower metacopy file's copy is one too, with no redirect: the lookup of its name goes on to
+  // the lower one, whose own redirect leads to the data (as the kernel's, checked on 6.18).
+  const metacopy = want === 'meta' && ovl.cfg.metacopy && type === S_IFREG;
+  if (!metacopy && want !== 'empty' && node.dataOnly === 'missing') fail('ENOENT', `${node.path}: data-only layers hold no data file`);
+  if (node.dataOnly === 'lazy') ovl.dataLoaded.add(node.path);
+  const data: DataCopy = metacopy ? 'metacopy' : want === 'empty' ? 'none' : { from: (node.data ?? src).real, st: (node.data ?? src).st };
+  if (type === S_IFREG) file = copyFileUp(ovl, src.real, st, dest, keep, data);
   else copyOtherUp(ovl, src.layer, src.real, st, dest);
   const nowImpure = markImpure(ovl, parentUpper, parent.hits[0]);
   // Copy-up is invisible: the upper parent keeps its times, as with the kernel.
   if (parentTimes) setTimes(parentUpper, parentTimes[0], parentTimes[1]);
-  ovl.handles.followCopyUp(objectKey(st), dest, st.nlink > 1 ? node.path : null);
+  // After a metadata copy an fd opened before still reads the lower's data, as the kernel's does.
+  if (!metacopy) ovl.handles.followCopyUp(objectKey((node.data ?? src).st), dest, st.nlink > 1 ? node.path : null);
   ovl.onCopyUp?.(node.path, nowImpure, (type !== S_IFDIR && st.nlink > 1) || !keepsListingPlace(node, parent));
   return { origin: type !== S_IFDIR && st.nlink === 1 ? st.ino : null, file };
 }
@@ -376,6 +411,13 @@ function keepsListingPlace(node: Node, parent: Node): boolean {
   return !lowest.layer.upper && lstatRealOrNull(realChild(lowest.real, splitPath(node.path)[1])) !== null;
 }
 
+/**
+ * What a copy-up is for, which decides a regular file's data: `meta` (a change of metadata: with
+ * metacopy=on the data stays below, ovl_need_meta_copy_up), `data` (a write: all of it), `empty` (an
+ * O_TRUNC open, which ovl_copy_up_flags copies without data, with the lower's times).
+ */
+type Want = 'meta' | 'data' | 'empty';
+
 /** A merged object with an upper copy, and the copy's fd and stat when copyUpOpen just made it. */
 export interface CopiedUp {
   node: Node;
@@ -383,14 +425,17 @@ export interface CopiedUp {
   st: RealStat | null;
 }
 
-/** Make sure the merged object at `path` has an upper copy; returns its node afterwards. */
+/**
+ * Make sure the merged object at `path` has an upper copy, for a change of its metadata or name
+ * (metacopy=on leaves a regular file's data below); returns its node afterwards.
+ */
 export function copyUp(ovl: Overlay, path: string): Node {
-  return copyUpKeep(ovl, path, null).node;
+  return copyUpKeep(ovl, path, null, 'meta').node;
 }
 
 /** copyUp for an O_TRUNC open that fails after it (ETXTBSY): a regular file's copy holds no data. */
 export function copyUpTruncated(ovl: Overlay, path: string): Node {
-  return copyUpKeep(ovl, path, null, true).node;
+  return copyUpKeep(ovl, path, null, 'empty').node;
 }
 
 /**
@@ -406,26 +451,34 @@ export function copyUpOpen(ovl: Overlay, path: string, flags: number): CopiedUp 
     refuseNonRegularOpen(node.hits[0]!.st, path);
     refuseOpen(protOf(ovl, node), flags, path);
   };
-  return copyUpKeep(ovl, path, (flags & ~(KEEPABLE | O_CLOEXEC | O_LARGEFILE)) === 0 ? flags & KEEPABLE : null, false, check);
+  return copyUpKeep(ovl, path, (flags & ~(KEEPABLE | O_CLOEXEC | O_LARGEFILE)) === 0 ? flags & KEEPABLE : null, 'data', check);
 }
 
-/** copyUp after `check` of the merged object found (its throw leaves everything as it was). */
-export function copyUpChecked(ovl: Overlay, path: string, check: (node: Node) => void): Node {
-  return copyUpKeep(ovl, path, null, false, check).node;
+/**
+ * copyUp after `check` of the merged object found (its throw leaves everything as it was);
+ * `data`: the change needs the data in the upper (a truncate).
+ */
+export function copyUpChecked(ovl: Overlay, path: string, check: (node: Node) => void, data = false): Node {
+  return copyUpKeep(ovl, path, null, data ? 'data' : 'meta', check).node;
 }
 
-function copyUpKeep(ovl: Overlay, path: string, keep: number | null, noData = false, check?: (node: Node) => void): CopiedUp {
+function copyUpKeep(ovl: Overlay, path: string, keep: number | null, want: Want, check?: (node: Node) => void): CopiedUp {
   const node = path === '/' ? lookupDir(ovl, '/') : lookupPath(ovl, path);
   check?.(node);
-  if (node.hits[0]!.layer.upper) return { node, fd: null, st: null };
+  if (node.hits[0]!.layer.upper) {
+    if ((node.data || node.dataOnly) && want !== 'meta') return { node: copyDataUp(ovl, node, want), fd: null, st: null };
+    return { node, fd: null, st: null };
+  }
   if (!ovl.stack.upper) fail('EROFS', path);
   const parent = copyUp(ovl, splitPath(path)[0]);
-  const { origin, file } = copyUpOne(ovl, node, parent, keep, noData);
+  const { origin, file } = copyUpOne(ovl, node, parent, keep, want);
   // A dir's files are found where they were (its new upper copy is empty): they stay remembered.
   const files = node.isDir ? ovl.files.get(path) : undefined;
   ovl.invalidate(path);
-  // A regular file's copy was stat'ed on its fd: no lookup by path needed to build its node.
-  const copied = file ? upperFileNode(ovl, path, upperPath(ovl, path), file.st) : lookupPath(ovl, path);
+  // A regular file's copy was stat'ed on its fd: no lookup by path needed to build its node
+  // (but a metacopy file's node needs its data found below).
+  const metacopy = file !== null && want === 'meta' && ovl.cfg.metacopy;
+  const copied = file && !metacopy ? upperFileNode(ovl, path, upperPath(ovl, path), file.st) : lookupPath(ovl, path);
   if (files) ovl.filesIn(path, files);
   // The merged file keeps the inode number of the lower object its origin names (inode.ts): known
   // here, so it need not be read back and decoded by handle (getxattr + open_by_handle_at).
@@ -436,3 +489,42 @@ function copyUpKeep(ovl: Overlay, path: string, keep: number | null, noData = fa
   }
   return { node: copied, fd: file?.fd ?? null, st: file?.fd != null ? file.st : null };
 }
+
+/**
+ * The data of a metacopy file in the upper (`node`, whose data is below), copied into that same
+ * upper file before a write, as ovl_copy_up_meta_inode_data does: the data up to the file's size
+ * (none for an O_TRUNC open), fsynced as any copy-up's, the file's `security.capability` put back
+ * (the write would drop it), and only then the `metacopy` marker removed. Its inode is unchanged;
+ * read-only fds still on the data file follow it into the upper now.
+ */
+function copyDataUp(ovl: Overlay, node: Node, want: Want): Node {
+  const top = node.hits[0]!;
+  if (!node.data && want !== 'empty') fail('ENOENT', `${node.path}: data-only layers hold no data file`);
+  ovl.dataLoaded.add(node.path);
+  const data = node.data ?? top;
+  // As the kernel: the size of the object below (the data file, grown or shrunk offline, or a
+  // metacopy file between), not the upper's; the upper is only ever extended by it, never cut.
+  const size = want === 'empty' ? 0 : Number(node.lowerSize ?? data.st.size);
+  const fd = openFile(top.real, constants.O_WRONLY);
+  try {
+    if (size > 0) {
+      const caps = getXattr(fd, CAPS);
+      const fdIn = openFile(data.real, constants.O_RDONLY | constants.O_NOATIME);
+      try {
+        copyData(ovl, fdIn, data.real, data.st, fd, Math.min(size, Number(data.st.size)), top.real);
+      } finally {
+        closeFd(fdIn);
+      }
+      if (top.st.size > BigInt(size)) truncateFd(fd, top.st.size);
+      if (caps !== null) setXattr(fd, CAPS, caps);
+    }
+    removeXattrOf(fd, ovl.xattrs.name('metacopy'));
+  } finally {
+    closeFd(fd);
+  }
+  if (node.data) ovl.handles.followCopyUp(objectKey(data.st), top.real, data.st.nlink > 1 ? node.path : null);
+  ovl.invalidate(node.path);
+  return lookupPath(ovl, node.path);
+}
+
+const CAPS = 'security.capability';

@@ -27,6 +27,13 @@ export interface Handle {
   ino: bigint;
   /** fds to close on release (the original one stays open after a swap). */
   extraFds: number[];
+  /**
+   * A read-only handle of a metacopy file (metacopy.ts) reads its data file (`fd`), but its
+   * attributes are the metacopy file's: an O_PATH fd of that, until the data is copied up.
+   */
+  meta?: number;
+  /** `meta` is an upper file, whose atime a read stamps (a lower metacopy file's never is). */
+  metaInUpper?: boolean;
   /** The node id it was opened on (node-based transport; HandleTable.setNode): serves the node after its name is gone. */
   readonly nodeid?: number;
 }
@@ -150,6 +157,11 @@ export class HandleTable {
       h.extraFds.push(h.fd);
       h.fd = openSync(upper, O_RDONLY | (h.exec ? O_NOATIME : 0));
       h.upper = true;
+      if (h.meta !== undefined) {
+        h.extraFds.push(h.meta);
+        h.meta = undefined;
+        h.metaInUpper = false;
+      }
       unindex(this.byLower, lowerKey, fh);
     }
   }

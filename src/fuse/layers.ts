@@ -33,6 +33,11 @@ export interface LayerStack {
   upper: Layer | null;
   lowers: Layer[];
   /**
+   * Data-only lower layers (`lowerdir=l1::d1`, `datadir+=`), below every other and never merged:
+   * only a metacopy file's absolute `redirect` reaches into them (lookup.ts dataOnlyHit).
+   */
+  data: Layer[];
+  /**
    * `workdir/work`: where copy-up and whiteout temporaries are built (null when read-only);
    * reached through the upper's clone when the upper has one (Layer.via).
    */
@@ -48,6 +53,7 @@ export function layerStack(cfg: OverlayConfig): LayerStack {
     all,
     upper,
     lowers: all.filter((l) => !l.upper),
+    data: (cfg.datadirs ?? []).map((root, i) => newLayer(all.length + i, root, false)),
     work: cfg.workdir !== undefined && upper ? join(cfg.workdir, 'work') : null,
   };
 }

@@ -8,7 +8,7 @@ import { changeMode, changeOwner, changeTimes, truncatePath } from './attrs.js';
 import type { Handle } from './handles.js';
 import { CAP_FOWNER, CAP_FSETID, holds, inGroupOrCapable, taskCreds } from './caller-creds.js';
 import { inoOf, nlinkOf } from './inode.js';
-import { type Node, topStat } from './lookup.js';
+import { type Node, blocksOf, topStat } from './lookup.js';
 import { fail } from './errno.js';
 import { current } from './ops-file.js';
 import type { Caller, Overlay } from './overlay.js';
@@ -49,13 +49,18 @@ export function attrOf(st: RealStat, ino: bigint, nlink: number = st.nlink): Att
 /** The attributes of a merged node from `st`, a fresh stat of its top object, or null when it vanished. */
 export function nodeAttr(ovl: Overlay, node: Node, st = topStat(node)): Attr | null {
   if (!st) return null;
-  return attrOf(st, inoOf(ovl, node, st), nlinkOf(node, st));
+  const attr = attrOf(st, inoOf(ovl, node, st), nlinkOf(node, st));
+  if (node.data || node.dataOnly) attr.blocks = blocksOf(ovl, node, st);
+  return attr;
 }
 
 /** The attributes of an open file, following a copy-up made since it was opened. */
 export function handleAttr(ovl: Overlay, fh: number): Attr {
   const h = current(ovl, fh);
-  return attrOf(fstatReal(h.fd), h.ino);
+  if (h.meta === undefined) return attrOf(fstatReal(h.fd), h.ino);
+  const attr = attrOf(fstatReal(h.meta), h.ino);
+  attr.blocks = fstatReal(h.fd).blocks;
+  return attr;
 }
 
 function timeSpec(t: SetAttr['atime']): TimeSpec {

@@ -19,6 +19,8 @@ interface DirHandle {
   resolved: Map<string, Node>;
   /** Listing.changesWhenImpure of `entries`. */
   changesWhenImpure?: boolean;
+  /** Listing.error: a READDIR from the end of `entries` on answers it. */
+  error?: string;
 }
 
 /** Listings kept for handle-less readers (fh 0): the most recently read dirs, oldest dropped first. */
@@ -83,6 +85,7 @@ function snapshot(core: LlCore, h: DirHandle): DirEntry[] {
   resolved.clear();
   const listing = listDir(core.ovl, core.pathOf(core.rec(nodeid)), resolved);
   h.changesWhenImpure = listing.changesWhenImpure;
+  h.error = listing.error;
   const out: DirEntry[] = new Array(listing.names.length);
   for (let i = 0; i < listing.names.length; i++) {
     const name = listing.names[i]!;
@@ -113,6 +116,8 @@ export function readDir(core: LlCore, dirs: DirHandles, nodeid: number, fh: numb
   const h = dirs.of(nodeid, fh);
   if (!h || h.nodeid !== nodeid) fail('EBADF', `dir handle ${fh}`);
   if (h.entries === null || offset === 0) h.entries = snapshot(core, h);
+  // Entries before a refused lookup go out first; the request after them gets its errno.
+  if (h.error !== undefined && offset >= h.entries.length) fail(h.error, `${core.pathOf(core.rec(nodeid))}: a name the listing looks up is refused`);
   core.listingServed(nodeid, h.changesWhenImpure === true);
   if (fh === 0 && offset >= h.entries.length) dirs.done(h);
   return from(core, h, offset);

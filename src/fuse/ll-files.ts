@@ -4,6 +4,8 @@
 import { constants, readSync } from 'node:fs';
 import { type RealStat, fstatReal } from '../sys/real-stat.js';
 import { writeAt } from '../sys/offsets.js';
+import { setTimes } from '../sys/index.js';
+import { readStampsAtime } from './read-atime.js';
 import { copyUpTruncated, objectKey } from './copy-up.js';
 import { lookupPath } from './lookup.js';
 import { fail } from './errno.js';
@@ -102,7 +104,11 @@ export function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatReal(co
   const unchanged = rec.openMtimeNs === st.mtimeNs && rec.openSize === size;
   rec.openMtimeNs = st.mtimeNs;
   rec.openSize = size;
-  const io = core.io.open(core.session, rec, fh, h, sameRealFile(core, rec, core.aliasesOf(rec), st), core.policy.openFlags(unchanged), st);
+  // A metacopy file whose read is due to stamp its atime is opened for direct I/O: every read
+  // reaches the daemon (readFile), even one of no bytes (a cached read at the size the client
+  // knows sends none), as every read reaches the kernel's overlay.
+  const stamp = h.metaInUpper === true && metacopyStampDue(core, h.meta!);
+  const io = core.io.open(core.session, rec, fh, h, sameRealFile(core, rec, core.aliasesOf(rec), st), core.policy.openFlags(unchanged), st, stamp);
   return { fh, ...io, openFlags: io.openFlags | FOPEN_NOFLUSH };
 }
 
@@ -219,7 +225,25 @@ export function createFile(
 
 // readSync takes a bigint position (2^53 and more) as it is.
 export function readFile(core: LlCore, fh: number, offset: U64, size: number, into: Buffer): number {
-  return readSync(current(core.ovl, fh).fd, into, 0, size, offset);
+  const h = current(core.ovl, fh);
+  const n = readSync(h.fd, into, 0, size, offset);
+  if (h.metaInUpper && h.meta !== undefined && metacopyStampDue(core, h.meta)) stampAtime(h.meta);
+  return n;
+}
+
+/**
+ * Would a read of the metacopy file open as O_PATH fd `meta` stamp its atime? The kernel's
+ * overlay reads the data file below (O_NOATIME) and then stamps the overlay inode's, that is the
+ * upper metacopy file's, atime under relatime (ovl_file_accessed, ovl_update_time); a metacopy
+ * file in a lower layer has no upper inode and is never stamped.
+ */
+function metacopyStampDue(core: LlCore, meta: number): boolean {
+  return readStampsAtime(fstatReal(meta), core.io.upperAtime, Math.floor(Date.now() / 1000));
+}
+
+/** atime of the file open as O_PATH fd `fd` set to now (through its /proc magic link: futimens refuses O_PATH). */
+function stampAtime(fd: number): void {
+  setTimes(`/proc/self/fd/${fd}`, 'now', 'omit', { follow: true });
 }
 
 export function writeFile(core: LlCore, nodeid: number, fh: number, offset: U64, data: Buffer, killSuidgid = false): number {

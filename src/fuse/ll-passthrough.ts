@@ -104,7 +104,7 @@ export class IoModes {
    */
   open(
     session: Session, rec: NodeRec, fh: number, h: Handle, aliases: Iterable<NodeRec>, cachedFlags: number,
-    st?: StatTimes & Partial<Pick<RealStat, 'dev' | 'ino'>>,
+    st?: StatTimes & Partial<Pick<RealStat, 'dev' | 'ino'>>, direct = false,
   ): { openFlags: number; backingId?: number } {
     const io = this.io(rec);
     const besideCached = io.cached > 0 || this.othersHave(aliases, rec, 'cached');
@@ -129,7 +129,7 @@ export class IoModes {
         return { openFlags: FOPEN_PASSTHROUGH, backingId: id };
       }
     }
-    if (io.fhs.length > 0 || this.othersHave(aliases, rec, 'passthrough') || (blocked && this.stampDue(session, h, st))) {
+    if (direct || io.fhs.length > 0 || this.othersHave(aliases, rec, 'passthrough') || (blocked && this.stampDue(session, h, st))) {
       io.direct++;
       this.opens.set(fh, { rec, mode: 'direct', readWrite: false });
       return { openFlags: FOPEN_DIRECT_IO };

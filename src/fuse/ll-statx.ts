@@ -6,7 +6,7 @@
 import { type RealStat, STATX_BASIC_STATS, STATX_BTIME, fstatReal } from '../sys/index.js';
 import { fail } from './errno.js';
 import type { LlCore } from './ll-core.js';
-import { attrOf } from './ll-attr.js';
+import { attrOf, handleAttr } from './ll-attr.js';
 import { ownHandle } from './ll-files.js';
 import { lookupPath, topStat } from './lookup.js';
 import { current } from './ops-file.js';
@@ -25,8 +25,9 @@ function attrAndStat(core: LlCore, nodeid: number, fh: number | null): { attr: A
   const handle = ownHandle(core, rec, fh) ?? (path === null ? core.handleOf(rec) : undefined);
   if (handle !== undefined) {
     const h = current(core.ovl, handle);
-    const st = fstatReal(h.fd);
-    return { attr: attrOf(st, h.ino), st };
+    // A metacopy file's handle reads its data file but is stat'ed as itself (Handle.meta).
+    const st = fstatReal(h.meta ?? h.fd);
+    return { attr: h.meta === undefined ? attrOf(st, h.ino) : handleAttr(core.ovl, handle), st };
   }
   const node = lookupPath(core.ovl, path ?? core.pathOf(rec));
   const st = topStat(node) ?? fail('ENOENT', node.path);

@@ -6,6 +6,7 @@
 import {
   type Redirect,
   isCharWhiteout,
+  parseMetacopy,
   mayBeXattrWhiteout,
   opaqueMeaning,
   parseRedirect,
@@ -30,6 +31,8 @@ export interface Hit {
   opaque: 'opaque' | 'xwhiteouts' | 'none';
   /** For dirs: the `protattr` value the markers' listxattr found (null: none), read for protect.ts. */
   protattr?: Buffer | null;
+  /** For dirs: the copy carries an `impure` marker (its listxattr named one), see mayBeMetacopy. */
+  impure?: boolean;
 }
 
 /** One merged object: its real objects, top first. A dir has ≥ 1 dir hits; a non-dir exactly 1. */
@@ -37,6 +40,22 @@ export interface Node {
   path: string;
   hits: Hit[];
   isDir: boolean;
+  /**
+   * A metacopy file's data (metacopy.ts): the regular file below its top hit, found by name or by
+   * the top's `redirect`, that holds the data the top's copy left behind. Undefined for any other.
+   */
+  data?: Hit;
+  /**
+   * A metacopy file's: the size of the first object below its top (ovl_path_lower, the data file
+   * itself unless a metacopy file sits between), which is how much a data copy-up copies.
+   */
+  lowerSize?: bigint;
+  /**
+   * A metacopy file whose data a data-only layer holds (`lazy`: the kernel looks it up at the
+   * first open, and until then guesses st_blocks), or should hold and does not (`missing`: stat
+   * works, an open is ENOENT).
+   */
+  dataOnly?: 'lazy' | 'missing';
   /** The hits' stats were taken by this lookup (a cached dir's are not: re-stat before reporting). */
   fresh: boolean;
   /** Its append-only and immutable flags once protect.ts read them (kept with a cached dir). */
@@ -65,6 +84,19 @@ export function topStat(node: Node): RealStat | null {
   return node.fresh ? node.hits[0]!.st : lstatOrNull(node.hits[0]!.real);
 }
 
+/**
+ * st_blocks of a merged regular file stat'ed as `st`: a metacopy file's are its data's
+ * (ovl_getattr: the sparse copy holds none of them), or, with the data in a data-only layer not
+ * yet opened, the kernel's guess from the size; any other file's its own.
+ */
+export function blocksOf(ovl: Overlay, node: Node, st: RealStat): number {
+  if (node.dataOnly === 'missing' || (node.dataOnly === 'lazy' && !ovl.dataLoaded.has(node.path))) {
+    const bs = BigInt(st.blksize || 4096);
+    return Number((((st.size + bs - 1n) / bs) * bs) >> 9n);
+  }
+  return node.data ? node.data.st.blocks : st.blocks;
+}
+
 /** A kernel whiteout (char 0/0) or an xattr whiteout (empty file carrying `overlay.whiteout`). */
 export function isWhiteoutAt(ovl: Overlay, real: string, st: RealStat): boolean {
   if (isCharWhiteout(st)) return true;
@@ -73,8 +105,11 @@ export function isWhiteoutAt(ovl: Overlay, real: string, st: RealStat): boolean 
   return st.size === 0n && mayBeXattrWhiteout({ mode: st.mode, size: 0 }) && hasXattr(real, ovl.xattrs.name('whiteout'));
 }
 
-/** A place to look: layer and real path; `resolved` when a lookup below already followed its redirects. */
-type Candidate = [Layer, string, boolean?];
+/**
+ * A place to look: layer and real path; `resolved` when a lookup below already followed its
+ * redirects; `impureDir` when the dir copy it is in carries `impure` (mayBeMetacopy).
+ */
+type Candidate = [Layer, string, boolean?, boolean?];
 
 /**
  * Where the search goes on below a dir carrying a redirect. Relative ("d"): beside it, in the
@@ -85,7 +120,7 @@ type Candidate = [Layer, string, boolean?];
  */
 function redirectCandidates(ovl: Overlay, parent: Node, red: Redirect, below: number): Candidate[] {
   if (red.kind === 'relative') {
-    return parent.hits.filter((h) => h.layer.index > below).map((h) => [h.layer, realChild(h.real, red.name)]);
+    return parent.hits.filter((h) => h.layer.index > below).map((h) => [h.layer, realChild(h.real, red.name), false, h.impure]);
   }
   let node: Node | null = layerRoots(ovl, ovl.stack.lowers.filter((l) => l.index > below));
   for (const name of red.path) {
@@ -99,8 +134,9 @@ interface Markers {
   opaque: Buffer | null;
   redirect: Buffer | null;
   protattr: Buffer | null;
+  impure: boolean;
 }
-const NO_MARKERS: Markers = { opaque: null, redirect: null, protattr: null };
+const NO_MARKERS: Markers = { opaque: null, redirect: null, protattr: null, impure: false };
 
 /**
  * A dir copy's opaque marker, (when asked) its redirect, and in the upper its `protattr`. One
@@ -117,6 +153,7 @@ function dirMarkers(ovl: Overlay, real: string, withRedirect: boolean, upper: bo
     opaque: names.includes(opaque) ? getXattr(real, opaque) : null,
     redirect: withRedirect && names.includes(redirect) ? getXattr(real, redirect) : null,
     protattr: upper && names.includes(protattr) ? getXattr(real, protattr) : null,
+    impure: names.includes(ovl.xattrs.name('impure')),
   };
 }
 
@@ -124,7 +161,7 @@ function dirHit(ovl: Overlay, layer: Layer, real: string, st: RealStat, markers:
   const meaning = opaqueMeaning(markers.opaque);
   // opaque=x marks a lower dir holding xattr whiteouts; in the upper and the bottom lower it is ignored.
   const read = xwhiteoutsMarkerRead({ upper: layer.upper, lastLower: layer.index === ovl.stack.all.length - 1 });
-  return { layer, real, st, opaque: meaning === 'xwhiteouts' && !read ? 'none' : meaning, protattr: markers.protattr };
+  return { layer, real, st, opaque: meaning === 'xwhiteouts' && !read ? 'none' : meaning, protattr: markers.protattr, impure: markers.impure };
 }
 
 /**
@@ -133,17 +170,128 @@ function dirHit(ovl: Overlay, layer: Layer, real: string, st: RealStat, markers:
  */
 function childCandidates(ovl: Overlay, parent: Node, name: string): Candidate[] {
   const only = ovl.lowerIndex.lookup(parent.hits, name);
-  if (only === null) return parent.hits.map((h) => [h.layer, realChild(h.real, name)]);
+  if (only === null) return parent.hits.map((h) => [h.layer, realChild(h.real, name), false, h.impure]);
   const out: Candidate[] = [];
   const top = parent.hits[0]!;
-  if (top.layer.upper) out.push([top.layer, realChild(top.real, name)]);
+  if (top.layer.upper) out.push([top.layer, realChild(top.real, name), false, top.impure]);
   if (typeof only === 'number') {
     const h = parent.hits[only]!;
-    out.push([h.layer, realChild(h.real, name)]);
+    out.push([h.layer, realChild(h.real, name), false, h.impure]);
   } else {
-    for (const i of only) out.push([parent.hits[i]!.layer, realChild(parent.hits[i]!.real, name)]);
+    for (const i of only) out.push([parent.hits[i]!.layer, realChild(parent.hits[i]!.real, name), false, parent.hits[i]!.impure]);
   }
   return out;
+}
+
+/**
+ * Does the regular file at `real` carry a `metacopy` marker? A value the kernel refuses is EIO
+ * ("invalid xattr"). ovl_lookup_single asks every regular file a lookup stops at, with metacopy
+ * off too (such a file is then refused, not read as the zeros of its sparse copy); ovl-fuse asks
+ * every one on a mount with `metacopy=on` or data-only layers (Overlay.anyMetacopy), and otherwise
+ * one in a dir copy marked `impure`, which every copy-up the kernel makes leaves on the dir it
+ * copies into (a metacopy one included). That getxattr is a syscall of ~2 µs here, on every file
+ * a cold walk meets: 25 % more wall time for the bench's cold walk when asked of every file
+ * (docs/fuse.md, "Metacopy and data-only layers"). A metacopy file made by hand in a dir without
+ * `impure`, on a mount without metacopy, is read as its sparse self where the kernel refuses it.
+ */
+function isMetacopy(ovl: Overlay, real: string): boolean {
+  const name = ovl.xattrs.name('metacopy');
+  if (!hasXattr(real, name)) return false;
+  const value = getXattr(real, name);
+  if (value === null) return false;
+  if (parseMetacopy(value) === null) fail('EIO', `${real}: invalid metacopy xattr`);
+  return true;
+}
+
+/**
+ * Where a metacopy file's data is (ovl_lookup's walk on below a metacopy dentry): the regular file
+ * at the same name in the layers below, or where the file's own `redirect` points (relative: in
+ * its parent's copies below; absolute: from the root of the layers below), a metacopy file met on
+ * the way sending the search on in turn. Without metacopy=on the kernel refuses to follow (EPERM)
+ * once something is found below; with nothing found, or a whiteout, a dir or another type in the
+ * way, the lookup fails EIO ("metacopy with no lower data found").
+ */
+function metacopyData(ovl: Overlay, parent: Node, name: string, top: Hit, below: Candidate[]): MetacopyData {
+  let redirect = fileRedirect(ovl, parent, top);
+  let cands = redirect?.cands ?? below;
+  const path = childPath(parent.path, name);
+  let lowerSize: bigint | null = null;
+  let stopped = false;
+  for (let i = 0; i < cands.length; i++) {
+    const [layer, real] = cands[i]!;
+    const st = lstatOrNull(layer.mounts.length === 0 ? real : throughMounts(layer, real));
+    if (!st) continue;
+    if (!ovl.cfg.metacopy) fail('EPERM', `${path}: refusing to follow metacopy origin`);
+    if ((st.mode & S_IFMT) !== S_IFREG || isWhiteoutAt(ovl, real, st)) {
+      stopped = true;
+      break;
+    }
+    const hit: Hit = { layer, real, st, opaque: 'none' };
+    lowerSize ??= st.size;
+    if (!isMetacopy(ovl, real)) return { data: hit, lowerSize };
+    // A metacopy file below (an older upper among the lowers): its own redirect leads on.
+    const next = fileRedirect(ovl, parent, hit);
+    if (next) {
+      redirect = next;
+      cands = next.cands;
+      i = -1;
+    }
+  }
+  // The normal layers end on a metacopy file with an absolute redirect: the data-only layers hold
+  // its data (the kernel defers that lookup to the first open: ovl_maybe_lookup_lowerdata).
+  if (!stopped && redirect?.absolute && ovl.stack.data.length > 0) {
+    const data = dataOnlyHit(ovl, redirect.absolute);
+    return data ? { data, lowerSize, dataOnly: 'lazy' } : { data: null, lowerSize, dataOnly: 'missing' };
+  }
+  return fail('EIO', `${path}: metacopy with no lower data found`);
+}
+
+interface MetacopyData {
+  data: Hit | null;
+  lowerSize: bigint | null;
+  dataOnly?: 'lazy' | 'missing';
+}
+
+/**
+ * The data file at absolute path `comps` in the first data-only layer holding one: a regular file,
+ * reached without a symlink on the way (vfs_path_lookup with LOOKUP_BENEATH | LOOKUP_NO_SYMLINKS).
+ */
+function dataOnlyHit(ovl: Overlay, comps: readonly string[]): Hit | null {
+  for (const layer of ovl.stack.data) {
+    let real = layer.root;
+    let st: RealStat | null = null;
+    for (const comp of comps) {
+      real = realChild(real, comp);
+      st = lstatOrNull(real);
+      if (st === null || (st.mode & S_IFMT) === 0o120000) break;
+    }
+    if (st !== null && (st.mode & S_IFMT) === S_IFREG) return { layer, real, st, opaque: 'none' };
+  }
+  return null;
+}
+
+/**
+ * The places a metacopy file's `redirect` sends its data search to, below its own layer, and the
+ * path of an absolute one (for the data-only layers); null without one. Followed where dirs'
+ * redirects are, and always on a mount with data-only layers (the kernel's check_redirect).
+ */
+function fileRedirect(ovl: Overlay, parent: Node, hit: Hit): { cands: Candidate[]; absolute: string[] | null } | null {
+  if (!ovl.follow && ovl.stack.data.length === 0) return null;
+  const value = getXattr(hit.real, ovl.xattrs.name('redirect'));
+  const red = value === null ? null : parseRedirect(value);
+  if (red === null) return null;
+  const below = hit.layer.index;
+  if (red.kind === 'relative') {
+    return { cands: parent.hits.filter((h) => h.layer.index > below).map((h) => [h.layer, realChild(h.real, red.name)]), absolute: null };
+  }
+  const last = red.path[red.path.length - 1];
+  if (last === undefined) return { cands: [], absolute: null };
+  let node: Node | null = layerRoots(ovl, ovl.stack.lowers.filter((l) => l.index > below));
+  for (const comp of red.path.slice(0, -1)) {
+    node = node && node.hits.length > 0 ? lookupChild(ovl, node, comp, false) : null;
+    if (!node?.isDir) return { cands: [], absolute: red.path };
+  }
+  return { cands: node.hits.map((h) => [h.layer, realChild(h.real, last)]), absolute: red.path };
 }
 
 /**
@@ -176,7 +324,17 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string, fixOrigin 
     if (isWhiteoutAt(ovl, real, st)) break;
     const dir = isDirStat(st);
     if (!dir) {
-      if (hits.length === 0) hits.push({ layer, real, st, opaque: 'none' });
+      if (hits.length > 0) break;
+      hits.push({ layer, real, st, opaque: 'none' });
+      if ((st.mode & S_IFMT) === S_IFREG && (ovl.anyMetacopy || cands[i]![3] === true) && isMetacopy(ovl, real)) {
+        const path = childPath(parent.path, name);
+        const found = metacopyData(ovl, parent, name, hits[0]!, cands.slice(i + 1));
+        const node: Node = { path, hits, isDir: false, fresh: true, lowerSize: found.lowerSize ?? found.data?.st.size ?? hits[0]!.st.size };
+        if (found.data) node.data = found.data;
+        if (found.dataOnly) node.dataOnly = found.dataOnly;
+        ovl.lowerIndex.missed(parent.hits, misses);
+        return node;
+      }
       break;
     }
     const markers = dirMarkers(ovl, real, ovl.follow && !resolved, layer.upper);
@@ -250,7 +408,8 @@ export function rememberDir(ovl: Overlay, node: Node): void {
  */
 export function rememberChild(ovl: Overlay, parent: Node, name: string, child: Node): void {
   if (child.isDir) return rememberDir(ovl, child);
-  if (ovl.dirs.has(parent.path)) rememberFile(ovl, parent.path, name, child.hits[0]!);
+  // A metacopy file's data hit is not in a FileRef: it is looked up again each time.
+  if (ovl.dirs.has(parent.path) && !child.data && !child.dataOnly) rememberFile(ovl, parent.path, name, child.hits[0]!);
 }
 
 /** The merged object at `path`, or null when it does not exist (its parent must exist). */
@@ -264,7 +423,7 @@ export function lookupOrNull(ovl: Overlay, path: string): Node | null {
   if (file) return file;
   const node = lookupChild(ovl, dir, name);
   if (node?.isDir) rememberDir(ovl, node);
-  else if (node) rememberFile(ovl, parent, name, node.hits[0]!);
+  else if (node && !node.data && !node.dataOnly) rememberFile(ovl, parent, name, node.hits[0]!);
   return node;
 }
 

@@ -111,7 +111,7 @@ export async function premountDev(cfg: OverlayConfig, merged: string): Promise<{
 
 /** Before mount(2) at `merged`: an fd on each dir of the configuration it will cover (layers.ts coveredDirs). */
 function holdCovered(cfg: OverlayConfig, merged: string): Covered {
-  return holdDirs(coveredDirs([cfg.upperdir, cfg.workdir, ...cfg.lowerdirs], merged));
+  return holdDirs(coveredDirs([cfg.upperdir, cfg.workdir, ...cfg.lowerdirs, ...cfg.datadirs], merged));
 }
 
 /**

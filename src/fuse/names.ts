@@ -12,6 +12,7 @@ import { hasOrigin } from './origin-fix.js';
 import type { Overlay } from './overlay.js';
 import { refuseDelete, refuseLink, refuseNameIn } from './protect.js';
 import { checkEmptyDir } from './readdir.js';
+import { setLinkRedirect, willBeMetacopy } from './rename.js';
 
 /** The kernel's encoding of rdev in FUSE requests (new_encode_dev) → major/minor. */
 export function decodeFuseDev(dev: number): [number, number] {
@@ -43,6 +44,7 @@ export function linkAt(ovl: Overlay, src: string, dest: string): void {
   refuseNameIn(ovl, splitPath(dest)[0], dest);
   refuseLink(ovl, node, src);
   copyUp(ovl, src);
+  if (willBeMetacopy(ovl, node)) setLinkRedirect(ovl, src);
   createAt(ovl, dest, { make: (real) => linkSync(upperPath(ovl, src), real), chown: false });
   // ovl_link → ovl_create_or_link(…, ovl_type_origin(old)): the new parent holds an object with an
   // origin only when the linked file has one; whether that parent merges with a lower is no matter.

@@ -27,8 +27,10 @@ export function attrOps(ovl: Overlay): Partial<FuseOps> {
         if (!ovl.handles.get(fh)) return nodeStat(ovl, lookupPath(ovl, path ?? fail('EBADF', '?'))) ?? fail('ENOENT', path ?? '?');
         // Follow a copy-up made since the open, or the old fd would report the lower's size.
         const h = current(ovl, fh);
-        const st = fstatReal(h.fd);
-        return fuseStat(st, h.ino);
+        // A metacopy file's handle reads its data file but is stat'ed as itself (Handle.meta).
+        const stat = fuseStat(fstatReal(h.meta ?? h.fd), h.ino);
+        if (h.meta !== undefined) stat.blocks = fstatReal(h.fd).blocks;
+        return stat;
       });
     },
     chmod(path, mode, cb) {

@@ -13,6 +13,8 @@ export function dirOps(ovl: Overlay): Partial<FuseOps> {
       replyMany('readdir', cb, () => {
         const listing = listDir(ovl, path);
         // libfuse takes d_ino from each stat's ino (use_ino): listingStats gives it the listing's d_ino.
+        // A listing the kernel would fail part way (Listing.error) ends there: libfuse 2.9 reads a
+        // whole dir in one call, with no way to fail a later getdents.
         return [listing.names, listingStats(listing)] as [string[], FuseStat[]];
       });
     },

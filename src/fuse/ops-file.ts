@@ -14,6 +14,7 @@ import { type Node, lookupPath, refuseNonRegularOpen } from './lookup.js';
 import type { Overlay } from './overlay.js';
 import { protOfUpperFd, refuseSetattr } from './protect.js';
 import { reply, replyCount } from './reply.js';
+import { openPathFd } from '../sys/fd.js';
 
 const { O_RDONLY, O_RDWR, O_WRONLY, O_TRUNC, O_CREAT, O_EXCL, O_NOCTTY, O_DIRECT, O_NOATIME, O_DIRECTORY } = constants;
 const O_ACCMODE = 3;
@@ -88,13 +89,19 @@ export function openFileHandle(ovl: Overlay, path: string, flags: number): { fh:
   const node = lookupPath(ovl, path);
   const top = node.hits[0]!;
   refuseNonRegularOpen(top.st, path);
+  // A metacopy file is read from its data file, and stat'ed as itself (Handle.meta).
+  if (node.dataOnly === 'missing') fail('ENOENT', `${path}: data-only layers hold no data file`);
+  if (node.dataOnly === 'lazy') ovl.dataLoaded.add(path);
+  const src = node.data ?? top;
   // Reading through the overlay never updates a lower file's atime (the kernel's behaviour).
-  const fd = openSync(top.real, (flags & ~STRIP) | (top.layer.upper ? 0 : O_NOATIME));
-  const lowerKey = top.layer.upper ? null : objectKey(top.st);
-  const fh = ovl.handles.add({
-    fd, path, upper: top.layer.upper, lowerKey, ino: inoOf(ovl, node), extraFds: [], exec: (flags & FMODE_EXEC) !== 0,
-  });
-  return { fh, st: null };
+  const fd = openSync(src.real, (flags & ~STRIP) | (src.layer.upper ? 0 : O_NOATIME));
+  const lowerKey = src.layer.upper ? null : objectKey(src.st);
+  const h: Handle = { fd, path, upper: src.layer.upper, lowerKey, ino: inoOf(ovl, node), extraFds: [], exec: (flags & FMODE_EXEC) !== 0 };
+  if (node.data) {
+    h.meta = openPathFd(top.real);
+    h.metaInUpper = top.layer.upper;
+  }
+  return { fh: ovl.handles.add(h), st: null };
 }
 
 /**

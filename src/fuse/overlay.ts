@@ -20,6 +20,13 @@ export interface Caller {
 export class Overlay {
   readonly stack: LayerStack;
   readonly xattrs: OverlayXattrs;
+  /**
+   * Merged paths of metacopy files whose data in a data-only layer was opened or copied: the
+   * kernel's overlay inode has looked that data up (st_blocks is the data's from then on).
+   */
+  readonly dataLoaded = new Set<string>();
+  /** Every regular file a lookup finds may be a metacopy file: metacopy=on or data-only layers (lookup.ts isMetacopy). */
+  readonly anyMetacopy: boolean;
   readonly follow: boolean;
   private readonly dirMap = new Map<string, Node>();
   private readonly fileMap = new Map<string, Map<string, FileRef>>();
@@ -72,6 +79,7 @@ export class Overlay {
     this.stack = layerStack(cfg);
     this.xattrs = new OverlayXattrs(cfg.userxattr);
     this.follow = followsRedirects(cfg);
+    this.anyMetacopy = cfg.metacopy || (cfg.datadirs ?? []).length > 0;
   }
 
   /** A fresh name under `workdir/work` for building an object before it is renamed into place. */

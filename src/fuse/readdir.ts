@@ -7,9 +7,10 @@ import { type RealStat, getXattr, lstatAtOrNull } from '../sys/index.js';
 import { listDirents, readdirNoatime, withDirNames } from '../sys/dirents.js';
 import { type FuseStat, fuseStat } from '../sys/fuse-native.js';
 import { fail } from './errno.js';
+import { errnoCodeOf } from '../errors.js';
 import { inoOf, nlinkOf } from './inode.js';
 import { realChild, splitPath } from './layers.js';
-import { type Hit, type Node, isMergedDir, isWhiteoutAt, lookupChild, lookupDir, lstatOrNull, rememberChild, topStat } from './lookup.js';
+import { type Hit, type Node, blocksOf, isMergedDir, isWhiteoutAt, lookupChild, lookupDir, lstatOrNull, rememberChild, topStat } from './lookup.js';
 import { lacksDirOrigin } from './origin-fix.js';
 import type { Overlay } from './overlay.js';
 
@@ -34,7 +35,10 @@ function shownOf(ovl: Overlay, node: Node): Shown | null {
 /** Stat of a merged node as the kernel reports it, in fuse-native's form. */
 export function nodeStat(ovl: Overlay, node: Node): FuseStat | null {
   const shown = shownOf(ovl, node);
-  return shown && fuseStat(shown.st, shown.ino, shown.nlink);
+  if (!shown) return null;
+  const stat = fuseStat(shown.st, shown.ino, shown.nlink);
+  if (node.data || node.dataOnly) stat.blocks = blocksOf(ovl, node, shown.st);
+  return stat;
 }
 
 /**
@@ -131,6 +135,49 @@ export interface Listing {
    * listed upper was empty leaves what the kernel cached of the listing right.
    */
   changesWhenImpure: boolean;
+  /**
+   * Where the kernel's getdents would fail (an entry whose lookup it makes, refused: a metacopy
+   * file on a mount without metacopy, or with no data), with that errno: the listing ends there.
+   */
+  error?: string;
+}
+
+/**
+ * The kernel's getdents over a listing in which it looks names up (ovl_iterate, ovl_cache_update):
+ * a refused lookup hides its entry, and fails the getdents call only when that call has emitted
+ * nothing yet; a call that has stops there, and the next one goes on past the hidden entry. So
+ * with `.` and `..` emitted first, a refused entry is dropped silently unless it follows another
+ * refused one with nothing listed between them, where the listing fails (checked on 6.18).
+ */
+class RefusedLookups {
+  private emitted = true;
+  error: string | undefined;
+
+  /** An entry listed: a refusal after it is silent. */
+  listed(): void {
+    this.emitted = true;
+  }
+
+  /** A refused entry (`code`): true to drop it and go on, false where the listing fails. */
+  refused(code: string): boolean {
+    if (this.emitted) {
+      this.emitted = false;
+      return true;
+    }
+    this.error = code;
+    return false;
+  }
+}
+
+/** lookupChild for a listing, or the errno of a lookup the kernel refuses there (metacopy.ts rules). */
+function lookupListed(ovl: Overlay, node: Node, name: string, fixOrigin: boolean, dirFd = -1): Node | null | string {
+  try {
+    return lookupChild(ovl, node, name, fixOrigin, dirFd);
+  } catch (err) {
+    const code = errnoCodeOf(err);
+    if (code === 'EPERM' || code === 'EIO') return code;
+    throw err;
+  }
 }
 
 /** A listed name resolved: handed to READDIRPLUS, and kept for the request that comes for it next. */
@@ -139,19 +186,26 @@ function keepChild(ovl: Overlay, node: Node, name: string, child: Node, children
   rememberChild(ovl, node, name, child);
 }
 
-function resolveChild(ovl: Overlay, node: Node, name: string, dirFd: number, children?: Map<string, Node>): Node | null {
-  const child = lookupChild(ovl, node, name, true, dirFd);
-  if (child) keepChild(ovl, node, name, child, children);
-  return child;
-}
-
-function straightListing(ovl: Overlay, node: Node, names: string[], shown: Shown[], children?: Map<string, Node>): void {
+function straightListing(ovl: Overlay, node: Node, names: string[], shown: Shown[], unlooked: Set<string>, children?: Map<string, Node>): string | undefined {
   const top = node.hits[0]!;
+  // Only an impure upper dir has the kernel look its names up (ovl_iterate_real).
+  const refusals = top.layer.upper && isImpureValue(getXattr(top.real, ovl.xattrs.name('impure'))) ? new RefusedLookups() : null;
   // Its names are stat'ed through the dir's fd, as the listing holds it open.
   withDirNames(top.real, top.layer.upper, (fd, listed) => {
     for (const name of listed) {
-      const child = resolveChild(ovl, node, name, fd, children);
+      if (refusals?.error) return;
+      const found = lookupListed(ovl, node, name, true, fd);
+      if (typeof found === 'string' && refusals && refusals.refused(found)) continue;
+      if (typeof found === 'string' && refusals) return;
+      const child = typeof found === 'string' ? null : found;
+      if (child) keepChild(ovl, node, name, child, children);
+      else if (typeof found === 'string') unlooked.add(name);
       let st = child ? shownOf(ovl, child) : null;
+      if (!st && typeof found === 'string') {
+        // Listed as it is in its layer, as the kernel lists it without a lookup.
+        const raw = lstatAtOrNull(fd, name, realChild(top.real, name));
+        if (raw) st = { st: raw, ino: raw.ino, nlink: raw.nlink };
+      }
       if (!st) {
         // A whiteout in a dir the kernel does not merge is listed as what it is.
         const real = realChild(top.real, name);
@@ -161,8 +215,10 @@ function straightListing(ovl: Overlay, node: Node, names: string[], shown: Shown
       }
       names.push(name);
       shown.push(st);
+      refusals?.listed();
     }
   });
+  return refusals?.error;
 }
 
 /**
@@ -187,8 +243,10 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
   const shown: Shown[] = [self, parent ?? self];
   const unlooked = new Set<string>();
   if (!isMergedDir(ovl, node)) {
-    straightListing(ovl, node, names, shown, children);
-    return { names, shown, dIno: shown.map((st) => Number(st.ino)), unlooked, changesWhenImpure: false };
+    const error = straightListing(ovl, node, names, shown, unlooked, children);
+    const listing: Listing = { names, shown, dIno: shown.map((st) => Number(st.ino)), unlooked, changesWhenImpure: false };
+    if (error) listing.error = error;
+    return listing;
   }
   const layers = node.hits.map((hit) => ({ hit, names: layerNames(hit) }));
   ovl.lowerIndex.fromListing(node.hits, layers.map((l) => l.names));
@@ -197,8 +255,25 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
   const upper = node.hits[0]!.layer.upper ? node.hits[0]!.real : undefined;
   const impure = upper !== undefined && isImpureValue(getXattr(upper, ovl.xattrs.name('impure')));
   let changesWhenImpure = false;
+  const refusals = new RefusedLookups();
   for (const { name, hit } of mergedOrder(layers)) {
-    const child = lookupChild(ovl, node, name, impure);
+    const found = lookupListed(ovl, node, name, impure);
+    if (typeof found === 'string') {
+      // The kernel looks up only an impure dir's upper names; any other is listed as it is.
+      if (hit.layer.upper && impure) {
+        if (refusals.refused(found)) continue;
+        break;
+      }
+      const raw = lstatOrNull(realChild(hit.real, name));
+      if (!raw) continue;
+      unlooked.add(name);
+      names.push(name);
+      shown.push({ st: raw, ino: raw.ino, nlink: raw.nlink });
+      dIno.push(Number(raw.ino));
+      refusals.listed();
+      continue;
+    }
+    const child = found;
     // Not kept: the kernel's own LOOKUP of it must come here and write the origin then.
     if (child && !impure && lacksDirOrigin(ovl, upper, child.hits)) unlooked.add(name);
     else if (child) keepChild(ovl, node, name, child, children);
@@ -207,9 +282,12 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
     names.push(name);
     shown.push(st);
     dIno.push(mergedDIno(hit, child, st, impure));
+    refusals.listed();
     if (hit.layer.upper && !impure) changesWhenImpure = true;
   }
-  return { names, shown, dIno, unlooked, changesWhenImpure };
+  const listing: Listing = { names, shown, dIno, unlooked, changesWhenImpure };
+  if (refusals.error) listing.error = refusals.error;
+  return listing;
 }
 
 /**

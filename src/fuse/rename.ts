@@ -32,9 +32,31 @@ export const RENAME_WHITEOUT = 4;
  * lower has whited out, and the kernel, reading this upper later, would lose the dir's children.
  */
 function movedRedirect(ovl: Overlay, src: string, dest: string): string {
-  const comps = src.split('/').filter((c) => c.length > 0);
+  return redirectOf(ovl, src, splitPath(src)[0] === splitPath(dest)[0]);
+}
+
+/** ovl_get_redirect of upper object `path`: relative (`sameParent`) or absolute. */
+function redirectOf(ovl: Overlay, path: string, sameParent: boolean): string {
+  const comps = path.split('/').filter((c) => c.length > 0);
   const redirects = comps.map((_, i) => getXattr(upperPath(ovl, '/' + comps.slice(0, i + 1).join('/')), ovl.xattrs.name('redirect'))?.toString() ?? null);
-  return redirectForMove(comps, redirects, splitPath(src)[0] === splitPath(dest)[0]);
+  return redirectForMove(comps, redirects, sameParent);
+}
+
+/**
+ * Whether `node`, once copied up for a rename or link, is a metacopy file: one in the upper
+ * already, or any lower regular file on a metacopy=on mount (copied up for its metadata).
+ */
+export function willBeMetacopy(ovl: Overlay, node: Node): boolean {
+  if (node.isDir || (node.hits[0]!.st.mode & 0o170000) !== 0o100000) return false;
+  return node.hits[0]!.layer.upper ? node.data !== undefined || node.dataOnly !== undefined : ovl.cfg.metacopy;
+}
+
+/**
+ * ovl_set_link_redirect: a metacopy file given another name carries an absolute redirect to its
+ * data (the new name's path leads nowhere below), written on the upper file before the link.
+ */
+export function setLinkRedirect(ovl: Overlay, path: string): void {
+  setXattr(upperPath(ovl, path), ovl.xattrs.name('redirect'), redirectOf(ovl, path, false));
 }
 
 /** The VFS's checks come first (do_renameat2, may_delete), before the overlay sees the rename. */
@@ -51,9 +73,12 @@ function checkVfs(src: Node, dst: Node | null, dest: string, flags: number): voi
   if (!src.isDir && dst.isDir) fail('EISDIR', dest);
 }
 
-/** ovl_can_move: a lower or merged dir moves only by writing a redirect. */
+/**
+ * ovl_can_move: a lower or merged dir moves only by writing a redirect; so does a metacopy file
+ * (ovl_type_merge: an upper without its data), whose data is found below by its old path.
+ */
 function needsRedirect(ovl: Overlay, node: Node, path: string): boolean {
-  const redirect = node.isDir && hasLowerPart(node);
+  const redirect = (node.isDir && hasLowerPart(node)) || willBeMetacopy(ovl, node);
   if (redirect && !createsRedirects(ovl.cfg)) fail('EXDEV', path);
   return redirect;
 }
@@ -90,8 +115,8 @@ function markMovedDir(ovl: Overlay, node: Node, redirect: string | null, real: s
     // ovl_fix_origin: the kernel's lookup gives a merged dir without an origin one (the core's
     // lookup writes nothing); a redirected dir must have it.
     const origin = ovl.xattrs.name('origin');
-    const lower = node.hits.find((h) => !h.layer.upper)!;
-    if (getXattr(real, origin) === null) setXattr(real, origin, originOf(ovl, lower.real, lower.st));
+    const lower = node.isDir ? node.hits.find((h) => !h.layer.upper) : undefined;
+    if (lower && getXattr(real, origin) === null) setXattr(real, origin, originOf(ovl, lower.real, lower.st));
     setXattr(real, ovl.xattrs.name('redirect'), redirect);
   } else if (node.isDir && hasLowerPart(toParent) && node.hits[0]!.opaque !== 'opaque') {
     setXattr(real, ovl.xattrs.name('opaque'), OPAQUE_YES);

@@ -43,7 +43,7 @@ t.test('the overlay mount point is registered in the lowers that hold it', async
   mkdirSync(join(a, 'in', 'mnt'), { recursive: true });
   mkdirSync(b);
   const lowers = [layer(a), layer(b)];
-  const stack: LayerStack = { all: lowers, upper: null, lowers, work: null };
+  const stack: LayerStack = { all: lowers, upper: null, lowers, data: [], work: null };
   placeLayers(stack, join(a, 'in', 'mnt'), targets());
   t.same(lowers[0]!.mounts, ['/in/mnt']);
   t.match(lowers[0]!.clone, /^\/proc\/self\/fd\/\d+$/);
@@ -61,7 +61,7 @@ t.test('an upper with a mount point inside is reached wholly through one clone, 
   writeFileSync(join(u, 'sub', 'under'), '');
   const plain = (): LayerStack => {
     const upper = layer(u, true);
-    return { all: [upper], upper, lowers: [], work: join(w, 'work') };
+    return { all: [upper], upper, lowers: [], data: [], work: join(w, 'work') };
   };
   const none = plain();
   placeLayers(none, undefined, targets());

@@ -28,11 +28,9 @@ function dir(path: string, what: string): string {
 
 function refuseUnsupported(cfg: OverlayConfig): void {
   const refuse = (opt: string) => new UsageError(`unsupported mount option ${opt}: ovl-fuse implements the kernel's default (off)`);
-  if (cfg.datadirs.length > 0) throw new UsageError("unsupported data-only lower layers ('::'): ovl-fuse has no metacopy");
   // nfs_export=on turns index on with it: name the option the user gave.
   if (cfg.nfsExport) throw refuse('nfs_export=on');
   if (cfg.index) throw refuse('index=on');
-  if (cfg.metacopy) throw refuse('metacopy=on');
   if (cfg.verity !== 'off') throw refuse(`verity=${cfg.verity}`);
 }
 
@@ -40,6 +38,7 @@ function refuseUnsupported(cfg: OverlayConfig): void {
 export function validateMount(cfg: OverlayConfig, merged: string): { cfg: OverlayConfig; merged: string } {
   refuseUnsupported(cfg);
   const lowerdirs = cfg.lowerdirs.map((l) => dir(l, 'lowerdir'));
+  const datadirs = cfg.datadirs.map((l) => dir(l, 'lowerdir'));
   const upperdir = cfg.upperdir === undefined ? undefined : dir(cfg.upperdir, 'upperdir');
   const workdir = cfg.workdir === undefined ? undefined : dir(cfg.workdir, 'workdir');
   const mnt = dir(merged, 'mount point');
@@ -53,9 +52,10 @@ export function validateMount(cfg: OverlayConfig, merged: string): { cfg: Overla
       throw new UsageError(`workdir ${workdir}: workdir and upperdir must be separate subtrees`);
     }
   }
-  refuseOverlaps(lowerdirs, upperdir, workdir);
+  // Data-only layers are lower layers to the kernel's traps too ("l1::d1::d1" is a conflict).
+  refuseOverlaps([...lowerdirs, ...datadirs], upperdir, workdir);
   if (!existsSync('/dev/fuse')) throw new UsageError('/dev/fuse: no such device (is the fuse module loaded?)', { code: 'ENODEV' });
-  return { cfg: { ...cfg, lowerdirs, upperdir, workdir }, merged: mnt };
+  return { cfg: { ...cfg, lowerdirs, datadirs, upperdir, workdir }, merged: mnt };
 }
 
 /**

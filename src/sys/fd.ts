@@ -3,11 +3,16 @@
 // per call, which a fresh daemon runs interpreted on every copy-up (docs/fuse.md, seventh pass).
 // The fds are ordinary ones: node:fs may use and close them, and these may close node's.
 import { check } from './call.js';
-import { AT_FDCWD, O_CLOEXEC, c } from './libc.js';
+import { AT_FDCWD, O_CLOEXEC, O_PATH, c } from './libc.js';
 
 /** openat(2) of `path` with `flags` (O_CLOEXEC added, as node's openSync adds it); no O_CREAT. */
 export function openFile(path: string, flags: number): number {
   return check(c.openat(AT_FDCWD, path, flags | O_CLOEXEC, 0) as number, 'open', path);
+}
+
+/** An O_PATH fd of `path` (to fstat the object later, wherever its name goes); a symlink itself is not followed through. */
+export function openPathFd(path: string): number {
+  return openFile(path, O_PATH);
 }
 
 /** fsync(2) of `fd`; `path` names it in errors. */

@@ -183,7 +183,7 @@ t.test('validation errors: one line, exit 2, nothing created', async (t) => {
     ['missing lower', `lowerdir=${other},upperdir=${d.upper},workdir=${d.work}`, /lowerdir .*other: no such directory/],
     ['one lower without upper', `lowerdir=${d.lowers[0]}`, /at least 2 lowerdir/],
     ['index=on', `${fuseOptions(d)},index=on`, /unsupported mount option index=on/],
-    ['data-only layers', `lowerdir=${d.lowers[0]}::${d.lowers[1]},upperdir=${d.upper},workdir=${d.work}`, /data-only/],
+    ['a data-only layer given twice', `lowerdir=${d.lowers[0]}::${d.lowers[1]}::${d.lowers[1]},upperdir=${d.upper},workdir=${d.work}`, /conflicting lowerdir path/],
     ['bad cache', `${fuseOptions(d)},cache=sometimes`, /cache=sometimes/],
     ['501 lowers', `lowerdir=${Array.from({ length: 501 }, () => d.lowers[0]).join(':')}`, /too many lower directories/],
   ];
