@@ -41,6 +41,9 @@ t.test('metacopy turns redirect_dir on, or conflicts with an explicit one', asyn
   t.throws(() => resolve(`lowerdir=/a,${U},metacopy=on,redirect_dir=off`), /conflicting options: metacopy=on,redirect_dir=follow/);
   t.throws(() => resolve(`lowerdir=/a,${U},metacopy=on,redirect_dir=nofollow`), /metacopy=on,redirect_dir=nofollow/);
   t.equal(resolve('lowerdir=/a:/b,metacopy=on,redirect_dir=follow').metacopy, true);
+  // Without an upper the redirects must still be followed (6.18: EINVAL).
+  t.throws(() => resolve('lowerdir=/a:/b,metacopy=on,redirect_dir=nofollow'), /conflicting options: metacopy=on,redirect_dir=nofollow/);
+  t.throws(() => resolve('lowerdir=/a::/d,metacopy=on,redirect_dir=nofollow'), /conflicting options: metacopy=on,redirect_dir=nofollow/);
 });
 
 t.test('nfs_export needs index and excludes metacopy', async (t) => {

@@ -74,11 +74,13 @@ export function resolveMountOptions(o: MountOptions): OverlayConfig {
     extra: o.extra,
     vfs: o.vfs ?? {},
   };
-  // metacopy needs redirects to find the data; with an upper it turns redirect_dir on unless told otherwise.
+  // metacopy needs redirects to find the data; with an upper it turns redirect_dir on unless told
+  // otherwise, without one it needs them followed (checked on 6.18).
   if (c.metacopy && hasUpper && c.redirectDir !== 'on') {
     if (o.redirectDir !== undefined) throw conflict(`metacopy=on,redirect_dir=${o.redirectDir === 'off' ? 'follow' : o.redirectDir}`);
     c.redirectDir = 'on';
   }
+  if (c.metacopy && !hasUpper && o.redirectDir === 'nofollow') throw conflict('metacopy=on,redirect_dir=nofollow');
   // nfs_export needs the index.
   if (c.nfsExport && !c.index && hasUpper) {
     if (o.index === false) throw conflict('nfs_export=on,index=off');

@@ -18,7 +18,7 @@ import {
   symlinkSync,
 } from 'node:fs';
 import { copyFdData } from '../sys/dirents.js';
-import { closeFd, fsyncFd, openFile, startWriteback } from '../sys/fd.js';
+import { closeFd, fsyncFd, openFile, openPathFd, startWriteback } from '../sys/fd.js';
 import { type RealStat, type XattrTarget, fstatReal, getXattr, listLayerXattrs, lstatReal, lstatRealOrNull, mknod, removeXattrOf, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
 import { METACOPY_PLAIN } from '../format/index.js';
 import { truncateFd } from '../sys/offsets.js';
@@ -386,16 +386,17 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null, 
   // A lower metacopy file's copy is one too, with no redirect: the lookup of its name goes on to
   // the lower one, whose own redirect leads to the data (as the kernel's, checked on 6.18).
   const metacopy = want === 'meta' && ovl.cfg.metacopy && type === S_IFREG;
-  if (!metacopy && want !== 'empty' && node.dataOnly === 'missing') fail('ENOENT', `${node.path}: data-only layers hold no data file`);
-  if (node.dataOnly === 'lazy') ovl.dataLoaded.add(node.path);
   const data: DataCopy = metacopy ? 'metacopy' : want === 'empty' ? 'none' : { from: (node.data ?? src).real, st: (node.data ?? src).st };
   if (type === S_IFREG) file = copyFileUp(ovl, src.real, st, dest, keep, data);
   else copyOtherUp(ovl, src.layer, src.real, st, dest);
   const nowImpure = markImpure(ovl, parentUpper, parent.hits[0]);
   // Copy-up is invisible: the upper parent keeps its times, as with the kernel.
   if (parentTimes) setTimes(parentUpper, parentTimes[0], parentTimes[1]);
-  // After a metadata copy an fd opened before still reads the lower's data, as the kernel's does.
-  if (!metacopy) ovl.handles.followCopyUp(objectKey((node.data ?? src).st), dest, st.nlink > 1 ? node.path : null);
+  // After a metadata copy an fd opened before still reads the lower's data, as the kernel's does,
+  // and is stat'ed as the new upper file.
+  const name = st.nlink > 1 ? node.path : null;
+  if (metacopy) ovl.handles.attachMeta(objectKey((node.data ?? src).st), dest, name, openPathFd);
+  else ovl.handles.followCopyUp(objectKey((node.data ?? src).st), dest, name);
   ovl.onCopyUp?.(node.path, nowImpure, (type !== S_IFDIR && st.nlink > 1) || !keepsListingPlace(node, parent));
   return { origin: type !== S_IFDIR && st.nlink === 1 ? st.ino : null, file };
 }
@@ -465,6 +466,10 @@ export function copyUpChecked(ovl: Overlay, path: string, check: (node: Node) =>
 function copyUpKeep(ovl: Overlay, path: string, keep: number | null, want: Want, check?: (node: Node) => void): CopiedUp {
   const node = path === '/' ? lookupDir(ovl, '/') : lookupPath(ovl, path);
   check?.(node);
+  // ovl_copy_up_flags looks a data-only layer's data up first (ovl_verify_lowerdata), for any
+  // copy-up and for a metacopy file already in the upper too.
+  if (node.dataOnly === 'missing') fail('ENOENT', `${path}: data-only layers hold no data file`);
+  if (node.dataOnly === 'lazy') ovl.dataLoaded.add(path);
   if (node.hits[0]!.layer.upper) {
     if ((node.data || node.dataOnly) && want !== 'meta') return { node: copyDataUp(ovl, node, want), fd: null, st: null };
     return { node, fd: null, st: null };
@@ -499,8 +504,6 @@ function copyUpKeep(ovl: Overlay, path: string, keep: number | null, want: Want,
  */
 function copyDataUp(ovl: Overlay, node: Node, want: Want): Node {
   const top = node.hits[0]!;
-  if (!node.data && want !== 'empty') fail('ENOENT', `${node.path}: data-only layers hold no data file`);
-  ovl.dataLoaded.add(node.path);
   const data = node.data ?? top;
   // As the kernel: the size of the object below (the data file, grown or shrunk offline, or a
   // metacopy file between), not the upper's; the upper is only ever extended by it, never cut.
@@ -522,7 +525,7 @@ function copyDataUp(ovl: Overlay, node: Node, want: Want): Node {
   } finally {
     closeFd(fd);
   }
-  if (node.data) ovl.handles.followCopyUp(objectKey(data.st), top.real, data.st.nlink > 1 ? node.path : null);
+  if (node.data) ovl.handles.followCopyUp(objectKey(data.st), top.real, data.st.nlink > 1 ? node.path : null, objectKey(top.st));
   ovl.invalidate(node.path);
   return lookupPath(ovl, node.path);
 }

@@ -1,6 +1,7 @@
 // Open files and directories by FUSE file handle. Handles are our own small integers, not fds,
 // so a handle can swap its fd (a lower fd follows its file after a copy-up) without aliasing.
 import { constants, openSync } from 'node:fs';
+import { type RealStat, fstatReal } from '../sys/real-stat.js';
 
 const { O_RDONLY, O_NOATIME } = constants;
 
@@ -148,12 +149,16 @@ export class HandleTable {
    * name of a lower hard link is its own overlay inode (index off: ovl_hash_bylower), its copy-up
    * a new file the other names' open files never read.
    */
-  followCopyUp(lowerKey: string, upper: string, name: string | null = null): void {
+  followCopyUp(lowerKey: string, upper: string, name: string | null = null, metaKey: string | null = null): void {
     const on = this.byLower.get(lowerKey);
     if (!on) return;
     for (const fh of [...on]) {
       const h = this.open.get(fh)!;
-      if (name !== null && h.path !== name) continue;
+      // The data of a metacopy file copied into its upper inode: the handles of that inode, by
+      // whatever name they were opened (upper hard links), and no other file's with the same data.
+      if (metaKey !== null && h.meta !== undefined) {
+        if (keyOf(fstatReal(h.meta)) !== metaKey) continue;
+      } else if (name !== null && h.path !== name) continue;
       h.extraFds.push(h.fd);
       h.fd = openSync(upper, O_RDONLY | (h.exec ? O_NOATIME : 0));
       h.upper = true;
@@ -163,6 +168,21 @@ export class HandleTable {
         h.metaInUpper = false;
       }
       unindex(this.byLower, lowerKey, fh);
+    }
+  }
+
+  /**
+   * The lower file `lowerKey` was just copied up for its metadata only, to `upper` (a metacopy
+   * file): read-only handles on it keep reading it, as the kernel's do, but their attributes (and
+   * an fchmod or futimens through them) are the upper file's from now on (Handle.meta). `name` as
+   * for followCopyUp.
+   */
+  attachMeta(lowerKey: string, upper: string, name: string | null, open: (path: string) => number): void {
+    for (const fh of this.byLower.get(lowerKey) ?? NONE) {
+      const h = this.open.get(fh)!;
+      if ((name !== null && h.path !== name) || h.meta !== undefined) continue;
+      h.meta = open(upper);
+      h.metaInUpper = true;
     }
   }
 
@@ -176,6 +196,11 @@ export class HandleTable {
 }
 
 const NONE: ReadonlySet<number> = new Set();
+
+/** `dev:ino` of a stat (copy-up.ts objectKey, which imports this module). */
+function keyOf(st: RealStat): string {
+  return `${st.dev}:${st.ino}`;
+}
 
 function index<K>(map: Map<K, Set<number>>, key: K, fh: number): void {
   let set = map.get(key);

@@ -1,8 +1,11 @@
 // Attributes for the node-based transport: a merged object's stat as the kernel's overlay reports
 // it (inode of the origin, nlink 1 for merged dirs), as the plain numbers of fuse_attr; and
 // SETATTR applied through the path-based core, or to an open fd when the name is gone.
-import { fchmodSync, fchownSync } from 'node:fs';
+import { constants, fchmodSync, fchownSync } from 'node:fs';
+
+const { O_RDONLY, O_NOATIME } = constants;
 import { truncateFd } from '../sys/offsets.js';
+import { closeFd, openFile } from '../sys/fd.js';
 import { type RealStat, type TimeSpec, fstatReal, setTimes } from '../sys/index.js';
 import { changeMode, changeOwner, changeTimes, truncatePath } from './attrs.js';
 import type { Handle } from './handles.js';
@@ -170,8 +173,22 @@ export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, current: (
  * names now). Owner first (chown clears set-id bits), then mode, size, times (nanoseconds).
  */
 export function setAttrHandle(h: Handle, set: SetAttr, caller: Caller): void {
-  // A lower file is never changed in place, and a gone name cannot be copied up.
-  if (!h.upper) fail('ENOENT', h.path);
+  // A lower file is never changed in place, and a gone name cannot be copied up; but a metacopy
+  // file's handle, reading the data below, changes the upper file it was opened on (Handle.meta).
+  if (!h.upper) {
+    if (h.meta === undefined || !h.metaInUpper || set.size !== undefined) fail('ENOENT', h.path);
+    const fd = openFile(`/proc/self/fd/${h.meta}`, O_RDONLY | O_NOATIME);
+    try {
+      return setAttrFd(fd, set, caller);
+    } finally {
+      closeFd(fd);
+    }
+  }
+  setAttrFd(h.fd, set, caller);
+}
+
+/** setAttrHandle on the upper file open as `fd`. */
+function setAttrFd(fd: number, set: SetAttr, caller: Caller): void {
   // No fields: as a rule a passthrough write's file_remove_privs with its kill bits taken out
   // (HANDLE_KILLPRIV_V2; the write never reaches the daemon), or a chown(f, -1, -1) that
   // refuseForeignChown let through. The daemon's chown(-1, -1) as root stamps ctime and kills
@@ -179,13 +196,13 @@ export function setAttrHandle(h: Handle, set: SetAttr, caller: Caller): void {
   // caller's group, so a setgid bit without group-execute that the caller's write drops
   // (setattr_should_drop_sgid) goes in dropSetIds.
   if (changesNothing(set)) {
-    fchownSync(h.fd, -1, -1);
-    dropSetIds(h.fd, caller);
+    fchownSync(fd, -1, -1);
+    dropSetIds(fd, caller);
     return;
   }
-  if (set.uid !== undefined || set.gid !== undefined) fchownSync(h.fd, set.uid ?? -1, set.gid ?? -1);
-  const mode = modeAfter(set, () => fstatReal(h.fd), caller);
-  if (mode !== undefined) fchmodSync(h.fd, mode & 0o7777);
-  if (set.size !== undefined) truncateFd(h.fd, set.size);
-  if (set.atime !== undefined || set.mtime !== undefined) setTimes(h.fd, timeSpec(set.atime), timeSpec(set.mtime));
+  if (set.uid !== undefined || set.gid !== undefined) fchownSync(fd, set.uid ?? -1, set.gid ?? -1);
+  const mode = modeAfter(set, () => fstatReal(fd), caller);
+  if (mode !== undefined) fchmodSync(fd, mode & 0o7777);
+  if (set.size !== undefined) truncateFd(fd, set.size);
+  if (set.atime !== undefined || set.mtime !== undefined) setTimes(fd, timeSpec(set.atime), timeSpec(set.mtime));
 }

@@ -188,11 +188,14 @@ function childCandidates(ovl: Overlay, parent: Node, name: string): Candidate[] 
  * ("invalid xattr"). ovl_lookup_single asks every regular file a lookup stops at, with metacopy
  * off too (such a file is then refused, not read as the zeros of its sparse copy); ovl-fuse asks
  * every one on a mount with `metacopy=on` or data-only layers (Overlay.anyMetacopy), and otherwise
- * one in a dir copy marked `impure`, which every copy-up the kernel makes leaves on the dir it
- * copies into (a metacopy one included). That getxattr is a syscall of ~2 µs here, on every file
- * a cold walk meets: 25 % more wall time for the bench's cold walk when asked of every file
- * (docs/fuse.md, "Metacopy and data-only layers"). A metacopy file made by hand in a dir without
- * `impure`, on a mount without metacopy, is read as its sparse self where the kernel refuses it.
+ * one in a dir copy marked `impure` (where the kernel's copy-up of a file with an `origin` puts
+ * it) or with fewer blocks than its size (a metacopy copy holds no data: one without `origin`, a
+ * lower hard link's, carries one or two xattrs, which ext4 keeps in the inode). That getxattr is a
+ * syscall of ~2 µs here, on every file a cold walk meets: 25 % more wall time for the bench's
+ * cold walk when asked of every file (docs/fuse.md, "Metacopy and data-only layers"). Missed on a
+ * mount without metacopy, and read as its sparse self where the kernel refuses it: a metacopy
+ * file that is empty, or that holds an xattr block, in a dir without `impure` (made by hand, or a
+ * hard link's copy with large xattrs).
  */
 function isMetacopy(ovl: Overlay, real: string): boolean {
   const name = ovl.xattrs.name('metacopy');
@@ -326,7 +329,7 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string, fixOrigin 
     if (!dir) {
       if (hits.length > 0) break;
       hits.push({ layer, real, st, opaque: 'none' });
-      if ((st.mode & S_IFMT) === S_IFREG && (ovl.anyMetacopy || cands[i]![3] === true) && isMetacopy(ovl, real)) {
+      if ((st.mode & S_IFMT) === S_IFREG && (ovl.anyMetacopy || cands[i]![3] === true || st.blocks * 512 < st.size) && isMetacopy(ovl, real)) {
         const path = childPath(parent.path, name);
         const found = metacopyData(ovl, parent, name, hits[0]!, cands.slice(i + 1));
         const node: Node = { path, hits, isDir: false, fresh: true, lowerSize: found.lowerSize ?? found.data?.st.size ?? hits[0]!.st.size };

@@ -206,7 +206,9 @@ export function syncDir(ovl: Overlay, path: string, datasync: boolean): void {
 /** Close a handle's fds (release). */
 export function releaseHandle(ovl: Overlay, fh: number): void {
   const h = ovl.handles.remove(fh);
-  if (h) for (const fd of [h.fd, ...h.extraFds]) closeSync(fd);
+  if (!h) return;
+  for (const fd of [h.fd, ...h.extraFds]) closeSync(fd);
+  if (h.meta !== undefined) closeSync(h.meta);
 }
 
 /** How long a request that would be ETXTBSY waits for RELEASEs sent before it (settledReply). */

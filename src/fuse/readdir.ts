@@ -4,7 +4,7 @@
 // kernel would report, and the d_ino its listing shows (mergedDIno).
 import { isCharWhiteout, isImpureValue, mergedListingDropsXattrWhiteout } from '../format/index.js';
 import { type RealStat, getXattr, lstatAtOrNull } from '../sys/index.js';
-import { listDirents, readdirNoatime, withDirNames } from '../sys/dirents.js';
+import { type NamesAndDots, listDirents, readdirNoatime, readdirNoatimeDots, withDirNames } from '../sys/dirents.js';
 import { type FuseStat, fuseStat } from '../sys/fuse-native.js';
 import { fail } from './errno.js';
 import { errnoCodeOf } from '../errors.js';
@@ -47,6 +47,11 @@ export function nodeStat(ovl: Overlay, node: Node): FuseStat | null {
  */
 function layerNames(hit: Hit): string[] {
   return hit.layer.upper ? listDirents(hit.real).map((e) => e.name) : readdirNoatime(hit.real);
+}
+
+/** layerNames, with the places of `.` and `..` (the lowest layer's give the merged listing's). */
+function layerNamesDots(hit: Hit): NamesAndDots {
+  return hit.layer.upper ? withDirNames(hit.real, true, (_fd, listed) => listed) : readdirNoatimeDots(hit.real);
 }
 
 /**
@@ -143,30 +148,54 @@ export interface Listing {
 }
 
 /**
+ * One entry of a listing in the kernel's order, before its getdents calls are played out: what it
+ * shows, or `refused`, the errno of the lookup the kernel makes of it (getdentsOf).
+ */
+interface Entry {
+  name: string;
+  shown: Shown | null;
+  dIno: number;
+  refused?: string;
+}
+
+/**
  * The kernel's getdents over a listing in which it looks names up (ovl_iterate, ovl_cache_update):
  * a refused lookup hides its entry, and fails the getdents call only when that call has emitted
- * nothing yet; a call that has stops there, and the next one goes on past the hidden entry. So
- * with `.` and `..` emitted first, a refused entry is dropped silently unless it follows another
- * refused one with nothing listed between them, where the listing fails (checked on 6.18).
+ * nothing yet; a call that has emitted stops there, and the next one goes on past the hidden
+ * entry. So a refused entry is dropped silently unless nothing was listed since the start or since
+ * the refusal before it: there the listing fails (the entries before it go out, then the errno).
  */
-class RefusedLookups {
-  private emitted = true;
-  error: string | undefined;
-
-  /** An entry listed: a refusal after it is silent. */
-  listed(): void {
-    this.emitted = true;
-  }
-
-  /** A refused entry (`code`): true to drop it and go on, false where the listing fails. */
-  refused(code: string): boolean {
-    if (this.emitted) {
-      this.emitted = false;
-      return true;
+function getdentsOf(entries: Entry[], unlooked: Set<string>): Listing {
+  const listing: Listing = { names: [], shown: [], dIno: [], unlooked, changesWhenImpure: false };
+  let emitted = false;
+  for (const e of entries) {
+    if (e.refused !== undefined) {
+      if (!emitted) {
+        listing.error = e.refused;
+        break;
+      }
+      emitted = false;
+      continue;
     }
-    this.error = code;
-    return false;
+    listing.names.push(e.name);
+    listing.shown.push(e.shown!);
+    listing.dIno.push(e.dIno);
+    emitted = true;
   }
+  return listing;
+}
+
+/** `entries` with `.` and `..` put where the layer listing that gave them had them (NamesAndDots). */
+function withDots(entries: Entry[], dots: Array<[string, number]>, self: Shown, parent: Shown): Entry[] {
+  const out: Entry[] = [];
+  let next = 0;
+  for (const [name, before] of dots) {
+    while (next < before && next < entries.length) out.push(entries[next++]!);
+    const shown = name === '.' ? self : parent;
+    out.push({ name, shown, dIno: Number(shown.ino) });
+  }
+  while (next < entries.length) out.push(entries[next++]!);
+  return out;
 }
 
 /** lookupChild for a listing, or the errno of a lookup the kernel refuses there (metacopy.ts rules). */
@@ -186,39 +215,42 @@ function keepChild(ovl: Overlay, node: Node, name: string, child: Node, children
   rememberChild(ovl, node, name, child);
 }
 
-function straightListing(ovl: Overlay, node: Node, names: string[], shown: Shown[], unlooked: Set<string>, children?: Map<string, Node>): string | undefined {
+/**
+ * A dir the kernel does not merge, in its layer's getdents order. The kernel looks its names up
+ * only when it is an impure upper dir (ovl_dir_read_impure), all of them before the first is
+ * emitted: one refused fails the listing. Otherwise a name whose lookup is refused is listed as it
+ * is in its layer, as the kernel lists it without a lookup.
+ */
+function straightListing(ovl: Overlay, node: Node, self: Shown, parent: Shown, unlooked: Set<string>, children?: Map<string, Node>): Listing {
   const top = node.hits[0]!;
-  // Only an impure upper dir has the kernel look its names up (ovl_iterate_real).
-  const refusals = top.layer.upper && isImpureValue(getXattr(top.real, ovl.xattrs.name('impure'))) ? new RefusedLookups() : null;
+  const looksUp = top.layer.upper && isImpureValue(getXattr(top.real, ovl.xattrs.name('impure')));
+  const entries: Entry[] = [];
   // Its names are stat'ed through the dir's fd, as the listing holds it open.
-  withDirNames(top.real, top.layer.upper, (fd, listed) => {
-    for (const name of listed) {
-      if (refusals?.error) return;
+  const dots = withDirNames(top.real, top.layer.upper, (fd, listed) => {
+    for (const name of listed.names) {
       const found = lookupListed(ovl, node, name, true, fd);
-      if (typeof found === 'string' && refusals && refusals.refused(found)) continue;
-      if (typeof found === 'string' && refusals) return;
+      if (typeof found === 'string' && looksUp) {
+        entries.push({ name, shown: null, dIno: 0, refused: found });
+        return listed.dots;
+      }
       const child = typeof found === 'string' ? null : found;
       if (child) keepChild(ovl, node, name, child, children);
       else if (typeof found === 'string') unlooked.add(name);
       let st = child ? shownOf(ovl, child) : null;
-      if (!st && typeof found === 'string') {
-        // Listed as it is in its layer, as the kernel lists it without a lookup.
-        const raw = lstatAtOrNull(fd, name, realChild(top.real, name));
-        if (raw) st = { st: raw, ino: raw.ino, nlink: raw.nlink };
-      }
       if (!st) {
-        // A whiteout in a dir the kernel does not merge is listed as what it is.
+        // Refused, or a whiteout in a dir the kernel does not merge: listed as what it is.
         const real = realChild(top.real, name);
         const raw = lstatAtOrNull(fd, name, real);
-        if (!raw || !isWhiteoutAt(ovl, real, raw)) continue;
+        if (!raw || (typeof found !== 'string' && !isWhiteoutAt(ovl, real, raw))) continue;
         st = { st: raw, ino: raw.ino, nlink: raw.nlink };
       }
-      names.push(name);
-      shown.push(st);
-      refusals?.listed();
+      entries.push({ name, shown: st, dIno: Number(st.ino) });
     }
+    return listed.dots;
   });
-  return refusals?.error;
+  const refused = entries.at(-1)?.refused;
+  if (refused !== undefined) return { names: [], shown: [], dIno: [], unlooked, changesWhenImpure: false, error: refused };
+  return getdentsOf(withDots(entries, dots, self, parent), unlooked);
 }
 
 /**
@@ -232,45 +264,46 @@ function mergedDIno(hit: Hit, child: Node | null, st: Shown, impure: boolean): n
 }
 
 /**
- * The full listing of the merged dir at `path`, `.` and `..` first; `children` receives the
- * resolved node of each name (READDIRPLUS answers its lookups from them).
+ * The full listing of the merged dir at `path` in the kernel's order (`.` and `..` where the
+ * lowest layer's getdents had them); `children` receives the resolved node of each name
+ * (READDIRPLUS answers its lookups from them).
  */
 export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>): Listing {
   const node = lookupDir(ovl, path);
   const self = shownOf(ovl, node) ?? fail('ENOENT', path);
-  const parent = path === '/' ? self : shownOf(ovl, lookupDir(ovl, splitPath(path)[0]));
-  const names = ['.', '..'];
-  const shown: Shown[] = [self, parent ?? self];
+  const parent = (path === '/' ? self : shownOf(ovl, lookupDir(ovl, splitPath(path)[0]))) ?? self;
   const unlooked = new Set<string>();
-  if (!isMergedDir(ovl, node)) {
-    const error = straightListing(ovl, node, names, shown, unlooked, children);
-    const listing: Listing = { names, shown, dIno: shown.map((st) => Number(st.ino)), unlooked, changesWhenImpure: false };
-    if (error) listing.error = error;
-    return listing;
-  }
-  const layers = node.hits.map((hit) => ({ hit, names: layerNames(hit) }));
+  if (!isMergedDir(ovl, node)) return straightListing(ovl, node, self, parent, unlooked, children);
+  const lowest = node.hits.length - 1;
+  let dots: Array<[string, number]> = [];
+  const layers = node.hits.map((hit, i) => {
+    if (i !== lowest) return { hit, names: layerNames(hit) };
+    const listed = layerNamesDots(hit);
+    dots = listed.dots;
+    return { hit, names: listed.names };
+  });
   ovl.lowerIndex.fromListing(node.hits, layers.map((l) => l.names));
-  const dIno = [Number(self.ino), Number(shown[1]!.ino)];
   // Only an impure upper makes the kernel look each upper name up while listing (and so fix origins).
   const upper = node.hits[0]!.layer.upper ? node.hits[0]!.real : undefined;
   const impure = upper !== undefined && isImpureValue(getXattr(upper, ovl.xattrs.name('impure')));
   let changesWhenImpure = false;
-  const refusals = new RefusedLookups();
+  // Every name of the lowest layer stays in its place (mergedOrder): counted, hidden ones too, for
+  // the places of the dots it listed.
+  const entries: Entry[] = [];
+  const lowestAt: number[] = [];
   for (const { name, hit } of mergedOrder(layers)) {
+    if (lowestAt.length < layers[lowest]!.names.length) lowestAt.push(entries.length);
     const found = lookupListed(ovl, node, name, impure);
     if (typeof found === 'string') {
       // The kernel looks up only an impure dir's upper names; any other is listed as it is.
       if (hit.layer.upper && impure) {
-        if (refusals.refused(found)) continue;
-        break;
+        entries.push({ name, shown: null, dIno: 0, refused: found });
+        continue;
       }
       const raw = lstatOrNull(realChild(hit.real, name));
       if (!raw) continue;
       unlooked.add(name);
-      names.push(name);
-      shown.push({ st: raw, ino: raw.ino, nlink: raw.nlink });
-      dIno.push(Number(raw.ino));
-      refusals.listed();
+      entries.push({ name, shown: { st: raw, ino: raw.ino, nlink: raw.nlink }, dIno: Number(raw.ino) });
       continue;
     }
     const child = found;
@@ -279,14 +312,13 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
     else if (child) keepChild(ovl, node, name, child, children);
     const st = child ? shownOf(ovl, child) : xattrWhiteoutShown(ovl, hit, name);
     if (!st) continue;
-    names.push(name);
-    shown.push(st);
-    dIno.push(mergedDIno(hit, child, st, impure));
-    refusals.listed();
+    entries.push({ name, shown: st, dIno: mergedDIno(hit, child, st, impure) });
     if (hit.layer.upper && !impure) changesWhenImpure = true;
   }
-  const listing: Listing = { names, shown, dIno, unlooked, changesWhenImpure };
-  if (refusals.error) listing.error = refusals.error;
+  // A dot listed before the lowest layer's k-th name goes before the entry that name became.
+  const placed = dots.map(([dot, k]): [string, number] => [dot, k < lowestAt.length ? lowestAt[k]! : entries.length]);
+  const listing = getdentsOf(withDots(entries, placed, self, parent), unlooked);
+  listing.changesWhenImpure = changesWhenImpure;
   return listing;
 }
 

@@ -4,7 +4,7 @@
 // lower or merged directories only with redirect_dir=on, which writes the kernel's `redirect`
 // xattr, otherwise EXDEV so that mv(1) falls back to copying. RENAME_NOREPLACE and
 // RENAME_EXCHANGE work as on any filesystem; RENAME_WHITEOUT is EINVAL, as the overlay refuses it.
-import { OPAQUE_YES, createsRedirects, redirectForMove } from '../format/index.js';
+import { OPAQUE_YES, REDIRECT_MAX, createsRedirects, redirectForMove } from '../format/index.js';
 import type { FuseOps } from '../sys/fuse-native.js';
 import { type RenameFlag, getXattr, rename2, setXattr } from '../sys/index.js';
 import { copyUp, markImpure, upperPath } from './copy-up.js';
@@ -31,15 +31,23 @@ export const RENAME_WHITEOUT = 4;
  * dir's real path in a lower: after a layer rotation that path can run through a dir the next
  * lower has whited out, and the kernel, reading this upper later, would lose the dir's children.
  */
-function movedRedirect(ovl: Overlay, src: string, dest: string): string {
-  return redirectOf(ovl, src, splitPath(src)[0] === splitPath(dest)[0]);
+function movedRedirect(ovl: Overlay, src: string, dest: string, node: Node): string {
+  // ovl_need_absolute_redirect: a non-dir whose lower has other hard links gets an absolute one
+  // even in its own dir (its lower name may not be the one it was looked up by).
+  const lower = node.isDir ? null : node.hits[0]!.layer.upper ? node.data : node.hits[0]!;
+  return redirectOf(ovl, src, splitPath(src)[0] === splitPath(dest)[0] && (lower?.st.nlink ?? 1) <= 1);
 }
 
-/** ovl_get_redirect of upper object `path`: relative (`sameParent`) or absolute. */
+/**
+ * ovl_get_redirect of upper object `path`: relative (`sameParent`) or absolute; an absolute one
+ * longer than redirect_max is EXDEV (a move the caller's `mv` then makes by copying).
+ */
 function redirectOf(ovl: Overlay, path: string, sameParent: boolean): string {
   const comps = path.split('/').filter((c) => c.length > 0);
   const redirects = comps.map((_, i) => getXattr(upperPath(ovl, '/' + comps.slice(0, i + 1).join('/')), ovl.xattrs.name('redirect'))?.toString() ?? null);
-  return redirectForMove(comps, redirects, sameParent);
+  const value = redirectForMove(comps, redirects, sameParent);
+  if (value.startsWith('/') && Buffer.byteLength(value) > REDIRECT_MAX) fail('EXDEV', `${path}: redirect longer than ${REDIRECT_MAX} bytes`);
+  return value;
 }
 
 /**
@@ -136,13 +144,14 @@ function renameNode(ovl: Overlay, src: string, dest: string, srcNode: Node, dstN
   const dp = copyUp(ovl, dstParent);
   copyUp(ovl, src);
   const whiteout = existsInLower(ovl, sp, srcName);
-  // Read from the upper before the move: the value depends on src's ancestors' own redirects.
-  const redirectValue = redirect ? movedRedirect(ovl, src, dest) : null;
   const srcReal = upperPath(ovl, src);
   const dstReal = upperPath(ovl, dest);
-  // The kernel's order: the destination cleared, the new parent marked impure, the source marked, moved.
+  // The kernel's order: the destination cleared, the new parent marked impure, the source marked
+  // (its redirect read from the upper before the move: the value depends on src's ancestors' own
+  // redirects; too long, EXDEV with the marks before it left as the kernel leaves them), moved.
   const move = prepareDest(ovl, dstNode, dstReal, srcNode.isDir, whiteout, whiteouts);
   if (srcParent !== dstParent && hasOrigin(ovl, srcNode)) markImpure(ovl, upperPath(ovl, dstParent));
+  const redirectValue = redirect ? movedRedirect(ovl, src, dest, srcNode) : null;
   markMovedDir(ovl, srcNode, redirectValue, srcReal, dp);
   rename2(srcReal, dstReal, move.flags);
   if (move.cleanup) cleanupAside(srcReal);
@@ -159,12 +168,12 @@ function exchangeNodes(ovl: Overlay, src: string, dest: string, srcNode: Node, d
   const dp = copyUp(ovl, dstParent);
   copyUp(ovl, src);
   copyUp(ovl, dest);
-  const srcValue = srcRedirect ? movedRedirect(ovl, src, dest) : null;
-  const dstValue = dstRedirect ? movedRedirect(ovl, dest, src) : null;
   if (srcParent !== dstParent) {
     if (hasOrigin(ovl, srcNode)) markImpure(ovl, upperPath(ovl, dstParent));
     if (hasOrigin(ovl, dstNode)) markImpure(ovl, upperPath(ovl, srcParent));
   }
+  const srcValue = srcRedirect ? movedRedirect(ovl, src, dest, srcNode) : null;
+  const dstValue = dstRedirect ? movedRedirect(ovl, dest, src, dstNode) : null;
   markMovedDir(ovl, srcNode, srcValue, upperPath(ovl, src), dp);
   markMovedDir(ovl, dstNode, dstValue, upperPath(ovl, dest), sp);
   rename2(upperPath(ovl, src), upperPath(ovl, dest), ['exchange']);

@@ -13,12 +13,13 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeWhiteout, setTimes } from './nodes.js';
 import { OvlError } from '../errors.js';
-import { copyFdData, copyFileNoatime, listDirents, openDirNoAtime, readDirents, readNamesAt, readdirNoatime, rereadDirents, withDirNames } from './dirents.js';
+import { copyFdData, copyFileNoatime, listDirents, openDirNoAtime, readDirents, readNamesAt, readdirNoatime, readdirNoatimeDots, rereadDirents, withDirNames } from './dirents.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovlkit-dirents-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -192,9 +193,13 @@ t.test('withDirNames hands the names and the open dir, touching its atime only w
   for (const n of ['p', 'q', 'r']) writeFileSync(join(d, n), n);
   const old = { sec: 1_000_000_000, nsec: 0 };
   setTimes(d, old, old);
-  const seen = withDirNames(d, false, (fd, names) => ({ names, size: fstatSync(fd).size, ino: fstatSync(fd).ino }));
+  const seen = withDirNames(d, false, (fd, listed) => ({ ...listed, size: fstatSync(fd).size, ino: fstatSync(fd).ino }));
   t.equal(lstatSync(d, { bigint: true }).atimeNs, 1_000_000_000_000_000_000n, 'atime untouched without touchAtime');
   t.same(seen.names, readDirents(d).map((e) => e.name), 'the names in getdents order');
+  // Where getdents put '.' and '..' among them: as ls -f shows them.
+  const raw = execFileSync('ls', ['-fa', d], { encoding: 'utf8' }).trim().split('\n');
+  t.same(seen.dots, ['.', '..'].map((n) => [n, raw.filter((x) => x !== '.' && x !== '..' && raw.indexOf(x) < raw.indexOf(n)).length]), "the places of '.' and '..'");
+  t.same(readdirNoatimeDots(d), { names: seen.names, dots: seen.dots }, 'readdirNoatimeDots the same');
   t.equal(seen.ino, statSync(d).ino, 'the fd is the dir');
   setTimes(d, old, old);
   let held = -1;

@@ -62,6 +62,20 @@ function parseNames(buf: Buffer, len: number, out: string[]): void {
   }
 }
 
+/**
+ * parseNames, and where `.` and `..` stood: each as [name, the number of names before it]
+ * (the kernel's overlay lists them where the layer's getdents put them, ext4's hash order).
+ */
+function parseNamesDots(buf: Buffer, len: number, out: string[], dots: Array<[string, number]>): void {
+  for (let off = 0; off < len; ) {
+    const reclen = buf.readUInt16LE(off + 16);
+    const name = nameAt(buf, off, reclen);
+    if (name === '.' || name === '..') dots.push([name, out.length]);
+    else out.push(name);
+    off += reclen;
+  }
+}
+
 function nameAt(buf: Buffer, off: number, reclen: number): string {
   const nameStart = off + 19;
   const nameEnd = buf.indexOf(0, nameStart);
@@ -134,14 +148,36 @@ export function readNamesAt(fd: number, path: string): string[] {
   return out;
 }
 
+/** Names of a directory in getdents order, and where `.` and `..` stood among them (parseNamesDots). */
+export interface NamesAndDots {
+  names: string[];
+  dots: Array<[string, number]>;
+}
+
+/** readdirNoatime, with the places of `.` and `..`. */
+export function readdirNoatimeDots(path: string): NamesAndDots {
+  const fd = openDirNoAtime(path);
+  const names: string[] = [];
+  const dots: Array<[string, number]> = [];
+  try {
+    readEach(fd, path, BUF_SIZE, (buf, n) => parseNamesDots(buf, n, names, dots));
+  } finally {
+    closeSync(fd);
+  }
+  return { names, dots };
+}
+
 /**
- * The names in the directory `path` (as readdirNoatime, or as listDirents when `touchAtime`) passed
- * to `use` with the dir still open as `fd`, so that `use` can reach each name through it.
+ * The names in the directory `path` (as readdirNoatime, or as listDirents when `touchAtime`) with
+ * the places of `.` and `..`, passed to `use` with the dir still open as `fd`, so that `use` can
+ * reach each name through it.
  */
-export function withDirNames<T>(path: string, touchAtime: boolean, use: (fd: number, names: string[]) => T): T {
+export function withDirNames<T>(path: string, touchAtime: boolean, use: (fd: number, listed: NamesAndDots) => T): T {
   const fd = touchAtime ? openOrThrow(path, PLAIN_FLAGS) : openDirNoAtime(path);
   try {
-    return use(fd, readNamesAt(fd, path));
+    const listed: NamesAndDots = { names: [], dots: [] };
+    readEach(fd, path, BUF_SIZE, (buf, n) => parseNamesDots(buf, n, listed.names, listed.dots));
+    return use(fd, listed);
   } finally {
     closeSync(fd);
   }

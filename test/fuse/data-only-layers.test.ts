@@ -2,38 +2,15 @@
 // kernel overlayfs (test/helpers/side-by-side.ts): never merged, reached only by a metacopy file's
 // absolute redirect; what a chmod and a write of such a file leave; a data file that is missing.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, lstatSync, mkdirSync, readFileSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, lstatSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { escapePath } from '../../src/format/index.js';
-import { setXattr } from '../../src/sys/index.js';
 import { startFuse } from '../helpers/fuse.js';
 import type { LayerDirs } from '../helpers/layers.js';
 import {
-  type Case, OVL, SIZE, T0, attempt, dataOf, describe, done, listing, nameObs, observeName, observeNames, onEach, sameAsKernel,
+  type Case, type DataForm, SIZE, attempt, dataLayerOptions, dataOf, describe, done, listing, metacopyStub, nameObs, observeName, observeNames, onEach,
+  sameAsKernel,
 } from '../helpers/side-by-side.js';
-
-/** The two ways to name a data-only layer: `lowerdir=L1::D1` and `lowerdir+=L1,datadir+=D1` (paths literal). */
-type DataForm = '::' | 'datadir+=';
-
-/**
- * L1 over the data-only layer D1, with upper and metacopy=on, as one option string: the kernel gets
- * it through mount(8), ovl-fuse as its -o, the very same string.
- */
-function dataLayerOptions(d: LayerDirs, form: DataForm): string {
-  const [l1, d1] = d.lowers as [string, string];
-  const lowers = form === '::' ? `lowerdir=${escapePath(l1)}::${escapePath(d1)}` : `lowerdir+=${l1},datadir+=${d1}`;
-  return `${lowers},upperdir=${escapePath(d.upper)},workdir=${escapePath(d.work)},metacopy=on`;
-}
-
-/** A hand-made metacopy file: sparse, SIZE long, empty metacopy xattr and, when given, a redirect. */
-function metacopyStub(p: string, redirect?: string): void {
-  writeFileSync(p, '');
-  truncateSync(p, SIZE);
-  setXattr(p, OVL.name('metacopy'), Buffer.alloc(0));
-  if (redirect !== undefined) setXattr(p, OVL.name('redirect'), redirect);
-  utimesSync(p, T0, T0);
-}
 
 /** L1 holds metacopy files only; their data, and a name of its own, are in the data-only layer. */
 function fillDataLayers(d: LayerDirs): void {

@@ -11,7 +11,7 @@ import t from 'tap';
 import { getXattr, removeXattr, setXattr, umountSurely } from '../../src/sys/index.js';
 import { type LayerDirs, mountKernel } from '../helpers/layers.js';
 import {
-  OVL, SIZE, T1, attempt, dataOf, describe, done, listing, lowerFiles, nameObs, observeNames, onEach, sameAsKernel,
+  acrossRemount, OVL, SIZE, T1, attempt, dataOf, describe, done, listing, lowerFiles, nameObs, observeNames, onEach, sameAsKernel,
 } from '../helpers/side-by-side.js';
 
 /** The names case 1 and 2 read, and the lower files they come from. */
@@ -99,10 +99,8 @@ t.test('metacopy=on: each metadata operation makes a metadata-only copy as on th
         link: done(() => linkSync(m('d1/lnk'), m('d2/lnk-b'))),
       };
       const observe = () => ({ ...observeNames(d, META_NAMES, META_LOWER), readdir: { d1: listing(m('d1')), d2: listing(m('d2')) } });
-      const mounted = observe();
       // The same target reading back the metacopy files it wrote.
-      await remount();
-      return { ops, mounted, remounted: observe() };
+      return { ops, ...(await acrossRemount(observe, remount)) };
     },
   });
   sameAsKernel(t, runs);

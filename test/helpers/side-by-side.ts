@@ -4,11 +4,11 @@
 // JSON (errno codes, stat fields that repeat across runs, inode numbers as relations) so that a
 // failure's diff reads.
 import { createHash } from 'node:crypto';
-import { mkdirSync, lstatSync, readdirSync, readFileSync, rmSync, type Stats, utimesSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readSync, readdirSync, readFileSync, rmSync, type Stats, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Test } from 'tap';
-import { OverlayXattrs } from '../../src/format/index.js';
-import { getXattr, listXattrs, umountSurely } from '../../src/sys/index.js';
+import { OverlayXattrs, escapePath } from '../../src/format/index.js';
+import { getXattr, listXattrs, setXattr, umountSurely } from '../../src/sys/index.js';
 import { type LayerDirs, type Teardowns, layerDirs } from './layers.js';
 import { remountAs } from './twin.js';
 
@@ -213,3 +213,62 @@ export function lowerFiles(d: LayerDirs, names: string[]): void {
 
 /** One name's observation out of observeNames' result (for the kernel-side checks of a case). */
 export const nameObs = (seen: { names: Record<string, ReturnType<typeof observeName>> }, n: string) => seen.names[n]!;
+
+/** The two ways to name a data-only layer: `lowerdir=L1::D1` and `lowerdir+=L1,datadir+=D1` (paths literal). */
+export type DataForm = '::' | 'datadir+=';
+
+/**
+ * L1 over the data-only layer D1, with upper and metacopy=on, as one option string: the kernel gets
+ * it through mount(8), ovl-fuse as its -o, the very same string.
+ */
+export function dataLayerOptions(d: LayerDirs, form: DataForm): string {
+  const [l1, d1] = d.lowers as [string, string];
+  const lowers = form === '::' ? `lowerdir=${escapePath(l1)}::${escapePath(d1)}` : `lowerdir+=${l1},datadir+=${d1}`;
+  return `${lowers},upperdir=${escapePath(d.upper)},workdir=${escapePath(d.work)},metacopy=on`;
+}
+
+/** A hand-made metacopy file: sparse, SIZE long, empty metacopy xattr and, when given, a redirect. */
+export function metacopyStub(p: string, redirect?: string): void {
+  writeFileSync(p, '');
+  truncateSync(p, SIZE);
+  setXattr(p, OVL.name('metacopy'), Buffer.alloc(0));
+  if (redirect !== undefined) setXattr(p, OVL.name('redirect'), redirect);
+  utimesSync(p, T0, T0);
+}
+
+/** `observe` while mounted and again after the same target remounted (reading back what it wrote). */
+export async function acrossRemount<T>(observe: () => T, remount: () => Promise<void>): Promise<{ mounted: T; remounted: T }> {
+  const mounted = observe();
+  await remount();
+  return { mounted, remounted: observe() };
+}
+
+/** The overlay marks of every dir of an upper (impure, opaque, redirect): what upperState leaves out. */
+export function dirMarks(upper: string): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  const walk = (dir: string) => {
+    const marks: Record<string, string> = {};
+    for (const x of ['impure', 'opaque', 'redirect'] as const) {
+      const v = getXattr(dir, OVL.name(x));
+      if (v !== null) marks[x] = v.toString();
+    }
+    out[relative(upper, dir) || '.'] = marks;
+    for (const n of readdirSync(dir).sort()) if (lstatSync(join(dir, n)).isDirectory()) walk(join(dir, n));
+  };
+  walk(upper);
+  return out;
+}
+
+/** Hard links `names` of one lower file (the first name's data, mtime T0). */
+export function lowerLinks(d: LayerDirs, names: string[], data: Buffer = dataOf(names[0]!)): void {
+  const l = d.lowers[0]!;
+  writeFileSync(join(l, names[0]!), data);
+  utimesSync(join(l, names[0]!), T0, T0);
+  for (const n of names.slice(1)) linkSync(join(l, names[0]!), join(l, n));
+}
+
+/** Read everything an fd holds from offset 0 (pread: the fd's position untouched). */
+export function preadAll(fd: number): string {
+  const b = Buffer.alloc(SIZE + 4096);
+  return describe(b.subarray(0, readSync(fd, b, 0, b.length, 0)));
+}
