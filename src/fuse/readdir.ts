@@ -324,12 +324,13 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
   let changesWhenImpure = false;
   // Every name of the lowest layer stays in its place (mergedOrder): a dot the lowest layer
   // listed before its k-th name goes before the entry that name became (or the next, if hidden).
+  // A dot after the lowest layer's last name goes before the first name of another layer.
   const built = new ListingBuilder();
   const lowestCount = layers[lowest]!.names.length;
   let seen = 0;
   let dot = 0;
   for (const { name, hit } of mergedOrder(layers)) {
-    if (seen < lowestCount) {
+    if (seen <= lowestCount) {
       for (; dot < dots.length && dots[dot]![1] === seen; dot++) dots[dot]![1] = built.seq;
       seen++;
     }

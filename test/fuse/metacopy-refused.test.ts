@@ -159,16 +159,28 @@ t.test('listings under metacopy=off of dirs that hold metacopy files, as on the 
         }
         mkdirSync(join(d.upper, 'm2'));
         writeFileSync(join(d.upper, 'm2', 'up'), 'up');
+        // Dots after the lowest layer's last name (an empty dir lists only them; a one-name dir
+        // often ends with '..'): they stay before the upper's names (the second review of f326861).
+        mkdirSync(join(l2, 'empty'));
+        for (let i = 0; i < 8; i++) {
+          mkdirSync(join(l2, `one${i}`));
+          writeFileSync(join(l2, `one${i}`, `name${i}`), 'x');
+          mkdirSync(join(d.upper, `one${i}`));
+          for (const up of ['up1', 'up2']) writeFileSync(join(d.upper, `one${i}`, up), up);
+        }
       },
       run(d) {
         const m = d.merged;
         // A name created, one removed: the upper's own entries among the lower ones.
         writeFileSync(join(m, 'm1', 'new'), 'new');
         rmSync(join(m, 'm1', 'n3'));
+        writeFileSync(join(m, 'empty', 'newfile'), 'new');
         return {
           '/': rawOrder(m),
           m1: rawOrder(join(m, 'm1')),
           m2: rawOrder(join(m, 'm2')),
+          empty: rawOrder(join(m, 'empty')),
+          ones: Array.from({ length: 8 }, (_, i) => rawOrder(join(m, `one${i}`))),
           lowest: { m1: rawOrder(join(d.lowers[1]!, 'm1')), m2: rawOrder(join(d.lowers[1]!, 'm2')) },
         };
       },
