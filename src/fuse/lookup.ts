@@ -6,7 +6,6 @@
 import {
   type Redirect,
   isCharWhiteout,
-  parseMetacopy,
   mayBeXattrWhiteout,
   opaqueMeaning,
   parseRedirect,
@@ -16,6 +15,7 @@ import { type RealStat, getXattr, hasXattr, listLayerXattrs, lstatAtOrNull, lsta
 import { fail } from './errno.js';
 import { type Layer, childPath, realChild, realPath, splitPath } from './layers.js';
 import { fixDirOrigin } from './origin-fix.js';
+import { dataOnlyHit, isMetacopy } from './lookup-metacopy.js';
 import { beneathMount, isMountRoot, throughMounts } from './submounts.js';
 import type { Overlay } from './overlay.js';
 
@@ -82,19 +82,6 @@ export function lstatOrNull(real: string): RealStat | null {
 /** A fresh stat of a node's top object: its lookup's own, or a new one for a cached node; null when it vanished. */
 export function topStat(node: Node): RealStat | null {
   return node.fresh ? node.hits[0]!.st : lstatOrNull(node.hits[0]!.real);
-}
-
-/**
- * st_blocks of a merged regular file stat'ed as `st`: a metacopy file's are its data's
- * (ovl_getattr: the sparse copy holds none of them), or, with the data in a data-only layer not
- * yet opened, the kernel's guess from the size; any other file's its own.
- */
-export function blocksOf(ovl: Overlay, node: Node, st: RealStat): number {
-  if (node.dataOnly === 'missing' || (node.dataOnly === 'lazy' && !ovl.dataLoaded.has(node.path))) {
-    const bs = BigInt(st.blksize || 4096);
-    return Number((((st.size + bs - 1n) / bs) * bs) >> 9n);
-  }
-  return node.data ? node.data.st.blocks : st.blocks;
 }
 
 /** A kernel whiteout (char 0/0) or an xattr whiteout (empty file carrying `overlay.whiteout`). */
@@ -184,29 +171,6 @@ function childCandidates(ovl: Overlay, parent: Node, name: string): Candidate[] 
 }
 
 /**
- * Does the regular file at `real` carry a `metacopy` marker? A value the kernel refuses is EIO
- * ("invalid xattr"). ovl_lookup_single asks every regular file a lookup stops at, with metacopy
- * off too (such a file is then refused, not read as the zeros of its sparse copy); ovl-fuse asks
- * every one on a mount with `metacopy=on` or data-only layers (Overlay.anyMetacopy), and otherwise
- * one in a dir copy marked `impure` (where the kernel's copy-up of a file with an `origin` puts
- * it) or with fewer blocks than its size (a metacopy copy holds no data: one without `origin`, a
- * lower hard link's, carries one or two xattrs, which ext4 keeps in the inode). That getxattr is a
- * syscall of ~2 µs here, on every file a cold walk meets: 25 % more wall time for the bench's
- * cold walk when asked of every file (docs/fuse.md, "Metacopy and data-only layers"). Missed on a
- * mount without metacopy, and read as its sparse self where the kernel refuses it: a metacopy
- * file that is empty, or that holds an xattr block, in a dir without `impure` (made by hand, or a
- * hard link's copy with large xattrs).
- */
-function isMetacopy(ovl: Overlay, real: string): boolean {
-  const name = ovl.xattrs.name('metacopy');
-  if (!hasXattr(real, name)) return false;
-  const value = getXattr(real, name);
-  if (value === null) return false;
-  if (parseMetacopy(value) === null) fail('EIO', `${real}: invalid metacopy xattr`);
-  return true;
-}
-
-/**
  * Where a metacopy file's data is (ovl_lookup's walk on below a metacopy dentry): the regular file
  * at the same name in the layers below, or where the file's own `redirect` points (relative: in
  * its parent's copies below; absolute: from the root of the layers below), a metacopy file met on
@@ -253,24 +217,6 @@ interface MetacopyData {
   data: Hit | null;
   lowerSize: bigint | null;
   dataOnly?: 'lazy' | 'missing';
-}
-
-/**
- * The data file at absolute path `comps` in the first data-only layer holding one: a regular file,
- * reached without a symlink on the way (vfs_path_lookup with LOOKUP_BENEATH | LOOKUP_NO_SYMLINKS).
- */
-function dataOnlyHit(ovl: Overlay, comps: readonly string[]): Hit | null {
-  for (const layer of ovl.stack.data) {
-    let real = layer.root;
-    let st: RealStat | null = null;
-    for (const comp of comps) {
-      real = realChild(real, comp);
-      st = lstatOrNull(real);
-      if (st === null || (st.mode & S_IFMT) === 0o120000) break;
-    }
-    if (st !== null && (st.mode & S_IFMT) === S_IFREG) return { layer, real, st, opaque: 'none' };
-  }
-  return null;
 }
 
 /**
