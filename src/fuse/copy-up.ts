@@ -18,7 +18,8 @@ import {
   symlinkSync,
 } from 'node:fs';
 import { copyFdData } from '../sys/dirents.js';
-import { closeFd, fsyncFd, openFile, openPathFd, startWriteback } from '../sys/fd.js';
+import { closeFd, fsyncFd, openFile, startWriteback } from '../sys/fd.js';
+import { objectKey } from './handles.js';
 import { type RealStat, type XattrTarget, fstatReal, getXattr, listLayerXattrs, lstatReal, lstatRealOrNull, mknod, removeXattrOf, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
 import { METACOPY_PLAIN } from '../format/index.js';
 import { truncateFd } from '../sys/offsets.js';
@@ -45,10 +46,7 @@ export function upperPath(ovl: Overlay, path: string): string {
   return throughMounts(upper, realPath(upper.via ?? upper.root, path));
 }
 
-/** `dev:ino` key of a real object, for fds that must follow their file into the upper. */
-export function objectKey(st: Pick<RealStat, 'dev' | 'ino'>): string {
-  return `${st.dev}:${st.ino}`;
-}
+export { objectKey } from './handles.js';
 
 /**
  * readlink(2) of a lower symlink without stamping its atime, as the kernel's overlay reads it
@@ -364,10 +362,14 @@ interface CopiedFile {
   fd: number | null;
 }
 
-/** What copyUpOne made: the inode the origin names (a non-dir given one), the copy (a regular file). */
+/**
+ * What copyUpOne made: the inode the origin names (a non-dir given one), the copy (a regular
+ * file), and whether that copy is a metadata-only one (its data left below).
+ */
 interface Copied {
   origin: bigint | null;
   file: CopiedFile | null;
+  metacopy: boolean;
 }
 
 /**
@@ -386,7 +388,8 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null, 
   // A lower metacopy file's copy is one too, with no redirect: the lookup of its name goes on to
   // the lower one, whose own redirect leads to the data (as the kernel's, checked on 6.18).
   const metacopy = want === 'meta' && ovl.cfg.metacopy && type === S_IFREG;
-  const data: DataCopy = metacopy ? 'metacopy' : want === 'empty' ? 'none' : { from: (node.data ?? src).real, st: (node.data ?? src).st };
+  const dataHit = node.data ?? src;
+  const data: DataCopy = metacopy ? 'metacopy' : want === 'empty' ? 'none' : { from: dataHit.real, st: dataHit.st };
   if (type === S_IFREG) file = copyFileUp(ovl, src.real, st, dest, keep, data);
   else copyOtherUp(ovl, src.layer, src.real, st, dest);
   const nowImpure = markImpure(ovl, parentUpper, parent.hits[0]);
@@ -395,10 +398,10 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null, 
   // After a metadata copy an fd opened before still reads the lower's data, as the kernel's does,
   // and is stat'ed as the new upper file.
   const name = st.nlink > 1 ? node.path : null;
-  if (metacopy) ovl.handles.attachMeta(objectKey((node.data ?? src).st), dest, name, openPathFd);
-  else ovl.handles.followCopyUp(objectKey((node.data ?? src).st), dest, name);
+  if (metacopy) ovl.handles.attachMeta(objectKey(dataHit.st), dest, name);
+  else ovl.handles.followCopyUp(objectKey(dataHit.st), dest, name);
   ovl.onCopyUp?.(node.path, nowImpure, (type !== S_IFDIR && st.nlink > 1) || !keepsListingPlace(node, parent));
-  return { origin: type !== S_IFDIR && st.nlink === 1 ? st.ino : null, file };
+  return { origin: type !== S_IFDIR && st.nlink === 1 ? st.ino : null, file, metacopy };
 }
 
 /**
@@ -476,13 +479,12 @@ function copyUpKeep(ovl: Overlay, path: string, keep: number | null, want: Want,
   }
   if (!ovl.stack.upper) fail('EROFS', path);
   const parent = copyUp(ovl, splitPath(path)[0]);
-  const { origin, file } = copyUpOne(ovl, node, parent, keep, want);
+  const { origin, file, metacopy } = copyUpOne(ovl, node, parent, keep, want);
   // A dir's files are found where they were (its new upper copy is empty): they stay remembered.
   const files = node.isDir ? ovl.files.get(path) : undefined;
   ovl.invalidate(path);
   // A regular file's copy was stat'ed on its fd: no lookup by path needed to build its node
   // (but a metacopy file's node needs its data found below).
-  const metacopy = file !== null && want === 'meta' && ovl.cfg.metacopy;
   const copied = file && !metacopy ? upperFileNode(ovl, path, upperPath(ovl, path), file.st) : lookupPath(ovl, path);
   if (files) ovl.filesIn(path, files);
   // The merged file keeps the inode number of the lower object its origin names (inode.ts): known

@@ -1,6 +1,7 @@
 // Open files and directories by FUSE file handle. Handles are our own small integers, not fds,
 // so a handle can swap its fd (a lower fd follows its file after a copy-up) without aliasing.
 import { constants, openSync } from 'node:fs';
+import { openPathFd } from '../sys/fd.js';
 import { type RealStat, fstatReal } from '../sys/real-stat.js';
 
 const { O_RDONLY, O_NOATIME } = constants;
@@ -157,7 +158,7 @@ export class HandleTable {
       // The data of a metacopy file copied into its upper inode: the handles of that inode, by
       // whatever name they were opened (upper hard links), and no other file's with the same data.
       if (metaKey !== null && h.meta !== undefined) {
-        if (keyOf(fstatReal(h.meta)) !== metaKey) continue;
+        if (objectKey(fstatReal(h.meta)) !== metaKey) continue;
       } else if (name !== null && h.path !== name) continue;
       h.extraFds.push(h.fd);
       h.fd = openSync(upper, O_RDONLY | (h.exec ? O_NOATIME : 0));
@@ -177,11 +178,11 @@ export class HandleTable {
    * an fchmod or futimens through them) are the upper file's from now on (Handle.meta). `name` as
    * for followCopyUp.
    */
-  attachMeta(lowerKey: string, upper: string, name: string | null, open: (path: string) => number): void {
+  attachMeta(lowerKey: string, upper: string, name: string | null): void {
     for (const fh of this.byLower.get(lowerKey) ?? NONE) {
       const h = this.open.get(fh)!;
       if ((name !== null && h.path !== name) || h.meta !== undefined) continue;
-      h.meta = open(upper);
+      h.meta = openPathFd(upper);
       h.metaInUpper = true;
     }
   }
@@ -197,8 +198,8 @@ export class HandleTable {
 
 const NONE: ReadonlySet<number> = new Set();
 
-/** `dev:ino` of a stat (copy-up.ts objectKey, which imports this module). */
-function keyOf(st: RealStat): string {
+/** `dev:ino` key of a real object, for fds that must follow their file into the upper. */
+export function objectKey(st: Pick<RealStat, 'dev' | 'ino'>): string {
   return `${st.dev}:${st.ino}`;
 }
 

@@ -2,8 +2,6 @@
 // it (inode of the origin, nlink 1 for merged dirs), as the plain numbers of fuse_attr; and
 // SETATTR applied through the path-based core, or to an open fd when the name is gone.
 import { constants, fchmodSync, fchownSync } from 'node:fs';
-
-const { O_RDONLY, O_NOATIME } = constants;
 import { truncateFd } from '../sys/offsets.js';
 import { closeFd, openFile } from '../sys/fd.js';
 import { type RealStat, type TimeSpec, fstatReal, setTimes } from '../sys/index.js';
@@ -19,6 +17,7 @@ import type { Caller, Overlay } from './overlay.js';
 import { protOfUpperFd, refuseSetattr } from './protect.js';
 import type { Attr, SetAttr, U64 } from './session/filesystem.js';
 
+const { O_RDONLY, O_NOATIME } = constants;
 const S_ISUID = 0o4000;
 const S_ISGID = 0o2000;
 const S_IXGRP = 0o0010;

@@ -31,7 +31,7 @@ export interface Hit {
   opaque: 'opaque' | 'xwhiteouts' | 'none';
   /** For dirs: the `protattr` value the markers' listxattr found (null: none), read for protect.ts. */
   protattr?: Buffer | null;
-  /** For dirs: the copy carries an `impure` marker (its listxattr named one), see mayBeMetacopy. */
+  /** For dirs: the copy carries an `impure` marker (its listxattr named one), see isMetacopy. */
   impure?: boolean;
 }
 
@@ -94,7 +94,7 @@ export function isWhiteoutAt(ovl: Overlay, real: string, st: RealStat): boolean 
 
 /**
  * A place to look: layer and real path; `resolved` when a lookup below already followed its
- * redirects; `impureDir` when the dir copy it is in carries `impure` (mayBeMetacopy).
+ * redirects; `impureDir` when the dir copy it is in carries `impure` (lookup-metacopy.ts isMetacopy).
  */
 type Candidate = [Layer, string, boolean?, boolean?];
 
