@@ -80,8 +80,9 @@ export class Normaliser {
     const typeBits = st.mode & 0o170000;
     const type = TYPES[typeBits] ?? 'unknown';
     const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
-    // A whiteout's nlink and inode are the shared workdir whiteout's (spec S20), not a property of the name.
-    if (layer && isCharWhiteout(st)) return { type: 'whiteout', mode };
+    // Whiteouts that unlink and rmdir leave share one inode per mount (spec S20): which ones do,
+    // and how many links it has, is compared as for any hard link.
+    if (layer && isCharWhiteout(st)) return { type: 'whiteout', mode, nlink: st.nlink, ino: this.inode(st.ino, site) };
     const o: StatObs = { type, mode };
     if (type !== 'dir') o.size = st.size;
     o.nlink = st.nlink;

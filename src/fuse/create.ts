@@ -3,9 +3,8 @@
 // made over a whiteout is opaque); removing a name that a lower still has leaves a whiteout.
 import { chmodSync, lchownSync, lstatSync, mkdirSync, renameSync, rmSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { OvlError } from '../errors.js';
 import { ACL_ACCESS, ACL_DEFAULT, OPAQUE_YES, allowsOfflineChanges } from '../format/index.js';
-import { getLayerXattr, makeWhiteout, removeXattr, rename2, setTimes, setXattr, timeFromNs, withUmask } from '../sys/index.js';
+import { type RenameFlag, getLayerXattr, rename2, setTimes, setXattr, timeFromNs, withUmask } from '../sys/index.js';
 import { inheritAcl } from './acl-create.js';
 import { copyUp, copyXattrs, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
@@ -144,20 +143,6 @@ function makeInWorkdir(tmp: string, real: string, obj: NewObject): void {
 }
 
 /**
- * A whiteout made in its upper dir (mknod, or left by RENAME_WHITEOUT) inherits that dir's default
- * ACL, as any new object there; the kernel's overlay makes its whiteouts in the work dir, which
- * has none (ovl_whiteout), so they carry no ACL. Remove the one inherited (nothing to remove, or
- * no ACLs on that filesystem, is the usual case: one failed syscall).
- */
-export function whiteoutWithoutAcl(path: string): void {
-  try {
-    removeXattr(path, ACL_ACCESS);
-  } catch (err) {
-    if (!(err instanceof OvlError) || (err.code !== 'ENODATA' && err.code !== 'EOPNOTSUPP')) throw err;
-  }
-}
-
-/**
  * ovl_cleanup of a non-dir a rename has just put aside (a whiteout traded for a dir, a removed
  * file moved into the work dir): the operation it ends is done, so a failed unlink leaves it where
  * it hides nothing, as the kernel's cleanup only warns. Thrown instead, it would answer an errno
@@ -182,28 +167,46 @@ export function removeAt(ovl: Overlay, path: string, node: Node, whiteouts: read
   const lower = lowerName ?? existsInLower(ovl, parent, name);
   const real = upperPath(ovl, path);
   if (node.hits[0]!.layer.upper) {
-    if (node.isDir && (lower || whiteouts.length > 0)) {
-      // Move the dir (which may still hold whiteouts) out of the way atomically, then clean it
-      // (ovl_remove_and_whiteout, ovl_clear_empty).
+    if (node.isDir && lower) {
+      // ovl_cleanup_and_whiteout: a whiteout traded for the dir (which may still hold whiteouts)
+      // atomically, then the dir, now in the work dir, cleaned (ovl_clear_empty).
+      const wh = putWhiteout(ovl, real, ['exchange']);
+      removeDirCopy(wh, whiteouts);
+    } else if (node.isDir && whiteouts.length > 0) {
+      // No lower name to hide: moved aside whole, then cleaned.
       const tmp = ovl.tempPath();
-      rename2(real, tmp, lower ? ['whiteout'] : []);
-      if (lower) whiteoutWithoutAcl(real);
+      rename2(real, tmp);
       removeDirCopy(tmp, whiteouts);
     } else if (node.isDir) {
       // ovl_remove_upper: the upper's own rmdir; an entry that appeared there since the check
       // makes it ENOTEMPTY and the dir stays, where a detour through the work dir would hide it.
       rmdirSync(real);
     } else if (lower) {
-      const tmp = ovl.tempPath();
-      rename2(real, tmp, ['whiteout']);
-      whiteoutWithoutAcl(real);
-      cleanupAside(tmp);
+      // The whiteout renamed over the file, which goes with it.
+      putWhiteout(ovl, real, []);
     } else unlinkSync(real);
   } else {
-    makeWhiteout(real);
-    whiteoutWithoutAcl(real);
+    // Nothing in the upper to replace: NOREPLACE keeps whatever appeared there beside the mount
+    // (EEXIST), as the mknod that made these whiteouts did.
+    putWhiteout(ovl, real, ['noreplace']);
   }
   ovl.invalidate(path);
+}
+
+/**
+ * A whiteout from the work dir (links of the mount's shared one: whiteout.ts) renamed to `real`
+ * with `flags`; unused if the rename fails. Made in the work dir, it inherits no default ACL of
+ * the upper dir, as the kernel's. Returns the work-dir path, which holds what an exchange traded.
+ */
+function putWhiteout(ovl: Overlay, real: string, flags: readonly RenameFlag[]): string {
+  const wh = ovl.whiteouts.inWorkdir();
+  try {
+    rename2(wh, real, flags);
+  } catch (err) {
+    ovl.whiteouts.discard(wh);
+    throw err;
+  }
+  return wh;
 }
 
 /**

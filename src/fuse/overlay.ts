@@ -7,6 +7,7 @@ import { lstatReal } from '../sys/index.js';
 import { HandleTable } from './handles.js';
 import { LowerIndex } from './lower-index.js';
 import { PathTree } from './path-tree.js';
+import { SharedWhiteout } from './whiteout.js';
 
 export type CacheMode = 'auto' | 'never' | 'always';
 
@@ -70,6 +71,8 @@ export class Overlay {
   /** `.fuse_hidden…` names libfuse gave to unlinked open files (see hidden.ts). */
   readonly hidden = new Set<string>();
   private tmpCounter = 0;
+  /** The whiteouts unlink and rmdir leave: links of one per mount in the work dir (whiteout.ts). */
+  readonly whiteouts = new SharedWhiteout(() => this.tempPath());
 
   constructor(
     readonly cfg: OverlayConfig,

@@ -9,7 +9,7 @@ import t, { type Test } from 'tap';
 import { type MountOptions, OPAQUE_YES, resolveMountOptions } from '../format/index.js';
 import * as sys from '../sys/index.js';
 import { makeWhiteout, setXattr } from '../sys/index.js';
-import { kernelOptions, layerDirs } from '../../test/helpers/layers.js';
+import { kernelOptions, layerDirs, workLeft } from '../../test/helpers/layers.js';
 import { lookupOrNull } from './lookup.js';
 import { prepareWorkdir } from './mount.js';
 import { unlinkAt } from './names.js';
@@ -44,7 +44,7 @@ t.test('rename over an empty merged dir whose upper copy gains an entry after th
   renameMerged(ovl, '/src', '/dst');
   t.same(checked, [['f']], 'the check listed the whiteout of f');
   t.same(readdirSync(join(d.upper, 'dst')), ['moved'], 'the source dir took the name');
-  const left = readdirSync(join(d.work, 'work'));
+  const left = workLeft(d.work);
   t.equal(left.length, 1, 'the old copy stays in the work dir');
   t.same(readdirSync(join(d.work, 'work', left[0]!)), ['precious'], 'with the entry added after the check, not deleted; the whiteout cleared');
 });
@@ -140,7 +140,7 @@ t.test('rename keeps the destination name at every step, as ovl_rename: a merged
   const dir = await viewsDuring(t, d, {}, '/src', '/dst');
   t.same(dir.views, ['/src: [moved] /dst: []', '/src: - /dst: [moved]'], 'never the lower names of dst');
   t.equal(dir.steps, 6, 'mkdir, exchange, two unlinks, rmdir, the move');
-  t.same(readdirSync(join(d.work, 'work')), [], 'the old copy cleared from the work dir');
+  t.same(workLeft(d.work), [], 'the old copy cleared from the work dir');
 
   const onWhiteout = await viewsDuring(t, d, {}, '/src2', '/w');
   t.same(onWhiteout.views, ['/src2: [moved] /w: -', '/src2: - /w: [moved]'], 'never the lower file w');

@@ -1,7 +1,7 @@
 // Test fixture: a fresh temp tree of lower/upper/work/merged dirs per test, and kernel mounts
 // that are always unmounted in teardown (before the tree is removed), also when the test fails.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatMountOptions, type MountOptions } from '../../src/format/index.js';
@@ -60,4 +60,16 @@ export function kernelOptions(d: LayerDirs, extra: Partial<MountOptions> = {}): 
 export function mountKernel(d: LayerDirs, extra: Partial<MountOptions> = {}): string {
   mountOverlay(kernelOptions(d, extra), d.merged);
   return formatMountOptions(kernelOptions(d, extra));
+}
+
+/**
+ * What a mount left in `work/work` besides whiteouts: the shared whiteout unlink and rmdir link to
+ * stays there until the next mount empties the dir, as the kernel's does (src/fuse/whiteout.ts).
+ */
+export function workLeft(work: string): string[] {
+  const dir = join(work, 'work');
+  return readdirSync(dir).filter((n) => {
+    const st = lstatSync(join(dir, n));
+    return !(st.isCharacterDevice() && st.rdev === 0);
+  });
 }
