@@ -3,7 +3,7 @@
 // getdents order (whiteouts included, as the kernel shows them). Every entry carries the stat the
 // kernel would report, and the d_ino its listing shows (mergedDIno).
 import { isCharWhiteout, isImpureValue, mergedListingDropsXattrWhiteout } from '../format/index.js';
-import { type RealStat, getXattr, lstatAtOrNull } from '../sys/index.js';
+import { type RealStat, dotDotIno, getXattr, lstatAtOrNull } from '../sys/index.js';
 import { type NamesAndDots, listDirents, readdirNoatime, readdirNoatimeDots, withDirNames } from '../sys/dirents.js';
 import { type FuseStat, fuseStat } from '../sys/fuse-native.js';
 import { fail } from './errno.js';
@@ -218,6 +218,17 @@ function mergedDIno(hit: Hit, child: Node | null, st: Shown, impure: boolean): n
 }
 
 /**
+ * What the root lists as `..`: the kernel looks up every other dir's parent for its d_ino (its
+ * st_ino), but not the root's, which is its own parent; it lists the d_ino the top layer's
+ * getdents gave `..`: the dir holding the upper dir (the top lower on a read-only mount). Checked
+ * on 6.18 with each layer in a dir of its own (test/fuse/dotdot-ino.test.ts).
+ */
+function rootParent(node: Node, self: Shown): Shown {
+  const ino = dotDotIno(node.hits[0]!.real);
+  return ino === null ? self : { ...self, ino };
+}
+
+/**
  * The full listing of the merged dir at `path` in the kernel's order (`.` and `..` where the
  * lowest layer's getdents had them); `children` receives the resolved node of each name
  * (READDIRPLUS answers its lookups from them).
@@ -225,7 +236,7 @@ function mergedDIno(hit: Hit, child: Node | null, st: Shown, impure: boolean): n
 export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>): Listing {
   const node = lookupDir(ovl, path);
   const self = shownOf(ovl, node) ?? fail('ENOENT', path);
-  const parent = (path === '/' ? self : shownOf(ovl, lookupDir(ovl, splitPath(path)[0]))) ?? self;
+  const parent = (path === '/' ? rootParent(node, self) : shownOf(ovl, lookupDir(ovl, splitPath(path)[0]))) ?? self;
   const unlooked = new Set<string>();
   if (!isMergedDir(ovl, node)) return straightListing(ovl, node, self, parent, unlooked, children);
   const lowest = node.hits.length - 1;

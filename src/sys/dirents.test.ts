@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { makeWhiteout, setTimes } from './nodes.js';
 import { OvlError } from '../errors.js';
-import { copyFdData, copyFileNoatime, listDirents, openDirNoAtime, readDirents, readNamesAt, readdirNoatime, readdirNoatimeDots, rereadDirents, withDirNames } from './dirents.js';
+import { copyFdData, copyFileNoatime, dotDotIno, listDirents, openDirNoAtime, readDirents, readNamesAt, readdirNoatime, readdirNoatimeDots, rereadDirents, withDirNames } from './dirents.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovlkit-dirents-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -207,4 +207,17 @@ t.test('withDirNames hands the names and the open dir, touching its atime only w
   t.not(lstatSync(d, { bigint: true }).atimeNs, 1_000_000_000_000_000_000n, 'touched as a reader would with it');
   t.throws(() => fstatSync(held), { code: 'EBADF' }, 'closed after use');
   t.throws(() => withDirNames(join(dir, 'nope'), false, () => 0), { code: 'ENOENT', path: join(dir, 'nope') });
+});
+
+t.test('dotDotIno: the d_ino getdents gives `..`, which at a mount\'s root is not lstat of `..`', async (t) => {
+  const d = join(dir, 'dotdot');
+  mkdirSync(join(d, 'sub'), { recursive: true });
+  t.equal(dotDotIno(join(d, 'sub')), lstatSync(d, { bigint: true }).ino, 'an ordinary dir: its parent');
+  const m = join(d, 'mnt');
+  mkdirSync(m);
+  execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', m]);
+  t.teardown(() => execFileSync('umount', [m]));
+  // tmpfs's root knows no parent outside it: its `..` is itself, where lstat crosses to d.
+  t.equal(dotDotIno(m), lstatSync(m, { bigint: true }).ino);
+  t.not(dotDotIno(m), lstatSync(d, { bigint: true }).ino);
 });

@@ -168,6 +168,27 @@ export function readdirNoatimeDots(path: string): NamesAndDots {
 }
 
 /**
+ * The d_ino getdents gives `..` in the directory `path` (not lstat of `path/..`, which crosses a
+ * mount the dir is the root of), read without touching its atime; null if it lists no `..`.
+ */
+export function dotDotIno(path: string): bigint | null {
+  const fd = openDirNoAtime(path);
+  let ino: bigint | null = null;
+  try {
+    readEach(fd, path, BUF_SIZE, (buf, len) => {
+      for (let off = 0; off < len && ino === null; ) {
+        const reclen = buf.readUInt16LE(off + 16);
+        if (nameAt(buf, off, reclen) === '..') ino = buf.readBigUInt64LE(off);
+        off += reclen;
+      }
+    });
+  } finally {
+    closeSync(fd);
+  }
+  return ino;
+}
+
+/**
  * The names in the directory `path` (as readdirNoatime, or as listDirents when `touchAtime`) with
  * the places of `.` and `..`, passed to `use` with the dir still open as `fd`, so that `use` can
  * reach each name through it.
