@@ -167,16 +167,13 @@ export function removeAt(ovl: Overlay, path: string, node: Node, whiteouts: read
   const lower = lowerName ?? existsInLower(ovl, parent, name);
   const real = upperPath(ovl, path);
   if (node.hits[0]!.layer.upper) {
+    // A dir whose copy holds whiteouts is first swapped for an empty opaque replica, made in the
+    // work dir, and the old copy cleaned there (ovl_clear_empty, in both of the kernel's removals):
+    // the replica needs an inode, so an upper out of them refuses this rmdir, as the kernel's.
+    if (node.isDir && whiteouts.length > 0) clearEmptyDir(ovl, real, whiteouts);
     if (node.isDir && lower) {
-      // ovl_cleanup_and_whiteout: a whiteout traded for the dir (which may still hold whiteouts)
-      // atomically, then the dir, now in the work dir, cleaned (ovl_clear_empty).
-      const wh = putWhiteout(ovl, real, ['exchange']);
-      removeDirCopy(wh, whiteouts);
-    } else if (node.isDir && whiteouts.length > 0) {
-      // No lower name to hide: moved aside whole, then cleaned.
-      const tmp = ovl.tempPath();
-      rename2(real, tmp);
-      removeDirCopy(tmp, whiteouts);
+      // ovl_cleanup_and_whiteout: a whiteout traded for the empty dir, which is removed in the work dir.
+      removeDirCopy(putWhiteout(ovl, real, ['exchange']), []);
     } else if (node.isDir) {
       // ovl_remove_upper: the upper's own rmdir; an entry that appeared there since the check
       // makes it ENOTEMPTY and the dir stays, where a detour through the work dir would hide it.
@@ -186,8 +183,9 @@ export function removeAt(ovl: Overlay, path: string, node: Node, whiteouts: read
       putWhiteout(ovl, real, []);
     } else unlinkSync(real);
   } else {
-    // Nothing in the upper to replace: NOREPLACE keeps whatever appeared there beside the mount
-    // (EEXIST), as the mknod that made these whiteouts did.
+    // The kernel renames its whiteout over whatever is there (its dentry said nothing was); only a
+    // name made in the upper beside the mount within the watcher's event round can be, and
+    // NOREPLACE keeps it (EEXIST), as the mknod that made these whiteouts before did.
     putWhiteout(ovl, real, ['noreplace']);
   }
   ovl.invalidate(path);

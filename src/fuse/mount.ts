@@ -5,8 +5,8 @@
 import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
-import { type OverlayConfig, OverlayXattrs, uuidBytes, writesUpperUuid } from '../format/index.js';
-import { getXattr, hasXattr, setXattr } from '../sys/xattr.js';
+import { ACL_ACCESS, ACL_DEFAULT, type OverlayConfig, OverlayXattrs, uuidBytes, writesUpperUuid } from '../format/index.js';
+import { getXattr, hasXattr, removeXattr, setXattr } from '../sys/xattr.js';
 import type { CacheMode } from './overlay.js';
 import { mark } from './startup-marks.js';
 import type { WatchMode } from './watch-mode.js';
@@ -29,17 +29,32 @@ const WORKDIR_FAULTS: Record<string, string> = {
   ENOENT: 'the directory no longer exists (deleted?)',
 };
 
-/** Create `workdir/work` (mode 000, as the kernel does) and clear what a previous run left there. */
+/**
+ * Create `workdir/work` and clear what a previous run left there; then, as ovl_workdir_create, no
+ * POSIX ACL on it (one inherited from the workdir's default ACL, or set on an old work/) and mode
+ * 000: whiteouts, copies and new objects built there must not inherit anything the kernel's do not.
+ */
 export function prepareWorkdir(workdir: string): void {
   const work = join(workdir, 'work');
   try {
     makeWorkDir(work);
+    for (const acl of [ACL_DEFAULT, ACL_ACCESS]) removeAcl(work, acl);
     chmodSync(work, 0);
     for (const name of readdirSync(work)) rmSync(join(work, name), { recursive: true, force: true });
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'EIO';
     const why = `workdir ${workdir}: cannot set up work/: ${WORKDIR_FAULTS[code] ?? (err as Error).message} (${code})`;
     throw code in WORKDIR_FAULTS ? new UsageError(why, { code, cause: err }) : new OvlError(code, why, { cause: err });
+  }
+}
+
+/** removexattr of an ACL; none there (ENODATA) or none on this filesystem (EOPNOTSUPP) is fine, as for the kernel. */
+function removeAcl(dir: string, name: string): void {
+  try {
+    removeXattr(dir, name);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code !== 'ENODATA' && code !== 'EOPNOTSUPP') throw err;
   }
 }
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { startFuse } from '../helpers/fuse.js';
 import type { LayerDirs } from '../helpers/layers.js';
-import { type Case, done, inodeClasses, listing, onEach, sameAsKernel } from '../helpers/side-by-side.js';
+import { listXattrs } from '../../src/sys/index.js';
+import { type Case, attempt, done, inodeClasses, listing, onEach, sameAsKernel } from '../helpers/side-by-side.js';
 
 /** Each upper name (and work/work's entries, named by position) as type, nlink and inode relation. */
 function upperLinks(d: LayerDirs) {
@@ -55,16 +56,30 @@ t.test('unlink and rmdir link one whiteout kept in the work dir; a rename\'s whi
   if (seen) t.equal(seen.upper.names.a, 'whiteout nlink 5', 'four whiteouts and the work dir\'s share one inode');
 });
 
+/** Make files beside the upper dir (in `small/fill`) until the filesystem refuses, then free `leave` of them. */
+function useUpInodes(d: LayerDirs, leave: number): void {
+  const fill = join(d.root, 'small', 'fill');
+  let i = 0;
+  for (;;) {
+    try {
+      writeFileSync(join(fill, String(i)), '');
+    } catch {
+      break;
+    }
+    i++;
+  }
+  for (let k = 0; k < leave; k++) unlinkSync(join(fill, String(k)));
+}
+
 /**
- * An upper on its own small filesystem with one inode left after the mount: `mkfs` is an ext4
- * image on a loop device, or tmpfs. Files made beside the upper dir use up the rest.
+ * An upper on its own small filesystem, with `leave` inodes left after the mount: an ext4 image on
+ * a loop device, or tmpfs. `lower` fills the lower dir; `options` are added to the mount's.
  */
-function smallUpper(fs: 'ext4' | 'tmpfs'): Pick<Case<unknown>, 'fill' | 'mount'> {
-  const small = (d: LayerDirs) => join(d.root, 'small');
+function smallUpper(fs: 'ext4' | 'tmpfs', lower: (l: string) => void, leave: number | null = 1, options = ''): Pick<Case<unknown>, 'fill' | 'mount'> {
   return {
     fill(d) {
-      for (const f of ['a', 'b', 'c', 'd']) writeFileSync(join(d.lowers[0]!, f), f);
-      const s = small(d);
+      lower(d.lowers[0]!);
+      const s = join(d.root, 'small');
       mkdirSync(s);
       if (fs === 'ext4') {
         execFileSync('truncate', ['-s', '8M', join(d.root, 'img')]);
@@ -77,28 +92,22 @@ function smallUpper(fs: 'ext4' | 'tmpfs'): Pick<Case<unknown>, 'fill' | 'mount'>
       for (const p of [d.upper, d.work, join(s, 'fill')]) mkdirSync(p);
     },
     async mount(t, target, d) {
-      const opts = `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${d.work}`;
+      const opts = `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${d.work}${options}`;
       if (target === 'kernel') execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged]);
       else await startFuse(t, opts, d.merged);
-      const fill = join(small(d), 'fill');
-      let i = 0;
-      for (;;) {
-        try {
-          writeFileSync(join(fill, String(i)), '');
-        } catch {
-          break;
-        }
-        i++;
-      }
-      unlinkSync(join(fill, '0'));
+      if (leave !== null) useUpInodes(d, leave);
     },
   };
 }
 
+const fourFiles = (l: string) => {
+  for (const f of ['a', 'b', 'c', 'd']) writeFileSync(join(l, f), f);
+};
+
 for (const fs of ['ext4', 'tmpfs'] as const) {
   t.test(`an upper on ${fs} with one inode left: rm of lower files as on the kernel`, async (t) => {
     const runs = await onEach(t, `inodes-${fs}`, {
-      ...smallUpper(fs),
+      ...smallUpper(fs, fourFiles),
       run(d) {
         const rm = Object.fromEntries(['a', 'b', 'c', 'd'].map((f) => [f, done(() => unlinkSync(join(d.merged, f)))]));
         return { rm, listing: listing(d.merged), upper: upperLinks(d) };
@@ -110,3 +119,60 @@ for (const fs of ['ext4', 'tmpfs'] as const) {
     if (rm) t.same(rm, fs === 'ext4' ? { a: 'ok', b: 'ok', c: 'ok', d: 'ok' } : { a: 'ok', b: { error: 'ENOSPC' }, c: { error: 'ENOSPC' }, d: { error: 'ENOSPC' } }, 'the kernel, for reference');
   });
 }
+
+t.test('rmdir of a dir whose copy holds whiteouts needs an inode for its empty replica (ovl_clear_empty): ENOSPC on a full upper, as on the kernel', async (t) => {
+  const lower = (l: string) => {
+    writeFileSync(join(l, 'x'), 'x');
+    for (const dir of ['d', 'r']) {
+      mkdirSync(join(l, dir));
+      for (const f of ['a', 'b']) writeFileSync(join(l, dir, f), f);
+    }
+  };
+  const runs = await onEach(t, 'clear-empty', {
+    ...smallUpper('ext4', lower, null, ',redirect_dir=on'),
+    run(d) {
+      const m = (n: string) => join(d.merged, n);
+      const setup = {
+        // The shared whiteout made while inodes are left; d and r copied up, whiteouts in them.
+        rmX: done(() => unlinkSync(m('x'))),
+        rmInD: done(() => (unlinkSync(m('d/a')), unlinkSync(m('d/b')))),
+        // r moved (a redirect): its new name has no lower, its copy holds whiteouts.
+        moveR: done(() => (renameSync(m('r'), m('moved')), unlinkSync(m('moved/a')), unlinkSync(m('moved/b')))),
+      };
+      useUpInodes(d, 0);
+      const full = { rmdirD: done(() => rmdirSync(m('d'))), rmdirMoved: done(() => rmdirSync(m('moved'))) };
+      useUpInodes(d, 2);
+      const freed = { rmdirD: done(() => rmdirSync(m('d'))), rmdirMoved: done(() => rmdirSync(m('moved'))) };
+      return { setup, full, freed, listing: listing(d.merged), upper: upperLinks(d) };
+    },
+  }, 'ovlkit-whiteout');
+  sameAsKernel(t, runs);
+  if (runs.kernel) t.same(runs.kernel.seen.full, { rmdirD: { error: 'ENOSPC' }, rmdirMoved: { error: 'ENOSPC' } }, 'the kernel, for reference');
+});
+
+t.test('a workdir with a default ACL: work/ and the whiteouts and copies made there carry no ACL, as the kernel strips them from work/', async (t) => {
+  const runs = await onEach(t, 'work-acl', {
+    fill(d) {
+      writeFileSync(join(d.lowers[0]!, 'gone'), 'g');
+      writeFileSync(join(d.lowers[0]!, 'copied'), 'c');
+      execFileSync('setfacl', ['-d', '-m', 'u:1001:rwx', d.work]);
+      mkdirSync(join(d.work, 'work'));
+      execFileSync('setfacl', ['-m', 'u:1002:rwx', '-d', '-m', 'u:1002:rwx', join(d.work, 'work')]);
+    },
+    run(d) {
+      const m = (n: string) => join(d.merged, n);
+      const steps = { rm: done(() => unlinkSync(m('gone'))), append: done(() => appendFileSync(m('copied'), 'x')) };
+      const xattrsOf = (p: string) => attempt(() => listXattrs(p).filter((n) => n.startsWith('system.')).sort());
+      const work = join(d.work, 'work');
+      return {
+        steps,
+        work: xattrsOf(work),
+        workMode: (lstatSync(work).mode & 0o7777).toString(8),
+        inWork: readdirSync(work).map((n) => xattrsOf(join(work, n))),
+        upper: Object.fromEntries(['gone', 'copied'].map((n) => [n, xattrsOf(join(d.upper, n))])),
+      };
+    },
+  }, 'ovlkit-whiteout');
+  sameAsKernel(t, runs);
+  if (runs.kernel) t.same(runs.kernel.seen.upper, { gone: [], copied: [] }, 'the kernel, for reference');
+});
