@@ -401,7 +401,7 @@ function copyUpOne(ovl: Overlay, node: Node, parent: Node, keep: number | null, 
   if (metacopy) ovl.handles.attachMeta(objectKey(dataHit.st), dest, name);
   else ovl.handles.followCopyUp(objectKey(dataHit.st), dest, name);
   ovl.onCopyUp?.(node.path, nowImpure, (type !== S_IFDIR && st.nlink > 1) || !keepsListingPlace(node, parent));
-  return { origin: type !== S_IFDIR && st.nlink === 1 ? st.ino : null, file, metacopy };
+  return { origin: type !== S_IFDIR && st.nlink === 1 ? ovl.inos.of(st.ino, src.layer) : null, file, metacopy };
 }
 
 /**

@@ -2,7 +2,7 @@
 // an object shows the inode of its origin (lowest) object, stable across copy-up and remount
 // (rebuilt from the `origin` xattr); a merged dir shows its top lower dir's inode and nlink 1.
 import { parseOrigin } from '../format/index.js';
-import { lstatSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type FileHandle, fileHandle, fsUuid, inodeOfHandle, openMountRef } from '../sys/handle.js';
 import { type RealStat, getXattr, lstatRealOrNull } from '../sys/index.js';
@@ -55,29 +55,31 @@ export function originHandle(value: Buffer): FileHandle | null {
   return { type: o.type, bytes: Buffer.from(o.fid) };
 }
 
-/** One O_PATH fd per lower filesystem, to let the kernel decode origin handles (opened on first use). */
-function lowerMountFds(ovl: Overlay): number[] {
+/** One O_PATH fd per lower filesystem, with its st_dev, to let the kernel decode origin handles (opened on first use). */
+function lowerMountFds(ovl: Overlay): Array<[fd: number, dev: number]> {
   if (ovl.lowerMountFds) return ovl.lowerMountFds;
-  const byDev = new Map<bigint, number>();
+  const byDev = new Map<number, number>();
   for (const l of ovl.stack.lowers) {
-    // By `via` where the overlay's own mount covers the root's path (submounts.ts).
+    // By `via` where the overlay's own mount covers the root's path (submounts.ts): a
+    // /proc/self/fd link, so stat, not lstat.
     const dir = l.via ?? l.root;
-    const dev = lstatSync(dir, { bigint: true }).dev;
+    const dev = statSync(dir).dev;
     if (!byDev.has(dev)) byDev.set(dev, openMountRef(dir));
   }
-  return (ovl.lowerMountFds = [...byDev.values()]);
+  return (ovl.lowerMountFds = [...byDev].map(([dev, fd]): [number, number] => [fd, dev]));
 }
 
 /**
  * Inode number of the lower object an origin value names, decoded by the kernel as overlayfs
- * does (the fid layout is each filesystem's own); null when the lower object is gone.
+ * does (the fid layout is each filesystem's own), as the merged object shows it (xino.ts); null
+ * when the lower object is gone.
  */
 export function originIno(ovl: Overlay, value: Buffer): bigint | null {
   const fh = originHandle(value);
   if (!fh) return null;
-  for (const fd of lowerMountFds(ovl)) {
+  for (const [fd, dev] of lowerMountFds(ovl)) {
     const ino = inodeOfHandle(fd, fh);
-    if (ino !== null) return ino;
+    if (ino !== null) return ovl.inos.onDev(ino, dev);
   }
   return null;
 }
@@ -125,20 +127,25 @@ function upperIno(ovl: Overlay, hit: Hit, st: RealStat): bigint {
   return ino;
 }
 
-/** st_ino of a merged object, given a fresh stat of its top real object. */
+/**
+ * st_ino of a merged object, given a fresh stat of its top real object: the real number of the
+ * object named below, unique across the layers' filesystems (xino.ts).
+ */
 export function inoOf(ovl: Overlay, node: Node, st: RealStat = node.hits[0]!.st): bigint {
   const top = node.hits[0]!;
   if (node.isDir) {
     // The root is never given an origin: the kernel reports its top layer's inode.
-    if (node.path === '/') return st.ino;
+    if (node.path === '/') return ovl.inos.of(st.ino, top.layer);
     // A merged dir shows its top lower dir's inode; a dir with no lower copy its own, even with
     // an `origin` xattr (a copied-up dir made opaque, or whose lower went): the kernel decodes
     // origin for non-dirs only (ovl_lookup) and finds a dir's lowers by path. Checked on 6.18:
     // an opaque upper dir with origin showed the upper inode (ovl-check lower-mutation seed 281).
     const lower = node.hits.find((h) => !h.layer.upper);
-    return lower ? lower.st.ino : st.ino;
+    return lower ? ovl.inos.of(lower.st.ino, lower.layer) : ovl.inos.of(st.ino, top.layer);
   }
-  return top.layer.upper ? upperIno(ovl, top, st) : st.ino;
+  // An upper file's own number needs no mapping (the upper's filesystem is fsid 0); its origin's
+  // is mapped where it is decoded or recorded.
+  return top.layer.upper ? upperIno(ovl, top, st) : ovl.inos.of(st.ino, top.layer);
 }
 
 /** st_nlink: 1 for a dir present in two or more layers, else the real count. */

@@ -8,6 +8,7 @@ import { HandleTable } from './handles.js';
 import { LowerIndex } from './lower-index.js';
 import { PathTree } from './path-tree.js';
 import { SharedWhiteout } from './whiteout.js';
+import { InoMap } from './xino.js';
 
 export type CacheMode = 'auto' | 'never' | 'always';
 
@@ -50,7 +51,7 @@ export class Overlay {
   /** Each lower filesystem's uuid by st_dev, for the origin handles copy-up writes (inode.ts originOf); null: none. */
   readonly fsUuids = new Map<number, Buffer | null>();
   /** O_PATH fds on each lower filesystem, for decoding origin handles (see inode.ts). */
-  lowerMountFds: number[] | null = null;
+  lowerMountFds: Array<[fd: number, dev: number]> | null = null;
   /**
    * Told the merged path of every object copied up, whether its upper parent just became impure
    * (which may change the parent's listing) and whether the parent's listing changed anyway: the
@@ -71,6 +72,7 @@ export class Overlay {
   /** `.fuse_hidden…` names libfuse gave to unlinked open files (see hidden.ts). */
   readonly hidden = new Set<string>();
   private tmpCounter = 0;
+  private inoMap: InoMap | null = null;
   /** The whiteouts unlink and rmdir leave: links of one per mount in the work dir (whiteout.ts). */
   readonly whiteouts = new SharedWhiteout(() => this.tempPath());
 
@@ -83,6 +85,14 @@ export class Overlay {
     this.xattrs = new OverlayXattrs(cfg.userxattr);
     this.follow = followsRedirects(cfg);
     this.anyMetacopy = cfg.metacopy || (cfg.datadirs ?? []).length > 0;
+  }
+
+  /**
+   * Inode numbers made unique across the layers' filesystems (xino.ts); built at first use, once
+   * the layers' roots are placed (submounts.ts), as the kernel decides it at mount.
+   */
+  get inos(): InoMap {
+    return (this.inoMap ??= new InoMap(this.stack));
   }
 
   /** A fresh name under `workdir/work` for building an object before it is renamed into place. */

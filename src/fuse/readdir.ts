@@ -208,13 +208,14 @@ function straightListing(ovl: Overlay, node: Node, self: Shown, parent: Shown, u
 }
 
 /**
- * d_ino in a merged listing (readdir.c ovl_calc_d_ino, ovl_cache_update; layers on one fs): an
+ * d_ino in a merged listing (readdir.c ovl_calc_d_ino, ovl_cache_update): with layers on one fs, an
  * upper entry keeps its real inode unless the upper dir is impure, when the kernel looks the name
  * up and shows its st_ino (the origin's inode for a merged dir); a lower entry shows its real
- * inode, which is its st_ino.
+ * inode, which is its st_ino. With numbers mapped across filesystems (xino.ts) every entry shows
+ * its st_ino, as the kernel recomputes every d_ino when it maps them.
  */
-function mergedDIno(hit: Hit, child: Node | null, st: Shown, impure: boolean): number {
-  return Number(hit.layer.upper && !impure && child ? child.hits[0]!.st.ino : st.ino);
+function mergedDIno(ovl: Overlay, hit: Hit, child: Node | null, st: Shown, impure: boolean): number {
+  return Number(hit.layer.upper && !impure && child && ovl.inos.shift === 0 ? child.hits[0]!.st.ino : st.ino);
 }
 
 /**
@@ -283,7 +284,7 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
     else if (child) keepChild(ovl, node, name, child, children);
     const st = child ? shownOf(ovl, child) : xattrWhiteoutShown(ovl, hit, name);
     if (!st) continue;
-    built.add(name, st, mergedDIno(hit, child, st, impure));
+    built.add(name, st, mergedDIno(ovl, hit, child, st, impure));
     if (hit.layer.upper && !impure) changesWhenImpure = true;
   }
   for (; dot < dots.length; dot++) dots[dot]![1] = built.seq;

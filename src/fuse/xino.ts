@@ -1,0 +1,69 @@
+// Inode numbers when the layers are on more than one filesystem. ovl-fuse shows the real inode
+// numbers of the layers (inode.ts), which are unique only within one filesystem: a lower file on
+// one tmpfs and an upper file on another could both be inode 5 on the one st_dev a FUSE mount has,
+// and `cmp`, `diff` and `find -samefile` then took two different files for one. The kernel's
+// overlay keeps such objects apart by st_dev (each filesystem's own, with `xino=off`, its default
+// here), which a FUSE mount cannot give per file, or, with `xino=on`, by putting the layer's
+// filesystem number (fsid: 0 the upper's, then each other lower filesystem in lowerdir order) in
+// the high bits of st_ino (fs/overlayfs/inode.c ovl_map_ino). ovl-fuse always does the latter when
+// the layers span filesystems: numbers stay unique and survive remounts.
+//
+// Where the bits go, as the kernel (super.c ovl_get_layers; checked on 6.18): 32 bits are kept
+// free for the fsid when every layer's filesystem encodes file handles with 32-bit inode numbers
+// (ext2/3/4 among those met here): st_ino = ino | fsid << 33, the kernel's own numbers. Otherwise the
+// kernel keeps ilog2(fs count - 1) + 2 bits at the top of 64 (tmpfs, xfs, btrfs…), which the
+// 53 bits a JS number holds exactly cannot carry: ovl-fuse puts the same bits at the top of 53
+// instead (unique, not the kernel's `xino=on` numbers). A real number already using those bits
+// keeps its own value, as the kernel falls back for it.
+import { statSync, statfsSync } from 'node:fs';
+import type { Layer, LayerStack } from './layers.js';
+
+/** statfs f_type of the filesystems whose file handles are generic_encode_ino32_fh's (32-bit inode numbers). */
+const INO32_TYPES = new Set([0xef53]);
+
+export class InoMap {
+  /** Bit where the fsid starts (fsid << shift); 0: all layers on one filesystem, numbers unmapped. */
+  readonly shift: number;
+  private readonly fsidOfLayer: number[];
+  private readonly fsidOfDev = new Map<number, number>();
+
+  constructor(stack: LayerStack) {
+    // Data-only layers count for neither: their numbers never show (a metacopy file shows its own).
+    const layers = stack.all;
+    // stat, not lstat: `via` is a /proc/self/fd link to the layer's root.
+    const devs = layers.map((l) => statSync(l.via ?? l.root).dev);
+    const upperDev = stack.upper ? devs[stack.all.indexOf(stack.upper)]! : null;
+    // fsid 0 is the upper's filesystem, kept even when there is no upper (ovl_get_fsid).
+    let count = 1;
+    if (upperDev !== null) this.fsidOfDev.set(upperDev, 0);
+    this.fsidOfLayer = devs.map((dev) => {
+      let fsid = this.fsidOfDev.get(dev);
+      if (fsid === undefined) this.fsidOfDev.set(dev, (fsid = count++));
+      return fsid;
+    });
+    const filesystems = count - (upperDev === null ? 1 : 0);
+    if (filesystems <= 1) {
+      this.shift = 0;
+      return;
+    }
+    const ino32 = layers.every((l) => INO32_TYPES.has(statfsSync(l.via ?? l.root).type));
+    const bits = ino32 ? 32 : Math.floor(Math.log2(count - 1)) + 2;
+    // One bit below the fsid is the kernel's range for numbers it could not map.
+    this.shift = (ino32 ? 64 : 53) - bits + 1;
+  }
+
+  /** `ino` from `layer`'s filesystem, as the merged object shows it. */
+  of(ino: bigint, layer: Layer): bigint {
+    return this.shift === 0 ? ino : this.mapped(ino, this.fsidOfLayer[layer.index] ?? 0);
+  }
+
+  /** `ino` from the filesystem with st_dev `dev` (a lower origin decoded there). */
+  onDev(ino: bigint, dev: number): bigint {
+    return this.shift === 0 ? ino : this.mapped(ino, this.fsidOfDev.get(dev) ?? 0);
+  }
+
+  private mapped(ino: bigint, fsid: number): bigint {
+    if (fsid === 0 || ino >> BigInt(this.shift - 1) !== 0n) return ino;
+    return ino | (BigInt(fsid) << BigInt(this.shift));
+  }
+}
