@@ -203,7 +203,8 @@ function direntsOp(path: string): RawValue {
   for (const d of listDirents(path)) {
     try {
       const st = fs.lstatSync(join(path, d.name), { bigint: true });
-      out[d.name] = st.ino === d.ino ? d.type : `${d.type} d_ino!=st_ino`;
+      // BigIntStats' ino is signed: an xino=on number above 2^63 would never equal getdents' d_ino.
+      out[d.name] = BigInt.asUintN(64, st.ino) === d.ino ? d.type : `${d.type} d_ino!=st_ino`;
     } catch (e) {
       out[d.name] = `${d.type} lstat ${(e as NodeJS.ErrnoException).code ?? 'error'}`;
     }

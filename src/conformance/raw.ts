@@ -65,7 +65,9 @@ export function rawStat(st: BigIntStats): RawStat {
     nlink: Number(st.nlink),
     uid: Number(st.uid),
     gid: Number(st.gid),
-    ino: st.ino.toString(),
+    // Unsigned: node's BigIntStats gives ino as a signed 64-bit value, and the kernel's xino=on
+    // numbers above 2^63 (layers on two tmpfs) would read negative beside getdents' and statx's.
+    ino: BigInt.asUintN(64, st.ino).toString(),
     rdev: Number(st.rdev),
     atimeNs: st.atimeNs.toString(),
     mtimeNs: st.mtimeNs.toString(),

@@ -1,7 +1,7 @@
 // Runs one scenario on one target in fresh temp dirs: build the layers on a private tmpfs, mount,
 // run each op in the worker with a deadline, walk the merged tree, unmount, dump the layers,
 // normalise. A hang or crash ends the scenario as a failure after the target is torn down hard.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCodeOf } from '../errors.js';
 import { cleanup } from './cleanup.js';
@@ -152,7 +152,7 @@ export class ScenarioRunner {
       cleanup.unmounted(p0.merged);
     }
     // After rotations the layers are the ones of the last mount: the old uppers are lowers now.
-    this.normalise(trace, raw, live.p);
+    this.normalise(trace, raw, live.p, s.separateLowerFs === true);
     return trace;
   }
 
@@ -162,16 +162,31 @@ export class ScenarioRunner {
    * accepted difference seen through the mount (e.g. a stale inode after a layer change) cannot
    * shift the labels of the invariants checked after it.
    */
-  private normalise(trace: Trace, raw: RawTrace, p: LayerPaths): void {
+  private normalise(trace: Trace, raw: RawTrace, p: LayerPaths, splitFs = false): void {
     const n = new Normaliser();
     raw.ops.forEach((r, i) => (trace.ops[i]!.result = normaliseResult(n, r, `op${i + 1}`)));
     trace.ops.length = raw.ops.length;
     if (raw.merged) trace.merged = n.entries(raw.merged, 'merged');
     const disk = raw.remounted ? new Normaliser() : n;
     if (raw.remounted) trace.remounted = disk.entries(raw.remounted, 'remounted');
-    trace.upper = disk.entries(walkTree(p.upper), 'upper', { layer: true });
-    trace.lowers = p.lowers.map((l, i) => disk.entries(walkTree(l), layerName(i), { layer: true }));
+    const tree = (root: string) => (splitFs ? onFs(walkTree(root), root) : walkTree(root));
+    trace.upper = disk.entries(tree(p.upper), 'upper', { layer: true });
+    trace.lowers = p.lowers.map((l, i) => disk.entries(tree(l), layerName(i), { layer: true }));
   }
+}
+
+/**
+ * A layer tree on a filesystem of its own (Scenario.separateLowerFs): its raw inode numbers mean
+ * something only with that filesystem, and the upper's tmpfs and the lowers' number from the same
+ * small integers, so they are told apart by st_dev. Without it an upper file and a lower file made
+ * one inode class on one target only (the kernel's mount-time probes take upper inode numbers
+ * that ovl-fuse's do not), and a merged object showing its lower's raw number (the kernel with
+ * xino=off, which tells them apart by st_dev instead) was one class with that lower object.
+ */
+function onFs(entries: RawEntry[], root: string): RawEntry[] {
+  const dev = statSync(root).dev;
+  for (const e of entries) if (e.stat) e.stat.ino = `${dev}:${e.stat.ino}`;
+  return entries;
 }
 
 function normaliseResult(n: Normaliser, r: RawResult, site: string): ObsResult {

@@ -17,8 +17,8 @@ t.test('kernel vs kernel (exec target): zero divergences on every suite', async 
   t.equal(sum.exitCode, 0);
   t.equal(sum.totals.diverged, 0);
   t.equal(sum.totals.accepted, 0, 'not even an accepted difference');
-  t.equal(sum.totals.scenarios, 17 * 15 + 29 + kept, `all 15 runs of each generated suite, the 29 corpus cases and the ${kept} kept regressions`);
-  t.equal(sum.suites.length, 19, '17 generated suites, the section C corpus and the regressions');
+  t.equal(sum.totals.scenarios, 18 * 15 + 29 + kept, `all 15 runs of each generated suite, the 29 corpus cases and the ${kept} kept regressions`);
+  t.equal(sum.suites.length, 20, '18 generated suites, the section C corpus and the regressions');
   const dir = s.reportDir();
   for (const f of ['summary.json', 'junit.xml', 'report.md']) t.ok(existsSync(join(dir, f)), f);
   const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');

@@ -99,3 +99,11 @@ t.test('two runs that start in the same second get a report dir each', async (t)
   t.same([claimReportDir(out, name), claimReportDir(out, name), claimReportDir(out, name)].map((d) => d.slice(out.length + 1)),
     [name, `${name}-2`, `${name}-3`]);
 });
+
+t.test('repro script of a scenario with its lowers on a filesystem of their own', async (t) => {
+  const split = { ...diverged, scenario: { ...diverged.scenario, separateLowerFs: true } };
+  const script = renderRepro(split, { id: 'split-fs-run1', suite: 'split-fs', seed: 42, target });
+  t.match(script, /mkdir lfs && mount -t tmpfs tmpfs lfs/, 'a tmpfs for the lowers');
+  t.match(script, /'\{lowerdir\}'\/lfs\/l1/, 'lowerdir names them there');
+  t.match(script, /umount "\$R\/lfs"/, 'and cleanup unmounts it');
+});

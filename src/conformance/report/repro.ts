@@ -226,7 +226,8 @@ function show(r: ObsResult | undefined): string {
 
 export function renderRepro(r: ScenarioResult, meta: { id: string; suite: string; seed: number; target: string; parting?: number }): string {
   const s = r.scenario;
-  const lowers = s.lowers.map((_, i) => `l${i + 1}`);
+  // Lowers on a tmpfs of their own where the scenario had them there (Scenario.separateLowerFs).
+  const lowers = s.lowers.map((_, i) => `${s.separateLowerFs ? 'lfs/' : ''}l${i + 1}`);
   const opts = s.options && Object.keys(s.options).length ? ',' + Object.entries(s.options).map(([k, v]) => (v === true ? k : `${k}=${v}`)).join(',') : '';
   const lines = [
     '#!/usr/bin/env bash',
@@ -238,9 +239,10 @@ export function renderRepro(r: ScenarioResult, meta: { id: string; suite: string
     `MOUNT_CMD=\${MOUNT_CMD:-'mount -t overlay overlay -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir}{options} {merged}'}`,
     'R=$(mktemp -d /tmp/ovl-repro-XXXXXX) || exit 1',
     'mount -t tmpfs tmpfs "$R" || exit 1',
-    'cleanup() { cd /; umount "$R/merged" 2>/dev/null; umount "$R" 2>/dev/null; rmdir "$R"; }',
+    `cleanup() { cd /; umount "$R/merged" 2>/dev/null;${s.separateLowerFs ? ' umount "$R/lfs" 2>/dev/null;' : ''} umount "$R" 2>/dev/null; rmdir "$R"; }`,
     'trap cleanup EXIT',
     'cd "$R" || exit 1',
+    ...(s.separateLowerFs ? ['mkdir lfs && mount -t tmpfs tmpfs lfs || exit 1'] : []),
     `mkdir ${[...lowers, 'upper', 'work', 'merged'].join(' ')}`,
     ...s.lowers.flatMap((l, i) => [`# ${lowers[i]}`, ...layerCommands(lowers[i]!, l)]),
     '# upper',
