@@ -92,7 +92,7 @@ export class Overlay {
    * the layers' roots are placed (submounts.ts), as the kernel decides it at mount.
    */
   get inos(): InoMap {
-    return (this.inoMap ??= new InoMap(this.stack));
+    return (this.inoMap ??= InoMap.of(this.stack));
   }
 
   /** A fresh name under `workdir/work` for building an object before it is renamed into place. */

@@ -196,7 +196,7 @@ function straightListing(ovl: Overlay, node: Node, self: Shown, parent: Shown, u
         const real = realChild(top.real, name);
         const raw = lstatAtOrNull(fd, name, real);
         if (!raw || (typeof found !== 'string' && !isWhiteoutAt(ovl, real, raw))) continue;
-        st = { st: raw, ino: raw.ino, nlink: raw.nlink };
+        st = { st: raw, ino: ovl.inos.of(raw.ino, top.layer), nlink: raw.nlink };
       }
       built.add(name, st, Number(st.ino));
     }
@@ -224,9 +224,11 @@ function mergedDIno(ovl: Overlay, hit: Hit, child: Node | null, st: Shown, impur
  * getdents gave `..`: the dir holding the upper dir (the top lower on a read-only mount). Checked
  * on 6.18 with each layer in a dir of its own (test/fuse/dotdot-ino.test.ts).
  */
-function rootParent(node: Node, self: Shown): Shown {
-  const ino = dotDotIno(node.hits[0]!.real);
-  return ino === null ? self : { ...self, ino };
+function rootParent(ovl: Overlay, node: Node, self: Shown): Shown {
+  const top = node.hits[0]!;
+  const ino = dotDotIno(top.real);
+  // Mapped with the top layer's filesystem when the layers span several (xino.ts), as the kernel's.
+  return ino === null ? self : { ...self, ino: ovl.inos.of(ino, top.layer) };
 }
 
 /**
@@ -237,7 +239,7 @@ function rootParent(node: Node, self: Shown): Shown {
 export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>): Listing {
   const node = lookupDir(ovl, path);
   const self = shownOf(ovl, node) ?? fail('ENOENT', path);
-  const parent = (path === '/' ? rootParent(node, self) : shownOf(ovl, lookupDir(ovl, splitPath(path)[0]))) ?? self;
+  const parent = (path === '/' ? rootParent(ovl, node, self) : shownOf(ovl, lookupDir(ovl, splitPath(path)[0]))) ?? self;
   const unlooked = new Set<string>();
   if (!isMergedDir(ovl, node)) return straightListing(ovl, node, self, parent, unlooked, children);
   const lowest = node.hits.length - 1;
@@ -252,6 +254,10 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
   // Only an impure upper makes the kernel look each upper name up while listing (and so fix origins).
   const upper = node.hits[0]!.layer.upper ? node.hits[0]!.real : undefined;
   const impure = upper !== undefined && isImpureValue(getXattr(upper, ovl.xattrs.name('impure')));
+  // With numbers mapped across filesystems (xino.ts) the kernel looks every name up, lower ones
+  // too (ovl_calc_d_ino): a refused lookup is hidden as in an impure dir, an xattr whiteout found
+  // by none is not listed, and origins are fixed.
+  const looksUpAll = ovl.inos.shift !== 0;
   let changesWhenImpure = false;
   // Every name of the lowest layer stays in its place (mergedOrder): a dot the lowest layer
   // listed before its k-th name goes before the entry that name became (or the next, if hidden).
@@ -265,27 +271,28 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
       for (; dot < dots.length && dots[dot]![1] === seen; dot++) dots[dot]![1] = built.seq;
       seen++;
     }
-    const found = lookupListed(ovl, node, name, impure);
+    const found = lookupListed(ovl, node, name, impure || looksUpAll);
     if (typeof found === 'string') {
       // The kernel looks up only an impure dir's upper names; any other is listed as it is.
-      if (hit.layer.upper && impure) {
+      if ((hit.layer.upper && impure) || looksUpAll) {
         built.refuse(found);
         continue;
       }
       const raw = lstatOrNull(realChild(hit.real, name));
       if (!raw) continue;
       unlooked.add(name);
-      built.add(name, { st: raw, ino: raw.ino, nlink: raw.nlink }, Number(raw.ino));
+      const ino = ovl.inos.of(raw.ino, hit.layer);
+      built.add(name, { st: raw, ino, nlink: raw.nlink }, Number(ino));
       continue;
     }
     const child = found;
     // Not kept: the kernel's own LOOKUP of it must come here and write the origin then.
-    if (child && !impure && lacksDirOrigin(ovl, upper, child.hits)) unlooked.add(name);
+    if (child && !impure && !looksUpAll && lacksDirOrigin(ovl, upper, child.hits)) unlooked.add(name);
     else if (child) keepChild(ovl, node, name, child, children);
-    const st = child ? shownOf(ovl, child) : xattrWhiteoutShown(ovl, hit, name);
+    const st = child ? shownOf(ovl, child) : looksUpAll ? null : xattrWhiteoutShown(ovl, hit, name);
     if (!st) continue;
     built.add(name, st, mergedDIno(ovl, hit, child, st, impure));
-    if (hit.layer.upper && !impure) changesWhenImpure = true;
+    if (hit.layer.upper && !impure && !looksUpAll) changesWhenImpure = true;
   }
   for (; dot < dots.length; dot++) dots[dot]![1] = built.seq;
   const listing = built.finish(dots, self, parent, unlooked);
@@ -305,7 +312,7 @@ function xattrWhiteoutShown(ovl: Overlay, hit: Hit, name: string): Shown | null 
   const real = realChild(hit.real, name);
   const raw = lstatOrNull(real);
   if (!raw || isCharWhiteout(raw) || !isWhiteoutAt(ovl, real, raw)) return null;
-  return { st: raw, ino: raw.ino, nlink: raw.nlink };
+  return { st: raw, ino: ovl.inos.of(raw.ino, hit.layer), nlink: raw.nlink };
 }
 
 /** A listing's stats as fuse-native's readdir hands them to libfuse, with each entry's d_ino. */

@@ -9,47 +9,68 @@
 // the layers span filesystems: numbers stay unique and survive remounts.
 //
 // Where the bits go, as the kernel (super.c ovl_get_layers; checked on 6.18): 32 bits are kept
-// free for the fsid when every layer's filesystem encodes file handles with 32-bit inode numbers
-// (ext2/3/4 among those met here): st_ino = ino | fsid << 33, the kernel's own numbers. Otherwise the
-// kernel keeps ilog2(fs count - 1) + 2 bits at the top of 64 (tmpfs, xfs, btrfs…), which the
-// 53 bits a JS number holds exactly cannot carry: ovl-fuse puts the same bits at the top of 53
-// instead (unique, not the kernel's `xino=on` numbers). A real number already using those bits
-// keeps its own value, as the kernel falls back for it.
+// free for the fsid when every layer's filesystem, data-only layers included, encodes file handles
+// with 32-bit inode numbers (generic_encode_ino32_fh: ext2/3/4 and squashfs among those met here):
+// st_ino = ino | fsid << 33, the kernel's own numbers. Otherwise the kernel keeps
+// ilog2(fs count - 1) + 2 bits at the top of 64 (tmpfs, xfs, btrfs…), which the 53 bits a JS number
+// holds exactly cannot carry: ovl-fuse puts the same bits at the top of 53 instead (unique, not the
+// kernel's `xino=on` numbers). A real number that already uses those bits (a FUSE or network
+// lower, upper numbers too) cannot be mapped: the kernel then gives the object another st_dev, or
+// a dir a number of its own; ovl-fuse gives either a number from the range the kernel keeps for
+// that (the lowest fsid bit set), unique while mounted, not across remounts.
 import { statSync, statfsSync } from 'node:fs';
 import type { Layer, LayerStack } from './layers.js';
 
-/** statfs f_type of the filesystems whose file handles are generic_encode_ino32_fh's (32-bit inode numbers). */
-const INO32_TYPES = new Set([0xef53]);
+/** statfs f_type of filesystems whose file handles are generic_encode_ino32_fh's: ext2/3/4, squashfs. */
+const INO32_TYPES = new Set([0xef53, 0x73717368]);
+
+/** What the mapping needs of each layer: its st_dev and statfs f_type. */
+export interface LayerFs {
+  dev: number;
+  type: number;
+}
 
 export class InoMap {
   /** Bit where the fsid starts (fsid << shift); 0: all layers on one filesystem, numbers unmapped. */
   readonly shift: number;
   private readonly fsidOfLayer: number[];
   private readonly fsidOfDev = new Map<number, number>();
+  /** Numbers given to objects whose own could not be mapped, by fsid and real number. */
+  private readonly unmappable = new Map<string, bigint>();
+  private nextUnmappable = 1n;
 
-  constructor(stack: LayerStack) {
-    // Data-only layers count for neither: their numbers never show (a metacopy file shows its own).
-    const layers = stack.all;
-    // stat, not lstat: `via` is a /proc/self/fd link to the layer's root.
-    const devs = layers.map((l) => statSync(l.via ?? l.root).dev);
-    const upperDev = stack.upper ? devs[stack.all.indexOf(stack.upper)]! : null;
+  /**
+   * `layers`: the stack's layers (upper first when there is one), then its data-only layers, which
+   * count in the 32-bit decision but not as filesystems (their numbers never show).
+   */
+  constructor(layers: readonly LayerFs[], hasUpper: boolean, dataLayers = 0) {
+    const stacked = layers.slice(0, layers.length - dataLayers);
     // fsid 0 is the upper's filesystem, kept even when there is no upper (ovl_get_fsid).
     let count = 1;
-    if (upperDev !== null) this.fsidOfDev.set(upperDev, 0);
-    this.fsidOfLayer = devs.map((dev) => {
+    if (hasUpper && stacked.length > 0) this.fsidOfDev.set(stacked[0]!.dev, 0);
+    this.fsidOfLayer = stacked.map(({ dev }) => {
       let fsid = this.fsidOfDev.get(dev);
       if (fsid === undefined) this.fsidOfDev.set(dev, (fsid = count++));
       return fsid;
     });
-    const filesystems = count - (upperDev === null ? 1 : 0);
-    if (filesystems <= 1) {
+    if (count - (hasUpper ? 0 : 1) <= 1) {
       this.shift = 0;
       return;
     }
-    const ino32 = layers.every((l) => INO32_TYPES.has(statfsSync(l.via ?? l.root).type));
+    const ino32 = layers.every((l) => INO32_TYPES.has(l.type));
     const bits = ino32 ? 32 : Math.floor(Math.log2(count - 1)) + 2;
     // One bit below the fsid is the kernel's range for numbers it could not map.
     this.shift = (ino32 ? 64 : 53) - bits + 1;
+  }
+
+  /** The map of `stack`'s layers as they are on disk (roots reached by `via` where covered). */
+  static of(stack: LayerStack): InoMap {
+    const fsOf = (l: Layer): LayerFs => {
+      // stat, not lstat: `via` is a /proc/self/fd link to the layer's root.
+      const at = l.via ?? l.root;
+      return { dev: statSync(at).dev, type: statfsSync(at).type };
+    };
+    return new InoMap([...stack.all.map(fsOf), ...stack.data.map(fsOf)], stack.upper !== null, stack.data.length);
   }
 
   /** `ino` from `layer`'s filesystem, as the merged object shows it. */
@@ -63,7 +84,13 @@ export class InoMap {
   }
 
   private mapped(ino: bigint, fsid: number): bigint {
-    if (fsid === 0 || ino >> BigInt(this.shift - 1) !== 0n) return ino;
-    return ino | (BigInt(fsid) << BigInt(this.shift));
+    if (ino >> BigInt(this.shift - 1) === 0n) return ino | (BigInt(fsid) << BigInt(this.shift));
+    const key = `${fsid}:${ino}`;
+    let own = this.unmappable.get(key);
+    if (own === undefined) {
+      own = (1n << BigInt(this.shift - 1)) | this.nextUnmappable++;
+      this.unmappable.set(key, own);
+    }
+    return own;
   }
 }

@@ -135,3 +135,72 @@ t.test('two tmpfs: no two objects share a number (the kernel: no two share st_de
   sameAsKernel(t, runs);
   t.same(runs.fuse?.seen.mounted.clashes, [], 'ovl-fuse: none');
 });
+
+/** Two lowers, each on an ext4 image of its own, nothing else (read-only), or with an upper on a third. */
+function ext4Lowers(withUpper: boolean, lower: (top: string, bottom: string) => void, upper: (u: string) => void = () => {}): Pick<Case<unknown>, 'fill' | 'mount'> {
+  return {
+    fill(d) {
+      for (const side of ['A', 'C', ...(withUpper ? ['B'] : [])]) {
+        const at = join(d.root, side);
+        mkdirSync(at);
+        execFileSync('truncate', ['-s', '32M', `${at}.img`]);
+        execFileSync('mkfs.ext4', ['-q', `${at}.img`]);
+        execFileSync('mount', ['-o', 'loop', `${at}.img`, at]);
+        d.track(at);
+      }
+      d.lowers = [join(d.root, 'A/l'), join(d.root, 'C/l')];
+      for (const l of d.lowers) mkdirSync(l);
+      if (withUpper) {
+        d.upper = join(d.root, 'B/u');
+        d.work = join(d.root, 'B/w');
+        mkdirSync(d.upper);
+        mkdirSync(d.work);
+        upper(d.upper);
+      }
+      lower(d.lowers[0]!, d.lowers[1]!);
+    },
+    async mount(t, target, d) {
+      const opts = `lowerdir=${d.lowers.join(':')}${withUpper ? `,upperdir=${d.upper},workdir=${d.work}` : ''}${target === 'kernel' ? ',xino=on' : ''}`;
+      if (target === 'kernel') execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged]);
+      else await startFuse(t, opts, d.merged);
+    },
+  };
+}
+
+/** Every entry of `dirs` (dots included) with its d_ino in hex: fresh ext4 images number alike. */
+function dInos(d: LayerDirs, dirs: string[]) {
+  return Object.fromEntries(dirs.map((dir) => [dir || '.', Object.fromEntries(listDirentsOf(join(d.merged, dir)).map((e) => [e.name, e.ino.toString(16)]))]));
+}
+
+t.test('read-only, two ext4 lowers: every d_ino the kernel\'s xino=on one, the root\'s `..` and a listed whiteout\'s included', async (t) => {
+  const runs = await onEach(t, 'xino-ro', {
+    lowers: 2,
+    ...ext4Lowers(false, (top, bottom) => {
+      mkdirSync(join(top, 'wd'));
+      writeFileSync(join(top, 'wd/f'), 'f');
+      execFileSync('mknod', [join(top, 'wd/wh'), 'c', '0', '0']);
+      writeFileSync(join(bottom, 'q'), 'q');
+    }),
+    run: (d) => dInos(d, ['', 'wd']),
+  }, 'ovlkit-xino');
+  sameAsKernel(t, runs);
+  t.match(runs.kernel?.seen, { '.': { q: /^4/ } }, 'the kernel, for reference: the bottom lower is fsid 2');
+});
+
+t.test('numbers mapped: a merged dir lists no name its lookup hides, as the kernel then looks every name up', async (t) => {
+  const runs = await onEach(t, 'xino-lookup-all', {
+    lowers: 2,
+    ...ext4Lowers(true, (top) => {
+      mkdirSync(join(top, 'md'));
+      writeFileSync(join(top, 'md/a'), 'a');
+    }, (u) => {
+      mkdirSync(join(u, 'md'));
+      // An xattr whiteout in the upper copy of a merged dir that is not impure.
+      writeFileSync(join(u, 'md/xw'), '');
+      execFileSync('setfattr', ['-n', 'trusted.overlay.whiteout', '-v', '', join(u, 'md/xw')]);
+    }),
+    run: (d) => ({ md: readdirSync(join(d.merged, 'md')).sort() }),
+  }, 'ovlkit-xino');
+  sameAsKernel(t, runs);
+  t.same(runs.kernel?.seen, { md: ['a'] }, 'the kernel, for reference');
+});
