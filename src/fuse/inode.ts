@@ -122,7 +122,7 @@ function upperIno(ovl: Overlay, hit: Hit, st: RealStat): bigint {
   // No origin stored: a copy made by this daemon that could not store one still shows the lower's
   // number, as the kernel's overlay inode does until it is evicted (copy-up.ts setOrigin).
   const unstored = value === null && ovl.unstoredOrigins.size > 0 ? ovl.unstoredOrigins.get(unstoredOriginKey(st)) : undefined;
-  const ino = unstored ?? (value && originIno(ovl, value)) ?? st.ino;
+  const ino = unstored ?? (value && originIno(ovl, value)) ?? ovl.inos.of(st.ino, hit.layer);
   ovl.originInos.set(key, ino);
   return ino;
 }
@@ -143,8 +143,7 @@ export function inoOf(ovl: Overlay, node: Node, st: RealStat = node.hits[0]!.st)
     const lower = node.hits.find((h) => !h.layer.upper);
     return lower ? ovl.inos.of(lower.st.ino, lower.layer) : ovl.inos.of(st.ino, top.layer);
   }
-  // An upper file's own number needs no mapping (the upper's filesystem is fsid 0); its origin's
-  // is mapped where it is decoded or recorded.
+  // An upper file's origin number is mapped where it is decoded or recorded (upperIno).
   return top.layer.upper ? upperIno(ovl, top, st) : ovl.inos.of(st.ino, top.layer);
 }
 

@@ -162,8 +162,9 @@ export function createFileHandle(ovl: Overlay, path: string, mode: number, flags
   }
   const fresh: RealStat = st;
   const node: Node = { path, hits: [{ layer: ovl.stack.upper!, real, st: fresh, opaque: 'none' }], isDir: false, fresh: true };
-  ovl.originInos.set(originKey(fresh), fresh.ino);
-  const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino: fresh.ino, extraFds: [], writable: wantsWrite(flags), readWrite: isReadWrite(flags), writeOnly: isWriteOnly(flags) });
+  const ino = ovl.inos.of(fresh.ino, ovl.stack.upper!);
+  ovl.originInos.set(originKey(fresh), ino);
+  const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino, extraFds: [], writable: wantsWrite(flags), readWrite: isReadWrite(flags), writeOnly: isWriteOnly(flags) });
   return { fh, node, st: fresh };
 }
 

@@ -39,7 +39,7 @@ export function tmpfileHandle(ovl: Overlay, parentPath: string, mode: number, fl
     // chown cleared any set-id bits the caller asked for.
     if (mode & 0o6000) chmodSync(`/proc/self/fd/${fd}`, (mode & 0o7000) | rwx);
     const st = fstatReal(fd);
-    return ovl.handles.add({ fd, path: parentPath, upper: true, lowerKey: null, ino: st.ino, extraFds: [], writable: true, readWrite: isReadWrite(flags), writeOnly: isWriteOnly(flags) });
+    return ovl.handles.add({ fd, path: parentPath, upper: true, lowerKey: null, ino: ovl.inos.of(st.ino, ovl.stack.upper!), extraFds: [], writable: true, readWrite: isReadWrite(flags), writeOnly: isWriteOnly(flags) });
   } catch (err) {
     closeSync(fd);
     throw err;
