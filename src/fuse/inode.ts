@@ -33,8 +33,21 @@ export function encodeOrigin(fh: FileHandle, uuid: Buffer | null = null): Buffer
  * ext4 or xfs made with one) left the kernel unable to follow what ovl-fuse copied up.
  */
 export function originOf(ovl: Overlay, real: string | number, st: RealStat): Buffer {
-  return encodeOrigin(fileHandle(real), ovl.cfg.uuid === 'off' ? null : fsUuidOf(ovl, real, st));
+  let fh: FileHandle;
+  try {
+    fh = fileHandle(real);
+  } catch (err) {
+    // A lower filesystem that cannot give handles to decode later (a kernel overlay mounted
+    // without nfs_export, the lower of a container's own root): the kernel's copy-up stores an
+    // empty origin then (ovl_get_origin_fh), which still tells a copy from a pure upper object.
+    if ((err as { code?: string }).code === 'EOPNOTSUPP') return NO_HANDLE;
+    throw err;
+  }
+  return encodeOrigin(fh, ovl.cfg.uuid === 'off' ? null : fsUuidOf(ovl, real, st));
 }
+
+/** The `origin` value of a copy whose lower object has no file handle: empty ("unknown"). */
+const NO_HANDLE = Buffer.alloc(0);
 
 /** `real` is a path or an open fd (a regular file's copy-up source). */
 function fsUuidOf(ovl: Overlay, real: string | number, st: RealStat): Buffer | null {

@@ -1,11 +1,14 @@
 // Mount-time checks, made before anything is created: the same mistakes the kernel refuses
 // (missing or misplaced dirs, overlapping layers, options this overlay does not implement),
 // each as one UsageError line naming the path and the reason.
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync, statfsSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { OverlayConfig } from '../format/index.js';
 import { mountIdOf } from '../sys/index.js';
 import { inside } from './layers.js';
+
+/** statfs f_type of a kernel overlay mount. */
+const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
 
 function dir(path: string, what: string): string {
   let st;
@@ -42,6 +45,12 @@ export function validateMount(cfg: OverlayConfig, merged: string): { cfg: Overla
   const upperdir = cfg.upperdir === undefined ? undefined : dir(cfg.upperdir, 'upperdir');
   const workdir = cfg.workdir === undefined ? undefined : dir(cfg.workdir, 'workdir');
   const mnt = dir(merged, 'mount point');
+  // The kernel refuses an upper whose dentries are another overlay's (DCACHE_OP_REAL,
+  // ovl_mount_dir_check): an overlay cannot keep its markers and whiteouts in one. ovl-fuse would
+  // mount and then fail copy-ups and removals with EOPNOTSUPP.
+  if (upperdir !== undefined && statfsSync(upperdir).type === OVERLAYFS_SUPER_MAGIC) {
+    throw new UsageError(`upperdir ${upperdir}: filesystem not supported as upperdir (an overlayfs mount)`, { code: 'EINVAL' });
+  }
   if (upperdir !== undefined && workdir !== undefined) {
     // A bind mount of the upper's filesystem has its st_dev but is another mount: the copy-up's
     // rename from work/ into the upper would fail EXDEV.

@@ -5,7 +5,7 @@
 // lower (the kernel mounts), refusing `lowerdir+=` in the option string (the kernel takes it),
 // and accepting a workdir on a bind mount of the upper's filesystem, where every copy-up then
 // failed EXDEV.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
@@ -105,4 +105,24 @@ t.test('atime and sync flags are refused: the layers own those', async (t) => {
     t.equal(r.stderr.trim().split('\n').length, 1, `${opt}: one line`);
     t.notOk(isMounted(d.merged));
   }
+});
+
+// Found 2026-12-06 trying ovl-fuse inside a container's own kernel overlay: ovl-fuse mounted an
+// upper inside one and then failed every copy-up and removal with EOPNOTSUPP.
+t.test('an upper on a kernel overlay mount is refused, as by the kernel, before anything is created', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-validate-');
+  const [x, y, w, k] = ['x', 'y', 'w', 'k'].map((n) => join(d.root, n)) as [string, string, string, string];
+  for (const p of [x, y, w, k]) mkdirSync(p);
+  await execa('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${x},upperdir=${y},workdir=${w}`, k]);
+  d.track(k);
+  for (const p of ['u', 'wk']) mkdirSync(join(k, p));
+  const opts = `lowerdir=${d.lowers[0]},upperdir=${join(k, 'u')},workdir=${join(k, 'wk')}`;
+  const kernel = await execa('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged], { reject: false });
+  if (kernel.exitCode === 0) await umountSurely(d.merged);
+  t.not(kernel.exitCode, 0, 'the kernel refuses it');
+  const r = await run(['-o', opts, d.merged]);
+  t.equal(r.exitCode, 2, r.stderr);
+  t.match(r.stderr, /^ovl-fuse: upperdir .*\/k\/u: filesystem not supported as upperdir \(an overlayfs mount\)$/);
+  t.notOk(isMounted(d.merged));
+  t.same(readdirSync(join(k, 'wk')), [], 'no work/ made');
 });

@@ -1,0 +1,44 @@
+// A lower on a filesystem that gives no file handles to decode (a kernel overlay mounted without
+// nfs_export: a container's own root, ovl-fuse run inside it), through ovl-fuse next to kernel
+// overlayfs (test/helpers/side-by-side.ts): copy-ups, chmods and removals work, and each copy
+// carries the empty `origin` the kernel stores then (ovl_get_origin_fh). Before 2026-12-06 every
+// copy-up failed EOPNOTSUPP (name_to_handle_at).
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { getXattr } from '../../src/sys/index.js';
+import { startFuse } from '../helpers/fuse.js';
+import { OVL, done, listing, onEach, sameAsKernel } from '../helpers/side-by-side.js';
+
+t.test('a lower on a kernel overlay mount: copy-ups with an empty origin, as on the kernel', async (t) => {
+  const runs = await onEach(t, 'nohandles', {
+    fill(d) {
+      const [x, y, w, k] = ['x', 'y', 'w', 'k'].map((n) => join(d.root, n)) as [string, string, string, string];
+      for (const p of [x, y, w, k]) mkdirSync(p);
+      mkdirSync(join(x, 'l/dir'), { recursive: true });
+      writeFileSync(join(x, 'l/a'), 'a');
+      writeFileSync(join(x, 'l/dir/b'), 'b');
+      execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${x},upperdir=${y},workdir=${w}`, k]);
+      d.track(k);
+      d.lowers = [join(k, 'l')];
+    },
+    async mount(t, target, d) {
+      const opts = `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${d.work}`;
+      if (target === 'kernel') execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged]);
+      else await startFuse(t, opts, d.merged);
+    },
+    run(d) {
+      const m = (n: string) => join(d.merged, n);
+      const steps = {
+        append: done(() => appendFileSync(m('a'), '+')),
+        chmodDir: done(() => chmodSync(m('dir'), 0o700)),
+        rm: done(() => unlinkSync(m('dir/b'))),
+      };
+      const origin = (n: string) => getXattr(join(d.upper, n), OVL.name('origin'))?.toString('hex') ?? null;
+      return { steps, a: readFileSync(m('a'), 'utf8'), dir: listing(m('dir')), origins: { a: origin('a'), dir: origin('dir') } };
+    },
+  }, 'ovlkit-nohandles');
+  sameAsKernel(t, runs);
+  t.same(runs.kernel?.seen.origins, { a: '', dir: '' }, 'the kernel, for reference: empty origins');
+});
