@@ -258,7 +258,12 @@ export function renderRepro(r: ScenarioResult, meta: { id: string; suite: string
     const mark = meta.parting === i ? '  # <-- the targets part here' : '';
     lines.push(`op(${i + 1}, ${py(describeOp(o))}, lambda: ${pyOp(o)}, ${py(show(r.reference?.ops[i]?.result))}, ${py(show(r.target.ops[i]?.result))})${mark}`);
   });
-  lines.push('PY', 'echo "== merged tree"', 'find merged -mindepth 1 | sort | while read -r p; do stat -c "%n %F %a %s %h" "$p" 2>&1; done');
+  // Inode numbers differ run to run: each is shown as the first path that had it (same = one inode).
+  lines.push(
+    'PY',
+    'echo "== merged tree (ino: the first path with the same inode)"',
+    'find merged -mindepth 1 | sort | while read -r p; do stat -c "%n %F %a %s %h %d:%i" "$p" 2>&1; done | awk \'NF>1 && $NF ~ /:/ { if (!($NF in first)) first[$NF] = $1; $NF = "ino=" first[$NF] } { print }\'',
+  );
   // Listing order is compared too: each merged dir's names as getdents returns them.
   lines.push('echo "== listing order"', 'find merged -type d | sort | while read -r d; do echo "$d: $(ls -U -A "$d" | tr "\\n" " ")"; done');
   lines.push('echo "== upper on disk"', 'umount merged', 'find upper -mindepth 1 | sort | while read -r p; do stat -c "%n %F %a %s" "$p"; getfattr -h -d -m - "$p" 2>/dev/null | grep -v "^#" | grep . || true; done');

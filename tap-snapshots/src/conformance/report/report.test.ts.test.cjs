@@ -250,8 +250,8 @@ def kill(n):
     procs[n].kill(); procs.pop(n).wait()
 op(1, "read(\\"a\\")", lambda: rd(M+"/a"), "{\\"content\\":{\\"size\\":1,\\"sha\\":\\"A\\",\\"text\\":\\"A\\"}}", "{\\"content\\":{\\"size\\":1,\\"sha\\":\\"B\\",\\"text\\":\\"B\\"}}")  # <-- the targets part here
 PY
-echo "== merged tree"
-find merged -mindepth 1 | sort | while read -r p; do stat -c "%n %F %a %s %h" "$p" 2>&1; done
+echo "== merged tree (ino: the first path with the same inode)"
+find merged -mindepth 1 | sort | while read -r p; do stat -c "%n %F %a %s %h %d:%i" "$p" 2>&1; done | awk 'NF>1 && $NF ~ /:/ { if (!($NF in first)) first[$NF] = $1; $NF = "ino=" first[$NF] } { print }'
 echo "== listing order"
 find merged -type d | sort | while read -r d; do echo "$d: $(ls -U -A "$d" | tr "\\n" " ")"; done
 echo "== upper on disk"
