@@ -492,7 +492,9 @@ function copyUpKeep(ovl: Overlay, path: string, keep: number | null, want: Want,
   const top = copied.hits[0]!;
   if (origin !== null && top.layer.upper) {
     ovl.originInos.set(originKey(top.st), origin);
-    if (!storesOrigin(ovl, top.st.mode)) ovl.unstoredOrigins.set(unstoredOriginKey(top.st), origin);
+    // Kept for the mount where the stored origin names nothing: not storable, or empty (a lower
+    // without file handles), as the kernel's overlay inode keeps the lower's number.
+    if (!storesOrigin(ovl, top.st.mode) || ovl.noHandleDevs.has(node.hits[0]!.st.dev)) ovl.unstoredOrigins.set(unstoredOriginKey(top.st), origin);
   }
   return { node: copied, fd: file?.fd ?? null, st: file?.fd != null ? file.st : null };
 }

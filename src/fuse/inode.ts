@@ -40,7 +40,10 @@ export function originOf(ovl: Overlay, real: string | number, st: RealStat): Buf
     // A lower filesystem that cannot give handles to decode later (a kernel overlay mounted
     // without nfs_export, the lower of a container's own root): the kernel's copy-up stores an
     // empty origin then (ovl_get_origin_fh), which still tells a copy from a pure upper object.
-    if ((err as { code?: string }).code === 'EOPNOTSUPP') return NO_HANDLE;
+    if ((err as { code?: string }).code === 'EOPNOTSUPP') {
+      ovl.noHandleDevs.add(st.dev);
+      return NO_HANDLE;
+    }
     throw err;
   }
   return encodeOrigin(fh, ovl.cfg.uuid === 'off' ? null : fsUuidOf(ovl, real, st));
@@ -127,15 +130,20 @@ export function unstoredOriginKey(st: RealStat): string {
   return st.mask & STATX_BTIME ? `${st.ino}@${st.btimeSec}.${st.btimeNsec}` : originKey(st);
 }
 
-function upperIno(ovl: Overlay, hit: Hit, st: RealStat): bigint {
+function upperIno(ovl: Overlay, hit: Hit, st: RealStat, data?: Hit): bigint {
   const key = originKey(st);
   const cached = ovl.originInos.get(key);
   if (cached !== undefined) return cached;
   const value = getXattr(hit.real, ovl.xattrs.name('origin'));
-  // No origin stored: a copy made by this daemon that could not store one still shows the lower's
-  // number, as the kernel's overlay inode does until it is evicted (copy-up.ts setOrigin).
-  const unstored = value === null && ovl.unstoredOrigins.size > 0 ? ovl.unstoredOrigins.get(unstoredOriginKey(st)) : undefined;
-  const ino = unstored ?? (value && originIno(ovl, value)) ?? ovl.inos.of(st.ino, hit.layer);
+  // No origin stored, or an empty one (the lower gave no file handle): a copy made by this daemon
+  // still shows the lower's number, as the kernel's overlay inode does until it is evicted
+  // (copy-up.ts setOrigin); a metacopy file with an empty origin shows the number of the lower
+  // its data was found in by name, as the kernel's lookup goes on below it (not for a lower hard
+  // link: the kernel shows the copy's own number for those).
+  const named = value !== null && value.length > 0;
+  const unstored = !named && ovl.unstoredOrigins.size > 0 ? ovl.unstoredOrigins.get(unstoredOriginKey(st)) : undefined;
+  const below = value !== null && !named && data && !data.layer.upper && data.st.nlink === 1 ? ovl.inos.of(data.st.ino, data.layer) : undefined;
+  const ino = unstored ?? below ?? (named ? originIno(ovl, value) : null) ?? ovl.inos.of(st.ino, hit.layer);
   ovl.originInos.set(key, ino);
   return ino;
 }
@@ -157,7 +165,7 @@ export function inoOf(ovl: Overlay, node: Node, st: RealStat = node.hits[0]!.st)
     return lower ? ovl.inos.of(lower.st.ino, lower.layer) : ovl.inos.of(st.ino, top.layer);
   }
   // An upper file's origin number is mapped where it is decoded or recorded (upperIno).
-  return top.layer.upper ? upperIno(ovl, top, st) : ovl.inos.of(st.ino, top.layer);
+  return top.layer.upper ? upperIno(ovl, top, st, node.data) : ovl.inos.of(st.ino, top.layer);
 }
 
 /** st_nlink: 1 for a dir present in two or more layers, else the real count. */

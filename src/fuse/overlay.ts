@@ -48,6 +48,11 @@ export class Overlay {
    * file; copy-up.ts setOrigin), by inode.ts's unstoredOriginKey: the daemon's memory is its only record.
    */
   readonly unstoredOrigins = new Map<string, bigint>();
+  /**
+   * st_dev of lower filesystems that gave no file handle (inode.ts originOf): their copies store an
+   * empty origin, which names no lower object, so their numbers are kept as for unstored ones.
+   */
+  readonly noHandleDevs = new Set<number>();
   /** Each lower filesystem's uuid by st_dev, for the origin handles copy-up writes (inode.ts originOf); null: none. */
   readonly fsUuids = new Map<number, Buffer | null>();
   /** O_PATH fds on each lower filesystem, for decoding origin handles (see inode.ts). */

@@ -4,7 +4,7 @@
 // carries the empty `origin` the kernel stores then (ovl_get_origin_fh). Before 2026-12-06 every
 // copy-up failed EOPNOTSUPP (name_to_handle_at).
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, lstatSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { getXattr } from '../../src/sys/index.js';
@@ -42,3 +42,38 @@ t.test('a lower on a kernel overlay mount: copy-ups with an empty origin, as on 
   sameAsKernel(t, runs);
   t.same(runs.kernel?.seen.origins, { a: '', dir: '' }, 'the kernel, for reference: empty origins');
 });
+
+for (const metacopy of [false, true]) {
+  t.test(`a copy's inode number with an empty origin${metacopy ? ', metacopy=on' : ''}: the lower's while mounted, ${metacopy ? 'and after a remount (found below by name)' : 'its own after a remount'}, as on the kernel`, async (t) => {
+    const runs = await onEach(t, `nohandles-ino${metacopy ? '-mc' : ''}`, {
+      fill(d) {
+        const [x, y, w, k] = ['x', 'y', 'w', 'k'].map((n) => join(d.root, n)) as [string, string, string, string];
+        for (const p of [x, y, w, k]) mkdirSync(p);
+        mkdirSync(join(x, 'l'));
+        writeFileSync(join(x, 'l/a'), 'a');
+        execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${x},upperdir=${y},workdir=${w}`, k]);
+        d.track(k);
+        d.lowers = [join(k, 'l')];
+      },
+      async mount(t, target, d) {
+        const opts = `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${d.work}${metacopy ? ',metacopy=on' : ''}`;
+        if (target === 'kernel') execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged]);
+        else await startFuse(t, opts, d.merged);
+      },
+      async run(d, remount) {
+        const a = join(d.merged, 'a');
+        const ino = () => lstatSync(a).ino;
+        const before = ino();
+        if (metacopy) chmodSync(a, 0o600);
+        else appendFileSync(a, '+');
+        const afterCopyUp = ino() === before;
+        execFileSync('setfattr', ['-n', 'user.q', '-v', '1', a]);
+        const afterXattr = ino() === before;
+        await remount();
+        const now = ino();
+        return { afterCopyUp, afterXattr, remounted: now === lstatSync(join(d.upper, 'a')).ino ? 'the copy\'s own' : 'another' };
+      },
+    }, 'ovlkit-nohandles');
+    sameAsKernel(t, runs);
+  });
+}
