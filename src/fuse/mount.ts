@@ -12,6 +12,7 @@ import { mark } from './startup-marks.js';
 import type { WatchMode } from './watch-mode.js';
 import { holdDirs } from '../sys/hold-dir.js';
 import { type Covered, coveredDirs } from './layers.js';
+import { refuseRemoteUpperWithoutFeatures } from './upper-features.js';
 
 export type Transport = 'dev' | 'fuse-native';
 export const TRANSPORTS: readonly Transport[] = ['dev', 'fuse-native'];
@@ -101,7 +102,10 @@ function randomUuid(): string {
 
 /** What the kernel does to the layers at mount time, before the first request: workdir/work and the upper's uuid. */
 function prepareLayers(cfg: OverlayConfig): void {
-  if (cfg.workdir !== undefined && !cfg.readonly) prepareWorkdir(cfg.workdir);
+  if (cfg.workdir !== undefined && !cfg.readonly) {
+    prepareWorkdir(cfg.workdir);
+    if (cfg.upperdir !== undefined) refuseRemoteUpperWithoutFeatures(cfg.upperdir, join(cfg.workdir, 'work'), new OverlayXattrs(cfg.userxattr));
+  }
   initUpperUuid(cfg);
 }
 

@@ -126,3 +126,26 @@ t.test('an upper on a kernel overlay mount is refused, as by the kernel, before 
   t.notOk(isMounted(d.merged));
   t.same(readdirSync(join(k, 'wk')), [], 'no work/ made');
 });
+
+// A review found ovl-fuse mounting an upper on another FUSE overlay, then failing chmods and
+// removals one by one; the kernel refuses a remote upper (FUSE, NFS…) that lacks d_type,
+// RENAME_WHITEOUT or the overlay's xattrs (ovl_make_workdir).
+t.test('an upper on a FUSE mount without RENAME_WHITEOUT (another ovl-fuse) is refused, as by the kernel', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-validate-');
+  const [il, iu, iw, inner] = ['il', 'iu', 'iw', 'inner'].map((n) => join(d.root, n)) as [string, string, string, string];
+  for (const p of [il, iu, iw, inner]) mkdirSync(p);
+  const mounted = await run(['-o', `lowerdir=${il},upperdir=${iu},workdir=${iw}`, inner]);
+  t.equal(mounted.exitCode, 0, mounted.stderr);
+  d.track(inner);
+  for (const p of ['u', 'w']) mkdirSync(join(inner, p));
+  const opts = `lowerdir=${d.lowers[0]},upperdir=${join(inner, 'u')},workdir=${join(inner, 'w')}`;
+  const kernel = await execa('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged], { reject: false });
+  if (kernel.exitCode === 0) await umountSurely(d.merged);
+  t.not(kernel.exitCode, 0, 'the kernel refuses it');
+  const r = await run(['-o', opts, d.merged]);
+  t.equal(r.exitCode, 2, r.stderr);
+  t.match(r.stderr, /^ovl-fuse: upperdir .*\/inner\/u: a remote upper filesystem without RENAME_WHITEOUT: the kernel refuses it \(upper fs missing required features\)$/);
+  t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  t.notOk(isMounted(d.merged));
+  t.same(readdirSync(join(inner, 'w', 'work')), [], 'no probe left in work/');
+});

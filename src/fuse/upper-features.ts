@@ -1,0 +1,47 @@
+// The kernel's strict check of a remote upper (fs/overlayfs/super.c ovl_make_workdir): an upper
+// filesystem whose dentries revalidate (FUSE, NFS, SMB, 9p, Ceph) must list d_type, take
+// RENAME_WHITEOUT and store the overlay's xattrs, or the mount is refused ("upper fs missing
+// required features"); a local one lacking them only gets warnings. Without this, ovl-fuse
+// mounted an upper on another FUSE overlay (ovl-fuse's own, fuse-overlayfs) and then failed its
+// chmods and removals one by one. Probed in work/ once it is set up, as the kernel does.
+import { statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { OverlayXattrs } from '../format/index.js';
+import { listDirents, removeXattr, rename2, setXattr } from '../sys/index.js';
+
+/** statfs f_type of filesystems the kernel treats as remote here: FUSE, NFS, CIFS, SMB2, 9p, Ceph. */
+const REMOTE_TYPES = new Set([0x65735546, 0x6969, 0xff534d42, 0xfe534d42, 0x01021997, 0x00c36400]);
+
+/** Refuse (exit 2) a remote upper without what the kernel requires of one; `work` is workdir/work. */
+export function refuseRemoteUpperWithoutFeatures(upperdir: string, work: string, xattrs: OverlayXattrs): void {
+  if (!REMOTE_TYPES.has(statfsSync(upperdir).type)) return;
+  const missing: string[] = [];
+  const [probe, moved] = [join(work, '#ovl-probe'), join(work, '#ovl-probe-moved')];
+  try {
+    writeFileSync(probe, '');
+    if (listDirents(work).find((e) => e.name === '#ovl-probe')?.type !== 'file') missing.push('d_type');
+    try {
+      rename2(probe, moved, ['whiteout']);
+    } catch {
+      missing.push('RENAME_WHITEOUT');
+    }
+    try {
+      setXattr(work, xattrs.name('opaque'), '0');
+      removeXattr(work, xattrs.name('opaque'));
+    } catch {
+      missing.push(`${xattrs.name('opaque')} xattrs`);
+    }
+  } finally {
+    for (const p of [probe, moved]) {
+      try {
+        unlinkSync(p);
+      } catch {
+        // Not made, or already gone.
+      }
+    }
+  }
+  if (missing.length > 0) {
+    throw new UsageError(`upperdir ${upperdir}: a remote upper filesystem without ${missing.join(', ')}: the kernel refuses it (upper fs missing required features)`, { code: 'EINVAL' });
+  }
+}
