@@ -42,12 +42,12 @@ export function openDirNoAtime(path: string): number {
   return openOrThrow(path, PLAIN_FLAGS);
 }
 
-function parse(buf: Buffer, len: number, out: RawDirent[]): void {
+function parse(buf: Buffer, len: number, out: RawDirent[], withDots = false): void {
   let off = 0;
   while (off < len) {
     const reclen = buf.readUInt16LE(off + 16);
     const name = nameAt(buf, off, reclen);
-    if (name !== '.' && name !== '..') out.push({ name, ino: buf.readBigUInt64LE(off), type: DT[buf[off + 18]!] ?? 'unknown' });
+    if (withDots || (name !== '.' && name !== '..')) out.push({ name, ino: buf.readBigUInt64LE(off), type: DT[buf[off + 18]!] ?? 'unknown' });
     off += reclen;
   }
 }
@@ -167,25 +167,24 @@ export function readdirNoatimeDots(path: string): NamesAndDots {
   return { names, dots };
 }
 
+/** Every entry of the directory `path`, `.` and `..` included, in on-disk order, without updating its atime. */
+export function readDirentsDots(path: string): RawDirent[] {
+  const fd = openDirNoAtime(path);
+  const out: RawDirent[] = [];
+  try {
+    readEach(fd, path, BUF_SIZE, (buf, n) => parse(buf, n, out, true));
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
+
 /**
  * The d_ino getdents gives `..` in the directory `path` (not lstat of `path/..`, which crosses a
  * mount the dir is the root of), read without touching its atime; null if it lists no `..`.
  */
 export function dotDotIno(path: string): bigint | null {
-  const fd = openDirNoAtime(path);
-  let ino: bigint | null = null;
-  try {
-    readEach(fd, path, BUF_SIZE, (buf, len) => {
-      for (let off = 0; off < len && ino === null; ) {
-        const reclen = buf.readUInt16LE(off + 16);
-        if (nameAt(buf, off, reclen) === '..') ino = buf.readBigUInt64LE(off);
-        off += reclen;
-      }
-    });
-  } finally {
-    closeSync(fd);
-  }
-  return ino;
+  return readDirentsDots(path).find((e) => e.name === '..')?.ino ?? null;
 }
 
 /**

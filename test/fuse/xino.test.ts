@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { listDirentsOf } from '../helpers/dirents.js';
+import { readDirentsDots } from '../../src/sys/index.js';
 import { startFuse } from '../helpers/fuse.js';
 import type { LayerDirs } from '../helpers/layers.js';
 import { type Case, onEach, sameAsKernel } from '../helpers/side-by-side.js';
@@ -81,7 +81,7 @@ function inodeParts(d: LayerDirs) {
 function dInoIsStIno(d: LayerDirs) {
   const out: Record<string, boolean> = {};
   for (const dir of ['', 'ld', 'md']) {
-    for (const e of listDirentsOf(join(d.merged, dir))) {
+    for (const e of readDirentsDots(join(d.merged, dir))) {
       if (e.name === '..' && dir === '') continue; // the root's parent: the top layer's own (dotdot-ino.test.ts)
       out[join(dir, e.name)] = lstatSync(join(d.merged, dir, e.name), { bigint: true }).ino === e.ino;
     }
@@ -169,7 +169,7 @@ function ext4Lowers(withUpper: boolean, lower: (top: string, bottom: string) => 
 
 /** Every entry of `dirs` (dots included) with its d_ino in hex: fresh ext4 images number alike. */
 function dInos(d: LayerDirs, dirs: string[]) {
-  return Object.fromEntries(dirs.map((dir) => [dir || '.', Object.fromEntries(listDirentsOf(join(d.merged, dir)).map((e) => [e.name, e.ino.toString(16)]))]));
+  return Object.fromEntries(dirs.map((dir) => [dir || '.', Object.fromEntries(readDirentsDots(join(d.merged, dir)).map((e) => [e.name, e.ino.toString(16)]))]));
 }
 
 t.test('read-only, two ext4 lowers: every d_ino the kernel\'s xino=on one, the root\'s `..` and a listed whiteout\'s included', async (t) => {
