@@ -24,12 +24,6 @@ import type { Layer, LayerStack } from './layers.js';
 /** statfs f_type of filesystems whose file handles are generic_encode_ino32_fh's: ext2/3/4, squashfs. */
 const INO32_TYPES = new Set([0xef53, 0x73717368]);
 
-/** What the mapping needs of each layer: its st_dev and statfs f_type. */
-export interface LayerFs {
-  dev: number;
-  type: number;
-}
-
 export class InoMap {
   /** Bit where the fsid starts (fsid << shift); 0: all layers on one filesystem, numbers unmapped. */
   readonly shift: number;
@@ -40,15 +34,15 @@ export class InoMap {
   private nextUnmappable = 1n;
 
   /**
-   * `layers`: the stack's layers (upper first when there is one), then its data-only layers, which
-   * count in the 32-bit decision but not as filesystems (their numbers never show).
+   * `devs`: st_dev of the stack's layers, upper first when there is one. `types`: statfs f_type of
+   * those and of the data-only layers, which count in the 32-bit decision but not as filesystems
+   * (their numbers never show); asked only when the layers span filesystems.
    */
-  constructor(layers: readonly LayerFs[], hasUpper: boolean, dataLayers = 0) {
-    const stacked = layers.slice(0, layers.length - dataLayers);
+  constructor(devs: readonly number[], hasUpper: boolean, types: () => readonly number[]) {
     // fsid 0 is the upper's filesystem, kept even when there is no upper (ovl_get_fsid).
     let count = 1;
-    if (hasUpper && stacked.length > 0) this.fsidOfDev.set(stacked[0]!.dev, 0);
-    this.fsidOfLayer = stacked.map(({ dev }) => {
+    if (hasUpper && devs.length > 0) this.fsidOfDev.set(devs[0]!, 0);
+    this.fsidOfLayer = devs.map((dev) => {
       let fsid = this.fsidOfDev.get(dev);
       if (fsid === undefined) this.fsidOfDev.set(dev, (fsid = count++));
       return fsid;
@@ -57,20 +51,21 @@ export class InoMap {
       this.shift = 0;
       return;
     }
-    const ino32 = layers.every((l) => INO32_TYPES.has(l.type));
+    const ino32 = types().every((type) => INO32_TYPES.has(type));
     const bits = ino32 ? 32 : Math.floor(Math.log2(count - 1)) + 2;
     // One bit below the fsid is the kernel's range for numbers it could not map.
     this.shift = (ino32 ? 64 : 53) - bits + 1;
   }
 
-  /** The map of `stack`'s layers as they are on disk (roots reached by `via` where covered). */
+  /**
+   * The map of `stack`'s layers as they are on disk (roots reached by `via` where covered): one
+   * stat per layer, and a statfs per layer only where they span filesystems.
+   */
   static of(stack: LayerStack): InoMap {
-    const fsOf = (l: Layer): LayerFs => {
-      // stat, not lstat: `via` is a /proc/self/fd link to the layer's root.
-      const at = l.via ?? l.root;
-      return { dev: statSync(at).dev, type: statfsSync(at).type };
-    };
-    return new InoMap([...stack.all.map(fsOf), ...stack.data.map(fsOf)], stack.upper !== null, stack.data.length);
+    // stat, not lstat: `via` is a /proc/self/fd link to the layer's root.
+    const at = (l: Layer) => l.via ?? l.root;
+    const devs = stack.all.map((l) => statSync(at(l)).dev);
+    return new InoMap(devs, stack.upper !== null, () => [...stack.all, ...stack.data].map((l) => statfsSync(at(l)).type));
   }
 
   /** `ino` from `layer`'s filesystem, as the merged object shows it. */
