@@ -8,7 +8,7 @@ import { statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { OverlayXattrs } from '../format/index.js';
-import { listDirents, removeXattr, rename2, setXattr } from '../sys/index.js';
+import { readDirents, removeXattr, rename2, setXattr } from '../sys/index.js';
 
 /** statfs f_type of filesystems the kernel treats as remote here: FUSE, NFS, CIFS, SMB2, 9p, Ceph. */
 const REMOTE_TYPES = new Set([0x65735546, 0x6969, 0xff534d42, 0xfe534d42, 0x01021997, 0x00c36400]);
@@ -20,7 +20,7 @@ export function refuseRemoteUpperWithoutFeatures(upperdir: string, work: string,
   const [probe, moved] = [join(work, '#ovl-probe'), join(work, '#ovl-probe-moved')];
   try {
     writeFileSync(probe, '');
-    if (listDirents(work).find((e) => e.name === '#ovl-probe')?.type !== 'file') missing.push('d_type');
+    if (readDirents(work).find((e) => e.name === '#ovl-probe')?.type !== 'file') missing.push('d_type');
     try {
       rename2(probe, moved, ['whiteout']);
     } catch {

@@ -9,25 +9,38 @@ import { join } from 'node:path';
 import t from 'tap';
 import { getXattr } from '../../src/sys/index.js';
 import { startFuse } from '../helpers/fuse.js';
-import { OVL, done, listing, onEach, sameAsKernel } from '../helpers/side-by-side.js';
+import { type Case, OVL, done, listing, onEach, sameAsKernel } from '../helpers/side-by-side.js';
 
-t.test('a lower on a kernel overlay mount: copy-ups with an empty origin, as on the kernel', async (t) => {
-  const runs = await onEach(t, 'nohandles', {
+/**
+ * The case's layers: the lower is `l` inside a kernel overlay mounted under the test's root (its
+ * files made by `files` in that overlay's own lower first), mounted with `extra` options.
+ */
+function overlayLower(files: (l: string) => void, extra = ''): Pick<Case<unknown>, 'fill' | 'mount'> {
+  return {
     fill(d) {
       const [x, y, w, k] = ['x', 'y', 'w', 'k'].map((n) => join(d.root, n)) as [string, string, string, string];
       for (const p of [x, y, w, k]) mkdirSync(p);
-      mkdirSync(join(x, 'l/dir'), { recursive: true });
-      writeFileSync(join(x, 'l/a'), 'a');
-      writeFileSync(join(x, 'l/dir/b'), 'b');
+      mkdirSync(join(x, 'l'));
+      files(join(x, 'l'));
       execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${x},upperdir=${y},workdir=${w}`, k]);
       d.track(k);
       d.lowers = [join(k, 'l')];
     },
     async mount(t, target, d) {
-      const opts = `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${d.work}`;
+      const opts = `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${d.work}${extra}`;
       if (target === 'kernel') execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged]);
       else await startFuse(t, opts, d.merged);
     },
+  };
+}
+
+t.test('a lower on a kernel overlay mount: copy-ups with an empty origin, as on the kernel', async (t) => {
+  const runs = await onEach(t, 'nohandles', {
+    ...overlayLower((l) => {
+      mkdirSync(join(l, 'dir'));
+      writeFileSync(join(l, 'a'), 'a');
+      writeFileSync(join(l, 'dir/b'), 'b');
+    }),
     run(d) {
       const m = (n: string) => join(d.merged, n);
       const steps = {
@@ -46,20 +59,7 @@ t.test('a lower on a kernel overlay mount: copy-ups with an empty origin, as on 
 for (const metacopy of [false, true]) {
   t.test(`a copy's inode number with an empty origin${metacopy ? ', metacopy=on' : ''}: the lower's while mounted, ${metacopy ? 'and after a remount (found below by name)' : 'its own after a remount'}, as on the kernel`, async (t) => {
     const runs = await onEach(t, `nohandles-ino${metacopy ? '-mc' : ''}`, {
-      fill(d) {
-        const [x, y, w, k] = ['x', 'y', 'w', 'k'].map((n) => join(d.root, n)) as [string, string, string, string];
-        for (const p of [x, y, w, k]) mkdirSync(p);
-        mkdirSync(join(x, 'l'));
-        writeFileSync(join(x, 'l/a'), 'a');
-        execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${x},upperdir=${y},workdir=${w}`, k]);
-        d.track(k);
-        d.lowers = [join(k, 'l')];
-      },
-      async mount(t, target, d) {
-        const opts = `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${d.work}${metacopy ? ',metacopy=on' : ''}`;
-        if (target === 'kernel') execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged]);
-        else await startFuse(t, opts, d.merged);
-      },
+      ...overlayLower((l) => writeFileSync(join(l, 'a'), 'a'), metacopy ? ',metacopy=on' : ''),
       async run(d, remount) {
         const a = join(d.merged, 'a');
         const ino = () => lstatSync(a).ino;

@@ -8,12 +8,27 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { isMounted, umountSurely } from '../../src/sys/index.js';
 import { ovlFuseBin } from '../helpers/fuse.js';
 import { layerDirs } from '../helpers/layers.js';
 
 const run = (args: string[]) => execa(ovlFuseBin, args, { reject: false, env: { CI: '' } });
+
+/**
+ * `opts` refused on both: the kernel's mount fails (and is undone if it did not), ovl-fuse's exits
+ * 2 with one line matching `message`, and nothing is mounted.
+ */
+async function refusedByBoth(t: Test, merged: string, opts: string, message: RegExp): Promise<void> {
+  const kernel = await execa('mount', ['-t', 'overlay', 'overlay', '-o', opts, merged], { reject: false });
+  if (kernel.exitCode === 0) await umountSurely(merged);
+  t.not(kernel.exitCode, 0, 'the kernel refuses it');
+  const r = await run(['-o', opts, merged]);
+  t.equal(r.exitCode, 2, r.stderr);
+  t.match(r.stderr, message);
+  t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  t.notOk(isMounted(merged));
+}
 
 t.test('layer overlaps and lowerdir+= are accepted and refused as by the kernel', async (t) => {
   const d = layerDirs(t, 2, 'ovlkit-validate-');
@@ -61,14 +76,7 @@ t.test('a workdir on a bind mount of the upper filesystem is refused, as by the 
   mkdirSync(bind);
   await execa('mount', ['--bind', d.work, bind]);
   t.teardown(() => umountSurely(bind));
-  const opts = `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${bind}`;
-  const kernel = await execa('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged], { reject: false });
-  if (kernel.exitCode === 0) await umountSurely(d.merged);
-  t.not(kernel.exitCode, 0, 'the kernel refuses it');
-  const r = await run(['-o', opts, d.merged]);
-  t.equal(r.exitCode, 2, r.stderr);
-  t.match(r.stderr, /workdir and upperdir must reside under the same mount/);
-  t.notOk(isMounted(d.merged));
+  await refusedByBoth(t, d.merged, `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${bind}`, /workdir and upperdir must reside under the same mount/);
 });
 
 // mount(8)'s own options in the string (a review found `nosuid`, `nodev`, `noexec`, `defaults`
@@ -117,13 +125,7 @@ t.test('an upper on a kernel overlay mount is refused, as by the kernel, before 
   d.track(k);
   for (const p of ['u', 'wk']) mkdirSync(join(k, p));
   const opts = `lowerdir=${d.lowers[0]},upperdir=${join(k, 'u')},workdir=${join(k, 'wk')}`;
-  const kernel = await execa('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged], { reject: false });
-  if (kernel.exitCode === 0) await umountSurely(d.merged);
-  t.not(kernel.exitCode, 0, 'the kernel refuses it');
-  const r = await run(['-o', opts, d.merged]);
-  t.equal(r.exitCode, 2, r.stderr);
-  t.match(r.stderr, /^ovl-fuse: upperdir .*\/k\/u: filesystem not supported as upperdir \(an overlayfs mount\)$/);
-  t.notOk(isMounted(d.merged));
+  await refusedByBoth(t, d.merged, opts, /^ovl-fuse: upperdir .*\/k\/u: filesystem not supported as upperdir \(an overlayfs mount\)$/);
   t.same(readdirSync(join(k, 'wk')), [], 'no work/ made');
 });
 
@@ -139,13 +141,6 @@ t.test('an upper on a FUSE mount without RENAME_WHITEOUT (another ovl-fuse) is r
   d.track(inner);
   for (const p of ['u', 'w']) mkdirSync(join(inner, p));
   const opts = `lowerdir=${d.lowers[0]},upperdir=${join(inner, 'u')},workdir=${join(inner, 'w')}`;
-  const kernel = await execa('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged], { reject: false });
-  if (kernel.exitCode === 0) await umountSurely(d.merged);
-  t.not(kernel.exitCode, 0, 'the kernel refuses it');
-  const r = await run(['-o', opts, d.merged]);
-  t.equal(r.exitCode, 2, r.stderr);
-  t.match(r.stderr, /^ovl-fuse: upperdir .*\/inner\/u: a remote upper filesystem without RENAME_WHITEOUT: the kernel refuses it \(upper fs missing required features\)$/);
-  t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
-  t.notOk(isMounted(d.merged));
+  await refusedByBoth(t, d.merged, opts, /^ovl-fuse: upperdir .*\/inner\/u: a remote upper filesystem without RENAME_WHITEOUT: the kernel refuses it \(upper fs missing required features\)$/);
   t.same(readdirSync(join(inner, 'w', 'work')), [], 'no probe left in work/');
 });

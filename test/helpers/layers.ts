@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatMountOptions, type MountOptions } from '../../src/format/index.js';
+import { formatMountOptions, isCharWhiteout, type MountOptions } from '../../src/format/index.js';
 import { isMounted, mountOverlay, umountSurely } from '../../src/sys/index.js';
 
 /** The part of a tap Test these helpers need. */
@@ -70,6 +70,6 @@ export function workLeft(work: string): string[] {
   const dir = join(work, 'work');
   return readdirSync(dir).filter((n) => {
     const st = lstatSync(join(dir, n));
-    return !(st.isCharacterDevice() && st.rdev === 0);
+    return !isCharWhiteout({ mode: st.mode, rdev: st.rdev });
   });
 }
