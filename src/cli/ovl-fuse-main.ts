@@ -158,7 +158,8 @@ async function detach(argv: string[]): Promise<number> {
  * that fails to start unmounts (lazily) what it was given.
  */
 async function detachMounted(argv: string[], cfgArgs: ReturnType<typeof validateMount>): Promise<number> {
-  const { fd, covered } = await premountDev(cfgArgs.cfg, cfgArgs.merged);
+  // The configuration mounted: read-only if work/ could not be made (premountDev warned).
+  const { fd, covered, cfg } = await premountDev(cfgArgs.cfg, cfgArgs.merged);
   const spawn = await spawner();
   // The fds held on covered layer dirs go along as the daemon's fds 4, 5, …
   const dirs = Object.keys(covered);
@@ -168,7 +169,7 @@ async function detachMounted(argv: string[], cfgArgs: ReturnType<typeof validate
     env: {
       ...process.env,
       [DEV_FD_ENV]: '3',
-      [CONFIG_ENV]: JSON.stringify(cfgArgs),
+      [CONFIG_ENV]: JSON.stringify({ ...cfgArgs, cfg }),
       [COVERED_ENV]: JSON.stringify(Object.fromEntries(dirs.map((d, i) => [d, 4 + i]))),
     },
   });

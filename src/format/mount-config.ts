@@ -9,8 +9,14 @@ export interface OverlayConfig {
   datadirs: string[];
   upperdir: string | undefined;
   workdir: string | undefined;
-  /** No upper, or `ro`: every write is EROFS. */
+  /** Mounted read-only (mount(2)'s MS_RDONLY): no upper, `ro`, or an upper that cannot be written (`writable`). */
   readonly: boolean;
+  /**
+   * An upper with a usable `workdir/work` (the kernel's !ovl_force_readonly). Without it the mount
+   * stays read-only: the kernel refuses a remount rw (EROFS), which a FUSE mount cannot, so the
+   * daemon answers every change EROFS itself. A `ro` mount with a usable workdir may be remounted rw.
+   */
+  writable: boolean;
   userxattr: boolean;
   redirectDir: RedirectDir;
   index: boolean;
@@ -61,6 +67,7 @@ export function resolveMountOptions(o: MountOptions): OverlayConfig {
     // workdir, index and volatile are meaningless without an upper; the kernel ignores them.
     workdir: hasUpper ? o.workdir : undefined,
     readonly: !hasUpper || o.ro === true,
+    writable: hasUpper,
     userxattr: o.userxattr === true,
     redirectDir: o.redirectDir ?? KERNEL_DEFAULTS.redirectDir,
     index: hasUpper && (o.index ?? KERNEL_DEFAULTS.index),

@@ -15,7 +15,7 @@ import { syscallsDuring } from '../../test/helpers/strace.js';
 import { O_LARGEFILE } from '../sys/space.js';
 import { copyUp, copyUpOpen } from './copy-up.js';
 import { rememberChild } from './lookup.js';
-import { prepareWorkdir } from './mount.js';
+import { prepareWorkdir } from './workdir.js';
 import { Overlay } from './overlay.js';
 import { listDir } from './readdir.js';
 

@@ -14,7 +14,7 @@ import { syscallsDuring } from '../../test/helpers/strace.js';
 import { clearEmptyDir, removeAt, removeDirCopy } from './create.js';
 import { encodeOrigin } from './inode.js';
 import { lookupPath } from './lookup.js';
-import { prepareWorkdir } from './mount.js';
+import { prepareWorkdir } from './workdir.js';
 import { rmdirAt, unlinkAt } from './names.js';
 import { Overlay } from './overlay.js';
 import { checkEmptyDir } from './readdir.js';

@@ -24,7 +24,7 @@ import type { InvalTarget } from './watch-inval.js';
 import { movedSources } from './watch-redirects.js';
 import type { NodeRec } from './node-table.js';
 import { xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
-import { current, syncDir } from './ops-file.js';
+import { current, syncDir, wantsWrite } from './ops-file.js';
 import { type FileattrKind, listMounts } from '../sys/index.js';
 import { fileattrOnFd, mergedFileattr, setFileattrOnUpper, setMergedFileattr } from './fileattr.js';
 import type { Covered } from './layers.js';
@@ -52,6 +52,14 @@ export class OverlayFs implements LowLevelFs {
     placeLayers(this.ovl.stack, opts.mountPoint, listMounts().map((m) => m.target), opts.covered);
     this.core = new LlCore(this.ovl, cache);
     this.nodeCounter = opts.nodeCounter ? new Int32Array(opts.nodeCounter) : null;
+  }
+
+  /**
+   * EROFS on a mount that can never write (read-only.ts): after a remount rw, which a FUSE mount
+   * allows and the kernel's overlay refuses for such a mount, the change is refused here.
+   */
+  private refuse(nodeid: number): void {
+    if (!this.ovl.cfg.writable) fail('EROFS', `node ${nodeid}`);
   }
 
   private publishCount(): void {
@@ -116,6 +124,7 @@ export class OverlayFs implements LowLevelFs {
 
   setattr(ctx: RequestContext, nodeid: number, set: SetAttr): AttrReply {
     this.core.enter(ctx);
+    this.refuse(nodeid);
     return setAttr(this.core, nodeid, set);
   }
 
@@ -126,46 +135,55 @@ export class OverlayFs implements LowLevelFs {
 
   mknod(ctx: RequestContext, parent: number, name: string, mode: number, rdev: number, umask: number): Entry {
     this.core.enter(ctx, parent);
+    this.refuse(parent);
     return mknodEntry(this.core, parent, name, mode, rdev, umask);
   }
 
   mkdir(ctx: RequestContext, parent: number, name: string, mode: number, umask: number): Entry {
     this.core.enter(ctx, parent);
+    this.refuse(parent);
     return mkdirEntry(this.core, parent, name, mode, umask);
   }
 
   symlink(ctx: RequestContext, parent: number, name: string, target: Buffer): Entry {
     this.core.enter(ctx, parent);
+    this.refuse(parent);
     return symlinkEntry(this.core, parent, name, target);
   }
 
   link(ctx: RequestContext, nodeid: number, newParent: number, newName: string): Entry {
     this.core.enter(ctx, newParent);
+    this.refuse(newParent);
     return linkFile(this.core, nodeid, newParent, newName);
   }
 
   unlink(ctx: RequestContext, parent: number, name: string): void {
     this.core.enter(ctx, parent);
+    this.refuse(parent);
     removeName(this.core, parent, name, false);
   }
 
   rmdir(ctx: RequestContext, parent: number, name: string): void {
     this.core.enter(ctx, parent);
+    this.refuse(parent);
     removeName(this.core, parent, name, true);
   }
 
   rename(ctx: RequestContext, parent: number, name: string, newParent: number, newName: string, flags: number): void {
     this.core.enter(ctx, parent, newParent);
+    this.refuse(newParent);
     renameEntry(this.core, parent, name, newParent, newName, flags);
   }
 
   open(ctx: RequestContext, nodeid: number, flags: number, killSuidgid = false): Opened {
     this.core.enter(ctx);
+    if (wantsWrite(flags)) this.refuse(nodeid);
     return openFile(this.core, nodeid, flags, killSuidgid);
   }
 
   create(ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number): { entry: Entry; opened: Opened } {
     this.core.enter(ctx, parent);
+    this.refuse(parent);
     return createFile(this.core, parent, name, mode, flags, umask);
   }
 
@@ -214,6 +232,7 @@ export class OverlayFs implements LowLevelFs {
 
   tmpfile(ctx: RequestContext, parent: number, mode: number, flags: number, umask: number): { entry: Entry; opened: Opened } {
     this.core.enter(ctx);
+    this.refuse(parent);
     return tmpfileEntry(this.core, parent, mode, flags, umask);
   }
 
@@ -238,6 +257,7 @@ export class OverlayFs implements LowLevelFs {
 
   setxattr(ctx: RequestContext, nodeid: number, name: string, value: Buffer, flags: number, killSgid: boolean): void {
     this.core.enter(ctx);
+    this.refuse(nodeid);
     xattrSet(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name, value, flags, killSgid);
   }
 
@@ -274,6 +294,7 @@ export class OverlayFs implements LowLevelFs {
 
   setFileattr(ctx: RequestContext, nodeid: number, fh: number, type: 'file' | 'dir', kind: FileattrKind, value: Buffer): void {
     this.core.enter(ctx);
+    this.refuse(nodeid);
     const rec = this.core.rec(nodeid);
     const path = this.core.nodePath(rec);
     // By name, which copies up; a file whose name is gone only through its handle's upper copy.
@@ -289,6 +310,7 @@ export class OverlayFs implements LowLevelFs {
 
   removexattr(ctx: RequestContext, nodeid: number, name: string): void {
     this.core.enter(ctx);
+    this.refuse(nodeid);
     const caller = this.ovl.caller();
     xattrRemove(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name, (gid) => inGroupOrCapable(caller, gid));
   }

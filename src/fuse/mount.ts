@@ -2,11 +2,11 @@
 // `dev` (the kernel's protocol on /dev/fuse, served by a worker thread running the node-based
 // core) or `fuse-native` (libfuse 2.9, path based; kept as a second transport under the same
 // semantics and as a differential check). Each is loaded only when chosen: start-up time counts.
-import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OvlError, UsageError } from '../errors.js';
-import { ACL_ACCESS, ACL_DEFAULT, type OverlayConfig, OverlayXattrs, uuidBytes, writesUpperUuid } from '../format/index.js';
-import { getXattr, hasXattr, removeXattr, setXattr } from '../sys/xattr.js';
+import { type OverlayConfig, OverlayXattrs, uuidBytes, writesUpperUuid } from '../format/index.js';
+import { getXattr, hasXattr, setXattr } from '../sys/xattr.js';
+import { prepareWorkdir } from './workdir.js';
 import type { CacheMode } from './overlay.js';
 import { mark } from './startup-marks.js';
 import type { WatchMode } from './watch-mode.js';
@@ -18,62 +18,6 @@ export type Transport = 'dev' | 'fuse-native';
 export const TRANSPORTS: readonly Transport[] = ['dev', 'fuse-native'];
 /** The transport used when `-o transport=` is not given. */
 export const DEFAULT_TRANSPORT: Transport = 'dev';
-
-/**
- * Why workdir/work cannot be set up, for the errors a user can fix in the workdir (exit 2). The
- * kernel mounts read-only then (a dmesg warning); ovl-fuse refuses instead (docs/fuse.md).
- */
-const WORKDIR_FAULTS: Record<string, string> = {
-  EPERM: 'operation not permitted (immutable or append-only?)',
-  EACCES: 'permission denied',
-  EROFS: 'read-only filesystem',
-  ENOENT: 'the directory no longer exists (deleted?)',
-};
-
-/**
- * Create `workdir/work` and clear what a previous run left there; then, as ovl_workdir_create, no
- * POSIX ACL on it (one inherited from the workdir's default ACL, or set on an old work/) and mode
- * 000: whiteouts, copies and new objects built there must not inherit anything the kernel's do not.
- */
-export function prepareWorkdir(workdir: string): void {
-  const work = join(workdir, 'work');
-  try {
-    makeWorkDir(work);
-    for (const acl of [ACL_DEFAULT, ACL_ACCESS]) removeAcl(work, acl);
-    chmodSync(work, 0);
-    for (const name of readdirSync(work)) rmSync(join(work, name), { recursive: true, force: true });
-  } catch (err) {
-    const code = (err as { code?: string }).code ?? 'EIO';
-    const why = `workdir ${workdir}: cannot set up work/: ${WORKDIR_FAULTS[code] ?? (err as Error).message} (${code})`;
-    throw code in WORKDIR_FAULTS ? new UsageError(why, { code, cause: err }) : new OvlError(code, why, { cause: err });
-  }
-}
-
-/** removexattr of an ACL; none there (ENODATA) or none on this filesystem (EOPNOTSUPP) is fine, as for the kernel. */
-function removeAcl(dir: string, name: string): void {
-  try {
-    removeXattr(dir, name);
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code !== 'ENODATA' && code !== 'EOPNOTSUPP') throw err;
-  }
-}
-
-/**
- * mkdir `work`, not recursive: node's recursive mkdir retries ENOENT for ever under a workdir that
- * was deleted. What is there and not a directory is removed first, as ovl_workdir_create does.
- */
-function makeWorkDir(work: string): void {
-  try {
-    mkdirSync(work);
-    return;
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'EEXIST') throw err;
-  }
-  if (lstatSync(work).isDirectory()) return;
-  unlinkSync(work);
-  mkdirSync(work);
-}
 
 /**
  * Store a persistent uuid on the upper root as the kernel does at mount (uuid=auto/on, see
@@ -100,13 +44,24 @@ function randomUuid(): string {
   return readFileSync('/proc/sys/kernel/random/uuid', 'utf8').trim();
 }
 
-/** What the kernel does to the layers at mount time, before the first request: workdir/work and the upper's uuid. */
-function prepareLayers(cfg: OverlayConfig): void {
-  if (cfg.workdir !== undefined && !cfg.readonly) {
-    prepareWorkdir(cfg.workdir);
-    if (cfg.upperdir !== undefined) refuseRemoteUpperWithoutFeatures(cfg.upperdir, join(cfg.workdir, 'work'), new OverlayXattrs(cfg.userxattr));
+/**
+ * What the kernel does to the layers at mount time, before the first request: workdir/work (also
+ * for `ro`, which may be remounted rw) and the upper's uuid. Returns the configuration to mount:
+ * read-only for good, after one line on `warn`, when work/ cannot be made, as the kernel's
+ * "failed to create directory …; mounting read-only".
+ */
+export function prepareLayers(cfg: OverlayConfig, warn = (line: string) => process.stderr.write(line + '\n')): OverlayConfig {
+  let mounted = cfg;
+  if (cfg.upperdir !== undefined && cfg.workdir !== undefined) {
+    const fault = prepareWorkdir(cfg.workdir, cfg.volatile);
+    if (fault === null) refuseRemoteUpperWithoutFeatures(cfg.upperdir, join(cfg.workdir, 'work'), new OverlayXattrs(cfg.userxattr));
+    else {
+      warn(`ovl-fuse: warning: workdir ${cfg.workdir}: ${fault}; mounting read-only`);
+      mounted = { ...cfg, readonly: true, writable: false };
+    }
   }
-  initUpperUuid(cfg);
+  initUpperUuid(mounted);
+  return mounted;
 }
 
 export interface MountedOverlay {
@@ -121,11 +76,11 @@ export interface MountedOverlay {
  * /dev/fuse fd at `merged`. The mount is live at once; whoever gets the fd (mountOverlayFuse's
  * `devFd`, in the daemon) serves it, and a first access waits until it does.
  */
-export async function premountDev(cfg: OverlayConfig, merged: string): Promise<{ fd: number; covered: Covered }> {
-  prepareLayers(cfg);
+export async function premountDev(given: OverlayConfig, merged: string): Promise<{ fd: number; covered: Covered; cfg: OverlayConfig }> {
+  const cfg = prepareLayers(given);
   const covered = holdCovered(cfg, merged);
   const { openAndMount } = await import('./session/daemon.js');
-  return { fd: openAndMount(merged, cfg.readonly, cfg.vfs), covered };
+  return { fd: openAndMount(merged, cfg.readonly, cfg.vfs), covered, cfg };
 }
 
 /** Before mount(2) at `merged`: an fd on each dir of the configuration it will cover (layers.ts coveredDirs). */
@@ -141,10 +96,11 @@ function holdCovered(cfg: OverlayConfig, merged: string): Covered {
  * (ll-passthrough.ts) where the kernel grants FUSE_PASSTHROUGH. `covered`: with `devFd`, the fds
  * premountDev opened on the layer dirs its mount covers (opened here otherwise, before the mount).
  * `beforeMount` runs last before mount(2), after the layers are prepared: it may throw to give up
- * (a signal that came meanwhile), and no mount is then made.
+ * (a signal that came meanwhile), and no mount is then made. With `devFd`, `given` is the
+ * configuration premountDev returned.
  */
 export async function mountOverlayFuse(
-  cfg: OverlayConfig,
+  given: OverlayConfig,
   merged: string,
   cache: CacheMode,
   transport: Transport = DEFAULT_TRANSPORT,
@@ -154,7 +110,7 @@ export async function mountOverlayFuse(
   covered?: Covered,
   beforeMount: () => void = () => undefined,
 ): Promise<MountedOverlay> {
-  if (devFd === undefined) prepareLayers(cfg);
+  const cfg = devFd === undefined ? prepareLayers(given) : given;
   // Before mount(2): afterwards these paths lead into the overlay itself.
   const held = covered ?? holdCovered(cfg, merged);
   mark('layers-prepared');

@@ -6,7 +6,7 @@ import t from 'tap';
 import { resolveMountOptions } from '../format/index.js';
 import { kernelOptions, layerDirs } from '../../test/helpers/layers.js';
 import { syscallsDuring } from '../../test/helpers/strace.js';
-import { prepareWorkdir } from './mount.js';
+import { prepareWorkdir } from './workdir.js';
 import { openFileHandle, openHandle, releaseHandle, syncDir, syncHandle } from './ops-file.js';
 import { lookupPath } from './lookup.js';
 import { Overlay } from './overlay.js';

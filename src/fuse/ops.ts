@@ -6,10 +6,11 @@ import { fileOps } from './ops-file.js';
 import { nameOps } from './ops-names.js';
 import { xattrOps } from './ops-xattr.js';
 import type { Overlay } from './overlay.js';
+import { readOnlyOps } from './ops-read-only.js';
 import { renameOps } from './rename.js';
 
 export function overlayOps(ovl: Overlay): Partial<FuseOps> {
-  return {
+  return readOnlyOps(ovl, {
     init: (cb) => cb(0),
     ...attrOps(ovl),
     ...fileOps(ovl),
@@ -17,5 +18,5 @@ export function overlayOps(ovl: Overlay): Partial<FuseOps> {
     ...nameOps(ovl),
     ...renameOps(ovl),
     ...xattrOps(ovl),
-  };
+  });
 }

@@ -11,7 +11,7 @@ import * as sys from '../sys/index.js';
 import { makeWhiteout, setXattr } from '../sys/index.js';
 import { kernelOptions, layerDirs, workLeft } from '../../test/helpers/layers.js';
 import { lookupOrNull } from './lookup.js';
-import { prepareWorkdir } from './mount.js';
+import { prepareWorkdir } from './workdir.js';
 import { unlinkAt } from './names.js';
 import { Overlay } from './overlay.js';
 import * as readdir from './readdir.js';

@@ -4,13 +4,19 @@
 import { existsSync, realpathSync, statSync, statfsSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { OverlayConfig } from '../format/index.js';
-import { mountIdOf } from '../sys/index.js';
+import { mountIdOf, statVfs } from '../sys/index.js';
 import { inside } from './layers.js';
 
 /** statfs f_type of a kernel overlay mount. */
 const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
+/** statvfs f_flag of a read-only mount. */
+const ST_RDONLY = 1;
 
-function dir(path: string, what: string): string {
+/**
+ * `path` as a canonical dir path. `deletedOk`: a removed dir (below) is kept as given, for the
+ * workdir, where the kernel mounts read-only (it cannot make work/ there: mount.ts prepareLayers).
+ */
+function dir(path: string, what: string, deletedOk = false): string {
   let st;
   try {
     st = statSync(path);
@@ -25,6 +31,7 @@ function dir(path: string, what: string): string {
     // A dir still open somewhere but removed (/proc/PID/cwd of a process inside it): it stats,
     // but its path leads nowhere.
     const code = (err as { code?: string }).code ?? 'EIO';
+    if (code === 'ENOENT' && deletedOk) return path;
     throw new UsageError(`${what} ${path}: ${code === 'ENOENT' ? 'the directory no longer exists (deleted?)' : code}`, { code, cause: err });
   }
 }
@@ -43,13 +50,18 @@ export function validateMount(cfg: OverlayConfig, merged: string): { cfg: Overla
   const lowerdirs = cfg.lowerdirs.map((l) => dir(l, 'lowerdir'));
   const datadirs = cfg.datadirs.map((l) => dir(l, 'lowerdir'));
   const upperdir = cfg.upperdir === undefined ? undefined : dir(cfg.upperdir, 'upperdir');
-  const workdir = cfg.workdir === undefined ? undefined : dir(cfg.workdir, 'workdir');
+  const workdir = cfg.workdir === undefined ? undefined : dir(cfg.workdir, 'workdir', true);
   const mnt = dir(merged, 'mount point');
   // The kernel refuses an upper whose dentries are another overlay's (DCACHE_OP_REAL,
   // ovl_mount_dir_check): an overlay cannot keep its markers and whiteouts in one. ovl-fuse would
   // mount and then fail copy-ups and removals with EOPNOTSUPP.
   if (upperdir !== undefined && statfsSync(upperdir).type === OVERLAYFS_SUPER_MAGIC) {
     throw new UsageError(`upperdir ${upperdir}: filesystem not supported as upperdir (an overlayfs mount)`, { code: 'EINVAL' });
+  }
+  // ovl_mount_dir_check: "filesystem on … is read-only" (a read-only mount or superblock). Not the
+  // read-only fallback of a workdir where work/ cannot be made (mount.ts prepareLayers).
+  if (upperdir !== undefined && (statVfs(upperdir).flag & ST_RDONLY) !== 0) {
+    throw new UsageError(`upperdir ${upperdir}: filesystem is read-only`, { code: 'EROFS' });
   }
   if (upperdir !== undefined && workdir !== undefined) {
     // A bind mount of the upper's filesystem has its st_dev but is another mount: the copy-up's

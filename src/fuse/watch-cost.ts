@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMountOptions, resolveMountOptions } from '../format/index.js';
 import { umountSurely } from '../sys/index.js';
-import { prepareWorkdir } from './mount.js';
+import { prepareWorkdir } from './workdir.js';
 import { mountDev } from './session/daemon.js';
 import type { WatchMode } from './watch-mode.js';
 import { LayerWatcher } from './watch.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { OPAQUE_YES, OverlayXattrs, parseMountOptions, resolveMountOptions } from '../../src/format/index.js';
-import { prepareWorkdir } from '../../src/fuse/mount.js';
+import { prepareWorkdir } from '../../src/fuse/workdir.js';
 import { mountDev } from '../../src/fuse/session/daemon.js';
 import { isMounted, umountSurely } from '../../src/sys/index.js';
 import { becomes } from '../helpers/watch-stack.js';

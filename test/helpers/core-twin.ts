@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { resolveMountOptions } from '../../src/format/index.js';
-import { prepareWorkdir } from '../../src/fuse/mount.js';
+import { prepareWorkdir } from '../../src/fuse/workdir.js';
 import { Overlay } from '../../src/fuse/overlay.js';
 import { umountSurely } from '../../src/sys/index.js';
 import { type LayerDirs, type Teardowns, kernelOptions, layerDirs, mountKernel } from './layers.js';

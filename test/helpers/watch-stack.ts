@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MountOptions, parseMountOptions, resolveMountOptions } from '../../src/format/index.js';
-import { prepareWorkdir } from '../../src/fuse/mount.js';
+import { prepareWorkdir } from '../../src/fuse/workdir.js';
 import type { CacheMode } from '../../src/fuse/overlay.js';
 import { type DevMount, mountDev } from '../../src/fuse/session/daemon.js';
 import type { WatchMode } from '../../src/fuse/watch-mode.js';
