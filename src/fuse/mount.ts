@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type OverlayConfig, OverlayXattrs, uuidBytes, writesUpperUuid } from '../format/index.js';
-import { getXattr, hasXattr, setXattr } from '../sys/xattr.js';
+import { getXattr, setXattr } from '../sys/xattr.js';
 import { prepareWorkdir } from './workdir.js';
 import type { CacheMode } from './overlay.js';
 import { mark } from './startup-marks.js';
@@ -27,7 +27,9 @@ export function initUpperUuid(cfg: OverlayConfig): void {
   if (cfg.upperdir === undefined) return;
   const ovl = new OverlayXattrs(cfg.userxattr);
   const existing = getXattr(cfg.upperdir, ovl.name('uuid'));
-  if (!writesUpperUuid(cfg.uuid, existing, existing === null && hasXattr(cfg.upperdir, ovl.name('impure')))) return;
+  // An old overlay's upper: `impure` with a value (ovl_init_uuid_xattr reads its length; an empty one is new).
+  const old = existing === null && (getXattr(cfg.upperdir, ovl.name('impure'))?.length ?? 0) > 0;
+  if (!writesUpperUuid(cfg.uuid, existing, old)) return;
   try {
     setXattr(cfg.upperdir, ovl.name('uuid'), uuidBytes(randomUuid()), 'create');
   } catch {

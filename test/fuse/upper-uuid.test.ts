@@ -36,6 +36,8 @@ t.test('the kernel rules: off/null never, auto leaves an impure (old) upper, on 
   const impure = (u: string) => setXattr(u, 'trusted.overlay.impure', 'y');
   t.equal(getXattr(upper(t, '', impure), 'trusted.overlay.uuid'), null);
   t.equal(getXattr(upper(t, ',uuid=on', impure), 'trusted.overlay.uuid')?.length, 16);
+  // The kernel asks the value's length: an empty `impure` is no old overlay's (checked on 6.18).
+  t.equal(getXattr(upper(t, '', (u) => setXattr(u, 'trusted.overlay.impure', '')), 'trusted.overlay.uuid')?.length, 16, 'an empty impure: stored');
   const ux = upper(t, ',userxattr');
   t.equal(getXattr(ux, 'user.overlay.uuid')?.length, 16);
   t.equal(getXattr(ux, 'trusted.overlay.uuid'), null);
