@@ -7,8 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { startFuse } from '../helpers/fuse.js';
+import { fuseOptions } from '../helpers/fuse.js';
 import type { LayerDirs } from '../helpers/layers.js';
+import { mountTarget } from '../helpers/mount-target.js';
+import { ext4At, tmpfsAt } from '../helpers/scratch-fs.js';
 import { listXattrs } from '../../src/sys/index.js';
 import { type Case, attempt, done, inodeClasses, listing, onEach, sameAsKernel } from '../helpers/side-by-side.js';
 
@@ -80,21 +82,14 @@ function smallUpper(fs: 'ext4' | 'tmpfs', lower: (l: string) => void, leave: num
     fill(d) {
       lower(d.lowers[0]!);
       const s = join(d.root, 'small');
-      mkdirSync(s);
-      if (fs === 'ext4') {
-        execFileSync('truncate', ['-s', '8M', join(d.root, 'img')]);
-        execFileSync('mkfs.ext4', ['-q', '-N', '64', join(d.root, 'img')]);
-        execFileSync('mount', ['-o', 'loop', join(d.root, 'img'), s]);
-      } else execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,nr_inodes=64', 'tmpfs', s]);
-      d.track(s);
+      if (fs === 'ext4') ext4At(d, s, '8M', 64);
+      else tmpfsAt(d, s, 'size=4m,nr_inodes=64');
       d.upper = join(s, 'upper');
       d.work = join(s, 'work');
       for (const p of [d.upper, d.work, join(s, 'fill')]) mkdirSync(p);
     },
     async mount(t, target, d) {
-      const opts = `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${d.work}${options}`;
-      if (target === 'kernel') execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged]);
-      else await startFuse(t, opts, d.merged);
+      await mountTarget(t, target, d.merged, fuseOptions(d, options));
       if (leave !== null) useUpInodes(d, leave);
     },
   };
@@ -129,7 +124,7 @@ t.test('rmdir of a dir whose copy holds whiteouts needs an inode for its empty r
     }
   };
   const runs = await onEach(t, 'clear-empty', {
-    ...smallUpper('ext4', lower, null, ',redirect_dir=on'),
+    ...smallUpper('ext4', lower, null, 'redirect_dir=on'),
     run(d) {
       const m = (n: string) => join(d.merged, n);
       const setup = {

@@ -10,25 +10,22 @@ import { appendFileSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from
 import { join } from 'node:path';
 import t from 'tap';
 import { readDirentsDots } from '../../src/sys/index.js';
-import { startFuse } from '../helpers/fuse.js';
+import { fuseOptions } from '../helpers/fuse.js';
 import type { LayerDirs } from '../helpers/layers.js';
-import { type Case, onEach, sameAsKernel } from '../helpers/side-by-side.js';
+import { mountWith } from '../helpers/mount-target.js';
+import { ext4At, tmpfsAt } from '../helpers/scratch-fs.js';
+import { type Case, type Target, onEach, sameAsKernel } from '../helpers/side-by-side.js';
 
 type Fs = 'ext4' | 'tmpfs';
 
 /** Lower dir on one new filesystem, upper and work on another. */
-function twoFilesystems(fs: Fs, options: { kernel: string; fuse: string }): Pick<Case<unknown>, 'fill' | 'mount'> {
+function twoFilesystems(fs: Fs, options: Record<Target, string>): Pick<Case<unknown>, 'fill' | 'mount'> {
   return {
     fill(d) {
       for (const side of ['A', 'B']) {
         const at = join(d.root, side);
-        mkdirSync(at);
-        if (fs === 'ext4') {
-          execFileSync('truncate', ['-s', '32M', `${at}.img`]);
-          execFileSync('mkfs.ext4', ['-q', `${at}.img`]);
-          execFileSync('mount', ['-o', 'loop', `${at}.img`, at]);
-        } else execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', at]);
-        d.track(at);
+        if (fs === 'ext4') ext4At(d, at, '32M');
+        else tmpfsAt(d, at);
       }
       d.lowers = [join(d.root, 'A/l')];
       d.upper = join(d.root, 'B/u');
@@ -40,11 +37,7 @@ function twoFilesystems(fs: Fs, options: { kernel: string; fuse: string }): Pick
       mkdirSync(join(d.upper, 'md'));
       for (const f of ['f', 'copied', 'ld/x']) writeFileSync(join(l, f), f);
     },
-    async mount(t, target, d) {
-      const opts = `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${d.work}${options[target]}`;
-      if (target === 'kernel') execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged]);
-      else await startFuse(t, opts, d.merged);
-    },
+    mount: mountWith((d, target) => fuseOptions(d, options[target])),
   };
 }
 
@@ -91,7 +84,7 @@ function dInoIsStIno(d: LayerDirs) {
 
 t.test('two ext4 filesystems: the kernel\'s xino=on numbers, in stat and getdents, across a copy-up and a remount', async (t) => {
   const runs = await onEach(t, 'xino-ext4', {
-    ...twoFilesystems('ext4', { kernel: ',xino=on', fuse: '' }),
+    ...twoFilesystems('ext4', { kernel: 'xino=on', fuse: '' }),
     async run(d, remount) {
       write(d);
       const mounted = { ino: inodeParts(d), dIno: dInoIsStIno(d) };
@@ -140,14 +133,7 @@ t.test('two tmpfs: no two objects share a number (the kernel: no two share st_de
 function ext4Lowers(withUpper: boolean, lower: (top: string, bottom: string) => void, upper: (u: string) => void = () => {}): Pick<Case<unknown>, 'fill' | 'mount'> {
   return {
     fill(d) {
-      for (const side of ['A', 'C', ...(withUpper ? ['B'] : [])]) {
-        const at = join(d.root, side);
-        mkdirSync(at);
-        execFileSync('truncate', ['-s', '32M', `${at}.img`]);
-        execFileSync('mkfs.ext4', ['-q', `${at}.img`]);
-        execFileSync('mount', ['-o', 'loop', `${at}.img`, at]);
-        d.track(at);
-      }
+      for (const side of ['A', 'C', ...(withUpper ? ['B'] : [])]) ext4At(d, join(d.root, side), '32M');
       d.lowers = [join(d.root, 'A/l'), join(d.root, 'C/l')];
       for (const l of d.lowers) mkdirSync(l);
       if (withUpper) {
@@ -159,11 +145,7 @@ function ext4Lowers(withUpper: boolean, lower: (top: string, bottom: string) => 
       }
       lower(d.lowers[0]!, d.lowers[1]!);
     },
-    async mount(t, target, d) {
-      const opts = `lowerdir=${d.lowers.join(':')}${withUpper ? `,upperdir=${d.upper},workdir=${d.work}` : ''}${target === 'kernel' ? ',xino=on' : ''}`;
-      if (target === 'kernel') execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged]);
-      else await startFuse(t, opts, d.merged);
-    },
+    mount: mountWith((d, target) => fuseOptions(d, target === 'kernel' ? 'xino=on' : '', !withUpper)),
   };
 }
 
