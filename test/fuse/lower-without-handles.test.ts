@@ -8,7 +8,9 @@ import { appendFileSync, chmodSync, lstatSync, mkdirSync, readFileSync, unlinkSy
 import { join } from 'node:path';
 import t from 'tap';
 import { getXattr } from '../../src/sys/index.js';
-import { startFuse } from '../helpers/fuse.js';
+import { fuseOptions } from '../helpers/fuse.js';
+import { mountWith } from '../helpers/mount-target.js';
+import { kernelOverlayAt } from '../helpers/scratch-fs.js';
 import { type Case, OVL, done, listing, onEach, sameAsKernel } from '../helpers/side-by-side.js';
 
 /**
@@ -18,19 +20,13 @@ import { type Case, OVL, done, listing, onEach, sameAsKernel } from '../helpers/
 function overlayLower(files: (l: string) => void, extra = ''): Pick<Case<unknown>, 'fill' | 'mount'> {
   return {
     fill(d) {
-      const [x, y, w, k] = ['x', 'y', 'w', 'k'].map((n) => join(d.root, n)) as [string, string, string, string];
-      for (const p of [x, y, w, k]) mkdirSync(p);
-      mkdirSync(join(x, 'l'));
-      files(join(x, 'l'));
-      execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${x},upperdir=${y},workdir=${w}`, k]);
-      d.track(k);
+      const k = kernelOverlayAt(d, (x) => {
+        mkdirSync(join(x, 'l'));
+        files(join(x, 'l'));
+      });
       d.lowers = [join(k, 'l')];
     },
-    async mount(t, target, d) {
-      const opts = `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${d.work}${extra}`;
-      if (target === 'kernel') execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged]);
-      else await startFuse(t, opts, d.merged);
-    },
+    mount: mountWith((d) => fuseOptions(d, extra)),
   };
 }
 
@@ -59,7 +55,7 @@ t.test('a lower on a kernel overlay mount: copy-ups with an empty origin, as on 
 for (const metacopy of [false, true]) {
   t.test(`a copy's inode number with an empty origin${metacopy ? ', metacopy=on' : ''}: the lower's while mounted, ${metacopy ? 'and after a remount (found below by name)' : 'its own after a remount'}, as on the kernel`, async (t) => {
     const runs = await onEach(t, `nohandles-ino${metacopy ? '-mc' : ''}`, {
-      ...overlayLower((l) => writeFileSync(join(l, 'a'), 'a'), metacopy ? ',metacopy=on' : ''),
+      ...overlayLower((l) => writeFileSync(join(l, 'a'), 'a'), metacopy ? 'metacopy=on' : ''),
       async run(d, remount) {
         const a = join(d.merged, 'a');
         const ino = () => lstatSync(a).ino;
