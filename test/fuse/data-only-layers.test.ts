@@ -1,12 +1,11 @@
 // Data-only lower layers (`lowerdir=L1::D1`, `lowerdir+=L1,datadir+=D1`) through ovl-fuse next to
 // kernel overlayfs (test/helpers/side-by-side.ts): never merged, reached only by a metacopy file's
 // absolute redirect; what a chmod and a write of such a file leave; a data file that is missing.
-import { execFileSync } from 'node:child_process';
 import { appendFileSync, chmodSync, lstatSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { startFuse } from '../helpers/fuse.js';
 import type { LayerDirs } from '../helpers/layers.js';
+import { mountWith } from '../helpers/mount-target.js';
 import {
   type Case, type DataForm, SIZE, attempt, dataLayerOptions, dataOf, describe, done, listing, metacopyStub, nameObs, observeName, observeNames, onEach,
   sameAsKernel,
@@ -47,11 +46,7 @@ interface DataSeen {
 const dataLayerCase = (form: DataForm): Case<DataSeen> => ({
   lowers: 2,
   fill: fillDataLayers,
-  async mount(t, target, d) {
-    const opts = dataLayerOptions(d, form);
-    if (target === 'kernel') execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged]);
-    else await startFuse(t, opts, d.merged);
-  },
+  mount: mountWith((d) => dataLayerOptions(d, form)),
   async run(d, remount) {
     const m = (n: string) => join(d.merged, n);
     const blocks = (n: string) => attempt(() => lstatSync(m(n)).blocks);

@@ -3,13 +3,13 @@
 // d_ino the top layer's own getdents gave (the dir holding the upper, or the top lower when
 // read-only), not the root's st_ino. Each layer sits in a dir of its own here, so which one it
 // is shows. Other dirs list their parent's st_ino on both (test/fuse/listing-*.test.ts).
-import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { dotDotIno } from '../../src/sys/index.js';
-import { startFuse } from '../helpers/fuse.js';
+import { fuseOptions } from '../helpers/fuse.js';
 import type { LayerDirs } from '../helpers/layers.js';
+import { mountWith } from '../helpers/mount-target.js';
 import { type Case, attempt, onEach, sameAsKernel } from '../helpers/side-by-side.js';
 
 /** Which dir's inode `ino` is, by name, among the layers' parents and the mount's own dirs. */
@@ -35,11 +35,7 @@ const layout = (readonly: boolean): Case<{ dotdot: string | { error: string } }>
     mkdirSync(join(d.lowers[0]!, 'a'));
     mkdirSync(join(d.lowers[1]!, 'b'));
   },
-  async mount(t, target, d) {
-    const opts = `lowerdir=${d.lowers.join(':')}${readonly ? '' : `,upperdir=${d.upper},workdir=${d.work}`}`;
-    if (target === 'kernel') execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged]);
-    else await startFuse(t, opts, d.merged);
-  },
+  mount: mountWith((d) => fuseOptions(d, '', readonly)),
   run: (d) => ({ dotdot: attempt(() => whose(d, dotDotIno(d.merged))) }),
 });
 

@@ -2,7 +2,6 @@
 // ovl-fuse next to kernel overlayfs (test/helpers/side-by-side.ts): a data-only redirect to no
 // file, absolute and too-long redirects, fds held across a metadata-only copy-up and a hard link's
 // data copy-up, and the options the kernel refuses without an upper.
-import { execFileSync } from 'node:child_process';
 import {
   appendFileSync, chmodSync, closeSync, fchmodSync, fstatSync, futimesSync, linkSync, lstatSync, mkdirSync,
   openSync, readFileSync, renameSync, unlinkSync, utimesSync, writeFileSync, writeSync,
@@ -12,8 +11,9 @@ import { execa } from 'execa';
 import t from 'tap';
 import { escapePath } from '../../src/format/index.js';
 import { isMounted, mountOverlay, setXattr, umountSurely } from '../../src/sys/index.js';
-import { ovlFuseBin, startFuse } from '../helpers/fuse.js';
+import { ovlFuseBin } from '../helpers/fuse.js';
 import { layerDirs } from '../helpers/layers.js';
+import { mountWith } from '../helpers/mount-target.js';
 import { remountAs } from '../helpers/twin.js';
 import {
   acrossRemount, dirMarks, lowerLinks, preadAll, SIZE, T0, T1, attempt, dataLayerOptions, dataOf, describe,
@@ -36,11 +36,7 @@ t.test('data-only layers: a metacopy file whose redirect names no data file refu
         for (const n of MISSING_OPS) metacopyStub(join(l1, n), `/missing-${n}`);
         metacopyStub(join(l1, 'g'), '/blob');
       },
-      async mount(t, target, d) {
-        const opts = dataLayerOptions(d, '::');
-        if (target === 'kernel') execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged]);
-        else await startFuse(t, opts, d.merged);
-      },
+      mount: mountWith((d) => dataLayerOptions(d, '::')),
       run(d) {
         const m = (n: string) => join(d.merged, n);
         const stat = attempt(() => lstatSync(m('chmod')).size);
