@@ -12,6 +12,7 @@ import t, { type Test } from 'tap';
 import { isMounted, umountSurely } from '../../src/sys/index.js';
 import { ovlFuseBin } from '../helpers/fuse.js';
 import { layerDirs } from '../helpers/layers.js';
+import { kernelOverlayAt } from '../helpers/scratch-fs.js';
 
 const run = (args: string[]) => execa(ovlFuseBin, args, { reject: false, env: { CI: '' } });
 
@@ -119,10 +120,7 @@ t.test('atime and sync flags are refused: the layers own those', async (t) => {
 // upper inside one and then failed every copy-up and removal with EOPNOTSUPP.
 t.test('an upper on a kernel overlay mount is refused, as by the kernel, before anything is created', async (t) => {
   const d = layerDirs(t, 1, 'ovlkit-validate-');
-  const [x, y, w, k] = ['x', 'y', 'w', 'k'].map((n) => join(d.root, n)) as [string, string, string, string];
-  for (const p of [x, y, w, k]) mkdirSync(p);
-  await execa('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${x},upperdir=${y},workdir=${w}`, k]);
-  d.track(k);
+  const k = kernelOverlayAt(d);
   for (const p of ['u', 'wk']) mkdirSync(join(k, p));
   const opts = `lowerdir=${d.lowers[0]},upperdir=${join(k, 'u')},workdir=${join(k, 'wk')}`;
   await refusedByBoth(t, d.merged, opts, /^ovl-fuse: upperdir .*\/k\/u: filesystem not supported as upperdir \(an overlayfs mount\)$/);
