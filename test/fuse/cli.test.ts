@@ -9,6 +9,7 @@ import { isMounted, listMounts, umountSurely } from '../../src/sys/index.js';
 import { fuseOptions, mountFuse, ovlFuseBin } from '../helpers/fuse.js';
 import { layerDirs, mountKernel } from '../helpers/layers.js';
 import { mountTmpfs } from '../../src/sys/tmpfs.js';
+import { tmpfsAt } from '../helpers/scratch-fs.js';
 import { outcome } from '../helpers/tree.js';
 
 const run = (args: string[]) => execa(ovlFuseBin, args, { reject: false, env: { CI: '' } });
@@ -206,10 +207,7 @@ t.test('validation errors: one line, exit 2, nothing created', async (t) => {
 
 t.test('workdir on another filesystem than upperdir is refused', async (t) => {
   const d = layerDirs(t, 1);
-  const tmpfs = join(d.root, 'tmpfs');
-  mkdirSync(tmpfs);
-  await execa('mount', ['-t', 'tmpfs', 'tmpfs', tmpfs]);
-  t.teardown(() => umountSurely(tmpfs));
+  const tmpfs = tmpfsAt(d, join(d.root, 'tmpfs'));
   const r = await run(['-o', `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${tmpfs}`, d.merged]);
   t.equal(r.exitCode, 2);
   t.match(r.stderr, /workdir and upperdir must reside under the same mount/);

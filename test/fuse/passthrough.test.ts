@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { mountFuse } from '../helpers/fuse.js';
 import { layerDirs } from '../helpers/layers.js';
+import { tmpfsAt } from '../helpers/scratch-fs.js';
 import { sameOnBoth } from '../helpers/twin.js';
 
 const OLD = new Date('2020-01-01T00:00:00Z');
@@ -180,10 +181,7 @@ t.test('handles of passthrough opens are closed on release', async (t) => {
 // (On a tmpfs of its own, so that no other test's files move the count.)
 t.test('a file read, then removed through the mount: its space is freed at once', async (t) => {
   const d = layerDirs(t, 1, 'ovlkit-pt-');
-  const fs = join(d.root, 'fs');
-  mkdirSync(fs);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'tmpfs', fs]);
-  d.track(fs);
+  const fs = tmpfsAt(d, join(d.root, 'fs'), 'size=256m');
   const layers = { ...d, upper: join(fs, 'upper'), work: join(fs, 'work') };
   for (const dir of [layers.upper, layers.work]) mkdirSync(dir);
   const free = () => statfsSync(fs).bfree;
