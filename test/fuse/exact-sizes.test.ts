@@ -3,16 +3,14 @@
 // stat, up to 2^63 - 1. On a tmpfs upper (whose limit, like FUSE's, is 2^63 - 1) every step
 // succeeds with the same values; on an ext4 upper (16 TiB) every step fails with the same errno.
 // The client side goes through src/sys (libc through koffi), as node:fs refuses such numbers.
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { isMounted, umountSurely } from '../../src/sys/index.js';
 import { truncateAt, truncateFd, writeAt } from '../../src/sys/offsets.js';
 import * as sp from '../../src/sys/space.js';
-import { mountTmpfs } from '../../src/sys/tmpfs.js';
 import { mountFuse } from '../helpers/fuse.js';
-import { type LayerDirs, mountKernel } from '../helpers/layers.js';
+import { type LayerDirs, layerDirs, mountKernel } from '../helpers/layers.js';
+import { tmpfsAt } from '../helpers/scratch-fs.js';
 import { outcome } from '../helpers/tree.js';
 import { type Scenario, sameOnBoth } from '../helpers/twin.js';
 
@@ -68,20 +66,12 @@ function steps(m: string): Record<string, unknown> {
   return o;
 }
 
-/** Layers with upper and work on a private tmpfs; merged, then the tmpfs, gone in teardown. */
+/** Layers with upper and work on a private tmpfs (nosuid, mode 0755, as mountTmpfs makes it), gone with the tree in teardown. */
 function tmpfsUpperDirs(t: Test, prefix: string): LayerDirs {
-  const root = mkdtempSync(join(tmpdir(), prefix));
-  const fs = join(root, 'tmpfs');
-  const d: LayerDirs = {
-    root, lowers: [join(root, 'l1')], upper: join(fs, 'upper'), work: join(fs, 'work'), merged: join(root, 'merged'),
-    track: () => undefined,
-  };
-  for (const p of [fs, d.lowers[0]!, d.merged]) mkdirSync(p);
-  t.teardown(async () => {
-    for (const p of [d.merged, fs]) if (isMounted(p)) await umountSurely(p);
-    rmSync(root, { recursive: true, force: true });
-  });
-  mountTmpfs(fs, '16m');
+  const d = layerDirs(t, 1, prefix);
+  const fs = tmpfsAt(d, join(d.root, 'tmpfs'), 'size=16m,mode=0755,nosuid');
+  d.upper = join(fs, 'upper');
+  d.work = join(fs, 'work');
   mkdirSync(d.upper);
   mkdirSync(d.work);
   return d;
