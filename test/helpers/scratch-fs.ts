@@ -2,7 +2,8 @@
 // unmounted by that tree's teardown, also when the test fails: an ext4 image on a loop device
 // (a link costs no inode; a fixed, small number of inodes), tmpfs (a link costs an inode; inode
 // numbers from 2 on each), a kernel overlay (a lower that gives no file handles to decode).
-// Each is mounted with mount(8), as a user would make it.
+// Each is mounted with mount(8), as a user would make it. (A bare temp dir with a tmpfs, for
+// tests without layers: test/helpers/scratch.ts.)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -30,7 +30,7 @@ export interface Case<T> {
   lowers?: number;
   /** Make the layers (may mount the kernel's overlay itself to write an upper). */
   fill(d: LayerDirs): void | Promise<void>;
-  /** Mount `target` on d.merged; default: remountAs with `options`. */
+  /** Mount `target` on d.merged; default: remountAs with `options`. One option string for both: mountWith (mount-target.ts). */
   mount?(t: Teardowns, target: Target, d: LayerDirs): Promise<void>;
   options?: string;
   /** Steps and observations through the mount; `remount` unmounts and mounts the same target again. */
