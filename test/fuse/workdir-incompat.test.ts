@@ -5,25 +5,15 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import t from 'tap';
 import { formatMountOptions } from '../../src/format/index.js';
 import { isMounted, umountSurely } from '../../src/sys/index.js';
-import { ovlFuseBin } from '../helpers/fuse.js';
 import { type LayerDirs, kernelOptions, layerDirs } from '../helpers/layers.js';
+import { tryMount } from '../helpers/mount-target.js';
+import type { Target } from '../helpers/side-by-side.js';
 
-type Target = 'kernel' | 'fuse';
-
-/** Mount `target` with `extra` options; its exit code (and ovl-fuse's stderr). */
-async function mount(target: Target, d: LayerDirs, extra = ''): Promise<{ code: number; stderr: string }> {
-  const opts = formatMountOptions(kernelOptions(d)) + extra;
-  if (target === 'kernel') {
-    const r = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged], { encoding: 'utf8' });
-    return { code: r.status ?? -1, stderr: '' };
-  }
-  const r = await execa(ovlFuseBin, ['-o', opts, d.merged], { reject: false, env: { CI: '' } });
-  return { code: r.exitCode ?? -1, stderr: r.stderr };
-}
+/** Mount `target` with `extra` options; the command's exit code and stderr. */
+const mount = (target: Target, d: LayerDirs, extra = '') => tryMount(target, d.merged, formatMountOptions(kernelOptions(d)) + extra);
 
 /** The workdir's tree: each entry's type, mode and relative path, sorted. */
 function tree(dir: string): string[] {

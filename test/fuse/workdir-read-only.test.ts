@@ -4,18 +4,18 @@
 // the remount: the daemon then answers every change EROFS itself. And `ro` with an upper: work/
 // is made at mount as the kernel makes it, so that a remount rw writes (copy-ups included).
 // Side by side with the kernel on the same layouts (checked on 6.18).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync, chmodSync, chownSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync,
   symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import t from 'tap';
 import { formatMountOptions } from '../../src/format/index.js';
 import { setXattr, statVfs } from '../../src/sys/index.js';
-import { ovlFuseBin } from '../helpers/fuse.js';
 import { type LayerDirs, type Teardowns, kernelOptions, layerDirs } from '../helpers/layers.js';
+import { tryMount } from '../helpers/mount-target.js';
+import { tmpfsAt } from '../helpers/scratch-fs.js';
 import { attempt, done, upperState } from '../helpers/side-by-side.js';
 
 type Target = 'kernel' | 'dev' | 'fuse-native';
@@ -33,15 +33,10 @@ function fill(d: LayerDirs): void {
   mkdirSync(join(d.upper, 'ud'));
 }
 
-/** Mount `target` with `extra` options (and `workdir` instead of d.work); ovl-fuse's exit code and stderr. */
-async function mount(target: Target, d: LayerDirs, extra = '', workdir = d.work): Promise<{ code: number; stderr: string }> {
+/** Mount `target` with `extra` options (and `workdir` instead of d.work); the command's exit code and stderr. */
+function mount(target: Target, d: LayerDirs, extra = '', workdir = d.work): Promise<{ code: number; stderr: string }> {
   const opts = formatMountOptions({ ...kernelOptions(d), workdir }) + extra;
-  if (target === 'kernel') {
-    const r = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged], { encoding: 'utf8' });
-    return { code: r.status ?? -1, stderr: r.stderr.trim() };
-  }
-  const r = await execa(ovlFuseBin, ['-o', `${opts},transport=${target}`, d.merged], { reject: false, env: { CI: '' } });
-  return { code: r.exitCode ?? -1, stderr: r.stderr };
+  return target === 'kernel' ? tryMount('kernel', d.merged, opts) : tryMount('fuse', d.merged, `${opts},transport=${target}`);
 }
 
 /** ST_RDONLY: the mount, or its superblock, is read-only. */
@@ -144,7 +139,7 @@ t.test('a deleted workdir (reached through /proc/PID/cwd): read-only with a warn
     const gone = join(d.root, 'gone');
     mkdirSync(gone);
     // A process inside it keeps the removed dir reachable; its path leads nowhere.
-    const holder = execa('sleep', ['60'], { cwd: gone, reject: false });
+    const holder = spawn('sleep', ['60'], { cwd: gone, stdio: 'ignore' });
     t.teardown(() => void holder.kill());
     execFileSync('sh', ['-c', `while [ "$(readlink /proc/${holder.pid}/cwd)" != "${gone}" ]; do sleep 0.01; done`]);
     rmdirSync(gone);
@@ -183,10 +178,7 @@ t.test('an upper on a read-only filesystem: refused by both, not mounted read-on
   const codes: Record<string, number> = {};
   for (const target of TARGETS) {
     const d = layerDirs(t, 1, `ovlkit-workdir-ro-fs-${target}-`);
-    const fs = join(d.root, 'fs');
-    mkdirSync(fs);
-    d.track(fs);
-    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', fs]);
+    const fs = tmpfsAt(d, join(d.root, 'fs'));
     mkdirSync(join(fs, 'u'));
     mkdirSync(join(fs, 'w'));
     execFileSync('mount', ['-o', 'remount,ro', fs]);
