@@ -2,9 +2,10 @@
 // (missing or misplaced dirs, overlapping layers, options this overlay does not implement),
 // each as one UsageError line naming the path and the reason.
 import { existsSync, realpathSync, statSync, statfsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { OverlayConfig } from '../format/index.js';
-import { mountIdOf, statVfs } from '../sys/index.js';
+import { type MountEntry, listMounts, mountIdOf, statVfs } from '../sys/index.js';
 import { inside } from './layers.js';
 
 /** statfs f_type of a kernel overlay mount. */
@@ -83,23 +84,41 @@ export function validateMount(cfg: OverlayConfig, merged: string): { cfg: Overla
  * The kernel's layer traps (ovl_setup_trap, then ovl_check_layer), as they answer on 6.18: a
  * lower that is the upper, the workdir or an earlier lower is a "conflicting lowerdir path", one
  * strictly below any of them (or above another lower) an "overlapping lowerdir path", both ELOOP.
- * An upper or workdir inside a lower is accepted, as the kernel accepts it.
+ * An upper or workdir inside a lower is accepted, as the kernel accepts it. The kernel compares
+ * dentries, so a dir reached through a bind mount is the same dir: compared here by where each
+ * lies in its filesystem (fsPlace), not by the path it was given.
  */
 function refuseOverlaps(lowerdirs: readonly string[], upperdir?: string, workdir?: string): void {
-  const traps: Array<[string, string]> = [];
-  if (upperdir !== undefined) traps.push([upperdir, 'upperdir']);
-  if (workdir !== undefined) traps.push([workdir, 'workdir']);
-  const loop = (l: string, how: string, other: [string, string]) =>
+  const mounts = listMounts();
+  const place = (p: string) => fsPlace(p, mounts);
+  const traps: Array<[string, string, string]> = [];
+  if (upperdir !== undefined) traps.push([upperdir, 'upperdir', place(upperdir)]);
+  if (workdir !== undefined) traps.push([workdir, 'workdir', place(workdir)]);
+  const loop = (l: string, how: string, other: [string, string, string]) =>
     new UsageError(`lowerdir ${l}: ${how} lowerdir path (${other[1]} ${other[0]})`, { code: 'ELOOP' });
   // Set up in order: a lower meeting a trap already there is a conflict.
-  for (const l of lowerdirs) {
-    const same = traps.find(([p]) => p === l);
+  const lowers = lowerdirs.map((l) => [l, place(l)] as const);
+  for (const [l, at] of lowers) {
+    const same = traps.find(([, , p]) => p === at);
     if (same) throw loop(l, 'conflicting', same);
-    traps.push([l, 'lowerdir']);
+    traps.push([l, 'lowerdir', at]);
   }
   // Then each lower's ancestors are checked against every trap.
-  for (const l of lowerdirs) {
-    const above = traps.find(([p]) => p !== l && inside(l, p));
+  for (const [l, at] of lowers) {
+    const above = traps.find(([, , p]) => p !== at && inside(at, p));
     if (above) throw loop(l, 'overlapping', above);
   }
+}
+
+/**
+ * Where the dir `path` (canonical) lies in its filesystem: the mount's device and the dir's path
+ * from the filesystem's root (the mount's root, for a bind mount of a subdir, plus the rest), as
+ * `maj:min/path`; two names of one dir through different mounts get one place. A path that is not
+ * below its mount's point (a deleted dir reached through /proc) keeps its own.
+ */
+function fsPlace(path: string, mounts: readonly MountEntry[]): string {
+  const id = Number(mountIdOf(path));
+  const m = mounts.find((e) => e.id === id);
+  if (m === undefined || !inside(path, m.target)) return `?${path}`;
+  return m.dev + join(m.root, relative(m.target, path));
 }

@@ -88,6 +88,8 @@ export interface MountEntry {
   fstype: string;
   source: string;
   superOptions: string;
+  /** The dir of its filesystem mounted here ('/' but for a bind mount of a subdir). */
+  root: string;
   /** mountinfo's mount id and its parent's: a mount stacked on another at one path has it as parent. */
   id: number;
   parentId: number;
@@ -103,7 +105,7 @@ export function listMounts(): MountEntry[] {
       const fields = pre!.split(' ');
       const [fstype = '', source = '', superOptions = ''] = post.split(' ');
       return {
-        target: unmangle(fields[4] ?? ''), dev: fields[2] ?? '', fstype, source: unmangle(source), superOptions,
+        target: unmangle(fields[4] ?? ''), dev: fields[2] ?? '', fstype, source: unmangle(source), superOptions, root: unmangle(fields[3] ?? '/'),
         id: Number(fields[0]), parentId: Number(fields[1]),
       };
     });

@@ -29,6 +29,8 @@ async function refusedByBoth(t: Test, merged: string, opts: string, message: Reg
   t.match(r.stderr, message);
   t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
   t.notOk(isMounted(merged));
+  // Mounted after all (a failure): off again, or the next case stacks its mounts on it.
+  while (isMounted(merged)) await umountSurely(merged);
 }
 
 t.test('layer overlaps and lowerdir+= are accepted and refused as by the kernel', async (t) => {
@@ -78,6 +80,41 @@ t.test('a workdir on a bind mount of the upper filesystem is refused, as by the 
   await execa('mount', ['--bind', d.work, bind]);
   t.teardown(() => umountSurely(bind));
   await refusedByBoth(t, d.merged, `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${bind}`, /workdir and upperdir must reside under the same mount/);
+});
+
+t.test('layers reached through bind mounts are the same dirs, as the kernel compares them', async (t) => {
+  const d = layerDirs(t, 2, 'ovlkit-validate-');
+  const [l1, l2] = d.lowers as [string, string];
+  for (const p of [join(l1, 'sub'), join(d.upper, 'sub')]) mkdirSync(p);
+  const { upper: u, work: w } = d;
+  // A bind mount of each: the kernel's traps are on dentries, which a bind mount shares.
+  const bind = async (name: string, of: string) => {
+    const at = join(d.root, name);
+    mkdirSync(at);
+    d.track(at);
+    await execa('mount', ['--bind', of, at]);
+    return at;
+  };
+  const [ub, wb, l1b, usb] = [await bind('ub', u), await bind('wb', w), await bind('l1b', l1), await bind('usb', join(u, 'sub'))];
+  const cases: Array<[string, string, RegExp | null]> = [
+    ['a lower that is the upper', `lowerdir=${l2}:${ub},upperdir=${u},workdir=${w}`, /conflicting lowerdir path \(upperdir /],
+    ['a lower that is the workdir', `lowerdir=${wb},upperdir=${u},workdir=${w}`, /conflicting lowerdir path \(workdir /],
+    ['two equal lowers', `lowerdir=${l1}:${l1b}`, /conflicting lowerdir path \(lowerdir /],
+    ['a lower below the upper', `lowerdir=${usb},upperdir=${u},workdir=${w}`, /overlapping lowerdir path \(upperdir /],
+    ['a lower below another', `lowerdir=${l1b}/sub:${l1}`, /overlapping lowerdir path \(lowerdir /],
+    ['another lower beside it', `lowerdir=${l1b}:${l2}`, null],
+  ];
+  for (const [name, opts, refusal] of cases) {
+    await t.test(name, async (t) => {
+      if (refusal !== null) return refusedByBoth(t, d.merged, opts, refusal);
+      const kernel = await execa('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged], { reject: false });
+      if (kernel.exitCode === 0) await umountSurely(d.merged);
+      t.equal(kernel.exitCode, 0, 'the kernel mounts it');
+      const fuse = await run(['-o', opts, d.merged]);
+      if (isMounted(d.merged)) await umountSurely(d.merged);
+      t.equal(fuse.exitCode, 0, `ovl-fuse mounts it (${fuse.stderr})`);
+    });
+  }
 });
 
 // mount(8)'s own options in the string (a review found `nosuid`, `nodev`, `noexec`, `defaults`
