@@ -334,6 +334,9 @@ function mountPointPath(target: string): string {
   return join(realpathSync(dirname(path)), basename(path));
 }
 
+/** How long `ovl-fuse umount` waits for the daemon to exit after the unmount. */
+const DAEMON_EXIT_MS = 10_000;
+
 async function umountCommand(argv: string[]): Promise<number> {
   const cli = parseCli(argv, 1);
   if (cli.done) return 0;
@@ -354,7 +357,13 @@ async function umountCommand(argv: string[]): Promise<number> {
   const top = topMountAt(real);
   if (top === undefined) throw new UsageError(`${target}: ${existsSync(real) ? 'not a mount point' : 'no such directory'}`);
   if (top.fstype !== MOUNT_FSTYPE) throw new UsageError(`${target}: not an ovl-fuse mount (${top.fstype} is mounted there)`);
+  // Return once the daemon has let go of the layers, as the kernel's overlay has when umount(2)
+  // returns: a script's next step may unmount a layer's filesystem.
+  const { servingPids, waitExited } = await import('../fuse/daemons.js');
+  const daemons = servingPids(Number(top.dev.split(':')[1]));
   umount(real);
+  const left = await waitExited(daemons, DAEMON_EXIT_MS);
+  if (left.length > 0) process.stderr.write(`ovl-fuse: warning: ${target}: unmounted, but its daemon (pid ${left.join(', ')}) still runs ${DAEMON_EXIT_MS / 1000} s later\n`);
   return 0;
 }
 

@@ -42,6 +42,26 @@ t.test('detaches once live, ovl-fuse umount stops the daemon', async (t) => {
   t.same(await daemons(d.merged), [], 'daemon exited after the unmount');
 });
 
+t.test('ovl-fuse umount returns once the daemon let go of the layers, as the kernel overlay has', async (t) => {
+  // A lower on a tmpfs: a script's umount of the overlay and then of the tmpfs must both succeed,
+  // as with the kernel's. Also with the mount on top of that lower (ovl-fuse then holds an fd on
+  // the dir it covers; fuse-native's libfuse refuses such a mount point).
+  for (const [transport, onLower] of [['dev', false], ['dev', true], ['fuse-native', false]] as const) {
+    const d = layerDirs(t, 1);
+    const lower = tmpfsAt(d, join(d.root, 'T'));
+    writeFileSync(join(lower, 'f'), 'f');
+    const merged = onLower ? lower : d.merged;
+    const how = `${transport}${onLower ? ', on its lower' : ''}`;
+    const opts = `lowerdir=${lower},upperdir=${d.upper},workdir=${d.work},transport=${transport}`;
+    t.equal((await run(['-o', opts, merged])).exitCode, 0, `${how}: mounted`);
+    t.same(readdirSync(merged), ['f']);
+    // One after the other, as a script runs them.
+    const r = await execa('sh', ['-c', `"$0" umount "$1" && umount "$2"`, ovlFuseBin, merged, lower], { reject: false, env: { CI: '' } });
+    t.same([r.exitCode, r.stderr], [0, ''], `${how}: the overlay unmounted, then the lower's tmpfs`);
+    t.same(await daemons(merged), [], `${how}: the daemon has exited`);
+  }
+});
+
 t.test('run with node (`node bin/ovl-fuse`, as scripts do) it detaches too', async (t) => {
   // bin/ovl-fuse is an sh script and an ES module: node runs the module part, which detaches itself.
   const d = layerDirs(t, 1);
