@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { OverlayConfig } from '../format/index.js';
 import { type MountEntry, listMounts, mountIdOf, statVfs } from '../sys/index.js';
+import { CAP_SYS_ADMIN, holds, taskCreds } from './caller-creds.js';
 import { inside } from './layers.js';
 
 /** statfs f_type of a kernel overlay mount. */
@@ -77,6 +78,12 @@ export function validateMount(cfg: OverlayConfig, merged: string): { cfg: Overla
   // Data-only layers are lower layers to the kernel's traps too ("l1::d1::d1" is a conflict).
   refuseOverlaps([...lowerdirs, ...datadirs], upperdir, workdir);
   if (!existsSync('/dev/fuse')) throw new UsageError('/dev/fuse: no such device (is the fuse module loaded?)', { code: 'ENODEV' });
+  // mount(2) needs it (in our user namespace: unshare -Urm gives it); asked before work/ is made,
+  // so that a user without it finds the workdir as it was.
+  const self = taskCreds({ uid: 0, gid: 0, pid: process.pid });
+  if (self !== null && !holds(self, CAP_SYS_ADMIN)) {
+    throw new UsageError(`${mnt}: mounting needs CAP_SYS_ADMIN (root, or root of a user namespace)`, { code: 'EPERM' });
+  }
   return { cfg: { ...cfg, lowerdirs, datadirs, upperdir, workdir }, merged: mnt };
 }
 

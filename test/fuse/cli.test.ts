@@ -1,7 +1,7 @@
 // ovl-fuse as a user runs it: detaches once the mount is live, `ovl-fuse umount` and SIGTERM
 // stop it cleanly, validation errors are one line with exit 2 and leave the user's dirs alone,
 // read-only mounts answer EROFS.
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
@@ -222,6 +222,16 @@ t.test('validation errors: one line, exit 2, nothing created', async (t) => {
   t.same(readdirSync(d.work), [], 'workdir untouched');
   t.same(readdirSync(d.upper), ['x'], 'upper untouched');
   t.notOk(existsSync(join(d.work, 'work')));
+  t.notOk(isMounted(d.merged));
+});
+
+t.test('a user without CAP_SYS_ADMIN: exit 2, one line, the workdir as it was', async (t) => {
+  const d = layerDirs(t, 1);
+  // The user must reach the dirs, so that only the mount itself is what it may not do.
+  for (const dir of [d.root, d.upper, d.work, d.merged]) chmodSync(dir, 0o777);
+  const r = await execa('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', ovlFuseBin, '-o', fuseOptions(d), d.merged], { reject: false, env: { CI: '' } });
+  t.same([r.exitCode, r.stderr], [2, `ovl-fuse: ${d.merged}: mounting needs CAP_SYS_ADMIN (root, or root of a user namespace)`]);
+  t.same(readdirSync(d.work), [], 'no work/ made');
   t.notOk(isMounted(d.merged));
 });
 
