@@ -54,16 +54,17 @@ export function validateMount(cfg: OverlayConfig, merged: string): { cfg: Overla
   const upperdir = cfg.upperdir === undefined ? undefined : dir(cfg.upperdir, 'upperdir');
   const workdir = cfg.workdir === undefined ? undefined : dir(cfg.workdir, 'workdir', true);
   const mnt = dir(merged, 'mount point');
-  // The kernel refuses an upper whose dentries are another overlay's (DCACHE_OP_REAL,
-  // ovl_mount_dir_check): an overlay cannot keep its markers and whiteouts in one. ovl-fuse would
-  // mount and then fail copy-ups and removals with EOPNOTSUPP.
-  if (upperdir !== undefined && statfsSync(upperdir).type === OVERLAYFS_SUPER_MAGIC) {
-    throw new UsageError(`upperdir ${upperdir}: filesystem not supported as upperdir (an overlayfs mount)`, { code: 'EINVAL' });
-  }
-  // ovl_mount_dir_check: "filesystem on … is read-only" (a read-only mount or superblock). Not the
-  // read-only fallback of a workdir where work/ cannot be made (mount.ts prepareLayers).
-  if (upperdir !== undefined && (statVfs(upperdir).flag & ST_RDONLY) !== 0) {
-    throw new UsageError(`upperdir ${upperdir}: filesystem is read-only`, { code: 'EROFS' });
+  // ovl_mount_dir_check, for the upperdir and then the workdir as each is parsed (its words name
+  // the upperdir for both): an overlay cannot keep its markers and whiteouts in another overlay
+  // (DCACHE_OP_REAL dentries; ovl-fuse would mount and then fail copy-ups and removals with
+  // EOPNOTSUPP), and a read-only filesystem (mount or superblock) is refused, not mounted
+  // read-only as a workdir where work/ cannot be made is (mount.ts prepareLayers).
+  for (const [path, what] of [[upperdir, 'upperdir'], [workdir, 'workdir']] as const) {
+    if (path === undefined) continue;
+    if (statfsSync(path).type === OVERLAYFS_SUPER_MAGIC) {
+      throw new UsageError(`${what} ${path}: filesystem not supported as upperdir (an overlayfs mount)`, { code: 'EINVAL' });
+    }
+    if ((statVfs(path).flag & ST_RDONLY) !== 0) throw new UsageError(`${what} ${path}: filesystem is read-only`, { code: 'EROFS' });
   }
   if (upperdir !== undefined && workdir !== undefined) {
     // A bind mount of the upper's filesystem has its st_dev but is another mount: the copy-up's

@@ -164,6 +164,15 @@ t.test('an upper on a kernel overlay mount is refused, as by the kernel, before 
   t.same(readdirSync(join(k, 'wk')), [], 'no work/ made');
 });
 
+t.test('a workdir alone on a kernel overlay mount is refused in the kernel\'s words (ovl_mount_dir_check)', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-validate-');
+  const k = kernelOverlayAt(d);
+  mkdirSync(join(k, 'wk'));
+  const opts = `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${join(k, 'wk')}`;
+  await refusedByBoth(t, d.merged, opts, /^ovl-fuse: workdir .*\/k\/wk: filesystem not supported as upperdir \(an overlayfs mount\)$/);
+  t.same(readdirSync(join(k, 'wk')), [], 'no work/ made');
+});
+
 // A review found ovl-fuse mounting an upper on another FUSE overlay, then failing chmods and
 // removals one by one; the kernel refuses a remote upper (FUSE, NFS…) that lacks d_type,
 // RENAME_WHITEOUT or the overlay's xattrs (ovl_make_workdir).
