@@ -4,6 +4,7 @@
 import { constants, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveMountOptions } from '../format/index.js';
 import t, { type Test } from 'tap';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, SEEK_DATA, SEEK_HOLE } from '../sys/space.js';
 import { createOverlayFs, type OverlayFs } from './lowlevel.js';
@@ -19,7 +20,7 @@ function layers(t: Test): { fs: OverlayFs; upper: string } {
   const [lower, upper, work] = ['lower', 'upper', 'work'].map((n) => join(root, n)) as [string, string, string];
   for (const d of [lower, upper, work, join(work, 'work'), join(lower, 'd')]) mkdirSync(d);
   writeFileSync(join(lower, 'f'), Buffer.alloc(8 * K, 'f'));
-  const fs = createOverlayFs({ lowerdirs: [lower], upperdir: upper, workdir: work } as never, 'auto');
+  const fs = createOverlayFs(resolveMountOptions({ lowerdirs: [lower], datadirs: [], upperdir: upper, workdir: work, extra: {} }), 'auto');
   t.teardown(() => fs.destroy());
   return { fs, upper };
 }

@@ -4,6 +4,7 @@
 import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveMountOptions } from '../format/index.js';
 import t, { type Test } from 'tap';
 import { constants } from 'node:fs';
 import { createOverlayFs, type OverlayFs } from './lowlevel.js';
@@ -28,7 +29,7 @@ function fixture(t: Test, cache: CacheMode = 'auto', build?: (lower: string, upp
   const [lower, upper, work] = ['lower', 'upper', 'work'].map((n) => join(root, n)) as [string, string, string];
   for (const d of [lower, upper, work, join(work, 'work')]) mkdirSync(d);
   build?.(lower, upper);
-  const fs = createOverlayFs({ lowerdirs: [lower], upperdir: upper, workdir: work } as never, cache);
+  const fs = createOverlayFs(resolveMountOptions({ lowerdirs: [lower], datadirs: [], upperdir: upper, workdir: work, extra: {} }), cache);
   const notes: string[] = [];
   const session: Session = {
     invalInode: (id, off = 0, len = 0) => void notes.push(`inode ${id} ${off} ${len}`),

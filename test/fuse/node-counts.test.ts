@@ -7,6 +7,7 @@ import { closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { resolveMountOptions } from '../../src/format/index.js';
 import { mountDev } from '../../src/fuse/session/daemon.js';
 import { isMounted, umountSurely } from '../../src/sys/index.js';
 
@@ -42,7 +43,7 @@ for (const cache of ['always', 'never'] as const) {
       for (let j = 0; j < 30; j++) writeFileSync(join(lower, `d${i}`, j % 2 ? 'sub' : '', `f${j}`), `${i}/${j}`);
     }
     const counter = new SharedArrayBuffer(4);
-    const cfg = { lowerdirs: [lower], upperdir: upper, workdir: work };
+    const cfg = resolveMountOptions({ lowerdirs: [lower], datadirs: [], upperdir: upper, workdir: work, extra: {} });
     const mount = await mountDev(merged, { readonly: false, fs: { module: lowlevel, export: 'createOverlayFs', args: [cfg, cache, { nodeCounter: counter }] } });
     const nodes = new Int32Array(counter);
     t.teardown(async () => {
@@ -85,7 +86,7 @@ t.test('a READDIRPLUS that fails after a lookup went into its reply gives that c
   mkdirSync(join(lower, 'boom'));
   for (const name of ['a', 'b', 'fail-here']) writeFileSync(join(lower, 'boom', name), name);
   const counter = new SharedArrayBuffer(4);
-  const cfg = { lowerdirs: [lower], upperdir: upper, workdir: work };
+  const cfg = resolveMountOptions({ lowerdirs: [lower], datadirs: [], upperdir: upper, workdir: work, extra: {} });
   const module = new URL('../helpers/failing-listing.ts', import.meta.url).href;
   const mount = await mountDev(merged, { readonly: false, fs: { module, export: 'createFailingListingFs', args: [cfg, 'always', { nodeCounter: counter }] } });
   const nodes = new Int32Array(counter);
