@@ -65,6 +65,8 @@ export class LlCore {
   private namesIn2 = 0;
   /** The sender of the request being served: new objects belong to it (Overlay.caller). */
   caller: Caller = { uid: 0, gid: 0 };
+  /** Counts changes of a dir's names (a request that adds or removes one, a layer event): NodeRec.namesAt. */
+  namesEpoch = 0;
 
   constructor(
     readonly ovl: Overlay,
@@ -93,6 +95,19 @@ export class LlCore {
     this.caller = ctx;
     this.namesIn = namesIn;
     this.namesIn2 = namesIn2;
+    if (namesIn !== 0) this.namesChanged(namesIn);
+    if (namesIn2 !== 0) this.namesChanged(namesIn2);
+  }
+
+  /** Dir `nodeid`'s names change now (a request that may fail counts too: a listing's resolution is only a shortcut). */
+  namesChanged(nodeid: number): void {
+    const rec = this.table.get(nodeid);
+    if (rec) rec.namesAt = ++this.namesEpoch;
+  }
+
+  /** Whether dir `nodeid`'s names changed after `epoch` (an earlier namesEpoch). */
+  namesChangedSince(nodeid: number, epoch: number): boolean {
+    return (this.table.get(nodeid)?.namesAt ?? 0) > epoch;
   }
 
   /** While a READDIRPLUS reply is filled: its lookups may take these resolved nodes (each once); null ends it. */
@@ -266,7 +281,10 @@ export class LlCore {
    */
   watchSession(): Pick<Session, 'invalInode' | 'invalEntry'> {
     return {
-      invalEntry: (parent, name) => this.session.invalEntry(parent, name),
+      invalEntry: (parent, name) => {
+        this.namesChanged(parent);
+        this.session.invalEntry(parent, name);
+      },
       invalInode: (nodeid, off = 0, len = -1) => {
         const rec = this.table.get(nodeid);
         const attrsOnly = off < 0 || (rec !== undefined && !rec.isDir && this.io.passesThrough(rec));

@@ -4,6 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveMountOptions } from '../format/index.js';
 import t, { type Test } from 'tap';
 import { createOverlayFs } from './lowlevel.js';
 import type { CacheMode } from './overlay.js';
@@ -18,7 +19,7 @@ function mounted(t: Test, cache: CacheMode, grantedFlags: bigint) {
   const [lower, upper, work] = ['lower', 'upper', 'work'].map((n) => join(root, n)) as [string, string, string];
   for (const d of [lower, upper, work, join(work, 'work'), join(lower, 'd')]) mkdirSync(d);
   for (const n of ['a', 'b', 'c']) writeFileSync(join(lower, 'd', n), n);
-  const fs = createOverlayFs({ lowerdirs: [lower], upperdir: upper, workdir: work } as never, cache);
+  const fs = createOverlayFs(resolveMountOptions({ lowerdirs: [lower], datadirs: [], upperdir: upper, workdir: work, extra: {} }), cache);
   const noop = () => {};
   fs.init({ invalInode: noop, invalEntry: noop, backingOpen: () => null, backingClose: noop, watchFd: noop, grantedFlags } as Session);
   t.teardown(() => fs.destroy());
@@ -33,8 +34,8 @@ t.test('cache=always on a kernel that offers it: ENOSYS once, then fh 0 reads th
   const all = [...fs.readdir(ctx, d, 0, 0)];
   t.same(all.map((e) => e.name).sort(), ['.', '..', 'a', 'b', 'c']);
   fs.unlink(ctx, d, 'a');
-  t.same(names(fs.readdir(ctx, d, 0, 2)), all.slice(2).map((e) => e.name), 'cookies index the snapshot taken at offset 0');
-  t.same(names(fs.readdir(ctx, d, 0, all.length)), [], 'the end');
+  t.same(names(fs.readdir(ctx, d, 0, all[1]!.off)), all.slice(2).map((e) => e.name), 'cookies index the snapshot taken at offset 0');
+  t.same(names(fs.readdir(ctx, d, 0, all.at(-1)!.off)), [], 'the end');
   t.notOk(names(fs.readdir(ctx, d, 0, 0)).includes('a'), 'a read from 0 takes the listing again');
   t.throws(() => fs.opendir(ctx, 1, 0), { code: 'ENOSYS' }, 'for every dir');
 });
@@ -47,4 +48,42 @@ t.test('OPENDIR stays where the kernel must not keep listings, or cannot go with
   t.ok(auto.fs.opendir(ctx, auto.d, 0).fh > 0, 'cache=auto without a watcher');
   const old = mounted(t, 'always', 0n);
   t.ok(old.fs.opendir(ctx, old.d, 0).fh > 0, 'a kernel without FUSE_NO_OPENDIR_SUPPORT');
+});
+
+t.test('handle-less readers of one dir at once each go on in the listing they started', async (t) => {
+  // Every reader shares fh 0: a second reader's READDIR from 0 takes the listing afresh, and the
+  // first reader's next cookie must still read its own (a review saw names twice or never).
+  const { fs, d } = mounted(t, 'always', InitFlag.NO_OPENDIR_SUPPORT);
+  t.throws(() => fs.opendir(ctx, d, 0), { code: 'ENOSYS' });
+  const first = [...fs.readdir(ctx, d, 0, 0)];
+  const [head, rest] = [first.slice(0, 3), first.slice(3)];
+  fs.unlink(ctx, d, head[2]!.name === 'a' ? 'b' : 'a');
+  fs.create(ctx, d, 'e', 0o100644, 1, 0);
+  const second = names(fs.readdir(ctx, d, 0, 0));
+  t.ok(second.includes('e'), 'the second reader sees the dir as it is now');
+  t.same(names(fs.readdir(ctx, d, 0, head.at(-1)!.off)), rest.map((e) => e.name), 'the first reader goes on in its own listing');
+  t.same([...first.map((e) => e.name)].sort(), ['.', '..', 'a', 'b', 'c'], 'each name of it once');
+});
+
+t.test('READDIRPLUS after a name in the dir changed does not take the listing\'s resolution of it', async (t) => {
+  // Its lookup would hand the kernel an entry, valid for a minute, for a name that is gone: the
+  // next create of that name then went to the dead node (ENOENT, under ls -f beside rm+create).
+  const { fs, d } = mounted(t, 'always', InitFlag.NO_OPENDIR_SUPPORT);
+  t.throws(() => fs.opendir(ctx, d, 0), { code: 'ENOSYS' });
+  const all = [...fs.readdir(ctx, d, 0, 0)];
+  const at = all.findIndex((e) => e.name === 'c');
+  fs.unlink(ctx, d, 'c');
+  const seen: Array<[string, number]> = [];
+  for (const e of fs.readdir(ctx, d, 0, all[at - 1]!.off)) {
+    // What the loop does for each entry it sends in a READDIRPLUS reply.
+    let id = 0;
+    try {
+      id = fs.lookup(ctx, d, e.name).nodeid;
+    } catch {
+      id = -1;
+    }
+    seen.push([e.name, id]);
+  }
+  t.equal(seen[0]![0], 'c', 'still listed (POSIX leaves that open)');
+  t.ok(seen[0]![1] <= 0, 'but looked up afresh: no entry for it');
 });

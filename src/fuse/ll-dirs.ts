@@ -12,19 +12,52 @@ import { type Node, lookupDir } from './lookup.js';
 import { listDir } from './readdir.js';
 import { FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, type DirEntry, type Opened } from './session/filesystem.js';
 
-interface DirHandle {
-  nodeid: number;
-  entries: DirEntry[] | null;
-  /** The nodes the listing resolved, by name, until READDIRPLUS has looked each up once. */
-  resolved: Map<string, Node>;
+/** One merged listing, as taken at a READDIR from offset 0. */
+interface Listing {
+  entries: DirEntry[];
+  /**
+   * The nodes it resolved, by name, until READDIRPLUS has looked each up once; null once a name
+   * of the dir changed after it was taken (READDIRPLUS then looks each name up afresh).
+   */
+  resolved: Map<string, Node> | null;
+  /** LlCore.namesEpoch when it was taken: a later change of the dir's names makes `resolved` stale. */
+  takenAt: number;
   /** Listing.changesWhenImpure of `entries`. */
-  changesWhenImpure?: boolean;
+  changesWhenImpure: boolean;
   /** Listing.error: a READDIR from the end of `entries` on answers it. */
   error?: string;
+  /** Its cookies' generation (handle-less listings; 0: plain indexes). */
+  gen: number;
+}
+
+interface DirHandle {
+  nodeid: number;
+  /** Newest first: one for an OPENDIR handle; for a handle-less dir the last few (KEPT_GENERATIONS). */
+  listings: Listing[];
 }
 
 /** Listings kept for handle-less readers (fh 0): the most recently read dirs, oldest dropped first. */
 const NODE_LISTINGS = 64;
+/**
+ * Handle-less listings of one dir kept besides its newest: a reader still in an older one goes on
+ * reading it. Every reader of the dir shares fh 0, and each READDIR from offset 0 takes the
+ * listing afresh (rewinddir must show what is there now); two readers at once, with names coming
+ * and going, met each other's listing through the same cookies: names twice or not at all.
+ */
+const KEPT_GENERATIONS = 8;
+/**
+ * At most this many entries in a dir's older listings together (a huge dir listed from 0 again
+ * and again while it changes): each takes ~100 bytes. Two listers beside two writers in a dir of
+ * 2,600 names met a listing dropped with 3 kept (cache=always); none with 8.
+ */
+const KEPT_ENTRIES = 200_000;
+/**
+ * Handle-less cookies: the listing's generation (1..GENERATIONS) above INDEX_BITS of index + 1.
+ * Below 2^31, so a 32-bit program's telldir/seekdir keeps them whole.
+ */
+const INDEX_BITS = 24;
+const INDEX_SPAN = 2 ** INDEX_BITS;
+const GENERATIONS = 127;
 
 export class DirHandles {
   private readonly open = new Map<number, DirHandle>();
@@ -32,6 +65,7 @@ export class DirHandles {
   /** Set once OPENDIR answered ENOSYS: fh 0 is then the kernel's one handle of every dir. */
   private handleless = false;
   private readonly byNode = new Map<number, DirHandle>();
+  private gen = 0;
 
   add(h: DirHandle): number {
     while (this.open.has(this.next) || this.next === 0) this.next = (this.next + 1) >>> 0;
@@ -61,15 +95,16 @@ export class DirHandles {
     if (fh !== 0 || !this.handleless) return this.open.get(fh);
     let h = this.byNode.get(nodeid);
     if (h) this.byNode.delete(nodeid);
-    else h = { nodeid, entries: null, resolved: new Map() };
+    else h = { nodeid, listings: [] };
     this.byNode.set(nodeid, h);
     if (this.byNode.size > NODE_LISTINGS) this.byNode.delete(this.byNode.keys().next().value!);
     return h;
   }
 
-  /** A handle-less listing read to its end: the kernel holds it now (until told otherwise). */
-  done(h: DirHandle): void {
-    if (this.byNode.get(h.nodeid) === h) this.byNode.delete(h.nodeid);
+  /** The generation a new handle-less listing's cookies carry (1..GENERATIONS, round). */
+  nextGen(): number {
+    this.gen = (this.gen % GENERATIONS) + 1;
+    return this.gen;
   }
 }
 
@@ -77,48 +112,79 @@ export function openDir(core: LlCore, dirs: DirHandles, nodeid: number): Opened 
   // ENOENT / ENOTDIR now rather than at the first READDIR.
   lookupDir(core.ovl, core.pathOf(core.rec(nodeid)));
   if (dirs.goHandleless(core)) fail('ENOSYS', 'OPENDIR: the kernel keeps the listings (FUSE_NO_OPENDIR_SUPPORT)');
-  return { fh: dirs.add({ nodeid, entries: null, resolved: new Map() }), openFlags: core.policy.opendirFlags() };
+  return { fh: dirs.add({ nodeid, listings: [] }), openFlags: core.policy.opendirFlags() };
 }
 
-function snapshot(core: LlCore, h: DirHandle): DirEntry[] {
-  const { nodeid, resolved } = h;
-  resolved.clear();
+function snapshot(core: LlCore, nodeid: number, gen: number): Listing {
+  const resolved = new Map<string, Node>();
+  const takenAt = core.namesEpoch;
   const listing = listDir(core.ovl, core.pathOf(core.rec(nodeid)), resolved);
-  h.changesWhenImpure = listing.changesWhenImpure;
-  h.error = listing.error;
+  const base = gen * INDEX_SPAN;
   const out: DirEntry[] = new Array(listing.names.length);
   for (let i = 0; i < listing.names.length; i++) {
     const name = listing.names[i]!;
     // d_type is the file type bits of the mode; `off` is the cookie of the next entry.
-    out[i] = { name, ino: listing.dIno[i]!, type: (listing.shown[i]!.st.mode >> 12) & 0xf, off: i + 1 };
+    out[i] = { name, ino: listing.dIno[i]!, type: (listing.shown[i]!.st.mode >> 12) & 0xf, off: base + i + 1 };
     if (listing.unlooked.has(name)) out[i]!.noLookup = true;
   }
-  return out;
+  return { entries: out, resolved, takenAt, changesWhenImpure: listing.changesWhenImpure, error: listing.error, gen };
 }
 
 /**
  * The loop looks up each entry it sends (READDIRPLUS) while it iterates: during the iteration,
  * and only then, those lookups take the listing's own resolution of the name instead of a second
- * layer search per name.
+ * layer search per name; not once a name of the dir changed after the listing was taken (an
+ * unlink by another process between two READDIRs of one listing): its resolution would hand the
+ * kernel an entry, valid for a minute, for a name that is gone.
  */
-function* from(core: LlCore, h: DirHandle, offset: number): Generator<DirEntry> {
-  const entries = h.entries!;
-  core.prefetch(h.nodeid, h.resolved);
+function* from(core: LlCore, nodeid: number, l: Listing, index: number): Generator<DirEntry> {
+  const entries = l.entries;
+  if (l.resolved !== null && core.namesChangedSince(nodeid, l.takenAt)) l.resolved = null;
+  core.prefetch(nodeid, l.resolved);
   try {
-    for (let i = offset; i < entries.length; i++) yield entries[i]!;
+    for (let i = index; i < entries.length; i++) yield entries[i]!;
   } finally {
     core.prefetch(0, null);
   }
+}
+
+/**
+ * The listing READDIR at cookie `offset` reads, and the index it starts at. From 0 the listing is
+ * taken afresh. An OPENDIR handle has one listing, with cookies that index it. A handle-less dir
+ * keeps its last few, each under its own generation in the cookies, so that readers sharing fh 0
+ * each go on in the listing they started; one no longer kept is taken afresh (and read from the
+ * same index, as before generations).
+ */
+function listingAt(core: LlCore, dirs: DirHandles, h: DirHandle, fh: number, offset: number): [Listing, number] {
+  if (fh !== 0) {
+    if (offset === 0 || h.listings.length === 0) h.listings = [snapshot(core, h.nodeid, 0)];
+    return [h.listings[0]!, offset];
+  }
+  const gen = Math.floor(offset / INDEX_SPAN);
+  const index = offset % INDEX_SPAN;
+  let l = offset === 0 ? undefined : h.listings.find((k) => k.gen === gen);
+  if (l === undefined) {
+    l = snapshot(core, h.nodeid, dirs.nextGen());
+    h.listings.unshift(l);
+    if (h.listings.length > KEPT_GENERATIONS + 1) h.listings.pop();
+    let kept = 0;
+    for (let i = 1; i < h.listings.length; i++) {
+      kept += h.listings[i]!.entries.length;
+      if (kept > KEPT_ENTRIES) h.listings.length = i;
+    }
+  }
+  return [l, index];
 }
 
 /** The entries from cookie `offset` on; the listing is read here, so its errors reach the reply. */
 export function readDir(core: LlCore, dirs: DirHandles, nodeid: number, fh: number, offset: number): Iterable<DirEntry> {
   const h = dirs.of(nodeid, fh);
   if (!h || h.nodeid !== nodeid) fail('EBADF', `dir handle ${fh}`);
-  if (h.entries === null || offset === 0) h.entries = snapshot(core, h);
+  const [l, index] = listingAt(core, dirs, h, fh, offset);
   // Entries before a refused lookup go out first; the request after them gets its errno.
-  if (h.error !== undefined && offset >= h.entries.length) fail(h.error, `${core.pathOf(core.rec(nodeid))}: a name the listing looks up is refused`);
-  core.listingServed(nodeid, h.changesWhenImpure === true);
-  if (fh === 0 && offset >= h.entries.length) dirs.done(h);
-  return from(core, h, offset);
+  if (l.error !== undefined && index >= l.entries.length) fail(l.error, `${core.pathOf(core.rec(nodeid))}: a name the listing looks up is refused`);
+  core.listingServed(nodeid, l.changesWhenImpure);
+  // A handle-less listing read to its end is the kernel's now: its resolution is not needed again.
+  if (fh === 0 && index >= l.entries.length) l.resolved = null;
+  return from(core, nodeid, l, index);
 }

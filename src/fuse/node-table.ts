@@ -36,6 +36,8 @@ export interface NodeRec {
   openSize: number | bigint;
   /** `dev:ino` of the upper file it was last looked up as while that had other links (LlCore's sharing), else null. */
   linkKey: string | null;
+  /** A dir's: LlCore.namesEpoch at the last change of its names (0: none seen). */
+  namesAt: number;
 }
 
 export interface NameRef {
@@ -46,7 +48,7 @@ export interface NameRef {
 function newRec(id: number, generation: number, parent: NodeRec | null, name: string): NodeRec {
   return {
     id, generation, parent, name, others: null, lookups: 0, children: null,
-    pathCache: '', pathEpoch: -1, ino: 0, nlink: 0, isDir: false, fmt: 0, upper: true, openMtimeNs: null, openSize: -1, linkKey: null,
+    pathCache: '', pathEpoch: -1, ino: 0, nlink: 0, isDir: false, fmt: 0, upper: true, openMtimeNs: null, openSize: -1, linkKey: null, namesAt: 0,
   };
 }
 
