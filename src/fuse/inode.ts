@@ -114,8 +114,10 @@ export function originKey(st: RealStat): string {
  * origin: the cached origin inode, if any, follows it to its new ctime.
  */
 export function keepOriginIno(ovl: Overlay, before: RealStat, real: string): void {
-  const ino = ovl.originInos.get(originKey(before));
+  const key = originKey(before);
+  const ino = ovl.originInos.get(key);
   if (ino === undefined) return;
+  ovl.originInos.delete(key);
   const after = lstatRealOrNull(real);
   if (after) ovl.originInos.set(originKey(after), ino);
 }
