@@ -26,13 +26,15 @@ interface Listing {
   changesWhenImpure: boolean;
   /** Listing.error: a READDIR from the end of `entries` on answers it. */
   error?: string;
-  /** Its cookies' generation (handle-less listings; 0: plain indexes). */
+  /** Its cookies' generation (DirHandles.nextGen). */
   gen: number;
+  /** When a READDIR last read it (ms), for KEPT_MS. */
+  readAt: number;
 }
 
 interface DirHandle {
   nodeid: number;
-  /** Newest first: one for an OPENDIR handle; for a handle-less dir the last few (KEPT_GENERATIONS). */
+  /** Newest first: one for an OPENDIR handle; for a handle-less dir those still read (KEPT_MS). */
   listings: Listing[];
 }
 
@@ -42,22 +44,28 @@ const NODE_LISTINGS = 64;
  * Handle-less listings of one dir kept besides its newest: a reader still in an older one goes on
  * reading it. Every reader of the dir shares fh 0, and each READDIR from offset 0 takes the
  * listing afresh (rewinddir must show what is there now); two readers at once, with names coming
- * and going, met each other's listing through the same cookies: names twice or not at all.
+ * and going, met each other's listing through the same cookies: names twice or not at all. Kept
+ * while read in the last KEPT_MS, at most KEPT_GENERATIONS of them and KEPT_ENTRIES entries
+ * together (each ~100 bytes). Two listers beside two writers in a dir of 2,600 names, on a loaded
+ * machine, still met a dropped one with the last 3 or the last 8 kept by count.
  */
-const KEPT_GENERATIONS = 8;
-/**
- * At most this many entries in a dir's older listings together (a huge dir listed from 0 again
- * and again while it changes): each takes ~100 bytes. Two listers beside two writers in a dir of
- * 2,600 names met a listing dropped with 3 kept (cache=always); none with 8.
- */
+const KEPT_GENERATIONS = 32;
+const KEPT_MS = 5000;
 const KEPT_ENTRIES = 200_000;
+
 /**
- * Handle-less cookies: the listing's generation (1..GENERATIONS) above INDEX_BITS of index + 1.
- * Below 2^31, so a 32-bit program's telldir/seekdir keeps them whole.
+ * Cookies: the listing's generation above INDEX_BITS of index + 1. Every listing of the daemon's
+ * life gets its own generation (2^29 of them before one comes back, under 2^53): the kernel's dir
+ * cache (FOPEN_CACHE_DIR) appends a READDIR's entries to a partly filled cache when the READDIR's
+ * cookie is where that cache ends, and an incomplete cache may stay for long (only a complete one
+ * is checked for changes), so a cookie that came back in a later listing grafted that listing's
+ * tail onto the old one's head: listings cut short or with names missing (seen with generations
+ * that came back after 127 listings of a dir). Above 2^31, so a 32-bit program's telldir/seekdir
+ * gets them cut (getdents itself reads on from the file position, whole).
  */
 const INDEX_BITS = 24;
 const INDEX_SPAN = 2 ** INDEX_BITS;
-const GENERATIONS = 127;
+const GENERATIONS = 2 ** (53 - INDEX_BITS) - 1;
 
 export class DirHandles {
   private readonly open = new Map<number, DirHandle>();
@@ -90,6 +98,18 @@ export class DirHandles {
     return this.handleless;
   }
 
+  /** A handle-less listing read to its end: the kernel holds it now (until told otherwise). */
+  done(h: DirHandle, l: Listing): void {
+    h.listings = h.listings.filter((k) => k !== l);
+    if (h.listings.length === 0 && this.byNode.get(h.nodeid) === h) this.byNode.delete(h.nodeid);
+  }
+
+  /** A new listing's generation: none other the daemon made has it (until 2^29 more were made). */
+  nextGen(): number {
+    this.gen = (this.gen % GENERATIONS) + 1;
+    return this.gen;
+  }
+
   /** The handle READDIR `fh` reads: a handle OPENDIR gave, or the node's own after the ENOSYS. */
   of(nodeid: number, fh: number): DirHandle | undefined {
     if (fh !== 0 || !this.handleless) return this.open.get(fh);
@@ -101,11 +121,6 @@ export class DirHandles {
     return h;
   }
 
-  /** The generation a new handle-less listing's cookies carry (1..GENERATIONS, round). */
-  nextGen(): number {
-    this.gen = (this.gen % GENERATIONS) + 1;
-    return this.gen;
-  }
 }
 
 export function openDir(core: LlCore, dirs: DirHandles, nodeid: number): Opened {
@@ -127,7 +142,7 @@ function snapshot(core: LlCore, nodeid: number, gen: number): Listing {
     out[i] = { name, ino: listing.dIno[i]!, type: (listing.shown[i]!.st.mode >> 12) & 0xf, off: base + i + 1 };
     if (listing.unlooked.has(name)) out[i]!.noLookup = true;
   }
-  return { entries: out, resolved, takenAt, changesWhenImpure: listing.changesWhenImpure, error: listing.error, gen };
+  return { entries: out, resolved, takenAt, changesWhenImpure: listing.changesWhenImpure, error: listing.error, gen, readAt: 0 };
 }
 
 /**
@@ -150,29 +165,23 @@ function* from(core: LlCore, nodeid: number, l: Listing, index: number): Generat
 
 /**
  * The listing READDIR at cookie `offset` reads, and the index it starts at. From 0 the listing is
- * taken afresh. An OPENDIR handle has one listing, with cookies that index it. A handle-less dir
- * keeps its last few, each under its own generation in the cookies, so that readers sharing fh 0
- * each go on in the listing they started; one no longer kept is taken afresh (and read from the
- * same index, as before generations).
+ * taken afresh, under a new generation. An OPENDIR handle keeps its one listing; a handle-less
+ * dir those still read (KEPT_MS), so that readers sharing fh 0 each go on in the listing they
+ * started. A cookie of a listing no longer kept is read from a fresh one at the same index.
  */
 function listingAt(core: LlCore, dirs: DirHandles, h: DirHandle, fh: number, offset: number): [Listing, number] {
-  if (fh !== 0) {
-    if (offset === 0 || h.listings.length === 0) h.listings = [snapshot(core, h.nodeid, 0)];
-    return [h.listings[0]!, offset];
-  }
   const gen = Math.floor(offset / INDEX_SPAN);
   const index = offset % INDEX_SPAN;
+  const now = Date.now();
   let l = offset === 0 ? undefined : h.listings.find((k) => k.gen === gen);
   if (l === undefined) {
+    let kept = 0;
+    // An OPENDIR handle has one reader: its old listing goes.
+    h.listings = fh !== 0 ? [] : h.listings.filter((k, i) => i < KEPT_GENERATIONS && now - k.readAt < KEPT_MS && (kept += k.entries.length) <= KEPT_ENTRIES);
     l = snapshot(core, h.nodeid, dirs.nextGen());
     h.listings.unshift(l);
-    if (h.listings.length > KEPT_GENERATIONS + 1) h.listings.pop();
-    let kept = 0;
-    for (let i = 1; i < h.listings.length; i++) {
-      kept += h.listings[i]!.entries.length;
-      if (kept > KEPT_ENTRIES) h.listings.length = i;
-    }
   }
+  l.readAt = now;
   return [l, index];
 }
 
@@ -184,7 +193,8 @@ export function readDir(core: LlCore, dirs: DirHandles, nodeid: number, fh: numb
   // Entries before a refused lookup go out first; the request after them gets its errno.
   if (l.error !== undefined && index >= l.entries.length) fail(l.error, `${core.pathOf(core.rec(nodeid))}: a name the listing looks up is refused`);
   core.listingServed(nodeid, l.changesWhenImpure);
-  // A handle-less listing read to its end is the kernel's now: its resolution is not needed again.
-  if (fh === 0 && index >= l.entries.length) l.resolved = null;
+  // A handle-less listing read to its end is the kernel's now: dropped, so that the dirs kept
+  // (NODE_LISTINGS) are those being read (a reader's own listing, each under its generation).
+  if (fh === 0 && index >= l.entries.length) dirs.done(h, l);
   return from(core, nodeid, l, index);
 }
