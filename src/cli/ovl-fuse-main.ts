@@ -334,14 +334,14 @@ function mountPointPath(target: string): string {
   return join(realpathSync(dirname(path)), basename(path));
 }
 
-/** How long `ovl-fuse umount` waits for the daemon to exit after the unmount. */
-const DAEMON_EXIT_MS = 10_000;
+/** How long `ovl-fuse umount` waits for the daemon to exit after the unmount (it takes ~20 ms). */
+const DAEMON_EXIT_MS = 3000;
 
 async function umountCommand(argv: string[]): Promise<number> {
   const cli = parseCli(argv, 1);
   if (cli.done) return 0;
   const target = cli.args[0]!;
-  const { topMountAt, umount } = await import('../sys/mount.js');
+  const { listMounts, topMountAt, umount } = await import('../sys/mount.js');
   // A wrong path is a usage error naming it (exit 2), not "umount failed: EINVAL" (exit 1). The
   // target itself is never stat'ed: a mount whose daemon died answers ENOTCONN, and must still go.
   let real;
@@ -359,11 +359,14 @@ async function umountCommand(argv: string[]): Promise<number> {
   if (top.fstype !== MOUNT_FSTYPE) throw new UsageError(`${target}: not an ovl-fuse mount (${top.fstype} is mounted there)`);
   // Return once the daemon has let go of the layers, as the kernel's overlay has when umount(2)
   // returns: a script's next step may unmount a layer's filesystem.
+  // Not while the filesystem stays mounted elsewhere (a bind mount of it): its daemon serves on.
   const { servingPids, waitExited } = await import('../fuse/daemons.js');
   const daemons = servingPids(Number(top.dev.split(':')[1]));
   umount(real);
+  if (listMounts().some((m) => m.dev === top.dev)) return 0;
   const left = await waitExited(daemons, DAEMON_EXIT_MS);
-  if (left.length > 0) process.stderr.write(`ovl-fuse: warning: ${target}: unmounted, but its daemon (pid ${left.join(', ')}) still runs ${DAEMON_EXIT_MS / 1000} s later\n`);
+  // Mounted in another mount namespace too, most likely (a copy made by unshare -m or a container).
+  if (left.length > 0) process.stderr.write(`ovl-fuse: warning: ${target}: unmounted here, but its daemon (pid ${left.join(', ')}) still serves it ${DAEMON_EXIT_MS / 1000} s later (mounted in another mount namespace?)\n`);
   return 0;
 }
 

@@ -11,9 +11,9 @@ import { protOf, refuseSetattr } from './protect.js';
 import type { SetAttr } from './session/filesystem.js';
 
 /**
- * Copy `path` up and apply `change` to the upper copy. The change stamps its ctime, which keys the
- * cached origin inode (inode.ts originKey); the origin itself is unchanged, so its inode is carried
- * to the new key rather than read and decoded again at the next stat.
+ * Copy `path` up and apply `change` to the upper copy. The change stamps its ctime, for which the
+ * cached origin inode is valid (origin-inos.ts); the origin itself is unchanged, so its inode is
+ * carried to the new ctime rather than read and decoded again at the next stat.
  */
 function onUpper(ovl: Overlay, path: string, set: SetAttr, change: (real: string) => void): void {
   // may_setattr and vfs_truncate refuse an append-only or immutable object before any copy-up.

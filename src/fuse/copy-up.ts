@@ -27,7 +27,7 @@ import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, SEEK_SET, copyRange, link
 import { errnoCodeOf } from '../errors.js';
 import { fail } from './errno.js';
 import { copyFileattr } from './fileattr-copy.js';
-import { originKey, originOf, unstoredOriginKey } from './inode.js';
+import { originOf, unstoredOriginKey } from './inode.js';
 import { markImpure } from './origin-fix.js';
 import { throughMounts, withoutAtime } from './submounts.js';
 import { type Layer, realChild, realPath, splitPath } from './layers.js';
@@ -491,7 +491,7 @@ function copyUpKeep(ovl: Overlay, path: string, keep: number | null, want: Want,
   // here, so it need not be read back and decoded by handle (getxattr + open_by_handle_at).
   const top = copied.hits[0]!;
   if (origin !== null && top.layer.upper) {
-    ovl.originInos.set(originKey(top.st), origin);
+    ovl.originInos.set(top.st, origin);
     // Kept for the mount where the stored origin names nothing: not storable, or empty (a lower
     // without file handles), as the kernel's overlay inode keeps the lower's number.
     if (!storesOrigin(ovl, top.st.mode) || ovl.noHandleDevs.has(node.hits[0]!.st.dev)) ovl.unstoredOrigins.set(unstoredOriginKey(top.st), origin);

@@ -101,40 +101,28 @@ export function originIno(ovl: Overlay, value: Buffer): bigint | null {
 }
 
 /**
- * The key of an upper object in Overlay.originInos: its inode and ctime (a new object at a reused
- * inode number has another ctime; so has one whose origin xattr changed), the ctime as statx
- * gives it (no nanosecond BigInt made for a key).
- */
-export function originKey(st: RealStat): string {
-  return `${st.ino}:${st.ctimeSec}.${st.ctimeNsec}`;
-}
-
-/**
  * The daemon changed upper object `real` (stat'ed `before` the change) in a way that keeps its
  * origin: the cached origin inode, if any, follows it to its new ctime.
  */
 export function keepOriginIno(ovl: Overlay, before: RealStat, real: string): void {
-  const key = originKey(before);
-  const ino = ovl.originInos.get(key);
+  const ino = ovl.originInos.get(before);
   if (ino === undefined) return;
-  ovl.originInos.delete(key);
   const after = lstatRealOrNull(real);
-  if (after) ovl.originInos.set(originKey(after), ino);
+  if (after) ovl.originInos.set(after, ino);
 }
 
 /**
  * The key of an upper object in Overlay.unstoredOrigins: its inode and birth time, which stay
- * through the ctime changes (renames, links, xattrs) that end an originKey, and change when the
+ * through the ctime changes (renames, links, xattrs) that end an OriginInos entry, and change when the
  * inode number is reused; its ctime on a filesystem that keeps no birth time (ext4 with 128-byte
  * inodes), where the first change of that ctime loses the number (the copy then shows its own).
  */
 export function unstoredOriginKey(st: RealStat): string {
-  return st.mask & STATX_BTIME ? `${st.ino}@${st.btimeSec}.${st.btimeNsec}` : originKey(st);
+  return st.mask & STATX_BTIME ? `${st.ino}@${st.btimeSec}.${st.btimeNsec}` : `${st.ino}:${st.ctimeSec}.${st.ctimeNsec}`;
 }
 
 function upperIno(ovl: Overlay, hit: Hit, st: RealStat, data?: Hit): bigint {
-  const key = originKey(st);
-  const cached = ovl.originInos.get(key);
+  const cached = ovl.originInos.get(st);
   if (cached !== undefined) return cached;
   const value = getXattr(hit.real, ovl.xattrs.name('origin'));
   // No origin stored, or an empty one (the lower gave no file handle): a copy made by this daemon
@@ -146,7 +134,7 @@ function upperIno(ovl: Overlay, hit: Hit, st: RealStat, data?: Hit): bigint {
   const unstored = !named && ovl.unstoredOrigins.size > 0 ? ovl.unstoredOrigins.get(unstoredOriginKey(st)) : undefined;
   const below = value !== null && !named && data && !data.layer.upper && data.st.nlink === 1 ? ovl.inos.of(data.st.ino, data.layer) : undefined;
   const ino = unstored ?? below ?? (named ? originIno(ovl, value) : null) ?? ovl.inos.of(st.ino, hit.layer);
-  ovl.originInos.set(key, ino);
+  ovl.originInos.set(st, ino);
   return ino;
 }
 

@@ -9,7 +9,7 @@ import { copyUpOpen, objectKey, upperPath } from './copy-up.js';
 import { createAt } from './create.js';
 import { fail } from './errno.js';
 import type { Handle } from './handles.js';
-import { inoOf, originKey } from './inode.js';
+import { inoOf } from './inode.js';
 import { type Node, lookupPath, refuseNonRegularOpen } from './lookup.js';
 import type { Overlay } from './overlay.js';
 import { protOfUpperFd, refuseSetattr } from './protect.js';
@@ -163,7 +163,7 @@ export function createFileHandle(ovl: Overlay, path: string, mode: number, flags
   const fresh: RealStat = st;
   const node: Node = { path, hits: [{ layer: ovl.stack.upper!, real, st: fresh, opaque: 'none' }], isDir: false, fresh: true };
   const ino = ovl.inos.of(fresh.ino, ovl.stack.upper!);
-  ovl.originInos.set(originKey(fresh), ino);
+  ovl.originInos.set(fresh, ino);
   const fh = ovl.handles.add({ fd, path, upper: true, lowerKey: null, ino, extraFds: [], writable: wantsWrite(flags), readWrite: isReadWrite(flags), writeOnly: isWriteOnly(flags) });
   return { fh, node, st: fresh };
 }

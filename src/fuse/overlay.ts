@@ -1,18 +1,15 @@
 // The state of one mounted FUSE overlay: configuration, layers, the lookup cache, open file
 // handles (a read-only one follows its file into the upper at copy-up: HandleTable.followCopyUp).
 import { OverlayXattrs, type OverlayConfig, followsRedirects } from '../format/index.js';
-import { CappedMap } from './capped-map.js';
 import { type LayerStack, layerStack, splitPath } from './layers.js';
 import type { FileRef, Hit, Node } from './lookup.js';
 import { lstatReal } from '../sys/index.js';
 import { HandleTable } from './handles.js';
 import { LowerIndex } from './lower-index.js';
+import { OriginInos } from './origin-inos.js';
 import { PathTree } from './path-tree.js';
 import { SharedWhiteout } from './whiteout.js';
 import { InoMap } from './xino.js';
-
-/** Upper objects whose origin inode the daemon keeps at most (~8 MB: ~120 bytes each, measured). */
-const ORIGIN_INOS = 1 << 16;
 
 export type CacheMode = 'auto' | 'never' | 'always';
 
@@ -45,11 +42,8 @@ export class Overlay {
   /** Which lower copies of a merged dir hold a name (used while the layer watcher runs). */
   readonly lowerIndex = new LowerIndex();
   readonly handles = new HandleTable();
-  /**
-   * Origin inode of an upper object, by inode.ts's originKey (the xattr is read once while cached).
-   * Capped: keys of deleted or changed objects are never asked again (~100 bytes each).
-   */
-  readonly originInos = new CappedMap<string, bigint>(ORIGIN_INOS);
+  /** The inode number each upper object shows, read from its `origin` once (origin-inos.ts). */
+  readonly originInos = new OriginInos();
   /**
    * Origin inode of a copy that could not store its `origin` (under userxattr a symlink or special
    * file; copy-up.ts setOrigin), by inode.ts's unstoredOriginKey: the daemon's memory is its only record.
