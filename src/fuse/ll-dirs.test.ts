@@ -87,3 +87,17 @@ t.test('READDIRPLUS after a name in the dir changed does not take the listing\'s
   t.equal(seen[0]![0], 'c', 'still listed (POSIX leaves that open)');
   t.ok(seen[0]![1] <= 0, 'but looked up afresh: no entry for it');
 });
+
+t.test('a handle-less listing read to its end still answers its cookies', async (t) => {
+  // Other readers may have read its head from the kernel's dir cache and go on from their cookie
+  // once that cache is dropped (a dir change): they must get the same listing's tail.
+  const { fs, d } = mounted(t, 'always', InitFlag.NO_OPENDIR_SUPPORT);
+  t.throws(() => fs.opendir(ctx, d, 0), { code: 'ENOSYS' });
+  const all = [...fs.readdir(ctx, d, 0, 0)];
+  t.same([...fs.readdir(ctx, d, 0, all.at(-1)!.off)], [], 'read to its end');
+  // A name after the first, so that a cookie leads to it.
+  const at = all.findIndex((e, i) => i > 0 && e.name !== '.' && e.name !== '..');
+  fs.unlink(ctx, d, all[at]!.name);
+  fs.create(ctx, d, 'e', 0o100644, 1, 0);
+  t.same(names(fs.readdir(ctx, d, 0, all[at - 1]!.off)), all.slice(at).map((e) => e.name), 'its tail, as it was, the unlinked name included');
+});

@@ -38,8 +38,15 @@ interface DirHandle {
   listings: Listing[];
 }
 
-/** Listings kept for handle-less readers (fh 0): the most recently read dirs, oldest dropped first. */
-const NODE_LISTINGS = 64;
+/**
+ * Listings kept for handle-less readers (fh 0): those of the dirs read last, oldest dropped first,
+ * at most this many dirs and KEPT_TOTAL entries (~100 bytes each). A listing read to its end is
+ * kept too: other readers may be reading it through the kernel's dir cache, and go on with its
+ * cookies once the cache is dropped (with 64 dirs, a reader in the middle of one lost it to a walk
+ * of 64 others; with finished listings dropped, a reader from the cache lost it at once).
+ */
+const NODE_LISTINGS = 1024;
+const KEPT_TOTAL = 400_000;
 /**
  * Handle-less listings of one dir kept besides its newest: a reader still in an older one goes on
  * reading it. Every reader of the dir shares fh 0, and each READDIR from offset 0 takes the
@@ -74,6 +81,8 @@ export class DirHandles {
   private handleless = false;
   private readonly byNode = new Map<number, DirHandle>();
   private gen = 0;
+  /** Entries of the listings byNode's handles hold. */
+  private keptEntries = 0;
 
   add(h: DirHandle): number {
     while (this.open.has(this.next) || this.next === 0) this.next = (this.next + 1) >>> 0;
@@ -89,6 +98,7 @@ export class DirHandles {
   clear(): void {
     this.open.clear();
     this.byNode.clear();
+    this.keptEntries = 0;
   }
 
   /** Stop OPENDIR for good, if the kernel can and would cache every listing we hand it anyway. */
@@ -98,10 +108,19 @@ export class DirHandles {
     return this.handleless;
   }
 
-  /** A handle-less listing read to its end: the kernel holds it now (until told otherwise). */
-  done(h: DirHandle, l: Listing): void {
-    h.listings = h.listings.filter((k) => k !== l);
-    if (h.listings.length === 0 && this.byNode.get(h.nodeid) === h) this.byNode.delete(h.nodeid);
+  /**
+   * A handle-less dir's listings are now `listings` (newest first): counted against KEPT_TOTAL,
+   * for which the dirs read longest ago lose theirs.
+   */
+  relist(h: DirHandle, listings: Listing[]): void {
+    this.keptEntries += entriesOf(listings) - entriesOf(h.listings);
+    h.listings = listings;
+    for (const [id, old] of this.byNode) {
+      if (this.keptEntries <= KEPT_TOTAL) break;
+      if (old === h) continue;
+      this.keptEntries -= entriesOf(old.listings);
+      this.byNode.delete(id);
+    }
   }
 
   /** A new listing's generation: none other the daemon made has it (until 2^29 more were made). */
@@ -117,10 +136,20 @@ export class DirHandles {
     if (h) this.byNode.delete(nodeid);
     else h = { nodeid, listings: [] };
     this.byNode.set(nodeid, h);
-    if (this.byNode.size > NODE_LISTINGS) this.byNode.delete(this.byNode.keys().next().value!);
+    if (this.byNode.size > NODE_LISTINGS) {
+      const [id, old] = this.byNode.entries().next().value!;
+      this.keptEntries -= entriesOf(old.listings);
+      this.byNode.delete(id);
+    }
     return h;
   }
 
+}
+
+function entriesOf(listings: readonly Listing[]): number {
+  let n = 0;
+  for (const l of listings) n += l.entries.length;
+  return n;
 }
 
 export function openDir(core: LlCore, dirs: DirHandles, nodeid: number): Opened {
@@ -175,11 +204,14 @@ function listingAt(core: LlCore, dirs: DirHandles, h: DirHandle, fh: number, off
   const now = Date.now();
   let l = offset === 0 ? undefined : h.listings.find((k) => k.gen === gen);
   if (l === undefined) {
-    let kept = 0;
-    // An OPENDIR handle has one reader: its old listing goes.
-    h.listings = fh !== 0 ? [] : h.listings.filter((k, i) => i < KEPT_GENERATIONS && now - k.readAt < KEPT_MS && (kept += k.entries.length) <= KEPT_ENTRIES);
     l = snapshot(core, h.nodeid, dirs.nextGen());
-    h.listings.unshift(l);
+    // An OPENDIR handle has one reader: its old listing goes.
+    if (fh !== 0) h.listings = [l];
+    else {
+      let kept = 0;
+      const older = h.listings.filter((k, i) => i < KEPT_GENERATIONS && now - k.readAt < KEPT_MS && (kept += k.entries.length) <= KEPT_ENTRIES);
+      dirs.relist(h, [l, ...older]);
+    }
   }
   l.readAt = now;
   return [l, index];
@@ -193,8 +225,8 @@ export function readDir(core: LlCore, dirs: DirHandles, nodeid: number, fh: numb
   // Entries before a refused lookup go out first; the request after them gets its errno.
   if (l.error !== undefined && index >= l.entries.length) fail(l.error, `${core.pathOf(core.rec(nodeid))}: a name the listing looks up is refused`);
   core.listingServed(nodeid, l.changesWhenImpure);
-  // A handle-less listing read to its end is the kernel's now: dropped, so that the dirs kept
-  // (NODE_LISTINGS) are those being read (a reader's own listing, each under its generation).
-  if (fh === 0 && index >= l.entries.length) dirs.done(h, l);
+  // A handle-less listing read to its end is the kernel's now: its resolution is not needed again
+  // (its entries are, for readers that go on from the kernel's cache: NODE_LISTINGS).
+  if (fh === 0 && index >= l.entries.length) l.resolved = null;
   return from(core, nodeid, l, index);
 }
