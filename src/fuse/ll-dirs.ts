@@ -162,7 +162,10 @@ export function openDir(core: LlCore, dirs: DirHandles, nodeid: number): Opened 
 function snapshot(core: LlCore, nodeid: number, gen: number): Listing {
   const resolved = new Map<string, Node>();
   const takenAt = core.namesEpoch;
-  const listing = listDir(core.ovl, core.pathOf(core.rec(nodeid)), resolved);
+  const path = core.pathOf(core.rec(nodeid));
+  const listing = listDir(core.ovl, path, resolved);
+  // Cookies past the index bits would name another listing's entries: refused, not misread.
+  if (listing.names.length >= INDEX_SPAN) fail('EOVERFLOW', `${path}: more than ${INDEX_SPAN - 1} names`);
   const base = gen * INDEX_SPAN;
   const out: DirEntry[] = new Array(listing.names.length);
   for (let i = 0; i < listing.names.length; i++) {
