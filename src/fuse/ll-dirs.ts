@@ -115,12 +115,16 @@ export class DirHandles {
   relist(h: DirHandle, listings: Listing[]): void {
     this.keptEntries += entriesOf(listings) - entriesOf(h.listings);
     h.listings = listings;
-    for (const [id, old] of this.byNode) {
+    for (const old of this.byNode.values()) {
       if (this.keptEntries <= KEPT_TOTAL) break;
-      if (old === h) continue;
-      this.keptEntries -= entriesOf(old.listings);
-      this.byNode.delete(id);
+      if (old !== h) this.forget(old);
     }
+  }
+
+  /** Drop a handle-less dir's handle with its listings. */
+  private forget(h: DirHandle): void {
+    this.keptEntries -= entriesOf(h.listings);
+    this.byNode.delete(h.nodeid);
   }
 
   /** A new listing's generation: none other the daemon made has it (until 2^29 more were made). */
@@ -136,14 +140,9 @@ export class DirHandles {
     if (h) this.byNode.delete(nodeid);
     else h = { nodeid, listings: [] };
     this.byNode.set(nodeid, h);
-    if (this.byNode.size > NODE_LISTINGS) {
-      const [id, old] = this.byNode.entries().next().value!;
-      this.keptEntries -= entriesOf(old.listings);
-      this.byNode.delete(id);
-    }
+    if (this.byNode.size > NODE_LISTINGS) this.forget(this.byNode.values().next().value!);
     return h;
   }
-
 }
 
 function entriesOf(listings: readonly Listing[]): number {

@@ -55,8 +55,9 @@ export class OverlayFs implements LowLevelFs {
   }
 
   /**
-   * EROFS on a mount that can never write (read-only.ts): after a remount rw, which a FUSE mount
-   * allows and the kernel's overlay refuses for such a mount, the change is refused here.
+   * EROFS on a mount that can never write (OverlayConfig.writable): after a remount rw, which a
+   * FUSE mount allows and the kernel's overlay refuses for such a mount, the change is refused here
+   * (ops-read-only.ts does the same on fuse-native).
    */
   private refuse(nodeid: number): void {
     if (!this.ovl.cfg.writable) fail('EROFS', `node ${nodeid}`);

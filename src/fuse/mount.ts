@@ -52,7 +52,7 @@ function randomUuid(): string {
  * read-only for good, after one line on `warn`, when work/ cannot be made, as the kernel's
  * "failed to create directory …; mounting read-only".
  */
-export function prepareLayers(cfg: OverlayConfig, warn = (line: string) => process.stderr.write(line + '\n')): OverlayConfig {
+function prepareLayers(cfg: OverlayConfig, warn = (line: string) => process.stderr.write(line + '\n')): OverlayConfig {
   let mounted = cfg;
   if (cfg.upperdir !== undefined && cfg.workdir !== undefined) {
     const fault = prepareWorkdir(cfg.workdir, cfg.volatile);

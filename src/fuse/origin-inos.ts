@@ -33,8 +33,4 @@ export class OriginInos {
   set(st: RealStat, ino: bigint): void {
     this.byIno.set(st.ino, { ctimeSec: st.ctimeSec, ctimeNsec: st.ctimeNsec, ino });
   }
-
-  get size(): number {
-    return this.byIno.size;
-  }
 }
