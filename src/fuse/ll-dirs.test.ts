@@ -55,14 +55,38 @@ t.test('handle-less readers of one dir at once each go on in the listing they st
   // first reader's next cookie must still read its own (a review saw names twice or never).
   const { fs, d } = mounted(t, 'always', InitFlag.NO_OPENDIR_SUPPORT);
   t.throws(() => fs.opendir(ctx, d, 0), { code: 'ENOSYS' });
+  const other = { ...ctx, pid: 2 };
   const first = [...fs.readdir(ctx, d, 0, 0)];
   const [head, rest] = [first.slice(0, 3), first.slice(3)];
   fs.unlink(ctx, d, head[2]!.name === 'a' ? 'b' : 'a');
   fs.create(ctx, d, 'e', 0o100644, 1, 0);
-  const second = names(fs.readdir(ctx, d, 0, 0));
+  const second = names(fs.readdir(other, d, 0, 0));
   t.ok(second.includes('e'), 'the second reader sees the dir as it is now');
   t.same(names(fs.readdir(ctx, d, 0, head.at(-1)!.off)), rest.map((e) => e.name), 'the first reader goes on in its own listing');
   t.same([...first.map((e) => e.name)].sort(), ['.', '..', 'a', 'b', 'c'], 'each name of it once');
+});
+
+t.test('every listing of a dir gives a name the same cookie, so any reader finds its place in any of them', async (t) => {
+  // The kernel keeps one dir cache per dir, filled by one reader's stream, and every other reader
+  // looks its position up there; where that cache ends at a page boundary a position not in it
+  // reads as the end of the dir (6.18's fuse_readdir_cached): two readers of a 128-entry dir at once
+  // cut one short when each listing had cookies of its own.
+  const { fs, d } = mounted(t, 'always', InitFlag.NO_OPENDIR_SUPPORT);
+  t.throws(() => fs.opendir(ctx, d, 0), { code: 'ENOSYS' });
+  const cookies = (l: Array<{ name: string; off: number }>) => Object.fromEntries(l.map((e) => [e.name, e.off]));
+  const first = [...fs.readdir(ctx, d, 0, 0)];
+  const second = [...fs.readdir({ ...ctx, pid: 2 }, d, 0, 0)];
+  t.same(cookies(second), cookies(first), 'the same names, the same cookies');
+  fs.unlink(ctx, d, 'b');
+  fs.create(ctx, d, 'e', 0o100644, 1, 0);
+  const third = [...fs.readdir({ ...ctx, pid: 3 }, d, 0, 0)];
+  const kept = cookies(third);
+  for (const n of ['.', '..', 'a', 'c']) t.equal(kept[n], cookies(first)[n], `${n} keeps its cookie after a change`);
+  t.notOk(Object.values(cookies(first)).includes(kept.e!), 'the new name has a cookie of its own');
+  // A fourth process that read up to `a` in the first listing goes on after a's place in the newest.
+  const a = first.findIndex((e) => e.name === 'a');
+  const tail = names(fs.readdir({ ...ctx, pid: 4 }, d, 0, first[a]!.off));
+  t.same(tail.filter((n) => n !== 'e'), first.slice(a + 1).map((e) => e.name).filter((n) => n !== 'b'), 'the names after a, b gone');
 });
 
 t.test('READDIRPLUS after a name in the dir changed does not take the listing\'s resolution of it', async (t) => {

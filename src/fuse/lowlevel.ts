@@ -244,7 +244,7 @@ export class OverlayFs implements LowLevelFs {
 
   readdir(ctx: RequestContext, nodeid: number, fh: number, offset: number): Iterable<DirEntry> {
     this.core.enter(ctx);
-    return readDir(this.core, this.dirs, nodeid, fh, offset);
+    return readDir(this.core, this.dirs, nodeid, fh, offset, ctx.pid);
   }
 
   releasedir(ctx: RequestContext, nodeid: number, fh: number): void {

@@ -265,6 +265,17 @@ function copyByHand(fdIn: number, fdOut: number, src: string, dst: string): void
 const SEEK_SET = 0;
 
 /**
+ * One getdents64 call of `bufSize` bytes on the open dir `fd`, '.' and '..' included; [] at its
+ * end. Readers of one dir taking turns call by call show how their positions interleave.
+ */
+export function getdentsOnce(fd: number, bufSize: number, path = `fd ${fd}`): RawDirent[] {
+  const out: RawDirent[] = [];
+  const buf = Buffer.allocUnsafe(bufSize);
+  parse(buf, check(c.getdents64(fd, buf, bufSize) as number, 'getdents64', path), out, true);
+  return out;
+}
+
+/**
  * Rewind a directory fd the caller holds open and read all its entries again: the "rewinddir +
  * readdir on the same open dir" that shows overlayfs's per-open-file merged-dir cache (spec S39).
  */

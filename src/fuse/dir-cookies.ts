@@ -1,0 +1,133 @@
+// The cookies of a dir's listings: the `off` of each entry, the position the next READDIR goes on
+// from. The kernel keeps one dir cache per dir inode (FOPEN_CACHE_DIR), filled from the stream of
+// whichever reader started it, and every reader of the dir looks its position up in that cache by
+// cookie. A reader whose cookie is not there reads on from the daemon, except where the cache ends
+// exactly at a page boundary: there fuse_readdir_cached (6.18) answers end-of-dir instead. When
+// every listing had cookies of its own, a reader beside another one was cut short so (the rest of
+// its listing never read: 1 listing in ~800 with two listers beside two writers, every time with
+// two readers of a 128-entry dir at once). So a name keeps its cookie from one listing of the dir
+// to the next, as an ext4 dir's hash cookies do, and a reader's position is found in any listing
+// that still has its name.
+//
+// A family holds the order of every name listed in it, names gone since included (a reader that
+// stopped at one goes on after its place), and each name's cookie. A new listing keeps the cookies
+// of the longest run of its names that are in the family's order, and gives the rest new ones,
+// placed where the listing has them: a lower name copied up moves to the upper's part of a merged
+// listing, and a name made again on tmpfs comes first. A family that holds more gone names than
+// live ones (plus SLACK), or has no ids left, makes way for a new one with a new generation.
+
+/** Cookie = generation · INDEX_SPAN + id (id ≥ 1); under 2^53 for every generation. */
+export const INDEX_BITS = 24;
+export const INDEX_SPAN = 2 ** INDEX_BITS;
+export const GENERATIONS = 2 ** (53 - INDEX_BITS) - 1;
+/** Gone names a family keeps beyond as many as its newest listing has. */
+const SLACK = 1024;
+
+export class CookieFamily {
+  /** The family's order: each name once per place it was listed at, with that place's id (null: ids 1..n, the first listing's). */
+  private names: readonly string[];
+  private ids: number[] | null = null;
+  /** id → index in the order, name → its newest id; built at the first fold (a family read once needs neither). */
+  private rankOf: Map<number, number> | null = null;
+  private idOf: Map<string, number> | null = null;
+  private nextId: number;
+
+  /** A family whose first listing is `names`: their ids are 1..n in order. */
+  constructor(
+    readonly gen: number,
+    names: readonly string[],
+  ) {
+    // Not copied: a listing's names are never changed after it is taken.
+    this.names = names;
+    this.nextId = names.length + 1;
+  }
+
+  cookie(id: number): number {
+    return this.gen * INDEX_SPAN + id;
+  }
+
+  /** Names held, gone ones included (what the family costs). */
+  get size(): number {
+    return this.names.length;
+  }
+
+  /** Where the name with `id` stands in the order, or undefined for an id never handed out. */
+  rank(id: number): number | undefined {
+    if (this.rankOf === null) return id >= 1 && id <= this.names.length ? id - 1 : undefined;
+    return this.rankOf.get(id);
+  }
+
+  /**
+   * The ids of a new listing's `names` (in its order), the order extended to take it; null when
+   * the family is spent and a new one must start.
+   */
+  fold(names: readonly string[]): number[] | null {
+    this.index();
+    const idOf = this.idOf!;
+    const ranks = names.map((n) => {
+      const id = idOf.get(n);
+      return id === undefined ? -1 : this.rankOf!.get(id)!;
+    });
+    const kept = longestRising(ranks);
+    let fresh = 0;
+    for (let i = 0; i < names.length; i++) if (!kept[i]) fresh++;
+    if (this.names.length + fresh > 2 * names.length + SLACK || this.nextId + fresh >= INDEX_SPAN) return null;
+    const out: number[] = new Array(names.length);
+    const order: string[] = [];
+    const ids: number[] = [];
+    let j = 0;
+    for (let i = 0; i < names.length; i++) {
+      if (kept[i]) {
+        // Everything up to the kept name's place, gone names included, stays where it was.
+        for (; j <= ranks[i]!; j++) order.push(this.names[j]!), ids.push(this.idAt(j));
+        out[i] = ids[ids.length - 1]!;
+      } else {
+        out[i] = this.nextId++;
+        order.push(names[i]!), ids.push(out[i]!);
+        idOf.set(names[i]!, out[i]!);
+      }
+    }
+    for (; j < this.names.length; j++) order.push(this.names[j]!), ids.push(this.idAt(j));
+    this.names = order;
+    this.ids = ids;
+    this.rankOf = new Map();
+    for (let k = 0; k < ids.length; k++) this.rankOf.set(ids[k]!, k);
+    return out;
+  }
+
+  private idAt(k: number): number {
+    return this.ids === null ? k + 1 : this.ids[k]!;
+  }
+
+  private index(): void {
+    if (this.rankOf !== null) return;
+    this.rankOf = new Map();
+    this.idOf = new Map();
+    for (let k = 0; k < this.names.length; k++) {
+      this.rankOf.set(this.idAt(k), k);
+      this.idOf.set(this.names[k]!, this.idAt(k));
+    }
+  }
+}
+
+/** Which of `ranks` (−1: none) form a longest strictly rising run, in O(n log n) (patience sorting). */
+export function longestRising(ranks: readonly number[]): boolean[] {
+  const tails: number[] = [];
+  const prev = new Int32Array(ranks.length).fill(-1);
+  for (let i = 0; i < ranks.length; i++) {
+    const r = ranks[i]!;
+    if (r < 0) continue;
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ranks[tails[mid]!]! < r) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) prev[i] = tails[lo - 1]!;
+    tails[lo] = i;
+  }
+  const kept = new Array<boolean>(ranks.length).fill(false);
+  for (let i = tails.length ? tails[tails.length - 1]! : -1; i >= 0; i = prev[i]!) kept[i] = true;
+  return kept;
+}
