@@ -61,3 +61,13 @@ function inOurUserNs(pid: number): boolean {
     return true;
   }
 }
+
+/** The process (thread group) of thread `tid`, from /proc; −1 when it is gone or unreadable. */
+export function tgidOf(tid: number): number {
+  try {
+    const tgid = /^Tgid:\s*(\d+)$/m.exec(readFileSync(`/proc/${tid}/status`, 'latin1'))?.[1];
+    return tgid === undefined ? -1 : Number(tgid);
+  } catch {
+    return -1;
+  }
+}

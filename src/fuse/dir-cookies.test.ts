@@ -1,14 +1,31 @@
 // Cookie families: a name keeps its cookie across listings of a dir, whatever came and went
 // around it; names that moved get new ones; a family that gathered too many gone names ends.
 import t from 'tap';
-import { CookieFamily, INDEX_SPAN, longestRising } from './dir-cookies.js';
+import { CookieFamily, INDEX_SPAN, heaviestRising } from './dir-cookies.js';
 
-t.test('longestRising keeps a longest strictly rising run, skipping names the family lacks', async (t) => {
-  t.same(longestRising([0, 1, 2]), [true, true, true]);
-  t.same(longestRising([5, 0, 1, 2]), [false, true, true, true], 'a name moved to the front');
-  t.same(longestRising([0, -1, 1, 3, 2]).filter(Boolean).length, 3);
-  t.same(longestRising([-1, -1]), [false, false]);
-  t.same(longestRising([]), []);
+t.test('heaviestRising keeps the strictly rising run of most weight, skipping names the family lacks', async (t) => {
+  const one = (ranks: number[]) => heaviestRising(ranks, ranks.map(() => 1), 8);
+  t.same(one([0, 1, 2]), [true, true, true]);
+  t.same(one([5, 0, 1, 2]), [false, true, true, true], 'a name moved to the front');
+  t.same(one([0, -1, 1, 3, 2]).filter(Boolean).length, 3);
+  t.same(one([-1, -1]), [false, false]);
+  t.same(one([]), []);
+  t.same(one([2, 2, 3]).filter(Boolean).length, 2, 'one rank once');
+  t.same(heaviestRising([3, 0, 1], [9, 1, 1], 8), [true, false, false], 'one heavy name outweighs two light ones');
+});
+
+t.test('a name of the last listing keeps its cookie against names made again around it', async (t) => {
+  // A review's case: x and a listed, x removed, then x made again after a.
+  const f = new CookieFamily(1, ['.', '..', 'x', 'a']);
+  t.same(f.fold(['.', '..', 'a']), [1, 2, 4]);
+  const ids = f.fold(['.', '..', 'a', 'x'])!;
+  t.equal(ids[2], 4, 'a keeps its cookie');
+  t.ok(ids[3]! > 4, 'x, made again after it, gets a new one');
+  // tmpfs lists names made again first: n0 and n1 gone and made again before n3.
+  const g = new CookieFamily(2, ['n0', 'n1', 'n3']);
+  g.fold(['n3']);
+  const again = g.fold(['n0', 'n4', 'n1', 'n3'])!;
+  t.equal(again[3], 3, 'n3 keeps its cookie');
 });
 
 t.test('a family keeps cookies for names still listed and places new ones where listed', async (t) => {

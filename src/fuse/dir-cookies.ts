@@ -11,10 +11,12 @@
 //
 // A family holds the order of every name listed in it, names gone since included (a reader that
 // stopped at one goes on after its place), and each name's cookie. A new listing keeps the cookies
-// of the longest run of its names that are in the family's order, and gives the rest new ones,
-// placed where the listing has them: a lower name copied up moves to the upper's part of a merged
-// listing, and a name made again on tmpfs comes first. A family that holds more gone names than
-// live ones (plus SLACK), or has no ids left, makes way for a new one with a new generation.
+// of the heaviest run of its names that stand in the family's order, a name of the last listing
+// outweighing all the names made again since together (a review saw a name that never changed
+// lose its cookie to two re-created around it, and a reader then miss it), and gives the rest new
+// ones, placed where the listing has them: a name made again on tmpfs comes first. A family that
+// holds more gone names than live ones (plus SLACK), or has no ids left, makes way for a new one
+// with a new generation.
 
 /** Cookie = generation · INDEX_SPAN + id (id ≥ 1); under 2^53 for every generation. */
 export const INDEX_BITS = 24;
@@ -30,6 +32,8 @@ export class CookieFamily {
   /** id → index in the order, name → its newest id; built at the first fold (a family read once needs neither). */
   private rankOf: Map<number, number> | null = null;
   private idOf: Map<string, number> | null = null;
+  /** The ids of the last listing folded in (null: the first one's, 1..n). */
+  private latest: Set<number> | null = null;
   private nextId: number;
 
   /** A family whose first listing is `names`: their ids are 1..n in order. */
@@ -64,11 +68,16 @@ export class CookieFamily {
   fold(names: readonly string[]): number[] | null {
     this.index();
     const idOf = this.idOf!;
-    const ranks = names.map((n) => {
-      const id = idOf.get(n);
-      return id === undefined ? -1 : this.rankOf!.get(id)!;
-    });
-    const kept = longestRising(ranks);
+    const latest = this.latest;
+    const heavy = names.length + 1;
+    const ranks = new Array<number>(names.length);
+    const weights = new Array<number>(names.length);
+    for (let i = 0; i < names.length; i++) {
+      const id = idOf.get(names[i]!);
+      ranks[i] = id === undefined ? -1 : this.rankOf!.get(id)!;
+      weights[i] = id !== undefined && (latest === null || latest.has(id)) ? heavy : 1;
+    }
+    const kept = heaviestRising(ranks, weights, this.names.length);
     let fresh = 0;
     for (let i = 0; i < names.length; i++) if (!kept[i]) fresh++;
     if (this.names.length + fresh > 2 * names.length + SLACK || this.nextId + fresh >= INDEX_SPAN) return null;
@@ -88,6 +97,7 @@ export class CookieFamily {
       }
     }
     for (; j < this.names.length; j++) order.push(this.names[j]!), ids.push(this.idAt(j));
+    this.latest = new Set(out);
     this.names = order;
     this.ids = ids;
     this.rankOf = new Map();
@@ -110,24 +120,26 @@ export class CookieFamily {
   }
 }
 
-/** Which of `ranks` (−1: none) form a longest strictly rising run, in O(n log n) (patience sorting). */
-export function longestRising(ranks: readonly number[]): boolean[] {
-  const tails: number[] = [];
+/**
+ * Which of `ranks` (−1: none; each below `span`) form the strictly rising run of the greatest
+ * total weight, in O(n log span): a Fenwick tree of the best run ending below each rank.
+ */
+export function heaviestRising(ranks: readonly number[], weights: readonly number[], span: number): boolean[] {
+  const best = new Float64Array(span + 1);
+  const endsAt = new Int32Array(span + 1).fill(-1);
   const prev = new Int32Array(ranks.length).fill(-1);
+  let top = 0;
+  let last = -1;
   for (let i = 0; i < ranks.length; i++) {
     const r = ranks[i]!;
     if (r < 0) continue;
-    let lo = 0;
-    let hi = tails.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (ranks[tails[mid]!]! < r) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo > 0) prev[i] = tails[lo - 1]!;
-    tails[lo] = i;
+    let before = 0;
+    for (let p = r; p > 0; p -= p & -p) if (best[p]! > before) (before = best[p]!), (prev[i] = endsAt[p]!);
+    const mine = before + weights[i]!;
+    for (let p = r + 1; p <= span; p += p & -p) if (mine > best[p]!) (best[p] = mine), (endsAt[p] = i);
+    if (mine > top) (top = mine), (last = i);
   }
   const kept = new Array<boolean>(ranks.length).fill(false);
-  for (let i = tails.length ? tails[tails.length - 1]! : -1; i >= 0; i = prev[i]!) kept[i] = true;
+  for (let i = last; i >= 0; i = prev[i]!) kept[i] = true;
   return kept;
 }

@@ -361,6 +361,11 @@ export class LlCore {
    * the old one from the kernel's dir cache (a listing right after a lookup that made its dir
    * impure showed the old d_ino under load).
    */
+  /** Drop the kernel's cached listing of dir `nodeid` before the request is answered (ll-dirs.ts take). */
+  dropListing(nodeid: number): void {
+    if (this.policy.mode !== 'never') this.invalidate(nodeid, true, 0, -1, true);
+  }
+
   private invalidate(nodeid: number, data: boolean, off = 0, len = -1, beforeReply = false): void {
     // Only a drop the reply waited for is known to have landed: one handed over without a wait may
     // still be on its way when the next copy-up needs to know what the kernel holds.

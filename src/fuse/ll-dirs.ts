@@ -1,57 +1,20 @@
-// Directory handles of the node-based transport. The merged listing is taken at the first READDIR
-// (not at OPENDIR: with the kernel's dir cache most opens never read), kept for the handle's life
-// so cookies stay stable across calls, and taken afresh when a reader seeks back to 0 (rewinddir).
-// When the kernel keeps every listing anyway (FOPEN_CACHE_DIR in this cache mode) and supports
-// FUSE_NO_OPENDIR_SUPPORT, OPENDIR answers ENOSYS once and the kernel stops sending OPENDIR and
-// RELEASEDIR (two round trips per opendir(3) of a cached dir, all a warm walk asked); its READDIRs
-// then carry fh 0 and the listing is kept per node instead, from offset 0 to the end. A name
+// READDIR on the node-based transport. The merged listing is taken at the first READDIR (not at
+// OPENDIR: with the kernel's dir cache most opens never read) and afresh when a reader seeks back
+// to 0 (rewinddir). When the kernel keeps every listing anyway (FOPEN_CACHE_DIR in this cache
+// mode) and supports FUSE_NO_OPENDIR_SUPPORT, OPENDIR answers ENOSYS once and the kernel stops
+// sending OPENDIR and RELEASEDIR (two round trips per opendir(3) of a cached dir, all a warm walk
+// asked); its READDIRs then carry fh 0 and read the dir's shared handle (dir-handles.ts). A name
 // keeps its cookie from one listing of a dir to the next (dir-cookies.ts): every reader of a dir
 // the kernel caches finds its position by cookie in that one cache.
+import { tgidOf } from './caller-creds.js';
+import { CookieFamily, INDEX_SPAN } from './dir-cookies.js';
+import type { DirHandle, DirHandles, Listing } from './dir-handles.js';
 import { fail } from './errno.js';
-import { InitFlag } from './protocol/index.js';
 import type { LlCore } from './ll-core.js';
 import { type Node, lookupDir } from './lookup.js';
-import { CookieFamily, GENERATIONS, INDEX_SPAN } from './dir-cookies.js';
 import { listDir } from './readdir.js';
-import { FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, type DirEntry, type Opened } from './session/filesystem.js';
+import { FOPEN_CACHE_DIR, type DirEntry, type Opened } from './session/filesystem.js';
 
-/** One merged listing, as taken at a READDIR from offset 0. */
-interface Listing {
-  /** Its entries' cookies are this family's (dir-cookies.ts). */
-  family: CookieFamily;
-  entries: DirEntry[];
-  /**
-   * The nodes it resolved, by name, until READDIRPLUS has looked each up once; null once a name
-   * of the dir changed after it was taken (READDIRPLUS then looks each name up afresh).
-   */
-  resolved: Map<string, Node> | null;
-  /** LlCore.namesEpoch when it was taken: a later change of the dir's names makes `resolved` stale. */
-  takenAt: number;
-  /** Listing.changesWhenImpure of `entries`. */
-  changesWhenImpure: boolean;
-  /** Listing.error: a READDIR from the end of `entries` on answers it. */
-  error?: string;
-  /** The process that read it from 0: its later READDIRs go on in it, as in its own open dir on the kernel's overlay. */
-  pid: number;
-  /** When a READDIR last read it (ms), for KEPT_MS. */
-  readAt: number;
-}
-
-interface DirHandle {
-  nodeid: number;
-  /** Newest first: one for an OPENDIR handle; for a dir's shared handle those still read (KEPT_MS). */
-  listings: Listing[];
-}
-
-/**
- * Shared handles (fh 0, and OPENDIR handles whose listings the kernel caches) kept: those of the
- * dirs read last, oldest dropped first, at most this many dirs and KEPT_TOTAL names (~100 bytes
- * each). A listing read to its end is kept too: other readers may be reading it through the
- * kernel's dir cache, and go on with its cookies once the cache is dropped (with 64 dirs, a reader
- * in the middle of one lost it to a walk of 64 others).
- */
-const NODE_LISTINGS = 1024;
-const KEPT_TOTAL = 400_000;
 /**
  * A shared handle's listings kept besides its newest: a process still in an older one goes on in
  * it. Every reader of a dir the kernel caches shares it, and each READDIR from offset 0 takes the
@@ -62,115 +25,30 @@ const KEPT_GENERATIONS = 32;
 const KEPT_MS = 5000;
 const KEPT_ENTRIES = 200_000;
 
-export class DirHandles {
-  private readonly open = new Map<number, DirHandle>();
-  private next = 1;
-  /** Set once OPENDIR answered ENOSYS: fh 0 is then the kernel's one handle of every dir. */
-  private handleless = false;
-  private readonly byNode = new Map<number, DirHandle>();
-  private gen = 0;
-  /** Names the listings and families of byNode's handles hold. */
-  private keptEntries = 0;
-
-  add(h: DirHandle): number {
-    while (this.open.has(this.next) || this.next === 0) this.next = (this.next + 1) >>> 0;
-    const fh = this.next++;
-    this.open.set(fh, h);
-    return fh;
-  }
-
-  remove(fh: number): void {
-    this.open.delete(fh);
-  }
-
-  clear(): void {
-    this.open.clear();
-    this.byNode.clear();
-    this.keptEntries = 0;
-  }
-
-  /** Stop OPENDIR for good, if the kernel can and would cache every listing we hand it anyway. */
-  goHandleless(core: LlCore): boolean {
-    const cached = FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE;
-    if (!this.handleless && core.policy.opendirFlags() === cached && core.session.grantedFlags & InitFlag.NO_OPENDIR_SUPPORT) this.handleless = true;
-    return this.handleless;
-  }
-
-  /**
-   * A shared handle's listings are now `listings` (newest first): counted against KEPT_TOTAL,
-   * for which the dirs read longest ago lose theirs.
-   */
-  relist(h: DirHandle, listings: Listing[]): void {
-    this.keptEntries += costOf(listings) - costOf(h.listings);
-    h.listings = listings;
-    for (const old of this.byNode.values()) {
-      if (this.keptEntries <= KEPT_TOTAL) break;
-      if (old !== h) this.forget(old);
-    }
-  }
-
-  /** Drop a shared handle with its listings. */
-  private forget(h: DirHandle): void {
-    this.keptEntries -= costOf(h.listings);
-    this.byNode.delete(h.nodeid);
-  }
-
-  /** A new family's generation: none other the daemon made has it (until 2^29 more were made). */
-  nextGen(): number {
-    this.gen = (this.gen % GENERATIONS) + 1;
-    return this.gen;
-  }
-
-  /**
-   * The handle READDIR `fh` reads: the node's shared one for fh 0 after the ENOSYS, and for an
-   * OPENDIR handle whose listings the kernel caches (`cached`: every reader of the dir inode shares
-   * that cache, so cookies must be the dir's, not the handle's); else the handle OPENDIR gave.
-   */
-  of(nodeid: number, fh: number, cached: boolean): DirHandle | undefined {
-    if (fh === 0 ? !this.handleless : !cached || !this.open.has(fh)) return this.open.get(fh);
-    let h = this.byNode.get(nodeid);
-    if (h) this.byNode.delete(nodeid);
-    else h = { nodeid, listings: [] };
-    this.byNode.set(nodeid, h);
-    if (this.byNode.size > NODE_LISTINGS) this.forget(this.byNode.values().next().value!);
-    return h;
-  }
-}
-
-/** Names held by `listings` and their families (each family once). */
-function costOf(listings: readonly Listing[]): number {
-  let n = 0;
-  const families = new Set<CookieFamily>();
-  for (const l of listings) {
-    n += l.entries.length;
-    if (!families.has(l.family)) families.add(l.family), (n += l.family.size);
-  }
-  return n;
-}
-
 export function openDir(core: LlCore, dirs: DirHandles, nodeid: number): Opened {
   // ENOENT / ENOTDIR now rather than at the first READDIR.
   lookupDir(core.ovl, core.pathOf(core.rec(nodeid)));
   if (dirs.goHandleless(core)) fail('ENOSYS', 'OPENDIR: the kernel keeps the listings (FUSE_NO_OPENDIR_SUPPORT)');
-  return { fh: dirs.add({ nodeid, listings: [] }), openFlags: core.policy.opendirFlags() };
+  const openFlags = core.policy.opendirFlags();
+  return { fh: dirs.add(nodeid, (openFlags & FOPEN_CACHE_DIR) !== 0), openFlags };
 }
 
 /**
  * The dir's names now, with the cookies of `family` where it can keep them (a new family, from
- * DirHandles.nextGen, where there is none or it is spent).
+ * DirHandles.nextGen, where there is none or it is spent); it becomes the handle's family.
  */
-function snapshot(core: LlCore, dirs: DirHandles, nodeid: number, family: CookieFamily | undefined, pid: number): Listing {
+function snapshot(core: LlCore, dirs: DirHandles, h: DirHandle, family: CookieFamily | undefined, pid: number): Listing {
   const resolved = new Map<string, Node>();
   const takenAt = core.namesEpoch;
-  const path = core.pathOf(core.rec(nodeid));
+  const path = core.pathOf(core.rec(h.nodeid));
   const listing = listDir(core.ovl, path, resolved);
   // Cookies past the index bits would name another family's entries: refused, not misread.
   if (listing.names.length >= INDEX_SPAN) fail('EOVERFLOW', `${path}: more than ${INDEX_SPAN - 1} names`);
-  let ids = family?.fold(listing.names) ?? null;
-  if (ids === null) {
-    family = new CookieFamily(dirs.nextGen(), listing.names);
-    ids = null;
-  }
+  const before = family?.size ?? 0;
+  const ids = family?.fold(listing.names) ?? null;
+  if (ids === null) family = new CookieFamily(dirs.nextGen(), listing.names);
+  h.family = family!;
+  if (h.shared) dirs.keepFamily(h.nodeid, family!, ids === null ? family!.size : family!.size - before);
   const out: DirEntry[] = new Array(listing.names.length);
   for (let i = 0; i < listing.names.length; i++) {
     const name = listing.names[i]!;
@@ -178,7 +56,87 @@ function snapshot(core: LlCore, dirs: DirHandles, nodeid: number, family: Cookie
     out[i] = { name, ino: listing.dIno[i]!, type: (listing.shown[i]!.st.mode >> 12) & 0xf, off: family!.cookie(ids === null ? i + 1 : ids[i]!) };
     if (listing.unlooked.has(name)) out[i]!.noLookup = true;
   }
-  return { family: family!, entries: out, resolved, takenAt, changesWhenImpure: listing.changesWhenImpure, error: listing.error, pid, readAt: 0 };
+  const { changesWhenImpure, error } = listing;
+  return { family: family!, entries: out, resolved, takenAt, changesWhenImpure, error, pid, tgid: -1, readAt: 0, ended: false };
+}
+
+/**
+ * A new listing of the handle's dir, kept with those still read. Where another reader is in the
+ * middle of a listing of other names, the kernel's cached listing is dropped first: that cache is
+ * filled from one reader's stream, and a reader whose place (a name the cache lacks: made or
+ * removed since) is not in it reads end-of-dir there when the cache ends on a page boundary
+ * (fuse_readdir_cached, 6.18), where it should read on from the daemon; without the cache it does.
+ */
+function take(core: LlCore, dirs: DirHandles, h: DirHandle, family: CookieFamily | undefined, pid: number, now: number): Listing {
+  const l = snapshot(core, dirs, h, family, pid);
+  // An unshared OPENDIR handle has one reader: its old listing goes.
+  if (!h.shared) h.listings = [l];
+  else {
+    if (h.listings.some((k) => !k.ended && now - k.readAt < KEPT_MS && core.namesChangedSince(h.nodeid, k.takenAt))) core.dropListing(h.nodeid);
+    let kept = 0;
+    const older = h.listings.filter((k, i) => i < KEPT_GENERATIONS && now - k.readAt < KEPT_MS && (kept += k.entries.length) <= KEPT_ENTRIES);
+    dirs.relist(h, [l, ...older]);
+  }
+  return l;
+}
+
+/**
+ * Of the listings of one family, the one the reader `pid` (a thread) goes on in: the one its
+ * thread or, failing that, its process took (as its own open dir on the kernel's overlay), else
+ * the newest, which is where the kernel's dir cache, filled by one reader, sends the others.
+ */
+function ownListing(ofFamily: Listing[], pid: number): Listing | undefined {
+  if (ofFamily.length <= 1) return ofFamily[0];
+  const same = ofFamily.find((k) => k.pid === pid);
+  if (same) return same;
+  // Node's fs.opendir, Go and others read a dir from whichever thread is free.
+  const tgid = tgidOf(pid);
+  if (tgid < 0) return ofFamily[0];
+  for (const k of ofFamily) if ((k.tgid < 0 ? (k.tgid = tgidOf(k.pid)) : k.tgid) === tgid) return k;
+  return ofFamily[0];
+}
+
+/**
+ * The listing READDIR at cookie `offset` reads, and the index it starts at. From 0 the listing is
+ * taken afresh. A later cookie goes on after its name's place in the family (ownListing); where
+ * no listing of the family is kept, in a fresh one folded into the family, if the family is kept;
+ * else (DirHandles: FAMILY_NAMES) at the cookie's id as an index, which a family's first listing's
+ * cookies are.
+ */
+function listingAt(core: LlCore, dirs: DirHandles, h: DirHandle, offset: number, pid: number): [Listing, number] {
+  const now = Date.now();
+  if (offset === 0) {
+    const fresh = take(core, dirs, h, h.family, pid, now);
+    fresh.readAt = now;
+    return [fresh, 0];
+  }
+  const gen = Math.floor(offset / INDEX_SPAN);
+  const id = offset % INDEX_SPAN;
+  let l = ownListing(h.listings.filter((k) => k.family.gen === gen), pid);
+  let rank = l?.family.rank(id);
+  if (l === undefined || rank === undefined) {
+    const family = h.family?.gen === gen ? h.family : h.shared ? dirs.family(h.nodeid, gen) : undefined;
+    rank = family?.rank(id);
+    l = take(core, dirs, h, rank === undefined ? h.family : family, pid, now);
+    // A spent family gave way to a new one: the cookie's place is not in it.
+    if (l.family !== family) rank = undefined;
+  }
+  l.readAt = now;
+  return [l, rank === undefined ? Math.min(id, l.entries.length) : after(l, rank)];
+}
+
+/** The index of the first entry of `l` that its family places after `rank`. */
+function after(l: Listing, rank: number): number {
+  const f = l.family;
+  const base = f.gen * INDEX_SPAN;
+  let lo = 0;
+  let hi = l.entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (f.rank(l.entries[mid]!.off - base)! <= rank) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
@@ -199,67 +157,19 @@ function* from(core: LlCore, nodeid: number, l: Listing, index: number): Generat
   }
 }
 
-/**
- * The listing READDIR at cookie `offset` reads, and the index it starts at. From 0 the listing is
- * taken afresh. Later cookies go on after the cookie's name, in the listing the same process
- * took (as its own open dir would on the kernel's overlay), else in the newest of the family:
- * that is where the kernel's dir cache, filled by one reader, sends the others. A cookie of a
- * family no longer kept is read from a fresh listing at its id (a family's first ids are its
- * first listing's indices).
- */
-function listingAt(core: LlCore, dirs: DirHandles, h: DirHandle, shared: boolean, offset: number, pid: number): [Listing, number] {
-  const gen = Math.floor(offset / INDEX_SPAN);
-  const id = offset % INDEX_SPAN;
-  const now = Date.now();
-  let l: Listing | undefined;
-  let index = 0;
-  if (offset !== 0) {
-    const ofFamily = h.listings.filter((k) => k.family.gen === gen);
-    l = ofFamily.find((k) => k.pid === pid) ?? ofFamily[0];
-    const rank = l?.family.rank(id);
-    if (rank === undefined) l = undefined;
-    else index = after(l!, rank);
-  }
-  if (l === undefined) {
-    l = snapshot(core, dirs, h.nodeid, h.listings[0]?.family, pid);
-    if (offset !== 0) index = Math.min(id, l.entries.length);
-    // An unshared OPENDIR handle has one reader: its old listing goes.
-    if (!shared) h.listings = [l];
-    else {
-      let kept = 0;
-      const older = h.listings.filter((k, i) => i < KEPT_GENERATIONS && now - k.readAt < KEPT_MS && (kept += k.entries.length) <= KEPT_ENTRIES);
-      dirs.relist(h, [l, ...older]);
-    }
-  }
-  l.readAt = now;
-  return [l, index];
-}
-
-/** The index of the first entry of `l` that its family places after `rank`. */
-function after(l: Listing, rank: number): number {
-  const f = l.family;
-  const base = f.gen * INDEX_SPAN;
-  let lo = 0;
-  let hi = l.entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (f.rank(l.entries[mid]!.off - base)! <= rank) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** The entries from cookie `offset` on; the listing is read here, so its errors reach the reply. */
 export function readDir(core: LlCore, dirs: DirHandles, nodeid: number, fh: number, offset: number, pid: number): Iterable<DirEntry> {
-  const shared = fh === 0 || (core.policy.opendirFlags() & FOPEN_CACHE_DIR) !== 0;
-  const h = dirs.of(nodeid, fh, shared);
+  const h = dirs.of(nodeid, fh);
   if (!h || h.nodeid !== nodeid) fail('EBADF', `dir handle ${fh}`);
-  const [l, index] = listingAt(core, dirs, h, shared, offset, pid);
+  const [l, index] = listingAt(core, dirs, h, offset, pid);
   // Entries before a refused lookup go out first; the request after them gets its errno.
   if (l.error !== undefined && index >= l.entries.length) fail(l.error, `${core.pathOf(core.rec(nodeid))}: a name the listing looks up is refused`);
   core.listingServed(nodeid, l.changesWhenImpure);
-  // A handle-less listing read to its end is the kernel's now: its resolution is not needed again
-  // (its entries are, for readers that go on from the kernel's cache: NODE_LISTINGS).
-  if (shared && index >= l.entries.length) l.resolved = null;
+  if (index >= l.entries.length) {
+    l.ended = true;
+    // A shared listing read to its end is the kernel's now: its resolution is not needed again
+    // (its entries are, for readers that go on from the kernel's cache: NODE_LISTINGS).
+    if (h.shared) l.resolved = null;
+  }
   return from(core, nodeid, l, index);
 }
