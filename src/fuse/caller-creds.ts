@@ -62,6 +62,22 @@ function inOurUserNs(pid: number): boolean {
   }
 }
 
+/**
+ * Whether the calling task is being killed: a fatal signal puts SIGKILL among each of its
+ * threads' pending signals (complete_signal), so it shows in the thread's SigPnd. A task gone or
+ * unreadable counts as not.
+ */
+export function fatalSignalPending(pid: number): boolean {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  } catch {
+    return false;
+  }
+  const pending = /^SigPnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  return pending !== undefined && (BigInt(`0x${pending}`) & (1n << 8n)) !== 0n;
+}
+
 /** The process (thread group) of thread `tid`, from /proc; −1 when it is gone or unreadable. */
 export function tgidOf(tid: number): number {
   try {

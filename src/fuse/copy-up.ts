@@ -236,7 +236,7 @@ const COPY_CHUNK = 1 << 20;
  * across filesystems): the copy is emptied and the caller copies the plain way, as the kernel
  * falls back to filling holes.
  */
-function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolean): boolean {
+function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolean, between: () => void): boolean {
   try {
     for (let pos = 0, dataPos = -1; pos < size; ) {
       if (dataPos < pos) {
@@ -255,10 +255,13 @@ function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolea
       if (n <= 0) break;
       if (writeback && pos + n < size) startWriteback(fdOut, pos, n);
       pos += n;
+      between();
     }
     truncateFd(fdOut, size);
     return true;
-  } catch {
+  } catch (err) {
+    // Ended from `between` (its caller is being killed): no plain copy after it.
+    if (errnoCodeOf(err) === 'EINTR') throw err;
     // SEEK_DATA moved the lower's offset, which the plain copy starts from.
     truncateFd(fdOut, 0);
     seek(fdIn, 0, SEEK_SET);
@@ -274,8 +277,10 @@ function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolea
  */
 function copyData(ovl: Overlay, fdIn: number, from: string, fromSt: RealStat, fdOut: number, size: number, dest: string): void {
   const synced = !ovl.cfg.volatile;
-  if (fromSt.blocks * 512 >= size || !copySparse(fdIn, fdOut, size, synced)) {
-    copyFdData(fdIn, fdOut, from, size, dest, synced ? WRITEBACK_CHUNK : 0);
+  // Between chunks, other requests of the mount are served (Overlay.duringCopy).
+  const between = ovl.duringCopy;
+  if (fromSt.blocks * 512 >= size || !copySparse(fdIn, fdOut, size, synced, between)) {
+    copyFdData(fdIn, fdOut, from, size, dest, synced ? WRITEBACK_CHUNK : 0, between);
     // copy_file_range's chunks may run past `size` in a longer data file; a shorter one leaves
     // the rest a hole (ovl_set_size).
     if (fromSt.size !== BigInt(size)) truncateFd(fdOut, size);

@@ -87,6 +87,18 @@ export class LlCore {
     if (upper) this.io.upperAtime = atimeModeOf(statVfs(upper.via ?? upper.root).flag);
   }
 
+  /** What enter() and a READDIRPLUS keep of the request being served, to put back after another ran inside it (Session.meanwhile). */
+  saveRequest(): () => void {
+    const { caller, namesIn, namesIn2, attrsInReply, prefetchedDir, prefetched } = this;
+    return () => {
+      this.caller = caller;
+      this.namesIn = namesIn;
+      this.namesIn2 = namesIn2;
+      this.attrsInReply = attrsInReply;
+      this.prefetch(prefetchedDir, prefetched);
+    };
+  }
+
   /**
    * A request begins; `namesIn` (and `namesIn2`): the dirs whose names it adds or removes (0:
    * none). The kernel's FUSE client drops its cached listing of those itself (fuse_dir_changed).
@@ -347,6 +359,11 @@ export class LlCore {
     if (listing || rec.id !== this.attrsInReply) this.invalidate(rec.id, listing, 0, -1, wait);
   }
 
+  /** Drop the kernel's cached listing of dir `nodeid` before the request is answered (ll-dirs.ts take). */
+  dropListing(nodeid: number): void {
+    if (this.policy.mode !== 'never') this.invalidate(nodeid, true, 0, -1, true);
+  }
+
   /**
    * Drop the kernel's attributes of node `nodeid`, and with `data` its cached data (pages from
    * `off`, `len` bytes; a dir's listing). The attributes are dropped at once, by the loop
@@ -361,11 +378,6 @@ export class LlCore {
    * the old one from the kernel's dir cache (a listing right after a lookup that made its dir
    * impure showed the old d_ino under load).
    */
-  /** Drop the kernel's cached listing of dir `nodeid` before the request is answered (ll-dirs.ts take). */
-  dropListing(nodeid: number): void {
-    if (this.policy.mode !== 'never') this.invalidate(nodeid, true, 0, -1, true);
-  }
-
   private invalidate(nodeid: number, data: boolean, off = 0, len = -1, beforeReply = false): void {
     // Only a drop the reply waited for is known to have landed: one handed over without a wait may
     // still be on its way when the next copy-up needs to know what the kernel holds.

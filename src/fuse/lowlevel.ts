@@ -70,6 +70,18 @@ export class OverlayFs implements LowLevelFs {
 
   init(session: Session): void {
     this.core.session = session;
+    // A copy-up's data copy lets the session serve others meanwhile; they leave this request's state as it was.
+    if (session.meanwhile) {
+      const meanwhile = session.meanwhile.bind(session);
+      this.ovl.duringCopy = () => {
+        const restore = this.core.saveRequest();
+        try {
+          meanwhile();
+        } finally {
+          restore();
+        }
+      };
+    }
   }
 
   destroy(): void {

@@ -81,6 +81,11 @@ export class Overlay {
   private inoMap: InoMap | null = null;
   /** The whiteouts unlink and rmdir leave: links of one per mount in the work dir (whiteout.ts). */
   readonly whiteouts = new SharedWhiteout(() => this.tempPath());
+  /**
+   * Called between chunks of a copy-up's data: the session serves other requests meanwhile, and
+   * throws EINTR once the copy's caller is being killed (Session.meanwhile). Nothing by default.
+   */
+  duringCopy: () => void = () => {};
 
   constructor(
     readonly cfg: OverlayConfig,

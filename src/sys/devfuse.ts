@@ -98,6 +98,18 @@ export function readDev(fd: number, buf: Buffer): number {
   return checkUnless(c.read(fd, buf, buf.length) as number, READ_ANSWERS, 'read', '/dev/fuse');
 }
 
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
+
+/**
+ * Make reads of the /dev/fuse fd return EAGAIN instead of waiting (or wait again): a request seen
+ * by poll may be gone by the read (interrupted before it was read), and a read that waited then
+ * would hold whatever the reader was in the middle of.
+ */
+export function setDevNonblocking(fd: number, on: boolean): void {
+  check(c.fcntl(fd, F_SETFL, 'int', on ? O_NONBLOCK : 0) as number, 'fcntl', '/dev/fuse');
+}
+
 /** Write `len` bytes of `buf` (a reply or notification) to /dev/fuse: `len`, or a negated errno of WRITE_ANSWERS. */
 export function writeDev(fd: number, buf: Buffer, len: number = buf.length): number {
   return checkUnless(c.write(fd, buf, len) as number, WRITE_ANSWERS, 'write', '/dev/fuse');

@@ -227,9 +227,10 @@ export function copyFileNoatime(src: string, dst: string, size?: number): void {
  * both are on one filesystem; with `size`, stop once that many bytes are copied. With
  * `writebackEvery` (bytes, for a copy an fsync will follow) the copy goes in chunks of that size
  * and each chunk's writeback starts as soon as it is copied, so the fsync waits only for the last.
+ * `between` runs after each chunk (at most BETWEEN_EVERY bytes apart); what it throws ends the copy.
  */
-export function copyFdData(fdIn: number, fdOut: number, src: string, size = Infinity, dst = `fd ${fdOut}`, writebackEvery = 0): void {
-  const chunk = writebackEvery > 0 ? writebackEvery : 1 << 30;
+export function copyFdData(fdIn: number, fdOut: number, src: string, size = Infinity, dst = `fd ${fdOut}`, writebackEvery = 0, between?: () => void): void {
+  const chunk = writebackEvery > 0 ? writebackEvery : between ? BETWEEN_EVERY : 1 << 30;
   for (let done = 0; ; ) {
     const n = checkUnless(c.copy_file_range(fdIn, null, fdOut, null, chunk, 0) as number, NO_KERNEL_COPY, 'copy_file_range', src);
     if (n === 0) return;
@@ -237,16 +238,20 @@ export function copyFdData(fdIn: number, fdOut: number, src: string, size = Infi
       done += n;
       if (done >= size) return;
       if (writebackEvery > 0) startWriteback(fdOut, done - n, n);
+      between?.();
       continue;
     }
     // Layers on different filesystems (EXDEV) or an fs without the call: copy through userspace.
-    return copyByHand(fdIn, fdOut, src, dst);
+    return copyByHand(fdIn, fdOut, src, dst, between);
   }
 }
 
-function copyByHand(fdIn: number, fdOut: number, src: string, dst: string): void {
+/** Bytes copied between two calls of copyFdData's `between` at most (~10 ms of copying here). */
+const BETWEEN_EVERY = 16 << 20;
+
+function copyByHand(fdIn: number, fdOut: number, src: string, dst: string, between?: () => void): void {
   const buf = Buffer.allocUnsafe(1 << 20);
-  for (;;) {
+  for (let done = 0; ; ) {
     let r: number;
     try {
       r = readSync(fdIn, buf, 0, buf.length, null);
@@ -259,6 +264,7 @@ function copyByHand(fdIn: number, fdOut: number, src: string, dst: string): void
     } catch (err) {
       return throwFsError(err, 'write', dst);
     }
+    if ((done += r) % BETWEEN_EVERY < r) between?.();
   }
 }
 

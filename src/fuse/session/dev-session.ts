@@ -26,6 +26,8 @@ export class DevSession implements Session {
   readonly watched: WatchedFd[] = [];
   /** Bumped when watched changes, so the loop rebuilds its poll set. */
   watchGeneration = 0;
+  /** Set by the loop (Meanwhile.serve). */
+  meanwhile?: () => void;
   private readonly attrsOnly = Buffer.alloc(OUT_HEADER_SIZE + 24);
 
   constructor(

@@ -160,6 +160,12 @@ export interface Session {
    * beside /dev/fuse and runs `onReadable` between requests whenever it is readable.
    */
   watchFd(fd: number, onReadable: () => void): void;
+  /**
+   * Called by a request that runs long (a copy-up, between chunks of its data): answers the
+   * requests that came meanwhile and only read, keeps the others for after this one, and throws
+   * EINTR once this request's caller is being killed (session/meanwhile.ts). Absent: nothing.
+   */
+  meanwhile?(): void;
   /** The kernel granted these FUSE_* init flags (e.g. to know whether READDIRPLUS or passthrough is on). */
   readonly grantedFlags: bigint;
 }

@@ -1,11 +1,11 @@
-// The session loop: synchronous, one request at a time, on the thread that owns the filesystem.
-// One receive and one reply buffer for the whole session; read → decode → dispatch → encode →
-// write. A handler's throw (the dispatcher's FAILED) becomes the reply's errno (never a crash);
+// The session loop: synchronous, one request at a time, on the thread that owns the filesystem
+// (but for what a long request lets Meanwhile serve while it runs). One receive and one reply
+// buffer for the whole session; read → decode → dispatch → encode → write. A handler's throw (the dispatcher's FAILED) becomes the reply's errno (never a crash);
 // unmount ends the loop (read answers ENODEV); extra fds (the layer watcher) are polled beside
 // /dev/fuse and served between requests.
 import { writeFileSync } from 'node:fs';
 import { errnoNumber, errnoOf } from '../../errors.js';
-import { PollSet, readDev, writeDev } from '../../sys/devfuse.js';
+import { PollSet, readDev } from '../../sys/devfuse.js';
 import {
   INIT_OUT_SIZE,
   IN_HEADER_SIZE,
@@ -16,13 +16,13 @@ import {
   decodeInHeader,
   decodeInit,
   encodeInitOut,
-  encodeOutHeader,
   negotiate,
   newInHeader,
 } from '../protocol/index.js';
 import type { DevSession } from './dev-session.js';
-import { Dispatcher, FAILED, NO_REPLY } from './dispatch.js';
 import type { LowLevelFs } from './filesystem.js';
+import { Meanwhile } from './meanwhile.js';
+import { type Log, Responder } from './responder.js';
 import { mark } from '../startup-marks.js';
 
 export interface LoopOptions {
@@ -36,50 +36,56 @@ export interface LoopOptions {
 // Room for the largest request: a WRITE of max_write plus headers, or a 64 KiB xattr value.
 const SLACK = 128 * 1024;
 
-function code(err: unknown): string | undefined {
-  return (err as { code?: string } | null)?.code;
-}
-
 const UNMOUNTED = -errnoNumber('ENODEV');
 
 /** Serve `fs` on the /dev/fuse fd until the filesystem is unmounted. */
 export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts: LoopOptions): void {
   const inBuf = Buffer.allocUnsafe(opts.want.maxWrite + SLACK);
-  const out = Buffer.allocUnsafe(opts.want.maxWrite + SLACK);
   const h = newInHeader();
-  const log = (what: string, err: unknown) => {
+  const log: Log = (what, err) => {
     if (opts.debug) process.stderr.write(`ovl-fuse: ${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   };
-  const dispatcher = new Dispatcher(fs, out, (name, err) => {
-    if (code(err) !== 'ENOENT') log(`readdirplus lookup of ${name}`, err);
-  });
-  const reply = (len: number, error: number) => {
-    encodeOutHeader(out, len, error, h.unique);
-    // Negative: ENOENT (the request was interrupted and is gone) or ENODEV (unmounted meanwhile).
-    // The kernel never saw the node ids this reply carried: give their lookups back.
-    if (writeDev(devFd, out, len) < 0 && error === 0) for (const id of dispatcher.sentNodes) fs.forget(id, 1);
-    if (dispatcher.sentNodes.length !== 0) dispatcher.sentNodes.length = 0;
-  };
+  const responder = new Responder(devFd, fs, Buffer.allocUnsafe(opts.want.maxWrite + SLACK), log);
+  const meanwhile = new Meanwhile(devFd, fs, inBuf.length, log, () => session.grantedFlags);
+  session.meanwhile = () => meanwhile.serve();
   const watcher = new WatchedFds(devFd, session, log);
   // OVL_FUSE_STATS=<file>: count the requests by opcode and write them there at unmount, to see
   // what the kernel still asks in a workload (a typed-array increment per request otherwise).
   const statsFile = process.env.OVL_FUSE_STATS;
   const counts = new Float64Array(64);
   let initialised = false;
+  /** Serve request `h` in `b`; false once the session is over (DESTROY). */
+  const serve = (b: Buffer): boolean => {
+    counts[h.opcode & 63]!++;
+    if (h.opcode === Op.DESTROY) {
+      responder.reply(h, OUT_HEADER_SIZE, 0);
+      return false;
+    }
+    meanwhile.begin(h);
+    responder.serve(h, b);
+    meanwhile.begin(null);
+    return true;
+  };
   try {
     for (;;) {
+      // What came while a long request ran and was not served then, in the order it came.
+      while (meanwhile.kept.length !== 0) {
+        const b = meanwhile.kept.shift()!;
+        decodeInHeader(b, h);
+        if (!serve(b)) return;
+      }
       if (!watcher.serve()) continue;
       // Negative: ENODEV (unmounted), or EINTR, EAGAIN, ENOENT (nothing to serve: read again).
       const n = readDev(devFd, inBuf);
       if (n === UNMOUNTED) return;
       if (n < IN_HEADER_SIZE) continue;
       decodeInHeader(inBuf, h);
-      counts[h.opcode & 63]!++;
       if (h.opcode === Op.INIT) {
-        const init = negotiateInit(inBuf, h.len, opts.want, out, reply);
+        counts[h.opcode & 63]!++;
+        const init = negotiateInit(inBuf, h.len, opts.want, responder.out, (len, error) => responder.reply(h, len, error));
         mark('init-answered');
         session.grantedFlags = init.flags;
-        dispatcher.granted(init.flags);
+        responder.dispatcher.granted(init.flags);
         // Told before fs.init (the layer watcher's set-up): the verdict then travels to whoever
         // waits while that runs, and no request is read until it is done.
         opts.onReady?.(init);
@@ -88,20 +94,7 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
         initialised = true;
         continue;
       }
-      if (h.opcode === Op.DESTROY) {
-        reply(OUT_HEADER_SIZE, 0);
-        return;
-      }
-      const len = dispatcher.handle(h, inBuf);
-      if (len === FAILED) {
-        const err = dispatcher.failure;
-        dispatcher.failure = null;
-        if (!(err && typeof err === 'object' && ('errno' in err || 'code' in err))) log(`opcode ${h.opcode}`, err);
-        if (h.opcode === Op.FORGET || h.opcode === Op.BATCH_FORGET) continue;
-        reply(OUT_HEADER_SIZE, -errnoOf(err));
-        continue;
-      }
-      if (len !== NO_REPLY) reply(len, 0);
+      if (!serve(inBuf)) return;
     }
   } finally {
     if (initialised) fs.destroy();

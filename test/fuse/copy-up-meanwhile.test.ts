@@ -1,0 +1,98 @@
+// A large copy-up no longer holds the whole mount: while its data is copied, the daemon answers
+// requests that only read (a stat, a read, a listing of other files) and keeps every change for
+// after it; a writer killed during it ends it, as the kernel's overlay stops a copy-up at a fatal
+// signal, and leaves no upper copy. Before, a stat of another file waited for the whole copy
+// (2.5 s for 1 GiB here) and a killed writer for its end.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import t from 'tap';
+import { mountFuse } from '../helpers/fuse.js';
+import { layerDirs, type LayerDirs, workLeft } from '../helpers/layers.js';
+
+const SIZE = 512;
+
+/** Layers with a SIZE MiB lower file `big` (zeros) and a small one, mounted by ovl-fuse. */
+async function mounted(t: Parameters<typeof layerDirs>[0]): Promise<LayerDirs & { daemon: number }> {
+  const d = layerDirs(t, 1);
+  execFileSync('dd', ['if=/dev/zero', `of=${join(d.lowers[0]!, 'big')}`, 'bs=1M', `count=${SIZE}`, 'status=none']);
+  writeFileSync(join(d.lowers[0]!, 'small'), 'small\n');
+  const m = await mountFuse(t, d);
+  return { ...d, daemon: m.child.pid! };
+}
+
+/** Whether the daemon holds a copy-up's temporary: an O_TMPFILE in workdir/work, not yet linked into the upper. */
+function copying(d: LayerDirs & { daemon: number }): boolean {
+  const work = join(d.work, 'work') + '/';
+  for (const fd of readdirSync(`/proc/${d.daemon}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${d.daemon}/fd/${fd}`).startsWith(work)) return true;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return false;
+}
+
+/** A one-byte write into `big` in another process: its open copies the file up. */
+function writer(d: LayerDirs): ResultPromise {
+  return execa('dd', ['if=/dev/zero', `of=${join(d.merged, 'big')}`, 'bs=1', 'count=1', 'conv=notrunc', 'status=none'], { reject: false });
+}
+
+/** Wait until a copy-up's data is being copied. */
+function copyStarted(d: LayerDirs & { daemon: number }): void {
+  const deadline = Date.now() + 10_000;
+  while (!copying(d)) if (Date.now() > deadline) throw new Error('no copy-up started');
+}
+
+t.test('a stat, a read and a listing of other files are answered while a large copy-up runs', async (t) => {
+  const d = await mounted(t);
+  const w = writer(d);
+  copyStarted(d);
+  const seen = {
+    stat: statSync(join(d.merged, 'small')).size,
+    read: readFileSync(join(d.merged, 'small'), 'utf8'),
+    listing: readdirSync(d.merged).sort(),
+  };
+  // Answered while the copy still ran: its temporary was not yet linked into the upper.
+  t.ok(copying(d), 'the copy-up was still running when all three were answered');
+  t.same(seen, { stat: 6, read: 'small\n', listing: ['big', 'small'] });
+  t.equal((await w).exitCode, 0);
+  t.equal(statSync(join(d.upper, 'big')).size, SIZE << 20, 'then the copy-up ended whole');
+});
+
+t.test('a writer killed during a large copy-up ends it and leaves no upper copy', async (t) => {
+  const d = await mounted(t);
+  const w = writer(d);
+  copyStarted(d);
+  w.kill('SIGKILL');
+  const r = await w;
+  t.equal(r.signal, 'SIGKILL');
+  t.notOk(existsSync(join(d.upper, 'big')), 'no upper copy');
+  t.same(workLeft(d.work), [], 'no temporary left');
+  execFileSync('sh', ['-c', `printf x | dd of=${join(d.merged, 'big')} bs=1 seek=5 conv=notrunc status=none`]);
+  const now = readFileSync(join(d.merged, 'big'));
+  t.equal(now.length, SIZE << 20, 'a later write copies it up whole');
+  t.equal(now[5], 0x78);
+  t.equal(now.indexOf(0x78), 5, 'and nothing else changed');
+});
+
+t.test('changes sent during a copy-up wait for it, then apply as sent', async (t) => {
+  const d = await mounted(t);
+  const w = writer(d);
+  copyStarted(d);
+  // Another writer of the same file, and names made and renamed elsewhere, while it copies.
+  const others = [
+    execa('sh', ['-c', `printf tail >> ${join(d.merged, 'big')}`]),
+    execa('sh', ['-c', `cd ${d.merged} && mkdir dir && echo a > dir/f && mv dir/f dir/g && rm small`]),
+  ];
+  t.ok(copying(d), 'started while the copy-up ran');
+  for (const r of [await w, ...(await Promise.all(others))]) t.equal(r.exitCode, 0, r.command);
+  t.equal(statSync(join(d.merged, 'big')).size, (SIZE << 20) + 4, 'the append landed on the one copy');
+  t.equal(readFileSync(join(d.merged, 'big')).subarray(-4).toString(), 'tail');
+  t.same(readdirSync(d.merged).sort(), ['big', 'dir'], 'small removed');
+  t.same(readdirSync(join(d.merged, 'dir')), ['g']);
+  t.equal(readFileSync(join(d.upper, 'dir', 'g'), 'utf8'), 'a\n');
+  t.same(workLeft(d.work), [], 'no temporary left');
+});
