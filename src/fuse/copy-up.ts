@@ -237,6 +237,14 @@ const COPY_CHUNK = 1 << 20;
  * falls back to filling holes.
  */
 function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolean, between: () => void): boolean {
+  // What `between` throws ends the copy (its caller is being killed, the mount is gone): no plain
+  // copy after it.
+  let stopped = false;
+  const step = () => {
+    stopped = true;
+    between();
+    stopped = false;
+  };
   try {
     for (let pos = 0, dataPos = -1; pos < size; ) {
       if (dataPos < pos) {
@@ -255,13 +263,12 @@ function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolea
       if (n <= 0) break;
       if (writeback && pos + n < size) startWriteback(fdOut, pos, n);
       pos += n;
-      between();
+      step();
     }
     truncateFd(fdOut, size);
     return true;
   } catch (err) {
-    // Ended from `between` (its caller is being killed): no plain copy after it.
-    if (errnoCodeOf(err) === 'EINTR') throw err;
+    if (stopped) throw err;
     // SEEK_DATA moved the lower's offset, which the plain copy starts from.
     truncateFd(fdOut, 0);
     seek(fdIn, 0, SEEK_SET);

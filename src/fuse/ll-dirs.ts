@@ -69,6 +69,7 @@ function snapshot(core: LlCore, dirs: DirHandles, h: DirHandle, family: CookieFa
  */
 function take(core: LlCore, dirs: DirHandles, h: DirHandle, family: CookieFamily | undefined, pid: number, now: number): Listing {
   const l = snapshot(core, dirs, h, family, pid);
+  l.readAt = now;
   // An unshared OPENDIR handle has one reader: its old listing goes.
   if (!h.shared) h.listings = [l];
   else {
@@ -105,11 +106,7 @@ function ownListing(ofFamily: Listing[], pid: number): Listing | undefined {
  */
 function listingAt(core: LlCore, dirs: DirHandles, h: DirHandle, offset: number, pid: number): [Listing, number] {
   const now = Date.now();
-  if (offset === 0) {
-    const fresh = take(core, dirs, h, h.family, pid, now);
-    fresh.readAt = now;
-    return [fresh, 0];
-  }
+  if (offset === 0) return [take(core, dirs, h, h.family, pid, now), 0];
   const gen = Math.floor(offset / INDEX_SPAN);
   const id = offset % INDEX_SPAN;
   let l = ownListing(h.listings.filter((k) => k.family.gen === gen), pid);

@@ -69,8 +69,7 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
   try {
     for (;;) {
       // What came while a long request ran and was not served then, in the order it came.
-      while (meanwhile.kept.length !== 0) {
-        const b = meanwhile.kept.shift()!;
+      for (let b = meanwhile.next(); b !== undefined; b = meanwhile.next()) {
         decodeInHeader(b, h);
         if (!serve(b)) return;
       }

@@ -6,32 +6,49 @@
 // for the loop to serve once the long one is answered (a change must not land in the middle of a
 // copy-up); and an INTERRUPT of the long one whose caller is being killed ends it with EINTR, as
 // the kernel's overlay stops a copy-up at a fatal signal.
-import { OvlError } from '../../errors.js';
+import { OvlError, errnoNumber } from '../../errors.js';
 import { PollSet, readDev, setDevNonblocking } from '../../sys/devfuse.js';
 import { fatalSignalPending } from '../caller-creds.js';
-import { IN_HEADER_SIZE, type InHeader, Op, decodeInHeader, decodeInterrupt, decodeOpen, newInHeader } from '../protocol/index.js';
+import { IN_HEADER_SIZE, type InHeader, OUT_HEADER_SIZE, Op, decodeInHeader, decodeInterrupt, decodeOpen, newInHeader } from '../protocol/index.js';
 import type { LowLevelFs } from './filesystem.js';
 import { type Log, Responder } from './responder.js';
 
 /**
  * Requests that change nothing a copy-up in progress depends on. FLUSH too: it does nothing here
- * (writes go straight to the real file), and every close(2) waits for it; and a dir's handles.
+ * (writes go straight to the real file), and every close(2) waits for it; RELEASE, which only
+ * closes a handle (the copy-up opened its own fds, and retargets the node's handles only after its
+ * data): kept, each held its fd open, and the kernel, with 12 background requests outstanding,
+ * sent no more of them, readahead READs included (a review: reads of other files waited for the
+ * copy-up again after 13 opens and closes, and a loop of them ran the daemon out of fds).
  */
 const READING = new Set<number>([
-  Op.LOOKUP, Op.GETATTR, Op.READLINK, Op.STATFS, Op.GETXATTR, Op.LISTXATTR, Op.ACCESS, Op.READ, Op.STATX, Op.FLUSH,
+  Op.LOOKUP, Op.GETATTR, Op.READLINK, Op.STATFS, Op.GETXATTR, Op.LISTXATTR, Op.ACCESS, Op.READ, Op.STATX, Op.FLUSH, Op.RELEASE,
   Op.OPENDIR, Op.READDIR, Op.READDIRPLUS, Op.RELEASEDIR,
 ]);
+/**
+ * Requests read per round at most: clients answered at once send their next request at once, and
+ * a round that read until none was left could starve the copy it runs inside.
+ */
+const PER_ROUND = 64;
+/** Bytes of kept requests (a write carries up to max_write) past which nothing more is read. */
+const KEPT_BYTES = 64 << 20;
 const O_ACCMODE = 3;
 const O_TRUNC = 0o1000;
 const H = IN_HEADER_SIZE;
+const UNMOUNTED = -errnoNumber('ENODEV');
 
 export class Meanwhile {
-  /** Requests kept for the loop, each a copy of its bytes, oldest first. */
-  readonly kept: Buffer[] = [];
+  /** Requests kept for the loop, each a copy of its bytes, oldest first, and their bytes. */
+  private readonly kept: Buffer[] = [];
+  private keptBytes = 0;
   /** The request the loop is serving (its header): an INTERRUPT of it may end it. */
   private current: InHeader | null = null;
   /** The kernel sent an INTERRUPT for it: from then on its caller is checked each time. */
   private interrupted = false;
+  /** Kept requests by unique (their caller), those the kernel sent an INTERRUPT for, and those answered EINTR. */
+  private readonly keptCallers = new Map<number, number>();
+  private readonly interruptedKept = new Set<number>();
+  private readonly dropped = new Set<number>();
   private serving = false;
   private readonly poll: PollSet;
   private responder: Responder | null = null;
@@ -50,10 +67,24 @@ export class Meanwhile {
     this.poll = new PollSet([devFd]);
   }
 
-  /** The loop starts serving request `h` (null: it is done with it). */
+  /**
+   * The loop starts serving request `h` (null: it is done with it). A kept one interrupted while
+   * it waited starts interrupted: its caller, if killed meanwhile, ends its copy-up at once (a
+   * review saw such a writer's copy-up of 1 GiB run to its end).
+   */
   begin(h: InHeader | null): void {
     this.current = h;
-    this.interrupted = false;
+    this.interrupted = h !== null && this.keptCallers.delete(h.unique) && this.interruptedKept.delete(h.unique);
+  }
+
+  /** The oldest kept request for the loop to serve (its bytes), if any. */
+  next(): Buffer | undefined {
+    for (let b = this.kept.shift(); b !== undefined; b = this.kept.shift()) {
+      this.keptBytes -= b.length;
+      // Already answered EINTR (its caller was killed while it waited).
+      if (!this.dropped.delete(uniqueOf(b))) return b;
+    }
+    return undefined;
   }
 
   /** Serve what has come meanwhile (see the header); throws EINTR once the current request's caller is being killed. */
@@ -64,6 +95,8 @@ export class Meanwhile {
     // one INTERRUPT per request, so its caller is looked at again each time.
     let killed = this.interrupted && fatalSignalPending(this.current.pid);
     this.poll.wait(0);
+    // Unmounted (or the connection aborted): the copy is for nobody now.
+    if (this.poll.failed(0)) throw new OvlError('ENODEV', 'the mount is gone');
     if (!killed && !this.poll.readable(0)) return;
     this.serving = true;
     setDevNonblocking(this.devFd, true);
@@ -71,19 +104,24 @@ export class Meanwhile {
       const r = this.ready();
       const buf = this.inBuf!;
       const h = this.h;
-      for (;;) {
+      for (let round = 0; round < PER_ROUND && this.keptBytes < KEPT_BYTES; round++) {
         // Negative: EAGAIN (nothing more), ENODEV (unmounted: the loop finds out next), EINTR, ENOENT.
         const n = readDev(this.devFd, buf);
+        if (n === UNMOUNTED) throw new OvlError('ENODEV', 'the mount is gone');
         if (n < IN_HEADER_SIZE) break;
         decodeInHeader(buf, h);
         if (h.opcode === Op.INTERRUPT) {
-          if (decodeInterrupt(buf, H) !== this.current.unique) continue;
+          const of = decodeInterrupt(buf, H);
+          if (this.keptCallers.has(of)) this.interruptKept(r, of);
+          if (of !== this.current.unique) continue;
           this.interrupted = true;
           if (fatalSignalPending(this.current.pid)) killed = true;
         } else if (READING.has(h.opcode) || (h.opcode === Op.OPEN && readOnlyOpen(decodeOpen(buf, H).flags))) {
           r.serve(h, buf);
         } else {
           this.kept.push(Buffer.from(buf.subarray(0, n)));
+          this.keptBytes += n;
+          this.keptCallers.set(h.unique, h.pid);
         }
       }
     } finally {
@@ -91,6 +129,21 @@ export class Meanwhile {
       this.serving = false;
     }
     if (killed) throw new OvlError('EINTR', `request ${this.current.unique}: its caller is being killed`);
+  }
+
+  /**
+   * The kernel interrupted kept request `unique`: if its caller is being killed, it is answered
+   * EINTR now, not served after the copy-up (a killed writer waited for another file's copy-up,
+   * then made its own); else its caller is looked at again when the loop serves it.
+   */
+  private interruptKept(r: Responder, unique: number): void {
+    const pid = this.keptCallers.get(unique)!;
+    if (!fatalSignalPending(pid)) return void this.interruptedKept.add(unique);
+    this.keptCallers.delete(unique);
+    this.dropped.add(unique);
+    const gone = newInHeader();
+    gone.unique = unique;
+    r.reply(gone, OUT_HEADER_SIZE, -errnoNumber('EINTR'));
   }
 
   private ready(): Responder {
@@ -101,6 +154,11 @@ export class Meanwhile {
     this.responder.dispatcher.granted(this.granted());
     return this.responder;
   }
+}
+
+/** The unique of a request in `b` (fuse_in_header: len, opcode, unique). */
+function uniqueOf(b: Buffer): number {
+  return Number(b.readBigUInt64LE(8));
 }
 
 function readOnlyOpen(flags: number): boolean {
