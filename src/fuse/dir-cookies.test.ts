@@ -53,3 +53,11 @@ t.test('a family that holds more gone names than its slack ends', async (t) => {
   const g = new CookieFamily(2, many);
   t.ok(g.fold(many.slice(1000)) !== null, 'half gone: kept');
 });
+
+t.test('a listing of the same names as the last gets the same ids', async (t) => {
+  const f = new CookieFamily(3, ['.', '..', 'a', 'b']);
+  t.same(f.fold(['.', '..', 'a', 'b']), [1, 2, 3, 4], 'the first listing again');
+  const moved = f.fold(['.', '..', 'b', 'a', 'c'])!;
+  t.same(f.fold(['.', '..', 'b', 'a', 'c']), moved, 'a later one again');
+  t.equal(f.size, 6, 'nothing added to the order by either');
+});

@@ -1,8 +1,9 @@
 // The session loop: synchronous, one request at a time, on the thread that owns the filesystem
 // (but for what a long request lets Meanwhile serve while it runs). One receive and one reply
-// buffer for the whole session; read → decode → dispatch → encode → write. A handler's throw (the dispatcher's FAILED) becomes the reply's errno (never a crash);
-// unmount ends the loop (read answers ENODEV); extra fds (the layer watcher) are polled beside
-// /dev/fuse and served between requests.
+// buffer for the whole session; read → decode → dispatch → encode → write. A handler's throw
+// (the dispatcher's FAILED) becomes the reply's errno (never a crash); unmount ends the loop
+// (read answers ENODEV); extra fds (the layer watcher) are polled beside /dev/fuse and served
+// between requests.
 import { writeFileSync } from 'node:fs';
 import { errnoNumber, errnoOf } from '../../errors.js';
 import { PollSet, readDev } from '../../sys/devfuse.js';
