@@ -8,15 +8,20 @@ export const CAP_FOWNER = 3;
 export const CAP_FSETID = 4;
 export const CAP_SYS_ADMIN = 21;
 
-/** The calling task's supplementary groups and effective capabilities, from /proc; null when unknown or gone. */
-export function taskCreds(caller: Caller): { groups: string[]; capEff: bigint } | null {
-  if (caller.pid === undefined || caller.pid === 0) return null;
-  let status: string;
+/** /proc/<pid>/status of a task (a thread id works too); null when it is gone or unreadable. */
+function procStatus(pid: number): string | null {
   try {
-    status = readFileSync(`/proc/${caller.pid}/status`, 'latin1');
+    return readFileSync(`/proc/${pid}/status`, 'latin1');
   } catch {
     return null;
   }
+}
+
+/** The calling task's supplementary groups and effective capabilities, from /proc; null when unknown or gone. */
+export function taskCreds(caller: Caller): { groups: string[]; capEff: bigint } | null {
+  if (caller.pid === undefined || caller.pid === 0) return null;
+  const status = procStatus(caller.pid);
+  if (status === null) return null;
   const groups = /^Groups:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
   const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
   return { groups, capEff: capEff === undefined ? 0n : BigInt(`0x${capEff}`) };
@@ -68,22 +73,12 @@ function inOurUserNs(pid: number): boolean {
  * unreadable counts as not.
  */
 export function fatalSignalPending(pid: number): boolean {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'latin1');
-  } catch {
-    return false;
-  }
-  const pending = /^SigPnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  const pending = /^SigPnd:\s*([0-9a-f]+)$/m.exec(procStatus(pid) ?? '')?.[1];
   return pending !== undefined && (BigInt(`0x${pending}`) & (1n << 8n)) !== 0n;
 }
 
 /** The process (thread group) of thread `tid`, from /proc; −1 when it is gone or unreadable. */
 export function tgidOf(tid: number): number {
-  try {
-    const tgid = /^Tgid:\s*(\d+)$/m.exec(readFileSync(`/proc/${tid}/status`, 'latin1'))?.[1];
-    return tgid === undefined ? -1 : Number(tgid);
-  } catch {
-    return -1;
-  }
+  const tgid = /^Tgid:\s*(\d+)$/m.exec(procStatus(tid) ?? '')?.[1];
+  return tgid === undefined ? -1 : Number(tgid);
 }

@@ -32,9 +32,7 @@ export class CookieFamily {
   /** id → index in the order, name → its newest id; built at the first fold (a family read once needs neither). */
   private rankOf: Map<number, number> | null = null;
   private idOf: Map<string, number> | null = null;
-  /** The ids of the last listing folded in (null: the first one's, 1..n). */
-  private latest: Set<number> | null = null;
-  /** The last listing's names and ids (ids null: 1..n), for a listing of the same names. */
+  /** The last listing folded in: its names and ids (null: the first listing's, 1..n). */
   private lastNames: readonly string[];
   private lastIds: number[] | null = null;
   private nextId: number;
@@ -77,7 +75,7 @@ export class CookieFamily {
     }
     this.index();
     const idOf = this.idOf!;
-    const latest = this.latest;
+    const latest = this.lastIds === null ? null : new Set(this.lastIds);
     const heavy = names.length + 1;
     const ranks = new Array<number>(names.length);
     const weights = new Array<number>(names.length);
@@ -106,7 +104,6 @@ export class CookieFamily {
       }
     }
     for (; j < this.names.length; j++) order.push(this.names[j]!), ids.push(this.idAt(j));
-    this.latest = new Set(out);
     this.lastNames = names;
     this.lastIds = out;
     this.names = order;

@@ -82,7 +82,7 @@ export class Meanwhile {
     for (let b = this.kept.shift(); b !== undefined; b = this.kept.shift()) {
       this.keptBytes -= b.length;
       // Already answered EINTR (its caller was killed while it waited).
-      if (!this.dropped.delete(uniqueOf(b))) return b;
+      if (!this.dropped.delete(decodeInHeader(b, this.h).unique)) return b;
     }
     return undefined;
   }
@@ -105,7 +105,7 @@ export class Meanwhile {
       const buf = this.inBuf!;
       const h = this.h;
       for (let round = 0; round < PER_ROUND && this.keptBytes < KEPT_BYTES; round++) {
-        // Negative: EAGAIN (nothing more), ENODEV (unmounted: the loop finds out next), EINTR, ENOENT.
+        // Negative: EAGAIN (nothing more), ENODEV (unmounted: the copy ends), EINTR, ENOENT.
         const n = readDev(this.devFd, buf);
         if (n === UNMOUNTED) throw new OvlError('ENODEV', 'the mount is gone');
         if (n < IN_HEADER_SIZE) break;
@@ -154,11 +154,6 @@ export class Meanwhile {
     this.responder.dispatcher.granted(this.granted());
     return this.responder;
   }
-}
-
-/** The unique of a request in `b` (fuse_in_header: len, opcode, unique). */
-function uniqueOf(b: Buffer): number {
-  return Number(b.readBigUInt64LE(8));
 }
 
 function readOnlyOpen(flags: number): boolean {
