@@ -25,7 +25,7 @@ import type { InvalTarget } from './watch-inval.js';
 import { movedSources } from './watch-redirects.js';
 import type { NodeRec } from './node-table.js';
 import { xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
-import { current, syncDir, wantsWrite } from './ops-file.js';
+import { current, dirSyncFd, handleSyncFd, syncDir, wantsWrite } from './ops-file.js';
 import { type FileattrKind, listMounts } from '../sys/index.js';
 import { fileattrOnFd, mergedFileattr, setFileattrOnUpper, setMergedFileattr } from './fileattr.js';
 import type { Covered } from './layers.js';
@@ -216,6 +216,12 @@ export class OverlayFs implements LowLevelFs {
 
   fsync(ctx: RequestContext, nodeid: number, fh: number, datasync: boolean): void {
     syncFile(this.core, fh, datasync);
+  }
+
+  syncFd(ctx: RequestContext, nodeid: number, fh: number, dir: boolean): number {
+    if (!dir) return handleSyncFd(this.core.ovl, fh);
+    this.core.enter(ctx);
+    return dirSyncFd(this.core.ovl, this.core.pathOf(this.core.rec(nodeid)));
   }
 
   fsyncdir(ctx: RequestContext, nodeid: number, _fh: number, datasync: boolean): void {

@@ -186,22 +186,33 @@ export function syncHandle(ovl: Overlay, fh: number, datasync: boolean): void {
   else fsyncSync(h.fd);
 }
 
+/** The fd syncHandle would sync (the handle's own); -1 when it would sync nothing. */
+export function handleSyncFd(ovl: Overlay, fh: number): number {
+  const h = current(ovl, fh);
+  return !h.upper || ovl.cfg.volatile ? -1 : h.fd;
+}
+
 /**
  * fsync(2) (or fdatasync) of merged dir `path` as the kernel's ovl_dir_fsync: its upper copy if it
  * has one now (also when it was copied up after the dir was opened), nothing for a dir only in the
  * lowers, and nothing on a `volatile` mount.
  */
 export function syncDir(ovl: Overlay, path: string, datasync: boolean): void {
-  if (ovl.cfg.volatile) return;
-  const top = lookupPath(ovl, path).hits[0]!;
-  if (!top.layer.upper) return;
-  const fd = openSync(top.real, O_RDONLY | O_DIRECTORY);
+  const fd = dirSyncFd(ovl, path);
+  if (fd < 0) return;
   try {
     if (datasync) fdatasyncSync(fd);
     else fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/** The dir syncDir would sync, opened (the caller closes it); -1 when it would sync nothing. */
+export function dirSyncFd(ovl: Overlay, path: string): number {
+  if (ovl.cfg.volatile) return -1;
+  const top = lookupPath(ovl, path).hits[0]!;
+  return top.layer.upper ? openSync(top.real, O_RDONLY | O_DIRECTORY) : -1;
 }
 
 /** Close a handle's fds (release). */

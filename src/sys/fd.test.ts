@@ -1,8 +1,8 @@
-import { closeSync, constants, mkdtempSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { closeFd, fsyncFd, openFile, startWriteback } from './fd.js';
+import { closeFd, dupFd, fdatasyncFd, fsyncFd, openFile, startWriteback, unwrittenPages } from './fd.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovlkit-fd-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,4 +41,35 @@ t.test('startWriteback binds sync_file_range and leaves the data to the fsync af
   fsyncFd(fd, f);
   closeFd(fd);
   t.ok(readFileSync(f).equals(Buffer.alloc(1 << 16, 1)));
+});
+
+t.test('unwrittenPages counts the dirty pages fsync would wait for; fdatasyncFd writes them', async (t) => {
+  const f = join(dir, 'dirty');
+  writeFileSync(f, '');
+  const fd = openFile(f, constants.O_RDWR);
+  t.equal(unwrittenPages(fd), 0, 'nothing written yet');
+  writeSync(fd, Buffer.alloc(1 << 20, 1));
+  // A page may be under writeback or written already if the flusher came by meanwhile: never more than 256.
+  const dirty = unwrittenPages(fd);
+  t.ok(dirty > 0 && dirty <= 256, `1 MiB just written: ${dirty} pages of 256 unwritten`);
+  fdatasyncFd(fd, f);
+  t.equal(unwrittenPages(fd), 0, 'none after fdatasync');
+  closeFd(fd);
+  t.throws(() => fdatasyncFd(fd, f), { code: 'EBADF', path: f });
+  t.equal(unwrittenPages(fd), -1, 'a closed fd: the kernel cannot say');
+});
+
+t.test('dupFd gives a second fd of the same open file, with O_CLOEXEC', async (t) => {
+  const f = join(dir, 'dup');
+  writeFileSync(f, 'abcdef');
+  const fd = openFile(f, constants.O_RDONLY);
+  const two = dupFd(fd);
+  t.not(two, fd);
+  t.equal(fdFlags(two) & 0o2000000, 0o2000000, 'O_CLOEXEC');
+  closeFd(fd);
+  const b = Buffer.alloc(6);
+  t.equal(readSync(two, b), 6, 'still reads once the first is closed');
+  t.equal(b.toString(), 'abcdef');
+  closeFd(two);
+  t.throws(() => dupFd(two), { code: 'EBADF' });
 });

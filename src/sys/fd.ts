@@ -32,6 +32,34 @@ export function startWriteback(fd: number, offset: number, length: number): void
   c.sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
 }
 
+const F_DUPFD_CLOEXEC = 1030;
+
+/** A new fd (close-on-exec) for the open file of `fd`: its own to close, whenever `fd` is closed. */
+export function dupFd(fd: number): number {
+  return check(c.fcntl(fd, F_DUPFD_CLOEXEC, 'int', 0) as number, 'fcntl', `fd ${fd}`);
+}
+
+/** fdatasync(2) of `fd`; `path` names it in errors. */
+export function fdatasyncFd(fd: number, path?: string): void {
+  check(c.fdatasync(fd) as number, 'fdatasync', path);
+}
+
+// cachestat(2), Linux 6.5: one number on every architecture (a syscall added after 5.1).
+const SYS_CACHESTAT = 451;
+/** struct cachestat_range: offset 0, length 0 (to the end of the file). */
+const WHOLE_FILE = Buffer.alloc(16);
+/** struct cachestat: nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted (u64 each). */
+const cstat = Buffer.alloc(40);
+
+/**
+ * Pages of `fd`'s file in the page cache still to be written (dirty or under writeback), what an
+ * fsync of it waits for beyond its journal commit; -1 when the kernel cannot say (before 6.5).
+ */
+export function unwrittenPages(fd: number): number {
+  if ((c.syscall(SYS_CACHESTAT, 'int', fd, 'void *', WHOLE_FILE, 'void *', cstat, 'uint', 0) as number) < 0) return -1;
+  return Number(cstat.readBigUInt64LE(8) + cstat.readBigUInt64LE(16));
+}
+
 /** close(2) of `fd`. */
 export function closeFd(fd: number): void {
   check(c.close(fd) as number, 'close');

@@ -4,10 +4,12 @@
 // numbers from 2 on each), a kernel overlay (a lower that gives no file handles to decode).
 // Each is mounted with mount(8), as a user would make it. (A bare temp dir with a tmpfs, for
 // tests without layers: test/helpers/scratch.ts.)
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LayerDirs } from './layers.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isMounted, umountSurely } from '../../src/sys/index.js';
+import type { LayerDirs, Teardowns } from './layers.js';
 
 /** The part of a LayerDirs these need: its temp dir, and its teardown's list of mounts. */
 export type ScratchTree = Pick<LayerDirs, 'root' | 'track'>;
@@ -20,12 +22,50 @@ function mountAt(d: ScratchTree, at: string, args: string[]): string {
   return at;
 }
 
-/** A new ext4 of `size` (truncate's units: '8M') on `at`, from the image `<at>.img` on a loop device; `inodes` as mkfs.ext4 -N. */
-export function ext4At(d: ScratchTree, at: string, size: string, inodes?: number): string {
-  const img = `${at}.img`;
+/** A new ext4 of `size` (truncate's units: '8M') on `at`, from the image `img` on a loop device; `inodes` as mkfs.ext4 -N. */
+export function ext4At(d: ScratchTree, at: string, size: string, inodes?: number, img = `${at}.img`): string {
   execFileSync('truncate', ['-s', size, img]);
   execFileSync('mkfs.ext4', ['-q', ...(inodes === undefined ? [] : ['-N', String(inodes)]), img]);
   return mountAt(d, at, ['-o', 'loop', img]);
+}
+
+export interface StallableDisk {
+  /** Where the ext4 is mounted. */
+  dir: string;
+  /** From now on, every read or write of the disk that the page cache cannot serve waits. */
+  stall(): void;
+  /** Let them through. */
+  resume(): void;
+}
+
+/**
+ * A new ext4 of `size` on `at` whose disk the test can stall, as a hung disk or a network block
+ * device stalls: its image is a file on a fuse-overlayfs mount (`<at>.back/m`), and stall() stops
+ * that daemon (SIGSTOP). Resume before anything else is torn down (a process waiting on the disk
+ * cannot exit, however it is killed); this teardown resumes it too, then unmounts both.
+ */
+export async function stallableExt4At(t: Teardowns, d: ScratchTree, at: string, size: string): Promise<StallableDisk> {
+  const back = `${at}.back`;
+  const [l, u, w, m] = ['l', 'u', 'w', 'm'].map((n) => join(back, n)) as [string, string, string, string];
+  for (const p of [l, u, w, m]) mkdirSync(p, { recursive: true });
+  const daemon = spawn('fuse-overlayfs', ['-f', '-o', `lowerdir=${l},upperdir=${u},workdir=${w}`, m], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => daemon.on('exit', () => resolve()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  d.track(m);
+  t.teardown(async () => {
+    daemon.kill('SIGCONT');
+    for (const p of [at, m]) if (isMounted(p)) await umountSurely(p);
+    const timer = setTimeout(() => daemon.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  });
+  for (let i = 0; !isMounted(m); i++) {
+    if (gone || i === 500) throw new Error(`fuse-overlayfs did not mount on ${m}`);
+    await sleep(10);
+  }
+  const dir = ext4At(d, at, size, undefined, join(m, 'disk.img'));
+  return { dir, stall: () => daemon.kill('SIGSTOP'), resume: () => daemon.kill('SIGCONT') };
 }
 
 /** A new tmpfs on `at`, with mount -o `options` ('size=4m,nr_inodes=64') or tmpfs's defaults. */

@@ -7,6 +7,8 @@
 import { backingClose, backingOpen, writeDev } from '../../sys/devfuse.js';
 import { InitFlag, NOTIFY_INVAL_ENTRY_SIZE, OUT_HEADER_SIZE, encodeNotifyInvalEntry, encodeNotifyInvalInode } from '../protocol/index.js';
 import type { Session } from './filesystem.js';
+import { syncsLong } from './sync-aside.js';
+import { closeFd, dupFd, fdatasyncFd, fsyncFd } from '../../sys/fd.js';
 
 export interface WatchedFd {
   fd: number;
@@ -34,7 +36,34 @@ export class DevSession implements Session {
     private devFd: number,
     /** Hand `message` to the notifying thread; with `waitMs`, return once it is written or that time passed. */
     private sendNotify: (message: Buffer, waitMs?: number) => void,
+    /**
+     * Hand an fsync to that thread (SyncAside): it syncs `fd`, closes it, and answers request
+     * `unique`. Absent: the loop syncs every one itself.
+     */
+    private sendSync: ((unique: number, fd: number, datasync: boolean) => void) | null = null,
   ) {}
+
+  /**
+   * FSYNC or FSYNCDIR `unique` of `fd` (`owned`: the request's own fd, closed here or by the
+   * thread it is handed to; else valid until the answer). One with much data to write is handed to
+   * the main thread, which answers it: true. Any other is synced here (its error thrown with its
+   * errno), and the loop answers it: false.
+   */
+  sync(unique: number, fd: number, datasync: boolean, owned: boolean): boolean {
+    if (this.sendSync !== null && syncsLong(fd)) {
+      // A dup of a handle's fd: the answer comes after the loop has moved on (the handle may be
+      // released then). Its close is one more CLOSE_WRITE for the layer watcher, so only here.
+      this.sendSync(unique, owned ? fd : dupFd(fd), datasync);
+      return true;
+    }
+    try {
+      if (datasync) fdatasyncFd(fd);
+      else fsyncFd(fd);
+    } finally {
+      if (owned) closeFd(fd);
+    }
+    return false;
+  }
 
   invalInode(nodeid: number, off = 0, len = -1): void {
     const b = Buffer.alloc(OUT_HEADER_SIZE + 24);

@@ -1,6 +1,7 @@
 // One request in, one reply out: decode the body with the codec, call the filesystem, encode the
 // answer after the 16-byte out header. Returns the reply's total length, or NO_REPLY for the
-// requests the kernel expects no answer to (FORGET, BATCH_FORGET, INTERRUPT), or FAILED with what
+// requests the kernel expects no answer to (FORGET, BATCH_FORGET, INTERRUPT) and those another
+// thread answers (an FSYNC or FSYNCDIR handed over by `sync`), or FAILED with what
 // was thrown, which the loop turns into the reply's errno. The filesystem never sees the wire
 // format, the codec never sees fs.
 import { OvlError } from '../../errors.js';
@@ -86,6 +87,11 @@ export class Dispatcher {
   readonly sentNodes: number[] = [];
   /** What the last request that returned FAILED threw. */
   failure: unknown = null;
+  /**
+   * Set by the loop (DevSession.sync): FSYNC and FSYNCDIR then hand it their fd and the request's
+   * unique; true when another thread took the fsync over and answers it.
+   */
+  sync: ((unique: number, fd: number, datasync: boolean, owned: boolean) => boolean) | null = null;
   private readIn: ReadIn = { fh: 0, offset: 0, size: 0 };
   private outData: Buffer;
 
@@ -140,6 +146,12 @@ export class Dispatcher {
     for (const id of this.sentNodes) this.fs.forget(id, 1);
     this.sentNodes.length = 0;
     return FAILED;
+  }
+
+  /** FSYNC or FSYNCDIR `h` of `fd` (a dir's `owned`) given to `sync` (-1: nothing to sync, answered at once). */
+  private synced(h: InHeader, fd: number, datasync: boolean, owned: boolean): number {
+    if (fd < 0) return O;
+    return this.sync!(h.unique, fd, datasync, owned) ? NO_REPLY : O;
   }
 
   granted(flags: bigint): void {
@@ -229,6 +241,7 @@ export class Dispatcher {
         }
         case Op.FSYNC: {
           const r = decodeFsync(b, H);
+          if (this.sync !== null && fs.syncFd) return this.synced(h, fs.syncFd(ctx, node, r.fh, false), r.datasync, false);
           fs.fsync(ctx, node, r.fh, r.datasync);
           return O;
         }
@@ -282,6 +295,7 @@ export class Dispatcher {
       case Op.FSYNCDIR: {
         if (!fs.fsyncdir) enosys('FSYNCDIR');
         const r = decodeFsync(b, H);
+        if (this.sync !== null && fs.syncFd) return this.synced(h, fs.syncFd(ctx, node, r.fh, true), r.datasync, true);
         fs.fsyncdir(ctx, node, r.fh, r.datasync);
         return O;
       }

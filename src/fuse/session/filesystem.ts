@@ -212,6 +212,14 @@ export interface LowLevelFs {
   write(ctx: RequestContext, nodeid: number, fh: number, offset: U64, data: Buffer, writeFlags: number): number;
   flush(ctx: RequestContext, nodeid: number, fh: number): void;
   fsync(ctx: RequestContext, nodeid: number, fh: number, datasync: boolean): void;
+  /**
+   * The fd FSYNC (`dir`: FSYNCDIR) would fsync(2), or -1 when there is nothing to sync (a file
+   * only in a lower, a volatile mount). A file's is its handle's, valid until the request is
+   * answered (the kernel sends no RELEASE while an fsync of the file waits); a dir's is a new fd
+   * the caller closes. With it the session may sync on another thread and answer from there, so
+   * that a long fsync holds only its caller, not every request of the mount.
+   */
+  syncFd?(ctx: RequestContext, nodeid: number, fh: number, dir: boolean): number;
   release(ctx: RequestContext, nodeid: number, fh: number, flags: number): void;
 
   opendir(ctx: RequestContext, nodeid: number, flags: number): Opened;

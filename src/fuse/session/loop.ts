@@ -47,7 +47,9 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
     if (opts.debug) process.stderr.write(`ovl-fuse: ${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   };
   const responder = new Responder(devFd, fs, Buffer.allocUnsafe(opts.want.maxWrite + SLACK), log);
-  const meanwhile = new Meanwhile(devFd, fs, inBuf.length, log, () => session.grantedFlags);
+  const sync = (unique: number, fd: number, datasync: boolean, owned: boolean) => session.sync(unique, fd, datasync, owned);
+  responder.dispatcher.sync = sync;
+  const meanwhile = new Meanwhile(devFd, fs, inBuf.length, log, () => session.grantedFlags, sync);
   session.meanwhile = () => meanwhile.serve();
   const watcher = new WatchedFds(devFd, session, log);
   // OVL_FUSE_STATS=<file>: count the requests by opcode and write them there at unmount, to see

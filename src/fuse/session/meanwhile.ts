@@ -11,6 +11,7 @@ import { PollSet, readDev, setDevNonblocking } from '../../sys/devfuse.js';
 import { fatalSignalPending } from '../caller-creds.js';
 import { IN_HEADER_SIZE, type InHeader, OUT_HEADER_SIZE, Op, decodeInHeader, decodeInterrupt, decodeOpen, newInHeader } from '../protocol/index.js';
 import type { LowLevelFs } from './filesystem.js';
+import type { Dispatcher } from './dispatch.js';
 import { type Log, Responder } from './responder.js';
 
 /**
@@ -25,6 +26,13 @@ const READING = new Set<number>([
   Op.LOOKUP, Op.GETATTR, Op.READLINK, Op.STATFS, Op.GETXATTR, Op.LISTXATTR, Op.ACCESS, Op.READ, Op.STATX, Op.FLUSH, Op.RELEASE,
   Op.OPENDIR, Op.READDIR, Op.READDIRPLUS, Op.RELEASEDIR,
 ]);
+/**
+ * FSYNC and FSYNCDIR, with the session's fsync: one with much to write only hands its fd to
+ * another thread, any other is short. The file being copied up has only lower handles, whose
+ * fsync syncs nothing, as the kernel's ovl_fsync of a file not yet copied up; a change an fsync
+ * waits for was answered before the kernel sent the FSYNC.
+ */
+const SYNCS = new Set<number>([Op.FSYNC, Op.FSYNCDIR]);
 /**
  * Requests read per round at most: clients answered at once send their next request at once, and
  * a round that read until none was left could starve the copy it runs inside.
@@ -63,6 +71,11 @@ export class Meanwhile {
     private log: Log,
     /** INIT's granted flags, for this responder's dispatcher as for the loop's. */
     private granted: () => bigint,
+    /**
+     * The session's fsync (DevSession.sync): with it, FSYNC and FSYNCDIR are served meanwhile too
+     * (an fsync of another file waited for the copy-up before); a long one goes to another thread.
+     */
+    private sync: Dispatcher['sync'] = null,
   ) {
     this.poll = new PollSet([devFd]);
   }
@@ -116,7 +129,7 @@ export class Meanwhile {
           if (of !== this.current.unique) continue;
           this.interrupted = true;
           if (fatalSignalPending(this.current.pid)) killed = true;
-        } else if (READING.has(h.opcode) || (h.opcode === Op.OPEN && readOnlyOpen(decodeOpen(buf, H).flags))) {
+        } else if (READING.has(h.opcode) || (h.opcode === Op.OPEN && readOnlyOpen(decodeOpen(buf, H).flags)) || (this.sync !== null && SYNCS.has(h.opcode))) {
           r.serve(h, buf);
         } else {
           this.kept.push(Buffer.from(buf.subarray(0, n)));
@@ -150,6 +163,7 @@ export class Meanwhile {
     if (this.responder === null) {
       this.inBuf = Buffer.allocUnsafe(this.bufSize);
       this.responder = new Responder(this.devFd, this.fs, Buffer.allocUnsafe(this.bufSize), this.log);
+      this.responder.dispatcher.sync = this.sync;
     }
     this.responder.dispatcher.granted(this.granted());
     return this.responder;
