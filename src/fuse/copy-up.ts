@@ -284,6 +284,8 @@ function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolea
  */
 function copyData(ovl: Overlay, fdIn: number, from: string, fromSt: RealStat, fdOut: number, size: number, dest: string): void {
   const synced = !ovl.cfg.volatile;
+  // A sync thread to take the fsync at the end, started now so that it runs by then.
+  if (synced && size >= SERVED_SYNC_BYTES) ovl.prepareSync();
   // Between chunks, other requests of the mount are served (Overlay.duringCopy).
   const between = ovl.duringCopy;
   if (fromSt.blocks * 512 >= size || !copySparse(fdIn, fdOut, size, synced, between)) {
@@ -292,7 +294,21 @@ function copyData(ovl: Overlay, fdIn: number, from: string, fromSt: RealStat, fd
     // the rest a hole (ovl_set_size).
     if (fromSt.size !== BigInt(size)) truncateFd(fdOut, size);
   }
-  if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) fsyncFd(fdOut, dest);
+  if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) syncCopied(ovl, fdOut, dest, size);
+}
+
+/**
+ * Copies of this many bytes or more are fsynced while the mount is served (Overlay.syncCopy: on a
+ * sync thread, the loop answering reads meanwhile): 16 MiB. Handing over and being rung back costs
+ * the loop two thread wake-ups, ~220 µs a copy-up here (1 MiB copy-ups pinned to one CPU: 1.09 ms
+ * of daemon CPU against 0.81, wall +17 %), more than a small copy's fsync usually takes; that one
+ * is synced in place, and holds the mount for as long as the disk takes it.
+ */
+const SERVED_SYNC_BYTES = 16 << 20;
+
+function syncCopied(ovl: Overlay, fd: number, dest: string, size: number): void {
+  if (size >= SERVED_SYNC_BYTES) ovl.syncCopy(fd, dest);
+  else fsyncFd(fd, dest);
 }
 
 /**
@@ -324,7 +340,7 @@ function copyFileUp(ovl: Overlay, src: string, st: RealStat, dest: string, keep:
     copyMetadata(ovl, fdIn, st, out.fd, made);
     // After the xattrs it copied, whose private ones it leaves out (ovl_copy_up_metadata's order).
     if (data === 'metacopy') setXattr(out.fd, ovl.xattrs.name('metacopy'), METACOPY_PLAIN);
-    if (ovl.cfg.fsyncStrict) fsyncFd(out.fd, dest);
+    if (ovl.cfg.fsyncStrict) syncCopied(ovl, out.fd, dest, Number(st.size));
     if (out.tmp === null) linkFd(out.fd, dest);
     else rename2(out.tmp, dest, ['noreplace']);
     out.tmp = null;

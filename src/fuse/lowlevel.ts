@@ -70,17 +70,26 @@ export class OverlayFs implements LowLevelFs {
 
   init(session: Session): void {
     this.core.session = session;
-    // A copy-up's data copy lets the session serve others meanwhile; they leave this request's state as it was.
+    // A copy-up's data copy and its fsync let the session serve others meanwhile; they leave this
+    // request's state as it was.
     if (session.meanwhile) {
       const meanwhile = session.meanwhile.bind(session);
-      this.ovl.duringCopy = () => {
-        const restore = this.core.saveRequest();
-        try {
-          meanwhile();
-        } finally {
-          restore();
-        }
-      };
+      this.ovl.duringCopy = () => this.keepingRequest(meanwhile);
+    }
+    if (session.syncServing) {
+      const sync = session.syncServing.bind(session);
+      this.ovl.syncCopy = (fd, path) => this.keepingRequest(() => sync(fd, path));
+    }
+    if (session.prepareSync) this.ovl.prepareSync = session.prepareSync.bind(session);
+  }
+
+  /** Run `fn`, which serves other requests, and restore this request's state after it. */
+  private keepingRequest(fn: () => void): void {
+    const restore = this.core.saveRequest();
+    try {
+      fn();
+    } finally {
+      restore();
     }
   }
 

@@ -3,6 +3,7 @@
 import { OverlayXattrs, type OverlayConfig, followsRedirects } from '../format/index.js';
 import { type LayerStack, layerStack, splitPath } from './layers.js';
 import type { FileRef, Hit, Node } from './lookup.js';
+import { fsyncFd } from '../sys/fd.js';
 import { lstatReal } from '../sys/index.js';
 import { HandleTable } from './handles.js';
 import { LowerIndex } from './lower-index.js';
@@ -86,6 +87,13 @@ export class Overlay {
    * throws EINTR once the copy's caller is being killed (Session.meanwhile). Nothing by default.
    */
   duringCopy: () => void = () => {};
+  /**
+   * The fsync of a copy-up's data (`path` names it in errors): the session serves other requests
+   * while a long one runs (Session.syncServing). A plain fsync by default.
+   */
+  syncCopy: (fd: number, path: string) => void = fsyncFd;
+  /** A syncCopy will come (Session.prepareSync). Nothing by default. */
+  prepareSync: () => void = () => {};
 
   constructor(
     readonly cfg: OverlayConfig,

@@ -2,7 +2,7 @@ import { closeSync, constants, mkdtempSync, readFileSync, readSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { closeFd, dupFd, fdatasyncFd, fsyncFd, openFile, startWriteback, unwrittenPages } from './fd.js';
+import { closeFd, dupFd, eventFd, fdatasyncFd, fsyncFd, openFile, readEventFd, startWriteback } from './fd.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovlkit-fd-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,20 +43,14 @@ t.test('startWriteback binds sync_file_range and leaves the data to the fsync af
   t.ok(readFileSync(f).equals(Buffer.alloc(1 << 16, 1)));
 });
 
-t.test('unwrittenPages counts the dirty pages fsync would wait for; fdatasyncFd writes them', async (t) => {
+t.test('fdatasyncFd syncs an fd; errors carry the errno and the path', async (t) => {
   const f = join(dir, 'dirty');
   writeFileSync(f, '');
   const fd = openFile(f, constants.O_RDWR);
-  t.equal(unwrittenPages(fd), 0, 'nothing written yet');
   writeSync(fd, Buffer.alloc(1 << 20, 1));
-  // A page may be under writeback or written already if the flusher came by meanwhile: never more than 256.
-  const dirty = unwrittenPages(fd);
-  t.ok(dirty > 0 && dirty <= 256, `1 MiB just written: ${dirty} pages of 256 unwritten`);
   fdatasyncFd(fd, f);
-  t.equal(unwrittenPages(fd), 0, 'none after fdatasync');
   closeFd(fd);
   t.throws(() => fdatasyncFd(fd, f), { code: 'EBADF', path: f });
-  t.equal(unwrittenPages(fd), -1, 'a closed fd: the kernel cannot say');
 });
 
 t.test('dupFd gives a second fd of the same open file, with O_CLOEXEC', async (t) => {
@@ -72,4 +66,18 @@ t.test('dupFd gives a second fd of the same open file, with O_CLOEXEC', async (t
   t.equal(b.toString(), 'abcdef');
   closeFd(two);
   t.throws(() => dupFd(two), { code: 'EBADF' });
+});
+
+t.test('eventFd: what is written to it is read once, as one count; nothing read gives 0', async (t) => {
+  const fd = eventFd();
+  t.equal(fdFlags(fd) & 0o4000, 0o4000, 'O_NONBLOCK');
+  t.equal(readEventFd(fd), 0);
+  const eight = Buffer.alloc(8);
+  eight.writeBigUInt64LE(5n);
+  writeSync(fd, eight);
+  writeSync(fd, eight);
+  t.equal(readEventFd(fd), 10);
+  t.equal(readEventFd(fd), 0);
+  closeFd(fd);
+  t.throws(() => readEventFd(fd), { code: 'EBADF' });
 });

@@ -1,7 +1,10 @@
 // open(2), fsync(2) and close(2) of plain files through libc, for the copy-up path: node's
 // openSync/fsyncSync/closeSync validate their arguments in JS and check a trace-event category
 // per call, which a fresh daemon runs interpreted on every copy-up (docs/fuse.md, seventh pass).
-// The fds are ordinary ones: node:fs may use and close them, and these may close node's.
+// The fds are ordinary ones: node:fs may use and close them, and these may close node's. And
+// what an fsync handed to another thread needs (session/sync-threads.ts): a dup of the fd and a
+// doorbell for its end.
+import { readSync } from 'node:fs';
 import { check } from './call.js';
 import { AT_FDCWD, O_CLOEXEC, O_PATH, c } from './libc.js';
 
@@ -44,20 +47,28 @@ export function fdatasyncFd(fd: number, path?: string): void {
   check(c.fdatasync(fd) as number, 'fdatasync', path);
 }
 
-// cachestat(2), Linux 6.5: one number on every architecture (a syscall added after 5.1).
-const SYS_CACHESTAT = 451;
-/** struct cachestat_range: offset 0, length 0 (to the end of the file). */
-const WHOLE_FILE = Buffer.alloc(16);
-/** struct cachestat: nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted (u64 each). */
-const cstat = Buffer.alloc(40);
+const EFD_CLOEXEC = 0o2000000;
+const EFD_NONBLOCK = 0o4000;
 
 /**
- * Pages of `fd`'s file in the page cache still to be written (dirty or under writeback), what an
- * fsync of it waits for beyond its journal commit; -1 when the kernel cannot say (before 6.5).
+ * A new eventfd (non-blocking, close-on-exec): a doorbell another thread rings by writing a
+ * count (8 bytes) that a poll on it then sees; read it with readEventFd.
  */
-export function unwrittenPages(fd: number): number {
-  if ((c.syscall(SYS_CACHESTAT, 'int', fd, 'void *', WHOLE_FILE, 'void *', cstat, 'uint', 0) as number) < 0) return -1;
-  return Number(cstat.readBigUInt64LE(8) + cstat.readBigUInt64LE(16));
+export function eventFd(): number {
+  return check(c.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) as number, 'eventfd');
+}
+
+const EVENT = Buffer.alloc(8);
+
+/** The count written to eventfd `fd` since the last read (and reset it), 0 when none. */
+export function readEventFd(fd: number): number {
+  try {
+    readSync(fd, EVENT, 0, 8, null);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EAGAIN') return 0;
+    throw err;
+  }
+  return Number(EVENT.readBigUInt64LE(0));
 }
 
 /** close(2) of `fd`. */

@@ -39,9 +39,8 @@ export const c = {
   close: libc.func('int close(int fd)'),
   fsync: libc.func('int fsync(int fd)'),
   fdatasync: libc.func('int fdatasync(int fd)'),
+  eventfd: libc.func('int eventfd(unsigned int initval, int flags)'),
   sync_file_range: libc.func('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)'),
-  // For system calls glibc 2.36 has no wrapper for (cachestat, ./fd.ts).
-  syscall: libc.func('long syscall(long number, ...)'),
   // Re-pointing an fd in place (./stdio.ts): node:fs can open and close, not replace.
   dup2: libc.func('int dup2(int oldfd, int newfd)'),
   sync: libc.func('void sync(void)'),

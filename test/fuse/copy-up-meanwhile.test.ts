@@ -4,14 +4,20 @@
 // signal, and leaves no upper copy. Before, a stat of another file waited for the whole copy
 // (2.5 s for 1 GiB here) and a killed writer for its end.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mountFuse } from '../helpers/fuse.js';
+import { inFsync } from '../helpers/in-syscall.js';
+import { ext4At, throttleWrites } from '../helpers/scratch-fs.js';
 import { layerDirs, type LayerDirs, workLeft } from '../helpers/layers.js';
 
 const SIZE = 512;
+/** MiB of the copy-up on a slow disk. */
+const SLOW_MIB = 64;
 
 /** Layers with a SIZE MiB lower file `big` (zeros) and a small one, mounted by ovl-fuse. */
 async function mounted(t: Parameters<typeof layerDirs>[0]): Promise<LayerDirs & { daemon: number }> {
@@ -93,6 +99,51 @@ t.test('opens and closes of other files during a copy-up neither stall reads nor
   t.equal(other.length, 8 << 20);
   t.ok(fds < 100, `the daemon holds ${fds} fds, not one per open`);
   t.equal((await w).exitCode, 0);
+});
+
+t.test('fsyncs of other files and of a dir are answered while a large copy-up runs', async (t) => {
+  // They were kept for after the copy-up: a program that fsyncs its own file waited for another's
+  // copy-up. One with much to write goes to another thread, one with little is synced meanwhile.
+  const d = await mounted(t);
+  const other = openSync(join(d.merged, 'other'), 'w+');
+  const dir = openSync(d.merged, 'r');
+  t.teardown(() => [other, dir].forEach((fd) => closeSync(fd)));
+  writeSync(other, Buffer.alloc(4 << 20, 3));
+  const w = writer(d);
+  copyStarted(d);
+  fsyncSync(other); // 4 MiB unwritten: handed over
+  writeSync(other, 'x', 0);
+  fdatasyncSync(other); // one page: synced meanwhile
+  fsyncSync(dir); // FSYNCDIR
+  t.ok(copying(d), 'all three answered while the copy-up still ran');
+  t.equal((await w).exitCode, 0);
+  t.equal(readFileSync(join(d.upper, 'other'))[0], 0x78, 'the write before them landed');
+});
+
+t.test("a stat is answered while a copy-up's fsync waits for a slow disk", async (t) => {
+  // The data copy served the mount between chunks, its fsync did not: on a disk slower than the
+  // copy (here the daemon's writes pass at 16 MiB/s), a stat of another file waited ~2 s of the
+  // 4 s copy-up of 64 MiB. Now the fsync runs on another thread while the loop serves.
+  const d = layerDirs(t, 1);
+  const disk = ext4At(d, join(d.root, 'disk'), '256M');
+  d.upper = join(disk, 'u');
+  d.work = join(disk, 'w');
+  mkdirSync(d.upper);
+  mkdirSync(d.work);
+  writeFileSync(join(d.lowers[0]!, 'big'), randomBytes(SLOW_MIB << 20));
+  writeFileSync(join(d.lowers[0]!, 'small'), 'small\n');
+  const m = await mountFuse(t, d);
+  const daemon = m.child.pid!;
+  throttleWrites(t, daemon, disk, 16 << 20);
+  const w = writer(d);
+  for (let i = 0; !(copying({ ...d, daemon }) && inFsync(daemon)); i++) {
+    if (i === 1000) throw new Error('the copy-up never reached its fsync');
+    await sleep(10);
+  }
+  t.equal(statSync(join(d.merged, 'small')).size, 6);
+  t.ok(copying({ ...d, daemon }), 'answered while the copy-up still ran');
+  t.equal((await w).exitCode, 0);
+  t.ok(readFileSync(join(d.upper, 'big')).subarray(1).equals(readFileSync(join(d.lowers[0]!, 'big')).subarray(1)), 'then the copy-up ended whole');
 });
 
 t.test('a writer killed while its request waits for another copy-up is answered at once', async (t) => {

@@ -5,7 +5,7 @@
 // Each is mounted with mount(8), as a user would make it. (A bare temp dir with a tmpfs, for
 // tests without layers: test/helpers/scratch.ts.)
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isMounted, umountSurely } from '../../src/sys/index.js';
@@ -36,6 +36,8 @@ export interface StallableDisk {
   stall(): void;
   /** Let them through. */
   resume(): void;
+  /** From now on every read or write the page cache cannot serve fails (EIO), as on a dead disk. */
+  fail(): void;
 }
 
 /**
@@ -65,7 +67,37 @@ export async function stallableExt4At(t: Teardowns, d: ScratchTree, at: string, 
     await sleep(10);
   }
   const dir = ext4At(d, at, size, undefined, join(m, 'disk.img'));
-  return { dir, stall: () => daemon.kill('SIGSTOP'), resume: () => daemon.kill('SIGCONT') };
+  return {
+    dir,
+    stall: () => daemon.kill('SIGSTOP'),
+    resume: () => daemon.kill('SIGCONT'),
+    // A FUSE mount whose daemon is gone answers ENOTCONN, which the loop device passes up as EIO.
+    fail: () => daemon.kill('SIGKILL'),
+  };
+}
+
+/**
+ * From now on, writes that process `pid` sends to the disk of the ext4 mounted on `at` (a loop
+ * device: ext4At) pass at `bytesPerSec`, as on a slow disk, through a blkio cgroup (v1) of its
+ * own; undone in teardown (the process moved back, the cgroup removed). Writeback the process
+ * starts itself (sync_file_range, fsync) is its own; the kernel's flusher threads' is not.
+ */
+export function throttleWrites(t: Teardowns, pid: number, at: string, bytesPerSec: number): void {
+  const dev = execFileSync('findmnt', ['-no', 'SOURCE', at], { encoding: 'utf8' }).trim();
+  const rdev = statSync(dev).rdev;
+  const [major, minor] = [(rdev >> 8) & 0xfff, (rdev & 0xff) | ((rdev >> 12) & 0xfff00)];
+  const cg = `/sys/fs/cgroup/blkio/ovlkit-${process.pid}-${pid}`;
+  mkdirSync(cg);
+  t.teardown(() => {
+    try {
+      writeFileSync('/sys/fs/cgroup/blkio/cgroup.procs', String(pid));
+    } catch {
+      // it has exited
+    }
+    rmdirSync(cg);
+  });
+  writeFileSync(`${cg}/blkio.throttle.write_bps_device`, `${major}:${minor} ${bytesPerSec}`);
+  writeFileSync(`${cg}/cgroup.procs`, String(pid));
 }
 
 /** A new tmpfs on `at`, with mount -o `options` ('size=4m,nr_inodes=64') or tmpfs's defaults. */

@@ -9,7 +9,6 @@ import { wantedFlags } from '../protocol/index.js';
 import { mark } from '../startup-marks.js';
 import { MOUNT_SUBTYPE } from '../subtype.js';
 import { takeWorker } from './prestart.js';
-import { SyncAside } from './sync-aside.js';
 import { GATE_ABANDONED, GATE_BYTES, GATE_MOUNTED, NOTIFY_ACK, type WorkerData, type WorkerMessage } from './worker-data.js';
 
 export interface FsSpec {
@@ -97,10 +96,8 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
   });
   // `closed` carries a failure to whoever waits for the end; `ready` alone must not be unhandled.
   ready.catch(() => undefined);
-  const syncs = new SyncAside(fd);
   worker.on('message', (m: WorkerMessage) => {
-    if (m.type === 'sync') syncs.run(m);
-    else if (m.type === 'notify') {
+    if (m.type === 'notify') {
       // Written or refused (ENOENT: the kernel dropped the inode), the loop may go on.
       write(fd, m.message, () => {
         if (m.ack === undefined || m.ack <= Atomics.load(gate, NOTIFY_ACK)) return;
@@ -125,7 +122,7 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
   });
   const closed = new Promise<void>((resolve, reject) => {
     worker.on('exit', () => {
-      syncs.whenIdle(() => closeDevFuse(fd));
+      closeDevFuse(fd);
       onNotReady(failure ?? new Error('the FUSE session ended before INIT'));
       if (failure !== undefined) reject(failure);
       else resolve();

@@ -4,11 +4,12 @@
 // INVAL_INODE: a page under read) that a request still queued for this very loop holds, so the
 // loop must never write one itself. The one the loop waits for (invalListing) it waits for with a
 // bound, so such a lock costs that bound once, never a hang.
-import { backingClose, backingOpen, writeDev } from '../../sys/devfuse.js';
+import { PollSet, backingClose, backingOpen, writeDev } from '../../sys/devfuse.js';
 import { InitFlag, NOTIFY_INVAL_ENTRY_SIZE, OUT_HEADER_SIZE, encodeNotifyInvalEntry, encodeNotifyInvalInode } from '../protocol/index.js';
 import type { Session } from './filesystem.js';
-import { syncsLong } from './sync-aside.js';
-import { closeFd, dupFd, fdatasyncFd, fsyncFd } from '../../sys/fd.js';
+import { SyncThreads } from './sync-threads.js';
+import { OvlError, errnoName } from '../../errors.js';
+import { closeFd, dupFd, eventFd, fdatasyncFd, fsyncFd, readEventFd } from '../../sys/fd.js';
 
 export interface WatchedFd {
   fd: number;
@@ -31,31 +32,32 @@ export class DevSession implements Session {
   /** Set by the loop (Meanwhile.serve). */
   meanwhile?: () => void;
   private readonly attrsOnly = Buffer.alloc(OUT_HEADER_SIZE + 24);
+  private readonly threads: SyncThreads;
+  /** syncServing's eventfd and poll sets, made at its first hand-over. */
+  private doorbell: number | undefined;
+  private doorbellPoll: PollSet | undefined;
+  private doorbellOnly: PollSet | undefined;
 
   constructor(
     private devFd: number,
     /** Hand `message` to the notifying thread; with `waitMs`, return once it is written or that time passed. */
     private sendNotify: (message: Buffer, waitMs?: number) => void,
-    /**
-     * Hand an fsync to that thread (SyncAside): it syncs `fd`, closes it, and answers request
-     * `unique`. Absent: the loop syncs every one itself.
-     */
-    private sendSync: ((unique: number, fd: number, datasync: boolean) => void) | null = null,
-  ) {}
+  ) {
+    this.threads = new SyncThreads(devFd);
+  }
 
   /**
    * FSYNC or FSYNCDIR `unique` of `fd` (`owned`: the request's own fd, closed here or by the
-   * thread it is handed to; else valid until the answer). One with much data to write is handed to
-   * the main thread, which answers it: true. Any other is synced here (its error thrown with its
-   * errno), and the loop answers it: false.
+   * thread it is handed to; else a handle's). Handed to a sync thread, which answers it: true
+   * (a thread still starting takes it once it runs). When every thread is busy (stuck on the
+   * disk), synced here, its error thrown with its errno, and the loop answers it: false.
    */
   sync(unique: number, fd: number, datasync: boolean, owned: boolean): boolean {
-    if (this.sendSync !== null && syncsLong(fd)) {
-      // A dup of a handle's fd: the answer comes after the loop has moved on (the handle may be
-      // released then). Its close is one more CLOSE_WRITE for the layer watcher, so only here.
-      this.sendSync(unique, owned ? fd : dupFd(fd), datasync);
-      return true;
-    }
+    // A handle's fd is dup'ed: the handle may be gone before the fsync is (destroy() closes every
+    // handle's fd at unmount or abort while a stalled disk still holds the fsync).
+    const given = owned ? fd : this.dupOrNot(fd);
+    if (given >= 0 && this.threads.run({ unique, fd: given, datasync })) return true;
+    if (given >= 0 && !owned) closeFd(given);
     try {
       if (datasync) fdatasyncFd(fd);
       else fsyncFd(fd);
@@ -63,6 +65,59 @@ export class DevSession implements Session {
       if (owned) closeFd(fd);
     }
     return false;
+  }
+
+  /** A large copy-up has begun: its syncServing should find a sync thread running. */
+  prepareSync(): void {
+    this.threads.prepare();
+  }
+
+  /**
+   * fsync(2) of a copy-up's `fd` (`path` names it in errors) while the mount is served: an idle
+   * sync thread syncs a dup of it and rings a doorbell when done, and this thread answers what
+   * comes meanwhile (Session.meanwhile) until then; with none idle, synced here (the copy-up's
+   * caller waits for it either way; waiting for a thread to start would only add to that). A
+   * caller killed meanwhile (EINTR) or an unmount (ENODEV) is thrown only once the fsync has
+   * ended: an fsync is not interruptible (nor is the kernel overlay's at copy-up), and the
+   * copy-up must not remove its file under it.
+   */
+  syncServing(fd: number, path: string): void {
+    if (this.meanwhile === undefined || !this.threads.idle()) return fsyncFd(fd, path);
+    const given = this.dupOrNot(fd);
+    this.doorbell ??= eventFd();
+    // A thread was idle a moment ago, and only this thread gives them work: it takes this one.
+    if (given < 0 || !this.threads.run({ unique: 0, fd: given, datasync: false, wake: this.doorbell }, true)) {
+      if (given >= 0) closeFd(given);
+      return fsyncFd(fd, path);
+    }
+    const poll = (this.doorbellPoll ??= new PollSet([this.devFd, this.doorbell]));
+    const doorbellOnly = (this.doorbellOnly ??= new PollSet([this.doorbell]));
+    let failure: unknown = null;
+    for (;;) {
+      (failure === null ? poll : doorbellOnly).wait();
+      const rung = readEventFd(this.doorbell);
+      if (rung !== 0) {
+        if (failure !== null) throw failure;
+        if (rung > 1) throw new OvlError(errnoName(rung - 1), 'fsync', { path });
+        return;
+      }
+      // Whatever came on /dev/fuse; after a failure, nothing more is read (an unmounted device
+      // polls readable for ever).
+      try {
+        this.meanwhile();
+      } catch (err) {
+        failure = err;
+      }
+    }
+  }
+
+  /** A dup of `fd`, or -1 when there is none to be had (EMFILE): the fsync is then made here. */
+  private dupOrNot(fd: number): number {
+    try {
+      return dupFd(fd);
+    } catch {
+      return -1;
+    }
   }
 
   invalInode(nodeid: number, off = 0, len = -1): void {

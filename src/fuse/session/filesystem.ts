@@ -166,6 +166,14 @@ export interface Session {
    * EINTR once this request's caller is being killed (session/meanwhile.ts). Absent: nothing.
    */
   meanwhile?(): void;
+  /**
+   * fsync(2) of a long request's own fd (a copy-up's copy; `path` names it in errors) while the
+   * requests that come meanwhile are served as by `meanwhile`; throws the fsync's error, or what
+   * `meanwhile` threw once the fsync has ended. Absent: a plain fsync.
+   */
+  syncServing?(fd: number, path: string): void;
+  /** A syncServing will come: get ready for it (start a sync thread, which takes ~20 ms). */
+  prepareSync?(): void;
   /** The kernel granted these FUSE_* init flags (e.g. to know whether READDIRPLUS or passthrough is on). */
   readonly grantedFlags: bigint;
 }
@@ -214,10 +222,9 @@ export interface LowLevelFs {
   fsync(ctx: RequestContext, nodeid: number, fh: number, datasync: boolean): void;
   /**
    * The fd FSYNC (`dir`: FSYNCDIR) would fsync(2), or -1 when there is nothing to sync (a file
-   * only in a lower, a volatile mount). A file's is its handle's, valid until the request is
-   * answered (the kernel sends no RELEASE while an fsync of the file waits); a dir's is a new fd
-   * the caller closes. With it the session may sync on another thread and answer from there, so
-   * that a long fsync holds only its caller, not every request of the mount.
+   * only in a lower, a volatile mount). A file's is its handle's (the caller dups it to keep it);
+   * a dir's is a new fd the caller closes. With it the session syncs on another thread and answers
+   * from there, so that a long fsync holds only its caller, not every request of the mount.
    */
   syncFd?(ctx: RequestContext, nodeid: number, fh: number, dir: boolean): number;
   release(ctx: RequestContext, nodeid: number, fh: number, flags: number): void;

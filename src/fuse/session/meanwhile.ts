@@ -27,10 +27,11 @@ const READING = new Set<number>([
   Op.OPENDIR, Op.READDIR, Op.READDIRPLUS, Op.RELEASEDIR,
 ]);
 /**
- * FSYNC and FSYNCDIR, with the session's fsync: one with much to write only hands its fd to
- * another thread, any other is short. The file being copied up has only lower handles, whose
- * fsync syncs nothing, as the kernel's ovl_fsync of a file not yet copied up; a change an fsync
- * waits for was answered before the kernel sent the FSYNC.
+ * FSYNC and FSYNCDIR, with the session's fsync: each only hands its fd to a sync thread. The file
+ * being copied up has only lower handles, whose fsync syncs nothing, as the kernel's ovl_fsync of
+ * a file not yet copied up; no kept change can be passed by an fsync it should precede: the
+ * kernel's fsync holds the file's (a dir's) inode lock, which its writes, truncates and creates
+ * take too, and waits for the file's WRITEs before it sends the FSYNC.
  */
 const SYNCS = new Set<number>([Op.FSYNC, Op.FSYNCDIR]);
 /**
@@ -73,7 +74,7 @@ export class Meanwhile {
     private granted: () => bigint,
     /**
      * The session's fsync (DevSession.sync): with it, FSYNC and FSYNCDIR are served meanwhile too
-     * (an fsync of another file waited for the copy-up before); a long one goes to another thread.
+     * (an fsync of another file waited for the copy-up before).
      */
     private sync: Dispatcher['sync'] = null,
   ) {

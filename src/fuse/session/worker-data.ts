@@ -1,6 +1,5 @@
 // What the main thread hands the session worker (structured-clone data only).
 import type { InitWant } from '../protocol/index.js';
-import type { SyncJob } from './sync-aside.js';
 
 export interface WorkerData {
   devFd: number;
@@ -27,6 +26,4 @@ export const GATE_BYTES = 8;
 export type WorkerMessage =
   | { type: 'ready'; flags: bigint; minor: number }
   /** With `ack`, the loop waits until slot NOTIFY_ACK reaches it (DevSession.invalListing). */
-  | { type: 'notify'; message: Uint8Array; ack?: number }
-  /** An FSYNC or FSYNCDIR for the main thread to run and answer (SyncAside). */
-  | ({ type: 'sync' } & SyncJob);
+  | { type: 'notify'; message: Uint8Array; ack?: number };

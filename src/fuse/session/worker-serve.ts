@@ -34,7 +34,7 @@ export function serveSession(port: MessagePort, data: WorkerData, mods: SessionM
     const ack = ++acks;
     port.postMessage({ type: 'notify', message, ack });
     waitForAck(gate, ack, waitMs);
-  }, (unique, fd, datasync) => port.postMessage({ type: 'sync', unique, fd, datasync }));
+  });
   mods.runLoop(data.devFd, fs, session, {
     want: data.want,
     debug: data.debug,

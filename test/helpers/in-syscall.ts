@@ -1,0 +1,20 @@
+// Whether a process is inside a given system call now, from /proc/<pid>/task/*/syscall: a test
+// waits for a daemon to reach the call it means to catch it in (an fsync held by a slow disk).
+import { readFileSync, readdirSync } from 'node:fs';
+
+// x86_64's numbers (the machines this project runs on; arm64: 82 and 83).
+const SYS_FSYNC = 74;
+const SYS_FDATASYNC = 75;
+
+/** Whether a thread of process `pid` is in fsync(2) or fdatasync(2) now. */
+export function inFsync(pid: number): boolean {
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const nr = Number(readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').split(' ')[0]);
+      if (nr === SYS_FSYNC || nr === SYS_FDATASYNC) return true;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return false;
+}
