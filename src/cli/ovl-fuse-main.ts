@@ -1,7 +1,10 @@
 // ovl-fuse's command: mount a FUSE overlay with the kernel's option syntax. Run by ovl-fuse.ts, or
 // (bin/ovl-fuse, from the bundle) by ovl-fuse-boot.ts as a code-cached CommonJS file.
-//   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always][,transport=dev|fuse-native][,watch=on|off][,passthrough=on|off] MERGED
+//   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always][,transport=dev|fuse-native][,watch=on|off][,passthrough=on|off] [SOURCE] MERGED
 //   ovl-fuse umount MERGED
+// SOURCE is the mount's name in /proc/mounts, as mount(8)'s helper convention passes it: so
+// `mount -t fuse.ovl-fuse SOURCE MERGED -o ...` and an fstab line of type fuse.ovl-fuse mount it
+// (mount(8) and mount.fuse3 keep nofail, _netdev, x-*, noauto for themselves).
 // Without -f the command detaches: it starts the daemon and exits 0 only once the mount is live.
 import { closeSync, existsSync, fstatSync, lstatSync, readlinkSync, realpathSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -30,10 +33,12 @@ const COVERED_ENV = 'OVL_FUSE_COVERED';
  */
 const CONFIG_ENV = 'OVL_FUSE_CONFIG';
 
-const HELP = `Usage: ovl-fuse [-f] -o OPTIONS MERGED
+const HELP = `Usage: ovl-fuse [-f] -o OPTIONS [SOURCE] MERGED
        ovl-fuse umount MERGED
 
-FUSE overlay filesystem that behaves like kernel overlayfs
+FUSE overlay filesystem that behaves like kernel overlayfs. SOURCE names the mount in
+/proc/mounts (default: overlay); with ovl-fuse in /usr/sbin, /usr/bin, /sbin or /bin, mount(8)
+mounts it too: mount -t fuse.ovl-fuse SOURCE MERGED -o OPTIONS, or an fstab line of that type.
 
 Options:
   -o, --options <opts>  mount options, as for mount -t overlay (repeatable); besides the kernel's:
@@ -57,7 +62,7 @@ interface CliArgs {
  * The command line, parsed by node:util rather than commander: this is the whole grammar, and
  * every mount pays for what the command loads before it mounts.
  */
-function parseCli(argv: string[], positionals: number): CliArgs {
+function parseCli(argv: string[], maxPositionals: number): CliArgs {
   let parsed;
   try {
     parsed = parseArgs({
@@ -79,9 +84,8 @@ function parseCli(argv: string[], positionals: number): CliArgs {
   const done = v.help === true || v.version === true;
   if (v.help) process.stdout.write(HELP);
   else if (v.version) process.stdout.write(`${packageVersion()}\n`);
-  else if (parsed.positionals.length !== positionals) {
-    throw new UsageError(parsed.positionals.length < positionals ? "missing required argument 'merged'" : `too many arguments: expected ${positionals}`);
-  }
+  else if (parsed.positionals.length === 0) throw new UsageError("missing required argument 'merged'");
+  else if (parsed.positionals.length > maxPositionals) throw new UsageError(`too many arguments: expected ${maxPositionals === 1 ? '1' : `at most ${maxPositionals}`}`);
   return { options: v.options ?? [], foreground: v.foreground === true, args: parsed.positionals, done };
 }
 
@@ -388,8 +392,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function mountCommand(argv: string[]): Promise<number> {
-  const opts = parseCli(argv, 1);
+  const opts = parseCli(argv, 2);
   if (opts.done) return 0;
+  const [source, merged] = opts.args.length === 2 ? [opts.args[0], opts.args[1]!] : [undefined, opts.args[0]!];
+  if (source === '') throw new UsageError('empty source');
   const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache', 'transport', 'watch', 'passthrough'] });
   const cache = cacheMode(parsed.extra);
   const transport = transportOf(parsed.extra);
@@ -401,7 +407,7 @@ async function mountCommand(argv: string[]): Promise<number> {
   const checked =
     handed !== undefined && opts.foreground
       ? (JSON.parse(handed) as ReturnType<typeof validateMount>)
-      : validateMount(resolveMountOptions({ ...parsed, extra: {} }), opts.args[0]!);
+      : validateMount({ ...resolveMountOptions({ ...parsed, extra: {} }), ...(source === undefined ? {} : { source }) }, merged);
   mark('validated');
   if (!opts.foreground) return transport === 'dev' ? detachMounted(argv, checked) : detach(argv);
   return runForeground(checked, cache, transport, watch, passthrough);

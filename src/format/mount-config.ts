@@ -34,6 +34,12 @@ export interface OverlayConfig {
   extra: Record<string, string | true>;
   /** nosuid, nodev, noexec for the mount itself (mount(8)'s flags among the options). */
   vfs: VfsFlags;
+  /**
+   * The mount's source, as `mount -t overlay SOURCE MERGED` names it and /proc/mounts shows it
+   * (a FUSE overlay's: `mount -t fuse.ovl-fuse SOURCE MERGED`, `ovl-fuse SOURCE MERGED`); "overlay"
+   * when none was given.
+   */
+  source?: string;
 }
 
 /** This machine's overlay module defaults (CONFIG_OVERLAY_FS_*=n, redirect_always_follow=Y). */

@@ -33,7 +33,8 @@ export async function mountNative(cfg: OverlayConfig, merged: string, cache: Cac
   let onExit!: () => void;
   const closed = new Promise<void>((resolve) => (onExit = resolve));
   const options = [
-    'fsname=overlay',
+    // libfuse splits its options at commas and reads a backslash as escaping the next character.
+    `fsname=${(cfg.source ?? 'overlay').replace(/[\\,]/g, (c) => `\\${c}`)}`,
     `subtype=${MOUNT_SUBTYPE}`,
     'allow_other',
     // libfuse 2 refuses a mount point that holds names; the kernel's overlay (and the dev transport) mounts there.

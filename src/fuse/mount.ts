@@ -82,7 +82,7 @@ export async function premountDev(given: OverlayConfig, merged: string): Promise
   const cfg = prepareLayers(given);
   const covered = holdCovered(cfg, merged);
   const { openAndMount } = await import('./session/daemon.js');
-  return { fd: openAndMount(merged, cfg.readonly, cfg.vfs), covered, cfg };
+  return { fd: openAndMount(merged, cfg.readonly, cfg.vfs, cfg.source), covered, cfg };
 }
 
 /** Before mount(2) at `merged`: an fd on each dir of the configuration it will cover (layers.ts coveredDirs). */
@@ -137,6 +137,7 @@ export async function mountOverlayFuse(
   const mounted = mountDev(merged, {
     readonly: cfg.readonly,
     vfs: cfg.vfs,
+    ...(cfg.source === undefined ? {} : { source: cfg.source }),
     ...(passthrough ? {} : { passthrough: false }),
     ...(devFd === undefined ? {} : { devFd }),
     fs: { module: core, export: 'createWatchedOverlayFs', args: [cfg, cache, watch, merged, held] },

@@ -1,7 +1,7 @@
 // ovl-fuse as a user runs it: detaches once the mount is live, `ovl-fuse umount` and SIGTERM
 // stop it cleanly, validation errors are one line with exit 2 and leave the user's dirs alone,
 // read-only mounts answer EROFS.
-import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
@@ -191,6 +191,42 @@ t.test('ovl-fuse umount takes down a mount whose daemon was killed (ENOTCONN)', 
   const u = await run(['umount', d.merged]);
   t.equal(u.exitCode, 0, u.stderr);
   t.notOk(isMounted(d.merged));
+});
+
+t.test('SOURCE MERGED names the mount, as mount -t overlay SOURCE MERGED; on both transports', async (t) => {
+  for (const [transport, source] of [['dev', 'my-layers'], ['fuse-native', 'a,b\\c']] as const) {
+    const d = layerDirs(t, 1);
+    t.teardown(() => waitGone(d.merged));
+    const r = await run(['-o', `${fuseOptions(d)},transport=${transport}`, source, d.merged]);
+    t.equal(r.exitCode, 0, r.stderr);
+    t.equal(listMounts().find((e) => e.target === d.merged)?.source, source, `${transport}: the source in mountinfo`);
+    t.equal((await run(['umount', d.merged])).exitCode, 0);
+  }
+  const d = layerDirs(t, 1);
+  const three = await run(['-o', fuseOptions(d), 'a', 'b', d.merged]);
+  t.same([three.exitCode, three.stderr.trim()], [2, 'ovl-fuse: too many arguments: expected at most 2']);
+  const empty = await run(['-o', fuseOptions(d), '', d.merged]);
+  t.same([empty.exitCode, empty.stderr.trim()], [2, 'ovl-fuse: empty source']);
+  t.notOk(isMounted(d.merged));
+});
+
+t.test("mount.fuse3, the helper mount(8) runs for an fstab line of type fuse.ovl-fuse, mounts it", async (t) => {
+  // mount(8) keeps nofail, _netdev, x-*, noauto for itself and runs mount.fuse3 with what is left
+  // (and with ovl-fuse looked up in /usr/sbin:/usr/bin:/sbin:/bin, which a test leaves alone: the
+  // helper is run here as mount(8) runs it, with bin/ in its PATH).
+  const d = layerDirs(t, 1);
+  writeFileSync(join(d.lowers[0]!, 'f'), 'lower');
+  t.teardown(() => waitGone(d.merged));
+  const r = await execa('mount.fuse3', ['fstab-layers', d.merged, '-t', 'fuse.ovl-fuse', '-o', `rw,${fuseOptions(d)},dev,suid`], {
+    reject: false,
+    env: { CI: '', PATH: `${join(ovlFuseBin, '..')}:${process.env.PATH}` },
+  });
+  t.equal(r.exitCode, 0, r.stderr);
+  const m = listMounts().find((e) => e.target === d.merged);
+  t.same([m?.fstype, m?.source], ['fuse.ovl-fuse', 'fstab-layers']);
+  writeFileSync(join(d.merged, 'f'), 'changed');
+  t.equal(readFileSync(join(d.upper, 'f'), 'utf8'), 'changed', 'a live overlay: the write copied f up');
+  t.equal((await execa('umount', [d.merged], { reject: false })).exitCode, 0, 'umount(8) takes it down');
 });
 
 t.test('validation errors: one line, exit 2, nothing created', async (t) => {

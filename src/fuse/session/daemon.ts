@@ -22,6 +22,8 @@ export interface DevMountOptions {
   readonly: boolean;
   /** nosuid, nodev, noexec for the mount (mount(8)'s flags among the options). */
   vfs?: DevFuseMountOptions['vfs'];
+  /** The mount's source (/proc/mounts' first field); DEFAULT_SOURCE when absent. */
+  source?: string;
   fs: FsSpec;
   /** Ask for FUSE passthrough (root only; the filesystem decides per open). */
   passthrough?: boolean;
@@ -38,6 +40,8 @@ export interface DevMount {
 }
 
 const MAX_WRITE = 1 << 20;
+/** A mount's source when none is given, as `mount -t overlay overlay MERGED` is usually written. */
+const DEFAULT_SOURCE = 'overlay';
 /** Read-ahead of the mount: one READ of max_pages (= MAX_WRITE) per window, not 8 of 128 KiB. */
 const READAHEAD_KB = MAX_WRITE >> 10;
 
@@ -46,11 +50,11 @@ const READAHEAD_KB = MAX_WRITE >> 10;
  * mount is live (the kernel queues INIT, and a first access waits for the worker to answer it), so
  * the worker's start-up overlaps with whatever the caller does next.
  */
-/** Open /dev/fuse and mount it at `target` as ovl-fuse's fuse filesystem; returns the fd. */
-export function openAndMount(target: string, readonly: boolean, vfs?: DevFuseMountOptions['vfs']): number {
+/** Open /dev/fuse and mount it at `target` as ovl-fuse's fuse filesystem (named `source`); returns the fd. */
+export function openAndMount(target: string, readonly: boolean, vfs?: DevFuseMountOptions['vfs'], source = DEFAULT_SOURCE): number {
   const fd = openDevFuse();
   try {
-    mountDevFuse(fd, target, { subtype: MOUNT_SUBTYPE, source: 'overlay', readonly, vfs });
+    mountDevFuse(fd, target, { subtype: MOUNT_SUBTYPE, source, readonly, vfs });
   } catch (err) {
     closeDevFuse(fd);
     throw err;
@@ -79,7 +83,7 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
   const worker = takeWorker(o.fs.module);
   worker.postMessage(data);
   try {
-    if (o.devFd === undefined) mountDevFuse(fd, target, { subtype: MOUNT_SUBTYPE, source: 'overlay', readonly: o.readonly, vfs: o.vfs });
+    if (o.devFd === undefined) mountDevFuse(fd, target, { subtype: MOUNT_SUBTYPE, source: o.source ?? DEFAULT_SOURCE, readonly: o.readonly, vfs: o.vfs });
   } catch (err) {
     open(GATE_ABANDONED);
     closeDevFuse(fd);
