@@ -10,7 +10,8 @@ import { execa, type ResultPromise } from 'execa';
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mountFuse } from '../helpers/fuse.js';
+import { fuseOptions, mountFuse, startFuse } from '../helpers/fuse.js';
+import { umountSurely } from '../../src/sys/index.js';
 import { inFsync } from '../helpers/in-syscall.js';
 import { ext4At, throttleWrites } from '../helpers/scratch-fs.js';
 import { layerDirs, type LayerDirs, workLeft } from '../helpers/layers.js';
@@ -66,6 +67,23 @@ t.test('a stat, a read and a listing of other files are answered while a large c
   t.same(seen, { stat: 6, read: 'small\n', listing: ['big', 'small'] });
   t.equal((await w).exitCode, 0);
   t.equal(statSync(join(d.upper, 'big')).size, SIZE << 20, 'then the copy-up ended whole');
+});
+
+t.test('requests answered during a copy-up count in OVL_FUSE_STATS', async (t) => {
+  const d = layerDirs(t, 1);
+  execFileSync('dd', ['if=/dev/zero', `of=${join(d.lowers[0]!, 'big')}`, 'bs=1M', `count=${SIZE}`, 'status=none']);
+  for (let i = 0; i < 60; i++) writeFileSync(join(d.lowers[0]!, `n${i}`), '');
+  const stats = join(d.root, 'stats.json');
+  const m = await startFuse(t, fuseOptions(d), d.merged, { OVL_FUSE_STATS: stats });
+  const w = writer(d);
+  copyStarted({ ...d, daemon: m.child.pid! });
+  for (let i = 0; i < 60; i++) statSync(join(d.merged, `n${i}`));
+  t.ok(copying({ ...d, daemon: m.child.pid! }), 'sixty lookups answered while the copy-up ran');
+  t.equal((await w).exitCode, 0);
+  await umountSurely(d.merged);
+  await m.exited;
+  const counts = JSON.parse(readFileSync(stats, 'utf8')) as Record<string, number>;
+  t.ok(counts.LOOKUP! >= 60, `${counts.LOOKUP} LOOKUPs counted (before: those answered meanwhile were not)`);
 });
 
 t.test('a writer killed during a large copy-up ends it and leaves no upper copy', async (t) => {

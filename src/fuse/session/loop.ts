@@ -49,13 +49,13 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
   const responder = new Responder(devFd, fs, Buffer.allocUnsafe(opts.want.maxWrite + SLACK), log);
   const sync = (unique: number, fd: number, datasync: boolean, owned: boolean) => session.sync(unique, fd, datasync, owned);
   responder.dispatcher.sync = sync;
-  const meanwhile = new Meanwhile(devFd, fs, inBuf.length, log, () => session.grantedFlags, sync);
-  session.meanwhile = () => meanwhile.serve();
-  const watcher = new WatchedFds(devFd, session, log);
   // OVL_FUSE_STATS=<file>: count the requests by opcode and write them there at unmount, to see
   // what the kernel still asks in a workload (a typed-array increment per request otherwise).
   const statsFile = process.env.OVL_FUSE_STATS;
   const counts = new Float64Array(64);
+  const meanwhile = new Meanwhile(devFd, fs, inBuf.length, log, () => session.grantedFlags, sync, counts);
+  session.meanwhile = () => meanwhile.serve();
+  const watcher = new WatchedFds(devFd, session, log);
   let initialised = false;
   /** Serve request `h` in `b`; false once the session is over (DESTROY). */
   const serve = (b: Buffer): boolean => {

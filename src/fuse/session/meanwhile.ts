@@ -77,6 +77,8 @@ export class Meanwhile {
      * (an fsync of another file waited for the copy-up before).
      */
     private sync: Dispatcher['sync'] = null,
+    /** The loop's requests by opcode (OVL_FUSE_STATS): those answered here count there too. */
+    private counts: Float64Array | null = null,
   ) {
     this.poll = new PollSet([devFd]);
   }
@@ -124,13 +126,16 @@ export class Meanwhile {
         if (n === UNMOUNTED) throw new OvlError('ENODEV', 'the mount is gone');
         if (n < IN_HEADER_SIZE) break;
         decodeInHeader(buf, h);
+        const answered = READING.has(h.opcode) || (h.opcode === Op.OPEN && readOnlyOpen(decodeOpen(buf, H).flags)) || (this.sync !== null && SYNCS.has(h.opcode));
+        // A kept one is counted when the loop serves it.
+        if (this.counts !== null && (answered || h.opcode === Op.INTERRUPT)) this.counts[h.opcode & 63]!++;
         if (h.opcode === Op.INTERRUPT) {
           const of = decodeInterrupt(buf, H);
           if (this.keptCallers.has(of)) this.interruptKept(r, of);
           if (of !== this.current.unique) continue;
           this.interrupted = true;
           if (fatalSignalPending(this.current.pid)) killed = true;
-        } else if (READING.has(h.opcode) || (h.opcode === Op.OPEN && readOnlyOpen(decodeOpen(buf, H).flags)) || (this.sync !== null && SYNCS.has(h.opcode))) {
+        } else if (answered) {
           r.serve(h, buf);
         } else {
           this.kept.push(Buffer.from(buf.subarray(0, n)));
