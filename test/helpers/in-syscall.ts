@@ -2,9 +2,8 @@
 // waits for a daemon to reach the call it means to catch it in (an fsync held by a slow disk).
 import { readFileSync, readdirSync } from 'node:fs';
 
-// x86_64's numbers (the machines this project runs on; arm64: 82 and 83).
-const SYS_FSYNC = 74;
-const SYS_FDATASYNC = 75;
+// fsync and fdatasync: x86_64's numbers, or arm64's (the generic table).
+const [SYS_FSYNC, SYS_FDATASYNC] = process.arch === 'arm64' ? [82, 83] : [74, 75];
 
 /** Whether a thread of process `pid` is in fsync(2) or fdatasync(2) now. */
 export function inFsync(pid: number): boolean {

@@ -8,8 +8,10 @@ import { PollSet, backingClose, backingOpen, writeDev } from '../../sys/devfuse.
 import { InitFlag, NOTIFY_INVAL_ENTRY_SIZE, OUT_HEADER_SIZE, encodeNotifyInvalEntry, encodeNotifyInvalInode } from '../protocol/index.js';
 import type { Session } from './filesystem.js';
 import { SyncThreads } from './sync-threads.js';
-import { OvlError, errnoName } from '../../errors.js';
+import { OvlError, errnoName, errnoNumber, errnoOf } from '../../errors.js';
 import { closeFd, dupFd, eventFd, fdatasyncFd, fsyncFd, readEventFd } from '../../sys/fd.js';
+
+const ENODEV = errnoNumber('ENODEV');
 
 export interface WatchedFd {
   fd: number;
@@ -30,7 +32,7 @@ export class DevSession implements Session {
   /** Bumped when watched changes, so the loop rebuilds its poll set. */
   watchGeneration = 0;
   /** Set by the loop (Meanwhile.serve). */
-  meanwhile?: () => void;
+  meanwhile?: () => boolean;
   private readonly attrsOnly = Buffer.alloc(OUT_HEADER_SIZE + 24);
   private readonly threads: SyncThreads;
   /** syncServing's eventfd and poll sets, made at its first hand-over. */
@@ -48,9 +50,9 @@ export class DevSession implements Session {
 
   /**
    * FSYNC or FSYNCDIR `unique` of `fd` (`owned`: the request's own fd, closed here or by the
-   * thread it is handed to; else a handle's). Handed to a sync thread, which answers it: true
-   * (a thread still starting takes it once it runs). When every thread is busy (stuck on the
-   * disk), synced here, its error thrown with its errno, and the loop answers it: false.
+   * thread it is handed to; else a handle's). Queued for a sync thread, which answers it: true.
+   * When the queue is full or no thread can start, synced here (its error thrown with its errno)
+   * and answered by the loop: false.
    */
   sync(unique: number, fd: number, datasync: boolean, owned: boolean): boolean {
     // A handle's fd is dup'ed: the handle may be gone before the fsync is (destroy() closes every
@@ -73,42 +75,49 @@ export class DevSession implements Session {
   }
 
   /**
-   * fsync(2) of a copy-up's `fd` (`path` names it in errors) while the mount is served: an idle
-   * sync thread syncs a dup of it and rings a doorbell when done, and this thread answers what
-   * comes meanwhile (Session.meanwhile) until then; with none idle, synced here (the copy-up's
-   * caller waits for it either way; waiting for a thread to start would only add to that). A
-   * caller killed meanwhile (EINTR) or an unmount (ENODEV) is thrown only once the fsync has
-   * ended: an fsync is not interruptible (nor is the kernel overlay's at copy-up), and the
-   * copy-up must not remove its file under it.
+   * fsync(2) of a copy-up's `fd` (`path` names it in errors) while the mount is served: a sync
+   * thread syncs a dup of it and rings a doorbell when done, and this thread answers what comes
+   * meanwhile (Session.meanwhile) until then. A caller killed meanwhile (EINTR) is thrown once the
+   * fsync has ended, others still served until then; an unmount (ENODEV) too, nothing served: an
+   * fsync is not interruptible (nor is the kernel overlay's at copy-up), and the copy-up must not
+   * remove its file under it.
    */
   syncServing(fd: number, path: string): void {
-    if (this.meanwhile === undefined || !this.threads.idle()) return fsyncFd(fd, path);
-    const given = this.dupOrNot(fd);
-    this.doorbell ??= eventFd();
-    // A thread was idle a moment ago, and only this thread gives them work: it takes this one.
-    if (given < 0 || !this.threads.run({ unique: 0, fd: given, datasync: false, wake: this.doorbell }, true)) {
+    const given = this.meanwhile === undefined ? -1 : this.dupOrNot(fd);
+    const bell = given < 0 ? -1 : (this.doorbell ??= eventFd());
+    if (given < 0 || !this.threads.run({ unique: 0, fd: given, datasync: false, wake: bell })) {
       if (given >= 0) closeFd(given);
       return fsyncFd(fd, path);
     }
-    const poll = (this.doorbellPoll ??= new PollSet([this.devFd, this.doorbell]));
-    const doorbellOnly = (this.doorbellOnly ??= new PollSet([this.doorbell]));
+    const poll = (this.doorbellPoll ??= new PollSet([this.devFd, bell]));
+    const doorbellOnly = (this.doorbellOnly ??= new PollSet([bell]));
     let failure: unknown = null;
+    // Whether Meanwhile reads /dev/fuse: not once the device is gone (it polls readable for ever)
+    // nor while the requests it keeps are at their limit (it reads nothing more until this ends).
+    let reading = true;
     for (;;) {
-      (failure === null ? poll : doorbellOnly).wait();
-      const rung = readEventFd(this.doorbell);
+      (reading ? poll : doorbellOnly).wait();
+      const rung = readEventFd(bell);
       if (rung !== 0) {
         if (failure !== null) throw failure;
         if (rung > 1) throw new OvlError(errnoName(rung - 1), 'fsync', { path });
         return;
       }
-      // Whatever came on /dev/fuse; after a failure, nothing more is read (an unmounted device
-      // polls readable for ever).
+      if (!reading) continue;
       try {
-        this.meanwhile();
+        reading = this.meanwhile!();
       } catch (err) {
-        failure = err;
+        failure ??= err;
+        if (errnoOf(err) === ENODEV) reading = false;
       }
     }
+  }
+
+  /** The session is over: sync threads end once their fsyncs have (QUIT), the doorbell is closed. */
+  close(): void {
+    this.threads.close();
+    if (this.doorbell !== undefined) closeFd(this.doorbell);
+    this.doorbell = undefined;
   }
 
   /** A dup of `fd`, or -1 when there is none to be had (EMFILE): the fsync is then made here. */

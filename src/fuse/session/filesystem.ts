@@ -164,8 +164,10 @@ export interface Session {
    * Called by a request that runs long (a copy-up, between chunks of its data): answers the
    * requests that came meanwhile and only read, keeps the others for after this one, and throws
    * EINTR once this request's caller is being killed (session/meanwhile.ts). Absent: nothing.
+   * False when it reads nothing more until this request is answered (its kept requests are at
+   * their limit).
    */
-  meanwhile?(): void;
+  meanwhile?(): boolean;
   /**
    * fsync(2) of a long request's own fd (a copy-up's copy; `path` names it in errors) while the
    * requests that come meanwhile are served as by `meanwhile`; throws the fsync's error, or what

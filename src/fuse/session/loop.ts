@@ -100,6 +100,7 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
     }
   } finally {
     if (initialised) fs.destroy();
+    session.close();
     if (statsFile) writeStats(statsFile, counts);
   }
 }

@@ -1,8 +1,9 @@
 // Requests served while a long one runs. The loop answers one request at a time, so a copy-up of
 // a large file (1 GiB: 2–3 s here) held every other request of the mount, a stat of another file
 // included, and a writer killed during it waited for the copy to end. Between chunks of such a
-// copy the core calls Session.meanwhile: requests that only read (lookups, attributes, reads,
-// listings, read-only opens) are answered at once; every other one is kept, in the order it came,
+// copy (and while its fsync runs, for a large one) the core calls Session.meanwhile: requests that
+// only read (lookups, attributes, reads, listings, read-only opens) and fsyncs (handed to sync
+// threads) are answered at once; every other one is kept, in the order it came,
 // for the loop to serve once the long one is answered (a change must not land in the middle of a
 // copy-up); and an INTERRUPT of the long one whose caller is being killed ends it with EINTR, as
 // the kernel's overlay stops a copy-up at a fatal signal.
@@ -103,17 +104,21 @@ export class Meanwhile {
     return undefined;
   }
 
-  /** Serve what has come meanwhile (see the header); throws EINTR once the current request's caller is being killed. */
-  serve(): void {
+  /**
+   * Serve what has come meanwhile (see the header); throws EINTR once the current request's caller
+   * is being killed. False when nothing more will be read until the loop is done with the current
+   * request: its kept requests are at their limit.
+   */
+  serve(): boolean {
     // Not from a request this serves itself (they do not run long), nor twice at once.
-    if (this.serving || this.current === null) return;
+    if (this.serving || this.current === null) return true;
     // Interrupted by a signal that was not fatal, the caller may still be killed: the kernel sends
     // one INTERRUPT per request, so its caller is looked at again each time.
     let killed = this.interrupted && fatalSignalPending(this.current.pid);
     this.poll.wait(0);
     // Unmounted (or the connection aborted): the copy is for nobody now.
     if (this.poll.failed(0)) throw new OvlError('ENODEV', 'the mount is gone');
-    if (!killed && !this.poll.readable(0)) return;
+    if (!killed && !this.poll.readable(0)) return true;
     this.serving = true;
     setDevNonblocking(this.devFd, true);
     try {
@@ -148,6 +153,7 @@ export class Meanwhile {
       this.serving = false;
     }
     if (killed) throw new OvlError('EINTR', `request ${this.current.unique}: its caller is being killed`);
+    return this.keptBytes < KEPT_BYTES;
   }
 
   /**

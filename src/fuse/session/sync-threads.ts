@@ -1,25 +1,27 @@
-// fsync(2) for FSYNC, FSYNCDIR and a copy-up's own fsync, off the loop's thread. An fsync waits
-// for the disk: for the file's unwritten data, and for a journal commit and a cache flush even
-// when it has none (on ext4 a commit also waits for other files' data), so on a slow or stalled
-// disk for seconds or for ever. The loop serves one request at a time, so the whole mount waited
-// with it: a stat of any other file, another client's listing. The kernel's overlay holds only
-// the caller. So every fsync goes to a thread of its own here, which syncs, closes the fd it was
-// given and answers the request itself (or rings the copy-up's doorbell), while the loop goes on.
+// fsync(2) for FSYNC, FSYNCDIR and a large copy-up's own fsync, off the loop's thread. An fsync
+// waits for the disk: for the file's unwritten data, and for a journal commit and a cache flush
+// even when it has none (on ext4 a commit also waits for other files' data), so on a slow or
+// stalled disk for seconds or for ever. The loop serves one request at a time, so the whole mount
+// waited with it: a stat of any other file, another client's listing. The kernel's overlay holds
+// only the caller. So every fsync goes into a queue here, from which sync threads take it: each
+// syncs, closes the fd it was given and answers the request itself (or rings the copy-up's
+// doorbell), while the loop goes on.
 //
 // Threads of their own, not libuv's pool: that pool has four threads, and the main thread writes
 // the kernel notifications through it; four fsyncs stuck on a stalled disk stopped every
 // invalidation, and the mount answered from stale caches (a review, 2026-12-06). A thread waits on
-// its mailbox with Atomics.wait and is woken by one futex wake: the hand-over to the main thread's
+// the queue with Atomics.wait and is woken by one futex wake: the hand-over to the main thread's
 // event loop cost three wake-ups. A thread takes ~20 ms to start: the first starts at the first
 // fsync, which waits for it (a mount that never syncs starts none: started at the first write
 // open instead, it cost the bench's 200 copy-ups, which fsync in the core, 13 % of the daemon's
-// CPU; and an fsync the loop made itself until then would hold the mount on a stalled disk);
-// another starts when every one is busy, up to MAX_THREADS, and an FSYNC waits for it too. A
-// copy-up's fsync, which the loop waits for anyway, takes only an idle one (a large copy-up
-// starts the first as it begins: prepare()). Past MAX_THREADS busy (all stuck on the disk) the
-// loop syncs itself.
+// CPU); another whenever more jobs wait than threads do and none is starting, up to MAX_THREADS
+// (one at a time: a burst of short fsyncs started all eight; so a job queued while one starts
+// waits for a thread to be free, or for the next fsync to start another). Past that, jobs wait in
+// the queue (eight fsyncs stuck on the disk hold only their callers and the ones queued behind
+// them: all on the upper's disk); the loop syncs itself only when the queue is full (256) or no
+// thread can start.
 import { Worker } from 'node:worker_threads';
-import { dupFd } from '../../sys/fd.js';
+import { closeFd, dupFd } from '../../sys/fd.js';
 
 /** One fsync: the fd to sync (the job's own: the thread closes it), and where its end goes. */
 export interface SyncJob {
@@ -32,118 +34,157 @@ export interface SyncJob {
 }
 
 export const MAX_THREADS = 8;
+/** Jobs the queue holds (a power of two: slots are indexed by the counters' low bits). */
+export const QUEUE = 256;
 
-// A thread's mailbox: Int32 slots.
+// Int32 slots of the shared state: the queue's counters (next job to take, next slot to fill:
+// they wrap at 2^32 together), the threads waiting for a job, the order to end.
+const HEAD = 0;
+const TAIL = 1;
+const WAITING = 2;
+const QUIT = 3;
+const STARTING = 4;
+const JOBS = 8;
+// A job's slots, from JOBS + (index & (QUEUE - 1)) * JOB.
+const JOB = 8;
 const STATE = 0;
 const FD = 1;
 const DATASYNC = 2;
 const WAKE = 3;
 const UNIQUE_LO = 4;
 const UNIQUE_HI = 5;
-const SLOTS = 8;
-const STARTING = 0;
-const IDLE = 1;
-const BUSY = 2;
+const FREE = 0;
+const FULL = 1;
 
-// CommonJS, evaluated in the thread: nothing to resolve or bundle. Every failure is caught: an
-// uncaught one would end the thread, and its caller would wait for an answer for ever (the loop's
-// event loop, where a thread's 'error' arrives, never runs).
+// CommonJS, evaluated in the thread: nothing to resolve or bundle. What it runs cannot fail but
+// for the fsync, the close and the write, each caught: an uncaught error would end the thread,
+// and the loop, whose event loop never runs, would not hear of it.
 const THREAD = `
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
-const box = new Int32Array(workerData.sab, workerData.index * ${SLOTS * 4}, ${SLOTS});
+const q = new Int32Array(workerData.sab);
 const reply = Buffer.alloc(16);
 const count = Buffer.alloc(8);
-// Running: ready for a job, unless one was given while this thread started.
-Atomics.compareExchange(box, ${STATE}, ${STARTING}, ${IDLE});
+Atomics.sub(q, ${STARTING}, 1);
 for (;;) {
-  while (Atomics.load(box, ${STATE}) === ${IDLE}) Atomics.wait(box, ${STATE}, ${IDLE});
-  const fd = box[${FD}];
+  if (Atomics.load(q, ${QUIT}) !== 0) break;
+  const head = Atomics.load(q, ${HEAD});
+  const tail = Atomics.load(q, ${TAIL});
+  if (head === tail) {
+    Atomics.add(q, ${WAITING}, 1);
+    Atomics.wait(q, ${TAIL}, tail);
+    Atomics.sub(q, ${WAITING}, 1);
+    continue;
+  }
+  if (Atomics.compareExchange(q, ${HEAD}, head, (head + 1) | 0) !== head) continue;
+  const o = ${JOBS} + (head & ${QUEUE - 1}) * ${JOB};
+  const fd = q[o + ${FD}], datasync = q[o + ${DATASYNC}], wake = q[o + ${WAKE}];
+  const lo = q[o + ${UNIQUE_LO}] >>> 0, hi = q[o + ${UNIQUE_HI}] >>> 0;
+  Atomics.store(q, o + ${STATE}, ${FREE});
   let errno = 0;
   try {
-    if (box[${DATASYNC}]) fs.fdatasyncSync(fd);
+    if (datasync) fs.fdatasyncSync(fd);
     else fs.fsyncSync(fd);
   } catch (err) {
     errno = Math.abs(err.errno) || 5;
   }
   try { fs.closeSync(fd); } catch {}
   try {
-    if (box[${WAKE}] >= 0) {
+    if (wake >= 0) {
       count.writeBigUInt64LE(BigInt(errno + 1));
-      fs.writeSync(box[${WAKE}], count);
+      fs.writeSync(wake, count);
     } else {
       reply.writeUInt32LE(16, 0);
       reply.writeInt32LE(-errno, 4);
-      reply.writeUInt32LE(box[${UNIQUE_LO}] >>> 0, 8);
-      reply.writeUInt32LE(box[${UNIQUE_HI}] >>> 0, 12);
+      reply.writeUInt32LE(lo, 8);
+      reply.writeUInt32LE(hi, 12);
       fs.writeSync(workerData.devFd, reply);
     }
   } catch {
     // ENODEV: unmounted or aborted meanwhile; the answer is owed to no one now.
   }
-  Atomics.store(box, ${STATE}, ${IDLE});
 }
+try { fs.closeSync(workerData.devFd); } catch {}
 `;
 
+/** The queue and its threads. Jobs are given by one thread only: the loop's. */
 export class SyncThreads {
-  private readonly sab = new SharedArrayBuffer(MAX_THREADS * SLOTS * 4);
-  private readonly boxes = new Int32Array(this.sab);
+  private readonly sab = new SharedArrayBuffer((JOBS + QUEUE * JOB) * 4);
+  private readonly q = new Int32Array(this.sab);
+  private tail = 0;
   private started = 0;
 
   constructor(private devFd: number) {}
 
-  /** Start the first thread, if none is: an fsync that should not wait for one will come. */
+  /** Start the first thread, if none is: an fsync will come, and should not wait for its start. */
   prepare(): void {
-    if (this.started === 0) this.start(0);
-  }
-
-  /** Whether a thread is idle now (the first is started if none is). */
-  idle(): boolean {
-    this.prepare();
-    for (let i = 0; i < this.started; i++) if (Atomics.load(this.boxes, i * SLOTS + STATE) === IDLE) return true;
-    return false;
+    if (this.started === 0) this.start();
   }
 
   /**
-   * Hand `job` to a thread, which answers it: an idle one, else (unless `onlyIdle`) one starting,
-   * started now if none is. False when none can take it now (the caller syncs itself, and still
-   * owns the fd): all MAX_THREADS busy, or none idle and `onlyIdle`.
+   * Queue `job` for a thread, which answers it (starting one if more jobs wait than threads do).
+   * False when it cannot be (the caller syncs itself, and still owns the fd): the queue is full,
+   * or no thread runs and none could be started.
    */
-  run(job: SyncJob, onlyIdle = false): boolean {
-    const b = this.boxes;
-    let starting = -1;
-    for (let i = 0; i < this.started; i++) {
-      const state = Atomics.load(b, i * SLOTS + STATE);
-      if (state === IDLE) return this.give(i, job, IDLE);
-      if (state === STARTING && starting < 0) starting = i;
-    }
-    if (starting < 0 && this.started < MAX_THREADS) this.start((starting = this.started));
-    if (starting < 0 || onlyIdle) return false;
-    // A thread that came up since it was looked at is idle now.
-    return this.give(starting, job, STARTING) || this.give(starting, job, IDLE);
-  }
-
-  /** Fill thread `i`'s mailbox with `job` if its state is still `from`; false if it changed. */
-  private give(i: number, job: SyncJob, from: number): boolean {
-    const b = this.boxes;
-    const o = i * SLOTS;
-    b[o + FD] = job.fd;
-    b[o + DATASYNC] = job.datasync ? 1 : 0;
-    b[o + WAKE] = job.wake ?? -1;
-    b[o + UNIQUE_LO] = job.unique % 2 ** 32;
-    b[o + UNIQUE_HI] = Math.floor(job.unique / 2 ** 32);
-    if (Atomics.compareExchange(b, o + STATE, from, BUSY) !== from) return false;
-    Atomics.notify(b, o + STATE);
+  run(job: SyncJob): boolean {
+    const q = this.q;
+    const t = this.tail;
+    const o = JOBS + (t & (QUEUE - 1)) * JOB;
+    if (Atomics.load(q, o + STATE) !== FREE) return false;
+    if (this.started === 0 && !this.start()) return false;
+    q[o + FD] = job.fd;
+    q[o + DATASYNC] = job.datasync ? 1 : 0;
+    q[o + WAKE] = job.wake ?? -1;
+    q[o + UNIQUE_LO] = job.unique % 2 ** 32;
+    q[o + UNIQUE_HI] = Math.floor(job.unique / 2 ** 32);
+    Atomics.store(q, o + STATE, FULL);
+    this.tail = (t + 1) | 0;
+    Atomics.store(q, TAIL, this.tail);
+    Atomics.notify(q, TAIL, 1);
+    // More jobs waiting than threads waiting for them: one more thread, one starting at a time (a
+    // burst of short fsyncs needs no more than the first; a thread just woken may not have taken
+    // its job yet, which can start one more than needed).
+    const queued = (this.tail - Atomics.load(q, HEAD)) | 0;
+    if (queued > Atomics.load(q, WAITING) && Atomics.load(q, STARTING) === 0 && this.started < MAX_THREADS) this.start();
     return true;
   }
 
-  private start(index: number): void {
-    // Its own dup of /dev/fuse, never closed: the session's may be closed once the loop ends
-    // while this thread still waits on the disk, and its number could by then be another file's.
-    const devFd = dupFd(this.devFd);
-    const w = new Worker(THREAD, { eval: true, workerData: { sab: this.sab, index, devFd }, trackUnmanagedFds: false });
-    // Never what keeps the process alive: the daemon ends with its loop.
-    w.unref();
+  /**
+   * The session is over: each thread ends once its fsync (if any) has, closing its dup of the
+   * device; the fds of jobs no thread took are closed here.
+   */
+  close(): void {
+    const q = this.q;
+    Atomics.store(q, QUIT, 1);
+    Atomics.notify(q, TAIL);
+    for (let h = Atomics.load(q, HEAD); h !== this.tail; h = Atomics.load(q, HEAD)) {
+      if (Atomics.compareExchange(q, HEAD, h, (h + 1) | 0) !== h) continue;
+      const o = JOBS + (h & (QUEUE - 1)) * JOB;
+      try {
+        closeFd(q[o + FD]!);
+      } catch {
+        // closed already
+      }
+      Atomics.store(q, o + STATE, FREE);
+    }
+  }
+
+  /** Start a thread; false if it cannot be (no fd or thread to be had: the caller syncs itself). */
+  private start(): boolean {
+    // Its own dup of /dev/fuse: the session's may be closed once the loop ends while this thread
+    // still waits on the disk, and its number could by then be another file's.
+    let devFd = -1;
+    Atomics.add(this.q, STARTING, 1);
+    try {
+      devFd = dupFd(this.devFd);
+      // Never what keeps the process alive: the daemon ends with its loop.
+      new Worker(THREAD, { eval: true, workerData: { sab: this.sab, devFd }, trackUnmanagedFds: false }).unref();
+    } catch {
+      Atomics.sub(this.q, STARTING, 1);
+      if (devFd >= 0) closeFd(devFd);
+      return false;
+    }
     this.started++;
+    return true;
   }
 }
