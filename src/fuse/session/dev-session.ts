@@ -83,8 +83,9 @@ export class DevSession implements Session {
    * remove its file under it.
    */
   syncServing(fd: number, path: string): void {
-    const given = this.meanwhile === undefined ? -1 : this.dupOrNot(fd);
-    const bell = given < 0 ? -1 : (this.doorbell ??= eventFd());
+    if (this.meanwhile === undefined) return fsyncFd(fd, path);
+    const bell = (this.doorbell ??= eventFd());
+    const given = this.dupOrNot(fd);
     if (given < 0 || !this.threads.run({ unique: 0, fd: given, datasync: false, wake: bell })) {
       if (given >= 0) closeFd(given);
       return fsyncFd(fd, path);
@@ -96,7 +97,9 @@ export class DevSession implements Session {
     // nor while the requests it keeps are at their limit (it reads nothing more until this ends).
     let reading = true;
     for (;;) {
-      (reading ? poll : doorbellOnly).wait();
+      // A second at most: a sync thread that never came up is replaced (SyncThreads.tend).
+      (reading ? poll : doorbellOnly).wait(1000);
+      this.threads.tend();
       const rung = readEventFd(bell);
       if (rung !== 0) {
         if (failure !== null) throw failure;
@@ -105,8 +108,9 @@ export class DevSession implements Session {
       }
       if (!reading) continue;
       try {
-        reading = this.meanwhile!();
+        reading = this.meanwhile();
       } catch (err) {
+        // EINTR (the caller is being killed) comes once; serving goes on. ENODEV: nothing to serve.
         failure ??= err;
         if (errnoOf(err) === ENODEV) reading = false;
       }

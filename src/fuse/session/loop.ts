@@ -99,9 +99,15 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
       if (!serve(inBuf)) return;
     }
   } finally {
-    if (initialised) fs.destroy();
-    session.close();
-    if (statsFile) writeStats(statsFile, counts);
+    try {
+      if (initialised) fs.destroy();
+    } finally {
+      try {
+        session.close();
+      } finally {
+        if (statsFile) writeStats(statsFile, counts);
+      }
+    }
   }
 }
 

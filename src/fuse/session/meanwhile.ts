@@ -28,7 +28,8 @@ const READING = new Set<number>([
   Op.OPENDIR, Op.READDIR, Op.READDIRPLUS, Op.RELEASEDIR,
 ]);
 /**
- * FSYNC and FSYNCDIR, with the session's fsync: each only hands its fd to a sync thread. The file
+ * FSYNC and FSYNCDIR, with the session's fsync: each only queues its fd for a sync thread (synced
+ * in place only when that queue is full or no thread can start). The file
  * being copied up has only lower handles, whose fsync syncs nothing, as the kernel's ovl_fsync of
  * a file not yet copied up; no kept change can be passed by an fsync it should precede: the
  * kernel's fsync holds the file's (a dir's) inode lock, which its writes, truncates and creates
@@ -55,6 +56,11 @@ export class Meanwhile {
   private current: InHeader | null = null;
   /** The kernel sent an INTERRUPT for it: from then on its caller is checked each time. */
   private interrupted = false;
+  /**
+   * Its caller's death was thrown (EINTR) once: later rounds (a copy-up's fsync, which runs to its
+   * end) serve and say whether they still read, without throwing it again.
+   */
+  private killThrown = false;
   /** Kept requests by unique (their caller), those the kernel sent an INTERRUPT for, and those answered EINTR. */
   private readonly keptCallers = new Map<number, number>();
   private readonly interruptedKept = new Set<number>();
@@ -91,6 +97,7 @@ export class Meanwhile {
    */
   begin(h: InHeader | null): void {
     this.current = h;
+    this.killThrown = false;
     this.interrupted = h !== null && this.keptCallers.delete(h.unique) && this.interruptedKept.delete(h.unique);
   }
 
@@ -105,16 +112,16 @@ export class Meanwhile {
   }
 
   /**
-   * Serve what has come meanwhile (see the header); throws EINTR once the current request's caller
-   * is being killed. False when nothing more will be read until the loop is done with the current
-   * request: its kept requests are at their limit.
+   * Serve what has come meanwhile (see the header); throws EINTR (once) when the current request's
+   * caller is being killed. False when nothing more will be read until the loop is done with the
+   * current request: its kept requests are at their limit (or there is none to serve beside).
    */
   serve(): boolean {
     // Not from a request this serves itself (they do not run long), nor twice at once.
-    if (this.serving || this.current === null) return true;
+    if (this.serving || this.current === null) return false;
     // Interrupted by a signal that was not fatal, the caller may still be killed: the kernel sends
     // one INTERRUPT per request, so its caller is looked at again each time.
-    let killed = this.interrupted && fatalSignalPending(this.current.pid);
+    let killed = !this.killThrown && this.interrupted && fatalSignalPending(this.current.pid);
     this.poll.wait(0);
     // Unmounted (or the connection aborted): the copy is for nobody now.
     if (this.poll.failed(0)) throw new OvlError('ENODEV', 'the mount is gone');
@@ -139,7 +146,7 @@ export class Meanwhile {
           if (this.keptCallers.has(of)) this.interruptKept(r, of);
           if (of !== this.current.unique) continue;
           this.interrupted = true;
-          if (fatalSignalPending(this.current.pid)) killed = true;
+          if (!this.killThrown && fatalSignalPending(this.current.pid)) killed = true;
         } else if (answered) {
           r.serve(h, buf);
         } else {
@@ -152,7 +159,10 @@ export class Meanwhile {
       setDevNonblocking(this.devFd, false);
       this.serving = false;
     }
-    if (killed) throw new OvlError('EINTR', `request ${this.current.unique}: its caller is being killed`);
+    if (killed) {
+      this.killThrown = true;
+      throw new OvlError('EINTR', `request ${this.current.unique}: its caller is being killed`);
+    }
     return this.keptBytes < KEPT_BYTES;
   }
 

@@ -14,12 +14,10 @@
 // event loop cost three wake-ups. A thread takes ~20 ms to start: the first starts at the first
 // fsync, which waits for it (a mount that never syncs starts none: started at the first write
 // open instead, it cost the bench's 200 copy-ups, which fsync in the core, 13 % of the daemon's
-// CPU); another whenever more jobs wait than threads do and none is starting, up to MAX_THREADS
-// (one at a time: a burst of short fsyncs started all eight; so a job queued while one starts
-// waits for a thread to be free, or for the next fsync to start another). Past that, jobs wait in
-// the queue (eight fsyncs stuck on the disk hold only their callers and the ones queued behind
-// them: all on the upper's disk); the loop syncs itself only when the queue is full (256) or no
-// thread can start.
+// CPU); another whenever more jobs wait than threads are waiting or starting, up to MAX_THREADS.
+// Past that, jobs wait in the queue (eight fsyncs stuck on the disk hold only their callers and
+// the ones queued behind them: all on the upper's disk); the loop syncs itself only when the
+// queue is full (256) or no thread can start.
 import { Worker } from 'node:worker_threads';
 import { closeFd, dupFd } from '../../sys/fd.js';
 
@@ -36,15 +34,25 @@ export interface SyncJob {
 export const MAX_THREADS = 8;
 /** Jobs the queue holds (a power of two: slots are indexed by the counters' low bits). */
 export const QUEUE = 256;
+/**
+ * A thread not running this long after it was started never will (its start failed where only its
+ * parent's event loop, which never runs here, would hear of it): it no longer counts as starting.
+ */
+const START_MS = 5000;
+/** Threads started over a session at most, those that never ran included. */
+const MAX_SPAWNS = 64;
 
 // Int32 slots of the shared state: the queue's counters (next job to take, next slot to fill:
-// they wrap at 2^32 together), the threads waiting for a job, the order to end.
+// they wrap at 2^32 together), the threads waiting for a job, the order to end, and the word the
+// threads sleep on (bumped by every job and by the order to end, so that neither is missed between
+// a thread's look at the queue and its sleep); then one flag per thread, set once it runs.
 const HEAD = 0;
 const TAIL = 1;
 const WAITING = 2;
 const QUIT = 3;
-const STARTING = 4;
-const JOBS = 8;
+const SIGNAL = 4;
+const ALIVE = 8;
+const JOBS = ALIVE + MAX_SPAWNS;
 // A job's slots, from JOBS + (index & (QUEUE - 1)) * JOB.
 const JOB = 8;
 const STATE = 0;
@@ -56,23 +64,24 @@ const UNIQUE_HI = 5;
 const FREE = 0;
 const FULL = 1;
 
-// CommonJS, evaluated in the thread: nothing to resolve or bundle. What it runs cannot fail but
-// for the fsync, the close and the write, each caught: an uncaught error would end the thread,
-// and the loop, whose event loop never runs, would not hear of it.
+// CommonJS, evaluated in the thread: nothing to resolve or bundle. Once running it cannot fail but
+// for the fsync, the close and the write, each caught: an uncaught error would end the thread, and
+// the loop, whose event loop never runs, would not hear of it (a thread that fails before it runs
+// is found by its ALIVE flag: SyncThreads.starting).
 const THREAD = `
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const q = new Int32Array(workerData.sab);
 const reply = Buffer.alloc(16);
 const count = Buffer.alloc(8);
-Atomics.sub(q, ${STARTING}, 1);
+Atomics.store(q, ${ALIVE} + workerData.index, 1);
 for (;;) {
+  const signal = Atomics.load(q, ${SIGNAL});
   if (Atomics.load(q, ${QUIT}) !== 0) break;
   const head = Atomics.load(q, ${HEAD});
-  const tail = Atomics.load(q, ${TAIL});
-  if (head === tail) {
+  if (head === Atomics.load(q, ${TAIL})) {
     Atomics.add(q, ${WAITING}, 1);
-    Atomics.wait(q, ${TAIL}, tail);
+    Atomics.wait(q, ${SIGNAL}, signal);
     Atomics.sub(q, ${WAITING}, 1);
     continue;
   }
@@ -101,7 +110,7 @@ for (;;) {
       fs.writeSync(workerData.devFd, reply);
     }
   } catch {
-    // ENODEV: unmounted or aborted meanwhile; the answer is owed to no one now.
+    // The answer is owed to no one now: ENODEV (unmounted or aborted), ENOENT (the request is gone).
   }
 }
 try { fs.closeSync(workerData.devFd); } catch {}
@@ -112,13 +121,14 @@ export class SyncThreads {
   private readonly sab = new SharedArrayBuffer((JOBS + QUEUE * JOB) * 4);
   private readonly q = new Int32Array(this.sab);
   private tail = 0;
-  private started = 0;
+  /** When each thread was started (ms), by index. */
+  private readonly startedAt: number[] = [];
 
   constructor(private devFd: number) {}
 
   /** Start the first thread, if none is: an fsync will come, and should not wait for its start. */
   prepare(): void {
-    if (this.started === 0) this.start();
+    if (this.startedAt.length === 0) this.start();
   }
 
   /**
@@ -131,7 +141,7 @@ export class SyncThreads {
     const t = this.tail;
     const o = JOBS + (t & (QUEUE - 1)) * JOB;
     if (Atomics.load(q, o + STATE) !== FREE) return false;
-    if (this.started === 0 && !this.start()) return false;
+    if (this.live() + this.starting() === 0 && !this.start()) return false;
     q[o + FD] = job.fd;
     q[o + DATASYNC] = job.datasync ? 1 : 0;
     q[o + WAKE] = job.wake ?? -1;
@@ -140,13 +150,23 @@ export class SyncThreads {
     Atomics.store(q, o + STATE, FULL);
     this.tail = (t + 1) | 0;
     Atomics.store(q, TAIL, this.tail);
-    Atomics.notify(q, TAIL, 1);
-    // More jobs waiting than threads waiting for them: one more thread, one starting at a time (a
-    // burst of short fsyncs needs no more than the first; a thread just woken may not have taken
-    // its job yet, which can start one more than needed).
-    const queued = (this.tail - Atomics.load(q, HEAD)) | 0;
-    if (queued > Atomics.load(q, WAITING) && Atomics.load(q, STARTING) === 0 && this.started < MAX_THREADS) this.start();
+    Atomics.add(q, SIGNAL, 1);
+    Atomics.notify(q, SIGNAL, 1);
+    this.tend();
     return true;
+  }
+
+  /**
+   * One more thread if more jobs wait than threads are waiting or starting, up to MAX_THREADS (a
+   * thread just woken may not have taken its job yet, which can start one more than needed). Also
+   * called while a copy-up waits for its fsync, so that a thread that never ran is replaced.
+   */
+  tend(): void {
+    const q = this.q;
+    const queued = (this.tail - Atomics.load(q, HEAD)) | 0;
+    if (queued === 0) return;
+    const starting = this.starting();
+    if (queued > Atomics.load(q, WAITING) + starting && this.live() + starting < MAX_THREADS) this.start();
   }
 
   /**
@@ -156,35 +176,51 @@ export class SyncThreads {
   close(): void {
     const q = this.q;
     Atomics.store(q, QUIT, 1);
-    Atomics.notify(q, TAIL);
+    Atomics.add(q, SIGNAL, 1);
+    Atomics.notify(q, SIGNAL);
     for (let h = Atomics.load(q, HEAD); h !== this.tail; h = Atomics.load(q, HEAD)) {
       if (Atomics.compareExchange(q, HEAD, h, (h + 1) | 0) !== h) continue;
       const o = JOBS + (h & (QUEUE - 1)) * JOB;
-      try {
-        closeFd(q[o + FD]!);
-      } catch {
-        // closed already
-      }
+      // The job's own fd, which only its thread would have closed.
+      closeFd(q[o + FD]!);
       Atomics.store(q, o + STATE, FREE);
     }
   }
 
+  /** Threads that run (they end only at close). */
+  private live(): number {
+    let n = 0;
+    for (let i = 0; i < this.startedAt.length; i++) n += Atomics.load(this.q, ALIVE + i);
+    return n;
+  }
+
+  /** Threads started less than START_MS ago that do not run yet. */
+  private starting(): number {
+    let n = 0;
+    const now = Date.now();
+    for (let i = 0; i < this.startedAt.length; i++) {
+      if (Atomics.load(this.q, ALIVE + i) === 0 && now - this.startedAt[i]! < START_MS) n++;
+    }
+    return n;
+  }
+
   /** Start a thread; false if it cannot be (no fd or thread to be had: the caller syncs itself). */
   private start(): boolean {
+    const index = this.startedAt.length;
+    if (index === MAX_SPAWNS) return false;
     // Its own dup of /dev/fuse: the session's may be closed once the loop ends while this thread
     // still waits on the disk, and its number could by then be another file's.
     let devFd = -1;
-    Atomics.add(this.q, STARTING, 1);
     try {
       devFd = dupFd(this.devFd);
-      // Never what keeps the process alive: the daemon ends with its loop.
-      new Worker(THREAD, { eval: true, workerData: { sab: this.sab, devFd }, trackUnmanagedFds: false }).unref();
+      // Unreferenced: not what keeps the process alive (though one stuck in fsync holds up the
+      // session worker's exit, as it would hold the process's, until the fsync ends).
+      new Worker(THREAD, { eval: true, workerData: { sab: this.sab, index, devFd }, trackUnmanagedFds: false }).unref();
     } catch {
-      Atomics.sub(this.q, STARTING, 1);
       if (devFd >= 0) closeFd(devFd);
       return false;
     }
-    this.started++;
+    this.startedAt.push(Date.now());
     return true;
   }
 }
