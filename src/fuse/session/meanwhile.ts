@@ -3,10 +3,10 @@
 // included, and a writer killed during it waited for the copy to end. Between chunks of such a
 // copy (and while its fsync runs, for a large one) the core calls Session.meanwhile: requests that
 // only read (lookups, attributes, reads, listings, read-only opens) and fsyncs (handed to sync
-// threads) are answered at once; every other one is kept, in the order it came,
-// for the loop to serve once the long one is answered (a change must not land in the middle of a
-// copy-up); and an INTERRUPT of the long one whose caller is being killed ends it with EINTR, as
-// the kernel's overlay stops a copy-up at a fatal signal.
+// threads) are answered at once; every other one is kept, in the order it came, for the loop to
+// serve once the long one is answered (a change must not land in the middle of a copy-up); and an
+// INTERRUPT of the long one whose caller is being killed ends it with EINTR, as the kernel's
+// overlay stops a copy-up at a fatal signal.
 import { OvlError, errnoNumber } from '../../errors.js';
 import { PollSet, readDev, setDevNonblocking } from '../../sys/devfuse.js';
 import { fatalSignalPending } from '../caller-creds.js';
@@ -29,11 +29,11 @@ const READING = new Set<number>([
 ]);
 /**
  * FSYNC and FSYNCDIR, with the session's fsync: each only queues its fd for a sync thread (synced
- * in place only when that queue is full or no thread can start). The file
- * being copied up has only lower handles, whose fsync syncs nothing, as the kernel's ovl_fsync of
- * a file not yet copied up; no kept change can be passed by an fsync it should precede: the
- * kernel's fsync holds the file's (a dir's) inode lock, which its writes, truncates and creates
- * take too, and waits for the file's WRITEs before it sends the FSYNC.
+ * in place only when that queue is full or no thread can start). The file being copied up has
+ * only lower handles, whose fsync syncs nothing, as the kernel's ovl_fsync of a file not yet
+ * copied up; no kept change can be passed by an fsync it should precede: the kernel's fsync holds
+ * the file's (a dir's) inode lock, which its writes, truncates and creates take too, and waits for
+ * the file's WRITEs before it sends the FSYNC.
  */
 const SYNCS = new Set<number>([Op.FSYNC, Op.FSYNCDIR]);
 /**

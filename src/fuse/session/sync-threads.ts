@@ -181,8 +181,13 @@ export class SyncThreads {
     for (let h = Atomics.load(q, HEAD); h !== this.tail; h = Atomics.load(q, HEAD)) {
       if (Atomics.compareExchange(q, HEAD, h, (h + 1) | 0) !== h) continue;
       const o = JOBS + (h & (QUEUE - 1)) * JOB;
-      // The job's own fd, which only its thread would have closed.
-      closeFd(q[o + FD]!);
+      // The job's own fd, which only its thread would have closed (a failure to close it must not
+      // keep the session's end from the rest).
+      try {
+        closeFd(q[o + FD]!);
+      } catch {
+        // EBADF or EIO: nothing more to do for it
+      }
       Atomics.store(q, o + STATE, FREE);
     }
   }
