@@ -180,13 +180,13 @@ export function createHandle(ovl: Overlay, path: string, mode: number, flags: nu
  * which ovl-fuse does not track).
  */
 export function syncHandle(ovl: Overlay, fh: number, datasync: boolean): void {
-  const h = current(ovl, fh);
-  if (!h.upper || ovl.cfg.volatile) return;
-  if (datasync) fdatasyncSync(h.fd);
-  else fsyncSync(h.fd);
+  const fd = handleSyncFd(ovl, fh);
+  if (fd < 0) return;
+  if (datasync) fdatasyncSync(fd);
+  else fsyncSync(fd);
 }
 
-/** The fd syncHandle would sync (the handle's own); -1 when it would sync nothing. */
+/** The fd syncHandle syncs (the handle's own); -1 when it syncs nothing. */
 export function handleSyncFd(ovl: Overlay, fh: number): number {
   const h = current(ovl, fh);
   return !h.upper || ovl.cfg.volatile ? -1 : h.fd;
@@ -208,7 +208,7 @@ export function syncDir(ovl: Overlay, path: string, datasync: boolean): void {
   }
 }
 
-/** The dir syncDir would sync, opened (the caller closes it); -1 when it would sync nothing. */
+/** The dir syncDir syncs, opened (the caller closes it); -1 when it syncs nothing. */
 export function dirSyncFd(ovl: Overlay, path: string): number {
   if (ovl.cfg.volatile) return -1;
   const top = lookupPath(ovl, path).hits[0]!;
