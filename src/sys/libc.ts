@@ -58,6 +58,9 @@ export const c = {
   ftruncate: libc.func('int ftruncate(int fd, int64_t length)'),
   truncate: libc.func('int truncate(const char *path, int64_t length)'),
   pwrite: libc.func('long pwrite(int fd, const void *buf, size_t count, int64_t offset)'),
+  // A read that only takes what the page cache holds (RWF_NOWAIT, ./read-cached.ts); its one
+  // iovec is built by hand (addressOf), not marshalled per call.
+  preadv2: libc.func('long preadv2(int fd, const uint8_t *iov, int iovcnt, int64_t offset, int flags)'),
   // Status flags of an fd opened for one use and handed on to another (copy-up's copy, ../fuse/copy-up.ts).
   fcntl: libc.func('int fcntl(int fd, int cmd, ...)'),
   // /dev/fuse (./devfuse.ts): requests in and replies out, waiting on several fds, and the
@@ -75,6 +78,11 @@ export const c = {
   munmap: libc.func('int munmap(void *addr, size_t len)'),
   statx: libc.func('int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ uint8_t *buf)'),
 };
+
+/** Where `buf`'s bytes are: stable for a Buffer's life (node never moves a Buffer's memory). */
+export function addressOf(buf: Buffer): bigint {
+  return koffi.address(buf) as bigint;
+}
 
 /** errno of the last libc call made through koffi on this thread. */
 export function lastErrno(): number {

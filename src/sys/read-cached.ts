@@ -1,0 +1,83 @@
+// A read of a file's data that takes only what the page cache holds: preadv2(RWF_NOWAIT). The
+// FUSE loop serves one request at a time, and a READ of data the page cache lacks waits for the
+// disk, holding every other request of the mount meanwhile (on a stalled disk, for ever). With
+// this the loop serves the READ itself when the data is in memory, as it nearly always is for a
+// file read again, and hands it to a thread otherwise (../fuse/session/blocking-threads.ts). A
+// refusal costs nothing more: the kernel starts reading the missing pages ahead before it
+// answers EAGAIN, so the thread that reads them next finds the disk already at work.
+//
+// A FUSE READ answered short is the end of the file to the kernel's client, which then takes the
+// file for that long (fuse_short_read sets i_size) until its attributes are asked again. read(2)
+// is also short when an error meets it after some data (a disk that fails mid-file): answered as
+// it came, a reader saw the file end there, with exit status 0 (found by test/fuse/read-aside).
+// So a read that stops short on a page boundary is asked once more, and only an answer of 0 is
+// the end; a short read that stops inside a page stopped at the file's size (the page cache
+// copies whole pages, and an error strikes at a page), and needs no second look.
+import { readSync } from 'node:fs';
+import { errnoNumber } from '../errors.js';
+import { throwErrno } from './call.js';
+import { addressOf, c, lastErrno } from './libc.js';
+
+/** Some of the data is not in the page cache (EAGAIN): read it where waiting costs no one else. */
+export const NOT_CACHED = -1;
+/** The file's filesystem cannot read without waiting (EOPNOTSUPP: tmpfs, procfs, an overlay): read it as usual. */
+export const NOWAIT_REFUSED = -2;
+
+const RWF_NOWAIT = 8;
+/** Every page (and large folio) boundary is on one: 4 KiB, or a multiple of it. */
+const PAGE = 4096;
+const EAGAIN = errnoNumber('EAGAIN');
+const EOPNOTSUPP = errnoNumber('EOPNOTSUPP');
+
+// One iovec, rebuilt only when the buffer changes (each loop reads into the same buffer).
+const iov = Buffer.alloc(16);
+let iovBuf: Buffer | null = null;
+let iovBase = 0;
+
+/**
+ * Read `size` bytes of `fd` at `offset` into `buf` from `at` on, from the page cache only: the
+ * count read (short only at the end of the file), NOT_CACHED or NOWAIT_REFUSED. Another error
+ * (EIO, EISDIR…) is thrown, as a read would throw it. A page missing after some that were there
+ * is NOT_CACHED too (see the header), so the whole request goes to whoever reads it next.
+ */
+export function readCached(fd: number, buf: Buffer, at: number, size: number, offset: number): number {
+  if (buf !== iovBuf) {
+    iovBuf = buf;
+    // A user-space address: below 2^47, exact as a number.
+    iovBase = Number(addressOf(buf));
+  }
+  let got = 0;
+  while (got < size) {
+    const base = iovBase + at + got;
+    iov.writeUInt32LE(base % 2 ** 32, 0);
+    iov.writeUInt32LE(Math.floor(base / 2 ** 32), 4);
+    iov.writeUInt32LE(size - got, 8);
+    const n = c.preadv2(fd, iov, 1, offset + got, RWF_NOWAIT) as number;
+    if (n > 0) {
+      got += n;
+      if ((offset + got) % PAGE !== 0) return got;
+      continue;
+    }
+    if (n === 0) return got;
+    const errno = lastErrno();
+    if (errno === EAGAIN) return NOT_CACHED;
+    if (errno === EOPNOTSUPP) return NOWAIT_REFUSED;
+    return throwErrno('read', undefined, { errno });
+  }
+  return got;
+}
+
+/**
+ * read(2) of `size` bytes of `fd` at `offset` into `buf` from `at` on, waiting for the disk: the
+ * count read, short only at the end of the file; an error after some data is thrown (see the
+ * header). An offset from 2^53 on is read once, as it comes (readSync takes it as a bigint).
+ */
+export function readToEnd(fd: number, buf: Buffer, at: number, size: number, offset: number | bigint): number {
+  if (typeof offset === 'bigint') return readSync(fd, buf, at, size, offset);
+  let got = 0;
+  for (;;) {
+    const n = readSync(fd, buf, at + got, size - got, offset + got);
+    got += n;
+    if (n === 0 || got === size || (offset + got) % PAGE !== 0) return got;
+  }
+}
