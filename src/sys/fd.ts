@@ -2,7 +2,7 @@
 // openSync/fsyncSync/closeSync validate their arguments in JS and check a trace-event category
 // per call, which a fresh daemon runs interpreted on every copy-up (docs/fuse.md, seventh pass).
 // The fds are ordinary ones: node:fs may use and close them, and these may close node's. And
-// what an fsync handed to another thread needs (session/sync-threads.ts): a dup of the fd and a
+// what an fsync handed to another thread needs (session/blocking-threads.ts): a dup of the fd and a
 // doorbell for its end.
 import { readSync } from 'node:fs';
 import { check } from './call.js';

@@ -7,7 +7,7 @@
 import { PollSet, backingClose, backingOpen, writeDev } from '../../sys/devfuse.js';
 import { InitFlag, NOTIFY_INVAL_ENTRY_SIZE, OUT_HEADER_SIZE, encodeNotifyInvalEntry, encodeNotifyInvalInode } from '../protocol/index.js';
 import type { Session } from './filesystem.js';
-import { SyncThreads } from './sync-threads.js';
+import { BlockingThreads } from './blocking-threads.js';
 import { OvlError, errnoName, errnoNumber, errnoOf } from '../../errors.js';
 import { closeFd, dupFd, eventFd, fdatasyncFd, fsyncFd, readEventFd } from '../../sys/fd.js';
 
@@ -34,7 +34,7 @@ export class DevSession implements Session {
   /** Set by the loop (Meanwhile.serve). */
   meanwhile?: () => boolean;
   private readonly attrsOnly = Buffer.alloc(OUT_HEADER_SIZE + 24);
-  private readonly threads: SyncThreads;
+  private readonly threads: BlockingThreads;
   /** syncServing's eventfd and poll sets, made at its first hand-over. */
   private doorbell: number | undefined;
   private doorbellPoll: PollSet | undefined;
@@ -45,7 +45,7 @@ export class DevSession implements Session {
     /** Hand `message` to the notifying thread; with `waitMs`, return once it is written or that time passed. */
     private sendNotify: (message: Buffer, waitMs?: number) => void,
   ) {
-    this.threads = new SyncThreads(devFd);
+    this.threads = new BlockingThreads(devFd);
   }
 
   /**
@@ -97,7 +97,7 @@ export class DevSession implements Session {
     // nor while the requests it keeps are at their limit (it reads nothing more until this ends).
     let reading = true;
     for (;;) {
-      // A second at most: a sync thread that never came up is replaced (SyncThreads.tend).
+      // A second at most: a sync thread that never came up is replaced (BlockingThreads.tend).
       (reading ? poll : doorbellOnly).wait(1000);
       this.threads.tend();
       const rung = readEventFd(bell);

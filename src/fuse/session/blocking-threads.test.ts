@@ -1,18 +1,18 @@
-// SyncThreads: fsyncs queued for threads of their own, each answering its request itself: the
+// BlockingThreads: fsyncs (and reads) queued for threads of their own, each answering its request itself: the
 // fsync's errno and the request's unique written to the device, or errno + 1 rung on a doorbell.
 // (Through a mount, beside a stalled or slow disk: test/fuse/fsync-aside.test.ts and
 // test/fuse/copy-up-meanwhile.test.ts.)
 import { execFileSync } from 'node:child_process';
-import { constants, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { constants, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { errnoNumber } from '../../errors.js';
 import { closeFd, eventFd, readEventFd } from '../../sys/fd.js';
-import { MAX_THREADS, SyncThreads } from './sync-threads.js';
+import { BlockingThreads, MAX_THREADS } from './blocking-threads.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ovlkit-sync-threads-'));
+const dir = mkdtempSync(join(tmpdir(), 'ovlkit-blocking-threads-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A FIFO opened both ways (never blocks on open): the "device" answers are written to, or an fd fsync refuses. */
@@ -54,7 +54,7 @@ async function until(what: string, done: () => boolean): Promise<void> {
 
 t.test('an fsync is answered with no error and the unique, its fd closed; the first starts a thread', async (t) => {
   const dev = fifo('dev1');
-  const s = new SyncThreads(dev);
+  const s = new BlockingThreads(dev);
   const fd = file('f');
   t.ok(s.run({ unique: 2 ** 40 + 7, fd, datasync: false }), 'queued, a thread started for it');
   t.same(answer(dev), { len: 16, error: 0, unique: BigInt(2 ** 40 + 7) });
@@ -66,7 +66,7 @@ t.test('an fsync is answered with no error and the unique, its fd closed; the fi
 
 t.test("an fsync's error is the answer's errno", async (t) => {
   const dev = fifo('dev2');
-  const s = new SyncThreads(dev);
+  const s = new BlockingThreads(dev);
   // fsync(2) of a FIFO: EINVAL.
   t.ok(s.run({ unique: 9, fd: fifo('other'), datasync: false }));
   t.same(answer(dev), { len: 16, error: -errnoNumber('EINVAL'), unique: 9n });
@@ -75,7 +75,7 @@ t.test("an fsync's error is the answer's errno", async (t) => {
 
 t.test('with a doorbell, errno + 1 is rung on it and nothing goes to the device', async (t) => {
   const dev = fifo('dev3');
-  const s = new SyncThreads(dev);
+  const s = new BlockingThreads(dev);
   const bell = eventFd();
   t.teardown(() => closeFd(bell));
   let rung = 0;
@@ -92,7 +92,7 @@ t.test('with a doorbell, errno + 1 is rung on it and nothing goes to the device'
 
 t.test('many at once: each answered once; at most MAX_THREADS threads, each with its dup of the device, gone at close', async (t) => {
   const dev = fifo('dev4');
-  const s = new SyncThreads(dev);
+  const s = new BlockingThreads(dev);
   for (let i = 0; i < 100; i++) t.ok(s.run({ unique: 1000 + i, fd: file(`m${i}`), datasync: i % 2 === 0 }));
   const got = Array.from({ length: 100 }, () => Number(answer(dev).unique)).sort((a, b) => a - b);
   t.same(got, Array.from({ length: 100 }, (_, i) => 1000 + i), 'all 100, once each');
@@ -103,10 +103,79 @@ t.test('many at once: each answered once; at most MAX_THREADS threads, each with
   t.equal(fdsOn('dev4'), 1, 'only the session fd is left');
 });
 
+/** The next answer written to `dev` with the data after its header (a FIFO gives them in order: one writer at a time here). */
+function answerWithData(dev: number): { len: number; error: number; unique: bigint; data: Buffer } {
+  const head = answer(dev);
+  const data = Buffer.alloc(head.len - 16);
+  for (let got = 0; got < data.length; ) got += readSync(dev, data, got, data.length - got, null);
+  return { ...head, data };
+}
+
+t.test('a read is answered with its data after the header, its fd closed; errors are the errno, ends of files short', async (t) => {
+  const dev = fifo('dev6');
+  const s = new BlockingThreads(dev);
+  const data = Buffer.alloc(200_000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 13) & 255;
+  writeFileSync(join(dir, 'r'), data);
+  const fd = openSync(join(dir, 'r'), 'r');
+  t.ok(s.run({ read: true, unique: 2 ** 33 + 5, fd, offset: 1000, size: 131072 }));
+  t.same(answerWithData(dev), { len: 16 + 131072, error: 0, unique: BigInt(2 ** 33 + 5), data: data.subarray(1000, 1000 + 131072) });
+  t.throws(() => fstatSync(fd), { code: 'EBADF' }, 'the fd was closed');
+  t.ok(s.run({ read: true, unique: 6, fd: openSync(join(dir, 'r'), 'r'), offset: 199_000, size: 4096 }));
+  t.same(answerWithData(dev), { len: 16 + 1000, error: 0, unique: 6n, data: data.subarray(199_000) }, 'short at the end');
+  t.ok(s.run({ read: true, unique: 7, fd: openSync(dir, 'r'), offset: 0, size: 4096 }));
+  t.same(answerWithData(dev), { len: 16, error: -errnoNumber('EISDIR'), unique: 7n, data: Buffer.alloc(0) }, 'a dir: EISDIR');
+  s.close();
+});
+
+t.test('a read at an offset past 2^32 reads there', async (t) => {
+  const dev = fifo('dev7');
+  const s = new BlockingThreads(dev);
+  const at = 5 * 2 ** 32 + 12345;
+  const fd = openSync(join(dir, 'sparse'), 'w+');
+  writeSync(fd, 'far', at);
+  t.ok(s.run({ read: true, unique: 8, fd, offset: at - 2, size: 16 }));
+  t.same(answerWithData(dev), { len: 16 + 5, error: 0, unique: 8n, data: Buffer.from('\0\0far') });
+  s.close();
+});
+
+t.test('runIfLive: no thread runs yet, so the caller reads (false) and the first starts; then jobs are taken', async (t) => {
+  const dev = fifo('dev8');
+  const s = new BlockingThreads(dev);
+  writeFileSync(join(dir, 'live'), 'live');
+  const fd = openSync(join(dir, 'live'), 'r');
+  t.notOk(s.runIfLive({ read: true, unique: 9, fd, offset: 0, size: 4 }), 'not taken');
+  t.equal(fstatSync(fd).size, 4, 'the fd is still the caller’s');
+  // Refused (and the fd still ours) until the thread runs, then taken.
+  await until('taken by a running thread', () => s.runIfLive({ read: true, unique: 10, fd, offset: 0, size: 4 }));
+  t.same(answerWithData(dev), { len: 20, error: 0, unique: 10n, data: Buffer.from('live') });
+  s.close();
+});
+
+// A job queued behind a stuck thread gets its own once it waited `patience`: through a mount, with
+// a READ held by a stalled disk, test/fuse/read-aside.test.ts.
+t.test('waitMs: how long the oldest queued job has left of its patience; -1 with none queued or no patience', async (t) => {
+  const dev = fifo('dev9');
+  const none = new BlockingThreads(dev);
+  t.ok(none.run({ read: true, unique: 1, fd: openSync(join(dir, 'r'), 'r'), offset: 0, size: 1 }));
+  t.equal(none.waitMs(), -1, 'no patience: -1 even with a job queued');
+  answerWithData(dev);
+  none.close();
+  const s = new BlockingThreads(dev, 200);
+  t.equal(s.waitMs(), -1, 'nothing queued');
+  // The first thread takes ~20 ms to start: the job waits for it meanwhile.
+  t.ok(s.run({ read: true, unique: 2, fd: openSync(join(dir, 'r'), 'r'), offset: 0, size: 1 }));
+  const wait = s.waitMs();
+  t.ok(wait > 100 && wait <= 200, `${wait} ms left`);
+  answerWithData(dev);
+  t.equal(s.waitMs(), -1, 'taken');
+  s.close();
+});
+
 // A pids cgroup (v1, as on the machines this project runs on) at this process's task count: no thread can start.
 const PIDS = '/sys/fs/cgroup/pids';
 t.test('no thread to be had: the caller syncs itself (run says no), nothing leaked', { skip: existsSync(`${PIDS}/cgroup.procs`) ? false : `no cgroup v1 pids controller at ${PIDS}` }, async (t) => {
-  const cg = `${PIDS}/ovlkit-sync-threads-${process.pid}`;
+  const cg = `${PIDS}/ovlkit-blocking-threads-${process.pid}`;
   // Where this process was: /proc/self/cgroup's pids line.
   const was = /^\d+:pids:(.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1] ?? '/';
   mkdirSync(cg);
@@ -115,7 +184,7 @@ t.test('no thread to be had: the caller syncs itself (run says no), nothing leak
     rmdirSync(cg);
   });
   const dev = fifo('dev5');
-  const s = new SyncThreads(dev);
+  const s = new BlockingThreads(dev);
   const fd = file('n');
   const again = file('n2');
   writeFileSync(`${cg}/cgroup.procs`, String(process.pid));

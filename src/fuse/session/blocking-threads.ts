@@ -1,23 +1,27 @@
-// fsync(2) for FSYNC, FSYNCDIR and a large copy-up's own fsync, off the loop's thread. An fsync
-// waits for the disk: for the file's unwritten data, and for a journal commit and a cache flush
-// even when it has none (on ext4 a commit also waits for other files' data), so on a slow or
-// stalled disk for seconds or for ever. The loop serves one request at a time, so the whole mount
-// waited with it: a stat of any other file, another client's listing. The kernel's overlay holds
-// only the caller. So every fsync goes into a queue here, from which sync threads take it: each
-// syncs, closes the fd it was given and answers the request itself (or rings the copy-up's
-// doorbell), while the loop goes on.
+// The calls that wait for a disk, off the loop's thread: fsync(2) for FSYNC, FSYNCDIR and a large
+// copy-up's own fsync, and the read(2) of a READ whose data the page cache lacks. Each waits for
+// the disk: an fsync for the file's unwritten data, and for a journal commit and a cache flush
+// even when it has none (on ext4 a commit also waits for other files' data); a read for the pages
+// it asks; on a slow or stalled disk for seconds or for ever. The loop serves one request at a
+// time, so the whole mount waited with it: a stat of any other file, another client's listing.
+// The kernel's overlay holds only the caller. So each such call goes into a queue here, from which
+// threads take it: each makes the call, closes the fd it was given and answers the request itself
+// (or rings the copy-up's doorbell), while the loop goes on. A session has two queues, each with
+// its own threads: fsyncs wait on the upper's disk, reads mostly on a lower's, and neither should
+// wait behind the other's stalled disk.
 //
 // Threads of their own, not libuv's pool: that pool has four threads, and the main thread writes
 // the kernel notifications through it; four fsyncs stuck on a stalled disk stopped every
 // invalidation, and the mount answered from stale caches (a review, 2026-12-06). A thread waits on
 // the queue with Atomics.wait and is woken by one futex wake: the hand-over to the main thread's
 // event loop cost three wake-ups. A thread takes ~20 ms to start: the first starts at the first
-// fsync, which waits for it (a mount that never syncs starts none: started at the first write
+// job, which waits for it (a mount that never syncs starts none: started at the first write
 // open instead, it cost the bench's 200 copy-ups, which fsync in the core, 13 % of the daemon's
-// CPU); another whenever more jobs wait than threads are waiting or starting, up to MAX_THREADS.
+// CPU; a read need not wait: runIfLive); another whenever more jobs wait than threads are waiting
+// or starting (for reads, once the oldest has waited a while: `patience`), up to MAX_THREADS.
 // Past that, jobs wait in the queue (eight fsyncs stuck on the disk hold only their callers and
-// the ones queued behind them: all on the upper's disk); the loop syncs itself only when the
-// queue is full (256) or no thread can start.
+// the ones queued behind them: all on the upper's disk); the loop makes the call itself only when
+// the queue is full (256) or no thread can start.
 import { Worker } from 'node:worker_threads';
 import { closeFd, dupFd } from '../../sys/fd.js';
 
@@ -30,6 +34,18 @@ export interface SyncJob {
   /** An eventfd to write the fsync's errno + 1 to instead (DevSession.syncServing). */
   wake?: number;
 }
+
+/** One READ: `size` bytes of `fd` (the job's own) at `offset`, answered with the data or the read's errno. */
+export interface ReadJob {
+  read: true;
+  fd: number;
+  /** Below 2^53 (a larger one is read by the loop). */
+  offset: number;
+  size: number;
+  unique: number;
+}
+
+export type Job = SyncJob | ReadJob;
 
 export const MAX_THREADS = 8;
 /** Jobs the queue holds (a power of two: slots are indexed by the counters' low bits). */
@@ -53,27 +69,49 @@ const QUIT = 3;
 const SIGNAL = 4;
 const ALIVE = 8;
 const JOBS = ALIVE + MAX_SPAWNS;
-// A job's slots, from JOBS + (index & (QUEUE - 1)) * JOB.
-const JOB = 8;
+// A job's slots, from JOBS + (index & (QUEUE - 1)) * JOB. KIND: 0 fsync, 1 fdatasync, 2 read.
+const JOB = 12;
 const STATE = 0;
 const FD = 1;
-const DATASYNC = 2;
+const KIND = 2;
 const WAKE = 3;
 const UNIQUE_LO = 4;
 const UNIQUE_HI = 5;
+const OFFSET_LO = 6;
+const OFFSET_HI = 7;
+const SIZE = 8;
+const FSYNC = 0;
+const FDATASYNC = 1;
+const READ = 2;
 const FREE = 0;
 const FULL = 1;
 
 // CommonJS, evaluated in the thread: nothing to resolve or bundle. Once running it cannot fail but
-// for the fsync, the close and the write, each caught: an uncaught error would end the thread, and
+// for the call, the close and the write, each caught: an uncaught error would end the thread, and
 // the loop, whose event loop never runs, would not hear of it (a thread that fails before it runs
-// is found by its ALIVE flag: SyncThreads.starting).
+// is found by its ALIVE flag: BlockingThreads.starting). A read's answer is one write of the
+// header and the data (the device takes a reply in one write), from a buffer grown to the largest
+// read asked (max_write, 1 MiB: the kernel's READs are no larger); a read short on a page boundary
+// is asked again, as readToEnd does (src/sys/read-cached.ts says why), and an error then is the
+// answer.
 const THREAD = `
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const q = new Int32Array(workerData.sab);
-const reply = Buffer.alloc(16);
+let reply = Buffer.alloc(16);
 const count = Buffer.alloc(8);
+// Warm the read's path before taking jobs: a fresh thread's first jobs ran node's fs code cold,
+// and the first cold file a mount read cost 15-30 % more daemon CPU than the next (2026-12-06).
+try {
+  const zero = fs.openSync('/dev/zero', 'r'), nul = fs.openSync('/dev/null', 'w');
+  const b = Buffer.alloc(4096);
+  for (let i = 0; i < 200; i++) {
+    fs.readSync(zero, b, 16, 4000, i * 4096);
+    fs.writeSync(nul, b, 0, 4016);
+  }
+  fs.closeSync(zero);
+  fs.closeSync(nul);
+} catch {}
 Atomics.store(q, ${ALIVE} + workerData.index, 1);
 for (;;) {
   const signal = Atomics.load(q, ${SIGNAL});
@@ -87,15 +125,24 @@ for (;;) {
   }
   if (Atomics.compareExchange(q, ${HEAD}, head, (head + 1) | 0) !== head) continue;
   const o = ${JOBS} + (head & ${QUEUE - 1}) * ${JOB};
-  const fd = q[o + ${FD}], datasync = q[o + ${DATASYNC}], wake = q[o + ${WAKE}];
+  const fd = q[o + ${FD}], kind = q[o + ${KIND}], wake = q[o + ${WAKE}];
   const lo = q[o + ${UNIQUE_LO}] >>> 0, hi = q[o + ${UNIQUE_HI}] >>> 0;
+  const offset = (q[o + ${OFFSET_HI}] >>> 0) * 2 ** 32 + (q[o + ${OFFSET_LO}] >>> 0), size = q[o + ${SIZE}];
   Atomics.store(q, o + ${STATE}, ${FREE});
-  let errno = 0;
+  let errno = 0, n = 0;
   try {
-    if (datasync) fs.fdatasyncSync(fd);
+    if (kind === ${READ}) {
+      if (reply.length < 16 + size) reply = Buffer.alloc(16 + size);
+      for (;;) {
+        const k = fs.readSync(fd, reply, 16 + n, size - n, offset + n);
+        n += k;
+        if (k === 0 || n === size || (offset + n) % 4096 !== 0) break;
+      }
+    } else if (kind === ${FDATASYNC}) fs.fdatasyncSync(fd);
     else fs.fsyncSync(fd);
   } catch (err) {
     errno = Math.abs(err.errno) || 5;
+    n = 0;
   }
   try { fs.closeSync(fd); } catch {}
   try {
@@ -103,11 +150,11 @@ for (;;) {
       count.writeBigUInt64LE(BigInt(errno + 1));
       fs.writeSync(wake, count);
     } else {
-      reply.writeUInt32LE(16, 0);
+      reply.writeUInt32LE(16 + n, 0);
       reply.writeInt32LE(-errno, 4);
       reply.writeUInt32LE(lo, 8);
       reply.writeUInt32LE(hi, 12);
-      fs.writeSync(workerData.devFd, reply);
+      fs.writeSync(workerData.devFd, reply, 0, 16 + n);
     }
   } catch {
     // The answer is owed to no one now: ENODEV (unmounted or aborted), ENOENT (the request is gone).
@@ -116,37 +163,60 @@ for (;;) {
 try { fs.closeSync(workerData.devFd); } catch {}
 `;
 
-/** The queue and its threads. Jobs are given by one thread only: the loop's. */
-export class SyncThreads {
+/** A queue and its threads. Jobs are given by one thread only: the loop's. */
+export class BlockingThreads {
   private readonly sab = new SharedArrayBuffer((JOBS + QUEUE * JOB) * 4);
   private readonly q = new Int32Array(this.sab);
   private tail = 0;
   /** When each thread was started (ms), by index. */
   private readonly startedAt: number[] = [];
 
-  constructor(private devFd: number) {}
+  /** When each queued job was queued (ms, performance.now), by slot: see `patience`. */
+  private readonly queuedAt = new Float64Array(QUEUE);
 
-  /** Start the first thread, if none is: an fsync will come, and should not wait for its start. */
+  constructor(
+    private devFd: number,
+    /**
+     * How long (ms) the oldest queued job waits for a busy thread before another is started. 0
+     * for fsyncs, each of which may wait on the disk for long. Reads mostly wait for a read ahead
+     * already under way: a sequential read of a cold file hands over a READ now and then (its
+     * pages still in flight), and each found the one thread busy with the one before; starting
+     * another each time cost the first cold read of a mount 2× the daemon's CPU (~20 ms of CPU per
+     * thread's start: 620–740 µs per MiB against 290–340 before read threads, 2026-12-06 19:45 UTC).
+     */
+    private patience = 0,
+  ) {}
+
+  /** Start the first thread, if none is: a job will come, and should not wait for its start. */
   prepare(): void {
     if (this.startedAt.length === 0) this.start();
   }
 
   /**
    * Queue `job` for a thread, which answers it (starting one if more jobs wait than threads do).
-   * False when it cannot be (the caller syncs itself, and still owns the fd): the queue is full,
-   * or no thread runs and none could be started.
+   * False when it cannot be (the caller makes the call itself, and still owns the fd): the queue
+   * is full, or no thread runs and none could be started.
    */
-  run(job: SyncJob): boolean {
+  run(job: Job): boolean {
     const q = this.q;
     const t = this.tail;
     const o = JOBS + (t & (QUEUE - 1)) * JOB;
     if (Atomics.load(q, o + STATE) !== FREE) return false;
     if (this.live() + this.starting() === 0 && !this.start()) return false;
     q[o + FD] = job.fd;
-    q[o + DATASYNC] = job.datasync ? 1 : 0;
-    q[o + WAKE] = job.wake ?? -1;
     q[o + UNIQUE_LO] = job.unique % 2 ** 32;
     q[o + UNIQUE_HI] = Math.floor(job.unique / 2 ** 32);
+    if ('read' in job) {
+      q[o + KIND] = READ;
+      q[o + WAKE] = -1;
+      q[o + OFFSET_LO] = job.offset % 2 ** 32;
+      q[o + OFFSET_HI] = Math.floor(job.offset / 2 ** 32);
+      q[o + SIZE] = job.size;
+    } else {
+      q[o + KIND] = job.datasync ? FDATASYNC : FSYNC;
+      q[o + WAKE] = job.wake ?? -1;
+    }
+    if (this.patience > 0) this.queuedAt[t & (QUEUE - 1)] = performance.now();
     Atomics.store(q, o + STATE, FULL);
     this.tail = (t + 1) | 0;
     Atomics.store(q, TAIL, this.tail);
@@ -157,20 +227,48 @@ export class SyncThreads {
   }
 
   /**
+   * As run, but only when a thread runs already: false otherwise, and the first is started for
+   * the jobs to come. For a job its caller can do itself at no more cost than today's (a read the
+   * loop made itself before), and which should not wait ~20 ms for a thread's start.
+   */
+  runIfLive(job: Job): boolean {
+    if (this.live() > 0) return this.run(job);
+    this.prepare();
+    return false;
+  }
+
+  /**
    * One more thread if more jobs wait than threads are waiting or starting, up to MAX_THREADS (a
-   * thread just woken may not have taken its job yet, which can start one more than needed). Also
-   * called while a copy-up waits for its fsync, so that a thread that never ran is replaced.
+   * thread just woken may not have taken its job yet, which can start one more than needed), once
+   * the oldest has waited `patience`. Also called while a copy-up waits for its fsync, so that a
+   * thread that never ran is replaced.
    */
   tend(): void {
     const q = this.q;
-    const queued = (this.tail - Atomics.load(q, HEAD)) | 0;
+    const head = Atomics.load(q, HEAD);
+    const queued = (this.tail - head) | 0;
     if (queued === 0) return;
+    if (this.patience > 0 && performance.now() - this.queuedAt[head & (QUEUE - 1)]! < this.patience) return;
     const starting = this.starting();
     if (queued > Atomics.load(q, WAITING) + starting && this.live() + starting < MAX_THREADS) this.start();
   }
 
   /**
-   * The session is over: each thread ends once its fsync (if any) has, closing its dup of the
+   * With `patience`, how long (ms) until tend would start a thread for the oldest queued job (0:
+   * now); -1 when no job waits, or without patience (run starts what is needed). The loop waits
+   * no longer than this for requests, then tends: a job queued behind a stuck thread gets its own
+   * even when no other job comes to call tend (a READ of a file the page cache lacks, behind a
+   * READ held by a stalled disk, waited for that disk).
+   */
+  waitMs(): number {
+    if (this.patience === 0) return -1;
+    const head = Atomics.load(this.q, HEAD);
+    if (head === this.tail) return -1;
+    return Math.max(0, Math.ceil(this.queuedAt[head & (QUEUE - 1)]! + this.patience - performance.now()));
+  }
+
+  /**
+   * The session is over: each thread ends once its call (if any) has, closing its dup of the
    * device; the fds of jobs no thread took are closed here.
    */
   close(): void {
@@ -209,7 +307,7 @@ export class SyncThreads {
     return n;
   }
 
-  /** Start a thread; false if it cannot be (no fd or thread to be had: the caller syncs itself). */
+  /** Start a thread; false if it cannot be (no fd or thread to be had: the caller makes the call itself). */
   private start(): boolean {
     const index = this.startedAt.length;
     if (index === MAX_SPAWNS) return false;
