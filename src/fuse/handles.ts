@@ -36,6 +36,13 @@ export interface Handle {
   meta?: number;
   /** `meta` is an upper file, whose atime a read stamps (a lower metacopy file's never is). */
   metaInUpper?: boolean;
+  /**
+   * Its fd's filesystem refused a read that does not wait (RWF_NOWAIT: tmpfs, an overlay), or is
+   * one that did before (LlCore.readsWaitOn): every READ is the loop's own (readFile), not asked of
+   * the page cache first. Kept after a copy-up swaps the fd, which then reads as it did before
+   * read threads.
+   */
+  readsWait?: boolean;
   /** The node id it was opened on (node-based transport; HandleTable.setNode): serves the node after its name is gone. */
   readonly nodeid?: number;
 }

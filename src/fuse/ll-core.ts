@@ -40,6 +40,12 @@ export class LlCore {
   readonly policy: CachePolicy;
   /** Which opens pass through to their upper file, per node (ll-passthrough.ts). */
   readonly io = new IoModes(true);
+  /**
+   * st_dev of the filesystems that refused a read that does not wait (RWF_NOWAIT: tmpfs, an
+   * overlay): a handle opened on one is marked readsWait at its open (readFile), so that each
+   * open of a small file does not pay a refused call first.
+   */
+  readonly readsWaitOn = new Set<number>();
   session: Session = NO_SESSION;
   private prefetchedDir = 0;
   private prefetched: Map<string, Node> | null = null;

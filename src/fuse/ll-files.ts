@@ -1,9 +1,10 @@
 // File requests of the node-based transport: GETATTR/SETATTR, OPEN/CREATE, READ/WRITE, FLUSH,
 // FSYNC, RELEASE. Handles are the core's (a read-only handle on a lower file follows a copy-up
 // made later); each remembers its node, so an unlinked file is still served through its fd.
-import { constants, readSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { type RealStat, fstatReal } from '../sys/real-stat.js';
 import { writeAt } from '../sys/offsets.js';
+import { NOWAIT_REFUSED, readCached, readToEnd } from '../sys/read-cached.js';
 import { setTimes } from '../sys/index.js';
 import { readStampsAtime } from './read-atime.js';
 import { copyUpTruncated, objectKey } from './copy-up.js';
@@ -14,7 +15,7 @@ import type { LlCore } from './ll-core.js';
 import type { NodeRec } from './node-table.js';
 import { protOfUpperFd, refuseSetattr } from './protect.js';
 import { createFileHandle, current, openFileHandle, releaseHandle, reopenHandle, syncHandle, wantsWrite } from './ops-file.js';
-import { type AttrReply, type Entry, FOPEN_NOFLUSH, type Opened, type SetAttr, type U64 } from './session/filesystem.js';
+import { type AttrReply, type Entry, FOPEN_NOFLUSH, type Opened, READ_ASIDE, type ReadAside, type SetAttr, type U64 } from './session/filesystem.js';
 
 const { O_RDONLY, O_TRUNC } = constants;
 const O_ACCMODE = 3;
@@ -100,6 +101,7 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
 export function opened(core: LlCore, rec: NodeRec, fh: number, st = fstatReal(core.ovl.handles.get(fh)!.fd)): Opened {
   const h = core.ovl.handles.get(fh)!;
   core.ovl.handles.setNode(fh, rec.id);
+  if (core.readsWaitOn.size > 0 && core.readsWaitOn.has(st.dev)) h.readsWait = true;
   const size = exactSize(st.size);
   const unchanged = rec.openMtimeNs === st.mtimeNs && rec.openSize === size;
   rec.openMtimeNs = st.mtimeNs;
@@ -223,11 +225,25 @@ export function createFile(
   return { entry, opened: open };
 }
 
-// readSync takes a bigint position (2^53 and more) as it is.
-export function readFile(core: LlCore, fh: number, offset: U64, size: number, into: Buffer): number {
+/**
+ * READ of handle `fh`. With `aside` (the /dev/fuse loop's read threads), the page cache is asked
+ * first (readCached): data it lacks is handed over, so that the disk holds only this READ's caller
+ * (READ_ASIDE), not every request of the mount. A metacopy file due for an atime stamp is read here:
+ * the stamp follows the read.
+ */
+export function readFile(core: LlCore, fh: number, offset: U64, size: number, into: Buffer, aside?: ReadAside): number {
   const h = current(core.ovl, fh);
-  const n = readSync(h.fd, into, 0, size, offset);
-  if (h.metaInUpper && h.meta !== undefined && metacopyStampDue(core, h.meta)) stampAtime(h.meta);
+  const stamps = h.metaInUpper === true && h.meta !== undefined;
+  if (aside !== undefined && !stamps && h.readsWait !== true && typeof offset === 'number') {
+    const n = readCached(h.fd, into, 0, size, offset);
+    if (n >= 0) return n;
+    if (n === NOWAIT_REFUSED) {
+      h.readsWait = true;
+      core.readsWaitOn.add(fstatReal(h.fd).dev);
+    } else if (aside(h.fd, offset, size)) return READ_ASIDE;
+  }
+  const n = readToEnd(h.fd, into, 0, size, offset);
+  if (stamps && metacopyStampDue(core, h.meta!)) stampAtime(h.meta!);
   return n;
 }
 

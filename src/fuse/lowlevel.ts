@@ -18,7 +18,7 @@ import {
 } from './ll-names.js';
 import { type CacheMode, Overlay } from './overlay.js';
 import type {
-  AttrReply, DirEntry, Entry, LowLevelFs, Opened, RequestContext, Session, SetAttr, Statfs, StatxReply, U64, XattrNames,
+  AttrReply, DirEntry, Entry, LowLevelFs, Opened, ReadAside, RequestContext, Session, SetAttr, Statfs, StatxReply, U64, XattrNames,
 } from './session/filesystem.js';
 import { FUSE_WRITE_KILL_SUIDGID } from './protocol/constants.js';
 import type { InvalTarget } from './watch-inval.js';
@@ -210,8 +210,8 @@ export class OverlayFs implements LowLevelFs {
     return createFile(this.core, parent, name, mode, flags, umask);
   }
 
-  read(ctx: RequestContext, nodeid: number, fh: number, offset: U64, size: number, into: Buffer): number {
-    return readFile(this.core, fh, offset, size, into);
+  read(ctx: RequestContext, nodeid: number, fh: number, offset: U64, size: number, into: Buffer, aside?: ReadAside): number {
+    return readFile(this.core, fh, offset, size, into, aside);
   }
 
   write(ctx: RequestContext, nodeid: number, fh: number, offset: U64, data: Buffer, writeFlags = 0): number {

@@ -1,19 +1,34 @@
 // Whether a process is inside a given system call now, from /proc/<pid>/task/*/syscall: a test
-// waits for a daemon to reach the call it means to catch it in (an fsync held by a slow disk).
+// waits for a daemon to reach the call it means to catch it in (an fsync or a read held by a slow
+// disk).
 import { readFileSync, readdirSync } from 'node:fs';
 
-// fsync and fdatasync: x86_64's numbers, or arm64's (the generic table).
-const [SYS_FSYNC, SYS_FDATASYNC] = process.arch === 'arm64' ? [82, 83] : [74, 75];
+// x86_64's numbers, or arm64's (the generic table).
+const arm = process.arch === 'arm64';
+const SYS_FSYNC = arm ? 82 : 74;
+const SYS_FDATASYNC = arm ? 83 : 75;
+const SYS_PREAD64 = arm ? 67 : 17;
 
-/** Whether a thread of process `pid` is in fsync(2) or fdatasync(2) now. */
-export function inFsync(pid: number): boolean {
+/** How many threads of process `pid` are in one of the system calls `nrs` now. */
+function threadsIn(pid: number, nrs: readonly number[]): number {
+  let n = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const nr = Number(readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').split(' ')[0]);
-      if (nr === SYS_FSYNC || nr === SYS_FDATASYNC) return true;
+      if (nrs.includes(nr)) n++;
     } catch {
       // the thread ended meanwhile
     }
   }
-  return false;
+  return n;
+}
+
+/** Whether a thread of process `pid` is in fsync(2) or fdatasync(2) now. */
+export function inFsync(pid: number): boolean {
+  return threadsIn(pid, [SYS_FSYNC, SYS_FDATASYNC]) > 0;
+}
+
+/** How many threads of process `pid` are in pread(2) now (node's readSync at a position). */
+export function inPread(pid: number): number {
+  return threadsIn(pid, [SYS_PREAD64]);
 }

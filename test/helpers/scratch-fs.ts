@@ -32,6 +32,11 @@ export function ext4At(d: ScratchTree, at: string, size: string, inodes?: number
 export interface StallableDisk {
   /** Where the ext4 is mounted. */
   dir: string;
+  /**
+   * The disk's image file, on the FUSE mount: its page cache holds what the ext4 wrote, so a read
+   * that should reach the (stalled) disk needs its pages dropped too, not only the file's.
+   */
+  image: string;
   /** From now on, every read or write of the disk that the page cache cannot serve waits. */
   stall(): void;
   /** Let them through. */
@@ -66,9 +71,11 @@ export async function stallableExt4At(t: Teardowns, d: ScratchTree, at: string, 
     if (gone || i === 500) throw new Error(`fuse-overlayfs did not mount on ${m}`);
     await sleep(10);
   }
-  const dir = ext4At(d, at, size, undefined, join(m, 'disk.img'));
+  const image = join(m, 'disk.img');
+  const dir = ext4At(d, at, size, undefined, image);
   return {
     dir,
+    image,
     stall: () => daemon.kill('SIGSTOP'),
     resume: () => daemon.kill('SIGCONT'),
     // A FUSE mount whose daemon is gone answers ENOTCONN, which the loop device passes up as EIO.

@@ -26,6 +26,9 @@ export interface WatchedFd {
  */
 export const LISTING_WAIT_MS = 200;
 
+/** How long a READ waits in the queue for a busy read thread before another starts (BlockingThreads' patience). */
+const READ_PATIENCE_MS = 20;
+
 export class DevSession implements Session {
   grantedFlags = 0n;
   readonly watched: WatchedFd[] = [];
@@ -34,7 +37,9 @@ export class DevSession implements Session {
   /** Set by the loop (Meanwhile.serve). */
   meanwhile?: () => boolean;
   private readonly attrsOnly = Buffer.alloc(OUT_HEADER_SIZE + 24);
-  private readonly threads: BlockingThreads;
+  /** fsyncs, and reads of data the page cache lacks: two queues, so that neither waits behind the other's disk. */
+  private readonly syncs: BlockingThreads;
+  private readonly reads: BlockingThreads;
   /** syncServing's eventfd and poll sets, made at its first hand-over. */
   private doorbell: number | undefined;
   private doorbellPoll: PollSet | undefined;
@@ -45,7 +50,8 @@ export class DevSession implements Session {
     /** Hand `message` to the notifying thread; with `waitMs`, return once it is written or that time passed. */
     private sendNotify: (message: Buffer, waitMs?: number) => void,
   ) {
-    this.threads = new BlockingThreads(devFd);
+    this.syncs = new BlockingThreads(devFd);
+    this.reads = new BlockingThreads(devFd, READ_PATIENCE_MS);
   }
 
   /**
@@ -58,7 +64,7 @@ export class DevSession implements Session {
     // A handle's fd is dup'ed: the handle may be gone before the fsync is (destroy() closes every
     // handle's fd at unmount or abort while a stalled disk still holds the fsync).
     const given = owned ? fd : this.dupOrNot(fd);
-    if (given >= 0 && this.threads.run({ unique, fd: given, datasync })) return true;
+    if (given >= 0 && this.syncs.run({ unique, fd: given, datasync })) return true;
     if (given >= 0 && !owned) closeFd(given);
     try {
       if (datasync) fdatasyncFd(fd);
@@ -69,9 +75,35 @@ export class DevSession implements Session {
     return false;
   }
 
+  /**
+   * READ `unique` of `size` bytes of `fd` (a handle's) at `offset`, whose data the page cache
+   * lacks: handed to a read thread, which answers it (true), while the loop serves others. False
+   * when no read thread runs yet (the first is started: the loop reads this one itself, as it
+   * did before read threads, rather than wait ~20 ms for it), the queue is full, or no fd is to
+   * be had. The handle's fd is dup'ed, as for an fsync: destroy() closes every handle's fd at
+   * unmount while a stalled disk may still hold the read.
+   */
+  readAside(unique: number, fd: number, offset: number, size: number): boolean {
+    const given = this.dupOrNot(fd);
+    if (given < 0) return false;
+    if (this.reads.runIfLive({ read: true, unique, fd: given, offset, size })) return true;
+    closeFd(given);
+    return false;
+  }
+
+  /** How long the loop may wait for requests before tendReads (-1: as long as it likes). */
+  readsWaitMs(): number {
+    return this.reads.waitMs();
+  }
+
+  /** Start a read thread if a READ has waited long enough for a busy one (BlockingThreads.tend). */
+  tendReads(): void {
+    this.reads.tend();
+  }
+
   /** A large copy-up has begun: its syncServing should find a sync thread running. */
   prepareSync(): void {
-    this.threads.prepare();
+    this.syncs.prepare();
   }
 
   /**
@@ -86,7 +118,7 @@ export class DevSession implements Session {
     if (this.meanwhile === undefined) return fsyncFd(fd, path);
     const bell = (this.doorbell ??= eventFd());
     const given = this.dupOrNot(fd);
-    if (given < 0 || !this.threads.run({ unique: 0, fd: given, datasync: false, wake: bell })) {
+    if (given < 0 || !this.syncs.run({ unique: 0, fd: given, datasync: false, wake: bell })) {
       if (given >= 0) closeFd(given);
       return fsyncFd(fd, path);
     }
@@ -99,7 +131,7 @@ export class DevSession implements Session {
     for (;;) {
       // A second at most: a sync thread that never came up is replaced (BlockingThreads.tend).
       (reading ? poll : doorbellOnly).wait(1000);
-      this.threads.tend();
+      this.syncs.tend();
       const rung = readEventFd(bell);
       if (rung !== 0) {
         if (failure !== null) throw failure;
@@ -117,9 +149,13 @@ export class DevSession implements Session {
     }
   }
 
-  /** The session is over: sync threads end once their fsyncs have (QUIT), the doorbell is closed. */
+  /** The session is over: threads end once their calls have (QUIT), the doorbell is closed. */
   close(): void {
-    this.threads.close();
+    try {
+      this.syncs.close();
+    } finally {
+      this.reads.close();
+    }
     if (this.doorbell !== undefined) closeFd(this.doorbell);
     this.doorbell = undefined;
   }

@@ -1,7 +1,7 @@
 // One request in, one reply out: decode the body with the codec, call the filesystem, encode the
 // answer after the 16-byte out header. Returns the reply's total length, or NO_REPLY for the
 // requests the kernel expects no answer to (FORGET, BATCH_FORGET, INTERRUPT) and those another
-// thread answers (an FSYNC or FSYNCDIR handed over by `sync`), or FAILED with what
+// thread answers (an FSYNC or FSYNCDIR handed over by `sync`, a READ by `readAside`), or FAILED with what
 // was thrown, which the loop turns into the reply's errno. The filesystem never sees the wire
 // format, the codec never sees fs.
 import { OvlError } from '../../errors.js';
@@ -53,7 +53,7 @@ import {
 } from '../protocol/index.js';
 import { fillReaddir, fillReaddirPlus } from './dispatch-dir.js';
 import { replyXattr, replyXattrList } from './dispatch-xattr.js';
-import type { Entry, LowLevelFs, Opened, RequestContext } from './filesystem.js';
+import { type Entry, type LowLevelFs, type Opened, READ_ASIDE, type RequestContext } from './filesystem.js';
 
 export const NO_REPLY = -1;
 /** The request failed: the error (an errno-carrying error, or a bug) is in Dispatcher.failure. */
@@ -92,6 +92,15 @@ export class Dispatcher {
    * unique; true when another thread took the fsync over and answers it.
    */
   sync: ((unique: number, fd: number, datasync: boolean, owned: boolean) => boolean) | null = null;
+  /**
+   * Set by the loop (DevSession.readAside): a READ whose data the page cache lacks is then handed
+   * to it with the request's unique; true when another thread took it over and answers it.
+   */
+  readAside: ((unique: number, fd: number, offset: number, size: number) => boolean) | null = null;
+  /** The READ being served, for handOver. */
+  private readUnique = 0;
+  /** readAside bound to the READ being served: one function for the session, not one per READ. */
+  private readonly handOver = (fd: number, offset: number, size: number): boolean => this.readAside!(this.readUnique, fd, offset, size);
   private readIn: ReadIn = { fh: 0, offset: 0, size: 0 };
   private outData: Buffer;
 
@@ -226,7 +235,10 @@ export class Dispatcher {
         case Op.READ: {
           const r = decodeRead(b, H, this.readIn);
           const size = Math.min(r.size, this.outData.length);
-          return O + fs.read(ctx, node, r.fh, r.offset, size, this.outData);
+          if (this.readAside === null) return O + fs.read(ctx, node, r.fh, r.offset, size, this.outData);
+          this.readUnique = h.unique;
+          const n = fs.read(ctx, node, r.fh, r.offset, size, this.outData, this.handOver);
+          return n === READ_ASIDE ? NO_REPLY : O + n;
         }
         case Op.WRITE: {
           const r = decodeWrite(b, H);

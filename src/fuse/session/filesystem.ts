@@ -11,6 +11,14 @@ import type { StatTimes } from '../../sys/real-stat.js';
 /** A size or offset: a number below 2^53 (exact), a bigint from there on. */
 export type U64 = number | bigint;
 
+/**
+ * A READ's hand-over (DevSession.readAside, bound to the request): `size` bytes of `fd` at
+ * `offset` are read and answered by another thread; true once it took them.
+ */
+export type ReadAside = (fd: number, offset: number, size: number) => boolean;
+/** What LowLevelFs.read returns when it handed its READ to `aside`: no reply is owed. */
+export const READ_ASIDE = -1;
+
 /** Who sent the request (fuse_in_header). */
 export interface RequestContext {
   uid: number;
@@ -213,8 +221,12 @@ export interface LowLevelFs {
    */
   open(ctx: RequestContext, nodeid: number, flags: number, killSuidgid?: boolean): Opened;
   create(ctx: RequestContext, parent: number, name: string, mode: number, flags: number, umask: number): { entry: Entry; opened: Opened };
-  /** Read up to `size` bytes at `offset` into `into` (≥ size bytes); return the count read. */
-  read(ctx: RequestContext, nodeid: number, fh: number, offset: U64, size: number, into: Buffer): number;
+  /**
+   * Read up to `size` bytes at `offset` into `into` (≥ size bytes); return the count read. With
+   * `aside`, data the page cache lacks may be handed to it instead (READ_ASIDE: another thread
+   * answers the request).
+   */
+  read(ctx: RequestContext, nodeid: number, fh: number, offset: U64, size: number, into: Buffer, aside?: ReadAside): number;
   /**
    * `data` is only valid during the call (it is the loop's receive buffer). `writeFlags` may carry
    * FUSE_WRITE_KILL_SUIDGID (a caller without CAP_FSETID: setuid and group-executable setgid go).

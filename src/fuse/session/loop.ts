@@ -49,11 +49,13 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
   const responder = new Responder(devFd, fs, Buffer.allocUnsafe(opts.want.maxWrite + SLACK), log);
   const sync = (unique: number, fd: number, datasync: boolean, owned: boolean) => session.sync(unique, fd, datasync, owned);
   responder.dispatcher.sync = sync;
+  const readAside = (unique: number, fd: number, offset: number, size: number) => session.readAside(unique, fd, offset, size);
+  responder.dispatcher.readAside = readAside;
   // OVL_FUSE_STATS=<file>: count the requests by opcode and write them there at unmount, to see
   // what the kernel still asks in a workload (a typed-array increment per request otherwise).
   const statsFile = process.env.OVL_FUSE_STATS;
   const counts = new Float64Array(64);
-  const meanwhile = new Meanwhile(devFd, fs, inBuf.length, log, () => session.grantedFlags, sync, counts);
+  const meanwhile = new Meanwhile(devFd, fs, inBuf.length, log, () => session.grantedFlags, sync, counts, readAside);
   session.meanwhile = () => meanwhile.serve();
   const watcher = new WatchedFds(devFd, session, log);
   let initialised = false;
@@ -76,7 +78,11 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
         decodeInHeader(b, h);
         if (!serve(b)) return;
       }
-      if (!watcher.serve()) continue;
+      // READs queued behind busy read threads: wait for requests no longer than the queue's
+      // patience, then start a thread for them if they still wait.
+      const wait = session.readsWaitMs();
+      if (wait >= 0) session.tendReads();
+      if (!watcher.serve(wait)) continue;
       // Negative: ENODEV (unmounted), or EINTR, EAGAIN, ENOENT (nothing to serve: read again).
       const n = readDev(devFd, inBuf);
       if (n === UNMOUNTED) return;
@@ -146,20 +152,20 @@ class WatchedFds {
   ) {}
 
   /**
-   * With no watched fds, true at once (the loop blocks in read). Otherwise wait until something
-   * is ready, run the callbacks of the readable ones, and say whether /dev/fuse should be read:
-   * also on POLLERR, which umount gives and the read then reports as ENODEV (a loop that only
-   * read on POLLIN would spin for ever).
+   * With no watched fds and no timeout, true at once (the loop blocks in read). Otherwise wait
+   * until something is ready or `timeoutMs` passed (-1: no limit), run the callbacks of the
+   * readable ones, and say whether /dev/fuse should be read: also on POLLERR, which umount gives
+   * and the read then reports as ENODEV (a loop that only read on POLLIN would spin for ever).
    */
-  serve(): boolean {
+  serve(timeoutMs = -1): boolean {
     const watched = this.session.watched;
-    if (watched.length === 0) return true;
+    if (watched.length === 0 && timeoutMs < 0) return true;
     if (this.generation !== this.session.watchGeneration) {
       this.poll = new PollSet([this.devFd, ...watched.map((w) => w.fd)]);
       this.generation = this.session.watchGeneration;
     }
     const poll = this.poll!;
-    poll.wait();
+    poll.wait(timeoutMs);
     for (let i = 0; i < watched.length; i++) {
       if (!poll.readable(i + 1)) continue;
       try {

@@ -86,6 +86,8 @@ export class Meanwhile {
     private sync: Dispatcher['sync'] = null,
     /** The loop's requests by opcode (OVL_FUSE_STATS): those answered here count there too. */
     private counts: Float64Array | null = null,
+    /** The session's read threads (DevSession.readAside): a READ of data not in memory is theirs here too. */
+    private readAside: Dispatcher['readAside'] = null,
   ) {
     this.poll = new PollSet([devFd]);
   }
@@ -186,6 +188,7 @@ export class Meanwhile {
       this.inBuf = Buffer.allocUnsafe(this.bufSize);
       this.responder = new Responder(this.devFd, this.fs, Buffer.allocUnsafe(this.bufSize), this.log);
       this.responder.dispatcher.sync = this.sync;
+      this.responder.dispatcher.readAside = this.readAside;
     }
     this.responder.dispatcher.granted(this.granted());
     return this.responder;

@@ -1,0 +1,117 @@
+// A READ of data the page cache lacks holds only its caller. The loop serves one request at a
+// time, and it read every file's data itself: a stat or a listing of any other file of the mount
+// waited until the disk had given the pages (for ever on a stalled disk), where the kernel's
+// overlay answers them at once. Now the loop asks the page cache first (RWF_NOWAIT) and hands a
+// READ it cannot answer so to a read thread, which answers it.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import t, { type Test } from 'tap';
+import { mountFuse } from '../helpers/fuse.js';
+import { inPread } from '../helpers/in-syscall.js';
+import { layerDirs } from '../helpers/layers.js';
+import { bounded, othersAnswered } from '../helpers/others-answered.js';
+import { type StallableDisk, stallableExt4At } from '../helpers/scratch-fs.js';
+
+/** Bytes no two offsets of a file share in a row (a read at the wrong offset shows). */
+function pattern(size: number, seed: number): Buffer {
+  const b = Buffer.alloc(size);
+  for (let i = 0; i < size; i += 4) b.writeUInt32LE((i * 2654435761 + seed) >>> 0, i);
+  return b;
+}
+
+/**
+ * Drop the pages of `paths` and of the disk's image from the page cache (written back first):
+ * their next read goes to the disk. (dd iflag=nocache count=0: posix_fadvise DONTNEED of all.)
+ */
+function uncache(disk: StallableDisk, paths: string[]): void {
+  execFileSync('sync', ['-f', disk.dir]);
+  for (const p of [...paths, disk.image]) execFileSync('dd', [`if=${p}`, 'iflag=nocache', 'count=0', 'status=none']);
+}
+
+/**
+ * A mount whose lower is on a disk the test can stall, with lower files `big1`, `big2` (8 MiB,
+ * their pages dropped), `small` and `sub/f`; one cold read made through it first, so that a read
+ * thread runs (the mount's first cold READ is read by the loop while that thread starts).
+ */
+async function onStallableLower(t: Test) {
+  const d = layerDirs(t, 1);
+  const disk = await stallableExt4At(t, d, join(d.root, 'disk'), '64M');
+  const l = join(disk.dir, 'l');
+  mkdirSync(join(l, 'sub'), { recursive: true });
+  d.lowers[0] = l;
+  const data = [pattern(8 << 20, 1), pattern(8 << 20, 2)];
+  writeFileSync(join(l, 'big1'), data[0]!);
+  writeFileSync(join(l, 'big2'), data[1]!);
+  writeFileSync(join(l, 'prime'), pattern(1 << 20, 3));
+  writeFileSync(join(l, 'small'), 'small\n');
+  writeFileSync(join(l, 'sub', 'f'), 'f');
+  uncache(disk, ['big1', 'big2', 'prime'].map((f) => join(l, f)));
+  const m = await mountFuse(t, d);
+  t.equal((await bounded('cat', [join(d.merged, 'prime')])).exitCode, 0, 'a first cold read');
+  await sleep(1000);
+  return { d, disk, data, daemon: m.child.pid! };
+}
+
+/** Wait until `n` threads of the daemon are in pread(2) (held by the stalled disk). */
+async function reading(daemon: number, n: number): Promise<void> {
+  for (let i = 0; inPread(daemon) < n; i++) {
+    if (i === 1000) throw new Error(`the daemon never had ${n} reads waiting`);
+    await sleep(10);
+  }
+}
+
+/** `path`'s bytes, read by cat in another process. */
+function catBytes(path: string) {
+  return execa('cat', [path], { encoding: 'buffer', reject: false, timeout: 60_000, killSignal: 'SIGKILL' });
+}
+
+t.test('a stat and a listing of other files are answered while a READ waits for a stalled lower disk', async (t) => {
+  const { d, disk, data, daemon } = await onStallableLower(t);
+  disk.stall();
+  const reader = catBytes(join(d.merged, 'big1'));
+  try {
+    await reading(daemon, 1);
+    await othersAnswered(t, d.merged);
+    // Its data is in memory, but as a written page the disk never gave: RWF_NOWAIT refuses such a
+    // page (it is not marked up to date), so it goes to a read thread too, queued behind the one
+    // the stalled disk holds; the loop starts another for it once it has waited 5 ms.
+    const inMemory = await bounded('cat', [join(d.merged, 'small')]);
+    t.equal(inMemory.stdout, 'small', 'a read of data in memory was answered');
+    t.equal(reader.exitCode, null, 'while the cold read still waited');
+  } finally {
+    disk.resume();
+  }
+  const r = await reader;
+  t.equal(r.exitCode, 0, 'then the read returned');
+  t.ok(Buffer.from(r.stdout).equals(data[0]!), 'all of the file, in order');
+});
+
+t.test('two cold reads wait at once, each on its own thread, and each gets its file', async (t) => {
+  const { d, disk, data, daemon } = await onStallableLower(t);
+  disk.stall();
+  const readers = [catBytes(join(d.merged, 'big1')), catBytes(join(d.merged, 'big2'))];
+  try {
+    await reading(daemon, 2);
+    t.equal((await bounded('stat', ['-c', '%s', join(d.merged, 'small')])).stdout, '6', 'a stat was answered');
+  } finally {
+    disk.resume();
+  }
+  const [a, b] = await Promise.all(readers);
+  t.ok(Buffer.from(a!.stdout).equals(data[0]!), 'big1 whole');
+  t.ok(Buffer.from(b!.stdout).equals(data[1]!), 'big2 whole');
+});
+
+t.test("a read's error reaches its caller: EIO from a failed disk; the mount goes on", async (t) => {
+  const { d, disk, daemon } = await onStallableLower(t);
+  disk.stall();
+  const reader = catBytes(join(d.merged, 'big1'));
+  await reading(daemon, 1);
+  disk.fail();
+  const r = await reader;
+  t.not(r.exitCode, 0, 'cat failed', { got: [r.exitCode, Buffer.from(r.stderr).toString(), r.stdout.length] });
+  t.match(Buffer.from(r.stderr).toString(), /Input\/output error/);
+  t.equal((await bounded('stat', ['-c', '%s', join(d.merged, 'small')])).stdout, '6', 'a stat is still answered');
+});
