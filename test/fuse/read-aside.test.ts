@@ -4,7 +4,7 @@
 // overlay answers them at once. Now the loop asks the page cache first (RWF_NOWAIT) and hands a
 // READ it cannot answer so to a read thread, which answers it.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -46,9 +46,10 @@ async function onStallableLower(t: Test) {
   writeFileSync(join(l, 'big1'), data[0]!);
   writeFileSync(join(l, 'big2'), data[1]!);
   writeFileSync(join(l, 'prime'), pattern(1 << 20, 3));
+  for (let i = 0; i < 10; i++) writeFileSync(join(l, `c${i}`), pattern(1 << 20, 10 + i));
   writeFileSync(join(l, 'small'), 'small\n');
   writeFileSync(join(l, 'sub', 'f'), 'f');
-  uncache(disk, ['big1', 'big2', 'prime'].map((f) => join(l, f)));
+  uncache(disk, ['big1', 'big2', 'prime', ...Array.from({ length: 10 }, (_, i) => `c${i}`)].map((f) => join(l, f)));
   const m = await mountFuse(t, d);
   t.equal((await bounded('cat', [join(d.merged, 'prime')])).exitCode, 0, 'a first cold read');
   await sleep(1000);
@@ -102,6 +103,33 @@ t.test('two cold reads wait at once, each on its own thread, and each gets its f
   const [a, b] = await Promise.all(readers);
   t.ok(Buffer.from(a!.stdout).equals(data[0]!), 'big1 whole');
   t.ok(Buffer.from(b!.stdout).equals(data[1]!), 'big2 whole');
+});
+
+/** CPU time (ms) process `pid` has used, from /proc/<pid>/stat (utime + stime, at 100 ticks a second). */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+t.test('ten cold reads stuck on a stalled disk: eight threads hold eight, two wait in the queue, the loop does not spin', async (t) => {
+  const { d, disk, daemon } = await onStallableLower(t);
+  disk.stall();
+  const readers = Array.from({ length: 10 }, (_, i) => catBytes(join(d.merged, `c${i}`)));
+  try {
+    await reading(daemon, 8);
+    // Time for the loop to have started a ninth thread, or spun, had it been going to.
+    await sleep(300);
+    const before = cpuMs(daemon);
+    await sleep(1000);
+    const used = cpuMs(daemon) - before;
+    t.ok(used < 200, `the daemon used ${used} ms of CPU in 1 s`);
+    t.equal(inPread(daemon), 8, 'eight reads on eight threads');
+    await othersAnswered(t, d.merged);
+  } finally {
+    disk.resume();
+  }
+  const all = await Promise.all(readers);
+  t.same(all.map((r) => r.exitCode), Array(10).fill(0), 'then all ten read');
 });
 
 t.test("a read's error reaches its caller: EIO from a failed disk; the mount goes on", async (t) => {

@@ -163,12 +163,15 @@ t.test('waitMs: how long the oldest queued job has left of its patience; -1 with
   none.close();
   const s = new BlockingThreads(dev, 200);
   t.equal(s.waitMs(), -1, 'nothing queued');
-  // The first thread takes ~20 ms to start: the job waits for it meanwhile.
+  // The first thread takes ~20 ms to start: the first job waits for it, not for another.
   t.ok(s.run({ read: true, unique: 2, fd: openSync(join(dir, 'r'), 'r'), offset: 0, size: 1 }));
+  t.equal(s.waitMs(), -1, 'one job, one thread starting: none more to start');
+  t.ok(s.run({ read: true, unique: 3, fd: openSync(join(dir, 'r'), 'r'), offset: 0, size: 1 }));
   const wait = s.waitMs();
-  t.ok(wait > 100 && wait <= 200, `${wait} ms left`);
+  t.ok(wait > 100 && wait <= 200, `two jobs, one thread starting: another in ${wait} ms`);
   answerWithData(dev);
-  t.equal(s.waitMs(), -1, 'taken');
+  answerWithData(dev);
+  t.equal(s.waitMs(), -1, 'both taken');
   s.close();
 });
 

@@ -244,27 +244,36 @@ export class BlockingThreads {
    * thread that never ran is replaced.
    */
   tend(): void {
-    const q = this.q;
-    const head = Atomics.load(q, HEAD);
-    const queued = (this.tail - head) | 0;
-    if (queued === 0) return;
-    if (this.patience > 0 && performance.now() - this.queuedAt[head & (QUEUE - 1)]! < this.patience) return;
+    if (!this.wantsThread()) return;
+    if (this.patience > 0 && performance.now() - this.oldestQueuedAt() < this.patience) return;
+    this.start();
+  }
+
+  /** More jobs wait than threads are waiting or starting, and one more may start. */
+  private wantsThread(): boolean {
+    const queued = (this.tail - Atomics.load(this.q, HEAD)) | 0;
+    if (queued === 0 || this.startedAt.length === MAX_SPAWNS) return false;
     const starting = this.starting();
-    if (queued > Atomics.load(q, WAITING) + starting && this.live() + starting < MAX_THREADS) this.start();
+    return queued > Atomics.load(this.q, WAITING) + starting && this.live() + starting < MAX_THREADS;
+  }
+
+  /** When the oldest job in the queue was queued (performance.now). */
+  private oldestQueuedAt(): number {
+    return this.queuedAt[Atomics.load(this.q, HEAD) & (QUEUE - 1)]!;
   }
 
   /**
    * With `patience`, how long (ms) until tend would start a thread for the oldest queued job (0:
-   * now); -1 when no job waits, or without patience (run starts what is needed). The loop waits
+   * now); -1 when it would start none (no job waits for a thread, or no more may start: the loop
+   * must not spin on a poll of no timeout while eight threads are stuck), or without patience
+   * (run starts what is needed). The loop waits
    * no longer than this for requests, then tends: a job queued behind a stuck thread gets its own
    * even when no other job comes to call tend (a READ of a file the page cache lacks, behind a
    * READ held by a stalled disk, waited for that disk).
    */
   waitMs(): number {
-    if (this.patience === 0) return -1;
-    const head = Atomics.load(this.q, HEAD);
-    if (head === this.tail) return -1;
-    return Math.max(0, Math.ceil(this.queuedAt[head & (QUEUE - 1)]! + this.patience - performance.now()));
+    if (this.patience === 0 || !this.wantsThread()) return -1;
+    return Math.max(0, Math.ceil(this.oldestQueuedAt() + this.patience - performance.now()));
   }
 
   /**
