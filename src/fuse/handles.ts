@@ -39,8 +39,7 @@ export interface Handle {
   /**
    * Its fd's filesystem refused a read that does not wait (RWF_NOWAIT: tmpfs, an overlay), or is
    * one that did before (LlCore.readsWaitOn): every READ is the loop's own (readFile), not asked of
-   * the page cache first. Kept after a copy-up swaps the fd, which then reads as it did before
-   * read threads.
+   * the page cache first. Cleared when a copy-up swaps the fd (followCopyUp).
    */
   readsWait?: boolean;
   /** The node id it was opened on (node-based transport; HandleTable.setNode): serves the node after its name is gone. */
@@ -170,6 +169,8 @@ export class HandleTable {
       h.extraFds.push(h.fd);
       h.fd = openSync(upper, O_RDONLY | (h.exec ? O_NOATIME : 0));
       h.upper = true;
+      // The upper's filesystem may read without waiting where the lower's refused (readFile).
+      h.readsWait = undefined;
       if (h.meta !== undefined) {
         h.extraFds.push(h.meta);
         h.meta = undefined;

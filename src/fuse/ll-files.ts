@@ -228,22 +228,26 @@ export function createFile(
 /**
  * READ of handle `fh`. With `aside` (the /dev/fuse loop's read threads), the page cache is asked
  * first (readCached): data it lacks is handed over, so that the disk holds only this READ's caller
- * (READ_ASIDE), not every request of the mount. A metacopy file due for an atime stamp is read here:
- * the stamp follows the read.
+ * (READ_ASIDE), not every request of the mount. A read of a metacopy file in the upper stamps that
+ * file's atime when due, after the read here, as the hand-over (whose read may end later) there.
  */
 export function readFile(core: LlCore, fh: number, offset: U64, size: number, into: Buffer, aside?: ReadAside): number {
   const h = current(core.ovl, fh);
-  const stamps = h.metaInUpper === true && h.meta !== undefined;
-  if (aside !== undefined && !stamps && h.readsWait !== true && typeof offset === 'number') {
+  const meta = h.metaInUpper === true ? h.meta : undefined;
+  if (aside !== undefined && h.readsWait !== true && typeof offset === 'number') {
     const n = readCached(h.fd, into, 0, size, offset);
-    if (n >= 0) return n;
+    if (n >= 0) return stamped(core, meta, n);
     if (n === NOWAIT_REFUSED) {
       h.readsWait = true;
       core.readsWaitOn.add(fstatReal(h.fd).dev);
-    } else if (aside(h.fd, offset, size)) return READ_ASIDE;
+    } else if (aside(h.fd, offset, size)) return stamped(core, meta, READ_ASIDE);
   }
-  const n = readToEnd(h.fd, into, 0, size, offset);
-  if (stamps && metacopyStampDue(core, h.meta!)) stampAtime(h.meta!);
+  return stamped(core, meta, readToEnd(h.fd, into, 0, size, offset));
+}
+
+/** `n`, once the upper metacopy file open as O_PATH fd `meta` (if any) has its atime stamped when due. */
+function stamped(core: LlCore, meta: number | undefined, n: number): number {
+  if (meta !== undefined && metacopyStampDue(core, meta)) stampAtime(meta);
   return n;
 }
 

@@ -13,7 +13,7 @@ import { mountFuse } from '../helpers/fuse.js';
 import { inPread } from '../helpers/in-syscall.js';
 import { layerDirs } from '../helpers/layers.js';
 import { bounded, othersAnswered } from '../helpers/others-answered.js';
-import { type StallableDisk, stallableExt4At } from '../helpers/scratch-fs.js';
+import { type StallableDisk, ext4At, stallableExt4At } from '../helpers/scratch-fs.js';
 
 /** Bytes no two offsets of a file share in a row (a read at the wrong offset shows). */
 function pattern(size: number, seed: number): Buffer {
@@ -32,13 +32,23 @@ function uncache(disk: StallableDisk, paths: string[]): void {
 }
 
 /**
- * A mount whose lower is on a disk the test can stall, with lower files `big1`, `big2` (8 MiB,
- * their pages dropped), `small` and `sub/f`; one cold read made through it first, so that a read
- * thread runs (the mount's first cold READ is read by the loop while that thread starts).
+ * A mount whose lower is on a disk the test can stall, with lower files `big1`, `big2` (8 MiB),
+ * `c0`…`c9` (1 MiB; all their pages dropped), `small` and `sub/f`; one cold read made through it
+ * first, so that a read thread runs (the mount's first cold READ is read by the loop while that
+ * thread starts). With `second`, another lower below it on an ext4 of its own (never stalled), with
+ * `other` (4 MiB, its pages dropped). `extra`: more mount options.
  */
-async function onStallableLower(t: Test) {
-  const d = layerDirs(t, 1);
+async function onStallableLower(t: Test, { second = false, extra = '' } = {}) {
+  const d = layerDirs(t, second ? 2 : 1);
   const disk = await stallableExt4At(t, d, join(d.root, 'disk'), '64M');
+  if (second) {
+    const l2 = join(ext4At(d, join(d.root, 'disk2'), '32M'), 'l2');
+    mkdirSync(l2);
+    writeFileSync(join(l2, 'other'), pattern(4 << 20, 4));
+    execFileSync('sync', ['-f', l2]);
+    execFileSync('dd', [`if=${join(l2, 'other')}`, 'iflag=nocache', 'count=0', 'status=none']);
+    d.lowers[1] = l2;
+  }
   const l = join(disk.dir, 'l');
   mkdirSync(join(l, 'sub'), { recursive: true });
   d.lowers[0] = l;
@@ -50,7 +60,7 @@ async function onStallableLower(t: Test) {
   writeFileSync(join(l, 'small'), 'small\n');
   writeFileSync(join(l, 'sub', 'f'), 'f');
   uncache(disk, ['big1', 'big2', 'prime', ...Array.from({ length: 10 }, (_, i) => `c${i}`)].map((f) => join(l, f)));
-  const m = await mountFuse(t, d);
+  const m = await mountFuse(t, d, extra);
   t.equal((await bounded('cat', [join(d.merged, 'prime')])).exitCode, 0, 'a first cold read');
   await sleep(1000);
   return { d, disk, data, daemon: m.child.pid! };
@@ -64,9 +74,9 @@ async function reading(daemon: number, n: number): Promise<void> {
   }
 }
 
-/** `path`'s bytes, read by cat in another process. */
-function catBytes(path: string) {
-  return execa('cat', [path], { encoding: 'buffer', reject: false, timeout: 60_000, killSignal: 'SIGKILL' });
+/** `path`'s bytes, read by cat in another process (killed after `timeout` ms). */
+function catBytes(path: string, timeout = 60_000) {
+  return execa('cat', [path], { encoding: 'buffer', reject: false, timeout, killSignal: 'SIGKILL' });
 }
 
 t.test('a stat and a listing of other files are answered while a READ waits for a stalled lower disk', async (t) => {
@@ -78,7 +88,7 @@ t.test('a stat and a listing of other files are answered while a READ waits for 
     await othersAnswered(t, d.merged);
     // Its data is in memory, but as a written page the disk never gave: RWF_NOWAIT refuses such a
     // page (it is not marked up to date), so it goes to a read thread too, queued behind the one
-    // the stalled disk holds; the loop starts another for it once it has waited 5 ms.
+    // the stalled disk holds; the loop starts another for it once it has waited 20 ms.
     const inMemory = await bounded('cat', [join(d.merged, 'small')]);
     t.equal(inMemory.stdout, 'small', 'a read of data in memory was answered');
     t.equal(reader.exitCode, null, 'while the cold read still waited');
@@ -130,6 +140,38 @@ t.test('ten cold reads stuck on a stalled disk: eight threads hold eight, two wa
   }
   const all = await Promise.all(readers);
   t.same(all.map((r) => r.exitCode), Array(10).fill(0), 'then all ten read');
+});
+
+t.test('a cold read of another lower is answered while eight reads wait for a stalled one', async (t) => {
+  const { d, disk, daemon } = await onStallableLower(t, { second: true });
+  disk.stall();
+  const readers = Array.from({ length: 10 }, (_, i) => catBytes(join(d.merged, `c${i}`)));
+  try {
+    await reading(daemon, 8);
+    const other = await catBytes(join(d.merged, 'other'), 10_000);
+    t.equal(other.exitCode, 0, 'answered');
+    t.ok(Buffer.from(other.stdout).equals(pattern(4 << 20, 4)), 'with its data');
+  } finally {
+    disk.resume();
+  }
+  t.same((await Promise.all(readers)).map((r) => r.exitCode), Array(10).fill(0), 'then all ten read');
+});
+
+t.test('a cold read of a metacopy file (metacopy=on) goes to a read thread like any other', async (t) => {
+  const { d, disk, daemon } = await onStallableLower(t, { extra: 'metacopy=on' });
+  // Metadata only: the upper holds a metacopy file, the data stays below, on the stalled disk.
+  execFileSync('chown', ['1000', join(d.merged, 'big2')]);
+  uncache(disk, [join(d.lowers[0]!, 'big2')]);
+  disk.stall();
+  const reader = catBytes(join(d.merged, 'big2'));
+  try {
+    await reading(daemon, 1);
+    await othersAnswered(t, d.merged);
+  } finally {
+    disk.resume();
+  }
+  const r = await reader;
+  t.ok(Buffer.from(r.stdout).equals(pattern(8 << 20, 2)), 'then it read whole');
 });
 
 t.test("a read's error reaches its caller: EIO from a failed disk; the mount goes on", async (t) => {

@@ -195,9 +195,19 @@ t.test('no thread to be had: the caller syncs itself (run says no), nothing leak
   t.notOk(s.run({ unique: 1, fd, datasync: false }), 'refused');
   t.equal(fdsOn('dev5'), 1, 'no dup of the device left behind');
   t.equal(fstatSync(fd).size, 1, 'the fd is still the caller’s');
+  // No new try for RETRY_MS (1 s): a loop tending on every pass retried at 100 % CPU (a review).
+  const failedForks = () => Number(/^max (\d+)/m.exec(readFileSync(`${cg}/pids.events`, 'utf8'))?.[1] ?? 0);
+  const forks = failedForks();
+  for (let i = 0; i < 100; i++) {
+    t.equal(s.run({ unique: 1, fd, datasync: false }), false);
+    s.tend();
+  }
+  t.equal(failedForks(), forks, 'no thread tried again within the second');
   closeFd(fd);
   writeFileSync(`${cg}/pids.max`, 'max');
-  t.ok(s.run({ unique: 2, fd: again, datasync: false }), 'a thread once one can start');
+  t.notOk(s.run({ unique: 2, fd: again, datasync: false }), 'not yet tried again');
+  await sleep(1100);
+  t.ok(s.run({ unique: 2, fd: again, datasync: false }), 'a thread once one can start, a second later');
   t.same(answer(dev), { len: 16, error: 0, unique: 2n });
   s.close();
 });

@@ -57,6 +57,12 @@ export const QUEUE = 256;
 const START_MS = 5000;
 /** Threads started over a session at most, those that never ran included. */
 const MAX_SPAWNS = 64;
+/**
+ * After a start that failed at once (no thread or fd to be had: a pids limit, a full fd table),
+ * none is tried for this long (ms): a loop that tended on every pass retried new Worker on each,
+ * at 100 % CPU, leaking ~15 KB a try (a review, 2026-12-06).
+ */
+const RETRY_MS = 1000;
 
 // Int32 slots of the shared state: the queue's counters (next job to take, next slot to fill:
 // they wrap at 2^32 together), the threads waiting for a job, the order to end, and the word the
@@ -171,6 +177,9 @@ export class BlockingThreads {
   /** When each thread was started (ms), by index. */
   private readonly startedAt: number[] = [];
 
+  /** Starts that failed at once, and when the next may be tried (performance.now): RETRY_MS. */
+  private failedStarts = 0;
+  private noStartBefore = 0;
   /** When each queued job was queued (ms, performance.now), by slot: see `patience`. */
   private readonly queuedAt = new Float64Array(QUEUE);
 
@@ -244,22 +253,28 @@ export class BlockingThreads {
    * thread that never ran is replaced.
    */
   tend(): void {
-    if (!this.wantsThread()) return;
-    if (this.patience > 0 && performance.now() - this.oldestQueuedAt() < this.patience) return;
+    const oldest = this.wantsThread();
+    if (oldest < 0) return;
+    if (this.patience > 0 && performance.now() - oldest < this.patience) return;
     this.start();
   }
 
-  /** More jobs wait than threads are waiting or starting, and one more may start. */
-  private wantsThread(): boolean {
-    const queued = (this.tail - Atomics.load(this.q, HEAD)) | 0;
-    if (queued === 0 || this.startedAt.length === MAX_SPAWNS) return false;
+  /**
+   * When the oldest queued job was queued (performance.now; without patience, 0) if more jobs
+   * wait than threads are waiting or starting and one more may start; else -1.
+   */
+  private wantsThread(): number {
+    const head = Atomics.load(this.q, HEAD);
+    const queued = (this.tail - head) | 0;
+    if (queued === 0 || !this.mayStart()) return -1;
     const starting = this.starting();
-    return queued > Atomics.load(this.q, WAITING) + starting && this.live() + starting < MAX_THREADS;
+    if (queued <= Atomics.load(this.q, WAITING) + starting || this.live() + starting >= MAX_THREADS) return -1;
+    return this.patience > 0 ? this.queuedAt[head & (QUEUE - 1)]! : 0;
   }
 
-  /** When the oldest job in the queue was queued (performance.now). */
-  private oldestQueuedAt(): number {
-    return this.queuedAt[Atomics.load(this.q, HEAD) & (QUEUE - 1)]!;
+  /** Whether a start may be tried now: spawns left, and no failed start in the last RETRY_MS. */
+  private mayStart(): boolean {
+    return this.startedAt.length + this.failedStarts < MAX_SPAWNS && performance.now() >= this.noStartBefore;
   }
 
   /**
@@ -272,8 +287,9 @@ export class BlockingThreads {
    * READ held by a stalled disk, waited for that disk).
    */
   waitMs(): number {
-    if (this.patience === 0 || !this.wantsThread()) return -1;
-    return Math.max(0, Math.ceil(this.oldestQueuedAt() + this.patience - performance.now()));
+    if (this.patience === 0) return -1;
+    const oldest = this.wantsThread();
+    return oldest < 0 ? -1 : Math.max(0, Math.ceil(oldest + this.patience - performance.now()));
   }
 
   /**
@@ -318,8 +334,8 @@ export class BlockingThreads {
 
   /** Start a thread; false if it cannot be (no fd or thread to be had: the caller makes the call itself). */
   private start(): boolean {
+    if (!this.mayStart()) return false;
     const index = this.startedAt.length;
-    if (index === MAX_SPAWNS) return false;
     // Its own dup of /dev/fuse: the session's may be closed once the loop ends while this thread
     // still waits on the disk, and its number could by then be another file's.
     let devFd = -1;
@@ -330,6 +346,8 @@ export class BlockingThreads {
       new Worker(THREAD, { eval: true, workerData: { sab: this.sab, index, devFd }, trackUnmanagedFds: false }).unref();
     } catch {
       if (devFd >= 0) closeFd(devFd);
+      this.failedStarts++;
+      this.noStartBefore = performance.now() + RETRY_MS;
       return false;
     }
     this.startedAt.push(Date.now());

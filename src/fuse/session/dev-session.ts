@@ -10,6 +10,7 @@ import type { Session } from './filesystem.js';
 import { BlockingThreads } from './blocking-threads.js';
 import { OvlError, errnoName, errnoNumber, errnoOf } from '../../errors.js';
 import { closeFd, dupFd, eventFd, fdatasyncFd, fsyncFd, readEventFd } from '../../sys/fd.js';
+import { fstatReal } from '../../sys/real-stat.js';
 
 const ENODEV = errnoNumber('ENODEV');
 
@@ -37,9 +38,14 @@ export class DevSession implements Session {
   /** Set by the loop (Meanwhile.serve). */
   meanwhile?: () => boolean;
   private readonly attrsOnly = Buffer.alloc(OUT_HEADER_SIZE + 24);
-  /** fsyncs, and reads of data the page cache lacks: two queues, so that neither waits behind the other's disk. */
+  /**
+   * fsyncs, and reads of data the page cache lacks, in queues of their own: fsyncs in one, reads
+   * in one per filesystem (st_dev), so that none waits behind another's stalled disk (with one
+   * queue for all reads, eight READs stuck on one lower's disk held a cold read of another lower
+   * for as long: a review).
+   */
   private readonly syncs: BlockingThreads;
-  private readonly reads: BlockingThreads;
+  private readonly reads = new Map<number, BlockingThreads>();
   /** syncServing's eventfd and poll sets, made at its first hand-over. */
   private doorbell: number | undefined;
   private doorbellPoll: PollSet | undefined;
@@ -51,7 +57,6 @@ export class DevSession implements Session {
     private sendNotify: (message: Buffer, waitMs?: number) => void,
   ) {
     this.syncs = new BlockingThreads(devFd);
-    this.reads = new BlockingThreads(devFd, READ_PATIENCE_MS);
   }
 
   /**
@@ -84,21 +89,34 @@ export class DevSession implements Session {
    * unmount while a stalled disk may still hold the read.
    */
   readAside(unique: number, fd: number, offset: number, size: number): boolean {
+    let dev: number;
+    try {
+      dev = fstatReal(fd).dev;
+    } catch {
+      return false;
+    }
+    let reads = this.reads.get(dev);
+    if (reads === undefined) this.reads.set(dev, (reads = new BlockingThreads(this.devFd, READ_PATIENCE_MS)));
     const given = this.dupOrNot(fd);
     if (given < 0) return false;
-    if (this.reads.runIfLive({ read: true, unique, fd: given, offset, size })) return true;
+    if (reads.runIfLive({ read: true, unique, fd: given, offset, size })) return true;
     closeFd(given);
     return false;
   }
 
   /** How long the loop may wait for requests before tendReads (-1: as long as it likes). */
   readsWaitMs(): number {
-    return this.reads.waitMs();
+    let wait = -1;
+    for (const reads of this.reads.values()) {
+      const w = reads.waitMs();
+      if (w >= 0 && (wait < 0 || w < wait)) wait = w;
+    }
+    return wait;
   }
 
-  /** Start a read thread if a READ has waited long enough for a busy one (BlockingThreads.tend). */
+  /** Start a read thread where a READ has waited long enough for busy ones (BlockingThreads.tend). */
   tendReads(): void {
-    this.reads.tend();
+    for (const reads of this.reads.values()) reads.tend();
   }
 
   /** A large copy-up has begun: its syncServing should find a sync thread running. */
@@ -154,7 +172,7 @@ export class DevSession implements Session {
     try {
       this.syncs.close();
     } finally {
-      this.reads.close();
+      for (const reads of this.reads.values()) reads.close();
     }
     if (this.doorbell !== undefined) closeFd(this.doorbell);
     this.doorbell = undefined;

@@ -56,7 +56,11 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
   const statsFile = process.env.OVL_FUSE_STATS;
   const counts = new Float64Array(64);
   const meanwhile = new Meanwhile(devFd, fs, inBuf.length, log, () => session.grantedFlags, sync, counts, readAside);
-  session.meanwhile = () => meanwhile.serve();
+  // Between a long copy-up's chunks too, a READ queued behind busy read threads gets one (tendReads).
+  session.meanwhile = () => {
+    session.tendReads();
+    return meanwhile.serve();
+  };
   const watcher = new WatchedFds(devFd, session, log);
   let initialised = false;
   /** Serve request `h` in `b`; false once the session is over (DESTROY). */
