@@ -33,12 +33,12 @@ function uncache(disk: StallableDisk, paths: string[]): void {
 
 /**
  * A mount whose lower is on a disk the test can stall, with lower files `big1`, `big2` (8 MiB),
- * `c0`…`c9` (1 MiB; all their pages dropped), `small` and `sub/f`; one cold read made through it
- * first, so that a read thread runs (the mount's first cold READ is read by the loop while that
- * thread starts). With `second`, another lower below it on an ext4 of its own (never stalled), with
- * `other` (4 MiB, its pages dropped). `extra`: more mount options.
+ * `c0`…`c9` (1 MiB; all their pages dropped), `small` and `sub/f`; with `prime`, one cold read
+ * made through it first, so that a read thread runs. With `second`, another lower below it on an
+ * ext4 of its own (never stalled), with `other` (4 MiB, its pages dropped). `extra`: more mount
+ * options.
  */
-async function onStallableLower(t: Test, { second = false, extra = '' } = {}) {
+async function onStallableLower(t: Test, { second = false, extra = '', prime = true } = {}) {
   const d = layerDirs(t, second ? 2 : 1);
   const disk = await stallableExt4At(t, d, join(d.root, 'disk'), '64M');
   if (second) {
@@ -61,8 +61,10 @@ async function onStallableLower(t: Test, { second = false, extra = '' } = {}) {
   writeFileSync(join(l, 'sub', 'f'), 'f');
   uncache(disk, ['big1', 'big2', 'prime', ...Array.from({ length: 10 }, (_, i) => `c${i}`)].map((f) => join(l, f)));
   const m = await mountFuse(t, d, extra);
-  t.equal((await bounded('cat', [join(d.merged, 'prime')])).exitCode, 0, 'a first cold read');
-  await sleep(1000);
+  if (prime) {
+    t.equal((await bounded('cat', [join(d.merged, 'prime')])).exitCode, 0, 'a first cold read');
+    await sleep(1000);
+  }
   return { d, disk, data, daemon: m.child.pid! };
 }
 
@@ -98,6 +100,20 @@ t.test('a stat and a listing of other files are answered while a READ waits for 
   const r = await reader;
   t.equal(r.exitCode, 0, 'then the read returned');
   t.ok(Buffer.from(r.stdout).equals(data[0]!), 'all of the file, in order');
+});
+
+t.test("the first cold read of a layer's disk, stalled, holds only its reader too", async (t) => {
+  // Read by the loop while the disk's first read thread started, it held the mount (a review).
+  const { d, disk, data, daemon } = await onStallableLower(t, { prime: false });
+  disk.stall();
+  const reader = catBytes(join(d.merged, 'big1'));
+  try {
+    await reading(daemon, 1);
+    await othersAnswered(t, d.merged);
+  } finally {
+    disk.resume();
+  }
+  t.ok(Buffer.from((await reader).stdout).equals(data[0]!), 'then it read whole');
 });
 
 t.test('two cold reads wait at once, each on its own thread, and each gets its file', async (t) => {

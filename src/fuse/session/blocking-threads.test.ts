@@ -139,21 +139,23 @@ t.test('a read at an offset past 2^32 reads there', async (t) => {
   s.close();
 });
 
-t.test('runIfLive: no thread runs yet, so the caller reads (false) and the first starts; then jobs are taken', async (t) => {
+t.test('queues sharing a budget start no more threads between them than it allows', async (t) => {
   const dev = fifo('dev8');
-  const s = new BlockingThreads(dev);
+  const budget = { left: 1 };
+  const a = new BlockingThreads(dev, 0, budget);
+  const b = new BlockingThreads(dev, 0, budget);
   writeFileSync(join(dir, 'live'), 'live');
+  t.ok(a.run({ read: true, unique: 9, fd: openSync(join(dir, 'live'), 'r'), offset: 0, size: 4 }), 'the first queue starts a thread');
+  t.same(answerWithData(dev), { len: 20, error: 0, unique: 9n, data: Buffer.from('live') });
+  t.equal(budget.left, 0, 'the budget spent');
   const fd = openSync(join(dir, 'live'), 'r');
-  t.notOk(s.runIfLive({ read: true, unique: 9, fd, offset: 0, size: 4 }), 'not taken');
+  t.notOk(b.run({ read: true, unique: 10, fd, offset: 0, size: 4 }), 'the second has none to start: its caller reads');
   t.equal(fstatSync(fd).size, 4, 'the fd is still the caller’s');
-  // Refused (and the fd still ours) until the thread runs, then taken.
-  await until('taken by a running thread', () => s.runIfLive({ read: true, unique: 10, fd, offset: 0, size: 4 }));
-  t.same(answerWithData(dev), { len: 20, error: 0, unique: 10n, data: Buffer.from('live') });
-  s.close();
+  t.equal(fdsOn('dev8'), 2, 'one thread in all');
+  a.close();
+  b.close();
 });
 
-// A job queued behind a stuck thread gets its own once it waited `patience`: through a mount, with
-// a READ held by a stalled disk, test/fuse/read-aside.test.ts.
 t.test('waitMs: how long the oldest queued job has left of its patience; -1 with none queued or no patience', async (t) => {
   const dev = fifo('dev9');
   const none = new BlockingThreads(dev);

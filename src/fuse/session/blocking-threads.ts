@@ -17,8 +17,10 @@
 // event loop cost three wake-ups. A thread takes ~20 ms to start: the first starts at the first
 // job, which waits for it (a mount that never syncs starts none: started at the first write
 // open instead, it cost the bench's 200 copy-ups, which fsync in the core, 13 % of the daemon's
-// CPU; a read need not wait: runIfLive); another whenever more jobs wait than threads are waiting
-// or starting (for reads, once the oldest has waited a while: `patience`), up to MAX_THREADS.
+// CPU; a first cold READ read by the loop meanwhile held the mount on a stalled disk: a review);
+// another whenever more jobs wait than threads are waiting or starting (for reads, once the
+// oldest has waited a while: `patience`), up to MAX_THREADS, and for read queues, one per layer
+// filesystem, up to a budget they share (ThreadBudget).
 // Past that, jobs wait in the queue (eight fsyncs stuck on the disk hold only their callers and
 // the ones queued behind them: all on the upper's disk); the loop makes the call itself only when
 // the queue is full (256) or no thread can start.
@@ -46,6 +48,15 @@ export interface ReadJob {
 }
 
 export type Job = SyncJob | ReadJob;
+
+/**
+ * Threads several queues may start between them, at most: each thread costs ~9 MB, and a mount
+ * with a read queue for each of 24 lower filesystems ran 32 threads, 268 MB, where one queue
+ * had run 8 (a review, 2026-12-06).
+ */
+export interface ThreadBudget {
+  left: number;
+}
 
 export const MAX_THREADS = 8;
 /** Jobs the queue holds (a power of two: slots are indexed by the counters' low bits). */
@@ -174,7 +185,7 @@ export class BlockingThreads {
   private readonly sab = new SharedArrayBuffer((JOBS + QUEUE * JOB) * 4);
   private readonly q = new Int32Array(this.sab);
   private tail = 0;
-  /** When each thread was started (ms), by index. */
+  /** When each thread was started (ms, performance.now: a wall clock's jump must not age them), by index. */
   private readonly startedAt: number[] = [];
 
   /** Starts that failed at once, and when the next may be tried (performance.now): RETRY_MS. */
@@ -194,6 +205,8 @@ export class BlockingThreads {
      * thread's start: 620–740 µs per MiB against 290–340 before read threads, 2026-12-06 19:45 UTC).
      */
     private patience = 0,
+    /** Shared with other queues (the session's read queues); none: MAX_THREADS of its own. */
+    private budget?: ThreadBudget,
   ) {}
 
   /** Start the first thread, if none is: a job will come, and should not wait for its start. */
@@ -236,17 +249,6 @@ export class BlockingThreads {
   }
 
   /**
-   * As run, but only when a thread runs already: false otherwise, and the first is started for
-   * the jobs to come. For a job its caller can do itself at no more cost than today's (a read the
-   * loop made itself before), and which should not wait ~20 ms for a thread's start.
-   */
-  runIfLive(job: Job): boolean {
-    if (this.live() > 0) return this.run(job);
-    this.prepare();
-    return false;
-  }
-
-  /**
    * One more thread if more jobs wait than threads are waiting or starting, up to MAX_THREADS (a
    * thread just woken may not have taken its job yet, which can start one more than needed), once
    * the oldest has waited `patience`. Also called while a copy-up waits for its fsync, so that a
@@ -272,8 +274,9 @@ export class BlockingThreads {
     return this.patience > 0 ? this.queuedAt[head & (QUEUE - 1)]! : 0;
   }
 
-  /** Whether a start may be tried now: spawns left, and no failed start in the last RETRY_MS. */
+  /** Whether a start may be tried now: spawns and budget left, and no failed start in the last RETRY_MS. */
   private mayStart(): boolean {
+    if (this.budget !== undefined && this.budget.left <= 0) return false;
     return this.startedAt.length + this.failedStarts < MAX_SPAWNS && performance.now() >= this.noStartBefore;
   }
 
@@ -325,7 +328,7 @@ export class BlockingThreads {
   /** Threads started less than START_MS ago that do not run yet. */
   private starting(): number {
     let n = 0;
-    const now = Date.now();
+    const now = performance.now();
     for (let i = 0; i < this.startedAt.length; i++) {
       if (Atomics.load(this.q, ALIVE + i) === 0 && now - this.startedAt[i]! < START_MS) n++;
     }
@@ -350,7 +353,8 @@ export class BlockingThreads {
       this.noStartBefore = performance.now() + RETRY_MS;
       return false;
     }
-    this.startedAt.push(Date.now());
+    this.startedAt.push(performance.now());
+    if (this.budget !== undefined) this.budget.left--;
     return true;
   }
 }

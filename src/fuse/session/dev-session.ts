@@ -7,7 +7,7 @@
 import { PollSet, backingClose, backingOpen, writeDev } from '../../sys/devfuse.js';
 import { InitFlag, NOTIFY_INVAL_ENTRY_SIZE, OUT_HEADER_SIZE, encodeNotifyInvalEntry, encodeNotifyInvalInode } from '../protocol/index.js';
 import type { Session } from './filesystem.js';
-import { BlockingThreads } from './blocking-threads.js';
+import { BlockingThreads, type ThreadBudget } from './blocking-threads.js';
 import { OvlError, errnoName, errnoNumber, errnoOf } from '../../errors.js';
 import { closeFd, dupFd, eventFd, fdatasyncFd, fsyncFd, readEventFd } from '../../sys/fd.js';
 import { fstatReal } from '../../sys/real-stat.js';
@@ -29,6 +29,8 @@ export const LISTING_WAIT_MS = 200;
 
 /** How long a READ waits in the queue for a busy read thread before another starts (BlockingThreads' patience). */
 const READ_PATIENCE_MS = 20;
+/** Read threads of all read queues together, at most (a thread is ~9 MB). */
+const READ_THREADS = 8;
 
 export class DevSession implements Session {
   grantedFlags = 0n;
@@ -46,6 +48,7 @@ export class DevSession implements Session {
    */
   private readonly syncs: BlockingThreads;
   private readonly reads = new Map<number, BlockingThreads>();
+  private readonly readBudget: ThreadBudget = { left: READ_THREADS };
   /** syncServing's eventfd and poll sets, made at its first hand-over. */
   private doorbell: number | undefined;
   private doorbellPoll: PollSet | undefined;
@@ -82,11 +85,13 @@ export class DevSession implements Session {
 
   /**
    * READ `unique` of `size` bytes of `fd` (a handle's) at `offset`, whose data the page cache
-   * lacks: handed to a read thread, which answers it (true), while the loop serves others. False
-   * when no read thread runs yet (the first is started: the loop reads this one itself, as it
-   * did before read threads, rather than wait ~20 ms for it), the queue is full, or no fd is to
-   * be had. The handle's fd is dup'ed, as for an fsync: destroy() closes every handle's fd at
-   * unmount while a stalled disk may still hold the read.
+   * lacks: handed to a read thread of its filesystem's queue, which answers it (true), while the
+   * loop serves others; the first of a queue waits ~20 ms for its thread's start (read by the
+   * loop meanwhile, it held the mount on a stalled disk: a review). False when no thread runs or
+   * can start for it (the read budget is spent on other filesystems' queues), the queue is full,
+   * or no fd is to be had: the loop reads it, as it did before read threads. The handle's fd is
+   * dup'ed, as for an fsync: destroy() closes every handle's fd at unmount while a stalled disk
+   * may still hold the read.
    */
   readAside(unique: number, fd: number, offset: number, size: number): boolean {
     let dev: number;
@@ -96,10 +101,10 @@ export class DevSession implements Session {
       return false;
     }
     let reads = this.reads.get(dev);
-    if (reads === undefined) this.reads.set(dev, (reads = new BlockingThreads(this.devFd, READ_PATIENCE_MS)));
+    if (reads === undefined) this.reads.set(dev, (reads = new BlockingThreads(this.devFd, READ_PATIENCE_MS, this.readBudget)));
     const given = this.dupOrNot(fd);
     if (given < 0) return false;
-    if (reads.runIfLive({ read: true, unique, fd: given, offset, size })) return true;
+    if (reads.run({ read: true, unique, fd: given, offset, size })) return true;
     closeFd(given);
     return false;
   }
@@ -147,9 +152,12 @@ export class DevSession implements Session {
     // nor while the requests it keeps are at their limit (it reads nothing more until this ends).
     let reading = true;
     for (;;) {
-      // A second at most: a sync thread that never came up is replaced (BlockingThreads.tend).
-      (reading ? poll : doorbellOnly).wait(1000);
+      // A second at most: a sync thread that never came up is replaced (BlockingThreads.tend);
+      // no longer than a READ queued behind busy read threads should wait for another.
+      const reads = this.readsWaitMs();
+      (reading ? poll : doorbellOnly).wait(reads >= 0 ? Math.min(reads, 1000) : 1000);
       this.syncs.tend();
+      this.tendReads();
       const rung = readEventFd(bell);
       if (rung !== 0) {
         if (failure !== null) throw failure;
