@@ -25,7 +25,7 @@ export const NOWAIT_REFUSED = -2;
 
 const RWF_NOWAIT = 8;
 /** Every page (and large folio) boundary is on one: 4 KiB, or a multiple of it. */
-const PAGE = 4096;
+export const PAGE = 4096;
 const EAGAIN = errnoNumber('EAGAIN');
 const EOPNOTSUPP = errnoNumber('EOPNOTSUPP');
 

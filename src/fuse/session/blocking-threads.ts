@@ -6,9 +6,9 @@
 // time, so the whole mount waited with it: a stat of any other file, another client's listing.
 // The kernel's overlay holds only the caller. So each such call goes into a queue here, from which
 // threads take it: each makes the call, closes the fd it was given and answers the request itself
-// (or rings the copy-up's doorbell), while the loop goes on. A session has two queues, each with
-// its own threads: fsyncs wait on the upper's disk, reads mostly on a lower's, and neither should
-// wait behind the other's stalled disk.
+// (or rings the copy-up's doorbell), while the loop goes on. A session has a queue for fsyncs and
+// one for the reads of each layer filesystem, each with its own threads: fsyncs wait on the
+// upper's disk, reads on their layer's, and none should wait behind another's stalled disk.
 //
 // Threads of their own, not libuv's pool: that pool has four threads, and the main thread writes
 // the kernel notifications through it; four fsyncs stuck on a stalled disk stopped every
@@ -26,6 +26,7 @@
 // the queue is full (256) or no thread can start.
 import { Worker } from 'node:worker_threads';
 import { closeFd, dupFd } from '../../sys/fd.js';
+import { PAGE } from '../../sys/read-cached.js';
 
 /** One fsync: the fd to sync (the job's own: the thread closes it), and where its end goes. */
 export interface SyncJob {
@@ -153,7 +154,7 @@ for (;;) {
       for (;;) {
         const k = fs.readSync(fd, reply, 16 + n, size - n, offset + n);
         n += k;
-        if (k === 0 || n === size || (offset + n) % 4096 !== 0) break;
+        if (k === 0 || n === size || (offset + n) % ${PAGE} !== 0) break;
       }
     } else if (kind === ${FDATASYNC}) fs.fdatasyncSync(fd);
     else fs.fsyncSync(fd);
@@ -284,10 +285,10 @@ export class BlockingThreads {
    * With `patience`, how long (ms) until tend would start a thread for the oldest queued job (0:
    * now); -1 when it would start none (no job waits for a thread, or no more may start: the loop
    * must not spin on a poll of no timeout while eight threads are stuck), or without patience
-   * (run starts what is needed). The loop waits
-   * no longer than this for requests, then tends: a job queued behind a stuck thread gets its own
-   * even when no other job comes to call tend (a READ of a file the page cache lacks, behind a
-   * READ held by a stalled disk, waited for that disk).
+   * (run starts what is needed). The loop waits no longer than this for requests, then tends: a
+   * job queued behind a stuck thread gets its own even when no other job comes to call tend (a
+   * READ of a file the page cache lacks, behind a READ held by a stalled disk, waited for that
+   * disk).
    */
   waitMs(): number {
     if (this.patience === 0) return -1;
