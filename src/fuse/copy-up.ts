@@ -236,7 +236,7 @@ const COPY_CHUNK = 1 << 20;
  * across filesystems): the copy is emptied and the caller copies the plain way, as the kernel
  * falls back to filling holes.
  */
-function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolean, between: () => void): boolean {
+function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolean, between: () => void, before: (offset: number, size: number) => void): boolean {
   // What `between` throws ends the copy (its caller is being killed, the mount is gone): no plain
   // copy after it.
   let stopped = false;
@@ -259,6 +259,9 @@ function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolea
           continue;
         }
       }
+      stopped = true;
+      before(pos, Math.min(COPY_CHUNK, size - pos));
+      stopped = false;
       const n = copyRange(fdIn, pos, fdOut, pos, Math.min(COPY_CHUNK, size - pos));
       if (n <= 0) break;
       if (writeback && pos + n < size) startWriteback(fdOut, pos, n);
@@ -286,13 +289,19 @@ function copyData(ovl: Overlay, fdIn: number, from: string, fromSt: RealStat, fd
   const synced = !ovl.cfg.volatile;
   // A sync thread to take the fsync at the end, started now so that it runs by then.
   if (synced && size >= SERVED_SYNC_BYTES) ovl.prepareSync();
-  // Between chunks, other requests of the mount are served (Overlay.duringCopy).
+  // Between chunks, other requests of the mount are served (Overlay.duringCopy); before each, its
+  // data is read in where the page cache lacks it, serving them too (Overlay.loadCopyChunk).
   const between = ovl.duringCopy;
-  if (fromSt.blocks * 512 >= size || !copySparse(fdIn, fdOut, size, synced, between)) {
-    copyFdData(fdIn, fdOut, from, size, dest, synced ? WRITEBACK_CHUNK : 0, between);
-    // copy_file_range's chunks may run past `size` in a longer data file; a shorter one leaves
-    // the rest a hole (ovl_set_size).
-    if (fromSt.size !== BigInt(size)) truncateFd(fdOut, size);
+  const before = (offset: number, n: number) => ovl.loadCopyChunk(fdIn, offset, n, size, from);
+  try {
+    if (fromSt.blocks * 512 >= size || !copySparse(fdIn, fdOut, size, synced, between, before)) {
+      copyFdData(fdIn, fdOut, from, size, dest, { writebackEvery: synced ? WRITEBACK_CHUNK : 0, between, before });
+      // copy_file_range's chunks may run past `size` in a longer data file; a shorter one leaves
+      // the rest a hole (ovl_set_size).
+      if (fromSt.size !== BigInt(size)) truncateFd(fdOut, size);
+    }
+  } finally {
+    ovl.endCopyReads();
   }
   if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) syncCopied(ovl, fdOut, dest, size);
 }

@@ -27,6 +27,7 @@ import type { NodeRec } from './node-table.js';
 import { xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
 import { current, dirSyncFd, handleSyncFd, syncDir, wantsWrite } from './ops-file.js';
 import { type FileattrKind, listMounts } from '../sys/index.js';
+import { rangeCached } from '../sys/read-cached.js';
 import { fileattrOnFd, mergedFileattr, setFileattrOnUpper, setMergedFileattr } from './fileattr.js';
 import type { Covered } from './layers.js';
 import { placeLayers } from './submounts.js';
@@ -79,6 +80,17 @@ export class OverlayFs implements LowLevelFs {
     if (session.syncServing) {
       const sync = session.syncServing.bind(session);
       this.ovl.syncCopy = (fd, path) => this.keepingRequest(() => sync(fd, path));
+    }
+    if (session.readServing && session.finishCopyReads) {
+      const read = session.readServing.bind(session);
+      const finish = session.finishCopyReads.bind(session);
+      // Asked of the page cache here, without a request's state saved: nearly every chunk is there.
+      this.ovl.loadCopyChunk = (fd, offset, size, end, path) => {
+        if (!rangeCached(fd, offset, offset + size)) this.keepingRequest(() => read(fd, offset, size, end, path));
+      };
+      this.ovl.endCopyReads = () => {
+        if (session.copyReadsPending) this.keepingRequest(finish);
+      };
     }
     if (session.prepareSync) this.ovl.prepareSync = session.prepareSync.bind(session);
   }

@@ -92,6 +92,15 @@ export class Overlay {
    * while a long one runs (Session.syncServing). A plain fsync by default.
    */
   syncCopy: (fd: number, path: string) => void = fsyncFd;
+  /**
+   * Before a copy-up copies `size` bytes of its lower file `fd` (`path`) at `offset` (of a copy
+   * that ends at `end`): where the page cache lacks some of them, the session reads them in (and
+   * more, up to `end`) while it serves other requests (Session.readServing), so that the copy does
+   * not wait for the disk with the whole mount. Nothing by default: the copy reads the disk itself.
+   */
+  loadCopyChunk: (fd: number, offset: number, size: number, end: number, path: string) => void = () => {};
+  /** A copy-up's data copy is over, or failed: what loadCopyChunk still reads for it is waited for. */
+  endCopyReads: () => void = () => {};
   /** A syncCopy will come (Session.prepareSync). Nothing by default. */
   prepareSync: () => void = () => {};
 

@@ -145,7 +145,7 @@ t.test('copyFdData in writeback chunks copies every byte, whatever the size agai
     const fdIn = openSync(src, 'r');
     const fdOut = openSync(dst, 'w');
     try {
-      copyFdData(fdIn, fdOut, src, size, dst, chunk);
+      copyFdData(fdIn, fdOut, src, size, dst, { writebackEvery: chunk });
     } finally {
       closeSync(fdIn);
       closeSync(fdOut);

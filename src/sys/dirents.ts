@@ -222,16 +222,31 @@ export function copyFileNoatime(src: string, dst: string, size?: number): void {
   }
 }
 
+/** How copyFdData goes about a copy. */
+export interface CopyOptions {
+  /**
+   * For a copy an fsync will follow (bytes): the copy goes in chunks of that size, and each
+   * chunk's writeback starts as soon as it is copied, so the fsync waits only for the last.
+   */
+  writebackEvery?: number;
+  /** Runs after each chunk (at most BETWEEN_EVERY bytes apart); what it throws ends the copy. */
+  between?: () => void;
+  /**
+   * Runs before each chunk is copied, with where the chunk starts (bytes from where the copy
+   * began) and its length; what it throws ends the copy.
+   */
+  before?: (offset: number, size: number) => void;
+}
+
 /**
  * Copy what is left of `fdIn` (named `src` in errors) to `fdOut` (named `dst`), in the kernel where
- * both are on one filesystem; with `size`, stop once that many bytes are copied. With
- * `writebackEvery` (bytes, for a copy an fsync will follow) the copy goes in chunks of that size
- * and each chunk's writeback starts as soon as it is copied, so the fsync waits only for the last.
- * `between` runs after each chunk (at most BETWEEN_EVERY bytes apart); what it throws ends the copy.
+ * both are on one filesystem; with `size`, stop once that many bytes are copied.
  */
-export function copyFdData(fdIn: number, fdOut: number, src: string, size = Infinity, dst = `fd ${fdOut}`, writebackEvery = 0, between?: () => void): void {
+export function copyFdData(fdIn: number, fdOut: number, src: string, size = Infinity, dst = `fd ${fdOut}`, o: CopyOptions = {}): void {
+  const { writebackEvery = 0, between, before } = o;
   const chunk = writebackEvery > 0 ? writebackEvery : between ? BETWEEN_EVERY : 1 << 30;
   for (let done = 0; ; ) {
+    before?.(done, Math.min(chunk, size - done));
     const n = checkUnless(c.copy_file_range(fdIn, null, fdOut, null, chunk, 0) as number, NO_KERNEL_COPY, 'copy_file_range', src);
     if (n === 0) return;
     if (n > 0) {
@@ -242,16 +257,17 @@ export function copyFdData(fdIn: number, fdOut: number, src: string, size = Infi
       continue;
     }
     // Layers on different filesystems (EXDEV) or an fs without the call: copy through userspace.
-    return copyByHand(fdIn, fdOut, src, dst, between);
+    return copyByHand(fdIn, fdOut, src, dst, size, o);
   }
 }
 
 /** Bytes copied between two calls of copyFdData's `between` at most (~10 ms of copying here). */
 const BETWEEN_EVERY = 16 << 20;
 
-function copyByHand(fdIn: number, fdOut: number, src: string, dst: string, between?: () => void): void {
+function copyByHand(fdIn: number, fdOut: number, src: string, dst: string, size: number, { between, before }: CopyOptions): void {
   const buf = Buffer.allocUnsafe(1 << 20);
   for (let done = 0; ; ) {
+    before?.(done, Math.min(buf.length, size - done));
     let r: number;
     try {
       r = readSync(fdIn, buf, 0, buf.length, null);

@@ -61,6 +61,10 @@ export const c = {
   // A read that only takes what the page cache holds (RWF_NOWAIT, ./read-cached.ts); its one
   // iovec is built by hand (addressOf), not marshalled per call.
   preadv2: libc.func('long preadv2(int fd, const uint8_t *iov, int iovcnt, int64_t offset, int flags)'),
+  // cachestat(2) (Linux 6.5, ./read-cached.ts), which glibc 2.36 does not wrap: syscall(2) with
+  // its arguments typed, not variadic (koffi's variadic call cost 3.1 µs, this 0.9). glibc's
+  // syscall is an assembly stub that moves integer registers only, so a fixed prototype is safe.
+  syscall_cachestat: libc.func('syscall', 'long', ['long', 'int', 'const uint8_t *', 'uint8_t *', 'unsigned int']),
   // Status flags of an fd opened for one use and handed on to another (copy-up's copy, ../fuse/copy-up.ts).
   fcntl: libc.func('int fcntl(int fd, int cmd, ...)'),
   // /dev/fuse (./devfuse.ts): requests in and replies out, waiting on several fds, and the

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import t from 'tap';
 import { layerDirs } from '../../test/helpers/layers.js';
 import { ext4At, tmpfsAt } from '../../test/helpers/scratch-fs.js';
-import { NOT_CACHED, NOWAIT_REFUSED, readCached, readToEnd } from './read-cached.js';
+import { NOT_CACHED, NOWAIT_REFUSED, rangeCached, readCached, readToEnd } from './read-cached.js';
 
 const MiB = 1 << 20;
 
@@ -95,4 +95,36 @@ t.test('readToEnd reads to the end, short only there, from a cold file too', asy
   t.equal(readToEnd(fd, buf, 0, MiB, 4 * MiB), 0, 'past the end');
   t.equal(readToEnd(fd, buf, 0, 4, 2n ** 60n), 0, 'a bigint offset, read once');
   t.throws(() => readToEnd(99_999, buf, 0, 4, 0), { code: 'EBADF' });
+});
+
+t.test('rangeCached: true only when every page of the range is in the page cache, up to the end of the file', async (t) => {
+  const { path, fd } = uncached(t, 4 * MiB + 100);
+  t.notOk(rangeCached(fd, 0, MiB), 'nothing read yet');
+  t.ok(rangeCached(fd, MiB, MiB), 'an empty range');
+  execFileSync('dd', [`if=${path}`, 'of=/dev/null', 'bs=64k', 'skip=16', 'count=16', 'status=none']);
+  t.ok(rangeCached(fd, MiB, 2 * MiB), 'the MiB read');
+  t.ok(rangeCached(fd, MiB + 4096, MiB + 8192), 'a page of it');
+  t.notOk(rangeCached(fd, MiB - 4096, 2 * MiB), 'a page before it is not');
+  t.notOk(rangeCached(fd, MiB, 2 * MiB + 1), 'nor one after it');
+  readFileSync(`/proc/self/fd/${fd}`);
+  t.ok(rangeCached(fd, 0, 4 * MiB + 100), 'the whole file, its last page partly past the end');
+  t.ok(rangeCached(fd, 4 * MiB + 50, 4 * MiB + 100), 'a range inside the last page');
+});
+
+t.test("rangeCached of a tmpfs file is true for its data; of a kernel overlay's file it cannot tell (false)", async (t) => {
+  const d = layerDirs(t, 1);
+  const dir = tmpfsAt(d, join(d.root, 'tmp'));
+  const path = join(dir, 'f');
+  writeFileSync(path, Buffer.alloc(MiB, 1));
+  const fd = openSync(path, constants.O_RDONLY);
+  t.teardown(() => closeSync(fd));
+  t.ok(rangeCached(fd, 0, MiB));
+  writeFileSync(join(d.lowers[0]!, 'g'), Buffer.alloc(MiB, 2));
+  readFileSync(join(d.lowers[0]!, 'g'));
+  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${d.work}`, d.merged]);
+  d.track(d.merged);
+  const ofd = openSync(join(d.merged, 'g'), constants.O_RDONLY);
+  t.teardown(() => closeSync(ofd));
+  t.notOk(rangeCached(ofd, 0, MiB), "the overlay's own mapping holds no pages");
+  t.equal(readCached(ofd, Buffer.alloc(4096), 0, 4096, 0), NOWAIT_REFUSED, 'and it refuses RWF_NOWAIT: a copy-up reads it in place');
 });

@@ -28,6 +28,7 @@ const RWF_NOWAIT = 8;
 export const PAGE = 4096;
 const EAGAIN = errnoNumber('EAGAIN');
 const EOPNOTSUPP = errnoNumber('EOPNOTSUPP');
+const ENOSYS = errnoNumber('ENOSYS');
 
 // One iovec, rebuilt only when the buffer changes (each loop reads into the same buffer).
 const iov = Buffer.alloc(16);
@@ -80,4 +81,35 @@ export function readToEnd(fd: number, buf: Buffer, at: number, size: number, off
     got += n;
     if (n === 0 || got === size || (offset + got) % PAGE !== 0) return got;
   }
+}
+
+/** cachestat(2)'s number: one table for every architecture since 5.x (x86_64 and arm64 alike). */
+const SYS_CACHESTAT = 451;
+// struct cachestat_range { u64 off, len } and struct cachestat { u64 nr_cache, nr_dirty,
+// nr_writeback, nr_evicted, nr_recently_evicted }, reused by every call.
+const range = Buffer.alloc(16);
+const stat = Buffer.alloc(40);
+/** False once the kernel has answered ENOSYS: no cachestat here, every range "cannot tell". */
+let haveCachestat = true;
+
+/**
+ * Whether the page cache holds every page of `fd` in [offset, end) (`end` no further than the
+ * file's size: there are no pages past it), asked of cachestat(2), which counts pages without
+ * reading any: ~1 µs for 256 KiB here. False when some are missing, and when it cannot tell: a
+ * kernel before 6.5, or a file whose data is not in its own page cache (a kernel overlay's file
+ * counts none: its pages are its real file's). A copy-up asks before each chunk of its lower's
+ * data (../fuse/copy-up.ts): copy_file_range of pages the cache lacks waits for the disk, and the
+ * loop with it. A page evicted between the answer and the copy costs that one wait, no more.
+ */
+export function rangeCached(fd: number, offset: number, end: number): boolean {
+  if (end <= offset) return true;
+  if (!haveCachestat) return false;
+  range.writeBigUInt64LE(BigInt(offset), 0);
+  range.writeBigUInt64LE(BigInt(end - offset), 8);
+  if ((c.syscall_cachestat(SYS_CACHESTAT, fd, range, stat, 0) as number) < 0) {
+    if (lastErrno() === ENOSYS) haveCachestat = false;
+    return false;
+  }
+  const pages = Math.ceil(end / PAGE) - Math.floor(offset / PAGE);
+  return Number(stat.readBigUInt64LE(0)) >= pages;
 }

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import t, { type Test } from 'tap';
 import { mountFuse } from '../helpers/fuse.js';
-import { inPread } from '../helpers/in-syscall.js';
+import { inDataRead, inPread } from '../helpers/in-syscall.js';
 import { layerDirs } from '../helpers/layers.js';
 import { bounded, othersAnswered } from '../helpers/others-answered.js';
 import { type StallableDisk, ext4At, stallableExt4At } from '../helpers/scratch-fs.js';
@@ -34,13 +34,22 @@ function uncache(disk: StallableDisk, paths: string[]): void {
 /**
  * A mount whose lower is on a disk the test can stall, with lower files `big1`, `big2` (8 MiB),
  * `c0`…`c9` (1 MiB; all their pages dropped), `small` and `sub/f`; with `prime`, one cold read
- * made through it first, so that a read thread runs. With `second`, another lower below it on an
+ * made through it first, so that a read thread runs. With `upperHere`, upper and work on that disk
+ * too. With `second`, another lower below it on an
  * ext4 of its own (never stalled), with `other` (4 MiB, its pages dropped). `extra`: more mount
  * options.
  */
-async function onStallableLower(t: Test, { second = false, extra = '', prime = true } = {}) {
+async function onStallableLower(t: Test, { second = false, extra = '', prime = true, upperHere = false } = {}) {
   const d = layerDirs(t, second ? 2 : 1);
   const disk = await stallableExt4At(t, d, join(d.root, 'disk'), '64M');
+  if (upperHere) {
+    // Upper and work on the lower's disk: a copy-up copies in the kernel (copy_file_range), not
+    // through read and write as between two filesystems.
+    d.upper = join(disk.dir, 'u');
+    d.work = join(disk.dir, 'w');
+    mkdirSync(d.upper);
+    mkdirSync(d.work);
+  }
   if (second) {
     const l2 = join(ext4At(d, join(d.root, 'disk2'), '32M'), 'l2');
     mkdirSync(l2);
@@ -200,4 +209,100 @@ t.test("a read's error reaches its caller: EIO from a failed disk; the mount goe
   t.not(r.exitCode, 0, 'cat failed', { got: [r.exitCode, Buffer.from(r.stderr).toString(), r.stdout.length] });
   t.match(Buffer.from(r.stderr).toString(), /Input\/output error/);
   t.equal((await bounded('stat', ['-c', '%s', join(d.merged, 'small')])).stdout, '6', 'a stat is still answered');
+});
+
+// A copy-up copies its lower's data with copy_file_range on the loop; of a cold file on a stalled
+// disk, that held every request of the mount (a write open of such a file was enough). Now the
+// chunks the page cache lacks are read in by a read thread while the loop serves others.
+
+/** Wait until a thread of the daemon reads the lower's data for a copy-up (on the loop or not). */
+async function copying(daemon: number): Promise<void> {
+  for (let i = 0; inDataRead(daemon) === 0; i++) {
+    if (i === 1000) throw new Error('the daemon never read for its copy-up');
+    await sleep(10);
+  }
+}
+
+/** A shell appending `x` to `path` (a copy-up, then one byte written), killed after 60 s. */
+function append(path: string) {
+  return execa('sh', ['-c', 'printf x >>"$1"', 'sh', path], { reject: false, timeout: 60_000, killSignal: 'SIGKILL' });
+}
+
+t.test("a copy-up of a cold file on a stalled lower disk holds only its writer", async (t) => {
+  const { d, disk, data, daemon } = await onStallableLower(t);
+  disk.stall();
+  const writer = append(join(d.merged, 'big1'));
+  try {
+    await copying(daemon);
+    await othersAnswered(t, d.merged);
+    t.equal((await bounded('cat', [join(d.merged, 'small')])).stdout, 'small', 'a read of a file in memory was answered');
+    t.equal(writer.exitCode, null, 'while the copy-up still waited');
+  } finally {
+    disk.resume();
+  }
+  t.equal((await writer).exitCode, 0, 'then the write returned');
+  const want = Buffer.concat([data[0]!, Buffer.from('x')]);
+  t.ok(readFileSync(join(d.upper, 'big1')).equals(want), 'the upper holds the whole copy and the byte');
+  t.ok(readFileSync(join(d.merged, 'big1')).equals(want), 'and the mount shows it');
+});
+
+t.test('a copy-up within one filesystem (copy_file_range) reads its cold chunks off the loop too', async (t) => {
+  const { d, disk, data, daemon } = await onStallableLower(t, { upperHere: true });
+  disk.stall();
+  const writer = append(join(d.merged, 'big1'));
+  try {
+    await copying(daemon);
+    await othersAnswered(t, d.merged);
+    t.equal(writer.exitCode, null, 'while the copy-up still waited');
+  } finally {
+    disk.resume();
+  }
+  t.equal((await writer).exitCode, 0, 'then the write returned');
+  t.ok(readFileSync(join(d.merged, 'big1')).equals(Buffer.concat([data[0]!, Buffer.from('x')])), 'data and byte');
+});
+
+t.test('a copy-up whose metacopy data is cold (metacopy=on) reads it in off the loop too', async (t) => {
+  const { d, disk, daemon } = await onStallableLower(t, { extra: 'metacopy=on' });
+  execFileSync('chown', ['1000', join(d.merged, 'big2')]);
+  uncache(disk, [join(d.lowers[0]!, 'big2')]);
+  disk.stall();
+  const writer = append(join(d.merged, 'big2'));
+  try {
+    await copying(daemon);
+    await othersAnswered(t, d.merged);
+  } finally {
+    disk.resume();
+  }
+  t.equal((await writer).exitCode, 0, 'then the write returned');
+  t.ok(readFileSync(join(d.merged, 'big2')).equals(Buffer.concat([pattern(8 << 20, 2), Buffer.from('x')])), 'data and byte');
+});
+
+t.test("a copy-up's read that fails (EIO) fails its writer and leaves no upper copy; the mount goes on", async (t) => {
+  const { d, disk, daemon } = await onStallableLower(t);
+  disk.stall();
+  const writer = append(join(d.merged, 'big1'));
+  await copying(daemon);
+  disk.fail();
+  const w = await writer;
+  t.not(w.exitCode, 0, 'the write failed', { got: [w.exitCode, w.stderr] });
+  t.match(w.stderr, /Input\/output error/);
+  t.throws(() => readFileSync(join(d.upper, 'big1')), { code: 'ENOENT' }, 'no upper copy');
+  t.equal((await bounded('stat', ['-c', '%s', join(d.merged, 'small')])).stdout, '6', 'a stat is still answered');
+});
+
+t.test('a cold copy-up of several read windows (8 MiB each, the next read while one is copied) copies every byte', async (t) => {
+  const { d, disk } = await onStallableLower(t, { prime: false });
+  const data = pattern((20 << 20) + 4, 7);
+  writeFileSync(join(d.lowers[0]!, 'huge'), data);
+  uncache(disk, [join(d.lowers[0]!, 'huge')]);
+  const w = await append(join(d.merged, 'huge'));
+  t.equal(w.exitCode, 0, 'the write returned');
+  const want = Buffer.concat([data, Buffer.from('x')]);
+  t.ok(readFileSync(join(d.upper, 'huge')).equals(want), 'the upper holds the whole copy and the byte');
+  // The same through a mount of its own with volatile: copied in 16 MiB chunks, a window each.
+  const v = await onStallableLower(t, { prime: false, extra: 'volatile' });
+  writeFileSync(join(v.d.lowers[0]!, 'huge'), data);
+  uncache(v.disk, [join(v.d.lowers[0]!, 'huge')]);
+  t.equal((await append(join(v.d.merged, 'huge'))).exitCode, 0, 'volatile: the write returned');
+  t.ok(readFileSync(join(v.d.upper, 'huge')).equals(want), 'volatile: every byte');
 });

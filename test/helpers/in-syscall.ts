@@ -8,6 +8,8 @@ const arm = process.arch === 'arm64';
 const SYS_FSYNC = arm ? 82 : 74;
 const SYS_FDATASYNC = arm ? 83 : 75;
 const SYS_PREAD64 = arm ? 67 : 17;
+const SYS_COPY_FILE_RANGE = arm ? 285 : 326;
+const SYS_READ = arm ? 63 : 0;
 
 /** How many threads of process `pid` are in one of the system calls `nrs` now. */
 function threadsIn(pid: number, nrs: readonly number[]): number {
@@ -31,4 +33,24 @@ export function inFsync(pid: number): boolean {
 /** How many threads of process `pid` are in pread(2) now (node's readSync at a position). */
 export function inPread(pid: number): number {
   return threadsIn(pid, [SYS_PREAD64]);
+}
+
+/**
+ * How many threads of process `pid` wait for a disk to read a file's data now: in pread(2) or
+ * copy_file_range(2) (a copy-up's copy made on the loop itself, as before its reads went to read
+ * threads), or in read(2) asleep uninterruptibly (a copy between filesystems goes through read and
+ * write; a read of /dev/fuse waiting for a request sleeps interruptibly, and is not counted).
+ */
+export function inDataRead(pid: number): number {
+  let n = threadsIn(pid, [SYS_PREAD64, SYS_COPY_FILE_RANGE]);
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const nr = Number(readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').split(' ')[0]);
+      const state = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]![0];
+      if (nr === SYS_READ && state === 'D') n++;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return n;
 }

@@ -1,15 +1,16 @@
-// BlockingThreads: fsyncs (and reads) queued for threads of their own, each answering its request itself: the
-// fsync's errno and the request's unique written to the device, or errno + 1 rung on a doorbell.
+// BlockingThreads: fsyncs and reads queued for threads of their own, each answering its request itself: the
+// fsync's (read's) errno and the request's unique written to the device, or errno + 1 rung on a doorbell.
 // (Through a mount, beside a stalled or slow disk: test/fuse/fsync-aside.test.ts and
 // test/fuse/copy-up-meanwhile.test.ts.)
 import { execFileSync } from 'node:child_process';
-import { constants, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { errnoNumber } from '../../errors.js';
 import { closeFd, eventFd, readEventFd } from '../../sys/fd.js';
+import { rangeCached } from '../../sys/read-cached.js';
 import { BlockingThreads, MAX_THREADS } from './blocking-threads.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovlkit-blocking-threads-'));
@@ -125,6 +126,33 @@ t.test('a read is answered with its data after the header, its fd closed; errors
   t.same(answerWithData(dev), { len: 16 + 1000, error: 0, unique: 6n, data: data.subarray(199_000) }, 'short at the end');
   t.ok(s.run({ read: true, unique: 7, fd: openSync(dir, 'r'), offset: 0, size: 4096 }));
   t.same(answerWithData(dev), { len: 16, error: -errnoNumber('EISDIR'), unique: 7n, data: Buffer.alloc(0) }, 'a dir: EISDIR');
+  s.close();
+});
+
+t.test('a read with a doorbell only brings the range into the page cache and rings errno + 1; the device gets nothing', async (t) => {
+  const dev = fifo('dev-warm');
+  const s = new BlockingThreads(dev);
+  const bell = eventFd();
+  t.teardown(() => closeFd(bell));
+  const path = join(dir, 'cold');
+  writeFileSync(path, Buffer.alloc(3 << 20, 5));
+  execFileSync('sync', ['-f', path]);
+  execFileSync('dd', [`if=${path}`, 'iflag=nocache', 'count=0', 'status=none']);
+  const mine = openSync(path, 'r');
+  t.teardown(() => closeSync(mine));
+  t.notOk(rangeCached(mine, 1 << 20, 3 << 20), 'not cached before');
+  const fd = openSync(path, 'r');
+  let rung = 0;
+  t.ok(s.run({ read: true, unique: 0, fd, offset: 1 << 20, size: 2 << 20, wake: bell }));
+  await until('rung', () => (rung = readEventFd(bell)) !== 0);
+  t.equal(rung, 1, 'no error');
+  t.ok(rangeCached(mine, 1 << 20, 3 << 20), 'the range is in the page cache');
+  t.throws(() => fstatSync(fd), { code: 'EBADF' }, 'the fd was closed');
+  t.ok(s.run({ read: true, unique: 0, fd: openSync(dir, 'r'), offset: 0, size: 4096, wake: bell }));
+  await until('rung', () => (rung = readEventFd(bell)) !== 0);
+  t.equal(rung, errnoNumber('EISDIR') + 1, 'a dir: EISDIR');
+  writeFileSync(dev, Buffer.from('end'));
+  t.equal(readSync(dev, Buffer.alloc(16)), 3, 'the device got nothing before');
   s.close();
 });
 

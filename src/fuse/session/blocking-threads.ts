@@ -1,5 +1,6 @@
 // The calls that wait for a disk, off the loop's thread: fsync(2) for FSYNC, FSYNCDIR and a large
-// copy-up's own fsync, and the read(2) of a READ whose data the page cache lacks. Each waits for
+// copy-up's own fsync, and the read(2) of a READ whose data the page cache lacks, or of a
+// copy-up's chunk of its lower that the page cache lacks (read in for the copy). Each waits for
 // the disk: an fsync for the file's unwritten data, and for a journal commit and a cache flush
 // even when it has none (on ext4 a commit also waits for other files' data); a read for the pages
 // it asks; on a slow or stalled disk for seconds or for ever. The loop serves one request at a
@@ -38,14 +39,20 @@ export interface SyncJob {
   wake?: number;
 }
 
-/** One READ: `size` bytes of `fd` (the job's own) at `offset`, answered with the data or the read's errno. */
+/**
+ * One READ: `size` bytes of `fd` (the job's own) at `offset`, answered with the data or the read's
+ * errno; with `wake`, only read into the page cache (a copy-up's lower data, DevSession.readServing),
+ * and the read's errno + 1 written to that eventfd.
+ */
 export interface ReadJob {
   read: true;
   fd: number;
   /** Below 2^53 (a larger one is read by the loop). */
   offset: number;
   size: number;
+  /** The READ to answer; ignored with `wake`. */
   unique: number;
+  wake?: number;
 }
 
 export type Job = SyncJob | ReadJob;
@@ -101,6 +108,8 @@ const SIZE = 8;
 const FSYNC = 0;
 const FDATASYNC = 1;
 const READ = 2;
+/** A read into the page cache alone goes in steps this size (a copy-up's volatile chunk is 16 MiB). */
+const WARM_STEP = 1 << 20;
 const FREE = 0;
 const FULL = 1;
 
@@ -117,6 +126,7 @@ const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const q = new Int32Array(workerData.sab);
 let reply = Buffer.alloc(16);
+let scratch = null;
 const count = Buffer.alloc(8);
 // Warm the read's path before taking jobs: a fresh thread's first jobs ran node's fs code cold,
 // and the first cold file a mount read cost 15-30 % more daemon CPU than the next (2026-12-06).
@@ -149,7 +159,11 @@ for (;;) {
   Atomics.store(q, o + ${STATE}, ${FREE});
   let errno = 0, n = 0;
   try {
-    if (kind === ${READ}) {
+    if (kind === ${READ} && wake >= 0) {
+      // Into the page cache only (a copy-up copies from there): in steps of one scratch buffer.
+      scratch ??= Buffer.alloc(${WARM_STEP});
+      for (let k = 1; k !== 0 && n < size; n += k) k = fs.readSync(fd, scratch, 0, Math.min(${WARM_STEP}, size - n), offset + n);
+    } else if (kind === ${READ}) {
       if (reply.length < 16 + size) reply = Buffer.alloc(16 + size);
       for (;;) {
         const k = fs.readSync(fd, reply, 16 + n, size - n, offset + n);
@@ -231,7 +245,7 @@ export class BlockingThreads {
     q[o + UNIQUE_HI] = Math.floor(job.unique / 2 ** 32);
     if ('read' in job) {
       q[o + KIND] = READ;
-      q[o + WAKE] = -1;
+      q[o + WAKE] = job.wake ?? -1;
       q[o + OFFSET_LO] = job.offset % 2 ** 32;
       q[o + OFFSET_HI] = Math.floor(job.offset / 2 ** 32);
       q[o + SIZE] = job.size;

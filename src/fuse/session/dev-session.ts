@@ -11,6 +11,7 @@ import { BlockingThreads, type ThreadBudget } from './blocking-threads.js';
 import { OvlError, errnoName, errnoNumber, errnoOf } from '../../errors.js';
 import { closeFd, dupFd, eventFd, fdatasyncFd, fsyncFd, readEventFd } from '../../sys/fd.js';
 import { fstatReal } from '../../sys/real-stat.js';
+import { NOWAIT_REFUSED, PAGE, readCached } from '../../sys/read-cached.js';
 
 const ENODEV = errnoNumber('ENODEV');
 
@@ -29,6 +30,8 @@ export const LISTING_WAIT_MS = 200;
 
 /** How long a READ waits in the queue for a busy read thread before another starts (BlockingThreads' patience). */
 const READ_PATIENCE_MS = 20;
+/** How much of a copy-up's cold lower a read thread reads in at once (readServing). */
+const COPY_READ_WINDOW = 8 << 20;
 /** Read threads of all read queues together, at most (a thread is ~9 MB). */
 const READ_THREADS = 8;
 
@@ -53,6 +56,10 @@ export class DevSession implements Session {
   private doorbell: number | undefined;
   private doorbellPoll: PollSet | undefined;
   private doorbellOnly: PollSet | undefined;
+  /** readServing's one page for asking whether the filesystem reads without waiting. */
+  private probe: Buffer | undefined;
+  /** The window of a copy-up's lower file a read thread reads ahead (readServing), if any. */
+  private ahead: { fd: number; from: number; to: number } | null = null;
 
   constructor(
     private devFd: number,
@@ -94,19 +101,26 @@ export class DevSession implements Session {
    * may still hold the read.
    */
   readAside(unique: number, fd: number, offset: number, size: number): boolean {
-    let dev: number;
-    try {
-      dev = fstatReal(fd).dev;
-    } catch {
-      return false;
-    }
-    let reads = this.reads.get(dev);
-    if (reads === undefined) this.reads.set(dev, (reads = new BlockingThreads(this.devFd, READ_PATIENCE_MS, this.readBudget)));
+    const reads = this.readsOf(fd);
+    if (reads === null) return false;
     const given = this.dupOrNot(fd);
     if (given < 0) return false;
     if (reads.run({ read: true, unique, fd: given, offset, size })) return true;
     closeFd(given);
     return false;
+  }
+
+  /** The read queue of `fd`'s filesystem, made at its first use; null when fstat fails. */
+  private readsOf(fd: number): BlockingThreads | null {
+    let dev: number;
+    try {
+      dev = fstatReal(fd).dev;
+    } catch {
+      return null;
+    }
+    let reads = this.reads.get(dev);
+    if (reads === undefined) this.reads.set(dev, (reads = new BlockingThreads(this.devFd, READ_PATIENCE_MS, this.readBudget)));
+    return reads;
   }
 
   /** How long the loop may wait for requests before tendReads (-1: as long as it likes). */
@@ -139,12 +153,93 @@ export class DevSession implements Session {
    */
   syncServing(fd: number, path: string): void {
     if (this.meanwhile === undefined) return fsyncFd(fd, path);
-    const bell = (this.doorbell ??= eventFd());
+    const bell = this.bell();
     const given = this.dupOrNot(fd);
     if (given < 0 || !this.syncs.run({ unique: 0, fd: given, datasync: false, wake: bell })) {
       if (given >= 0) closeFd(given);
       return fsyncFd(fd, path);
     }
+    this.serveUntilRung(bell, 'fsync', path);
+  }
+
+  /**
+   * Bring `size` bytes of a copy-up's lower file `fd` at `offset` into the page cache while the
+   * mount is served, when it lacks some of them (the core asked rangeCached first): a read thread
+   * of the file's filesystem reads them and rings the doorbell, and this thread answers what
+   * comes meanwhile, as syncServing does, so that copy_file_range then copies from memory (it read
+   * a stalled lower disk on the loop and held the whole mount: a write open of a cold file was
+   * enough). A window of COPY_READ_WINDOW is read at once, and the next window of the copy (up to
+   * `end`) is handed to the thread as soon as this one is in, so that the disk reads it while the
+   * loop copies this one (read and copied in turn, a cold 256 MiB copy-up took ~1.6× as long as
+   * the loop's own copy_file_range, which the kernel reads ahead for). Left to the copy itself
+   * (returns at once) when the filesystem cannot read without waiting (RWF_NOWAIT refused: tmpfs,
+   * a kernel overlay, FUSE: as their READs are), when no read thread runs or can start, or no fd
+   * is to be had. Throws the read's error (EIO of a failing disk), or what `meanwhile` threw once
+   * the read has ended: a read from a disk is not interruptible, nor is the kernel overlay's at
+   * copy-up. finishCopyReads must follow the copy.
+   */
+  readServing(fd: number, offset: number, size: number, end: number, path: string): void {
+    if (this.meanwhile === undefined) return;
+    const ahead = this.ahead;
+    this.ahead = null;
+    let from: number;
+    if (ahead !== null && ahead.fd === fd && offset >= ahead.from && offset + size <= ahead.to) {
+      this.serveUntilRung(this.bell(), 'read', path);
+      from = ahead.to;
+    } else {
+      // One read is out at most: the doorbell's count is then its alone.
+      if (ahead !== null) this.serveUntilRung(this.bell(), 'read', path);
+      const probe = (this.probe ??= Buffer.allocUnsafe(PAGE));
+      if (readCached(fd, probe, 0, Math.min(PAGE, size), offset) === NOWAIT_REFUSED) return;
+      const to = Math.min(end, offset + Math.max(size, COPY_READ_WINDOW));
+      if (!this.readForCopy(fd, offset, to)) return;
+      this.serveUntilRung(this.bell(), 'read', path);
+      from = to;
+    }
+    const to = Math.min(end, from + COPY_READ_WINDOW);
+    if (from < to && this.readForCopy(fd, from, to)) this.ahead = { fd, from, to };
+  }
+
+  /**
+   * A copy-up's copy is over (or failed): a window still being read ahead for it is waited for
+   * (serving meanwhile), so that the doorbell is free; its error is not the copy's concern now.
+   */
+  finishCopyReads(): void {
+    if (this.ahead === null) return;
+    this.ahead = null;
+    try {
+      this.serveUntilRung(this.bell(), 'read', '');
+    } catch {
+      // a read error of data the copy no longer needs, or a caller killed meanwhile: the copy has
+      // ended either way
+    }
+  }
+
+  /** Whether a window is being read ahead for a copy-up (finishCopyReads has something to do). */
+  get copyReadsPending(): boolean {
+    return this.ahead !== null;
+  }
+
+  /** Hand the read of [from, to) of `fd` into the page cache to its filesystem's read queue. */
+  private readForCopy(fd: number, from: number, to: number): boolean {
+    const reads = this.readsOf(fd);
+    if (reads === null) return false;
+    const given = this.dupOrNot(fd);
+    if (given < 0) return false;
+    if (reads.run({ read: true, unique: 0, fd: given, offset: from, size: to - from, wake: this.bell() })) return true;
+    closeFd(given);
+    return false;
+  }
+
+  private bell(): number {
+    return (this.doorbell ??= eventFd());
+  }
+
+  /**
+   * Serve what comes meanwhile (Session.meanwhile) until a thread rings `bell` with its call's
+   * errno + 1, then throw that call's error (`call` on `path`), or what `meanwhile` threw.
+   */
+  private serveUntilRung(bell: number, call: string, path: string): void {
     const poll = (this.doorbellPoll ??= new PollSet([this.devFd, bell]));
     const doorbellOnly = (this.doorbellOnly ??= new PollSet([bell]));
     let failure: unknown = null;
@@ -161,12 +256,12 @@ export class DevSession implements Session {
       const rung = readEventFd(bell);
       if (rung !== 0) {
         if (failure !== null) throw failure;
-        if (rung > 1) throw new OvlError(errnoName(rung - 1), 'fsync', { path });
+        if (rung > 1) throw new OvlError(errnoName(rung - 1), call, { path });
         return;
       }
       if (!reading) continue;
       try {
-        reading = this.meanwhile();
+        reading = this.meanwhile!();
       } catch (err) {
         // EINTR (the caller is being killed) comes once; serving goes on. ENODEV: nothing to serve.
         failure ??= err;
