@@ -32,7 +32,7 @@ export interface OverlayConfig {
    */
   fsyncStrict: boolean;
   extra: Record<string, string | true>;
-  /** nosuid, nodev, noexec for the mount itself (mount(8)'s flags among the options). */
+  /** nosuid, nodev, noexec, nosymfollow for the mount itself (mount(8)'s flags among the options). */
   vfs: VfsFlags;
   /**
    * The mount's source, as `mount -t overlay SOURCE MERGED` names it and /proc/mounts shows it

@@ -87,6 +87,8 @@ t.test('lowerdir+= and datadir+= append one layer each, literally; a later lower
 t.test("mount(8)'s nosuid, nodev, noexec are per-mount flags; atime and sync ones are refused", async (t) => {
   const o = parseMountOptions('lowerdir=/a,nosuid,noexec,exec,nodev,defaults,relatime,async,atime');
   t.same(o.vfs, { nosuid: true, noexec: false, nodev: true }, 'the last of noexec/exec wins; defaults clears nothing');
+  t.same(parseMountOptions('lowerdir=/a,nosymfollow').vfs, { nosymfollow: true }, 'nosymfollow');
+  t.same(parseMountOptions('lowerdir=/a,nosymfollow,symfollow').vfs, { nosymfollow: false }, 'symfollow after it clears it');
   t.same(parseMountOptions(formatMountOptions(o)).vfs, o.vfs, 'round trip');
   t.equal(parseMountOptions('lowerdir=/a').vfs, undefined);
   t.throws(() => parseMountOptions('lowerdir=/a,nosuid=1'), /nosuid takes no value/);

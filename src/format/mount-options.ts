@@ -49,6 +49,8 @@ export interface VfsFlags {
   nosuid?: boolean;
   nodev?: boolean;
   noexec?: boolean;
+  /** Symlinks are not followed in path lookups through the mount (readlink still reads them). */
+  nosymfollow?: boolean;
 }
 
 /**
@@ -66,6 +68,8 @@ const VFS_OPTIONS: Record<string, VfsFlags | null> = {
   dev: { nodev: false },
   noexec: { noexec: true },
   exec: { noexec: false },
+  nosymfollow: { nosymfollow: true },
+  symfollow: { nosymfollow: false },
   defaults: null,
   relatime: null,
   async: null,

@@ -6,7 +6,8 @@ import { mountFuse } from '../sys/fuse-native.js';
 import { withTypeChecks } from './native-types.js';
 import { overlayOps } from './ops.js';
 import { type CacheMode, Overlay } from './overlay.js';
-import { listMounts } from '../sys/index.js';
+import { listMounts, umount } from '../sys/index.js';
+import { setNosymfollow } from '../sys/mount-clone.js';
 import type { Covered } from './layers.js';
 import { placeLayers } from './submounts.js';
 import { MOUNT_SUBTYPE } from './subtype.js';
@@ -49,5 +50,14 @@ export async function mountNative(cfg: OverlayConfig, merged: string, cache: Cac
     ...(cfg.readonly ? ['ro'] : []),
   ];
   session = await mountFuse(merged, withTypeChecks(overlay, overlayOps(overlay)), { options, onExit });
+  if (cfg.vfs.nosymfollow) {
+    try {
+      setNosymfollow(merged);
+    } catch (err) {
+      // Not a mount without the flag the user asked for.
+      umount(merged, { lazy: true });
+      throw err;
+    }
+  }
   return { overlay, closed };
 }

@@ -29,13 +29,14 @@ export interface DevFuseMountOptions {
   /** The mount source shown in mountinfo. */
   source: string;
   readonly: boolean;
-  /** mount(8)'s per-mount flags: MS_NOSUID, MS_NODEV, MS_NOEXEC when set. */
-  vfs?: { nosuid?: boolean; nodev?: boolean; noexec?: boolean };
+  /** mount(8)'s per-mount flags: MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_NOSYMFOLLOW when set. */
+  vfs?: { nosuid?: boolean; nodev?: boolean; noexec?: boolean; nosymfollow?: boolean };
 }
 
 const MS_NOSUID = 2;
 const MS_NODEV = 4;
 const MS_NOEXEC = 8;
+const MS_NOSYMFOLLOW = 256;
 
 /** Open the FUSE device (O_RDWR, close-on-exec); the fd is what mount(2)'s `fd=` names. */
 export function openDevFuse(): number {
@@ -56,7 +57,8 @@ export function openDevFuse(): number {
 export function mountDevFuse(fd: number, target: string, o: DevFuseMountOptions): void {
   const data = `fd=${fd},rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions`;
   const v = o.vfs ?? {};
-  const flags = (o.readonly ? MS_RDONLY : 0) | (v.nosuid ? MS_NOSUID : 0) | (v.nodev ? MS_NODEV : 0) | (v.noexec ? MS_NOEXEC : 0);
+  const flags =
+    (o.readonly ? MS_RDONLY : 0) | (v.nosuid ? MS_NOSUID : 0) | (v.nodev ? MS_NODEV : 0) | (v.noexec ? MS_NOEXEC : 0) | (v.nosymfollow ? MS_NOSYMFOLLOW : 0);
   check(c.mount(o.source, target, `fuse.${o.subtype}`, flags, data) as number, `mount fuse.${o.subtype}`, target);
 }
 

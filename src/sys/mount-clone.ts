@@ -17,6 +17,7 @@ export function cloneMount(path: string): number {
 // <linux/mount.h>: the atime bits of struct mount_attr, and the mask that must be cleared to set one.
 const MOUNT_ATTR_NOATIME = 0x10;
 const MOUNT_ATTR__ATIME = 0x70;
+const MOUNT_ATTR_NOSYMFOLLOW = 0x00200000;
 
 /**
  * cloneMount with atime updates off (MOUNT_ATTR_NOATIME), as the kernel's overlay takes each lower
@@ -33,4 +34,16 @@ export function cloneMountNoatime(path: string): { fd: number; noatime: boolean 
   attr.writeUInt32LE(MOUNT_ATTR__ATIME, 8);
   const noatime = (c.mount_setattr(fd, '', AT_EMPTY_PATH, attr, attr.length) as number) === 0;
   return { fd, noatime };
+}
+
+/**
+ * Stop the mount at `path` following symlinks in path lookups (MOUNT_ATTR_NOSYMFOLLOW, mount(8)'s
+ * `nosymfollow`), for a mount made by a library that cannot pass the flag itself (libfuse 2.9,
+ * whose mount(2) takes only the flags it knows and would hand `nosymfollow` to the kernel's FUSE
+ * as an option it refuses).
+ */
+export function setNosymfollow(path: string): void {
+  const attr = Buffer.alloc(32);
+  attr.writeUInt32LE(MOUNT_ATTR_NOSYMFOLLOW, 0);
+  check(c.mount_setattr(AT_FDCWD, path, 0, attr, attr.length) as number, 'mount_setattr', path);
 }

@@ -5,7 +5,7 @@
 // lower (the kernel mounts), refusing `lowerdir+=` in the option string (the kernel takes it),
 // and accepting a workdir on a bind mount of the upper's filesystem, where every copy-up then
 // failed EXDEV.
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t, { type Test } from 'tap';
@@ -119,28 +119,32 @@ t.test('layers reached through bind mounts are the same dirs, as the kernel comp
 
 // mount(8)'s own options in the string (a review found `nosuid`, `nodev`, `noexec`, `defaults`
 // and `relatime`, all of which `mount -t overlay` takes, refused as unknown).
-t.test('nosuid, nodev, noexec and defaults apply to the mount on both transports, as mount -t overlay does', async (t) => {
+t.test('nosuid, nodev, noexec, nosymfollow and defaults apply to the mount on both transports, as mount -t overlay does', async (t) => {
   const d = layerDirs(t, 1, 'ovlkit-vfsflags-');
   writeFileSync(join(d.lowers[0]!, 'run.sh'), '#!/bin/sh\necho ran\n', { mode: 0o755 });
+  symlinkSync('run.sh', join(d.lowers[0]!, 'link'));
   const base = `lowerdir=${d.lowers[0]},upperdir=${d.upper},workdir=${d.work}`;
   const flagsOf = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === d.merged)?.split(' ')[5]?.split(',').sort().join(',');
   const seen: Record<string, string[]> = {};
   for (const target of ['kernel', 'dev', 'fuse-native'] as const) {
-    for (const opts of ['nosuid,nodev,noexec', 'noexec,exec,relatime,async', 'nosuid,defaults']) {
+    for (const opts of ['nosuid,nodev,noexec', 'noexec,exec,relatime,async', 'nosuid,defaults', 'nosymfollow', 'nosymfollow,symfollow']) {
       if (target === 'kernel') await execa('mount', ['-t', 'overlay', 'overlay', '-o', `${base},${opts}`, d.merged]);
       else {
         const r = await run(['-o', `${base},${opts}${target === 'fuse-native' ? ',transport=fuse-native' : ''}`, d.merged]);
         t.equal(r.exitCode, 0, `${target} ${opts}: ${r.stderr}`);
       }
       const exec = await execa(join(d.merged, 'run.sh'), [], { reject: false });
-      (seen[target] ??= []).push(`${opts}: ${flagsOf()} exec=${exec.exitCode === 0 ? 'ok' : 'refused'}`);
+      const follow = await execa('cat', [join(d.merged, 'link')], { reject: false });
+      const link = readlinkSync(join(d.merged, 'link'));
+      (seen[target] ??= []).push(`${opts}: ${flagsOf()} exec=${exec.exitCode === 0 ? 'ok' : 'refused'} follow=${follow.exitCode === 0 ? 'ok' : follow.stderr.replace(/^.*: /, '')} readlink=${link}`);
       await umountSurely(d.merged);
       rmSync(join(d.work, 'work'), { recursive: true, force: true });
     }
   }
   t.same(seen.dev, seen.kernel, 'the /dev/fuse transport');
   t.same(seen['fuse-native'], seen.kernel, 'fuse-native');
-  t.match(seen.kernel![0], /nodev,noexec,nosuid,.* exec=refused$/, 'the flags took effect on the kernel');
+  t.match(seen.kernel![0], /nodev,noexec,nosuid,.* exec=refused follow=ok/, 'the flags took effect on the kernel');
+  t.match(seen.kernel![3], /nosymfollow.* follow=Too many levels of symbolic links readlink=run.sh$/, 'nosymfollow on the kernel: ELOOP, readlink still reads');
 });
 
 t.test('atime and sync flags are refused: the layers own those', async (t) => {

@@ -20,7 +20,7 @@ export interface FsSpec {
 
 export interface DevMountOptions {
   readonly: boolean;
-  /** nosuid, nodev, noexec for the mount (mount(8)'s flags among the options). */
+  /** nosuid, nodev, noexec, nosymfollow for the mount (mount(8)'s flags among the options). */
   vfs?: DevFuseMountOptions['vfs'];
   /** The mount's source (/proc/mounts' first field); DEFAULT_SOURCE when absent. */
   source?: string;
