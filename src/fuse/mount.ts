@@ -12,7 +12,7 @@ import { mark } from './startup-marks.js';
 import type { WatchMode } from './watch-mode.js';
 import { holdDirs } from '../sys/hold-dir.js';
 import { type Covered, coveredDirs } from './layers.js';
-import { refuseRemoteUpperWithoutFeatures } from './upper-features.js';
+import { refuseRemoteUpperWithoutFeatures, refuseUpperWithoutXattrs } from './upper-features.js';
 
 export type Transport = 'dev' | 'fuse-native';
 export const TRANSPORTS: readonly Transport[] = ['dev', 'fuse-native'];
@@ -55,6 +55,7 @@ function randomUuid(): string {
 function prepareLayers(cfg: OverlayConfig, warn = (line: string) => process.stderr.write(line + '\n')): OverlayConfig {
   let mounted = cfg;
   if (cfg.upperdir !== undefined && cfg.workdir !== undefined) {
+    refuseUpperWithoutXattrs(cfg.upperdir, cfg.workdir, new OverlayXattrs(cfg.userxattr));
     const fault = prepareWorkdir(cfg.workdir, cfg.volatile);
     if (fault === null) refuseRemoteUpperWithoutFeatures(cfg.upperdir, join(cfg.workdir, 'work'), new OverlayXattrs(cfg.userxattr));
     else {

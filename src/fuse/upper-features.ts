@@ -6,9 +6,11 @@
 // chmods and removals one by one. Probed in work/ once it is set up, as the kernel does.
 import { statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError, errnoNumber, errnoOf } from '../errors.js';
 import type { OverlayXattrs } from '../format/index.js';
 import { readDirents, removeXattr, rename2, setXattr } from '../sys/index.js';
+
+const EOPNOTSUPP = errnoNumber('EOPNOTSUPP');
 
 /** statfs f_type of filesystems the kernel treats as remote here: FUSE, NFS, CIFS, SMB2, 9p, Ceph. */
 const REMOTE_TYPES = new Set([0x65735546, 0x6969, 0xff534d42, 0xfe534d42, 0x01021997, 0x00c36400]);
@@ -43,5 +45,27 @@ export function refuseRemoteUpperWithoutFeatures(upperdir: string, work: string,
   }
   if (missing.length > 0) {
     throw new UsageError(`upperdir ${upperdir}: a remote upper filesystem without ${missing.join(', ')}: the kernel refuses it (upper fs missing required features)`, { code: 'EINVAL' });
+  }
+}
+
+/**
+ * Refuse (exit 2) an upper whose filesystem stores no xattrs of the overlay's namespace (ramfs;
+ * `user.*` on a filesystem without them, with `userxattr`): asked of `workdir` itself before
+ * anything is made in it, with an xattr removed at once (a probe on the upper root could leave it
+ * opaque). The kernel mounts such an upper with warnings and turns off what needs the xattrs
+ * (redirect_dir=nofollow, uuid=null, index and metacopy off) and fails what cannot do without them
+ * (a dir made over a whiteout: EIO); ovl-fuse has no such mode, and went on to fail at its first
+ * getxattr with exit 1.
+ */
+export function refuseUpperWithoutXattrs(upperdir: string, workdir: string, xattrs: OverlayXattrs): void {
+  try {
+    setXattr(workdir, xattrs.name('opaque'), '0');
+    removeXattr(workdir, xattrs.name('opaque'));
+  } catch (err) {
+    if (errnoOf(err) !== EOPNOTSUPP) return;
+    throw new UsageError(
+      `upperdir ${upperdir}: its filesystem stores no ${xattrs.name('opaque').replace(/opaque$/, '*')} xattrs (EOPNOTSUPP), which ovl-fuse needs (the kernel mounts it with redirect_dir, index, metacopy and uuid off)`,
+      { code: 'EOPNOTSUPP' },
+    );
   }
 }

@@ -192,3 +192,29 @@ t.test('an upper on a FUSE mount without RENAME_WHITEOUT (another ovl-fuse) is r
   await refusedByBoth(t, d.merged, opts, /^ovl-fuse: upperdir .*\/inner\/u: a remote upper filesystem without RENAME_WHITEOUT: the kernel refuses it \(upper fs missing required features\)$/);
   t.same(readdirSync(join(inner, 'w', 'work')), [], 'no probe left in work/');
 });
+
+// ramfs stores no xattrs. The kernel mounts it as an upper with warnings, turning off what needs
+// them; ovl-fuse has no such mode and went on to fail at its first getxattr, exit 1.
+t.test('an upper whose filesystem stores no overlay xattrs (ramfs) is refused with exit 2, one line, the workdir untouched', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-noxattr-');
+  const ram = join(d.root, 'ram');
+  mkdirSync(ram);
+  await execa('mount', ['-t', 'ramfs', 'ramfs', ram]);
+  d.track(ram);
+  for (const sub of ['u', 'w']) mkdirSync(join(ram, sub));
+  writeFileSync(join(d.lowers[0]!, 'a'), 'a');
+  const opts = `lowerdir=${d.lowers[0]},upperdir=${ram}/u,workdir=${ram}/w`;
+  const kernel = await execa('mount', ['-t', 'overlay', 'overlay', '-o', opts, d.merged], { reject: false });
+  t.equal(kernel.exitCode, 0, 'the kernel mounts it');
+  if (kernel.exitCode === 0) await umountSurely(d.merged);
+  rmSync(join(ram, 'w', 'work'), { recursive: true, force: true });
+  for (const transport of ['dev', 'fuse-native']) {
+    const r = await run(['-o', `${opts},transport=${transport}`, d.merged]);
+    if (isMounted(d.merged)) await umountSurely(d.merged);
+    t.equal(r.exitCode, 2, `${transport}: exit 2`);
+    t.match(r.stderr, new RegExp(`^ovl-fuse: upperdir ${ram}/u: its filesystem stores no trusted\\.overlay\\.\\* xattrs \\(EOPNOTSUPP\\)`), `${transport}: the reason, naming the upper`);
+    t.equal(r.stderr.trim().split('\n').length, 1, `${transport}: one line`);
+    t.same(readdirSync(join(ram, 'w')), [], `${transport}: nothing made in the workdir`);
+    t.notOk(isMounted(d.merged), `${transport}: nothing mounted`);
+  }
+});
