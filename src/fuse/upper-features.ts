@@ -4,11 +4,11 @@
 // required features"); a local one lacking them only gets warnings. Without this, ovl-fuse
 // mounted an upper on another FUSE overlay (ovl-fuse's own, fuse-overlayfs) and then failed its
 // chmods and removals one by one. Probed in work/ once it is set up, as the kernel does.
-import { statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, errnoNumber, errnoOf } from '../errors.js';
 import type { OverlayXattrs } from '../format/index.js';
-import { readDirents, removeXattr, rename2, setXattr } from '../sys/index.js';
+import { readDirents, removeXattr, removeXattrOf, rename2, setXattr } from '../sys/index.js';
 
 const EOPNOTSUPP = errnoNumber('EOPNOTSUPP');
 
@@ -58,14 +58,20 @@ export function refuseRemoteUpperWithoutFeatures(upperdir: string, work: string,
  * getxattr with exit 1.
  */
 export function refuseUpperWithoutXattrs(upperdir: string, workdir: string, xattrs: OverlayXattrs): void {
+  // On the dir itself, the path followed as the kernel follows it: a workdir given as
+  // /proc/PID/cwd is procfs's link, whose own xattrs are EOPNOTSUPP.
+  let fd = -1;
   try {
-    setXattr(workdir, xattrs.name('opaque'), '0');
-    removeXattr(workdir, xattrs.name('opaque'));
+    fd = openSync(workdir, constants.O_RDONLY | constants.O_DIRECTORY);
+    setXattr(fd, xattrs.name('opaque'), '0');
+    removeXattrOf(fd, xattrs.name('opaque'));
   } catch (err) {
     if (errnoOf(err) !== EOPNOTSUPP) return;
     throw new UsageError(
       `upperdir ${upperdir}: its filesystem stores no ${xattrs.name('opaque').replace(/opaque$/, '*')} xattrs (EOPNOTSUPP), which ovl-fuse needs (the kernel mounts it with redirect_dir, index, metacopy and uuid off)`,
       { code: 'EOPNOTSUPP' },
     );
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
 }
