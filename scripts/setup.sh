@@ -16,6 +16,7 @@ PACKAGES=(
   git                           # the client workload of the benchmark (git add, status, fsck)
   chromium                      # headless rendering checks of the --html reports
   strace                        # tests that see syscalls only a tracer sees (copy-up's fsync)
+  xfsprogs                      # an XFS with reflinks: a copy-up clones there, reading nothing
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

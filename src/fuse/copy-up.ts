@@ -23,7 +23,7 @@ import { objectKey } from './handles.js';
 import { type RealStat, type XattrTarget, fstatReal, getXattr, listLayerXattrs, lstatReal, lstatRealOrNull, mknod, removeXattrOf, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
 import { METACOPY_PLAIN } from '../format/index.js';
 import { truncateFd } from '../sys/offsets.js';
-import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, SEEK_SET, copyRange, linkFd, seek, setStatusFlags } from '../sys/space.js';
+import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, SEEK_SET, cloneFile, copyRange, linkFd, seek, setStatusFlags } from '../sys/space.js';
 import { errnoCodeOf } from '../errors.js';
 import { fail } from './errno.js';
 import { copyFileattr } from './fileattr-copy.js';
@@ -236,7 +236,7 @@ const COPY_CHUNK = 1 << 20;
  * across filesystems): the copy is emptied and the caller copies the plain way, as the kernel
  * falls back to filling holes.
  */
-function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolean, between: () => void, before: (offset: number, size: number) => void): boolean {
+function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolean, between: () => void, before?: (offset: number, size: number) => void): boolean {
   // What `between` throws ends the copy (its caller is being killed, the mount is gone): no plain
   // copy after it.
   let stopped = false;
@@ -260,7 +260,7 @@ function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolea
         }
       }
       stopped = true;
-      before(pos, Math.min(COPY_CHUNK, size - pos));
+      before?.(pos, Math.min(COPY_CHUNK, size - pos));
       stopped = false;
       const n = copyRange(fdIn, pos, fdOut, pos, Math.min(COPY_CHUNK, size - pos));
       if (n <= 0) break;
@@ -287,23 +287,39 @@ function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolea
  */
 function copyData(ovl: Overlay, fdIn: number, from: string, fromSt: RealStat, fdOut: number, size: number, dest: string): void {
   const synced = !ovl.cfg.volatile;
-  // A sync thread to take the fsync at the end, started now so that it runs by then.
-  if (synced && size >= SERVED_SYNC_BYTES) ovl.prepareSync();
-  // Between chunks, other requests of the mount are served (Overlay.duringCopy); before each, its
-  // data is read in where the page cache lacks it, serving them too (Overlay.loadCopyChunk).
+  // Blocks shared where the filesystem can (XFS, btrfs), as ovl_copy_up_file tries first: no data
+  // read, none written; else copied.
+  if (cloneFile(fdIn, fdOut, dest)) {
+    if (fromSt.size !== BigInt(size)) truncateFd(fdOut, size);
+  } else {
+    // A sync thread to take the fsync at the end, started now so that it runs by then.
+    if (synced && size >= SERVED_SYNC_BYTES) ovl.prepareSync();
+    copyBytes(ovl, fdIn, from, fromSt, fdOut, size, dest, synced);
+  }
+  if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) syncCopied(ovl, fdOut, dest, size);
+}
+
+/**
+ * copyData's copy of the bytes. Between chunks, other requests of the mount are served
+ * (Overlay.duringCopy); before each, a chunk the page cache lacks is read in by a read thread
+ * while they are served too (Overlay.copyReads).
+ */
+function copyBytes(ovl: Overlay, fdIn: number, from: string, fromSt: RealStat, fdOut: number, size: number, dest: string, synced: boolean): void {
   const between = ovl.duringCopy;
-  const before = (offset: number, n: number) => ovl.loadCopyChunk(fdIn, offset, n, size, from);
+  const reads = ovl.copyReads;
+  const sparse = fromSt.blocks * 512 < size;
+  reads?.begin(fdIn, Math.min(size, Number(fromSt.size)), sparse, from);
+  const before = reads === null ? undefined : reads.chunk;
   try {
-    if (fromSt.blocks * 512 >= size || !copySparse(fdIn, fdOut, size, synced, between, before)) {
+    if (!sparse || !copySparse(fdIn, fdOut, size, synced, between, before)) {
       copyFdData(fdIn, fdOut, from, size, dest, { writebackEvery: synced ? WRITEBACK_CHUNK : 0, between, before });
       // copy_file_range's chunks may run past `size` in a longer data file; a shorter one leaves
       // the rest a hole (ovl_set_size).
       if (fromSt.size !== BigInt(size)) truncateFd(fdOut, size);
     }
   } finally {
-    ovl.endCopyReads();
+    reads?.finish();
   }
-  if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) syncCopied(ovl, fdOut, dest, size);
 }
 
 /**

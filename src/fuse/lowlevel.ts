@@ -27,7 +27,6 @@ import type { NodeRec } from './node-table.js';
 import { xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
 import { current, dirSyncFd, handleSyncFd, syncDir, wantsWrite } from './ops-file.js';
 import { type FileattrKind, listMounts } from '../sys/index.js';
-import { rangeCached } from '../sys/read-cached.js';
 import { fileattrOnFd, mergedFileattr, setFileattrOnUpper, setMergedFileattr } from './fileattr.js';
 import type { Covered } from './layers.js';
 import { placeLayers } from './submounts.js';
@@ -81,15 +80,15 @@ export class OverlayFs implements LowLevelFs {
       const sync = session.syncServing.bind(session);
       this.ovl.syncCopy = (fd, path) => this.keepingRequest(() => sync(fd, path));
     }
-    if (session.readServing && session.finishCopyReads) {
-      const read = session.readServing.bind(session);
-      const finish = session.finishCopyReads.bind(session);
-      // Asked of the page cache here, without a request's state saved: nearly every chunk is there.
-      this.ovl.loadCopyChunk = (fd, offset, size, end, path) => {
-        if (!rangeCached(fd, offset, offset + size)) this.keepingRequest(() => read(fd, offset, size, end, path));
-      };
-      this.ovl.endCopyReads = () => {
-        if (session.copyReadsPending) this.keepingRequest(finish);
+    const reads = session.copyReads;
+    if (reads) {
+      // `ready` without a request's state saved: nearly every chunk is in memory.
+      this.ovl.copyReads = {
+        begin: reads.begin.bind(reads),
+        chunk: (offset, size) => {
+          if (!reads.ready(offset, size)) this.keepingRequest(() => reads.serve(offset, size));
+        },
+        finish: reads.finish.bind(reads),
       };
     }
     if (session.prepareSync) this.ovl.prepareSync = session.prepareSync.bind(session);

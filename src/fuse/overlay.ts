@@ -93,14 +93,15 @@ export class Overlay {
    */
   syncCopy: (fd: number, path: string) => void = fsyncFd;
   /**
-   * Before a copy-up copies `size` bytes of its lower file `fd` (`path`) at `offset` (of a copy
-   * that ends at `end`): where the page cache lacks some of them, the session reads them in (and
-   * more, up to `end`) while it serves other requests (Session.readServing), so that the copy does
-   * not wait for the disk with the whole mount. Nothing by default: the copy reads the disk itself.
+   * A copy-up's reads of its lower: begun before the copy, asked before each chunk (which, where
+   * the page cache lacks it, a read thread reads in while the session serves other requests:
+   * Session.copyReads), finished after it, even when it failed. Null: the copy reads the disk itself.
    */
-  loadCopyChunk: (fd: number, offset: number, size: number, end: number, path: string) => void = () => {};
-  /** A copy-up's data copy is over, or failed: what loadCopyChunk still reads for it is waited for. */
-  endCopyReads: () => void = () => {};
+  copyReads: {
+    begin(fd: number, end: number, sparse: boolean, path: string): void;
+    chunk(offset: number, size: number): void;
+    finish(): void;
+  } | null = null;
   /** A syncCopy will come (Session.prepareSync). Nothing by default. */
   prepareSync: () => void = () => {};
 

@@ -246,8 +246,10 @@ export function copyFdData(fdIn: number, fdOut: number, src: string, size = Infi
   const { writebackEvery = 0, between, before } = o;
   const chunk = writebackEvery > 0 ? writebackEvery : between ? BETWEEN_EVERY : 1 << 30;
   for (let done = 0; ; ) {
-    before?.(done, Math.min(chunk, size - done));
-    const n = checkUnless(c.copy_file_range(fdIn, null, fdOut, null, chunk, 0) as number, NO_KERNEL_COPY, 'copy_file_range', src);
+    // No further than `size`: data past it is not the copy's, and `before` was told of this much.
+    const len = Math.min(chunk, size - done);
+    before?.(done, len);
+    const n = checkUnless(c.copy_file_range(fdIn, null, fdOut, null, len, 0) as number, NO_KERNEL_COPY, 'copy_file_range', src);
     if (n === 0) return;
     if (n > 0) {
       done += n;
@@ -266,11 +268,12 @@ const BETWEEN_EVERY = 16 << 20;
 
 function copyByHand(fdIn: number, fdOut: number, src: string, dst: string, size: number, { between, before }: CopyOptions): void {
   const buf = Buffer.allocUnsafe(1 << 20);
-  for (let done = 0; ; ) {
-    before?.(done, Math.min(buf.length, size - done));
+  for (let done = 0; done < size; ) {
+    const len = Math.min(buf.length, size - done);
+    before?.(done, len);
     let r: number;
     try {
-      r = readSync(fdIn, buf, 0, buf.length, null);
+      r = readSync(fdIn, buf, 0, len, null);
     } catch (err) {
       return throwFsError(err, 'read', src);
     }

@@ -73,6 +73,9 @@ export const c = {
   write: libc.func('long write(int fd, const void *buf, size_t count)'),
   poll: libc.func('int poll(void *fds, unsigned long nfds, int timeout)'),
   ioctl: libc.func('int ioctl(int fd, unsigned long request, void *arg)'),
+  // FICLONE takes the source fd itself as its argument, not a pointer (./space.ts).
+  ioctl_int: libc.func('ioctl', 'int', ['int', 'unsigned long', 'long']),
+  posix_fadvise: libc.func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)'),
   // fanotify (./fanotify.ts): the lower-layer watcher of ovl-fuse.
   fanotify_init: libc.func('int fanotify_init(unsigned int flags, unsigned int event_f_flags)'),
   fanotify_mark: libc.func('int fanotify_mark(int fd, unsigned int flags, uint64_t mask, int dirfd, const char *path)'),

@@ -28,7 +28,8 @@ const RWF_NOWAIT = 8;
 export const PAGE = 4096;
 const EAGAIN = errnoNumber('EAGAIN');
 const EOPNOTSUPP = errnoNumber('EOPNOTSUPP');
-const ENOSYS = errnoNumber('ENOSYS');
+const EBADF = errnoNumber('EBADF');
+const EINVAL = errnoNumber('EINVAL');
 
 // One iovec, rebuilt only when the buffer changes (each loop reads into the same buffer).
 const iov = Buffer.alloc(16);
@@ -89,7 +90,10 @@ const SYS_CACHESTAT = 451;
 // nr_writeback, nr_evicted, nr_recently_evicted }, reused by every call.
 const range = Buffer.alloc(16);
 const stat = Buffer.alloc(40);
-/** False once the kernel has answered ENOSYS: no cachestat here, every range "cannot tell". */
+/**
+ * False once cachestat has failed for a reason of its own (ENOSYS before 6.5, EPERM from a
+ * seccomp filter): every range then "cannot tell", without a failing call each time.
+ */
 let haveCachestat = true;
 
 /**
@@ -98,8 +102,11 @@ let haveCachestat = true;
  * reading any: ~1 µs for 256 KiB here. False when some are missing, and when it cannot tell: a
  * kernel before 6.5, or a file whose data is not in its own page cache (a kernel overlay's file
  * counts none: its pages are its real file's). A copy-up asks before each chunk of its lower's
- * data (../fuse/copy-up.ts): copy_file_range of pages the cache lacks waits for the disk, and the
- * loop with it. A page evicted between the answer and the copy costs that one wait, no more.
+ * data (../fuse/session/copy-reads.ts): copy_file_range of pages the cache lacks waits for the
+ * disk, and the loop with it. A page still being read in (read-ahead in flight) counts as there,
+ * and a copy of it waits too: the copy-up keeps its own reads from reading ahead, and stops
+ * asking once a chunk was missing. A page evicted between the answer and the copy costs that one
+ * wait, no more.
  */
 export function rangeCached(fd: number, offset: number, end: number): boolean {
   if (end <= offset) return true;
@@ -107,9 +114,16 @@ export function rangeCached(fd: number, offset: number, end: number): boolean {
   range.writeBigUInt64LE(BigInt(offset), 0);
   range.writeBigUInt64LE(BigInt(end - offset), 8);
   if ((c.syscall_cachestat(SYS_CACHESTAT, fd, range, stat, 0) as number) < 0) {
-    if (lastErrno() === ENOSYS) haveCachestat = false;
+    // EBADF or EINVAL would be this call's own; anything else is the call's absence.
+    const errno = lastErrno();
+    if (errno !== EBADF && errno !== EINVAL) haveCachestat = false;
     return false;
   }
   const pages = Math.ceil(end / PAGE) - Math.floor(offset / PAGE);
   return Number(stat.readBigUInt64LE(0)) >= pages;
+}
+
+/** Whether rangeCached can answer here (cachestat has not failed for want of the call). */
+export function canAskCache(): boolean {
+  return haveCachestat;
 }

@@ -1,9 +1,10 @@
 // File space and unnamed files on real fds: fallocate(2) in every mode, lseek(2) SEEK_DATA/
-// SEEK_HOLE, copy_file_range(2) at explicit offsets, and linking an O_TMPFILE fd to a name.
+// SEEK_HOLE, copy_file_range(2) at explicit offsets, a whole file's clone, read advice, and
+// linking an O_TMPFILE fd to a name.
 // Node has none of these beyond plain lseek; results and errnos are the real filesystem's.
 import { errnoNumber } from '../errors.js';
-import { check, checkUnless } from './call.js';
-import { AT_EMPTY_PATH, AT_FDCWD, c } from './libc.js';
+import { check, checkUnless, throwErrno } from './call.js';
+import { AT_EMPTY_PATH, AT_FDCWD, c, lastErrno } from './libc.js';
 
 // fallocate modes (linux/falloc.h).
 export const FALLOC_FL_KEEP_SIZE = 0x01;
@@ -75,4 +76,31 @@ export function linkFd(fd: number, path: string): void {
   check(c.linkat(AT_FDCWD, `/proc/self/fd/${fd}`, AT_FDCWD, path, AT_SYMLINK_FOLLOW) as number, 'linkat', path);
   // The ENOENT was the refusal, not a missing dir on the way (which /proc would have met too).
   emptyPathLinks = false;
+}
+
+const FICLONE = 0x40049409;
+/** What FICLONE answers where the two files cannot share their blocks: that is no failure. */
+const NO_CLONE = new Set(['EOPNOTSUPP', 'ENOTTY', 'EXDEV', 'EINVAL', 'EBADF', 'ENOSYS', 'EPERM'].map(errnoNumber));
+
+/**
+ * Make `fdOut` share all of `fdIn`'s blocks (ioctl FICLONE: XFS, btrfs and others with reflinks,
+ * both files on one filesystem), as the kernel's overlay first tries at copy-up
+ * (vfs_clone_file_range): no data is read. False where the filesystem cannot (ext4, tmpfs, two
+ * filesystems); another failure (EIO, ENOSPC) is thrown, naming `path`.
+ */
+export function cloneFile(fdIn: number, fdOut: number, path: string): boolean {
+  if ((c.ioctl_int(fdOut, FICLONE, fdIn) as number) === 0) return true;
+  const errno = lastErrno();
+  if (NO_CLONE.has(errno)) return false;
+  return throwErrno('ioctl FICLONE', path, { errno });
+}
+
+const POSIX_FADV_RANDOM = 1;
+
+/**
+ * Tell the kernel `fd` is read at random (posix_fadvise RANDOM): its reads read no more than they
+ * ask, nothing ahead. Advice: a refusal changes nothing.
+ */
+export function adviseRandom(fd: number): void {
+  c.posix_fadvise(fd, 0n, 0n, POSIX_FADV_RANDOM);
 }

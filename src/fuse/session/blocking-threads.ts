@@ -108,7 +108,7 @@ const SIZE = 8;
 const FSYNC = 0;
 const FDATASYNC = 1;
 const READ = 2;
-/** A read into the page cache alone goes in steps this size (a copy-up's volatile chunk is 16 MiB). */
+/** A read into the page cache alone (a copy-up's window of 8 MiB or more) goes in steps this size. */
 const WARM_STEP = 1 << 20;
 const FREE = 0;
 const FULL = 1;

@@ -11,7 +11,7 @@ import { BlockingThreads, type ThreadBudget } from './blocking-threads.js';
 import { OvlError, errnoName, errnoNumber, errnoOf } from '../../errors.js';
 import { closeFd, dupFd, eventFd, fdatasyncFd, fsyncFd, readEventFd } from '../../sys/fd.js';
 import { fstatReal } from '../../sys/real-stat.js';
-import { NOWAIT_REFUSED, PAGE, readCached } from '../../sys/read-cached.js';
+import { CopyReads, type Window } from './copy-reads.js';
 
 const ENODEV = errnoNumber('ENODEV');
 
@@ -30,8 +30,6 @@ export const LISTING_WAIT_MS = 200;
 
 /** How long a READ waits in the queue for a busy read thread before another starts (BlockingThreads' patience). */
 const READ_PATIENCE_MS = 20;
-/** How much of a copy-up's cold lower a read thread reads in at once (readServing). */
-const COPY_READ_WINDOW = 8 << 20;
 /** Read threads of all read queues together, at most (a thread is ~9 MB). */
 const READ_THREADS = 8;
 
@@ -56,10 +54,8 @@ export class DevSession implements Session {
   private doorbell: number | undefined;
   private doorbellPoll: PollSet | undefined;
   private doorbellOnly: PollSet | undefined;
-  /** readServing's one page for asking whether the filesystem reads without waiting. */
-  private probe: Buffer | undefined;
-  /** The window of a copy-up's lower file a read thread reads ahead (readServing), if any. */
-  private ahead: { fd: number; from: number; to: number } | null = null;
+  /** Bells of copy-up reads no one waits for now (a window read ahead for a copy that ended): closed once rung. */
+  private abandoned: number[] = [];
 
   constructor(
     private devFd: number,
@@ -133,9 +129,13 @@ export class DevSession implements Session {
     return wait;
   }
 
-  /** Start a read thread where a READ has waited long enough for busy ones (BlockingThreads.tend). */
+  /**
+   * Start a read thread where a READ has waited long enough for busy ones (BlockingThreads.tend);
+   * close the bells of abandoned copy-up reads that have rung.
+   */
   tendReads(): void {
     for (const reads of this.reads.values()) reads.tend();
+    if (this.abandoned.length > 0) this.abandoned = this.abandoned.filter((bell) => !rungAndClosed(bell));
   }
 
   /** A large copy-up has begun: its syncServing should find a sync thread running. */
@@ -163,72 +163,31 @@ export class DevSession implements Session {
   }
 
   /**
-   * Bring `size` bytes of a copy-up's lower file `fd` at `offset` into the page cache while the
-   * mount is served, when it lacks some of them (the core asked rangeCached first): a read thread
-   * of the file's filesystem reads them and rings the doorbell, and this thread answers what
-   * comes meanwhile, as syncServing does, so that copy_file_range then copies from memory (it read
-   * a stalled lower disk on the loop and held the whole mount: a write open of a cold file was
-   * enough). A window of COPY_READ_WINDOW is read at once, and the next window of the copy (up to
-   * `end`) is handed to the thread as soon as this one is in, so that the disk reads it while the
-   * loop copies this one (read and copied in turn, a cold 256 MiB copy-up took ~1.6× as long as
-   * the loop's own copy_file_range, which the kernel reads ahead for). Left to the copy itself
-   * (returns at once) when the filesystem cannot read without waiting (RWF_NOWAIT refused: tmpfs,
-   * a kernel overlay, FUSE: as their READs are), when no read thread runs or can start, or no fd
-   * is to be had. Throws the read's error (EIO of a failing disk), or what `meanwhile` threw once
-   * the read has ended: a read from a disk is not interruptible, nor is the kernel overlay's at
-   * copy-up. finishCopyReads must follow the copy.
+   * A copy-up's reads of its lower (copy-reads.ts): a chunk the page cache lacks is read in by a
+   * read thread of the lower's filesystem, window by window, while this thread serves the mount.
    */
-  readServing(fd: number, offset: number, size: number, end: number, path: string): void {
-    if (this.meanwhile === undefined) return;
-    const ahead = this.ahead;
-    this.ahead = null;
-    let from: number;
-    if (ahead !== null && ahead.fd === fd && offset >= ahead.from && offset + size <= ahead.to) {
-      this.serveUntilRung(this.bell(), 'read', path);
-      from = ahead.to;
-    } else {
-      // One read is out at most: the doorbell's count is then its alone.
-      if (ahead !== null) this.serveUntilRung(this.bell(), 'read', path);
-      const probe = (this.probe ??= Buffer.allocUnsafe(PAGE));
-      if (readCached(fd, probe, 0, Math.min(PAGE, size), offset) === NOWAIT_REFUSED) return;
-      const to = Math.min(end, offset + Math.max(size, COPY_READ_WINDOW));
-      if (!this.readForCopy(fd, offset, to)) return;
-      this.serveUntilRung(this.bell(), 'read', path);
-      from = to;
-    }
-    const to = Math.min(end, from + COPY_READ_WINDOW);
-    if (from < to && this.readForCopy(fd, from, to)) this.ahead = { fd, from, to };
-  }
+  readonly copyReads = new CopyReads({
+    readWindow: (fd, from, to) => this.readWindow(fd, from, to),
+    waitWindow: (w, path) => this.serveUntilRung(w.bell, 'read', path, true),
+    abandon: (w) => this.abandoned.push(w.bell),
+  });
 
-  /**
-   * A copy-up's copy is over (or failed): a window still being read ahead for it is waited for
-   * (serving meanwhile), so that the doorbell is free; its error is not the copy's concern now.
-   */
-  finishCopyReads(): void {
-    if (this.ahead === null) return;
-    this.ahead = null;
-    try {
-      this.serveUntilRung(this.bell(), 'read', '');
-    } catch {
-      // a read error of data the copy no longer needs, or a caller killed meanwhile: the copy has
-      // ended either way
-    }
-  }
-
-  /** Whether a window is being read ahead for a copy-up (finishCopyReads has something to do). */
-  get copyReadsPending(): boolean {
-    return this.ahead !== null;
-  }
-
-  /** Hand the read of [from, to) of `fd` into the page cache to its filesystem's read queue. */
-  private readForCopy(fd: number, from: number, to: number): boolean {
+  /** Hand the read of [from, to) of `fd` into the page cache to its filesystem's read queue, with a bell of its own. */
+  private readWindow(fd: number, from: number, to: number): Window | null {
     const reads = this.readsOf(fd);
-    if (reads === null) return false;
+    if (reads === null) return null;
     const given = this.dupOrNot(fd);
-    if (given < 0) return false;
-    if (reads.run({ read: true, unique: 0, fd: given, offset: from, size: to - from, wake: this.bell() })) return true;
+    if (given < 0) return null;
+    let bell = -1;
+    try {
+      bell = eventFd();
+      if (reads.run({ read: true, unique: 0, fd: given, offset: from, size: to - from, wake: bell })) return { from, to, bell };
+    } catch {
+      // no eventfd to be had (EMFILE): read in place
+    }
     closeFd(given);
-    return false;
+    if (bell >= 0) closeFd(bell);
+    return null;
   }
 
   private bell(): number {
@@ -239,9 +198,10 @@ export class DevSession implements Session {
    * Serve what comes meanwhile (Session.meanwhile) until a thread rings `bell` with its call's
    * errno + 1, then throw that call's error (`call` on `path`), or what `meanwhile` threw.
    */
-  private serveUntilRung(bell: number, call: string, path: string): void {
-    const poll = (this.doorbellPoll ??= new PollSet([this.devFd, bell]));
-    const doorbellOnly = (this.doorbellOnly ??= new PollSet([bell]));
+  private serveUntilRung(bell: number, call: string, path: string, abandonable = false): void {
+    const own = bell === this.doorbell;
+    const poll = own ? (this.doorbellPoll ??= new PollSet([this.devFd, bell])) : new PollSet([this.devFd, bell]);
+    const doorbellOnly = own ? (this.doorbellOnly ??= new PollSet([bell])) : new PollSet([bell]);
     let failure: unknown = null;
     // Whether Meanwhile reads /dev/fuse: not once the device is gone (it polls readable for ever)
     // nor while the requests it keeps are at their limit (it reads nothing more until this ends).
@@ -255,6 +215,7 @@ export class DevSession implements Session {
       this.tendReads();
       const rung = readEventFd(bell);
       if (rung !== 0) {
+        if (!own) closeFd(bell);
         if (failure !== null) throw failure;
         if (rung > 1) throw new OvlError(errnoName(rung - 1), call, { path });
         return;
@@ -263,6 +224,11 @@ export class DevSession implements Session {
       try {
         reading = this.meanwhile!();
       } catch (err) {
+        // A read into the page cache is left to end alone: its bell is closed once rung.
+        if (abandonable) {
+          this.abandoned.push(bell);
+          throw err;
+        }
         // EINTR (the caller is being killed) comes once; serving goes on. ENODEV: nothing to serve.
         failure ??= err;
         if (errnoOf(err) === ENODEV) reading = false;
@@ -270,7 +236,10 @@ export class DevSession implements Session {
     }
   }
 
-  /** The session is over: threads end once their calls have (QUIT), the doorbell is closed. */
+  /**
+   * The session is over: threads end once their calls have (QUIT), the doorbell is closed (the
+   * bells of abandoned copy-up reads are not: a thread still reading would write to them).
+   */
   close(): void {
     try {
       this.syncs.close();
@@ -331,4 +300,14 @@ export class DevSession implements Session {
     this.watched.push({ fd, onReadable });
     this.watchGeneration++;
   }
+}
+
+/**
+ * Close `bell` if its thread has rung it: true. Until then it stays open, whatever else ends: the
+ * thread still writes to it, and a number closed early could by then be another file's.
+ */
+function rungAndClosed(bell: number): boolean {
+  if (readEventFd(bell) === 0) return false;
+  closeFd(bell);
+  return true;
 }

@@ -183,17 +183,17 @@ export interface Session {
    */
   syncServing?(fd: number, path: string): void;
   /**
-   * Bring `size` bytes of a long request's own fd (a copy-up's lower file; `path` names it in
-   * errors) at `offset` into the page cache, which lacks some of them, while the requests that
-   * come meanwhile are served as by `meanwhile`, and start reading what follows, up to `end` (the
-   * copy's), for the next call; throws the read's error, or what `meanwhile` threw once the read
-   * has ended. Absent, or unable to: returns, and the copy reads the disk itself.
+   * A copy-up's reads of its lower (session/copy-reads.ts): `begin` a copy, ask `ready` before
+   * each chunk, and where it says no, `serve` (which serves other requests while a read thread
+   * reads the chunk in, and throws the read's error, or EINTR/ENODEV from serving); `finish` at
+   * the copy's end, even a failed one. Absent: the copy reads the disk itself.
    */
-  readServing?(fd: number, offset: number, size: number, end: number, path: string): void;
-  /** The copy readServing read for is over: wait for what is still being read for it (serving meanwhile). */
-  finishCopyReads?(): void;
-  /** Whether finishCopyReads has something to wait for. */
-  readonly copyReadsPending?: boolean;
+  readonly copyReads?: {
+    begin(fd: number, end: number, sparse: boolean, path: string): void;
+    ready(offset: number, size: number): boolean;
+    serve(offset: number, size: number): void;
+    finish(): void;
+  };
   /** A syncServing will come: get ready for it (start a sync thread, which takes ~20 ms). */
   prepareSync?(): void;
   /** The kernel granted these FUSE_* init flags (e.g. to know whether READDIRPLUS or passthrough is on). */
