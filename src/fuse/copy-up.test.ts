@@ -3,9 +3,10 @@
 // impure mark and kept times, and nothing left in the work dir; with the O_TMPFILE copy and with
 // the named temp file an upper without O_TMPFILE gets.
 import {
-  appendFileSync, chownSync, chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, readdirSync, readFileSync, readSync,
+  appendFileSync, chownSync, chmodSync, closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, readdirSync, readFileSync, readSync,
   writeFileSync, writeSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { resolveMountOptions } from '../format/index.js';
@@ -199,4 +200,26 @@ t.test('a synced copy starts writeback chunk by chunk before its one fsync; a vo
     t.same(calls, expected, mode);
     t.ok(readFileSync(join(d.upper, 'big')).equals(data), `${mode}: the copy has every byte`);
   }
+});
+
+t.test('on a filesystem with reflinks (XFS) a copy-up clones the file: FICLONE, no copy, no fsync, as ovl_copy_up_file', { skip: existsSync('/usr/sbin/mkfs.xfs') || existsSync('/sbin/mkfs.xfs') ? false : 'no mkfs.xfs (xfsprogs)' }, async (t) => {
+  // The kernel tries vfs_clone_file_range first and, when all of it is cloned, skips its fsync.
+  const d = layerDirs(t, 1, 'ovlkit-copyup-xfs-');
+  const img = join(d.root, 'xfs.img');
+  execFileSync('truncate', ['-s', '300M', img]);
+  execFileSync('mkfs.xfs', ['-q', '-m', 'reflink=1', img]);
+  const xfs = join(d.root, 'xfs');
+  mkdirSync(xfs);
+  execFileSync('mount', ['-o', 'loop', img, xfs]);
+  d.track(xfs);
+  for (const sub of ['l', 'u', 'w']) mkdirSync(join(xfs, sub));
+  [d.lowers[0], d.upper, d.work] = ['l', 'u', 'w'].map((s) => join(xfs, s)) as [string, string, string];
+  const data = Buffer.alloc((8 << 20) + 5, 'x');
+  writeFileSync(join(d.lowers[0]!, 'f'), data);
+  prepareWorkdir(d.work);
+  const ovl = new Overlay(resolveMountOptions(kernelOptions(d)), 'never', () => ({ uid: 0, gid: 0 }));
+  const calls = await syscallsDuring(t, ['ioctl', 'copy_file_range', 'fsync', 'linkat'], () => void copyUp(ovl, '/f'));
+  t.notOk(calls.includes('copy_file_range'), `no copy_file_range: ${calls.join(' ')}`);
+  t.notOk(calls.includes('fsync'), 'no fsync');
+  t.ok(readFileSync(join(d.upper, 'f')).equals(data), 'every byte');
 });

@@ -288,14 +288,14 @@ function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolea
 function copyData(ovl: Overlay, fdIn: number, from: string, fromSt: RealStat, fdOut: number, size: number, dest: string): void {
   const synced = !ovl.cfg.volatile;
   // Blocks shared where the filesystem can (XFS, btrfs), as ovl_copy_up_file tries first: no data
-  // read, none written; else copied.
-  if (cloneFile(fdIn, fdOut, dest)) {
+  // read, none written, and no fsync after it (the kernel's clone skips its vfs_fsync too).
+  if (cloneFile(fdIn, fdOut, from)) {
     if (fromSt.size !== BigInt(size)) truncateFd(fdOut, size);
-  } else {
-    // A sync thread to take the fsync at the end, started now so that it runs by then.
-    if (synced && size >= SERVED_SYNC_BYTES) ovl.prepareSync();
-    copyBytes(ovl, fdIn, from, fromSt, fdOut, size, dest, synced);
+    return;
   }
+  // A sync thread to take the fsync at the end, started now so that it runs by then.
+  if (synced && size >= SERVED_SYNC_BYTES) ovl.prepareSync();
+  copyBytes(ovl, fdIn, from, fromSt, fdOut, size, dest, synced);
   if (!ovl.cfg.volatile && !ovl.cfg.fsyncStrict) syncCopied(ovl, fdOut, dest, size);
 }
 
@@ -308,10 +308,16 @@ function copyBytes(ovl: Overlay, fdIn: number, from: string, fromSt: RealStat, f
   const between = ovl.duringCopy;
   const reads = ovl.copyReads;
   const sparse = fromSt.blocks * 512 < size;
-  reads?.begin(fdIn, Math.min(size, Number(fromSt.size)), sparse, from);
+  const end = Math.min(size, Number(fromSt.size));
+  reads?.begin(fdIn, end, sparse, from);
   const before = reads === null ? undefined : reads.chunk;
   try {
     if (!sparse || !copySparse(fdIn, fdOut, size, synced, between, before)) {
+      if (sparse && reads !== null) {
+        // The plain copy after a sparse one gave up (between filesystems) reads ahead again.
+        reads.finish();
+        reads.begin(fdIn, end, false, from);
+      }
       copyFdData(fdIn, fdOut, from, size, dest, { writebackEvery: synced ? WRITEBACK_CHUNK : 0, between, before });
       // copy_file_range's chunks may run past `size` in a longer data file; a shorter one leaves
       // the rest a hole (ovl_set_size).

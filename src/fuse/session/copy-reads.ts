@@ -13,7 +13,8 @@
 // first window the loop read most of a cold file itself, and a disk that stalled mid-copy held the
 // mount). So while hot, a chunk's pages are also asked whether they are being read (a read
 // without waiting of one page each 128 KiB: noneInFlight), and once cold only the thread's
-// finished windows count. The thread reads through its own open of the file, which reads ahead;
+// finished windows count (a sparse copy's are a chunk each: SEEK_DATA may jump over the rest).
+// The thread reads through its own open of the file, which reads ahead;
 // the copy's fd is advised random (its own misses read no more than they ask). Left: a read-ahead
 // window in flight that lies wholly between two asked pages (under 128 KiB) is not seen.
 import { constants, openSync } from 'node:fs';
@@ -66,7 +67,7 @@ export class CopyReads {
 
   /**
    * A copy of `fd` (`path`) up to `end` (its data's size) begins. `sparse`: it goes by SEEK_DATA,
-   * jumping over holes, so nothing is read ahead of a chunk.
+   * jumping over holes, so windows are a chunk each, not 8 MiB.
    */
   begin(fd: number, end: number, sparse: boolean, path: string): void {
     this.end = end;
@@ -100,7 +101,14 @@ export class CopyReads {
     const last = Math.floor((upTo - 1) / PAGE) * PAGE;
     try {
       for (let at = Math.floor(offset / PAGE) * PAGE; ; at = Math.min(at + PROBE_EVERY, last)) {
-        if (readCached(this.fd, this.probe, 0, PAGE, at) === NOT_CACHED) return false;
+        const got = readCached(this.fd, this.probe, 0, PAGE, at);
+        if (got === NOT_CACHED) return false;
+        // A filesystem that cannot read without waiting (tmpfs, a kernel overlay) is copied in
+        // place, as its READs are: no more asking for this copy.
+        if (got === NOWAIT_REFUSED) {
+          this.mode = 'off';
+          return true;
+        }
         if (at === last) return true;
       }
     } catch {
@@ -126,7 +134,9 @@ export class CopyReads {
       this.host.waitWindow(w, this.path);
       [this.readyFrom, this.readyTo] = [w.from, w.to];
     }
-    if (!this.sparse && this.readyTo < this.end) this.ahead = this.host.readWindow(this.own, this.readyTo, Math.min(this.end, this.readyTo + span));
+    // A sparse copy's next chunk may be far on (SEEK_DATA): the one read ahead is the chunk's size,
+    // abandoned if the copy jumps past it.
+    if (this.readyTo < this.end) this.ahead = this.host.readWindow(this.own, this.readyTo, Math.min(this.end, this.readyTo + span));
   }
 
   /** The copy is over, or failed: a window still being read is left to end alone. */

@@ -30,6 +30,8 @@ export const LISTING_WAIT_MS = 200;
 
 /** How long a READ waits in the queue for a busy read thread before another starts (BlockingThreads' patience). */
 const READ_PATIENCE_MS = 20;
+/** How often the loop looks for rung bells of abandoned copy-up reads while any are out. */
+const ABANDONED_WAIT_MS = 1000;
 /** Read threads of all read queues together, at most (a thread is ~9 MB). */
 const READ_THREADS = 8;
 
@@ -119,9 +121,12 @@ export class DevSession implements Session {
     return reads;
   }
 
-  /** How long the loop may wait for requests before tendReads (-1: as long as it likes). */
+  /**
+   * How long the loop may wait for requests before tendReads (-1: as long as it likes); while
+   * abandoned copy-up reads are out, a second, so that their bells are closed without a request.
+   */
   readsWaitMs(): number {
-    let wait = -1;
+    let wait = this.abandoned.length > 0 ? ABANDONED_WAIT_MS : -1;
     for (const reads of this.reads.values()) {
       const w = reads.waitMs();
       if (w >= 0 && (wait < 0 || w < wait)) wait = w;
