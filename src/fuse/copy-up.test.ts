@@ -3,16 +3,16 @@
 // impure mark and kept times, and nothing left in the work dir; with the O_TMPFILE copy and with
 // the named temp file an upper without O_TMPFILE gets.
 import {
-  appendFileSync, chownSync, chmodSync, closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, readdirSync, readFileSync, readSync,
+  appendFileSync, chownSync, chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, readdirSync, readFileSync, readSync,
   writeFileSync, writeSync,
 } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { resolveMountOptions } from '../format/index.js';
 import { getXattr, listXattrs, setTimes, setXattr, timeFromNs } from '../sys/index.js';
 import { type LayerDirs, kernelOptions, layerDirs, mountKernel } from '../../test/helpers/layers.js';
 import { syscallsDuring } from '../../test/helpers/strace.js';
+import { noXfs, xfsLayersAt } from '../../test/helpers/scratch-fs.js';
 import { O_LARGEFILE } from '../sys/space.js';
 import { copyUp, copyUpOpen } from './copy-up.js';
 import { rememberChild } from './lookup.js';
@@ -202,18 +202,10 @@ t.test('a synced copy starts writeback chunk by chunk before its one fsync; a vo
   }
 });
 
-t.test('on a filesystem with reflinks (XFS) a copy-up clones the file: FICLONE, no copy, no fsync, as ovl_copy_up_file', { skip: existsSync('/usr/sbin/mkfs.xfs') || existsSync('/sbin/mkfs.xfs') ? false : 'no mkfs.xfs (xfsprogs)' }, async (t) => {
+t.test('on a filesystem with reflinks (XFS) a copy-up clones the file: FICLONE, no copy, no fsync, as ovl_copy_up_file', { skip: noXfs }, async (t) => {
   // The kernel tries vfs_clone_file_range first and, when all of it is cloned, skips its fsync.
   const d = layerDirs(t, 1, 'ovlkit-copyup-xfs-');
-  const img = join(d.root, 'xfs.img');
-  execFileSync('truncate', ['-s', '300M', img]);
-  execFileSync('mkfs.xfs', ['-q', '-m', 'reflink=1', img]);
-  const xfs = join(d.root, 'xfs');
-  mkdirSync(xfs);
-  execFileSync('mount', ['-o', 'loop', img, xfs]);
-  d.track(xfs);
-  for (const sub of ['l', 'u', 'w']) mkdirSync(join(xfs, sub));
-  [d.lowers[0], d.upper, d.work] = ['l', 'u', 'w'].map((s) => join(xfs, s)) as [string, string, string];
+  xfsLayersAt(d, join(d.root, 'xfs'), '300M');
   const data = Buffer.alloc((8 << 20) + 5, 'x');
   writeFileSync(join(d.lowers[0]!, 'f'), data);
   prepareWorkdir(d.work);

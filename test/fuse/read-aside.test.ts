@@ -4,7 +4,7 @@
 // overlay answers them at once. Now the loop asks the page cache first (RWF_NOWAIT) and hands a
 // READ it cannot answer so to a read thread, which answers it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -13,7 +13,7 @@ import { mountFuse } from '../helpers/fuse.js';
 import { inDataRead, inPread } from '../helpers/in-syscall.js';
 import { layerDirs } from '../helpers/layers.js';
 import { bounded, othersAnswered } from '../helpers/others-answered.js';
-import { type StallableDisk, ext4At, stallableExt4At } from '../helpers/scratch-fs.js';
+import { type StallableDisk, ext4At, noXfs, stallableExt4At, xfsLayersAt } from '../helpers/scratch-fs.js';
 
 /** Bytes no two offsets of a file share in a row (a read at the wrong offset shows). */
 function pattern(size: number, seed: number): Buffer {
@@ -372,21 +372,14 @@ t.test('a writer killed while its copy-up waits for a stalled disk is gone at on
   t.equal((await append(join(d.merged, 'big1'))).exitCode, 0, 'a copy-up of it again');
 });
 
-t.test('on XFS a cold copy-up reads none of its data (it clones)', { skip: existsSync('/usr/sbin/mkfs.xfs') || existsSync('/sbin/mkfs.xfs') ? false : 'no mkfs.xfs (xfsprogs)' }, async (t) => {
+t.test('on XFS a cold copy-up reads none of its data (it clones)', { skip: noXfs }, async (t) => {
   // A review found 704cd29's read threads reading all of a cold 1 GiB file (1409 ms) that
   // copy_file_range had cloned in 76 ms. (Before 704cd29 this passed too: copy_file_range cloned.
   // That the copy-up now asks FICLONE itself, and skips the fsync as the kernel does, is
   // src/fuse/copy-up.test.ts's.)
   const d = layerDirs(t, 1);
-  const img = join(d.root, 'xfs.img');
-  execFileSync('truncate', ['-s', '512M', img]);
-  execFileSync('mkfs.xfs', ['-q', '-m', 'reflink=1', img]);
   const xfs = join(d.root, 'xfs');
-  mkdirSync(xfs);
-  execFileSync('mount', ['-o', 'loop', img, xfs]);
-  d.track(xfs);
-  for (const sub of ['l', 'u', 'w']) mkdirSync(join(xfs, sub));
-  [d.lowers[0], d.upper, d.work] = ['l', 'u', 'w'].map((s) => join(xfs, s)) as [string, string, string];
+  xfsLayersAt(d, xfs, '512M');
   const data = pattern(64 << 20, 11);
   writeFileSync(join(d.lowers[0]!, 'f'), data);
   execFileSync('sync', ['-f', xfs]);

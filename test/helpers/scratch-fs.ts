@@ -5,7 +5,7 @@
 // Each is mounted with mount(8), as a user would make it. (A bare temp dir with a tmpfs, for
 // tests without layers: test/helpers/scratch.ts.)
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isMounted, umountSurely } from '../../src/sys/index.js';
@@ -20,6 +20,23 @@ function mountAt(d: ScratchTree, at: string, args: string[]): string {
   d.track(at);
   execFileSync('mount', [...args, at]);
   return at;
+}
+
+/** Why a test needing an XFS skips (no xfsprogs here), or false. */
+export const noXfs: string | false = existsSync('/usr/sbin/mkfs.xfs') || existsSync('/sbin/mkfs.xfs') ? false : 'no mkfs.xfs (xfsprogs)';
+
+/**
+ * A new XFS with reflinks of `size` on `at` (an image on a loop device), holding dirs l, u and w
+ * made the layers of `d` (lower, upper, work): one filesystem where copy_file_range and FICLONE
+ * share blocks.
+ */
+export function xfsLayersAt(d: ScratchTree & { lowers: string[]; upper: string; work: string }, at: string, size: string): void {
+  const img = `${at}.img`;
+  execFileSync('truncate', ['-s', size, img]);
+  execFileSync('mkfs.xfs', ['-q', '-m', 'reflink=1', img]);
+  mountAt(d, at, ['-o', 'loop', img]);
+  for (const sub of ['l', 'u', 'w']) mkdirSync(join(at, sub));
+  [d.lowers[0], d.upper, d.work] = ['l', 'u', 'w'].map((s) => join(at, s)) as [string, string, string];
 }
 
 /** A new ext4 of `size` (truncate's units: '8M') on `at`, from the image `img` on a loop device; `inodes` as mkfs.ext4 -N. */
