@@ -14,9 +14,10 @@
 // mount). So while hot, a chunk's pages are also asked whether they are being read (a read
 // without waiting of one page each 128 KiB: noneInFlight), and once cold only the thread's
 // finished windows count (a sparse copy's are a chunk each: SEEK_DATA may jump over the rest).
-// The thread reads through its own open of the file, which reads ahead;
-// the copy's fd is advised random (its own misses read no more than they ask). Left: a read-ahead
-// window in flight that lies wholly between two asked pages (under 128 KiB) is not seen.
+// The thread reads through its own open of the file, which reads ahead; the copy's fd is advised
+// random, so that its own misses read no more than they ask (its asynchronous read-ahead at a
+// page another reader marked still runs: the probes are for that). Left: a read-ahead window in
+// flight that lies wholly between two asked pages (under 128 KiB) is not seen.
 import { constants, openSync } from 'node:fs';
 import { closeFd } from '../../sys/fd.js';
 import { NOT_CACHED, NOWAIT_REFUSED, PAGE, canAskCache, rangeCached, readCached } from '../../sys/read-cached.js';
@@ -75,7 +76,7 @@ export class CopyReads {
     this.path = path;
     this.fd = fd;
     this.mode = canAskCache() ? 'hot' : 'off';
-    // Its reads must start no read-ahead the copy could then take for data in memory.
+    // A miss of its own reads only what it asks (see the header).
     if (this.mode === 'hot') adviseRandom(fd);
   }
 

@@ -179,6 +179,8 @@ export class DevSession implements Session {
 
   /** Hand the read of [from, to) of `fd` into the page cache to its filesystem's read queue, with a bell of its own. */
   private readWindow(fd: number, from: number, to: number): Window | null {
+    // Nothing to serve while it is read (no loop has set meanwhile): the copy reads in place.
+    if (this.meanwhile === undefined) return null;
     const reads = this.readsOf(fd);
     if (reads === null) return null;
     const given = this.dupOrNot(fd);
