@@ -104,9 +104,9 @@ let haveCachestat = true;
  * counts none: its pages are its real file's). A copy-up asks before each chunk of its lower's
  * data (../fuse/session/copy-reads.ts): copy_file_range of pages the cache lacks waits for the
  * disk, and the loop with it. A page still being read in (read-ahead in flight) counts as there,
- * and a copy of it waits too: the copy-up keeps its own reads from reading ahead, and stops
- * asking once a chunk was missing. A page evicted between the answer and the copy costs that one
- * wait, no more.
+ * and a copy of it waits too: the copy-up also reads a page in each 128 KiB without waiting, which
+ * refuses such a page, and once a chunk was missing trusts only what its read thread has finished
+ * reading. A page evicted between the answer and the copy costs that one wait, no more.
  */
 export function rangeCached(fd: number, offset: number, end: number): boolean {
   if (end <= offset) return true;

@@ -98,8 +98,10 @@ export function cloneFile(fdIn: number, fdOut: number, path: string): boolean {
 const POSIX_FADV_RANDOM = 1;
 
 /**
- * Tell the kernel `fd` is read at random (posix_fadvise RANDOM): its reads read no more than they
- * ask, nothing ahead. Advice: a refusal changes nothing.
+ * Tell the kernel `fd` is read at random (posix_fadvise RANDOM): a read of pages the cache lacks
+ * reads no more than it asks. Not all read-ahead stops: a read of a page another reader's
+ * read-ahead marked still starts the next window (the kernel checks the file's ra_pages there,
+ * which no advice sets to 0). Advice: a refusal changes nothing.
  */
 export function adviseRandom(fd: number): void {
   c.posix_fadvise(fd, 0n, 0n, POSIX_FADV_RANDOM);

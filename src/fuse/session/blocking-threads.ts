@@ -41,8 +41,8 @@ export interface SyncJob {
 
 /**
  * One READ: `size` bytes of `fd` (the job's own) at `offset`, answered with the data or the read's
- * errno; with `wake`, only read into the page cache (a copy-up's lower data, DevSession.readServing),
- * and the read's errno + 1 written to that eventfd.
+ * errno; with `wake`, only read into the page cache (a window of a copy-up's lower data,
+ * copy-reads.ts), and the read's errno + 1 written to that eventfd.
  */
 export interface ReadJob {
   read: true;

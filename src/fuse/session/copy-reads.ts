@@ -24,7 +24,7 @@ import { NOT_CACHED, NOWAIT_REFUSED, PAGE, canAskCache, rangeCached, readCached 
 import { adviseRandom } from '../../sys/space.js';
 
 /** How much of a cold lower a read thread reads at once, at least (a larger chunk is one window). */
-export const COPY_READ_WINDOW = 8 << 20;
+const COPY_READ_WINDOW = 8 << 20;
 
 /** Pages asked for being read in, in a chunk all in the page cache: one each this many bytes, and the last. */
 const PROBE_EVERY = 128 << 10;
