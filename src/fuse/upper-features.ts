@@ -8,7 +8,7 @@ import { closeSync, constants, openSync, statfsSync, unlinkSync, writeFileSync }
 import { join } from 'node:path';
 import { UsageError, errnoNumber, errnoOf } from '../errors.js';
 import type { OverlayXattrs } from '../format/index.js';
-import { readDirents, removeXattr, removeXattrOf, rename2, setXattr } from '../sys/index.js';
+import { readDirents, removeXattrOf, rename2, setXattr } from '../sys/index.js';
 
 const EOPNOTSUPP = errnoNumber('EOPNOTSUPP');
 
@@ -29,8 +29,7 @@ export function refuseRemoteUpperWithoutFeatures(upperdir: string, work: string,
       missing.push('RENAME_WHITEOUT');
     }
     try {
-      setXattr(work, xattrs.name('opaque'), '0');
-      removeXattr(work, xattrs.name('opaque'));
+      probeOverlayXattr(work, xattrs);
     } catch {
       missing.push(`${xattrs.name('opaque')} xattrs`);
     }
@@ -58,20 +57,28 @@ export function refuseRemoteUpperWithoutFeatures(upperdir: string, work: string,
  * getxattr with exit 1.
  */
 export function refuseUpperWithoutXattrs(upperdir: string, workdir: string, xattrs: OverlayXattrs): void {
-  // On the dir itself, the path followed as the kernel follows it: a workdir given as
-  // /proc/PID/cwd is procfs's link, whose own xattrs are EOPNOTSUPP.
-  let fd = -1;
   try {
-    fd = openSync(workdir, constants.O_RDONLY | constants.O_DIRECTORY);
-    setXattr(fd, xattrs.name('opaque'), '0');
-    removeXattrOf(fd, xattrs.name('opaque'));
+    probeOverlayXattr(workdir, xattrs);
   } catch (err) {
     if (errnoOf(err) !== EOPNOTSUPP) return;
     throw new UsageError(
       `upperdir ${upperdir}: its filesystem stores no ${xattrs.name('opaque').replace(/opaque$/, '*')} xattrs (EOPNOTSUPP), which ovl-fuse needs (the kernel mounts it with redirect_dir, index, metacopy and uuid off)`,
       { code: 'EOPNOTSUPP' },
     );
+  }
+}
+
+/**
+ * Set the overlay's opaque xattr on the dir `dir` and remove it at once: throws what the
+ * filesystem answers. On the dir opened, the path followed as the kernel follows it: a dir given
+ * as /proc/PID/cwd is procfs's link, whose own xattrs are EOPNOTSUPP.
+ */
+function probeOverlayXattr(dir: string, xattrs: OverlayXattrs): void {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    setXattr(fd, xattrs.name('opaque'), '0');
+    removeXattrOf(fd, xattrs.name('opaque'));
   } finally {
-    if (fd >= 0) closeSync(fd);
+    closeSync(fd);
   }
 }
