@@ -90,6 +90,22 @@ function catBytes(path: string, timeout = 60_000) {
   return execa('cat', [path], { encoding: 'buffer', reject: false, timeout, killSignal: 'SIGKILL' });
 }
 
+/**
+ * Stall the disk, read `name` through the mount, and while that read waits for the disk check that
+ * other requests are answered; then resume it: the reader's result.
+ */
+async function readWhileStalled(t: Test, merged: string, disk: StallableDisk, daemon: number, name: string) {
+  disk.stall();
+  const reader = catBytes(join(merged, name));
+  try {
+    await reading(daemon, 1);
+    await othersAnswered(t, merged);
+  } finally {
+    disk.resume();
+  }
+  return reader;
+}
+
 t.test('a stat and a listing of other files are answered while a READ waits for a stalled lower disk', async (t) => {
   const { d, disk, data, daemon } = await onStallableLower(t);
   disk.stall();
@@ -114,15 +130,8 @@ t.test('a stat and a listing of other files are answered while a READ waits for 
 t.test("the first cold read of a layer's disk, stalled, holds only its reader too", async (t) => {
   // Read by the loop while the disk's first read thread started, it held the mount (a review).
   const { d, disk, data, daemon } = await onStallableLower(t, { prime: false });
-  disk.stall();
-  const reader = catBytes(join(d.merged, 'big1'));
-  try {
-    await reading(daemon, 1);
-    await othersAnswered(t, d.merged);
-  } finally {
-    disk.resume();
-  }
-  t.ok(Buffer.from((await reader).stdout).equals(data[0]!), 'then it read whole');
+  const r = await readWhileStalled(t, d.merged, disk, daemon, 'big1');
+  t.ok(Buffer.from(r.stdout).equals(data[0]!), 'then it read whole');
 });
 
 t.test('two cold reads wait at once, each on its own thread, and each gets its file', async (t) => {
@@ -187,15 +196,7 @@ t.test('a cold read of a metacopy file (metacopy=on) goes to a read thread like 
   // Metadata only: the upper holds a metacopy file, the data stays below, on the stalled disk.
   execFileSync('chown', ['1000', join(d.merged, 'big2')]);
   uncache(disk, [join(d.lowers[0]!, 'big2')]);
-  disk.stall();
-  const reader = catBytes(join(d.merged, 'big2'));
-  try {
-    await reading(daemon, 1);
-    await othersAnswered(t, d.merged);
-  } finally {
-    disk.resume();
-  }
-  const r = await reader;
+  const r = await readWhileStalled(t, d.merged, disk, daemon, 'big2');
   t.ok(Buffer.from(r.stdout).equals(pattern(8 << 20, 2)), 'then it read whole');
 });
 
