@@ -1,4 +1,5 @@
 // Values of the overlay's directory and file markers: opaque, impure, redirect.
+import { decodeName } from './byte-names.js';
 
 /** `opaque=y`: the directory hides everything below it. */
 export const OPAQUE_YES = 'y';
@@ -33,7 +34,7 @@ export type Redirect = { kind: 'relative'; name: string } | { kind: 'absolute'; 
  * kernel rejects (empty, `.`/`..` components, a relative value containing '/').
  */
 export function parseRedirect(value: Buffer | string): Redirect | null {
-  const s = typeof value === 'string' ? value : value.toString('utf8');
+  const s = typeof value === 'string' ? value : decodeName(value);
   if (s.length === 0) return null;
   if (s.startsWith('/')) {
     const path = s.split('/').filter((c) => c.length > 0);

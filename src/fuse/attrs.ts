@@ -1,6 +1,6 @@
 // Attribute changes on a merged path, shared by both transports: each copies up first and then
 // changes the upper copy; reads (readlink, statfs) never copy up.
-import { chmodSync, lchownSync, readlinkSync, statfsSync } from 'node:fs';
+import { chmodSync, lchownSync, readlinkSync, statfsSync } from '../sys/fs-bytes.js';
 import { truncateAt } from '../sys/offsets.js';
 import { setTimes, type TimeSpec } from '../sys/index.js';
 import { copyUpChecked, readLowerLink, upperPath } from './copy-up.js';

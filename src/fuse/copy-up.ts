@@ -2,21 +2,8 @@
 // `workdir/work` (type, owner, mode, xattrs, origin, times) and only then given its upper name (a
 // regular file as an O_TMPFILE linked into place, anything else renamed), so a crash leaves
 // either no upper copy or a complete one; lower layers are only ever read.
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  fchmodSync,
-  fchownSync,
-  fstatSync,
-  fsyncSync,
-  lchownSync,
-  mkdirSync,
-  openSync,
-  readlinkSync,
-  rmSync,
-  symlinkSync,
-} from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync } from 'node:fs';
+import { chmodSync, lchownSync, mkdirSync, openSync, readlinkSync, rmSync, symlinkSync } from '../sys/fs-bytes.js';
 import { copyFdData } from '../sys/dirents.js';
 import { closeFd, fsyncFd, openFile, startWriteback } from '../sys/fd.js';
 import { objectKey } from './handles.js';

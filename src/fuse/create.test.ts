@@ -1,10 +1,10 @@
 // Removing a dir's upper copy: a merged dir's copy, holding the whiteouts of the lower names
 // deleted through the mount, is emptied before its rmdir (no ENOTEMPTY thrown and caught per dir),
 // of the whiteouts its emptiness check listed only, as the kernel's ovl_clear_empty.
-import * as fs from 'node:fs';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import * as fsb from '../sys/fs-bytes.js';
 import { isCharWhiteout, resolveMountOptions } from '../format/index.js';
 import { getXattr, makeWhiteout, setXattr } from '../sys/index.js';
 import { fileHandle } from '../sys/handle.js';
@@ -163,11 +163,11 @@ t.test('rmdir of a dir holding an xattr whiteout, upper or lower (marked opaque=
 /** create.js with its unlinks of entries in the work dir failing EIO (what rename2 put aside there). */
 async function failingCleanup(t: Test, ovl: Overlay): Promise<typeof import('./create.js')> {
   const work = ovl.tempPath().replace(/[^/]*$/, '');
-  const unlinkSync = (p: fs.PathLike): void => {
-    if (String(p).startsWith(work)) throw Object.assign(new Error(`EIO: ${p}`), { code: 'EIO' });
-    fs.unlinkSync(p);
+  const unlinkSync = (p: string): void => {
+    if (p.startsWith(work)) throw Object.assign(new Error(`EIO: ${p}`), { code: 'EIO' });
+    fsb.unlinkSync(p);
   };
-  return t.mockImport<typeof import('./create.js')>('./create.js', { 'node:fs': { ...fs, unlinkSync } });
+  return t.mockImport<typeof import('./create.js')>('./create.js', { '../sys/fs-bytes.js': { ...fsb, unlinkSync } });
 }
 
 t.test('mkdir over a whiteout and unlink of a name a lower has: done even when what the rename put in the work dir cannot be unlinked, as the kernel\'s ovl_cleanup only warns', async (t) => {

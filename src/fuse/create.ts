@@ -1,7 +1,7 @@
 // Creating and removing names in the upper the way the kernel does: the parent chain is copied
 // up first; a new object replaces a whiteout atomically (built in workdir, renamed over it; a dir
 // made over a whiteout is opaque); removing a name that a lower still has leaves a whiteout.
-import { chmodSync, lchownSync, lstatSync, mkdirSync, renameSync, rmSync, rmdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, renameSync, rmSync, rmdirSync, unlinkSync } from '../sys/fs-bytes.js';
 import { dirname } from 'node:path';
 import { ACL_ACCESS, ACL_DEFAULT, OPAQUE_YES, allowsOfflineChanges } from '../format/index.js';
 import { type RenameFlag, getLayerXattr, rename2, setTimes, setXattr, timeFromNs, withUmask } from '../sys/index.js';

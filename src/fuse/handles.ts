@@ -1,6 +1,7 @@
 // Open files and directories by FUSE file handle. Handles are our own small integers, not fds,
 // so a handle can swap its fd (a lower fd follows its file after a copy-up) without aliasing.
-import { constants, openSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { openSync } from '../sys/fs-bytes.js';
 import { openPathFd } from '../sys/fd.js';
 import { type RealStat, fstatReal } from '../sys/real-stat.js';
 

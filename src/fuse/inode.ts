@@ -2,7 +2,7 @@
 // an object shows the inode of its origin (lowest) object, stable across copy-up and remount
 // (rebuilt from the `origin` xattr); a merged dir shows its top lower dir's inode and nlink 1.
 import { parseOrigin } from '../format/index.js';
-import { lstatSync, statSync } from 'node:fs';
+import { lstatSync, statSync } from '../sys/fs-bytes.js';
 import { dirname } from 'node:path';
 import { type FileHandle, fileHandle, fsUuid, inodeOfHandle, openMountRef } from '../sys/handle.js';
 import { type RealStat, getXattr, lstatRealOrNull } from '../sys/index.js';

@@ -1,6 +1,6 @@
 // Adding and removing names on merged paths, shared by both transports (the rules of where and
 // how live in create.ts; rename in rename.ts).
-import { linkSync, mkdirSync, symlinkSync } from 'node:fs';
+import { linkSync, mkdirSync, symlinkSync } from '../sys/fs-bytes.js';
 import { isCharWhiteout } from '../format/index.js';
 import { makedev, mknod } from '../sys/index.js';
 import { copyUp, markImpure, upperPath } from './copy-up.js';

@@ -2,7 +2,8 @@
 // real file, and without the op the kernel stops sending FLUSH at all). A write open (or O_TRUNC)
 // copies up first; a read-only open reads the top real file, and switches to the upper copy
 // when another process copies the file up later (as the kernel shows new data to an old fd).
-import { closeSync, constants, fsyncSync, fdatasyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, fdatasyncSync, ftruncateSync, readSync, writeSync } from 'node:fs';
+import { openSync } from '../sys/fs-bytes.js';
 import { type RealStat, fstatReal } from '../sys/real-stat.js';
 import type { FuseOps } from '../sys/fuse-native.js';
 import { copyUpOpen, objectKey, upperPath } from './copy-up.js';

@@ -2,10 +2,10 @@
 // dir's place by RENAME_EXCHANGE, and only the whiteouts the emptiness check listed are cleared from
 // the old copy, now in the work dir (ovl_clear_empty); anything added to that copy beside the mount
 // after the check stays in the work dir, never deleted. The name is never absent on the way.
-import * as fs from 'node:fs';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import * as fsb from '../sys/fs-bytes.js';
 import { type MountOptions, OPAQUE_YES, resolveMountOptions } from '../format/index.js';
 import * as sys from '../sys/index.js';
 import { makeWhiteout, setXattr } from '../sys/index.js';
@@ -85,7 +85,7 @@ async function afterEachChange(t: Test, after: () => void): Promise<Record<strin
       return r;
     }) as F;
   const mocks = {
-    'node:fs': { ...fs, renameSync: wrap(fs.renameSync), rmSync: wrap(fs.rmSync), unlinkSync: wrap(fs.unlinkSync), rmdirSync: wrap(fs.rmdirSync), mkdirSync: wrap(fs.mkdirSync) },
+    '../sys/fs-bytes.js': { ...fsb, renameSync: wrap(fsb.renameSync), rmSync: wrap(fsb.rmSync), unlinkSync: wrap(fsb.unlinkSync), rmdirSync: wrap(fsb.rmdirSync), mkdirSync: wrap(fsb.mkdirSync) },
     '../sys/index.js': { ...sys, rename2: wrap(sys.rename2), makeWhiteout: wrap(sys.makeWhiteout) },
   };
   return { ...mocks, './create.js': await t.mockImport('./create.js', mocks) };
@@ -175,11 +175,11 @@ t.test('rename of a dir onto a whiteout: the move stands when the whiteout it tr
   const ovl = new Overlay(opts, 'never', () => ({ uid: 0, gid: 0 }));
   unlinkAt(ovl, '/w');
   const aside = join(d.upper, 'src');
-  const unlinkSync = (p: fs.PathLike): void => {
+  const unlinkSync = (p: string): void => {
     if (p === aside) throw Object.assign(new Error(`EIO: ${p}`), { code: 'EIO' });
-    fs.unlinkSync(p);
+    fsb.unlinkSync(p);
   };
-  const mocks = { 'node:fs': { ...fs, unlinkSync } };
+  const mocks = { '../sys/fs-bytes.js': { ...fsb, unlinkSync } };
   const { renameMerged } = await t.mockImport<typeof import('./rename.js')>('./rename.js', { ...mocks, './create.js': await t.mockImport('./create.js', mocks) });
   renameMerged(ovl, '/src', '/w');
   t.same(readdirSync(join(d.upper, 'w')), ['moved'], 'the dir has the name');

@@ -5,6 +5,7 @@
 // xattr, otherwise EXDEV so that mv(1) falls back to copying. RENAME_NOREPLACE and
 // RENAME_EXCHANGE work as on any filesystem; RENAME_WHITEOUT is EINVAL, as the overlay refuses it.
 import { OPAQUE_YES, REDIRECT_MAX, createsRedirects, redirectForMove } from '../format/index.js';
+import { decodeName, nameByteLength } from '../format/byte-names.js';
 import type { FuseOps } from '../sys/fuse-native.js';
 import { type RenameFlag, getXattr, rename2, setXattr } from '../sys/index.js';
 import { copyUp, markImpure, upperPath } from './copy-up.js';
@@ -44,9 +45,12 @@ function movedRedirect(ovl: Overlay, src: string, dest: string, node: Node): str
  */
 function redirectOf(ovl: Overlay, path: string, sameParent: boolean): string {
   const comps = path.split('/').filter((c) => c.length > 0);
-  const redirects = comps.map((_, i) => getXattr(upperPath(ovl, '/' + comps.slice(0, i + 1).join('/')), ovl.xattrs.name('redirect'))?.toString() ?? null);
+  const redirects = comps.map((_, i) => {
+    const v = getXattr(upperPath(ovl, '/' + comps.slice(0, i + 1).join('/')), ovl.xattrs.name('redirect'));
+    return v === null ? null : decodeName(v);
+  });
   const value = redirectForMove(comps, redirects, sameParent);
-  if (value.startsWith('/') && Buffer.byteLength(value) > REDIRECT_MAX) fail('EXDEV', `${path}: redirect longer than ${REDIRECT_MAX} bytes`);
+  if (value.startsWith('/') && nameByteLength(value) > REDIRECT_MAX) fail('EXDEV', `${path}: redirect longer than ${REDIRECT_MAX} bytes`);
   return value;
 }
 

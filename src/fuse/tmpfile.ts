@@ -2,7 +2,8 @@
 // unnamed file is created in the upper parent dir itself, owned by the caller; nothing is written
 // to the upper until linkat(AT_EMPTY_PATH) gives it a name, which is an ordinary new name there
 // (a whiteout under it is replaced, as create does). Closing it unlinked leaves no trace.
-import { chmodSync, closeSync, constants, fchownSync, openSync } from 'node:fs';
+import { closeSync, constants, fchownSync } from 'node:fs';
+import { chmodSync, openSync } from '../sys/fs-bytes.js';
 import { fstatReal } from '../sys/real-stat.js';
 import { withUmask } from '../sys/nodes.js';
 import { O_TMPFILE, linkFd } from '../sys/space.js';

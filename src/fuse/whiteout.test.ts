@@ -1,10 +1,10 @@
 // SharedWhiteout: links of one whiteout per mount, and the kernel's ways out when a link fails
 // (ovl_whiteout): EMLINK hands out the shared one and starts a new one; any other error turns
 // sharing off; a shared one removed beside the mount is made again.
-import * as fs from 'node:fs';
 import { lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import * as fsb from '../sys/fs-bytes.js';
 import { layerDirs } from '../../test/helpers/layers.js';
 import { isCharWhiteout } from '../format/index.js';
 import { SharedWhiteout } from './whiteout.js';
@@ -35,14 +35,14 @@ t.test('each whiteout is a link of one made in the work dir', async (t) => {
   t.equal(lstatSync(b).nlink, 2, 'an unused one is removed');
 });
 
-/** SharedWhiteout with node:fs's linkSync failing `code` while `failing()` says so. */
+/** SharedWhiteout with its linkSync (../sys/fs-bytes.js) failing `code` while `failing()` says so. */
 async function withFailingLink(t: Test, code: string, failing: () => boolean) {
   const mod = await t.mockImport<typeof import('./whiteout.js')>('./whiteout.js', {
-    'node:fs': {
-      ...fs,
-      linkSync: (from: fs.PathLike, to: fs.PathLike) => {
+    '../sys/fs-bytes.js': {
+      ...fsb,
+      linkSync: (from: string, to: string) => {
         if (failing()) throw Object.assign(new Error(code), { code });
-        fs.linkSync(from, to);
+        fsb.linkSync(from, to);
       },
     },
   });

@@ -4,7 +4,7 @@
 // (an upper out of inodes still lets `rm` hide lower names, as on the kernel's overlay), and the
 // upper reads as the kernel leaves it (spec S20: nlink > 1). A rename's whiteout is not one of
 // these: both overlays leave that to the upper's RENAME_WHITEOUT (its own inode, nlink 1).
-import { linkSync, unlinkSync } from 'node:fs';
+import { linkSync, unlinkSync } from '../sys/fs-bytes.js';
 import { makeWhiteout } from '../sys/index.js';
 
 const codeOf = (err: unknown) => (err as { code?: string }).code;

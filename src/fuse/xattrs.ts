@@ -1,7 +1,7 @@
 // Extended attributes of a merged path, shared by both transports: the overlay's own `<prefix>*`
 // xattrs are hidden, and a user's `<prefix>X` is stored escaped as `<prefix>overlay.X` (both as
 // the kernel does). Reading never copies up; setting or removing does.
-import { chmodSync, lstatSync } from 'node:fs';
+import { chmodSync, lstatSync } from '../sys/fs-bytes.js';
 import { getLayerXattr, getXattr, listXattrsSized, removeXattr, setXattr } from '../sys/index.js';
 import { ACL_ACCESS, isAcl } from '../format/index.js';
 import { mayListTrusted } from './caller-creds.js';

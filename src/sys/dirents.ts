@@ -2,11 +2,13 @@
 // O_NOATIME, so a listing or a copy-up would update a lower's atime, which kernel overlayfs never
 // does (spec S60: it opens layer files and dirs with O_NOATIME). getdents64 on an O_NOATIME fd
 // also hands back d_ino and d_type, saving an lstat per entry.
-import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, readSync, writeSync } from 'node:fs';
+import { openSync } from './fs-bytes.js';
 import { errnoNumber } from '../errors.js';
 import { startWriteback } from './fd.js';
 import { check, checkUnless, throwFsError } from './call.js';
 import { c } from './libc.js';
+import { decodeName } from '../format/byte-names.js';
 
 export type DirentType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block' | 'unknown';
 export interface RawDirent {
@@ -79,7 +81,7 @@ function parseNamesDots(buf: Buffer, len: number, out: string[], dots: Array<[st
 function nameAt(buf: Buffer, off: number, reclen: number): string {
   const nameStart = off + 19;
   const nameEnd = buf.indexOf(0, nameStart);
-  return buf.toString('utf8', nameStart, nameEnd < 0 || nameEnd > off + reclen ? off + reclen : nameEnd);
+  return decodeName(buf, nameStart, nameEnd < 0 || nameEnd > off + reclen ? off + reclen : nameEnd);
 }
 
 // One getdents64 buffer for every listing: each is parsed into strings before the next call, all

@@ -3,10 +3,12 @@
 // (a layer can be anywhere on its filesystem, and inotify would need a watch per directory), and a
 // pure decoder of the event records. No fd per event (FID groups report FAN_NOFD), so a flood of
 // events never costs open files. Root only: filesystem marks need CAP_SYS_ADMIN.
-import { readSync, readlinkSync } from 'node:fs';
+import { readSync } from 'node:fs';
+import { readlinkSync } from './fs-bytes.js';
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
 import { AT_FDCWD, O_CLOEXEC, O_PATH, c } from './libc.js';
+import { cPath, decodeName } from '../format/byte-names.js';
 
 // include/uapi/linux/fanotify.h
 export const FAN_MODIFY = 0x2;
@@ -115,7 +117,7 @@ function decodeInfo(buf: Buffer, start: number, end: number, ev: FanEvent): void
       ev.dirKey = buf.toString('latin1', at + 4, hEnd);
       if (type === FAN_EVENT_INFO_TYPE_DFID_NAME) {
         const nul = buf.indexOf(0, hEnd);
-        const name = buf.toString('utf8', hEnd, nul < 0 || nul > at + recLen ? at + recLen : nul);
+        const name = decodeName(buf, hEnd, nul < 0 || nul > at + recLen ? at + recLen : nul);
         // Events on a directory itself come with its own handle and the name ".".
         ev.name = name === '.' || name === '' ? null : name;
       }
@@ -132,7 +134,7 @@ export function fanotifyGroup(): number {
 
 /** Watch every object of the filesystem that holds `path` for the events of `mask`. */
 export function markFilesystem(fd: number, path: string, mask: number = WATCH_MASK): void {
-  check(c.fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, path) as number, 'fanotify_mark', path);
+  check(c.fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, cPath(path)) as number, 'fanotify_mark', path);
 }
 
 const FAN_MARK_IGNORE = 0x400;
@@ -146,7 +148,7 @@ const FAN_EVENT_ON_CHILD = 0x08000000;
  */
 export function ignoreDir(fd: number, path: string, mask: number = WATCH_MASK): void {
   const flags = FAN_MARK_ADD | FAN_MARK_IGNORE | FAN_MARK_IGNORED_SURV_MODIFY;
-  check(c.fanotify_mark(fd, flags, mask | FAN_ONDIR | FAN_EVENT_ON_CHILD, AT_FDCWD, path) as number, 'fanotify_mark', path);
+  check(c.fanotify_mark(fd, flags, mask | FAN_ONDIR | FAN_EVENT_ON_CHILD, AT_FDCWD, cPath(path)) as number, 'fanotify_mark', path);
 }
 
 /**

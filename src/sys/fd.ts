@@ -7,10 +7,11 @@
 import { readSync } from 'node:fs';
 import { check } from './call.js';
 import { AT_FDCWD, O_CLOEXEC, O_PATH, c } from './libc.js';
+import { cPath } from '../format/byte-names.js';
 
 /** openat(2) of `path` with `flags` (O_CLOEXEC added, as node's openSync adds it); no O_CREAT. */
 export function openFile(path: string, flags: number): number {
-  return check(c.openat(AT_FDCWD, path, flags | O_CLOEXEC, 0) as number, 'open', path);
+  return check(c.openat(AT_FDCWD, cPath(path), flags | O_CLOEXEC, 0) as number, 'open', path);
 }
 
 /** An O_PATH fd of `path` (to fstat the object later, wherever its name goes); a symlink itself is not followed through. */

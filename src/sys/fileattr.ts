@@ -4,7 +4,8 @@
 // needs an fd: an open one, or the object opened for reading, without following a link and
 // without waiting on a fifo (only regular files and dirs are asked: the kernel's FUSE client
 // sends no other).
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync, constants } from 'node:fs';
+import { openSync } from './fs-bytes.js';
 import { check, checkUnless } from './call.js';
 import { c } from './libc.js';
 

@@ -2,10 +2,12 @@
 // `origin` xattr: the kernel stores the lower object's handle at copy-up and decodes it later to
 // report the lower inode number. The fid layout is the filesystem's own (ext4 puts the inode
 // first, tmpfs the generation), so the only portable decoder is the kernel itself.
-import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync } from 'node:fs';
+import { openSync } from './fs-bytes.js';
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
 import { AT_EMPTY_PATH, AT_FDCWD, O_PATH, c } from './libc.js';
+import { cPath } from '../format/byte-names.js';
 
 /** MAX_HANDLE_SZ of the kernel. */
 const MAX_HANDLE_SZ = 128;
@@ -28,7 +30,7 @@ export function fileHandle(path: string | number): FileHandle {
   const buf = HANDLE_BUF;
   buf.writeUInt32LE(MAX_HANDLE_SZ, 0);
   const mountId = MOUNT_ID;
-  const ret = typeof path === 'number' ? c.name_to_handle_at(path, '', buf, mountId, AT_EMPTY_PATH) : c.name_to_handle_at(AT_FDCWD, path, buf, mountId, 0);
+  const ret = typeof path === 'number' ? c.name_to_handle_at(path, '', buf, mountId, AT_EMPTY_PATH) : c.name_to_handle_at(AT_FDCWD, cPath(path), buf, mountId, 0);
   check(ret as number, 'name_to_handle_at', typeof path === 'number' ? `fd ${path}` : path);
   const len = buf.readUInt32LE(0);
   return { type: buf.readInt32LE(4), bytes: Buffer.from(buf.subarray(8, 8 + len)) };

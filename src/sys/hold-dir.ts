@@ -2,7 +2,8 @@
 // dir (or above it), `/proc/self/fd/N` still leads to the dir beneath the mount afterwards: the
 // walk jumps to the fd's own mount and dentry. node:fs opens them (no libc binding to load: the
 // detaching ovl-fuse command opens them before its mount(2), and its start-up time counts).
-import { constants, openSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { openSync } from './fs-bytes.js';
 
 const O_PATH = 0o10000000;
 

@@ -4,9 +4,11 @@
 // ancestors (opened by walking the ancestor in chunks when it is too long itself) and the rest is
 // short; node:fs and every wrapper here accept it as they accept the real path. Ordinary paths
 // pass through untouched (one length check), so the common case costs nothing.
-import { closeSync, readlinkSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import { readlinkSync } from './fs-bytes.js';
 import { check } from './call.js';
 import { AT_FDCWD, O_CLOEXEC, O_PATH, c } from './libc.js';
+import { cPath, decodeName, nameByteLength, nameBytes } from '../format/byte-names.js';
 
 /** Paths of this many bytes or more are shortened (PATH_MAX is 4096 with the NUL). */
 const LIMIT = 3800;
@@ -37,7 +39,7 @@ export function longPath(path: string): string {
 function stillAt(fd: number, dir: string): boolean {
   // readlink of a magic link fails past PATH_MAX: trust such deep ancestors (nothing renames them
   // but the overlay, which looks its paths up afresh after a rename).
-  if (Buffer.byteLength(dir) >= 4000) return true;
+  if (nameByteLength(dir) >= 4000) return true;
   try {
     return readlinkSync(PROC + fd) === linkText(dir);
   } catch {
@@ -62,7 +64,7 @@ function linkText(dir: string): string {
 }
 
 function openDir(dir: string): number {
-  const fd = check(c.openat(AT_FDCWD, shortPath(dir), O_PATH | O_DIRECTORY | O_CLOEXEC, 0) as number, 'openat', dir);
+  const fd = check(c.openat(AT_FDCWD, cPath(shortPath(dir)), O_PATH | O_DIRECTORY | O_CLOEXEC, 0) as number, 'openat', dir);
   const old = fdOf.get(dir);
   if (old !== undefined) forget(dir, old);
   if (fdOf.size >= MAX_FDS) {
@@ -103,10 +105,11 @@ function dirFd(dir: string): number {
  */
 export function shortPath(path: string): string {
   if (path.length * 3 < LIMIT) return path;
-  const bytes = Buffer.from(longPath(path));
-  if (bytes.length < LIMIT) return bytes.toString();
+  // Cut by bytes, at a '/': the names' bytes on either side decode as they did whole.
+  const bytes = nameBytes(longPath(path));
+  if (bytes.length < LIMIT) return decodeName(bytes);
   const cut = bytes.lastIndexOf(0x2f, Math.floor((bytes.length - MIN_REST) / GRID) * GRID);
-  if (cut <= 0) return bytes.toString();
-  const fd = dirFd(bytes.subarray(0, cut).toString());
-  return PROC + fd + bytes.subarray(cut).toString();
+  if (cut <= 0) return decodeName(bytes);
+  const fd = dirFd(decodeName(bytes, 0, cut));
+  return PROC + fd + decodeName(bytes, cut);
 }

@@ -5,13 +5,14 @@
 // visible to no other process; it goes away with its fd and the last file opened through it.
 import { check } from './call.js';
 import { AT_EMPTY_PATH, AT_FDCWD, c } from './libc.js';
+import { cPath } from '../format/byte-names.js';
 
 const OPEN_TREE_CLONE = 0x1;
 const OPEN_TREE_CLOEXEC = 0o2000000;
 
 /** An O_PATH fd on the root of a detached clone of the mount at `path`, submounts left out (needs CAP_SYS_ADMIN). */
 export function cloneMount(path: string): number {
-  return check(c.open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC) as number, 'open_tree', path);
+  return check(c.open_tree(AT_FDCWD, cPath(path), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC) as number, 'open_tree', path);
 }
 
 // <linux/mount.h>: the atime bits of struct mount_attr, and the mask that must be cleared to set one.
@@ -45,5 +46,5 @@ export function cloneMountNoatime(path: string): { fd: number; noatime: boolean 
 export function setNosymfollow(path: string): void {
   const attr = Buffer.alloc(32);
   attr.writeUInt32LE(MOUNT_ATTR_NOSYMFOLLOW, 0);
-  check(c.mount_setattr(AT_FDCWD, path, 0, attr, attr.length) as number, 'mount_setattr', path);
+  check(c.mount_setattr(AT_FDCWD, cPath(path), 0, attr, attr.length) as number, 'mount_setattr', path);
 }

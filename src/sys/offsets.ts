@@ -2,9 +2,11 @@
 // bigint (2^53 and more, files up to 2^63 - 1 bytes on tmpfs) to libc. node:fs takes no bigint
 // length in ftruncate/truncate and rounds or refuses a number above 2^53, and writeSync drops a
 // bigint position (it writes at the fd's own position). readSync takes a bigint position as is.
-import { ftruncateSync, truncateSync, writeSync } from 'node:fs';
+import { ftruncateSync, writeSync } from 'node:fs';
+import { truncateSync } from './fs-bytes.js';
 import { check } from './call.js';
 import { c } from './libc.js';
+import { cPath } from '../format/byte-names.js';
 
 /** ftruncate(2) to `size`. */
 export function truncateFd(fd: number, size: number | bigint): void {
@@ -15,7 +17,7 @@ export function truncateFd(fd: number, size: number | bigint): void {
 /** truncate(2) of `path` (follows a symlink, as truncate does) to `size`. */
 export function truncateAt(path: string, size: number | bigint): void {
   if (typeof size === 'number') truncateSync(path, size);
-  else check(c.truncate(path, size) as number, 'truncate', path);
+  else check(c.truncate(cPath(path), size) as number, 'truncate', path);
 }
 
 /** pwrite(2) of all of `data` at `offset`; the count written. */

@@ -9,6 +9,7 @@ import { constants } from 'node:fs';
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless, throwErrno } from './call.js';
 import { AT_FDCWD, O_CLOEXEC, O_PATH, c } from './libc.js';
+import { cPath } from '../format/byte-names.js';
 
 const READ = constants.O_RDONLY | O_CLOEXEC;
 // O_NOATIME keeps reading from touching atimes (allowed for the owner or root; EPERM otherwise).
@@ -29,8 +30,8 @@ export class ReadAt {
     if (dir !== this.dir) this.enter(dir);
     // Without the directory's fd (it could not be opened), the whole path: its error is the file's.
     const rel = this.dirFd === AT_FDCWD ? `${dir}/${name}` : name;
-    let fd = checkUnless(c.openat(this.dirFd, rel, READ_NOATIME, 0) as number, EPERM, 'open', `${dir}/${name}`);
-    if (fd < 0) fd = c.openat(this.dirFd, rel, READ, 0) as number;
+    let fd = checkUnless(c.openat(this.dirFd, cPath(rel), READ_NOATIME, 0) as number, EPERM, 'open', `${dir}/${name}`);
+    if (fd < 0) fd = c.openat(this.dirFd, cPath(rel), READ, 0) as number;
     return fd >= 0 ? fd : throwErrno('open', `${dir}/${name}`);
   }
 
@@ -53,7 +54,7 @@ export class ReadAt {
 
   private enter(dir: string): void {
     this.release();
-    const fd = c.openat(AT_FDCWD, dir, DIR, 0) as number;
+    const fd = c.openat(AT_FDCWD, cPath(dir), DIR, 0) as number;
     this.dirFd = fd >= 0 ? fd : AT_FDCWD;
     this.dir = dir;
   }

@@ -5,6 +5,7 @@
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless, throwErrno } from './call.js';
 import { AT_EMPTY_PATH, AT_FDCWD, c, lastErrno } from './libc.js';
+import { cPath } from '../format/byte-names.js';
 
 // fallocate modes (linux/falloc.h).
 export const FALLOC_FL_KEEP_SIZE = 0x01;
@@ -72,8 +73,8 @@ let emptyPathLinks = true;
  * other credentials); the /proc link is used from then on.
  */
 export function linkFd(fd: number, path: string): void {
-  if (emptyPathLinks && checkUnless(c.linkat(fd, '', AT_FDCWD, path, AT_EMPTY_PATH) as number, NO_EMPTY_PATH, 'linkat', path) >= 0) return;
-  check(c.linkat(AT_FDCWD, `/proc/self/fd/${fd}`, AT_FDCWD, path, AT_SYMLINK_FOLLOW) as number, 'linkat', path);
+  if (emptyPathLinks && checkUnless(c.linkat(fd, '', AT_FDCWD, cPath(path), AT_EMPTY_PATH) as number, NO_EMPTY_PATH, 'linkat', path) >= 0) return;
+  check(c.linkat(AT_FDCWD, `/proc/self/fd/${fd}`, AT_FDCWD, cPath(path), AT_SYMLINK_FOLLOW) as number, 'linkat', path);
   // The ENOENT was the refusal, not a missing dir on the way (which /proc would have met too).
   emptyPathLinks = false;
 }

@@ -9,6 +9,7 @@ import { check, checkUnless } from './call.js';
 import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, c } from './libc.js';
 import { LITTLE_ENDIAN } from './host-order.js';
 import type { TimeSpec } from './nodes.js';
+import { cPath } from '../format/byte-names.js';
 
 export const STATX_BTIME = 0x800;
 export const STATX_DIOALIGN = 0x2000;
@@ -54,13 +55,13 @@ export function statxOfFd(fd: number, path: string): Statx {
  */
 export function mountIdOf(path: string): bigint {
   const b = Buffer.alloc(256);
-  check(c.statx(AT_FDCWD, path, 0, STATX_MNT_ID, b) as number, 'statx', path);
+  check(c.statx(AT_FDCWD, cPath(path), 0, STATX_MNT_ID, b) as number, 'statx', path);
   return b.readBigUInt64LE(144);
 }
 
 function statxAt(dirfd: number, name: string, flags: number, path: string): Statx {
   const b = Buffer.alloc(256);
-  check(c.statx(dirfd, name, flags, STATX_BASIC_STATS | STATX_BTIME | STATX_DIOALIGN, b) as number, 'statx', path);
+  check(c.statx(dirfd, cPath(name), flags, STATX_BASIC_STATS | STATX_BTIME | STATX_DIOALIGN, b) as number, 'statx', path);
   const mask = b.readUInt32LE(0) & ~STATX_MNT_ID;
   const s: Statx = {
     mask,
@@ -123,7 +124,7 @@ export function lstatAt(dirfd: number, name: string, path: string): DirStat {
 }
 
 function statxInto(dirfd: number, name: string, path: string): void {
-  check(c.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, buf) as number, 'statx', path);
+  check(c.statx(dirfd, cPath(name), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, buf) as number, 'statx', path);
 }
 
 /** Where `lstatAtRow` puts each field of one entry: a row of STAT_FIELDS numbers. */
@@ -177,6 +178,6 @@ const timeAt = (off: number): TimeSpec => ({ sec: s64(off), nsec: buf.readUInt32
  * and a BigIntStats (14 BigInts, four Dates) was built for these two alone on every copy-up.
  */
 export function timesOf(path: string): [atime: TimeSpec, mtime: TimeSpec] | null {
-  const ret = checkUnless(c.statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_ATIME | STATX_MTIME, buf) as number, MISSING, 'statx', path);
+  const ret = checkUnless(c.statx(AT_FDCWD, cPath(path), AT_SYMLINK_NOFOLLOW, STATX_ATIME | STATX_MTIME, buf) as number, MISSING, 'statx', path);
   return ret < 0 ? null : [timeAt(64), timeAt(112)];
 }

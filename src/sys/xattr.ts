@@ -4,6 +4,7 @@
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
 import { XATTR_CREATE, XATTR_REPLACE, c } from './libc.js';
+import { cPath, nameBytes } from '../format/byte-names.js';
 
 const ENODATA = errnoNumber('ENODATA');
 const ERANGE = errnoNumber('ERANGE');
@@ -21,11 +22,11 @@ function named(t: XattrTarget): string {
 }
 
 function get(t: XattrTarget, name: string, buf: Buffer | null, size: number): number {
-  return (typeof t === 'number' ? c.fgetxattr(t, name, buf, size) : c.lgetxattr(t, name, buf, size)) as number;
+  return (typeof t === 'number' ? c.fgetxattr(t, name, buf, size) : c.lgetxattr(cPath(t), name, buf, size)) as number;
 }
 
 function list(t: XattrTarget, buf: Buffer | null, size: number): number {
-  return (typeof t === 'number' ? c.flistxattr(t, buf, size) : c.llistxattr(t, buf, size)) as number;
+  return (typeof t === 'number' ? c.flistxattr(t, buf, size) : c.llistxattr(cPath(t), buf, size)) as number;
 }
 /** XATTR_SIZE_MAX: the largest value the kernel stores. */
 const MAX_VALUE = 65536;
@@ -45,16 +46,17 @@ export function getXattr(path: XattrTarget, name: string): Buffer | null {
 
 /** True when `name` is set on `path` (cheaper than reading a value we only test for presence). */
 export function hasXattr(path: string, name: string): boolean {
-  return checkUnless(c.lgetxattr(path, name, null, 0) as number, ABSENT, `getxattr ${name}`, path) >= 0;
+  return checkUnless(c.lgetxattr(cPath(path), name, null, 0) as number, ABSENT, `getxattr ${name}`, path) >= 0;
 }
 
 export type SetMode = 'any' | 'create' | 'replace';
 
 /** Set `name` to `value` on `path` (XATTR_CREATE/REPLACE via `mode`, as setxattr(2)). */
 export function setXattr(path: XattrTarget, name: string, value: Buffer | string, mode: SetMode = 'any'): void {
-  const buf = typeof value === 'string' ? Buffer.from(value) : value;
+  // A string value (a redirect) holds a path: its bytes as the names' (../format/byte-names.ts).
+  const buf = typeof value === 'string' ? nameBytes(value) : value;
   const flags = mode === 'create' ? XATTR_CREATE : mode === 'replace' ? XATTR_REPLACE : 0;
-  const ret = typeof path === 'number' ? c.fsetxattr(path, name, buf, buf.length, flags) : c.lsetxattr(path, name, buf, buf.length, flags);
+  const ret = typeof path === 'number' ? c.fsetxattr(path, name, buf, buf.length, flags) : c.lsetxattr(cPath(path), name, buf, buf.length, flags);
   check(ret as number, `setxattr ${name}`, named(path));
 }
 
@@ -112,7 +114,7 @@ export function getLayerXattr(path: XattrTarget, name: string): Buffer | null {
 
 /** Remove `name` from `path`; ENODATA when it is not set. */
 export function removeXattr(path: string, name: string): void {
-  check(c.lremovexattr(path, name) as number, `removexattr ${name}`, path);
+  check(c.lremovexattr(cPath(path), name) as number, `removexattr ${name}`, path);
 }
 
 /** removexattr of `name` from the object open on `fd`; `absentOk`: ENODATA is no error. */

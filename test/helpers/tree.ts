@@ -3,8 +3,10 @@
 // sees. Inode numbers and times are left out unless asked for, since two trees made by the same
 // steps at different moments legitimately differ there.
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodeName, osPath } from '../../src/format/byte-names.js';
+import { lstatSync, readlinkSync } from '../../src/sys/fs-bytes.js';
 import { getXattr, listXattrs } from '../../src/sys/index.js';
 import { releaseLongPaths, shortPath } from '../../src/sys/long-path.js';
 
@@ -26,7 +28,7 @@ function describe(real: string, opts: DumpOptions): string {
   if (opts.mtime) fields.push(`mtime=${st.mtimeNs}`);
   if (opts.ino) fields.push(`ino=${st.ino}`);
   const type = mode & 0o170000;
-  if (type === 0o100000) fields.push(`size=${st.size}`, `sha=${createHash('sha1').update(readFileSync(path)).digest('hex').slice(0, 12)}`);
+  if (type === 0o100000) fields.push(`size=${st.size}`, `sha=${createHash('sha1').update(readFileSync(osPath(path))).digest('hex').slice(0, 12)}`);
   if (type === 0o120000) fields.push(`target=${readlinkSync(path)}`);
   if (type === 0o020000 || type === 0o060000) fields.push(`rdev=${st.rdev}`);
   const xattrs = listXattrs(path)
@@ -40,7 +42,8 @@ function describe(real: string, opts: DumpOptions): string {
 export function dumpTree(root: string, opts: DumpOptions = {}): Record<string, string> {
   const out: Record<string, string> = { '.': describe(root, opts) };
   const walk = (rel: string) => {
-    for (const name of readdirSync(shortPath(join(root, rel))).sort()) {
+    // Names as bytes (a name that is not UTF-8 is its own, not U+FFFD: src/format/byte-names.ts).
+    for (const name of readdirSync(osPath(shortPath(join(root, rel))), { encoding: 'buffer' }).map((b) => decodeName(b)).sort()) {
       const r = rel ? `${rel}/${name}` : name;
       out[r] = describe(join(root, r), opts);
       if (lstatSync(shortPath(join(root, r)), { throwIfNoEntry: false })?.isDirectory()) walk(r);

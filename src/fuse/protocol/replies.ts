@@ -15,6 +15,7 @@ import {
   STATX_OUT_SIZE,
 } from './constants.js';
 import { align8, write16, write32, writeI64, writeU64Exact, writeValid } from './wire.js';
+import { nameByteLength, nameBytes } from '../../format/byte-names.js';
 
 /** fuse_out_header: total length, 0 or a negative errno, the request's unique id. */
 export function encodeOutHeader(b: Buffer, len: number, error: number, unique: number): void {
@@ -172,19 +173,19 @@ export function encodeDirent(b: Buffer, o: number, limit: number, d: DirEntry): 
 }
 
 /**
- * A name's length in UTF-8. Most names are ASCII: counted here, without the call into node that
- * Buffer.byteLength is (a listing sizes and writes every entry's name: four native calls an entry
- * were a visible part of a walk's READDIRPLUS).
+ * How many bytes a name holds (../../format/byte-names.ts). Most names are ASCII: counted here,
+ * without the call into node that Buffer.byteLength is (a listing sizes and writes every entry's
+ * name: four native calls an entry were a visible part of a walk's READDIRPLUS).
  */
 function utf8Length(name: string): number {
-  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) >= 0x80) return Buffer.byteLength(name);
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) >= 0x80) return nameByteLength(name);
   return name.length;
 }
 
-/** Write `name`, `len` bytes of UTF-8 (utf8Length): byte by byte when that is its length (ASCII). */
+/** Write the `len` bytes `name` holds (utf8Length): byte by byte when that is its length (ASCII). */
 function writeName(b: Buffer, o: number, name: string, len: number): void {
   if (len !== name.length) {
-    b.write(name, o, len, 'utf8');
+    nameBytes(name).copy(b, o);
     return;
   }
   for (let i = 0; i < len; i++) b[o + i] = name.charCodeAt(i);
@@ -213,13 +214,13 @@ export function encodeNotifyInvalInode(b: Buffer, nodeid: number, off: number, l
 
 /** FUSE_NOTIFY_INVAL_ENTRY, header included: parent, name length, flags 0, name + NUL. */
 export function encodeNotifyInvalEntry(b: Buffer, parent: number, name: string): number {
-  const nameLen = Buffer.byteLength(name);
+  const nameLen = utf8Length(name);
   const total = OUT_HEADER_SIZE + NOTIFY_INVAL_ENTRY_SIZE + nameLen + 1;
   encodeOutHeader(b, total, Notify.INVAL_ENTRY, 0);
   writeI64(b, 16, parent);
   write32(b, 24, nameLen);
   write32(b, 28, 0);
-  b.write(name, 32, nameLen, 'utf8');
+  writeName(b, 32, name, nameLen);
   b[32 + nameLen] = 0;
   return total;
 }

@@ -9,6 +9,7 @@
 // compiles one by one; a copy-up's five requests make ~150 of them. No bounds checks: every
 // offset here is inside a buffer sized for the largest request or reply.
 import type { U64 } from '../session/filesystem.js';
+import { decodeName } from '../../format/byte-names.js';
 
 const TWO32 = 4294967296;
 
@@ -95,11 +96,11 @@ export function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
-/** The NUL-terminated name at `o` (ends at `end` if no NUL), and where the next field starts. */
+/** The NUL-terminated name at `o` (ends at `end` if no NUL), and where the next field starts; its bytes as ../../format/byte-names.ts holds them. */
 export function readName(b: Buffer, o: number, end: number): { name: string; next: number } {
   let z = b.indexOf(0, o);
   if (z < 0 || z > end) z = end;
-  return { name: b.toString('utf8', o, z), next: z + 1 };
+  return { name: decodeName(b, o, z), next: z + 1 };
 }
 
 /** Milliseconds as the protocol's seconds + nanoseconds pair, written at `o` (u64) and `nsecAt` (u32). */

@@ -12,6 +12,7 @@ import { OvlError, errnoName, errnoNumber, errnoOf } from '../../errors.js';
 import { closeFd, dupFd, eventFd, fdatasyncFd, fsyncFd, readEventFd } from '../../sys/fd.js';
 import { fstatReal } from '../../sys/real-stat.js';
 import { CopyReads, type Window } from './copy-reads.js';
+import { nameByteLength } from '../../format/byte-names.js';
 
 const ENODEV = errnoNumber('ENODEV');
 
@@ -289,7 +290,7 @@ export class DevSession implements Session {
   }
 
   invalEntry(parent: number, name: string): void {
-    const b = Buffer.alloc(OUT_HEADER_SIZE + NOTIFY_INVAL_ENTRY_SIZE + Buffer.byteLength(name) + 1);
+    const b = Buffer.alloc(OUT_HEADER_SIZE + NOTIFY_INVAL_ENTRY_SIZE + nameByteLength(name) + 1);
     encodeNotifyInvalEntry(b, parent, name);
     this.sendNotify(b);
   }

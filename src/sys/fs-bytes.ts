@@ -1,0 +1,37 @@
+// node:fs's path functions for paths that hold names of the layers, byte for byte. node encodes a
+// string path as UTF-8, which turns the escaped bytes of a name that is not UTF-8
+// (../format/byte-names.ts) into U+FFFD; these pass such a path as a Buffer of its bytes and are
+// otherwise node's own (same arguments, same results, same errors), so a module swaps its import
+// and nothing else. A path without such a name is passed on as the string it is (one regex test).
+// readlinkSync's string result is decoded the same way, so a link text that is not UTF-8 comes
+// back as bytes too. Paths that only ever come from options or the daemon itself (the workdir's
+// own names, /proc) may keep using node:fs.
+import * as fs from 'node:fs';
+import { decodeName, osPath } from '../format/byte-names.js';
+
+type Path = string;
+
+export const lstatSync = ((path: Path, o?: fs.StatSyncOptions) => fs.lstatSync(osPath(path), o)) as typeof fs.lstatSync;
+export const statSync = ((path: Path, o?: fs.StatSyncOptions) => fs.statSync(osPath(path), o)) as typeof fs.statSync;
+export const statfsSync = ((path: Path, o?: fs.StatFsOptions) => fs.statfsSync(osPath(path), o)) as typeof fs.statfsSync;
+export const openSync = (path: Path, flags: number, mode?: number): number => fs.openSync(osPath(path), flags, mode);
+export const linkSync = (existing: Path, newPath: Path): void => fs.linkSync(osPath(existing), osPath(newPath));
+/** A link's text is bytes already when given as a Buffer. */
+export const symlinkSync = (target: Path | Buffer, path: Path): void =>
+  fs.symlinkSync(typeof target === 'string' ? osPath(target) : target, osPath(path));
+export const mkdirSync = ((path: Path, o?: fs.MakeDirectoryOptions | number) => fs.mkdirSync(osPath(path), o)) as typeof fs.mkdirSync;
+export const chmodSync = (path: Path, mode: number): void => fs.chmodSync(osPath(path), mode);
+export const lchownSync = (path: Path, uid: number, gid: number): void => fs.lchownSync(osPath(path), uid, gid);
+export const renameSync = (from: Path, to: Path): void => fs.renameSync(osPath(from), osPath(to));
+export const rmSync = (path: Path, o?: fs.RmOptions): void => fs.rmSync(osPath(path), o);
+export const rmdirSync = (path: Path): void => fs.rmdirSync(osPath(path));
+export const unlinkSync = (path: Path): void => fs.unlinkSync(osPath(path));
+export const truncateSync = (path: Path, len?: number): void => fs.truncateSync(osPath(path), len);
+
+/** readlink(2): the link's bytes as a Buffer with `{ encoding: 'buffer' }`, else as a string holding them. */
+export function readlinkSync(path: Path): string;
+export function readlinkSync(path: Path, o: { encoding: 'buffer' }): Buffer;
+export function readlinkSync(path: Path, o?: { encoding: 'buffer' }): string | Buffer {
+  const bytes = fs.readlinkSync(osPath(path), { encoding: 'buffer' });
+  return o === undefined ? decodeName(bytes) : bytes;
+}

@@ -1,0 +1,144 @@
+// Names that are not UTF-8 (Latin-1 names from old tarballs and images), side by side with the
+// kernel's overlay: a name is bytes, and ovl-fuse must list, look up, create, rename, link and
+// whiteout it byte for byte (before 2026-12-07 such a lower name vanished from listings and a
+// created one landed in the upper as U+FFFD, two such names as one). Every name below is written
+// with \xNN bytes; paths are built as strings holding those bytes (src/format/byte-names.ts) and
+// handed to node:fs as Buffers, so the test itself never loses a byte.
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import t from 'tap';
+import { decodeName, nameBytes, osPath } from '../../src/format/byte-names.js';
+import { getXattr } from '../../src/sys/index.js';
+import { linkSync, lstatSync, readlinkSync, symlinkSync } from '../../src/sys/fs-bytes.js';
+import { outcome } from '../helpers/tree.js';
+import { type Scenario, type TwinResult, remountAs, runTwin, sameOnBoth } from '../helpers/twin.js';
+import { layerDirs, type LayerDirs } from '../helpers/layers.js';
+import { mountFuse } from '../helpers/fuse.js';
+
+/** A name (or path) from its bytes, given as a latin1 string: 'caf\xe9' is c a f 0xE9. */
+const b = (latin1: string) => decodeName(Buffer.from(latin1, 'latin1'));
+const at = (...parts: string[]) => parts.join('/');
+const hex = (s: string) => nameBytes(s).toString('hex');
+/** A dir's names as hex of their bytes, sorted. */
+const names = (dir: string) => readdirSync(osPath(dir), { encoding: 'buffer' }).map((n) => n.toString('hex')).sort();
+const read = (p: string) => readFileSync(osPath(p), 'utf8');
+
+/** The upper dir as its bytes show it: each path's type, size, link text and overlay xattrs but `origin` (an inode of each twin's own lower). */
+function upperPicture(d: LayerDirs): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const raw of readdirSync(osPath(at(d.upper, rel)), { encoding: 'buffer' })) {
+      const name = decodeName(raw);
+      const r = rel ? at(rel, name) : name;
+      const p = at(d.upper, r);
+      const st = lstatSync(p);
+      const f = [`type=${(st.mode & 0o170000).toString(8)}`];
+      if (st.isFile()) f.push(`data=${read(p)}`);
+      if (st.isSymbolicLink()) f.push(`target=${readlinkSync(p, { encoding: 'buffer' }).toString('hex')}`);
+      if (st.isCharacterDevice()) f.push(`rdev=${st.rdev}`);
+      for (const x of ['redirect', 'opaque']) {
+        const v = getXattr(p, `trusted.overlay.${x}`);
+        if (v !== null) f.push(`${x}=${v.toString('hex')}`);
+      }
+      out[hex(r)] = f.join(' ');
+      if (st.isDirectory()) walk(r);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** What the steps leave, as a reader of the mount sees it. */
+function view(m: string): Record<string, unknown> {
+  return {
+    root: names(m),
+    moved: names(at(m, b('m\xf0'), b('r\xe8'))),
+    movedChild: read(at(m, b('m\xf0'), b('r\xe8'), 'child')),
+    renamedDir: names(at(m, b('d2\xfe'))),
+    copied: read(at(m, b('d2\xfe'), b('f\xe8'))),
+    newLink: readlinkSync(at(m, b('s\xfb')), { encoding: 'buffer' }).toString('hex'),
+    nlink: lstatSync(at(m, b('nl\xfe'))).nlink,
+    gone: outcome(() => lstatSync(at(m, b('caf\xe9')))),
+  };
+}
+
+const scenario: Scenario = {
+  lowers: 1,
+  options: 'redirect_dir=on',
+  setup(d) {
+    const l = d.lowers[0]!;
+    writeFileSync(osPath(at(l, b('caf\xe9'))), 'latin1 name');
+    writeFileSync(osPath(at(l, b('caf\xc3\xa9'))), 'utf8 name'); // "café" in UTF-8, beside its Latin-1 twin
+    mkdirSync(osPath(at(l, b('d\xff'))));
+    writeFileSync(osPath(at(l, b('d\xff'), b('f\xe8'))), 'in a non-UTF-8 dir');
+    symlinkSync(b('caf\xe9'), at(l, 'lnk'));
+    symlinkSync(b('x\xff/y'), at(l, b('l\xe9')));
+    writeFileSync(osPath(at(l, b('h\xe0'))), 'hard');
+    linkSync(at(l, b('h\xe0')), at(l, 'h2'));
+    mkdirSync(osPath(at(l, b('ren\xe9'))));
+    writeFileSync(osPath(at(l, b('ren\xe9'), 'child')), 'child');
+    mkdirSync(osPath(at(l, b('gone\xe9'))));
+  },
+  steps(m, d) {
+    const o: Record<string, unknown> = {};
+    o.rootBefore = names(m);
+    o.latin1 = read(at(m, b('caf\xe9')));
+    o.utf8 = read(at(m, 'café'));
+    o.inDir = read(at(m, b('d\xff'), b('f\xe8')));
+    o.lnk = readlinkSync(at(m, 'lnk'), { encoding: 'buffer' }).toString('hex');
+    o.lnkData = read(at(m, 'lnk'));
+    o.linkText = readlinkSync(at(m, b('l\xe9')), { encoding: 'buffer' }).toString('hex');
+    o.otherByte = outcome(() => lstatSync(at(m, b('caf\xea'))));
+    o.replacement = outcome(() => lstatSync(at(m, 'caf\ufffd')));
+    // Two names that differ only in a byte that is not UTF-8 stay two.
+    writeFileSync(osPath(at(m, b('n\xe8'))), 'e8');
+    writeFileSync(osPath(at(m, b('n\xe9'))), 'e9');
+    o.created = [read(at(m, b('n\xe8'))), read(at(m, b('n\xe9')))];
+    appendFileSync(osPath(at(m, b('d\xff'), b('f\xe8'))), '+'); // copy-up inside the dir
+    appendFileSync(osPath(at(m, b('h\xe0'))), '+');
+    unlinkSync(osPath(at(m, b('caf\xe9')))); // whiteout
+    rmdirSync(osPath(at(m, b('gone\xe9'))));
+    mkdirSync(osPath(at(m, b('m\xf0'))));
+    renameSync(osPath(at(m, b('ren\xe9'))), osPath(at(m, b('m\xf0'), b('r\xe8')))); // absolute redirect
+    renameSync(osPath(at(m, b('d\xff'))), osPath(at(m, b('d2\xfe')))); // relative redirect
+    renameSync(osPath(at(m, b('n\xe9'))), osPath(at(m, b('n2\xe9'))));
+    linkSync(at(m, b('n\xe8')), at(m, b('nl\xfe')));
+    symlinkSync(b('t\xfa'), at(m, b('s\xfb')));
+    o.view = view(m);
+    o.upper = upperPicture(d);
+    return o;
+  },
+};
+
+await sameOnBoth(t, 'names that are not UTF-8: listed, looked up, created, copied up, renamed (redirects), linked and whited out as the kernel does', scenario);
+
+t.test("each reads the other's upper: the kernel's through ovl-fuse, ovl-fuse's through the kernel", async (t) => {
+  const [k, f] = await runTwin(t, scenario);
+  const seen = (r: TwinResult) => (r.observed as { view: unknown }).view;
+  t.same(seen(f), seen(k), 'the same view after the steps');
+  await remountAs(t, 'fuse', k.dirs, 'redirect_dir=on');
+  t.same(view(k.dirs.merged), seen(k), "ovl-fuse over the kernel's upper");
+  await remountAs(t, 'kernel', f.dirs, 'redirect_dir=on');
+  t.same(view(f.dirs.merged), seen(f), "the kernel over ovl-fuse's upper");
+});
+
+t.test('a name made in a lower while mounted shows, and goes, byte for byte (the layer watcher)', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-bytes-watch-');
+  mkdirSync(osPath(at(d.lowers[0]!, b('w\xe4'))));
+  await mountFuse(t, d, '');
+  const m = d.merged;
+  t.same(names(at(m, b('w\xe4'))), [], 'listed once (cached)');
+  writeFileSync(osPath(at(d.lowers[0]!, b('w\xe4'), b('new\xf6'))), 'from the side');
+  let seen: string[] = [];
+  for (let i = 0; i < 50 && seen.length === 0; i++) {
+    seen = names(at(m, b('w\xe4')));
+    if (seen.length === 0) await new Promise((r) => setTimeout(r, 20));
+  }
+  t.same(seen, [hex(b('new\xf6'))], 'the new name, its bytes');
+  t.equal(read(at(m, b('w\xe4'), b('new\xf6'))), 'from the side');
+  unlinkSync(osPath(at(d.lowers[0]!, b('w\xe4'), b('new\xf6'))));
+  for (let i = 0; i < 50 && seen.length > 0; i++) {
+    seen = names(at(m, b('w\xe4')));
+    if (seen.length > 0) await new Promise((r) => setTimeout(r, 20));
+  }
+  t.same(seen, [], 'gone');
+});
