@@ -142,3 +142,17 @@ t.test('a name made in a lower while mounted shows, and goes, byte for byte (the
   }
   t.same(seen, [], 'gone');
 });
+
+t.test('transport=fuse-native: a name it would get wrong is refused EILSEQ, never made under U+FFFD', async (t) => {
+  const d = layerDirs(t, 1, 'ovlkit-bytes-native-');
+  await mountFuse(t, d, 'transport=fuse-native');
+  const m = d.merged;
+  writeFileSync(osPath(at(m, 'café')), 'utf8'); // UTF-8 names are what its addon passes on
+  t.equal(outcome(() => writeFileSync(osPath(at(m, b('n\xe8'))), 'first')), 'EILSEQ', 'create');
+  t.equal(outcome(() => mkdirSync(osPath(at(m, b('d\xff'))))), 'EILSEQ', 'mkdir');
+  t.equal(outcome(() => symlinkSync('café', at(m, b('s\xfb')))), 'EILSEQ', 'symlink');
+  t.equal(outcome(() => symlinkSync(b('t\xfa'), at(m, 'ok-name'))), 'EILSEQ', 'a link text it would get wrong');
+  t.equal(outcome(() => linkSync(at(m, 'café'), at(m, b('h\xe0')))), 'EILSEQ', 'link');
+  t.equal(outcome(() => renameSync(osPath(at(m, 'café')), osPath(at(m, b('r\xe9'))))), 'EILSEQ', 'rename');
+  t.same(names(d.upper), [hex('café')], 'the upper holds only the UTF-8 name');
+});
