@@ -2,7 +2,8 @@
 // held across other ops), O_DIRECT, statx, ctime across a change, d_ino against st_ino, execve of a file in the overlay and a process held
 // running it (ETXTBSY), inode flags read and set as lsattr and chattr do. Run in the worker like
 // every op (exec-op.ts); errors are results.
-import * as fs from 'node:fs';
+import * as nodeFs from 'node:fs';
+import * as fsBytes from '../sys/fs-bytes.js';
 import { join } from 'node:path';
 import {
   FS_APPEND_FL,
@@ -25,6 +26,9 @@ import {
 import type { ExecContext, RawValue } from './exec-op.js';
 import type { ChattrFlag, CtimeVia, Op } from './ops.js';
 import { contentObs } from './raw.js';
+
+// node:fs with its path functions taking names as bytes (a scenario may use names that are not UTF-8).
+const fs = { ...nodeFs, ...fsBytes };
 
 const K = fs.constants;
 const BLOCK = 4096;

@@ -1,7 +1,8 @@
 // Runs one scenario operation with plain syscalls and returns what it observed. This runs in the
 // worker process (worker.ts), so a target that hangs a syscall only hangs the worker, which the
 // runner can kill. Errors are results: every op returns {ok} or {errno}.
-import * as fs from 'node:fs';
+import * as nodeFs from 'node:fs';
+import * as fsBytes from '../sys/fs-bytes.js';
 import { dirname, join } from 'node:path';
 import { errnoCodeOf } from '../errors.js';
 import { ACL_ACCESS, ACL_DEFAULT, OverlayXattrs, OPAQUE_YES, aclFromText } from '../format/index.js';
@@ -24,6 +25,9 @@ import {
 import { runObserveOp, unmapAll } from './exec-observe.js';
 import type { Op } from './ops.js';
 import { type ContentObs, type OpOutcome, type OpValue, type RawStat, contentObs, rawStat, xattrText } from './raw.js';
+
+// node:fs with its path functions taking names as bytes (a scenario may use names that are not UTF-8).
+const fs = { ...nodeFs, ...fsBytes };
 
 export type RawValue = OpValue<RawStat>;
 export type RawResult = OpOutcome<RawValue>;

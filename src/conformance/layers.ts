@@ -2,7 +2,8 @@
 // whose parent is not a directory in that layer, or a hard link to something that is not a file
 // there, is skipped the same way on every target, so both sides start from identical layers.
 // Every object then gets the fixed setup times, so later "now" stamps are told apart.
-import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, symlinkSync, writeFileSync, linkSync } from 'node:fs';
+// Names as bytes: a layer may hold names that are not UTF-8 (src/format/byte-names.ts).
+import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, symlinkSync, writeFileSync, linkSync } from '../sys/fs-bytes.js';
 import { dirname, join } from 'node:path';
 import { ACL_ACCESS, ACL_DEFAULT, OverlayXattrs, OPAQUE_YES, aclFromText } from '../format/index.js';
 import { makeWhiteout, makedev, mknod, setTimes, setXattr, STATIC_BINARY } from '../sys/index.js';

@@ -2,7 +2,9 @@
 // nanosecond times, content digests, xattrs, and whole-tree walks. They are normalised later by
 // the runner (normalise.ts), in one deterministic order, so equality classes line up across targets.
 import { createHash } from 'node:crypto';
-import { type BigIntStats, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
+// Names as bytes: a tree may hold names that are not UTF-8 (src/format/byte-names.ts).
+import { lstatSync, readFileSync, readdirSync, readlinkSync } from '../sys/fs-bytes.js';
 import { join } from 'node:path';
 import { errnoCodeOf } from '../errors.js';
 import { aclToText, isAcl } from '../format/index.js';

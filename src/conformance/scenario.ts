@@ -2,6 +2,7 @@
 // (lowers top first, then the upper) and the operations to run. Both targets get the same data,
 // so a scenario saved to disk replays byte for byte.
 import type { Op } from './ops.js';
+import { shownName } from '../format/byte-names.js';
 
 /**
  * Who owns a file or dir and what POSIX ACLs it has, for scenarios that run ops as another user:
@@ -100,5 +101,6 @@ function entryToString(e: LayerEntry): string {
 
 /** A layer on one line, e.g. `l1: a="x" 644, d/ 755`. */
 export function layerToString(name: string, layer: Layer): string {
-  return `${name}: ${layer.entries.length ? layer.entries.map(entryToString).join(', ') : '(empty)'}`;
+  // A name that is not UTF-8 shows its bytes (\xNN), not U+FFFD.
+  return shownName(`${name}: ${layer.entries.length ? layer.entries.map(entryToString).join(', ') : '(empty)'}`);
 }

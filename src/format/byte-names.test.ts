@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { cPath, decodeName, hasEscapedBytes, nameByteLength, nameBytes, osPath } from './byte-names.js';
+import { cPath, decodeName, hasEscapedBytes, nameByteLength, nameBytes, osPath, shownName } from './byte-names.js';
 
 const bytes = (...b: number[]) => Buffer.from(b);
 
@@ -60,4 +60,9 @@ t.test('paths joined from decoded names encode name by name', async (t) => {
   const dir = decodeName(bytes(0x64, 0xff));
   const file = decodeName(bytes(0xe9));
   t.same(nameBytes(`/l/${dir}/${file}`), Buffer.concat([Buffer.from('/l/'), bytes(0x64, 0xff, 0x2f, 0xe9)]));
+});
+
+t.test('shownName: the escaped bytes as \\xNN, other names as they are', async (t) => {
+  t.equal(shownName(decodeName(bytes(0x64, 0xff, 0x2f, 0xe9))), 'd\\xff/\\xe9');
+  t.equal(shownName('café'), 'café');
 });

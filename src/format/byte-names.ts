@@ -103,3 +103,8 @@ export function cPath(s: string): string | Buffer {
 }
 
 const ZERO = Buffer.of(0);
+
+/** `s` for a human to read: each byte of a name that is not UTF-8 as `\xNN` (reports, messages). */
+export function shownName(s: string): string {
+  return ESCAPED.test(s) ? s.replace(/[\udc80-\udcff]/g, (c) => `\\x${(c.charCodeAt(0) - 0xdc00).toString(16)}`) : s;
+}

@@ -35,3 +35,14 @@ export function readlinkSync(path: Path, o?: { encoding: 'buffer' }): string | B
   const bytes = fs.readlinkSync(osPath(path), { encoding: 'buffer' });
   return o === undefined ? decodeName(bytes) : bytes;
 }
+
+// The rest of what ovl-check's executor and observer call on paths of the trees they build and
+// read (src/conformance), which may hold such names too.
+export const readFileSync = ((path: Path, o?: unknown) => fs.readFileSync(osPath(path), o as undefined)) as typeof fs.readFileSync;
+export const writeFileSync = (path: Path, data: string | NodeJS.ArrayBufferView, o?: fs.WriteFileOptions): void => fs.writeFileSync(osPath(path), data, o);
+export const copyFileSync = (from: Path, to: Path, mode?: number): void => fs.copyFileSync(osPath(from), osPath(to), mode);
+export const chownSync = (path: Path, uid: number, gid: number): void => fs.chownSync(osPath(path), uid, gid);
+export const lutimesSync = (path: Path, atime: fs.TimeLike, mtime: fs.TimeLike): void => fs.lutimesSync(osPath(path), atime, mtime);
+export const existsSync = (path: Path): boolean => fs.existsSync(osPath(path));
+/** A dir's names, each holding its bytes. */
+export const readdirSync = (path: Path): string[] => fs.readdirSync(osPath(path), { encoding: 'buffer' }).map((n) => decodeName(n));

@@ -5,13 +5,14 @@ import { scenarioToString } from '../arbitraries.js';
 import type { Difference } from '../diff.js';
 import { FRESHNESS_WORDS } from '../freshness.js';
 import { describeOp } from '../ops.js';
+import { shownName } from '../../format/byte-names.js';
 import type { RunModel, UnexpectedDivergence } from './model.js';
 
 const cell = (v: unknown) => '`' + JSON.stringify(v ?? null).replace(/\|/g, '\\|').replace(/`/g, "'") + '`';
 
 function where(d: Difference): string {
   if (d.where === 'op') return `op ${d.opIndex! + 1}`;
-  return d.path !== undefined ? `${d.where} \`${d.path}\`` : d.where;
+  return d.path !== undefined ? `${d.where} \`${shownName(d.path)}\`` : d.where;
 }
 
 function divergenceSection(u: UnexpectedDivergence): string[] {

@@ -3,6 +3,7 @@
 // ops in one python3 process (exact syscalls and open flags, fds held across ops), prints each
 // result next to what the kernel and the target returned, and lists the final tree.
 import { ACL_ACCESS, ACL_DEFAULT, OverlayXattrs, OPAQUE_YES, aclFromText } from '../../format/index.js';
+import { hasEscapedBytes, nameBytes } from '../../format/byte-names.js';
 import { describeOp, type Op } from '../ops.js';
 import { type Access, SETUP_TIME_SEC, type Scenario } from '../scenario.js';
 import type { ScenarioResult } from '../session.js';
@@ -10,8 +11,16 @@ import type { ObsResult } from '../trace.js';
 import { PY_OBSERVE_PRELUDE, pyObserveOp } from './repro-observe.js';
 
 const ovl = new OverlayXattrs(false);
-const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+/** A shell word for `s`; a name that is not UTF-8 as bash's $'…' of its bytes (src/format/byte-names.ts). */
+const sh = (s: string) => (hasEscapedBytes(s) ? bytesWord(nameBytes(s)) : `'${s.replace(/'/g, `'\\''`)}'`);
+// Python's os functions encode a str path with surrogateescape, so py()'s "\udce9" is byte 0xE9 there.
 const py = (s: string) => JSON.stringify(s);
+
+function bytesWord(b: Buffer): string {
+  let out = "$'";
+  for (const x of b) out += x >= 0x20 && x < 0x7f && x !== 0x27 && x !== 0x5c ? String.fromCharCode(x) : `\\x${x.toString(16).padStart(2, '0')}`;
+  return out + "'";
+}
 
 function layerCommands(dir: string, s: Scenario['upper']): string[] {
   const out: string[] = [];
