@@ -4,7 +4,7 @@
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
 import { XATTR_CREATE, XATTR_REPLACE, c } from './libc.js';
-import { cPath, nameBytes } from '../format/byte-names.js';
+import { cPath, decodeName, nameBytes } from '../format/byte-names.js';
 
 const ENODATA = errnoNumber('ENODATA');
 const ERANGE = errnoNumber('ERANGE');
@@ -22,7 +22,7 @@ function named(t: XattrTarget): string {
 }
 
 function get(t: XattrTarget, name: string, buf: Buffer | null, size: number): number {
-  return (typeof t === 'number' ? c.fgetxattr(t, name, buf, size) : c.lgetxattr(cPath(t), name, buf, size)) as number;
+  return (typeof t === 'number' ? c.fgetxattr(t, cPath(name), buf, size) : c.lgetxattr(cPath(t), cPath(name), buf, size)) as number;
 }
 
 function list(t: XattrTarget, buf: Buffer | null, size: number): number {
@@ -46,7 +46,7 @@ export function getXattr(path: XattrTarget, name: string): Buffer | null {
 
 /** True when `name` is set on `path` (cheaper than reading a value we only test for presence). */
 export function hasXattr(path: string, name: string): boolean {
-  return checkUnless(c.lgetxattr(cPath(path), name, null, 0) as number, ABSENT, `getxattr ${name}`, path) >= 0;
+  return checkUnless(c.lgetxattr(cPath(path), cPath(name), null, 0) as number, ABSENT, `getxattr ${name}`, path) >= 0;
 }
 
 export type SetMode = 'any' | 'create' | 'replace';
@@ -56,7 +56,7 @@ export function setXattr(path: XattrTarget, name: string, value: Buffer | string
   // A string value (a redirect) holds a path: its bytes as the names' (../format/byte-names.ts).
   const buf = typeof value === 'string' ? nameBytes(value) : value;
   const flags = mode === 'create' ? XATTR_CREATE : mode === 'replace' ? XATTR_REPLACE : 0;
-  const ret = typeof path === 'number' ? c.fsetxattr(path, name, buf, buf.length, flags) : c.lsetxattr(cPath(path), name, buf, buf.length, flags);
+  const ret = typeof path === 'number' ? c.fsetxattr(path, cPath(name), buf, buf.length, flags) : c.lsetxattr(cPath(path), cPath(name), buf, buf.length, flags);
   check(ret as number, `setxattr ${name}`, named(path));
 }
 
@@ -72,7 +72,7 @@ export function listXattrs(path: XattrTarget): string[] {
 export function listXattrsSized(path: XattrTarget): { names: string[]; bytes: number } {
   const first = checkUnless(list(path, LIST_BUF, LIST_BUF.length), LONGER, 'listxattr', named(path));
   if (first === 0) return { names: [], bytes: 0 };
-  if (first > 0) return { names: LIST_BUF.toString('utf8', 0, first).split('\0').filter((s) => s.length > 0), bytes: first };
+  if (first > 0) return { names: namesIn(LIST_BUF, first), bytes: first };
   // ERANGE: longer than the buffer; ask for the size.
   for (;;) {
     const size = check(list(path, null, 0), 'listxattr', named(path));
@@ -80,8 +80,20 @@ export function listXattrsSized(path: XattrTarget): { names: string[]; bytes: nu
     const buf = Buffer.allocUnsafe(size);
     const n = checkUnless(list(path, buf, size), LONGER, 'listxattr', named(path));
     if (n < 0) continue; // ERANGE: the list grew between the two calls
-    return { names: buf.toString('utf8', 0, n).split('\0').filter((s) => s.length > 0), bytes: n };
+    return { names: namesIn(buf, n), bytes: n };
   }
+}
+
+/** The NUL-separated names of a listxattr result, each holding its bytes (../format/byte-names.ts). */
+function namesIn(buf: Buffer, len: number): string[] {
+  const names: string[] = [];
+  for (let at = 0; at < len; ) {
+    let z = buf.indexOf(0, at);
+    if (z < 0 || z > len) z = len;
+    if (z > at) names.push(decodeName(buf, at, z));
+    at = z + 1;
+  }
+  return names;
 }
 
 /**
@@ -114,12 +126,12 @@ export function getLayerXattr(path: XattrTarget, name: string): Buffer | null {
 
 /** Remove `name` from `path`; ENODATA when it is not set. */
 export function removeXattr(path: string, name: string): void {
-  check(c.lremovexattr(cPath(path), name) as number, `removexattr ${name}`, path);
+  check(c.lremovexattr(cPath(path), cPath(name)) as number, `removexattr ${name}`, path);
 }
 
 /** removexattr of `name` from the object open on `fd`; `absentOk`: ENODATA is no error. */
 export function removeXattrOf(fd: number, name: string, absentOk = false): void {
-  checkUnless(c.fremovexattr(fd, name) as number, absentOk ? [ENODATA] : [], `removexattr ${name}`, `fd ${fd}`);
+  checkUnless(c.fremovexattr(fd, cPath(name)) as number, absentOk ? [ENODATA] : [], `removexattr ${name}`, `fd ${fd}`);
 }
 
 /** All xattrs of `path` with their values (for copy-up and tree comparison). */

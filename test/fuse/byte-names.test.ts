@@ -4,11 +4,13 @@
 // created one landed in the upper as U+FFFD, two such names as one). Every name below is written
 // with \xNN bytes; paths are built as strings holding those bytes (src/format/byte-names.ts) and
 // handed to node:fs as Buffers, so the test itself never loses a byte.
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import t from 'tap';
 import { decodeName, nameBytes, osPath } from '../../src/format/byte-names.js';
-import { getXattr } from '../../src/sys/index.js';
-import { linkSync, lstatSync, readlinkSync, symlinkSync } from '../../src/sys/fs-bytes.js';
+import { getXattr, listXattrs, mknod, setXattr } from '../../src/sys/index.js';
+import { releaseLongPaths, shortPath } from '../../src/sys/long-path.js';
+import { linkSync, lstatSync, openSync, readlinkSync, symlinkSync } from '../../src/sys/fs-bytes.js';
+import { O_TMPFILE, linkFd } from '../../src/sys/space.js';
 import { outcome } from '../helpers/tree.js';
 import { type Scenario, type TwinResult, remountAs, runTwin, sameOnBoth } from '../helpers/twin.js';
 import { layerDirs, type LayerDirs } from '../helpers/layers.js';
@@ -51,13 +53,16 @@ function upperPicture(d: LayerDirs): Record<string, string> {
 function view(m: string): Record<string, unknown> {
   return {
     root: names(m),
-    moved: names(at(m, b('m\xf0'), b('r\xe8'))),
-    movedChild: read(at(m, b('m\xf0'), b('r\xe8'), 'child')),
+    movedChild: read(at(m, b('r3\xe9'), 'child')),
     renamedDir: names(at(m, b('d2\xfe'))),
     copied: read(at(m, b('d2\xfe'), b('f\xe8'))),
     newLink: readlinkSync(at(m, b('s\xfb')), { encoding: 'buffer' }).toString('hex'),
     nlink: lstatSync(at(m, b('nl\xfe'))).nlink,
     gone: outcome(() => lstatSync(at(m, b('caf\xe9')))),
+    movedAgain: names(at(m, b('r3\xe9'))),
+    tmpfile: read(at(m, b('d2\xfe'), b('tmp\xe1'))),
+    fifo: lstatSync(at(m, b('fifo\xe2'))).isFIFO(),
+    mixed: read(at(m, b('mix\xc3\xa9\xff'))),
   };
 }
 
@@ -77,6 +82,8 @@ const scenario: Scenario = {
     mkdirSync(osPath(at(l, b('ren\xe9'))));
     writeFileSync(osPath(at(l, b('ren\xe9'), 'child')), 'child');
     mkdirSync(osPath(at(l, b('gone\xe9'))));
+    // Valid multi-byte characters beside escaped bytes in one name: listed through the slow paths.
+    writeFileSync(osPath(at(l, b('mix\xc3\xa9\xff'))), 'mixed');
   },
   steps(m, d) {
     const o: Record<string, unknown> = {};
@@ -93,6 +100,11 @@ const scenario: Scenario = {
     writeFileSync(osPath(at(m, b('n\xe8'))), 'e8');
     writeFileSync(osPath(at(m, b('n\xe9'))), 'e9');
     o.created = [read(at(m, b('n\xe8'))), read(at(m, b('n\xe9')))];
+    // xattr names one byte apart stay two, as the kernel keeps them.
+    setXattr(at(m, b('n\xe8')), b('user.a\xe8'), '1');
+    setXattr(at(m, b('n\xe8')), b('user.a\xe9'), '2');
+    o.xattrNames = listXattrs(at(m, b('n\xe8'))).map(hex).sort();
+    o.xattrValue = getXattr(at(m, b('n\xe8')), b('user.a\xe8'))?.toString();
     appendFileSync(osPath(at(m, b('d\xff'), b('f\xe8'))), '+'); // copy-up inside the dir
     appendFileSync(osPath(at(m, b('h\xe0'))), '+');
     unlinkSync(osPath(at(m, b('caf\xe9')))); // whiteout
@@ -103,6 +115,14 @@ const scenario: Scenario = {
     renameSync(osPath(at(m, b('n\xe9'))), osPath(at(m, b('n2\xe9'))));
     linkSync(at(m, b('n\xe8')), at(m, b('nl\xfe')));
     symlinkSync(b('t\xfa'), at(m, b('s\xfb')));
+    // A dir that already has a redirect moves again: its redirect is read back as bytes.
+    renameSync(osPath(at(m, b('m\xf0'), b('r\xe8'))), osPath(at(m, b('r3\xe9'))));
+    // An unnamed file linked in under such a name (O_TMPFILE + linkat), and a fifo.
+    const fd = openSync(at(m, b('d2\xfe')), O_TMPFILE | constants.O_WRONLY, 0o600);
+    writeSync(fd, 'tmpfile');
+    linkFd(fd, at(m, b('d2\xfe'), b('tmp\xe1')));
+    closeSync(fd);
+    mknod(at(m, b('fifo\xe2')), constants.S_IFIFO | 0o644, 0);
     o.view = view(m);
     o.upper = upperPicture(d);
     return o;
@@ -127,6 +147,15 @@ t.test('a name made in a lower while mounted shows, and goes, byte for byte (the
   await mountFuse(t, d, '');
   const m = d.merged;
   t.same(names(at(m, b('w\xe4'))), [], 'listed once (cached)');
+  t.equal(outcome(() => lstatSync(at(m, b('w\xe4'), b('neg\xf6')))), 'ENOENT', 'looked up before it exists (a negative entry)');
+  writeFileSync(osPath(at(d.lowers[0]!, b('w\xe4'), b('neg\xf6'))), 'late');
+  let found = 'ENOENT';
+  for (let i = 0; i < 50 && found !== 'ok'; i++) {
+    found = outcome(() => lstatSync(at(m, b('w\xe4'), b('neg\xf6'))));
+    if (found !== 'ok') await new Promise((r) => setTimeout(r, 20));
+  }
+  t.equal(found, 'ok', 'found once made in the lower: the watcher named it with its bytes');
+  unlinkSync(osPath(at(d.lowers[0]!, b('w\xe4'), b('neg\xf6'))));
   writeFileSync(osPath(at(d.lowers[0]!, b('w\xe4'), b('new\xf6'))), 'from the side');
   let seen: string[] = [];
   for (let i = 0; i < 50 && seen.length === 0; i++) {
@@ -143,8 +172,42 @@ t.test('a name made in a lower while mounted shows, and goes, byte for byte (the
   t.same(seen, [], 'gone');
 });
 
-t.test('transport=fuse-native: a name it would get wrong is refused EILSEQ, never made under U+FFFD', async (t) => {
+// Real paths past PATH_MAX made of such names: the daemon cuts them by bytes at a '/' and reaches
+// the rest through an ancestor's fd (src/sys/long-path.ts); the test reaches them the same way.
+const CHAIN = Array.from({ length: 39 }, (_, i) => b(String(i).padStart(2, '0') + '\xe9'.repeat(97))).join('/');
+const deep = (root: string, r: string) => shortPath(at(root, r));
+
+await sameOnBoth(t, 'paths past PATH_MAX of names that are not UTF-8: read, copy-up, create, mkdir, rename, unlink', {
+  lowers: 1,
+  setup(d) {
+    const l = d.lowers[0]!;
+    CHAIN.split('/').forEach((_, i, c) => mkdirSync(osPath(deep(l, c.slice(0, i + 1).join('/')))));
+    writeFileSync(osPath(deep(l, at(CHAIN, b('a\xff'.repeat(60))))), 'lower a');
+    writeFileSync(osPath(deep(l, at(CHAIN, b('w\xfe'.repeat(60))))), 'lower w');
+    releaseLongPaths(l);
+  },
+  steps(m) {
+    const p = (n: string) => deep(m, at(CHAIN, b(n.repeat(60))));
+    const o: Record<string, unknown> = {};
+    o.list = names(deep(m, CHAIN));
+    o.read = read(p('a\xff'));
+    appendFileSync(osPath(p('a\xff')), '+'); // copy-up of the whole chain
+    o.copied = read(p('a\xff'));
+    writeFileSync(osPath(p('c\xe8')), 'new');
+    mkdirSync(osPath(p('d\xe7')));
+    renameSync(osPath(p('c\xe8')), osPath(p('r\xe6')));
+    unlinkSync(osPath(p('w\xfe')));
+    o.after = names(deep(m, CHAIN));
+    releaseLongPaths(m);
+    return o;
+  },
+});
+
+t.test('transport=fuse-native: a name it would get wrong is refused EILSEQ, never served under U+FFFD', async (t) => {
   const d = layerDirs(t, 1, 'ovlkit-bytes-native-');
+  // Its addon would hand caf\xe9 over as caf\xef\xbf\xbd: the sibling really so named (a review).
+  writeFileSync(osPath(at(d.lowers[0]!, b('caf\xe9'))), 'latin1');
+  writeFileSync(osPath(at(d.lowers[0]!, b('caf\xef\xbf\xbd'))), 'fffd');
   await mountFuse(t, d, 'transport=fuse-native');
   const m = d.merged;
   writeFileSync(osPath(at(m, 'café')), 'utf8'); // UTF-8 names are what its addon passes on
@@ -154,5 +217,8 @@ t.test('transport=fuse-native: a name it would get wrong is refused EILSEQ, neve
   t.equal(outcome(() => symlinkSync(b('t\xfa'), at(m, 'ok-name'))), 'EILSEQ', 'a link text it would get wrong');
   t.equal(outcome(() => linkSync(at(m, 'café'), at(m, b('h\xe0')))), 'EILSEQ', 'link');
   t.equal(outcome(() => renameSync(osPath(at(m, 'café')), osPath(at(m, b('r\xe9'))))), 'EILSEQ', 'rename');
-  t.same(names(d.upper), [hex('café')], 'the upper holds only the UTF-8 name');
+  t.equal(outcome(() => readFileSync(osPath(at(m, b('caf\xe9'))))), 'EILSEQ', 'a read does not reach the sibling');
+  t.equal(outcome(() => appendFileSync(osPath(at(m, b('caf\xe9'))), '+')), 'EILSEQ', 'nor a write');
+  t.equal(outcome(() => unlinkSync(osPath(at(m, b('caf\xe9'))))), 'EILSEQ', 'nor an unlink');
+  t.same(names(d.upper), [hex('café')], 'the upper holds only the UTF-8 name: no copy-up, no whiteout');
 });

@@ -16,6 +16,7 @@ import {
   encodeIoctlOut,
   encodeU64Out,
 } from './replies.js';
+import { decodeName } from '../../format/byte-names.js';
 
 const attr: Attr = {
   ino: 2 ** 40 + 1, size: 5000, blocks: 16, atimeSec: 1, atimeNsec: 2, mtimeSec: 3, mtimeNsec: 4,
@@ -84,6 +85,22 @@ t.test('fuse_dirent: names outside ASCII go as UTF-8, their length in bytes', as
     t.equal(end, 24 + Math.ceil(bytes.length / 8) * 8, `${name}: padded end`);
     t.ok(b.subarray(24 + bytes.length, end).every((x) => x === 0), `${name}: padding zeroed`);
     t.equal(direntPlusSize(name), 128 + end, `${name}: direntplus size`);
+  }
+});
+
+t.test('fuse_dirent and NOTIFY_INVAL_ENTRY: a name that is not UTF-8 goes as its own bytes', async (t) => {
+  // ASCII with an escaped byte (one byte a character), and é beside one (the slow path).
+  for (const raw of [[0x63, 0x61, 0x66, 0xe9], [0xc3, 0xa9, 0xff], [0x78, 0xf0, 0x9f, 0x98, 0x80, 0xfe]]) {
+    const bytes = Buffer.from(raw);
+    const name = decodeName(bytes);
+    const b = Buffer.alloc(64, 0xff);
+    const end = encodeDirent(b, 0, 64, { name, ino: 1, type: 8, off: 1 });
+    t.equal(b.readUInt32LE(16), bytes.length, `${bytes.toString('hex')}: namelen`);
+    t.same(b.subarray(24, 24 + bytes.length), bytes, `${bytes.toString('hex')}: bytes`);
+    t.equal(direntPlusSize(name), 128 + end, 'direntplus size');
+    const n = Buffer.alloc(64, 0xff);
+    t.equal(encodeNotifyInvalEntry(n, 1, name), 32 + bytes.length + 1, 'notify length');
+    t.same([n.readUInt32LE(24), n.subarray(32, 32 + bytes.length), n[32 + bytes.length]], [bytes.length, bytes, 0], 'notify namelen, bytes, NUL');
   }
 });
 

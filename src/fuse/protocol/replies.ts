@@ -15,7 +15,7 @@ import {
   STATX_OUT_SIZE,
 } from './constants.js';
 import { align8, write16, write32, writeI64, writeU64Exact, writeValid } from './wire.js';
-import { nameByteLength, nameBytes } from '../../format/byte-names.js';
+import { hasEscapedBytes, nameByteLength, nameBytes } from '../../format/byte-names.js';
 
 /** fuse_out_header: total length, 0 or a negative errno, the request's unique id. */
 export function encodeOutHeader(b: Buffer, len: number, error: number, unique: number): void {
@@ -185,10 +185,12 @@ function utf8Length(name: string): number {
 /** Write the `len` bytes `name` holds (utf8Length): byte by byte when that is its length (ASCII). */
 function writeName(b: Buffer, o: number, name: string, len: number): void {
   if (len !== name.length) {
-    nameBytes(name).copy(b, o);
+    if (hasEscapedBytes(name)) nameBytes(name).copy(b, o);
+    else b.write(name, o, len, 'utf8');
     return;
   }
-  for (let i = 0; i < len; i++) b[o + i] = name.charCodeAt(i);
+  // One byte per character: ASCII, or an escaped byte U+DC00 + byte, whose low 8 bits are the byte.
+  for (let i = 0; i < len; i++) b[o + i] = name.charCodeAt(i) & 0xff;
 }
 
 /** The size one fuse_direntplus takes (entry_out + dirent + name, padded). */

@@ -65,6 +65,13 @@ t.test('16- and 32-bit fields by byte agree with Buffer\'s little-endian methods
   t.same([...b.subarray(0, 2), ...b.subarray(8)], [0xee, 0xee, 0xee, 0xee, 0xee, 0xee], 'nothing written outside the field');
 });
 
+t.test('a name that is not UTF-8 is read as its bytes', async (t) => {
+  const b = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0, 0x64, 0xff, 0]);
+  const first = readName(b, 0, b.length);
+  t.same(first, { name: 'caf\udce9', next: 5 });
+  t.equal(readName(b, first.next, b.length).name, 'd\udcff');
+});
+
 t.test('names end at NUL or at the end of the request', async (t) => {
   const b = Buffer.from('abc\0déf\0xyz');
   const first = readName(b, 0, b.length);

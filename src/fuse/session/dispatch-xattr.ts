@@ -2,6 +2,7 @@
 // (fuse_getxattr_out); a value larger than the caller's buffer is ERANGE, as getxattr(2) says.
 import { OvlError } from '../../errors.js';
 import { encodeXattrSize } from '../protocol/index.js';
+import { nameBytes } from '../../format/byte-names.js';
 import type { XattrNames } from './filesystem.js';
 
 /** Answer with `value` (or its size, or ERANGE) at `o`; returns the end offset. */
@@ -18,5 +19,6 @@ export function replyXattr(out: Buffer, o: number, size: number, value: Buffer):
 export function replyXattrList(out: Buffer, o: number, size: number, list: XattrNames): number {
   if (size === 0) return encodeXattrSize(out, o, list.realSize);
   if (size < list.realSize) throw new OvlError('ERANGE', `xattr list needs ${list.realSize} bytes, not ${size}`);
-  return replyXattr(out, o, size, Buffer.from(list.names.map((n) => n + '\0').join('')));
+  // Each name's own bytes (../../format/byte-names.ts).
+  return replyXattr(out, o, size, nameBytes(list.names.map((n) => n + '\0').join('')));
 }
