@@ -2,7 +2,8 @@
 // in-layer hard links kept, owners, modes, xattrs and nanosecond times, directory times last
 // (creating entries inside a directory changes its mtime). Reads the legacy root, writes only
 // below `dest`.
-import { chmodSync, lchownSync, linkSync, mkdirSync, symlinkSync } from 'node:fs';
+// Layer trees' names as bytes, a name that is not UTF-8 included (src/format/byte-names.ts).
+import { chmodSync, lchownSync, linkSync, mkdirSync, symlinkSync } from '../sys/fs-bytes.js';
 import { join } from 'node:path';
 import { OPAQUE_YES, OverlayXattrs } from '../format/index.js';
 import { copyFileNoatime, makeWhiteout, mknod, setTimes, setXattr, timeFromNs } from '../sys/index.js';

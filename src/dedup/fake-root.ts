@@ -3,7 +3,8 @@
 // chain IDs), and layer dirs either as legacy full trees (regular files hard-linked to the parent,
 // everything else recreated, as the driver's copy does) or as overlay2 diffs.
 import { createHash } from 'node:crypto';
-import { linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync, chmodSync, lchownSync } from 'node:fs';
+// Layer trees' names as bytes (src/format/byte-names.ts).
+import { linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync, chmodSync, lchownSync } from '../sys/fs-bytes.js';
 import { join } from 'node:path';
 import { chainIds } from './chain.js';
 import { mknod, setTimes } from '../sys/index.js';

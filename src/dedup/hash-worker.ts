@@ -3,6 +3,7 @@
 // moved) and the positions and errors of the files it could not read.
 import { parentPort } from 'node:worker_threads';
 import xxhash from 'xxhash-wasm';
+import { decodeName } from '../format/byte-names.js';
 import { ReadAt } from '../sys/read-at.js';
 import { fileHasher, type FileHasher } from './hash.js';
 import type { HashAnswer, HashJob } from './hash-workers.js';
@@ -70,7 +71,8 @@ let queue = ready;
 parentPort!.on('message', (job: HashJob) => {
   queue = queue.then(() => {
     if ('end' in job) answer();
-    // Buffer's decoding keeps a leading U+FEFF (TextDecoder's default would drop it from the first path).
-    else jobs.push(hashJob(job.bases, job.layer, Buffer.from(job.paths.buffer, job.paths.byteOffset, job.paths.length).toString('utf8').split('\0')));
+    // Buffer's decoding keeps a leading U+FEFF (TextDecoder's default would drop it from the first
+    // path); decodeName keeps the bytes of a name that is not UTF-8 (NUL, the separator, is never escaped).
+    else jobs.push(hashJob(job.bases, job.layer, decodeName(Buffer.from(job.paths.buffer, job.paths.byteOffset, job.paths.length)).split('\0')));
   });
 });

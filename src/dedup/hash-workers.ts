@@ -13,6 +13,7 @@ import { hashFiles, type HashResult } from './hash.js';
 import type { WarningLog } from './read-meta.js';
 import { inoOf } from './scan-wire.js';
 import { LITTLE_ENDIAN } from '../sys/host-order.js';
+import { hasEscapedBytes, nameBytes } from '../format/byte-names.js';
 
 export interface HashOptions {
   log: WarningLog;
@@ -146,7 +147,9 @@ export class HashWorkers {
       t.sent.push(f.entry.id);
     }
     // A fresh ArrayBuffer each (not a slice of node's Buffer pool): it can be moved.
-    const joined = UTF8.encode(paths.join('\0'));
+    // Names that are not UTF-8 as their own bytes (src/format/byte-names.ts).
+    const all = paths.join('\0');
+    const joined = hasEscapedBytes(all) ? new Uint8Array(nameBytes(all)) : UTF8.encode(all);
     const job: HashJob = { bases: [...bases.keys()].map((b) => `${this.root}/${b}`), layer, paths: joined };
     t.worker.postMessage(job, [joined.buffer, layer.buffer]);
   }

@@ -2,7 +2,7 @@
 // overlay2's l/ links, link/lower files, work/ dirs, orphaned dirs…), so the whole-root row of the
 // report reconciles with `find DATA_ROOT -xdev | wc -l`, `du -s -x DATA_ROOT` and `du -s -x --inodes
 // DATA_ROOT`. Read-only, like the scan.
-import { lstatSync } from 'node:fs';
+import { lstatSync } from '../sys/fs-bytes.js';
 import { readDirents } from '../sys/index.js';
 import type { WarningLog } from './read-meta.js';
 

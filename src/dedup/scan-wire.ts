@@ -12,7 +12,8 @@ import { comparePaths } from './paths.js';
 import type { WarningLog } from './read-meta.js';
 import { codeOf, typeOfMode, walkDirs, xattrsFor, type XattrCache } from './scan.js';
 import type { Entry, EntryType, LayerScan } from './types.js';
-import { readlinkSync } from 'node:fs';
+// Link texts as bytes, a name that is not UTF-8 included (src/format/byte-names.ts).
+import { readlinkSync } from '../sys/fs-bytes.js';
 import { CHUNK } from './chunks.js';
 
 export interface WireScan {
@@ -59,7 +60,7 @@ export function walkToWire(dir: string, { log, xattrCache, fileXattrs }: WireOpt
     // `dev:ino` keys a directory in the walk and a hard-linked file's xattrs in the cache; analyze
     // reads no file xattrs, so its 118 800 files need no key string.
     const inode = type === 'dir' || (type === 'file' && fileXattrs && nlink > 1) ? `${rows[o + STAT.dev]}:${ino}` : '';
-    const target = type === 'symlink' ? readlinkSync(abs, 'utf8') : '';
+    const target = type === 'symlink' ? readlinkSync(abs) : '';
     // The top dir is stat'ed as walkLayer does it: all its xattrs, no cache.
     const xattrs = i === 0 ? xattrsFor(type, abs, 1, inode, undefined, true) : xattrsFor(type, abs, nlink, inode, xattrCache, fileXattrs);
     if (typeof ino === 'bigint') w.bigInos.push([i, ino]);
