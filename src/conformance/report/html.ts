@@ -4,6 +4,7 @@
 // commands. Fed from the same RunModel as report.md; summary.json's numbers are embedded.
 import { colour, esc, page, tableHtml } from '../../html/page.js';
 import type { RunModel, UnexpectedDivergence } from './model.js';
+import { shownName } from '../../format/byte-names.js';
 
 /** The category a classified difference is counted under (as the model counts them). */
 function categoriesOf(u: UnexpectedDivergence): Set<string> {
@@ -61,7 +62,7 @@ function divergences(m: RunModel): string {
   if (m.unexpected.length === 0) return '<p class="note">No unexpected divergence.</p>';
   return '<ul>' + m.unexpected.map((u) => {
     const first = u.minimal.classified.find((c) => !c.accepted)?.difference;
-    const what = first ? `${first.where}:${first.field}${first.path ? ` at ${first.path}` : ''}` : '';
+    const what = first ? `${first.where}:${first.field}${first.path ? ` at ${shownName(first.path)}` : ''}` : '';
     return `<li id="${esc(u.id)}"><b>${esc(u.id)}</b>: ${esc(what)} — ${u.minimal.scenario.ops.length} ops after ${u.shrinks} shrinks` +
       `${u.partingOp !== undefined ? `, parting at op ${u.partingOp}` : ''}. <a href="${esc(u.repro)}">${esc(u.repro)}</a> · ` +
       `<a href="${esc(u.json)}">${esc(u.json)}</a><br><code>${esc(u.replay)}</code></li>`;

@@ -4,12 +4,13 @@ import type { Difference } from '../diff.js';
 import type { Classified } from '../divergences.js';
 import { FRESHNESS_WORDS } from '../freshness.js';
 import type { RunModel } from './model.js';
+import { shownName } from '../../format/byte-names.js';
 
 const esc = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '');
 
 export function describeDifference(d: Difference): string {
-  const at = d.where === 'op' ? `op ${d.opIndex! + 1} ${d.op}` : d.path !== undefined ? `${d.where} ${d.path}` : d.where;
+  const at = d.where === 'op' ? `op ${d.opIndex! + 1} ${d.op}` : d.path !== undefined ? `${d.where} ${shownName(d.path)}` : d.where;
   return `${at}: ${d.field}: reference ${JSON.stringify(d.reference)}, target ${JSON.stringify(d.target)}`;
 }
 
