@@ -75,9 +75,12 @@ export function errnoCodeOf(err: unknown): string {
 /**
  * `text` on one line: control characters (a newline in a path, garbage bytes quoted from a
  * corrupt file) escaped as \n, \r, \t or \xNN, so an error or warning stays the one line scripts
- * and readers expect.
+ * and readers expect; a byte of a name that is not UTF-8 (format/byte-names.ts) as \xNN too.
  */
 export function oneLine(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) =>
-    c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(/[\x00-\x1f\x7f]|(?<![\ud800-\udbff])[\udc80-\udcff]/g, (c) => {
+    const u = c.charCodeAt(0);
+    if (u >= 0xdc80) return `\\x${(u - 0xdc00).toString(16)}`;
+    return c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${u.toString(16).padStart(2, '0')}`;
+  });
 }

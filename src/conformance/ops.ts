@@ -111,7 +111,8 @@ export type ChattrFlag = '+a' | '-a' | '+i' | '-i' | '+A' | '-A' | '+S' | '-S';
 
 export type OpName = Op['op'];
 
-const q = (s: string) => JSON.stringify(s);
+// A byte of a name that is not UTF-8 (src/format/byte-names.ts) reads \xNN, as in layer lines, not \udcNN.
+const q = (s: string) => JSON.stringify(s).replace(/(?<!\\)\\udc([89a-f][0-9a-f])/g, '\\x$1');
 const oct = (m: number) => '0' + m.toString(8);
 
 function openFlags(o: Extract<Op, { op: 'open' }>): string {

@@ -167,7 +167,7 @@ function duplicates(r: Report, c: Ctx): string {
   for (const g of d.groups.slice(0, TOP_GROUPS)) {
     g.files.slice(0, 3).forEach((f, i) => {
       rows.push(i === 0 ? [c.size(g.redundantBytes), String(g.inodes), c.size(g.size)] : ['', '', '']);
-      rows[rows.length - 1]!.push(`/${f.path}`, layerLabel(c.names, f.layer));
+      rows[rows.length - 1]!.push(oneLine(`/${f.path}`), layerLabel(c.names, f.layer));
     });
     if (g.inodes > 3) rows.push(['', '', '', `… ${g.inodes - 3} more`, '']);
   }
@@ -188,7 +188,7 @@ function duplicates(r: Report, c: Ctx): string {
 function wasteRows(r: Report, c: Ctx): string[][] {
   return wasteRowsOf(r)
     .filter((w) => w.rank < TOP_WASTE)
-    .map((w) => [`/${w.p.path}`, imageList(w.images, c.tagged), w.p.layers.map((i) => `#${i}`).join(' → '), c.size(w.p.reclaimableBytes), w.why]);
+    .map((w) => [oneLine(`/${w.p.path}`), imageList(w.images, c.tagged), w.p.layers.map((i) => `#${i}`).join(' → '), c.size(w.p.reclaimableBytes), w.why]);
 }
 
 function waste(r: Report, c: Ctx): string {

@@ -65,4 +65,11 @@ t.test('paths joined from decoded names encode name by name', async (t) => {
 t.test('shownName: the escaped bytes as \\xNN, other names as they are', async (t) => {
   t.equal(shownName(decodeName(bytes(0x64, 0xff, 0x2f, 0xe9))), 'd\\xff/\\xe9');
   t.equal(shownName('café'), 'café');
+  t.equal(shownName('\u{10080}x\udce9'), '\u{10080}x\\xe9', 'a pair whose second half looks like an escape is a character');
+});
+
+t.test("errors' oneLine shows such a byte as \\xNN, as it shows control characters", async (t) => {
+  const { oneLine } = await import('../errors.js');
+  t.equal(oneLine(`/l/${decodeName(bytes(0x64, 0xff))}: bad\n`), '/l/d\\xff: bad\\n');
+  t.equal(oneLine('\u{10080}'), '\u{10080}', 'a character above U+FFFF stays');
 });

@@ -106,5 +106,6 @@ const ZERO = Buffer.of(0);
 
 /** `s` for a human to read: each byte of a name that is not UTF-8 as `\xNN` (reports, messages). */
 export function shownName(s: string): string {
-  return ESCAPED.test(s) ? s.replace(/[\udc80-\udcff]/g, (c) => `\\x${(c.charCodeAt(0) - 0xdc00).toString(16)}`) : s;
+  // Lone ones only: the second half of a pair (U+10080…) is part of a character.
+  return ESCAPED.test(s) ? s.replace(/(?<![\ud800-\udbff])[\udc80-\udcff]/g, (c) => `\\x${(c.charCodeAt(0) - 0xdc00).toString(16)}`) : s;
 }

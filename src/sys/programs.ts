@@ -8,14 +8,17 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { OvlError } from '../errors.js';
+import { nameBytes } from '../format/byte-names.js';
 
 /** A statically linked busybox (Debian's busybox-static): runs the same in any layer, needs no loader. */
 export const STATIC_BINARY = '/bin/busybox';
 
 // fd 3 is a pipe to the caller: closed by a successful execv (close-on-exec), else it gets the errno name.
+// The path goes as hex of its bytes: argv is UTF-8 to node, which would turn a byte of a name that
+// is not UTF-8 (src/format/byte-names.ts) into U+FFFD.
 const EXECV = `import errno, os, sys
 os.set_inheritable(3, False)
-try: os.execv(sys.argv[1], sys.argv[2:])
+try: os.execv(bytes.fromhex(sys.argv[1]), sys.argv[2:])
 except OSError as e: os.write(3, errno.errorcode.get(e.errno, 'EIO').encode()); sys.exit(127)`;
 
 export interface ProgramResult {
@@ -28,7 +31,7 @@ const failed = (code: string, path: string) => new OvlError(code, `execve failed
 
 /** Run `path` (as `argv0 args…`) to completion; an execve failure throws with its errno (EACCES, ETXTBSY, ENOEXEC…). */
 export function runProgram(path: string, argv0: string, args: string[], timeoutMs: number, cwd: string): ProgramResult {
-  const r = spawnSync('python3', ['-c', EXECV, path, argv0, ...args], { timeout: timeoutMs, cwd, stdio: ['ignore', 'pipe', 'ignore', 'pipe'], env: {} });
+  const r = spawnSync('python3', ['-c', EXECV, nameBytes(path).toString('hex'), argv0, ...args], { timeout: timeoutMs, cwd, stdio: ['ignore', 'pipe', 'ignore', 'pipe'], env: {} });
   if (r.error) throw r.error;
   const err = r.output[3]?.toString() ?? '';
   if (err) throw failed(err, path);
@@ -51,7 +54,7 @@ const gone = (pid: number) => {
 
 /** Start `path` as `argv0 args…`; resolves once execve has succeeded, rejects with its errno. */
 export async function holdProgram(path: string, argv0: string, args: string[], cwd: string): Promise<HeldProgram> {
-  const child: ChildProcess = spawn('python3', ['-c', EXECV, path, argv0, ...args], { cwd, stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env: {} });
+  const child: ChildProcess = spawn('python3', ['-c', EXECV, nameBytes(path).toString('hex'), argv0, ...args], { cwd, stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env: {} });
   const err = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.once('error', reject);

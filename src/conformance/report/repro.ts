@@ -174,7 +174,7 @@ M, L, U, MOUNT = sys.argv[1], sys.argv[2].split(':'), sys.argv[3], sys.argv[4]
 fds, dirs = {}, {}
 libc = ctypes.CDLL(None, use_errno=True)
 def rename2(a, b, flags):
-    if libc.renameat2(-100, a.encode(), -100, b.encode(), flags) != 0:
+    if libc.renameat2(-100, os.fsencode(a), -100, os.fsencode(b), flags) != 0:
         e = ctypes.get_errno(); raise OSError(e, os.strerror(e))
 def content(b): return {'size': len(b), 'text': b.decode('latin1')}
 def rd(p):
@@ -245,11 +245,15 @@ export function renderRepro(r: ScenarioResult, meta: { id: string; suite: string
     "#   MOUNT_CMD='fuse-overlayfs -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir} {merged}' bash " + `repro-${meta.id}.sh`,
     '# Each op prints what it returned here, on the kernel and on the target when the suite ran it.',
     'set -u',
+    // Names are bytes here: in a UTF-8 locale bash's read takes the newline after a byte such as \xe9 as part of a character.
+    'export LC_ALL=C',
     `MOUNT_CMD=\${MOUNT_CMD:-'mount -t overlay overlay -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir}{options} {merged}'}`,
     'R=$(mktemp -d /tmp/ovl-repro-XXXXXX) || exit 1',
     'mount -t tmpfs tmpfs "$R" || exit 1',
     `cleanup() { cd /; umount "$R/merged" 2>/dev/null;${s.separateLowerFs ? ' umount "$R/lfs" 2>/dev/null;' : ''} umount "$R" 2>/dev/null; rmdir "$R"; }`,
+    // A signal (a pipe into head, ^C) ends the script through exit, so the EXIT trap still unmounts.
     'trap cleanup EXIT',
+    "trap 'exit 129' HUP INT PIPE TERM",
     'cd "$R" || exit 1',
     ...(s.separateLowerFs ? ['mkdir lfs && mount -t tmpfs tmpfs lfs || exit 1'] : []),
     `mkdir ${[...lowers, 'upper', 'work', 'merged'].join(' ')}`,

@@ -124,11 +124,13 @@ exports[`src/conformance/report/report.test.ts > TAP > repro script > must match
 #   MOUNT_CMD='fuse-overlayfs -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir} {merged}' bash repro-basic-run3.sh
 # Each op prints what it returned here, on the kernel and on the target when the suite ran it.
 set -u
+export LC_ALL=C
 MOUNT_CMD=\${MOUNT_CMD:-'mount -t overlay overlay -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir}{options} {merged}'}
 R=$(mktemp -d /tmp/ovl-repro-XXXXXX) || exit 1
 mount -t tmpfs tmpfs "$R" || exit 1
 cleanup() { cd /; umount "$R/merged" 2>/dev/null; umount "$R" 2>/dev/null; rmdir "$R"; }
 trap cleanup EXIT
+trap 'exit 129' HUP INT PIPE TERM
 cd "$R" || exit 1
 mkdir l1 l2 upper work merged
 # l1
@@ -148,7 +150,7 @@ M, L, U, MOUNT = sys.argv[1], sys.argv[2].split(':'), sys.argv[3], sys.argv[4]
 fds, dirs = {}, {}
 libc = ctypes.CDLL(None, use_errno=True)
 def rename2(a, b, flags):
-    if libc.renameat2(-100, a.encode(), -100, b.encode(), flags) != 0:
+    if libc.renameat2(-100, os.fsencode(a), -100, os.fsencode(b), flags) != 0:
         e = ctypes.get_errno(); raise OSError(e, os.strerror(e))
 def content(b): return {'size': len(b), 'text': b.decode('latin1')}
 def rd(p):
