@@ -74,7 +74,7 @@ function main () {
   const build = run(process.execPath, [gyp, 'rebuild', ...nodeDirArgs()], { cwd: pkgDir })
   if (build.status !== 0) fail(`node-gyp rebuild failed (needs a C compiler and libfuse-dev):\n${build.stdout}${build.stderr}`)
 
-  const check = run(process.execPath, ['-e', `process.exit(require(${JSON.stringify(pkgDir)}).FEATURE_LEVEL === 1 ? 0 : 1)`])
+  const check = run(process.execPath, ['-e', `process.exit(require(${JSON.stringify(pkgDir)}).FEATURE_LEVEL === 2 ? 0 : 1)`])
   if (check.status !== 0) fail(`rebuilt addon does not load as patched: ${check.stderr.trim()}`)
   writeFileSync(marker, hash + '\n')
   console.log(`patch-fuse-native: patch ${how}, addon rebuilt in ${pkgDir}/build/Release`)

@@ -4,6 +4,7 @@
 import type { OverlayConfig } from '../format/index.js';
 import { mountFuse } from '../sys/fuse-native.js';
 import { withTypeChecks } from './native-types.js';
+import { latin1Names } from './ops-latin1-names.js';
 import { overlayOps } from './ops.js';
 import { type CacheMode, Overlay } from './overlay.js';
 import { listMounts, umount } from '../sys/index.js';
@@ -49,7 +50,8 @@ export async function mountNative(cfg: OverlayConfig, merged: string, cache: Cac
     ...CACHE_OPTIONS[cache],
     ...(cfg.readonly ? ['ro'] : []),
   ];
-  session = await mountFuse(merged, withTypeChecks(overlay, overlayOps(overlay)), { options, onExit });
+  // Names as bytes at the outermost edge: everything inside sees them as the core holds them.
+  session = await mountFuse(merged, latin1Names(withTypeChecks(overlay, overlayOps(overlay))), { options, onExit });
   if (cfg.vfs.nosymfollow) {
     try {
       setNosymfollow(merged);

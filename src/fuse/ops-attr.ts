@@ -1,5 +1,6 @@
 // Attribute operations: getattr/fgetattr, chmod, chown, utimens, truncate, readlink, statfs.
 // Reads never copy up; every change copies up first and then applies to the upper copy.
+import { decodeName } from '../format/byte-names.js';
 import { fuseStat, type FuseOps, type FuseTime } from '../sys/fuse-native.js';
 import { fstatReal, timeFromNs, type TimeSpec } from '../sys/index.js';
 import { changeMode, changeOwner, changeTimes, overlayStatfs, readLink, truncatePath } from './attrs.js';
@@ -51,7 +52,8 @@ export function attrOps(ovl: Overlay): Partial<FuseOps> {
       settledReply('truncate', cb, refuse, () => truncatePath(ovl, path, size));
     },
     readlink(path, cb) {
-      reply('readlink', cb, () => readLink(ovl, path).toString());
+      // The link's bytes as the core holds names; ops-latin1-names.ts hands them to fuse-native.
+      reply('readlink', cb, () => decodeName(readLink(ovl, path)));
     },
     statfs(path, cb) {
       reply('statfs', cb, () => {

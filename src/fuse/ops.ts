@@ -4,14 +4,13 @@ import { attrOps } from './ops-attr.js';
 import { dirOps } from './ops-dir.js';
 import { fileOps } from './ops-file.js';
 import { nameOps } from './ops-names.js';
-import { refuseLossyNames } from './ops-lossy-names.js';
 import { xattrOps } from './ops-xattr.js';
 import type { Overlay } from './overlay.js';
 import { readOnlyOps } from './ops-read-only.js';
 import { renameOps } from './rename.js';
 
 export function overlayOps(ovl: Overlay): Partial<FuseOps> {
-  return readOnlyOps(ovl, refuseLossyNames({
+  return readOnlyOps(ovl, {
     init: (cb) => cb(0),
     ...attrOps(ovl),
     ...fileOps(ovl),
@@ -19,5 +18,5 @@ export function overlayOps(ovl: Overlay): Partial<FuseOps> {
     ...nameOps(ovl),
     ...renameOps(ovl),
     ...xattrOps(ovl),
-  }));
+  });
 }

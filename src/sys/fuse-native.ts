@@ -94,7 +94,7 @@ function fuseClass(): FuseClass {
   return loaded;
 }
 
-/** 1 when the patched addon is loaded; 0 means the install step did not run (see docs/fuse.md). */
+/** 2 when the patched addon is loaded (1: an older patch); 0 means the install step did not run (see docs/fuse.md). */
 export function fuseFeatureLevel(): number {
   return fuseClass().FEATURE_LEVEL ?? 0;
 }
@@ -117,7 +117,8 @@ export interface FuseSession {
  */
 export function mountFuse(mountpoint: string, ops: Partial<FuseOps>, opts: FuseMountOptions): Promise<FuseSession> {
   const Fuse = fuseClass();
-  if (Fuse.FEATURE_LEVEL !== 1) {
+  // Level 2 passes names as latin1 strings of their bytes, which the overlay's ops expect (../fuse/ops-latin1-names.ts).
+  if (Fuse.FEATURE_LEVEL !== 2) {
     return Promise.reject(
       new OvlError('ENOSYS', 'fuse-native is not the patched build; run `npm ci` (postinstall patches and rebuilds it)'),
     );

@@ -12,7 +12,7 @@ import { layerDirs } from '../helpers/layers.js';
 
 const NATIVE = 'transport=fuse-native';
 
-t.equal(fuseFeatureLevel(), 1, 'the rebuilt, patched addon is the one node loads');
+t.equal(fuseFeatureLevel(), 2, 'the rebuilt, patched addon is the one node loads');
 
 t.test('mtime alone can be set, st_ino and d_ino come through', async (t) => {
   const d = layerDirs(t, 1);
