@@ -3,7 +3,8 @@
 # mount (the bench's copyup workload), then sync. Prints, per copy-up, the daemon's CPU (all its
 # threads, /proc/<pid>/task/*/schedstat), its voluntary/involuntary context switches and its user
 # and system time (/proc/<pid>/task/*/stat, in ticks: 10 ms / N per tick), for each
-# ovl-fuse binary given (default: this checkout's) and fuse-overlayfs, alternated R times,
+# ovl-fuse binary given (default: this checkout's) and fuse-overlayfs, alternated R times (each round
+# starting one slot later: the first slot of a round costs more, whichever binary has it), with the
 # daemon and client pinned to one CPU. FS=tmpfs (default) or FS=ext4 (a dir under /tmp).
 # An argument BIN@OPTIONS mounts that binary with those options added (e.g. bin/ovl-fuse@volatile);
 # OVL_OPTS=<options> adds options to every ovl-fuse mount.
@@ -73,13 +74,17 @@ run() { # label, mount command...
 sopts=-c; [ -n "${STRACE_LOG:-}" ] && sopts='-tt -e trace=!futex'
 runs=0
 opts="lowerdir=$tmp/l,upperdir=$tmp/u,workdir=$tmp/w"
+# The first slot of a round costs more, whichever binary has it (a review found 2-3x on tmpfs):
+# each round starts one slot later, fuse-overlayfs taking its turn like the others.
+set -- "$@" fuse-overlayfs
 r=0; while [ $r -lt "$R" ]; do
-  for spec in "$@"; do
+  i=0; while [ $i -lt $# ]; do
+    k=$(( (i + r) % $# + 1 )); eval "spec=\${$k}"; i=$((i + 1))
+    if [ "$spec" = fuse-overlayfs ]; then run fuse-overlayfs fuse-overlayfs -o "$opts" "$tmp/m"; continue; fi
     # BIN@OPTIONS: that binary with those mount options added (e.g. build@watch=off).
     bin=${spec%%@*} more=${OVL_OPTS:-}
     [ "$bin" != "$spec" ] && more=${more:+$more,}${spec#*@}
     run "$bin${more:+ $more}" "$bin" -o "$opts${more:+,$more}" "$tmp/m"
   done
-  run fuse-overlayfs fuse-overlayfs -o "$opts" "$tmp/m"
   r=$((r + 1))
 done
