@@ -24,7 +24,7 @@ import { FUSE_WRITE_KILL_SUIDGID } from './protocol/constants.js';
 import type { InvalTarget } from './watch-inval.js';
 import { movedSources } from './watch-redirects.js';
 import type { NodeRec } from './node-table.js';
-import { xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
+import { xattrChangeOnFd, xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
 import { current, dirSyncFd, handleSyncFd, syncDir, wantsWrite } from './ops-file.js';
 import { type FileattrKind, listMounts } from '../sys/index.js';
 import { fileattrOnFd, mergedFileattr, setFileattrOnUpper, setMergedFileattr } from './fileattr.js';
@@ -298,7 +298,20 @@ export class OverlayFs implements LowLevelFs {
   setxattr(ctx: RequestContext, nodeid: number, name: string, value: Buffer, flags: number, killSgid: boolean): void {
     this.core.enter(ctx);
     this.refuse(nodeid);
+    const fd = this.unnamedUpperFd(nodeid);
+    if (fd !== undefined) return xattrChangeOnFd(this.ovl, fd, name, value, flags, killSgid);
     xattrSet(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name, value, flags, killSgid);
+  }
+
+  /**
+   * The upper file a node whose name is gone (unlinked, an O_TMPFILE not linked yet) still has
+   * open: its xattrs change there, as the kernel's overlay changes the upper inode it holds. A
+   * lower one has no copy-up to make (its path is ENOENT; the kernel answers EEXIST, docs/fuse.md).
+   */
+  private unnamedUpperFd(nodeid: number): number | undefined {
+    const fh = this.core.unnamedHandle(this.core.rec(nodeid));
+    const h = fh === undefined ? undefined : current(this.ovl, fh);
+    return h?.upper ? h.fd : undefined;
   }
 
   getxattr(ctx: RequestContext, nodeid: number, name: string): Buffer | null {
@@ -352,6 +365,8 @@ export class OverlayFs implements LowLevelFs {
     this.core.enter(ctx);
     this.refuse(nodeid);
     const caller = this.ovl.caller();
+    const fd = this.unnamedUpperFd(nodeid);
+    if (fd !== undefined) return xattrChangeOnFd(this.ovl, fd, name, null, 0, (gid) => !inGroupOrCapable(caller, gid));
     xattrRemove(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name, (gid) => inGroupOrCapable(caller, gid));
   }
 }

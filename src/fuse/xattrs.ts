@@ -1,14 +1,15 @@
 // Extended attributes of a merged path, shared by both transports: the overlay's own `<prefix>*`
 // xattrs are hidden, and a user's `<prefix>X` is stored escaped as `<prefix>overlay.X` (both as
 // the kernel does). Reading never copies up; setting or removing does.
+import { fchmodSync } from 'node:fs';
 import { chmodSync, lstatSync } from '../sys/fs-bytes.js';
-import { getLayerXattr, getXattr, listXattrsSized, removeXattr, setXattr } from '../sys/index.js';
+import { fstatReal, getLayerXattr, getXattr, listXattrsSized, removeXattr, removeXattrOf, setXattr } from '../sys/index.js';
 import { ACL_ACCESS, isAcl } from '../format/index.js';
 import { mayListTrusted } from './caller-creds.js';
 import { copyUpChecked, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { type Hit, lookupPath } from './lookup.js';
-import { protOf, refuseXattrChange } from './protect.js';
+import { protOf, protOfUpperFd, refuseXattrChange } from './protect.js';
 import type { Overlay } from './overlay.js';
 import type { XattrNames } from './session/filesystem.js';
 
@@ -92,6 +93,23 @@ export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer
     // even when the set then failed (as the kernel's does).
     ovl.restatDir(path);
   }
+}
+
+/**
+ * xattrSet and xattrRemove on the upper file open as `fd`, for a node whose name is gone (unlinked,
+ * or an O_TMPFILE not linked yet): the kernel's overlay changes the upper inode it holds (ovl_xattr_set
+ * on it needs no copy-up), where the path would be ENOENT. `value` null: a removal.
+ */
+export function xattrChangeOnFd(ovl: Overlay, fd: number, name: string, value: Buffer | null, flags: number, killSgid: boolean | KillSgid = false): void {
+  refuseXattrChange(protOfUpperFd(ovl, fd), `fd ${fd}`);
+  const stored = ovl.xattrs.escape(name);
+  if (name === ACL_ACCESS && killSgid !== false) {
+    const outside = killSgid === true ? () => true : killSgid;
+    const st = fstatReal(fd);
+    if (st.mode & S_ISGID && outside(st.gid)) fchmodSync(fd, st.mode & 0o7777 & ~S_ISGID);
+  }
+  if (value === null) return removeXattrOf(fd, stored);
+  setXattr(fd, stored, value, flags & XATTR_CREATE ? 'create' : flags & XATTR_REPLACE ? 'replace' : 'any');
 }
 
 /** Clear set-group-ID of `real` if it has it and the caller is `outside` its group (asked only then: it may read /proc). */
