@@ -3,7 +3,7 @@
 // the kernel does). Reading never copies up; setting or removing does.
 import { fchmodSync } from 'node:fs';
 import { chmodSync, lstatSync } from '../sys/fs-bytes.js';
-import { fstatReal, getLayerXattr, getXattr, listXattrsSized, removeXattr, removeXattrOf, setXattr } from '../sys/index.js';
+import { type SetMode, fstatReal, getLayerXattr, getXattr, listXattrsSized, removeXattr, removeXattrOf, setXattr } from '../sys/index.js';
 import { ACL_ACCESS, isAcl } from '../format/index.js';
 import { mayListTrusted } from './caller-creds.js';
 import { copyUpChecked, upperPath } from './copy-up.js';
@@ -77,7 +77,7 @@ export type KillSgid = (gid: number) => boolean;
  * The fuse-native transport, whose libfuse gets no such flag, asks the caller's groups instead.
  */
 export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer, flags: number, killSgid: boolean | KillSgid = false): void {
-  const mode = flags & XATTR_CREATE ? 'create' : flags & XATTR_REPLACE ? 'replace' : 'any';
+  const mode = setMode(flags);
   // Refused before any copy-up, on the node the copy-up looks up itself.
   const copied = copyUpChecked(ovl, path, (node) => {
     refuseXattrChange(protOf(ovl, node), path);
@@ -86,7 +86,7 @@ export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer
   const real = upperPath(ovl, copied.path);
   if (name !== ACL_ACCESS) return setXattr(real, ovl.xattrs.escape(name), value, mode);
   try {
-    if (killSgid !== false) dropSgidIf(real, killSgid === true ? () => true : killSgid);
+    if (killSgid !== false) dropSgidIf(real, outsideOf(killSgid));
     setXattr(real, ovl.xattrs.escape(name), value, mode);
   } finally {
     // An access ACL sets the group bits to its mask, and dropSgidIf may have cleared set-group-ID
@@ -103,19 +103,27 @@ export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer
 export function xattrChangeOnFd(ovl: Overlay, fd: number, name: string, value: Buffer | null, flags: number, killSgid: boolean | KillSgid = false): void {
   refuseXattrChange(protOfUpperFd(ovl, fd), `fd ${fd}`);
   const stored = ovl.xattrs.escape(name);
-  if (name === ACL_ACCESS && killSgid !== false) {
-    const outside = killSgid === true ? () => true : killSgid;
-    const st = fstatReal(fd);
-    if (st.mode & S_ISGID && outside(st.gid)) fchmodSync(fd, st.mode & 0o7777 & ~S_ISGID);
-  }
+  if (name === ACL_ACCESS && killSgid !== false) dropSgidIf(fd, outsideOf(killSgid));
   if (value === null) return removeXattrOf(fd, stored);
-  setXattr(fd, stored, value, flags & XATTR_CREATE ? 'create' : flags & XATTR_REPLACE ? 'replace' : 'any');
+  setXattr(fd, stored, value, setMode(flags));
 }
 
-/** Clear set-group-ID of `real` if it has it and the caller is `outside` its group (asked only then: it may read /proc). */
-function dropSgidIf(real: string, outside: KillSgid): void {
-  const st = lstatSync(real);
-  if (st.mode & S_ISGID && outside(st.gid)) chmodSync(real, st.mode & 0o7777 & ~S_ISGID);
+/** setxattr(2)'s XATTR_CREATE / XATTR_REPLACE flags as setXattr's mode. */
+const setMode = (flags: number): SetMode => (flags & XATTR_CREATE ? 'create' : flags & XATTR_REPLACE ? 'replace' : 'any');
+
+/** A `killSgid` that is not false, as the test of a file's group (true: any group). */
+const outsideOf = (killSgid: true | KillSgid): KillSgid => (killSgid === true ? () => true : killSgid);
+
+/**
+ * Clear set-group-ID of the upper object (its path, or the fd it is open as) if it has it and the
+ * caller is `outside` its group (asked only then: it may read /proc).
+ */
+function dropSgidIf(real: string | number, outside: KillSgid): void {
+  const st = typeof real === 'number' ? fstatReal(real) : lstatSync(real);
+  if (!(st.mode & S_ISGID) || !outside(st.gid)) return;
+  const mode = st.mode & 0o7777 & ~S_ISGID;
+  if (typeof real === 'number') fchmodSync(real, mode);
+  else chmodSync(real, mode);
 }
 
 /**
