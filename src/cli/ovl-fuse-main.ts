@@ -6,12 +6,14 @@
 // `mount -t fuse.ovl-fuse SOURCE MERGED -o ...` and an fstab line of type fuse.ovl-fuse mount it
 // (mount(8) and mount.fuse3 keep nofail, _netdev, x-*, noauto for themselves).
 // Without -f the command detaches: it starts the daemon and exits 0 only once the mount is live.
-import { closeSync, existsSync, fstatSync, lstatSync, readlinkSync, realpathSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, writeSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, realpathSync } from '../sys/fs-bytes.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { OvlError, UsageError, oneLine } from '../errors.js';
 import { parseMountOptions, resolveMountOptions } from '../format/index.js';
+import { hasEscapedBytes } from '../format/byte-names.js';
 import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse, premountDev } from '../fuse/mount.js';
 import type { CacheMode } from '../fuse/overlay.js';
 import { validateMount } from '../fuse/validate.js';
@@ -19,6 +21,7 @@ import { mark } from '../fuse/startup-marks.js';
 import { MOUNT_FSTYPE } from '../fuse/subtype.js';
 import { type WatchMode, watchMode } from '../fuse/watch-mode.js';
 import { packageVersion, runMain } from './run.js';
+import { argsEnv } from '../sys/raw-args.js';
 
 const CACHE_MODES: readonly CacheMode[] = ['auto', 'never', 'always'];
 /** Set in the detached daemon: the fd on which it reports "ok" or the error to its parent. */
@@ -135,7 +138,7 @@ async function detach(argv: string[]): Promise<number> {
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '-f', ...argv], {
     detached: true,
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-    env: { ...process.env, [NOTIFY_ENV]: '3' },
+    env: { ...process.env, ...argsEnv(['-f', ...argv]), [NOTIFY_ENV]: '3' },
   });
   return new Promise((resolve) => {
     let text = '';
@@ -172,6 +175,7 @@ async function detachMounted(argv: string[], cfgArgs: ReturnType<typeof validate
     stdio: ['ignore', 'ignore', 'ignore', fd, ...dirs.map((d) => covered[d]!)],
     env: {
       ...process.env,
+      ...argsEnv(['-f', ...argv]),
       [DEV_FD_ENV]: '3',
       [CONFIG_ENV]: JSON.stringify({ ...cfgArgs, cfg }),
       [COVERED_ENV]: JSON.stringify(Object.fromEntries(dirs.map((d, i) => [d, 4 + i]))),
@@ -391,6 +395,20 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * fuse-native gives libfuse its mount point (and fsname) as C strings made from JS strings, as
+ * UTF-8, so a mount point whose path is not UTF-8 would be another path ("Mountpoint does not
+ * exist"). Refused before anything is made; its layers may hold such names (the core opens them
+ * itself, byte for byte).
+ */
+function refuseNativeBytes(merged: string, source: string | undefined): void {
+  for (const [what, path] of [['mount point', merged], ['source', source]] as const) {
+    if (path !== undefined && hasEscapedBytes(path)) {
+      throw new UsageError(`${what} ${path}: not UTF-8, which transport=fuse-native cannot mount on (the default transport can)`);
+    }
+  }
+}
+
 async function mountCommand(argv: string[]): Promise<number> {
   const opts = parseCli(argv, 2);
   if (opts.done) return 0;
@@ -399,6 +417,7 @@ async function mountCommand(argv: string[]): Promise<number> {
   const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache', 'transport', 'watch', 'passthrough'] });
   const cache = cacheMode(parsed.extra);
   const transport = transportOf(parsed.extra);
+  if (transport === 'fuse-native') refuseNativeBytes(merged, source);
   const watch = watchMode(parsed.extra.watch, cache);
   const passthrough = passthroughOf(parsed.extra);
   // The daemon's worker starts first: its start-up overlaps with validation and the mount.

@@ -3,6 +3,7 @@
 // program.ts: ovl-fuse parses its few options without it (start-up time counts there).
 import { readFileSync } from 'node:fs';
 import { OvlError, UsageError, oneLine } from '../errors.js';
+import { rawArgs } from '../sys/raw-args.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -50,7 +51,7 @@ export function exitCodeFor(err: unknown, name: string): number {
 export async function runMain(name: string, main: (argv: string[]) => Promise<number | void>): Promise<void> {
   let code: number;
   try {
-    code = (await main(process.argv.slice(2))) ?? EXIT_OK;
+    code = (await main(rawArgs())) ?? EXIT_OK;
   } catch (err) {
     code = exitCodeFor(err, name);
   }

@@ -4,7 +4,8 @@
 // required features"); a local one lacking them only gets warnings. Without this, ovl-fuse
 // mounted an upper on another FUSE overlay (ovl-fuse's own, fuse-overlayfs) and then failed its
 // chmods and removals one by one. Probed in work/ once it is set up, as the kernel does.
-import { closeSync, constants, openSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants } from 'node:fs';
+import { openSync, statfsSync, unlinkSync, writeFileSync } from '../sys/fs-bytes.js';
 import { join } from 'node:path';
 import { UsageError, errnoNumber, errnoOf } from '../errors.js';
 import type { OverlayXattrs } from '../format/index.js';

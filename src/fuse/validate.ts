@@ -1,7 +1,7 @@
 // Mount-time checks, made before anything is created: the same mistakes the kernel refuses
 // (missing or misplaced dirs, overlapping layers, options this overlay does not implement),
 // each as one UsageError line naming the path and the reason.
-import { existsSync, realpathSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, realpathSync, statSync, statfsSync } from '../sys/fs-bytes.js';
 import { join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { OverlayConfig } from '../format/index.js';

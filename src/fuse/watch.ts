@@ -4,7 +4,8 @@
 // dropped after one cached handle lookup. The daemon's own changes (copy-up, whiteouts, anything
 // done through the mount) carry its pid and are dropped undecoded: it invalidates those itself; those
 // in the work dir are not even queued.
-import { closeSync, constants, openSync, realpathSync } from 'node:fs';
+import { closeSync, constants } from 'node:fs';
+import { openSync, realpathSync } from '../sys/fs-bytes.js';
 import {
   FAN_MOVED_FROM,
   FAN_MOVED_TO,

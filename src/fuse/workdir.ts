@@ -2,7 +2,7 @@
 // earlier mount left is removed), refused while it holds an incompat feature's marker, marked
 // when the mount is `volatile`, and reported, not thrown, when it cannot be made (the kernel then
 // mounts read-only). Checked on 6.18.
-import { chmodSync, lstatSync, mkdirSync, readdirSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from '../sys/fs-bytes.js';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { ACL_ACCESS, ACL_DEFAULT } from '../format/index.js';

@@ -18,7 +18,7 @@
 // lower, upper numbers too) cannot be mapped: the kernel then gives the object another st_dev, or
 // a dir a number of its own; ovl-fuse gives either a number from the range the kernel keeps for
 // that (the lowest fsid bit set), unique while mounted, not across remounts.
-import { statSync, statfsSync } from 'node:fs';
+import { statSync, statfsSync } from '../sys/fs-bytes.js';
 import type { Layer, LayerStack } from './layers.js';
 
 /** statfs f_type of filesystems whose file handles are generic_encode_ino32_fh's: ext2/3/4, squashfs. */

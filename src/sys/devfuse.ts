@@ -3,7 +3,9 @@
 // Requests are read and replies written with libc's read/write: node's readSync/writeSync cost
 // the same once compiled, but run ~10 JS calls of argument checks first (validators wrapped in
 // hideStackFrames), which a fresh daemon interprets for its first thousands of requests.
-import { closeSync, openSync, realpathSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { cPath } from '../format/byte-names.js';
+import { realpathSync } from './fs-bytes.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless, throwFsError } from './call.js';
@@ -59,7 +61,7 @@ export function mountDevFuse(fd: number, target: string, o: DevFuseMountOptions)
   const v = o.vfs ?? {};
   const flags =
     (o.readonly ? MS_RDONLY : 0) | (v.nosuid ? MS_NOSUID : 0) | (v.nodev ? MS_NODEV : 0) | (v.noexec ? MS_NOEXEC : 0) | (v.nosymfollow ? MS_NOSYMFOLLOW : 0);
-  check(c.mount(o.source, target, `fuse.${o.subtype}`, flags, data) as number, `mount fuse.${o.subtype}`, target);
+  check(c.mount(cPath(o.source), cPath(target), `fuse.${o.subtype}`, flags, data) as number, `mount fuse.${o.subtype}`, target);
 }
 
 /**

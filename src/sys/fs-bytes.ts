@@ -44,5 +44,14 @@ export const copyFileSync = (from: Path, to: Path, mode?: number): void => fs.co
 export const chownSync = (path: Path, uid: number, gid: number): void => fs.chownSync(osPath(path), uid, gid);
 export const lutimesSync = (path: Path, atime: fs.TimeLike, mtime: fs.TimeLike): void => fs.lutimesSync(osPath(path), atime, mtime);
 export const existsSync = (path: Path): boolean => fs.existsSync(osPath(path));
+/**
+ * realpath(3) of a path that may hold such names, its result holding its bytes (also those a
+ * symlink on the way led to). libc's: node's JS realpathSync turns a Buffer path into a UTF-8
+ * string on its way, losing the bytes.
+ */
+export const realpathSync = (path: Path): string => decodeName(fs.realpathSync.native(osPath(path), { encoding: 'buffer' }));
+export const accessSync = (path: Path, mode?: number): void => fs.accessSync(osPath(path), mode);
+/** mkdtemp(3) below a prefix that may hold such names (node takes a Buffer there too, its types say string only); the dir made, holding its bytes. */
+export const mkdtempSync = (prefix: Path): string => decodeName(fs.mkdtempSync(osPath(prefix) as string, { encoding: 'buffer' }));
 /** A dir's names, each holding its bytes. */
 export const readdirSync = (path: Path): string[] => fs.readdirSync(osPath(path), { encoding: 'buffer' }).map((n) => decodeName(n));

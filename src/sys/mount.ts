@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { OvlError } from '../errors.js';
+import { cPath, decodeName } from '../format/byte-names.js';
 import { type MountOptions, formatMountOptions, parseMountOptions, resolveMountOptions } from '../format/index.js';
 import { check, throwErrno } from './call.js';
 import { mountIdOf } from './statx.js';
@@ -57,12 +58,12 @@ export function mountOverlay(options: string | MountOptions, target: string): vo
   const fd = check(c.fsopen('overlay', FSOPEN_CLOEXEC) as number, 'fsopen', target);
   try {
     for (const [cmd, key, value] of fsconfigCalls(o)) {
-      if ((c.fsconfig(fd, cmd, key, value, 0) as number) < 0) refused(o, `${key}${value === null ? '' : '=' + value}`, target);
+      if ((c.fsconfig(fd, cmd, key, value === null ? null : cPath(value), 0) as number) < 0) refused(o, `${key}${value === null ? '' : '=' + value}`, target);
     }
     if ((c.fsconfig(fd, FSCONFIG_CMD_CREATE, null, null, 0) as number) < 0) refused(o, 'superblock creation', target);
     const mfd = check(c.fsmount(fd, FSMOUNT_CLOEXEC, 0) as number, 'fsmount', target);
     try {
-      check(c.move_mount(mfd, '', AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) as number, 'move_mount', target);
+      check(c.move_mount(mfd, '', AT_FDCWD, cPath(target), MOVE_MOUNT_F_EMPTY_PATH) as number, 'move_mount', target);
     } finally {
       c.close(mfd);
     }
@@ -73,12 +74,17 @@ export function mountOverlay(options: string | MountOptions, target: string): vo
 
 /** Unmount whatever is mounted at `target` (kernel overlay or FUSE). `lazy` detaches a busy mount. */
 export function umount(target: string, { lazy = false } = {}): void {
-  check(c.umount2(target, lazy ? MNT_DETACH : 0) as number, 'umount', target);
+  check(c.umount2(cPath(target), lazy ? MNT_DETACH : 0) as number, 'umount', target);
 }
 
-/** Decode the octal escapes mountinfo uses for spaces and other bytes in paths. */
+/**
+ * A path field of mountinfo (read as latin1: one char per byte) with its octal escapes (spaces,
+ * tabs, newlines, backslashes) decoded, as the string holding its bytes (src/format/byte-names.ts):
+ * a path that is not UTF-8 compares equal to the same path given on the command line.
+ */
 function unmangle(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  const bytes = s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return decodeName(Buffer.from(bytes, 'latin1'));
 }
 
 export interface MountEntry {
@@ -97,7 +103,7 @@ export interface MountEntry {
 
 /** The mounts of this process's namespace, from /proc/self/mountinfo. */
 export function listMounts(): MountEntry[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
+  return readFileSync('/proc/self/mountinfo', 'latin1')
     .split('\n')
     .filter((l) => l.length > 0)
     .map((line) => {
@@ -105,7 +111,7 @@ export function listMounts(): MountEntry[] {
       const fields = pre!.split(' ');
       const [fstype = '', source = '', superOptions = ''] = post.split(' ');
       return {
-        target: unmangle(fields[4] ?? ''), dev: fields[2] ?? '', fstype, source: unmangle(source), superOptions, root: unmangle(fields[3] ?? '/'),
+        target: unmangle(fields[4] ?? ''), dev: fields[2] ?? '', fstype, source: unmangle(source), superOptions: decodeName(Buffer.from(superOptions, 'latin1')), root: unmangle(fields[3] ?? '/'),
         id: Number(fields[0]), parentId: Number(fields[1]),
       };
     });
