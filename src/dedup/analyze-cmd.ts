@@ -1,6 +1,7 @@
 // The analyze command's flow: check the arguments, run the pipeline, write JSON and tables,
 // evaluate CI rules. The CLI only parses options and turns the outcome into an exit code.
-import { accessSync, constants, existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { accessSync, existsSync, realpathSync, statSync, writeFileSync } from '../sys/fs-bytes.js';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { evaluate, parseThresholds, type RuleResult, type ThresholdText } from './ci.js';

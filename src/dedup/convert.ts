@@ -2,7 +2,7 @@
 // Each layer is written into OUT/.partial-<id> and renamed into place when complete, so an
 // interrupted run leaves only .partial dirs, which the next run deletes and redoes; finished
 // layers are kept. DATA_ROOT is only read. Nothing is written before refuseIncomplete has passed.
-import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, readlinkSync } from '../sys/fs-bytes.js';
 import { dirname, join, resolve } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
 import { formatMountOptions } from '../format/index.js';

@@ -1,7 +1,7 @@
 // Resolves one Docker graph-driver store (`overlay` or `overlay2`) of a data root: images through
 // imagedb rootfs.diff_ids → chain IDs → layerdb cache-id (never by guessing from directory names),
 // container layers through layerdb/mounts, and driver dirs that nothing references (orphans).
-import { readlinkSync, existsSync } from 'node:fs';
+import { readlinkSync, existsSync } from '../sys/fs-bytes.js';
 import { dirname, join, resolve } from 'node:path';
 import { chainIds, digestHex } from './chain.js';
 import { linkLimitOf } from './link-limit.js';

@@ -1,7 +1,7 @@
 // The hard-link limit of the filesystem a store lives on: every legacy layer adds one link to each
 // unchanged file, so deep chains hit it (EMLINK, "too many links"). statfs f_type → the kernel's
 // limit for that filesystem; null when unknown.
-import { statfsSync } from 'node:fs';
+import { statfsSync } from '../sys/fs-bytes.js';
 
 const LINK_MAX_BY_MAGIC: Record<number, number> = {
   0xef53: 65000, // ext2/3/4 (EXT4_LINK_MAX)

@@ -2,7 +2,8 @@
 // naming it, a live unix socket or a mount below it), a root without a legacy store, a store with
 // missing layers, a target without room for the new inodes and bytes. Each is one UsageError line
 // naming the path and the reason (exit 2). Reads /proc only.
-import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, statfsSync } from '../sys/fs-bytes.js';
+import { splitCmdline } from '../sys/raw-args.js';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { listMounts } from '../sys/index.js';
@@ -77,7 +78,7 @@ function liveDockerds(): Dockerd[] {
     if (!/^\d+$/.test(name)) continue;
     let argv: string[];
     try {
-      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+      argv = splitCmdline(readFileSync(`/proc/${name}/cmdline`)).filter((a) => a !== '');
     } catch {
       continue; // exited meanwhile
     }
@@ -105,7 +106,7 @@ function pidFileUser(root: string, dockerds: readonly Dockerd[]): string | null 
     if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid)) continue;
     let argv: string[] = [];
     try {
-      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+      argv = splitCmdline(readFileSync(`/proc/${pid}/cmdline`)).filter((a) => a !== '');
     } catch {
       continue;
     }

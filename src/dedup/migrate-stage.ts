@@ -5,7 +5,7 @@
 // Every piece is written under a `.partial-` name and renamed when complete, so a killed run leaves
 // whole pieces and partial ones, and a rerun deletes the partial ones and goes on. Reads the legacy
 // root, writes only below the staging dir.
-import { chmodSync, existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from '../sys/fs-bytes.js';
 import { join } from 'node:path';
 import { OvlError } from '../errors.js';
 import { copyTree, listMounts, umount } from '../sys/index.js';

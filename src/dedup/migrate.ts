@@ -4,7 +4,7 @@
 // stage into `<target>/.ovl-migrate/` → verify the staged store against the legacy one (metadata
 // and every image stack mounted) → journal `commit` → renames into place → verify again →
 // --remove-legacy. A killed run resumes from the journal.
-import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync, statSync } from '../sys/fs-bytes.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
 import { checkedRoot } from './analyze-cmd.js';

@@ -1,6 +1,7 @@
 // Report files (--json FILE, --html FILE) checked before any work: a typo in the path must be a
 // usage error up front, not an internal error after a long scan, or after migrate has committed.
-import { accessSync, constants, existsSync, lstatSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { accessSync, existsSync, lstatSync, readlinkSync, realpathSync, statSync, writeFileSync } from '../sys/fs-bytes.js';
 import { dirname, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 

@@ -1,6 +1,6 @@
 // Small read-only helpers for the metadata files of a data root. A missing or broken file is a
 // warning with its path, never an exception: analyze goes on with whatever is readable.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from '../sys/fs-bytes.js';
 import type { Warning } from './types.js';
 
 export class WarningLog {

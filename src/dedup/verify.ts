@@ -2,10 +2,11 @@
 // from: paths, types, modes, owners, sizes, symlink targets, device numbers, mtimes, xattrs and
 // content hashes. Mount points are private temp dirs, always unmounted. The kernel mounts through
 // src/sys; `fuse` runs this package's ovl-fuse.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from '../sys/fs-bytes.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { argsEnv } from '../sys/raw-args.js';
 import { OvlError, UsageError } from '../errors.js';
 import { formatMountOptions, type MountOptions } from '../format/index.js';
 import { firstLine, runTool, umountSurely, withMount } from '../sys/index.js';
@@ -77,7 +78,9 @@ const OVL_FUSE = fileURLToPath(new URL('../../bin/ovl-fuse', import.meta.url));
 
 /** Mount with this package's ovl-fuse (it detaches once the mount is live). */
 async function mountFuse(options: MountOptions, merged: string): Promise<void> {
-  const r = await runTool(process.execPath, [OVL_FUSE, '-o', formatMountOptions(options), merged], { timeoutMs: 60_000 });
+  const args = ['-o', formatMountOptions(options), merged];
+  // A layer path that is not UTF-8 reaches ovl-fuse whole through its environment (spawn sends argv as UTF-8).
+  const r = await runTool(process.execPath, [OVL_FUSE, ...args], { timeoutMs: 60_000, env: argsEnv(args) });
   if (r.exitCode === 0) return;
   // A build without a working ovl-fuse (its CLI answering "not implemented") cannot verify this way.
   if (/not implemented/.test(r.stderr)) throw new UsageError('--verify-with fuse: ovl-fuse is not available in this build yet; use --verify-with kernel');

@@ -1,6 +1,7 @@
 // Running other programs (find, tar, fuse-overlayfs, jdupes …) and the page-cache controls a
 // benchmark needs. Kept in the sys door so nothing else in the project spawns processes itself.
 import { writeFileSync } from 'node:fs';
+import { hasEscapedBytes, nameBytes } from '../format/byte-names.js';
 import { syncAll } from './tmpfs.js';
 
 export interface ToolResult {
@@ -22,11 +23,27 @@ export interface ToolOptions {
   cleanEnv?: boolean;
 }
 
+/**
+ * execvp of arguments given as hex of their bytes, for a path that is not UTF-8
+ * (src/format/byte-names.ts): node's spawn sends every argument as UTF-8, which would turn such a
+ * byte into U+FFFD and name another file. No shell on the way, as without it.
+ */
+const EXEC_BYTES = `import os, sys
+a = [bytes.fromhex(x) for x in sys.argv[1:]]
+try: os.execvp(a[0], a)
+except OSError as e: sys.stderr.write(os.fsdecode(a[0]) + ': ' + e.strerror + '\\n'); sys.exit(127)`;
+
+/** `file args` as spawn can pass them: through python3's execvp when one holds a byte that is not UTF-8. */
+function byteSafe(file: string, args: readonly string[]): [string, readonly string[]] {
+  if (!hasEscapedBytes(file) && !args.some(hasEscapedBytes)) return [file, args];
+  return ['python3', ['-c', EXEC_BYTES, ...[file, ...args].map((a) => nameBytes(a).toString('hex'))]];
+}
+
 /** Run `file args` to completion without a shell; never throws for a failing program. */
 export async function runTool(file: string, args: readonly string[], o: ToolOptions = {}): Promise<ToolResult> {
   // Loaded on first use: execa costs ~30 ms of start-up that ovl-fuse's mount path never needs.
   const { execa } = await import('execa');
-  const r = await execa(file, args, {
+  const r = await execa(...byteSafe(file, args), {
     reject: false,
     stdin: 'ignore',
     stdout: o.discardStdout ? 'ignore' : 'pipe',
