@@ -113,6 +113,17 @@ function transportOf(extra: Record<string, string | true>): Transport {
 }
 
 /**
+ * `-o aufs_whiteouts`: read the layer-tar whiteouts in the layers too (OverlayConfig.aufsWhiteouts),
+ * for Docker's fuse-overlayfs storage driver, which unpacks image layers with them.
+ */
+function aufsWhiteoutsOf(extra: Record<string, string | true>): { aufsWhiteouts?: true } {
+  const v = extra.aufs_whiteouts;
+  if (v === undefined) return {};
+  if (v !== true) throw new UsageError(`bad mount option aufs_whiteouts=${v}: it takes no value`);
+  return { aufsWhiteouts: true };
+}
+
+/**
  * `-o passthrough=on|off` (dev transport): whether reads and writes of upper files may go straight
  * to the upper file (FUSE_PASSTHROUGH, root only, kernel >= 6.9). On by default.
  */
@@ -414,7 +425,7 @@ async function mountCommand(argv: string[]): Promise<number> {
   if (opts.done) return 0;
   const [source, merged] = opts.args.length === 2 ? [opts.args[0], opts.args[1]!] : [undefined, opts.args[0]!];
   if (source === '') throw new UsageError('empty source');
-  const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache', 'transport', 'watch', 'passthrough'] });
+  const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache', 'transport', 'watch', 'passthrough', 'aufs_whiteouts'] });
   const cache = cacheMode(parsed.extra);
   const transport = transportOf(parsed.extra);
   if (transport === 'fuse-native') refuseNativeBytes(merged, source);
@@ -426,7 +437,7 @@ async function mountCommand(argv: string[]): Promise<number> {
   const checked =
     handed !== undefined && opts.foreground
       ? (JSON.parse(handed) as ReturnType<typeof validateMount>)
-      : validateMount({ ...resolveMountOptions({ ...parsed, extra: {} }), ...(source === undefined ? {} : { source }) }, merged);
+      : validateMount({ ...resolveMountOptions({ ...parsed, extra: {} }), ...aufsWhiteoutsOf(parsed.extra), ...(source === undefined ? {} : { source }) }, merged);
   mark('validated');
   if (!opts.foreground) return transport === 'dev' ? detachMounted(argv, checked) : detach(argv);
   return runForeground(checked, cache, transport, watch, passthrough);

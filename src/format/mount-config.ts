@@ -35,6 +35,12 @@ export interface OverlayConfig {
   /** nosuid, nodev, noexec, nosymfollow for the mount itself (mount(8)'s flags among the options). */
   vfs: VfsFlags;
   /**
+   * ovl-fuse's `aufs_whiteouts` (no kernel option): the layers' layer-tar whiteouts count too, as
+   * fuse-overlayfs reads them: `.wh.NAME` deletes NAME from the layers below and hides in its
+   * own, `.wh..wh..opq` makes its dir opaque, and no `.wh.` name is shown or may be made.
+   */
+  aufsWhiteouts?: boolean;
+  /**
    * The mount's source, as `mount -t overlay SOURCE MERGED` names it and /proc/mounts shows it
    * (a FUSE overlay's: `mount -t fuse.ovl-fuse SOURCE MERGED`, `ovl-fuse SOURCE MERGED`); "overlay"
    * when none was given.

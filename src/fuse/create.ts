@@ -12,6 +12,7 @@ import { splitPath } from './layers.js';
 import { type Node, existsInLower, hasLowerPart, isDirStat, isWhiteoutAt, lookupChild, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
 import { refuseNameIn } from './protect.js';
+import { refuseTarMarkerName } from './tar-whiteouts.js';
 
 const S_ISGID = 0o2000;
 
@@ -69,6 +70,7 @@ function finish(ovl: Overlay, parent: Node, real: string, obj: NewObject): void 
 /** Create a new name at merged `path`; EEXIST when it exists. Returns the parent node. */
 export function createAt(ovl: Overlay, path: string, obj: NewObject): Node {
   const [parentPath, name] = splitPath(path);
+  refuseTarMarkerName(ovl, name, path);
   refuseNameIn(ovl, parentPath, path);
   const parent = copyUp(ovl, parentPath);
   if (!parent.isDir) fail('ENOTDIR', parentPath);

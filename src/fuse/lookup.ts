@@ -18,6 +18,7 @@ import { fixDirOrigin } from './origin-fix.js';
 import { dataOnlyHit, isMetacopy } from './lookup-metacopy.js';
 import { beneathMount, isMountRoot, throughMounts } from './submounts.js';
 import type { Overlay } from './overlay.js';
+import { isTarMarkerName, tarOpaqueIn, tarWhiteoutBeside } from './tar-whiteouts.js';
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
@@ -145,7 +146,9 @@ function dirMarkers(ovl: Overlay, real: string, withRedirect: boolean, upper: bo
 }
 
 function dirHit(ovl: Overlay, layer: Layer, real: string, st: RealStat, markers: Markers): Hit {
-  const meaning = opaqueMeaning(markers.opaque);
+  let meaning = opaqueMeaning(markers.opaque);
+  // The layer-tar marker where the xattr says nothing (fuse-overlayfs reads it only then too).
+  if (meaning === 'none' && ovl.cfg.aufsWhiteouts === true && tarOpaqueIn(real)) meaning = 'opaque';
   // opaque=x marks a lower dir holding xattr whiteouts; in the upper and the bottom lower it is ignored.
   const read = xwhiteoutsMarkerRead({ upper: layer.upper, lastLower: layer.index === ovl.stack.all.length - 1 });
   return { layer, real, st, opaque: meaning === 'xwhiteouts' && !read ? 'none' : meaning, protattr: markers.protattr, impure: markers.impure };
@@ -249,6 +252,8 @@ function fileRedirect(ovl: Overlay, parent: Node, hit: Hit): { cands: Candidate[
  * `topFd`: the top copy of `parent` open (a listing reading it), to stat the name through.
  */
 export function lookupChild(ovl: Overlay, parent: Node, name: string, fixOrigin = true, topFd = -1): Node | null {
+  if (isTarMarkerName(ovl, name)) return null;
+  const tar = ovl.cfg.aufsWhiteouts === true;
   const hits: Hit[] = [];
   let cands = childCandidates(ovl, parent, name);
   // Lower copies lstat'ed in vain: they tell the index when reading the dir once pays off.
@@ -266,6 +271,8 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string, fixOrigin 
         st = lstatOrNull(real);
       }
     }
+    // `.wh.NAME` in this layer ends the search here, the name itself beside it or not.
+    if (tar && tarWhiteoutBeside(real)) break;
     if (!st) {
       if (!layer.upper && !resolved) misses++;
       continue;

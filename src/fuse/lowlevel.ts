@@ -120,12 +120,19 @@ export class OverlayFs implements LowLevelFs {
   setWatching(on: boolean): void {
     this.core.policy.watching = on;
     // Only the watcher's events keep the lower index current; cache=never promises every layer asked.
-    this.ovl.lowerIndex.enabled = on && this.core.policy.mode !== 'never';
+    // With aufs_whiteouts a layer without the name may still end its lookup (`.wh.NAME`): every
+    // layer is asked.
+    this.ovl.lowerIndex.enabled = on && this.core.policy.mode !== 'never' && this.ovl.cfg.aufsWhiteouts !== true;
   }
 
   /** What the watcher invalidates against: the node table, and the core's own caches. */
   watchTarget(): InvalTarget {
-    const target = { table: this.core.table, session: this.core.watchSession(), forget: (path: string | null, node: NodeRec | undefined, layer?: number) => forgetCached(this.core, path, node, layer) };
+    const target = {
+      table: this.core.table,
+      session: this.core.watchSession(),
+      forget: (path: string | null, node: NodeRec | undefined, layer?: number) => forgetCached(this.core, path, node, layer),
+      tarWhiteouts: this.ovl.cfg.aufsWhiteouts === true,
+    };
     return this.ovl.follow ? { ...target, movedSources: () => movedSources(this.ovl, this.core.table) } : target;
   }
 

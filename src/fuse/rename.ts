@@ -20,6 +20,7 @@ import type { Overlay } from './overlay.js';
 import { refuseCreateIn, refuseDelete } from './protect.js';
 import { checkEmptyDir } from './readdir.js';
 import { reply } from './reply.js';
+import { refuseTarMarkerName } from './tar-whiteouts.js';
 
 /** renameat2(2) flags (linux/fs.h), as FUSE_RENAME2 carries them. */
 export const RENAME_NOREPLACE = 1;
@@ -191,6 +192,7 @@ function exchangeNodes(ovl: Overlay, src: string, dest: string, srcNode: Node, d
  */
 export function renameMerged(ovl: Overlay, src: string, dest: string, flags = 0): Renamed {
   const srcNode = lookupPath(ovl, src);
+  refuseTarMarkerName(ovl, splitPath(dest)[1], dest);
   const dstNode = lookupOrNull(ovl, dest);
   checkVfs(srcNode, dstNode, dest, flags);
   if (flags & RENAME_WHITEOUT) fail('EINVAL', src);

@@ -5,6 +5,7 @@
 // that layer it lies under (watch-redirects.ts). Notifications go to nodes the kernel holds only: a name it never looked up
 // is resolved fresh anyway, so unrelated churn in a big layer costs one table lookup per event.
 import { FAN_ATTRIB, FAN_CREATE, FAN_DELETE, FAN_MODIFY, FAN_MOVED_FROM, FAN_MOVED_TO, FAN_ONDIR } from '../sys/fanotify.js';
+import { parseTarName } from '../format/index.js';
 import type { NodeRec, NodeTable } from './node-table.js';
 import type { Session } from './session/filesystem.js';
 import type { ChangeBatch, LayerChange } from './watch.js';
@@ -28,6 +29,8 @@ export interface InvalTarget {
    * is redirected into).
    */
   movedSources?(): MovedSource[];
+  /** `-o aufs_whiteouts`: a layer-tar marker made or removed changes the name it whites out, or its dir (tar-whiteouts.ts). */
+  tarWhiteouts?: boolean;
 }
 
 /** Counters of what the watcher told the kernel (for tests and the cost figures). */
@@ -49,7 +52,7 @@ export function applyChanges(batch: ChangeBatch, target: InvalTarget, stats?: In
   const tell = new Told(target.session, stats);
   let moved: MovedSource[] | null = null;
   for (const change of batch.changes) {
-    applyOne(change, target, tell);
+    applyOne(target.tarWhiteouts === true ? tarMeaning(change) : change, target, tell);
     if (change.layer === 0 || !target.movedSources) continue;
     moved ??= target.movedSources();
     for (const dir of movedDirsOf(change.layer, change.dir, moved)) applyOne({ ...change, dir }, target, tell);
@@ -92,6 +95,19 @@ class Told {
     this.session.invalInode(node.id, withData ? 0 : -1, withData ? -1 : 0);
     if (this.stats) this.stats.inodes++;
   }
+}
+
+/**
+ * What a change of a layer-tar marker means: `.wh.NAME` made or removed is a change of NAME's
+ * entry; `.wh..wh..opq` one of its dir's own (an opaque marker, as its xattr).
+ */
+function tarMeaning(change: LayerChange): LayerChange {
+  if (change.name === null) return change;
+  const t = parseTarName(change.name);
+  if (t.kind === 'opaque') return { ...change, name: null };
+  // The marker's own entry was never looked up (it is hidden): only the name it whites out.
+  if (t.kind === 'whiteout') return { ...change, name: t.target, mask: change.mask & ~FAN_ONDIR };
+  return change;
 }
 
 function applyOne(change: LayerChange, target: InvalTarget, tell: Teller): void {
