@@ -98,10 +98,15 @@ export class Daemon {
   private proc: ChildProcess | undefined;
   readonly env: NodeJS.ProcessEnv;
 
+  /**
+   * `daemonEnv`: dockerd's own environment (its PATH finds the mount program of the
+   * `fuse-overlayfs` driver); this process's when not given.
+   */
   constructor(
     readonly dir: string,
-    readonly driver: Driver,
+    readonly driver: Driver | 'fuse-overlayfs',
     readonly dataRoot = join(dir, 'data'),
+    private readonly daemonEnv?: NodeJS.ProcessEnv,
   ) {
     this.env = { ...process.env, DOCKER_HOST: `unix://${join(dir, 'docker.sock')}`, DOCKER_BUILDKIT: '0' };
   }
@@ -112,7 +117,7 @@ export class Daemon {
     const args = ['--iptables=false', '--ip6tables=false', '--bridge=none', '--data-root', this.dataRoot,
       '--exec-root', join(this.dir, 'exec'), '--pidfile', join(this.dir, 'docker.pid'),
       '--host', `unix://${join(this.dir, 'docker.sock')}`, '--storage-driver', this.driver];
-    this.proc = spawn('dockerd', args, { stdio: ['ignore', log, log] });
+    this.proc = spawn('dockerd', args, { stdio: ['ignore', log, log], env: this.daemonEnv ?? process.env });
     closeSync(log);
     for (let i = 0; i < 300; i++) {
       if (this.proc.exitCode !== null) break;

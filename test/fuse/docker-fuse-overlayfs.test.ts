@@ -1,0 +1,81 @@
+// ovl-fuse as the mount program of Docker's `fuse-overlayfs` storage driver, as a user sets it up
+// (README, "ovl-fuse under Docker"): a `fuse-overlayfs` first in dockerd's PATH that runs
+// `ovl-fuse -o aufs_whiteouts "$@"`. dockerd 20.10 mounts every container and build step with it
+// (`-o lowerdir=…,upperdir=…,workdir=… MERGED`, and lowerdir only for a layer it diffs), unmounts
+// with fusermount -u, and unpacks each committed layer with layer-tar whiteouts, which without the
+// option showed again in every container of the image (what this test found first).
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import t from 'tap';
+import { Daemon, mountsBelow, writeBaseTar } from '../helpers/docker-roots.js';
+import { ovlFuseBin } from '../helpers/fuse.js';
+
+const DOCKERFILE = [
+  'FROM base:1',
+  // A file deleted, a dir replaced whole, a file added: the layer holds .wh. markers.
+  'RUN rm /etc/group && rm -rf /usr/share/doc && mkdir /usr/share/doc && echo new > /usr/share/doc/n && echo made > /made',
+].join('\n');
+
+/** What Docker puts in every container's /etc before passwd, in ls order. */
+const ETC = 'hostname\nhosts\nmtab\n';
+
+/** Processes whose command line names `dir` (an ovl-fuse daemon of one of its mounts). */
+function processesIn(dir: string): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ');
+      if (cmd.includes(dir) && Number(pid) !== process.pid) out.push(`${pid}: ${cmd}`);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+t.test('dockerd --storage-driver fuse-overlayfs with ovl-fuse as its mount program', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovl-docker-fo-'));
+  const shims = join(dir, 'bin');
+  execFileSync('mkdir', [shims]);
+  writeFileSync(join(shims, 'fuse-overlayfs'), `#!/bin/sh\nexec ${ovlFuseBin} -o aufs_whiteouts "$@"\n`);
+  chmodSync(join(shims, 'fuse-overlayfs'), 0o755);
+  // A clean environment: node and the shim first, then the system's programs (fusermount, mount).
+  const env = { PATH: [shims, dirname(process.execPath), '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':') };
+  const daemon = new Daemon(dir, 'fuse-overlayfs', join(dir, 'data'), env);
+  t.teardown(async () => {
+    await daemon.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  writeBaseTar(dir, join(dir, 'base.tar'));
+  execFileSync('mkdir', [join(dir, 'ctx')]);
+  writeFileSync(join(dir, 'ctx/Dockerfile'), DOCKERFILE + '\n');
+  await daemon.start();
+  t.match(await daemon.docker(['info', '--format', '{{.Driver}}']), /^fuse-overlayfs/);
+  await daemon.docker(['import', join(dir, 'base.tar'), 'base:1']);
+  await daemon.docker(['build', '-q', '-t', 'img:1', '.'], join(dir, 'ctx'));
+
+  // The committed layer is Docker's layer-tar form: the markers are files in its diff dir.
+  const markers = execFileSync('find', [join(dir, 'data/fuse-overlayfs'), '-path', '*/diff/*', '-name', '.wh.*', '-printf', '%P\n'], { encoding: 'utf8' });
+  t.match(markers, /\/diff\/etc\/\.wh\.group$/m, 'etc/.wh.group in a layer');
+
+  const seen = await daemon.docker(['run', '--rm', '--network', 'none', 'img:1', 'sh', '-c',
+    'ls -A /etc; echo --; ls -A /usr/share/doc; echo --; cat /made; cat /etc/group 2>&1; echo "exit $?"']);
+  // hostname, hosts, resolv.conf and mtab are Docker's own (its init layer and bind mounts).
+  t.equal(seen, `${ETC}passwd\nresolv.conf\n--\nn\n--\nmade\ncat: can't open '/etc/group': No such file or directory\nexit 1\n`,
+    'group deleted, doc replaced whole, no marker shown');
+
+  // A container's own changes, its diff, and a commit of it read back.
+  await daemon.docker(['run', '--network', 'none', '--name', 'c1', 'img:1', 'sh', '-c', 'rm /etc/passwd && mkdir /srv && echo s > /srv/s']);
+  t.same((await daemon.docker(['diff', 'c1'])).split('\n').filter(Boolean).sort(), ['A /srv', 'A /srv/s', 'C /etc', 'D /etc/passwd']);
+  await daemon.docker(['commit', 'c1', 'img:2']);
+  const again = await daemon.docker(['run', '--rm', '--network', 'none', 'img:2', 'sh', '-c', 'ls -A /etc /srv']);
+  t.equal(again, `/etc:\n${ETC}resolv.conf\n\n/srv:\ns\n`, 'the committed deletion stays deleted');
+  await daemon.docker(['rm', 'c1']);
+
+  await daemon.stop();
+  t.same(mountsBelow(dir), [], 'nothing of it left mounted');
+  t.same(processesIn(join(dir, 'data')), [], 'no ovl-fuse daemon left running');
+  t.notOk(existsSync(join(dir, 'docker.pid')), 'dockerd gone');
+});
