@@ -9,7 +9,8 @@ import { changeMode, changeOwner, changeTimes, truncatePath } from './attrs.js';
 import type { Handle } from './handles.js';
 import { CAP_FOWNER, CAP_FSETID, holds, inGroupOrCapable, taskCreds } from './caller-creds.js';
 import { inoOf, nlinkOf } from './inode.js';
-import { type Node, topStat } from './lookup.js';
+import { type Node, lookupOrNull, topStat } from './lookup.js';
+import { splitPath } from './layers.js';
 import { blocksOf } from './lookup-metacopy.js';
 import { fail } from './errno.js';
 import { current } from './ops-file.js';
@@ -172,11 +173,11 @@ export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, current: (
  * kernel holds open (ovl_setattr changes the upper inode its dentry holds, not whatever the path
  * names now). Owner first (chown clears set-id bits), then mode, size, times (nanoseconds).
  */
-export function setAttrHandle(h: Handle, set: SetAttr, caller: Caller): void {
+export function setAttrHandle(ovl: Overlay, h: Handle, set: SetAttr, caller: Caller): void {
   // A lower file is never changed in place, and a gone name cannot be copied up; but a metacopy
   // file's handle, reading the data below, changes the upper file it was opened on (Handle.meta).
   if (!h.upper) {
-    if (h.meta === undefined || !h.metaInUpper || set.size !== undefined) fail('ENOENT', h.path);
+    if (h.meta === undefined || !h.metaInUpper || set.size !== undefined) failGoneLower(ovl, h);
     const fd = openFile(`/proc/self/fd/${h.meta}`, O_RDONLY | O_NOATIME);
     try {
       return setAttrFd(fd, set, caller);
@@ -185,6 +186,16 @@ export function setAttrHandle(h: Handle, set: SetAttr, caller: Caller): void {
     }
   }
   setAttrFd(h.fd, set, caller);
+}
+
+/**
+ * A change through the handle of a lower file whose name is gone: the kernel's overlay copies the
+ * file up to change it, and the copy's link into its dir meets whatever holds the name now (the
+ * whiteout its unlink left, or a new file): EEXIST, nothing changed; ENOENT once that dir is gone
+ * too. (The kernel's dentry follows a rename of the dir, as the handle's path does.)
+ */
+export function failGoneLower(ovl: Overlay, h: Handle): never {
+  return fail(lookupOrNull(ovl, splitPath(h.path)[0])?.isDir === true ? 'EEXIST' : 'ENOENT', h.path);
 }
 
 /** setAttrHandle on the upper file open as `fd`. */

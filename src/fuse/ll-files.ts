@@ -67,7 +67,7 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
     const fh = open ?? ownHandle(core, rec, set.fh) ?? core.handleOf(rec) ?? fail('ENOENT', `node ${nodeid} (unlinked)`);
     const h = current(core.ovl, fh);
     if (h.upper) refuseSetattr(protOfUpperFd(core.ovl, h.fd), set, path ?? `node ${nodeid}`);
-    setAttrHandle(h, set, core.ovl.caller());
+    setAttrHandle(core.ovl, h, set, core.ovl.caller());
     const attr = handleAttr(core.ovl, fh);
     const wasLinked = rec.nlink > 1;
     core.remember(rec, attr);

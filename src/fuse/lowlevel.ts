@@ -13,6 +13,7 @@ import { statxAttr } from './ll-statx.js';
 import { inGroupOrCapable } from './caller-creds.js';
 import { fail } from './errno.js';
 import { createFile, getAttr, openFile, readFile, releaseFile, setAttr, syncFile, writeFile } from './ll-files.js';
+import { failGoneLower } from './ll-attr.js';
 import {
   lookupEntry, mkdirEntry, mknodEntry, removeName, renameEntry, symlinkEntry,
 } from './ll-names.js';
@@ -313,12 +314,18 @@ export class OverlayFs implements LowLevelFs {
   /**
    * The upper file a node whose name is gone (unlinked, an O_TMPFILE not linked yet) still has
    * open: its xattrs change there, as the kernel's overlay changes the upper inode it holds. A
-   * lower one has no copy-up to make (its path is ENOENT; the kernel answers EEXIST, docs/fuse.md).
+   * lower one's copy-up meets what holds its name now (failGoneLower: EEXIST, or ENOENT).
    */
-  private unnamedUpperFd(nodeid: number): number | undefined {
+  private unnamedUpperFd(nodeid: number, removing?: string): number | undefined {
     const fh = this.core.unnamedHandle(this.core.rec(nodeid));
-    const h = fh === undefined ? undefined : current(this.ovl, fh);
-    return h?.upper ? h.fd : undefined;
+    if (fh === undefined) return undefined;
+    const h = current(this.ovl, fh);
+    if (h.upper) return h.fd;
+    // A metacopy file's handle (Handle.meta): by path as before, ENOENT.
+    if (h.meta !== undefined) return undefined;
+    // Removing what the lower file lacks is ENODATA before any copy-up (ovl_xattr_set).
+    if (removing !== undefined && xattrGetOnFd(this.ovl, h.fd, removing) === null) fail('ENODATA', h.path);
+    return failGoneLower(this.ovl, h);
   }
 
   getxattr(ctx: RequestContext, nodeid: number, name: string): Buffer | null {
@@ -361,7 +368,8 @@ export class OverlayFs implements LowLevelFs {
     if (path !== null) setMergedFileattr(this.ovl, path, kind, value);
     else {
       const h = type === 'file' ? this.ovl.handles.get(fh) : undefined;
-      if (h === undefined || !h.upper) fail('ENOENT', `node ${nodeid} (unlinked)`);
+      if (h === undefined) fail('ENOENT', `node ${nodeid} (unlinked)`);
+      if (!h.upper) failGoneLower(this.ovl, h);
       setFileattrOnUpper(this.ovl, current(this.ovl, fh).fd, kind, value, `node ${nodeid}`);
     }
     // The upper's ctime moved (and the node's flags): no request brings the attributes back.
@@ -372,7 +380,7 @@ export class OverlayFs implements LowLevelFs {
     this.core.enter(ctx);
     this.refuse(nodeid);
     const caller = this.ovl.caller();
-    const fd = this.unnamedUpperFd(nodeid);
+    const fd = this.unnamedUpperFd(nodeid, name);
     if (fd !== undefined) return xattrChangeOnFd(this.ovl, fd, name, null, 0, (gid) => !inGroupOrCapable(caller, gid));
     xattrRemove(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name, (gid) => inGroupOrCapable(caller, gid));
   }
