@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Daemon, mountsBelow, writeBaseTar } from '../helpers/docker-roots.js';
 import { ovlFuseBin } from '../helpers/fuse.js';
 
@@ -35,47 +35,71 @@ function processesIn(dir: string): string[] {
   return out;
 }
 
-t.test('dockerd --storage-driver fuse-overlayfs with ovl-fuse as its mount program', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ovl-docker-fo-'));
+interface Seen {
+  markers: string;
+  run: string;
+  diff: string[];
+  again: string;
+  exported: string[];
+}
+
+/** `tar -tv` lines of a tar file without their dates (the two daemons build at different moments). */
+function tarListing(file: string): string[] {
+  return execFileSync('tar', ['-tvf', file], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(/\s+/).filter((_, i) => i !== 3 && i !== 4).join(' '))
+    .sort();
+}
+
+/**
+ * One dockerd with the `fuse-overlayfs` driver under `dir`, its mount program ovl-fuse (through
+ * the README's shim) or fuse-overlayfs itself: the same steps, what a user sees of them.
+ */
+async function session(t: Test, dir: string, program: 'ovl-fuse' | 'fuse-overlayfs'): Promise<Seen> {
   const shims = join(dir, 'bin');
-  execFileSync('mkdir', [shims]);
-  writeFileSync(join(shims, 'fuse-overlayfs'), `#!/bin/sh\nexec ${ovlFuseBin} -o aufs_whiteouts "$@"\n`);
-  chmodSync(join(shims, 'fuse-overlayfs'), 0o755);
+  execFileSync('mkdir', ['-p', shims, join(dir, 'ctx')]);
+  if (program === 'ovl-fuse') {
+    writeFileSync(join(shims, 'fuse-overlayfs'), `#!/bin/sh\nexec ${ovlFuseBin} -o aufs_whiteouts "$@"\n`);
+    chmodSync(join(shims, 'fuse-overlayfs'), 0o755);
+  }
   // A clean environment: node and the shim first, then the system's programs (fusermount, mount).
   const env = { PATH: [shims, dirname(process.execPath), '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':') };
   const daemon = new Daemon(dir, 'fuse-overlayfs', join(dir, 'data'), env);
-  t.teardown(async () => {
-    await daemon.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  t.teardown(() => daemon.stop());
   writeBaseTar(dir, join(dir, 'base.tar'));
-  execFileSync('mkdir', [join(dir, 'ctx')]);
   writeFileSync(join(dir, 'ctx/Dockerfile'), DOCKERFILE + '\n');
   await daemon.start();
-  t.match(await daemon.docker(['info', '--format', '{{.Driver}}']), /^fuse-overlayfs/);
+  t.match(await daemon.docker(['info', '--format', '{{.Driver}}']), /^fuse-overlayfs/, program);
   await daemon.docker(['import', join(dir, 'base.tar'), 'base:1']);
   await daemon.docker(['build', '-q', '-t', 'img:1', '.'], join(dir, 'ctx'));
-
   // The committed layer is Docker's layer-tar form: the markers are files in its diff dir.
   const markers = execFileSync('find', [join(dir, 'data/fuse-overlayfs'), '-path', '*/diff/*', '-name', '.wh.*', '-printf', '%P\n'], { encoding: 'utf8' });
-  t.match(markers, /\/diff\/etc\/\.wh\.group$/m, 'etc/.wh.group in a layer');
-
-  const seen = await daemon.docker(['run', '--rm', '--network', 'none', 'img:1', 'sh', '-c',
+  const run = await daemon.docker(['run', '--rm', '--network', 'none', 'img:1', 'sh', '-c',
     'ls -A /etc; echo --; ls -A /usr/share/doc; echo --; cat /made; cat /etc/group 2>&1; echo "exit $?"']);
-  // hostname, hosts, resolv.conf and mtab are Docker's own (its init layer and bind mounts).
-  t.equal(seen, `${ETC}passwd\nresolv.conf\n--\nn\n--\nmade\ncat: can't open '/etc/group': No such file or directory\nexit 1\n`,
-    'group deleted, doc replaced whole, no marker shown');
-
-  // A container's own changes, its diff, and a commit of it read back.
+  // A container's own changes, its diff, its export, and a commit of it read back.
   await daemon.docker(['run', '--network', 'none', '--name', 'c1', 'img:1', 'sh', '-c', 'rm /etc/passwd && mkdir /srv && echo s > /srv/s']);
-  t.same((await daemon.docker(['diff', 'c1'])).split('\n').filter(Boolean).sort(), ['A /srv', 'A /srv/s', 'C /etc', 'D /etc/passwd']);
+  const diff = (await daemon.docker(['diff', 'c1'])).split('\n').filter(Boolean).sort();
+  await daemon.docker(['export', '-o', join(dir, 'c1.tar'), 'c1']);
   await daemon.docker(['commit', 'c1', 'img:2']);
   const again = await daemon.docker(['run', '--rm', '--network', 'none', 'img:2', 'sh', '-c', 'ls -A /etc /srv']);
-  t.equal(again, `/etc:\n${ETC}resolv.conf\n\n/srv:\ns\n`, 'the committed deletion stays deleted');
   await daemon.docker(['rm', 'c1']);
-
   await daemon.stop();
-  t.same(mountsBelow(dir), [], 'nothing of it left mounted');
-  t.same(processesIn(join(dir, 'data')), [], 'no ovl-fuse daemon left running');
-  t.notOk(existsSync(join(dir, 'docker.pid')), 'dockerd gone');
+  t.same(mountsBelow(dir), [], `${program}: nothing of it left mounted`);
+  t.same(processesIn(join(dir, 'data')), [], `${program}: no mount program left running`);
+  t.notOk(existsSync(join(dir, 'docker.pid')), `${program}: dockerd gone`);
+  return { markers: markers.replace(/^[0-9a-f]{64}/gm, 'LAYER'), run, diff, again, exported: tarListing(join(dir, 'c1.tar')) };
+}
+
+t.test('dockerd --storage-driver fuse-overlayfs with ovl-fuse as its mount program, beside fuse-overlayfs', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'ovl-docker-fo-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const [ovl, fo] = await Promise.all([session(t, join(root, 'ovl'), 'ovl-fuse'), session(t, join(root, 'fo'), 'fuse-overlayfs')]);
+  t.match(ovl.markers, /^LAYER\/diff\/etc\/\.wh\.group$/m, 'etc/.wh.group in a layer');
+  // hostname, hosts, resolv.conf and mtab are Docker's own (its init layer and bind mounts).
+  t.equal(ovl.run, `${ETC}passwd\nresolv.conf\n--\nn\n--\nmade\ncat: can't open '/etc/group': No such file or directory\nexit 1\n`,
+    'group deleted, doc replaced whole, no marker shown');
+  t.same(ovl.diff, ['A /srv', 'A /srv/s', 'C /etc', 'D /etc/passwd']);
+  t.equal(ovl.again, `/etc:\n${ETC}resolv.conf\n\n/srv:\ns\n`, 'the committed deletion stays deleted');
+  t.same(ovl, fo, 'all of it as with fuse-overlayfs, the exported container included');
 });
