@@ -51,8 +51,9 @@ export function applyChanges(batch: ChangeBatch, target: InvalTarget, stats?: In
   if (batch.changes.length === 0) return;
   const tell = new Told(target.session, stats);
   let moved: MovedSource[] | null = null;
-  for (const change of batch.changes) {
-    applyOne(target.tarWhiteouts === true ? tarMeaning(change) : change, target, tell);
+  for (const given of batch.changes) {
+    const change = target.tarWhiteouts === true ? tarMeaning(given) : given;
+    applyOne(change, target, tell);
     if (change.layer === 0 || !target.movedSources) continue;
     moved ??= target.movedSources();
     for (const dir of movedDirsOf(change.layer, change.dir, moved)) applyOne({ ...change, dir }, target, tell);
