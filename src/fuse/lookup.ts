@@ -325,8 +325,11 @@ function layerRoots(ovl: Overlay, layers: readonly Layer[]): Node {
     const root = layer.via ?? layer.root;
     const st = lstatReal(root);
     const hit = dirHit(ovl, layer, root, st, dirMarkers(ovl, root, false, layer.upper));
+    // fuse-overlayfs reads a layer root's `.wh..wh..opq` as any dir's: the roots below add nothing.
+    const tarOpaque = hit.opaque === 'opaque' && ovl.cfg.aufsWhiteouts === true && tarOpaqueIn(root);
     if (hit.opaque === 'opaque') hit.opaque = 'none';
     hits.push(hit);
+    if (tarOpaque) break;
   }
   return { path: '/', hits, isDir: true, fresh: true };
 }

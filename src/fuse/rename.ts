@@ -20,7 +20,7 @@ import type { Overlay } from './overlay.js';
 import { refuseCreateIn, refuseDelete } from './protect.js';
 import { checkEmptyDir } from './readdir.js';
 import { reply } from './reply.js';
-import { refuseTarMarkerName } from './tar-whiteouts.js';
+import { clearUpperTarMarker, refuseTarMarkerName } from './tar-whiteouts.js';
 
 /** renameat2(2) flags (linux/fs.h), as FUSE_RENAME2 carries them. */
 export const RENAME_NOREPLACE = 1;
@@ -142,7 +142,9 @@ function renameNode(ovl: Overlay, src: string, dest: string, srcNode: Node, dstN
   // upper one (ovl_pure_upper, opaque or not) is left to the upper's rename(2), after the copy-ups
   // and after the source dir is marked, so a failing ENOTEMPTY leaves those marks on disk as the
   // kernel's does, and a whiteout in it is an entry there.
-  const whiteouts = dstNode?.isDir && !isPureUpperDir(ovl, dstNode) ? checkEmptyDir(ovl, dstNode, dest) : [];
+  // (With aufs_whiteouts a pure upper one may hold layer-tar markers: checked and cleared too.)
+  const checked = dstNode?.isDir === true && (!isPureUpperDir(ovl, dstNode) || ovl.cfg.aufsWhiteouts === true);
+  const whiteouts = checked ? checkEmptyDir(ovl, dstNode!, dest) : [];
   const [srcParent, srcName] = splitPath(src);
   const [dstParent] = splitPath(dest);
   const sp = copyUp(ovl, srcParent);
@@ -159,6 +161,7 @@ function renameNode(ovl: Overlay, src: string, dest: string, srcNode: Node, dstN
   const redirectValue = redirect ? movedRedirect(ovl, src, dest, srcNode) : null;
   markMovedDir(ovl, srcNode, redirectValue, srcReal, dp);
   rename2(srcReal, dstReal, move.flags);
+  clearUpperTarMarker(ovl, dstReal);
   if (move.cleanup) cleanupAside(srcReal);
   if (redirect) markImpure(ovl, upperPath(ovl, srcParent));
 }

@@ -11,6 +11,7 @@
 import { TAR_OPAQUE_NAME, TAR_WHITEOUT_PREFIX, tarWhiteoutName } from '../format/index.js';
 import { errnoCodeOf } from '../errors.js';
 import { lstatRealOrNull } from '../sys/index.js';
+import { unlinkSync } from '../sys/fs-bytes.js';
 import { shortPath } from '../sys/long-path.js';
 import { fail } from './errno.js';
 import type { Overlay } from './overlay.js';
@@ -34,6 +35,22 @@ export function tarWhiteoutBeside(real: string): boolean {
 /** Whether the layer dir `real` holds the layer-tar opaque marker. */
 export function tarOpaqueIn(real: string): boolean {
   return presentAt(real + '/' + TAR_OPAQUE_NAME);
+}
+
+/**
+ * A name just made or moved into the upper at `real`: a `.wh.` marker of it there (an upper
+ * fuse-overlayfs wrote where it could not mknod) would hide it, so it goes, as fuse-overlayfs's
+ * delete_whiteout removes it.
+ */
+export function clearUpperTarMarker(ovl: Overlay, real: string): void {
+  if (ovl.cfg.aufsWhiteouts !== true) return;
+  const slash = real.lastIndexOf('/');
+  try {
+    unlinkSync(shortPath(real.slice(0, slash + 1) + tarWhiteoutName(real.slice(slash + 1))));
+  } catch (err) {
+    const code = errnoCodeOf(err);
+    if (code !== 'ENOENT' && code !== 'ENAMETOOLONG') throw err;
+  }
 }
 
 /** lstat succeeds; a path that cannot lead anywhere (a file on the way, a name too long) is absent, as fuse-overlayfs takes it. */

@@ -137,3 +137,54 @@ t.test('every layer is asked for a name: a layer with only its marker ends the l
   t.equal(outcome(() => readFileSync(join(ovl.merged, 'etc/motd'))), 'ENOENT');
   t.equal(outcome(() => readFileSync(join(ovl.merged, 'etc/keep'))), 'ENOENT');
 });
+
+/** One stack twice, ovl-fuse with the option and fuse-overlayfs, from `fill(lowers, upper)`. */
+async function pairOf(tt: Parameters<typeof layerDirs>[0], n: number, fill: (d: LayerDirs) => void): Promise<{ ovl: LayerDirs; fo: LayerDirs }> {
+  const ovl = layerDirs(tt, n, 'ovl-aufs-');
+  const fo = layerDirs(tt, n, 'ovl-aufs-fo-');
+  fill(ovl);
+  fill(fo);
+  await startFuse(tt, fuseOptions(ovl, 'aufs_whiteouts'), ovl.merged);
+  const opts = `lowerdir=${fo.lowers.map(escapePath).join(':')},upperdir=${escapePath(fo.upper)},workdir=${escapePath(fo.work)}`;
+  execFileSync('fuse-overlayfs', ['-o', opts, fo.merged], { stdio: 'ignore' });
+  return { ovl, fo };
+}
+
+// Found by a review the same day: markers in the upper (an upper fuse-overlayfs wrote where it
+// could not mknod), and at a layer root.
+t.test('markers in the upper: a name made or moved there shows; a dir holding only markers is empty', async (t) => {
+  const { ovl, fo } = await pairOf(t, 1, (d) => {
+    const l = d.lowers[0]!;
+    for (const f of ['foo', 'bar', 'baz']) writeFileSync(join(l, f), f);
+    for (const f of ['.wh.foo', '.wh.baz', 'e/.wh.y', 'g/.wh.z']) {
+      mkdirSync(join(d.upper, f, '..'), { recursive: true });
+      writeFileSync(join(d.upper, f), '');
+    }
+    writeFileSync(join(d.upper, 'src'), 'src');
+  });
+  const steps = (m: string) => ({
+    hidden: [outcome(() => readFileSync(join(m, 'foo'))), outcome(() => readFileSync(join(m, 'baz')))],
+    create: outcome(() => writeFileSync(join(m, 'foo'), 'new')),
+    created: outcome(() => readFileSync(join(m, 'foo'), 'utf8')),
+    rename: outcome(() => renameSync(join(m, 'bar'), join(m, 'baz'))),
+    renamed: [outcome(() => readFileSync(join(m, 'baz'), 'utf8')), outcome(() => readFileSync(join(m, 'bar')))],
+    listE: readdirSync(join(m, 'e')),
+    rmdir: outcome(() => rmdirSync(join(m, 'e'))),
+    renameOver: outcome(() => renameSync(join(m, 'src'), join(m, 'g'))),
+    root: readdirSync(m).sort(),
+  });
+  const seen = steps(ovl.merged);
+  t.same(seen, steps(fo.merged));
+  t.same(seen.created, 'ok', 'the new foo reads');
+  t.same(dumpTree(ovl.merged), dumpTree(fo.merged));
+});
+
+t.test('a layer root holding .wh..wh..opq hides the layers below it', async (t) => {
+  const { ovl, fo } = await pairOf(t, 2, (d) => {
+    writeFileSync(join(d.lowers[0]!, '.wh..wh..opq'), '');
+    writeFileSync(join(d.lowers[0]!, 'top'), 'top');
+    writeFileSync(join(d.lowers[1]!, 'rootfile'), 'below');
+  });
+  t.same(readdirSync(ovl.merged), ['top']);
+  t.same(dumpTree(ovl.merged), dumpTree(fo.merged));
+});
