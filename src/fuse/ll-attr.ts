@@ -4,7 +4,8 @@
 import { constants, fchmodSync, fchownSync } from 'node:fs';
 import { truncateFd } from '../sys/offsets.js';
 import { closeFd, openFile } from '../sys/fd.js';
-import { type RealStat, type TimeSpec, fstatReal, setTimes } from '../sys/index.js';
+import { type RealStat, type TimeSpec, fstatReal, lstatRealOrNull, setTimes } from '../sys/index.js';
+import { upperPath } from './copy-up.js';
 import { changeMode, changeOwner, changeTimes, truncatePath } from './attrs.js';
 import type { Handle } from './handles.js';
 import { CAP_FOWNER, CAP_FSETID, holds, inGroupOrCapable, taskCreds } from './caller-creds.js';
@@ -192,10 +193,13 @@ export function setAttrHandle(ovl: Overlay, h: Handle, set: SetAttr, caller: Cal
  * A change through the handle of a lower file whose name is gone: the kernel's overlay copies the
  * file up to change it, and the copy's link into its dir meets whatever holds the name now (the
  * whiteout its unlink left, or a new file): EEXIST, nothing changed; ENOENT once that dir is gone
- * too. (The kernel's dentry follows a rename of the dir, as the handle's path does.)
+ * too. (The kernel's dentry follows a rename of the dir, as the handle's path does.) A dir made
+ * anew at the old one's path holds neither at the name (the kernel's dentry of the old one is
+ * dead: ENOENT); one that got a file of that name since is taken for the old one.
  */
 export function failGoneLower(ovl: Overlay, h: Handle): never {
-  return fail(lookupOrNull(ovl, splitPath(h.path)[0])?.isDir === true ? 'EEXIST' : 'ENOENT', h.path);
+  const held = lookupOrNull(ovl, splitPath(h.path)[0])?.isDir === true && lstatRealOrNull(upperPath(ovl, h.path)) !== null;
+  return fail(held ? 'EEXIST' : 'ENOENT', h.path);
 }
 
 /** setAttrHandle on the upper file open as `fd`. */

@@ -60,13 +60,23 @@ async function session(t: Test, dir: string, program: 'ovl-fuse' | 'fuse-overlay
   const shims = join(dir, 'bin');
   execFileSync('mkdir', ['-p', shims, join(dir, 'ctx')]);
   if (program === 'ovl-fuse') {
-    writeFileSync(join(shims, 'fuse-overlayfs'), `#!/bin/sh\nexec ${ovlFuseBin} -o aufs_whiteouts "$@"\n`);
+    writeFileSync(join(shims, 'fuse-overlayfs'), `#!/bin/sh\nexec '${ovlFuseBin}' -o aufs_whiteouts "$@"\n`);
     chmodSync(join(shims, 'fuse-overlayfs'), 0o755);
   }
   // A clean environment: node and the shim first, then the system's programs (fusermount, mount).
   const env = { PATH: [shims, dirname(process.execPath), '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':') };
   const daemon = new Daemon(dir, 'fuse-overlayfs', join(dir, 'data'), env);
-  t.teardown(() => daemon.stop());
+  t.teardown(async () => {
+    await daemon.stop();
+    // A mount program a failed run left serving (a busy mount that umount -l only detached).
+    for (const p of processesIn(join(dir, 'data'))) {
+      try {
+        process.kill(Number(p.split(':')[0]), 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  });
   writeBaseTar(dir, join(dir, 'base.tar'));
   writeFileSync(join(dir, 'ctx/Dockerfile'), DOCKERFILE + '\n');
   await daemon.start();

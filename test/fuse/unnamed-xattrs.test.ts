@@ -42,8 +42,8 @@ await sameOnBoth(t, 'changes through the fd of a lower file whose name is gone: 
   lowers: 1,
   setup(d) {
     const l = d.lowers[0]!;
-    for (const dir of ['d', 'e']) mkdirSync(join(l, dir));
-    for (const f of ['d/f', 'd/g', 'e/h']) {
+    for (const dir of ['d', 'e', 'k']) mkdirSync(join(l, dir));
+    for (const f of ['d/f', 'd/g', 'e/h', 'k/i']) {
       writeFileSync(join(l, f), f);
       setXattr(join(l, f), 'user.lower', 'kept');
     }
@@ -72,7 +72,13 @@ await sameOnBoth(t, 'changes through the fd of a lower file whose name is gone: 
     unlinkSync(join(m, 'e/h'));
     rmdirSync(join(m, 'e'));
     o.dirGone = changes(h);
-    for (const fd of [f, g, h]) closeSync(fd);
+    // Its dir removed and a new one made at the path: the kernel's dentry of the old one is dead.
+    const i = openSync(join(m, 'k/i'), constants.O_RDONLY);
+    unlinkSync(join(m, 'k/i'));
+    rmdirSync(join(m, 'k'));
+    mkdirSync(join(m, 'k'));
+    o.dirReplaced = changes(i);
+    for (const fd of [f, g, h, i]) closeSync(fd);
     return o;
   },
 });
