@@ -32,17 +32,20 @@ function populate(d: LayerDirs): void {
   }
 }
 
-/** The same stack twice: ovl-fuse with the option, and fuse-overlayfs. */
-async function pair(tt: Parameters<typeof layerDirs>[0]): Promise<{ ovl: LayerDirs; fo: LayerDirs }> {
-  const ovl = layerDirs(tt, 3, 'ovl-aufs-');
-  const fo = layerDirs(tt, 3, 'ovl-aufs-fo-');
-  populate(ovl);
-  populate(fo);
+/** One stack twice, ovl-fuse with the option and fuse-overlayfs, from `fill(lowers, upper)`. */
+async function pairOf(tt: Parameters<typeof layerDirs>[0], n: number, fill: (d: LayerDirs) => void): Promise<{ ovl: LayerDirs; fo: LayerDirs }> {
+  const ovl = layerDirs(tt, n, 'ovl-aufs-');
+  const fo = layerDirs(tt, n, 'ovl-aufs-fo-');
+  fill(ovl);
+  fill(fo);
   await startFuse(tt, fuseOptions(ovl, 'aufs_whiteouts'), ovl.merged);
   const opts = `lowerdir=${fo.lowers.map(escapePath).join(':')},upperdir=${escapePath(fo.upper)},workdir=${escapePath(fo.work)}`;
   execFileSync('fuse-overlayfs', ['-o', opts, fo.merged], { stdio: 'ignore' });
   return { ovl, fo };
 }
+
+/** The same stack twice: ovl-fuse with the option, and fuse-overlayfs. */
+const pair = (tt: Parameters<typeof layerDirs>[0]) => pairOf(tt, 3, populate);
 
 /** Names, types, sizes and contents as a reader sees them (fuse-overlayfs's dir link counts differ: left out). */
 const picture = (m: string) => dumpTree(m);
@@ -137,18 +140,6 @@ t.test('every layer is asked for a name: a layer with only its marker ends the l
   t.equal(outcome(() => readFileSync(join(ovl.merged, 'etc/motd'))), 'ENOENT');
   t.equal(outcome(() => readFileSync(join(ovl.merged, 'etc/keep'))), 'ENOENT');
 });
-
-/** One stack twice, ovl-fuse with the option and fuse-overlayfs, from `fill(lowers, upper)`. */
-async function pairOf(tt: Parameters<typeof layerDirs>[0], n: number, fill: (d: LayerDirs) => void): Promise<{ ovl: LayerDirs; fo: LayerDirs }> {
-  const ovl = layerDirs(tt, n, 'ovl-aufs-');
-  const fo = layerDirs(tt, n, 'ovl-aufs-fo-');
-  fill(ovl);
-  fill(fo);
-  await startFuse(tt, fuseOptions(ovl, 'aufs_whiteouts'), ovl.merged);
-  const opts = `lowerdir=${fo.lowers.map(escapePath).join(':')},upperdir=${escapePath(fo.upper)},workdir=${escapePath(fo.work)}`;
-  execFileSync('fuse-overlayfs', ['-o', opts, fo.merged], { stdio: 'ignore' });
-  return { ovl, fo };
-}
 
 // Found by a review the same day: markers in the upper (an upper fuse-overlayfs wrote where it
 // could not mknod), and at a layer root.
