@@ -53,8 +53,11 @@ export function linkEntry(core: LlCore, nodeid: number, newParent: number, newNa
 export function removeName(core: LlCore, parent: number, name: string, dir: boolean): void {
   const prec = core.rec(parent);
   const path = core.childPathOf(prec, name);
-  if (dir) rmdirAt(core.ovl, path);
-  else unlinkAt(core.ovl, path);
+  if (dir) {
+    const kept = core.dirRemoving(prec.children?.get(name), path);
+    rmdirAt(core.ovl, path);
+    kept?.();
+  } else unlinkAt(core.ovl, path);
   const gone = core.table.detach(prec, name);
   if (gone && gone.nlink > 1) core.invalidateAliases(gone.ino, gone);
 }
