@@ -12,7 +12,7 @@ import { splitPath } from './layers.js';
 import { type Node, existsInLower, hasLowerPart, isDirStat, isWhiteoutAt, lookupChild, lstatOrNull } from './lookup.js';
 import type { Overlay } from './overlay.js';
 import { refuseNameIn } from './protect.js';
-import { clearUpperTarMarker, refuseTarMarkerName } from './tar-whiteouts.js';
+import { clearUpperTarMarker, refuseTarMarkerName, upperTarMarkerAt } from './tar-whiteouts.js';
 
 const S_ISGID = 0o2000;
 
@@ -91,6 +91,9 @@ export function createAt(ovl: Overlay, path: string, obj: NewObject): Node {
       setXattr(real, ovl.xattrs.name('opaque'), OPAQUE_YES);
     }
   }
+  // A dir made where an upper marker hid the name is opaque, as one made over a whiteout: the
+  // marker hid any lower dir of the name, which must not merge in once it goes.
+  if (obj.isDir && upperTarMarkerAt(ovl, real)) setXattr(real, ovl.xattrs.name('opaque'), OPAQUE_YES);
   clearUpperTarMarker(ovl, real);
   ovl.invalidate(path);
   return parent;

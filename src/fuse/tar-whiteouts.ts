@@ -37,6 +37,11 @@ export function tarOpaqueIn(real: string): boolean {
   return presentAt(real + '/' + TAR_OPAQUE_NAME);
 }
 
+/** Whether the option is on and the upper dir holding `real` has its `.wh.` marker. */
+export function upperTarMarkerAt(ovl: Overlay, real: string): boolean {
+  return ovl.cfg.aufsWhiteouts === true && tarWhiteoutBeside(real);
+}
+
 /**
  * A name just made or moved into the upper at `real`: a `.wh.` marker of it there (an upper
  * fuse-overlayfs wrote where it could not mknod) would hide it, so it goes, as fuse-overlayfs's

@@ -146,8 +146,11 @@ t.test('every layer is asked for a name: a layer with only its marker ends the l
 t.test('markers in the upper: a name made or moved there shows; a dir holding only markers is empty', async (t) => {
   const { ovl, fo } = await pairOf(t, 1, (d) => {
     const l = d.lowers[0]!;
-    for (const f of ['foo', 'bar', 'baz']) writeFileSync(join(l, f), f);
-    for (const f of ['.wh.foo', '.wh.baz', 'e/.wh.y', 'g/.wh.z']) {
+    for (const f of ['foo', 'bar', 'baz', 'dd/a']) {
+      mkdirSync(join(l, f, '..'), { recursive: true });
+      writeFileSync(join(l, f), f);
+    }
+    for (const f of ['.wh.foo', '.wh.baz', '.wh.dd', 'e/.wh.y', 'g/.wh.z']) {
       mkdirSync(join(d.upper, f, '..'), { recursive: true });
       writeFileSync(join(d.upper, f), '');
     }
@@ -162,6 +165,8 @@ t.test('markers in the upper: a name made or moved there shows; a dir holding on
     listE: readdirSync(join(m, 'e')),
     rmdir: outcome(() => rmdirSync(join(m, 'e'))),
     renameOver: outcome(() => renameSync(join(m, 'src'), join(m, 'g'))),
+    // A dir made where an upper marker hid a lower dir: opaque, as over a whiteout.
+    mkdir: [outcome(() => mkdirSync(join(m, 'dd'))), readdirSync(join(m, 'dd')), outcome(() => rmdirSync(join(m, 'dd')))],
     root: readdirSync(m).sort(),
   });
   const seen = steps(ovl.merged);
