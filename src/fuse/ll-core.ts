@@ -1,7 +1,6 @@
 // The state the node-based transport shares between its op families: the path-based overlay core,
 // the node table that maps the kernel's node ids onto merged paths, the cache policy, and the
 // session for notifications. Requests are served one at a time, so the caller is plain state.
-import type { RealStat } from '../sys/real-stat.js';
 import { statVfs } from '../sys/statvfs.js';
 import { fail } from './errno.js';
 import { childPath, splitPath } from './layers.js';
@@ -12,18 +11,14 @@ import { atimeModeOf } from './read-atime.js';
 import { InitFlag } from './protocol/constants.js';
 import { handleAttr, nodeAttr } from './ll-attr.js';
 import { type Node, lookupPath, topStat } from './lookup.js';
+import { type RemovedDir, RemovedDirs } from './removed-dirs.js';
+import { xattrSnapshot } from './xattrs.js';
 import { NodeTable, type NodeRec } from './node-table.js';
 import type { Caller, CacheMode, Overlay } from './overlay.js';
 import type { Attr, Entry, RequestContext, Session, SetAttr } from './session/filesystem.js';
 
 const S_IFMT = 0o170000;
 
-/** A dir removed while held: its attributes as now shown, the real stat they came from (statx's btime), and whether it had an upper copy. */
-export interface RemovedDir {
-  attr: Attr;
-  st: RealStat;
-  upper: boolean;
-}
 /** Longest attribute timeout of a lower file with other names (attrMs). */
 const HARDLINK_MS = 1000;
 const S_IFDIR = 0o040000;
@@ -94,7 +89,7 @@ export class LlCore {
       // A forgotten inode takes its cached listing with it; its id comes back with a new generation.
       this.listingsHeld.delete(rec.id);
       this.dropsSent.delete(rec.id);
-      this.removedDirs.delete(rec.id);
+      this.removed.drop(rec.id);
     };
     ovl.onCopyUp = (path, parentNowImpure, listingMoved) => this.copiedUp(path, parentNowImpure, listingMoved);
     const upper = ovl.stack.upper;
@@ -215,69 +210,35 @@ export class LlCore {
     }
   }
 
-  /**
-   * Dirs removed while the kernel holds them (a process's cwd, an open dir fd), by node id: their
-   * attributes at the rmdir, with the link count the kernel's overlay shows after it (0 for a dir
-   * that was only in the upper, whose inode is gone; a lower or merged dir's as before). The
-   * kernel's overlay still stats such a dir and lists it empty; with no name and no fd to it, the
-   * daemon answers from this. Dropped with the node.
-   */
-  private readonly removedDirs = new Map<number, RemovedDir>();
+  /** Dirs removed while the kernel holds their node (removed-dirs.ts); dropped with the node. */
+  readonly removed = new RemovedDirs();
 
-  /** RMDIR of `path`, whose node the kernel holds as `rec` (if it does): its attributes kept first (removedDirs). */
+  /**
+   * RMDIR, or a rename over it, of dir `path`, whose node the kernel holds as `rec` (if it does):
+   * what it is once removed, to keep (removed-dirs.ts) by calling the result after the removal.
+   */
   dirRemoving(rec: NodeRec | undefined, path: string): (() => void) | undefined {
-    if (rec === undefined) return undefined;
-    let node: Node;
-    let attr: Attr;
-    let st: RealStat | null;
+    if (rec === undefined || !rec.isDir) return undefined;
     try {
-      node = lookupPath(this.ovl, path);
-      st = topStat(node);
-      attr = this.attrOfNode(rec, node, st);
+      const node = lookupPath(this.ovl, path);
+      const st = topStat(node) ?? fail('ENOENT', path);
+      return this.removed.prepare(rec.id, node, this.attrOfNode(rec, node, st), st, xattrSnapshot(this.ovl, node));
     } catch {
-      // Not a dir, or gone: rmdir answers for it.
+      // Not a dir any more, or gone: the removal answers for it.
       return undefined;
     }
-    const upper = node.hits[0]!.layer.upper;
-    const upperOnly = upper && node.hits.length === 1;
-    return () => this.removedDirs.set(rec.id, { attr: upperOnly ? { ...attr, nlink: 0 } : attr, st: st!, upper });
   }
 
-  /** A dir removed while held (removedDirs): its attributes and the stat they came from; undefined for any other node. */
+  /** A dir removed while held (removed-dirs.ts), else undefined. */
   removedDir(rec: NodeRec): RemovedDir | undefined {
-    return this.removedDirs.get(rec.id);
-  }
-
-  /**
-   * SETATTR through a dir removed while held: the kernel's overlay changes the upper inode its
-   * dentry still holds, which no path reaches (so nothing else can see it but a stat through the
-   * same fd: its kept attributes change alike, ctime stamped); a dir that had no upper copy it
-   * must copy up first, which meets the whiteout its rmdir left: ENOTDIR. Undefined for a node
-   * that is not such a dir.
-   */
-  setRemovedDir(rec: NodeRec, set: SetAttr): Attr | undefined {
-    const kept = this.removedDirs.get(rec.id);
-    if (kept === undefined) return undefined;
-    if (!kept.upper) fail('ENOTDIR', `node ${rec.id} (removed)`);
-    const a = { ...kept.attr };
-    const now = Date.now();
-    const sec = Math.floor(now / 1000);
-    const nsec = (now % 1000) * 1e6;
-    if (set.mode !== undefined) a.mode = (a.mode & S_IFMT) | (set.mode & 0o7777);
-    if (set.uid !== undefined) a.uid = set.uid;
-    if (set.gid !== undefined) a.gid = set.gid;
-    if (set.atime !== undefined) [a.atimeSec, a.atimeNsec] = set.atime === 'now' ? [sec, nsec] : [set.atime.sec, set.atime.nsec];
-    if (set.mtime !== undefined) [a.mtimeSec, a.mtimeNsec] = set.mtime === 'now' ? [sec, nsec] : [set.mtime.sec, set.mtime.nsec];
-    [a.ctimeSec, a.ctimeNsec] = [sec, nsec];
-    kept.attr = a;
-    return a;
+    return rec.parent === null ? this.removed.get(rec.id) : undefined;
   }
 
   /** Attributes of a node: its merged path, or an open handle once the name is gone. */
   attrOf(rec: NodeRec): Attr {
     const path = this.nodePath(rec);
     if (path !== null) return this.attrOfNode(rec, lookupPath(this.ovl, path));
-    const removed = this.removedDirs.get(rec.id);
+    const removed = this.removed.get(rec.id);
     if (removed !== undefined) return removed.attr;
     const fh = this.handleOf(rec) ?? fail('ENOENT', `node ${rec.id} (unlinked)`);
     return handleAttr(this.ovl, fh);

@@ -53,7 +53,7 @@ function openUpper(core: LlCore, rec: NodeRec, fh: number | null | undefined, si
 export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
   const rec = core.rec(nodeid);
   const path = core.nodePath(rec);
-  const removed = path === null ? core.setRemovedDir(rec, set) : undefined;
+  const removed = path === null ? core.removed.setAttr(rec.id, set) : undefined;
   if (removed !== undefined) return { attrValidMs: core.attrMs(rec), attr: removed };
   // Before either route: a file held open (even read-only, even by the caller) must not let a
   // chown(f, -1, -1) through that the kernel's overlay refuses; one open for writing may be the

@@ -1,6 +1,7 @@
 // Name requests of the node-based transport (LOOKUP, MKNOD, MKDIR, SYMLINK, LINK, UNLINK, RMDIR,
 // RENAME2): resolve node ids to merged paths, run the path-based core, then keep the node table
 // and the kernel's caches in step with what changed.
+import type { NodeRec } from './node-table.js';
 import type { LlCore } from './ll-core.js';
 import { lookupOrNull } from './lookup.js';
 import { linkAt, mkdirAt, mknodAt, rmdirAt, symlinkAt, unlinkAt } from './names.js';
@@ -53,13 +54,25 @@ export function linkEntry(core: LlCore, nodeid: number, newParent: number, newNa
 export function removeName(core: LlCore, parent: number, name: string, dir: boolean): void {
   const prec = core.rec(parent);
   const path = core.childPathOf(prec, name);
+  const held = prec.children?.get(name);
   if (dir) {
-    const kept = core.dirRemoving(prec.children?.get(name), path);
+    const keep = core.dirRemoving(held, path);
     rmdirAt(core.ovl, path);
-    kept?.();
+    keepRemoved(core, held, keep);
   } else unlinkAt(core.ovl, path);
   const gone = core.table.detach(prec, name);
   if (gone && gone.nlink > 1) core.invalidateAliases(gone.ino, gone);
+}
+
+/**
+ * A held dir's removal went through: keep what it now is (removed-dirs.ts), and have the kernel
+ * ask for its attributes again, whose link count its FUSE client cleared at the RMDIR (a lower
+ * dir's is still its own) and may serve from its cache to a statx that does not ask for ctime.
+ */
+function keepRemoved(core: LlCore, held: NodeRec | undefined, keep: (() => void) | undefined): void {
+  if (held === undefined || keep === undefined) return;
+  keep();
+  core.attrsChanged(held.id);
 }
 
 export function renameEntry(core: LlCore, parent: number, name: string, newParent: number, newName: string, flags: number): void {
@@ -68,6 +81,8 @@ export function renameEntry(core: LlCore, parent: number, name: string, newParen
   const src = core.childPathOf(prec, name);
   const dest = core.childPathOf(nprec, newName);
   const replaced = core.table.child(nprec, newName);
+  // A held dir replaced by the rename is removed as by rmdir (removed-dirs.ts).
+  const keep = flags & RENAME_EXCHANGE ? undefined : core.dirRemoving(replaced, dest);
   moveHandlesAfterRename(core.ovl, src, dest, flags, renameMerged(core.ovl, src, dest, flags));
   if (flags & RENAME_EXCHANGE) {
     core.table.exchange(prec, name, nprec, newName);
@@ -75,6 +90,7 @@ export function renameEntry(core: LlCore, parent: number, name: string, newParen
   }
   // Two names of one inode: rename(2) leaves both in place (the core did nothing either).
   if (lookupOrNull(core.ovl, src) !== null) return;
+  keepRemoved(core, replaced, keep);
   core.table.move(prec, name, nprec, newName);
   if (replaced && replaced.nlink > 1) core.invalidateAliases(replaced.ino, replaced);
 }

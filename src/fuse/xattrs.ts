@@ -50,6 +50,28 @@ function readOf(name: string): typeof getXattr {
 }
 
 /**
+ * Every xattr the merged object at `path` shows, by its visible name (the overlay's own hidden,
+ * escaped ones unescaped), with its value: what a removed dir keeps (removed-dirs.ts).
+ */
+export function xattrSnapshot(ovl: Overlay, node: { hits: readonly Hit[] }): Map<string, Buffer> {
+  const real = node.hits[0]!.real;
+  const out = new Map<string, Buffer>();
+  for (const stored of listXattrsSized(real).names) {
+    const name = ovl.xattrs.unescape(stored);
+    if (name === null) continue;
+    const value = readOf(name)(real, stored);
+    if (value !== null) out.set(name, value);
+  }
+  return out;
+}
+
+/** The names a removed dir shows (listXattrs of removed-dirs.ts) to this caller: trusted.* as xattrList filters them. */
+export function shownXattrNames(ovl: Overlay, list: XattrNames): XattrNames {
+  if (!list.names.some(isTrusted) || mayListTrusted(ovl.caller())) return list;
+  return { names: list.names.filter((n) => !isTrusted(n)), realSize: list.realSize };
+}
+
+/**
  * The names a merged path (or the real object open as an fd number) shows, the overlay's own
  * hidden, and trusted.* ones too unless the caller holds CAP_SYS_ADMIN (ovl_can_list; asked only
  * when there is such a name); and `realSize`, the bytes of the real object's whole list, hidden
