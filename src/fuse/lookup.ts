@@ -470,9 +470,11 @@ export function hasLowerPart(node: Node): boolean {
  * ovl_pure_upper for a dir: no lower part, and not one that may hold whiteouts (no origin: the
  * kernel's OVL_WHITEOUTS flag); whether it is opaque is no matter. rmdir and rename leave such a
  * dir to the upper's own rmdir(2)/rename(2), whose ENOTEMPTY counts a whiteout in it as an entry.
+ * With aufs_whiteouts no dir is: any may hold layer-tar markers, hidden names that rmdir(2)
+ * would count (tar-whiteouts.ts), so each is checked empty and cleared as a merged dir is.
  */
 export function isPureUpperDir(ovl: Overlay, node: Node): boolean {
-  return !hasLowerPart(node) && !isMergedDir(ovl, node);
+  return !hasLowerPart(node) && !isMergedDir(ovl, node) && ovl.cfg.aufsWhiteouts !== true;
 }
 
 /** Is this dir merged for readdir (whiteouts filtered), as the kernel decides it? */

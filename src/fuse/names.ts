@@ -68,7 +68,5 @@ export function rmdirAt(ovl: Overlay, path: string): void {
   const lower = nameInLower(ovl, path);
   // ovl_do_remove ("No need to clean pure upper removed by vfs_rmdir()"): a pure upper dir with
   // nothing of its name below goes unchecked to the upper's rmdir(2), which also counts whiteouts.
-  // With aufs_whiteouts it may hold layer-tar markers, which hide but would make rmdir(2) fail.
-  const checked = lower || !isPureUpperDir(ovl, node) || ovl.cfg.aufsWhiteouts === true;
-  removeAt(ovl, path, node, checked ? checkEmptyDir(ovl, node, path) : [], lower);
+  removeAt(ovl, path, node, lower || !isPureUpperDir(ovl, node) ? checkEmptyDir(ovl, node, path) : [], lower);
 }

@@ -142,9 +142,7 @@ function renameNode(ovl: Overlay, src: string, dest: string, srcNode: Node, dstN
   // upper one (ovl_pure_upper, opaque or not) is left to the upper's rename(2), after the copy-ups
   // and after the source dir is marked, so a failing ENOTEMPTY leaves those marks on disk as the
   // kernel's does, and a whiteout in it is an entry there.
-  // (With aufs_whiteouts a pure upper one may hold layer-tar markers: checked and cleared too.)
-  const checked = dstNode?.isDir === true && (!isPureUpperDir(ovl, dstNode) || ovl.cfg.aufsWhiteouts === true);
-  const whiteouts = checked ? checkEmptyDir(ovl, dstNode!, dest) : [];
+  const whiteouts = dstNode?.isDir && !isPureUpperDir(ovl, dstNode) ? checkEmptyDir(ovl, dstNode, dest) : [];
   const [srcParent, srcName] = splitPath(src);
   const [dstParent] = splitPath(dest);
   const sp = copyUp(ovl, srcParent);
