@@ -11,14 +11,13 @@ import { atimeModeOf } from './read-atime.js';
 import { InitFlag } from './protocol/constants.js';
 import { handleAttr, nodeAttr } from './ll-attr.js';
 import { type Node, lookupPath, topStat } from './lookup.js';
-import { type RemovedDir, RemovedDirs } from './removed-dirs.js';
+import { RemovedDirs } from './removed-dirs.js';
 import { xattrSnapshot } from './xattrs.js';
 import { NodeTable, type NodeRec } from './node-table.js';
 import type { Caller, CacheMode, Overlay } from './overlay.js';
-import type { Attr, Entry, RequestContext, Session, SetAttr } from './session/filesystem.js';
+import type { Attr, Entry, RequestContext, Session } from './session/filesystem.js';
 
 const S_IFMT = 0o170000;
-
 /** Longest attribute timeout of a lower file with other names (attrMs). */
 const HARDLINK_MS = 1000;
 const S_IFDIR = 0o040000;
@@ -227,11 +226,6 @@ export class LlCore {
       // Not a dir any more, or gone: the removal answers for it.
       return undefined;
     }
-  }
-
-  /** A dir removed while held (removed-dirs.ts), else undefined. */
-  removedDir(rec: NodeRec): RemovedDir | undefined {
-    return rec.parent === null ? this.removed.get(rec.id) : undefined;
   }
 
   /** Attributes of a node: its merged path, or an open handle once the name is gone. */

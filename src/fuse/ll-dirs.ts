@@ -27,8 +27,7 @@ const KEPT_ENTRIES = 200_000;
 
 export function openDir(core: LlCore, dirs: DirHandles, nodeid: number): Opened {
   // ENOENT / ENOTDIR now rather than at the first READDIR; a dir removed while held opens (empty).
-  const rec = core.rec(nodeid);
-  if (core.removedDir(rec) === undefined || core.nodePath(rec) !== null) lookupDir(core.ovl, core.pathOf(rec));
+  if (core.removed.get(nodeid) === undefined) lookupDir(core.ovl, core.pathOf(core.rec(nodeid)));
   if (dirs.goHandleless(core)) fail('ENOSYS', 'OPENDIR: the kernel keeps the listings (FUSE_NO_OPENDIR_SUPPORT)');
   const openFlags = core.policy.opendirFlags();
   return { fh: dirs.add(nodeid, (openFlags & FOPEN_CACHE_DIR) !== 0), openFlags };
@@ -41,10 +40,9 @@ export function openDir(core: LlCore, dirs: DirHandles, nodeid: number): Opened 
 function snapshot(core: LlCore, dirs: DirHandles, h: DirHandle, family: CookieFamily | undefined, pid: number): Listing {
   const resolved = new Map<string, Node>();
   const takenAt = core.namesEpoch;
-  const rec = core.rec(h.nodeid);
   // A dir removed while held lists nothing, not even its dots, as a removed dir does.
-  const removed = core.nodePath(rec) === null && core.removedDir(rec) !== undefined;
-  const path = removed ? '' : core.pathOf(rec);
+  const removed = core.removed.get(h.nodeid) !== undefined;
+  const path = removed ? '' : core.pathOf(core.rec(h.nodeid));
   const listing: ReturnType<typeof listDir> = removed ? { names: [], shown: [], dIno: [], unlooked: new Set(), changesWhenImpure: false } : listDir(core.ovl, path, resolved);
   // Cookies past the index bits would name another family's entries: refused, not misread.
   if (listing.names.length >= INDEX_SPAN) fail('EOVERFLOW', `${path}: more than ${INDEX_SPAN - 1} names`);

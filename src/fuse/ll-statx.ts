@@ -29,8 +29,8 @@ function attrAndStat(core: LlCore, nodeid: number, fh: number | null): { attr: A
     const st = fstatReal(h.meta ?? h.fd);
     return { attr: h.meta === undefined ? attrOf(st, h.ino) : handleAttr(core.ovl, handle), st };
   }
-  // A dir removed while held: as it was at the rmdir (LlCore.removedDirs).
-  const removed = path === null ? core.removedDir(rec) : undefined;
+  // A dir removed while held: as it was at the removal (removed-dirs.ts).
+  const removed = path === null ? core.removed.get(rec.id) : undefined;
   if (removed !== undefined) return { attr: removed.attr, st: removed.st };
   const node = lookupPath(core.ovl, path ?? core.pathOf(rec));
   const st = topStat(node) ?? fail('ENOENT', node.path);

@@ -308,7 +308,7 @@ export class OverlayFs implements LowLevelFs {
     this.refuse(nodeid);
     const fd = this.unnamedUpperFd(nodeid);
     if (fd !== undefined) return xattrChangeOnFd(this.ovl, fd, name, value, flags, killSgid);
-    if (this.core.removedDir(this.core.rec(nodeid)) !== undefined && this.core.removed.changeXattr(nodeid, name, value, flags)) return;
+    if (this.core.removed.changeXattr(nodeid, name, value, flags)) return;
     xattrSet(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name, value, flags, killSgid);
   }
 
@@ -340,7 +340,7 @@ export class OverlayFs implements LowLevelFs {
     const fh = this.core.io.upperHandle(rec) ?? this.core.unnamedHandle(rec);
     if (fh !== undefined) return xattrGetOnFd(this.ovl, current(this.ovl, fh).fd, name);
     // A dir removed while held (its cwd: the FUSE client's permission checks read its ACL).
-    const removed = this.core.removedDir(rec) === undefined ? undefined : this.core.removed.getXattr(nodeid, name);
+    const removed = this.core.removed.getXattr(nodeid, name);
     if (removed !== undefined) return removed;
     return xattrGetOrNull(this.ovl, this.core.pathOf(rec), name);
   }
@@ -350,7 +350,7 @@ export class OverlayFs implements LowLevelFs {
     this.core.enter(ctx);
     const rec = this.core.rec(nodeid);
     const fh = this.core.unnamedHandle(rec);
-    const removed = fh === undefined && this.core.removedDir(rec) !== undefined ? this.core.removed.listXattrs(nodeid) : undefined;
+    const removed = fh === undefined ? this.core.removed.listXattrs(nodeid) : undefined;
     if (removed !== undefined) return shownXattrNames(this.ovl, removed);
     return xattrList(this.ovl, fh === undefined ? this.core.pathOf(rec) : current(this.ovl, fh).fd);
   }
@@ -388,7 +388,7 @@ export class OverlayFs implements LowLevelFs {
     const caller = this.ovl.caller();
     const fd = this.unnamedUpperFd(nodeid, name);
     if (fd !== undefined) return xattrChangeOnFd(this.ovl, fd, name, null, 0, (gid) => !inGroupOrCapable(caller, gid));
-    if (this.core.removedDir(this.core.rec(nodeid)) !== undefined && this.core.removed.changeXattr(nodeid, name, null)) return;
+    if (this.core.removed.changeXattr(nodeid, name, null)) return;
     xattrRemove(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name, (gid) => inGroupOrCapable(caller, gid));
   }
 }

@@ -8,6 +8,7 @@
 // which meets the whiteout its removal left: ENOTDIR. With no name and no fd of it (a FUSE
 // OPENDIR keeps none here), the daemon keeps what it would read at the removal, and applies such
 // changes to that. One stat and one listxattr more per removal of a held dir.
+import { nameByteLength } from '../format/byte-names.js';
 import { fail } from './errno.js';
 import type { Node } from './lookup.js';
 import type { Attr, SetAttr, XattrNames } from './session/filesystem.js';
@@ -84,7 +85,7 @@ export class RemovedDirs {
     const kept = this.dirs.get(id);
     if (kept === undefined) return undefined;
     const names = [...kept.xattrs.keys()];
-    return { names, realSize: names.reduce((n, s) => n + Buffer.byteLength(s) + 1, 0) };
+    return { names, realSize: names.reduce((n, s) => n + nameByteLength(s) + 1, 0) };
   }
 
   /** SETXATTR (`value`) or REMOVEXATTR (null) through it; false when `id` is not such a dir. */

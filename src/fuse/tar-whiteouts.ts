@@ -28,8 +28,13 @@ export function refuseTarMarkerName(ovl: Overlay, name: string, path: string): v
 
 /** Whether the layer dir holding `real` (a candidate child path) also holds `.wh.` + its name. */
 export function tarWhiteoutBeside(real: string): boolean {
+  return presentAt(markerBeside(real));
+}
+
+/** The path of `.wh.` + the last name of `real`, beside it. */
+function markerBeside(real: string): string {
   const slash = real.lastIndexOf('/');
-  return presentAt(real.slice(0, slash + 1) + tarWhiteoutName(real.slice(slash + 1)));
+  return real.slice(0, slash + 1) + tarWhiteoutName(real.slice(slash + 1));
 }
 
 /** Whether the layer dir `real` holds the layer-tar opaque marker. */
@@ -49,9 +54,8 @@ export function upperTarMarkerAt(ovl: Overlay, real: string): boolean {
  */
 export function clearUpperTarMarker(ovl: Overlay, real: string): void {
   if (ovl.cfg.aufsWhiteouts !== true) return;
-  const slash = real.lastIndexOf('/');
   try {
-    unlinkSync(shortPath(real.slice(0, slash + 1) + tarWhiteoutName(real.slice(slash + 1))));
+    unlinkSync(shortPath(markerBeside(real)));
   } catch (err) {
     const code = errnoCodeOf(err);
     if (code !== 'ENOENT' && code !== 'ENAMETOOLONG') throw err;

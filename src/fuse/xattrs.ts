@@ -50,8 +50,8 @@ function readOf(name: string): typeof getXattr {
 }
 
 /**
- * Every xattr the merged object at `path` shows, by its visible name (the overlay's own hidden,
- * escaped ones unescaped), with its value: what a removed dir keeps (removed-dirs.ts).
+ * Every xattr the merged object `node` shows (its top copy's), by its visible name (the overlay's
+ * own hidden, escaped ones unescaped), with its value: what a removed dir keeps (removed-dirs.ts).
  */
 export function xattrSnapshot(ovl: Overlay, node: { hits: readonly Hit[] }): Map<string, Buffer> {
   const real = node.hits[0]!.real;
