@@ -48,6 +48,9 @@ run() { # label, mount command...
   taskset -c "$CPU" "$@"
   pid=$(daemon)
   ls "$tmp/m/cu" >/dev/null
+  # The lower's data in the page cache, as the bench has it: this VM's DAMON pages out file pages
+  # left idle ~60 s (kdamond, action pageout), so later runs would otherwise copy up from disk.
+  cat "$tmp"/l/cu/* >/dev/null
   [ "$STRACE" = 1 ] && { strace -f $sopts -o "$out/strace" -p "$pid" 2>/dev/null & spid=$!; sleep 1; }
   [ "$PERF" = 1 ] && { perf record -q -F 4999 -g -o "$out/perf.data" -p "$pid" 2>/dev/null & spid=$!; sleep 1; }
   before=$(sample "$pid")
