@@ -22,6 +22,8 @@ export interface Listing {
   takenAt: number;
   /** Listing.changesWhenImpure of `entries`. */
   changesWhenImpure: boolean;
+  /** Listing.live (readdir.ts): a name removed since it was taken is no longer read from it. */
+  live: boolean;
   /** Listing.error: a READDIR from the end of `entries` on answers it. */
   error?: string;
   /** The thread that read it from 0, and its process once asked (−1: not yet, or gone). */

@@ -66,6 +66,12 @@ export class LlCore {
    * (chmod -R sent one per entry of a listed dir, each a hand-off to the notifying thread).
    */
   private readonly dropsSent = new Set<number>();
+  /**
+   * Dirs whose listing the kernel's overlay reads live (Listing.live, readdir.ts): the kernel's
+   * FUSE client serves a reader that started in its complete cached listing from it to the end,
+   * changes or not, so a change of their names drops it (once, without a wait).
+   */
+  private readonly liveListings = new Set<number>();
   /** The node a SETATTR being served answers with fresh attributes (0: none): its own need not go. */
   attrsInReply = 0;
   /** Dirs whose names the request being served changes (enter). */
@@ -88,6 +94,7 @@ export class LlCore {
       // A forgotten inode takes its cached listing with it; its id comes back with a new generation.
       this.listingsHeld.delete(rec.id);
       this.dropsSent.delete(rec.id);
+      this.liveListings.delete(rec.id);
       this.removed.drop(rec.id);
     };
     ovl.onCopyUp = (path, parentNowImpure, listingMoved) => this.copiedUp(path, parentNowImpure, listingMoved);
@@ -124,6 +131,10 @@ export class LlCore {
   namesChanged(nodeid: number): void {
     const rec = this.table.get(nodeid);
     if (rec) rec.namesAt = ++this.namesEpoch;
+    // A reader in the kernel's cached listing of a dir read live goes on from the daemon, which
+    // leaves out what was removed (ll-dirs.ts from). The kernel itself only drops that listing
+    // for the next reader from the start (fuse_dir_changed: the dir's version).
+    if (this.liveListings.has(nodeid) && this.listingsHeld.has(nodeid) && this.firstDrop(nodeid)) this.invalidate(nodeid, true);
   }
 
   /** Whether dir `nodeid`'s names changed after `epoch` (an earlier namesEpoch). */
@@ -340,9 +351,11 @@ export class LlCore {
     if (this.policy.mode !== 'never') this.invalidate(nodeid, false);
   }
 
-  /** READDIR handed the kernel (part of) dir `nodeid`'s listing; `changesWhenImpure` as Listing's. */
-  listingServed(nodeid: number, changesWhenImpure: boolean): void {
+  /** READDIR handed the kernel (part of) dir `nodeid`'s listing; `changesWhenImpure` and `live` as Listing's. */
+  listingServed(nodeid: number, changesWhenImpure: boolean, live: boolean): void {
     if (changesWhenImpure || !this.listingsHeld.has(nodeid)) this.listingsHeld.set(nodeid, changesWhenImpure);
+    if (live) this.liveListings.add(nodeid);
+    else this.liveListings.delete(nodeid);
     this.dropsSent.delete(nodeid);
   }
 

@@ -11,7 +11,9 @@ import { CookieFamily, INDEX_SPAN } from './dir-cookies.js';
 import type { DirHandle, DirHandles, Listing } from './dir-handles.js';
 import { fail } from './errno.js';
 import type { LlCore } from './ll-core.js';
+import { realChild } from './layers.js';
 import { type Node, lookupDir } from './lookup.js';
+import { lstatRealOrNull } from '../sys/index.js';
 import { listDir } from './readdir.js';
 import { FOPEN_CACHE_DIR, type DirEntry, type Opened } from './session/filesystem.js';
 
@@ -59,7 +61,8 @@ function snapshot(core: LlCore, dirs: DirHandles, h: DirHandle, family: CookieFa
     if (listing.unlooked.has(name)) out[i]!.noLookup = true;
   }
   const { changesWhenImpure, error } = listing;
-  return { family: family!, entries: out, resolved, takenAt, changesWhenImpure, error, pid, tgid: -1, readAt: 0, ended: false };
+  const live = listing.live === true;
+  return { family: family!, entries: out, resolved, takenAt, changesWhenImpure, live, error, pid, tgid: -1, readAt: 0, ended: false };
 }
 
 /**
@@ -147,12 +150,29 @@ function after(l: Listing, rank: number): number {
  */
 function* from(core: LlCore, nodeid: number, l: Listing, index: number): Generator<DirEntry> {
   const entries = l.entries;
-  if (l.resolved !== null && core.namesChangedSince(nodeid, l.takenAt)) l.resolved = null;
+  const changed = core.namesChangedSince(nodeid, l.takenAt);
+  if (l.resolved !== null && changed) l.resolved = null;
+  const real = l.live && changed ? realDirOf(core, nodeid) : null;
   core.prefetch(nodeid, l.resolved);
   try {
-    for (let i = index; i < entries.length; i++) yield entries[i]!;
+    for (let i = index; i < entries.length; i++) {
+      const e = entries[i]!;
+      // Read live (Listing.live): a name removed since the listing was taken is not read on.
+      if (real !== null && e.name !== '.' && e.name !== '..' && lstatRealOrNull(realChild(real, e.name)) === null) continue;
+      yield e;
+    }
   } finally {
     core.prefetch(0, null);
+  }
+}
+
+/** The real dir of upper-only dir `nodeid`, or null where it is gone (a removed dir lists nothing more). */
+function realDirOf(core: LlCore, nodeid: number): string | null {
+  if (core.removed.get(nodeid) !== undefined) return null;
+  try {
+    return lookupDir(core.ovl, core.pathOf(core.rec(nodeid))).hits[0]!.real;
+  } catch {
+    return null;
   }
 }
 
@@ -163,7 +183,7 @@ export function readDir(core: LlCore, dirs: DirHandles, nodeid: number, fh: numb
   const [l, index] = listingAt(core, dirs, h, offset, pid);
   // Entries before a refused lookup go out first; the request after them gets its errno.
   if (l.error !== undefined && index >= l.entries.length) fail(l.error, `${core.pathOf(core.rec(nodeid))}: a name the listing looks up is refused`);
-  core.listingServed(nodeid, l.changesWhenImpure);
+  core.listingServed(nodeid, l.changesWhenImpure, l.live);
   if (index >= l.entries.length) {
     l.ended = true;
     // A shared listing read to its end is the kernel's now: its resolution is not needed again

@@ -147,6 +147,12 @@ export interface Listing {
    * file on a mount without metacopy, or with no data), with that errno: the listing ends there.
    */
   error?: string;
+  /**
+   * An upper dir the kernel does not merge: its overlay reads such a dir straight from the real
+   * dir as a reader goes (ovl_iterate: iterate_dir of the real file), where a merged dir's reader
+   * keeps the listing its open cached. A lower one cannot change under its reader.
+   */
+  live?: boolean;
 }
 
 /** lookupChild for a listing, or the errno of a lookup the kernel refuses there (metacopy.ts rules). */
@@ -241,7 +247,11 @@ export function listDir(ovl: Overlay, path: string, children?: Map<string, Node>
   const self = shownOf(ovl, node) ?? fail('ENOENT', path);
   const parent = (path === '/' ? rootParent(ovl, node, self) : shownOf(ovl, lookupDir(ovl, splitPath(path)[0]))) ?? self;
   const unlooked = new Set<string>();
-  if (!isMergedDir(ovl, node)) return straightListing(ovl, node, self, parent, unlooked, children);
+  if (!isMergedDir(ovl, node)) {
+    const straight = straightListing(ovl, node, self, parent, unlooked, children);
+    straight.live = node.hits[0]!.layer.upper;
+    return straight;
+  }
   const lowest = node.hits.length - 1;
   let dots: Array<[string, number]> = [];
   const layers = node.hits.map((hit, i) => {
