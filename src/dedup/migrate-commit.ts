@@ -3,7 +3,8 @@
 // a killed run just stages on. Once it says `commit`, every step checks whether it is already done,
 // so a rerun after kill -9 finishes the same steps: rename staging into place, move the
 // container diffs (--in-place), name overlay2 in each container's config, drop the staging dir.
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from '../sys/fs-bytes.js';
+import { readdirNoatime } from '../sys/dirents.js';
+import { existsSync, lstatSync, mkdirSync, readFileNoatime, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from '../sys/fs-bytes.js';
 import { basename, dirname, join } from 'node:path';
 import { OvlError } from '../errors.js';
 import type { MigrateMode } from './migrate-plan.js';
@@ -60,14 +61,14 @@ function renameOnce(src: string, dst: string): void {
 export function containerConfigFiles(root: string): string[] {
   const dir = join(root, 'containers');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).sort().map((id) => join(dir, id, 'config.v2.json')).filter((f) => existsSync(f));
+  return readdirNoatime(dir).sort().map((id) => join(dir, id, 'config.v2.json')).filter((f) => existsSync(f));
 }
 
 /** A container config as a JSON object; anything else is a one-line error naming the file. */
 export function readContainerConfig(file: string): { Name?: unknown; Driver?: unknown } {
   let cfg: unknown;
   try {
-    cfg = JSON.parse(readFileSync(file, 'utf8'));
+    cfg = JSON.parse(readFileNoatime(file, 'utf8'));
   } catch (err) {
     const why = err instanceof SyntaxError ? `invalid JSON (${err.message.split('\n')[0]})` : `cannot read (${(err as { code?: string }).code ?? String(err)})`;
     throw new OvlError('EINVAL', why, { path: file, cause: err });

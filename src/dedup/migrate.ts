@@ -4,6 +4,7 @@
 // stage into `<target>/.ovl-migrate/` → verify the staged store against the legacy one (metadata
 // and every image stack mounted) → journal `commit` → renames into place → verify again →
 // --remove-legacy. A killed run resumes from the journal.
+import { readdirNoatime } from '../sys/dirents.js';
 import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync, statSync } from '../sys/fs-bytes.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
@@ -116,7 +117,7 @@ function containerNames(root: string): Map<string, string> {
 function metadataCost(root: string, mode: MigrateMode): Cost {
   const log = new WarningLog();
   const dirs = [join(root, 'image', 'overlay')];
-  if (mode === 'out') for (const n of readdirSync(root)) if (!['overlay', 'image', 'tmp', '.ovl-migrate'].includes(n)) dirs.push(join(root, n));
+  if (mode === 'out') for (const n of readdirNoatime(root)) if (!['overlay', 'image', 'tmp', '.ovl-migrate'].includes(n)) dirs.push(join(root, n));
   const total = { inodes: 0, bytes: 0 };
   for (const d of dirs) {
     // lstat: a symlink (even a dangling one) is copied as a link, one inode.

@@ -1,6 +1,9 @@
 // Small read-only helpers for the metadata files of a data root. A missing or broken file is a
-// warning with its path, never an exception: analyze goes on with whatever is readable.
-import { readFileSync, readdirSync, statSync } from '../sys/fs-bytes.js';
+// warning with its path, never an exception: analyze goes on with whatever is readable. Files and
+// dirs are read with O_NOATIME, as the layers are: analyze leaves the root's atimes as they were
+// (a review found 48 metadata files and dirs stamped, 2026-12-07).
+import { readdirNoatime } from '../sys/dirents.js';
+import { readFileNoatime, statSync } from '../sys/fs-bytes.js';
 import type { Warning } from './types.js';
 
 export class WarningLog {
@@ -19,7 +22,7 @@ function reasonOf(err: unknown): string {
 /** File text, or null (with a warning unless `optional` and it does not exist). */
 export function readText(path: string, log: WarningLog, optional = false): string | null {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileNoatime(path, 'utf8');
   } catch (err) {
     if (!(optional && (err as { code?: string }).code === 'ENOENT')) log.add(path, `cannot read: ${reasonOf(err)}`);
     return null;
@@ -49,7 +52,7 @@ export function readJson(path: string, log: WarningLog, optional = false): unkno
 /** Names in a directory, sorted; [] with a warning when unreadable, [] silently when absent and optional. */
 export function listDir(path: string, log: WarningLog, optional = false): string[] {
   try {
-    return readdirSync(path).sort();
+    return readdirNoatime(path).sort();
   } catch (err) {
     if (!(optional && (err as { code?: string }).code === 'ENOENT')) log.add(path, `cannot list: ${reasonOf(err)}`);
     return [];

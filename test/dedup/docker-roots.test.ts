@@ -2,6 +2,7 @@
 // private dockerd from the same Dockerfiles (test/helpers/docker-roots.ts). Every number is checked
 // against find/du/sha256sum ground truth and docker's own system df; analyze must not change a
 // single path, inode, ctime or xattr of the root. The roots are built once for this file.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,24 @@ for (const driver of ['overlay', 'overlay2'] as const) {
     t.equal(fingerprint(root.dataRoot), fingerprints[driver], 'paths, inodes, ctimes, modes and xattrs unchanged');
     t.same(reports[driver].warnings, [], 'a healthy root gives no warnings');
     t.same(reports[driver].stores.map((s) => s.driver), [driver]);
+  });
+
+  t.test(`${driver}: analyze, convert and a dry-run migrate leave every atime as it was`, async (t) => {
+    const root = roots[driver].dataRoot;
+    // Listed first (find reads every dir), then every atime set back to 2020 without reading
+    // anything: under relatime the next read of any of them stamps it. Symlinks keep theirs
+    // (readlink stamps some filesystems' links; a layer's are read as such).
+    const list = execFileSync('find', [root, '!', '-type', 'l', '-print0']);
+    execFileSync('xargs', ['-0', 'touch', '-a', '-h', '-d', '2020-01-01 00:00:00 UTC'], { input: list });
+    await analyze(roots[driver]);
+    if (driver === 'overlay') {
+      for (const args of [['convert', root, '--out', join(scratch, 'atime-convert')], ['migrate', root, '--out', join(scratch, 'atime-migrate'), '--dry-run']]) {
+        const r = await execa(bin, args, { reject: false, env: { CI: '' } });
+        t.equal(r.exitCode, 0, `${args[0]}: ${r.stderr}`);
+      }
+    }
+    const atimes = execFileSync('xargs', ['-0', 'stat', '-c', '%X %n'], { input: list }).toString().split('\n');
+    t.same(atimes.filter((l) => l !== '' && !l.startsWith('1577836800 ')), [], 'no atime changed (a review found 48 metadata files and dirs stamped)');
   });
 
   t.test(`${driver}: image and container layers equal find/du`, async (t) => {
