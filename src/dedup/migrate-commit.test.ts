@@ -65,3 +65,33 @@ t.test('a config broken after the check stops the commit with one line; fixed, a
   t.equal(readFileSync(join(target, 'overlay2', 'C', 'diff', 'data'), 'utf8'), 'rw');
   t.notOk(existsSync(staging));
 });
+
+t.test('--out: the container files and local volumes below the old root move to the new one, bind mounts stay', async (t) => {
+  const target = mkdtempSync(join(tmpdir(), 'ovl-commit-'));
+  t.teardown(() => rmSync(target, { recursive: true, force: true }));
+  const old = '/srv/dock';
+  const c = `${old}/containers/c1`;
+  const cfg = {
+    ID: 'c1', Driver: 'overlay',
+    HostsPath: `${c}/hosts`, ResolvConfPath: `${c}/resolv.conf`, HostnamePath: `${c}/hostname`, LogPath: `${c}/c1-json.log`,
+    Config: { Env: [`ROOT=${old}/x`], Cmd: ['cat', `${old}/containers/c1/hosts`] },
+    MountPoints: {
+      '/vol': { Source: `${old}/volumes/v/_data`, Type: 'volume', Driver: 'local', Name: 'v' },
+      '/bind': { Source: `${old}/containers`, Type: 'bind' },
+      '/other': { Source: '/srv/docker/volumes/w/_data', Type: 'volume', Driver: 'local', Name: 'w' },
+      '/plugin': { Source: `${old}/plugins/p/_data`, Type: 'volume', Driver: 'someplugin', Name: 'p' },
+    },
+  };
+  mkdirSync(join(target, 'containers', 'c1'), { recursive: true });
+  writeFileSync(join(target, 'containers', 'c1', 'config.v2.json'), JSON.stringify(cfg));
+  t.same(retargetContainers(target, old), ['c1']);
+  const got = JSON.parse(readFileSync(join(target, 'containers', 'c1', 'config.v2.json'), 'utf8')) as typeof cfg;
+  const n = `${target}/containers/c1`;
+  t.same([got.HostsPath, got.ResolvConfPath, got.HostnamePath, got.LogPath], [`${n}/hosts`, `${n}/resolv.conf`, `${n}/hostname`, `${n}/c1-json.log`]);
+  t.equal(got.MountPoints['/vol']!.Source, `${target}/volumes/v/_data`, 'a local volume is copied with the root');
+  t.equal(got.MountPoints['/bind']!.Source, `${old}/containers`, "a bind mount is the user's path");
+  t.equal(got.MountPoints['/other']!.Source, '/srv/docker/volumes/w/_data', '/srv/docker is not below /srv/dock');
+  t.equal(got.MountPoints['/plugin']!.Source, `${old}/plugins/p/_data`, "another driver's volume is its own");
+  t.same(got.Config, cfg.Config, 'what the container runs is not touched');
+  t.same(retargetContainers(target, old), [], 'a rerun finds nothing to change');
+});

@@ -77,22 +77,62 @@ export function readContainerConfig(file: string): { Name?: unknown; Driver?: un
   return cfg as { Name?: unknown; Driver?: unknown };
 }
 
+/** Fields of config.v2.json that name a file dockerd keeps in the container's dir of its data root. */
+const ROOT_PATH_FIELDS = ['HostsPath', 'ResolvConfPath', 'HostnamePath', 'LogPath'] as const;
+
 /**
- * Set `Driver` to overlay2 in every container's config.v2.json (write-then-rename each). All are
- * read before the first is written, and a bad one stops the commit with the journal kept: fixed,
- * a rerun finishes (migrate checks them all before committing; this is for one changed since).
+ * `path` moved from data root `from` to `to` when it lies below `from`; otherwise (or when the
+ * roots are one) as it was. Paths are compared whole components: /srv/dock is not below /srv/do.
  */
-export function retargetContainers(target: string): string[] {
-  const configs = containerConfigFiles(target).map((file): [string, { Driver?: unknown }] => {
+function rebased(path: unknown, from: string, to: string): unknown {
+  if (typeof path !== 'string' || from === to) return path;
+  return path.startsWith(from + '/') ? to + path.slice(from.length) : path;
+}
+
+/**
+ * A container config moved from data root `from` to `to`: the files dockerd keeps for it there
+ * (hosts, resolv.conf, hostname, its json log), and the source of each named volume of the local
+ * driver (volumes/<name>/_data), which --out copies with the rest of the root. A bind mount names
+ * the user's own path and stays, even one below the old root. Whether anything changed.
+ */
+export function rebaseConfig(cfg: Record<string, unknown>, from: string, to: string): boolean {
+  let changed = false;
+  for (const field of ROOT_PATH_FIELDS) {
+    const moved = rebased(cfg[field], from, to);
+    if (moved !== cfg[field]) (cfg[field] = moved), (changed = true);
+  }
+  const mounts = cfg.MountPoints;
+  if (isJsonObject(mounts)) {
+    for (const mp of Object.values(mounts)) {
+      if (!isJsonObject(mp) || mp.Type !== 'volume' || (mp.Driver !== undefined && mp.Driver !== 'local')) continue;
+      const moved = rebased(mp.Source, from, to);
+      if (moved !== mp.Source) (mp.Source = moved), (changed = true);
+    }
+  }
+  return changed;
+}
+
+/**
+ * Set `Driver` to overlay2 in every container's config.v2.json (write-then-rename each), and with
+ * --out move the paths it holds below the legacy root `from` to the new root (rebaseConfig):
+ * dockerd rewrites some at the next start, but not HostsPath and ResolvConfPath of a container
+ * without a network, which then bind-mounted the legacy root's files, and empty ones once that
+ * root was removed (a review, 2026-12-07). All are read before the first is written, and a bad one
+ * stops the commit with the journal kept: fixed, a rerun finishes (migrate checks them all before
+ * committing; this is for one changed since).
+ */
+export function retargetContainers(target: string, from: string = target): string[] {
+  const configs = containerConfigFiles(target).map((file): [string, Record<string, unknown>] => {
     try {
-      return [file, readContainerConfig(file)];
+      return [file, readContainerConfig(file) as Record<string, unknown>];
     } catch (err) {
       throw new OvlError('EINVAL', `${(err as Error).message}; the commit is half done: fix the file and run migrate again to finish it`, { cause: err });
     }
   });
   const changed: string[] = [];
   for (const [file, cfg] of configs) {
-    if (cfg.Driver === 'overlay2') continue;
+    const rebasedPaths = rebaseConfig(cfg, from, target);
+    if (cfg.Driver === 'overlay2' && !rebasedPaths) continue;
     cfg.Driver = 'overlay2';
     writeFileSync(file + '.tmp', JSON.stringify(cfg), { mode: 0o600, flush: true });
     renameSync(file + '.tmp', file);
@@ -113,7 +153,7 @@ export function commit(staging: string, j: Journal): void {
     renameOnce(src, dst);
     crashPoint('commit-move');
   }
-  retargetContainers(j.target);
+  retargetContainers(j.target, j.root);
   // The journal goes last: killed while cleaning up, a rerun still finds it and finishes.
   for (const name of existsSync(staging) ? readdirSync(staging) : []) if (name !== 'journal.json') rmSync(join(staging, name), { recursive: true, force: true });
   rmSync(staging, { recursive: true, force: true });

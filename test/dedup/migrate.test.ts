@@ -132,7 +132,12 @@ t.test('migrate --out writes the overlay2 layout dockerd expects', async (t) => 
     t.equal((await execa('readlink', [join(out, 'overlay2', 'l', link)])).stdout, `../${l.id}/diff`);
   }
   for (const c of readdirSync(join(out, 'containers'))) {
-    t.equal((JSON.parse(readFileSync(join(out, 'containers', c, 'config.v2.json'), 'utf8')) as { Driver: string }).Driver, 'overlay2');
+    const cfg = JSON.parse(readFileSync(join(out, 'containers', c, 'config.v2.json'), 'utf8')) as Record<string, string>;
+    t.equal(cfg.Driver, 'overlay2');
+    // The files dockerd keeps for a container are the new root's (a container that never started has none yet).
+    for (const f of ['HostsPath', 'ResolvConfPath', 'HostnamePath', 'LogPath']) {
+      if (cfg[f]) t.ok(cfg[f]!.startsWith(`${out}/containers/${c}/`), `${c.slice(0, 12)} ${f} ${cfg[f]} is below the new root`);
+    }
   }
   // Regular files of image diffs share the legacy inodes: the new layout costs inodes, not bytes.
   t.ok(r.plan!.linked.bytes > 4 * r.added!.bytes, `linked ${r.plan!.linked.bytes} B, added ${r.added!.bytes} B`);
@@ -175,6 +180,12 @@ t.test('dockerd --storage-driver overlay2 runs the migrated root as before', asy
   t.equal(await d.docker(['start', '-a', 'c2']), 'copied into a created container\n', 'the created container runs with its RW file');
   await d.docker(['start', '-a', 'c1']);
   t.equal((await d.docker(['diff', 'c1'])).split('\n').sort().join('\n'), before.seen.diffs.get('c1'), 'c1 restarted: same changes');
+  // This dockerd sets them afresh at a start; one run with --bridge=none (NetworkDisabled
+  // containers) kept HostsPath and ResolvConfPath as the config had them (a review): the legacy
+  // root's before the fix, empty files once that root was removed. The configs are checked above.
+  for (const p of (await d.docker(['inspect', '-f', '{{.HostsPath}} {{.ResolvConfPath}} {{.HostnamePath}} {{.LogPath}}', 'c1'])).trim().split(' ')) {
+    t.ok(p.startsWith(`${out}/`), `c1 restarted: ${p} is the new root's`);
+  }
   await d.docker(['commit', 'c1', 'committed:1']);
   t.equal(await d.docker(['run', '--rm', '--network', 'none', 'committed:1', 'cat', '/data/new']), 'ctr\n', 'docker commit of a migrated container');
   const ctx = join(base, 'ctx');
