@@ -35,6 +35,7 @@ export interface AnalyzeOutcome {
 
 /** The data root as a real directory path, or a UsageError naming it and why. */
 export function checkedRoot(root: string): string {
+  if (root === '') throw new UsageError('an empty path is not a data root', { code: 'ENOENT' });
   let st;
   try {
     st = statSync(root);

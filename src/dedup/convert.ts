@@ -11,6 +11,7 @@ import { isInside } from './output-path.js';
 import { InodeTally, ZERO, addCounts, savedBetween, type Saved } from './counts.js';
 import { lowerFile, planConversion, shortLink, type ConvertPlan } from './convert-plan.js';
 import { refuseIncomplete } from './convert-guard.js';
+import { refuseStoreDir } from './migrate-guard.js';
 import { writeDiff } from './convert-write.js';
 import { legacyDiff } from './diff-legacy.js';
 import { LAYER_ID } from './discover-docker.js';
@@ -75,6 +76,7 @@ export function checkedOut(root: string, outArg: string): string {
 function legacyStore(run: AnalysisRun): { store: Store; scans: Map<string, LayerScan> } {
   const i = run.discovery.stores.findIndex((s) => s.driver === 'overlay');
   // A wrong root is a usage error (exit 2), as migrate refuses it.
+  if (i < 0) refuseStoreDir(run.discovery.root);
   if (i < 0) throw new UsageError(`${run.discovery.root}: no legacy overlay store to convert`, { code: 'ENOENT' });
   return { store: run.discovery.stores[i]!, scans: run.scans[i]! };
 }

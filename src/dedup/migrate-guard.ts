@@ -4,7 +4,7 @@
 // naming the path and the reason (exit 2). Reads /proc only.
 import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, statfsSync } from '../sys/fs-bytes.js';
 import { splitCmdline } from '../sys/raw-args.js';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { listMounts } from '../sys/index.js';
 import { isInside } from './output-path.js';
@@ -156,9 +156,21 @@ export function refuseInUse(root: string, what = root): void {
 }
 
 /** A legacy root has both `image/overlay/` and `overlay/`. */
+/**
+ * A legacy store dir (`…/overlay`) given for its data root: analyze answers for the root, but
+ * convert and migrate write from and beside it, so they name the root to give instead.
+ */
+export function refuseStoreDir(root: string): void {
+  const parent = dirname(root);
+  if (basename(root) === 'overlay' && existsSync(join(parent, 'image', 'overlay'))) {
+    throw new UsageError(`${root}: the legacy store dir, not its data root; give ${parent}`);
+  }
+}
+
 export function refuseNotLegacy(root: string, hasLegacyStore: boolean): void {
   if (hasLegacyStore) return;
   const missing = ['image/overlay', 'overlay'].filter((d) => !existsSync(join(root, d)));
+  refuseStoreDir(root);
   throw new UsageError(`${root}: not a legacy overlay data root (${missing.length ? `no ${missing.join('/, no ')}/` : 'no layers'})`);
 }
 

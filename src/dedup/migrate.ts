@@ -83,7 +83,7 @@ function outExists(out: string, target: string): boolean {
 /** --out: outside the root, not containing it, and empty but for a previous run's staging dir. */
 function checkedTarget(root: string, opts: MigrateOptions): { mode: MigrateMode; target: string } {
   if ((opts.out === undefined) === (opts.inPlace !== true)) throw new UsageError('migrate: give exactly one of --out NEW_ROOT and --in-place');
-  if (opts.removeLegacy && opts.inPlace !== true) throw new UsageError('--remove-legacy: only with --in-place (with --out the legacy root is never touched)');
+  if (opts.removeLegacy && opts.inPlace !== true) throw new UsageError('--remove-legacy: only with --in-place (with --out the legacy root stays where it is; remove it yourself once the new one runs)');
   if (opts.inPlace) return { mode: 'in-place', target: root };
   const target = resolve(opts.out!);
   if (isInside(target, root)) throw new UsageError(`--out ${opts.out}: inside the data root ${root}`);

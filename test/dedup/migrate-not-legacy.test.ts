@@ -40,3 +40,20 @@ t.test('migrate --in-place on a root whose image is a file', async (t) => {
   }
   t.equal(fingerprint(odd), before, 'root unchanged');
 });
+
+// A review: convert and migrate given the legacy store dir answered "not a legacy overlay data
+// root", and analyze given an empty path printed "ovl-dedup: : no such directory".
+t.test('the legacy store dir given for its data root is named, and an empty path is refused', async (t) => {
+  const legacy = join(work, 'legacy');
+  writeFakeRoot(legacy, 'overlay', [{ tags: ['x:1'], layers: [{ id: 'c'.repeat(64), build: (d) => writeFileSync(join(d, 'f'), 'x') }] }]);
+  const before = fingerprint(legacy);
+  for (const args of [['convert', join(legacy, 'overlay'), '--out', join(work, 'c-out')], ['migrate', join(legacy, 'overlay'), '--out', join(work, 'm-out')]]) {
+    const r = await execa(bin, args, { reject: false });
+    t.same([r.exitCode, r.stderr], [2, `ovl-dedup: ${join(legacy, 'overlay')}: the legacy store dir, not its data root; give ${legacy}`], args[0]!);
+  }
+  t.equal(fingerprint(legacy), before, 'root unchanged');
+  for (const verb of ['analyze', 'convert', 'migrate']) {
+    const r = await execa(bin, [verb, '', ...(verb === 'analyze' ? [] : ['--out', join(work, 'e-out')])], { reject: false });
+    t.same([r.exitCode, r.stderr], [2, 'ovl-dedup: an empty path is not a data root'], verb);
+  }
+});
