@@ -148,32 +148,41 @@ function after(l: Listing, rank: number): number {
  * unlink by another process between two READDIRs of one listing): its resolution would hand the
  * kernel an entry, valid for a minute, for a name that is gone.
  */
-function* from(core: LlCore, nodeid: number, l: Listing, index: number): Generator<DirEntry> {
+function* from(core: LlCore, nodeid: number, l: Listing, index: number, real: string | null): Generator<DirEntry> {
   const entries = l.entries;
-  const changed = core.namesChangedSince(nodeid, l.takenAt);
-  if (l.resolved !== null && changed) l.resolved = null;
-  const real = l.live && changed ? realDirOf(core, nodeid) : null;
+  if (l.resolved !== null && core.namesChangedSince(nodeid, l.takenAt)) l.resolved = null;
   core.prefetch(nodeid, l.resolved);
   try {
     for (let i = index; i < entries.length; i++) {
       const e = entries[i]!;
-      // Read live (Listing.live): a name removed since the listing was taken is not read on.
-      if (real !== null && e.name !== '.' && e.name !== '..' && lstatRealOrNull(realChild(real, e.name)) === null) continue;
-      yield e;
+      if (real === null || e.name === '.' || e.name === '..') {
+        yield e;
+        continue;
+      }
+      // Read live (Listing.live): a name removed since the listing was taken is not read on, and
+      // one made anew shows its type now (find and fts trust d_type). Its d_ino stays the
+      // listing's; READDIRPLUS looks each name up afresh anyway.
+      const st = lstatRealOrNull(realChild(real, e.name));
+      if (st === null) continue;
+      const type = (st.mode >> 12) & 0xf;
+      yield type === e.type ? e : { ...e, type };
     }
   } finally {
     core.prefetch(0, null);
   }
 }
 
-/** The real dir of upper-only dir `nodeid`, or null where it is gone (a removed dir lists nothing more). */
-function realDirOf(core: LlCore, nodeid: number): string | null {
-  if (core.removed.get(nodeid) !== undefined) return null;
-  try {
-    return lookupDir(core.ovl, core.pathOf(core.rec(nodeid))).hits[0]!.real;
-  } catch {
-    return null;
-  }
+/**
+ * The real dir to read listing `l` of `nodeid` on against: null where it is not read live, or its
+ * names did not change since it was taken. A dir gone since (removed behind the mount: the
+ * watcher dropped it) fails as the kernel's getdents of its real dir does, ENOENT; the listing
+ * it had is not read on (a review saw all 432 names of a removed dir read).
+ */
+function liveDirOf(core: LlCore, nodeid: number, l: Listing): string | null {
+  // A dir removed through the mount while held is removed-dirs.ts's to answer (its listings).
+  if (!l.live || !core.namesChangedSince(nodeid, l.takenAt) || core.removed.get(nodeid) !== undefined) return null;
+  const path = core.pathOf(core.rec(nodeid));
+  return lookupDir(core.ovl, path).hits[0]!.real;
 }
 
 /** The entries from cookie `offset` on; the listing is read here, so its errors reach the reply. */
@@ -183,6 +192,7 @@ export function readDir(core: LlCore, dirs: DirHandles, nodeid: number, fh: numb
   const [l, index] = listingAt(core, dirs, h, offset, pid);
   // Entries before a refused lookup go out first; the request after them gets its errno.
   if (l.error !== undefined && index >= l.entries.length) fail(l.error, `${core.pathOf(core.rec(nodeid))}: a name the listing looks up is refused`);
+  const real = liveDirOf(core, nodeid, l);
   core.listingServed(nodeid, l.changesWhenImpure, l.live);
   if (index >= l.entries.length) {
     l.ended = true;
@@ -190,5 +200,5 @@ export function readDir(core: LlCore, dirs: DirHandles, nodeid: number, fh: numb
     // (its entries are, for readers that go on from the kernel's cache: NODE_LISTINGS).
     if (h.shared) l.resolved = null;
   }
-  return from(core, nodeid, l, index);
+  return from(core, nodeid, l, index, real);
 }
