@@ -107,9 +107,12 @@ t.test('atime after a pread through an fd opened before a copy-up: accepted on o
     { op: 'fdRead', fd: 0, offset: 0, length: 1 },
   ];
   const atime: Difference = { where: 'merged', path: 'b', type: 'file', field: 'stat.atime', reference: 'now', target: 1000000000 };
-  t.same(classify(shipped, 'fuse', [atime], ops).map((c) => c.accepted ?? null), ['ovl-fuse-cached-read-atime']);
-  t.same(classify(shipped, 'fuse', [atime], ops.slice(0, 2)).map((c) => c.accepted ?? null), [null], 'no pread: compared');
-  t.same(classify(shipped, 'fuse', [{ ...atime, field: 'stat.mtime' }], ops).map((c) => c.accepted ?? null), [null], 'only atime');
+  const lowerB = { lowerPaths: new Set(['b']) };
+  t.same(classify(shipped, 'fuse', [atime], ops, new Set(), lowerB).map((c) => c.accepted ?? null), ['ovl-fuse-cached-read-atime']);
+  t.same(classify(shipped, 'fuse', [atime], ops.slice(0, 2), new Set(), lowerB).map((c) => c.accepted ?? null), [null], 'no pread: compared');
+  t.same(classify(shipped, 'fuse', [{ ...atime, field: 'stat.mtime' }], ops, new Set(), lowerB).map((c) => c.accepted ?? null), [null], 'only atime');
+  // A review: an upper-only file read through an fd was accepted too, where no lower file is read.
+  t.same(classify(shipped, 'fuse', [atime], ops, new Set(), { lowerPaths: new Set(['a']) }).map((c) => c.accepted ?? null), [null], 'a file only in the upper: compared');
 });
 
 t.test('after a lower file is renamed in its layer: the names it used, through a mount only', async (t) => {
@@ -319,4 +322,49 @@ t.test('an op pattern matches the call whoever makes it; a pattern may name the 
   t.same(classify(statx, 'fuse', [d(0), d(1)], ops).map((c) => c.accepted ?? null), ['statx', 'statx']);
   const byUser: AcceptRule[] = [{ ...statx[0]!, op: '[uid *] statx(*)' }];
   t.same(classify(byUser, 'fuse', [d(0), d(1)], ops).map((c) => c.accepted ?? null), ['statx', null]);
+});
+
+t.test('a layer change excuses differences on the names it touched only (a review: any difference after any change was accepted)', async (t) => {
+  const shipped = loadRules(join(suitesDir, 'divergences.json'));
+  const ops: Op[] = [
+    { op: 'mutate', layer: 0, action: 'write', path: 'unrelated', data: 'zz' },
+    { op: 'create', path: 'newfile', data: 'hello', mode: 0o644 },
+    { op: 'write', path: 'a', offset: 0, data: 'NEW' },
+    { op: 'write', path: 'd/x', offset: 0, data: 'NEW' },
+  ];
+  const refused = (i: number): Difference => ({ where: 'op', opIndex: i, op: describeOp(ops[i]!), field: 'result', reference: 'ok', target: 'EROFS' });
+  const lost: Difference = { where: 'upper', path: 'a', field: 'content', reference: 'NEW', target: null };
+  const ids = (diffs: Difference[], o: Op[], facts = {}) => classify(shipped, 'fuse', diffs, o, new Set(), facts).map((c) => c.accepted ?? null);
+  t.same(ids([refused(1), refused(2), lost], ops), [null, null, null], 'other names: unexpected, and the lost write with them');
+  t.same(ids([refused(2)], ops, { lowerLinks: [['a', 'unrelated']] }), ['layers-changed-while-mounted'], 'a hard link of the changed file in the lowers');
+  const inDir: Op[] = [{ op: 'mutate', layer: 0, action: 'delete', path: 'd' }, ops[3]!];
+  const below: Difference = { where: 'op', opIndex: 1, op: describeOp(inDir[1]!), field: 'result', reference: 'ENOENT', target: 'ok' };
+  t.same(ids([below], inDir), ['layers-changed-while-mounted'], 'a name below a changed dir');
+  const root: Op[] = [{ op: 'mutate', layer: 0, action: 'chmod', path: '.', mode: 0o700 }, ops[2]!];
+  t.same(ids([{ ...refused(1), opIndex: 1, op: describeOp(root[1]!) }], root), ['layers-changed-while-mounted'], "a change of the layer's root reaches every name");
+});
+
+t.test('an afterOp rule follows only an op the kernel carried out (a review: a refused chattr +i excused a sticky-dir EACCES)', async (t) => {
+  const shipped = loadRules(join(suitesDir, 'divergences.json'));
+  const ops: Op[] = [{ op: 'chattr', path: 't/f', flag: '+i', as: 1000 } as Op, { op: 'unlink', path: 't/f', as: 1000 } as Op];
+  const d: Difference = { where: 'op', opIndex: 1, op: describeOp(ops[1]!), field: 'result', reference: 'EPERM', target: 'EACCES' };
+  const ids = (ok: boolean) => classify(shipped, 'fuse', [d], ops, new Set(), { referenceOk: (i) => (i === 0 ? ok : true) }).map((c) => c.accepted ?? null);
+  t.same(ids(true), ['ovl-fuse-vfs-checks-before-flags'], 'the flag was set');
+  t.same(ids(false), [null], 'the chattr was refused: nothing to follow from');
+});
+
+t.test("fuse-overlayfs's lower atimes: only on names a lower held", async (t) => {
+  const shipped = loadRules(join(suitesDir, 'divergences.json'));
+  const d: Difference = { where: 'merged', path: 'up', type: 'file', field: 'stat.atime', reference: 1000000000, target: 'now' };
+  const ids = (lower: string[]) => classify(shipped, 'exec:fuse-overlayfs {merged}', [d], [], new Set(), { lowerPaths: new Set(lower) }).map((c) => c.accepted ?? null);
+  t.same(ids(['up']), ['fuse-overlayfs-lower-atime']);
+  t.same(ids([]), [null], 'a file only in the upper: compared');
+});
+
+t.test('ovl-fuse-refused-options: only the options its reason names (a review: any "unsupported mount option" was accepted)', async (t) => {
+  const shipped = loadRules(join(suitesDir, 'divergences.json'));
+  const refused = (opt: string): Difference => ({ where: 'failure', field: 'failure', reference: null, target: { phase: 'mount', reason: `ovl-fuse: unsupported mount option ${opt}: x` } });
+  const ids = (opt: string) => classify(shipped, 'fuse', [refused(opt)]).map((c) => c.accepted ?? null);
+  for (const opt of ['index=on', 'nfs_export=on', 'verity=require']) t.same(ids(opt), ['ovl-fuse-refused-options'], opt);
+  t.same(ids('noatime'), [null], 'noatime: not what the rule is for');
 });

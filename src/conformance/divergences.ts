@@ -64,8 +64,27 @@ export interface AcceptRule {
    * alone. A difference elsewhere in the same scenario stays unexpected.
    */
   withAcls?: boolean;
+  /**
+   * Only differences on a name a lower held when the scenario began (ScenarioFacts.lowerPaths):
+   * for a cause that lower files alone have (a read of a lower file, fuse-overlayfs reading lower
+   * objects directly). An object only in the upper is compared as any other.
+   */
+  inLower?: boolean;
   reason: string;
   spec: string;
+}
+
+/** What a rule may ask of the scenario beyond its ops: its layers, and the reference side's results. */
+export interface ScenarioFacts {
+  /** Names held by some lower when the scenario began (`inLower`). */
+  lowerPaths?: ReadonlySet<string>;
+  /** Hard links within the lowers as [name, the name it links to]: a layer change in place reaches both. */
+  lowerLinks?: ReadonlyArray<readonly [string, string]>;
+  /**
+   * Whether op `i` succeeded on the reference side: an `afterOp` rule follows from what its op
+   * did, so an op the kernel refused (a chattr +i by a user who may not) did nothing to follow.
+   */
+  referenceOk?: (i: number) => boolean;
 }
 
 /** A glob, or a list of globs any of which may match. */
@@ -106,11 +125,39 @@ export function firstLayerChange(ops: readonly Op[]): number | undefined {
 
 const EIO = /"EIO"/;
 
-/** The invariants of a layer change: no EIO anywhere, nothing on disk, nothing after a remount. */
-function afterLayerChange(d: Difference, ops: readonly Op[]): boolean {
+/**
+ * The invariants of a layer change: no EIO anywhere, nothing on disk, nothing after a remount; and
+ * only on a name a change before it touched (the changed name, a dir above or below it, a hard
+ * link of it in the lowers; everything after a change of a layer's root). A review found the rule
+ * accepting, after a change to one file, a target that wrote nothing at all (EROFS on every other
+ * name, and its data missing on disk as derived).
+ */
+function afterLayerChange(d: Difference, ops: readonly Op[], facts: ScenarioFacts): boolean {
   const first = firstLayerChange(ops);
   if (first === undefined || !comesAfter(d, first) || !(d.where === 'op' || d.where === 'merged')) return false;
-  return !EIO.test(JSON.stringify(d.target));
+  if (EIO.test(JSON.stringify(d.target))) return false;
+  const changed = changedNames(ops, d, facts.lowerLinks ?? []);
+  if (changed.includes('.')) return true;
+  return differencePaths(d, ops).some((p) => changed.some((q) => related(p, q)));
+}
+
+/** The names the layer changes (`mutate` ops) before `d` used, with their hard links in the lowers. */
+function changedNames(ops: readonly Op[], d: Difference, links: ReadonlyArray<readonly [string, string]>): string[] {
+  const names = new Set<string>();
+  ops.forEach((o, i) => {
+    if (o.op === 'mutate' && comesAfter(d, i)) for (const p of opPaths(ops, i)) names.add(p);
+  });
+  // A write or chmod in place reaches every name of the inode: the closure over the links.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [a, b] of links) {
+      if (names.has(a) === names.has(b)) continue;
+      names.add(a);
+      names.add(b);
+      grew = true;
+    }
+  }
+  return [...names];
 }
 
 /** Does the rule apply to this target at all (targets minus except)? */
@@ -118,14 +165,24 @@ export function appliesTo(rule: AcceptRule, target: string): boolean {
   return rule.targets.some((t) => glob(t).test(target)) && !(rule.except ?? []).some((t) => glob(t).test(target));
 }
 
-/** Does `d` follow an op matching `pattern` and concern one of the names that op used? */
-function afterOpOnItsNames(pattern: Pattern, d: Difference, ops: readonly Op[], whileHeld: boolean, whileRunning = false): boolean {
+/**
+ * Does `d` follow an op matching `pattern`, one the reference side carried out (a refused op did
+ * nothing to follow from), and concern one of the names that op used?
+ */
+function afterOpOnItsNames(pattern: Pattern, d: Difference, ops: readonly Op[], facts: ScenarioFacts, whileHeld: boolean, whileRunning = false): boolean {
   const paths = differencePaths(d, ops);
   return ops.some(
     (op, i) =>
-      comesAfter(d, i) && testOp(pattern, describeOp(op)) && opPaths(ops, i).some((p) => paths.some((q) => related(p, q))) &&
+      comesAfter(d, i) && testOp(pattern, describeOp(op)) && (facts.referenceOk?.(i) ?? true) &&
+      opPaths(ops, i).some((p) => paths.some((q) => related(p, q))) &&
       (!whileHeld || heldAt(ops, i)) && (!whileRunning || runningAt(ops, i)),
   );
+}
+
+/** Is one of the names `d` is about one a lower held when the scenario began? */
+function onLowerName(d: Difference, ops: readonly Op[], facts: ScenarioFacts): boolean {
+  const lower = facts.lowerPaths;
+  return lower !== undefined && differencePaths(d, ops).some((p) => lower.has(p));
 }
 
 /** Is one of the names `d` is about, or a dir above it, among `aclPaths`? */
@@ -138,10 +195,11 @@ function underAcl(d: Difference, ops: readonly Op[], aclPaths: ReadonlySet<strin
   });
 }
 
-function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly Op[], aclPaths: ReadonlySet<string>): boolean {
+function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly Op[], aclPaths: ReadonlySet<string>, facts: ScenarioFacts): boolean {
   if (rule.withAcls && !underAcl(d, ops, aclPaths)) return false;
-  if (rule.afterLayerChange && !afterLayerChange(d, ops)) return false;
-  if (rule.afterOp !== undefined && !afterOpOnItsNames(rule.afterOp, d, ops, rule.whileHeld === true, rule.whileRunning === true)) return false;
+  if (rule.inLower && !onLowerName(d, ops, facts)) return false;
+  if (rule.afterLayerChange && !afterLayerChange(d, ops, facts)) return false;
+  if (rule.afterOp !== undefined && !afterOpOnItsNames(rule.afterOp, d, ops, facts, rule.whileHeld === true, rule.whileRunning === true)) return false;
   if (rule.besideHeldDir && (d.where !== 'op' || d.opIndex === undefined || !listedBesideHeldDir(ops, d.opIndex))) return false;
   return (
     appliesTo(rule, target) &&
@@ -158,13 +216,13 @@ function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly 
 /**
  * Sort each difference into accepted (by the first rule that matches), derived (from an accepted
  * difference whose rule `derives`) or unexpected; `ops` are the scenario's ops, `aclPaths` the
- * names with a POSIX ACL (scenarioAclPaths).
+ * names with a POSIX ACL (scenarioAclPaths), `facts` its lowers and the reference's results.
  */
 export function classify(
-  rules: AcceptRule[], target: string, diffs: Difference[], ops: readonly Op[] = [], aclPaths: ReadonlySet<string> = new Set(),
+  rules: AcceptRule[], target: string, diffs: Difference[], ops: readonly Op[] = [], aclPaths: ReadonlySet<string> = new Set(), facts: ScenarioFacts = {},
 ): Classified[] {
   const out: Classified[] = diffs.map((difference) => {
-    const rule = rules.find((r) => matches(r, target, difference, ops, aclPaths));
+    const rule = rules.find((r) => matches(r, target, difference, ops, aclPaths, facts));
     return rule ? { difference, accepted: rule.id } : { difference };
   });
   const deriving = new Set(rules.filter((r) => r.derives || r.afterLayerChange).map((r) => r.id));
@@ -203,7 +261,7 @@ type ValueKind = 'string' | 'strings' | 'pattern' | 'flag';
 const RULE_KEYS: Record<keyof AcceptRule, ValueKind> = {
   id: 'string', targets: 'strings', except: 'strings', where: 'pattern', field: 'pattern', path: 'pattern', op: 'pattern',
   type: 'pattern', value: 'pattern', reference: 'pattern', derives: 'flag', afterLayerChange: 'flag', afterOp: 'pattern',
-  whileHeld: 'flag', whileRunning: 'flag', besideHeldDir: 'flag', withAcls: 'flag', reason: 'string', spec: 'string',
+  whileHeld: 'flag', whileRunning: 'flag', besideHeldDir: 'flag', withAcls: 'flag', inLower: 'flag', reason: 'string', spec: 'string',
 };
 const KIND_WORDS: Record<ValueKind, string> = {
   string: 'a string', strings: 'an array of strings', pattern: 'a string or an array of strings', flag: 'true or false',

@@ -58,6 +58,23 @@ export function scenarioAclPaths(s: Scenario): Set<string> {
   return paths;
 }
 
+/**
+ * What classify (divergences.ts) may know of `s`'s lowers: every name they hold (a parent dir
+ * too, which the builder makes), and their hard links as [name, the name it links to].
+ */
+export function scenarioLowerFacts(s: Scenario): { lowerPaths: Set<string>; lowerLinks: Array<[string, string]> } {
+  const lowerPaths = new Set<string>();
+  const lowerLinks: Array<[string, string]> = [];
+  for (const l of s.lowers) {
+    for (const e of l.entries) {
+      for (let p = e.path; p.includes('/'); p = p.slice(0, p.lastIndexOf('/'))) lowerPaths.add(p.slice(0, p.lastIndexOf('/')));
+      lowerPaths.add(e.path);
+      if (e.kind === 'hardlink') lowerLinks.push([e.path, e.to]);
+    }
+  }
+  return { lowerPaths, lowerLinks };
+}
+
 /** Fixed times for everything built in a layer: old enough that any write's "now" is clearly newer. */
 export const SETUP_TIME_SEC = 1_000_000_000;
 

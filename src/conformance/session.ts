@@ -8,7 +8,7 @@ import { type AcceptRule, type Classified, classify } from './divergences.js';
 import { freshScenario, judgeFreshness } from './freshness.js';
 import { runGenerated } from './generated.js';
 import type { ScenarioRunner } from './runner.js';
-import { type Scenario, scenarioAclPaths } from './scenario.js';
+import { type Scenario, scenarioAclPaths, scenarioLowerFacts } from './scenario.js';
 import { loadCorpus, type SuiteConfig } from './suite.js';
 import type { Target } from './targets.js';
 import type { Trace } from './trace.js';
@@ -92,7 +92,8 @@ export async function compareOne(o: Omit<SessionOptions, 'seed' | 'runs'>, suite
     ? await Promise.all([o.runner.run(live, scenario), o.runner.run(o.target, scenario)])
     : [reference ?? (live ? await o.runner.run(live, scenario) : undefined), await o.runner.run(o.target, scenario)];
   if (!ref) return { suite, index, status: 'recorded', scenario, classified: [], target: tgt, ms: Date.now() - start };
-  const classified = classify(o.rules, o.target.name, diffTraces(ref, tgt), scenario.ops, scenarioAclPaths(scenario));
+  const facts = { ...scenarioLowerFacts(scenario), referenceOk: (i: number) => ref.ops[i]?.result.ok === true };
+  const classified = classify(o.rules, o.target.name, diffTraces(ref, tgt), scenario.ops, scenarioAclPaths(scenario), facts);
   if (o.reference) await judgeLayerChanges(o, scenario, classified);
   const status: Status = classified.length === 0 ? 'pass' : classified.every((c) => c.accepted) ? 'accepted' : 'diverged';
   return { suite, index, status, scenario, classified, reference: ref, target: tgt, ms: Date.now() - start };
