@@ -36,7 +36,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--reference <file>', 'compare against recorded kernel traces (traces.json of a --target kernel run)')
     .option('--divergences <file>', 'accepted divergences (default suites/divergences.json)')
     .option('--out <dir>', 'where report dirs go', 'reports')
-    .option('--timeout <ms>', 'deadline per operation, mount and tree walk', integer('--timeout', 100), 10_000)
+    // Node's timers hold at most 2^31 - 1 ms; a longer one fires after 1 ms (a review saw a large
+    // --timeout turn every op into ETIMEDOUT).
+    .option('--timeout <ms>', 'deadline per operation, mount and tree walk', integer('--timeout', 100, 2 ** 31 - 1), 10_000)
     .option('--shrink-time <s>', 'stop shrinking a divergence after this many seconds (keep the smallest so far)', integer('--shrink-time', 1), 60)
     .option('--max-divergences <n>', 'distinct divergences (by category) to shrink and keep per generated suite', integer('--max-divergences', 1), MAX_DIVERGENCES)
     .action(async (opts) => {

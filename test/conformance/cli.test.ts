@@ -34,6 +34,8 @@ t.test('bad values exit 2 with one line naming them', async (t) => {
     [['--seed', '2147483648', '--suite', 'basic', '--runs', '1'], /--seed must be an integer from -2147483648 to 2147483647/],
     [['--seed', '99999999999', '--suite', 'basic', '--runs', '1'], /--seed must be an integer from -2147483648 to 2147483647/],
     [['--seed', '-2147483649', '--suite', 'basic', '--runs', '1'], /--seed must be an integer from -2147483648 to 2147483647/],
+    // Node's timers hold 2^31 - 1 ms; a longer --timeout fired after 1 ms (a review: every op ETIMEDOUT).
+    [['--timeout', '2147483648', '--suite', 'basic', '--runs', '1'], /--timeout must be an integer from 100 to 2147483647/],
   ] as const) {
     const r = await s.run(['run', ...args]);
     t.equal(r.exitCode, 2, args.join(' '));
