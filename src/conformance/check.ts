@@ -78,7 +78,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckResult> {
   if (o.reference && target.name === 'kernel') throw new UsageError('--reference compares another target against recorded kernel traces; use --target fuse or exec:CMD');
   const rules = loadRules(o.divergences ?? join(suitesDir, 'divergences.json'));
   // Every input is checked before the first scenario runs: a bad one must not cost a run.
-  const replayed = o.replay ? readDivergenceFile(o.replay, 'the divergence to replay') : undefined;
+  const replayed = o.replay ? readDivergenceFile(o.replay, 'the divergence to replay', suiteNames()) : undefined;
   const configs = o.replay ? [] : resolveSuites(o.suites);
   const recorded = o.reference ? readReferenceTraces(o.reference, configs.map((c) => c.name)) : undefined;
   const out = prepareOutDir(o.out);

@@ -21,12 +21,29 @@ t.test('a JSON file is parsed; a missing or broken one is a usage error naming f
   t.throws(() => readJsonFile(broken, 'the corpus'), { message: new RegExp(`^${broken}: cannot read the corpus: .*JSON`) });
 });
 
-t.test('a divergence file must have its scenario and suite', async (t) => {
+t.test('a divergence file must have a scenario ovl-check can run and one of its suites', async (t) => {
   const f = join(dir, 'div.json');
-  writeFileSync(f, JSON.stringify({ suite: 'basic', seed: 1, run: 2, scenario: { steps: [] } }));
-  t.match(readDivergenceFile(f, 'the divergence to keep'), { suite: 'basic', run: 2 });
+  const suites = ['basic', 'copy-up'];
+  const scenario = { lowers: [{ entries: [{ path: 'a', kind: 'file', content: 'x', mode: 0o644 }] }], upper: { entries: [] }, ops: [{ op: 'stat', path: 'a' }] };
+  writeFileSync(f, JSON.stringify({ suite: 'basic', seed: 1, run: 2, scenario }));
+  t.match(readDivergenceFile(f, 'the divergence to keep', suites), { suite: 'basic', run: 2 });
   writeFileSync(f, JSON.stringify({ suite: 'basic' }));
-  t.throws(() => readDivergenceFile(f, 'the divergence to keep'), { message: `${f}: not an ovl-check divergence file (no scenario)` });
+  t.throws(() => readDivergenceFile(f, 'the divergence to keep', suites), { message: `${f}: not an ovl-check divergence file (no scenario)` });
+  // A review: `{}` was an internal error, an unknown op was skipped (a pass), an unknown suite ran.
+  for (const [bad, msg] of [
+    [{ suite: 'basic', scenario: {} }, 'scenario.lowers: not a list of at least one layer'],
+    [{ suite: 'basic', scenario: { ...scenario, lowers: [] } }, 'scenario.lowers: not a list of at least one layer'],
+    [{ suite: 'basic', scenario: { ...scenario, upper: [] } }, 'scenario.upper: not a layer ({"entries": [...]})'],
+    [{ suite: 'basic', scenario: { ...scenario, lowers: [{ entries: [{ path: 'a', kind: 'socket' }] }] } }, 'scenario.lowers[0].entries[0]: not a layer entry'],
+    [{ suite: 'basic', scenario: { ...scenario, ops: [{ op: 'frobnicate' }] } }, 'scenario.ops[0]: unknown op "frobnicate"'],
+    [{ suite: 'basic', scenario: { ...scenario, ops: [5] } }, 'scenario.ops[0]: not an op'],
+    [{ suite: 'basic', scenario: { ...scenario, options: 'ro' } }, 'scenario.options: not an object of mount options'],
+    [{ suite: 'nosuch', scenario }, 'suite "nosuch" is none of ovl-check\'s (basic, copy-up)'],
+  ] as const) {
+    writeFileSync(f, JSON.stringify(bad));
+    const err = t.throws(() => readDivergenceFile(f, 'the divergence to replay', suites)) as Error;
+    t.ok(err instanceof UsageError && err.message.startsWith(`${f}: ${msg}`), err.message);
+  }
 });
 
 t.test('reference traces must have the shape a --target kernel run records, for every suite asked for', async (t) => {

@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { DivergenceFile } from './report/write.js';
-import type { Scenario } from './scenario.js';
+import { OP_NAMES } from './ops.js';
+import { type Scenario, scenarioProblem } from './scenario.js';
 import type { Trace } from './trace.js';
 
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -19,10 +20,13 @@ export function readJsonFile<T>(file: string, what: string): T {
 }
 
 /** A divergence file as `ovl-check run` writes it (divergence-*.json), checked to have a scenario. */
-export function readDivergenceFile(file: string, what: string): DivergenceFile {
-  const d = readJsonFile<DivergenceFile>(file, what);
-  if (!d.scenario || typeof d.suite !== 'string') throw new UsageError(`${file}: not an ovl-check divergence file (no scenario)`);
-  return d;
+export function readDivergenceFile(file: string, what: string, suites: readonly string[]): DivergenceFile {
+  const d = readJsonFile<unknown>(file, what);
+  if (!isObject(d) || !d.scenario || typeof d.suite !== 'string') throw new UsageError(`${file}: not an ovl-check divergence file (no scenario)`);
+  const problem = scenarioProblem(d.scenario, OP_NAMES);
+  if (problem !== undefined) throw new UsageError(`${file}: ${problem}`);
+  if (!suites.includes(d.suite)) throw new UsageError(`${file}: suite ${JSON.stringify(d.suite)} is none of ovl-check's (${suites.join(', ')})`);
+  return d as unknown as DivergenceFile;
 }
 
 /** One recorded scenario of a traces.json, as report/write.ts writes it from a `--target kernel` run. */

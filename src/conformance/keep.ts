@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readDivergenceFile, readJsonFile } from './json-file.js';
 import type { CorpusCase } from './suite.js';
-import { suitesDir } from './suite.js';
+import { suiteNames, suitesDir } from './suite.js';
 
 export const regressionsFile = join(suitesDir, 'corpus', 'regressions.json');
 
@@ -16,7 +16,7 @@ interface CorpusFile {
 
 /** Append the minimal scenario of `divergenceFile` to `corpusFile` under `id`; returns the case. */
 export function keepDivergence(divergenceFile: string, opts: { id?: string; title?: string; corpusFile?: string } = {}): CorpusCase {
-  const d = readDivergenceFile(divergenceFile, 'the divergence to keep');
+  const d = readDivergenceFile(divergenceFile, 'the divergence to keep', suiteNames());
   const file = opts.corpusFile ?? regressionsFile;
   const corpus = readJsonFile<CorpusFile>(file, 'the regression corpus');
   const id = opts.id ?? `${d.suite}-${d.seed}-run${d.run}`;

@@ -111,6 +111,18 @@ export type ChattrFlag = '+a' | '-a' | '+i' | '-i' | '+A' | '-A' | '+S' | '-S';
 
 export type OpName = Op['op'];
 
+/** Every op name, checked complete by the compiler: a saved scenario naming another is refused, not skipped. */
+const OP_NAME_TABLE: Record<OpName, true> = {
+  append: true, chattr: true, chmod: true, chown: true, close: true, closedir: true, create: true, ctime: true, direct: true,
+  dirents: true, dropCaches: true, exec: true, fdRead: true, fdStat: true, fdWrite: true, getacl: true, getxattr: true,
+  kill: true, link: true, listxattr: true, lsattr: true, lstat: true, mapOpen: true, mapRead: true, mapWrite: true,
+  mkdir: true, mknod: true, mmap: true, mutate: true, open: true, opendir: true, read: true, readdir: true, readlink: true,
+  relist: true, remount: true, removexattr: true, rename: true, rmdir: true, rotate: true, setacl: true, setxattr: true,
+  spawn: true, stat: true, statfs: true, statx: true, symlink: true, truncate: true, unlink: true, unmap: true,
+  utimes: true, write: true,
+};
+export const OP_NAMES: ReadonlySet<string> = new Set(Object.keys(OP_NAME_TABLE));
+
 // A byte of a name that is not UTF-8 (src/format/byte-names.ts) reads \xNN, as in layer lines, not \udcNN.
 const q = (s: string) => JSON.stringify(s).replace(/(?<!\\)\\udc([89a-f][0-9a-f])/g, '\\x$1');
 const oct = (m: number) => '0' + m.toString(8);

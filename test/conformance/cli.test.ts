@@ -90,3 +90,13 @@ t.test('the kept regressions hold on the kernel', async (t) => {
   t.equal(r.exitCode, 0, String(r.stderr));
   t.ok(s.summary().totals.pass >= 1);
 });
+
+t.test('a --replay file with an op ovl-check does not know is refused, not skipped (a review saw it pass)', async (t) => {
+  const s = sandbox(t);
+  const file = join(s.tmp, 'hand.json');
+  const scenario = { lowers: [{ entries: [{ path: 'a', kind: 'file', content: 'x', mode: 0o644 }] }], upper: { entries: [] }, ops: [{ op: 'frobnicate' }] };
+  writeFileSync(file, JSON.stringify({ suite: 'basic', seed: 1, run: 1, scenario }));
+  const r = await s.run(['run', '--target', 'fuse', '--replay', file]);
+  t.equal(r.exitCode, 2);
+  t.equal(String(r.stderr).trim(), `ovl-check: ${file}: scenario.ops[0]: unknown op "frobnicate"`);
+});
