@@ -81,7 +81,7 @@ t.test('a matrix of twenty categories scrolls in its own box; the page stays as 
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const info = { target, reference: 'kernel', seed: 7, startedAt: '2026-12-01T21:00:00.000Z', ms: 1400, command: 'c' };
   const model = buildModel(info, suites, `npx ovl-check run --target '${target}'`, dir);
-  const wide = { ...model, categories: Array.from({ length: 20 }, (_, i) => ({ suite: 'basic', category: `merged:stat.field${i}`, accepted: i % 2 === 0, count: 1 })) };
+  const wide = { ...model, categories: Array.from({ length: 20 }, (_, i) => ({ suite: 'basic', category: `merged:stat.field${i}`, accepted: i % 2 === 0, count: 1, scenarios: 1 })) };
   // The test page reports its own widths into the DOM, where --dump-dom reads them.
   const probe = `<script>const b = document.querySelector('svg.matrix').parentElement;
 document.body.dataset.page = String(document.documentElement.scrollWidth - window.innerWidth);

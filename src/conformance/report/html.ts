@@ -34,7 +34,7 @@ export function divergenceMatrix(m: RunModel): string {
     out.push(`<text x="4" y="${y + CELL_H / 2 + 4}">${esc(suite)}</text>`);
     cats.forEach(([cat, accepted], j) => {
       const x = LEFT_W + j * CELL_W;
-      const n = m.categories.filter((c) => c.suite === suite && c.category === cat).reduce((s, c) => s + c.count, 0);
+      const n = m.categories.filter((c) => c.suite === suite && c.category === cat).reduce((s, c) => s + c.scenarios, 0);
       const fill = n === 0 ? '#f7f7f7' : accepted ? '#f2c879' : colour(3);
       const label = n === 0 ? '' : `<text x="${x + CELL_W / 2}" y="${y + CELL_H / 2 + 4}" text-anchor="middle"${accepted ? '' : ' style="fill:#fff"'}>${n}</text>`;
       const what = `${suite} × ${cat}: ${n} scenario${n === 1 ? '' : 's'}${accepted ? ' (accepted rule)' : n ? ' (unexpected)' : ''}`;

@@ -86,8 +86,8 @@ export function renderMarkdown(m: RunModel): string {
   out.push(...rulesSection(m), ...layerChangeSection(m));
   if (m.categories.length) {
     out.push('## Differences by category', '', 'Accepted ones name their rule in suites/divergences.json; unexpected ones are `where:field`.', '');
-    out.push('| suite | category | accepted | differences |', '|---|---|---|---:|');
-    for (const c of m.categories) out.push(`| ${c.suite} | ${c.category} | ${c.accepted ? 'yes' : '**no**'} | ${c.count} |`);
+    out.push('| suite | category | accepted | scenarios | differences |', '|---|---|---|---:|---:|');
+    for (const c of m.categories) out.push(`| ${c.suite} | ${c.category} | ${c.accepted ? 'yes' : '**no**'} | ${c.scenarios} | ${c.count} |`);
     out.push('');
   }
   for (const s of m.suites.filter((x) => x.error)) out.push(`Suite ${s.suite} error: ${s.error}`, '');

@@ -54,8 +54,8 @@ export interface RunModel {
   info: RunInfo;
   suites: SuiteCounts[];
   totals: Omit<SuiteCounts, 'suite' | 'seed' | 'error'>;
-  /** Differences by category: accepted rule id, or `unexpected where:field`. */
-  categories: Array<{ suite: string; category: string; accepted: boolean; count: number }>;
+  /** Differences by category (accepted rule id, or `where:field`): `count` differences in `scenarios` scenarios. */
+  categories: Array<{ suite: string; category: string; accepted: boolean; count: number; scenarios: number }>;
   unexpected: UnexpectedDivergence[];
   results: ScenarioResult[];
   /** Per accepting rule: how many scenarios and differences (own and derived) it accepted. */
@@ -90,14 +90,18 @@ export function buildModel(info: RunInfo, suites: SuiteResult[], replayBase: str
   }));
   const totals = { scenarios: 0, pass: 0, accepted: 0, diverged: 0, recorded: 0, ms: info.ms };
   for (const c of counts) for (const k of ['scenarios', 'pass', 'accepted', 'diverged', 'recorded'] as const) totals[k] += c[k];
-  const cat = new Map<string, { suite: string; category: string; accepted: boolean; count: number }>();
+  const cat = new Map<string, { suite: string; category: string; accepted: boolean; count: number; scenarios: number }>();
   for (const s of suites) {
     for (const r of s.results) {
+      // A scenario counts once per category however many of its differences fall in it (the
+      // HTML matrix's cells are scenarios: a review saw "33 scenarios" in a suite of 15).
+      const seen = new Set<string>();
       for (const c of r.classified) {
         const category = c.accepted ? c.accepted + (c.derivedFrom !== undefined ? ' (derived)' : '') : `${c.difference.where}:${c.difference.field}`;
         const key = `${s.suite}\0${category}\0${!!c.accepted}`;
-        const e = cat.get(key) ?? { suite: s.suite, category, accepted: !!c.accepted, count: 0 };
+        const e = cat.get(key) ?? { suite: s.suite, category, accepted: !!c.accepted, count: 0, scenarios: 0 };
         e.count++;
+        if (!seen.has(key)) (seen.add(key), e.scenarios++);
         cat.set(key, e);
       }
     }

@@ -62,7 +62,15 @@ const model = buildModel(info, suites, `npx ovl-check run --target '${target}'`,
 t.test('the model counts per suite and category', async (t) => {
   t.match(model.totals, { scenarios: 5, pass: 2, accepted: 2, diverged: 1 });
   t.same(model.unexpected.map((u) => [u.id, u.partingOp, u.json, u.repro]), [['basic-run3', 0, 'divergence-basic-run3.json', 'repro-basic-run3.sh']]);
-  t.match(model.categories, [{ suite: 'basic', category: 'dir-nlink', accepted: true, count: 1 }]);
+  t.match(model.categories, [{ suite: 'basic', category: 'dir-nlink', accepted: true, count: 1, scenarios: 1 }]);
+});
+
+t.test('a category counts its scenarios once each, and its differences apart (a review: "33 scenarios" in a suite of 15)', async (t) => {
+  const twice = result(4, { ...trace('A'), merged: [{ path: '.', stat: { ...stat, type: 'dir' } }, { path: 'd', stat: { ...stat, type: 'dir' } }] },
+    { ...trace('A'), merged: [{ path: '.', stat: { ...stat, type: 'dir', nlink: 2 } }, { path: 'd', stat: { ...stat, type: 'dir', nlink: 2 } }] });
+  t.equal(twice.classified.length, 2, 'two differences, one rule');
+  const m = buildModel(info, [{ suite: 'basic', seed: 42, results: [twice, accepted], counterexamples: [], ms: 1 }], 'x', '/reports/y', rules);
+  t.same(m.categories.map((c) => [c.category, c.scenarios, c.count]), [['dir-nlink', 2, 3]]);
 });
 
 t.test('which rule accepted what, and the rules of this target that matched nothing', async (t) => {

@@ -79,12 +79,12 @@ Each difference after a layer changed under the mount, judged by a mount made ri
 
 Accepted ones name their rule in suites/divergences.json; unexpected ones are \`where:field\`.
 
-| suite | category | accepted | differences |
-|---|---|---|---:|
-| basic | dir-nlink | yes | 1 |
-| basic | op:content | **no** | 1 |
-| basic | merged:content | **no** | 1 |
-| lower-mutation | dir-nlink | yes | 1 |
+| suite | category | accepted | scenarios | differences |
+|---|---|---|---:|---:|
+| basic | dir-nlink | yes | 1 | 1 |
+| basic | op:content | **no** | 1 | 1 |
+| basic | merged:content | **no** | 1 | 1 |
+| lower-mutation | dir-nlink | yes | 1 | 1 |
 
 ## Unexpected divergences
 
@@ -269,24 +269,28 @@ Object {
       "accepted": true,
       "category": "dir-nlink",
       "count": 1,
+      "scenarios": 1,
       "suite": "basic",
     },
     Object {
       "accepted": false,
       "category": "op:content",
       "count": 1,
+      "scenarios": 1,
       "suite": "basic",
     },
     Object {
       "accepted": false,
       "category": "merged:content",
       "count": 1,
+      "scenarios": 1,
       "suite": "basic",
     },
     Object {
       "accepted": true,
       "category": "dir-nlink",
       "count": 1,
+      "scenarios": 1,
       "suite": "lower-mutation",
     },
   ],
