@@ -181,6 +181,10 @@ t.test('an O_TRUNC open of a running lower program: accepted on fuse-native only
   const impure: Difference = { where: 'upper', path: '.', field: 'xattr:trusted.overlay.impure', reference: 'y', target: null };
   const got = (ops: Op[], target = native) => classify(shipped, target, [size, impure], ops).map((c) => c.accepted ?? null);
   t.same(got(running), ['ovl-fuse-native-exec-trunc-copy-up', 'ovl-fuse-native-exec-trunc-copy-up']);
+  // The kernel answers that open ETXTBSY after its copy-up: refusedToo, where afterOp needs the op carried out.
+  const refused = { referenceOk: (i: number) => i !== 1 };
+  t.same(classify(shipped, native, [size, impure], running, new Set(), refused).map((c) => c.accepted ?? null),
+    ['ovl-fuse-native-exec-trunc-copy-up', 'ovl-fuse-native-exec-trunc-copy-up'], 'the kernel refused the open (ETXTBSY) after its copy-up');
   t.same(got(running, 'fuse'), [null, null], 'the default transport copies up as the kernel does');
   t.same(got([{ op: 'spawn', path: 'a', proc: 0 }, { op: 'kill', proc: 0 }, trunc]), [null, null], 'the program had exited: compared');
   t.same(got([{ op: 'spawn', path: 'a', proc: 0 }, { op: 'remount' }, trunc]), [null, null], 'a remount ends it: compared');

@@ -52,6 +52,12 @@ export interface AcceptRule {
   /** With `afterOp`: only when that op ran while a program spawned from the same name still ran. */
   whileRunning?: boolean;
   /**
+   * With `afterOp`: follow the op even where the kernel refused it, for an op whose effect comes
+   * before its refusal (the kernel's overlay copies a running program up empty, then answers the
+   * O_TRUNC open ETXTBSY). Otherwise only an op the kernel carried out counts.
+   */
+  refusedToo?: boolean;
+  /**
    * Only a listing op's own difference on the root (a readdir, an opendir, or a rewind of a
    * handle) made while a handle an earlier `opendir` of it opened and read was still held, with an
    * op that may copy up a name in or below it in between and none that adds or removes a name in
@@ -169,11 +175,12 @@ export function appliesTo(rule: AcceptRule, target: string): boolean {
  * Does `d` follow an op matching `pattern`, one the reference side carried out (a refused op did
  * nothing to follow from), and concern one of the names that op used?
  */
-function afterOpOnItsNames(pattern: Pattern, d: Difference, ops: readonly Op[], facts: ScenarioFacts, whileHeld: boolean, whileRunning = false): boolean {
+function afterOpOnItsNames(rule: AcceptRule, pattern: Pattern, d: Difference, ops: readonly Op[], facts: ScenarioFacts): boolean {
   const paths = differencePaths(d, ops);
+  const { whileHeld, whileRunning } = rule;
   return ops.some(
     (op, i) =>
-      comesAfter(d, i) && testOp(pattern, describeOp(op)) && (facts.referenceOk?.(i) ?? true) &&
+      comesAfter(d, i) && testOp(pattern, describeOp(op)) && (rule.refusedToo === true || (facts.referenceOk?.(i) ?? true)) &&
       opPaths(ops, i).some((p) => paths.some((q) => related(p, q))) &&
       (!whileHeld || heldAt(ops, i)) && (!whileRunning || runningAt(ops, i)),
   );
@@ -199,7 +206,7 @@ function matches(rule: AcceptRule, target: string, d: Difference, ops: readonly 
   if (rule.withAcls && !underAcl(d, ops, aclPaths)) return false;
   if (rule.inLower && !onLowerName(d, ops, facts)) return false;
   if (rule.afterLayerChange && !afterLayerChange(d, ops, facts)) return false;
-  if (rule.afterOp !== undefined && !afterOpOnItsNames(rule.afterOp, d, ops, facts, rule.whileHeld === true, rule.whileRunning === true)) return false;
+  if (rule.afterOp !== undefined && !afterOpOnItsNames(rule, rule.afterOp, d, ops, facts)) return false;
   if (rule.besideHeldDir && (d.where !== 'op' || d.opIndex === undefined || !listedBesideHeldDir(ops, d.opIndex))) return false;
   return (
     appliesTo(rule, target) &&
@@ -261,7 +268,7 @@ type ValueKind = 'string' | 'strings' | 'pattern' | 'flag';
 const RULE_KEYS: Record<keyof AcceptRule, ValueKind> = {
   id: 'string', targets: 'strings', except: 'strings', where: 'pattern', field: 'pattern', path: 'pattern', op: 'pattern',
   type: 'pattern', value: 'pattern', reference: 'pattern', derives: 'flag', afterLayerChange: 'flag', afterOp: 'pattern',
-  whileHeld: 'flag', whileRunning: 'flag', besideHeldDir: 'flag', withAcls: 'flag', inLower: 'flag', reason: 'string', spec: 'string',
+  whileHeld: 'flag', whileRunning: 'flag', refusedToo: 'flag', besideHeldDir: 'flag', withAcls: 'flag', inLower: 'flag', reason: 'string', spec: 'string',
 };
 const KIND_WORDS: Record<ValueKind, string> = {
   string: 'a string', strings: 'an array of strings', pattern: 'a string or an array of strings', flag: 'true or false',
@@ -306,6 +313,7 @@ export function loadRules(file: string): AcceptRule[] {
     }
     if (r.whileHeld && r.afterOp === undefined) throw new UsageError(`${file}: rule ${r.id}: \`whileHeld\` needs the \`afterOp\` it qualifies`);
     if (r.whileRunning && r.afterOp === undefined) throw new UsageError(`${file}: rule ${r.id}: \`whileRunning\` needs the \`afterOp\` it qualifies`);
+    if (r.refusedToo && r.afterOp === undefined) throw new UsageError(`${file}: rule ${r.id}: \`refusedToo\` needs the \`afterOp\` it qualifies`);
     if (r.derives && r.op === undefined) throw new UsageError(`${file}: rule ${r.id}: \`derives\` needs the \`op\` it follows from`);
   }
   return rules as AcceptRule[];
