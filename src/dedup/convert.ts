@@ -76,8 +76,10 @@ export function checkedOut(root: string, outArg: string): string {
 function legacyStore(run: AnalysisRun): { store: Store; scans: Map<string, LayerScan> } {
   const i = run.discovery.stores.findIndex((s) => s.driver === 'overlay');
   // A wrong root is a usage error (exit 2), as migrate refuses it.
-  if (i < 0) refuseStoreDir(run.discovery.root);
-  if (i < 0) throw new UsageError(`${run.discovery.root}: no legacy overlay store to convert`, { code: 'ENOENT' });
+  if (i < 0) {
+    refuseStoreDir(run.discovery.root);
+    throw new UsageError(`${run.discovery.root}: no legacy overlay store to convert`, { code: 'ENOENT' });
+  }
   return { store: run.discovery.stores[i]!, scans: run.scans[i]! };
 }
 

@@ -115,9 +115,9 @@ export function rebaseConfig(cfg: Record<string, unknown>, from: string, to: str
 /**
  * Set `Driver` to overlay2 in every container's config.v2.json (write-then-rename each), and with
  * --out move the paths it holds below the legacy root `from` to the new root (rebaseConfig):
- * dockerd rewrites some at the next start, but not HostsPath and ResolvConfPath of a container
- * without a network, which then bind-mounted the legacy root's files, and empty ones once that
- * root was removed (a review, 2026-12-07). All are read before the first is written, and a bad one
+ * dockerd sets some afresh at the next start, but one run with --bridge=none (containers with
+ * their network disabled) kept HostsPath and ResolvConfPath, which then bind-mounted the legacy
+ * root's files, and empty ones once that root was removed (a review, 2026-12-07). All are read before the first is written, and a bad one
  * stops the commit with the journal kept: fixed, a rerun finishes (migrate checks them all before
  * committing; this is for one changed since).
  */

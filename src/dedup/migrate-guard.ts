@@ -155,7 +155,6 @@ export function refuseInUse(root: string, what = root): void {
   if (why) throw new UsageError(`${what}: ${why}`);
 }
 
-/** A legacy root has both `image/overlay/` and `overlay/`. */
 /**
  * A legacy store dir (`…/overlay`) given for its data root: analyze answers for the root, but
  * convert and migrate write from and beside it, so they name the root to give instead.
@@ -167,6 +166,7 @@ export function refuseStoreDir(root: string): void {
   }
 }
 
+/** A legacy root has both `image/overlay/` and `overlay/`. */
 export function refuseNotLegacy(root: string, hasLegacyStore: boolean): void {
   if (hasLegacyStore) return;
   const missing = ['image/overlay', 'overlay'].filter((d) => !existsSync(join(root, d)));

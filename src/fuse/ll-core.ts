@@ -69,7 +69,8 @@ export class LlCore {
   /**
    * Dirs whose listing the kernel's overlay reads live (Listing.live, readdir.ts): the kernel's
    * FUSE client serves a reader that started in its complete cached listing from it to the end,
-   * changes or not, so a change of their names drops it (once, without a wait).
+   * changes or not, so the first change of their names after a listing was handed over drops it
+   * (namesChanged).
    */
   private readonly liveListings = new Set<number>();
   /** The node a SETATTR being served answers with fresh attributes (0: none): its own need not go. */
