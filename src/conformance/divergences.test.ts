@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import type { Difference } from './diff.js';
 import { type AcceptRule, appliesTo, classify, loadRules } from './divergences.js';
 import { describeOp, type Op } from './ops.js';
+import { scenarioLowerFacts } from './scenario.js';
 import { suitesDir } from './suite.js';
 
 const nlink: Difference = { where: 'merged', path: 'd', field: 'stat.nlink', type: 'dir', reference: 1, target: 2 };
@@ -363,6 +364,13 @@ t.test("fuse-overlayfs's lower atimes: only on names a lower held", async (t) =>
   const ids = (lower: string[]) => classify(shipped, 'exec:fuse-overlayfs {merged}', [d], [], new Set(), { lowerPaths: new Set(lower) }).map((c) => c.accepted ?? null);
   t.same(ids(['up']), ['fuse-overlayfs-lower-atime']);
   t.same(ids([]), [null], 'a file only in the upper: compared');
+  // The root is every lower's (the first version left it out: 59 of 134 scenarios unexpected).
+  const facts = scenarioLowerFacts({ lowers: [{ entries: [{ path: 'd/f', kind: 'file', content: '', mode: 0o644 }] }], upper: { entries: [] }, ops: [] });
+  t.same([...facts.lowerPaths].sort(), ['.', 'd', 'd/f'], 'the root and the dirs above an entry');
+  const root: Difference = { ...d, path: '.', type: 'dir' };
+  t.same(classify(shipped, 'exec:fuse-overlayfs {merged}', [root], [], new Set(), facts).map((c) => c.accepted ?? null), ['fuse-overlayfs-lower-atime'], 'the root');
+  const rotated: Op[] = [{ op: 'rotate' } as Op];
+  t.same(classify(shipped, 'exec:fuse-overlayfs {merged}', [d], rotated, new Set(), facts).map((c) => c.accepted ?? null), ['fuse-overlayfs-lower-atime'], 'after a rotate the upper is a lower');
 });
 
 t.test('ovl-fuse-refused-options: only the options its reason names (a review: any "unsupported mount option" was accepted)', async (t) => {

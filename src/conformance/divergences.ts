@@ -186,10 +186,15 @@ function afterOpOnItsNames(rule: AcceptRule, pattern: Pattern, d: Difference, op
   );
 }
 
-/** Is one of the names `d` is about one a lower held when the scenario began? */
+/**
+ * Is one of the names `d` is about one a lower held when the scenario began, the root included?
+ * After a `rotate` (the upper becomes a lower) any name may be a lower's.
+ */
 function onLowerName(d: Difference, ops: readonly Op[], facts: ScenarioFacts): boolean {
   const lower = facts.lowerPaths;
-  return lower !== undefined && differencePaths(d, ops).some((p) => lower.has(p));
+  if (lower === undefined) return false;
+  if (ops.some((o, i) => o.op === 'rotate' && comesAfter(d, i))) return true;
+  return differencePaths(d, ops).some((p) => lower.has(p));
 }
 
 /** Is one of the names `d` is about, or a dir above it, among `aclPaths`? */

@@ -63,7 +63,8 @@ export function scenarioAclPaths(s: Scenario): Set<string> {
  * too, which the builder makes), and their hard links as [name, the name it links to].
  */
 export function scenarioLowerFacts(s: Scenario): { lowerPaths: Set<string>; lowerLinks: Array<[string, string]> } {
-  const lowerPaths = new Set<string>();
+  // The root is every lower's.
+  const lowerPaths = new Set<string>(['.']);
   const lowerLinks: Array<[string, string]> = [];
   for (const l of s.lowers) {
     for (const e of l.entries) {
