@@ -3,8 +3,8 @@
 // a killed run just stages on. Once it says `commit`, every step checks whether it is already done,
 // so a rerun after kill -9 finishes the same steps: rename staging into place, move the
 // container diffs (--in-place), name overlay2 in each container's config, drop the staging dir.
-import { readdirNoatime } from '../sys/dirents.js';
-import { existsSync, lstatSync, mkdirSync, readFileNoatime, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from '../sys/fs-bytes.js';
+import { readFileNoatime, readdirNoatime } from '../sys/dirents.js';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from '../sys/fs-bytes.js';
 import { basename, dirname, join } from 'node:path';
 import { OvlError } from '../errors.js';
 import type { MigrateMode } from './migrate-plan.js';

@@ -2,8 +2,8 @@
 // warning with its path, never an exception: analyze goes on with whatever is readable. Files and
 // dirs are read with O_NOATIME, as the layers are: analyze leaves the root's atimes as they were
 // (a review found 48 metadata files and dirs stamped, 2026-12-07).
-import { readdirNoatime } from '../sys/dirents.js';
-import { readFileNoatime, statSync } from '../sys/fs-bytes.js';
+import { readFileNoatime, readdirNoatime } from '../sys/dirents.js';
+import { statSync } from '../sys/fs-bytes.js';
 import type { Warning } from './types.js';
 
 export class WarningLog {

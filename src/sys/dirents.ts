@@ -2,7 +2,7 @@
 // O_NOATIME, so a listing or a copy-up would update a lower's atime, which kernel overlayfs never
 // does (spec S60: it opens layer files and dirs with O_NOATIME). getdents64 on an O_NOATIME fd
 // also hands back d_ino and d_type, saving an lstat per entry.
-import { closeSync, constants, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, readFileSync, readSync, writeSync } from 'node:fs';
 import { openSync } from './fs-bytes.js';
 import { errnoNumber } from '../errors.js';
 import { startWriteback } from './fd.js';
@@ -19,9 +19,7 @@ export interface RawDirent {
 
 const DT: Record<number, DirentType> = { 1: 'fifo', 2: 'char', 4: 'dir', 6: 'block', 8: 'file', 10: 'symlink', 12: 'socket' };
 const BUF_SIZE = 64 * 1024;
-// O_NOATIME is refused (EPERM) on files the caller does not own unless it has CAP_FOWNER.
-const NOATIME_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOATIME;
-const PLAIN_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY;
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY;
 /** copy_file_range cannot copy between these two files (other filesystems, or no support): copy by hand. */
 const NO_KERNEL_COPY = ['EXDEV', 'EINVAL', 'ENOSYS', 'EOPNOTSUPP'].map(errnoNumber);
 
@@ -34,14 +32,37 @@ function openOrThrow(path: string, flags: number, mode?: number): number {
   }
 }
 
-/** Open `path` as a directory, without updating its atime where the kernel lets us. */
-export function openDirNoAtime(path: string): number {
+/**
+ * open(2) of `path` with `flags` and O_NOATIME where the kernel lets us: it refuses O_NOATIME
+ * (EPERM) on a file the caller does not own unless it has CAP_FOWNER, and then `flags` alone.
+ */
+export function openNoAtime(path: string, flags: number): number {
   try {
-    return openSync(path, NOATIME_FLAGS);
+    return openSync(path, flags | constants.O_NOATIME);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return throwFsError(err, 'open', path);
   }
-  return openOrThrow(path, PLAIN_FLAGS);
+  return openOrThrow(path, flags);
+}
+
+/** Open `path` as a directory, without updating its atime where the kernel lets us. */
+export function openDirNoAtime(path: string): number {
+  return openNoAtime(path, DIR_FLAGS);
+}
+
+/**
+ * A whole file's bytes (or UTF-8 text), read without updating its atime where the kernel lets
+ * us: for tools that promise to leave a tree as they found it (ovl-dedup analyze).
+ */
+export function readFileNoatime(path: string): Buffer;
+export function readFileNoatime(path: string, encoding: 'utf8'): string;
+export function readFileNoatime(path: string, encoding?: 'utf8'): Buffer | string {
+  const fd = openNoAtime(path, constants.O_RDONLY);
+  try {
+    return encoding ? readFileSync(fd, encoding) : readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function parse(buf: Buffer, len: number, out: RawDirent[], withDots = false): void {
@@ -119,7 +140,7 @@ export function readDirents(path: string): RawDirent[] {
  * `bufSize` is getdents64's buffer: a small one reads the listing in several calls.
  */
 export function listDirents(path: string, bufSize = BUF_SIZE): RawDirent[] {
-  const fd = openOrThrow(path, PLAIN_FLAGS);
+  const fd = openOrThrow(path, DIR_FLAGS);
   try {
     return readAll(fd, path, bufSize);
   } finally {
@@ -195,7 +216,7 @@ export function dotDotIno(path: string): bigint | null {
  * reach each name through it.
  */
 export function withDirNames<T>(path: string, touchAtime: boolean, use: (fd: number, listed: NamesAndDots) => T): T {
-  const fd = touchAtime ? openOrThrow(path, PLAIN_FLAGS) : openDirNoAtime(path);
+  const fd = touchAtime ? openOrThrow(path, DIR_FLAGS) : openDirNoAtime(path);
   try {
     const listed: NamesAndDots = { names: [], dots: [] };
     readEach(fd, path, BUF_SIZE, (buf, n) => parseNamesDots(buf, n, listed.names, listed.dots));

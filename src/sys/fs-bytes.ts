@@ -55,25 +55,3 @@ export const accessSync = (path: Path, mode?: number): void => fs.accessSync(osP
 export const mkdtempSync = (prefix: Path): string => decodeName(fs.mkdtempSync(osPath(prefix) as string, { encoding: 'buffer' }));
 /** A dir's names, each holding its bytes. */
 export const readdirSync = (path: Path): string[] => fs.readdirSync(osPath(path), { encoding: 'buffer' }).map((n) => decodeName(n));
-
-/**
- * readFileSync without updating the file's atime where the kernel lets us: O_NOATIME, which it
- * refuses (EPERM) to a caller who neither owns the file nor has CAP_FOWNER; then a plain open.
- * For tools that promise to leave a tree as they found it (ovl-dedup analyze).
- */
-export function readFileNoatime(path: Path): Buffer;
-export function readFileNoatime(path: Path, encoding: 'utf8'): string;
-export function readFileNoatime(path: Path, encoding?: 'utf8'): Buffer | string {
-  let fd: number;
-  try {
-    fd = fs.openSync(osPath(path), fs.constants.O_RDONLY | fs.constants.O_NOATIME);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
-    fd = fs.openSync(osPath(path), fs.constants.O_RDONLY);
-  }
-  try {
-    return encoding ? fs.readFileSync(fd, encoding) : fs.readFileSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
