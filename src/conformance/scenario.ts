@@ -76,42 +76,6 @@ export function scenarioLowerFacts(s: Scenario): { lowerPaths: Set<string>; lowe
   return { lowerPaths, lowerLinks };
 }
 
-const ENTRY_KINDS: Record<LayerEntry['kind'], true> = {
-  file: true, dir: true, symlink: true, hardlink: true, fifo: true, chr: true, whiteout: true, xwhiteout: true, exe: true,
-};
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function layerProblem(l: unknown, where: string): string | undefined {
-  if (!isObj(l) || !Array.isArray(l.entries)) return `${where}: not a layer ({"entries": [...]})`;
-  const i = l.entries.findIndex((e) => !isObj(e) || typeof e.path !== 'string' || typeof e.kind !== 'string' || !(e.kind in ENTRY_KINDS));
-  return i < 0 ? undefined : `${where}.entries[${i}]: not a layer entry (a path and one of the kinds ${Object.keys(ENTRY_KINDS).join(', ')})`;
-}
-
-/**
- * What makes `s` (read from a file the user gave, e.g. a hand-edited divergence) not a scenario
- * ovl-check can run, or undefined. A review found an unknown op skipped and a missing part an
- * internal error; each is now refused by name before anything runs.
- */
-export function scenarioProblem(s: unknown, opNames: ReadonlySet<string>): string | undefined {
-  if (!isObj(s)) return 'the scenario is not an object';
-  if (!Array.isArray(s.lowers) || s.lowers.length === 0) return 'scenario.lowers: not a list of at least one layer';
-  for (let i = 0; i < s.lowers.length; i++) {
-    const p = layerProblem(s.lowers[i], `scenario.lowers[${i}]`);
-    if (p) return p;
-  }
-  const up = layerProblem(s.upper, 'scenario.upper');
-  if (up) return up;
-  if (!Array.isArray(s.ops)) return 'scenario.ops: not a list';
-  const bad = s.ops.findIndex((o) => !isObj(o) || typeof o.op !== 'string' || !opNames.has(o.op));
-  if (bad >= 0) {
-    const o = s.ops[bad] as unknown;
-    return `scenario.ops[${bad}]: ${isObj(o) && typeof o.op === 'string' ? `unknown op ${JSON.stringify(o.op)}` : 'not an op'}`;
-  }
-  if (s.options !== undefined && !isObj(s.options)) return 'scenario.options: not an object of mount options';
-  if (s.separateLowerFs !== undefined && typeof s.separateLowerFs !== 'boolean') return 'scenario.separateLowerFs: not true or false';
-  return undefined;
-}
-
 /** Fixed times for everything built in a layer: old enough that any write's "now" is clearly newer. */
 export const SETUP_TIME_SEC = 1_000_000_000;
 
