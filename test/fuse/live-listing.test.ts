@@ -10,9 +10,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import type { LayerDirs } from '../helpers/layers.js';
 import { sameOnBoth } from '../helpers/twin.js';
 
 const FILES = 600;
+
+/** Dir `d` in the upper with FILES empty files (merged when a lower has a `d` too). */
+function upperOnlyDir(d: LayerDirs): void {
+  mkdirSync(join(d.upper, 'd'));
+  for (let i = 0; i < FILES; i++) writeFileSync(join(d.upper, 'd', `f${i}`), '');
+}
 
 /** Prints JSON: names read in the first batch, names removed, and how many of those were read after. */
 const READER = `
@@ -64,10 +71,7 @@ for (const listedBefore of [false, true]) {
   const when = listedBefore ? 'after a full listing' : 'on a first listing';
   await sameOnBoth(t, `an upper-only dir is read live ${when}: removed names are not read on`, {
     lowers: 1,
-    setup(d) {
-      mkdirSync(join(d.upper, 'd'));
-      for (let i = 0; i < FILES; i++) writeFileSync(join(d.upper, 'd', `f${i}`), '');
-    },
+    setup: upperOnlyDir,
     steps(m) {
       const r = readWhileRemoving(join(m, 'd'), listedBefore);
       return { read: verdict(r) };
@@ -79,8 +83,7 @@ for (const listedBefore of [false, true]) {
     setup(d) {
       mkdirSync(join(d.lowers[0]!, 'd'));
       writeFileSync(join(d.lowers[0]!, 'd', 'lowerfile'), '');
-      mkdirSync(join(d.upper, 'd'));
-      for (let i = 0; i < FILES; i++) writeFileSync(join(d.upper, 'd', `f${i}`), '');
+      upperOnlyDir(d);
     },
     steps(m) {
       const r = readWhileRemoving(join(m, 'd'), listedBefore);
@@ -130,10 +133,7 @@ print(seen)
 
 await sameOnBoth(t, 'a name removed right after a cached listing was started is not read on', {
   lowers: 1,
-  setup(d) {
-    mkdirSync(join(d.upper, 'd'));
-    for (let i = 0; i < FILES; i++) writeFileSync(join(d.upper, 'd', `f${i}`), '');
-  },
+  setup: upperOnlyDir,
   steps(m) {
     return { removedRead: execFileSync('python3', ['-c', RACE, join(m, 'd')], { encoding: 'utf8' }).trim() };
   },
@@ -153,10 +153,7 @@ for n in os.listdir(d): os.unlink(os.path.join(d, n))
 
 await sameOnBoth(t, 'a name made anew as another type shows its new d_type to a reader in the middle', {
   lowers: 1,
-  setup(d) {
-    mkdirSync(join(d.upper, 'd'));
-    for (let i = 0; i < FILES; i++) writeFileSync(join(d.upper, 'd', `f${i}`), '');
-  },
+  setup: upperOnlyDir,
   steps(m) {
     return { symlinks: execFileSync('python3', ['-c', RETYPED, join(m, 'd')], { encoding: 'utf8' }).trim() };
   },
@@ -179,10 +176,7 @@ except OSError as e:
 
 await sameOnBoth(t, 'a dir removed behind the mount while read: ENOENT, not its old names', {
   lowers: 1,
-  setup(d) {
-    mkdirSync(join(d.upper, 'd'));
-    for (let i = 0; i < FILES; i++) writeFileSync(join(d.upper, 'd', `f${i}`), '');
-  },
+  setup: upperOnlyDir,
   steps(m, d) {
     const out = execFileSync('python3', ['-c', GONE, join(m, 'd'), join(d.upper, 'd')], { encoding: 'utf8' }).trim();
     // The tree after: the dir is gone from the upper on both.
