@@ -1,10 +1,12 @@
 // ovl-check: property-based conformance of an overlay implementation against kernel overlayfs.
 // Argument parsing and exit codes only; the work is src/conformance/check.ts.
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
+import { UsageError } from '../errors.js';
 import { runCheck, shellQuote } from '../conformance/check.js';
 import { installSignalCleanup } from '../conformance/cleanup.js';
 import { MAX_DIVERGENCES } from '../conformance/generated.js';
 import { keepDivergence } from '../conformance/keep.js';
+import { shrinkText } from '../conformance/report/model.js';
 import { ProgressLine, renderTable } from '../conformance/report/table.js';
 import { loadSuite, suiteNames } from '../conformance/suite.js';
 import { newProgram } from './program.js';
@@ -26,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('run')
     .description('run conformance suites; exit 1 on an unexpected divergence')
-    .option('--target <target>', "kernel | fuse | exec:'MOUNT CMD with {lowerdir} {upperdir} {workdir} {merged} [{options}]'", 'kernel')
+    .option('--target <target>', "kernel | fuse | exec:'MOUNT CMD with {lowerdir} {upperdir} {workdir} {merged} [{options}]' (default: kernel; with --replay the divergence's own)")
     .option('--suite <names>', 'suite name, comma list, or all', 'all')
     // fast-check keeps a seed's low 32 bits (readSeed: seed | 0): 2**31 would silently run -2**31's scenarios.
     .option('--seed <n>', 'fast-check seed (default: from the clock, printed)', integer('--seed', -(2 ** 31), 2 ** 31 - 1))
@@ -41,8 +43,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--timeout <ms>', 'deadline per operation, mount and tree walk', integer('--timeout', 100, 2 ** 31 - 1), 10_000)
     .option('--shrink-time <s>', 'stop shrinking a divergence after this many seconds (keep the smallest so far)', integer('--shrink-time', 1), 60)
     .option('--max-divergences <n>', 'distinct divergences (by category) to shrink and keep per generated suite', integer('--max-divergences', 1), MAX_DIVERGENCES)
-    .action(async (opts) => {
+    .action(async (opts, cmd: Command) => {
       installSignalCleanup('ovl-check');
+      // A replayed divergence brings its suite, run and seed; these options would be ignored, and
+      // a user who gave one expects it to count (a review: `--replay F --suite rename` ran F's suite).
+      const given = (o: string) => cmd.getOptionValueSource(o) === 'cli';
+      if (opts.replay) {
+        const ignored = (['suite', 'seed', 'runs', 'testBudget', 'maxDivergences', 'shrinkTime'] as const).filter(given);
+        if (ignored.length) throw new UsageError(`--replay runs the one scenario the divergence file holds: ${ignored.map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} cannot be combined with it`);
+      }
       const seed: number = opts.seed ?? (Date.now() % 2 ** 31);
       const progress = new ProgressLine();
       const r = await runCheck({
@@ -71,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
       progress.done();
       process.stdout.write(renderTable(r.model) + '\n');
       for (const u of r.model.unexpected) {
-        process.stdout.write(`unexpected divergence ${u.id}: shrunk to ${u.minimal.scenario.ops.length} op(s); replay: ${u.replay}\n`);
+        process.stdout.write(`unexpected divergence ${u.id}: ${shrinkText(u)}; replay: ${u.replay}\n`);
       }
       process.stdout.write(`seed ${seed}; report: ${r.dir}/report.md\n`);
       code = r.exitCode;

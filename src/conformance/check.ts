@@ -15,7 +15,8 @@ import { resolveSuites, type SuiteConfig, suiteNames, suitesDir } from './suite.
 import { kernelTarget, parseTarget, type Target } from './targets.js';
 
 export interface CheckOptions {
-  target: string;
+  /** As given to --target; unset: the replayed divergence's target, else the kernel. */
+  target?: string;
   suites: string;
   seed: number;
   /** Overrides each suite's default run count. */
@@ -46,6 +47,16 @@ export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * The target a replay runs on when --target is not given: the one the divergence was found on.
+ * Defaulting to the kernel compared the kernel with itself and "passed" every divergence (a review).
+ */
+function replayTarget(d: DivergenceFile | undefined, file: string | undefined): string {
+  if (d === undefined) return 'kernel';
+  if (typeof d.target !== 'string' || d.target === 'kernel') throw new UsageError(`${file}: the divergence names no target to replay it on; give --target`);
+  return d.target;
+}
+
 async function replay(d: DivergenceFile, target: Target, runner: ScenarioRunner, rules: AcceptRule[], o: CheckOptions): Promise<SuiteResult[]> {
   const start = Date.now();
   const r = await compareOne({ runner, target, reference: kernelTarget, rules, onProgress: o.onProgress }, d.suite, d.run ?? 1, attachToString(d.scenario as Scenario));
@@ -73,12 +84,12 @@ async function runAll(
 }
 
 export async function runCheck(o: CheckOptions): Promise<CheckResult> {
-  const target = parseTarget(o.target);
   if (o.replay && o.reference) throw new UsageError('--replay and --reference cannot be combined');
-  if (o.reference && target.name === 'kernel') throw new UsageError('--reference compares another target against recorded kernel traces; use --target fuse or exec:CMD');
-  const rules = loadRules(o.divergences ?? join(suitesDir, 'divergences.json'));
   // Every input is checked before the first scenario runs: a bad one must not cost a run.
   const replayed = o.replay ? readDivergenceFile(o.replay, 'the divergence to replay', suiteNames()) : undefined;
+  const target = parseTarget(o.target ?? replayTarget(replayed, o.replay));
+  if (o.reference && target.name === 'kernel') throw new UsageError('--reference compares another target against recorded kernel traces; use --target fuse or exec:CMD');
+  const rules = loadRules(o.divergences ?? join(suitesDir, 'divergences.json'));
   const configs = o.replay ? [] : resolveSuites(o.suites);
   const recorded = o.reference ? readReferenceTraces(o.reference, configs.map((c) => c.name)) : undefined;
   const out = prepareOutDir(o.out);
@@ -93,7 +104,7 @@ export async function runCheck(o: CheckOptions): Promise<CheckResult> {
   }
   const referenceName = o.reference ? `file:${o.reference}` : o.replay || target.name !== 'kernel' ? 'kernel' : null;
   const dir = claimReportDir(out, reportDirName(startedAt, target.name));
-  const info = { target: target.name, reference: referenceName, seed: o.seed, startedAt, ms: Date.now() - start, command: o.command };
+  const info = { target: target.name, reference: referenceName, seed: replayed && typeof replayed.seed === 'number' ? replayed.seed : o.seed, startedAt, ms: Date.now() - start, command: o.command };
   const everySuite = !o.replay && suiteNames().every((n) => suites.some((s) => s.suite === n && !s.error));
   const model = buildModel(info, suites, `npx ovl-check run --target ${shellQuote(target.name)}`, dir, rules, everySuite);
   const exitCode = model.totals.diverged > 0 || suites.some((s) => s.error) ? 1 : 0;

@@ -81,5 +81,5 @@ async function shrinkOne(
     }),
     { seed: o.seed, path: String(original.index - 1), numRuns: 1, endOnFailure: false },
   );
-  return { original, minimal, shrinks, path: details.counterexamplePath ?? undefined };
+  return { original, minimal, shrinks, shrunk: true, path: details.counterexamplePath ?? undefined };
 }

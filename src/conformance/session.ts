@@ -37,6 +37,8 @@ export interface Counterexample {
   /** The run that first diverged, before shrinking. */
   original: ScenarioResult;
   shrinks: number;
+  /** Whether shrinking was tried: fast-check shrinks a generated suite's run; a fixed case, a recorded reference's or a replayed one is shown as run. */
+  shrunk: boolean;
   /** fast-check's replay path (with the seed, `fc.check` reproduces the shrink). */
   path: string | undefined;
 }
@@ -77,7 +79,7 @@ export interface SessionOptions {
 
 /** Every diverged result as its own counterexample (fixed scenarios are not shrunk). */
 export function unshrunk(results: ScenarioResult[]): Counterexample[] {
-  return results.filter((r) => r.status === 'diverged').map((r) => ({ original: r, minimal: r, shrinks: 0, path: undefined }));
+  return results.filter((r) => r.status === 'diverged').map((r) => ({ original: r, minimal: r, shrinks: 0, shrunk: false, path: undefined }));
 }
 
 /** Run one scenario on both sides and classify the differences. */

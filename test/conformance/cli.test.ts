@@ -27,6 +27,10 @@ t.test('bad values exit 2 with one line naming them', async (t) => {
     [['--target', 'exec:mount -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir} {upper} {merged}', '--suite', 'basic', '--runs', '1'], /unknown placeholder \{upper\}/],
     [['--runs', '0'], /--runs must be an integer >= 1/],
     [['--replay', '/nonexistent.json'], /nonexistent\.json: cannot read the divergence to replay/],
+    // A replay runs the file's own scenario: these were silently ignored (a review).
+    [['--replay', '/nonexistent.json', '--suite', 'rename'], /^ovl-check: --replay runs the one scenario the divergence file holds: --suite cannot be combined with it$/],
+    [['--replay', '/nonexistent.json', '--runs', '5', '--seed', '3'], /: --seed, --runs cannot be combined with it$/],
+    [['--replay', '/nonexistent.json', '--test-budget', '--max-divergences', '2'], /: --test-budget, --max-divergences cannot be combined with it$/],
     // An empty list ran nothing and exited 0 with an empty report (a read-only review).
     [['--suite', ''], /--suite '': names no suite/],
     [['--suite', ','], /--suite ',': names no suite/],
@@ -99,4 +103,16 @@ t.test('a --replay file with an op ovl-check does not know is refused, not skipp
   const r = await s.run(['run', '--target', 'fuse', '--replay', file]);
   t.equal(r.exitCode, 2);
   t.equal(String(r.stderr).trim(), `ovl-check: ${file}: scenario.ops[0]: unknown op "frobnicate"`);
+});
+
+t.test('a --replay file that names no target needs --target: the kernel against itself passed everything (a review)', async (t) => {
+  const s = sandbox(t);
+  const file = join(s.tmp, 'hand.json');
+  const scenario = { lowers: [{ entries: [{ path: 'a', kind: 'file', content: 'x', mode: 0o644 }] }], upper: { entries: [] }, ops: [] };
+  for (const target of [undefined, 'kernel']) {
+    writeFileSync(file, JSON.stringify({ suite: 'basic', seed: 1, run: 1, scenario, ...(target ? { target } : {}) }));
+    const r = await s.run(['run', '--replay', file]);
+    t.equal(r.exitCode, 2, String(target));
+    t.equal(String(r.stderr).trim(), `ovl-check: ${file}: the divergence names no target to replay it on; give --target`);
+  }
 });

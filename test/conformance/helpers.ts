@@ -37,7 +37,7 @@ export interface Summary {
   exitCode: number;
   totals: { scenarios: number; pass: number; accepted: number; diverged: number; recorded: number };
   suites: Array<{ suite: string; scenarios: number; diverged: number }>;
-  unexpected: Array<{ id: string; suite: string; json: string; repro: string; replay: string; ops: number; shrinks: number }>;
+  unexpected: Array<{ id: string; suite: string; json: string; repro: string; replay: string; ops: number; shrinks: number; shrunk: boolean }>;
 }
 
 export function sandbox(t: Teardowns): Sandbox {

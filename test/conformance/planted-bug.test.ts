@@ -29,6 +29,7 @@ t.test('lowers in reverse order: caught, shrunk to two one-entry lowers, replaya
   t.ok(div.scenario.ops.length <= 1, `minimal scenario has ${div.scenario.ops.length} ops`);
   t.ok(entries(div.original) + div.original.ops.length >= entries(div.scenario) + div.scenario.ops.length, 'shrinking never grows');
   t.ok(u.shrinks > 0);
+  t.equal(u.shrunk, true);
   t.match(readFileSync(join(dir, 'report.md'), 'utf8'), `### ${u.id}`);
 
   // The saved scenario replays: still divergent on the broken target, clean on an honest one.
@@ -36,11 +37,17 @@ t.test('lowers in reverse order: caught, shrunk to two one-entry lowers, replaya
   t.equal(again.exitCode, 1);
   const honest = await s.run(['run', '--target', KERNEL_EXEC, '--replay', join(dir, u.json)]);
   t.equal(honest.exitCode, 0, String(honest.stderr));
+  // Without --target it runs where it was found (it ran the kernel against itself and passed), at its seed.
+  const own = await s.run(['run', '--replay', join(dir, u.json)]);
+  t.equal(own.exitCode, 1, String(own.stderr));
+  t.match(JSON.parse(readFileSync(join(s.reportDir(), 'summary.json'), 'utf8')), { target: SWAPPED_LOWERS, seed: 3 });
 
   // The standalone script shows the difference with plain mount commands.
   const script = join(dir, u.repro);
-  const kernel = await execa('bash', [script], { reject: false, env: { TMPDIR: s.tmp } });
+  const where = join(s.tmp, 'where');
+  const kernel = await execa('bash', [script], { reject: false, env: { TMPDIR: s.tmp, MOUNT_CMD: `echo "$PWD" > ${where} && ${KERNEL_EXEC.slice(5)}` } });
   t.equal(kernel.exitCode, 0, kernel.stderr);
+  t.match(readFileSync(where, 'utf8'), new RegExp(`^${s.tmp}/ovl-repro-`), 'its dirs are under $TMPDIR');
   t.match(kernel.stdout, '== merged tree');
   const swapped = await execa('bash', [script], { reject: false, env: { TMPDIR: s.tmp, MOUNT_CMD: SWAPPED_LOWERS.slice(5) } });
   t.equal(swapped.exitCode, 0, swapped.stderr);

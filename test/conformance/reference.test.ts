@@ -1,6 +1,6 @@
 // --target kernel records traces; --reference compares another target against them without a
 // live kernel run (and without shrinking, which needs one).
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { KERNEL_EXEC, sandbox, SWAPPED_LOWERS } from './helpers.js';
@@ -23,6 +23,9 @@ t.test('record on the kernel, then compare targets against the recording', async
   const sum = s.summary();
   t.ok(sum.totals.diverged >= 1);
   t.equal(sum.unexpected[0]!.shrinks, 0, 'no shrinking against a recording');
+  t.equal(sum.unexpected[0]!.shrunk, false, 'and the reports say so');
+  t.match(readFileSync(join(s.reportDir(), 'report.md'), 'utf8'), /run \d+: \d+ op\(s\), as run \(not shrunk\)\./);
+  t.match(String(broken.stdout), /: \d+ op\(s\), as run \(not shrunk\); replay: /, 'the CLI line says so too');
 });
 
 t.test('--reference with the kernel target, or a suite missing from the recording, is a usage error', async (t) => {

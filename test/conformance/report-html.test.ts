@@ -39,8 +39,8 @@ const content = result('basic', 3, trace('A'), trace('B'));
 const mode = result('rename', 2, trace('A'), trace('A', 1, '0600'));
 const suites: SuiteResult[] = [
   { suite: 'basic', seed: 7, ms: 900, results: [result('basic', 1, trace('A'), trace('A')), result('basic', 2, trace('A'), trace('A', 2)), content],
-    counterexamples: [{ original: content, minimal: content, shrinks: 3, path: '2:0' }] },
-  { suite: 'rename', seed: 7, ms: 400, results: [result('rename', 1, trace('A'), trace('A', 3)), mode], counterexamples: [{ original: mode, minimal: mode, shrinks: 1, path: '1' }] },
+    counterexamples: [{ original: content, minimal: content, shrinks: 3, shrunk: true, path: '2:0' }] },
+  { suite: 'rename', seed: 7, ms: 400, results: [result('rename', 1, trace('A'), trace('A', 3)), mode], counterexamples: [{ original: mode, minimal: mode, shrinks: 1, shrunk: true, path: '1' }] },
   { suite: 'xattr', seed: 7, ms: 100, results: [result('xattr', 1, trace('A'), trace('A'))], counterexamples: [] },
 ];
 

@@ -3,7 +3,7 @@
 // of the divergence that shows the category, and the list of divergences with their replay
 // commands. Fed from the same RunModel as report.md; summary.json's numbers are embedded.
 import { colour, esc, page, tableHtml } from '../../html/page.js';
-import type { RunModel, UnexpectedDivergence } from './model.js';
+import { type RunModel, shrinkText, type UnexpectedDivergence } from './model.js';
 import { shownName } from '../../format/byte-names.js';
 
 /** The category a classified difference is counted under (as the model counts them). */
@@ -63,8 +63,8 @@ function divergences(m: RunModel): string {
   return '<ul>' + m.unexpected.map((u) => {
     const first = u.minimal.classified.find((c) => !c.accepted)?.difference;
     const what = first ? `${first.where}:${first.field}${first.path ? ` at ${shownName(first.path)}` : ''}` : '';
-    return `<li id="${esc(u.id)}"><b>${esc(u.id)}</b>: ${esc(what)} — ${u.minimal.scenario.ops.length} ops after ${u.shrinks} shrinks` +
-      `${u.partingOp !== undefined ? `, parting at op ${u.partingOp}` : ''}. <a href="${esc(u.repro)}">${esc(u.repro)}</a> · ` +
+    return `<li id="${esc(u.id)}"><b>${esc(u.id)}</b>: ${esc(what)} — ${shrinkText(u)}` +
+      `${u.partingOp !== undefined ? `, parting at op ${u.partingOp + 1}` : ''}. <a href="${esc(u.repro)}">${esc(u.repro)}</a> · ` +
       `<a href="${esc(u.json)}">${esc(u.json)}</a><br><code>${esc(u.replay)}</code></li>`;
   }).join('\n') + '</ul>';
 }

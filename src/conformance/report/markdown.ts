@@ -6,7 +6,7 @@ import type { Difference } from '../diff.js';
 import { FRESHNESS_WORDS } from '../freshness.js';
 import { describeOp } from '../ops.js';
 import { shownName } from '../../format/byte-names.js';
-import type { RunModel, UnexpectedDivergence } from './model.js';
+import { type RunModel, shrinkText, type UnexpectedDivergence } from './model.js';
 
 const cell = (v: unknown) => '`' + JSON.stringify(v ?? null).replace(/\|/g, '\\|').replace(/`/g, "'") + '`';
 
@@ -18,7 +18,7 @@ function where(d: Difference): string {
 function divergenceSection(u: UnexpectedDivergence): string[] {
   const r = u.minimal;
   const out = [`### ${u.id}`, ''];
-  out.push(`Suite \`${u.suite}\`, generated run ${u.run}, shrunk in ${u.shrinks} steps to ${r.scenario.ops.length} op(s).`, '');
+  out.push(`Suite \`${u.suite}\`, run ${u.run}: ${shrinkText(u)}.`, '');
   if (u.category) {
     const also = u.alsoIn.length ? `; the same kind also in run(s) ${u.alsoIn.join(', ')} (not shrunk)` : '';
     out.push(`Category \`${u.category}\`${also}.`, '');

@@ -38,6 +38,8 @@ export interface UnexpectedDivergence {
   /** 1-based index of the run that first diverged. */
   run: number;
   shrinks: number;
+  /** Whether shrinking was tried (a generated suite's run), so a report does not call a scenario shown as run "shrunk". */
+  shrunk: boolean;
   /** 0-based op index where the targets part, if an op differs. */
   partingOp?: number;
   minimal: ScenarioResult;
@@ -65,6 +67,16 @@ export interface RunModel {
   /** After layers changed while mounted: freshness counts per suite, and each judged scenario. */
   freshness: FreshnessCounts[];
   layerChanges: LayerChangeReport[];
+}
+
+/**
+ * How the scenario shown came to be, for every report and the CLI line: "shrunk" only where
+ * fast-check tried (a review saw "shrunk to 1 op(s)" under a fixed case that nothing had shrunk).
+ */
+export function shrinkText(u: Pick<UnexpectedDivergence, 'shrinks' | 'shrunk' | 'minimal'>): string {
+  const ops = `${u.minimal.scenario.ops.length} op(s)`;
+  if (!u.shrunk) return `${ops}, as run (not shrunk)`;
+  return u.shrinks > 0 ? `shrunk in ${u.shrinks} step(s) to ${ops}` : `${ops}; no smaller scenario shows it`;
 }
 
 function count(results: ScenarioResult[], s: Status): number {
@@ -118,6 +130,7 @@ export function buildModel(info: RunInfo, suites: SuiteResult[], replayBase: str
         alsoIn: ce.alsoIn ?? [],
         run: ce.original.index,
         shrinks: ce.shrinks,
+        shrunk: ce.shrunk,
         ...(parting !== undefined ? { partingOp: parting } : {}),
         minimal: ce.minimal,
         json,

@@ -10,7 +10,7 @@ import type { ScenarioResult, SuiteResult } from '../session.js';
 import type { Trace } from '../trace.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
-import { buildModel } from './model.js';
+import { buildModel, shrinkText } from './model.js';
 import { renderRepro } from './repro.js';
 import { renderSummary } from './summary.js';
 import { claimReportDir, reportDirName } from './write.js';
@@ -45,7 +45,7 @@ const pass = result(1, trace('A'), trace('A'));
 const accepted = result(2, trace('A'), trace('A', 2));
 const diverged = result(3, trace('A'), trace('B'));
 const suites: SuiteResult[] = [
-  { suite: 'basic', seed: 42, results: [pass, accepted, diverged], ms: 1500, counterexamples: [{ original: diverged, minimal: diverged, shrinks: 7, path: '2:0:0' }] },
+  { suite: 'basic', seed: 42, results: [pass, accepted, diverged], ms: 1500, counterexamples: [{ original: diverged, minimal: diverged, shrinks: 7, shrunk: true, path: '2:0:0' }] },
   { suite: 'rename', seed: 42, results: [result(1, trace('A'), trace('A'), 'rename')], counterexamples: [], ms: 300 },
 ];
 const info = { target, reference: 'kernel', seed: 42, startedAt: '2026-11-26T21:00:00.000Z', ms: 1800, command: `ovl-check run --target '${target}' --seed 42` };
@@ -89,6 +89,11 @@ t.test('a run of some suites (or a replay) judges no rule stale', async (t) => {
   t.notMatch(renderMarkdown(some), /Stale rules/);
 });
 
+t.test('"shrunk" only where fast-check tried (a review: "shrunk to N op(s)" under fixed cases)', async (t) => {
+  t.equal(shrinkText({ minimal: diverged, shrinks: 7, shrunk: true }), `shrunk in 7 step(s) to ${diverged.scenario.ops.length} op(s)`);
+  t.equal(shrinkText({ minimal: diverged, shrinks: 0, shrunk: true }), `${diverged.scenario.ops.length} op(s); no smaller scenario shows it`);
+  t.equal(shrinkText({ minimal: diverged, shrinks: 0, shrunk: false }), `${diverged.scenario.ops.length} op(s), as run (not shrunk)`);
+});
 t.test('report.md', async (t) => t.matchSnapshot(renderMarkdown(model)));
 t.test('terminal table', async (t) => t.matchSnapshot(renderTable(model)));
 t.test('junit.xml', async (t) => {

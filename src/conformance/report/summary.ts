@@ -19,6 +19,7 @@ export function renderSummary(m: RunModel, exitCode: number): string {
       alsoIn: u.alsoIn,
       run: u.run,
       shrinks: u.shrinks,
+      shrunk: u.shrunk,
       partingOp: u.partingOp ?? null,
       ops: u.minimal.scenario.ops.length,
       differences: u.minimal.classified.filter((c) => !c.accepted).length,

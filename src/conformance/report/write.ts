@@ -41,6 +41,7 @@ export interface DivergenceFile {
   target: string;
   run: number;
   shrinks: number;
+  shrunk: boolean;
   fcPath: string | null;
   scenario: unknown;
   differences: unknown;
@@ -63,6 +64,7 @@ export function writeReport(dir: string, m: RunModel, suites: SuiteResult[], exi
       target: m.info.target,
       run: u.run,
       shrinks: u.shrinks,
+      shrunk: u.shrunk,
       fcPath: u.fcPath ?? null,
       scenario: u.minimal.scenario,
       differences: u.minimal.classified,

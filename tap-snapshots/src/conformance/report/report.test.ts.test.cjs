@@ -90,7 +90,7 @@ Accepted ones name their rule in suites/divergences.json; unexpected ones are \`
 
 ### basic-run3
 
-Suite \`basic\`, generated run 3, shrunk in 7 steps to 1 op(s).
+Suite \`basic\`, run 3: shrunk in 7 step(s) to 1 op(s).
 
 Minimal scenario:
 
@@ -126,7 +126,7 @@ exports[`src/conformance/report/report.test.ts > TAP > repro script > must match
 set -u
 export LC_ALL=C
 MOUNT_CMD=\${MOUNT_CMD:-'mount -t overlay overlay -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir}{options} {merged}'}
-R=$(mktemp -d /tmp/ovl-repro-XXXXXX) || exit 1
+R=$(mktemp -d "\${TMPDIR:-/tmp}/ovl-repro-XXXXXX") || exit 1
 mount -t tmpfs tmpfs "$R" || exit 1
 cleanup() { cd /; umount "$R/merged" 2>/dev/null; umount "$R" 2>/dev/null; rmdir "$R"; }
 trap cleanup EXIT
@@ -376,6 +376,7 @@ Object {
       "repro": "repro-basic-run3.sh",
       "run": 3,
       "shrinks": 7,
+      "shrunk": true,
       "suite": "basic",
     },
   ],
