@@ -30,6 +30,8 @@ const NOTIFY_ENV = 'OVL_FUSE_NOTIFY_FD';
 const DEV_FD_ENV = 'OVL_FUSE_DEV_FD';
 /** With DEV_FD_ENV: the layer dirs the parent's mount covers, by the daemon's fd held on each (JSON). */
 const COVERED_ENV = 'OVL_FUSE_COVERED';
+/** With DEV_FD_ENV: the fd on which the daemon says "held" once a signal can no longer kill it. */
+const HELD_FD_ENV = 'OVL_FUSE_HELD_FD';
 /**
  * With DEV_FD_ENV: the configuration the parent validated. The daemon must not validate again:
  * that stats the mount point, which is already our own mount, not yet served: it would wait for ever.
@@ -171,9 +173,12 @@ async function detach(argv: string[]): Promise<number> {
 
 /**
  * Detach on the dev transport: mount here (the mount is live when mount(2) returns), hand the
- * /dev/fuse fd to the daemon and return at once, as libfuse's daemonizing filesystems do: the
- * daemon's start-up then overlaps with the caller's first access, which waits for INIT. A daemon
- * that fails to start unmounts (lazily) what it was given.
+ * /dev/fuse fd to the daemon and return once it holds SIGINT and SIGTERM, as libfuse's daemonizing
+ * filesystems return before serving: the rest of the daemon's start-up overlaps with the caller's
+ * first access, which waits for INIT. Not sooner: a signal to a daemon still loading killed it and
+ * left a dead mount (a review signalled it the moment mount(8) returned, ENOTCONN every time). A
+ * daemon that fails to start unmounts (lazily) what it was given; one that dies before it holds
+ * signals cannot, so this process does.
  */
 async function detachMounted(argv: string[], cfgArgs: ReturnType<typeof validateMount>): Promise<number> {
   // The configuration mounted: read-only if work/ could not be made (premountDev warned).
@@ -181,19 +186,31 @@ async function detachMounted(argv: string[], cfgArgs: ReturnType<typeof validate
   const spawn = await spawner();
   // The fds held on covered layer dirs go along as the daemon's fds 4, 5, …
   const dirs = Object.keys(covered);
+  const heldFd = 4 + dirs.length;
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '-f', ...argv], {
     detached: true,
-    stdio: ['ignore', 'ignore', 'ignore', fd, ...dirs.map((d) => covered[d]!)],
+    stdio: ['ignore', 'ignore', 'ignore', fd, ...dirs.map((d) => covered[d]!), 'pipe'],
     env: {
       ...process.env,
       ...argsEnv(['-f', ...argv]),
       [DEV_FD_ENV]: '3',
       [CONFIG_ENV]: JSON.stringify({ ...cfgArgs, cfg }),
       [COVERED_ENV]: JSON.stringify(Object.fromEntries(dirs.map((d, i) => [d, 4 + i]))),
+      [HELD_FD_ENV]: String(heldFd),
     },
   });
+  const pipe = child.stdio[heldFd] as NodeJS.ReadableStream & { destroy(): void };
+  const held = await new Promise<boolean>((resolve) => {
+    pipe.setEncoding('utf8');
+    pipe.once('data', (d: string) => resolve(d.startsWith('held')));
+    pipe.once('end', () => resolve(false));
+    pipe.once('error', () => resolve(false));
+  });
+  pipe.destroy();
   child.unref();
-  return 0;
+  if (held) return 0;
+  (await import('../sys/mount.js')).umount(cfgArgs.merged, { lazy: true });
+  throw new OvlError('EIO', 'daemon exited before it could serve the mount (unmounted)', { path: cfgArgs.merged });
 }
 
 let notified = false;
@@ -285,6 +302,20 @@ function stopOnSignal(merged: string, alreadyMounted: boolean) {
  */
 let earlySignal: NodeJS.Signals | undefined;
 const holdEarly = (signal: NodeJS.Signals) => void (earlySignal ??= signal);
+
+/** Release the parent waiting in detachMounted: a signal from now on is held, not fatal. */
+function sayHeld(): void {
+  const given = process.env[HELD_FD_ENV];
+  if (given === undefined) return;
+  // Not for whatever this daemon starts: a fd number means nothing there.
+  delete process.env[HELD_FD_ENV];
+  try {
+    writeSync(Number(given), 'held\n');
+    closeSync(Number(given));
+  } catch {
+    // The parent is gone (killed while waiting): the mount is ours to serve all the same.
+  }
+}
 
 async function runForeground(
   cfgArgs: ReturnType<typeof validateMount>,
@@ -394,6 +425,7 @@ export async function main(argv: string[]): Promise<number> {
   if (process.env[DEV_FD_ENV] !== undefined && process.env[CONFIG_ENV] !== undefined) {
     process.on('SIGINT', holdEarly);
     process.on('SIGTERM', holdEarly);
+    sayHeld();
   }
   mark('main-running');
   if (argv[0] === 'umount') return umountCommand(argv.slice(1));

@@ -2,9 +2,10 @@
 // mount appears, while the daemon comes up), the daemon ends and nothing stays mounted. A review
 // saw ~2 in 130 signals leave a dead mount ("Transport endpoint is not connected"); signalling the
 // moment the mount shows in mountinfo hit that window about every other time.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { servingPids } from '../../src/fuse/daemons.js';
 import { isMounted, umountSurely } from '../../src/sys/index.js';
 import { fuseOptions, ovlFuseBin } from '../helpers/fuse.js';
 import { layerDirs } from '../helpers/layers.js';
@@ -54,3 +55,40 @@ for (const transport of ['dev', 'fuse-native']) {
     t.notOk(exits.has('SIGKILL'), 'each daemon ended on its own');
   });
 }
+
+/** The FUSE connection of the mount at `merged` (the minor of its st_dev, as mountinfo shows it). */
+function connectionOf(merged: string): number {
+  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === merged);
+  return Number(line!.split(' ')[2]!.split(':')[1]);
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+// mount(8) (through mount.fuse3) and the SOURCE form run node, which mounts and hands the mount to
+// a daemon it starts, then returns. A review: a SIGTERM to that daemon within ~80 ms of the return
+// killed it before its handlers were set, every time, leaving a dead mount (ENOTCONN) behind.
+t.test('mounted by node (mount(8), SOURCE form): a signal to the daemon the moment the command returns leaves nothing mounted', async (t) => {
+  const d = layerDirs(t, 2);
+  const options = fuseOptions(d);
+  const left: string[] = [];
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGTERM', 'SIGINT', 'SIGTERM'] as const) {
+    execFileSync(process.execPath, [ovlFuseBin, '-o', options, 'layers', d.merged], { stdio: 'ignore' });
+    const pids = servingPids(connectionOf(d.merged));
+    t.equal(pids.length, 1, 'one daemon serves it');
+    process.kill(pids[0]!, signal);
+    const t0 = Date.now();
+    while (alive(pids[0]!) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 10));
+    if (isMounted(d.merged)) {
+      left.push(signal);
+      await umountSurely(d.merged);
+    }
+  }
+  t.same(left, [], 'nothing left mounted');
+});
