@@ -11,7 +11,7 @@ import { copyUpTruncated, objectKey } from './copy-up.js';
 import { lookupPath } from './lookup.js';
 import { fail } from './errno.js';
 import { changesNothing, dropSetIds, exactSize, handleAttr, refuseForeignChown, setAttrHandle, setAttrPath } from './ll-attr.js';
-import type { LlCore } from './ll-core.js';
+import { type LlCore, nameGone } from './ll-core.js';
 import type { NodeRec } from './node-table.js';
 import { protOfUpperFd, refuseSetattr } from './protect.js';
 import { createFileHandle, current, openFileHandle, releaseHandle, reopenHandle, syncHandle, wantsWrite } from './ops-file.js';
@@ -66,7 +66,7 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
   // through the fd and answer from its fstat, with no walk of the merged path before and after.
   const open = path === null ? undefined : openUpper(core, rec, set.fh, set.size !== undefined);
   if (path === null || open !== undefined) {
-    const fh = open ?? ownHandle(core, rec, set.fh) ?? core.handleOf(rec) ?? fail('ENOENT', `node ${nodeid} (unlinked)`);
+    const fh = open ?? ownHandle(core, rec, set.fh) ?? core.handleOf(rec) ?? nameGone(nodeid);
     const h = current(core.ovl, fh);
     if (h.upper) refuseSetattr(protOfUpperFd(core.ovl, h.fd), set, path ?? `node ${nodeid}`);
     setAttrHandle(core.ovl, h, set, core.ovl.caller());
@@ -147,7 +147,7 @@ export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgi
   const path = core.nodePath(rec);
   if (path === null) {
     // Its name is gone: opened again through /proc/self/fd of an open it still has.
-    const own = core.handleOf(rec) ?? fail('ENOENT', `node ${nodeid} (unlinked)`);
+    const own = core.handleOf(rec) ?? nameGone(nodeid);
     return opened(core, rec, reopenHandle(core.ovl, own, flags));
   }
   const { fh, st } = openOrReopen(core, rec, path, flags);

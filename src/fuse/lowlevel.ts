@@ -5,7 +5,7 @@
 import { isMainThread } from 'node:worker_threads';
 import type { OverlayConfig } from '../format/index.js';
 import { overlayStatfs, readLink } from './attrs.js';
-import { LlCore, forgetCached } from './ll-core.js';
+import { LlCore, forgetCached, nameGone } from './ll-core.js';
 import { copyFileRange, fallocateFile, linkFile, seekFile, tmpfileEntry } from './ll-space.js';
 import { DirHandles } from './dir-handles.js';
 import { openDir, readDir } from './ll-dirs.js';
@@ -374,7 +374,7 @@ export class OverlayFs implements LowLevelFs {
     if (path !== null) setMergedFileattr(this.ovl, path, kind, value);
     else {
       const h = type === 'file' ? this.ovl.handles.get(fh) : undefined;
-      if (h === undefined) fail('ENOENT', `node ${nodeid} (unlinked)`);
+      if (h === undefined) nameGone(nodeid);
       if (!h.upper) failGoneLower(this.ovl, h);
       setFileattrOnUpper(this.ovl, current(this.ovl, fh).fd, kind, value, `node ${nodeid}`);
     }
