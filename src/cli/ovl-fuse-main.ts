@@ -12,7 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { OvlError, UsageError, oneLine } from '../errors.js';
-import { parseMountOptions, resolveMountOptions } from '../format/index.js';
+import { parseMountOptions, parseRemountOptions, resolveMountOptions } from '../format/index.js';
 import { hasEscapedBytes } from '../format/byte-names.js';
 import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse, premountDev } from '../fuse/mount.js';
 import type { CacheMode } from '../fuse/overlay.js';
@@ -48,7 +48,8 @@ mounts it too: mount -t fuse.ovl-fuse SOURCE MERGED -o OPTIONS, or an fstab line
 Options:
   -o, --options <opts>  mount options, as for mount -t overlay (repeatable); besides the kernel's:
                         cache=auto|never|always, transport=dev|fuse-native, watch=on|off,
-                        passthrough=on|off
+                        passthrough=on|off, aufs_whiteouts; remount (with ro|rw and the
+                        per-mount flags) changes a mounted MERGED, as mount -o remount does
   -f, --foreground      stay in the foreground
   -V, --version         output the version number
   -h, --help            display help
@@ -387,13 +388,13 @@ function mountPointPath(target: string): string {
 /** How long `ovl-fuse umount` waits for the daemon to exit after the unmount (it takes ~20 ms). */
 const DAEMON_EXIT_MS = 3000;
 
-async function umountCommand(argv: string[]): Promise<number> {
-  const cli = parseCli(argv, 1);
-  if (cli.done) return 0;
-  const target = cli.args[0]!;
-  const { listMounts, topMountAt, umount } = await import('../sys/mount.js');
-  // A wrong path is a usage error naming it (exit 2), not "umount failed: EINVAL" (exit 1). The
-  // target itself is never stat'ed: a mount whose daemon died answers ENOTCONN, and must still go.
+/**
+ * The ovl-fuse mount at `target`: the top one, which umount(2) and a remount act on. A wrong path
+ * is a usage error naming it (exit 2), not "umount failed: EINVAL" (exit 1). The target itself is
+ * never stat'ed: a mount whose daemon died answers ENOTCONN, and must still go.
+ */
+async function ourMountAt(target: string) {
+  const { topMountAt } = await import('../sys/mount.js');
   let real;
   try {
     real = mountPointPath(target);
@@ -407,6 +408,15 @@ async function umountCommand(argv: string[]): Promise<number> {
   const top = topMountAt(real);
   if (top === undefined) throw new UsageError(`${target}: ${existsSync(real) ? 'not a mount point' : 'no such directory'}`);
   if (top.fstype !== MOUNT_FSTYPE) throw new UsageError(`${target}: not an ovl-fuse mount (${top.fstype} is mounted there)`);
+  return { real, top };
+}
+
+async function umountCommand(argv: string[]): Promise<number> {
+  const cli = parseCli(argv, 1);
+  if (cli.done) return 0;
+  const target = cli.args[0]!;
+  const { listMounts, umount } = await import('../sys/mount.js');
+  const { real, top } = await ourMountAt(target);
   // Return once the daemon has let go of the layers, as the kernel's overlay has when umount(2)
   // returns: a script's next step may unmount a layer's filesystem.
   // Not while the filesystem stays mounted elsewhere (a bind mount of it): its daemon serves on.
@@ -452,12 +462,31 @@ function refuseNativeBytes(merged: string, source: string | undefined): void {
   }
 }
 
+/**
+ * `-o remount,…`: what mount(8) runs the helper with for `mount -o remount,rw MERGED` (a review: it
+ * answered "unknown mount option remount", and only `mount -i` could make a mount mounted `ro` with
+ * an upper writable). Changes the mount's read-only flag and per-mount flags with MS_REMOUNT, as
+ * mount(8) does for the kernel's overlay; flags not named stay as mounted, the layers stay.
+ */
+async function remountCommand(options: string, target: string): Promise<number> {
+  const given = parseRemountOptions(options);
+  const { real, top } = await ourMountAt(target);
+  const now = new Set(top.mountOptions.split(','));
+  const vfs = { nosuid: now.has('nosuid'), nodev: now.has('nodev'), noexec: now.has('noexec'), nosymfollow: now.has('nosymfollow'), ...given.vfs };
+  (await import('../sys/devfuse.js')).remountFuse(real, { readonly: given.ro ?? now.has('ro'), vfs });
+  // bin/ovl-fuse's sh part waits for a verdict (one MERGED argument: it took this for a mount).
+  await notify('ok');
+  return 0;
+}
+
 async function mountCommand(argv: string[]): Promise<number> {
   const opts = parseCli(argv, 2);
   if (opts.done) return 0;
   const [source, merged] = opts.args.length === 2 ? [opts.args[0], opts.args[1]!] : [undefined, opts.args[0]!];
   if (source === '') throw new UsageError('empty source');
-  const parsed = parseMountOptions(opts.options.join(','), { allow: ['cache', 'transport', 'watch', 'passthrough', 'aufs_whiteouts'] });
+  const joined = opts.options.join(',');
+  if (joined.split(',').includes('remount')) return remountCommand(joined, merged);
+  const parsed = parseMountOptions(joined, { allow: ['cache', 'transport', 'watch', 'passthrough', 'aufs_whiteouts'] });
   const cache = cacheMode(parsed.extra);
   const transport = transportOf(parsed.extra);
   if (transport === 'fuse-native') refuseNativeBytes(merged, source);

@@ -79,6 +79,7 @@ const VFS_OPTIONS: Record<string, VfsFlags | null> = {
 
 /** mount(8)'s options that change atime or sync behaviour: refused with the reason. */
 const LAYER_OWNED = new Set(['noatime', 'nodiratime', 'strictatime', 'norelatime', 'lazytime', 'sync', 'dirsync']);
+const layerOwned = (key: string) => new UsageError(`unsupported mount option ${key}: a FUSE overlay's file times and writes follow the layers' own mounts`);
 
 type Setter = (o: MountOptions, value: string | undefined, key: string) => void;
 
@@ -208,10 +209,34 @@ export function parseMountOptions(str: string, { allow = [] }: ParseOptions = {}
     else if (key in VFS_OPTIONS) {
       flag(value, key);
       if (VFS_OPTIONS[key]) o.vfs = { ...o.vfs, ...VFS_OPTIONS[key] };
-    } else if (LAYER_OWNED.has(key)) {
-      throw new UsageError(`unsupported mount option ${key}: a FUSE overlay's file times and writes follow the layers' own mounts`);
-    }
+    } else if (LAYER_OWNED.has(key)) throw layerOwned(key);
     else throw new UsageError(`unknown mount option ${key}`);
+  }
+  return o;
+}
+
+/** What a remount may change: read-only or not, and mount(8)'s per-mount flags. */
+export interface RemountOptions {
+  ro?: boolean;
+  vfs: VfsFlags;
+}
+
+/**
+ * A remount's option string (`remount` among them), as mount(8) runs the helper for `mount -o
+ * remount,rw MERGED`: mountinfo's options plus those asked for (`rw,relatime,remount,user_id=0,
+ * group_id=0,default_permissions,allow_other,dev,suid`). Only `ro`/`rw` and the per-mount flags
+ * count; every other option is ignored, the layers' too, as the kernel's overlay ignores them on
+ * a mount(2) remount (fs/overlayfs/params.c: "overlayfs has always ignored all mount options"). The
+ * atime and sync flags are refused as at mount time.
+ */
+export function parseRemountOptions(str: string): RemountOptions {
+  const o: RemountOptions = { vfs: {} };
+  for (const token of splitUnescaped(str, ',')) {
+    const eq = token.indexOf('=');
+    const key = eq < 0 ? token : token.slice(0, eq);
+    if (eq < 0 && (key === 'ro' || key === 'rw')) o.ro = key === 'ro';
+    else if (eq < 0 && VFS_OPTIONS[key]) o.vfs = { ...o.vfs, ...VFS_OPTIONS[key] };
+    else if (LAYER_OWNED.has(key)) throw layerOwned(key);
   }
   return o;
 }

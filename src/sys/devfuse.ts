@@ -39,6 +39,7 @@ const MS_NOSUID = 2;
 const MS_NODEV = 4;
 const MS_NOEXEC = 8;
 const MS_NOSYMFOLLOW = 256;
+const MS_REMOUNT = 32;
 
 /** Open the FUSE device (O_RDWR, close-on-exec); the fd is what mount(2)'s `fd=` names. */
 export function openDevFuse(): number {
@@ -58,10 +59,21 @@ export function openDevFuse(): number {
  */
 export function mountDevFuse(fd: number, target: string, o: DevFuseMountOptions): void {
   const data = `fd=${fd},rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions`;
+  check(c.mount(cPath(o.source), cPath(target), `fuse.${o.subtype}`, mountFlags(o), data) as number, `mount fuse.${o.subtype}`, target);
+}
+
+/**
+ * Remount the FUSE mount at `target` (MS_REMOUNT, as mount(8) does): read-only or not, and its
+ * per-mount flags, which MS_REMOUNT replaces (give the ones to keep); its atime flags stay. The
+ * kernel's FUSE client takes no option data on a remount (the old mount API's is ignored).
+ */
+export function remountFuse(target: string, o: Pick<DevFuseMountOptions, 'readonly' | 'vfs'>): void {
+  check(c.mount(null, cPath(target), null, MS_REMOUNT | mountFlags(o), null) as number, 'remount', target);
+}
+
+function mountFlags(o: Pick<DevFuseMountOptions, 'readonly' | 'vfs'>): number {
   const v = o.vfs ?? {};
-  const flags =
-    (o.readonly ? MS_RDONLY : 0) | (v.nosuid ? MS_NOSUID : 0) | (v.nodev ? MS_NODEV : 0) | (v.noexec ? MS_NOEXEC : 0) | (v.nosymfollow ? MS_NOSYMFOLLOW : 0);
-  check(c.mount(cPath(o.source), cPath(target), `fuse.${o.subtype}`, flags, data) as number, `mount fuse.${o.subtype}`, target);
+  return (o.readonly ? MS_RDONLY : 0) | (v.nosuid ? MS_NOSUID : 0) | (v.nodev ? MS_NODEV : 0) | (v.noexec ? MS_NOEXEC : 0) | (v.nosymfollow ? MS_NOSYMFOLLOW : 0);
 }
 
 /**

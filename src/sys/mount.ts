@@ -94,6 +94,8 @@ export interface MountEntry {
   fstype: string;
   source: string;
   superOptions: string;
+  /** The mount's own flags as mountinfo lists them (`rw,nosuid,relatime`). */
+  mountOptions: string;
   /** The dir of its filesystem mounted here ('/' but for a bind mount of a subdir). */
   root: string;
   /** mountinfo's mount id and its parent's: a mount stacked on another at one path has it as parent. */
@@ -111,7 +113,7 @@ export function listMounts(): MountEntry[] {
       const fields = pre!.split(' ');
       const [fstype = '', source = '', superOptions = ''] = post.split(' ');
       return {
-        target: unmangle(fields[4] ?? ''), dev: fields[2] ?? '', fstype, source: unmangle(source), superOptions: decodeName(Buffer.from(superOptions, 'latin1')), root: unmangle(fields[3] ?? '/'),
+        target: unmangle(fields[4] ?? ''), dev: fields[2] ?? '', fstype, source: unmangle(source), superOptions: decodeName(Buffer.from(superOptions, 'latin1')), mountOptions: fields[5] ?? '', root: unmangle(fields[3] ?? '/'),
         id: Number(fields[0]), parentId: Number(fields[1]),
       };
     });

@@ -229,6 +229,37 @@ t.test("mount.fuse3, the helper mount(8) runs for an fstab line of type fuse.ovl
   t.equal((await execa('umount', [d.merged], { reject: false })).exitCode, 0, 'umount(8) takes it down');
 });
 
+t.test('mount -o remount,rw (mount.fuse3 as mount(8) runs it) makes a mount made ro with an upper writable, and back', async (t) => {
+  // A review: "unknown mount option remount" (exit 2), and only `mount -i -o remount,rw` worked.
+  const d = layerDirs(t, 1);
+  writeFileSync(join(d.lowers[0]!, 'f'), 'lower');
+  t.teardown(() => waitGone(d.merged));
+  const env = { CI: '', PATH: `${join(ovlFuseBin, '..')}:${process.env.PATH}` };
+  const helper = (options: string) => execa('mount.fuse3', ['layers', d.merged, '-t', 'fuse.ovl-fuse', '-o', options], { reject: false, env });
+  const flags = () => listMounts().find((e) => e.target === d.merged)?.mountOptions.split(',') ?? [];
+  t.equal((await helper(`ro,${fuseOptions(d)}`)).exitCode, 0);
+  t.throws(() => writeFileSync(join(d.merged, 'f'), 'x'), { code: 'EROFS' });
+  // What mount(8) hands the helper for `mount -o remount,rw MERGED`: mountinfo's options, then ours.
+  const rw = await helper('rw,relatime,remount,user_id=0,group_id=0,default_permissions,allow_other,dev,suid');
+  t.same([rw.exitCode, rw.stderr], [0, '']);
+  t.notOk(flags().includes('ro'), 'mounted rw now');
+  writeFileSync(join(d.merged, 'f'), 'changed');
+  t.equal(readFileSync(join(d.upper, 'f'), 'utf8'), 'changed', 'the write copied f up');
+  // And the command line's own form (bin/ovl-fuse's sh part waits for its verdict): flags not named stay.
+  const ro = await run(['-o', 'remount,ro,nosuid', d.merged]);
+  t.same([ro.exitCode, ro.stderr], [0, '']);
+  t.match(flags(), ['ro', 'nosuid']);
+  t.throws(() => writeFileSync(join(d.merged, 'g'), 'x'), { code: 'EROFS' });
+  const again = await run(['-o', 'remount,rw', d.merged]);
+  t.equal(again.exitCode, 0, again.stderr);
+  t.ok(!flags().includes('ro') && flags().includes('nosuid'), `rw, still nosuid: ${flags().join(',')}`);
+  t.equal((await execa('umount', [d.merged], { reject: false })).exitCode, 0);
+  // Not ours: a usage error naming the path.
+  const notOurs = await run(['-o', 'remount,rw', d.root]);
+  t.same([notOurs.exitCode, notOurs.stderr.trim().split('\n').length], [2, 1]);
+  t.match(notOurs.stderr, `${d.root}: `);
+});
+
 t.test('validation errors: one line, exit 2, nothing created', async (t) => {
   const d = layerDirs(t, 2);
   const other = join(d.root, 'other');
