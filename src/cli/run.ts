@@ -28,6 +28,12 @@ function commanderCode(err: unknown): string | undefined {
 export function exitCodeFor(err: unknown, name: string): number {
   const code = commanderCode(err);
   if (code !== undefined) {
+    // commander.help with a non-zero exit code is commander's answer to no command at all, whose help
+    // text configureOutput swallows (a review: `ovl-dedup` alone printed nothing and exited 0).
+    if (code === 'commander.help' && (err as { exitCode?: number }).exitCode !== 0) {
+      process.stderr.write(`${name}: no command given (${name} --help lists them)\n`);
+      return EXIT_USAGE;
+    }
     if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return EXIT_OK;
     // Commander's own text may add a line ("(Did you mean --json?)"): a space joins it.
     process.stderr.write(`${name}: ${oneLine((err as Error).message.replace(/^error: /, '').replace(/\n+(?=\()/g, ' '))}\n`);

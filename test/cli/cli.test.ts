@@ -17,6 +17,13 @@ for (const name of ['ovl-fuse', 'ovl-dedup', 'ovl-check']) {
     t.match(version.stdout, /^\d+\.\d+\.\d+$/);
   });
 
+  t.test(`${name} with nothing to do exits 2 with one line (a review: ovl-dedup and ovl-check printed nothing, exit 0)`, async (t) => {
+    const r = await run(name, []);
+    t.equal(r.exitCode, 2);
+    t.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    t.match(r.stderr, new RegExp(`^${name}: `));
+  });
+
   t.test(`${name} with a bad option exits 2 with one line`, async (t) => {
     const r = await run(name, ['--no-such-option', 'x']);
     t.equal(r.exitCode, 2);
