@@ -57,7 +57,12 @@ t.test('derivation follows the names a differing op used, in op order, never bac
   const tree = (path: string): Difference => ({ where: 'upper', path, field: 'exists', reference: true, target: false });
   const diffs = [op(0), op(1), op(2), op(3), tree('c'), tree('z')];
   t.same(deriveFrom([0], diffs, ops), [undefined, 0, 0, undefined, 0, undefined], '"c" is tainted through op 2, "z" never');
-  t.same(deriveFrom([2], diffs, ops), [undefined, undefined, undefined, undefined, 2, undefined], 'earlier ops are not derived');
+  t.same(deriveFrom([2, 3], diffs, ops), [undefined, undefined, undefined, undefined, undefined, undefined], 'earlier ops are not derived, nor the disk from a read');
+  // A read changes nothing but the atime of what it read (a review: a root listing derived every
+  // later difference, a planted chmod of the root and a stray upper file included).
+  const atime: Difference = { where: 'remounted', path: 'c', field: 'stat.atime', reference: 1, target: 2 };
+  const readField: Difference = { ...op(2), field: 'content' }; // op(2)'s result differs: its value too
+  t.same(deriveFrom([0], [op(2), readField, atime, tree('c')], ops), [undefined, 0, 0, undefined], 'its own op, the atime of its name');
 });
 
 t.test('derivation reaches every dir above a name an op used (its copy-up changes them), not their other children', async (t) => {

@@ -158,6 +158,20 @@ export function deriveFrom(roots: number[], diffs: readonly Difference[], ops: r
   for (const r of roots) {
     const root = diffs[r]!;
     const tainted = new Set(differencePaths(root, ops));
+    // An op that only looks (a listing, a stat, a read) changed nothing a later difference could
+    // follow from but the atime of what it read. A review: a root listing that differed after a
+    // layer change derived every later difference in the trees (the root is above everything),
+    // a planted chmod of the root and a stray upper file included.
+    if (root.where === 'op' && OBSERVING.has(ops[root.opIndex ?? -1]?.op ?? '')) {
+      diffs.forEach((d, i) => {
+        if (i === r || out[i] !== undefined || roots.includes(i)) return;
+        // Its other fields only where it failed on one side (a stat's mtime accepted is not its mode).
+        const sameOp = d.where === 'op' && d.opIndex === root.opIndex && root.field === 'result';
+        const atime = d.where !== 'op' && d.field === 'stat.atime' && d.path !== undefined && tainted.has(d.path);
+        if (sameOp || atime) out[i] = r;
+      });
+      continue;
+    }
     const order = diffs.map((_, i) => i).sort((x, y) => rank(diffs[x]!) - rank(diffs[y]!));
     for (const i of order) {
       const d = diffs[i]!;
@@ -174,5 +188,8 @@ export function deriveFrom(roots: number[], diffs: readonly Difference[], ops: r
   }
   return out;
 }
+
+/** Ops that change nothing on disk but atimes (and open or close nothing another op uses). */
+const OBSERVING = new Set(['readdir', 'stat', 'lstat', 'statx', 'read', 'fdRead', 'fdStat', 'getxattr', 'listxattr', 'getacl', 'lsattr', 'readlink', 'statfs', 'dirents', 'relist', 'mapRead']);
 
 const rank = (d: Difference) => (d.where === 'op' ? (d.opIndex ?? 0) : Number.MAX_SAFE_INTEGER);

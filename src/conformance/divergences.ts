@@ -76,6 +76,12 @@ export interface AcceptRule {
    * objects directly). An object only in the upper is compared as any other.
    */
   inLower?: boolean;
+  /**
+   * With `afterOp`: only where the name the matching op moved or changed first (a rename's source)
+   * has an upper copy in the reference's upper at the end: for a cause that needs a copy-up before
+   * that op (a lower renamed after its copy-up).
+   */
+  copiedUp?: boolean;
   reason: string;
   spec: string;
 }
@@ -91,6 +97,8 @@ export interface ScenarioFacts {
    * did, so an op the kernel refused (a chattr +i by a user who may not) did nothing to follow.
    */
   referenceOk?: (i: number) => boolean;
+  /** Names in the reference's upper at the end (`copiedUp`). */
+  upperPaths?: ReadonlySet<string>;
 }
 
 /** A glob, or a list of globs any of which may match. */
@@ -142,28 +150,51 @@ function afterLayerChange(d: Difference, ops: readonly Op[], facts: ScenarioFact
   const first = firstLayerChange(ops);
   if (first === undefined || !comesAfter(d, first) || !(d.where === 'op' || d.where === 'merged')) return false;
   if (EIO.test(JSON.stringify(d.target))) return false;
-  const changed = changedNames(ops, d, facts.lowerLinks ?? []);
-  if (changed.includes('.')) return true;
-  return differencePaths(d, ops).some((p) => changed.some((q) => related(p, q)));
+  const changed = changedNames(ops, d, facts);
+  if (changed.has('.')) return true;
+  return differencePaths(d, ops).some((p) =>
+    [...changed].some(([q, namesChanged]) => p === q || p.startsWith(q + '/') || (namesChanged && isDirAbove(p, q) && DIR_NAME_FIELDS.test(d.field))),
+  );
 }
 
-/** The names the layer changes (`mutate` ops) before `d` used, with their hard links in the lowers. */
-function changedNames(ops: readonly Op[], d: Difference, links: ReadonlyArray<readonly [string, string]>): string[] {
-  const names = new Set<string>();
+/** Is `p` the dir holding `q`, or one further up? */
+const isDirAbove = (p: string, q: string) => p === '.' || q.startsWith(p + '/');
+
+/**
+ * What a name added, removed or moved below a dir changes of that dir: its listing, its link count
+ * and times, its size. A review planted a chmod of the merged root and a stray upper file, both
+ * accepted after a write to a file in the root: the root counted as related to every top-level
+ * name, for every field and every kind of change.
+ */
+const DIR_NAME_FIELDS = /^(names|order|stat\.(nlink|mtime|ctime|atime|size|blocks))$/;
+
+/** The mutate actions that add, remove or move a name (a write or chmod in place changes none). */
+const NAME_ACTIONS = new Set(['replace', 'delete', 'add', 'mkdir', 'rename', 'whiteout', 'opaque']);
+
+/**
+ * The names the layer changes (`mutate` ops) before `d` used, with their hard links in the lowers,
+ * each with whether that change added, removed or moved a name. Only changes the reference side
+ * carried out: a mutate that failed (ENOENT) changed no layer (a review: accepted all the same).
+ */
+function changedNames(ops: readonly Op[], d: Difference, facts: ScenarioFacts): Map<string, boolean> {
+  const names = new Map<string, boolean>();
   ops.forEach((o, i) => {
-    if (o.op === 'mutate' && comesAfter(d, i)) for (const p of opPaths(ops, i)) names.add(p);
+    if (o.op !== 'mutate' || !comesAfter(d, i) || facts.referenceOk?.(i) === false) return;
+    for (const p of opPaths(ops, i)) names.set(p, (names.get(p) ?? false) || NAME_ACTIONS.has(o.action));
   });
+  const links = facts.lowerLinks ?? [];
   // A write or chmod in place reaches every name of the inode: the closure over the links.
   for (let grew = true; grew; ) {
     grew = false;
     for (const [a, b] of links) {
       if (names.has(a) === names.has(b)) continue;
-      names.add(a);
-      names.add(b);
+      const moved = names.get(a) ?? names.get(b)!;
+      names.set(a, moved);
+      names.set(b, moved);
       grew = true;
     }
   }
-  return [...names];
+  return names;
 }
 
 /** Does the rule apply to this target at all (targets minus except)? */
@@ -182,6 +213,7 @@ function afterOpOnItsNames(rule: AcceptRule, pattern: Pattern, d: Difference, op
     (op, i) =>
       comesAfter(d, i) && testOp(pattern, describeOp(op)) && (rule.refusedToo === true || (facts.referenceOk?.(i) ?? true)) &&
       opPaths(ops, i).some((p) => paths.some((q) => related(p, q))) &&
+      (!rule.copiedUp || facts.upperPaths?.has(opPaths(ops, i)[0]!) === true) &&
       (!whileHeld || heldAt(ops, i)) && (!whileRunning || runningAt(ops, i)),
   );
 }
@@ -272,7 +304,7 @@ type ValueKind = 'string' | 'strings' | 'pattern' | 'flag';
 /** Every key a rule may have, with the kind of value it takes: the compiler keeps this in step with AcceptRule. */
 const RULE_KEYS: Record<keyof AcceptRule, ValueKind> = {
   id: 'string', targets: 'strings', except: 'strings', where: 'pattern', field: 'pattern', path: 'pattern', op: 'pattern',
-  type: 'pattern', value: 'pattern', reference: 'pattern', derives: 'flag', afterLayerChange: 'flag', afterOp: 'pattern',
+  type: 'pattern', value: 'pattern', reference: 'pattern', derives: 'flag', afterLayerChange: 'flag', afterOp: 'pattern', copiedUp: 'flag',
   whileHeld: 'flag', whileRunning: 'flag', refusedToo: 'flag', besideHeldDir: 'flag', withAcls: 'flag', inLower: 'flag', reason: 'string', spec: 'string',
 };
 const KIND_WORDS: Record<ValueKind, string> = {

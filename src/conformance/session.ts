@@ -94,7 +94,11 @@ export async function compareOne(o: Omit<SessionOptions, 'seed' | 'runs'>, suite
     ? await Promise.all([o.runner.run(live, scenario), o.runner.run(o.target, scenario)])
     : [reference ?? (live ? await o.runner.run(live, scenario) : undefined), await o.runner.run(o.target, scenario)];
   if (!ref) return { suite, index, status: 'recorded', scenario, classified: [], target: tgt, ms: Date.now() - start };
-  const facts = { ...scenarioLowerFacts(scenario), referenceOk: (i: number) => ref.ops[i]?.result.ok === true };
+  const facts = {
+    ...scenarioLowerFacts(scenario),
+    referenceOk: (i: number) => ref.ops[i]?.result.ok === true,
+    upperPaths: new Set((ref.upper ?? []).map((e) => e.path)),
+  };
   const classified = classify(o.rules, o.target.name, diffTraces(ref, tgt), scenario.ops, scenarioAclPaths(scenario), facts);
   if (o.reference) await judgeLayerChanges(o, scenario, classified);
   const status: Status = classified.length === 0 ? 'pass' : classified.every((c) => c.accepted) ? 'accepted' : 'diverged';

@@ -107,3 +107,42 @@ t.test('planted: a fresh mount that shows something else after a layer change is
   t.notOk(unexpected.some((u) => u.startsWith('op ')), 'every op agreed on the first mount');
   t.same(s.leftMounts(), []);
 });
+
+// A second review (2026-12-07, late morning) had these planted bugs accepted, exit 0: through the
+// root (a dir above every top-level name, for any field, after any change), through a mutate that
+// changed nothing, through derived differences in the upper and the remounted view, and through
+// the origin-alias rule with nothing copied up.
+const SWAPPED_LOWERS_EXEC = "exec:mount -t overlay overlay -o lowerdir=$(printf '%s\\n' {lowerdir} | tr : '\\n' | tac | paste -sd:),upperdir={upperdir},workdir={workdir}{options} {merged}";
+const planted: Array<[string, string, Scenario]> = [
+  ['a stray upper file, after a write to a lower file', `exec:touch {upperdir}/x && ${KERNEL_EXEC.slice(5)}`, {
+    lowers: [{ entries: [file('a', '1')] }], upper: { entries: [] },
+    ops: [{ op: 'mutate', layer: 0, action: 'write', path: 'a', data: '2' }, { op: 'readdir', path: '.' }],
+  }],
+  ['a chmod of the merged root, after a write to a lower file', `${KERNEL_EXEC} && chmod 700 {merged}`, {
+    lowers: [{ entries: [file('a', '1')] }], upper: { entries: [] },
+    ops: [{ op: 'mutate', layer: 0, action: 'write', path: 'a', data: '2' }, { op: 'stat', path: '.' }],
+  }],
+  ['a stray upper file, after a change that failed', `exec:touch {upperdir}/x && ${KERNEL_EXEC.slice(5)}`, {
+    lowers: [{ entries: [file('a', '1')] }], upper: { entries: [] },
+    ops: [{ op: 'mutate', layer: 0, action: 'write', path: 'nothere', data: '2' }, { op: 'readdir', path: '.' }],
+  }],
+  ['lowers reversed, after a lower rename with nothing copied up', SWAPPED_LOWERS_EXEC, {
+    lowers: [{ entries: [file('a', 'one'), { path: 'c', kind: 'hardlink', to: 'a' }] }, { entries: [file('z', 'three'), { path: 'y', kind: 'hardlink', to: 'z' }] }],
+    upper: { entries: [] },
+    ops: [{ op: 'mutate', layer: 0, action: 'rename', path: 'a', to: 'z' }],
+  }],
+  ['lowers reversed, after a lower file added over another', SWAPPED_LOWERS_EXEC, {
+    lowers: [{ entries: [file('b', 'b')] }, { entries: [file('a', 'two')] }],
+    upper: { entries: [] },
+    ops: [{ op: 'mutate', layer: 0, action: 'add', path: 'a', data: 'new' }],
+  }],
+];
+for (const [what, target, scenario] of planted) {
+  t.test(`planted: ${what} is unexpected`, async (t) => {
+    const s = sandbox(t);
+    const r = await s.run(['run', '--target', target, '--replay', replayFile(s.tmp, 'planted', 'lower-mutation', scenario)]);
+    t.equal(r.exitCode, 1, String(r.stdout));
+    t.match(s.summary().totals, { diverged: 1 });
+    t.same(s.leftMounts(), []);
+  });
+}

@@ -248,8 +248,10 @@ export function renderRepro(r: ScenarioResult, meta: { id: string; suite: string
     // Names are bytes here: in a UTF-8 locale bash's read takes the newline after a byte such as \xe9 as part of a character.
     'export LC_ALL=C',
     `MOUNT_CMD=\${MOUNT_CMD:-'mount -t overlay overlay -o lowerdir={lowerdir},upperdir={upperdir},workdir={workdir}{options} {merged}'}`,
-    // $TMPDIR as every other tool honours it (a review: the script made its dirs under /tmp regardless).
-    'R=$(mktemp -d "${TMPDIR:-/tmp}/ovl-repro-XXXXXX") || exit 1',
+    // $TMPDIR as every other tool honours it (a review: the script made its dirs under /tmp
+    // regardless); not where ops run as another user, who must search every dir above the run dir
+    // (a private $TMPDIR is 0700): /tmp, which anyone may search.
+    s.ops.some((o) => o.as !== undefined) ? 'R=$(mktemp -d /tmp/ovl-repro-XXXXXX) || exit 1 # ops run as another user: a dir anyone may search' : 'R=$(mktemp -d "${TMPDIR:-/tmp}/ovl-repro-XXXXXX") || exit 1',
     'mount -t tmpfs tmpfs "$R" || exit 1',
     `cleanup() { cd /; umount "$R/merged" 2>/dev/null;${s.separateLowerFs ? ' umount "$R/lfs" 2>/dev/null;' : ''} umount "$R" 2>/dev/null; rmdir "$R"; }`,
     // A signal (a pipe into head, ^C) ends the script through exit, so the EXIT trap still unmounts.
