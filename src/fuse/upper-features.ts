@@ -12,6 +12,7 @@ import type { OverlayXattrs } from '../format/index.js';
 import { readDirents, removeXattrOf, rename2, setXattr } from '../sys/index.js';
 
 const EOPNOTSUPP = errnoNumber('EOPNOTSUPP');
+const EPERM = errnoNumber('EPERM');
 
 /** statfs f_type of filesystems the kernel treats as remote here: FUSE, NFS, CIFS, SMB2, 9p, Ceph. */
 const REMOTE_TYPES = new Set([0x65735546, 0x6969, 0xff534d42, 0xfe534d42, 0x01021997, 0x00c36400]);
@@ -61,9 +62,19 @@ export function refuseUpperWithoutXattrs(upperdir: string, workdir: string, xatt
   try {
     probeOverlayXattr(workdir, xattrs);
   } catch (err) {
+    const names = xattrs.name('opaque').replace(/opaque$/, '*');
+    // trusted.* in a user namespace (rootless podman passes no userxattr to a mount program): a
+    // review saw the mount made, then every copy-up fail EPERM and leave a half-made upper copy
+    // that later ops met as EEXIST. The kernel mounts degraded; ovl-fuse has no such mode.
+    if (errnoOf(err) === EPERM && !xattrs.userxattr) {
+      throw new UsageError(
+        `upperdir ${upperdir}: ${names} xattrs cannot be set there (EPERM: not root of the filesystem's user namespace?), which ovl-fuse needs: mount with -o userxattr (the kernel mounts it with redirect_dir, index, metacopy and uuid off)`,
+        { code: 'EPERM' },
+      );
+    }
     if (errnoOf(err) !== EOPNOTSUPP) return;
     throw new UsageError(
-      `upperdir ${upperdir}: its filesystem stores no ${xattrs.name('opaque').replace(/opaque$/, '*')} xattrs (EOPNOTSUPP), which ovl-fuse needs (the kernel mounts it with redirect_dir, index, metacopy and uuid off)`,
+      `upperdir ${upperdir}: its filesystem stores no ${names} xattrs (EOPNOTSUPP), which ovl-fuse needs (the kernel mounts it with redirect_dir, index, metacopy and uuid off)`,
       { code: 'EOPNOTSUPP' },
     );
   }
