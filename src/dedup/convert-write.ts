@@ -6,7 +6,7 @@
 import { chmodSync, lchownSync, linkSync, mkdirSync, symlinkSync } from '../sys/fs-bytes.js';
 import { join } from 'node:path';
 import { OPAQUE_YES, OverlayXattrs } from '../format/index.js';
-import { copyFileNoatime, makeWhiteout, mknod, setTimes, setXattr, timeFromNs } from '../sys/index.js';
+import { copyFileNoatime, inodeFlagsOf, makeWhiteout, mknod, setInodeFlags, setTimes, setXattr, timeFromNs } from '../sys/index.js';
 import { isOverlayPrivate } from './diff-overlay.js';
 import { comparePaths } from './paths.js';
 import type { DiffItem, Entry } from './types.js';
@@ -71,6 +71,12 @@ export interface WriteDiffOptions {
 export function writeDiff(dest: string, srcRoot: string, top: Entry, items: readonly DiffItem[], opts: WriteDiffOptions = {}): void {
   const written = new Map<string, string>();
   const dirs: Array<[string, Entry]> = [['', top]];
+  // chattr flags of what is written anew (a link carries its inode's own); set once all else is.
+  const flagged: Array<[string, number]> = [];
+  const keepFlags = (abs: string, src: string) => {
+    const flags = inodeFlagsOf(src);
+    if (flags !== 0) flagged.push([abs, flags]);
+  };
   for (const item of [...items].sort((a, b) => comparePaths(a.path, b.path))) {
     const abs = join(dest, item.path);
     if (item.whiteout || item.entry === null) {
@@ -89,12 +95,16 @@ export function writeDiff(dest: string, srcRoot: string, top: Entry, items: read
     if (e.type === 'file') written.set(e.inode, abs);
     // A linked inode is the source's own: touching its metadata would only bump the source's ctime.
     if (!linked) applyMetadata(abs, e);
+    if (!linked && (e.type === 'file' || e.type === 'dir')) keepFlags(abs, join(srcRoot, item.path));
     if (item.opaque) setXattr(abs, TRUSTED.name('opaque'), OPAQUE_YES);
     if (e.type === 'dir') dirs.push([item.path, e]);
   }
   applyMetadata(dest, top);
+  keepFlags(dest, srcRoot);
   // Deepest first, so setting a child's times cannot disturb its parent's afterwards.
   for (const [path, e] of dirs.sort((a, b) => comparePaths(b[0], a[0]))) {
     setTimes(path ? join(dest, path) : dest, timeFromNs(e.atimeNs), timeFromNs(e.mtimeNs));
   }
+  // Last: +i or +a would refuse the data, owner, mode, xattrs, times and entries written above.
+  for (const [abs, flags] of flagged) setInodeFlags(abs, flags);
 }

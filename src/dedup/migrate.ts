@@ -5,7 +5,10 @@
 // and every image stack mounted) → journal `commit` → renames into place → verify again →
 // --remove-legacy. A killed run resumes from the journal.
 import { readdirNoatime } from '../sys/dirents.js';
-import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync, statSync } from '../sys/fs-bytes.js';
+import { existsSync, lstatSync, readdirSync, readlinkSync, renameSync, rmSync, statSync } from '../sys/fs-bytes.js';
+import { STATX_ATTR_APPEND, STATX_ATTR_IMMUTABLE, lstatAttributes } from '../sys/statx.js';
+import { FS_APPEND_FL, FS_IMMUTABLE_FL } from '../sys/fileattr.js';
+import { firstPinned, mkdirs, outputError, pinnedError, removeTree } from './output-fs.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
 import { checkedRoot } from './analyze-cmd.js';
@@ -162,9 +165,46 @@ function failIf(problems: readonly string[], what: string): void {
   throw new OvlError('EIO', `${what}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
 }
 
+/**
+ * Where --remove-legacy moves `image/overlay/` and `overlay/` (two renames) before deleting them:
+ * a removal stopped anywhere is found and finished by the next run.
+ */
+const REMOVING = '.ovl-migrate-removing';
+
+function legacyParts(root: string): Array<[from: string, to: string]> {
+  const trash = join(root, REMOVING);
+  return [[join(root, 'image', 'overlay'), join(trash, 'image-overlay')], [join(root, 'overlay'), join(trash, 'overlay')]];
+}
+
+const exists = (path: string): boolean => lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+
+/** Refuse (exit 2, nothing removed) when chattr +i/+a keeps any entry of the legacy store from being removed. */
+function refusePinned(root: string): void {
+  for (const dir of [join(root, REMOVING), ...legacyParts(root).map(([from]) => from)]) {
+    const pinned = exists(dir) ? firstPinned(dir) : null;
+    if (pinned) throw pinnedError(pinned, 'the legacy store');
+  }
+}
+
 function removeLegacy(root: string): void {
-  rmSync(join(root, 'image', 'overlay'), { recursive: true, force: true });
-  rmSync(join(root, 'overlay'), { recursive: true, force: true });
+  refusePinned(root);
+  mkdirs(join(root, REMOVING), 0o700);
+  for (const [from, to] of legacyParts(root)) if (exists(from)) renameSync(from, to);
+  removeTree(join(root, REMOVING), 'the legacy store');
+}
+
+/** A removal a killed or failed run began: the trash dir, or (before it existed) overlay/ left without image/overlay/. */
+function removalBegun(root: string): boolean {
+  return exists(join(root, REMOVING)) || (exists(join(root, 'overlay')) && !exists(join(root, 'image', 'overlay')));
+}
+
+/** link() refuses a file with chattr +i or +a (EPERM): migrate copies it. */
+function unlinkable(path: string): boolean {
+  try {
+    return (lstatAttributes(path).attributes & (STATX_ATTR_IMMUTABLE | STATX_ATTR_APPEND)) !== 0;
+  } catch {
+    return false;
+  }
 }
 
 const EMPTY: Omit<MigrateResult, 'plan'> = {
@@ -174,12 +214,19 @@ const EMPTY: Omit<MigrateResult, 'plan'> = {
 /** --in-place --remove-legacy on a root migrated earlier: verify again, then drop the legacy store. */
 async function removeAfterwards(root: string): Promise<MigrateResult> {
   const log = new WarningLog();
+  // Its legacy side was verified before the removal began: finish it.
+  if (removalBegun(root)) {
+    removeLegacy(root);
+    return { ...EMPTY, plan: null, after: storeCounts(await runAnalysis(root), 'overlay2'), removedLegacy: true };
+  }
   const legacy = discoverDockerStore(root, 'overlay', log);
   if (!legacy) throw new UsageError(`${root}: has no legacy overlay store left to remove`);
+  refusePinned(root);
   const staging = stagingDir(root);
   let check;
   try {
-    check = await checkMigrated(root, legacy, new Set(), verifyMountDir(staging));
+    // +i/+a the user cleared on the legacy side, as told, stay on the overlay2 copies.
+    check = await checkMigrated(root, legacy, new Set(), verifyMountDir(staging), FS_IMMUTABLE_FL | FS_APPEND_FL);
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
@@ -211,7 +258,7 @@ export async function migrate(rootArg: string, opts: MigrateOptions): Promise<Mi
   if (mode === 'in-place' && existsSync(join(root, 'overlay2'))) {
     // An overlay2 root with no legacy store at all (never legacy, or migrated and removed) is not
     // one to point at --remove-legacy.
-    refuseNotLegacy(root, existsSync(join(root, 'overlay')) || existsSync(join(root, 'image', 'overlay')));
+    refuseNotLegacy(root, existsSync(join(root, 'overlay')) || existsSync(join(root, 'image', 'overlay')) || exists(join(root, REMOVING)));
     if (opts.removeLegacy && !opts.dryRun) return removeAfterwards(root);
     throw new UsageError(`${root}: already has an overlay2 store (migrated before?); --in-place --remove-legacy drops the legacy one`);
   }
@@ -229,15 +276,21 @@ export async function migrate(rootArg: string, opts: MigrateOptions): Promise<Mi
     names: containerNames(root),
     sameDevice: deviceOf(root) === deviceOf(target),
     metadata: metadataCost(root, mode),
+    unlinkable,
   });
   const before = storeCounts(run, 'overlay');
   if (opts.dryRun) return { ...EMPTY, plan, dryRun: true, before };
   if (journal === null) refuseNoSpace(target, plan.newCost);
   const moves = plan.layers.filter((l) => l.work === 'move').map((l): [string, string] => [l.src, join(target, 'overlay2', l.id, 'diff')]);
   const j: Journal = { version: 1, phase: 'staging', mode, root, target, moves };
-  writeJournal(staging, j);
-  const written = await stageLayers(plan, staging, legacy.scans);
-  await stageMetadata(plan, staging);
+  let written: string[];
+  try {
+    writeJournal(staging, j);
+    written = await stageLayers(plan, staging, legacy.scans);
+    await stageMetadata(plan, staging);
+  } catch (err) {
+    throw outputError(err, staging);
+  }
   const pending = new Set(plan.layers.filter((l) => l.work === 'move').map((l) => l.id));
   const check = await checkMigrated(staging, legacy.store, pending, verifyMountDir(staging));
   dropStaleMounts(staging);
@@ -249,7 +302,14 @@ export async function migrate(rootArg: string, opts: MigrateOptions): Promise<Mi
   const migrated = discoverDockerStore(target, 'overlay2', log);
   failIf([...log.list.map((w) => `${w.path}: ${w.reason}`), ...(migrated ? compareStores(legacy.store, migrated) : ['no overlay2 store'])],
     'the committed overlay2 store does not match; legacy kept');
-  if (opts.removeLegacy) removeLegacy(root);
+  if (opts.removeLegacy) {
+    try {
+      removeLegacy(root);
+    } catch (err) {
+      if (err instanceof UsageError) throw new UsageError(`migrated; legacy store kept: ${err.message}`, { code: err.code, cause: err });
+      throw err;
+    }
+  }
   const after = await runAnalysis(target);
   const verified = { images: check.stacks.length, entries: check.stacks.reduce((n, s) => n + s.compared, 0) };
   return { plan, dryRun: false, resumedCommit: false, written, verified, before, after: storeCounts(after, 'overlay2'), added, removedLegacy: opts.removeLegacy === true };
