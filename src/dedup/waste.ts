@@ -255,8 +255,9 @@ export function wasteOfCopies(image: string, copies: PathCopies, hashes: Content
     sumMin += Math.min(...sizes);
     sumAll += sizes.reduce((a, b) => a + b, 0);
     paths.push(wastePath(copies.pathOf(n), list, hashes));
-    for (let i = 1; i < list.length; i++) {
-      if (sameContent(list[i - 1]!.entry, list[i]!.entry, hashes)) metadataOnlyBytes += list[i - 1]!.size;
+    // A metadata-only rewrite duplicated the bytes even where the old copy is still shown elsewhere.
+    for (let i = 1; i < copied.length; i++) {
+      if (sameContent(copied[i - 1]!.entry, copied[i]!.entry, hashes)) metadataOnlyBytes += copied[i - 1]!.size;
     }
   }
   paths.sort((a, b) => b.reclaimableBytes - a.reclaimableBytes || a.path.localeCompare(b.path));
