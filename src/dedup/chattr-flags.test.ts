@@ -141,3 +141,11 @@ t.test('migrate --out: a container layer and a volume, copied with cp -a, keep t
   t.equal(lsattr(join(out, 'overlay2', rw, 'diff', 'log')), 'a', 'the container layer');
   t.equal(lsattr(join(out, 'volumes', 'v', '_data', 'keep')), 'i', 'the volume');
 });
+
+t.test('migrate --in-place --remove-legacy in one go: committed, the legacy store kept and the pinned file named', async (t) => {
+  const { root } = flaggedRoot(t);
+  const err = await migrate(root, { inPlace: true, removeLegacy: true }).catch((e: unknown) => e);
+  t.type(err, UsageError);
+  t.match((err as Error).message, /^migrated; legacy store kept: \S+\/data\/appendonly: append-only/);
+  t.ok(existsSync(join(root, 'overlay2', BASE, 'diff')) && existsSync(join(root, 'overlay', BASE, 'root')) && existsSync(join(root, 'image', 'overlay')));
+});
