@@ -6,6 +6,7 @@ import { closeSync, constants, fstatSync, ftruncateSync, readFileSync, readSync,
 import { openSync } from './fs-bytes.js';
 import { errnoNumber } from '../errors.js';
 import { startWriteback } from './fd.js';
+import { USER_SETTABLE_FLAGS, flagsOrNull } from './fileattr.js';
 import { check, checkUnless, throwFsError } from './call.js';
 import { c } from './libc.js';
 import { decodeName } from '../format/byte-names.js';
@@ -232,18 +233,23 @@ export function withDirNames<T>(path: string, touchAtime: boolean, use: (fd: num
  * overlay copy-up does, which spares the call that would only answer end-of-file. Only src's data
  * extents are copied (SEEK_DATA/SEEK_HOLE) and dst is sized after: holes stay holes, also between
  * filesystems, where copy_file_range (or read/write) would write them out as zeros (a review: a
- * 1 GiB file holding 8 KiB of data took 1 GiB on the target).
+ * 1 GiB file holding 8 KiB of data took 1 GiB on the target). Returns src's user-settable inode
+ * flags (chattr's, 0 where its filesystem keeps none), read on the fd the copy opened anyway.
  */
-export function copyFileNoatime(src: string, dst: string, size?: number): void {
+export function copyFileNoatime(src: string, dst: string, size?: number): number {
   const fdIn = openOrThrow(src, constants.O_RDONLY | constants.O_NOATIME);
   try {
     const fdOut = openOrThrow(dst, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     try {
-      const end = size ?? fstatSync(fdIn).size;
-      if (end !== 0) copyExtents(fdIn, fdOut, src, end, dst);
+      const st = fstatSync(fdIn);
+      const end = size ?? st.size;
+      // Only a file with fewer blocks than bytes has holes to keep (as the FUSE copy-up tells).
+      if (end !== 0 && st.blocks * 512 < end) copyExtents(fdIn, fdOut, src, end, dst);
+      else if (end !== 0) copyFdData(fdIn, fdOut, src, end, dst);
     } finally {
       closeSync(fdOut);
     }
+    return (flagsOrNull(fdIn, src) ?? 0) & USER_SETTABLE_FLAGS;
   } finally {
     closeSync(fdIn);
   }

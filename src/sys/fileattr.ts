@@ -61,10 +61,17 @@ export function setFileattrOf(fd: number, kind: FileattrKind, value: Buffer, wha
  * EINVAL as ntfs-3g answers, EOPNOTSUPP): ovl_copy_fileattr then copies nothing.
  */
 export function flagsOrNull(fd: number, what: string): number | null {
-  const out = Buffer.alloc(8);
+  const out = flagsWord;
   const ret = checkUnless(c.ioctl(fd, FS_IOC_GETFLAGS, out) as number, [ENOTTY, EINVAL, EOPNOTSUPP], 'FS_IOC_GETFLAGS', what);
   return ret < 0 ? null : out.readUInt32LE(0);
 }
+
+/**
+ * The one argument buffer of flagsOrNull and trySetFlags (each call reads or fills it before it
+ * returns): a Buffer per call was most of a verify's garbage collection (40,000 calls on a root of
+ * 20,000 files: 1.9 s of GC against 0.5 s without the flags check).
+ */
+const flagsWord = Buffer.alloc(8);
 
 /** Open regular file or dir `path` for an ioctl (as realFileattr does); the caller closes the fd. */
 export function openForFileattr(path: string, noatime: boolean): number {
@@ -114,7 +121,7 @@ export function setInodeFlags(path: string, flags: number): void {
 
 /** FS_IOC_SETFLAGS `word` on `fd`: false where the filesystem refuses those flags (EOPNOTSUPP, EINVAL, ENOTTY). */
 function trySetFlags(fd: number, word: number, path: string): boolean {
-  const arg = Buffer.alloc(8);
-  arg.writeUInt32LE(word >>> 0);
-  return checkUnless(c.ioctl(fd, FS_IOC_SETFLAGS, arg) as number, [ENOTTY, EINVAL, EOPNOTSUPP], 'FS_IOC_SETFLAGS', path) >= 0;
+  flagsWord.writeUInt32LE(word >>> 0, 0);
+  flagsWord.writeUInt32LE(0, 4);
+  return checkUnless(c.ioctl(fd, FS_IOC_SETFLAGS, flagsWord) as number, [ENOTTY, EINVAL, EOPNOTSUPP], 'FS_IOC_SETFLAGS', path) >= 0;
 }
