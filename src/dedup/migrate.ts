@@ -5,10 +5,10 @@
 // and every image stack mounted) → journal `commit` → renames into place → verify again →
 // --remove-legacy. A killed run resumes from the journal.
 import { readdirNoatime } from '../sys/dirents.js';
-import { existsSync, lstatSync, readdirSync, readlinkSync, renameSync, rmSync, statSync } from '../sys/fs-bytes.js';
-import { STATX_ATTR_APPEND, STATX_ATTR_IMMUTABLE, lstatAttributes } from '../sys/statx.js';
+import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync, statSync } from '../sys/fs-bytes.js';
 import { FS_APPEND_FL, FS_IMMUTABLE_FL } from '../sys/fileattr.js';
-import { firstPinned, mkdirs, outputError, pinnedError, removeTree } from './output-fs.js';
+import { outputError } from './output-fs.js';
+import { REMOVING, exists, refusePinned, removalBegun, removeLegacy, unlinkable } from './migrate-remove.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
 import { checkedRoot } from './analyze-cmd.js';
@@ -163,48 +163,6 @@ function legacyOf(run: AnalysisRun): { store: Store; scans: Map<string, LayerSca
 function failIf(problems: readonly string[], what: string): void {
   if (problems.length === 0) return;
   throw new OvlError('EIO', `${what}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
-}
-
-/**
- * Where --remove-legacy moves `image/overlay/` and `overlay/` (two renames) before deleting them:
- * a removal stopped anywhere is found and finished by the next run.
- */
-const REMOVING = '.ovl-migrate-removing';
-
-function legacyParts(root: string): Array<[from: string, to: string]> {
-  const trash = join(root, REMOVING);
-  return [[join(root, 'image', 'overlay'), join(trash, 'image-overlay')], [join(root, 'overlay'), join(trash, 'overlay')]];
-}
-
-const exists = (path: string): boolean => lstatSync(path, { throwIfNoEntry: false }) !== undefined;
-
-/** Refuse (exit 2, nothing removed) when chattr +i/+a keeps any entry of the legacy store from being removed. */
-function refusePinned(root: string): void {
-  for (const dir of [join(root, REMOVING), ...legacyParts(root).map(([from]) => from)]) {
-    const pinned = exists(dir) ? firstPinned(dir) : null;
-    if (pinned) throw pinnedError(pinned, 'the legacy store');
-  }
-}
-
-function removeLegacy(root: string): void {
-  refusePinned(root);
-  mkdirs(join(root, REMOVING), 0o700);
-  for (const [from, to] of legacyParts(root)) if (exists(from)) renameSync(from, to);
-  removeTree(join(root, REMOVING), 'the legacy store');
-}
-
-/** A removal a killed or failed run began: the trash dir, or (before it existed) overlay/ left without image/overlay/. */
-function removalBegun(root: string): boolean {
-  return exists(join(root, REMOVING)) || (exists(join(root, 'overlay')) && !exists(join(root, 'image', 'overlay')));
-}
-
-/** link() refuses a file with chattr +i or +a (EPERM): migrate copies it. */
-function unlinkable(path: string): boolean {
-  try {
-    return (lstatAttributes(path).attributes & (STATX_ATTR_IMMUTABLE | STATX_ATTR_APPEND)) !== 0;
-  } catch {
-    return false;
-  }
 }
 
 const EMPTY: Omit<MigrateResult, 'plan'> = {
