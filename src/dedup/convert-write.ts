@@ -6,7 +6,7 @@
 import { chmodSync, lchownSync, linkSync, mkdirSync, symlinkSync } from '../sys/fs-bytes.js';
 import { join } from 'node:path';
 import { OPAQUE_YES, OverlayXattrs } from '../format/index.js';
-import { copyFileNoatime, makeWhiteout, mknod, setTimes, setXattr, timeFromNs } from '../sys/index.js';
+import { copyFileNoatime, inodeFlagsOf, makeWhiteout, mknod, setInodeFlags, setTimes, setXattr, timeFromNs } from '../sys/index.js';
 import { isOverlayPrivate } from './diff-overlay.js';
 import { comparePaths } from './paths.js';
 import type { DiffItem, Entry } from './types.js';
@@ -27,20 +27,21 @@ function applyMetadata(abs: string, e: Entry): void {
   if (e.type !== 'dir') setTimes(abs, timeFromNs(e.atimeNs), timeFromNs(e.mtimeNs));
 }
 
-function createEntry(abs: string, src: string, e: Entry): void {
+/** Create `abs` as `e` from `src`; a copied file's inode flags (chattr's) are returned, 0 for other types. */
+function createEntry(abs: string, src: string, e: Entry): number {
   switch (e.type) {
     case 'dir':
       mkdirSync(abs, { mode: 0o700 });
-      return;
+      return 0;
     case 'file':
       // O_NOATIME on the source: converting does not even touch the data root's atimes.
-      copyFileNoatime(src, abs);
-      return;
+      return copyFileNoatime(src, abs);
     case 'symlink':
       symlinkSync(e.target, abs);
-      return;
+      return 0;
     default:
       mknod(abs, S_IFMT_BY_TYPE[e.type]! | e.perm, BigInt(e.rdev));
+      return 0;
   }
 }
 
@@ -71,6 +72,11 @@ export interface WriteDiffOptions {
 export function writeDiff(dest: string, srcRoot: string, top: Entry, items: readonly DiffItem[], opts: WriteDiffOptions = {}): void {
   const written = new Map<string, string>();
   const dirs: Array<[string, Entry]> = [['', top]];
+  // chattr flags of what is written anew (a link carries its inode's own); set once all else is.
+  const flagged: Array<[string, number]> = [];
+  const keepFlags = (abs: string, flags: number) => {
+    if (flags !== 0) flagged.push([abs, flags]);
+  };
   for (const item of [...items].sort((a, b) => comparePaths(a.path, b.path))) {
     const abs = join(dest, item.path);
     if (item.whiteout || item.entry === null) {
@@ -85,16 +91,20 @@ export function writeDiff(dest: string, srcRoot: string, top: Entry, items: read
       continue;
     }
     const linked = opts.link === true && e.type === 'file' && tryLink(join(srcRoot, item.path), abs);
-    if (!linked) createEntry(abs, join(srcRoot, item.path), e);
+    const flags = linked ? 0 : createEntry(abs, join(srcRoot, item.path), e);
     if (e.type === 'file') written.set(e.inode, abs);
     // A linked inode is the source's own: touching its metadata would only bump the source's ctime.
     if (!linked) applyMetadata(abs, e);
+    keepFlags(abs, e.type === 'dir' ? inodeFlagsOf(join(srcRoot, item.path)) : flags);
     if (item.opaque) setXattr(abs, TRUSTED.name('opaque'), OPAQUE_YES);
     if (e.type === 'dir') dirs.push([item.path, e]);
   }
   applyMetadata(dest, top);
+  keepFlags(dest, inodeFlagsOf(srcRoot));
   // Deepest first, so setting a child's times cannot disturb its parent's afterwards.
   for (const [path, e] of dirs.sort((a, b) => comparePaths(b[0], a[0]))) {
     setTimes(path ? join(dest, path) : dest, timeFromNs(e.atimeNs), timeFromNs(e.mtimeNs));
   }
+  // Last: +i or +a would refuse the data, owner, mode, xattrs, times and entries written above.
+  for (const [abs, flags] of flagged) setInodeFlags(abs, flags);
 }

@@ -2,7 +2,7 @@
 // Each layer is written into OUT/.partial-<id> and renamed into place when complete, so an
 // interrupted run leaves only .partial dirs, which the next run deletes and redoes; finished
 // layers are kept. DATA_ROOT is only read. Nothing is written before refuseIncomplete has passed.
-import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, readlinkSync } from '../sys/fs-bytes.js';
+import { existsSync, lstatSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, readlinkSync } from '../sys/fs-bytes.js';
 import { dirname, join, resolve } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
 import { formatMountOptions } from '../format/index.js';
@@ -13,6 +13,7 @@ import { lowerFile, planConversion, shortLink, type ConvertPlan } from './conver
 import { refuseIncomplete } from './convert-guard.js';
 import { refuseStoreDir } from './migrate-guard.js';
 import { writeDiff } from './convert-write.js';
+import { dropFailed, mkdirs, removeTree, withOutputErrors } from './output-fs.js';
 import { legacyDiff } from './diff-legacy.js';
 import { LAYER_ID } from './discover-docker.js';
 import { runAnalysis, type AnalysisRun } from './pipeline.js';
@@ -88,12 +89,16 @@ function writeLayer(out: string, store: Store, scans: Map<string, LayerScan>, id
   const scan = scans.get(id);
   if (!scan) throw new OvlError('EIO', `layer ${id} could not be scanned`, { path: layer.dir });
   const tmp = join(out, PARTIAL + id);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(join(tmp, 'diff'), { recursive: true });
-  writeDiff(join(tmp, 'diff'), layer.dir, scan.top, legacyDiff(scans.get(layer.parent) ?? null, scan));
-  writeFileSync(join(tmp, 'link'), shortLink(id));
-  if (below.length > 0) writeFileSync(join(tmp, 'lower'), lowerFile(below));
-  renameSync(tmp, join(out, id));
+  removeTree(tmp);
+  mkdirs(join(tmp, 'diff'));
+  try {
+    writeDiff(join(tmp, 'diff'), layer.dir, scan.top, legacyDiff(scans.get(layer.parent) ?? null, scan));
+    writeFileSync(join(tmp, 'link'), shortLink(id));
+    if (below.length > 0) writeFileSync(join(tmp, 'lower'), lowerFile(below));
+    renameSync(tmp, join(out, id));
+  } catch (err) {
+    throw dropFailed(tmp, err);
+  }
 }
 
 export function ensureShortLink(out: string, id: string): void {
@@ -105,7 +110,7 @@ export function ensureShortLink(out: string, id: string): void {
   } catch {
     // absent: create it below
   }
-  symlinkSync(target, link);
+  withOutputErrors(link, () => symlinkSync(target, link));
 }
 
 function measure(out: string, ids: readonly string[]): Counts {
@@ -134,11 +139,11 @@ export async function convert(rootArg: string, outArg: string, refs: readonly st
   const { store, scans } = legacyStore(run);
   const plan = planConversion(store, refs);
   refuseIncomplete(run.discovery.warnings, plan, store, scans);
-  mkdirSync(join(out, 'l'), { recursive: true });
+  mkdirs(join(out, 'l'));
   // Only what writeLayer makes (a dir named PARTIAL + a layer id): other names there are the user's.
   for (const name of readdirSync(out)) {
     const own = name.startsWith(PARTIAL) && LAYER_ID.test(name.slice(PARTIAL.length));
-    if (own && lstatSync(join(out, name)).isDirectory()) rmSync(join(out, name), { recursive: true, force: true });
+    if (own && lstatSync(join(out, name)).isDirectory()) removeTree(join(out, name), 'a layer an interrupted convert left half written');
   }
   const written: string[] = [];
   const reused: string[] = [];

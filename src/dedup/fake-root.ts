@@ -93,3 +93,22 @@ export function writeFakeRoot(root: string, driver: 'overlay' | 'overlay2', imag
   }
   writeFileSync(join(imageDir, 'repositories.json'), JSON.stringify({ Repositories: repos }));
 }
+
+/**
+ * Add to the legacy root `root` a container `id` whose -init and read-write layers are `rw`-init
+ * and `rw` on the image layer `lowerId` (layerdb mounts/, overlay/<rw>/{upper,work,lower-id}), and
+ * its config.v2.json holding `config`.
+ */
+export function addLegacyContainer(root: string, id: string, rw: string, lowerId: string, config: string): void {
+  const mounts = join(root, 'image', 'overlay', 'layerdb', 'mounts', id);
+  mkdirSync(mounts, { recursive: true });
+  writeFileSync(join(mounts, 'mount-id'), rw);
+  writeFileSync(join(mounts, 'init-id'), `${rw}-init`);
+  for (const layer of [rw, `${rw}-init`]) {
+    mkdirSync(join(root, 'overlay', layer, 'upper'), { recursive: true });
+    mkdirSync(join(root, 'overlay', layer, 'work'));
+    writeFileSync(join(root, 'overlay', layer, 'lower-id'), lowerId);
+  }
+  mkdirSync(join(root, 'containers', id), { recursive: true });
+  writeFileSync(join(root, 'containers', id, 'config.v2.json'), config);
+}

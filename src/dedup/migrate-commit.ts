@@ -10,6 +10,7 @@ import { OvlError } from '../errors.js';
 import type { MigrateMode } from './migrate-plan.js';
 import { crashPoint } from './migrate-stage.js';
 import { isJsonObject } from './read-meta.js';
+import { mkdirs } from './output-fs.js';
 
 export interface Journal {
   version: 1;
@@ -35,7 +36,7 @@ export function readJournal(staging: string): Journal | null {
 
 /** Write-then-rename: the journal is always either the old or the new one, never half. */
 export function writeJournal(staging: string, j: Journal): void {
-  mkdirSync(staging, { recursive: true });
+  mkdirs(staging);
   const tmp = journalPath(staging) + '.tmp';
   writeFileSync(tmp, JSON.stringify(j, null, 2) + '\n', { flush: true });
   renameSync(tmp, journalPath(staging));

@@ -67,13 +67,17 @@ export function treeCost(scan: LayerScan | null | undefined): Cost {
   return { inodes: c.inodes, bytes: c.diskBytes };
 }
 
-/** The regular files an image layer's diff holds, once per inode: the part a hard link makes free. */
-function diffFiles(parent: LayerScan | null, scan: LayerScan): Cost {
+/**
+ * The regular files an image layer's diff holds, once per inode: the part a hard link makes free.
+ * Not those `unlinkable` says link() refuses (chattr +i/+a: EPERM), which are copied.
+ */
+function diffFiles(parent: LayerScan | null, scan: LayerScan, unlinkable: (path: string) => boolean): Cost {
   const seen = new Set<string>();
   let bytes = 0;
   for (const item of legacyDiff(parent, scan)) {
     const e: Entry | null = item.entry;
     if (item.whiteout || !e || e.type !== 'file' || seen.has(e.inode)) continue;
+    if (unlinkable(`${scan.dir}/${item.path}`)) continue;
     seen.add(e.inode);
     bytes += e.blocks * 512;
   }
@@ -100,6 +104,8 @@ export interface PlanInput {
   sameDevice: boolean;
   /** what the metadata copy (image/overlay, and for --out the rest of the root) costs */
   metadata: Cost;
+  /** whether link() refuses this legacy file (chattr +i/+a), so it is copied; default: none is */
+  unlinkable?: (path: string) => boolean;
 }
 
 function add(a: Cost, b: Cost): Cost {
@@ -131,7 +137,7 @@ export function planMigration(input: PlanInput): MigratePlan {
     else if (l.work === 'copy') newCost = add(newCost, treeCost(scan));
     else {
       const est = input.layerReports.get(l.id)?.asMultiLower ?? ZERO;
-      const files = scan ? diffFiles(scans.get(store.layers.get(l.id)!.parent) ?? null, scan) : ZERO_COST;
+      const files = scan ? diffFiles(scans.get(store.layers.get(l.id)!.parent) ?? null, scan, input.unlinkable ?? (() => false)) : ZERO_COST;
       const whole = { inodes: est.inodes, bytes: est.diskBytes };
       if (input.sameDevice) {
         linked = add(linked, files);

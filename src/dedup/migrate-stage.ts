@@ -13,6 +13,7 @@ import { shortLink } from './convert-plan.js';
 import { ensureShortLink } from './convert.js';
 import { writeDiff } from './convert-write.js';
 import { legacyDiff } from './diff-legacy.js';
+import { dropFailed, mkdirs, removeOwnTree, removeTree } from './output-fs.js';
 import type { MigratePlan, PlannedLayer } from './migrate-plan.js';
 import type { LayerScan } from './types.js';
 
@@ -27,7 +28,7 @@ export function stagingDir(target: string): string {
 /** Where verification mounts the staged stacks: inside the staging dir, so a killed run's mount is found again. */
 export function verifyMountDir(staging: string): string {
   const dir = join(staging, 'mnt');
-  mkdirSync(dir, { recursive: true });
+  mkdirs(dir);
   return dir;
 }
 
@@ -42,7 +43,7 @@ export function dropStaleMounts(staging: string): void {
 /** Remove what a killed run left half-written below `dir`. */
 export function dropPartials(dir: string): void {
   if (!existsSync(dir)) return;
-  for (const name of readdirSync(dir)) if (name.startsWith(PARTIAL)) rmSync(join(dir, name), { recursive: true, force: true });
+  for (const name of readdirSync(dir)) if (name.startsWith(PARTIAL)) removeTree(join(dir, name), 'a piece an interrupted migrate left half written');
 }
 
 /** Debugging and the kill -9 test: die here, as a power cut or an OOM kill would. */
@@ -68,20 +69,24 @@ async function writeLayerDiff(tmp: string, l: PlannedLayer, scans: Map<string, L
  */
 export async function stageLayer(driverDir: string, l: PlannedLayer, scans: Map<string, LayerScan>, parentOf: (id: string) => string): Promise<boolean> {
   const final = join(driverDir, l.id);
-  if (l.work === 'copy') rmSync(final, { recursive: true, force: true });
+  if (l.work === 'copy') removeOwnTree(final);
   if (!existsSync(final)) {
     const tmp = join(driverDir, PARTIAL + l.id);
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp);
-    chmodSync(tmp, 0o710);
-    await writeLayerDiff(tmp, l, scans, parentOf);
-    writeFileSync(join(tmp, 'link'), shortLink(l.id), { mode: 0o644 });
-    if (l.lower) {
-      writeFileSync(join(tmp, 'lower'), l.lower, { mode: 0o644 });
-      mkdirSync(join(tmp, 'work'), { mode: 0o700 });
+    removeTree(tmp, 'a layer an interrupted migrate left half written');
+    try {
+      mkdirSync(tmp);
+      chmodSync(tmp, 0o710);
+      await writeLayerDiff(tmp, l, scans, parentOf);
+      writeFileSync(join(tmp, 'link'), shortLink(l.id), { mode: 0o644 });
+      if (l.lower) {
+        writeFileSync(join(tmp, 'lower'), l.lower, { mode: 0o644 });
+        mkdirSync(join(tmp, 'work'), { mode: 0o700 });
+      }
+      if (l.committed) writeFileSync(join(tmp, 'committed'), '', { mode: 0o600 });
+      renameSync(tmp, final);
+    } catch (err) {
+      throw dropFailed(tmp, err);
     }
-    if (l.committed) writeFileSync(join(tmp, 'committed'), '', { mode: 0o600 });
-    renameSync(tmp, final);
     ensureShortLink(driverDir, l.id);
     return true;
   }
@@ -91,24 +96,28 @@ export async function stageLayer(driverDir: string, l: PlannedLayer, scans: Map<
 
 /** Copy `src` to `dst` through a partial name, afresh: metadata may have changed since an earlier run. */
 async function stageCopy(src: string, dst: string): Promise<void> {
-  rmSync(dst, { recursive: true, force: true });
+  removeOwnTree(dst);
   const tmp = join(dst, '..', PARTIAL + dst.slice(dst.lastIndexOf('/') + 1));
-  rmSync(tmp, { recursive: true, force: true });
-  await copyTree(src, tmp);
-  renameSync(tmp, dst);
+  removeOwnTree(tmp);
+  try {
+    await copyTree(src, tmp);
+    renameSync(tmp, dst);
+  } catch (err) {
+    throw dropFailed(tmp, err);
+  }
 }
 
 /** image/overlay → image/overlay2 (minus layerdb/tmp scratch); --out: the rest of the root too. */
 export async function stageMetadata(plan: MigratePlan, staging: string): Promise<void> {
-  mkdirSync(join(staging, 'image'), { recursive: true });
+  mkdirs(join(staging, 'image'));
   dropPartials(join(staging, 'image'));
   const image = join(staging, 'image', 'overlay2');
   await stageCopy(join(plan.root, 'image', 'overlay'), image);
   rmSync(join(image, 'layerdb', 'tmp'), { recursive: true, force: true });
-  mkdirSync(join(image, 'layerdb', 'tmp'), { recursive: true });
+  mkdirs(join(image, 'layerdb', 'tmp'));
   if (plan.mode !== 'out') return;
   const rest = join(staging, 'root');
-  mkdirSync(rest, { recursive: true });
+  mkdirs(rest);
   dropPartials(rest);
   for (const name of readdirSync(plan.root)) {
     if (!NOT_COPIED.has(name)) await stageCopy(join(plan.root, name), join(rest, name));
@@ -118,14 +127,14 @@ export async function stageMetadata(plan: MigratePlan, staging: string): Promise
 /** Every layer of the plan, parents first; returns the IDs written by this run. */
 export async function stageLayers(plan: MigratePlan, staging: string, scans: Map<string, LayerScan>): Promise<string[]> {
   const driverDir = join(staging, 'overlay2');
-  mkdirSync(join(driverDir, 'l'), { recursive: true, mode: 0o700 });
+  mkdirs(join(driverDir, 'l'), 0o700);
   chmodSync(driverDir, 0o710);
   chmodSync(join(driverDir, 'l'), 0o700);
   dropPartials(driverDir);
   // Layers an earlier run staged that are gone from the legacy root since (docker rmi in between).
   const wanted = new Set(plan.layers.map((l) => l.id));
   for (const name of readdirSync(driverDir)) {
-    if (name !== 'l' && !wanted.has(name)) rmSync(join(driverDir, name), { recursive: true, force: true });
+    if (name !== 'l' && !wanted.has(name)) removeOwnTree(join(driverDir, name));
   }
   for (const name of readdirSync(join(driverDir, 'l'))) {
     const target = readlinkSync(join(driverDir, 'l', name));

@@ -38,7 +38,7 @@ export function compareStores(legacy: Store, migrated: Store): string[] {
  * with `legacy`. `pending` are layers whose diff arrives only at commit (renamed container uppers):
  * their missing diff and dangling short link are expected.
  */
-export async function checkMigrated(root: string, legacy: Store, pending: ReadonlySet<string> = new Set(), scratch?: string): Promise<StoreCheck> {
+export async function checkMigrated(root: string, legacy: Store, pending: ReadonlySet<string> = new Set(), scratch?: string, ignoredFlags = 0): Promise<StoreCheck> {
   const log = new WarningLog();
   const store = discoverDockerStore(root, 'overlay2', log);
   if (!store) return { problems: [`${root}: no overlay2 store`], stacks: [] };
@@ -50,7 +50,7 @@ export async function checkMigrated(root: string, legacy: Store, pending: Readon
   for (const img of store.images) {
     const lowers = img.layers.slice().reverse().map((id) => join(store.path, id, 'diff'));
     const legacyRoot = legacy.layers.get(img.layers[img.layers.length - 1]!)!.dir;
-    const r = await verifyStack(img.names[0]!, lowers, legacyRoot, 'kernel', scratch);
+    const r = await verifyStack(img.names[0]!, lowers, legacyRoot, 'kernel', scratch, ignoredFlags);
     stacks.push(r);
     for (const d of r.differences) problems.push(`${r.image}: ${d.path}: ${d.what}`);
   }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { fingerprint } from '../../test/helpers/ground-truth.js';
 import { UsageError } from '../errors.js';
-import { writeFakeRoot } from './fake-root.js';
+import { addLegacyContainer, writeFakeRoot } from './fake-root.js';
 import { migrate } from './migrate.js';
 
 const CTR = 'f'.repeat(64);
@@ -22,18 +22,8 @@ function legacyRoot(t: Tap, config: string): { root: string; base: string } {
   const layer = (id: string, file: string) => ({ id: id.padEnd(64, '0'), build: (d: string) => writeFileSync(join(d, file), file) });
   const a = layer('aaaa1111', 'a');
   writeFakeRoot(root, 'overlay', [{ tags: ['a:1'], layers: [a, layer('bbbb2222', 'b')] }, { tags: ['b:1'], layers: [a, layer('cccc3333', 'c')] }]);
-  const mounts = join(root, 'image', 'overlay', 'layerdb', 'mounts', CTR);
-  mkdirSync(mounts, { recursive: true });
-  writeFileSync(join(mounts, 'mount-id'), RW);
-  writeFileSync(join(mounts, 'init-id'), `${RW}-init`);
-  for (const id of [RW, `${RW}-init`]) {
-    mkdirSync(join(root, 'overlay', id, 'upper'), { recursive: true });
-    mkdirSync(join(root, 'overlay', id, 'work'));
-    writeFileSync(join(root, 'overlay', id, 'lower-id'), 'bbbb2222'.padEnd(64, '0'));
-  }
+  addLegacyContainer(root, CTR, RW, 'bbbb2222'.padEnd(64, '0'), config);
   writeFileSync(join(root, 'overlay', RW, 'upper', 'new'), 'rw');
-  mkdirSync(join(root, 'containers', CTR), { recursive: true });
-  writeFileSync(join(root, 'containers', CTR, 'config.v2.json'), config);
   return { root, base };
 }
 

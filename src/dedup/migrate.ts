@@ -6,6 +6,9 @@
 // --remove-legacy. A killed run resumes from the journal.
 import { readdirNoatime } from '../sys/dirents.js';
 import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync, statSync } from '../sys/fs-bytes.js';
+import { FS_APPEND_FL, FS_IMMUTABLE_FL } from '../sys/fileattr.js';
+import { outputError } from './output-fs.js';
+import { REMOVING, exists, refusePinned, removalBegun, removeLegacy, unlinkable } from './migrate-remove.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OvlError, UsageError } from '../errors.js';
 import { checkedRoot } from './analyze-cmd.js';
@@ -162,11 +165,6 @@ function failIf(problems: readonly string[], what: string): void {
   throw new OvlError('EIO', `${what}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
 }
 
-function removeLegacy(root: string): void {
-  rmSync(join(root, 'image', 'overlay'), { recursive: true, force: true });
-  rmSync(join(root, 'overlay'), { recursive: true, force: true });
-}
-
 const EMPTY: Omit<MigrateResult, 'plan'> = {
   dryRun: false, resumedCommit: false, written: [], verified: { images: 0, entries: 0 }, before: null, after: null, added: null, removedLegacy: false,
 };
@@ -174,12 +172,19 @@ const EMPTY: Omit<MigrateResult, 'plan'> = {
 /** --in-place --remove-legacy on a root migrated earlier: verify again, then drop the legacy store. */
 async function removeAfterwards(root: string): Promise<MigrateResult> {
   const log = new WarningLog();
+  // Its legacy side was verified before the removal began: finish it.
+  if (removalBegun(root)) {
+    removeLegacy(root);
+    return { ...EMPTY, plan: null, after: storeCounts(await runAnalysis(root), 'overlay2'), removedLegacy: true };
+  }
   const legacy = discoverDockerStore(root, 'overlay', log);
   if (!legacy) throw new UsageError(`${root}: has no legacy overlay store left to remove`);
+  refusePinned(root);
   const staging = stagingDir(root);
   let check;
   try {
-    check = await checkMigrated(root, legacy, new Set(), verifyMountDir(staging));
+    // +i/+a the user cleared on the legacy side, as told, stay on the overlay2 copies.
+    check = await checkMigrated(root, legacy, new Set(), verifyMountDir(staging), FS_IMMUTABLE_FL | FS_APPEND_FL);
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
@@ -211,7 +216,7 @@ export async function migrate(rootArg: string, opts: MigrateOptions): Promise<Mi
   if (mode === 'in-place' && existsSync(join(root, 'overlay2'))) {
     // An overlay2 root with no legacy store at all (never legacy, or migrated and removed) is not
     // one to point at --remove-legacy.
-    refuseNotLegacy(root, existsSync(join(root, 'overlay')) || existsSync(join(root, 'image', 'overlay')));
+    refuseNotLegacy(root, existsSync(join(root, 'overlay')) || existsSync(join(root, 'image', 'overlay')) || exists(join(root, REMOVING)));
     if (opts.removeLegacy && !opts.dryRun) return removeAfterwards(root);
     throw new UsageError(`${root}: already has an overlay2 store (migrated before?); --in-place --remove-legacy drops the legacy one`);
   }
@@ -229,15 +234,21 @@ export async function migrate(rootArg: string, opts: MigrateOptions): Promise<Mi
     names: containerNames(root),
     sameDevice: deviceOf(root) === deviceOf(target),
     metadata: metadataCost(root, mode),
+    unlinkable,
   });
   const before = storeCounts(run, 'overlay');
   if (opts.dryRun) return { ...EMPTY, plan, dryRun: true, before };
   if (journal === null) refuseNoSpace(target, plan.newCost);
   const moves = plan.layers.filter((l) => l.work === 'move').map((l): [string, string] => [l.src, join(target, 'overlay2', l.id, 'diff')]);
   const j: Journal = { version: 1, phase: 'staging', mode, root, target, moves };
-  writeJournal(staging, j);
-  const written = await stageLayers(plan, staging, legacy.scans);
-  await stageMetadata(plan, staging);
+  let written: string[];
+  try {
+    writeJournal(staging, j);
+    written = await stageLayers(plan, staging, legacy.scans);
+    await stageMetadata(plan, staging);
+  } catch (err) {
+    throw outputError(err, staging);
+  }
   const pending = new Set(plan.layers.filter((l) => l.work === 'move').map((l) => l.id));
   const check = await checkMigrated(staging, legacy.store, pending, verifyMountDir(staging));
   dropStaleMounts(staging);
@@ -249,7 +260,14 @@ export async function migrate(rootArg: string, opts: MigrateOptions): Promise<Mi
   const migrated = discoverDockerStore(target, 'overlay2', log);
   failIf([...log.list.map((w) => `${w.path}: ${w.reason}`), ...(migrated ? compareStores(legacy.store, migrated) : ['no overlay2 store'])],
     'the committed overlay2 store does not match; legacy kept');
-  if (opts.removeLegacy) removeLegacy(root);
+  if (opts.removeLegacy) {
+    try {
+      removeLegacy(root);
+    } catch (err) {
+      if (err instanceof UsageError) throw new UsageError(`migrated; legacy store kept: ${err.message}`, { code: err.code, cause: err });
+      throw err;
+    }
+  }
   const after = await runAnalysis(target);
   const verified = { images: check.stacks.length, entries: check.stacks.reduce((n, s) => n + s.compared, 0) };
   return { plan, dryRun: false, resumedCommit: false, written, verified, before, after: storeCounts(after, 'overlay2'), added, removedLegacy: opts.removeLegacy === true };

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { argsEnv } from '../sys/raw-args.js';
 import { OvlError, UsageError } from '../errors.js';
 import { formatMountOptions, type MountOptions } from '../format/index.js';
-import { firstLine, runTool, umountSurely, withMount } from '../sys/index.js';
+import { firstLine, inodeFlagsOf, runTool, umountSurely, withMount } from '../sys/index.js';
 import { contentHasher } from './hash.js';
 import { isOverlayPrivate } from './diff-overlay.js';
 import { WarningLog } from './read-meta.js';
@@ -49,8 +49,22 @@ export function entryDifference(a: Entry, b: Entry): string | null {
   return null;
 }
 
-/** Compare the tree at `mounted` with the legacy `root/` at `legacy`. */
-export async function compareTrees(image: string, mounted: string, legacy: string): Promise<VerifyResult> {
+/**
+ * The chattr flags (lsattr's letters as FS_IOC_GETFLAGS bits) of a file or dir in both trees when
+ * they differ, outside `ignored`; null when equal. A copy that lost +i would let a container
+ * delete what the legacy one could not.
+ */
+function flagsDifference(e: Entry, mounted: string, legacy: string, ignored: number): string | null {
+  if (e.type !== 'file' && e.type !== 'dir') return null;
+  const [a, b] = [inodeFlagsOf(mounted) & ~ignored, inodeFlagsOf(legacy) & ~ignored];
+  return a === b ? null : `inode flags: converted 0x${a.toString(16)}, legacy 0x${b.toString(16)}`;
+}
+
+/**
+ * Compare the tree at `mounted` with the legacy `root/` at `legacy`; `ignoredFlags`: inode flags
+ * not compared (--remove-legacy asks to clear +i/+a on the legacy side only).
+ */
+export async function compareTrees(image: string, mounted: string, legacy: string, ignoredFlags = 0): Promise<VerifyResult> {
   const log = new WarningLog();
   const a = scanLayer(mounted, { log });
   const b = scanLayer(legacy, { log });
@@ -63,6 +77,7 @@ export async function compareTrees(image: string, mounted: string, legacy: strin
     const m = left.get(path);
     let what = m ? entryDifference(m, e) : 'missing from the converted stack';
     if (!what && e.type === 'file' && hash(join(mounted, path)) !== hash(join(legacy, path))) what = 'content differs';
+    if (!what) what = flagsDifference(e, join(mounted, path), join(legacy, path), ignoredFlags);
     if (what) differences.push({ path: `/${path}`, what });
   }
   for (const path of left.keys()) if (!right.has(path)) differences.push({ path: `/${path}`, what: 'not in the legacy root' });
@@ -123,6 +138,6 @@ export async function probeEngine(engine: string): Promise<VerifyEngine> {
  * Mount `lowers` (top first) read-only and compare with `legacy`. The mount point is a temp dir
  * below `scratch` (default: the system's temp dir).
  */
-export async function verifyStack(image: string, lowers: string[], legacy: string, engine: VerifyEngine, scratch?: string): Promise<VerifyResult> {
-  return withStack(lowers, engine, (merged) => compareTrees(image, merged, legacy), scratch);
+export async function verifyStack(image: string, lowers: string[], legacy: string, engine: VerifyEngine, scratch?: string, ignoredFlags = 0): Promise<VerifyResult> {
+  return withStack(lowers, engine, (merged) => compareTrees(image, merged, legacy, ignoredFlags), scratch);
 }

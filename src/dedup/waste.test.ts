@@ -45,3 +45,17 @@ t.test("an image that is another's bottom layers gets the same waste from the lo
   const all = pathCopies(layers);
   for (let n = 1; n <= layers.length; n++) t.same(wasteOfCopies('img', all, hashes, n), imageWaste('img', layers.slice(0, n), hashes), `${n} layers`);
 });
+
+t.test('a hard-linked name deleted or replaced while another name keeps the inode frees nothing (a review: 7 bytes reclaimable)', async (t) => {
+  const hashes = hashesOf([]);
+  const base = [put(file('hl1', 7, { inode: '9:1' })), put(file('hl2', 7, { inode: '9:1' })), put(file('solo', 5, { inode: '9:2' }))];
+  const deleted = imageWaste('img', [base, [wh('hl2'), wh('solo')]], hashes);
+  t.equal(deleted.reclaimableBytes, 5, 'only solo, whose inode no other name holds');
+  t.equal(deleted.wastedBytes, 5);
+  t.same(deleted.paths.map((p) => p.path), ['solo']);
+  const replaced = imageWaste('img', [base, [put(file('hl2', 3, { inode: '9:3' }))]], hashes);
+  t.equal(replaced.reclaimableBytes, 0, 'hl1 still shows the first copy of hl2');
+  t.same(replaced.paths, []);
+  const both = imageWaste('img', [base, [wh('hl1'), wh('hl2')]], hashes);
+  t.equal(both.reclaimableBytes, 14, 'both names gone: the inode is waste (once per name, as before)');
+});

@@ -98,6 +98,11 @@ export class PathCopies {
     return this.size0[n]!;
   }
 
+  /** The entry of the single copy of node `n` (null: a deletion). */
+  onlyEntry(n: number): Entry | null {
+    return this.entry[n]!;
+  }
+
   private listOf(n: number): Copy[] {
     return this.lists[n] ?? [{ layer: this.layer[n]! - 1, size: this.size0[n]!, entry: this.entry[n]! }];
   }
@@ -173,6 +178,35 @@ function wastePath(path: string, list: Copy[], hashes: ContentHashes): WastePath
   };
 }
 
+/**
+ * The regular-file inodes the image shows at its top (each path's last copy in the first `upTo`
+ * layers): an earlier copy of a path that is one of these, under another hard-linked name, frees
+ * nothing when its own name is deleted or overwritten (a review: a deleted hard link counted 7
+ * bytes reclaimable while hl1 and hl3 kept the inode).
+ */
+function visibleInodes(copies: PathCopies, upTo: number): Set<number> {
+  const seen = new Set<number>();
+  for (const n of copies.nodesInOrder) {
+    const all = copies.several(n);
+    if (all === undefined) {
+      const e = copies.onlyEntry(n);
+      if (copies.onlyLayer(n) < upTo && e?.type === 'file') seen.add(e.id);
+      continue;
+    }
+    const list = below(all, upTo);
+    const e = list[list.length - 1]?.entry;
+    if (e?.type === 'file') seen.add(e.id);
+  }
+  return seen;
+}
+
+/** `list` with the earlier copies the image still shows through another name counted as 0 bytes. */
+function unseenSizes(list: Copy[], visible: ReadonlySet<number>): Copy[] {
+  const last = list.length - 1;
+  if (!list.some((c, i) => i < last && c.entry !== null && c.size > 0 && visible.has(c.entry.id))) return list;
+  return list.map((c, i) => (i < last && c.entry !== null && visible.has(c.entry.id) ? { ...c, size: 0 } : c));
+}
+
 /** An image's waste before analyse says which store the image is in. */
 export type StorelessWaste = Omit<ImageWaste, 'driver'>;
 
@@ -197,6 +231,7 @@ export function wasteOfCopies(image: string, copies: PathCopies, hashes: Content
   let sumAll = 0;
   let metadataOnlyBytes = 0;
   const paths: WastePath[] = [];
+  const visible = visibleInodes(copies, upTo);
   for (const n of copies.nodesInOrder) {
     const all = copies.several(n);
     if (all === undefined) {
@@ -206,19 +241,23 @@ export function wasteOfCopies(image: string, copies: PathCopies, hashes: Content
       sumAll += copies.onlySize(n);
       continue;
     }
-    const list = below(all, upTo);
+    const copied = below(all, upTo);
+    const list = unseenSizes(copied, visible);
     if (list.length === 0) continue;
-    if (list.length < 2) {
-      sumMin += list[0]!.size;
-      sumAll += list[0]!.size;
+    // Every earlier copy still shown under another name: the path holds only its last copy.
+    const shownElsewhere = list !== copied && list.every((c, i) => i === list.length - 1 || c.size === 0);
+    if (list.length < 2 || shownElsewhere) {
+      sumMin += list[list.length - 1]!.size;
+      sumAll += list[list.length - 1]!.size;
       continue;
     }
     const sizes = list.map((c) => c.size);
     sumMin += Math.min(...sizes);
     sumAll += sizes.reduce((a, b) => a + b, 0);
     paths.push(wastePath(copies.pathOf(n), list, hashes));
-    for (let i = 1; i < list.length; i++) {
-      if (sameContent(list[i - 1]!.entry, list[i]!.entry, hashes)) metadataOnlyBytes += list[i - 1]!.size;
+    // A metadata-only rewrite duplicated the bytes even where the old copy is still shown elsewhere.
+    for (let i = 1; i < copied.length; i++) {
+      if (sameContent(copied[i - 1]!.entry, copied[i]!.entry, hashes)) metadataOnlyBytes += copied[i - 1]!.size;
     }
   }
   paths.sort((a, b) => b.reclaimableBytes - a.reclaimableBytes || a.path.localeCompare(b.path));

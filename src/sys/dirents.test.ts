@@ -1,17 +1,20 @@
 import {
   closeSync,
   fstatSync,
+  ftruncateSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
+  readSync,
   readdirSync,
   rmSync,
   statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -220,4 +223,28 @@ t.test('dotDotIno: the d_ino getdents gives `..`, which at a mount\'s root is no
   // tmpfs's root knows no parent outside it: its `..` is itself, where lstat crosses to d.
   t.equal(dotDotIno(m), lstatSync(m, { bigint: true }).ino);
   t.not(dotDotIno(m), lstatSync(d, { bigint: true }).ino);
+});
+
+t.test('copyFileNoatime keeps holes, on one filesystem and onto another (a review: 1 GiB sparse became 1 GiB of disk)', async (t) => {
+  const src = join(dir, 'sparse-src');
+  const fd = openSync(src, 'w');
+  const data = Buffer.alloc(8192, 0x5a);
+  writeSync(fd, data, 0, data.length, 512 << 20);
+  ftruncateSync(fd, 1 << 30);
+  closeSync(fd);
+  const tmpfs = join(dir, 'sparse-tmpfs');
+  mkdirSync(tmpfs);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', tmpfs]);
+  t.teardown(() => execFileSync('umount', [tmpfs]));
+  for (const dst of [join(dir, 'sparse-dst'), join(tmpfs, 'sparse-dst')]) {
+    copyFileNoatime(src, dst);
+    const st = statSync(dst);
+    t.equal(st.size, 1 << 30, `${dst}: the size`);
+    t.ok(st.blocks * 512 <= 64 << 10, `${dst}: ${st.blocks * 512} bytes on disk, not 1 GiB`);
+    const got = Buffer.alloc(data.length);
+    const rd = openSync(dst, 'r');
+    readSync(rd, got, 0, got.length, 512 << 20);
+    closeSync(rd);
+    t.ok(got.equals(data), `${dst}: the data at its offset`);
+  }
 });

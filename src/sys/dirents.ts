@@ -2,10 +2,11 @@
 // O_NOATIME, so a listing or a copy-up would update a lower's atime, which kernel overlayfs never
 // does (spec S60: it opens layer files and dirs with O_NOATIME). getdents64 on an O_NOATIME fd
 // also hands back d_ino and d_type, saving an lstat per entry.
-import { closeSync, constants, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { openSync } from './fs-bytes.js';
 import { errnoNumber } from '../errors.js';
 import { startWriteback } from './fd.js';
+import { USER_SETTABLE_FLAGS, flagsOrNull } from './fileattr.js';
 import { check, checkUnless, throwFsError } from './call.js';
 import { c } from './libc.js';
 import { decodeName } from '../format/byte-names.js';
@@ -229,19 +230,62 @@ export function withDirNames<T>(path: string, touchAtime: boolean, use: (fd: num
 /**
  * Copy the data of file `src` into a new file `dst` (O_EXCL, 0600), in the kernel, without touching
  * src's atime. With `size` (the length src had when stat'ed) the copy stops there, as the kernel's
- * overlay copy-up does, which spares the call that would only answer end-of-file.
+ * overlay copy-up does, which spares the call that would only answer end-of-file. Only src's data
+ * extents are copied (SEEK_DATA/SEEK_HOLE) and dst is sized after: holes stay holes, also between
+ * filesystems, where copy_file_range (or read/write) would write them out as zeros (a review: a
+ * 1 GiB file holding 8 KiB of data took 1 GiB on the target). Returns src's user-settable inode
+ * flags (chattr's, 0 where its filesystem keeps none), read on the fd the copy opened anyway.
  */
-export function copyFileNoatime(src: string, dst: string, size?: number): void {
+export function copyFileNoatime(src: string, dst: string, size?: number): number {
   const fdIn = openOrThrow(src, constants.O_RDONLY | constants.O_NOATIME);
   try {
     const fdOut = openOrThrow(dst, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     try {
-      if (size !== 0) copyFdData(fdIn, fdOut, src, size, dst);
+      const st = fstatSync(fdIn);
+      const end = size ?? st.size;
+      // Only a file with fewer blocks than bytes has holes to keep (as the FUSE copy-up tells).
+      if (end !== 0 && st.blocks * 512 < end) copyExtents(fdIn, fdOut, src, end, dst);
+      else if (end !== 0) copyFdData(fdIn, fdOut, src, end, dst);
     } finally {
       closeSync(fdOut);
     }
+    return (flagsOrNull(fdIn, src) ?? 0) & USER_SETTABLE_FLAGS;
   } finally {
     closeSync(fdIn);
+  }
+}
+
+const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
+/** SEEK_DATA past the last data (ENXIO), or a filesystem without SEEK_DATA (EINVAL). */
+const NO_MORE_DATA = errnoNumber('ENXIO');
+const NO_SEEK_DATA = errnoNumber('EINVAL');
+
+/** Both fds' positions to `pos` (copyFdData copies from and to the positions). */
+function seekBoth(fdIn: number, fdOut: number, pos: number, src: string, dst: string): void {
+  check(c.lseek(fdIn, pos, SEEK_SET) as number, 'lseek', src);
+  check(c.lseek(fdOut, pos, SEEK_SET) as number, 'lseek', dst);
+}
+
+/** The first `size` bytes of `fdIn` into the empty `fdOut`, data extent by data extent, then ftruncate to `size`. */
+function copyExtents(fdIn: number, fdOut: number, src: string, size: number, dst: string): void {
+  for (let pos = 0; pos < size; ) {
+    const data = checkUnless(c.lseek(fdIn, pos, SEEK_DATA) as number, [NO_MORE_DATA, NO_SEEK_DATA], 'lseek SEEK_DATA', src);
+    if (data === -NO_SEEK_DATA) {
+      seekBoth(fdIn, fdOut, 0, src, dst);
+      copyFdData(fdIn, fdOut, src, size, dst);
+      break;
+    }
+    if (data < 0 || data >= size) break;
+    const hole = Math.min(size, check(c.lseek(fdIn, data, SEEK_HOLE) as number, 'lseek SEEK_HOLE', src));
+    seekBoth(fdIn, fdOut, data, src, dst);
+    copyFdData(fdIn, fdOut, src, hole - data, dst);
+    pos = hole;
+  }
+  try {
+    ftruncateSync(fdOut, size);
+  } catch (err) {
+    throwFsError(err, 'ftruncate', dst);
   }
 }
 

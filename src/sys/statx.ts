@@ -181,3 +181,16 @@ export function timesOf(path: string): [atime: TimeSpec, mtime: TimeSpec] | null
   const ret = checkUnless(c.statx(AT_FDCWD, cPath(path), AT_SYMLINK_NOFOLLOW, STATX_ATIME | STATX_MTIME, buf) as number, MISSING, 'statx', path);
   return ret < 0 ? null : [timeAt(64), timeAt(112)];
 }
+
+/** STATX_ATTR_IMMUTABLE and STATX_ATTR_APPEND: chattr +i and +a, in the attributes every statx fills. */
+export const STATX_ATTR_IMMUTABLE = 0x10;
+export const STATX_ATTR_APPEND = 0x20;
+
+/**
+ * Whether `path` (not followed) is a directory, and its low statx attributes word (STATX_ATTR_*):
+ * one call tells whether it can be unlinked or its dir entries changed, no open needed.
+ */
+export function lstatAttributes(path: string): { dir: boolean; attributes: number } {
+  check(c.statx(AT_FDCWD, cPath(path), AT_SYMLINK_NOFOLLOW, 0x1 /* STATX_TYPE */, buf) as number, 'statx', path);
+  return { dir: (buf.readUInt16LE(28) & 0o170000) === 0o040000, attributes: buf.readUInt32LE(8) };
+}
