@@ -6,7 +6,7 @@ import { duplicateCells, imageCharts, treemap } from './html-charts.js';
 import { layerLabel, layerNames } from './layer-names.js';
 import type { LayerTotals, Report } from './report.js';
 import { imageList, needsTags, storeNote, storeWord } from './store-labels.js';
-import { count, percent, sizeFormat } from './units.js';
+import { count, counted, percent, sizeFormat } from './units.js';
 import { wasteRowsOf } from './waste-rows.js';
 
 function summary(r: Report, size: (n: number) => string): string {
@@ -53,7 +53,7 @@ export function renderHtml(r: Report, opts: { binary?: boolean } = {}): string {
   const size = sizeFormat(opts.binary ?? false);
   const d = r.duplicates;
   const body = [
-    `<p class="note">Data root <code>${esc(r.root)}</code>: ${r.stores.map((s) => `${esc(s.driver)} store${esc(storeNote(s.driver, r.stores.map((x) => x.driver)))}, ${s.layers} layers, ${s.images} images, ${s.containers} containers`).join('; ')}. ` +
+    `<p class="note">Data root <code>${esc(r.root)}</code>: ${r.stores.map((s) => `${esc(s.driver)} store${esc(storeNote(s.driver, r.stores.map((x) => x.driver)))}, ${counted(s.layers, 'layer')}, ${counted(s.images, 'image')}, ${counted(s.containers, 'container')}`).join('; ')}. ` +
       `Sizes in ${opts.binary ? 'IEC units (1 KiB = 1024 B)' : 'SI units (1 kB = 1000 B)'}. Hover a shape for its numbers.</p>`,
     `<h2>Data root</h2>${summary(r, size)}`,
     '<h2>Images: inodes and disk per layer</h2><p class="note">Each bar stacks what each layer holds on its own (bottom layer at the bottom). ' +

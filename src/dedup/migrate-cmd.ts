@@ -5,7 +5,7 @@ import { checkJsonOption, emitResult } from './output-path.js';
 import { migrate, type MigrateOptions, type MigrateResult, type StoreCounts } from './migrate.js';
 import type { MigratePlan } from './migrate-plan.js';
 import { textTable } from './text-table.js';
-import { count, siSize as size } from './units.js';
+import { count, counted, siSize as size } from './units.js';
 
 export interface MigrateCliOptions extends MigrateOptions {
   json?: string;
@@ -14,8 +14,8 @@ export interface MigrateCliOptions extends MigrateOptions {
 function renderPlan(p: MigratePlan): string[] {
   const by = (w: string) => p.layers.filter((l) => l.work === w).length;
   const lines = [
-    `${p.mode === 'in-place' ? 'In place' : `Into ${p.target}`}: ${p.images.length} images, ${p.layers.length} layers ` +
-      `(${by('diff')} image layers as diffs, ${by('move') + by('copy')} container layers ${by('move') ? 'renamed' : 'copied'}), ${p.containers.length} containers`,
+    `${p.mode === 'in-place' ? 'In place' : `Into ${p.target}`}: ${counted(p.images.length, 'image')}, ${counted(p.layers.length, 'layer')} ` +
+      `(${by('diff')} image layers as diffs, ${by('move') + by('copy')} container layers ${by('move') ? 'renamed' : 'copied'}), ${counted(p.containers.length, 'container')}`,
   ];
   for (const c of p.containers) lines.push(`  container ${c.id.slice(0, 12)} ${c.name}`);
   lines.push(

@@ -8,7 +8,7 @@ import type { Counts, Driver } from './types.js';
 import type { ImageReport, LayerTotals, Report, StoreReport } from './report.js';
 import { imageList, imageTag, needsTags, storeNote, storeWord } from './store-labels.js';
 import { textTable, wrap } from './text-table.js';
-import { count, percent, sizeFormat, type SizeFormat } from './units.js';
+import { count, counted, percent, sizeFormat, type SizeFormat } from './units.js';
 import { wasteRowsOf } from './waste-rows.js';
 
 const TOP_GROUPS = 10;
@@ -45,7 +45,7 @@ function header(r: Report, c: Ctx): string {
   for (const s of r.stores) {
     const links = s.linkLimit ? `; most names of one file: ${count(s.imageLayers.maxLinks)} (the filesystem allows ${count(s.linkLimit)})` : '';
     const orphans = s.orphans.length ? `, ${s.orphans.length} dirs no layer uses` : '';
-    lines.push(wrap(`  ${s.driver} store ${s.path}${storeNote(s.driver, r.stores.map((x) => x.driver))}: ${s.layers} layers, ${s.images} images, ${s.containers} containers${orphans}${links}`, c.width, '    '));
+    lines.push(wrap(`  ${s.driver} store ${s.path}${storeNote(s.driver, r.stores.map((x) => x.driver))}: ${counted(s.layers, 'layer')}, ${counted(s.images, 'image')}, ${counted(s.containers, 'container')}${orphans}${links}`, c.width, '    '));
   }
   if (r.stores.length === 0) lines.push('  no overlay, overlay2 or containers-storage store found');
   return lines.join('\n');

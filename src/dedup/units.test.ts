@@ -1,5 +1,5 @@
 import t from 'tap';
-import { count, parseSize, percent } from './units.js';
+import { count, counted, parseSize, percent } from './units.js';
 
 t.test('size thresholds parse SI and IEC units', async (t) => {
   t.equal(parseSize('12345'), 12345);
@@ -13,5 +13,6 @@ t.test('size thresholds parse SI and IEC units', async (t) => {
 
 t.test('counts and percentages', async (t) => {
   t.equal(count(1234567), '1,234,567');
+  t.same([counted(1, 'container'), counted(0, 'image'), counted(2, 'layer')], ['1 container', '0 images', '2 layers']);
   t.equal(percent(72.594), '72.6%');
 });

@@ -24,6 +24,11 @@ export function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** `1 container`, `2 containers` (a review: headers said "1 containers"). */
+export function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 export function percent(p: number): string {
   return `${p.toFixed(1)}%`;
 }
