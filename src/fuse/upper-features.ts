@@ -9,7 +9,7 @@ import { openSync, statfsSync, unlinkSync, writeFileSync } from '../sys/fs-bytes
 import { join } from 'node:path';
 import { UsageError, errnoNumber, errnoOf } from '../errors.js';
 import type { OverlayXattrs } from '../format/index.js';
-import { readDirents, removeXattrOf, rename2, setXattr } from '../sys/index.js';
+import { STATX_ATTR_APPEND, STATX_ATTR_IMMUTABLE, lstatAttributes, readDirents, removeXattrOf, rename2, setXattr } from '../sys/index.js';
 
 const EOPNOTSUPP = errnoNumber('EOPNOTSUPP');
 const EPERM = errnoNumber('EPERM');
@@ -66,7 +66,8 @@ export function refuseUpperWithoutXattrs(upperdir: string, workdir: string, xatt
     // trusted.* in a user namespace (rootless podman passes no userxattr to a mount program): a
     // review saw the mount made, then every copy-up fail EPERM and leave a half-made upper copy
     // that later ops met as EEXIST. The kernel mounts degraded; ovl-fuse has no such mode.
-    if (errnoOf(err) === EPERM && !xattrs.userxattr) {
+    // Not an immutable or append-only workdir, whose EPERM the kernel meets too and mounts read-only for.
+    if (errnoOf(err) === EPERM && !xattrs.userxattr && !pinned(workdir)) {
       throw new UsageError(
         `upperdir ${upperdir}: ${names} xattrs cannot be set there (EPERM: not root of the filesystem's user namespace?), which ovl-fuse needs: mount with -o userxattr (the kernel mounts it with redirect_dir, index, metacopy and uuid off)`,
         { code: 'EPERM' },
@@ -78,6 +79,11 @@ export function refuseUpperWithoutXattrs(upperdir: string, workdir: string, xatt
       { code: 'EOPNOTSUPP' },
     );
   }
+}
+
+/** Is `dir` immutable or append-only (chattr +i, +a)? */
+function pinned(dir: string): boolean {
+  return (lstatAttributes(dir).attributes & (STATX_ATTR_IMMUTABLE | STATX_ATTR_APPEND)) !== 0;
 }
 
 /**
