@@ -63,6 +63,14 @@ t.test('derivation follows the names a differing op used, in op order, never bac
   const atime: Difference = { where: 'remounted', path: 'c', field: 'stat.atime', reference: 1, target: 2 };
   const readField: Difference = { ...op(2), field: 'content' }; // op(2)'s result differs: its value too
   t.same(deriveFrom([0], [op(2), readField, atime, tree('c')], ops), [undefined, 0, 0, undefined], 'its own op, the atime of its name');
+  // A read-over: a read that differed, then a write of that very name: each side wrote what it saw.
+  const rw: Op[] = [{ op: 'read', path: 'a' }, { op: 'append', path: 'a', data: 'x' }, { op: 'create', path: 'q', data: 'q', mode: 0o644 }];
+  const rwOp = (i: number): Difference => ({ where: 'op', opIndex: i, field: 'content', reference: 'old', target: 'new' });
+  const upper = (path: string): Difference => ({ where: 'upper', path, field: 'content', reference: 'oldx', target: 'newx' });
+  t.same(deriveFrom([0], [rwOp(0), upper('a'), upper('q')], rw), [undefined, 0, undefined], 'after a write of its name: what that write left');
+  const listing: Op[] = [{ op: 'readdir', path: '.' }, rw[2]!];
+  const list: Difference = { where: 'op', opIndex: 0, field: 'names', reference: [], target: ['x'] };
+  t.same(deriveFrom([0], [list, upper('q'), upper('a')], listing), [undefined, undefined, undefined], 'a root listing, then a create in the root: nothing');
 });
 
 t.test('derivation reaches every dir above a name an op used (its copy-up changes them), not their other children', async (t) => {

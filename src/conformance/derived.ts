@@ -158,11 +158,17 @@ export function deriveFrom(roots: number[], diffs: readonly Difference[], ops: r
   for (const r of roots) {
     const root = diffs[r]!;
     const tainted = new Set(differencePaths(root, ops));
-    // An op that only looks (a listing, a stat, a read) changed nothing a later difference could
-    // follow from but the atime of what it read. A review: a root listing that differed after a
+    // An op that only looks (a listing, a stat, a read) writes nothing a later difference could
+    // follow from but the atime of what it read; its difference shows the sides see different
+    // objects, though, which a later op that writes those very names carries on (a read of a
+    // replaced lower file, then an append: each side copies up what it saw). So from such an op:
+    // its own fields where it failed on one side, the atime of its names, and what follows a later
+    // op on exactly those names (or below them). A review: a root listing that differed after a
     // layer change derived every later difference in the trees (the root is above everything),
     // a planted chmod of the root and a stray upper file included.
-    if (root.where === 'op' && OBSERVING.has(ops[root.opIndex ?? -1]?.op ?? '')) {
+    let from = root.opIndex ?? 0;
+    const observing = root.where === 'op' && OBSERVING.has(ops[from]?.op ?? '');
+    if (observing) {
       diffs.forEach((d, i) => {
         if (i === r || out[i] !== undefined || roots.includes(i)) return;
         // Its other fields only where it failed on one side (a stat's mtime accepted is not its mode).
@@ -170,15 +176,18 @@ export function deriveFrom(roots: number[], diffs: readonly Difference[], ops: r
         const atime = d.where !== 'op' && d.field === 'stat.atime' && d.path !== undefined && tainted.has(d.path);
         if (sameOp || atime) out[i] = r;
       });
-      continue;
+      const onItsNames = (p: string) => [...tainted].some((t) => p === t || (t !== '.' && p.startsWith(t + '/')));
+      const writer = ops.findIndex((o, j) => j > from && !OBSERVING.has(o.op) && opPaths(ops, j).some(onItsNames));
+      if (writer < 0) continue;
+      from = writer - 1;
     }
     const order = diffs.map((_, i) => i).sort((x, y) => rank(diffs[x]!) - rank(diffs[y]!));
     for (const i of order) {
       const d = diffs[i]!;
       if (i === r || out[i] !== undefined || roots.includes(i)) continue;
       // The same op's other fields (a read's content when its result differs) follow from it too.
-      const sameOp = d.where === 'op' && root.where === 'op' && d.opIndex === root.opIndex;
-      if (!sameOp && !comesAfter(d, root.opIndex ?? 0)) continue;
+      const sameOp = !observing && d.where === 'op' && root.where === 'op' && d.opIndex === root.opIndex;
+      if (!sameOp && !comesAfter(d, from)) continue;
       const paths = differencePaths(d, ops);
       const tree = d.where !== 'op';
       if (!paths.some((p) => [...tainted].some((t) => related(p, t) || (tree && above(p, t))))) continue;

@@ -54,6 +54,7 @@ t.test('an `afterLayerChange` rule: only after a mutate, only ops and the merged
   t.same(classify(lc, 'fuse', [onRoot(1, 'names'), onRoot(2, 'stat.mode'), onRoot(2, 'stat.mtime')], rootOps).map((c) => c.accepted ?? null), ['lc', null, 'lc'], 'a name added: the root listing and times');
   const written: Op[] = [{ op: 'mutate', layer: 0, action: 'write', path: 'a', data: 'x' }, rootOps[1]!];
   t.same(classify(lc, 'fuse', [{ ...onRoot(1, 'names'), op: describeOp(written[1]!) }], written).map((c) => c.accepted ?? null), [null], 'a write in place: not the root');
+  t.same(classify(lc, 'fuse', [onRoot(1, 'fields.n')], rootOps).map((c) => c.accepted ?? null), ['lc'], "a dirents listing's entry for the added name");
   const failed = { referenceOk: (i: number) => i !== 0 };
   t.same(classify(lc, 'fuse', [onRoot(1, 'names')], rootOps, new Set(), failed).map((c) => c.accepted ?? null), [null], 'a change the kernel could not make changed nothing');
   t.same(classify(lc, 'fuse', [read(2, 'new')], [ops[0]!, ops[0]!, ops[2]!]).map((c) => c.accepted ?? null), [null], 'no layer change: never');
@@ -136,12 +137,12 @@ t.test('after a lower file is renamed in its layer: the names it used, through a
     { op: 'mutate', layer: 0, action: 'rename', path: 'a', to: 'b' },
   ];
   const at = (where: string, path = 'b'): Difference => ({ where, path, type: 'file', field: 'content', reference: 'a', target: '' });
-  const copied = { upperPaths: new Set(['.', 'a']) };
+  const copied = { copiedUpPaths: new Set(['a']) };
   const got = classify(shipped, 'fuse', [at('remounted'), at('upper'), at('remounted', 'c')], ops, new Set(), copied).map((c) => c.accepted ?? null);
   t.same(got, ['kernel-origin-alias-after-lower-rename', null, null], 'not on disk, not another name');
   t.same(classify(shipped, 'fuse', [at('remounted')], ops.slice(0, 1), new Set(), copied).map((c) => c.accepted ?? null), [null], 'no rename: compared');
   // A review: lowers mounted in reverse, a lower rename with nothing copied up, accepted.
-  t.same(classify(shipped, 'fuse', [at('remounted')], ops, new Set(), { upperPaths: new Set(['.']) }).map((c) => c.accepted ?? null), [null], 'nothing copied up: compared');
+  t.same(classify(shipped, 'fuse', [at('remounted')], ops, new Set(), { copiedUpPaths: new Set<string>() }).map((c) => c.accepted ?? null), [null], 'nothing copied up: compared');
 });
 
 t.test('listing order beside a held dir handle: only while an earlier opendir of that dir is held, after an op on its entries', async (t) => {

@@ -78,8 +78,9 @@ export interface AcceptRule {
   inLower?: boolean;
   /**
    * With `afterOp`: only where the name the matching op moved or changed first (a rename's source)
-   * has an upper copy in the reference's upper at the end: for a cause that needs a copy-up before
-   * that op (a lower renamed after its copy-up).
+   * is a copy-up in the reference's upper at the end (it has an `origin`; a name made anew after
+   * the op has none): for a cause that needs a copy-up before that op (a lower renamed after its
+   * copy-up).
    */
   copiedUp?: boolean;
   reason: string;
@@ -97,8 +98,8 @@ export interface ScenarioFacts {
    * did, so an op the kernel refused (a chattr +i by a user who may not) did nothing to follow.
    */
   referenceOk?: (i: number) => boolean;
-  /** Names in the reference's upper at the end (`copiedUp`). */
-  upperPaths?: ReadonlySet<string>;
+  /** Names the reference's upper holds at the end as copies up from a lower: with an `origin` xattr (`copiedUp`). */
+  copiedUpPaths?: ReadonlySet<string>;
 }
 
 /** A glob, or a list of globs any of which may match. */
@@ -166,7 +167,7 @@ const isDirAbove = (p: string, q: string) => p === '.' || q.startsWith(p + '/');
  * accepted after a write to a file in the root: the root counted as related to every top-level
  * name, for every field and every kind of change.
  */
-const DIR_NAME_FIELDS = /^(names|order|stat\.(nlink|mtime|ctime|atime|size|blocks))$/;
+const DIR_NAME_FIELDS = /^(names|order|fields\..*|stat\.(nlink|mtime|ctime|atime|size|blocks))$/;
 
 /** The mutate actions that add, remove or move a name (a write or chmod in place changes none). */
 const NAME_ACTIONS = new Set(['replace', 'delete', 'add', 'mkdir', 'rename', 'whiteout', 'opaque']);
@@ -213,7 +214,7 @@ function afterOpOnItsNames(rule: AcceptRule, pattern: Pattern, d: Difference, op
     (op, i) =>
       comesAfter(d, i) && testOp(pattern, describeOp(op)) && (rule.refusedToo === true || (facts.referenceOk?.(i) ?? true)) &&
       opPaths(ops, i).some((p) => paths.some((q) => related(p, q))) &&
-      (!rule.copiedUp || facts.upperPaths?.has(opPaths(ops, i)[0]!) === true) &&
+      (!rule.copiedUp || facts.copiedUpPaths?.has(opPaths(ops, i)[0]!) === true) &&
       (!whileHeld || heldAt(ops, i)) && (!whileRunning || runningAt(ops, i)),
   );
 }

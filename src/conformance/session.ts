@@ -97,7 +97,7 @@ export async function compareOne(o: Omit<SessionOptions, 'seed' | 'runs'>, suite
   const facts = {
     ...scenarioLowerFacts(scenario),
     referenceOk: (i: number) => ref.ops[i]?.result.ok === true,
-    upperPaths: new Set((ref.upper ?? []).map((e) => e.path)),
+    copiedUpPaths: new Set((ref.upper ?? []).filter((e) => Object.keys(e.xattrs ?? {}).some((k) => /^(trusted|user)\.overlay\.origin$/.test(k))).map((e) => e.path)),
   };
   const classified = classify(o.rules, o.target.name, diffTraces(ref, tgt), scenario.ops, scenarioAclPaths(scenario), facts);
   if (o.reference) await judgeLayerChanges(o, scenario, classified);

@@ -131,6 +131,12 @@ const planted: Array<[string, string, Scenario]> = [
     upper: { entries: [] },
     ops: [{ op: 'mutate', layer: 0, action: 'rename', path: 'a', to: 'z' }],
   }],
+  // A read-over: the rename's source made anew afterwards is in the upper, but no copy-up.
+  ['lowers reversed, after a lower rename whose source is made anew', SWAPPED_LOWERS_EXEC, {
+    lowers: [{ entries: [file('a', 'one'), { path: 'c', kind: 'hardlink', to: 'a' }] }, { entries: [file('z', 'three'), { path: 'y', kind: 'hardlink', to: 'z' }] }],
+    upper: { entries: [] },
+    ops: [{ op: 'mutate', layer: 0, action: 'rename', path: 'a', to: 'z' }, { op: 'create', path: 'a', data: 'new', mode: 0o644 }],
+  }],
   ['lowers reversed, after a lower file added over another', SWAPPED_LOWERS_EXEC, {
     lowers: [{ entries: [file('b', 'b')] }, { entries: [file('a', 'two')] }],
     upper: { entries: [] },
