@@ -109,21 +109,26 @@ t.test('--remove-legacy with a +i/+a file: refused by name before anything is re
 });
 
 t.test('a removal stopped halfway is finished by the next run', async (t) => {
-  for (const how of ['renamed into the trash', 'image/overlay gone, overlay/ half']) {
-    const { root } = flaggedRoot(t);
-    unpin(join(root, 'overlay'));
-    await migrate(root, { inPlace: true });
-    if (how === 'renamed into the trash') {
-      mkdirSync(join(root, '.ovl-migrate-removing'));
-      renameSync(join(root, 'image', 'overlay'), join(root, '.ovl-migrate-removing', 'image-overlay'));
-    } else {
-      rmSync(join(root, 'image', 'overlay'), { recursive: true });
-      rmSync(join(root, 'overlay', readdirSync(join(root, 'overlay'))[0]!), { recursive: true });
-    }
-    const r = await migrate(root, { inPlace: true, removeLegacy: true });
-    t.ok(r.removedLegacy, how);
-    t.same(readdirSync(root).filter((n) => /overlay|removing/.test(n)).sort(), ['overlay2'], `${how}: only overlay2 left`);
-  }
+  const { root } = flaggedRoot(t);
+  unpin(join(root, 'overlay'));
+  await migrate(root, { inPlace: true });
+  mkdirSync(join(root, '.ovl-migrate-removing'));
+  renameSync(join(root, 'image', 'overlay'), join(root, '.ovl-migrate-removing', 'image-overlay'));
+  const r = await migrate(root, { inPlace: true, removeLegacy: true });
+  t.ok(r.removedLegacy);
+  t.same(readdirSync(root).filter((n) => /overlay|removing/.test(n)).sort(), ['overlay2'], 'only overlay2 left');
+});
+
+t.test('overlay/ without image/overlay/ (no trash dir): named, not removed unverified', async (t) => {
+  // A read-over: taken for a removal begun, it was removed with nothing to verify it against.
+  const { root } = flaggedRoot(t);
+  unpin(join(root, 'overlay'));
+  await migrate(root, { inPlace: true });
+  rmSync(join(root, 'image', 'overlay'), { recursive: true });
+  const err = await migrate(root, { inPlace: true, removeLegacy: true }).catch((e: unknown) => e);
+  t.type(err, UsageError);
+  t.match((err as Error).message, /overlay\/ remains but image\/overlay\/ is gone/);
+  t.ok(existsSync(join(root, 'overlay', BASE)), 'kept');
 });
 
 t.test('migrate --out: a container layer and a volume, copied with cp -a, keep their flags too', async (t) => {
@@ -142,10 +147,38 @@ t.test('migrate --out: a container layer and a volume, copied with cp -a, keep t
   t.equal(lsattr(join(out, 'volumes', 'v', '_data', 'keep')), 'i', 'the volume');
 });
 
-t.test('migrate --in-place --remove-legacy in one go: committed, the legacy store kept and the pinned file named', async (t) => {
+t.test('migrate --in-place --remove-legacy in one go: the pinned file named before anything is staged', async (t) => {
   const { root } = flaggedRoot(t);
   const err = await migrate(root, { inPlace: true, removeLegacy: true }).catch((e: unknown) => e);
   t.type(err, UsageError);
-  t.match((err as Error).message, /^migrated; legacy store kept: \S+\/data\/appendonly: append-only/);
-  t.ok(existsSync(join(root, 'overlay2', BASE, 'diff')) && existsSync(join(root, 'overlay', BASE, 'root')) && existsSync(join(root, 'image', 'overlay')));
+  t.match((err as Error).message, /^\S+\/data\/appendonly: append-only/);
+  t.notOk(existsSync(join(root, 'overlay2')), 'nothing migrated');
+  t.ok(existsSync(join(root, 'overlay', BASE, 'root')) && existsSync(join(root, 'image', 'overlay')));
+});
+
+t.test('--remove-legacy with the root or image/ immutable: named before anything is removed', async (t) => {
+  const { root } = flaggedRoot(t);
+  unpin(join(root, 'overlay'));
+  await migrate(root, { inPlace: true });
+  chattr(join(root, 'image'), 'i');
+  t.teardown(() => void execFileSync('chattr', ['-i', join(root, 'image')]));
+  const err = await migrate(root, { inPlace: true, removeLegacy: true }).catch((e: unknown) => e);
+  t.type(err, UsageError);
+  t.match((err as Error).message, /\/image: immutable \(chattr \+i\)/);
+  t.ok(existsSync(join(root, 'image', 'overlay')) && existsSync(join(root, 'overlay')), 'nothing removed');
+});
+
+t.test('migrate --out: a .partial- piece a killed run left holding an immutable copy is removed on the rerun', async (t) => {
+  // A copy of a +i legacy file is +i (flags are kept): a kill -9 after it leaves it so. A read-over
+  // found the rerun refusing to remove it.
+  const { base, root } = flaggedRoot(t);
+  const out = join(base, 'new');
+  const piece = join(out, '.ovl-migrate', 'overlay2', `.partial-${BASE}`, 'diff', 'data');
+  mkdirSync(piece, { recursive: true });
+  writeFileSync(join(piece, 'immut'), 'x');
+  chattr(join(piece, 'immut'), 'i');
+  t.teardown(() => unpin(join(out, '.ovl-migrate')));
+  await migrate(root, { out });
+  t.equal(lsattr(join(out, 'overlay2', BASE, 'diff', 'data', 'immut')), 'i', 'migrated, the copy +i as the legacy file');
+  t.notOk(existsSync(join(out, '.ovl-migrate')), 'the staging dir is gone');
 });

@@ -13,7 +13,7 @@ import { lowerFile, planConversion, shortLink, type ConvertPlan } from './conver
 import { refuseIncomplete } from './convert-guard.js';
 import { refuseStoreDir } from './migrate-guard.js';
 import { writeDiff } from './convert-write.js';
-import { dropFailed, mkdirs, removeTree, withOutputErrors } from './output-fs.js';
+import { dropFailed, mkdirs, removeOwnTree, withOutputErrors } from './output-fs.js';
 import { legacyDiff } from './diff-legacy.js';
 import { LAYER_ID } from './discover-docker.js';
 import { runAnalysis, type AnalysisRun } from './pipeline.js';
@@ -89,7 +89,7 @@ function writeLayer(out: string, store: Store, scans: Map<string, LayerScan>, id
   const scan = scans.get(id);
   if (!scan) throw new OvlError('EIO', `layer ${id} could not be scanned`, { path: layer.dir });
   const tmp = join(out, PARTIAL + id);
-  removeTree(tmp);
+  removeOwnTree(tmp);
   mkdirs(join(tmp, 'diff'));
   try {
     writeDiff(join(tmp, 'diff'), layer.dir, scan.top, legacyDiff(scans.get(layer.parent) ?? null, scan));
@@ -141,9 +141,11 @@ export async function convert(rootArg: string, outArg: string, refs: readonly st
   refuseIncomplete(run.discovery.warnings, plan, store, scans);
   mkdirs(join(out, 'l'));
   // Only what writeLayer makes (a dir named PARTIAL + a layer id): other names there are the user's.
+  // Ours, flags included: a kill after a copy of a +i file left it +i (a read-over: the rerun then
+  // refused to remove it).
   for (const name of readdirSync(out)) {
     const own = name.startsWith(PARTIAL) && LAYER_ID.test(name.slice(PARTIAL.length));
-    if (own && lstatSync(join(out, name)).isDirectory()) removeTree(join(out, name), 'a layer an interrupted convert left half written');
+    if (own && lstatSync(join(out, name)).isDirectory()) removeOwnTree(join(out, name));
   }
   const written: string[] = [];
   const reused: string[] = [];

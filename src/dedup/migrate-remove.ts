@@ -19,8 +19,17 @@ function legacyParts(root: string): Array<[from: string, to: string]> {
 
 export const exists = (path: string): boolean => lstatSync(path, { throwIfNoEntry: false }) !== undefined;
 
-/** Refuse (exit 2, nothing removed) when chattr +i/+a keeps any entry of the legacy store from being removed. */
+/**
+ * Refuse (exit 2, nothing removed) when chattr +i/+a keeps any entry of the legacy store from being
+ * removed, or the dirs holding it from giving up its two dirs (the root, image/: a read-over saw a
+ * raw EPERM at the rename).
+ */
 export function refusePinned(root: string): void {
+  for (const dir of [root, join(root, 'image')]) {
+    const { attributes } = lstatAttributes(dir);
+    const flag = attributes & STATX_ATTR_IMMUTABLE ? 'i' : attributes & STATX_ATTR_APPEND ? 'a' : null;
+    if (flag) throw pinnedError({ path: dir, flag }, 'the legacy store in it');
+  }
   for (const dir of [join(root, REMOVING), ...legacyParts(root).map(([from]) => from)]) {
     const pinned = exists(dir) ? firstPinned(dir) : null;
     if (pinned) throw pinnedError(pinned, 'the legacy store');
@@ -34,9 +43,14 @@ export function removeLegacy(root: string): void {
   removeTree(join(root, REMOVING), 'the legacy store');
 }
 
-/** A removal a killed or failed run began: the trash dir, or (before it existed) overlay/ left without image/overlay/. */
+/**
+ * A removal a killed or failed run began: its trash dir. Not overlay/ left without image/overlay/
+ * (what the two rmSync of the removal before 2026-12-07 could leave): that may as well be a root
+ * whose image/overlay/ someone removed by hand, with data nothing verified (a read-over); it is
+ * named instead (removeAfterwards).
+ */
 export function removalBegun(root: string): boolean {
-  return exists(join(root, REMOVING)) || (exists(join(root, 'overlay')) && !exists(join(root, 'image', 'overlay')));
+  return exists(join(root, REMOVING));
 }
 
 /** link() refuses a file with chattr +i or +a (EPERM): migrate copies it. */

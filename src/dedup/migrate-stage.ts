@@ -13,7 +13,7 @@ import { shortLink } from './convert-plan.js';
 import { ensureShortLink } from './convert.js';
 import { writeDiff } from './convert-write.js';
 import { legacyDiff } from './diff-legacy.js';
-import { dropFailed, mkdirs, removeOwnTree, removeTree } from './output-fs.js';
+import { dropFailed, mkdirs, removeOwnTree } from './output-fs.js';
 import type { MigratePlan, PlannedLayer } from './migrate-plan.js';
 import type { LayerScan } from './types.js';
 
@@ -43,7 +43,8 @@ export function dropStaleMounts(staging: string): void {
 /** Remove what a killed run left half-written below `dir`. */
 export function dropPartials(dir: string): void {
   if (!existsSync(dir)) return;
-  for (const name of readdirSync(dir)) if (name.startsWith(PARTIAL)) removeTree(join(dir, name), 'a piece an interrupted migrate left half written');
+  // Ours, flags included: a kill after a copy of a +i file left it +i (a read-over: the rerun refused it).
+  for (const name of readdirSync(dir)) if (name.startsWith(PARTIAL)) removeOwnTree(join(dir, name));
 }
 
 /** Debugging and the kill -9 test: die here, as a power cut or an OOM kill would. */
@@ -72,7 +73,7 @@ export async function stageLayer(driverDir: string, l: PlannedLayer, scans: Map<
   if (l.work === 'copy') removeOwnTree(final);
   if (!existsSync(final)) {
     const tmp = join(driverDir, PARTIAL + l.id);
-    removeTree(tmp, 'a layer an interrupted migrate left half written');
+    removeOwnTree(tmp);
     try {
       mkdirSync(tmp);
       chmodSync(tmp, 0o710);

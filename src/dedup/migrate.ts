@@ -178,6 +178,9 @@ async function removeAfterwards(root: string): Promise<MigrateResult> {
     return { ...EMPTY, plan: null, after: storeCounts(await runAnalysis(root), 'overlay2'), removedLegacy: true };
   }
   const legacy = discoverDockerStore(root, 'overlay', log);
+  if (!legacy && exists(join(root, 'overlay'))) {
+    throw new UsageError(`${root}: overlay/ remains but image/overlay/ is gone, so nothing can verify it against overlay2/; remove overlay/ by hand if it holds nothing you need`);
+  }
   if (!legacy) throw new UsageError(`${root}: has no legacy overlay store left to remove`);
   refusePinned(root);
   const staging = stagingDir(root);
@@ -225,6 +228,8 @@ export async function migrate(rootArg: string, opts: MigrateOptions): Promise<Mi
   if (mode === 'in-place' && leftover(imageDir)) {
     throw new UsageError(`${imageDir}: already exists without overlay2/ (left by another dockerd?); move it away first`);
   }
+  // Before anything is staged: a store --remove-legacy could not remove is named now, not after the commit.
+  if (mode === 'in-place' && opts.removeLegacy && !opts.dryRun) refusePinned(root);
   const run = await runAnalysis(root);
   const legacy = legacyOf(run);
   refuseBroken(run.discovery.warnings);

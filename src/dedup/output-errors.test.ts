@@ -3,7 +3,7 @@
 // --out, ENOTDIR for a file chattr +i keeps), and a copy that runs out of space leaves no half
 // layer behind holding the space.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -75,17 +75,25 @@ t.test('convert --out out of inodes: ENOSPC naming the path, no half layer left'
   t.same(readdirSync(out), ['l'], 'no .partial- dir left');
 });
 
-t.test('convert: a .partial- dir in --out holding an immutable file is named, EPERM, exit 2', async (t) => {
+t.test('convert: a .partial- dir a killed convert left holding an immutable copy is removed on the rerun', async (t) => {
+  // A copy of a +i legacy file is +i (flags are kept): a kill -9 after it leaves it so. A read-over
+  // found the rerun refusing to remove it.
   const { base, root: r } = root(t, 1, 10);
   const out = join(base, 'out');
   const stuck = join(out, `.partial-${BASE}`, 'diff', 'f0');
   mkdirSync(join(out, `.partial-${BASE}`, 'diff'), { recursive: true });
   writeFileSync(stuck, 'x');
   execFileSync('chattr', ['+i', stuck]);
-  const { line, code } = printed(await convert(r, out, []).catch((e: unknown) => e));
-  t.match(line, `ovl-dedup: ${stuck}: immutable (chattr +i)`);
-  t.match(line, /chattr -i .*\(EPERM\)\n$/);
-  t.equal(code, 2);
+  t.teardown(() => {
+    try {
+      execFileSync('chattr', ['-i', stuck], { stdio: 'ignore' });
+    } catch {
+      // removed, as it should be
+    }
+  });
+  await convert(r, out, []);
+  t.notOk(existsSync(join(out, `.partial-${BASE}`)), 'the half layer is gone');
+  t.ok(existsSync(join(out, BASE, 'diff')), 'and the layer written');
 });
 
 t.test('migrate: a layer that runs out of space is not left half written in the staging dir', async (t) => {
