@@ -12,7 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { OvlError, UsageError, oneLine } from '../errors.js';
-import { parseMountOptions, parseRemountOptions, resolveMountOptions } from '../format/index.js';
+import { isRemount, parseMountOptions, parseRemountOptions, resolveMountOptions } from '../format/index.js';
 import { hasEscapedBytes } from '../format/byte-names.js';
 import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse, premountDev } from '../fuse/mount.js';
 import type { CacheMode } from '../fuse/overlay.js';
@@ -485,7 +485,7 @@ async function mountCommand(argv: string[]): Promise<number> {
   const [source, merged] = opts.args.length === 2 ? [opts.args[0], opts.args[1]!] : [undefined, opts.args[0]!];
   if (source === '') throw new UsageError('empty source');
   const joined = opts.options.join(',');
-  if (joined.split(',').includes('remount')) return remountCommand(joined, merged);
+  if (isRemount(joined)) return remountCommand(joined, merged);
   const parsed = parseMountOptions(joined, { allow: ['cache', 'transport', 'watch', 'passthrough', 'aufs_whiteouts'] });
   const cache = cacheMode(parsed.extra);
   const transport = transportOf(parsed.extra);

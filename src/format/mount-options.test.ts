@@ -1,6 +1,6 @@
 import t from 'tap';
 import { UsageError } from '../errors.js';
-import { MAX_LOWERS, escapePath, formatMountOptions, parseMountOptions, splitLowerdir, unescapePath } from './mount-options.js';
+import { MAX_LOWERS, escapePath, formatMountOptions, isRemount, parseMountOptions, parseRemountOptions, splitLowerdir, unescapePath } from './mount-options.js';
 
 t.test('lowerdir order is top first, upper and work are paths', async (t) => {
   const o = parseMountOptions('lowerdir=/a:/b:/c,upperdir=/u,workdir=/w');
@@ -107,4 +107,13 @@ t.test('callers may allow extra options of their own', async (t) => {
 t.test('500 lowers parse; the limit is checked when resolving', async (t) => {
   const lowers = Array.from({ length: MAX_LOWERS + 1 }, (_, i) => `/l${i}`);
   t.equal(parseMountOptions(`lowerdir=${lowers.join(':')}`).lowerdirs.length, MAX_LOWERS + 1);
+});
+
+t.test('a remount: ro/rw and the per-mount flags count, every other option is ignored, atime flags refused', async (t) => {
+  // What mount(8) hands the helper for `mount -o remount,rw,nosuid MERGED`.
+  t.same(parseRemountOptions('rw,relatime,remount,user_id=0,group_id=0,default_permissions,allow_other,nosuid,dev,lowerdir=/x'), { ro: false, vfs: { nosuid: true, nodev: false } });
+  t.same(parseRemountOptions('remount'), { vfs: {} }, 'nothing named: nothing changes');
+  t.throws(() => parseRemountOptions('remount,noatime'), { message: /unsupported mount option noatime/ });
+  t.ok(isRemount('ro,remount'));
+  t.notOk(isRemount('lowerdir=/a\\,remount,upperdir=/u'), 'an escaped comma in a path');
 });

@@ -215,6 +215,11 @@ export function parseMountOptions(str: string, { allow = [] }: ParseOptions = {}
   return o;
 }
 
+/** Does an option string ask for a remount (`remount` among its options, a path's escaped commas aside)? */
+export function isRemount(str: string): boolean {
+  return splitUnescaped(str, ',').includes('remount');
+}
+
 /** What a remount may change: read-only or not, and mount(8)'s per-mount flags. */
 export interface RemountOptions {
   ro?: boolean;

@@ -45,9 +45,12 @@ export const NO_SESSION: Session = {
  * stat, chmod, truncate, utimes and the xattr calls all retry once), which looks the name up afresh:
  * the file now under it, or ENOENT if none. ENOENT here failed 10-25 % of such ops where the
  * kernel's overlay, acting on the inode its dentry holds, failed none (a review, 2026-12-07).
+ * A dir stays ENOENT: what reaches a gone dir mostly starts from it (a lookup under a held fd or
+ * cwd, its listing, its fsync), and a walk again from the same dead dir gives the caller ESTALE
+ * where ENOENT tells it the truth (a read-over); dirs replaced by rename showed no such race.
  */
-export function nameGone(id: number): never {
-  return fail('ESTALE', `node ${id} (its name is gone)`);
+export function nameGone(rec: Pick<NodeRec, 'id' | 'isDir'>): never {
+  return fail(rec.isDir ? 'ENOENT' : 'ESTALE', `node ${rec.id} (its name is gone)`);
 }
 
 export class LlCore {
@@ -178,7 +181,7 @@ export class LlCore {
 
   /** Merged path of a node; ESTALE once its name is gone (only open handles still reach it: nameGone). */
   pathOf(rec: NodeRec): string {
-    return this.nodePath(rec) ?? nameGone(rec.id);
+    return this.nodePath(rec) ?? nameGone(rec);
   }
 
   /** Merged path of a node, or null once its names are gone (an upper file with links: its names checked, UpperLinks.path). */
@@ -261,7 +264,7 @@ export class LlCore {
     if (path !== null) return this.attrOfNode(rec, lookupPath(this.ovl, path));
     const removed = this.removed.get(rec.id);
     if (removed !== undefined) return removed.attr;
-    const fh = this.handleOf(rec) ?? nameGone(rec.id);
+    const fh = this.handleOf(rec) ?? nameGone(rec);
     return handleAttr(this.ovl, fh);
   }
 

@@ -66,7 +66,7 @@ export function setAttr(core: LlCore, nodeid: number, set: SetAttr): AttrReply {
   // through the fd and answer from its fstat, with no walk of the merged path before and after.
   const open = path === null ? undefined : openUpper(core, rec, set.fh, set.size !== undefined);
   if (path === null || open !== undefined) {
-    const fh = open ?? ownHandle(core, rec, set.fh) ?? core.handleOf(rec) ?? nameGone(nodeid);
+    const fh = open ?? ownHandle(core, rec, set.fh) ?? core.handleOf(rec) ?? nameGone(rec);
     const h = current(core.ovl, fh);
     if (h.upper) refuseSetattr(protOfUpperFd(core.ovl, h.fd), set, path ?? `node ${nodeid}`);
     setAttrHandle(core.ovl, h, set, core.ovl.caller());
@@ -147,7 +147,7 @@ export function openFile(core: LlCore, nodeid: number, flags: number, killSuidgi
   const path = core.nodePath(rec);
   if (path === null) {
     // Its name is gone: opened again through /proc/self/fd of an open it still has.
-    const own = core.handleOf(rec) ?? nameGone(nodeid);
+    const own = core.handleOf(rec) ?? nameGone(rec);
     return opened(core, rec, reopenHandle(core.ovl, own, flags));
   }
   const { fh, st } = openOrReopen(core, rec, path, flags);

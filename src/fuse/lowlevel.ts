@@ -374,7 +374,7 @@ export class OverlayFs implements LowLevelFs {
     if (path !== null) setMergedFileattr(this.ovl, path, kind, value);
     else {
       const h = type === 'file' ? this.ovl.handles.get(fh) : undefined;
-      if (h === undefined) nameGone(nodeid);
+      if (h === undefined) nameGone(rec);
       if (!h.upper) failGoneLower(this.ovl, h);
       setFileattrOnUpper(this.ovl, current(this.ovl, fh).fd, kind, value, `node ${nodeid}`);
     }
