@@ -3,7 +3,7 @@
 // run, and telling the plan which legacy files link(2) refuses (they are copied, not shared).
 import { join } from 'node:path';
 import { lstatSync, renameSync } from '../sys/fs-bytes.js';
-import { STATX_ATTR_APPEND, STATX_ATTR_IMMUTABLE, lstatAttributes } from '../sys/statx.js';
+import { lstatAttributes, pinFlag } from '../sys/statx.js';
 import { firstPinned, mkdirs, pinnedError, removeTree } from './output-fs.js';
 
 /**
@@ -26,8 +26,7 @@ export const exists = (path: string): boolean => lstatSync(path, { throwIfNoEntr
  */
 export function refusePinned(root: string): void {
   for (const dir of [root, join(root, 'image')]) {
-    const { attributes } = lstatAttributes(dir);
-    const flag = attributes & STATX_ATTR_IMMUTABLE ? 'i' : attributes & STATX_ATTR_APPEND ? 'a' : null;
+    const flag = pinFlag(lstatAttributes(dir).attributes);
     if (flag) throw pinnedError({ path: dir, flag }, 'the legacy store in it');
   }
   for (const dir of [join(root, REMOVING), ...legacyParts(root).map(([from]) => from)]) {
@@ -56,7 +55,7 @@ export function removalBegun(root: string): boolean {
 /** link() refuses a file with chattr +i or +a (EPERM): migrate copies it. */
 export function unlinkable(path: string): boolean {
   try {
-    return (lstatAttributes(path).attributes & (STATX_ATTR_IMMUTABLE | STATX_ATTR_APPEND)) !== 0;
+    return pinFlag(lstatAttributes(path).attributes) !== null;
   } catch {
     return false;
   }

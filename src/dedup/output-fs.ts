@@ -7,7 +7,7 @@ import { OvlError, UsageError, errnoCodeOf } from '../errors.js';
 import { readdirNoatime } from '../sys/dirents.js';
 import { lstatSync, mkdirSync, rmSync } from '../sys/fs-bytes.js';
 import { FS_APPEND_FL, FS_IMMUTABLE_FL, inodeFlagsOf, setInodeFlags } from '../sys/fileattr.js';
-import { STATX_ATTR_APPEND, STATX_ATTR_IMMUTABLE, lstatAttributes } from '../sys/statx.js';
+import { lstatAttributes, pinFlag } from '../sys/statx.js';
 
 /** A node:fs or src/sys failure of an output-side step as an OvlError naming the path and its errno. */
 export function outputError(err: unknown, fallbackPath: string): unknown {
@@ -64,7 +64,7 @@ function walkPinned(top: string, visit: (p: Pinned) => boolean): void {
   while (stack.length > 0) {
     const path = stack.pop()!;
     const { dir, attributes } = withOutputErrors(path, () => lstatAttributes(path));
-    const flag = attributes & STATX_ATTR_IMMUTABLE ? 'i' : attributes & STATX_ATTR_APPEND ? 'a' : null;
+    const flag = pinFlag(attributes);
     if (flag && visit({ path, flag })) return;
     if (dir) for (const name of withOutputErrors(path, () => readdirNoatime(path)).sort().reverse()) stack.push(`${path}/${name}`);
   }

@@ -9,7 +9,7 @@ import { openSync, statfsSync, unlinkSync, writeFileSync } from '../sys/fs-bytes
 import { join } from 'node:path';
 import { UsageError, errnoNumber, errnoOf } from '../errors.js';
 import type { OverlayXattrs } from '../format/index.js';
-import { STATX_ATTR_APPEND, STATX_ATTR_IMMUTABLE, lstatAttributes, readDirents, removeXattrOf, rename2, setXattr } from '../sys/index.js';
+import { lstatAttributes, pinFlag, readDirents, removeXattrOf, rename2, setXattr } from '../sys/index.js';
 
 const EOPNOTSUPP = errnoNumber('EOPNOTSUPP');
 const EPERM = errnoNumber('EPERM');
@@ -83,7 +83,7 @@ export function refuseUpperWithoutXattrs(upperdir: string, workdir: string, xatt
 
 /** Is `dir` immutable or append-only (chattr +i, +a)? */
 function pinned(dir: string): boolean {
-  return (lstatAttributes(dir).attributes & (STATX_ATTR_IMMUTABLE | STATX_ATTR_APPEND)) !== 0;
+  return pinFlag(lstatAttributes(dir).attributes) !== null;
 }
 
 /**

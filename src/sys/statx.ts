@@ -186,6 +186,11 @@ export function timesOf(path: string): [atime: TimeSpec, mtime: TimeSpec] | null
 export const STATX_ATTR_IMMUTABLE = 0x10;
 export const STATX_ATTR_APPEND = 0x20;
 
+/** The chattr flag in a statx attributes word that pins an entry (no unlink, no rename, no change): 'i', 'a', or null. */
+export function pinFlag(attributes: number): 'i' | 'a' | null {
+  return attributes & STATX_ATTR_IMMUTABLE ? 'i' : attributes & STATX_ATTR_APPEND ? 'a' : null;
+}
+
 /**
  * Whether `path` (not followed) is a directory, and its low statx attributes word (STATX_ATTR_*):
  * one call tells whether it can be unlinked or its dir entries changed, no open needed.
