@@ -72,6 +72,18 @@ export class LlCore {
   /** The names of an upper file with other links, as one node (ll-links.ts). */
   readonly links: UpperLinks;
   /**
+   * Files that lost one of several names (UNLINK, a rename over it), each with the thread that
+   * removed it, until that thread's next request: the kernel's FUSE client can count such a
+   * removal twice. Another client's GETATTR answered after the daemon's UNLINK reply brings the
+   * new link count, and if the kernel applies it before the unlinking thread gets a CPU again,
+   * that thread then takes one off it itself (fuse_entry_unlinked): 0 for a file left with one
+   * name, and vfs_link refuses every link(2) of it ENOENT without asking while the kernel trusts
+   * that count (20,000-70,000 failures in 2.5 s of link and unlink beside an opener, a review).
+   * Until the thread sends anything else, and so has taken its one off, attributes of such a file
+   * get no timeout (attrMs): the next permission check or stat asks again and mends the count.
+   */
+  private readonly linkDrops = new Map<NodeRec, number>();
+  /**
    * Dirs the kernel may hold a listing of (handed over by READDIR since its last drop), and
    * whether one it was handed reads otherwise once the dir is impure (Listing.changesWhenImpure).
    */
@@ -113,6 +125,7 @@ export class LlCore {
       this.dropsSent.delete(rec.id);
       this.liveListings.delete(rec.id);
       this.removed.drop(rec.id);
+      this.linkDrops.delete(rec);
     };
     ovl.onCopyUp = (path, parentNowImpure, listingMoved) => this.copiedUp(path, parentNowImpure, listingMoved);
     const upper = ovl.stack.upper;
@@ -138,6 +151,7 @@ export class LlCore {
    */
   enter(ctx: RequestContext, namesIn = 0, namesIn2 = 0): void {
     this.caller = ctx;
+    if (this.linkDrops.size !== 0) for (const [rec, pid] of this.linkDrops) if (pid === ctx.pid) this.linkDrops.delete(rec);
     this.namesIn = namesIn;
     this.namesIn2 = namesIn2;
     if (namesIn !== 0) this.namesChanged(namesIn);
@@ -309,7 +323,7 @@ export class LlCore {
    *     of 0 here cost a GETATTR round trip per read: half the throughput of a warm 1 MiB read.
    */
   attrMs(rec: NodeRec): number {
-    if (this.io.storesUnseen(rec)) return 0;
+    if (this.io.storesUnseen(rec) || (this.linkDrops.size !== 0 && this.linkDrops.has(rec))) return 0;
     if (rec.isDir || rec.nlink <= 1) return this.policy.attrMs(rec.isDir);
     if (rec.upper) return this.session.grantedFlags & InitFlag.PASSTHROUGH ? 0 : this.policy.attrMs(false);
     return Math.min(HARDLINK_MS, this.policy.attrMs(false));
@@ -363,6 +377,15 @@ export class LlCore {
         this.invalidate(nodeid, !attrsOnly, off, len);
       },
     };
+  }
+
+  /** `rec`, a file of several links, lost a name through the request being served (see linkDrops). */
+  linkDropped(rec: NodeRec | undefined): void {
+    const pid = this.caller.pid;
+    if (rec === undefined || rec.isDir || rec.nlink <= 1 || !pid || this.table.get(rec.id) !== rec) return;
+    // Bounded: a thread that removed a name and exited sends nothing more.
+    if (this.linkDrops.size >= 1024) this.linkDrops.delete(this.linkDrops.keys().next().value!);
+    this.linkDrops.set(rec, pid);
   }
 
   /** The daemon changed a node's attributes behind a reply that does not carry them (a mode dropped at WRITE). */

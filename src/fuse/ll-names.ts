@@ -61,6 +61,7 @@ export function removeName(core: LlCore, parent: number, name: string, dir: bool
     keepRemoved(core, held, keep);
   } else unlinkAt(core.ovl, path);
   const gone = core.table.detach(prec, name);
+  core.linkDropped(gone);
   if (gone && gone.nlink > 1) core.invalidateAliases(gone.ino, gone);
 }
 
@@ -92,5 +93,6 @@ export function renameEntry(core: LlCore, parent: number, name: string, newParen
   if (lookupOrNull(core.ovl, src) !== null) return;
   keepRemoved(core, replaced, keep);
   core.table.move(prec, name, nprec, newName);
+  core.linkDropped(replaced);
   if (replaced && replaced.nlink > 1) core.invalidateAliases(replaced.ino, replaced);
 }

@@ -4,31 +4,12 @@
 // the old node just before the rename lands, and its request then names a node whose name is
 // gone. A review (2026-12-07) saw 10-25 % of such calls fail ENOENT on ovl-fuse, none on the
 // kernel's overlay; the daemon now answers ESTALE, which has the VFS walk the path again.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { mountFuse } from '../helpers/fuse.js';
 import { layerDirs } from '../helpers/layers.js';
-
-/** A node child running `body` in a loop for `ms`, printing a JSON count of outcomes by errno. */
-function loop(body: string, ms: number): Promise<Record<string, number>> {
-  const script = `
-    const fs = require('node:fs');
-    const counts = {};
-    const end = Date.now() + ${ms};
-    let i = 0;
-    while (Date.now() < end) {
-      i++;
-      try { ${body}; counts.ok = (counts.ok ?? 0) + 1; }
-      catch (e) { counts[e.code] = (counts[e.code] ?? 0) + 1; }
-    }
-    process.stdout.write(JSON.stringify(counts));`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  return new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}`)))));
-}
+import { opLoop } from '../helpers/op-loop.js';
 
 const OPS: Record<string, (name: string) => string> = {
   'open O_RDONLY': (n) => `fs.closeSync(fs.openSync(${JSON.stringify(n)}, 'r'))`,
@@ -47,8 +28,8 @@ t.test('ops on a name a writer keeps replacing by rename do not fail', async (t)
   for (const [op, body] of Object.entries(OPS)) {
     const fresh = join(d.merged, 'new');
     const [writer, reader] = await Promise.all([
-      loop(`fs.writeFileSync(${JSON.stringify(fresh)}, 'gen' + i); fs.renameSync(${JSON.stringify(fresh)}, ${JSON.stringify(name)})`, 1200),
-      loop(body(name), 1200),
+      opLoop(`fs.writeFileSync(${JSON.stringify(fresh)}, 'gen' + i); fs.renameSync(${JSON.stringify(fresh)}, ${JSON.stringify(name)})`, 1200),
+      opLoop(body(name), 1200),
     ]);
     t.same(Object.keys(writer), ['ok'], `${op}: the writer's renames all succeed`);
     const failed = Object.entries(reader).filter(([k]) => k !== 'ok');
