@@ -17,18 +17,29 @@ const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;
 const S_ISGID = 0o2000;
 
+/**
+ * The name stored in the upper for `name` given through the mount (ovl.xattrs.escape). The bare
+ * prefix (`trusted.overlay.`, or `user.overlay.` with `userxattr`) names nothing: the VFS matches
+ * it to the kernel overlay's own prefix handler with nothing after it and answers EINVAL
+ * (xattr_resolve_name), before any copy-up.
+ */
+function storedName(ovl: Overlay, name: string, where: string): string {
+  if (name === ovl.xattrs.prefix) fail('EINVAL', where);
+  return ovl.xattrs.escape(name);
+}
+
 export function xattrGet(ovl: Overlay, path: string, name: string): Buffer {
   return xattrGetOrNull(ovl, path, name) ?? fail('ENODATA', path);
 }
 
 /** The value, or null when the merged object has no such attribute. */
 export function xattrGetOrNull(ovl: Overlay, path: string, name: string): Buffer | null {
-  return readOf(name)(lookupPath(ovl, path).hits[0]!.real, ovl.xattrs.escape(name));
+  return readOf(name)(lookupPath(ovl, path).hits[0]!.real, storedName(ovl, name, path));
 }
 
 /** The value on the real object open on `fd` (an upper file), or null when it has none. */
 export function xattrGetOnFd(ovl: Overlay, fd: number, name: string): Buffer | null {
-  return readOf(name)(fd, ovl.xattrs.escape(name));
+  return readOf(name)(fd, storedName(ovl, name, `fd ${fd}`));
 }
 
 /**
@@ -100,16 +111,17 @@ export type KillSgid = (gid: number) => boolean;
  */
 export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer, flags: number, killSgid: boolean | KillSgid = false): void {
   const mode = setMode(flags);
+  const stored = storedName(ovl, name, path);
   // Refused before any copy-up, on the node the copy-up looks up itself.
   const copied = copyUpChecked(ovl, path, (node) => {
     refuseXattrChange(protOf(ovl, node), path);
     if (isAcl(name)) refuseAclOfLowerWithout(node.hits[0]!, name);
   });
   const real = upperPath(ovl, copied.path);
-  if (name !== ACL_ACCESS) return setXattr(real, ovl.xattrs.escape(name), value, mode);
+  if (name !== ACL_ACCESS) return setXattr(real, stored, value, mode);
   try {
     if (killSgid !== false) dropSgidIf(real, outsideOf(killSgid));
-    setXattr(real, ovl.xattrs.escape(name), value, mode);
+    setXattr(real, stored, value, mode);
   } finally {
     // An access ACL sets the group bits to its mask, and dropSgidIf may have cleared set-group-ID
     // even when the set then failed (as the kernel's does).
@@ -123,8 +135,8 @@ export function xattrSet(ovl: Overlay, path: string, name: string, value: Buffer
  * on it needs no copy-up), where the path would be ENOENT. `value` null: a removal.
  */
 export function xattrChangeOnFd(ovl: Overlay, fd: number, name: string, value: Buffer | null, flags: number, killSgid: boolean | KillSgid = false): void {
+  const stored = storedName(ovl, name, `fd ${fd}`);
   refuseXattrChange(protOfUpperFd(ovl, fd), `fd ${fd}`);
-  const stored = ovl.xattrs.escape(name);
   if (name === ACL_ACCESS && killSgid !== false) dropSgidIf(fd, outsideOf(killSgid));
   if (value === null) return removeXattrOf(fd, stored);
   setXattr(fd, stored, value, setMode(flags));
@@ -155,7 +167,7 @@ function dropSgidIf(real: string | number, outside: KillSgid): void {
  * client sends no flag for it, unlike a set).
  */
 export function xattrRemove(ovl: Overlay, path: string, name: string, inGroup?: (gid: number) => boolean): void {
-  const stored = ovl.xattrs.escape(name);
+  const stored = storedName(ovl, name, path);
   const copied = copyUpChecked(ovl, path, (node) => {
     refuseXattrChange(protOf(ovl, node), path);
     const top = node.hits[0]!;
