@@ -8,7 +8,7 @@ import { type RealStat, type TimeSpec, fstatReal, lstatRealOrNull, setTimes } fr
 import { upperPath } from './copy-up.js';
 import { changeMode, changeOwner, changeTimes, truncatePath } from './attrs.js';
 import type { Handle } from './handles.js';
-import { CAP_FOWNER, CAP_FSETID, holds, inGroupOrCapable, taskCreds } from './caller-creds.js';
+import { CAP_FOWNER, CAP_FSETID, type Owner, capableOver, holds, holdsForWriting, inGroupOrCapable, taskCreds } from './caller-creds.js';
 import { inoOf, nlinkOf } from './inode.js';
 import { type Node, lookupOrNull, topStat } from './lookup.js';
 import { splitPath } from './layers.js';
@@ -84,30 +84,34 @@ const S_IFDIR = 0o040000;
  * setattr_prepare lets only the owner make. The FUSE client leaves the kill to the daemon
  * (HANDLE_KILLPRIV_V2) and sends the SETATTR without fields, which passes its own setattr_prepare,
  * and the daemon's chown as root would strip another user's setuid bit. The same request comes
- * from a write's file_remove_privs (ATTR_FORCE: not refused) while the writer holds the file open
- * for writing: `writerOpen()` tells them apart (a read-only or exec open does not), asked last as
- * it scans the open files. A user who may write the file loses nothing by that: the write would
- * drop the bits anyway. Directories are exempt (chown_common kills nothing on them); a task whose
- * credentials cannot be read is let through.
+ * from a write's file_remove_privs (ATTR_FORCE: not refused), sent by the writer, who holds the
+ * file open for writing: `writerOpen()` says whether any handle of the node is open for writing
+ * (cheap, asked first), and then the caller's own fd table must hold one (holdsForWriting: a
+ * chown by another user while someone else writes is refused; before 2026-12-07 it stripped
+ * root's setuid bit). A user who may write the file loses nothing by that: the write would drop
+ * the bits anyway. CAP_FOWNER counts over a file whose owner the caller's user namespace maps
+ * (inode_owner_or_capable). Directories are exempt (chown_common kills nothing on them); a task
+ * whose credentials cannot be read is let through.
  */
-export function refuseForeignChown(path: string, st: { mode: number; uid: number; gid: number }, caller: Caller, writerOpen: () => boolean): void {
+export function refuseForeignChown(path: string, st: { mode: number; uid: number; gid: number; ino: number }, caller: Caller, writerOpen: () => boolean): void {
   const mode = st.mode;
   if ((mode & S_IFMT) === S_IFDIR || caller.uid === st.uid) return;
-  if (killSuidgid(mode, st.gid, caller) === (mode & 0o7777) || writerOpen()) return;
+  if (killSuidgid(mode, st, caller) === (mode & 0o7777)) return;
+  if (writerOpen() && holdsForWriting(caller, st.ino)) return;
   const creds = taskCreds(caller);
-  if (creds !== null && !holds(creds, CAP_FOWNER)) fail('EPERM', path);
+  if (creds !== null && !capableOver(caller, creds, CAP_FOWNER, st, true)) fail('EPERM', path);
 }
 
 /**
  * FATTR_KILL_SUIDGID: what a write or truncate by an unprivileged caller leaves of the mode, as
  * the VFS's should_remove_suid decides it: setuid goes; setgid goes when group-execute makes it a
- * real setgid, or (setattr_should_drop_sgid, kernel ≥ 6.2) when the caller is outside the file's
- * group `gid`. Without a caller, the group-execute rule alone.
+ * real setgid, or (setattr_should_drop_sgid, kernel ≥ 6.2) when the caller is outside the group
+ * of the file's `owner` and holds no CAP_FSETID over it. Without a caller, the group-execute rule alone.
  */
-export function killSuidgid(mode: number, gid?: number, caller?: Caller): number {
+export function killSuidgid(mode: number, owner?: Owner, caller?: Caller): number {
   let m = mode & 0o7777;
   m &= ~S_ISUID;
-  if (m & S_ISGID && (m & S_IXGRP || (caller && gid !== undefined && !inGroupOrCapable(caller, gid)))) m &= ~S_ISGID;
+  if (m & S_ISGID && (m & S_IXGRP || (caller && owner !== undefined && !inGroupOrCapable(caller, owner)))) m &= ~S_ISGID;
   return m;
 }
 
@@ -119,7 +123,7 @@ export function dropSetIds(fd: number, caller: Caller): RealStat | null {
   const st = fstatReal(fd);
   const mode = st.mode;
   if (!(mode & (S_ISUID | S_ISGID))) return null;
-  const kept = killSuidgid(mode, st.gid, caller);
+  const kept = killSuidgid(mode, st, caller);
   if ((mode & 0o7777) === kept) return null;
   fchmodSync(fd, kept);
   return fstatReal(fd);
@@ -131,11 +135,11 @@ export function dropSetIds(fd: number, caller: Caller): RealStat | null {
  * flag on every one, and the upper's own chown already drops those bits as the VFS does (a chmod
  * after it would follow a symlink).
  */
-function modeAfter(set: SetAttr, current: () => { mode: number; gid: number }, caller: Caller): number | undefined {
+function modeAfter(set: SetAttr, current: () => { mode: number; uid: number; gid: number }, caller: Caller): number | undefined {
   if (set.mode !== undefined) return set.mode;
   if (!set.killSuidgid || set.uid !== undefined || set.gid !== undefined) return undefined;
-  const { mode, gid } = current();
-  return killSuidgid(mode, gid, caller);
+  const st = current();
+  return killSuidgid(st.mode, st, caller);
 }
 
 /** A SETATTR that names no field: a chown(f, -1, -1), or a write's file_remove_privs. */
@@ -145,7 +149,7 @@ export function changesNothing(set: SetAttr): boolean {
 }
 
 /** SETATTR on a named merged object: owner first (chown clears set-id bits), then mode, size, times. */
-export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, current: () => { mode: number; gid: number }): void {
+export function setAttrPath(ovl: Overlay, path: string, set: SetAttr, current: () => { mode: number; uid: number; gid: number }): void {
   if (changesNothing(set)) {
     // chown(p, -1, -1) and the like: the kernel's FUSE client sends a SETATTR without fields, and
     // kernel overlayfs still copies up and lets the upper stamp ctime (ovl_setattr → notify_change)

@@ -387,9 +387,9 @@ export class OverlayFs implements LowLevelFs {
     this.refuse(nodeid);
     const caller = this.ovl.caller();
     const fd = this.unnamedUpperFd(nodeid, name);
-    if (fd !== undefined) return xattrChangeOnFd(this.ovl, fd, name, null, 0, (gid) => !inGroupOrCapable(caller, gid));
+    if (fd !== undefined) return xattrChangeOnFd(this.ovl, fd, name, null, 0, (owner) => !inGroupOrCapable(caller, owner));
     if (this.core.removed.changeXattr(nodeid, name, null)) return;
-    xattrRemove(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name, (gid) => inGroupOrCapable(caller, gid));
+    xattrRemove(this.ovl, this.core.pathOf(this.core.rec(nodeid)), name, (owner) => inGroupOrCapable(caller, owner));
   }
 }
 

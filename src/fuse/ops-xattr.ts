@@ -16,10 +16,10 @@ export function xattrOps(ovl: Overlay): Partial<FuseOps> {
     // libfuse 2.9 has no FUSE_SETXATTR_ACL_KILL_SGID: whether an ACL change clears set-group-ID
     // is decided from the caller's groups, as the /dev/fuse transport does for a removal.
     setxattr(path, name, value, position, flags, cb) {
-      reply('setxattr', cb, () => xattrSet(ovl, path, name, Buffer.from(value), flags, (gid) => !inGroupOrCapable(ovl.caller(), gid)));
+      reply('setxattr', cb, () => xattrSet(ovl, path, name, Buffer.from(value), flags, (owner) => !inGroupOrCapable(ovl.caller(), owner)));
     },
     removexattr(path, name, cb) {
-      reply('removexattr', cb, () => xattrRemove(ovl, path, name, (gid) => inGroupOrCapable(ovl.caller(), gid)));
+      reply('removexattr', cb, () => xattrRemove(ovl, path, name, (owner) => inGroupOrCapable(ovl.caller(), owner)));
     },
   };
 }

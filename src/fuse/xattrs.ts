@@ -5,7 +5,7 @@ import { fchmodSync } from 'node:fs';
 import { chmodSync, lstatSync } from '../sys/fs-bytes.js';
 import { type SetMode, fstatReal, getLayerXattr, getXattr, listXattrsSized, removeXattr, removeXattrOf, setXattr } from '../sys/index.js';
 import { ACL_ACCESS, isAcl } from '../format/index.js';
-import { mayListTrusted } from './caller-creds.js';
+import { type Owner, mayListTrusted } from './caller-creds.js';
 import { copyUpChecked, upperPath } from './copy-up.js';
 import { fail } from './errno.js';
 import { type Hit, lookupPath } from './lookup.js';
@@ -99,8 +99,8 @@ export function xattrList(ovl: Overlay, at: string | number): XattrNames {
 
 const isTrusted = (name: string) => name.startsWith('trusted.');
 
-/** Whether an access ACL set by this caller on a file of group `gid` clears set-group-ID (not in the group, not privileged). */
-export type KillSgid = (gid: number) => boolean;
+/** Whether an access ACL set by this caller on a file of `owner` clears set-group-ID (not in its group, not privileged over it). */
+export type KillSgid = (owner: Owner) => boolean;
 
 /**
  * setxattr(2) with its XATTR_CREATE / XATTR_REPLACE flags. `killSgid` (the kernel's
@@ -154,7 +154,7 @@ const outsideOf = (killSgid: true | KillSgid): KillSgid => (killSgid === true ? 
  */
 function dropSgidIf(real: string | number, outside: KillSgid): void {
   const st = typeof real === 'number' ? fstatReal(real) : lstatSync(real);
-  if (!(st.mode & S_ISGID) || !outside(st.gid)) return;
+  if (!(st.mode & S_ISGID) || !outside(st)) return;
   const mode = st.mode & 0o7777 & ~S_ISGID;
   if (typeof real === 'number') fchmodSync(real, mode);
   else chmodSync(real, mode);
@@ -166,7 +166,7 @@ function dropSgidIf(real: string | number, outside: KillSgid): void {
  * set-group-ID bit first, as ovl_set_or_remove_acl does for a removal too (the kernel's FUSE
  * client sends no flag for it, unlike a set).
  */
-export function xattrRemove(ovl: Overlay, path: string, name: string, inGroup?: (gid: number) => boolean): void {
+export function xattrRemove(ovl: Overlay, path: string, name: string, inGroup?: (owner: Owner) => boolean): void {
   const stored = storedName(ovl, name, path);
   const copied = copyUpChecked(ovl, path, (node) => {
     refuseXattrChange(protOf(ovl, node), path);
@@ -178,7 +178,7 @@ export function xattrRemove(ovl: Overlay, path: string, name: string, inGroup?: 
   const real = upperPath(ovl, copied.path);
   if (name !== ACL_ACCESS) return removeXattr(real, stored);
   try {
-    if (inGroup) dropSgidIf(real, (gid) => !inGroup(gid));
+    if (inGroup) dropSgidIf(real, (owner) => !inGroup(owner));
     removeXattr(real, stored);
   } finally {
     ovl.restatDir(path);

@@ -3,7 +3,7 @@
 // `security.capability` before each write (file_remove_privs) and the daemon answers it from the
 // open upper file's fd when the open passes through (lowlevel.ts getxattr): a lower file copied up
 // by the open, and a file already in the upper, both checked here.
-import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
@@ -176,3 +176,50 @@ t.test('the files kept their privileges until written (the check above is not va
   t.equal(execFileSync('stat', ['-c', '%a', join(dir, 'suid')], { encoding: 'utf8' }).trim(), '4777');
   t.equal(getXattr(join(dir, 'caps'), CAPS)?.toString('hex'), NET_RAW.toString('hex'));
 });
+
+// Callers the VFS treats as unprivileged over root's files, each side by side with the kernel's
+// overlay (a privilege-boundary review, 2026-12-07, found both let through):
+// - a user who may not write a setuid file does chown(f, -1, -1) while root holds it open for
+//   writing: EPERM, the bit kept. The same fieldless SETATTR comes from a write's
+//   file_remove_privs, sent by the writer; ovl-fuse took any writer's open handle for that, so
+//   anyone could strip the bit while root wrote. Now the caller's own fds must hold the file.
+// - root of a user namespace of its own (uid 65534 outside, `unshare -Ur`): its capabilities hold
+//   only over files whose owner and group that namespace maps (capable_wrt_inode_uidgid), not
+//   over root's: its chown(f, -1, -1) is EPERM, and its append to a set-group-ID file of a group
+//   it is not in drops the bit. ovl-fuse read CapEff from /proc without asking which namespace.
+function rootOwnedSetIds(dir: string): void {
+  for (const [name, mode] of [['suid', 0o4755], ['sgid', 0o2755], ['sgid-rw', 0o2666]] as const) {
+    writeFileSync(join(dir, name), 'data');
+    chmodSync(join(dir, name), mode);
+  }
+}
+
+/** `js` (with `fs` and `p`, the path) run by uid 65534, under `unshare -Ur` when `ownNs`; its output or errno code. */
+function nobodyNode(js: string, path: string, ownNs = false): string {
+  const script = `const fs = require('node:fs'); const p = ${JSON.stringify(path)}; try { ${js}; console.log('ok') } catch (e) { console.log(e.code) }`;
+  const argv = ['--reuid=65534', '--regid=65534', '--clear-groups', ...(ownNs ? ['unshare', '-Ur'] : []), process.execPath, '-e', script];
+  return execFileSync('setpriv', argv, { encoding: 'utf8' }).trim();
+}
+
+const modeOf = (p: string) => execFileSync('stat', ['-c', '%a', p], { encoding: 'utf8' }).trim();
+
+await inLowerAndUpper('chown(f, -1, -1) by another user while root holds f open for writing', rootOwnedSetIds, (m) => {
+  const out: Record<string, string> = {};
+  for (const name of ['suid', 'sgid']) {
+    const fd = openSync(join(m, name), 'a');
+    try {
+      out[`${name} chown`] = nobodyNode('fs.chownSync(p, -1, -1)', join(m, name));
+    } finally {
+      closeSync(fd);
+    }
+    out[`${name} mode`] = modeOf(join(m, name));
+  }
+  return out;
+});
+
+await inLowerAndUpper('root of its own user namespace over root-owned set-id files', rootOwnedSetIds, (m) => ({
+  'suid chown': nobodyNode('fs.chownSync(p, -1, -1)', join(m, 'suid'), true),
+  'suid mode': modeOf(join(m, 'suid')),
+  'sgid-rw append': nobodyNode("fs.appendFileSync(p, 'x')", join(m, 'sgid-rw'), true),
+  'sgid-rw mode': modeOf(join(m, 'sgid-rw')),
+}));
