@@ -10,7 +10,7 @@ import { objectKey } from './handles.js';
 import { type RealStat, type XattrTarget, fstatReal, getXattr, listLayerXattrs, lstatReal, lstatRealOrNull, mknod, removeXattrOf, rename2, setTimes, setXattr, timeFromNs, timesOf } from '../sys/index.js';
 import { METACOPY_PLAIN } from '../format/index.js';
 import { truncateFd } from '../sys/offsets.js';
-import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, SEEK_SET, cloneFile, copyRange, linkFd, seek, setStatusFlags } from '../sys/space.js';
+import { O_CLOEXEC, O_LARGEFILE, O_TMPFILE, SEEK_DATA, SEEK_SET, cloneFile, copyRangeAnyway, linkFd, seek, setStatusFlags } from '../sys/space.js';
 import { errnoCodeOf } from '../errors.js';
 import { fail } from './errno.js';
 import { copyFileattr } from './fileattr-copy.js';
@@ -219,9 +219,10 @@ const COPY_CHUNK = 1 << 20;
  * Copy a sparse lower file's data as ovl_copy_up_file does: in 1 MiB chunks, each from where
  * SEEK_DATA finds data when a chunk would start in a hole, then set the size (ovl_set_size), so
  * the copy keeps the lower's holes at chunk granularity (a 100 MiB file with two data bytes takes
- * 2 MiB, not 100). False when the layers cannot do it (no SEEK_DATA, copy_file_range refused
- * across filesystems): the copy is emptied and the caller copies the plain way, as the kernel
- * falls back to filling holes.
+ * 2 MiB, not 100), between filesystems too (copyRangeAnyway: the kernel's do_splice_direct keeps
+ * them there; before 2026-12-07 such a copy was written dense, and failed ENOSPC where the
+ * kernel's fit). False when the lower has no SEEK_DATA: the copy is emptied and the caller copies
+ * the plain way.
  */
 function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolean, between: () => void, before?: (offset: number, size: number) => void): boolean {
   // What `between` throws ends the copy (its caller is being killed, the mount is gone): no plain
@@ -249,7 +250,7 @@ function copySparse(fdIn: number, fdOut: number, size: number, writeback: boolea
       stopped = true;
       before?.(pos, Math.min(COPY_CHUNK, size - pos));
       stopped = false;
-      const n = copyRange(fdIn, pos, fdOut, pos, Math.min(COPY_CHUNK, size - pos));
+      const n = copyRangeAnyway(fdIn, pos, fdOut, Math.min(COPY_CHUNK, size - pos));
       if (n <= 0) break;
       if (writeback && pos + n < size) startWriteback(fdOut, pos, n);
       pos += n;

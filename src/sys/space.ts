@@ -2,8 +2,9 @@
 // SEEK_HOLE, copy_file_range(2) at explicit offsets, a whole file's clone, read advice, and
 // linking an O_TMPFILE fd to a name.
 // Node has none of these beyond plain lseek; results and errnos are the real filesystem's.
+import { readSync, writeSync } from 'node:fs';
 import { errnoNumber } from '../errors.js';
-import { check, checkUnless, throwErrno } from './call.js';
+import { check, checkUnless, throwErrno, throwFsError } from './call.js';
 import { AT_EMPTY_PATH, AT_FDCWD, c, lastErrno } from './libc.js';
 import { cPath } from '../format/byte-names.js';
 
@@ -60,6 +61,38 @@ export function copyRange(
   inPos.writeBigInt64LE(BigInt(offIn));
   outPos.writeBigInt64LE(BigInt(offOut));
   return check(c.copy_file_range(fdIn, inPos, fdOut, outPos, len, flags) as number, 'copy_file_range', `fd ${fdIn}`);
+}
+
+/** copy_file_range's answers where it cannot copy in the kernel: across filesystems, or not on this one. */
+const NO_RANGE_COPY = ['EXDEV', 'EINVAL', 'ENOSYS', 'EOPNOTSUPP'].map(errnoNumber);
+let byHandBuf: Buffer | null = null;
+
+/**
+ * copyRange, or where the kernel cannot copy between these two files (layers on different
+ * filesystems: EXDEV) the same bytes through userspace, pread and pwrite at the same offsets, so
+ * a caller that copies only data extents still keeps the holes between them (the kernel's
+ * overlay copies with do_splice_direct there, holes kept). Returns the bytes copied, 0 at the end.
+ */
+export function copyRangeAnyway(fdIn: number, off: number, fdOut: number, len: number): number {
+  const inPos = Buffer.alloc(8);
+  const outPos = Buffer.alloc(8);
+  inPos.writeBigInt64LE(BigInt(off));
+  outPos.writeBigInt64LE(BigInt(off));
+  const n = checkUnless(c.copy_file_range(fdIn, inPos, fdOut, outPos, len, 0) as number, NO_RANGE_COPY, 'copy_file_range', `fd ${fdIn}`);
+  if (n >= 0) return n;
+  const buf = (byHandBuf ??= Buffer.allocUnsafe(1 << 20));
+  let r: number;
+  try {
+    r = readSync(fdIn, buf, 0, Math.min(len, buf.length), off);
+  } catch (err) {
+    return throwFsError(err, 'read', `fd ${fdIn}`);
+  }
+  try {
+    for (let w = 0; w < r; ) w += writeSync(fdOut, buf, w, r - w, off + w);
+  } catch (err) {
+    return throwFsError(err, 'write', `fd ${fdOut}`);
+  }
+  return r;
 }
 
 /** Whether linkat(AT_EMPTY_PATH) is allowed here (else ENOENT; see linkFd). */
