@@ -7,7 +7,7 @@
 // (mount(8) and mount.fuse3 keep nofail, _netdev, x-*, noauto for themselves).
 // Without -f the command detaches: it starts the daemon and exits 0 only once the mount is live.
 import { closeSync, fstatSync, writeSync } from 'node:fs';
-import { existsSync, lstatSync, readlinkSync, realpathSync } from '../sys/fs-bytes.js';
+import { existsSync, readlinkSync, realpathSync } from '../sys/fs-bytes.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
@@ -174,7 +174,7 @@ async function detach(argv: string[]): Promise<number> {
 
 /**
  * Detach on the dev transport: mount here (the mount is live when mount(2) returns), hand the
- * /dev/fuse fd to the daemon and return once it holds SIGINT and SIGTERM, as libfuse's daemonizing
+ * /dev/fuse fd to the daemon and return once it holds its STOP_SIGNALS, as libfuse's daemonizing
  * filesystems return before serving: the rest of the daemon's start-up overlaps with the caller's
  * first access, which waits for INIT. Not sooner: a signal to a daemon still loading killed it and
  * left a dead mount (a review signalled it the moment mount(8) returned, ENOTCONN every time). A
@@ -269,9 +269,9 @@ function verdictFor(err: unknown): string {
 }
 
 /**
- * SIGINT and SIGTERM unmount `merged` (the session then ends and the daemon exits), from before
- * the mount exists: one that arrives first is kept until `mounted()` says there is one to take
- * down. `interrupted()` is the error for a start so cut short.
+ * SIGINT, SIGTERM and SIGHUP (STOP_SIGNALS) unmount `merged` (the session then ends and the
+ * daemon exits), from before the mount exists: one that arrives first is kept until `mounted()`
+ * says there is one to take down. `interrupted()` is the error for a start so cut short.
  */
 function stopOnSignal(merged: string, alreadyMounted: boolean) {
   let isMounted = alreadyMounted;
@@ -289,10 +289,10 @@ function stopOnSignal(merged: string, alreadyMounted: boolean) {
     state.signal ??= signal;
     if (isMounted) unmount();
   };
-  process.on('SIGINT', on);
-  process.on('SIGTERM', on);
-  process.off('SIGINT', holdEarly);
-  process.off('SIGTERM', holdEarly);
+  for (const signal of STOP_SIGNALS) {
+    process.on(signal, on);
+    process.off(signal, holdEarly);
+  }
   if (earlySignal !== undefined) on(earlySignal);
   return state;
 }
@@ -302,6 +302,14 @@ function stopOnSignal(merged: string, alreadyMounted: boolean) {
  * stopOnSignal is set: the mount would stay, served by nobody. Held from the first line of main.
  */
 let earlySignal: NodeJS.Signals | undefined;
+/**
+ * What ends a mount as libfuse's handlers end it: SIGINT, SIGTERM and SIGHUP (the terminal of an
+ * `ovl-fuse -f` closed; node's default action would kill the daemon and leave a dead mount,
+ * ENOTCONN, until someone unmounts). A SIGHUP ignored when ovl-fuse started (nohup) stays ignored
+ * (bin/ovl-fuse tells).
+ */
+const STOP_SIGNALS: NodeJS.Signals[] = process.env.OVL_FUSE_HUP_IGNORED === '1' ? ['SIGINT', 'SIGTERM'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
+if (process.env.OVL_FUSE_HUP_IGNORED === '1') process.on('SIGHUP', () => {});
 const holdEarly = (signal: NodeJS.Signals) => void (earlySignal ??= signal);
 
 /** Release the parent waiting in detachMounted: a signal from now on is held, not fatal. */
@@ -375,9 +383,12 @@ function mountPointPath(target: string): string {
   for (let hops = 0; hops < 40; hops++) {
     let link: string | null = null;
     try {
-      if (lstatSync(path).isSymbolicLink()) link = readlinkSync(path);
+      // readlink, not lstat: an lstat of a FUSE mount's root asks its daemon, and a stopped or hung
+      // daemon held `ovl-fuse umount` in it for good (uninterruptible, deaf to SIGTERM); readlink
+      // of a dir is EINVAL from the VFS alone.
+      link = readlinkSync(path);
     } catch {
-      // ENOTCONN (a dead mount), ENOENT…: not a link; the parent's realpath says the rest
+      // EINVAL (not a link), ENOTCONN (a dead mount), ENOENT…: the parent's realpath says the rest
     }
     if (link === null) break;
     path = resolve(dirname(path), link);
@@ -433,8 +444,7 @@ async function umountCommand(argv: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   // Only the daemon its parent started carries both; anyone else keeps the default actions.
   if (process.env[DEV_FD_ENV] !== undefined && process.env[CONFIG_ENV] !== undefined) {
-    process.on('SIGINT', holdEarly);
-    process.on('SIGTERM', holdEarly);
+    for (const signal of STOP_SIGNALS) process.on(signal, holdEarly);
     sayHeld();
   }
   mark('main-running');

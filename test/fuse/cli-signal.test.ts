@@ -92,3 +92,77 @@ t.test('mounted by node (mount(8), SOURCE form): a signal to the daemon the mome
   }
   t.same(left, [], 'nothing left mounted');
 });
+
+/** The daemon `ovl-fuse -f` started for `merged` (its pid), once the mount answers. */
+async function liveDaemon(merged: string, options: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; exited: Promise<string> }> {
+  const child = spawn(ovlFuseBin, ['-f', '-o', options, merged], { stdio: 'ignore', detached: true, env: { ...process.env, OVL_FUSE_NODE: process.execPath, ...env } });
+  const exited = new Promise<string>((resolve) => child.on('exit', (code, sig) => resolve(String(code ?? sig))));
+  const t0 = Date.now();
+  while (!inMountinfo(merged) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+  execFileSync('ls', [merged]);
+  return { child, exited };
+}
+
+// The terminal of an `ovl-fuse -f` closing sends SIGHUP: node's default action killed the daemon
+// and left a dead mount (ENOTCONN) until someone unmounted it (a review, 2026-12-07). It now ends
+// the mount as SIGTERM does, as libfuse's handlers do; under nohup it is ignored, as there.
+t.test('SIGHUP to ovl-fuse -f unmounts and ends it; under nohup it is ignored', async (t) => {
+  const d = layerDirs(t, 2);
+  const options = fuseOptions(d, '');
+  const a = await liveDaemon(d.merged, options);
+  a.child.kill('SIGHUP');
+  t.equal(await a.exited, '0', 'exit 0 after SIGHUP');
+  t.notOk(isMounted(d.merged), 'nothing left mounted');
+  // nohup: SIGHUP ignored on entry, which bin/ovl-fuse's sh sees and node would not.
+  const child = spawn('nohup', [ovlFuseBin, '-f', '-o', options, d.merged], { stdio: 'ignore', detached: true, env: { ...process.env, OVL_FUSE_NODE: process.execPath } });
+  const exited = new Promise<string>((resolve) => child.on('exit', (code, sig) => resolve(String(code ?? sig))));
+  t.teardown(() => umountSurely(d.merged));
+  const t0 = Date.now();
+  while (!inMountinfo(d.merged) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGHUP');
+  await new Promise((r) => setTimeout(r, 300));
+  t.ok(isMounted(d.merged), 'under nohup: still mounted');
+  t.doesNotThrow(() => execFileSync('ls', [d.merged]), 'and answering');
+  child.kill('SIGTERM');
+  t.equal(await exited, '0', 'SIGTERM still ends it');
+});
+
+/** Whether some socket listens on TCP port `port` (/proc/net/tcp: state 0A). */
+const listening = (port: number) => readFileSync('/proc/net/tcp', 'utf8').split('\n').some((l) => l.includes(`:${port.toString(16).toUpperCase().padStart(4, '0')} `) && / 0A /.test(l));
+
+// SIGUSR1 is node's signal to open its inspector on 127.0.0.1:9229, where any local user can run
+// code as the daemon: root (a review, 2026-12-07, wrote a root-owned file as nobody that way).
+t.test('SIGUSR1 to the daemon opens no inspector and changes nothing', async (t) => {
+  const d = layerDirs(t, 2);
+  const { child, exited } = await liveDaemon(d.merged, fuseOptions(d, ''));
+  t.teardown(() => umountSurely(d.merged));
+  const before = listening(9229);
+  child.kill('SIGUSR1');
+  await new Promise((r) => setTimeout(r, 500));
+  t.equal(listening(9229), before, 'no inspector listening after SIGUSR1');
+  t.doesNotThrow(() => execFileSync('ls', [d.merged]), 'the mount answers');
+  child.kill('SIGTERM');
+  t.equal(await exited, '0');
+});
+
+// `ovl-fuse umount` of a mount whose daemon is stopped (or hung): it lstat'ed the mount point,
+// which asks the daemon, and waited in D state for good, deaf to SIGTERM; fusermount -u and
+// umount -l return at once. It reads the link without asking the daemon now.
+t.test('ovl-fuse umount of a mount whose daemon is stopped returns and unmounts', async (t) => {
+  const d = layerDirs(t, 2);
+  const { child } = await liveDaemon(d.merged, fuseOptions(d, ''));
+  t.teardown(async () => {
+    child.kill('SIGKILL');
+    child.kill('SIGCONT');
+    await umountSurely(d.merged);
+  });
+  child.kill('SIGSTOP');
+  let rc: number | string = 0;
+  try {
+    execFileSync(ovlFuseBin, ['umount', d.merged], { stdio: 'pipe', timeout: 20_000, env: { ...process.env, OVL_FUSE_NODE: process.execPath } });
+  } catch (err) {
+    rc = (err as { status?: number; signal?: string }).status ?? String((err as { signal?: string }).signal);
+  }
+  t.equal(rc, 0, 'exit 0 (a timeout would be SIGTERM)');
+  t.notOk(isMounted(d.merged), 'unmounted');
+});
