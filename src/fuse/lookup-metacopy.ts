@@ -41,7 +41,7 @@ export function isMetacopy(ovl: Overlay, real: string): boolean {
  */
 export function dataOnlyHit(ovl: Overlay, comps: readonly string[]): Hit | null {
   for (const layer of ovl.stack.data) {
-    let real = layer.root;
+    let real = layer.via ?? layer.root;
     let st: RealStat | null = null;
     for (const comp of comps) {
       real = realChild(real, comp);

@@ -1,7 +1,7 @@
 // Mount points inside layers: how real paths are placed in their layer and mapped beneath a
 // mount point. The mounts themselves (tmpfs inside a lower, the overlay's own mount point in a
 // lower) are exercised next to the kernel in test/fuse/mounts-in-layers.test.ts.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -36,7 +36,7 @@ t.test('paths at or below a mount point go through the clone, others stay', asyn
   t.equal(throughMounts(l, '/proc/self/fd/7/m/x'), '/proc/self/fd/7/m/x', 'already beneath');
 });
 
-t.test('the overlay mount point is registered in the lowers that hold it', async (t) => {
+t.test('every lower is reached through a guarded clone of its root, which holds no mount inside it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-submounts-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const [a, b] = [join(dir, 'a'), join(dir, 'b')];
@@ -44,13 +44,32 @@ t.test('the overlay mount point is registered in the lowers that hold it', async
   mkdirSync(b);
   const lowers = [layer(a), layer(b)];
   const stack: LayerStack = { all: lowers, upper: null, lowers, data: [], work: null };
+  // The overlay's own mount point inside a lower: the clone holds none of the layer's mounts.
   placeLayers(stack, join(a, 'in', 'mnt'), targets());
-  t.same(lowers[0]!.mounts, ['/in/mnt']);
-  t.match(lowers[0]!.clone, /^\/proc\/self\/fd\/\d+$/);
-  t.same(lowers[1]!.mounts, [], 'not in the other layer');
-  t.equal(lowers[1]!.clone, null, 'which takes no clone');
-  placeLayers(stack, a, targets());
-  t.same(lowers[0]!.mounts, ['/in/mnt'], 'the layer root itself is no mount point inside it');
+  for (const l of lowers) t.match(l.via, /^\/proc\/self\/fd\/\d+\/\.$/, `${l.root}: a clone of its root`);
+  t.same(lowers[0]!.mounts, [], 'nothing to register: the mount point is a plain dir there');
+  t.equal(pathInLayer(lowers[0]!, `${lowers[0]!.via}/in/mnt`), '/in/mnt');
+});
+
+// A layer dir replaced by a symlink while mounted must not lead the daemon's syscalls (run as
+// root) out of the layer: a privilege review read a root-only file and made one in a root-owned
+// dir that way. Through the clone (MOUNT_ATTR_NOSYMFOLLOW) a symlink on the way is ELOOP, while
+// the symlink itself still stats and reads as one.
+t.test('no walk through a layer\'s clone follows a symlink', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovlkit-submounts-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const [a, outside] = [join(dir, 'a'), join(dir, 'outside')];
+  mkdirSync(a);
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'secret'), 's');
+  symlinkSync(outside, join(a, 'pub'));
+  const lowers = [layer(a)];
+  placeLayers({ all: lowers, upper: null, lowers, data: [], work: null }, undefined, targets());
+  const via = lowers[0]!.via!;
+  t.ok(lstatReal(join(a, 'pub', 'secret')), 'the plain path leads out of the layer');
+  t.throws(() => lstatReal(`${via}/pub/secret`), { code: 'ELOOP' }, 'through the clone: ELOOP');
+  t.ok(lstatReal(`${via}/pub`).mode, 'the symlink itself stats');
+  t.equal(readlinkSync(`${via}/pub`), outside, 'and reads');
 });
 
 t.test('an upper with a mount point inside is reached wholly through one clone, with its work dir', async (t) => {
@@ -65,8 +84,8 @@ t.test('an upper with a mount point inside is reached wholly through one clone, 
   };
   const none = plain();
   placeLayers(none, undefined, targets());
-  t.equal(none.upper!.via, null, 'no mount point inside: plain paths');
-  t.equal(none.work, join(w, 'work'));
+  t.match(none.upper!.via, /^\/proc\/self\/fd\/\d+\//, 'no mount point inside: a clone all the same (the symlink guard)');
+  t.ok(none.work!.startsWith(none.upper!.via!.slice(0, none.upper!.via!.indexOf('/', '/proc/self/fd/'.length)) + '/'), 'the work dir through the same clone');
   mountTmpfs(join(u, 'sub'), '1m');
   t.teardown(async () => {
     await umountSurely(join(u, 'sub'));

@@ -19,7 +19,7 @@
 import { OvlError, errnoCodeOf } from '../errors.js';
 import { type RealStat, onLocalFilesystem, statWithoutSync } from '../sys/index.js';
 import { longPath } from '../sys/long-path.js';
-import { cloneMount, cloneMountNoatime } from '../sys/mount-clone.js';
+import { cloneMountNoatime, guardedClone } from '../sys/mount-clone.js';
 import { type Covered, type Layer, type LayerStack, realPath } from './layers.js';
 
 /** include/uapi/linux/stat.h: the object is the root of a mount. */
@@ -129,16 +129,32 @@ function below(dir: string, path: string): string | null {
 }
 
 /**
+ * Reach lower (or data-only) `layer` through a guarded clone of its root (guardedClone: no symlink
+ * followed on any walk through it, no atime stamped): false when the kernel gives none.
+ */
+function guard(layer: Layer): boolean {
+  const made = guardedClone(layer.root, true);
+  if (made === null) return false;
+  layer.via = dirVia(made.fd, '');
+  return true;
+}
+
+/**
  * Place the layers before the first lookup, given the mount points now present and the
  * overlay's own (`mountPoint`, which must never be stat'ed by path: that asks this daemon).
  * - A lower holding the overlay's mount point has it registered (its other mount points are
  *   found by their stats as lookups meet them).
- * - An upper or work dir with a mount point inside is reached, both, through one clone of the
+ * - Every layer is reached through a guarded clone (guardedClone: no symlink followed on any walk
+ *   through it), so a layer dir replaced by a symlink while mounted is ELOOP to the daemon, not
+ *   a way out of the layers for its root-run syscalls (a review, 2026-12-07: uid 1000 read a
+ *   root-only file and created one in a root-owned dir that way). A lower's is a clone of its
+ *   root that stamps no atime; the upper and work dir are reached, both, through one clone of the
  *   mount holding them (Layer.via, LayerStack.work): copy-up links and renames from the work dir
- *   into a dir beneath such a mount must stay on one mount (EXDEV across two), as they do on the
- *   kernel's own clone of the upper mount. Without one, the upper keeps its plain paths (a walk
- *   through /proc/self/fd costs each syscall ~1.5 µs). A mount made inside the upper after
- *   this is crossed, as before: splitting the upper between two mounts would answer EXDEV.
+ *   into the upper must stay on one mount (EXDEV across two), as they do on the kernel's own
+ *   clone of the upper mount. None of them holds the mounts made inside the layer, as the
+ *   kernel's do not (a mount made inside the upper is beneath its dir, as under the kernel).
+ *   The walk through /proc/self/fd costs each path syscall ~2 µs. Where the kernel gives no clone
+ *   (no CAP_SYS_ADMIN over the mount) a layer keeps its plain paths.
  */
 export function placeLayers(stack: LayerStack, mountPoint: string | undefined, targets: readonly string[], covered: Covered = {}): void {
   const points = mountPoint === undefined ? targets : [...targets, mountPoint];
@@ -154,8 +170,8 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
   const workdir = stack.work === null ? null : stack.work.slice(0, stack.work.lastIndexOf('/'));
   const workFd = workdir === null ? undefined : covered[workdir];
   if (workFd !== undefined) stack.work = dirVia(workFd, '/work');
-  for (const layer of stack.lowers) {
-    if (layer.covered) continue;
+  for (const layer of [...stack.lowers, ...stack.data]) {
+    if (layer.covered || guard(layer)) continue;
     const rel = mountPoint === undefined ? null : below(layer.root, mountPoint);
     if (rel === null) continue;
     if (cloneOf(layer) === null) throw new OvlError('EPERM', `inside lowerdir ${layer.root}, which only CAP_SYS_ADMIN can read beneath the mount`, { path: mountPoint! });
@@ -165,7 +181,6 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
   // A covered upper or work dir is reached by its fd, in its own mount, like the other (no EXDEV).
   // (A mount point inside a covered upper is then crossed: documented in docs/fuse.md.)
   if (upper === null || workdir === null || upper.covered || workFd !== undefined) return;
-  if (!points.some((p) => below(upper.root, p) !== null || below(workdir, p) !== null)) return;
   // The mount holding the upper: the last-listed mount point at or above it (a later mount on
   // the same point covers the earlier one).
   let holder: string | null = null;
@@ -173,16 +188,13 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
   if (holder === null || (holder !== workdir && below(holder, workdir) === null)) return;
   const upperRel = upper.root === holder ? '' : below(holder, upper.root)!;
   const workRel = workdir === holder ? '' : below(holder, workdir)!;
-  let fd: number;
-  try {
-    fd = cloneMount(holder);
-  } catch (err) {
-    if (errnoCodeOf(err) !== 'EPERM') throw err;
+  const made = guardedClone(holder, false);
+  if (made === null) {
     if (mountPoint !== undefined && (below(upper.root, mountPoint) !== null || below(workdir, mountPoint) !== null)) {
       throw new OvlError('EPERM', 'inside upperdir or workdir, which only CAP_SYS_ADMIN can read beneath the mount', { path: mountPoint });
     }
     return;
   }
-  upper.via = dirVia(fd, upperRel);
-  stack.work = dirVia(fd, workRel) + '/work';
+  upper.via = dirVia(made.fd, upperRel);
+  stack.work = dirVia(made.fd, workRel) + '/work';
 }

@@ -5,7 +5,7 @@
 // (2.5 s for 1 GiB here) and a killed writer for its end.
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
@@ -31,10 +31,12 @@ async function mounted(t: Parameters<typeof layerDirs>[0], mib = SIZE): Promise<
 
 /** Whether the daemon holds a copy-up's temporary: an O_TMPFILE in workdir/work, not yet linked into the upper. */
 function copying(d: LayerDirs & { daemon: number }): boolean {
-  const work = join(d.work, 'work') + '/';
+  // The daemon reaches the work dir through a clone of the mount holding it (submounts.ts
+  // placeLayers), whose fds read as paths from that mount's root: matched by their tail.
+  const work = `/${basename(d.work)}/work/`;
   for (const fd of readdirSync(`/proc/${d.daemon}/fd`)) {
     try {
-      if (readlinkSync(`/proc/${d.daemon}/fd/${fd}`).startsWith(work)) return true;
+      if (readlinkSync(`/proc/${d.daemon}/fd/${fd}`).includes(work)) return true;
     } catch {
       // closed meanwhile
     }
