@@ -20,7 +20,15 @@ function dataChanged(core: LlCore, nodeid: number): void {
 }
 
 export function fallocateFile(core: LlCore, nodeid: number, fh: number, offset: U64, length: U64, mode: number): void {
-  fallocateHandle(core.ovl, fh, offset, length, mode);
+  try {
+    fallocateHandle(core.ovl, fh, offset, length, mode);
+  } catch (err) {
+    // A failed fallocate may still have grown the file (ext4 keeps what it allocated before ENOSPC),
+    // and the kernel's FUSE client updates its size only on success: without a drop it showed the
+    // old size until the attributes expired (a review, 2026-12-07).
+    core.attrsChanged(nodeid);
+    throw err;
+  }
   dataChanged(core, nodeid);
 }
 

@@ -8,6 +8,7 @@ import { latin1Names } from './ops-latin1-names.js';
 import { overlayOps } from './ops.js';
 import { type CacheMode, Overlay } from './overlay.js';
 import { listMounts, umount } from '../sys/index.js';
+import { raiseFdLimit } from '../sys/fd-limit.js';
 import { setNosymfollow } from '../sys/mount-clone.js';
 import type { Covered } from './layers.js';
 import { placeLayers } from './submounts.js';
@@ -32,6 +33,7 @@ export async function mountNative(cfg: OverlayConfig, merged: string, cache: Cac
   let session: { context(): { uid: number; gid: number } } | undefined;
   const overlay = new Overlay(cfg, cache, () => session?.context() ?? { uid: 0, gid: 0 });
   placeLayers(overlay.stack, merged, listMounts().map((m) => m.target), covered);
+  raiseFdLimit(); // an fd per file clients hold open (src/sys/fd-limit.ts)
   let onExit!: () => void;
   const closed = new Promise<void>((resolve) => (onExit = resolve));
   const options = [

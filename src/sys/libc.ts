@@ -30,6 +30,7 @@ export const c = {
   futimens: libc.func('int futimens(int fd, const int64_t *times)'),
   mount: libc.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
   umount2: libc.func('int umount2(const char *target, int flags)'),
+  prlimit: libc.func('int prlimit(int pid, int resource, const uint64_t *newLimit, _Out_ uint64_t *oldLimit)'),
   fsopen: libc.func('int fsopen(const char *fsname, uint32_t flags)'),
   fsconfig: libc.func('int fsconfig(int fd, uint32_t cmd, const char *key, const char *value, int aux)'),
   fsmount: libc.func('int fsmount(int fd, uint32_t flags, uint32_t attr_flags)'),

@@ -4,6 +4,7 @@
 // fails takes the mount with it (lazy unmount), so a dead daemon never leaves a hung mount.
 import { write } from 'node:fs';
 import { type DevFuseMountOptions, closeDevFuse, mountDevFuse, openDevFuse, setFuseReadahead } from '../../sys/devfuse.js';
+import { raiseFdLimit } from '../../sys/fd-limit.js';
 import { umount } from '../../sys/mount.js';
 import { wantedFlags } from '../protocol/index.js';
 import { mark } from '../startup-marks.js';
@@ -63,6 +64,8 @@ export function openAndMount(target: string, readonly: boolean, vfs?: DevFuseMou
 }
 
 export function mountDev(target: string, o: DevMountOptions): DevMount {
+  // Every file a client holds open is an fd here: as many as the system lets one process have.
+  raiseFdLimit();
   const fd = o.devFd ?? openDevFuse();
   const data: WorkerData = {
     devFd: fd,
