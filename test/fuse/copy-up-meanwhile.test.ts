@@ -4,7 +4,7 @@
 // signal, and leaves no upper copy. Before, a stat of another file waited for the whole copy
 // (2.5 s for 1 GiB here) and a killed writer for its end.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import t from 'tap';
@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fuseOptions, mountFuse, startFuse } from '../helpers/fuse.js';
 import { umountSurely } from '../../src/sys/index.js';
 import { inFsync } from '../helpers/in-syscall.js';
-import { ext4At, throttleWrites } from '../helpers/scratch-fs.js';
+import { throttleWrites, upperOnExt4 } from '../helpers/scratch-fs.js';
 import { layerDirs, type LayerDirs, workLeft } from '../helpers/layers.js';
 
 const SIZE = 512;
@@ -145,11 +145,7 @@ t.test('fsyncs of other files and of a dir are answered while a large copy-up ru
 /** Layers with a SLOW_MIB lower file on /tmp and the upper on an ext4 whose writes by the daemon pass at 16 MiB/s. */
 async function onSlowDisk(t: Parameters<typeof layerDirs>[0]) {
   const d = layerDirs(t, 1);
-  const disk = ext4At(d, join(d.root, 'disk'), '256M');
-  d.upper = join(disk, 'u');
-  d.work = join(disk, 'w');
-  mkdirSync(d.upper);
-  mkdirSync(d.work);
+  const disk = upperOnExt4(d, '256M');
   writeFileSync(join(d.lowers[0]!, 'big'), randomBytes(SLOW_MIB << 20));
   writeFileSync(join(d.lowers[0]!, 'small'), 'small\n');
   const m = await mountFuse(t, d);

@@ -4,21 +4,17 @@
 // overlay shows the upper file's (a review, 2026-12-07). The daemon now drops the attributes when
 // a FALLOCATE fails.
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { fallocate } from '../../src/sys/space.js';
 import { mountFuse } from '../helpers/fuse.js';
 import { layerDirs } from '../helpers/layers.js';
-import { ext4At } from '../helpers/scratch-fs.js';
+import { upperOnExt4 } from '../helpers/scratch-fs.js';
 
 t.test('a fallocate that fails ENOSPC after growing the file: the size shown is the file\'s', async (t) => {
   const d = layerDirs(t, 1);
-  const disk = ext4At(d, join(d.root, 'disk'), '16M');
-  d.upper = join(disk, 'u');
-  d.work = join(disk, 'w');
-  mkdirSync(d.upper);
-  mkdirSync(d.work);
+  upperOnExt4(d, '16M');
   await mountFuse(t, d);
   const f = join(d.merged, 'w');
   let fd = openSync(f, constants.O_CREAT | constants.O_WRONLY, 0o644);

@@ -46,6 +46,16 @@ export function ext4At(d: ScratchTree, at: string, size: string, inodes?: number
   return mountAt(d, at, ['-o', 'loop', img]);
 }
 
+/** `d`'s upper and work dir moved onto a new ext4 of `size` at `<d.root>/disk` (a small or slow disk of their own); returns where it is mounted. */
+export function upperOnExt4(d: ScratchTree & { upper: string; work: string }, size: string): string {
+  const disk = ext4At(d, join(d.root, 'disk'), size);
+  d.upper = join(disk, 'u');
+  d.work = join(disk, 'w');
+  mkdirSync(d.upper);
+  mkdirSync(d.work);
+  return disk;
+}
+
 export interface StallableDisk {
   /** Where the ext4 is mounted. */
   dir: string;
