@@ -32,8 +32,8 @@ const CACHE_OPTIONS: Record<CacheMode, string[]> = {
 export async function mountNative(cfg: OverlayConfig, merged: string, cache: CacheMode, covered: Covered = {}): Promise<{ overlay: Overlay; closed: Promise<void> }> {
   let session: { context(): { uid: number; gid: number } } | undefined;
   const overlay = new Overlay(cfg, cache, () => session?.context() ?? { uid: 0, gid: 0 });
+  raiseFdLimit(); // an fd per layer and per file clients hold open (src/sys/fd-limit.ts)
   placeLayers(overlay.stack, merged, listMounts().map((m) => m.target), covered);
-  raiseFdLimit(); // an fd per file clients hold open (src/sys/fd-limit.ts)
   let onExit!: () => void;
   const closed = new Promise<void>((resolve) => (onExit = resolve));
   const options = [

@@ -40,7 +40,8 @@ function relTo(prefix: string, full: string): string | null {
 /** The path of `real` inside its layer ('/a/b', '' for the layer's root), or null when it is not in it. */
 export function pathInLayer(layer: Layer, real: string): string | null {
   const full = longPath(real);
-  for (const prefix of [layer.root, layer.clone, layer.via]) {
+  // via before clone: a guarded lower's clone is its via without the trailing "/."
+  for (const prefix of [layer.root, layer.via, layer.clone]) {
     const rel = prefix === null ? null : relTo(prefix, full);
     if (rel !== null) return rel;
   }
@@ -136,6 +137,10 @@ function guard(layer: Layer): boolean {
   const made = guardedClone(layer.root, true);
   if (made === null) return false;
   layer.via = dirVia(made.fd, '');
+  // The same clone serves as the layer's clone (cloneOf): it stamps no atime and holds no mount
+  // inside the layer, so reads beneath a mount point or without atime need no second one.
+  layer.clone = `/proc/self/fd/${made.fd}`;
+  layer.cloneNoatime = made.noatime;
   return true;
 }
 

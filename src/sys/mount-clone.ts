@@ -4,7 +4,8 @@
 // path walked through the copy reaches the dir beneath a mount point. Attached nowhere and
 // visible to no other process; it goes away with its fd and the last file opened through it.
 import { closeSync } from 'node:fs';
-import { check } from './call.js';
+import { errnoNumber } from '../errors.js';
+import { check, checkUnless } from './call.js';
 import { AT_EMPTY_PATH, AT_FDCWD, c } from './libc.js';
 import { cPath } from '../format/byte-names.js';
 
@@ -20,6 +21,8 @@ export function cloneMount(path: string): number {
 const MOUNT_ATTR_NOATIME = 0x10;
 const MOUNT_ATTR__ATIME = 0x70;
 const MOUNT_ATTR_NOSYMFOLLOW = 0x00200000;
+/** open_tree's refusals: no CAP_SYS_ADMIN over the mount (EPERM), a kernel without it (ENOSYS, EINVAL). */
+const CLONE_REFUSED = ['EPERM', 'ENOSYS', 'EINVAL'].map(errnoNumber);
 
 /**
  * cloneMount with atime updates off (MOUNT_ATTR_NOATIME), as the kernel's overlay takes each lower
@@ -45,10 +48,13 @@ export function cloneMountNoatime(path: string): { fd: number; noatime: boolean 
  * `noatime` nothing stamps an atime. The daemon reaches each layer through one, so that a dir
  * replaced by a symlink inside a layer while mounted never leads its root-run syscalls out of the
  * layer (submounts.ts placeLayers). Null when the kernel refuses the clone (EPERM: no
- * CAP_SYS_ADMIN over that mount) or the attribute (before 5.12): the caller keeps plain paths.
+ * CAP_SYS_ADMIN over that mount; ENOSYS) or the attribute (before 5.12): the caller keeps plain
+ * paths. Any other failure (EMFILE, ENOENT) is thrown.
  */
 export function guardedClone(path: string, noatime: boolean): { fd: number; noatime: boolean } | null {
-  const fd = c.open_tree(AT_FDCWD, cPath(path), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC) as number;
+  // Only a refusal falls back to plain paths; anything else (EMFILE, ENOENT) fails the mount, not
+  // the guard quietly.
+  const fd = checkUnless(c.open_tree(AT_FDCWD, cPath(path), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC) as number, CLONE_REFUSED, 'open_tree', path);
   if (fd < 0) return null;
   const attr = Buffer.alloc(32);
   attr.writeUInt32LE(MOUNT_ATTR_NOSYMFOLLOW | (noatime ? MOUNT_ATTR_NOATIME : 0), 0);

@@ -5,7 +5,7 @@
 // link(2) of it ENOENT without asking while the kernel trusts the count. A review (2026-12-07)
 // saw 20,000-70,000 such failures in 2.5 s of `link(name, name2); unlink(name2)` beside an
 // opener (the kernel's overlay: none; fuse-overlayfs drifts too). The daemon now gives such a
-// file no attribute timeout while passthrough is on, so the next permission check mends it.
+// file no attribute timeout until the remover's next request, so the next permission check mends it.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
