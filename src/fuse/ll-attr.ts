@@ -8,7 +8,7 @@ import { type RealStat, type TimeSpec, fstatReal, lstatRealOrNull, setTimes } fr
 import { upperPath } from './copy-up.js';
 import { changeMode, changeOwner, changeTimes, truncatePath } from './attrs.js';
 import type { Handle } from './handles.js';
-import { CAP_FOWNER, CAP_FSETID, type Owner, capableOver, holds, holdsForWriting, inGroupOrCapable, taskCreds } from './caller-creds.js';
+import { CAP_FOWNER, type Owner, capableOver, holdsForWriting, inGroupOrCapable, taskCreds } from './caller-creds.js';
 import { inoOf, nlinkOf } from './inode.js';
 import { type Node, lookupOrNull, topStat } from './lookup.js';
 import { splitPath } from './layers.js';

@@ -6,6 +6,7 @@ import { closeSync, constants, fstatSync, ftruncateSync, readFileSync, readSync,
 import { openSync } from './fs-bytes.js';
 import { errnoNumber } from '../errors.js';
 import { startWriteback } from './fd.js';
+import { NO_KERNEL_COPY } from './space.js';
 import { USER_SETTABLE_FLAGS, flagsOrNull } from './fileattr.js';
 import { check, checkUnless, throwFsError } from './call.js';
 import { c } from './libc.js';
@@ -22,7 +23,6 @@ const DT: Record<number, DirentType> = { 1: 'fifo', 2: 'char', 4: 'dir', 6: 'blo
 const BUF_SIZE = 64 * 1024;
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY;
 /** copy_file_range cannot copy between these two files (other filesystems, or no support): copy by hand. */
-const NO_KERNEL_COPY = ['EXDEV', 'EINVAL', 'ENOSYS', 'EOPNOTSUPP'].map(errnoNumber);
 
 /** open(2) through node:fs, failing as every src/sys call does: an OvlError with errno, op and path. */
 function openOrThrow(path: string, flags: number, mode?: number): number {

@@ -21,6 +21,18 @@ export function cloneMount(path: string): number {
 const MOUNT_ATTR_NOATIME = 0x10;
 const MOUNT_ATTR__ATIME = 0x70;
 const MOUNT_ATTR_NOSYMFOLLOW = 0x00200000;
+/**
+ * mount_setattr(2) setting the attribute bits `set` and clearing `clear` on the mount at `path`
+ * (relative to `dirfd`; '' with AT_EMPTY_PATH for the mount `dirfd` itself): its raw return.
+ */
+function setMountAttr(dirfd: number, path: string | Buffer, flags: number, set: number, clear = 0): number {
+  // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd; }
+  const attr = Buffer.alloc(32);
+  attr.writeUInt32LE(set, 0);
+  attr.writeUInt32LE(clear, 8);
+  return c.mount_setattr(dirfd, path, flags, attr, attr.length) as number;
+}
+
 /** open_tree's refusals: no CAP_SYS_ADMIN over the mount (EPERM), a kernel without it (ENOSYS, EINVAL). */
 const CLONE_REFUSED = ['EPERM', 'ENOSYS', 'EINVAL'].map(errnoNumber);
 
@@ -33,11 +45,7 @@ const CLONE_REFUSED = ['EPERM', 'ENOSYS', 'EINVAL'].map(errnoNumber);
  */
 export function cloneMountNoatime(path: string): { fd: number; noatime: boolean } {
   const fd = cloneMount(path);
-  // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd; }
-  const attr = Buffer.alloc(32);
-  attr.writeUInt32LE(MOUNT_ATTR_NOATIME, 0);
-  attr.writeUInt32LE(MOUNT_ATTR__ATIME, 8);
-  const noatime = (c.mount_setattr(fd, '', AT_EMPTY_PATH, attr, attr.length) as number) === 0;
+  const noatime = setMountAttr(fd, '', AT_EMPTY_PATH, MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME) === 0;
   return { fd, noatime };
 }
 
@@ -56,14 +64,9 @@ export function guardedClone(path: string, noatime: boolean): { fd: number; noat
   // the guard quietly.
   const fd = checkUnless(c.open_tree(AT_FDCWD, cPath(path), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC) as number, CLONE_REFUSED, 'open_tree', path);
   if (fd < 0) return null;
-  const attr = Buffer.alloc(32);
-  attr.writeUInt32LE(MOUNT_ATTR_NOSYMFOLLOW | (noatime ? MOUNT_ATTR_NOATIME : 0), 0);
-  if (noatime) attr.writeUInt32LE(MOUNT_ATTR__ATIME, 8);
-  if ((c.mount_setattr(fd, '', AT_EMPTY_PATH, attr, attr.length) as number) === 0) return { fd, noatime };
+  if (noatime && setMountAttr(fd, '', AT_EMPTY_PATH, MOUNT_ATTR_NOSYMFOLLOW | MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME) === 0) return { fd, noatime };
   // Without noatime (a seccomp filter, an older kernel refusing the pair): the symlink guard alone.
-  attr.fill(0);
-  attr.writeUInt32LE(MOUNT_ATTR_NOSYMFOLLOW, 0);
-  if ((c.mount_setattr(fd, '', AT_EMPTY_PATH, attr, attr.length) as number) === 0) return { fd, noatime: false };
+  if (setMountAttr(fd, '', AT_EMPTY_PATH, MOUNT_ATTR_NOSYMFOLLOW) === 0) return { fd, noatime: false };
   closeSync(fd);
   return null;
 }
@@ -75,7 +78,5 @@ export function guardedClone(path: string, noatime: boolean): { fd: number; noat
  * as an option it refuses).
  */
 export function setNosymfollow(path: string): void {
-  const attr = Buffer.alloc(32);
-  attr.writeUInt32LE(MOUNT_ATTR_NOSYMFOLLOW, 0);
-  check(c.mount_setattr(AT_FDCWD, cPath(path), 0, attr, attr.length) as number, 'mount_setattr', path);
+  check(setMountAttr(AT_FDCWD, cPath(path), 0, MOUNT_ATTR_NOSYMFOLLOW), 'mount_setattr', path);
 }

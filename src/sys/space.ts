@@ -52,19 +52,24 @@ export function setStatusFlags(fd: number, flags: number): void {
   check(c.fcntl(fd, F_SETFL, 'int', flags) as number, 'fcntl', `fd ${fd}`);
 }
 
-/** copy_file_range(2) from `offIn` of `fdIn` to `offOut` of `fdOut`, fd positions untouched; bytes copied. */
-export function copyRange(
-  fdIn: number, offIn: number | bigint, fdOut: number, offOut: number | bigint, len: number | bigint, flags = 0,
-): number {
+/** copy_file_range(2) at explicit offsets, fd positions untouched: its raw return (−1 and errno on failure). */
+function rangeCall(fdIn: number, offIn: number | bigint, fdOut: number, offOut: number | bigint, len: number | bigint, flags: number): number {
   const inPos = Buffer.alloc(8);
   const outPos = Buffer.alloc(8);
   inPos.writeBigInt64LE(BigInt(offIn));
   outPos.writeBigInt64LE(BigInt(offOut));
-  return check(c.copy_file_range(fdIn, inPos, fdOut, outPos, len, flags) as number, 'copy_file_range', `fd ${fdIn}`);
+  return c.copy_file_range(fdIn, inPos, fdOut, outPos, len, flags) as number;
+}
+
+/** copy_file_range(2) from `offIn` of `fdIn` to `offOut` of `fdOut`, fd positions untouched; bytes copied. */
+export function copyRange(
+  fdIn: number, offIn: number | bigint, fdOut: number, offOut: number | bigint, len: number | bigint, flags = 0,
+): number {
+  return check(rangeCall(fdIn, offIn, fdOut, offOut, len, flags), 'copy_file_range', `fd ${fdIn}`);
 }
 
 /** copy_file_range's answers where it cannot copy in the kernel: across filesystems, or not on this one. */
-const NO_RANGE_COPY = ['EXDEV', 'EINVAL', 'ENOSYS', 'EOPNOTSUPP'].map(errnoNumber);
+export const NO_KERNEL_COPY = ['EXDEV', 'EINVAL', 'ENOSYS', 'EOPNOTSUPP'].map(errnoNumber);
 let byHandBuf: Buffer | null = null;
 
 /**
@@ -74,11 +79,7 @@ let byHandBuf: Buffer | null = null;
  * overlay copies with do_splice_direct there, holes kept). Returns the bytes copied, 0 at the end.
  */
 export function copyRangeAnyway(fdIn: number, off: number, fdOut: number, len: number): number {
-  const inPos = Buffer.alloc(8);
-  const outPos = Buffer.alloc(8);
-  inPos.writeBigInt64LE(BigInt(off));
-  outPos.writeBigInt64LE(BigInt(off));
-  const n = checkUnless(c.copy_file_range(fdIn, inPos, fdOut, outPos, len, 0) as number, NO_RANGE_COPY, 'copy_file_range', `fd ${fdIn}`);
+  const n = checkUnless(rangeCall(fdIn, off, fdOut, off, len, 0), NO_KERNEL_COPY, 'copy_file_range', `fd ${fdIn}`);
   if (n >= 0) return n;
   const buf = (byHandBuf ??= Buffer.allocUnsafe(1 << 20));
   let r: number;
