@@ -6,12 +6,14 @@
 // doorbell for its end.
 import { readSync } from 'node:fs';
 import { check } from './call.js';
-import { AT_FDCWD, O_CLOEXEC, O_PATH, c } from './libc.js';
+import { O_CLOEXEC, O_PATH, c } from './libc.js';
 import { cPath } from '../format/byte-names.js';
+import { heldDir, heldRest } from './held-path.js';
 
 /** openat(2) of `path` with `flags` (O_CLOEXEC added, as node's openSync adds it); no O_CREAT. */
 export function openFile(path: string, flags: number): number {
-  return check(c.openat(AT_FDCWD, cPath(path), flags | O_CLOEXEC, 0) as number, 'open', path);
+  const rest = heldRest(path);
+  return check(c.openat(heldDir, cPath(rest), flags | O_CLOEXEC, 0) as number, 'open', path);
 }
 
 /** An O_PATH fd of `path` (to fstat the object later, wherever its name goes); a symlink itself is not followed through. */

@@ -6,7 +6,8 @@ import { closeSync, constants, fstatSync } from 'node:fs';
 import { openSync } from './fs-bytes.js';
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
-import { AT_EMPTY_PATH, AT_FDCWD, O_PATH, c } from './libc.js';
+import { AT_EMPTY_PATH, O_PATH, c } from './libc.js';
+import { heldDir, heldRest } from './held-path.js';
 import { cPath } from '../format/byte-names.js';
 
 /** MAX_HANDLE_SZ of the kernel. */
@@ -30,7 +31,8 @@ export function fileHandle(path: string | number): FileHandle {
   const buf = HANDLE_BUF;
   buf.writeUInt32LE(MAX_HANDLE_SZ, 0);
   const mountId = MOUNT_ID;
-  const ret = typeof path === 'number' ? c.name_to_handle_at(path, '', buf, mountId, AT_EMPTY_PATH) : c.name_to_handle_at(AT_FDCWD, cPath(path), buf, mountId, 0);
+  const rest = typeof path === 'number' ? '' : heldRest(path);
+  const ret = typeof path === 'number' ? c.name_to_handle_at(path, '', buf, mountId, AT_EMPTY_PATH) : c.name_to_handle_at(heldDir, cPath(rest), buf, mountId, 0);
   check(ret as number, 'name_to_handle_at', typeof path === 'number' ? `fd ${path}` : path);
   const len = buf.readUInt32LE(0);
   return { type: buf.readInt32LE(4), bytes: Buffer.from(buf.subarray(8, 8 + len)) };

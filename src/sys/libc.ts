@@ -24,6 +24,14 @@ export const c = {
   // Space, unnamed files and paths of any length (./space.ts, ./long-path.ts).
   fallocate: libc.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)'),
   openat: libc.func('int openat(int dirfd, const char *path, int flags, uint32_t mode)'),
+  // The rest of node:fs's path calls in *at form, for paths below a held dir fd (./held-fs.ts).
+  mkdirat: libc.func('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
+  mknodat: libc.func('int mknodat(int dirfd, const char *path, uint32_t mode, uint64_t dev)'),
+  symlinkat: libc.func('int symlinkat(const char *target, int dirfd, const char *path)'),
+  fchownat: libc.func('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
+  fchmodat: libc.func('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)'),
+  unlinkat: libc.func('int unlinkat(int dirfd, const char *path, int flags)'),
+  readlinkat: libc.func('long readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t size)'),
   linkat: libc.func('int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)'),
   utimensat: libc.func('int utimensat(int dirfd, const char *path, const int64_t *times, int flags)'),
   // glibc's utimensat refuses a null path (EINVAL): futimens is its form for an fd.
@@ -66,6 +74,13 @@ export const c = {
   // its arguments typed, not variadic (koffi's variadic call cost 3.1 µs, this 0.9). glibc's
   // syscall is an assembly stub that moves integer registers only, so a fixed prototype is safe.
   syscall_cachestat: libc.func('syscall', 'long', ['long', 'int', 'const uint8_t *', 'uint8_t *', 'unsigned int']),
+  // The *xattrat calls (Linux 6.13; numbers shared by every architecture since 5.x), for paths
+  // below a held dir fd (./held-path.ts): glibc 2.36 has no wrappers, so syscall(2) as above.
+  // get/set take struct xattr_args { u64 value; u32 size; u32 flags } (include/uapi/linux/xattr.h).
+  syscall_getxattrat: libc.func('syscall', 'long', ['long', 'int', 'const char *', 'unsigned int', 'const char *', 'const uint8_t *', 'size_t']),
+  syscall_setxattrat: libc.func('syscall', 'long', ['long', 'int', 'const char *', 'unsigned int', 'const char *', 'const uint8_t *', 'size_t']),
+  syscall_listxattrat: libc.func('syscall', 'long', ['long', 'int', 'const char *', 'unsigned int', '_Out_ void *', 'size_t']),
+  syscall_removexattrat: libc.func('syscall', 'long', ['long', 'int', 'const char *', 'unsigned int', 'const char *']),
   // Status flags of an fd opened for one use and handed on to another (copy-up's copy, ../fuse/copy-up.ts).
   fcntl: libc.func('int fcntl(int fd, int cmd, ...)'),
   // /dev/fuse (./devfuse.ts): requests in and replies out, waiting on several fds, and the

@@ -7,7 +7,8 @@
 import { closeSync } from 'node:fs';
 import { readlinkSync } from './fs-bytes.js';
 import { check } from './call.js';
-import { AT_FDCWD, O_CLOEXEC, O_PATH, c } from './libc.js';
+import { O_CLOEXEC, O_PATH, c } from './libc.js';
+import { heldDir, heldRest } from './held-path.js';
 import { cPath, decodeName, nameByteLength, nameBytes } from '../format/byte-names.js';
 
 /** Paths of this many bytes or more are shortened (PATH_MAX is 4096 with the NUL). */
@@ -64,7 +65,8 @@ function linkText(dir: string): string {
 }
 
 function openDir(dir: string): number {
-  const fd = check(c.openat(AT_FDCWD, cPath(shortPath(dir)), O_PATH | O_DIRECTORY | O_CLOEXEC, 0) as number, 'openat', dir);
+  const rest = heldRest(shortPath(dir));
+  const fd = check(c.openat(heldDir, cPath(rest), O_PATH | O_DIRECTORY | O_CLOEXEC, 0) as number, 'openat', dir);
   const old = fdOf.get(dir);
   if (old !== undefined) forget(dir, old);
   if (fdOf.size >= MAX_FDS) {

@@ -4,7 +4,6 @@
 import { WHITEOUT_MODE, WHITEOUT_RDEV } from '../format/index.js';
 import { check } from './call.js';
 import {
-  AT_FDCWD,
   AT_SYMLINK_NOFOLLOW,
   RENAME_EXCHANGE,
   RENAME_NOREPLACE,
@@ -14,6 +13,7 @@ import {
   c,
 } from './libc.js';
 import { cPath } from '../format/byte-names.js';
+import { heldDir, heldRest } from './held-path.js';
 
 /** Linux makedev for the glibc dev_t layout. */
 export function makedev(major: number, minor: number): bigint {
@@ -24,7 +24,8 @@ export function makedev(major: number, minor: number): bigint {
 
 /** mknod(2): `mode` includes the file type bits (S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK, S_IFREG). */
 export function mknod(path: string, mode: number, rdev: bigint | number = 0): void {
-  check(c.mknod(cPath(path), mode, BigInt(rdev)) as number, 'mknod', path);
+  const rest = heldRest(path);
+  check(c.mknodat(heldDir, cPath(rest), mode, BigInt(rdev)) as number, 'mknod', path);
 }
 
 /**
@@ -59,7 +60,10 @@ const RENAME_BITS: Record<RenameFlag, number> = {
 /** renameat2(2) on absolute or cwd-relative paths, e.g. ['whiteout'] leaves a whiteout at `from`. */
 export function rename2(from: string, to: string, flags: readonly RenameFlag[] = []): void {
   const bits = flags.reduce((acc, f) => acc | RENAME_BITS[f], 0);
-  check(c.renameat2(AT_FDCWD, cPath(from), AT_FDCWD, cPath(to), bits) as number, 'renameat2', from);
+  const fromRest = heldRest(from);
+  const fromDir = heldDir;
+  const toRest = heldRest(to);
+  check(c.renameat2(fromDir, cPath(fromRest), heldDir, cPath(toRest), bits) as number, 'renameat2', from);
 }
 
 /** A timestamp for setTimes: exact seconds+nanoseconds, 'now', or 'omit' (leave unchanged). */
@@ -85,7 +89,8 @@ export function setTimes(path: string | number, atime: TimeSpec, mtime: TimeSpec
   toTimespec(atime, 0);
   toTimespec(mtime, 1);
   const times = TIMES;
-  const ret = typeof path === 'number' ? c.futimens(path, times) : c.utimensat(AT_FDCWD, cPath(path), times, follow ? 0 : AT_SYMLINK_NOFOLLOW);
+  const rest = typeof path === 'number' ? '' : heldRest(path);
+  const ret = typeof path === 'number' ? c.futimens(path, times) : c.utimensat(heldDir, cPath(rest), times, follow ? 0 : AT_SYMLINK_NOFOLLOW);
   check(ret as number, 'utimensat', typeof path === 'number' ? `fd ${path}` : path);
 }
 

@@ -8,10 +8,11 @@
 // copy less.
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
-import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, c } from './libc.js';
+import { AT_SYMLINK_NOFOLLOW, c } from './libc.js';
 import { LITTLE_ENDIAN } from './host-order.js';
 import { AT_EMPTY_PATH, STATX_BASIC_STATS, STATX_BTIME, devNumber } from './statx.js';
 import { cPath } from '../format/byte-names.js';
+import { heldDir, heldRest } from './held-path.js';
 
 /** A stat's three times as statx gives them: seconds, then 0 ≤ nanoseconds < 1e9 (fuse_attr's form). */
 export interface StatTimes {
@@ -135,7 +136,8 @@ class StatRecord implements RealStat {
 
 /** lstat(2) of `path`; null when nothing is there (ENOENT), an OvlError naming `path` otherwise. */
 export function lstatRealOrNull(path: string): RealStat | null {
-  const ret = checkUnless(c.statx(AT_FDCWD, cPath(path), LSTAT, ASKED, bytes) as number, MISSING, 'lstat', path);
+  const rest = heldRest(path);
+  const ret = checkUnless(c.statx(heldDir, cPath(rest), LSTAT, ASKED, bytes) as number, MISSING, 'lstat', path);
   return ret < 0 ? null : new StatRecord();
 }
 
@@ -152,7 +154,8 @@ export function lstatAtOrNull(dirFd: number, name: string, path: string): RealSt
 
 /** lstat(2) of `path`; an OvlError naming `path` when it fails (ENOENT included). */
 export function lstatReal(path: string): RealStat {
-  check(c.statx(AT_FDCWD, cPath(path), LSTAT, ASKED, bytes) as number, 'lstat', path);
+  const rest = heldRest(path);
+  check(c.statx(heldDir, cPath(rest), LSTAT, ASKED, bytes) as number, 'lstat', path);
   return new StatRecord();
 }
 

@@ -6,6 +6,7 @@ import { readSync, writeSync } from 'node:fs';
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless, throwErrno, throwFsError } from './call.js';
 import { AT_EMPTY_PATH, AT_FDCWD, c, lastErrno } from './libc.js';
+import { heldDir, heldRest } from './held-path.js';
 import { cPath } from '../format/byte-names.js';
 
 // fallocate modes (linux/falloc.h).
@@ -107,8 +108,10 @@ let emptyPathLinks = true;
  * other credentials); the /proc link is used from then on.
  */
 export function linkFd(fd: number, path: string): void {
-  if (emptyPathLinks && checkUnless(c.linkat(fd, '', AT_FDCWD, cPath(path), AT_EMPTY_PATH) as number, NO_EMPTY_PATH, 'linkat', path) >= 0) return;
-  check(c.linkat(AT_FDCWD, `/proc/self/fd/${fd}`, AT_FDCWD, cPath(path), AT_SYMLINK_FOLLOW) as number, 'linkat', path);
+  const rest = heldRest(path);
+  const dir = heldDir;
+  if (emptyPathLinks && checkUnless(c.linkat(fd, '', dir, cPath(rest), AT_EMPTY_PATH) as number, NO_EMPTY_PATH, 'linkat', path) >= 0) return;
+  check(c.linkat(AT_FDCWD, `/proc/self/fd/${fd}`, dir, cPath(rest), AT_SYMLINK_FOLLOW) as number, 'linkat', path);
   // The ENOENT was the refusal, not a missing dir on the way (which /proc would have met too).
   emptyPathLinks = false;
 }

@@ -6,10 +6,11 @@
 // path again; measured on 121k entries: 333 ms against 767 ms).
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
-import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, c } from './libc.js';
+import { AT_SYMLINK_NOFOLLOW, c } from './libc.js';
 import { LITTLE_ENDIAN } from './host-order.js';
 import type { TimeSpec } from './nodes.js';
 import { cPath } from '../format/byte-names.js';
+import { heldDir, heldRest } from './held-path.js';
 
 export const STATX_BTIME = 0x800;
 export const STATX_DIOALIGN = 0x2000;
@@ -41,7 +42,8 @@ export interface Statx {
 
 /** statx of `path` without following a final symlink, asking for the basic stats, btime and DIO alignment. */
 export function statxOf(path: string): Statx {
-  return statxAt(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, path);
+  const rest = heldRest(path);
+  return statxAt(heldDir, rest, AT_SYMLINK_NOFOLLOW, path);
 }
 
 /** statx of an open file (AT_EMPTY_PATH), e.g. one whose name is gone; `path` names it in errors. */
@@ -55,7 +57,8 @@ export function statxOfFd(fd: number, path: string): Statx {
  */
 export function mountIdOf(path: string): bigint {
   const b = Buffer.alloc(256);
-  check(c.statx(AT_FDCWD, cPath(path), 0, STATX_MNT_ID, b) as number, 'statx', path);
+  const rest = heldRest(path);
+  check(c.statx(heldDir, cPath(rest), 0, STATX_MNT_ID, b) as number, 'statx', path);
   return b.readBigUInt64LE(144);
 }
 
@@ -178,7 +181,8 @@ const timeAt = (off: number): TimeSpec => ({ sec: s64(off), nsec: buf.readUInt32
  * and a BigIntStats (14 BigInts, four Dates) was built for these two alone on every copy-up.
  */
 export function timesOf(path: string): [atime: TimeSpec, mtime: TimeSpec] | null {
-  const ret = checkUnless(c.statx(AT_FDCWD, cPath(path), AT_SYMLINK_NOFOLLOW, STATX_ATIME | STATX_MTIME, buf) as number, MISSING, 'statx', path);
+  const rest = heldRest(path);
+  const ret = checkUnless(c.statx(heldDir, cPath(rest), AT_SYMLINK_NOFOLLOW, STATX_ATIME | STATX_MTIME, buf) as number, MISSING, 'statx', path);
   return ret < 0 ? null : [timeAt(64), timeAt(112)];
 }
 
@@ -196,6 +200,7 @@ export function pinFlag(attributes: number): 'i' | 'a' | null {
  * one call tells whether it can be unlinked or its dir entries changed, no open needed.
  */
 export function lstatAttributes(path: string): { dir: boolean; attributes: number } {
-  check(c.statx(AT_FDCWD, cPath(path), AT_SYMLINK_NOFOLLOW, 0x1 /* STATX_TYPE */, buf) as number, 'statx', path);
+  const rest = heldRest(path);
+  check(c.statx(heldDir, cPath(rest), AT_SYMLINK_NOFOLLOW, 0x1 /* STATX_TYPE */, buf) as number, 'statx', path);
   return { dir: (buf.readUInt16LE(28) & 0o170000) === 0o040000, attributes: buf.readUInt32LE(8) };
 }

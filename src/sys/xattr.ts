@@ -3,8 +3,9 @@
 // Overlay xattrs are binary (origin) or text (opaque, redirect); callers decode.
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
-import { XATTR_CREATE, XATTR_REPLACE, c } from './libc.js';
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, XATTR_CREATE, XATTR_REPLACE, addressOf, c, lastErrno } from './libc.js';
 import { cPath, decodeName, nameBytes } from '../format/byte-names.js';
+import { heldDir, heldRest } from './held-path.js';
 
 const ENODATA = errnoNumber('ENODATA');
 const ERANGE = errnoNumber('ERANGE');
@@ -13,6 +14,7 @@ const ABSENT = [ENODATA, errnoNumber('EOPNOTSUPP')];
 const UNSET_OR_LONGER = [ENODATA, ERANGE];
 const UNSET = [ENODATA];
 const LONGER = [ERANGE];
+const REFUSED_CALL = [errnoNumber('ENOSYS'), errnoNumber('EPERM')];
 
 /** A path (symlinks not followed) or an open fd. */
 export type XattrTarget = string | number;
@@ -21,12 +23,64 @@ function named(t: XattrTarget): string {
   return typeof t === 'number' ? `fd ${t}` : t;
 }
 
+// A path below a held dir fd goes to the *xattrat call on that fd (./held-path.ts says why).
+const SYS_SETXATTRAT = 463;
+const SYS_GETXATTRAT = 464;
+const SYS_LISTXATTRAT = 465;
+const SYS_REMOVEXATTRAT = 466;
+/** struct xattr_args, reused: the calls are synchronous. */
+const ARGS = Buffer.alloc(16);
+/** Whether the *xattrat calls get through (Linux 6.13 on, and no seccomp filter refusing them); null until asked. */
+let xattrAt: boolean | null = null;
+
+/**
+ * Does `heldDir`, as the last heldRest left it, name a held dir the *xattrat calls can start
+ * from? Asked once per process with a call that cannot fail otherwise (the list of '/'); an older
+ * kernel says ENOSYS, a seccomp filter that predates them (Docker's before 2025) EPERM or ENOSYS,
+ * and then every path goes whole to the l*xattr calls, procfs walk and all.
+ */
+function atHeld(): boolean {
+  if (heldDir === AT_FDCWD) return false;
+  if (xattrAt === null) {
+    const ok = (c.syscall_listxattrat(SYS_LISTXATTRAT, AT_FDCWD, '/', AT_SYMLINK_NOFOLLOW, null, 0) as number) >= 0;
+    xattrAt = ok || !REFUSED_CALL.includes(lastErrno());
+  }
+  return xattrAt;
+}
+
+/** The value pointer, size and flags of struct xattr_args. */
+function xattrArgs(buf: Buffer | null, size: number, flags: number): Buffer {
+  ARGS.writeBigUInt64LE(buf === null ? 0n : addressOf(buf), 0);
+  ARGS.writeUInt32LE(size, 8);
+  ARGS.writeUInt32LE(flags, 12);
+  return ARGS;
+}
+
 function get(t: XattrTarget, name: string, buf: Buffer | null, size: number): number {
-  return (typeof t === 'number' ? c.fgetxattr(t, cPath(name), buf, size) : c.lgetxattr(cPath(t), cPath(name), buf, size)) as number;
+  if (typeof t === 'number') return c.fgetxattr(t, cPath(name), buf, size) as number;
+  const rest = heldRest(t);
+  if (atHeld()) return c.syscall_getxattrat(SYS_GETXATTRAT, heldDir, cPath(rest), AT_SYMLINK_NOFOLLOW, cPath(name), xattrArgs(buf, size, 0), 16) as number;
+  return c.lgetxattr(cPath(t), cPath(name), buf, size) as number;
 }
 
 function list(t: XattrTarget, buf: Buffer | null, size: number): number {
-  return (typeof t === 'number' ? c.flistxattr(t, buf, size) : c.llistxattr(cPath(t), buf, size)) as number;
+  if (typeof t === 'number') return c.flistxattr(t, buf, size) as number;
+  const rest = heldRest(t);
+  if (atHeld()) return c.syscall_listxattrat(SYS_LISTXATTRAT, heldDir, cPath(rest), AT_SYMLINK_NOFOLLOW, buf, size) as number;
+  return c.llistxattr(cPath(t), buf, size) as number;
+}
+
+function set(t: XattrTarget, name: string, buf: Buffer, flags: number): number {
+  if (typeof t === 'number') return c.fsetxattr(t, cPath(name), buf, buf.length, flags) as number;
+  const rest = heldRest(t);
+  if (atHeld()) return c.syscall_setxattrat(SYS_SETXATTRAT, heldDir, cPath(rest), AT_SYMLINK_NOFOLLOW, cPath(name), xattrArgs(buf, buf.length, flags), 16) as number;
+  return c.lsetxattr(cPath(t), cPath(name), buf, buf.length, flags) as number;
+}
+
+function remove(path: string, name: string): number {
+  const rest = heldRest(path);
+  if (atHeld()) return c.syscall_removexattrat(SYS_REMOVEXATTRAT, heldDir, cPath(rest), AT_SYMLINK_NOFOLLOW, cPath(name)) as number;
+  return c.lremovexattr(cPath(path), cPath(name)) as number;
 }
 /** XATTR_SIZE_MAX: the largest value the kernel stores. */
 const MAX_VALUE = 65536;
@@ -46,7 +100,7 @@ export function getXattr(path: XattrTarget, name: string): Buffer | null {
 
 /** True when `name` is set on `path` (cheaper than reading a value we only test for presence). */
 export function hasXattr(path: string, name: string): boolean {
-  return checkUnless(c.lgetxattr(cPath(path), cPath(name), null, 0) as number, ABSENT, `getxattr ${name}`, path) >= 0;
+  return checkUnless(get(path, name, null, 0), ABSENT, `getxattr ${name}`, path) >= 0;
 }
 
 export type SetMode = 'any' | 'create' | 'replace';
@@ -56,8 +110,7 @@ export function setXattr(path: XattrTarget, name: string, value: Buffer | string
   // A string value (a redirect) holds a path: its bytes as the names' (../format/byte-names.ts).
   const buf = typeof value === 'string' ? nameBytes(value) : value;
   const flags = mode === 'create' ? XATTR_CREATE : mode === 'replace' ? XATTR_REPLACE : 0;
-  const ret = typeof path === 'number' ? c.fsetxattr(path, cPath(name), buf, buf.length, flags) : c.lsetxattr(cPath(path), cPath(name), buf, buf.length, flags);
-  check(ret as number, `setxattr ${name}`, named(path));
+  check(set(path, name, buf, flags), `setxattr ${name}`, named(path));
 }
 
 /** One buffer for the usual short list: a single llistxattr call instead of a size probe first. */
@@ -126,7 +179,7 @@ export function getLayerXattr(path: XattrTarget, name: string): Buffer | null {
 
 /** Remove `name` from `path`; ENODATA when it is not set. */
 export function removeXattr(path: string, name: string): void {
-  check(c.lremovexattr(cPath(path), cPath(name)) as number, `removexattr ${name}`, path);
+  check(remove(path, name), `removexattr ${name}`, path);
 }
 
 /** removexattr of `name` from the object open on `fd`; `absentOk`: ENODATA is no error. */
