@@ -24,8 +24,12 @@ export interface Layer {
    * mount point inside, one clone of the mount holding it and the work dir. Null mostly.
    */
   via: string | null;
-  /** `via` is an fd opened before the overlay's mount covered `root` (the watcher marks through it). */
-  covered: boolean;
+  /**
+   * For a root the overlay's own mount covers: `/proc/self/fd/N/.` of the fd opened on it before
+   * the mount, through which the watcher marks and reads its filesystem (a lower's `via` is a
+   * guarded clone made from it); null for every other layer.
+   */
+  covered: string | null;
 }
 
 export interface LayerStack {
@@ -59,7 +63,7 @@ export function layerStack(cfg: OverlayConfig): LayerStack {
 }
 
 function newLayer(index: number, root: string, upper: boolean): Layer {
-  return { index, root, upper, mounts: [], clone: null, via: null, covered: false };
+  return { index, root, upper, mounts: [], clone: null, via: null, covered: null };
 }
 
 /** Layer dirs (canonical) that the overlay's own mount covers, each with an O_PATH fd opened on it before the mount. */

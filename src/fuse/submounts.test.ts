@@ -1,15 +1,16 @@
 // Mount points inside layers: how real paths are placed in their layer and mapped beneath a
 // mount point. The mounts themselves (tmpfs inside a lower, the overlay's own mount point in a
 // lower) are exercised next to the kernel in test/fuse/mounts-in-layers.test.ts.
-import { mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { listMounts, lstatReal, mountTmpfs, umountSurely } from '../sys/index.js';
+import { holdDirs } from '../sys/hold-dir.js';
 import type { Layer, LayerStack } from './layers.js';
 import { beneathMount, isMountRoot, pathInLayer, placeLayers, throughMounts } from './submounts.js';
 
-const layer = (root: string, upper = false): Layer => ({ index: 0, root, upper, mounts: [], clone: null, via: null, covered: false });
+const layer = (root: string, upper = false): Layer => ({ index: 0, root, upper, mounts: [], clone: null, via: null, covered: null });
 const targets = () => listMounts().map((m) => m.target);
 
 t.test('a real path is placed in its layer by the root or by the clone', async (t) => {
@@ -55,7 +56,8 @@ t.test('every lower is reached through a guarded clone of its root, which holds 
 // root) out of the layer: a privilege review read a root-only file and made one in a root-owned
 // dir that way. Through the clone (MOUNT_ATTR_NOSYMFOLLOW) a symlink on the way is ELOOP, while
 // the symlink itself still stats and reads as one.
-t.test('no walk through a layer\'s clone follows a symlink', async (t) => {
+/** Layer dir `a` whose `pub` is a symlink to `outside`, which holds `secret`. */
+function layerWithWayOut(t: Test): { a: string; outside: string } {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-submounts-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const [a, outside] = [join(dir, 'a'), join(dir, 'outside')];
@@ -63,6 +65,11 @@ t.test('no walk through a layer\'s clone follows a symlink', async (t) => {
   mkdirSync(outside);
   writeFileSync(join(outside, 'secret'), 's');
   symlinkSync(outside, join(a, 'pub'));
+  return { a, outside };
+}
+
+t.test('no walk through a layer\'s clone follows a symlink', async (t) => {
+  const { a, outside } = layerWithWayOut(t);
   const lowers = [layer(a)];
   placeLayers({ all: lowers, upper: null, lowers, data: [], work: null }, undefined, targets());
   const via = lowers[0]!.via!;
@@ -70,6 +77,28 @@ t.test('no walk through a layer\'s clone follows a symlink', async (t) => {
   t.throws(() => lstatReal(`${via}/pub/secret`), { code: 'ELOOP' }, 'through the clone: ELOOP');
   t.ok(lstatReal(`${via}/pub`).mode, 'the symlink itself stats');
   t.equal(readlinkSync(`${via}/pub`), outside, 'and reads');
+});
+
+// The same for a lower the overlay's own mount covers (`lowerdir=/etc … /etc`): it is reached
+// from the fd held on it before the mount, and until 2026-12-07 evening through that fd itself,
+// where a symlink on the way was followed. Here a tmpfs stands in for the overlay's mount.
+t.test('a covered lower is reached through a guarded clone made from its held fd', async (t) => {
+  const { a } = layerWithWayOut(t);
+  writeFileSync(join(a, 'beneath'), 'b');
+  const held = holdDirs([a]);
+  t.teardown(() => closeSync(held[a]!));
+  mountTmpfs(a, '1m');
+  t.teardown(() => umountSurely(a));
+  const lowers = [layer(a)];
+  placeLayers({ all: lowers, upper: null, lowers, data: [], work: null }, a, targets(), held);
+  const l = lowers[0]!;
+  t.equal(l.covered, `/proc/self/fd/${held[a]}/.`, 'the held fd stays for the watcher');
+  t.not(l.via, l.covered, 'the daemon goes through a clone');
+  t.match(l.via, /^\/proc\/self\/fd\/\d+\/\.$/);
+  t.equal(readFileSync(`${l.via}/beneath`, 'utf8'), 'b', 'the clone shows the dir beneath the mount');
+  t.throws(() => lstatReal(`${l.via}/pub/secret`), { code: 'ELOOP' }, 'through the clone: ELOOP');
+  t.ok(lstatReal(`${l.covered}/pub/secret`), 'where the held fd alone leads out');
+  t.equal(pathInLayer(l, `${l.via}/pub`), '/pub');
 });
 
 t.test('an upper with a mount point inside is reached wholly through one clone, with its work dir', async (t) => {

@@ -134,7 +134,8 @@ function below(dir: string, path: string): string | null {
  * followed on any walk through it, no atime stamped): false when the kernel gives none.
  */
 function guard(layer: Layer): boolean {
-  const made = guardedClone(layer.root, true);
+  // A covered root is cloned from the fd held on it: its path now leads into the overlay.
+  const made = guardedClone(layer.covered ?? layer.root, true);
   if (made === null) return false;
   layer.via = dirVia(made.fd, '');
   // The same clone serves as the layer's clone (cloneOf): it stamps no atime and holds no mount
@@ -158,8 +159,11 @@ function guard(layer: Layer): boolean {
  *   into the upper must stay on one mount (EXDEV across two), as they do on the kernel's own
  *   clone of the upper mount. None of them holds the mounts made inside the layer, as the
  *   kernel's do not (a mount made inside the upper is beneath its dir, as under the kernel).
- *   The walk through /proc/self/fd costs each path syscall ~2 µs. Where the kernel gives no clone
- *   (no CAP_SYS_ADMIN over the mount) a layer keeps its plain paths.
+ *   A lower the overlay's own mount covers is cloned from the fd held on it (Layer.covered); a
+ *   covered upper or work dir keeps its held fd, unguarded. The paths read `/proc/self/fd/N/…`,
+ *   which src/sys hands to the *at calls on fd N (sys/held-path.ts), so they cost no procfs walk.
+ *   Where the kernel gives no clone (no CAP_SYS_ADMIN over the mount) a layer keeps its plain
+ *   paths.
  */
 export function placeLayers(stack: LayerStack, mountPoint: string | undefined, targets: readonly string[], covered: Covered = {}): void {
   const points = mountPoint === undefined ? targets : [...targets, mountPoint];
@@ -167,7 +171,7 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
     const fd = covered[layer.root];
     if (fd === undefined) continue;
     layer.via = dirVia(fd, '');
-    layer.covered = true;
+    layer.covered = layer.via;
   }
   // A stat that meets a copy of this mount (mount propagation puts one wherever a peer of the
   // mount point's parent is) must not ask this daemon: see statWithoutSync.
@@ -176,7 +180,8 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
   const workFd = workdir === null ? undefined : covered[workdir];
   if (workFd !== undefined) stack.work = dirVia(workFd, '/work');
   for (const layer of [...stack.lowers, ...stack.data]) {
-    if (layer.covered || guard(layer)) continue;
+    // A covered lower the kernel gives no clone of keeps its held fd, which is beneath the mount already.
+    if (guard(layer) || layer.covered !== null) continue;
     const rel = mountPoint === undefined ? null : below(layer.root, mountPoint);
     if (rel === null) continue;
     if (cloneOf(layer) === null) throw new OvlError('EPERM', `inside lowerdir ${layer.root}, which only CAP_SYS_ADMIN can read beneath the mount`, { path: mountPoint! });
@@ -185,7 +190,7 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
   const upper = stack.upper;
   // A covered upper or work dir is reached by its fd, in its own mount, like the other (no EXDEV).
   // (A mount point inside a covered upper is then crossed: documented in docs/fuse.md.)
-  if (upper === null || workdir === null || upper.covered || workFd !== undefined) return;
+  if (upper === null || workdir === null || upper.covered !== null || workFd !== undefined) return;
   // The mount holding the upper: the last-listed mount point at or above it (a later mount on
   // the same point covers the earlier one).
   let holder: string | null = null;

@@ -84,7 +84,7 @@ export function createWatchedOverlayFs(cfg: OverlayConfig, cache: CacheMode, wat
       fs.ovl.stack.all.map((l) => l.root),
       session,
       fs.watchTarget(),
-      { work: fs.ovl.stack.work, vias: fs.ovl.stack.all.map((l) => (l.covered ? l.via : null)) },
+      { work: fs.ovl.stack.work, vias: fs.ovl.stack.all.map((l) => l.covered) },
     );
     fs.setWatching(running !== null);
   };

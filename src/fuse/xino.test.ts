@@ -7,7 +7,7 @@ import { InoMap } from './xino.js';
 const EXT4 = 0xef53;
 const SQUASHFS = 0x73717368;
 const TMPFS = 0x01021994;
-const layer = (index: number): Layer => ({ index, root: `/l${index}`, upper: index === 0, mounts: [], clone: null, via: null, covered: false });
+const layer = (index: number): Layer => ({ index, root: `/l${index}`, upper: index === 0, mounts: [], clone: null, via: null, covered: null });
 
 t.test('all layers on one filesystem (bind mounts of one count once): numbers unmapped', async (t) => {
   const m = new InoMap([1, 1, 1], true, () => [TMPFS, TMPFS, TMPFS]);
