@@ -183,14 +183,16 @@ async function detach(argv: string[]): Promise<number> {
  */
 async function detachMounted(argv: string[], cfgArgs: ReturnType<typeof validateMount>): Promise<number> {
   // The configuration mounted: read-only if work/ could not be made (premountDev warned).
-  const { fd, covered, cfg } = await premountDev(cfgArgs.cfg, cfgArgs.merged);
+  const { fd, covered, cfg, claims } = await premountDev(cfgArgs.cfg, cfgArgs.merged);
   const spawn = await spawner();
   // The fds held on covered layer dirs go along as the daemon's fds 4, 5, …
   const dirs = Object.keys(covered);
   const heldFd = 4 + dirs.length;
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '-f', ...argv], {
     detached: true,
-    stdio: ['ignore', 'ignore', 'ignore', fd, ...dirs.map((d) => covered[d]!), 'pipe'],
+    // After the pipe, the claims on the upper and work dirs (fuse/in-use.ts): the daemon never
+    // looks at them, it only keeps them open for its life, as a claim must be held.
+    stdio: ['ignore', 'ignore', 'ignore', fd, ...dirs.map((d) => covered[d]!), 'pipe', ...claims],
     env: {
       ...process.env,
       ...argsEnv(['-f', ...argv]),

@@ -2,7 +2,7 @@
 // `dev` (the kernel's protocol on /dev/fuse, served by a worker thread running the node-based
 // core) or `fuse-native` (libfuse 2.9, path based; kept as a second transport under the same
 // semantics and as a differential check). Each is loaded only when chosen: start-up time counts.
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type OverlayConfig, OverlayXattrs, uuidBytes, writesUpperUuid } from '../format/index.js';
 import { getXattr, setXattr } from '../sys/xattr.js';
@@ -13,6 +13,7 @@ import type { WatchMode } from './watch-mode.js';
 import { holdDirs } from '../sys/hold-dir.js';
 import { type Covered, coveredDirs } from './layers.js';
 import { refuseRemoteUpperWithoutFeatures, refuseUpperWithoutXattrs } from './upper-features.js';
+import { claimUpperAndWork } from './in-use.js';
 
 export type Transport = 'dev' | 'fuse-native';
 export const TRANSPORTS: readonly Transport[] = ['dev', 'fuse-native'];
@@ -47,12 +48,15 @@ function randomUuid(): string {
 }
 
 /**
- * What the kernel does to the layers at mount time, before the first request: workdir/work (also
- * for `ro`, which may be remounted rw) and the upper's uuid. Returns the configuration to mount:
- * read-only for good, after one line on `warn`, when work/ cannot be made, as the kernel's
- * "failed to create directory …; mounting read-only".
+ * What the kernel does to the layers at mount time, before the first request: the upper and work
+ * dirs claimed (in-use.ts: a warning when another overlay uses one), workdir/work (also for `ro`,
+ * which may be remounted rw) and the upper's uuid. Returns the configuration to mount: read-only
+ * for good, after one line on `warn`, when work/ cannot be made, as the kernel's "failed to
+ * create directory …; mounting read-only"; and the fds holding the claims, to keep open while
+ * the mount is served.
  */
-function prepareLayers(cfg: OverlayConfig, warn = (line: string) => process.stderr.write(line + '\n')): OverlayConfig {
+function prepareLayers(cfg: OverlayConfig, warn = (line: string) => process.stderr.write(line + '\n')): { cfg: OverlayConfig; claims: number[] } {
+  const claims = claimUpperAndWork(cfg, warn);
   let mounted = cfg;
   if (cfg.upperdir !== undefined && cfg.workdir !== undefined) {
     refuseUpperWithoutXattrs(cfg.upperdir, cfg.workdir, new OverlayXattrs(cfg.userxattr));
@@ -64,7 +68,7 @@ function prepareLayers(cfg: OverlayConfig, warn = (line: string) => process.stde
     }
   }
   initUpperUuid(mounted);
-  return mounted;
+  return { cfg: mounted, claims };
 }
 
 export interface MountedOverlay {
@@ -79,11 +83,11 @@ export interface MountedOverlay {
  * /dev/fuse fd at `merged`. The mount is live at once; whoever gets the fd (mountOverlayFuse's
  * `devFd`, in the daemon) serves it, and a first access waits until it does.
  */
-export async function premountDev(given: OverlayConfig, merged: string): Promise<{ fd: number; covered: Covered; cfg: OverlayConfig }> {
-  const cfg = prepareLayers(given);
+export async function premountDev(given: OverlayConfig, merged: string): Promise<{ fd: number; covered: Covered; cfg: OverlayConfig; claims: number[] }> {
+  const { cfg, claims } = prepareLayers(given);
   const covered = holdCovered(cfg, merged);
   const { openAndMount } = await import('./session/daemon.js');
-  return { fd: openAndMount(merged, cfg.readonly, cfg.vfs, cfg.source), covered, cfg };
+  return { fd: openAndMount(merged, cfg.readonly, cfg.vfs, cfg.source), covered, cfg, claims };
 }
 
 /** Before mount(2) at `merged`: an fd on each dir of the configuration it will cover (layers.ts coveredDirs). */
@@ -113,7 +117,34 @@ export async function mountOverlayFuse(
   covered?: Covered,
   beforeMount: () => void = () => undefined,
 ): Promise<MountedOverlay> {
-  const cfg = devFd === undefined ? prepareLayers(given) : given;
+  // With devFd the command that mounted prepared the layers, and handed its claims along as fds.
+  const { cfg, claims } = devFd === undefined ? prepareLayers(given) : { cfg: given, claims: [] };
+  try {
+    const mounted = await serve(cfg, merged, cache, transport, devFd, watch, passthrough, covered, beforeMount);
+    return { closed: mounted.closed.finally(() => release(claims)), ready: mounted.ready };
+  } catch (err) {
+    release(claims);
+    throw err;
+  }
+}
+
+/** Let go of the claims on the upper and work dirs: a process may mount them again. */
+function release(claims: number[]): void {
+  for (const fd of claims.splice(0)) closeSync(fd);
+}
+
+/** mountOverlayFuse once the layers are prepared. */
+async function serve(
+  cfg: OverlayConfig,
+  merged: string,
+  cache: CacheMode,
+  transport: Transport,
+  devFd: number | undefined,
+  watch: WatchMode | undefined,
+  passthrough: boolean,
+  covered: Covered | undefined,
+  beforeMount: () => void,
+): Promise<MountedOverlay> {
   // Before mount(2): afterwards these paths lead into the overlay itself.
   const held = covered ?? holdCovered(cfg, merged);
   mark('layers-prepared');

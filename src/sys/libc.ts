@@ -46,6 +46,8 @@ export const c = {
   open_tree: libc.func('int open_tree(int dirfd, const char *path, unsigned int flags)'),
   mount_setattr: libc.func('int mount_setattr(int dirfd, const char *path, unsigned int flags, const uint8_t *attr, size_t size)'),
   close: libc.func('int close(int fd)'),
+  // An upper and work dir claimed for a mount's life (../fuse/in-use.ts).
+  flock: libc.func('int flock(int fd, int op)'),
   fsync: libc.func('int fsync(int fd)'),
   fdatasync: libc.func('int fdatasync(int fd)'),
   eventfd: libc.func('int eventfd(unsigned int initval, int flags)'),
