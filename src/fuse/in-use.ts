@@ -7,7 +7,8 @@
 // stderr, for the overlays it can see:
 // - another ovl-fuse mount: each holds an exclusive flock(2) on its upper and work dirs for its
 //   life (the lock goes with the daemon, however it ends);
-// - a kernel overlay: its upperdir= and workdir= in mountinfo, compared by inode.
+// - a kernel overlay: its upperdir= and workdir= in mountinfo, compared by inode; but not one
+//   mounted with relative paths, which mountinfo shows as given.
 // A kernel overlay mounted after an ovl-fuse cannot see the ovl-fuse's lock and says nothing.
 import { closeSync, constants, openSync, statSync } from 'node:fs';
 import type { OverlayConfig } from '../format/index.js';
@@ -50,7 +51,11 @@ function kernelOverlayDirs(): Set<string> {
       const eq = opt.indexOf('=');
       const key = opt.slice(0, eq);
       if (key !== 'upperdir' && key !== 'workdir') continue;
-      const ino = inodeOf(unescapeOption(opt.slice(eq + 1)));
+      const dir = unescapeOption(opt.slice(eq + 1));
+      // mountinfo shows a path as it was given: a relative one (Docker's overlay2 gives them when
+      // its options grow long) is relative to a cwd long gone, and cannot be found from here.
+      if (!dir.startsWith('/')) continue;
+      const ino = inodeOf(dir);
       if (ino !== null) out.add(ino);
     }
   }

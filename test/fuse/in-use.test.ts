@@ -79,6 +79,18 @@ t.test('a kernel overlay using the dir: the same warnings, and the kernel warns 
   t.match(said, `overlayfs: workdir ${WORDS}`);
 });
 
+// mountinfo shows a kernel overlay's paths as they were given: relative ones name dirs of a cwd
+// long gone. Resolved against ovl-fuse's own cwd they named unrelated dirs (a review).
+t.test('a kernel overlay mounted with relative paths is not mistaken for another', async (t) => {
+  const k = layerDirs(t, 1, 'ovlkit-in-use-rel-');
+  const mounted = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', 'lowerdir=l1,upperdir=upper,workdir=work', 'merged'], { cwd: k.root, encoding: 'utf8' });
+  t.equal(mounted.status, 0, mounted.stderr);
+  // Dirs of the same relative names, unrelated, mounted from the dir holding them.
+  const d = layerDirs(t, 1, 'ovlkit-in-use-rel-other-');
+  const r = await execa(ovlFuseBin, ['-o', 'lowerdir=l1,upperdir=upper,workdir=work', 'merged'], { cwd: d.root, reject: false, env: { CI: '' } });
+  t.same({ code: r.exitCode, stderr: r.stderr }, { code: 0, stderr: '' });
+});
+
 t.test('nothing is said where nothing is shared', async (t) => {
   const d = layerDirs(t, 2, 'ovlkit-in-use-none-');
   t.same(await tryMount('fuse', d.merged, opts(d)), { code: 0, stderr: '' });
