@@ -27,7 +27,7 @@ import { movedSources } from './watch-redirects.js';
 import type { NodeRec } from './node-table.js';
 import { shownXattrNames, xattrChangeOnFd, xattrGetOnFd, xattrGetOrNull, xattrList, xattrRemove, xattrSet } from './xattrs.js';
 import { current, dirSyncFd, handleSyncFd, syncDir, wantsWrite } from './ops-file.js';
-import { type FileattrKind, listMounts } from '../sys/index.js';
+import type { FileattrKind } from '../sys/index.js';
 import { fileattrOnFd, mergedFileattr, setFileattrOnUpper, setMergedFileattr } from './fileattr.js';
 import type { Covered } from './layers.js';
 import { placeLayers } from './submounts.js';
@@ -51,7 +51,7 @@ export class OverlayFs implements LowLevelFs {
 
   constructor(cfg: OverlayConfig, cache: CacheMode, opts: OverlayFsOptions = {}) {
     this.ovl = new Overlay(cfg, cache, () => this.core.caller);
-    placeLayers(this.ovl.stack, opts.mountPoint, listMounts().map((m) => m.target), opts.covered);
+    placeLayers(this.ovl.stack, opts.mountPoint, opts.covered);
     this.core = new LlCore(this.ovl, cache);
     this.nodeCounter = opts.nodeCounter ? new Int32Array(opts.nodeCounter) : null;
   }

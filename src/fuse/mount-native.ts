@@ -7,7 +7,7 @@ import { withTypeChecks } from './native-types.js';
 import { latin1Names } from './ops-latin1-names.js';
 import { overlayOps } from './ops.js';
 import { type CacheMode, Overlay } from './overlay.js';
-import { listMounts, umount } from '../sys/index.js';
+import { umount } from '../sys/index.js';
 import { raiseFdLimit } from '../sys/fd-limit.js';
 import { setNosymfollow } from '../sys/mount-clone.js';
 import type { Covered } from './layers.js';
@@ -33,7 +33,7 @@ export async function mountNative(cfg: OverlayConfig, merged: string, cache: Cac
   let session: { context(): { uid: number; gid: number } } | undefined;
   const overlay = new Overlay(cfg, cache, () => session?.context() ?? { uid: 0, gid: 0 });
   raiseFdLimit(); // an fd per layer and per file clients hold open (src/sys/fd-limit.ts)
-  placeLayers(overlay.stack, merged, listMounts().map((m) => m.target), covered);
+  placeLayers(overlay.stack, merged, covered);
   let onExit!: () => void;
   const closed = new Promise<void>((resolve) => (onExit = resolve));
   const options = [

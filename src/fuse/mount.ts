@@ -12,6 +12,7 @@ import { mark } from './startup-marks.js';
 import type { WatchMode } from './watch-mode.js';
 import { holdDirs } from '../sys/hold-dir.js';
 import { type Covered, coveredDirs } from './layers.js';
+import { mountHolding } from './submounts.js';
 import { refuseRemoteUpperWithoutFeatures, refuseUpperWithoutXattrs } from './upper-features.js';
 import { claimUpperAndWork } from './in-use.js';
 
@@ -90,9 +91,19 @@ export async function premountDev(given: OverlayConfig, merged: string): Promise
   return { fd: openAndMount(merged, cfg.readonly, cfg.vfs, cfg.source), covered, cfg, claims };
 }
 
-/** Before mount(2) at `merged`: an fd on each dir of the configuration it will cover (layers.ts coveredDirs). */
+/**
+ * Before mount(2) at `merged`: an fd on each dir of the configuration it will cover (layers.ts
+ * coveredDirs); and with a covered upper or work dir, on the root of the mount holding both when
+ * it is covered too, from which the daemon clones them (submounts.ts placeLayers).
+ */
 function holdCovered(cfg: OverlayConfig, merged: string): Covered {
-  return holdDirs(coveredDirs([cfg.upperdir, cfg.workdir, ...cfg.lowerdirs, ...cfg.datadirs], merged));
+  const dirs = coveredDirs([cfg.upperdir, cfg.workdir, ...cfg.lowerdirs, ...cfg.datadirs], merged);
+  const { upperdir, workdir } = cfg;
+  if (upperdir !== undefined && (dirs.includes(upperdir) || (workdir !== undefined && dirs.includes(workdir)))) {
+    const holder = mountHolding(upperdir);
+    if (holder !== null) dirs.push(...coveredDirs([holder], merged));
+  }
+  return holdDirs(dirs);
 }
 
 /**

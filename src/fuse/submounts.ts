@@ -17,10 +17,10 @@
 // beneath like any other mount root. Not followed: a mount made inside a lower after a lookup
 // resolved the dir it covers, or inside the upper after the start.
 import { OvlError, errnoCodeOf } from '../errors.js';
-import { type RealStat, onLocalFilesystem, statWithoutSync } from '../sys/index.js';
+import { type RealStat, listMounts, mountIdOf, onLocalFilesystem, statWithoutSync } from '../sys/index.js';
 import { longPath } from '../sys/long-path.js';
 import { cloneMountNoatime, guardedClone } from '../sys/mount-clone.js';
-import { type Covered, type Layer, type LayerStack, realPath } from './layers.js';
+import { type Covered, type Layer, type LayerStack, inside, realPath } from './layers.js';
 
 /** include/uapi/linux/stat.h: the object is the root of a mount. */
 const STATX_ATTR_MOUNT_ROOT = 0x2000;
@@ -146,8 +146,9 @@ function guard(layer: Layer): boolean {
 }
 
 /**
- * Place the layers before the first lookup, given the mount points now present and the
- * overlay's own (`mountPoint`, which must never be stat'ed by path: that asks this daemon).
+ * Place the layers before the first lookup, given the overlay's own mount point (`mountPoint`,
+ * which must never be stat'ed by path: that asks this daemon) and the fds held on the dirs it
+ * covers (`covered`, keyed by path).
  * - A lower holding the overlay's mount point has it registered (its other mount points are
  *   found by their stats as lookups meet them).
  * - Every layer is reached through a guarded clone (guardedClone: no symlink followed on any walk
@@ -160,13 +161,13 @@ function guard(layer: Layer): boolean {
  *   clone of the upper mount. None of them holds the mounts made inside the layer, as the
  *   kernel's do not (a mount made inside the upper is beneath its dir, as under the kernel).
  *   A lower the overlay's own mount covers is cloned from the fd held on it (Layer.covered); a
- *   covered upper or work dir keeps its held fd, unguarded. The paths read `/proc/self/fd/N/…`,
+ *   covered upper or work dir through the clone of their mount too, made from the fd held on
+ *   its root when the overlay covers that (mount.ts holdCovered). The paths read `/proc/self/fd/N/…`,
  *   which src/sys hands to the *at calls on fd N (sys/held-path.ts), so they cost no procfs walk.
  *   Where the kernel gives no clone (no CAP_SYS_ADMIN over the mount) a layer keeps its plain
  *   paths.
  */
-export function placeLayers(stack: LayerStack, mountPoint: string | undefined, targets: readonly string[], covered: Covered = {}): void {
-  const points = mountPoint === undefined ? targets : [...targets, mountPoint];
+export function placeLayers(stack: LayerStack, mountPoint: string | undefined, covered: Covered = {}): void {
   for (const layer of stack.all) {
     const fd = covered[layer.root];
     if (fd === undefined) continue;
@@ -188,18 +189,21 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
     remember(layer, rel);
   }
   const upper = stack.upper;
-  // A covered upper or work dir is reached by its fd, in its own mount, like the other (no EXDEV).
-  // (A mount point inside a covered upper is then crossed: documented in docs/fuse.md.)
-  if (upper === null || workdir === null || upper.covered !== null || workFd !== undefined) return;
-  // The mount holding the upper: the last-listed mount point at or above it (a later mount on
-  // the same point covers the earlier one).
-  let holder: string | null = null;
-  for (const t of targets) if ((t === upper.root || below(t, upper.root) !== null) && (holder === null || t.length >= holder.length)) holder = t;
-  if (holder === null || (holder !== workdir && below(holder, workdir) === null)) return;
+  if (upper === null || workdir === null) return;
+  // A covered upper or work dir (the overlay mounted on its own upper, or on a dir holding both)
+  // is cloned with the other from the root of the mount holding them, reached by the fd held on
+  // it before the mount when the mount covers that too (mount.ts holdCovered). Without a clone
+  // they keep their held fds, on their own mount (no EXDEV), unguarded.
+  const isCovered = upper.covered !== null || workFd !== undefined;
+  const holder = mountHolding(upper.covered ?? upper.root);
+  if (holder === null || !inside(workdir, holder)) return;
+  const heldHolder = covered[holder];
+  if (heldHolder === undefined && mountPoint !== undefined && inside(holder, mountPoint)) return;
   const upperRel = upper.root === holder ? '' : below(holder, upper.root)!;
   const workRel = workdir === holder ? '' : below(holder, workdir)!;
-  const made = guardedClone(holder, false);
+  const made = guardedClone(heldHolder === undefined ? holder : dirVia(heldHolder, ''), false);
   if (made === null) {
+    if (isCovered) return;
     if (mountPoint !== undefined && (below(upper.root, mountPoint) !== null || below(workdir, mountPoint) !== null)) {
       throw new OvlError('EPERM', 'inside upperdir or workdir, which only CAP_SYS_ADMIN can read beneath the mount', { path: mountPoint });
     }
@@ -207,4 +211,14 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, t
   }
   upper.via = dirVia(made.fd, upperRel);
   stack.work = dirVia(made.fd, workRel) + '/work';
+}
+
+/**
+ * Where the mount holding dir `path` is mounted: found by the mount's id, not by its path, since
+ * the overlay's own mount may already sit at or above that path (one covering its upper). Null
+ * when mountinfo does not list it (a mount outside this process's root).
+ */
+export function mountHolding(path: string): string | null {
+  const id = Number(mountIdOf(path));
+  return listMounts().find((m) => m.id === id)?.target ?? null;
 }
