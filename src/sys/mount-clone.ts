@@ -8,6 +8,7 @@ import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
 import { AT_EMPTY_PATH, AT_FDCWD, c } from './libc.js';
 import { cPath } from '../format/byte-names.js';
+import { heldDir, heldRest } from './held-path.js';
 
 const OPEN_TREE_CLONE = 0x1;
 const OPEN_TREE_CLOEXEC = 0o2000000;
@@ -62,7 +63,8 @@ export function cloneMountNoatime(path: string): { fd: number; noatime: boolean 
 export function guardedClone(path: string, noatime: boolean): { fd: number; noatime: boolean } | null {
   // Only a refusal falls back to plain paths; anything else (EMFILE, ENOENT) fails the mount, not
   // the guard quietly.
-  const fd = checkUnless(c.open_tree(AT_FDCWD, cPath(path), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC) as number, CLONE_REFUSED, 'open_tree', path);
+  const rest = heldRest(path);
+  const fd = checkUnless(c.open_tree(heldDir, cPath(rest), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC) as number, CLONE_REFUSED, 'open_tree', path);
   if (fd < 0) return null;
   if (noatime && setMountAttr(fd, '', AT_EMPTY_PATH, MOUNT_ATTR_NOSYMFOLLOW | MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME) === 0) return { fd, noatime };
   // Without noatime (a seccomp filter, an older kernel refusing the pair): the symlink guard alone.
