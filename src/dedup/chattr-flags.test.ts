@@ -4,7 +4,7 @@
 // counted such files as shared by hard link; verify did not compare flags; and `--remove-legacy`
 // stopped halfway on one (EPERM, reported as ENOTDIR), after which a rerun refused to finish.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -85,6 +85,9 @@ t.test('verify names a file whose copy lost its flags', async (t) => {
   for (const side of ['a', 'b']) {
     mkdirSync(join(base, side));
     writeFileSync(join(base, side, 'f'), 'same');
+    // The same times on both sides: two writes a clock tick apart differed in mtime too (a CI run).
+    utimesSync(join(base, side, 'f'), 1e9, 1e9);
+    utimesSync(join(base, side), 1e9, 1e9);
   }
   chattr(join(base, 'b', 'f'), 'i');
   const r = await compareTrees('x', join(base, 'a'), join(base, 'b'));
