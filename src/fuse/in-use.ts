@@ -13,7 +13,7 @@
 import { closeSync, constants, openSync, statSync } from 'node:fs';
 import type { OverlayConfig } from '../format/index.js';
 import { c, lastErrno } from '../sys/libc.js';
-import { listMounts } from '../sys/mount.js';
+import { listMounts, unescapeOctal } from '../sys/mount.js';
 import { errnoNumber } from '../errors.js';
 
 const LOCK_SH = 1;
@@ -37,11 +37,6 @@ function inodeOf(dir: string): string | null {
   }
 }
 
-/** A mountinfo super option's value: octal escapes (`\054` for a comma) undone. */
-function unescapeOption(value: string): string {
-  return value.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
 /** The inodes of the upper and work dirs of the kernel overlays mounted now. */
 function kernelOverlayDirs(): Set<string> {
   const out = new Set<string>();
@@ -51,7 +46,7 @@ function kernelOverlayDirs(): Set<string> {
       const eq = opt.indexOf('=');
       const key = opt.slice(0, eq);
       if (key !== 'upperdir' && key !== 'workdir') continue;
-      const dir = unescapeOption(opt.slice(eq + 1));
+      const dir = unescapeOctal(opt.slice(eq + 1));
       // mountinfo shows a path as it was given: a relative one (Docker's overlay2 gives them when
       // its options grow long) is relative to a cwd long gone, and cannot be found from here.
       if (!dir.startsWith('/')) continue;

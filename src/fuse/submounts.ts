@@ -17,7 +17,7 @@
 // beneath like any other mount root. Not followed: a mount made inside a lower after a lookup
 // resolved the dir it covers, or inside the upper after the start.
 import { OvlError, errnoCodeOf } from '../errors.js';
-import { type RealStat, listMounts, mountIdOf, onLocalFilesystem, statWithoutSync } from '../sys/index.js';
+import { type RealStat, mountOf, onLocalFilesystem, statWithoutSync } from '../sys/index.js';
 import { longPath } from '../sys/long-path.js';
 import { cloneMountNoatime, guardedClone } from '../sys/mount-clone.js';
 import { type Covered, type Layer, type LayerStack, inside, realPath } from './layers.js';
@@ -219,6 +219,5 @@ export function placeLayers(stack: LayerStack, mountPoint: string | undefined, c
  * when mountinfo does not list it (a mount outside this process's root).
  */
 export function mountHolding(path: string): string | null {
-  const id = Number(mountIdOf(path));
-  return listMounts().find((m) => m.id === id)?.target ?? null;
+  return mountOf(path)?.target ?? null;
 }

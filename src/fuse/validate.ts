@@ -5,7 +5,7 @@ import { existsSync, realpathSync, statSync, statfsSync } from '../sys/fs-bytes.
 import { join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { OverlayConfig } from '../format/index.js';
-import { type MountEntry, listMounts, mountIdOf, statVfs } from '../sys/index.js';
+import { type MountEntry, listMounts, mountIdOf, mountOf, statVfs } from '../sys/index.js';
 import { CAP_SYS_ADMIN, holds, taskCreds } from './caller-creds.js';
 import { inside } from './layers.js';
 
@@ -125,8 +125,7 @@ function refuseOverlaps(lowerdirs: readonly string[], upperdir?: string, workdir
  * below its mount's point (a deleted dir reached through /proc) keeps its own.
  */
 function fsPlace(path: string, mounts: readonly MountEntry[]): string {
-  const id = Number(mountIdOf(path));
-  const m = mounts.find((e) => e.id === id);
+  const m = mountOf(path, mounts);
   if (m === undefined || !inside(path, m.target)) return `?${path}`;
   return m.dev + join(m.root, relative(m.target, path));
 }

@@ -5,19 +5,13 @@
 // (its `code` is node's), op and path, as every src/sys call reports one. ./fs-bytes.ts sends
 // only such paths here.
 import { check } from './call.js';
-import { AT_SYMLINK_NOFOLLOW, O_CLOEXEC, c } from './libc.js';
-import { heldDir, heldRest } from './held-path.js';
+import { AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, c } from './libc.js';
+import { heldAt, heldDir, heldRest } from './held-path.js';
 import { cPath } from '../format/byte-names.js';
 
 const AT_REMOVEDIR = 0x200;
 /** A link's text is at most PATH_MAX - 1 bytes. */
 const LINK_BUF = Buffer.allocUnsafe(4096);
-
-/** heldRest's split, as a pair: for calls that take two paths (the second split would overwrite the first). */
-function split(path: string): [number, string] {
-  const rest = heldRest(path);
-  return [heldDir, rest];
-}
 
 export function openAt(dir: number, rest: string, path: string, flags: number, mode: number): number {
   // node's openSync adds O_CLOEXEC too.
@@ -54,8 +48,8 @@ export function readlinkAt(dir: number, rest: string, path: string): Buffer {
 
 /** link(2) or rename(2) of two paths, either of which may be below a held dir fd. */
 export function linkOrRename(from: string, to: string, op: 'link' | 'rename'): void {
-  const [fromDir, fromRest] = split(from);
-  const [toDir, toRest] = split(to);
+  const [fromDir, fromRest] = heldAt(from);
+  const [toDir, toRest] = heldAt(to);
   const ret = op === 'link' ? c.linkat(fromDir, cPath(fromRest), toDir, cPath(toRest), 0) : c.renameat2(fromDir, cPath(fromRest), toDir, cPath(toRest), 0);
   check(ret as number, op, from);
 }
@@ -63,6 +57,6 @@ export function linkOrRename(from: string, to: string, op: 'link' | 'rename'): v
 /** Whether `path` is below a held dir fd; `heldDir` and the returned rest then split it. */
 export function heldSplit(path: string): string | null {
   const rest = heldRest(path);
-  return heldDir < 0 ? null : rest;
+  return heldDir === AT_FDCWD ? null : rest;
 }
 

@@ -21,6 +21,12 @@ const NINE = 0x39;
  */
 export let heldDir = AT_FDCWD;
 
+/** heldRest's split as a pair, for calls that take two paths (the second split overwrites `heldDir`). */
+export function heldAt(path: string): [dir: number, rest: string] {
+  const rest = heldRest(path);
+  return [heldDir, rest];
+}
+
 /**
  * The path to hand the *at call with dirfd `heldDir`: `<rest>` of `/proc/self/fd/N/<rest>` ('.'
  * for the dir itself), else `path` unchanged with AT_FDCWD. A bare `/proc/self/fd/N` is not

@@ -83,8 +83,18 @@ export function umount(target: string, { lazy = false } = {}): void {
  * a path that is not UTF-8 compares equal to the same path given on the command line.
  */
 function unmangle(s: string): string {
-  const bytes = s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  return decodeName(Buffer.from(bytes, 'latin1'));
+  return decodeName(Buffer.from(unescapeOctal(s), 'latin1'));
+}
+
+/** mountinfo's octal escapes (`\054` for a comma, `\040` for a space) undone, one char per escape. */
+export function unescapeOctal(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** The mount holding `path` (followed if a link), found by its id in `mounts`; undefined when not listed. */
+export function mountOf(path: string, mounts: readonly MountEntry[] = listMounts()): MountEntry | undefined {
+  const id = Number(mountIdOf(path));
+  return mounts.find((m) => m.id === id);
 }
 
 export interface MountEntry {

@@ -13,7 +13,7 @@ import {
   c,
 } from './libc.js';
 import { cPath } from '../format/byte-names.js';
-import { heldDir, heldRest } from './held-path.js';
+import { heldAt, heldDir, heldRest } from './held-path.js';
 
 /** Linux makedev for the glibc dev_t layout. */
 export function makedev(major: number, minor: number): bigint {
@@ -60,10 +60,9 @@ const RENAME_BITS: Record<RenameFlag, number> = {
 /** renameat2(2) on absolute or cwd-relative paths, e.g. ['whiteout'] leaves a whiteout at `from`. */
 export function rename2(from: string, to: string, flags: readonly RenameFlag[] = []): void {
   const bits = flags.reduce((acc, f) => acc | RENAME_BITS[f], 0);
-  const fromRest = heldRest(from);
-  const fromDir = heldDir;
-  const toRest = heldRest(to);
-  check(c.renameat2(fromDir, cPath(fromRest), heldDir, cPath(toRest), bits) as number, 'renameat2', from);
+  const [fromDir, fromRest] = heldAt(from);
+  const [toDir, toRest] = heldAt(to);
+  check(c.renameat2(fromDir, cPath(fromRest), toDir, cPath(toRest), bits) as number, 'renameat2', from);
 }
 
 /** A timestamp for setTimes: exact seconds+nanoseconds, 'now', or 'omit' (leave unchanged). */
