@@ -1,6 +1,6 @@
 // ovl-fuse's command: mount a FUSE overlay with the kernel's option syntax. Run by ovl-fuse.ts, or
 // (bin/ovl-fuse, from the bundle) by ovl-fuse-boot.ts as a code-cached CommonJS file.
-//   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always][,transport=dev|fuse-native][,watch=on|off][,passthrough=on|off] [SOURCE] MERGED
+//   ovl-fuse [-f] -o lowerdir=A:B,upperdir=U,workdir=W[,cache=auto|never|always][,transport=dev|fuse-native][,watch=on|off][,passthrough=on|off][,spin=MICROSECONDS] [SOURCE] MERGED
 //   ovl-fuse umount MERGED
 // SOURCE is the mount's name in /proc/mounts, as mount(8)'s helper convention passes it: so
 // `mount -t fuse.ovl-fuse SOURCE MERGED -o ...` and an fstab line of type fuse.ovl-fuse mount it
@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util';
 import { OvlError, UsageError, oneLine } from '../errors.js';
 import { isRemount, parseMountOptions, parseRemountOptions, resolveMountOptions } from '../format/index.js';
 import { hasEscapedBytes } from '../format/byte-names.js';
-import { DEFAULT_TRANSPORT, TRANSPORTS, type Transport, mountOverlayFuse, premountDev } from '../fuse/mount.js';
+import { DEFAULT_TRANSPORT, TRANSPORTS, type SessionTuning, type Transport, mountOverlayFuse, premountDev } from '../fuse/mount.js';
+import { DEFAULT_SPIN_US, MAX_SPIN_US } from '../fuse/session/spin.js';
 import type { CacheMode } from '../fuse/overlay.js';
 import { validateMount } from '../fuse/validate.js';
 import { mark } from '../fuse/startup-marks.js';
@@ -48,7 +49,9 @@ mounts it too: mount -t fuse.ovl-fuse SOURCE MERGED -o OPTIONS, or an fstab line
 Options:
   -o, --options <opts>  mount options, as for mount -t overlay (repeatable); besides the kernel's:
                         cache=auto|never|always, transport=dev|fuse-native, watch=on|off,
-                        passthrough=on|off, aufs_whiteouts; remount (with ro|rw and the
+                        passthrough=on|off, spin=MICROSECONDS (how long the daemon polls
+                        for the next request before it sleeps; 0: never; default 100),
+                        aufs_whiteouts; remount (with ro|rw and the
                         per-mount flags) changes a mounted MERGED, as mount -o remount does
   -f, --foreground      stay in the foreground
   -V, --version         output the version number
@@ -134,6 +137,18 @@ function passthroughOf(extra: Record<string, string | true>): boolean {
   const v = extra.passthrough ?? 'on';
   if (v !== 'on' && v !== 'off') throw new UsageError(`bad mount option passthrough=${v === true ? '' : v}: expected on or off`);
   return v === 'on';
+}
+
+/**
+ * `-o spin=MICROSECONDS` (dev transport): how long the daemon may poll /dev/fuse after a request
+ * before it sleeps (src/fuse/session/spin.ts); 0 never polls.
+ */
+function spinOf(extra: Record<string, string | true>): number {
+  const v = extra.spin;
+  if (v === undefined) return DEFAULT_SPIN_US;
+  const us = v === true || !/^\d+$/.test(v) ? NaN : Number(v);
+  if (!(us <= MAX_SPIN_US)) throw new UsageError(`bad mount option spin=${v === true ? '' : v}: expected microseconds, 0 to ${MAX_SPIN_US}`);
+  return us;
 }
 
 /**
@@ -333,7 +348,7 @@ async function runForeground(
   cache: CacheMode,
   transport: Transport,
   watch: WatchMode,
-  passthrough: boolean,
+  tuning: SessionTuning,
 ): Promise<number> {
   const given = process.env[CONFIG_ENV] === undefined ? undefined : process.env[DEV_FD_ENV];
   const devFd = given === undefined ? undefined : Number(given);
@@ -348,7 +363,7 @@ async function runForeground(
     const giveUp = () => {
       if (stop.signal !== undefined) throw stop.interrupted();
     };
-    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache, transport, devFd, watch, passthrough, covered, giveUp);
+    mounted = await mountOverlayFuse(cfgArgs.cfg, cfgArgs.merged, cache, transport, devFd, watch, tuning, covered, giveUp);
   } catch (err) {
     // Mounted by our parent: nobody would ever serve it.
     if (devFd !== undefined) await import('../sys/mount.js').then((m) => m.umount(cfgArgs.merged, { lazy: true })).catch(() => undefined);
@@ -498,12 +513,12 @@ async function mountCommand(argv: string[]): Promise<number> {
   if (source === '') throw new UsageError('empty source');
   const joined = opts.options.join(',');
   if (isRemount(joined)) return remountCommand(joined, merged);
-  const parsed = parseMountOptions(joined, { allow: ['cache', 'transport', 'watch', 'passthrough', 'aufs_whiteouts'] });
+  const parsed = parseMountOptions(joined, { allow: ['cache', 'transport', 'watch', 'passthrough', 'spin', 'aufs_whiteouts'] });
   const cache = cacheMode(parsed.extra);
   const transport = transportOf(parsed.extra);
   if (transport === 'fuse-native') refuseNativeBytes(merged, source);
   const watch = watchMode(parsed.extra.watch, cache);
-  const passthrough = passthroughOf(parsed.extra);
+  const tuning: SessionTuning = { passthrough: passthroughOf(parsed.extra), spinUs: spinOf(parsed.extra) };
   // The daemon's worker starts first: its start-up overlaps with validation and the mount.
   if (opts.foreground && transport === 'dev') (await import('../fuse/session/prestart.js')).prestartWorker();
   const handed = process.env[CONFIG_ENV];
@@ -513,7 +528,7 @@ async function mountCommand(argv: string[]): Promise<number> {
       : validateMount({ ...resolveMountOptions({ ...parsed, extra: {} }), ...aufsWhiteoutsOf(parsed.extra), ...(source === undefined ? {} : { source }) }, merged);
   mark('validated');
   if (!opts.foreground) return transport === 'dev' ? detachMounted(argv, checked) : detach(argv);
-  return runForeground(checked, cache, transport, watch, passthrough);
+  return runForeground(checked, cache, transport, watch, tuning);
 }
 
 /** Run the command on process.argv and set the exit code. */

@@ -15,6 +15,7 @@ import { type Covered, coveredDirs } from './layers.js';
 import { mountHolding } from './submounts.js';
 import { refuseRemoteUpperWithoutFeatures, refuseUpperWithoutXattrs } from './upper-features.js';
 import { claimUpperAndWork } from './in-use.js';
+import { DEFAULT_SPIN_US } from './session/spin.js';
 
 export type Transport = 'dev' | 'fuse-native';
 export const TRANSPORTS: readonly Transport[] = ['dev', 'fuse-native'];
@@ -106,12 +107,22 @@ function holdCovered(cfg: OverlayConfig, merged: string): Covered {
   return holdDirs(dirs);
 }
 
+/** The dev transport's `-o passthrough` and `-o spin`. */
+export interface SessionTuning {
+  passthrough: boolean;
+  /** µs; 0: the loop sleeps at once. */
+  spinUs: number;
+}
+
+export const DEFAULT_TUNING: SessionTuning = { passthrough: true, spinUs: DEFAULT_SPIN_US };
+
 /**
  * Mount the validated configuration at `merged`; resolves once the mount is live. With `devFd`
  * (transport dev only) the mount exists already (premountDev) and is only served. `watch`
  * (transport dev only; default: on for cache=auto) runs the layer watcher (watch-start.ts).
- * `passthrough` (transport dev only) lets upper files' data go straight to the upper file
- * (ll-passthrough.ts) where the kernel grants FUSE_PASSTHROUGH. `covered`: with `devFd`, the fds
+ * `tuning` (transport dev only): `passthrough` lets upper files' data go straight to the upper file
+ * (ll-passthrough.ts) where the kernel grants FUSE_PASSTHROUGH; `spinUs` is how long the loop may
+ * poll before it sleeps (session/spin.ts). `covered`: with `devFd`, the fds
  * premountDev opened on the layer dirs its mount covers (opened here otherwise, before the mount).
  * `beforeMount` runs last before mount(2), after the layers are prepared: it may throw to give up
  * (a signal that came meanwhile), and no mount is then made. With `devFd`, `given` is the
@@ -124,14 +135,14 @@ export async function mountOverlayFuse(
   transport: Transport = DEFAULT_TRANSPORT,
   devFd?: number,
   watch?: WatchMode,
-  passthrough = true,
+  tuning: SessionTuning = DEFAULT_TUNING,
   covered?: Covered,
   beforeMount: () => void = () => undefined,
 ): Promise<MountedOverlay> {
   // With devFd the command that mounted prepared the layers, and handed its claims along as fds.
   const { cfg, claims } = devFd === undefined ? prepareLayers(given) : { cfg: given, claims: [] };
   try {
-    const mounted = await serve(cfg, merged, cache, transport, devFd, watch, passthrough, covered, beforeMount);
+    const mounted = await serve(cfg, merged, cache, transport, devFd, watch, tuning, covered, beforeMount);
     return { closed: mounted.closed.finally(() => release(claims)), ready: mounted.ready };
   } catch (err) {
     release(claims);
@@ -152,7 +163,7 @@ async function serve(
   transport: Transport,
   devFd: number | undefined,
   watch: WatchMode | undefined,
-  passthrough: boolean,
+  tuning: SessionTuning,
   covered: Covered | undefined,
   beforeMount: () => void,
 ): Promise<MountedOverlay> {
@@ -181,7 +192,8 @@ async function serve(
     readonly: cfg.readonly,
     vfs: cfg.vfs,
     ...(cfg.source === undefined ? {} : { source: cfg.source }),
-    ...(passthrough ? {} : { passthrough: false }),
+    ...(tuning.passthrough ? {} : { passthrough: false }),
+    spinUs: tuning.spinUs,
     ...(devFd === undefined ? {} : { devFd }),
     fs: { module: core, export: 'createWatchedOverlayFs', args: [cfg, cache, watch, merged, held] },
   });

@@ -142,11 +142,14 @@ export class PollSet {
     });
   }
 
-  /** Block until one fd is ready (or `timeoutMs`, -1 = forever); EINTR counts as nothing ready. */
-  wait(timeoutMs = -1): void {
+  /**
+   * Block until one fd is ready (or `timeoutMs`, -1 = forever; 0 asks without waiting): how many
+   * are; EINTR counts as nothing ready (negative).
+   */
+  wait(timeoutMs = -1): number {
     // revents cleared by byte: Buffer#writeInt16LE is a chain of JS calls, run before every request.
     for (let i = 0; i < this.fds.length; i++) this.buf[8 * i + 6] = this.buf[8 * i + 7] = 0;
-    checkUnless(c.poll(this.buf, this.fds.length, timeoutMs) as number, INTERRUPTED, 'poll');
+    return checkUnless(c.poll(this.buf, this.fds.length, timeoutMs) as number, INTERRUPTED, 'poll');
   }
 
   /** Whether the i-th fd was readable at the last wait. */

@@ -9,6 +9,12 @@ import type { Test } from 'tap';
 
 /** Names of the calls among `names` that process `pid` (this one by default; all its threads) makes while `fn` runs, in order. */
 export async function syscallsDuring(t: Test, names: string[], fn: () => void, pid = process.pid): Promise<string[]> {
+  const call = new RegExp(`\\b(${names.join('|')})\\(`);
+  return (await syscallLinesDuring(t, names, fn, pid)).map((l) => call.exec(l)?.[1]).filter((c) => c !== undefined);
+}
+
+/** strace's lines (arguments and results) of those calls, for a test that needs an argument. */
+export async function syscallLinesDuring(t: Test, names: string[], fn: () => void, pid = process.pid): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ovlkit-strace-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const log = join(dir, 'log');
@@ -27,6 +33,5 @@ export async function syscallsDuring(t: Test, names: string[], fn: () => void, p
   const exited = once(tracer, 'exit');
   tracer.kill('SIGINT');
   await exited;
-  const call = new RegExp(`\\b(${names.join('|')})\\(`);
-  return readFileSync(log, 'utf8').split('\n').map((l) => call.exec(l)?.[1]).filter((c) => c !== undefined);
+  return readFileSync(log, 'utf8').split('\n').filter(Boolean);
 }

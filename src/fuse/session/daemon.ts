@@ -10,6 +10,7 @@ import { wantedFlags } from '../protocol/index.js';
 import { mark } from '../startup-marks.js';
 import { MOUNT_SUBTYPE } from '../subtype.js';
 import { takeWorker } from './prestart.js';
+import { DEFAULT_SPIN_US } from './spin.js';
 import { GATE_ABANDONED, GATE_BYTES, GATE_MOUNTED, NOTIFY_ACK, type WorkerData, type WorkerMessage } from './worker-data.js';
 
 export interface FsSpec {
@@ -28,6 +29,8 @@ export interface DevMountOptions {
   fs: FsSpec;
   /** Ask for FUSE passthrough (root only; the filesystem decides per open). */
   passthrough?: boolean;
+  /** `-o spin`: the loop's longest poll before it sleeps, µs (./spin.ts); DEFAULT_SPIN_US when absent. */
+  spinUs?: number;
   debug?: boolean;
   /** A /dev/fuse fd already mounted at `target` (by the detaching parent, see openAndMount). */
   devFd?: number;
@@ -74,6 +77,7 @@ export function mountDev(target: string, o: DevMountOptions): DevMount {
     fsArgs: o.fs.args,
     want: { flags: wantedFlags(o.passthrough ?? process.getuid?.() === 0), maxWrite: MAX_WRITE, maxStackDepth: 1 },
     debug: o.debug ?? process.env.OVL_FUSE_DEBUG !== undefined,
+    spinUs: o.spinUs ?? DEFAULT_SPIN_US,
     gate: new SharedArrayBuffer(GATE_BYTES),
   };
   const gate = new Int32Array(data.gate);

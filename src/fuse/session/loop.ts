@@ -25,6 +25,7 @@ import type { LowLevelFs } from './filesystem.js';
 import { Meanwhile } from './meanwhile.js';
 import { type Log, Responder } from './responder.js';
 import { mark } from '../startup-marks.js';
+import { SpinWindow } from './spin.js';
 
 export interface LoopOptions {
   want: InitWant;
@@ -32,6 +33,8 @@ export interface LoopOptions {
   debug: boolean;
   /** Called once INIT is answered (the mount is usable). */
   onReady?: (init: InitOut) => void;
+  /** The longest poll before the loop sleeps, µs (./spin.ts); 0 or absent: none. */
+  spinUs?: number;
 }
 
 // Room for the largest request: a WRITE of max_write plus headers, or a 64 KiB xattr value.
@@ -61,7 +64,7 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
     session.tendReads();
     return meanwhile.serve();
   };
-  const watcher = new WatchedFds(devFd, session, log);
+  const watcher = new WatchedFds(devFd, session, log, opts.spinUs ? new SpinWindow(opts.spinUs) : null);
   let initialised = false;
   /** Serve request `h` in `b`; false once the session is over (DESTROY). */
   const serve = (b: Buffer): boolean => {
@@ -153,6 +156,8 @@ class WatchedFds {
     private devFd: number,
     private session: DevSession,
     private log: (what: string, err: unknown) => void,
+    /** Poll before sleeping (./spin.ts), or null: sleep at once, in read(2) when nothing else is watched. */
+    private spin: SpinWindow | null,
   ) {}
 
   /**
@@ -163,13 +168,15 @@ class WatchedFds {
    */
   serve(timeoutMs = -1): boolean {
     const watched = this.session.watched;
-    if (watched.length === 0 && timeoutMs < 0) return true;
+    const spin = this.spin;
+    if (watched.length === 0 && timeoutMs < 0 && spin === null) return true;
     if (this.generation !== this.session.watchGeneration) {
       this.poll = new PollSet([this.devFd, ...watched.map((w) => w.fd)]);
       this.generation = this.session.watchGeneration;
     }
     const poll = this.poll!;
-    poll.wait(timeoutMs);
+    if (spin === null || timeoutMs === 0) poll.wait(timeoutMs);
+    else pollThenWait(poll, spin, timeoutMs);
     for (let i = 0; i < watched.length; i++) {
       if (!poll.readable(i + 1)) continue;
       try {
@@ -180,4 +187,21 @@ class WatchedFds {
     }
     return poll.readable(0) || poll.failed(0);
   }
+}
+
+/**
+ * Wait as PollSet.wait(timeoutMs) does, but first poll without sleeping for `spin`'s window, and
+ * tell the window how long the wait lasted (./spin.ts). A wait that ends in its timeout or a
+ * signal with nothing ready tells it nothing.
+ */
+function pollThenWait(poll: PollSet, spin: SpinWindow, timeoutMs: number): void {
+  const start = performance.now();
+  let ready = 0;
+  if (spin.windowMs > 0) {
+    const until = start + spin.windowMs;
+    do ready = poll.wait(0);
+    while (ready <= 0 && performance.now() < until);
+  }
+  if (ready <= 0) ready = poll.wait(timeoutMs);
+  if (ready > 0) spin.observe(performance.now() - start);
 }

@@ -9,6 +9,8 @@ export interface WorkerData {
   fsArgs: unknown[];
   want: InitWant;
   debug: boolean;
+  /** The loop's longest poll before it sleeps, µs (spin.ts); 0: none. */
+  spinUs: number;
   /**
    * Int32 slot 0: GATE_WAIT until the main thread's mount(2) is done, then GATE_MOUNTED or
    * GATE_ABANDONED. Slot NOTIFY_ACK: the highest `ack` of a notification the main thread has written.

@@ -38,6 +38,7 @@ export function serveSession(port: MessagePort, data: WorkerData, mods: SessionM
   mods.runLoop(data.devFd, fs, session, {
     want: data.want,
     debug: data.debug,
+    spinUs: data.spinUs,
     onReady: (init) => port.postMessage({ type: 'ready', flags: init.flags, minor: init.minor }),
   });
 }

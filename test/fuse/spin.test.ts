@@ -1,0 +1,71 @@
+// `-o spin=MICROSECONDS` as a user runs it: the daemon polls /dev/fuse without sleeping for a while
+// after a request (src/fuse/session/spin.ts), never with spin=0; a bad value is one line and exit 2
+// with nothing mounted; and the polling loop, alone on /dev/fuse (watch=off) or beside the
+// watcher, serves a mount and ends with it on an external umount.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import t, { type Test } from 'tap';
+import { isMounted } from '../../src/sys/index.js';
+import { fuseOptions, mountFuse, ovlFuseBin } from '../helpers/fuse.js';
+import { layerDirs } from '../helpers/layers.js';
+import { syscallLinesDuring } from '../helpers/strace.js';
+
+for (const bad of ['spin=abc', 'spin=10001', 'spin=-1', 'spin=1.5', 'spin']) {
+  t.test(`${bad} is one line and exit 2, nothing mounted`, async (t) => {
+    const d = layerDirs(t, 1);
+    const r = await execa(ovlFuseBin, ['-o', fuseOptions(d, bad), d.merged], { reject: false, env: { CI: '' } });
+    t.equal(r.exitCode, 2);
+    t.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    t.match(r.stderr, /bad mount option spin=.*: expected microseconds, 0 to 10000/);
+    t.notOk(isMounted(d.merged));
+  });
+}
+
+/** stat 300 lower files through the mount, one after another; the daemon's polls meanwhile. */
+async function pollsDuringStats(t: Test, extra: string): Promise<string[]> {
+  const d = layerDirs(t, 1);
+  for (let i = 0; i < 300; i++) writeFileSync(join(d.lowers[0]!, `f${i}`), 'x');
+  const m = await mountFuse(t, d, extra);
+  readdirSync(d.merged);
+  const lines = await syscallLinesDuring(
+    t,
+    ['poll'],
+    () => {
+      for (let i = 0; i < 300; i++) statSync(join(d.merged, `f${i}`));
+    },
+    m.child.pid,
+  );
+  return lines;
+}
+
+// Under strace each call takes tens of µs, so the gaps between requests are long: a limit of
+// 10 ms keeps them within it, and the window grows (a 100 µs one would rightly shrink to 0).
+t.test('spin=10000: the daemon polls without waiting between requests', async (t) => {
+  const lines = await pollsDuringStats(t, 'spin=10000');
+  const noWait = lines.filter((l) => /poll\(\[.*\], \d+, 0\)/.test(l));
+  t.ok(noWait.length >= 100, `${noWait.length} polls with timeout 0 among ${lines.length}`);
+});
+
+t.test('spin=0: no poll without waiting between requests', async (t) => {
+  const lines = await pollsDuringStats(t, 'spin=0');
+  const noWait = lines.filter((l) => /poll\(\[.*\], \d+, 0\)/.test(l));
+  t.same(noWait, [], `${lines.length} polls`);
+  t.ok(lines.length >= 300, `the watcher's poll before each request: ${lines.length}`);
+});
+
+for (const extra of ['watch=off,spin=10000', 'watch=off,spin=0', 'spin=10000']) {
+  t.test(`${extra}: serves the mount, an external umount ends the daemon with exit 0`, async (t) => {
+    const d = layerDirs(t, 1);
+    writeFileSync(join(d.lowers[0]!, 'f'), 'lower');
+    const m = await mountFuse(t, d, extra);
+    mkdirSync(join(d.merged, 'dir'));
+    writeFileSync(join(d.merged, 'f'), 'upper');
+    t.equal(readFileSync(join(d.upper, 'f'), 'utf8'), 'upper');
+    t.same(readdirSync(d.merged).sort(), ['dir', 'f']);
+    execFileSync('umount', [d.merged]);
+    t.equal(await m.exited, 0);
+    t.notOk(isMounted(d.merged));
+  });
+}
