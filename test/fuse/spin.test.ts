@@ -1,7 +1,7 @@
 // `-o spin=MICROSECONDS` as a user runs it: the daemon polls /dev/fuse without sleeping for a while
-// after a request (src/fuse/session/spin.ts), never with spin=0; a bad value is one line and exit 2
-// with nothing mounted; and the polling loop, alone on /dev/fuse (watch=off) or beside the
-// watcher, serves a mount and ends with it on an external umount.
+// after a request (src/fuse/session/spin.ts), never with spin=0, and not for the layer watcher's
+// events; a bad value is one line and exit 2 with nothing mounted; and the polling loop, alone on
+// /dev/fuse (watch=off) or beside the watcher, serves a mount and ends with it on an external umount.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,7 +45,7 @@ async function pollsDuringStats(t: Test, extra: string): Promise<string[]> {
 t.test('spin=10000: the daemon polls without waiting between requests', async (t) => {
   const lines = await pollsDuringStats(t, 'spin=10000');
   const noWait = lines.filter((l) => /poll\(\[.*\], \d+, 0\)/.test(l));
-  t.ok(noWait.length >= 100, `${noWait.length} polls with timeout 0 among ${lines.length}`);
+  t.ok(noWait.length >= 20, `${noWait.length} polls with timeout 0 among ${lines.length}`);
 });
 
 t.test('spin=0: no poll without waiting between requests', async (t) => {
@@ -53,6 +53,28 @@ t.test('spin=0: no poll without waiting between requests', async (t) => {
   const noWait = lines.filter((l) => /poll\(\[.*\], \d+, 0\)/.test(l));
   t.same(noWait, [], `${lines.length} polls`);
   t.ok(lines.length >= 300, `the watcher's poll before each request: ${lines.length}`);
+});
+
+// A review: events the layer watcher reads (here of writes to an unrelated file on the layers'
+// filesystem, which the watcher marks whole) kept an idle daemon polling without end, each wake
+// counted as a request that came soon. Only requests open the window now.
+t.test('spin=10000: watcher events alone do not keep an idle daemon polling', async (t) => {
+  const d = layerDirs(t, 1);
+  const m = await mountFuse(t, d, 'spin=10000');
+  readdirSync(d.merged);
+  const noise = join(d.root, 'noise');
+  const lines = await syscallLinesDuring(
+    t,
+    ['poll'],
+    () => {
+      const end = Date.now() + 400;
+      for (let i = 0; Date.now() < end; i++) writeFileSync(noise, String(i));
+    },
+    m.child.pid,
+  );
+  const noWait = lines.filter((l) => /poll\(\[.*\], \d+, 0\)/.test(l));
+  t.ok(lines.length >= 20, `the watcher woke the loop: ${lines.length} polls`);
+  t.ok(noWait.length <= 5, `${noWait.length} polls with timeout 0 among ${lines.length}`);
 });
 
 for (const extra of ['watch=off,spin=10000', 'watch=off,spin=0', 'spin=10000']) {

@@ -25,7 +25,7 @@ import type { LowLevelFs } from './filesystem.js';
 import { Meanwhile } from './meanwhile.js';
 import { type Log, Responder } from './responder.js';
 import { mark } from '../startup-marks.js';
-import { SpinWindow } from './spin.js';
+import { Spinner } from './spin.js';
 
 export interface LoopOptions {
   want: InitWant;
@@ -64,7 +64,8 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
     session.tendReads();
     return meanwhile.serve();
   };
-  const watcher = new WatchedFds(devFd, session, log, opts.spinUs ? new SpinWindow(opts.spinUs) : null);
+  const spinner = opts.spinUs ? new Spinner(opts.spinUs, () => performance.now()) : null;
+  const watcher = new WatchedFds(devFd, session, log, spinner);
   let initialised = false;
   /** Serve request `h` in `b`; false once the session is over (DESTROY). */
   const serve = (b: Buffer): boolean => {
@@ -76,6 +77,7 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
     meanwhile.begin(h);
     responder.serve(h, b);
     meanwhile.begin(null);
+    spinner?.requestDone();
     return true;
   };
   try {
@@ -92,6 +94,7 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
       if (!watcher.serve(wait)) continue;
       // Negative: ENODEV (unmounted), or EINTR, EAGAIN, ENOENT (nothing to serve: read again).
       const n = readDev(devFd, inBuf);
+      watcher.afterRead();
       if (n === UNMOUNTED) return;
       if (n < IN_HEADER_SIZE) continue;
       decodeInHeader(inBuf, h);
@@ -147,36 +150,57 @@ function negotiateInit(inBuf: Buffer, len: number, want: InitWant, out: Buffer, 
   return init;
 }
 
-/** The extra fds of Session.watchFd, polled beside /dev/fuse and served between requests. */
+/**
+ * The extra fds of Session.watchFd, polled beside /dev/fuse and served between requests; and the
+ * polling before the loop sleeps (./spin.ts), which only /dev/fuse becoming readable feeds.
+ */
 class WatchedFds {
   private poll: PollSet | null = null;
   private generation = -1;
+  /** serve() left the wait to read(2): the loop tells afterRead() when it returned. */
+  private readWaited = false;
 
   constructor(
     private devFd: number,
     private session: DevSession,
     private log: (what: string, err: unknown) => void,
-    /** Poll before sleeping (./spin.ts), or null: sleep at once, in read(2) when nothing else is watched. */
-    private spin: SpinWindow | null,
+    /** Poll before sleeping, or null: sleep at once. */
+    private spinner: Spinner | null,
   ) {}
 
   /**
-   * With no watched fds and no timeout, true at once (the loop blocks in read). Otherwise wait
-   * until something is ready or `timeoutMs` passed (-1: no limit), run the callbacks of the
-   * readable ones, and say whether /dev/fuse should be read: also on POLLERR, which umount gives
-   * and the read then reports as ENODEV (a loop that only read on POLLIN would spin for ever).
+   * With no watched fds and no timeout, true once nothing came while polling (the loop blocks in
+   * read). Otherwise wait until something is ready or `timeoutMs` passed (-1: no limit), polling
+   * first while the spinner says so, run the callbacks of the readable ones, and say whether
+   * /dev/fuse should be read: also on POLLERR, which umount gives and the read then reports as
+   * ENODEV (a loop that only read on POLLIN would spin for ever).
    */
   serve(timeoutMs = -1): boolean {
     const watched = this.session.watched;
-    const spin = this.spin;
-    if (watched.length === 0 && timeoutMs < 0 && spin === null) return true;
+    const spinner = this.spinner;
+    const inRead = watched.length === 0 && timeoutMs < 0;
+    const polls = spinner !== null && timeoutMs !== 0 && spinner.startPolls();
+    if (inRead && !polls) {
+      this.readWaited = spinner !== null;
+      return true;
+    }
     if (this.generation !== this.session.watchGeneration) {
       this.poll = new PollSet([this.devFd, ...watched.map((w) => w.fd)]);
       this.generation = this.session.watchGeneration;
     }
     const poll = this.poll!;
-    if (spin === null || timeoutMs === 0) poll.wait(timeoutMs);
-    else pollThenWait(poll, spin, timeoutMs);
+    let ready = 0;
+    if (polls) {
+      do ready = poll.wait(0);
+      while (ready <= 0 && spinner.polling(performance.now()));
+    }
+    if (ready <= 0) {
+      if (inRead) {
+        this.readWaited = true;
+        return true;
+      }
+      poll.wait(timeoutMs);
+    }
     for (let i = 0; i < watched.length; i++) {
       if (!poll.readable(i + 1)) continue;
       try {
@@ -185,23 +209,15 @@ class WatchedFds {
         this.log('watched fd callback', err);
       }
     }
-    return poll.readable(0) || poll.failed(0);
+    const dev = poll.readable(0) || poll.failed(0);
+    if (dev) spinner?.requestCame();
+    return dev;
   }
-}
 
-/**
- * Wait as PollSet.wait(timeoutMs) does, but first poll without sleeping for `spin`'s window, and
- * tell the window how long the wait lasted (./spin.ts). A wait that ends in its timeout or a
- * signal with nothing ready tells it nothing.
- */
-function pollThenWait(poll: PollSet, spin: SpinWindow, timeoutMs: number): void {
-  const start = performance.now();
-  let ready = 0;
-  if (spin.windowMs > 0) {
-    const until = start + spin.windowMs;
-    do ready = poll.wait(0);
-    while (ready <= 0 && performance.now() < until);
+  /** The loop's read(2) of /dev/fuse returned after serve() left the wait to it. */
+  afterRead(): void {
+    if (!this.readWaited) return;
+    this.readWaited = false;
+    this.spinner!.requestCame();
   }
-  if (ready <= 0) ready = poll.wait(timeoutMs);
-  if (ready > 0) spin.observe(performance.now() - start);
 }
