@@ -36,6 +36,7 @@ const GROW_START_FRACTION = 4;
 export class SpinWindow {
   /** How long the next wait polls before it sleeps, ms (0: it sleeps at once). */
   windowMs = 0;
+  readonly limitMs: number;
   private readonly growStartMs: number;
 
   /** `limitUs`: the longest window, µs; 0 never polls. */
@@ -44,9 +45,7 @@ export class SpinWindow {
     this.growStartMs = this.limitMs / GROW_START_FRACTION;
   }
 
-  readonly limitMs: number;
-
-  /** A wait found something ready after `waitedMs` (its polling included): adjust the window. */
+  /** A request came `waitedMs` after the last one was done (polling included): adjust the window. */
   observe(waitedMs: number): void {
     if (waitedMs > this.windowMs && waitedMs <= this.limitMs) {
       this.windowMs = Math.min(this.limitMs, Math.max(this.growStartMs, this.windowMs * 2));
@@ -57,7 +56,10 @@ export class SpinWindow {
   }
 }
 
-/** A gap this long between two polls means another task had the CPU meanwhile, ms. */
+/**
+ * A gap over this between two polls means another task had the CPU meanwhile, ms: a CPU-bound
+ * task runs for a slice (0.75 ms or more under EEVDF), a client woken on this CPU for µs.
+ */
 const PREEMPTED_MS = 1;
 /** How long the loop sleeps at once after such a gap, ms. */
 export const BACK_OFF_MS = 200;
