@@ -24,21 +24,35 @@ for (const bad of ['spin=abc', 'spin=10001', 'spin=-1', 'spin=1.5', 'spin']) {
   });
 }
 
-/** stat 300 lower files through the mount, one after another; the daemon's polls meanwhile. */
-async function pollsDuringStats(t: Test, extra: string): Promise<string[]> {
+/** The polls among strace's `lines` that did not wait (a timeout of 0). */
+function zeroTimeoutPolls(lines: string[]): string[] {
+  return lines.filter((l) => /poll\(\[.*\], \d+, 0\)/.test(l));
+}
+
+/** Mount a lower of `rounds` × 300 files named r<round>f<i>; `extra` are more mount options. */
+async function mountWithFiles(t: Test, extra: string, rounds: number): Promise<{ merged: string; pid: number }> {
   const d = layerDirs(t, 1);
-  for (let i = 0; i < 300; i++) writeFileSync(join(d.lowers[0]!, `f${i}`), 'x');
+  for (let r = 0; r < rounds; r++) for (let i = 0; i < 300; i++) writeFileSync(join(d.lowers[0]!, `r${r}f${i}`), 'x');
   const m = await mountFuse(t, d, extra);
   readdirSync(d.merged);
-  const lines = await syscallLinesDuring(
+  // strace of an undefined pid would trace this process (syscallLinesDuring's default).
+  if (m.child.pid === undefined) throw new Error('the daemon has no pid');
+  return { merged: d.merged, pid: m.child.pid };
+}
+
+/**
+ * stat round `round`'s 300 files through the mount, one after another; the daemon's polls
+ * meanwhile. Names not looked up before in each round: a cached stat sends no request.
+ */
+async function pollsDuringStats(t: Test, m: { merged: string; pid: number }, round: number): Promise<string[]> {
+  return syscallLinesDuring(
     t,
     ['poll'],
     () => {
-      for (let i = 0; i < 300; i++) statSync(join(d.merged, `f${i}`));
+      for (let i = 0; i < 300; i++) statSync(join(m.merged, `r${round}f${i}`));
     },
-    m.child.pid,
+    m.pid,
   );
-  return lines;
 }
 
 // Under strace each call takes tens of µs, so the gaps between requests are long: a limit of
@@ -48,23 +62,12 @@ async function pollsDuringStats(t: Test, extra: string): Promise<string[]> {
 // by more than a back-off, and at least one of them must show polling (one run of CI saw none in a
 // single round).
 t.test('spin=10000: the daemon polls without waiting between requests', async (t) => {
-  const d = layerDirs(t, 1);
   const ROUNDS = 5;
-  for (let r = 0; r < ROUNDS; r++) for (let i = 0; i < 300; i++) writeFileSync(join(d.lowers[0]!, `r${r}f${i}`), 'x');
-  const m = await mountFuse(t, d, 'spin=10000');
-  readdirSync(d.merged);
+  const m = await mountWithFiles(t, 'spin=10000', ROUNDS);
   const seen: string[] = [];
-  // Names not looked up before in each round: a cached stat sends no request.
   for (let round = 0; round < ROUNDS; round++) {
-    const lines = await syscallLinesDuring(
-      t,
-      ['poll'],
-      () => {
-        for (let i = 0; i < 300; i++) statSync(join(d.merged, `r${round}f${i}`));
-      },
-      m.child.pid,
-    );
-    const noWait = lines.filter((l) => /poll\(\[.*\], \d+, 0\)/.test(l)).length;
+    const lines = await pollsDuringStats(t, m, round);
+    const noWait = zeroTimeoutPolls(lines).length;
     seen.push(`${noWait}/${lines.length}`);
     if (noWait > 0) break;
     await new Promise((r) => setTimeout(r, BACK_OFF_MS + 50));
@@ -73,8 +76,8 @@ t.test('spin=10000: the daemon polls without waiting between requests', async (t
 });
 
 t.test('spin=0: no poll without waiting between requests', async (t) => {
-  const lines = await pollsDuringStats(t, 'spin=0');
-  const noWait = lines.filter((l) => /poll\(\[.*\], \d+, 0\)/.test(l));
+  const lines = await pollsDuringStats(t, await mountWithFiles(t, 'spin=0', 1), 0);
+  const noWait = zeroTimeoutPolls(lines);
   t.same(noWait, [], `${lines.length} polls`);
   t.ok(lines.length >= 300, `the watcher's poll before each request: ${lines.length}`);
 });
@@ -96,7 +99,7 @@ t.test('spin=10000: watcher events alone do not keep an idle daemon polling', as
     },
     m.child.pid,
   );
-  const noWait = lines.filter((l) => /poll\(\[.*\], \d+, 0\)/.test(l));
+  const noWait = zeroTimeoutPolls(lines);
   t.ok(lines.length >= 20, `the watcher woke the loop: ${lines.length} polls`);
   t.ok(noWait.length <= 5, `${noWait.length} polls with timeout 0 among ${lines.length}`);
 });

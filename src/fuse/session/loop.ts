@@ -192,7 +192,7 @@ class WatchedFds {
     let ready = 0;
     if (polls) {
       do ready = poll.wait(0);
-      while (ready <= 0 && spinner.polling(performance.now()));
+      while (ready <= 0 && spinner.polling());
     }
     if (ready <= 0) {
       if (inRead) {

@@ -70,8 +70,8 @@ export type Clock = () => number;
 /**
  * The loop's polling before it sleeps: when to poll, and what each wait teaches the window. The
  * loop calls requestDone() after each request; before a wait, startPolls() says whether to poll
- * first, and polling(now) after each poll whether to go on; requestCame() when /dev/fuse became
- * readable.
+ * first, and polling() after each poll whether to go on; requestCame() when /dev/fuse became
+ * readable. Each reads the clock once.
  */
 export class Spinner {
   readonly window: SpinWindow;
@@ -100,8 +100,9 @@ export class Spinner {
     return now < this.until;
   }
 
-  /** Poll again without sleeping? `now`: the clock's time after the poll just made. */
-  polling(now: number): boolean {
+  /** Poll again without sleeping? Asked right after each poll. */
+  polling(): boolean {
+    const now = this.clock();
     if (now - this.lastPoll > PREEMPTED_MS) {
       // Off the CPU between two polls: another task wanted it.
       this.backOffUntil = now + BACK_OFF_MS;
