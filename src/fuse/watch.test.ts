@@ -110,3 +110,36 @@ t.test('layersOf: a path inside, at and beside layer roots', async (t) => {
     { layer: 2, dir: '/x' },
   ]);
 });
+
+// A review: a path longer than PATH_MAX anywhere on a layer's filesystem threw out of drain()
+// (the readlink of its dir's fd), and the mount dropped every cache for it. Outside the layers it
+// is now placed by walking up from it and dropped; inside one, where no merged path can be made of
+// it, it counts as lost events.
+t.test('dirs whose path is longer than PATH_MAX: outside the layers dropped, inside one taken as lost events', async (t) => {
+  const layer = mkdtempSync(join(root, 'layer-'));
+  const elsewhere = mkdtempSync(join(root, 'elsewhere-'));
+  t.teardown(() => execFileSync('rm', ['-rf', layer, elsewhere]));
+  const w = LayerWatcher.start([layer]);
+  t.teardown(() => w.close());
+  // 20 levels of 250-byte names, made by a child going down one level at a time.
+  const deep = `const fs=require('fs');process.chdir(process.argv[1]);for(let i=0;i<20;i++){fs.mkdirSync('d'.repeat(250));process.chdir('d'.repeat(250));}fs.writeFileSync(process.argv[2],'x')`;
+  execFileSync(process.execPath, ['-e', deep, elsewhere, 'outside']);
+  sh('touch marker', layer);
+  let overflow = false;
+  const cs: LayerChange[] = [];
+  for (let i = 0; i < 200 && !has(cs, 0, '/', 'marker', FAN_CREATE); i++) {
+    const batch = w.drain();
+    overflow ||= batch.overflow;
+    cs.push(...batch.changes);
+    execFileSync('sleep', ['0.01']);
+  }
+  t.ok(has(cs, 0, '/', 'marker', FAN_CREATE), 'the change after them in the layer');
+  t.notOk(cs.some((c) => c.name === 'outside'), 'nothing from the deep dir elsewhere');
+  t.notOk(overflow, 'not taken as lost events');
+  execFileSync(process.execPath, ['-e', deep, layer, 'inside']);
+  for (let i = 0; i < 200 && !overflow; i++) {
+    overflow = w.drain().overflow;
+    if (!overflow) execFileSync('sleep', ['0.01']);
+  }
+  t.ok(overflow, 'a change deep inside the layer: lost events (every cache dropped)');
+});

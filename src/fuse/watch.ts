@@ -5,14 +5,17 @@
 // done through the mount) carry its pid and are dropped undecoded: it invalidates those itself; those
 // in the work dir are not even queued.
 import { closeSync, constants } from 'node:fs';
-import { openSync, realpathSync } from '../sys/fs-bytes.js';
+import { openSync, realpathSync, statSync } from '../sys/fs-bytes.js';
 import {
   FAN_MOVED_FROM,
   FAN_MOVED_TO,
   FAN_ONDIR,
+  type DirId,
   type FanEvent,
+  PATH_TOO_LONG,
   closeGroup,
   fanotifyGroup,
+  handleBelow,
   ignoreDir,
   isOverflow,
   markFilesystem,
@@ -41,7 +44,7 @@ export interface ChangeBatch {
   events: number;
 }
 
-interface LayerRoot {
+interface LayerRoot extends DirId {
   index: number;
   /** The canonical real path (readlink of /proc/self/fd gives canonical paths). */
   root: string;
@@ -53,11 +56,17 @@ interface WatchedFs {
   layers: LayerRoot[];
 }
 
-/** Where a directory handle points: which layers it is in, and at which path inside each. */
+/**
+ * Where a directory handle points: which layers it is in, and at which path inside each; `unnamed`:
+ * in a layer at a path longer than PATH_MAX, which no merged path can be made from.
+ */
 interface DirHit {
-  path: string | null;
   inLayers: { layer: number; dir: string }[];
+  unnamed?: true;
 }
+
+/** What a handle that names nothing now (a deleted dir) is in. */
+const NOWHERE: DirHit = { inLayers: [] };
 
 /** Enough for many unrelated busy directories; past it the cache starts over. */
 const HANDLE_CACHE_MAX = 8192;
@@ -115,7 +124,8 @@ export class LayerWatcher {
       fs = { mountFd: openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY), layers: [] };
       this.byFsid.set(fsid, fs);
     }
-    fs.layers.push({ index, root: real });
+    const { dev, ino } = statSync(dir, { bigint: true });
+    fs.layers.push({ index, root: real, dev, ino });
   }
 
   /** Read what is queued (a bounded amount) and keep what concerns this mount's layers. */
@@ -141,6 +151,8 @@ export class LayerWatcher {
     const fs = this.byFsid.get(ev.fsid);
     if (!fs) return;
     const hit = this.resolve(ev, fs);
+    // A change we cannot place in the merged tree: as if events were lost (every cache dropped).
+    if (hit.unnamed) batch.overflow = true;
     // A moved directory keeps its handle but not its path: every cached path may be stale now.
     if ((ev.mask & FAN_ONDIR) !== 0 && (ev.mask & DIR_MOVED) !== 0) this.dirs.clear();
     for (const { layer, dir } of hit.inLayers) batch.changes.push({ layer, dir, name: ev.name, mask: ev.mask });
@@ -148,16 +160,26 @@ export class LayerWatcher {
 
   private resolve(ev: FanEvent, fs: WatchedFs): DirHit {
     const key = ev.dirKey;
-    let hit = this.dirs.get(key);
-    if (hit) return hit;
-    const path = pathOfHandle(fs.mountFd, ev.dirHandle!);
-    hit = { path, inLayers: path === null ? [] : layersOf(path, fs.layers) };
+    const cached = this.dirs.get(key);
+    if (cached) return cached;
+    const hit = this.place(ev.dirHandle!, fs);
     // A handle that names nothing now (deleted dir) is not cached: the next one may resolve.
-    if (path !== null) {
-      if (this.dirs.size >= HANDLE_CACHE_MAX) this.dirs.clear();
-      this.dirs.set(key, hit);
-    }
+    if (hit === null) return NOWHERE;
+    if (this.dirs.size >= HANDLE_CACHE_MAX) this.dirs.clear();
+    this.dirs.set(key, hit);
     return hit;
+  }
+
+  /** Where the dir `handle` names lies now; null when it names nothing. */
+  private place(handle: Buffer, fs: WatchedFs): DirHit | null {
+    const path = pathOfHandle(fs.mountFd, handle);
+    if (path === null) return null;
+    if (path !== PATH_TOO_LONG) return { inLayers: layersOf(path, fs.layers) };
+    // A path longer than PATH_MAX (a test suite's or a build's deep tree): usually outside every
+    // layer, which walking up from it by device and inode tells; inside one it is unnamed.
+    const inside = handleBelow(fs.mountFd, handle, fs.layers);
+    if (inside === null) return null;
+    return inside ? { inLayers: [], unnamed: true } : { inLayers: [] };
   }
 
   /** Number of directory handles whose path is cached (for tests and the cost figures). */
@@ -174,7 +196,7 @@ export class LayerWatcher {
 }
 
 /** The layers `path` lies in, with its path inside each ('/' for the root). */
-export function layersOf(path: string, layers: readonly LayerRoot[]): { layer: number; dir: string }[] {
+export function layersOf(path: string, layers: readonly Pick<LayerRoot, 'index' | 'root'>[]): { layer: number; dir: string }[] {
   const out: { layer: number; dir: string }[] = [];
   for (const l of layers) {
     if (path === l.root) out.push({ layer: l.index, dir: '/' });

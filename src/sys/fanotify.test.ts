@@ -1,4 +1,5 @@
-import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import {
@@ -17,6 +18,8 @@ import {
   ignoreDir,
   isOverflow,
   markFilesystem,
+  PATH_TOO_LONG,
+  handleBelow,
   pathOfHandle,
   readEvents,
 } from './fanotify.js';
@@ -121,7 +124,8 @@ function markedGroup(t: Teardowns, dir: string, mountDir: string): { fd: number;
  */
 function pathOrNull(mountFd: number, handle: Buffer): string | null {
   try {
-    return pathOfHandle(mountFd, handle);
+    const path = pathOfHandle(mountFd, handle);
+    return path === PATH_TOO_LONG ? null : path;
   } catch {
     return null;
   }
@@ -175,6 +179,33 @@ t.test('pathOfHandle: a deleted directory has no path', async (t) => {
   t.equal(pathOfHandle(mountFd, ev!.dirHandle!), dir);
   rmSync(dir, { recursive: true });
   t.equal(pathOfHandle(mountFd, ev!.dirHandle!), null);
+});
+
+// A review: a dir on a layer's filesystem whose path is longer than PATH_MAX (a test suite's deep
+// tree) made the readlink of its fd fail, and the watcher dropped every cache for it.
+t.test('a directory whose path is longer than PATH_MAX: PATH_TOO_LONG, and handleBelow places it by walking up', async (t) => {
+  const dir = mkdtempSync(join(root, 'deep-'));
+  t.teardown(() => execFileSync('rm', ['-rf', dir]));
+  const other = mkdtempSync(join(root, 'other-'));
+  t.teardown(() => rmSync(other, { recursive: true }));
+  const { fd, mountFd } = markedGroup(t, dir, root);
+  // 20 levels of 250-byte names, made by a child going down one level at a time.
+  const name = 'd'.repeat(250);
+  const deep = `const fs=require('fs');process.chdir(process.argv[1]);for(let i=0;i<20;i++){fs.mkdirSync(process.argv[2]);process.chdir(process.argv[2]);}fs.writeFileSync('f','x')`;
+  execFileSync(process.execPath, ['-e', deep, dir, name]);
+  const buf = Buffer.alloc(64 * 1024);
+  let ev;
+  for (let i = 0; i < 100 && !ev; i++) ev = readEvents(fd, buf).events.find((e) => e.name === 'f' && e.pid !== process.pid);
+  t.ok(ev?.dirHandle, 'the create of f at the bottom');
+  t.equal(pathOfHandle(mountFd, ev!.dirHandle!), PATH_TOO_LONG);
+  const id = (p: string) => {
+    const st = statSync(p, { bigint: true });
+    return { dev: st.dev, ino: st.ino };
+  };
+  t.equal(handleBelow(mountFd, ev!.dirHandle!, [id(other), id(dir)]), true, 'below the test dir');
+  t.equal(handleBelow(mountFd, ev!.dirHandle!, [id(other)]), false, 'not below another dir');
+  execFileSync('rm', ['-rf', join(dir, name)]);
+  t.equal(handleBelow(mountFd, ev!.dirHandle!, [id(dir)]), null, 'gone');
 });
 
 t.test('fanotify_mark on a path that does not exist fails with a typed error naming it', async (t) => {

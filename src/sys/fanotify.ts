@@ -3,7 +3,7 @@
 // (a layer can be anywhere on its filesystem, and inotify would need a watch per directory), and a
 // pure decoder of the event records. No fd per event (FID groups report FAN_NOFD), so a flood of
 // events never costs open files. Root only: filesystem marks need CAP_SYS_ADMIN.
-import { readSync } from 'node:fs';
+import { constants, fstatSync, readSync } from 'node:fs';
 import { readlinkSync } from './fs-bytes.js';
 import { errnoNumber } from '../errors.js';
 import { check, checkUnless } from './call.js';
@@ -168,22 +168,69 @@ export function readEvents(fd: number, buf: Buffer, skipPid = 0): { events: FanE
   return { events: decodeEvents(buf, n, skipPid, counts), bytes: n, skipped: counts.skipped };
 }
 
+/** pathOfHandle's answer for a directory whose path is longer than PATH_MAX: /proc cannot spell it. */
+export const PATH_TOO_LONG = Symbol('path longer than PATH_MAX');
+
 /**
  * The path of the directory a handle names, as this process sees it (open_by_handle_at on any fd
  * of the same filesystem, then the fd's /proc link). Null when the directory is gone (ESTALE) or
- * has no path here (outside the mount that `mountFd` belongs to). Directories are always
- * reconnected to their parents by the kernel, so the path is complete.
+ * has no path here (outside the mount that `mountFd` belongs to); PATH_TOO_LONG when its path is
+ * longer than PATH_MAX (a review: such dirs anywhere on a layer's filesystem made the watcher drop
+ * every cache); handleBelow says more of those. Directories are always reconnected to their
+ * parents by the kernel, so the path is complete.
  */
-export function pathOfHandle(mountFd: number, handle: Buffer): string | null {
-  // Closed with libc's close: node:fs did not open it (and a worker thread warns when it closes such fds).
-  const fd = checkUnless(c.open_by_handle_at(mountFd, handle, O_PATH | O_CLOEXEC) as number, GONE, 'open_by_handle_at');
+export function pathOfHandle(mountFd: number, handle: Buffer): string | null | typeof PATH_TOO_LONG {
+  const fd = openHandle(mountFd, handle);
   if (fd < 0) return null;
   try {
     const path = readlinkSync(`/proc/self/fd/${fd}`);
     return path.startsWith('/') && !path.endsWith(' (deleted)') ? path : null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENAMETOOLONG') return PATH_TOO_LONG;
+    throw err;
   } finally {
     c.close(fd);
   }
+}
+
+/** A directory, by device and inode number (as fstat gives them with bigint). */
+export interface DirId {
+  dev: bigint;
+  ino: bigint;
+}
+
+/** More `..` steps than a path of PATH_MAX bytes can hold (each step is at least "x/"). */
+const MAX_DEPTH = 4096;
+
+/**
+ * Whether the directory a handle names is one of `dirs` or lies below one, found by walking up
+ * through `..` from it (no path is spelled, so any depth works); null when it is gone. For the
+ * directories pathOfHandle cannot name.
+ */
+export function handleBelow(mountFd: number, handle: Buffer, dirs: readonly DirId[]): boolean | null {
+  let fd = openHandle(mountFd, handle);
+  if (fd < 0) return null;
+  try {
+    let here = fstatSync(fd, { bigint: true });
+    for (let depth = 0; depth < MAX_DEPTH; depth++) {
+      if (dirs.some((d) => d.dev === here.dev && d.ino === here.ino)) return true;
+      const up = check(c.openat(fd, '..', O_PATH | constants.O_DIRECTORY | O_CLOEXEC, 0) as number, 'openat', '..');
+      c.close(fd);
+      fd = up;
+      const above = fstatSync(fd, { bigint: true });
+      // `..` of the root is the root itself.
+      if (above.dev === here.dev && above.ino === here.ino) return false;
+      here = above;
+    }
+    return false;
+  } finally {
+    c.close(fd);
+  }
+}
+
+/** An O_PATH fd of what `handle` names (closed with libc's close: node:fs did not open it, and a worker thread warns when it closes such fds), or -1 when it is gone. */
+function openHandle(mountFd: number, handle: Buffer): number {
+  return checkUnless(c.open_by_handle_at(mountFd, handle, O_PATH | O_CLOEXEC) as number, GONE, 'open_by_handle_at');
 }
 
 /** Close a group made by fanotifyGroup (libc's close, for the same reason). */

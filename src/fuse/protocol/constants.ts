@@ -156,6 +156,13 @@ export const SETXATTR_IN_COMPAT_SIZE = 8;
 export const SETXATTR_IN_EXT_SIZE = 16;
 export const NOTIFY_INVAL_INODE_SIZE = 24;
 export const NOTIFY_INVAL_ENTRY_SIZE = 16;
+/**
+ * fuse_notify_inval_entry_out.flags (7.38, kernel 6.2): only expire the dentry's timeout, do not
+ * d_invalidate() it (which detaches every mount on it or below it).
+ */
+export const FUSE_EXPIRE_ONLY = 1 << 0;
+/** The first protocol minor whose kernels take FUSE_EXPIRE_ONLY (older ones refuse any flag). */
+export const EXPIRE_ONLY_MINOR = 38;
 export const STATX_IN_SIZE = 24;
 /** fuse_statx_out: validity (16), spare (16), then struct fuse_statx (256, laid out as struct statx). */
 export const STATX_OUT_SIZE = 32 + 256;

@@ -17,6 +17,7 @@ import {
   encodeU64Out,
 } from './replies.js';
 import { decodeName } from '../../format/byte-names.js';
+import { FUSE_EXPIRE_ONLY } from './constants.js';
 
 const attr: Attr = {
   ino: 2 ** 40 + 1, size: 5000, blocks: 16, atimeSec: 1, atimeNsec: 2, mtimeSec: 3, mtimeNsec: 4,
@@ -118,7 +119,9 @@ t.test('notifications: unique 0, the code in the error field', async (t) => {
   t.equal(encodeNotifyInvalInode(b, 5, 0, -1), 40);
   t.same([b.readUInt32LE(0), b.readInt32LE(4), b.readBigUInt64LE(8), b.readBigUInt64LE(16), b.readBigInt64LE(32)], [40, 2, 0n, 5n, -1n]);
   t.equal(encodeNotifyInvalEntry(b, 1, 'name'), 16 + 16 + 5);
-  t.same([b.readInt32LE(4), b.readBigUInt64LE(16), b.readUInt32LE(24), b.toString('utf8', 32, 36), b[36]], [3, 1n, 4, 'name', 0]);
+  t.same([b.readInt32LE(4), b.readBigUInt64LE(16), b.readUInt32LE(24), b.readUInt32LE(28), b.toString('utf8', 32, 36), b[36]], [3, 1n, 4, 0, 'name', 0]);
+  t.equal(encodeNotifyInvalEntry(b, 7, 'name', FUSE_EXPIRE_ONLY), 16 + 16 + 5);
+  t.same([b.readBigUInt64LE(16), b.readUInt32LE(28)], [7n, 1], 'flags: FUSE_EXPIRE_ONLY is bit 0');
 });
 
 t.test('fuse_statx_out: validity, then struct fuse_statx laid out as struct statx', async (t) => {

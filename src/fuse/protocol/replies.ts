@@ -214,14 +214,14 @@ export function encodeNotifyInvalInode(b: Buffer, nodeid: number, off: number, l
   return total;
 }
 
-/** FUSE_NOTIFY_INVAL_ENTRY, header included: parent, name length, flags 0, name + NUL. */
-export function encodeNotifyInvalEntry(b: Buffer, parent: number, name: string): number {
+/** FUSE_NOTIFY_INVAL_ENTRY, header included: parent, name length, `flags` (FUSE_EXPIRE_ONLY or 0), name + NUL. */
+export function encodeNotifyInvalEntry(b: Buffer, parent: number, name: string, flags = 0): number {
   const nameLen = utf8Length(name);
   const total = OUT_HEADER_SIZE + NOTIFY_INVAL_ENTRY_SIZE + nameLen + 1;
   encodeOutHeader(b, total, Notify.INVAL_ENTRY, 0);
   writeI64(b, 16, parent);
   write32(b, 24, nameLen);
-  write32(b, 28, 0);
+  write32(b, 28, flags);
   writeName(b, 32, name, nameLen);
   b[32 + nameLen] = 0;
   return total;

@@ -5,7 +5,15 @@
 // loop must never write one itself. The one the loop waits for (invalListing) it waits for with a
 // bound, so such a lock costs that bound once, never a hang.
 import { PollSet, backingClose, backingOpen, writeDev } from '../../sys/devfuse.js';
-import { InitFlag, NOTIFY_INVAL_ENTRY_SIZE, OUT_HEADER_SIZE, encodeNotifyInvalEntry, encodeNotifyInvalInode } from '../protocol/index.js';
+import {
+  EXPIRE_ONLY_MINOR,
+  FUSE_EXPIRE_ONLY,
+  InitFlag,
+  NOTIFY_INVAL_ENTRY_SIZE,
+  OUT_HEADER_SIZE,
+  encodeNotifyInvalEntry,
+  encodeNotifyInvalInode,
+} from '../protocol/index.js';
 import type { Session } from './filesystem.js';
 import { BlockingThreads, type ThreadBudget } from './blocking-threads.js';
 import { OvlError, errnoName, errnoNumber, errnoOf } from '../../errors.js';
@@ -38,6 +46,8 @@ const READ_THREADS = 8;
 
 export class DevSession implements Session {
   grantedFlags = 0n;
+  /** The protocol minor answered at INIT (what notifications may carry). */
+  protocolMinor = 0;
   readonly watched: WatchedFd[] = [];
   /** Bumped when watched changes, so the loop rebuilds its poll set. */
   watchGeneration = 0;
@@ -291,7 +301,11 @@ export class DevSession implements Session {
 
   invalEntry(parent: number, name: string): void {
     const b = Buffer.alloc(OUT_HEADER_SIZE + NOTIFY_INVAL_ENTRY_SIZE + nameByteLength(name) + 1);
-    encodeNotifyInvalEntry(b, parent, name);
+    // Expire only: a d_invalidate() would detach every mount on the dentry or below it (a chroot's
+    // /proc bind-mounted in the merged dir), where the kernel's overlay detaches nothing for a
+    // change in a layer. The next walk asks again (LOOKUP) and drops the dentry only if the name
+    // now names another node or none. Kernels before 7.38 refuse the flag: they get the full drop.
+    encodeNotifyInvalEntry(b, parent, name, this.protocolMinor >= EXPIRE_ONLY_MINOR ? FUSE_EXPIRE_ONLY : 0);
     this.sendNotify(b);
   }
 

@@ -158,7 +158,10 @@ export interface Session {
    * being served is answered, for a change that request made. Absent: use invalInode.
    */
   invalListing?(nodeid: number): void;
-  /** FUSE_NOTIFY_INVAL_ENTRY: drop the dentry `name` in `parent`. */
+  /**
+   * FUSE_NOTIFY_INVAL_ENTRY: `name` in `parent` is asked for again at its next use (and dropped
+   * then if it names another node, or none; expired only, so mounts on it stay).
+   */
   invalEntry(parent: number, name: string): void;
   /** FUSE_DEV_IOC_BACKING_OPEN for passthrough; null when passthrough was not negotiated. */
   backingOpen(fd: number): number | null;

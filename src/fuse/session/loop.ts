@@ -103,6 +103,7 @@ export function runLoop(devFd: number, fs: LowLevelFs, session: DevSession, opts
         const init = negotiateInit(inBuf, h.len, opts.want, responder.out, (len, error) => responder.reply(h, len, error));
         mark('init-answered');
         session.grantedFlags = init.flags;
+        session.protocolMinor = init.minor;
         responder.dispatcher.granted(init.flags);
         // Told before fs.init (the layer watcher's set-up): the verdict then travels to whoever
         // waits while that runs, and no request is read until it is done.
