@@ -2,7 +2,7 @@
 // it (inode of the origin, nlink 1 for merged dirs), as the plain numbers of fuse_attr; and
 // SETATTR applied through the path-based core, or to an open fd when the name is gone.
 import { constants, fchmodSync, fchownSync } from 'node:fs';
-import { truncateFd } from '../sys/offsets.js';
+import { truncateAt, truncateFd } from '../sys/offsets.js';
 import { closeFd, openFile } from '../sys/fd.js';
 import { type RealStat, type TimeSpec, fstatReal, lstatRealOrNull, setTimes } from '../sys/index.js';
 import { upperPath } from './copy-up.js';
@@ -190,7 +190,7 @@ export function setAttrHandle(ovl: Overlay, h: Handle, set: SetAttr, caller: Cal
       closeFd(fd);
     }
   }
-  setAttrFd(h.fd, set, caller);
+  setAttrFd(h.fd, set, caller, h.writable === true);
 }
 
 /**
@@ -206,8 +206,13 @@ export function failGoneLower(ovl: Overlay, h: Handle): never {
   return fail(held ? 'EEXIST' : 'ENOENT', h.path);
 }
 
-/** setAttrHandle on the upper file open as `fd`. */
-function setAttrFd(fd: number, set: SetAttr, caller: Caller): void {
+/**
+ * setAttrHandle on the upper file open as `fd`; `writable`: it was opened for writing. A size
+ * through one that was not (a reader's open, a kept open of a replaced file: replaced-files.ts) is
+ * set through /proc/self/fd, as the kernel's overlay truncates the inode its dentry holds whatever
+ * its opens are (ftruncate would say EINVAL).
+ */
+function setAttrFd(fd: number, set: SetAttr, caller: Caller, writable = true): void {
   // No fields: as a rule a passthrough write's file_remove_privs with its kill bits taken out
   // (HANDLE_KILLPRIV_V2; the write never reaches the daemon), or a chown(f, -1, -1) that
   // refuseForeignChown let through. The daemon's chown(-1, -1) as root stamps ctime and kills
@@ -222,6 +227,9 @@ function setAttrFd(fd: number, set: SetAttr, caller: Caller): void {
   if (set.uid !== undefined || set.gid !== undefined) fchownSync(fd, set.uid ?? -1, set.gid ?? -1);
   const mode = modeAfter(set, () => fstatReal(fd), caller);
   if (mode !== undefined) fchmodSync(fd, mode & 0o7777);
-  if (set.size !== undefined) truncateFd(fd, set.size);
+  if (set.size !== undefined) {
+    if (writable) truncateFd(fd, set.size);
+    else truncateAt(`/proc/self/fd/${fd}`, set.size);
+  }
   if (set.atime !== undefined || set.mtime !== undefined) setTimes(fd, timeSpec(set.atime), timeSpec(set.mtime));
 }

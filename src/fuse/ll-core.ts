@@ -12,6 +12,7 @@ import { InitFlag } from './protocol/constants.js';
 import { handleAttr, nodeAttr } from './ll-attr.js';
 import { type Node, lookupPath, topStat } from './lookup.js';
 import { RemovedDirs } from './removed-dirs.js';
+import { ReplacedFiles } from './replaced-files.js';
 import { xattrSnapshot } from './xattrs.js';
 import { NodeTable, type NodeRec } from './node-table.js';
 import type { Caller, CacheMode, Overlay } from './overlay.js';
@@ -117,7 +118,9 @@ export class LlCore {
   ) {
     this.policy = new CachePolicy(cache);
     this.links = new UpperLinks(this.table, ovl, this.policy);
+    this.replaced = new ReplacedFiles(ovl);
     this.table.onDrop = (rec) => {
+      this.replaced.dropped(rec);
       this.links.dropped(rec);
       this.io.dropped(this.session, rec);
       // A forgotten inode takes its cached listing with it; its id comes back with a new generation.
@@ -255,6 +258,8 @@ export class LlCore {
 
   /** Dirs removed while the kernel holds their node (removed-dirs.ts); dropped with the node. */
   readonly removed = new RemovedDirs();
+  /** Files replaced by a rename while the kernel holds their node (replaced-files.ts). */
+  readonly replaced: ReplacedFiles;
 
   /**
    * RMDIR, or a rename over it, of dir `path`, whose node the kernel holds as `rec` (if it does):

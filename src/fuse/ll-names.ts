@@ -82,15 +82,26 @@ export function renameEntry(core: LlCore, parent: number, name: string, newParen
   const src = core.childPathOf(prec, name);
   const dest = core.childPathOf(nprec, newName);
   const replaced = core.table.child(nprec, newName);
-  // A held dir replaced by the rename is removed as by rmdir (removed-dirs.ts).
+  // A held dir replaced by the rename is removed as by rmdir (removed-dirs.ts); a held file keeps
+  // an open until the kernel forgets it, for requests its readers send after the rename
+  // (replaced-files.ts).
   const keep = flags & RENAME_EXCHANGE ? undefined : core.dirRemoving(replaced, dest);
-  moveHandlesAfterRename(core.ovl, src, dest, flags, renameMerged(core.ovl, src, dest, flags));
+  const kept = flags & RENAME_EXCHANGE ? undefined : core.replaced.keep(replaced, dest);
+  try {
+    moveHandlesAfterRename(core.ovl, src, dest, flags, renameMerged(core.ovl, src, dest, flags));
+  } catch (err) {
+    if (kept !== undefined) core.replaced.unkeep(replaced!, kept);
+    throw err;
+  }
   if (flags & RENAME_EXCHANGE) {
     core.table.exchange(prec, name, nprec, newName);
     return;
   }
   // Two names of one inode: rename(2) leaves both in place (the core did nothing either).
-  if (lookupOrNull(core.ovl, src) !== null) return;
+  if (lookupOrNull(core.ovl, src) !== null) {
+    if (kept !== undefined) core.replaced.unkeep(replaced!, kept);
+    return;
+  }
   keepRemoved(core, replaced, keep);
   core.table.move(prec, name, nprec, newName);
   core.linkDropped(replaced);

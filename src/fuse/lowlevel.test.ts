@@ -110,6 +110,36 @@ t.test('an unlinked open file stays reachable through its node until released', 
   t.equal(fs.nodeCount, 1);
 });
 
+// A reader's request can name a file a rename just replaced (its path walk found the node first):
+// as the kernel's overlay acts on the inode its dentry holds, the file is kept open until the
+// kernel forgets the node, and served (replaced-files.ts); before, ESTALE, which a second race in
+// the VFS's one retry passed on to the caller.
+t.test('a file a rename replaced serves its node until the kernel forgets it', async (t) => {
+  const { fs, upper } = fixture(t, 'auto', (l) => writeFileSync(join(l, 'name'), 'lower'));
+  const old = fs.lookup(ctx, ROOT, 'name');
+  const fresh = fs.create(ctx, ROOT, 'new', 0o100644, constants.O_WRONLY, 0);
+  fs.write(ctx, fresh.entry.nodeid, fresh.opened.fh, 0, Buffer.from('new'), 0);
+  fs.release(ctx, fresh.entry.nodeid, fresh.opened.fh, 0);
+  fs.rename(ctx, ROOT, 'new', ROOT, 'name', 0);
+  t.equal(fs.lookup(ctx, ROOT, 'name').nodeid, fresh.entry.nodeid, 'the name is the new file');
+  t.equal(fs.getattr(ctx, old.nodeid, null).attr.size, 5, "the old node's attributes are the old file's");
+  const h = fs.open(ctx, old.nodeid, constants.O_RDONLY);
+  const buf = Buffer.alloc(8);
+  t.equal(buf.subarray(0, fs.read(ctx, old.nodeid, h.fh, 0, 8, buf)).toString(), 'lower', 'an open of it reads the old file');
+  fs.release(ctx, old.nodeid, h.fh, 0);
+  t.throws(() => fs.setattr(ctx, old.nodeid, { size: 1 }), { code: 'EEXIST' }, 'a lower file gone by name is not changed (as a held fd of it)');
+  // An upper file replaced in turn: changes reach it, not the name.
+  const second = fs.create(ctx, ROOT, 'new', 0o100644, constants.O_WRONLY, 0);
+  fs.release(ctx, second.entry.nodeid, second.opened.fh, 0);
+  fs.rename(ctx, ROOT, 'new', ROOT, 'name', 0);
+  t.equal(fs.setattr(ctx, fresh.entry.nodeid, { size: 2, mode: 0o100600 }).attr.size, 2, 'truncate and chmod of the replaced upper file');
+  t.equal(readFileSync(join(upper, 'name'), 'utf8'), '', 'the name keeps the newest file');
+  t.equal([...fs.ovl.handles.entries()].length, 2, 'one open kept for each replaced file the kernel holds');
+  fs.forget(old.nodeid, 1);
+  fs.forget(fresh.entry.nodeid, 2);
+  t.equal([...fs.ovl.handles.entries()].length, 0, 'forgotten: the kept opens are closed');
+});
+
 t.test('a dir rename moves the nodes below it; their ids keep working', async (t) => {
   const { fs } = fixture(t, 'auto', (l) => {
     mkdirSync(join(l, 'a/b'), { recursive: true });

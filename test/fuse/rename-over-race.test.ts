@@ -3,7 +3,10 @@
 // chmod, truncate or xattr call on it must not fail. Through FUSE the reader's path walk can find
 // the old node just before the rename lands, and its request then names a node whose name is
 // gone. A review (2026-12-07) saw 10-25 % of such calls fail ENOENT on ovl-fuse, none on the
-// kernel's overlay; the daemon now answers ESTALE, which has the VFS walk the path again.
+// kernel's overlay. The daemon then answered ESTALE, which has the VFS walk the path again once,
+// and a second race within that retry still failed 0.2-1 % of opens and truncates under load (a CI
+// run at 1.03 %). Since 2026-12-07 night it keeps the replaced file open until the kernel forgets
+// its node and serves the request on it (replaced-files.ts): no call fails, as on the kernel's.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -32,12 +35,8 @@ t.test('ops on a name a writer keeps replacing by rename do not fail', async (t)
       opLoop(body(name), 1200),
     ]);
     t.same(Object.keys(writer), ['ok'], `${op}: the writer's renames all succeed`);
-    const failed = Object.entries(reader).filter(([k]) => k !== 'ok');
-    const fails = failed.reduce((n, [, v]) => n + v, 0);
     t.ok(reader.ok! > 100, `${op}: ${reader.ok} calls`);
-    // Never ENOENT: the name always exists. The VFS retries an ESTALE once, and a second race in
-    // that retry returns it (0-0.3 % of calls here; the kernel's overlay: none, docs/fuse.md).
-    t.notOk(reader.ENOENT, `${op}: no ENOENT (${JSON.stringify(reader)})`);
-    t.ok(fails <= reader.ok! / 100, `${op}: at most 1 % failed, 10-25 % before (${JSON.stringify(reader)})`);
+    // The name always exists: no call fails (10-25 % ENOENT at first, then 0.2-1 % ESTALE).
+    t.same(Object.keys(reader), ['ok'], `${op}: no call fails (${JSON.stringify(reader)})`);
   }
 });
