@@ -13,6 +13,7 @@ import { handleAttr, nodeAttr } from './ll-attr.js';
 import { type Node, lookupPath, topStat } from './lookup.js';
 import { RemovedDirs } from './removed-dirs.js';
 import { ReplacedFiles } from './replaced-files.js';
+import { NegativeNames } from './negative-names.js';
 import { xattrSnapshot } from './xattrs.js';
 import { NodeTable, type NodeRec } from './node-table.js';
 import type { Caller, CacheMode, Overlay } from './overlay.js';
@@ -121,6 +122,7 @@ export class LlCore {
     this.replaced = new ReplacedFiles(ovl);
     this.table.onDrop = (rec) => {
       this.replaced.dropped(rec);
+      this.negatives.dropped(rec.id);
       this.links.dropped(rec);
       this.io.dropped(this.session, rec);
       // A forgotten inode takes its cached listing with it; its id comes back with a new generation.
@@ -210,14 +212,16 @@ export class LlCore {
     return childPath(this.pathOf(parent), name);
   }
 
-  negative(): Entry {
-    return { nodeid: 0, generation: 0, entryValidMs: this.policy.negativeMs(), attrValidMs: 0, attr: NO_ATTR };
+  /** The reply for `name` in `parent` naming nothing; its timeout held in `negatives` for the watcher. */
+  negative(parent: NodeRec, name: string): Entry {
+    const entryValidMs = this.negatives.answer(parent.id, name, this.policy.negativeMs());
+    return { nodeid: 0, generation: 0, entryValidMs, attrValidMs: 0, attr: NO_ATTR };
   }
 
   /** The reply for `name` in `parent` resolved to `node`: counts one lookup the kernel now holds. */
   entry(parent: NodeRec, name: string, node: Node): Entry {
     const attr = nodeAttr(this.ovl, node);
-    if (!attr) return this.negative();
+    if (!attr) return this.negative(parent, name);
     // A name that is an object of another type now (changed in a layer while mounted) gets a new
     // node: the kernel keeps one type per node id, and an inode whose id comes back with another
     // is made bad (fuse_stale_inode), so every later request through it failed with EIO.
@@ -258,6 +262,8 @@ export class LlCore {
 
   /** Dirs removed while the kernel holds their node (removed-dirs.ts); dropped with the node. */
   readonly removed = new RemovedDirs();
+  /** Names answered negative with a timeout, for the watcher to expire (negative-names.ts). */
+  readonly negatives = new NegativeNames();
   /** Files replaced by a rename while the kernel holds their node (replaced-files.ts). */
   readonly replaced: ReplacedFiles;
 

@@ -14,7 +14,7 @@ export function lookupEntry(core: LlCore, parent: number, name: string): Entry {
   const node = core.takePrefetched(parent, name) ?? lookupOrNull(core.ovl, core.childPathOf(prec, name));
   if (node) return core.entry(prec, name, node);
   core.links.gone(prec, name);
-  return core.negative();
+  return core.negative(prec, name);
 }
 
 export function mknodEntry(core: LlCore, parent: number, name: string, mode: number, rdev: number, umask: number): Entry {

@@ -133,6 +133,7 @@ export class OverlayFs implements LowLevelFs {
       session: this.core.watchSession(),
       forget: (path: string | null, node: NodeRec | undefined, layer?: number) => forgetCached(this.core, path, node, layer),
       tarWhiteouts: this.ovl.cfg.aufsWhiteouts === true,
+      negatives: this.core.negatives,
     };
     return this.ovl.follow ? { ...target, movedSources: () => movedSources(this.ovl, this.core.table) } : target;
   }

@@ -10,6 +10,7 @@ import type { NodeRec, NodeTable } from './node-table.js';
 import type { Session } from './session/filesystem.js';
 import type { ChangeBatch, LayerChange } from './watch.js';
 import { type MovedSource, movedDirsOf } from './watch-redirects.js';
+import type { NegativeNames } from './negative-names.js';
 
 const ENTRY_EVENTS = FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO;
 
@@ -31,6 +32,8 @@ export interface InvalTarget {
   movedSources?(): MovedSource[];
   /** `-o aufs_whiteouts`: a layer-tar marker made or removed changes the name it whites out, or its dir (tar-whiteouts.ts). */
   tarWhiteouts?: boolean;
+  /** The negative entries the kernel may hold, by parent (negative-names.ts). */
+  negatives?: Pick<NegativeNames, 'take' | 'parents'>;
 }
 
 /** Counters of what the watcher told the kernel (for tests and the cost figures). */
@@ -119,7 +122,7 @@ function applyOne(change: LayerChange, target: InvalTarget, tell: Teller): void 
     target.forget(change.dir, dirNode, change.layer);
     if (!dirNode) return;
     tell.inode(dirNode, true);
-    for (const name of childNames(dirNode)) tell.entry(dirNode, name);
+    subtreeChanged(dirNode, target, tell);
     return;
   }
   const path = change.dir === '/' ? '/' + change.name : change.dir + '/' + change.name;
@@ -131,6 +134,8 @@ function applyOne(change: LayerChange, target: InvalTarget, tell: Teller): void 
     tell.entry(dirNode, change.name);
     tell.inode(dirNode, true);
     if (node) tell.inode(node, true);
+    // A dir made, removed or moved in a layer changes what every name below it merges.
+    if (node?.isDir) subtreeChanged(node, target, tell);
     return;
   }
   if (!node) return;
@@ -139,19 +144,37 @@ function applyOne(change: LayerChange, target: InvalTarget, tell: Teller): void 
     tell.inode(node, false);
     // An xattr can turn a file into a whiteout or a dir opaque: look the name up again.
     tell.entry(dirNode, change.name);
-    if ((change.mask & FAN_ONDIR) !== 0) for (const name of childNames(node)) tell.entry(node, name);
+    if ((change.mask & FAN_ONDIR) !== 0) subtreeChanged(node, target, tell);
   }
 }
 
-function childNames(node: NodeRec): Iterable<string> {
-  return node.children?.keys() ?? [];
+/**
+ * What merges below `dir` may have changed (an opaque marker, the dir made, removed or moved in a
+ * layer): every name held below it, at any depth, and every negative entry there, is asked for
+ * again at its next use. The entries are only expired (DevSession.invalEntry), which leaves what
+ * lies below a name that still names the same node in the kernel's cache: each is told itself.
+ */
+function subtreeChanged(dir: NodeRec, target: InvalTarget, tell: Teller): void {
+  const stack = [dir];
+  for (let d = stack.pop(); d !== undefined; d = stack.pop()) {
+    for (const name of target.negatives?.take(d.id) ?? []) tell.entry(d, name);
+    for (const [name, child] of d.children ?? []) {
+      tell.entry(d, name);
+      if (child.isDir) stack.push(child);
+    }
+  }
 }
 
-/** Events were lost: everything the kernel or the core holds may be stale. */
+/** Events were lost: everything the kernel or the core holds may be stale, negative entries too. */
 function dropEverything(target: InvalTarget, tell: Teller): void {
   target.forget(null, undefined);
   for (const node of target.table.all()) {
     tell.inode(node, true);
     for (const { parent, name } of target.table.names(node)) tell.entry(parent, name);
+  }
+  for (const id of target.negatives?.parents() ?? []) {
+    const parent = target.table.get(id);
+    const names = target.negatives!.take(id);
+    if (parent) for (const name of names) tell.entry(parent, name);
   }
 }

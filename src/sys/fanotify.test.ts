@@ -208,6 +208,27 @@ t.test('a directory whose path is longer than PATH_MAX: PATH_TOO_LONG, and handl
   t.equal(handleBelow(mountFd, ev!.dirHandle!, [id(dir)]), null, 'gone');
 });
 
+// A review: with the layers in a bind mount of a subdir (a container volume), a deep dir outside
+// that subdir gave handleBelow an fd whose `..` is ENOENT (not reachable through the bind), and
+// the walk threw: every event there dropped every cache again.
+t.test('handleBelow through a bind mount of a subdir: a deep dir outside it is not below', async (t) => {
+  const real = mkdtempSync(join(root, 'real-'));
+  const bind = mkdtempSync(join(root, 'bind-'));
+  const elsewhere = mkdtempSync(join(root, 'elsewhere-'));
+  t.teardown(() => execFileSync('rm', ['-rf', real, bind, elsewhere]));
+  execFileSync('mount', ['--bind', real, bind]);
+  t.teardown(() => execFileSync('umount', [bind]));
+  const { fd, mountFd } = markedGroup(t, bind, bind);
+  const deep = `const fs=require('fs');process.chdir(process.argv[1]);for(let i=0;i<20;i++){fs.mkdirSync('d'.repeat(250));process.chdir('d'.repeat(250));}fs.writeFileSync('f','x')`;
+  execFileSync(process.execPath, ['-e', deep, elsewhere]);
+  const buf = Buffer.alloc(64 * 1024);
+  let ev;
+  for (let i = 0; i < 100 && !ev; i++) ev = readEvents(fd, buf).events.find((e) => e.name === 'f' && e.pid !== process.pid);
+  t.ok(ev?.dirHandle, 'the create of f at the bottom');
+  const st = statSync(bind, { bigint: true });
+  t.equal(handleBelow(mountFd, ev!.dirHandle!, [{ dev: st.dev, ino: st.ino }]), false);
+});
+
 t.test('fanotify_mark on a path that does not exist fails with a typed error naming it', async (t) => {
   const fd = fanotifyGroup();
   t.teardown(() => closeGroup(fd));

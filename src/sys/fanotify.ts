@@ -199,13 +199,19 @@ export interface DirId {
   ino: bigint;
 }
 
-/** More `..` steps than a path of PATH_MAX bytes can hold (each step is at least "x/"). */
-const MAX_DEPTH = 4096;
+/** How far up handleBelow walks before it gives up and answers true (the safe answer). */
+const MAX_DEPTH = 16_384;
+
+/** `..` out of reach: the dir lies outside the tree `mountFd`'s mount shows (a bind mount of a subdir). */
+const OUT_OF_REACH = [errnoNumber('ENOENT'), errnoNumber('EXDEV'), errnoNumber('EACCES')];
 
 /**
  * Whether the directory a handle names is one of `dirs` or lies below one, found by walking up
  * through `..` from it (no path is spelled, so any depth works); null when it is gone. For the
- * directories pathOfHandle cannot name.
+ * directories pathOfHandle cannot name. A walk that leaves the tree `mountFd`'s mount shows (the
+ * layers in a bind mount of a subdir, the dir outside it: `..` is ENOENT there) found none of
+ * `dirs` on its way: false. One deeper than MAX_DEPTH: true, as the caller then takes its events
+ * for lost ones rather than drop them.
  */
 export function handleBelow(mountFd: number, handle: Buffer, dirs: readonly DirId[]): boolean | null {
   let fd = openHandle(mountFd, handle);
@@ -214,7 +220,8 @@ export function handleBelow(mountFd: number, handle: Buffer, dirs: readonly DirI
     let here = fstatSync(fd, { bigint: true });
     for (let depth = 0; depth < MAX_DEPTH; depth++) {
       if (dirs.some((d) => d.dev === here.dev && d.ino === here.ino)) return true;
-      const up = check(c.openat(fd, '..', O_PATH | constants.O_DIRECTORY | O_CLOEXEC, 0) as number, 'openat', '..');
+      const up = checkUnless(c.openat(fd, '..', O_PATH | constants.O_DIRECTORY | O_CLOEXEC, 0) as number, OUT_OF_REACH, 'openat', '..');
+      if (up < 0) return false;
       c.close(fd);
       fd = up;
       const above = fstatSync(fd, { bigint: true });
@@ -222,7 +229,7 @@ export function handleBelow(mountFd: number, handle: Buffer, dirs: readonly DirI
       if (above.dev === here.dev && above.ino === here.ino) return false;
       here = above;
     }
-    return false;
+    return true;
   } finally {
     c.close(fd);
   }

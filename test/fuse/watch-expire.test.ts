@@ -1,0 +1,94 @@
+// What the layer watcher shows of a change in a lower while mounted, now that it only expires the
+// kernel's entries (FUSE_EXPIRE_ONLY, so mounts in the merged view stay: bind-mounts-inside.test.ts).
+// A review of that change found what a d_invalidate() had dropped and an expiry does not: names
+// below a dir whose merge changed but that still names the same node (an opaque marker set on a
+// lower dir, a lower dir moved away), and negative entries (events lost, an opaque marker removed:
+// the latter missed before too). The watcher now expires every name held below such a dir and the
+// negative entries it gave out (negative-names.ts). Two lowers, ovl-fuse as a user mounts it.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { type FuseMount, mountFuse } from '../helpers/fuse.js';
+import { type LayerDirs, layerDirs } from '../helpers/layers.js';
+
+/** Wait (up to 5 s) until `done` holds: the watcher's event round has been seen through the mount. */
+async function until(done: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (done()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return done();
+}
+
+const exists = (p: string): boolean => {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function twoLowers(t: Test, build: (top: string, bottom: string) => void): Promise<{ d: LayerDirs; m: FuseMount }> {
+  const d = layerDirs(t, 2);
+  build(d.lowers[0]!, d.lowers[1]!);
+  return { d, m: await mountFuse(t, d) };
+}
+
+t.test('an opaque marker set on a lower dir hides the lower names below it, at any depth', async (t) => {
+  const { d } = await twoLowers(t, (top, bottom) => {
+    mkdirSync(join(top, 'd/c'), { recursive: true });
+    mkdirSync(join(bottom, 'd/c'), { recursive: true });
+    writeFileSync(join(bottom, 'd/c/x'), 'x');
+    writeFileSync(join(bottom, 'd/y'), 'y');
+  });
+  statSync(join(d.merged, 'd/c/x'));
+  readdirSync(join(d.merged, 'd/c'));
+  execFileSync('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', join(d.lowers[0]!, 'd')]);
+  t.ok(await until(() => !exists(join(d.merged, 'd/y'))), 'd/y is gone');
+  t.notOk(exists(join(d.merged, 'd/c/x')), 'd/c/x is gone too (its dir still names the same node)');
+  t.same(readdirSync(join(d.merged, 'd/c')), [], 'd/c lists nothing');
+});
+
+t.test('a lower dir moved away: what was below its name is gone', async (t) => {
+  const { d } = await twoLowers(t, (top, bottom) => {
+    mkdirSync(join(top, 'a/s'), { recursive: true });
+    writeFileSync(join(top, 'a/s/x'), 'x');
+    mkdirSync(join(bottom, 'a'));
+  });
+  statSync(join(d.merged, 'a/s/x'));
+  renameSync(join(d.lowers[0]!, 'a'), join(d.lowers[0]!, 'b'));
+  t.ok(await until(() => readdirSync(join(d.merged, 'a')).length === 0), 'a lists nothing');
+  t.notOk(exists(join(d.merged, 'a/s/x')), 'a/s/x is gone');
+  t.notOk(exists(join(d.merged, 'a/s')), 'a/s is gone');
+  t.ok(exists(join(d.merged, 'b/s/x')), 'b/s/x is there');
+});
+
+t.test('an opaque marker removed: a name the kernel held as negative below it shows', async (t) => {
+  const { d } = await twoLowers(t, (top, bottom) => {
+    mkdirSync(join(top, 'd'));
+    execFileSync('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', join(top, 'd')]);
+    mkdirSync(join(bottom, 'd'));
+    writeFileSync(join(bottom, 'd/y'), 'y');
+  });
+  t.notOk(exists(join(d.merged, 'd/y')), 'hidden (the kernel now holds a negative entry)');
+  execFileSync('setfattr', ['-x', 'trusted.overlay.opaque', join(d.lowers[0]!, 'd')]);
+  t.ok(await until(() => exists(join(d.merged, 'd/y'))), 'd/y shows (a stat, not only a listing)');
+});
+
+t.test('events lost while a name was held as negative: the name shows once it is made', async (t) => {
+  const { d, m } = await twoLowers(t, (_top, bottom) => mkdirSync(join(bottom, 'd')));
+  t.notOk(exists(join(d.merged, 'd/n')), 'no d/n (the kernel now holds a negative entry)');
+  const noise = join(d.root, 'noise');
+  mkdirSync(noise);
+  process.kill(m.child.pid!, 'SIGSTOP');
+  try {
+    // More events than fanotify queues (16,384), outside the layers: the queue overflows.
+    for (let i = 0; i < 20_000; i++) writeFileSync(join(noise, `n${i}`), '');
+    writeFileSync(join(d.lowers[1]!, 'd/n'), 'n');
+  } finally {
+    process.kill(m.child.pid!, 'SIGCONT');
+  }
+  t.ok(await until(() => exists(join(d.merged, 'd/n'))), 'd/n shows');
+});
