@@ -6,7 +6,7 @@
 // the latter missed before too). The watcher now expires every name held below such a dir and the
 // negative entries it gave out (negative-names.ts). Two lowers, ovl-fuse as a user mounts it.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync as exists, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { type FuseMount, mountFuse } from '../helpers/fuse.js';
@@ -20,15 +20,6 @@ async function until(done: () => boolean): Promise<boolean> {
   }
   return done();
 }
-
-const exists = (p: string): boolean => {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function twoLowers(t: Test, build: (top: string, bottom: string) => void): Promise<{ d: LayerDirs; m: FuseMount }> {
   const d = layerDirs(t, 2);
