@@ -14,7 +14,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { isMounted, umountSurely } from '../../src/sys/index.js';
-import { type FuseMount, mountFuse } from '../helpers/fuse.js';
+import { type FuseMount, mountFuse, overflowWhileStopped, shows } from '../helpers/fuse.js';
 import { type LayerDirs, layerDirs } from '../helpers/layers.js';
 
 /** A lower with sub/mnt and sub/f, mounted; a dir holding `seen` bind-mounted on merged/sub/mnt. */
@@ -36,15 +36,6 @@ async function withBind(t: Test): Promise<{ d: LayerDirs; m: FuseMount; bind: st
   return { d, m, bind, stderr: () => stderr };
 }
 
-/** Wait (up to 5 s) until `done` says the watcher's event round has been seen through the mount. */
-async function until(done: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
-    if (done()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return done();
-}
-
 /** The bind mount, a moment after the change showed (the rest of the watcher's round may follow it). */
 async function stillMounted(t: Test, bind: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 300));
@@ -56,7 +47,7 @@ t.test("a lower dir's attributes changed: its names are looked up again, the mou
   const { d, bind } = await withBind(t);
   statSync(join(d.merged, 'sub', 'f'));
   chmodSync(join(d.lowers[0]!, 'sub'), 0o750);
-  t.ok(await until(() => (statSync(join(d.merged, 'sub')).mode & 0o777) === 0o750), 'the new mode shows through the mount');
+  t.ok(await shows(() => (statSync(join(d.merged, 'sub')).mode & 0o777) === 0o750), 'the new mode shows through the mount');
   await stillMounted(t, bind);
   // The names below were told too, and still resolve.
   t.equal(readFileSync(join(d.merged, 'sub', 'f'), 'utf8'), 'lower');
@@ -67,24 +58,14 @@ t.test('a lower file replaced beside the mount: the new file shows, the mount st
   t.equal(readFileSync(join(d.merged, 'sub', 'f'), 'utf8'), 'lower');
   writeFileSync(join(d.lowers[0]!, 'sub', 'f.new'), 'replaced');
   execFileSync('mv', [join(d.lowers[0]!, 'sub', 'f.new'), join(d.lowers[0]!, 'sub', 'f')]);
-  t.ok(await until(() => readFileSync(join(d.merged, 'sub', 'f'), 'utf8') === 'replaced'), 'the replaced file shows');
+  t.ok(await shows(() => readFileSync(join(d.merged, 'sub', 'f'), 'utf8') === 'replaced'), 'the replaced file shows');
   await stillMounted(t, bind);
 });
 
 t.test('events lost (the queue overflowed while the daemon was stopped): every cache dropped, the mount stays', async (t) => {
   const { d, m, bind } = await withBind(t);
-  const noise = join(d.root, 'noise');
-  mkdirSync(noise);
-  // The daemon is stopped: nothing may touch the mount until it runs again.
-  process.kill(m.child.pid!, 'SIGSTOP');
-  try {
-    // More events than fanotify queues (16,384), on the layers' filesystem, outside the layers.
-    for (let i = 0; i < 20_000; i++) writeFileSync(join(noise, `n${i}`), '');
-    writeFileSync(join(d.lowers[0]!, 'sub', 'f'), 'changed while stopped');
-  } finally {
-    process.kill(m.child.pid!, 'SIGCONT');
-  }
-  t.ok(await until(() => readFileSync(join(d.merged, 'sub', 'f'), 'utf8') === 'changed while stopped'), 'the change made meanwhile shows');
+  overflowWhileStopped(m, join(d.root, 'noise'), () => writeFileSync(join(d.lowers[0]!, 'sub', 'f'), 'changed while stopped'));
+  t.ok(await shows(() => readFileSync(join(d.merged, 'sub', 'f'), 'utf8') === 'changed while stopped'), 'the change made meanwhile shows');
   await stillMounted(t, bind);
 });
 
@@ -98,7 +79,7 @@ t.test('an event in a dir whose path is longer than PATH_MAX, outside the layers
   t.teardown(() => execFileSync('rm', ['-rf', join(d.root, name)]));
   // One more event inside the layer, after those: once it shows, the deep ones were read.
   writeFileSync(join(d.lowers[0]!, 'sub', 'f'), 'after the deep path');
-  t.ok(await until(() => readFileSync(join(d.merged, 'sub', 'f'), 'utf8') === 'after the deep path'), 'the later change shows');
+  t.ok(await shows(() => readFileSync(join(d.merged, 'sub', 'f'), 'utf8') === 'after the deep path'), 'the later change shows');
   await stillMounted(t, bind);
   t.notMatch(stderr(), /reading layer events failed/, 'no warning');
 });

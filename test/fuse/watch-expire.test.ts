@@ -9,17 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync as exists, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { type FuseMount, mountFuse } from '../helpers/fuse.js';
+import { type FuseMount, mountFuse, overflowWhileStopped, shows } from '../helpers/fuse.js';
 import { type LayerDirs, layerDirs } from '../helpers/layers.js';
-
-/** Wait (up to 5 s) until `done` holds: the watcher's event round has been seen through the mount. */
-async function until(done: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
-    if (done()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return done();
-}
 
 async function twoLowers(t: Test, build: (top: string, bottom: string) => void): Promise<{ d: LayerDirs; m: FuseMount }> {
   const d = layerDirs(t, 2);
@@ -37,7 +28,7 @@ t.test('an opaque marker set on a lower dir hides the lower names below it, at a
   statSync(join(d.merged, 'd/c/x'));
   readdirSync(join(d.merged, 'd/c'));
   execFileSync('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', join(d.lowers[0]!, 'd')]);
-  t.ok(await until(() => !exists(join(d.merged, 'd/y'))), 'd/y is gone');
+  t.ok(await shows(() => !exists(join(d.merged, 'd/y'))), 'd/y is gone');
   t.notOk(exists(join(d.merged, 'd/c/x')), 'd/c/x is gone too (its dir still names the same node)');
   t.same(readdirSync(join(d.merged, 'd/c')), [], 'd/c lists nothing');
 });
@@ -50,7 +41,7 @@ t.test('a lower dir moved away: what was below its name is gone', async (t) => {
   });
   statSync(join(d.merged, 'a/s/x'));
   renameSync(join(d.lowers[0]!, 'a'), join(d.lowers[0]!, 'b'));
-  t.ok(await until(() => readdirSync(join(d.merged, 'a')).length === 0), 'a lists nothing');
+  t.ok(await shows(() => readdirSync(join(d.merged, 'a')).length === 0), 'a lists nothing');
   t.notOk(exists(join(d.merged, 'a/s/x')), 'a/s/x is gone');
   t.notOk(exists(join(d.merged, 'a/s')), 'a/s is gone');
   t.ok(exists(join(d.merged, 'b/s/x')), 'b/s/x is there');
@@ -65,21 +56,12 @@ t.test('an opaque marker removed: a name the kernel held as negative below it sh
   });
   t.notOk(exists(join(d.merged, 'd/y')), 'hidden (the kernel now holds a negative entry)');
   execFileSync('setfattr', ['-x', 'trusted.overlay.opaque', join(d.lowers[0]!, 'd')]);
-  t.ok(await until(() => exists(join(d.merged, 'd/y'))), 'd/y shows (a stat, not only a listing)');
+  t.ok(await shows(() => exists(join(d.merged, 'd/y'))), 'd/y shows (a stat, not only a listing)');
 });
 
 t.test('events lost while a name was held as negative: the name shows once it is made', async (t) => {
   const { d, m } = await twoLowers(t, (_top, bottom) => mkdirSync(join(bottom, 'd')));
   t.notOk(exists(join(d.merged, 'd/n')), 'no d/n (the kernel now holds a negative entry)');
-  const noise = join(d.root, 'noise');
-  mkdirSync(noise);
-  process.kill(m.child.pid!, 'SIGSTOP');
-  try {
-    // More events than fanotify queues (16,384), outside the layers: the queue overflows.
-    for (let i = 0; i < 20_000; i++) writeFileSync(join(noise, `n${i}`), '');
-    writeFileSync(join(d.lowers[1]!, 'd/n'), 'n');
-  } finally {
-    process.kill(m.child.pid!, 'SIGCONT');
-  }
-  t.ok(await until(() => exists(join(d.merged, 'd/n'))), 'd/n shows');
+  overflowWhileStopped(m, join(d.root, 'noise'), () => writeFileSync(join(d.lowers[1]!, 'd/n'), 'n'));
+  t.ok(await shows(() => exists(join(d.merged, 'd/n'))), 'd/n shows');
 });

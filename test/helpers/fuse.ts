@@ -2,6 +2,8 @@
 // foreground with its status pipe, wait until the mount is live, and in teardown unmount it and
 // wait for the daemon to exit (killing it only if it hangs), so no test leaves a mount or daemon.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { escapePath } from '../../src/format/index.js';
 import { isMounted, umountSurely } from '../../src/sys/index.js';
@@ -58,4 +60,33 @@ export function startFuse(t: Teardowns, options: string, merged: string, env: Re
 /** Mount ovl-fuse over a LayerDirs on d.merged. */
 export function mountFuse(t: Teardowns, d: LayerDirs, extra = '', readonly = false): Promise<FuseMount> {
   return startFuse(t, fuseOptions(d, extra, readonly), d.merged);
+}
+
+/**
+ * Have `m`'s layer watcher lose events: stop the daemon, queue more events than fanotify holds
+ * (16,384) in a new dir `scratch` on the layers' filesystem (outside the layers), run `meanwhile`
+ * (changes to the layers; nothing may touch the mount while the daemon is stopped), and let it go on.
+ */
+export function overflowWhileStopped(m: FuseMount, scratch: string, meanwhile: () => void): void {
+  mkdirSync(scratch);
+  process.kill(m.child.pid!, 'SIGSTOP');
+  try {
+    for (let i = 0; i < 20_000; i++) writeFileSync(join(scratch, `n${i}`), '');
+    meanwhile();
+  } finally {
+    process.kill(m.child.pid!, 'SIGCONT');
+  }
+}
+
+/**
+ * Whether `done()` holds within 5 s (asked every 50 ms): a change in a layer showing through the
+ * mount. Unlike watch-stack.ts's becomes(), an error thrown by `done` fails the caller at once:
+ * a name that errs while it changes through the watcher is itself a difference from the kernel.
+ */
+export async function shows(done: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (done()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return done();
 }
