@@ -47,11 +47,9 @@ export class ReplacedFiles {
     return fh;
   }
 
-  /** The rename failed, or replaced nothing (two names of one file): the kept open goes. */
+  /** The rename failed, or replaced nothing (two names of one file): the kept open `fh` goes. */
   unkeep(rec: NodeRec, fh: number): void {
-    if (this.kept.get(rec.id) !== fh) return;
-    this.kept.delete(rec.id);
-    releaseHandle(this.ovl, fh);
+    if (this.kept.get(rec.id) === fh) this.dropped(rec);
   }
 
   /** The kernel forgot `rec` (NodeTable.onDrop). */
@@ -60,10 +58,5 @@ export class ReplacedFiles {
     if (fh === undefined) return;
     this.kept.delete(rec.id);
     releaseHandle(this.ovl, fh);
-  }
-
-  /** How many opens are kept (for tests). */
-  get size(): number {
-    return this.kept.size;
   }
 }
