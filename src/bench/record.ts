@@ -6,6 +6,11 @@ import { dropCaches, dropCachesLogged } from '../sys/index.js';
 import { firedCount, guardLimitMs, kick } from './guard.js';
 import type { Better, Sample, Unit } from './types.js';
 
+/** Times and memory are better lower; throughputs and counts higher unless a caller says otherwise. */
+export function betterOf(unit: Unit): Better {
+  return unit === 'ms' || unit === 'MiB' ? 'lower' : 'higher';
+}
+
 export class CheckFailed extends Error {
   override name = 'CheckFailed';
 }
@@ -80,11 +85,11 @@ export class Recorder {
     readonly round: number,
   ) {}
 
-  ok(metric: string, value: number, unit: Unit, interfered = 0, better: Better = unit === 'ms' ? 'lower' : 'higher'): void {
+  ok(metric: string, value: number, unit: Unit, interfered = 0, better: Better = betterOf(unit)): void {
     this.samples.push({ section: this.section, target: this.target, round: this.round, metric, value, unit, better, interfered });
   }
 
-  fail(metric: string, reason: string, unit: Unit = 'ms', better: Better = unit === 'ms' ? 'lower' : 'higher'): void {
+  fail(metric: string, reason: string, unit: Unit = 'ms', better: Better = betterOf(unit)): void {
     this.samples.push({ section: this.section, target: this.target, round: this.round, metric, value: null, unit, better, fail: reason, interfered: 0 });
   }
 

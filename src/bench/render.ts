@@ -5,7 +5,7 @@ import type { Cell, Report, Row, SectionSummary, Unit } from './types.js';
 
 export function formatValue(v: number, unit: Unit): string {
   if (unit === 'ms') return v < 10 ? v.toFixed(1) : Math.round(v).toString();
-  if (unit === 'scenarios/min') return v.toFixed(1);
+  if (unit === 'scenarios/min' || unit === 'MiB') return v.toFixed(1);
   return Math.round(v).toLocaleString('en-US');
 }
 

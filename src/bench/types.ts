@@ -1,7 +1,7 @@
 // The plain data a benchmark run produces: one Sample per (target, round, metric), sections that
 // group targets measured against each other, and the report built from them. No behaviour here.
 
-export type Unit = 'ms' | 'MiB/s' | 'entries/s' | 'scenarios/min' | 'scenarios' | 'files';
+export type Unit = 'ms' | 'MiB' | 'MiB/s' | 'entries/s' | 'scenarios/min' | 'scenarios' | 'files';
 
 /** Which way is better; ratios are always turned into "time ratios" (>1 = the subject is slower). */
 export type Better = 'lower' | 'higher' | 'none';
