@@ -152,14 +152,30 @@ function negotiateInit(inBuf: Buffer, len: number, want: InitWant, out: Buffer, 
 }
 
 /**
+ * How long after serving a watched fd the loop polls /dev/fuse alone, ms. Each mount's watcher
+ * marks the whole filesystem of its layers, so every change anyone makes there reaches its daemon,
+ * and on a container host every container's daemon. Woken for each event, a daemon read the
+ * fanotify fd 14,886 times while a writer outside its layers wrote 2,906 times; resting, 389–399
+ * times for ~3,100 writes, at less than half the CPU (test/fuse/watch-rest.test.ts,
+ * scripts/watch-density.sh). 1 ms rather than more: a change that comes
+ * within the rest shows through the mount up to that much later (scripts/watch-latency.sh), unless
+ * a request comes first, which always has the watcher asked before it is served.
+ */
+export const REST_MS = 1;
+
+/**
  * The extra fds of Session.watchFd, polled beside /dev/fuse and served between requests; and the
  * polling before the loop sleeps (./spin.ts), which only /dev/fuse becoming readable feeds.
  */
 class WatchedFds {
   private poll: PollSet | null = null;
+  private readonly devOnly: PollSet;
+  private watchedOnly: PollSet | null = null;
   private generation = -1;
   /** serve() left the wait to read(2): the loop tells afterRead() when it returned. */
   private readWaited = false;
+  /** When a watched fd was last served (performance.now() ms). */
+  private servedAt = -Infinity;
 
   constructor(
     private devFd: number,
@@ -167,14 +183,18 @@ class WatchedFds {
     private log: (what: string, err: unknown) => void,
     /** Poll before sleeping, or null: sleep at once. */
     private spinner: Spinner | null,
-  ) {}
+  ) {
+    this.devOnly = new PollSet([devFd]);
+  }
 
   /**
    * With no watched fds and no timeout, true once nothing came while polling (the loop blocks in
    * read). Otherwise wait until something is ready or `timeoutMs` passed (-1: no limit), polling
    * first while the spinner says so, run the callbacks of the readable ones, and say whether
    * /dev/fuse should be read: also on POLLERR, which umount gives and the read then reports as
-   * ENODEV (a loop that only read on POLLIN would spin for ever).
+   * ENODEV (a loop that only read on POLLIN would spin for ever). Within REST_MS of serving a
+   * watched fd only /dev/fuse is waited for, at most until the rest ends (then false: ask again);
+   * a request that comes meanwhile has the watched fds asked (not waited for) before it.
    */
   serve(timeoutMs = -1): boolean {
     const watched = this.session.watched;
@@ -187,9 +207,12 @@ class WatchedFds {
     }
     if (this.generation !== this.session.watchGeneration) {
       this.poll = new PollSet([this.devFd, ...watched.map((w) => w.fd)]);
+      this.watchedOnly = new PollSet(watched.map((w) => w.fd));
       this.generation = this.session.watchGeneration;
     }
-    const poll = this.poll!;
+    let rest = watched.length === 0 ? 0 : this.servedAt + REST_MS - performance.now();
+    if (rest > 0 && timeoutMs >= 0 && timeoutMs < rest) rest = timeoutMs;
+    const poll = rest > 0 ? this.devOnly : this.poll!;
     let ready = 0;
     if (polls) {
       do ready = poll.wait(0);
@@ -200,19 +223,32 @@ class WatchedFds {
         this.readWaited = true;
         return true;
       }
-      poll.wait(timeoutMs);
+      poll.wait(rest > 0 ? Math.ceil(rest) : timeoutMs);
     }
+    const dev = poll.readable(0) || poll.failed(0);
+    if (poll !== this.devOnly) this.serveWatched(watched, poll, 1);
+    else if (dev) {
+      // A request during the rest: what the watched fds hold was queued before it, and is served
+      // first (a lower file rewritten and then read through the mount must show its new size).
+      // They alone are asked, so a poll of /dev/fuse with no wait is always the spinner's.
+      this.watchedOnly!.wait(0);
+      this.serveWatched(watched, this.watchedOnly!, 0);
+    }
+    if (dev) spinner?.requestCame();
+    return dev;
+  }
+
+  /** Run the callbacks of the watched fds `poll` found readable (the first at index `first`). */
+  private serveWatched(watched: DevSession['watched'], poll: PollSet, first: number): void {
     for (let i = 0; i < watched.length; i++) {
-      if (!poll.readable(i + 1)) continue;
+      if (!poll.readable(first + i)) continue;
+      this.servedAt = performance.now();
       try {
         watched[i]!.onReadable();
       } catch (err) {
         this.log('watched fd callback', err);
       }
     }
-    const dev = poll.readable(0) || poll.failed(0);
-    if (dev) spinner?.requestCame();
-    return dev;
   }
 
   /** The loop's read(2) of /dev/fuse returned after serve() left the wait to it. */
