@@ -8,7 +8,7 @@ set -eu
 N=${N:-5000} R=${R:-5} CPU=${CPU:-0}
 here=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d /tmp/ovlkit-per-request-XXXXXX)
-cleanup() { umount "$tmp/m" 2>/dev/null || umount -l "$tmp/m" 2>/dev/null || true; umount "$tmp" 2>/dev/null || true; rm -rf "$tmp"; }
+cleanup() { umount "$tmp/m" 2>/dev/null || umount -l "$tmp/m" 2>/dev/null || true; sleep 0.2; umount "$tmp" 2>/dev/null || umount -l "$tmp" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
 mount -t tmpfs tmpfs "$tmp"
 mkdir -p "$tmp/l" "$tmp/m"

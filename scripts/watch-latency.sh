@@ -14,7 +14,7 @@ N=${N:-400}
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:-$here/bin/ovl-fuse}
 tmp=$(mktemp -d /tmp/ovlkit-watch-latency-XXXXXX)
-cleanup() { umount "$tmp/m" 2>/dev/null || umount -l "$tmp/m" 2>/dev/null || true; umount "$tmp" 2>/dev/null || true; rm -rf "$tmp"; }
+cleanup() { umount "$tmp/m" 2>/dev/null || umount -l "$tmp/m" 2>/dev/null || true; sleep 0.2; umount "$tmp" 2>/dev/null || umount -l "$tmp" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
 mount -t tmpfs tmpfs "$tmp"
 mkdir -p "$tmp/l" "$tmp/u" "$tmp/w" "$tmp/m"

@@ -27,7 +27,7 @@ function setup(moved?: MovedSource[]) {
   const run = (changes: LayerChange[], overflow = false) => {
     told.length = 0;
     forgot.length = 0;
-    const batch: ChangeBatch = { changes, overflow, events: changes.length };
+    const batch: ChangeBatch = { changes, overflow, events: changes.length, foreign: changes.length };
     applyChanges(batch, target, stats);
   };
   return { table, d, f, sub, told, forgot, stats, run, asked: () => asked };

@@ -57,11 +57,12 @@ export function startWatch(
     } catch (err) {
       // Never a reason to fail a request or end the mount: treat it as lost events.
       warn(`ovl-fuse: warning: reading layer events failed (${(err as Error).message}); dropping every cache`);
-      batch = { changes: [], overflow: true, events: 0 };
+      batch = { changes: [], overflow: true, events: 0, foreign: 0 };
     }
     stats.events += batch.events;
     stats.changes += batch.changes.length;
     applyChanges(batch, full, stats);
+    return batch.foreign > 0;
   });
   // Close only once the session loop has ended: it polls the fd until then.
   return { stats, close: () => watcher.close() };

@@ -42,6 +42,8 @@ export interface ChangeBatch {
   overflow: boolean;
   /** Events read in all (including dropped ones), for the cost figures. */
   events: number;
+  /** Of those, the events of other processes than this daemon. */
+  foreign: number;
 }
 
 interface LayerRoot extends DirId {
@@ -130,10 +132,11 @@ export class LayerWatcher {
 
   /** Read what is queued (a bounded amount) and keep what concerns this mount's layers. */
   drain(): ChangeBatch {
-    const batch: ChangeBatch = { changes: [], overflow: false, events: 0 };
+    const batch: ChangeBatch = { changes: [], overflow: false, events: 0, foreign: 0 };
     for (let i = 0; i < READS_PER_DRAIN && !this.closed; i++) {
       const { events, bytes, skipped } = readEvents(this.fd, this.buf, this.ownPid);
       batch.events += events.length + skipped;
+      batch.foreign += events.length;
       for (const ev of events) this.take(ev, batch);
       // A read that left room took everything queued: skip the read that would say EAGAIN (the
       // loop polls the fd again anyway). Halves the reads when events trickle in.

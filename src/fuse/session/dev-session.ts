@@ -26,7 +26,8 @@ const ENODEV = errnoNumber('ENODEV');
 
 export interface WatchedFd {
   fd: number;
-  onReadable: () => void;
+  /** Serve what is readable; true when some of it came from others than this daemon. */
+  onReadable: () => boolean | void;
 }
 
 /**
@@ -318,7 +319,7 @@ export class DevSession implements Session {
     backingClose(this.devFd, id);
   }
 
-  watchFd(fd: number, onReadable: () => void): void {
+  watchFd(fd: number, onReadable: () => boolean | void): void {
     this.watched.push({ fd, onReadable });
     this.watchGeneration++;
   }

@@ -168,9 +168,10 @@ export interface Session {
   backingClose(id: number): void;
   /**
    * Serve another fd from the same loop (the lower-layer watcher's fanotify fd): the loop polls it
-   * beside /dev/fuse and runs `onReadable` between requests whenever it is readable.
+   * beside /dev/fuse and runs `onReadable` between requests whenever it is readable; it says
+   * whether what it read came from others (a flood of such makes the loop rest: loop.ts REST_MS).
    */
-  watchFd(fd: number, onReadable: () => void): void;
+  watchFd(fd: number, onReadable: () => boolean | void): void;
   /**
    * Called by a request that runs long (a copy-up, between chunks of its data): answers the
    * requests that came meanwhile and only read, keeps the others for after this one, and throws

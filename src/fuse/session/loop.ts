@@ -174,7 +174,7 @@ class WatchedFds {
   private generation = -1;
   /** serve() left the wait to read(2): the loop tells afterRead() when it returned. */
   private readWaited = false;
-  /** When a watched fd was last served (performance.now() ms). */
+  /** When a wake-up that only the watched fds caused was served (performance.now() ms); -Infinity: none to rest from. */
   private servedAt = -Infinity;
 
   constructor(
@@ -192,9 +192,10 @@ class WatchedFds {
    * read). Otherwise wait until something is ready or `timeoutMs` passed (-1: no limit), polling
    * first while the spinner says so, run the callbacks of the readable ones, and say whether
    * /dev/fuse should be read: also on POLLERR, which umount gives and the read then reports as
-   * ENODEV (a loop that only read on POLLIN would spin for ever). Within REST_MS of serving a
-   * watched fd only /dev/fuse is waited for, at most until the rest ends (then false: ask again);
-   * a request that comes meanwhile has the watched fds asked (not waited for) before it.
+   * ENODEV (a loop that only read on POLLIN would spin for ever). Within REST_MS of a wake-up
+   * that only watched fds caused, only /dev/fuse is waited for, at most until the rest ends (then
+   * false: ask again); a request that comes meanwhile has the watched fds asked (not waited for)
+   * before it. A daemon that serves requests is awake anyway and asks all at once: no rest.
    */
   serve(timeoutMs = -1): boolean {
     const watched = this.session.watched;
@@ -210,7 +211,7 @@ class WatchedFds {
       this.watchedOnly = new PollSet(watched.map((w) => w.fd));
       this.generation = this.session.watchGeneration;
     }
-    let rest = watched.length === 0 ? 0 : this.servedAt + REST_MS - performance.now();
+    let rest = this.servedAt === -Infinity ? 0 : this.servedAt + REST_MS - performance.now();
     if (rest > 0 && timeoutMs >= 0 && timeoutMs < rest) rest = timeoutMs;
     const poll = rest > 0 ? this.devOnly : this.poll!;
     let ready = 0;
@@ -226,29 +227,38 @@ class WatchedFds {
       poll.wait(rest > 0 ? Math.ceil(rest) : timeoutMs);
     }
     const dev = poll.readable(0) || poll.failed(0);
-    if (poll !== this.devOnly) this.serveWatched(watched, poll, 1);
-    else if (dev) {
+    if (poll !== this.devOnly) {
+      // Rest only after a wake-up that others' changes alone caused: the daemon's own (what its
+      // requests changed in the layers) come while it serves requests, awake anyway.
+      const foreign = this.serveWatched(watched, poll, 1);
+      this.servedAt = foreign && !dev ? performance.now() : -Infinity;
+    } else if (dev) {
       // A request during the rest: what the watched fds hold was queued before it, and is served
       // first (a lower file rewritten and then read through the mount must show its new size).
       // They alone are asked, so a poll of /dev/fuse with no wait is always the spinner's.
       this.watchedOnly!.wait(0);
       this.serveWatched(watched, this.watchedOnly!, 0);
+      this.servedAt = -Infinity;
     }
     if (dev) spinner?.requestCame();
     return dev;
   }
 
-  /** Run the callbacks of the watched fds `poll` found readable (the first at index `first`). */
-  private serveWatched(watched: DevSession['watched'], poll: PollSet, first: number): void {
+  /**
+   * Run the callbacks of the watched fds `poll` found readable (the first at index `first`);
+   * whether any read something of others.
+   */
+  private serveWatched(watched: DevSession['watched'], poll: PollSet, first: number): boolean {
+    let foreign = false;
     for (let i = 0; i < watched.length; i++) {
       if (!poll.readable(first + i)) continue;
-      this.servedAt = performance.now();
       try {
-        watched[i]!.onReadable();
+        if (watched[i]!.onReadable() === true) foreign = true;
       } catch (err) {
         this.log('watched fd callback', err);
       }
     }
+    return foreign;
   }
 
   /** The loop's read(2) of /dev/fuse returned after serve() left the wait to it. */
