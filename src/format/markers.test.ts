@@ -1,5 +1,5 @@
 import t from 'tap';
-import { formatRedirect, isImpureValue, opaqueMeaning, parseProtattr, parseRedirect, protattrValue, redirectForMove } from './markers.js';
+import { formatRedirect, isImpureValue, opaqueMeaning, parseProtattr, parseRedirect, protattrValue, redirectForMove, redirectRefusal } from './markers.js';
 import { parseOrigin } from './origin.js';
 
 t.test('opaque values: y is opaque, x only marks xattr whiteouts', async (t) => {
@@ -81,4 +81,11 @@ t.test('protattrValue: "a" before "i" as the kernel writes it, null for neither;
   for (const [append, immutable] of [[true, true], [true, false], [false, true]] as const) {
     t.same(parseProtattr(protattrValue({ append, immutable })), { append, immutable });
   }
+});
+
+t.test('redirectRefusal: the errno of the kernel’s lookup for each value it does not follow', async (t) => {
+  for (const ok of ['ld', '/a', '/a/sub', '.x', '..x', '/a/.b']) t.equal(redirectRefusal(ok), null, ok);
+  for (const bad of ['', 'a/b', '//x', '/x/', '/', '/a//b']) t.equal(redirectRefusal(bad), 'EINVAL', bad);
+  for (const bad of ['.', '..', '/..', '/a/../b', '/a/.']) t.equal(redirectRefusal(bad), 'EACCES', bad);
+  t.equal(redirectRefusal(Buffer.from('/a/..')), 'EACCES', 'a Buffer');
 });

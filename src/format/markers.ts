@@ -29,6 +29,22 @@ export const REDIRECT_MAX = 256;
 export type Redirect = { kind: 'relative'; name: string } | { kind: 'absolute'; path: string[] };
 
 /**
+ * The errno with which the kernel's lookup refuses a dir whose `redirect` it reads, null when the
+ * value is one it follows: EINVAL for an empty value, a relative one with a '/', an absolute one
+ * with an empty component ("//x", "/x/", "/": ovl_get_redirect_xattr, "invalid redirect");
+ * EACCES for a `.` or `..` component, which the layer's own lookup refuses (lookup_one).
+ */
+export function redirectRefusal(value: Buffer | string): 'EINVAL' | 'EACCES' | null {
+  const s = typeof value === 'string' ? value : decodeName(value);
+  if (s.length === 0) return 'EINVAL';
+  const parts = s.startsWith('/') ? s.slice(1).split('/') : [s];
+  if (!s.startsWith('/') && s.includes('/')) return 'EINVAL';
+  if (parts.some((c) => c.length === 0)) return 'EINVAL';
+  if (parts.some((c) => c === '.' || c === '..')) return 'EACCES';
+  return null;
+}
+
+/**
  * Parse a `redirect` xattr value. Relative ("ld") names a sibling in the same parent of the
  * lower layers; absolute ("/a/sub") is a path from the overlay root. Returns null for values the
  * kernel rejects (empty, `.`/`..` components, a relative value containing '/').

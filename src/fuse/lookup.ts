@@ -9,6 +9,7 @@ import {
   mayBeXattrWhiteout,
   opaqueMeaning,
   parseRedirect,
+  redirectRefusal,
   xwhiteoutsMarkerRead,
 } from '../format/index.js';
 import { type RealStat, getXattr, hasXattr, listLayerXattrs, lstatAtOrNull, lstatReal, lstatRealOrNull } from '../sys/index.js';
@@ -121,10 +122,12 @@ function redirectCandidates(ovl: Overlay, parent: Node, red: Redirect, below: nu
 interface Markers {
   opaque: Buffer | null;
   redirect: Buffer | null;
+  /** The copy carries a `redirect`, read or not (redirect_dir=nofollow refuses such a dir). */
+  hasRedirect: boolean;
   protattr: Buffer | null;
   impure: boolean;
 }
-const NO_MARKERS: Markers = { opaque: null, redirect: null, protattr: null, impure: false };
+const NO_MARKERS: Markers = { opaque: null, redirect: null, hasRedirect: false, protattr: null, impure: false };
 
 /**
  * A dir copy's opaque marker, (when asked) its redirect, and in the upper its `protattr`. One
@@ -137,9 +140,11 @@ function dirMarkers(ovl: Overlay, real: string, withRedirect: boolean, upper: bo
   const opaque = ovl.xattrs.name('opaque');
   const redirect = ovl.xattrs.name('redirect');
   const protattr = ovl.xattrs.name('protattr');
+  const hasRedirect = names.includes(redirect);
   return {
     opaque: names.includes(opaque) ? getXattr(real, opaque) : null,
-    redirect: withRedirect && names.includes(redirect) ? getXattr(real, redirect) : null,
+    redirect: withRedirect && hasRedirect ? getXattr(real, redirect) : null,
+    hasRedirect,
     protattr: upper && names.includes(protattr) ? getXattr(real, protattr) : null,
     impure: names.includes(ovl.xattrs.name('impure')),
   };
@@ -297,6 +302,14 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string, fixOrigin 
     const hit = dirHit(ovl, layer, real, st, markers);
     hits.push(hit);
     if (hit.opaque === 'opaque') break;
+    // redirect_dir=nofollow (userxattr implies it): a redirected dir whose redirect the kernel
+    // reads is refused, not merged by name (ovl_check_nextredirect: "refusing to follow
+    // redirect"); an opaque one stopped above. A value the kernel cannot follow is refused too.
+    if (markers.hasRedirect && !ovl.follow && redirectRead(ovl, parent, layer)) {
+      fail('EPERM', `${childPath(parent.path, name)}: refusing to follow redirect`);
+    }
+    const refused = markers.redirect && redirectRead(ovl, parent, layer) ? redirectRefusal(markers.redirect) : null;
+    if (refused) fail(refused, `${childPath(parent.path, name)}: invalid redirect`);
     // Even a dir with nothing below it by name may continue elsewhere: an absolute redirect
     // searches from the root's lowers (the kernel switches to the root stack too).
     const red = markers.redirect ? parseRedirect(markers.redirect) : null;
@@ -307,6 +320,18 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string, fixOrigin 
   const path = childPath(parent.path, name);
   if (hits.length > 1 && fixOrigin) fixDirOrigin(ovl, path, parent.hits[0]?.layer.upper ? parent.hits[0].real : undefined, hits);
   return { path, hits, isDir: isDirStat(hits[0]!.st), fresh: true };
+}
+
+/**
+ * Whether the kernel reads the redirect of `layer`'s copy of a child of `parent` (ovl_lookup's
+ * `d.last`). Following redirects: in the upper always, in a lower unless it is the bottom layer
+ * (the search may go on below the parent's own copies). Not following: in the upper only when the
+ * parent has a lower copy, in a lower unless it is the last of the parent's copies.
+ */
+function redirectRead(ovl: Overlay, parent: Node, layer: Layer): boolean {
+  const last = parent.hits[parent.hits.length - 1]!.layer;
+  if (layer.upper) return ovl.follow || !last.upper;
+  return ovl.follow ? layer.index !== ovl.stack.all.length - 1 : layer.index < last.index;
 }
 
 function rootNode(ovl: Overlay): Node {
@@ -477,9 +502,12 @@ export function isPureUpperDir(ovl: Overlay, node: Node): boolean {
   return !hasLowerPart(node) && !isMergedDir(ovl, node) && ovl.cfg.aufsWhiteouts !== true;
 }
 
-/** Is this dir merged for readdir (whiteouts filtered), as the kernel decides it? */
+/**
+ * Is this dir merged for readdir (whiteouts filtered), as the kernel decides it? Also a dir with
+ * one copy that carries an `origin`, in the upper or in a lower (ovl_get_inode's OVL_WHITEOUTS:
+ * an upper reused as a lower holds copied-up dirs with whiteouts in them, which the kernel hides).
+ */
 export function isMergedDir(ovl: Overlay, node: Node): boolean {
   if (node.hits.length > 1) return true;
-  const top = node.hits[0]!;
-  return top.layer.upper && hasXattr(top.real, ovl.xattrs.name('origin'));
+  return hasXattr(node.hits[0]!.real, ovl.xattrs.name('origin'));
 }

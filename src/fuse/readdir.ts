@@ -204,7 +204,11 @@ function straightListing(ovl: Overlay, node: Node, self: Shown, parent: Shown, u
         if (!raw || (typeof found !== 'string' && !isWhiteoutAt(ovl, real, raw))) continue;
         st = { st: raw, ino: ovl.inos.of(raw.ino, top.layer), nlink: raw.nlink };
       }
-      built.add(name, st, Number(st.ino));
+      // An upper dir that is not impure is read straight (ovl_iterate: iterate_dir of the real
+      // dir): its entries keep their real inodes, a copy with an origin too, unless numbers are
+      // mapped across filesystems (xino.ts), when the kernel recomputes every d_ino.
+      const real = child !== null && top.layer.upper && !looksUp && ovl.inos.shift === 0;
+      built.add(name, st, Number(real ? child.hits[0]!.st.ino : st.ino));
     }
     for (; dot < dots.length; dot++) dots[dot]![1] = built.seq;
     return dots;

@@ -5,13 +5,18 @@
 // becomes impure) when it is looked up (ovl_fix_origin), which a listing does not do while its
 // upper dir is pure; so its d_ino is the upper's real inode until then, and its st_ino (the lower
 // dir's inode) once the dir is impure.
-import { linkSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { getXattr } from '../../src/sys/index.js';
+import { OverlayXattrs } from '../../src/format/index.js';
+import { encodeOrigin } from '../../src/fuse/inode.js';
+import { fileHandle, fsUuid } from '../../src/sys/handle.js';
+import { getXattr, setXattr } from '../../src/sys/index.js';
 import type { LayerDirs } from '../helpers/layers.js';
 import { dInoKinds } from '../helpers/d-ino.js';
 import { runTwin } from '../helpers/twin.js';
+
+const OVL = new OverlayXattrs(false);
 
 /** Which of the origin/impure marks the upper holds at `rels` (handles differ per copy: presence only). */
 function marks(d: LayerDirs, rels: string[]): Record<string, string[]> {
@@ -86,3 +91,26 @@ for (const transport of ['dev', 'fuse-native']) {
     t.equal((k.observed.second as Record<string, string>).b, 'st_ino', 'an impure one the looked-up st_ino');
   });
 }
+
+// A kernel-source review (2026-12-08): an upper dir the kernel does not merge and that is not
+// impure is read straight from the real dir (ovl_iterate → iterate_dir), so a copied-up entry in
+// it (an origin, no impure on its parent: an upper edited offline) lists its upper's real inode
+// as d_ino, while its st_ino is the origin's. ovl-fuse listed the st_ino.
+t.test('a copy with an origin in an upper dir without impure: d_ino is its real inode', async (t) => {
+  const [k, f] = await runTwin(t, {
+    lowers: 1,
+    setup(d) {
+      const l = d.lowers[0]!;
+      writeFileSync(join(l, 'f'), 'lower');
+      mkdirSync(join(d.upper, 'op'));
+      setXattr(join(d.upper, 'op'), OVL.name('opaque'), 'y');
+      writeFileSync(join(d.upper, 'op', 'f'), 'lower');
+      setXattr(join(d.upper, 'op', 'f'), OVL.name('origin'), encodeOrigin(fileHandle(join(l, 'f')), fsUuid(l)));
+    },
+    steps(m, d) {
+      return { kinds: dInoKinds(m, d, 'op'), stIsLower: lstatSync(join(m, 'op', 'f')).ino === lstatSync(join(d.lowers[0]!, 'f')).ino };
+    },
+  });
+  t.same(f.observed, k.observed);
+  t.same(k.observed, { kinds: { f: 'upper real inode' }, stIsLower: true }, 'the kernel: origin followed for st_ino, not for d_ino');
+});

@@ -78,3 +78,30 @@ t.test('an opaque marker on a layer root hides nothing, as in the kernel', async
   t.same(f.observed, k.observed, 'observations');
   t.same(f.tree, k.tree, 'merged tree');
 });
+
+// A kernel-source review (2026-12-08): a dir with a single copy that carries an `origin` (an upper
+// reused as a lower holds copied-up dirs, with whiteouts in them) may hold whiteouts for the
+// kernel (ovl_get_inode's OVL_WHITEOUTS), so it lists it as a merged dir and hides them; ovl-fuse
+// listed such a lower dir straight, whiteouts included.
+t.test('a lower-only dir with an origin hides its whiteouts, as the kernel', async (t) => {
+  const [k, f] = await runTwin(t, {
+    lowers: 2,
+    setup(d) {
+      const [l1, l2] = d.lowers as [string, string];
+      for (const [layer, dir] of [[l1, 'mid'], [l2, 'bottom']] as const) {
+        mkdirSync(join(layer, dir));
+        setXattr(join(layer, dir), trusted.name('origin'), '');
+        makeWhiteout(join(layer, dir, 'w'));
+        writeFileSync(join(layer, dir, 'f'), 'f');
+      }
+      // Without an origin, a dir with one copy lists its whiteouts (as lstat-less names).
+      mkdirSync(join(l1, 'plain'));
+      makeWhiteout(join(l1, 'plain', 'w'));
+    },
+    steps(m) {
+      return Object.fromEntries(['mid', 'bottom', 'plain'].map((d) => [d, readdirSync(join(m, d)).sort()]));
+    },
+  });
+  t.same(f.observed, k.observed, 'listings');
+  t.same(f.tree, k.tree, 'merged tree');
+});

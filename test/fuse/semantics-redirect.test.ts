@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import t from 'tap';
 import { OverlayXattrs } from '../../src/format/index.js';
-import { getXattr } from '../../src/sys/index.js';
+import { getXattr, setXattr } from '../../src/sys/index.js';
 import { runTwin } from '../helpers/twin.js';
 
 const trusted = new OverlayXattrs(false);
@@ -62,5 +62,113 @@ t.test('an absolute redirect is followed below a dir that has no lowers of its o
     dump: { nlink: true },
   });
   t.same(f.observed, k.observed, 'observations');
+  t.same(f.tree, k.tree, 'merged tree');
+});
+
+// A kernel-source review (2026-12-08): with redirect_dir=nofollow (which userxattr implies) the
+// kernel refuses a dir carrying a redirect above the bottom layer, EPERM ("refusing to follow
+// redirect", ovl_check_nextredirect), where ovl-fuse merged it by name: other contents, and an
+// origin and impure written into the upper. An opaque dir stops before its redirect is read, and
+// neither the parent's last lower copy's nor an upper one below a dir with no lower copy is read.
+for (const userxattr of [false, true]) {
+  const x = new OverlayXattrs(userxattr);
+  t.test(`redirect_dir=nofollow${userxattr ? ' (implied by userxattr)' : ''}: a redirected dir is EPERM, as the kernel's`, async (t) => {
+    const [k, f] = await runTwin(t, {
+      lowers: 2,
+      options: userxattr ? 'userxattr' : 'redirect_dir=nofollow',
+      setup(d) {
+        const [l1, l2] = d.lowers as [string, string];
+        mkdirSync(join(l2, 'a'));
+        writeFileSync(join(l2, 'a', 'f'), 'f');
+        // In the upper: redirected (absolute, relative, to nothing), and opaque beside its redirect.
+        for (const [dir, redirect] of [['up', '/a'], ['rel', 'a'], ['gone', '/nowhere'], ['opq', '/a']] as const) {
+          mkdirSync(join(d.upper, dir));
+          setXattr(join(d.upper, dir), x.name('redirect'), redirect);
+        }
+        setXattr(join(d.upper, 'opq'), x.name('opaque'), 'y');
+        // In the middle layer (not the bottom), and in the bottom layer, where it is never read.
+        mkdirSync(join(l1, 'mid'));
+        setXattr(join(l1, 'mid'), x.name('redirect'), '/a');
+        mkdirSync(join(l2, 'low'));
+        writeFileSync(join(l2, 'low', 'g'), 'g');
+        setXattr(join(l2, 'low'), x.name('redirect'), '/a');
+        // Below a dir with no lower copy: not read either (nothing below to follow it into).
+        mkdirSync(join(d.upper, 'pure', 'inner'), { recursive: true });
+        setXattr(join(d.upper, 'pure', 'inner'), x.name('redirect'), '/a');
+      },
+      steps(m) {
+        const names = ['up', 'rel', 'gone', 'opq', 'mid', 'low', 'pure/inner'];
+        return {
+          root: readdirSync(m).sort(),
+          stat: Object.fromEntries(names.map((n) => [n, statKind(join(m, n))])),
+          inside: Object.fromEntries(names.map((n) => [n, attemptList(join(m, n))])),
+        };
+      },
+    });
+    t.same(f.observed, k.observed, 'stat and listings');
+    t.same(f.tree, k.tree, 'merged tree');
+    t.same(upperXattrs(f.dirs.upper, x), upperXattrs(k.dirs.upper, x), 'nothing written into the upper');
+  });
+}
+
+/** What a stat through the mount finds: a dir, something else, or the errno. */
+function statKind(p: string): string | undefined {
+  try {
+    return statSync(p).isDirectory() ? 'dir' : 'other';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code;
+  }
+}
+
+function attemptList(p: string): string[] | string {
+  try {
+    return readdirSync(p).sort();
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? String(err);
+  }
+}
+
+/** The overlay xattrs on the upper root and its dirs, by name. */
+function upperXattrs(upper: string, x: OverlayXattrs): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const dir of ['', ...readdirSync(upper)]) {
+    out[dir || '/'] = (['origin', 'impure', 'redirect', 'opaque'] as const).filter((n) => getXattr(join(upper, dir), x.name(n)) !== null);
+  }
+  return out;
+}
+
+// The same review: a redirect value the kernel cannot follow fails the lookup (EINVAL: "invalid
+// redirect"; EACCES for a `.` or `..` component, which the layer's lookup refuses), where ovl-fuse
+// merged the dir by name or read "//x" as "/x". Not read in the bottom layer. The root, made
+// impure by the lookup of the good one, then fails its listing as the kernel's does.
+t.test('a redirect the kernel cannot follow: EINVAL or EACCES, as the kernel', async (t) => {
+  const values: Array<[string, string]> = [['slash', 'a/b'], ['double', '//x'], ['trailing', '/x/'], ['dots', '..'], ['inner', '/x/../x'], ['good', '/x']];
+  const [k, f] = await runTwin(t, {
+    lowers: 2,
+    options: 'redirect_dir=on',
+    setup(d) {
+      const [l1, l2] = d.lowers as [string, string];
+      mkdirSync(join(l2, 'x'));
+      writeFileSync(join(l2, 'x', 'f'), 'f');
+      for (const [dir, value] of values) {
+        mkdirSync(join(d.upper, dir));
+        setXattr(join(d.upper, dir), trusted.name('redirect'), value);
+      }
+      // In the middle layer, which the root also has below it: read.
+      mkdirSync(join(l1, 'mid'));
+      setXattr(join(l1, 'mid'), trusted.name('redirect'), '//x');
+      // In `p`, which only l1 holds: read all the same (the search may go on below p's copies).
+      mkdirSync(join(l1, 'p', 'last'), { recursive: true });
+      setXattr(join(l1, 'p', 'last'), trusted.name('redirect'), 'a/b');
+      // In the bottom layer: never read.
+      mkdirSync(join(l2, 'q', 'low'), { recursive: true });
+      setXattr(join(l2, 'q', 'low'), trusted.name('redirect'), 'a/b');
+    },
+    steps(m) {
+      const names = [...values.map(([n]) => n), 'mid', 'p/last', 'q/low'];
+      return Object.fromEntries(names.map((n) => [n, statKind(join(m, n))]));
+    },
+  });
+  t.same(f.observed, k.observed, 'errnos');
   t.same(f.tree, k.tree, 'merged tree');
 });

@@ -19,8 +19,14 @@ export interface DumpOptions {
 function describe(real: string, opts: DumpOptions): string {
   // Trees may hold paths past PATH_MAX (long-path tests): reach them through an ancestor fd.
   const path = shortPath(real);
-  // A listed name can fail lstat (an xattr whiteout the kernel lists): record that, as the kernel shows it.
-  const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  // A listed name can fail lstat (an xattr whiteout the kernel lists, a dir it refuses to follow
+  // a redirect of): record that, as the kernel shows it.
+  let st;
+  try {
+    st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch (err) {
+    return `lstat=${(err as NodeJS.ErrnoException).code}`;
+  }
   if (!st) return 'lstat=ENOENT';
   const mode = Number(st.mode);
   const fields = [`mode=${mode.toString(8)}`, `uid=${st.uid}`, `gid=${st.gid}`];
@@ -43,10 +49,19 @@ export function dumpTree(root: string, opts: DumpOptions = {}): Record<string, s
   const out: Record<string, string> = { '.': describe(root, opts) };
   const walk = (rel: string) => {
     // Names as bytes (a name that is not UTF-8 is its own, not U+FFFD: src/format/byte-names.ts).
-    for (const name of readdirSync(osPath(shortPath(join(root, rel))), { encoding: 'buffer' }).map((b) => decodeName(b)).sort()) {
+    let listed: Buffer[];
+    try {
+      listed = readdirSync(osPath(shortPath(join(root, rel))), { encoding: 'buffer' });
+    } catch (err) {
+      // A listing the kernel fails (a lookup it makes while listing refused): record the errno.
+      out[rel || '.'] += ` readdir=${(err as NodeJS.ErrnoException).code}`;
+      return;
+    }
+    for (const name of listed.map((b) => decodeName(b)).sort()) {
       const r = rel ? `${rel}/${name}` : name;
       out[r] = describe(join(root, r), opts);
-      if (lstatSync(shortPath(join(root, r)), { throwIfNoEntry: false })?.isDirectory()) walk(r);
+      // A dir's octal mode is 4 and four digits (040755, sticky 041777); no other type's is.
+      if (/^mode=4\d{4} /.test(out[r]!)) walk(r);
     }
   };
   walk('');
