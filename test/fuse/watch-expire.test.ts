@@ -29,7 +29,10 @@ t.test('an opaque marker set on a lower dir hides the lower names below it, at a
   readdirSync(join(d.merged, 'd/c'));
   execFileSync('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', join(d.lowers[0]!, 'd')]);
   t.ok(await shows(() => !exists(join(d.merged, 'd/y'))), 'd/y is gone');
-  t.notOk(exists(join(d.merged, 'd/c/x')), 'd/c/x is gone too (its dir still names the same node)');
+  // Each waited for: the daemon answers anew at once, but what the kernel cached goes when the
+  // notifications are written, from another thread (one event round); a reader can see one change
+  // before the next is written (under two busy loops, 1 of 6 runs saw d/c/x or a/s/x a moment on).
+  t.ok(await shows(() => !exists(join(d.merged, 'd/c/x'))), 'd/c/x is gone too (its dir still names the same node)');
   t.same(readdirSync(join(d.merged, 'd/c')), [], 'd/c lists nothing');
 });
 
@@ -42,8 +45,8 @@ t.test('a lower dir moved away: what was below its name is gone', async (t) => {
   statSync(join(d.merged, 'a/s/x'));
   renameSync(join(d.lowers[0]!, 'a'), join(d.lowers[0]!, 'b'));
   t.ok(await shows(() => readdirSync(join(d.merged, 'a')).length === 0), 'a lists nothing');
-  t.notOk(exists(join(d.merged, 'a/s/x')), 'a/s/x is gone');
-  t.notOk(exists(join(d.merged, 'a/s')), 'a/s is gone');
+  t.ok(await shows(() => !exists(join(d.merged, 'a/s/x'))), 'a/s/x is gone');
+  t.ok(await shows(() => !exists(join(d.merged, 'a/s'))), 'a/s is gone');
   t.ok(exists(join(d.merged, 'b/s/x')), 'b/s/x is there');
 });
 
