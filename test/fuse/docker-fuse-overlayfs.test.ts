@@ -1,6 +1,6 @@
 // ovl-fuse as the mount program of Docker's `fuse-overlayfs` storage driver, as a user sets it up
 // (README, "ovl-fuse under Docker"): a `fuse-overlayfs` first in dockerd's PATH that runs
-// `ovl-fuse -o aufs_whiteouts "$@"`. dockerd 20.10 mounts every container and build step with it
+// `ovl-fuse -o aufs_whiteouts,cache=always "$@"`. dockerd 20.10 mounts every container and build step with it
 // (`-o lowerdir=…,upperdir=…,workdir=… MERGED`, and lowerdir only for a layer it diffs), unmounts
 // with fusermount -u, and unpacks each committed layer with layer-tar whiteouts, which without the
 // option showed again in every container of the image (what this test found first).
@@ -60,7 +60,7 @@ async function session(t: Test, dir: string, program: 'ovl-fuse' | 'fuse-overlay
   const shims = join(dir, 'bin');
   execFileSync('mkdir', ['-p', shims, join(dir, 'ctx')]);
   if (program === 'ovl-fuse') {
-    writeFileSync(join(shims, 'fuse-overlayfs'), `#!/bin/sh\nexec '${ovlFuseBin}' -o aufs_whiteouts "$@"\n`);
+    writeFileSync(join(shims, 'fuse-overlayfs'), `#!/bin/sh\nexec '${ovlFuseBin}' -o aufs_whiteouts,cache=always "$@"\n`);
     chmodSync(join(shims, 'fuse-overlayfs'), 0o755);
   }
   // A clean environment: node and the shim first, then the system's programs (fusermount, mount).
