@@ -152,14 +152,14 @@ function negotiateInit(inBuf: Buffer, len: number, want: InitWant, out: Buffer, 
 }
 
 /**
- * How long after serving a watched fd the loop polls /dev/fuse alone, ms. Each mount's watcher
- * marks the whole filesystem of its layers, so every change anyone makes there reaches its daemon,
- * and on a container host every container's daemon. Woken for each event, a daemon read the
- * fanotify fd 14,886 times while a writer outside its layers wrote 2,906 times; resting, 389–399
- * times for ~3,100 writes, at less than half the CPU (test/fuse/watch-rest.test.ts,
- * scripts/watch-density.sh). 1 ms rather than more: a change that comes
- * within the rest shows through the mount up to that much later (scripts/watch-latency.sh), unless
- * a request comes first, which always has the watcher asked before it is served.
+ * How long the loop polls /dev/fuse alone after a wake-up that only other processes' layer events
+ * caused, ms. Each mount's watcher marks the whole filesystem of its layers, so every change anyone
+ * makes there reaches its daemon, and on a container host every container's daemon. Woken for each
+ * event, an idle daemon read the fanotify fd 14,886 times while a writer outside its layers wrote
+ * 2,906 times; resting, 321–399 times for ~2,000–3,100 writes, at less than half the CPU
+ * (test/fuse/watch-rest.test.ts, scripts/watch-density.sh). 1 ms rather than more: a change that
+ * comes within the rest shows through the mount up to that much later (scripts/watch-latency.sh),
+ * unless a request comes first, which always has the watcher asked before it is served.
  */
 export const REST_MS = 1;
 
