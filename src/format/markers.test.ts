@@ -1,5 +1,5 @@
 import t from 'tap';
-import { formatRedirect, isImpureValue, opaqueMeaning, parseProtattr, parseRedirect, protattrValue, redirectForMove, redirectRefusal } from './markers.js';
+import { formatRedirect, isImpureValue, opaqueMeaning, parseProtattr, parseRedirect, protattrValue, redirectForMove, isInvalidRedirect, dotRedirectPrefix } from './markers.js';
 import { parseOrigin } from './origin.js';
 
 t.test('opaque values: y is opaque, x only marks xattr whiteouts', async (t) => {
@@ -83,9 +83,12 @@ t.test('protattrValue: "a" before "i" as the kernel writes it, null for neither;
   }
 });
 
-t.test('redirectRefusal: the errno of the kernel’s lookup for each value it does not follow', async (t) => {
-  for (const ok of ['ld', '/a', '/a/sub', '.x', '..x', '/a/.b']) t.equal(redirectRefusal(ok), null, ok);
-  for (const bad of ['', 'a/b', '//x', '/x/', '/', '/a//b']) t.equal(redirectRefusal(bad), 'EINVAL', bad);
-  for (const bad of ['.', '..', '/..', '/a/../b', '/a/.']) t.equal(redirectRefusal(bad), 'EACCES', bad);
-  t.equal(redirectRefusal(Buffer.from('/a/..')), 'EACCES', 'a Buffer');
+t.test('isInvalidRedirect and dotRedirectPrefix: what the kernel refuses on reading, and where a . or .. stops the search', async (t) => {
+  for (const ok of ['ld', '/a', '/a/sub', '.x', '..x', '/a/.b', '..', '/a/../b']) t.equal(isInvalidRedirect(ok), false, ok);
+  for (const bad of ['', 'a/b', '//x', '/x/', '/', '/a//b']) t.equal(isInvalidRedirect(bad), true, bad);
+  t.equal(dotRedirectPrefix('ld'), null);
+  t.equal(dotRedirectPrefix('/a/.b'), null);
+  t.same(dotRedirectPrefix('..'), { absolute: false, prefix: [] });
+  t.same(dotRedirectPrefix('/..'), { absolute: true, prefix: [] });
+  t.same(dotRedirectPrefix(Buffer.from('/a/b/../c')), { absolute: true, prefix: ['a', 'b'] });
 });

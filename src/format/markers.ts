@@ -29,19 +29,28 @@ export const REDIRECT_MAX = 256;
 export type Redirect = { kind: 'relative'; name: string } | { kind: 'absolute'; path: string[] };
 
 /**
- * The errno with which the kernel's lookup refuses a dir whose `redirect` it reads, null when the
- * value is one it follows: EINVAL for an empty value, a relative one with a '/', an absolute one
- * with an empty component ("//x", "/x/", "/": ovl_get_redirect_xattr, "invalid redirect");
- * EACCES for a `.` or `..` component, which the layer's own lookup refuses (lookup_one).
+ * Whether the kernel refuses a `redirect` value as soon as it reads it (ovl_get_redirect_xattr,
+ * "invalid redirect", EINVAL): empty, a relative one with a '/', an absolute one with an empty
+ * component ("//x", "/x/", "/"). A `.` or `..` component is not refused here: the layer's own
+ * lookup refuses it (EACCES) if the search ever gets that far (dotRedirectPrefix).
  */
-export function redirectRefusal(value: Buffer | string): 'EINVAL' | 'EACCES' | null {
+export function isInvalidRedirect(value: Buffer | string): boolean {
   const s = typeof value === 'string' ? value : decodeName(value);
-  if (s.length === 0) return 'EINVAL';
-  const parts = s.startsWith('/') ? s.slice(1).split('/') : [s];
-  if (!s.startsWith('/') && s.includes('/')) return 'EINVAL';
-  if (parts.some((c) => c.length === 0)) return 'EINVAL';
-  if (parts.some((c) => c === '.' || c === '..')) return 'EACCES';
-  return null;
+  if (s.length === 0) return true;
+  if (!s.startsWith('/')) return s.includes('/');
+  return s.slice(1).split('/').some((c) => c.length === 0);
+}
+
+/**
+ * For a valid redirect with a `.` or `..` component: the components the search looks up before it
+ * meets the first such one (relative: none; absolute: the path up to it). Null when it has none.
+ */
+export function dotRedirectPrefix(value: Buffer | string): { absolute: boolean; prefix: string[] } | null {
+  const s = typeof value === 'string' ? value : decodeName(value);
+  const absolute = s.startsWith('/');
+  const parts = absolute ? s.slice(1).split('/') : [s];
+  const at = parts.findIndex((c) => c === '.' || c === '..');
+  return at < 0 ? null : { absolute, prefix: parts.slice(0, at) };
 }
 
 /**

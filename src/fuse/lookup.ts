@@ -8,8 +8,9 @@ import {
   isCharWhiteout,
   mayBeXattrWhiteout,
   opaqueMeaning,
+  dotRedirectPrefix,
+  isInvalidRedirect,
   parseRedirect,
-  redirectRefusal,
   xwhiteoutsMarkerRead,
 } from '../format/index.js';
 import { type RealStat, getXattr, hasXattr, listLayerXattrs, lstatAtOrNull, lstatReal, lstatRealOrNull } from '../sys/index.js';
@@ -302,14 +303,23 @@ export function lookupChild(ovl: Overlay, parent: Node, name: string, fixOrigin 
     const hit = dirHit(ovl, layer, real, st, markers);
     hits.push(hit);
     if (hit.opaque === 'opaque') break;
-    // redirect_dir=nofollow (userxattr implies it): a redirected dir whose redirect the kernel
-    // reads is refused, not merged by name (ovl_check_nextredirect: "refusing to follow
-    // redirect"); an opaque one stopped above. A value the kernel cannot follow is refused too.
-    if (markers.hasRedirect && !ovl.follow && redirectRead(ovl, parent, layer)) {
-      fail('EPERM', `${childPath(parent.path, name)}: refusing to follow redirect`);
+    // A redirect the kernel reads (an opaque dir stopped above): a value it cannot parse fails
+    // the lookup (EINVAL), following or not; not following (redirect_dir=nofollow, implied by
+    // userxattr) any other is refused, not merged by name (ovl_check_nextredirect: "refusing to
+    // follow redirect"), EPERM.
+    if (markers.hasRedirect && (markers.redirect !== null || !ovl.follow) && redirectRead(ovl, parent, layer)) {
+      const value = markers.redirect ?? getXattr(real, ovl.xattrs.name('redirect'));
+      if (value !== null && isInvalidRedirect(value)) fail('EINVAL', `${childPath(parent.path, name)}: invalid redirect`);
+      if (!ovl.follow) fail('EPERM', `${childPath(parent.path, name)}: refusing to follow redirect`);
     }
-    const refused = markers.redirect && redirectRead(ovl, parent, layer) ? redirectRefusal(markers.redirect) : null;
-    if (refused) fail(refused, `${childPath(parent.path, name)}: invalid redirect`);
+    // A `.` or `..` in it: the layer's lookup refuses it (EACCES) once the search gets there;
+    // before that, or with nothing below to search, the dir is what it is above.
+    const dots = markers.redirect ? dotRedirectPrefix(markers.redirect) : null;
+    if (dots) {
+      if (meetsDots(ovl, parent, dots, layer.index)) fail('EACCES', `${childPath(parent.path, name)}: redirect through . or ..`);
+      cands = cands.slice(0, i + 1);
+      continue;
+    }
     // Even a dir with nothing below it by name may continue elsewhere: an absolute redirect
     // searches from the root's lowers (the kernel switches to the root stack too).
     const red = markers.redirect ? parseRedirect(markers.redirect) : null;
@@ -332,6 +342,22 @@ function redirectRead(ovl: Overlay, parent: Node, layer: Layer): boolean {
   const last = parent.hits[parent.hits.length - 1]!.layer;
   if (layer.upper) return ovl.follow || !last.upper;
   return ovl.follow ? layer.index !== ovl.stack.all.length - 1 : layer.index < last.index;
+}
+
+/**
+ * Whether the search below layer `below` for a redirect with a `.` or `..` component gets to that
+ * component: a relative one at once in the next copy of the parent, an absolute one once its path
+ * up to the component is found, a dir, in the layers below.
+ */
+function meetsDots(ovl: Overlay, parent: Node, dots: { absolute: boolean; prefix: string[] }, below: number): boolean {
+  if (!dots.absolute) return parent.hits.some((h) => h.layer.index > below);
+  let node: Node | null = layerRoots(ovl, ovl.stack.lowers.filter((l) => l.index > below));
+  if (node.hits.length === 0) return false;
+  for (const comp of dots.prefix) {
+    node = lookupChild(ovl, node, comp, false);
+    if (!node?.isDir) return false;
+  }
+  return true;
 }
 
 function rootNode(ovl: Overlay): Node {

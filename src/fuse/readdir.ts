@@ -112,7 +112,10 @@ function scanNames(ovl: Overlay, node: Node, emptiness: boolean): { visible: str
   // ENOTEMPTY left origin and impure marks the kernel does not write).
   const visible: string[] = [];
   for (const [name, hit] of top) {
-    if (lookupChild(ovl, node, name, !emptiness) !== null || (emptiness && countedXattrWhiteout(ovl, hit, name))) visible.push(name);
+    // A name whose lookup the kernel refuses is a name all the same (ovl_check_empty_dir looks
+    // none up): the dir is not empty.
+    const found = lookupListed(ovl, node, name, !emptiness);
+    if (found !== null || (emptiness && countedXattrWhiteout(ovl, hit, name))) visible.push(name);
   }
   return { visible, upper };
 }
@@ -155,13 +158,19 @@ export interface Listing {
   live?: boolean;
 }
 
-/** lookupChild for a listing, or the errno of a lookup the kernel refuses there (metacopy.ts rules). */
+/**
+ * The errnos of a lookup the kernel refuses (metacopy rules; redirects it will not or cannot
+ * follow): a listing plays them out as its getdents does, an emptiness check counts the name.
+ */
+const REFUSED = new Set(['EPERM', 'EIO', 'EINVAL', 'EACCES']);
+
+/** lookupChild for a listing, or the errno of a lookup the kernel refuses there. */
 function lookupListed(ovl: Overlay, node: Node, name: string, fixOrigin: boolean, dirFd = -1): Node | null | string {
   try {
     return lookupChild(ovl, node, name, fixOrigin, dirFd);
   } catch (err) {
     const code = errnoCodeOf(err);
-    if (code === 'EPERM' || code === 'EIO') return code;
+    if (REFUSED.has(code)) return code;
     throw err;
   }
 }

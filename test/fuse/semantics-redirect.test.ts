@@ -1,7 +1,7 @@
 // redirect_dir=on next to the kernel (spec case 04b): lower and merged dirs rename, the upper gets
 // the same `redirect` values (relative in the same parent, absolute across parents, kept when
 // moved back) and whiteouts at the old names; the merged tree is the same.
-import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { OverlayXattrs } from '../../src/format/index.js';
@@ -81,7 +81,7 @@ for (const userxattr of [false, true]) {
         mkdirSync(join(l2, 'a'));
         writeFileSync(join(l2, 'a', 'f'), 'f');
         // In the upper: redirected (absolute, relative, to nothing), and opaque beside its redirect.
-        for (const [dir, redirect] of [['up', '/a'], ['rel', 'a'], ['gone', '/nowhere'], ['opq', '/a']] as const) {
+        for (const [dir, redirect] of [['up', '/a'], ['rel', 'a'], ['gone', '/nowhere'], ['opq', '/a'], ['dbl', '//a']] as const) {
           mkdirSync(join(d.upper, dir));
           setXattr(join(d.upper, dir), x.name('redirect'), redirect);
         }
@@ -95,10 +95,15 @@ for (const userxattr of [false, true]) {
         // Below a dir with no lower copy: not read either (nothing below to follow it into).
         mkdirSync(join(d.upper, 'pure', 'inner'), { recursive: true });
         setXattr(join(d.upper, 'pure', 'inner'), x.name('redirect'), '/a');
+        // A dir holding a refused one is not empty (the kernel's emptiness check looks nothing up).
+        mkdirSync(join(l1, 'P', 'D'), { recursive: true });
+        setXattr(join(l1, 'P', 'D'), x.name('redirect'), '/a');
+        mkdirSync(join(l2, 'P'));
       },
       steps(m) {
-        const names = ['up', 'rel', 'gone', 'opq', 'mid', 'low', 'pure/inner'];
+        const names = ['up', 'rel', 'gone', 'opq', 'dbl', 'mid', 'low', 'pure/inner', 'P/D'];
         return {
+          rmdirP: attemptErr(() => rmdirSync(join(m, 'P'))),
           root: readdirSync(m).sort(),
           stat: Object.fromEntries(names.map((n) => [n, statKind(join(m, n))])),
           inside: Object.fromEntries(names.map((n) => [n, attemptList(join(m, n))])),
@@ -117,6 +122,15 @@ function statKind(p: string): string | undefined {
     return statSync(p).isDirectory() ? 'dir' : 'other';
   } catch (err) {
     return (err as NodeJS.ErrnoException).code;
+  }
+}
+
+function attemptErr(fn: () => void): string {
+  try {
+    fn();
+    return 'ok';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? String(err);
   }
 }
 
@@ -163,10 +177,26 @@ t.test('a redirect the kernel cannot follow: EINVAL or EACCES, as the kernel', a
       // In the bottom layer: never read.
       mkdirSync(join(l2, 'q', 'low'), { recursive: true });
       setXattr(join(l2, 'q', 'low'), trusted.name('redirect'), 'a/b');
+      // `..` where the search never gets to it: below a dir with no lower copy, and after a path
+      // that is not there; read, so not refused, and nothing below is merged.
+      mkdirSync(join(d.upper, 'pure', 'dots'), { recursive: true });
+      setXattr(join(d.upper, 'pure', 'dots'), trusted.name('redirect'), '..');
+      mkdirSync(join(d.upper, 'absent'));
+      setXattr(join(d.upper, 'absent'), trusted.name('redirect'), '/nowhere/..');
+      // A plain dir holding a refused one lists it; a dir holding one is not empty.
+      mkdirSync(join(d.upper, 'lst', 'bad'), { recursive: true });
+      setXattr(join(d.upper, 'lst', 'bad'), trusted.name('redirect'), '//x');
+      mkdirSync(join(l1, 'lowp', 'bad'), { recursive: true });
+      setXattr(join(l1, 'lowp', 'bad'), trusted.name('redirect'), 'a/b');
+      mkdirSync(join(l2, 'lowp'));
     },
     steps(m) {
-      const names = [...values.map(([n]) => n), 'mid', 'p/last', 'q/low'];
-      return Object.fromEntries(names.map((n) => [n, statKind(join(m, n))]));
+      const names = [...values.map(([n]) => n), 'mid', 'p/last', 'q/low', 'pure/dots', 'absent', 'lst/bad', 'lowp/bad'];
+      return {
+        stat: Object.fromEntries(names.map((n) => [n, statKind(join(m, n))])),
+        lists: Object.fromEntries(['pure', 'lst', 'lowp', 'p'].map((n) => [n, attemptList(join(m, n))])),
+        rmdirLowp: attemptErr(() => rmdirSync(join(m, 'lowp'))),
+      };
     },
   });
   t.same(f.observed, k.observed, 'errnos');
