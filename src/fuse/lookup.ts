@@ -112,12 +112,23 @@ function redirectCandidates(ovl: Overlay, parent: Node, red: Redirect, below: nu
   if (red.kind === 'relative') {
     return parent.hits.filter((h) => h.layer.index > below).map((h) => [h.layer, realChild(h.real, red.name), false, h.impure]);
   }
+  const node = lowerDirAt(ovl, below, red.path, true);
+  return node ? node.hits.map((h) => [h.layer, h.real, true]) : [];
+}
+
+/**
+ * The dir an absolute redirect's search reaches at `path` (components) from the roots of the
+ * lowers below layer `below`, each dir on the way applying its own redirects, whiteouts and opaque
+ * markers; null where nothing, or no dir, is there. `fixOrigin` as for lookupChild.
+ */
+function lowerDirAt(ovl: Overlay, below: number, path: readonly string[], fixOrigin: boolean): Node | null {
   let node: Node | null = layerRoots(ovl, ovl.stack.lowers.filter((l) => l.index > below));
-  for (const name of red.path) {
-    node = node && node.hits.length > 0 ? lookupChild(ovl, node, name) : null;
-    if (!node?.isDir) return [];
+  if (node.hits.length === 0) return null;
+  for (const name of path) {
+    node = lookupChild(ovl, node, name, fixOrigin);
+    if (!node?.isDir) return null;
   }
-  return node.hits.map((h) => [h.layer, h.real, true]);
+  return node;
 }
 
 interface Markers {
@@ -244,12 +255,8 @@ function fileRedirect(ovl: Overlay, parent: Node, hit: Hit): { cands: Candidate[
   }
   const last = red.path[red.path.length - 1];
   if (last === undefined) return { cands: [], absolute: null };
-  let node: Node | null = layerRoots(ovl, ovl.stack.lowers.filter((l) => l.index > below));
-  for (const comp of red.path.slice(0, -1)) {
-    node = node && node.hits.length > 0 ? lookupChild(ovl, node, comp, false) : null;
-    if (!node?.isDir) return { cands: [], absolute: red.path };
-  }
-  return { cands: node.hits.map((h) => [h.layer, realChild(h.real, last)]), absolute: red.path };
+  const node = lowerDirAt(ovl, below, red.path.slice(0, -1), false);
+  return { cands: node ? node.hits.map((h) => [h.layer, realChild(h.real, last)]) : [], absolute: red.path };
 }
 
 /**
@@ -351,13 +358,7 @@ function redirectRead(ovl: Overlay, parent: Node, layer: Layer): boolean {
  */
 function meetsDots(ovl: Overlay, parent: Node, dots: { absolute: boolean; prefix: string[] }, below: number): boolean {
   if (!dots.absolute) return parent.hits.some((h) => h.layer.index > below);
-  let node: Node | null = layerRoots(ovl, ovl.stack.lowers.filter((l) => l.index > below));
-  if (node.hits.length === 0) return false;
-  for (const comp of dots.prefix) {
-    node = lookupChild(ovl, node, comp, false);
-    if (!node?.isDir) return false;
-  }
-  return true;
+  return lowerDirAt(ovl, below, dots.prefix, false) !== null;
 }
 
 function rootNode(ovl: Overlay): Node {
