@@ -3,12 +3,12 @@
 // events; a bad value is one line and exit 2 with nothing mounted; and the polling loop, alone on
 // /dev/fuse (watch=off) or beside the watcher, serves a mount and ends with it on an external umount.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t, { type Test } from 'tap';
 import { isMounted } from '../../src/sys/index.js';
-import { fuseOptions, mountFuse, ovlFuseBin } from '../helpers/fuse.js';
+import { daemonFd, fuseOptions, mountFuse, ovlFuseBin } from '../helpers/fuse.js';
 import { layerDirs } from '../helpers/layers.js';
 import { syscallLinesDuring } from '../helpers/strace.js';
 import { BACK_OFF_MS } from '../../src/fuse/session/spin.js';
@@ -35,11 +35,7 @@ function zeroTimeoutPolls(lines: string[], devFd: number): string[] {
 }
 
 /** The daemon's /dev/fuse fd. */
-function devFdOf(pid: number): number {
-  const fd = readdirSync(`/proc/${pid}/fd`).find((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === '/dev/fuse');
-  if (fd === undefined) throw new Error(`pid ${pid} holds no /dev/fuse fd`);
-  return Number(fd);
-}
+const devFdOf = (pid: number) => daemonFd(pid, '/dev/fuse');
 
 /** Mount a lower of `rounds` × 300 files named r<round>f<i>; `extra` are more mount options. */
 async function mountWithFiles(t: Test, extra: string, rounds: number): Promise<{ merged: string; pid: number; devFd: number }> {

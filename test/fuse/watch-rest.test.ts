@@ -3,29 +3,23 @@
 // container's daemon). Woken for each event, the daemon read its fanotify fd 14,886 times while
 // this test's writer wrote 2,906 times; the loop now rests from the watcher for REST_MS after
 // serving it, so a flood of unrelated events costs one drain per REST_MS (389–399 reads).
-import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { REST_MS } from '../../src/fuse/session/loop.js';
-import { mountFuse } from '../helpers/fuse.js';
+import { daemonFd, mountFuse } from '../helpers/fuse.js';
 import { layerDirs } from '../helpers/layers.js';
 import { syscallLinesDuring } from '../helpers/strace.js';
 
 const FLOOD_MS = 500;
-
-/** The daemon's fanotify fd (the layer watcher's group). */
-function fanotifyFdOf(pid: number): number {
-  const fd = readdirSync(`/proc/${pid}/fd`).find((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:[fanotify]');
-  if (fd === undefined) throw new Error(`pid ${pid} holds no fanotify fd: is the watcher on?`);
-  return Number(fd);
-}
 
 t.test('a flood of unrelated events is drained once per rest, not once per event', async (t) => {
   const d = layerDirs(t, 1);
   writeFileSync(join(d.lowers[0]!, 'f'), 'lower');
   const m = await mountFuse(t, d);
   readdirSync(d.merged);
-  const fan = fanotifyFdOf(m.child.pid!);
+  // The layer watcher's fanotify group.
+  const fan = daemonFd(m.child.pid!, 'anon_inode:[fanotify]');
   const noise = join(d.root, 'noise');
   let writes = 0;
   const lines = await syscallLinesDuring(

@@ -2,7 +2,7 @@
 // foreground with its status pipe, wait until the mount is live, and in teardown unmount it and
 // wait for the daemon to exit (killing it only if it hangs), so no test leaves a mount or daemon.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { escapePath } from '../../src/format/index.js';
@@ -89,4 +89,11 @@ export async function shows(done: () => boolean): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return done();
+}
+
+/** The fd of daemon `pid` whose /proc link reads `link` ('/dev/fuse', 'anon_inode:[fanotify]'). */
+export function daemonFd(pid: number, link: string): number {
+  const fd = readdirSync(`/proc/${pid}/fd`).find((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`) === link);
+  if (fd === undefined) throw new Error(`pid ${pid} holds no ${link} fd`);
+  return Number(fd);
 }
